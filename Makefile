@@ -1,0 +1,47 @@
+# Sanfang — two commands on a fresh machine: `make run` and `make test`.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: run test test-pg install translations chromium bench lint demo clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP) translations
+
+translations: $(STAMP)
+	$(VENV)/bin/pybabel compile -q -f -d pages/translations
+
+# Creates the SQLite database, loads the seed pack and demo data, prints the demo
+# accounts, serves on $(HOST):$(PORT). Safe to run again: nothing is duplicated.
+run: install
+	$(VENV)/bin/sanfang init
+	$(VENV)/bin/sanfang demo --compounds 40 --items 400 --seed 1
+	$(VENV)/bin/sanfang accounts
+	$(VENV)/bin/sanfang run --host $(HOST) --port $(PORT)
+
+# Browser tests use Debian's Chromium; install it when missing (needs root or sudo).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: install chromium
+	$(VENV)/bin/pytest -q
+
+lint: install
+	$(VENV)/bin/ruff check engine forms rules pages tests
+	$(VENV)/bin/mypy --strict rules forms
+
+bench: install
+	$(PY) bench/bench_routing.py
+	$(PY) bench/bench_forms.py
+
+clean:
+	rm -rf instance/sanfang.db* bench/results

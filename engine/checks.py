@@ -1,0 +1,200 @@
+"""Whole-definition validation: structure, every form, every rule, every state and role.
+
+Every problem carries a JSON Pointer into the definition, so the CLI, the API and
+the designer can point at the offending part.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+
+import forms
+import rules
+from engine.errors import FieldProblem
+
+PSEUDO_ROLES = ("raiser", "assignee")
+SETTABLE = ("satisfaction", "priority")
+
+
+@cache
+def pack_schema() -> dict[str, Any]:
+    """The pack format's own JSON Schema (engine/schemas/pack.schema.json)."""
+    text = resources.files("engine").joinpath("schemas/pack.schema.json").read_text("utf-8")
+    return dict(json.loads(text))
+
+
+def _pointer(parts: Iterable[Any]) -> str:
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def structure_problems(document: Any, part: str) -> list[FieldProblem]:
+    """Problems of ``document`` against ``$defs/<part>`` of the pack schema."""
+    schema = {**pack_schema(), "$ref": f"#/$defs/{part}"}
+    validator = jsonschema.Draft202012Validator(schema)
+    return [
+        FieldProblem(_pointer(error.absolute_path), error.message)
+        for error in sorted(validator.iter_errors(document), key=lambda e: list(e.path))
+    ]
+
+
+def _rule(rule: Any, path: str) -> list[FieldProblem]:
+    return [FieldProblem(path + p.path, p.message) for p in rules.validate(rule)]
+
+
+def _form(schema: Any, path: str) -> list[FieldProblem]:
+    return [FieldProblem(path + p.path, p.message) for p in forms.check_schema(schema)]
+
+
+def definition_problems(
+    body: Mapping[str, Any], *, roles: Iterable[str], units: Iterable[str]
+) -> list[FieldProblem]:
+    """Every problem of a definition body, or an empty list.
+
+    :param roles: role keys the pack declares.
+    :param units: org node keys a routing rule may summon.
+    """
+    kind = body.get("kind") if isinstance(body, Mapping) else None
+    if kind not in ("item_type", "profile"):
+        return [FieldProblem("/kind", f"unknown definition kind {kind!r}")]
+    problems = structure_problems(body, kind)
+    if problems:
+        return problems
+    if kind == "profile":
+        return _form(body["schema"], "/schema")
+    return _item_type_problems(body, set(roles), set(units))
+
+
+def _item_type_problems(body: Mapping[str, Any], roles: set[str], units: set[str]) -> list[FieldProblem]:
+    problems = _form(body["schema"], "/schema")
+    if "title" in body:
+        problems += _rule(body["title"], "/title")
+    for i, role in enumerate(body.get("raise_roles", [])):
+        if role not in roles:
+            problems.append(FieldProblem(f"/raise_roles/{i}", f"unknown role {role!r}"))
+    problems += _workflow_problems(body["workflow"], body.get("routing", {}), roles)
+    for name, table in body.get("routing", {}).items():
+        problems += _table_problems(table, f"/routing/{name}", roles, units)
+    return problems
+
+
+def _effects_problems(
+    effects: list[Mapping[str, Any]], path: str, routing: Mapping[str, Any], roles: set[str]
+) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    for i, effect in enumerate(effects):
+        at = f"{path}/{i}"
+        if "summon" in effect and effect["summon"] not in routing:
+            problems.append(FieldProblem(f"{at}/summon", f"no routing table {effect['summon']!r}"))
+        for j, role in enumerate(effect.get("notify", {}).get("roles", [])):
+            if role not in roles and role not in PSEUDO_ROLES:
+                problems.append(FieldProblem(f"{at}/notify/roles/{j}", f"unknown role {role!r}"))
+        for name, rule in effect.get("set", {}).items():
+            if name not in SETTABLE and not name.startswith("data."):
+                problems.append(
+                    FieldProblem(f"{at}/set/{name}", "only satisfaction, priority or data.<field> can be set")
+                )
+            problems += _rule(rule, f"{at}/set/{_pointer([name])[1:]}")
+    return problems
+
+
+def _workflow_problems(
+    workflow: Mapping[str, Any], routing: Mapping[str, Any], roles: set[str]
+) -> list[FieldProblem]:
+    states: Mapping[str, Any] = workflow["states"]
+    problems: list[FieldProblem] = []
+    if workflow["initial"] not in states:
+        problems.append(FieldProblem("/workflow/initial", f"state {workflow['initial']!r} is not defined"))
+    problems += _effects_problems(workflow.get("on_create", []), "/workflow/on_create", routing, roles)
+    for i, state in enumerate(workflow.get("resolved_states", [])):
+        if state not in states:
+            problems.append(FieldProblem(f"/workflow/resolved_states/{i}", f"state {state!r} is not defined"))
+    seen_keys: set[str] = set()
+    edges: dict[str, set[str]] = {name: set() for name in states}
+    for i, tr in enumerate(workflow["transitions"]):
+        at = f"/workflow/transitions/{i}"
+        if tr["key"] in seen_keys:
+            problems.append(FieldProblem(f"{at}/key", f"duplicate transition key {tr['key']!r}"))
+        seen_keys.add(tr["key"])
+        targets = [(f"{at}/to", tr["to"])] + [
+            (f"{at}/to_if/{j}/to", branch["to"]) for j, branch in enumerate(tr.get("to_if", []))
+        ]
+        for path, target in targets:
+            if target not in states:
+                problems.append(FieldProblem(path, f"transition goes to undefined state {target!r}"))
+        for j, source in enumerate(tr["from"]):
+            if source not in states:
+                problems.append(FieldProblem(f"{at}/from/{j}", f"state {source!r} is not defined"))
+                continue
+            if states[source].get("final"):
+                problems.append(FieldProblem(f"{at}/from/{j}", f"state {source!r} is final: nothing leaves it"))
+            edges[source].update(t for _, t in targets if t in states)
+        for j, role in enumerate(tr["roles"]):
+            if role not in roles and role not in PSEUDO_ROLES:
+                problems.append(FieldProblem(f"{at}/roles/{j}", f"unknown role {role!r}"))
+        if "guard" in tr:
+            problems += _rule(tr["guard"], f"{at}/guard")
+        for j, branch in enumerate(tr.get("to_if", [])):
+            problems += _rule(branch["when"], f"{at}/to_if/{j}/when")
+        if "form" in tr:
+            problems += _form(tr["form"], f"{at}/form")
+        problems += _effects_problems(tr.get("effects", []), f"{at}/effects", routing, roles)
+    problems += _graph_problems(workflow["initial"], states, edges)
+    return problems
+
+
+def _graph_problems(
+    initial: str, states: Mapping[str, Any], edges: Mapping[str, set[str]]
+) -> list[FieldProblem]:
+    if initial not in states:
+        return []
+    reached, frontier = {initial}, [initial]
+    while frontier:
+        for target in edges[frontier.pop()]:
+            if target not in reached:
+                reached.add(target)
+                frontier.append(target)
+    problems = [
+        FieldProblem(f"/workflow/states/{name}", f"state {name!r} cannot be reached from {initial!r}")
+        for name in states
+        if name not in reached
+    ]
+    problems += [
+        FieldProblem(f"/workflow/states/{name}", f"state {name!r} is not final but no transition leaves it")
+        for name, spec in states.items()
+        if not spec.get("final") and not edges[name]
+    ]
+    return problems
+
+
+def _table_problems(
+    table: Mapping[str, Any], path: str, roles: set[str], units: set[str]
+) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    keys: set[str] = set()
+    for i, route in enumerate(table["rules"]):
+        at = f"{path}/rules/{i}"
+        if route["key"] in keys:
+            problems.append(FieldProblem(f"{at}/key", f"duplicate rule key {route['key']!r}"))
+        keys.add(route["key"])
+        problems += _rule(route["when"], f"{at}/when")
+        problems += _unit_problems(route["summon"], f"{at}/summon", roles, units)
+    problems += _unit_problems(table.get("default", []), f"{path}/default", roles, units)
+    return problems
+
+
+def _unit_problems(
+    summon: list[Mapping[str, str]], path: str, roles: set[str], units: set[str]
+) -> list[FieldProblem]:
+    problems = []
+    for i, unit in enumerate(summon):
+        if "unit" in unit and unit["unit"] not in units:
+            problems.append(FieldProblem(f"{path}/{i}/unit", f"org node {unit['unit']!r} does not exist"))
+        if "role" in unit and unit["role"] not in roles:
+            problems.append(FieldProblem(f"{path}/{i}/role", f"unknown role {unit['role']!r}"))
+    return problems

@@ -1,0 +1,33 @@
+"""Time: stored as naive UTC, shown and handed to rules in Asia/Shanghai."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+LOCAL = ZoneInfo("Asia/Shanghai")
+
+
+def now() -> dt.datetime:
+    """The real clock, naive UTC. Only entry points (views, CLI) call this."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def local(value: dt.datetime | None) -> dt.datetime | None:
+    """A stored naive-UTC time as an aware Asia/Shanghai time."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=dt.UTC).astimezone(LOCAL)
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    """ISO 8601 with the +08:00 offset, as rules and the API see times."""
+    aware = local(value)
+    return aware.isoformat(timespec="seconds") if aware else None
+
+
+def after_hours(start: dt.datetime, hours: float | None) -> dt.datetime | None:
+    """The deadline ``hours`` natural hours after ``start``, or None without one."""
+    if hours is None:
+        return None
+    return start + dt.timedelta(hours=float(hours))

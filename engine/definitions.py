@@ -1,0 +1,162 @@
+"""Definitions and their immutable published versions; the compiled runtime of a version."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import rules
+from rules.routing import Route, Table
+
+from engine import audit
+from engine.checks import definition_problems
+from engine.errors import Invalid, NotFound
+from engine.models import Definition, DefinitionVersion, OrgNode, Pack, User
+
+
+def digest(body: Mapping[str, Any]) -> str:
+    canonical = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def known_roles() -> set[str]:
+    roles: set[str] = set()
+    for pack in Pack.select(Pack.roles):
+        roles.update((pack.roles or {}).keys())
+    return roles
+
+
+def known_units() -> set[str]:
+    return {key for (key,) in OrgNode.select(OrgNode.key).tuples()}
+
+
+def publish(
+    pack: Pack, body: Mapping[str, Any], *, now: dt.datetime, by: User | None,
+    roles: set[str] | None = None, units: set[str] | None = None,
+) -> DefinitionVersion:
+    """Validate ``body`` whole and publish it as the definition's newest version.
+
+    Publishing an unchanged body returns the current version; a published version is
+    never modified.
+
+    :raises Invalid: with one field problem per mistake (JSON Pointer paths).
+    """
+    problems = definition_problems(
+        body, roles=known_roles() if roles is None else roles,
+        units=known_units() if units is None else units,
+    )
+    if problems:
+        raise Invalid(f"definition {body.get('key')!r} is invalid", problems)
+    definition = Definition.get_or_none(Definition.key == body["key"])
+    if definition is None:
+        definition = Definition.create(pack=pack, key=body["key"], kind=body["kind"], name=body["name"])
+    elif definition.current:
+        current = current_version(definition)
+        if current.digest == digest(body):
+            return current
+    number = definition.current + 1
+    version = DefinitionVersion.create(
+        definition=definition, number=number, body=dict(body), digest=digest(body),
+        published_at=now, published_by=by,
+    )
+    definition.current = number
+    definition.name = body["name"]
+    definition.save()
+    audit.record(
+        "definition.publish", at=now, actor=by, target=f"definition:{definition.key}",
+        after={"version": number, "digest": version.digest},
+    )
+    return version
+
+
+def current_version(definition: Definition | str) -> DefinitionVersion:
+    """The newest published version of a definition (by key or object).
+
+    :raises NotFound: unknown or never published.
+    """
+    if isinstance(definition, str):
+        found = Definition.get_or_none(Definition.key == definition)
+        if found is None:
+            raise NotFound(f"definition {definition!r} does not exist")
+        definition = found
+    version = DefinitionVersion.get_or_none(
+        (DefinitionVersion.definition == definition)
+        & (DefinitionVersion.number == definition.current)
+    )
+    if version is None:
+        raise NotFound(f"definition {definition.key!r} has no published version")
+    return version
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """A published item type, ready to run: states, transitions, compiled routing."""
+
+    key: str
+    number: int
+    body: Mapping[str, Any]
+    tables: Mapping[str, Table]
+
+    @property
+    def workflow(self) -> Mapping[str, Any]:
+        return self.body["workflow"]
+
+    @property
+    def states(self) -> Mapping[str, Any]:
+        return self.body["workflow"]["states"]
+
+    def state_label(self, state: str) -> str:
+        return str(self.states.get(state, {}).get("label", state))
+
+    def transition(self, key: str) -> Mapping[str, Any] | None:
+        return next((t for t in self.workflow["transitions"] if t["key"] == key), None)
+
+    def is_final(self, state: str) -> bool:
+        return bool(self.states.get(state, {}).get("final"))
+
+    def is_resolved(self, state: str) -> bool:
+        listed = self.workflow.get("resolved_states")
+        if listed is not None:
+            return state in listed or self.is_final(state)
+        return state == "resolved" or self.is_final(state)
+
+
+@lru_cache(maxsize=256)
+def _runtime(version_id: int) -> Runtime:
+    version = DefinitionVersion.get_by_id(version_id)
+    body = version.body
+    tables = {
+        name: Table(
+            [Route(r["key"], r["when"], r) for r in table["rules"]],
+            table.get("hit_policy", "collect"),
+        )
+        for name, table in (body.get("routing") or {}).items()
+    }
+    return Runtime(body["key"], version.number, body, tables)
+
+
+def runtime(version: DefinitionVersion | int) -> Runtime:
+    """The compiled runtime of a version; cached, since versions never change.
+
+    :raises NotFound: no such version.
+    """
+    version_id = version if isinstance(version, int) else version.id
+    try:
+        return _runtime(version_id)
+    except DefinitionVersion.DoesNotExist:
+        raise NotFound(f"definition version {version_id} does not exist") from None
+
+
+def clear_runtime_cache() -> None:
+    """Forget compiled runtimes (tests re-create databases with the same ids)."""
+    _runtime.cache_clear()
+
+
+def evaluate(rule: Any, doc: Mapping[str, Any]) -> Any:
+    """Evaluate a definition's rule with the compiled evaluator."""
+    return rules.compile(rule)(doc)

@@ -1,0 +1,187 @@
+"""Routing and dispatch: whistles (吹哨) summon units, units report in (报到) and reply."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from engine import audit, clock
+from engine.actors import Actor
+from engine.db import database
+from engine.definitions import Runtime, runtime
+from engine.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
+from engine.models import Assignment, Item, OrgNode, RuleFailure
+from engine.notify import notify_users, users_with_roles
+from engine.org import compound_of
+from engine.scope import visible_assignments
+
+OPEN_STATES = ("summoned", "reported")
+
+
+def _unit_node(unit: Mapping[str, str], item: Item) -> tuple[OrgNode, str] | None:
+    """The node and acting role a routing unit names, for this item."""
+    if "unit" in unit:
+        node = OrgNode.get_or_none(OrgNode.key == unit["unit"])
+        return (node, "department") if node is not None else None
+    compound = compound_of(item.node) or item.node
+    return compound, unit["role"]
+
+
+def summon(
+    item: Item, table_name: str, doc: Mapping[str, Any], *, now: dt.datetime, actor: Actor | None
+) -> list[Assignment]:
+    """Run routing table ``table_name`` on ``doc`` and summon the units it names.
+
+    A rule that fails to evaluate is recorded (definition, version, rule path) and the
+    table's default units are summoned instead. The decision — which rule of which
+    version fired on which inputs — is stored on the item's timeline.
+    """
+    rt: Runtime = runtime(item.version_id)
+    spec = rt.body["routing"][table_name]
+    decision = rt.tables[table_name].decide(doc)
+    failures = [o for o in decision.outcomes if o.error is not None]
+    for outcome in failures:
+        assert outcome.error is not None
+        index = next(i for i, r in enumerate(spec["rules"]) if r["key"] == outcome.key)
+        RuleFailure.create(
+            at=now, definition=rt.key, version=rt.number, item=item,
+            where=f"/routing/{table_name}/rules/{index}/when{outcome.error.path}",
+            message=outcome.error.message,
+        )
+    planned: list[tuple[Mapping[str, str], Mapping[str, Any], str | None]] = []
+    if decision.fired and not decision.used_default:
+        for route in decision.fired:
+            planned += [(unit, route.payload, route.key) for unit in route.payload["summon"]]
+    else:
+        planned += [(unit, spec, None) for unit in spec.get("default", [])]
+    created = _create_assignments(item, table_name, planned, spec, now)
+    audit.record(
+        "route", at=now, actor=actor.user if actor else None, item=item,
+        target=f"item:{item.id}",
+        detail={
+            "table": table_name, "definition": rt.key, "version": rt.number,
+            "fired": [r.key for r in decision.fired],
+            "default_used": not decision.fired or decision.used_default,
+            "inputs": decision.inputs,
+            "outcomes": [
+                {"key": o.key, "fired": o.fired, "reason": o.reason,
+                 "error": f"{o.error.path or '/'}: {o.error.message}" if o.error else None}
+                for o in decision.outcomes
+            ],
+            "summoned": [{"unit": a.unit.key, "name": a.unit.name, "role": a.role} for a in created],
+        },
+    )
+    return created
+
+
+def _create_assignments(
+    item: Item, table_name: str,
+    planned: list[tuple[Mapping[str, str], Mapping[str, Any], str | None]],
+    spec: Mapping[str, Any], now: dt.datetime,
+) -> list[Assignment]:
+    created: list[Assignment] = []
+    seen = {
+        (a.unit_id, a.role)
+        for a in Assignment.select().where((Assignment.item == item) & Assignment.open)
+    }
+    for unit, route, rule_key in planned:
+        resolved = _unit_node(unit, item)
+        if resolved is None or (resolved[0].id, resolved[1]) in seen:
+            continue
+        node, role = resolved
+        seen.add((node.id, role))
+        report_due = clock.after_hours(now, route.get("report_hours", spec.get("report_hours")))
+        handle_due = clock.after_hours(now, route.get("handle_hours", spec.get("handle_hours")))
+        assignment = Assignment.create(
+            item=item, unit=node, unit_path=node.path, role=role, table=table_name,
+            rule=rule_key, priority=route.get("priority", 0), summoned_at=now,
+            report_due_at=report_due, handle_due_at=handle_due,
+            next_due_at=report_due or handle_due,
+        )
+        item.priority = max(item.priority, assignment.priority)
+        created.append(assignment)
+        notify_users(users_with_roles([role], node.path), item,
+                     f"[{item.definition.name}] {item.title}", now=now)
+    if created:
+        Item.update(priority=item.priority).where(Item.id == item.id).execute()
+    return created
+
+
+def _acting(actor: Actor, assignment_id: int) -> Assignment:
+    assignment = visible_assignments(actor).where(Assignment.id == assignment_id).first()
+    if assignment is None:
+        if Assignment.get_or_none(Assignment.id == assignment_id) is None:
+            raise NotFound(f"summons {assignment_id} does not exist")
+        raise Forbidden("you do not act for the unit summoned here")
+    return assignment
+
+
+def _move(
+    actor: Actor, assignment_id: int, *, from_states: tuple[str, ...], action: str,
+    now: dt.datetime, changes: Mapping[str, Any],
+) -> Assignment:
+    with database.atomic():
+        assignment = _acting(actor, assignment_id)
+        before = {"state": assignment.state}
+        updated = (
+            Assignment.update(**changes)
+            .where((Assignment.id == assignment.id) & Assignment.state.in_(from_states))
+            .execute()
+        )
+        if not updated:
+            raise Conflict(f"summons is already {assignment.state}; reload to see it")
+        assignment = Assignment.get_by_id(assignment.id)
+        audit.record(
+            f"summons.{action}", at=now, actor=actor.user, item=assignment.item,
+            target=f"assignment:{assignment.id}", before=before,
+            after={"state": assignment.state, "unit": assignment.unit.key,
+                   "reply": assignment.reply or None},
+        )
+    return assignment
+
+
+def report_in(actor: Actor, assignment_id: int, *, now: dt.datetime) -> Assignment:
+    """The summoned unit reports in (报到); the handling deadline starts to count.
+
+    :raises Conflict: already reported or finished.
+    """
+    current = _acting(actor, assignment_id)
+    return _move(
+        actor, assignment_id, from_states=("summoned",), action="report_in", now=now,
+        changes={"state": "reported", "reported_at": now, "next_due_at": current.handle_due_at},
+    )
+
+
+def complete(actor: Actor, assignment_id: int, reply: str, *, now: dt.datetime) -> Assignment:
+    """The unit replies with what it did and finishes its part.
+
+    :raises Invalid: an empty reply.
+    :raises Conflict: not reported in yet, or already finished.
+    """
+    reply = (reply or "").strip()
+    if not reply:
+        raise Invalid("say what was done", [FieldProblem("reply", "This field is required.")])
+    current = _acting(actor, assignment_id)
+    if current.state == "summoned":
+        raise Conflict("report in (报到) before completing")
+    return _move(
+        actor, assignment_id, from_states=("reported",), action="complete", now=now,
+        changes={"state": "done", "done_at": now, "reply": reply[:4000], "open": False,
+                 "next_due_at": None},
+    )
+
+
+def decline(actor: Actor, assignment_id: int, reason: str, *, now: dt.datetime) -> Assignment:
+    """The unit declines the summons with a reason (not its competence).
+
+    :raises Invalid: an empty reason.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("give a reason", [FieldProblem("reply", "This field is required.")])
+    return _move(
+        actor, assignment_id, from_states=OPEN_STATES, action="decline", now=now,
+        changes={"state": "declined", "done_at": now, "reply": reason[:4000], "open": False,
+                 "next_due_at": None},
+    )

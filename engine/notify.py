@@ -1,0 +1,58 @@
+"""In-app notifications for the users who hold a role at an item's node or above."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from engine.models import Grant, Item, Notification, OrgNode, User
+
+
+def ancestor_ids(node_path: str) -> list[int]:
+    """Node ids on a materialized path, root first: "/1/5/23/" → [1, 5, 23]."""
+    return [int(part) for part in node_path.strip("/").split("/") if part]
+
+
+def users_with_roles(roles: Iterable[str], node_path: str) -> list[User]:
+    """Users holding any of ``roles`` at the node on ``node_path`` or an ancestor."""
+    roles = list(roles)
+    if not roles:
+        return []
+    return list(
+        User.select().join(Grant).join(OrgNode)
+        .where(Grant.role.in_(roles) & OrgNode.id.in_(ancestor_ids(node_path)) & User.active)
+        .distinct()
+    )
+
+
+def notify_users(users: Iterable[User], item: Item | None, message: str, *, now: dt.datetime) -> int:
+    rows = [{"user": u.id, "item": item.id if item else None, "message": message[:500],
+             "created_at": now, "read": False} for u in {u.id: u for u in users}.values()]
+    if rows:
+        Notification.insert_many(rows).execute()
+    return len(rows)
+
+
+def notify_roles(item: Item, roles: Iterable[str], message: str, *, now: dt.datetime) -> int:
+    """Notify every holder of ``roles`` over ``item``'s node; ``raiser`` means its raiser."""
+    roles = list(roles)
+    users = users_with_roles([r for r in roles if r != "raiser"], item.node_path)
+    if "raiser" in roles and item.raised_by_id:
+        users.append(item.raised_by)
+    return notify_users(users, item, message, now=now)
+
+
+def unread_count(user: User) -> int:
+    return Notification.select().where((Notification.user == user) & ~Notification.read).count()
+
+
+def recent_notifications(user: User, limit: int = 100) -> list[Notification]:
+    return list(
+        Notification.select(Notification, Item).join(Item, join_type="LEFT OUTER")
+        .where(Notification.user == user)
+        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
+    )
+
+
+def mark_all_read(user: User) -> int:
+    return int(Notification.update(read=True).where(Notification.user == user).execute())

@@ -1,0 +1,59 @@
+"""The org tree: district → street (街道) → community (社区) → compound (小区) → building."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from engine.errors import NotFound
+from engine.models import OrgNode
+
+NODE_KINDS = ("district", "street", "community", "compound", "building", "department")
+
+
+def node_by_key(key: str) -> OrgNode:
+    """The node with ``key``.
+
+    :raises NotFound: no such node.
+    """
+    node = OrgNode.get_or_none(OrgNode.key == key)
+    if node is None:
+        raise NotFound(f"org node {key!r} does not exist")
+    return node
+
+
+def upsert_tree(nodes: Iterable[Mapping[str, Any]], parent: OrgNode | None = None) -> int:
+    """Create or update ``nodes`` (with their ``children``) by key; returns how many.
+
+    Loading the same tree twice changes nothing; a moved node gets its new path.
+    """
+    count = 0
+    for spec in nodes:
+        node = OrgNode.get_or_none(OrgNode.key == spec["key"])
+        fields = {"name": spec["name"], "kind": spec["kind"], "parent": parent}
+        if node is None:
+            node = OrgNode.create(path="", keys=[], profile=spec.get("profile") or {}, **fields)
+        else:
+            for name, value in fields.items():
+                setattr(node, name, value)
+            if "profile" in spec:
+                node.profile = spec["profile"]
+        base_path = parent.path if parent else "/"
+        node.path = f"{base_path}{node.id}/"
+        node.keys = (list(parent.keys) if parent else []) + [node.key]
+        node.save()
+        count += 1 + upsert_tree(spec.get("children") or [], node)
+    return count
+
+
+def subtree(node: OrgNode) -> Any:
+    """The node and everything below it, as a query."""
+    return OrgNode.select().where(OrgNode.path.startswith(node.path))
+
+
+def compound_of(node: OrgNode) -> OrgNode | None:
+    """The compound a node belongs to (itself, or a building's parent), if any."""
+    current: OrgNode | None = node
+    while current is not None and current.kind != "compound":
+        current = current.parent
+    return current

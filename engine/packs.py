@@ -1,0 +1,187 @@
+"""Scenario packs: read a folder, validate it whole, load it, export it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine import audit
+from engine.checks import definition_problems, structure_problems
+from engine.db import database
+from engine.definitions import current_version, known_units, publish
+from engine.errors import FieldProblem, Invalid
+from engine.models import Definition, OrgNode, Pack, User
+from engine.org import upsert_tree
+from engine.users import upsert_user
+
+
+@dataclass
+class PackFiles:
+    """A pack read from disk: the manifest, the org file and the definitions by file name."""
+
+    root: Path
+    manifest: dict[str, Any] = field(default_factory=dict)
+    org: dict[str, Any] = field(default_factory=lambda: {"nodes": []})
+    definitions: dict[str, Any] = field(default_factory=dict)
+    demo: dict[str, Any] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def _read_json(path: Path, name: str, problems: list[str]) -> Any:
+    try:
+        return json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        problems.append(f"{name}: file not found")
+    except UnicodeDecodeError:
+        problems.append(f"{name}: not UTF-8 text")
+    except json.JSONDecodeError as exc:
+        problems.append(f"{name}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
+    return None
+
+
+def read_pack(root: str | Path) -> PackFiles:
+    """Read a pack folder (or its pack.json); parse errors become problems."""
+    root = Path(root)
+    if root.is_file():
+        root = root.parent
+    files = PackFiles(root)
+    manifest = _read_json(root / "pack.json", "pack.json", files.problems)
+    if manifest is None:
+        return files
+    files.manifest = manifest
+    files.problems += [f"pack.json{p.path or '/'}: {p.message}" for p in structure_problems(manifest, "pack")]
+    if files.problems:
+        return files
+    if manifest.get("org"):
+        org = _read_json(root / manifest["org"], manifest["org"], files.problems)
+        if org is not None:
+            files.org = org
+    if manifest.get("demo"):
+        files.demo = _read_json(root / manifest["demo"], manifest["demo"], files.problems) or {}
+    for name in manifest["definitions"]:
+        if ".." in Path(name).parts:
+            files.problems.append(f"pack.json/definitions: {name!r} leaves the pack folder")
+            continue
+        body = _read_json(root / name, name, files.problems)
+        if body is not None:
+            files.definitions[name] = body
+    return files
+
+
+def _walk_nodes(nodes: list[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
+    for node in nodes:
+        yield node
+        yield from _walk_nodes(node.get("children") or [])
+
+
+def validate_pack(files: PackFiles, *, existing_units: set[str] | None = None) -> list[str]:
+    """Every mistake in the pack as ``file/json/pointer: message`` lines."""
+    problems = list(files.problems)
+    if not files.manifest or problems:
+        return problems
+    org_name = files.manifest.get("org", "org.json")
+    org_problems = structure_problems(files.org, "org")
+    problems += [f"{org_name}{p.path or '/'}: {p.message}" for p in org_problems]
+    roles = set(files.manifest["roles"])
+    units = set(existing_units or set())
+    if not org_problems:
+        seen: set[str] = set()
+        for node in _walk_nodes(files.org["nodes"]):
+            if node["key"] in seen:
+                problems.append(f"{org_name}/nodes: duplicate node key {node['key']!r}")
+            seen.add(node["key"])
+        units |= seen
+        for i, user in enumerate(files.org.get("users", [])):
+            for j, grant in enumerate(user.get("grants", [])):
+                if grant["role"] not in roles:
+                    problems.append(f"{org_name}/users/{i}/grants/{j}/role: unknown role {grant['role']!r}")
+                if grant["node"] not in units:
+                    problems.append(f"{org_name}/users/{i}/grants/{j}/node: org node {grant['node']!r} does not exist")
+    keys: dict[str, str] = {}
+    for name, body in files.definitions.items():
+        if isinstance(body, dict) and body.get("key") in keys:
+            problems.append(f"{name}/key: key {body['key']!r} is also used by {keys[body['key']]}")
+        elif isinstance(body, dict) and isinstance(body.get("key"), str):
+            keys[body["key"]] = name
+        problems += [
+            f"{name}{p.path or '/'}: {p.message}"
+            for p in definition_problems(body, roles=roles, units=units)
+        ]
+    return problems
+
+
+def load_pack(root: str | Path, *, now: dt.datetime, by: User | None = None) -> Pack:
+    """Validate and load a pack in one transaction: org tree, accounts, definitions.
+
+    Definitions whose body changed get a new published version; unchanged ones keep
+    theirs, so loading the same pack twice changes nothing. Running items keep the
+    version they were created under.
+
+    :raises Invalid: the pack has mistakes (``fields`` holds every one).
+    """
+    files = read_pack(root)
+    problems = validate_pack(files, existing_units=known_units())
+    if problems:
+        raise Invalid(
+            f"pack at {files.root} is invalid",
+            [_problem_line(line) for line in problems],
+        )
+    manifest = files.manifest
+    with database.atomic():
+        pack = Pack.get_or_none(Pack.key == manifest["key"])
+        if pack is None:
+            pack = Pack.create(key=manifest["key"], name=manifest["name"], version=manifest["version"],
+                               roles=manifest["roles"], loaded_at=now)
+        else:
+            pack.name, pack.version, pack.roles, pack.loaded_at = (
+                manifest["name"], manifest["version"], manifest["roles"], now,
+            )
+            pack.save()
+        upsert_tree(files.org["nodes"])
+        for user in files.org.get("users", []):
+            upsert_user(user["username"], user["name"], user.get("password"), user.get("grants", []))
+        roles, units = set(manifest["roles"]), known_units()
+        for body in files.definitions.values():
+            publish(pack, body, now=now, by=by, roles=roles, units=units)
+        audit.record("pack.load", at=now, actor=by, target=f"pack:{pack.key}",
+                     after={"version": pack.version, "definitions": sorted(files.definitions)})
+    return pack
+
+
+def _problem_line(line: str) -> FieldProblem:
+    path, _, message = line.partition(": ")
+    return FieldProblem(path, message)
+
+
+def export_pack(key: str) -> dict[str, Any]:
+    """The pack as files ``{name: json}``: manifest, org tree and current definitions."""
+    pack = Pack.get(Pack.key == key)
+    definitions = {}
+    for definition in Definition.select().where(Definition.pack == pack).order_by(Definition.id):
+        folder = "items" if definition.kind == "item_type" else f"{definition.kind}s"
+        definitions[f"{folder}/{definition.key}.json"] = current_version(definition).body
+    manifest = {
+        "key": pack.key, "name": pack.name, "version": pack.version, "roles": pack.roles,
+        "org": "org.json", "definitions": list(definitions),
+    }
+    return {"pack.json": manifest, "org.json": {"nodes": _export_nodes(None)}, **definitions}
+
+
+def _export_nodes(parent: OrgNode | None) -> list[dict[str, Any]]:
+    query = OrgNode.select().where(
+        OrgNode.parent.is_null() if parent is None else OrgNode.parent == parent
+    ).order_by(OrgNode.id)
+    out = []
+    for node in query:
+        spec: dict[str, Any] = {"key": node.key, "name": node.name, "kind": node.kind}
+        if node.profile:
+            spec["profile"] = node.profile
+        children = _export_nodes(node)
+        if children:
+            spec["children"] = children
+        out.append(spec)
+    return out

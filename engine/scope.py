@@ -1,0 +1,71 @@
+"""The one query layer every list, report, export and API call goes through.
+
+A role sees according to its ``sees`` setting in the pack: ``subtree`` (every item
+at or below the node it is granted at), ``summoned`` (items that summoned a unit at
+or below that node) or ``own`` (items the user raised).
+"""
+
+from __future__ import annotations
+
+import operator
+from functools import reduce
+from typing import Any
+
+from engine.actors import Actor
+from engine.models import Assignment, Item, Pack
+
+DEFAULT_SEES = {"department": "summoned", "resident": "own"}
+
+
+def role_sees(role: str) -> str:
+    """How far ``role`` sees, from the loaded packs (default ``subtree``)."""
+    for pack in Pack.select(Pack.roles):
+        spec = (pack.roles or {}).get(role)
+        if spec and spec.get("sees"):
+            return str(spec["sees"])
+    return DEFAULT_SEES.get(role, "subtree")
+
+
+def role_labels() -> dict[str, str]:
+    """Role key → label, from every loaded pack."""
+    labels: dict[str, str] = {}
+    for pack in Pack.select(Pack.roles):
+        labels.update({k: v.get("label", k) for k, v in (pack.roles or {}).items()})
+    return labels
+
+
+def _conditions(actor: Actor) -> list[Any]:
+    conds: list[Any] = []
+    sees_cache: dict[str, str] = {}
+    for grant in actor.grants:
+        sees = sees_cache.setdefault(grant.role, role_sees(grant.role))
+        if sees == "subtree":
+            conds.append(Item.node_path.startswith(grant.node_path))
+        elif sees == "summoned":
+            summoned = Assignment.select(Assignment.item).where(
+                Assignment.unit_path.startswith(grant.node_path)
+            )
+            conds.append(Item.id.in_(summoned))
+    conds.append(Item.raised_by == actor.user.id)
+    return conds
+
+
+def visible_items(actor: Actor) -> Any:
+    """Items ``actor`` may see, as a query to refine (filter, order, paginate)."""
+    return Item.select().where(reduce(operator.or_, _conditions(actor)))
+
+
+def visible_assignments(actor: Actor) -> Any:
+    """Summons addressed to units ``actor`` acts for (role matches at or above the unit)."""
+    conds = [
+        (Assignment.role == g.role) & Assignment.unit_path.startswith(g.node_path)
+        for g in actor.grants
+    ]
+    if not conds:
+        return Assignment.select().where(Assignment.id < 0)
+    return Assignment.select().where(reduce(operator.or_, conds))
+
+
+def can_see(actor: Actor, item: Item) -> bool:
+    """Whether ``item`` is in ``actor``'s scope (same rule as ``visible_items``)."""
+    return visible_items(actor).where(Item.id == item.id).exists()

@@ -1,0 +1,74 @@
+"""The web app: Flask app factory, one blueprint per audience."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from engine.db import database, open_database
+from engine.models import create_tables
+
+
+def _secret_key(instance: Path) -> str:
+    """SECRET_KEY from the environment, else one generated once per instance folder."""
+    if os.environ.get("SANFANG_SECRET_KEY"):
+        return os.environ["SANFANG_SECRET_KEY"]
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app; ``config`` overrides (tests pass DATABASE_URL, TESTING ...)."""
+    app = Flask(__name__, instance_path=os.environ.get("SANFANG_INSTANCE", None))
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(
+        DATABASE_URL=os.environ.get(
+            "DATABASE_URL", f"sqlite:///{Path(app.instance_path) / 'sanfang.db'}"
+        ),
+        UPLOAD_DIR=str(Path(app.instance_path) / "uploads"),
+        MAX_CONTENT_LENGTH=40 * 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        BABEL_DEFAULT_LOCALE="zh_CN",
+        BABEL_DEFAULT_TIMEZONE="Asia/Shanghai",
+        WTF_CSRF_TIME_LIMIT=None,
+        BACKGROUND_SWEEP=False,
+    )
+    if config:
+        app.config.from_mapping(config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(Path(app.instance_path))
+    open_database(app.config["DATABASE_URL"])
+    if app.config.get("CREATE_TABLES", True):
+        with database.connection_context():
+            create_tables()
+
+    from pages import extensions
+
+    extensions.init_app(app)
+
+    @app.before_request
+    def _connect() -> None:
+        database.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _close(exc: BaseException | None) -> None:
+        if not database.is_closed():
+            database.close()
+
+    from pages import admin, api, auth, errors, resident, review, work
+
+    for module in (auth, work, resident, review, admin, api):
+        app.register_blueprint(module.bp)
+    errors.init_app(app)
+    from pages.cli import register
+
+    register(app)
+    return app

@@ -1,0 +1,168 @@
+"""/api/v1 — the JSON API; bearer tokens; the same engine services as the pages."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+
+from flask import Blueprint, g, jsonify, request
+
+from engine import clock, dispatch, items, queues
+from engine.actors import actor_for
+from engine.definitions import current_version
+from engine.errors import FieldProblem, Invalid, Malformed, NotFound
+from engine.models import Assignment, Definition, Item
+from engine.users import user_for_token
+from pages.extensions import csrf
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+
+@bp.before_request
+def authenticate() -> Any:
+    if request.endpoint == "api.openapi":
+        return None
+    header = request.headers.get("Authorization", "")
+    scheme, _, raw = header.partition(" ")
+    user = user_for_token(raw.strip()) if scheme.lower() == "bearer" and raw else None
+    if user is None:
+        return jsonify({"error": {"code": "unauthorized", "message": "a valid bearer token is required"}}), 401
+    g.actor = actor_for(user)
+    return None
+
+
+def body() -> dict[str, Any]:
+    """The request's JSON object, or a 400/422 naming what is wrong."""
+    raw = request.get_data(as_text=True)
+    if not raw.strip():
+        return {}
+    try:
+        parsed = json.loads(raw)
+    except ValueError as exc:
+        raise Malformed(f"malformed JSON: {exc}", [FieldProblem("", str(exc))]) from None
+    if not isinstance(parsed, dict):
+        raise Invalid("the body must be a JSON object", [FieldProblem("", "expected an object")])
+    return parsed
+
+
+def item_json(item: Item, *, detail: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": item.id, "type": item.definition.key, "definition_version": item.version.number,
+        "node": item.node.key, "title": item.title, "state": item.state,
+        "priority": item.priority, "version": item.lock, "data": item.data,
+        "raised_by": item.raised_by.username if item.raised_by else None,
+        "raised_at": clock.iso(item.raised_at), "due_at": clock.iso(item.due_at),
+        "resolved_at": clock.iso(item.resolved_at), "resolution_seconds": item.resolution_seconds,
+        "satisfaction": item.satisfaction, "closed": item.closed,
+        "assignments": [assignment_json(a) for a in items.assignments_of(item)],
+    }
+    if detail:
+        out["transitions"] = [
+            {"key": o.key, "label": o.label, "allowed": o.allowed, "reason": o.reason or None,
+             "form": o.spec.get("form")}
+            for o in items.offers(g.actor, item, now=clock.now())
+        ]
+    return out
+
+
+def assignment_json(a: Assignment) -> dict[str, Any]:
+    return {
+        "id": a.id, "item": a.item_id, "unit": a.unit.key, "unit_name": a.unit.name, "role": a.role,
+        "state": a.state, "rule": a.rule, "priority": a.priority,
+        "summoned_at": clock.iso(a.summoned_at), "report_due_at": clock.iso(a.report_due_at),
+        "reported_at": clock.iso(a.reported_at), "handle_due_at": clock.iso(a.handle_due_at),
+        "done_at": clock.iso(a.done_at), "reply": a.reply or None,
+    }
+
+
+@bp.route("/openapi.json")
+def openapi() -> Any:
+    text = resources.files("pages").joinpath("openapi.json").read_text("utf-8")
+    return jsonify(json.loads(text))
+
+
+@bp.route("/definitions")
+def definitions() -> Any:
+    out = []
+    for d in Definition.select().order_by(Definition.id):
+        if not d.current:
+            continue
+        version = current_version(d)
+        out.append({"key": d.key, "kind": d.kind, "name": d.name, "version": d.current,
+                    "published_at": clock.iso(version.published_at), "body": version.body})
+    return jsonify({"definitions": out})
+
+
+@bp.route("/items", methods=["POST"])
+def create_item() -> Any:
+    payload = body()
+    missing = [FieldProblem(k, "required") for k in ("type", "node") if not isinstance(payload.get(k), str)]
+    if missing:
+        raise Invalid("type and node are required strings", missing)
+    item = items.raise_item(g.actor, payload["type"], payload["node"], payload.get("data", {}), now=clock.now())
+    return jsonify(item_json(item, detail=True)), 201
+
+
+@bp.route("/items")
+def list_items() -> Any:
+    filters = queues.Filters(
+        state=request.args.get("state") or None, node=request.args.get("node") or None,
+        type=request.args.get("type") or None, open_only=request.args.get("open") == "1",
+        mine=request.args.get("mine") == "1",
+    )
+    page = request.args.get("page", 1, type=int)
+    if page < 1:
+        raise Invalid("page must be ≥ 1", [FieldProblem("page", "must be ≥ 1")])
+    rows = queues.inbox(g.actor, filters, page=page)
+    return jsonify({"items": [item_json(i) for i in rows], "page": page, "page_size": queues.PAGE_SIZE})
+
+
+@bp.route("/items/<int:item_id>")
+def get_item(item_id: int) -> Any:
+    return jsonify(item_json(items.get_item(g.actor, item_id), detail=True))
+
+
+@bp.route("/items/<int:item_id>/timeline")
+def item_timeline(item_id: int) -> Any:
+    item = items.get_item(g.actor, item_id)
+    return jsonify({"events": [
+        {"at": clock.iso(e.at), "actor": e.actor.username if e.actor_id else None,
+         "action": e.action, "before": e.before, "after": e.after, "detail": e.detail}
+        for e in items.timeline(item)
+    ]})
+
+
+@bp.route("/items/<int:item_id>/transitions/<key>", methods=["POST"])
+def take_transition(item_id: int, key: str) -> Any:
+    payload = body()
+    expected = payload.get("version")
+    if expected is not None and (not isinstance(expected, int) or isinstance(expected, bool)):
+        raise Invalid("version must be an integer", [FieldProblem("version", "expected an integer")])
+    item = items.transition(g.actor, item_id, key, payload.get("data") or {}, expected=expected, now=clock.now())
+    return jsonify(item_json(item, detail=True))
+
+
+@bp.route("/assignments")
+def list_assignments() -> Any:
+    rows = queues.summons(g.actor, open_only=request.args.get("all") != "1")
+    return jsonify({"assignments": [assignment_json(a) for a in rows]})
+
+
+@bp.route("/assignments/<int:assignment_id>/<action>", methods=["POST"])
+def assignment_action(assignment_id: int, action: str) -> Any:
+    payload = body()
+    reply = payload.get("reply", "")
+    if not isinstance(reply, str):
+        raise Invalid("reply must be text", [FieldProblem("reply", "expected a string")])
+    now = clock.now()
+    if action == "report_in":
+        assignment = dispatch.report_in(g.actor, assignment_id, now=now)
+    elif action == "complete":
+        assignment = dispatch.complete(g.actor, assignment_id, reply, now=now)
+    elif action == "decline":
+        assignment = dispatch.decline(g.actor, assignment_id, reply, now=now)
+    else:
+        raise NotFound(f"unknown action {action!r}")
+    return jsonify(assignment_json(assignment))

@@ -1,0 +1,176 @@
+"""The `sanfang` command: init, pack validate|load|export, demo, user, token."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+
+from engine import clock
+from engine.db import database
+from engine.errors import ServiceError
+
+DEFAULT_PACK = Path(__file__).resolve().parent.parent / "seed" / "gongshu"
+
+
+def register(app: Flask) -> None:
+    for command in (init, pack, demo, user, token, accounts):
+        app.cli.add_command(command)
+
+
+@click.command("init")
+@click.option("--pack", "pack_path", default=str(DEFAULT_PACK), show_default=True)
+@with_appcontext
+def init(pack_path: str) -> None:
+    """Create the tables and load the seed pack (idempotent)."""
+    from engine.models import create_tables
+    from engine.packs import load_pack
+
+    with database.connection_context():
+        create_tables()
+        try:
+            loaded = load_pack(pack_path, now=clock.now())
+        except ServiceError as exc:
+            for problem in exc.fields:
+                click.echo(f"{problem.path}: {problem.message}", err=True)
+            sys.exit(1)
+    click.echo(f"database ready; pack {loaded.key} {loaded.version} loaded")
+
+
+@click.group("pack")
+def pack() -> None:
+    """Validate, load and export scenario packs."""
+
+
+@pack.command("validate")
+@click.argument("path", type=click.Path())
+def pack_validate(path: str) -> None:
+    """Check a pack; print one `file/json/path: message` line per mistake."""
+    from engine.packs import read_pack, validate_pack
+
+    problems = validate_pack(read_pack(path))
+    for line in problems:
+        click.echo(line)
+    if problems:
+        click.echo(f"{len(problems)} problem(s)", err=True)
+        sys.exit(1)
+    click.echo("pack is valid", err=True)
+
+
+@pack.command("load")
+@click.argument("path", type=click.Path())
+@with_appcontext
+def pack_load(path: str) -> None:
+    """Load (or update) a pack; running items keep their versions."""
+    from engine.packs import load_pack
+
+    with database.connection_context():
+        try:
+            loaded = load_pack(path, now=clock.now())
+        except ServiceError as exc:
+            for problem in exc.fields:
+                click.echo(f"{problem.path}: {problem.message}", err=True)
+            sys.exit(1)
+    click.echo(f"pack {loaded.key} {loaded.version} loaded")
+
+
+@pack.command("export")
+@click.argument("key")
+@click.argument("folder", type=click.Path())
+@with_appcontext
+def pack_export(key: str, folder: str) -> None:
+    """Write pack KEY's current definitions into FOLDER."""
+    from engine.packs import export_pack
+
+    with database.connection_context():
+        files = export_pack(key)
+    for name, content in files.items():
+        target = Path(folder) / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(content, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    click.echo(f"{len(files)} files written to {folder}")
+
+
+@click.command("demo")
+@click.option("--compounds", default=40, show_default=True)
+@click.option("--items", "item_count", default=400, show_default=True)
+@click.option("--seed", default=1, show_default=True)
+@click.option("--pack", "pack_path", default=str(DEFAULT_PACK), show_default=True)
+@with_appcontext
+def demo(compounds: int, item_count: int, seed: int, pack_path: str) -> None:
+    """Generate a deterministic synthetic district (idempotent for the same seed)."""
+    from engine.demo import generate
+
+    with database.connection_context():
+        summary = generate(pack_path, compounds=compounds, items=item_count, seed=seed, now=clock.now())
+    click.echo(summary)
+
+
+@click.command("user")
+@click.argument("username")
+@click.option("--name", default=None)
+@click.option("--password", default=None)
+@click.option("--grant", "grants", multiple=True, help="ROLE@NODE_KEY, repeatable")
+@with_appcontext
+def user(username: str, name: str | None, password: str | None, grants: tuple[str, ...]) -> None:
+    """Create or update a user and grant roles at org nodes."""
+    from engine.users import upsert_user
+
+    parsed = []
+    for grant in grants:
+        role, _, node = grant.partition("@")
+        parsed.append({"role": role, "node": node})
+    with database.connection_context():
+        try:
+            upsert_user(username, name or username, password, parsed)
+        except ServiceError as exc:
+            click.echo(exc.message, err=True)
+            sys.exit(1)
+    click.echo(f"user {username} saved")
+
+
+@click.group("token")
+def token() -> None:
+    """API bearer tokens."""
+
+
+@token.command("create")
+@click.argument("username")
+@click.option("--label", default="")
+@with_appcontext
+def token_create(username: str, label: str) -> None:
+    """Print a new bearer token for USERNAME (shown once)."""
+    from engine.users import create_token
+
+    with database.connection_context():
+        try:
+            click.echo(create_token(username, label))
+        except ServiceError as exc:
+            click.echo(exc.message, err=True)
+            sys.exit(1)
+
+
+@click.command("accounts")
+@click.option("--pack", "pack_path", default=str(DEFAULT_PACK), show_default=True)
+def accounts(pack_path: str) -> None:
+    """Print the pack's demo accounts with their roles (for demonstrations only)."""
+    from engine.packs import read_pack
+
+    files = read_pack(pack_path)
+    labels = {k: v["label"] for k, v in files.manifest.get("roles", {}).items()}
+    click.echo("Demo accounts (username / password — who):")
+    for account in files.org.get("users", []):
+        if not account.get("password"):
+            continue
+        roles = ", ".join(f"{labels.get(g['role'], g['role'])}@{g['node']}" for g in account.get("grants", []))
+        click.echo(f"  {account['username']:<28} {account['password']:<10} {account['name']} — {roles}")
+
+
+def main() -> None:
+    from pages import create_app
+
+    FlaskGroup(create_app=lambda: create_app(), add_default_commands=True)(prog_name="sanfang")

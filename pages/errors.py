@@ -1,0 +1,53 @@
+"""Every refusal becomes a clear 4xx: JSON under /api, a page (or fragment) elsewhere."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from engine.errors import ServiceError
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_json(status: int, code: str, message: str, fields: list[Any] | None = None) -> Any:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if fields is not None:
+        body["fields"] = [{"path": f.path, "message": f.message} for f in fields]
+    return jsonify({"error": body}), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(ServiceError)
+    def service_error(exc: ServiceError) -> Any:
+        if wants_json():
+            return error_json(exc.status, exc.code, exc.message, exc.fields)
+        return render_template("error.html", status=exc.status, message=exc.message,
+                               fields=exc.fields), exc.status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError) -> Any:
+        message = _("The form expired or was not sent from this site. Reload the page and try again.")
+        if wants_json():
+            return error_json(400, "csrf", message)
+        return render_template("error.html", status=400, message=message, fields=[]), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        status = exc.code or 500
+        messages = {
+            403: _("You do not have permission to do this."),
+            404: _("Not found."),
+            405: _("Method not allowed."),
+            413: _("The upload is too large."),
+        }
+        message = messages.get(status, exc.description or exc.name)
+        if wants_json():
+            return error_json(status, exc.name.lower().replace(" ", "_"), message)
+        return render_template("error.html", status=status, message=message, fields=[]), status

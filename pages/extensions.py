@@ -1,0 +1,46 @@
+"""Extensions: CSRF, HTMX, translations; each with init_app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, g, request, session
+from flask_babel import Babel, gettext
+from flask_htmx import HTMX
+from flask_wtf.csrf import CSRFProtect
+
+from engine import clock, i18n
+
+csrf = CSRFProtect()
+htmx = HTMX()
+babel = Babel()
+LOCALES = ("zh_CN", "en")
+
+
+def select_locale() -> str:
+    chosen = request.args.get("lang") or session.get("lang")
+    if chosen in LOCALES:
+        return str(chosen)
+    user = getattr(g, "user", None)
+    if user is not None and user.locale in LOCALES:
+        return str(user.locale)
+    return "zh_CN"
+
+
+def _localtime(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    aware = clock.local(value)
+    return aware.strftime(fmt) if aware else ""
+
+
+def init_app(app: Flask) -> None:
+    csrf.init_app(app)
+    htmx.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+    app.jinja_env.filters["localtime"] = _localtime
+    i18n.install(gettext)
+
+    @app.before_request
+    def _remember_lang() -> None:
+        if request.args.get("lang") in LOCALES:
+            session["lang"] = request.args["lang"]

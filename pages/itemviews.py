@@ -1,0 +1,147 @@
+"""What the item pages of every audience share: raising, the detail, transitions, summons."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import current_app, g, render_template, request
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+
+import forms
+from engine import attachments, clock, dispatch, items
+from engine.context import item_doc, new_item_doc
+from engine.definitions import Runtime, current_version, runtime
+from engine.errors import Invalid
+from engine.models import Definition, Item, OrgNode
+from pages.extensions import htmx
+
+
+def raisable_types(node: OrgNode) -> list[Runtime]:
+    """Item types the current actor may raise at ``node``, newest versions."""
+    found = []
+    for definition in Definition.select().where(Definition.kind == "item_type").order_by(Definition.id):
+        if not definition.current:
+            continue
+        rt = runtime(current_version(definition))
+        if node.kind in rt.body.get("node_kinds", ["compound"]) and any(
+            g.actor.reaches(role, node.path) for role in rt.body.get("raise_roles", [])
+        ):
+            found.append(rt)
+    return found
+
+
+def store_uploads(specs: list[Any], data: dict[str, Any]) -> None:
+    """Save files posted for photo/file fields; their ids join the field's answers."""
+    for spec in specs:
+        if spec.kind not in ("photo", "file"):
+            continue
+        ids = [v for v in request.form.getlist(f"{spec.name}__ids") if v]
+        for upload in request.files.getlist(spec.name):
+            if upload and upload.filename:
+                att = attachments.store(
+                    g.actor, upload.filename, upload.mimetype or "", upload.stream,
+                    root=current_app.config["UPLOAD_DIR"], now=clock.now(), field=spec.name,
+                )
+                ids.append(att.public_id)
+        if ids:
+            data[spec.name] = ids
+
+
+def bind(schema: Mapping[str, Any], context: Mapping[str, Any], data: Mapping[str, Any] | None = None) -> Any:
+    formdata = request.form if request.method == "POST" else None
+    return forms.bind(schema, formdata=formdata, data=data, base=FlaskForm, context=context)
+
+
+def attach_errors(bound: Any, exc: Invalid, prefix: str = "data/") -> list[str]:
+    """Put a service's field problems on the bound form; return those that fit no field."""
+    loose = []
+    for problem in exc.fields:
+        path = problem.path[len(prefix):] if problem.path.startswith(prefix) else problem.path
+        field = bound.form._fields.get(path.split("/")[0]) if path else None
+        if field is not None:
+            field.errors = [*list(field.errors or []), problem.message]
+        else:
+            loose.append(f"{problem.path}: {problem.message}" if problem.path else problem.message)
+    return loose
+
+
+def raise_page(node: OrgNode, type_key: str, template: str, done: Any) -> Any:
+    """GET shows the generated form; an HTMX refresh re-renders its fields; POST raises."""
+    definition = Definition.get_or_none((Definition.key == type_key) & (Definition.kind == "item_type"))
+    if definition is None or not definition.current:
+        return render_template("error.html", status=404, message=_("Not found."), fields=[]), 404
+    rt = runtime(current_version(definition))
+    context = new_item_doc(node, {}, type_key=type_key, actor=g.actor, now=clock.now())
+    context.pop("data")
+    bound = bind(rt.body["schema"], context)
+    loose: list[str] = []
+    if request.method == "POST" and not request.form.get("_refresh") and not request.form.get("_add") and not request.form.get("_remove"):
+        errors = bound.validate(_)
+        if not errors:
+            data = bound.data()
+            try:
+                store_uploads(bound.specs, data)
+                item = items.raise_item(g.actor, type_key, node.key, data, now=clock.now())
+                return done(item)
+            except Invalid as exc:
+                loose = attach_errors(bound, exc)
+    if htmx and request.method == "POST":
+        return render_template("items/_raise_fields.html", bound=bound, rt=rt, loose=loose)
+    status = 422 if request.method == "POST" and not request.form.get("_refresh") else 200
+    return render_template(template, bound=bound, rt=rt, node=node, loose=loose), status
+
+
+def detail_context(item: Item) -> dict[str, Any]:
+    now = clock.now()
+    rt = runtime(item.version_id)
+    return {
+        "item": item, "rt": rt, "now": now,
+        "specs": forms.field_specs(rt.body["schema"]),
+        "assignments": items.assignments_of(item),
+        "offers": items.offers(g.actor, item, now=now),
+        "timeline": items.timeline(item),
+        "acting": {a.id for a in items.assignments_of(item) if g.actor.reaches(a.role, a.unit_path)},
+    }
+
+
+def transition_page(item: Item, key: str, template: str, done: Any) -> Any:
+    """A transition: its form (if any) on GET and on errors; POST takes it."""
+    rt = runtime(item.version_id)
+    spec = rt.transition(key)
+    offer = next((o for o in items.offers(g.actor, item, now=clock.now()) if o.key == key), None)
+    if spec is None or offer is None:
+        return render_template("error.html", status=404, message=_("Not found."), fields=[]), 404
+    schema = spec.get("form") or {"type": "object", "properties": {}}
+    context = item_doc(item, actor=g.actor, now=clock.now())
+    context.pop("data")
+    bound = bind(schema, context)
+    loose: list[str] = []
+    refresh = request.form.get("_refresh") or request.form.get("_add") or request.form.get("_remove")
+    if request.method == "POST" and not refresh:
+        errors = bound.validate(_)
+        if not errors:
+            data = bound.data()
+            try:
+                store_uploads(bound.specs, data)
+                expected = request.form.get("version", type=int)
+                items.transition(g.actor, item.id, key, data, expected=expected, now=clock.now())
+                return done(item)
+            except Invalid as exc:
+                loose = attach_errors(bound, exc)
+    args = {"bound": bound, "item": item, "spec": spec, "rt": rt, "loose": loose}
+    if htmx:
+        return render_template("items/_transition_form.html", **args)
+    return render_template(template, **args)
+
+
+def summons_action(assignment_id: int, action: str) -> Any:
+    """Report in, complete or decline a summons, as the unit's user."""
+    now = clock.now()
+    reply = request.form.get("reply", "")
+    if action == "report_in":
+        return dispatch.report_in(g.actor, assignment_id, now=now)
+    if action == "complete":
+        return dispatch.complete(g.actor, assignment_id, reply, now=now)
+    return dispatch.decline(g.actor, assignment_id, reply, now=now)

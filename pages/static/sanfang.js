@@ -1,0 +1,13 @@
+// Conditional fields: when an answer other fields depend on changes, the server
+// re-renders the field block (it alone decides what is visible), no page reload.
+document.addEventListener("change", function (event) {
+  var input = event.target.closest("[data-sf-refresh]");
+  var form = input && input.form;
+  if (!form || !form.dataset.sfRefreshTarget || !window.htmx) return;
+  htmx.ajax("POST", form.getAttribute("action") || window.location.href, {
+    source: form,
+    target: form.dataset.sfRefreshTarget,
+    swap: "outerHTML",
+    values: { _refresh: "1" },
+  });
+});

@@ -1,0 +1,99 @@
+"""/work — commissioners, the three parties and departments: inbox, items, summons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from engine import clock, items, queues
+from engine.errors import ServiceError
+from engine.models import Definition, Item
+from engine.org import node_by_key
+from pages.auth import roles_required
+from pages.extensions import htmx
+from pages.itemviews import detail_context, raisable_types, raise_page, summons_action, transition_page
+
+bp = Blueprint("work", __name__, url_prefix="/work")
+STAFF = ("commissioner", "party", "committee", "property", "department", "supervisor", "admin")
+
+
+@bp.route("/")
+@roles_required(*STAFF)
+def inbox() -> Any:
+    filters = queues.Filters(
+        state=request.args.get("state") or None,
+        type=request.args.get("type") or None,
+        open_only=request.args.get("all") != "1",
+    )
+    page = max(request.args.get("page", 1, type=int), 1)
+    compounds = [g_ for g_ in g.actor.grants if g_.node_kind == "compound"]
+    context = {
+        "rows": queues.inbox(g.actor, filters, page=page),
+        "summons": queues.summons(g.actor),
+        "filters": filters, "page": page, "now": clock.now(),
+        "types": Definition.select().where(Definition.kind == "item_type").order_by(Definition.id),
+        "compounds": compounds,
+    }
+    if htmx and htmx.target == "inbox-rows":
+        return render_template("work/_inbox_rows.html", **context)
+    return render_template("work/inbox.html", **context)
+
+
+@bp.route("/new")
+@roles_required(*STAFF)
+def choose() -> Any:
+    node = node_by_key(request.args.get("node", ""))
+    return render_template("work/choose.html", node=node, types=raisable_types(node))
+
+
+@bp.route("/new/<type_key>", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def new(type_key: str) -> Any:
+    node = node_by_key(request.values.get("node", ""))
+
+    def done(item: Item) -> Any:
+        flash(_("Raised: %(title)s", title=item.title))
+        return redirect(url_for("work.item", item_id=item.id), 303)
+
+    return raise_page(node, type_key, "work/new.html", done)
+
+
+@bp.route("/items/<int:item_id>")
+@roles_required(*STAFF)
+def item(item_id: int) -> Any:
+    found = items.get_item(g.actor, item_id)
+    return render_template("work/item.html", **detail_context(found))
+
+
+@bp.route("/items/<int:item_id>/t/<key>", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def take(item_id: int, key: str) -> Any:
+    found = items.get_item(g.actor, item_id)
+
+    def done(item: Item) -> Any:
+        flash(_("Done."))
+        target = url_for("work.item", item_id=item.id)
+        if htmx:
+            return "", 204, {"HX-Redirect": target}
+        return redirect(target, 303)
+
+    return transition_page(found, key, "work/transition.html", done)
+
+
+@bp.route("/summons/<int:assignment_id>/<action>", methods=["POST"])
+@roles_required(*STAFF)
+def summons(assignment_id: int, action: str) -> Any:
+    if action not in ("report_in", "complete", "decline"):
+        abort(404)
+    try:
+        assignment = summons_action(assignment_id, action)
+    except ServiceError as exc:
+        if exc.status in (403, 404):
+            raise
+        flash(exc.message, "error")
+        item_id = request.form.get("item", type=int)
+        return redirect(url_for("work.item", item_id=item_id) if item_id else url_for("work.inbox"), 303)
+    flash(_("Done."))
+    return redirect(url_for("work.item", item_id=assignment.item_id), 303)
