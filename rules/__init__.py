@@ -1,0 +1,29 @@
+"""Rules: JSON Logic validated, evaluated and compiled; routing tables on top.
+
+Pure: no Flask, no peewee, no clock. See docs/rules.md.
+"""
+
+from rules import builtins as _builtins  # noqa: F401 - registers the standard operators
+from rules import custom as _custom  # noqa: F401 - registers our domain operators
+from rules.compiler import compile
+from rules.errors import Problem, RuleError, RuleEvalError
+from rules.reference import evaluate
+from rules.registry import OperatorInfo, operators
+from rules.validate import MAX_DEPTH, MAX_NODES, check, validate, vars_used
+from rules.values import truthy
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_NODES",
+    "OperatorInfo",
+    "Problem",
+    "RuleError",
+    "RuleEvalError",
+    "check",
+    "compile",
+    "evaluate",
+    "operators",
+    "truthy",
+    "validate",
+    "vars_used",
+]

@@ -1,0 +1,302 @@
+"""The fast evaluator: a rule compiled once into nested Python closures.
+
+Same semantics and same errors (message and path) as rules.reference, which a
+differential test checks; the common routing shapes (var, ==, in, comparisons
+against constants, and/or) get specialised closures that skip the generic
+dispatch.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+from typing import Any
+
+from rules.builtins import get_var
+from rules.errors import OpError, RuleEvalError, pointer_token
+from rules.registry import OperatorInfo, lookup
+from rules.validate import arg_path, arguments, canonical, check
+from rules.values import (
+    is_container,
+    js_to_number,
+    less,
+    loose_equals,
+    scalar_key,
+    strict_equals,
+    truthy,
+)
+
+Fn = Callable[[Any], Any]
+_MISSING = object()
+
+
+def compile(rule: Any) -> Callable[[Mapping[str, Any]], Any]:
+    """Compile a rule into a function of the document (cached by canonical JSON).
+
+    :param rule: a JsonLogic rule.
+    :raises RuleError: if the rule is invalid.
+    :returns: f(doc) -> value, raising RuleEvalError (with the rule path) on failure.
+    """
+    check(rule)
+    text = canonical(rule)
+    if text is None:  # pragma: no cover - check() refuses non-JSON rules
+        return _node(rule, "")
+    return _compile_text(text)
+
+
+@lru_cache(maxsize=4096)
+def _compile_text(text: str) -> Fn:
+    return _node(json.loads(text), "")
+
+
+def _const(value: Any) -> Fn:
+    return lambda data: value
+
+
+def _node(node: Any, path: str) -> Fn:
+    if isinstance(node, (list, tuple)):
+        items = [_node(item, f"{path}/{i}") for i, item in enumerate(node)]
+        return lambda data: [item(data) for item in items]
+    if not isinstance(node, dict):
+        return _const(node)
+    op, value = next(iter(node.items()))
+    info = lookup(op)
+    if info is None:  # unreachable after check()
+        raise RuleEvalError(f"{path}/{pointer_token(op)}", f"unknown operator {op!r}")
+    args = arguments(value)
+    paths = [arg_path(path, op, value, i) for i in range(len(args))]
+    special = _SPECIAL.get(op)
+    if special is not None:
+        fast = special(args, paths, f"{path}/{pointer_token(op)}")
+        if fast is not None:
+            return fast
+    if info.kind == "lazy":
+        return _lazy(op, [_node(arg, p) for arg, p in zip(args, paths)])
+    if info.kind == "scoped":
+        return _scoped(op, [_node(arg, p) for arg, p in zip(args, paths)])
+    return _generic(info, [_node(arg, p) for arg, p in zip(args, paths)], paths,
+                    f"{path}/{pointer_token(op)}")
+
+
+def _generic(info: OperatorInfo, parts: list[Fn], paths: list[str], here: str) -> Fn:
+    fn = info.fn
+    assert fn is not None
+    op = info.name
+    with_data = info.kind == "data"
+
+    def call(data: Any) -> Any:
+        values = [part(data) for part in parts]
+        try:
+            return fn(data, *values) if with_data else fn(*values)
+        except OpError as error:
+            where = here if error.arg is None else paths[error.arg]
+            raise RuleEvalError(where, error.message) from None
+        except (TypeError, ValueError, ArithmeticError) as error:
+            raise RuleEvalError(here, f"cannot evaluate {op!r}: {error}") from None
+
+    return call
+
+
+def _guard(fn: Callable[..., Any], here: str, paths: list[str]) -> Callable[..., Any]:
+    """Wrap a slow-path helper so an OpError becomes RuleEvalError at the right path."""
+
+    def call(*values: Any) -> Any:
+        try:
+            return fn(*values)
+        except OpError as error:
+            where = here if error.arg is None else paths[error.arg]
+            raise RuleEvalError(where, error.message) from None
+
+    return call
+
+
+def _lazy(op: str, parts: list[Fn]) -> Fn:
+    if op == "and":
+        def all_of(data: Any) -> Any:
+            current: Any = None
+            for part in parts:
+                current = part(data)
+                if not truthy(current):
+                    return current
+            return current
+        return all_of
+    if op == "or":
+        def any_of(data: Any) -> Any:
+            current: Any = None
+            for part in parts:
+                current = part(data)
+                if truthy(current):
+                    return current
+            return current
+        return any_of
+    pairs = [(parts[i], parts[i + 1]) for i in range(0, len(parts) - 1, 2)]
+    otherwise = parts[-1] if len(parts) % 2 else None
+
+    def choose(data: Any) -> Any:
+        for condition, then in pairs:
+            if truthy(condition(data)):
+                return then(data)
+        return otherwise(data) if otherwise is not None else None
+    return choose
+
+
+def _scoped(op: str, parts: list[Fn]) -> Fn:
+    items_of, logic = parts[0], parts[1]
+    if op == "reduce":
+        initial_of = parts[2] if len(parts) > 2 else _const(None)
+
+        def fold(data: Any) -> Any:
+            items = items_of(data)
+            accumulator = initial_of(data)
+            if not isinstance(items, (list, tuple)):
+                return accumulator
+            for item in items:
+                accumulator = logic({"current": item, "accumulator": accumulator})
+            return accumulator
+        return fold
+
+    def scoped(data: Any) -> Any:
+        items = items_of(data)
+        if not isinstance(items, (list, tuple)):
+            return [] if op in ("map", "filter") else op == "none"
+        if op == "map":
+            return [logic(item) for item in items]
+        if op == "all":
+            return bool(items) and all(truthy(logic(item)) for item in items)
+        kept = [item for item in items if truthy(logic(item))]
+        if op == "filter":
+            return kept
+        return not kept if op == "none" else bool(kept)
+    return scoped
+
+
+def _var(args: list[Any], paths: list[str], here: str) -> Fn | None:
+    if len(args) != 1 or not isinstance(args[0], str) or args[0] == "":
+        return None
+    parts = args[0].split(".")
+    rests = [".".join(parts[i:]) for i in range(len(parts))]
+
+    def read(data: Any) -> Any:
+        current = data
+        for i, part in enumerate(parts):
+            if type(current) is not dict:  # lists, text, other mappings: the general reader
+                return get_var(current, rests[i])
+            current = current.get(part, _MISSING)
+            if current is _MISSING:
+                return None
+        return current
+
+    return read
+
+
+def _constant_operand(args: list[Any]) -> tuple[int, Any] | None:
+    """(index of the non-constant side, the constant) for a binary op on one constant."""
+    if len(args) != 2:
+        return None
+    left_const = not isinstance(args[0], (dict, list, tuple))
+    right_const = not isinstance(args[1], (dict, list, tuple))
+    if right_const and not left_const:
+        return 0, args[1]
+    if left_const and not right_const:
+        return 1, args[0]
+    return None
+
+
+def _equality(negate: bool, strict: bool) -> Callable[[list[Any], list[str], str], Fn | None]:
+    compare = strict_equals if strict else loose_equals
+
+    def build(args: list[Any], paths: list[str], here: str) -> Fn | None:
+        side = _constant_operand(args)
+        parts = [_node(arg, p) for arg, p in zip(args, paths)]
+        slow = _guard(compare, here, paths)
+        if side is not None and isinstance(side[1], str) and js_to_number(side[1]) is None:
+            # Against non-numeric text, only the same text is equal (loose or strict).
+            other, text, first = parts[side[0]], side[1], side[0] == 0
+
+            def text_equal(data: Any) -> bool:
+                value = other(data)
+                if type(value) is str:
+                    return (value == text) != negate
+                if strict or not is_container(value):
+                    return negate
+                # lists are incomparable: let the slow path raise the same error
+                return bool(slow(value, text) if first else slow(text, value)) != negate
+            return text_equal
+        left, right = parts
+
+        def equal(data: Any) -> bool:
+            return bool(slow(left(data), right(data))) != negate
+        return equal
+    return build
+
+
+def _in(args: list[Any], paths: list[str], here: str) -> Fn | None:
+    if len(args) != 2 or not isinstance(args[1], list) or isinstance(args[0], (list, tuple)):
+        return None
+    keys = [scalar_key(item) for item in args[1]]
+    needle = _node(args[0], paths[0])
+    if any(key is None for key in keys):
+        return None
+    members = frozenset(keys)
+
+    def member(data: Any) -> bool:
+        key = scalar_key(needle(data))
+        return key is not None and key in members
+    return member
+
+
+def _order(strict: bool, flip: bool) -> Callable[[list[Any], list[str], str], Fn | None]:
+    def build(args: list[Any], paths: list[str], here: str) -> Fn | None:
+        if len(args) != 2:
+            return None
+        parts = [_node(arg, p) for arg, p in zip(args, paths)]
+        if flip:  # a > b is b < a, with the argument indexes of the original positions
+            slow = _guard(lambda a, b: _flipped(a, b, strict), here, paths)
+        else:
+            slow = _guard(lambda a, b: less(a, b, strict), here, paths)
+        left, right = parts
+
+        def ordered(data: Any) -> bool:
+            a, b = left(data), right(data)
+            ta, tb = type(a), type(b)
+            if (ta is int or ta is float) and (tb is int or tb is float):
+                if flip:
+                    return bool(a > b if strict else a >= b)
+                return bool(a < b if strict else a <= b)
+            return bool(slow(a, b))
+        return ordered
+    return build
+
+
+def _flipped(a: Any, b: Any, strict: bool) -> bool:
+    try:
+        return less(b, a, strict)
+    except OpError as error:
+        raise OpError(error.message, None if error.arg is None else 1 - error.arg) from None
+
+
+def _not(negate: bool) -> Callable[[list[Any], list[str], str], Fn | None]:
+    def build(args: list[Any], paths: list[str], here: str) -> Fn | None:
+        if len(args) != 1:
+            return None
+        part = _node(args[0], paths[0])
+        return (lambda data: not truthy(part(data))) if negate else (
+            lambda data: truthy(part(data)))
+    return build
+
+
+_SPECIAL: dict[str, Callable[[list[Any], list[str], str], Fn | None]] = {
+    "var": _var,
+    "==": _equality(False, False),
+    "!=": _equality(True, False),
+    "===": _equality(False, True),
+    "!==": _equality(True, True),
+    "in": _in,
+    "<": _order(True, False),
+    "<=": _order(False, False),
+    ">": _order(True, True),
+    ">=": _order(False, True),
+    "!": _not(True),
+    "!!": _not(False),
+}

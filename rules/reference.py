@@ -1,0 +1,103 @@
+"""The reference evaluator: a plain tree walk over json-logic-qubit's semantics (with fixes).
+
+json-logic-qubit's `jsonLogic` recurses into itself, so it cannot tell us where
+in a rule a failure happened, replaces falsy data by {} inside map/filter, and
+has a global operator table we must not change. We therefore walk the rule
+ourselves, do the control flow (if/and/or, map/filter/…) here and call the
+operator implementations from the registry, which in turn call qubit's own
+functions wherever qubit agrees with the published semantics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rules.errors import OpError, RuleEvalError, pointer_token
+from rules.registry import lookup
+from rules.validate import arg_path, arguments, check
+from rules.values import truthy
+
+
+def evaluate(rule: Any, doc: Mapping[str, Any]) -> Any:
+    """Evaluate a rule against one document, the slow and obvious way.
+
+    :param rule: a JsonLogic rule (validated first; the result is cached).
+    :param doc: the document the rule sees (docs/pack-format.md, "What a rule sees").
+    :raises RuleError: if the rule is invalid.
+    :raises RuleEvalError: if evaluation fails; its path points into the rule.
+    """
+    check(rule)
+    return _eval(rule, doc, "")
+
+
+def _eval(node: Any, data: Any, path: str) -> Any:
+    if isinstance(node, (list, tuple)):
+        return [_eval(item, data, f"{path}/{i}") for i, item in enumerate(node)]
+    if not isinstance(node, dict):
+        return node
+    op, value = next(iter(node.items()))
+    info = lookup(op)
+    if info is None:  # unreachable after check(); kept so a bypass cannot call anything
+        raise RuleEvalError(f"{path}/{pointer_token(op)}", f"unknown operator {op!r}")
+    args = arguments(value)
+    here = f"{path}/{pointer_token(op)}"
+    if info.kind == "lazy":
+        return _lazy(op, args, value, data, path)
+    if info.kind == "scoped":
+        return _scoped(op, args, value, data, path)
+    values = [_eval(arg, data, arg_path(path, op, value, i)) for i, arg in enumerate(args)]
+    assert info.fn is not None
+    try:
+        if info.kind == "data":
+            return info.fn(data, *values)
+        return info.fn(*values)
+    except OpError as error:
+        where = here if error.arg is None else arg_path(path, op, value, error.arg)
+        raise RuleEvalError(where, error.message) from None
+    except (TypeError, ValueError, ArithmeticError) as error:  # a gap in our checks
+        raise RuleEvalError(here, f"cannot evaluate {op!r}: {error}") from None
+
+
+def _lazy(op: str, args: list[Any], value: Any, data: Any, path: str) -> Any:
+    def at(i: int) -> Any:
+        return _eval(args[i], data, arg_path(path, op, value, i))
+
+    if op in ("if", "?:"):
+        i = 0
+        while i < len(args) - 1:
+            if truthy(at(i)):
+                return at(i + 1)
+            i += 2
+        return at(i) if i == len(args) - 1 else None
+    current: Any = None
+    for i in range(len(args)):
+        current = at(i)
+        if truthy(current) == (op == "or"):
+            return current
+    return current
+
+
+def _scoped(op: str, args: list[Any], value: Any, data: Any, path: str) -> Any:
+    items = _eval(args[0], data, arg_path(path, op, value, 0))
+    logic, logic_path = args[1], arg_path(path, op, value, 1)
+    if op == "reduce":
+        initial = _eval(args[2], data, arg_path(path, op, value, 2)) if len(args) > 2 else None
+        if not isinstance(items, (list, tuple)):
+            return initial
+        accumulator = initial
+        for item in items:
+            accumulator = _eval(logic, {"current": item, "accumulator": accumulator}, logic_path)
+        return accumulator
+    if not isinstance(items, (list, tuple)):
+        return {"map": [], "filter": [], "all": False, "none": True, "some": False}[op]
+    if op == "map":
+        return [_eval(logic, item, logic_path) for item in items]
+    if op == "all":
+        if not items:
+            return False
+        return all(truthy(_eval(logic, item, logic_path)) for item in items)
+    kept = [item for item in items if truthy(_eval(logic, item, logic_path))]
+    if op == "filter":
+        return kept
+    return (len(kept) == 0) if op == "none" else (len(kept) > 0)
