@@ -44,9 +44,7 @@ def read_formdata(formdata: Any) -> dict[str, list[Any]]:
     return {str(k): list(v) if isinstance(v, (list, tuple)) else [v] for k, v in formdata.items()}
 
 
-def apply_row_actions(
-    specs: list[FieldSpec], formdata: Any
-) -> tuple[FormData, list[str], bool]:
+def apply_row_actions(specs: list[FieldSpec], formdata: Any) -> tuple[FormData, list[str], bool]:
     """Renumber group rows 0..n-1 and apply ``_remove``; return the rows to add.
 
     ``_add=<group path>`` adds a blank row, ``_remove=<group path>/<index>``
@@ -135,7 +133,11 @@ class BoundForm:
             if path in group_fields:
                 group_fields[path].errors = list(messages)
         self.errors = sorted(
-            (FieldError(path, message) for path, messages in merged.items() for message in messages),
+            (
+                FieldError(path, message)
+                for path, messages in merged.items()
+                for message in messages
+            ),
             key=lambda error: order_key(self.specs, error.path),
         )
         return self.errors
@@ -145,9 +147,7 @@ class BoundForm:
         for spec in self.specs:
             field = self.form[spec.name]
             if spec.kind == "group":
-                value: Any = [
-                    _row_answers(spec, entry.form) for entry in field.entries
-                ]
+                value: Any = [_row_answers(spec, entry.form) for entry in field.entries]
             else:
                 value = to_json(spec, field.data)
             if not is_empty(value):

@@ -15,14 +15,46 @@ from forms.specs import ATTACHMENT, STRING_FORMATS, base_kind, options_of, var_n
 
 Gettext = Callable[[str], str]
 
-ROOT_KEYS = frozenset({"$schema", "$id", "$comment", "type", "title", "description",
-                       "properties", "required", "x-help"})
-COMMON_KEYS = frozenset({"type", "title", "description", "$comment", "default", "readOnly",
-                         "x-help", "x-placeholder", "x-show-if", "x-widget"})
+ROOT_KEYS = frozenset(
+    {
+        "$schema",
+        "$id",
+        "$comment",
+        "type",
+        "title",
+        "description",
+        "properties",
+        "required",
+        "x-help",
+    }
+)
+COMMON_KEYS = frozenset(
+    {
+        "type",
+        "title",
+        "description",
+        "$comment",
+        "default",
+        "readOnly",
+        "x-help",
+        "x-placeholder",
+        "x-show-if",
+        "x-widget",
+    }
+)
 TYPE_KEYS: Mapping[str, frozenset[str]] = {
     "string": frozenset({"minLength", "maxLength", "pattern", "format", "enum", "oneOf"}),
-    "integer": frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
-                          "multipleOf", "enum", "oneOf"}),
+    "integer": frozenset(
+        {
+            "minimum",
+            "maximum",
+            "exclusiveMinimum",
+            "exclusiveMaximum",
+            "multipleOf",
+            "enum",
+            "oneOf",
+        }
+    ),
     "boolean": frozenset(),
     "array": frozenset({"items", "minItems", "maxItems", "uniqueItems", "x-accept"}),
 }
@@ -31,8 +63,13 @@ ATTACHMENT_ITEM_KEYS = frozenset({"type", "format", "$comment"})
 ROW_KEYS = frozenset({"type", "properties", "required", "title", "$comment"})
 NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 # Names a WTForms (or Flask-WTF) form already uses, and the inline-validator prefix.
-RESERVED = frozenset(dir(wtforms.Form)) | {"csrf_token", "hidden_tag", "is_submitted",
-                                           "validate_on_submit", "recaptcha"}
+RESERVED = frozenset(dir(wtforms.Form)) | {
+    "csrf_token",
+    "hidden_tag",
+    "is_submitted",
+    "validate_on_submit",
+    "recaptcha",
+}
 
 
 def _identity(text: str) -> str:
@@ -152,9 +189,12 @@ def _options(check: _Checker, prop: Mapping[str, Any], at: str, typ: Any) -> boo
         return False
     if "oneOf" in prop:
         for index, option in enumerate(prop["oneOf"]):
-            if not isinstance(option, Mapping) or set(option) - {"const", "title"} or (
-                "const" not in option
-            ) or not isinstance(option.get("title", ""), str):
+            if (
+                not isinstance(option, Mapping)
+                or set(option) - {"const", "title"}
+                or ("const" not in option)
+                or not isinstance(option.get("title", ""), str)
+            ):
                 check.add(f"{at}/oneOf/{index}", M.SCHEMA_OPTION)
                 return False
     options = options_of(prop) or ()
@@ -179,8 +219,11 @@ def _array(check: _Checker, prop: Mapping[str, Any], at: str, in_row: bool) -> b
             check.add(where, M.SCHEMA_NESTED_GROUP)
             return False
         if "uniqueItems" in prop or "x-accept" in prop:
-            check.add(f"{at}/{'x-accept' if 'x-accept' in prop else 'uniqueItems'}",
-                      M.SCHEMA_KEYWORD, keyword="x-accept" if "x-accept" in prop else "uniqueItems")
+            check.add(
+                f"{at}/{'x-accept' if 'x-accept' in prop else 'uniqueItems'}",
+                M.SCHEMA_KEYWORD,
+                keyword="x-accept" if "x-accept" in prop else "uniqueItems",
+            )
             return False
         before = len(check.problems)
         _unknown_keys(check, items, ROW_KEYS, where)
@@ -258,7 +301,9 @@ def _var(
         check.add(at, M.SCHEMA_VAR_SELF)
 
 
-def _unknown_keys(check: _Checker, obj: Mapping[str, Any], allowed: frozenset[str], at: str) -> bool:
+def _unknown_keys(
+    check: _Checker, obj: Mapping[str, Any], allowed: frozenset[str], at: str
+) -> bool:
     unknown = [key for key in obj if key not in allowed]
     for key in unknown:
         check.add(f"{at}/{_token(key)}", M.SCHEMA_KEYWORD, keyword=key)

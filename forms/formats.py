@@ -22,7 +22,9 @@ PHONE_RE = re.compile(
 )
 ATTACHMENT_RE = re.compile(r"att_[A-Za-z0-9_-]{1,64}")
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
-TIME_RE = re.compile(r"(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?", re.IGNORECASE)
+TIME_RE = re.compile(
+    r"(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?", re.IGNORECASE
+)
 
 
 def is_email(value: object) -> bool:

@@ -106,7 +106,9 @@ def validate(
     return cleaned, finish(specs, found, gettext)
 
 
-def normalise(specs: list[FieldSpec], data: Mapping[str, Any]) -> tuple[dict[str, Any], list[Found]]:
+def normalise(
+    specs: list[FieldSpec], data: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[Found]]:
     """Drop empty answers and unknown fields (reporting the unknown ones)."""
     by_name = {spec.name: spec for spec in specs}
     answers: dict[str, Any] = {}

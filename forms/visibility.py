@@ -80,9 +80,7 @@ def _prune_row(group: FieldSpec, index: int, row: Any, vis: Visibility) -> Any:
     if not isinstance(row, Mapping):
         return row
     return {
-        key: value
-        for key, value in row.items()
-        if vis.get(f"{group.path}/{index}/{key}", True)
+        key: value for key, value in row.items() if vis.get(f"{group.path}/{index}/{key}", True)
     }
 
 

@@ -130,12 +130,25 @@ def _render_kw(spec: FieldSpec) -> dict[str, Any]:
     attrs: dict[str, Any] = {}
     if spec.placeholder:
         attrs["placeholder"] = spec.placeholder
-    if spec.read_only and spec.kind not in ("checkbox", "select", "radio", "checkboxes",
-                                            "multiselect", "photo", "file", "group"):
+    if spec.read_only and spec.kind not in (
+        "checkbox",
+        "select",
+        "radio",
+        "checkboxes",
+        "multiselect",
+        "photo",
+        "file",
+        "group",
+    ):
         attrs["readonly"] = True
     bounds = spec.bounds
-    for keyword, attr in (("minimum", "min"), ("maximum", "max"), ("multipleOf", "step"),
-                          ("minLength", "minlength"), ("maxLength", "maxlength")):
+    for keyword, attr in (
+        ("minimum", "min"),
+        ("maximum", "max"),
+        ("multipleOf", "step"),
+        ("minLength", "minlength"),
+        ("maxLength", "maxlength"),
+    ):
         if keyword in bounds:
             attrs[attr] = bounds[keyword]
     if spec.accept:
@@ -164,10 +177,19 @@ def _str_or_none(value: Any) -> str | None:
 def _choice(cls: Any, **extra: Any) -> Callable[[FieldSpec, dict[str, Any]], Any]:
     def factory(spec: FieldSpec, kw: dict[str, Any]) -> Any:
         # Choices are checked once, by jsonschema, for pages and the API alike.
-        return cls(choices=list(spec.options), coerce=_coerce(spec), validate_choice=False,
-                   **extra, **kw)
+        return cls(
+            choices=_choices(spec), coerce=_coerce(spec), validate_choice=False, **extra, **kw
+        )
 
     return factory
+
+
+def _choices(spec: FieldSpec) -> list[Any]:
+    # WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice.
+    choice = getattr(fields, "SelectChoice", None)
+    if choice is None:
+        return list(spec.options)
+    return [choice(value, label) for value, label in spec.options]
 
 
 def _simple(cls: Any, **extra: Any) -> Callable[[FieldSpec, dict[str, Any]], Any]:
@@ -177,8 +199,9 @@ def _simple(cls: Any, **extra: Any) -> Callable[[FieldSpec, dict[str, Any]], Any
 def _group(spec: FieldSpec, kw: dict[str, Any]) -> Any:
     kw.pop("render_kw")
     kw["default"] = spec.default or ()
-    return fields.FieldList(fields.FormField(_row_class(spec)),
-                            min_entries=spec.bounds.get("minItems", 0), **kw)
+    return fields.FieldList(
+        fields.FormField(_row_class(spec)), min_entries=spec.bounds.get("minItems", 0), **kw
+    )
 
 
 FACTORIES: Mapping[str, Callable[[FieldSpec, dict[str, Any]], Any]] = {
@@ -195,8 +218,11 @@ FACTORIES: Mapping[str, Callable[[FieldSpec, dict[str, Any]], Any]] = {
     "checkbox": _simple(fields.BooleanField),
     "select": _choice(fields.SelectField),
     "radio": _choice(fields.RadioField),
-    "checkboxes": _choice(fields.SelectMultipleField, widget=widgets.ListWidget(prefix_label=False),
-                          option_widget=widgets.CheckboxInput()),
+    "checkboxes": _choice(
+        fields.SelectMultipleField,
+        widget=widgets.ListWidget(prefix_label=False),
+        option_widget=widgets.CheckboxInput(),
+    ),
     "multiselect": _choice(fields.SelectMultipleField),
     "photo": _simple(AttachmentsField),
     "file": _simple(AttachmentsField),

@@ -19,14 +19,27 @@ ALL_KINDS: dict[str, Any] = {
     "title": "全部字段",
     "required": ["summary", "category"],
     "properties": {
-        "summary": {"type": "string", "title": "问题概述", "minLength": 2, "maxLength": 50,
-                    "x-placeholder": "一句话说明"},
+        "summary": {
+            "type": "string",
+            "title": "问题概述",
+            "minLength": 2,
+            "maxLength": 50,
+            "x-placeholder": "一句话说明",
+        },
         "detail": {"type": "string", "title": "详细描述", "x-widget": "textarea"},
         "category": {"type": "string", "title": "类别", "enum": ["违章搭建", "噪音扰民", "其他"]},
-        "urgency": {"type": "string", "title": "紧急程度", "x-widget": "radio",
-                    "oneOf": [{"const": "low", "title": "一般"}, {"const": "high", "title": "紧急"}]},
-        "satisfaction": {"type": "integer", "title": "满意度", "x-widget": "radio",
-                         "oneOf": [{"const": n, "title": f"{n}星"} for n in range(1, 6)]},
+        "urgency": {
+            "type": "string",
+            "title": "紧急程度",
+            "x-widget": "radio",
+            "oneOf": [{"const": "low", "title": "一般"}, {"const": "high", "title": "紧急"}],
+        },
+        "satisfaction": {
+            "type": "integer",
+            "title": "满意度",
+            "x-widget": "radio",
+            "oneOf": [{"const": n, "title": f"{n}星"} for n in range(1, 6)],
+        },
         "anonymous": {"type": "boolean", "title": "匿名反映"},
         "floor": {"type": "integer", "title": "楼层", "minimum": 1, "maximum": 33},
         "area": {"type": "number", "title": "面积", "exclusiveMinimum": 0, "multipleOf": 0.5},
@@ -36,19 +49,54 @@ ALL_KINDS: dict[str, Any] = {
         "email": {"type": "string", "format": "email", "title": "邮箱"},
         "phone": {"type": "string", "format": "phone", "title": "联系电话"},
         "link": {"type": "string", "format": "uri", "title": "链接"},
-        "parties": {"type": "array", "title": "涉及方", "uniqueItems": True, "maxItems": 2,
-                    "items": {"type": "string", "enum": ["党组织", "业委会", "物业"]}},
-        "depts": {"type": "array", "title": "部门", "x-widget": "multiselect", "uniqueItems": True,
-                  "items": {"type": "string", "oneOf": [{"const": "zhifa", "title": "执法局"},
-                                                        {"const": "jianshe", "title": "建设局"}]}},
-        "photos": {"type": "array", "title": "现场照片", "x-widget": "photo", "maxItems": 9,
-                   "x-accept": "image/*", "items": {"type": "string", "format": "attachment"}},
-        "files": {"type": "array", "title": "附件", "x-widget": "file",
-                  "items": {"type": "string", "format": "attachment"}},
-        "rooms": {"type": "array", "title": "房间", "minItems": 0, "maxItems": 3,
-                  "items": {"type": "object", "required": ["area"], "properties": {
-                      "name": {"type": "string", "title": "名称"},
-                      "area": {"type": "number", "title": "面积", "minimum": 1}}}},
+        "parties": {
+            "type": "array",
+            "title": "涉及方",
+            "uniqueItems": True,
+            "maxItems": 2,
+            "items": {"type": "string", "enum": ["党组织", "业委会", "物业"]},
+        },
+        "depts": {
+            "type": "array",
+            "title": "部门",
+            "x-widget": "multiselect",
+            "uniqueItems": True,
+            "items": {
+                "type": "string",
+                "oneOf": [
+                    {"const": "zhifa", "title": "执法局"},
+                    {"const": "jianshe", "title": "建设局"},
+                ],
+            },
+        },
+        "photos": {
+            "type": "array",
+            "title": "现场照片",
+            "x-widget": "photo",
+            "maxItems": 9,
+            "x-accept": "image/*",
+            "items": {"type": "string", "format": "attachment"},
+        },
+        "files": {
+            "type": "array",
+            "title": "附件",
+            "x-widget": "file",
+            "items": {"type": "string", "format": "attachment"},
+        },
+        "rooms": {
+            "type": "array",
+            "title": "房间",
+            "minItems": 0,
+            "maxItems": 3,
+            "items": {
+                "type": "object",
+                "required": ["area"],
+                "properties": {
+                    "name": {"type": "string", "title": "名称"},
+                    "area": {"type": "number", "title": "面积", "minimum": 1},
+                },
+            },
+        },
     },
 }
 
@@ -57,12 +105,24 @@ CONDITIONAL: dict[str, Any] = {
     "required": ["category", "building_area"],
     "properties": {
         "category": {"type": "string", "title": "类别", "enum": ["违章搭建", "噪音扰民"]},
-        "building_area": {"type": "number", "title": "搭建面积", "minimum": 1,
-                          "x-show-if": {"==": [{"var": "data.category"}, "违章搭建"]}},
-        "permit": {"type": "boolean", "title": "有无审批",
-                   "x-show-if": {">": [{"var": "data.building_area"}, 10]}},
-        "owner_only": {"type": "string", "title": "仅业主可见",
-                       "x-show-if": {"in": ["resident", {"var": "actor.roles"}]}},
+        "building_area": {
+            "type": "number",
+            "title": "搭建面积",
+            "minimum": 1,
+            "x-show-if": {"==": [{"var": "data.category"}, "违章搭建"]},
+        },
+        "permit": {
+            "type": "boolean",
+            "title": "有无审批",
+            "x-show-if": {
+                "and": [{"var": "data.building_area"}, {">": [{"var": "data.building_area"}, 10]}]
+            },
+        },
+        "owner_only": {
+            "type": "string",
+            "title": "仅业主可见",
+            "x-show-if": {"in": ["resident", {"var": ["actor.roles", []]}]},
+        },
     },
 }
 

@@ -33,29 +33,48 @@ def test_every_kind_is_accepted(all_kinds: dict[str, Any], conditional: dict[str
         (one_field({"type": "object", "properties": {}}), "/properties/f/type"),
         (one_field({"type": "string", "x-widget": "slider"}), "/properties/f/x-widget"),
         (one_field({"type": "integer", "x-widget": "textarea"}), "/properties/f/x-widget"),
-        (one_field({"type": "string", "enum": ["a"], "x-widget": "checkboxes"}),
-         "/properties/f/x-widget"),
+        (
+            one_field({"type": "string", "enum": ["a"], "x-widget": "checkboxes"}),
+            "/properties/f/x-widget",
+        ),
         (one_field({"type": "string", "pattern": "(unclosed"}), "/properties/f/pattern"),
         (one_field({"type": "string", "format": "ipv4"}), "/properties/f/format"),
         (one_field({"type": "string", "if": {}}), "/properties/f/if"),
         (one_field({"type": "string", "enum": []}), "/properties/f/enum"),
         (one_field({"type": "string", "enum": ["a", 1]}), "/properties/f/enum"),
         (one_field({"type": "integer", "enum": [1, 1]}), "/properties/f/enum"),
-        (one_field({"type": "string", "oneOf": [{"const": "a", "title": "甲", "x": 1}]}),
-         "/properties/f/oneOf/0"),
+        (
+            one_field({"type": "string", "oneOf": [{"const": "a", "title": "甲", "x": 1}]}),
+            "/properties/f/oneOf/0",
+        ),
         (one_field({"type": "array", "items": {"type": "string"}}), "/properties/f/items"),
-        (one_field({"type": "array", "items": {"type": "object", "properties": {
-            "g": {"type": "array", "items": {"type": "object", "properties": {}}}}}}),
-         "/properties/f/items/properties/g/items"),
+        (
+            one_field(
+                {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "g": {"type": "array", "items": {"type": "object", "properties": {}}}
+                        },
+                    },
+                }
+            ),
+            "/properties/f/items/properties/g/items",
+        ),
         (one_field({"type": "integer", "default": "three"}), "/properties/f/default"),
         (one_field({"type": "string", "title": 3}), "/properties/f/title"),
         (one_field({"type": "string"}, required=["g"]), "/required/0"),
         ({"type": "object", "properties": {"2nd": {"type": "string"}}}, "/properties/2nd"),
         ({"type": "object", "properties": {"data": {"type": "string"}}}, "/properties/data"),
-        ({"type": "object", "properties": {"validate_x": {"type": "string"}}},
-         "/properties/validate_x"),
-        ({"type": "object", "additionalProperties": False, "properties": {}},
-         "/additionalProperties"),
+        (
+            {"type": "object", "properties": {"validate_x": {"type": "string"}}},
+            "/properties/validate_x",
+        ),
+        (
+            {"type": "object", "additionalProperties": False, "properties": {}},
+            "/additionalProperties",
+        ),
     ],
 )
 def test_refusals_point_at_the_mistake(schema: Any, path: str) -> None:
@@ -63,8 +82,10 @@ def test_refusals_point_at_the_mistake(schema: Any, path: str) -> None:
 
 
 def test_show_if_with_method_is_refused_inside_the_rule() -> None:
-    schema = one_field({"type": "string", "x-show-if": {"method": [{"var": "data.g"}, "upper"]}},
-                       more={"g": {"type": "string"}})
+    schema = one_field(
+        {"type": "string", "x-show-if": {"method": [{"var": "data.g"}, "upper"]}},
+        more={"g": {"type": "string"}},
+    )
     problems = forms.check_schema(schema)
     assert [p.path for p in problems] == ["/properties/f/x-show-if/method"]
     assert "method" in problems[0].message
@@ -93,19 +114,41 @@ def test_show_if_reads_only_existing_fields(rule: Any, path: str) -> None:
 
 
 def test_show_if_may_read_context_and_sibling_rows() -> None:
-    schema = {"type": "object", "properties": {
-        "kind": {"type": "string", "enum": ["a", "b"]},
-        "owner": {"type": "string", "x-show-if": {"==": [{"var": "node.kind"}, "compound"]}},
-        "rows": {"type": "array", "items": {"type": "object", "properties": {
-            "has": {"type": "boolean"},
-            "what": {"type": "string", "x-show-if": {"and": [
-                {"var": "row.has"}, {"==": [{"var": "data.kind"}, "a"]}]}},
-        }}},
-    }}
+    schema = {
+        "type": "object",
+        "properties": {
+            "kind": {"type": "string", "enum": ["a", "b"]},
+            "owner": {"type": "string", "x-show-if": {"==": [{"var": "node.kind"}, "compound"]}},
+            "rows": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "has": {"type": "boolean"},
+                        "what": {
+                            "type": "string",
+                            "x-show-if": {
+                                "and": [{"var": "row.has"}, {"==": [{"var": "data.kind"}, "a"]}]
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    }
     assert forms.check_schema(schema) == []
-    bad = {"type": "object", "properties": {"rows": {"type": "array", "items": {
-        "type": "object", "properties": {"what": {"type": "string", "x-show-if": {
-            "var": "row.nope"}}}}}}}
+    bad = {
+        "type": "object",
+        "properties": {
+            "rows": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"what": {"type": "string", "x-show-if": {"var": "row.nope"}}},
+                },
+            }
+        },
+    }
     assert paths(bad) == ["/properties/rows/items/properties/what/x-show-if/var"]
 
 
