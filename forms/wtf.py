@@ -157,7 +157,11 @@ def _render_kw(spec: FieldSpec) -> dict[str, Any]:
 
 
 def _coerce(spec: FieldSpec) -> Callable[[Any], Any]:
-    return _int_or_none if spec.value_type == "integer" else _str_or_none
+    if spec.value_type == "integer":
+        return _int_or_none
+    if spec.value_type == "number":
+        return _number_or_none
+    return _str_or_none
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -166,6 +170,15 @@ def _int_or_none(value: Any) -> int | None:
     if isinstance(value, bool):
         raise TypeError(value)
     return int(value)
+
+
+def _number_or_none(value: Any) -> int | float | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise TypeError(value)
+    number = float(value)
+    return int(number) if number.is_integer() else number
 
 
 def _str_or_none(value: Any) -> str | None:

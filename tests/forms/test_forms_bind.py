@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import wtforms
 from werkzeug.datastructures import FileStorage
 from wtforms.csrf.session import SessionCSRF
@@ -283,3 +284,18 @@ def test_a_failing_condition_while_binding(md: Any, render: Any) -> None:
     assert [e.path for e in errs] == [""]
     html = render(bound)
     assert '<div class="form-errors" role="alert">' in html and "大件" in html
+
+
+@pytest.mark.parametrize(("typ", "posted", "value"), [("integer", "2", 2), ("number", "1.5", 1.5)])
+def test_numeric_options_are_typed(md: Any, typ: str, posted: str, value: Any) -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "one": {"type": typ, "enum": [1, 2] if typ == "integer" else [1, 1.5]},
+            "many": {"type": "array", "items": {"type": "integer", "enum": [1, 2]}},
+        },
+    }
+    assert forms.check_schema(schema) == []
+    bound = forms.bind(schema, formdata=md(("one", posted), ("many", "1"), ("many", "2")))
+    assert bound.validate() == []
+    assert bound.data() == {"one": value, "many": [1, 2]}
