@@ -101,7 +101,7 @@ def _modulo(a: Any, b: Any) -> Number:
     return normalise(-result if x < 0 else result)
 
 
-def _in(needle: Any, haystack: Any) -> bool:
+def contains(needle: Any, haystack: Any) -> bool:
     if isinstance(haystack, str):
         if isinstance(needle, (dict, list, tuple)):
             raise OpError(f"cannot look for {describe(needle)} in text", 0)
@@ -219,7 +219,7 @@ _special("some", "scoped", (2, 2), "rule truthy for at least one element",
 _plain("merge", (0, None), "flatten arguments one level into a list", '{"merge": [[1], 2]}',
        _merge)
 _plain("in", (2, 2), "element of a list (strict equality) or substring of text",
-       '{"in": [{"var": "data.category"}, ["违章搭建", "消防"]]}', _in)
+       '{"in": [{"var": "data.category"}, ["违章搭建", "消防"]]}', contains)
 _plain("cat", (0, None), "concatenate as text", '{"cat": ["#", {"var": "item.id"}]}', _cat)
 _plain("substr", (2, 3), "substring from start (negative: from the end), optional length",
        '{"substr": [{"var": "data.phone"}, -4]}', _substr)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
-from rules.builtins import get_var
+from rules.builtins import contains, get_var
 from rules.errors import OpError, RuleEvalError, pointer_token
 from rules.registry import OperatorInfo, lookup
 from rules.validate import arg_path, arguments, canonical, check
@@ -232,6 +232,8 @@ def _equality(negate: bool, strict: bool) -> Callable[[list[Any], list[str], str
 
 
 def _in(args: list[Any], paths: list[str], here: str) -> Fn | None:
+    if len(args) == 2 and isinstance(args[0], str) and isinstance(args[1], dict):
+        return _text_in(args[0], _node(args[1], paths[1]), _guard(contains, here, paths))
     if len(args) != 2 or not isinstance(args[1], list) or isinstance(args[0], (list, tuple)):
         return None
     keys = [scalar_key(item) for item in args[1]]
@@ -243,6 +245,17 @@ def _in(args: list[Any], paths: list[str], here: str) -> Fn | None:
     def member(data: Any) -> bool:
         key = scalar_key(needle(data))
         return key is not None and key in members
+    return member
+
+
+def _text_in(needle: str, haystack_of: Fn, slow: Callable[..., Any]) -> Fn:
+    # A text is strictly equal only to the same text, so Python's `in` is exact for both a
+    # list haystack and a text haystack (substring).
+    def member(data: Any) -> bool:
+        haystack = haystack_of(data)
+        if type(haystack) is list or type(haystack) is str:
+            return needle in haystack
+        return bool(slow(needle, haystack))
     return member
 
 

@@ -25,6 +25,13 @@ class RuleError(ValueError):
         self.path = path
         self.message = message
 
+    def __eq__(self, other: object) -> bool:
+        return (type(self) is type(other) and isinstance(other, RuleError)
+                and (self.path, self.message) == (other.path, other.message))
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.path, self.message))
+
     def __reduce__(self) -> tuple[type[RuleError], tuple[str, str]]:
         return (type(self), (self.path, self.message))
 

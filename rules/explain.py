@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from rules.builtins import get_var
 from rules.compiler import compile
 from rules.validate import arguments
-from rules.values import describe, truthy
+from rules.values import truthy
 
 _INFIX = {"==", "!=", "===", "!==", "<", "<=", ">", ">=", "in", "+", "-", "*", "/", "%"}
 _LIMIT = 160
@@ -42,21 +42,69 @@ def _render(node: Any) -> str:
     return f"{op}({', '.join(_render(arg) for arg in args)})"
 
 
-def _seen(node: Any, doc: Mapping[str, Any]) -> str:
-    """The values of the var operands of a node: " (got '停车秩序')"."""
+def shown(value: Any) -> str:
+    """Render a value seen in the data, briefly: text quoted, lists and objects as JSON."""
+    if isinstance(value, str):
+        text = repr(value)
+    elif isinstance(value, (list, tuple)):
+        text = "[" + ", ".join(shown(item) for item in value) + "]"
+    else:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def _operand_vars(node: Any) -> list[str]:
     if not isinstance(node, dict) or len(node) != 1:
-        return ""
+        return []
     names = []
     for arg in arguments(next(iter(node.values()))):
         if isinstance(arg, dict) and len(arg) == 1 and "var" in arg:
             name = arguments(arg["var"])
             if len(name) == 1 and isinstance(name[0], str):
                 names.append(name[0])
-    if not names:
-        return ""
-    if len(names) == 1:
-        return f" (got {describe(get_var(doc, names[0]))})"
-    return " (got " + ", ".join(f"{n}={describe(get_var(doc, n))}" for n in names) + ")"
+    return names
+
+
+class Explainer:
+    """A rule's explanation, prepared once so that explaining a document is cheap."""
+
+    def __init__(self, rule: Any) -> None:
+        """Render the rule and prepare its conditions.
+
+        :param rule: a valid rule.
+        """
+        self.text = render(rule)
+        self.names = _operand_vars(rule)
+        self.kind = ""
+        self.parts: list[tuple[Callable[[Mapping[str, Any]], Any], Explainer]] = []
+        if isinstance(rule, dict) and len(rule) == 1:
+            op, value = next(iter(rule.items()))
+            args = arguments(value)
+            if op == "and" or (op == "or" and len(args) > 1):
+                self.kind = op
+                self.parts = [(compile(clause), Explainer(clause)) for clause in args]
+
+    def seen(self, doc: Mapping[str, Any]) -> str:
+        """The values of the var operands: " (got '停车秩序')"."""
+        if not self.names:
+            return ""
+        if len(self.names) == 1:
+            return f" (got {shown(get_var(doc, self.names[0]))})"
+        return " (got " + ", ".join(f"{n}={shown(get_var(doc, n))}" for n in self.names) + ")"
+
+    def false(self, doc: Mapping[str, Any]) -> str:
+        """Explain a falsy result: for `and` the first falsy condition, for `or` all of them."""
+        if self.kind == "and":
+            for fn, part in self.parts:
+                if not truthy(fn(doc)):
+                    return part.false(doc)
+        elif self.kind == "or":
+            return "none held: " + "; ".join(part.false(doc) for _, part in self.parts)
+        return f"{self.text} was false{self.seen(doc)}"
+
+    def true(self, doc: Mapping[str, Any]) -> str:
+        """Explain a truthy result."""
+        return f"{self.text} was true{self.seen(doc)}"
 
 
 def why_false(rule: Any, doc: Mapping[str, Any]) -> str:
@@ -64,18 +112,9 @@ def why_false(rule: Any, doc: Mapping[str, Any]) -> str:
 
     For `and`, the first falsy condition is explained; for `or`, all of them failed.
     """
-    if isinstance(rule, dict) and len(rule) == 1:
-        op, value = next(iter(rule.items()))
-        args = arguments(value)
-        if op == "and":
-            for clause in args:
-                if not truthy(compile(clause)(doc)):
-                    return why_false(clause, doc)
-        if op == "or" and len(args) > 1:
-            return "none held: " + "; ".join(why_false(clause, doc) for clause in args)
-    return f"{render(rule)} was false{_seen(rule, doc)}"
+    return Explainer(rule).false(doc)
 
 
 def why_true(rule: Any, doc: Mapping[str, Any]) -> str:
     """Explain a rule that evaluated truthy."""
-    return f"{render(rule)} was true{_seen(rule, doc)}"
+    return Explainer(rule).true(doc)

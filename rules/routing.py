@@ -15,9 +15,9 @@ from typing import Any, Literal
 from rules.builtins import get_var
 from rules.compiler import compile
 from rules.errors import RuleError, RuleEvalError
-from rules.explain import render, why_false, why_true
+from rules.explain import Explainer, render, shown
 from rules.validate import arguments, vars_used
-from rules.values import describe, is_container, js_to_number, scalar_key, truthy
+from rules.values import is_container, js_to_number, scalar_key, truthy
 
 HitPolicy = Literal["first", "collect"]
 
@@ -39,6 +39,14 @@ class Outcome:
     fired: bool
     error: RuleEvalError | None
     reason: str
+
+
+def _outcome(key: str, fired: bool, error: RuleEvalError | None, reason: str) -> Outcome:
+    # A frozen dataclass's __init__ goes through object.__setattr__ per field; a table
+    # makes one Outcome per route per item, so fill the instance dict directly.
+    outcome = object.__new__(Outcome)
+    outcome.__dict__.update(key=key, fired=fired, error=error, reason=reason)
+    return outcome
 
 
 @dataclass(frozen=True)
@@ -126,8 +134,11 @@ class Table:
                 self._rules.append(compile(route.when))
             except RuleError as error:
                 raise RuleError(error.path, f"route {route.key!r}: {error.message}") from None
+        self._explainers = [Explainer(route.when) for route in self.routes]
         self._indexes: list[_Index | None] = [
             index_clause(route.when) if index else None for route in self.routes]
+        self._skipped = [render(found.clause) if found else "" for found in self._indexes]
+        self._index_paths = [found.path if found else "" for found in self._indexes]
         self._always = [i for i, found in enumerate(self._indexes) if found is None]
         self._buckets: dict[str, dict[tuple[str, Any], list[int]]] = {}
         self._loose: dict[str, list[int]] = {}
@@ -163,27 +174,30 @@ class Table:
         """
         seen: dict[str, Any] = {}
         candidates = set(self._candidates(doc, seen))
+        got = {path: f" was false (got {shown(value)})" for path, value in seen.items()}
         outcomes: list[Outcome] = []
         fired: list[Route] = []
         failed = False
         stopped: str | None = None
         for i, route in enumerate(self.routes):
             if stopped is not None:
-                outcomes.append(Outcome(route.key, False, None, stopped))
+                outcomes.append(_outcome(route.key, False, None, stopped))
                 continue
             if i not in candidates:
-                outcomes.append(Outcome(route.key, False, None, self._skipped(i, seen)))
+                outcomes.append(_outcome(route.key, False, None, self._skipped[i] + got[
+                    self._index_paths[i]]))
                 continue
             try:
                 hit = truthy(self._rules[i](doc))
             except RuleEvalError as error:
                 failed = True
-                outcomes.append(Outcome(route.key, False, error, f"rule failed: {error}"))
+                outcomes.append(_outcome(route.key, False, error, f"rule failed: {error}"))
                 if self.hit_policy == "first":
                     stopped = f"not evaluated: route {route.key!r} failed (hit policy first)"
                 continue
-            reason = why_true(route.when, doc) if hit else why_false(route.when, doc)
-            outcomes.append(Outcome(route.key, hit, None, reason))
+            explainer = self._explainers[i]
+            reason = explainer.true(doc) if hit else explainer.false(doc)
+            outcomes.append(_outcome(route.key, hit, None, reason))
             if hit:
                 fired.append(route)
                 if self.hit_policy == "first":
@@ -193,8 +207,3 @@ class Table:
         inputs = {path: seen[path] if path in seen else get_var(doc, path)
                   for path in self.inputs}
         return Decision(fired, outcomes, failed or not fired, inputs)
-
-    def _skipped(self, i: int, seen: Mapping[str, Any]) -> str:
-        found = self._indexes[i]
-        assert found is not None
-        return f"{render(found.clause)} was false (got {describe(seen[found.path])})"
