@@ -226,3 +226,13 @@ def test_template_words_are_translated(all_kinds: dict[str, Any], env: Any) -> N
 
 def test_kind_table_covers_every_kind() -> None:
     assert set(wtf.FACTORIES) == {kind for kind, _ in KIND_FIELDS.values()}
+
+
+def test_every_kind_and_keyword_is_documented() -> None:
+    from pathlib import Path
+
+    doc = (Path(forms.__file__).parents[1] / "docs" / "forms.md").read_text()
+    for kind in wtf.FACTORIES:
+        assert f"`{kind}`" in doc, kind
+    for keyword in ("x-widget", "x-help", "x-placeholder", "x-show-if", "x-accept", "readOnly"):
+        assert f"`{keyword}`" in doc, keyword
