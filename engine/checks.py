@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -25,7 +25,7 @@ SETTABLE = ("satisfaction", "priority")
 @cache
 def pack_schema() -> dict[str, Any]:
     """The pack format's own JSON Schema (engine/schemas/pack.schema.json)."""
-    text = resources.files("engine").joinpath("schemas/pack.schema.json").read_text("utf-8")
+    text = (Path(__file__).parent / "schemas" / "pack.schema.json").read_text("utf-8")
     return dict(json.loads(text))
 
 

@@ -11,12 +11,11 @@ from functools import lru_cache
 from typing import Any
 
 import rules
-from rules.routing import Route, Table
-
 from engine import audit
 from engine.checks import definition_problems
 from engine.errors import Invalid, NotFound
 from engine.models import Definition, DefinitionVersion, OrgNode, Pack, User
+from rules.routing import Route, Table
 
 
 def digest(body: Mapping[str, Any]) -> str:

@@ -16,14 +16,13 @@ from typing import Any
 
 import forms
 import rules
-from rules.routing import Route, Table
-
 from engine import audit
 from engine.db import database
 from engine.definitions import current_version, runtime
 from engine.models import Assignment, Definition, Event, Grant, Item, OrgNode, User
 from engine.packs import read_pack
 from engine.users import hash_password
+from rules.routing import Route, Table
 
 BATCH = 500
 TYPE_WEIGHTS = {"bell": 5, "repair": 3, "whistle": 1.5, "emergency": 0.5}

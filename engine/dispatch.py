@@ -185,3 +185,16 @@ def decline(actor: Actor, assignment_id: int, reason: str, *, now: dt.datetime) 
         changes={"state": "declined", "done_at": now, "reply": reason[:4000], "open": False,
                  "next_due_at": None},
     )
+
+
+def cancel_open_summons(item: Item, *, actor: Actor | None, now: dt.datetime) -> int:
+    """Close the summons still open when the item ends, so none is left to fall overdue."""
+    open_ids = [a.id for a in Assignment.select(Assignment.id).where((Assignment.item == item) & Assignment.open)]
+    if not open_ids:
+        return 0
+    Assignment.update(state="cancelled", open=False, done_at=now, next_due_at=None).where(
+        Assignment.id.in_(open_ids)
+    ).execute()
+    audit.record("summons.cancel", at=now, actor=actor.user if actor else None, item=item,
+                 target=f"item:{item.id}", after={"cancelled": open_ids})
+    return len(open_ids)

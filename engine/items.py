@@ -7,17 +7,27 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from peewee import JOIN
+
 import forms
 import rules
-
 from engine import audit, clock, i18n
 from engine.actors import Actor
 from engine.context import item_doc, new_item_doc
 from engine.db import database
 from engine.definitions import Runtime, current_version, runtime
-from engine.dispatch import summon
+from engine.dispatch import cancel_open_summons, summon
 from engine.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
-from engine.models import Assignment, Attachment, Definition, Event, Item, OrgNode, RuleFailure, User
+from engine.models import (
+    Assignment,
+    Attachment,
+    Definition,
+    Event,
+    Item,
+    OrgNode,
+    RuleFailure,
+    User,
+)
 from engine.notify import notify_roles
 from engine.org import node_by_key
 from engine.scope import visible_items
@@ -243,6 +253,8 @@ def _apply_move(
     won = Item.update(**changes).where((Item.id == item.id) & (Item.lock == item.lock)).execute()
     if not won:
         raise Conflict(f"item {item.id} was changed by someone else; reload it")
+    if changes["closed"]:
+        cancel_open_summons(item, actor=actor, now=now)
     audit.record(
         f"transition.{spec['key']}", at=now, actor=actor.user, item=item, target=f"item:{item.id}",
         before=before, after={"state": target, "version": item.lock + 1, "form": dict(form) or None},
@@ -263,6 +275,8 @@ def _run_effects(
             notify_roles(item, spec["roles"], message, now=now)
         elif "set" in effect:
             _set_fields(item, rt, effect["set"], doc, actor=actor, now=now)
+            # Later effects (a summons after a set) see the values just set.
+            doc = item_doc(Item.get_by_id(item.id), actor=actor, now=now, form=doc.get("form"))
 
 
 def _set_fields(
@@ -296,7 +310,7 @@ def _set_fields(
 def timeline(item: Item) -> list[Any]:
     """Every audit event of the item, oldest first."""
     return list(
-        Event.select(Event, User).join(User, join_type="LEFT OUTER", on=(Event.actor == User.id))
+        Event.select(Event, User).join(User, join_type=JOIN.LEFT_OUTER, on=(Event.actor == User.id))
         .where(Event.item == item).order_by(Event.at, Event.id)
     )
 

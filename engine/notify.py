@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from peewee import JOIN
+
 from engine.models import Grant, Item, Notification, OrgNode, User
 
 
@@ -48,7 +50,7 @@ def unread_count(user: User) -> int:
 
 def recent_notifications(user: User, limit: int = 100) -> list[Notification]:
     return list(
-        Notification.select(Notification, Item).join(Item, join_type="LEFT OUTER")
+        Notification.select(Notification, Item).join(Item, join_type=JOIN.LEFT_OUTER)
         .where(Notification.user == user)
         .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
     )

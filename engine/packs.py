@@ -142,8 +142,10 @@ def load_pack(root: str | Path, *, now: dt.datetime, by: User | None = None) -> 
             )
             pack.save()
         upsert_tree(files.org["nodes"])
+        hashes: dict[str, str] = {}
         for user in files.org.get("users", []):
-            upsert_user(user["username"], user["name"], user.get("password"), user.get("grants", []))
+            upsert_user(user["username"], user["name"], user.get("password"), user.get("grants", []),
+                        reset_password=False, hashes=hashes)
         roles, units = set(manifest["roles"]), known_units()
         for body in files.definitions.values():
             publish(pack, body, now=now, by=by, roles=roles, units=units)

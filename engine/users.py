@@ -29,21 +29,30 @@ def hash_password(password: str) -> str:
 
 
 def upsert_user(
-    username: str, name: str, password: str | None, grants: Iterable[Mapping[str, str]] = ()
+    username: str, name: str, password: str | None, grants: Iterable[Mapping[str, str]] = (),
+    *, reset_password: bool = True, hashes: dict[str, str] | None = None,
 ) -> User:
     """Create or update a user and add the listed grants ``{"role", "node"}``.
 
+    :param reset_password: False keeps an existing user's password (pack reloads).
+    :param hashes: a cache password → hash shared by one bulk load (demo accounts).
     :raises NotFound: a grant names an org node that does not exist.
     """
+
+    def hashed(raw: str) -> str:
+        if hashes is None:
+            return hash_password(raw)
+        return hashes.setdefault(raw, hash_password(raw))
+
     user = User.get_or_none(User.username == username)
     if user is None:
         if not password:
             raise Invalid(f"user {username!r} needs a password")
-        user = User.create(username=username, name=name, password_hash=hash_password(password))
+        user = User.create(username=username, name=name, password_hash=hashed(password))
     else:
         user.name = name
-        if password:
-            user.password_hash = hash_password(password)
+        if password and reset_password:
+            user.password_hash = hashed(password)
         user.save()
     for grant in grants:
         node = node_by_key(grant["node"])
@@ -61,7 +70,7 @@ def authenticate(username: str, password: str, *, now: dt.datetime) -> User | No
     )
     if recent.count() >= MAX_FAILURES:
         raise Throttled(username)
-    user = User.get_or_none((User.username == username) & (User.active == True))  # noqa: E712
+    user = User.get_or_none((User.username == username) & (User.active == True))
     ok = False
     if user is not None:
         try:
@@ -96,7 +105,7 @@ def user_for_token(raw: str) -> User | None:
     """The active user a bearer token belongs to, if it is valid."""
     token = (
         Token.select(Token, User).join(User)
-        .where((Token.digest == _digest(raw)) & (Token.revoked == False))  # noqa: E712
+        .where((Token.digest == _digest(raw)) & (Token.revoked == False))
         .first()
     )
     if token is None or not token.user.active:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, g, jsonify, request
@@ -79,7 +79,7 @@ def assignment_json(a: Assignment) -> dict[str, Any]:
 
 @bp.route("/openapi.json")
 def openapi() -> Any:
-    text = resources.files("pages").joinpath("openapi.json").read_text("utf-8")
+    text = (Path(__file__).parent / "openapi.json").read_text("utf-8")
     return jsonify(json.loads(text))
 
 

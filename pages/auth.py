@@ -7,7 +7,16 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import (
-    Blueprint, abort, current_app, flash, g, redirect, render_template, request, send_file, session,
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -19,8 +28,8 @@ from engine import clock
 from engine.actors import Actor, actor_for
 from engine.attachments import open_for
 from engine.models import User
-from engine.scope import role_labels
 from engine.notify import mark_all_read, recent_notifications, unread_count
+from engine.scope import role_labels
 from engine.users import Throttled, authenticate
 
 bp = Blueprint("auth", __name__)
@@ -62,7 +71,21 @@ def inject_user() -> dict[str, Any]:
         "actor": actor,
         "unread": unread_count(actor.user) if actor else 0,
         "nav_roles": actor.roles if actor else set(),
+        "nav": navigation(actor.roles if actor else set()),
         "role_labels": role_labels(),
+    }
+
+
+STAFF_ROLES = frozenset(("commissioner", "party", "committee", "property", "department", "supervisor", "admin"))
+
+
+def navigation(roles: set[str]) -> dict[str, bool]:
+    """Which audience areas the header links to."""
+    return {
+        "work": bool(roles & STAFF_ROLES),
+        "resident": "resident" in roles,
+        "review": bool(roles & {"supervisor", "admin"}),
+        "admin": "admin" in roles,
     }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, g, request, session
-from flask_babel import Babel, gettext
+from flask_babel import Babel, get_locale, gettext
 from flask_htmx import HTMX
 from flask_wtf.csrf import CSRFProtect
 
@@ -38,6 +38,7 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.filters["localtime"] = _localtime
+    app.jinja_env.globals["get_locale"] = get_locale
     i18n.install(gettext)
 
     @app.before_request

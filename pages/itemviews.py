@@ -8,6 +8,7 @@ from typing import Any
 from flask import current_app, g, render_template, request
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 
 import forms
 from engine import attachments, clock, dispatch, items
@@ -32,33 +33,39 @@ def raisable_types(node: OrgNode) -> list[Runtime]:
     return found
 
 
-def store_uploads(specs: list[Any], data: dict[str, Any]) -> None:
-    """Save files posted for photo/file fields; their ids join the field's answers."""
-    for spec in specs:
-        if spec.kind not in ("photo", "file"):
-            continue
-        ids = [v for v in request.form.getlist(f"{spec.name}__ids") if v]
-        for upload in request.files.getlist(spec.name):
+def posted_formdata() -> MultiDict[str, str]:
+    """The posted form, with every uploaded file stored and its id added under its input's name.
+
+    The generated form then sees uploads as attachment ids, like any other answer, and
+    renders them as kept attachments if the page is shown again.
+    """
+    formdata: MultiDict[str, str] = MultiDict(request.form.items(multi=True))
+    for name in request.files:
+        for upload in request.files.getlist(name):
             if upload and upload.filename:
                 att = attachments.store(
                     g.actor, upload.filename, upload.mimetype or "", upload.stream,
-                    root=current_app.config["UPLOAD_DIR"], now=clock.now(), field=spec.name,
+                    root=current_app.config["UPLOAD_DIR"], now=clock.now(), field=name,
                 )
-                ids.append(att.public_id)
-        if ids:
-            data[spec.name] = ids
+                formdata.add(name, att.public_id)
+    return formdata
 
 
 def bind(schema: Mapping[str, Any], context: Mapping[str, Any], data: Mapping[str, Any] | None = None) -> Any:
-    formdata = request.form if request.method == "POST" else None
+    formdata = posted_formdata() if request.method == "POST" else None
     return forms.bind(schema, formdata=formdata, data=data, base=FlaskForm, context=context)
+
+
+def is_submit(bound: Any) -> bool:
+    """A real submission, not a conditional-field refresh or an add/remove-row click."""
+    return request.method == "POST" and not request.form.get("_refresh") and not bound.rows_changed
 
 
 def attach_errors(bound: Any, exc: Invalid, prefix: str = "data/") -> list[str]:
     """Put a service's field problems on the bound form; return those that fit no field."""
     loose = []
     for problem in exc.fields:
-        path = problem.path[len(prefix):] if problem.path.startswith(prefix) else problem.path
+        path = problem.path.removeprefix(prefix)
         field = bound.form._fields.get(path.split("/")[0]) if path else None
         if field is not None:
             field.errors = [*list(field.errors or []), problem.message]
@@ -77,19 +84,18 @@ def raise_page(node: OrgNode, type_key: str, template: str, done: Any) -> Any:
     context.pop("data")
     bound = bind(rt.body["schema"], context)
     loose: list[str] = []
-    if request.method == "POST" and not request.form.get("_refresh") and not request.form.get("_add") and not request.form.get("_remove"):
+    if is_submit(bound):
         errors = bound.validate(_)
         if not errors:
             data = bound.data()
             try:
-                store_uploads(bound.specs, data)
                 item = items.raise_item(g.actor, type_key, node.key, data, now=clock.now())
                 return done(item)
             except Invalid as exc:
                 loose = attach_errors(bound, exc)
     if htmx and request.method == "POST":
         return render_template("items/_raise_fields.html", bound=bound, rt=rt, loose=loose)
-    status = 422 if request.method == "POST" and not request.form.get("_refresh") else 200
+    status = 422 if is_submit(bound) else 200
     return render_template(template, bound=bound, rt=rt, node=node, loose=loose), status
 
 
@@ -118,13 +124,11 @@ def transition_page(item: Item, key: str, template: str, done: Any) -> Any:
     context.pop("data")
     bound = bind(schema, context)
     loose: list[str] = []
-    refresh = request.form.get("_refresh") or request.form.get("_add") or request.form.get("_remove")
-    if request.method == "POST" and not refresh:
+    if is_submit(bound):
         errors = bound.validate(_)
         if not errors:
             data = bound.data()
             try:
-                store_uploads(bound.specs, data)
                 expected = request.form.get("version", type=int)
                 items.transition(g.actor, item.id, key, data, expected=expected, now=clock.now())
                 return done(item)

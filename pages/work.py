@@ -11,12 +11,18 @@ from engine import clock, items, queues
 from engine.errors import ServiceError
 from engine.models import Definition, Item
 from engine.org import node_by_key
-from pages.auth import roles_required
+from pages.auth import STAFF_ROLES, roles_required
 from pages.extensions import htmx
-from pages.itemviews import detail_context, raisable_types, raise_page, summons_action, transition_page
+from pages.itemviews import (
+    detail_context,
+    raisable_types,
+    raise_page,
+    summons_action,
+    transition_page,
+)
 
 bp = Blueprint("work", __name__, url_prefix="/work")
-STAFF = ("commissioner", "party", "committee", "property", "department", "supervisor", "admin")
+STAFF = tuple(sorted(STAFF_ROLES))
 
 
 @bp.route("/")

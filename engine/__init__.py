@@ -1,0 +1,1 @@
+"""The engine: models and services of Sanfang (no HTML, no request state)."""
