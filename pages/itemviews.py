@@ -135,9 +135,11 @@ def transition_page(item: Item, key: str, template: str, done: Any) -> Any:
             except Invalid as exc:
                 loose = attach_errors(bound, exc)
     args = {"bound": bound, "item": item, "spec": spec, "rt": rt, "loose": loose}
+    status = 422 if is_submit(bound) else 200
     if htmx:
-        return render_template("items/_transition_form.html", **args)
-    return render_template(template, **args)
+        # htmx swaps 2xx only; a refused submit still shows its errors in place.
+        return render_template("items/_transition_form.html", **args), 200
+    return render_template(template, **args), status
 
 
 def summons_action(assignment_id: int, action: str) -> Any:
