@@ -1,0 +1,160 @@
+"""Fixtures for the browser tests: a live server with CSRF on, Debian's Chromium via Playwright.
+
+The live server is the only app in these tests: the peewee proxy in engine/db.py is
+process-global, so the `app`/`client` fixtures must not be mixed in. Its request
+threads open their own connections (peewee keeps connection state per thread);
+the test thread only touches the database inside `live_server.db()`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask, got_request_exception
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from engine.db import database
+from engine.definitions import clear_runtime_cache
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TIMEOUT_MS = 5_000
+
+
+class LiveServer:
+    """The app served over HTTP on 127.0.0.1 in a background thread."""
+
+    def __init__(self, app: Flask, server: BaseWSGIServer) -> None:
+        self.app = app
+        self.server = server
+        self.base = f"http://127.0.0.1:{server.server_port}"
+        self.errors: list[BaseException] = []
+        self._thread = threading.Thread(
+            target=server.serve_forever, name="live-server", daemon=True
+        )
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    @contextmanager
+    def db(self) -> Iterator[None]:
+        """A connection for the test thread itself (setting up data, checking it)."""
+        with database.connection_context():
+            yield
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self._thread.join(timeout=10)
+        self.server.server_close()
+
+
+@pytest.fixture
+def live_server(seeded_template: Path, tmp_path: Path) -> Iterator[LiveServer]:
+    """A fresh copy of the seeded database served with CSRF enabled, as in production."""
+    from pages import create_app
+
+    db_path = tmp_path / "sanfang.db"
+    shutil.copy(seeded_template, db_path)
+    clear_runtime_cache()
+    app = create_app(
+        {
+            "SECRET_KEY": "browser-test",
+            "DATABASE_URL": f"sqlite:///{db_path}",
+            "UPLOAD_DIR": str(tmp_path / "uploads"),
+            "WTF_CSRF_ENABLED": True,
+        }
+    )
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    live = LiveServer(app, server)
+
+    def record(sender: Flask, exception: BaseException, **extra: Any) -> None:
+        live.errors.append(exception)
+
+    got_request_exception.connect(record, app)
+    live.start()
+    try:
+        yield live
+    finally:
+        live.stop()
+        got_request_exception.disconnect(record, app)
+        if not database.is_closed():
+            database.close()
+        clear_runtime_cache()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, launched once per module; never a downloaded browser."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh browser context (no cookies) and page; explicit waits time out fast."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1000, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def shot(page: Any, tmp_path: Path) -> Any:
+    """Save a full-page screenshot of the current step under tmp_path/shots."""
+    folder = tmp_path / "shots"
+    folder.mkdir()
+    count = 0
+
+    def take(name: str) -> Path:
+        nonlocal count
+        count += 1
+        path = folder / f"{count:02d}-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+@pytest.fixture
+def login(page: Any, live_server: LiveServer) -> Any:
+    """Log in through the real form (CSRF token included) and wait for the home page."""
+
+    def log_in(username: str, password: str = "demo1234") -> None:
+        page.goto(live_server.url("/login"))
+        page.fill("#username", username)
+        page.fill("#password", password)
+        with page.expect_navigation():
+            page.locator("form:has(#password) button").click()
+        assert "/login" not in page.url, f"login as {username} failed: {page.url}"
+
+    return log_in
