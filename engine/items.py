@@ -46,16 +46,23 @@ def _validate(schema: Mapping[str, Any], data: Any, doc: Mapping[str, Any], pref
     return dict(cleaned)
 
 
-def _attachment_ids(schema: Mapping[str, Any], data: Mapping[str, Any]) -> list[str]:
-    ids: list[str] = []
+def _attachment_ids(schema: Mapping[str, Any], data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(field path, attachment id) for every photo/file answer, group rows included."""
+    found: list[tuple[str, str]] = []
     for spec in forms.field_specs(schema):
         if spec.kind in ("photo", "file"):
-            ids += [str(v) for v in data.get(spec.name) or []]
-    return ids
+            found += [(spec.name, str(v)) for v in data.get(spec.name) or []]
+        elif spec.kind == "group":
+            for index, row in enumerate(data.get(spec.name) or []):
+                for child in spec.children:
+                    if child.kind in ("photo", "file"):
+                        found += [(f"{spec.name}/{index}/{child.name}", str(v)) for v in row.get(child.name) or []]
+    return found
 
 
-def _claim_attachments(ids: list[str], item: Item, actor: Actor) -> None:
-    for public_id in ids:
+def _claim_attachments(ids: list[tuple[str, str]], item: Item, actor: Actor) -> None:
+    """Link uploads to the item; only the uploader's own, not yet used elsewhere."""
+    for path, public_id in ids:
         claimed = (
             Attachment.update(item=item)
             .where((Attachment.public_id == public_id) & (Attachment.uploaded_by == actor.user)
@@ -64,7 +71,7 @@ def _claim_attachments(ids: list[str], item: Item, actor: Actor) -> None:
         )
         if not claimed:
             raise Invalid(i18n.gettext("An attachment is missing."),
-                          [FieldProblem("data", f"attachment {public_id!r} is not yours or does not exist")])
+                          [FieldProblem(f"data/{path}", f"attachment {public_id!r} is not yours or does not exist")])
 
 
 def _title(rt: Runtime, doc: Mapping[str, Any], data: Mapping[str, Any]) -> str:
@@ -214,6 +221,8 @@ def transition(
         ok, reason = _guard(item, rt, spec, doc, now)
         if not ok:
             raise Invalid(reason, [FieldProblem("guard", reason)])
+        if form:
+            _claim_attachments(_attachment_ids(spec["form"], form), item, actor)
         target = _target(item, rt, spec, doc, now)
         _apply_move(item, rt, spec, target, form, actor=actor, now=now)
         doc = item_doc(Item.get_by_id(item.id), actor=actor, now=now, form=form)

@@ -24,6 +24,12 @@ class Throttled(Exception):
     """Too many failed logins for this username in the window."""
 
 
+def use_fast_hashing() -> None:
+    """Cheap argon2 parameters, for test suites only (hashes still verify normally)."""
+    global _hasher
+    _hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
@@ -42,7 +48,9 @@ def upsert_user(
     def hashed(raw: str) -> str:
         if hashes is None:
             return hash_password(raw)
-        return hashes.setdefault(raw, hash_password(raw))
+        if raw not in hashes:
+            hashes[raw] = hash_password(raw)
+        return hashes[raw]
 
     user = User.get_or_none(User.username == username)
     if user is None:

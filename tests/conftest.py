@@ -14,6 +14,9 @@ from flask.testing import FlaskClient
 
 from engine.db import database
 from engine.definitions import clear_runtime_cache
+from engine.users import use_fast_hashing
+
+use_fast_hashing()  # argon2 at full cost would dominate the suite's time
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seed" / "gongshu"
