@@ -31,3 +31,14 @@ def after_hours(start: dt.datetime, hours: float | None) -> dt.datetime | None:
     if hours is None:
         return None
     return start + dt.timedelta(hours=float(hours))
+
+
+def with_local_offset(text: str) -> str:
+    """An ISO date-time without offset read as Asia/Shanghai, written with its offset."""
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=LOCAL)
+    return parsed.isoformat(timespec="seconds")

@@ -47,6 +47,8 @@ def item_doc(
             "priority": item.priority, "satisfaction": item.satisfaction,
             "raised_at": clock.iso(item.raised_at),
             "age_hours": round((now - item.raised_at).total_seconds() / 3600, 4),
+            "state_since": clock.iso(item.state_since),
+            "hours_in_state": round((now - item.state_since).total_seconds() / 3600, 4),
         },
         "node": node_doc(item.node),
         "actor": actor_doc(actor, item.node_path),
@@ -62,7 +64,8 @@ def new_item_doc(
     return {
         "data": dict(data), "form": {},
         "item": {"id": None, "type": type_key, "state": None, "priority": 0,
-                 "satisfaction": None, "raised_at": clock.iso(now), "age_hours": 0},
+                 "satisfaction": None, "raised_at": clock.iso(now), "age_hours": 0,
+                 "state_since": clock.iso(now), "hours_in_state": 0},
         "node": node_doc(node),
         "actor": actor_doc(actor, node.path),
         "assignments": {"total": 0, "open": 0, "done": 0, "declined": 0, "overdue": 0, "reported": 0},

@@ -43,7 +43,24 @@ def _validate(schema: Mapping[str, Any], data: Any, doc: Mapping[str, Any], pref
             i18n.gettext("Some answers need fixing."),
             [FieldProblem(f"{prefix}/{e.path}" if e.path else prefix, e.message) for e in errors],
         )
-    return dict(cleaned)
+    return _with_offsets(schema, dict(cleaned))
+
+
+def _with_offsets(schema: Mapping[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """Date-times typed in a browser carry no offset: they are the district's local time.
+
+    Stored answers always carry one, so date operators in rules can use them.
+    """
+    for spec in forms.field_specs(schema):
+        value = data.get(spec.name)
+        if spec.kind == "datetime" and isinstance(value, str):
+            data[spec.name] = clock.with_local_offset(value)
+        elif spec.kind == "group" and isinstance(value, list):
+            for row in value:
+                for child in spec.children:
+                    if child.kind == "datetime" and isinstance(row.get(child.name), str):
+                        row[child.name] = clock.with_local_offset(row[child.name])
+    return data
 
 
 def _attachment_ids(schema: Mapping[str, Any], data: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -164,3 +164,17 @@ def test_item_node_must_fit_the_type(app, actor_of):
     with pytest.raises(Invalid) as refused:
         items.raise_item(actor_of("xifang"), "bell", "chaohui", BELL, now=NOW)
     assert refused.value.fields[0].path == "node"
+
+
+def test_browser_date_times_are_stored_with_the_local_offset(app, actor_of):
+    item = raise_bell(actor_of, {"category": "消防通道", "summary": "消防通道被电瓶车堵塞",
+                                 "fire_blocked_since": "2026-11-26T20:00"})
+    assert item.data["fire_blocked_since"] == "2026-11-26T20:00:00+08:00"
+
+
+def test_rules_see_time_in_state(app, actor_of):
+    from engine.context import item_doc
+
+    item = raise_bell(actor_of)
+    doc = item_doc(item, actor=None, now=NOW + dt.timedelta(hours=3))
+    assert doc["item"]["hours_in_state"] == 3 and doc["item"]["age_hours"] == 3
