@@ -7,7 +7,8 @@ for a new item only the candidate rules are evaluated.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
@@ -31,22 +32,42 @@ class Route:
     payload: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
 
-@dataclass(frozen=True)
 class Outcome:
-    """What one route did for one document, with a short English reason."""
+    """What one route did for one document, with a short English reason.
 
-    key: str
-    fired: bool
-    error: RuleEvalError | None
-    reason: str
+    The reason is written only when somebody reads it: routing a new item does not
+    pay for the sentences of two hundred routes it will store once at most.
+    """
+
+    __slots__ = ("_reason", "error", "fired", "key")
+
+    def __init__(self, key: str, fired: bool, error: RuleEvalError | None,
+                 reason: str | Callable[[], str]) -> None:
+        self.key = key
+        self.fired = fired
+        self.error = error
+        self._reason = reason
+
+    @property
+    def reason(self) -> str:
+        if callable(self._reason):
+            self._reason = self._reason()
+        return self._reason
+
+    def _astuple(self) -> tuple[str, bool, RuleEvalError | None, str]:
+        return (self.key, self.fired, self.error, self.reason)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Outcome) and self._astuple() == other._astuple()
+
+    def __hash__(self) -> int:
+        return hash((self.key, self.fired))
+
+    def __repr__(self) -> str:
+        return f"Outcome(key={self.key!r}, fired={self.fired!r}, error={self.error!r}, reason={self.reason!r})"
 
 
-def _outcome(key: str, fired: bool, error: RuleEvalError | None, reason: str) -> Outcome:
-    # A frozen dataclass's __init__ goes through object.__setattr__ per field; a table
-    # makes one Outcome per route per item, so fill the instance dict directly.
-    outcome = object.__new__(Outcome)
-    outcome.__dict__.update(key=key, fired=fired, error=error, reason=reason)
-    return outcome
+_outcome = Outcome
 
 
 @dataclass(frozen=True)
@@ -164,6 +185,10 @@ class Table:
         chosen.sort()
         return chosen
 
+    def _skip_reason(self, i: int, seen: Mapping[str, Any]) -> Callable[[], str]:
+        path = self._index_paths[i]
+        return lambda: f"{self._skipped[i]} was false (got {shown(seen[path])})"
+
     def decide(self, doc: Mapping[str, Any]) -> Decision:
         """Route one document.
 
@@ -174,7 +199,7 @@ class Table:
         """
         seen: dict[str, Any] = {}
         candidates = set(self._candidates(doc, seen))
-        got = {path: f" was false (got {shown(value)})" for path, value in seen.items()}
+
         outcomes: list[Outcome] = []
         fired: list[Route] = []
         failed = False
@@ -184,8 +209,7 @@ class Table:
                 outcomes.append(_outcome(route.key, False, None, stopped))
                 continue
             if i not in candidates:
-                outcomes.append(_outcome(route.key, False, None, self._skipped[i] + got[
-                    self._index_paths[i]]))
+                outcomes.append(_outcome(route.key, False, None, self._skip_reason(i, seen)))
                 continue
             try:
                 hit = truthy(self._rules[i](doc))
@@ -195,9 +219,8 @@ class Table:
                 if self.hit_policy == "first":
                     stopped = f"not evaluated: route {route.key!r} failed (hit policy first)"
                 continue
-            explainer = self._explainers[i]
-            reason = explainer.true(doc) if hit else explainer.false(doc)
-            outcomes.append(_outcome(route.key, hit, None, reason))
+            explain = self._explainers[i].true if hit else self._explainers[i].false
+            outcomes.append(_outcome(route.key, hit, None, functools.partial(explain, doc)))
             if hit:
                 fired.append(route)
                 if self.hit_policy == "first":
