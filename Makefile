@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP) translations
 
 translations: $(STAMP)
-	$(VENV)/bin/pybabel compile -q -f -d pages/translations
+	$(VENV)/bin/pybabel compile -f -d pages/translations >/dev/null
 
 # Creates the SQLite database, loads the seed pack and demo data, prints the demo
 # accounts, serves on $(HOST):$(PORT). Safe to run again: nothing is duplicated.

@@ -31,9 +31,15 @@ TYPE_WEIGHTS = {"bell": 5, "repair": 3, "whistle": 1.5, "emergency": 0.5}
 def _text(rng: random.Random, pools: Mapping[str, Any], name: str, category: str | None, limit: int) -> str:
     summaries = pools.get("summaries", {})
     pool = summaries.get(category or "") or [s for v in summaries.values() for s in v] or ["demo"]
-    if name in ("summary", "title", "description", "note", "resolution", "comment", "reason"):
-        return str(rng.choice(pool))[:limit]
-    return f"{rng.choice(pool)[:8]}"[:limit]
+    if name in ("location", "address") and pools.get("locations"):
+        return str(rng.choice(pools["locations"]))[:limit]
+    if name == "building":
+        return f"{rng.randint(1, 30)}幢"[:limit]
+    if name in ("resolution", "result") and pools.get("resolutions"):
+        return str(rng.choice(pools["resolutions"]))[:limit]
+    if name == "comment" and pools.get("comments"):
+        return str(rng.choice(pools["comments"].get("high") or ["满意"]))[:limit]
+    return str(rng.choice(pool))[:limit]
 
 
 def fake_answers(schema: Mapping[str, Any], rng: random.Random, pools: Mapping[str, Any], now: dt.datetime) -> dict[str, Any]:
@@ -163,6 +169,23 @@ def _raisers(nodes: list[OrgNode]) -> dict[int, int]:
     return found
 
 
+def _walk(rt: Any, rng: random.Random, pools: Mapping[str, Any], now: dt.datetime) -> list[tuple[Mapping[str, Any], dict[str, Any], float]] | None:
+    """A random path through the workflow: (transition, form answers, hours after raising)."""
+    state, hours, steps = rt.workflow["initial"], 0.0, []
+    for _ in range(rng.choice([0, 1, 2, 3, 4, 5, 6, 6, 6])):
+        options = [t for t in rt.workflow["transitions"] if state in t["from"] and not t.get("to_if")]
+        if not options or rt.is_final(state):
+            break
+        chosen = rng.choice(options)
+        form = _valid_answers(chosen["form"], rng, pools, now) if "form" in chosen else {}
+        if form is None:
+            break
+        hours += rng.uniform(0.2, 30)
+        steps.append((chosen, form, hours))
+        state = chosen["to"]
+    return steps
+
+
 def _simulate(
     definition: Definition, node: OrgNode, raiser: int | None, rng: random.Random,
     pools: Mapping[str, Any], now: dt.datetime,
@@ -170,35 +193,38 @@ def _simulate(
     version = current_version(definition)
     rt = runtime(version)
     data = _valid_answers(rt.body["schema"], rng, pools, now)
-    if data is None:
+    steps = _walk(rt, rng, pools, now) if data is not None else None
+    if data is None or steps is None:
         return False
-    raised = now - dt.timedelta(hours=rng.uniform(0.5, 24 * 90))
+    end_state = steps[-1][0]["to"] if steps else rt.workflow["initial"]
+    elapsed = steps[-1][2] if steps else 0.0
+    if rt.is_final(end_state):
+        raised = now - dt.timedelta(hours=elapsed + rng.uniform(1, 24 * 90))
+    else:
+        # Open items sit in their state for a while; about one in five is past its deadline.
+        limit = rt.states[end_state].get("hours") or 24
+        raised = now - dt.timedelta(hours=elapsed + rng.uniform(0, 1.25 * limit))
+    try:
+        title = rules.compile(rt.body["title"])({"data": data}) if "title" in rt.body else None
+    except rules.RuleError:
+        title = None
     state = rt.workflow["initial"]
     item = Item.create(
         definition=definition, version=version, node=node, node_path=node.path,
-        title=str(data.get("summary") or data.get("title") or rt.body["name"])[:300], state=state,
+        title=str(title or data.get("summary") or rt.body["name"])[:300], state=state,
         data=data, raised_by=raiser, raised_at=raised, state_since=raised,
     )
     Event.create(at=raised, actor=raiser, action="item.raise", item=item, target=f"item:{item.id}",
                  after={"state": state, "data": data, "version": rt.number})
-    at = raised
     doc = {"data": data, "form": {}, "node": {"key": node.key, "kind": node.kind, "path": list(node.keys), "profile": node.profile},
-           "item": {"state": state, "priority": 0}, "assignments": {"open": 0}}
+           "item": {"state": state, "priority": 0, "raised_at": raised.isoformat() + "+00:00"},
+           "now": now.isoformat() + "+00:00", "assignments": {"open": 0}}
     for effect in rt.workflow.get("on_create", []):
         if "summon" in effect:
-            _demo_summon(item, rt.body, effect["summon"], doc, at, rng, now)
-    steps = rng.choice([0, 1, 2, 3, 4, 5, 6, 6, 6])
-    for _ in range(steps):
-        options = [t for t in rt.workflow["transitions"] if state in t["from"] and not t.get("to_if")]
-        if not options or rt.is_final(state):
-            break
-        chosen = rng.choice(options)
-        at = at + dt.timedelta(hours=rng.uniform(0.2, 30))
-        if at >= now:
-            break
-        form = _valid_answers(chosen["form"], rng, pools, now) if "form" in chosen else {}
-        if form is None:
-            break
+            _demo_summon(item, rt.body, effect["summon"], doc, raised, rng, now)
+    at = raised
+    for chosen, form, hours in steps:
+        at = raised + dt.timedelta(hours=hours)
         Assignment.update(state="done", done_at=at, open=False, next_due_at=None, reply="已处理").where(
             (Assignment.item == item) & Assignment.open & (Assignment.summoned_at < at)
         ).execute()
@@ -215,9 +241,12 @@ def _simulate(
         if "satisfaction" in form:
             item.satisfaction = form["satisfaction"]
     item.state, item.state_since = state, at
-    hours = rt.states[state].get("hours")
-    item.due_at = at + dt.timedelta(hours=hours) if hours else None
+    hours_allowed = rt.states[state].get("hours")
+    item.due_at = at + dt.timedelta(hours=hours_allowed) if hours_allowed else None
     item.closed = rt.is_final(state)
+    if item.closed:
+        Assignment.update(state="cancelled", open=False, next_due_at=None).where(
+            (Assignment.item == item) & Assignment.open).execute()
     item.save()
     return True
 
