@@ -11,6 +11,7 @@ from typing import BinaryIO
 from engine import audit
 from engine.actors import Actor
 from engine.errors import FieldProblem, Invalid, NotFound
+from engine.i18n import gettext as _
 from engine.models import Attachment, Item
 from engine.scope import visible_items
 
@@ -36,13 +37,14 @@ def store(
     """
     content_type = (content_type or "").split(";")[0].strip().lower()
     if content_type not in ALLOWED_TYPES:
-        raise Invalid(f"file type {content_type or '?'} is not allowed",
-                      [FieldProblem(field, f"file type {content_type or '?'} is not allowed")])
+        message = _("File type %(type)s is not allowed.") % {"type": content_type or "?"}
+        raise Invalid(message, [FieldProblem(field, message)])
     data = stream.read(MAX_BYTES + 1)
     if not data:
-        raise Invalid("empty file", [FieldProblem(field, "empty file")])
+        raise Invalid(_("The file is empty."), [FieldProblem(field, _("The file is empty."))])
     if len(data) > MAX_BYTES:
-        raise Invalid("file too large", [FieldProblem(field, f"larger than {MAX_BYTES // 1024 // 1024} MB")])
+        message = _("The file is larger than %(mb)s MB.") % {"mb": MAX_BYTES // 1024 // 1024}
+        raise Invalid(message, [FieldProblem(field, message)])
     sha = hashlib.sha256(data).hexdigest()
     path = _path(root, sha)
     if not path.exists():
@@ -65,11 +67,11 @@ def open_for(actor: Actor, public_id: str, *, root: str | Path) -> tuple[Attachm
     """
     attachment = Attachment.get_or_none(Attachment.public_id == public_id)
     if attachment is None:
-        raise NotFound("attachment not found")
+        raise NotFound(_("Attachment not found."))
     mine = attachment.uploaded_by_id == actor.user.id
     if not mine and (
         attachment.item_id is None
         or not visible_items(actor).where(Item.id == attachment.item_id).exists()
     ):
-        raise NotFound("attachment not found")
+        raise NotFound(_("Attachment not found."))
     return attachment, _path(root, attachment.sha256)

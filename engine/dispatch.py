@@ -11,6 +11,7 @@ from engine.actors import Actor
 from engine.db import database
 from engine.definitions import Runtime, runtime
 from engine.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
+from engine.i18n import gettext as _
 from engine.models import Assignment, Item, OrgNode, RuleFailure
 from engine.notify import notify_users, users_with_roles
 from engine.org import compound_of
@@ -112,8 +113,8 @@ def _acting(actor: Actor, assignment_id: int) -> Assignment:
     assignment = visible_assignments(actor).where(Assignment.id == assignment_id).first()
     if assignment is None:
         if Assignment.get_or_none(Assignment.id == assignment_id) is None:
-            raise NotFound(f"summons {assignment_id} does not exist")
-        raise Forbidden("you do not act for the unit summoned here")
+            raise NotFound(_("Summons %(id)s does not exist.") % {"id": assignment_id})
+        raise Forbidden(_("You do not act for the unit summoned here."))
     return assignment
 
 
@@ -130,7 +131,7 @@ def _move(
             .execute()
         )
         if not updated:
-            raise Conflict(f"summons is already {assignment.state}; reload to see it")
+            raise Conflict(_("This summons has already moved on (%(state)s); reload the page.") % {"state": assignment.state})
         assignment = Assignment.get_by_id(assignment.id)
         audit.record(
             f"summons.{action}", at=now, actor=actor.user, item=assignment.item,
@@ -161,10 +162,10 @@ def complete(actor: Actor, assignment_id: int, reply: str, *, now: dt.datetime) 
     """
     reply = (reply or "").strip()
     if not reply:
-        raise Invalid("say what was done", [FieldProblem("reply", "This field is required.")])
+        raise Invalid(_("Say what was done."), [FieldProblem("reply", _("This field is required."))])
     current = _acting(actor, assignment_id)
     if current.state == "summoned":
-        raise Conflict("report in (报到) before completing")
+        raise Conflict(_("Report in before completing."))
     return _move(
         actor, assignment_id, from_states=("reported",), action="complete", now=now,
         changes={"state": "done", "done_at": now, "reply": reply[:4000], "open": False,
@@ -179,7 +180,7 @@ def decline(actor: Actor, assignment_id: int, reason: str, *, now: dt.datetime) 
     """
     reason = (reason or "").strip()
     if not reason:
-        raise Invalid("give a reason", [FieldProblem("reply", "This field is required.")])
+        raise Invalid(_("Give a reason."), [FieldProblem("reply", _("This field is required."))])
     return _move(
         actor, assignment_id, from_states=OPEN_STATES, action="decline", now=now,
         changes={"state": "declined", "done_at": now, "reply": reason[:4000], "open": False,

@@ -18,6 +18,7 @@ from engine.db import database
 from engine.definitions import Runtime, current_version, runtime
 from engine.dispatch import cancel_open_summons, summon
 from engine.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
+from engine.i18n import gettext as _
 from engine.models import (
     Assignment,
     Attachment,
@@ -35,12 +36,12 @@ from engine.scope import visible_items
 
 def _validate(schema: Mapping[str, Any], data: Any, doc: Mapping[str, Any], prefix: str) -> dict[str, Any]:
     if not isinstance(data, Mapping):
-        raise Invalid(i18n.gettext("Answers must be a JSON object."), [FieldProblem(prefix, "expected an object")])
+        raise Invalid(_("Answers must be a JSON object."), [FieldProblem(prefix, _("Answers must be a JSON object."))])
     context = {k: v for k, v in doc.items() if k != "data"}
     cleaned, errors = forms.validate(schema, dict(data), context=context, gettext=i18n.gettext)
     if errors:
         raise Invalid(
-            i18n.gettext("Some answers need fixing."),
+            _("Some answers need fixing."),
             [FieldProblem(f"{prefix}/{e.path}" if e.path else prefix, e.message) for e in errors],
         )
     return _with_offsets(schema, dict(cleaned))
@@ -87,8 +88,8 @@ def _claim_attachments(ids: list[tuple[str, str]], item: Item, actor: Actor) -> 
             .execute()
         )
         if not claimed:
-            raise Invalid(i18n.gettext("An attachment is missing."),
-                          [FieldProblem(f"data/{path}", f"attachment {public_id!r} is not yours or does not exist")])
+            raise Invalid(_("An attachment is missing."),
+                          [FieldProblem(f"data/{path}", _("Attachment %(id)s is not yours or does not exist.") % {"id": public_id})])
 
 
 def _title(rt: Runtime, doc: Mapping[str, Any], data: Mapping[str, Any]) -> str:
@@ -114,16 +115,16 @@ def raise_item(
     """
     definition = Definition.get_or_none((Definition.key == type_key) & (Definition.kind == "item_type"))
     if definition is None:
-        raise NotFound(f"item type {type_key!r} does not exist")
+        raise NotFound(_("Item type %(key)s does not exist.") % {"key": type_key})
     node = node_by_key(node_key)
     version = current_version(definition)
     rt = runtime(version)
     if node.kind not in rt.body.get("node_kinds", ["compound"]):
-        raise Invalid(f"{rt.body['name']} cannot be raised at a {node.kind}",
-                      [FieldProblem("node", f"expected one of {rt.body.get('node_kinds', ['compound'])}")])
+        message = _("%(type)s cannot be raised at %(node)s.") % {"type": rt.body["name"], "node": node.name}
+        raise Invalid(message, [FieldProblem("node", message)])
     allowed = rt.body.get("raise_roles") or []
     if not any(actor.reaches(role, node.path) for role in allowed):
-        raise Forbidden(f"you may not raise {rt.body['name']} here")
+        raise Forbidden(_("You may not raise %(type)s here.") % {"type": rt.body["name"]})
     doc = new_item_doc(node, data if isinstance(data, Mapping) else {}, type_key=type_key,
                        actor=actor, now=now)
     cleaned = _validate(rt.body["schema"], data, doc, "data")
@@ -178,7 +179,7 @@ def _guard(item: Item, rt: Runtime, spec: Mapping[str, Any], doc: Mapping[str, A
         RuleFailure.create(at=now, definition=rt.key, version=rt.number, item=item,
                            where=where, message=exc.message)
         return False, f"{rt.key} v{rt.number} {where}: {exc.message}"
-    return ok, "" if ok else spec.get("guard_message") or i18n.gettext("Not allowed yet.")
+    return ok, "" if ok else spec.get("guard_message") or _("Not allowed yet.")
 
 
 def offers(actor: Actor, item: Item, *, now: dt.datetime) -> list[Offer]:
@@ -205,7 +206,7 @@ def get_item(actor: Actor, item_id: int) -> Item:
     """
     item = visible_items(actor).where(Item.id == item_id).first()
     if item is None:
-        raise NotFound(f"item {item_id} does not exist")
+        raise NotFound(_("Item %(id)s does not exist.") % {"id": item_id})
     return item
 
 
@@ -225,13 +226,13 @@ def transition(
         rt = runtime(item.version_id)
         spec = rt.transition(key)
         if spec is None:
-            raise NotFound(f"{rt.body['name']} has no transition {key!r}")
+            raise NotFound(_("%(type)s has no action %(key)s.") % {"type": rt.body["name"], "key": key})
         if expected is not None and expected != item.lock:
-            raise Conflict(f"item {item.id} changed (version {item.lock}, you had {expected}); reload it")
+            raise Conflict(_("The item has changed since you opened it (version %(now)s, you had %(had)s); reload the page.") % {"now": item.lock, "had": expected})
         if item.state not in spec["from"]:
-            raise Conflict(f"item {item.id} is {rt.state_label(item.state)}; {spec['label']} is not possible now")
+            raise Conflict(_("The item is now %(state)s; %(action)s is not possible.") % {"state": rt.state_label(item.state), "action": spec["label"]})
         if not _may_take(actor, item, spec):
-            raise Forbidden(f"you may not {spec['label']} this item")
+            raise Forbidden(_("You may not take the action %(action)s on this item.") % {"action": spec["label"]})
         doc = item_doc(item, actor=actor, now=now)
         form = _validate(spec["form"], data or {}, {**doc, "data": data or {}}, "data") if "form" in spec else {}
         doc["form"] = form
@@ -278,7 +279,7 @@ def _apply_move(
         changes["resolution_seconds"] = None
     won = Item.update(**changes).where((Item.id == item.id) & (Item.lock == item.lock)).execute()
     if not won:
-        raise Conflict(f"item {item.id} was changed by someone else; reload it")
+        raise Conflict(_("Someone else changed the item at the same moment; reload the page."))
     if changes["closed"]:
         cancel_open_summons(item, actor=actor, now=now)
     audit.record(

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from engine.errors import NotFound
+from engine.i18n import gettext as _
 from engine.models import OrgNode
 
 NODE_KINDS = ("district", "street", "community", "compound", "building", "department")
@@ -18,7 +19,7 @@ def node_by_key(key: str) -> OrgNode:
     """
     node = OrgNode.get_or_none(OrgNode.key == key)
     if node is None:
-        raise NotFound(f"org node {key!r} does not exist")
+        raise NotFound(_("Org node %(key)s does not exist.") % {"key": key})
     return node
 
 
