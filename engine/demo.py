@@ -148,13 +148,14 @@ def generate(pack_path: str | Path, *, compounds: int, items: int, seed: int, no
     types = [d for d in Definition.select().where(Definition.kind == "item_type").order_by(Definition.id) if d.current]
     weights = [TYPE_WEIGHTS.get(d.key, 1.0) for d in types]
     raisers = _raisers(nodes)
+    actors = _Actors()
     made = 0
     while made < items and types and nodes:
         with database.atomic():
             for _ in range(min(BATCH, items - made)):
                 definition = rng.choices(types, weights)[0]
                 node = rng.choice(nodes)
-                if _simulate(definition, node, raisers.get(node.id), rng, pools, now):
+                if _simulate(definition, node, raisers.get(node.id), rng, pools, now, actors):
                     made += 1
     audit.record("demo.generate", at=now, actor=None, target=marker, after={"compounds": len(nodes), "items": made})
     return f"demo: {len(nodes)} compounds, {made} items (seed {seed})"
@@ -169,11 +170,11 @@ def _raisers(nodes: list[OrgNode]) -> dict[int, int]:
     return found
 
 
-def _walk(rt: Any, rng: random.Random, pools: Mapping[str, Any], now: dt.datetime) -> list[tuple[Mapping[str, Any], dict[str, Any], float]] | None:
+def _walk(rt: Any, rng: random.Random, pools: Mapping[str, Any], now: dt.datetime) -> list[tuple[Mapping[str, Any], dict[str, Any], float, str]] | None:
     """A random path through the workflow: (transition, form answers, hours after raising)."""
     state, hours, steps = rt.workflow["initial"], 0.0, []
     for _ in range(rng.choice([0, 1, 2, 3, 4, 5, 6, 6, 6])):
-        options = [t for t in rt.workflow["transitions"] if state in t["from"] and not t.get("to_if")]
+        options = [t for t in rt.workflow["transitions"] if state in t["from"]]
         if not options or rt.is_final(state):
             break
         chosen = rng.choice(options)
@@ -181,14 +182,44 @@ def _walk(rt: Any, rng: random.Random, pools: Mapping[str, Any], now: dt.datetim
         if form is None:
             break
         hours += rng.uniform(0.2, 30)
-        steps.append((chosen, form, hours))
-        state = chosen["to"]
+        target = _branch(chosen, form)
+        steps.append((chosen, form, hours, target))
+        state = target
     return steps
+
+
+def _branch(transition: Mapping[str, Any], form: Mapping[str, Any]) -> str:
+    """Where a transition goes for these answers (its ``to_if`` branches, then ``to``)."""
+    for branch in transition.get("to_if", []):
+        try:
+            if rules.truthy(rules.compile(branch["when"])({"form": form})):
+                return str(branch["to"])
+        except rules.RuleError:
+            continue
+    return str(transition["to"])
+
+
+class _Actors:
+    """Who takes a demo transition: a holder of one of its roles over the node, else the raiser."""
+
+    def __init__(self) -> None:
+        self.by_role: dict[str, list[tuple[str, int]]] = {}
+        for role, path, user in Grant.select(Grant.role, OrgNode.path, Grant.user).join(OrgNode).tuples():
+            self.by_role.setdefault(role, []).append((path, user))
+
+    def pick(self, roles: list[str], node: OrgNode, raiser: int | None) -> int | None:
+        for role in roles:
+            if role == "raiser":
+                return raiser
+            for path, user in self.by_role.get(role, []):
+                if node.path.startswith(path):
+                    return user
+        return raiser
 
 
 def _simulate(
     definition: Definition, node: OrgNode, raiser: int | None, rng: random.Random,
-    pools: Mapping[str, Any], now: dt.datetime,
+    pools: Mapping[str, Any], now: dt.datetime, actors: _Actors,
 ) -> bool:
     version = current_version(definition)
     rt = runtime(version)
@@ -196,7 +227,7 @@ def _simulate(
     steps = _walk(rt, rng, pools, now) if data is not None else None
     if data is None or steps is None:
         return False
-    end_state = steps[-1][0]["to"] if steps else rt.workflow["initial"]
+    end_state = steps[-1][3] if steps else rt.workflow["initial"]
     elapsed = steps[-1][2] if steps else 0.0
     if rt.is_final(end_state):
         raised = now - dt.timedelta(hours=elapsed + rng.uniform(1, 24 * 90))
@@ -223,7 +254,7 @@ def _simulate(
         if "summon" in effect:
             _demo_summon(item, rt.body, effect["summon"], doc, raised, rng, now)
     at = raised
-    for chosen, form, hours in steps:
+    for chosen, form, hours, target in steps:
         at = raised + dt.timedelta(hours=hours)
         Assignment.update(state="done", done_at=at, open=False, next_due_at=None, reply="已处理").where(
             (Assignment.item == item) & Assignment.open & (Assignment.summoned_at < at)
@@ -231,13 +262,15 @@ def _simulate(
         for effect in chosen.get("effects", []):
             if "summon" in effect:
                 _demo_summon(item, rt.body, effect["summon"], {**doc, "form": form}, at, rng, now)
-        Event.create(at=at, actor=raiser, action=f"transition.{chosen['key']}", item=item, target=f"item:{item.id}",
-                     before={"state": state}, after={"state": chosen["to"], "form": form or None},
+        Event.create(at=at, actor=actors.pick(chosen["roles"], node, raiser), action=f"transition.{chosen['key']}",
+                     item=item, target=f"item:{item.id}", before={"state": state}, after={"state": target, "form": form or None},
                      detail={"label": chosen["label"], "definition": rt.key, "definition_version": rt.number})
-        state = chosen["to"]
+        state = target
         if rt.is_resolved(state) and item.resolved_at is None:
             item.resolved_at = at
             item.resolution_seconds = int((at - raised).total_seconds())
+        elif not rt.is_resolved(state):
+            item.resolved_at = item.resolution_seconds = None
         if "satisfaction" in form:
             item.satisfaction = form["satisfaction"]
     item.state, item.state_since = state, at
