@@ -35,6 +35,11 @@ chromium:
 test: install chromium
 	$(VENV)/bin/pytest -q
 
+# The same suite on PostgreSQL (each test gets a database made from a seeded template).
+PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
+test-pg: install chromium
+	DATABASE_URL=$(PG_URL) $(VENV)/bin/pytest -q
+
 lint: install
 	$(VENV)/bin/ruff check engine forms rules pages tests
 	$(VENV)/bin/mypy --strict rules forms

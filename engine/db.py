@@ -28,7 +28,7 @@ def open_database(url: str) -> Any:
             },
         )
     else:
-        db = connect(url, autorollback=True)
+        db = connect(url)
     database.initialize(db)
     return db
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from flask import Flask
@@ -23,38 +26,120 @@ SEED = ROOT / "seed" / "gongshu"
 NOW = dt.datetime(2026, 11, 27, 1, 0, 0)  # naive UTC = 09:00 in Shanghai
 
 
-def _make_app(db_path: Path, instance: Path) -> Flask:
+# The suite runs on SQLite by default and on PostgreSQL when DATABASE_URL names one:
+# each test gets a fresh copy of a database seeded once per session (a file copy on
+# SQLite, CREATE DATABASE ... TEMPLATE on PostgreSQL).
+BACKEND_URL = os.environ.get("DATABASE_URL", "")
+ON_POSTGRES = BACKEND_URL.startswith(("postgres://", "postgresql://"))
+
+
+def _make_app(url: str, instance: Path) -> Flask:
     from pages import create_app
 
     return create_app({
         "TESTING": True,
         "SECRET_KEY": "test",
-        "DATABASE_URL": f"sqlite:///{db_path}",
+        "DATABASE_URL": url,
         "UPLOAD_DIR": str(instance / "uploads"),
         "WTF_CSRF_ENABLED": False,
     })
 
 
+class Postgres:
+    """Create and drop databases on the server DATABASE_URL points at."""
+
+    def __init__(self, url: str) -> None:
+        parsed = urlsplit(url)
+        self.base = parsed
+        self.admin_db = parsed.path.lstrip("/") or "postgres"
+
+    def url(self, name: str) -> str:
+        return urlunsplit(self.base._replace(path=f"/{name}"))
+
+    def execute(self, sql: str) -> None:
+        import psycopg2
+
+        conn = psycopg2.connect(self.url(self.admin_db))
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cursor:
+                cursor.execute(sql)
+        finally:
+            conn.close()
+
+    def drop(self, name: str) -> None:
+        self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
-def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A database with the seed pack loaded, built once per session."""
+def postgres() -> Postgres | None:
+    return Postgres(BACKEND_URL) if ON_POSTGRES else None
+
+
+@pytest.fixture(scope="session")
+def seeded_template(tmp_path_factory: pytest.TempPathFactory, postgres: Postgres | None) -> Iterator[Any]:
+    """A database with the seed pack loaded, built once per session.
+
+    On SQLite the file's path; on PostgreSQL the template database's name.
+    """
     from engine.packs import load_pack
 
     folder = tmp_path_factory.mktemp("template")
-    path = folder / "seeded.db"
-    _make_app(path, folder)
+    if postgres is None:
+        path = folder / "seeded.db"
+        url = f"sqlite:///{path}"
+        target: Any = path
+    else:
+        target = f"sanfang_tpl_{os.getpid()}"
+        postgres.drop(target)
+        postgres.execute(f'CREATE DATABASE "{target}"')
+        url = postgres.url(target)
+    _make_app(url, folder)
     with database.connection_context():
         load_pack(SEED, now=NOW)
     database.close()
-    return path
+    yield target
+    if postgres is not None:
+        postgres.drop(target)
+
+
+_counter = itertools.count()
 
 
 @pytest.fixture
-def app(seeded_template: Path, tmp_path: Path) -> Iterator[Flask]:
-    db_path = tmp_path / "sanfang.db"
-    shutil.copy(seeded_template, db_path)
+def database_copy(seeded_template: Any, tmp_path: Path, postgres: Postgres | None) -> Iterator[Any]:
+    """A factory of fresh copies of the seeded database; each call returns a new URL."""
+    made: list[str] = []
+
+    def make() -> str:
+        if postgres is None:
+            db_path = tmp_path / f"sanfang-{len(made)}.db"
+            shutil.copy(seeded_template, db_path)
+            made.append(str(db_path))
+            return f"sqlite:///{db_path}"
+        name = f"sanfang_t_{os.getpid()}_{next(_counter)}"
+        postgres.execute(f'CREATE DATABASE "{name}" TEMPLATE "{seeded_template}"')
+        made.append(name)
+        return postgres.url(name)
+
+    yield make
+    if postgres is not None:
+        if not database.is_closed():
+            database.close()
+        for name in made:
+            postgres.drop(name)
+
+
+@pytest.fixture
+def database_url(database_copy: Any) -> str:
+    """A fresh copy of the seeded database for one test."""
+    return str(database_copy())
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     clear_runtime_cache()
-    application = _make_app(db_path, tmp_path)
+    application = _make_app(database_url, tmp_path)
     database.connect(reuse_if_open=True)
     yield application
     if not database.is_closed():

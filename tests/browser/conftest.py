@@ -8,7 +8,6 @@ the test thread only touches the database inside `live_server.db()`.
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -66,17 +65,15 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(seeded_template: Path, tmp_path: Path) -> Iterator[LiveServer]:
+def live_server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
     """A fresh copy of the seeded database served with CSRF enabled, as in production."""
     from pages import create_app
 
-    db_path = tmp_path / "sanfang.db"
-    shutil.copy(seeded_template, db_path)
     clear_runtime_cache()
     app = create_app(
         {
             "SECRET_KEY": "browser-test",
-            "DATABASE_URL": f"sqlite:///{db_path}",
+            "DATABASE_URL": database_url,
             "UPLOAD_DIR": str(tmp_path / "uploads"),
             "WTF_CSRF_ENABLED": True,
         }

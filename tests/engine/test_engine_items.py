@@ -133,8 +133,7 @@ def test_closing_cancels_open_summons(app, actor_of):
     assert states == {"cancelled"}
 
 
-def test_demo_is_deterministic(app, seeded_template, tmp_path):
-    import shutil
+def test_demo_is_deterministic(app, database_copy):
     from pathlib import Path
 
     from engine.db import database, open_database
@@ -153,8 +152,7 @@ def test_demo_is_deterministic(app, seeded_template, tmp_path):
     assert snapshot() == first
     # A fresh database with the same seed gives the same district.
     database.close()
-    shutil.copy(seeded_template, tmp_path / "second.db")
-    open_database(f"sqlite:///{tmp_path / 'second.db'}")
+    open_database(database_copy())
     clear_runtime_cache()
     generate(seed_pack, compounds=30, items=60, seed=7, now=NOW)
     assert snapshot() == first
