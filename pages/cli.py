@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask
@@ -28,17 +29,23 @@ def register(app: Flask) -> None:
 def init(pack_path: str) -> None:
     """Create the tables and load the seed pack (idempotent)."""
     from engine.models import create_tables
-    from engine.packs import load_pack
 
     with database.connection_context():
         create_tables()
-        try:
-            loaded = load_pack(pack_path, now=clock.now())
-        except ServiceError as exc:
-            for problem in exc.fields:
-                click.echo(f"{problem.path}: {problem.message}", err=True)
-            sys.exit(1)
+        loaded = _load(pack_path)
     click.echo(f"database ready; pack {loaded.key} {loaded.version} loaded")
+
+
+def _load(path: str) -> Any:
+    """Load a pack or exit 1 with one `path: message` line per mistake."""
+    from engine.packs import load_pack
+
+    try:
+        return load_pack(path, now=clock.now())
+    except ServiceError as exc:
+        for problem in exc.fields:
+            click.echo(f"{problem.path}: {problem.message}", err=True)
+        sys.exit(1)
 
 
 @click.group("pack")
@@ -66,15 +73,8 @@ def pack_validate(path: str) -> None:
 @with_appcontext
 def pack_load(path: str) -> None:
     """Load (or update) a pack; running items keep their versions."""
-    from engine.packs import load_pack
-
     with database.connection_context():
-        try:
-            loaded = load_pack(path, now=clock.now())
-        except ServiceError as exc:
-            for problem in exc.fields:
-                click.echo(f"{problem.path}: {problem.message}", err=True)
-            sys.exit(1)
+        loaded = _load(path)
     click.echo(f"pack {loaded.key} {loaded.version} loaded")
 
 

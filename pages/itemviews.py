@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from flask import current_app, g, render_template, request
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
@@ -83,16 +83,10 @@ def raise_page(node: OrgNode, type_key: str, template: str, done: Any) -> Any:
     context = new_item_doc(node, {}, type_key=type_key, actor=g.actor, now=clock.now())
     context.pop("data")
     bound = bind(rt.body["schema"], context)
-    loose: list[str] = []
-    if is_submit(bound):
-        errors = bound.validate(_)
-        if not errors:
-            data = bound.data()
-            try:
-                item = items.raise_item(g.actor, type_key, node.key, data, now=clock.now())
-                return done(item)
-            except Invalid as exc:
-                loose = attach_errors(bound, exc)
+    result, loose = submit(bound, lambda data: done(
+        items.raise_item(g.actor, type_key, node.key, data, now=clock.now())))
+    if result is not None:
+        return result
     if htmx and request.method == "POST":
         return render_template("items/_raise_fields.html", bound=bound, rt=rt, loose=loose)
     status = 422 if is_submit(bound) else 200
@@ -102,17 +96,38 @@ def raise_page(node: OrgNode, type_key: str, template: str, done: Any) -> Any:
 def detail_context(item: Item) -> dict[str, Any]:
     now = clock.now()
     rt = runtime(item.version_id)
+    assignments = items.assignments_of(item)
     return {
         "item": item, "rt": rt, "now": now,
         "specs": forms.field_specs(rt.body["schema"]),
-        "assignments": items.assignments_of(item),
+        "assignments": assignments,
         "offers": items.offers(g.actor, item, now=now),
         "timeline": items.timeline(item),
-        "acting": {a.id for a in items.assignments_of(item) if g.actor.reaches(a.role, a.unit_path)},
+        "acting": {a.id for a in assignments if g.actor.reaches(a.role, a.unit_path)},
     }
 
 
-def transition_page(item: Item, key: str, template: str, done: Any) -> Any:
+def submit(bound: Any, act: Callable[[dict[str, Any]], Any]) -> tuple[Any, list[str]]:
+    """On a real submission that validates, ``act(answers)``; a service's refusal lands
+    on the form's fields. Returns (act's response or None, problems that fit no field)."""
+    if not is_submit(bound) or bound.validate(_):
+        return None, []
+    try:
+        return act(bound.data()), []
+    except Invalid as exc:
+        return None, attach_errors(bound, exc)
+
+
+def went_to(item: Item, item_endpoint: str) -> Any:
+    """After a transition: back to the item page (a full redirect for HTMX too)."""
+    flash(_("Done."))
+    target = url_for(item_endpoint, item_id=item.id)
+    if htmx:
+        return "", 204, {"HX-Redirect": target}
+    return redirect(target, 303)
+
+
+def transition_page(item: Item, key: str, template: str, item_endpoint: str) -> Any:
     """A transition: its form (if any) on GET and on errors; POST takes it."""
     rt = runtime(item.version_id)
     spec = rt.transition(key)
@@ -123,17 +138,11 @@ def transition_page(item: Item, key: str, template: str, done: Any) -> Any:
     context = item_doc(item, actor=g.actor, now=clock.now())
     context.pop("data")
     bound = bind(schema, context)
-    loose: list[str] = []
-    if is_submit(bound):
-        errors = bound.validate(_)
-        if not errors:
-            data = bound.data()
-            try:
-                expected = request.form.get("version", type=int)
-                items.transition(g.actor, item.id, key, data, expected=expected, now=clock.now())
-                return done(item)
-            except Invalid as exc:
-                loose = attach_errors(bound, exc)
+    expected = request.form.get("version", type=int)
+    result, loose = submit(bound, lambda data: went_to(
+        items.transition(g.actor, item.id, key, data, expected=expected, now=clock.now()), item_endpoint))
+    if result is not None:
+        return result
     args = {"bound": bound, "item": item, "spec": spec, "rt": rt, "loose": loose}
     status = 422 if is_submit(bound) else 200
     if htmx:

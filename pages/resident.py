@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from engine import items, queues
 from engine.models import Item, OrgNode
 from pages.auth import roles_required
-from pages.extensions import htmx
 from pages.itemviews import detail_context, raisable_types, raise_page, transition_page
 
 bp = Blueprint("resident", __name__, url_prefix="/r")
@@ -57,12 +56,4 @@ def item(item_id: int) -> Any:
 @roles_required("resident")
 def take(item_id: int, key: str) -> Any:
     found = items.get_item(g.actor, item_id)
-
-    def done(item: Item) -> Any:
-        flash(_("Thank you."))
-        target = url_for("resident.item", item_id=item.id)
-        if htmx:
-            return "", 204, {"HX-Redirect": target}
-        return redirect(target, 303)
-
-    return transition_page(found, key, "resident/transition.html", done)
+    return transition_page(found, key, "resident/transition.html", "resident.item")

@@ -77,15 +77,7 @@ def item(item_id: int) -> Any:
 @roles_required(*STAFF)
 def take(item_id: int, key: str) -> Any:
     found = items.get_item(g.actor, item_id)
-
-    def done(item: Item) -> Any:
-        flash(_("Done."))
-        target = url_for("work.item", item_id=item.id)
-        if htmx:
-            return "", 204, {"HX-Redirect": target}
-        return redirect(target, 303)
-
-    return transition_page(found, key, "work/transition.html", done)
+    return transition_page(found, key, "work/transition.html", "work.item")
 
 
 @bp.route("/summons/<int:assignment_id>/<action>", methods=["POST"])
