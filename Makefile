@@ -32,7 +32,7 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-test: install chromium
+test: install chromium lint
 	$(VENV)/bin/pytest -q
 
 # The same suite on PostgreSQL (each test gets a database made from a seeded template).
@@ -41,7 +41,7 @@ test-pg: install chromium
 	DATABASE_URL=$(PG_URL) $(VENV)/bin/pytest -q
 
 lint: install
-	$(VENV)/bin/ruff check engine forms rules pages tests
+	$(VENV)/bin/ruff check engine forms rules pages tests bench
 	$(VENV)/bin/mypy --strict rules forms
 
 bench: install
