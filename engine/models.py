@@ -131,6 +131,7 @@ class Item(Base):
 
     class Meta:
         indexes = (
+            (("node", "closed", "due_at"), False),
             (("node_path", "closed", "due_at"), False),
             (("raised_by", "raised_at"), False),
             (("state",), False),
@@ -228,9 +229,23 @@ ALL_MODELS = [
 ]
 
 
+# Prefix matches on materialized paths (LIKE '/1/5/%') use these on PostgreSQL; SQLite
+# matches with GLOB on the ordinary indexes.
+PATTERN_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS org_node_path_pattern ON org_node (path text_pattern_ops)",
+    "CREATE INDEX IF NOT EXISTS item_node_path_pattern ON item (node_path text_pattern_ops, closed, due_at)",
+    "CREATE INDEX IF NOT EXISTS assignment_unit_path_pattern ON assignment (unit_path text_pattern_ops, role, open)",
+)
+
+
 def create_tables() -> None:
-    """Create every table that is missing (idempotent)."""
+    """Create every table and index that is missing (idempotent)."""
+    from engine.db import is_postgres
+
     database.create_tables(ALL_MODELS, safe=True)
+    if is_postgres():
+        for statement in PATTERN_INDEXES:
+            database.execute_sql(statement)
 
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["create_tables", "utcnow"]

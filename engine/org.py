@@ -49,7 +49,9 @@ def upsert_tree(nodes: Iterable[Mapping[str, Any]], parent: OrgNode | None = Non
 
 def subtree(node: OrgNode) -> Any:
     """The node and everything below it, as a query."""
-    return OrgNode.select().where(OrgNode.path.startswith(node.path))
+    from engine.scope import path_under
+
+    return OrgNode.select().where(path_under(OrgNode.path, node.path))
 
 
 def compound_of(node: OrgNode) -> OrgNode | None:

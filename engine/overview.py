@@ -10,7 +10,7 @@ from peewee import fn
 
 from engine.actors import Actor
 from engine.models import Item, OrgNode
-from engine.scope import visible_items
+from engine.scope import item_within, visible_items
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ def counts_by_child(actor: Actor, parent: OrgNode, *, now: dt.datetime) -> list[
     for child in OrgNode.select().where(OrgNode.parent == parent).order_by(OrgNode.id):
         if child.kind in ("building", "department"):
             continue
-        query = visible_items(actor).where(Item.node_path.startswith(child.path))
+        query = visible_items(actor).where(item_within(child.path))
         total = query.count()
         if not total:
             rows.append(NodeCounts(child, 0, 0, 0, 0, None))

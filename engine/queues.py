@@ -10,7 +10,7 @@ from peewee import SQL
 
 from engine.actors import Actor
 from engine.models import Assignment, Definition, Item, OrgNode
-from engine.scope import visible_assignments, visible_items
+from engine.scope import item_within, visible_assignments, visible_items
 
 PAGE_SIZE = 50
 
@@ -35,7 +35,7 @@ def items_query(actor: Actor, filters: Filters = Filters()) -> Any:
         query = query.where(Definition.key == filters.type)
     if filters.node:
         node = OrgNode.get_or_none(OrgNode.key == filters.node)
-        query = query.where(Item.node_path.startswith(node.path) if node else Item.id < 0)
+        query = query.where(item_within(node.path) if node else Item.id < 0)
     if filters.mine:
         units = visible_assignments(actor).select(Assignment.item)
         query = query.where((Item.raised_by == actor.user.id) | Item.id.in_(units))

@@ -11,10 +11,43 @@ import operator
 from functools import reduce
 from typing import Any
 
+from peewee import Expression
+
 from engine.actors import Actor
-from engine.models import Assignment, Item, Pack
+from engine.db import is_postgres
+from engine.models import Assignment, Item, OrgNode, Pack
 
 DEFAULT_SEES = {"department": "summoned", "resident": "own"}
+# Up to this many nodes a subtree is matched by node id (an index equality or IN list,
+# which keeps ORDER BY deadline on the index); larger ones by path prefix.
+ID_LIST_LIMIT = 400
+
+
+def path_under(field: Any, path: str) -> Any:
+    """``field`` (a materialized path) lies at or below ``path``, in an index-friendly way.
+
+    SQLite's LIKE ignores case and so cannot use an index; GLOB can. PostgreSQL's LIKE
+    can, with the text_pattern_ops index that create_tables() adds there.
+    """
+    if is_postgres():
+        return Expression(field, "LIKE", path + "%")
+    return Expression(field, "GLOB", path + "*")
+
+
+def subtree_ids(path: str) -> list[int]:
+    return [node_id for (node_id,) in OrgNode.select(OrgNode.id).where(path_under(OrgNode.path, path)).tuples()]
+
+
+def within(node_field: Any, path_field: Any, path: str) -> Any:
+    """Rows whose node (``node_field``, with its path in ``path_field``) is in the subtree."""
+    ids = subtree_ids(path)
+    if len(ids) <= ID_LIST_LIMIT:
+        return node_field.in_(ids)
+    return path_under(path_field, path)
+
+
+def item_within(path: str) -> Any:
+    return within(Item.node, Item.node_path, path)
 
 
 def role_sees(role: str) -> str:
@@ -40,10 +73,10 @@ def _conditions(actor: Actor) -> list[Any]:
     for grant in actor.grants:
         sees = sees_cache.setdefault(grant.role, role_sees(grant.role))
         if sees == "subtree":
-            conds.append(Item.node_path.startswith(grant.node_path))
+            conds.append(item_within(grant.node_path))
         elif sees == "summoned":
             summoned = Assignment.select(Assignment.item).where(
-                Assignment.unit_path.startswith(grant.node_path)
+                within(Assignment.unit, Assignment.unit_path, grant.node_path)
             )
             conds.append(Item.id.in_(summoned))
     conds.append(Item.raised_by == actor.user.id)
@@ -58,7 +91,7 @@ def visible_items(actor: Actor) -> Any:
 def visible_assignments(actor: Actor) -> Any:
     """Summons addressed to units ``actor`` acts for (role matches at or above the unit)."""
     conds = [
-        (Assignment.role == g.role) & Assignment.unit_path.startswith(g.node_path)
+        (Assignment.role == g.role) & within(Assignment.unit, Assignment.unit_path, g.node_path)
         for g in actor.grants
     ]
     if not conds:

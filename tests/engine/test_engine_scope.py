@@ -1,0 +1,41 @@
+"""The scoping query layer: id lists for small subtrees, path prefixes for large ones."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from engine import items, scope
+from engine.models import OrgNode
+from engine.queues import Filters, inbox
+
+NOW = dt.datetime(2026, 11, 27, 1, 0)
+
+
+@pytest.fixture(params=[400, 0], ids=["id-list", "path-prefix"])
+def strategy(request, monkeypatch):
+    monkeypatch.setattr(scope, "ID_LIST_LIMIT", request.param)
+    return request.param
+
+
+def test_both_strategies_agree(app, actor_of, strategy):
+    mine = items.raise_item(actor_of("lvzhou-yezhu1"), "bell", "lvzhouhuayuan",
+                            {"category": "治安", "summary": "夜间有陌生人徘徊"}, now=NOW)
+    other = items.raise_item(actor_of("changzheng-yezhu1"), "bell", "changzhengqiaolu",
+                             {"category": "治安", "summary": "单元门禁损坏"}, now=NOW)
+    seen = {u: {i.id for i in inbox(actor_of(u), Filters(open_only=False))}
+            for u in ("xifang", "chaohui-ducha", "ducha", "changzhengqiaolu-zy")}
+    assert mine.id in seen["xifang"] and other.id not in seen["xifang"]
+    assert mine.id in seen["chaohui-ducha"] and other.id not in seen["chaohui-ducha"]
+    assert {mine.id, other.id} <= seen["ducha"]
+    assert other.id in seen["changzhengqiaolu-zy"] and mine.id not in seen["changzhengqiaolu-zy"]
+
+
+def test_path_prefix_does_not_match_a_sibling_with_a_longer_id(app):
+    node = OrgNode.get(OrgNode.key == "chaohui")
+    sibling_path = node.path[:-1] + "0/"  # "/1/5/" → "/1/50/": not below "/1/5/"
+    matched = OrgNode.select().where(scope.path_under(OrgNode.path, node.path))
+    assert all(n.path.startswith(node.path) for n in matched)
+    assert not sibling_path.startswith(node.path)
+    assert matched.count() == len(scope.subtree_ids(node.path)) > 1
