@@ -5,6 +5,10 @@ case with wrk, twice interleaved, keeps the better run, prints a markdown table
 and the ratios. Prints numbers, asserts nothing.
 
 Run: .venv/bin/python bench/bench_forms.py [--seconds 10] [--markdown PATH]
+
+``--inprocess`` instead times the same requests through Flask's test client in
+this process (CPU time, ``time.process_time``, best of ``--rounds`` rounds of
+``--requests`` requests per case): steadier than wrk on a shared machine.
 """
 
 from __future__ import annotations
@@ -194,11 +198,59 @@ def _ratio(a: float, b: float) -> str:
     return f"{a / b:.0%}" if b else "n/a"
 
 
+def inprocess(requests: int, rounds: int) -> str:
+    """CPU ms per request for each case through the Flask test client, and the ratios."""
+    from bench.forms_app import create_app
+
+    client = create_app().test_client()
+    post = urllib.parse.urlencode(VALID_POST)
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+
+    def one(path: str, method: str) -> None:
+        response = (
+            client.post(path, data=post, headers=headers) if method == "POST" else client.get(path)
+        )
+        assert response.status_code == 200, (path, response.status_code)
+
+    for _, path, method in CASES * 20:  # warm caches and templates
+        one(path, method)
+    best = {name: float("inf") for name, _, _ in CASES}
+    for _ in range(rounds):
+        for name, path, method in CASES:  # interleaved, like the wrk runs
+            start = time.process_time()
+            for _ in range(requests):
+                one(path, method)
+            best[name] = min(best[name], (time.process_time() - start) * 1e3 / requests)
+    lines = [
+        f"In-process CPU time per request (Flask test client, best of {rounds} x "
+        f"{requests}), {datetime.date.today().isoformat()}, {machine()}.",
+        "",
+        "| case | CPU ms/request |",
+        "|---|---:|",
+    ]
+    lines += [f"| {name} | {best[name]:.2f} |" for name, _, _ in CASES]
+    lines += ["", "| ratio (requests per CPU second) | value |", "|---|---:|"]
+    for method in ("GET", "POST"):
+        gen, hand = best[f"generated {method}"], best[f"handwritten {method}"]
+        lines.append(f"| generated / handwritten {method} | {_ratio(hand, gen)} |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10, help="duration of each wrk run")
     parser.add_argument("--markdown", type=Path, help="also write the results to this file")
+    parser.add_argument("--inprocess", action="store_true",
+                        help="time requests through the Flask test client instead of wrk")
+    parser.add_argument("--requests", type=int, default=300, help="--inprocess: requests per round")
+    parser.add_argument("--rounds", type=int, default=5, help="--inprocess: rounds per case")
     args = parser.parse_args()
+    if args.inprocess:
+        report = inprocess(args.requests, args.rounds)
+        print(report)
+        if args.markdown:
+            args.markdown.write_text(report)
+        return
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
