@@ -121,7 +121,7 @@ class Runtime:
     def is_resolved(self, state: str) -> bool:
         listed = self.workflow.get("resolved_states")
         if listed is not None:
-            return state in listed or self.is_final(state)
+            return state in listed
         return state == "resolved" or self.is_final(state)
 
 

@@ -15,14 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import forms
-import rules
 from engine import audit
 from engine.db import database
-from engine.definitions import current_version, runtime
-from engine.models import Assignment, Definition, Event, Grant, Item, OrgNode, User
+from engine.demo_items import Planner
+from engine.models import Definition, Event, Grant, OrgNode, User
 from engine.packs import read_pack
 from engine.users import hash_password
-from rules.routing import Route, Table
 
 BATCH = 500
 TYPE_WEIGHTS = {"bell": 5, "repair": 3, "whistle": 1.5, "emergency": 0.5}
@@ -148,17 +146,13 @@ def generate(pack_path: str | Path, *, compounds: int, items: int, seed: int, no
     types = [d for d in Definition.select().where(Definition.kind == "item_type").order_by(Definition.id) if d.current]
     weights = [TYPE_WEIGHTS.get(d.key, 1.0) for d in types]
     raisers = _raisers(nodes)
-    actors = _Actors()
-    made = 0
-    while made < items and types and nodes:
-        with database.atomic():
-            for _ in range(min(BATCH, items - made)):
-                definition = rng.choices(types, weights)[0]
-                node = rng.choice(nodes)
-                if _simulate(definition, node, raisers.get(node.id), rng, pools, now, actors):
-                    made += 1
-    audit.record("demo.generate", at=now, actor=None, target=marker, after={"compounds": len(nodes), "items": made})
-    return f"demo: {len(nodes)} compounds, {made} items (seed {seed})"
+    planner = Planner(rng, lambda schema: _valid_answers(schema, rng, pools, now), now)
+    for _ in range(items if types and nodes else 0):
+        node = rng.choice(nodes)
+        planner.add(rng.choices(types, weights)[0], node, raisers.get(node.id))
+    planner.finish()
+    audit.record("demo.generate", at=now, actor=None, target=marker, after={"compounds": len(nodes), "items": items})
+    return f"demo: {len(nodes)} compounds, {items} items (seed {seed})"
 
 
 def _raisers(nodes: list[OrgNode]) -> dict[int, int]:
@@ -168,145 +162,3 @@ def _raisers(nodes: list[OrgNode]) -> dict[int, int]:
         for grant in Grant.select().where((Grant.role == role) & Grant.node.in_([n.id for n in nodes])):
             found[grant.node_id] = grant.user_id
     return found
-
-
-def _walk(rt: Any, rng: random.Random, pools: Mapping[str, Any], now: dt.datetime) -> list[tuple[Mapping[str, Any], dict[str, Any], float, str]] | None:
-    """A random path through the workflow: (transition, form answers, hours after raising)."""
-    state, hours, steps = rt.workflow["initial"], 0.0, []
-    for _ in range(rng.choice([0, 1, 2, 3, 4, 5, 6, 6, 6])):
-        options = [t for t in rt.workflow["transitions"] if state in t["from"]]
-        if not options or rt.is_final(state):
-            break
-        chosen = rng.choice(options)
-        form = _valid_answers(chosen["form"], rng, pools, now) if "form" in chosen else {}
-        if form is None:
-            break
-        hours += rng.uniform(0.2, 30)
-        target = _branch(chosen, form)
-        steps.append((chosen, form, hours, target))
-        state = target
-    return steps
-
-
-def _branch(transition: Mapping[str, Any], form: Mapping[str, Any]) -> str:
-    """Where a transition goes for these answers (its ``to_if`` branches, then ``to``)."""
-    for branch in transition.get("to_if", []):
-        try:
-            if rules.truthy(rules.compile(branch["when"])({"form": form})):
-                return str(branch["to"])
-        except rules.RuleError:
-            continue
-    return str(transition["to"])
-
-
-class _Actors:
-    """Who takes a demo transition: a holder of one of its roles over the node, else the raiser."""
-
-    def __init__(self) -> None:
-        self.by_role: dict[str, list[tuple[str, int]]] = {}
-        for role, path, user in Grant.select(Grant.role, OrgNode.path, Grant.user).join(OrgNode).tuples():
-            self.by_role.setdefault(role, []).append((path, user))
-
-    def pick(self, roles: list[str], node: OrgNode, raiser: int | None) -> int | None:
-        for role in roles:
-            if role == "raiser":
-                return raiser
-            for path, user in self.by_role.get(role, []):
-                if node.path.startswith(path):
-                    return user
-        return raiser
-
-
-def _simulate(
-    definition: Definition, node: OrgNode, raiser: int | None, rng: random.Random,
-    pools: Mapping[str, Any], now: dt.datetime, actors: _Actors,
-) -> bool:
-    version = current_version(definition)
-    rt = runtime(version)
-    data = _valid_answers(rt.body["schema"], rng, pools, now)
-    steps = _walk(rt, rng, pools, now) if data is not None else None
-    if data is None or steps is None:
-        return False
-    end_state = steps[-1][3] if steps else rt.workflow["initial"]
-    elapsed = steps[-1][2] if steps else 0.0
-    if rt.is_final(end_state):
-        raised = now - dt.timedelta(hours=elapsed + rng.uniform(1, 24 * 90))
-    else:
-        # Open items sit in their state for a while; about one in five is past its deadline.
-        limit = rt.states[end_state].get("hours") or 24
-        raised = now - dt.timedelta(hours=elapsed + rng.uniform(0, 1.25 * limit))
-    try:
-        title = rules.compile(rt.body["title"])({"data": data}) if "title" in rt.body else None
-    except rules.RuleError:
-        title = None
-    state = rt.workflow["initial"]
-    item = Item.create(
-        definition=definition, version=version, node=node, node_path=node.path,
-        title=str(title or data.get("summary") or rt.body["name"])[:300], state=state,
-        data=data, raised_by=raiser, raised_at=raised, state_since=raised,
-    )
-    Event.create(at=raised, actor=raiser, action="item.raise", item=item, target=f"item:{item.id}",
-                 after={"state": state, "data": data, "version": rt.number})
-    doc = {"data": data, "form": {}, "node": {"key": node.key, "kind": node.kind, "path": list(node.keys), "profile": node.profile},
-           "item": {"state": state, "priority": 0, "raised_at": raised.isoformat() + "+00:00"},
-           "now": now.isoformat() + "+00:00", "assignments": {"open": 0}}
-    for effect in rt.workflow.get("on_create", []):
-        if "summon" in effect:
-            _demo_summon(item, rt.body, effect["summon"], doc, raised, rng, now)
-    at = raised
-    for chosen, form, hours, target in steps:
-        at = raised + dt.timedelta(hours=hours)
-        Assignment.update(state="done", done_at=at, open=False, next_due_at=None, reply="已处理").where(
-            (Assignment.item == item) & Assignment.open & (Assignment.summoned_at < at)
-        ).execute()
-        for effect in chosen.get("effects", []):
-            if "summon" in effect:
-                _demo_summon(item, rt.body, effect["summon"], {**doc, "form": form}, at, rng, now)
-        Event.create(at=at, actor=actors.pick(chosen["roles"], node, raiser), action=f"transition.{chosen['key']}",
-                     item=item, target=f"item:{item.id}", before={"state": state}, after={"state": target, "form": form or None},
-                     detail={"label": chosen["label"], "definition": rt.key, "definition_version": rt.number})
-        state = target
-        if rt.is_resolved(state) and item.resolved_at is None:
-            item.resolved_at = at
-            item.resolution_seconds = int((at - raised).total_seconds())
-        elif not rt.is_resolved(state):
-            item.resolved_at = item.resolution_seconds = None
-        if "satisfaction" in form:
-            item.satisfaction = form["satisfaction"]
-    item.state, item.state_since = state, at
-    hours_allowed = rt.states[state].get("hours")
-    item.due_at = at + dt.timedelta(hours=hours_allowed) if hours_allowed else None
-    item.closed = rt.is_final(state)
-    if item.closed:
-        Assignment.update(state="cancelled", open=False, next_due_at=None).where(
-            (Assignment.item == item) & Assignment.open).execute()
-    item.save()
-    return True
-
-
-def _demo_summon(item: Item, body: Mapping[str, Any], table_name: str, doc: Mapping[str, Any],
-                 at: dt.datetime, rng: random.Random, now: dt.datetime) -> None:
-    spec = body["routing"][table_name]
-    table = Table([Route(r["key"], r["when"], r) for r in spec["rules"]], spec.get("hit_policy", "collect"))
-    try:
-        decision = table.decide(doc)
-    except rules.RuleError:
-        return
-    planned = [(u, r.payload, r.key) for r in decision.fired for u in r.payload["summon"]] if decision.fired and not decision.used_default \
-        else [(u, spec, None) for u in spec.get("default", [])]
-    for unit, route, key in planned:
-        node = OrgNode.get_or_none(OrgNode.key == unit["unit"]) if "unit" in unit else item.node
-        if node is None:
-            continue
-        report_h = route.get("report_hours", spec.get("report_hours"))
-        handle_h = route.get("handle_hours", spec.get("handle_hours"))
-        report_due = at + dt.timedelta(hours=report_h) if report_h else None
-        handle_due = at + dt.timedelta(hours=handle_h) if handle_h else None
-        reported = at + dt.timedelta(hours=rng.uniform(0.1, (report_h or 4) * 1.5))
-        state = "reported" if reported < now else "summoned"
-        Assignment.create(
-            item=item, unit=node, unit_path=node.path, role=unit.get("role", "department"), table=table_name,
-            rule=key, priority=route.get("priority", 0), summoned_at=at, report_due_at=report_due,
-            handle_due_at=handle_due, state=state, reported_at=reported if state == "reported" else None,
-            next_due_at=handle_due if state == "reported" else (report_due or handle_due),
-        )
