@@ -8,10 +8,10 @@ from typing import Any
 
 import wtforms
 
-from forms.specs import FieldSpec, field_specs
-from forms.validation import FieldError, order_key, validate
+from forms.specs import FieldSpec, canonical, specs_of
+from forms.validation import FieldError, check_answers, order_key
 from forms.visibility import compute, is_empty, prune
-from forms.wtf import form_class, to_json, to_python
+from forms.wtf import class_of, to_json, to_python
 
 ADD = "_add"
 REMOVE = "_remove"
@@ -90,10 +90,13 @@ class BoundForm:
         form: Any,
         context: Mapping[str, Any] | None,
         rows_changed: bool,
+        key: str | None = None,
     ) -> None:
         self.schema = schema
+        # The schema's canonical JSON: the cache key of its specs, class, validator, HTML.
+        self.key = canonical(schema) if key is None else key
         self.form = form
-        self.specs = field_specs(schema)
+        self.specs = specs_of(self.key)
         self.context = context
         self.rows_changed = rows_changed
         self.errors: list[FieldError] = []
@@ -121,7 +124,7 @@ class BoundForm:
             if name not in {spec.name for spec in self.specs} and field.errors:
                 merged.setdefault("", []).extend(str(e) for e in field.errors)
         converted = set(merged) - {""}
-        _, errors = validate(self.schema, self.data(), context=self.context, gettext=gettext)
+        _, errors = check_answers(self.key, self.data(), context=self.context, gettext=gettext)
         for error in errors:
             if error.path not in converted and error.message not in merged.get(error.path, []):
                 merged.setdefault(error.path, []).append(error.message)
@@ -195,7 +198,8 @@ def bind(
     :param context: the rest of the document x-show-if rules see.
     :param meta: WTForms meta overrides (e.g. ``{"csrf": False}``).
     """
-    specs = field_specs(schema)
+    key = canonical(schema)
+    specs = specs_of(key)
     adds: list[str] = []
     rows_changed = False
     if formdata is not None:
@@ -204,7 +208,7 @@ def bind(
     kwargs: dict[str, Any] = {"formdata": formdata, "data": stored}
     if meta is not None:
         kwargs["meta"] = dict(meta)
-    form = form_class(schema, base=base)(**kwargs)
+    form = class_of(key, base)(**kwargs)
     for spec in specs:
         field = form[spec.name]
         if spec.read_only and spec.kind != "group":
@@ -212,7 +216,7 @@ def bind(
             field.process(None, stored.get(spec.name, to_python(spec, spec.default)))
         if spec.kind == "group" and spec.path in adds and _has_room(spec, field):
             field.append_entry()
-    return BoundForm(schema, form, context, rows_changed)
+    return BoundForm(schema, form, context, rows_changed, key)
 
 
 def _has_room(group: FieldSpec, field: Any) -> bool:

@@ -136,7 +136,12 @@ def field_specs(schema: Mapping[str, Any]) -> list[FieldSpec]:
     The schema must have passed ``check_schema``; an unsupported property raises
     ValueError naming its JSON Pointer.
     """
-    return list(_specs(canonical(schema)))
+    return specs_of(canonical(schema))
+
+
+def specs_of(key: str) -> list[FieldSpec]:
+    """``field_specs`` of the schema whose ``canonical`` JSON is ``key``."""
+    return list(_specs(key))
 
 
 @functools.lru_cache(maxsize=512)

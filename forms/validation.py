@@ -11,7 +11,7 @@ from jsonschema import Draft202012Validator
 
 from forms import messages as M
 from forms.formats import FORMAT_CHECKER
-from forms.specs import CHOICE_KINDS, FieldSpec, canonical, field_specs
+from forms.specs import CHOICE_KINDS, FieldSpec, canonical, specs_of
 from forms.visibility import RuleFailure, compute, is_empty, prune
 
 Gettext = Callable[[str], str]
@@ -94,7 +94,14 @@ def validate(
     :param context: the rest of the document x-show-if rules see (node, actor, now…).
     :param gettext: translation function for the messages.
     """
-    specs = field_specs(schema)
+    return check_answers(canonical(schema), data, context=context, gettext=gettext)
+
+
+def check_answers(
+    key: str, data: Any, *, context: Mapping[str, Any] | None, gettext: Gettext
+) -> tuple[dict[str, Any], list[FieldError]]:
+    """``validate`` for the schema whose ``canonical`` JSON is ``key``."""
+    specs = specs_of(key)
     if not isinstance(data, Mapping):
         return {}, [FieldError("", gettext(M.NOT_OBJECT))]
     answers, found = normalise(specs, data)
@@ -102,7 +109,7 @@ def validate(
     cleaned = prune(specs, answers, vis)
     found += [_rule_error(failure) for failure in failures]
     found += _required_errors(specs, cleaned, vis)
-    found += _schema_errors(specs, schema, cleaned)
+    found += _schema_errors(specs, key, cleaned)
     return cleaned, finish(specs, found, gettext)
 
 
@@ -161,11 +168,9 @@ def _required_errors(
     return found
 
 
-def _schema_errors(
-    specs: list[FieldSpec], schema: Mapping[str, Any], cleaned: Mapping[str, Any]
-) -> list[Found]:
+def _schema_errors(specs: list[FieldSpec], key: str, cleaned: Mapping[str, Any]) -> list[Found]:
     found: list[Found] = []
-    for error in _validator(canonical(schema)).iter_errors(cleaned):
+    for error in _validator(key).iter_errors(cleaned):
         path, spec, deeper = locate(specs, list(error.absolute_path))
         found.append(_found(path, spec, deeper, error.validator, error.validator_value))
     return found

@@ -9,7 +9,7 @@ from typing import Any
 import wtforms
 from wtforms import fields, widgets
 
-from forms.specs import FieldSpec, canonical, field_specs
+from forms.specs import FieldSpec, canonical, specs_of
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
 TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
@@ -93,12 +93,15 @@ def form_class(schema: Mapping[str, Any], *, base: type[wtforms.Form] = wtforms.
 
     The pages pass ``base=flask_wtf.FlaskForm`` for CSRF protection.
     """
-    key = (canonical(schema), base)
-    cls = _CLASSES.get(key)
+    return class_of(canonical(schema), base)
+
+
+def class_of(key: str, base: type[wtforms.Form] = wtforms.Form) -> type[Any]:
+    """``form_class`` of the schema whose ``canonical`` JSON is ``key``."""
+    cls = _CLASSES.get((key, base))
     if cls is None:
-        specs = field_specs(schema)
-        attrs: dict[str, Any] = {spec.name: make_field(spec) for spec in specs}
-        cls = _CLASSES[key] = type("SchemaForm", (base,), attrs)
+        attrs: dict[str, Any] = {spec.name: make_field(spec) for spec in specs_of(key)}
+        cls = _CLASSES[(key, base)] = type("SchemaForm", (base,), attrs)
     return cls
 
 
@@ -117,7 +120,7 @@ def make_field(spec: FieldSpec) -> Any:
     kw: dict[str, Any] = {
         "label": spec.label,
         "description": spec.help or "",
-        "render_kw": _render_kw(spec),
+        "render_kw": render_kw(spec),
     }
     if spec.kind != "group":
         kw["default"] = to_python(spec, spec.default)
@@ -125,7 +128,7 @@ def make_field(spec: FieldSpec) -> Any:
     return factory(spec, kw)
 
 
-def _render_kw(spec: FieldSpec) -> dict[str, Any]:
+def render_kw(spec: FieldSpec) -> dict[str, Any]:
     """Static HTML attributes: placeholder, readonly, min/max/step, length, accept."""
     attrs: dict[str, Any] = {}
     if spec.placeholder:
