@@ -152,7 +152,7 @@ class Planner:
             if rt.is_resolved(state) and item["resolved_at"] is None:
                 item["resolved_at"] = at
                 item["resolution_seconds"] = int((at - item["raised_at"]).total_seconds())
-            elif not rt.is_resolved(state):
+            elif not rt.is_resolved(state) and not rt.is_final(state):
                 item["resolved_at"] = item["resolution_seconds"] = None
             if "satisfaction" in form:
                 item["satisfaction"] = form["satisfaction"]

@@ -274,7 +274,7 @@ def _apply_move(
     if rt.is_resolved(target) and item.resolved_at is None:
         changes["resolved_at"] = now
         changes["resolution_seconds"] = int((now - item.raised_at).total_seconds())
-    elif not rt.is_resolved(target) and item.resolved_at is not None:
+    elif not rt.is_resolved(target) and not rt.is_final(target) and item.resolved_at is not None:
         changes["resolved_at"] = None  # reopened: the next resolution counts from the raise
         changes["resolution_seconds"] = None
     won = Item.update(**changes).where((Item.id == item.id) & (Item.lock == item.lock)).execute()

@@ -176,3 +176,10 @@ def test_rules_see_time_in_state(app, actor_of):
     item = raise_bell(actor_of)
     doc = item_doc(item, actor=None, now=NOW + dt.timedelta(hours=3))
     assert doc["item"]["hours_in_state"] == 3 and doc["item"]["age_hours"] == 3
+
+
+def test_refusal_closes_without_resolving(app, actor_of):
+    item = raise_bell(actor_of)
+    declined = items.transition(actor_of("xifang"), item.id, "decline", {"reason": "不属于小区协商事项"},
+                                expected=1, now=NOW)
+    assert declined.closed and declined.resolved_at is None
