@@ -7,7 +7,11 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import wtforms
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
+from forms import html
 from forms.specs import FieldSpec, canonical, specs_of
 from forms.validation import FieldError, check_answers, order_key
 from forms.visibility import compute, is_empty, prune
@@ -144,6 +148,11 @@ class BoundForm:
             key=lambda error: order_key(self.specs, error.path),
         )
         return self.errors
+
+    @pass_context
+    def fields_html(self, context: Context) -> Markup:
+        """The field block ``forms/_form_fields.html`` shows, rendered by ``forms.html``."""
+        return html.render_fields(context, self)
 
     def _answers(self) -> dict[str, Any]:
         answers: dict[str, Any] = {}

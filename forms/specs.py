@@ -29,6 +29,27 @@ BOUND_KEYWORDS = (
     "minItems",
     "maxItems",
 )
+# Every widget kind, in the order docs/forms.md lists them.
+KINDS = (
+    "text",
+    "textarea",
+    "email",
+    "uri",
+    "phone",
+    "date",
+    "datetime",
+    "time",
+    "select",
+    "radio",
+    "checkbox",
+    "integer",
+    "number",
+    "checkboxes",
+    "multiselect",
+    "photo",
+    "file",
+    "group",
+)
 CHOICE_KINDS = frozenset({"select", "radio", "checkboxes", "multiselect"})
 MULTI_KINDS = frozenset({"checkboxes", "multiselect", "photo", "file"})
 
