@@ -145,7 +145,7 @@ def load_pack(root: str | Path, *, now: dt.datetime, by: User | None = None) -> 
         hashes: dict[str, str] = {}
         for user in files.org.get("users", []):
             upsert_user(user["username"], user["name"], user.get("password"), user.get("grants", []),
-                        reset_password=False, hashes=hashes)
+                        now=now, reset_password=False, hashes=hashes)
         roles, units = set(manifest["roles"]), known_units()
         for body in files.definitions.values():
             publish(pack, body, now=now, by=by, roles=roles, units=units)

@@ -11,6 +11,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from engine import audit
 from engine.errors import Invalid, NotFound
 from engine.models import AuthAttempt, Grant, Token, User
 from engine.org import node_by_key
@@ -36,7 +37,7 @@ def hash_password(password: str) -> str:
 
 def upsert_user(
     username: str, name: str, password: str | None, grants: Iterable[Mapping[str, str]] = (),
-    *, reset_password: bool = True, hashes: dict[str, str] | None = None,
+    *, now: dt.datetime, reset_password: bool = True, hashes: dict[str, str] | None = None,
 ) -> User:
     """Create or update a user and add the listed grants ``{"role", "node"}``.
 
@@ -53,18 +54,26 @@ def upsert_user(
         return hashes[raw]
 
     user = User.get_or_none(User.username == username)
+    before = None
     if user is None:
         if not password:
             raise Invalid(f"user {username!r} needs a password")
-        user = User.create(username=username, name=name, password_hash=hashed(password))
+        user = User.create(username=username, name=name, password_hash=hashed(password), created_at=now)
     else:
+        before = {"name": user.name}
         user.name = name
         if password and reset_password:
             user.password_hash = hashed(password)
         user.save()
+    added = []
     for grant in grants:
         node = node_by_key(grant["node"])
-        Grant.get_or_create(user=user, role=grant["role"], node=node)
+        _, created = Grant.get_or_create(user=user, role=grant["role"], node=node)
+        if created:
+            added.append(f"{grant['role']}@{grant['node']}")
+    if before is None or added or before["name"] != name:
+        audit.record("user.save", at=now, actor=None, target=f"user:{username}", before=before,
+                     after={"name": name, "grants_added": added})
     return user
 
 
@@ -96,7 +105,7 @@ def _digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def create_token(username: str, label: str = "") -> str:
+def create_token(username: str, label: str = "", *, now: dt.datetime) -> str:
     """A new bearer token for ``username``; only its digest is stored.
 
     :raises NotFound: no such user.
@@ -105,7 +114,8 @@ def create_token(username: str, label: str = "") -> str:
     if user is None:
         raise NotFound(f"user {username!r} does not exist")
     raw = "sf_" + secrets.token_urlsafe(32)
-    Token.create(user=user, digest=_digest(raw), label=label)
+    Token.create(user=user, digest=_digest(raw), label=label, created_at=now)
+    audit.record("token.create", at=now, actor=user, target=f"user:{username}", after={"label": label})
     return raw
 
 

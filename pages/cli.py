@@ -126,7 +126,7 @@ def user(username: str, name: str | None, password: str | None, grants: tuple[st
         parsed.append({"role": role, "node": node})
     with database.connection_context():
         try:
-            upsert_user(username, name or username, password, parsed)
+            upsert_user(username, name or username, password, parsed, now=clock.now())
         except ServiceError as exc:
             click.echo(exc.message, err=True)
             sys.exit(1)
@@ -148,7 +148,7 @@ def token_create(username: str, label: str) -> None:
 
     with database.connection_context():
         try:
-            click.echo(create_token(username, label))
+            click.echo(create_token(username, label, now=clock.now()))
         except ServiceError as exc:
             click.echo(exc.message, err=True)
             sys.exit(1)

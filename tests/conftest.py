@@ -192,6 +192,6 @@ def token_for() -> Any:
     from engine.users import create_token
 
     def make(username: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {create_token(username)}"}
+        return {"Authorization": f"Bearer {create_token(username, now=NOW)}"}
 
     return make

@@ -183,3 +183,12 @@ def test_refusal_closes_without_resolving(app, actor_of):
     declined = items.transition(actor_of("xifang"), item.id, "decline", {"reason": "不属于小区协商事项"},
                                 expected=1, now=NOW)
     assert declined.closed and declined.resolved_at is None
+
+
+def test_accounts_and_tokens_are_audited(app):
+    from engine.users import create_token, upsert_user
+
+    upsert_user("new-zy", "新专员", "longpassword", [{"role": "commissioner", "node": "lvzhouhuayuan"}], now=NOW)
+    create_token("new-zy", "mobile app", now=NOW)
+    actions = [(e.action, e.target) for e in Event.select().where(Event.target == "user:new-zy")]
+    assert ("user.save", "user:new-zy") in actions and ("token.create", "user:new-zy") in actions

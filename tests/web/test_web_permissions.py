@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from engine.models import Item
@@ -24,7 +26,8 @@ OUTSIDERS = [
 
 @pytest.fixture
 def bell(client, token_for):
-    upsert_user("hushu-ducha", "湖墅督导", "demo1234", [{"role": "supervisor", "node": "hushu"}])
+    upsert_user("hushu-ducha", "湖墅督导", "demo1234", [{"role": "supervisor", "node": "hushu"}],
+                now=dt.datetime(2026, 11, 27))
     response = client.post("/api/v1/items", json=BELL, headers=token_for("lvzhou-yezhu1"))
     assert response.status_code == 201
     return response.get_json()
