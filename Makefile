@@ -19,12 +19,15 @@ translations: $(STAMP)
 	$(VENV)/bin/pybabel compile -f -d pages/translations >/dev/null
 
 # Creates the SQLite database, loads the seed pack and demo data, prints the demo
-# accounts, serves on $(HOST):$(PORT). Safe to run again: nothing is duplicated.
+# accounts, serves on $(HOST):$(PORT) and sweeps deadlines in the background every
+# $(SWEEP_INTERVAL) seconds. Safe to run again: nothing is duplicated.
+SWEEP_INTERVAL ?= 60
 run: install
 	$(VENV)/bin/sanfang init
 	$(VENV)/bin/sanfang demo --compounds 40 --items 400 --seed 1
 	$(VENV)/bin/sanfang accounts
-	$(VENV)/bin/sanfang run --host $(HOST) --port $(PORT)
+	SANFANG_BACKGROUND_SWEEP=1 SANFANG_SWEEP_INTERVAL=$(SWEEP_INTERVAL) \
+	  $(VENV)/bin/sanfang run --host $(HOST) --port $(PORT)
 
 # Browser tests use Debian's Chromium; install it when missing (needs root or sudo).
 chromium:

@@ -16,6 +16,7 @@ import jsonschema
 
 import forms
 import rules
+from engine import calendar
 from engine.errors import FieldProblem
 
 PSEUDO_ROLES = ("raiser", "assignee")
@@ -80,7 +81,53 @@ def _item_type_problems(body: Mapping[str, Any], roles: set[str], units: set[str
     problems += _workflow_problems(body["workflow"], body.get("routing", {}), roles)
     for name, table in body.get("routing", {}).items():
         problems += _table_problems(table, f"/routing/{name}", roles, units)
+    problems += _escalation_problems(
+        body.get("escalation", []), body["workflow"]["states"], body.get("routing", {}), roles
+    )
     return problems
+
+
+def _escalation_problems(
+    steps: list[Mapping[str, Any]], states: Mapping[str, Any], routing: Mapping[str, Any],
+    roles: set[str],
+) -> list[FieldProblem]:
+    """Escalation steps (超时预警, 督办, 升级): keys, offsets, filters and actions."""
+    problems: list[FieldProblem] = []
+    keys: set[str] = set()
+    for i, step in enumerate(steps):
+        at = f"/escalation/{i}"
+        if step["key"] in keys:
+            problems.append(FieldProblem(f"{at}/key", f"duplicate escalation key {step['key']!r}"))
+        keys.add(step["key"])
+        if ("before_hours" in step) == ("after_hours" in step):
+            problems.append(FieldProblem(at, "give exactly one of before_hours and after_hours"))
+        on_state = step["on"] == "state"
+        for name in ("tables", "roles") if on_state else ("states",):
+            if name in step:
+                problems.append(FieldProblem(f"{at}/{name}", f"{name} does not apply to on: {step['on']}"))
+        for j, state in enumerate(step.get("states", [])):
+            if state not in states:
+                problems.append(FieldProblem(f"{at}/states/{j}", f"state {state!r} is not defined"))
+            elif states[state].get("final") or "hours" not in states[state]:
+                problems.append(FieldProblem(f"{at}/states/{j}", f"state {state!r} has no deadline (hours)"))
+        for j, table in enumerate(step.get("tables", [])):
+            if table not in routing:
+                problems.append(FieldProblem(f"{at}/tables/{j}", f"no routing table {table!r}"))
+        for j, role in enumerate(step.get("roles", [])):
+            if role not in roles:
+                problems.append(FieldProblem(f"{at}/roles/{j}", f"unknown role {role!r}"))
+        for j, action in enumerate(step["do"]):
+            if "summon" in action and action["summon"] not in routing:
+                problems.append(FieldProblem(f"{at}/do/{j}/summon", f"no routing table {action['summon']!r}"))
+            for k, role in enumerate(action.get("notify", {}).get("roles", [])):
+                if role not in roles and role not in PSEUDO_ROLES:
+                    problems.append(FieldProblem(f"{at}/do/{j}/notify/roles/{k}", f"unknown role {role!r}"))
+    return problems
+
+
+def calendar_problems(spec: Mapping[str, Any]) -> list[FieldProblem]:
+    """What the schema cannot see in a pack's ``calendar`` (paths under ``/calendar``)."""
+    return [FieldProblem(f"/calendar{path}", message) for path, message in calendar.spec_problems(spec)]
 
 
 def _effects_problems(

@@ -26,13 +26,6 @@ def iso(value: dt.datetime | None) -> str | None:
     return aware.isoformat(timespec="seconds") if aware else None
 
 
-def after_hours(start: dt.datetime, hours: float | None) -> dt.datetime | None:
-    """The deadline ``hours`` natural hours after ``start``, or None without one."""
-    if hours is None:
-        return None
-    return start + dt.timedelta(hours=float(hours))
-
-
 def with_local_offset(text: str) -> str:
     """An ISO date-time without offset read as Asia/Shanghai, written with its offset."""
     try:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from peewee import DatabaseProxy, TextField
+from peewee import DatabaseProxy, OperationalError, TextField
 from playhouse.db_url import connect
 
 database = DatabaseProxy()
@@ -36,6 +38,65 @@ def open_database(url: str) -> Any:
 def is_postgres() -> bool:
     """Whether the connected database is PostgreSQL (row locks are available)."""
     return type(database.obj).__name__.startswith("Postgres")
+
+
+def add_missing_columns(models: list[Any]) -> list[str]:
+    """Add columns a model gained since its table was created (nullable or defaulted only).
+
+    An existing instance keeps working after an upgrade without a migration tool:
+    ``create_tables(safe=True)`` creates missing tables but never alters one.
+    """
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    migrator = SchemaMigrator.from_database(database.obj)
+    added: list[str] = []
+    tables = set(database.get_tables())
+    for model in models:
+        table = model._meta.table_name
+        if table not in tables:
+            continue
+        present = {c.name for c in database.get_columns(table)}
+        for field in model._meta.sorted_fields:
+            if field.column_name in present:
+                continue
+            migrate(migrator.add_column(table, field.column_name, field))
+            added.append(f"{table}.{field.column_name}")
+    return added
+
+
+# What the drivers say when a write lost a race for a lock: SQLite's busy timeout ran
+# out, or PostgreSQL chose this transaction as a deadlock or serialization victim.
+_LOCK_ERRORS = ("database is locked", "database table is locked", "deadlock detected",
+                "could not serialize access")
+
+
+def is_lock_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is a lost race for a lock rather than a real failure."""
+    return isinstance(exc, OperationalError) and any(m in str(exc) for m in _LOCK_ERRORS)
+
+
+@contextmanager
+def write_transaction() -> Iterator[None]:
+    """A transaction that will write: one writer at a time, waiting rather than failing.
+
+    On SQLite it starts with BEGIN IMMEDIATE, so the write lock is taken before the
+    first read: a deferred transaction that read a snapshot and then tries to write
+    after another writer committed fails at once with "database is locked", whatever
+    the busy timeout. Nested inside another transaction it is a savepoint.
+
+    :raises Conflict: the lock could not be had (busy timeout, deadlock victim).
+    """
+    from engine.errors import Conflict
+    from engine.i18n import gettext as _
+
+    sqlite = not is_postgres() and database.transaction_depth() == 0
+    try:
+        with database.atomic(lock_type="IMMEDIATE") if sqlite else database.atomic():
+            yield
+    except OperationalError as exc:
+        if is_lock_error(exc):
+            raise Conflict(_("The database is busy with the same change; reload the page and try again.")) from exc
+        raise
 
 
 class JSONField(TextField):

@@ -6,9 +6,10 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from engine import audit, clock
+from engine import audit
 from engine.actors import Actor
-from engine.db import database
+from engine.db import write_transaction
+from engine.deadlines import calendar_for
 from engine.definitions import Runtime, runtime
 from engine.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from engine.i18n import gettext as _
@@ -82,6 +83,7 @@ def _create_assignments(
     spec: Mapping[str, Any], now: dt.datetime,
 ) -> list[Assignment]:
     created: list[Assignment] = []
+    calendar = calendar_for(item.definition_id, runtime(item.version_id).body, spec)
     seen = {
         (a.unit_id, a.role)
         for a in Assignment.select().where((Assignment.item == item) & Assignment.open)
@@ -92,8 +94,8 @@ def _create_assignments(
             continue
         node, role = resolved
         seen.add((node.id, role))
-        report_due = clock.after_hours(now, route.get("report_hours", spec.get("report_hours")))
-        handle_due = clock.after_hours(now, route.get("handle_hours", spec.get("handle_hours")))
+        report_due = calendar.due(now, route.get("report_hours", spec.get("report_hours")))
+        handle_due = calendar.due(now, route.get("handle_hours", spec.get("handle_hours")))
         assignment = Assignment.create(
             item=item, unit=node, unit_path=node.path, role=role, table=table_name,
             rule=rule_key, priority=route.get("priority", 0), summoned_at=now,
@@ -122,7 +124,7 @@ def _move(
     actor: Actor, assignment_id: int, *, from_states: tuple[str, ...], action: str,
     now: dt.datetime, changes: Mapping[str, Any],
 ) -> Assignment:
-    with database.atomic():
+    with write_transaction():
         assignment = _acting(actor, assignment_id)
         before = {"state": assignment.state}
         updated = (

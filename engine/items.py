@@ -14,7 +14,8 @@ import rules
 from engine import audit, clock, i18n
 from engine.actors import Actor
 from engine.context import item_doc, new_item_doc
-from engine.db import database
+from engine.db import write_transaction
+from engine.deadlines import calendar_for
 from engine.definitions import Runtime, current_version, runtime
 from engine.dispatch import cancel_open_summons, summon
 from engine.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
@@ -130,11 +131,12 @@ def raise_item(
     cleaned = _validate(rt.body["schema"], data, doc, "data")
     doc["data"] = cleaned
     initial = rt.workflow["initial"]
-    with database.atomic():
+    due_at = calendar_for(definition.id, rt.body).due(now, rt.states[initial].get("hours"))
+    with write_transaction():
         item = Item.create(
             definition=definition, version=version, node=node, node_path=node.path,
             title=_title(rt, doc, cleaned), state=initial, data=cleaned, raised_by=actor.user,
-            raised_at=now, state_since=now, due_at=clock.after_hours(now, rt.states[initial].get("hours")),
+            raised_at=now, state_since=now, due_at=due_at,
         )
         _claim_attachments(_attachment_ids(rt.body["schema"], cleaned), item, actor)
         audit.record("item.raise", at=now, actor=actor.user, item=item, target=f"item:{item.id}",
@@ -221,7 +223,7 @@ def transition(
     :raises Forbidden: the actor holds none of the transition's roles.
     :raises Invalid: the transition form's answers or its guard refuse.
     """
-    with database.atomic():
+    with write_transaction():
         item = get_item(actor, item_id)
         rt = runtime(item.version_id)
         spec = rt.transition(key)
@@ -268,7 +270,7 @@ def _apply_move(
     before = {"state": item.state, "version": item.lock}
     changes: dict[str, Any] = {
         "state": target, "state_since": now, "lock": item.lock + 1,
-        "due_at": clock.after_hours(now, rt.states[target].get("hours")),
+        "due_at": calendar_for(item.definition_id, rt.body).due(now, rt.states[target].get("hours")),
         "closed": rt.is_final(target),
     }
     if rt.is_resolved(target) and item.resolved_at is None:

@@ -14,7 +14,7 @@ from peewee import (
     TextField,
 )
 
-from engine.db import JSONField, database
+from engine.db import JSONField, add_missing_columns, database
 
 
 def utcnow() -> dt.datetime:
@@ -81,6 +81,7 @@ class Pack(Base):
     version = CharField(max_length=40)
     roles = JSONField(default=dict)
     loaded_at = DateTimeField(default=utcnow)
+    calendar = JSONField(null=True)  # pack.json "calendar"; null: natural hours
 
 
 class Definition(Base):
@@ -128,6 +129,7 @@ class Item(Base):
     satisfaction = IntegerField(null=True)
     closed = BooleanField(default=False)
     lock = IntegerField(default=1)  # the "version" clients send back; a stale one gives 409
+    urge_count = IntegerField(default=0)  # times a supervisor urged (督办) it or one of its summons
 
     class Meta:
         indexes = (
@@ -135,6 +137,7 @@ class Item(Base):
             (("node_path", "closed", "due_at"), False),
             (("raised_by", "raised_at"), False),
             (("state",), False),
+            (("closed", "due_at"), False),  # the sweep: open items by state deadline
         )
 
 
@@ -157,12 +160,37 @@ class Assignment(Base):
     reply = TextField(default="")
     open = BooleanField(default=True)
     next_due_at = DateTimeField(null=True)  # report deadline until reported, then handle deadline
+    urge_count = IntegerField(default=0)  # times a supervisor urged (督办) this summons
 
     class Meta:
         indexes = (
             (("unit", "role", "open", "next_due_at"), False),
             (("item", "state"), False),
+            (("open", "next_due_at"), False),  # the sweep: open summons by deadline
+            (("open", "handle_due_at"), False),
         )
+
+
+class Escalation(Base):
+    """An escalation step applied once to a summons or a state visit (超时预警, 督办, 升级).
+
+    The unique key is what makes a step happen exactly once: every sweeper inserts
+    the row in the same transaction as the step's effects, and the loser of a race
+    gets an IntegrityError and rolls its copy back.
+    """
+
+    item = ForeignKeyField(Item, backref="escalations", on_delete="CASCADE")
+    # "summons:<assignment id>" or "state:<state>:<item lock at entry>"
+    subject = CharField(max_length=120)
+    step = CharField(max_length=80)
+    kind = CharField(max_length=20)  # the step's "on": summons_report, summons_handle, state
+    assignment = ForeignKeyField(Assignment, null=True, on_delete="CASCADE")
+    due_at = DateTimeField()  # the deadline the step is measured from
+    at = DateTimeField()  # when the sweep applied it
+    detail = JSONField(null=True)
+
+    class Meta:
+        indexes = ((("item", "subject", "step"), True),)
 
 
 class Attachment(Base):
@@ -225,7 +253,7 @@ class AuthAttempt(Base):
 
 ALL_MODELS = [
     OrgNode, User, Grant, Token, Pack, Definition, DefinitionVersion, Item, Assignment,
-    Attachment, Event, Notification, RuleFailure, AuthAttempt,
+    Attachment, Event, Notification, RuleFailure, AuthAttempt, Escalation,
 ]
 
 
@@ -239,9 +267,10 @@ PATTERN_INDEXES = (
 
 
 def create_tables() -> None:
-    """Create every table and index that is missing (idempotent)."""
+    """Create every table, column and index that is missing (idempotent)."""
     from engine.db import is_postgres
 
+    add_missing_columns(ALL_MODELS)  # first: new indexes may cover new columns
     database.create_tables(ALL_MODELS, safe=True)
     if is_postgres():
         for statement in PATTERN_INDEXES:

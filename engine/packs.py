@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import audit
-from engine.checks import definition_problems, structure_problems
+from engine.checks import calendar_problems, definition_problems, structure_problems
 from engine.db import database
 from engine.definitions import current_version, known_units, publish
 from engine.errors import FieldProblem, Invalid
@@ -54,6 +54,8 @@ def read_pack(root: str | Path) -> PackFiles:
         return files
     files.manifest = manifest
     files.problems += [f"pack.json{p.path or '/'}: {p.message}" for p in structure_problems(manifest, "pack")]
+    if not files.problems and "calendar" in manifest:
+        files.problems += [f"pack.json{p.path}: {p.message}" for p in calendar_problems(manifest["calendar"])]
     if files.problems:
         return files
     if manifest.get("org"):
@@ -135,10 +137,10 @@ def load_pack(root: str | Path, *, now: dt.datetime, by: User | None = None) -> 
         pack = Pack.get_or_none(Pack.key == manifest["key"])
         if pack is None:
             pack = Pack.create(key=manifest["key"], name=manifest["name"], version=manifest["version"],
-                               roles=manifest["roles"], loaded_at=now)
+                               roles=manifest["roles"], calendar=manifest.get("calendar"), loaded_at=now)
         else:
-            pack.name, pack.version, pack.roles, pack.loaded_at = (
-                manifest["name"], manifest["version"], manifest["roles"], now,
+            pack.name, pack.version, pack.roles, pack.calendar, pack.loaded_at = (
+                manifest["name"], manifest["version"], manifest["roles"], manifest.get("calendar"), now,
             )
             pack.save()
         upsert_tree(files.org["nodes"])
@@ -170,6 +172,8 @@ def export_pack(key: str) -> dict[str, Any]:
         "key": pack.key, "name": pack.name, "version": pack.version, "roles": pack.roles,
         "org": "org.json", "definitions": list(definitions),
     }
+    if pack.calendar:
+        manifest["calendar"] = pack.calendar
     return {"pack.json": manifest, "org.json": {"nodes": _export_nodes(None)}, **definitions}
 
 

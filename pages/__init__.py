@@ -39,7 +39,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         BABEL_DEFAULT_LOCALE="zh_CN",
         BABEL_DEFAULT_TIMEZONE="Asia/Shanghai",
         WTF_CSRF_TIME_LIMIT=None,
-        BACKGROUND_SWEEP=False,
+        # `sanfang run` and `make run` sweep deadlines in a background thread; tests,
+        # gunicorn and cron-driven deployments leave it off unless the env says so.
+        BACKGROUND_SWEEP=os.environ.get("SANFANG_BACKGROUND_SWEEP", "") in ("1", "true", "yes"),
+        SWEEP_INTERVAL=float(os.environ.get("SANFANG_SWEEP_INTERVAL", "60")),
     )
     if config:
         app.config.from_mapping(config)
@@ -71,4 +74,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from pages.cli import register
 
     register(app)
+    from pages import sweeper
+
+    sweeper.init_app(app)
     return app

@@ -1,8 +1,10 @@
-"""The `sanfang` command: init, pack validate|load|export, demo, user, token."""
+"""The `sanfang` command: init, pack validate|load|export, demo, user, token, sweep."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ DEFAULT_PACK = Path(__file__).resolve().parent.parent / "seed" / "gongshu"
 
 
 def register(app: Flask) -> None:
-    for command in (init, pack, demo, user, token, accounts):
+    for command in (init, pack, demo, user, token, accounts, sweep):
         app.cli.add_command(command)
 
 
@@ -170,7 +172,33 @@ def accounts(pack_path: str) -> None:
         click.echo(f"  {account['username']:<28} {account['password']:<10} {account['name']} — {roles}")
 
 
+@click.command("sweep")
+@click.option("--now", "at", default=None, metavar="ISO",
+              help="Sweep as of this time (no offset: Asia/Shanghai); default: the clock.")
+@with_appcontext
+def sweep(at: str | None) -> None:
+    """Apply due deadlines and escalation once and print the counts (for cron, systemd)."""
+    from engine.escalation import sweep as run_sweep
+
+    now = clock.now()
+    if at:
+        try:
+            parsed = dt.datetime.fromisoformat(at)
+        except ValueError:
+            click.echo(f"--now: not an ISO date-time: {at!r}", err=True)
+            sys.exit(2)
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=clock.LOCAL)
+        now = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+    with database.connection_context():
+        result = run_sweep(now=now)
+    click.echo(f"sweep at {clock.iso(now)}: {result}")
+
+
 def main() -> None:
     from pages import create_app
 
+    if sys.argv[1:2] == ["run"]:
+        # `sanfang run` serves on its own: deadlines are swept in the background.
+        os.environ.setdefault("SANFANG_BACKGROUND_SWEEP", "1")
     FlaskGroup(create_app=lambda: create_app(), add_default_commands=True)(prog_name="sanfang")

@@ -7,9 +7,11 @@ from typing import Any
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from peewee import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import ServiceError
+from engine.db import is_lock_error
+from engine.errors import Conflict, ServiceError
 
 
 def wants_json() -> bool:
@@ -30,6 +32,14 @@ def init_app(app: Flask) -> None:
             return error_json(exc.status, exc.code, exc.message, exc.fields)
         return render_template("error.html", status=exc.status, message=exc.message,
                                fields=exc.fields), exc.status
+
+    @app.errorhandler(OperationalError)
+    def lock_error(exc: OperationalError) -> Any:
+        # A write that lost a race for a lock outside engine.db.write_transaction is a
+        # conflict the user can retry, never a 500; anything else is a real failure.
+        if not is_lock_error(exc):
+            raise exc
+        return service_error(Conflict(_("The database is busy with the same change; reload the page and try again.")))
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> Any:

@@ -42,6 +42,7 @@ def _make_app(url: str, instance: Path) -> Flask:
         "DATABASE_URL": url,
         "UPLOAD_DIR": str(instance / "uploads"),
         "WTF_CSRF_ENABLED": False,
+        "BACKGROUND_SWEEP": False,
     })
 
 

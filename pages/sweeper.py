@@ -1,0 +1,65 @@
+"""The background sweep: `make run` applies deadlines and escalation with no extra service.
+
+When ``BACKGROUND_SWEEP`` is true the app factory starts one daemon thread per process
+that runs :func:`engine.escalation.sweep` every ``SWEEP_INTERVAL`` seconds. Several
+processes (gunicorn workers, several hosts) may each run one: every escalation step
+still happens once (see engine/escalation.py). Deployments that prefer cron or a
+systemd timer leave it off and run ``sanfang sweep``.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from flask import Flask
+
+from engine import clock
+from engine.db import database
+from engine.escalation import sweep
+
+_started: dict[str, threading.Event] = {}
+_lock = threading.Lock()
+
+
+def sweep_once(app: Flask) -> None:
+    """One sweep on this thread's own connection; errors are logged, never raised."""
+    try:
+        with database.connection_context():
+            result = sweep(now=clock.now())
+        if result.total or result.busy:
+            app.logger.info("sweep: %s", result)
+    except Exception:  # the thread must survive a bad sweep; the next one retries
+        app.logger.exception("background sweep failed")
+
+
+def _loop(app: Flask, stop: threading.Event, interval: float) -> None:
+    delay = min(interval, 2.0)  # a first sweep soon after start, then every interval
+    while not stop.wait(delay):
+        sweep_once(app)
+        delay = interval
+
+
+def init_app(app: Flask) -> threading.Event | None:
+    """Start the sweeper thread if configured; return the event that stops it."""
+    if not app.config.get("BACKGROUND_SWEEP"):
+        return None
+    interval = max(1.0, float(app.config.get("SWEEP_INTERVAL", 60)))
+    with _lock:
+        key = app.config["DATABASE_URL"]
+        if key in _started:  # one sweeper per database per process
+            return _started[key]
+        stop = threading.Event()
+        thread = threading.Thread(target=_loop, args=(app, stop, interval),
+                                  name="sanfang-sweep", daemon=True)
+        thread.start()
+        _started[key] = stop
+    app.extensions["sanfang_sweeper"] = stop
+    return stop
+
+
+def stop_all() -> None:
+    """Stop every sweeper thread this process started (tests)."""
+    with _lock:
+        for stop in _started.values():
+            stop.set()
+        _started.clear()
