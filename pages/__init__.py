@@ -40,6 +40,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         BABEL_DEFAULT_TIMEZONE="Asia/Shanghai",
         WTF_CSRF_TIME_LIMIT=None,
         BACKGROUND_SWEEP=False,
+        BACKGROUND_DELIVERY=os.environ.get("SANFANG_BACKGROUND_DELIVERY", "") == "1",
+        DELIVERY_INTERVAL=5,
     )
     if config:
         app.config.from_mapping(config)
@@ -71,4 +73,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from pages.cli import register
 
     register(app)
+    if app.config["BACKGROUND_DELIVERY"] and not app.config.get("TESTING"):
+        from pages.background import start_delivery
+
+        start_delivery(app)
     return app

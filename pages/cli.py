@@ -1,4 +1,4 @@
-"""The `sanfang` command: init, pack validate|load|export, demo, user, token."""
+"""The `sanfang` command: init, pack validate|load|export, demo, user, token, deliver."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ DEFAULT_PACK = Path(__file__).resolve().parent.parent / "seed" / "gongshu"
 
 
 def register(app: Flask) -> None:
-    for command in (init, pack, demo, user, token, accounts):
+    for command in (init, pack, demo, user, token, accounts, deliver):
         app.cli.add_command(command)
 
 
@@ -168,6 +168,20 @@ def accounts(pack_path: str) -> None:
             continue
         roles = ", ".join(f"{labels.get(g['role'], g['role'])}@{g['node']}" for g in account.get("grants", []))
         click.echo(f"  {account['username']:<28} {account['password']:<10} {account['name']} — {roles}")
+
+
+@click.command("deliver")
+@with_appcontext
+def deliver() -> None:
+    """Send the webhook deliveries that are due, once (for cron or a systemd timer)."""
+    from flask import current_app
+
+    from engine.deliver import Policy
+    from engine.deliver import deliver as run
+
+    with database.connection_context():
+        report = run(now=clock.now(), policy=Policy.from_config(current_app.config))
+    click.echo(f"delivered {report.delivered}, retrying {report.retrying}, dead {report.dead}")
 
 
 def main() -> None:
