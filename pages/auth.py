@@ -170,4 +170,4 @@ def file(public_id: str) -> Any:
                      as_attachment=not attachment.content_type.startswith("image/"))
 
 
-from pages import notifications as _notifications  # noqa: E402,F401  (routes on this blueprint)
+from pages import notifications as _notifications  # noqa: F401  (routes on this blueprint)

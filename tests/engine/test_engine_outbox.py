@@ -13,7 +13,15 @@ from engine import dispatch, items, webhooks
 from engine.db import database
 from engine.deliver import Policy, backoff, deliver
 from engine.errors import Conflict
-from engine.models import Assignment, Delivery, DeliveryAttempt, Event, Notification, OutboxMessage, WebhookEndpoint
+from engine.models import (
+    Assignment,
+    Delivery,
+    DeliveryAttempt,
+    Event,
+    Notification,
+    OutboxMessage,
+    WebhookEndpoint,
+)
 from tests.receiver import Receiver, free_port, verify
 
 NOW = dt.datetime(2026, 11, 27, 1, 0)
@@ -138,7 +146,7 @@ def test_two_deliverers_at_once_send_each_row_once(app, actor_of):
                 with database.connection_context():
                     barrier.wait()
                     deliver(now=NOW, policy=Policy(batch=2), worker=name)
-            except Exception as exc:  # pragma: no cover - reported below
+            except Exception as exc:  # noqa: BLE001 - reported below
                 errors.append(exc)
 
         threads = [threading.Thread(target=run, args=(n,)) for n in ("one", "two")]
