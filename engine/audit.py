@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from engine.models import Event, Item, User
+from engine.outbox import forward_audit_event
 
 
 def record(
@@ -19,8 +20,14 @@ def record(
     after: Any = None,
     detail: Any = None,
 ) -> Event:
-    """Append one audit event; callers do this inside their own transaction."""
-    return Event.create(
+    """Append one audit event; callers do this inside their own transaction.
+
+    Item events webhooks subscribe to (raise, transition, summons ...) go to the
+    outbox in the same transaction (``engine/outbox.py``).
+    """
+    event = Event.create(
         at=at, actor=actor, action=action, item=item, target=target,
         before=before, after=after, detail=detail,
     )
+    forward_audit_event(event)
+    return event

@@ -18,6 +18,7 @@ import forms
 import rules
 from engine import calendar
 from engine.errors import FieldProblem
+from engine.events import EVENTS, unknown_pattern
 
 PSEUDO_ROLES = ("raiser", "assignee")
 SETTABLE = ("satisfaction", "priority")
@@ -42,6 +43,26 @@ def structure_problems(document: Any, part: str) -> list[FieldProblem]:
         FieldProblem(_pointer(error.absolute_path), error.message)
         for error in sorted(validator.iter_errors(document), key=lambda e: list(e.path))
     ]
+
+
+def webhook_problems(manifest: Mapping[str, Any]) -> list[FieldProblem]:
+    """Problems of the manifest's ``webhooks`` a schema cannot see: duplicate keys, unknown events.
+
+    Call after the manifest passed ``structure_problems``.
+    """
+    problems: list[FieldProblem] = []
+    seen: set[str] = set()
+    for i, hook in enumerate(manifest.get("webhooks", [])):
+        if hook["key"] in seen:
+            problems.append(FieldProblem(f"/webhooks/{i}/key", f"duplicate webhook key {hook['key']!r}"))
+        seen.add(hook["key"])
+        for j, pattern in enumerate(hook["events"]):
+            if unknown_pattern(pattern):
+                problems.append(FieldProblem(
+                    f"/webhooks/{i}/events/{j}",
+                    f"{pattern!r} matches no event (known: {', '.join(EVENTS)})",
+                ))
+    return problems
 
 
 def _rule(rule: Any, path: str) -> list[FieldProblem]:

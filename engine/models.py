@@ -233,6 +233,63 @@ class Notification(Base):
         indexes = ((("user", "read", "created_at"), False),)
 
 
+class WebhookEndpoint(Base):
+    """An address events are POSTed to, signed with HMAC-SHA256; from a pack or an admin."""
+
+    key = CharField(unique=True, max_length=80)
+    url = CharField(max_length=1000)
+    events = JSONField(default=list)  # patterns: "notification", "item.*", "*"
+    secret_env = CharField(max_length=120, null=True)  # name of the env var holding the secret
+    secret = CharField(max_length=200, null=True)  # admin-entered; never shown back
+    active = BooleanField(default=True)
+    pack = CharField(max_length=80, null=True)  # the pack that declares it; null: admin-made
+    description = CharField(max_length=500, default="")
+    updated_at = DateTimeField(default=utcnow)
+
+
+class OutboxMessage(Base):
+    """An event to forward, written in the same transaction as the change it reports."""
+
+    event = CharField(max_length=60)
+    item = IntegerField(null=True)  # the item's id (no foreign key: history outlives items)
+    payload = JSONField()
+    created_at = DateTimeField()
+
+
+class Delivery(Base):
+    """One outbox message on its way to one endpoint (pending, retrying, delivered, dead)."""
+
+    message = ForeignKeyField(OutboxMessage, backref="deliveries", on_delete="CASCADE")
+    endpoint = ForeignKeyField(WebhookEndpoint, backref="deliveries", on_delete="CASCADE")
+    stream = CharField(max_length=40, null=True)  # "item:12": delivered in order within it
+    status = CharField(max_length=12, default="pending")
+    attempts = IntegerField(default=0)
+    next_attempt_at = DateTimeField()
+    claimed_by = CharField(max_length=60, null=True)
+    claimed_until = DateTimeField(null=True)
+    last_status = IntegerField(null=True)
+    last_error = TextField(default="")
+    delivered_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = (
+            (("status", "next_attempt_at"), False),
+            (("endpoint", "stream", "status"), False),
+            (("endpoint", "status", "id"), False),
+        )
+
+
+class DeliveryAttempt(Base):
+    """One POST of a delivery: when, the HTTP status or the error, how long it took."""
+
+    delivery = ForeignKeyField(Delivery, backref="attempt_rows", on_delete="CASCADE")
+    at = DateTimeField()
+    status_code = IntegerField(null=True)
+    error = TextField(default="")
+    duration_ms = IntegerField()
+    worker = CharField(max_length=60, default="")  # which deliverer (process) sent it
+
+
 class RuleFailure(Base):
     """A rule that failed at evaluation: which definition, version and rule path."""
 
@@ -254,6 +311,7 @@ class AuthAttempt(Base):
 ALL_MODELS = [
     OrgNode, User, Grant, Token, Pack, Definition, DefinitionVersion, Item, Assignment,
     Attachment, Event, Notification, RuleFailure, AuthAttempt, Escalation,
+    WebhookEndpoint, OutboxMessage, Delivery, DeliveryAttempt,
 ]
 
 

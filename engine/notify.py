@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from peewee import JOIN
 
 from engine.models import Grant, Item, Notification, OrgNode, User
+from engine.outbox import forward_notification, subscribers
 
 
 def ancestor_ids(node_path: str) -> list[int]:
@@ -28,11 +29,22 @@ def users_with_roles(roles: Iterable[str], node_path: str) -> list[User]:
 
 
 def notify_users(users: Iterable[User], item: Item | None, message: str, *, now: dt.datetime) -> int:
-    rows = [{"user": u.id, "item": item.id if item else None, "message": message[:500],
-             "created_at": now, "read": False} for u in {u.id: u for u in users}.values()]
-    if rows:
-        Notification.insert_many(rows).execute()
-    return len(rows)
+    """Notify each of ``users`` once; call inside the change's transaction.
+
+    When a webhook subscribes to notifications, each one also goes to the outbox.
+    """
+    unique = list({u.id: u for u in users}.values())
+    endpoints = subscribers("notification") if unique else []
+    if endpoints:
+        for user in unique:
+            row = Notification.create(user=user, item=item, message=message[:500], created_at=now)
+            forward_notification(row, user, item, now=now, endpoints=endpoints)
+    elif unique:
+        Notification.insert_many([
+            {"user": u.id, "item": item.id if item else None, "message": message[:500],
+             "created_at": now, "read": False} for u in unique
+        ]).execute()
+    return len(unique)
 
 
 def notify_roles(item: Item, roles: Iterable[str], message: str, *, now: dt.datetime) -> int:
@@ -57,4 +69,15 @@ def recent_notifications(user: User, limit: int = 100) -> list[Notification]:
 
 
 def mark_all_read(user: User) -> int:
-    return int(Notification.update(read=True).where(Notification.user == user).execute())
+    return int(Notification.update(read=True).where((Notification.user == user) & ~Notification.read).execute())
+
+
+def mark_read(user: User, notification_id: int) -> Notification | None:
+    """Mark one of ``user``'s own notifications read; None if it is not theirs."""
+    Notification.update(read=True).where(
+        (Notification.id == notification_id) & (Notification.user == user)
+    ).execute()
+    return (
+        Notification.select(Notification, Item).join(Item, join_type=JOIN.LEFT_OUTER)
+        .where((Notification.id == notification_id) & (Notification.user == user)).first()
+    )

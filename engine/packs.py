@@ -10,13 +10,19 @@ from pathlib import Path
 from typing import Any
 
 from engine import audit
-from engine.checks import calendar_problems, definition_problems, structure_problems
+from engine.checks import (
+    calendar_problems,
+    definition_problems,
+    structure_problems,
+    webhook_problems,
+)
 from engine.db import database
 from engine.definitions import current_version, known_units, publish
 from engine.errors import FieldProblem, Invalid
-from engine.models import Definition, OrgNode, Pack, User
+from engine.models import Definition, OrgNode, Pack, User, WebhookEndpoint
 from engine.org import upsert_tree
 from engine.users import upsert_user
+from engine.webhooks import sync_pack_endpoints
 
 
 @dataclass
@@ -56,6 +62,8 @@ def read_pack(root: str | Path) -> PackFiles:
     files.problems += [f"pack.json{p.path or '/'}: {p.message}" for p in structure_problems(manifest, "pack")]
     if not files.problems and "calendar" in manifest:
         files.problems += [f"pack.json{p.path}: {p.message}" for p in calendar_problems(manifest["calendar"])]
+    if not files.problems:
+        files.problems += [f"pack.json{p.path}: {p.message}" for p in webhook_problems(manifest)]
     if files.problems:
         return files
     if manifest.get("org"):
@@ -148,6 +156,7 @@ def load_pack(root: str | Path, *, now: dt.datetime, by: User | None = None) -> 
         for user in files.org.get("users", []):
             upsert_user(user["username"], user["name"], user.get("password"), user.get("grants", []),
                         now=now, reset_password=False, hashes=hashes)
+        sync_pack_endpoints(pack.key, manifest.get("webhooks", []), now=now)
         roles, units = set(manifest["roles"]), known_units()
         for body in files.definitions.values():
             publish(pack, body, now=now, by=by, roles=roles, units=units)
@@ -174,7 +183,21 @@ def export_pack(key: str) -> dict[str, Any]:
     }
     if pack.calendar:
         manifest["calendar"] = pack.calendar
+    hooks = [_export_webhook(e) for e in WebhookEndpoint.select().where(WebhookEndpoint.pack == pack.key)
+             .order_by(WebhookEndpoint.key)]
+    if hooks:
+        manifest["webhooks"] = hooks
     return {"pack.json": manifest, "org.json": {"nodes": _export_nodes(None)}, **definitions}
+
+
+def _export_webhook(endpoint: WebhookEndpoint) -> dict[str, Any]:
+    spec: dict[str, Any] = {"key": endpoint.key, "url": endpoint.url,
+                            "secret_env": endpoint.secret_env, "events": endpoint.events}
+    if endpoint.description:
+        spec["description"] = endpoint.description
+    if not endpoint.active:
+        spec["active"] = False
+    return spec
 
 
 def _export_nodes(parent: OrgNode | None) -> list[dict[str, Any]]:

@@ -43,6 +43,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # gunicorn and cron-driven deployments leave it off unless the env says so.
         BACKGROUND_SWEEP=os.environ.get("SANFANG_BACKGROUND_SWEEP", "") in ("1", "true", "yes"),
         SWEEP_INTERVAL=float(os.environ.get("SANFANG_SWEEP_INTERVAL", "60")),
+        BACKGROUND_DELIVERY=os.environ.get("SANFANG_BACKGROUND_DELIVERY", "") in ("1", "true", "yes"),
+        DELIVERY_INTERVAL=5,
     )
     if config:
         app.config.from_mapping(config)
@@ -77,4 +79,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from pages import sweeper
 
     sweeper.init_app(app)
+    if app.config["BACKGROUND_DELIVERY"] and not app.config.get("TESTING"):
+        from pages.background import start_delivery
+
+        start_delivery(app)
     return app

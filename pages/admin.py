@@ -43,3 +43,6 @@ def version(key: str, number: int) -> Any:
         abort(404)
     text = json.dumps(found.body, ensure_ascii=False, indent=2)
     return render_template("admin/version.html", version=found, text=text)
+
+
+from pages import webhooks as _webhooks  # noqa: F401  (routes on this blueprint)

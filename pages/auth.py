@@ -28,7 +28,7 @@ from engine import clock
 from engine.actors import Actor, actor_for
 from engine.attachments import open_for
 from engine.models import User
-from engine.notify import mark_all_read, recent_notifications, unread_count
+from engine.notify import unread_count
 from engine.scope import role_labels
 from engine.users import Throttled, authenticate
 
@@ -162,22 +162,12 @@ def logout() -> Any:
     return redirect(url_for("auth.login"), 303)
 
 
-@bp.route("/notifications")
-@login_required
-def notifications() -> Any:
-    return render_template("auth/notifications.html", rows=recent_notifications(g.actor.user))
-
-
-@bp.route("/notifications/read", methods=["POST"])
-@login_required
-def notifications_read() -> Any:
-    mark_all_read(g.actor.user)
-    return redirect(url_for("auth.notifications"), 303)
-
-
 @bp.route("/files/<public_id>")
 @login_required
 def file(public_id: str) -> Any:
     attachment, path = open_for(g.actor, public_id, root=current_app.config["UPLOAD_DIR"])
     return send_file(path, mimetype=attachment.content_type, download_name=attachment.filename,
                      as_attachment=not attachment.content_type.startswith("image/"))
+
+
+from pages import notifications as _notifications  # noqa: F401  (routes on this blueprint)

@@ -1,4 +1,4 @@
-"""The `sanfang` command: init, pack validate|load|export, demo, user, token, sweep."""
+"""The `sanfang` command: init, pack validate|load|export, demo, user, token, sweep, deliver."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ DEFAULT_PACK = Path(__file__).resolve().parent.parent / "seed" / "gongshu"
 
 
 def register(app: Flask) -> None:
-    for command in (init, pack, demo, user, token, accounts, sweep):
+    for command in (init, pack, demo, user, token, accounts, sweep, deliver):
         app.cli.add_command(command)
 
 
@@ -193,6 +193,20 @@ def sweep(at: str | None) -> None:
     with database.connection_context():
         result = run_sweep(now=now)
     click.echo(f"sweep at {clock.iso(now)}: {result}")
+
+
+@click.command("deliver")
+@with_appcontext
+def deliver() -> None:
+    """Send the webhook deliveries that are due, once (for cron or a systemd timer)."""
+    from flask import current_app
+
+    from engine.deliver import Policy
+    from engine.deliver import deliver as run
+
+    with database.connection_context():
+        report = run(now=clock.now(), policy=Policy.from_config(current_app.config))
+    click.echo(f"delivered {report.delivered}, retrying {report.retrying}, dead {report.dead}")
 
 
 def main() -> None:

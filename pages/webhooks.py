@@ -1,0 +1,103 @@
+"""/admin/webhooks — endpoints (add, edit, disable) and their deliveries (see, retry)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, StringField
+from wtforms.validators import Length
+
+from engine import clock, webhooks
+from engine.errors import FieldProblem, Invalid
+from engine.events import EVENTS
+from pages.admin import bp
+from pages.auth import roles_required
+
+
+class EndpointForm(FlaskForm):
+    key = StringField("key", validators=[Length(max=80)])
+    url = StringField("url", validators=[Length(max=1000)])
+    events = StringField("events", default="notification item.*", validators=[Length(max=500)])
+    secret = PasswordField("secret", validators=[Length(max=200)])
+    secret_env = StringField("secret_env", validators=[Length(max=120)])
+    description = StringField("description", validators=[Length(max=500)])
+    active = BooleanField("active", default=True)
+
+
+def _values(form: EndpointForm) -> dict[str, Any]:
+    return {
+        "key": (form.key.data or "").strip(), "url": (form.url.data or "").strip(),
+        "events": [e for e in re.split(r"[\s,，]+", form.events.data or "") if e],
+        "secret": form.secret.data or "", "secret_env": (form.secret_env.data or "").strip(),
+        "description": form.description.data or "", "active": bool(form.active.data),
+    }
+
+
+@bp.route("/webhooks")
+@roles_required("admin")
+def webhook_list() -> Any:
+    return render_template("admin/webhooks.html", rows=webhooks.endpoints_with_counts())
+
+
+@bp.route("/webhooks/new", methods=["GET", "POST"])
+@bp.route("/webhooks/<key>/edit", methods=["GET", "POST"])
+@roles_required("admin")
+def webhook_edit(key: str | None = None) -> Any:
+    endpoint = webhooks.endpoint_by_key(key) if key else None
+    form = EndpointForm()
+    problems: list[FieldProblem] = []
+    if request.method == "GET" and endpoint is not None:
+        form.url.data, form.secret_env.data = endpoint.url, endpoint.secret_env
+        form.events.data = " ".join(endpoint.events)
+        form.description.data, form.active.data = endpoint.description, endpoint.active
+    if form.validate_on_submit():
+        try:
+            saved = webhooks.save_endpoint(g.actor, key, _values(form), now=clock.now())
+        except Invalid as exc:
+            problems = exc.fields
+        else:
+            flash(_("Saved."))
+            return redirect(url_for("admin.webhook", key=saved.key), 303)
+    status = 422 if problems else 200
+    return render_template("admin/webhook_form.html", form=form, endpoint=endpoint, events=EVENTS,
+                           problems={p.path: p.message for p in problems}), status
+
+
+@bp.route("/webhooks/<key>/active", methods=["POST"])
+@roles_required("admin")
+def webhook_active(key: str) -> Any:
+    active = request.form.get("active") == "1"
+    webhooks.set_active(g.actor, key, active, now=clock.now())
+    flash(_("Enabled.") if active else _("Disabled."))
+    return redirect(url_for("admin.webhook", key=key), 303)
+
+
+@bp.route("/webhooks/<key>")
+@roles_required("admin")
+def webhook(key: str) -> Any:
+    endpoint = webhooks.endpoint_by_key(key)
+    status = request.args.get("status")
+    return render_template("admin/webhook.html", endpoint=endpoint, status=status,
+                           rows=webhooks.deliveries(endpoint, status),
+                           counts=webhooks.endpoints_with_counts_for(endpoint))
+
+
+@bp.route("/deliveries/<int:delivery_id>")
+@roles_required("admin")
+def delivery(delivery_id: int) -> Any:
+    found, attempts = webhooks.delivery_detail(delivery_id)
+    body = json.dumps(found.message.payload, ensure_ascii=False, indent=2)
+    return render_template("admin/delivery.html", delivery=found, attempts=attempts, body=body)
+
+
+@bp.route("/deliveries/<int:delivery_id>/retry", methods=["POST"])
+@roles_required("admin")
+def delivery_retry(delivery_id: int) -> Any:
+    found = webhooks.retry(g.actor, delivery_id, now=clock.now())
+    flash(_("Delivery %(id)s will be sent again.", id=delivery_id))
+    return redirect(url_for("admin.delivery", delivery_id=found.id), 303)
