@@ -38,6 +38,30 @@ def is_postgres() -> bool:
     return type(database.obj).__name__.startswith("Postgres")
 
 
+def add_missing_columns(models: list[Any]) -> list[str]:
+    """Add columns a model gained since its table was created (nullable or defaulted only).
+
+    An existing instance keeps working after an upgrade without a migration tool:
+    ``create_tables(safe=True)`` creates missing tables but never alters one.
+    """
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    migrator = SchemaMigrator.from_database(database.obj)
+    added: list[str] = []
+    tables = set(database.get_tables())
+    for model in models:
+        table = model._meta.table_name
+        if table not in tables:
+            continue
+        present = {c.name for c in database.get_columns(table)}
+        for field in model._meta.sorted_fields:
+            if field.column_name in present:
+                continue
+            migrate(migrator.add_column(table, field.column_name, field))
+            added.append(f"{table}.{field.column_name}")
+    return added
+
+
 class JSONField(TextField):
     """JSON stored as text, readable on both backends; non-ASCII kept as is."""
 

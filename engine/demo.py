@@ -270,6 +270,8 @@ def _simulate(
             item.resolved_at = at
             item.resolution_seconds = int((at - raised).total_seconds())
         elif not rt.is_resolved(state):
+            if item.resolved_at is not None:
+                item.reopen_count += 1
             item.resolved_at = item.resolution_seconds = None
         if "satisfaction" in form:
             item.satisfaction = form["satisfaction"]

@@ -14,7 +14,11 @@ from peewee import (
     TextField,
 )
 
-from engine.db import JSONField, database
+from engine.db import JSONField, add_missing_columns, database
+
+# The role an item's explicit handler stands in for (小区专员): a reassigned item is
+# handled by its handler, not by the commissioners of its compound.
+HANDLER_ROLE = "commissioner"
 
 
 def utcnow() -> dt.datetime:
@@ -128,6 +132,11 @@ class Item(Base):
     satisfaction = IntegerField(null=True)
     closed = BooleanField(default=False)
     lock = IntegerField(default=1)  # the "version" clients send back; a stale one gives 409
+    # Who handles the item in place of the compound's commissioner, once a supervisor
+    # reassigned it; null means the commissioners of its compound, as before.
+    handler = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="handled_items")
+    urge_count = IntegerField(default=0)  # times a supervisor urged (督办) it or one of its summons
+    reopen_count = IntegerField(default=0)  # times it left a resolved state for an unresolved one
 
     class Meta:
         indexes = (
@@ -156,11 +165,13 @@ class Assignment(Base):
     reply = TextField(default="")
     open = BooleanField(default=True)
     next_due_at = DateTimeField(null=True)  # report deadline until reported, then handle deadline
+    urge_count = IntegerField(default=0)  # times a supervisor urged (督办) this summons
 
     class Meta:
         indexes = (
             (("unit", "role", "open", "next_due_at"), False),
             (("item", "state"), False),
+            (("summoned_at", "unit"), False),  # department evaluation over a period
         )
 
 
@@ -229,8 +240,9 @@ ALL_MODELS = [
 
 
 def create_tables() -> None:
-    """Create every table that is missing (idempotent)."""
+    """Create every table and column that is missing (idempotent)."""
+    add_missing_columns(ALL_MODELS)  # first: new indexes may cover new columns
     database.create_tables(ALL_MODELS, safe=True)
 
 
-__all__ = [m.__name__ for m in ALL_MODELS] + ["create_tables", "utcnow"]
+__all__ = [m.__name__ for m in ALL_MODELS] + ["HANDLER_ROLE", "create_tables", "utcnow"]
