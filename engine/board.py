@@ -113,10 +113,11 @@ def late_summons(actor: Actor, items: list[Item], *, now: dt.datetime) -> dict[i
     if not items:
         return {}
     found: dict[int, list[Assignment]] = {}
+    in_view = summons_in_view(actor).select(Assignment.id)
     query = (
-        summons_in_view(actor).select(Assignment, OrgNode)
+        Assignment.select(Assignment, OrgNode)
         .join(OrgNode, on=(Assignment.unit == OrgNode.id))
-        .where(Assignment.item.in_([i.id for i in items]) & Assignment.open
+        .where(Assignment.id.in_(in_view) & Assignment.item.in_([i.id for i in items]) & Assignment.open
                & Assignment.next_due_at.is_null(False) & (Assignment.next_due_at < now))
         .order_by(Assignment.next_due_at)
     )

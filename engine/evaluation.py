@@ -106,7 +106,7 @@ def conditions(now: dt.datetime) -> dict[str, Any]:
     report deadline counts neither as on time nor as late.
     """
     a = Assignment
-    ended_after = lambda due: due.is_null(False) & (  # noqa: E731
+    ended_after = lambda due: due.is_null(False) & (
         (a.done_at.is_null(False) & (due < a.done_at)) | (a.done_at.is_null() & (due < now)))
     report_on_time = a.reported_at.is_null(False) & (a.report_due_at.is_null() | (a.reported_at <= a.report_due_at))
     report_decided = a.reported_at.is_null(False) | ended_after(a.report_due_at)
