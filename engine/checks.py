@@ -82,14 +82,37 @@ def definition_problems(
     :param units: org node keys a routing rule may summon.
     """
     kind = body.get("kind") if isinstance(body, Mapping) else None
-    if kind not in ("item_type", "profile"):
+    if kind not in ("item_type", "profile", "evaluation"):
         return [FieldProblem("/kind", f"unknown definition kind {kind!r}")]
     problems = structure_problems(body, kind)
     if problems:
         return problems
     if kind == "profile":
         return _form(body["schema"], "/schema")
+    if kind == "evaluation":
+        return _evaluation_problems(body)
     return _item_type_problems(body, set(roles), set(units))
+
+
+EVALUATION_METRICS = (
+    "summoned", "report_on_time_pct", "report_median_hours", "handle_on_time_pct",
+    "handle_median_hours", "satisfaction", "reopen_pct", "urged",
+)
+
+
+def _evaluation_problems(body: Mapping[str, Any]) -> list[FieldProblem]:
+    """The score rule validates and reads only metrics an evaluation provides."""
+    problems = _rule(body["score"], "/score")
+    if not problems:
+        for name in sorted(rules.vars_used(body["score"])):
+            if name.split(".")[0] not in EVALUATION_METRICS:
+                problems.append(FieldProblem(
+                    "/score", f"unknown metric {name!r}; known: {', '.join(EVALUATION_METRICS)}"))
+    labels = [g["label"] for g in body.get("grades", [])]
+    for i, label in enumerate(labels):
+        if label in labels[:i]:
+            problems.append(FieldProblem(f"/grades/{i}/label", f"duplicate grade {label!r}"))
+    return problems
 
 
 def _item_type_problems(body: Mapping[str, Any], roles: set[str], units: set[str]) -> list[FieldProblem]:

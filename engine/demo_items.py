@@ -120,7 +120,7 @@ class Planner:
             "node_path": node.path, "title": _title(rt, data), "state": rt.workflow["initial"],
             "priority": 0, "data": data, "raised_by": raiser,
             "raised_at": raised, "state_since": raised, "due_at": None, "resolved_at": None,
-            "resolution_seconds": None, "satisfaction": None, "closed": False, "lock": 1,
+            "resolution_seconds": None, "satisfaction": None, "closed": False, "lock": 1, "reopen_count": 0,
         }
         self._event(item_id, raised, raiser, "item.raise", None,
                     {"state": item["state"], "data": data, "version": rt.number}, None)
@@ -157,6 +157,8 @@ class Planner:
                 item["resolved_at"] = at
                 item["resolution_seconds"] = int((at - item["raised_at"]).total_seconds())
             elif not rt.is_resolved(state) and not rt.is_final(state):
+                if item["resolved_at"] is not None:
+                    item["reopen_count"] = item.get("reopen_count", 0) + 1
                 item["resolved_at"] = item["resolution_seconds"] = None
             if "satisfaction" in form:
                 item["satisfaction"] = form["satisfaction"]

@@ -19,6 +19,7 @@ from engine.org import compound_of
 from engine.scope import visible_assignments
 
 OPEN_STATES = ("summoned", "reported")
+Planned = list[tuple[Mapping[str, str], Mapping[str, Any], str | None]]
 
 
 def _unit_node(unit: Mapping[str, str], item: Item) -> tuple[OrgNode, str] | None:
@@ -51,13 +52,13 @@ def summon(
             where=f"/routing/{table_name}/rules/{index}/when{outcome.error.path}",
             message=outcome.error.message,
         )
-    planned: list[tuple[Mapping[str, str], Mapping[str, Any], str | None]] = []
+    planned: Planned = []
     if decision.fired and not decision.used_default:
         for route in decision.fired:
             planned += [(unit, route.payload, route.key) for unit in route.payload["summon"]]
     else:
         planned += [(unit, spec, None) for unit in spec.get("default", [])]
-    created = _create_assignments(item, table_name, planned, spec, now)
+    created = create_assignments(item, table_name, planned, spec, now=now)
     audit.record(
         "route", at=now, actor=actor.user if actor else None, item=item,
         target=f"item:{item.id}",
@@ -77,11 +78,15 @@ def summon(
     return created
 
 
-def _create_assignments(
-    item: Item, table_name: str,
-    planned: list[tuple[Mapping[str, str], Mapping[str, Any], str | None]],
-    spec: Mapping[str, Any], now: dt.datetime,
+def create_assignments(
+    item: Item, table_name: str, planned: Planned, spec: Mapping[str, Any], *, now: dt.datetime,
 ) -> list[Assignment]:
+    """Summon each planned unit not already summoned and open; notify its users.
+
+    :param planned: (unit as in a routing table, route with deadlines, rule key) triples.
+    :param spec: the table-level deadlines (``report_hours``, ``handle_hours``) a route
+        may override.
+    """
     created: list[Assignment] = []
     calendar = calendar_for(item.definition_id, runtime(item.version_id).body, spec)
     seen = {

@@ -21,6 +21,7 @@ from engine.dispatch import cancel_open_summons, summon
 from engine.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from engine.i18n import gettext as _
 from engine.models import (
+    HANDLER_ROLE,
     Assignment,
     Attachment,
     Definition,
@@ -161,6 +162,11 @@ def _may_take(actor: Actor, item: Item, spec: Mapping[str, Any]) -> bool:
     for role in spec["roles"]:
         if role == "raiser" and item.raised_by_id == actor.user.id:
             return True
+        if role == HANDLER_ROLE and item.handler_id is not None:
+            # A reassigned item is handled by its handler alone, wherever they work.
+            if item.handler_id == actor.user.id:
+                return True
+            continue
         if role == "assignee" and any(
             actor.reaches(a.role, a.unit_path) for a in item.assignments if a.open
         ):
@@ -279,6 +285,7 @@ def _apply_move(
     elif not rt.is_resolved(target) and not rt.is_final(target) and item.resolved_at is not None:
         changes["resolved_at"] = None  # reopened: the next resolution counts from the raise
         changes["resolution_seconds"] = None
+        changes["reopen_count"] = Item.reopen_count + 1
     won = Item.update(**changes).where((Item.id == item.id) & (Item.lock == item.lock)).execute()
     if not won:
         raise Conflict(_("Someone else changed the item at the same moment; reload the page."))

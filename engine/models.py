@@ -16,6 +16,10 @@ from peewee import (
 
 from engine.db import JSONField, add_missing_columns, database
 
+# The role an item's explicit handler stands in for (小区专员): a reassigned item is
+# handled by its handler, not by the commissioners of its compound.
+HANDLER_ROLE = "commissioner"
+
 
 def utcnow() -> dt.datetime:
     """Naive UTC; only for column defaults. Services take ``now`` explicitly."""
@@ -129,7 +133,11 @@ class Item(Base):
     satisfaction = IntegerField(null=True)
     closed = BooleanField(default=False)
     lock = IntegerField(default=1)  # the "version" clients send back; a stale one gives 409
+    # Who handles the item in place of the compound's commissioner, once a supervisor
+    # reassigned it; null means the commissioners of its compound, as before.
+    handler = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="handled_items")
     urge_count = IntegerField(default=0)  # times a supervisor urged (督办) it or one of its summons
+    reopen_count = IntegerField(default=0)  # times it left a resolved state for an unresolved one
 
     class Meta:
         indexes = (
@@ -168,6 +176,7 @@ class Assignment(Base):
             (("item", "state"), False),
             (("open", "next_due_at"), False),  # the sweep: open summons by deadline
             (("open", "handle_due_at"), False),
+            (("summoned_at", "unit"), False),  # department evaluation over a period
         )
 
 
@@ -335,4 +344,4 @@ def create_tables() -> None:
             database.execute_sql(statement)
 
 
-__all__ = [m.__name__ for m in ALL_MODELS] + ["create_tables", "utcnow"]
+__all__ = [m.__name__ for m in ALL_MODELS] + ["HANDLER_ROLE", "create_tables", "utcnow"]

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from peewee import JOIN
 
-from engine.models import Grant, Item, Notification, OrgNode, User
+from engine.models import HANDLER_ROLE, Grant, Item, Notification, OrgNode, User
 from engine.outbox import forward_notification, subscribers
 
 
@@ -50,7 +50,11 @@ def notify_users(users: Iterable[User], item: Item | None, message: str, *, now:
 def notify_roles(item: Item, roles: Iterable[str], message: str, *, now: dt.datetime) -> int:
     """Notify every holder of ``roles`` over ``item``'s node; ``raiser`` means its raiser."""
     roles = list(roles)
-    users = users_with_roles([r for r in roles if r != "raiser"], item.node_path)
+    handled = item.handler_id is not None and HANDLER_ROLE in roles
+    wanted = [r for r in roles if r != "raiser" and not (handled and r == HANDLER_ROLE)]
+    users = users_with_roles(wanted, item.node_path)
+    if handled:
+        users.append(item.handler)  # a reassigned item: its handler, not the compound's commissioner
     if "raiser" in roles and item.raised_by_id:
         users.append(item.raised_by)
     return notify_users(users, item, message, now=now)

@@ -9,7 +9,7 @@ from typing import Any
 from peewee import SQL
 
 from engine.actors import Actor
-from engine.models import Assignment, Definition, Item, OrgNode
+from engine.models import HANDLER_ROLE, Assignment, Definition, Item, OrgNode
 from engine.scope import item_within, visible_assignments, visible_items
 
 PAGE_SIZE = 50
@@ -36,6 +36,9 @@ def items_query(actor: Actor, filters: Filters = Filters()) -> Any:
     if filters.node:
         node = OrgNode.get_or_none(OrgNode.key == filters.node)
         query = query.where(item_within(node.path) if node else Item.id < 0)
+    if actor.grants_for(HANDLER_ROLE):
+        # Items a supervisor handed to another commissioner leave this one's inbox.
+        query = query.where(Item.handler.is_null() | (Item.handler == actor.user.id))
     if filters.mine:
         units = visible_assignments(actor).select(Assignment.item)
         query = query.where((Item.raised_by == actor.user.id) | Item.id.in_(units))

@@ -80,6 +80,7 @@ def _conditions(actor: Actor) -> list[Any]:
             )
             conds.append(Item.id.in_(summoned))
     conds.append(Item.raised_by == actor.user.id)
+    conds.append(Item.handler == actor.user.id)  # reassigned to them by a supervisor
     return conds
 
 
@@ -97,6 +98,27 @@ def visible_assignments(actor: Actor) -> Any:
     if not conds:
         return Assignment.select().where(Assignment.id < 0)
     return Assignment.select().where(reduce(operator.or_, conds))
+
+
+def summons_in_view(actor: Actor) -> Any:
+    """Summons a report may count for ``actor``, joined to their items.
+
+    Roles that see a subtree see every summons on the items of that subtree (a street
+    supervisor sees how district departments served its street); roles that see what
+    they were summoned to see only their own units' summons, not the other units
+    summoned on the same item.
+    """
+    conds: list[Any] = []
+    for grant in actor.grants:
+        sees = role_sees(grant.role)
+        if sees == "subtree":
+            conds.append(path_under(Item.node_path, grant.node_path))
+        elif sees == "summoned":
+            conds.append(path_under(Assignment.unit_path, grant.node_path))
+    query = Assignment.select().join(Item, on=(Assignment.item == Item.id))
+    if not conds:
+        return query.where(Assignment.id < 0)
+    return query.where(reduce(operator.or_, conds))
 
 
 def can_see(actor: Actor, item: Item) -> bool:

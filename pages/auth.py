@@ -85,6 +85,7 @@ def navigation(roles: set[str]) -> dict[str, bool]:
         "work": bool(roles & STAFF_ROLES),
         "resident": "resident" in roles,
         "review": bool(roles & {"supervisor", "admin"}),
+        "evaluation": bool(roles & {"supervisor", "admin", "department"}),
         "admin": "admin" in roles,
     }
 

@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 
 import forms
-from engine import attachments, clock, dispatch, items
+from engine import attachments, clock, dispatch, items, supervision
 from engine.context import item_doc, new_item_doc
 from engine.definitions import Runtime, current_version, runtime
 from engine.errors import Invalid
@@ -93,11 +93,21 @@ def raise_page(node: OrgNode, type_key: str, template: str, done: Any) -> Any:
     return render_template(template, bound=bound, rt=rt, node=node, loose=loose), status
 
 
+def supervise_context(item: Item) -> dict[str, Any]:
+    """What the supervision panel (督办, re-route) needs; empty unless supervising."""
+    if not supervision.supervises(g.actor, item.node_path):
+        return {"supervising": False}
+    departments, roles = supervision.reroute_choices(item)
+    return {"supervising": True, "departments": departments, "reroute_roles": roles}
+
+
 def detail_context(item: Item) -> dict[str, Any]:
     now = clock.now()
     rt = runtime(item.version_id)
     assignments = items.assignments_of(item)
     return {
+        **supervise_context(item),
+        "handlers": supervision.handlers_of(item),
         "item": item, "rt": rt, "now": now,
         "specs": forms.field_specs(rt.body["schema"]),
         "assignments": assignments,

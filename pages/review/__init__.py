@@ -1,0 +1,46 @@
+"""/review — supervisors: what is open and overdue, urging (督办), re-routing, reassigning,
+and the evaluation of departments (履职评价)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, g, render_template, request
+
+from engine import clock, overview
+from engine.models import OrgNode
+from pages.auth import roles_required
+
+bp = Blueprint("review", __name__, url_prefix="/review")
+SUPERVISORS = ("supervisor", "admin")
+
+
+def supervised_roots() -> list[OrgNode]:
+    """The nodes the current actor supervises from."""
+    return [OrgNode.get_by_id(x.node_id) for x in g.actor.grants if x.role in SUPERVISORS]
+
+
+def chosen_node(wanted: str | None) -> OrgNode | None:
+    """The node named ``wanted`` if it lies inside what the actor supervises."""
+    if not wanted:
+        return None
+    candidate = OrgNode.get_or_none(OrgNode.key == wanted)
+    if candidate and any(candidate.path.startswith(r.path) for r in supervised_roots()):
+        return candidate
+    return None
+
+
+@bp.route("/")
+@roles_required(*SUPERVISORS)
+def index() -> Any:
+    now = clock.now()
+    parent = chosen_node(request.args.get("node")) or supervised_roots()[0]
+    return render_template(
+        "review/index.html", parent=parent, now=now,
+        rows=overview.counts_by_child(g.actor, parent, now=now),
+        overdue=overview.overdue_items(g.actor, now=now),
+        totals=overview.totals(g.actor, now=now),
+    )
+
+
+from pages.review import actions, board, evaluation  # noqa: F401 - register their routes

@@ -1,0 +1,91 @@
+"""Supervisors' actions: urge (督办) an item or a summons, re-route, reassign items."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from engine import clock, supervision
+from engine.errors import Invalid
+from engine.models import Assignment, User
+from pages.auth import roles_required
+from pages.extensions import htmx
+from pages.review import SUPERVISORS, bp
+
+
+def _back(default: str) -> Any:
+    target = request.form.get("next") or ""
+    if not (target.startswith("/") and not target.startswith("//")):
+        target = default
+    return redirect(target, 303)
+
+
+@bp.route("/items/<int:item_id>/urge", methods=["POST"])
+@roles_required(*SUPERVISORS)
+def urge_item(item_id: int) -> Any:
+    return _urge(lambda text: supervision.urge_item(g.actor, item_id, text, now=clock.now()).urge_count,
+                 item_id, url_for("review.urge_item", item_id=item_id))
+
+
+@bp.route("/summons/<int:assignment_id>/urge", methods=["POST"])
+@roles_required(*SUPERVISORS)
+def urge_summons(assignment_id: int) -> Any:
+    assignment = Assignment.get_or_none(Assignment.id == assignment_id)
+    item_id = assignment.item_id if assignment else 0
+    return _urge(
+        lambda text: supervision.urge_summons(g.actor, assignment_id, text, now=clock.now()).urge_count,
+        item_id, url_for("review.urge_summons", assignment_id=assignment_id))
+
+
+def _urge(action: Any, item_id: int, post_to: str) -> Any:
+    """Urge; an HTMX form replaces itself with the result, a plain form goes back."""
+    error, count = None, None
+    try:
+        count = action(request.form.get("message", ""))
+    except Invalid as exc:
+        error = exc.message
+    if htmx:
+        return render_template("review/_urge_form.html", post_to=post_to, error=error, count=count,
+                               next=request.form.get("next", ""))
+    if error:
+        flash(error, "error")
+    else:
+        flash(_("Urged."))
+    return _back(url_for("work.item", item_id=item_id))
+
+
+@bp.route("/items/<int:item_id>/reroute", methods=["POST"])
+@roles_required(*SUPERVISORS)
+def reroute(item_id: int) -> Any:
+    try:
+        created = supervision.reroute(
+            g.actor, item_id, request.form.getlist("units"), request.form.get("reason", ""),
+            now=clock.now(), withdraw_others=request.form.get("withdraw") == "1")
+        flash(_("Re-routed: %(count)s units summoned.", count=len(created)))
+    except Invalid as exc:
+        flash(exc.message, "error")
+    return redirect(url_for("work.item", item_id=item_id), 303)
+
+
+@bp.route("/reassign", methods=["GET", "POST"])
+@roles_required(*SUPERVISORS)
+def reassign() -> Any:
+    """Hand a commissioner's open items to another commissioner."""
+    people = supervision.commissioners_under(g.actor)
+    source = request.values.get("from", "")
+    if request.method == "POST":
+        try:
+            ids = supervision.reassign(
+                g.actor, source, request.form.get("to", ""), request.form.get("reason", ""),
+                now=clock.now(),
+                item_ids=[int(i) for i in request.form.getlist("items") if i.isdigit()] or None)
+            flash(_("%(count)s items reassigned.", count=len(ids)))
+            return redirect(url_for("review.reassign", **{"from": source}), 303)
+        except Invalid as exc:
+            flash(exc.message, "error")
+    user = User.get_or_none(User.username == source) if source else None
+    rows = list(supervision.items_of_commissioner(g.actor, user).limit(500)) if user else []
+    return render_template("review/reassign.html", people=people, source=user, rows=rows,
+                           now=clock.now())

@@ -1,0 +1,53 @@
+"""The overdue board (超期看板) and the items behind each of its counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, g, render_template, request
+
+from engine import board as boards
+from engine import clock
+from engine.models import OrgNode
+from pages.auth import roles_required
+from pages.extensions import htmx
+from pages.review import SUPERVISORS, bp, chosen_node
+
+
+def _level() -> str:
+    level = request.args.get("level", "street")
+    return level if level in boards.LEVELS else "street"
+
+
+@bp.route("/overdue")
+@roles_required(*SUPERVISORS)
+def overdue() -> Any:
+    """Open and overdue counts at one level, optionally inside one area."""
+    now = clock.now()
+    level = _level()
+    within = chosen_node(request.args.get("within"))
+    rows = boards.board(g.actor, level, now=now, within=within)
+    context = {"rows": rows, "level": level, "levels": boards.LEVELS, "within": within, "now": now}
+    if htmx and htmx.target == "board":
+        return render_template("review/_board.html", **context)
+    return render_template("review/board.html", **context)
+
+
+@bp.route("/overdue/<level>/<key>")
+@roles_required(*SUPERVISORS)
+def overdue_items(level: str, key: str) -> Any:
+    """The overdue items behind one count of the board."""
+    if level not in boards.LEVELS:
+        abort(404)
+    node = OrgNode.get_or_none((OrgNode.key == key) & (OrgNode.kind == level))
+    if node is None:
+        abort(404)
+    within = chosen_node(request.args.get("within"))
+    if level != "department" and chosen_node(key) is None:
+        abort(404)  # an area outside what the actor supervises
+    now = clock.now()
+    rows = boards.overdue_items(g.actor, level, node, now=now, within=within)
+    return render_template(
+        "review/board_items.html", node=node, level=level, within=within, rows=rows, now=now,
+        late=boards.late_summons(g.actor, rows, now=now),
+    )

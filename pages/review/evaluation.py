@@ -1,0 +1,117 @@
+"""Department evaluation (履职评价): the table, its chart, drill-downs and Excel export."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import abort, flash, g, render_template, request, send_file
+from flask_babel import gettext as _
+
+from engine import clock, evaluation, scoring
+from engine.models import OrgNode
+from pages.auth import roles_required
+from pages.extensions import htmx
+from pages.review import bp
+from pages.xlsx import workbook
+
+VIEWERS = ("supervisor", "admin", "department")
+SORTABLE = ("name", *evaluation.METRICS, "score")
+
+
+def _period() -> evaluation.Period:
+    """The period asked for (``from``/``to``, local dates), else this quarter."""
+    default = evaluation.quarter_of(clock.now())
+    try:
+        start = dt.date.fromisoformat(request.args.get("from") or default.start.isoformat())
+        end = dt.date.fromisoformat(request.args.get("to") or default.end.isoformat())
+    except ValueError:
+        flash(_("Dates are written as YYYY-MM-DD; showing this quarter."), "error")
+        return default
+    if end < start:
+        flash(_("The period ends before it starts; showing this quarter."), "error")
+        return default
+    return evaluation.Period(start, end)
+
+
+def _sort_key(name: str) -> Any:
+    def key(row: evaluation.DepartmentRow) -> Any:
+        return row.node.name if name == "name" else getattr(row, name)
+    return key
+
+
+def table_context() -> dict[str, Any]:
+    """The rows, scored and sorted, as both the page and the export show them."""
+    period = _period()
+    rows = evaluation.evaluate(g.actor, period, now=clock.now())
+    found = scoring.evaluations()
+    wanted = request.args.get("def")
+    chosen = next((e for e in found if e.key == wanted), found[0] if found else None)
+    problem = scoring.score_rows(chosen, rows, skip=lambda r: not r.summoned)
+    sort = request.args.get("sort", "score")
+    sort = sort if sort in SORTABLE else "score"
+    descending = request.args.get("dir", "desc" if sort != "name" else "asc") == "desc"
+    present = sorted([r for r in rows if sort == "name" or getattr(r, sort) is not None],
+                     key=_sort_key(sort), reverse=descending)
+    rows = present + [r for r in rows if r not in present]  # no value: last either way
+    return {"rows": rows, "period": period, "evaluation": chosen, "evaluations": found,
+            "problem": problem, "sort": sort, "dir": "desc" if descending else "asc",
+            "metrics": evaluation.METRICS}
+
+
+@bp.route("/evaluation")
+@roles_required(*VIEWERS)
+def evaluation_page() -> Any:
+    context = table_context()
+    if htmx and htmx.target == "evaluation-table":
+        return render_template("review/_evaluation_table.html", **context)
+    return render_template("review/evaluation.html", **context)
+
+
+@bp.route("/evaluation.xlsx")
+@roles_required(*VIEWERS)
+def evaluation_export() -> Any:
+    context = table_context()
+    period = context["period"]
+    headers, body = export_rows(context)
+    title = _("Department evaluation")
+    data = workbook(title, headers, body,
+                    note=f"{period.start.isoformat()} – {period.end.isoformat()}"
+                    + (f" · {context['evaluation'].name}" if context["evaluation"] else ""))
+    name = f"evaluation-{period.start.isoformat()}-{period.end.isoformat()}.xlsx"
+    return send_file(data, as_attachment=True, download_name=name,
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def column_labels() -> dict[str, str]:
+    return {
+        "name": _("Department"), "summoned": _("Summoned"),
+        "report_on_time_pct": _("Reported in on time (%)"),
+        "report_median_hours": _("Median hours to report in"),
+        "handle_on_time_pct": _("Handled on time (%)"),
+        "handle_median_hours": _("Median hours to handle"),
+        "satisfaction": _("Satisfaction"), "reopen_pct": _("Reopen rate (%)"),
+        "urged": _("Urged"), "score": _("Score"), "grade": _("Grade"),
+    }
+
+
+def export_rows(context: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    labels = column_labels()
+    names = ["name", *evaluation.METRICS, "score", "grade"]
+    body = [[r.node.name if n == "name" else getattr(r, n) for n in names] for r in context["rows"]]
+    return [labels[n] for n in names], body
+
+
+@bp.route("/evaluation/<key>/<which>")
+@roles_required(*VIEWERS)
+def evaluation_items(key: str, which: str) -> Any:
+    """The summons and items behind one number of one department."""
+    unit = OrgNode.get_or_none((OrgNode.key == key) & (OrgNode.kind == "department"))
+    if unit is None or which not in evaluation.DRILLS:
+        abort(404)
+    if unit.id not in {d.id for d in evaluation.departments_for(g.actor)}:
+        abort(404)
+    period = _period()
+    rows = evaluation.drill(g.actor, period, unit, which, now=clock.now())
+    return render_template("review/evaluation_items.html", unit=unit, which=which, rows=rows,
+                           period=period, now=clock.now())

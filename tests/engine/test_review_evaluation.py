@@ -1,0 +1,122 @@
+"""Department evaluation (履职评价): numbers worked out by hand, the pack's score rule."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from engine import evaluation, scoring
+from engine.checks import definition_problems
+from engine.definitions import publish
+from engine.models import Pack
+from engine.users import upsert_user
+from tests.review_data import NOW, build
+
+Q4 = evaluation.Period(dt.date(2026, 10, 1), dt.date(2026, 12, 31))
+
+
+def _rows(actor):
+    rows = {r.node.key: r for r in evaluation.evaluate(actor, Q4, now=NOW)}
+    scoring.score_rows(scoring.evaluations()[0], rows.values(), skip=lambda r: not r.summoned)
+    return rows
+
+
+def test_numbers_equal_those_worked_out_by_hand(app, actor_of):
+    build()
+    gaj = _rows(actor_of("ducha"))["dept-gaj"]
+    # Five summons in Q4 (the September one is outside the period).
+    assert gaj.summoned == 5
+    # Report-in: decided = 3 reported + 1 never reported and past due = 4; on time: 2.
+    assert (gaj.report_decided, gaj.report_on_time, gaj.report_on_time_pct) == (4, 2, 50.0)
+    assert gaj.report_median_hours == 2.0  # 1 h, 2 h, 6 h
+    # Handling: 3 done + 1 past its handling deadline = 4; on time: 48 h and 10 h of 72 h.
+    assert (gaj.handle_decided, gaj.handle_on_time, gaj.handle_on_time_pct) == (4, 2, 50.0)
+    assert gaj.handle_median_hours == 48.0  # 10 h, 48 h, 80 h
+    # Items touched: 一号 (twice), 二号, 三号, 四号 = 4; rated 5 and 2; 二号 reopened.
+    assert (gaj.items, gaj.rated, gaj.satisfaction) == (4, 2, 3.5)
+    assert gaj.reopen_pct == 25.0
+    assert gaj.urged == 2
+    # The pack's rule: 50*.3 + 50*.4 + 3.5*4 + (100-25)*.1 - min(10, 2*2) = 52.5
+    assert gaj.score == 52.5 and gaj.grade == "待改进"
+
+
+def test_median_of_an_even_count_and_defaults_of_the_score_rule(app, actor_of):
+    build()
+    zhifa = _rows(actor_of("ducha"))["dept-zhifa"]
+    assert zhifa.report_median_hours == 2.0  # (1 + 3) / 2
+    assert zhifa.handle_median_hours == 27.0  # (24 + 30) / 2
+    assert zhifa.satisfaction is None and "satisfaction" not in zhifa.metrics()
+    # 100*.3 + 100*.4 + default satisfaction 4*4 + 100*.1 = 96
+    assert zhifa.score == 96.0 and zhifa.grade == "优秀"
+
+
+def test_a_department_without_summons_has_no_score(app, actor_of):
+    build()
+    idle = _rows(actor_of("ducha"))["dept-mzj"]
+    assert idle.summoned == 0 and idle.score is None and idle.report_on_time_pct is None
+
+
+def test_street_supervisor_counts_only_its_street(app, actor_of):
+    build()
+    upsert_user("xiaohe-ducha", "小河督导", "demo1234", [{"role": "supervisor", "node": "xiaohe"}], now=NOW)
+    chaohui = _rows(actor_of("chaohui-ducha"))
+    assert chaohui["dept-gaj"].summoned == 5 and chaohui["dept-zhifa"].summoned == 0
+    xiaohe = _rows(actor_of("xiaohe-ducha"))
+    assert xiaohe["dept-gaj"].summoned == 0 and xiaohe["dept-zhifa"].summoned == 2
+
+
+def test_a_department_sees_only_its_own_row_and_summons(app, actor_of):
+    build()
+    rows = _rows(actor_of("dept-gaj-user"))
+    assert list(rows) == ["dept-gaj"] and rows["dept-gaj"].summoned == 5
+
+
+@pytest.mark.parametrize("which, titles", [
+    ("summoned", ["一号", "二号", "三号", "一号", "四号"]),
+    ("report_on_time", ["一号", "一号"]),
+    ("report_late", ["二号", "三号"]),
+    ("handle_late", ["二号", "三号"]),
+    ("rated", ["一号", "二号"]),
+    ("reopened", ["二号"]),
+    ("urged", ["二号"]),
+])
+def test_drill_down_lists_the_summons_behind_each_number(app, actor_of, which, titles):
+    build()
+    from engine.models import OrgNode
+
+    found = evaluation.drill(actor_of("ducha"), Q4, OrgNode.get(OrgNode.key == "dept-gaj"), which, now=NOW)
+    assert [a.item.title for a in found] == titles
+
+
+def test_quarter_of_uses_local_dates():
+    # 2026-12-31 20:00 UTC is already 2027-01-01 in Shanghai.
+    assert evaluation.quarter_of(dt.datetime(2026, 12, 31, 20)) == evaluation.Period(dt.date(2027, 1, 1), dt.date(2027, 3, 31))
+    assert evaluation.quarter_of(NOW) == Q4
+
+
+BODY = {"key": "dept-simple", "kind": "evaluation", "name": "简单评价",
+        "score": {"+": [{"var": ["report_on_time_pct", 0]}, {"var": "urged"}]}}
+
+
+@pytest.mark.parametrize("change, path", [
+    ({"score": {"+": [{"var": "speed"}, 1]}}, "/score"),
+    ({"score": {"nope": [1]}}, "/score/nope"),
+    ({"grades": [{"min": 1}]}, "/grades/0"),
+    ({"grades": [{"min": 1, "label": "好"}, {"min": 2, "label": "好"}]}, "/grades/1/label"),
+])
+def test_evaluation_definitions_are_checked_with_pointers(change, path):
+    problems = definition_problems({**BODY, **change}, roles=[], units=[])
+    assert problems and problems[0].path == path, problems
+
+
+def test_a_failing_score_rule_names_definition_and_path(app, actor_of):
+    build()
+    pack = Pack.get()
+    broken = {**BODY, "key": "aaa-broken", "score": {"/": [100, {"-": [{"var": "urged"}, {"var": "urged"}]}]}}
+    publish(pack, broken, now=NOW, by=None)
+    rows = evaluation.evaluate(actor_of("ducha"), Q4, now=NOW)
+    chosen = next(e for e in scoring.evaluations() if e.key == "aaa-broken")
+    message = scoring.score_rows(chosen, rows, skip=lambda r: not r.summoned)
+    assert message and "aaa-broken v1" in message and "/score" in message
+    assert all(r.score is None for r in rows)
