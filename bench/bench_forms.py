@@ -222,8 +222,8 @@ def inprocess(requests: int, rounds: int) -> str:
                 one(path, method)
             best[name] = min(best[name], (time.process_time() - start) * 1e3 / requests)
     lines = [
-        f"In-process CPU time per request (Flask test client, best of {rounds} x "
-        f"{requests}), {datetime.date.today().isoformat()}, {machine()}.",
+        (f"In-process CPU time per request (Flask test client, best of {rounds} x "
+         f"{requests}), {datetime.date.today().isoformat()}, {machine()}."),
         "",
         "| case | CPU ms/request |",
         "|---|---:|",
