@@ -116,7 +116,7 @@ class Planner:
             "node_path": node.path, "title": _title(rt, data), "state": rt.workflow["initial"],
             "priority": 0, "data": data, "raised_by": raiser,
             "raised_at": raised, "state_since": raised, "due_at": None, "resolved_at": None,
-            "resolution_seconds": None, "satisfaction": None, "closed": False, "lock": 1,
+            "resolution_seconds": None, "satisfaction": None, "closed": False, "lock": 1, "reopened": 0,
         }
         self._event(item_id, raised, raiser, "item.raise", None,
                     {"state": item["state"], "data": data, "version": rt.number}, None)
@@ -153,6 +153,8 @@ class Planner:
                 item["resolved_at"] = at
                 item["resolution_seconds"] = int((at - item["raised_at"]).total_seconds())
             elif not rt.is_resolved(state) and not rt.is_final(state):
+                if item["resolved_at"] is not None:
+                    item["reopened"] += 1
                 item["resolved_at"] = item["resolution_seconds"] = None
             if "satisfaction" in form:
                 item["satisfaction"] = form["satisfaction"]

@@ -277,6 +277,7 @@ def _apply_move(
     elif not rt.is_resolved(target) and not rt.is_final(target) and item.resolved_at is not None:
         changes["resolved_at"] = None  # reopened: the next resolution counts from the raise
         changes["resolution_seconds"] = None
+        changes["reopened"] = item.reopened + 1
     won = Item.update(**changes).where((Item.id == item.id) & (Item.lock == item.lock)).execute()
     if not won:
         raise Conflict(_("Someone else changed the item at the same moment; reload the page."))

@@ -9,8 +9,10 @@ from peewee import (
     CharField,
     DateTimeField,
     ForeignKeyField,
+    FloatField,
     IntegerField,
     Model,
+    SQL,
     TextField,
 )
 
@@ -127,6 +129,8 @@ class Item(Base):
     resolution_seconds = IntegerField(null=True)
     satisfaction = IntegerField(null=True)
     closed = BooleanField(default=False)
+    # Times a resolution was undone (a bad rating or a reopening); feeds the reopen rate.
+    reopened = IntegerField(default=0, constraints=[SQL("DEFAULT 0")])
     lock = IntegerField(default=1)  # the "version" clients send back; a stale one gives 409
 
     class Meta:
@@ -216,6 +220,29 @@ class RuleFailure(Base):
     item = ForeignKeyField(Item, null=True, on_delete="CASCADE")
 
 
+class NodeFacts(Base):
+    """The cached facts document of an org node (docs/facts.md) and when it was computed."""
+
+    node = ForeignKeyField(OrgNode, unique=True, on_delete="CASCADE")
+    facts = JSONField(default=dict)
+    computed_at = DateTimeField()
+
+
+class IndexSnapshot(Base):
+    """A node's index score at one moment, under one index version (三方强基指数)."""
+
+    definition = CharField(max_length=80)
+    version = IntegerField()
+    node = ForeignKeyField(OrgNode, on_delete="CASCADE")
+    score = FloatField(null=True)
+    dimensions = JSONField(default=dict)
+    values = JSONField(default=dict)  # indicator key -> {"value", "score"}
+    taken_at = DateTimeField()
+
+    class Meta:
+        indexes = ((("definition", "node", "taken_at"), False),)
+
+
 class AuthAttempt(Base):
     """Failed logins, for throttling."""
 
@@ -225,7 +252,7 @@ class AuthAttempt(Base):
 
 ALL_MODELS = [
     OrgNode, User, Grant, Token, Pack, Definition, DefinitionVersion, Item, Assignment,
-    Attachment, Event, Notification, RuleFailure, AuthAttempt,
+    Attachment, Event, Notification, RuleFailure, NodeFacts, IndexSnapshot, AuthAttempt,
 ]
 
 
