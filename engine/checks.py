@@ -16,6 +16,7 @@ import jsonschema
 
 import forms
 import rules
+from engine.checks_scores import checklist_problems, index_problems
 from engine.errors import FieldProblem
 
 PSEUDO_ROLES = ("raiser", "assignee")
@@ -60,13 +61,18 @@ def definition_problems(
     :param units: org node keys a routing rule may summon.
     """
     kind = body.get("kind") if isinstance(body, Mapping) else None
-    if kind not in ("item_type", "profile"):
+    if kind not in ("item_type", "profile", "index", "checklist"):
         return [FieldProblem("/kind", f"unknown definition kind {kind!r}")]
     problems = structure_problems(body, kind)
     if problems:
         return problems
     if kind == "profile":
         return _form(body["schema"], "/schema")
+    if kind == "index":
+        return index_problems(body)
+    if kind == "checklist":
+        problems = checklist_problems(body, set(units))
+        return problems + (_form(body["row_schema"], "/row_schema") if "row_schema" in body else [])
     return _item_type_problems(body, set(roles), set(units))
 
 
