@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 from peewee import (
+    SQL,
     BooleanField,
     CharField,
     DateTimeField,
-    ForeignKeyField,
     FloatField,
+    ForeignKeyField,
     IntegerField,
     Model,
-    SQL,
     TextField,
 )
 

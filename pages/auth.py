@@ -85,6 +85,7 @@ def navigation(roles: set[str]) -> dict[str, bool]:
         "work": bool(roles & STAFF_ROLES),
         "resident": "resident" in roles,
         "review": bool(roles & {"supervisor", "admin"}),
+        "dashboards": bool(roles & {"supervisor", "admin", "commissioner"}),
         "admin": "admin" in roles,
     }
 

@@ -69,7 +69,7 @@ def test_refresh_caches_with_time(little):
 
 
 def test_every_computed_fact_is_documented(little):
-    documented = set(re.findall(r"^\| `([a-z_<>.0-9]+)` \|", DOCS.read_text("utf-8"), re.M))
+    documented = set(re.findall(r"^\| `([a-z_<>.0-9]+)` \|", DOCS.read_text("utf-8"), re.MULTILINE))
     computed: set[str] = set()
     for doc in facts.compute_all(now=NOW).values():
         for path in facts.paths(doc):
