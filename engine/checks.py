@@ -17,6 +17,7 @@ import jsonschema
 import forms
 import rules
 from engine import calendar
+from engine.checks_scores import checklist_problems, index_problems
 from engine.errors import FieldProblem
 from engine.events import EVENTS, unknown_pattern
 
@@ -82,7 +83,7 @@ def definition_problems(
     :param units: org node keys a routing rule may summon.
     """
     kind = body.get("kind") if isinstance(body, Mapping) else None
-    if kind not in ("item_type", "profile", "evaluation"):
+    if kind not in ("item_type", "profile", "evaluation", "index", "checklist"):
         return [FieldProblem("/kind", f"unknown definition kind {kind!r}")]
     problems = structure_problems(body, kind)
     if problems:
@@ -91,6 +92,11 @@ def definition_problems(
         return _form(body["schema"], "/schema")
     if kind == "evaluation":
         return _evaluation_problems(body)
+    if kind == "index":
+        return index_problems(body)
+    if kind == "checklist":
+        problems = checklist_problems(body, set(units))
+        return problems + (_form(body["row_schema"], "/row_schema") if "row_schema" in body else [])
     return _item_type_problems(body, set(roles), set(units))
 
 

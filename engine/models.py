@@ -8,6 +8,7 @@ from peewee import (
     BooleanField,
     CharField,
     DateTimeField,
+    FloatField,
     ForeignKeyField,
     IntegerField,
     Model,
@@ -310,6 +311,29 @@ class RuleFailure(Base):
     item = ForeignKeyField(Item, null=True, on_delete="CASCADE")
 
 
+class NodeFacts(Base):
+    """The cached facts document of an org node (docs/facts.md) and when it was computed."""
+
+    node = ForeignKeyField(OrgNode, unique=True, on_delete="CASCADE")
+    facts = JSONField(default=dict)
+    computed_at = DateTimeField()
+
+
+class IndexSnapshot(Base):
+    """A node's index score at one moment, under one index version (三方强基指数)."""
+
+    definition = CharField(max_length=80)
+    version = IntegerField()
+    node = ForeignKeyField(OrgNode, on_delete="CASCADE")
+    score = FloatField(null=True)
+    dimensions = JSONField(default=dict)
+    values = JSONField(default=dict)  # indicator key -> {"value", "score"}
+    taken_at = DateTimeField()
+
+    class Meta:
+        indexes = ((("definition", "node", "taken_at"), False),)
+
+
 class AuthAttempt(Base):
     """Failed logins, for throttling."""
 
@@ -320,7 +344,7 @@ class AuthAttempt(Base):
 ALL_MODELS = [
     OrgNode, User, Grant, Token, Pack, Definition, DefinitionVersion, Item, Assignment,
     Attachment, Event, Notification, RuleFailure, AuthAttempt, Escalation,
-    WebhookEndpoint, OutboxMessage, Delivery, DeliveryAttempt,
+    WebhookEndpoint, OutboxMessage, Delivery, DeliveryAttempt, NodeFacts, IndexSnapshot,
 ]
 
 

@@ -175,7 +175,7 @@ def export_pack(key: str) -> dict[str, Any]:
     pack = Pack.get(Pack.key == key)
     definitions = {}
     for definition in Definition.select().where(Definition.pack == pack).order_by(Definition.id):
-        folder = "items" if definition.kind == "item_type" else f"{definition.kind}s"
+        folder = {"item_type": "items", "index": "indices"}.get(definition.kind, f"{definition.kind}s")
         definitions[f"{folder}/{definition.key}.json"] = current_version(definition).body
     manifest = {
         "key": pack.key, "name": pack.name, "version": pack.version, "roles": pack.roles,

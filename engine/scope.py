@@ -124,3 +124,49 @@ def summons_in_view(actor: Actor) -> Any:
 def can_see(actor: Actor, item: Item) -> bool:
     """Whether ``item`` is in ``actor``'s scope (same rule as ``visible_items``)."""
     return visible_items(actor).where(Item.id == item.id).exists()
+
+
+REVIEW_ROLES = ("supervisor", "admin")
+AREA_KINDS = ("district", "street", "community", "compound")
+
+
+def review_roots(actor: Actor) -> list[OrgNode]:
+    """The nodes whose dashboards ``actor`` may open with their subtrees (supervisors,
+    admins) and the compounds a commissioner owns (that dashboard only)."""
+    ids = [g.node_id for g in actor.grants if g.role in REVIEW_ROLES]
+    ids += [g.node_id for g in actor.grants if g.role == "commissioner" and g.node_kind == "compound"]
+    return list(OrgNode.select().where(OrgNode.id.in_(ids)).order_by(OrgNode.path)) if ids else []
+
+
+def may_review(actor: Actor, node: OrgNode) -> bool:
+    """Whether ``actor`` may see the dashboard (and its exports) of ``node``."""
+    if node.kind not in AREA_KINDS:
+        return False
+    if any(g.role in REVIEW_ROLES and node.path.startswith(g.node_path) for g in actor.grants):
+        return True
+    return any(g.role == "commissioner" and g.node_id == node.id for g in actor.grants)
+
+
+def reviewable_children(actor: Actor, node: OrgNode) -> list[OrgNode]:
+    """The area children of ``node`` whose dashboards ``actor`` may open."""
+    query = OrgNode.select().where((OrgNode.parent == node) & OrgNode.kind.in_(AREA_KINDS)).order_by(OrgNode.id)
+    return [child for child in query if may_review(actor, child)]
+
+
+def evidence_items(actor: Actor, node: OrgNode, *, filter: str, type_key: str | None, now: Any) -> Any:
+    """Items behind an indicator at ``node`` that ``actor`` may see, by evidence filter."""
+    from engine.models import Definition
+
+    query = visible_items(actor).where(item_within(node.path))
+    if type_key:
+        query = query.join(Definition, on=(Item.definition == Definition.id)).where(Definition.key == type_key)
+    conditions = {
+        "open": ~Item.closed,
+        "overdue": ~Item.closed & (Item.due_at < now),
+        "unresolved": Item.resolved_at.is_null(),
+        "reopened": Item.reopen_count > 0,
+        "unsatisfied": Item.satisfaction < 4,
+    }
+    if filter in conditions:
+        query = query.where(conditions[filter])
+    return query.order_by(Item.raised_at.desc())

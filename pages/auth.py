@@ -86,6 +86,7 @@ def navigation(roles: set[str]) -> dict[str, bool]:
         "resident": "resident" in roles,
         "review": bool(roles & {"supervisor", "admin"}),
         "evaluation": bool(roles & {"supervisor", "admin", "department"}),
+        "dashboards": bool(roles & {"supervisor", "admin", "commissioner"}),
         "admin": "admin" in roles,
     }
 

@@ -1,4 +1,4 @@
-"""The `sanfang` command: init, pack validate|load|export, demo, user, token, sweep, deliver."""
+"""The `sanfang` command: init, pack, demo, user, token, sweep, deliver, facts, index."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ DEFAULT_PACK = Path(__file__).resolve().parent.parent / "seed" / "gongshu"
 
 
 def register(app: Flask) -> None:
-    for command in (init, pack, demo, user, token, accounts, sweep, deliver):
+    for command in (init, pack, demo, user, token, accounts, sweep, deliver, facts, index):
         app.cli.add_command(command)
 
 
@@ -154,6 +154,39 @@ def token_create(username: str, label: str) -> None:
         except ServiceError as exc:
             click.echo(exc.message, err=True)
             sys.exit(1)
+
+
+@click.group("facts")
+def facts() -> None:
+    """The cached facts of every org node (docs/facts.md)."""
+
+
+@facts.command("refresh")
+@with_appcontext
+def facts_refresh() -> None:
+    """Recompute the facts of every org node with aggregate queries."""
+    from engine import facts as node_facts
+
+    with database.connection_context():
+        count = node_facts.refresh(now=clock.now())
+    click.echo(f"facts refreshed for {count} nodes")
+
+
+@click.group("index")
+def index() -> None:
+    """The indices (三方强基指数): snapshots of every node's score."""
+
+
+@index.command("snapshot")
+@click.option("--key", "keys", multiple=True, help="index definition key (default: all)")
+@with_appcontext
+def index_snapshot(keys: tuple[str, ...]) -> None:
+    """Record every node's score under each index's current version (from cached facts)."""
+    from engine import indices
+
+    with database.connection_context():
+        taken = indices.snapshot_all(list(keys) or None, now=clock.now())
+    click.echo(f"{taken} snapshots taken")
 
 
 @click.command("accounts")

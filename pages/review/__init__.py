@@ -43,4 +43,4 @@ def index() -> Any:
     )
 
 
-from pages.review import actions, board, evaluation  # noqa: F401 - register their routes
+from pages.review import actions, board, dashboards, evaluation  # noqa: F401 - register their routes

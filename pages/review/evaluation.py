@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from typing import Any
 
 from flask import abort, flash, g, render_template, request, send_file
@@ -79,7 +80,7 @@ def evaluation_export() -> Any:
                     note=f"{period.start.isoformat()} – {period.end.isoformat()}"
                     + (f" · {context['evaluation'].name}" if context["evaluation"] else ""))
     name = f"evaluation-{period.start.isoformat()}-{period.end.isoformat()}.xlsx"
-    return send_file(data, as_attachment=True, download_name=name,
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=name,
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 

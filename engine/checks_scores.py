@@ -1,0 +1,69 @@
+"""Whole-definition checks for the kinds that score org nodes: ``index`` and ``checklist``.
+
+Structure is checked by the pack schema first; these add what a schema cannot say
+(unique keys, every rule valid, a normalisation range that is a range, known units).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import rules
+from engine.errors import FieldProblem
+
+
+def _rule(rule: Any, path: str) -> list[FieldProblem]:
+    return [FieldProblem(path + p.path, p.message) for p in rules.validate(rule)]
+
+
+def index_problems(body: Mapping[str, Any]) -> list[FieldProblem]:
+    """Problems of an index (三方强基指数) beyond its structure."""
+    problems: list[FieldProblem] = []
+    dims: set[str] = set()
+    keys: set[str] = set()
+    total_weight = 0.0
+    for d, dimension in enumerate(body["dimensions"]):
+        if dimension["key"] in dims:
+            problems.append(FieldProblem(f"/dimensions/{d}/key", f"duplicate dimension key {dimension['key']!r}"))
+        dims.add(dimension["key"])
+        for i, indicator in enumerate(dimension["indicators"]):
+            at = f"/dimensions/{d}/indicators/{i}"
+            if indicator["key"] in keys:
+                problems.append(FieldProblem(f"{at}/key", f"duplicate indicator key {indicator['key']!r}"))
+            keys.add(indicator["key"])
+            problems += _rule(indicator["formula"], f"{at}/formula")
+            low, high = indicator["normalise"]["min"], indicator["normalise"]["max"]
+            if low >= high:
+                problems.append(FieldProblem(f"{at}/normalise", f"min {low} must be below max {high}"))
+            elif not low <= indicator["target"] <= high:
+                problems.append(FieldProblem(f"{at}/target", f"target {indicator['target']} lies outside {low}..{high}"))
+            total_weight += indicator["weight"]
+    if body["dimensions"] and total_weight <= 0:
+        problems.append(FieldProblem("/dimensions", "the weights add up to zero"))
+    return problems
+
+
+def checklist_problems(body: Mapping[str, Any], units: set[str]) -> list[FieldProblem]:
+    """Problems of a checklist (任务清单 …, or the KPI list) beyond its structure."""
+    problems: list[FieldProblem] = []
+    if body["list_kind"] != "kpi":
+        if "row_schema" not in body:
+            problems.append(FieldProblem("/row_schema", f"a {body['list_kind']} list needs a row_schema"))
+        return problems
+    if not body.get("rows"):
+        return [FieldProblem("/rows", "a kpi list needs rows")]
+    keys: set[str] = set()
+    for i, row in enumerate(body["rows"]):
+        at = f"/rows/{i}"
+        if row["key"] in keys:
+            problems.append(FieldProblem(f"{at}/key", f"duplicate row key {row['key']!r}"))
+        keys.add(row["key"])
+        for j, unit in enumerate(row["lead"]):
+            if unit not in units:
+                problems.append(FieldProblem(f"{at}/lead/{j}", f"org node {unit!r} does not exist"))
+        if ("measure" in row) != ("goal" in row):
+            problems.append(FieldProblem(at, "a measurable row needs both measure and goal"))
+        if "measure" in row:
+            problems += _rule(row["measure"], f"{at}/measure")
+    return problems

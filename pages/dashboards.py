@@ -1,0 +1,120 @@
+"""The tables of a dashboard: one definition serves the page and its Excel export."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+
+from engine.dashboard import Dashboard, dimension_names, indicator_specs
+from engine.models import OrgNode
+
+STATUS_LABELS = {
+    "met": _l("Met"), "unmet": _l("Not met"), "overdue": _l("Overdue"),
+    "no_data": _l("No data"), "reported": _l("Reported by the responsible unit"),
+}
+
+
+@dataclass
+class Table:
+    """Headers and rows; a cell is a value, or (value, url) for a link on the page."""
+
+    key: str
+    title: Any
+    headers: list[Any]
+    rows: list[list[Any]] = field(default_factory=list)
+
+    def plain_rows(self) -> list[list[Any]]:
+        return [[c[0] if isinstance(c, tuple) else c for c in row] for row in self.rows]
+
+
+def _get(doc: dict[str, Any] | None, path: str) -> Any:
+    at: Any = doc or {}
+    for part in path.split("."):
+        at = at.get(part) if isinstance(at, dict) else None
+    return at
+
+
+def overview(board: Dashboard) -> Table:
+    doc = board.facts
+    table = Table("overview", _l("Key numbers"), [_l("Measure"), _l("Value")])
+    for label, path in (
+        (_l("Items"), "items.total"), (_l("Open"), "items.open"), (_l("Overdue"), "items.overdue"),
+        (_l("Resolution rate (%)"), "items.resolution_rate"),
+        (_l("Median hours to resolve"), "items.hours_to_resolve.p50"),
+        (_l("90th percentile hours to resolve"), "items.hours_to_resolve.p90"),
+        (_l("Check-in on time (%)"), "summons.report_on_time_rate"),
+        (_l("Handled on time (%)"), "summons.done_on_time_rate"),
+        (_l("Satisfaction (1-5)"), "items.satisfaction.mean"),
+        (_l("Satisfied (%)"), "items.satisfaction.satisfied_rate"),
+        (_l("Reopen rate (%)"), "items.reopen_rate"),
+    ):
+        table.rows.append([label, _get(doc, path)])
+    if board.score is not None:
+        table.rows.append([board.index.body["name"] if board.index else _l("Index"), board.score.score])
+    return table
+
+
+def units(board: Dashboard) -> Table:
+    table = Table("units", _l("By unit"), [
+        _l("Name"), _l("Items"), _l("Open"), _l("Overdue"), _l("Resolution rate (%)"),
+        _l("Median hours to resolve"), _l("Check-in on time (%)"), _l("Satisfaction (1-5)"),
+        _l("Index"), _l("Rank"),
+    ])
+    for row in sorted(board.children, key=lambda r: r.rank or 10**6):
+        doc = row.facts
+        table.rows.append([
+            (row.node.name, url_for("review.dashboard", key=row.node.key)),
+            _get(doc, "items.total"), _get(doc, "items.open"), _get(doc, "items.overdue"),
+            _get(doc, "items.resolution_rate"), _get(doc, "items.hours_to_resolve.p50"),
+            _get(doc, "summons.report_on_time_rate"), _get(doc, "items.satisfaction.mean"),
+            row.score, row.rank or None,
+        ])
+    return table
+
+
+def kpi_table(board: Dashboard) -> Table | None:
+    if not board.kpi:
+        return None
+    version, statuses, _ = board.kpi[0]
+    names = {n.key: n.name for n in OrgNode.select(OrgNode.key, OrgNode.name).where(
+        OrgNode.key.in_([u for s in statuses for u in s.row["lead"]] or [""]))}
+    table = Table("kpi", version.body["name"], [
+        _l("No."), _l("Task"), _l("Target"), _l("Lead unit"), _l("Responsible units"), _l("Deadline"),
+        _l("Current value"), _l("Status"),
+    ])
+    for s in statuses:
+        row = s.row
+        table.rows.append([
+            row["no"], row["content"], row.get("target", ""), row.get("lead_text") or "、".join(names.get(u, u) for u in row["lead"]),
+            "、".join(row.get("responsible", [])), row.get("deadline_text") or row["deadline"],
+            s.value, str(STATUS_LABELS[s.status]),
+        ])
+    return table
+
+
+def indicators(board: Dashboard) -> Table | None:
+    if board.index is None or board.score is None or not board.score.indicators:
+        return None
+    table = Table("indicators", board.index.body["name"], [
+        _l("Dimension"), _l("Indicator"), _l("Value"), _l("Target"), _l("Score"), _l("Weight"),
+        _l("Points below target"),
+    ])
+    for spec in indicator_specs(board.index):
+        got = board.score.indicators.get(spec["key"], {})
+        table.rows.append([spec["dimension"], spec["name"], got.get("value"), spec["target"],
+                           got.get("score"), spec["weight"], got.get("gap")])
+    return table
+
+
+def tables(board: Dashboard) -> dict[str, Table]:
+    found = [overview(board), units(board) if board.children else None, kpi_table(board), indicators(board)]
+    return {t.key: t for t in found if t is not None}
+
+
+def radar_axes(board: Dashboard) -> list[tuple[str, float | None]]:
+    if board.index is None or board.score is None:
+        return []
+    return [(name, board.score.dimensions.get(key)) for key, name in dimension_names(board.index)]

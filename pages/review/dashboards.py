@@ -1,0 +1,85 @@
+"""/review dashboards: district, street, community and compound (a commissioner may open
+their compound's), with radar and ranking charts and Excel exports of every table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, g, redirect, render_template, request, url_for
+
+from engine import clock
+from engine import dashboard as boards
+from engine.models import OrgNode
+from engine.scope import may_review, review_roots
+from pages import charts, dashboards, xlsx
+from pages.auth import roles_required
+from pages.review import bp
+
+EVIDENCE_FILTERS = ("all", "open", "overdue", "unresolved", "reopened", "unsatisfied")
+
+
+def _reviewable(key: str) -> OrgNode:
+    node = OrgNode.get_or_none(OrgNode.key == key)
+    if node is None or not may_review(g.actor, node):
+        abort(404)
+    return node
+
+
+@bp.route("/dashboards")
+@roles_required("supervisor", "admin", "commissioner")
+def dashboards_home() -> Any:
+    roots = review_roots(g.actor)
+    if not roots:
+        abort(403)
+    return redirect(url_for("review.dashboard", key=roots[0].key), 303)
+
+
+@bp.route("/n/<key>")
+@roles_required("supervisor", "admin", "commissioner")
+def dashboard(key: str) -> Any:
+    node = _reviewable(key)
+    now = clock.now()
+    board = boards.build(g.actor, node, now=now)
+    found = dashboards.tables(board)
+    ranked = sorted(board.children, key=lambda r: r.rank or 10**6)
+    return render_template(
+        "review/dashboard.html", board=board, node=node, tables=found,
+        ancestors=[n for n in _ancestors(node) if may_review(g.actor, n)],
+        radar=charts.radar(dashboards.radar_axes(board), title=node.name) if node.kind == "compound" else None,
+        ranking=charts.bars([(r.node.name, r.score) for r in ranked], title=node.name) if ranked else None,
+        trend=charts.sparkline([s.score for s in board.trend]) if len(board.trend) > 1 else None,
+    )
+
+
+def _ancestors(node: OrgNode) -> list[OrgNode]:
+    keys = list(node.keys)[:-1]
+    by_key = {n.key: n for n in OrgNode.select().where(OrgNode.key.in_(keys))} if keys else {}
+    return [by_key[k] for k in keys if k in by_key]
+
+
+@bp.route("/n/<key>/export/<table>.xlsx")
+@roles_required("supervisor", "admin", "commissioner")
+def export(key: str, table: str) -> Any:
+    node = _reviewable(key)
+    found = dashboards.tables(boards.build(g.actor, node, now=clock.now()))
+    if table not in found:
+        abort(404)
+    chosen = found[table]
+    body = xlsx.workbook(str(chosen.title), [str(h) for h in chosen.headers], chosen.plain_rows())
+    return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{node.key}-{table}.xlsx"'})
+
+
+@bp.route("/n/<key>/items")
+@roles_required("supervisor", "admin", "commissioner")
+def evidence(key: str) -> Any:
+    from engine.scope import evidence_items
+
+    node = _reviewable(key)
+    wanted = request.args.get("filter", "all")
+    if wanted not in EVIDENCE_FILTERS:
+        abort(404)
+    now = clock.now()
+    items = evidence_items(g.actor, node, filter=wanted, type_key=request.args.get("type") or None, now=now)
+    return render_template("review/evidence.html", node=node, items=list(items.limit(200)),
+                           filter=wanted, now=now)
