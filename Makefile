@@ -25,6 +25,7 @@ SWEEP_INTERVAL ?= 60
 run: install
 	$(VENV)/bin/sanfang init
 	$(VENV)/bin/sanfang demo --compounds 40 --items 400 --seed 1
+	$(VENV)/bin/sanfang facts refresh
 	$(VENV)/bin/sanfang accounts
 	SANFANG_BACKGROUND_SWEEP=1 SANFANG_SWEEP_INTERVAL=$(SWEEP_INTERVAL) \
 	  $(VENV)/bin/sanfang run --host $(HOST) --port $(PORT)
