@@ -148,8 +148,9 @@ def discard_draft(by: User, key: str, *, now: dt.datetime) -> None:
 
 def stranded(definition: Definition, body: Mapping[str, Any]) -> list[FieldProblem]:
     """Open items that sit in a state ``body`` no longer has."""
-    states = set((body.get("workflow") or {}).get("states") or {})
-    if definition.kind != "item_type" or not definition.current:
+    workflow = body.get("workflow") if isinstance(body, Mapping) else None
+    states = workflow.get("states") if isinstance(workflow, Mapping) else None
+    if definition.kind != "item_type" or not definition.current or not isinstance(states, Mapping):
         return []
     query = (Item.select(Item.state).where((Item.definition == definition) & (Item.closed == False))
              .distinct().tuples())
@@ -171,7 +172,7 @@ def publish_body(by: User, definition: Definition, body: Mapping[str, Any], *, n
     :raises Invalid: the definition has mistakes, or would strand open items.
     """
     problems = definition_problems(body, roles=known_roles(), units=known_units())
-    problems += stranded(definition, body) if not problems else []
+    problems += stranded(definition, body)
     if problems:
         raise Invalid(f"definition {definition.key!r} cannot be published", problems)
     before = definition.current

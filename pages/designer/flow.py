@@ -29,24 +29,27 @@ def _number(text: str | None) -> float | int | None:
 
 
 def _effects(old: list[dict[str, Any]], form: MultiDict[str, str], prefix: str) -> list[dict[str, Any]]:
+    """The effects with the form's summon table and notified roles, each in its old place
+    (effects run in order: a summon after a ``set`` routes on the new value)."""
     summon = form.get(f"{prefix}-summon", "")
     notify = form.getlist(f"{prefix}-notify")
     out: list[dict[str, Any]] = []
-    first_summon = first_notify = True
+    placed = {"summon": False, "notify": False}
     for effect in old:
-        if "summon" in effect and first_summon:
-            first_summon = False
+        if "summon" in effect and not placed["summon"]:
+            placed["summon"] = True
+            if summon:
+                out.append({"summon": summon})
             continue
-        if "notify" in effect and first_notify:
-            first_notify = False
-            message = effect["notify"].get("message")
+        if "notify" in effect and not placed["notify"]:
+            placed["notify"] = True
             if notify:
+                message = effect["notify"].get("message")
                 out.append({"notify": {"roles": notify, **({"message": message} if message else {})}})
-            notify = []
             continue
         out.append(effect)
-    head: list[dict[str, Any]] = [{"summon": summon}] if summon else []
-    tail: list[dict[str, Any]] = [{"notify": {"roles": notify}}] if notify else []
+    head: list[dict[str, Any]] = [{"summon": summon}] if summon and not placed["summon"] else []
+    tail: list[dict[str, Any]] = [{"notify": {"roles": notify}}] if notify and not placed["notify"] else []
     return head + out + tail
 
 
@@ -175,8 +178,8 @@ def apply_routing(body: dict[str, Any], form: MultiDict[str, str]) -> None:
             rules.append(spec)
         table["rules"] = rules
         default = _units(form.getlist(f"t{t}-default"))
-        table.pop("default", None)
-        if default:
+        # An explicit empty default (summon only when a rule holds) stays written.
+        if default or "default" in table:
             table["default"] = default
         out[name] = table
     new = form.get("new-table", "").strip()

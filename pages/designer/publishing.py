@@ -21,7 +21,7 @@ from pages.designer.locate import located
 def _problems(key: str, body: dict[str, Any]) -> list[dict[str, str]]:
     definition = designer.definition_of(key)
     found = definition_problems(body, roles=known_roles(), units=known_units())
-    found += designer.stranded(definition, body) if not found else []
+    found += designer.stranded(definition, body)
     return located(key, found, body)
 
 
