@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 
@@ -141,9 +142,9 @@ def field_action(key: str, name: str, action: str) -> Any:
 
 
 BOUND_LABELS = {
-    "minLength": "Minimum length", "maxLength": "Maximum length", "minimum": "Minimum",
-    "maximum": "Maximum", "exclusiveMinimum": "Greater than", "exclusiveMaximum": "Less than",
-    "multipleOf": "Multiple of", "minItems": "At least (items)", "maxItems": "At most (items)",
+    "minLength": _l("Minimum length"), "maxLength": _l("Maximum length"), "minimum": _l("Minimum"),
+    "maximum": _l("Maximum"), "exclusiveMinimum": _l("Greater than"), "exclusiveMaximum": _l("Less than"),
+    "multipleOf": _l("Multiple of"), "minItems": _l("At least (items)"), "maxItems": _l("At most (items)"),
 }
 
 
@@ -217,7 +218,7 @@ def field(key: str, name: str) -> Any:
     show = conditions.editor("show", existing)
     return render_template(
         "designer/field.html", **tabs_context(definition), row=row, others=others, kinds=KINDS,
-        bounds=[(b, _(BOUND_LABELS[b]), row.bounds.get(b, "")) for b in BOUND_KEYS.get(row.kind, ())],
+        bounds=[(b, BOUND_LABELS[b], row.bounds.get(b, "")) for b in BOUND_KEYS.get(row.kind, ())],
         options_text=_options_text(row), show=show, operators=OPERATORS, problems=problems,
         choice=row.kind in CHOICE or row.kind in MULTI_CHOICE,
     ), (422 if problems else 200)
