@@ -175,6 +175,8 @@ def export_pack(key: str) -> dict[str, Any]:
     pack = Pack.get(Pack.key == key)
     definitions = {}
     for definition in Definition.select().where(Definition.pack == pack).order_by(Definition.id):
+        if not definition.current:
+            continue  # a draft never published is not part of the pack yet
         folder = {"item_type": "items", "index": "indices"}.get(definition.kind, f"{definition.kind}s")
         definitions[f"{folder}/{definition.key}.json"] = current_version(definition).body
     manifest = {

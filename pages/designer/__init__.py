@@ -1,0 +1,94 @@
+"""/admin/designer — the no-code designer (三方办): definitions, drafts, forms, workflows, packs.
+
+The views are split by concept: ``formbuilder`` (fields and the live preview),
+``flow`` (workflow and routing), ``publishing`` (publish, history, diff, JSON view)
+and ``packio`` (pack export and import). Only the ``admin`` role gets here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from engine import clock, designer
+from engine.errors import Invalid
+from engine.models import Definition, OrgNode, Pack
+from pages.auth import roles_required
+
+bp = Blueprint("designer", __name__, url_prefix="/admin/designer")
+NODE_KINDS = ("compound", "community", "street", "building")
+KIND_LABELS = {
+    "text": _l("Text"), "textarea": _l("Long text"), "email": _l("Email"), "uri": _l("Web address"),
+    "phone": _l("Phone"), "date": _l("Date"), "datetime": _l("Date and time"), "time": _l("Time"),
+    "select": _l("Choice (list)"), "radio": _l("Choice (buttons)"), "checkbox": _l("Yes/no"),
+    "integer": _l("Whole number"), "number": _l("Number"), "checkboxes": _l("Several choices"),
+    "multiselect": _l("Several choices (list)"), "photo": _l("Photos"), "file": _l("Files"),
+    "group": _l("Repeated rows"),
+}
+
+
+def pack_roles() -> dict[str, str]:
+    """Role key → label, over every loaded pack."""
+    roles: dict[str, str] = {}
+    for pack in Pack.select():
+        roles.update({k: v.get("label", k) for k, v in (pack.roles or {}).items()})
+    return roles
+
+
+def departments() -> list[tuple[str, str]]:
+    return [(n.key, n.name) for n in OrgNode.select().where(OrgNode.kind == "department").order_by(OrgNode.id)]
+
+
+def definition_or_404(key: str) -> Definition:
+    return designer.definition_of(key)
+
+
+@bp.route("/")
+@roles_required("admin")
+def index() -> Any:
+    definitions = list(Definition.select().order_by(Definition.kind, Definition.id))
+    changed = {d.key for d in definitions if designer.has_changes(d)}
+    return render_template("designer/index.html", definitions=definitions, changed=changed,
+                           roles=pack_roles(), node_kinds=NODE_KINDS, problems=[], values={},
+                           chosen_roles=["commissioner"],
+                           packs=list(Pack.select().order_by(Pack.key)))
+
+
+@bp.route("/new", methods=["POST"])
+@roles_required("admin")
+def new() -> Any:
+    form = request.form
+    kind = form.get("kind", "item_type")
+    body = designer.skeleton(
+        form.get("key", "").strip(), form.get("name", "").strip(), kind=kind,
+        raise_roles=form.getlist("raise_roles"), node_kinds=form.getlist("node_kinds"),
+        words={"summary": _("Summary"), "open": _("Being handled"), "closed": _("Closed"),
+               "close": _("Close")},
+    )
+    pack = Pack.select().order_by(Pack.id).first()
+    try:
+        designer.create(g.actor.user, pack, body, now=clock.now())
+    except Invalid as exc:
+        definitions = list(Definition.select().order_by(Definition.kind, Definition.id))
+        return render_template(
+            "designer/index.html", definitions=definitions, roles=pack_roles(), node_kinds=NODE_KINDS,
+            changed={d.key for d in definitions if designer.has_changes(d)}, problems=exc.fields,
+            values=form, chosen_roles=form.getlist("raise_roles"), packs=list(Pack.select().order_by(Pack.key))), 422
+    return redirect(url_for("designer.form_builder", key=body["key"]), 303)
+
+
+def tabs_context(definition: Definition) -> dict[str, Any]:
+    return {"definition": definition, "changed": designer.has_changes(definition)}
+
+
+from pages.designer import flow, formbuilder, packio, publishing  # noqa: F401
+
+
+@bp.context_processor
+def _words() -> dict[str, Any]:
+    from pages.designer.conditions import OP_LABELS
+
+    return {"op_labels": OP_LABELS, "kind_labels": KIND_LABELS}

@@ -1,0 +1,218 @@
+"""The workflow editor (states, transitions, effects) and the routing table editor, as forms.
+
+What the forms do not show (``to_if``, transition forms, ``set`` effects, a notify message)
+is kept as it is in the draft; the JSON view edits it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
+
+from engine import clock, designer
+from engine.checks import PSEUDO_ROLES
+from forms.builder import rows_from_schema
+from pages.auth import roles_required
+from pages.designer import bp, conditions, departments, pack_roles, tabs_context
+from pages.designer.formbuilder import NAME
+
+
+def _number(text: str | None) -> float | int | None:
+    try:
+        value = float((text or "").strip())
+    except ValueError:
+        return None
+    return int(value) if value.is_integer() else value
+
+
+def _effects(old: list[dict[str, Any]], form: MultiDict[str, str], prefix: str) -> list[dict[str, Any]]:
+    """The effects with the form's summon table and notified roles, each in its old place
+    (effects run in order: a summon after a ``set`` routes on the new value)."""
+    summon = form.get(f"{prefix}-summon", "")
+    notify = form.getlist(f"{prefix}-notify")
+    out: list[dict[str, Any]] = []
+    placed = {"summon": False, "notify": False}
+    for effect in old:
+        if "summon" in effect and not placed["summon"]:
+            placed["summon"] = True
+            if summon:
+                out.append({"summon": summon})
+            continue
+        if "notify" in effect and not placed["notify"]:
+            placed["notify"] = True
+            if notify:
+                message = effect["notify"].get("message")
+                out.append({"notify": {"roles": notify, **({"message": message} if message else {})}})
+            continue
+        out.append(effect)
+    head: list[dict[str, Any]] = [{"summon": summon}] if summon and not placed["summon"] else []
+    tail: list[dict[str, Any]] = [{"notify": {"roles": notify}}] if notify and not placed["notify"] else []
+    return head + out + tail
+
+
+def _first(effects: list[dict[str, Any]], kind: str) -> Any:
+    return next((e[kind] for e in effects if kind in e), None)
+
+
+def apply_workflow(body: dict[str, Any], form: MultiDict[str, str]) -> list[str]:
+    """Apply the posted workflow form to ``body``; returns problems with the form itself."""
+    workflow = body.setdefault("workflow", {"initial": "", "states": {}, "transitions": []})
+    fields = rows_from_schema(body.get("schema") or {}).rows
+    problems: list[str] = []
+    states: dict[str, Any] = {}
+    old_states = workflow.get("states", {})
+    i = 0
+    while f"state-{i}-key" in form:
+        key = form.get(f"state-{i}-key", "").strip()
+        prefix = f"state-{i}"
+        i += 1
+        if not key or form.get(f"{prefix}-delete"):
+            continue
+        if not NAME.match(key.replace("-", "_")):
+            problems.append(_("State key %(key)s: use letters, digits, - and _.", key=key))
+            continue
+        spec = dict(old_states.get(key, {}))
+        spec["label"] = form.get(f"{prefix}-label", "").strip() or key
+        hours = _number(form.get(f"{prefix}-hours"))
+        spec.pop("hours", None)
+        if hours is not None:
+            spec["hours"] = hours
+        spec.pop("final", None)
+        if form.get(f"{prefix}-final"):
+            spec["final"] = True
+        states[key] = spec
+    workflow["states"] = states
+    workflow["initial"] = form.get("initial", workflow.get("initial", ""))
+    transitions = []
+    old = workflow.get("transitions", [])
+    i = 0
+    while f"tr-{i}-key" in form:
+        prefix = f"tr-{i}"
+        spec = dict(old[i]) if i < len(old) else {}
+        i += 1
+        key = form.get(f"{prefix}-key", "").strip()
+        if not key or form.get(f"{prefix}-delete"):
+            continue
+        spec.update(key=key, label=form.get(f"{prefix}-label", "").strip() or key,
+                    to=form.get(f"{prefix}-to", ""))
+        spec["from"] = form.getlist(f"{prefix}-from")
+        spec["roles"] = form.getlist(f"{prefix}-roles")
+        guard = conditions.posted(form, f"guard{i - 1}", fields, spec.get("guard"))
+        spec.pop("guard", None)
+        if guard is not None:
+            spec["guard"] = guard
+        effects = _effects(list(spec.get("effects", [])), form, prefix)
+        spec.pop("effects", None)
+        if effects:
+            spec["effects"] = effects
+        transitions.append(spec)
+    workflow["transitions"] = transitions
+    on_create = _effects(list(workflow.get("on_create", [])), form, "oc")
+    workflow.pop("on_create", None)
+    if on_create:
+        workflow["on_create"] = on_create
+    return problems
+
+
+def workflow_context(key: str, body: dict[str, Any]) -> dict[str, Any]:
+    workflow = body.get("workflow") or {"states": {}, "transitions": []}
+    transitions = workflow.get("transitions", [])
+    fields = rows_from_schema(body.get("schema") or {}).rows
+    roles = {**pack_roles(), "raiser": _("the raiser"), "assignee": _("a summoned unit")}
+    blank = {"key": "", "label": "", "from": [], "to": "", "roles": []}
+    return {
+        "workflow": workflow, "states": workflow.get("states", {}), "fields": fields,
+        "transitions": [*transitions, blank], "roles": roles, "notify_roles": roles,
+        "tables": list((body.get("routing") or {}).keys()),
+        "guards": [conditions.editor(f"guard{i}", t.get("guard")) for i, t in enumerate([*transitions, blank])],
+        "first": _first, "on_create": workflow.get("on_create", []), "pseudo": PSEUDO_ROLES,
+    }
+
+
+@bp.route("/<key>/workflow", methods=["GET", "POST"])
+@roles_required("admin")
+def workflow(key: str) -> Any:
+    definition = designer.definition_of(key)
+    body = designer.draft_of(definition)
+    problems: list[str] = []
+    if request.method == "POST":
+        problems = apply_workflow(body, request.form)
+        if not problems:
+            designer.save_draft(g.actor.user, key, body, now=clock.now())
+            return redirect(url_for("designer.workflow", key=key), 303)
+    return render_template("designer/workflow.html", **tabs_context(definition), body=body,
+                           form_problems=problems, **workflow_context(key, body)), (422 if problems else 200)
+
+
+def apply_routing(body: dict[str, Any], form: MultiDict[str, str]) -> None:
+    """Apply the posted routing form to ``body``."""
+    routing = body.setdefault("routing", {})
+    fields = rows_from_schema(body.get("schema") or {}).rows
+    out: dict[str, Any] = {}
+    for t, (name, table) in enumerate(list(routing.items())):
+        if form.get(f"t{t}-delete"):
+            continue
+        table = dict(table)
+        table["hit_policy"] = "first" if form.get(f"t{t}-policy") == "first" else "collect"
+        rules = []
+        old = table.get("rules", [])
+        i = 0
+        while f"t{t}-r{i}-key" in form:
+            prefix = f"t{t}-r{i}"
+            spec = dict(old[i]) if i < len(old) else {}
+            i += 1
+            rule_key = form.get(f"{prefix}-key", "").strip()
+            if not rule_key or form.get(f"{prefix}-delete"):
+                continue
+            when = conditions.posted(form, f"{prefix}-when", fields, spec.get("when"))
+            spec.update(key=rule_key, when=True if when is None else when,
+                        summon=_units(form.getlist(f"{prefix}-summon")))
+            for number in ("report_hours", "handle_hours", "priority"):
+                value = _number(form.get(f"{prefix}-{number}"))
+                spec.pop(number, None)
+                if value is not None:
+                    spec[number] = int(value) if number == "priority" else value
+            rules.append(spec)
+        table["rules"] = rules
+        default = _units(form.getlist(f"t{t}-default"))
+        # An explicit empty default (summon only when a rule holds) stays written.
+        if default or "default" in table:
+            table["default"] = default
+        out[name] = table
+    new = form.get("new-table", "").strip()
+    if new and NAME.match(new.replace("-", "_")) and new not in out:
+        out[new] = {"hit_policy": "collect", "rules": []}
+    body["routing"] = out
+
+
+def _units(values: list[str]) -> list[dict[str, str]]:
+    return [{"role": v[5:]} if v.startswith("role:") else {"unit": v[5:]} for v in values if ":" in v]
+
+
+@bp.route("/<key>/routing", methods=["GET", "POST"])
+@roles_required("admin")
+def routing(key: str) -> Any:
+    definition = designer.definition_of(key)
+    body = designer.draft_of(definition)
+    if request.method == "POST":
+        apply_routing(body, request.form)
+        designer.save_draft(g.actor.user, key, body, now=clock.now())
+        return redirect(url_for("designer.routing", key=key), 303)
+    tables = []
+    blank = {"key": "", "when": None, "summon": []}
+    for t, (name, table) in enumerate((body.get("routing") or {}).items()):
+        rules = [*table.get("rules", []), blank]
+        tables.append({"name": name, "index": t, "table": table, "rules": [
+            {"spec": r, "when": conditions.editor(f"t{t}-r{i}-when", None if r["when"] is True else r["when"]),
+             "chosen": {("role:" + u["role"]) if "role" in u else ("unit:" + u.get("unit", ""))
+                        for u in r.get("summon", [])}}
+            for i, r in enumerate(rules)],
+            "default": {("role:" + u["role"]) if "role" in u else ("unit:" + u.get("unit", ""))
+                        for u in table.get("default", [])}})
+    units = [(f"unit:{k}", n) for k, n in departments()] + [
+        (f"role:{k}", _("%(role)s of the compound", role=label)) for k, label in pack_roles().items()]
+    return render_template("designer/routing.html", **tabs_context(definition), tables=tables, units=units,
+                           fields=rows_from_schema(body.get("schema") or {}).rows)

@@ -1,0 +1,240 @@
+"""The form builder: field rows of the draft's schema, one field's editor, the live preview."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import abort, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
+
+import forms
+from engine import clock, designer
+from engine.context import new_item_doc
+from engine.errors import FieldProblem
+from engine.models import OrgNode
+from forms.builder import (
+    BOUND_KEYS,
+    CHOICE,
+    MULTI_CHOICE,
+    OPERATORS,
+    Condition,
+    FieldRow,
+    FormRows,
+    parse_group,
+    parse_value,
+    rows_from_schema,
+    schema_from_rows,
+    value_text,
+)
+from forms.specs import KINDS
+from pages.auth import roles_required
+from pages.designer import bp, conditions, tabs_context
+from pages.designer.locate import located
+from pages.extensions import htmx
+
+NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,59}$")
+
+
+def _rows(body: dict[str, Any]) -> FormRows:
+    return rows_from_schema(body.get("schema") or {"type": "object", "properties": {}})
+
+
+def _save_rows(key: str, form: FormRows) -> dict[str, Any]:
+    return designer.edit_draft(g.actor.user, key, lambda b: b.__setitem__("schema", schema_from_rows(form)),
+                               now=clock.now())
+
+
+def preview_context(body: dict[str, Any]) -> dict[str, Any]:
+    """The rule document a worker raising this type at a sample node would give the form."""
+    kinds = body.get("node_kinds") or [body.get("node_kind", "compound")]
+    node = OrgNode.select().where(OrgNode.kind.in_(kinds)).order_by(OrgNode.id).first()
+    if node is None:
+        return {}
+    doc = new_item_doc(node, {}, type_key=body["key"], actor=g.actor, now=clock.now())
+    doc.pop("data")
+    return doc
+
+
+def builder_context(key: str, bound: Any = None, valid: bool = False) -> dict[str, Any]:
+    definition = designer.definition_of(key)
+    body = designer.draft_of(definition)
+    form = _rows(body)
+    problems = forms.check_schema(body.get("schema") or {}, gettext=_)
+    schema_problems = [FieldProblem("/schema" + p.path, p.message) for p in problems]
+    if bound is None and not schema_problems:
+        bound = forms.bind(body["schema"], base=FlaskForm, context=preview_context(body), formdata=None)
+    return {**tabs_context(definition), "body": body, "rows": form.rows, "kinds": KINDS,
+            "problems": located(key, schema_problems, body), "bound": bound, "valid": valid,
+            "summaries": {r.name: summary(r, {x.name: x.label or x.name for x in form.rows}) for r in form.rows}}
+
+
+def summary(row: FieldRow, names: dict[str, str]) -> str:
+    """The visibility condition in words (table of fields)."""
+    if row.show_if_raw is not None:
+        return _("a condition written in the JSON view")
+    if row.show_if is None:
+        return ""
+    parts = [f"{names.get(c.field, c.field)} {conditions.OP_LABELS.get(c.op, c.op)} {value_text(c.value)}".strip()
+             for c in row.show_if.items if isinstance(c, Condition)]
+    return (_(" and ") if row.show_if.join == "all" else _(" or ")).join(parts)
+
+
+@bp.route("/<key>/form")
+@roles_required("admin")
+def form_builder(key: str) -> Any:
+    return render_template("designer/form.html", **builder_context(key))
+
+
+def _builder_response(key: str) -> Any:
+    if htmx:
+        return render_template("designer/_builder.html", **builder_context(key))
+    return redirect(url_for("designer.form_builder", key=key), 303)
+
+
+@bp.route("/<key>/form/add", methods=["POST"])
+@roles_required("admin")
+def add_field(key: str) -> Any:
+    body = designer.draft_of(designer.definition_of(key))
+    form = _rows(body)
+    name, kind = request.form.get("name", "").strip(), request.form.get("kind", "text")
+    label = request.form.get("label", "").strip()
+    error = None
+    if not NAME.match(name):
+        error = _("A field name starts with a letter and holds letters, digits and _.")
+    elif any(r.name == name for r in form.rows):
+        error = _("There is already a field named %(name)s.", name=name)
+    elif kind not in KINDS:
+        error = _("Unknown field kind.")
+    if error:
+        context = builder_context(key)
+        context.update(add_error=error, add_values=request.form)
+        template = "designer/_builder.html" if htmx else "designer/form.html"
+        return render_template(template, **context), 200 if htmx else 422
+    row = FieldRow(name, kind, label or name)
+    if kind in CHOICE or kind in MULTI_CHOICE:
+        row.options = [(_("Option 1"), _("Option 1")), (_("Option 2"), _("Option 2"))]
+    if kind == "group":
+        row.children = [FieldRow("note", "text", _("Note"))]
+    form.rows.append(row)
+    _save_rows(key, form)
+    return redirect(url_for("designer.field", key=key, name=name), 303)
+
+
+@bp.route("/<key>/form/<name>/<any(up, down, delete):action>", methods=["POST"])
+@roles_required("admin")
+def field_action(key: str, name: str, action: str) -> Any:
+    form = _rows(designer.draft_of(designer.definition_of(key)))
+    index = next((i for i, r in enumerate(form.rows) if r.name == name), None)
+    if index is None:
+        abort(404)
+    if action == "delete":
+        form.rows.pop(index)
+    else:
+        other = index - 1 if action == "up" else index + 1
+        if 0 <= other < len(form.rows):
+            form.rows[index], form.rows[other] = form.rows[other], form.rows[index]
+    _save_rows(key, form)
+    return _builder_response(key)
+
+
+BOUND_LABELS = {
+    "minLength": _l("Minimum length"), "maxLength": _l("Maximum length"), "minimum": _l("Minimum"),
+    "maximum": _l("Maximum"), "exclusiveMinimum": _l("Greater than"), "exclusiveMaximum": _l("Less than"),
+    "multipleOf": _l("Multiple of"), "minItems": _l("At least (items)"), "maxItems": _l("At most (items)"),
+}
+
+
+def _options_text(row: FieldRow) -> str:
+    return "\n".join(str(v) if str(v) == label else f"{v}|{label}" for v, label in row.options)
+
+
+def _parse_options(text: str, value_type: str) -> list[tuple[Any, str]]:
+    options = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        value, _sep, label = line.partition("|")
+        options.append((parse_value(value, value_type), label.strip() or value.strip()))
+    return options
+
+
+def _apply(row: FieldRow, form: MultiDict[str, str], others: list[FieldRow], existing: Any) -> None:
+    row.kind = form.get("kind", row.kind) if form.get("kind") in KINDS else row.kind
+    row.label = form.get("label", "").strip()
+    row.help = form.get("help", "").strip()
+    row.placeholder = form.get("placeholder", "").strip()
+    row.required = bool(form.get("required"))
+    row.pattern = form.get("pattern", "").strip()
+    row.accept = form.get("accept", "").strip()
+    row.value_type = form.get("value_type", "string") if form.get("value_type") in (
+        "string", "integer", "number") else "string"
+    row.bounds = {}
+    for bound in BOUND_KEYS.get(row.kind, ()):
+        text = form.get(f"bound-{bound}", "").strip()
+        if text:
+            row.bounds[bound] = parse_value(text, "number")
+    if "options" in form:
+        row.options = _parse_options(form["options"], row.value_type if row.kind in CHOICE else "string")
+    rule = conditions.posted(form, "show", others, existing)
+    row.show_if_raw, row.show_if = None, None
+    if rule is not None:
+        row.show_if = parse_group(rule)
+        if row.show_if is None or any(not isinstance(i, Condition) for i in row.show_if.items):
+            row.show_if, row.show_if_raw = None, rule
+
+
+@bp.route("/<key>/form/field/<name>", methods=["GET", "POST"])
+@roles_required("admin")
+def field(key: str, name: str) -> Any:
+    definition = designer.definition_of(key)
+    body = designer.draft_of(definition)
+    form = _rows(body)
+    index = next((i for i, r in enumerate(form.rows) if r.name == name), None)
+    if index is None:
+        abort(404)
+    row = form.rows[index]
+    others = [r for r in form.rows if r.name != name]
+    existing = schema_from_rows(FormRows([row]))["properties"][name].get("x-show-if")
+    problems: list[dict[str, str]] = []
+    if request.method == "POST":
+        new_name = request.form.get("name", name).strip()
+        _apply(row, request.form, others, existing)
+        if new_name != name and (not NAME.match(new_name) or any(r.name == new_name for r in others)):
+            problems.append({"path": "/name", "message": _("This name is taken or not valid."), "link": "",
+                             "what": _("Name")})
+        else:
+            row.name = new_name
+            candidate = schema_from_rows(form)
+            found = forms.check_schema(candidate, gettext=_)
+            mine = [p for p in found if p.path.startswith(f"/properties/{new_name}")]
+            if not mine:
+                _save_rows(key, form)
+                return redirect(url_for("designer.form_builder", key=key) + f"#f-{new_name}", 303)
+            problems += [{"path": p.path, "message": p.message, "link": "", "what": ""} for p in mine]
+    show = conditions.editor("show", existing)
+    return render_template(
+        "designer/field.html", **tabs_context(definition), row=row, others=others, kinds=KINDS,
+        bounds=[(b, BOUND_LABELS[b], row.bounds.get(b, "")) for b in BOUND_KEYS.get(row.kind, ())],
+        options_text=_options_text(row), show=show, operators=OPERATORS, problems=problems,
+        choice=row.kind in CHOICE or row.kind in MULTI_CHOICE,
+    ), (422 if problems else 200)
+
+
+@bp.route("/<key>/preview", methods=["POST"])
+@roles_required("admin")
+def preview(key: str) -> Any:
+    """The preview form posted: a refresh re-renders its fields; a submit shows the messages."""
+    body = designer.draft_of(designer.definition_of(key))
+    formdata: MultiDict[str, str] = MultiDict(request.form.items(multi=True))
+    bound = forms.bind(body["schema"], base=FlaskForm, context=preview_context(body), formdata=formdata)
+    valid = False
+    if not request.form.get("_refresh") and not bound.rows_changed:
+        valid = not bound.validate(_)
+    return render_template("designer/_preview_fields.html", bound=bound, valid=valid,
+                           answers=bound.data() if valid else None)
+
+

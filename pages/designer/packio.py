@@ -1,0 +1,87 @@
+"""Pack export (one .zip) and import (upload a .zip), validated as `sanfang pack validate` does."""
+
+from __future__ import annotations
+
+import io
+import json
+import tempfile
+import zipfile
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from flask import flash, g, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+
+from engine import audit, clock
+from engine.db import database
+from engine.definitions import known_units
+from engine.errors import Invalid
+from engine.packs import export_pack as export_files
+from engine.packs import load_pack, read_pack, validate_pack
+from pages.auth import roles_required
+from pages.designer import bp
+
+MAX_FILES = 500
+MAX_BYTES = 20 * 1024 * 1024
+
+
+@bp.route("/packs/<key>.zip")
+@roles_required("admin")
+def export_pack(key: str) -> Any:
+    files = export_files(key)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, body in files.items():
+            archive.writestr(name, json.dumps(body, ensure_ascii=False, indent=2) + "\n")
+    audit.record("pack.export", at=clock.now(), actor=g.actor.user, target=f"pack:{key}",
+                 after={"files": sorted(files)})
+    buffer.seek(0)
+    return send_file(buffer, mimetype="application/zip", as_attachment=True, download_name=f"{key}.zip")
+
+
+def _extract(data: bytes, root: Path) -> list[str]:
+    """Unpack a zip into ``root``; problems for anything that is not a safe pack file."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        return [_("The upload is not a .zip file.")]
+    names = [i for i in archive.infolist() if not i.is_dir()]
+    if len(names) > MAX_FILES or sum(i.file_size for i in names) > MAX_BYTES:
+        return [_("The pack is too large.")]
+    prefix = ""
+    if not any(i.filename == "pack.json" for i in names):
+        # A zip of the folder itself: strip the one top folder.
+        found = [i.filename for i in names if PurePosixPath(i.filename).name == "pack.json"]
+        if found:
+            prefix = str(PurePosixPath(min(found, key=len)).parent) + "/"
+    for info in names:
+        name = info.filename.removeprefix(prefix)
+        path = PurePosixPath(name)
+        if path.is_absolute() or ".." in path.parts:
+            return [_("%(name)s: the file leaves the pack folder", name=info.filename)]
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(archive.read(info))
+    return []
+
+
+@bp.route("/packs/import", methods=["POST"])
+@roles_required("admin")
+def import_pack() -> Any:
+    upload = request.files.get("pack")
+    data = upload.read() if upload else b""
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        problems = _extract(data, root) if data else [_("Choose a .zip file to import.")]
+        if not problems:
+            problems = validate_pack(read_pack(root), existing_units=known_units())
+        if not problems:
+            try:
+                with database.atomic():
+                    pack = load_pack(root, now=clock.now(), by=g.actor.user)
+            except Invalid as exc:
+                problems = [f"{p.path}: {p.message}" for p in exc.fields]
+    if problems:
+        return render_template("designer/import.html", problems=problems), 422
+    flash(_("Pack %(key)s %(version)s was imported.", key=pack.key, version=pack.version))
+    return redirect(url_for("designer.index"), 303)

@@ -1,0 +1,105 @@
+"""Publish the draft, the version history with diffs and republishing, and the JSON view."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from engine import clock, designer
+from engine.checks import definition_problems
+from engine.definitions import known_roles, known_units
+from engine.errors import Conflict, Invalid
+from engine.models import DefinitionVersion
+from pages.auth import roles_required
+from pages.designer import bp, tabs_context
+from pages.designer.locate import located
+
+
+def _problems(key: str, body: dict[str, Any]) -> list[dict[str, str]]:
+    definition = designer.definition_of(key)
+    found = definition_problems(body, roles=known_roles(), units=known_units())
+    found += designer.stranded(definition, body)
+    return located(key, found, body)
+
+
+@bp.route("/<key>/publish", methods=["GET", "POST"])
+@roles_required("admin")
+def publish(key: str) -> Any:
+    definition = designer.definition_of(key)
+    body = designer.draft_of(definition)
+    if request.method == "POST":
+        try:
+            version = designer.publish_draft(g.actor.user, key, now=clock.now())
+        except Invalid as exc:
+            return render_template("designer/publish.html", **tabs_context(definition),
+                                   problems=located(key, exc.fields, body), diff=[], refused=True), 422
+        flash(_("Published as version %(n)s.", n=version.number))
+        return redirect(url_for("designer.history", key=key), 303)
+    diff = designer.diff(definition, str(definition.current), "draft") if definition.current else []
+    return render_template("designer/publish.html", **tabs_context(definition), problems=_problems(key, body),
+                           diff=diff, refused=False)
+
+
+@bp.route("/<key>/history")
+@roles_required("admin")
+def history(key: str) -> Any:
+    definition = designer.definition_of(key)
+    versions = list(definition.versions.order_by(DefinitionVersion.number.desc()))
+    a, b = request.args.get("a", ""), request.args.get("b", "")
+    diff: list[str] | None = None
+    if a and b:
+        diff = designer.diff(definition, a, b)
+    return render_template("designer/history.html", **tabs_context(definition), versions=versions,
+                           a=a, b=b, diff=diff)
+
+
+@bp.route("/<key>/republish/<int:number>", methods=["POST"])
+@roles_required("admin")
+def republish(key: str, number: int) -> Any:
+    definition = designer.definition_of(key)
+    try:
+        version = designer.republish(g.actor.user, key, number, now=clock.now())
+    except (Invalid, Conflict) as exc:
+        body = designer.body_at(definition, str(number))
+        problems = located(key, exc.fields, body) or [{"path": "", "message": exc.message, "link": "", "what": ""}]
+        return render_template("designer/publish.html", **tabs_context(definition), problems=problems,
+                               diff=[], refused=True), exc.status
+    flash(_("Version %(old)s was published again as version %(n)s.", old=number, n=version.number))
+    return redirect(url_for("designer.history", key=key), 303)
+
+
+@bp.route("/<key>/discard", methods=["POST"])
+@roles_required("admin")
+def discard(key: str) -> Any:
+    designer.discard_draft(g.actor.user, key, now=clock.now())
+    flash(_("The draft was discarded."))
+    return redirect(url_for("designer.publish", key=key), 303)
+
+
+@bp.route("/<key>/json", methods=["GET", "POST"])
+@roles_required("admin")
+def json_view(key: str) -> Any:
+    """The whole draft as JSON: saved when it parses and keeps its key and kind."""
+    definition = designer.definition_of(key)
+    text = json.dumps(designer.draft_of(definition), ensure_ascii=False, indent=2)
+    error = ""
+    status = 200
+    if request.method == "POST":
+        text = request.form.get("body", "")
+        try:
+            body = json.loads(text)
+            designer.save_draft(g.actor.user, key, body, now=clock.now())
+        except json.JSONDecodeError as exc:
+            error, status = _("Not valid JSON: line %(line)s, column %(col)s: %(msg)s",
+                              line=exc.lineno, col=exc.colno, msg=exc.msg), 422
+        except Invalid as exc:
+            error, status = "; ".join(f"{p.path}: {p.message}" for p in exc.fields) or exc.message, 422
+        else:
+            flash(_("The draft was saved."))
+            return redirect(url_for("designer.json_view", key=key), 303)
+    problems = [] if error else _problems(key, designer.draft_of(definition))
+    return render_template("designer/json.html", **tabs_context(definition), text=text, error=error,
+                           problems=problems), status

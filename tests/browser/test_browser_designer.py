@@ -1,0 +1,127 @@
+"""An admin builds 高空抛物 in the designer (no JSON typed), publishes it; a commissioner raises one
+and sees 区公安分局 summoned."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
+expect = pytest.importorskip("playwright.sync_api").expect
+
+pytestmark = pytest.mark.browser
+KEEP = os.environ.get("SANFANG_SHOTS")  # a folder to copy the screenshots to
+
+
+def test_admin_designs_publishes_and_a_worker_raises(
+    page: Any, live_server: Any, login: Any, shot: Any
+) -> None:
+    def snap(name: str) -> None:
+        path = shot(name)
+        if KEEP:
+            Path(KEEP).mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, Path(KEEP) / path.name)
+
+    login("admin")
+    page.goto(live_server.url("/admin/designer/"))
+    page.fill("#new-name", "高空抛物")
+    page.fill("#new-key", "gaokong")
+    snap("designer-index")
+    with page.expect_navigation():
+        page.get_by_role("button", name="创建草稿").click()
+    expect(page.locator("#field-rows")).to_contain_text("摘要")
+
+    # A choice field with two options.
+    page.fill("#add-label", "类别")
+    page.fill("#add-name", "category")
+    page.select_option("#add-kind", "select")
+    with page.expect_navigation():
+        page.get_by_role("button", name="添加字段").click()
+    page.fill("#f-options", "坠物\n抛物")
+    page.check("#f-required")
+    with page.expect_navigation():
+        page.get_by_role("button", name="保存字段").click()
+
+    # A floor shown only when the category is 抛物: a condition row, no JSON Logic.
+    page.fill("#add-label", "楼层")
+    page.fill("#add-name", "floor")
+    page.select_option("#add-kind", "integer")
+    with page.expect_navigation():
+        page.get_by_role("button", name="添加字段").click()
+    page.fill("#f-minimum", "1")
+    page.select_option("select[name=show-0-field]", "category")
+    page.select_option("select[name=show-0-op]", "==")
+    page.fill("input[name=show-0-value]", "抛物")
+    snap("field-condition")
+    with page.expect_navigation():
+        page.get_by_role("button", name="保存字段").click()
+    expect(page.locator("#f-floor")).to_contain_text("类别 等于 抛物")
+
+    # The live preview: the floor appears when 抛物 is chosen; submitting shows the messages.
+    preview = page.locator("#preview")
+    expect(preview.locator("input[name=floor]")).to_have_count(0)
+    preview.locator("select[name=category]").select_option("抛物")
+    expect(preview.locator("input[name=floor]")).to_have_count(1)
+    preview.get_by_role("button", name="试提交").click()
+    expect(preview.locator(".field-error").first).to_be_visible()
+    snap("builder-preview")
+
+    # Reorder: the floor moves above the category (HTMX swaps the builder in place).
+    page.get_by_role("button", name="上移 楼层").click()
+    expect(page.locator("#field-rows tbody tr").nth(1)).to_contain_text("楼层")
+    page.get_by_role("button", name="下移 楼层").click()
+    expect(page.locator("#field-rows tbody tr").nth(2)).to_contain_text("楼层")
+
+    # Routing: a table and a rule 类别 = 抛物 → 区公安分局, report in within 24 hours.
+    with page.expect_navigation():
+        page.get_by_role("link", name="分派").click()
+    page.fill("#new-table", "whistle")
+    with page.expect_navigation():
+        page.get_by_role("button", name="保存分派").click()
+    page.fill("#t0-r0-key", "gaj")
+    page.select_option("select[name=t0-r0-when-0-field]", "category")
+    page.fill("input[name=t0-r0-when-0-value]", "抛物")
+    page.select_option("#t0-r0-summon", ["unit:dept-gaj"])
+    page.fill("#t0-r0-report_hours", "24")
+    with page.expect_navigation():
+        page.get_by_role("button", name="保存分派").click()
+    expect(page.locator("#t0-r0-key")).to_have_value("gaj")
+    snap("routing")
+
+    # Workflow: raising an item summons through that table.
+    with page.expect_navigation():
+        page.get_by_role("link", name="流程").click()
+    page.select_option("#oc-summon", "whistle")
+    with page.expect_navigation():
+        page.get_by_role("button", name="保存流程").click()
+    snap("workflow")
+
+    with page.expect_navigation():
+        page.get_by_role("link", name="发布", exact=True).click()
+    snap("publish")
+    with page.expect_navigation():
+        page.locator("#publish").click()
+    expect(page.locator(".flash")).to_contain_text("版本 1")
+    snap("history")
+
+    # The commissioner of 绿洲花园 raises one.
+    page.context.clear_cookies()
+    login("xifang")
+    page.goto(live_server.url("/work/new/gaokong?node=lvzhouhuayuan"))
+    page.fill("input[name=summary]", "3幢高空抛物砸坏车辆")
+    page.select_option("select[name=category]", "抛物")
+    expect(page.locator("input[name=floor]")).to_have_count(1)
+    page.fill("input[name=floor]", "12")
+    with page.expect_navigation():
+        page.get_by_role("button", name="提交").click()
+    expect(page).to_have_url(re.compile(r"/work/items/\d+$"))
+    expect(page.locator("#assignments")).to_contain_text("区公安分局")
+    snap("worker-item")
+    assert not live_server.errors
