@@ -84,7 +84,7 @@ def tabs_context(definition: Definition) -> dict[str, Any]:
     return {"definition": definition, "changed": designer.has_changes(definition)}
 
 
-from pages.designer import flow, formbuilder, packio, publishing  # noqa: F401
+from pages.designer import flow, formbuilder, packio, publishing, tryit  # noqa: F401
 
 
 @bp.context_processor

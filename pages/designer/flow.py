@@ -214,5 +214,8 @@ def routing(key: str) -> Any:
                         for u in table.get("default", [])}})
     units = [(f"unit:{k}", n) for k, n in departments()] + [
         (f"role:{k}", _("%(role)s of the compound", role=label)) for k, label in pack_roles().items()]
+    from pages.designer.tryit import tryit_context
+
     return render_template("designer/routing.html", **tabs_context(definition), tables=tables, units=units,
-                           fields=rows_from_schema(body.get("schema") or {}).rows)
+                           fields=rows_from_schema(body.get("schema") or {}).rows,
+                           **tryit_context(body, None))
