@@ -55,11 +55,11 @@ def workflow_svg(workflow: Mapping[str, Any], warned: Iterable[str] = (), title:
     xy = {s: (MARGIN + 30 + c * (W + GAP_X), MARGIN + r * (H + GAP_Y)) for s, (c, r) in place.items()}
     width = max(x for x, _ in xy.values()) + W + MARGIN
     height = max(y for _, y in xy.values()) + H + MARGIN + 40
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="workflow-diagram" role="img" '
-           f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">',
+    out = [(f'<svg xmlns="http://www.w3.org/2000/svg" class="workflow-diagram" role="img" '
+           f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">'),
            f"<title>{escape(title)}</title>",
-           '<defs><marker id="wf-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" '
-           'markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>']
+           ('<defs><marker id="wf-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" '
+           'markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>')]
     pairs: dict[tuple[str, str], list[str]] = {}
     for tr in workflow.get("transitions") or []:
         if not isinstance(tr, Mapping):
