@@ -89,8 +89,11 @@ def definition_problems(
     problems = structure_problems(body, kind)
     if problems:
         return problems
+    units = set(units)
+    if "scope" in body and body["scope"] not in units:
+        problems.append(FieldProblem("/scope", f"org node {body['scope']!r} does not exist"))
     if kind == "profile":
-        return _form(body["schema"], "/schema")
+        return problems + _form(body["schema"], "/schema")
     if kind == "evaluation":
         return _evaluation_problems(body)
     if kind == "index":
@@ -98,7 +101,7 @@ def definition_problems(
     if kind == "checklist":
         problems = checklist_problems(body, set(units))
         return problems + (_form(body["row_schema"], "/row_schema") if "row_schema" in body else [])
-    return _item_type_problems(body, set(roles), set(units))
+    return problems + _item_type_problems(body, set(roles), units)
 
 
 EVALUATION_METRICS = (

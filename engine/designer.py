@@ -16,11 +16,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from engine import audit, evolve
+from engine.actors import Actor
 from engine.checks import definition_problems
 from engine.db import database
 from engine.definitions import current_version, known_roles, known_units, publish
 from engine.errors import Conflict, FieldProblem, Invalid, NotFound
-from engine.models import Definition, DefinitionVersion, Pack, User
+from engine.models import Definition, DefinitionVersion, OrgNode, Pack, User
 
 KEY = re.compile(r"^[a-z][a-z0-9_-]{0,79}$")
 KINDS = ("item_type", "profile")
@@ -175,7 +176,7 @@ def publish_body(
         definition = Definition.get_by_id(definition.id)
         definition.draft = None
         definition.save()
-        moved = evolve.migrate(definition, version, mapping or {}, by=by, now=now) if before else []
+        moved = evolve.migrate(definition, version, mapping, by=by, now=now) if before and mapping else []
         audit.record("definition.designer_publish", at=now, actor=by, target=f"definition:{definition.key}",
                      before={"version": before}, after={"version": version.number, "body": dict(body)},
                      detail={"migrated": [i.id for i in moved], "mapping": dict(mapping or {})} if moved else None)
@@ -227,3 +228,34 @@ def diff(definition: Definition, a: str, b: str) -> list[str]:
     label = {"draft": "draft"}
     return list(difflib.unified_diff(lines(a), lines(b), label.get(a, f"v{a}"), label.get(b, f"v{b}"),
                                      lineterm="", n=3))
+
+
+def is_district_admin(actor: Actor) -> bool:
+    """An admin granted at the root of the org tree (the district's 三方办)."""
+    return any(g.node_path.count("/") <= 2 for g in actor.grants_for("admin"))
+
+
+def may_edit(actor: Actor, body: Mapping[str, Any]) -> bool:
+    """Whether ``actor`` may edit a definition with this body: the district admin edits all;
+    an admin granted at a node (a street) edits only definitions whose ``scope`` is that node
+    or lies under it."""
+    if is_district_admin(actor):
+        return True
+    scope = body.get("scope") if isinstance(body, Mapping) else None
+    node = OrgNode.get_or_none(OrgNode.key == scope) if isinstance(scope, str) else None
+    return node is not None and any(node.path.startswith(g.node_path) for g in actor.grants_for("admin"))
+
+
+def may_edit_definition(actor: Actor, definition: Definition) -> bool:
+    """:func:`may_edit` for the body being edited (the draft, else the newest version); only an
+    admin who may edit it can change its scope, and never out of their own reach."""
+    return may_edit(actor, draft_of(definition))
+
+
+def own_scope(actor: Actor) -> str | None:
+    """The scope a new definition by ``actor`` gets: None for the district admin, else the node
+    of the actor's first admin grant."""
+    if is_district_admin(actor):
+        return None
+    grants = actor.grants_for("admin")
+    return grants[0].node_key if grants else None

@@ -75,7 +75,9 @@ def migrate(
     :raises Conflict: an item changed meanwhile.
     """
     body = version.body
-    states = body["workflow"]["states"]
+    states = _new_states(body)
+    if definition.kind != "item_type" or states is None:
+        return []
     calendar = calendar_for(definition.id, body)
     moved = []
     query = (Item.select(Item, DefinitionVersion.number).join(DefinitionVersion)

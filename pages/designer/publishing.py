@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from engine import clock, designer, evolve
 from engine.checks import definition_problems
 from engine.definitions import current_version, known_roles, known_units
-from engine.errors import Conflict, Invalid
+from engine.errors import Conflict, FieldProblem, Invalid
 from engine.models import DefinitionVersion, Item
 from pages.auth import roles_required
 from pages.designer import bp, tabs_context
@@ -105,6 +105,8 @@ def json_view(key: str) -> Any:
         text = request.form.get("body", "")
         try:
             body = json.loads(text)
+            if not designer.may_edit(g.actor, body):
+                raise Invalid("scope", [FieldProblem("/scope", _("You may edit only definitions of your own scope."))])
             designer.save_draft(g.actor.user, key, body, now=clock.now())
         except json.JSONDecodeError as exc:
             error, status = _("Not valid JSON: line %(line)s, column %(col)s: %(msg)s",
