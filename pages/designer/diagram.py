@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 
 from engine.checks import workflow_edges
 
-W, H, GAP_X, GAP_Y, MARGIN = 150, 46, 90, 34, 40
+W, H, GAP_X, GAP_Y, MARGIN = 150, 46, 120, 44, 40
 
 
 def _columns(workflow: Mapping[str, Any]) -> dict[str, tuple[int, int]]:
@@ -52,7 +52,7 @@ def workflow_svg(workflow: Mapping[str, Any], warned: Iterable[str] = (), title:
         return Markup("")
     warned = set(warned)
     place = _columns(workflow)
-    xy = {s: (MARGIN + 30 + c * (W + GAP_X), MARGIN + r * (H + GAP_Y)) for s, (c, r) in place.items()}
+    xy = {s: (MARGIN + 50 + c * (W + GAP_X), MARGIN + r * (H + GAP_Y)) for s, (c, r) in place.items()}
     width = max(x for x, _ in xy.values()) + W + MARGIN
     height = max(y for _, y in xy.values()) + H + MARGIN + 40
     out = [(f'<svg xmlns="http://www.w3.org/2000/svg" class="workflow-diagram" role="img" '
@@ -70,8 +70,9 @@ def workflow_svg(workflow: Mapping[str, Any], warned: Iterable[str] = (), title:
                 if source in xy and target in xy:
                     pairs.setdefault((source, target), []).append(str(tr.get("label") or tr.get("key", "")))
     for (source, target), labels in pairs.items():
+        same = place[target][0] == place[source][0]
         out.append(_arrow(xy[source], xy[target], "、".join(dict.fromkeys(labels)), source == target,
-                          place[target][0] <= place[source][0]))
+                          place[target][0] < place[source][0], same))
     initial = workflow.get("initial")
     for state, (x, y) in xy.items():
         spec = states[state] if isinstance(states[state], Mapping) else {}
@@ -95,7 +96,8 @@ def workflow_svg(workflow: Mapping[str, Any], warned: Iterable[str] = (), title:
     return Markup("".join(out))
 
 
-def _arrow(a: tuple[int, int], b: tuple[int, int], label: str, loop: bool, back: bool) -> str:
+def _arrow(a: tuple[int, int], b: tuple[int, int], label: str, loop: bool, back: bool,
+           same: bool = False) -> str:
     (ax, ay), (bx, by) = a, b
     text = escape(_label(label, 18))
     if loop:
@@ -103,7 +105,11 @@ def _arrow(a: tuple[int, int], b: tuple[int, int], label: str, loop: bool, back:
         return (f'<g class="wf-edge"><path d="M{x},{y} C{x},{y - 30} {x + 40},{y - 30} {x + 30},{y + 8}" '
                 f'fill="none" stroke="#555" marker-end="url(#wf-arrow)"/>'
                 f'<text x="{x + 20}" y="{y - 26}" font-size="11">{text}</text></g>')
-    if not back:
+    if same:  # one column: downwards on the right, upwards on the left
+        side, bend = (ax + W, 60) if by > ay else (ax, -60)
+        x1, y1, x2, y2 = side, ay + H / 2, side, by + H / 2
+        cx, cy = side + bend, (y1 + y2) / 2
+    elif not back:
         x1, y1, x2, y2 = ax + W, ay + H / 2, bx, by + H / 2
         cx, cy = (x1 + x2) / 2, (y1 + y2) / 2 - 14
     else:

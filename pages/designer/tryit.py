@@ -69,6 +69,7 @@ def tryit_context(body: dict[str, Any], formdata: MultiDict[str, str] | None) ->
     chosen = (formdata or {}).get("_node") if formdata else None
     node = next((n for n in nodes if n.key == chosen), nodes[0] if nodes else None)
     context: dict[str, Any] = {"nodes": nodes, "node": node, "bound": None, "results": None,
+                               "only": formdata.get("_table", "") if formdata else "",
                                "try_tables": list((body.get("routing") or {}).keys())}
     schema = body.get("schema") or {}
     if forms.check_schema(schema) or node is None:
