@@ -35,7 +35,7 @@ def unit_words(unit: dict[str, str], node: OrgNode | None) -> str:
     if "unit" in unit:
         return dict(departments()).get(unit["unit"], unit["unit"])
     role = pack_roles().get(unit.get("role", ""), unit.get("role", ""))
-    where = node.name if node is not None else _("the compound")
+    where = str(node.name) if node is not None else _("the compound")
     return _("%(role)s of %(where)s", role=role, where=where)
 
 
@@ -66,7 +66,7 @@ def try_table(name: str, spec: dict[str, Any], doc: dict[str, Any], node: OrgNod
 
 def tryit_context(body: dict[str, Any], formdata: MultiDict[str, str] | None) -> dict[str, Any]:
     nodes = sample_nodes(body)
-    chosen = (formdata or {}).get("_node") if formdata else None
+    chosen = formdata.get("_node") if formdata else None
     node = next((n for n in nodes if n.key == chosen), nodes[0] if nodes else None)
     context: dict[str, Any] = {"nodes": nodes, "node": node, "bound": None, "results": None,
                                "only": formdata.get("_table", "") if formdata else "",
