@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -88,8 +89,11 @@ def definition_problems(
     problems = structure_problems(body, kind)
     if problems:
         return problems
+    units = set(units)
+    if "scope" in body and body["scope"] not in units:
+        problems.append(FieldProblem("/scope", f"org node {body['scope']!r} does not exist"))
     if kind == "profile":
-        return _form(body["schema"], "/schema")
+        return problems + _form(body["schema"], "/schema")
     if kind == "evaluation":
         return _evaluation_problems(body)
     if kind == "index":
@@ -97,7 +101,7 @@ def definition_problems(
     if kind == "checklist":
         problems = checklist_problems(body, set(units))
         return problems + (_form(body["row_schema"], "/row_schema") if "row_schema" in body else [])
-    return _item_type_problems(body, set(roles), set(units))
+    return problems + _item_type_problems(body, set(roles), units)
 
 
 EVALUATION_METRICS = (
@@ -248,6 +252,40 @@ def _workflow_problems(
 def _graph_problems(
     initial: str, states: Mapping[str, Any], edges: Mapping[str, set[str]]
 ) -> list[FieldProblem]:
+    return [FieldProblem(f.path, f.message) for f in _state_findings(initial, states, edges)]
+
+
+@dataclass(frozen=True)
+class GraphFinding:
+    """A warning about a workflow's graph: ``kind`` is ``unreachable``, ``dead_end`` or ``nobody``;
+    ``subject`` the state or transition key; ``path`` a JSON Pointer into the definition."""
+
+    kind: str
+    subject: str
+    path: str
+    message: str
+
+
+def workflow_edges(workflow: Mapping[str, Any]) -> dict[str, set[str]]:
+    """State → the states a transition leads to from it (``to`` and every ``to_if`` branch).
+
+    Tolerates a draft's half-written workflow: unknown states and malformed transitions are skipped.
+    """
+    states = workflow.get("states") if isinstance(workflow.get("states"), Mapping) else {}
+    edges: dict[str, set[str]] = {name: set() for name in states}
+    for tr in workflow.get("transitions") or []:
+        if not isinstance(tr, Mapping):
+            continue
+        targets = [tr.get("to")] + [b.get("to") for b in tr.get("to_if") or [] if isinstance(b, Mapping)]
+        for source in tr.get("from") or []:
+            if source in edges and not states[source].get("final"):
+                edges[source].update(t for t in targets if t in states)
+    return edges
+
+
+def _state_findings(
+    initial: str, states: Mapping[str, Any], edges: Mapping[str, set[str]]
+) -> list[GraphFinding]:
     if initial not in states:
         return []
     reached, frontier = {initial}, [initial]
@@ -256,17 +294,42 @@ def _graph_problems(
             if target not in reached:
                 reached.add(target)
                 frontier.append(target)
-    problems = [
-        FieldProblem(f"/workflow/states/{name}", f"state {name!r} cannot be reached from {initial!r}")
-        for name in states
-        if name not in reached
+    findings = [
+        GraphFinding("unreachable", name, f"/workflow/states/{name}",
+                     f"state {name!r} cannot be reached from {initial!r}")
+        for name in states if name not in reached
     ]
-    problems += [
-        FieldProblem(f"/workflow/states/{name}", f"state {name!r} is not final but no transition leaves it")
-        for name, spec in states.items()
-        if not spec.get("final") and not edges[name]
+    findings += [
+        GraphFinding("dead_end", name, f"/workflow/states/{name}",
+                     f"state {name!r} is not final but no transition leaves it")
+        for name, spec in states.items() if not spec.get("final") and not edges[name]
     ]
-    return problems
+    return findings
+
+
+def graph_findings(workflow: Mapping[str, Any], roles: Iterable[str]) -> list[GraphFinding]:
+    """Unreachable states, dead ends (non-final states nothing leaves) and transitions nobody
+    may take (no roles, or only roles the pack does not know), for a draft or a published body.
+
+    :param roles: role keys the pack declares (the pseudo-roles raiser and assignee count too).
+    """
+    if not isinstance(workflow, Mapping):
+        return []
+    states = workflow.get("states") if isinstance(workflow.get("states"), Mapping) else {}
+    states = {k: v if isinstance(v, Mapping) else {} for k, v in states.items()}
+    findings = _state_findings(str(workflow.get("initial", "")), states, workflow_edges(
+        {**workflow, "states": states}))
+    known = set(roles) | set(PSEUDO_ROLES)
+    for i, tr in enumerate(workflow.get("transitions") or []):
+        if not isinstance(tr, Mapping):
+            continue
+        taken_by = [r for r in tr.get("roles") or [] if r in known]
+        if not taken_by:
+            key = str(tr.get("key", i))
+            findings.append(GraphFinding(
+                "nobody", key, f"/workflow/transitions/{i}/roles",
+                f"nobody may take transition {key!r}: it names no role the pack knows"))
+    return findings
 
 
 def _table_problems(

@@ -15,12 +15,13 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from engine import audit
+from engine import audit, evolve
+from engine.actors import Actor
 from engine.checks import definition_problems
 from engine.db import database
 from engine.definitions import current_version, known_roles, known_units, publish
 from engine.errors import Conflict, FieldProblem, Invalid, NotFound
-from engine.models import Definition, DefinitionVersion, Item, Pack, User
+from engine.models import Definition, DefinitionVersion, OrgNode, Pack, User
 
 KEY = re.compile(r"^[a-z][a-z0-9_-]{0,79}$")
 KINDS = ("item_type", "profile")
@@ -146,33 +147,27 @@ def discard_draft(by: User, key: str, *, now: dt.datetime) -> None:
         definition.save()
 
 
-def stranded(definition: Definition, body: Mapping[str, Any]) -> list[FieldProblem]:
-    """Open items that sit in a state ``body`` no longer has."""
-    workflow = body.get("workflow") if isinstance(body, Mapping) else None
-    states = workflow.get("states") if isinstance(workflow, Mapping) else None
-    if definition.kind != "item_type" or not definition.current or not isinstance(states, Mapping):
-        return []
-    query = (Item.select(Item.state).where((Item.definition == definition) & (Item.closed == False))
-             .distinct().tuples())
-    problems = []
-    for (state,) in query:
-        if state not in states:
-            count = Item.select().where((Item.definition == definition) & (Item.closed == False)
-                                        & (Item.state == state)).count()
-            problems.append(FieldProblem(
-                f"/workflow/states/{state}",
-                f"{count} open item(s) sit in state {state!r}, which this version removes; "
-                f"keep the state until they have left it"))
-    return problems
+def stranded(
+    definition: Definition, body: Mapping[str, Any], mapping: Mapping[str, str] | None = None
+) -> list[FieldProblem]:
+    """Open items that sit in a state ``body`` no longer has, and no valid ``mapping`` moves."""
+    return evolve.stranded_problems(definition, body, mapping)
 
 
-def publish_body(by: User, definition: Definition, body: Mapping[str, Any], *, now: dt.datetime) -> DefinitionVersion:
+def publish_body(
+    by: User, definition: Definition, body: Mapping[str, Any], *, now: dt.datetime,
+    mapping: Mapping[str, str] | None = None,
+) -> DefinitionVersion:
     """Validate ``body`` whole and publish it as the newest version.
 
-    :raises Invalid: the definition has mistakes, or would strand open items.
+    Open items in states ``body`` removes move onto the new version by ``mapping``
+    (old state → new state), in the same transaction, each audited (engine/evolve.py).
+
+    :raises Invalid: the definition has mistakes, or would strand open items no mapping moves.
+    :raises Conflict: a stranded item changed while it was being migrated (nothing is published).
     """
     problems = definition_problems(body, roles=known_roles(), units=known_units())
-    problems += stranded(definition, body)
+    problems += stranded(definition, body, mapping)
     if problems:
         raise Invalid(f"definition {definition.key!r} cannot be published", problems)
     before = definition.current
@@ -181,15 +176,19 @@ def publish_body(by: User, definition: Definition, body: Mapping[str, Any], *, n
         definition = Definition.get_by_id(definition.id)
         definition.draft = None
         definition.save()
+        moved = evolve.migrate(definition, version, mapping, by=by, now=now) if before and mapping else []
         audit.record("definition.designer_publish", at=now, actor=by, target=f"definition:{definition.key}",
-                     before={"version": before}, after={"version": version.number, "body": dict(body)})
+                     before={"version": before}, after={"version": version.number, "body": dict(body)},
+                     detail={"migrated": [i.id for i in moved], "mapping": dict(mapping or {})} if moved else None)
     return version
 
 
-def publish_draft(by: User, key: str, *, now: dt.datetime) -> DefinitionVersion:
+def publish_draft(
+    by: User, key: str, *, now: dt.datetime, mapping: Mapping[str, str] | None = None
+) -> DefinitionVersion:
     """Publish the draft. :raises Invalid: see :func:`publish_body`."""
     definition = definition_of(key)
-    return publish_body(by, definition, draft_of(definition), now=now)
+    return publish_body(by, definition, draft_of(definition), now=now, mapping=mapping)
 
 
 def republish(by: User, key: str, number: int, *, now: dt.datetime) -> DefinitionVersion:
@@ -229,3 +228,34 @@ def diff(definition: Definition, a: str, b: str) -> list[str]:
     label = {"draft": "draft"}
     return list(difflib.unified_diff(lines(a), lines(b), label.get(a, f"v{a}"), label.get(b, f"v{b}"),
                                      lineterm="", n=3))
+
+
+def is_district_admin(actor: Actor) -> bool:
+    """An admin granted at the root of the org tree (the district's 三方办)."""
+    return any(g.node_path.count("/") <= 2 for g in actor.grants_for("admin"))
+
+
+def may_edit(actor: Actor, body: Mapping[str, Any]) -> bool:
+    """Whether ``actor`` may edit a definition with this body: the district admin edits all;
+    an admin granted at a node (a street) edits only definitions whose ``scope`` is that node
+    or lies under it."""
+    if is_district_admin(actor):
+        return True
+    scope = body.get("scope") if isinstance(body, Mapping) else None
+    node = OrgNode.get_or_none(OrgNode.key == scope) if isinstance(scope, str) else None
+    return node is not None and any(node.path.startswith(g.node_path) for g in actor.grants_for("admin"))
+
+
+def may_edit_definition(actor: Actor, definition: Definition) -> bool:
+    """:func:`may_edit` for the body being edited (the draft, else the newest version); only an
+    admin who may edit it can change its scope, and never out of their own reach."""
+    return may_edit(actor, draft_of(definition))
+
+
+def own_scope(actor: Actor) -> str | None:
+    """The scope a new definition by ``actor`` gets: None for the district admin, else the node
+    of the actor's first admin grant."""
+    if is_district_admin(actor):
+        return None
+    grants = actor.grants_for("admin")
+    return grants[0].node_key if grants else None

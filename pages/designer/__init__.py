@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -46,12 +46,42 @@ def definition_or_404(key: str) -> Definition:
     return designer.definition_of(key)
 
 
+@bp.before_request
+def _scoped() -> None:
+    """A street's admin reaches only definitions scoped to their street, and no pack I/O."""
+    actor = g.get("actor")
+    if actor is None or "admin" not in actor.roles:
+        return  # roles_required answers (login or 403)
+    if request.endpoint in ("designer.export_pack", "designer.import_pack"):
+        if not designer.is_district_admin(actor):
+            abort(403)
+        return
+    key = (request.view_args or {}).get("key")
+    definition = Definition.get_or_none(Definition.key == key) if key else None
+    if definition is not None and not designer.may_edit_definition(actor, definition):
+        abort(403)
+
+
+def scopes(definitions: list[Definition]) -> dict[str, str]:
+    """Definition key → the name of the node it is scoped to (absent: the whole district)."""
+    keys = {d.key: designer.draft_of(d).get("scope") for d in definitions}
+    names = dict(OrgNode.select(OrgNode.key, OrgNode.name).where(OrgNode.key.in_([k for k in keys.values() if k]))
+                 .tuples()) if any(keys.values()) else {}
+    return {k: names.get(v, v) for k, v in keys.items() if v}
+
+
+def editable() -> list[Definition]:
+    """The definitions the admin may edit (a street's admin: those scoped to their street)."""
+    return [d for d in Definition.select().order_by(Definition.kind, Definition.id)
+            if designer.may_edit_definition(g.actor, d)]
+
+
 @bp.route("/")
 @roles_required("admin")
 def index() -> Any:
-    definitions = list(Definition.select().order_by(Definition.kind, Definition.id))
+    definitions = editable()
     changed = {d.key for d in definitions if designer.has_changes(d)}
-    return render_template("designer/index.html", definitions=definitions, changed=changed,
+    return render_template("designer/index.html", definitions=definitions, changed=changed, scopes=scopes(definitions),
                            roles=pack_roles(), node_kinds=NODE_KINDS, problems=[], values={},
                            chosen_roles=["commissioner"],
                            packs=list(Pack.select().order_by(Pack.key)))
@@ -68,23 +98,27 @@ def new() -> Any:
         words={"summary": _("Summary"), "open": _("Being handled"), "closed": _("Closed"),
                "close": _("Close")},
     )
+    scope = designer.own_scope(g.actor)
+    if scope is not None:
+        body["scope"] = scope
     pack = Pack.select().order_by(Pack.id).first()
     try:
         designer.create(g.actor.user, pack, body, now=clock.now())
     except Invalid as exc:
-        definitions = list(Definition.select().order_by(Definition.kind, Definition.id))
+        definitions = editable()
         return render_template(
             "designer/index.html", definitions=definitions, roles=pack_roles(), node_kinds=NODE_KINDS,
+            scopes=scopes(definitions),
             changed={d.key for d in definitions if designer.has_changes(d)}, problems=exc.fields,
             values=form, chosen_roles=form.getlist("raise_roles"), packs=list(Pack.select().order_by(Pack.key))), 422
-    return redirect(url_for("designer.form_builder", key=body["key"]), 303)
+    return redirect(url_for("designer.form_builder", key=body["key"]), 303)  # profiles too
 
 
 def tabs_context(definition: Definition) -> dict[str, Any]:
     return {"definition": definition, "changed": designer.has_changes(definition)}
 
 
-from pages.designer import flow, formbuilder, packio, publishing  # noqa: F401
+from pages.designer import flow, formbuilder, packio, publishing, tryit  # noqa: F401
 
 
 @bp.context_processor

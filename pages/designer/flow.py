@@ -10,14 +10,23 @@ from typing import Any
 
 from flask import g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from engine import clock, designer
-from engine.checks import PSEUDO_ROLES
+from engine.checks import PSEUDO_ROLES, graph_findings
+from engine.definitions import known_roles
 from forms.builder import rows_from_schema
 from pages.auth import roles_required
 from pages.designer import bp, conditions, departments, pack_roles, tabs_context
+from pages.designer.diagram import workflow_svg
 from pages.designer.formbuilder import NAME
+
+FINDING_WORDS = {
+    "unreachable": _l("State %(subject)s cannot be reached from the initial state."),
+    "dead_end": _l("State %(subject)s is not final, but no transition leaves it."),
+    "nobody": _l("Nobody may take transition %(subject)s: it names no known role."),
+}
 
 
 def _number(text: str | None) -> float | int | None:
@@ -123,7 +132,14 @@ def workflow_context(key: str, body: dict[str, Any]) -> dict[str, Any]:
     fields = rows_from_schema(body.get("schema") or {}).rows
     roles = {**pack_roles(), "raiser": _("the raiser"), "assignee": _("a summoned unit")}
     blank = {"key": "", "label": "", "from": [], "to": "", "roles": []}
+    findings = graph_findings(workflow, known_roles())
+    labels = {**{k: (v or {}).get("label", k) for k, v in workflow.get("states", {}).items()},
+              **{t.get("key"): t.get("label", t.get("key")) for t in transitions}}
     return {
+        "diagram": workflow_svg(workflow, [f.subject for f in findings if f.kind != "nobody"],
+                                title=_("Workflow of %(name)s", name=body.get("name", key))),
+        "warnings": [{"kind": f.kind, "path": f.path, "message": FINDING_WORDS[f.kind] % {
+            "subject": f"{labels.get(f.subject, f.subject)} ({f.subject})"}} for f in findings],
         "workflow": workflow, "states": workflow.get("states", {}), "fields": fields,
         "transitions": [*transitions, blank], "roles": roles, "notify_roles": roles,
         "tables": list((body.get("routing") or {}).keys()),
@@ -214,5 +230,8 @@ def routing(key: str) -> Any:
                         for u in table.get("default", [])}})
     units = [(f"unit:{k}", n) for k, n in departments()] + [
         (f"role:{k}", _("%(role)s of the compound", role=label)) for k, label in pack_roles().items()]
+    from pages.designer.tryit import tryit_context
+
     return render_template("designer/routing.html", **tabs_context(definition), tables=tables, units=units,
-                           fields=rows_from_schema(body.get("schema") or {}).rows)
+                           fields=rows_from_schema(body.get("schema") or {}).rows,
+                           **tryit_context(body, None))

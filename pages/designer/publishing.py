@@ -8,21 +8,26 @@ from typing import Any
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import clock, designer
+from engine import clock, designer, evolve
 from engine.checks import definition_problems
-from engine.definitions import known_roles, known_units
-from engine.errors import Conflict, Invalid
-from engine.models import DefinitionVersion
+from engine.definitions import current_version, known_roles, known_units
+from engine.errors import Conflict, FieldProblem, Invalid
+from engine.models import DefinitionVersion, Item
 from pages.auth import roles_required
 from pages.designer import bp, tabs_context
 from pages.designer.locate import located
 
 
 def _problems(key: str, body: dict[str, Any]) -> list[dict[str, str]]:
-    definition = designer.definition_of(key)
-    found = definition_problems(body, roles=known_roles(), units=known_units())
-    found += designer.stranded(definition, body)
-    return located(key, found, body)
+    return located(key, definition_problems(body, roles=known_roles(), units=known_units()), body)
+
+
+def _mapping_context(definition: Any, body: dict[str, Any], mapping: dict[str, str]) -> dict[str, Any]:
+    """The removed states that hold open items, with the states they may move to."""
+    stranded = evolve.stranded_states(definition, body)
+    old = (current_version(definition).body.get("workflow") or {}).get("states", {}) if stranded else {}
+    return {"stranded": stranded, "targets": evolve.mapping_targets(body), "mapping": mapping,
+            "old_labels": {s: (old.get(s) or {}).get("label", s) for s in stranded}}
 
 
 @bp.route("/<key>/publish", methods=["GET", "POST"])
@@ -30,17 +35,26 @@ def _problems(key: str, body: dict[str, Any]) -> list[dict[str, str]]:
 def publish(key: str) -> Any:
     definition = designer.definition_of(key)
     body = designer.draft_of(definition)
+    mapping = {k[4:]: v for k, v in request.form.items() if k.startswith("map-") and v}
     if request.method == "POST":
         try:
-            version = designer.publish_draft(g.actor.user, key, now=clock.now())
-        except Invalid as exc:
+            version = designer.publish_draft(g.actor.user, key, now=clock.now(), mapping=mapping)
+        except (Invalid, Conflict) as exc:
+            fields = exc.fields if isinstance(exc, Invalid) else []
+            blocking = [f for f in fields if f not in designer.stranded(definition, body, mapping)]
             return render_template("designer/publish.html", **tabs_context(definition),
-                                   problems=located(key, exc.fields, body), diff=[], refused=True), 422
-        flash(_("Published as version %(n)s.", n=version.number))
+                                   problems=located(key, fields, body), diff=[], refused=bool(blocking),
+                                   blocking=blocking,
+                                   conflict=str(exc) if isinstance(exc, Conflict) else "",
+                                   **_mapping_context(definition, body, mapping)), 422
+        moved = Item.select().where(Item.version == version).count() if mapping else 0
+        flash(_("Published as version %(n)s.", n=version.number)
+              + (" " + _("%(n)s item(s) moved to it by the mapping.", n=moved) if moved else ""))
         return redirect(url_for("designer.history", key=key), 303)
     diff = designer.diff(definition, str(definition.current), "draft") if definition.current else []
-    return render_template("designer/publish.html", **tabs_context(definition), problems=_problems(key, body),
-                           diff=diff, refused=False)
+    problems = _problems(key, body)
+    return render_template("designer/publish.html", **tabs_context(definition), problems=problems,
+                           blocking=problems, diff=diff, refused=False, conflict="", **_mapping_context(definition, body, {}))
 
 
 @bp.route("/<key>/history")
@@ -91,6 +105,8 @@ def json_view(key: str) -> Any:
         text = request.form.get("body", "")
         try:
             body = json.loads(text)
+            if not designer.may_edit(g.actor, body):
+                raise Invalid("scope", [FieldProblem("/scope", _("You may edit only definitions of your own scope."))])
             designer.save_draft(g.actor.user, key, body, now=clock.now())
         except json.JSONDecodeError as exc:
             error, status = _("Not valid JSON: line %(line)s, column %(col)s: %(msg)s",

@@ -1,0 +1,99 @@
+"""The routing "try it" panel: sample answers through the real form, the draft's tables decide.
+
+The answers are bound through the item type's generated form (conditional fields included);
+the rule document is the one the engine builds for a new item (engine/context.py) at the
+compound the admin picks; the draft's routing tables are compiled as the engine compiles a
+published version's (rules.routing.Table) and every rule's outcome is shown with its reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, render_template, request
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
+
+import forms
+from engine import clock, designer
+from engine.context import new_item_doc
+from engine.models import OrgNode
+from pages.auth import roles_required
+from pages.designer import bp, departments, pack_roles
+from rules.errors import RuleError
+from rules.routing import Route, Table
+
+
+def sample_nodes(body: dict[str, Any]) -> list[OrgNode]:
+    """The nodes an item of this type may be raised at (compounds first)."""
+    kinds = body.get("node_kinds") or ["compound"]
+    return list(OrgNode.select().where(OrgNode.kind.in_(kinds)).order_by(OrgNode.path).limit(200))
+
+
+def unit_words(unit: dict[str, str], node: OrgNode | None) -> str:
+    if "unit" in unit:
+        return dict(departments()).get(unit["unit"], unit["unit"])
+    role = pack_roles().get(unit.get("role", ""), unit.get("role", ""))
+    where = str(node.name) if node is not None else _("the compound")
+    return _("%(role)s of %(where)s", role=role, where=where)
+
+
+def try_table(name: str, spec: dict[str, Any], doc: dict[str, Any], node: OrgNode | None) -> dict[str, Any]:
+    """One table's decision on ``doc``, as the panel shows it."""
+    rules = spec.get("rules") or []
+    try:
+        table = Table([Route(r["key"], r["when"], r) for r in rules], spec.get("hit_policy", "collect"))
+    except (RuleError, ValueError, KeyError, TypeError) as exc:
+        return {"name": name, "broken": str(exc), "outcomes": [], "summoned": [], "used_default": False}
+    decision = table.decide(doc)
+    outcomes = []
+    for i, outcome in enumerate(decision.outcomes):
+        error = None
+        if outcome.error is not None:
+            error = {"path": f"/routing/{name}/rules/{i}/when{outcome.error.path}",
+                     "message": outcome.error.message}
+        outcomes.append({"key": outcome.key, "fired": outcome.fired, "reason": outcome.reason,
+                         "error": error, "rule": rules[i]})
+    if decision.fired and not decision.used_default:
+        units = [u for route in decision.fired for u in route.payload.get("summon", [])]
+    else:
+        units = list(spec.get("default") or [])
+    return {"name": name, "broken": None, "outcomes": outcomes, "used_default": decision.used_default,
+            "failed": any(o["error"] for o in outcomes), "inputs": decision.inputs,
+            "summoned": [unit_words(u, node) for u in units]}
+
+
+def tryit_context(body: dict[str, Any], formdata: MultiDict[str, str] | None) -> dict[str, Any]:
+    nodes = sample_nodes(body)
+    chosen = formdata.get("_node") if formdata else None
+    node = next((n for n in nodes if n.key == chosen), nodes[0] if nodes else None)
+    context: dict[str, Any] = {"nodes": nodes, "node": node, "bound": None, "results": None,
+                               "only": formdata.get("_table", "") if formdata else "",
+                               "try_tables": list((body.get("routing") or {}).keys())}
+    schema = body.get("schema") or {}
+    if forms.check_schema(schema) or node is None:
+        return context
+    base_doc = new_item_doc(node, {}, type_key=body["key"], actor=g.actor, now=clock.now())
+    base_doc.pop("data")
+    bound = forms.bind(schema, base=FlaskForm, context=base_doc, formdata=formdata)
+    context["bound"] = bound
+    if formdata is None or formdata.get("_refresh") or bound.rows_changed:
+        return context
+    data = bound.data()
+    context["errors"] = bound.validate(_)
+    doc = new_item_doc(node, data, type_key=body["key"], actor=g.actor, now=clock.now())
+    only = formdata.get("_table", "")
+    context["results"] = [try_table(name, spec, doc, node)
+                          for name, spec in (body.get("routing") or {}).items() if not only or only == name]
+    context["answers"] = data
+    return context
+
+
+@bp.route("/<key>/routing/try", methods=["POST"])
+@roles_required("admin")
+def routing_try(key: str) -> Any:
+    """The panel posted: a refresh re-renders the fields; a try runs the draft's tables."""
+    body = designer.draft_of(designer.definition_of(key))
+    formdata: MultiDict[str, str] = MultiDict(request.form.items(multi=True))
+    return render_template("designer/_tryit.html", key=key, **tryit_context(body, formdata))
