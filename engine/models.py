@@ -341,10 +341,13 @@ class AuthAttempt(Base):
     at = DateTimeField()
 
 
+from engine.records import ChecklistRow, Household, KpiReport  # noqa: E402 - they build on Base
+
 ALL_MODELS = [
     OrgNode, User, Grant, Token, Pack, Definition, DefinitionVersion, Item, Assignment,
     Attachment, Event, Notification, RuleFailure, AuthAttempt, Escalation,
     WebhookEndpoint, OutboxMessage, Delivery, DeliveryAttempt, NodeFacts, IndexSnapshot,
+    ChecklistRow, KpiReport, Household,
 ]
 
 
