@@ -133,3 +133,5 @@ def rollup(key: str) -> Any:
         "lists/rollup.html", node=node, versions=versions, children=children, progress=progress,
         total=checklists.total, parent=node.parent if node.parent and _may_rollup(node.parent) else None,
     )
+
+from pages import kpi_reports  # noqa: E402,F401 - registers its routes on bp

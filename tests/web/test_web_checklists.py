@@ -80,3 +80,29 @@ def test_rollup_numbers_by_hand(client, auth, actor_of):
     auth.logout()
     auth.login("ducha")
     assert "1/4" in client.get("/lists/rollup/gongshu").text
+
+
+def test_unmeasurable_kpi_row_is_reported_and_reviewed(client, auth):
+    from engine.records import KpiReport
+
+    auth.login("chaohui-ducha")
+    page = client.get("/lists/kpi/tasks-2021")
+    assert page.status_code == 200 and "kpi-street-office" in page.text
+    assert "kpi-commissioner" not in page.text  # measurable rows are computed, not reported
+    client.post("/lists/kpi/tasks-2021/street-office/report", data={"unit": "chaohui", "note": ""})
+    assert KpiReport.select().count() == 0
+    client.post("/lists/kpi/tasks-2021/street-office/report", data={"unit": "xiaohe", "note": "不是我的街道"})
+    assert KpiReport.select().count() == 0
+    client.post("/lists/kpi/tasks-2021/street-office/report", data={"unit": "chaohui", "note": "已发文成立三方办"})
+    report = KpiReport.get()
+    assert report.state == "reported"
+    assert client.post(f"/lists/kpi/review/{report.id}", data={"decision": "accept"}).status_code == 303
+    assert KpiReport.get().state == "reported"  # a street may not review its own report
+    auth.logout()
+    auth.login("dept-zzb-user")  # the row's lead unit
+    client.post(f"/lists/kpi/review/{report.id}", data={"decision": "return", "note": "请补充文件"})
+    assert KpiReport.get().state == "returned"
+    auth.logout()
+    auth.login("chaohui-ducha")
+    client.post("/lists/kpi/tasks-2021/street-office/report", data={"unit": "chaohui", "note": "补充了发文"})
+    assert [r.state for r in KpiReport.select().order_by(KpiReport.id)] == ["returned", "reported"]
