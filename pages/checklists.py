@@ -135,3 +135,4 @@ def rollup(key: str) -> Any:
     )
 
 from pages import kpi_reports  # noqa: E402,F401 - registers its routes on bp
+from pages import profiles  # noqa: E402,F401 - registers its routes on bp
