@@ -88,6 +88,7 @@ def navigation(roles: set[str]) -> dict[str, bool]:
         "evaluation": bool(roles & {"supervisor", "admin", "department"}),
         "dashboards": bool(roles & {"supervisor", "admin", "commissioner"}),
         "lists": bool(roles & {"commissioner", "party", "committee", "property", "supervisor", "admin"}),
+        "imports": bool(roles & {"supervisor", "admin"}),
         "admin": "admin" in roles,
     }
 
