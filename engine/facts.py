@@ -13,9 +13,9 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
+from engine.checklists import facts_for as checklist_facts
 from engine.db import database, is_postgres
 from engine.models import Definition, Grant, NodeFacts, OrgNode
-from engine.checklists import facts_for as checklist_facts
 from engine.profile_facts import coverage, profile_facts
 
 EMPTY_LISTS = {"rows": 0, "done": 0, "overdue": 0, "completion_rate": None, "by_list": {}}

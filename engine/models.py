@@ -341,7 +341,8 @@ class AuthAttempt(Base):
     at = DateTimeField()
 
 
-from engine.records import ChecklistRow, Household, KpiReport  # noqa: E402 - they build on Base
+# The per-compound records live in engine/records.py (they build on Base above).
+from engine.records import ChecklistRow, Household, KpiReport
 
 ALL_MODELS = [
     OrgNode, User, Grant, Token, Pack, Definition, DefinitionVersion, Item, Assignment,

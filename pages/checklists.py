@@ -134,5 +134,7 @@ def rollup(key: str) -> Any:
         total=checklists.total, parent=node.parent if node.parent and _may_rollup(node.parent) else None,
     )
 
-from pages import kpi_reports  # noqa: E402,F401 - registers its routes on bp
-from pages import profiles  # noqa: E402,F401 - registers its routes on bp
+from pages import (
+    kpi_reports,  # noqa: F401 - registers its routes on bp
+    profiles,  # noqa: F401 - registers its routes on bp
+)
