@@ -42,7 +42,7 @@ def test_only_the_commissioner_and_supervisors_above_edit(client, auth, actor_of
     assert not profiles.may_edit(actor_of("chaohui-ducha"), OrgNode.get(key="changzhengqiaolu"))
 
 
-def test_party_member_per_building_coverage(actor_of):
+def test_party_member_per_building_coverage(app, actor_of):
     node = OrgNode.get(key="lvzhouhuayuan")
     profiles.save(actor_of("xifang"), node, {**node.profile, "buildings": 8, "party_member_buildings": 6}, now=NOW)
     found = profiles.party_member_coverage(node)
