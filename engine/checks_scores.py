@@ -50,6 +50,15 @@ def checklist_problems(body: Mapping[str, Any], units: set[str]) -> list[FieldPr
     if body["list_kind"] != "kpi":
         if "row_schema" not in body:
             problems.append(FieldProblem("/row_schema", f"a {body['list_kind']} list needs a row_schema"))
+            return problems
+        fields = body["row_schema"].get("properties", {})
+        status = fields.get(body.get("status_field", "status"), {})
+        missing = [v for v in body.get("done_values", ["已完成"]) if v not in status.get("enum", [])]
+        if missing:
+            problems.append(FieldProblem("/done_values", f"the status field offers no {missing[0]!r}"))
+        deadline = body.get("deadline_field", "deadline")
+        if deadline not in fields:
+            problems.append(FieldProblem("/deadline_field", f"the row form has no field {deadline!r}"))
         return problems
     if not body.get("rows"):
         return [FieldProblem("/rows", "a kpi list needs rows")]

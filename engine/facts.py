@@ -13,10 +13,12 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
+from engine.checklists import facts_for as checklist_facts
 from engine.db import database, is_postgres
 from engine.models import Definition, Grant, NodeFacts, OrgNode
 from engine.profile_facts import coverage, profile_facts
 
+EMPTY_LISTS = {"rows": 0, "done": 0, "overdue": 0, "completion_rate": None, "by_list": {}}
 AREA_KINDS = ("district", "street", "community", "compound")
 PERCENTILES = (50, 90)
 
@@ -157,6 +159,7 @@ def compute_all(*, now: dt.datetime) -> dict[int, dict[str, Any]]:
     commissioners = {n for (n,) in Grant.select(Grant.node).where(Grant.role == "commissioner").tuples()}
     profiles = {n.id: profile_facts(n.profile or {}, n.id in commissioners) for n in nodes if n.kind == "compound"}
     compounds_under = _compounds_under(nodes)
+    lists = checklist_facts(now)
     out: dict[int, dict[str, Any]] = {}
     for node in nodes:
         doc: dict[str, Any] = {"node": {"key": node.key, "kind": node.kind, "name": node.name}}
@@ -172,6 +175,7 @@ def compute_all(*, now: dt.datetime) -> dict[int, dict[str, Any]]:
         doc["summons"] = _summons_doc(summons.get(node.id))
         doc["profile"] = profiles.get(node.id, {})
         doc["coverage"] = coverage([profiles[c] for c in compounds_under.get(node.id, [])])
+        doc["checklists"] = lists.get(node.id, EMPTY_LISTS)
         doc["evote"] = {"polls": 0, "used": False}  # no polls yet: the poll kind comes later
         out[node.id] = doc
     return out

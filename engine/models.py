@@ -341,10 +341,14 @@ class AuthAttempt(Base):
     at = DateTimeField()
 
 
+# The per-compound records live in engine/records.py (they build on Base above).
+from engine.records import ChecklistRow, Household, KpiReport
+
 ALL_MODELS = [
     OrgNode, User, Grant, Token, Pack, Definition, DefinitionVersion, Item, Assignment,
     Attachment, Event, Notification, RuleFailure, AuthAttempt, Escalation,
     WebhookEndpoint, OutboxMessage, Delivery, DeliveryAttempt, NodeFacts, IndexSnapshot,
+    ChecklistRow, KpiReport, Household,
 ]
 
 

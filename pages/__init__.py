@@ -68,9 +68,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         if not database.is_closed():
             database.close()
 
-    from pages import admin, api, auth, designer, errors, resident, review, work
+    from pages import (
+        admin,
+        api,
+        auth,
+        checklists,
+        designer,
+        errors,
+        imports,
+        resident,
+        review,
+        work,
+    )
 
-    for module in (auth, work, resident, review, admin, designer, api):
+    for module in (auth, work, resident, review, checklists, imports, admin, designer, api):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     from pages.cli import register

@@ -87,6 +87,8 @@ def navigation(roles: set[str]) -> dict[str, bool]:
         "review": bool(roles & {"supervisor", "admin"}),
         "evaluation": bool(roles & {"supervisor", "admin", "department"}),
         "dashboards": bool(roles & {"supervisor", "admin", "commissioner"}),
+        "lists": bool(roles & {"commissioner", "party", "committee", "property", "supervisor", "admin"}),
+        "imports": bool(roles & {"supervisor", "admin"}),
         "admin": "admin" in roles,
     }
 

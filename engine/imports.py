@@ -1,0 +1,216 @@
+"""Excel imports of the org tree, compound files and households, all or nothing.
+
+Rows arrive as ``(row number, {column: value})``. Each row is checked and applied in
+one transaction; when any row is rejected the transaction is rolled back and the
+outcome lists every rejected row with its column and why. Compound files go through
+the profile definition's form (the same ``forms.validate`` as the page). Admins
+import anywhere, supervisors inside their subtree. A household whose owner changes
+sends the compound's commissioner an owner-change reminder (业主变动提醒).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine import audit, profiles
+from engine.actors import Actor
+from engine.db import database
+from engine.errors import Invalid
+from engine.forms_cells import cell_value
+from engine.i18n import gettext as _
+from engine.models import OrgNode
+from engine.notify import notify_users, users_with_roles
+from engine.records import Household
+
+IMPORTERS = ("admin", "supervisor")
+PARENT_KIND = {"street": "district", "community": "street", "compound": "community", "building": "compound"}
+KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+PHONE = re.compile(r"^[0-9+\-() ]{5,20}$")
+ORG_COLUMNS = (("key", "lvzhou-b9"), ("name", "9幢"), ("kind", "building"), ("parent", "lvzhouhuayuan"),
+               ("party_member", "王建国"))
+HOUSEHOLD_COLUMNS = (("building", "lvzhouhuayuan-b1"), ("room", "1-101"), ("owner_name", "张三"),
+                     ("phone", "13800000000"), ("area", 89.5))
+Row = tuple[int, Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class Rejection:
+    row: int
+    column: str
+    message: str
+
+
+@dataclass
+class Outcome:
+    kind: str
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    reminders: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+
+    @property
+    def imported(self) -> bool:
+        return not self.rejected
+
+
+def columns(kind: str) -> list[tuple[str, Any]]:
+    """The template's columns and an example value each."""
+    if kind == "org":
+        return list(ORG_COLUMNS)
+    if kind == "households":
+        return list(HOUSEHOLD_COLUMNS)
+    props = profiles.profile_version().body["schema"]["properties"]
+    examples = {"boolean": True, "integer": 10, "number": 95.5, "string": "…"}
+    cols: list[tuple[str, Any]] = [("compound", "lvzhouhuayuan")]
+    for name, spec in props.items():
+        if spec.get("type") in examples:
+            cols.append((name, spec["enum"][0] if spec.get("enum") else examples[spec["type"]]))
+    return cols
+
+
+def may_import(actor: Actor, node: OrgNode) -> bool:
+    return any(actor.reaches(role, node.path) for role in IMPORTERS)
+
+
+def run(actor: Actor, kind: str, rows: Iterable[Row], *, now: dt.datetime) -> Outcome:
+    """Check and apply ``rows`` of ``kind`` (org, profiles, households) in one transaction."""
+    outcome = Outcome(kind)
+    apply = {"org": _org_row, "profiles": _profile_row, "households": _household_row}[kind]
+    seen: set[Any] = set()
+    with database.atomic() as transaction:
+        for number, row in rows:
+            outcome.rows += 1
+            outcome.rejected += [Rejection(number, c, m) for c, m in apply(actor, row, outcome, seen, now)]
+        if outcome.rejected:
+            transaction.rollback()
+            outcome.created = outcome.updated = outcome.reminders = 0
+    return outcome
+
+
+def _text(row: Mapping[str, Any], name: str) -> str:
+    value = row.get(name)
+    return "" if value is None else str(value).strip()
+
+
+def _required(row: Mapping[str, Any], names: Iterable[str]) -> list[tuple[str, str]]:
+    return [(n, _("This field is required.")) for n in names if not _text(row, n)]
+
+
+def _node(actor: Actor, key: str, kind: str, column: str) -> tuple[OrgNode | None, list[tuple[str, str]]]:
+    node = OrgNode.get_or_none(OrgNode.key == key)
+    if node is None:
+        return None, [(column, _("Org node %(key)s does not exist.") % {"key": key})]
+    if node.kind != kind:
+        return None, [(column, _("%(key)s is not a %(kind)s.") % {"key": key, "kind": kind})]
+    if not may_import(actor, node):
+        return None, [(column, _("%(key)s lies outside what you may import.") % {"key": key})]
+    return node, []
+
+
+def _org_row(actor: Actor, row: Mapping[str, Any], out: Outcome, seen: set[Any], now: dt.datetime) -> list[Any]:
+    problems = _required(row, ("key", "name", "kind", "parent"))
+    key, kind = _text(row, "key"), _text(row, "kind")
+    if key and not KEY.match(key):
+        problems.append(("key", _("Use lower-case letters, digits and dashes.")))
+    if key in seen:
+        problems.append(("key", _("This key appears twice in the file.")))
+    if kind and kind not in PARENT_KIND:
+        problems.append(("kind", _("Must be one of: %(values)s.") % {"values": ", ".join(PARENT_KIND)}))
+    if problems:
+        return problems
+    seen.add(key)
+    parent, problems = _node(actor, _text(row, "parent"), PARENT_KIND[kind], "parent")
+    if parent is None:
+        return problems
+    extra = {"party_member": _text(row, "party_member")} if kind == "building" and _text(row, "party_member") else {}
+    node = OrgNode.get_or_none(OrgNode.key == key)
+    if node is None:
+        node = OrgNode.create(key=key, name=_text(row, "name"), kind=kind, parent=parent, path="", keys=[],
+                              profile=extra)
+        OrgNode.update(path=f"{parent.path}{node.id}/", keys=[*parent.keys, key]).where(OrgNode.id == node.id).execute()
+        out.created += 1
+    elif node.kind != kind or node.parent_id != parent.id:
+        return [("parent", _("%(key)s exists elsewhere in the tree; moving nodes is not imported.") % {"key": key})]
+    else:
+        OrgNode.update(name=_text(row, "name"), profile={**(node.profile or {}), **extra}).where(
+            OrgNode.id == node.id).execute()
+        out.updated += 1
+    audit.record("org.import", at=now, actor=actor.user, target=f"node:{key}",
+                 after={"name": _text(row, "name"), "kind": kind, "parent": parent.key, **extra})
+    return []
+
+
+def _profile_row(actor: Actor, row: Mapping[str, Any], out: Outcome, seen: set[Any], now: dt.datetime) -> list[Any]:
+    problems = _required(row, ("compound",))
+    if problems:
+        return problems
+    key = _text(row, "compound")
+    if key in seen:
+        return [("compound", _("This compound appears twice in the file."))]
+    seen.add(key)
+    node, problems = _node(actor, key, "compound", "compound")
+    if node is None:
+        return problems
+    props = profiles.profile_version().body["schema"]["properties"]
+    given: dict[str, Any] = {}
+    for name, value in row.items():
+        if name == "compound" or value is None or value == "":
+            continue
+        converted, problem = cell_value(props.get(name, {}), value)
+        if problem:
+            problems.append((name, problem))
+        else:
+            given[name] = converted
+    try:
+        cleaned = profiles.clean(node, {**(node.profile or {}), **given}, prefix="")
+    except Invalid as exc:
+        reported = {name for name, _m in problems}
+        problems += [(p.path.strip("/").split("/")[0] or "compound", p.message) for p in exc.fields]
+        return [p for i, p in enumerate(problems) if i < len(reported) or p[0] not in reported]
+    if problems:
+        return problems
+    if profiles.write(actor, node, cleaned, now=now, source="import"):
+        out.updated += 1
+    return []
+
+
+def _household_row(actor: Actor, row: Mapping[str, Any], out: Outcome, seen: set[Any], now: dt.datetime) -> list[Any]:
+    problems = _required(row, ("building", "room", "owner_name"))
+    phone, area = _text(row, "phone"), row.get("area")
+    if phone and not PHONE.match(phone):
+        problems.append(("phone", _("Not a phone number.")))
+    if area not in (None, "") and (not isinstance(area, int | float) or isinstance(area, bool) or area <= 0):
+        problems.append(("area", _("Must be a number above 0.")))
+    if problems:
+        return problems
+    building, problems = _node(actor, _text(row, "building"), "building", "building")
+    if building is None:
+        return problems
+    room = _text(row, "room")
+    if (building.id, room) in seen:
+        return [("room", _("This room appears twice in the file."))]
+    seen.add((building.id, room))
+    values = {"owner_name": _text(row, "owner_name"), "phone": phone,
+              "area": float(area) if area not in (None, "") else None, "updated_at": now}
+    existing = Household.get_or_none((Household.building == building) & (Household.room == room))
+    if existing is None:
+        Household.create(building=building, compound=building.parent_id, room=room, **values)
+        out.created += 1
+        return []
+    Household.update(**values).where(Household.id == existing.id).execute()
+    out.updated += 1
+    if existing.owner_name != values["owner_name"]:
+        compound = building.parent
+        audit.record("household.owner_change", at=now, actor=actor.user, target=f"household:{existing.id}",
+                     before={"owner_name": existing.owner_name}, after={"owner_name": values["owner_name"]},
+                     detail={"compound": compound.key, "building": building.key, "room": room})
+        message = _("Owner change: %(compound)s %(building)s %(room)s, %(old)s → %(new)s") % {
+            "compound": compound.name, "building": building.name, "room": room,
+            "old": existing.owner_name, "new": values["owner_name"]}
+        out.reminders += notify_users(users_with_roles(["commissioner"], compound.path), None, message, now=now)
+    return []

@@ -1,0 +1,103 @@
+"""Progress reports on the KPI rows that cannot be measured, and their review.
+
+The responsible unit reports (a note and evidence): a supervisor for their street or
+district, a department user for their department. A user of one of the row's lead
+units (``lead``), or an admin, accepts or returns the report; a returned report is
+reported again. Every step is an audit event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from engine import audit
+from engine.actors import Actor
+from engine.db import database
+from engine.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
+from engine.i18n import gettext as _
+from engine.kpi import kpi_lists
+from engine.models import OrgNode
+from engine.records import KpiReport
+
+REPORT_ROLES = {"supervisor": ("street", "district"), "department": ("department",)}
+STATES = ("reported", "accepted", "returned")
+
+
+def unmeasurable_rows(list_key: str) -> list[dict[str, Any]]:
+    version = next((v for v in kpi_lists() if v.body["key"] == list_key), None)
+    if version is None:
+        raise NotFound(_("No such list."))
+    return [r for r in sorted(version.body["rows"], key=lambda r: r["no"]) if "measure" not in r]
+
+
+def _row(list_key: str, row_key: str) -> dict[str, Any]:
+    row = next((r for r in unmeasurable_rows(list_key) if r["key"] == row_key), None)
+    if row is None:
+        raise NotFound(_("No such row."))
+    return row
+
+
+def reporting_units(actor: Actor) -> list[OrgNode]:
+    """The units ``actor`` reports for."""
+    ids = [g.node_id for g in actor.grants if g.node_kind in REPORT_ROLES.get(g.role, ())]
+    return list(OrgNode.select().where(OrgNode.id.in_(ids)).order_by(OrgNode.path)) if ids else []
+
+
+def may_review(actor: Actor, row: dict[str, Any]) -> bool:
+    return "admin" in actor.roles or any(g.node_key in row["lead"] for g in actor.grants)
+
+
+def latest(list_key: str) -> dict[tuple[str, int], KpiReport]:
+    """The newest report per (row key, unit id)."""
+    found: dict[tuple[str, int], KpiReport] = {}
+    for report in KpiReport.select().where(KpiReport.list_key == list_key).order_by(KpiReport.id):
+        found[(report.row_key, report.unit_id)] = report
+    return found
+
+
+def report(actor: Actor, list_key: str, row_key: str, unit: OrgNode, note: str, evidence: list[str],
+           *, now: dt.datetime) -> KpiReport:
+    """Report progress on a row for ``unit``.
+
+    :raises Forbidden: the actor does not report for ``unit``.
+    :raises Invalid: no note.
+    :raises Conflict: the unit's report waits for review or was accepted.
+    """
+    _row(list_key, row_key)
+    if unit.id not in {u.id for u in reporting_units(actor)}:
+        raise Forbidden(_("You do not report for this unit."))
+    if not note.strip():
+        raise Invalid(_("Some answers need fixing."), [FieldProblem("note", _("Please describe the progress."))])
+    previous = latest(list_key).get((row_key, unit.id))
+    if previous is not None and previous.state != "returned":
+        raise Conflict(_("This unit's report is waiting for review or was accepted."))
+    with database.atomic():
+        created = KpiReport.create(list_key=list_key, row_key=row_key, unit=unit, note=note.strip(),
+                                   evidence=list(evidence), reported_by=actor.user, reported_at=now)
+        audit.record("kpi.report", at=now, actor=actor.user, target=f"kpi-report:{created.id}",
+                     after={"list": list_key, "row": row_key, "unit": unit.key, "note": created.note,
+                            "evidence": created.evidence})
+    return created
+
+
+def review(actor: Actor, report_id: int, accept: bool, note: str, *, now: dt.datetime) -> KpiReport:
+    """Accept or return a report, as a lead unit of its row.
+
+    :raises Forbidden: the actor is not of a lead unit.
+    :raises Conflict: the report was already reviewed.
+    """
+    found = KpiReport.get_or_none(KpiReport.id == report_id)
+    if found is None:
+        raise NotFound(_("No such report."))
+    if not may_review(actor, _row(found.list_key, found.row_key)):
+        raise Forbidden(_("Only a lead unit reviews this row."))
+    state = "accepted" if accept else "returned"
+    with database.atomic():
+        changed = KpiReport.update(state=state, reviewed_by=actor.user, reviewed_at=now, review_note=note).where(
+            (KpiReport.id == found.id) & (KpiReport.state == "reported")).execute()
+        if not changed:
+            raise Conflict(_("This report was already reviewed."))
+        audit.record("kpi.review", at=now, actor=actor.user, target=f"kpi-report:{found.id}",
+                     before={"state": "reported"}, after={"state": state, "note": note})
+    return KpiReport.get_by_id(found.id)

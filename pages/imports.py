@@ -1,0 +1,85 @@
+"""/import — Excel imports of the org tree, compound files and households (admins
+anywhere, supervisors inside their subtree): template download, upload, a report of
+every rejected row; a file with any rejected row imports nothing."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from typing import Any
+
+from flask import Blueprint, Response, abort, g, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from openpyxl import load_workbook
+
+from engine import clock, imports
+from engine.imports import Rejection, Row
+from pages import xlsx
+from pages.auth import roles_required
+
+bp = Blueprint("imports", __name__, url_prefix="/import")
+KINDS = {"org": _l("Org tree (communities, compounds, buildings)"), "profiles": _l("Compound files"),
+         "households": _l("Households")}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _kind(kind: str) -> str:
+    if kind not in KINDS:
+        abort(404)
+    return kind
+
+
+@bp.route("/")
+@roles_required(*imports.IMPORTERS)
+def index() -> Any:
+    return render_template("imports/index.html", kinds=KINDS, outcome=None)
+
+
+@bp.route("/<kind>/template.xlsx")
+@roles_required(*imports.IMPORTERS)
+def template(kind: str) -> Any:
+    cols = imports.columns(_kind(kind))
+    note = _("One row per record under the header row; delete the example row. %(kind)s", kind=KINDS[kind])
+    body = xlsx.workbook(kind, [c for c, _x in cols], [[v for _c, v in cols]], note=note)
+    return Response(body, mimetype=XLSX, headers={"Content-Disposition": f'attachment; filename="{kind}-template.xlsx"'})
+
+
+def read_rows(data: bytes, expected: list[str]) -> tuple[list[Row], list[Rejection]]:
+    """The rows under the header row (the first row naming a known column), by Excel row number."""
+    try:
+        sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError):
+        return [], [Rejection(0, "", _("This is not an .xlsx file."))]
+    header: list[str] | None = None
+    rows: list[Row] = []
+    problems: list[Rejection] = []
+    for number, values in enumerate(sheet.iter_rows(values_only=True), 1):
+        cells = ["" if v is None else v for v in values]
+        if header is None:
+            names = [str(c).strip() for c in cells]
+            if expected[0] in names:
+                header = names
+                problems += [Rejection(number, n, _("Unknown column.")) for n in names if n and n not in expected]
+            continue
+        if all(c == "" for c in cells):
+            continue
+        rows.append((number, {name: cell for name, cell in zip(header, cells, strict=False) if name}))
+    if header is None:
+        problems.append(Rejection(0, expected[0], _("No header row naming %(column)s.", column=expected[0])))
+    return rows, problems
+
+
+@bp.route("/<kind>", methods=["POST"])
+@roles_required(*imports.IMPORTERS)
+def upload(kind: str) -> Any:
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        abort(400)
+    rows, problems = read_rows(upload.read(), [c for c, _x in imports.columns(_kind(kind))])
+    if problems:
+        outcome = imports.Outcome(kind, rows=len(rows), rejected=problems)
+    else:
+        outcome = imports.run(g.actor, kind, rows, now=clock.now())
+    status = 200 if outcome.imported else 422
+    return render_template("imports/index.html", kinds=KINDS, outcome=outcome, chosen=kind), status

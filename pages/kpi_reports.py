@@ -1,0 +1,66 @@
+"""/lists/kpi — the KPI rows that cannot be measured: the responsible unit reports with a
+note and evidence, the lead unit accepts or returns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from engine import clock, kpi_reports
+from engine.errors import ServiceError
+from engine.kpi import kpi_lists
+from engine.models import OrgNode
+from pages.auth import roles_required
+from pages.checklists import bp
+from pages.itemviews import posted_formdata
+
+ROLES = ("supervisor", "department", "admin")
+
+
+@bp.route("/kpi")
+@bp.route("/kpi/<list_key>")
+@roles_required(*ROLES)
+def kpi(list_key: str | None = None) -> Any:
+    lists = kpi_lists()
+    if not lists:
+        abort(404)
+    version = next((v for v in lists if v.body["key"] == (list_key or lists[0].body["key"])), None)
+    if version is None:
+        abort(404)
+    key = version.body["key"]
+    latest = kpi_reports.latest(key)
+    units = {n.id: n for n in OrgNode.select().where(OrgNode.id.in_({u for _, u in latest} or {0}))}
+    return render_template(
+        "lists/kpi.html", version=version, rows=kpi_reports.unmeasurable_rows(key), latest=latest, units=units,
+        mine=kpi_reports.reporting_units(g.actor), may_review=lambda row: kpi_reports.may_review(g.actor, row),
+    )
+
+
+@bp.route("/kpi/<list_key>/<row_key>/report", methods=["POST"])
+@roles_required(*ROLES)
+def kpi_report(list_key: str, row_key: str) -> Any:
+    unit = OrgNode.get_or_none(OrgNode.key == request.form.get("unit", ""))
+    if unit is None:
+        abort(404)
+    evidence = posted_formdata().getlist("evidence")
+    try:
+        kpi_reports.report(g.actor, list_key, row_key, unit, request.form.get("note", ""), evidence, now=clock.now())
+        flash(_("Reported."))
+    except ServiceError as exc:
+        flash(str(exc))
+    return redirect(url_for("lists.kpi", list_key=list_key), 303)
+
+
+@bp.route("/kpi/review/<int:report_id>", methods=["POST"])
+@roles_required(*ROLES)
+def kpi_review(report_id: int) -> Any:
+    accept = request.form.get("decision") == "accept"
+    try:
+        done = kpi_reports.review(g.actor, report_id, accept, request.form.get("note", ""), now=clock.now())
+        flash(_("Accepted.") if accept else _("Returned."))
+        return redirect(url_for("lists.kpi", list_key=done.list_key), 303)
+    except ServiceError as exc:
+        flash(str(exc))
+        return redirect(request.referrer or url_for("lists.kpi"), 303)

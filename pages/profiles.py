@@ -1,0 +1,47 @@
+"""/lists/c/<compound>/profile — the compound file (一小区一档案) through its generated
+form, its history of changes and its 一名党员一幢楼 coverage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from engine import clock, profiles
+from engine.models import OrgNode
+from pages.auth import login_required
+from pages.checklists import bp
+from pages.extensions import htmx
+from pages.itemviews import bind, is_submit, submit
+
+
+@bp.route("/c/<key>/profile", methods=["GET", "POST"])
+@login_required
+def profile(key: str) -> Any:
+    node = OrgNode.get_or_none(OrgNode.key == key)
+    if node is None or not profiles.may_view(g.actor, node):
+        abort(404)
+    editing = profiles.may_edit(g.actor, node)
+    if request.method == "POST" and not editing:
+        abort(403)
+    version = profiles.profile_version(node.kind)
+    schema = version.body["schema"]
+    bound = bind(schema, profiles.context_of(node), data=node.profile or {})
+
+    def saved(data: dict[str, Any]) -> Any:
+        changed = profiles.save(g.actor, node, data, now=clock.now())
+        flash(_("Saved (%(n)s fields changed).", n=len(changed)))
+        target = url_for("lists.profile", key=key)
+        return ("", 204, {"HX-Redirect": target}) if htmx else redirect(target, 303)
+
+    result, loose = submit(bound, saved) if editing else (None, [])
+    if result is not None:
+        return result
+    if htmx and request.method == "POST":
+        return render_template("lists/_row_fields.html", bound=bound, loose=loose)
+    titles = {name: spec.get("title", name) for name, spec in schema.get("properties", {}).items()}
+    return render_template(
+        "lists/profile.html", node=node, bound=bound, loose=loose, editing=editing, version=version,
+        history=profiles.history(node), titles=titles, coverage=profiles.party_member_coverage(node),
+    ), 422 if is_submit(bound) else 200

@@ -1,0 +1,129 @@
+"""Excel imports: templates, a file with bad rows imports nothing and reports each row,
+good files import, owner-change reminders, who may import where."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+
+from engine.models import Event, Notification, OrgNode, User
+from engine.records import Household
+
+
+def sheet(headers: list[str], *rows: list[Any]) -> io.BytesIO:
+    book = Workbook()
+    book.active.append(["说明"])
+    book.active.append(headers)
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    out.seek(0)
+    return out
+
+
+def upload(client: Any, kind: str, data: io.BytesIO) -> Any:
+    return client.post(f"/import/{kind}", data={"file": (data, "x.xlsx")}, content_type="multipart/form-data")
+
+
+ORG = ["key", "name", "kind", "parent", "party_member"]
+HOUSE = ["building", "room", "owner_name", "phone", "area"]
+
+
+def test_templates_download_with_headers_and_an_example(client, auth):
+    auth.login("admin")
+    for kind, first in (("org", "key"), ("profiles", "compound"), ("households", "building")):
+        response = client.get(f"/import/{kind}/template.xlsx")
+        assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
+        rows = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
+        assert rows[1][0] == first and rows[2][0]  # note, header, example
+    profile_headers = list(load_workbook(io.BytesIO(client.get("/import/profiles/template.xlsx").data))
+                           .active.iter_rows(values_only=True))[1]
+    assert "households" in profile_headers and "has_party_org" in profile_headers
+    auth.logout()
+    auth.login("xifang")
+    assert client.get("/import/org/template.xlsx").status_code == 403
+
+
+def test_a_file_with_bad_rows_imports_nothing_and_reports_each(client, auth):
+    auth.login("admin")
+    nodes, events = OrgNode.select().count(), Event.select().count()
+    response = upload(client, "org", sheet(
+        ORG,
+        ["newcomm", "新社区", "community", "chaohui", None],  # good
+        ["newcomp", "新小区", "compound", "newcomm", None],  # good: its parent comes from row 3
+        ["Bad Key", "坏键", "compound", "newcomm", None],  # row 5: key
+        ["b-x", "楼", "building", "nowhere", None],  # row 6: parent
+        ["c-x", "", "tower", "chaohui", None],  # row 7: name and kind
+    ))
+    assert response.status_code == 422
+    assert OrgNode.select().count() == nodes and Event.select().count() == events
+    rejected = {(r, c) for r, c in _rejections(response.text)}
+    assert rejected == {("5", "key"), ("6", "parent"), ("7", "name"), ("7", "kind")}
+
+    response = upload(client, "profiles", sheet(
+        ["compound", "households", "has_party_org", "committee_type"],
+        ["lvzhouhuayuan", 500, "是", "业委会"],
+        ["changzhengqiaolu", -5, "也许", "无"],  # row 4: households and has_party_org
+        ["nowhere", 10, "是", "无"],  # row 5
+        ["changzhengxincun", 10, "是", "自管会"],  # row 6: not an option
+    ))
+    assert response.status_code == 422
+    assert {(r, c) for r, c in _rejections(response.text)} == {
+        ("4", "households"), ("4", "has_party_org"), ("5", "compound"), ("6", "committee_type")}
+    assert OrgNode.get(key="lvzhouhuayuan").profile["households"] != 500
+
+    response = upload(client, "households", sheet(
+        HOUSE,
+        ["lvzhouhuayuan-b1", "1-101", "张三", "13800000000", 89.5],
+        ["lvzhouhuayuan-b1", "1-101", "李四", None, None],  # row 4: same room twice
+        ["lvzhouhuayuan-b1", "", "王五", "abc", -1],  # row 5: room, phone, area
+    ))
+    assert response.status_code == 422 and Household.select().count() == 0
+    assert {(r, c) for r, c in _rejections(response.text)} == {
+        ("4", "room"), ("5", "room"), ("5", "phone"), ("5", "area")}
+
+
+def _rejections(html: str) -> list[tuple[str, str]]:
+    import re
+
+    body = html.split('class="table rejected"', 1)[1].split("</table>", 1)[0]
+    return re.findall(r"<tr><td>(\d+|–)</td><td>([^<]*)</td>", body)
+
+
+def test_good_files_import_and_an_owner_change_reminds_the_commissioner(client, auth):
+    auth.login("admin")
+    ok = upload(client, "org", sheet(ORG, ["newcomm", "新社区", "community", "chaohui", None],
+                                     ["newcomp", "新小区", "compound", "newcomm", None],
+                                     ["newcomp-b1", "1幢", "building", "newcomp", "王党员"]))
+    assert ok.status_code == 200, ok.text
+    building = OrgNode.get(key="newcomp-b1")
+    assert building.path.startswith(OrgNode.get(key="newcomm").path) and building.profile["party_member"] == "王党员"
+    assert upload(client, "profiles", sheet(["compound", "households", "has_party_org", "committee_type", "buildings"],
+                                            ["lvzhouhuayuan", 500, "是", "业委会", 9])).status_code == 200
+    profile = OrgNode.get(key="lvzhouhuayuan").profile
+    assert profile["households"] == 500 and profile["buildings"] == 9
+    assert Event.get(Event.target == "profile:lvzhouhuayuan").detail == {"source": "import"}
+    first = upload(client, "households", sheet(HOUSE, ["lvzhouhuayuan-b1", "1-101", "张三", "13800000000", 89.5],
+                                               ["lvzhouhuayuan-b1", "1-102", "李四", None, None]))
+    assert first.status_code == 200 and Household.select().count() == 2
+    xifang = User.get(username="xifang")
+    assert Notification.select().where(Notification.user == xifang).count() == 0
+    second = upload(client, "households", sheet(HOUSE, ["lvzhouhuayuan-b1", "1-101", "赵六", "13800000001", 89.5],
+                                                ["lvzhouhuayuan-b1", "1-102", "李四", None, 70]))
+    assert second.status_code == 200 and Household.select().count() == 2
+    reminders = list(Notification.select().where(Notification.user == xifang))
+    assert len(reminders) == 1 and "张三" in reminders[0].message and "赵六" in reminders[0].message
+    other = User.get(username="changzhengxincun-zy")
+    assert Notification.select().where(Notification.user == other).count() == 0
+
+
+def test_a_supervisor_imports_only_inside_their_street(client, auth):
+    auth.login("chaohui-ducha")
+    bad = upload(client, "households", sheet(HOUSE, ["changzhengqiaolu-b1", "1-101", "张三", None, None]))
+    assert bad.status_code == 422 and Household.select().count() == 0
+    good = upload(client, "households", sheet(HOUSE, ["lvzhouhuayuan-b1", "1-101", "张三", None, None]))
+    assert good.status_code == 200 and Household.select().count() == 1
+    assert upload(client, "org", io.BytesIO(b"not a workbook")).status_code == 422

@@ -1,0 +1,56 @@
+"""The compound file (一小区一档案): edited through its generated form, its history of
+changed fields, who may edit it and the 一名党员一幢楼 coverage."""
+
+from __future__ import annotations
+
+from engine import profiles
+from engine.models import Event, OrgNode
+from tests.conftest import NOW
+
+
+def test_profile_edit_through_the_form_keeps_a_history(client, auth):
+    auth.login("xifang")
+    page = client.get("/lists/c/lvzhouhuayuan/profile")
+    assert page.status_code == 200 and 'name="households"' in page.text and "party-member-coverage" in page.text
+    refused = client.post("/lists/c/lvzhouhuayuan/profile",
+                          data={"has_party_org": "y", "committee_type": "无", "households": "-3", "buildings": "6",
+                                "_submit": "1"})
+    assert refused.status_code == 422
+    before = dict(OrgNode.get(key="lvzhouhuayuan").profile)
+    saved = client.post("/lists/c/lvzhouhuayuan/profile",
+                        data={**{k: v for k, v in before.items() if isinstance(v, str | int) and not isinstance(v, bool)},
+                              **{k: "y" for k, v in before.items() if v is True},
+                              "households": "777", "_submit": "1"})
+    assert saved.status_code == 303
+    node = OrgNode.get(key="lvzhouhuayuan")
+    assert node.profile["households"] == 777
+    event = Event.get(Event.target == "profile:lvzhouhuayuan")
+    assert event.after["households"] == 777 and event.before["households"] == before["households"]
+    history = client.get("/lists/c/lvzhouhuayuan/profile").text
+    assert "777" in history and str(before["households"]) in history
+
+
+def test_only_the_commissioner_and_supervisors_above_edit(client, auth, actor_of):
+    auth.login("changzhengxincun-zy")
+    assert client.get("/lists/c/lvzhouhuayuan/profile").status_code == 404
+    auth.logout()
+    auth.login("lvzhouhuayuan-wy")  # the property company reads, does not edit
+    assert client.get("/lists/c/lvzhouhuayuan/profile").status_code == 200
+    assert client.post("/lists/c/lvzhouhuayuan/profile", data={"_submit": "1"}).status_code == 403
+    node = OrgNode.get(key="lvzhouhuayuan")
+    assert profiles.may_edit(actor_of("chaohui-ducha"), node)
+    assert not profiles.may_edit(actor_of("chaohui-ducha"), OrgNode.get(key="changzhengqiaolu"))
+
+
+def test_party_member_per_building_coverage(app, actor_of):
+    node = OrgNode.get(key="lvzhouhuayuan")
+    profiles.save(actor_of("xifang"), node, {**node.profile, "buildings": 8, "party_member_buildings": 6}, now=NOW)
+    found = profiles.party_member_coverage(node)
+    assert (found.buildings, found.covered, found.rate, found.source) == (8, 6, 75.0, "profile")
+    buildings = list(OrgNode.select().where((OrgNode.parent == node) & (OrgNode.kind == "building")))
+    first = buildings[0]
+    first.profile = {"party_member": "王党员"}
+    first.save()
+    found = profiles.party_member_coverage(node)
+    assert (found.buildings, found.covered, found.source) == (len(buildings), 1, "buildings")
+    assert len(found.uncovered) == len(buildings) - 1
