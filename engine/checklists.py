@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import forms
-from engine import audit, clock, i18n
+from engine import attachments, audit, clock, i18n
 from engine.actors import Actor
 from engine.db import database
 from engine.definitions import current_version
@@ -116,6 +116,7 @@ def add_row(actor: Actor, list_key: str, node: OrgNode, data: Any, *, now: dt.da
         row = ChecklistRow.create(definition=version.definition_id, node=node, node_path=node.path, data=cleaned,
                                   created_by=actor.user, created_at=now, updated_at=now,
                                   **_derived(version.body, cleaned))
+        attachments.claim(attachments.ids_in(version.body["row_schema"], cleaned), actor, record=f"checklist-row:{row.id}")
         audit.record("checklist.row.add", at=now, actor=actor.user, target=f"checklist-row:{row.id}",
                      after=cleaned, detail={"list": list_key, "node": node.key})
     return row
@@ -137,6 +138,7 @@ def update_row(actor: Actor, row_id: int, data: Any, *, expected: int | None, no
             (ChecklistRow.id == row.id) & (ChecklistRow.lock == (expected or row.lock))).execute()
         if not changed:
             raise Conflict(_("Someone else changed this row; reload it."))
+        attachments.claim(attachments.ids_in(version.body["row_schema"], cleaned), actor, record=f"checklist-row:{row.id}")
         audit.record("checklist.row.update", at=now, actor=actor.user, target=f"checklist-row:{row.id}",
                      before=row.data, after=cleaned, detail={"list": row.definition.key, "node": row.node.key})
     return ChecklistRow.get_by_id(row.id)

@@ -11,7 +11,7 @@ from peewee import JOIN
 
 import forms
 import rules
-from engine import audit, clock, i18n
+from engine import attachments, audit, clock, i18n
 from engine.actors import Actor
 from engine.context import item_doc, new_item_doc
 from engine.db import write_transaction
@@ -23,7 +23,6 @@ from engine.i18n import gettext as _
 from engine.models import (
     HANDLER_ROLE,
     Assignment,
-    Attachment,
     Definition,
     Event,
     Item,
@@ -64,34 +63,6 @@ def _with_offsets(schema: Mapping[str, Any], data: dict[str, Any]) -> dict[str, 
                     if child.kind == "datetime" and isinstance(row.get(child.name), str):
                         row[child.name] = clock.with_local_offset(row[child.name])
     return data
-
-
-def _attachment_ids(schema: Mapping[str, Any], data: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(field path, attachment id) for every photo/file answer, group rows included."""
-    found: list[tuple[str, str]] = []
-    for spec in forms.field_specs(schema):
-        if spec.kind in ("photo", "file"):
-            found += [(spec.name, str(v)) for v in data.get(spec.name) or []]
-        elif spec.kind == "group":
-            for index, row in enumerate(data.get(spec.name) or []):
-                for child in spec.children:
-                    if child.kind in ("photo", "file"):
-                        found += [(f"{spec.name}/{index}/{child.name}", str(v)) for v in row.get(child.name) or []]
-    return found
-
-
-def _claim_attachments(ids: list[tuple[str, str]], item: Item, actor: Actor) -> None:
-    """Link uploads to the item; only the uploader's own, not yet used elsewhere."""
-    for path, public_id in ids:
-        claimed = (
-            Attachment.update(item=item)
-            .where((Attachment.public_id == public_id) & (Attachment.uploaded_by == actor.user)
-                   & (Attachment.item.is_null() | (Attachment.item == item)))
-            .execute()
-        )
-        if not claimed:
-            raise Invalid(_("An attachment is missing."),
-                          [FieldProblem(f"data/{path}", _("Attachment %(id)s is not yours or does not exist.") % {"id": public_id})])
 
 
 def _title(rt: Runtime, doc: Mapping[str, Any], data: Mapping[str, Any]) -> str:
@@ -139,7 +110,7 @@ def raise_item(
             title=_title(rt, doc, cleaned), state=initial, data=cleaned, raised_by=actor.user,
             raised_at=now, state_since=now, due_at=due_at,
         )
-        _claim_attachments(_attachment_ids(rt.body["schema"], cleaned), item, actor)
+        attachments.claim(attachments.ids_in(rt.body["schema"], cleaned), actor, item=item)
         audit.record("item.raise", at=now, actor=actor.user, item=item, target=f"item:{item.id}",
                      after={"state": initial, "data": cleaned, "version": rt.number})
         doc = item_doc(item, actor=actor, now=now)
@@ -248,7 +219,7 @@ def transition(
         if not ok:
             raise Invalid(reason, [FieldProblem("guard", reason)])
         if form:
-            _claim_attachments(_attachment_ids(spec["form"], form), item, actor)
+            attachments.claim(attachments.ids_in(spec["form"], form), actor, item=item)
         target = _target(item, rt, spec, doc, now)
         _apply_move(item, rt, spec, target, form, actor=actor, now=now)
         doc = item_doc(Item.get_by_id(item.id), actor=actor, now=now, form=form)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from engine import audit
+from engine import attachments, audit
 from engine.actors import Actor
 from engine.db import database
 from engine.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
@@ -48,6 +48,15 @@ def may_review(actor: Actor, row: dict[str, Any]) -> bool:
     return "admin" in actor.roles or any(g.node_key in row["lead"] for g in actor.grants)
 
 
+def may_read(actor: Actor, report_id: int) -> bool:
+    """The reporting unit's people and the row's reviewers see a report and its evidence."""
+    found = KpiReport.get_or_none(KpiReport.id == report_id)
+    if found is None:
+        return False
+    reporters = {u.id for u in reporting_units(actor)}
+    return found.unit_id in reporters or may_review(actor, _row(found.list_key, found.row_key))
+
+
 def latest(list_key: str) -> dict[tuple[str, int], KpiReport]:
     """The newest report per (row key, unit id)."""
     found: dict[tuple[str, int], KpiReport] = {}
@@ -75,6 +84,7 @@ def report(actor: Actor, list_key: str, row_key: str, unit: OrgNode, note: str, 
     with database.atomic():
         created = KpiReport.create(list_key=list_key, row_key=row_key, unit=unit, note=note.strip(),
                                    evidence=list(evidence), reported_by=actor.user, reported_at=now)
+        attachments.claim([("evidence", e) for e in created.evidence], actor, record=f"kpi-report:{created.id}")
         audit.record("kpi.report", at=now, actor=actor.user, target=f"kpi-report:{created.id}",
                      after={"list": list_key, "row": row_key, "unit": unit.key, "note": created.note,
                             "evidence": created.evidence})

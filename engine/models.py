@@ -208,6 +208,7 @@ class Attachment(Base):
 
     public_id = CharField(unique=True, max_length=40)
     item = ForeignKeyField(Item, null=True, backref="attachments", on_delete="SET NULL")
+    record = CharField(max_length=60, null=True, index=True)  # "checklist-row:12", "kpi-report:3"
     uploaded_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
     filename = CharField(max_length=255)
     content_type = CharField(max_length=120)

@@ -106,3 +106,21 @@ def test_unmeasurable_kpi_row_is_reported_and_reviewed(client, auth):
     auth.login("chaohui-ducha")
     client.post("/lists/kpi/tasks-2021/street-office/report", data={"unit": "chaohui", "note": "补充了发文"})
     assert [r.state for r in KpiReport.select().order_by(KpiReport.id)] == ["returned", "reported"]
+
+
+def test_row_evidence_is_readable_by_who_sees_the_row_only(client, auth):
+    import io
+
+    auth.login("xifang")
+    response = client.post("/lists/c/lvzhouhuayuan/task-list/new", data={
+        **ROW, "_submit": "1", "evidence": (io.BytesIO(b"\x89PNG\r\n\x1a\n evidence"), "proof.png", "image/png"),
+    }, content_type="multipart/form-data")
+    assert response.status_code == 303, response.get_data(as_text=True)[:1000]
+    row = ChecklistRow.select().order_by(ChecklistRow.id.desc()).first()
+    public_id = row.data["evidence"][0]
+    auth.logout()
+    for username, status in (("chaohui-ducha", 200), ("lvzhouhuayuan-wy", 200), ("changzhengqiaolu-zy", 404)):
+        auth.login(username)
+        with client.get(f"/files/{public_id}") as answer:
+            assert answer.status_code == status, username
+        auth.logout()
