@@ -70,6 +70,14 @@ def scopes(definitions: list[Definition]) -> dict[str, str]:
     return {k: names.get(v, v) for k, v in keys.items() if v}
 
 
+def with_form(definitions: list[Definition]) -> set[str]:
+    """The keys of the definitions the form builder edits (item types, profiles, row forms)."""
+    from pages.designer.targets import has_form
+
+    return {d.key for d in definitions if d.kind in ("item_type", "profile") or (
+        d.kind == "checklist" and has_form(designer.draft_of(d)))}
+
+
 def editable() -> list[Definition]:
     """The definitions the admin may edit (a street's admin: those scoped to their street)."""
     return [d for d in Definition.select().order_by(Definition.kind, Definition.id)
@@ -82,7 +90,7 @@ def index() -> Any:
     definitions = editable()
     changed = {d.key for d in definitions if designer.has_changes(d)}
     return render_template("designer/index.html", definitions=definitions, changed=changed, scopes=scopes(definitions),
-                           roles=pack_roles(), node_kinds=NODE_KINDS, problems=[], values={},
+                           with_form=with_form(definitions), roles=pack_roles(), node_kinds=NODE_KINDS, problems=[], values={},
                            chosen_roles=["commissioner"],
                            packs=list(Pack.select().order_by(Pack.key)))
 
@@ -108,7 +116,7 @@ def new() -> Any:
         definitions = editable()
         return render_template(
             "designer/index.html", definitions=definitions, roles=pack_roles(), node_kinds=NODE_KINDS,
-            scopes=scopes(definitions),
+            scopes=scopes(definitions), with_form=with_form(definitions),
             changed={d.key for d in definitions if designer.has_changes(d)}, problems=exc.fields,
             values=form, chosen_roles=form.getlist("raise_roles"), packs=list(Pack.select().order_by(Pack.key))), 422
     return redirect(url_for("designer.form_builder", key=body["key"]), 303)  # profiles too

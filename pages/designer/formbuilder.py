@@ -21,35 +21,38 @@ from forms.builder import (
     CHOICE,
     MULTI_CHOICE,
     OPERATORS,
-    Condition,
     FieldRow,
     FormRows,
+    Group,
     parse_group,
     parse_value,
-    rows_from_schema,
-    schema_from_rows,
+    property_from_row,
     value_text,
 )
 from forms.specs import KINDS
 from pages.auth import roles_required
 from pages.designer import bp, conditions, tabs_context
 from pages.designer.locate import located
+from pages.designer.targets import Target, rows_of, store, stored, target_of, whole_schema
 from pages.extensions import htmx
 
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,59}$")
 
 
-def _rows(body: dict[str, Any]) -> FormRows:
-    return rows_from_schema(body.get("schema") or {"type": "object", "properties": {}})
+def _save_rows(key: str, target: Target, form: FormRows) -> dict[str, Any]:
+    return designer.edit_draft(g.actor.user, key, lambda b: store(target, b, form), now=clock.now())
 
 
-def _save_rows(key: str, form: FormRows) -> dict[str, Any]:
-    return designer.edit_draft(g.actor.user, key, lambda b: b.__setitem__("schema", schema_from_rows(form)),
-                               now=clock.now())
+def _target(key: str, code: str) -> tuple[Any, dict[str, Any], Target]:
+    definition = designer.definition_of(key)
+    body = designer.draft_of(definition)
+    return definition, body, target_of(code, body)
 
 
 def preview_context(body: dict[str, Any]) -> dict[str, Any]:
     """The rule document a worker raising this type at a sample node would give the form."""
+    if body.get("kind") not in ("item_type", "profile"):
+        return {}
     kinds = body.get("node_kinds") or [body.get("node_kind", "compound")]
     node = OrgNode.select().where(OrgNode.kind.in_(kinds)).order_by(OrgNode.id).first()
     if node is None:
@@ -59,15 +62,16 @@ def preview_context(body: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-def builder_context(key: str, bound: Any = None, valid: bool = False) -> dict[str, Any]:
-    definition = designer.definition_of(key)
-    body = designer.draft_of(definition)
-    form = _rows(body)
-    problems = forms.check_schema(body.get("schema") or {}, gettext=_)
-    schema_problems = [FieldProblem("/schema" + p.path, p.message) for p in problems]
+def builder_context(key: str, code: str = "main", bound: Any = None, valid: bool = False) -> dict[str, Any]:
+    definition, body, target = _target(key, code)
+    form = rows_of(target, body)
+    whole = whole_schema(target, body)
+    problems = forms.check_schema(whole, gettext=_)
+    schema_problems = [FieldProblem(target.pointer + p.path, p.message) for p in problems]
     if bound is None and not schema_problems:
-        bound = forms.bind(body["schema"], base=FlaskForm, context=preview_context(body), formdata=None)
-    return {**tabs_context(definition), "body": body, "rows": form.rows, "kinds": KINDS,
+        bound = forms.bind(whole, base=FlaskForm, context=preview_context(body), formdata=None)
+    return {**tabs_context(definition), "body": body, "rows": form.rows, "target": target,
+            "kinds": [k for k in KINDS if not (target.group and k == "group")],
             "problems": located(key, schema_problems, body), "bound": bound, "valid": valid,
             "summaries": {r.name: summary(r, {x.name: x.label or x.name for x in form.rows}) for r in form.rows}}
 
@@ -78,28 +82,46 @@ def summary(row: FieldRow, names: dict[str, str]) -> str:
         return _("a condition written in the JSON view")
     if row.show_if is None:
         return ""
-    parts = [f"{names.get(c.field, c.field)} {conditions.OP_LABELS.get(c.op, c.op)} {value_text(c.value)}".strip()
-             for c in row.show_if.items if isinstance(c, Condition)]
-    return (_(" and ") if row.show_if.join == "all" else _(" or ")).join(parts)
+    return group_words(row.show_if, names)
 
 
-@bp.route("/<key>/form")
+def group_words(group: Group, names: dict[str, str]) -> str:
+    parts = [f"({group_words(c, names)})" if isinstance(c, Group) else
+             f"{names.get(c.field, c.field)} {conditions.OP_LABELS.get(c.op, c.op)} {value_text(c.value)}".strip()
+             for c in group.items]
+    return (_(" and ") if group.join == "all" else _(" or ")).join(parts)
+
+
+def _builder_url(key: str, code: str) -> str:
+    return url_for("designer.form_builder", key=key, target=code)
+
+
+@bp.route("/<key>/form", defaults={"target": "main"})
+@bp.route("/<key>/forms/<target>")
 @roles_required("admin")
-def form_builder(key: str) -> Any:
-    return render_template("designer/form.html", **builder_context(key))
+def form_builder(key: str, target: str) -> Any:
+    return render_template("designer/form.html", **builder_context(key, target))
 
 
-def _builder_response(key: str) -> Any:
+@bp.route("/<key>/transitions/<int:index>/form")
+@roles_required("admin")
+def transition_form(key: str, index: int) -> Any:
+    """A transition's own form, in the same builder."""
+    return render_template("designer/form.html", **builder_context(key, f"t{index}"))
+
+
+def _builder_response(key: str, code: str) -> Any:
     if htmx:
-        return render_template("designer/_builder.html", **builder_context(key))
-    return redirect(url_for("designer.form_builder", key=key), 303)
+        return render_template("designer/_builder.html", **builder_context(key, code))
+    return redirect(_builder_url(key, code), 303)
 
 
-@bp.route("/<key>/form/add", methods=["POST"])
+@bp.route("/<key>/form/add", methods=["POST"], defaults={"target": "main"})
+@bp.route("/<key>/forms/<target>/add", methods=["POST"])
 @roles_required("admin")
-def add_field(key: str) -> Any:
-    body = designer.draft_of(designer.definition_of(key))
-    form = _rows(body)
+def add_field(key: str, target: str) -> Any:
+    _definition, body, where = _target(key, target)
+    form = rows_of(where, body)
     name, kind = request.form.get("name", "").strip(), request.form.get("kind", "text")
     label = request.form.get("label", "").strip()
     error = None
@@ -107,10 +129,10 @@ def add_field(key: str) -> Any:
         error = _("A field name starts with a letter and holds letters, digits and _.")
     elif any(r.name == name for r in form.rows):
         error = _("There is already a field named %(name)s.", name=name)
-    elif kind not in KINDS:
+    elif kind not in KINDS or (where.group and kind == "group"):
         error = _("Unknown field kind.")
     if error:
-        context = builder_context(key)
+        context = builder_context(key, target)
         context.update(add_error=error, add_values=request.form)
         template = "designer/_builder.html" if htmx else "designer/form.html"
         return render_template(template, **context), 200 if htmx else 422
@@ -120,14 +142,16 @@ def add_field(key: str) -> Any:
     if kind == "group":
         row.children = [FieldRow("note", "text", _("Note"))]
     form.rows.append(row)
-    _save_rows(key, form)
-    return redirect(url_for("designer.field", key=key, name=name), 303)
+    _save_rows(key, where, form)
+    return redirect(url_for("designer.field", key=key, name=name, target=target), 303)
 
 
-@bp.route("/<key>/form/<name>/<any(up, down, delete):action>", methods=["POST"])
+@bp.route("/<key>/form/<name>/<any(up, down, delete):action>", methods=["POST"], defaults={"target": "main"})
+@bp.route("/<key>/forms/<target>/<name>/<any(up, down, delete):action>", methods=["POST"])
 @roles_required("admin")
-def field_action(key: str, name: str, action: str) -> Any:
-    form = _rows(designer.draft_of(designer.definition_of(key)))
+def field_action(key: str, name: str, action: str, target: str) -> Any:
+    _definition, body, where = _target(key, target)
+    form = rows_of(where, body)
     index = next((i for i, r in enumerate(form.rows) if r.name == name), None)
     if index is None:
         abort(404)
@@ -137,8 +161,8 @@ def field_action(key: str, name: str, action: str) -> Any:
         other = index - 1 if action == "up" else index + 1
         if 0 <= other < len(form.rows):
             form.rows[index], form.rows[other] = form.rows[other], form.rows[index]
-    _save_rows(key, form)
-    return _builder_response(key)
+    _save_rows(key, where, form)
+    return _builder_response(key, target)
 
 
 BOUND_LABELS = {
@@ -162,7 +186,7 @@ def _parse_options(text: str, value_type: str) -> list[tuple[Any, str]]:
     return options
 
 
-def _apply(row: FieldRow, form: MultiDict[str, str], others: list[FieldRow], existing: Any) -> None:
+def _apply(row: FieldRow, form: MultiDict[str, str], others: list[FieldRow], existing: Any, scope: str) -> None:
     row.kind = form.get("kind", row.kind) if form.get("kind") in KINDS else row.kind
     row.label = form.get("label", "").strip()
     row.help = form.get("help", "").strip()
@@ -179,62 +203,64 @@ def _apply(row: FieldRow, form: MultiDict[str, str], others: list[FieldRow], exi
             row.bounds[bound] = parse_value(text, "number")
     if "options" in form:
         row.options = _parse_options(form["options"], row.value_type if row.kind in CHOICE else "string")
-    rule = conditions.posted(form, "show", others, existing)
+    rule = conditions.posted(form, "show", others, existing, scope)
     row.show_if_raw, row.show_if = None, None
     if rule is not None:
-        row.show_if = parse_group(rule)
-        if row.show_if is None or any(not isinstance(i, Condition) for i in row.show_if.items):
+        row.show_if = parse_group(rule, scope)
+        if row.show_if is None:
             row.show_if, row.show_if_raw = None, rule
 
 
-@bp.route("/<key>/form/field/<name>", methods=["GET", "POST"])
+@bp.route("/<key>/form/field/<name>", methods=["GET", "POST"], defaults={"target": "main"})
+@bp.route("/<key>/forms/<target>/field/<name>", methods=["GET", "POST"])
 @roles_required("admin")
-def field(key: str, name: str) -> Any:
-    definition = designer.definition_of(key)
-    body = designer.draft_of(definition)
-    form = _rows(body)
+def field(key: str, name: str, target: str) -> Any:
+    definition, body, where = _target(key, target)
+    form = rows_of(where, body)
     index = next((i for i, r in enumerate(form.rows) if r.name == name), None)
     if index is None:
         abort(404)
     row = form.rows[index]
     others = [r for r in form.rows if r.name != name]
-    existing = schema_from_rows(FormRows([row]))["properties"][name].get("x-show-if")
+    existing = property_from_row(row, where.scope).get("x-show-if")
     problems: list[dict[str, str]] = []
     if request.method == "POST":
         new_name = request.form.get("name", name).strip()
-        _apply(row, request.form, others, existing)
+        _apply(row, request.form, others, existing, where.scope)
+        if where.group and row.kind == "group":
+            row.kind = "text"
         if new_name != name and (not NAME.match(new_name) or any(r.name == new_name for r in others)):
             problems.append({"path": "/name", "message": _("This name is taken or not valid."), "link": "",
                              "what": _("Name")})
         else:
             row.name = new_name
-            candidate = schema_from_rows(form)
+            candidate = whole_schema(where, stored(where, body, form))
             found = forms.check_schema(candidate, gettext=_)
-            mine = [p for p in found if p.path.startswith(f"/properties/{new_name}")]
+            mine = [p for p in found if p.path.startswith(f"{where.inner}/properties/{new_name}")]
             if not mine:
-                _save_rows(key, form)
-                return redirect(url_for("designer.form_builder", key=key) + f"#f-{new_name}", 303)
+                _save_rows(key, where, form)
+                return redirect(_builder_url(key, target) + f"#f-{new_name}", 303)
             problems += [{"path": p.path, "message": p.message, "link": "", "what": ""} for p in mine]
-    show = conditions.editor("show", existing)
+    show = conditions.editor("show", existing, where.scope)
     return render_template(
-        "designer/field.html", **tabs_context(definition), row=row, others=others, kinds=KINDS,
+        "designer/field.html", **tabs_context(definition), row=row, others=others, target=where,
+        kinds=[k for k in KINDS if not (where.group and k == "group")],
         bounds=[(b, BOUND_LABELS[b], row.bounds.get(b, "")) for b in BOUND_KEYS.get(row.kind, ())],
         options_text=_options_text(row), show=show, operators=OPERATORS, problems=problems,
         choice=row.kind in CHOICE or row.kind in MULTI_CHOICE,
     ), (422 if problems else 200)
 
 
-@bp.route("/<key>/preview", methods=["POST"])
+@bp.route("/<key>/preview", methods=["POST"], defaults={"target": "main"})
+@bp.route("/<key>/forms/<target>/preview", methods=["POST"])
 @roles_required("admin")
-def preview(key: str) -> Any:
+def preview(key: str, target: str) -> Any:
     """The preview form posted: a refresh re-renders its fields; a submit shows the messages."""
-    body = designer.draft_of(designer.definition_of(key))
+    _definition, body, where = _target(key, target)
     formdata: MultiDict[str, str] = MultiDict(request.form.items(multi=True))
-    bound = forms.bind(body["schema"], base=FlaskForm, context=preview_context(body), formdata=formdata)
+    bound = forms.bind(whole_schema(where, body), base=FlaskForm, context=preview_context(body), formdata=formdata)
     valid = False
     if not request.form.get("_refresh") and not bound.rows_changed:
         valid = not bound.validate(_)
     return render_template("designer/_preview_fields.html", bound=bound, valid=valid,
                            answers=bound.data() if valid else None)
-
-

@@ -15,9 +15,16 @@ def _unescape(part: str) -> str:
 def locate(key: str, path: str, body: Any) -> tuple[str, str]:
     """(link, what) for a problem's path: the field, state, transition or routing rule."""
     parts = [_unescape(p) for p in path.split("/")[1:]]
+    if len(parts) >= 5 and parts[:2] == ["workflow", "transitions"] and parts[2].isdigit() and parts[3] == "form":
+        link = url_for("designer.transition_form", key=key, index=int(parts[2]))
+        if parts[4:5] == ["properties"] and len(parts) >= 6:
+            link = url_for("designer.field", key=key, target=f"t{parts[2]}", name=parts[5])
+        return link, _("Form of transition %(name)s", name=parts[2])
+    if parts[:1] == ["row_schema"]:
+        parts = ["schema", *parts[1:]]
     if len(parts) >= 3 and parts[:2] == ["schema", "properties"]:
         name = parts[2]
-        prop = (body.get("schema") or {}).get("properties", {}).get(name, {})
+        prop = (body.get("schema") or body.get("row_schema") or {}).get("properties", {}).get(name, {})
         label = prop.get("title", name) if isinstance(prop, dict) else name
         return url_for("designer.field", key=key, name=name), _("Field %(name)s", name=label)
     if parts[:1] == ["schema"]:

@@ -1,0 +1,120 @@
+"""The form builder on other forms of a draft: a transition's form, a checklist's row form,
+the columns of repeated rows. Editing through the pages writes what a hand would write,
+and saving unchanged changes nothing."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from engine import designer
+from engine.models import Definition
+from tests.web.test_web_designer import form_values
+
+
+@pytest.fixture
+def admin(client, auth):
+    auth.login("admin")
+    return client
+
+
+def body(key):
+    return designer.draft_of(Definition.get(Definition.key == key))
+
+
+def save_unchanged(admin, base, names):
+    for name in names:
+        page = admin.get(f"{base}/field/{name}")
+        assert page.status_code == 200, name
+        response = admin.post(f"{base}/field/{name}", data=form_values(page.get_data(as_text=True)))
+        assert response.status_code == 303, (name, response.get_data(as_text=True)[:2000])
+
+
+def test_transition_form_round_trip(admin):
+    before = body("bell")
+    rate = before["workflow"]["transitions"][5]
+    page = admin.get("/admin/designer/bell/transitions/5/form")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "评价意见" in html and "/admin/designer/bell/forms/t5/field/satisfaction" in html
+    assert "/admin/designer/bell/transitions/5/form" in admin.get("/admin/designer/bell/workflow").get_data(as_text=True)
+    save_unchanged(admin, "/admin/designer/bell/forms/t5", list(rate["form"]["properties"]))
+    assert body("bell") == before
+
+    response = admin.post("/admin/designer/bell/forms/t5/add", data={"name": "photos", "kind": "photo",
+                                                                       "label": "照片"})
+    assert response.headers["Location"].endswith("/admin/designer/bell/forms/t5/field/photos")
+    response = admin.post("/admin/designer/bell/forms/t5/field/photos", data={
+        "label": "现场照片", "name": "photos", "kind": "photo", "bound-maxItems": "3",
+        "show-join": "all", "show-0-field": "satisfaction", "show-0-op": "<", "show-0-value": "3"})
+    assert response.status_code == 303
+    form = body("bell")["workflow"]["transitions"][5]["form"]
+    assert form["properties"]["photos"] == {
+        "type": "array", "title": "现场照片", "items": {"type": "string", "format": "attachment"},
+        "x-widget": "photo", "maxItems": 3,
+        "x-show-if": {"and": [{"!=": [{"var": "data.satisfaction"}, None]},
+                              {"<": [{"var": "data.satisfaction"}, 3]}]}}
+    assert list(form["properties"]) == ["satisfaction", "comment", "photos"]
+    assert admin.post("/admin/designer/bell/forms/t5/photos/up").status_code == 303
+    assert list(body("bell")["workflow"]["transitions"][5]["form"]["properties"]) == [
+        "satisfaction", "photos", "comment"]
+    assert admin.post("/admin/designer/bell/forms/t5/preview", data={"_submit": "1"}).status_code == 200
+    admin.post("/admin/designer/bell/forms/t5/photos/delete")
+    assert body("bell") == before
+
+
+def test_a_transition_without_a_form_gets_one_and_loses_it(admin):
+    before = body("bell")
+    assert "form" not in before["workflow"]["transitions"][0]
+    assert admin.get("/admin/designer/bell/transitions/0/form").status_code == 200
+    admin.post("/admin/designer/bell/forms/t0/add", data={"name": "note", "kind": "text", "label": "备注"})
+    assert body("bell")["workflow"]["transitions"][0]["form"] == {
+        "type": "object", "properties": {"note": {"type": "string", "title": "备注"}}}
+    admin.post("/admin/designer/bell/forms/t0/note/delete")
+    assert body("bell") == before
+    assert admin.get("/admin/designer/bell/transitions/99/form").status_code == 404
+    assert admin.get("/admin/designer/bell/forms/nonsense").status_code == 404
+
+
+def test_checklist_row_form_in_the_builder(admin):
+    before = body("task-list")
+    index = admin.get("/admin/designer/").get_data(as_text=True)
+    assert 'href="/admin/designer/task-list/form"' in index
+    page = admin.get("/admin/designer/task-list/form")
+    assert page.status_code == 200 and "事项内容" in page.get_data(as_text=True)
+    save_unchanged(admin, "/admin/designer/task-list/form", list(before["row_schema"]["properties"]))
+    assert body("task-list") == before
+    admin.post("/admin/designer/task-list/form/add", data={"name": "budget", "kind": "number", "label": "预算"})
+    admin.post("/admin/designer/task-list/form/field/budget", data={
+        "label": "预算(万元)", "name": "budget", "kind": "number", "bound-minimum": "0", "required": "1"})
+    expected = copy.deepcopy(before["row_schema"])
+    expected["properties"]["budget"] = {"type": "number", "title": "预算(万元)", "minimum": 0}
+    expected["required"] = [*expected["required"], "budget"]
+    assert body("task-list")["row_schema"] == expected
+    assert admin.post("/admin/designer/task-list/preview", data={"_submit": "1"}).status_code == 200
+
+
+def test_group_columns_round_trip(admin):
+    before = body("compound-profile")
+    base = "/admin/designer/compound-profile/forms/main~service_points"
+    assert "main~service_points" in admin.get("/admin/designer/compound-profile/form").get_data(as_text=True)
+    page = admin.get(base)
+    assert page.status_code == 200 and "服务点地址" in page.get_data(as_text=True)
+    assert 'value="group"' not in page.get_data(as_text=True)
+    save_unchanged(admin, base, ["name", "address"])
+    assert body("compound-profile") == before
+
+    admin.post(f"{base}/add", data={"name": "hours", "kind": "select", "label": "开放时间"})
+    admin.post(f"{base}/field/hours", data={
+        "label": "开放时间", "name": "hours", "kind": "select", "options": "全天\n工作日",
+        "show-join": "all", "show-0-field": "address", "show-0-op": "is not empty"})
+    admin.post(f"{base}/hours/up")
+    items = body("compound-profile")["schema"]["properties"]["service_points"]["items"]
+    assert list(items["properties"]) == ["name", "hours", "address"]
+    assert items["properties"]["hours"] == {"type": "string", "title": "开放时间", "enum": ["全天", "工作日"],
+                                            "x-show-if": {"!!": {"var": "row.address"}}}
+    assert admin.post(f"{base}/add", data={"name": "inner", "kind": "group"}).status_code == 422
+    admin.post(f"{base}/hours/delete")
+    assert body("compound-profile") == before
+    assert admin.get("/admin/designer/compound-profile/forms/main~name").status_code == 404
