@@ -1,9 +1,10 @@
 """The condition builder's posted rows → a rule, and a rule → what its rows show.
 
 A condition is posted as ``<prefix>-join`` (all / any) and rows ``<prefix>-<i>-field``,
-``-op`` and ``-value``; a row without a field is skipped. A rule the rows cannot show
-(hand-written in the JSON view: nested groups, other operators) is kept unless the
-admin ticks ``<prefix>-replace``.
+``-op`` and ``-value``; a row without a field is skipped. A row may instead be a group
+(``<prefix>-<i>-sub``) with its own ``<prefix>-<i>-join`` and rows ``<prefix>-<i>-<k>-…``,
+one level deep. A rule the rows cannot show (hand-written in the JSON view: deeper
+nesting, other operators) is kept unless the admin ticks ``<prefix>-replace``.
 """
 
 from __future__ import annotations
@@ -38,12 +39,19 @@ BLANK_ROWS = 2
 
 
 @dataclass
+class Row:
+    field: str = ""
+    op: str = "=="
+    value: str = ""
+
+
+@dataclass
 class Editor:
-    """What the condition-builder macro renders."""
+    """What the condition-builder macro renders: rows, and (at the top) groups of rows."""
 
     prefix: str
     join: str
-    rows: list[tuple[str, str, str]]  # field, op, value text; blanks included
+    rows: list[Row | Editor]  # blanks included
     raw: Any = None  # a rule the rows cannot show
 
     @property
@@ -53,29 +61,46 @@ class Editor:
         return json.dumps(self.raw, ensure_ascii=False)
 
 
+def _depth(group: Group) -> int:
+    return 1 + max((_depth(i) for i in group.items if isinstance(i, Group)), default=0)
+
+
+def _editor_of(prefix: str, group: Group, nested: bool) -> Editor:
+    rows: list[Row | Editor] = []
+    for i, item in enumerate(group.items):
+        if isinstance(item, Group):
+            rows.append(_editor_of(f"{prefix}-{i}", item, True))
+        else:
+            rows.append(Row(item.field, item.op, value_text(item.value)))
+    rows += [Row() for _ in range(BLANK_ROWS)]
+    if not nested:  # one empty group of rows to fill in
+        rows.append(_editor_of(f"{prefix}-{len(rows)}", Group("any", []), True))
+    return Editor(prefix, group.join, rows)
+
+
 def editor(prefix: str, rule: Any, scope: str = "data") -> Editor:
-    """The rows showing ``rule`` (None: no condition)."""
+    """The rows showing ``rule`` (None: no condition); one level of groups inside."""
     group = Group("all", []) if rule is None else parse_group(rule, scope)
-    if group is None or any(isinstance(item, Group) for item in group.items):
-        return Editor(prefix, "all", [("", "==", "")] * BLANK_ROWS, raw=rule)
-    rows = [(c.field, c.op, value_text(c.value)) for c in group.items if isinstance(c, Condition)]
-    return Editor(prefix, group.join, rows + [("", "==", "")] * BLANK_ROWS)
+    if group is None or _depth(group) > 2:
+        shown = _editor_of(prefix, Group("all", []), False)
+        shown.raw = rule
+        return shown
+    return _editor_of(prefix, group, False)
 
 
-def posted(
-    form: Mapping[str, str], prefix: str, fields: Sequence[FieldRow], existing: Any, scope: str = "data"
-) -> Any:
-    """The rule the posted rows describe; None when no row names a field."""
-    if editor(prefix, existing, scope).raw is not None and not form.get(f"{prefix}-replace"):
-        return existing
-    by_name = {row.name: row for row in fields}
+def _items(form: Mapping[str, str], prefix: str, by_name: Mapping[str, FieldRow], nested: bool) -> list[Any]:
     items: list[Condition | Group] = []
-    i = 0
-    while f"{prefix}-{i}-field" in form:
-        name = form.get(f"{prefix}-{i}-field", "")
-        op = form.get(f"{prefix}-{i}-op", "==")
-        text = form.get(f"{prefix}-{i}-value", "")
-        i += 1
+    mine = re.compile(re.escape(prefix) + r"-(\d+)-(?:field|sub)$")
+    for i in sorted({int(m.group(1)) for m in map(mine.match, form) if m}):
+        at = f"{prefix}-{i}"
+        if f"{at}-sub" in form:
+            inner = [] if nested else _items(form, at, by_name, True)
+            if inner:
+                items.append(Group("any" if form.get(f"{at}-join") == "any" else "all", inner))
+            continue
+        name = form.get(f"{at}-field", "")
+        op = form.get(f"{at}-op", "==")
+        text = form.get(f"{at}-value", "")
         if not name or op not in OPERATORS:
             continue
         kind = value_type_of(by_name.get(name))
@@ -87,6 +112,16 @@ def posted(
         elif op not in UNARY:
             value = parse_value(text, kind)
         items.append(Condition(name, op, value))
+    return items
+
+
+def posted(
+    form: Mapping[str, str], prefix: str, fields: Sequence[FieldRow], existing: Any, scope: str = "data"
+) -> Any:
+    """The rule the posted rows describe; None when no row names a field."""
+    if editor(prefix, existing, scope).raw is not None and not form.get(f"{prefix}-replace"):
+        return existing
+    items = _items(form, prefix, {row.name: row for row in fields}, False)
     if not items:
         return None
     join = "any" if form.get(f"{prefix}-join") == "any" else "all"

@@ -8,8 +8,8 @@ import copy
 
 import pytest
 
-from engine import designer
-from engine.models import Definition
+from engine import clock, designer
+from engine.models import Definition, User
 from tests.web.test_web_designer import form_values
 
 
@@ -118,3 +118,36 @@ def test_group_columns_round_trip(admin):
     admin.post(f"{base}/hours/delete")
     assert body("compound-profile") == before
     assert admin.get("/admin/designer/compound-profile/forms/main~name").status_code == 404
+
+
+def test_condition_builder_nests_one_level(admin):
+    before = body("bell")
+    page = admin.get("/admin/designer/bell/form/field/summary")
+    values = form_values(page.get_data(as_text=True))
+    assert "show-2-sub" in values  # the empty group to fill in
+    changes = {"show-join": "any", "show-0-field": "category", "show-0-op": "==", "show-0-value": "其他",
+                   "show-2-join": "all", "show-2-0-field": "category", "show-2-0-op": "in",
+                   "show-2-0-value": "环境卫生, 停车管理", "show-2-1-field": "category",
+                   "show-2-1-op": "is not empty"}
+    for name, value in changes.items():
+        values[name] = value
+    assert admin.post("/admin/designer/bell/form/field/summary", data=values).status_code == 303
+    rule = body("bell")["schema"]["properties"]["summary"]["x-show-if"]
+    assert rule == {"or": [{"==": [{"var": "data.category"}, "其他"]},
+                           {"and": [{"in": [{"var": "data.category"}, ["环境卫生", "停车管理"]]},
+                                    {"!!": {"var": "data.category"}}]}]}
+    assert "(" in admin.get("/admin/designer/bell/form").get_data(as_text=True).split('id="f-summary"')[1][:2000]
+    once = body("bell")
+    save_unchanged(admin, "/admin/designer/bell/form", ["summary"])
+    assert body("bell") == once
+    html = admin.get("/admin/designer/bell/form/field/summary").get_data(as_text=True)
+    assert 'name="show-1-sub"' in html and 'name="show-1-1-field"' in html
+    # Deeper than one level stays as written.
+    deep = {"or": [{"==": [{"var": "data.category"}, 1]}, {"and": [{"==": [{"var": "data.category"}, 1]},
+                                                            {"or": [{"!!": {"var": "data.category"}}, {"!": {"var": "data.category"}}]}]}]}
+    draft = body("bell")
+    draft["schema"]["properties"]["summary"]["x-show-if"] = deep
+    designer.save_draft(User.get(User.username == "admin"), "bell", draft, now=clock.now())
+    save_unchanged(admin, "/admin/designer/bell/form", ["summary"])
+    assert body("bell")["schema"]["properties"]["summary"]["x-show-if"] == deep
+    assert before != once
