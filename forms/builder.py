@@ -94,7 +94,8 @@ class FormRows:
 
 
 def _var(name: str, scope: str) -> dict[str, Any]:
-    return {"var": f"{scope}.{name}"}
+    """``scope`` "" means the name carries its own (``data.x``, ``form.x``)."""
+    return {"var": f"{scope}.{name}" if scope else name}
 
 
 def condition_logic(cond: Condition, scope: str = "data") -> Any:
@@ -135,6 +136,9 @@ def _var_name(node: Any, scope: str) -> str | None:
     if isinstance(node, Mapping) and list(node) == ["var"] and isinstance(node["var"], str):
         prefix = scope + "."
         name = node["var"]
+        if not scope:
+            head, dot, tail = name.partition(".")
+            return name if head and dot and tail and "." not in tail else None
         if name.startswith(prefix) and "." not in name[len(prefix):] and len(name) > len(prefix):
             return name[len(prefix):]
     return None

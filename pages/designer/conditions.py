@@ -78,10 +78,16 @@ def _editor_of(prefix: str, group: Group, nested: bool) -> Editor:
     return Editor(prefix, group.join, rows)
 
 
-def editor(prefix: str, rule: Any, scope: str = "data") -> Editor:
-    """The rows showing ``rule`` (None: no condition); one level of groups inside."""
+def _names(group: Group) -> set[str]:
+    return {n for i in group.items for n in (_names(i) if isinstance(i, Group) else {i.field})}
+
+
+def editor(prefix: str, rule: Any, scope: str = "data", known: set[str] | None = None) -> Editor:
+    """The rows showing ``rule`` (None: no condition); one level of groups inside.
+
+    With ``known``, a rule naming another field is shown as written (its row could not)."""
     group = Group("all", []) if rule is None else parse_group(rule, scope)
-    if group is None or _depth(group) > 2:
+    if group is None or _depth(group) > 2 or (known is not None and not _names(group) <= known):
         shown = _editor_of(prefix, Group("all", []), False)
         shown.raw = rule
         return shown
@@ -116,13 +122,17 @@ def _items(form: Mapping[str, str], prefix: str, by_name: Mapping[str, FieldRow]
 
 
 def posted(
-    form: Mapping[str, str], prefix: str, fields: Sequence[FieldRow], existing: Any, scope: str = "data"
+    form: Mapping[str, str], prefix: str, fields: Sequence[FieldRow], existing: Any, scope: str = "data",
+    known: set[str] | None = None,
 ) -> Any:
     """The rule the posted rows describe; None when no row names a field."""
-    if editor(prefix, existing, scope).raw is not None and not form.get(f"{prefix}-replace"):
+    if editor(prefix, existing, scope, known).raw is not None and not form.get(f"{prefix}-replace"):
         return existing
     items = _items(form, prefix, {row.name: row for row in fields}, False)
     if not items:
         return None
     join = "any" if form.get(f"{prefix}-join") == "any" else "all"
-    return group_logic(Group(join, items), scope)
+    rule = group_logic(Group(join, items), scope)
+    if existing is not None and parse_group(existing, scope) == parse_group(rule, scope):
+        return existing  # the same rows: kept as written (an ordering without its null guard…)
+    return rule

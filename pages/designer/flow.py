@@ -1,7 +1,8 @@
 """The workflow editor (states, transitions, effects) and the routing table editor, as forms.
 
-What the forms do not show (``to_if``, transition forms, ``set`` effects, a notify message)
-is kept as it is in the draft; the JSON view edits it.
+A transition's form opens in the form builder; its guard message, branches and ``set``
+effects are rows here (``pages/designer/transitions.py``). What the forms do not show (a
+notify message, ``set`` effects on creation) is kept as it is in the draft.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pages.auth import roles_required
 from pages.designer import bp, conditions, departments, pack_roles, tabs_context
 from pages.designer.diagram import workflow_svg
 from pages.designer.formbuilder import NAME
+from pages.designer.transitions import apply_extras, extras_context, posted_sets
 
 FINDING_WORDS = {
     "unreachable": _l("State %(subject)s cannot be reached from the initial state."),
@@ -37,14 +39,21 @@ def _number(text: str | None) -> float | int | None:
     return int(value) if value.is_integer() else value
 
 
-def _effects(old: list[dict[str, Any]], form: MultiDict[str, str], prefix: str) -> list[dict[str, Any]]:
-    """The effects with the form's summon table and notified roles, each in its old place
-    (effects run in order: a summon after a ``set`` routes on the new value)."""
+def _effects(old: list[dict[str, Any]], form: MultiDict[str, str], prefix: str,
+             sets: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The effects with the form's summon table, notified roles and (when given) ``set``
+    assignments, each in its old place (effects run in order: a summon after a ``set``
+    routes on the new value; a new ``set`` comes first)."""
     summon = form.get(f"{prefix}-summon", "")
     notify = form.getlist(f"{prefix}-notify")
     out: list[dict[str, Any]] = []
-    placed = {"summon": False, "notify": False}
+    placed = {"summon": False, "notify": False, "set": sets is None}
     for effect in old:
+        if "set" in effect and not placed["set"]:
+            placed["set"] = True
+            if sets:
+                out.append({"set": sets})
+            continue
         if "summon" in effect and not placed["summon"]:
             placed["summon"] = True
             if summon:
@@ -57,9 +66,15 @@ def _effects(old: list[dict[str, Any]], form: MultiDict[str, str], prefix: str) 
                 out.append({"notify": {"roles": notify, **({"message": message} if message else {})}})
             continue
         out.append(effect)
-    head: list[dict[str, Any]] = [{"summon": summon}] if summon and not placed["summon"] else []
+    head: list[dict[str, Any]] = [{"set": sets}] if sets and not placed["set"] else []
+    head += [{"summon": summon}] if summon and not placed["summon"] else []
     tail: list[dict[str, Any]] = [{"notify": {"roles": notify}}] if notify and not placed["notify"] else []
     return head + out + tail
+
+
+def _in_old_order(chosen: list[str], old: list[str]) -> list[str]:
+    """The ticked boxes, those already written first in their written order."""
+    return [v for v in old if v in chosen] + [v for v in chosen if v not in old]
 
 
 def _first(effects: list[dict[str, Any]], kind: str) -> Any:
@@ -107,13 +122,15 @@ def apply_workflow(body: dict[str, Any], form: MultiDict[str, str]) -> list[str]
             continue
         spec.update(key=key, label=form.get(f"{prefix}-label", "").strip() or key,
                     to=form.get(f"{prefix}-to", ""))
-        spec["from"] = form.getlist(f"{prefix}-from")
-        spec["roles"] = form.getlist(f"{prefix}-roles")
+        spec["from"] = _in_old_order(form.getlist(f"{prefix}-from"), spec.get("from", []))
+        spec["roles"] = _in_old_order(form.getlist(f"{prefix}-roles"), spec.get("roles", []))
         guard = conditions.posted(form, f"guard{i - 1}", fields, spec.get("guard"))
         spec.pop("guard", None)
         if guard is not None:
             spec["guard"] = guard
-        effects = _effects(list(spec.get("effects", [])), form, prefix)
+        apply_extras(spec, form, i - 1, body)
+        sets = posted_sets(form, prefix, _first(spec.get("effects", []), "set") or {}, body)
+        effects = _effects(list(spec.get("effects", [])), form, prefix, sets)
         spec.pop("effects", None)
         if effects:
             spec["effects"] = effects
@@ -145,6 +162,7 @@ def workflow_context(key: str, body: dict[str, Any]) -> dict[str, Any]:
         "tables": list((body.get("routing") or {}).keys()),
         "guards": [conditions.editor(f"guard{i}", t.get("guard")) for i, t in enumerate([*transitions, blank])],
         "first": _first, "on_create": workflow.get("on_create", []), "pseudo": PSEUDO_ROLES,
+        "extras": [extras_context(body, t, i) for i, t in enumerate([*transitions, blank])],
     }
 
 

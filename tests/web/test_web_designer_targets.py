@@ -151,3 +151,48 @@ def test_condition_builder_nests_one_level(admin):
     save_unchanged(admin, "/admin/designer/bell/form", ["summary"])
     assert body("bell")["schema"]["properties"]["summary"]["x-show-if"] == deep
     assert before != once
+
+
+def test_workflow_guard_message_branches_and_sets(admin):
+    before = body("bell")
+    page = admin.get("/admin/designer/bell/workflow").get_data(as_text=True)
+    assert 'id="tr-5-if0"' in page and "tr-5-set-0-target" in page
+    values = form_values(page)
+    assert values["tr-5-set-0-source"] == "answer" and values["tr-5-set-0-answer"] == "form.satisfaction"
+    changes = {"tr-4-guard_message": "还有单位未办结", "tr-5-if1-to": "liaising", "tr5-if1-join": "all",
+               "tr5-if1-0-field": "form.satisfaction", "tr5-if1-0-op": "==", "tr5-if1-0-value": "3",
+               "tr5-if1-1-field": "data.category", "tr5-if1-1-op": "==", "tr5-if1-1-value": "其他",
+               "tr-5-set-1-target": "priority", "tr-5-set-1-source": "const", "tr-5-set-1-const": "2",
+               "tr-0-set-0-target": "data.summary", "tr-0-set-0-source": "answer",
+               "tr-0-set-0-answer": "data.category"}
+    for name, value in changes.items():
+        values[name] = value
+    assert admin.post("/admin/designer/bell/workflow", data=values).status_code == 303
+    after = body("bell")
+    transitions = after["workflow"]["transitions"]
+    assert transitions[4]["guard_message"] == "还有单位未办结"
+    assert transitions[5]["to_if"] == [
+        before["workflow"]["transitions"][5]["to_if"][0],
+        {"when": {"and": [{"==": [{"var": "form.satisfaction"}, 3]}, {"==": [{"var": "data.category"}, "其他"]}]},
+         "to": "liaising"}]
+    assert transitions[5]["effects"] == [{"set": {"satisfaction": {"var": "form.satisfaction"}, "priority": 2}},
+                                         {"summon": "reopen"}]
+    assert transitions[0]["effects"][0] == {"set": {"data.summary": {"var": "data.category"}}}
+    # Unchanged, the page saves what it shows.
+    page = admin.get("/admin/designer/bell/workflow").get_data(as_text=True)
+    assert admin.post("/admin/designer/bell/workflow", data=form_values(page)).status_code == 303
+    assert body("bell") == after
+    # Deleting brings back what was there.
+    values = form_values(page)
+    for name, value in {"tr-4-guard_message": before["workflow"]["transitions"][4]["guard_message"],
+                        "tr-5-if1-delete": "1", "tr-5-set-1-delete": "1", "tr-0-set-0-delete": "1"}.items():
+        values[name] = value
+    assert admin.post("/admin/designer/bell/workflow", data=values).status_code == 303
+    assert body("bell") == before
+
+
+def test_a_set_written_as_a_rule_is_kept(admin):
+    draft = body("emergency")
+    page = admin.get("/admin/designer/emergency/workflow").get_data(as_text=True)
+    assert admin.post("/admin/designer/emergency/workflow", data=form_values(page)).status_code == 303
+    assert body("emergency") == draft
