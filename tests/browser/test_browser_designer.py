@@ -125,3 +125,43 @@ def test_admin_designs_publishes_and_a_worker_raises(
     expect(page.locator("#assignments")).to_contain_text("区公安分局")
     snap("worker-item")
     assert not live_server.errors
+
+
+def test_admin_edits_a_transition_form_field(page: Any, live_server: Any, login: Any, shot: Any) -> None:
+    """The 评价 transition's own form opens in the same builder; a field is renamed and a
+    column-free condition with a nested group is built, no JSON typed."""
+
+    def snap(name: str) -> None:
+        path = shot(name)
+        if KEEP:
+            Path(KEEP).mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, Path(KEEP) / path.name)
+
+    login("admin")
+    page.goto(live_server.url("/admin/designer/bell/workflow"))
+    expect(page.locator("#tr-5-branches")).to_be_visible()
+    snap("workflow-transition-extras")
+    with page.expect_navigation():
+        page.locator("#tr-5-form").click()
+    expect(page.locator("#builder-title")).to_contain_text("评价")
+    with page.expect_navigation():
+        page.get_by_role("link", name="评价意见").click()
+    page.fill("#f-label", "评价说明")
+    # Shown when 满意度 ≤ 2, or (a group) 满意度 is 3 and nothing else.
+    page.select_option("select[name=show-join]", "any")
+    page.select_option("select[name=show-0-field]", "satisfaction")
+    page.select_option("select[name=show-0-op]", "<=")
+    page.fill("input[name=show-0-value]", "2")
+    page.select_option("select[name=show-2-0-field]", "satisfaction")
+    page.select_option("select[name=show-2-0-op]", "==")
+    page.fill("input[name=show-2-0-value]", "3")
+    snap("transition-field-nested-condition")
+    with page.expect_navigation():
+        page.get_by_role("button", name="保存字段").click()
+    expect(page.locator("#f-comment")).to_contain_text("评价说明")
+    preview = page.locator("#preview")
+    expect(preview.locator("textarea[name=comment]")).to_have_count(0)
+    preview.locator("input[name=satisfaction][value='2']").check()
+    expect(preview.locator("textarea[name=comment]")).to_have_count(1)
+    snap("transition-form-builder")
+    assert not live_server.errors
