@@ -78,7 +78,7 @@ def inbox(actor: Actor, filters: Filters = Filters(), *, page: int = 1) -> list[
 def summons_filtered(actor: Actor, *, open_only: bool = True) -> Any:
     """Summons addressed to the actor's units, not yet ordered."""
     query = visible_assignments(actor).join(Item).switch(Assignment).join(OrgNode)
-    return query.where(Assignment.open == True) if open_only else query  # noqa: E712
+    return query.where(Assignment.open == True) if open_only else query
 
 
 def summons_query(actor: Actor, *, open_only: bool = True) -> Any:
