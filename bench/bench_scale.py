@@ -266,9 +266,9 @@ def login(base: str, username: str) -> str:
     return cookie
 
 
-def wrk(base: str, cookie: str, seconds: int, script: str) -> dict[str, float]:
+def wrk(base: str, cookie: str, seconds: int, script: str, connections: int = 8) -> dict[str, float]:
     done = subprocess.run(
-        [WRK, "-t2", "-c8", f"-d{seconds}s", "--latency", "-s", script, "-H", f"Cookie: {cookie}", base + "/work/"],
+        [WRK, f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script, "-H", f"Cookie: {cookie}", base + "/work/"],
         capture_output=True, text=True, timeout=seconds + 60, check=False)
     found = re.search(r"BENCH p50=(\d+) p95=(\d+) p99=(\d+) requests=(\d+) non2xx=(\d+) errors=(\d+)", done.stdout)
     if not found:
@@ -305,6 +305,8 @@ def over_http(url: str, out: dict[str, Any], seconds: int) -> None:
                 cookie = login(base, username)
                 wrk(base, cookie, 2, script)  # warm both workers
                 out[f"http {label}"] = wrk(base, cookie, seconds, script)
+                # One connection: a request's own time, without waiting behind 3 others per worker.
+                out[f"http1 {label}"] = wrk(base, cookie, seconds, script, connections=1)
     finally:
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGTERM)
@@ -375,8 +377,10 @@ def table(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> str:
         ("summons query, commissioner: p50 / p95 ms", lambda r: ms(r["q commissioner summons"])),
         (("former single query (`ORDER BY due IS NULL, due`): department summons / inbox, p95 ms"),
          lambda r: f"{r['q summons, one ORDER BY'][1]:.2f} / {r['q department inbox, one ORDER BY'][1]:.2f}"),
-        ("GET /work/, commissioner: p50 / **p95** ms", lambda r: http(r["http commissioner"])),
-        ("GET /work/, department: p50 / **p95** ms", lambda r: http(r["http department"])),
+        ("GET /work/, commissioner, wrk -t2 -c8: p50 / **p95** ms", lambda r: http(r["http commissioner"])),
+        ("GET /work/, department, wrk -t2 -c8: p50 / **p95** ms", lambda r: http(r["http department"])),
+        ("same, one connection (-t1 -c1), commissioner", lambda r: http(r["http1 commissioner"])),
+        ("same, one connection (-t1 -c1), department", lambda r: http(r["http1 department"])),
         ("sweep, overdue summons → steps applied", lambda r: f"{r['overdue summons']:,} → {r['sweep steps']:,}"),
         ("sweep, s", lambda r: f"**{r['sweep s']:.1f}**"),
         ("second sweep (nothing due), s", lambda r: f"{r['sweep again s']:.2f}"),
