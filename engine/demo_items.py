@@ -56,6 +56,14 @@ def _insert(model: Any, rows: list[dict[str, Any]]) -> None:
     marks = ", ".join([database.param] * len(fields))
     sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})'
     values = [tuple(f.db_value(row[f.name]) for f in fields) for row in rows]
+    if is_postgres():
+        # psycopg2's executemany is one round trip per row; execute_values sends pages
+        # of rows as one multi-row VALUES statement each.
+        from psycopg2.extras import execute_values
+
+        sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES %s'
+        execute_values(database.cursor(), sql, values, page_size=1000)
+        return
     database.cursor().executemany(sql, values)
 
 

@@ -192,3 +192,36 @@ def test_accounts_and_tokens_are_audited(app):
     create_token("new-zy", "mobile app", now=NOW)
     actions = [(e.action, e.target) for e in Event.select().where(Event.target == "user:new-zy")]
     assert ("user.save", "user:new-zy") in actions and ("token.create", "user:new-zy") in actions
+
+
+def test_queues_page_by_deadline_like_one_order_by(app, actor_of):
+    """inbox() and summons() page in two index-ordered queries; the order is the one of
+    ``ORDER BY due IS NULL, due, id`` over every page, rows without a deadline last."""
+    from pathlib import Path
+
+    from engine import queues
+    from engine.demo import generate
+
+    generate(Path(__file__).resolve().parents[2] / "seed" / "gongshu", compounds=3, items=400, seed=3, now=NOW)
+    compound = Item.select(Item.node).where(~Item.closed).order_by(Item.node).first().node
+    # Some rows without a deadline, some with equal ones, to test both ends and ties.
+    Item.update(due_at=None).where(Item.id.in_(Item.select(Item.id).where(Item.node == compound).limit(7))).execute()
+    Assignment.update(next_due_at=None).where(Assignment.id.in_(Assignment.select(Assignment.id).limit(9))).execute()
+    Assignment.update(next_due_at=NOW).where(Assignment.id.in_(Assignment.select(Assignment.id).offset(20).limit(5))).execute()
+    from engine.models import Grant
+
+    grants = [g for role in ("commissioner", "department", "admin", "supervisor")
+              for g in Grant.select().where(Grant.role == role).order_by(Grant.id.desc()).limit(3)]
+    for grant in grants:
+        actor = actor_of(grant.user.username)
+        for open_only in (True, False):
+            expected = [i.id for i in queues.items_query(actor, queues.Filters(open_only=open_only))]
+            pages = []
+            for page in range(1, len(expected) // queues.PAGE_SIZE + 3):
+                pages += [i.id for i in queues.inbox(actor, queues.Filters(open_only=open_only), page=page)]
+            assert pages == expected
+            expected = [a.id for a in queues.summons_query(actor, open_only=open_only)]
+            pages = []
+            for page in range(1, len(expected) // queues.PAGE_SIZE + 3):
+                pages += [a.id for a in queues.summons(actor, open_only=open_only, page=page)]
+            assert pages == expected
