@@ -23,7 +23,6 @@ from engine.packs import read_pack
 from engine.users import hash_password
 
 BATCH = 500
-TYPE_WEIGHTS = {"bell": 5, "repair": 3, "whistle": 1.5, "emergency": 0.5}
 
 
 def _text(rng: random.Random, pools: Mapping[str, Any], name: str, category: str | None, limit: int) -> str:
@@ -144,7 +143,8 @@ def generate(pack_path: str | Path, *, compounds: int, items: int, seed: int, no
     with database.atomic():
         nodes = _ensure_compounds(rng, compounds, pools, password_hash)
     types = [d for d in Definition.select().where(Definition.kind == "item_type").order_by(Definition.id) if d.current]
-    weights = [TYPE_WEIGHTS.get(d.key, 1.0) for d in types]
+    # How often each item type occurs is the pack's to say (demo.json `type_weights`).
+    weights = [float(pools.get("type_weights", {}).get(d.key, 1.0)) for d in types]
     raisers = _raisers(nodes)
     planner = Planner(rng, lambda schema: _valid_answers(schema, rng, pools, now), now)
     for _ in range(items if types and nodes else 0):
