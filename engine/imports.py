@@ -30,10 +30,6 @@ IMPORTERS = ("admin", "supervisor")
 PARENT_KIND = {"street": "district", "community": "street", "compound": "community", "building": "compound"}
 KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 PHONE = re.compile(r"^[0-9+\-() ]{5,20}$")
-ORG_COLUMNS = (("key", "lvzhou-b9"), ("name", "9幢"), ("kind", "building"), ("parent", "lvzhouhuayuan"),
-               ("party_member", "王建国"))
-HOUSEHOLD_COLUMNS = (("building", "lvzhouhuayuan-b1"), ("room", "1-101"), ("owner_name", "张三"),
-                     ("phone", "13800000000"), ("area", 89.5))
 Row = tuple[int, Mapping[str, Any]]
 
 
@@ -58,15 +54,27 @@ class Outcome:
         return not self.rejected
 
 
+def _example_keys() -> tuple[str, str]:
+    """A compound and a building of this district, so the template's example row is real."""
+    found = {}
+    for kind in ("compound", "building"):
+        node = OrgNode.select(OrgNode.key).where(OrgNode.kind == kind).order_by(OrgNode.id).first()
+        found[kind] = node.key if node else f"{kind}-key"
+    return found["compound"], found["building"]
+
+
 def columns(kind: str) -> list[tuple[str, Any]]:
     """The template's columns and an example value each."""
+    compound, building = _example_keys()
     if kind == "org":
-        return list(ORG_COLUMNS)
+        return [("key", f"{compound}-new"), ("name", "9幢"), ("kind", "building"), ("parent", compound),
+                ("party_member", "王建国")]
     if kind == "households":
-        return list(HOUSEHOLD_COLUMNS)
+        return [("building", building), ("room", "1-101"), ("owner_name", "张三"),
+                ("phone", "13800000000"), ("area", 89.5)]
     props = profiles.profile_version().body["schema"]["properties"]
     examples = {"boolean": True, "integer": 10, "number": 95.5, "string": "…"}
-    cols: list[tuple[str, Any]] = [("compound", "lvzhouhuayuan")]
+    cols: list[tuple[str, Any]] = [("compound", compound)]
     for name, spec in props.items():
         if spec.get("type") in examples:
             cols.append((name, spec["enum"][0] if spec.get("enum") else examples[spec["type"]]))
