@@ -18,6 +18,7 @@ import jsonschema
 import forms
 import rules
 from engine import calendar
+from engine.checks_common import duplicate_keys, rule_problems
 from engine.checks_scores import checklist_problems, index_problems
 from engine.errors import FieldProblem
 from engine.events import EVENTS, unknown_pattern
@@ -52,12 +53,9 @@ def webhook_problems(manifest: Mapping[str, Any]) -> list[FieldProblem]:
 
     Call after the manifest passed ``structure_problems``.
     """
-    problems: list[FieldProblem] = []
-    seen: set[str] = set()
-    for i, hook in enumerate(manifest.get("webhooks", [])):
-        if hook["key"] in seen:
-            problems.append(FieldProblem(f"/webhooks/{i}/key", f"duplicate webhook key {hook['key']!r}"))
-        seen.add(hook["key"])
+    hooks = manifest.get("webhooks", [])
+    problems = duplicate_keys(((f"/webhooks/{i}", h["key"]) for i, h in enumerate(hooks)), "webhook")
+    for i, hook in enumerate(hooks):
         for j, pattern in enumerate(hook["events"]):
             if unknown_pattern(pattern):
                 problems.append(FieldProblem(
@@ -67,8 +65,6 @@ def webhook_problems(manifest: Mapping[str, Any]) -> list[FieldProblem]:
     return problems
 
 
-def _rule(rule: Any, path: str) -> list[FieldProblem]:
-    return [FieldProblem(path + p.path, p.message) for p in rules.validate(rule)]
 
 
 def _form(schema: Any, path: str) -> list[FieldProblem]:
@@ -112,7 +108,7 @@ EVALUATION_METRICS = (
 
 def _evaluation_problems(body: Mapping[str, Any]) -> list[FieldProblem]:
     """The score rule validates and reads only metrics an evaluation provides."""
-    problems = _rule(body["score"], "/score")
+    problems = rule_problems(body["score"], "/score")
     if not problems:
         for name in sorted(rules.vars_used(body["score"])):
             if name.split(".")[0] not in EVALUATION_METRICS:
@@ -128,7 +124,7 @@ def _evaluation_problems(body: Mapping[str, Any]) -> list[FieldProblem]:
 def _item_type_problems(body: Mapping[str, Any], roles: set[str], units: set[str]) -> list[FieldProblem]:
     problems = _form(body["schema"], "/schema")
     if "title" in body:
-        problems += _rule(body["title"], "/title")
+        problems += rule_problems(body["title"], "/title")
     for i, role in enumerate(body.get("raise_roles", [])):
         if role not in roles:
             problems.append(FieldProblem(f"/raise_roles/{i}", f"unknown role {role!r}"))
@@ -146,13 +142,9 @@ def _escalation_problems(
     roles: set[str],
 ) -> list[FieldProblem]:
     """Escalation steps (超时预警, 督办, 升级): keys, offsets, filters and actions."""
-    problems: list[FieldProblem] = []
-    keys: set[str] = set()
+    problems = duplicate_keys(((f"/escalation/{i}", s["key"]) for i, s in enumerate(steps)), "escalation")
     for i, step in enumerate(steps):
         at = f"/escalation/{i}"
-        if step["key"] in keys:
-            problems.append(FieldProblem(f"{at}/key", f"duplicate escalation key {step['key']!r}"))
-        keys.add(step["key"])
         if ("before_hours" in step) == ("after_hours" in step):
             problems.append(FieldProblem(at, "give exactly one of before_hours and after_hours"))
         on_state = step["on"] == "state"
@@ -200,7 +192,7 @@ def _effects_problems(
                 problems.append(
                     FieldProblem(f"{at}/set/{name}", "only satisfaction, priority or data.<field> can be set")
                 )
-            problems += _rule(rule, f"{at}/set/{_pointer([name])[1:]}")
+            problems += rule_problems(rule, f"{at}/set/{_pointer([name])[1:]}")
     return problems
 
 
@@ -215,13 +207,11 @@ def _workflow_problems(
     for i, state in enumerate(workflow.get("resolved_states", [])):
         if state not in states:
             problems.append(FieldProblem(f"/workflow/resolved_states/{i}", f"state {state!r} is not defined"))
-    seen_keys: set[str] = set()
+    problems += duplicate_keys(
+        ((f"/workflow/transitions/{i}", t["key"]) for i, t in enumerate(workflow["transitions"])), "transition")
     edges: dict[str, set[str]] = {name: set() for name in states}
     for i, tr in enumerate(workflow["transitions"]):
         at = f"/workflow/transitions/{i}"
-        if tr["key"] in seen_keys:
-            problems.append(FieldProblem(f"{at}/key", f"duplicate transition key {tr['key']!r}"))
-        seen_keys.add(tr["key"])
         targets = [(f"{at}/to", tr["to"])] + [
             (f"{at}/to_if/{j}/to", branch["to"]) for j, branch in enumerate(tr.get("to_if", []))
         ]
@@ -239,9 +229,9 @@ def _workflow_problems(
             if role not in roles and role not in PSEUDO_ROLES:
                 problems.append(FieldProblem(f"{at}/roles/{j}", f"unknown role {role!r}"))
         if "guard" in tr:
-            problems += _rule(tr["guard"], f"{at}/guard")
+            problems += rule_problems(tr["guard"], f"{at}/guard")
         for j, branch in enumerate(tr.get("to_if", [])):
-            problems += _rule(branch["when"], f"{at}/to_if/{j}/when")
+            problems += rule_problems(branch["when"], f"{at}/to_if/{j}/when")
         if "form" in tr:
             problems += _form(tr["form"], f"{at}/form")
         problems += _effects_problems(tr.get("effects", []), f"{at}/effects", routing, roles)
@@ -335,14 +325,10 @@ def graph_findings(workflow: Mapping[str, Any], roles: Iterable[str]) -> list[Gr
 def _table_problems(
     table: Mapping[str, Any], path: str, roles: set[str], units: set[str]
 ) -> list[FieldProblem]:
-    problems: list[FieldProblem] = []
-    keys: set[str] = set()
+    problems = duplicate_keys(((f"{path}/rules/{i}", r["key"]) for i, r in enumerate(table["rules"])), "rule")
     for i, route in enumerate(table["rules"]):
         at = f"{path}/rules/{i}"
-        if route["key"] in keys:
-            problems.append(FieldProblem(f"{at}/key", f"duplicate rule key {route['key']!r}"))
-        keys.add(route["key"])
-        problems += _rule(route["when"], f"{at}/when")
+        problems += rule_problems(route["when"], f"{at}/when")
         problems += _unit_problems(route["summon"], f"{at}/summon", roles, units)
     problems += _unit_problems(table.get("default", []), f"{path}/default", roles, units)
     return problems

@@ -9,30 +9,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import rules
+from engine.checks_common import duplicate_keys, rule_problems
 from engine.errors import FieldProblem
-
-
-def _rule(rule: Any, path: str) -> list[FieldProblem]:
-    return [FieldProblem(path + p.path, p.message) for p in rules.validate(rule)]
 
 
 def index_problems(body: Mapping[str, Any]) -> list[FieldProblem]:
     """Problems of an index (三方强基指数) beyond its structure."""
-    problems: list[FieldProblem] = []
-    dims: set[str] = set()
-    keys: set[str] = set()
+    dimensions = body["dimensions"]
+    problems = duplicate_keys(((f"/dimensions/{d}", x["key"]) for d, x in enumerate(dimensions)), "dimension")
+    problems += duplicate_keys(((f"/dimensions/{d}/indicators/{i}", x["key"])
+                                for d, dim in enumerate(dimensions) for i, x in enumerate(dim["indicators"])),
+                               "indicator")
     total_weight = 0.0
-    for d, dimension in enumerate(body["dimensions"]):
-        if dimension["key"] in dims:
-            problems.append(FieldProblem(f"/dimensions/{d}/key", f"duplicate dimension key {dimension['key']!r}"))
-        dims.add(dimension["key"])
+    for d, dimension in enumerate(dimensions):
         for i, indicator in enumerate(dimension["indicators"]):
             at = f"/dimensions/{d}/indicators/{i}"
-            if indicator["key"] in keys:
-                problems.append(FieldProblem(f"{at}/key", f"duplicate indicator key {indicator['key']!r}"))
-            keys.add(indicator["key"])
-            problems += _rule(indicator["formula"], f"{at}/formula")
+            problems += rule_problems(indicator["formula"], f"{at}/formula")
             low, high = indicator["normalise"]["min"], indicator["normalise"]["max"]
             if low >= high:
                 problems.append(FieldProblem(f"{at}/normalise", f"min {low} must be below max {high}"))
@@ -62,17 +54,14 @@ def checklist_problems(body: Mapping[str, Any], units: set[str]) -> list[FieldPr
         return problems
     if not body.get("rows"):
         return [FieldProblem("/rows", "a kpi list needs rows")]
-    keys: set[str] = set()
+    problems += duplicate_keys(((f"/rows/{i}", r["key"]) for i, r in enumerate(body["rows"])), "row")
     for i, row in enumerate(body["rows"]):
         at = f"/rows/{i}"
-        if row["key"] in keys:
-            problems.append(FieldProblem(f"{at}/key", f"duplicate row key {row['key']!r}"))
-        keys.add(row["key"])
         for j, unit in enumerate(row["lead"]):
             if unit not in units:
                 problems.append(FieldProblem(f"{at}/lead/{j}", f"org node {unit!r} does not exist"))
         if ("measure" in row) != ("goal" in row):
             problems.append(FieldProblem(at, "a measurable row needs both measure and goal"))
         if "measure" in row:
-            problems += _rule(row["measure"], f"{at}/measure")
+            problems += rule_problems(row["measure"], f"{at}/measure")
     return problems
