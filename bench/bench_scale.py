@@ -77,33 +77,62 @@ def sanfang(url: str, *args: str, timeout: float = 7200) -> str:
     return done.stdout.strip()
 
 
-def fresh_database(backend: str, pg_base: str) -> str:
+def database_url(backend: str, args: argparse.Namespace) -> str:
+    return f"sqlite:///{args.sqlite}" if backend == "sqlite" else f"{args.pg}/{args.pg_name}"
+
+
+def existing_items(backend: str, args: argparse.Namespace) -> int:
+    """Items in the database ``--reuse`` would take (0 when there is none)."""
     if backend == "sqlite":
-        for suffix in ("", "-wal", "-shm"):
-            Path(SQLITE_PATH + suffix).unlink(missing_ok=True)
-        return f"sqlite:///{SQLITE_PATH}"
+        if not Path(args.sqlite).exists():
+            return 0
+        import sqlite3
+
+        with sqlite3.connect(args.sqlite) as conn:
+            try:
+                return int(conn.execute("SELECT COUNT(*) FROM item").fetchone()[0])
+            except sqlite3.Error:
+                return 0
     import psycopg2
 
-    admin = psycopg2.connect(f"{pg_base}/postgres")
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {PG_NAME}")
-        cur.execute(f"CREATE DATABASE {PG_NAME}")
-    admin.close()
-    return f"{pg_base}/{PG_NAME}"
+    try:
+        conn = psycopg2.connect(database_url(backend, args))
+    except psycopg2.OperationalError:
+        return 0
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT COUNT(*) FROM item")
+            return int(cur.fetchone()[0])
+    except psycopg2.Error:
+        return 0
+    finally:
+        conn.close()
 
 
-def drop_database(backend: str, pg_base: str) -> None:
+def fresh_database(backend: str, args: argparse.Namespace) -> str:
+    drop_database(backend, args)
+    if backend == "postgresql":
+        import psycopg2
+
+        admin = psycopg2.connect(f"{args.pg}/postgres")
+        admin.autocommit = True
+        with admin.cursor() as cur:
+            cur.execute(f"CREATE DATABASE {args.pg_name}")
+        admin.close()
+    return database_url(backend, args)
+
+
+def drop_database(backend: str, args: argparse.Namespace) -> None:
     if backend == "sqlite":
         for suffix in ("", "-wal", "-shm"):
-            Path(SQLITE_PATH + suffix).unlink(missing_ok=True)
+            Path(args.sqlite + suffix).unlink(missing_ok=True)
         return
     import psycopg2
 
-    admin = psycopg2.connect(f"{pg_base}/postgres")
+    admin = psycopg2.connect(f"{args.pg}/postgres")
     admin.autocommit = True
     with admin.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {PG_NAME}")
+        cur.execute(f"DROP DATABASE IF EXISTS {args.pg_name}")
     admin.close()
 
 
@@ -266,9 +295,11 @@ def login(base: str, username: str) -> str:
     return cookie
 
 
-def wrk(base: str, cookie: str, seconds: int, script: str, connections: int = 8) -> dict[str, float]:
+def wrk(base: str, cookie: str, seconds: int, script: str, connections: int = 8,
+        path: str = "/work/") -> dict[str, float]:
     done = subprocess.run(
-        [WRK, f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script, "-H", f"Cookie: {cookie}", base + "/work/"],
+        [WRK, f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script,
+         "-H", f"Cookie: {cookie}", base + path],
         capture_output=True, text=True, timeout=seconds + 60, check=False)
     found = re.search(r"BENCH p50=(\d+) p95=(\d+) p99=(\d+) requests=(\d+) non2xx=(\d+) errors=(\d+)", done.stdout)
     if not found:
@@ -307,6 +338,9 @@ def over_http(url: str, out: dict[str, Any], seconds: int) -> None:
                 out[f"http {label}"] = wrk(base, cookie, seconds, script)
                 # One connection: a request's own time, without waiting behind 3 others per worker.
                 out[f"http1 {label}"] = wrk(base, cookie, seconds, script, connections=1)
+            # A department lands on its summons list; the items it was ever summoned to are a tab away.
+            out["http1 department items"] = wrk(base, cookie, seconds, script, connections=1,
+                                                path="/work/?view=items")
     finally:
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGTERM)
@@ -323,17 +357,24 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     from engine.db import database, open_database
 
     out: dict[str, Any] = {"load before": load()}
-    url = fresh_database(backend, args.pg)
-    print(f"== {backend}: {url}", flush=True)
-    start = time.perf_counter()
-    sanfang(url, "init")
-    out["init s"] = time.perf_counter() - start
-    start = time.perf_counter()
-    print(sanfang(url, "demo", "--compounds", str(args.compounds), "--items", str(args.items), "--seed", str(args.seed)),
-          flush=True)
-    out["demo s"] = time.perf_counter() - start
+    found = existing_items(backend, args) if args.reuse else 0
+    if found == args.items:
+        url = database_url(backend, args)
+        print(f"== {backend}: {url} (reused: {found:,} items)", flush=True)
+        out["init s"] = out["demo s"] = None
+        sanfang(url, "init")  # schema and pack up to date; keeps the data
+    else:
+        url = fresh_database(backend, args)
+        print(f"== {backend}: {url}", flush=True)
+        start = time.perf_counter()
+        sanfang(url, "init")
+        out["init s"] = time.perf_counter() - start
+        start = time.perf_counter()
+        print(sanfang(url, "demo", "--compounds", str(args.compounds), "--items", str(args.items),
+                      "--seed", str(args.seed)), flush=True)
+        out["demo s"] = time.perf_counter() - start
+        print(f"   init {out['init s']:.1f} s, demo {out['demo s']:.1f} s", flush=True)
     out["load after demo"] = load()
-    print(f"   init {out['init s']:.1f} s, demo {out['demo s']:.1f} s", flush=True)
     open_database(url)
     database.connect(reuse_if_open=True)
     try:
@@ -349,8 +390,8 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         print(f"   sweep {out['sweep s']:.1f} s, evaluation {out['evaluation s']:.2f} s ({load()})", flush=True)
     finally:
         database.close()
-        if not args.keep:
-            drop_database(backend, args.pg)
+        if not (args.keep or args.reuse):
+            drop_database(backend, args)
     out["load after"] = load()
     return out
 
@@ -370,7 +411,8 @@ def table(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> str:
         ("items / open items", lambda r: f"{r['items']:,} / {r['open items']:,}"),
         ("summons / open summons", lambda r: f"{r['summons']:,} / {r['open summons']:,}"),
         ("events", lambda r: f"{r['events']:,}"),
-        ("`init` + `demo`, s (items/s)", lambda r: f"{r['init s'] + r['demo s']:.0f} ({args.items / r['demo s']:,.0f})"),
+        ("`init` + `demo`, s (items/s)", lambda r: "reused" if r["demo s"] is None
+         else f"{r['init s'] + r['demo s']:.0f} ({args.items / r['demo s']:,.0f})"),
         ("inbox query, commissioner: p50 / p95 ms", lambda r: ms(r["q inbox"])),
         ("summons query, department: p50 / p95 ms", lambda r: ms(r["q summons"])),
         ("inbox query, department: p50 / p95 ms", lambda r: ms(r["q department inbox"])),
@@ -378,9 +420,12 @@ def table(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> str:
         (("former single query (`ORDER BY due IS NULL, due`): department summons / inbox, p95 ms"),
          lambda r: f"{r['q summons, one ORDER BY'][1]:.2f} / {r['q department inbox, one ORDER BY'][1]:.2f}"),
         ("GET /work/, commissioner, wrk -t2 -c8: p50 / **p95** ms", lambda r: http(r["http commissioner"])),
-        ("GET /work/, department, wrk -t2 -c8: p50 / **p95** ms", lambda r: http(r["http department"])),
+        ("GET /work/ (its summons list), department, wrk -t2 -c8: p50 / **p95** ms",
+         lambda r: http(r["http department"])),
         ("same, one connection (-t1 -c1), commissioner", lambda r: http(r["http1 commissioner"])),
         ("same, one connection (-t1 -c1), department", lambda r: http(r["http1 department"])),
+        ("GET /work/?view=items (items it was summoned to), department, one connection",
+         lambda r: http(r["http1 department items"])),
         ("sweep, overdue summons → steps applied", lambda r: f"{r['overdue summons']:,} → {r['sweep steps']:,}"),
         ("sweep, s", lambda r: f"**{r['sweep s']:.1f}**"),
         ("second sweep (nothing due), s", lambda r: f"{r['sweep again s']:.2f}"),
@@ -416,6 +461,11 @@ def main() -> None:
     parser.add_argument("--overdue", type=int, default=10_000)
     parser.add_argument("--markdown", default=None)
     parser.add_argument("--keep", action="store_true", help="keep the databases")
+    parser.add_argument("--reuse", action="store_true",
+                        help="take the databases a former --reuse/--keep run left if they hold --items items "
+                             "(else make and keep them); the sweep step has moved their deadlines")
+    parser.add_argument("--sqlite", default=SQLITE_PATH, help="SQLite database file")
+    parser.add_argument("--pg-name", default=PG_NAME, help="PostgreSQL database name")
     args = parser.parse_args()
     started = time.perf_counter()
     results = {b: run_backend(b, args) for b in args.backends.split(",")}
