@@ -10,7 +10,7 @@ from peewee import SQL, fn
 
 from engine.actors import Actor
 from engine.models import HANDLER_ROLE, Assignment, Definition, DefinitionVersion, Item, OrgNode
-from engine.scope import item_within, visible_assignments, visible_items
+from engine.scope import item_within, role_sees, visible_assignments, visible_items
 
 PAGE_SIZE = 50
 
@@ -106,6 +106,14 @@ def summons(actor: Actor, *, open_only: bool = True, page: int = 1) -> list[Assi
     attach(rows, "item", Item)
     attach(rows, "unit", OrgNode)
     return rows
+
+
+def summons_first(actor: Actor) -> bool:
+    """Whether the actor's work is its summons list: every role it holds sees only what
+    its units were summoned to (departments). Its landing page then lists the summons,
+    paged by deadline on the (unit, role, open, next_due_at) index; the items it was
+    ever summoned to stay one click away."""
+    return bool(actor.grants) and all(role_sees(g.role) == "summoned" for g in actor.grants)
 
 
 def is_overdue(due: dt.datetime | None, now: dt.datetime) -> bool:

@@ -28,20 +28,28 @@ STAFF = tuple(sorted(STAFF_ROLES))
 @bp.route("/")
 @roles_required(*STAFF)
 def inbox() -> Any:
+    """The landing queue: items by deadline, or for departments their summons list."""
     filters = queues.Filters(
         state=request.args.get("state") or None,
         type=request.args.get("type") or None,
         open_only=request.args.get("all") != "1",
     )
     page = max(request.args.get("page", 1, type=int), 1)
+    view = request.args.get("view")
+    if view not in ("items", "summons"):
+        view = "summons" if queues.summons_first(g.actor) else "items"
     compounds = [g_ for g_ in g.actor.grants if g_.node_kind == "compound"]
-    context = {
-        "rows": queues.inbox(g.actor, filters, page=page),
-        "summons": queues.summons(g.actor),
-        "filters": filters, "page": page, "now": clock.now(),
-        "types": Definition.select().where(Definition.kind == "item_type").order_by(Definition.id),
-        "compounds": compounds,
+    context: dict[str, Any] = {
+        "view": view, "filters": filters, "page": page, "now": clock.now(), "compounds": compounds,
     }
+    if view == "summons":
+        context["summons"] = queues.summons(g.actor, open_only=filters.open_only, page=page)
+        if htmx and htmx.target == "summons-rows":
+            return render_template("work/_summons_rows.html", **context)
+        return render_template("work/inbox.html", **context)
+    context["rows"] = queues.inbox(g.actor, filters, page=page)
+    context["summons"] = queues.summons(g.actor) if page == 1 else []
+    context["types"] = Definition.select().where(Definition.kind == "item_type").order_by(Definition.id)
     if htmx and htmx.target == "inbox-rows":
         return render_template("work/_inbox_rows.html", **context)
     return render_template("work/inbox.html", **context)

@@ -1,0 +1,62 @@
+"""The /work landing queue: commissioners land on their items, departments on their
+summons list (paged by deadline); the header's unread count is capped."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from engine.models import Notification, User
+from tests.review_data import NOW, make_item, summons
+
+H = dt.timedelta(hours=1)
+
+
+def _summons_rows(page: str) -> list[str]:
+    block = page.split('id="summons-rows"', 1)[1].split("</table>", 1)[0]
+    return re.findall(r"#(\d+) ", block)
+
+
+def test_department_lands_on_its_summons_list_paged_by_deadline(client, auth):
+    # 55 open summons of 区综合行政执法局, deadlines 1..55 hours after NOW, created out of order.
+    made = {}
+    for n in [*range(30, 56), *range(1, 30)]:
+        item = make_item("changzhengqiaolu", title=f"执法{n:02d}")
+        made[n] = summons(item, "dept-zhifa", NOW + (n - 4) * H, report_h=4).item_id
+    other = summons(make_item("lvzhouhuayuan", title="公安的"), "dept-gaj", NOW).item_id
+
+    auth.login("dept-zhifa-user")
+    first = client.get("/work/").get_data(as_text=True)
+    assert re.search(r'view=summons" class="on"', first)
+    ids = [int(i) for i in _summons_rows(first)]
+    assert ids == [made[n] for n in range(1, 51)]  # nearest deadline first, a page of 50
+    assert other not in ids and "公安的" not in first
+    assert "view=summons&amp;page=2" in first
+    second = client.get("/work/?view=summons&page=2").get_data(as_text=True)
+    assert [int(i) for i in _summons_rows(second)] == [made[n] for n in range(51, 56)]
+    # The items it was summoned to are one tab away, still scoped.
+    items = client.get("/work/?view=items").get_data(as_text=True)
+    assert 'id="inbox-rows"' in items and "执法01" in items and "公安的" not in items
+    # HTMX refresh of the summons rows only.
+    fragment = client.get("/work/?view=summons&all=1", headers={"HX-Request": "true", "HX-Target": "summons-rows"})
+    text = fragment.get_data(as_text=True)
+    assert text.lstrip().startswith('<div id="summons-rows">') and "<html" not in text
+
+
+def test_commissioner_lands_on_items(client, auth):
+    make_item("lvzhouhuayuan", title="绿洲的事", due=NOW + 3 * H)
+    auth.login("xifang")
+    page = client.get("/work/").get_data(as_text=True)
+    assert 'id="inbox-rows"' in page and "绿洲的事" in page
+
+
+def test_unread_count_is_capped(client, auth):
+    user = User.get(User.username == "xifang")
+    Notification.insert_many(
+        [{"user": user.id, "message": f"n{i}", "created_at": NOW} for i in range(120)]).execute()
+    auth.login("xifang")
+    bell = client.get("/notifications/unread", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert '<span class="badge">99+</span>' in bell
+    Notification.update(read=True).where(Notification.message != "n0").execute()
+    bell = client.get("/notifications/unread", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert '<span class="badge">1</span>' in bell
