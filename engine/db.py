@@ -7,18 +7,35 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from peewee import DatabaseProxy, OperationalError, TextField
+from peewee import DatabaseProxy, OperationalError, PostgresqlDatabase, TextField
 from playhouse.db_url import connect
 
 database = DatabaseProxy()
 
 
-def open_database(url: str) -> Any:
+POOL_SIZE = 32  # connections per process; a web worker holds one per thread at a time
+POOL_STALE_SECONDS = 300
+POOL_WAIT_SECONDS = 30  # a request waits this long for a free connection, then fails
+
+
+def open_database(url: str, *, pool: bool = False) -> Any:
     """Connect the proxy to ``url`` (``sqlite:///path`` or ``postgresql://...``).
 
     SQLite runs in WAL mode with foreign keys on, so several readers and one
     writer can share the file, as `make run` and the background sweep do.
+
+    ``pool``: keep connections open between requests (the web app). ``close()`` then
+    hands the connection back instead of closing it: a new PostgreSQL connection costs
+    a server process and an authentication per request, a new SQLite one its pragmas.
     """
+    if pool and "+pool" not in url.split("://", 1)[0]:
+        scheme, rest = url.split("://", 1)
+        url = f"{scheme}+pool://{rest}"
+    extra: dict[str, Any] = {}
+    if "+pool" in url:
+        extra = {"max_connections": POOL_SIZE, "stale_timeout": POOL_STALE_SECONDS, "timeout": POOL_WAIT_SECONDS}
+        if url.startswith("sqlite"):
+            extra["check_same_thread"] = False  # a pooled connection serves one thread at a time
     if url.startswith("sqlite"):
         db = connect(
             url,
@@ -28,16 +45,17 @@ def open_database(url: str) -> Any:
                 "busy_timeout": 10000,
                 "synchronous": "normal",
             },
+            **extra,
         )
     else:
-        db = connect(url)
+        db = connect(url, **extra)
     database.initialize(db)
     return db
 
 
 def is_postgres() -> bool:
     """Whether the connected database is PostgreSQL (row locks are available)."""
-    return type(database.obj).__name__.startswith("Postgres")
+    return isinstance(database.obj, PostgresqlDatabase)
 
 
 def add_missing_columns(models: list[Any]) -> list[str]:

@@ -50,7 +50,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(Path(app.instance_path))
-    open_database(app.config["DATABASE_URL"])
+    open_database(app.config["DATABASE_URL"], pool=app.config.get("DATABASE_POOL", True))
     if app.config.get("CREATE_TABLES", True):
         with database.connection_context():
             create_tables()

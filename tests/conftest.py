@@ -33,6 +33,14 @@ BACKEND_URL = os.environ.get("DATABASE_URL", "")
 ON_POSTGRES = BACKEND_URL.startswith(("postgres://", "postgresql://"))
 
 
+def close_all() -> None:
+    """Close this thread's connection and, for the app's pool, every idle one."""
+    if not database.is_closed():
+        database.close()
+    if hasattr(database.obj, "close_all"):
+        database.obj.close_all()
+
+
 def _make_app(url: str, instance: Path) -> Flask:
     from pages import create_app
 
@@ -98,7 +106,7 @@ def seeded_template(tmp_path_factory: pytest.TempPathFactory, postgres: Postgres
     _make_app(url, folder)
     with database.connection_context():
         load_pack(SEED, now=NOW)
-    database.close()
+    close_all()  # the app pools connections: SQLite checkpoints its WAL on the last close
     yield target
     if postgres is not None:
         postgres.drop(target)
@@ -125,8 +133,7 @@ def database_copy(seeded_template: Any, tmp_path: Path, postgres: Postgres | Non
 
     yield make
     if postgres is not None:
-        if not database.is_closed():
-            database.close()
+        close_all()
         for name in made:
             postgres.drop(name)
 
@@ -143,8 +150,7 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     application = _make_app(database_url, tmp_path)
     database.connect(reuse_if_open=True)
     yield application
-    if not database.is_closed():
-        database.close()
+    close_all()
     clear_runtime_cache()
 
 

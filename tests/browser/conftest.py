@@ -20,6 +20,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from engine.db import database
 from engine.definitions import clear_runtime_cache
+from tests.conftest import close_all
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -91,8 +92,7 @@ def live_server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
     finally:
         live.stop()
         got_request_exception.disconnect(record, app)
-        if not database.is_closed():
-            database.close()
+        close_all()
         clear_runtime_cache()
 
 

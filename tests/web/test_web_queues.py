@@ -60,3 +60,19 @@ def test_unread_count_is_capped(client, auth):
     Notification.update(read=True).where(Notification.message != "n0").execute()
     bell = client.get("/notifications/unread", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert '<span class="badge">1</span>' in bell
+
+
+def test_the_web_app_reuses_pooled_connections(client, auth):
+    from playhouse.pool import PooledDatabase
+
+    from engine.db import database, is_postgres
+
+    assert isinstance(database.obj, PooledDatabase)
+    assert is_postgres() == database.obj.__class__.__name__.startswith("PooledPostgres")
+    auth.login("xifang")
+    opened = set()
+    for _ in range(5):
+        assert client.get("/work/").status_code == 200
+        assert database.is_closed()  # handed back after each request ...
+        opened |= {id(conn) for _, _, conn in database.obj._connections}
+    assert len(opened) == 1  # ... and taken again by the next one
