@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine import facts, indices, kpi
+from engine import facts, indices, kpi, kpi_reports
 from engine.actors import Actor
 from engine.models import DefinitionVersion, OrgNode
 from engine.scope import reviewable_children
@@ -37,6 +37,8 @@ class Dashboard:
     pulls_down: list[dict[str, Any]] = field(default_factory=list)
     trend: list[Any] = field(default_factory=list)
     kpi: list[tuple[DefinitionVersion, list[kpi.RowStatus], dict[str, int]]] = field(default_factory=list)
+    # per KPI list, the newest report on each unmeasurable row by a unit of this subtree
+    kpi_reports: dict[str, dict[str, kpi_reports.ReportStatus]] = field(default_factory=dict)
 
     @property
     def age_hours(self) -> float | None:
@@ -78,6 +80,7 @@ def build(actor: Actor, node: OrgNode, *, now: dt.datetime) -> Dashboard:
         for version in kpi.kpi_lists():
             statuses = kpi.measure_list(version.body, doc, now=now)
             board.kpi.append((version, statuses, kpi.progress(statuses)))
+            board.kpi_reports[version.body["key"]] = kpi_reports.statuses_within(version.body["key"], node)
     return board
 
 

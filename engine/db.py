@@ -117,6 +117,29 @@ def write_transaction() -> Iterator[None]:
         raise
 
 
+def bulk_insert(model: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (dicts with the same keys) with one prepared statement, in pages."""
+    # peewee builds SQL per row in insert_many; a prepared executemany is ~10x faster.
+    # Columns the plan leaves out take the model's defaults (peewee defaults are Python-side).
+    defaults = {f.name: f.default() if callable(f.default) else f.default
+                for f in model._meta.sorted_fields if f.name not in rows[0] and f.default is not None}
+    rows = [{**defaults, **row} for row in rows] if defaults else rows
+    fields = [model._meta.fields[name] for name in rows[0]]
+    columns = ", ".join(f'"{f.column_name}"' for f in fields)
+    marks = ", ".join([database.param] * len(fields))
+    sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})'
+    values = [tuple(f.db_value(row[f.name]) for f in fields) for row in rows]
+    if is_postgres():
+        # psycopg2's executemany is one round trip per row; execute_values sends pages
+        # of rows as one multi-row VALUES statement each.
+        from psycopg2.extras import execute_values
+
+        sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES %s'
+        execute_values(database.cursor(), sql, values, page_size=1000)
+        return
+    database.cursor().executemany(sql, values)
+
+
 class JSONField(TextField):
     """JSON stored as text, readable on both backends; non-ASCII kept as is."""
 

@@ -23,8 +23,6 @@ from engine.errors import Invalid
 from engine.forms_cells import cell_value
 from engine.i18n import gettext as _
 from engine.models import OrgNode
-from engine.notify import notify_users, users_with_roles
-from engine.records import Household
 
 IMPORTERS = ("admin", "supervisor")
 PARENT_KIND = {"street": "district", "community": "street", "compound": "community", "building": "compound"}
@@ -86,43 +84,62 @@ def may_import(actor: Actor, node: OrgNode) -> bool:
 
 
 def run(actor: Actor, kind: str, rows: Iterable[Row], *, now: dt.datetime) -> Outcome:
-    """Check and apply ``rows`` of ``kind`` (org, profiles, households) in one transaction."""
+    """Check and apply ``rows`` of ``kind`` (org, profiles, households) in one transaction.
+
+    :param actor: who imports; every row's node must lie where they may import.
+    :param now: the time written on the rows and their audit events.
+    :returns: the counts, and every rejected row; when there is one nothing was written.
+    """
+    from engine import imports_households  # it builds on this module's checks
+
     outcome = Outcome(kind)
-    apply = {"org": _org_row, "profiles": _profile_row, "households": _household_row}[kind]
-    seen: set[Any] = set()
     with database.atomic() as transaction:
-        for number, row in rows:
-            outcome.rows += 1
-            outcome.rejected += [Rejection(number, c, m) for c, m in apply(actor, row, outcome, seen, now)]
+        if kind == "households":
+            outcome.rejected = imports_households.run(actor, rows, outcome, now=now)
+        else:
+            _by_row(actor, _org_row if kind == "org" else _profile_row, rows, outcome, now)
         if outcome.rejected:
             transaction.rollback()
             outcome.created = outcome.updated = outcome.reminders = 0
     return outcome
 
 
-def _text(row: Mapping[str, Any], name: str) -> str:
+def _by_row(actor: Actor, apply: Any, rows: Iterable[Row], outcome: Outcome, now: dt.datetime) -> None:
+    seen: set[Any] = set()
+    for number, row in rows:
+        outcome.rows += 1
+        outcome.rejected += [Rejection(number, c, m) for c, m in apply(actor, row, outcome, seen, now)]
+
+
+def text(row: Mapping[str, Any], name: str) -> str:
     value = row.get(name)
     return "" if value is None else str(value).strip()
 
 
-def _required(row: Mapping[str, Any], names: Iterable[str]) -> list[tuple[str, str]]:
-    return [(n, _("This field is required.")) for n in names if not _text(row, n)]
+def required(row: Mapping[str, Any], names: Iterable[str]) -> list[tuple[str, str]]:
+    return [(n, _("This field is required.")) for n in names if not text(row, n)]
+
+
+def node_problems(actor: Actor, node: OrgNode | None, key: str, kind: str, column: str) -> list[tuple[str, str]]:
+    """Why the row's ``node`` (found by ``key``, or not) cannot be imported into."""
+    if node is None:
+        return [(column, _("Org node %(key)s does not exist.") % {"key": key})]
+    if node.kind != kind:
+        return [(column, _("%(key)s is not a %(kind)s.") % {"key": key, "kind": kind})]
+    if not may_import(actor, node):
+        return [(column, _("%(key)s lies outside what you may import.") % {"key": key})]
+    return []
 
 
 def _node(actor: Actor, key: str, kind: str, column: str) -> tuple[OrgNode | None, list[tuple[str, str]]]:
     node = OrgNode.get_or_none(OrgNode.key == key)
-    if node is None:
-        return None, [(column, _("Org node %(key)s does not exist.") % {"key": key})]
-    if node.kind != kind:
-        return None, [(column, _("%(key)s is not a %(kind)s.") % {"key": key, "kind": kind})]
-    if not may_import(actor, node):
-        return None, [(column, _("%(key)s lies outside what you may import.") % {"key": key})]
-    return node, []
+    problems = node_problems(actor, node, key, kind, column)
+    return (None if problems else node), problems
 
 
 def _org_row(actor: Actor, row: Mapping[str, Any], out: Outcome, seen: set[Any], now: dt.datetime) -> list[Any]:
-    problems = _required(row, ("key", "name", "kind", "parent"))
-    key, kind = _text(row, "key"), _text(row, "kind")
+    problems = required(row, ("key", "name", "kind", "parent"))
+    key, kind = text(row, "key"), text(row, "kind")
     if key and not KEY.match(key):
         problems.append(("key", _("Use lower-case letters, digits and dashes.")))
     if key in seen:
@@ -132,32 +149,32 @@ def _org_row(actor: Actor, row: Mapping[str, Any], out: Outcome, seen: set[Any],
     if problems:
         return problems
     seen.add(key)
-    parent, problems = _node(actor, _text(row, "parent"), PARENT_KIND[kind], "parent")
+    parent, problems = _node(actor, text(row, "parent"), PARENT_KIND[kind], "parent")
     if parent is None:
         return problems
-    extra = {"party_member": _text(row, "party_member")} if kind == "building" and _text(row, "party_member") else {}
+    extra = {"party_member": text(row, "party_member")} if kind == "building" and text(row, "party_member") else {}
     node = OrgNode.get_or_none(OrgNode.key == key)
     if node is None:
-        node = OrgNode.create(key=key, name=_text(row, "name"), kind=kind, parent=parent, path="", keys=[],
+        node = OrgNode.create(key=key, name=text(row, "name"), kind=kind, parent=parent, path="", keys=[],
                               profile=extra)
         OrgNode.update(path=f"{parent.path}{node.id}/", keys=[*parent.keys, key]).where(OrgNode.id == node.id).execute()
         out.created += 1
     elif node.kind != kind or node.parent_id != parent.id:
         return [("parent", _("%(key)s exists elsewhere in the tree; moving nodes is not imported.") % {"key": key})]
     else:
-        OrgNode.update(name=_text(row, "name"), profile={**(node.profile or {}), **extra}).where(
+        OrgNode.update(name=text(row, "name"), profile={**(node.profile or {}), **extra}).where(
             OrgNode.id == node.id).execute()
         out.updated += 1
     audit.record("org.import", at=now, actor=actor.user, target=f"node:{key}",
-                 after={"name": _text(row, "name"), "kind": kind, "parent": parent.key, **extra})
+                 after={"name": text(row, "name"), "kind": kind, "parent": parent.key, **extra})
     return []
 
 
 def _profile_row(actor: Actor, row: Mapping[str, Any], out: Outcome, seen: set[Any], now: dt.datetime) -> list[Any]:
-    problems = _required(row, ("compound",))
+    problems = required(row, ("compound",))
     if problems:
         return problems
-    key = _text(row, "compound")
+    key = text(row, "compound")
     if key in seen:
         return [("compound", _("This compound appears twice in the file."))]
     seen.add(key)
@@ -184,41 +201,4 @@ def _profile_row(actor: Actor, row: Mapping[str, Any], out: Outcome, seen: set[A
         return problems
     if profiles.write(actor, node, cleaned, now=now, source="import"):
         out.updated += 1
-    return []
-
-
-def _household_row(actor: Actor, row: Mapping[str, Any], out: Outcome, seen: set[Any], now: dt.datetime) -> list[Any]:
-    problems = _required(row, ("building", "room", "owner_name"))
-    phone, area = _text(row, "phone"), row.get("area")
-    if phone and not PHONE.match(phone):
-        problems.append(("phone", _("Not a phone number.")))
-    if area not in (None, "") and (not isinstance(area, int | float) or isinstance(area, bool) or area <= 0):
-        problems.append(("area", _("Must be a number above 0.")))
-    if problems:
-        return problems
-    building, problems = _node(actor, _text(row, "building"), "building", "building")
-    if building is None:
-        return problems
-    room = _text(row, "room")
-    if (building.id, room) in seen:
-        return [("room", _("This room appears twice in the file."))]
-    seen.add((building.id, room))
-    values = {"owner_name": _text(row, "owner_name"), "phone": phone,
-              "area": float(area) if area not in (None, "") else None, "updated_at": now}
-    existing = Household.get_or_none((Household.building == building) & (Household.room == room))
-    if existing is None:
-        Household.create(building=building, compound=building.parent_id, room=room, **values)
-        out.created += 1
-        return []
-    Household.update(**values).where(Household.id == existing.id).execute()
-    out.updated += 1
-    if existing.owner_name != values["owner_name"]:
-        compound = building.parent
-        audit.record("household.owner_change", at=now, actor=actor.user, target=f"household:{existing.id}",
-                     before={"owner_name": existing.owner_name}, after={"owner_name": values["owner_name"]},
-                     detail={"compound": compound.key, "building": building.key, "room": room})
-        message = _("Owner change: %(compound)s %(building)s %(room)s, %(old)s → %(new)s") % {
-            "compound": compound.name, "building": building.name, "room": room,
-            "old": existing.owner_name, "new": values["owner_name"]}
-        out.reminders += notify_users(users_with_roles(["commissioner"], compound.path), None, message, now=now)
     return []

@@ -9,6 +9,7 @@ reported again. Every step is an audit event.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from engine import attachments, audit
@@ -17,7 +18,7 @@ from engine.db import database
 from engine.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from engine.i18n import gettext as _
 from engine.kpi import kpi_lists
-from engine.models import OrgNode
+from engine.models import OrgNode, User
 from engine.records import KpiReport
 
 REPORT_ROLES = {"supervisor": ("street", "district"), "department": ("department",)}
@@ -63,6 +64,41 @@ def latest(list_key: str) -> dict[tuple[str, int], KpiReport]:
     for report in KpiReport.select().where(KpiReport.list_key == list_key).order_by(KpiReport.id):
         found[(report.row_key, report.unit_id)] = report
     return found
+
+
+@dataclass(frozen=True)
+class ReportStatus:
+    """Where the newest report on a row stands, as a dashboard shows it."""
+
+    state: str  # reported, accepted, returned
+    unit: str  # the reporting unit's name
+    by: str  # who reported, or who reviewed once reviewed
+    at: dt.datetime
+    reason: str  # why it was returned; empty otherwise
+
+
+def statuses_within(list_key: str, node: OrgNode) -> dict[str, ReportStatus]:
+    """The newest report per row of ``list_key`` by a unit inside ``node``'s subtree.
+
+    Two queries whatever the number of rows; the caller has checked that the actor
+    may review ``node``.
+    """
+    newest: dict[str, Any] = {}
+    query = (KpiReport.select(KpiReport, OrgNode.name.alias("unit_name")).join(OrgNode)
+             .where((KpiReport.list_key == list_key) & OrgNode.path.startswith(node.path))
+             .order_by(KpiReport.id).objects())
+    for found in query:
+        newest[found.row_key] = found
+    people = {found.reviewed_by_id or found.reported_by_id for found in newest.values()} - {None}
+    names = {u.id: u.name or u.username for u in User.select().where(User.id.in_(people))} if people else {}
+    return {
+        row_key: ReportStatus(
+            found.state, found.unit_name,
+            names.get(found.reviewed_by_id if found.state != "reported" else found.reported_by_id, ""),
+            found.reviewed_at if found.state != "reported" and found.reviewed_at else found.reported_at,
+            found.review_note if found.state == "returned" else "")
+        for row_key, found in newest.items()
+    }
 
 
 def report(actor: Actor, list_key: str, row_key: str, unit: OrgNode, note: str, evidence: list[str],

@@ -8,6 +8,7 @@ from typing import Any
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 
+from engine import clock
 from engine.dashboard import Dashboard, dimension_names, indicator_specs
 from engine.models import OrgNode
 
@@ -15,6 +16,8 @@ STATUS_LABELS = {
     "met": _l("Met"), "unmet": _l("Not met"), "overdue": _l("Overdue"),
     "no_data": _l("No data"), "reported": _l("Reported by the responsible unit"),
 }
+
+REPORT_LABELS = {"reported": _l("Submitted"), "accepted": _l("Accepted"), "returned": _l("Returned")}
 
 
 @dataclass
@@ -83,14 +86,20 @@ def kpi_table(board: Dashboard) -> Table | None:
         OrgNode.key.in_([u for s in statuses for u in s.row["lead"]] or [""]))}
     table = Table("kpi", version.body["name"], [
         _l("No."), _l("Task"), _l("Target"), _l("Lead unit"), _l("Responsible units"), _l("Deadline"),
-        _l("Current value"), _l("Status"),
+        _l("Current value"), _l("Status"), _l("Latest report"), _l("Reported or reviewed by"), _l("At"),
+        _l("Return reason"),
     ])
+    reports = board.kpi_reports.get(version.body["key"], {})
     for s in statuses:
         row = s.row
+        found = reports.get(row["key"]) if s.status == "reported" else None
+        local = clock.local(found.at) if found else None
         table.rows.append([
             row["no"], row["content"], row.get("target", ""), row.get("lead_text") or "、".join(names.get(u, u) for u in row["lead"]),
             "、".join(row.get("responsible", [])), row.get("deadline_text") or row["deadline"],
             s.value, str(STATUS_LABELS[s.status]),
+            f"{REPORT_LABELS[found.state]} · {found.unit}" if found else None, found.by if found else None,
+            local.strftime("%Y-%m-%d %H:%M") if local else None, (found.reason or None) if found else None,
         ])
     return table
 

@@ -76,3 +76,41 @@ def test_unknown_table_and_filter_are_404(client, auth, refreshed):
     assert client.get("/review/n/gongshu/export/nope.xlsx").status_code == 404
     assert client.get("/review/n/lvzhouhuayuan/items?filter=nope").status_code == 404
     assert client.get("/review/n/lvzhouhuayuan/items?filter=overdue").status_code == 200
+
+
+def _kpi_row(book_bytes: bytes, no: int) -> dict[str, object]:
+    rows = list(load_workbook(io.BytesIO(book_bytes)).active.iter_rows(values_only=True))
+    return dict(zip(rows[0], next(r for r in rows[1:] if r[0] == no), strict=True))
+
+
+def test_kpi_views_show_the_latest_report_within_the_node(client, auth, refreshed):
+    """Street and district KPI tables (page and Excel) show the newest report by a unit
+    of their own subtree: its status, who and when, and why it was returned."""
+    from engine.kpi_reports import unmeasurable_rows
+
+    no = next(r["no"] for r in unmeasurable_rows("tasks-2021") if r["key"] == "street-office")
+    auth.login("chaohui-ducha")
+    client.post("/lists/kpi/tasks-2021/street-office/report", data={"unit": "chaohui", "note": "已发文成立三方办"})
+    assert "已提交 · 朝晖街道" in client.get("/review/n/chaohui").text
+    auth.logout()
+    auth.login("dept-zzb-user")
+    report_id = client.get("/lists/kpi/tasks-2021").text.split("/lists/kpi/review/", 1)[1].split('"', 1)[0]
+    client.post(f"/lists/kpi/review/{report_id}", data={"decision": "return", "note": "请补充<b>文件</b>"})
+    auth.logout()
+    auth.login("dept-zhifa-user")
+    client.post("/lists/kpi/tasks-2021/street-office/report", data={"unit": "dept-zhifa", "note": "执法局进度"})
+    auth.logout()
+
+    auth.login("chaohui-ducha")
+    page = client.get("/review/n/chaohui").text
+    assert "已退回 · 朝晖街道" in page and "唐斌萍" in page and "请补充&lt;b&gt;文件&lt;/b&gt;" in page
+    assert "· 区综合行政执法局" not in page  # a department's report is not the street's
+    row = _kpi_row(client.get("/review/n/chaohui/export/kpi.xlsx").data, no)
+    assert row["最新报告"] == "已退回 · 朝晖街道" and row["报告或审核人"] == "唐斌萍"
+    assert row["退回原因"] == "请补充<b>文件</b>" and str(row["时间"]).startswith("2026-")
+    auth.logout()
+    auth.login("ducha")
+    row = _kpi_row(client.get("/review/n/gongshu/export/kpi.xlsx").data, no)
+    assert str(row["最新报告"]).startswith("已提交 · ") and row["退回原因"] is None
+    measured = _kpi_row(client.get("/review/n/gongshu/export/kpi.xlsx").data, 5)
+    assert measured["最新报告"] is None  # a measured row has no report

@@ -127,3 +127,47 @@ def test_a_supervisor_imports_only_inside_their_street(client, auth):
     good = upload(client, "households", sheet(HOUSE, ["lvzhouhuayuan-b1", "1-101", "张三", None, None]))
     assert good.status_code == 200 and Household.select().count() == 1
     assert upload(client, "org", io.BytesIO(b"not a workbook")).status_code == 422
+
+
+BUILDINGS = [f"lvzhouhuayuan-b{n}" for n in range(1, 7)]
+
+
+def _households(count: int, owner: str = "业主") -> list[list[Any]]:
+    return [[BUILDINGS[i % 6], f"{i // 6 // 10 + 1}-{i // 6 % 10 + 1:02d}01", f"{owner}{i}", "13800000000", 80.0]
+            for i in range(count)]
+
+
+def test_a_large_file_with_a_few_bad_rows_imports_nothing_then_imports_in_few_queries(client, auth, monkeypatch):
+    """2,000 households: three bad rows reject the file (each reported); the good file is
+    written in a bounded number of queries, and a re-import reminds of each owner change."""
+    auth.login("admin")
+    rows = _households(2000)
+    bad = [list(r) for r in rows]
+    bad[10][3] = "abc"  # row 13: phone
+    bad[999][0] = "nowhere-b1"  # row 1002: building
+    bad[1500][1] = bad[1499][1]  # row 1503: not the same room twice (different building) ...
+    bad[1500][0] = bad[1499][0]  # ... now it is
+    response = upload(client, "households", sheet(HOUSE, *bad))
+    assert response.status_code == 422 and Household.select().count() == 0
+    assert set(_rejections(response.text)) == {("13", "phone"), ("1002", "building"), ("1503", "room")}
+
+    from engine.db import database
+
+    statements: list[str] = []
+    execute = database.obj.execute_sql
+    monkeypatch.setattr(database.obj, "execute_sql", lambda sql, *a, **k: statements.append(sql) or execute(sql, *a, **k))
+    assert upload(client, "households", sheet(HOUSE, *rows)).status_code == 200
+    assert Household.select().count() == 2000
+    assert sum(s.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE")) for s in statements) < 60
+
+    xifang = User.get(username="xifang")
+    changed = [list(r) for r in rows]
+    for i in (5, 600, 1999):
+        changed[i][2] = f"新业主{i}"
+    statements.clear()
+    assert upload(client, "households", sheet(HOUSE, *changed)).status_code == 200
+    assert sum(s.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE")) for s in statements) < 100
+    reminders = [n.message for n in Notification.select().where(Notification.user == xifang)]
+    assert len(reminders) == 3 and any("业主600" in m and "新业主600" in m for m in reminders)
+    assert Household.get(Household.owner_name == "新业主1999").area == 80.0
+    assert Event.select().where(Event.action == "household.owner_change").count() == 3
