@@ -1,9 +1,11 @@
 """Department evaluation (履职评价): what each summoned department did in a period.
 
-Numbers come from aggregate SQL over the scoped summons (``scope.summons_in_view``),
-one GROUP BY per kind of number; medians use window functions, so the work stays in
-the database whatever the number of items. The score is a rule of the pack
-(``engine.scoring``), not code.
+Numbers come from aggregate SQL over the scoped summons (``scope.summons_in_view``):
+one GROUP BY for the counts and one for the items touched, both read from the
+covering index on (unit, summoned_at, ...) without touching the summons rows. The
+medians take one narrow pass over the same index (two durations per summons) and are
+picked in Python: at a million items a window function's sort per median cost more
+than the rest together. The score is a rule of the pack (``engine.scoring``), not code.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from peewee import SQL, Case, NodeList, Select, fn
 from engine import clock
 from engine.actors import Actor
 from engine.checks import EVALUATION_METRICS
-from engine.db import is_postgres
+from engine.db import database, is_postgres
 from engine.models import Assignment, Item, OrgNode
-from engine.scope import role_sees, summons_in_view
+from engine.scope import role_sees, sees_everything, summons_in_view
 
 METRICS = EVALUATION_METRICS  # the names the pack's score rule may read
 # Drill-downs: the summons behind each number (see ``conditions``).
@@ -155,33 +157,38 @@ def departments_for(actor: Actor) -> list[OrgNode]:
     return [n for n in query if any(n.path.startswith(p) for p in own)]
 
 
+def _base(actor: Actor, period: Period, units: list[int]) -> Any:
+    """The period's summons of ``units`` in the actor's view, not joined to anything
+    when the actor sees the whole tree (the scope condition would be true of every row)."""
+    start, end = period.bounds()
+    query = Assignment.select() if sees_everything(actor) else summons_in_view(actor)
+    return query.where(Assignment.unit.in_(units) & (Assignment.summoned_at >= start)
+                       & (Assignment.summoned_at < end))
+
+
 def evaluate(actor: Actor, period: Period, *, now: dt.datetime) -> list[DepartmentRow]:
     """Every department's numbers for ``period`` (no score; see ``scoring.score_rows``)."""
     rows = {n.id: DepartmentRow(n) for n in departments_for(actor)}
-    base = in_period(actor, period)
+    if not rows:
+        return []
+    base = _base(actor, period, list(rows))
     cond = conditions(now)
     counted = base.select(
-        Assignment.unit, fn.COUNT(Assignment.id), _count(cond["report_decided"]),
+        Assignment.unit, fn.COUNT(SQL("*")), _count(cond["report_decided"]),
         _count(cond["report_on_time"]), _count(cond["handle_decided"]),
         _count(cond["handle_on_time"]), fn.COALESCE(fn.SUM(Assignment.urge_count), 0),
     ).group_by(Assignment.unit)
     for unit, *numbers in counted.tuples():
-        if unit in rows:
-            row = rows[unit]
-            (row.summoned, row.report_decided, row.report_on_time, row.handle_decided,
-             row.handle_on_time, row.urged) = (int(n) for n in numbers)
+        row = rows[unit]
+        (row.summoned, row.report_decided, row.report_on_time, row.handle_decided,
+         row.handle_on_time, row.urged) = (int(n) for n in numbers)
     for unit, touched, rated, avg, reopened in _item_numbers(base).tuples():
-        if unit in rows:
-            row = rows[unit]
-            row.items, row.rated, row.reopened = int(touched), int(rated), int(reopened)
-            row.satisfaction = round(float(avg), 2) if avg is not None else None
-    for name, start, end, which in (
-        ("report_median_hours", Assignment.summoned_at, Assignment.reported_at, "reported"),
-        ("handle_median_hours", Assignment.summoned_at, Assignment.done_at, "handled"),
-    ):
-        for unit, median in _medians(base.where(cond[which]), start, end).tuples():
-            if unit in rows and median is not None:
-                setattr(rows[unit], name, round(float(median) / 3600, 1))
+        row = rows[unit]
+        row.items, row.rated, row.reopened = int(touched), int(rated), int(reopened)
+        row.satisfaction = round(float(avg), 2) if avg is not None else None
+    for unit, (report, handle) in _medians(base, cond).items():
+        rows[unit].report_median_hours = round(report / 3600, 1) if report is not None else None
+        rows[unit].handle_median_hours = round(handle / 3600, 1) if handle is not None else None
     return list(rows.values())
 
 
@@ -197,20 +204,48 @@ def _item_numbers(base: Any) -> Any:
     )
 
 
-def _medians(query: Any, start: Any, end: Any) -> Any:
-    """Per unit, the median of ``end - start`` in seconds (mean of the middle two)."""
-    seconds = _seconds(start, end)
-    ranked = query.select(
-        Assignment.unit.alias("unit"), seconds.alias("d"),
-        fn.ROW_NUMBER().over(partition_by=[Assignment.unit], order_by=[seconds]).alias("rn"),
-        fn.COUNT(Assignment.id).over(partition_by=[Assignment.unit]).alias("n"),
-    ).alias("r")
-    return (
-        Select([ranked], [ranked.c.unit, fn.AVG(ranked.c.d)])
-        .where(ranked.c.rn.in_([(ranked.c.n + 1) / 2, (ranked.c.n + 2) / 2]))
-        .group_by(ranked.c.unit)
-        .bind(Assignment._meta.database)
-    )
+def median(values: list[float]) -> float | None:
+    """The middle value, or the mean of the middle two."""
+    if not values:
+        return None
+    values.sort()
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+
+
+def _median_of(seconds: Any, cond: Any) -> Any:
+    """PostgreSQL's own median of ``seconds`` over the group's rows that meet ``cond``."""
+    return NodeList((fn.percentile_cont(0.5), SQL("WITHIN GROUP (ORDER BY"), seconds, SQL(") FILTER (WHERE"),
+                     cond, SQL(")")))
+
+
+def _medians(base: Any, cond: dict[str, Any]) -> dict[int, tuple[float | None, float | None]]:
+    """Per unit, the median seconds to report in (of those reported) and to handle
+    (of those handled): PostgreSQL computes them in one GROUP BY; SQLite, which has no
+    median, hands over two numbers per summons in one pass."""
+    if is_postgres():
+        query = base.select(
+            Assignment.unit,
+            _median_of(_seconds(Assignment.summoned_at, Assignment.reported_at), cond["reported"]),
+            _median_of(_seconds(Assignment.summoned_at, Assignment.done_at), cond["handled"]),
+        ).group_by(Assignment.unit)
+        return {unit: (None if r is None else float(r), None if h is None else float(h))
+                for unit, r, h in query.tuples()}
+    query = base.select(
+        Assignment.unit,
+        Case(None, [(cond["reported"], _seconds(Assignment.summoned_at, Assignment.reported_at))]),
+        Case(None, [(cond["handled"], _seconds(Assignment.summoned_at, Assignment.done_at))]),
+    ).where(cond["reported"] | cond["handled"])
+    found: dict[int, tuple[list[float], list[float]]] = {}
+    for unit, report, handle in database.execute(query):  # the raw cursor: no row objects
+        pair = found.get(unit)
+        if pair is None:
+            pair = found[unit] = ([], [])
+        if report is not None:
+            pair[0].append(float(report))
+        if handle is not None:
+            pair[1].append(float(handle))
+    return {unit: (median(report), median(handle)) for unit, (report, handle) in found.items()}
 
 
 def drill(actor: Actor, period: Period, unit: OrgNode, which: str, *, now: dt.datetime,

@@ -39,3 +39,13 @@ def test_path_prefix_does_not_match_a_sibling_with_a_longer_id(app):
     assert all(n.path.startswith(node.path) for n in matched)
     assert not sibling_path.startswith(node.path)
     assert matched.count() == len(scope.subtree_ids(node.path)) > 1
+
+
+def test_sees_everything_only_from_the_only_root(app, actor_of):
+    sees_everything = scope.sees_everything
+    assert sees_everything(actor_of("admin")) and sees_everything(actor_of("ducha"))
+    for username in ("chaohui-ducha", "xifang", "dept-zhifa-user", "lvzhou-yezhu1"):
+        assert not sees_everything(actor_of(username)), username
+    # A second root (another district) is outside the first one's subtree.
+    OrgNode.create(key="other-district", name="另一个区", kind="district", path="/9999/")
+    assert not sees_everything(actor_of("admin"))
