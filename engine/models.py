@@ -145,6 +145,8 @@ class Item(Base):
             (("node", "closed", "due_at"), False),
             (("node_path", "closed", "due_at"), False),
             (("raised_by", "raised_at"), False),
+            (("raised_by", "closed", "due_at"), False),  # the inbox part "items I raised"
+            (("handler", "closed", "due_at"), False),  # the inbox part "items handed to me"
             (("state",), False),
             (("closed", "due_at"), False),  # the sweep: open items by state deadline
         )

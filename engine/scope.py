@@ -89,6 +89,14 @@ def visible_items(actor: Actor) -> Any:
     return Item.select().where(reduce(operator.or_, _conditions(actor)))
 
 
+def visible_item_parts(actor: Actor) -> list[Any]:
+    """``visible_items`` as one query per way of seeing an item (subtree, summoned, raised,
+    handled); their union is ``visible_items``. A page in deadline order reads each
+    part on its own index in order and merges them (an OR of the parts makes the
+    database collect and sort every visible item)."""
+    return [Item.select().where(cond) for cond in _conditions(actor)]
+
+
 def visible_assignments(actor: Actor) -> Any:
     """Summons addressed to units ``actor`` acts for (role matches at or above the unit)."""
     conds = [
