@@ -14,14 +14,17 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
+from peewee import fn
+
 from engine.checklists import facts_for as checklist_facts
-from engine.db import database, is_postgres
-from engine.models import Definition, Grant, NodeFacts, OrgNode
+from engine.db import database, is_postgres, write_transaction
+from engine.models import Definition, Event, Grant, NodeFacts, OrgNode
 from engine.profile_facts import coverage, profile_facts
 
 EMPTY_LISTS = {"rows": 0, "done": 0, "overdue": 0, "completion_rate": None, "by_list": {}}
 AREA_KINDS = ("district", "street", "community", "compound")
 PERCENTILES = (50, 90)
+CHANGE_MARGIN = dt.timedelta(seconds=10)
 
 # One scan of the items, grouped by the node they were raised at; the groups (a few
 # per node, type and state) are rolled up to the ancestors in Python, which is far
@@ -227,15 +230,58 @@ def _compounds_under(nodes: list[OrgNode]) -> dict[int, list[int]]:
 def refresh(*, now: dt.datetime) -> int:
     """Recompute every node's facts and replace the cache in one transaction; returns the count.
 
-    Readers keep seeing the previous documents until the transaction commits.
+    Readers keep seeing the previous documents until the transaction commits. Two
+    refreshes at once (a sweeper and the CLI) replace the cache one after the other.
     """
     docs = compute_all(now=now)
     rows = [{"node": node_id, "facts": doc, "computed_at": now} for node_id, doc in docs.items()]
-    with database.atomic():
+    with write_transaction():
+        if is_postgres():  # readers go on; a second refresh waits, then replaces ours
+            database.execute_sql("LOCK TABLE node_facts IN EXCLUSIVE MODE")
         NodeFacts.delete().execute()
         for start in range(0, len(rows), 500):
             NodeFacts.insert_many(rows[start:start + 500]).execute()
     return len(rows)
+
+
+def computed_at() -> dt.datetime | None:
+    """When the oldest cached document was computed (None if nothing is cached)."""
+    value = NodeFacts.select(fn.MIN(NodeFacts.computed_at)).scalar()
+    return _naive(value)
+
+
+def _naive(value: Any) -> dt.datetime | None:
+    # SQLite hands an aggregate of a datetime column back as text.
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.fromisoformat(str(value))
+
+
+def refresh_due(*, now: dt.datetime, interval: float, max_age: float) -> bool:
+    """Whether the sweep should refresh the facts at ``now``.
+
+    Never within ``interval`` seconds of the last refresh; after that, when anything
+    was audited since (every change to items, summons, files, lists, grants, the org
+    tree and definitions is), or when the cache is ``max_age`` seconds old (overdue
+    counts move with the clock alone). An event up to ``CHANGE_MARGIN`` older than the
+    refresh counts too: its transaction may have committed after the refresh read.
+
+    :param now: naive UTC.
+    :param interval: the least number of seconds between two refreshes.
+    :param max_age: the most seconds cached facts may age without a refresh.
+    """
+    last = computed_at()
+    if last is None:
+        return True
+    age = (now - last).total_seconds()
+    if age < interval:
+        return False
+    return age >= max_age or Event.select().where(Event.at > last - CHANGE_MARGIN).exists()
+
+
+def refresh_if_due(*, now: dt.datetime, interval: float, max_age: float) -> int | None:
+    """Refresh every node's facts if :func:`refresh_due`; the count refreshed, or None."""
+    return refresh(now=now) if refresh_due(now=now, interval=interval, max_age=max_age) else None
 
 
 def cached(node: OrgNode) -> tuple[dict[str, Any] | None, dt.datetime | None]:
