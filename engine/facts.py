@@ -25,6 +25,7 @@ EMPTY_LISTS = {"rows": 0, "done": 0, "overdue": 0, "completion_rate": None, "by_
 AREA_KINDS = ("district", "street", "community", "compound")
 PERCENTILES = (50, 90)
 CHANGE_MARGIN = dt.timedelta(seconds=10)
+_refreshes = 0  # refreshes this process made, for stamp()
 
 # One scan of the items, grouped by the node they were raised at; the groups (a few
 # per node, type and state) are rolled up to the ancestors in Python, which is far
@@ -233,6 +234,7 @@ def refresh(*, now: dt.datetime) -> int:
     Readers keep seeing the previous documents until the transaction commits. Two
     refreshes at once (a sweeper and the CLI) replace the cache one after the other.
     """
+    global _refreshes
     docs = compute_all(now=now)
     rows = [{"node": node_id, "facts": doc, "computed_at": now} for node_id, doc in docs.items()]
     with write_transaction():
@@ -241,7 +243,15 @@ def refresh(*, now: dt.datetime) -> int:
         NodeFacts.delete().execute()
         for start in range(0, len(rows), 500):
             NodeFacts.insert_many(rows[start:start + 500]).execute()
+    _refreshes += 1
     return len(rows)
+
+
+def stamp() -> tuple[Any, ...]:
+    """What changes whenever the facts cache does: the newest computation time and the
+    row count, and this process's own refreshes (which may reuse a fixed ``now``)."""
+    newest, count = NodeFacts.select(fn.MAX(NodeFacts.computed_at), fn.COUNT(NodeFacts.id)).tuples().get()
+    return (_refreshes, str(newest), count)
 
 
 def computed_at() -> dt.datetime | None:
