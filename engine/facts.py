@@ -2,9 +2,10 @@
 
 Every rule of a checklist or an index reads only these documents; their keys are
 listed with their meaning in docs/facts.md (a test fails when one is not). Items and
-summons are counted with GROUP BY over (ancestor, ...) pairs, so one query covers the
-compound, its community, its street and the district at once; profile coverage is
-summed over the compounds of each node.
+summons are scanned once, grouped by the node they were raised at, and the groups are
+rolled up in Python to every area node above (compound, community, street, district);
+percentiles are exact (nearest rank) over the pooled resolution times of each node;
+profile coverage is summed over the compounds of each node.
 """
 
 from __future__ import annotations
@@ -13,26 +14,24 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
+from peewee import fn
+
 from engine.checklists import facts_for as checklist_facts
-from engine.db import database, is_postgres
-from engine.models import Definition, Grant, NodeFacts, OrgNode
+from engine.db import database, is_postgres, write_transaction
+from engine.models import Definition, Event, Grant, NodeFacts, OrgNode
 from engine.profile_facts import coverage, profile_facts
 
 EMPTY_LISTS = {"rows": 0, "done": 0, "overdue": 0, "completion_rate": None, "by_list": {}}
 AREA_KINDS = ("district", "street", "community", "compound")
 PERCENTILES = (50, 90)
+CHANGE_MARGIN = dt.timedelta(seconds=10)
+_refreshes = 0  # refreshes this process made, for stamp()
 
-# Each non-department node paired with itself and every ancestor of an area kind.
-ANCESTORS = """
-WITH anc AS (
-  SELECT n.id AS node_id, a.id AS anc_id
-  FROM org_node n JOIN org_node a ON substr(n.path, 1, length(a.path)) = a.path
-  WHERE a.kind IN ('district', 'street', 'community', 'compound') AND n.kind <> 'department'
-)
-"""
-
-ITEM_GROUPS = ANCESTORS + """
-SELECT anc.anc_id, i.definition_id, i.state, COUNT(*),
+# One scan of the items, grouped by the node they were raised at; the groups (a few
+# per node, type and state) are rolled up to the ancestors in Python, which is far
+# cheaper than joining every item to each of its ancestors in SQL.
+ITEM_GROUPS = """
+SELECT i.node_id, i.definition_id, i.state, COUNT(*),
   SUM(CASE WHEN i.closed THEN 0 ELSE 1 END),
   SUM(CASE WHEN NOT i.closed AND i.due_at < {p} THEN 1 ELSE 0 END),
   SUM(CASE WHEN i.resolved_at IS NOT NULL THEN 1 ELSE 0 END),
@@ -40,20 +39,8 @@ SELECT anc.anc_id, i.definition_id, i.state, COUNT(*),
   COUNT(i.satisfaction), SUM(i.satisfaction),
   SUM(CASE WHEN i.satisfaction >= 4 THEN 1 ELSE 0 END),
   SUM(CASE WHEN i.reopen_count > 0 THEN 1 ELSE 0 END)
-FROM item i JOIN anc ON anc.node_id = i.node_id
-GROUP BY anc.anc_id, i.definition_id, i.state
-"""
-
-# Nearest-rank percentiles with window functions: the row whose rank is ceil(p% of n).
-RESOLUTION_PERCENTILES = ANCESTORS + """
-SELECT anc_id, rn, cnt, secs FROM (
-  SELECT anc.anc_id AS anc_id, i.resolution_seconds AS secs,
-    ROW_NUMBER() OVER (PARTITION BY anc.anc_id ORDER BY i.resolution_seconds) AS rn,
-    COUNT(*) OVER (PARTITION BY anc.anc_id) AS cnt
-  FROM item i JOIN anc ON anc.node_id = i.node_id
-  WHERE i.resolution_seconds IS NOT NULL
-) ranked
-WHERE {wanted}
+FROM item i
+GROUP BY i.node_id, i.definition_id, i.state
 """
 
 SUMMONS_COLUMNS = """
@@ -67,9 +54,9 @@ SUMMONS_COLUMNS = """
   SUM(CASE WHEN s.open AND s.next_due_at < {p} THEN 1 ELSE 0 END)
 """
 
-SUMMONS_BY_AREA = ANCESTORS + "SELECT anc.anc_id," + SUMMONS_COLUMNS + """
-FROM assignment s JOIN item i ON i.id = s.item_id JOIN anc ON anc.node_id = i.node_id
-GROUP BY anc.anc_id
+SUMMONS_BY_NODE = "SELECT i.node_id," + SUMMONS_COLUMNS + """
+FROM assignment s JOIN item i ON i.id = s.item_id
+GROUP BY i.node_id
 """
 
 SUMMONS_BY_UNIT = "SELECT s.unit_id," + SUMMONS_COLUMNS + """
@@ -127,14 +114,65 @@ def _summons_doc(row: tuple[Any, ...] | None) -> dict[str, Any]:
     }
 
 
-def _percentiles() -> dict[int, dict[int, float | None]]:
-    wanted = " OR ".join(f"(rn * 100 >= {p} * cnt AND (rn - 1) * 100 < {p} * cnt)" for p in PERCENTILES)
-    found: dict[int, dict[int, float | None]] = defaultdict(dict)
-    for anc_id, rn, cnt, secs in database.execute_sql(RESOLUTION_PERCENTILES.format(wanted=wanted)):
-        for p in PERCENTILES:
-            if rn * 100 >= p * cnt and (rn - 1) * 100 < p * cnt:
-                found[anc_id][p] = round(secs / 3600, 2)
+def _area_ancestors(nodes: list[OrgNode]) -> dict[int, list[int]]:
+    """For each node but departments: itself (if an area) and every area node above it.
+
+    Paths are ``/id/id/.../``, so the ancestors are the ids of the path; this is the
+    node–ancestor pairing the former SQL join made with a path prefix.
+    """
+    kinds = {n.id: n.kind for n in nodes}
+    return {
+        n.id: [a for a in (int(p) for p in n.path.strip("/").split("/") if p) if kinds.get(a) in AREA_KINDS]
+        for n in nodes if n.kind != "department"
+    }
+
+
+def _nearest_rank(ordered: list[int], p: int) -> float:
+    # The value whose rank is ceil(p% of n): the smallest rank r with 100 r >= p n.
+    return round(ordered[max(1, -(-p * len(ordered) // 100)) - 1] / 3600, 2)
+
+
+def _percentiles(ancestors: dict[int, list[int]]) -> dict[int, dict[int, float | None]]:
+    seconds: dict[int, list[int]] = defaultdict(list)
+    for node_id, secs in database.execute_sql(
+            "SELECT node_id, resolution_seconds FROM item WHERE resolution_seconds IS NOT NULL"):
+        seconds[node_id].append(secs)
+    pooled: dict[int, list[int]] = defaultdict(list)
+    for node_id, values in seconds.items():
+        for anc_id in ancestors.get(node_id, ()):
+            pooled[anc_id].extend(values)
+    found: dict[int, dict[int, float | None]] = {}
+    for anc_id, values in pooled.items():
+        values.sort()
+        found[anc_id] = {p: _nearest_rank(values, p) for p in PERCENTILES}
     return found
+
+
+def _item_groups(now: dt.datetime, ancestors: dict[int, list[int]], types: dict[int, str]) -> tuple[
+        dict[int, dict[str, Any]], dict[int, dict[str, dict[str, Any]]], dict[int, dict[str, dict[str, int]]]]:
+    totals: dict[int, dict[str, Any]] = defaultdict(_counts)
+    by_type: dict[int, dict[str, dict[str, Any]]] = defaultdict(lambda: defaultdict(_counts))
+    states: dict[int, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+    query = ITEM_GROUPS.format(p=database.param)
+    for node_id, def_id, state, *row in database.execute_sql(query, (_param(now),)):
+        key = types.get(def_id, str(def_id))
+        values = tuple(row)
+        for anc_id in ancestors.get(node_id, ()):
+            _add(totals[anc_id], values)
+            _add(by_type[anc_id][key], values)
+            states[anc_id][key][state] += int(values[0])
+    return totals, by_type, states
+
+
+def _summons_by_area(now: dt.datetime, ancestors: dict[int, list[int]]) -> dict[int, list[int]]:
+    summed: dict[int, list[int]] = defaultdict(lambda: [0] * 6)
+    query = SUMMONS_BY_NODE.format(p=database.param)
+    for node_id, *row in database.execute_sql(query, (_param(now),)):
+        for anc_id in ancestors.get(node_id, ()):
+            into = summed[anc_id]
+            for i, value in enumerate(row):
+                into[i] += int(value or 0)
+    return summed
 
 
 def compute_all(*, now: dt.datetime) -> dict[int, dict[str, Any]]:
@@ -142,20 +180,15 @@ def compute_all(*, now: dt.datetime) -> dict[int, dict[str, Any]]:
 
     :param now: the moment overdue is measured against.
     """
-    p = database.param
+    every = list(OrgNode.select(OrgNode.id, OrgNode.kind, OrgNode.path))
+    ancestors = _area_ancestors(every)
     nodes = list(OrgNode.select().where(OrgNode.kind != "building").order_by(OrgNode.id))
     types = {d.id: d.key for d in Definition.select(Definition.id, Definition.key)}
-    totals: dict[int, dict[str, Any]] = defaultdict(_counts)
-    by_type: dict[int, dict[str, dict[str, Any]]] = defaultdict(lambda: defaultdict(_counts))
-    states: dict[int, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
-    for anc_id, def_id, state, *row in database.execute_sql(ITEM_GROUPS.format(p=p), (_param(now),)):
-        key = types.get(def_id, str(def_id))
-        _add(totals[anc_id], tuple(row))
-        _add(by_type[anc_id][key], tuple(row))
-        states[anc_id][key][state] = int(row[0])
-    pct = _percentiles()
-    summons = {r[0]: r[1:] for r in database.execute_sql(SUMMONS_BY_AREA.format(p=p), (_param(now),))}
-    unit_summons = {r[0]: r[1:] for r in database.execute_sql(SUMMONS_BY_UNIT.format(p=p), (_param(now),))}
+    totals, by_type, states = _item_groups(now, ancestors, types)
+    pct = _percentiles(ancestors)
+    summons = _summons_by_area(now, ancestors)
+    query = SUMMONS_BY_UNIT.format(p=database.param)
+    unit_summons = {r[0]: r[1:] for r in database.execute_sql(query, (_param(now),))}
     commissioners = {n for (n,) in Grant.select(Grant.node).where(Grant.role == "commissioner").tuples()}
     profiles = {n.id: profile_facts(n.profile or {}, n.id in commissioners) for n in nodes if n.kind == "compound"}
     compounds_under = _compounds_under(nodes)
@@ -172,7 +205,7 @@ def compute_all(*, now: dt.datetime) -> dict[int, dict[str, Any]]:
             key: {**_items_doc(counts, None), "states": dict(states[node.id][key])}
             for key, counts in sorted(by_type[node.id].items())
         }
-        doc["summons"] = _summons_doc(summons.get(node.id))
+        doc["summons"] = _summons_doc(tuple(summons[node.id]) if node.id in summons else None)
         doc["profile"] = profiles.get(node.id, {})
         doc["coverage"] = coverage([profiles[c] for c in compounds_under.get(node.id, [])])
         doc["checklists"] = lists.get(node.id, EMPTY_LISTS)
@@ -198,15 +231,67 @@ def _compounds_under(nodes: list[OrgNode]) -> dict[int, list[int]]:
 def refresh(*, now: dt.datetime) -> int:
     """Recompute every node's facts and replace the cache in one transaction; returns the count.
 
-    Readers keep seeing the previous documents until the transaction commits.
+    Readers keep seeing the previous documents until the transaction commits. Two
+    refreshes at once (a sweeper and the CLI) replace the cache one after the other.
     """
+    global _refreshes
     docs = compute_all(now=now)
     rows = [{"node": node_id, "facts": doc, "computed_at": now} for node_id, doc in docs.items()]
-    with database.atomic():
+    with write_transaction():
+        if is_postgres():  # readers go on; a second refresh waits, then replaces ours
+            database.execute_sql("LOCK TABLE node_facts IN EXCLUSIVE MODE")
         NodeFacts.delete().execute()
         for start in range(0, len(rows), 500):
             NodeFacts.insert_many(rows[start:start + 500]).execute()
+    _refreshes += 1
     return len(rows)
+
+
+def stamp() -> tuple[Any, ...]:
+    """What changes whenever the facts cache does: the newest computation time and the
+    row count, and this process's own refreshes (which may reuse a fixed ``now``)."""
+    newest, count = NodeFacts.select(fn.MAX(NodeFacts.computed_at), fn.COUNT(NodeFacts.id)).tuples().get()
+    return (_refreshes, str(newest), count)
+
+
+def computed_at() -> dt.datetime | None:
+    """When the oldest cached document was computed (None if nothing is cached)."""
+    value = NodeFacts.select(fn.MIN(NodeFacts.computed_at)).scalar()
+    return _naive(value)
+
+
+def _naive(value: Any) -> dt.datetime | None:
+    # SQLite hands an aggregate of a datetime column back as text.
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.fromisoformat(str(value))
+
+
+def refresh_due(*, now: dt.datetime, interval: float, max_age: float) -> bool:
+    """Whether the sweep should refresh the facts at ``now``.
+
+    Never within ``interval`` seconds of the last refresh; after that, when anything
+    was audited since (every change to items, summons, files, lists, grants, the org
+    tree and definitions is), or when the cache is ``max_age`` seconds old (overdue
+    counts move with the clock alone). An event up to ``CHANGE_MARGIN`` older than the
+    refresh counts too: its transaction may have committed after the refresh read.
+
+    :param now: naive UTC.
+    :param interval: the least number of seconds between two refreshes.
+    :param max_age: the most seconds cached facts may age without a refresh.
+    """
+    last = computed_at()
+    if last is None:
+        return True
+    age = (now - last).total_seconds()
+    if age < interval:
+        return False
+    return age >= max_age or Event.select().where(Event.at > last - CHANGE_MARGIN).exists()
+
+
+def refresh_if_due(*, now: dt.datetime, interval: float, max_age: float) -> int | None:
+    """Refresh every node's facts if :func:`refresh_due`; the count refreshed, or None."""
+    return refresh(now=now) if refresh_due(now=now, interval=interval, max_age=max_age) else None
 
 
 def cached(node: OrgNode) -> tuple[dict[str, Any] | None, dt.datetime | None]:

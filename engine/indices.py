@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import rules
+from engine import facts
 from engine.db import database
 from engine.definitions import current_version
-from engine.facts import cached_many
 from engine.models import Definition, DefinitionVersion, IndexSnapshot, OrgNode
 
 AREA_KINDS = ("district", "street", "community", "compound")
@@ -103,17 +103,42 @@ def index_versions() -> list[DefinitionVersion]:
     return [current_version(d) for d in query.order_by(Definition.key)]
 
 
+# Scores by index body digest, with the stamp of the facts cache they were computed from.
+_SCORES: dict[str, tuple[tuple[Any, ...], dict[int, Score]]] = {}
+
+
 def scores(version: DefinitionVersion) -> dict[int, Score]:
-    """Every area node's score by node id, from the cached facts (no recompute of facts)."""
-    nodes = list(OrgNode.select(OrgNode.id, OrgNode.kind, OrgNode.path).where(OrgNode.kind.in_(AREA_KINDS)))
-    compounds = [n for n in nodes if n.kind == "compound"]
-    docs = cached_many([n.id for n in compounds])
-    result = {n.id: score_compound(version, docs[n.id]) for n in compounds if n.id in docs}
+    """Every area node's score by node id, from the cached facts (no recompute of facts).
+
+    Scores depend only on the index body and the cached facts, so they are kept per
+    process until the facts cache changes (:func:`engine.facts.stamp`); a dashboard
+    then costs one small query instead of scoring every compound. The result is shared:
+    read it, do not change it.
+    """
+    stamp = facts.stamp()
+    kept = _SCORES.get(version.digest)
+    if kept is not None and kept[0] == stamp:
+        return kept[1]
+    result = _scores(version)
+    _SCORES[version.digest] = (stamp, result)
+    return result
+
+
+def _scores(version: DefinitionVersion) -> dict[int, Score]:
+    nodes = list(OrgNode.select(OrgNode.id, OrgNode.kind, OrgNode.path).where(OrgNode.kind.in_(AREA_KINDS)).tuples())
+    compounds = [(node_id, path) for node_id, kind, path in nodes if kind == "compound"]
+    docs = facts.cached_many([node_id for node_id, _ in compounds])
+    result = {node_id: score_compound(version, docs[node_id]) for node_id, _ in compounds if node_id in docs}
+    areas = {node_id for node_id, kind, _ in nodes if kind != "compound"}
+    inside: dict[int, list[Score]] = {node_id: [] for node_id in areas}
+    for node_id, path in compounds:  # each compound counts in every area above it (its path's ids)
+        if node_id in result:
+            for above in {int(p) for p in path.strip("/").split("/") if p} & areas:
+                inside[above].append(result[node_id])
     by_households = version.body.get("rollup") == "households"
     keys = [d["key"] for d in version.body["dimensions"]]
-    for area in (n for n in nodes if n.kind != "compound"):
-        inside = [result[c.id] for c in compounds if c.path.startswith(area.path) and c.id in result]
-        result[area.id] = _rollup(inside, keys, by_households)
+    for area in areas:
+        result[area] = _rollup(inside[area], keys, by_households)
     return result
 
 

@@ -210,7 +210,7 @@ def accounts(pack_path: str) -> None:
               help="Sweep as of this time (no offset: Asia/Shanghai); default: the clock.")
 @with_appcontext
 def sweep(at: str | None) -> None:
-    """Apply due deadlines and escalation once and print the counts (for cron, systemd)."""
+    """Apply due deadlines and escalation once, then refresh the facts if due; print the counts."""
     from engine.escalation import sweep as run_sweep
 
     now = clock.now()
@@ -226,6 +226,16 @@ def sweep(at: str | None) -> None:
     with database.connection_context():
         result = run_sweep(now=now)
     click.echo(f"sweep at {clock.iso(now)}: {result}")
+    if at:  # facts computed as of another time would pass for current ones
+        return
+    from flask import current_app
+
+    from engine import facts as node_facts
+
+    with database.connection_context():
+        count = node_facts.refresh_if_due(now=clock.now(), interval=current_app.config["FACTS_INTERVAL"],
+                                          max_age=current_app.config["FACTS_MAX_AGE"])
+    click.echo(f"facts refreshed for {count} nodes" if count is not None else "facts: nothing changed, not refreshed")
 
 
 @click.command("deliver")

@@ -1,7 +1,10 @@
 """The background sweep: `make run` applies deadlines and escalation with no extra service.
 
 When ``BACKGROUND_SWEEP`` is true the app factory starts one daemon thread per process
-that runs :func:`engine.escalation.sweep` every ``SWEEP_INTERVAL`` seconds. Several
+that runs :func:`engine.escalation.sweep` every ``SWEEP_INTERVAL`` seconds, then
+refreshes the cached facts when something changed (:func:`engine.facts.refresh_due`,
+at most every ``FACTS_INTERVAL`` seconds); pages keep reading the previous facts
+meanwhile. Several
 processes (gunicorn workers, several hosts) may each run one: every escalation step
 still happens once (see engine/escalation.py). Deployments that prefer cron or a
 systemd timer leave it off and run ``sanfang sweep``.
@@ -13,7 +16,7 @@ import threading
 
 from flask import Flask
 
-from engine import clock
+from engine import clock, facts
 from engine.db import database
 from engine.escalation import sweep
 
@@ -30,6 +33,21 @@ def sweep_once(app: Flask) -> None:
             app.logger.info("sweep: %s", result)
     except Exception:  # the thread must survive a bad sweep; the next one retries
         app.logger.exception("background sweep failed")
+    refresh_facts(app)
+
+
+def refresh_facts(app: Flask) -> int | None:
+    """Refresh the cached facts if due; the count refreshed or None. Errors are logged."""
+    try:
+        with database.connection_context():
+            count = facts.refresh_if_due(now=clock.now(), interval=float(app.config.get("FACTS_INTERVAL", 300)),
+                                         max_age=float(app.config.get("FACTS_MAX_AGE", 3600)))
+    except Exception:  # as above: stale facts for one more round, never a dead thread
+        app.logger.exception("background facts refresh failed")
+        return None
+    if count is not None:
+        app.logger.info("facts refreshed for %d nodes", count)
+    return count
 
 
 def _loop(app: Flask, stop: threading.Event, interval: float) -> None:

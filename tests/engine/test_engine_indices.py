@@ -93,3 +93,18 @@ def test_index_mistakes_point_at_their_path(change, path):
     change(body)
     problems = definition_problems(body, roles=set(), units=set())
     assert problems and problems[0].path.startswith(path), problems
+
+
+def test_scores_are_kept_until_the_facts_change(little):
+    facts.refresh(now=NOW)
+    version = current_version("strong-base")
+    first = indices.scores(version)
+    assert indices.scores(version) is first  # nothing changed: the same scores, not scored again
+    little["b"].profile = little["a"].profile
+    little["b"].save()
+    assert indices.scores(version) is first  # a file changed, but the cached facts did not yet
+    facts.refresh(now=NOW)  # the same moment, new facts
+    again = indices.scores(version)
+    b, a = again[little["b"].id], again[little["a"].id]
+    assert again is not first and b.score != first[little["b"].id].score
+    assert b.dimensions["leadership"] == a.dimensions["leadership"]  # from the file alone
