@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test test-pg install translations chromium bench lint demo clean
+.PHONY: run test test-pg install translations chromium wrk bench lint demo clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -48,14 +48,27 @@ lint: install
 	$(VENV)/bin/ruff check engine forms rules pages tests bench
 	$(VENV)/bin/mypy --strict rules forms
 
-# bench_scale.py needs PostgreSQL on 127.0.0.1:5432 (trust); it creates and drops bench_sf.
-# The default scale keeps `make bench` within ~20 minutes on 2 cores; the issue's full
-# size: make bench SCALE_ARGS="--items 1000000 --overdue 10000" (about an hour or more).
+# HTTP benchmarks drive loopback servers with wrk (Debian's package; installed when missing).
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq wrk >/dev/null; }
+
+# bench_scale.py needs PostgreSQL on 127.0.0.1:5432 (trust); it makes bench_sf and
+# /tmp/sanfang_bench_scale.db, bench_facts.py measures facts, index and the district
+# dashboard on them, then both are dropped. The default scale keeps `make bench` within
+# ~20 minutes on 2 cores; the issues' full size (about an hour or more):
+#   make bench SCALE_ARGS="--items 1000000 --overdue 10000"
 SCALE_ARGS ?= --items 100000 --overdue 2000
-bench: install
+SCALE_DBS := --url sqlite:////tmp/sanfang_bench_scale.db --url postgresql://postgres@127.0.0.1:5432/bench_sf
+bench: install wrk
+	mkdir -p bench/results
 	$(PY) bench/bench_routing.py
 	$(PY) bench/bench_forms.py
-	$(PY) bench/bench_scale.py $(SCALE_ARGS) --markdown bench/results/scale.md
+	$(PY) bench/bench_scale.py $(SCALE_ARGS) --keep --markdown bench/results/scale.md
+	$(PY) bench/bench_facts.py $(SCALE_DBS) | tee bench/results/facts.md
+	$(PY) bench/bench_scale.py --drop
+	$(PY) bench/bench_import.py | tee bench/results/import.md
 
 clean:
 	rm -rf instance/sanfang.db* bench/results

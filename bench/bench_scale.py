@@ -485,7 +485,12 @@ def main() -> None:
                         help="leave out parts: http,sweep,evaluation")
     parser.add_argument("--sqlite", default=SQLITE_PATH, help="SQLite database file")
     parser.add_argument("--pg-name", default=PG_NAME, help="PostgreSQL database name")
+    parser.add_argument("--drop", action="store_true", help="only drop the databases (after --keep) and stop")
     args = parser.parse_args()
+    if args.drop:
+        for backend in args.backends.split(","):
+            drop_database(backend, args)
+        return
     started = time.perf_counter()
     results = {b: run_backend(b, args) for b in args.backends.split(",")}
     head = (f"{args.compounds:,} compounds, {args.items:,} items (seed {args.seed}); {dt.date.today()}, "
