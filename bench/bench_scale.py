@@ -177,7 +177,9 @@ def pick_commissioner() -> tuple[str, int]:
 def in_process(out: dict[str, Any], runs: int) -> None:
     from engine import queues
     from engine.actors import actor_for
+    from engine.db import database
     from engine.models import Assignment, Event, Item, User
+    from engine.scope import visible_item_parts
 
     out["items"] = Item.select().count()
     out["open items"] = Item.select().where(~Item.closed).count()
@@ -191,17 +193,28 @@ def in_process(out: dict[str, Any], runs: int) -> None:
     out["department open summons"] = queues.summons_filtered(department).count()
     page = queues.PAGE_SIZE
 
-    def dated_items(actor: Any) -> Any:  # the first query queues.inbox runs
-        return (queues.items_filtered(actor).where(Item.due_at.is_null(False))
-                .order_by(Item.due_at, Item.id.desc()).limit(page))
+    def dated_items(actor: Any) -> list[Any]:  # the first queries queues.inbox runs, one per part
+        return [queues.items_filtered(actor, base=part.select(*queues.LIST_FIELDS))
+                .where(Item.due_at.is_null(False)).order_by(Item.due_at, Item.id.desc()).limit(page)
+                for part in visible_item_parts(actor)]
 
     def dated_summons(actor: Any) -> Any:  # the first query queues.summons runs
         return (queues.summons_filtered(actor).where(Assignment.next_due_at.is_null(False))
                 .order_by(Assignment.next_due_at, Assignment.id).limit(page))
 
-    out["plan inbox"] = explain(dated_items(commissioner))
+    def sql_alone(queries: list[Any]) -> tuple[float, float]:
+        """The statements alone: executed and fetched on the raw cursor, no row objects."""
+        def run() -> None:
+            for query in queries:
+                sql, params = query.sql()
+                database.execute_sql(sql, params).fetchall()
+        return time_runs(run, runs)
+
+    out["plan inbox"] = "\n-- next part --\n".join(explain(q) for q in dated_items(commissioner))
     out["plan summons"] = explain(dated_summons(department))
-    out["plan department inbox"] = explain(dated_items(department))
+    out["plan department inbox"] = "\n-- next part --\n".join(explain(q) for q in dated_items(department))
+    out["sql inbox"] = sql_alone(dated_items(commissioner))
+    out["sql summons"] = sql_alone([dated_summons(department)])
     out["plan commissioner summons"] = explain(dated_summons(commissioner))
     out["plan summons, one ORDER BY"] = explain(queues.summons_query(department).paginate(1, page))
     out["q inbox"] = time_runs(lambda: queues.inbox(commissioner), runs)
@@ -430,8 +443,11 @@ def table(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> str:
         ("events", lambda r: f"{r['events']:,}"),
         ("`init` + `demo`, s (items/s)", lambda r: "reused" if r["demo s"] is None
          else f"{r['init s'] + r['demo s']:.0f} ({args.items / r['demo s']:,.0f})"),
-        ("inbox query, commissioner: p50 / p95 ms", lambda r: ms(r["q inbox"])),
-        ("summons query, department: p50 / p95 ms", lambda r: ms(r["q summons"])),
+        ("first page's SQL alone (raw cursor), commissioner's inbox: p50 / p95 ms", lambda r: ms(r["sql inbox"])),
+        ("first page's SQL alone (raw cursor), department's summons: p50 / p95 ms", lambda r: ms(r["sql summons"])),
+        ("inbox (`queues.inbox`, rows and their types, versions, nodes), commissioner: p50 / p95 ms",
+         lambda r: ms(r["q inbox"])),
+        ("summons list (`queues.summons`), department: p50 / p95 ms", lambda r: ms(r["q summons"])),
         ("inbox query, department: p50 / p95 ms", lambda r: ms(r["q department inbox"])),
         ("summons query, commissioner: p50 / p95 ms", lambda r: ms(r["q commissioner summons"])),
         (("former single query (`ORDER BY due IS NULL, due`): department summons / inbox, p95 ms"),
