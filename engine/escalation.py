@@ -20,7 +20,7 @@ from typing import Any
 from engine.calendar import Calendar
 from engine.deadlines import calendar_for
 from engine.definitions import Runtime, runtime
-from engine.escalation_batch import UserCache, apply_batch
+from engine.escalation_batch import SweepCache, apply_batch
 from engine.models import Assignment, Definition, DefinitionVersion, Escalation, Item
 
 SUMMONS_REPORT, SUMMONS_HANDLE, STATE = "summons_report", "summons_handle", "state"
@@ -190,10 +190,10 @@ def sweep(*, now: dt.datetime, batch: int = BATCH) -> SweepResult:
     """
     result = SweepResult()
     steps = list(due_steps(now, result))
-    users = UserCache()
+    cache = SweepCache()
     for start in range(0, len(steps), batch):
         chunk = steps[start:start + batch]
-        for due, outcome in zip(chunk, apply_batch(chunk, now=now, users=users), strict=True):
+        for due, outcome in zip(chunk, apply_batch(chunk, now=now, cache=cache), strict=True):
             if outcome == "applied":
                 result.applied[f"{due.type_key}/{due.step['key']}"] += 1
             else:

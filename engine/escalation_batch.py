@@ -4,10 +4,10 @@ A batch locks its items (in id order on PostgreSQL, so two sweepers cannot deadl
 SQLite's write transaction already holds the one write lock), re-checks that each
 step's subject is still due, then inserts the batch's :class:`Escalation` rows with
 ``ON CONFLICT DO NOTHING RETURNING``: only the rows this sweeper inserted get their
-actions, the others were applied by a sweeper that got there first. Notifications,
-outbox messages, audit events and the priority and urge counters are written in bulk
-at the end, in the order the steps ran, so each table's rows come out as they would
-one step at a time (webhook deliveries of one item stay in order).
+actions, the others were applied by a sweeper that got there first. The actions —
+notifications, summonses through routing, priority and urge counters, outbox messages
+and audit events — are worked out on the rows loaded once and written in bulk at the
+end (``engine/escalation_writes.py``).
 """
 
 from __future__ import annotations
@@ -17,62 +17,84 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from engine import audit, clock
-from engine.context import item_doc
+from engine import clock
+from engine.context import actor_doc, assignment_counts, node_doc
 from engine.db import is_postgres, write_transaction
-from engine.dispatch import summon
+from engine.deadlines import calendar_for
+from engine.definitions import runtime
+from engine.dispatch import route, route_detail, unit_node
 from engine.errors import Conflict
-from engine.events import event_of_action
-from engine.models import (
-    Assignment,
-    Delivery,
-    Escalation,
-    Event,
-    Item,
-    Notification,
-    OrgNode,
-    OutboxMessage,
-    User,
-    WebhookEndpoint,
-)
-from engine.notify import users_with_roles
-from engine.outbox import item_summary, subscribers
+from engine.escalation_writes import Writes
+from engine.models import Assignment, Definition, Escalation, Grant, Item, OrgNode, User
+from engine.notify import ancestor_ids
+from engine.outbox import item_summary
 
 if TYPE_CHECKING:
+    from engine.calendar import Calendar
     from engine.escalation import DueStep
 
 SUMMONS_REPORT = "summons_report"
 
 
-class UserCache:
-    """Role holders by (roles, node path) and users by id, looked up once per sweep."""
+class SweepCache:
+    """What a sweep looks up again and again: role holders, users, nodes, definitions."""
 
     def __init__(self) -> None:
-        self._holders: dict[tuple[tuple[str, ...], str], list[User]] = {}
+        self._grants: dict[str, dict[int, list[User]]] = {}
         self._users: dict[int, User] = {}
+        self.nodes: dict[Any, OrgNode | None] = {}  # by id, and by routing unit key
+        self.definitions: dict[int, Definition] = {}
+        self.calendars: dict[tuple[int, int, str], Calendar] = {}
 
     def holders(self, roles: Sequence[str], path: str) -> list[User]:
-        key = (tuple(roles), path)
-        if key not in self._holders:
-            self._holders[key] = users_with_roles(roles, path)
-        return list(self._holders[key])
+        """Active users holding any of ``roles`` at the node on ``path`` or an ancestor."""
+        found: dict[int, User] = {}
+        ancestors = ancestor_ids(path)
+        for role in roles:
+            by_node = self._by_node(role)
+            for node_id in ancestors:
+                for user in by_node.get(node_id, ()):
+                    found.setdefault(user.id, user)
+        return list(found.values())
+
+    def _by_node(self, role: str) -> dict[int, list[User]]:
+        if role not in self._grants:
+            by_node: dict[int, list[User]] = defaultdict(list)
+            query = (User.select(User, Grant.node).join(Grant)
+                     .where((Grant.role == role) & User.active).order_by(User.id))
+            for user in query:
+                by_node[user.grant.node_id].append(user)
+            self._grants[role] = by_node
+        return self._grants[role]
 
     def user(self, user_id: int) -> User:
         if user_id not in self._users:
             self._users[user_id] = User.get_by_id(user_id)
         return self._users[user_id]
 
+    def node(self, node_id: int) -> OrgNode:
+        if node_id not in self.nodes:
+            self.nodes[node_id] = OrgNode.get_by_id(node_id)
+        node = self.nodes[node_id]
+        assert node is not None
+        return node
 
-def apply_batch(steps: Sequence[DueStep], *, now: dt.datetime, users: UserCache) -> list[str]:
+    def definition(self, definition_id: int) -> Definition:
+        if definition_id not in self.definitions:
+            self.definitions[definition_id] = Definition.get_by_id(definition_id)
+        return self.definitions[definition_id]
+
+
+def apply_batch(steps: Sequence[DueStep], *, now: dt.datetime, cache: SweepCache) -> list[str]:
     """Apply ``steps`` in one transaction; an outcome per step: applied, raced, moved or busy.
 
-    :param users: the sweep's cache of role holders.
+    :param cache: the sweep's look-ups, shared by its batches.
     :returns: ``busy`` for every step when the database stayed locked (nothing was
         written; the next sweep retries them).
     """
     try:
         with write_transaction():
-            return _Batch(steps, now, users).run()
+            return _Batch(steps, now, cache).run()
     except Conflict:
         return ["busy"] * len(steps)
 
@@ -109,22 +131,16 @@ def _claim(steps: list[DueStep], now: dt.datetime) -> set[tuple[int, str, str]]:
 
 
 class _Batch:
-    """One batch's state: the rows it loaded and the writes it has yet to make."""
+    """One batch: the rows it locked and loaded, and the writes its steps make."""
 
-    def __init__(self, steps: Sequence[DueStep], now: dt.datetime, users: UserCache) -> None:
-        self.steps, self.now, self.users = steps, now, users
-        self.priority: dict[int, int] = {}  # item id → priority as the steps left it
-        self.assignment_priority: dict[int, int] = {}
-        self.urges: dict[tuple[str, int], int] = defaultdict(int)  # ("item"|"assignment", id) → urges to add
-        self.notifications: list[dict[str, Any]] = []
-        self.forwards: list[tuple[int, User, dict[str, Any] | None]] = []  # (notification no., user, item)
-        self.events: list[dict[str, Any]] = []
-        self.endpoints: dict[str, list[WebhookEndpoint]] = {}
+    def __init__(self, steps: Sequence[DueStep], now: dt.datetime, cache: SweepCache) -> None:
+        self.steps, self.now, self.cache = steps, now, cache
+        self.writes = Writes(now)
         self.summaries: dict[int, dict[str, Any] | None] = {}
+        self._summonses: dict[int, list[Assignment]] | None = None
 
     def run(self) -> list[str]:
-        item_ids = sorted({d.item_id for d in self.steps})
-        self.items = _locked_items(item_ids)
+        self.items = _locked_items(sorted({d.item_id for d in self.steps}))
         assignment_ids = [d.assignment_id for d in self.steps if d.assignment_id is not None]
         self.assignments = {
             a.id: a for a in Assignment.select(Assignment, OrgNode).join(OrgNode)
@@ -141,167 +157,156 @@ class _Batch:
                 continue
             outcomes[n] = "applied"
             self._apply(due)
-        self.flush()
+        self.writes.flush()
         return outcomes
 
     def _apply(self, due: DueStep) -> None:
         item = self.items[due.item_id]
         assignment = self.assignments.get(due.assignment_id) if due.assignment_id else None
         did = self._act(item, assignment, due)
-        self.events.append({
-            "at": self.now, "actor": None, "action": "escalation", "item": item.id,
-            "target": f"assignment:{assignment.id}" if assignment else f"item:{item.id}",
-            "before": None, "after": None,
-            "detail": {
+        self.writes.record(
+            "escalation", item.id, f"assignment:{assignment.id}" if assignment else f"item:{item.id}",
+            {
                 "step": due.step["key"], "label": due.step.get("label", due.step["key"]),
                 "on": due.step["on"], "subject": due.subject,
                 "unit": assignment.unit.name if assignment else None,
                 "deadline": due.deadline.isoformat(), "due_at": due.fire_at.isoformat(),
                 "did": did,
             },
-        })
-
-    # -- the actions ----------------------------------------------------------------------
+        )
 
     def _act(self, item: Item, assignment: Assignment | None, due: DueStep) -> list[str]:
         """Run the step's actions in order; return a line per action for the timeline."""
-        step = due.step
+        step, writes = due.step, self.writes
         label = step.get("label", step["key"])
         did: list[str] = []
         for action in step["do"]:
             if "notify" in action:
                 spec = action["notify"]
                 default = f"【{label}】{item.title}" + (f"({assignment.unit.name})" if assignment else "")
-                count = self._notify(self._recipients(item, assignment, spec["roles"]), item,
-                                     spec.get("message") or default)
+                count = writes.notify(self._recipients(item, assignment, spec["roles"]), item.id,
+                                      spec.get("message") or default, lambda: self._summary(item))
                 did.append(f"notify {','.join(spec['roles'])}: {count}")
             elif "raise_priority" in action:
-                before = self.priority.get(item.id, item.priority)
-                priority = min(9, before + int(action["raise_priority"]))
-                self.priority[item.id] = priority
+                before = item.priority
+                item.priority = writes.priority[item.id] = min(9, before + int(action["raise_priority"]))
                 if assignment is not None:
-                    current = self.assignment_priority.get(assignment.id, assignment.priority)
-                    self.assignment_priority[assignment.id] = max(current, priority)
-                did.append(f"priority {before} → {priority}")
+                    current = writes.assignment_priority.get(assignment.id, assignment.priority)
+                    writes.assignment_priority[assignment.id] = max(current, item.priority)
+                did.append(f"priority {before} → {item.priority}")
             elif "urge" in action:
-                self.urges["item", item.id] += 1
+                writes.urges["item", item.id] += 1
                 if assignment is not None:
-                    self.urges["assignment", assignment.id] += 1
+                    writes.urges["assignment", assignment.id] += 1
                 message = action["urge"].get("message") if isinstance(action["urge"], dict) else None
                 did.append(f"urged{': ' + message if message else ''}")
             elif "summon" in action:
                 did.append(self._summon(item, assignment, due, action["summon"]))
         return did
 
-    def _summon(self, item: Item, assignment: Assignment | None, due: DueStep, table: str) -> str:
-        """Summon the next level through routing, on the database as the steps so far left it."""
-        self.flush()
-        doc = item_doc(Item.get_by_id(item.id), actor=None, now=self.now)
-        doc["escalation"] = {
-            "step": due.step["key"], "on": due.step["on"],
-            "unit": assignment.unit.key if assignment else None,
-            "hours_overdue": round((self.now - due.deadline).total_seconds() / 3600, 4),
-        }
-        target = Item.get_by_id(item.id)
-        created = summon(target, table, doc, now=self.now, actor=None)
-        self.priority[item.id] = target.priority
-        item.priority = target.priority
-        return f"summon {table}: {', '.join(a.unit.name for a in created) or '-'}"
-
     def _recipients(self, item: Item, assignment: Assignment | None, roles: list[str]) -> list[User]:
         """Users to notify: role holders over the item's node, its raiser, the summoned units' users."""
-        users = self.users.holders([r for r in roles if r not in ("raiser", "assignee")], item.node_path)
+        users = self.cache.holders([r for r in roles if r not in ("raiser", "assignee")], item.node_path)
         if "raiser" in roles and item.raised_by_id:
-            users.append(self.users.user(item.raised_by_id))
+            users.append(self.cache.user(item.raised_by_id))
         if "assignee" in roles:
-            summoned = [assignment] if assignment is not None else list(
-                Assignment.select().where((Assignment.item == item.id) & Assignment.open))
+            summoned = [assignment] if assignment is not None else [
+                a for a in self._summonses_of(item.id) if a.open]
             for a in summoned:
-                users += self.users.holders([a.role], a.unit_path)
+                users += self.cache.holders([a.role], a.unit_path)
         return users
-
-    def _notify(self, users: list[User], item: Item, message: str) -> int:
-        """Notify each of ``users`` once (as :func:`engine.notify.notify_users`, written at flush)."""
-        unique = list({u.id: u for u in users}.values())
-        forward = bool(unique) and bool(self._subscribers("notification"))
-        summary = self._summary(item) if forward else None
-        for user in unique:
-            if forward:
-                self.forwards.append((len(self.notifications), user, summary))
-            self.notifications.append({"user": user.id, "item": item.id, "message": message[:500],
-                                       "created_at": self.now, "read": False})
-        return len(unique)
-
-    def _subscribers(self, event: str) -> list[WebhookEndpoint]:
-        if event not in self.endpoints:
-            self.endpoints[event] = subscribers(event)
-        return self.endpoints[event]
 
     def _summary(self, item: Item) -> dict[str, Any] | None:
         """The item as a receiver sees it now: loaded once, with the priority the steps left."""
         if item.id not in self.summaries:
             self.summaries[item.id] = item_summary(item.id)
         summary = self.summaries[item.id]
-        return None if summary is None else {**summary, "priority": self.priority.get(item.id, item.priority)}
+        return None if summary is None else {**summary, "priority": item.priority}
 
-    # -- the writes -----------------------------------------------------------------------
+    # -- summoning the next level (as engine.dispatch.summon, on the rows in memory) ------
 
-    def flush(self) -> None:
-        """Write what the steps so far did, in the order they did it."""
-        self._flush_counters()
-        self._flush_notifications()
-        if self.events:
-            if event_of_action("escalation") is None:
-                Event.insert_many(self.events).execute()
-            else:  # forwarded to webhooks: one at a time, through the audit trail
-                for row in self.events:
-                    audit.record(row.pop("action"), item=Item.get_by_id(row.pop("item")), **row)
-            self.events = []
+    def _summonses_of(self, item_id: int) -> list[Assignment]:
+        """Every summons of the batch's item, those this batch made included."""
+        if self._summonses is None:
+            self._summonses = defaultdict(list)
+            query = Assignment.select().where(Assignment.item.in_(list(self.items))).order_by(Assignment.id)
+            for a in query:
+                self._summonses[a.item_id].append(a)
+        return self._summonses[item_id]
 
-    def _flush_counters(self) -> None:
-        for model, values in ((Item, self.priority), (Assignment, self.assignment_priority)):
-            by_value: dict[int, list[int]] = defaultdict(list)
-            for row_id, value in values.items():
-                by_value[value].append(row_id)
-            for value, ids in by_value.items():
-                model.update(priority=value).where(model.id.in_(ids)).execute()
-            values.clear()
-        by_count: dict[tuple[str, int], list[int]] = defaultdict(list)
-        for (kind, row_id), count in self.urges.items():
-            by_count[kind, count].append(row_id)
-        for (kind, count), ids in by_count.items():
-            model = Item if kind == "item" else Assignment
-            model.update(urge_count=model.urge_count + count).where(model.id.in_(ids)).execute()
-        self.urges.clear()
+    def _doc(self, item: Item, assignment: Assignment | None, due: DueStep) -> dict[str, Any]:
+        """The rule document :func:`engine.context.item_doc` gives, from the rows in memory."""
+        definition = self.cache.definition(item.definition_id)
+        doc = {
+            "data": dict(item.data), "form": {},
+            "item": {
+                "id": item.id, "type": definition.key, "state": item.state,
+                "priority": item.priority, "satisfaction": item.satisfaction,
+                "raised_at": clock.iso(item.raised_at),
+                "age_hours": round((self.now - item.raised_at).total_seconds() / 3600, 4),
+                "state_since": clock.iso(item.state_since),
+                "hours_in_state": round((self.now - item.state_since).total_seconds() / 3600, 4),
+            },
+            "node": node_doc(self.cache.node(item.node_id)),
+            "actor": actor_doc(None),
+            "assignments": assignment_counts(item, self.now, self._summonses_of(item.id)),
+            "now": clock.iso(self.now),
+        }
+        doc["escalation"] = {
+            "step": due.step["key"], "on": due.step["on"],
+            "unit": assignment.unit.key if assignment else None,
+            "hours_overdue": round((self.now - due.deadline).total_seconds() / 3600, 4),
+        }
+        return doc
 
-    def _flush_notifications(self) -> None:
-        if not self.notifications:
-            return
-        if not self.forwards:
-            Notification.insert_many(self.notifications).execute()
-            self.notifications = []
-            return
-        # One statement's ids rise in the order of its rows, whatever order RETURNING uses.
-        ids = sorted(row_id for (row_id,) in Notification.insert_many(self.notifications)
-                     .returning(Notification.id).tuples().execute())
-        endpoints = self._subscribers("notification")
-        messages = []
-        for number, user, summary in self.forwards:
-            row = self.notifications[number]
-            messages.append({
-                "event": "notification", "item": row["item"], "created_at": self.now,
-                "payload": {
-                    "notification": {"id": ids[number], "message": row["message"],
-                                     "created_at": clock.iso(self.now)},
-                    "recipient": {"username": user.username, "name": user.name},
-                    "item": summary,
-                },
+    def _summon(self, item: Item, assignment: Assignment | None, due: DueStep, table: str) -> str:
+        rt = runtime(item.version_id)
+        decision, planned = route(item, rt, table, self._doc(item, assignment, due), now=self.now)
+        spec = rt.body["routing"][table]
+        key = (item.definition_id, item.version_id, table)
+        if key not in self.cache.calendars:
+            self.cache.calendars[key] = calendar_for(item.definition_id, rt.body, spec)
+        calendar = self.cache.calendars[key]
+        summonses = self._summonses_of(item.id)
+        seen = {(a.unit_id, a.role) for a in summonses if a.open}
+        created: list[tuple[OrgNode, str]] = []
+        for unit, fired, rule_key in planned:
+            resolved = self._unit_node(unit, item)
+            if resolved is None or (resolved[0].id, resolved[1]) in seen:
+                continue
+            node, role = resolved
+            seen.add((node.id, role))
+            report_due = calendar.due(self.now, fired.get("report_hours", spec.get("report_hours")))
+            handle_due = calendar.due(self.now, fired.get("handle_hours", spec.get("handle_hours")))
+            row = {"item": item.id, "unit": node.id, "unit_path": node.path, "role": role, "table": table,
+                   "rule": rule_key, "priority": fired.get("priority", 0), "summoned_at": self.now,
+                   "report_due_at": report_due, "handle_due_at": handle_due,
+                   "next_due_at": report_due or handle_due}
+            self.writes.assignments.append(row)
+            summonses.append(Assignment(**row))
+            item.priority = max(item.priority, row["priority"])
+            created.append((node, role))
+            self.writes.notify(self.cache.holders([role], node.path), item.id,
+                               f"[{self.cache.definition(item.definition_id).name}] {item.title}",
+                               lambda: self._summary(item))
+        if created:
+            self.writes.priority[item.id] = item.priority
+        summoned = [{"unit": n.key, "name": n.name, "role": role} for n, role in created]
+        self.writes.record("route", item.id, f"item:{item.id}", route_detail(rt, table, decision, summoned))
+        if summoned:
+            self.writes.forward("item.summoned", item.id, {
+                "action": "route", "target": f"item:{item.id}", "actor": None,
+                "item": self._summary(item), "before": None, "after": {"table": table, "summoned": summoned},
             })
-        message_ids = sorted(m for (m,) in OutboxMessage.insert_many(messages)
-                             .returning(OutboxMessage.id).tuples().execute())
-        Delivery.insert_many([
-            {"message": message_id, "endpoint": e.id, "status": "pending", "next_attempt_at": self.now,
-             "stream": f"item:{m['item']}", "attempts": 0, "last_error": ""}
-            for message_id, m in zip(message_ids, messages, strict=True) for e in endpoints
-        ]).execute()
-        self.notifications, self.forwards = [], []
+        return f"summon {table}: {', '.join(n.name for n, _ in created) or '-'}"
+
+    def _unit_node(self, unit: dict[str, str], item: Item) -> tuple[OrgNode, str] | None:
+        """:func:`engine.dispatch.unit_node`, looked up once per unit key or node."""
+        key = ("unit", unit["unit"]) if "unit" in unit else ("compound", item.node_id)
+        if key not in self.cache.nodes:
+            found = unit_node(unit, item)
+            self.cache.nodes[key] = found[0] if found is not None else None
+        node = self.cache.nodes[key]
+        if node is None:
+            return None
+        return (node, "department") if "unit" in unit else (node, unit["role"])

@@ -1,0 +1,136 @@
+"""The writes a batch of escalation steps makes, kept in order and made in bulk.
+
+Rows of each table are inserted in the order the steps made them, so ids come out as
+they would one step at a time: a receiver's deliveries of one item stay in order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+from engine import clock
+from engine.models import (
+    Assignment,
+    Delivery,
+    Event,
+    Item,
+    Notification,
+    OutboxMessage,
+    User,
+    WebhookEndpoint,
+)
+from engine.outbox import subscribers
+
+
+class Writes:
+    """Notifications, summonses, outbox messages, audit events and counters yet to write."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+        self.priority: dict[int, int] = {}  # item id → priority as the steps left it
+        self.assignment_priority: dict[int, int] = {}
+        self.urges: dict[tuple[str, int], int] = defaultdict(int)  # ("item"|"assignment", id) → urges
+        self.assignments: list[dict[str, Any]] = []
+        self.notifications: list[dict[str, Any]] = []
+        # (event, item id, payload, index of the notification whose id the payload needs)
+        self.outbox: list[tuple[str, int, dict[str, Any], int | None]] = []
+        self.events: list[dict[str, Any]] = []
+        self._endpoints: dict[str, list[WebhookEndpoint]] = {}
+
+    def subscribers(self, event: str) -> list[WebhookEndpoint]:
+        if event not in self._endpoints:
+            self._endpoints[event] = subscribers(event)
+        return self._endpoints[event]
+
+    def notify(self, users: list[User], item_id: int, message: str, summary: Any) -> int:
+        """Notify each of ``users`` once, as :func:`engine.notify.notify_users` does.
+
+        :param summary: a callable giving the item's summary, called only when a webhook
+            subscribes to notifications.
+        """
+        unique = list({u.id: u for u in users}.values())
+        forward = bool(unique) and bool(self.subscribers("notification"))
+        about = summary() if forward else None
+        for user in unique:
+            if forward:
+                payload = {
+                    "notification": {"id": None, "message": message[:500], "created_at": clock.iso(self.now)},
+                    "recipient": {"username": user.username, "name": user.name},
+                    "item": about,
+                }
+                self.outbox.append(("notification", item_id, payload, len(self.notifications)))
+            self.notifications.append({"user": user.id, "item": item_id, "message": message[:500],
+                                       "created_at": self.now, "read": False})
+        return len(unique)
+
+    def record(self, action: str, item_id: int, target: str, detail: dict[str, Any]) -> None:
+        """An audit event by the sweep (no actor)."""
+        self.events.append({"at": self.now, "actor": None, "action": action, "item": item_id,
+                            "target": target, "before": None, "after": None, "detail": detail})
+
+    def forward(self, event: str, item_id: int, payload: dict[str, Any]) -> None:
+        """An outbox message for every endpoint subscribed to ``event``."""
+        if self.subscribers(event):
+            self.outbox.append((event, item_id, payload, None))
+
+    def flush(self) -> None:
+        """Write everything kept so far."""
+        if self.assignments:
+            Assignment.insert_many(self.assignments).execute()
+            self.assignments = []
+        self._counters()
+        notification_ids = self._notifications()
+        self._messages(notification_ids)
+        self._events()
+
+    def _counters(self) -> None:
+        for model, values in ((Item, self.priority), (Assignment, self.assignment_priority)):
+            by_value: dict[int, list[int]] = defaultdict(list)
+            for row_id, value in values.items():
+                by_value[value].append(row_id)
+            for value, ids in by_value.items():
+                model.update(priority=value).where(model.id.in_(ids)).execute()
+            values.clear()
+        by_count: dict[tuple[str, int], list[int]] = defaultdict(list)
+        for (kind, row_id), count in self.urges.items():
+            by_count[kind, count].append(row_id)
+        for (kind, count), ids in by_count.items():
+            model = Item if kind == "item" else Assignment
+            model.update(urge_count=model.urge_count + count).where(model.id.in_(ids)).execute()
+        self.urges.clear()
+
+    def _notifications(self) -> list[int]:
+        rows, self.notifications = self.notifications, []
+        if not rows:
+            return []
+        if not any(number is not None for *_, number in self.outbox):
+            Notification.insert_many(rows).execute()
+            return []
+        # One statement's ids rise in the order of its rows, whatever order RETURNING uses.
+        return sorted(i for (i,) in Notification.insert_many(rows).returning(Notification.id).tuples().execute())
+
+    def _messages(self, notification_ids: list[int]) -> None:
+        entries, self.outbox = self.outbox, []
+        if not entries:
+            return
+        rows = []
+        for event, item_id, payload, number in entries:
+            if number is not None:
+                payload["notification"]["id"] = notification_ids[number]
+            rows.append({"event": event, "item": item_id, "payload": payload, "created_at": self.now})
+        ids = sorted(i for (i,) in OutboxMessage.insert_many(rows).returning(OutboxMessage.id).tuples().execute())
+        Delivery.insert_many([
+            {"message": message_id, "endpoint": e.id, "status": "pending", "next_attempt_at": self.now,
+             "stream": f"item:{item_id}", "attempts": 0, "last_error": ""}
+            for message_id, (event, item_id, *_) in zip(ids, entries, strict=True)
+            for e in self.subscribers(event)
+        ]).execute()
+
+    def _events(self) -> None:
+        # Written as audit.record would, less its forwarding: the sweep's own events
+        # ("escalation") are not webhook events, and a "route" went to the outbox by forward().
+        rows, self.events = self.events, []
+        if rows:
+            Event.insert_many(rows).execute()
