@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine import clock
 from engine.context import actor_doc, assignment_counts, node_doc
-from engine.db import is_postgres, write_transaction
+from engine.db import insert_rows, is_postgres, write_transaction
 from engine.deadlines import calendar_for
 from engine.definitions import runtime
 from engine.dispatch import route, route_detail, unit_node
@@ -72,9 +72,11 @@ class SweepCache:
             self._users[user_id] = User.get_by_id(user_id)
         return self._users[user_id]
 
-    def node(self, node_id: int) -> OrgNode:
+    def node(self, node_id: int, *, with_ids: Sequence[int] = ()) -> OrgNode:
+        """The node ``node_id``; a miss loads it together with the nodes ``with_ids``."""
         if node_id not in self.nodes:
-            self.nodes[node_id] = OrgNode.get_by_id(node_id)
+            wanted = {node_id, *(i for i in with_ids if i not in self.nodes)}
+            self.nodes.update({n.id: n for n in OrgNode.select().where(OrgNode.id.in_(list(wanted)))})
         node = self.nodes[node_id]
         assert node is not None
         return node
@@ -119,15 +121,14 @@ def _claim(steps: list[DueStep], now: dt.datetime) -> set[tuple[int, str, str]]:
     """Insert the steps' Escalation rows; the keys this sweeper inserted (won)."""
     if not steps:
         return set()
-    key = (Escalation.item, Escalation.subject, Escalation.step)
     rows = [
         {"item": d.item_id, "subject": d.subject, "step": d.step["key"], "kind": d.step["on"],
          "assignment": d.assignment_id, "due_at": d.deadline, "at": now, "detail": None}
         for d in steps
     ]
-    query = (Escalation.insert_many(rows).on_conflict(action="NOTHING", conflict_target=key)
-             .returning(*key).tuples())
-    return {(item_id, subject, step) for item_id, subject, step in query.execute()}
+    key = ("item_id", "subject", "step")
+    return {(item_id, subject, step)
+            for item_id, subject, step in insert_rows(Escalation, rows, returning=key, skip_conflicts_on=key)}
 
 
 class _Batch:
@@ -229,7 +230,10 @@ class _Batch:
         """Every summons of the batch's item, those this batch made included."""
         if self._summonses is None:
             self._summonses = defaultdict(list)
-            query = Assignment.select().where(Assignment.item.in_(list(self.items))).order_by(Assignment.id)
+            # What assignment_counts, the seen-units check and "assignee" recipients read.
+            query = (Assignment.select(Assignment.id, Assignment.item, Assignment.unit, Assignment.unit_path,
+                                       Assignment.role, Assignment.state, Assignment.open, Assignment.next_due_at)
+                     .where(Assignment.item.in_(list(self.items))).order_by(Assignment.id))
             for a in query:
                 self._summonses[a.item_id].append(a)
         return self._summonses[item_id]
@@ -247,7 +251,7 @@ class _Batch:
                 "state_since": clock.iso(item.state_since),
                 "hours_in_state": round((self.now - item.state_since).total_seconds() / 3600, 4),
             },
-            "node": node_doc(self.cache.node(item.node_id)),
+            "node": node_doc(self.cache.node(item.node_id, with_ids=[i.node_id for i in self.items.values()])),
             "actor": actor_doc(None),
             "assignments": assignment_counts(item, self.now, self._summonses_of(item.id)),
             "now": clock.iso(self.now),
@@ -293,7 +297,7 @@ class _Batch:
             self.writes.priority[item.id] = item.priority
         summoned = [{"unit": n.key, "name": n.name, "role": role} for n, role in created]
         self.writes.record("route", item.id, f"item:{item.id}", route_detail(rt, table, decision, summoned))
-        if summoned:
+        if summoned and self.writes.subscribers("item.summoned"):
             self.writes.forward("item.summoned", item.id, {
                 "action": "route", "target": f"item:{item.id}", "actor": None,
                 "item": self._summary(item), "before": None, "after": {"table": table, "summoned": summoned},

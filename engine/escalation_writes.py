@@ -11,6 +11,7 @@ from collections import defaultdict
 from typing import Any
 
 from engine import clock
+from engine.db import insert_rows
 from engine.models import (
     Assignment,
     Delivery,
@@ -77,9 +78,8 @@ class Writes:
 
     def flush(self) -> None:
         """Write everything kept so far."""
-        if self.assignments:
-            Assignment.insert_many(self.assignments).execute()
-            self.assignments = []
+        insert_rows(Assignment, self.assignments)
+        self.assignments = []
         self._counters()
         notification_ids = self._notifications()
         self._messages(notification_ids)
@@ -106,10 +106,9 @@ class Writes:
         if not rows:
             return []
         if not any(number is not None for *_, number in self.outbox):
-            Notification.insert_many(rows).execute()
+            insert_rows(Notification, rows)
             return []
-        # One statement's ids rise in the order of its rows, whatever order RETURNING uses.
-        return sorted(i for (i,) in Notification.insert_many(rows).returning(Notification.id).tuples().execute())
+        return _ids(insert_rows(Notification, rows, returning=("id",)))
 
     def _messages(self, notification_ids: list[int]) -> None:
         entries, self.outbox = self.outbox, []
@@ -120,17 +119,21 @@ class Writes:
             if number is not None:
                 payload["notification"]["id"] = notification_ids[number]
             rows.append({"event": event, "item": item_id, "payload": payload, "created_at": self.now})
-        ids = sorted(i for (i,) in OutboxMessage.insert_many(rows).returning(OutboxMessage.id).tuples().execute())
-        Delivery.insert_many([
+        ids = _ids(insert_rows(OutboxMessage, rows, returning=("id",)))
+        insert_rows(Delivery, [
             {"message": message_id, "endpoint": e.id, "status": "pending", "next_attempt_at": self.now,
              "stream": f"item:{item_id}", "attempts": 0, "last_error": ""}
             for message_id, (event, item_id, *_) in zip(ids, entries, strict=True)
             for e in self.subscribers(event)
-        ]).execute()
+        ])
 
     def _events(self) -> None:
         # Written as audit.record would, less its forwarding: the sweep's own events
         # ("escalation") are not webhook events, and a "route" went to the outbox by forward().
         rows, self.events = self.events, []
-        if rows:
-            Event.insert_many(rows).execute()
+        insert_rows(Event, rows)
+
+
+def _ids(returned: list[tuple[Any, ...]]) -> list[int]:
+    """Ids in the order of the inserted rows: the ids one statement gives rise with its rows."""
+    return sorted(row_id for (row_id,) in returned)
