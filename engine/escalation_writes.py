@@ -11,7 +11,7 @@ from collections import defaultdict
 from typing import Any
 
 from engine import clock
-from engine.db import insert_rows
+from engine.db import MAX_PARAMS, database, insert_rows
 from engine.models import (
     Assignment,
     Delivery,
@@ -86,19 +86,15 @@ class Writes:
         self._events()
 
     def _counters(self) -> None:
-        for model, values in ((Item, self.priority), (Assignment, self.assignment_priority)):
-            by_value: dict[int, list[int]] = defaultdict(list)
-            for row_id, value in values.items():
-                by_value[value].append(row_id)
-            for value, ids in by_value.items():
-                model.update(priority=value).where(model.id.in_(ids)).execute()
-            values.clear()
-        by_count: dict[tuple[str, int], list[int]] = defaultdict(list)
-        for (kind, row_id), count in self.urges.items():
-            by_count[kind, count].append(row_id)
-        for (kind, count), ids in by_count.items():
-            model = Item if kind == "item" else Assignment
-            model.update(urge_count=model.urge_count + count).where(model.id.in_(ids)).execute()
+        """Each touched item and summons updated once: its new priority, its urges added."""
+        for model, kind, priorities in ((Item, "item", self.priority),
+                                        (Assignment, "assignment", self.assignment_priority)):
+            rows = {row_id: (priority, 0) for row_id, priority in priorities.items()}
+            for (of, row_id), count in self.urges.items():
+                if of == kind:
+                    rows[row_id] = (rows.get(row_id, (None, 0))[0], count)
+            _update_counters(model._meta.table_name, rows)
+            priorities.clear()
         self.urges.clear()
 
     def _notifications(self) -> list[int]:
@@ -137,3 +133,18 @@ class Writes:
 def _ids(returned: list[tuple[Any, ...]]) -> list[int]:
     """Ids in the order of the inserted rows: the ids one statement gives rise with its rows."""
     return sorted(row_id for (row_id,) in returned)
+
+
+def _update_counters(table: str, rows: dict[int, tuple[int | None, int]]) -> None:
+    """Set priorities (None: keep) and add urges, one statement for many rows (UPDATE ... FROM)."""
+    ids = sorted(rows)  # the order PostgreSQL locks them in, as the batch's items were
+    for start in range(0, len(ids), MAX_PARAMS // 3):
+        chunk = ids[start:start + MAX_PARAMS // 3]
+        one = f"(CAST({database.param} AS INTEGER), CAST({database.param} AS INTEGER), CAST({database.param} AS INTEGER))"
+        params = [value for row_id in chunk for value in (row_id, *rows[row_id])]
+        database.execute_sql(
+            f'WITH v (id, priority, urges) AS (VALUES {", ".join([one] * len(chunk))}) '
+            f'UPDATE "{table}" SET "priority" = COALESCE(v.priority, "{table}"."priority"), '
+            f'"urge_count" = "{table}"."urge_count" + v.urges FROM v WHERE "{table}"."id" = v.id',
+            params,
+        )
