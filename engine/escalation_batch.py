@@ -81,6 +81,14 @@ class SweepCache:
         assert node is not None
         return node
 
+    def compound(self, node_id: int) -> OrgNode | None:
+        """:func:`engine.org.compound_of` the node: itself or its nearest compound ancestor."""
+        path = ancestor_ids(self.node(node_id).path)
+        for ancestor_id in reversed(path):
+            if self.node(ancestor_id, with_ids=path).kind == "compound":
+                return self.node(ancestor_id)
+        return None
+
     def definition(self, definition_id: int) -> Definition:
         if definition_id not in self.definitions:
             self.definitions[definition_id] = Definition.get_by_id(definition_id)
@@ -305,12 +313,12 @@ class _Batch:
         return f"summon {table}: {', '.join(n.name for n, _ in created) or '-'}"
 
     def _unit_node(self, unit: dict[str, str], item: Item) -> tuple[OrgNode, str] | None:
-        """:func:`engine.dispatch.unit_node`, looked up once per unit key or node."""
-        key = ("unit", unit["unit"]) if "unit" in unit else ("compound", item.node_id)
-        if key not in self.cache.nodes:
-            found = unit_node(unit, item)
-            self.cache.nodes[key] = found[0] if found is not None else None
-        node = self.cache.nodes[key]
-        if node is None:
-            return None
-        return (node, "department") if "unit" in unit else (node, unit["role"])
+        """:func:`engine.dispatch.unit_node` on the sweep's cached nodes."""
+        if "unit" in unit:
+            key = ("unit", unit["unit"])
+            if key not in self.cache.nodes:
+                found = unit_node(unit, item)
+                self.cache.nodes[key] = found[0] if found is not None else None
+            node = self.cache.nodes[key]
+            return (node, "department") if node is not None else None
+        return self.cache.compound(item.node_id) or self.cache.node(item.node_id), unit["role"]

@@ -125,7 +125,6 @@ def test_two_sweeps_in_two_processes_apply_each_step_once(app, actor_of, databas
     rows = [(e.item_id, e.subject, e.step) for e in Escalation.select()]
     assert sorted(rows) == sorted(expected)  # every due step, each once
     assert sum(o["applied"] for o in outputs) == len(expected)
-    assert sum(o["applied"] + o["raced"] for o in outputs) == 2 * len(expected)  # nothing moved, none lost
     assert all(o["busy"] == 0 for o in outputs), outputs
     events = Event.select().where(Event.action == "escalation")
     assert events.count() == len(expected)
