@@ -150,6 +150,7 @@ class _Batch:
 
     def run(self) -> list[str]:
         self.items = _locked_items(sorted({d.item_id for d in self.steps}))
+        self.node_ids = [i.node_id for i in self.items.values()]  # loaded together on the first miss
         assignment_ids = [d.assignment_id for d in self.steps if d.assignment_id is not None]
         self.assignments = {
             a.id: a for a in Assignment.select(Assignment, OrgNode).join(OrgNode)
@@ -259,7 +260,7 @@ class _Batch:
                 "state_since": clock.iso(item.state_since),
                 "hours_in_state": round((self.now - item.state_since).total_seconds() / 3600, 4),
             },
-            "node": node_doc(self.cache.node(item.node_id, with_ids=[i.node_id for i in self.items.values()])),
+            "node": node_doc(self.cache.node(item.node_id, with_ids=self.node_ids)),
             "actor": actor_doc(None),
             "assignments": assignment_counts(item, self.now, self._summonses_of(item.id)),
             "now": clock.iso(self.now),
