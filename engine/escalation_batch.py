@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from engine.calendar import Calendar
     from engine.escalation import DueStep
 
-SUMMONS_REPORT = "summons_report"
+SUMMONS_REPORT = "summons_report"  # a step's "on", as in engine.escalation (which imports this module)
 
 
 class SweepCache:
@@ -201,8 +201,8 @@ class _Batch:
                 before = item.priority
                 item.priority = writes.priority[item.id] = min(9, before + int(action["raise_priority"]))
                 if assignment is not None:
-                    current = writes.assignment_priority.get(assignment.id, assignment.priority)
-                    writes.assignment_priority[assignment.id] = max(current, item.priority)
+                    assignment.priority = writes.assignment_priority[assignment.id] = max(
+                        assignment.priority, item.priority)
                 did.append(f"priority {before} → {item.priority}")
             elif "urge" in action:
                 writes.urges["item", item.id] += 1
