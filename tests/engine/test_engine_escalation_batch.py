@@ -195,3 +195,30 @@ def test_insert_rows_writes_what_insert_many_writes(app, actor_of):
                         skip_conflicts_on=key)
     assert again == [(item.id, "state:x:1", "b")]  # the row already there is left out, not an error
     assert Escalation.get(Escalation.step == "b").detail == {"did": ["通知"]}
+
+
+def test_the_next_level_summons_what_dispatch_summon_would(app, actor_of):
+    """The batch summons on its rows in memory; it must create what dispatch.summon creates."""
+    raise_whistles(actor_of, 2)
+    raise_one_of_each(actor_of)
+    first = {}
+    for due in due_steps(MONDAY):
+        for action in due.step["do"]:
+            if "summon" in action:
+                first.setdefault(due.item_id, (action["summon"], due))
+    assert {d.type_key for _, d in first.values()} >= {"whistle", "repair", "emergency"}
+
+    def made(assignments):
+        return sorted((a.item_id, a.unit.key, a.role, a.table, a.rule, a.priority, a.report_due_at,
+                       a.handle_due_at, a.next_due_at) for a in assignments)
+
+    with database.atomic() as transaction:
+        created = []
+        for item_id, (table, due) in first.items():
+            doc = item_doc(Item.get_by_id(item_id), actor=None, now=MONDAY)
+            created += dispatch.summon(Item.get_by_id(item_id), table, doc, now=MONDAY, actor=None)
+        expected = made(created)
+        transaction.rollback()
+    assert expected  # some units are summoned anew, not all already open
+    sweep(now=MONDAY)
+    assert made(Assignment.select().where(Assignment.table == "escalate")) == expected
