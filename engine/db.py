@@ -82,54 +82,6 @@ def add_missing_columns(models: list[Any]) -> list[str]:
     return added
 
 
-MAX_PARAMS = 30_000  # bound parameters per statement: under SQLite's 32,766 and PostgreSQL's 65,535
-
-
-def insert_rows(
-    model: Any, rows: list[dict[str, Any]], *, returning: tuple[str, ...] = (),
-    skip_conflicts_on: tuple[str, ...] = (),
-) -> list[tuple[Any, ...]]:
-    """Insert ``rows`` of ``model`` in as few statements as the backend takes.
-
-    What ``insert_many`` writes (each value through its field's ``db_value``, missing
-    columns their defaults), without building a query tree per value: that costs more
-    than the database does once a batch runs to thousands of rows.
-
-    :param returning: columns to return for each row inserted (in no particular order;
-        the ids one statement gives rise in the order of its rows).
-    :param skip_conflicts_on: a unique key's columns: rows that would break it are
-        left out (``ON CONFLICT ... DO NOTHING``) and return nothing.
-    """
-    if not rows:
-        return []
-    meta = model._meta
-    fields = [f for f in meta.sorted_fields if f is not meta.primary_key]
-    defaults = {f.name: meta.defaults[f] for f in fields if f in meta.defaults}
-    columns = ", ".join(f'"{f.column_name}"' for f in fields)
-    one = "(" + ", ".join([database.param] * len(fields)) + ")"
-    per_statement = max(1, MAX_PARAMS // len(fields))
-    tail = f" ON CONFLICT ({', '.join(skip_conflicts_on)}) DO NOTHING" if skip_conflicts_on else ""
-    if returning:
-        tail += " RETURNING " + ", ".join(returning)
-    found: list[tuple[Any, ...]] = []
-    for start in range(0, len(rows), per_statement):
-        chunk = rows[start:start + per_statement]
-        params: list[Any] = []
-        for row in chunk:
-            for f in fields:
-                if f.name in row:
-                    value = row[f.name]
-                else:
-                    value = defaults.get(f.name)
-                    value = value() if callable(value) else value
-                params.append(f.db_value(value))
-        sql = f'INSERT INTO "{meta.table_name}" ({columns}) VALUES ' + ", ".join([one] * len(chunk))
-        cursor = database.execute_sql(sql + tail, params)
-        if returning:
-            found += [tuple(row) for row in cursor.fetchall()]
-    return found
-
-
 # What the drivers say when a write lost a race for a lock: SQLite's busy timeout ran
 # out, or PostgreSQL chose this transaction as a deadlock or serialization victim.
 _LOCK_ERRORS = ("database is locked", "database table is locked", "deadlock detected",
@@ -165,18 +117,25 @@ def write_transaction() -> Iterator[None]:
         raise
 
 
-def bulk_insert(model: Any, rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows`` (dicts with the same keys) with one prepared statement, in pages."""
-    # peewee builds SQL per row in insert_many; a prepared executemany is ~10x faster.
+def _prepared(model: Any, rows: list[dict[str, Any]]) -> tuple[list[Any], list[tuple[Any, ...]]]:
+    """The fields ``rows`` name (dicts with the same keys) and each row's values, as peewee sends them."""
     # Columns the plan leaves out take the model's defaults (peewee defaults are Python-side).
     defaults = {f.name: f.default() if callable(f.default) else f.default
                 for f in model._meta.sorted_fields if f.name not in rows[0] and f.default is not None}
     rows = [{**defaults, **row} for row in rows] if defaults else rows
     fields = [model._meta.fields[name] for name in rows[0]]
+    return fields, [tuple(f.db_value(row[f.name]) for f in fields) for row in rows]
+
+
+def bulk_insert(model: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (dicts with the same keys) with one prepared statement, in pages."""
+    # peewee builds SQL per row in insert_many; a prepared executemany is ~10x faster.
+    if not rows:
+        return
+    fields, values = _prepared(model, rows)
     columns = ", ".join(f'"{f.column_name}"' for f in fields)
     marks = ", ".join([database.param] * len(fields))
     sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})'
-    values = [tuple(f.db_value(row[f.name]) for f in fields) for row in rows]
     if is_postgres():
         # psycopg2's executemany is one round trip per row; execute_values sends pages
         # of rows as one multi-row VALUES statement each.
@@ -186,6 +145,39 @@ def bulk_insert(model: Any, rows: list[dict[str, Any]]) -> None:
         execute_values(database.cursor(), sql, values, page_size=1000)
         return
     database.cursor().executemany(sql, values)
+
+
+MAX_PARAMS = 30_000  # bound parameters per statement: under SQLite's 32,766 and PostgreSQL's 65,535
+
+
+def insert_returning(
+    model: Any, rows: list[dict[str, Any]], *, returning: tuple[str, ...],
+    skip_conflicts_on: tuple[str, ...] = (),
+) -> list[tuple[Any, ...]]:
+    """:func:`bulk_insert` for when the caller needs something back: multi-row VALUES
+    statements with ``RETURNING`` (an executemany returns nothing).
+
+    :param returning: columns to return for each row inserted, in no particular order;
+        the ids one statement gives rise in the order of its rows.
+    :param skip_conflicts_on: a unique key's columns: rows that would break it are left
+        out (``ON CONFLICT ... DO NOTHING``) and return nothing.
+    """
+    if not rows:
+        return []
+    fields, values = _prepared(model, rows)
+    head = (f'INSERT INTO "{model._meta.table_name}" ('
+            + ", ".join(f'"{f.column_name}"' for f in fields) + ") VALUES ")
+    one = "(" + ", ".join([database.param] * len(fields)) + ")"
+    tail = f" ON CONFLICT ({', '.join(skip_conflicts_on)}) DO NOTHING" if skip_conflicts_on else ""
+    tail += " RETURNING " + ", ".join(returning)
+    per_statement = max(1, MAX_PARAMS // len(fields))
+    found: list[tuple[Any, ...]] = []
+    for start in range(0, len(values), per_statement):
+        chunk = values[start:start + per_statement]
+        cursor = database.execute_sql(head + ", ".join([one] * len(chunk)) + tail,
+                                      [value for row in chunk for value in row])
+        found += [tuple(row) for row in cursor.fetchall()]
+    return found
 
 
 class JSONField(TextField):

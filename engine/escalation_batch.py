@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine import clock
 from engine.context import actor_doc, assignment_counts, node_doc
-from engine.db import insert_rows, is_postgres, write_transaction
+from engine.db import insert_returning, is_postgres, write_transaction
 from engine.deadlines import calendar_for
 from engine.definitions import runtime
 from engine.dispatch import route, route_detail, unit_node
@@ -136,7 +136,7 @@ def _claim(steps: list[DueStep], now: dt.datetime) -> set[tuple[int, str, str]]:
     ]
     key = ("item_id", "subject", "step")
     return {(item_id, subject, step)
-            for item_id, subject, step in insert_rows(Escalation, rows, returning=key, skip_conflicts_on=key)}
+            for item_id, subject, step in insert_returning(Escalation, rows, returning=key, skip_conflicts_on=key)}
 
 
 class _Batch:

@@ -11,7 +11,7 @@ from collections import defaultdict
 from typing import Any
 
 from engine import clock
-from engine.db import MAX_PARAMS, database, insert_rows
+from engine.db import MAX_PARAMS, bulk_insert, database, insert_returning
 from engine.models import (
     Assignment,
     Delivery,
@@ -78,7 +78,7 @@ class Writes:
 
     def flush(self) -> None:
         """Write everything kept so far."""
-        insert_rows(Assignment, self.assignments)
+        bulk_insert(Assignment, self.assignments)
         self.assignments = []
         self._counters()
         notification_ids = self._notifications()
@@ -102,9 +102,9 @@ class Writes:
         if not rows:
             return []
         if not any(number is not None for *_, number in self.outbox):
-            insert_rows(Notification, rows)
+            bulk_insert(Notification, rows)
             return []
-        return _ids(insert_rows(Notification, rows, returning=("id",)))
+        return _ids(insert_returning(Notification, rows, returning=("id",)))
 
     def _messages(self, notification_ids: list[int]) -> None:
         entries, self.outbox = self.outbox, []
@@ -115,8 +115,8 @@ class Writes:
             if number is not None:
                 payload["notification"]["id"] = notification_ids[number]
             rows.append({"event": event, "item": item_id, "payload": payload, "created_at": self.now})
-        ids = _ids(insert_rows(OutboxMessage, rows, returning=("id",)))
-        insert_rows(Delivery, [
+        ids = _ids(insert_returning(OutboxMessage, rows, returning=("id",)))
+        bulk_insert(Delivery, [
             {"message": message_id, "endpoint": e.id, "status": "pending", "next_attempt_at": self.now,
              "stream": f"item:{item_id}", "attempts": 0, "last_error": ""}
             for message_id, (event, item_id, *_) in zip(ids, entries, strict=True)
@@ -127,7 +127,7 @@ class Writes:
         # Written as audit.record would, less its forwarding: the sweep's own events
         # ("escalation") are not webhook events, and a "route" went to the outbox by forward().
         rows, self.events = self.events, []
-        insert_rows(Event, rows)
+        bulk_insert(Event, rows)
 
 
 def _ids(returned: list[tuple[Any, ...]]) -> list[int]:

@@ -10,7 +10,7 @@ import pytest
 
 from engine import dispatch, escalation_batch, items
 from engine.context import item_doc
-from engine.db import database, insert_rows
+from engine.db import database, insert_returning
 from engine.escalation import due_steps, sweep
 from engine.escalation_batch import SweepCache, apply_batch
 from engine.models import (
@@ -178,20 +178,20 @@ def test_a_batch_that_cannot_get_the_lock_is_busy_with_no_effects(app, actor_of,
     assert sweep(now=MONDAY).total == expected  # the next sweep retries them
 
 
-def test_insert_rows_writes_what_insert_many_writes(app, actor_of):
+def test_insert_returning_writes_what_insert_many_writes(app, actor_of):
     item = raise_whistles(actor_of, 1)[0]
     user = actor_of("xifang").user
     rows = [{"user": user.id, "item": item.id, "message": f"第{n}条", "created_at": NOW} for n in range(3)]
-    ids = sorted(i for (i,) in insert_rows(Notification, rows, returning=("id",)))
+    ids = sorted(i for (i,) in insert_returning(Notification, rows, returning=("id",)))
     written = list(Notification.select().where(Notification.id.in_(ids)).order_by(Notification.id))
     assert [(n.message, n.read, n.created_at, n.item_id) for n in written] == [
         ("第0条", False, NOW, item.id), ("第1条", False, NOW, item.id), ("第2条", False, NOW, item.id)]
     key = ("item_id", "subject", "step")
     step = {"item": item.id, "subject": "state:x:1", "kind": "state", "due_at": NOW, "at": NOW,
             "detail": {"did": ["通知"]}}
-    assert insert_rows(Escalation, [{**step, "step": "a"}], returning=key, skip_conflicts_on=key) == [
+    assert insert_returning(Escalation, [{**step, "step": "a"}], returning=key, skip_conflicts_on=key) == [
         (item.id, "state:x:1", "a")]
-    again = insert_rows(Escalation, [{**step, "step": "a"}, {**step, "step": "b"}], returning=key,
+    again = insert_returning(Escalation, [{**step, "step": "a"}, {**step, "step": "b"}], returning=key,
                         skip_conflicts_on=key)
     assert again == [(item.id, "state:x:1", "b")]  # the row already there is left out, not an error
     assert Escalation.get(Escalation.step == "b").detail == {"did": ["通知"]}
