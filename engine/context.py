@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from engine import clock
@@ -22,9 +22,11 @@ def actor_doc(actor: Actor | None, node_path: str = "/") -> dict[str, Any]:
     return {"username": actor.user.username, "roles": sorted(actor.roles_at(node_path))}
 
 
-def assignment_counts(item: Item, now: dt.datetime) -> dict[str, int]:
+def assignment_counts(
+    item: Item, now: dt.datetime, assignments: Iterable[Assignment] | None = None
+) -> dict[str, int]:
     counts = {"total": 0, "open": 0, "done": 0, "declined": 0, "overdue": 0, "reported": 0}
-    for a in Assignment.select().where(Assignment.item == item):
+    for a in Assignment.select().where(Assignment.item == item) if assignments is None else assignments:
         counts["total"] += 1
         counts[a.state] = counts.get(a.state, 0) + 1
         if a.open:
@@ -37,8 +39,12 @@ def assignment_counts(item: Item, now: dt.datetime) -> dict[str, int]:
 def item_doc(
     item: Item, *, actor: Actor | None, now: dt.datetime,
     form: Mapping[str, Any] | None = None, data: Mapping[str, Any] | None = None,
+    assignments: Iterable[Assignment] | None = None,
 ) -> dict[str, Any]:
-    """The rule document for ``item`` as ``actor`` sees it at ``now``."""
+    """The rule document for ``item`` as ``actor`` sees it at ``now``.
+
+    :param assignments: all the item's summonses, when the caller has them already.
+    """
     return {
         "data": dict(item.data if data is None else data),
         "form": dict(form or {}),
@@ -52,7 +58,7 @@ def item_doc(
         },
         "node": node_doc(item.node),
         "actor": actor_doc(actor, item.node_path),
-        "assignments": assignment_counts(item, now),
+        "assignments": assignment_counts(item, now, assignments),
         "now": clock.iso(now),
     }
 

@@ -17,12 +17,13 @@ from engine.models import Assignment, Item, OrgNode, RuleFailure
 from engine.notify import notify_users, users_with_roles
 from engine.org import compound_of
 from engine.scope import visible_assignments
+from rules.routing import Decision
 
 OPEN_STATES = ("summoned", "reported")
 Planned = list[tuple[Mapping[str, str], Mapping[str, Any], str | None]]
 
 
-def _unit_node(unit: Mapping[str, str], item: Item) -> tuple[OrgNode, str] | None:
+def unit_node(unit: Mapping[str, str], item: Item) -> tuple[OrgNode, str] | None:
     """The node and acting role a routing unit names, for this item."""
     if "unit" in unit:
         node = OrgNode.get_or_none(OrgNode.key == unit["unit"])
@@ -41,6 +42,24 @@ def summon(
     version fired on which inputs — is stored on the item's timeline.
     """
     rt: Runtime = runtime(item.version_id)
+    decision, planned = route(item, rt, table_name, doc, now=now)
+    created = create_assignments(item, table_name, planned, rt.body["routing"][table_name], now=now)
+    audit.record(
+        "route", at=now, actor=actor.user if actor else None, item=item,
+        target=f"item:{item.id}",
+        detail=route_detail(rt, table_name, decision, [
+            {"unit": a.unit.key, "name": a.unit.name, "role": a.role} for a in created]),
+    )
+    return created
+
+
+def route(
+    item: Item, rt: Runtime, table_name: str, doc: Mapping[str, Any], *, now: dt.datetime
+) -> tuple[Decision, Planned]:
+    """Decide routing table ``table_name`` on ``doc``: the decision and the units to summon.
+
+    A rule that fails to evaluate is recorded; the table's default units stand in.
+    """
     spec = rt.body["routing"][table_name]
     decision = rt.tables[table_name].decide(doc)
     failures = [o for o in decision.outcomes if o.error is not None]
@@ -54,28 +73,29 @@ def summon(
         )
     planned: Planned = []
     if decision.fired and not decision.used_default:
-        for route in decision.fired:
-            planned += [(unit, route.payload, route.key) for unit in route.payload["summon"]]
+        for fired in decision.fired:
+            planned += [(unit, fired.payload, fired.key) for unit in fired.payload["summon"]]
     else:
         planned += [(unit, spec, None) for unit in spec.get("default", [])]
-    created = create_assignments(item, table_name, planned, spec, now=now)
-    audit.record(
-        "route", at=now, actor=actor.user if actor else None, item=item,
-        target=f"item:{item.id}",
-        detail={
-            "table": table_name, "definition": rt.key, "version": rt.number,
-            "fired": [r.key for r in decision.fired],
-            "default_used": not decision.fired or decision.used_default,
-            "inputs": decision.inputs,
-            "outcomes": [
-                {"key": o.key, "fired": o.fired, "reason": o.reason,
-                 "error": f"{o.error.path or '/'}: {o.error.message}" if o.error else None}
-                for o in decision.outcomes
-            ],
-            "summoned": [{"unit": a.unit.key, "name": a.unit.name, "role": a.role} for a in created],
-        },
-    )
-    return created
+    return decision, planned
+
+
+def route_detail(
+    rt: Runtime, table_name: str, decision: Decision, summoned: list[dict[str, str]]
+) -> dict[str, Any]:
+    """The ``route`` event's detail: which rule of which version fired on which inputs."""
+    return {
+        "table": table_name, "definition": rt.key, "version": rt.number,
+        "fired": [r.key for r in decision.fired],
+        "default_used": not decision.fired or decision.used_default,
+        "inputs": decision.inputs,
+        "outcomes": [
+            {"key": o.key, "fired": o.fired, "reason": o.reason,
+             "error": f"{o.error.path or '/'}: {o.error.message}" if o.error else None}
+            for o in decision.outcomes
+        ],
+        "summoned": summoned,
+    }
 
 
 def create_assignments(
@@ -93,17 +113,17 @@ def create_assignments(
         (a.unit_id, a.role)
         for a in Assignment.select().where((Assignment.item == item) & Assignment.open)
     }
-    for unit, route, rule_key in planned:
-        resolved = _unit_node(unit, item)
+    for unit, fired, rule_key in planned:
+        resolved = unit_node(unit, item)
         if resolved is None or (resolved[0].id, resolved[1]) in seen:
             continue
         node, role = resolved
         seen.add((node.id, role))
-        report_due = calendar.due(now, route.get("report_hours", spec.get("report_hours")))
-        handle_due = calendar.due(now, route.get("handle_hours", spec.get("handle_hours")))
+        report_due = calendar.due(now, fired.get("report_hours", spec.get("report_hours")))
+        handle_due = calendar.due(now, fired.get("handle_hours", spec.get("handle_hours")))
         assignment = Assignment.create(
             item=item, unit=node, unit_path=node.path, role=role, table=table_name,
-            rule=rule_key, priority=route.get("priority", 0), summoned_at=now,
+            rule=rule_key, priority=fired.get("priority", 0), summoned_at=now,
             report_due_at=report_due, handle_due_at=handle_due,
             next_due_at=report_due or handle_due,
         )

@@ -4,9 +4,9 @@ An item type's ``escalation`` lists steps; each watches one deadline — a summo
 report-in (报到) deadline, its handling deadline, or the item's state deadline — and
 falls due ``before_hours`` before it or ``after_hours`` after it, on the calendar
 the deadline itself runs on. :func:`sweep` finds the steps that have fallen due and
-applies each in a transaction of its own that first inserts an :class:`Escalation`
-row: its unique key (item, subject, step) makes the step happen once, however many
-processes on however many hosts sweep at the same moment.
+applies them a batch per transaction (``engine/escalation_batch.py``) that first inserts
+their :class:`Escalation` rows: the unique key (item, subject, step) makes each step
+happen once, however many processes on however many hosts sweep at the same moment.
 """
 
 from __future__ import annotations
@@ -17,21 +17,15 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from peewee import IntegrityError
-
-from engine import audit
 from engine.calendar import Calendar
-from engine.context import item_doc
-from engine.db import is_postgres, write_transaction
 from engine.deadlines import calendar_for
 from engine.definitions import Runtime, runtime
-from engine.dispatch import summon
-from engine.errors import Conflict
+from engine.escalation_batch import SweepCache, apply_batch
 from engine.models import Assignment, Definition, DefinitionVersion, Escalation, Item
-from engine.notify import notify_users, users_with_roles
 
 SUMMONS_REPORT, SUMMONS_HANDLE, STATE = "summons_report", "summons_handle", "state"
 CHUNK = 500  # ids per IN (...) list
+BATCH = 250  # steps per transaction: short enough for other writers, long enough to amortize
 
 
 @dataclass(frozen=True)
@@ -188,118 +182,20 @@ def due_steps(now: dt.datetime, result: SweepResult | None = None) -> Iterator[D
                 yield DueStep(item.id, None, subject, step, item.due_at, when, rt.key)
 
 
-def sweep(*, now: dt.datetime) -> SweepResult:
+def sweep(*, now: dt.datetime, batch: int = BATCH) -> SweepResult:
     """Apply every escalation step due at ``now``, each once; safe to run concurrently.
 
     :param now: naive UTC; the caller reads the clock.
+    :param batch: steps applied per transaction.
     """
     result = SweepResult()
-    for due in list(due_steps(now, result)):
-        outcome = apply_step(due, now=now)
-        if outcome == "applied":
-            result.applied[f"{due.type_key}/{due.step['key']}"] += 1
-        else:
-            setattr(result, outcome, getattr(result, outcome) + 1)
+    steps = list(due_steps(now, result))
+    cache = SweepCache()
+    for start in range(0, len(steps), batch):
+        chunk = steps[start:start + batch]
+        for due, outcome in zip(chunk, apply_batch(chunk, now=now, cache=cache), strict=True):
+            if outcome == "applied":
+                result.applied[f"{due.type_key}/{due.step['key']}"] += 1
+            else:
+                setattr(result, outcome, getattr(result, outcome) + 1)
     return result
-
-
-def _locked_item(item_id: int) -> Item:
-    query = Item.select().where(Item.id == item_id)
-    return (query.for_update() if is_postgres() else query).get()  # SQLite: BEGIN IMMEDIATE
-
-
-def _still_due(due: DueStep, item: Item, assignment: Assignment | None) -> bool:
-    if item.closed:
-        return False
-    if assignment is None:
-        return due.subject == f"state:{item.state}:{item.lock}"
-    if not assignment.open:
-        return False
-    return due.step["on"] != SUMMONS_REPORT or assignment.state == "summoned"
-
-
-def apply_step(due: DueStep, *, now: dt.datetime) -> str:
-    """Apply one due step in its own transaction: ``applied``, ``raced``, ``moved`` or ``busy``.
-
-    The Escalation row is inserted first; if another sweeper inserted it already, the
-    unique key refuses ours and everything this step did is rolled back.
-    """
-    try:
-        with write_transaction():
-            item = _locked_item(due.item_id)
-            assignment = Assignment.get_by_id(due.assignment_id) if due.assignment_id else None
-            if not _still_due(due, item, assignment):
-                return "moved"
-            Escalation.create(
-                item=item, subject=due.subject, step=due.step["key"], kind=due.step["on"],
-                assignment=assignment, due_at=due.deadline, at=now,
-            )
-            did = _act(item, assignment, due, now=now)
-            audit.record(
-                "escalation", at=now, actor=None, item=item,
-                target=f"assignment:{assignment.id}" if assignment else f"item:{item.id}",
-                detail={
-                    "step": due.step["key"], "label": due.step.get("label", due.step["key"]),
-                    "on": due.step["on"], "subject": due.subject,
-                    "unit": assignment.unit.name if assignment else None,
-                    "deadline": due.deadline.isoformat(), "due_at": due.fire_at.isoformat(),
-                    "did": did,
-                },
-            )
-    except IntegrityError:
-        return "raced"
-    except Conflict:
-        return "busy"
-    return "applied"
-
-
-def _act(item: Item, assignment: Assignment | None, due: DueStep, *, now: dt.datetime) -> list[str]:
-    """Run the step's actions in order; return a line per action for the timeline."""
-    step = due.step
-    label = step.get("label", step["key"])
-    did: list[str] = []
-    for action in step["do"]:
-        if "notify" in action:
-            spec = action["notify"]
-            default = f"【{label}】{item.title}" + (f"({assignment.unit.name})" if assignment else "")
-            count = notify_users(_recipients(item, assignment, spec["roles"]), item,
-                                 spec.get("message") or default, now=now)
-            did.append(f"notify {','.join(spec['roles'])}: {count}")
-        elif "raise_priority" in action:
-            fresh = Item.get_by_id(item.id)
-            priority = min(9, fresh.priority + int(action["raise_priority"]))
-            Item.update(priority=priority).where(Item.id == item.id).execute()
-            if assignment is not None:
-                Assignment.update(priority=max(assignment.priority, priority)).where(
-                    Assignment.id == assignment.id).execute()
-            did.append(f"priority {fresh.priority} → {priority}")
-        elif "urge" in action:
-            Item.update(urge_count=Item.urge_count + 1).where(Item.id == item.id).execute()
-            if assignment is not None:
-                Assignment.update(urge_count=Assignment.urge_count + 1).where(
-                    Assignment.id == assignment.id).execute()
-            message = action["urge"].get("message") if isinstance(action["urge"], dict) else None
-            did.append(f"urged{': ' + message if message else ''}")
-        elif "summon" in action:
-            doc = item_doc(Item.get_by_id(item.id), actor=None, now=now)
-            doc["escalation"] = {
-                "step": step["key"], "on": step["on"],
-                "unit": assignment.unit.key if assignment else None,
-                "hours_overdue": round((now - due.deadline).total_seconds() / 3600, 4),
-            }
-            created = summon(Item.get_by_id(item.id), action["summon"], doc, now=now, actor=None)
-            did.append(f"summon {action['summon']}: {', '.join(a.unit.name for a in created) or '-'}")
-    return did
-
-
-def _recipients(item: Item, assignment: Assignment | None, roles: list[str]) -> list[Any]:
-    """Users to notify: role holders over the item's node, its raiser, the summoned units' users."""
-    users = users_with_roles([r for r in roles if r not in ("raiser", "assignee")], item.node_path)
-    if "raiser" in roles and item.raised_by_id:
-        users.append(item.raised_by)
-    if "assignee" in roles:
-        summoned = [assignment] if assignment is not None else list(
-            Assignment.select().where((Assignment.item == item) & Assignment.open))
-        for a in summoned:
-            users += users_with_roles([a.role], a.unit_path)
-    return users

@@ -86,19 +86,20 @@ SWEEP_SCRIPT = """
 import datetime as dt, json, sys, time
 from engine.db import database, open_database
 from engine.escalation import sweep
-url, now, start = sys.argv[1], dt.datetime.fromisoformat(sys.argv[2]), float(sys.argv[3])
+url, now, start, batch = sys.argv[1], dt.datetime.fromisoformat(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
 open_database(url)
 database.connect()
 while time.time() < start:
     time.sleep(0.001)
-result = sweep(now=now)
+result = sweep(now=now, batch=batch)
 database.close()
 print(json.dumps({"applied": result.total, "raced": result.raced, "moved": result.moved,
                   "busy": result.busy}))
 """
 
 
-def test_two_sweeps_in_two_processes_apply_each_step_once(app, actor_of, database_url):
+@pytest.mark.parametrize("batch", [250, 7])  # every step in one transaction; many batches racing
+def test_two_sweeps_in_two_processes_apply_each_step_once(app, actor_of, database_url, batch):
     categories = ["违章搭建", "消防通道", "停车秩序", "物业纠纷", "治安", "食品安全", "其他"]
     for n in range(21):
         items.raise_item(actor_of("xifang"), "whistle", "lvzhouhuayuan",
@@ -111,7 +112,7 @@ def test_two_sweeps_in_two_processes_apply_each_step_once(app, actor_of, databas
     start = time.time() + 2.0
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     sweepers = [
-        subprocess.Popen([sys.executable, "-c", SWEEP_SCRIPT, database_url, monday.isoformat(), str(start)],
+        subprocess.Popen([sys.executable, "-c", SWEEP_SCRIPT, database_url, monday.isoformat(), str(start), str(batch)],
                          cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(2)
     ]
