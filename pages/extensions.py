@@ -32,12 +32,33 @@ def _localtime(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return aware.strftime(fmt) if aware else ""
 
 
+def escalation_line(line: str, roles: dict[str, str]) -> str:
+    """One line of what an escalation step did (``escalation_batch``: "notify a,b: 3",
+    "priority 1 → 2", "urged[: message]", "summon table: units"), in the reader's
+    language, with role labels."""
+    if line.startswith("notify "):
+        who, _, count = line[len("notify "):].rpartition(": ")
+        names = "、".join(str(roles.get(r, r)) for r in who.split(","))
+        return gettext("notified %(who)s: %(count)s people", who=names, count=count)
+    if line.startswith("priority "):
+        return gettext("priority raised: %(change)s", change=line[len("priority "):])
+    if line == "urged" or line.startswith("urged: "):
+        message = line[len("urged: "):]
+        return gettext("marked as urged: %(message)s", message=message) if message else gettext("marked as urged")
+    if line.startswith("summon "):
+        table, _, units = line[len("summon "):].partition(": ")
+        return gettext("summoned the next level (%(table)s): %(units)s", table=table,
+                       units=gettext("nobody new") if units in ("", "-") else units)
+    return line
+
+
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
     htmx.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.filters["localtime"] = _localtime
+    app.jinja_env.filters["escalation_line"] = escalation_line
     app.jinja_env.globals["get_locale"] = get_locale
     i18n.install(gettext)
 

@@ -123,7 +123,10 @@ def new() -> Any:
 
 
 def tabs_context(definition: Definition) -> dict[str, Any]:
-    return {"definition": definition, "changed": designer.has_changes(definition)}
+    from pages.designer.targets import has_form
+
+    return {"definition": definition, "changed": designer.has_changes(definition),
+            "has_form": has_form(designer.draft_of(definition))}
 
 
 from pages.designer import flow, formbuilder, packio, publishing, tryit  # noqa: F401

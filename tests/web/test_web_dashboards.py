@@ -114,3 +114,11 @@ def test_kpi_views_show_the_latest_report_within_the_node(client, auth, refreshe
     assert str(row["最新报告"]).startswith("已提交 · ") and row["退回原因"] is None
     measured = _kpi_row(client.get("/review/n/gongshu/export/kpi.xlsx").data, 5)
     assert measured["最新报告"] is None  # a measured row has no report
+
+
+def test_compound_file_card_names_its_facts_in_words(client, auth, refreshed):
+    auth.login("xifang")
+    page = client.get("/review/n/lvzhouhuayuan").text
+    card = page.split('id="profile"', 1)[1].split("</section>", 1)[0]
+    assert "已建党组织" in card and "一名党员一幢楼覆盖率" in card
+    assert "has_party_org" not in card and "True" not in card and "False" not in card

@@ -48,6 +48,7 @@ def test_commissioner_lands_on_items(client, auth):
     auth.login("xifang")
     page = client.get("/work/").get_data(as_text=True)
     assert 'id="inbox-rows"' in page and "绿洲的事" in page
+    assert "view=summons" not in page  # never summoned: no empty summons tab
 
 
 def test_unread_count_is_capped(client, auth):

@@ -1,0 +1,35 @@
+"""What the Chinese UI says instead of keys: designer tabs, definition kinds and the
+lines of an escalation step on an item's timeline."""
+
+from __future__ import annotations
+
+from pages.extensions import escalation_line
+
+
+def test_designer_offers_the_form_tab_only_where_there_is_a_form(client, auth):
+    auth.login("admin")
+    kpi = client.get("/admin/designer/tasks-2021/json").text
+    assert "/admin/designer/tasks-2021/form" not in kpi
+    assert client.get("/admin/designer/tasks-2021/form").status_code == 404
+    bell = client.get("/admin/designer/bell/json").text
+    assert "/admin/designer/bell/form" in bell
+
+
+def test_admin_lists_definition_kinds_in_words(client, auth):
+    auth.login("admin")
+    page = client.get("/admin/").text
+    assert "事项类型" in page and "<td>item_type</td>" not in page
+
+
+def test_escalation_lines_are_translated_with_role_labels(app):
+    roles = {"assignee": "被召集单位", "supervisor": "督导"}
+    with app.test_request_context("/?lang=zh_CN"):
+        assert escalation_line("notify assignee,supervisor: 3", roles) == "已通知被召集单位、督导:3 人"
+        assert escalation_line("priority 1 → 2", roles) == "提升优先级:1 → 2"
+        assert escalation_line("urged", roles) == "标记督办"
+        assert escalation_line("urged: 环节超时", roles) == "标记督办:环节超时"
+        assert escalation_line("summon escalate: -", roles) == "召集上级(escalate):无新增单位"
+        assert escalation_line("summon escalate: 区城管局", roles) == "召集上级(escalate):区城管局"
+        assert escalation_line("something else", roles) == "something else"
+    with app.test_request_context("/?lang=en"):
+        assert escalation_line("urged", roles) == "marked as urged"
