@@ -21,7 +21,7 @@ from engine.actors import Actor
 from engine.checks import EVALUATION_METRICS
 from engine.db import database, is_postgres
 from engine.models import Assignment, Item, OrgNode
-from engine.scope import role_sees, sees_everything, summons_in_view
+from engine.scope import role_sees, sees_everything, summons_in_view, summons_in_view_unjoined
 
 METRICS = EVALUATION_METRICS  # the names the pack's score rule may read
 # Drill-downs: the summons behind each number (see ``conditions``).
@@ -161,7 +161,7 @@ def _base(actor: Actor, period: Period, units: list[int]) -> Any:
     """The period's summons of ``units`` in the actor's view, not joined to anything
     when the actor sees the whole tree (the scope condition would be true of every row)."""
     start, end = period.bounds()
-    query = Assignment.select() if sees_everything(actor) else summons_in_view(actor)
+    query = Assignment.select() if sees_everything(actor) else summons_in_view_unjoined(actor)
     return query.where(Assignment.unit.in_(units) & (Assignment.summoned_at >= start)
                        & (Assignment.summoned_at < end))
 
@@ -194,7 +194,8 @@ def evaluate(actor: Actor, period: Period, *, now: dt.datetime) -> list[Departme
 
 def _item_numbers(base: Any) -> Any:
     """Per unit: distinct items touched, how many rated, mean satisfaction, reopened."""
-    pairs = base.select(Assignment.unit.alias("unit"), Assignment.item.alias("item_id")).distinct().alias("p")
+    pairs = (base.select(Assignment.unit.alias("unit"), Assignment.item.alias("item_id"))
+             .group_by(Assignment.unit, Assignment.item).alias("p"))
     return (
         Select([pairs], [pairs.c.unit, fn.COUNT(Item.id), fn.COUNT(Item.satisfaction),
                          fn.AVG(Item.satisfaction), _count(Item.reopen_count > 0)])

@@ -189,6 +189,10 @@ Assignment.add_index(Assignment.index(
     Assignment.unit, Assignment.summoned_at, Assignment.state, Assignment.reported_at,
     Assignment.report_due_at, Assignment.done_at, Assignment.handle_due_at, Assignment.urge_count,
     Assignment.item, name="assignment_evaluation"))
+# ... and its items touched, pair by pair in (unit, item) order: no sort to make the pairs
+# distinct, and the items are then read in id order (near each other on disk).
+Assignment.add_index(Assignment.index(
+    Assignment.unit, Assignment.item, Assignment.summoned_at, name="assignment_unit_items"))
 
 
 class Escalation(Base):

@@ -49,3 +49,17 @@ def test_sees_everything_only_from_the_only_root(app, actor_of):
     # A second root (another district) is outside the first one's subtree.
     OrgNode.create(key="other-district", name="另一个区", kind="district", path="/9999/")
     assert not sees_everything(actor_of("admin"))
+
+
+def test_summons_in_view_without_the_join_sees_the_same_summons(app, actor_of):
+    from engine.models import Assignment
+    from tests.review_data import build
+
+    build()
+    for username in ("admin", "ducha", "chaohui-ducha", "xifang", "dept-gaj-user", "dept-zhifa-user",
+                     "lvzhou-yezhu1"):
+        actor = actor_of(username)
+        joined = {a.id for a in scope.summons_in_view(actor).select(Assignment.id)}
+        unjoined = {a.id for a in scope.summons_in_view_unjoined(actor).select(Assignment.id)}
+        assert joined == unjoined, username
+    assert {a.id for a in scope.summons_in_view(actor_of("chaohui-ducha"))}  # not vacuous
