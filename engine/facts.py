@@ -209,7 +209,10 @@ def compute_all(*, now: dt.datetime) -> dict[int, dict[str, Any]]:
         doc["profile"] = profiles.get(node.id, {})
         doc["coverage"] = coverage([profiles[c] for c in compounds_under.get(node.id, [])])
         doc["checklists"] = lists.get(node.id, EMPTY_LISTS)
-        doc["evote"] = {"polls": 0, "used": False}  # no polls yet: the poll kind comes later
+        # No poll kind yet: electronic voting counts as used where the compound's file
+        # declares it (an area: where any of its compounds does); polls stay 0.
+        declared = doc["profile"].get("evote_declared") if doc["profile"] else (doc["coverage"].get("evote_rate") or 0) > 0
+        doc["evote"] = {"polls": 0, "used": bool(declared)}
         out[node.id] = doc
     return out
 

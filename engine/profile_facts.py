@@ -96,7 +96,7 @@ def coverage(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "in_service_report_rate": _ratio_of_sums(rows, "in_service_party_members_reported", "in_service_party_members"),
         "professional_property_rate": _share(rows, "professional_property"),
         "finance_online_rate": _share(rows, "finance_disclosure_online"),
-        "evote_rate": _pct(0, len(rows)),  # share of compounds that held a poll; polls come later
+        "evote_rate": _share(rows, "evote_declared"),  # declared in the file until polls exist
         "fee_collection_rate": round(sum(v * w for v, w in weighted) / weight, 2) if weight else None,
         "property_petitions": sum(this_year) if this_year else None,
         "property_petitions_last_year": sum(last_year) if last_year else None,

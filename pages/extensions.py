@@ -38,7 +38,9 @@ def escalation_line(line: str, roles: dict[str, str]) -> str:
     language, with role labels."""
     if line.startswith("notify "):
         who, _, count = line[len("notify "):].rpartition(": ")
-        names = "、".join(str(roles.get(r, r)) for r in who.split(","))
+        # "assignee" and "raiser" are not roles of the pack but who a step may notify.
+        named = {"assignee": gettext("the summoned units"), "raiser": gettext("the raiser"), **roles}
+        names = "、".join(str(named.get(r, r)) for r in who.split(","))
         return gettext("notified %(who)s: %(count)s people", who=names, count=count)
     if line.startswith("priority "):
         return gettext("priority raised: %(change)s", change=line[len("priority "):])

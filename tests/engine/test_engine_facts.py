@@ -82,3 +82,14 @@ def test_every_computed_fact_is_documented(little):
                     parts[3] = "<state>"
             computed.add(".".join(parts))
     assert computed - documented == set()
+
+
+def test_evote_is_what_the_files_declare_until_polls_exist(little):
+    a = little["a"]
+    a.profile = {**a.profile, "evote_used": True}
+    a.save()
+    docs = facts.compute_all(now=NOW)
+    assert docs[a.id]["evote"] == {"polls": 0, "used": True}
+    assert docs[little["b"].id]["evote"] == {"polls": 0, "used": False}
+    assert docs[little["community"].id]["coverage"]["evote_rate"] == 50.0  # one of two compounds
+    assert docs[little["street"].id]["evote"]["used"]

@@ -22,9 +22,12 @@ def test_admin_lists_definition_kinds_in_words(client, auth):
 
 
 def test_escalation_lines_are_translated_with_role_labels(app):
-    roles = {"assignee": "被召集单位", "supervisor": "督导"}
+    from engine.scope import role_labels
+
+    roles = role_labels()  # what the timeline passes: the pack's roles
     with app.test_request_context("/?lang=zh_CN"):
-        assert escalation_line("notify assignee,supervisor: 3", roles) == "已通知被召集单位、督导:3 人"
+        assert escalation_line("notify assignee,supervisor,raiser: 3", roles) == \
+            f"已通知被召集单位、{roles['supervisor']}、发起人:3 人"
         assert escalation_line("priority 1 → 2", roles) == "提升优先级:1 → 2"
         assert escalation_line("urged", roles) == "标记督办"
         assert escalation_line("urged: 环节超时", roles) == "标记督办:环节超时"
