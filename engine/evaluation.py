@@ -1,11 +1,12 @@
 """Department evaluation (履职评价): what each summoned department did in a period.
 
-Numbers come from aggregate SQL over the scoped summons (``scope.summons_in_view``):
-one GROUP BY for the counts and one for the items touched, both read from the
-covering index on (unit, summoned_at, ...) without touching the summons rows. The
-medians take one narrow pass over the same index (two durations per summons) and are
-picked in Python: at a million items a window function's sort per median cost more
-than the rest together. The score is a rule of the pack (``engine.scoring``), not code.
+Numbers come from aggregate SQL over the scoped summons (``scope.summons_in_view_unjoined``,
+or no scope condition for who sees the whole tree): one GROUP BY for the counts on the
+covering index (unit, summoned_at, ...), one for the items touched on (unit, item,
+summoned_at), neither visiting a summons row. Medians: ``percentile_cont`` on
+PostgreSQL; on SQLite, which has none, one narrow pass hands two durations per summons
+to Python (a window function's sort per median cost more than all the rest at a
+million items). The score is a rule of the pack (``engine.scoring``), not code.
 """
 
 from __future__ import annotations

@@ -56,6 +56,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config.get("CREATE_TABLES", True):
         with database.connection_context():
             create_tables()
+        # No pooled connection survives the start: a server that forks its workers after
+        # loading the app (gunicorn --preload) would share it between them.
+        if hasattr(database.obj, "close_all"):
+            database.obj.close_all()
 
     from pages import extensions
 
