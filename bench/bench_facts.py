@@ -25,50 +25,29 @@ import argparse
 import datetime as dt
 import os
 import platform
-import re
-import signal
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(HERE))
 
-from bench.bench_scale import WRK, WRK_LUA, free_port, load, login, pct
+from bench.bench_scale import (
+    fresh_database,
+    load,
+    login,
+    sanfang,
+    serving,
+    time_runs,
+    wrk,
+    wrk_script,
+)
 
 SQLITE_PATH = "/tmp/facts_bench.db"
 PG_NAME = "facts_bench"
-SECRET = "bench-facts-secret"
 REVIEWER = "ducha"  # the district supervisor (督查) of the seed pack's demo
-
-
-def sanfang(code: Path, url: str, *args: str) -> str:
-    env = {**os.environ, "DATABASE_URL": url, "SANFANG_SECRET_KEY": SECRET, "SANFANG_BACKGROUND_SWEEP": "0"}
-    done = subprocess.run([sys.executable, "-c", "from pages.cli import main; main()", *args], cwd=code, env=env,
-                          capture_output=True, text=True, timeout=7200, check=False)
-    if done.returncode:
-        raise SystemExit(f"sanfang {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-    return done.stdout.strip()
-
-
-def fresh_database(backend: str, pg_base: str) -> str:
-    if backend == "sqlite":
-        for suffix in ("", "-wal", "-shm"):
-            Path(SQLITE_PATH + suffix).unlink(missing_ok=True)
-        return f"sqlite:///{SQLITE_PATH}"
-    import psycopg2
-
-    admin = psycopg2.connect(f"{pg_base}/postgres")
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {PG_NAME}")
-        cur.execute(f"CREATE DATABASE {PG_NAME}")
-    admin.close()
-    return f"{pg_base}/{PG_NAME}"
 
 
 def timed(fn: Any) -> tuple[float, Any]:
@@ -110,62 +89,17 @@ def in_process(out: dict[str, Any], refreshes: int, runs: int) -> None:
     assert IndexSnapshot.select().count() == before
     district = OrgNode.get(OrgNode.kind == "district")
     reviewer = actor_for(User.get(User.username == REVIEWER))
-    build = lambda: dashboard.build(reviewer, district, now=now)
-    build()
-    samples = []
-    until = time.perf_counter() + 20
-    while len(samples) < runs and (len(samples) < 10 or time.perf_counter() < until):
-        samples.append(timed(build)[0] * 1000)
-    out["build ms"] = (pct(samples, 50), pct(samples, 95))
+    out["build ms"] = time_runs(lambda: dashboard.build(reviewer, district, now=now), runs)
     out["district"] = district.key
 
 
-def wrk(url: str, cookie: str, seconds: int, script: str, connections: int) -> dict[str, float]:
-    done = subprocess.run(
-        [WRK, f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script,
-         "-H", f"Cookie: {cookie}", url], capture_output=True, text=True, timeout=seconds + 60, check=False)
-    found = re.search(r"BENCH p50=(\d+) p95=(\d+) p99=(\d+) requests=(\d+) non2xx=(\d+) errors=(\d+)", done.stdout)
-    if not found:
-        raise SystemExit(f"wrk said:\n{done.stdout}\n{done.stderr}")
-    p50, p95, _, requests, non2xx, errors = (int(x) for x in found.groups())
-    return {"p50": p50 / 1000, "p95": p95 / 1000, "rps": requests / seconds, "non2xx": non2xx, "errors": errors}
-
-
 def over_http(code: Path, url: str, out: dict[str, Any], seconds: int) -> None:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "DATABASE_URL": url, "SANFANG_SECRET_KEY": SECRET, "SANFANG_BACKGROUND_SWEEP": "0"}
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--graceful-timeout",
-         "5", "--log-level", "warning", "pages:create_app()"], cwd=code, env=env, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if server.poll() is not None:
-                raise SystemExit(f"gunicorn exited with {server.returncode}")
-            try:
-                with urllib.request.urlopen(base + "/login", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit("gunicorn did not answer within 60 s") from None
-                time.sleep(0.3)
+    with serving(url, cwd=code) as base, wrk_script() as script:
         cookie = login(base, REVIEWER)
-        page = f"{base}/review/n/{out['district']}"
-        with tempfile.TemporaryDirectory() as tmp:
-            script = str(Path(tmp) / "p95.lua")
-            Path(script).write_text(WRK_LUA)
-            wrk(page, cookie, 2, script, 8)  # warm both workers
-            out["http"] = wrk(page, cookie, seconds, script, 8)
-            out["http1"] = wrk(page, cookie, seconds, script, 1)
-    finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait(timeout=5)
+        page = f"/review/n/{out['district']}"
+        wrk(base, cookie, 2, script, path=page)  # warm both workers
+        out["http"] = wrk(base, cookie, seconds, script, path=page)
+        out["http1"] = wrk(base, cookie, seconds, script, connections=1, path=page)
 
 
 def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -222,16 +156,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--seconds", type=int, default=10)
     args = parser.parse_args()
+    args.sqlite, args.pg_name = SQLITE_PATH, PG_NAME  # with --items: bench_scale.fresh_database's
     args.code = args.code.resolve()
     sys.path.insert(0, str(args.code))  # before HERE: the measured code's engine
     urls = list(args.url)
     started = time.perf_counter()
     if args.items:
         for backend in args.backends.split(","):
-            url = fresh_database(backend, args.pg)
-            sanfang(args.code, url, "init")
-            took, said = timed(lambda url=url: sanfang(args.code, url, "demo", "--compounds", str(args.compounds),
-                                                       "--items", str(args.items), "--seed", str(args.seed)))
+            url = fresh_database(backend, args)
+            sanfang(url, "init", cwd=args.code)
+            took, said = timed(lambda url=url: sanfang(url, "demo", "--compounds", str(args.compounds), "--items",
+                                                       str(args.items), "--seed", str(args.seed), cwd=args.code))
             print(f"{said}\n   demo {took:.0f} s ({load()})", flush=True)
             if backend == "postgresql":
                 subprocess.run(["psql", url, "-qc", "ANALYZE"], check=False)

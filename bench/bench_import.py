@@ -35,27 +35,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_scale import load, sanfang
+from bench_scale import drop_database, fresh_database, load, sanfang
 
 SQLITE_PATH = "/tmp/import_bench.db"
 PG_NAME = "import_bench"
-
-
-def fresh_database(backend: str, pg_base: str, *, drop_only: bool = False) -> str:
-    if backend == "sqlite":
-        for suffix in ("", "-wal", "-shm"):
-            Path(SQLITE_PATH + suffix).unlink(missing_ok=True)
-        return f"sqlite:///{SQLITE_PATH}"
-    import psycopg2
-
-    admin = psycopg2.connect(f"{pg_base}/postgres")
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {PG_NAME}")
-        if not drop_only:
-            cur.execute(f"CREATE DATABASE {PG_NAME}")
-    admin.close()
-    return f"{pg_base}/{PG_NAME}"
 
 
 def workbook(headers: list[str], rows: list[list[Any]]) -> bytes:
@@ -99,7 +82,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     from engine.records import Household
 
     out: dict[str, Any] = {"load before": load()}
-    url = fresh_database(backend, args.pg)
+    url = fresh_database(backend, args)
     print(f"== {backend}: {url}", flush=True)
     sanfang(url, "init")
     print("  ", sanfang(url, "demo", "--compounds", str(args.compounds), "--items", str(args.items), "--seed", "1"),
@@ -167,7 +150,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     finally:
         database.close()
         if not args.keep:
-            fresh_database(backend, args.pg, drop_only=True)
+            drop_database(backend, args)
     out["load after"] = load()
     return out
 
@@ -183,6 +166,7 @@ def main() -> None:
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432", help="server URL, no database")
     parser.add_argument("--keep", action="store_true", help="keep the databases")
     args = parser.parse_args()
+    args.sqlite, args.pg_name = SQLITE_PATH, PG_NAME  # where bench_scale.fresh_database makes them
     results = {b: run_backend(b, args) for b in args.backends.split(",")}
     print(f"\n{args.households:,} households, {args.compounds:,} compounds × {args.buildings} buildings; "
           f"{os.cpu_count()} CPUs\n")

@@ -40,6 +40,8 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -72,9 +74,10 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def sanfang(url: str, *args: str, timeout: float = 7200) -> str:
+def sanfang(url: str, *args: str, timeout: float = 7200, cwd: Path = ROOT) -> str:
+    """Run the CLI of the checkout at ``cwd`` on ``url``; its output."""
     env = {**os.environ, "DATABASE_URL": url, "SANFANG_SECRET_KEY": SECRET, "SANFANG_BACKGROUND_SWEEP": "0"}
-    done = subprocess.run([sys.executable, "-c", "from pages.cli import main; main()", *args], cwd=ROOT, env=env,
+    done = subprocess.run([sys.executable, "-c", "from pages.cli import main; main()", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=timeout, check=False)
     if done.returncode:
         raise SystemExit(f"sanfang {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
@@ -136,7 +139,7 @@ def drop_database(backend: str, args: argparse.Namespace) -> None:
     admin = psycopg2.connect(f"{args.pg}/postgres")
     admin.autocommit = True
     with admin.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {args.pg_name}")
+        cur.execute(f"DROP DATABASE IF EXISTS {args.pg_name} WITH (FORCE)")  # an app's pooled connections may linger
     admin.close()
 
 
@@ -341,13 +344,16 @@ def wrk(base: str, cookie: str, seconds: int, script: str, connections: int = 8,
             "non2xx": non2xx, "errors": errors}
 
 
-def over_http(url: str, out: dict[str, Any], seconds: int) -> None:
+@contextmanager
+def serving(url: str, cwd: Path = ROOT) -> Iterator[str]:
+    """gunicorn -w 2 serving the checkout at ``cwd`` on ``url``, on a free loopback port;
+    yields its base URL once it answers, and stops it after."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "DATABASE_URL": url, "SANFANG_SECRET_KEY": SECRET, "SANFANG_BACKGROUND_SWEEP": "0"}
     server = subprocess.Popen(
         [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--graceful-timeout", "5",
-         "--log-level", "warning", "pages:create_app()"], cwd=ROOT, env=env, start_new_session=True)
+         "--log-level", "warning", "pages:create_app()"], cwd=cwd, env=env, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -360,19 +366,7 @@ def over_http(url: str, out: dict[str, Any], seconds: int) -> None:
                 if time.monotonic() > deadline:
                     raise SystemExit("gunicorn did not answer within 60 s") from None
                 time.sleep(0.3)
-        commissioner, department = out["_users"]
-        with tempfile.TemporaryDirectory() as tmp:
-            script = str(Path(tmp) / "p95.lua")
-            Path(script).write_text(WRK_LUA)
-            for label, username in (("commissioner", commissioner), ("department", department)):
-                cookie = login(base, username)
-                wrk(base, cookie, 2, script)  # warm both workers
-                out[f"http {label}"] = wrk(base, cookie, seconds, script)
-                # One connection: a request's own time, without waiting behind 3 others per worker.
-                out[f"http1 {label}"] = wrk(base, cookie, seconds, script, connections=1)
-            # A department lands on its summons list; the items it was ever summoned to are a tab away.
-            out["http1 department items"] = wrk(base, cookie, seconds, script, connections=1,
-                                                path="/work/?view=items")
+        yield base
     finally:
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGTERM)
@@ -381,6 +375,29 @@ def over_http(url: str, out: dict[str, Any], seconds: int) -> None:
             except subprocess.TimeoutExpired:
                 os.killpg(server.pid, signal.SIGKILL)
                 server.wait(timeout=5)
+
+
+@contextmanager
+def wrk_script() -> Iterator[str]:
+    """The Lua hook that makes wrk print p50/p95/p99, as a file for ``wrk -s``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        script = str(Path(tmp) / "p95.lua")
+        Path(script).write_text(WRK_LUA)
+        yield script
+
+
+def over_http(url: str, out: dict[str, Any], seconds: int) -> None:
+    with serving(url) as base, wrk_script() as script:
+        commissioner, department = out["_users"]
+        for label, username in (("commissioner", commissioner), ("department", department)):
+            cookie = login(base, username)
+            wrk(base, cookie, 2, script)  # warm both workers
+            out[f"http {label}"] = wrk(base, cookie, seconds, script)
+            # One connection: a request's own time, without waiting behind 3 others per worker.
+            out[f"http1 {label}"] = wrk(base, cookie, seconds, script, connections=1)
+        # A department lands on its summons list; the items it was ever summoned to are a tab away.
+        out["http1 department items"] = wrk(base, cookie, seconds, script, connections=1,
+                                            path="/work/?view=items")
 
 
 # -- one backend ------------------------------------------------------------------------
