@@ -10,8 +10,9 @@ from flask_babel import lazy_gettext as _l
 
 from engine import clock
 from engine import dashboard as boards
-from engine.models import OrgNode
-from engine.scope import may_review, review_roots
+from engine.models import DefinitionVersion, OrgNode
+from engine.queues import attach
+from engine.scope import evidence_items, may_review, review_roots
 from pages import charts, dashboards, xlsx
 from pages.auth import roles_required
 from pages.review import bp
@@ -98,17 +99,12 @@ PROFILE_LABELS = {
 @bp.route("/n/<key>/items")
 @roles_required("supervisor", "admin", "commissioner")
 def evidence(key: str) -> Any:
-    from engine.scope import evidence_items
-
     node = _reviewable(key)
     wanted = request.args.get("filter", "all")
     if wanted not in EVIDENCE_FILTERS:
         abort(404)
     now = clock.now()
     items = evidence_items(g.actor, node, filter=wanted, type_key=request.args.get("type") or None, now=now)
-    from engine.models import DefinitionVersion
-    from engine.queues import attach
-
     rows = list(items.limit(200))
     attach(rows, "version", DefinitionVersion)  # the state labels
     return render_template("review/evidence.html", node=node, items=rows,

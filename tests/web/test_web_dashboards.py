@@ -122,3 +122,13 @@ def test_compound_file_card_names_its_facts_in_words(client, auth, refreshed):
     card = page.split('id="profile"', 1)[1].split("</section>", 1)[0]
     assert "已建党组织" in card and "一名党员一幢楼覆盖率" in card
     assert "has_party_org" not in card and "True" not in card and "False" not in card
+
+
+def test_indicator_items_show_state_labels(client, auth):
+    from tests.review_data import make_item
+
+    item = make_item("lvzhouhuayuan", title="看状态")
+    label = item.version.body["workflow"]["states"]["handling"]["label"]
+    auth.login("xifang")
+    page = client.get("/review/n/lvzhouhuayuan/items").text
+    assert "看状态" in page and f"<td>{label}</td>" in page and "<td>handling</td>" not in page
