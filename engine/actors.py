@@ -39,6 +39,16 @@ class Actor:
         return [g for g in self.grants if g.role == role]
 
 
+def admin_paths(actor: Actor) -> list[str]:
+    """The subtrees ``actor`` administers (admin grants)."""
+    return [g.node_path for g in actor.grants_for("admin")]
+
+
+def is_district_admin(actor: Actor) -> bool:
+    """An admin granted at the root of the org tree (the district's 三方办)."""
+    return any(path.count("/") <= 2 for path in admin_paths(actor))
+
+
 def actor_for(user: User) -> Actor:
     """Load ``user``'s grants (one query)."""
     rows = (

@@ -121,13 +121,27 @@ def _evaluation_problems(body: Mapping[str, Any]) -> list[FieldProblem]:
     return problems
 
 
+def _title_reads_personal(body: Mapping[str, Any]) -> list[FieldProblem]:
+    """A title is shown to everyone who sees the item: it may not read a personal answer."""
+    props = body["schema"].get("properties", {}) if isinstance(body.get("schema"), Mapping) else {}
+    personal = {n for n, p in props.items() if isinstance(p, Mapping) and p.get("x-personal") is True}
+    try:
+        used = rules.vars_used(body["title"])
+    except rules.RuleError:
+        return []
+    return [FieldProblem("/title", f"the title reads the personal answer {name!r}; it is shown to everyone who sees the item")
+            for name in sorted(used) if name.startswith("data.") and name[5:].split(".")[0] in personal]
+
+
 def _item_type_problems(body: Mapping[str, Any], roles: set[str], units: set[str]) -> list[FieldProblem]:
     problems = _form(body["schema"], "/schema")
     if "title" in body:
         problems += rule_problems(body["title"], "/title")
-    for i, role in enumerate(body.get("raise_roles", [])):
-        if role not in roles:
-            problems.append(FieldProblem(f"/raise_roles/{i}", f"unknown role {role!r}"))
+        problems += _title_reads_personal(body)
+    for field in ("raise_roles", "personal_roles"):
+        for i, role in enumerate(body.get(field, [])):
+            if role not in roles:
+                problems.append(FieldProblem(f"/{field}/{i}", f"unknown role {role!r}"))
     problems += _workflow_problems(body["workflow"], body.get("routing", {}), roles)
     for name, table in body.get("routing", {}).items():
         problems += _table_problems(table, f"/routing/{name}", roles, units)

@@ -1,4 +1,4 @@
-"""Definitions and their immutable published versions; the compiled runtime of a version."""
+"""Definitions and their immutable published versions (the compiled runtime: engine.runtimes)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import rules
@@ -15,7 +13,9 @@ from engine import audit
 from engine.checks import definition_problems
 from engine.errors import Invalid, NotFound
 from engine.models import Definition, DefinitionVersion, OrgNode, Pack, User
-from rules.routing import Route, Table
+from engine.runtimes import Runtime, clear_runtime_cache, runtime
+
+__all__ = ["Runtime", "clear_runtime_cache", "runtime"]  # re-exported: the compiled runtime
 
 
 def digest(body: Mapping[str, Any]) -> str:
@@ -90,70 +90,6 @@ def current_version(definition: Definition | str) -> DefinitionVersion:
     if version is None:
         raise NotFound(f"definition {definition.key!r} has no published version")
     return version
-
-
-@dataclass(frozen=True)
-class Runtime:
-    """A published item type, ready to run: states, transitions, compiled routing."""
-
-    key: str
-    number: int
-    body: Mapping[str, Any]
-    tables: Mapping[str, Table]
-
-    @property
-    def workflow(self) -> Mapping[str, Any]:
-        return self.body["workflow"]
-
-    @property
-    def states(self) -> Mapping[str, Any]:
-        return self.body["workflow"]["states"]
-
-    def state_label(self, state: str) -> str:
-        return str(self.states.get(state, {}).get("label", state))
-
-    def transition(self, key: str) -> Mapping[str, Any] | None:
-        return next((t for t in self.workflow["transitions"] if t["key"] == key), None)
-
-    def is_final(self, state: str) -> bool:
-        return bool(self.states.get(state, {}).get("final"))
-
-    def is_resolved(self, state: str) -> bool:
-        listed = self.workflow.get("resolved_states")
-        if listed is not None:
-            return state in listed
-        return state == "resolved" or self.is_final(state)
-
-
-@lru_cache(maxsize=256)
-def _runtime(version_id: int) -> Runtime:
-    version = DefinitionVersion.get_by_id(version_id)
-    body = version.body
-    tables = {
-        name: Table(
-            [Route(r["key"], r["when"], r) for r in table["rules"]],
-            table.get("hit_policy", "collect"),
-        )
-        for name, table in (body.get("routing") or {}).items()
-    }
-    return Runtime(body["key"], version.number, body, tables)
-
-
-def runtime(version: DefinitionVersion | int) -> Runtime:
-    """The compiled runtime of a version; cached, since versions never change.
-
-    :raises NotFound: no such version.
-    """
-    version_id = version if isinstance(version, int) else version.id
-    try:
-        return _runtime(version_id)
-    except DefinitionVersion.DoesNotExist:
-        raise NotFound(f"definition version {version_id} does not exist") from None
-
-
-def clear_runtime_cache() -> None:
-    """Forget compiled runtimes (tests re-create databases with the same ids)."""
-    _runtime.cache_clear()
 
 
 def evaluate(rule: Any, doc: Mapping[str, Any]) -> Any:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from engine import audit, evolve
-from engine.actors import Actor
+from engine.actors import Actor, is_district_admin
 from engine.checks import definition_problems
 from engine.db import database
 from engine.definitions import current_version, known_roles, known_units, publish
@@ -228,11 +228,6 @@ def diff(definition: Definition, a: str, b: str) -> list[str]:
     label = {"draft": "draft"}
     return list(difflib.unified_diff(lines(a), lines(b), label.get(a, f"v{a}"), label.get(b, f"v{b}"),
                                      lineterm="", n=3))
-
-
-def is_district_admin(actor: Actor) -> bool:
-    """An admin granted at the root of the org tree (the district's 三方办)."""
-    return any(g.node_path.count("/") <= 2 for g in actor.grants_for("admin"))
 
 
 def may_edit(actor: Actor, body: Mapping[str, Any]) -> bool:

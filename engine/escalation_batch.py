@@ -194,7 +194,7 @@ class _Batch:
             if "notify" in action:
                 spec = action["notify"]
                 default = f"【{label}】{item.title}" + (f"({assignment.unit.name})" if assignment else "")
-                count = writes.notify(self._recipients(item, assignment, spec["roles"]), item.id,
+                count = writes.notify(self._recipients(item, assignment, spec["roles"]), item,
                                       spec.get("message") or default, lambda: self._summary(item))
                 did.append(f"notify {','.join(spec['roles'])}: {count}")
             elif "raise_priority" in action:
@@ -299,7 +299,7 @@ class _Batch:
             summonses.append(Assignment(**row))
             item.priority = max(item.priority, row["priority"])
             created.append((node, role))
-            self.writes.notify(self.cache.holders([role], node.path), item.id,
+            self.writes.notify(self.cache.holders([role], node.path), item,
                                f"[{self.cache.definition(item.definition_id).name}] {item.title}",
                                lambda: self._summary(item))
         if created:
@@ -307,7 +307,7 @@ class _Batch:
         summoned = [{"unit": n.key, "name": n.name, "role": role} for n, role in created]
         self.writes.record("route", item.id, f"item:{item.id}", route_detail(rt, table, decision, summoned))
         if summoned and self.writes.subscribers("item.summoned"):
-            self.writes.forward("item.summoned", item.id, {
+            self.writes.forward("item.summoned", item, {
                 "action": "route", "target": f"item:{item.id}", "actor": None,
                 "item": self._summary(item), "before": None, "after": {"table": table, "summoned": summoned},
             })

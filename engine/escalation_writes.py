@@ -22,7 +22,7 @@ from engine.models import (
     User,
     WebhookEndpoint,
 )
-from engine.outbox import subscribers
+from engine.outbox import About, fan_out, subscribers
 
 
 class Writes:
@@ -35,8 +35,8 @@ class Writes:
         self.urges: dict[tuple[str, int], int] = defaultdict(int)  # ("item"|"assignment", id) → urges
         self.assignments: list[dict[str, Any]] = []
         self.notifications: list[dict[str, Any]] = []
-        # (event, item id, payload, index of the notification whose id the payload needs)
-        self.outbox: list[tuple[str, int, dict[str, Any], int | None]] = []
+        # (event, item, payload, index of the notification whose id the payload needs)
+        self.outbox: list[tuple[str, Item, dict[str, Any], int | None]] = []
         self.events: list[dict[str, Any]] = []
         self._endpoints: dict[str, list[WebhookEndpoint]] = {}
 
@@ -45,7 +45,7 @@ class Writes:
             self._endpoints[event] = subscribers(event)
         return self._endpoints[event]
 
-    def notify(self, users: list[User], item_id: int, message: str, summary: Any) -> int:
+    def notify(self, users: list[User], item: Item, message: str, summary: Any) -> int:
         """Notify each of ``users`` once, as :func:`engine.notify.notify_users` does.
 
         :param summary: a callable giving the item's summary, called only when a webhook
@@ -61,8 +61,8 @@ class Writes:
                     "recipient": {"username": user.username, "name": user.name},
                     "item": about,
                 }
-                self.outbox.append(("notification", item_id, payload, len(self.notifications)))
-            self.notifications.append({"user": user.id, "item": item_id, "message": message[:500],
+                self.outbox.append(("notification", item, payload, len(self.notifications)))
+            self.notifications.append({"user": user.id, "item": item.id, "message": message[:500],
                                        "created_at": self.now, "read": False})
         return len(unique)
 
@@ -71,10 +71,10 @@ class Writes:
         self.events.append({"at": self.now, "actor": None, "action": action, "item": item_id,
                             "target": target, "before": None, "after": None, "detail": detail})
 
-    def forward(self, event: str, item_id: int, payload: dict[str, Any]) -> None:
-        """An outbox message for every endpoint subscribed to ``event``."""
+    def forward(self, event: str, item: Item, payload: dict[str, Any]) -> None:
+        """An outbox message for every endpoint subscribed to ``event`` that may hear of ``item``."""
         if self.subscribers(event):
-            self.outbox.append((event, item_id, payload, None))
+            self.outbox.append((event, item, payload, None))
 
     def flush(self) -> None:
         """Write everything kept so far."""
@@ -110,17 +110,23 @@ class Writes:
         entries, self.outbox = self.outbox, []
         if not entries:
             return
-        rows = []
-        for event, item_id, payload, number in entries:
+        raisers = _usernames({item.raised_by_id for _e, item, *_ in entries if item.raised_by_id})
+        rows, targets = [], []
+        for event, item, payload, number in entries:
             if number is not None:
                 payload["notification"]["id"] = notification_ids[number]
-            rows.append({"event": event, "item": item_id, "payload": payload, "created_at": self.now})
+            about = About.of(item, raisers.get(item.raised_by_id))
+            for shaped, endpoints in fan_out(payload, about, self.subscribers(event)):
+                rows.append({"event": event, "item": item.id, "payload": shaped, "created_at": self.now})
+                targets.append((item.id, endpoints))
+        if not rows:
+            return
         ids = _ids(insert_returning(OutboxMessage, rows, returning=("id",)))
         bulk_insert(Delivery, [
             {"message": message_id, "endpoint": e.id, "status": "pending", "next_attempt_at": self.now,
              "stream": f"item:{item_id}", "attempts": 0, "last_error": ""}
-            for message_id, (event, item_id, *_) in zip(ids, entries, strict=True)
-            for e in self.subscribers(event)
+            for message_id, (item_id, endpoints) in zip(ids, targets, strict=True)
+            for e in endpoints
         ])
 
     def _events(self) -> None:
@@ -128,6 +134,12 @@ class Writes:
         # ("escalation") are not webhook events, and a "route" went to the outbox by forward().
         rows, self.events = self.events, []
         bulk_insert(Event, rows)
+
+
+def _usernames(user_ids: set[int]) -> dict[int, str]:
+    if not user_ids:
+        return {}
+    return dict(User.select(User.id, User.username).where(User.id.in_(list(user_ids))).tuples())
 
 
 def _ids(returned: list[tuple[Any, ...]]) -> list[int]:

@@ -270,6 +270,16 @@ class WebhookEndpoint(Base):
     pack = CharField(max_length=80, null=True)  # the pack that declares it; null: admin-made
     description = CharField(max_length=500, default="")
     updated_at = DateTimeField(default=utcnow)
+    # Where it listens: events about items in this node's subtree (null: the whole district).
+    scope = ForeignKeyField(OrgNode, null=True, on_delete="CASCADE")
+    scope_path = CharField(max_length=500, null=True)
+    personal = BooleanField(default=False)  # may receive personal data (names, phones)
+
+    def listens_at(self, node_path: str | None) -> bool:
+        """Whether events about a node on ``node_path`` (None: no node) reach this endpoint."""
+        if self.scope_path is None:
+            return True
+        return node_path is not None and node_path.startswith(self.scope_path)
 
 
 class OutboxMessage(Base):

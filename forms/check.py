@@ -37,6 +37,7 @@ COMMON_KEYS = frozenset(
         "default",
         "readOnly",
         "x-help",
+        "x-personal",
         "x-placeholder",
         "x-show-if",
         "x-widget",
@@ -55,7 +56,7 @@ TYPE_KEYS: Mapping[str, frozenset[str]] = {
             "oneOf",
         }
     ),
-    "boolean": frozenset(),
+    "boolean": frozenset({"x-anonymous"}),
     "array": frozenset({"items", "minItems", "maxItems", "uniqueItems", "x-accept"}),
 }
 CHOICE_ITEM_KEYS = frozenset({"type", "enum", "oneOf", "title", "$comment"})
@@ -145,6 +146,10 @@ def _field(check: _Checker, prop: Mapping[str, Any], at: str, in_row: bool) -> b
     for key in ("title", "x-help", "x-placeholder", "x-widget", "x-accept"):
         if key in prop and not isinstance(prop[key], str):
             check.add(f"{at}/{key}", M.SCHEMA_STRING)
+            ok = False
+    for key in ("x-personal", "x-anonymous"):
+        if key in prop and not isinstance(prop[key], bool):
+            check.add(f"{at}/{key}", M.SCHEMA_BOOLEAN)
             ok = False
     if typ == "string":
         ok = _string(check, prop, at) and ok

@@ -59,6 +59,7 @@ SCHEMA_WIDGET = "Widget %(widget)s does not fit this field; use one of: %(allowe
 SCHEMA_FORMAT = "Format %(format)s is not supported; use one of: %(allowed)s."
 SCHEMA_PATTERN = "Invalid regular expression: %(reason)s"
 SCHEMA_STRING = "This keyword must be a text."
+SCHEMA_BOOLEAN = "This keyword must be true or false."
 SCHEMA_OPTIONS = "Options must be a non-empty list of distinct values of the field's type."
 SCHEMA_OPTION = 'An option must be {"const": <value>, "title": "<label>"}.'
 SCHEMA_ITEMS = (

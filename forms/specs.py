@@ -82,6 +82,8 @@ class FieldSpec:
     read_only: bool = False
     refresh: bool = False
     value_type: str = "string"
+    personal: bool = False  # x-personal: the answer is personal data (个人信息), masked for most
+    anonymous: bool = False  # x-anonymous: a yes here hides the raiser from all but the commissioner
 
     @property
     def multiple(self) -> bool:
@@ -214,6 +216,8 @@ def _spec(name: str, prop: Mapping[str, Any], path: str, pointer: str, required:
         default=prop.get("default"),
         read_only=bool(prop.get("readOnly", False)),
         value_type=value_type,
+        personal=prop.get("x-personal") is True,
+        anonymous=prop.get("x-anonymous") is True,
     )
 
 

@@ -3,31 +3,70 @@
 from __future__ import annotations
 
 import json
+import operator
+from functools import reduce
 from typing import Any
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, g, render_template
+from peewee import JOIN
 
-from engine.models import Definition, DefinitionVersion, Pack, RuleFailure
+from engine import designer
+from engine.actors import admin_paths, is_district_admin
+from engine.models import Definition, DefinitionVersion, Item, OrgNode, Pack, RuleFailure
 from pages.auth import roles_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _sees(definition: Definition, scoped: dict[str, str]) -> bool:
+    """A street's admin sees the district-wide definitions and those of their street."""
+    scope = designer.draft_of(definition).get("scope")
+    if not scope or is_district_admin(g.actor):
+        return True
+    path = scoped.get(scope)
+    return path is not None and any(path.startswith(p) for p in admin_paths(g.actor))
+
+
+def _visible_definitions() -> list[Definition]:
+    definitions = list(Definition.select().order_by(Definition.kind, Definition.id))
+    scopes = {designer.draft_of(d).get("scope") for d in definitions} - {None}
+    paths = dict(OrgNode.select(OrgNode.key, OrgNode.path).where(OrgNode.key.in_(list(scopes))).tuples()) if scopes else {}
+    return [d for d in definitions if _sees(d, paths)]
+
+
+def _failures(definitions: list[Definition]) -> list[RuleFailure]:
+    """The newest rule failures on items in the admin's reach (or on no item)."""
+    query = RuleFailure.select(RuleFailure).join(Item, JOIN.LEFT_OUTER)
+    if not is_district_admin(g.actor):
+        reach = reduce(operator.or_, [Item.node_path.startswith(p) for p in admin_paths(g.actor)])
+        query = query.where(reach | (RuleFailure.item.is_null() & RuleFailure.definition.in_([d.key for d in definitions])))
+    return list(query.order_by(RuleFailure.at.desc()).limit(20))
 
 
 @bp.route("/")
 @roles_required("admin")
 def index() -> Any:
     packs = list(Pack.select().order_by(Pack.key))
-    definitions = list(Definition.select().order_by(Definition.kind, Definition.id))
-    failures = list(RuleFailure.select().order_by(RuleFailure.at.desc()).limit(20))
-    return render_template("admin/index.html", packs=packs, definitions=definitions, failures=failures)
+    definitions = _visible_definitions()
+    return render_template("admin/index.html", packs=packs, definitions=definitions,
+                           failures=_failures(definitions))
+
+
+def _definition_or_404(key: str) -> Definition:
+    found = Definition.get_or_none(Definition.key == key)
+    if found is None:
+        abort(404)
+    scope = designer.draft_of(found).get("scope")
+    path = OrgNode.select(OrgNode.path).where(OrgNode.key == scope).scalar() if scope else None
+    if not _sees(found, {scope: path} if path else {}):
+        abort(404)
+    return found
 
 
 @bp.route("/definitions/<key>")
 @roles_required("admin")
 def definition(key: str) -> Any:
-    found = Definition.get_or_none(Definition.key == key)
-    if found is None:
-        abort(404)
+    found = _definition_or_404(key)
     versions = list(found.versions.order_by(DefinitionVersion.number.desc()))
     return render_template("admin/definition.html", definition=found, versions=versions)
 
@@ -35,6 +74,7 @@ def definition(key: str) -> Any:
 @bp.route("/definitions/<key>/v/<int:number>")
 @roles_required("admin")
 def version(key: str, number: int) -> Any:
+    _definition_or_404(key)
     found = (
         DefinitionVersion.select().join(Definition)
         .where((Definition.key == key) & (DefinitionVersion.number == number)).first()

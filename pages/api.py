@@ -8,9 +8,9 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify, request
 
-from engine import clock, dispatch, items, queues
+from engine import clock, dispatch, items, privacy, queues
 from engine.actors import actor_for
-from engine.definitions import current_version
+from engine.definitions import current_version, runtime
 from engine.errors import FieldProblem, Invalid, Malformed, NotFound
 from engine.models import Assignment, Definition, Item
 from engine.users import user_for_token
@@ -47,16 +47,27 @@ def body() -> dict[str, Any]:
     return parsed
 
 
-def item_json(item: Item, *, detail: bool = False) -> dict[str, Any]:
+def sight_of(item: Item, assignments: list[Assignment]) -> privacy.Sight:
+    return privacy.sight(g.actor, item, runtime(item.version_id),
+                         unit_paths=[a.unit_path for a in assignments])
+
+
+def item_json(item: Item, *, detail: bool = False, view: privacy.Sight | None = None) -> dict[str, Any]:
+    """An item as the caller may see it: personal answers masked or withheld (engine/privacy)."""
+    assignments = items.assignments_of(item)
+    view = view or sight_of(item, assignments)
     out: dict[str, Any] = {
         "id": item.id, "type": item.definition.key, "definition_version": item.version.number,
         "node": item.node.key, "title": item.title, "state": item.state,
-        "priority": item.priority, "version": item.lock, "data": item.data,
-        "raised_by": item.raised_by.username if item.raised_by else None,
+        "priority": item.priority, "version": item.lock,
+        "data": privacy.shown_data(item, runtime(item.version_id), view),
+        "raised_by": privacy.raiser_username(item, view),
+        "personal": "whole" if view.whole else "withheld" if view.withheld else "masked",
+        "may_reveal": view.may_reveal and not view.whole,
         "raised_at": clock.iso(item.raised_at), "due_at": clock.iso(item.due_at),
         "resolved_at": clock.iso(item.resolved_at), "resolution_seconds": item.resolution_seconds,
         "satisfaction": item.satisfaction, "closed": item.closed,
-        "assignments": [assignment_json(a) for a in items.assignments_of(item)],
+        "assignments": [assignment_json(a) for a in assignments],
     }
     if detail:
         out["transitions"] = [
@@ -115,8 +126,10 @@ def list_items() -> Any:
     page = request.args.get("page", 1, type=int)
     if page < 1:
         raise Invalid("page must be ≥ 1", [FieldProblem("page", "must be ≥ 1")])
-    rows = queues.inbox(g.actor, filters, page=page)
-    return jsonify({"items": [item_json(i) for i in rows], "page": page, "page_size": queues.PAGE_SIZE})
+    ids = [row.id for row in queues.inbox(g.actor, filters, page=page)]
+    full = {row.id: row for row in Item.select().where(Item.id.in_(ids))} if ids else {}
+    return jsonify({"items": [item_json(full[i]) for i in ids if i in full], "page": page,
+                    "page_size": queues.PAGE_SIZE})
 
 
 @bp.route("/items/<int:item_id>")
@@ -124,12 +137,33 @@ def get_item(item_id: int) -> Any:
     return jsonify(item_json(items.get_item(g.actor, item_id), detail=True))
 
 
+@bp.route("/items/<int:item_id>/personal", methods=["POST"])
+def reveal_item(item_id: int) -> Any:
+    """The item with its personal data whole, for one who needs it (audited as item.reveal)."""
+    item = items.get_item(g.actor, item_id)
+    view = items.reveal(g.actor, item, sight_of(item, items.assignments_of(item)), now=clock.now())
+    return jsonify(item_json(item, detail=True, view=view))
+
+
 @bp.route("/items/<int:item_id>/timeline")
 def item_timeline(item_id: int) -> Any:
     item = items.get_item(g.actor, item_id)
+    rt = runtime(item.version_id)
+    view = sight_of(item, items.assignments_of(item))
+    kinds = privacy.personal_kinds(rt)
+
+    def actor(e: Any) -> str | None:
+        if not e.actor_id:
+            return None
+        if e.actor_id == item.raised_by_id:
+            return privacy.raiser_username(item, view)  # none for an anonymous item
+        return str(e.actor.username)
+
     return jsonify({"events": [
-        {"at": clock.iso(e.at), "actor": e.actor.username if e.actor_id else None,
-         "action": e.action, "before": e.before, "after": e.after, "detail": e.detail}
+        {"at": clock.iso(e.at), "actor": actor(e), "action": e.action,
+         "before": privacy.shown_event_part(e.before, kinds, view),
+         "after": privacy.shown_event_part(e.after, kinds, view),
+         "detail": privacy.shown_event_part(e.detail, kinds, view)}
         for e in items.timeline(item)
     ]})
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
@@ -11,7 +12,7 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 
 import forms
-from engine import attachments, clock, dispatch, items, supervision
+from engine import attachments, clock, dispatch, items, privacy, supervision
 from engine.context import item_doc, new_item_doc
 from engine.definitions import Runtime, current_version, runtime
 from engine.errors import Invalid
@@ -101,20 +102,73 @@ def supervise_context(item: Item) -> dict[str, Any]:
     return {"supervising": True, "departments": departments, "reroute_roles": roles}
 
 
-def detail_context(item: Item) -> dict[str, Any]:
+def detail_context(item: Item, *, reveal: bool = False, audience: str = "staff") -> dict[str, Any]:
+    """What an item page shows ``g.actor``; personal data as their sight allows.
+
+    :param reveal: show personal data whole (audited; refused unless the actor needs it).
+    :param audience: ``resident`` leaves the staff's internal steps out of the timeline.
+    """
     now = clock.now()
     rt = runtime(item.version_id)
     assignments = items.assignments_of(item)
+    view = privacy.sight(g.actor, item, rt, unit_paths=[a.unit_path for a in assignments])
+    if reveal:
+        view = items.reveal(g.actor, item, view, now=now)
     return {
         **supervise_context(item),
         "handlers": supervision.handlers_of(item),
         "item": item, "rt": rt, "now": now,
         "specs": forms.field_specs(rt.body["schema"]),
+        "answers": privacy.shown_data(item, rt, view), "sight": view,
+        "raiser": privacy.raiser_name(item, view),
+        "has_personal": bool(privacy.personal_names(rt) & set(item.data or {})),
         "assignments": assignments,
         "offers": items.offers(g.actor, item, now=now),
-        "timeline": items.timeline(item),
+        "timeline": timeline_view(item, rt, view, audience),
         "acting": {a.id for a in assignments if g.actor.reaches(a.role, a.unit_path)},
     }
+
+
+@dataclass(frozen=True)
+class ShownEvent:
+    """An audit event as one viewer may see it."""
+
+    at: Any
+    action: str
+    actor_id: int | None
+    actor_name: str | None
+    before: Any
+    after: Any
+    detail: Any
+
+
+# Steps of the staff's own work that a resident's timeline leaves out: urges (督办) and
+# escalations name supervisors and carry their messages; routing shows rule internals.
+STAFF_ONLY = ("item.urge", "summons.urge", "escalation", "route", "item.set", "item.migrate",
+              "item.reassign", "item.reveal")
+
+
+def timeline_view(item: Item, rt: Runtime, view: privacy.Sight, audience: str) -> list[ShownEvent]:
+    """The item's timeline with personal data as ``view`` allows; for a resident, without the
+    staff's internal steps and with staff named by their role, not their name."""
+    events = items.timeline(item)
+    kinds = privacy.personal_kinds(rt)
+    roles: dict[int, str] = {}
+    if audience == "resident":
+        events = [e for e in events if e.action not in STAFF_ONLY]
+        roles = items.role_names(item, {e.actor_id for e in events if e.actor_id})
+    shown = []
+    for e in events:
+        name = privacy.actor_label(e.actor if e.actor_id else None, item, view)
+        if audience == "resident" and e.actor_id and e.actor_id != item.raised_by_id:
+            name = roles.get(e.actor_id) or _("Staff")
+        shown.append(ShownEvent(
+            e.at, e.action, e.actor_id, name,
+            privacy.shown_event_part(e.before, kinds, view),
+            privacy.shown_event_part(e.after, kinds, view),
+            privacy.shown_event_part(e.detail, kinds, view),
+        ))
+    return shown
 
 
 def submit(bound: Any, act: Callable[[dict[str, Any]], Any]) -> tuple[Any, list[str]]:

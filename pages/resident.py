@@ -49,7 +49,7 @@ def new(type_key: str) -> Any:
 @roles_required("resident")
 def item(item_id: int) -> Any:
     found = items.get_item(g.actor, item_id)
-    return render_template("resident/item.html", **detail_context(found))
+    return render_template("resident/item.html", **detail_context(found, audience="resident"))
 
 
 @bp.route("/items/<int:item_id>/t/<key>", methods=["GET", "POST"])

@@ -81,6 +81,17 @@ def item(item_id: int) -> Any:
     return render_template("work/item.html", **detail_context(found))
 
 
+@bp.route("/items/<int:item_id>/personal", methods=["POST"])
+@roles_required(*STAFF)
+def reveal(item_id: int) -> Any:
+    """Show the item's personal data whole to one who needs it (audited)."""
+    found = items.get_item(g.actor, item_id)
+    context = detail_context(found, reveal=True)
+    if htmx:
+        return render_template("items/_data.html", **context)
+    return render_template("work/item.html", **context)
+
+
 @bp.route("/items/<int:item_id>/t/<key>", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def take(item_id: int, key: str) -> Any:
