@@ -146,7 +146,8 @@ def generate(pack_path: str | Path, *, compounds: int, items: int, seed: int, no
     # How often each item type occurs is the pack's to say (demo.json `type_weights`).
     weights = [float(pools.get("type_weights", {}).get(d.key, 1.0)) for d in types]
     raisers = _raisers(nodes)
-    planner = Planner(rng, lambda schema: _valid_answers(schema, rng, pools, now), now)
+    planner = Planner(rng, lambda schema: _valid_answers(schema, rng, pools, now), now,
+                      replies=list(pools.get("resolutions") or []))
     for _ in range(items if types and nodes else 0):
         node = rng.choice(nodes)
         planner.add(rng.choices(types, weights)[0], node, raisers.get(node.id))

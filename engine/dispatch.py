@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from engine import audit
+from engine import audit, kernel
 from engine.actors import Actor
 from engine.db import write_transaction
 from engine.deadlines import calendar_for
@@ -17,10 +17,8 @@ from engine.models import Assignment, Item, OrgNode, RuleFailure
 from engine.notify import notify_users, users_with_roles
 from engine.org import compound_of
 from engine.scope import visible_assignments
-from rules.routing import Decision
 
 OPEN_STATES = ("summoned", "reported")
-Planned = list[tuple[Mapping[str, str], Mapping[str, Any], str | None]]
 
 
 def unit_node(unit: Mapping[str, str], item: Item) -> tuple[OrgNode, str] | None:
@@ -42,95 +40,54 @@ def summon(
     version fired on which inputs — is stored on the item's timeline.
     """
     rt: Runtime = runtime(item.version_id)
-    decision, planned = route(item, rt, table_name, doc, now=now)
-    created = create_assignments(item, table_name, planned, rt.body["routing"][table_name], now=now)
-    audit.record(
-        "route", at=now, actor=actor.user if actor else None, item=item,
-        target=f"item:{item.id}",
-        detail=route_detail(rt, table_name, decision, [
-            {"unit": a.unit.key, "name": a.unit.name, "role": a.role} for a in created]),
+    plan = kernel.summon(
+        rt, table_name, doc, resolve=lambda unit: unit_node(unit, item), already=open_units(item),
+        calendar=calendar_for(item.definition_id, rt.body, rt.body["routing"][table_name]), now=now,
     )
+    record_faults(rt, item, plan.faults, now)
+    created = write_summonses(item, plan, now=now)
+    audit.record("route", at=now, actor=actor.user if actor else None, item=item,
+                 target=f"item:{item.id}", detail=plan.detail(rt))
     return created
 
 
-def route(
-    item: Item, rt: Runtime, table_name: str, doc: Mapping[str, Any], *, now: dt.datetime
-) -> tuple[Decision, Planned]:
-    """Decide routing table ``table_name`` on ``doc``: the decision and the units to summon.
-
-    A rule that fails to evaluate is recorded; the table's default units stand in.
-    """
-    spec = rt.body["routing"][table_name]
-    decision = rt.tables[table_name].decide(doc)
-    failures = [o for o in decision.outcomes if o.error is not None]
-    for outcome in failures:
-        assert outcome.error is not None
-        index = next(i for i, r in enumerate(spec["rules"]) if r["key"] == outcome.key)
-        RuleFailure.create(
-            at=now, definition=rt.key, version=rt.number, item=item,
-            where=f"/routing/{table_name}/rules/{index}/when{outcome.error.path}",
-            message=outcome.error.message,
-        )
-    planned: Planned = []
-    if decision.fired and not decision.used_default:
-        for fired in decision.fired:
-            planned += [(unit, fired.payload, fired.key) for unit in fired.payload["summon"]]
-    else:
-        planned += [(unit, spec, None) for unit in spec.get("default", [])]
-    return decision, planned
-
-
-def route_detail(
-    rt: Runtime, table_name: str, decision: Decision, summoned: list[dict[str, str]]
-) -> dict[str, Any]:
-    """The ``route`` event's detail: which rule of which version fired on which inputs."""
-    return {
-        "table": table_name, "definition": rt.key, "version": rt.number,
-        "fired": [r.key for r in decision.fired],
-        "default_used": not decision.fired or decision.used_default,
-        "inputs": decision.inputs,
-        "outcomes": [
-            {"key": o.key, "fired": o.fired, "reason": o.reason,
-             "error": f"{o.error.path or '/'}: {o.error.message}" if o.error else None}
-            for o in decision.outcomes
-        ],
-        "summoned": summoned,
-    }
+def open_units(item: Item) -> set[tuple[int, str]]:
+    """(unit id, role) of the item's open summonses."""
+    return {(a.unit_id, a.role) for a in Assignment.select(Assignment.unit, Assignment.role)
+            .where((Assignment.item == item) & Assignment.open)}
 
 
 def create_assignments(
-    item: Item, table_name: str, planned: Planned, spec: Mapping[str, Any], *, now: dt.datetime,
+    item: Item, table_name: str, planned: kernel.Planned, spec: Mapping[str, Any], *, now: dt.datetime,
 ) -> list[Assignment]:
-    """Summon each planned unit not already summoned and open; notify its users.
+    """Summon each planned unit not already summoned and open (a supervisor's re-route).
 
     :param planned: (unit as in a routing table, route with deadlines, rule key) triples.
-    :param spec: the table-level deadlines (``report_hours``, ``handle_hours``) a route
-        may override.
     """
-    created: list[Assignment] = []
-    calendar = calendar_for(item.definition_id, runtime(item.version_id).body, spec)
-    seen = {
-        (a.unit_id, a.role)
-        for a in Assignment.select().where((Assignment.item == item) & Assignment.open)
-    }
-    for unit, fired, rule_key in planned:
-        resolved = unit_node(unit, item)
-        if resolved is None or (resolved[0].id, resolved[1]) in seen:
-            continue
-        node, role = resolved
-        seen.add((node.id, role))
-        report_due = calendar.due(now, fired.get("report_hours", spec.get("report_hours")))
-        handle_due = calendar.due(now, fired.get("handle_hours", spec.get("handle_hours")))
-        assignment = Assignment.create(
-            item=item, unit=node, unit_path=node.path, role=role, table=table_name,
-            rule=rule_key, priority=fired.get("priority", 0), summoned_at=now,
-            report_due_at=report_due, handle_due_at=handle_due,
-            next_due_at=report_due or handle_due,
-        )
+    rt = runtime(item.version_id)
+    plan = kernel.SummonsPlan(table_name, kernel.Decision([], [], False, {}))
+    plan.summonses = kernel.summonses(
+        planned, table_name, spec, resolve=lambda unit: unit_node(unit, item), already=open_units(item),
+        calendar=calendar_for(item.definition_id, rt.body, spec), now=now)
+    return write_summonses(item, plan, now=now)
+
+
+def record_faults(rt: Runtime, item: Item | None, faults: list[kernel.RuleFault], now: dt.datetime) -> None:
+    """Keep the rules that failed while planning (admins see them under /admin)."""
+    for fault in faults:
+        RuleFailure.create(at=now, definition=rt.key, version=rt.number, item=item,
+                           where=fault.where, message=fault.message)
+
+
+def write_summonses(item: Item, plan: kernel.SummonsPlan, *, now: dt.datetime) -> list[Assignment]:
+    """Write a plan's summonses one row at a time and tell each unit's users."""
+    created = []
+    for planned in plan.summonses:
+        assignment = Assignment.create(**planned.row(item.id))
         item.priority = max(item.priority, assignment.priority)
         created.append(assignment)
-        notify_users(users_with_roles([role], node.path), item,
-                     f"[{item.definition.name}] {item.title}", now=now)
+        notify_users(users_with_roles([planned.role], planned.unit.path), item,
+                     kernel.summons_message(item.definition.name, item.title), now=now)
     if created:
         Item.update(priority=item.priority).where(Item.id == item.id).execute()
     return created

@@ -17,12 +17,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from engine import clock
-from engine.context import actor_doc, assignment_counts, node_doc
+from engine import kernel
 from engine.db import insert_returning, is_postgres, write_transaction
 from engine.deadlines import calendar_for
 from engine.definitions import runtime
-from engine.dispatch import route, route_detail, unit_node
+from engine.dispatch import record_faults, unit_node
 from engine.errors import Conflict
 from engine.escalation_writes import Writes
 from engine.models import Assignment, Definition, Escalation, Grant, Item, OrgNode, User
@@ -250,21 +249,11 @@ class _Batch:
     def _doc(self, item: Item, assignment: Assignment | None, due: DueStep) -> dict[str, Any]:
         """The rule document :func:`engine.context.item_doc` gives, from the rows in memory."""
         definition = self.cache.definition(item.definition_id)
-        doc = {
-            "data": dict(item.data), "form": {},
-            "item": {
-                "id": item.id, "type": definition.key, "state": item.state,
-                "priority": item.priority, "satisfaction": item.satisfaction,
-                "raised_at": clock.iso(item.raised_at),
-                "age_hours": round((self.now - item.raised_at).total_seconds() / 3600, 4),
-                "state_since": clock.iso(item.state_since),
-                "hours_in_state": round((self.now - item.state_since).total_seconds() / 3600, 4),
-            },
-            "node": node_doc(self.cache.node(item.node_id, with_ids=self.node_ids)),
-            "actor": actor_doc(None),
-            "assignments": assignment_counts(item, self.now, self._summonses_of(item.id)),
-            "now": clock.iso(self.now),
-        }
+        doc = kernel.rule_doc(
+            kernel.ItemFacts.of(item, definition.key),
+            self.cache.node(item.node_id, with_ids=self.node_ids), data=item.data, now=self.now,
+            counts=kernel.summons_counts(self._summonses_of(item.id), self.now),
+        )
         doc["escalation"] = {
             "step": due.step["key"], "on": due.step["on"],
             "unit": assignment.unit.key if assignment else None,
@@ -273,45 +262,37 @@ class _Batch:
         return doc
 
     def _summon(self, item: Item, assignment: Assignment | None, due: DueStep, table: str) -> str:
+        """The kernel's summons plan, written with the batch's bulk writer."""
         rt = runtime(item.version_id)
-        decision, planned = route(item, rt, table, self._doc(item, assignment, due), now=self.now)
         spec = rt.body["routing"][table]
         key = (item.definition_id, item.version_id, table)
         if key not in self.cache.calendars:
             self.cache.calendars[key] = calendar_for(item.definition_id, rt.body, spec)
-        calendar = self.cache.calendars[key]
         summonses = self._summonses_of(item.id)
-        seen = {(a.unit_id, a.role) for a in summonses if a.open}
-        created: list[tuple[OrgNode, str]] = []
-        for unit, fired, rule_key in planned:
-            resolved = self._unit_node(unit, item)
-            if resolved is None or (resolved[0].id, resolved[1]) in seen:
-                continue
-            node, role = resolved
-            seen.add((node.id, role))
-            report_due = calendar.due(self.now, fired.get("report_hours", spec.get("report_hours")))
-            handle_due = calendar.due(self.now, fired.get("handle_hours", spec.get("handle_hours")))
-            row = {"item": item.id, "unit": node.id, "unit_path": node.path, "role": role, "table": table,
-                   "rule": rule_key, "priority": fired.get("priority", 0), "summoned_at": self.now,
-                   "report_due_at": report_due, "handle_due_at": handle_due,
-                   "next_due_at": report_due or handle_due}
+        plan = kernel.summon(
+            rt, table, self._doc(item, assignment, due), resolve=lambda unit: self._unit_node(unit, item),
+            already={(a.unit_id, a.role) for a in summonses if a.open},
+            calendar=self.cache.calendars[key], now=self.now,
+        )
+        record_faults(rt, item, plan.faults, self.now)
+        for planned in plan.summonses:
+            row = planned.row(item.id)
             self.writes.assignments.append(row)
             summonses.append(Assignment(**row))
             item.priority = max(item.priority, row["priority"])
-            created.append((node, role))
-            self.writes.notify(self.cache.holders([role], node.path), item,
-                               f"[{self.cache.definition(item.definition_id).name}] {item.title}",
+            self.writes.notify(self.cache.holders([planned.role], planned.unit.path), item,
+                               kernel.summons_message(self.cache.definition(item.definition_id).name, item.title),
                                lambda: self._summary(item))
-        if created:
+        if plan.summonses:
             self.writes.priority[item.id] = item.priority
-        summoned = [{"unit": n.key, "name": n.name, "role": role} for n, role in created]
-        self.writes.record("route", item.id, f"item:{item.id}", route_detail(rt, table, decision, summoned))
+        summoned = plan.summoned()
+        self.writes.record("route", item.id, f"item:{item.id}", plan.detail(rt))
         if summoned and self.writes.subscribers("item.summoned"):
             self.writes.forward("item.summoned", item, {
                 "action": "route", "target": f"item:{item.id}", "actor": None,
                 "item": self._summary(item), "before": None, "after": {"table": table, "summoned": summoned},
             })
-        return f"summon {table}: {', '.join(n.name for n, _ in created) or '-'}"
+        return f"summon {table}: {', '.join(s['name'] for s in summoned) or '-'}"
 
     def _unit_node(self, unit: dict[str, str], item: Item) -> tuple[OrgNode, str] | None:
         """:func:`engine.dispatch.unit_node` on the sweep's cached nodes."""

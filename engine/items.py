@@ -11,13 +11,13 @@ from peewee import JOIN
 
 import forms
 import rules
-from engine import attachments, audit, clock, i18n, privacy
+from engine import attachments, audit, clock, i18n, kernel, privacy
 from engine.actors import Actor
 from engine.context import item_doc, new_item_doc
 from engine.db import write_transaction
 from engine.deadlines import calendar_for
 from engine.definitions import Runtime, current_version, runtime
-from engine.dispatch import cancel_open_summons, summon
+from engine.dispatch import cancel_open_summons, record_faults, summon
 from engine.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from engine.i18n import gettext as _
 from engine.models import (
@@ -66,19 +66,6 @@ def _with_offsets(schema: Mapping[str, Any], data: dict[str, Any]) -> dict[str, 
     return data
 
 
-def _title(rt: Runtime, doc: Mapping[str, Any], data: Mapping[str, Any]) -> str:
-    if "title" in rt.body:
-        try:
-            value = rules.compile(rt.body["title"])(doc)
-            if value:
-                return str(value)[:300]
-        except rules.RuleError:
-            pass
-    personal = privacy.personal_names(rt)
-    text = next((v for k, v in data.items() if isinstance(v, str) and v.strip() and k not in personal), "")
-    return (text or rt.body["name"])[:300]
-
-
 def raise_item(
     actor: Actor, type_key: str, node_key: str, data: Any, *, now: dt.datetime
 ) -> Item:
@@ -105,11 +92,11 @@ def raise_item(
     cleaned = _validate(rt.body["schema"], data, doc, "data")
     doc["data"] = cleaned
     initial = rt.workflow["initial"]
-    due_at = calendar_for(definition.id, rt.body).due(now, rt.states[initial].get("hours"))
+    due_at = kernel.initial_due(rt, calendar_for(definition.id, rt.body), now)
     with write_transaction():
         item = Item.create(
             definition=definition, version=version, node=node, node_path=node.path,
-            title=_title(rt, doc, cleaned), state=initial, data=cleaned, raised_by=actor.user,
+            title=kernel.title(rt, doc, cleaned), state=initial, data=cleaned, raised_by=actor.user,
             raised_at=now, state_since=now, due_at=due_at,
         )
         attachments.claim(attachments.ids_in(rt.body["schema"], cleaned), actor, item=item)
@@ -230,45 +217,28 @@ def transition(
 
 
 def _target(item: Item, rt: Runtime, spec: Mapping[str, Any], doc: Mapping[str, Any], now: dt.datetime) -> str:
-    for index, branch in enumerate(spec.get("to_if", [])):
-        try:
-            if rules.truthy(rules.compile(branch["when"])(doc)):
-                return str(branch["to"])
-        except rules.RuleError as exc:
-            t_index = rt.workflow["transitions"].index(spec)
-            RuleFailure.create(at=now, definition=rt.key, version=rt.number, item=item,
-                               where=f"/workflow/transitions/{t_index}/to_if/{index}/when{exc.path}",
-                               message=exc.message)
-    return str(spec["to"])
+    to, faults = kernel.target(rt, spec, doc)
+    record_faults(rt, item, faults, now)
+    return to
 
 
 def _apply_move(
     item: Item, rt: Runtime, spec: Mapping[str, Any], target: str, form: Mapping[str, Any],
     *, actor: Actor, now: dt.datetime,
 ) -> None:
-    before = {"state": item.state, "version": item.lock}
-    changes: dict[str, Any] = {
-        "state": target, "state_since": now, "lock": item.lock + 1,
-        "due_at": calendar_for(item.definition_id, rt.body).due(now, rt.states[target].get("hours")),
-        "closed": rt.is_final(target),
-    }
-    if rt.is_resolved(target) and item.resolved_at is None:
-        changes["resolved_at"] = now
-        changes["resolution_seconds"] = int((now - item.raised_at).total_seconds())
-    elif not rt.is_resolved(target) and not rt.is_final(target) and item.resolved_at is not None:
-        changes["resolved_at"] = None  # reopened: the next resolution counts from the raise
-        changes["resolution_seconds"] = None
-        changes["reopen_count"] = Item.reopen_count + 1
-    won = Item.update(**changes).where((Item.id == item.id) & (Item.lock == item.lock)).execute()
+    """Write the kernel's move: one conditional UPDATE (the lock), the summonses it
+    cancels, its audit event."""
+    planned = kernel.move(rt, item, spec, target, form,
+                          calendar=calendar_for(item.definition_id, rt.body), now=now)
+    # The lock condition makes the snapshot the kernel planned on the row it updates.
+    won = Item.update(**planned.changes).where((Item.id == item.id) & (Item.lock == item.lock)).execute()
     if not won:
         raise Conflict(_("Someone else changed the item at the same moment; reload the page."))
-    if changes["closed"]:
+    if planned.closes:
         cancel_open_summons(item, actor=actor, now=now)
-    audit.record(
-        f"transition.{spec['key']}", at=now, actor=actor.user, item=item, target=f"item:{item.id}",
-        before=before, after={"state": target, "version": item.lock + 1, "form": dict(form) or None},
-        detail={"label": spec["label"], "definition": rt.key, "definition_version": rt.number},
-    )
+    event = planned.event
+    audit.record(event["action"], at=now, actor=actor.user, item=item, target=f"item:{item.id}",
+                 before=event["before"], after=event["after"], detail=event["detail"])
 
 
 def _run_effects(

@@ -15,10 +15,11 @@ from engine import audit
 from engine.actors import Actor
 from engine.db import database
 from engine.definitions import runtime
-from engine.dispatch import Planned, create_assignments
+from engine.dispatch import create_assignments
 from engine.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from engine.i18n import gettext as _
 from engine.items import get_item
+from engine.kernel import Planned
 from engine.models import HANDLER_ROLE, Assignment, Event, Grant, Item, OrgNode, User
 from engine.notify import notify_users, users_with_roles
 from engine.scope import path_under, visible_items

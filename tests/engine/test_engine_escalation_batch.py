@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from engine import dispatch, escalation_batch, items
+from engine import dispatch, items, kernel
 from engine.context import item_doc
 from engine.db import database, insert_returning
 from engine.escalation import due_steps, sweep
@@ -111,12 +111,14 @@ def test_routing_sees_the_document_item_doc_gives(app, actor_of, monkeypatch):
     raise_one_of_each(actor_of)
     seen: list[tuple[dict, dict]] = []
 
-    def checking(item, rt, table, doc, *, now):
-        expected = item_doc(Item.get_by_id(item.id), actor=None, now=now)
-        seen.append(({k: v for k, v in doc.items() if k != "escalation"}, expected))
-        return dispatch.route(item, rt, table, doc, now=now)
+    planner = kernel.summon
 
-    monkeypatch.setattr(escalation_batch, "route", checking)
+    def checking(rt, table, doc, **kwargs):
+        expected = item_doc(Item.get_by_id(doc["item"]["id"]), actor=None, now=kwargs["now"])
+        seen.append(({k: v for k, v in doc.items() if k != "escalation"}, expected))
+        return planner(rt, table, doc, **kwargs)
+
+    monkeypatch.setattr(kernel, "summon", checking)
     # One step per batch: the database holds what the batch's memory holds when routing runs.
     assert sweep(now=MONDAY, batch=1).total > 0
     assert {doc["item"]["type"] for doc, _ in seen} >= {"whistle", "repair", "emergency"}

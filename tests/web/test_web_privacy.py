@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from engine import items, privacy
+from engine import items, kernel, privacy
 from engine.definitions import runtime
 from engine.models import Event, Item, OutboxMessage, WebhookEndpoint
 from engine.users import upsert_user
@@ -180,7 +180,7 @@ def test_a_title_without_a_rule_never_falls_back_to_a_personal_answer(app, actor
     props = body["schema"]["properties"]
     ordered = {"contact_phone": props["contact_phone"], **props}
     fake = type(rt)(rt.key, rt.number, {**body, "schema": {**body["schema"], "properties": ordered}}, rt.tables)
-    assert items._title(fake, {}, {"contact_phone": PHONE, "location": "3幢2单元"}) == "3幢2单元"
+    assert kernel.title(fake, {}, {"contact_phone": PHONE, "location": "3幢2单元"}) == "3幢2单元"
 
 
 # -- webhooks ------------------------------------------------------------------------
