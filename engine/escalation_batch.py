@@ -184,31 +184,32 @@ class _Batch:
             },
         )
 
-    def _act(self, item: Item, assignment: Assignment | None, due: DueStep) -> list[str]:
-        """Run the step's actions in order; return a line per action for the timeline."""
+    def _act(self, item: Item, assignment: Assignment | None, due: DueStep) -> list[dict[str, Any]]:
+        """Run the step's actions in order; return what each did, as a code and its
+        parameters (pages say it in the reader's language)."""
         step, writes = due.step, self.writes
         label = step.get("label", step["key"])
-        did: list[str] = []
+        did: list[dict[str, Any]] = []
         for action in step["do"]:
             if "notify" in action:
                 spec = action["notify"]
                 default = f"【{label}】{item.title}" + (f"({assignment.unit.name})" if assignment else "")
                 count = writes.notify(self._recipients(item, assignment, spec["roles"]), item,
                                       spec.get("message") or default, lambda: self._summary(item))
-                did.append(f"notify {','.join(spec['roles'])}: {count}")
+                did.append({"code": "notify", "roles": list(spec["roles"]), "count": count})
             elif "raise_priority" in action:
                 before = item.priority
                 item.priority = writes.priority[item.id] = min(9, before + int(action["raise_priority"]))
                 if assignment is not None:
                     assignment.priority = writes.assignment_priority[assignment.id] = max(
                         assignment.priority, item.priority)
-                did.append(f"priority {before} → {item.priority}")
+                did.append({"code": "priority", "from": before, "to": item.priority})
             elif "urge" in action:
                 writes.urges["item", item.id] += 1
                 if assignment is not None:
                     writes.urges["assignment", assignment.id] += 1
                 message = action["urge"].get("message") if isinstance(action["urge"], dict) else None
-                did.append(f"urged{': ' + message if message else ''}")
+                did.append({"code": "urge", "message": message or None})
             elif "summon" in action:
                 did.append(self._summon(item, assignment, due, action["summon"]))
         return did
@@ -261,7 +262,7 @@ class _Batch:
         }
         return doc
 
-    def _summon(self, item: Item, assignment: Assignment | None, due: DueStep, table: str) -> str:
+    def _summon(self, item: Item, assignment: Assignment | None, due: DueStep, table: str) -> dict[str, Any]:
         """The kernel's summons plan, written with the batch's bulk writer."""
         rt = runtime(item.version_id)
         spec = rt.body["routing"][table]
@@ -292,7 +293,7 @@ class _Batch:
                 "action": "route", "target": f"item:{item.id}", "actor": None,
                 "item": self._summary(item), "before": None, "after": {"table": table, "summoned": summoned},
             })
-        return f"summon {table}: {', '.join(s['name'] for s in summoned) or '-'}"
+        return {"code": "summon", "table": table, "units": [s["name"] for s in summoned]}
 
     def _unit_node(self, unit: dict[str, str], item: Item) -> tuple[OrgNode, str] | None:
         """:func:`engine.dispatch.unit_node` on the sweep's cached nodes."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -241,21 +241,39 @@ def _apply_move(
                  before=event["before"], after=event["after"], detail=event["detail"])
 
 
+Effect = Callable[[Item, Runtime, Any, dict[str, Any], "Actor | None", dt.datetime], None]
+
+
+def _summon_effect(item: Item, rt: Runtime, table: Any, doc: dict[str, Any], actor: Actor | None,
+                   now: dt.datetime) -> None:
+    summon(Item.get_by_id(item.id), table, doc, now=now, actor=actor)
+
+
+def _notify_effect(item: Item, rt: Runtime, spec: Any, doc: dict[str, Any], actor: Actor | None,
+                   now: dt.datetime) -> None:
+    message = spec.get("message") or kernel.summons_message(rt.body["name"], item.title)
+    notify_roles(item, spec["roles"], message, now=now)
+
+
+def _set_effect(item: Item, rt: Runtime, values: Any, doc: dict[str, Any], actor: Actor | None,
+                now: dt.datetime) -> None:
+    _set_fields(item, rt, values, doc, actor=actor, now=now)
+    # Later effects (a summons after a set) see the values just set.
+    doc.update(item_doc(Item.get_by_id(item.id), actor=actor, now=now, form=doc.get("form")))
+
+
+# Every effect a workflow may name, by its key in the definition (docs/pack-format.md).
+EFFECTS: dict[str, Effect] = {"summon": _summon_effect, "notify": _notify_effect, "set": _set_effect}
+
+
 def _run_effects(
     item: Item, rt: Runtime, effects: list[Mapping[str, Any]], doc: dict[str, Any],
     *, actor: Actor | None, now: dt.datetime,
 ) -> None:
+    doc = dict(doc)
     for effect in effects:
-        if "summon" in effect:
-            summon(Item.get_by_id(item.id), effect["summon"], doc, now=now, actor=actor)
-        elif "notify" in effect:
-            spec = effect["notify"]
-            message = spec.get("message") or f"[{rt.body['name']}] {item.title}"
-            notify_roles(item, spec["roles"], message, now=now)
-        elif "set" in effect:
-            _set_fields(item, rt, effect["set"], doc, actor=actor, now=now)
-            # Later effects (a summons after a set) see the values just set.
-            doc = item_doc(Item.get_by_id(item.id), actor=actor, now=now, form=doc.get("form"))
+        for name, argument in effect.items():
+            EFFECTS[name](item, rt, argument, doc, actor, now)
 
 
 def _set_fields(

@@ -32,25 +32,47 @@ def _localtime(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return aware.strftime(fmt) if aware else ""
 
 
-def escalation_line(line: str, roles: dict[str, str]) -> str:
-    """One line of what an escalation step did (``escalation_batch``: "notify a,b: 3",
-    "priority 1 → 2", "urged[: message]", "summon table: units"), in the reader's
-    language, with role labels."""
-    if line.startswith("notify "):
-        who, _, count = line[len("notify "):].rpartition(": ")
+def escalation_line(line: Any, roles: dict[str, str]) -> str:
+    """One thing an escalation step did, in the reader's language, with role labels.
+
+    Steps store a code and its parameters (``{"code": "notify", "roles": [...], "count":
+    3}``, ``priority`` from/to, ``urge`` message, ``summon`` table/units); events written
+    before codes existed hold an English line ("notify a,b: 3"), read here once more.
+    """
+    if isinstance(line, str):
+        line = _legacy_line(line)
+    if not isinstance(line, dict):
+        return str(line)
+    code = line.get("code")
+    if code == "notify":
         # "assignee" and "raiser" are not roles of the pack but who a step may notify.
         named = {"assignee": gettext("the summoned units"), "raiser": gettext("the raiser"), **roles}
-        names = "、".join(str(named.get(r, r)) for r in who.split(","))
-        return gettext("notified %(who)s: %(count)s people", who=names, count=count)
-    if line.startswith("priority "):
-        return gettext("priority raised: %(change)s", change=line[len("priority "):])
-    if line == "urged" or line.startswith("urged: "):
-        message = line[len("urged: "):]
+        names = "、".join(str(named.get(r, r)) for r in line.get("roles", []))
+        return gettext("notified %(who)s: %(count)s people", who=names, count=line.get("count", 0))
+    if code == "priority":
+        return gettext("priority raised: %(change)s", change=f"{line.get('from')} → {line.get('to')}")
+    if code == "urge":
+        message = line.get("message")
         return gettext("marked as urged: %(message)s", message=message) if message else gettext("marked as urged")
+    if code == "summon":
+        units = "、".join(line.get("units") or []) or gettext("nobody new")
+        return gettext("summoned the next level (%(table)s): %(units)s", table=line.get("table", ""), units=units)
+    return str(line.get("code", ""))
+
+
+def _legacy_line(line: str) -> dict[str, Any] | str:
+    """An escalation line as events before codes stored it, as a code and parameters."""
+    if line.startswith("notify "):
+        who, _, count = line[len("notify "):].rpartition(": ")
+        return {"code": "notify", "roles": who.split(","), "count": count}
+    if line.startswith("priority "):
+        before, _, after = line[len("priority "):].partition(" → ")
+        return {"code": "priority", "from": before, "to": after}
+    if line == "urged" or line.startswith("urged: "):
+        return {"code": "urge", "message": line[len("urged: "):] or None}
     if line.startswith("summon "):
         table, _, units = line[len("summon "):].partition(": ")
-        return gettext("summoned the next level (%(table)s): %(units)s", table=table,
-                       units=gettext("nobody new") if units in ("", "-") else units)
+        return {"code": "summon", "table": table, "units": [] if units in ("", "-") else units.split(", ")}
     return line
 
 

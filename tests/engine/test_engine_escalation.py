@@ -58,7 +58,7 @@ def test_whistle_summons_is_warned_urged_and_escalated_each_step_once(app, actor
     assert applied(item) == ["report-warn", "report-overdue", "whistled-overdue", "report-next-level"]
     events = [e for e in items.timeline(Item.get_by_id(item.id)) if e.action == "escalation"]
     assert [e.detail["step"] for e in events] == applied(item)
-    assert events[-1].detail["label"] == "报到超时提级" and any("summon escalate" in d for d in events[-1].detail["did"])
+    assert events[-1].detail["label"] == "报到超时提级" and any(d["code"] == "summon" and d["table"] == "escalate" for d in events[-1].detail["did"])
     assert sweep(now=at("2026-11-27T17:10")).total == 0
 
 

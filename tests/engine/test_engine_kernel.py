@@ -98,7 +98,9 @@ def test_a_move_is_planned_without_the_database():
 
     class Rt:
         key, number = "t", 2
-        states = {"handling": {"hours": 24}, "resolved": {"hours": 72}, "closed": {"final": True}}
+
+        def __init__(self):
+            self.states = {"handling": {"hours": 24}, "resolved": {"hours": 72}, "closed": {"final": True}}
 
         def is_final(self, s):
             return bool(self.states[s].get("final"))
@@ -112,3 +114,13 @@ def test_a_move_is_planned_without_the_database():
     assert move.changes["resolution_seconds"] == int((NOW - Row.raised_at).total_seconds())
     assert move.changes["lock"] == 4 and not move.closes
     assert move.event["after"] == {"state": "resolved", "version": 4, "form": {"resolution": "好"}}
+
+
+def test_every_effect_the_pack_format_allows_is_registered():
+    import json
+    from pathlib import Path
+
+    from engine.items import EFFECTS
+
+    schema = json.loads((Path(items.__file__).parent / "schemas" / "pack.schema.json").read_text("utf-8"))
+    assert set(schema["$defs"]["effect"]["properties"]) == set(EFFECTS)
