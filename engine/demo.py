@@ -18,24 +18,28 @@ import forms
 from engine import audit
 from engine.db import database
 from engine.demo_items import Planner
+from engine.demo_stories import BUILDING, Teller
 from engine.models import Definition, Event, Grant, OrgNode, User
 from engine.packs import read_pack
 from engine.users import hash_password
+from forms.specs import canonical
 
 BATCH = 500
 
 
 def _text(rng: random.Random, pools: Mapping[str, Any], name: str, category: str | None, limit: int) -> str:
     summaries = pools.get("summaries", {})
-    pool = summaries.get(category or "") or [s for v in summaries.values() for s in v] or ["demo"]
-    if name in ("location", "address") and pools.get("locations"):
-        return str(rng.choice(pools["locations"]))[:limit]
+    pool = summaries.get(category or "") or [s for v in summaries.values() for s in v] or [""]
+    locations = pools.get("locations") or [""]
+    if name in ("location", "address"):
+        return str(rng.choice(locations))[:limit]
     if name == "building":
-        return f"{rng.randint(1, 30)}幢"[:limit]
+        found = BUILDING.search(str(rng.choice(locations)))
+        return found.group(0)[:limit] if found else ""
     if name in ("resolution", "result") and pools.get("resolutions"):
         return str(rng.choice(pools["resolutions"]))[:limit]
     if name == "comment" and pools.get("comments"):
-        return str(rng.choice(pools["comments"].get("high") or ["满意"]))[:limit]
+        return str(rng.choice(pools["comments"].get("high") or [""]))[:limit]
     return str(rng.choice(pool))[:limit]
 
 
@@ -66,7 +70,7 @@ def _value(name: str, prop: Mapping[str, Any], rng: random.Random, pools: Mappin
         return rng.random() < 0.3
     if kind in ("integer", "number"):
         low = prop.get("minimum", 0)
-        high = prop.get("maximum", max(low + 50, 50))
+        high = min(prop.get("maximum", low + 50), low + 50)  # a demo's numbers stay plausible
         number = rng.randint(int(low), int(high))
         return number if kind == "integer" else float(number)
     if kind == "array":
@@ -101,6 +105,23 @@ def _valid_answers(schema: Mapping[str, Any], rng: random.Random, pools: Mapping
     return None
 
 
+POOL = 48  # validated answer sets per form
+
+
+def answer_pool(rng: random.Random, pools: Mapping[str, Any], now: dt.datetime) -> Any:
+    """Validated answers for any form, drawn from a pool of ``POOL`` per schema."""
+    cache: dict[str, list[dict[str, Any]]] = {}
+
+    def draw(schema: Mapping[str, Any]) -> dict[str, Any]:
+        key = canonical(schema)
+        if key not in cache:
+            found = [a for a in (_valid_answers(schema, rng, pools, now) for _ in range(POOL)) if a is not None]
+            cache[key] = found or [{}]
+        return dict(rng.choice(cache[key]))
+
+    return draw
+
+
 def _ensure_compounds(rng: random.Random, count: int, pools: Mapping[str, Any], password_hash: str) -> list[OrgNode]:
     """Add synthetic communities and compounds until the district has ``count`` compounds."""
     compounds = list(OrgNode.select().where(OrgNode.kind == "compound").order_by(OrgNode.id))
@@ -125,11 +146,18 @@ def _ensure_compounds(rng: random.Random, count: int, pools: Mapping[str, Any], 
         )
         node.path, node.keys = f"{community.path}{node.id}/", [*community.keys, key]
         node.save()
-        user = User.create(username=f"{key}-zy", name=f"{rng.choice(pools.get('surnames') or ['王'])}专员", password_hash=password_hash)
+        user = User.create(username=f"{key}-zy", name=person_name(rng, pools), password_hash=password_hash)
         Grant.create(user=user, role="commissioner", node=node)
         compounds.append(node)
         index += 1
     return compounds[:count] if count else compounds
+
+
+def person_name(rng: random.Random, pools: Mapping[str, Any]) -> str:
+    """A name that looks real: a surname and one or two given characters from the pack's pools."""
+    surname = rng.choice(pools.get("surnames") or [""])
+    given = pools.get("given") or [""]
+    return surname + "".join(rng.choice(given) for _ in range(rng.choice((1, 2, 2))))
 
 
 def generate(pack_path: str | Path, *, compounds: int, items: int, seed: int, now: dt.datetime) -> str:
@@ -146,8 +174,7 @@ def generate(pack_path: str | Path, *, compounds: int, items: int, seed: int, no
     # How often each item type occurs is the pack's to say (demo.json `type_weights`).
     weights = [float(pools.get("type_weights", {}).get(d.key, 1.0)) for d in types]
     raisers = _raisers(nodes)
-    planner = Planner(rng, lambda schema: _valid_answers(schema, rng, pools, now), now,
-                      replies=list(pools.get("resolutions") or []))
+    planner = Planner(rng, Teller(rng, pools, answer_pool(rng, pools, now)), now)
     for _ in range(items if types and nodes else 0):
         node = rng.choice(nodes)
         planner.add(rng.choices(types, weights)[0], node, raisers.get(node.id))

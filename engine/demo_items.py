@@ -21,9 +21,8 @@ from engine import kernel
 from engine.db import bulk_insert, database, is_postgres
 from engine.deadlines import calendar_for
 from engine.definitions import Runtime, current_version, runtime
+from engine.demo_stories import Teller
 from engine.models import Assignment, Definition, Event, Grant, Item, OrgNode
-
-POOL = 48  # validated answer sets per form
 
 
 @dataclass
@@ -87,10 +86,8 @@ class Planner:
     """Plans items of every published item type through the workflow kernel; answers drawn
     from validated pools, deadlines and working times on the pack's calendar."""
 
-    def __init__(self, rng: random.Random, answers: Any, now: dt.datetime,
-                 replies: list[str] | None = None) -> None:
-        self.rng, self.now, self.answers = rng, now, answers
-        self.replies = replies or [""]  # what a summoned unit says it did (the pack's demo.json)
+    def __init__(self, rng: random.Random, teller: Teller, now: dt.datetime) -> None:
+        self.rng, self.now, self.teller = rng, now, teller
         self.actors = Actors()
         self.nodes = {n.id: n for n in OrgNode.select()}
         self.by_key = {n.key: n for n in self.nodes.values()}
@@ -99,13 +96,6 @@ class Planner:
         self.calendars: dict[tuple[int, str | None], Any] = {}
         self.plan = Plan(next_ids={m.__name__: (m.select(m.id).order_by(m.id.desc()).scalar() or 0) + 1
                                    for m in (Item, Event, Assignment)})
-
-    def pool(self, schema: Mapping[str, Any]) -> list[dict[str, Any]]:
-        key = id(schema)
-        if key not in self.pools:
-            found = [a for a in (self.answers(schema) for _ in range(POOL)) if a is not None]
-            self.pools[key] = found or [{}]
-        return self.pools[key]
 
     def calendar(self, definition_id: int, rt: Runtime, table: str | None = None) -> Any:
         key = (definition_id, table)
@@ -124,7 +114,8 @@ class Planner:
             self.versions[definition.id] = current_version(definition)
         version = self.versions[definition.id]
         rt = runtime(version)
-        data = self.rng.choice(self.pool(rt.body["schema"]))
+        story = self.teller.begin(rt.body["schema"])
+        data = self.teller.answers(rt.body["schema"], story)
         raised = self._raised_at()
         initial = rt.workflow["initial"]
         item = {
@@ -143,7 +134,7 @@ class Planner:
                     {"state": initial, "data": data, "version": rt.number}, None)
         for effect in rt.workflow.get("on_create", []):
             self._effect(effect, row, rt, definition, node, summons, raised, {})
-        self._steps(row, rt, definition, node, summons, raiser)
+        self._steps(row, rt, definition, node, summons, raiser, story)
         self.plan.items.append(item)
         self.plan.assignments += summons
         if len(self.plan.items) >= 5000:
@@ -172,7 +163,7 @@ class Planner:
                     row.row[name] = int(value) if value is not None else None
 
     def _steps(self, row: ItemRow, rt: Runtime, definition: Definition, node: OrgNode,
-               summons: list[dict[str, Any]], raiser: int | None) -> None:
+               summons: list[dict[str, Any]], raiser: int | None, story: dict[str, Any]) -> None:
         """Walk the workflow from the raise until now: each step at a working moment after
         the last, its branch and effects decided by the kernel on the whole document."""
         item = row.row
@@ -194,10 +185,10 @@ class Planner:
             at = when.replace(microsecond=0)
             for summons_row in summons:
                 if summons_row["open"] and summons_row["state"] == "reported" and summons_row["reported_at"] < at:
-                    reply = self.rng.choice(self.replies)
+                    reply = self.teller.reply(story, summons_row["role"])
                     summons_row.update(state="done", done_at=at, open=False, next_due_at=None, reply=reply)
                     self._summons_event(row.id, summons_row, at, "complete", "reported", reply)
-            form = self.rng.choice(self.pool(chosen["form"])) if "form" in chosen else {}
+            form = self.teller.answers(chosen["form"], story) if "form" in chosen else {}
             to, _faults = kernel.target(rt, chosen, self._doc(row, definition, node, summons, at, form))
             move = kernel.move(rt, row, chosen, to, form, calendar=self.calendar(definition.id, rt), now=at)
             item.update(move.changes)

@@ -12,8 +12,9 @@ from engine import dispatch, items, kernel
 from engine.actors import actor_for
 from engine.calendar import NATURAL
 from engine.definitions import current_version, runtime
-from engine.demo import _valid_answers
+from engine.demo import answer_pool
 from engine.demo_items import Planner
+from engine.demo_stories import Teller
 from engine.errors import ServiceError
 from engine.models import Assignment, Definition, Event, Item, OrgNode, User
 from engine.packs import read_pack
@@ -65,8 +66,7 @@ def _replay(demo_item: Item) -> Item | None:
 def test_the_demo_and_the_pages_make_the_same_rows_from_the_same_story(app):
     rng = random.Random(7)
     pools = read_pack(SEED).demo
-    planner = Planner(rng, lambda schema: _valid_answers(schema, rng, pools, NOW), NOW,
-                      replies=list(pools["resolutions"]))
+    planner = Planner(rng, Teller(rng, pools, answer_pool(rng, pools, NOW)), NOW)
     node = OrgNode.get(OrgNode.key == "lvzhouhuayuan")
     raiser = User.get(User.username == "lvzhou-yezhu1").id
     commissioner = User.get(User.username == "xifang").id

@@ -1,0 +1,100 @@
+"""Demo stories: every demo item is one coherent case, told from the pack's demo.json.
+
+A story picks a category the item type knows and a summary of that category; the
+description, location and building, the whistle's note, the summoned units' replies,
+the resolution and the owner's rating and comment all come from the same category's
+case (``cases`` in demo.json), so an item about a blocked fire lane is answered by the
+fire brigade about the fire lane. Every text is the pack's; Python only assembles.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import forms
+from forms.specs import canonical
+
+BUILDING = re.compile(r"(\d+)幢")
+TEXT_FIELDS = {
+    # answer name → what of the story it tells
+    "summary": "summary", "description": "description", "location": "location", "building": "building",
+    "note": "note", "reason": "decline", "resolution": "resolution", "result": "resolution",
+    "review": "resolution", "comment": "comment",
+}
+
+
+class Teller:
+    """Tells demo stories from the pack's pools; answers validated by the forms layer."""
+
+    def __init__(self, rng: random.Random, pools: Mapping[str, Any],
+                 base: Callable[[Mapping[str, Any]], dict[str, Any]]) -> None:
+        """:param base: a validated answer set for a schema (the other fields come from it)."""
+        self.rng, self.pools, self.base = rng, pools, base
+        self.cases: Mapping[str, Any] = pools.get("cases", {})
+        self.summaries: Mapping[str, list[str]] = pools.get("summaries", {})
+        weights = pools.get("satisfaction") or {"5": 1}
+        self.ratings = [int(k) for k in weights]
+        self.rating_weights = [float(v) for v in weights.values()]
+        self._valid: dict[str, dict[str, Any] | None] = {}
+
+    def begin(self, schema: Mapping[str, Any]) -> dict[str, Any]:
+        """A new story for an item of this form: its category, summary and setting."""
+        prop = schema.get("properties", {}).get("category", {})
+        known = [c for c in (prop.get("enum") or [o.get("const") for o in prop.get("oneOf", [])]) if c in self.summaries]
+        category = self.rng.choice(known) if known else self.rng.choice(list(self.summaries) or [""])
+        summary = self.rng.choice(self.summaries.get(category) or [""])
+        location = self.rng.choice(self.pools.get("locations") or [""])
+        mentioned = BUILDING.search(summary)
+        if mentioned:
+            location = BUILDING.sub(mentioned.group(0), location, count=1)
+        building = (mentioned or BUILDING.search(location))
+        case = self.cases.get(category, {})
+        template = self.rng.choice(case.get("descriptions") or self.pools.get("descriptions") or ["{summary}"])
+        return {
+            "category": category, "summary": summary, "location": location,
+            "building": building.group(0) if building else "",
+            "description": template.format(summary=summary, location=location, days=self.rng.randint(2, 20)),
+            "note": case.get("note", ""), "decline": case.get("decline", ""),
+            "resolution": self.rng.choice(case.get("resolutions") or [""]),
+            "replies": case.get("replies", {}), "ratings": [],
+        }
+
+    def rating(self, story: dict[str, Any]) -> int:
+        """The owner's next rating of this story (a low one sends the item back)."""
+        value = self.rng.choices(self.ratings, self.rating_weights)[0]
+        if story["ratings"] and story["ratings"][-1] < 3:
+            value = max(value, 3)  # handled again after a low rating: the second try mostly works
+        story["ratings"].append(value)
+        comments = self.pools.get("comments", {})
+        story["comment"] = self.rng.choice(comments.get("low" if value <= 2 else "high") or [""])
+        return value
+
+    def reply(self, story: Mapping[str, Any], role: str) -> str:
+        """What a summoned unit (a department, or a party of the compound) says it did."""
+        replies = story.get("replies", {})
+        return str(replies.get(role) or replies.get("department") or story.get("resolution") or "")
+
+    def answers(self, schema: Mapping[str, Any], story: dict[str, Any]) -> dict[str, Any]:
+        """Answers to ``schema`` that tell ``story``; fields it says nothing of from ``base``."""
+        answers = dict(self.base(schema))
+        props = schema.get("properties", {})
+        for name, prop in props.items():
+            if name == "category" and story["category"] in (prop.get("enum") or []):
+                answers[name] = story["category"]
+            elif name == "satisfaction":
+                answers[name] = self.rating(story)
+            elif name in TEXT_FIELDS and prop.get("type") == "string" and story.get(TEXT_FIELDS[name]):
+                answers[name] = str(story[TEXT_FIELDS[name]])[: int(prop.get("maxLength", 2000))]
+        return self._validated(schema, answers)
+
+    def _validated(self, schema: Mapping[str, Any], answers: dict[str, Any]) -> dict[str, Any]:
+        key = json.dumps([canonical(schema), answers], ensure_ascii=False, sort_keys=True)
+        if key not in self._valid:
+            cleaned, errors = forms.validate(schema, answers)
+            self._valid[key] = None if errors else dict(cleaned)
+        found = self._valid[key]
+        return dict(found) if found is not None else dict(self.base(schema))
