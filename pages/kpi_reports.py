@@ -32,9 +32,11 @@ def kpi(list_key: str | None = None) -> Any:
     key = version.body["key"]
     latest = kpi_reports.latest(key)
     units = {n.id: n for n in OrgNode.select().where(OrgNode.id.in_({u for _, u in latest} or {0}))}
+    mine = kpi_reports.reporting_units(g.actor)
     return render_template(
         "lists/kpi.html", version=version, rows=kpi_reports.unmeasurable_rows(key), latest=latest, units=units,
-        mine=kpi_reports.reporting_units(g.actor), may_review=lambda row: kpi_reports.may_review(g.actor, row),
+        mine=lambda row: [u for u in mine if kpi_reports.responsible_for(row, u)],
+        may_review=lambda report, row: kpi_reports.may_review_report(g.actor, report, row),
     )
 
 
