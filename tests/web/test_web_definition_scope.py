@@ -122,3 +122,39 @@ def test_a_scoped_profile_is_the_file_of_its_streets_compounds_only(app, client,
     auth.login("ducha")
     assert 'name="lift_count"' in client.get(f"/lists/c/{IN}/profile").get_data(as_text=True)
     assert 'name="lift_count"' not in client.get(f"/lists/c/{OUT}/profile").get_data(as_text=True)
+
+
+def test_publishing_a_scoped_version_moves_only_the_items_in_its_scope(app, actor_of):
+    """lift (unscoped) has an item in `checking` in each street; v2 is scoped to 朝晖街道 and drops
+    `checking`: only the 朝晖 item counts as stranded and moves; the 小河 item keeps v1."""
+    from engine import designer
+
+    admin = User.get(User.username == "admin")
+    body = designer.skeleton("lift", "加装电梯", kind="item_type", raise_roles=["commissioner"],
+                             node_kinds=["compound"],
+                             words={"summary": "摘要", "open": "征集中", "closed": "已办结", "close": "办结"})
+    body["workflow"]["states"]["checking"] = {"label": "核实中"}
+    body["workflow"]["transitions"] += [{"key": "check", "label": "核实", "from": ["open"], "to": "checking",
+                                         "roles": ["commissioner"]}]
+    body["workflow"]["transitions"][0]["from"] = ["open", "checking"]
+    designer.create(admin, Pack.get(), body, now=NOW)
+    designer.publish_draft(admin, "lift", now=NOW)
+    raised = {}
+    for username, node in ((IN_USER, IN), (OUT_USER, OUT)):
+        item = items.raise_item(actor_of(username), "lift", node, {"summary": "加装"}, now=NOW)
+        raised[node] = items.transition(actor_of(username), item.id, "check", {}, expected=item.lock, now=NOW)
+
+    def change(b):
+        b["scope"] = "chaohui"
+        del b["workflow"]["states"]["checking"]
+        b["workflow"]["transitions"] = [t for t in b["workflow"]["transitions"] if t["key"] != "check"]
+        b["workflow"]["transitions"][0]["from"] = ["open"]
+
+    designer.edit_draft(admin, "lift", change, now=NOW)
+    with pytest.raises(Invalid) as caught:
+        designer.publish_draft(admin, "lift", now=NOW)
+    assert "1 open item(s)" in caught.value.fields[0].message
+    designer.publish_draft(admin, "lift", now=NOW, mapping={"checking": "open"})
+    inside, outside = Item.get_by_id(raised[IN].id), Item.get_by_id(raised[OUT].id)
+    assert (inside.version.number, inside.state) == (2, "open")
+    assert (outside.version.number, outside.state) == (1, "checking")
