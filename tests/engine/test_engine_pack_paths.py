@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.packs import read_pack, validate_pack
+from engine.packs import outside_line, read_pack, validate_pack
 
 SEED = Path(__file__).resolve().parents[2] / "seed" / "gongshu"
 
@@ -48,17 +48,19 @@ def test_an_absolute_path_is_refused_whether_or_not_the_file_exists(pack, field,
     secret.write_text('{"nodes": []}', "utf-8")
     found = problems_for(pack, field, str(secret))
     missing = problems_for(pack, field, str(tmp_path / "no-such-file.json"))
-    assert found == [f"{WHERE[field]}: {str(secret)!r} is not a file inside the pack"]
-    assert missing == [f"{WHERE[field]}: {str(tmp_path / 'no-such-file.json')!r} is not a file inside the pack"]
-    etc = problems_for(pack, field, "/etc/passwd")
-    assert etc == [f"{WHERE[field]}: '/etc/passwd' is not a file inside the pack"]
+    assert found == [outside_line(WHERE[field], str(secret))]
+    assert missing == [outside_line(WHERE[field], str(tmp_path / "no-such-file.json"))]
+    assert problems_for(pack, field, "/etc/passwd") == [outside_line(WHERE[field], "/etc/passwd")]
+    # One wording for all: the line says only that the path is not inside the pack.
+    assert outside_line("pack.json/org", "/x") in (
+        "pack.json/org: '/x' is not a file inside the pack", "pack.json/org: '/x' 不是配置包内的文件")
 
 
 @pytest.mark.parametrize("field", ["org", "demo", "definitions"])
 @pytest.mark.parametrize("name", ["../secret.json", "items/../../secret.json", "..", ".", "a\\..\\..\\secret.json"])
 def test_an_escape_with_dots_is_refused(pack, field, name, tmp_path):
     (tmp_path / "secret.json").write_text('{"nodes": []}', "utf-8")
-    assert problems_for(pack, field, name) == [f"{WHERE[field]}: {name!r} is not a file inside the pack"]
+    assert problems_for(pack, field, name) == [outside_line(WHERE[field], name)]
 
 
 @pytest.mark.parametrize("field", ["org", "demo", "definitions"])
@@ -68,7 +70,7 @@ def test_a_symlink_leading_out_is_refused_like_an_absolute_path(pack, field, tmp
     (pack / "gone.json").symlink_to(tmp_path / "missing.json")
     (pack / "outdir").symlink_to(tmp_path)
     for name in ("out.json", "gone.json", "outdir/secret.json"):
-        assert problems_for(pack, field, name) == [f"{WHERE[field]}: {name!r} is not a file inside the pack"]
+        assert problems_for(pack, field, name) == [outside_line(WHERE[field], name)]
 
 
 def test_a_symlink_inside_the_pack_is_followed(pack):
@@ -81,9 +83,10 @@ def test_pack_json_itself_may_not_lead_out(tmp_path):
     folder.mkdir()
     shutil.copy(SEED / "pack.json", tmp_path / "real.json")
     (folder / "pack.json").symlink_to(tmp_path / "real.json")
-    assert validate_pack(read_pack(folder)) == ["pack.json: 'pack.json' is not a file inside the pack"]
+    assert validate_pack(read_pack(folder)) == [outside_line("pack.json", "pack.json")]
 
 
 def test_a_folder_named_as_a_file_is_a_problem_not_a_crash(pack):
     (pack / "sub").mkdir()
-    assert problems_for(pack, "org", "sub") == ["sub: cannot be read as a JSON file"]
+    found = problems_for(pack, "org", "sub")
+    assert found in (["sub: cannot be read as a JSON file"], ["sub: 无法作为 JSON 文件读取"])
