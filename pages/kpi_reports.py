@@ -51,6 +51,8 @@ def kpi_report(list_key: str, row_key: str) -> Any:
         kpi_reports.report(g.actor, list_key, row_key, unit, request.form.get("note", ""), evidence, now=clock.now())
         flash(_("Reported."))
     except ServiceError as exc:
+        if exc.status in (403, 404):
+            raise  # not this unit's row: refused, not a note to fix
         flash(str(exc))
     return redirect(url_for("lists.kpi", list_key=list_key), 303)
 
@@ -64,5 +66,7 @@ def kpi_review(report_id: int) -> Any:
         flash(_("Accepted.") if accept else _("Returned."))
         return redirect(url_for("lists.kpi", list_key=done.list_key), 303)
     except ServiceError as exc:
+        if exc.status in (403, 404):
+            raise  # not a reviewer of this report
         flash(str(exc))
         return redirect(request.referrer or url_for("lists.kpi"), 303)

@@ -13,8 +13,8 @@ from engine.users import upsert_user
 from tests.conftest import NOW
 
 
-def report_via_page(client, row: str, unit: str, note: str = "进度说明") -> None:
-    client.post(f"/lists/kpi/tasks-2021/{row}/report", data={"unit": unit, "note": note})
+def report_via_page(client, row: str, unit: str, note: str = "进度说明") -> int:
+    return client.post(f"/lists/kpi/tasks-2021/{row}/report", data={"unit": unit, "note": note}).status_code
 
 
 @pytest.mark.parametrize("username, row, unit, allowed", [
@@ -32,7 +32,7 @@ def test_only_a_responsible_unit_reports(client, auth, username, row, unit, allo
     page = client.get("/lists/kpi/tasks-2021").text
     section = page.split(f'id="kpi-{row}"', 1)[1].split("</section>", 1)[0]
     assert (f'value="{unit}"' in section) is allowed  # the form offers only responsible units
-    report_via_page(client, row, unit)
+    assert report_via_page(client, row, unit) == (303 if allowed else 403)
     assert KpiReport.select().where(KpiReport.row_key == row).count() == (1 if allowed else 0)
 
 
@@ -50,13 +50,13 @@ def test_a_lead_unit_does_not_accept_its_own_report(client, auth):
     found = KpiReport.get()
     page = client.get("/lists/kpi/tasks-2021").text
     assert f"/lists/kpi/review/{found.id}" not in page  # no accept/return for its own report
-    client.post(f"/lists/kpi/review/{found.id}", data={"decision": "accept"})
+    assert client.post(f"/lists/kpi/review/{found.id}", data={"decision": "accept"}).status_code == 403
     assert KpiReport.get().state == "reported"
     auth.logout()
     # A colleague of the same unit may not either.
     upsert_user("zzb-2", "组织部二", "demo1234", [{"role": "department", "node": "dept-zzb"}], now=NOW)
     auth.login("zzb-2")
-    client.post(f"/lists/kpi/review/{found.id}", data={"decision": "return", "note": "自己退回"})
+    assert client.post(f"/lists/kpi/review/{found.id}", data={"decision": "return", "note": "自己退回"}).status_code == 403
     assert KpiReport.get().state == "reported"
     auth.logout()
     # The admin (another unit) reviews it.
