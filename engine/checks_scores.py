@@ -60,6 +60,10 @@ def checklist_problems(body: Mapping[str, Any], units: set[str]) -> list[FieldPr
         for j, unit in enumerate(row["lead"]):
             if unit not in units:
                 problems.append(FieldProblem(f"{at}/lead/{j}", f"org node {unit!r} does not exist"))
+        for j, spec in enumerate(row.get("responsible_units", [])):
+            if "unit" in spec and spec["unit"] not in units:
+                problems.append(FieldProblem(f"{at}/responsible_units/{j}/unit",
+                                             f"org node {spec['unit']!r} does not exist"))
         if ("measure" in row) != ("goal" in row):
             problems.append(FieldProblem(at, "a measurable row needs both measure and goal"))
         if "measure" in row:

@@ -10,6 +10,7 @@ from typing import Any
 
 import rules
 from engine import audit
+from engine.actors import Actor
 from engine.checks import definition_problems
 from engine.errors import Invalid, NotFound
 from engine.models import Definition, DefinitionVersion, OrgNode, Pack, User
@@ -32,6 +33,42 @@ def known_roles() -> set[str]:
 
 def known_units() -> set[str]:
     return {key for (key,) in OrgNode.select(OrgNode.key).tuples()}
+
+
+NOWHERE = "#nowhere/"  # no org path starts so
+
+
+def scope_path(body: Mapping[str, Any]) -> str | None:
+    """The org path a definition's ``scope`` names; None when it has none (the whole district).
+
+    A scope naming no node (deleted since) yields a path no node lies under: the definition
+    applies nowhere rather than everywhere.
+    """
+    scope = body.get("scope") if isinstance(body, Mapping) else None
+    if scope is None:
+        return None
+    node = OrgNode.get_or_none(OrgNode.key == scope) if isinstance(scope, str) else None
+    return node.path if node is not None else NOWHERE
+
+
+def applies_at(body: Mapping[str, Any], node_path: str) -> bool:
+    """Whether a definition with this body is used at the node at ``node_path``: everywhere
+    without ``scope``, else at its scope node and below it.
+
+    Every place a definition is offered or used asks this — raising on the pages and the API,
+    the raisable and listed types, the designer's try-it nodes, a node's profile — so a street's
+    definition never applies in another street.
+    """
+    path = scope_path(body)
+    return path is None or node_path.startswith(path)
+
+
+def applies_for(actor: Actor, body: Mapping[str, Any]) -> bool:
+    """Whether a definition with this body applies anywhere ``actor`` works: at a node one of
+    their grants reaches (:func:`applies_at`), or its scope lies inside such a reach."""
+    path = scope_path(body)
+    return path is None or any(
+        g.node_path.startswith(path) or path.startswith(g.node_path) for g in actor.grants)
 
 
 def publish(

@@ -17,6 +17,7 @@ from typing import Any
 import forms
 from engine import audit
 from engine.db import database
+from engine.definitions import applies_at, current_version
 from engine.demo_items import Planner
 from engine.demo_stories import BUILDING, Teller
 from engine.models import Definition, Event, Grant, OrgNode, User
@@ -175,9 +176,13 @@ def generate(pack_path: str | Path, *, compounds: int, items: int, seed: int, no
     weights = [float(pools.get("type_weights", {}).get(d.key, 1.0)) for d in types]
     raisers = _raisers(nodes)
     planner = Planner(rng, Teller(rng, pools, answer_pool(rng, pools, now)), now)
+    bodies = {d.id: current_version(d).body for d in types}
     for _ in range(items if types and nodes else 0):
         node = rng.choice(nodes)
-        planner.add(rng.choices(types, weights)[0], node, raisers.get(node.id))
+        # Only the types used at the node (a street's own type stays in its street).
+        fits = [(d, w) for d, w in zip(types, weights, strict=True) if applies_at(bodies[d.id], node.path)]
+        if fits:
+            planner.add(rng.choices([d for d, _w in fits], [w for _d, w in fits])[0], node, raisers.get(node.id))
     planner.finish()
     audit.record("demo.generate", at=now, actor=None, target=marker, after={"compounds": len(nodes), "items": items})
     return f"demo: {len(nodes)} compounds, {items} items (seed {seed})"

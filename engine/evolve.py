@@ -4,7 +4,8 @@ version removes are either refused (no mapping) or migrated with an explicit map
 Migrating moves such an item onto the new version, into the state the mapping names, in the
 same transaction as the publish; every moved item gets an ``item.migrate`` audit event
 ("migrated from vN state X to vM state Y"). Items in states the new version keeps stay
-pinned to their own version.
+pinned to their own version, and so do items outside the new version's ``scope``: a street's
+edit of its definition never moves items of another street (raised before the scope was set).
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from peewee import fn
 
 from engine import audit
 from engine.deadlines import calendar_for
+from engine.definitions import scope_path
 from engine.errors import Conflict, FieldProblem
 from engine.models import Definition, DefinitionVersion, Item, User
+from engine.scope import path_under
 
 
 def _new_states(body: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -27,14 +30,20 @@ def _new_states(body: Mapping[str, Any]) -> Mapping[str, Any] | None:
     return states if isinstance(states, Mapping) else None
 
 
+def _where_used(query: Any, body: Mapping[str, Any]) -> Any:
+    """Only the items at nodes where ``body`` applies (definitions.applies_at, in SQL)."""
+    within = scope_path(body)
+    return query if within is None else query.where(path_under(Item.node_path, within))
+
+
 def stranded_states(definition: Definition, body: Mapping[str, Any]) -> dict[str, int]:
     """State → number of open items sitting in it, for the states ``body`` no longer has."""
     states = _new_states(body)
     if definition.kind != "item_type" or not definition.current or states is None:
         return {}
-    query = (Item.select(Item.state, fn.COUNT(Item.id))
-             .where((Item.definition == definition) & (Item.closed == False))
-             .group_by(Item.state).tuples())
+    query = _where_used(Item.select(Item.state, fn.COUNT(Item.id))
+                        .where((Item.definition == definition) & (Item.closed == False)), body)
+    query = query.group_by(Item.state).tuples()
     return {state: count for state, count in query if state not in states}
 
 
@@ -80,10 +89,10 @@ def migrate(
         return []
     calendar = calendar_for(definition.id, body)
     moved = []
-    query = (Item.select(Item, DefinitionVersion.number).join(DefinitionVersion)
-             .where((Item.definition == definition) & (Item.closed == False)
-                    & (Item.state.in_([s for s in mapping if s not in states])))
-             .order_by(Item.id))
+    query = _where_used(Item.select(Item, DefinitionVersion.number).join(DefinitionVersion)
+                        .where((Item.definition == definition) & (Item.closed == False)
+                               & (Item.state.in_([s for s in mapping if s not in states]))), body)
+    query = query.order_by(Item.id)
     for item in list(query):
         old_number, old_state = item.version.number, item.state
         target = mapping[old_state]

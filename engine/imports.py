@@ -181,7 +181,7 @@ def _profile_row(actor: Actor, row: Mapping[str, Any], out: Outcome, seen: set[A
     node, problems = _node(actor, key, "compound", "compound")
     if node is None:
         return problems
-    props = profiles.profile_version().body["schema"]["properties"]
+    props = profiles.profile_version(node).body["schema"]["properties"]
     given: dict[str, Any] = {}
     for name, value in row.items():
         if name == "compound" or value is None or value == "":

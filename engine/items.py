@@ -16,7 +16,7 @@ from engine.actors import Actor
 from engine.context import item_doc, new_item_doc
 from engine.db import write_transaction
 from engine.deadlines import calendar_for
-from engine.definitions import Runtime, current_version, runtime
+from engine.definitions import Runtime, applies_at, current_version, runtime
 from engine.dispatch import cancel_open_summons, record_faults, summon
 from engine.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from engine.i18n import gettext as _
@@ -73,7 +73,8 @@ def raise_item(
 
     :raises NotFound: unknown type or node.
     :raises Forbidden: the actor may not raise this type at this node.
-    :raises Invalid: the answers do not validate (paths ``data/<field>``).
+    :raises Invalid: the type is not raised at this node (its kinds, or its ``scope``: path
+        ``node``), or the answers do not validate (paths ``data/<field>``).
     """
     definition = Definition.get_or_none((Definition.key == type_key) & (Definition.kind == "item_type"))
     if definition is None:
@@ -83,6 +84,9 @@ def raise_item(
     rt = runtime(version)
     if node.kind not in rt.body.get("node_kinds", ["compound"]):
         message = _("%(type)s cannot be raised at %(node)s.") % {"type": rt.body["name"], "node": node.name}
+        raise Invalid(message, [FieldProblem("node", message)])
+    if not applies_at(rt.body, node.path):
+        message = _("%(type)s is not used at %(node)s.") % {"type": rt.body["name"], "node": node.name}
         raise Invalid(message, [FieldProblem("node", message)])
     allowed = rt.body.get("raise_roles") or []
     if not any(actor.reaches(role, node.path) for role in allowed):

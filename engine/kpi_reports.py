@@ -1,9 +1,10 @@
 """Progress reports on the KPI rows that cannot be measured, and their review.
 
-The responsible unit reports (a note and evidence): a supervisor for their street or
-district, a department user for their department. A user of one of the row's lead
-units (``lead``), or an admin, accepts or returns the report; a returned report is
-reported again. Every step is an audit event.
+Only a unit the row declares responsible (``responsible_units``: a unit by key, or every
+node of a kind) reports, with a note and evidence: a supervisor for their street, community or
+district, a department user for their department. A user of one of the row's lead units
+(``lead``), or an admin, accepts or returns the report — never the user who reported it nor a
+user of the reporting unit; a returned report is reported again. Every step is an audit event.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from engine.kpi import kpi_lists
 from engine.models import OrgNode, User
 from engine.records import KpiReport
 
-REPORT_ROLES = {"supervisor": ("street", "district"), "department": ("department",)}
+REPORT_ROLES = {"supervisor": ("street", "community", "district"), "department": ("department",)}
 STATES = ("reported", "accepted", "returned")
 
 
@@ -39,14 +40,30 @@ def _row(list_key: str, row_key: str) -> dict[str, Any]:
     return row
 
 
-def reporting_units(actor: Actor) -> list[OrgNode]:
-    """The units ``actor`` reports for."""
+def responsible_for(row: dict[str, Any], unit: OrgNode) -> bool:
+    """Whether the row names ``unit`` among its responsible units (by key, or by its kind)."""
+    return any(spec.get("unit") == unit.key or spec.get("kind") == unit.kind
+               for spec in row.get("responsible_units", []))
+
+
+def reporting_units(actor: Actor, row: dict[str, Any] | None = None) -> list[OrgNode]:
+    """The units ``actor`` reports for; with ``row``, only those responsible for it."""
     ids = [g.node_id for g in actor.grants if g.node_kind in REPORT_ROLES.get(g.role, ())]
-    return list(OrgNode.select().where(OrgNode.id.in_(ids)).order_by(OrgNode.path)) if ids else []
+    units = list(OrgNode.select().where(OrgNode.id.in_(ids)).order_by(OrgNode.path)) if ids else []
+    return units if row is None else [u for u in units if responsible_for(row, u)]
 
 
 def may_review(actor: Actor, row: dict[str, Any]) -> bool:
+    """Whether ``actor`` reviews reports on ``row``: a user of a lead unit, or an admin."""
     return "admin" in actor.roles or any(g.node_key in row["lead"] for g in actor.grants)
+
+
+def may_review_report(actor: Actor, report: KpiReport, row: dict[str, Any]) -> bool:
+    """:func:`may_review`, and the actor neither made the report nor belongs to its unit:
+    no unit accepts its own report."""
+    if report.reported_by_id == actor.user.id or any(g.node_id == report.unit_id for g in actor.grants):
+        return False
+    return may_review(actor, row)
 
 
 def may_read(actor: Actor, report_id: int) -> bool:
@@ -109,9 +126,11 @@ def report(actor: Actor, list_key: str, row_key: str, unit: OrgNode, note: str, 
     :raises Invalid: no note.
     :raises Conflict: the unit's report waits for review or was accepted.
     """
-    _row(list_key, row_key)
+    row = _row(list_key, row_key)
     if unit.id not in {u.id for u in reporting_units(actor)}:
         raise Forbidden(_("You do not report for this unit."))
+    if not responsible_for(row, unit):
+        raise Forbidden(_("%(unit)s is not responsible for this row.") % {"unit": unit.name})
     if not note.strip():
         raise Invalid(_("Some answers need fixing."), [FieldProblem("note", _("Please describe the progress."))])
     previous = latest(list_key).get((row_key, unit.id))
@@ -128,16 +147,20 @@ def report(actor: Actor, list_key: str, row_key: str, unit: OrgNode, note: str, 
 
 
 def review(actor: Actor, report_id: int, accept: bool, note: str, *, now: dt.datetime) -> KpiReport:
-    """Accept or return a report, as a lead unit of its row.
+    """Accept or return a report, as a lead unit of its row (or an admin) other than the
+    reporting unit and the reporter.
 
-    :raises Forbidden: the actor is not of a lead unit.
+    :raises Forbidden: the actor is not of a lead unit, or reported it, or is of its unit.
     :raises Conflict: the report was already reviewed.
     """
     found = KpiReport.get_or_none(KpiReport.id == report_id)
     if found is None:
         raise NotFound(_("No such report."))
-    if not may_review(actor, _row(found.list_key, found.row_key)):
+    row = _row(found.list_key, found.row_key)
+    if not may_review(actor, row):
         raise Forbidden(_("Only a lead unit reviews this row."))
+    if not may_review_report(actor, found, row):
+        raise Forbidden(_("A report is reviewed by someone other than its own unit."))
     state = "accepted" if accept else "returned"
     with database.atomic():
         changed = KpiReport.update(state=state, reviewed_by=actor.user, reviewed_at=now, review_note=note).where(

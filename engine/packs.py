@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from engine import audit
@@ -19,6 +19,7 @@ from engine.checks import (
 from engine.db import database
 from engine.definitions import current_version, known_units, publish
 from engine.errors import FieldProblem, Invalid
+from engine.i18n import gettext as _
 from engine.models import Definition, OrgNode, Pack, User, WebhookEndpoint
 from engine.org import upsert_tree
 from engine.users import upsert_user
@@ -37,7 +38,41 @@ class PackFiles:
     problems: list[str] = field(default_factory=list)
 
 
-def _read_json(path: Path, name: str, problems: list[str]) -> Any:
+def outside_line(where: str, name: object) -> str:
+    """The one problem line for a path that does not name a file inside the pack.
+
+    An absolute path, a ``..`` escape, a symlink leading out and a zip member that would land
+    outside all get it, worded the same, so it never tells whether an outside file exists.
+    """
+    return f"{where}: " + _("%(name)s is not a file inside the pack") % {"name": repr(name)}
+
+
+def pack_member(root: Path, name: object, where: str, problems: list[str]) -> Path | None:
+    """The file ``name`` (as a pack names it, relative to the pack root) inside the pack, or
+    None after adding the problem line ``where: ...``.
+
+    Only relative POSIX paths without ``..`` are taken, and only if they still lie inside the
+    pack once symlinks are followed; nothing outside the pack is looked at.
+    """
+    if not isinstance(name, str) or not name or "\\" in name or "\0" in name:
+        problems.append(outside_line(where, name))
+        return None
+    relative = PurePosixPath(name)
+    if not relative.parts or relative.is_absolute() or ".." in relative.parts or ":" in relative.parts[0]:
+        problems.append(outside_line(where, name))
+        return None
+    base = root.resolve()
+    target = (base / relative).resolve()
+    if target == base or not target.is_relative_to(base):
+        problems.append(outside_line(where, name))
+        return None
+    return target
+
+
+def _read_json(root: Path, name: object, where: str, problems: list[str]) -> Any:
+    path = pack_member(root, name, where, problems)
+    if path is None:
+        return None
     try:
         return json.loads(path.read_text("utf-8"))
     except FileNotFoundError:
@@ -46,16 +81,22 @@ def _read_json(path: Path, name: str, problems: list[str]) -> Any:
         problems.append(f"{name}: not UTF-8 text")
     except json.JSONDecodeError as exc:
         problems.append(f"{name}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
+    except (OSError, RecursionError):
+        problems.append(f"{name}: " + _("cannot be read as a JSON file"))
     return None
 
 
 def read_pack(root: str | Path) -> PackFiles:
-    """Read a pack folder (or its pack.json); parse errors become problems."""
+    """Read a pack folder (or its pack.json); parse errors become problems.
+
+    Every file the manifest names is read relative to the pack folder and must stay inside
+    it (:func:`pack_member`).
+    """
     root = Path(root)
     if root.is_file():
         root = root.parent
     files = PackFiles(root)
-    manifest = _read_json(root / "pack.json", "pack.json", files.problems)
+    manifest = _read_json(root, "pack.json", "pack.json", files.problems)
     if manifest is None:
         return files
     files.manifest = manifest
@@ -67,16 +108,13 @@ def read_pack(root: str | Path) -> PackFiles:
     if files.problems:
         return files
     if manifest.get("org"):
-        org = _read_json(root / manifest["org"], manifest["org"], files.problems)
+        org = _read_json(root, manifest["org"], "pack.json/org", files.problems)
         if org is not None:
             files.org = org
     if manifest.get("demo"):
-        files.demo = _read_json(root / manifest["demo"], manifest["demo"], files.problems) or {}
-    for name in manifest["definitions"]:
-        if ".." in Path(name).parts:
-            files.problems.append(f"pack.json/definitions: {name!r} leaves the pack folder")
-            continue
-        body = _read_json(root / name, name, files.problems)
+        files.demo = _read_json(root, manifest["demo"], "pack.json/demo", files.problems) or {}
+    for index, name in enumerate(manifest["definitions"]):
+        body = _read_json(root, name, f"pack.json/definitions/{index}", files.problems)
         if body is not None:
             files.definitions[name] = body
     return files

@@ -17,7 +17,7 @@ import forms
 from engine import audit, i18n
 from engine.actors import Actor
 from engine.db import database
-from engine.definitions import current_version
+from engine.definitions import applies_at, current_version, scope_path
 from engine.errors import FieldProblem, Forbidden, Invalid, NotFound
 from engine.i18n import gettext as _
 from engine.models import Definition, DefinitionVersion, Event, OrgNode
@@ -26,16 +26,27 @@ EDITORS = ("supervisor", "admin")
 READERS = ("party", "committee", "property")
 
 
-def profile_version(kind: str = "compound") -> DefinitionVersion:
-    """The current profile definition for nodes of ``kind``.
+def profile_version(node: OrgNode | str = "compound") -> DefinitionVersion:
+    """The current profile definition of ``node`` (its kind, applying there: the one with the
+    narrowest ``scope``), or for a kind of node in general (preferring one without a scope).
 
     :raises NotFound: the pack defines none.
     """
-    for definition in Definition.select().where((Definition.kind == "profile") & (Definition.current > 0)):
+    kind = node if isinstance(node, str) else node.kind
+    found: list[tuple[int, DefinitionVersion]] = []
+    for definition in (Definition.select().where((Definition.kind == "profile") & (Definition.current > 0))
+                       .order_by(Definition.id)):
         version = current_version(definition)
-        if version.body.get("node_kind") == kind:
-            return version
-    raise NotFound(_("No profile is defined for this kind of node."))
+        if version.body.get("node_kind") != kind:
+            continue
+        where = scope_path(version.body)
+        if isinstance(node, str):
+            found.append((int(where is None), version))
+        elif applies_at(version.body, node.path):
+            found.append((len(where or ""), version))
+    if not found:
+        raise NotFound(_("No profile is defined for this kind of node."))
+    return max(found, key=lambda pair: pair[0])[1]
 
 
 def may_edit(actor: Actor, node: OrgNode) -> bool:
@@ -59,7 +70,7 @@ def clean(node: OrgNode, data: Any, prefix: str = "data") -> dict[str, Any]:
 
     :raises Invalid: with one problem per field.
     """
-    schema = profile_version(node.kind).body["schema"]
+    schema = profile_version(node).body["schema"]
     cleaned, errors = forms.validate(schema, data, context=context_of(node), gettext=i18n.gettext)
     if errors:
         raise Invalid(_("Some answers need fixing."),

@@ -10,7 +10,7 @@ from flask import Blueprint, g, jsonify, request
 
 from engine import clock, dispatch, items, privacy, queues
 from engine.actors import actor_for
-from engine.definitions import current_version, runtime
+from engine.definitions import applies_for, current_version, runtime
 from engine.errors import FieldProblem, Invalid, Malformed, NotFound
 from engine.models import Assignment, Definition, Item
 from engine.users import user_for_token
@@ -101,6 +101,8 @@ def definitions() -> Any:
         if not d.current:
             continue
         version = current_version(d)
+        if not applies_for(g.actor, version.body):
+            continue  # a street's definition is listed to who works where it applies
         out.append({"key": d.key, "kind": d.kind, "name": d.name, "version": d.current,
                     "published_at": clock.iso(version.published_at), "body": version.body})
     return jsonify({"definitions": out})

@@ -14,20 +14,21 @@ from werkzeug.datastructures import MultiDict
 import forms
 from engine import attachments, clock, dispatch, items, privacy, supervision
 from engine.context import item_doc, new_item_doc
-from engine.definitions import Runtime, current_version, runtime
+from engine.definitions import Runtime, applies_at, current_version, runtime
 from engine.errors import Invalid
 from engine.models import Definition, Item, OrgNode
 from pages.extensions import htmx
 
 
 def raisable_types(node: OrgNode) -> list[Runtime]:
-    """Item types the current actor may raise at ``node``, newest versions."""
+    """Item types the current actor may raise at ``node`` (its kind, its scope, a raising
+    role), newest versions."""
     found = []
     for definition in Definition.select().where(Definition.kind == "item_type").order_by(Definition.id):
         if not definition.current:
             continue
         rt = runtime(current_version(definition))
-        if node.kind in rt.body.get("node_kinds", ["compound"]) and any(
+        if node.kind in rt.body.get("node_kinds", ["compound"]) and applies_at(rt.body, node.path) and any(
             g.actor.reaches(role, node.path) for role in rt.body.get("raise_roles", [])
         ):
             found.append(rt)
@@ -78,9 +79,9 @@ def attach_errors(bound: Any, exc: Invalid, prefix: str = "data/") -> list[str]:
 def raise_page(node: OrgNode, type_key: str, template: str, done: Any) -> Any:
     """GET shows the generated form; an HTMX refresh re-renders its fields; POST raises."""
     definition = Definition.get_or_none((Definition.key == type_key) & (Definition.kind == "item_type"))
-    if definition is None or not definition.current:
+    rt = runtime(current_version(definition)) if definition is not None and definition.current else None
+    if rt is None or not applies_at(rt.body, node.path):  # a street's type is not offered elsewhere
         return render_template("error.html", status=404, message=_("Not found."), fields=[]), 404
-    rt = runtime(current_version(definition))
     context = new_item_doc(node, {}, type_key=type_key, actor=g.actor, now=clock.now())
     context.pop("data")
     bound = bind(rt.body["schema"], context)

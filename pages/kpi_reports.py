@@ -32,9 +32,11 @@ def kpi(list_key: str | None = None) -> Any:
     key = version.body["key"]
     latest = kpi_reports.latest(key)
     units = {n.id: n for n in OrgNode.select().where(OrgNode.id.in_({u for _, u in latest} or {0}))}
+    mine = kpi_reports.reporting_units(g.actor)
     return render_template(
         "lists/kpi.html", version=version, rows=kpi_reports.unmeasurable_rows(key), latest=latest, units=units,
-        mine=kpi_reports.reporting_units(g.actor), may_review=lambda row: kpi_reports.may_review(g.actor, row),
+        mine=lambda row: [u for u in mine if kpi_reports.responsible_for(row, u)],
+        may_review=lambda report, row: kpi_reports.may_review_report(g.actor, report, row),
     )
 
 
@@ -49,6 +51,8 @@ def kpi_report(list_key: str, row_key: str) -> Any:
         kpi_reports.report(g.actor, list_key, row_key, unit, request.form.get("note", ""), evidence, now=clock.now())
         flash(_("Reported."))
     except ServiceError as exc:
+        if exc.status in (403, 404):
+            raise  # not this unit's row: refused, not a note to fix
         flash(str(exc))
     return redirect(url_for("lists.kpi", list_key=list_key), 303)
 
@@ -62,5 +66,7 @@ def kpi_review(report_id: int) -> Any:
         flash(_("Accepted.") if accept else _("Returned."))
         return redirect(url_for("lists.kpi", list_key=done.list_key), 303)
     except ServiceError as exc:
+        if exc.status in (403, 404):
+            raise  # not a reviewer of this report
         flash(str(exc))
         return redirect(request.referrer or url_for("lists.kpi"), 303)

@@ -25,7 +25,7 @@ def profile(key: str) -> Any:
     editing = profiles.may_edit(g.actor, node)
     if request.method == "POST" and not editing:
         abort(403)
-    version = profiles.profile_version(node.kind)
+    version = profiles.profile_version(node)
     schema = version.body["schema"]
     bound = bind(schema, profiles.context_of(node), data=node.profile or {})
 

@@ -15,7 +15,6 @@ import forms
 from engine import clock, designer
 from engine.context import new_item_doc
 from engine.errors import FieldProblem
-from engine.models import OrgNode
 from forms.builder import (
     BOUND_KEYS,
     CHOICE,
@@ -53,8 +52,10 @@ def preview_context(body: dict[str, Any]) -> dict[str, Any]:
     """The rule document a worker raising this type at a sample node would give the form."""
     if body.get("kind") not in ("item_type", "profile"):
         return {}
-    kinds = body.get("node_kinds") or [body.get("node_kind", "compound")]
-    node = OrgNode.select().where(OrgNode.kind.in_(kinds)).order_by(OrgNode.id).first()
+    from pages.designer.tryit import sample_nodes
+
+    nodes = sample_nodes(body)  # inside the definition's scope
+    node = nodes[0] if nodes else None
     if node is None:
         return {}
     doc = new_item_doc(node, {}, type_key=body["key"], actor=g.actor, now=clock.now())

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import stat
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -17,7 +19,7 @@ from engine.db import database
 from engine.definitions import known_units
 from engine.errors import Invalid
 from engine.packs import export_pack as export_files
-from engine.packs import load_pack, read_pack, validate_pack
+from engine.packs import load_pack, outside_line, pack_member, read_pack, validate_pack
 from pages.auth import roles_required
 from pages.designer import bp
 
@@ -39,14 +41,45 @@ def export_pack(key: str) -> Any:
     return send_file(buffer, mimetype="application/zip", as_attachment=True, download_name=f"{key}.zip")
 
 
+def _member_problem(info: zipfile.ZipInfo, prefix: str, root: Path) -> tuple[Path | None, list[str]]:
+    """Where a zip member goes inside ``root``, or the problem that keeps it out: a name that
+    is absolute or climbs out with ``..`` (zip slip), or a symlink member."""
+    problems: list[str] = []
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return None, [outside_line(info.filename, info.filename)]
+    name = info.filename.removeprefix(prefix)
+    target = pack_member(root, name, info.filename, problems)
+    return target, problems
+
+
+def _copy(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, budget: int) -> int:
+    """Write one member, counting the bytes it really inflates to (a zip's declared sizes may
+    lie); returns them, or -1 past ``budget``."""
+    written = 0
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with archive.open(info) as source, target.open("wb") as out:
+        while chunk := source.read(64 * 1024):
+            written += len(chunk)
+            if written > budget:
+                return -1
+            out.write(chunk)
+    return written
+
+
 def _extract(data: bytes, root: Path) -> list[str]:
-    """Unpack a zip into ``root``; problems for anything that is not a safe pack file."""
+    """Unpack a zip into ``root``; problems for anything that is not a safe pack file.
+
+    At most MAX_FILES members and MAX_BYTES inflated in all (counted while inflating, so a zip
+    bomb stops at the cap); every member must land inside ``root`` (no absolute names, no
+    ``..``, no symlinks), with the same problem line as a pack.json path that leaves the pack.
+    """
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
         return [_("The upload is not a .zip file.")]
-    names = [i for i in archive.infolist() if not i.is_dir()]
-    if len(names) > MAX_FILES or sum(i.file_size for i in names) > MAX_BYTES:
+    names = [i for i in infos if not i.is_dir()]
+    if len(infos) > MAX_FILES or sum(i.file_size for i in names) > MAX_BYTES:
         return [_("The pack is too large.")]
     prefix = ""
     if not any(i.filename == "pack.json" for i in names):
@@ -54,14 +87,21 @@ def _extract(data: bytes, root: Path) -> list[str]:
         found = [i.filename for i in names if PurePosixPath(i.filename).name == "pack.json"]
         if found:
             prefix = str(PurePosixPath(min(found, key=len)).parent) + "/"
+    targets = []
     for info in names:
-        name = info.filename.removeprefix(prefix)
-        path = PurePosixPath(name)
-        if path.is_absolute() or ".." in path.parts:
-            return [_("%(name)s: the file leaves the pack folder", name=info.filename)]
-        target = root / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(archive.read(info))
+        target, problems = _member_problem(info, prefix, root)
+        if problems:
+            return problems
+        targets.append((info, target))
+    budget = MAX_BYTES
+    for info, target in targets:
+        try:
+            written = _copy(archive, info, target, budget)
+        except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError, OSError):
+            return [_("%(name)s: the file in the .zip is damaged or encrypted", name=info.filename)]
+        if written < 0:
+            return [_("The pack is too large.")]
+        budget -= written
     return []
 
 

@@ -18,7 +18,9 @@ from werkzeug.datastructures import MultiDict
 import forms
 from engine import clock, designer
 from engine.context import new_item_doc
+from engine.definitions import scope_path
 from engine.models import OrgNode
+from engine.scope import path_under
 from pages.auth import roles_required
 from pages.designer import bp, departments, pack_roles
 from rules.errors import RuleError
@@ -26,9 +28,14 @@ from rules.routing import Route, Table
 
 
 def sample_nodes(body: dict[str, Any]) -> list[OrgNode]:
-    """The nodes an item of this type may be raised at (compounds first)."""
-    kinds = body.get("node_kinds") or ["compound"]
-    return list(OrgNode.select().where(OrgNode.kind.in_(kinds)).order_by(OrgNode.path).limit(200))
+    """The nodes an item of this type may be raised at (a profile: describes), of its kinds,
+    inside its scope."""
+    kinds = body.get("node_kinds") or [body.get("node_kind", "compound")]
+    query = OrgNode.select().where(OrgNode.kind.in_(kinds))
+    within = scope_path(body)
+    if within is not None:
+        query = query.where(path_under(OrgNode.path, within))
+    return list(query.order_by(OrgNode.path).limit(200))
 
 
 def unit_words(unit: dict[str, str], node: OrgNode | None) -> str:

@@ -31,7 +31,10 @@ def _doc(path: str, value: float) -> dict:
 def test_the_list_has_22_rows_and_the_measurable_ones():
     assert [r["no"] for r in LIST["rows"]] == list(range(1, 23))
     assert [r["no"] for r in MEASURED] == [4, 5, 6, 7, 8, 9, 10, 11, 14]
-    assert definition_problems(LIST, roles=set(), units={u for r in LIST["rows"] for u in r["lead"]}) == []
+    named = {u for r in LIST["rows"] for u in r["lead"]} | {
+        s["unit"] for r in LIST["rows"] for s in r["responsible_units"] if "unit" in s}
+    assert definition_problems(LIST, roles=set(), units=named) == []
+    assert all(r["responsible_units"] for r in LIST["rows"])  # every row says who reports
 
 
 @pytest.mark.parametrize("row", MEASURED, ids=lambda r: r["key"])

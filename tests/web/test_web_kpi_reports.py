@@ -1,0 +1,107 @@
+"""KPI reports: only the units a row declares responsible report on it, and a report is never
+accepted or returned by its own unit or by the user who made it."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine import kpi_reports
+from engine.errors import Forbidden
+from engine.models import OrgNode
+from engine.records import KpiReport
+from engine.users import upsert_user
+from tests.conftest import NOW
+
+
+def report_via_page(client, row: str, unit: str, note: str = "进度说明") -> int:
+    return client.post(f"/lists/kpi/tasks-2021/{row}/report", data={"unit": unit, "note": note}).status_code
+
+
+@pytest.mark.parametrize("username, row, unit, allowed", [
+    ("chaohui-ducha", "street-office", "chaohui", True),  # 各街道
+    ("dept-zhifa-user", "street-office", "dept-zhifa", False),  # a department, row of the streets
+    ("dept-zhifa-user", "stations", "dept-zhifa", True),  # 区综合行政执法局 by name
+    ("dept-gaj-user", "stations", "dept-gaj", False),  # another department
+    ("chaohui-ducha", "stations", "chaohui", False),
+    ("dept-gaj-user", "whistle-system", "dept-gaj", True),  # 各部门
+    ("chaohui-ducha", "whistle-system", "chaohui", True),  # 各街道
+    ("ducha", "street-office", "gongshu", False),  # the district is no street
+])
+def test_only_a_responsible_unit_reports(client, auth, username, row, unit, allowed):
+    auth.login(username)
+    page = client.get("/lists/kpi/tasks-2021").text
+    section = page.split(f'id="kpi-{row}"', 1)[1].split("</section>", 1)[0]
+    assert (f'value="{unit}"' in section) is allowed  # the form offers only responsible units
+    assert report_via_page(client, row, unit) == (303 if allowed else 403)
+    assert KpiReport.select().where(KpiReport.row_key == row).count() == (1 if allowed else 0)
+
+
+def test_the_engine_refuses_a_unit_not_responsible(app, actor_of):
+    with pytest.raises(Forbidden):
+        kpi_reports.report(actor_of("dept-zhifa-user"), "tasks-2021", "street-office",
+                           OrgNode.get(OrgNode.key == "dept-zhifa"), "不是我的行", [], now=NOW)
+    assert KpiReport.select().count() == 0
+
+
+def test_a_lead_unit_does_not_accept_its_own_report(client, auth):
+    # Row 13 (whistle-system): lead dept-zzb, responsible 各部门 — dept-zzb itself reports.
+    auth.login("dept-zzb-user")
+    report_via_page(client, "whistle-system", "dept-zzb")
+    found = KpiReport.get()
+    page = client.get("/lists/kpi/tasks-2021").text
+    assert f"/lists/kpi/review/{found.id}" not in page  # no accept/return for its own report
+    assert client.post(f"/lists/kpi/review/{found.id}", data={"decision": "accept"}).status_code == 403
+    assert KpiReport.get().state == "reported"
+    auth.logout()
+    # A colleague of the same unit may not either.
+    upsert_user("zzb-2", "组织部二", "demo1234", [{"role": "department", "node": "dept-zzb"}], now=NOW)
+    auth.login("zzb-2")
+    assert client.post(f"/lists/kpi/review/{found.id}", data={"decision": "return", "note": "自己退回"}).status_code == 403
+    assert KpiReport.get().state == "reported"
+    auth.logout()
+    # The admin (another unit) reviews it.
+    auth.login("admin")
+    assert f"/lists/kpi/review/{found.id}" in client.get("/lists/kpi/tasks-2021").text
+    client.post(f"/lists/kpi/review/{found.id}", data={"decision": "accept"})
+    assert KpiReport.get().state == "accepted"
+
+
+def test_the_reporter_never_reviews_even_holding_a_lead_grant(client, auth, actor_of):
+    upsert_user("twohats", "两顶帽子", "demo1234", [
+        {"role": "supervisor", "node": "chaohui"}, {"role": "department", "node": "dept-zzb"}], now=NOW)
+    auth.login("twohats")
+    report_via_page(client, "street-office", "chaohui")  # lead of street-office: dept-zzb
+    found = KpiReport.get()
+    assert f"/lists/kpi/review/{found.id}" not in client.get("/lists/kpi/tasks-2021").text
+    client.post(f"/lists/kpi/review/{found.id}", data={"decision": "accept"})
+    assert KpiReport.get().state == "reported"
+    with pytest.raises(Forbidden):
+        kpi_reports.review(actor_of("twohats"), found.id, True, "", now=NOW)
+    # A street admin is of the reporting unit too.
+    upsert_user("chaohui-admin", "朝晖管理员", "demo1234", [{"role": "admin", "node": "chaohui"}], now=NOW)
+    with pytest.raises(Forbidden):
+        kpi_reports.review(actor_of("chaohui-admin"), found.id, False, "退回", now=NOW)
+    # Another user of the lead unit does.
+    done = kpi_reports.review(actor_of("dept-zzb-user"), found.id, True, "", now=NOW)
+    assert done.state == "accepted" and done.reviewed_by.username == "dept-zzb-user"
+
+
+def test_a_community_reports_on_a_row_of_the_communities(client, auth):
+    upsert_user("shijia-ducha", "施家督查", "demo1234", [{"role": "supervisor", "node": "shijiahuayuan"}], now=NOW)
+    auth.login("shijia-ducha")
+    report_via_page(client, "consultation", "shijiahuayuan")  # 各社区
+    report_via_page(client, "street-office", "shijiahuayuan")  # 各街道: not a community's row
+    assert [(r.row_key, r.unit.key) for r in KpiReport.select()] == [("consultation", "shijiahuayuan")]
+
+
+def test_pack_validation_checks_responsible_units(app):
+    from engine.checks import definition_problems
+    from engine.definitions import current_version, known_roles, known_units
+
+    body = dict(current_version("tasks-2021").body)
+    body["rows"] = [dict(r) for r in body["rows"]]
+    body["rows"][0]["responsible_units"] = [{"unit": "dept-nope"}]
+    problems = definition_problems(body, roles=known_roles(), units=known_units())
+    assert [p.path for p in problems] == ["/rows/0/responsible_units/0/unit"]
+    body["rows"][0]["responsible_units"] = [{"kind": "compound"}]
+    assert definition_problems(body, roles=known_roles(), units=known_units())
