@@ -12,7 +12,7 @@ from engine import clock, kpi_reports
 from engine.errors import ServiceError
 from engine.kpi import kpi_lists
 from engine.models import OrgNode
-from pages.auth import roles_required
+from pages.auth import back_to_referrer, roles_required
 from pages.checklists import bp
 from pages.itemviews import posted_formdata
 
@@ -63,4 +63,4 @@ def kpi_review(report_id: int) -> Any:
         return redirect(url_for("lists.kpi", list_key=done.list_key), 303)
     except ServiceError as exc:
         flash(str(exc))
-        return redirect(request.referrer or url_for("lists.kpi"), 303)
+        return back_to_referrer(url_for("lists.kpi"))
