@@ -106,3 +106,9 @@ def test_secure_cookies_for_https_deployments(monkeypatch, database_url, tmp_pat
 def test_plain_http_cookies_by_default(client):
     cookie = client.post("/login", data={"username": "xifang", "password": "demo1234"}).headers["Set-Cookie"]
     assert cookie.startswith("session=") and "Secure" not in cookie and "HttpOnly" in cookie
+
+
+def test_every_security_setting_is_documented():
+    names = set(re.findall(r"SANFANG_[A-Z_]+", (ROOT / "pages" / "security.py").read_text("utf-8")))
+    documented = (ROOT / "docs" / "operations.md").read_text("utf-8")
+    assert len(names) >= 6 and not [n for n in sorted(names) if f"`{n}`" not in documented]
