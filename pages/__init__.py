@@ -93,6 +93,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(module.bp)
     errors.init_app(app)
     security.init_app(app)
+    # Made now, not at the first unknown username (which would then take twice as long).
+    from engine.users import dummy_hash
+
+    dummy_hash()
     from pages.cli import register
 
     register(app)
