@@ -22,10 +22,11 @@ from engine.demo_items import Planner
 from engine.demo_stories import BUILDING, Teller
 from engine.models import Definition, Event, Grant, OrgNode, User
 from engine.packs import read_pack
-from engine.users import hash_password
+from engine.users import hash_passwords
 from forms.specs import canonical
 
 BATCH = 500
+DEMO_PASSWORD = "demo1234"  # the synthetic commissioners' password, as the pack's demo accounts'
 
 
 def _text(rng: random.Random, pools: Mapping[str, Any], name: str, category: str | None, limit: int) -> str:
@@ -123,7 +124,7 @@ def answer_pool(rng: random.Random, pools: Mapping[str, Any], now: dt.datetime) 
     return draw
 
 
-def _ensure_compounds(rng: random.Random, count: int, pools: Mapping[str, Any], password_hash: str) -> list[OrgNode]:
+def _ensure_compounds(rng: random.Random, count: int, pools: Mapping[str, Any], hashes: list[str]) -> list[OrgNode]:
     """Add synthetic communities and compounds until the district has ``count`` compounds."""
     compounds = list(OrgNode.select().where(OrgNode.kind == "compound").order_by(OrgNode.id))
     streets = list(OrgNode.select().where(OrgNode.kind == "street").order_by(OrgNode.id))
@@ -147,7 +148,7 @@ def _ensure_compounds(rng: random.Random, count: int, pools: Mapping[str, Any], 
         )
         node.path, node.keys = f"{community.path}{node.id}/", [*community.keys, key]
         node.save()
-        user = User.create(username=f"{key}-zy", name=person_name(rng, pools), password_hash=password_hash)
+        user = User.create(username=f"{key}-zy", name=person_name(rng, pools), password_hash=hashes.pop())
         Grant.create(user=user, role="commissioner", node=node)
         compounds.append(node)
         index += 1
@@ -168,9 +169,11 @@ def generate(pack_path: str | Path, *, compounds: int, items: int, seed: int, no
         return f"demo data for seed {seed} already present"
     pools = read_pack(pack_path).demo
     rng = random.Random(seed)
-    password_hash = hash_password("demo1234")
+    # Each synthetic commissioner gets its own salt; hashed before the write transaction.
+    missing = max(0, compounds - OrgNode.select().where(OrgNode.kind == "compound").count())
+    hashes = hash_passwords([DEMO_PASSWORD] * missing) if OrgNode.select().where(OrgNode.kind == "street").exists() else []
     with database.atomic():
-        nodes = _ensure_compounds(rng, compounds, pools, password_hash)
+        nodes = _ensure_compounds(rng, compounds, pools, hashes)
     types = [d for d in Definition.select().where(Definition.kind == "item_type").order_by(Definition.id) if d.current]
     # How often each item type occurs is the pack's to say (demo.json `type_weights`).
     weights = [float(pools.get("type_weights", {}).get(d.key, 1.0)) for d in types]

@@ -78,6 +78,9 @@ class Token(Base):
     label = CharField(max_length=120, default="")
     created_at = DateTimeField(default=utcnow)
     revoked = BooleanField(default=False)
+    expires_at = DateTimeField(null=True)  # null: made before tokens expired (valid until revoked)
+    revoked_at = DateTimeField(null=True)
+    last_used_at = DateTimeField(null=True)
 
 
 class Pack(Base):
@@ -359,21 +362,16 @@ class IndexSnapshot(Base):
         indexes = ((("definition", "node", "taken_at"), False),)
 
 
-class AuthAttempt(Base):
-    """Failed logins, for throttling."""
-
-    username = CharField(max_length=80, index=True)
-    at = DateTimeField()
-
-
-# The per-compound records live in engine/records.py (they build on Base above).
+# The per-compound records live in engine/records.py, login sessions and throttle
+# counters in engine/logins.py (they build on Base above).
+from engine.logins import LoginCounter, LoginSession
 from engine.records import ChecklistRow, Household, KpiReport
 
 ALL_MODELS = [
     OrgNode, User, Grant, Token, Pack, Definition, DefinitionVersion, Item, Assignment,
-    Attachment, Event, Notification, RuleFailure, AuthAttempt, Escalation,
+    Attachment, Event, Notification, RuleFailure, Escalation,
     WebhookEndpoint, OutboxMessage, Delivery, DeliveryAttempt, NodeFacts, IndexSnapshot,
-    ChecklistRow, KpiReport, Household,
+    ChecklistRow, KpiReport, Household, LoginSession, LoginCounter,
 ]
 
 

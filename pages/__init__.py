@@ -11,6 +11,7 @@ from flask import Flask
 
 from engine.db import database, open_database
 from engine.models import create_tables
+from pages import security
 
 
 def _secret_key(instance: Path) -> str:
@@ -47,6 +48,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         FACTS_MAX_AGE=float(os.environ.get("SANFANG_FACTS_MAX_AGE", "3600")),
         BACKGROUND_DELIVERY=os.environ.get("SANFANG_BACKGROUND_DELIVERY", "") in ("1", "true", "yes"),
         DELIVERY_INTERVAL=5,
+        **security.defaults(),
     )
     if config:
         app.config.from_mapping(config)
@@ -90,6 +92,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for module in (auth, work, resident, review, checklists, imports, admin, designer, api):
         app.register_blueprint(module.bp)
     errors.init_app(app)
+    security.init_app(app)
+    # Made now, not at the first unknown username (which would then take twice as long).
+    from engine.users import dummy_hash
+
+    dummy_hash()
     from pages.cli import register
 
     register(app)

@@ -85,4 +85,5 @@ def version(key: str, number: int) -> Any:
     return render_template("admin/version.html", version=found, text=text)
 
 
+from pages import tokens as _tokens  # noqa: F401  (routes on this blueprint)
 from pages import webhooks as _webhooks  # noqa: F401  (routes on this blueprint)

@@ -13,7 +13,7 @@ from engine.actors import actor_for
 from engine.definitions import applies_for, current_version, runtime
 from engine.errors import FieldProblem, Invalid, Malformed, NotFound
 from engine.models import Assignment, Definition, Item
-from engine.users import user_for_token
+from engine.tokens import user_for_token
 from pages.extensions import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -26,7 +26,7 @@ def authenticate() -> Any:
         return None
     header = request.headers.get("Authorization", "")
     scheme, _, raw = header.partition(" ")
-    user = user_for_token(raw.strip()) if scheme.lower() == "bearer" and raw else None
+    user = user_for_token(raw.strip(), now=clock.now()) if scheme.lower() == "bearer" and raw else None
     if user is None:
         return jsonify({"error": {"code": "unauthorized", "message": "a valid bearer token is required"}}), 401
     g.actor = actor_for(user)

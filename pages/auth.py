@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import unicodedata
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from flask import (
     Blueprint,
@@ -24,13 +27,12 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from engine import clock
+from engine import clock, logins
 from engine.actors import Actor, actor_for
 from engine.attachments import open_for
-from engine.models import User
 from engine.notify import unread_count
 from engine.scope import role_labels
-from engine.users import Throttled, authenticate
+from engine.users import Limits, Throttled, authenticate
 
 bp = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -54,11 +56,12 @@ class LoginForm(FlaskForm):
 
 @bp.before_app_request
 def load_actor() -> None:
+    """The session's user: the cookie names a session row, which must still be live."""
     g.user = None
     g.actor = None
-    user_id = session.get("user_id")
-    if user_id is not None:
-        user = User.get_or_none((User.id == user_id) & User.active)
+    key = session.get("sid")
+    if isinstance(key, str):
+        user = logins.session_user(key, now=clock.now())
         if user is not None:
             g.user = user
             g.actor = actor_for(user)
@@ -126,10 +129,40 @@ def roles_required(*roles: str) -> Callable[[F], F]:
     return decorate
 
 
-def _safe_next(target: str | None) -> str | None:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return None
+def _invisible(char: str) -> bool:
+    """A control, format or whitespace character (Unicode categories C* and Z*)."""
+    return unicodedata.category(char)[0] in "CZ"
+
+
+def safe_next(target: str | None) -> str | None:
+    r"""``target`` if it is a path on this site, else None: the one check for every redirect
+    whose target comes from the request (``next=``, a form field, the Referer).
+
+    A browser reads ``//host``, ``/\host`` and ``/<tab>/host`` (it drops tabs and newlines,
+    and treats a backslash as a slash) as another site; so only a plain absolute path with
+    no control character, whitespace or backslash passes, and only if it still starts
+    like one after percent-decoding.
+    """
+    if not target or len(target) > 2000:
+        return None
+    if "\\" in target or any(_invisible(c) for c in target):
+        return None
+    decoded = "".join(c for c in unquote(target) if not _invisible(c))
+    if any(not t.startswith("/") or t[1:2] in ("/", "\\") for t in (target, decoded)):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def back_to_referrer(default: str) -> Any:
+    """Redirect (303) to the page the request came from if it is on this site, else ``default``."""
+    referrer = request.referrer or ""
+    parts = urlsplit(referrer)
+    if parts.scheme in ("http", "https") and parts.netloc == request.host:
+        referrer = urlunsplit(("", "", parts.path, parts.query, ""))
+    return redirect(safe_next(referrer) or default, 303)
 
 
 @bp.route("/")
@@ -139,28 +172,48 @@ def index() -> Any:
     return redirect(home_for(g.actor))
 
 
+def login_limits() -> Limits:
+    config = current_app.config
+    return Limits(per_account=config["LOGIN_MAX_ATTEMPTS"], per_address=config["LOGIN_MAX_ATTEMPTS_PER_ADDRESS"],
+                  window=dt.timedelta(minutes=config["LOGIN_WINDOW_MINUTES"]))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     form = LoginForm()
-    error = None
+    error, status = None, 200
     if form.validate_on_submit():
+        address = request.remote_addr or ""
+        now = clock.now()
         try:
-            user = authenticate(form.username.data or "", form.password.data or "", now=clock.now())
+            user = authenticate(form.username.data or "", form.password.data or "", address=address, now=now,
+                                limits=login_limits())
         except Throttled:
-            user, error = None, _("Too many failed attempts. Try again in 15 minutes.")
+            user, status = None, 429
+            error = _("Too many failed attempts. Try again in %(minutes)s minutes.",
+                      minutes=current_app.config["LOGIN_WINDOW_MINUTES"])
         if user is not None:
             session.clear()
-            session["user_id"] = user.id
+            lifetime = dt.timedelta(hours=current_app.config["SESSION_HOURS"])
+            session["sid"] = logins.start_session(user, address=address, now=now, lifetime=lifetime)
             g.actor = actor_for(user)
-            target = _safe_next(request.args.get("next")) or home_for(g.actor)
+            target = safe_next(request.args.get("next")) or home_for(g.actor)
             return redirect(target, 303)
         error = error or _("Wrong username or password.")
-    status = 401 if request.method == "POST" else 200
-    return render_template("auth/login.html", form=form, error=error), status
+    if request.method == "POST" and status == 200:
+        status = 401
+    response = current_app.make_response((render_template("auth/login.html", form=form, error=error), status))
+    if status == 429:
+        response.headers["Retry-After"] = str(current_app.config["LOGIN_WINDOW_MINUTES"] * 60)
+    return response
 
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Any:
+    """End the session on the server too: a copy of the cookie no longer logs anyone in."""
+    key = session.get("sid")
+    if isinstance(key, str):
+        logins.end_session(key, now=clock.now())
     session.clear()
     flash(_("You have logged out."))
     return redirect(url_for("auth.login"), 303)

@@ -143,17 +143,54 @@ def token() -> None:
 @token.command("create")
 @click.argument("username")
 @click.option("--label", default="")
+@click.option("--days", default=90, show_default=True, type=click.IntRange(1, 3650),
+              help="Days until the token expires.")
 @with_appcontext
-def token_create(username: str, label: str) -> None:
-    """Print a new bearer token for USERNAME (shown once)."""
-    from engine.users import create_token
+def token_create(username: str, label: str, days: int) -> None:
+    """Print a new bearer token for USERNAME (shown once; only its digest is kept)."""
+    from engine.tokens import create_token
 
     with database.connection_context():
         try:
-            click.echo(create_token(username, label, now=clock.now()))
+            click.echo(create_token(username, label, now=clock.now(), lifetime=dt.timedelta(days=days)))
         except ServiceError as exc:
             click.echo(exc.message, err=True)
             sys.exit(1)
+
+
+@token.command("list")
+@click.option("--user", "username", default=None, help="Only this user's tokens.")
+@with_appcontext
+def token_list(username: str | None) -> None:
+    """List tokens: id, user, label, created, expires, last used, state (never the secret)."""
+    from engine.tokens import list_tokens
+
+    def when(value: dt.datetime | None) -> str:
+        return clock.iso(value) or "-"
+
+    with database.connection_context():
+        rows = list_tokens(now=clock.now(), username=username)
+    for row in rows:
+        click.echo("\t".join((str(row.id), row.username, row.label or "-", when(row.created_at),
+                              when(row.expires_at) if row.expires_at else "never", when(row.last_used_at),
+                              row.state)))
+    click.echo(f"{len(rows)} token(s)", err=True)
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+@with_appcontext
+def token_revoke(token_id: int) -> None:
+    """Revoke token TOKEN_ID (from `token list`); the API refuses it from now on."""
+    from engine.tokens import revoke_token
+
+    with database.connection_context():
+        try:
+            row = revoke_token(token_id, now=clock.now())
+        except ServiceError as exc:
+            click.echo(exc.message, err=True)
+            sys.exit(1)
+    click.echo(f"token {row.id} of {row.username} revoked")
 
 
 @click.group("facts")

@@ -12,7 +12,7 @@ from engine import clock, kpi_reports
 from engine.errors import ServiceError
 from engine.kpi import kpi_lists
 from engine.models import OrgNode
-from pages.auth import roles_required
+from pages.auth import back_to_referrer, roles_required
 from pages.checklists import bp
 from pages.itemviews import posted_formdata
 
@@ -69,4 +69,4 @@ def kpi_review(report_id: int) -> Any:
         if exc.status in (403, 404):
             raise  # not a reviewer of this report
         flash(str(exc))
-        return redirect(request.referrer or url_for("lists.kpi"), 303)
+        return back_to_referrer(url_for("lists.kpi"))

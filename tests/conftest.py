@@ -196,9 +196,10 @@ def actor_of() -> Any:
 
 @pytest.fixture
 def token_for() -> Any:
+    from engine import clock
     from engine.users import create_token
 
-    def make(username: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {create_token(username, now=NOW)}"}
+    def make(username: str) -> dict[str, str]:  # the API checks expiry against the real clock
+        return {"Authorization": f"Bearer {create_token(username, now=clock.now())}"}
 
     return make

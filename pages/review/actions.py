@@ -10,16 +10,13 @@ from flask_babel import gettext as _
 from engine import clock, supervision
 from engine.errors import Invalid
 from engine.models import Assignment, User
-from pages.auth import roles_required
+from pages.auth import roles_required, safe_next
 from pages.extensions import htmx
 from pages.review import SUPERVISORS, bp
 
 
 def _back(default: str) -> Any:
-    target = request.form.get("next") or ""
-    if not (target.startswith("/") and not target.startswith("//")):
-        target = default
-    return redirect(target, 303)
+    return redirect(safe_next(request.form.get("next")) or default, 303)
 
 
 @bp.route("/items/<int:item_id>/urge", methods=["POST"])

@@ -11,3 +11,10 @@ document.addEventListener("change", function (event) {
     values: { _refresh: "1" },
   });
 });
+
+// A select that submits its form when changed (the reassign page's commissioner);
+// a listener here rather than onchange="..." because the CSP allows no inline script.
+document.addEventListener("change", function (event) {
+  var select = event.target.closest("select[data-sf-autosubmit]");
+  if (select && select.form) select.form.submit();
+});

@@ -102,7 +102,7 @@ def test_login_is_throttled(client):
     for _ in range(5):
         assert client.post("/login", data={"username": "xifang", "password": "wrong"}).status_code == 401
     blocked = client.post("/login", data={"username": "xifang", "password": "demo1234"})
-    assert blocked.status_code == 401
+    assert blocked.status_code == 429
 
 
 def test_attachments_are_scoped(client, auth):
