@@ -60,9 +60,17 @@ def test_urge_form_next_stays_on_site(client, auth, target):
     ("http://localhost//evil.example/", "/lists/kpi"),
     ("http://localhost/lists/kpi/tasks-2021?x=1", "/lists/kpi/tasks-2021?x=1"),
 ])
-def test_kpi_review_goes_back_only_to_this_site(client, auth, referrer, expected):
-    auth.login("chaohui-ducha")
-    response = client.post("/lists/kpi/review/999999", data={"decision": "accept"}, headers={"Referer": referrer})
+def test_kpi_review_goes_back_only_to_this_site(client, auth, actor_of, referrer, expected):
+    """A refused review (here: already reviewed) goes back where the reviewer came from."""
+    from engine import kpi_reports
+    from engine.models import OrgNode
+    from tests.conftest import NOW
+
+    found = kpi_reports.report(actor_of("dept-zhifa-user"), "tasks-2021", "whistle-system",
+                               OrgNode.get(OrgNode.key == "dept-zhifa"), "已建立吹哨报到机制", [], now=NOW)
+    kpi_reports.review(actor_of("dept-zzb-user"), found.id, True, "", now=NOW)
+    auth.login("dept-zzb-user")
+    response = client.post(f"/lists/kpi/review/{found.id}", data={"decision": "accept"}, headers={"Referer": referrer})
     assert response.status_code == 303 and response.headers["Location"] == expected
 
 
