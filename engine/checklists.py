@@ -23,12 +23,13 @@ from engine.definitions import current_version
 from engine.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from engine.i18n import gettext as _
 from engine.models import Definition, DefinitionVersion, OrgNode
+from engine.permissions import can, roles_of
 from engine.records import ChecklistRow
 from engine.scope import path_under
 
 ROW_KINDS = ("task", "coordination", "difficulty")
-EDIT_ROLES = ("commissioner", "party", "committee", "property")
-VIEW_ROLES = (*EDIT_ROLES, "supervisor", "admin")
+EDIT_ROLES = roles_of("lists.edit")
+VIEW_ROLES = roles_of("lists.view")
 
 
 @dataclass(frozen=True)
@@ -57,11 +58,11 @@ def row_list(key: str) -> DefinitionVersion:
 
 
 def may_edit(actor: Actor, node: OrgNode) -> bool:
-    return node.kind == "compound" and any(actor.reaches(r, node.path) for r in EDIT_ROLES)
+    return can(actor, "lists.edit", node)
 
 
 def may_view(actor: Actor, node: OrgNode) -> bool:
-    return any(actor.reaches(r, node.path) for r in VIEW_ROLES)
+    return can(actor, "lists.view", node)
 
 
 def today(now: dt.datetime) -> str:

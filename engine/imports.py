@@ -23,8 +23,9 @@ from engine.errors import Invalid
 from engine.forms_cells import cell_value
 from engine.i18n import gettext as _
 from engine.models import OrgNode
+from engine.permissions import can, roles_of
 
-IMPORTERS = ("admin", "supervisor")
+IMPORTERS = roles_of("import")
 PARENT_KIND = {"street": "district", "community": "street", "compound": "community", "building": "compound"}
 KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 PHONE = re.compile(r"^[0-9+\-() ]{5,20}$")
@@ -80,7 +81,7 @@ def columns(kind: str) -> list[tuple[str, Any]]:
 
 
 def may_import(actor: Actor, node: OrgNode) -> bool:
-    return any(actor.reaches(role, node.path) for role in IMPORTERS)
+    return can(actor, "import", node)
 
 
 def run(actor: Actor, kind: str, rows: Iterable[Row], *, now: dt.datetime) -> Outcome:

@@ -21,9 +21,7 @@ from engine.definitions import applies_at, current_version, scope_path
 from engine.errors import FieldProblem, Forbidden, Invalid, NotFound
 from engine.i18n import gettext as _
 from engine.models import Definition, DefinitionVersion, Event, OrgNode
-
-EDITORS = ("supervisor", "admin")
-READERS = ("party", "committee", "property")
+from engine.permissions import can
 
 
 def profile_version(node: OrgNode | str = "compound") -> DefinitionVersion:
@@ -50,15 +48,11 @@ def profile_version(node: OrgNode | str = "compound") -> DefinitionVersion:
 
 
 def may_edit(actor: Actor, node: OrgNode) -> bool:
-    if node.kind != "compound":
-        return False
-    if any(g.role == "commissioner" and g.node_id == node.id for g in actor.grants):
-        return True
-    return any(actor.reaches(role, node.path) for role in EDITORS)
+    return can(actor, "profile.edit", node)
 
 
 def may_view(actor: Actor, node: OrgNode) -> bool:
-    return may_edit(actor, node) or (node.kind == "compound" and any(actor.reaches(r, node.path) for r in READERS))
+    return can(actor, "profile.view", node)
 
 
 def context_of(node: OrgNode) -> dict[str, Any]:

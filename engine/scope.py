@@ -16,6 +16,7 @@ from peewee import Expression
 from engine.actors import Actor
 from engine.db import is_postgres
 from engine.models import Assignment, Item, OrgNode, Pack
+from engine.permissions import can
 
 DEFAULT_SEES = {"department": "summoned", "resident": "own"}
 # Up to this many nodes a subtree is matched by node id (an index equality or IN list,
@@ -172,11 +173,7 @@ def review_roots(actor: Actor) -> list[OrgNode]:
 
 def may_review(actor: Actor, node: OrgNode) -> bool:
     """Whether ``actor`` may see the dashboard (and its exports) of ``node``."""
-    if node.kind not in AREA_KINDS:
-        return False
-    if any(g.role in REVIEW_ROLES and node.path.startswith(g.node_path) for g in actor.grants):
-        return True
-    return any(g.role == "commissioner" and g.node_id == node.id for g in actor.grants)
+    return can(actor, "dashboards", node)
 
 
 def reviewable_children(actor: Actor, node: OrgNode) -> list[OrgNode]:

@@ -22,16 +22,27 @@ from engine.items import get_item
 from engine.kernel import Planned
 from engine.models import HANDLER_ROLE, Assignment, Event, Grant, Item, OrgNode, User
 from engine.notify import notify_users, users_with_roles
+from engine.permissions import can, roles_of
 from engine.scope import path_under, visible_items
 
-SUPERVISING_ROLES = ("supervisor", "admin")
+SUPERVISING_ROLES = roles_of("supervise")
+
+
+class _Place:
+    """A node known by its path alone (an item's node_path)."""
+
+    kind = None
+    id = None
+
+    def __init__(self, path: str) -> None:
+        self.path = path
 REROUTE_TABLE = "reroute"  # Assignment.table of summons a supervisor added by hand
 MAX_MESSAGE = 500
 
 
 def supervises(actor: Actor, node_path: str) -> bool:
     """Whether ``actor`` holds a supervising role at ``node_path`` or above."""
-    return any(actor.reaches(role, node_path) for role in SUPERVISING_ROLES)
+    return can(actor, "supervise", _Place(node_path))
 
 
 def _supervised_item(actor: Actor, item_id: int) -> Item:
