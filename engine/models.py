@@ -358,12 +358,13 @@ class AuthAttempt(Base):
 
 # The per-compound records live in engine/records.py (they build on Base above).
 from engine.records import ChecklistRow, Household, KpiReport
+from engine.storage import Blob
 
 ALL_MODELS = [
     OrgNode, User, Grant, Token, Pack, Definition, DefinitionVersion, Item, Assignment,
     Attachment, Event, Notification, RuleFailure, AuthAttempt, Escalation,
     WebhookEndpoint, OutboxMessage, Delivery, DeliveryAttempt, NodeFacts, IndexSnapshot,
-    ChecklistRow, KpiReport, Household,
+    ChecklistRow, KpiReport, Household, Blob,
 ]
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import functools
+import io
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -31,6 +31,7 @@ from engine.models import User
 from engine.notify import unread_count
 from engine.scope import role_labels
 from engine.users import Throttled, authenticate
+from pages.extensions import attachment_store
 
 bp = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -169,9 +170,10 @@ def logout() -> Any:
 @bp.route("/files/<public_id>")
 @login_required
 def file(public_id: str) -> Any:
-    attachment, path = open_for(g.actor, public_id, root=current_app.config["UPLOAD_DIR"])
-    return send_file(path, mimetype=attachment.content_type, download_name=attachment.filename,
-                     as_attachment=not attachment.content_type.startswith("image/"))
+    attachment, data = open_for(g.actor, public_id, store=attachment_store())
+    return send_file(io.BytesIO(data), mimetype=attachment.content_type, download_name=attachment.filename,
+                     as_attachment=not attachment.content_type.startswith("image/"),
+                     etag=attachment.sha256, last_modified=attachment.created_at)
 
 
 from pages import notifications as _notifications  # noqa: F401  (routes on this blueprint)

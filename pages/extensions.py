@@ -17,6 +17,13 @@ babel = Babel()
 LOCALES = ("zh_CN", "en")
 
 
+def attachment_store() -> Any:
+    """The app's attachment store (engine.storage), shared by every host."""
+    from flask import current_app
+
+    return current_app.extensions["sanfang.attachments"]
+
+
 def select_locale() -> str:
     chosen = request.args.get("lang") or session.get("lang")
     if chosen in LOCALES:
