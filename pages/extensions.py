@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask_babel import Babel, get_locale, gettext
 from flask_htmx import HTMX
 from flask_wtf.csrf import CSRFProtect
@@ -25,6 +25,8 @@ def attachment_store() -> Any:
 
 
 def select_locale() -> str:
+    if not has_request_context():  # a command (`sanfang restore`) speaks the default language
+        return "zh_CN"
     chosen = request.args.get("lang") or session.get("lang")
     if chosen in LOCALES:
         return str(chosen)
