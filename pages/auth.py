@@ -26,7 +26,7 @@ from wtforms.validators import DataRequired, Length
 
 from engine import clock
 from engine.actors import Actor, actor_for
-from engine.attachments import open_for
+from engine.attachments import clean_filename, open_for, sniff
 from engine.models import User
 from engine.notify import unread_count
 from engine.scope import role_labels
@@ -171,8 +171,10 @@ def logout() -> Any:
 @login_required
 def file(public_id: str) -> Any:
     attachment, data = open_for(g.actor, public_id, store=attachment_store())
-    return send_file(io.BytesIO(data), mimetype=attachment.content_type, download_name=attachment.filename,
-                     as_attachment=not attachment.content_type.startswith("image/"),
+    # The type the bytes are, and a clean name, for files stored before uploads were checked too.
+    kind = sniff(data) or "application/octet-stream"
+    return send_file(io.BytesIO(data), mimetype=kind, download_name=clean_filename(attachment.filename),
+                     as_attachment=not kind.startswith("image/"),
                      etag=attachment.sha256, last_modified=attachment.created_at)
 
 

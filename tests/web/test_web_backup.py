@@ -3,6 +3,7 @@ empty instance (issue 9, finding 20). Runs on PostgreSQL too when DATABASE_URL i
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 import zipfile
@@ -155,5 +156,5 @@ def test_the_backup_reads_one_snapshot(app, tmp_path, monkeypatch):
         return real(model)
 
     monkeypatch.setattr(module, "_rows", rows)
-    module.backup(tmp_path / "b.zip", app.extensions["sanfang.attachments"], now=__import__("datetime").datetime(2026, 1, 1))
+    module.backup(tmp_path / "b.zip", app.extensions["sanfang.attachments"], now=dt.datetime(2026, 1, 1))
     assert set(seen) == {"repeatable read"}

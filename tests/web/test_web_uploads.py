@@ -3,6 +3,7 @@ with clean file names (issue 9, finding 15)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import zipfile
@@ -16,6 +17,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x01" * 40
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"
 HTML = b"<html><script>alert(document.cookie)</script></html>"
+NOW = dt.datetime(2026, 11, 27, 1, 0, 0)
 BELL = {"category": "环境卫生", "summary": "垃圾桶满了没人清理"}
 
 
@@ -134,3 +136,18 @@ def test_a_photo_is_stored_with_the_type_of_its_bytes_and_a_clean_name(app, clie
     assert (attachment.content_type, attachment.filename) == ("image/jpeg", "垃圾gnp.jpg")
     with client.get(f"/files/{attachment.public_id}") as answer:
         assert answer.status_code == 200 and answer.mimetype == "image/jpeg" and answer.data == JPEG
+
+
+def test_a_file_stored_before_the_checks_is_served_as_what_its_bytes_are(app, client, auth, actor_of):
+    """An old upload that claimed to be a photo but is a web page is not served as one."""
+    from engine.attachments import store
+
+    auth.login("lvzhou-yezhu1")
+    legacy = store(actor_of("lvzhou-yezhu1"), "x.txt", "text/plain", io.BytesIO(HTML), now=NOW,
+                   store=app.extensions["sanfang.attachments"])
+    Attachment.update(content_type="image/png", filename="evil\u202egnp.html").where(
+        Attachment.id == legacy.id).execute()
+    with client.get(f"/files/{legacy.public_id}") as answer:
+        assert answer.status_code == 200 and answer.mimetype == "text/plain"
+        assert answer.headers["Content-Disposition"].startswith("attachment;")
+        assert "\u202e" not in answer.headers["Content-Disposition"] and "%E2%80%AE" not in answer.headers["Content-Disposition"]
