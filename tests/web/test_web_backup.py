@@ -143,18 +143,32 @@ def test_every_table_is_in_the_backup(app):
     assert {m._meta.table_name for m in _models()} | {Blob._meta.table_name} == set(database.get_tables())
 
 
-@pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL only")
 def test_the_backup_reads_one_snapshot(app, tmp_path, monkeypatch):
-    """A row committed while the backup runs is in none of its tables or all of them."""
+    """What another connection commits while the backup runs is in none of its tables."""
+    import threading
+
     from engine import backup as module
 
-    seen = []
     real = module._rows
+    events = Event.select().count()
+    wrote = []
+
+    def write_elsewhere() -> None:
+        with database.connection_context():  # this thread's own connection
+            Event.create(at=dt.datetime(2026, 1, 1), action="test.during-backup")
+        wrote.append(True)
 
     def rows(model: Any) -> Any:
-        seen.append(database.execute_sql("SHOW transaction_isolation").fetchone()[0])
-        return real(model)
+        found = list(real(model))  # the snapshot has begun
+        if not wrote:
+            thread = threading.Thread(target=write_elsewhere)
+            thread.start()
+            thread.join()
+        return iter(found)
 
     monkeypatch.setattr(module, "_rows", rows)
-    module.backup(tmp_path / "b.zip", app.extensions["sanfang.attachments"], now=dt.datetime(2026, 1, 1))
-    assert set(seen) == {"repeatable read"}
+    manifest = module.backup(tmp_path / "b.zip", app.extensions["sanfang.attachments"], now=dt.datetime(2026, 1, 1))
+    assert wrote and Event.select().count() == events + 1
+    assert manifest["tables"]["event"] == events
+    if ON_POSTGRES:
+        assert module.is_postgres()
