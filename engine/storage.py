@@ -211,11 +211,9 @@ def migrate(target: Store, sources: list[Store]) -> tuple[int, int, list[str]]:
 
     :returns: (copied, already there, SHA-256s found nowhere).
     """
-    from engine.models import Attachment
-
     copied = present = 0
     missing: list[str] = []
-    for (sha,) in Attachment.select(Attachment.sha256).distinct().order_by(Attachment.sha256).tuples():
+    for sha in every_sha():
         if target.has(sha):
             present += 1
             continue
