@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test test-pg install translations chromium wrk bench lint demo clean
+.PHONY: run test test-pg install translations chromium wrk bench soak lint demo clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -69,6 +69,14 @@ bench: install wrk
 	$(PY) bench/bench_facts.py $(SCALE_DBS) | tee bench/results/facts.md
 	$(PY) bench/bench_scale.py --drop
 	$(PY) bench/bench_import.py | tee bench/results/import.md
+
+# A soak on PostgreSQL (127.0.0.1:5432, trust): gunicorn -w 3 and six clients raising,
+# moving and reading items while the sweep runs, for SOAK_SECONDS (default ten minutes);
+# makes and drops the database bench_soak; exits 1 on any error or lost write.
+SOAK_SECONDS ?= 600
+soak: install
+	mkdir -p bench/results
+	$(PY) bench/soak.py --duration $(SOAK_SECONDS) --markdown bench/results/soak.md
 
 clean:
 	rm -rf instance/sanfang.db* bench/results

@@ -345,14 +345,14 @@ def wrk(base: str, cookie: str, seconds: int, script: str, connections: int = 8,
 
 
 @contextmanager
-def serving(url: str, cwd: Path = ROOT) -> Iterator[str]:
-    """gunicorn -w 2 serving the checkout at ``cwd`` on ``url``, on a free loopback port;
-    yields its base URL once it answers, and stops it after."""
+def serving(url: str, cwd: Path = ROOT, workers: int = 2) -> Iterator[str]:
+    """gunicorn -w ``workers`` serving the checkout at ``cwd`` on ``url``, on a free loopback
+    port; yields its base URL once it answers, and stops it after."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "DATABASE_URL": url, "SANFANG_SECRET_KEY": SECRET, "SANFANG_BACKGROUND_SWEEP": "0"}
     server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--graceful-timeout", "5",
+        [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--graceful-timeout", "5",
          "--log-level", "warning", "pages:create_app()"], cwd=cwd, env=env, start_new_session=True)
     try:
         deadline = time.monotonic() + 60

@@ -1,64 +1,160 @@
-"""Uploaded photos and files, stored on disk by content, referenced by a public id."""
+"""Uploaded photos and files, kept by content in the attachment store, referenced by a public id."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import secrets
+import unicodedata
+import zipfile
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, BinaryIO
 
 import forms
 from engine import audit
 from engine.actors import Actor
+from engine.db import write_transaction
 from engine.errors import FieldProblem, Invalid, NotFound
 from engine.i18n import gettext as _
 from engine.models import Attachment, Item
 from engine.scope import visible_items
+from engine.storage import Store
 
 MAX_BYTES = 10 * 1024 * 1024
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 ALLOWED_TYPES = {
     "image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "application/pdf",
-    "text/plain", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "text/plain", XLSX, DOCX,
 }
+# What an ``x-accept`` extension stands for.
+EXTENSIONS = {
+    ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".gif": "image/gif",
+    ".webp": "image/webp", ".heic": "image/heic", ".heif": "image/heic", ".pdf": "application/pdf",
+    ".txt": "text/plain", ".xlsx": XLSX, ".docx": DOCX,
+}
+HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 
 
-def _path(root: str | Path, sha: str) -> Path:
-    return Path(root) / sha[:2] / sha
+def sniff(data: bytes) -> str | None:
+    """The type the bytes are (by their magic numbers), whatever the client declared;
+    None for anything not in :data:`ALLOWED_TYPES`."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data[4:8] == b"ftyp" and data[8:12] in HEIF_BRANDS:
+        return "image/heic"
+    if data.startswith(b"%PDF-"):
+        return "application/pdf"
+    if data.startswith(b"PK\x03\x04"):
+        return _office(data)
+    return "text/plain" if _is_text(data) else None
+
+
+def _office(data: bytes) -> str | None:
+    """An Excel or Word (OOXML) file, or None for any other zip."""
+    try:
+        names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return None
+    if "[Content_Types].xml" not in names:
+        return None
+    if any(n.startswith("xl/") for n in names):
+        return XLSX
+    if any(n.startswith("word/") for n in names):
+        return DOCX
+    return None
+
+
+def _is_text(data: bytes) -> bool:
+    """Plain text: UTF-8 or GB18030, no NUL or other control bytes but whitespace."""
+    if any(b < 32 and b not in (9, 10, 12, 13) for b in data[:65536]) or b"\x7f" in data[:65536]:
+        return False
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return True
+    return False
+
+
+def accepts(accept: str | None, content_type: str) -> bool:
+    """Whether an ``x-accept`` list ("image/*", "image/png,.pdf") admits ``content_type``;
+    no list admits every allowed type."""
+    if not accept or not accept.strip():
+        return True
+    for token in (t.strip().lower() for t in accept.split(",")):
+        if token.endswith("/*") and content_type.startswith(token[:-1]):
+            return True
+        if token == content_type or EXTENSIONS.get(token) == content_type:
+            return True
+    return False
+
+
+# Bidi overrides and isolates, zero-width and other format characters, controls,
+# surrogates, private-use and unassigned code points: none belongs in a file name, and
+# a right-to-left override makes "photo\u202egpj.exe" read as "photoexe.jpg".
+_DROPPED = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+
+def clean_filename(name: str | None) -> str:
+    """A file name fit to show and to send back: its last path part, NFC-normalised,
+    without control or bidi characters, at most 255 characters (the extension kept)."""
+    name = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if unicodedata.category(c) not in _DROPPED)
+    name = " ".join(name.split()).strip(" .") or "upload"
+    if len(name) > 255:
+        stem, dot, ext = name.rpartition(".")
+        name = stem[:254 - len(ext)] + dot + ext if dot and len(ext) < 16 else name[:255]
+    return name
+
+
+def _refuse(field: str, message: str) -> Invalid:
+    return Invalid(message, [FieldProblem(field, message)])
 
 
 def store(
-    actor: Actor, filename: str, content_type: str, stream: BinaryIO, *, root: str | Path,
-    now: dt.datetime, field: str = "file",
+    actor: Actor, filename: str, content_type: str, stream: BinaryIO, *, store: Store,
+    now: dt.datetime, field: str = "file", accept: str | None = None,
 ) -> Attachment:
-    """Store an upload by its SHA-256 and record who uploaded it.
+    """Check an upload's bytes, keep them by their SHA-256 and record who uploaded it.
 
-    :raises Invalid: a type not allowed, an empty or oversized file (path = ``field``).
+    The type is what the bytes are, not what the client declared (``content_type`` is
+    only named in the refusal); it must be allowed, and admitted by the field's
+    ``x-accept`` (``accept``). Nothing is written until every check has passed.
+
+    :raises Invalid: a type not allowed or not accepted, an empty or oversized file
+        (path = ``field``).
     """
-    content_type = (content_type or "").split(";")[0].strip().lower()
-    if content_type not in ALLOWED_TYPES:
-        message = _("File type %(type)s is not allowed.") % {"type": content_type or "?"}
-        raise Invalid(message, [FieldProblem(field, message)])
     data = stream.read(MAX_BYTES + 1)
     if not data:
-        raise Invalid(_("The file is empty."), [FieldProblem(field, _("The file is empty."))])
+        raise _refuse(field, _("The file is empty."))
     if len(data) > MAX_BYTES:
-        message = _("The file is larger than %(mb)s MB.") % {"mb": MAX_BYTES // 1024 // 1024}
-        raise Invalid(message, [FieldProblem(field, message)])
+        raise _refuse(field, _("The file is larger than %(mb)s MB.") % {"mb": MAX_BYTES // 1024 // 1024})
+    declared = (content_type or "").split(";")[0].strip().lower()
+    actual = sniff(data)
+    if actual is None:
+        raise _refuse(field, _("File type %(type)s is not allowed.") % {"type": declared or "?"})
+    if not accepts(accept, actual):
+        raise _refuse(field, _("This field takes %(accept)s; the file is %(type)s.")
+                      % {"accept": accept, "type": actual})
     sha = hashlib.sha256(data).hexdigest()
-    path = _path(root, sha)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    attachment = Attachment.create(
-        public_id="att_" + secrets.token_urlsafe(12), uploaded_by=actor.user,
-        filename=Path(filename or "upload").name[:255], content_type=content_type,
-        size=len(data), sha256=sha, created_at=now,
-    )
-    audit.record("attachment.upload", at=now, actor=actor.user, target=f"attachment:{attachment.public_id}",
-                 after={"filename": attachment.filename, "size": attachment.size})
+    with write_transaction():  # a database store keeps the bytes and the row together
+        store.put(sha, data)
+        attachment = Attachment.create(
+            public_id="att_" + secrets.token_urlsafe(12), uploaded_by=actor.user,
+            filename=clean_filename(filename), content_type=actual,
+            size=len(data), sha256=sha, created_at=now,
+        )
+        audit.record("attachment.upload", at=now, actor=actor.user, target=f"attachment:{attachment.public_id}",
+                     after={"filename": attachment.filename, "size": attachment.size, "type": actual})
     return attachment
 
 
@@ -114,7 +210,7 @@ def _may_read_record(actor: Actor, record: str) -> bool:
     return False
 
 
-def open_for(actor: Actor, public_id: str, *, root: str | Path) -> tuple[Attachment, Path]:
+def open_for(actor: Actor, public_id: str, *, store: Store) -> tuple[Attachment, bytes]:
     """An attachment the actor may read: their own upload, one on an item they see, or
     one on a checklist row or KPI report they see.
 
@@ -130,4 +226,7 @@ def open_for(actor: Actor, public_id: str, *, root: str | Path) -> tuple[Attachm
     )
     if not allowed:
         raise NotFound(_("Attachment not found."))
-    return attachment, _path(root, attachment.sha256)
+    data = store.get(attachment.sha256)
+    if data is None:
+        raise NotFound(_("The file of attachment %(id)s is missing from the store.") % {"id": public_id})
+    return attachment, data

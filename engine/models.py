@@ -366,12 +366,13 @@ class IndexSnapshot(Base):
 # counters in engine/logins.py (they build on Base above).
 from engine.logins import LoginCounter, LoginSession
 from engine.records import ChecklistRow, Household, KpiReport
+from engine.storage import Blob
 
 ALL_MODELS = [
     OrgNode, User, Grant, Token, Pack, Definition, DefinitionVersion, Item, Assignment,
     Attachment, Event, Notification, RuleFailure, Escalation,
     WebhookEndpoint, OutboxMessage, Delivery, DeliveryAttempt, NodeFacts, IndexSnapshot,
-    ChecklistRow, KpiReport, Household, LoginSession, LoginCounter,
+    ChecklistRow, KpiReport, Household, LoginSession, LoginCounter, Blob,
 ]
 
 

@@ -25,6 +25,17 @@ def _secret_key(instance: Path) -> str:
     return path.read_text().strip()
 
 
+def _init_attachments(app: Flask) -> None:
+    """The attachment store every host shares: ATTACHMENT_STORE ("db", "disk", "s3"),
+    else SANFANG_ATTACHMENTS, else the database on PostgreSQL and disk on SQLite."""
+    from engine.storage import configured, default_kind, s3_settings
+
+    app.config.setdefault("S3", s3_settings(os.environ))
+    if not app.config.get("ATTACHMENT_STORE"):
+        app.config["ATTACHMENT_STORE"] = default_kind(os.environ)
+    app.extensions["sanfang.attachments"] = configured(app.config)
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app; ``config`` overrides (tests pass DATABASE_URL, TESTING ...)."""
     app = Flask(__name__, instance_path=os.environ.get("SANFANG_INSTANCE", None))
@@ -55,6 +66,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(Path(app.instance_path))
     open_database(app.config["DATABASE_URL"], pool=app.config.get("DATABASE_POOL", True))
+    _init_attachments(app)
     if app.config.get("CREATE_TABLES", True):
         with database.connection_context():
             create_tables()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import io
 import unicodedata
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -29,10 +30,11 @@ from wtforms.validators import DataRequired, Length
 
 from engine import clock, logins
 from engine.actors import Actor, actor_for
-from engine.attachments import open_for
+from engine.attachments import clean_filename, open_for, sniff
 from engine.notify import unread_count
 from engine.scope import role_labels
 from engine.users import Limits, Throttled, authenticate
+from pages.extensions import attachment_store
 
 bp = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -222,9 +224,12 @@ def logout() -> Any:
 @bp.route("/files/<public_id>")
 @login_required
 def file(public_id: str) -> Any:
-    attachment, path = open_for(g.actor, public_id, root=current_app.config["UPLOAD_DIR"])
-    return send_file(path, mimetype=attachment.content_type, download_name=attachment.filename,
-                     as_attachment=not attachment.content_type.startswith("image/"))
+    attachment, data = open_for(g.actor, public_id, store=attachment_store())
+    # The type the bytes are, and a clean name, for files stored before uploads were checked too.
+    kind = sniff(data) or "application/octet-stream"
+    return send_file(io.BytesIO(data), mimetype=kind, download_name=clean_filename(attachment.filename),
+                     as_attachment=not kind.startswith("image/"),
+                     etag=attachment.sha256, last_modified=attachment.created_at)
 
 
 from pages import notifications as _notifications  # noqa: F401  (routes on this blueprint)

@@ -1,4 +1,5 @@
-"""The `sanfang` command: init, pack, demo, user, token, sweep, deliver, facts, index."""
+"""The `sanfang` command: init, pack, demo, user, token, sweep, deliver, facts, index,
+attachments, backup, restore."""
 
 from __future__ import annotations
 
@@ -21,7 +22,10 @@ DEFAULT_PACK = Path(__file__).resolve().parent.parent / "seed" / "gongshu"
 
 
 def register(app: Flask) -> None:
-    for command in (init, pack, demo, user, token, accounts, sweep, deliver, facts, index):
+    from pages.cli_storage import attachments, backup, restore
+
+    for command in (init, pack, demo, user, token, accounts, sweep, deliver, facts, index,
+                    attachments, backup, restore):
         app.cli.add_command(command)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask_babel import Babel, get_locale, gettext
 from flask_htmx import HTMX
 from flask_wtf.csrf import CSRFProtect
@@ -17,7 +17,16 @@ babel = Babel()
 LOCALES = ("zh_CN", "en")
 
 
+def attachment_store() -> Any:
+    """The app's attachment store (engine.storage), shared by every host."""
+    from flask import current_app
+
+    return current_app.extensions["sanfang.attachments"]
+
+
 def select_locale() -> str:
+    if not has_request_context():  # a command (`sanfang restore`) speaks the default language
+        return "zh_CN"
     chosen = request.args.get("lang") or session.get("lang")
     if chosen in LOCALES:
         return str(chosen)

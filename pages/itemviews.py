@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
@@ -15,9 +16,16 @@ import forms
 from engine import attachments, clock, dispatch, items, privacy, supervision
 from engine.context import item_doc, new_item_doc
 from engine.definitions import Runtime, applies_at, current_version, runtime
-from engine.errors import Invalid
+from engine.errors import Forbidden, Invalid
 from engine.models import Definition, Item, OrgNode
-from pages.extensions import htmx
+from pages.extensions import attachment_store, htmx
+
+
+def may_raise(rt: Runtime, node: OrgNode) -> bool:
+    """Whether the current actor may raise items of ``rt`` at ``node``."""
+    return node.kind in rt.body.get("node_kinds", ["compound"]) and applies_at(rt.body, node.path) and any(
+        g.actor.reaches(role, node.path) for role in rt.body.get("raise_roles", [])
+    )
 
 
 def raisable_types(node: OrgNode) -> list[Runtime]:
@@ -28,33 +36,62 @@ def raisable_types(node: OrgNode) -> list[Runtime]:
         if not definition.current:
             continue
         rt = runtime(current_version(definition))
-        if node.kind in rt.body.get("node_kinds", ["compound"]) and applies_at(rt.body, node.path) and any(
-            g.actor.reaches(role, node.path) for role in rt.body.get("raise_roles", [])
-        ):
+        if may_raise(rt, node):
             found.append(rt)
     return found
 
 
-def posted_formdata() -> MultiDict[str, str]:
-    """The posted form, with every uploaded file stored and its id added under its input's name.
+_ROW_INPUT = re.compile(r"(?P<group>[^-]+)-(?P<index>\d{1,4})-(?P<field>[^-]+)")
+
+
+def upload_inputs(schema: Mapping[str, Any]) -> dict[str, str | None]:
+    """The file inputs of a form and what each accepts (its ``x-accept``; a photo takes
+    images): ``name`` for a field, ``group-*-name`` for a field of a repeatable group."""
+    found: dict[str, str | None] = {}
+
+    def accept(spec: Any) -> str | None:
+        return spec.accept or ("image/*" if spec.kind == "photo" else None)
+
+    for spec in forms.field_specs(schema):
+        if spec.kind in ("photo", "file"):
+            found[spec.name] = accept(spec)
+        elif spec.kind == "group":
+            for child in spec.children:
+                if child.kind in ("photo", "file"):
+                    found[f"{spec.name}-*-{child.name}"] = accept(child)
+    return found
+
+
+def posted_formdata(inputs: Mapping[str, str | None]) -> MultiDict[str, str]:
+    """The posted form, with every file sent to one of ``inputs`` (name -> accept) checked,
+    stored and its id added under its input's name; files sent to any other name are
+    dropped unread. Call it only once the actor may make the change the form is for.
 
     The generated form then sees uploads as attachment ids, like any other answer, and
     renders them as kept attachments if the page is shown again.
+
+    :raises Invalid: a file of a type not allowed or not accepted, empty or too large.
     """
     formdata: MultiDict[str, str] = MultiDict(request.form.items(multi=True))
     for name in request.files:
+        row = _ROW_INPUT.fullmatch(name)
+        pattern = f"{row['group']}-*-{row['field']}" if row else name
+        if pattern not in inputs:
+            continue
         for upload in request.files.getlist(name):
             if upload and upload.filename:
                 att = attachments.store(
                     g.actor, upload.filename, upload.mimetype or "", upload.stream,
-                    root=current_app.config["UPLOAD_DIR"], now=clock.now(), field=name,
+                    store=attachment_store(), now=clock.now(), field=name, accept=inputs[pattern],
                 )
                 formdata.add(name, att.public_id)
     return formdata
 
 
 def bind(schema: Mapping[str, Any], context: Mapping[str, Any], data: Mapping[str, Any] | None = None) -> Any:
-    formdata = posted_formdata() if request.method == "POST" else None
+    """The generated form of ``schema``; on POST with the posted answers and uploads
+    (so call it only after checking that the actor may post)."""
+    formdata = posted_formdata(upload_inputs(schema)) if request.method == "POST" else None
     return forms.bind(schema, formdata=formdata, data=data, base=FlaskForm, context=context)
 
 
@@ -82,6 +119,9 @@ def raise_page(node: OrgNode, type_key: str, template: str, done: Any) -> Any:
     rt = runtime(current_version(definition)) if definition is not None and definition.current else None
     if rt is None or not applies_at(rt.body, node.path):  # a street's type is not offered elsewhere
         return render_template("error.html", status=404, message=_("Not found."), fields=[]), 404
+    if request.method == "POST" and not may_raise(rt, node):
+        # Before bind(): a refused request stores none of its files.
+        raise Forbidden(_("You may not raise %(type)s here.", type=rt.body["name"]))
     context = new_item_doc(node, {}, type_key=type_key, actor=g.actor, now=clock.now())
     context.pop("data")
     bound = bind(rt.body["schema"], context)

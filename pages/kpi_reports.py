@@ -46,7 +46,9 @@ def kpi_report(list_key: str, row_key: str) -> Any:
     unit = OrgNode.get_or_none(OrgNode.key == request.form.get("unit", ""))
     if unit is None:
         abort(404)
-    evidence = posted_formdata().getlist("evidence")
+    if unit.id not in {u.id for u in kpi_reports.reporting_units(g.actor)}:
+        abort(403)  # before any evidence is stored
+    evidence = posted_formdata({"evidence": None}).getlist("evidence")
     try:
         kpi_reports.report(g.actor, list_key, row_key, unit, request.form.get("note", ""), evidence, now=clock.now())
         flash(_("Reported."))
