@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test test-pg install translations chromium wrk bench soak lint demo clean
+.PHONY: run test test-pg install translations chromium js wrk bench soak lint demo clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -36,12 +36,24 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-test: install chromium lint
+# json-logic-js (pinned in tests/rules/js/package-lock.json) for the differential test
+# tests/rules/test_rules_js.py; installed once from the npm registry, again only when
+# the lock file changes. Without node that test is skipped.
+JS_DIR   := tests/rules/js
+JS_STAMP := $(JS_DIR)/node_modules/.installed-stamp
+js:
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  echo "npm not found: tests/rules/test_rules_js.py will be skipped"; \
+	elif [ ! -f $(JS_STAMP) ] || [ $(JS_DIR)/package-lock.json -nt $(JS_STAMP) ]; then \
+	  cd $(JS_DIR) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed-stamp; \
+	fi
+
+test: install chromium js lint
 	$(VENV)/bin/pytest -q
 
 # The same suite on PostgreSQL (each test gets a database made from a seeded template).
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
-test-pg: install chromium
+test-pg: install chromium js
 	DATABASE_URL=$(PG_URL) $(VENV)/bin/pytest -q
 
 lint: install

@@ -64,10 +64,19 @@ def apply_row_actions(specs: list[FieldSpec], formdata: Any) -> tuple[FormData, 
     return FormData(values), adds, bool(adds or removes)
 
 
+def _bad_row_index(name: str, key: str) -> bool:
+    """A key WTForms' FieldList would read a row index from with int() that is not one of
+    ours ("rows-²-a", "rows-<5,000 digits>-a"): int() raises, or reads Unicode digits."""
+    if not key.startswith(name):
+        return False
+    index = key[len(name) + 1:].split("-", 1)[0]
+    return index.isdigit() and not (index.isascii() and len(index) <= 9)
+
+
 def _renumber(
     group: FieldSpec, values: dict[str, list[Any]], removes: set[str]
 ) -> dict[str, list[Any]]:
-    row_key = re.compile(re.escape(group.name) + r"-(\d+)-(.+)")
+    row_key = re.compile(re.escape(group.name) + r"-([0-9]{1,9})-(.+)")
     indices = sorted({int(m[1]) for key in values if (m := row_key.fullmatch(key))})
     kept = [i for pos, i in enumerate(indices) if f"{group.path}/{pos}" not in removes]
     new_index = {old: new for new, old in enumerate(kept)}
@@ -75,7 +84,8 @@ def _renumber(
     for key, value in values.items():
         match = row_key.fullmatch(key)
         if match is None:
-            out[key] = value
+            if not _bad_row_index(group.name, key):
+                out[key] = value
         elif int(match[1]) in new_index:
             out[f"{group.name}-{new_index[int(match[1])]}-{match[2]}"] = value
     return out

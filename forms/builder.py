@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from forms.formats import parse_number
 from forms.specs import KINDS, STRING_FORMATS
 
 Join = Literal["all", "any"]
@@ -372,17 +373,17 @@ def schema_from_rows(form: FormRows) -> dict[str, Any]:
 def parse_value(text: str, value_type: str) -> Any:
     """A value typed in a condition row or an option, as the field's JSON type.
 
-    Numbers that do not parse stay text (the publish check then names the rule).
+    Numbers that do not parse (ASCII digits only, finite) stay text (the publish check
+    then names the rule).
     """
     text = text.strip()
     if value_type == "boolean":
         return text.lower() in ("1", "true", "yes", "on", "是")
     if value_type in ("integer", "number"):
-        try:
-            number = float(text)
-        except ValueError:
+        number = parse_number(text)
+        if number is None:
             return text
-        return int(number) if value_type == "integer" or number.is_integer() else number
+        return int(number) if value_type == "integer" else number
     return text
 
 

@@ -7,24 +7,51 @@ dependencies, so a deployment validates the same way whatever is installed.
 from __future__ import annotations
 
 import datetime
+import math
 import re
 import urllib.parse
 
 from jsonschema import FormatChecker
 
+from rules.values import number_text
+
 EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 # Mainland mobile (optionally +86), landline with area code and optional
 # extension, and 400/800 service numbers.
 PHONE_RE = re.compile(
-    r"(?:\+?86[- ]?)?1[3-9]\d{9}"
-    r"|0\d{2,3}-?\d{7,8}(?:-\d{1,6})?"
-    r"|[48]00-?\d{3}-?\d{4}"
+    r"(?:\+?86[- ]?)?1[3-9][0-9]{9}"
+    r"|0[0-9]{2,3}-?[0-9]{7,8}(?:-[0-9]{1,6})?"
+    r"|[48]00-?[0-9]{3}-?[0-9]{4}"
 )
 ATTACHMENT_RE = re.compile(r"att_[A-Za-z0-9_-]{1,64}")
-DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Digits are ASCII everywhere: \d would also match "１２" or "١٢", which int() reads.
+DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 TIME_RE = re.compile(
-    r"(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?", re.IGNORECASE
+    r"([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})?",
+    re.IGNORECASE,
 )
+INTEGER_RE = re.compile(r"[+-]?[0-9]{1,300}")
+
+
+def parse_integer(text: str) -> int | None:
+    """A whole number typed in a form ("12", " -3 "): ASCII digits, else None.
+
+    Python's int() would also read "１２", "١٢" and "1_000".
+    """
+    match = INTEGER_RE.fullmatch(text.strip())
+    return int(match[0]) if match else None
+
+
+def parse_number(text: str) -> int | float | None:
+    """A finite decimal number typed in a form ("2.5", "-1e3", ".5"), else None.
+
+    ASCII only, read as rules read numeric text (rules.values.number_text); Python's
+    float() would also read "nan", "inf", "１２" and "1_0". Whole numbers come back as int.
+    """
+    number = number_text(text, empty=None, decimal_only=True)
+    if number is None or not math.isfinite(number):
+        return None
+    return int(number) if number.is_integer() and abs(number) < 2**53 else number
 
 
 def is_email(value: object) -> bool:

@@ -249,6 +249,10 @@ def finish(specs: list[FieldSpec], found: list[Found], gettext: Gettext) -> list
     return sorted(errors, key=lambda error: order_key(specs, error.path))
 
 
+def _is_index(text: str) -> bool:
+    return 0 < len(text) <= 9 and text.isascii() and text.isdigit()
+
+
 def order_key(specs: list[FieldSpec], path: str) -> tuple[int, int, int, str]:
     """Sort key putting form-level errors first, then fields in form order, rows by index."""
     if not path:
@@ -256,7 +260,7 @@ def order_key(specs: list[FieldSpec], path: str) -> tuple[int, int, int, str]:
     parts = path.split("/")
     names = [spec.name for spec in specs]
     first = names.index(parts[0]) if parts[0] in names else len(names)
-    row = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else -1
+    row = int(parts[1]) if len(parts) > 1 and _is_index(parts[1]) else -1
     child = -1
     if len(parts) > 2 and first < len(specs):
         children = [c.name for c in specs[first].children]

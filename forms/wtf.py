@@ -9,6 +9,7 @@ from typing import Any
 import wtforms
 from wtforms import fields, widgets
 
+from forms.formats import parse_integer, parse_number
 from forms.specs import FieldSpec, canonical, specs_of
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
@@ -27,14 +28,40 @@ class _BlankIsNone:
         super().process_formdata(valuelist)  # type: ignore[misc]
 
 
+def _typed(valuelist: list[Any]) -> str | None:
+    """The submitted text, if there is some to convert (else None: blank or not text)."""
+    if valuelist and isinstance(valuelist[0], str) and valuelist[0].strip():
+        return valuelist[0]
+    return None
+
+
 class IntegerField(_BlankIsNone, fields.IntegerField):  # type: ignore[misc]
-    """Whole number; empty is no answer."""
+    """Whole number in ASCII digits; empty is no answer."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        text = _typed(valuelist)
+        if text is None:
+            super().process_formdata(valuelist)
+            return
+        self.data = parse_integer(text)
+        if self.data is None:
+            raise ValueError(self.gettext("Not a valid integer value."))
 
 
 class NumberField(_BlankIsNone, fields.FloatField):  # type: ignore[misc]
-    """Number (float); empty is no answer."""
+    """Finite decimal number in ASCII digits; empty is no answer."""
 
     widget = widgets.NumberInput(step="any")
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        text = _typed(valuelist)
+        if text is None:
+            super().process_formdata(valuelist)
+            return
+        number = parse_number(text)
+        self.data = None if number is None else float(number)
+        if self.data is None:
+            raise ValueError(self.gettext("Not a valid float value."))
 
 
 class DateField(_BlankIsNone, fields.DateField):  # type: ignore[misc]
@@ -172,6 +199,11 @@ def _int_or_none(value: Any) -> int | None:
         return None
     if isinstance(value, bool):
         raise TypeError(value)
+    if isinstance(value, str):
+        number = parse_integer(value)
+        if number is None:
+            raise ValueError(value)
+        return number
     return int(value)
 
 
@@ -180,6 +212,11 @@ def _number_or_none(value: Any) -> int | float | None:
         return None
     if isinstance(value, bool):
         raise TypeError(value)
+    if isinstance(value, str):
+        parsed = parse_number(value)
+        if parsed is None:
+            raise ValueError(value)
+        return parsed
     number = float(value)
     return int(number) if number.is_integer() else number
 

@@ -13,11 +13,13 @@ from typing import Any
 
 import json_logic
 
+from rules.budget import MAX_OUTPUT, Budget
 from rules.errors import OpError
 from rules.registry import OperatorInfo, register
 from rules.values import (
     Number,
     describe,
+    join_text,
     js_string,
     less,
     loose_equals,
@@ -30,8 +32,14 @@ from rules.values import (
 _QUBIT: Mapping[str, Callable[..., Any]] = json_logic.operations  # read, never written
 
 
+_MAX_INDEX_DIGITS = 15  # no list is longer; also keeps int() away from huge texts
+
+
 def _index(part: str) -> int | None:
-    return int(part) if part.isdigit() and (part == "0" or part[0] != "0") else None
+    """A list index as JavaScript reads a property name: ASCII digits, no leading zero."""
+    if not (0 < len(part) <= _MAX_INDEX_DIGITS and part.isascii() and part.isdigit()):
+        return None
+    return int(part) if part == "0" or part[0] != "0" else None
 
 
 def get_var(data: Any, name: Any = None, default: Any = None) -> Any:
@@ -47,7 +55,7 @@ def get_var(data: Any, name: Any = None, default: Any = None) -> Any:
     if isinstance(name, bool) or not isinstance(name, (str, int, float)):
         raise OpError(f"a var name must be text or a number, not {describe(name)}", 0)
     current = data
-    for part in js_string(name).split("."):
+    for part in js_string(name, MAX_OUTPUT).split("."):
         if isinstance(current, Mapping):
             if part not in current:
                 return default
@@ -105,14 +113,21 @@ def contains(needle: Any, haystack: Any) -> bool:
     if isinstance(haystack, str):
         if isinstance(needle, (dict, list, tuple)):
             raise OpError(f"cannot look for {describe(needle)} in text", 0)
-        return js_string(needle) in haystack
+        return js_string(needle, MAX_OUTPUT) in haystack
     if isinstance(haystack, (list, tuple)):
         return any(strict_equals(needle, item) for item in haystack)
     raise OpError(f"'in' needs a list or text, got {describe(haystack)}", 1)
 
 
-def _cat(*args: Any) -> str:
-    return "".join(js_string(value) for value in args)
+def _cat(budget: Budget, *args: Any) -> str:
+    # JavaScript's Array.join, as json-logic-js: null is "", a list is joined by ",".
+    parts = []
+    size = 0
+    for value in args:
+        parts.append(join_text(value, budget.room() - size))
+        size += len(parts[-1])
+    budget.build(size)
+    return "".join(parts)
 
 
 def _integer(value: Any, arg: int) -> int:
@@ -122,14 +137,19 @@ def _integer(value: Any, arg: int) -> int:
     return number
 
 
-def _substr(source: Any, start: Any, length: Any = None) -> str:
-    text = js_string(source)
+def _substr(budget: Budget, source: Any, start: Any, length: Any = None) -> str:
+    text = js_string(source, budget.room())
+    if not isinstance(source, str):
+        budget.build(len(text))
     begin = _integer(start, 1)
     size = None if length is None else _integer(length, 2)
-    return str(_QUBIT["substr"](text, begin, size))
+    result = str(_QUBIT["substr"](text, begin, size))
+    budget.build(len(result))
+    return result
 
 
-def _merge(*args: Any) -> list[Any]:
+def _merge(budget: Budget, *args: Any) -> list[Any]:
+    budget.build(sum(len(arg) if isinstance(arg, (list, tuple)) else 1 for arg in args))
     return list(_QUBIT["merge"](*args))
 
 
@@ -148,8 +168,9 @@ def _between(strict: bool, args: tuple[Any, ...]) -> bool:
     return all(results)
 
 
-def _plain(name: str, arity: tuple[int, int | None], doc: str, example: str, fn: Any) -> None:
-    register(OperatorInfo(name, "plain", arity[0], arity[1], doc, example, fn))
+def _plain(name: str, arity: tuple[int, int | None], doc: str, example: str, fn: Any,
+           *, metered: bool = False) -> None:
+    register(OperatorInfo(name, "plain", arity[0], arity[1], doc, example, fn, metered=metered))
 
 
 def _special(name: str, kind: Any, arity: tuple[int, int | None], doc: str, example: str) -> None:
@@ -217,12 +238,13 @@ _special("none", "scoped", (2, 2), "rule truthy for no element",
 _special("some", "scoped", (2, 2), "rule truthy for at least one element",
          '{"some": [{"var": "data.rooms"}, {"var": "illegal"}]}')
 _plain("merge", (0, None), "flatten arguments one level into a list", '{"merge": [[1], 2]}',
-       _merge)
+       _merge, metered=True)
 _plain("in", (2, 2), "element of a list (strict equality) or substring of text",
        '{"in": [{"var": "data.category"}, ["违章搭建", "消防"]]}', contains)
-_plain("cat", (0, None), "concatenate as text", '{"cat": ["#", {"var": "item.id"}]}', _cat)
+_plain("cat", (0, None), "concatenate as text (null as empty text)",
+       '{"cat": ["#", {"var": "item.id"}]}', _cat, metered=True)
 _plain("substr", (2, 3), "substring from start (negative: from the end), optional length",
-       '{"substr": [{"var": "data.phone"}, -4]}', _substr)
+       '{"substr": [{"var": "data.phone"}, -4]}', _substr, metered=True)
 
 
 def _gt(a: Any, b: Any, strict: bool) -> bool:

@@ -4,6 +4,12 @@ Same semantics and same errors (message and path) as rules.reference, which a
 differential test checks; the common routing shapes (var, ==, in, comparisons
 against constants, and/or) get specialised closures that skip the generic
 dispatch.
+
+Every closure takes (data, budget). A rule that uses a metered operator
+(map/filter/reduce/all/none/some, cat, substr, merge) or may return a list is
+wrapped so that each call gets a fresh rules.budget.Budget and its result is
+checked; the others (most routing rules) run with the shared UNMETERED budget,
+which they never charge, and pay nothing for it.
 """
 
 from __future__ import annotations
@@ -13,11 +19,13 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
+from rules.budget import UNMETERED, Budget, check_result
 from rules.builtins import contains, get_var
 from rules.errors import OpError, RuleEvalError, pointer_token
 from rules.registry import OperatorInfo, lookup
-from rules.validate import arg_path, arguments, canonical, check
+from rules.validate import arg_path, arguments, canonical, check, size
 from rules.values import (
+    excerpt,
     is_container,
     js_to_number,
     less,
@@ -27,8 +35,13 @@ from rules.values import (
     truthy,
 )
 
-Fn = Callable[[Any], Any]
+Fn = Callable[..., Any]
+"""A compiled node: f(data, budget=UNMETERED) -> value."""
 _MISSING = object()
+# Operators whose result is never a list or object.
+_SCALAR_OPS = frozenset({"==", "===", "!=", "!==", "<", "<=", ">", ">=", "!", "!!", "in",
+                         "+", "-", "*", "/", "%", "min", "max", "cat", "substr",
+                         "all", "none", "some"})
 
 
 def compile(rule: Any) -> Callable[[Mapping[str, Any]], Any]:
@@ -41,23 +54,68 @@ def compile(rule: Any) -> Callable[[Mapping[str, Any]], Any]:
     check(rule)
     text = canonical(rule)
     if text is None:  # pragma: no cover - check() refuses non-JSON rules
-        return _node(rule, "")
+        return _top(rule)
     return _compile_text(text)
 
 
 @lru_cache(maxsize=4096)
 def _compile_text(text: str) -> Fn:
-    return _node(json.loads(text), "")
+    return _top(json.loads(text))
+
+
+def _top(rule: Any) -> Fn:
+    fn = _node(rule, "")
+    if not metered(rule) and not may_return_container(rule):
+        return fn
+
+    def run(doc: Mapping[str, Any]) -> Any:
+        result = fn(doc, Budget())
+        if type(result) is list or type(result) is dict:
+            check_result(result)
+        return result
+    return run
+
+
+def metered(node: Any) -> bool:
+    """Whether a rule uses an operator that spends from the evaluation's budget."""
+    if isinstance(node, (list, tuple)):
+        return any(metered(item) for item in node)
+    if not isinstance(node, dict) or len(node) != 1:
+        return False
+    op, value = next(iter(node.items()))
+    info = lookup(op)
+    if info is not None and (info.metered or info.kind == "scoped"):
+        return True
+    return any(metered(arg) for arg in arguments(value))
+
+
+def may_return_container(node: Any) -> bool:
+    """Whether a rule may return a list or an object (False only when provably not)."""
+    if isinstance(node, (list, tuple)):
+        return True
+    if not isinstance(node, dict) or len(node) != 1:
+        return False
+    op, value = next(iter(node.items()))
+    info = lookup(op)
+    if op in _SCALAR_OPS or (info is not None and info.custom):
+        return False
+    if op in ("and", "or", "if", "?:"):
+        args = arguments(value)
+        # the condition of an if is never returned, only the branches
+        returned = args if op in ("and", "or") else [
+            arg for i, arg in enumerate(args) if i % 2 or i == len(args) - 1]
+        return any(may_return_container(arg) for arg in returned)
+    return True
 
 
 def _const(value: Any) -> Fn:
-    return lambda data: value
+    return lambda data, budget=UNMETERED: value
 
 
 def _node(node: Any, path: str) -> Fn:
     if isinstance(node, (list, tuple)):
         items = [_node(item, f"{path}/{i}") for i, item in enumerate(node)]
-        return lambda data: [item(data) for item in items]
+        return lambda data, budget=UNMETERED: [item(data, budget) for item in items]
     if not isinstance(node, dict):
         return _const(node)
     op, value = next(iter(node.items()))
@@ -74,7 +132,8 @@ def _node(node: Any, path: str) -> Fn:
     if info.kind == "lazy":
         return _lazy(op, [_node(arg, p) for arg, p in zip(args, paths)])
     if info.kind == "scoped":
-        return _scoped(op, [_node(arg, p) for arg, p in zip(args, paths)])
+        return _scoped(op, [_node(arg, p) for arg, p in zip(args, paths)], size(args[1]),
+                       f"{path}/{pointer_token(op)}")
     return _generic(info, [_node(arg, p) for arg, p in zip(args, paths)], paths,
                     f"{path}/{pointer_token(op)}")
 
@@ -83,17 +142,19 @@ def _generic(info: OperatorInfo, parts: list[Fn], paths: list[str], here: str) -
     fn = info.fn
     assert fn is not None
     op = info.name
-    with_data = info.kind == "data"
+    first = {"data": 0, "plain": 2 if info.metered else 1}[info.kind]
 
-    def call(data: Any) -> Any:
-        values = [part(data) for part in parts]
+    def call(data: Any, budget: Budget = UNMETERED) -> Any:
+        values = [part(data, budget) for part in parts]
         try:
-            return fn(data, *values) if with_data else fn(*values)
+            if first == 1:
+                return fn(*values)
+            return fn(data if first == 0 else budget, *values)
         except OpError as error:
             where = here if error.arg is None else paths[error.arg]
             raise RuleEvalError(where, error.message) from None
         except (TypeError, ValueError, ArithmeticError) as error:
-            raise RuleEvalError(here, f"cannot evaluate {op!r}: {error}") from None
+            raise RuleEvalError(here, f"cannot evaluate {op!r}: {excerpt(str(error))}") from None
 
     return call
 
@@ -113,19 +174,19 @@ def _guard(fn: Callable[..., Any], here: str, paths: list[str]) -> Callable[...,
 
 def _lazy(op: str, parts: list[Fn]) -> Fn:
     if op == "and":
-        def all_of(data: Any) -> Any:
+        def all_of(data: Any, budget: Budget = UNMETERED) -> Any:
             current: Any = None
             for part in parts:
-                current = part(data)
+                current = part(data, budget)
                 if not truthy(current):
                     return current
             return current
         return all_of
     if op == "or":
-        def any_of(data: Any) -> Any:
+        def any_of(data: Any, budget: Budget = UNMETERED) -> Any:
             current: Any = None
             for part in parts:
-                current = part(data)
+                current = part(data, budget)
                 if truthy(current):
                     return current
             return current
@@ -133,41 +194,47 @@ def _lazy(op: str, parts: list[Fn]) -> Fn:
     pairs = [(parts[i], parts[i + 1]) for i in range(0, len(parts) - 1, 2)]
     otherwise = parts[-1] if len(parts) % 2 else None
 
-    def choose(data: Any) -> Any:
+    def choose(data: Any, budget: Budget = UNMETERED) -> Any:
         for condition, then in pairs:
-            if truthy(condition(data)):
-                return then(data)
-        return otherwise(data) if otherwise is not None else None
+            if truthy(condition(data, budget)):
+                return then(data, budget)
+        return otherwise(data, budget) if otherwise is not None else None
     return choose
 
 
-def _scoped(op: str, parts: list[Fn]) -> Fn:
+def _scoped(op: str, parts: list[Fn], cost: int, here: str) -> Fn:
+    """map/filter/reduce/all/none/some; each element visited costs `cost` steps."""
     items_of, logic = parts[0], parts[1]
     if op == "reduce":
         initial_of = parts[2] if len(parts) > 2 else _const(None)
 
-        def fold(data: Any) -> Any:
-            items = items_of(data)
-            accumulator = initial_of(data)
+        def fold(data: Any, budget: Budget = UNMETERED) -> Any:
+            items = items_of(data, budget)
+            accumulator = initial_of(data, budget)
             if not isinstance(items, (list, tuple)):
                 return accumulator
             for item in items:
-                accumulator = logic({"current": item, "accumulator": accumulator})
+                budget.step(cost, here)
+                accumulator = logic({"current": item, "accumulator": accumulator}, budget)
             return accumulator
         return fold
 
-    def scoped(data: Any) -> Any:
-        items = items_of(data)
+    def apply(item: Any, budget: Budget) -> Any:
+        budget.step(cost, here)
+        return logic(item, budget)
+
+    def scoped(data: Any, budget: Budget = UNMETERED) -> Any:
+        items = items_of(data, budget)
         if not isinstance(items, (list, tuple)):
             return [] if op in ("map", "filter") else op == "none"
         if op == "map":
-            return [logic(item) for item in items]
+            return [apply(item, budget) for item in items]
         if op == "all":
-            return bool(items) and all(truthy(logic(item)) for item in items)
-        kept = [item for item in items if truthy(logic(item))]
+            return bool(items) and all(truthy(apply(item, budget)) for item in items)
         if op == "filter":
-            return kept
-        return not kept if op == "none" else bool(kept)
+            return [item for item in items if truthy(apply(item, budget))]
+        found = any(truthy(apply(item, budget)) for item in items)
+        return not found if op == "none" else found
     return scoped
 
 
@@ -177,7 +244,7 @@ def _var(args: list[Any], paths: list[str], here: str) -> Fn | None:
     parts = args[0].split(".")
     rests = [".".join(parts[i:]) for i in range(len(parts))]
 
-    def read(data: Any) -> Any:
+    def read(data: Any, budget: Budget = UNMETERED) -> Any:
         current = data
         for i, part in enumerate(parts):
             if type(current) is not dict:  # lists, text, other mappings: the general reader
@@ -214,8 +281,8 @@ def _equality(negate: bool, strict: bool) -> Callable[[list[Any], list[str], str
             # Against non-numeric text, only the same text is equal (loose or strict).
             other, text, first = parts[side[0]], side[1], side[0] == 0
 
-            def text_equal(data: Any) -> bool:
-                value = other(data)
+            def text_equal(data: Any, budget: Budget = UNMETERED) -> bool:
+                value = other(data, budget)
                 if type(value) is str:
                     return (value == text) != negate
                 if strict or not is_container(value):
@@ -225,8 +292,8 @@ def _equality(negate: bool, strict: bool) -> Callable[[list[Any], list[str], str
             return text_equal
         left, right = parts
 
-        def equal(data: Any) -> bool:
-            return bool(slow(left(data), right(data))) != negate
+        def equal(data: Any, budget: Budget = UNMETERED) -> bool:
+            return bool(slow(left(data, budget), right(data, budget))) != negate
         return equal
     return build
 
@@ -242,8 +309,8 @@ def _in(args: list[Any], paths: list[str], here: str) -> Fn | None:
         return None
     members = frozenset(keys)
 
-    def member(data: Any) -> bool:
-        key = scalar_key(needle(data))
+    def member(data: Any, budget: Budget = UNMETERED) -> bool:
+        key = scalar_key(needle(data, budget))
         return key is not None and key in members
     return member
 
@@ -251,8 +318,8 @@ def _in(args: list[Any], paths: list[str], here: str) -> Fn | None:
 def _text_in(needle: str, haystack_of: Fn, slow: Callable[..., Any]) -> Fn:
     # A text is strictly equal only to the same text, so Python's `in` is exact for both a
     # list haystack and a text haystack (substring).
-    def member(data: Any) -> bool:
-        haystack = haystack_of(data)
+    def member(data: Any, budget: Budget = UNMETERED) -> bool:
+        haystack = haystack_of(data, budget)
         if type(haystack) is list or type(haystack) is str:
             return needle in haystack
         return bool(slow(needle, haystack))
@@ -270,8 +337,8 @@ def _order(strict: bool, flip: bool) -> Callable[[list[Any], list[str], str], Fn
             slow = _guard(lambda a, b: less(a, b, strict), here, paths)
         left, right = parts
 
-        def ordered(data: Any) -> bool:
-            a, b = left(data), right(data)
+        def ordered(data: Any, budget: Budget = UNMETERED) -> bool:
+            a, b = left(data, budget), right(data, budget)
             ta, tb = type(a), type(b)
             if (ta is int or ta is float) and (tb is int or tb is float):
                 if flip:
@@ -294,8 +361,9 @@ def _not(negate: bool) -> Callable[[list[Any], list[str], str], Fn | None]:
         if len(args) != 1:
             return None
         part = _node(args[0], paths[0])
-        return (lambda data: not truthy(part(data))) if negate else (
-            lambda data: truthy(part(data)))
+        if negate:
+            return lambda data, budget=UNMETERED: not truthy(part(data, budget))
+        return lambda data, budget=UNMETERED: truthy(part(data, budget))
     return build
 
 

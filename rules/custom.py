@@ -14,7 +14,7 @@ from rules.errors import OpError
 from rules.registry import OperatorInfo, register
 from rules.values import Number, describe, normalise, to_number
 
-_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+_DATE_ONLY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 
 
 def _parse(value: Any, arg: int) -> dt.datetime | dt.date:

@@ -42,15 +42,60 @@ def _render(node: Any) -> str:
     return f"{op}({', '.join(_render(arg) for arg in args)})"
 
 
-def shown(value: Any) -> str:
-    """Render a value seen in the data, briefly: text quoted, lists and objects as JSON."""
+def shown(value: Any, limit: int = 80) -> str:
+    """Render a value seen in the data, briefly: text quoted, lists and objects as JSON.
+
+    Written piece by piece and stopped once longer than `limit`, so a huge or deeply
+    nested value costs no more than a short one.
+    """
+    out: list[str] = []
+    total = 0
+    # frames: [items left, inside an object (JSON quoting), closing bracket, any written yet]
+    stack: list[list[Any]] = []
+
+    def emit(text: str) -> None:
+        nonlocal total
+        out.append(text)
+        total += len(text)
+
+    def start(item: Any, as_json: bool) -> None:
+        if isinstance(item, (list, tuple)):
+            emit("[")
+            stack.append([iter(item), as_json, "]", False])
+        elif isinstance(item, Mapping):
+            emit("{")
+            stack.append([iter(item.items()), True, "}", False])
+        else:
+            emit(_scalar(item, as_json, limit))
+
+    start(value, False)
+    while stack and total <= limit:
+        frame = stack[-1]
+        entry: Any = next(frame[0], _END)
+        if entry is _END:
+            stack.pop()
+            emit(frame[2])
+            continue
+        if frame[3]:
+            emit(", ")
+        frame[3] = True
+        if frame[2] == "}":
+            emit(_scalar(str(entry[0]), True, limit) + ": ")
+            start(entry[1], True)
+        else:
+            start(entry, frame[1])
+    text = "".join(out)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_END = object()
+
+
+def _scalar(value: Any, as_json: bool, limit: int) -> str:
     if isinstance(value, str):
-        text = repr(value)
-    elif isinstance(value, (list, tuple)):
-        text = "[" + ", ".join(shown(item) for item in value) + "]"
-    else:
-        text = json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= 80 else text[:79] + "…"
+        value = value[: limit + 1]  # longer is cut anyway
+        return json.dumps(value, ensure_ascii=False) if as_json else repr(value)
+    return json.dumps(value, ensure_ascii=False, default=str)[: limit + 1]
 
 
 def _operand_vars(node: Any) -> list[str]:

@@ -6,6 +6,9 @@ has a global operator table we must not change. We therefore walk the rule
 ourselves, do the control flow (if/and/or, map/filter/…) here and call the
 operator implementations from the registry, which in turn call qubit's own
 functions wherever qubit agrees with the published semantics.
+
+Every evaluation spends from a rules.budget.Budget, at the same points and by
+the same amounts as the compiled evaluator, so both fail alike.
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from rules.budget import Budget, check_result
 from rules.errors import OpError, RuleEvalError, pointer_token
 from rules.registry import lookup
-from rules.validate import arg_path, arguments, check
-from rules.values import truthy
+from rules.validate import arg_path, arguments, check, size
+from rules.values import excerpt, truthy
 
 
 def evaluate(rule: Any, doc: Mapping[str, Any]) -> Any:
@@ -25,15 +29,18 @@ def evaluate(rule: Any, doc: Mapping[str, Any]) -> Any:
     :param rule: a JsonLogic rule (validated first; the result is cached).
     :param doc: the document the rule sees (docs/pack-format.md, "What a rule sees").
     :raises RuleError: if the rule is invalid.
-    :raises RuleEvalError: if evaluation fails; its path points into the rule.
+    :raises RuleEvalError: if evaluation fails or exceeds its budget; its path points
+        into the rule.
     """
     check(rule)
-    return _eval(rule, doc, "")
+    result = _eval(rule, doc, "", Budget())
+    check_result(result)
+    return result
 
 
-def _eval(node: Any, data: Any, path: str) -> Any:
+def _eval(node: Any, data: Any, path: str, budget: Budget) -> Any:
     if isinstance(node, (list, tuple)):
-        return [_eval(item, data, f"{path}/{i}") for i, item in enumerate(node)]
+        return [_eval(item, data, f"{path}/{i}", budget) for i, item in enumerate(node)]
     if not isinstance(node, dict):
         return node
     op, value = next(iter(node.items()))
@@ -43,25 +50,28 @@ def _eval(node: Any, data: Any, path: str) -> Any:
     args = arguments(value)
     here = f"{path}/{pointer_token(op)}"
     if info.kind == "lazy":
-        return _lazy(op, args, value, data, path)
+        return _lazy(op, args, value, data, path, budget)
     if info.kind == "scoped":
-        return _scoped(op, args, value, data, path)
-    values = [_eval(arg, data, arg_path(path, op, value, i)) for i, arg in enumerate(args)]
+        return _scoped(op, args, value, data, path, budget)
+    values = [_eval(arg, data, arg_path(path, op, value, i), budget)
+              for i, arg in enumerate(args)]
     assert info.fn is not None
     try:
         if info.kind == "data":
             return info.fn(data, *values)
+        if info.metered:
+            return info.fn(budget, *values)
         return info.fn(*values)
     except OpError as error:
         where = here if error.arg is None else arg_path(path, op, value, error.arg)
         raise RuleEvalError(where, error.message) from None
     except (TypeError, ValueError, ArithmeticError) as error:  # a gap in our checks
-        raise RuleEvalError(here, f"cannot evaluate {op!r}: {error}") from None
+        raise RuleEvalError(here, f"cannot evaluate {op!r}: {excerpt(str(error))}") from None
 
 
-def _lazy(op: str, args: list[Any], value: Any, data: Any, path: str) -> Any:
+def _lazy(op: str, args: list[Any], value: Any, data: Any, path: str, budget: Budget) -> Any:
     def at(i: int) -> Any:
-        return _eval(args[i], data, arg_path(path, op, value, i))
+        return _eval(args[i], data, arg_path(path, op, value, i), budget)
 
     if op in ("if", "?:"):
         i = 0
@@ -78,26 +88,35 @@ def _lazy(op: str, args: list[Any], value: Any, data: Any, path: str) -> Any:
     return current
 
 
-def _scoped(op: str, args: list[Any], value: Any, data: Any, path: str) -> Any:
-    items = _eval(args[0], data, arg_path(path, op, value, 0))
+def _scoped(op: str, args: list[Any], value: Any, data: Any, path: str, budget: Budget) -> Any:
+    here = f"{path}/{pointer_token(op)}"
+    items = _eval(args[0], data, arg_path(path, op, value, 0), budget)
     logic, logic_path = args[1], arg_path(path, op, value, 1)
+    cost = size(logic)
+
+    def apply(scope: Any) -> Any:
+        budget.step(cost, here)
+        return _eval(logic, scope, logic_path, budget)
+
     if op == "reduce":
-        initial = _eval(args[2], data, arg_path(path, op, value, 2)) if len(args) > 2 else None
+        initial = (_eval(args[2], data, arg_path(path, op, value, 2), budget)
+                   if len(args) > 2 else None)
         if not isinstance(items, (list, tuple)):
             return initial
         accumulator = initial
         for item in items:
-            accumulator = _eval(logic, {"current": item, "accumulator": accumulator}, logic_path)
+            accumulator = apply({"current": item, "accumulator": accumulator})
         return accumulator
     if not isinstance(items, (list, tuple)):
         return {"map": [], "filter": [], "all": False, "none": True, "some": False}[op]
     if op == "map":
-        return [_eval(logic, item, logic_path) for item in items]
+        return [apply(item) for item in items]
     if op == "all":
         if not items:
             return False
-        return all(truthy(_eval(logic, item, logic_path)) for item in items)
-    kept = [item for item in items if truthy(_eval(logic, item, logic_path))]
+        return all(truthy(apply(item)) for item in items)
     if op == "filter":
-        return kept
-    return (len(kept) == 0) if op == "none" else (len(kept) > 0)
+        return [item for item in items if truthy(apply(item))]
+    # some/none stop at the first truthy element, as json-logic-js does
+    found = any(truthy(apply(item)) for item in items)
+    return not found if op == "none" else found

@@ -25,7 +25,8 @@ class OperatorInfo:
 
     kind: "plain" takes evaluated arguments; "data" also receives the data in
     scope first; "lazy" (if/and/or) and "scoped" (map/filter/…) are evaluated
-    by the evaluators themselves, so `fn` is None.
+    by the evaluators themselves, so `fn` is None. `metered` operators build
+    text or lists: `fn` receives the evaluation's rules.budget.Budget first.
     """
 
     name: str
@@ -36,6 +37,7 @@ class OperatorInfo:
     example: str
     fn: Callable[..., Any] | None = None
     custom: bool = False
+    metered: bool = False
 
     def arity_text(self) -> str:
         """Render the arity for docs and messages ("2", "1–3", "1 or more")."""
@@ -60,6 +62,8 @@ def register(info: OperatorInfo) -> OperatorInfo:
         raise ValueError(f"operator {info.name!r} is already registered or refused")
     if (info.kind in ("plain", "data")) != (info.fn is not None):
         raise ValueError(f"operator {info.name!r}: plain and data operators need fn")
+    if info.metered and info.kind != "plain":
+        raise ValueError(f"operator {info.name!r}: only plain operators are metered")
     _REGISTRY[info.name] = info
     return info
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from rules.errors import Problem, RuleError, pointer_token
 from rules.registry import REFUSED, lookup
+from rules.values import excerpt, js_string
 
 MAX_DEPTH = 32
 MAX_NODES = 2000
@@ -21,6 +22,11 @@ one element at a time)."""
 
 class _TooBig(Exception):
     pass
+
+
+def _quoted(key: Any) -> str:
+    """A key or operator name for a message: quoted, at most a short excerpt."""
+    return repr(excerpt(key)) if isinstance(key, str) else excerpt(repr(key))
 
 
 def arguments(value: Any) -> list[Any]:
@@ -60,18 +66,19 @@ class _Validator:
 
     def rule(self, node: dict[Any, Any], path: str, depth: int) -> None:
         if len(node) != 1:
-            keys = ", ".join(repr(key) for key in node) or "none"
+            keys = ", ".join(_quoted(key) for key in list(node)[:4]) or "none"
+            keys += ", …" if len(node) > 4 else ""
             self.problems.append(
                 Problem(path, f"a rule object has exactly one operator (got {keys})"))
             return
         op, value = next(iter(node.items()))
         if not isinstance(op, str):
-            self.problems.append(Problem(path, f"operator {op!r} is not text"))
+            self.problems.append(Problem(path, f"operator {_quoted(op)} is not text"))
             return
         here = f"{path}/{pointer_token(op)}"
         info = lookup(op)
         if info is None:
-            self.problems.append(Problem(here, REFUSED.get(op, f"unknown operator {op!r}")))
+            self.problems.append(Problem(here, REFUSED.get(op, f"unknown operator {_quoted(op)}")))
             return
         args = arguments(value)
         if len(args) < info.min_args or (info.max_args is not None and len(args) > info.max_args):
@@ -79,7 +86,7 @@ class _Validator:
                 here, f"{op!r} takes {info.arity_text()} argument(s), got {len(args)}"))
         if op == "var" and args:
             name = args[0]
-            if isinstance(name, bool) or not isinstance(name, (str, int, dict, type(None))):
+            if isinstance(name, bool) or not isinstance(name, (str, int, float, dict, type(None))):
                 self.problems.append(Problem(arg_path(path, op, value, 0),
                                              "a var name must be text or a number"))
         if isinstance(value, (list, tuple)):
@@ -90,6 +97,15 @@ class _Validator:
                 self.walk(arg, f"{here}/{i}", depth + 1)
         else:
             self.walk(value, here, depth + 1)
+
+
+def size(rule: Any) -> int:
+    """Number of JSON values in a rule (each object, list and scalar counts one)."""
+    if isinstance(rule, dict):
+        return 1 + sum(size(value) for value in rule.values())
+    if isinstance(rule, (list, tuple)):
+        return 1 + sum(size(item) for item in rule)
+    return 1
 
 
 def validate(rule: Any, *, max_depth: int = MAX_DEPTH, max_nodes: int = MAX_NODES) -> list[Problem]:
@@ -161,8 +177,8 @@ def _collect(node: Any, found: set[str], depth: int) -> None:
     args = arguments(value)
     if op == "var":
         name = args[0] if args else None
-        if isinstance(name, (str, int)) and not isinstance(name, bool) and name != "":
-            found.add(str(name))
+        if isinstance(name, (str, int, float)) and not isinstance(name, bool) and name != "":
+            found.add(js_string(name, MAX_NODES))
         elif isinstance(name, dict):
             _collect(name, found, depth + 1)
         return

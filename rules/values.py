@@ -1,28 +1,40 @@
 """JsonLogic value semantics: truthiness, numbers, equality, ordering, text.
 
-These follow the published JsonLogic semantics (which are JavaScript's), except
-where our deliberate strictness turns a silent NaN or an incomparable comparison
-into an error (see docs/rules.md, "Error policy").
+These follow json-logic-js (JavaScript's semantics), except where our
+deliberate strictness turns a silent NaN or an incomparable comparison into an
+error (see docs/rules.md, "Error policy").
+
+Numbers are ASCII: numeric text is read by a linear grammar (JavaScript's
+Number() for a string), never by Python's int()/float() directly, which also
+read "１２", "١٢", "1_000", "nan" and "infinity".
 """
 
 from __future__ import annotations
 
 import math
 import re
-import sys
 from typing import Any
 
+from rules.budget import OUTPUT_MESSAGE
 from rules.errors import OpError
 
 Number = int | float
-_FLOAT_MAX = sys.float_info.max
+_SAFE_INT = 2**53
+_FLOAT_MAX_INT = int(1.7976931348623157e308)
 
-# Numeric text accepted in arithmetic and ordering: decimal, optional sign and exponent.
-_DECIMAL = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*\Z")
-# JavaScript's ToNumber also reads these (used by loose equality only).
-_JS_PREFIXED = re.compile(r"\s*0([xXoObB])([0-9a-fA-F]+)\s*\Z")
-_JS_INFINITY = re.compile(r"\s*([+-]?)Infinity\s*\Z")
-_BASES = {"x": 16, "o": 8, "b": 2}
+# JavaScript's white space and line terminators (ECMA-262 StrWhiteSpaceChar): what
+# Number() trims from text. Python's str.strip() trims a different set.
+JS_SPACE = ("\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+            "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff")
+MAX_NUMBER_TEXT = 100
+"""Longest numeric text (after trimming white space); longer text is not a number."""
+EXCERPT = 40
+"""Characters of a text an error message quotes."""
+
+# Possessive quantifiers and a grammar without ambiguity: matching is linear in the length.
+_DECIMAL = re.compile(r"[+-]?+(?:[0-9]++(?:\.[0-9]*+)?+|\.[0-9]++)(?:[eE][+-]?+[0-9]++)?+")
+_NON_DECIMAL = {"x": (16, re.compile(r"[0-9a-fA-F]++")), "o": (8, re.compile(r"[0-7]++")),
+                "b": (2, re.compile(r"[01]++"))}
 
 
 def truthy(value: Any) -> bool:
@@ -51,48 +63,96 @@ def normalise(number: Number) -> Number:
     if isinstance(number, float):
         if not math.isfinite(number):
             raise OpError("the result is not a finite number")
-        if number.is_integer() and abs(number) < 2**53:
+        if number.is_integer() and abs(number) < _SAFE_INT:
             return int(number)
-    elif abs(number) > _FLOAT_MAX:  # qubit turns integral floats into ints that never overflow
+    elif abs(number) > _FLOAT_MAX_INT:  # qubit turns integral floats into ints that never overflow
         raise OpError("the result is not a finite number")
     return number
 
 
+def excerpt(text: str, limit: int = EXCERPT) -> str:
+    """The text, cut to `limit` characters with "…" if longer."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def describe(value: Any) -> str:
-    """Render a value for an error message: text quoted, JSON words for the rest."""
+    """Render a value for an error message: text quoted (an excerpt), JSON words for the rest."""
     if value is None:
         return "null"
     if value is True or value is False:
         return "true" if value else "false"
     if isinstance(value, str):
-        return repr(value)
+        return repr(excerpt(value))
     if isinstance(value, dict):
         return "an object"
     if isinstance(value, (list, tuple)):
         return "a list"
-    return repr(value)
+    if isinstance(value, (int, float)):
+        return excerpt(js_number_text(value))
+    return excerpt(repr(value))
+
+
+def number_text(text: str, *, empty: float | None = 0.0, decimal_only: bool = False
+                ) -> float | None:
+    """JavaScript's Number() of a text, with ASCII digits only; None stands for NaN.
+
+    White space (JavaScript's set) around the number is ignored; text longer than
+    MAX_NUMBER_TEXT characters is not a number. Linear in the length of the text.
+
+    :param empty: the value of empty (or all-space) text; Number() says 0.
+    :param decimal_only: read only a decimal literal ("12", "-1.5e3", ".5"), where
+        JavaScript's parseFloat() (used by its `+` and `*`) and Number() agree: no
+        "0x10", no "Infinity".
+    """
+    body = text.strip(JS_SPACE)
+    if not body:
+        return empty
+    if len(body) > MAX_NUMBER_TEXT:
+        return None
+    if _DECIMAL.fullmatch(body):
+        return float(body)
+    if decimal_only:
+        return None
+    if body in ("Infinity", "+Infinity", "-Infinity"):
+        return -math.inf if body[0] == "-" else math.inf
+    if len(body) > 2 and body[0] == "0" and body[1].lower() in _NON_DECIMAL:
+        base, digits = _NON_DECIMAL[body[1].lower()]
+        if digits.fullmatch(body, 2):
+            try:
+                return float(int(body[2:], base))
+            except OverflowError:
+                return math.inf
+    return None
 
 
 def to_number(value: Any, arg: int | None = None) -> Number:
     """Coerce an operand of arithmetic to a number, strictly.
 
-    :param value: a number or numeric text.
+    Integers beyond 2**53 become floats, as every number is in JavaScript.
+
+    :param value: a number or decimal text (JS white space around it is ignored).
     :param arg: argument index reported in the error.
     :raises OpError: for null (a missing value), booleans, non-numeric text, lists, objects.
     """
-    if isinstance(value, (int, float)) and value is not True and value is not False:
-        if isinstance(value, float) and not math.isfinite(value):
+    if isinstance(value, int) and value is not True and value is not False:
+        if -_SAFE_INT < value < _SAFE_INT:
+            return value
+        if abs(value) > _FLOAT_MAX_INT:
+            raise OpError(f"{describe(value)} is not a finite number", arg)
+        return float(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
             raise OpError("the value is not a finite number", arg)
         return value
-    if isinstance(value, str) and _DECIMAL.match(value):
-        return normalise(float(value)) if _looks_float(value) else int(value)
+    if isinstance(value, str):
+        number = number_text(value, empty=None, decimal_only=True)
+        if number is not None:
+            if not math.isfinite(number):
+                raise OpError(f"{describe(value)} is not a finite number", arg)
+            return normalise(number)
     if value is None:
         raise OpError("null (a missing value?) used as a number", arg)
     raise OpError(f"{describe(value)} is not a number", arg)
-
-
-def _looks_float(text: str) -> bool:
-    return any(c in text for c in ".eE")
 
 
 def js_to_number(value: Any) -> float | None:
@@ -100,22 +160,12 @@ def js_to_number(value: Any) -> float | None:
     if value is True or value is False:
         return 1.0 if value else 0.0
     if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        stripped = value.strip()
-        if stripped == "":
-            return 0.0
-        if _DECIMAL.match(value):
+        try:
             return float(value)
-        prefixed = _JS_PREFIXED.match(value)
-        if prefixed:
-            try:
-                return float(int(prefixed.group(2), _BASES[prefixed.group(1).lower()]))
-            except ValueError:
-                return None
-        infinity = _JS_INFINITY.match(value)
-        if infinity:
-            return -math.inf if infinity.group(1) == "-" else math.inf
+        except OverflowError:  # an integer beyond the double range
+            return math.inf if value > 0 else -math.inf
+    if isinstance(value, str):
+        return number_text(value)
     return None
 
 
@@ -141,7 +191,11 @@ def loose_equals(a: Any, b: Any) -> bool:
 
 
 def strict_equals(a: Any, b: Any) -> bool:
-    """JavaScript `===` on JSON values; lists and objects are never identical."""
+    """JavaScript `===` on JSON values, except that lists and objects are never equal.
+
+    (JavaScript compares their identity, so a value read twice from the data is `===`
+    to itself; we answer false for every list or object: docs/rules.md.)
+    """
     if is_container(a) or is_container(b):
         return False
     if a is None or b is None:
@@ -159,13 +213,18 @@ def _order_operand(value: Any, other: Any, arg: int) -> Number:
     if value is True or value is False:
         return 1 if value else 0
     if isinstance(value, str):
-        if _DECIMAL.match(value):
-            return float(value)
+        number = number_text(value, empty=None)
+        if number is not None:
+            return number
         raise OpError(f"cannot order text {describe(value)} against {describe(other)}", arg)
     if value is None:
         raise OpError(f"cannot order null (a missing value?) against {describe(other)}", arg)
     if is_container(value):
         raise OpError(f"cannot order {describe(value)}", arg)
+    if isinstance(value, int) and not -_SAFE_INT < value < _SAFE_INT:
+        number = js_to_number(value)
+        assert number is not None
+        return number
     return to_number(value, arg)
 
 
@@ -173,7 +232,7 @@ def less(a: Any, b: Any, strict: bool, first: int = 0) -> bool:
     """JavaScript `<` (strict=True) or `<=` on JSON values, strictly.
 
     Two texts compare as text; otherwise both sides must be numbers, numeric
-    text or booleans.
+    text (Number(): "0x1f" and "Infinity" too, but not empty text) or booleans.
 
     :param first: argument index of `a`, for the error path.
     :raises OpError: for null, lists, objects, or non-numeric text against a number.
@@ -185,10 +244,52 @@ def less(a: Any, b: Any, strict: bool, first: int = 0) -> bool:
     return x < y if strict else x <= y
 
 
-def js_string(value: Any) -> str:
-    """JavaScript's String() of a JSON value (as `cat` uses it).
+def js_number_text(number: Number) -> str:
+    """JavaScript's String() of a number: "1e+21", "1e-7", "0.000001", "123456789012345680000"."""
+    if isinstance(number, int):
+        if -_SAFE_INT < number < _SAFE_INT:
+            return str(number)
+        try:
+            number = float(number)
+        except OverflowError:
+            return "Infinity" if number > 0 else "-Infinity"
+    if math.isnan(number):
+        return "NaN"
+    if math.isinf(number):
+        return "Infinity" if number > 0 else "-Infinity"
+    if number == 0:
+        return "0"
+    # repr() gives the shortest digits that read back as the same double, as JavaScript does.
+    sign = "-" if number < 0 else ""
+    mantissa, _, exponent = repr(abs(number)).partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    significant = (whole + fraction).lstrip("0")
+    digits = significant.rstrip("0")
+    power = int(exponent or 0) - len(fraction) + len(significant) - len(digits)
+    k, n = len(digits), len(digits) + power  # value = 0.digits × 10**n
+    if k <= n <= 21:
+        text = digits + "0" * (n - k)
+    elif 0 < n <= 21:
+        text = digits[:n] + "." + digits[n:]
+    elif -6 < n <= 0:
+        text = "0." + "0" * -n + digits
+    else:
+        e = n - 1
+        text = (digits[0] + ("." + digits[1:] if k > 1 else "")
+                + ("e+" if e >= 0 else "e-") + str(abs(e)))
+    return sign + text
 
-    :raises OpError: for objects ("[object Object]" helps nobody).
+
+def js_string(value: Any, limit: int) -> str:
+    """JavaScript's String() of a JSON value (`substr` and a `var` name use it).
+
+    A list is its elements joined by "," (null as ""), nested lists likewise; built
+    without recursion, so any depth is fine.
+
+    :param limit: most characters the text may have if it has to be built (a text
+        value is returned as it is).
+    :raises OpError: for objects ("[object Object]" helps nobody) and for text that
+        would be longer than `limit`.
     """
     if isinstance(value, str):
         return value
@@ -196,13 +297,47 @@ def js_string(value: Any) -> str:
         return "null"
     if value is True or value is False:
         return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return str(normalise(value))
+    if isinstance(value, (int, float)):
+        return js_number_text(value)
     if isinstance(value, (list, tuple)):
-        return ",".join("" if item is None else js_string(item) for item in value)
+        return _join(value, limit)
     raise OpError("cannot turn an object into text")
+
+
+def join_text(value: Any, limit: int) -> str:
+    """How JavaScript's Array.join (and so `cat`) writes one element: null as ""."""
+    return "" if value is None else js_string(value, limit)
+
+
+def _join(items: list[Any] | tuple[Any, ...], limit: int) -> str:
+    # Without recursion (any depth), and each list written once even when the value holds
+    # it many times (a list built in a loop may): `limit` bounds all the text built.
+    texts: dict[int, str] = {}
+    built = 0
+    stack: list[tuple[list[Any] | tuple[Any, ...], bool]] = [(items, False)]
+    while stack:
+        current, ready = stack.pop()
+        if id(current) in texts:
+            continue
+        if not ready:
+            stack.append((current, True))
+            stack.extend((item, False) for item in current
+                         if isinstance(item, (list, tuple)) and id(item) not in texts)
+            continue
+        parts: list[str] = []
+        size = max(len(current) - 1, 0)  # the commas
+        for item in current:
+            if isinstance(item, (list, tuple)):
+                text = texts[id(item)]
+            else:
+                text = "" if item is None else js_string(item, limit)
+            parts.append(text)
+            size += len(text)
+            if built + size > limit:
+                raise OpError(OUTPUT_MESSAGE)
+        built += size
+        texts[id(current)] = ",".join(parts)
+    return texts[id(items)]
 
 
 def scalar_key(value: Any) -> tuple[str, Any] | None:

@@ -225,3 +225,13 @@ def test_queues_page_by_deadline_like_one_order_by(app, actor_of):
             for page in range(1, len(expected) // queues.PAGE_SIZE + 3):
                 pages += [a.id for a in queues.summons(actor, open_only=open_only, page=page)]
             assert pages == expected
+
+
+def test_a_missing_answer_in_the_title_is_empty_not_null(app, actor_of):
+    # cat writes null as "" (json-logic-js); the title showed 【null】.
+    def titled(body):
+        body["title"] = {"cat": ["【", {"var": "data.building"}, "】", {"var": "data.summary"}]}
+
+    new_version(titled)
+    item = raise_bell(actor_of, {"category": "违章搭建", "summary": "楼顶违章搭建阳光房"})
+    assert item.title == "【】楼顶违章搭建阳光房"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -299,3 +300,62 @@ def test_numeric_options_are_typed(md: Any, typ: str, posted: str, value: Any) -
     bound = forms.bind(schema, formdata=md(("one", posted), ("many", "1"), ("many", "2")))
     assert bound.validate() == []
     assert bound.data() == {"one": value, "many": [1, 2]}
+
+
+@pytest.mark.parametrize(
+    ("field", "posted"),
+    [
+        ("floor", "１２"),  # full-width digits: Python's int() reads them
+        ("floor", "١٢"),
+        ("floor", "1_2"),
+        ("floor", "9" * 5000),
+        ("area", "nan"),  # float() reads these: NaN would be stored, and is not JSON
+        ("area", "inf"),
+        ("area", "１２"),
+        ("area", "1_0"),
+        ("satisfaction", "３"),
+        ("meet_at", "１２:００"),
+    ],
+)
+def test_numbers_are_ascii(all_kinds: dict[str, Any], md: Any, field: str, posted: str) -> None:
+    bound = forms.bind(
+        all_kinds, formdata=md(("summary", "好的"), ("category", "其他"), (field, posted))
+    )
+    assert field in {e.path for e in bound.validate()}
+    assert field not in bound.data()
+
+
+def test_ascii_numbers_with_white_space_are_read(all_kinds: dict[str, Any], md: Any) -> None:
+    bound = forms.bind(
+        all_kinds,
+        formdata=md(("summary", "好的"), ("category", "其他"), ("floor", " 12 "), ("area", "2.5")),
+    )
+    assert bound.validate() == []
+    assert bound.data()["floor"] == 12 and bound.data()["area"] == 2.5
+
+
+@pytest.mark.parametrize("index", ["²", "１", "9" * 5000])
+def test_a_row_index_that_is_not_ascii_digits_is_ignored(
+    all_kinds: dict[str, Any], md: Any, index: str
+) -> None:
+    # WTForms' FieldList reads any str.isdigit() index with int(): "²" and 5,000 digits raised.
+    bound = forms.bind(
+        all_kinds,
+        formdata=md(("summary", "好的"), ("category", "其他"), (f"rooms-{index}-area", "5"),
+                    ("rooms-0-area", "6")),
+    )
+    assert bound.validate() == []
+    assert bound.data()["rooms"] == [{"area": 6}]
+
+
+def test_show_if_comparing_a_long_text_with_a_number_is_fast() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "code": {"type": "string", "maxLength": 20},
+            "note": {"type": "string", "x-show-if": {"==": [{"var": "data.code"}, 12]}},
+        },
+    }
+    start = time.perf_counter()
+    assert forms.visible(schema, {"code": "1" * 10000 + "x"})["note"] is False
+    assert time.perf_counter() - start < 0.5  # a quadratic regex took ~4 s

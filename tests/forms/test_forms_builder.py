@@ -156,6 +156,9 @@ def test_every_seed_form_round_trips_unchanged() -> None:
 @pytest.mark.parametrize(("text", "kind", "value"), [
     ("3", "integer", 3), ("2.5", "number", 2.5), ("4.0", "number", 4), ("x", "integer", "x"),
     (" 甲 ", "string", "甲"), ("是", "boolean", True), ("no", "boolean", False),
+    # not numbers: stay text for the publish check (inf/nan raised a 500, １２ became 12)
+    ("inf", "integer", "inf"), ("nan", "number", "nan"), ("１２", "integer", "１２"),
+    ("1_0", "number", "1_0"), ("1e400", "number", "1e400"), (" -1e3 ", "number", -1000),
 ])
 def test_parse_value(text: str, kind: str, value: object) -> None:
     assert parse_value(text, kind) == value

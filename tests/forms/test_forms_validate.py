@@ -105,6 +105,8 @@ def test_each_check_maps_to_its_field(
         ("12812345678", False),
         ("1381234567", False),
         ("abc", False),
+        ("13８12345678", False),  # digits are ASCII
+        ("0571-８7654321", False),
     ],
 )
 def test_phone_format(all_kinds: dict[str, Any], value: str, ok: bool) -> None:
@@ -119,6 +121,8 @@ def test_phone_format(all_kinds: dict[str, Any], value: str, ok: bool) -> None:
         ("2026-11-27T05:00:00Z", True),
         ("2026-11-27", False),
         ("2026-11-27T24:00", False),
+        ("2026-11-27T１３:00", False),  # full-width digits matched \d, and int() read them
+        ("2026-11-27T13:00+0８:00", False),
     ],
 )
 def test_datetime_format(all_kinds: dict[str, Any], value: str, ok: bool) -> None:
@@ -235,3 +239,8 @@ def test_every_msgid_is_listed() -> None:
     for template in templates.glob("*.html"):
         for msgid in re.findall(r"_\(\s*[\"']([^\"']+)[\"']", template.read_text()):
             assert msgid in listed, (template.name, msgid)
+
+
+@pytest.mark.parametrize("value", ["１３:00", "13:０0", "13:00:0５", "13:00+0８:00"])
+def test_time_digits_are_ascii(all_kinds: dict[str, Any], value: str) -> None:
+    assert "meet_at" in errors(all_kinds, {**VALID, "meet_at": value})

@@ -21,7 +21,7 @@ CASES: list[tuple[Any, Any, Any, Any]] = [
     ({"==": ["1.0", 1]}, {}, False, True),
     ({"!=": [True, 2]}, {}, False, True),
     ({"!!": {"var": "x"}}, {"x": {}}, False, True),
-    ({"cat": [True, None, {"var": "x"}]}, {"x": [1, 2]}, "TrueNone[1, 2]", "truenull1,2"),
+    ({"cat": [True, None, {"var": "x"}]}, {"x": [1, None, 2]}, "TrueNone[1, None, 2]", "true1,,2"),
     ({"in": [1, [True]]}, {}, True, False),
     ({"in": [1, "a1"]}, {}, TypeError, True),
     ({"substr": [12345, 1]}, {}, TypeError, "2345"),

@@ -68,7 +68,7 @@ CASES: dict[str, list[tuple[Any, Any]]] = {
            ({"in": ["搭建", {"var": "data.category"}]}, True), ({"in": [1, [True, "1"]]}, False),
            ({"in": [1, "a1"]}, True)],
     "cat": [({"cat": ["#", {"var": "item.priority"}, "-", True, None, [1, None, 2]]},
-             "#2-truenull1,,2"), ({"cat": [{"/": [4, 2]}, 0.5]}, "20.5")],
+             "#2-true1,,2"), ({"cat": [{"/": [4, 2]}, 0.5]}, "20.5")],
     "substr": [({"substr": ["13812345678", -4]}, "5678"), ({"substr": [12345, 1, 2]}, "23")],
     "hours_between": [({"hours_between": [{"var": "item.raised_at"}, {"var": "now"}]}, 5),
                       ({"hours_between": ["2026-11-27T13:00:00+08:00",
