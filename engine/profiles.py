@@ -94,7 +94,7 @@ def write(
     won = (OrgNode.update(profile=dict(cleaned), profile_lock=OrgNode.profile_lock + 1)
            .where((OrgNode.id == node.id) & (OrgNode.profile_lock == lock)).execute())
     if not won:
-        raise Conflict(_("Someone else saved this file after you opened it; your answers are kept below."))
+        raise Conflict(_("Someone else saved this compound's file after you opened it."))
     node.profile, node.profile_lock = dict(cleaned), lock + 1
     audit.record("profile.update", at=now, actor=actor.user, target=target_of(node),
                  before=old, after=new, detail={"source": source, "version": lock + 1})
