@@ -239,3 +239,87 @@ def test_a_refused_file_keeps_the_row_form_answers(client, auth):
     assert value_of(refused.text, "content") == "楼道堆物清理"
     assert "run.sh" in refused.text
     assert not ChecklistRow.select().exists()
+
+
+def test_a_refused_kpi_report_keeps_the_note_and_the_accepted_files(client, auth):
+    from engine.records import KpiReport
+
+    auth.login("chaohui-ducha")
+    url = "/lists/kpi/tasks-2021/street-office/report"
+    data = {"unit": "chaohui", "note": "已发文成立三方办,附红头文件",
+            "evidence": [(io.BytesIO(PNG), "wenjian.png", "image/png"),
+                         (io.BytesIO(b"MZ\x90\x00"), "virus.exe", "application/x-msdownload")]}
+    refused = client.post(url, data=data, content_type="multipart/form-data")
+    assert refused.status_code == 422
+    section = re.search(r'<section class="card kpi-row" id="kpi-street-office">(.*?)</section>', refused.text, re.DOTALL)
+    assert section and "virus.exe" in section.group(1)
+    assert value_of(section.group(1), "note") == "已发文成立三方办,附红头文件"
+    kept = Attachment.get(Attachment.filename == "wenjian.png")
+    assert f'value="{kept.public_id}" checked' in section.group(1)
+    assert not KpiReport.select().exists()
+
+    # Sending the kept form again (the good file ticked) reports with it.
+    again = client.post(url, data={"unit": "chaohui", "note": "已发文成立三方办,附红头文件",
+                                   "evidence": kept.public_id})
+    assert again.status_code == 303
+    assert KpiReport.get().evidence == [kept.public_id]
+
+    other = client.post(url, data={"unit": "xiaohe", "note": "不是我的街道"})
+    assert other.status_code == 403 and "不是我的街道" in other.text
+
+
+# Other refused actions on the item page --------------------------------------------
+
+def party_summons(actor_of) -> Any:
+    from engine.models import Assignment
+
+    item = raised_bell(actor_of)
+    items.transition(actor_of("xifang"), item.id, "accept", {}, expected=item.lock, now=NOW)
+    return Assignment.get((Assignment.item == item.id) & (Assignment.role == "party"))
+
+
+def test_a_refused_summons_reply_stays_in_its_form(client, auth, actor_of):
+    summons = party_summons(actor_of)
+    auth.login("lvzhouhuayuan-dzz")
+    reply = "已到东门查看,违建车棚系三户业主共建"
+    refused = client.post(f"/work/summons/{summons.id}/complete", data={"item": summons.item_id, "reply": reply})
+    assert refused.status_code == 409  # report in first
+    assert value_of(refused.text, "reply") == reply and "field-error" in refused.text
+
+    # The summons is cancelled meanwhile: its form is gone, the text is still on the page.
+    from engine import dispatch
+    dispatch.report_in(actor_of("lvzhouhuayuan-dzz"), summons.id, now=NOW)
+    dispatch.decline(actor_of("lvzhouhuayuan-dzz"), summons.id, "另一标签页已退回", now=NOW)
+    gone = client.post(f"/work/summons/{summons.id}/complete", data={"item": summons.item_id, "reply": reply})
+    assert gone.status_code == 409
+    box = re.search(r'<div class="conflict" id="refusal" role="alert">(.*?)</div>', gone.text, re.DOTALL)
+    assert box and reply in box.group(1)
+
+
+def test_a_refused_reroute_and_reassign_keep_the_reason(client, auth, actor_of):
+    item = raised_bell(actor_of)
+    auth.login("chaohui-ducha")
+    refused = client.post(f"/review/items/{item.id}/reroute", data={"units": [], "reason": "涉及消防通道,需消防大队"})
+    assert refused.status_code == 422
+    assert value_of(refused.text, "reason") == "涉及消防通道,需消防大队"
+    withdraw = client.post(f"/review/items/{item.id}/reroute", data={"reason": "改派", "withdraw": "1"})
+    assert withdraw.status_code == 422 and re.search(r'name="withdraw" value="1" checked', withdraw.text)
+
+    form = client.post("/review/reassign", data={"from": "xifang", "to": "xifang", "reason": "专员休假至月底",
+                                                 "items": [str(item.id)]})
+    assert form.status_code == 422
+    assert value_of(form.text, "reason") == "专员休假至月底"
+    assert re.search(rf'name="items" value="{item.id}"[^>]*checked', form.text)
+
+
+def test_a_refused_urge_keeps_the_message(client, auth, actor_of):
+    item = raised_bell(actor_of)
+    items.transition(actor_of("xifang"), item.id, "decline", {"reason": "属于私人纠纷"}, expected=item.lock, now=NOW)
+    auth.login("chaohui-ducha")
+    message = "请今天内联系按铃业主"
+    refused = client.post(f"/review/items/{item.id}/urge", data={"message": message}, headers=HX)
+    assert refused.status_code == 409  # closed meanwhile: the form comes back, swapped in
+    assert refused.text.lstrip().startswith("<form") and "field-error" in refused.text
+    assert value_of(refused.text, "message") == message
+    plain = client.post(f"/review/items/{item.id}/urge", data={"message": message}, follow_redirects=True)
+    assert message in plain.text  # flashed on the page it goes back to
