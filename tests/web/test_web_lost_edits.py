@@ -198,8 +198,9 @@ def test_a_service_refusal_under_htmx_is_a_fragment(client, auth, actor_of):
     auth.login("lvzhou-yezhu1")
     response = client.post(f"/r/items/{item.id}/t/rate", data={"version": "999", "satisfaction": "5"}, headers=HX)
     # The raiser cannot rate a collected item: stale → 409, shown as the form, never a page.
-    assert response.status_code in (404, 409)
-    assert "<html" not in response.text
+    assert response.status_code == 409 and response.text.lstrip().startswith("<form")
+    missing = client.get("/r/items/99999/t/rate", headers=HX)  # the engine's NotFound
+    assert missing.status_code == 404 and "<html" not in missing.text and 'class="card error-page"' in missing.text
 
 
 # Refused uploads -------------------------------------------------------------------
