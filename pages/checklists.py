@@ -68,21 +68,21 @@ def _form_page(node: OrgNode, version: Any, row: Any, save: Any) -> Any:
     conflict = None
     try:
         result, loose = submit(bound, save)
-    except Conflict as exc:
-        result, loose, conflict = None, [], exc
-        row = ChecklistRow.get_by_id(row.id)  # the row as the other save left it
+    except Conflict as exc:  # a stale row, or (a new row too) a database too busy to write
+        result, loose, conflict = None, [] if row else [exc.message], exc
+        row = ChecklistRow.get_by_id(row.id) if row else None  # the row as the other save left it
     if result is not None:
         return result
     stale = staleness(row.lock, "lock", target=f"checklist-row:{row.id}", conflict=conflict) if row else None
+    status = 409 if conflict else 422 if is_submit(bound) else 200
     if htmx and request.method == "POST":
-        return render_template("lists/_row_fields.html", bound=bound, loose=loose), (stale and stale.status) or 200
+        return render_template("lists/_row_fields.html", bound=bound, loose=loose), 409 if conflict else 200
     history = []
     if row is not None:
         history = list(Event.select().where(Event.target == f"checklist-row:{row.id}").order_by(Event.at.desc()))
     titles = {name: spec.get("title", name) for name, spec in version.body["row_schema"].get("properties", {}).items()}
     return render_template("lists/row_form.html", bound=bound, loose=loose, node=node, version=version,
-                           row=row, history=history, stale=stale, titles=titles), \
-        (stale and stale.status) or (422 if is_submit(bound) else 200)
+                           row=row, history=history, stale=stale, titles=titles), status
 
 
 def _saved(node: OrgNode) -> Any:

@@ -129,13 +129,17 @@ def raise_page(node: OrgNode, type_key: str, template: str, done: Any) -> Any:
     context = new_item_doc(node, {}, type_key=type_key, actor=g.actor, now=clock.now())
     context.pop("data")
     bound = bind(rt.body["schema"], context)
-    result, loose = submit(bound, lambda data: done(
-        items.raise_item(g.actor, type_key, node.key, data, now=clock.now())))
+    conflict = None
+    try:
+        result, loose = submit(bound, lambda data: done(
+            items.raise_item(g.actor, type_key, node.key, data, now=clock.now())))
+    except Conflict as exc:  # the database too busy to write: the answers stay for another try
+        result, loose, conflict = None, [exc.message], exc
     if result is not None:
         return result
     if htmx and request.method == "POST":
-        return render_template("items/_raise_fields.html", bound=bound, rt=rt, loose=loose)
-    status = 422 if is_submit(bound) else 200
+        return render_template("items/_raise_fields.html", bound=bound, rt=rt, loose=loose), 409 if conflict else 200
+    status = 409 if conflict else 422 if is_submit(bound) else 200
     return render_template(template, bound=bound, rt=rt, node=node, loose=loose), status
 
 

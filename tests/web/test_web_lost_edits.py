@@ -324,3 +324,28 @@ def test_a_refused_urge_keeps_the_message(client, auth, actor_of):
     assert value_of(refused.text, "message") == message
     plain = client.post(f"/review/items/{item.id}/urge", data={"message": message}, follow_redirects=True)
     assert message in plain.text  # flashed on the page it goes back to
+
+
+def test_a_new_row_the_database_was_too_busy_for_keeps_its_answers(client, auth, monkeypatch):
+    from engine.errors import Conflict
+
+    def busy(*args: Any, **kwargs: Any) -> Any:
+        raise Conflict("The database is busy with the same change; reload the page and try again.")
+
+    monkeypatch.setattr(checklists, "add_row", busy)
+    auth.login("xifang")
+    refused = client.post("/lists/c/lvzhouhuayuan/task-list/new", data={**ROW, "content": "楼道堆物清理", "_submit": "1"})
+    assert refused.status_code == 409
+    assert value_of(refused.text, "content") == "楼道堆物清理" and "database is busy" in refused.text
+
+
+def test_a_raise_the_database_was_too_busy_for_keeps_its_answers(client, auth, monkeypatch):
+    from engine.errors import Conflict
+
+    def busy(*args: Any, **kwargs: Any) -> Any:
+        raise Conflict("The database is busy with the same change; reload the page and try again.")
+
+    monkeypatch.setattr(items, "raise_item", busy)
+    auth.login("lvzhou-yezhu1")
+    refused = client.post("/r/new/bell", data=BELL)
+    assert refused.status_code == 409 and value_of(refused.text, "summary") == BELL["summary"]
