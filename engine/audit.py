@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from peewee import JOIN, fn
+
 from engine.models import Event, Item, User
 from engine.outbox import forward_audit_event
 
@@ -31,3 +33,23 @@ def record(
     )
     forward_audit_event(event)
     return event
+
+
+def _about(target: str | None, item: Item | None) -> Any:
+    if item is not None:
+        return Event.item == item
+    return Event.target == target
+
+
+def latest_id(*, target: str | None = None, item: Item | None = None) -> int:
+    """The newest event about ``target`` (or ``item``), 0 if none: what a form has seen."""
+    return int(Event.select(fn.MAX(Event.id)).where(_about(target, item)).scalar() or 0)
+
+
+def since(seen: int, *, target: str | None = None, item: Item | None = None) -> list[Event]:
+    """The events about ``target`` (or ``item``) newer than ``seen``, oldest first: what
+    others did while a form that had seen up to ``seen`` was open."""
+    return list(
+        Event.select(Event, User).join(User, join_type=JOIN.LEFT_OUTER, on=(Event.actor == User.id))
+        .where(_about(target, item) & (Event.id > seen)).order_by(Event.id)
+    )

@@ -58,12 +58,27 @@ def is_postgres() -> bool:
     return isinstance(database.obj, PostgresqlDatabase)
 
 
+def _default_sql(value: Any) -> str | None:
+    """A scalar column default as an SQL literal both backends read; None for others."""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    return None
+
+
 def add_missing_columns(models: list[Any]) -> list[str]:
     """Add columns a model gained since its table was created (nullable or defaulted only).
 
     An existing instance keeps working after an upgrade without a migration tool:
-    ``create_tables(safe=True)`` creates missing tables but never alters one.
+    ``create_tables(safe=True)`` creates missing tables but never alters one. A NOT NULL
+    column with a scalar default is added in one ``ADD COLUMN ... NOT NULL DEFAULT``:
+    the migrator's own way (add nullable, fill, then set NOT NULL) rebuilds the table on
+    SQLite, which its foreign keys refuse for any table others reference.
     """
+    from peewee import SQL
     from playhouse.migrate import SchemaMigrator, migrate
 
     migrator = SchemaMigrator.from_database(database.obj)
@@ -77,7 +92,13 @@ def add_missing_columns(models: list[Any]) -> list[str]:
         for field in model._meta.sorted_fields:
             if field.column_name in present:
                 continue
-            migrate(migrator.add_column(table, field.column_name, field))
+            literal = None if field.null or callable(field.default) else _default_sql(field.default)
+            if literal is None:
+                migrate(migrator.add_column(table, field.column_name, field))
+            else:
+                column = field.clone()
+                column.constraints = [*(column.constraints or []), SQL(f"DEFAULT {literal}")]
+                migrate(migrator.add_column(table, field.column_name, column, allow_not_null=True))
             added.append(f"{table}.{field.column_name}")
     return added
 

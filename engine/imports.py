@@ -163,8 +163,12 @@ def _org_row(actor: Actor, row: Mapping[str, Any], out: Outcome, seen: set[Any],
     elif node.kind != kind or node.parent_id != parent.id:
         return [("parent", _("%(key)s exists elsewhere in the tree; moving nodes is not imported.") % {"key": key})]
     else:
-        OrgNode.update(name=text(row, "name"), profile={**(node.profile or {}), **extra}).where(
-            OrgNode.id == node.id).execute()
+        # The file is rewritten only for what the row brings (a building's party member):
+        # rewriting the one read above would revert a file saved in between.
+        fields: dict[str, Any] = {"name": text(row, "name")}
+        if extra:
+            fields.update(profile={**(node.profile or {}), **extra}, profile_lock=OrgNode.profile_lock + 1)
+        OrgNode.update(**fields).where(OrgNode.id == node.id).execute()
         out.updated += 1
     audit.record("org.import", at=now, actor=actor.user, target=f"node:{key}",
                  after={"name": text(row, "name"), "kind": kind, "parent": parent.key, **extra})

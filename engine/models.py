@@ -45,6 +45,9 @@ class OrgNode(Base):
     path = CharField(max_length=500, index=True)
     keys = JSONField(default=list)  # ancestor keys, root first, self last (rules see this)
     profile = JSONField(default=dict)
+    # The compound file's version: a save names the one its form showed and loses (409)
+    # if someone saved in between, instead of silently reverting their change.
+    profile_lock = IntegerField(default=1)
 
     def ancestors_and_self(self) -> list[str]:
         return list(self.keys)

@@ -37,8 +37,9 @@ def upsert_tree(nodes: Iterable[Mapping[str, Any]], parent: OrgNode | None = Non
         else:
             for name, value in fields.items():
                 setattr(node, name, value)
-            if "profile" in spec:
+            if "profile" in spec and spec["profile"] != node.profile:
                 node.profile = spec["profile"]
+                node.profile_lock += 1  # a form opened before this load is now stale
         base_path = parent.path if parent else "/"
         node.path = f"{base_path}{node.id}/"
         node.keys = (list(parent.keys) if parent else []) + [node.key]

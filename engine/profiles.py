@@ -16,9 +16,9 @@ from typing import Any
 import forms
 from engine import audit, i18n
 from engine.actors import Actor
-from engine.db import database
+from engine.db import write_transaction
 from engine.definitions import applies_at, current_version, scope_path
-from engine.errors import FieldProblem, Forbidden, Invalid, NotFound
+from engine.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from engine.i18n import gettext as _
 from engine.models import Definition, DefinitionVersion, Event, OrgNode
 from engine.permissions import can
@@ -78,37 +78,57 @@ def changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[dict[s
     return {n: before.get(n) for n in names if n in before}, {n: after.get(n) for n in names if n in after}
 
 
-def write(actor: Actor, node: OrgNode, cleaned: Mapping[str, Any], *, now: dt.datetime, source: str) -> list[str]:
+def write(
+    actor: Actor, node: OrgNode, cleaned: Mapping[str, Any], *, now: dt.datetime, source: str,
+    expected: int | None = None,
+) -> list[str]:
     """Store an already cleaned file and audit the change; call inside a transaction.
 
+    The file is compared with what is stored now, and stored only if its version is
+    still ``expected`` (the one the editor's form showed; None: the one read here), in
+    one UPDATE: a save made from a stale form never silently reverts someone's change.
     Returns the names of the fields that changed.
+
+    :raises Conflict: the file was saved by someone else since version ``expected``.
     """
-    old, new = changes(node.profile or {}, cleaned)
+    stored = OrgNode.get_by_id(node.id)
+    old, new = changes(stored.profile or {}, cleaned)
     if not old and not new:
         return []
-    OrgNode.update(profile=dict(cleaned)).where(OrgNode.id == node.id).execute()
-    node.profile = dict(cleaned)
-    audit.record("profile.update", at=now, actor=actor.user, target=f"profile:{node.key}",
-                 before=old, after=new, detail={"source": source})
+    lock = stored.profile_lock if expected is None else expected
+    won = (OrgNode.update(profile=dict(cleaned), profile_lock=OrgNode.profile_lock + 1)
+           .where((OrgNode.id == node.id) & (OrgNode.profile_lock == lock)).execute())
+    if not won:
+        raise Conflict(_("Someone else saved this compound's file after you opened it."))
+    node.profile, node.profile_lock = dict(cleaned), lock + 1
+    audit.record("profile.update", at=now, actor=actor.user, target=target_of(node),
+                 before=old, after=new, detail={"source": source, "version": lock + 1})
     return sorted(set(old) | set(new))
 
 
-def save(actor: Actor, node: OrgNode, data: Any, *, now: dt.datetime) -> list[str]:
+def save(actor: Actor, node: OrgNode, data: Any, *, expected: int | None, now: dt.datetime) -> list[str]:
     """Replace the compound's file with ``data`` through its form.
 
+    :param expected: the file's version (``profile_lock``) the form showed; None skips the check.
     :raises Forbidden: not the compound's commissioner nor a supervisor above it.
     :raises Invalid: the answers do not pass the form.
+    :raises Conflict: someone else saved the file since version ``expected``.
     """
     if not may_edit(actor, node):
         raise Forbidden(_("You may not edit this compound's file."))
     cleaned = clean(node, data)
-    with database.atomic():
-        return write(actor, node, cleaned, now=now, source="form")
+    with write_transaction():
+        return write(actor, node, cleaned, now=now, source="form", expected=expected)
+
+
+def target_of(node: OrgNode) -> str:
+    """The audit target of the node's file."""
+    return f"profile:{node.key}"
 
 
 def history(node: OrgNode) -> list[Event]:
     """The file's changes, newest first."""
-    return list(Event.select().where(Event.target == f"profile:{node.key}").order_by(Event.at.desc(), Event.id.desc()))
+    return list(Event.select().where(Event.target == target_of(node)).order_by(Event.at.desc(), Event.id.desc()))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,9 @@ from engine import checklists, clock
 from engine.definitions import current_version
 from engine.errors import Conflict, NotFound
 from engine.models import Event, OrgNode
+from engine.records import ChecklistRow
 from pages.auth import roles_required
+from pages.conflicts import staleness
 from pages.extensions import htmx
 from pages.itemviews import bind, is_submit, submit
 
@@ -63,16 +65,24 @@ def compound(key: str) -> Any:
 def _form_page(node: OrgNode, version: Any, row: Any, save: Any) -> Any:
     context = {"node": {"key": node.key, "kind": node.kind, "name": node.name}}
     bound = bind(version.body["row_schema"], context, data=row.data if row else None)
-    result, loose = submit(bound, save)
+    conflict = None
+    try:
+        result, loose = submit(bound, save)
+    except Conflict as exc:  # a stale row, or (a new row too) a database too busy to write
+        result, loose, conflict = None, [] if row else [exc.message], exc
+        row = ChecklistRow.get_by_id(row.id) if row else None  # the row as the other save left it
     if result is not None:
         return result
+    stale = staleness(row.lock, "lock", target=f"checklist-row:{row.id}", conflict=conflict) if row else None
+    status = 409 if conflict else 422 if is_submit(bound) else 200
     if htmx and request.method == "POST":
-        return render_template("lists/_row_fields.html", bound=bound, loose=loose)
+        return render_template("lists/_row_fields.html", bound=bound, loose=loose), 409 if conflict else 200
     history = []
     if row is not None:
         history = list(Event.select().where(Event.target == f"checklist-row:{row.id}").order_by(Event.at.desc()))
+    titles = {name: spec.get("title", name) for name, spec in version.body["row_schema"].get("properties", {}).items()}
     return render_template("lists/row_form.html", bound=bound, loose=loose, node=node, version=version,
-                           row=row, history=history), 422 if is_submit(bound) else 200
+                           row=row, history=history, stale=stale, titles=titles), status
 
 
 def _saved(node: OrgNode) -> Any:
@@ -108,11 +118,7 @@ def row(row_id: int) -> Any:
     version = current_version(found.definition)
 
     def save(data: dict[str, Any]) -> Any:
-        try:
-            checklists.update_row(g.actor, row_id, data, expected=request.form.get("lock", type=int), now=clock.now())
-        except Conflict as exc:
-            flash(str(exc))
-            return redirect(url_for("lists.row", row_id=row_id), 303)
+        checklists.update_row(g.actor, row_id, data, expected=request.form.get("lock", type=int), now=clock.now())
         return _saved(node)
 
     return _form_page(node, version, found, save)

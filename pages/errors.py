@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from engine.db import is_lock_error
 from engine.errors import Conflict, ServiceError
+from pages.extensions import htmx
 
 
 def wants_json() -> bool:
@@ -30,8 +31,10 @@ def init_app(app: Flask) -> None:
     def service_error(exc: ServiceError) -> Any:
         if wants_json():
             return error_json(exc.status, exc.code, exc.message, exc.fields)
-        return render_template("error.html", status=exc.status, message=exc.message,
-                               fields=exc.fields), exc.status
+        # An HTMX request swaps 409 and 422 in (sanfang.js): give it the message alone,
+        # not a whole page to nest inside the form.
+        return render_template("_error.html" if htmx else "error.html", status=exc.status,
+                               message=exc.message, fields=exc.fields), exc.status
 
     @app.errorhandler(OperationalError)
     def lock_error(exc: OperationalError) -> Any:

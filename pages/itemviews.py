@@ -16,8 +16,9 @@ import forms
 from engine import attachments, clock, dispatch, items, privacy, supervision
 from engine.context import item_doc, new_item_doc
 from engine.definitions import Runtime, applies_at, current_version, runtime
-from engine.errors import Forbidden, Invalid
+from engine.errors import Conflict, FieldProblem, Forbidden, Invalid
 from engine.models import Definition, Item, OrgNode
+from pages.conflicts import staleness
 from pages.extensions import attachment_store, htmx
 
 
@@ -62,7 +63,9 @@ def upload_inputs(schema: Mapping[str, Any]) -> dict[str, str | None]:
     return found
 
 
-def posted_formdata(inputs: Mapping[str, str | None]) -> MultiDict[str, str]:
+def posted_formdata(
+    inputs: Mapping[str, str | None], rejected: list[FieldProblem] | None = None,
+) -> MultiDict[str, str]:
     """The posted form, with every file sent to one of ``inputs`` (name -> accept) checked,
     stored and its id added under its input's name; files sent to any other name are
     dropped unread. Call it only once the actor may make the change the form is for.
@@ -70,7 +73,9 @@ def posted_formdata(inputs: Mapping[str, str | None]) -> MultiDict[str, str]:
     The generated form then sees uploads as attachment ids, like any other answer, and
     renders them as kept attachments if the page is shown again.
 
-    :raises Invalid: a file of a type not allowed or not accepted, empty or too large.
+    :param rejected: where a refused file (its type, its size) goes, named by its input,
+        to be shown on its field with every other answer kept; None raises the refusal.
+    :raises Invalid: a refused file, when ``rejected`` is None.
     """
     formdata: MultiDict[str, str] = MultiDict(request.form.items(multi=True))
     for name in request.files:
@@ -80,19 +85,59 @@ def posted_formdata(inputs: Mapping[str, str | None]) -> MultiDict[str, str]:
             continue
         for upload in request.files.getlist(name):
             if upload and upload.filename:
-                att = attachments.store(
-                    g.actor, upload.filename, upload.mimetype or "", upload.stream,
-                    store=attachment_store(), now=clock.now(), field=name, accept=inputs[pattern],
-                )
+                try:
+                    att = attachments.store(
+                        g.actor, upload.filename, upload.mimetype or "", upload.stream,
+                        store=attachment_store(), now=clock.now(), field=name, accept=inputs[pattern],
+                    )
+                except Invalid as exc:
+                    if rejected is None:
+                        raise
+                    rejected += [FieldProblem(name, f"{upload.filename}: {p.message}") for p in exc.fields
+                                 ] or [FieldProblem(name, f"{upload.filename}: {exc.message}")]
+                    continue
                 formdata.add(name, att.public_id)
     return formdata
 
 
 def bind(schema: Mapping[str, Any], context: Mapping[str, Any], data: Mapping[str, Any] | None = None) -> Any:
-    """The generated form of ``schema``; on POST with the posted answers and uploads
-    (so call it only after checking that the actor may post)."""
-    formdata = posted_formdata(upload_inputs(schema)) if request.method == "POST" else None
-    return forms.bind(schema, formdata=formdata, data=data, base=FlaskForm, context=context)
+    """The generated form of ``schema``, bound to the posted answers (on POST) or ``data``
+    (so call it only after checking that the actor may post).
+
+    A refused upload does not refuse the page: it is left out, its problem shown on its
+    field, and every other answer kept; ``submit`` then does not act.
+    """
+    rejected: list[FieldProblem] = []
+    formdata = posted_formdata(upload_inputs(schema), rejected) if request.method == "POST" else None
+    bound = forms.bind(schema, formdata=formdata, data=data, base=FlaskForm, context=context)
+    bound.rejected_uploads = rejected
+    show_rejected_uploads(bound)
+    return bound
+
+
+def _field_named(form: Any, name: str) -> Any:
+    """The WTForms field posted as ``name``, group rows included."""
+    for field in form:
+        if field.name == name:
+            return field
+        for entry in getattr(field, "entries", ()):
+            found = _field_named(entry.form, name) if hasattr(entry, "form") else None
+            if found is not None:
+                return found
+    return None
+
+
+def show_rejected_uploads(bound: Any) -> list[str]:
+    """Put the refused uploads' problems on their fields (again, after a validation reset
+    them); return those whose input is no field of the form."""
+    loose = []
+    for problem in getattr(bound, "rejected_uploads", []):
+        field = _field_named(bound.form, problem.path)
+        if field is None:
+            loose.append(problem.message)
+        elif problem.message not in (field.errors or []):
+            field.errors = [*list(field.errors or []), problem.message]
+    return loose
 
 
 def is_submit(bound: Any) -> bool:
@@ -125,13 +170,17 @@ def raise_page(node: OrgNode, type_key: str, template: str, done: Any) -> Any:
     context = new_item_doc(node, {}, type_key=type_key, actor=g.actor, now=clock.now())
     context.pop("data")
     bound = bind(rt.body["schema"], context)
-    result, loose = submit(bound, lambda data: done(
-        items.raise_item(g.actor, type_key, node.key, data, now=clock.now())))
+    conflict = None
+    try:
+        result, loose = submit(bound, lambda data: done(
+            items.raise_item(g.actor, type_key, node.key, data, now=clock.now())))
+    except Conflict as exc:  # the database too busy to write: the answers stay for another try
+        result, loose, conflict = None, [exc.message], exc
     if result is not None:
         return result
     if htmx and request.method == "POST":
-        return render_template("items/_raise_fields.html", bound=bound, rt=rt, loose=loose)
-    status = 422 if is_submit(bound) else 200
+        return render_template("items/_raise_fields.html", bound=bound, rt=rt, loose=loose), 409 if conflict else 200
+    status = 409 if conflict else 422 if is_submit(bound) else 200
     return render_template(template, bound=bound, rt=rt, node=node, loose=loose), status
 
 
@@ -189,10 +238,11 @@ STAFF_ONLY = ("item.urge", "summons.urge", "escalation", "route", "item.set", "i
               "item.reassign", "item.reveal")
 
 
-def timeline_view(item: Item, rt: Runtime, view: privacy.Sight, audience: str) -> list[ShownEvent]:
-    """The item's timeline with personal data as ``view`` allows; for a resident, without the
-    staff's internal steps and with staff named by their role, not their name."""
-    events = items.timeline(item)
+def timeline_view(item: Item, rt: Runtime, view: privacy.Sight, audience: str,
+                  events: list[Any] | None = None) -> list[ShownEvent]:
+    """The item's timeline (or ``events`` of it) with personal data as ``view`` allows; for a
+    resident, without the staff's internal steps and with staff named by their role."""
+    events = items.timeline(item) if events is None else events
     kinds = privacy.personal_kinds(rt)
     roles: dict[int, str] = {}
     if audience == "resident":
@@ -215,8 +265,12 @@ def timeline_view(item: Item, rt: Runtime, view: privacy.Sight, audience: str) -
 def submit(bound: Any, act: Callable[[dict[str, Any]], Any]) -> tuple[Any, list[str]]:
     """On a real submission that validates, ``act(answers)``; a service's refusal lands
     on the form's fields. Returns (act's response or None, problems that fit no field)."""
-    if not is_submit(bound) or bound.validate(_):
+    if not is_submit(bound):
         return None, []
+    invalid = bound.validate(_)
+    loose = show_rejected_uploads(bound)
+    if invalid or bound.rejected_uploads:
+        return None, loose
     try:
         return act(bound.data()), []
     except Invalid as exc:
@@ -233,26 +287,47 @@ def went_to(item: Item, item_endpoint: str) -> Any:
 
 
 def transition_page(item: Item, key: str, template: str, item_endpoint: str) -> Any:
-    """A transition: its form (if any) on GET and on errors; POST takes it."""
+    """A transition: its form (if any) on GET and on errors; POST takes it.
+
+    A stale submit (the item changed since the form was shown) comes back as a 409
+    with the typed answers kept and what changed meanwhile; if the action is no longer
+    possible the answers stay readable, to be copied, without the button.
+    """
     rt = runtime(item.version_id)
     spec = rt.transition(key)
     offer = next((o for o in items.offers(g.actor, item, now=clock.now()) if o.key == key), None)
-    if spec is None or offer is None:
+    expected = request.form.get("version", type=int)
+    moved_on = request.method == "POST" and expected is not None and expected != item.lock
+    if spec is None or (offer is None and not moved_on):
         return render_template("error.html", status=404, message=_("Not found."), fields=[]), 404
     schema = spec.get("form") or {"type": "object", "properties": {}}
     context = item_doc(item, actor=g.actor, now=clock.now())
     context.pop("data")
     bound = bind(schema, context)
-    expected = request.form.get("version", type=int)
-    result, loose = submit(bound, lambda data: went_to(
-        items.transition(g.actor, item.id, key, data, expected=expected, now=clock.now()), item_endpoint))
+    conflict = None
+    try:
+        if offer is None:
+            raise Conflict(_("The item has changed since you opened it; %(action)s is no longer possible.")
+                           % {"action": spec["label"]})
+        result, loose = submit(bound, lambda data: went_to(
+            items.transition(g.actor, item.id, key, data, expected=expected, now=clock.now()), item_endpoint))
+    except Conflict as exc:
+        result, loose, conflict = None, [], exc
+        item = Item.get_by_id(item.id)  # as the other change left it
     if result is not None:
         return result
-    args = {"bound": bound, "item": item, "spec": spec, "rt": rt, "loose": loose}
-    status = 422 if is_submit(bound) else 200
+    possible = offer is not None and (conflict is None or any(
+        o.key == key for o in items.offers(g.actor, item, now=clock.now())))
+    stale = staleness(item.lock, "version", item=item, conflict=conflict)
+    view = privacy.sight(g.actor, item, rt, unit_paths=[a.unit_path for a in items.assignments_of(item)])
+    audience = "resident" if item_endpoint.startswith("resident.") else "staff"
+    args = {"bound": bound, "item": item, "spec": spec, "rt": rt, "loose": loose, "stale": stale,
+            "possible": possible, "item_endpoint": item_endpoint,
+            "changed": timeline_view(item, rt, view, audience, stale.since) if stale.since else []}
+    status = stale.status or (422 if is_submit(bound) else 200)
     if htmx:
-        # htmx swaps 2xx only; a refused submit still shows its errors in place.
-        return render_template("items/_transition_form.html", **args), 200
+        # sanfang.js has htmx swap 409 and 422 too: the form replaces itself, answers kept.
+        return render_template("items/_transition_form.html", **args), status
     return render_template(template, **args), status
 
 

@@ -9,7 +9,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine import clock, kpi_reports
-from engine.errors import ServiceError
+from engine.errors import FieldProblem, Invalid, ServiceError
 from engine.kpi import kpi_lists
 from engine.models import OrgNode
 from pages.auth import back_to_referrer, roles_required
@@ -23,6 +23,12 @@ ROLES = ("supervisor", "department", "admin")
 @bp.route("/kpi/<list_key>")
 @roles_required(*ROLES)
 def kpi(list_key: str | None = None) -> Any:
+    return _kpi_page(list_key)
+
+
+def _kpi_page(list_key: str | None, typed: dict[str, Any] | None = None) -> Any:
+    """The list's rows with their reports; ``typed``: a refused report's answers and
+    problems, shown again in its row's form."""
     lists = kpi_lists()
     if not lists:
         abort(404)
@@ -37,6 +43,7 @@ def kpi(list_key: str | None = None) -> Any:
         "lists/kpi.html", version=version, rows=kpi_reports.unmeasurable_rows(key), latest=latest, units=units,
         mine=lambda row: [u for u in mine if kpi_reports.responsible_for(row, u)],
         may_review=lambda report, row: kpi_reports.may_review_report(g.actor, report, row),
+        typed=typed,
     )
 
 
@@ -48,14 +55,21 @@ def kpi_report(list_key: str, row_key: str) -> Any:
         abort(404)
     if unit.id not in {u.id for u in kpi_reports.reporting_units(g.actor)}:
         abort(403)  # before any evidence is stored
-    evidence = posted_formdata({"evidence": None}).getlist("evidence")
+    rejected: list[FieldProblem] = []
+    evidence = posted_formdata({"evidence": None}, rejected).getlist("evidence")
+    note = request.form.get("note", "")
     try:
-        kpi_reports.report(g.actor, list_key, row_key, unit, request.form.get("note", ""), evidence, now=clock.now())
-        flash(_("Reported."))
+        if rejected:
+            raise Invalid(_("Some answers need fixing."), rejected)
+        kpi_reports.report(g.actor, list_key, row_key, unit, note, evidence, now=clock.now())
     except ServiceError as exc:
         if exc.status in (403, 404):
             raise  # not this unit's row: refused, not a note to fix
-        flash(str(exc))
+        # The row's form comes back with the note, the unit and the accepted files kept.
+        typed = {"row": row_key, "unit": unit.key, "note": note, "evidence": evidence,
+                 "problems": [p.message for p in exc.fields] or [exc.message]}
+        return _kpi_page(list_key, typed), exc.status
+    flash(_("Reported."))
     return redirect(url_for("lists.kpi", list_key=list_key), 303)
 
 

@@ -9,9 +9,11 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine import clock, profiles
+from engine.errors import Conflict
 from engine.models import OrgNode
 from pages.auth import login_required
 from pages.checklists import bp
+from pages.conflicts import staleness
 from pages.extensions import htmx
 from pages.itemviews import bind, is_submit, submit
 
@@ -30,18 +32,25 @@ def profile(key: str) -> Any:
     bound = bind(schema, profiles.context_of(node), data=node.profile or {})
 
     def saved(data: dict[str, Any]) -> Any:
-        changed = profiles.save(g.actor, node, data, now=clock.now())
+        changed = profiles.save(g.actor, node, data, expected=request.form.get("lock", type=int), now=clock.now())
         flash(_("Saved (%(n)s fields changed).", n=len(changed)))
         target = url_for("lists.profile", key=key)
         return ("", 204, {"HX-Redirect": target}) if htmx else redirect(target, 303)
 
-    result, loose = submit(bound, saved) if editing else (None, [])
+    conflict = None
+    try:
+        result, loose = submit(bound, saved) if editing else (None, [])
+    except Conflict as exc:
+        result, loose, conflict = None, [], exc
+        node = OrgNode.get_by_id(node.id)  # the file as the other save left it
     if result is not None:
         return result
-    if htmx and request.method == "POST":
-        return render_template("lists/_row_fields.html", bound=bound, loose=loose)
+    stale = staleness(node.profile_lock, "lock", target=profiles.target_of(node), conflict=conflict)
     titles = {name: spec.get("title", name) for name, spec in schema.get("properties", {}).items()}
+    if htmx and request.method == "POST":
+        return render_template("lists/_row_fields.html", bound=bound, loose=loose), stale.status or 200
     return render_template(
         "lists/profile.html", node=node, bound=bound, loose=loose, editing=editing, version=version,
         history=profiles.history(node), titles=titles, coverage=profiles.party_member_coverage(node),
-    ), 422 if is_submit(bound) else 200
+        stale=stale,
+    ), stale.status or (422 if is_submit(bound) else 200)

@@ -94,6 +94,13 @@ def reveal(item_id: int) -> Any:
     return render_template("work/item.html", **context)
 
 
+def refused_on_item(item_id: int, exc: ServiceError, kept: dict[str, Any]) -> Any:
+    """The item page again after a refused action, with what the user typed (``kept``)
+    back in its form, or, if that form is gone (the summons closed), shown to copy."""
+    found = items.get_item(g.actor, item_id)
+    return render_template("work/item.html", **detail_context(found), refusal=exc.message, kept=kept), exc.status
+
+
 @bp.route("/items/<int:item_id>/t/<key>", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def take(item_id: int, key: str) -> Any:
@@ -111,8 +118,10 @@ def summons(assignment_id: int, action: str) -> Any:
     except ServiceError as exc:
         if exc.status in (403, 404):
             raise
-        flash(exc.message, "error")
         item_id = request.form.get("item", type=int)
-        return redirect(url_for("work.item", item_id=item_id) if item_id else url_for("work.inbox"), 303)
+        if item_id:
+            return refused_on_item(item_id, exc, {"summons": assignment_id, "reply": request.form.get("reply", "")})
+        flash(exc.message, "error")
+        return redirect(url_for("work.inbox"), 303)
     flash(_("Done."))
     return redirect(url_for("work.item", item_id=assignment.item_id), 303)

@@ -8,11 +8,12 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine import clock, supervision
-from engine.errors import Invalid
+from engine.errors import Invalid, ServiceError
 from engine.models import Assignment, User
 from pages.auth import roles_required, safe_next
 from pages.extensions import htmx
 from pages.review import SUPERVISORS, bp
+from pages.work import refused_on_item
 
 
 def _back(default: str) -> Any:
@@ -38,16 +39,21 @@ def urge_summons(assignment_id: int) -> Any:
 
 def _urge(action: Any, item_id: int, post_to: str) -> Any:
     """Urge; an HTMX form replaces itself with the result, a plain form goes back."""
-    error, count = None, None
+    error, count, status = None, None, 200
     try:
         count = action(request.form.get("message", ""))
-    except Invalid as exc:
-        error = exc.message
+    except ServiceError as exc:
+        if exc.status in (403, 404):
+            raise
+        error, status = exc.message, exc.status
+    typed = request.form.get("message", "") if error else ""
     if htmx:
         return render_template("review/_urge_form.html", post_to=post_to, error=error, count=count,
-                               next=request.form.get("next", ""))
+                               next=request.form.get("next", ""), message=typed), status
     if error:
         flash(error, "error")
+        if typed:  # the page it goes back to has an empty box: keep the words in sight
+            flash(_("Your message, not sent: %(text)s", text=typed), "error")
     else:
         flash(_("Urged."))
     return _back(url_for("work.item", item_id=item_id))
@@ -56,13 +62,16 @@ def _urge(action: Any, item_id: int, post_to: str) -> Any:
 @bp.route("/items/<int:item_id>/reroute", methods=["POST"])
 @roles_required(*SUPERVISORS)
 def reroute(item_id: int) -> Any:
+    units, reason, withdraw = request.form.getlist("units"), request.form.get("reason", ""), request.form.get("withdraw")
     try:
-        created = supervision.reroute(
-            g.actor, item_id, request.form.getlist("units"), request.form.get("reason", ""),
-            now=clock.now(), withdraw_others=request.form.get("withdraw") == "1")
-        flash(_("Re-routed: %(count)s units summoned.", count=len(created)))
-    except Invalid as exc:
-        flash(exc.message, "error")
+        created = supervision.reroute(g.actor, item_id, units, reason, now=clock.now(),
+                                      withdraw_others=withdraw == "1")
+    except ServiceError as exc:
+        if exc.status in (403, 404):
+            raise
+        return refused_on_item(item_id, exc, {"reroute": True, "units": units, "reason": reason,
+                                              "withdraw": withdraw == "1"})
+    flash(_("Re-routed: %(count)s units summoned.", count=len(created)))
     return redirect(url_for("work.item", item_id=item_id), 303)
 
 
@@ -72,6 +81,7 @@ def reassign() -> Any:
     """Hand a commissioner's open items to another commissioner."""
     people = supervision.commissioners_under(g.actor)
     source = request.values.get("from", "")
+    status = 200
     if request.method == "POST":
         try:
             ids = supervision.reassign(
@@ -81,8 +91,9 @@ def reassign() -> Any:
             flash(_("%(count)s items reassigned.", count=len(ids)))
             return redirect(url_for("review.reassign", **{"from": source}), 303)
         except Invalid as exc:
-            flash(exc.message, "error")
+            flash(exc.message, "error")  # the form comes back with its answers (the template reads them)
+            status = exc.status
     user = User.get_or_none(User.username == source) if source else None
     rows = list(supervision.items_of_commissioner(g.actor, user).limit(500)) if user else []
     return render_template("review/reassign.html", people=people, source=user, rows=rows,
-                           now=clock.now())
+                           now=clock.now()), status

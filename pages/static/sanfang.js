@@ -18,3 +18,17 @@ document.addEventListener("change", function (event) {
   var select = event.target.closest("select[data-sf-autosubmit]");
   if (select && select.form) select.form.submit();
 });
+
+// A refused submit answers with the form again: 422 (answers that need fixing) or 409
+// (someone else changed the record meanwhile), the typed answers kept and the problem
+// shown. htmx 2 swaps only 2xx by default, which would leave the old form on screen as
+// if nothing happened; swap these two like a success. Other 4xx/5xx stay errors.
+if (window.htmx) {
+  htmx.config.responseHandling = [
+    { code: "204", swap: false },
+    { code: "[23]..", swap: true },
+    { code: "^(409|422)$", swap: true, error: false },
+    { code: "[45]..", swap: false, error: true },
+    { code: "...", swap: false },
+  ];
+}

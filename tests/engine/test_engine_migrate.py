@@ -117,3 +117,20 @@ def test_the_publish_page_asks_for_the_mapping_and_moves_the_items(running, clie
     auth.login("xifang")
     timeline = client.get(f"/work/items/{raised[0].id}").get_data(as_text=True)
     assert "v1 checking → v2 评审中" in timeline
+
+
+def test_an_instance_from_before_the_file_version_gains_it_on_start(app):
+    """create_tables adds a column a model gained (here the compound file's version) to an
+    existing table, every row at its default, on SQLite and PostgreSQL alike."""
+    from engine.db import database
+    from engine.models import OrgNode, create_tables
+
+    database.execute_sql("ALTER TABLE org_node DROP COLUMN profile_lock")
+    assert "profile_lock" not in {c.name for c in database.get_columns("org_node")}
+    create_tables()
+    assert "profile_lock" in {c.name for c in database.get_columns("org_node")}
+    assert {n.profile_lock for n in OrgNode.select()} == {1}
+    create_tables()  # idempotent
+    node = OrgNode.get(OrgNode.key == "lvzhouhuayuan")
+    assert OrgNode.update(profile_lock=OrgNode.profile_lock + 1).where(
+        (OrgNode.id == node.id) & (OrgNode.profile_lock == 1)).execute() == 1

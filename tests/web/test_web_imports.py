@@ -105,7 +105,7 @@ def test_good_files_import_and_an_owner_change_reminds_the_commissioner(client, 
                                             ["lvzhouhuayuan", 500, "是", "业委会", 9])).status_code == 200
     profile = OrgNode.get(key="lvzhouhuayuan").profile
     assert profile["households"] == 500 and profile["buildings"] == 9
-    assert Event.get(Event.target == "profile:lvzhouhuayuan").detail == {"source": "import"}
+    assert Event.get(Event.target == "profile:lvzhouhuayuan").detail == {"source": "import", "version": 2}
     first = upload(client, "households", sheet(HOUSE, ["lvzhouhuayuan-b1", "1-101", "张三", "13800000000", 89.5],
                                                ["lvzhouhuayuan-b1", "1-102", "李四", None, None]))
     assert first.status_code == 200 and Household.select().count() == 2

@@ -44,7 +44,8 @@ def test_only_the_commissioner_and_supervisors_above_edit(client, auth, actor_of
 
 def test_party_member_per_building_coverage(app, actor_of):
     node = OrgNode.get(key="lvzhouhuayuan")
-    profiles.save(actor_of("xifang"), node, {**node.profile, "buildings": 8, "party_member_buildings": 6}, now=NOW)
+    profiles.save(actor_of("xifang"), node, {**node.profile, "buildings": 8, "party_member_buildings": 6},
+                  expected=node.profile_lock, now=NOW)
     found = profiles.party_member_coverage(node)
     assert (found.buildings, found.covered, found.rate, found.source) == (8, 6, 75.0, "profile")
     buildings = list(OrgNode.select().where((OrgNode.parent == node) & (OrgNode.kind == "building")))
