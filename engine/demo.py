@@ -31,11 +31,11 @@ def _text(rng: random.Random, pools: Mapping[str, Any], name: str, category: str
     if name in ("location", "address") and pools.get("locations"):
         return str(rng.choice(pools["locations"]))[:limit]
     if name == "building":
-        return f"{rng.randint(1, 30)}幢"[:limit]
+        return str(pools.get("building_name", "{n}")).format(n=rng.randint(1, 30))[:limit]
     if name in ("resolution", "result") and pools.get("resolutions"):
         return str(rng.choice(pools["resolutions"]))[:limit]
     if name == "comment" and pools.get("comments"):
-        return str(rng.choice(pools["comments"].get("high") or ["满意"]))[:limit]
+        return str(rng.choice(pools["comments"].get("high") or pool))[:limit]
     return str(rng.choice(pool))[:limit]
 
 
@@ -105,15 +105,19 @@ def _ensure_compounds(rng: random.Random, count: int, pools: Mapping[str, Any], 
     """Add synthetic communities and compounds until the district has ``count`` compounds."""
     compounds = list(OrgNode.select().where(OrgNode.kind == "compound").order_by(OrgNode.id))
     streets = list(OrgNode.select().where(OrgNode.kind == "street").order_by(OrgNode.id))
-    prefixes = pools.get("compound_prefixes") or ["和睦", "德胜", "新华"]
-    suffixes = pools.get("compound_suffixes") or ["花园", "新村", "苑"]
+    prefixes = pools.get("compound_prefixes") or ["Demo "]
+    suffixes = pools.get("compound_suffixes") or [""]
+    community_name = str(pools.get("community_name", "{street} {n}"))
+    street_suffix = str(pools.get("street_suffix", ""))
+    commissioner_name = str(pools.get("commissioner_name", "{surname}"))
     index = 0
     while len(compounds) < count and streets:
         street = streets[index % len(streets)]
         community_key = f"demo-{street.key}-{index // len(streets) // 5}"
         community = OrgNode.get_or_none(OrgNode.key == community_key)
         if community is None:
-            community = OrgNode.create(key=community_key, name=f"{street.name[:-2]}{index // len(streets) // 5 + 1}社区",
+            name = community_name.format(street=street.name.removesuffix(street_suffix), n=index // len(streets) // 5 + 1)
+            community = OrgNode.create(key=community_key, name=name,
                                        kind="community", parent=street, path="", keys=[])
             community.path, community.keys = f"{street.path}{community.id}/", [*street.keys, community_key]
             community.save()
@@ -125,7 +129,8 @@ def _ensure_compounds(rng: random.Random, count: int, pools: Mapping[str, Any], 
         )
         node.path, node.keys = f"{community.path}{node.id}/", [*community.keys, key]
         node.save()
-        user = User.create(username=f"{key}-zy", name=f"{rng.choice(pools.get('surnames') or ['王'])}专员", password_hash=password_hash)
+        surname = rng.choice(pools.get("surnames") or ["Demo"])
+        user = User.create(username=f"{key}-zy", name=commissioner_name.format(surname=surname), password_hash=password_hash)
         Grant.create(user=user, role="commissioner", node=node)
         compounds.append(node)
         index += 1
@@ -146,7 +151,7 @@ def generate(pack_path: str | Path, *, compounds: int, items: int, seed: int, no
     # How often each item type occurs is the pack's to say (demo.json `type_weights`).
     weights = [float(pools.get("type_weights", {}).get(d.key, 1.0)) for d in types]
     raisers = _raisers(nodes)
-    planner = Planner(rng, lambda schema: _valid_answers(schema, rng, pools, now), now)
+    planner = Planner(rng, lambda schema: _valid_answers(schema, rng, pools, now), now, pools.get("summons_reply"))
     for _ in range(items if types and nodes else 0):
         node = rng.choice(nodes)
         planner.add(rng.choices(types, weights)[0], node, raisers.get(node.id))

@@ -69,8 +69,9 @@ class Actors:
 class Planner:
     """Plans items of every published item type; answers drawn from validated pools."""
 
-    def __init__(self, rng: random.Random, answers: Any, now: dt.datetime) -> None:
+    def __init__(self, rng: random.Random, answers: Any, now: dt.datetime, reply: str | None = None) -> None:
         self.rng, self.now, self.answers = rng, now, answers
+        self.reply = reply  # what a unit that finished answers (demo.json `summons_reply`)
         self.actors = Actors()
         self.units = {key: (node_id, path) for key, node_id, path in OrgNode.select(OrgNode.key, OrgNode.id, OrgNode.path).tuples()}
         self.pools: dict[int, list[dict[str, Any]]] = {}
@@ -131,7 +132,7 @@ class Planner:
             at = item["raised_at"] + dt.timedelta(hours=hours)
             for summons_row in summons:
                 if summons_row["open"] and summons_row["summoned_at"] < at:
-                    summons_row.update(state="done", done_at=at, open=False, next_due_at=None, reply="已处理")
+                    summons_row.update(state="done", done_at=at, open=False, next_due_at=None, reply=self.reply)
             for effect in chosen.get("effects", []):
                 if "summon" in effect:
                     summons += self._summon(item, rt, effect["summon"], {**doc, "form": form}, at, node)

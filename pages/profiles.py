@@ -44,4 +44,5 @@ def profile(key: str) -> Any:
     return render_template(
         "lists/profile.html", node=node, bound=bound, loose=loose, editing=editing, version=version,
         history=profiles.history(node), titles=titles, coverage=profiles.party_member_coverage(node),
+        derived=profiles.derived_facts(node),
     ), 422 if is_submit(bound) else 200
