@@ -101,6 +101,16 @@ def _valid_answers(schema: Mapping[str, Any], rng: random.Random, pools: Mapping
     return None
 
 
+def _file(rng: random.Random, ranges: Mapping[str, Any]) -> dict[str, Any]:
+    """A synthetic compound's file: each field of demo.json ``compound_file`` drawn from its
+    ``[low, high]`` range (whole numbers when both ends are, else two decimals)."""
+    drawn: dict[str, Any] = {}
+    for name, (low, high) in ranges.items():
+        whole = isinstance(low, int) and isinstance(high, int)
+        drawn[name] = rng.randint(low, high) if whole else round(rng.uniform(low, high), 2)
+    return drawn
+
+
 def _ensure_compounds(rng: random.Random, count: int, pools: Mapping[str, Any], password_hash: str) -> list[OrgNode]:
     """Add synthetic communities and compounds until the district has ``count`` compounds."""
     compounds = list(OrgNode.select().where(OrgNode.kind == "compound").order_by(OrgNode.id))
@@ -125,7 +135,7 @@ def _ensure_compounds(rng: random.Random, count: int, pools: Mapping[str, Any], 
         node = OrgNode.create(
             key=key, name=f"{rng.choice(prefixes)}{rng.choice(suffixes)}{index}", kind="compound",
             parent=community, path="", keys=[],
-            profile={"households": rng.randint(200, 1500), "fee_collection_rate": round(rng.uniform(70, 99.5), 2)},
+            profile=_file(rng, pools.get("compound_file", {})),
         )
         node.path, node.keys = f"{community.path}{node.id}/", [*community.keys, key]
         node.save()
