@@ -161,3 +161,35 @@ def profile_fact_problems(body: Mapping[str, Any]) -> list[FieldProblem]:
             spec["rule"], f"{at}/rule", "coverage", area_known)
         area_known.add(spec["key"])
     return problems
+
+
+def declared_names(profile: Mapping[str, Any]) -> tuple[set[str], set[str]]:
+    """The ``profile.`` and ``coverage.`` names a valid compound profile definition declares."""
+    props = profile["schema"].get("properties", {})
+    facts = profile.get("facts", [])
+    names = set(props) | {f["key"] for f in facts}
+    aggregated = {n for n, p in props.items() if p.get("x-aggregate", field_default(p)) != "none"}
+    aggregated |= {f["key"] for f in facts if f.get("aggregate", "none") != "none"}
+    return names, aggregated | set(RESERVED) | {a["key"] for a in profile.get("coverage", [])}
+
+
+def fact_reads_problems(body: Mapping[str, Any], profile: Mapping[str, Any]) -> list[FieldProblem]:
+    """Index formulas, the index roll-up and KPI measures read only the ``profile.`` and
+    ``coverage.`` facts the pack's compound profile declares (a typo would score no data)."""
+    names, area = declared_names(profile)
+    known = {"profile": names, "coverage": area}
+    rules_at: list[tuple[str, Any]] = []
+    if body["kind"] == "index":
+        rules_at = [(f"/dimensions/{d}/indicators/{i}/formula", ind["formula"])
+                    for d, dim in enumerate(body["dimensions"]) for i, ind in enumerate(dim["indicators"])]
+        if isinstance(body.get("rollup"), Mapping):
+            rules_at.append(("/rollup/mean_by", {"var": body["rollup"]["mean_by"]}))
+    elif body["kind"] == "checklist":
+        rules_at = [(f"/rows/{i}/measure", r["measure"]) for i, r in enumerate(body.get("rows", [])) if "measure" in r]
+    problems = []
+    for at, rule in rules_at:
+        for name in sorted(rules.vars_used(rule)):
+            head, _, rest = name.partition(".")
+            if head in known and rest.split(".")[0] not in known[head]:
+                problems.append(FieldProblem(at, f"{name!r} is no fact the compound profile declares"))
+    return problems

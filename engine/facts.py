@@ -192,12 +192,14 @@ def compute_all(*, now: dt.datetime) -> dict[int, dict[str, Any]]:
     unit_summons = {r[0]: r[1:] for r in database.execute_sql(query, (_param(now),))}
     declared = file_facts()
     profiles: dict[int, dict[str, Any]] = {}
+    shares: dict[int, list[float]] = {}
     if declared is not None:
         roles: dict[int, list[str]] = defaultdict(list)
         for node_id, role in Grant.select(Grant.node, Grant.role).distinct().order_by(Grant.node, Grant.role).tuples():
             roles[node_id].append(role)
-        profiles = {n.id: declared.of_file(n.profile or {}, roles.get(n.id, ()))
-                    for n in nodes if n.kind == "compound"}
+        for n in nodes:
+            if n.kind == "compound":
+                profiles[n.id], shares[n.id] = declared.of_compound(n.profile or {}, roles.get(n.id, ()))
     compounds_under = _compounds_under(nodes)
     lists = checklist_facts(now)
     out: dict[int, dict[str, Any]] = {}
@@ -214,7 +216,7 @@ def compute_all(*, now: dt.datetime) -> dict[int, dict[str, Any]]:
         }
         doc["summons"] = _summons_doc(tuple(summons[node.id]) if node.id in summons else None)
         doc["profile"] = profiles.get(node.id, {})
-        doc["coverage"] = (declared.of_area([profiles[c] for c in compounds_under.get(node.id, [])])
+        doc["coverage"] = (declared.of_contributions([shares[c] for c in compounds_under.get(node.id, [])])
                            if declared is not None else {})
         doc["checklists"] = lists.get(node.id, EMPTY_LISTS)
         out[node.id] = doc

@@ -18,6 +18,7 @@ the per-area aggregates. Pure: no database, no clock.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,7 @@ from typing import Any
 import rules
 
 AGGREGATES = ("sum", "mean", "share", "count", "options", "none")
+CACHE_LIMIT = 20_000  # files (and areas) whose facts a FileFacts remembers: a district has a few thousand
 # Names the coverage namespace gives itself: the number of compounds of the area.
 RESERVED = ("compounds",)
 
@@ -120,6 +122,23 @@ class FileFacts:
                               rule=rules.compile(spec["rule"])))
         self.facts = found
         self.coverage = [AreaFact(s["key"], s["label"], rules.compile(s["rule"])) for s in body.get("coverage", [])]
+        # Precomputed for speed: a refresh evaluates every compound's file and every area.
+        self._fields = [(f.key, f.value) for f in found if f.value is not None]
+        self._derived = [(f.key, f.rule) for f in found if f.rule is not None]
+        self._contributors: list[Callable[[Mapping[str, Any]], Sequence[float]]] = []
+        self._finishers: list[tuple[str, Callable[[Sequence[float]], Any]]] = []
+        at = 0
+        for fact in found:
+            if fact.aggregate != "none":
+                self._contributors.append(_contributor(fact))
+                self._finishers.append((fact.key, _finisher(fact, at)))
+                at += _width(fact)
+        self._width = at
+        # Files and areas rarely change between two refreshes of a long-running process:
+        # the same file (and roles) gives the same facts, the same summed contributions
+        # the same coverage. Bounded; cleared when full.
+        self._files: dict[tuple[str, tuple[str, ...]], tuple[dict[str, Any], list[float]]] = {}
+        self._areas: dict[tuple[float, ...], dict[str, Any]] = {}
 
     def labels(self) -> dict[str, str]:
         """Every fact's label, fields first in schema order, then derived facts."""
@@ -130,26 +149,57 @@ class FileFacts:
 
     def of_file(self, profile: Mapping[str, Any], roles: Sequence[str] = ()) -> dict[str, Any]:
         """The ``profile`` facts of one node from its file and the roles granted at it."""
-        out: dict[str, Any] = {}
-        present: dict[str, Any] = {}
+        get = profile.get
+        out = {key: value(get(key)) for key, value in self._fields}
+        present = {k: v for k, v in out.items() if v is not None}
         doc = {"profile": present, "roles": list(roles)}
-        for fact in self.facts:
-            if fact.value is not None:
-                value = fact.value(profile.get(fact.key))
-            else:
-                assert fact.rule is not None
-                value = _safe(fact.rule, doc)
-            out[fact.key] = value
-            if value is not None:
-                present[fact.key] = value
+        for key, rule in self._derived:
+            found = _safe(rule, doc)
+            out[key] = found
+            if found is not None:
+                present[key] = found
         return out
+
+    def of_compound(self, profile: Mapping[str, Any], roles: Sequence[str] = ()) -> tuple[dict[str, Any], list[float]]:
+        """:meth:`of_file` and its :meth:`contribution`, remembered for the same file and roles."""
+        key = (json.dumps(profile, sort_keys=True, ensure_ascii=False, default=str), tuple(roles))
+        found = self._files.get(key)
+        if found is None:
+            facts = self.of_file(profile, roles)
+            found = (facts, self.contribution(facts))
+            if len(self._files) >= CACHE_LIMIT:
+                self._files.clear()
+            self._files[key] = found
+        return dict(found[0]), found[1]
+
+    def contribution(self, row: Mapping[str, Any]) -> list[float]:
+        """One compound's share of every aggregate (its ``profile`` facts), as numbers that add
+        up: an area's aggregates come from the sum of its compounds' contributions."""
+        return [x for contribute in self._contributors for x in contribute(row)]
 
     def of_area(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         """The ``coverage`` facts over the compounds of an area (their ``profile`` facts)."""
-        out: dict[str, Any] = {"compounds": len(rows)}
-        for fact in self.facts:
-            if fact.aggregate != "none":
-                out[fact.key] = _aggregate(fact, rows)
+        return self.of_contributions([self.contribution(r) for r in rows])
+
+    def of_contributions(self, parts: Sequence[Sequence[float]]) -> dict[str, Any]:
+        """The ``coverage`` facts from the contributions of an area's compounds."""
+        if len(parts) == 1:  # a compound covers itself
+            summed: Sequence[float] = parts[0]
+        else:
+            summed = [sum(column) for column in zip(*parts, strict=True)] if parts else [0] * self._width
+        key = (len(parts), *summed)
+        if key in self._areas:
+            return dict(self._areas[key])
+        out = self._area(summed, len(parts))
+        if len(self._areas) >= CACHE_LIMIT:
+            self._areas.clear()
+        self._areas[key] = out
+        return dict(out)
+
+    def _area(self, summed: Sequence[float], compounds: int) -> dict[str, Any]:
+        out: dict[str, Any] = {"compounds": compounds}
+        for key, finish in self._finishers:
+            out[key] = finish(summed)
         present = {k: v for k, v in out.items() if v is not None}
         doc = {"coverage": present}
         for area in self.coverage:
@@ -168,28 +218,52 @@ def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _aggregate(fact: Fact, rows: Sequence[Mapping[str, Any]]) -> Any:
-    values = [r.get(fact.key) for r in rows]
+def _width(fact: Fact) -> int:
+    return {"share": 2, "count": 1, "sum": 3, "mean": 2}[fact.aggregate] if fact.aggregate != "options" else len(fact.options)
+
+
+def _contributor(fact: Fact) -> Callable[[Mapping[str, Any]], Sequence[float]]:
+    """What one compound adds to the fact's aggregate, as numbers that add up over an area."""
+    key, how, weight = fact.key, fact.aggregate, fact.weight
+    if how == "share":  # true, known (a derived fact that is null is not known)
+        return lambda row: (int(row.get(key) is True), int(row.get(key) is not None))
+    if how == "count":  # filled (a boolean: true)
+        return lambda row: (_filled(row.get(key)),)
+    if how == "options":  # chosen, per option (a list of choices counts each)
+        options = fact.options
+        return lambda row: _chosen(row.get(key), options)
+    if how == "sum":  # total, filed, filed as a fraction
+        return lambda row: (row[key], 1, int(isinstance(row[key], float))) if _number(row.get(key)) else (0, 0, 0)
+    if weight is None:  # mean: total, filed
+        return lambda row: (row[key], 1) if _number(row.get(key)) else (0, 0)
+    # weighted mean: value × weight, weight (a compound without a weight weighs 0)
+    return lambda row: ((row[key] * _weight(row.get(weight)), _weight(row.get(weight)))
+                        if _number(row.get(key)) else (0, 0))
+
+
+def _filled(value: Any) -> int:
+    return int(value is not None and value is not False)
+
+
+def _chosen(value: Any, options: tuple[Any, ...]) -> tuple[int, ...]:
+    chosen = value if isinstance(value, list) else [value]
+    return tuple(int(option in chosen) for option in options)
+
+
+def _weight(value: Any) -> float:
+    return value if _number(value) else 0
+
+
+def _finisher(fact: Fact, i: int) -> Callable[[Sequence[float]], Any]:
+    """The aggregate from the summed contributions, which start at ``i``."""
     how = fact.aggregate
-    if how == "share":  # percent true, of the compounds where it is known
-        known = [v for v in values if v is not None]
-        return _pct(sum(1 for v in known if v is True), len(known))
-    if how == "count":  # compounds where it is filled (a boolean: true)
-        return sum(1 for v in values if v is not None and v is not False)
-    if how == "options":  # compounds per choice (a list of choices counts each)
-        counts = dict.fromkeys(fact.options, 0)
-        for v in values:
-            for choice in (v if isinstance(v, list) else [v]):
-                if choice in counts:
-                    counts[choice] += 1
-        return counts
-    numbers = [v for v in values if _number(v)]
+    if how == "share":
+        return lambda s: round(100 * s[i] / s[i + 1], 2) if s[i + 1] else None
+    if how == "count":
+        return lambda s: s[i]
+    if how == "options":
+        options = fact.options
+        return lambda s: dict(zip(options, s[i:i + len(options)], strict=True))
     if how == "sum":
-        return _round(float(sum(numbers))) if any(isinstance(v, float) for v in numbers) else (
-            sum(numbers) if numbers else None)
-    if fact.weight is None:  # mean
-        return round(sum(numbers) / len(numbers), 2) if numbers else None
-    pairs = [(r.get(fact.key), r.get(fact.weight)) for r in rows if _number(r.get(fact.key))]
-    weighed = [(v, w if _number(w) else 0) for v, w in pairs]
-    total = sum(w for _, w in weighed)
-    return round(sum(v * w for v, w in weighed) / total, 2) if total else None
+        return lambda s: None if not s[i + 1] else round(s[i], 2) if s[i + 2] else s[i]
+    return lambda s: round(s[i] / s[i + 1], 2) if s[i + 1] else None

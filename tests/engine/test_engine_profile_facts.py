@@ -261,3 +261,44 @@ def test_pack_validate_names_the_file_and_path(tmp_path, runner):
     result = runner.invoke(args=["pack", "validate", str(pack)])
     assert result.exit_code != 0
     assert "profiles/compound.json/coverage/0/rule: unknown fact 'coverage.nope'" in result.output
+
+
+@pytest.mark.parametrize("file, change, expected", [
+    ("indices/strong-base.json", lambda b: b["dimensions"][0]["indicators"][0].update(
+        formula={"var": "profile.has_party_orgg"}),
+     "indices/strong-base.json/dimensions/0/indicators/0/formula: 'profile.has_party_orgg' is no fact"),
+    ("indices/strong-base.json", lambda b: b.update(rollup={"mean_by": "profile.househods"}),
+     "indices/strong-base.json/rollup/mean_by: 'profile.househods' is no fact"),
+    ("checklists/tasks-2021.json", lambda b: b["rows"][4].update(measure={"var": "coverage.address"}),
+     "checklists/tasks-2021.json/rows/4/measure: 'coverage.address' is no fact"),
+])
+def test_pack_validate_refuses_an_index_or_kpi_row_reading_an_undeclared_fact(tmp_path, runner, file, change, expected):
+    import shutil
+    pack = tmp_path / "pack"
+    shutil.copytree(SEED, pack)
+    path = pack / file
+    body = json.loads(path.read_text("utf-8"))
+    change(body)
+    path.write_text(json.dumps(body, ensure_ascii=False), "utf-8")
+    result = runner.invoke(args=["pack", "validate", str(pack)])
+    assert result.exit_code != 0 and expected in result.output, result.output
+
+
+def test_remembered_files_and_areas_follow_every_change(app):
+    """The facts of a file and of an area are remembered between refreshes, keyed by the
+    file, the roles granted and the area's sums: a change shows at the next refresh."""
+    from engine.models import Grant
+
+    node = OrgNode.get(key="lvzhouhuayuan")
+    first = facts.compute_all(now=NOW)
+    assert first[node.id]["profile"]["has_commissioner"] is True
+    community = node.parent_id
+    before = first[community]["coverage"]["has_party_org"]
+    node.profile = {**node.profile, "commissioner_name": "", "has_party_org": not node.profile["has_party_org"]}
+    node.save()
+    Grant.delete().where((Grant.node == node) & (Grant.role == "commissioner")).execute()
+    second = facts.compute_all(now=NOW)
+    assert second[node.id]["profile"]["has_commissioner"] is False
+    assert second[community]["coverage"]["has_party_org"] != before
+    second[node.id]["profile"]["households"] = -1  # a caller's change stays its own
+    assert facts.compute_all(now=NOW)[node.id]["profile"]["households"] != -1
