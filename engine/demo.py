@@ -119,7 +119,7 @@ def _ensure_compounds(rng: random.Random, count: int, pools: Mapping[str, Any], 
     suffixes = pools.get("compound_suffixes") or [""]
     community_name = str(pools.get("community_name", "{street} {n}"))
     street_suffix = str(pools.get("street_suffix", ""))
-    commissioner_name = str(pools.get("commissioner_name", "{surname}"))
+    user_name = str(pools.get("commissioner_user_name", "{surname}"))
     index = 0
     while len(compounds) < count and streets:
         street = streets[index % len(streets)]
@@ -140,7 +140,7 @@ def _ensure_compounds(rng: random.Random, count: int, pools: Mapping[str, Any], 
         node.path, node.keys = f"{community.path}{node.id}/", [*community.keys, key]
         node.save()
         surname = rng.choice(pools.get("surnames") or ["Demo"])
-        user = User.create(username=f"{key}-zy", name=commissioner_name.format(surname=surname), password_hash=password_hash)
+        user = User.create(username=f"{key}-zy", name=user_name.format(surname=surname), password_hash=password_hash)
         Grant.create(user=user, role="commissioner", node=node)
         compounds.append(node)
         index += 1
