@@ -137,6 +137,9 @@ def profile_fact_problems(body: Mapping[str, Any]) -> list[FieldProblem]:
         problems += found
         if spec != "none":
             aggregated.add(name)
+            if name in RESERVED:
+                problems.append(FieldProblem(at, f"coverage.{name} is the number of compounds: "
+                                                 'rename the field or give it "x-aggregate": "none"'))
     facts = body.get("facts", [])
     for i, spec in enumerate(facts):
         at = f"/facts/{i}"
@@ -150,6 +153,8 @@ def profile_fact_problems(body: Mapping[str, Any]) -> list[FieldProblem]:
                                             numbers | {f["key"] for f in facts[:i]})
         if spec.get("aggregate", "none") != "none":
             aggregated.add(spec["key"])
+            if spec["key"] in RESERVED:
+                problems.append(FieldProblem(f"{at}/aggregate", f"coverage.{spec['key']} is the number of compounds"))
         known.add(spec["key"])
         numbers.add(spec["key"])
     area_known = aggregated | set(RESERVED)
@@ -187,6 +192,13 @@ def fact_reads_problems(body: Mapping[str, Any], profile: Mapping[str, Any]) -> 
     elif body["kind"] == "checklist":
         rules_at = [(f"/rows/{i}/measure", r["measure"]) for i, r in enumerate(body.get("rows", [])) if "measure" in r]
     problems = []
+    if body["kind"] == "index":  # evidence names file facts, shown by their labels
+        for d, dim in enumerate(body["dimensions"]):
+            for i, ind in enumerate(dim["indicators"]):
+                for j, name in enumerate(ind.get("evidence", {}).get("profile", [])):
+                    if name not in names:
+                        problems.append(FieldProblem(f"/dimensions/{d}/indicators/{i}/evidence/profile/{j}",
+                                                     f"{name!r} is no fact the compound profile declares"))
     for at, rule in rules_at:
         for name in sorted(rules.vars_used(rule)):
             head, _, rest = name.partition(".")

@@ -240,6 +240,10 @@ def _problems(change) -> list[str]:
     (lambda b: b["coverage"].append({"key": "y", "label": "x", "rule": {"var": "coverage.address"}}),
      "/coverage/12/rule: unknown fact 'coverage.address'"),  # address is not aggregated
     (lambda b: b["coverage"].append({"key": "y", "label": "x"}), "/coverage/12: 'rule' is a required property"),
+    (lambda b: b["schema"]["properties"].update(compounds={"type": "integer", "title": "x"}),
+     "/schema/properties/compounds/x-aggregate: coverage.compounds is the number of compounds"),
+    (lambda b: b["facts"].append({"key": "compounds", "label": "x", "rule": 1, "aggregate": "sum"}),
+     "/facts/10/aggregate: coverage.compounds is the number of compounds"),
 ])
 def test_profile_fact_mistakes_point_at_their_path(change, expected):
     found = _problems(change)
@@ -269,6 +273,8 @@ def test_pack_validate_names_the_file_and_path(tmp_path, runner):
      "indices/strong-base.json/dimensions/0/indicators/0/formula: 'profile.has_party_orgg' is no fact"),
     ("indices/strong-base.json", lambda b: b.update(rollup={"mean_by": "profile.househods"}),
      "indices/strong-base.json/rollup/mean_by: 'profile.househods' is no fact"),
+    ("indices/strong-base.json", lambda b: b["dimensions"][0]["indicators"][0]["evidence"]["profile"].append("nope"),
+     "indices/strong-base.json/dimensions/0/indicators/0/evidence/profile/3: 'nope' is no fact"),
     ("checklists/tasks-2021.json", lambda b: b["rows"][4].update(measure={"var": "coverage.address"}),
      "checklists/tasks-2021.json/rows/4/measure: 'coverage.address' is no fact"),
 ])
