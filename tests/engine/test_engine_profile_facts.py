@@ -308,3 +308,40 @@ def test_remembered_files_and_areas_follow_every_change(app):
     assert second[community]["coverage"]["has_party_org"] != before
     second[node.id]["profile"]["households"] = -1  # a caller's change stays its own
     assert facts.compute_all(now=NOW)[node.id]["profile"]["households"] != -1
+
+
+def test_aggregates_by_type_worked_out_by_hand():
+    body = {"schema": {"type": "object", "properties": {
+        "lift": {"type": "boolean", "title": "电梯"},
+        "floors": {"type": "integer", "title": "层数", "x-aggregate": "mean"},
+        "rate": {"type": "number", "title": "收缴率", "x-aggregate": {"mean_by": "homes"}},
+        "homes": {"type": "integer", "title": "户数"},
+        "kind": {"type": "string", "title": "类型", "enum": ["甲", "乙"]},
+        "uses": {"type": "array", "title": "用途", "items": {"type": "string", "enum": ["停车", "健身"]}},
+        "rooms": {"type": "array", "title": "活动室", "items": {"type": "object", "properties": {"n": {"type": "string"}}}},
+        "note": {"type": "string", "title": "备注"}}},
+        "facts": [{"key": "tall", "label": "高层", "aggregate": "share",
+                   "rule": {"if": [{"var": "profile.floors"}, {">": [{"var": "profile.floors"}, 10]}, None]}},
+                  {"key": "third", "label": "三分之一", "rule": {"/": [{"var": ["profile.homes", 0]}, 3]}},
+                  {"key": "broken", "label": "坏", "rule": {"/": [1, {"var": ["profile.homes", 0]}]}}],
+        "coverage": [{"key": "tall_lift", "label": "x", "rule": {"+": [{"var": "coverage.tall"}, {"var": ["coverage.lift", 0]}]}}]}
+    declared = FileFacts(body)
+    a = declared.of_file({"lift": True, "floors": 18, "rate": 90.0, "homes": 300, "kind": "甲", "uses": ["停车", "健身"],
+                          "rooms": [{"n": "1"}, {"n": "2"}], "note": ""})
+    b = declared.of_file({"floors": 6, "rate": 70, "kind": "乙", "uses": ["停车"]})
+    c = declared.of_file({"rate": 50.0, "homes": "many"})
+    assert a["lift"] is True and b["lift"] is False and a["note"] is None and a["rooms"] == 2 and b["rooms"] is None
+    assert a["third"] == 100.0 and b["third"] == 0.0 and a["broken"] == 0.0 and b["broken"] is None  # 1/0 fails: null
+    assert (a["tall"], b["tall"], c["tall"]) == (True, False, None)
+    area = declared.of_area([a, b, c])
+    assert area["compounds"] == 3
+    assert area["lift"] == 33.33                      # 1 of 3 (a boolean not filed is false)
+    assert area["tall"] == 50.0                       # 1 of the 2 known (c's is null)
+    assert area["floors"] == 12.0                     # mean of 18 and 6
+    assert area["rate"] == 90.0                       # weighted by homes: b and c weigh 0
+    assert area["homes"] == 300                       # "many" is no number
+    assert area["kind"] == {"甲": 1, "乙": 1}
+    assert area["uses"] == {"停车": 2, "健身": 1}
+    assert area["rooms"] == 2 and area["note"] == 0
+    assert area["tall_lift"] == 83.33
+    assert declared.of_area([])["lift"] is None and declared.of_area([])["homes"] is None
