@@ -99,7 +99,7 @@ def _clean(version: DefinitionVersion, node: OrgNode, data: Any, actor: Actor, n
 def _derived(body: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
     status = data.get(body.get("status_field", "status"))
     deadline = data.get(body.get("deadline_field", "deadline"))
-    return {"done": int(status in body.get("done_values", ["已完成"])),
+    return {"done": int(status in body.get("done_values", ())),
             "deadline": str(deadline)[:10] if deadline else None}
 
 

@@ -19,7 +19,7 @@ import forms
 import rules
 from engine import calendar
 from engine.checks_common import duplicate_keys, rule_problems
-from engine.checks_scores import checklist_problems, index_problems
+from engine.checks_scores import checklist_problems, index_problems, profile_fact_problems
 from engine.errors import FieldProblem
 from engine.events import EVENTS, unknown_pattern
 
@@ -89,7 +89,8 @@ def definition_problems(
     if "scope" in body and body["scope"] not in units:
         problems.append(FieldProblem("/scope", f"org node {body['scope']!r} does not exist"))
     if kind == "profile":
-        return problems + _form(body["schema"], "/schema")
+        problems += _form(body["schema"], "/schema")
+        return problems or profile_fact_problems(body)
     if kind == "evaluation":
         return _evaluation_problems(body)
     if kind == "index":

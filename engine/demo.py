@@ -19,7 +19,7 @@ from engine import audit
 from engine.db import database
 from engine.definitions import applies_at, current_version
 from engine.demo_items import Planner
-from engine.demo_stories import BUILDING, Teller
+from engine.demo_stories import Teller
 from engine.models import Definition, Event, Grant, OrgNode, User
 from engine.packs import read_pack
 from engine.users import hash_passwords
@@ -36,12 +36,11 @@ def _text(rng: random.Random, pools: Mapping[str, Any], name: str, category: str
     if name in ("location", "address"):
         return str(rng.choice(locations))[:limit]
     if name == "building":
-        found = BUILDING.search(str(rng.choice(locations)))
-        return found.group(0)[:limit] if found else ""
+        return str(pools.get("building_name", "{n}")).format(n=rng.randint(1, 30))[:limit]
     if name in ("resolution", "result") and pools.get("resolutions"):
         return str(rng.choice(pools["resolutions"]))[:limit]
     if name == "comment" and pools.get("comments"):
-        return str(rng.choice(pools["comments"].get("high") or [""]))[:limit]
+        return str(rng.choice(pools["comments"].get("high") or pool))[:limit]
     return str(rng.choice(pool))[:limit]
 
 
@@ -124,19 +123,32 @@ def answer_pool(rng: random.Random, pools: Mapping[str, Any], now: dt.datetime) 
     return draw
 
 
+def _file(rng: random.Random, ranges: Mapping[str, Any]) -> dict[str, Any]:
+    """A synthetic compound's file: each field of demo.json ``compound_file`` drawn from its
+    ``[low, high]`` range (whole numbers when both ends are, else two decimals)."""
+    drawn: dict[str, Any] = {}
+    for name, (low, high) in ranges.items():
+        whole = isinstance(low, int) and isinstance(high, int)
+        drawn[name] = rng.randint(low, high) if whole else round(rng.uniform(low, high), 2)
+    return drawn
+
+
 def _ensure_compounds(rng: random.Random, count: int, pools: Mapping[str, Any], hashes: list[str]) -> list[OrgNode]:
     """Add synthetic communities and compounds until the district has ``count`` compounds."""
     compounds = list(OrgNode.select().where(OrgNode.kind == "compound").order_by(OrgNode.id))
     streets = list(OrgNode.select().where(OrgNode.kind == "street").order_by(OrgNode.id))
-    prefixes = pools.get("compound_prefixes") or ["和睦", "德胜", "新华"]
-    suffixes = pools.get("compound_suffixes") or ["花园", "新村", "苑"]
+    prefixes = pools.get("compound_prefixes") or ["Demo "]
+    suffixes = pools.get("compound_suffixes") or [""]
+    community_name = str(pools.get("community_name", "{street} {n}"))
+    street_suffix = str(pools.get("street_suffix", ""))
     index = 0
     while len(compounds) < count and streets:
         street = streets[index % len(streets)]
         community_key = f"demo-{street.key}-{index // len(streets) // 5}"
         community = OrgNode.get_or_none(OrgNode.key == community_key)
         if community is None:
-            community = OrgNode.create(key=community_key, name=f"{street.name[:-2]}{index // len(streets) // 5 + 1}社区",
+            name = community_name.format(street=street.name.removesuffix(street_suffix), n=index // len(streets) // 5 + 1)
+            community = OrgNode.create(key=community_key, name=name,
                                        kind="community", parent=street, path="", keys=[])
             community.path, community.keys = f"{street.path}{community.id}/", [*street.keys, community_key]
             community.save()
@@ -144,7 +156,7 @@ def _ensure_compounds(rng: random.Random, count: int, pools: Mapping[str, Any], 
         node = OrgNode.create(
             key=key, name=f"{rng.choice(prefixes)}{rng.choice(suffixes)}{index}", kind="compound",
             parent=community, path="", keys=[],
-            profile={"households": rng.randint(200, 1500), "fee_collection_rate": round(rng.uniform(70, 99.5), 2)},
+            profile=_file(rng, pools.get("compound_file", {})),
         )
         node.path, node.keys = f"{community.path}{node.id}/", [*community.keys, key]
         node.save()

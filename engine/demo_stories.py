@@ -18,7 +18,6 @@ from typing import Any
 import forms
 from forms.specs import canonical
 
-BUILDING = re.compile(r"(\d+)幢")
 TEXT_FIELDS = {
     # answer name → what of the story it tells
     "summary": "summary", "description": "description", "location": "location", "building": "building",
@@ -40,6 +39,9 @@ class Teller:
         self.ratings = [int(k) for k in weights]
         self.rating_weights = [float(v) for v in weights.values()]
         self._valid: dict[str, dict[str, Any] | None] = {}
+        # A building as the pack names it ("{n}幢"), found in a summary or a location.
+        name = re.escape(str(pools.get("building_name", "{n}"))).replace(re.escape("{n}"), "{n}")
+        self.building = re.compile(name.replace("{n}", r"[0-9]+"))
 
     def begin(self, schema: Mapping[str, Any]) -> dict[str, Any]:
         """A new story for an item of this form: its category, summary and setting."""
@@ -48,10 +50,10 @@ class Teller:
         category = self.rng.choice(known) if known else self.rng.choice(list(self.summaries) or [""])
         summary = self.rng.choice(self.summaries.get(category) or [""])
         location = self.rng.choice(self.pools.get("locations") or [""])
-        mentioned = BUILDING.search(summary)
+        mentioned = self.building.search(summary)
         if mentioned:
-            location = BUILDING.sub(mentioned.group(0), location, count=1)
-        building = (mentioned or BUILDING.search(location))
+            location = self.building.sub(mentioned.group(0), location, count=1)
+        building = mentioned or self.building.search(location)
         case = self.cases.get(category, {})
         template = self.rng.choice(case.get("descriptions") or self.pools.get("descriptions") or ["{summary}"])
         return {

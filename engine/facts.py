@@ -5,7 +5,8 @@ listed with their meaning in docs/facts.md (a test fails when one is not). Items
 summons are scanned once, grouped by the node they were raised at, and the groups are
 rolled up in Python to every area node above (compound, community, street, district);
 percentiles are exact (nearest rank) over the pooled resolution times of each node;
-profile coverage is summed over the compounds of each node.
+the compound files' facts are what the pack's profile definition declares
+(engine/profile_facts.py), aggregated over the compounds of each node.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from peewee import fn
 from engine.checklists import facts_for as checklist_facts
 from engine.db import database, is_postgres, write_transaction
 from engine.models import Definition, Event, Grant, NodeFacts, OrgNode
-from engine.profile_facts import coverage, profile_facts
+from engine.profiles import file_facts
 
 EMPTY_LISTS = {"rows": 0, "done": 0, "overdue": 0, "completion_rate": None, "by_list": {}}
 AREA_KINDS = ("district", "street", "community", "compound")
@@ -189,8 +190,16 @@ def compute_all(*, now: dt.datetime) -> dict[int, dict[str, Any]]:
     summons = _summons_by_area(now, ancestors)
     query = SUMMONS_BY_UNIT.format(p=database.param)
     unit_summons = {r[0]: r[1:] for r in database.execute_sql(query, (_param(now),))}
-    commissioners = {n for (n,) in Grant.select(Grant.node).where(Grant.role == "commissioner").tuples()}
-    profiles = {n.id: profile_facts(n.profile or {}, n.id in commissioners) for n in nodes if n.kind == "compound"}
+    declared = file_facts()
+    profiles: dict[int, dict[str, Any]] = {}
+    shares: dict[int, list[float]] = {}
+    if declared is not None:
+        roles: dict[int, list[str]] = defaultdict(list)
+        for node_id, role in Grant.select(Grant.node, Grant.role).distinct().order_by(Grant.node, Grant.role).tuples():
+            roles[node_id].append(role)
+        for n in nodes:
+            if n.kind == "compound":
+                profiles[n.id], shares[n.id] = declared.of_compound(n.profile or {}, roles.get(n.id, ()))
     compounds_under = _compounds_under(nodes)
     lists = checklist_facts(now)
     out: dict[int, dict[str, Any]] = {}
@@ -207,12 +216,9 @@ def compute_all(*, now: dt.datetime) -> dict[int, dict[str, Any]]:
         }
         doc["summons"] = _summons_doc(tuple(summons[node.id]) if node.id in summons else None)
         doc["profile"] = profiles.get(node.id, {})
-        doc["coverage"] = coverage([profiles[c] for c in compounds_under.get(node.id, [])])
+        doc["coverage"] = (declared.of_contributions([shares[c] for c in compounds_under.get(node.id, [])])
+                           if declared is not None else {})
         doc["checklists"] = lists.get(node.id, EMPTY_LISTS)
-        # No poll kind yet: electronic voting counts as used where the compound's file
-        # declares it (an area: where any of its compounds does); polls stay 0.
-        declared = doc["profile"].get("evote_declared") if doc["profile"] else (doc["coverage"].get("evote_rate") or 0) > 0
-        doc["evote"] = {"polls": 0, "used": bool(declared)}
         out[node.id] = doc
     return out
 

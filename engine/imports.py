@@ -24,6 +24,7 @@ from engine.forms_cells import cell_value
 from engine.i18n import gettext as _
 from engine.models import OrgNode
 from engine.permissions import can, roles_of
+from engine.records import Household
 
 IMPORTERS = roles_of("import")
 PARENT_KIND = {"street": "district", "community": "street", "compound": "community", "building": "compound"}
@@ -53,24 +54,24 @@ class Outcome:
         return not self.rejected
 
 
-def _example_keys() -> tuple[str, str]:
-    """A compound and a building of this district, so the template's example row is real."""
-    found = {}
-    for kind in ("compound", "building"):
-        node = OrgNode.select(OrgNode.key).where(OrgNode.kind == kind).order_by(OrgNode.id).first()
-        found[kind] = node.key if node else f"{kind}-key"
-    return found["compound"], found["building"]
+def _examples() -> tuple[str, OrgNode | None]:
+    """A compound key and a building of this district, so the template's example row is real."""
+    compound = OrgNode.select(OrgNode.key).where(OrgNode.kind == "compound").order_by(OrgNode.id).first()
+    building = OrgNode.select().where(OrgNode.kind == "building").order_by(OrgNode.id).first()
+    return (compound.key if compound else "compound-key"), building
 
 
 def columns(kind: str) -> list[tuple[str, Any]]:
-    """The template's columns and an example value each."""
-    compound, building = _example_keys()
+    """The template's columns and an example value each (names from the district's own
+    data: its first building and household; empty where it has none)."""
+    compound, building = _examples()
     if kind == "org":
-        return [("key", f"{compound}-new"), ("name", "9幢"), ("kind", "building"), ("parent", compound),
-                ("party_member", "王建国")]
+        return [("key", f"{compound}-new"), ("name", building.name if building else ""), ("kind", "building"),
+                ("parent", compound), ("party_member", (building.profile or {}).get("party_member", "") if building else "")]
     if kind == "households":
-        return [("building", building), ("room", "1-101"), ("owner_name", "张三"),
-                ("phone", "13800000000"), ("area", 89.5)]
+        owner = Household.select(Household.owner_name).order_by(Household.id).first()
+        return [("building", building.key if building else "building-key"), ("room", "1-101"),
+                ("owner_name", owner.owner_name if owner else ""), ("phone", "13800000000"), ("area", 89.5)]
     props = profiles.profile_version().body["schema"]["properties"]
     examples = {"boolean": True, "integer": 10, "number": 95.5, "string": "…"}
     cols: list[tuple[str, Any]] = [("compound", compound)]

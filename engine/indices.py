@@ -5,7 +5,7 @@ formula over a compound's facts (docs/facts.md), normalised to 0–100 between
 ``normalise.min`` and ``.max`` (reversed when ``higher_is_better`` is false). A
 compound's score is the weighted mean of its indicators that have data; a
 community, street or district scores the mean of its compounds (``rollup: mean``)
-or the mean weighted by households (``rollup: households``).
+or the mean weighted by a fact of each compound (``rollup: {"mean_by": "profile.households"}``).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class Score:
     score: float | None
     dimensions: dict[str, float | None]
     indicators: dict[str, dict[str, Any]] = field(default_factory=dict)
-    households: int = 0
+    weight: float = 1.0  # how much the compound counts in a weighted roll-up
 
 
 _COMPILED: dict[str, list[tuple[str, Mapping[str, Any], Any]]] = {}
@@ -88,8 +88,17 @@ def score_compound(version: DefinitionVersion, facts: Mapping[str, Any]) -> Scor
     dims = {k: _weighted(v) for k, v in per_dim.items()}
     overall = _weighted([(ind["weight"], indicators[ind["key"]]["score"]) for _, ind, _ in compiled
                          if indicators[ind["key"]]["score"] is not None])
-    households = int((facts.get("profile") or {}).get("households") or 0)
-    return Score(overall, dims, indicators, households)
+    return Score(overall, dims, indicators, _rollup_weight(version.body, facts))
+
+
+def _rollup_weight(body: Mapping[str, Any], facts: Mapping[str, Any]) -> float:
+    rollup = body.get("rollup")
+    if not isinstance(rollup, Mapping):
+        return 1.0
+    value: Any = facts
+    for part in str(rollup["mean_by"]).split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
 
 
 def _weighted(pairs: list[tuple[float, float]]) -> float | None:
@@ -135,24 +144,23 @@ def _scores(version: DefinitionVersion) -> dict[int, Score]:
         if node_id in result:
             for above in {int(p) for p in path.strip("/").split("/") if p} & areas:
                 inside[above].append(result[node_id])
-    by_households = version.body.get("rollup") == "households"
+    weighted = isinstance(version.body.get("rollup"), Mapping)
     keys = [d["key"] for d in version.body["dimensions"]]
     for area in areas:
-        result[area] = _rollup(inside[area], keys, by_households)
+        result[area] = _rollup(inside[area], keys, weighted)
     return result
 
 
-def _rollup(inside: list[Score], keys: list[str], by_households: bool) -> Score:
+def _rollup(inside: list[Score], keys: list[str], weighted: bool) -> Score:
     def mean(values: list[tuple[float, float | None]]) -> float | None:
         pairs = [(w, v) for w, v in values if v is not None]
-        return _weighted(pairs) if by_households else (
+        return _weighted(pairs) if weighted else (
             round(sum(v for _, v in pairs) / len(pairs), 2) if pairs else None)
 
-    weight = (lambda s: float(s.households or 0)) if by_households else (lambda s: 1.0)
     return Score(
-        mean([(weight(s), s.score) for s in inside]),
-        {k: mean([(weight(s), s.dimensions.get(k)) for s in inside]) for k in keys},
-        households=sum(s.households for s in inside),
+        mean([(s.weight, s.score) for s in inside]),
+        {k: mean([(s.weight, s.dimensions.get(k)) for s in inside]) for k in keys},
+        weight=sum(s.weight for s in inside),
     )
 
 

@@ -16,6 +16,7 @@ from engine.checks import (
     structure_problems,
     webhook_problems,
 )
+from engine.checks_scores import fact_reads_problems
 from engine.db import database
 from engine.definitions import current_version, known_units, publish
 from engine.errors import FieldProblem, Invalid
@@ -159,6 +160,12 @@ def validate_pack(files: PackFiles, *, existing_units: set[str] | None = None) -
             f"{name}{p.path or '/'}: {p.message}"
             for p in definition_problems(body, roles=roles, units=units)
         ]
+    if not problems:  # every file is sound: check what reads the facts
+        profile = next((b for b in files.definitions.values()
+                        if b["kind"] == "profile" and b["node_kind"] == "compound"), None)
+        for name, body in files.definitions.items():
+            if profile is not None and body["kind"] in ("index", "checklist"):
+                problems += [f"{name}{p.path}: {p.message}" for p in fact_reads_problems(body, profile)]
     return problems
 
 

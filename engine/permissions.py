@@ -47,7 +47,7 @@ CAPABILITIES: dict[str, Capability] = {
     "supervise": Capability("supervise: overdue board, urge, re-route, reassign (/review)", SUPERVISORS),
     "dashboards": Capability("dashboards and the index of an area", (*SUPERVISORS, "commissioner"),
                              reach={"commissioner": "own"}, kinds=("district", "street", "community", "compound")),
-    "evaluation": Capability("department evaluation (履职评价)", (*SUPERVISORS, "department")),
+    "evaluation": Capability("department evaluation", (*SUPERVISORS, "department")),
     "lists.view": Capability("a compound's checklists", ("commissioner", *PARTIES, *SUPERVISORS)),
     "lists.edit": Capability("add and update checklist rows", ("commissioner", *PARTIES), kinds=("compound",)),
     "kpi": Capability("the district's KPI list: report and review", (*SUPERVISORS, "department")),

@@ -1,5 +1,6 @@
 """The compound file (一小区一档案): edited through its profile definition's generated
-form, with a history of changes, and the 一名党员一幢楼 coverage computed from it.
+form, with a history of changes; the facts its definition declares, and the 一名党员一幢楼
+coverage of its buildings.
 
 The compound's commissioner edits its file, and supervisors and admins above it; the
 three parties of the compound read it. Every save is an audit event holding only the
@@ -20,8 +21,9 @@ from engine.db import write_transaction
 from engine.definitions import applies_at, current_version, scope_path
 from engine.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from engine.i18n import gettext as _
-from engine.models import Definition, DefinitionVersion, Event, OrgNode
+from engine.models import Definition, DefinitionVersion, Event, Grant, OrgNode
 from engine.permissions import can
+from engine.profile_facts import FileFacts
 
 
 def profile_version(node: OrgNode | str = "compound") -> DefinitionVersion:
@@ -131,13 +133,36 @@ def history(node: OrgNode) -> list[Event]:
     return list(Event.select().where(Event.target == target_of(node)).order_by(Event.at.desc(), Event.id.desc()))
 
 
+_DECLARED: dict[str, FileFacts] = {}
+
+
+def file_facts(kind: str = "compound") -> FileFacts | None:
+    """The facts the current profile definition of ``kind`` declares (None without one)."""
+    try:
+        version = profile_version(kind)
+    except NotFound:
+        return None
+    if version.digest not in _DECLARED:  # the same body always declares the same facts
+        _DECLARED[version.digest] = FileFacts(version.body)
+    return _DECLARED[version.digest]
+
+
+def derived_facts(node: OrgNode) -> list[tuple[str, Any]]:
+    """The facts the pack derives from ``node``'s file, as (label, value), in its order."""
+    declared = file_facts(node.kind)
+    if declared is None:
+        return []
+    roles = [r for (r,) in Grant.select(Grant.role).where(Grant.node == node).distinct().tuples()]
+    values = declared.of_file(node.profile or {}, roles)
+    return [(f.label, values[f.key]) for f in declared.facts if f.rule is not None]
+
+
 @dataclass(frozen=True)
 class BuildingCoverage:
-    """一名党员一幢楼: how many buildings have a party member in charge."""
+    """一名党员一幢楼 from the buildings: how many name a party member in charge."""
 
     buildings: int
     covered: int
-    source: str  # "buildings" (each building's party_member) or "profile" (the file's counts)
     uncovered: tuple[str, ...] = ()
 
     @property
@@ -145,14 +170,12 @@ class BuildingCoverage:
         return round(100 * self.covered / self.buildings, 2) if self.buildings else None
 
 
-def party_member_coverage(node: OrgNode) -> BuildingCoverage:
-    """From the compound's buildings when any names its party member, else from its file."""
+def party_member_coverage(node: OrgNode) -> BuildingCoverage | None:
+    """From the compound's buildings when any names its party member (the org import's
+    ``party_member``), else None: the file's own counts are facts the pack derives."""
     buildings = list(OrgNode.select().where((OrgNode.parent == node) & (OrgNode.kind == "building"))
                      .order_by(OrgNode.id))
-    if any((b.profile or {}).get("party_member") for b in buildings):
-        uncovered = tuple(b.name for b in buildings if not (b.profile or {}).get("party_member"))
-        return BuildingCoverage(len(buildings), len(buildings) - len(uncovered), "buildings", uncovered)
-    profile = node.profile or {}
-    total = profile.get("buildings") if isinstance(profile.get("buildings"), int) else len(buildings)
-    covered = profile.get("party_member_buildings") if isinstance(profile.get("party_member_buildings"), int) else 0
-    return BuildingCoverage(total, min(covered, total), "profile")
+    if not any((b.profile or {}).get("party_member") for b in buildings):
+        return None
+    uncovered = tuple(b.name for b in buildings if not (b.profile or {}).get("party_member"))
+    return BuildingCoverage(len(buildings), len(buildings) - len(uncovered), uncovered)

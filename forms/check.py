@@ -36,6 +36,7 @@ COMMON_KEYS = frozenset(
         "$comment",
         "default",
         "readOnly",
+        "x-aggregate",
         "x-help",
         "x-personal",
         "x-placeholder",

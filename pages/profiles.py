@@ -53,4 +53,5 @@ def profile(key: str) -> Any:
         "lists/profile.html", node=node, bound=bound, loose=loose, editing=editing, version=version,
         history=profiles.history(node), titles=titles, coverage=profiles.party_member_coverage(node),
         stale=stale,
+        derived=profiles.derived_facts(node),
     ), stale.status or (422 if is_submit(bound) else 200)

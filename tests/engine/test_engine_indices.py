@@ -56,7 +56,7 @@ def test_rollup_is_the_mean_of_compounds_or_weighted_by_households(little):
     scores = indices.scores(version)
     a, b = scores[little["a"].id].score, scores[little["b"].id].score
     assert scores[little["community"].id].score == round((a + b) / 2, 2)
-    body = copy.deepcopy(version.body) | {"rollup": "households"}
+    body = copy.deepcopy(version.body) | {"rollup": {"mean_by": "profile.households"}}
     weighted = indices.scores(_version(body))
     assert weighted[little["street"].id].score == round((300 * a + 100 * b) / 400, 2)
     assert a > b  # the compound with the full file scores higher

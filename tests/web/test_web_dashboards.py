@@ -124,8 +124,24 @@ def test_compound_file_card_names_its_facts_in_words(client, auth, refreshed):
     auth.login("xifang")
     page = client.get("/review/n/lvzhouhuayuan").text
     card = page.split('id="profile"', 1)[1].split("</section>", 1)[0]
-    assert "已建党组织" in card and "一名党员一幢楼覆盖率" in card
+    # Labels are the pack's: the schema's titles and the derived facts' labels, never keys.
+    assert "已建立小区党组织" in card and "一名党员一幢楼覆盖率(%)" in card and "业主自治组织" in card
     assert "has_party_org" not in card and "True" not in card and "False" not in card
+    assert "_" not in card.replace("class=", "").split(">", 1)[1]  # no field key anywhere
+
+
+def test_what_pulls_it_down_names_file_fields_by_their_titles(client, auth, refreshed):
+    from engine.models import OrgNode
+
+    node = OrgNode.get(key="lvzhouhuayuan")
+    node.profile = {**node.profile, "professional_property": False, "finance_disclosure_online": False}
+    node.save()
+    facts.refresh(now=NOW)
+    auth.login("xifang")
+    page = client.get("/review/n/lvzhouhuayuan").text
+    pulls = page.split('class="pulls"', 1)[1].split("</ol>", 1)[0]
+    assert "专业物业服务" in pulls and "物业服务企业" in pulls
+    assert "professional_property" not in pulls and "property_company" not in pulls
 
 
 def test_indicator_items_show_state_labels(client, auth):

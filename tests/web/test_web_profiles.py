@@ -11,7 +11,7 @@ from tests.conftest import NOW
 def test_profile_edit_through_the_form_keeps_a_history(client, auth):
     auth.login("xifang")
     page = client.get("/lists/c/lvzhouhuayuan/profile")
-    assert page.status_code == 200 and 'name="households"' in page.text and "party-member-coverage" in page.text
+    assert page.status_code == 200 and 'name="households"' in page.text and "file-facts" in page.text
     refused = client.post("/lists/c/lvzhouhuayuan/profile",
                           data={"has_party_org": "y", "committee_type": "无", "households": "-3", "buildings": "6",
                                 "_submit": "1"})
@@ -42,16 +42,22 @@ def test_only_the_commissioner_and_supervisors_above_edit(client, auth, actor_of
     assert not profiles.may_edit(actor_of("chaohui-ducha"), OrgNode.get(key="changzhengqiaolu"))
 
 
-def test_party_member_per_building_coverage(app, actor_of):
+def test_party_member_per_building_coverage(client, auth, app, actor_of):
     node = OrgNode.get(key="lvzhouhuayuan")
     profiles.save(actor_of("xifang"), node, {**node.profile, "buildings": 8, "party_member_buildings": 6},
                   expected=node.profile_lock, now=NOW)
-    found = profiles.party_member_coverage(node)
-    assert (found.buildings, found.covered, found.rate, found.source) == (8, 6, 75.0, "profile")
+    assert profiles.party_member_coverage(node) is None  # no building names its party member
+    # The file's own counts are a fact the pack derives, shown with its label.
+    assert ("一名党员一幢楼覆盖率(%)", 75.0) in profiles.derived_facts(node)
+    auth.login("xifang")
+    page = client.get("/lists/c/lvzhouhuayuan/profile").text
+    card = page.split('id="file-facts"', 1)[1].split("</section>", 1)[0]
+    assert "<dt>一名党员一幢楼覆盖率(%)</dt><dd>75</dd>" in card and "party_member" not in card
     buildings = list(OrgNode.select().where((OrgNode.parent == node) & (OrgNode.kind == "building")))
     first = buildings[0]
     first.profile = {"party_member": "王党员"}
     first.save()
     found = profiles.party_member_coverage(node)
-    assert (found.buildings, found.covered, found.source) == (len(buildings), 1, "buildings")
+    assert (found.buildings, found.covered) == (len(buildings), 1)
     assert len(found.uncovered) == len(buildings) - 1
+    assert "party-member-coverage" in client.get("/lists/c/lvzhouhuayuan/profile").text
