@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -192,3 +193,45 @@ class JSONField(TextField):
         if value is None:
             return None
         return json.loads(value)
+
+
+class QueryCounter:
+    """The statements a block ran (see ``counting_queries``)."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+class _QueryLog(logging.Handler):
+    def __init__(self, counter: QueryCounter) -> None:
+        super().__init__(logging.DEBUG)
+        self.counter = counter
+
+    def emit(self, record: logging.LogRecord) -> None:
+        sql = record.msg[0] if isinstance(record.msg, tuple) else str(record.msg)
+        self.counter.statements.append(str(sql))
+
+
+@contextmanager
+def counting_queries() -> Iterator[QueryCounter]:
+    """Count the statements run inside the block, through peewee's own hook: every
+    ``Database.execute_sql`` logs ``(sql, params)`` to the ``peewee`` logger at DEBUG
+    (what ``playhouse.test_utils.count_queries`` listens to; this one also restores
+    the logger's level). For tests and benchmarks, not for serving."""
+    counter = QueryCounter()
+    logger = logging.getLogger("peewee")
+    handler = _QueryLog(counter)
+    level, propagate = logger.level, logger.propagate
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False  # the statements are counted here, not printed
+    logger.addHandler(handler)
+    try:
+        yield counter
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate
