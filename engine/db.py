@@ -105,13 +105,16 @@ def write_transaction() -> Iterator[None]:
 
     :raises Conflict: the lock could not be had (busy timeout, deadlock victim).
     """
+    from engine import memo
     from engine.errors import Conflict
     from engine.i18n import gettext as _
 
     sqlite = not is_postgres() and database.transaction_depth() == 0
     try:
         with database.atomic(lock_type="IMMEDIATE") if sqlite else database.atomic():
+            memo.clear()
             yield
+        memo.clear()  # what the request read before may have changed
     except OperationalError as exc:
         if is_lock_error(exc):
             raise Conflict(_("The database is busy with the same change; reload the page and try again.")) from exc
@@ -212,6 +215,8 @@ class _QueryLog(logging.Handler):
         self.counter = counter
 
     def emit(self, record: logging.LogRecord) -> None:
+        if record.name != "peewee":  # e.g. peewee.pool's "Returning ... to pool"
+            return
         sql = record.msg[0] if isinstance(record.msg, tuple) else str(record.msg)
         self.counter.statements.append(str(sql))
 

@@ -10,7 +10,7 @@ from peewee import SQL, fn
 
 from engine.actors import Actor
 from engine.db import is_postgres
-from engine.models import HANDLER_ROLE, Assignment, Definition, DefinitionVersion, Item, OrgNode
+from engine.models import HANDLER_ROLE, Assignment, Definition, Item, OrgNode
 from engine.scope import (
     item_within,
     role_sees,
@@ -128,8 +128,8 @@ def merged_by_deadline(parts: list[Any], page: int) -> list[Item]:
 def inbox(actor: Actor, filters: Filters = Filters(), *, page: int = 1) -> list[Item]:
     parts = [items_filtered(actor, filters, base=part.select(*LIST_FIELDS)) for part in visible_item_parts(actor)]
     rows = merged_by_deadline(parts, page)
-    for name, model in (("definition", Definition), ("version", DefinitionVersion), ("node", OrgNode)):
-        attach(rows, name, model)
+    for name, model in (("definition", Definition), ("node", OrgNode)):
+        attach(rows, name, model)  # state labels come from the cached runtime by version id
     return rows
 
 

@@ -15,6 +15,7 @@ from peewee import Expression
 
 from engine.actors import Actor
 from engine.db import is_postgres
+from engine.memo import memoized
 from engine.models import Assignment, Item, OrgNode, Pack
 
 DEFAULT_SEES = {"department": "summoned", "resident": "own"}
@@ -35,7 +36,10 @@ def path_under(field: Any, path: str) -> Any:
 
 
 def subtree_ids(path: str) -> list[int]:
-    return [node_id for (node_id,) in OrgNode.select(OrgNode.id).where(path_under(OrgNode.path, path)).tuples()]
+    """The ids of the nodes at or below ``path`` (read once per request)."""
+    return memoized(("subtree_ids", path), lambda: [
+        node_id for (node_id,) in OrgNode.select(OrgNode.id).where(path_under(OrgNode.path, path)).tuples()
+    ])
 
 
 def within(node_field: Any, path_field: Any, path: str) -> Any:
@@ -50,10 +54,15 @@ def item_within(path: str) -> Any:
     return within(Item.node, Item.node_path, path)
 
 
+def pack_roles() -> list[dict[str, Any]]:
+    """Every loaded pack's ``roles`` setting, in load order (read once per request)."""
+    return memoized("pack_roles", lambda: [pack.roles or {} for pack in Pack.select(Pack.roles).order_by(Pack.id)])
+
+
 def role_sees(role: str) -> str:
     """How far ``role`` sees, from the loaded packs (default ``subtree``)."""
-    for pack in Pack.select(Pack.roles):
-        spec = (pack.roles or {}).get(role)
+    for roles in pack_roles():
+        spec = roles.get(role)
         if spec and spec.get("sees"):
             return str(spec["sees"])
     return DEFAULT_SEES.get(role, "subtree")
@@ -62,8 +71,8 @@ def role_sees(role: str) -> str:
 def role_labels() -> dict[str, str]:
     """Role key → label, from every loaded pack."""
     labels: dict[str, str] = {}
-    for pack in Pack.select(Pack.roles):
-        labels.update({k: v.get("label", k) for k, v in (pack.roles or {}).items()})
+    for roles in pack_roles():
+        labels.update({k: v.get("label", k) for k, v in roles.items()})
     return labels
 
 

@@ -25,9 +25,8 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from engine import clock
-from engine.actors import Actor, actor_for
+from engine.actors import Actor, active_actor, actor_for
 from engine.attachments import open_for
-from engine.models import User
 from engine.notify import unread_count
 from engine.scope import role_labels
 from engine.users import Throttled, authenticate
@@ -58,10 +57,10 @@ def load_actor() -> None:
     g.actor = None
     user_id = session.get("user_id")
     if user_id is not None:
-        user = User.get_or_none((User.id == user_id) & User.active)
-        if user is not None:
-            g.user = user
-            g.actor = actor_for(user)
+        actor = active_actor(user_id)
+        if actor is not None:
+            g.user = actor.user
+            g.actor = actor
 
 
 @bp.app_context_processor

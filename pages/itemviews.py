@@ -16,17 +16,21 @@ from engine import attachments, clock, dispatch, items, privacy, supervision
 from engine.context import item_doc, new_item_doc
 from engine.definitions import Runtime, current_version, runtime
 from engine.errors import Invalid
-from engine.models import Definition, Item, OrgNode
+from engine.models import Definition, DefinitionVersion, Item, OrgNode
 from pages.extensions import htmx
 
 
 def raisable_types(node: OrgNode) -> list[Runtime]:
     """Item types the current actor may raise at ``node``, newest versions."""
     found = []
-    for definition in Definition.select().where(Definition.kind == "item_type").order_by(Definition.id):
-        if not definition.current:
-            continue
-        rt = runtime(current_version(definition))
+    current = (  # each type's newest version id (one query); runtimes are cached by id
+        Definition.select(Definition.id, DefinitionVersion.id)
+        .join(DefinitionVersion, on=((DefinitionVersion.definition == Definition.id)
+                                     & (DefinitionVersion.number == Definition.current)))
+        .where(Definition.kind == "item_type").order_by(Definition.id).tuples()
+    )
+    for _definition_id, version_id in current:
+        rt = runtime(version_id)
         if node.kind in rt.body.get("node_kinds", ["compound"]) and any(
             g.actor.reaches(role, node.path) for role in rt.body.get("raise_roles", [])
         ):
@@ -123,7 +127,7 @@ def detail_context(item: Item, *, reveal: bool = False, audience: str = "staff")
         "raiser": privacy.raiser_name(item, view),
         "has_personal": bool(privacy.personal_names(rt) & set(item.data or {})),
         "assignments": assignments,
-        "offers": items.offers(g.actor, item, now=now),
+        "offers": items.offers(g.actor, item, now=now, assignments=assignments),
         "timeline": timeline_view(item, rt, view, audience),
         "acting": {a.id for a in assignments if g.actor.reaches(a.role, a.unit_path)},
     }
