@@ -17,10 +17,10 @@ import forms
 from engine import audit, i18n
 from engine.actors import Actor
 from engine.db import database
-from engine.definitions import current_version
+from engine.definitions import current_versions
 from engine.errors import FieldProblem, Forbidden, Invalid, NotFound
 from engine.i18n import gettext as _
-from engine.models import Definition, DefinitionVersion, Event, OrgNode
+from engine.models import DefinitionVersion, Event, OrgNode
 
 EDITORS = ("supervisor", "admin")
 READERS = ("party", "committee", "property")
@@ -31,8 +31,7 @@ def profile_version(kind: str = "compound") -> DefinitionVersion:
 
     :raises NotFound: the pack defines none.
     """
-    for definition in Definition.select().where((Definition.kind == "profile") & (Definition.current > 0)):
-        version = current_version(definition)
+    for version in current_versions("profile"):
         if version.body.get("node_kind") == kind:
             return version
     raise NotFound(_("No profile is defined for this kind of node."))

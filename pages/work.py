@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from engine import clock, items, queues
 from engine.errors import ServiceError
-from engine.models import Definition, Item
+from engine.models import Item
 from engine.org import node_by_key
 from pages.auth import STAFF_ROLES, roles_required
 from pages.extensions import htmx
@@ -49,7 +49,7 @@ def inbox() -> Any:
         return render_template("work/inbox.html", **context)
     context["rows"] = queues.inbox(g.actor, filters, page=page)
     context["summons"] = queues.summons(g.actor) if page == 1 else []
-    context["types"] = Definition.select().where(Definition.kind == "item_type").order_by(Definition.id)
+    context["types"] = queues.item_types()
     if htmx and htmx.target == "inbox-rows":
         return render_template("work/_inbox_rows.html", **context)
     return render_template("work/inbox.html", **context)
