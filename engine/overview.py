@@ -11,7 +11,7 @@ from peewee import Case, fn
 from engine.actors import Actor
 from engine.db import database
 from engine.models import Item, OrgNode
-from engine.scope import item_within, path_under, visible_items
+from engine.scope import item_within, subtree_nodes, visible_items
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def counts_by_child(actor: Actor, parent: OrgNode, *, now: dt.datetime) -> list[
     child_of: dict[int, int] = {}  # node id -> the child of ``parent`` it lies under
     by_path = {child.path: child.id for child in children}
     depth = len(parent.path)
-    for node_id, path in OrgNode.select(OrgNode.id, OrgNode.path).where(path_under(OrgNode.path, parent.path)).tuples():
+    for node_id, path in subtree_nodes(parent.path):
         head = path[: path.find("/", depth) + 1]  # parent's path + the child's id + "/"
         if head in by_path:
             child_of[node_id] = by_path[head]

@@ -35,11 +35,16 @@ def path_under(field: Any, path: str) -> Any:
     return Expression(field, "GLOB", path + "*")
 
 
+def subtree_nodes(path: str) -> list[tuple[int, str]]:
+    """(id, path) of the nodes at or below ``path`` (read once per request)."""
+    return memoized(("subtree_nodes", path), lambda: list(
+        OrgNode.select(OrgNode.id, OrgNode.path).where(path_under(OrgNode.path, path)).tuples()
+    ))
+
+
 def subtree_ids(path: str) -> list[int]:
-    """The ids of the nodes at or below ``path`` (read once per request)."""
-    return memoized(("subtree_ids", path), lambda: [
-        node_id for (node_id,) in OrgNode.select(OrgNode.id).where(path_under(OrgNode.path, path)).tuples()
-    ])
+    """The ids of the nodes at or below ``path``."""
+    return [node_id for node_id, _ in subtree_nodes(path)]
 
 
 def within(node_field: Any, path_field: Any, path: str) -> Any:
