@@ -192,7 +192,7 @@ def get_item(actor: Actor, item_id: int) -> Item:
     """
     raiser = User.alias()
     item = (  # with its type, node and raiser, which every page shows
-        visible_items(actor)
+        visible_items(actor, by_path=True)
         .select_extend(*Definition._meta.sorted_fields, *OrgNode._meta.sorted_fields,
                        *(getattr(raiser, f.name) for f in User._meta.sorted_fields))
         .join(Definition, on=(Item.definition == Definition.id)).switch(Item)
@@ -355,13 +355,17 @@ def timeline(item: Item) -> list[Any]:
     )
 
 
-def role_names(item: Item, user_ids: set[int]) -> dict[int, str]:
+def role_names(item: Item, user_ids: set[int], *, unit_paths: list[str] | None = None) -> dict[int, str]:
     """For each of ``user_ids``, the label of a role they hold over ``item`` (at its node or
-    a summoned unit), as a resident is told who acted: "小区专员", not a name (one query)."""
+    a summoned unit), as a resident is told who acted: "小区专员", not a name (one query).
+
+    :param unit_paths: the paths of every unit the item summoned, when the caller has them.
+    """
     if not user_ids:
         return {}
-    paths = [item.node_path, *(a.unit_path for a in Assignment.select(Assignment.unit_path)
-                               .where(Assignment.item == item))]
+    if unit_paths is None:
+        unit_paths = [a.unit_path for a in Assignment.select(Assignment.unit_path).where(Assignment.item == item)]
+    paths = [item.node_path, *unit_paths]
     labels = role_labels()
     found: dict[int, str] = {}
     rows = (Grant.select(Grant.user, Grant.role, OrgNode.path).join(OrgNode)

@@ -81,26 +81,31 @@ def role_labels() -> dict[str, str]:
     return labels
 
 
-def _conditions(actor: Actor) -> list[Any]:
+def _conditions(actor: Actor, *, by_path: bool = False) -> list[Any]:
+    """One condition per way ``actor`` sees an item. ``by_path`` matches subtrees by path
+    prefix only: for one item by id, where a list of node ids would cost more to build
+    (and a query to read) than the database spends on the row."""
     conds: list[Any] = []
     sees_cache: dict[str, str] = {}
     for grant in actor.grants:
         sees = sees_cache.setdefault(grant.role, role_sees(grant.role))
         if sees == "subtree":
-            conds.append(item_within(grant.node_path))
+            conds.append(path_under(Item.node_path, grant.node_path) if by_path else item_within(grant.node_path))
         elif sees == "summoned":
-            summoned = Assignment.select(Assignment.item).where(
-                within(Assignment.unit, Assignment.unit_path, grant.node_path)
-            )
-            conds.append(Item.id.in_(summoned))
+            units = (path_under(Assignment.unit_path, grant.node_path) if by_path
+                     else within(Assignment.unit, Assignment.unit_path, grant.node_path))
+            conds.append(Item.id.in_(Assignment.select(Assignment.item).where(units)))
     conds.append(Item.raised_by == actor.user.id)
     conds.append(Item.handler == actor.user.id)  # reassigned to them by a supervisor
     return conds
 
 
-def visible_items(actor: Actor) -> Any:
-    """Items ``actor`` may see, as a query to refine (filter, order, paginate)."""
-    return Item.select().where(reduce(operator.or_, _conditions(actor)))
+def visible_items(actor: Actor, *, by_path: bool = False) -> Any:
+    """Items ``actor`` may see, as a query to refine (filter, order, paginate).
+
+    :param by_path: match subtrees by path prefix (see ``_conditions``), for one item.
+    """
+    return Item.select().where(reduce(operator.or_, _conditions(actor, by_path=by_path)))
 
 
 def visible_item_parts(actor: Actor) -> list[Any]:

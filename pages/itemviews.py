@@ -128,7 +128,7 @@ def detail_context(item: Item, *, reveal: bool = False, audience: str = "staff")
         "has_personal": bool(privacy.personal_names(rt) & set(item.data or {})),
         "assignments": assignments,
         "offers": items.offers(g.actor, item, now=now, assignments=assignments),
-        "timeline": timeline_view(item, rt, view, audience),
+        "timeline": timeline_view(item, rt, view, audience, unit_paths=[a.unit_path for a in assignments]),
         "acting": {a.id for a in assignments if g.actor.reaches(a.role, a.unit_path)},
     }
 
@@ -152,7 +152,9 @@ STAFF_ONLY = ("item.urge", "summons.urge", "escalation", "route", "item.set", "i
               "item.reassign", "item.reveal")
 
 
-def timeline_view(item: Item, rt: Runtime, view: privacy.Sight, audience: str) -> list[ShownEvent]:
+def timeline_view(
+    item: Item, rt: Runtime, view: privacy.Sight, audience: str, *, unit_paths: list[str] | None = None,
+) -> list[ShownEvent]:
     """The item's timeline with personal data as ``view`` allows; for a resident, without the
     staff's internal steps and with staff named by their role, not their name."""
     events = items.timeline(item)
@@ -160,7 +162,7 @@ def timeline_view(item: Item, rt: Runtime, view: privacy.Sight, audience: str) -
     roles: dict[int, str] = {}
     if audience == "resident":
         events = [e for e in events if e.action not in STAFF_ONLY]
-        roles = items.role_names(item, {e.actor_id for e in events if e.actor_id})
+        roles = items.role_names(item, {e.actor_id for e in events if e.actor_id}, unit_paths=unit_paths)
     shown = []
     for e in events:
         name = privacy.actor_label(e.actor if e.actor_id else None, item, view)
