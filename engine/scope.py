@@ -11,7 +11,7 @@ import operator
 from functools import reduce
 from typing import Any
 
-from peewee import Expression
+from peewee import SQL, Expression, fn
 
 from engine.actors import Actor
 from engine.db import is_postgres
@@ -91,9 +91,11 @@ def _conditions(actor: Actor, *, by_path: bool = False) -> list[Any]:
         sees = sees_cache.setdefault(grant.role, role_sees(grant.role))
         if sees == "subtree":
             conds.append(path_under(Item.node_path, grant.node_path) if by_path else item_within(grant.node_path))
+        elif sees == "summoned" and by_path:  # this item's own summonses, on the item index
+            conds.append(fn.EXISTS(Assignment.select(SQL("1")).where(
+                (Assignment.item == Item.id) & path_under(Assignment.unit_path, grant.node_path))))
         elif sees == "summoned":
-            units = (path_under(Assignment.unit_path, grant.node_path) if by_path
-                     else within(Assignment.unit, Assignment.unit_path, grant.node_path))
+            units = within(Assignment.unit, Assignment.unit_path, grant.node_path)
             conds.append(Item.id.in_(Assignment.select(Assignment.item).where(units)))
     conds.append(Item.raised_by == actor.user.id)
     conds.append(Item.handler == actor.user.id)  # reassigned to them by a supervisor
