@@ -66,6 +66,8 @@ wrk:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq wrk >/dev/null; }
 
+# bench_pages.py times every main page per demo role against a bare route (in one
+# process; it builds the demo database /tmp/sanfang_bench_pages.db once).
 # bench_scale.py needs PostgreSQL on 127.0.0.1:5432 (trust); it makes bench_sf and
 # /tmp/sanfang_bench_scale.db, bench_facts.py measures facts, index and the district
 # dashboard on them, then both are dropped. The default scale keeps `make bench` within
@@ -77,6 +79,7 @@ bench: install wrk
 	mkdir -p bench/results
 	$(PY) bench/bench_routing.py
 	$(PY) bench/bench_forms.py
+	$(PY) bench/bench_pages.py --markdown bench/results/pages.md
 	$(PY) bench/bench_scale.py $(SCALE_ARGS) --keep --markdown bench/results/scale.md
 	$(PY) bench/bench_facts.py $(SCALE_DBS) | tee bench/results/facts.md
 	$(PY) bench/bench_scale.py --drop

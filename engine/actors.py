@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+from peewee import JOIN
 
 from engine.models import Grant, OrgNode, User
 
@@ -58,3 +61,30 @@ def actor_for(user: User) -> Actor:
         .tuples()
     )
     return Actor(user, tuple(RoleGrant(*row) for row in rows))
+
+
+def active_actor(user_id: int | None = None, *, among: Any = None) -> Actor | None:
+    """The active user ``user_id`` (or the one user of ``among``, a query of user ids such
+    as a live login session's) with their grants, in one query (every request loads it);
+    None when there is no such active user."""
+    grant = Grant.alias()
+    node = OrgNode.alias()
+    which = (User.id == user_id) if among is None else User.id.in_(among)
+    query = (
+        User.select(User, grant.role, node.id, node.key, node.path, node.kind)
+        .join(grant, JOIN.LEFT_OUTER, on=(grant.user == User.id))
+        .join(node, JOIN.LEFT_OUTER, on=(grant.node == node.id))
+        .where(which & User.active)
+        .order_by(grant.id)
+        .tuples()
+    )
+    width = len(User._meta.sorted_fields)
+    user: User | None = None
+    grants: list[RoleGrant] = []
+    for row in query:
+        if user is None:
+            user = User(**dict(zip(User._meta.sorted_field_names, row[:width], strict=True)))
+            user._dirty.clear()
+        if row[width] is not None and row[width + 1] is not None:
+            grants.append(RoleGrant(*row[width:]))
+    return None if user is None else Actor(user, tuple(grants))

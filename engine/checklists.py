@@ -19,7 +19,7 @@ import forms
 from engine import attachments, audit, clock, i18n
 from engine.actors import Actor
 from engine.db import database
-from engine.definitions import current_version
+from engine.definitions import current_version, current_versions
 from engine.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from engine.i18n import gettext as _
 from engine.models import Definition, DefinitionVersion, OrgNode
@@ -45,8 +45,7 @@ class Progress:
 
 def row_lists() -> list[DefinitionVersion]:
     """The current version of every task, coordination and difficulty list."""
-    query = Definition.select().where((Definition.kind == "checklist") & (Definition.current > 0))
-    versions = [current_version(d) for d in query.order_by(Definition.id)]
+    versions = current_versions("checklist")
     return [v for v in versions if v.body.get("list_kind") in ROW_KINDS]
 
 

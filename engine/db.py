@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -125,13 +126,16 @@ def write_transaction() -> Iterator[None]:
 
     :raises Conflict: the lock could not be had (busy timeout, deadlock victim).
     """
+    from engine import memo
     from engine.errors import Conflict
     from engine.i18n import gettext as _
 
     sqlite = not is_postgres() and database.transaction_depth() == 0
     try:
         with database.atomic(lock_type="IMMEDIATE") if sqlite else database.atomic():
+            memo.clear()
             yield
+        memo.clear()  # what the request read before may have changed
     except OperationalError as exc:
         if is_lock_error(exc):
             raise Conflict(_("The database is busy with the same change; reload the page and try again.")) from exc
@@ -213,3 +217,47 @@ class JSONField(TextField):
         if value is None:
             return None
         return json.loads(value)
+
+
+class QueryCounter:
+    """The statements a block ran (see ``counting_queries``)."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+class _QueryLog(logging.Handler):
+    def __init__(self, counter: QueryCounter) -> None:
+        super().__init__(logging.DEBUG)
+        self.counter = counter
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name != "peewee":  # e.g. peewee.pool's "Returning ... to pool"
+            return
+        sql = record.msg[0] if isinstance(record.msg, tuple) else str(record.msg)
+        self.counter.statements.append(str(sql))
+
+
+@contextmanager
+def counting_queries() -> Iterator[QueryCounter]:
+    """Count the statements run inside the block, through peewee's own hook: every
+    ``Database.execute_sql`` logs ``(sql, params)`` to the ``peewee`` logger at DEBUG
+    (what ``playhouse.test_utils.count_queries`` listens to; this one also restores
+    the logger's level). For tests and benchmarks, not for serving."""
+    counter = QueryCounter()
+    logger = logging.getLogger("peewee")
+    handler = _QueryLog(counter)
+    level, propagate = logger.level, logger.propagate
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False  # the statements are counted here, not printed
+    logger.addHandler(handler)
+    try:
+        yield counter
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate

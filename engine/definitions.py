@@ -13,6 +13,7 @@ from engine import audit
 from engine.actors import Actor
 from engine.checks import definition_problems
 from engine.errors import Invalid, NotFound
+from engine.memo import memoized
 from engine.models import Definition, DefinitionVersion, OrgNode, Pack, User
 from engine.runtimes import Runtime, clear_runtime_cache, runtime
 
@@ -120,13 +121,30 @@ def current_version(definition: Definition | str) -> DefinitionVersion:
         if found is None:
             raise NotFound(f"definition {definition!r} does not exist")
         definition = found
-    version = DefinitionVersion.get_or_none(
-        (DefinitionVersion.definition == definition)
-        & (DefinitionVersion.number == definition.current)
-    )
+    found_definition = definition
+    version = memoized(("current_version", definition.id, definition.current), lambda: DefinitionVersion.get_or_none(
+        (DefinitionVersion.definition == found_definition)
+        & (DefinitionVersion.number == found_definition.current)
+    ))
     if version is None:
         raise NotFound(f"definition {definition.key!r} has no published version")
     return version
+
+
+def current_versions(kind: str, *, by_key: bool = False) -> list[DefinitionVersion]:
+    """The current version of every published definition of ``kind`` (each with its
+    definition), in id order or by key: one query, read once per request."""
+
+    def load() -> list[DefinitionVersion]:
+        return list(
+            DefinitionVersion.select(DefinitionVersion, Definition)
+            .join(Definition, on=((DefinitionVersion.definition == Definition.id)
+                                  & (DefinitionVersion.number == Definition.current)))
+            .where(Definition.kind == kind)
+            .order_by(Definition.key if by_key else Definition.id)
+        )
+
+    return memoized(("current_versions", kind, by_key), load)
 
 
 def evaluate(rule: Any, doc: Mapping[str, Any]) -> Any:

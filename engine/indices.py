@@ -18,8 +18,8 @@ from typing import Any
 import rules
 from engine import facts
 from engine.db import database
-from engine.definitions import current_version
-from engine.models import Definition, DefinitionVersion, IndexSnapshot, OrgNode
+from engine.definitions import current_versions
+from engine.models import DefinitionVersion, IndexSnapshot, OrgNode
 
 AREA_KINDS = ("district", "street", "community", "compound")
 
@@ -108,8 +108,7 @@ def _weighted(pairs: list[tuple[float, float]]) -> float | None:
 
 def index_versions() -> list[DefinitionVersion]:
     """The current version of every published index definition."""
-    query = Definition.select().where((Definition.kind == "index") & (Definition.current > 0))
-    return [current_version(d) for d in query.order_by(Definition.key)]
+    return current_versions("index", by_key=True)
 
 
 # Scores by index body digest, with the stamp of the facts cache they were computed from.

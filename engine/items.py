@@ -154,10 +154,15 @@ def _guard(item: Item, rt: Runtime, spec: Mapping[str, Any], doc: Mapping[str, A
     return ok, "" if ok else spec.get("guard_message") or _("Not allowed yet.")
 
 
-def offers(actor: Actor, item: Item, *, now: dt.datetime) -> list[Offer]:
-    """The transitions ``actor`` may see on ``item`` in its current state."""
+def offers(
+    actor: Actor, item: Item, *, now: dt.datetime, assignments: list[Assignment] | None = None,
+) -> list[Offer]:
+    """The transitions ``actor`` may see on ``item`` in its current state.
+
+    :param assignments: all the item's summonses, when the caller has them already.
+    """
     rt = runtime(item.version_id)
-    doc = item_doc(item, actor=actor, now=now)
+    doc = item_doc(item, actor=actor, now=now, assignments=assignments)
     result = []
     for spec in rt.workflow["transitions"]:
         if item.state not in spec["from"] or not _may_take(actor, item, spec):
@@ -176,7 +181,16 @@ def get_item(actor: Actor, item_id: int) -> Item:
 
     :raises NotFound: no such item, or not visible to the actor (no existence leak).
     """
-    item = visible_items(actor).where(Item.id == item_id).first()
+    raiser = User.alias()
+    item = (  # with its type, node and raiser, which every page shows
+        visible_items(actor, by_path=True)
+        .select_extend(*Definition._meta.sorted_fields, *OrgNode._meta.sorted_fields,
+                       *(getattr(raiser, f.name) for f in User._meta.sorted_fields))
+        .join(Definition, on=(Item.definition == Definition.id)).switch(Item)
+        .join(OrgNode, on=(Item.node == OrgNode.id)).switch(Item)
+        .join(raiser, JOIN.LEFT_OUTER, on=(Item.raised_by == raiser.id))
+        .where(Item.id == item_id).first()
+    )
     if item is None:
         raise NotFound(_("Item %(id)s does not exist.") % {"id": item_id})
     return item
@@ -333,13 +347,17 @@ def timeline(item: Item) -> list[Any]:
     )
 
 
-def role_names(item: Item, user_ids: set[int]) -> dict[int, str]:
+def role_names(item: Item, user_ids: set[int], *, unit_paths: list[str] | None = None) -> dict[int, str]:
     """For each of ``user_ids``, the label of a role they hold over ``item`` (at its node or
-    a summoned unit), as a resident is told who acted: "小区专员", not a name (one query)."""
+    a summoned unit), as a resident is told who acted: "小区专员", not a name (one query).
+
+    :param unit_paths: the paths of every unit the item summoned, when the caller has them.
+    """
     if not user_ids:
         return {}
-    paths = [item.node_path, *(a.unit_path for a in Assignment.select(Assignment.unit_path)
-                               .where(Assignment.item == item))]
+    if unit_paths is None:
+        unit_paths = [a.unit_path for a in Assignment.select(Assignment.unit_path).where(Assignment.item == item)]
+    paths = [item.node_path, *unit_paths]
     labels = role_labels()
     found: dict[int, str] = {}
     rows = (Grant.select(Grant.user, Grant.role, OrgNode.path).join(OrgNode)

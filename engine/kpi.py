@@ -17,8 +17,8 @@ from typing import Any
 
 import rules
 from engine import clock
-from engine.definitions import current_version
-from engine.models import Definition, DefinitionVersion
+from engine.definitions import current_versions
+from engine.models import DefinitionVersion
 
 OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq}
 STATUSES = ("met", "unmet", "overdue", "no_data", "reported")
@@ -36,9 +36,7 @@ class RowStatus:
 
 def kpi_lists() -> list[DefinitionVersion]:
     """The current version of every KPI checklist."""
-    query = Definition.select().where((Definition.kind == "checklist") & (Definition.current > 0))
-    versions = [current_version(d) for d in query.order_by(Definition.key)]
-    return [v for v in versions if v.body.get("list_kind") == "kpi"]
+    return [v for v in current_versions("checklist", by_key=True) if v.body.get("list_kind") == "kpi"]
 
 
 def _past(deadline: str, now: dt.datetime) -> bool:

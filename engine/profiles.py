@@ -18,10 +18,10 @@ import forms
 from engine import audit, i18n
 from engine.actors import Actor
 from engine.db import write_transaction
-from engine.definitions import applies_at, current_version, scope_path
+from engine.definitions import applies_at, current_versions, scope_path
 from engine.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from engine.i18n import gettext as _
-from engine.models import Definition, DefinitionVersion, Event, Grant, OrgNode
+from engine.models import DefinitionVersion, Event, Grant, OrgNode
 from engine.permissions import can
 from engine.profile_facts import FileFacts
 
@@ -34,9 +34,7 @@ def profile_version(node: OrgNode | str = "compound") -> DefinitionVersion:
     """
     kind = node if isinstance(node, str) else node.kind
     found: list[tuple[int, DefinitionVersion]] = []
-    for definition in (Definition.select().where((Definition.kind == "profile") & (Definition.current > 0))
-                       .order_by(Definition.id)):
-        version = current_version(definition)
+    for version in current_versions("profile"):
         if version.body.get("node_kind") != kind:
             continue
         where = scope_path(version.body)

@@ -6,10 +6,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from peewee import SQL, fn
+from peewee import JOIN, SQL, fn
 
 from engine.actors import Actor
 from engine.db import is_postgres
+from engine.memo import memoized
 from engine.models import HANDLER_ROLE, Assignment, Definition, DefinitionVersion, Item, OrgNode
 from engine.scope import (
     item_within,
@@ -67,6 +68,21 @@ def items_filtered(actor: Actor, filters: Filters = Filters(), *, base: Any = No
     return query
 
 
+def union_all(model: Any, arms: list[Any]) -> list[Any]:
+    """The rows of every arm (ordered, limited queries of ``model``), arm after arm, in
+    one statement: each arm keeps its own index-ordered scan and LIMIT, and the page
+    costs one round trip instead of one per arm."""
+    if len(arms) == 1:
+        return list(arms[0])
+    sqls: list[str] = []
+    params: list[Any] = []
+    for n, arm in enumerate(arms):
+        sql, arm_params = arm.sql()
+        sqls.append(f"SELECT * FROM ({sql}) AS arm{n}")
+        params.extend(arm_params)
+    return list(model.raw(" UNION ALL ".join(sqls), *params))
+
+
 def by_deadline(query: Any, due: Any, tiebreak: Any, page: int) -> list[Any]:
     """Page ``page`` of ``query`` by ``due`` then ``tiebreak``, rows without a deadline last.
 
@@ -78,7 +94,11 @@ def by_deadline(query: Any, due: Any, tiebreak: Any, page: int) -> list[Any]:
     column as a filter only, so it could not reach the index's deadline column.
     """
     offset = (page - 1) * PAGE_SIZE
-    rows = list(query.where(due.is_null(False)).order_by(due, tiebreak).limit(PAGE_SIZE).offset(offset))
+    dated_page = query.where(due.is_null(False)).order_by(due, tiebreak).limit(PAGE_SIZE).offset(offset)
+    if not offset:  # the first page: both halves in one statement
+        found = union_all(query.model, [dated_page, query.where(due.is_null()).order_by(tiebreak).limit(PAGE_SIZE)])
+        return found[:PAGE_SIZE]
+    rows = list(dated_page)
     if len(rows) == PAGE_SIZE:
         return rows
     dated = offset + len(rows) if rows or not offset else query.where(due.is_null(False)).count()
@@ -111,25 +131,52 @@ def merged_by_deadline(parts: list[Any], page: int) -> list[Item]:
     if len(parts) == 1:
         return by_deadline(parts[0], Item.due_at, Item.id.desc(), page)
     end = page * PAGE_SIZE
+    arms = [part.where(Item.due_at.is_null(False)).order_by(Item.due_at, Item.id.desc()).limit(end)
+            for part in parts]
+    arms += [part.where(Item.due_at.is_null()).order_by(Item.id.desc()).limit(end) for part in parts]
     dated: dict[int, Item] = {}
-    for part in parts:
-        for row in part.where(Item.due_at.is_null(False)).order_by(Item.due_at, Item.id.desc()).limit(end):
-            dated[row.id] = row
+    undated: dict[int, Item] = {}
+    for row in union_all(Item, arms):  # one statement for every part's page
+        (undated if row.due_at is None else dated)[row.id] = row
     rows = sorted(dated.values(), key=lambda i: (i.due_at, -i.id))[:end]
     if len(rows) < end:
-        undated: dict[int, Item] = {}
-        for part in parts:
-            for row in part.where(Item.due_at.is_null()).order_by(Item.id.desc()).limit(end - len(rows)):
-                undated[row.id] = row
         rows += sorted(undated.values(), key=lambda i: -i.id)[:end - len(rows)]
     return rows[end - PAGE_SIZE:end]
+
+
+def definitions() -> dict[int, Definition]:
+    """Every definition by id with its current version (``d.published``, None if never
+    published), read once per request in one query (a few dozen rows)."""
+
+    def load() -> dict[int, Definition]:
+        found = {}
+        rows = (Definition.select(Definition, DefinitionVersion)
+                .join(DefinitionVersion, JOIN.LEFT_OUTER,
+                      on=((DefinitionVersion.definition == Definition.id)
+                          & (DefinitionVersion.number == Definition.current)), attr="published")
+                .order_by(Definition.id))
+        for d in rows:
+            if d.published is not None and d.published.id is None:
+                d.published = None
+            found[d.id] = d
+        return found
+
+    return memoized("definitions", load)
+
+
+def item_types() -> list[Definition]:
+    """The item types, in order (a queue's type filter)."""
+    return [d for d in definitions().values() if d.kind == "item_type"]
 
 
 def inbox(actor: Actor, filters: Filters = Filters(), *, page: int = 1) -> list[Item]:
     parts = [items_filtered(actor, filters, base=part.select(*LIST_FIELDS)) for part in visible_item_parts(actor)]
     rows = merged_by_deadline(parts, page)
-    for name, model in (("definition", Definition), ("version", DefinitionVersion), ("node", OrgNode)):
-        attach(rows, name, model)
+    known = definitions()
+    for row in rows:
+        if row.definition_id in known:
+            row.definition = known[row.definition_id]
+    attach(rows, "node", OrgNode)  # state labels come from the cached runtime by version id
     return rows
 
 
@@ -147,10 +194,16 @@ def summons_query(actor: Actor, *, open_only: bool = True) -> Any:
 
 def summons(actor: Actor, *, open_only: bool = True, page: int = 1) -> list[Assignment]:
     """Summons addressed to the actor's units, by deadline."""
-    rows = by_deadline(summons_filtered(actor, open_only=open_only), Assignment.next_due_at, Assignment.id, page)
-    attach(rows, "item", Item)
-    attach(rows, "unit", OrgNode)
-    return rows
+    query = summons_filtered(actor, open_only=open_only)
+    ids = [row.id for row in by_deadline(query.select(Assignment.id), Assignment.next_due_at, Assignment.id, page)]
+    if not ids:
+        return []
+    found = {  # the page's summons with their items and units, in one more query
+        row.id: row for row in
+        Assignment.select(Assignment, Item, OrgNode).join(Item).switch(Assignment).join(OrgNode)
+        .where(Assignment.id.in_(ids))
+    }
+    return [found[i] for i in ids if i in found]
 
 
 def summons_first(actor: Actor) -> bool:

@@ -11,10 +11,11 @@ import operator
 from functools import reduce
 from typing import Any
 
-from peewee import Expression
+from peewee import SQL, Expression, fn
 
 from engine.actors import Actor
 from engine.db import is_postgres
+from engine.memo import memoized
 from engine.models import Assignment, Item, OrgNode, Pack
 from engine.permissions import can
 
@@ -35,8 +36,16 @@ def path_under(field: Any, path: str) -> Any:
     return Expression(field, "GLOB", path + "*")
 
 
+def subtree_nodes(path: str) -> list[tuple[int, str]]:
+    """(id, path) of the nodes at or below ``path`` (read once per request)."""
+    return memoized(("subtree_nodes", path), lambda: list(
+        OrgNode.select(OrgNode.id, OrgNode.path).where(path_under(OrgNode.path, path)).tuples()
+    ))
+
+
 def subtree_ids(path: str) -> list[int]:
-    return [node_id for (node_id,) in OrgNode.select(OrgNode.id).where(path_under(OrgNode.path, path)).tuples()]
+    """The ids of the nodes at or below ``path``."""
+    return [node_id for node_id, _ in subtree_nodes(path)]
 
 
 def within(node_field: Any, path_field: Any, path: str) -> Any:
@@ -51,10 +60,15 @@ def item_within(path: str) -> Any:
     return within(Item.node, Item.node_path, path)
 
 
+def pack_roles() -> list[dict[str, Any]]:
+    """Every loaded pack's ``roles`` setting, in load order (read once per request)."""
+    return memoized("pack_roles", lambda: [pack.roles or {} for pack in Pack.select(Pack.roles).order_by(Pack.id)])
+
+
 def role_sees(role: str) -> str:
     """How far ``role`` sees, from the loaded packs (default ``subtree``)."""
-    for pack in Pack.select(Pack.roles):
-        spec = (pack.roles or {}).get(role)
+    for roles in pack_roles():
+        spec = roles.get(role)
         if spec and spec.get("sees"):
             return str(spec["sees"])
     return DEFAULT_SEES.get(role, "subtree")
@@ -63,31 +77,38 @@ def role_sees(role: str) -> str:
 def role_labels() -> dict[str, str]:
     """Role key → label, from every loaded pack."""
     labels: dict[str, str] = {}
-    for pack in Pack.select(Pack.roles):
-        labels.update({k: v.get("label", k) for k, v in (pack.roles or {}).items()})
+    for roles in pack_roles():
+        labels.update({k: v.get("label", k) for k, v in roles.items()})
     return labels
 
 
-def _conditions(actor: Actor) -> list[Any]:
+def _conditions(actor: Actor, *, by_path: bool = False) -> list[Any]:
+    """One condition per way ``actor`` sees an item. ``by_path`` matches subtrees by path
+    prefix only: for one item by id, where a list of node ids would cost more to build
+    (and a query to read) than the database spends on the row."""
     conds: list[Any] = []
     sees_cache: dict[str, str] = {}
     for grant in actor.grants:
         sees = sees_cache.setdefault(grant.role, role_sees(grant.role))
         if sees == "subtree":
-            conds.append(item_within(grant.node_path))
+            conds.append(path_under(Item.node_path, grant.node_path) if by_path else item_within(grant.node_path))
+        elif sees == "summoned" and by_path:  # this item's own summonses, on the item index
+            conds.append(fn.EXISTS(Assignment.select(SQL("1")).where(
+                (Assignment.item == Item.id) & path_under(Assignment.unit_path, grant.node_path))))
         elif sees == "summoned":
-            summoned = Assignment.select(Assignment.item).where(
-                within(Assignment.unit, Assignment.unit_path, grant.node_path)
-            )
-            conds.append(Item.id.in_(summoned))
+            units = within(Assignment.unit, Assignment.unit_path, grant.node_path)
+            conds.append(Item.id.in_(Assignment.select(Assignment.item).where(units)))
     conds.append(Item.raised_by == actor.user.id)
     conds.append(Item.handler == actor.user.id)  # reassigned to them by a supervisor
     return conds
 
 
-def visible_items(actor: Actor) -> Any:
-    """Items ``actor`` may see, as a query to refine (filter, order, paginate)."""
-    return Item.select().where(reduce(operator.or_, _conditions(actor)))
+def visible_items(actor: Actor, *, by_path: bool = False) -> Any:
+    """Items ``actor`` may see, as a query to refine (filter, order, paginate).
+
+    :param by_path: match subtrees by path prefix (see ``_conditions``), for one item.
+    """
+    return Item.select().where(reduce(operator.or_, _conditions(actor, by_path=by_path)))
 
 
 def visible_item_parts(actor: Actor) -> list[Any]:

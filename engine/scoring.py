@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import rules
-from engine.definitions import current_version
+from engine.definitions import current_versions
 from engine.i18n import gettext as _
-from engine.models import Definition
 
 
 class Scored(Protocol):
@@ -38,10 +37,8 @@ class Evaluation:
 def evaluations(subject: str = "department") -> list[Evaluation]:
     """Published evaluation definitions for ``subject``, in pack order."""
     found = []
-    for definition in Definition.select().where(Definition.kind == "evaluation").order_by(Definition.id):
-        if not definition.current:
-            continue
-        version = current_version(definition)
+    for version in current_versions("evaluation"):
+        definition = version.definition
         if version.body.get("subject", "department") == subject:
             found.append(Evaluation(definition.key, definition.name, version.number, version.body))
     return found

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask
 
+from engine import memo
 from engine.db import database, open_database
 from engine.models import create_tables
 from pages import security
@@ -81,10 +82,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.before_request
     def _connect() -> None:
+        memo.begin()
         database.connect(reuse_if_open=True)
 
     @app.teardown_request
     def _close(exc: BaseException | None) -> None:
+        memo.end()
         if not database.is_closed():
             database.close()
 

@@ -63,10 +63,10 @@ def load_actor() -> None:
     g.actor = None
     key = session.get("sid")
     if isinstance(key, str):
-        user = logins.session_user(key, now=clock.now())
-        if user is not None:
-            g.user = user
-            g.actor = actor_for(user)
+        actor = logins.session_actor(key, now=clock.now())
+        if actor is not None:
+            g.user = actor.user
+            g.actor = actor
 
 
 @bp.app_context_processor

@@ -85,6 +85,14 @@ def _legacy_line(line: str) -> dict[str, Any] | str:
     return line
 
 
+def state_label(item: Any) -> str:
+    """The label of ``item``'s state in its type's version, from the cached runtime (a
+    list row need not load its version's body)."""
+    from engine.runtimes import runtime
+
+    return runtime(item.version_id).state_label(item.state)
+
+
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
     htmx.init_app(app)
@@ -93,6 +101,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = _localtime
     app.jinja_env.filters["escalation_line"] = escalation_line
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["state_label"] = state_label
     i18n.install(gettext)
 
     @app.before_request

@@ -17,7 +17,7 @@ from engine import attachments, clock, dispatch, items, privacy, supervision
 from engine.context import item_doc, new_item_doc
 from engine.definitions import Runtime, applies_at, current_version, runtime
 from engine.errors import Conflict, FieldProblem, Forbidden, Invalid
-from engine.models import Definition, Item, OrgNode
+from engine.models import Definition, DefinitionVersion, Item, OrgNode
 from pages.conflicts import staleness
 from pages.extensions import attachment_store, htmx
 
@@ -33,10 +33,14 @@ def raisable_types(node: OrgNode) -> list[Runtime]:
     """Item types the current actor may raise at ``node`` (its kind, its scope, a raising
     role), newest versions."""
     found = []
-    for definition in Definition.select().where(Definition.kind == "item_type").order_by(Definition.id):
-        if not definition.current:
-            continue
-        rt = runtime(current_version(definition))
+    current = (  # each type's newest version id (one query); runtimes are cached by id
+        Definition.select(Definition.id, DefinitionVersion.id)
+        .join(DefinitionVersion, on=((DefinitionVersion.definition == Definition.id)
+                                     & (DefinitionVersion.number == Definition.current)))
+        .where(Definition.kind == "item_type").order_by(Definition.id).tuples()
+    )
+    for _definition_id, version_id in current:
+        rt = runtime(version_id)
         if may_raise(rt, node):
             found.append(rt)
     return found
@@ -213,8 +217,8 @@ def detail_context(item: Item, *, reveal: bool = False, audience: str = "staff")
         "raiser": privacy.raiser_name(item, view),
         "has_personal": bool(privacy.personal_names(rt) & set(item.data or {})),
         "assignments": assignments,
-        "offers": items.offers(g.actor, item, now=now),
-        "timeline": timeline_view(item, rt, view, audience),
+        "offers": items.offers(g.actor, item, now=now, assignments=assignments),
+        "timeline": timeline_view(item, rt, view, audience, unit_paths=[a.unit_path for a in assignments]),
         "acting": {a.id for a in assignments if g.actor.reaches(a.role, a.unit_path)},
     }
 
@@ -238,8 +242,10 @@ STAFF_ONLY = ("item.urge", "summons.urge", "escalation", "route", "item.set", "i
               "item.reassign", "item.reveal")
 
 
-def timeline_view(item: Item, rt: Runtime, view: privacy.Sight, audience: str,
-                  events: list[Any] | None = None) -> list[ShownEvent]:
+def timeline_view(
+    item: Item, rt: Runtime, view: privacy.Sight, audience: str, events: list[Any] | None = None,
+    *, unit_paths: list[str] | None = None,
+) -> list[ShownEvent]:
     """The item's timeline (or ``events`` of it) with personal data as ``view`` allows; for a
     resident, without the staff's internal steps and with staff named by their role."""
     events = items.timeline(item) if events is None else events
@@ -247,7 +253,7 @@ def timeline_view(item: Item, rt: Runtime, view: privacy.Sight, audience: str,
     roles: dict[int, str] = {}
     if audience == "resident":
         events = [e for e in events if e.action not in STAFF_ONLY]
-        roles = items.role_names(item, {e.actor_id for e in events if e.actor_id})
+        roles = items.role_names(item, {e.actor_id for e in events if e.actor_id}, unit_paths=unit_paths)
     shown = []
     for e in events:
         name = privacy.actor_label(e.actor if e.actor_id else None, item, view)

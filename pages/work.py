@@ -8,9 +8,9 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import gettext as _
 
 from engine import clock, items, queues
-from engine.definitions import applies_for, current_version
+from engine.definitions import applies_for
 from engine.errors import ServiceError
-from engine.models import Definition, Item
+from engine.models import Item
 from engine.org import node_by_key
 from pages.auth import STAFF_ROLES, roles_required
 from pages.extensions import htmx
@@ -50,8 +50,7 @@ def inbox() -> Any:
         return render_template("work/inbox.html", **context)
     context["rows"] = queues.inbox(g.actor, filters, page=page)
     context["summons"] = queues.summons(g.actor) if page == 1 else []
-    context["types"] = [d for d in Definition.select().where(Definition.kind == "item_type").order_by(Definition.id)
-                        if d.current and applies_for(g.actor, current_version(d).body)]
+    context["types"] = [d for d in queues.item_types() if d.published and applies_for(g.actor, d.published.body)]
     if htmx and htmx.target == "inbox-rows":
         return render_template("work/_inbox_rows.html", **context)
     return render_template("work/inbox.html", **context)

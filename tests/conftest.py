@@ -203,3 +203,31 @@ def token_for() -> Any:
         return {"Authorization": f"Bearer {create_token(username, now=clock.now())}"}
 
     return make
+
+
+@pytest.fixture
+def count_queries() -> Any:
+    """``with count_queries() as q: ...`` then ``q.count`` / ``q.statements``: the SQL
+    statements the block ran (peewee's own logging hook, see engine.db.counting_queries)."""
+    from engine.db import counting_queries
+
+    return counting_queries
+
+
+@pytest.fixture
+def assert_max_queries() -> Any:
+    """``with assert_max_queries(8): client.get(...)`` fails, listing the statements, when
+    the block runs more than that many: an N+1 (a query per row) shows at once."""
+    from contextlib import contextmanager
+
+    from engine.db import counting_queries
+
+    @contextmanager
+    def check(budget: int, what: str = "block") -> Iterator[Any]:
+        with counting_queries() as counter:
+            yield counter
+        assert counter.count <= budget, (
+            f"{what} ran {counter.count} queries (budget {budget}):\n" + "\n".join(counter.statements)
+        )
+
+    return check

@@ -25,7 +25,7 @@ def chosen_node(wanted: str | None) -> OrgNode | None:
     if not wanted:
         return None
     candidate = OrgNode.get_or_none(OrgNode.key == wanted)
-    if candidate and any(candidate.path.startswith(r.path) for r in supervised_roots()):
+    if candidate and any(candidate.path.startswith(x.node_path) for x in g.actor.grants if x.role in SUPERVISORS):
         return candidate
     return None
 

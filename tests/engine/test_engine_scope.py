@@ -63,3 +63,29 @@ def test_summons_in_view_without_the_join_sees_the_same_summons(app, actor_of):
         unjoined = {a.id for a in scope.summons_in_view_unjoined(actor).select(Assignment.id)}
         assert joined == unjoined, username
     assert {a.id for a in scope.summons_in_view(actor_of("chaohui-ducha"))}  # not vacuous
+
+
+def test_one_item_by_path_sees_what_the_lists_see(app, actor_of):
+    """get_item matches subtrees by path prefix (no id list to build for one row); on the
+    demo's data it finds exactly the items visible_items lists, for every kind of sight."""
+    from engine.demo import generate
+    from engine.errors import NotFound
+    from engine.models import Item
+    from tests.conftest import SEED
+
+    generate(SEED, compounds=40, items=150, seed=3, now=NOW)
+    all_ids = [i for (i,) in Item.select(Item.id).tuples()]
+    for username in ("xifang", "lvzhouhuayuan-wy", "dept-zhifa-user", "chaohui-ducha", "ducha",
+                     "lvzhou-yezhu2", "admin"):
+        actor = actor_of(username)
+        listed = {i.id for i in scope.visible_items(actor)}
+        by_path = {i.id for i in scope.visible_items(actor, by_path=True)}
+        assert listed == by_path, username
+        assert listed, username
+        for item_id in all_ids[:40]:
+            try:
+                items.get_item(actor, item_id)
+                found = True
+            except NotFound:
+                found = False
+            assert found == (item_id in listed), (username, item_id)

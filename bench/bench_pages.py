@@ -1,0 +1,219 @@
+"""What each main page costs against a bare Flask route of the same app, in one process.
+
+Run: .venv/bin/python bench/bench_pages.py [--url sqlite:////tmp/pagecost.db] [--rounds 15]
+
+Builds the demo database when ``--url``'s database has no items (`sanfang init`,
+`sanfang demo --compounds 40 --items 400 --seed 1`, `sanfang facts refresh`, as
+`make run` does; ``--demo-args`` changes the size), logs in as each role's demo user
+through the Flask test client and, per page, prints the CPU time of one request
+(``time.process_time``, median of ``--rounds`` requests, rounds interleaved over all
+pages so a busy machine slows every page alike), its ratio to the bare route measured
+in the same rounds, and the number of SQL statements it ran. Asserts nothing; with
+``--check`` it exits 1 when a page is over the budget (``--max-ratio``, ``--max-queries``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_URL = "sqlite:////tmp/sanfang_bench_pages.db"
+DEMO_ARGS = "--compounds 40 --items 400 --seed 1"
+BARE = "/_bench/bare"
+
+
+def sanfang(url: str, *args: str) -> None:
+    exe = Path(sys.executable).with_name("sanfang")
+    env = {**os.environ, "DATABASE_URL": url}
+    subprocess.run([str(exe), *args], check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+
+
+def ensure_demo(url: str, demo_args: str) -> None:
+    """Make the demo database at ``url`` unless it already has items."""
+    from engine.db import database, open_database
+    from engine.models import Item
+
+    open_database(url)
+    try:
+        database.connect(reuse_if_open=True)
+        has_items = Item.table_exists() and Item.select().exists()
+    finally:
+        database.close()
+    if has_items:
+        return
+    print(f"building the demo database ({demo_args}) ...", file=sys.stderr)
+    sanfang(url, "init")
+    sanfang(url, "demo", *demo_args.split())
+    sanfang(url, "facts", "refresh")
+
+
+def pages_by_user() -> dict[str, list[str]]:
+    """Each demo user's main pages, item pages picked from what they may see."""
+    from peewee import fn
+
+    from engine.actors import actor_for
+    from engine.models import Assignment, Definition, Grant, Item, User
+    from engine.scope import visible_assignments, visible_items
+
+    def actor(name: str) -> Any:
+        return actor_for(User.get(User.username == name))
+
+    def first_item(name: str) -> int:
+        """A visible item with a history: the one with most summonses."""
+        a = actor(name)
+        ids = [i.id for i in visible_items(a).order_by(Item.id).limit(200)]
+        counts = {i: 0 for i in ids}
+        for (item_id,) in Assignment.select(Assignment.item).where(Assignment.item.in_(ids)).tuples():
+            counts[item_id] += 1
+        return max(ids, key=lambda i: (counts[i], -i))
+
+    def summoned_item(name: str) -> int:
+        row = visible_assignments(actor(name)).order_by(Assignment.id).first()
+        return int(row.item_id) if row else first_item(name)
+
+    def node_key(name: str) -> str:
+        return actor(name).grants[0].node_key
+
+    # The README's resident may have raised nothing in the demo: the busiest one shows a list.
+    raisers = (
+        User.select(User.username, fn.COUNT(Item.id).alias("n"))
+        .join(Item, on=(Item.raised_by == User.id))
+        .join(Grant, on=(Grant.user == User.id))
+        .where(Grant.role == "resident")
+        .group_by(User.username)
+        .order_by(fn.COUNT(Item.id).desc(), User.username)
+    )
+    resident = raisers.first().username
+    raisable = Definition.select().where(Definition.kind == "item_type").order_by(Definition.id).first()
+    compound = node_key("xifang")
+    street = node_key("chaohui-ducha")
+    district = node_key("ducha")
+    return {
+        "xifang": [
+            "/work/", "/work/?view=summons", "/work/?all=1", f"/work/items/{first_item('xifang')}",
+            f"/work/new?node={compound}", f"/review/n/{compound}", "/notifications",
+        ],
+        "lvzhouhuayuan-wy": ["/work/", "/work/?view=items", f"/work/items/{summoned_item('lvzhouhuayuan-wy')}"],
+        "dept-zhifa-user": [
+            "/work/", "/work/?view=items", f"/work/items/{summoned_item('dept-zhifa-user')}", "/review/evaluation",
+        ],
+        "chaohui-ducha": [
+            "/review/", "/review/overdue", "/review/overdue?level=compound", "/review/dashboards",
+            f"/review/n/{street}", f"/review/n/{street}/items?filter=overdue", "/review/evaluation",
+            "/work/", f"/work/items/{first_item('chaohui-ducha')}",
+        ],
+        "ducha": [
+            "/review/", f"/review/?node={street}", "/review/overdue", "/review/overdue?level=department",
+            "/review/dashboards", f"/review/n/{district}", "/review/evaluation", "/work/",
+        ],
+        "lvzhou-yezhu1": ["/r/", f"/r/new/{raisable.key}"],
+        resident: ["/r/", f"/r/items/{first_item(resident)}"],
+        "admin": ["/review/", "/work/", "/admin/"],
+    }
+
+
+def build_app(url: str) -> Any:
+    from pages import create_app
+
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
+                      "BACKGROUND_SWEEP": False})
+    app.add_url_rule(BARE, "bench_bare", lambda: "ok")
+    return app
+
+
+def login(app: Any, username: str) -> Any:
+    client = app.test_client()
+    response = client.post("/login", data={"username": username, "password": "demo1234"})
+    if response.status_code != 303:
+        raise SystemExit(f"login as {username} failed: {response.status_code}")
+    return client
+
+
+def one(client: Any, path: str) -> tuple[float, int]:
+    start = time.process_time()
+    response = client.get(path)
+    elapsed = time.process_time() - start
+    return elapsed * 1000, response.status_code
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--url", default=DEFAULT_URL, help="database (built when it has no items)")
+    parser.add_argument("--demo-args", default=DEMO_ARGS)
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--max-ratio", type=float, default=10.0)
+    parser.add_argument("--max-queries", type=int, default=8)
+    parser.add_argument("--check", action="store_true", help="exit 1 when a page is over budget")
+    parser.add_argument("--markdown", help="also write the table to this file")
+    args = parser.parse_args()
+
+    ensure_demo(args.url, args.demo_args)
+    app = build_app(args.url)
+    from engine.db import counting_queries, database
+
+    with app.app_context():
+        database.connect(reuse_if_open=True)
+        pages = pages_by_user()
+        database.close()
+    clients = {user: login(app, user) for user in pages}
+    anonymous = app.test_client()
+    cases = [(user, path) for user, paths in pages.items() for path in paths]
+
+    status: dict[tuple[str, str], int] = {}
+    queries: dict[tuple[str, str], int] = {}
+    for user, path in cases:  # warm up (templates, runtime caches) and count statements
+        one(clients[user], path)
+        with counting_queries() as counter:
+            _, status[(user, path)] = one(clients[user], path)
+        queries[(user, path)] = counter.count
+    one(anonymous, BARE)
+    with counting_queries() as counter:
+        one(anonymous, BARE)
+    bare_queries = counter.count
+
+    samples: dict[Any, list[float]] = {case: [] for case in cases}
+    bare: list[float] = []
+    for _ in range(args.rounds):
+        bare.append(one(anonymous, BARE)[0])
+        for user, path in cases:
+            samples[(user, path)].append(one(clients[user], path)[0])
+        bare.append(one(anonymous, BARE)[0])
+    bare_ms = statistics.median(bare)
+
+    lines = [
+        f"database: {args.url}; rounds: {args.rounds}; CPU ms per request (median)",
+        "",
+        "| user | page | status | ms | × bare | queries |",
+        "|---|---|---:|---:|---:|---:|",
+        f"| (anonymous) | {BARE} | 200 | {bare_ms:.2f} | 1.0 | {bare_queries} |",
+    ]
+    over = []
+    for case in cases:
+        ms = statistics.median(samples[case])
+        ratio = ms / bare_ms
+        flag = ""
+        if ratio > args.max_ratio or queries[case] > args.max_queries or status[case] != 200:
+            over.append(case)
+            flag = " ⚠"
+        lines.append(f"| {case[0]} | {case[1]} | {status[case]} | {ms:.2f} | {ratio:.1f}{flag} | {queries[case]} |")
+    lines.append("")
+    lines.append(f"budget: ≤ {args.max_ratio:g} × bare and ≤ {args.max_queries} queries; over: {len(over)} of {len(cases)}")
+    text = "\n".join(lines)
+    print(text)
+    if args.markdown:
+        Path(args.markdown).write_text(text + "\n", encoding="utf-8")
+    if args.check and over:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""A memo that lives as long as one web request: what a page looks up several times
+(the packs' role settings, a subtree's node ids) is read once.
+
+Outside a request (the CLI, the sweep, engine tests) nothing is kept and every lookup
+reads the database. A write transaction empties the memo, so a request that changes
+the org tree or a pack reads the new state afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from contextvars import ContextVar
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_memo: ContextVar[dict[Hashable, Any] | None] = ContextVar("sanfang_request_memo", default=None)
+
+
+def begin() -> None:
+    """Start an empty memo for the current request."""
+    _memo.set({})
+
+
+def end() -> None:
+    """Drop the current request's memo."""
+    _memo.set(None)
+
+
+def clear() -> None:
+    """Forget what was kept (after a write), keeping the memo on."""
+    memo = _memo.get()
+    if memo is not None:
+        memo.clear()
+
+
+def memoized(key: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()``, once per request for ``key``; every time outside a request."""
+    memo = _memo.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]  # type: ignore[no-any-return]
