@@ -30,11 +30,12 @@ run: install
 	SANFANG_BACKGROUND_SWEEP=1 SANFANG_SWEEP_INTERVAL=$(SWEEP_INTERVAL) \
 	  $(VENV)/bin/sanfang run --host $(HOST) --port $(PORT)
 
-# Browser tests use Debian's Chromium; install it when missing (needs root or sudo).
+# Browser tests use Debian's Chromium, and screenshots a Chinese font (Noto CJK);
+# install them when missing (needs root or sudo).
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "noto.*cjk"; } || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
 # json-logic-js (pinned in tests/rules/js/package-lock.json) for the differential test
 # tests/rules/test_rules_js.py; installed once from the npm registry, again only when
