@@ -197,16 +197,21 @@ def generate(pack_path: str | Path, *, compounds: int, items: int, seed: int, no
         # Only the types used at the node (a street's own type stays in its street).
         fits = [(d, w) for d, w in zip(types, weights, strict=True) if applies_at(bodies[d.id], node.path)]
         if fits:
-            planner.add(rng.choices([d for d, _w in fits], [w for _d, w in fits])[0], node, raisers.get(node.id))
+            planner.add(rng.choices([d for d, _w in fits], [w for _d, w in fits])[0], node,
+                        rng.choice(raisers[node.id]) if node.id in raisers else None)
     planner.finish()
     audit.record("demo.generate", at=now, actor=None, target=marker, after={"compounds": len(nodes), "items": items})
     return f"demo: {len(nodes)} compounds, {items} items (seed {seed})"
 
 
-def _raisers(nodes: list[OrgNode]) -> dict[int, int]:
-    """Who raises demo items at each compound: its resident if any, else its commissioner."""
-    found: dict[int, int] = {}
+def _raisers(nodes: list[OrgNode]) -> dict[int, list[int]]:
+    """Who raises demo items at each compound: its residents if any (each in turn, so
+    every demo resident has items to follow), else its commissioner."""
+    found: dict[int, list[int]] = {}
     for role in ("commissioner", "resident"):
-        for grant in Grant.select().where((Grant.role == role) & Grant.node.in_([n.id for n in nodes])):
-            found[grant.node_id] = grant.user_id
+        by_node: dict[int, list[int]] = {}
+        query = Grant.select().where((Grant.role == role) & Grant.node.in_([n.id for n in nodes])).order_by(Grant.id)
+        for grant in query:
+            by_node.setdefault(grant.node_id, []).append(grant.user_id)
+        found.update(by_node)
     return found

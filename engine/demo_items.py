@@ -106,7 +106,7 @@ class Planner:
 
     def _raised_at(self) -> dt.datetime:
         """Most items were raised weeks ago and are done; some are recent and under way."""
-        hours = self.rng.uniform(0, 96) if self.rng.random() < 0.25 else self.rng.uniform(96, 24 * 90)
+        hours = self.rng.uniform(0, 96) if self.rng.random() < 0.35 else self.rng.uniform(96, 24 * 90)
         return (self.now - dt.timedelta(hours=hours)).replace(microsecond=0)
 
     def add(self, definition: Definition, node: OrgNode, raiser: int | None) -> None:

@@ -122,7 +122,8 @@ class Offer:
     reason: str = ""
 
 
-def _may_take(actor: Actor, item: Item, spec: Mapping[str, Any]) -> bool:
+def _may_take(actor: Actor, item: Item, spec: Mapping[str, Any],
+              assignments: list[Assignment] | None = None) -> bool:
     for role in spec["roles"]:
         if role == "raiser" and item.raised_by_id == actor.user.id:
             return True
@@ -132,7 +133,8 @@ def _may_take(actor: Actor, item: Item, spec: Mapping[str, Any]) -> bool:
                 return True
             continue
         if role == "assignee" and any(
-            actor.reaches(a.role, a.unit_path) for a in item.assignments if a.open
+            actor.reaches(a.role, a.unit_path)
+            for a in (item.assignments if assignments is None else assignments) if a.open
         ):
             return True
         if actor.reaches(role, item.node_path):
@@ -165,7 +167,7 @@ def offers(
     doc = item_doc(item, actor=actor, now=now, assignments=assignments)
     result = []
     for spec in rt.workflow["transitions"]:
-        if item.state not in spec["from"] or not _may_take(actor, item, spec):
+        if item.state not in spec["from"] or not _may_take(actor, item, spec, assignments):
             continue
         ok, reason = (True, "") if "form" in spec and _guard_reads_form(spec) else _guard(item, rt, spec, doc, now)
         result.append(Offer(spec["key"], spec["label"], spec, ok, reason))

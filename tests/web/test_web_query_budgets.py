@@ -77,7 +77,7 @@ def _pages() -> list[tuple[str, str, int]]:
         ("ducha", "/review/overdue?level=department", 8),
         ("ducha", "/review/n/gongshu", 15),
         ("ducha", "/work/", 8),
-        ("lvzhou-yezhu1", "/r/", 8),
+        ("lvzhou-yezhu1", "/r/", 9),  # as the busiest resident: the demo gives every resident items
         (resident, "/r/", 9),
         (resident, f"/r/items/{_busiest_item(resident)}", 8),
         ("admin", "/review/", 10),
