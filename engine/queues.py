@@ -20,6 +20,7 @@ from engine.scope import (
 )
 
 PAGE_SIZE = 50
+MAX_PAGE = 1_000_000  # 50 million rows deep: past any queue, and its OFFSET fits a 64-bit column
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,14 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify, request
 
-from engine import clock, dispatch, items, queues
+from engine import clock, dispatch, items, limits, queues
 from engine.actors import actor_for
 from engine.definitions import current_version
-from engine.errors import FieldProblem, Invalid, Malformed, NotFound
+from engine.errors import FieldProblem, Invalid, NotFound
 from engine.models import Assignment, Definition, Item
 from engine.users import user_for_token
 from pages.extensions import csrf
+from pages.guards import int_arg
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -38,10 +39,7 @@ def body() -> dict[str, Any]:
     raw = request.get_data(as_text=True)
     if not raw.strip():
         return {}
-    try:
-        parsed = json.loads(raw)
-    except ValueError as exc:
-        raise Malformed(f"malformed JSON: {exc}", [FieldProblem("", str(exc))]) from None
+    parsed = limits.loads(raw)  # not JSON, or nested too deep: Malformed (400)
     if not isinstance(parsed, dict):
         raise Invalid("the body must be a JSON object", [FieldProblem("", "expected an object")])
     return parsed
@@ -112,9 +110,7 @@ def list_items() -> Any:
         type=request.args.get("type") or None, open_only=request.args.get("open") == "1",
         mine=request.args.get("mine") == "1",
     )
-    page = request.args.get("page", 1, type=int)
-    if page < 1:
-        raise Invalid("page must be ≥ 1", [FieldProblem("page", "must be ≥ 1")])
+    page = int_arg("page", 1, minimum=1, maximum=queues.MAX_PAGE)
     rows = queues.inbox(g.actor, filters, page=page)
     return jsonify({"items": [item_json(i) for i in rows], "page": page, "page_size": queues.PAGE_SIZE})
 

@@ -14,6 +14,7 @@ from engine.errors import Conflict, NotFound
 from engine.models import Event, OrgNode
 from pages.auth import roles_required
 from pages.extensions import htmx
+from pages.guards import int_arg
 from pages.itemviews import bind, is_submit, submit
 
 bp = Blueprint("lists", __name__, url_prefix="/lists")
@@ -109,7 +110,7 @@ def row(row_id: int) -> Any:
 
     def save(data: dict[str, Any]) -> Any:
         try:
-            checklists.update_row(g.actor, row_id, data, expected=request.form.get("lock", type=int), now=clock.now())
+            checklists.update_row(g.actor, row_id, data, expected=int_arg("lock", source=request.form), now=clock.now())
         except Conflict as exc:
             flash(str(exc))
             return redirect(url_for("lists.row", row_id=row_id), 303)

@@ -17,6 +17,7 @@ from engine.definitions import Runtime, current_version, runtime
 from engine.errors import Invalid
 from engine.models import Definition, Item, OrgNode
 from pages.extensions import htmx
+from pages.guards import int_arg
 
 
 def raisable_types(node: OrgNode) -> list[Runtime]:
@@ -148,7 +149,7 @@ def transition_page(item: Item, key: str, template: str, item_endpoint: str) -> 
     context = item_doc(item, actor=g.actor, now=clock.now())
     context.pop("data")
     bound = bind(schema, context)
-    expected = request.form.get("version", type=int)
+    expected = int_arg("version", source=request.form)
     result, loose = submit(bound, lambda data: went_to(
         items.transition(g.actor, item.id, key, data, expected=expected, now=clock.now()), item_endpoint))
     if result is not None:

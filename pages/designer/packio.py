@@ -6,6 +6,7 @@ import io
 import json
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -39,12 +40,24 @@ def export_pack(key: str) -> Any:
     return send_file(buffer, mimetype="application/zip", as_attachment=True, download_name=f"{key}.zip")
 
 
+# What a damaged zip raises while it is opened or read: a bad header or CRC, a truncated
+# or corrupt deflate stream, a method or encryption zipfile does not support.
+DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError, ValueError)
+
+
 def _extract(data: bytes, root: Path) -> list[str]:
     """Unpack a zip into ``root``; problems for anything that is not a safe pack file."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
+    except DAMAGED:
         return [_("The upload is not a .zip file.")]
+    try:
+        return _unpack(archive, root)
+    except DAMAGED:
+        return [_("The .zip file is damaged and cannot be read.")]
+
+
+def _unpack(archive: zipfile.ZipFile, root: Path) -> list[str]:
     names = [i for i in archive.infolist() if not i.is_dir()]
     if len(names) > MAX_FILES or sum(i.file_size for i in names) > MAX_BYTES:
         return [_("The pack is too large.")]
