@@ -126,8 +126,10 @@ def merged_by_deadline(parts: list[Any], page: int) -> list[Item]:
     return rows[end - PAGE_SIZE:end]
 
 
-def inbox(actor: Actor, filters: Filters = Filters(), *, page: int = 1) -> list[Item]:
-    parts = [items_filtered(actor, filters, base=part.select(*LIST_FIELDS)) for part in visible_item_parts(actor)]
+def inbox(actor: Actor, filters: Filters = Filters(), *, page: int = 1, with_data: bool = False) -> list[Item]:
+    """Page ``page`` of the items the actor sees; their answers (``data``) only when asked."""
+    fields = Item._meta.sorted_fields if with_data else LIST_FIELDS
+    parts = [items_filtered(actor, filters, base=part.select(*fields)) for part in visible_item_parts(actor)]
     rows = merged_by_deadline(parts, page)
     for name, model in (("definition", Definition), ("version", DefinitionVersion), ("node", OrgNode)):
         attach(rows, name, model)

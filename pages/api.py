@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ from flask import Blueprint, g, jsonify, request
 from engine import clock, dispatch, items, limits, queues
 from engine.actors import actor_for
 from engine.definitions import current_version
-from engine.errors import FieldProblem, Invalid, NotFound
+from engine.errors import FieldProblem, Invalid, NotFound, ServiceError
 from engine.models import Assignment, Definition, Item
 from engine.users import user_for_token
 from pages.extensions import csrf
@@ -32,6 +34,35 @@ def authenticate() -> Any:
         return jsonify({"error": {"code": "unauthorized", "message": "a valid bearer token is required"}}), 401
     g.actor = actor_for(user)
     return None
+
+
+@cache
+def document() -> dict[str, Any]:
+    """pages/openapi.json, read once."""
+    return dict(json.loads((Path(__file__).parent / "openapi.json").read_text("utf-8")))
+
+
+@cache
+def query_names(rule: str, method: str) -> frozenset[str]:
+    """The query parameters openapi.json documents for a route (``/api/v1/items/<int:item_id>``)."""
+    shape = re.sub(r"<[^>]+>", "{}", rule.removeprefix(bp.url_prefix or ""))
+    for path, operations in document()["paths"].items():
+        if re.sub(r"\{[^}]+\}", "{}", path) == shape:
+            op = operations.get(method.lower(), {})
+            return frozenset(p["name"] for p in op.get("parameters", []) if p["in"] == "query")
+    return frozenset()
+
+
+@bp.before_request
+def documented_query() -> None:
+    """A query parameter the document does not describe is refused, not silently ignored."""
+    if request.url_rule is None:
+        return
+    unknown = sorted(set(request.args) - query_names(request.url_rule.rule, request.method))
+    if unknown:
+        names = [name if len(name) <= 40 else name[:40] + "…" for name in unknown[:5]]
+        raise ServiceError(f"unknown query parameter(s): {', '.join(names)}",
+                           [FieldProblem(name, "not a parameter of this operation") for name in names])
 
 
 def body() -> dict[str, Any]:
@@ -77,8 +108,7 @@ def assignment_json(a: Assignment) -> dict[str, Any]:
 
 @bp.route("/openapi.json")
 def openapi() -> Any:
-    text = (Path(__file__).parent / "openapi.json").read_text("utf-8")
-    return jsonify(json.loads(text))
+    return jsonify(document())
 
 
 @bp.route("/definitions")
@@ -111,7 +141,7 @@ def list_items() -> Any:
         mine=request.args.get("mine") == "1",
     )
     page = int_arg("page", 1, minimum=1, maximum=queues.MAX_PAGE)
-    rows = queues.inbox(g.actor, filters, page=page)
+    rows = queues.inbox(g.actor, filters, page=page, with_data=True)
     return jsonify({"items": [item_json(i) for i in rows], "page": page, "page_size": queues.PAGE_SIZE})
 
 

@@ -225,3 +225,18 @@ def test_a_405_says_what_is_allowed(client, token_for, auth):
     assert response.status_code == 405 and set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}
     auth.login("xifang")
     assert "GET" in client.put("/work/").headers["Allow"]
+
+
+def test_the_api_refuses_query_parameters_it_does_not_describe(client, token_for):
+    response = client.get("/api/v1/items", query_string={"pgae": "2"}, headers=token_for("xifang"))
+    assert response.status_code == 400 and response.get_json()["error"]["fields"][0]["path"] == "pgae"
+
+
+def test_the_api_item_list_carries_the_answers(client, token_for):
+    headers = token_for("xifang")
+    client.post("/api/v1/items", headers=headers, json={
+        "type": "bell", "node": "lvzhouhuayuan", "data": {"category": "治安", "summary": "夜间巡逻不到位"}})
+    listed = client.get("/api/v1/items", headers=headers).get_json()["items"]
+    assert listed and all(isinstance(i["data"], dict) for i in listed)
+    assert listed[0]["data"]["summary"] == "夜间巡逻不到位"
+
