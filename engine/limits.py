@@ -1,4 +1,5 @@
-"""What outside input may be: integers the database holds, JSON nested a bounded depth.
+"""What outside input may be: integers the database holds, JSON nested a bounded depth,
+text without NUL characters.
 
 Every door (URL converters, query strings, request bodies, the designer's JSON view,
 pack files) checks against these, so a value no column or recursion can hold is a
@@ -58,10 +59,37 @@ def depth_problem(value: Any, prefix: str = "", limit: int = MAX_JSON_DEPTH) -> 
     return FieldProblem(prefix + (where if where != "/" else "") or "/", nested_too_deep(limit))
 
 
+def nul_problem(value: Any) -> FieldProblem | None:
+    """A problem naming a string (or key) with a NUL character in ``value``, else None.
+
+    PostgreSQL text cannot hold one: a query with it fails in the driver.
+    """
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, str):
+            if "\x00" in node:
+                return FieldProblem(path or "/", no_nul())
+        elif isinstance(node, dict):
+            for key, child in node.items():
+                here = f"{path}/{_escaped(key)}"
+                if "\x00" in str(key):
+                    return FieldProblem(here, no_nul())
+                stack.append((child, here))
+        elif isinstance(node, list):
+            stack.extend((child, f"{path}/{i}") for i, child in enumerate(node))
+    return None
+
+
+def no_nul() -> str:
+    return _("text may not contain NUL characters")
+
+
 def loads(text: str | bytes) -> Any:
     """Parse JSON from outside; too deep or not JSON is :class:`Malformed` (a 400).
 
-    :raises Malformed: not JSON, or nested deeper than :data:`MAX_JSON_DEPTH`.
+    :raises Malformed: not JSON, nested deeper than :data:`MAX_JSON_DEPTH`, or a
+        string with a NUL character.
     """
     try:
         parsed = json.loads(text)
@@ -71,7 +99,7 @@ def loads(text: str | bytes) -> Any:
     except ValueError as exc:
         raise Malformed(f"malformed JSON: {exc}", [FieldProblem("", str(exc))]) from None
     else:
-        problem = depth_problem(parsed)
+        problem = depth_problem(parsed) or nul_problem(parsed)
     if problem is not None:
         raise Malformed(problem.message, [problem])
     return parsed

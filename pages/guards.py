@@ -1,5 +1,5 @@
-"""Bad input stops at the door: bounded ``<int:...>`` routes, integer query parameters
-and JSON bodies no deeper than the engine's limits (engine/limits.py)."""
+"""Bad input stops at the door: bounded ``<int:...>`` routes, integer query parameters,
+JSON bodies no deeper than the engine's limits (engine/limits.py), no NUL characters."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from werkzeug.routing import IntegerConverter, Map
 
 from engine import limits
-from engine.errors import FieldProblem, Invalid, Malformed
+from engine.errors import FieldProblem, Invalid, Malformed, ServiceError
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -74,7 +74,21 @@ def _bad(name: str, minimum: int, maximum: int) -> Invalid:
     return Invalid(message, [FieldProblem(name, message)])
 
 
+def refuse_nul() -> None:
+    """A NUL character in the path, the query string or a form field is a 400 before any
+    view runs: PostgreSQL text cannot hold one, and a query with it fails in the driver."""
+    fields = [("path", request.path)] + [(k, k) for k in request.args] + list(request.args.items(multi=True))
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        fields += [(k, k) for k in request.form] + list(request.form.items(multi=True))
+    bad = next((name for name, text in fields if "\x00" in text), None)
+    if bad is not None:
+        name = bad.replace("\x00", "\\0")[:40]
+        raise ServiceError(f"{name}: {limits.no_nul()}", [FieldProblem(name, limits.no_nul())])
+
+
 def init_app(app: Flask) -> None:
-    """Install the converter (before any blueprint adds its rules) and the JSON provider."""
+    """Install the converter (before any blueprint adds its rules), the JSON provider and
+    the NUL check."""
     app.url_map.converters["int"] = BoundedIntConverter
     app.json = BoundedJSONProvider(app)
+    app.before_request(refuse_nul)
