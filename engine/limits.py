@@ -44,7 +44,8 @@ def too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> str | None:
 
 
 def _escaped(key: Any) -> str:
-    return str(key).replace("~", "~0").replace("/", "~1")
+    """A key as a JSON pointer part; a NUL shown as \\0, never echoed back."""
+    return str(key).replace("~", "~0").replace("/", "~1").replace("\x00", "\\0")
 
 
 def nested_too_deep(limit: int = MAX_JSON_DEPTH) -> str:

@@ -92,6 +92,8 @@ def test_nul_characters_are_refused_at_the_door(client, auth, token_for):
     assert response.status_code == 400 and response.get_json()["error"]["fields"][0]["path"] == "node"
     response = client.post("/api/v1/items", json={"type": "bell\x00", "node": "x"}, headers=headers)
     assert response.status_code == 400 and response.get_json()["error"]["fields"][0]["path"] == "/type"
+    response = client.post("/api/v1/items", json={"type": "bell", "\x00": 1}, headers=headers)
+    assert response.status_code == 400 and response.get_json()["error"]["fields"][0]["path"] == "/\\0"
     assert client.post("/login", data={"username": "\x00", "password": "x"}).status_code == 400
     auth.login("admin")
     assert client.get("/admin/designer/bell%00/json").status_code == 400
