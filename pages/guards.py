@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from werkzeug.routing import IntegerConverter, Map
 
 from engine import limits
-from engine.errors import FieldProblem, Invalid, Malformed, ServiceError
+from engine.errors import FieldProblem, Invalid, Malformed
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -75,7 +75,7 @@ def _bad(name: str, minimum: int, maximum: int) -> Invalid:
 
 
 def refuse_nul() -> None:
-    """A NUL character in the path, the query string or a form field is a 400 before any
+    """A NUL character in the path, the query string or a form field is a 422 before any
     view runs: PostgreSQL text cannot hold one, and a query with it fails in the driver."""
     fields = [("path", request.path)] + [(k, k) for k in request.args] + list(request.args.items(multi=True))
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
@@ -83,7 +83,7 @@ def refuse_nul() -> None:
     bad = next((name for name, text in fields if "\x00" in text), None)
     if bad is not None:
         name = bad.replace("\x00", "\\0")[:40]
-        raise ServiceError(f"{name}: {limits.no_nul()}", [FieldProblem(name, limits.no_nul())])
+        raise Invalid(f"{name}: {limits.no_nul()}", [FieldProblem(name, limits.no_nul())])
 
 
 def init_app(app: Flask) -> None:

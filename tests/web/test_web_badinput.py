@@ -89,14 +89,14 @@ def test_a_json_body_nested_too_deep_is_a_400(client, token_for, auth):
 def test_nul_characters_are_refused_at_the_door(client, auth, token_for):
     headers = token_for("xifang")
     response = client.get("/api/v1/items", query_string={"node": "a\x00b"}, headers=headers)
-    assert response.status_code == 400 and response.get_json()["error"]["fields"][0]["path"] == "node"
+    assert response.status_code == 422 and response.get_json()["error"]["fields"][0]["path"] == "node"
     response = client.post("/api/v1/items", json={"type": "bell\x00", "node": "x"}, headers=headers)
     assert response.status_code == 400 and response.get_json()["error"]["fields"][0]["path"] == "/type"
     response = client.post("/api/v1/items", json={"type": "bell", "\x00": 1}, headers=headers)
     assert response.status_code == 400 and response.get_json()["error"]["fields"][0]["path"] == "/\\0"
-    assert client.post("/login", data={"username": "\x00", "password": "x"}).status_code == 400
+    assert client.post("/login", data={"username": "\x00", "password": "x"}).status_code == 422
     auth.login("admin")
-    assert client.get("/admin/designer/bell%00/json").status_code == 400
+    assert client.get("/admin/designer/bell%00/json").status_code == 422
 
 
 def test_too_deep_names_the_place():
