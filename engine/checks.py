@@ -22,9 +22,25 @@ from engine.checks_common import duplicate_keys, rule_problems
 from engine.checks_scores import checklist_problems, index_problems, profile_fact_problems
 from engine.errors import FieldProblem
 from engine.events import EVENTS, unknown_pattern
+from engine.limits import depth_problem
 
 PSEUDO_ROLES = ("raiser", "assignee")
 SETTABLE = ("satisfaction", "priority")
+# The whole numbers a `set` effect may write to each item column (docs/pack-format.md).
+SETTABLE_RANGE = {"satisfaction": (1, 5), "priority": (0, 9)}
+
+
+def settable_problem(name: str, value: Any) -> str | None:
+    """Why ``value`` cannot be written to the item column ``name`` by a ``set``, else None."""
+    if name not in SETTABLE_RANGE or value is None:
+        return None
+    low, high = SETTABLE_RANGE[name]
+    whole = isinstance(value, int) and not isinstance(value, bool) or isinstance(value, float) and value.is_integer()
+    if not whole or not low <= value <= high:
+        shown = json.dumps(value, ensure_ascii=False, default=str)
+        shown = shown if len(shown) <= 40 else shown[:40] + "…"
+        return f"{name} must be a whole number from {low} to {high} (or null), not {shown}"
+    return None
 
 
 @cache
@@ -82,6 +98,9 @@ def definition_problems(
     kind = body.get("kind") if isinstance(body, Mapping) else None
     if kind not in ("item_type", "profile", "evaluation", "index", "checklist"):
         return [FieldProblem("/kind", f"unknown definition kind {kind!r}")]
+    deep = depth_problem(body)
+    if deep is not None:
+        return [deep]  # every check below walks the body; none is safe on it
     problems = structure_problems(body, kind)
     if problems:
         return problems
@@ -207,7 +226,11 @@ def _effects_problems(
                 problems.append(
                     FieldProblem(f"{at}/set/{name}", "only satisfaction, priority or data.<field> can be set")
                 )
-            problems += rule_problems(rule, f"{at}/set/{_pointer([name])[1:]}")
+            here = f"{at}/set/{_pointer([name])[1:]}"
+            # A value written as is (not an operator) is known now: check it fits the column,
+            # or the effect fails at run time on every item that takes the transition.
+            wrong = None if isinstance(rule, Mapping) else settable_problem(name, rule)
+            problems += [FieldProblem(here, wrong)] if wrong else rule_problems(rule, here)
     return problems
 
 

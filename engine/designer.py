@@ -21,6 +21,8 @@ from engine.checks import definition_problems
 from engine.db import database
 from engine.definitions import current_version, known_roles, known_units, publish
 from engine.errors import Conflict, FieldProblem, Invalid, NotFound
+from engine.i18n import gettext as _
+from engine.limits import bounded_int, depth_problem
 from engine.models import Definition, DefinitionVersion, OrgNode, Pack, User
 
 KEY = re.compile(r"^[a-z][a-z0-9_-]{0,79}$")
@@ -35,9 +37,22 @@ def definition_of(key: str) -> Definition:
     return found
 
 
+class BrokenDraft(Invalid):
+    """A stored draft nested too deep to edit (saved before drafts were capped): only
+    discarding it helps; the pages say so instead of failing."""
+
+
 def draft_of(definition: Definition) -> dict[str, Any]:
-    """The body being edited: the draft, else a copy of the newest published version."""
+    """The body being edited: the draft, else a copy of the newest published version.
+
+    :raises BrokenDraft: the stored draft is nested deeper than limits.MAX_JSON_DEPTH.
+    """
     if definition.draft is not None:
+        deep = depth_problem(definition.draft)
+        if deep is not None:
+            raise BrokenDraft(_("The draft of %(key)s cannot be edited: at %(path)s it is %(problem)s. "
+                                "Discard it to go on.") % {"key": definition.key, "path": deep.path,
+                                                           "problem": deep.message}, [deep])
         return copy.deepcopy(dict(definition.draft))
     if definition.current:
         return copy.deepcopy(dict(current_version(definition).body))
@@ -48,8 +63,8 @@ def has_changes(definition: Definition) -> bool:
     """The draft differs from the newest published version (or nothing is published yet)."""
     if definition.draft is None:
         return False
-    if not definition.current:
-        return True
+    if not definition.current or depth_problem(definition.draft) is not None:
+        return True  # (a draft too deep to compare differs from any published body)
     return bool(definition.draft != current_version(definition).body)
 
 
@@ -114,12 +129,19 @@ def save_draft(by: User, key: str, body: Mapping[str, Any], *, now: dt.datetime)
     definition = definition_of(key)
     if not isinstance(body, Mapping):
         raise Invalid("a definition is a JSON object", [FieldProblem("", "a definition is a JSON object")])
+    deep = depth_problem(body)
+    if deep is not None:
+        # Stored, it would break every page that copies or compares the draft.
+        raise Invalid(f"{deep.path}: {deep.message}", [deep])
     for name in ("key", "kind"):
         if body.get(name) != getattr(definition, name):
             raise Invalid(f"the {name} cannot change",
                           [FieldProblem(f"/{name}", f"must stay {getattr(definition, name)!r}")])
     with database.atomic():
-        before = draft_of(definition)
+        try:
+            before: Any = draft_of(definition)
+        except BrokenDraft as exc:  # replaced: the one way out besides discarding it
+            before = {"too_deep": exc.fields[0].path}
         definition.draft = dict(body)
         definition.save()
         audit.record("definition.draft", at=now, actor=by, target=f"definition:{key}",
@@ -140,9 +162,11 @@ def discard_draft(by: User, key: str, *, now: dt.datetime) -> None:
     definition = definition_of(key)
     if not definition.current or definition.draft is None:
         return
+    deep = depth_problem(definition.draft)
     with database.atomic():
+        # A draft too deep to store again is audited by where it was too deep.
         audit.record("definition.discard", at=now, actor=by, target=f"definition:{key}",
-                     before=definition.draft)
+                     before=definition.draft if deep is None else {"too_deep": deep.path})
         definition.draft = None
         definition.save()
 
@@ -204,8 +228,10 @@ def republish(by: User, key: str, number: int, *, now: dt.datetime) -> Definitio
 
 
 def version_of(definition: Definition, number: int) -> DefinitionVersion:
+    """:raises NotFound: no such version (a number no column holds included)."""
     found = DefinitionVersion.get_or_none(
-        (DefinitionVersion.definition == definition) & (DefinitionVersion.number == number))
+        (DefinitionVersion.definition == definition) & (DefinitionVersion.number == number)
+    ) if bounded_int(number) else None
     if found is None:
         raise NotFound(f"definition {definition.key!r} has no version {number}")
     return found
@@ -215,8 +241,8 @@ def body_at(definition: Definition, which: str) -> dict[str, Any]:
     """``draft`` or a version number, as a body. :raises NotFound: no such version."""
     if which == "draft":
         return draft_of(definition)
-    if not which.isdigit():
-        raise NotFound(f"no version {which!r}")
+    if not (which.isascii() and which.isdigit()):
+        raise NotFound(f"no version {which[:40]!r}")
     return dict(version_of(definition, int(which)).body)
 
 
@@ -244,7 +270,15 @@ def may_edit(actor: Actor, body: Mapping[str, Any]) -> bool:
 def may_edit_definition(actor: Actor, definition: Definition) -> bool:
     """:func:`may_edit` for the body being edited (the draft, else the newest version); only an
     admin who may edit it can change its scope, and never out of their own reach."""
-    return may_edit(actor, draft_of(definition))
+    return may_edit(actor, stored_body(definition))
+
+
+def stored_body(definition: Definition) -> Mapping[str, Any]:
+    """The body being edited as stored, to read its top-level keys only (lists, scope checks):
+    unlike :func:`draft_of` no copy, so a draft too deep to copy still lists."""
+    if definition.draft is not None:
+        return dict(definition.draft)
+    return dict(current_version(definition).body) if definition.current else {}
 
 
 def own_scope(actor: Actor) -> str | None:

@@ -36,7 +36,11 @@ ITEM_DRILLS = ("rated", "reopened")
 
 @dataclass(frozen=True)
 class Period:
-    """Whole local (Asia/Shanghai) days from ``start`` to ``end``, both included."""
+    """Whole local (Asia/Shanghai) days from ``start`` to ``end``, both included.
+
+    Pages keep both between :data:`EARLIEST` and :data:`LATEST`: at the calendar's
+    ends :meth:`bounds` would overflow.
+    """
 
     start: dt.date
     end: dt.date
@@ -47,6 +51,10 @@ class Period:
             local = dt.datetime.combine(day, dt.time(), tzinfo=clock.LOCAL)
             return local.astimezone(dt.UTC).replace(tzinfo=None)
         return utc(self.start), utc(self.end + dt.timedelta(days=1))
+
+
+EARLIEST = dt.date(1900, 1, 1)
+LATEST = dt.date(2999, 12, 31)
 
 
 def quarter_of(now: dt.datetime) -> Period:

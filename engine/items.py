@@ -13,6 +13,7 @@ import forms
 import rules
 from engine import attachments, audit, clock, i18n, kernel, privacy
 from engine.actors import Actor
+from engine.checks import settable_problem
 from engine.context import item_doc, new_item_doc
 from engine.db import write_transaction
 from engine.deadlines import calendar_for
@@ -309,6 +310,13 @@ def _set_fields(
         except rules.RuleError as exc:
             RuleFailure.create(at=now, definition=rt.key, version=rt.number, item=item,
                                where=f"set/{name}{exc.path}", message=exc.message)
+            continue
+        wrong = settable_problem(name, value)
+        if wrong is not None:
+            # Recorded like a failing rule (the admin page lists it) and skipped: a value
+            # the column cannot hold must not stop every transition with a 500.
+            RuleFailure.create(at=now, definition=rt.key, version=rt.number, item=item,
+                               where=f"set/{name}", message=wrong)
             continue
         if name.startswith("data."):
             field = name[5:]

@@ -19,8 +19,9 @@ from engine.checks import (
 from engine.checks_scores import fact_reads_problems
 from engine.db import database
 from engine.definitions import current_version, known_units, publish
-from engine.errors import FieldProblem, Invalid
+from engine.errors import FieldProblem, Invalid, NotFound
 from engine.i18n import gettext as _
+from engine.limits import depth_problem, nested_too_deep
 from engine.models import Definition, OrgNode, Pack, User, WebhookEndpoint
 from engine.org import upsert_tree
 from engine.users import hash_passwords, upsert_user
@@ -75,15 +76,23 @@ def _read_json(root: Path, name: object, where: str, problems: list[str]) -> Any
     if path is None:
         return None
     try:
-        return json.loads(path.read_text("utf-8"))
+        parsed = json.loads(path.read_text("utf-8"))
     except FileNotFoundError:
         problems.append(f"{name}: file not found")
     except UnicodeDecodeError:
         problems.append(f"{name}: not UTF-8 text")
     except json.JSONDecodeError as exc:
         problems.append(f"{name}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
-    except (OSError, RecursionError):
+    except RecursionError:
+        problems.append(f"{name}: {nested_too_deep()}")
+    except OSError:
         problems.append(f"{name}: " + _("cannot be read as a JSON file"))
+    else:
+        # Too deep for the checks and the designer to walk: refused here, whole.
+        deep = depth_problem(parsed)
+        if deep is None:
+            return parsed
+        problems.append(f"{name}{deep.path}: {deep.message}")
     return None
 
 
@@ -226,8 +235,13 @@ def _problem_line(line: str) -> FieldProblem:
 
 
 def export_pack(key: str) -> dict[str, Any]:
-    """The pack as files ``{name: json}``: manifest, org tree and current definitions."""
-    pack = Pack.get(Pack.key == key)
+    """The pack as files ``{name: json}``: manifest, org tree and current definitions.
+
+    :raises NotFound: no pack has this key.
+    """
+    pack = Pack.get_or_none(Pack.key == key)
+    if pack is None:
+        raise NotFound(f"pack {key!r} does not exist")
     definitions = {}
     for definition in Definition.select().where(Definition.pack == pack).order_by(Definition.id):
         if not definition.current:

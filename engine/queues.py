@@ -21,6 +21,7 @@ from engine.scope import (
 )
 
 PAGE_SIZE = 50
+MAX_PAGE = 1_000_000  # 50 million rows deep: past any queue, and its OFFSET fits a 64-bit column
 
 
 @dataclass(frozen=True)
@@ -169,8 +170,10 @@ def item_types() -> list[Definition]:
     return [d for d in definitions().values() if d.kind == "item_type"]
 
 
-def inbox(actor: Actor, filters: Filters = Filters(), *, page: int = 1) -> list[Item]:
-    parts = [items_filtered(actor, filters, base=part.select(*LIST_FIELDS)) for part in visible_item_parts(actor)]
+def inbox(actor: Actor, filters: Filters = Filters(), *, page: int = 1, with_data: bool = False) -> list[Item]:
+    """Page ``page`` of the items the actor sees; their answers (``data``) only when asked."""
+    fields = Item._meta.sorted_fields if with_data else LIST_FIELDS
+    parts = [items_filtered(actor, filters, base=part.select(*fields)) for part in visible_item_parts(actor)]
     rows = merged_by_deadline(parts, page)
     known = definitions()
     for row in rows:

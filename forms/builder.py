@@ -9,6 +9,7 @@ read into rows and written back is the schema it was. Pure: no Flask, no peewee.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -383,7 +384,9 @@ def parse_value(text: str, value_type: str) -> Any:
         number = parse_number(text)
         if number is None:
             return text
-        return int(number) if value_type == "integer" else number
+        if not math.isfinite(number):
+            return text  # "inf", "nan", "1e999": no JSON number (int() of one is an error)
+        return int(number) if value_type == "integer" or number.is_integer() else number
     return text
 
 

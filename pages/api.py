@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, g, jsonify, request
 
-from engine import clock, dispatch, items, privacy, queues
+from engine import clock, dispatch, items, limits, privacy, queues
 from engine.actors import actor_for
 from engine.definitions import applies_for, current_version, runtime
-from engine.errors import FieldProblem, Invalid, Malformed, NotFound
+from engine.errors import FieldProblem, Invalid, NotFound, ServiceError
 from engine.models import Assignment, Definition, Item
 from engine.tokens import user_for_token
 from pages.extensions import csrf
+from pages.guards import int_arg
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -33,15 +36,41 @@ def authenticate() -> Any:
     return None
 
 
+@cache
+def document() -> dict[str, Any]:
+    """pages/openapi.json, read once."""
+    return dict(json.loads((Path(__file__).parent / "openapi.json").read_text("utf-8")))
+
+
+@cache
+def query_names(rule: str, method: str) -> frozenset[str]:
+    """The query parameters openapi.json documents for a route (``/api/v1/items/<int:item_id>``)."""
+    shape = re.sub(r"<[^>]+>", "{}", rule.removeprefix(bp.url_prefix or ""))
+    for path, operations in document()["paths"].items():
+        if re.sub(r"\{[^}]+\}", "{}", path) == shape:
+            op = operations.get(method.lower(), {})
+            return frozenset(p["name"] for p in op.get("parameters", []) if p["in"] == "query")
+    return frozenset()
+
+
+@bp.before_request
+def documented_query() -> None:
+    """A query parameter the document does not describe is refused, not silently ignored."""
+    if request.url_rule is None:
+        return
+    unknown = sorted(set(request.args) - query_names(request.url_rule.rule, request.method))
+    if unknown:
+        names = [name if len(name) <= 40 else name[:40] + "…" for name in unknown[:5]]
+        raise ServiceError(f"unknown query parameter(s): {', '.join(names)}",
+                           [FieldProblem(name, "not a parameter of this operation") for name in names])
+
+
 def body() -> dict[str, Any]:
     """The request's JSON object, or a 400/422 naming what is wrong."""
     raw = request.get_data(as_text=True)
     if not raw.strip():
         return {}
-    try:
-        parsed = json.loads(raw)
-    except ValueError as exc:
-        raise Malformed(f"malformed JSON: {exc}", [FieldProblem("", str(exc))]) from None
+    parsed = limits.loads(raw)  # not JSON, or nested too deep: Malformed (400)
     if not isinstance(parsed, dict):
         raise Invalid("the body must be a JSON object", [FieldProblem("", "expected an object")])
     return parsed
@@ -90,8 +119,7 @@ def assignment_json(a: Assignment) -> dict[str, Any]:
 
 @bp.route("/openapi.json")
 def openapi() -> Any:
-    text = (Path(__file__).parent / "openapi.json").read_text("utf-8")
-    return jsonify(json.loads(text))
+    return jsonify(document())
 
 
 @bp.route("/definitions")
@@ -125,13 +153,9 @@ def list_items() -> Any:
         type=request.args.get("type") or None, open_only=request.args.get("open") == "1",
         mine=request.args.get("mine") == "1",
     )
-    page = request.args.get("page", 1, type=int)
-    if page < 1:
-        raise Invalid("page must be ≥ 1", [FieldProblem("page", "must be ≥ 1")])
-    ids = [row.id for row in queues.inbox(g.actor, filters, page=page)]
-    full = {row.id: row for row in Item.select().where(Item.id.in_(ids))} if ids else {}
-    return jsonify({"items": [item_json(full[i]) for i in ids if i in full], "page": page,
-                    "page_size": queues.PAGE_SIZE})
+    page = int_arg("page", 1, minimum=1, maximum=queues.MAX_PAGE)
+    rows = queues.inbox(g.actor, filters, page=page, with_data=True)
+    return jsonify({"items": [item_json(i) for i in rows], "page": page, "page_size": queues.PAGE_SIZE})
 
 
 @bp.route("/items/<int:item_id>")

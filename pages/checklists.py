@@ -16,6 +16,7 @@ from engine.records import ChecklistRow
 from pages.auth import roles_required
 from pages.conflicts import staleness
 from pages.extensions import htmx
+from pages.guards import int_arg
 from pages.itemviews import bind, is_submit, submit
 
 bp = Blueprint("lists", __name__, url_prefix="/lists")
@@ -118,7 +119,7 @@ def row(row_id: int) -> Any:
     version = current_version(found.definition)
 
     def save(data: dict[str, Any]) -> Any:
-        checklists.update_row(g.actor, row_id, data, expected=request.form.get("lock", type=int), now=clock.now())
+        checklists.update_row(g.actor, row_id, data, expected=int_arg("lock", source=request.form), now=clock.now())
         return _saved(node)
 
     return _form_page(node, version, found, save)

@@ -61,6 +61,9 @@ def init_app(app: Flask) -> None:
             413: _("The upload is too large."),
         }
         message = messages.get(status, exc.description or exc.name)
+        # What the exception says besides its body: a 405's Allow, a 401's WWW-Authenticate.
+        headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
         if wants_json():
-            return error_json(status, exc.name.lower().replace(" ", "_"), message)
-        return render_template("error.html", status=status, message=message, fields=[]), status
+            body, _status = error_json(status, exc.name.lower().replace(" ", "_"), message)
+            return body, status, headers
+        return render_template("error.html", status=status, message=message, fields=[]), status, headers

@@ -5,7 +5,6 @@ every rejected row; a file with any rejected row imports nothing."""
 from __future__ import annotations
 
 import io
-import zipfile
 from typing import Any
 
 from flask import Blueprint, Response, abort, g, render_template, request
@@ -48,9 +47,13 @@ def template(kind: str) -> Any:
 def read_rows(data: bytes, expected: list[str]) -> tuple[list[Row], list[Rejection]]:
     """The rows under the header row (the first row naming a known column), by Excel row number."""
     try:
-        sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError):
+        return _rows(data, expected)
+    except Exception:  # noqa: BLE001 - openpyxl reads lazily and fails on broken files in many ways
         return [], [Rejection(0, "", _("This is not an .xlsx file."))]
+
+
+def _rows(data: bytes, expected: list[str]) -> tuple[list[Row], list[Rejection]]:
+    sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
     header: list[str] | None = None
     rows: list[Row] = []
     problems: list[Rejection] = []

@@ -20,6 +20,7 @@ from engine.errors import Conflict, FieldProblem, Forbidden, Invalid
 from engine.models import Definition, DefinitionVersion, Item, OrgNode
 from pages.conflicts import staleness
 from pages.extensions import attachment_store, htmx
+from pages.guards import int_arg
 
 
 def may_raise(rt: Runtime, node: OrgNode) -> bool:
@@ -302,7 +303,7 @@ def transition_page(item: Item, key: str, template: str, item_endpoint: str) -> 
     rt = runtime(item.version_id)
     spec = rt.transition(key)
     offer = next((o for o in items.offers(g.actor, item, now=clock.now()) if o.key == key), None)
-    expected = request.form.get("version", type=int)
+    expected = int_arg("version", source=request.form)
     moved_on = request.method == "POST" and expected is not None and expected != item.lock
     if spec is None or (offer is None and not moved_on):
         return render_template("error.html", status=404, message=_("Not found."), fields=[]), 404

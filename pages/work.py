@@ -14,6 +14,7 @@ from engine.models import Item
 from engine.org import node_by_key
 from pages.auth import STAFF_ROLES, roles_required
 from pages.extensions import htmx
+from pages.guards import int_arg
 from pages.itemviews import (
     detail_context,
     raisable_types,
@@ -35,7 +36,7 @@ def inbox() -> Any:
         type=request.args.get("type") or None,
         open_only=request.args.get("all") != "1",
     )
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = int_arg("page", 1, minimum=1, maximum=queues.MAX_PAGE)
     view = request.args.get("view")
     if view not in ("items", "summons"):
         view = "summons" if queues.summons_first(g.actor) else "items"
@@ -117,7 +118,7 @@ def summons(assignment_id: int, action: str) -> Any:
     except ServiceError as exc:
         if exc.status in (403, 404):
             raise
-        item_id = request.form.get("item", type=int)
+        item_id = int_arg("item", source=request.form, minimum=1)
         if item_id:
             return refused_on_item(item_id, exc, {"summons": assignment_id, "reply": request.form.get("reply", "")})
         flash(exc.message, "error")

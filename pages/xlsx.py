@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,6 +13,14 @@ from openpyxl.styles import Font
 # Text a spreadsheet would read as a formula is written with a leading quote (CSV/formula
 # injection: a resident's answer must never run in an officer's Excel).
 FORMULA_START = ("=", "+", "-", "@")
+# Excel refuses sheet names with these, longer than 31 characters, or quoted at either end.
+SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
+
+
+def sheet_title(title: str) -> str:
+    """``title`` as a name Excel accepts for a sheet (a list named 治理/台账 is one)."""
+    name = SHEET_FORBIDDEN.sub("_", str(title)).strip().strip("'")[:31].strip("'")
+    return name or "Sheet1"
 
 
 def _cell(value: Any) -> Any:
@@ -26,7 +35,7 @@ def workbook(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], 
     """One sheet: an optional note line, a bold header row, then the rows as values."""
     book = Workbook()
     sheet = book.active
-    sheet.title = title[:31] or "Sheet1"
+    sheet.title = sheet_title(title)
     if note:
         sheet.append([_cell(note)])
     sheet.append([str(h) for h in headers])

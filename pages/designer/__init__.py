@@ -7,6 +7,7 @@ and ``packio`` (pack export and import). Only the ``admin`` role gets here.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
@@ -62,9 +63,21 @@ def _scoped() -> None:
         abort(403)
 
 
+@bp.errorhandler(designer.BrokenDraft)
+def _broken_draft(exc: designer.BrokenDraft) -> Any:
+    """Every page of a definition whose stored draft is too deep to edit says so and
+    offers to discard it (it would fail on copying or comparing the draft)."""
+    key = (request.view_args or {}).get("key", "")
+    definition = designer.definition_of(key)
+    replacement = json.dumps({"key": definition.key, "kind": definition.kind, "name": definition.name},
+                             ensure_ascii=False, indent=2)
+    return render_template("designer/broken.html", key=key, message=exc.message, replacement=replacement,
+                           published=bool(definition.current)), 409
+
+
 def scopes(definitions: list[Definition]) -> dict[str, str]:
     """Definition key → the name of the node it is scoped to (absent: the whole district)."""
-    keys = {d.key: designer.draft_of(d).get("scope") for d in definitions}
+    keys = {d.key: designer.stored_body(d).get("scope") for d in definitions}
     names = dict(OrgNode.select(OrgNode.key, OrgNode.name).where(OrgNode.key.in_([k for k in keys.values() if k]))
                  .tuples()) if any(keys.values()) else {}
     return {k: names.get(v, v) for k, v in keys.items() if v}
@@ -75,7 +88,7 @@ def with_form(definitions: list[Definition]) -> set[str]:
     from pages.designer.targets import has_form
 
     return {d.key for d in definitions if d.kind in ("item_type", "profile") or (
-        d.kind == "checklist" and has_form(designer.draft_of(d)))}
+        d.kind == "checklist" and has_form(designer.stored_body(d)))}
 
 
 def editable() -> list[Definition]:

@@ -7,6 +7,7 @@ notify message, ``set`` effects on creation) is kept as it is in the draft.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from flask import g, redirect, render_template, request, url_for
@@ -36,6 +37,8 @@ def _number(text: str | None) -> float | int | None:
         value = float((text or "").strip())
     except ValueError:
         return None
+    if not math.isfinite(value):
+        return None  # "inf", "nan", "1e999" are no numbers a definition can hold
     return int(value) if value.is_integer() else value
 
 

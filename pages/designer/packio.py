@@ -66,6 +66,11 @@ def _copy(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, budget:
     return written
 
 
+# What a damaged zip raises while it is opened or read: a bad header or CRC, a truncated
+# or corrupt deflate stream, a method or encryption zipfile does not support.
+DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError, ValueError)
+
+
 def _extract(data: bytes, root: Path) -> list[str]:
     """Unpack a zip into ``root``; problems for anything that is not a safe pack file.
 
@@ -76,8 +81,15 @@ def _extract(data: bytes, root: Path) -> list[str]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
+    except DAMAGED:
         return [_("The upload is not a .zip file.")]
+    try:
+        return _unpack(archive, infos, root)
+    except DAMAGED:
+        return [_("The .zip file is damaged and cannot be read.")]
+
+
+def _unpack(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], root: Path) -> list[str]:
     names = [i for i in infos if not i.is_dir()]
     if len(infos) > MAX_FILES or sum(i.file_size for i in names) > MAX_BYTES:
         return [_("The pack is too large.")]

@@ -8,7 +8,7 @@ from typing import Any
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import clock, designer, evolve
+from engine import clock, designer, evolve, limits
 from engine.checks import definition_problems
 from engine.definitions import current_version, known_roles, known_units
 from engine.errors import Conflict, FieldProblem, Invalid
@@ -98,24 +98,28 @@ def discard(key: str) -> Any:
 def json_view(key: str) -> Any:
     """The whole draft as JSON: saved when it parses and keeps its key and kind."""
     definition = designer.definition_of(key)
-    text = json.dumps(designer.draft_of(definition), ensure_ascii=False, indent=2)
     error = ""
     status = 200
     if request.method == "POST":
+        # Read before the stored draft: a draft too deep to show can still be replaced.
         text = request.form.get("body", "")
         try:
             body = json.loads(text)
             if not designer.may_edit(g.actor, body):
                 raise Invalid("scope", [FieldProblem("/scope", _("You may edit only definitions of your own scope."))])
-            designer.save_draft(g.actor.user, key, body, now=clock.now())
+            designer.save_draft(g.actor.user, key, body, now=clock.now())  # refuses one too deep
         except json.JSONDecodeError as exc:
             error, status = _("Not valid JSON: line %(line)s, column %(col)s: %(msg)s",
                               line=exc.lineno, col=exc.colno, msg=exc.msg), 422
+        except RecursionError:
+            error, status = limits.nested_too_deep(), 422
         except Invalid as exc:
             error, status = "; ".join(f"{p.path}: {p.message}" for p in exc.fields) or exc.message, 422
         else:
             flash(_("The draft was saved."))
             return redirect(url_for("designer.json_view", key=key), 303)
+    else:
+        text = json.dumps(designer.draft_of(definition), ensure_ascii=False, indent=2)
     problems = [] if error else _problems(key, designer.draft_of(definition))
     return render_template("designer/json.html", **tabs_context(definition), text=text, error=error,
                            problems=problems), status

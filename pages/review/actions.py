@@ -12,6 +12,7 @@ from engine.errors import Invalid, ServiceError
 from engine.models import Assignment, User
 from pages.auth import roles_required, safe_next
 from pages.extensions import htmx
+from pages.guards import ids_in
 from pages.review import SUPERVISORS, bp
 from pages.work import refused_on_item
 
@@ -87,7 +88,7 @@ def reassign() -> Any:
             ids = supervision.reassign(
                 g.actor, source, request.form.get("to", ""), request.form.get("reason", ""),
                 now=clock.now(),
-                item_ids=[int(i) for i in request.form.getlist("items") if i.isdigit()] or None)
+                item_ids=ids_in(request.form.getlist("items")) or None)
             flash(_("%(count)s items reassigned.", count=len(ids)))
             return redirect(url_for("review.reassign", **{"from": source}), 303)
         except Invalid as exc:

@@ -21,13 +21,22 @@ SORTABLE = ("name", *evaluation.METRICS, "score")
 
 
 def _period() -> evaluation.Period:
-    """The period asked for (``from``/``to``, local dates), else this quarter."""
+    """The period asked for (``from``/``to``, local dates), else this quarter.
+
+    A date that does not parse, lies outside evaluation.EARLIEST..LATEST (at the
+    calendar's ends the period's UTC bounds overflow) or ends the period before it
+    starts is said in a message, and the page shows this quarter.
+    """
     default = evaluation.quarter_of(clock.now())
     try:
         start = dt.date.fromisoformat(request.args.get("from") or default.start.isoformat())
         end = dt.date.fromisoformat(request.args.get("to") or default.end.isoformat())
     except ValueError:
         flash(_("Dates are written as YYYY-MM-DD; showing this quarter."), "error")
+        return default
+    if not (evaluation.EARLIEST <= start <= evaluation.LATEST and evaluation.EARLIEST <= end <= evaluation.LATEST):
+        flash(_("Dates lie between %(first)s and %(last)s; showing this quarter.",
+                first=evaluation.EARLIEST.isoformat(), last=evaluation.LATEST.isoformat()), "error")
         return default
     if end < start:
         flash(_("The period ends before it starts; showing this quarter."), "error")
