@@ -386,7 +386,8 @@ def parse_value(text: str, value_type: str) -> Any:
             return text
         if not math.isfinite(number):
             return text  # "inf", "nan", "1e999": no JSON number (int() of one is an error)
-        return int(number) if value_type == "integer" or number.is_integer() else number
+        whole = isinstance(number, int) or number.is_integer()
+        return int(number) if value_type == "integer" or whole else number
     return text
 
 

@@ -39,6 +39,9 @@ def test_safe_next_keeps_paths_on_the_site(target):
 def test_login_never_redirects_off_site(client, target):
     response = client.post("/login", query_string={"next": target},
                            data={"username": "xifang", "password": "demo1234"})
+    if "\0" in target:  # a NUL is refused at the door, before any redirect (test_web_badinput)
+        assert response.status_code == 422 and "Location" not in response.headers
+        return
     assert response.status_code == 303
     assert response.headers["Location"] == "/work/"
 
