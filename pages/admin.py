@@ -13,7 +13,7 @@ from peewee import JOIN
 from engine import designer
 from engine.actors import admin_paths, is_district_admin
 from engine.models import Definition, DefinitionVersion, Item, OrgNode, Pack, RuleFailure
-from pages.auth import roles_required
+from pages.auth import requires
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -44,7 +44,7 @@ def _failures(definitions: list[Definition]) -> list[RuleFailure]:
 
 
 @bp.route("/")
-@roles_required("admin")
+@requires("admin")
 def index() -> Any:
     packs = list(Pack.select().order_by(Pack.key))
     definitions = _visible_definitions()
@@ -64,7 +64,7 @@ def _definition_or_404(key: str) -> Definition:
 
 
 @bp.route("/definitions/<key>")
-@roles_required("admin")
+@requires("admin")
 def definition(key: str) -> Any:
     found = _definition_or_404(key)
     versions = list(found.versions.order_by(DefinitionVersion.number.desc()))
@@ -72,7 +72,7 @@ def definition(key: str) -> Any:
 
 
 @bp.route("/definitions/<key>/v/<int:number>")
-@roles_required("admin")
+@requires("admin")
 def version(key: str, number: int) -> Any:
     _definition_or_404(key)
     found = (

@@ -28,7 +28,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from engine import clock, logins
+from engine import clock, logins, permissions
 from engine.actors import Actor, actor_for
 from engine.attachments import clean_filename, open_for, sniff
 from engine.notify import unread_count
@@ -76,26 +76,20 @@ def inject_user() -> dict[str, Any]:
         "actor": actor,
         "unread": unread_count(actor.user) if actor else 0,
         "nav_roles": actor.roles if actor else set(),
-        "nav": navigation(actor.roles if actor else set()),
+        "nav": navigation(actor),
         "role_labels": role_labels(),
     }
 
 
-STAFF_ROLES = frozenset(("commissioner", "party", "committee", "property", "department", "supervisor", "admin"))
+STAFF_ROLES = frozenset(permissions.roles_of("work"))
+# The header's links, each shown to who holds the capability behind it somewhere.
+NAV = {"work": "work", "resident": "resident", "review": "supervise", "evaluation": "evaluation",
+       "dashboards": "dashboards", "lists": "lists.view", "imports": "import", "admin": "admin"}
 
 
-def navigation(roles: set[str]) -> dict[str, bool]:
-    """Which audience areas the header links to."""
-    return {
-        "work": bool(roles & STAFF_ROLES),
-        "resident": "resident" in roles,
-        "review": bool(roles & {"supervisor", "admin"}),
-        "evaluation": bool(roles & {"supervisor", "admin", "department"}),
-        "dashboards": bool(roles & {"supervisor", "admin", "commissioner"}),
-        "lists": bool(roles & {"commissioner", "party", "committee", "property", "supervisor", "admin"}),
-        "imports": bool(roles & {"supervisor", "admin"}),
-        "admin": "admin" in roles,
-    }
+def navigation(actor: Actor | None) -> dict[str, bool]:
+    """Which audience areas the header links to (engine/permissions.py decides)."""
+    return {link: permissions.can(actor, key) for link, key in NAV.items()}
 
 
 def home_for(actor: Actor) -> str:
@@ -115,17 +109,25 @@ def login_required(view: F) -> F:
     return wrapped  # type: ignore[return-value]
 
 
-def roles_required(*roles: str) -> Callable[[F], F]:
-    """Logged in and holding at least one of ``roles`` somewhere; else 403."""
+def requires(capability: str) -> Callable[[F], F]:
+    """Logged in and holding ``capability`` somewhere (engine/permissions.py); else 403.
+
+    The page narrows what it shows to the nodes where the actor holds it. The view keeps
+    the capability's name (``view.capability``) for the route walk in the tests.
+    """
+    key = capability
+    roles = permissions.roles_of(key)
 
     def decorate(view: F) -> F:
         @functools.wraps(view)
         @login_required
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if not g.actor.roles & set(roles):
+            if not permissions.can(g.actor, key):
                 abort(403)
             return view(*args, **kwargs)
 
+        wrapped.capability = key  # type: ignore[attr-defined]
+        wrapped.roles = roles  # type: ignore[attr-defined]
         return wrapped  # type: ignore[return-value]
 
     return decorate

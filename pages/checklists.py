@@ -8,12 +8,12 @@ from typing import Any
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import checklists, clock
+from engine import checklists, clock, permissions
 from engine.definitions import current_version
 from engine.errors import Conflict, NotFound
 from engine.models import Event, OrgNode
 from engine.records import ChecklistRow
-from pages.auth import roles_required
+from pages.auth import requires
 from pages.conflicts import staleness
 from pages.extensions import htmx
 from pages.guards import int_arg
@@ -21,7 +21,7 @@ from pages.itemviews import bind, is_submit, submit
 
 bp = Blueprint("lists", __name__, url_prefix="/lists")
 ROLLUP_KINDS = ("district", "street", "community")
-SUPERVISORS = ("supervisor", "admin")
+SUPERVISORS = permissions.roles_of("lists.rollup")
 
 
 def _node(key: str) -> OrgNode:
@@ -32,11 +32,11 @@ def _node(key: str) -> OrgNode:
 
 
 def _may_rollup(node: OrgNode) -> bool:
-    return node.kind in ROLLUP_KINDS and any(g.actor.reaches(r, node.path) for r in SUPERVISORS)
+    return permissions.can(g.actor, "lists.rollup", node)
 
 
 @bp.route("/")
-@roles_required(*checklists.VIEW_ROLES)
+@requires("lists.view")
 def home() -> Any:
     for grant in g.actor.grants:
         if grant.role in SUPERVISORS and grant.node_kind in ROLLUP_KINDS:
@@ -48,7 +48,7 @@ def home() -> Any:
 
 
 @bp.route("/c/<key>")
-@roles_required(*checklists.VIEW_ROLES)
+@requires("lists.view")
 def compound(key: str) -> Any:
     node = _node(key)
     if node.kind != "compound":
@@ -93,7 +93,7 @@ def _saved(node: OrgNode) -> Any:
 
 
 @bp.route("/c/<key>/<list_key>/new", methods=["GET", "POST"])
-@roles_required(*checklists.EDIT_ROLES)
+@requires("lists.edit")
 def new_row(key: str, list_key: str) -> Any:
     node = _node(key)
     if not checklists.may_edit(g.actor, node):
@@ -107,7 +107,7 @@ def new_row(key: str, list_key: str) -> Any:
 
 
 @bp.route("/row/<int:row_id>", methods=["GET", "POST"])
-@roles_required(*checklists.VIEW_ROLES)
+@requires("lists.view")
 def row(row_id: int) -> Any:
     try:
         found = checklists.get_row(g.actor, row_id)
@@ -126,7 +126,7 @@ def row(row_id: int) -> Any:
 
 
 @bp.route("/rollup/<key>")
-@roles_required(*SUPERVISORS)
+@requires("lists.rollup")
 def rollup(key: str) -> Any:
     node = OrgNode.get_or_none(OrgNode.key == key)
     if node is None or not _may_rollup(node):

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from engine import clock, imports
 from engine.imports import Rejection, Row
 from pages import xlsx
-from pages.auth import roles_required
+from pages.auth import requires
 
 bp = Blueprint("imports", __name__, url_prefix="/import")
 KINDS = {"org": _l("Org tree (communities, compounds, buildings)"), "profiles": _l("Compound files"),
@@ -30,13 +30,13 @@ def _kind(kind: str) -> str:
 
 
 @bp.route("/")
-@roles_required(*imports.IMPORTERS)
+@requires("import")
 def index() -> Any:
     return render_template("imports/index.html", kinds=KINDS, outcome=None)
 
 
 @bp.route("/<kind>/template.xlsx")
-@roles_required(*imports.IMPORTERS)
+@requires("import")
 def template(kind: str) -> Any:
     cols = imports.columns(_kind(kind))
     note = _("One row per record under the header row; delete the example row. %(kind)s", kind=KINDS[kind])
@@ -74,7 +74,7 @@ def _rows(data: bytes, expected: list[str]) -> tuple[list[Row], list[Rejection]]
 
 
 @bp.route("/<kind>", methods=["POST"])
-@roles_required(*imports.IMPORTERS)
+@requires("import")
 def upload(kind: str) -> Any:
     upload = request.files.get("file")
     if upload is None or not upload.filename:

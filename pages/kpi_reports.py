@@ -12,16 +12,14 @@ from engine import clock, kpi_reports
 from engine.errors import FieldProblem, Invalid, ServiceError
 from engine.kpi import kpi_lists
 from engine.models import OrgNode
-from pages.auth import back_to_referrer, roles_required
+from pages.auth import back_to_referrer, requires
 from pages.checklists import bp
 from pages.itemviews import posted_formdata
-
-ROLES = ("supervisor", "department", "admin")
 
 
 @bp.route("/kpi")
 @bp.route("/kpi/<list_key>")
-@roles_required(*ROLES)
+@requires("kpi")
 def kpi(list_key: str | None = None) -> Any:
     return _kpi_page(list_key)
 
@@ -48,7 +46,7 @@ def _kpi_page(list_key: str | None, typed: dict[str, Any] | None = None) -> Any:
 
 
 @bp.route("/kpi/<list_key>/<row_key>/report", methods=["POST"])
-@roles_required(*ROLES)
+@requires("kpi")
 def kpi_report(list_key: str, row_key: str) -> Any:
     unit = OrgNode.get_or_none(OrgNode.key == request.form.get("unit", ""))
     if unit is None:
@@ -74,7 +72,7 @@ def kpi_report(list_key: str, row_key: str) -> Any:
 
 
 @bp.route("/kpi/review/<int:report_id>", methods=["POST"])
-@roles_required(*ROLES)
+@requires("kpi")
 def kpi_review(report_id: int) -> Any:
     accept = request.form.get("decision") == "accept"
     try:

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from engine import clock, profiles
 from engine.errors import Conflict
 from engine.models import OrgNode
-from pages.auth import login_required
+from pages.auth import requires
 from pages.checklists import bp
 from pages.conflicts import staleness
 from pages.extensions import htmx
@@ -19,7 +19,7 @@ from pages.itemviews import bind, is_submit, submit
 
 
 @bp.route("/c/<key>/profile", methods=["GET", "POST"])
-@login_required
+@requires("profile.view")
 def profile(key: str) -> Any:
     node = OrgNode.get_or_none(OrgNode.key == key)
     if node is None or not profiles.may_view(g.actor, node):

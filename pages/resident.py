@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from engine import items, queues
 from engine.models import Item, OrgNode
-from pages.auth import roles_required
+from pages.auth import requires
 from pages.itemviews import detail_context, raisable_types, raise_page, transition_page
 
 bp = Blueprint("resident", __name__, url_prefix="/r")
@@ -26,7 +26,7 @@ def _home_node() -> OrgNode:
 
 
 @bp.route("/")
-@roles_required("resident")
+@requires("resident")
 def home() -> Any:
     node = _home_node()
     mine = queues.inbox(g.actor, queues.Filters(open_only=False, mine=True))
@@ -34,7 +34,7 @@ def home() -> Any:
 
 
 @bp.route("/new/<type_key>", methods=["GET", "POST"])
-@roles_required("resident")
+@requires("resident")
 def new(type_key: str) -> Any:
     node = _home_node()
 
@@ -46,14 +46,14 @@ def new(type_key: str) -> Any:
 
 
 @bp.route("/items/<int:item_id>")
-@roles_required("resident")
+@requires("resident")
 def item(item_id: int) -> Any:
     found = items.get_item(g.actor, item_id)
     return render_template("resident/item.html", **detail_context(found, audience="resident"))
 
 
 @bp.route("/items/<int:item_id>/t/<key>", methods=["GET", "POST"])
-@roles_required("resident")
+@requires("resident")
 def take(item_id: int, key: str) -> Any:
     found = items.get_item(g.actor, item_id)
     return transition_page(found, key, "resident/transition.html", "resident.item")

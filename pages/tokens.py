@@ -10,18 +10,18 @@ from flask_babel import gettext as _
 from engine import clock, tokens
 from engine.db import database
 from pages.admin import bp
-from pages.auth import roles_required
+from pages.auth import requires
 
 
 @bp.route("/tokens")
-@roles_required("admin")
+@requires("tokens")
 def token_list() -> Any:
     """A district admin sees every token; a street admin those of users within its street."""
     return render_template("admin/tokens.html", rows=tokens.tokens_for_admin(g.actor, now=clock.now()))
 
 
 @bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
-@roles_required("admin")
+@requires("tokens")
 def token_revoke(token_id: int) -> Any:
     with database.atomic():
         row = tokens.revoke_token(token_id, now=clock.now(), by=g.actor)

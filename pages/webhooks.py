@@ -16,7 +16,7 @@ from engine import clock, webhooks
 from engine.errors import FieldProblem, Invalid
 from engine.events import EVENTS
 from pages.admin import bp
-from pages.auth import roles_required
+from pages.auth import requires
 
 
 class EndpointForm(FlaskForm):
@@ -49,14 +49,14 @@ def _scope_choices(form: EndpointForm) -> None:
 
 
 @bp.route("/webhooks")
-@roles_required("admin")
+@requires("webhooks")
 def webhook_list() -> Any:
     return render_template("admin/webhooks.html", rows=webhooks.endpoints_with_counts(g.actor))
 
 
 @bp.route("/webhooks/new", methods=["GET", "POST"])
 @bp.route("/webhooks/<key>/edit", methods=["GET", "POST"])
-@roles_required("admin")
+@requires("webhooks")
 def webhook_edit(key: str | None = None) -> Any:
     endpoint = webhooks.endpoint_by_key(g.actor, key) if key else None
     form = EndpointForm()
@@ -83,7 +83,7 @@ def webhook_edit(key: str | None = None) -> Any:
 
 
 @bp.route("/webhooks/<key>/active", methods=["POST"])
-@roles_required("admin")
+@requires("webhooks")
 def webhook_active(key: str) -> Any:
     active = request.form.get("active") == "1"
     webhooks.set_active(g.actor, key, active, now=clock.now())
@@ -92,7 +92,7 @@ def webhook_active(key: str) -> Any:
 
 
 @bp.route("/webhooks/<key>")
-@roles_required("admin")
+@requires("webhooks")
 def webhook(key: str) -> Any:
     endpoint = webhooks.endpoint_by_key(g.actor, key)
     status = request.args.get("status")
@@ -102,7 +102,7 @@ def webhook(key: str) -> Any:
 
 
 @bp.route("/deliveries/<int:delivery_id>")
-@roles_required("admin")
+@requires("webhooks")
 def delivery(delivery_id: int) -> Any:
     found, attempts = webhooks.delivery_detail(g.actor, delivery_id)
     body = json.dumps(found.message.payload, ensure_ascii=False, indent=2)
@@ -110,7 +110,7 @@ def delivery(delivery_id: int) -> Any:
 
 
 @bp.route("/deliveries/<int:delivery_id>/retry", methods=["POST"])
-@roles_required("admin")
+@requires("webhooks")
 def delivery_retry(delivery_id: int) -> Any:
     found = webhooks.retry(g.actor, delivery_id, now=clock.now())
     flash(_("Delivery %(id)s will be sent again.", id=delivery_id))

@@ -12,7 +12,7 @@ from engine.definitions import applies_for
 from engine.errors import ServiceError
 from engine.models import Item
 from engine.org import node_by_key
-from pages.auth import STAFF_ROLES, roles_required
+from pages.auth import requires
 from pages.extensions import htmx
 from pages.guards import int_arg
 from pages.itemviews import (
@@ -24,11 +24,10 @@ from pages.itemviews import (
 )
 
 bp = Blueprint("work", __name__, url_prefix="/work")
-STAFF = tuple(sorted(STAFF_ROLES))
 
 
 @bp.route("/")
-@roles_required(*STAFF)
+@requires("work")
 def inbox() -> Any:
     """The landing queue: items by deadline, or for departments their summons list."""
     filters = queues.Filters(
@@ -58,14 +57,14 @@ def inbox() -> Any:
 
 
 @bp.route("/new")
-@roles_required(*STAFF)
+@requires("work")
 def choose() -> Any:
     node = node_by_key(request.args.get("node", ""))
     return render_template("work/choose.html", node=node, types=raisable_types(node))
 
 
 @bp.route("/new/<type_key>", methods=["GET", "POST"])
-@roles_required(*STAFF)
+@requires("work")
 def new(type_key: str) -> Any:
     node = node_by_key(request.values.get("node", ""))
 
@@ -77,14 +76,14 @@ def new(type_key: str) -> Any:
 
 
 @bp.route("/items/<int:item_id>")
-@roles_required(*STAFF)
+@requires("work")
 def item(item_id: int) -> Any:
     found = items.get_item(g.actor, item_id)
     return render_template("work/item.html", **detail_context(found))
 
 
 @bp.route("/items/<int:item_id>/personal", methods=["POST"])
-@roles_required(*STAFF)
+@requires("work")
 def reveal(item_id: int) -> Any:
     """Show the item's personal data whole to one who needs it (audited)."""
     found = items.get_item(g.actor, item_id)
@@ -102,14 +101,14 @@ def refused_on_item(item_id: int, exc: ServiceError, kept: dict[str, Any]) -> An
 
 
 @bp.route("/items/<int:item_id>/t/<key>", methods=["GET", "POST"])
-@roles_required(*STAFF)
+@requires("work")
 def take(item_id: int, key: str) -> Any:
     found = items.get_item(g.actor, item_id)
     return transition_page(found, key, "work/transition.html", "work.item")
 
 
 @bp.route("/summons/<int:assignment_id>/<action>", methods=["POST"])
-@roles_required(*STAFF)
+@requires("work")
 def summons(assignment_id: int, action: str) -> Any:
     if action not in ("report_in", "complete", "decline"):
         abort(404)

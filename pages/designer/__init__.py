@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from engine import clock, designer
 from engine.errors import Invalid
 from engine.models import Definition, OrgNode, Pack
-from pages.auth import roles_required
+from pages.auth import requires
 
 bp = Blueprint("designer", __name__, url_prefix="/admin/designer")
 NODE_KINDS = ("compound", "community", "street", "building")
@@ -98,7 +98,7 @@ def editable() -> list[Definition]:
 
 
 @bp.route("/")
-@roles_required("admin")
+@requires("design")
 def index() -> Any:
     definitions = editable()
     changed = {d.key for d in definitions if designer.has_changes(d)}
@@ -109,7 +109,7 @@ def index() -> Any:
 
 
 @bp.route("/new", methods=["POST"])
-@roles_required("admin")
+@requires("design")
 def new() -> Any:
     form = request.form
     kind = form.get("kind", "item_type")

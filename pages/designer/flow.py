@@ -19,7 +19,7 @@ from engine import clock, designer
 from engine.checks import PSEUDO_ROLES, graph_findings
 from engine.definitions import known_roles
 from forms.builder import rows_from_schema
-from pages.auth import roles_required
+from pages.auth import requires
 from pages.designer import bp, conditions, departments, pack_roles, tabs_context
 from pages.designer.diagram import workflow_svg
 from pages.designer.formbuilder import NAME
@@ -170,7 +170,7 @@ def workflow_context(key: str, body: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.route("/<key>/workflow", methods=["GET", "POST"])
-@roles_required("admin")
+@requires("design")
 def workflow(key: str) -> Any:
     definition = designer.definition_of(key)
     body = designer.draft_of(definition)
@@ -230,7 +230,7 @@ def _units(values: list[str]) -> list[dict[str, str]]:
 
 
 @bp.route("/<key>/routing", methods=["GET", "POST"])
-@roles_required("admin")
+@requires("design")
 def routing(key: str) -> Any:
     definition = designer.definition_of(key)
     body = designer.draft_of(definition)

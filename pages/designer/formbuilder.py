@@ -29,7 +29,7 @@ from forms.builder import (
     value_text,
 )
 from forms.specs import KINDS
-from pages.auth import roles_required
+from pages.auth import requires
 from pages.designer import bp, conditions, tabs_context
 from pages.designer.locate import located
 from pages.designer.targets import Target, rows_of, store, stored, target_of, whole_schema
@@ -99,13 +99,13 @@ def _builder_url(key: str, code: str) -> str:
 
 @bp.route("/<key>/form", defaults={"target": "main"})
 @bp.route("/<key>/forms/<target>")
-@roles_required("admin")
+@requires("design")
 def form_builder(key: str, target: str) -> Any:
     return render_template("designer/form.html", **builder_context(key, target))
 
 
 @bp.route("/<key>/transitions/<int:index>/form")
-@roles_required("admin")
+@requires("design")
 def transition_form(key: str, index: int) -> Any:
     """A transition's own form, in the same builder."""
     return render_template("designer/form.html", **builder_context(key, f"t{index}"))
@@ -119,7 +119,7 @@ def _builder_response(key: str, code: str) -> Any:
 
 @bp.route("/<key>/form/add", methods=["POST"], defaults={"target": "main"})
 @bp.route("/<key>/forms/<target>/add", methods=["POST"])
-@roles_required("admin")
+@requires("design")
 def add_field(key: str, target: str) -> Any:
     _definition, body, where = _target(key, target)
     form = rows_of(where, body)
@@ -149,7 +149,7 @@ def add_field(key: str, target: str) -> Any:
 
 @bp.route("/<key>/form/<name>/<any(up, down, delete):action>", methods=["POST"], defaults={"target": "main"})
 @bp.route("/<key>/forms/<target>/<name>/<any(up, down, delete):action>", methods=["POST"])
-@roles_required("admin")
+@requires("design")
 def field_action(key: str, name: str, action: str, target: str) -> Any:
     _definition, body, where = _target(key, target)
     form = rows_of(where, body)
@@ -214,7 +214,7 @@ def _apply(row: FieldRow, form: MultiDict[str, str], others: list[FieldRow], exi
 
 @bp.route("/<key>/form/field/<name>", methods=["GET", "POST"], defaults={"target": "main"})
 @bp.route("/<key>/forms/<target>/field/<name>", methods=["GET", "POST"])
-@roles_required("admin")
+@requires("design")
 def field(key: str, name: str, target: str) -> Any:
     definition, body, where = _target(key, target)
     form = rows_of(where, body)
@@ -254,7 +254,7 @@ def field(key: str, name: str, target: str) -> Any:
 
 @bp.route("/<key>/preview", methods=["POST"], defaults={"target": "main"})
 @bp.route("/<key>/forms/<target>/preview", methods=["POST"])
-@roles_required("admin")
+@requires("design")
 def preview(key: str, target: str) -> Any:
     """The preview form posted: a refresh re-renders its fields; a submit shows the messages."""
     _definition, body, where = _target(key, target)

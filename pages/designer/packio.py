@@ -20,7 +20,7 @@ from engine.definitions import known_units
 from engine.errors import Invalid
 from engine.packs import export_pack as export_files
 from engine.packs import load_pack, outside_line, pack_member, read_pack, validate_pack
-from pages.auth import roles_required
+from pages.auth import requires
 from pages.designer import bp
 
 MAX_FILES = 500
@@ -28,7 +28,7 @@ MAX_BYTES = 20 * 1024 * 1024
 
 
 @bp.route("/packs/<key>.zip")
-@roles_required("admin")
+@requires("packs")
 def export_pack(key: str) -> Any:
     files = export_files(key)
     buffer = io.BytesIO()
@@ -118,7 +118,7 @@ def _unpack(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], root: Path) 
 
 
 @bp.route("/packs/import", methods=["POST"])
-@roles_required("admin")
+@requires("packs")
 def import_pack() -> Any:
     upload = request.files.get("pack")
     data = upload.read() if upload else b""

@@ -13,7 +13,7 @@ from engine.checks import definition_problems
 from engine.definitions import current_version, known_roles, known_units
 from engine.errors import Conflict, FieldProblem, Invalid
 from engine.models import DefinitionVersion, Item
-from pages.auth import roles_required
+from pages.auth import requires
 from pages.designer import bp, tabs_context
 from pages.designer.locate import located
 
@@ -31,7 +31,7 @@ def _mapping_context(definition: Any, body: dict[str, Any], mapping: dict[str, s
 
 
 @bp.route("/<key>/publish", methods=["GET", "POST"])
-@roles_required("admin")
+@requires("design")
 def publish(key: str) -> Any:
     definition = designer.definition_of(key)
     body = designer.draft_of(definition)
@@ -58,7 +58,7 @@ def publish(key: str) -> Any:
 
 
 @bp.route("/<key>/history")
-@roles_required("admin")
+@requires("design")
 def history(key: str) -> Any:
     definition = designer.definition_of(key)
     versions = list(definition.versions.order_by(DefinitionVersion.number.desc()))
@@ -71,7 +71,7 @@ def history(key: str) -> Any:
 
 
 @bp.route("/<key>/republish/<int:number>", methods=["POST"])
-@roles_required("admin")
+@requires("design")
 def republish(key: str, number: int) -> Any:
     definition = designer.definition_of(key)
     try:
@@ -86,7 +86,7 @@ def republish(key: str, number: int) -> Any:
 
 
 @bp.route("/<key>/discard", methods=["POST"])
-@roles_required("admin")
+@requires("design")
 def discard(key: str) -> Any:
     designer.discard_draft(g.actor.user, key, now=clock.now())
     flash(_("The draft was discarded."))
@@ -94,7 +94,7 @@ def discard(key: str) -> Any:
 
 
 @bp.route("/<key>/json", methods=["GET", "POST"])
-@roles_required("admin")
+@requires("design")
 def json_view(key: str) -> Any:
     """The whole draft as JSON: saved when it parses and keeps its key and kind."""
     definition = designer.definition_of(key)

@@ -21,7 +21,7 @@ from engine.context import new_item_doc
 from engine.definitions import scope_path
 from engine.models import OrgNode
 from engine.scope import path_under
-from pages.auth import roles_required
+from pages.auth import requires
 from pages.designer import bp, departments, pack_roles
 from rules.errors import RuleError
 from rules.routing import Route, Table
@@ -98,7 +98,7 @@ def tryit_context(body: dict[str, Any], formdata: MultiDict[str, str] | None) ->
 
 
 @bp.route("/<key>/routing/try", methods=["POST"])
-@roles_required("admin")
+@requires("design")
 def routing_try(key: str) -> Any:
     """The panel posted: a refresh re-renders the fields; a try runs the draft's tables."""
     body = designer.draft_of(designer.definition_of(key))

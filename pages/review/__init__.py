@@ -7,12 +7,12 @@ from typing import Any
 
 from flask import Blueprint, g, render_template, request
 
-from engine import clock, overview
+from engine import clock, overview, permissions
 from engine.models import OrgNode
-from pages.auth import roles_required
+from pages.auth import requires
 
 bp = Blueprint("review", __name__, url_prefix="/review")
-SUPERVISORS = ("supervisor", "admin")
+SUPERVISORS = permissions.roles_of("supervise")
 
 
 def supervised_roots() -> list[OrgNode]:
@@ -31,7 +31,7 @@ def chosen_node(wanted: str | None) -> OrgNode | None:
 
 
 @bp.route("/")
-@roles_required(*SUPERVISORS)
+@requires("supervise")
 def index() -> Any:
     now = clock.now()
     parent = chosen_node(request.args.get("node")) or supervised_roots()[0]

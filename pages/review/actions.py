@@ -10,10 +10,10 @@ from flask_babel import gettext as _
 from engine import clock, supervision
 from engine.errors import Invalid, ServiceError
 from engine.models import Assignment, User
-from pages.auth import roles_required, safe_next
+from pages.auth import requires, safe_next
 from pages.extensions import htmx
 from pages.guards import ids_in
-from pages.review import SUPERVISORS, bp
+from pages.review import bp
 from pages.work import refused_on_item
 
 
@@ -22,14 +22,14 @@ def _back(default: str) -> Any:
 
 
 @bp.route("/items/<int:item_id>/urge", methods=["POST"])
-@roles_required(*SUPERVISORS)
+@requires("supervise")
 def urge_item(item_id: int) -> Any:
     return _urge(lambda text: supervision.urge_item(g.actor, item_id, text, now=clock.now()).urge_count,
                  item_id, url_for("review.urge_item", item_id=item_id))
 
 
 @bp.route("/summons/<int:assignment_id>/urge", methods=["POST"])
-@roles_required(*SUPERVISORS)
+@requires("supervise")
 def urge_summons(assignment_id: int) -> Any:
     assignment = Assignment.get_or_none(Assignment.id == assignment_id)
     item_id = assignment.item_id if assignment else 0
@@ -61,7 +61,7 @@ def _urge(action: Any, item_id: int, post_to: str) -> Any:
 
 
 @bp.route("/items/<int:item_id>/reroute", methods=["POST"])
-@roles_required(*SUPERVISORS)
+@requires("supervise")
 def reroute(item_id: int) -> Any:
     units, reason, withdraw = request.form.getlist("units"), request.form.get("reason", ""), request.form.get("withdraw")
     try:
@@ -77,7 +77,7 @@ def reroute(item_id: int) -> Any:
 
 
 @bp.route("/reassign", methods=["GET", "POST"])
-@roles_required(*SUPERVISORS)
+@requires("supervise")
 def reassign() -> Any:
     """Hand a commissioner's open items to another commissioner."""
     people = supervision.commissioners_under(g.actor)

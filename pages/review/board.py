@@ -9,9 +9,9 @@ from flask import abort, g, render_template, request
 from engine import board as boards
 from engine import clock
 from engine.models import OrgNode
-from pages.auth import roles_required
+from pages.auth import requires
 from pages.extensions import htmx
-from pages.review import SUPERVISORS, bp, chosen_node
+from pages.review import bp, chosen_node
 
 
 def _level() -> str:
@@ -20,7 +20,7 @@ def _level() -> str:
 
 
 @bp.route("/overdue")
-@roles_required(*SUPERVISORS)
+@requires("supervise")
 def overdue() -> Any:
     """Open and overdue counts at one level, optionally inside one area."""
     now = clock.now()
@@ -34,7 +34,7 @@ def overdue() -> Any:
 
 
 @bp.route("/overdue/<level>/<key>")
-@roles_required(*SUPERVISORS)
+@requires("supervise")
 def overdue_items(level: str, key: str) -> Any:
     """The overdue items behind one count of the board."""
     if level not in boards.LEVELS:

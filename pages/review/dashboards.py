@@ -13,7 +13,7 @@ from engine.models import DefinitionVersion, OrgNode
 from engine.queues import attach
 from engine.scope import evidence_items, may_review, review_roots
 from pages import charts, dashboards, xlsx
-from pages.auth import roles_required
+from pages.auth import requires
 from pages.review import bp
 
 EVIDENCE_FILTERS = ("all", "open", "overdue", "unresolved", "reopened", "unsatisfied")
@@ -27,7 +27,7 @@ def _reviewable(key: str) -> OrgNode:
 
 
 @bp.route("/dashboards")
-@roles_required("supervisor", "admin", "commissioner")
+@requires("dashboards")
 def dashboards_home() -> Any:
     roots = review_roots(g.actor)
     if not roots:
@@ -36,7 +36,7 @@ def dashboards_home() -> Any:
 
 
 @bp.route("/n/<key>")
-@roles_required("supervisor", "admin", "commissioner")
+@requires("dashboards")
 def dashboard(key: str) -> Any:
     node = _reviewable(key)
     now = clock.now()
@@ -65,7 +65,7 @@ def _ancestors(node: OrgNode) -> list[OrgNode]:
 
 
 @bp.route("/n/<key>/export/<table>.xlsx")
-@roles_required("supervisor", "admin", "commissioner")
+@requires("dashboards")
 def export(key: str, table: str) -> Any:
     node = _reviewable(key)
     found = dashboards.tables(boards.build(g.actor, node, now=clock.now()))
@@ -78,7 +78,7 @@ def export(key: str, table: str) -> Any:
 
 
 @bp.route("/n/<key>/items")
-@roles_required("supervisor", "admin", "commissioner")
+@requires("dashboards")
 def evidence(key: str) -> Any:
     node = _reviewable(key)
     wanted = request.args.get("filter", "all")

@@ -11,12 +11,11 @@ from flask_babel import gettext as _
 
 from engine import clock, evaluation, scoring
 from engine.models import OrgNode
-from pages.auth import roles_required
+from pages.auth import requires
 from pages.extensions import htmx
 from pages.review import bp
 from pages.xlsx import workbook
 
-VIEWERS = ("supervisor", "admin", "department")
 SORTABLE = ("name", *evaluation.METRICS, "score")
 
 
@@ -70,7 +69,7 @@ def table_context() -> dict[str, Any]:
 
 
 @bp.route("/evaluation")
-@roles_required(*VIEWERS)
+@requires("evaluation")
 def evaluation_page() -> Any:
     context = table_context()
     if htmx and htmx.target == "evaluation-table":
@@ -79,7 +78,7 @@ def evaluation_page() -> Any:
 
 
 @bp.route("/evaluation.xlsx")
-@roles_required(*VIEWERS)
+@requires("evaluation")
 def evaluation_export() -> Any:
     context = table_context()
     period = context["period"]
@@ -113,7 +112,7 @@ def export_rows(context: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
 
 
 @bp.route("/evaluation/<key>/<which>")
-@roles_required(*VIEWERS)
+@requires("evaluation")
 def evaluation_items(key: str, which: str) -> Any:
     """The summons and items behind one number of one department."""
     unit = OrgNode.get_or_none((OrgNode.key == key) & (OrgNode.kind == "department"))
