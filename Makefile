@@ -58,6 +58,7 @@ test-pg: install chromium js
 	DATABASE_URL=$(PG_URL) $(VENV)/bin/pytest -q
 
 lint: install
+	$(VENV)/bin/ruff format --check engine forms rules pages tests bench
 	$(VENV)/bin/ruff check engine forms rules pages tests bench
 	$(VENV)/bin/mypy --strict rules forms
 

@@ -126,12 +126,29 @@ def table(results: list[dict[str, Any]]) -> str:
         return f"{d['p50']:.1f} / **{d['p95']:.1f}** ({d['rps']:.0f} req/s{bad})"
 
     rows: list[tuple[str, Any]] = [
-        ("compounds / items / summons", lambda r: f"{r['compounds']:,} / {r['items']:,} / {r['summons']:,}"),
-        ("full facts refresh, s (each run)", lambda r: (" · ".join(f"**{s:.1f}**" for s in r["refresh s"])
-                                                         or "not run") + f" ({r['nodes']:,} nodes)"),
-        ("index scores from cached facts, all indices, s", lambda r: f"**{r['scores s']:.2f}** ({r['indices']} indices)"),
-        ("index snapshot_all (scores + store), s", lambda r: f"{r['snapshot s']:.2f} ({r['snapshot rows']:,} rows)"),
-        ("district dashboard, in-process build: p50 / p95 ms", lambda r: f"{r['build ms'][0]:.1f} / {r['build ms'][1]:.1f}"),
+        (
+            "compounds / items / summons",
+            lambda r: f"{r['compounds']:,} / {r['items']:,} / {r['summons']:,}",
+        ),
+        (
+            "full facts refresh, s (each run)",
+            lambda r: (
+                (" · ".join(f"**{s:.1f}**" for s in r["refresh s"]) or "not run")
+                + f" ({r['nodes']:,} nodes)"
+            ),
+        ),
+        (
+            "index scores from cached facts, all indices, s",
+            lambda r: f"**{r['scores s']:.2f}** ({r['indices']} indices)",
+        ),
+        (
+            "index snapshot_all (scores + store), s",
+            lambda r: f"{r['snapshot s']:.2f} ({r['snapshot rows']:,} rows)",
+        ),
+        (
+            "district dashboard, in-process build: p50 / p95 ms",
+            lambda r: f"{r['build ms'][0]:.1f} / {r['build ms'][1]:.1f}",
+        ),
         ("GET district dashboard, wrk -t2 -c8: p50 / **p95** ms", lambda r: http(r["http"])),
         ("same, one connection (-t1 -c1)", lambda r: http(r["http1"])),
         ("load average before / after", lambda r: f"{r['load before']} / {r['load after']}"),
@@ -144,14 +161,24 @@ def table(results: list[dict[str, Any]]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--url", action="append", default=[], help="an existing demo database (repeatable)")
-    parser.add_argument("--items", type=int, default=None, help="build fresh databases with this many items")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--url", action="append", default=[], help="an existing demo database (repeatable)"
+    )
+    parser.add_argument(
+        "--items", type=int, default=None, help="build fresh databases with this many items"
+    )
     parser.add_argument("--compounds", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--backends", default="sqlite,postgresql", help="with --items")
-    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432", help="server URL, no database")
-    parser.add_argument("--code", type=Path, default=HERE, help="the checkout whose code is measured")
+    parser.add_argument(
+        "--pg", default="postgresql://postgres@127.0.0.1:5432", help="server URL, no database"
+    )
+    parser.add_argument(
+        "--code", type=Path, default=HERE, help="the checkout whose code is measured"
+    )
     parser.add_argument("--refreshes", type=int, default=2)
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--seconds", type=int, default=10)
@@ -165,8 +192,19 @@ def main() -> None:
         for backend in args.backends.split(","):
             url = fresh_database(backend, args)
             sanfang(url, "init", cwd=args.code)
-            took, said = timed(lambda url=url: sanfang(url, "demo", "--compounds", str(args.compounds), "--items",
-                                                       str(args.items), "--seed", str(args.seed), cwd=args.code))
+            took, said = timed(
+                lambda url=url: sanfang(
+                    url,
+                    "demo",
+                    "--compounds",
+                    str(args.compounds),
+                    "--items",
+                    str(args.items),
+                    "--seed",
+                    str(args.seed),
+                    cwd=args.code,
+                )
+            )
             print(f"{said}\n   demo {took:.0f} s ({load()})", flush=True)
             if backend == "postgresql":
                 subprocess.run(["psql", url, "-qc", "ANALYZE"], check=False)
@@ -174,8 +212,10 @@ def main() -> None:
     if not urls:
         parser.error("give --url or --items")
     results = [run(url, args) for url in urls]
-    print(f"\ncode {args.code}; {dt.date.today()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
-          f"{time.perf_counter() - started:.0f} s in all\n")
+    print(
+        f"\ncode {args.code}; {dt.date.today()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
+        f"{time.perf_counter() - started:.0f} s in all\n"
+    )
     print(table(results))
 
 

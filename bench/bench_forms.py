@@ -56,8 +56,15 @@ def free_port() -> int:
 
 def start_server(port: int) -> subprocess.Popen[bytes]:
     command = [
-        str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", str(WORKERS),
-        "-b", f"127.0.0.1:{port}", "--graceful-timeout", "5", "--log-level", "warning",
+        str(ROOT / ".venv" / "bin" / "gunicorn"),
+        "-w",
+        str(WORKERS),
+        "-b",
+        f"127.0.0.1:{port}",
+        "--graceful-timeout",
+        "5",
+        "--log-level",
+        "warning",
         "bench.forms_app:create_app()",
     ]
     # Own session: stopping it reaches the workers even if the master hangs.
@@ -182,7 +189,9 @@ def markdown(best: dict[str, dict[str, Any]], seconds: int, notes: list[str]) ->
     ]
     for name, _, _ in CASES:
         r = best[name]
-        lines.append(f"| {name} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['non2xx']} |")
+        lines.append(
+            f"| {name} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['non2xx']} |"
+        )
     lines += ["", "| ratio (req/s) | value |", "|---|---:|"]
     for method in ("GET", "POST"):
         gen, hand = best[f"generated {method}"]["rps"], best[f"handwritten {method}"]["rps"]
@@ -222,8 +231,10 @@ def inprocess(requests: int, rounds: int) -> str:
                 one(path, method)
             best[name] = min(best[name], (time.process_time() - start) * 1e3 / requests)
     lines = [
-        (f"In-process CPU time per request (Flask test client, best of {rounds} x "
-         f"{requests}), {datetime.date.today().isoformat()}, {machine()}."),
+        (
+            f"In-process CPU time per request (Flask test client, best of {rounds} x "
+            f"{requests}), {datetime.date.today().isoformat()}, {machine()}."
+        ),
         "",
         "| case | CPU ms/request |",
         "|---|---:|",
@@ -240,8 +251,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10, help="duration of each wrk run")
     parser.add_argument("--markdown", type=Path, help="also write the results to this file")
-    parser.add_argument("--inprocess", action="store_true",
-                        help="time requests through the Flask test client instead of wrk")
+    parser.add_argument(
+        "--inprocess",
+        action="store_true",
+        help="time requests through the Flask test client instead of wrk",
+    )
     parser.add_argument("--requests", type=int, default=300, help="--inprocess: requests per round")
     parser.add_argument("--rounds", type=int, default=5, help="--inprocess: rounds per case")
     args = parser.parse_args()
@@ -267,11 +281,15 @@ def main() -> None:
             script = post_script(body, tmp)
             for round_no in (1, 2):
                 for name, path, method in CASES:
-                    result = run_wrk(base + path, args.seconds, script if method == "POST" else None)
-                    print(f"round {round_no} {name}: {result['rps']:.0f} req/s, "
-                          f"p50 {result['p50']:.2f} ms, p99 {result['p99']:.2f} ms"
-                          + (f", {result['socket_errors']}" if result["socket_errors"] else ""),
-                          file=sys.stderr)
+                    result = run_wrk(
+                        base + path, args.seconds, script if method == "POST" else None
+                    )
+                    print(
+                        f"round {round_no} {name}: {result['rps']:.0f} req/s, "
+                        f"p50 {result['p50']:.2f} ms, p99 {result['p99']:.2f} ms"
+                        + (f", {result['socket_errors']}" if result["socket_errors"] else ""),
+                        file=sys.stderr,
+                    )
                     if name not in best or result["rps"] > best[name]["rps"]:
                         best[name] = result
     finally:

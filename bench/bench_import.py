@@ -61,8 +61,15 @@ def households(buildings: list[str], count: int, rng: random.Random) -> list[lis
     for i in range(count):
         building = buildings[i % len(buildings)]
         room = f"{i // len(buildings) // 4 + 1}-{i // len(buildings) % 4 + 1:02d}01"
-        rows.append([building, room, rng.choice(surnames) + rng.choice("伟芳娜敏静丽强磊军洋"),
-                     f"138{rng.randrange(10**8):08d}", round(rng.uniform(40, 160), 1)])
+        rows.append(
+            [
+                building,
+                room,
+                rng.choice(surnames) + rng.choice("伟芳娜敏静丽强磊军洋"),
+                f"138{rng.randrange(10**8):08d}",
+                round(rng.uniform(40, 160), 1),
+            ]
+        )
     return rows
 
 
@@ -85,24 +92,54 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     url = fresh_database(backend, args)
     print(f"== {backend}: {url}", flush=True)
     sanfang(url, "init")
-    print("  ", sanfang(url, "demo", "--compounds", str(args.compounds), "--items", str(args.items), "--seed", "1"),
-          flush=True)
+    print(
+        "  ",
+        sanfang(
+            url,
+            "demo",
+            "--compounds",
+            str(args.compounds),
+            "--items",
+            str(args.items),
+            "--seed",
+            "1",
+        ),
+        flush=True,
+    )
     from pages import create_app
     from pages.imports import read_rows
 
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-import", "WTF_CSRF_ENABLED": False,
-                      "CREATE_TABLES": False})
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "SECRET_KEY": "bench-import",
+            "WTF_CSRF_ENABLED": False,
+            "CREATE_TABLES": False,
+        }
+    )
     database.connect(reuse_if_open=True)
     try:
         if is_postgres():
             database.execute_sql("ANALYZE")
         admin = User.get(User.username == "admin")
         actor = actor_for(admin)
-        compounds = list(OrgNode.select(OrgNode.key).where(OrgNode.kind == "compound").order_by(OrgNode.id))
-        org_rows = [(n + 3, {"key": f"{c.key}-bb{b}", "name": f"{b}幢", "kind": "building", "parent": c.key})
-                    for n, (c, b) in enumerate((c, b) for c in compounds for b in range(1, args.buildings + 1))]
-        org = timed(f"org import, {len(org_rows):,} buildings", out,
-                    lambda: imports.run(actor, "org", org_rows, now=clock.now()))
+        compounds = list(
+            OrgNode.select(OrgNode.key).where(OrgNode.kind == "compound").order_by(OrgNode.id)
+        )
+        org_rows = [
+            (
+                n + 3,
+                {"key": f"{c.key}-bb{b}", "name": f"{b}幢", "kind": "building", "parent": c.key},
+            )
+            for n, (c, b) in enumerate(
+                (c, b) for c in compounds for b in range(1, args.buildings + 1)
+            )
+        ]
+        org = timed(
+            f"org import, {len(org_rows):,} buildings",
+            out,
+            lambda: imports.run(actor, "org", org_rows, now=clock.now()),
+        )
         assert org.imported, org.rejected[:5]
         buildings = [r["key"] for _n, r in org_rows]
         rng = random.Random(1)
@@ -129,8 +166,11 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             session["user_id"] = admin.id
 
         def page(data: bytes) -> Any:
-            response = client.post("/import/households", data={"file": (io.BytesIO(data), "h.xlsx")},
-                                   content_type="multipart/form-data")
+            response = client.post(
+                "/import/households",
+                data={"file": (io.BytesIO(data), "h.xlsx")},
+                content_type="multipart/form-data",
+            )
             assert response.status_code == 200, response.status_code
             return response
 
@@ -146,7 +186,9 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         timed("(d) page, changed back", out, lambda: page(original))
         database.connect(reuse_if_open=True)
         out["(d) reminders"] = Notification.select().count() - notes - second.reminders
-        out["owner-change events"] = Event.select().where(Event.action == "household.owner_change").count()
+        out["owner-change events"] = (
+            Event.select().where(Event.action == "household.owner_change").count()
+        )
     finally:
         database.close()
         if not args.keep:
@@ -156,25 +198,37 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--households", type=int, default=10_000)
     parser.add_argument("--compounds", type=int, default=1000)
     parser.add_argument("--items", type=int, default=2000)
     parser.add_argument("--buildings", type=int, default=2, help="buildings per compound")
-    parser.add_argument("--changed", type=float, default=0.05, help="share of owners changed on the second import")
+    parser.add_argument(
+        "--changed", type=float, default=0.05, help="share of owners changed on the second import"
+    )
     parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432", help="server URL, no database")
+    parser.add_argument(
+        "--pg", default="postgresql://postgres@127.0.0.1:5432", help="server URL, no database"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the databases")
     args = parser.parse_args()
     args.sqlite, args.pg_name = SQLITE_PATH, PG_NAME  # where bench_scale.fresh_database makes them
     results = {b: run_backend(b, args) for b in args.backends.split(",")}
-    print(f"\n{args.households:,} households, {args.compounds:,} compounds × {args.buildings} buildings; "
-          f"{os.cpu_count()} CPUs\n")
+    print(
+        f"\n{args.households:,} households, {args.compounds:,} compounds × {args.buildings} buildings; "
+        f"{os.cpu_count()} CPUs\n"
+    )
     names = list(results)
     print("| | " + " | ".join(names) + " |\n|---|" + "---|" * len(names))
     for key in results[names[0]]:
         cells = [results[n].get(key, "") for n in names]
-        print(f"| {key} | " + " | ".join(f"{c:.2f}" if isinstance(c, float) else str(c) for c in cells) + " |")
+        print(
+            f"| {key} | "
+            + " | ".join(f"{c:.2f}" if isinstance(c, float) else str(c) for c in cells)
+            + " |"
+        )
 
 
 if __name__ == "__main__":

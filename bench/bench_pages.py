@@ -72,7 +72,9 @@ def pages_by_user() -> dict[str, list[str]]:
         a = actor(name)
         ids = [i.id for i in visible_items(a).order_by(Item.id).limit(200)]
         counts = {i: 0 for i in ids}
-        for (item_id,) in Assignment.select(Assignment.item).where(Assignment.item.in_(ids)).tuples():
+        for (item_id,) in (
+            Assignment.select(Assignment.item).where(Assignment.item.in_(ids)).tuples()
+        ):
             counts[item_id] += 1
         return max(ids, key=lambda i: (counts[i], -i))
 
@@ -93,27 +95,53 @@ def pages_by_user() -> dict[str, list[str]]:
         .order_by(fn.COUNT(Item.id).desc(), User.username)
     )
     resident = raisers.first().username
-    raisable = Definition.select().where(Definition.kind == "item_type").order_by(Definition.id).first()
+    raisable = (
+        Definition.select().where(Definition.kind == "item_type").order_by(Definition.id).first()
+    )
     compound = node_key("xifang")
     street = node_key("chaohui-ducha")
     district = node_key("ducha")
     return {
         "xifang": [
-            "/work/", "/work/?view=summons", "/work/?all=1", f"/work/items/{first_item('xifang')}",
-            f"/work/new?node={compound}", f"/review/n/{compound}", "/notifications",
+            "/work/",
+            "/work/?view=summons",
+            "/work/?all=1",
+            f"/work/items/{first_item('xifang')}",
+            f"/work/new?node={compound}",
+            f"/review/n/{compound}",
+            "/notifications",
         ],
-        "lvzhouhuayuan-wy": ["/work/", "/work/?view=items", f"/work/items/{summoned_item('lvzhouhuayuan-wy')}"],
+        "lvzhouhuayuan-wy": [
+            "/work/",
+            "/work/?view=items",
+            f"/work/items/{summoned_item('lvzhouhuayuan-wy')}",
+        ],
         "dept-zhifa-user": [
-            "/work/", "/work/?view=items", f"/work/items/{summoned_item('dept-zhifa-user')}", "/review/evaluation",
+            "/work/",
+            "/work/?view=items",
+            f"/work/items/{summoned_item('dept-zhifa-user')}",
+            "/review/evaluation",
         ],
         "chaohui-ducha": [
-            "/review/", "/review/overdue", "/review/overdue?level=compound", "/review/dashboards",
-            f"/review/n/{street}", f"/review/n/{street}/items?filter=overdue", "/review/evaluation",
-            "/work/", f"/work/items/{first_item('chaohui-ducha')}",
+            "/review/",
+            "/review/overdue",
+            "/review/overdue?level=compound",
+            "/review/dashboards",
+            f"/review/n/{street}",
+            f"/review/n/{street}/items?filter=overdue",
+            "/review/evaluation",
+            "/work/",
+            f"/work/items/{first_item('chaohui-ducha')}",
         ],
         "ducha": [
-            "/review/", f"/review/?node={street}", "/review/overdue", "/review/overdue?level=department",
-            "/review/dashboards", f"/review/n/{district}", "/review/evaluation", "/work/",
+            "/review/",
+            f"/review/?node={street}",
+            "/review/overdue",
+            "/review/overdue?level=department",
+            "/review/dashboards",
+            f"/review/n/{district}",
+            "/review/evaluation",
+            "/work/",
         ],
         "lvzhou-yezhu1": ["/r/", f"/r/new/{raisable.key}"],
         resident: ["/r/", f"/r/items/{first_item(resident)}"],
@@ -124,8 +152,14 @@ def pages_by_user() -> dict[str, list[str]]:
 def build_app(url: str) -> Any:
     from pages import create_app
 
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
-                      "BACKGROUND_SWEEP": False})
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "SECRET_KEY": "bench",
+            "WTF_CSRF_ENABLED": False,
+            "BACKGROUND_SWEEP": False,
+        }
+    )
     app.add_url_rule(BARE, "bench_bare", lambda: "ok")
     return app
 
@@ -204,9 +238,13 @@ def main() -> None:
         if ratio > args.max_ratio or queries[case] > args.max_queries or status[case] != 200:
             over.append(case)
             flag = " ⚠"
-        lines.append(f"| {case[0]} | {case[1]} | {status[case]} | {ms:.2f} | {ratio:.1f}{flag} | {queries[case]} |")
+        lines.append(
+            f"| {case[0]} | {case[1]} | {status[case]} | {ms:.2f} | {ratio:.1f}{flag} | {queries[case]} |"
+        )
     lines.append("")
-    lines.append(f"budget: ≤ {args.max_ratio:g} × bare and ≤ {args.max_queries} queries; over: {len(over)} of {len(cases)}")
+    lines.append(
+        f"budget: ≤ {args.max_ratio:g} × bare and ≤ {args.max_queries} queries; over: {len(over)} of {len(cases)}"
+    )
     text = "\n".join(lines)
     print(text)
     if args.markdown:

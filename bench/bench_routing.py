@@ -19,11 +19,38 @@ import json_logic
 import rules
 from rules.routing import Route, Table
 
-CATEGORIES = ["违章搭建", "停车秩序", "消防通道", "噪音扰民", "垃圾分类", "电梯故障", "屋顶漏水",
-              "绿化破坏", "占道经营", "管道堵塞", "外墙脱落", "高空抛物", "群租", "装修扰民",
-              "路灯损坏", "井盖缺失", "宠物扰民", "油烟污染", "非机动车乱停", "楼道堆物"]
-DISTRICTS = ["chaohui", "mishixiang", "xiaohe", "hushu", "daguan", "gongchenqiao",
-             "banshan", "kangqiao"]
+CATEGORIES = [
+    "违章搭建",
+    "停车秩序",
+    "消防通道",
+    "噪音扰民",
+    "垃圾分类",
+    "电梯故障",
+    "屋顶漏水",
+    "绿化破坏",
+    "占道经营",
+    "管道堵塞",
+    "外墙脱落",
+    "高空抛物",
+    "群租",
+    "装修扰民",
+    "路灯损坏",
+    "井盖缺失",
+    "宠物扰民",
+    "油烟污染",
+    "非机动车乱停",
+    "楼道堆物",
+]
+DISTRICTS = [
+    "chaohui",
+    "mishixiang",
+    "xiaohe",
+    "hushu",
+    "daguan",
+    "gongchenqiao",
+    "banshan",
+    "kangqiao",
+]
 URGENCY = ["一般", "较急", "紧急"]
 
 
@@ -36,25 +63,49 @@ def build_rules(r: random.Random, count: int = 200) -> list[Route]:
         if shape < 0.30:
             when: Any = {"==": [cat, r.choice(CATEGORIES)]}
         elif shape < 0.50:
-            when = {"and": [{"in": [cat, r.sample(CATEGORIES, 3)]},
-                            {"in": [r.choice(DISTRICTS), {"var": "node.path"}]}]}
+            when = {
+                "and": [
+                    {"in": [cat, r.sample(CATEGORIES, 3)]},
+                    {"in": [r.choice(DISTRICTS), {"var": "node.path"}]},
+                ]
+            }
         elif shape < 0.65:
-            when = {"and": [{"==": [cat, r.choice(CATEGORIES)]},
-                            {">=": [{"var": "item.priority"}, r.randint(1, 3)]},
-                            {"==": [{"var": "data.urgency"}, r.choice(URGENCY)]}]}
+            when = {
+                "and": [
+                    {"==": [cat, r.choice(CATEGORIES)]},
+                    {">=": [{"var": "item.priority"}, r.randint(1, 3)]},
+                    {"==": [{"var": "data.urgency"}, r.choice(URGENCY)]},
+                ]
+            }
         elif shape < 0.75:  # not indexable: age and priority first
-            when = {"and": [{">": [{"var": "item.age_hours"}, r.choice([24, 48, 72])]},
-                            {"<=": [1, {"var": "item.priority"}, 3]}]}
+            when = {
+                "and": [
+                    {">": [{"var": "item.age_hours"}, r.choice([24, 48, 72])]},
+                    {"<=": [1, {"var": "item.priority"}, 3]},
+                ]
+            }
         elif shape < 0.85:
-            when = {"or": [{"==": [{"var": "data.urgency"}, "紧急"]},
-                           {">": [{"var": "data.households"}, r.randint(50, 200)]}]}
+            when = {
+                "or": [
+                    {"==": [{"var": "data.urgency"}, "紧急"]},
+                    {">": [{"var": "data.households"}, r.randint(50, 200)]},
+                ]
+            }
         elif shape < 0.93:
-            when = {"and": [{"in": [r.choice(DISTRICTS), {"var": "node.path"}]},
-                            {"<": [{"var": "data.households"}, r.randint(5, 40)]}]}
+            when = {
+                "and": [
+                    {"in": [r.choice(DISTRICTS), {"var": "node.path"}]},
+                    {"<": [{"var": "data.households"}, r.randint(5, 40)]},
+                ]
+            }
         else:
-            when = {"if": [{"==": [{"var": "data.urgency"}, "紧急"]},
-                           {">": [{"var": "item.age_hours"}, 2]},
-                           {">": [{"var": "item.age_hours"}, 24]}]}
+            when = {
+                "if": [
+                    {"==": [{"var": "data.urgency"}, "紧急"]},
+                    {">": [{"var": "item.age_hours"}, 2]},
+                    {">": [{"var": "item.age_hours"}, 24]},
+                ]
+            }
         routes.append(Route(f"r{i:03d}", when, {"summon": [f"unit-{i % 17}"]}))
     return routes
 
@@ -63,8 +114,11 @@ def build_doc(r: random.Random) -> dict[str, Any]:
     """One new item's document."""
     district = r.choice(DISTRICTS)
     return {
-        "data": {"category": r.choice(CATEGORIES), "urgency": r.choice(URGENCY),
-                 "households": r.randint(1, 300)},
+        "data": {
+            "category": r.choice(CATEGORIES),
+            "urgency": r.choice(URGENCY),
+            "households": r.randint(1, 300),
+        },
         "item": {"priority": r.randint(0, 3), "age_hours": r.random() * 96},
         "node": {"key": "n", "path": ["gongshu", district, "compound-n"]},
         "now": "2026-11-27T13:00:00+08:00",
@@ -102,8 +156,9 @@ def main() -> None:
 
     for doc in docs[:200]:  # warm up; also check the three agree
         decision = table.decide(doc)
-        naive = [route.key for route in routes
-                 if rules.truthy(json_logic.jsonLogic(route.when, doc))]
+        naive = [
+            route.key for route in routes if rules.truthy(json_logic.jsonLogic(route.when, doc))
+        ]
         assert [route.key for route in decision.fired] == naive
     fast = report("Table.decide (indexed, compiled)", timed(table.decide, docs))
     report("Table.decide (no index, compiled)", timed(plain.decide, docs[: count // 4]))

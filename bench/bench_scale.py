@@ -76,9 +76,21 @@ def pct(values: list[float], p: float) -> float:
 
 def sanfang(url: str, *args: str, timeout: float = 7200, cwd: Path = ROOT) -> str:
     """Run the CLI of the checkout at ``cwd`` on ``url``; its output."""
-    env = {**os.environ, "DATABASE_URL": url, "SANFANG_SECRET_KEY": SECRET, "SANFANG_BACKGROUND_SWEEP": "0"}
-    done = subprocess.run([sys.executable, "-c", "from pages.cli import main; main()", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SANFANG_SECRET_KEY": SECRET,
+        "SANFANG_BACKGROUND_SWEEP": "0",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", "from pages.cli import main; main()", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     if done.returncode:
         raise SystemExit(f"sanfang {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
     return done.stdout.strip()
@@ -139,18 +151,23 @@ def drop_database(backend: str, args: argparse.Namespace) -> None:
     admin = psycopg2.connect(f"{args.pg}/postgres")
     admin.autocommit = True
     with admin.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {args.pg_name} WITH (FORCE)")  # an app's pooled connections may linger
+        cur.execute(
+            f"DROP DATABASE IF EXISTS {args.pg_name} WITH (FORCE)"
+        )  # an app's pooled connections may linger
     admin.close()
 
 
 # -- in-process -------------------------------------------------------------------------
+
 
 def explain(query: Any) -> str:
     from engine.db import database, is_postgres
 
     sql, params = query.sql()
     if is_postgres():
-        rows = database.execute_sql("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql, params).fetchall()
+        rows = database.execute_sql(
+            "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql, params
+        ).fetchall()
         return "\n".join(r[0] for r in rows)
     rows = database.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall()
     return "\n".join(f"{'  ' * (0 if r[1] == 0 else 1)}{r[3]}" for r in rows)
@@ -174,10 +191,21 @@ def pick_commissioner() -> tuple[str, int]:
 
     from engine.models import Grant, Item, User
 
-    node, count = (Item.select(Item.node, fn.COUNT(Item.id)).where(~Item.closed).group_by(Item.node)
-                   .order_by(fn.COUNT(Item.id).desc(), Item.node).limit(1).tuples()).get()
-    user = (User.select(User.username).join(Grant, on=(Grant.user == User.id))
-            .where((Grant.role == "commissioner") & (Grant.node == node)).order_by(User.id).get())
+    node, count = (
+        Item.select(Item.node, fn.COUNT(Item.id))
+        .where(~Item.closed)
+        .group_by(Item.node)
+        .order_by(fn.COUNT(Item.id).desc(), Item.node)
+        .limit(1)
+        .tuples()
+    ).get()
+    user = (
+        User.select(User.username)
+        .join(Grant, on=(Grant.user == User.id))
+        .where((Grant.role == "commissioner") & (Grant.node == node))
+        .order_by(User.id)
+        .get()
+    )
     return user.username, int(count)
 
 
@@ -201,25 +229,37 @@ def in_process(out: dict[str, Any], runs: int) -> None:
     page = queues.PAGE_SIZE
 
     def dated_items(actor: Any) -> list[Any]:  # the first queries queues.inbox runs, one per part
-        return [queues.items_filtered(actor, base=part.select(*queues.LIST_FIELDS))
-                .where(Item.due_at.is_null(False)).order_by(Item.due_at, Item.id.desc()).limit(page)
-                for part in visible_item_parts(actor)]
+        return [
+            queues.items_filtered(actor, base=part.select(*queues.LIST_FIELDS))
+            .where(Item.due_at.is_null(False))
+            .order_by(Item.due_at, Item.id.desc())
+            .limit(page)
+            for part in visible_item_parts(actor)
+        ]
 
     def dated_summons(actor: Any) -> Any:  # the first query queues.summons runs
-        return (queues.summons_filtered(actor).where(Assignment.next_due_at.is_null(False))
-                .order_by(Assignment.next_due_at, Assignment.id).limit(page))
+        return (
+            queues.summons_filtered(actor)
+            .where(Assignment.next_due_at.is_null(False))
+            .order_by(Assignment.next_due_at, Assignment.id)
+            .limit(page)
+        )
 
     def sql_alone(queries: list[Any]) -> tuple[float, float]:
         """The statements alone: executed and fetched on the raw cursor, no row objects."""
+
         def run() -> None:
             for query in queries:
                 sql, params = query.sql()
                 database.execute_sql(sql, params).fetchall()
+
         return time_runs(run, runs)
 
     out["plan inbox"] = "\n-- next part --\n".join(explain(q) for q in dated_items(commissioner))
     out["plan summons"] = explain(dated_summons(department))
-    out["plan department inbox"] = "\n-- next part --\n".join(explain(q) for q in dated_items(department))
+    out["plan department inbox"] = "\n-- next part --\n".join(
+        explain(q) for q in dated_items(department)
+    )
     out["sql inbox"] = sql_alone(dated_items(commissioner))
     out["sql summons"] = sql_alone([dated_summons(department)])
     out["plan commissioner summons"] = explain(dated_summons(commissioner))
@@ -229,9 +269,12 @@ def in_process(out: dict[str, Any], runs: int) -> None:
     out["q department inbox"] = time_runs(lambda: queues.inbox(department), runs)
     out["q commissioner summons"] = time_runs(lambda: queues.summons(commissioner), runs)
     # The former single query (ORDER BY due IS NULL, due, id), for comparison.
-    out["q summons, one ORDER BY"] = time_runs(lambda: list(queues.summons_query(department).paginate(1, page)), runs)
+    out["q summons, one ORDER BY"] = time_runs(
+        lambda: list(queues.summons_query(department).paginate(1, page)), runs
+    )
     out["q department inbox, one ORDER BY"] = time_runs(
-        lambda: list(queues.items_query(department).paginate(1, page)), runs)
+        lambda: list(queues.items_query(department).paginate(1, page)), runs
+    )
     out["_users"] = (username, DEPARTMENT_USER)
 
 
@@ -246,17 +289,30 @@ def make_overdue(count: int, now: dt.datetime) -> int:
     with database.atomic():
         Item.update(due_at=ahead).where(~Item.closed & Item.due_at.is_null(False)).execute()
         for column in (Assignment.next_due_at, Assignment.report_due_at, Assignment.handle_due_at):
-            Assignment.update({column: ahead}).where(Assignment.open & column.is_null(False)).execute()
-    ids = [a for (a,) in Assignment.select(Assignment.id).join(Item)
-           .where(Assignment.open & ~Item.closed & Item.version.in_(list(_escalating())))
-           .order_by(Assignment.id).tuples()]
+            Assignment.update({column: ahead}).where(
+                Assignment.open & column.is_null(False)
+            ).execute()
+    ids = [
+        a
+        for (a,) in Assignment.select(Assignment.id)
+        .join(Item)
+        .where(Assignment.open & ~Item.closed & Item.version.in_(list(_escalating())))
+        .order_by(Assignment.id)
+        .tuples()
+    ]
     stride = max(1, len(ids) // count)
     chosen = ids[::stride][:count]
     with database.atomic():
         for start in range(0, len(chosen), 500):
-            chunk = chosen[start:start + 500]
-            for column in (Assignment.next_due_at, Assignment.report_due_at, Assignment.handle_due_at):
-                Assignment.update({column: past}).where(Assignment.id.in_(chunk) & column.is_null(False)).execute()
+            chunk = chosen[start : start + 500]
+            for column in (
+                Assignment.next_due_at,
+                Assignment.report_due_at,
+                Assignment.handle_due_at,
+            ):
+                Assignment.update({column: past}).where(
+                    Assignment.id.in_(chunk) & column.is_null(False)
+                ).execute()
     return len(chosen)
 
 
@@ -292,7 +348,9 @@ def evaluate(out: dict[str, Any]) -> None:
     from engine.models import Grant, User
 
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    admin = actor_for(User.select().join(Grant, on=(Grant.user == User.id)).where(Grant.role == "admin").get())
+    admin = actor_for(
+        User.select().join(Grant, on=(Grant.user == User.id)).where(Grant.role == "admin").get()
+    )
     period = evaluation.quarter_of(now)
     found = scoring.evaluations()
     took = []
@@ -302,10 +360,13 @@ def evaluate(out: dict[str, Any]) -> None:
         scoring.score_rows(found[0] if found else None, rows, skip=lambda r: not r.summoned)
         took.append(time.perf_counter() - start)
     out["evaluation s"] = statistics.median(took)
-    out["evaluation rows"] = f"{len(rows)} departments, {sum(r.summoned for r in rows)} summons, {period.start}..{period.end}"
+    out["evaluation rows"] = (
+        f"{len(rows)} departments, {sum(r.summoned for r in rows)} summons, {period.start}..{period.end}"
+    )
 
 
 # -- over HTTP --------------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -317,9 +378,12 @@ def login(base: str, username: str) -> str:
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     with opener.open(base + "/login", timeout=30) as response:
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', response.read().decode())
-    body = urllib.parse.urlencode({"username": username, "password": PASSWORD,
-                                   "csrf_token": token[1] if token else ""}).encode()
+        token = re.search(
+            r'name="csrf_token" type="hidden" value="([^"]+)"', response.read().decode()
+        )
+    body = urllib.parse.urlencode(
+        {"username": username, "password": PASSWORD, "csrf_token": token[1] if token else ""}
+    ).encode()
     with opener.open(base + "/login", data=body, timeout=30) as response:
         response.read()
     cookie = "; ".join(f"{c.name}={c.value}" for c in jar if c.name == "session")
@@ -330,18 +394,41 @@ def login(base: str, username: str) -> str:
     return cookie
 
 
-def wrk(base: str, cookie: str, seconds: int, script: str, connections: int = 8,
-        path: str = "/work/") -> dict[str, float]:
+def wrk(
+    base: str, cookie: str, seconds: int, script: str, connections: int = 8, path: str = "/work/"
+) -> dict[str, float]:
     done = subprocess.run(
-        [WRK, f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script,
-         "-H", f"Cookie: {cookie}", base + path],
-        capture_output=True, text=True, timeout=seconds + 60, check=False)
-    found = re.search(r"BENCH p50=(\d+) p95=(\d+) p99=(\d+) requests=(\d+) non2xx=(\d+) errors=(\d+)", done.stdout)
+        [
+            WRK,
+            f"-t{min(2, connections)}",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            script,
+            "-H",
+            f"Cookie: {cookie}",
+            base + path,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+        check=False,
+    )
+    found = re.search(
+        r"BENCH p50=(\d+) p95=(\d+) p99=(\d+) requests=(\d+) non2xx=(\d+) errors=(\d+)", done.stdout
+    )
     if not found:
         raise SystemExit(f"wrk said:\n{done.stdout}\n{done.stderr}")
     p50, p95, p99, requests, non2xx, errors = (int(x) for x in found.groups())
-    return {"p50": p50 / 1000, "p95": p95 / 1000, "p99": p99 / 1000, "rps": requests / seconds,
-            "non2xx": non2xx, "errors": errors}
+    return {
+        "p50": p50 / 1000,
+        "p95": p95 / 1000,
+        "p99": p99 / 1000,
+        "rps": requests / seconds,
+        "non2xx": non2xx,
+        "errors": errors,
+    }
 
 
 @contextmanager
@@ -350,10 +437,29 @@ def serving(url: str, cwd: Path = ROOT, workers: int = 2) -> Iterator[str]:
     port; yields its base URL once it answers, and stops it after."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "DATABASE_URL": url, "SANFANG_SECRET_KEY": SECRET, "SANFANG_BACKGROUND_SWEEP": "0"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SANFANG_SECRET_KEY": SECRET,
+        "SANFANG_BACKGROUND_SWEEP": "0",
+    }
     server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--graceful-timeout", "5",
-         "--log-level", "warning", "pages:create_app()"], cwd=cwd, env=env, start_new_session=True)
+        [
+            str(BIN / "gunicorn"),
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--graceful-timeout",
+            "5",
+            "--log-level",
+            "warning",
+            "pages:create_app()",
+        ],
+        cwd=cwd,
+        env=env,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -396,11 +502,13 @@ def over_http(url: str, out: dict[str, Any], seconds: int) -> None:
             # One connection: a request's own time, without waiting behind 3 others per worker.
             out[f"http1 {label}"] = wrk(base, cookie, seconds, script, connections=1)
         # A department lands on its summons list; the items it was ever summoned to are a tab away.
-        out["http1 department items"] = wrk(base, cookie, seconds, script, connections=1,
-                                            path="/work/?view=items")
+        out["http1 department items"] = wrk(
+            base, cookie, seconds, script, connections=1, path="/work/?view=items"
+        )
 
 
 # -- one backend ------------------------------------------------------------------------
+
 
 def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     from engine.db import database, open_database
@@ -419,8 +527,19 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         sanfang(url, "init")
         out["init s"] = time.perf_counter() - start
         start = time.perf_counter()
-        print(sanfang(url, "demo", "--compounds", str(args.compounds), "--items", str(args.items),
-                      "--seed", str(args.seed)), flush=True)
+        print(
+            sanfang(
+                url,
+                "demo",
+                "--compounds",
+                str(args.compounds),
+                "--items",
+                str(args.items),
+                "--seed",
+                str(args.seed),
+            ),
+            flush=True,
+        )
         out["demo s"] = time.perf_counter() - start
         print(f"   init {out['init s']:.1f} s, demo {out['demo s']:.1f} s", flush=True)
     out["load after demo"] = load()
@@ -473,25 +592,55 @@ def table(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> str:
         ("items / open items", lambda r: f"{r['items']:,} / {r['open items']:,}"),
         ("summons / open summons", lambda r: f"{r['summons']:,} / {r['open summons']:,}"),
         ("events", lambda r: f"{r['events']:,}"),
-        ("`init` + `demo`, s (items/s)", lambda r: "reused" if r["demo s"] is None
-         else f"{r['init s'] + r['demo s']:.0f} ({args.items / r['demo s']:,.0f})"),
-        ("first page's SQL alone (raw cursor), commissioner's inbox: p50 / p95 ms", lambda r: ms(r["sql inbox"])),
-        ("first page's SQL alone (raw cursor), department's summons: p50 / p95 ms", lambda r: ms(r["sql summons"])),
-        ("inbox (`queues.inbox`, rows and their types, versions, nodes), commissioner: p50 / p95 ms",
-         lambda r: ms(r["q inbox"])),
+        (
+            "`init` + `demo`, s (items/s)",
+            lambda r: (
+                "reused"
+                if r["demo s"] is None
+                else f"{r['init s'] + r['demo s']:.0f} ({args.items / r['demo s']:,.0f})"
+            ),
+        ),
+        (
+            "first page's SQL alone (raw cursor), commissioner's inbox: p50 / p95 ms",
+            lambda r: ms(r["sql inbox"]),
+        ),
+        (
+            "first page's SQL alone (raw cursor), department's summons: p50 / p95 ms",
+            lambda r: ms(r["sql summons"]),
+        ),
+        (
+            "inbox (`queues.inbox`, rows and their types, versions, nodes), commissioner: p50 / p95 ms",
+            lambda r: ms(r["q inbox"]),
+        ),
         ("summons list (`queues.summons`), department: p50 / p95 ms", lambda r: ms(r["q summons"])),
         ("inbox query, department: p50 / p95 ms", lambda r: ms(r["q department inbox"])),
         ("summons query, commissioner: p50 / p95 ms", lambda r: ms(r["q commissioner summons"])),
-        (("former single query (`ORDER BY due IS NULL, due`): department summons / inbox, p95 ms"),
-         lambda r: f"{r['q summons, one ORDER BY'][1]:.2f} / {r['q department inbox, one ORDER BY'][1]:.2f}"),
-        ("GET /work/, commissioner, wrk -t2 -c8: p50 / **p95** ms", lambda r: http(r["http commissioner"])),
-        ("GET /work/ (its summons list), department, wrk -t2 -c8: p50 / **p95** ms",
-         lambda r: http(r["http department"])),
+        (
+            (
+                "former single query (`ORDER BY due IS NULL, due`): department summons / inbox, p95 ms"
+            ),
+            lambda r: (
+                f"{r['q summons, one ORDER BY'][1]:.2f} / {r['q department inbox, one ORDER BY'][1]:.2f}"
+            ),
+        ),
+        (
+            "GET /work/, commissioner, wrk -t2 -c8: p50 / **p95** ms",
+            lambda r: http(r["http commissioner"]),
+        ),
+        (
+            "GET /work/ (its summons list), department, wrk -t2 -c8: p50 / **p95** ms",
+            lambda r: http(r["http department"]),
+        ),
         ("same, one connection (-t1 -c1), commissioner", lambda r: http(r["http1 commissioner"])),
         ("same, one connection (-t1 -c1), department", lambda r: http(r["http1 department"])),
-        ("GET /work/?view=items (items it was summoned to), department, one connection",
-         lambda r: http(r["http1 department items"])),
-        ("sweep, overdue summons → steps applied", lambda r: f"{r['overdue summons']:,} → {r['sweep steps']:,}"),
+        (
+            "GET /work/?view=items (items it was summoned to), department, one connection",
+            lambda r: http(r["http1 department items"]),
+        ),
+        (
+            "sweep, overdue summons → steps applied",
+            lambda r: f"{r['overdue summons']:,} → {r['sweep steps']:,}",
+        ),
         ("sweep, s", lambda r: f"**{r['sweep s']:.1f}**"),
         ("second sweep (nothing due), s", lambda r: f"{r['sweep again s']:.2f}"),
         ("evaluation, one quarter, all departments, s", lambda r: f"**{r['evaluation s']:.2f}**"),
@@ -502,38 +651,58 @@ def table(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> str:
         lines.append(f"| {title} | " + " | ".join(_cell(cell, results[n]) for n in names) + " |")
     first = results[names[0]]
     counts = ", ".join(str(results[n]["department open summons"]) for n in names)
-    who = (f"Commissioner: {first['commissioner']}; department user: {DEPARTMENT_USER} "
-           f"({counts} open summons); evaluation: {first.get('evaluation rows', 'not run')}.")
+    who = (
+        f"Commissioner: {first['commissioner']}; department user: {DEPARTMENT_USER} "
+        f"({counts} open summons); evaluation: {first.get('evaluation rows', 'not run')}."
+    )
     lines += ["", who]
     for n in names:
         lines += ["", f"Sweep on {label[n]}: {results[n].get('sweep result', 'not run')}"]
     for n in names:
-        for key in ("plan inbox", "plan summons", "plan department inbox", "plan commissioner summons",
-                    "plan summons, one ORDER BY"):
+        for key in (
+            "plan inbox",
+            "plan summons",
+            "plan department inbox",
+            "plan commissioner summons",
+            "plan summons, one ORDER BY",
+        ):
             lines += ["", f"{label[n]}, {key[5:]}:", "", "```", results[n][key], "```"]
     return "\n".join(lines)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--compounds", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432", help="server URL, no database")
+    parser.add_argument(
+        "--pg", default="postgresql://postgres@127.0.0.1:5432", help="server URL, no database"
+    )
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--overdue", type=int, default=10_000)
     parser.add_argument("--markdown", default=None)
     parser.add_argument("--keep", action="store_true", help="keep the databases")
-    parser.add_argument("--reuse", action="store_true",
-                        help="take the databases a former --reuse/--keep run left if they hold --items items "
-                             "(else make and keep them); the sweep step has moved their deadlines")
-    parser.add_argument("--skip", type=lambda v: set(filter(None, v.split(","))), default=set(),
-                        help="leave out parts: http,sweep,evaluation")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="take the databases a former --reuse/--keep run left if they hold --items items "
+        "(else make and keep them); the sweep step has moved their deadlines",
+    )
+    parser.add_argument(
+        "--skip",
+        type=lambda v: set(filter(None, v.split(","))),
+        default=set(),
+        help="leave out parts: http,sweep,evaluation",
+    )
     parser.add_argument("--sqlite", default=SQLITE_PATH, help="SQLite database file")
     parser.add_argument("--pg-name", default=PG_NAME, help="PostgreSQL database name")
-    parser.add_argument("--drop", action="store_true", help="only drop the databases (after --keep) and stop")
+    parser.add_argument(
+        "--drop", action="store_true", help="only drop the databases (after --keep) and stop"
+    )
     args = parser.parse_args()
     if args.drop:
         for backend in args.backends.split(","):
@@ -541,8 +710,10 @@ def main() -> None:
         return
     started = time.perf_counter()
     results = {b: run_backend(b, args) for b in args.backends.split(",")}
-    head = (f"{args.compounds:,} compounds, {args.items:,} items (seed {args.seed}); {dt.date.today()}, "
-            f"{os.cpu_count()} CPUs, Python {platform.python_version()}; {time.perf_counter() - started:.0f} s in all")
+    head = (
+        f"{args.compounds:,} compounds, {args.items:,} items (seed {args.seed}); {dt.date.today()}, "
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}; {time.perf_counter() - started:.0f} s in all"
+    )
     text = head + "\n\n" + table(results, args)
     print(text)
     if args.markdown:

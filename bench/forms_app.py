@@ -47,54 +47,115 @@ SCHEMA: dict[str, Any] = {
     "title": "上报事项",
     "properties": {
         "reporter": {"type": "string", "title": "上报人", "minLength": 2, "maxLength": 40},
-        "house_no": {"type": "string", "title": "门牌号", "pattern": HOUSE_NO,
-                     "x-placeholder": "12-301", "x-help": "楼号-房号"},
+        "house_no": {
+            "type": "string",
+            "title": "门牌号",
+            "pattern": HOUSE_NO,
+            "x-placeholder": "12-301",
+            "x-help": "楼号-房号",
+        },
         "category": {"type": "string", "title": "类别", "enum": CATEGORIES},
-        "urgency": {"type": "string", "title": "紧急程度", "x-widget": "radio",
-                    "oneOf": _one_of(URGENCY)},
-        "description": {"type": "string", "title": "情况描述", "x-widget": "textarea",
-                        "minLength": 10, "maxLength": 500},
+        "urgency": {
+            "type": "string",
+            "title": "紧急程度",
+            "x-widget": "radio",
+            "oneOf": _one_of(URGENCY),
+        },
+        "description": {
+            "type": "string",
+            "title": "情况描述",
+            "x-widget": "textarea",
+            "minLength": 10,
+            "maxLength": 500,
+        },
         "households": {"type": "integer", "title": "涉及户数", "minimum": 1, "maximum": 500},
         "area": {"type": "number", "title": "面积（㎡）", "minimum": 0, "maximum": 10000},
-        "building_area": {"type": "number", "title": "搭建面积（㎡）", "exclusiveMinimum": 0,
-                          "x-show-if": {"==": [{"var": "data.category"}, "违章搭建"]}},
+        "building_area": {
+            "type": "number",
+            "title": "搭建面积（㎡）",
+            "exclusiveMinimum": 0,
+            "x-show-if": {"==": [{"var": "data.category"}, "违章搭建"]},
+        },
         "occurred_on": {"type": "string", "title": "发生日期", "format": "date"},
         "visit_at": {"type": "string", "title": "预约上门", "format": "date-time"},
         "email": {"type": "string", "title": "电子邮箱", "format": "email"},
-        "phone": {"type": "string", "title": "联系电话", "format": "phone",
-                  "x-help": "手机或座机"},
-        "satisfaction": {"type": "integer", "title": "满意度", "x-widget": "radio",
-                         "oneOf": _one_of([(n, str(n)) for n in range(1, 6)])},
-        "tags": {"type": "array", "title": "涉及人群", "uniqueItems": True,
-                 "minItems": 1, "maxItems": 3, "items": {"type": "string", "enum": TAGS}},
+        "phone": {"type": "string", "title": "联系电话", "format": "phone", "x-help": "手机或座机"},
+        "satisfaction": {
+            "type": "integer",
+            "title": "满意度",
+            "x-widget": "radio",
+            "oneOf": _one_of([(n, str(n)) for n in range(1, 6)]),
+        },
+        "tags": {
+            "type": "array",
+            "title": "涉及人群",
+            "uniqueItems": True,
+            "minItems": 1,
+            "maxItems": 3,
+            "items": {"type": "string", "enum": TAGS},
+        },
         "anonymous": {"type": "boolean", "title": "匿名上报"},
-        "contact_name": {"type": "string", "title": "联系人", "maxLength": 20,
-                         "x-show-if": {"!": {"var": "data.anonymous"}}},
+        "contact_name": {
+            "type": "string",
+            "title": "联系人",
+            "maxLength": 20,
+            "x-show-if": {"!": {"var": "data.anonymous"}},
+        },
         "floor": {"type": "integer", "title": "楼层", "minimum": -3, "maximum": 60},
-        "departments": {"type": "array", "title": "协办部门", "uniqueItems": True,
-                        "x-widget": "multiselect", "maxItems": 2,
-                        "items": {"type": "string", "oneOf": _one_of(DEPARTMENTS)}},
+        "departments": {
+            "type": "array",
+            "title": "协办部门",
+            "uniqueItems": True,
+            "x-widget": "multiselect",
+            "maxItems": 2,
+            "items": {"type": "string", "oneOf": _one_of(DEPARTMENTS)},
+        },
         "postcode": {"type": "string", "title": "邮编", "pattern": POSTCODE},
         "remarks": {"type": "string", "title": "备注", "maxLength": 200},
     },
-    "required": ["reporter", "house_no", "category", "urgency", "description",
-                 "households", "building_area", "occurred_on", "phone", "tags", "contact_name"],
+    "required": [
+        "reporter",
+        "house_no",
+        "category",
+        "urgency",
+        "description",
+        "households",
+        "building_area",
+        "occurred_on",
+        "phone",
+        "tags",
+        "contact_name",
+    ],
 }
 
 # A valid submission: category 违章搭建 shows building_area, anonymous unchecked shows contact_name.
 VALID_POST: list[tuple[str, str]] = [
-    ("reporter", "王建国"), ("house_no", "12-301"), ("category", "违章搭建"),
-    ("urgency", "soon"), ("description", "楼顶新搭建彩钢板房，约二十平方米，影响邻居采光。"),
-    ("households", "12"), ("area", "120.5"), ("building_area", "20"),
-    ("occurred_on", "2026-03-14"), ("visit_at", "2026-03-16T09:30"),
-    ("email", "wang@example.cn"), ("phone", "13812345678"), ("satisfaction", "4"),
-    ("tags", "老人"), ("tags", "租户"), ("contact_name", "李梅"), ("floor", "7"),
-    ("departments", "city"), ("departments", "housing"), ("postcode", "310006"),
+    ("reporter", "王建国"),
+    ("house_no", "12-301"),
+    ("category", "违章搭建"),
+    ("urgency", "soon"),
+    ("description", "楼顶新搭建彩钢板房，约二十平方米，影响邻居采光。"),
+    ("households", "12"),
+    ("area", "120.5"),
+    ("building_area", "20"),
+    ("occurred_on", "2026-03-14"),
+    ("visit_at", "2026-03-16T09:30"),
+    ("email", "wang@example.cn"),
+    ("phone", "13812345678"),
+    ("satisfaction", "4"),
+    ("tags", "老人"),
+    ("tags", "租户"),
+    ("contact_name", "李梅"),
+    ("floor", "7"),
+    ("departments", "city"),
+    ("departments", "housing"),
+    ("postcode", "310006"),
     ("remarks", "已拍照"),
 ]
 
 
 # -- the hand-written form ----------------------------------------------------
+
 
 def _choices(pairs: list[tuple[Any, str]]) -> list[fields.SelectChoice]:
     return [fields.SelectChoice(value, label) for value, label in pairs]
@@ -109,18 +170,23 @@ class HandForm(FlaskForm):  # type: ignore[misc]
 
     reporter = fields.StringField("上报人", REQ + [validators.Length(2, 40)])
     house_no = fields.StringField("门牌号", REQ + [validators.Regexp(HOUSE_NO)])
-    category = fields.SelectField("类别", REQ, choices=_choices([("", "")] + [(c, c) for c in CATEGORIES]))
+    category = fields.SelectField(
+        "类别", REQ, choices=_choices([("", "")] + [(c, c) for c in CATEGORIES])
+    )
     urgency = fields.RadioField("紧急程度", REQ, choices=_choices(URGENCY))
     description = fields.TextAreaField("情况描述", REQ + [validators.Length(10, 500)])
     households = fields.IntegerField("涉及户数", REQ + [validators.NumberRange(1, 500)])
     area = fields.FloatField("面积（㎡）", OPT + [validators.NumberRange(0, 10000)])
     building_area = fields.FloatField("搭建面积（㎡）")
     occurred_on = fields.DateField("发生日期", REQ)
-    visit_at = fields.DateTimeLocalField("预约上门", OPT, format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"])
+    visit_at = fields.DateTimeLocalField(
+        "预约上门", OPT, format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+    )
     email = fields.EmailField("电子邮箱", OPT + [validators.Regexp(EMAIL_RE)])
     phone = fields.TelField("联系电话", REQ + [validators.Regexp(PHONE_RE)])
-    satisfaction = fields.RadioField("满意度", OPT, choices=_choices([(n, str(n)) for n in range(1, 6)]),
-                                     coerce=int)
+    satisfaction = fields.RadioField(
+        "满意度", OPT, choices=_choices([(n, str(n)) for n in range(1, 6)]), coerce=int
+    )
     tags = fields.SelectMultipleField("涉及人群", choices=_choices([(t, t) for t in TAGS]))
     anonymous = fields.BooleanField("匿名上报")
     contact_name = fields.StringField("联系人", [validators.Length(max=20)])
@@ -180,6 +246,7 @@ def hand_answers(form: HandForm) -> dict[str, Any]:
 
 
 # -- the app ------------------------------------------------------------------
+
 
 def _identity(message: str) -> str:
     return message

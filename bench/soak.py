@@ -47,7 +47,9 @@ CATEGORIES = ["环境卫生", "停车秩序", "违章搭建", "消防通道", "�
 # then start handling, which summons the departments (their part is not simulated).
 NEXT = {"collected": "accept", "liaising": "start"}
 AFTER = {"accept": "liaising", "decline": "declined", "start": "handling"}
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf-token" content="([^"]+)"')
+CSRF = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf-token" content="([^"]+)"'
+)
 VERSION = re.compile(r'name="version" value="(\d+)"')
 
 
@@ -84,7 +86,7 @@ def _token(page: str) -> str:
 
 def _gist(text: str) -> str:
     """The part of an HTML answer that says what went wrong."""
-    body = text[text.find("<main"):] if "<main" in text else text
+    body = text[text.find("<main") :] if "<main" in text else text
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body)).strip()[:200]
 
 
@@ -98,7 +100,9 @@ class Browser:
         self.cookie = ""
         self.csrf = ""
 
-    def call(self, method: str, path: str, form: dict[str, str] | None = None) -> tuple[int, Any, str]:
+    def call(
+        self, method: str, path: str, form: dict[str, str] | None = None
+    ) -> tuple[int, Any, str]:
         headers = {"Cookie": self.cookie} if self.cookie else {}
         body = None
         if form is not None:
@@ -120,15 +124,24 @@ class Browser:
     def login(self, username: str) -> None:
         _status, _r, page = self.call("GET", "/login")
         self.csrf = _token(page)
-        status, _r, _page = self.call("POST", "/login", {"username": username, "password": PASSWORD})
+        status, _r, _page = self.call(
+            "POST", "/login", {"username": username, "password": PASSWORD}
+        )
         if status != 303:
             raise SystemExit(f"login as {username}: {status}")
         _status, _r, page = self.call("GET", "/work/")  # a new session after login: a new token
         self.csrf = _token(page)
 
 
-def timed(rec: Recorder, kind: str, browser: Browser, method: str, path: str,
-          form: dict[str, str] | None = None, ok: tuple[int, ...] = (200,)) -> tuple[int, Any, str] | None:
+def timed(
+    rec: Recorder,
+    kind: str,
+    browser: Browser,
+    method: str,
+    path: str,
+    form: dict[str, str] | None = None,
+    ok: tuple[int, ...] = (200,),
+) -> tuple[int, Any, str] | None:
     """One request, timed under ``kind``; an unexpected answer or a failure is an error."""
     start = time.perf_counter()
     try:
@@ -159,9 +172,18 @@ def client(base: str, username: str, node: str, deadline: float, rec: Recorder, 
         if roll < 0.4:
             timed(rec, "inbox", browser, "GET", "/work/")
         elif roll < 0.6 or not movable:
-            answer = timed(rec, "raise", browser, "POST", f"/work/new/bell?node={node}", {
-                "category": rng.choice(CATEGORIES), "summary": f"浸泡测试 {username} 第{len(mine) + 1}件",
-            }, ok=(303,))
+            answer = timed(
+                rec,
+                "raise",
+                browser,
+                "POST",
+                f"/work/new/bell?node={node}",
+                {
+                    "category": rng.choice(CATEGORIES),
+                    "summary": f"浸泡测试 {username} 第{len(mine) + 1}件",
+                },
+                ok=(303,),
+            )
             if answer:
                 found = re.search(r"/work/items/(\d+)", answer[1].headers.get("Location", ""))
                 if not found:
@@ -177,7 +199,9 @@ def client(base: str, username: str, node: str, deadline: float, rec: Recorder, 
                 key = "decline"
             page = timed(rec, "item", browser, "GET", f"/work/items/{item_id}")
             if page and key == "decline":  # a transition with a form: its own page
-                page = timed(rec, "transition form", browser, "GET", f"/work/items/{item_id}/t/{key}")
+                page = timed(
+                    rec, "transition form", browser, "GET", f"/work/items/{item_id}/t/{key}"
+                )
             version = VERSION.search(page[2]) if page else None
             if not version:
                 if page:
@@ -186,7 +210,15 @@ def client(base: str, username: str, node: str, deadline: float, rec: Recorder, 
             form = {"version": version[1]}
             if key == "decline":
                 form["reason"] = "属于私人纠纷,已引导至人民调解。"
-            answer = timed(rec, "transition", browser, "POST", f"/work/items/{item_id}/t/{key}", form, ok=(303,))
+            answer = timed(
+                rec,
+                "transition",
+                browser,
+                "POST",
+                f"/work/items/{item_id}/t/{key}",
+                form,
+                ok=(303,),
+            )
             if answer:
                 with rec.lock:
                     rec.transitions[item_id] += 1
@@ -218,10 +250,13 @@ def users_of(url: str, count: int) -> list[tuple[str, str, int]]:
     import psycopg2
 
     with psycopg2.connect(url) as conn, conn.cursor() as cur:
-        cur.execute("""SELECT u.username, n.key, u.id FROM "grant" g JOIN "user" u ON u.id = g.user_id
+        cur.execute(
+            """SELECT u.username, n.key, u.id FROM "grant" g JOIN "user" u ON u.id = g.user_id
                        JOIN org_node n ON n.id = g.node_id
                        WHERE g.role = 'commissioner' AND n.kind = 'compound' AND u.username LIKE %s
-                       ORDER BY n.key LIMIT %s""", ("%-zy", count))
+                       ORDER BY n.key LIMIT %s""",
+            ("%-zy", count),
+        )
         found = [(str(a), str(b), int(c)) for a, b, c in cur.fetchall()]
     conn.close()
     if len(found) < count:
@@ -234,10 +269,16 @@ def lost_writes(url: str, rec: Recorder, user_ids: list[int], since: dt.datetime
     import psycopg2
 
     with psycopg2.connect(url) as conn, conn.cursor() as cur:
-        cur.execute("SELECT id FROM item WHERE raised_by_id = ANY(%s) AND raised_at >= %s", (user_ids, since))
+        cur.execute(
+            "SELECT id FROM item WHERE raised_by_id = ANY(%s) AND raised_at >= %s",
+            (user_ids, since),
+        )
         stored = {int(r[0]) for r in cur.fetchall()}
-        cur.execute("""SELECT item_id, COUNT(*) FROM event WHERE action LIKE 'transition.%%'
-                       AND actor_id = ANY(%s) AND at >= %s GROUP BY item_id""", (user_ids, since))
+        cur.execute(
+            """SELECT item_id, COUNT(*) FROM event WHERE action LIKE 'transition.%%'
+                       AND actor_id = ANY(%s) AND at >= %s GROUP BY item_id""",
+            (user_ids, since),
+        )
         events = collections.Counter({int(i): int(n) for i, n in cur.fetchall()})
         cur.execute("SELECT id, state FROM item WHERE id = ANY(%s)", (list(rec.states),))
         states = {int(i): str(s) for i, s in cur.fetchall()}
@@ -247,17 +288,27 @@ def lost_writes(url: str, rec: Recorder, user_ids: list[int], since: dt.datetime
         "raises lost": len(rec.raised - stored),
         "raises stored but not acknowledged": len(stored - rec.raised),
         "transitions acknowledged": sum(rec.transitions.values()),
-        "transitions lost (no audit event)": sum(max(0, n - events[i]) for i, n in rec.transitions.items()),
-        "transition events not acknowledged": sum(max(0, n - rec.transitions[i]) for i, n in events.items()),
-        "items in another state than acknowledged": sum(1 for i, s in rec.states.items() if states.get(i) != s),
+        "transitions lost (no audit event)": sum(
+            max(0, n - events[i]) for i, n in rec.transitions.items()
+        ),
+        "transition events not acknowledged": sum(
+            max(0, n - rec.transitions[i]) for i, n in events.items()
+        ),
+        "items in another state than acknowledged": sum(
+            1 for i, s in rec.states.items() if states.get(i) != s
+        ),
     }
 
 
-def report(rec: Recorder, writes: dict[str, int], args: argparse.Namespace, seconds: float, before: str) -> str:
+def report(
+    rec: Recorder, writes: dict[str, int], args: argparse.Namespace, seconds: float, before: str
+) -> str:
     lines = [
-        (f"Soak on PostgreSQL: gunicorn -w {args.workers} (sync workers), {args.clients} clients, "
-         f"sweep every {args.sweep_every:g} s, {seconds:.0f} s of load; demo {args.compounds} compounds, "
-         f"{args.items} items; load average {before} before, {load()} after."),
+        (
+            f"Soak on PostgreSQL: gunicorn -w {args.workers} (sync workers), {args.clients} clients, "
+            f"sweep every {args.sweep_every:g} s, {seconds:.0f} s of load; demo {args.compounds} compounds, "
+            f"{args.items} items; load average {before} before, {load()} after."
+        ),
         "",
         "| kind | requests | req/s | p50 ms | p95 ms | p99 ms | max ms | errors | 409 |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -265,12 +316,18 @@ def report(rec: Recorder, writes: dict[str, int], args: argparse.Namespace, seco
     for kind in ("inbox", "raise", "item", "transition form", "transition", "sweep"):
         took = rec.seconds.get(kind, [])
         if not took:
-            lines.append(f"| {kind} | 0 | | | | | | {rec.error_kinds[kind]} | {rec.conflicts[kind]} |")
+            lines.append(
+                f"| {kind} | 0 | | | | | | {rec.error_kinds[kind]} | {rec.conflicts[kind]} |"
+            )
             continue
         ms = [1000 * t for t in took]
-        lines.append(f"| {kind} | {len(took)} | {len(took) / seconds:.1f} | {pct(ms, 50):.0f} | {pct(ms, 95):.0f} | "
-                     f"{pct(ms, 99):.0f} | {max(ms):.0f} | {rec.error_kinds[kind]} | {rec.conflicts[kind]} |")
-    lines += ["", "| writes | count |", "|---|---:|"] + [f"| {k} | {v} |" for k, v in writes.items()]
+        lines.append(
+            f"| {kind} | {len(took)} | {len(took) / seconds:.1f} | {pct(ms, 50):.0f} | {pct(ms, 95):.0f} | "
+            f"{pct(ms, 99):.0f} | {max(ms):.0f} | {rec.error_kinds[kind]} | {rec.conflicts[kind]} |"
+        )
+    lines += ["", "| writes | count |", "|---|---:|"] + [
+        f"| {k} | {v} |" for k, v in writes.items()
+    ]
     lines += ["", f"errors: {sum(rec.error_kinds.values())}"] + [f"- {e}" for e in rec.errors]
     return "\n".join(lines)
 
@@ -307,7 +364,16 @@ def main() -> None:
     try:
         print(f"== {url}: init + demo ({args.compounds} compounds, {args.items} items)", flush=True)
         sanfang(url, "init")
-        sanfang(url, "demo", "--compounds", str(args.compounds), "--items", str(args.items), "--seed", "1")
+        sanfang(
+            url,
+            "demo",
+            "--compounds",
+            str(args.compounds),
+            "--items",
+            str(args.items),
+            "--seed",
+            "1",
+        )
         users = users_of(url, args.clients)
         rec = Recorder()
         since = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=1)
@@ -316,9 +382,17 @@ def main() -> None:
             print(f"== {base}: {args.clients} clients for {args.duration:g} s", flush=True)
             start = time.monotonic()
             deadline = start + args.duration
-            threads = [threading.Thread(target=client, args=(base, name, node, deadline, rec, n), daemon=True)
-                       for n, (name, node, _id) in enumerate(users)]
-            threads.append(threading.Thread(target=sweeper, args=(url, args.sweep_every, deadline, rec), daemon=True))
+            threads = [
+                threading.Thread(
+                    target=client, args=(base, name, node, deadline, rec, n), daemon=True
+                )
+                for n, (name, node, _id) in enumerate(users)
+            ]
+            threads.append(
+                threading.Thread(
+                    target=sweeper, args=(url, args.sweep_every, deadline, rec), daemon=True
+                )
+            )
             for thread in threads:
                 thread.start()
             for thread in threads:
@@ -329,8 +403,12 @@ def main() -> None:
         print(text)
         if args.markdown:
             Path(args.markdown).write_text(text + "\n")
-        failed = sum(rec.error_kinds.values()) or writes["raises lost"] or writes["transitions lost (no audit event)"] \
+        failed = (
+            sum(rec.error_kinds.values())
+            or writes["raises lost"]
+            or writes["transitions lost (no audit event)"]
             or writes["items in another state than acknowledged"]
+        )
     finally:
         args.drop_only = True
         fresh(args)

@@ -25,14 +25,29 @@ MAX_BYTES = 10 * 1024 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 ALLOWED_TYPES = {
-    "image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "application/pdf",
-    "text/plain", XLSX, DOCX,
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    "image/heic",
+    "application/pdf",
+    "text/plain",
+    XLSX,
+    DOCX,
 }
 # What an ``x-accept`` extension stands for.
 EXTENSIONS = {
-    ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".gif": "image/gif",
-    ".webp": "image/webp", ".heic": "image/heic", ".heif": "image/heic", ".pdf": "application/pdf",
-    ".txt": "text/plain", ".xlsx": XLSX, ".docx": DOCX,
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".heic": "image/heic",
+    ".heif": "image/heic",
+    ".pdf": "application/pdf",
+    ".txt": "text/plain",
+    ".xlsx": XLSX,
+    ".docx": DOCX,
 }
 HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 
@@ -112,7 +127,7 @@ def clean_filename(name: str | None) -> str:
     name = " ".join(name.split()).strip(" .") or "upload"
     if len(name) > 255:
         stem, dot, ext = name.rpartition(".")
-        name = stem[:254 - len(ext)] + dot + ext if dot and len(ext) < 16 else name[:255]
+        name = stem[: 254 - len(ext)] + dot + ext if dot and len(ext) < 16 else name[:255]
     return name
 
 
@@ -121,8 +136,15 @@ def _refuse(field: str, message: str) -> Invalid:
 
 
 def store(
-    actor: Actor, filename: str, content_type: str, stream: BinaryIO, *, store: Store,
-    now: dt.datetime, field: str = "file", accept: str | None = None,
+    actor: Actor,
+    filename: str,
+    content_type: str,
+    stream: BinaryIO,
+    *,
+    store: Store,
+    now: dt.datetime,
+    field: str = "file",
+    accept: str | None = None,
 ) -> Attachment:
     """Check an upload's bytes, keep them by their SHA-256 and record who uploaded it.
 
@@ -137,24 +159,38 @@ def store(
     if not data:
         raise _refuse(field, _("The file is empty."))
     if len(data) > MAX_BYTES:
-        raise _refuse(field, _("The file is larger than %(mb)s MB.") % {"mb": MAX_BYTES // 1024 // 1024})
+        raise _refuse(
+            field, _("The file is larger than %(mb)s MB.") % {"mb": MAX_BYTES // 1024 // 1024}
+        )
     declared = (content_type or "").split(";")[0].strip().lower()
     actual = sniff(data)
     if actual is None:
         raise _refuse(field, _("File type %(type)s is not allowed.") % {"type": declared or "?"})
     if not accepts(accept, actual):
-        raise _refuse(field, _("This field takes %(accept)s; the file is %(type)s.")
-                      % {"accept": accept, "type": actual})
+        raise _refuse(
+            field,
+            _("This field takes %(accept)s; the file is %(type)s.")
+            % {"accept": accept, "type": actual},
+        )
     sha = hashlib.sha256(data).hexdigest()
     with write_transaction():  # a database store keeps the bytes and the row together
         store.put(sha, data)
         attachment = Attachment.create(
-            public_id="att_" + secrets.token_urlsafe(12), uploaded_by=actor.user,
-            filename=clean_filename(filename), content_type=actual,
-            size=len(data), sha256=sha, created_at=now,
+            public_id="att_" + secrets.token_urlsafe(12),
+            uploaded_by=actor.user,
+            filename=clean_filename(filename),
+            content_type=actual,
+            size=len(data),
+            sha256=sha,
+            created_at=now,
         )
-        audit.record("attachment.upload", at=now, actor=actor.user, target=f"attachment:{attachment.public_id}",
-                     after={"filename": attachment.filename, "size": attachment.size, "type": actual})
+        audit.record(
+            "attachment.upload",
+            at=now,
+            actor=actor.user,
+            target=f"attachment:{attachment.public_id}",
+            after={"filename": attachment.filename, "size": attachment.size, "type": actual},
+        )
     return attachment
 
 
@@ -168,11 +204,16 @@ def ids_in(schema: Mapping[str, Any], data: Mapping[str, Any]) -> list[tuple[str
             for index, row in enumerate(data.get(spec.name) or []):
                 for child in spec.children:
                     if child.kind in ("photo", "file"):
-                        found += [(f"{spec.name}/{index}/{child.name}", str(v)) for v in row.get(child.name) or []]
+                        found += [
+                            (f"{spec.name}/{index}/{child.name}", str(v))
+                            for v in row.get(child.name) or []
+                        ]
     return found
 
 
-def claim(ids: list[tuple[str, str]], actor: Actor, *, item: Item | None = None, record: str | None = None) -> None:
+def claim(
+    ids: list[tuple[str, str]], actor: Actor, *, item: Item | None = None, record: str | None = None
+) -> None:
     """Link the actor's uploads to what they were uploaded for: an item or a record
     (``"checklist-row:12"``, ``"kpi-report:3"``). Someone else's upload, or one already
     used elsewhere, is refused with the field's path.
@@ -184,12 +225,23 @@ def claim(ids: list[tuple[str, str]], actor: Actor, *, item: Item | None = None,
         same = (Attachment.item == item) if item is not None else (Attachment.record == record)
         claimed = (
             Attachment.update(item=item, record=record)
-            .where((Attachment.public_id == public_id) & (Attachment.uploaded_by == actor.user) & (free | same))
+            .where(
+                (Attachment.public_id == public_id)
+                & (Attachment.uploaded_by == actor.user)
+                & (free | same)
+            )
             .execute()
         )
         if not claimed:
-            raise Invalid(_("An attachment is missing."),
-                          [FieldProblem(f"data/{path}", _("Attachment %(id)s is not yours or does not exist.") % {"id": public_id})])
+            raise Invalid(
+                _("An attachment is missing."),
+                [
+                    FieldProblem(
+                        f"data/{path}",
+                        _("Attachment %(id)s is not yours or does not exist.") % {"id": public_id},
+                    )
+                ],
+            )
 
 
 def _may_read_record(actor: Actor, record: str) -> bool:
@@ -221,12 +273,17 @@ def open_for(actor: Actor, public_id: str, *, store: Store) -> tuple[Attachment,
         raise NotFound(_("Attachment not found."))
     allowed = (
         attachment.uploaded_by_id == actor.user.id
-        or (attachment.item_id is not None and visible_items(actor).where(Item.id == attachment.item_id).exists())
+        or (
+            attachment.item_id is not None
+            and visible_items(actor).where(Item.id == attachment.item_id).exists()
+        )
         or (attachment.record is not None and _may_read_record(actor, attachment.record))
     )
     if not allowed:
         raise NotFound(_("Attachment not found."))
     data = store.get(attachment.sha256)
     if data is None:
-        raise NotFound(_("The file of attachment %(id)s is missing from the store.") % {"id": public_id})
+        raise NotFound(
+            _("The file of attachment %(id)s is missing from the store.") % {"id": public_id}
+        )
     return attachment, data

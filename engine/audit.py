@@ -28,8 +28,14 @@ def record(
     outbox in the same transaction (``engine/outbox.py``).
     """
     event = Event.create(
-        at=at, actor=actor, action=action, item=item, target=target,
-        before=before, after=after, detail=detail,
+        at=at,
+        actor=actor,
+        action=action,
+        item=item,
+        target=target,
+        before=before,
+        after=after,
+        detail=detail,
     )
     forward_audit_event(event)
     return event
@@ -50,6 +56,8 @@ def since(seen: int, *, target: str | None = None, item: Item | None = None) -> 
     """The events about ``target`` (or ``item``) newer than ``seen``, oldest first: what
     others did while a form that had seen up to ``seen`` was open."""
     return list(
-        Event.select(Event, User).join(User, join_type=JOIN.LEFT_OUTER, on=(Event.actor == User.id))
-        .where(_about(target, item) & (Event.id > seen)).order_by(Event.id)
+        Event.select(Event, User)
+        .join(User, join_type=JOIN.LEFT_OUTER, on=(Event.actor == User.id))
+        .where(_about(target, item) & (Event.id > seen))
+        .order_by(Event.id)
     )

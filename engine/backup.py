@@ -88,18 +88,31 @@ def backup(path: str | Path, store: Store, *, now: dt.datetime) -> dict[str, Any
     """
     target = Path(path)
     partial = target.with_name(f".{target.name}.{os.getpid()}.part")
-    manifest: dict[str, Any] = {"format": FORMAT, "created_at": now.isoformat(),
-                                "backend": "postgresql" if is_postgres() else "sqlite",
-                                "tables": {}, "files": 0, "missing_files": []}
-    with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive, database.atomic():
+    manifest: dict[str, Any] = {
+        "format": FORMAT,
+        "created_at": now.isoformat(),
+        "backend": "postgresql" if is_postgres() else "sqlite",
+        "tables": {},
+        "files": 0,
+        "missing_files": [],
+    }
+    with (
+        zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive,
+        database.atomic(),
+    ):
         if is_postgres():
             # The first statement of the transaction: every later read sees one snapshot.
             database.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         for model in _models():
             count = 0
-            with archive.open(f"tables/{model._meta.table_name}.jsonl", "w", force_zip64=True) as out:
+            with archive.open(
+                f"tables/{model._meta.table_name}.jsonl", "w", force_zip64=True
+            ) as out:
                 columns = [f.name for f in model._meta.sorted_fields]
-                out.write(json.dumps({"table": model._meta.table_name, "columns": columns}).encode() + b"\n")
+                out.write(
+                    json.dumps({"table": model._meta.table_name, "columns": columns}).encode()
+                    + b"\n"
+                )
                 for row in _rows(model):
                     out.write(json.dumps(row, ensure_ascii=False).encode() + b"\n")
                     count += 1
@@ -111,8 +124,11 @@ def backup(path: str | Path, store: Store, *, now: dt.datetime) -> dict[str, Any
             if data is None:
                 manifest["missing_files"].append(sha)
                 continue
-            archive.writestr(zipfile.ZipInfo(f"files/{sha[:2]}/{sha}", (1980, 1, 1, 0, 0, 0)), data,
-                             compress_type=zipfile.ZIP_STORED)
+            archive.writestr(
+                zipfile.ZipInfo(f"files/{sha[:2]}/{sha}", (1980, 1, 1, 0, 0, 0)),
+                data,
+                compress_type=zipfile.ZIP_STORED,
+            )
             manifest["files"] += 1
         archive.writestr("manifest.json", json.dumps(manifest, indent=1))
     partial.replace(target)
@@ -148,8 +164,11 @@ def _insert_table(archive: zipfile.ZipFile, model: Any) -> int:
         return 0
     fields = model._meta.fields
     pk = model._meta.primary_key
-    self_links = [f for f in model._meta.sorted_fields
-                  if isinstance(f, ForeignKeyField) and f.rel_model is model]
+    self_links = [
+        f
+        for f in model._meta.sorted_fields
+        if isinstance(f, ForeignKeyField) and f.rel_model is model
+    ]
     seen: set[Any] = set()
     later: list[tuple[Any, str, Any]] = []
     count = 0
@@ -157,8 +176,10 @@ def _insert_table(archive: zipfile.ZipFile, model: Any) -> int:
         header = json.loads(lines.readline())
         unknown = [c for c in header["columns"] if c not in fields]
         if unknown:
-            raise _invalid(_("Table %(table)s of the backup has columns this version lacks: %(columns)s")
-                           % {"table": model._meta.table_name, "columns": ", ".join(unknown)})
+            raise _invalid(
+                _("Table %(table)s of the backup has columns this version lacks: %(columns)s")
+                % {"table": model._meta.table_name, "columns": ", ".join(unknown)}
+            )
         columns = [fields[c] for c in header["columns"]]
         batch: list[dict[str, Any]] = []
         for line in lines:
@@ -206,19 +227,28 @@ def restore(path: str | Path, store: Store, *, force: bool = False) -> dict[str,
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise _invalid(_("This is not a Sanfang backup: %(error)s") % {"error": str(exc)[:200]}) from exc
+        raise _invalid(
+            _("This is not a Sanfang backup: %(error)s") % {"error": str(exc)[:200]}
+        ) from exc
     with archive:
         manifest = _read_manifest(archive)
         create_tables()
         if not is_empty() and not force:
-            raise Conflict(_("This instance already holds data; restore into an empty one, or use --force "
-                             "to replace everything in it."))
+            raise Conflict(
+                _(
+                    "This instance already holds data; restore into an empty one, or use --force "
+                    "to replace everything in it."
+                )
+            )
         counts: dict[str, int] = {}
         with write_transaction():
             if force:
                 for model in reversed(sort_models([*_models(), Blob])):
-                    links = {f.name: None for f in model._meta.sorted_fields
-                             if isinstance(f, ForeignKeyField) and f.rel_model is model}
+                    links = {
+                        f.name: None
+                        for f in model._meta.sorted_fields
+                        if isinstance(f, ForeignKeyField) and f.rel_model is model
+                    }
                     if links:  # a tree (org nodes) goes in one statement, not leaf first
                         model.update(links).execute()
                     model.delete().execute()
@@ -237,4 +267,3 @@ def restore(path: str | Path, store: Store, *, force: bool = False) -> dict[str,
             if is_postgres():
                 _reset_sequences()
     return {"tables": counts, "files": files, "backup": manifest}
-

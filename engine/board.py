@@ -47,7 +47,9 @@ def _nodes(actor: Actor, level: str, within: OrgNode | None) -> Any:
     return query
 
 
-def board(actor: Actor, level: str, *, now: dt.datetime, within: OrgNode | None = None) -> list[BoardRow]:
+def board(
+    actor: Actor, level: str, *, now: dt.datetime, within: OrgNode | None = None
+) -> list[BoardRow]:
     """One row per node of ``level`` (under ``within``), most overdue first.
 
     :param level: street, community, compound or department.
@@ -58,11 +60,15 @@ def board(actor: Actor, level: str, *, now: dt.datetime, within: OrgNode | None 
         counts = _department_counts(actor, now, within)
     else:
         counts = _area_counts(actor, level, now, within)
-    rows = [BoardRow(node, *counts.get(node.id, (0, 0, 0))) for node in _nodes(actor, level, within)]
+    rows = [
+        BoardRow(node, *counts.get(node.id, (0, 0, 0))) for node in _nodes(actor, level, within)
+    ]
     return sorted(rows, key=lambda r: (-r.overdue, -r.open, r.node.id))
 
 
-def _area_counts(actor: Actor, level: str, now: dt.datetime, within: OrgNode | None) -> dict[int, tuple[int, int, int]]:
+def _area_counts(
+    actor: Actor, level: str, now: dt.datetime, within: OrgNode | None
+) -> dict[int, tuple[int, int, int]]:
     overdue = Item.due_at.is_null(False) & (Item.due_at < now)
     query = (
         visible_items(actor)
@@ -75,40 +81,65 @@ def _area_counts(actor: Actor, level: str, now: dt.datetime, within: OrgNode | N
     return {node: (open_, late, late) for node, open_, late in query.group_by(OrgNode.id).tuples()}
 
 
-def _department_counts(actor: Actor, now: dt.datetime, within: OrgNode | None) -> dict[int, tuple[int, int, int]]:
+def _department_counts(
+    actor: Actor, now: dt.datetime, within: OrgNode | None
+) -> dict[int, tuple[int, int, int]]:
     late = Assignment.next_due_at.is_null(False) & (Assignment.next_due_at < now)
     query = (
         summons_in_view(actor)
-        .select(Assignment.unit, fn.COUNT(Assignment.id), _count(late),
-                fn.COUNT(fn.DISTINCT(Case(None, [(late, Assignment.item)], None))))
+        .select(
+            Assignment.unit,
+            fn.COUNT(Assignment.id),
+            _count(late),
+            fn.COUNT(fn.DISTINCT(Case(None, [(late, Assignment.item)], None))),
+        )
         .join(OrgNode, on=(Assignment.unit == OrgNode.id), join_type=JOIN.INNER)
         .where(Assignment.open & (OrgNode.kind == "department"))
     )
     if within is not None:
         query = query.where(path_under(Item.node_path, within.path))
-    return {unit: (open_, late_, items) for unit, open_, late_, items in query.group_by(Assignment.unit).tuples()}
+    return {
+        unit: (open_, late_, items)
+        for unit, open_, late_, items in query.group_by(Assignment.unit).tuples()
+    }
 
 
 def overdue_items(
-    actor: Actor, level: str, node: OrgNode, *, now: dt.datetime, within: OrgNode | None = None,
+    actor: Actor,
+    level: str,
+    node: OrgNode,
+    *,
+    now: dt.datetime,
+    within: OrgNode | None = None,
     limit: int = 200,
 ) -> list[Item]:
     """The items behind a board count: overdue items under ``node``, or, for a department,
     the items on which its summons are overdue."""
     query = visible_items(actor).where(~Item.closed)
     if level == "department":
-        late = summons_in_view(actor).select(Assignment.item).where(
-            Assignment.open & (Assignment.unit == node.id)
-            & Assignment.next_due_at.is_null(False) & (Assignment.next_due_at < now))
+        late = (
+            summons_in_view(actor)
+            .select(Assignment.item)
+            .where(
+                Assignment.open
+                & (Assignment.unit == node.id)
+                & Assignment.next_due_at.is_null(False)
+                & (Assignment.next_due_at < now)
+            )
+        )
         query = query.where(Item.id.in_(late))
         if within is not None:
             query = query.where(path_under(Item.node_path, within.path))
         return list(query.order_by(Item.due_at, Item.id).limit(limit))
-    query = query.where(path_under(Item.node_path, node.path) & Item.due_at.is_null(False) & (Item.due_at < now))
+    query = query.where(
+        path_under(Item.node_path, node.path) & Item.due_at.is_null(False) & (Item.due_at < now)
+    )
     return list(query.order_by(Item.due_at, Item.id).limit(limit))
 
 
-def late_summons(actor: Actor, items: list[Item], *, now: dt.datetime) -> dict[int, list[Assignment]]:
+def late_summons(
+    actor: Actor, items: list[Item], *, now: dt.datetime
+) -> dict[int, list[Assignment]]:
     """Item id → its open summons in the actor's view that are past their deadline."""
     if not items:
         return {}
@@ -117,8 +148,13 @@ def late_summons(actor: Actor, items: list[Item], *, now: dt.datetime) -> dict[i
     query = (
         Assignment.select(Assignment, OrgNode)
         .join(OrgNode, on=(Assignment.unit == OrgNode.id))
-        .where(Assignment.id.in_(in_view) & Assignment.item.in_([i.id for i in items]) & Assignment.open
-               & Assignment.next_due_at.is_null(False) & (Assignment.next_due_at < now))
+        .where(
+            Assignment.id.in_(in_view)
+            & Assignment.item.in_([i.id for i in items])
+            & Assignment.open
+            & Assignment.next_due_at.is_null(False)
+            & (Assignment.next_due_at < now)
+        )
         .order_by(Assignment.next_due_at)
     )
     for assignment in query:

@@ -82,7 +82,11 @@ class Calendar:
         out = []
         for start, end in self.periods:
             a = dt.datetime.combine(day, start)
-            b = dt.datetime.combine(day, end) if end is not None else dt.datetime.combine(day + DAY, MIDNIGHT)
+            b = (
+                dt.datetime.combine(day, end)
+                if end is not None
+                else dt.datetime.combine(day + DAY, MIDNIGHT)
+            )
             out.append((a, b))
         return out
 

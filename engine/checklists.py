@@ -76,33 +76,50 @@ def is_overdue(row: ChecklistRow, now: dt.datetime) -> bool:
 
 def rows_of(node: OrgNode, list_key: str) -> list[ChecklistRow]:
     return list(
-        ChecklistRow.select().join(Definition).where((ChecklistRow.node == node) & (Definition.key == list_key))
+        ChecklistRow.select()
+        .join(Definition)
+        .where((ChecklistRow.node == node) & (Definition.key == list_key))
         .order_by(ChecklistRow.done, ChecklistRow.deadline, ChecklistRow.id)
     )
 
 
 def progress(rows: list[ChecklistRow], now: dt.datetime) -> Progress:
-    return Progress(len(rows), sum(1 for r in rows if r.done), sum(1 for r in rows if is_overdue(r, now)))
+    return Progress(
+        len(rows), sum(1 for r in rows if r.done), sum(1 for r in rows if is_overdue(r, now))
+    )
 
 
-def _clean(version: DefinitionVersion, node: OrgNode, data: Any, actor: Actor, now: dt.datetime) -> dict[str, Any]:
-    context = {"node": {"key": node.key, "kind": node.kind, "name": node.name},
-               "actor": {"roles": sorted(actor.roles_at(node.path))}, "now": now.isoformat()}
-    cleaned, errors = forms.validate(version.body["row_schema"], data, context=context, gettext=i18n.gettext)
+def _clean(
+    version: DefinitionVersion, node: OrgNode, data: Any, actor: Actor, now: dt.datetime
+) -> dict[str, Any]:
+    context = {
+        "node": {"key": node.key, "kind": node.kind, "name": node.name},
+        "actor": {"roles": sorted(actor.roles_at(node.path))},
+        "now": now.isoformat(),
+    }
+    cleaned, errors = forms.validate(
+        version.body["row_schema"], data, context=context, gettext=i18n.gettext
+    )
     if errors:
-        raise Invalid(_("Some answers need fixing."),
-                      [FieldProblem(f"data/{e.path}" if e.path else "data", e.message) for e in errors])
+        raise Invalid(
+            _("Some answers need fixing."),
+            [FieldProblem(f"data/{e.path}" if e.path else "data", e.message) for e in errors],
+        )
     return dict(cleaned)
 
 
 def _derived(body: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
     status = data.get(body.get("status_field", "status"))
     deadline = data.get(body.get("deadline_field", "deadline"))
-    return {"done": int(status in body.get("done_values", ())),
-            "deadline": str(deadline)[:10] if deadline else None}
+    return {
+        "done": int(status in body.get("done_values", ())),
+        "deadline": str(deadline)[:10] if deadline else None,
+    }
 
 
-def add_row(actor: Actor, list_key: str, node: OrgNode, data: Any, *, now: dt.datetime) -> ChecklistRow:
+def add_row(
+    actor: Actor, list_key: str, node: OrgNode, data: Any, *, now: dt.datetime
+) -> ChecklistRow:
     """Add a row to ``node``'s list through the list's row form.
 
     :raises Forbidden: the actor is not the compound's commissioner or one of its parties.
@@ -113,16 +130,35 @@ def add_row(actor: Actor, list_key: str, node: OrgNode, data: Any, *, now: dt.da
     version = row_list(list_key)
     cleaned = _clean(version, node, data, actor, now)
     with database.atomic():
-        row = ChecklistRow.create(definition=version.definition_id, node=node, node_path=node.path, data=cleaned,
-                                  created_by=actor.user, created_at=now, updated_at=now,
-                                  **_derived(version.body, cleaned))
-        attachments.claim(attachments.ids_in(version.body["row_schema"], cleaned), actor, record=f"checklist-row:{row.id}")
-        audit.record("checklist.row.add", at=now, actor=actor.user, target=f"checklist-row:{row.id}",
-                     after=cleaned, detail={"list": list_key, "node": node.key})
+        row = ChecklistRow.create(
+            definition=version.definition_id,
+            node=node,
+            node_path=node.path,
+            data=cleaned,
+            created_by=actor.user,
+            created_at=now,
+            updated_at=now,
+            **_derived(version.body, cleaned),
+        )
+        attachments.claim(
+            attachments.ids_in(version.body["row_schema"], cleaned),
+            actor,
+            record=f"checklist-row:{row.id}",
+        )
+        audit.record(
+            "checklist.row.add",
+            at=now,
+            actor=actor.user,
+            target=f"checklist-row:{row.id}",
+            after=cleaned,
+            detail={"list": list_key, "node": node.key},
+        )
     return row
 
 
-def update_row(actor: Actor, row_id: int, data: Any, *, expected: int | None, now: dt.datetime) -> ChecklistRow:
+def update_row(
+    actor: Actor, row_id: int, data: Any, *, expected: int | None, now: dt.datetime
+) -> ChecklistRow:
     """Replace a row's answers; ``expected`` is the lock the form was shown with.
 
     :raises Conflict: someone saved the row in between.
@@ -133,14 +169,32 @@ def update_row(actor: Actor, row_id: int, data: Any, *, expected: int | None, no
     version = current_version(row.definition)
     cleaned = _clean(version, row.node, data, actor, now)
     with database.atomic():
-        changed = ChecklistRow.update(data=cleaned, updated_at=now, lock=ChecklistRow.lock + 1,
-                                      **_derived(version.body, cleaned)).where(
-            (ChecklistRow.id == row.id) & (ChecklistRow.lock == (expected or row.lock))).execute()
+        changed = (
+            ChecklistRow.update(
+                data=cleaned,
+                updated_at=now,
+                lock=ChecklistRow.lock + 1,
+                **_derived(version.body, cleaned),
+            )
+            .where((ChecklistRow.id == row.id) & (ChecklistRow.lock == (expected or row.lock)))
+            .execute()
+        )
         if not changed:
             raise Conflict(_("Someone else changed this row; reload it."))
-        attachments.claim(attachments.ids_in(version.body["row_schema"], cleaned), actor, record=f"checklist-row:{row.id}")
-        audit.record("checklist.row.update", at=now, actor=actor.user, target=f"checklist-row:{row.id}",
-                     before=row.data, after=cleaned, detail={"list": row.definition.key, "node": row.node.key})
+        attachments.claim(
+            attachments.ids_in(version.body["row_schema"], cleaned),
+            actor,
+            record=f"checklist-row:{row.id}",
+        )
+        audit.record(
+            "checklist.row.update",
+            at=now,
+            actor=actor.user,
+            target=f"checklist-row:{row.id}",
+            before=row.data,
+            after=cleaned,
+            detail={"list": row.definition.key, "node": row.node.key},
+        )
     return ChecklistRow.get_by_id(row.id)
 
 
@@ -161,10 +215,23 @@ def rollup(node: OrgNode, *, now: dt.datetime) -> dict[int, dict[str, Progress]]
     Each compound's rows count at the compound and at every ancestor in the tree.
     """
     counts: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0]))
-    keys = {d.id: d.key for d in Definition.select(Definition.id, Definition.key).where(Definition.kind == "checklist")}
+    keys = {
+        d.id: d.key
+        for d in Definition.select(Definition.id, Definition.key).where(
+            Definition.kind == "checklist"
+        )
+    }
     day = today(now)
-    query = (ChecklistRow.select(ChecklistRow.definition, ChecklistRow.node_path, ChecklistRow.done,
-                                 ChecklistRow.deadline).where(path_under(ChecklistRow.node_path, node.path)).tuples())
+    query = (
+        ChecklistRow.select(
+            ChecklistRow.definition,
+            ChecklistRow.node_path,
+            ChecklistRow.done,
+            ChecklistRow.deadline,
+        )
+        .where(path_under(ChecklistRow.node_path, node.path))
+        .tuples()
+    )
     for def_id, path, done, deadline in query:
         ids = [int(p) for p in path.strip("/").split("/")]
         overdue = int(not done and bool(deadline) and deadline < day)
@@ -178,7 +245,9 @@ def rollup(node: OrgNode, *, now: dt.datetime) -> dict[int, dict[str, Progress]]
 
 def total(by_list: Mapping[str, Progress] | None) -> Progress:
     values = list((by_list or {}).values())
-    return Progress(sum(p.total for p in values), sum(p.done for p in values), sum(p.overdue for p in values))
+    return Progress(
+        sum(p.total for p in values), sum(p.done for p in values), sum(p.overdue for p in values)
+    )
 
 
 def facts_for(now: dt.datetime) -> dict[int, dict[str, Any]]:
@@ -189,9 +258,18 @@ def facts_for(now: dt.datetime) -> dict[int, dict[str, Any]]:
         for node_id, by_list in rollup(top, now=now).items():
             all_lists = total(by_list)
             out[node_id] = {
-                "rows": all_lists.total, "done": all_lists.done, "overdue": all_lists.overdue,
+                "rows": all_lists.total,
+                "done": all_lists.done,
+                "overdue": all_lists.overdue,
                 "completion_rate": all_lists.rate,
-                "by_list": {k: {"rows": p.total, "done": p.done, "overdue": p.overdue, "completion_rate": p.rate}
-                            for k, p in sorted(by_list.items())},
+                "by_list": {
+                    k: {
+                        "rows": p.total,
+                        "done": p.done,
+                        "overdue": p.overdue,
+                        "completion_rate": p.rate,
+                    }
+                    for k, p in sorted(by_list.items())
+                },
             }
     return out

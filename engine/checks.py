@@ -35,7 +35,12 @@ def settable_problem(name: str, value: Any) -> str | None:
     if name not in SETTABLE_RANGE or value is None:
         return None
     low, high = SETTABLE_RANGE[name]
-    whole = isinstance(value, int) and not isinstance(value, bool) or isinstance(value, float) and value.is_integer()
+    whole = (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        or isinstance(value, float)
+        and value.is_integer()
+    )
     if not whole or not low <= value <= high:
         shown = json.dumps(value, ensure_ascii=False, default=str)
         shown = shown if len(shown) <= 40 else shown[:40] + "…"
@@ -70,17 +75,19 @@ def webhook_problems(manifest: Mapping[str, Any]) -> list[FieldProblem]:
     Call after the manifest passed ``structure_problems``.
     """
     hooks = manifest.get("webhooks", [])
-    problems = duplicate_keys(((f"/webhooks/{i}", h["key"]) for i, h in enumerate(hooks)), "webhook")
+    problems = duplicate_keys(
+        ((f"/webhooks/{i}", h["key"]) for i, h in enumerate(hooks)), "webhook"
+    )
     for i, hook in enumerate(hooks):
         for j, pattern in enumerate(hook["events"]):
             if unknown_pattern(pattern):
-                problems.append(FieldProblem(
-                    f"/webhooks/{i}/events/{j}",
-                    f"{pattern!r} matches no event (known: {', '.join(EVENTS)})",
-                ))
+                problems.append(
+                    FieldProblem(
+                        f"/webhooks/{i}/events/{j}",
+                        f"{pattern!r} matches no event (known: {', '.join(EVENTS)})",
+                    )
+                )
     return problems
-
-
 
 
 def _form(schema: Any, path: str) -> list[FieldProblem]:
@@ -121,8 +128,14 @@ def definition_problems(
 
 
 EVALUATION_METRICS = (
-    "summoned", "report_on_time_pct", "report_median_hours", "handle_on_time_pct",
-    "handle_median_hours", "satisfaction", "reopen_pct", "urged",
+    "summoned",
+    "report_on_time_pct",
+    "report_median_hours",
+    "handle_on_time_pct",
+    "handle_median_hours",
+    "satisfaction",
+    "reopen_pct",
+    "urged",
 )
 
 
@@ -132,8 +145,11 @@ def _evaluation_problems(body: Mapping[str, Any]) -> list[FieldProblem]:
     if not problems:
         for name in sorted(rules.vars_used(body["score"])):
             if name.split(".")[0] not in EVALUATION_METRICS:
-                problems.append(FieldProblem(
-                    "/score", f"unknown metric {name!r}; known: {', '.join(EVALUATION_METRICS)}"))
+                problems.append(
+                    FieldProblem(
+                        "/score", f"unknown metric {name!r}; known: {', '.join(EVALUATION_METRICS)}"
+                    )
+                )
     labels = [g["label"] for g in body.get("grades", [])]
     for i, label in enumerate(labels):
         if label in labels[:i]:
@@ -144,16 +160,26 @@ def _evaluation_problems(body: Mapping[str, Any]) -> list[FieldProblem]:
 def _title_reads_personal(body: Mapping[str, Any]) -> list[FieldProblem]:
     """A title is shown to everyone who sees the item: it may not read a personal answer."""
     props = body["schema"].get("properties", {}) if isinstance(body.get("schema"), Mapping) else {}
-    personal = {n for n, p in props.items() if isinstance(p, Mapping) and p.get("x-personal") is True}
+    personal = {
+        n for n, p in props.items() if isinstance(p, Mapping) and p.get("x-personal") is True
+    }
     try:
         used = rules.vars_used(body["title"])
     except rules.RuleError:
         return []
-    return [FieldProblem("/title", f"the title reads the personal answer {name!r}; it is shown to everyone who sees the item")
-            for name in sorted(used) if name.startswith("data.") and name[5:].split(".")[0] in personal]
+    return [
+        FieldProblem(
+            "/title",
+            f"the title reads the personal answer {name!r}; it is shown to everyone who sees the item",
+        )
+        for name in sorted(used)
+        if name.startswith("data.") and name[5:].split(".")[0] in personal
+    ]
 
 
-def _item_type_problems(body: Mapping[str, Any], roles: set[str], units: set[str]) -> list[FieldProblem]:
+def _item_type_problems(
+    body: Mapping[str, Any], roles: set[str], units: set[str]
+) -> list[FieldProblem]:
     problems = _form(body["schema"], "/schema")
     if "title" in body:
         problems += rule_problems(body["title"], "/title")
@@ -172,11 +198,15 @@ def _item_type_problems(body: Mapping[str, Any], roles: set[str], units: set[str
 
 
 def _escalation_problems(
-    steps: list[Mapping[str, Any]], states: Mapping[str, Any], routing: Mapping[str, Any],
+    steps: list[Mapping[str, Any]],
+    states: Mapping[str, Any],
+    routing: Mapping[str, Any],
     roles: set[str],
 ) -> list[FieldProblem]:
     """Escalation steps (超时预警, 督办, 升级): keys, offsets, filters and actions."""
-    problems = duplicate_keys(((f"/escalation/{i}", s["key"]) for i, s in enumerate(steps)), "escalation")
+    problems = duplicate_keys(
+        ((f"/escalation/{i}", s["key"]) for i, s in enumerate(steps)), "escalation"
+    )
     for i, step in enumerate(steps):
         at = f"/escalation/{i}"
         if ("before_hours" in step) == ("after_hours" in step):
@@ -184,12 +214,16 @@ def _escalation_problems(
         on_state = step["on"] == "state"
         for name in ("tables", "roles") if on_state else ("states",):
             if name in step:
-                problems.append(FieldProblem(f"{at}/{name}", f"{name} does not apply to on: {step['on']}"))
+                problems.append(
+                    FieldProblem(f"{at}/{name}", f"{name} does not apply to on: {step['on']}")
+                )
         for j, state in enumerate(step.get("states", [])):
             if state not in states:
                 problems.append(FieldProblem(f"{at}/states/{j}", f"state {state!r} is not defined"))
             elif states[state].get("final") or "hours" not in states[state]:
-                problems.append(FieldProblem(f"{at}/states/{j}", f"state {state!r} has no deadline (hours)"))
+                problems.append(
+                    FieldProblem(f"{at}/states/{j}", f"state {state!r} has no deadline (hours)")
+                )
         for j, table in enumerate(step.get("tables", [])):
             if table not in routing:
                 problems.append(FieldProblem(f"{at}/tables/{j}", f"no routing table {table!r}"))
@@ -198,16 +232,22 @@ def _escalation_problems(
                 problems.append(FieldProblem(f"{at}/roles/{j}", f"unknown role {role!r}"))
         for j, action in enumerate(step["do"]):
             if "summon" in action and action["summon"] not in routing:
-                problems.append(FieldProblem(f"{at}/do/{j}/summon", f"no routing table {action['summon']!r}"))
+                problems.append(
+                    FieldProblem(f"{at}/do/{j}/summon", f"no routing table {action['summon']!r}")
+                )
             for k, role in enumerate(action.get("notify", {}).get("roles", [])):
                 if role not in roles and role not in PSEUDO_ROLES:
-                    problems.append(FieldProblem(f"{at}/do/{j}/notify/roles/{k}", f"unknown role {role!r}"))
+                    problems.append(
+                        FieldProblem(f"{at}/do/{j}/notify/roles/{k}", f"unknown role {role!r}")
+                    )
     return problems
 
 
 def calendar_problems(spec: Mapping[str, Any]) -> list[FieldProblem]:
     """What the schema cannot see in a pack's ``calendar`` (paths under ``/calendar``)."""
-    return [FieldProblem(f"/calendar{path}", message) for path, message in calendar.spec_problems(spec)]
+    return [
+        FieldProblem(f"/calendar{path}", message) for path, message in calendar.spec_problems(spec)
+    ]
 
 
 def _effects_problems(
@@ -224,7 +264,9 @@ def _effects_problems(
         for name, rule in effect.get("set", {}).items():
             if name not in SETTABLE and not name.startswith("data."):
                 problems.append(
-                    FieldProblem(f"{at}/set/{name}", "only satisfaction, priority or data.<field> can be set")
+                    FieldProblem(
+                        f"{at}/set/{name}", "only satisfaction, priority or data.<field> can be set"
+                    )
                 )
             here = f"{at}/set/{_pointer([name])[1:]}"
             # A value written as is (not an operator) is known now: check it fits the column,
@@ -240,13 +282,21 @@ def _workflow_problems(
     states: Mapping[str, Any] = workflow["states"]
     problems: list[FieldProblem] = []
     if workflow["initial"] not in states:
-        problems.append(FieldProblem("/workflow/initial", f"state {workflow['initial']!r} is not defined"))
-    problems += _effects_problems(workflow.get("on_create", []), "/workflow/on_create", routing, roles)
+        problems.append(
+            FieldProblem("/workflow/initial", f"state {workflow['initial']!r} is not defined")
+        )
+    problems += _effects_problems(
+        workflow.get("on_create", []), "/workflow/on_create", routing, roles
+    )
     for i, state in enumerate(workflow.get("resolved_states", [])):
         if state not in states:
-            problems.append(FieldProblem(f"/workflow/resolved_states/{i}", f"state {state!r} is not defined"))
+            problems.append(
+                FieldProblem(f"/workflow/resolved_states/{i}", f"state {state!r} is not defined")
+            )
     problems += duplicate_keys(
-        ((f"/workflow/transitions/{i}", t["key"]) for i, t in enumerate(workflow["transitions"])), "transition")
+        ((f"/workflow/transitions/{i}", t["key"]) for i, t in enumerate(workflow["transitions"])),
+        "transition",
+    )
     edges: dict[str, set[str]] = {name: set() for name in states}
     for i, tr in enumerate(workflow["transitions"]):
         at = f"/workflow/transitions/{i}"
@@ -255,13 +305,17 @@ def _workflow_problems(
         ]
         for path, target in targets:
             if target not in states:
-                problems.append(FieldProblem(path, f"transition goes to undefined state {target!r}"))
+                problems.append(
+                    FieldProblem(path, f"transition goes to undefined state {target!r}")
+                )
         for j, source in enumerate(tr["from"]):
             if source not in states:
                 problems.append(FieldProblem(f"{at}/from/{j}", f"state {source!r} is not defined"))
                 continue
             if states[source].get("final"):
-                problems.append(FieldProblem(f"{at}/from/{j}", f"state {source!r} is final: nothing leaves it"))
+                problems.append(
+                    FieldProblem(f"{at}/from/{j}", f"state {source!r} is final: nothing leaves it")
+                )
             edges[source].update(t for _, t in targets if t in states)
         for j, role in enumerate(tr["roles"]):
             if role not in roles and role not in PSEUDO_ROLES:
@@ -304,7 +358,9 @@ def workflow_edges(workflow: Mapping[str, Any]) -> dict[str, set[str]]:
     for tr in workflow.get("transitions") or []:
         if not isinstance(tr, Mapping):
             continue
-        targets = [tr.get("to")] + [b.get("to") for b in tr.get("to_if") or [] if isinstance(b, Mapping)]
+        targets = [tr.get("to")] + [
+            b.get("to") for b in tr.get("to_if") or [] if isinstance(b, Mapping)
+        ]
         for source in tr.get("from") or []:
             if source in edges and not states[source].get("final"):
                 edges[source].update(t for t in targets if t in states)
@@ -323,14 +379,24 @@ def _state_findings(
                 reached.add(target)
                 frontier.append(target)
     findings = [
-        GraphFinding("unreachable", name, f"/workflow/states/{name}",
-                     f"state {name!r} cannot be reached from {initial!r}")
-        for name in states if name not in reached
+        GraphFinding(
+            "unreachable",
+            name,
+            f"/workflow/states/{name}",
+            f"state {name!r} cannot be reached from {initial!r}",
+        )
+        for name in states
+        if name not in reached
     ]
     findings += [
-        GraphFinding("dead_end", name, f"/workflow/states/{name}",
-                     f"state {name!r} is not final but no transition leaves it")
-        for name, spec in states.items() if not spec.get("final") and not edges[name]
+        GraphFinding(
+            "dead_end",
+            name,
+            f"/workflow/states/{name}",
+            f"state {name!r} is not final but no transition leaves it",
+        )
+        for name, spec in states.items()
+        if not spec.get("final") and not edges[name]
     ]
     return findings
 
@@ -345,8 +411,9 @@ def graph_findings(workflow: Mapping[str, Any], roles: Iterable[str]) -> list[Gr
         return []
     states = workflow.get("states") if isinstance(workflow.get("states"), Mapping) else {}
     states = {k: v if isinstance(v, Mapping) else {} for k, v in states.items()}
-    findings = _state_findings(str(workflow.get("initial", "")), states, workflow_edges(
-        {**workflow, "states": states}))
+    findings = _state_findings(
+        str(workflow.get("initial", "")), states, workflow_edges({**workflow, "states": states})
+    )
     known = set(roles) | set(PSEUDO_ROLES)
     for i, tr in enumerate(workflow.get("transitions") or []):
         if not isinstance(tr, Mapping):
@@ -354,16 +421,23 @@ def graph_findings(workflow: Mapping[str, Any], roles: Iterable[str]) -> list[Gr
         taken_by = [r for r in tr.get("roles") or [] if r in known]
         if not taken_by:
             key = str(tr.get("key", i))
-            findings.append(GraphFinding(
-                "nobody", key, f"/workflow/transitions/{i}/roles",
-                f"nobody may take transition {key!r}: it names no role the pack knows"))
+            findings.append(
+                GraphFinding(
+                    "nobody",
+                    key,
+                    f"/workflow/transitions/{i}/roles",
+                    f"nobody may take transition {key!r}: it names no role the pack knows",
+                )
+            )
     return findings
 
 
 def _table_problems(
     table: Mapping[str, Any], path: str, roles: set[str], units: set[str]
 ) -> list[FieldProblem]:
-    problems = duplicate_keys(((f"{path}/rules/{i}", r["key"]) for i, r in enumerate(table["rules"])), "rule")
+    problems = duplicate_keys(
+        ((f"{path}/rules/{i}", r["key"]) for i, r in enumerate(table["rules"])), "rule"
+    )
     for i, route in enumerate(table["rules"]):
         at = f"{path}/rules/{i}"
         problems += rule_problems(route["when"], f"{at}/when")
@@ -378,7 +452,9 @@ def _unit_problems(
     problems = []
     for i, unit in enumerate(summon):
         if "unit" in unit and unit["unit"] not in units:
-            problems.append(FieldProblem(f"{path}/{i}/unit", f"org node {unit['unit']!r} does not exist"))
+            problems.append(
+                FieldProblem(f"{path}/{i}/unit", f"org node {unit['unit']!r} does not exist")
+            )
         if "role" in unit and unit["role"] not in roles:
             problems.append(FieldProblem(f"{path}/{i}/role", f"unknown role {unit['role']!r}"))
     return problems

@@ -24,13 +24,19 @@ def actor_doc(actor: Actor | None, node_path: str = "/") -> dict[str, Any]:
 def assignment_counts(
     item: Item, now: dt.datetime, assignments: Iterable[Assignment] | None = None
 ) -> dict[str, int]:
-    rows = Assignment.select().where(Assignment.item == item) if assignments is None else assignments
+    rows = (
+        Assignment.select().where(Assignment.item == item) if assignments is None else assignments
+    )
     return kernel.summons_counts(rows, now)
 
 
 def item_doc(
-    item: Item, *, actor: Actor | None, now: dt.datetime,
-    form: Mapping[str, Any] | None = None, data: Mapping[str, Any] | None = None,
+    item: Item,
+    *,
+    actor: Actor | None,
+    now: dt.datetime,
+    form: Mapping[str, Any] | None = None,
+    data: Mapping[str, Any] | None = None,
     assignments: Iterable[Assignment] | None = None,
 ) -> dict[str, Any]:
     """The rule document for ``item`` as ``actor`` sees it at ``now`` (:func:`engine.kernel.rule_doc`).
@@ -38,9 +44,13 @@ def item_doc(
     :param assignments: all the item's summonses, when the caller has them already.
     """
     return kernel.rule_doc(
-        kernel.ItemFacts.of(item, item.definition.key), item.node,
-        data=item.data if data is None else data, form=form, now=now,
-        actor=actor_doc(actor, item.node_path), counts=assignment_counts(item, now, assignments),
+        kernel.ItemFacts.of(item, item.definition.key),
+        item.node,
+        data=item.data if data is None else data,
+        form=form,
+        now=now,
+        actor=actor_doc(actor, item.node_path),
+        counts=assignment_counts(item, now, assignments),
     )
 
 

@@ -36,7 +36,9 @@ class Dashboard:
     rank: tuple[int, int] | None = None  # rank among its siblings, of how many
     pulls_down: list[dict[str, Any]] = field(default_factory=list)
     trend: list[Any] = field(default_factory=list)
-    kpi: list[tuple[DefinitionVersion, list[kpi.RowStatus], dict[str, int]]] = field(default_factory=list)
+    kpi: list[tuple[DefinitionVersion, list[kpi.RowStatus], dict[str, int]]] = field(
+        default_factory=list
+    )
     # per KPI list, the newest report on each unmeasurable row by a unit of this subtree
     kpi_reports: dict[str, dict[str, kpi_reports.ReportStatus]] = field(default_factory=dict)
 
@@ -65,22 +67,35 @@ def build(actor: Actor, node: OrgNode, *, now: dt.datetime) -> Dashboard:
         if board.score is not None and node.kind == "compound":
             board.pulls_down = indices.pulls_down(versions[0], board.score)
         if node.parent_id is not None:
-            siblings = [n.id for n in OrgNode.select(OrgNode.id).where(
-                (OrgNode.parent == node.parent_id) & (OrgNode.kind == node.kind))]
+            siblings = [
+                n.id
+                for n in OrgNode.select(OrgNode.id).where(
+                    (OrgNode.parent == node.parent_id) & (OrgNode.kind == node.kind)
+                )
+            ]
             ranked = {node_id: rank for node_id, _, rank in indices.ranking(all_scores, siblings)}
             board.rank = (ranked[node.id], len(siblings))
     children = reviewable_children(actor, node)
     docs = facts.cached_many([c.id for c in children])
-    ranks = {node_id: rank for node_id, _, rank in indices.ranking(all_scores, [c.id for c in children])}
+    ranks = {
+        node_id: rank for node_id, _, rank in indices.ranking(all_scores, [c.id for c in children])
+    }
     board.children = [
-        ChildRow(c, docs.get(c.id, {}), all_scores[c.id].score if c.id in all_scores else None, ranks.get(c.id, 0))
+        ChildRow(
+            c,
+            docs.get(c.id, {}),
+            all_scores[c.id].score if c.id in all_scores else None,
+            ranks.get(c.id, 0),
+        )
         for c in children
     ]
     if node.kind in ("district", "street"):
         for version in kpi.kpi_lists():
             statuses = kpi.measure_list(version.body, doc, now=now)
             board.kpi.append((version, statuses, kpi.progress(statuses)))
-            board.kpi_reports[version.body["key"]] = kpi_reports.statuses_within(version.body["key"], node)
+            board.kpi_reports[version.body["key"]] = kpi_reports.statuses_within(
+                version.body["key"], node
+            )
     return board
 
 
@@ -89,4 +104,8 @@ def dimension_names(version: DefinitionVersion) -> list[tuple[str, str]]:
 
 
 def indicator_specs(version: DefinitionVersion) -> list[dict[str, Any]]:
-    return [{**ind, "dimension": d["name"]} for d in version.body["dimensions"] for ind in d["indicators"]]
+    return [
+        {**ind, "dimension": d["name"]}
+        for d in version.body["dimensions"]
+        for ind in d["indicators"]
+    ]

@@ -34,7 +34,11 @@ def open_database(url: str, *, pool: bool = False) -> Any:
         url = f"{scheme}+pool://{rest}"
     extra: dict[str, Any] = {}
     if "+pool" in url:
-        extra = {"max_connections": POOL_SIZE, "stale_timeout": POOL_STALE_SECONDS, "timeout": POOL_WAIT_SECONDS}
+        extra = {
+            "max_connections": POOL_SIZE,
+            "stale_timeout": POOL_STALE_SECONDS,
+            "timeout": POOL_WAIT_SECONDS,
+        }
         if url.startswith("sqlite"):
             extra["check_same_thread"] = False  # a pooled connection serves one thread at a time
     if url.startswith("sqlite"):
@@ -106,8 +110,12 @@ def add_missing_columns(models: list[Any]) -> list[str]:
 
 # What the drivers say when a write lost a race for a lock: SQLite's busy timeout ran
 # out, or PostgreSQL chose this transaction as a deadlock or serialization victim.
-_LOCK_ERRORS = ("database is locked", "database table is locked", "deadlock detected",
-                "could not serialize access")
+_LOCK_ERRORS = (
+    "database is locked",
+    "database table is locked",
+    "deadlock detected",
+    "could not serialize access",
+)
 
 
 def is_lock_error(exc: BaseException) -> bool:
@@ -138,15 +146,20 @@ def write_transaction() -> Iterator[None]:
         memo.clear()  # what the request read before may have changed
     except OperationalError as exc:
         if is_lock_error(exc):
-            raise Conflict(_("The database is busy with the same change; reload the page and try again.")) from exc
+            raise Conflict(
+                _("The database is busy with the same change; reload the page and try again.")
+            ) from exc
         raise
 
 
 def _prepared(model: Any, rows: list[dict[str, Any]]) -> tuple[list[Any], list[tuple[Any, ...]]]:
     """The fields ``rows`` name (dicts with the same keys) and each row's values, as peewee sends them."""
     # Columns the plan leaves out take the model's defaults (peewee defaults are Python-side).
-    defaults = {f.name: f.default() if callable(f.default) else f.default
-                for f in model._meta.sorted_fields if f.name not in rows[0] and f.default is not None}
+    defaults = {
+        f.name: f.default() if callable(f.default) else f.default
+        for f in model._meta.sorted_fields
+        if f.name not in rows[0] and f.default is not None
+    }
     rows = [{**defaults, **row} for row in rows] if defaults else rows
     fields = [model._meta.fields[name] for name in rows[0]]
     return fields, [tuple(f.db_value(row[f.name]) for f in fields) for row in rows]
@@ -176,7 +189,10 @@ MAX_PARAMS = 30_000  # bound parameters per statement: under SQLite's 32,766 and
 
 
 def insert_returning(
-    model: Any, rows: list[dict[str, Any]], *, returning: tuple[str, ...],
+    model: Any,
+    rows: list[dict[str, Any]],
+    *,
+    returning: tuple[str, ...],
     skip_conflicts_on: tuple[str, ...] = (),
 ) -> list[tuple[Any, ...]]:
     """:func:`bulk_insert` for when the caller needs something back: multi-row VALUES
@@ -190,17 +206,21 @@ def insert_returning(
     if not rows:
         return []
     fields, values = _prepared(model, rows)
-    head = (f'INSERT INTO "{model._meta.table_name}" ('
-            + ", ".join(f'"{f.column_name}"' for f in fields) + ") VALUES ")
+    head = (
+        f'INSERT INTO "{model._meta.table_name}" ('
+        + ", ".join(f'"{f.column_name}"' for f in fields)
+        + ") VALUES "
+    )
     one = "(" + ", ".join([database.param] * len(fields)) + ")"
     tail = f" ON CONFLICT ({', '.join(skip_conflicts_on)}) DO NOTHING" if skip_conflicts_on else ""
     tail += " RETURNING " + ", ".join(returning)
     per_statement = max(1, MAX_PARAMS // len(fields))
     found: list[tuple[Any, ...]] = []
     for start in range(0, len(values), per_statement):
-        chunk = values[start:start + per_statement]
-        cursor = database.execute_sql(head + ", ".join([one] * len(chunk)) + tail,
-                                      [value for row in chunk for value in row])
+        chunk = values[start : start + per_statement]
+        cursor = database.execute_sql(
+            head + ", ".join([one] * len(chunk)) + tail, [value for row in chunk for value in row]
+        )
         found += [tuple(row) for row in cursor.fetchall()]
     return found
 

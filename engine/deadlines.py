@@ -17,8 +17,10 @@ from engine.models import Definition, Pack
 def pack_calendar(definition_id: int) -> Calendar:
     """The calendar of the pack that holds definition ``definition_id``."""
     row = (
-        Pack.select(Pack.calendar).join(Definition, on=(Definition.pack == Pack.id))
-        .where(Definition.id == definition_id).first()
+        Pack.select(Pack.calendar)
+        .join(Definition, on=(Definition.pack == Pack.id))
+        .where(Definition.id == definition_id)
+        .first()
     )
     return Calendar.from_spec(row.calendar if row is not None else None)
 
@@ -34,4 +36,3 @@ def calendar_for(
     """
     choice = (table or {}).get("calendar") or body.get("calendar") or "pack"
     return NATURAL if choice == "natural" else pack_calendar(definition_id)
-

@@ -69,12 +69,18 @@ def applies_for(actor: Actor, body: Mapping[str, Any]) -> bool:
     their grants reaches (:func:`applies_at`), or its scope lies inside such a reach."""
     path = scope_path(body)
     return path is None or any(
-        g.node_path.startswith(path) or path.startswith(g.node_path) for g in actor.grants)
+        g.node_path.startswith(path) or path.startswith(g.node_path) for g in actor.grants
+    )
 
 
 def publish(
-    pack: Pack, body: Mapping[str, Any], *, now: dt.datetime, by: User | None,
-    roles: set[str] | None = None, units: set[str] | None = None,
+    pack: Pack,
+    body: Mapping[str, Any],
+    *,
+    now: dt.datetime,
+    by: User | None,
+    roles: set[str] | None = None,
+    units: set[str] | None = None,
 ) -> DefinitionVersion:
     """Validate ``body`` whole and publish it as the definition's newest version.
 
@@ -84,28 +90,38 @@ def publish(
     :raises Invalid: with one field problem per mistake (JSON Pointer paths).
     """
     problems = definition_problems(
-        body, roles=known_roles() if roles is None else roles,
+        body,
+        roles=known_roles() if roles is None else roles,
         units=known_units() if units is None else units,
     )
     if problems:
         raise Invalid(f"definition {body.get('key')!r} is invalid", problems)
     definition = Definition.get_or_none(Definition.key == body["key"])
     if definition is None:
-        definition = Definition.create(pack=pack, key=body["key"], kind=body["kind"], name=body["name"])
+        definition = Definition.create(
+            pack=pack, key=body["key"], kind=body["kind"], name=body["name"]
+        )
     elif definition.current:
         current = current_version(definition)
         if current.digest == digest(body):
             return current
     number = definition.current + 1
     version = DefinitionVersion.create(
-        definition=definition, number=number, body=dict(body), digest=digest(body),
-        published_at=now, published_by=by,
+        definition=definition,
+        number=number,
+        body=dict(body),
+        digest=digest(body),
+        published_at=now,
+        published_by=by,
     )
     definition.current = number
     definition.name = body["name"]
     definition.save()
     audit.record(
-        "definition.publish", at=now, actor=by, target=f"definition:{definition.key}",
+        "definition.publish",
+        at=now,
+        actor=by,
+        target=f"definition:{definition.key}",
         after={"version": number, "digest": version.digest},
     )
     return version
@@ -122,10 +138,13 @@ def current_version(definition: Definition | str) -> DefinitionVersion:
             raise NotFound(f"definition {definition!r} does not exist")
         definition = found
     found_definition = definition
-    version = memoized(("current_version", definition.id, definition.current), lambda: DefinitionVersion.get_or_none(
-        (DefinitionVersion.definition == found_definition)
-        & (DefinitionVersion.number == found_definition.current)
-    ))
+    version = memoized(
+        ("current_version", definition.id, definition.current),
+        lambda: DefinitionVersion.get_or_none(
+            (DefinitionVersion.definition == found_definition)
+            & (DefinitionVersion.number == found_definition.current)
+        ),
+    )
     if version is None:
         raise NotFound(f"definition {definition.key!r} has no published version")
     return version
@@ -138,8 +157,13 @@ def current_versions(kind: str, *, by_key: bool = False) -> list[DefinitionVersi
     def load() -> list[DefinitionVersion]:
         return list(
             DefinitionVersion.select(DefinitionVersion, Definition)
-            .join(Definition, on=((DefinitionVersion.definition == Definition.id)
-                                  & (DefinitionVersion.number == Definition.current)))
+            .join(
+                Definition,
+                on=(
+                    (DefinitionVersion.definition == Definition.id)
+                    & (DefinitionVersion.number == Definition.current)
+                ),
+            )
             .where(Definition.kind == kind)
             .order_by(Definition.key if by_key else Definition.id)
         )

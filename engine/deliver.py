@@ -49,8 +49,13 @@ class Policy:
     def from_config(cls, config: Any) -> Policy:
         """A policy from app config keys ``WEBHOOK_<FIELD>`` (upper case), defaults otherwise."""
         names = cls.__dataclass_fields__
-        return cls(**{n: type(getattr(cls, n))(config[f"WEBHOOK_{n.upper()}"])
-                      for n in names if f"WEBHOOK_{n.upper()}" in config})
+        return cls(
+            **{
+                n: type(getattr(cls, n))(config[f"WEBHOOK_{n.upper()}"])
+                for n in names
+                if f"WEBHOOK_{n.upper()}" in config
+            }
+        )
 
 
 @dataclass
@@ -78,12 +83,16 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 def _claimable(now: dt.datetime) -> Any:
     earlier = Delivery.alias("earlier")
     blocked = earlier.select(earlier.id).where(
-        (earlier.endpoint == Delivery.endpoint) & (earlier.stream == Delivery.stream)
-        & (earlier.id < Delivery.id) & earlier.status.in_(OPEN)
+        (earlier.endpoint == Delivery.endpoint)
+        & (earlier.stream == Delivery.stream)
+        & (earlier.id < Delivery.id)
+        & earlier.status.in_(OPEN)
     )
     active = WebhookEndpoint.select(WebhookEndpoint.id).where(WebhookEndpoint.active)
     return (
-        Delivery.status.in_(OPEN) & (Delivery.next_attempt_at <= now) & Delivery.endpoint.in_(active)
+        Delivery.status.in_(OPEN)
+        & (Delivery.next_attempt_at <= now)
+        & Delivery.endpoint.in_(active)
         & (Delivery.claimed_until.is_null() | (Delivery.claimed_until <= now))
         & ~fn.EXISTS(blocked)
     )
@@ -92,12 +101,19 @@ def _claimable(now: dt.datetime) -> Any:
 def claim(worker: str, *, now: dt.datetime, policy: Policy) -> list[int]:
     """Claim up to ``policy.batch`` deliveries that are due, oldest first, for ``worker``."""
     until = now + dt.timedelta(seconds=policy.lease_seconds)
-    query = Delivery.select(Delivery.id).where(_claimable(now)).order_by(Delivery.id).limit(policy.batch)
+    query = (
+        Delivery.select(Delivery.id)
+        .where(_claimable(now))
+        .order_by(Delivery.id)
+        .limit(policy.batch)
+    )
     if is_postgres():
         with database.atomic():
             ids = [row.id for row in query.for_update(skip_locked=True)]
             if ids:
-                Delivery.update(claimed_by=worker, claimed_until=until).where(Delivery.id.in_(ids)).execute()
+                Delivery.update(claimed_by=worker, claimed_until=until).where(
+                    Delivery.id.in_(ids)
+                ).execute()
         return ids
     claimed: list[int] = []
     # Look past the batch: a deliverer that loses the race for the first rows takes the next ones.
@@ -105,10 +121,15 @@ def claim(worker: str, *, now: dt.datetime, policy: Policy) -> list[int]:
         if len(claimed) == policy.batch:
             break
         # SQLite serialises writers: the first conditional UPDATE wins, the others match nothing.
-        won = Delivery.update(claimed_by=worker, claimed_until=until).where(
-            (Delivery.id == row.id) & Delivery.status.in_(OPEN)
-            & (Delivery.claimed_until.is_null() | (Delivery.claimed_until <= now))
-        ).execute()
+        won = (
+            Delivery.update(claimed_by=worker, claimed_until=until)
+            .where(
+                (Delivery.id == row.id)
+                & Delivery.status.in_(OPEN)
+                & (Delivery.claimed_until.is_null() | (Delivery.claimed_until <= now))
+            )
+            .execute()
+        )
         if won:
             claimed.append(row.id)
     return claimed
@@ -117,8 +138,11 @@ def claim(worker: str, *, now: dt.datetime, policy: Policy) -> list[int]:
 def envelope(delivery: Delivery, message: OutboxMessage, endpoint: WebhookEndpoint) -> bytes:
     """The request body: the same bytes on every attempt of a delivery."""
     body = {
-        "event": message.event, "delivery": delivery.id, "sequence": message.id,
-        "occurred_at": clock.iso(message.created_at), "endpoint": endpoint.key,
+        "event": message.event,
+        "delivery": delivery.id,
+        "sequence": message.id,
+        "occurred_at": clock.iso(message.created_at),
+        "endpoint": endpoint.key,
         "data": message.payload,
     }
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
@@ -155,8 +179,9 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> tupl
         return None, f"{type(exc).__name__}: {reason}"[:1000]
 
 
-def attempt(delivery_id: int, worker: str, *, now: dt.datetime, policy: Policy,
-            rng: random.Random) -> str:
+def attempt(
+    delivery_id: int, worker: str, *, now: dt.datetime, policy: Policy, rng: random.Random
+) -> str:
     """Send one claimed delivery and record the attempt; returns its new status."""
     delivery = Delivery.get_by_id(delivery_id)
     message, endpoint = delivery.message, delivery.endpoint
@@ -167,12 +192,18 @@ def attempt(delivery_id: int, worker: str, *, now: dt.datetime, policy: Policy,
     if not endpoint.active:
         code, error = None, "endpoint is disabled"
     elif secret is None:
-        code, error = None, f"no secret: environment variable {endpoint.secret_env or '-'} is not set"
+        code, error = (
+            None,
+            f"no secret: environment variable {endpoint.secret_env or '-'} is not set",
+        )
     else:
         headers = {
-            "Content-Type": "application/json; charset=utf-8", "User-Agent": "Sanfang-Webhook/1",
-            "X-Sanfang-Event": message.event, "X-Sanfang-Delivery": str(delivery.id),
-            "X-Sanfang-Timestamp": timestamp, "X-Sanfang-Signature": sign(secret, timestamp, body),
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": "Sanfang-Webhook/1",
+            "X-Sanfang-Event": message.event,
+            "X-Sanfang-Delivery": str(delivery.id),
+            "X-Sanfang-Timestamp": timestamp,
+            "X-Sanfang-Signature": sign(secret, timestamp, body),
         }
         code, error = post(endpoint.url, body, headers, policy.timeout_seconds)
     duration = int((time.monotonic() - started) * 1000)
@@ -182,28 +213,56 @@ def attempt(delivery_id: int, worker: str, *, now: dt.datetime, policy: Policy,
     return _record(delivery, worker, code, error, duration, ok, now=now, policy=policy, rng=rng)
 
 
-def _record(delivery: Delivery, worker: str, code: int | None, error: str, duration: int, ok: bool,
-            *, now: dt.datetime, policy: Policy, rng: random.Random) -> str:
+def _record(
+    delivery: Delivery,
+    worker: str,
+    code: int | None,
+    error: str,
+    duration: int,
+    ok: bool,
+    *,
+    now: dt.datetime,
+    policy: Policy,
+    rng: random.Random,
+) -> str:
     attempts = delivery.attempts + 1
     if ok:
         changes: dict[str, Any] = {"status": "delivered", "delivered_at": now, "last_error": ""}
     elif attempts >= policy.max_attempts:
         changes = {"status": "dead", "last_error": error}
     else:
-        changes = {"status": "retrying", "last_error": error,
-                   "next_attempt_at": now + backoff(attempts, policy, rng)}
+        changes = {
+            "status": "retrying",
+            "last_error": error,
+            "next_attempt_at": now + backoff(attempts, policy, rng),
+        }
     with database.atomic():
-        mine = Delivery.update(
-            attempts=attempts, last_status=code, claimed_by=None, claimed_until=None, **changes
-        ).where((Delivery.id == delivery.id) & (Delivery.claimed_by == worker)).execute()
+        mine = (
+            Delivery.update(
+                attempts=attempts, last_status=code, claimed_by=None, claimed_until=None, **changes
+            )
+            .where((Delivery.id == delivery.id) & (Delivery.claimed_by == worker))
+            .execute()
+        )
         if mine:
-            DeliveryAttempt.create(delivery=delivery.id, at=now, status_code=code,
-                                   error=error[:2000], duration_ms=duration, worker=worker[:60])
+            DeliveryAttempt.create(
+                delivery=delivery.id,
+                at=now,
+                status_code=code,
+                error=error[:2000],
+                duration_ms=duration,
+                worker=worker[:60],
+            )
     return str(changes["status"]) if mine else "lost"
 
 
-def deliver(*, now: dt.datetime, policy: Policy | None = None, worker: str | None = None,
-            rng: random.Random | None = None) -> Report:
+def deliver(
+    *,
+    now: dt.datetime,
+    policy: Policy | None = None,
+    worker: str | None = None,
+    rng: random.Random | None = None,
+) -> Report:
     """Send everything due at ``now``, each item's rows in order; return what happened.
 
     Rows that fail wait for their backoff, so one run never retries the same row twice.

@@ -29,7 +29,9 @@ BATCH = 500
 DEMO_PASSWORD = "demo1234"  # the synthetic commissioners' password, as the pack's demo accounts'
 
 
-def _text(rng: random.Random, pools: Mapping[str, Any], name: str, category: str | None, limit: int) -> str:
+def _text(
+    rng: random.Random, pools: Mapping[str, Any], name: str, category: str | None, limit: int
+) -> str:
     summaries = pools.get("summaries", {})
     pool = summaries.get(category or "") or [s for v in summaries.values() for s in v] or [""]
     locations = pools.get("locations") or [""]
@@ -44,7 +46,9 @@ def _text(rng: random.Random, pools: Mapping[str, Any], name: str, category: str
     return str(rng.choice(pool))[:limit]
 
 
-def fake_answers(schema: Mapping[str, Any], rng: random.Random, pools: Mapping[str, Any], now: dt.datetime) -> dict[str, Any]:
+def fake_answers(
+    schema: Mapping[str, Any], rng: random.Random, pools: Mapping[str, Any], now: dt.datetime
+) -> dict[str, Any]:
     """Plausible answers for a form schema (validated and pruned by the caller)."""
     out: dict[str, Any] = {}
     props: Mapping[str, Any] = schema.get("properties", {})
@@ -61,7 +65,14 @@ def fake_answers(schema: Mapping[str, Any], rng: random.Random, pools: Mapping[s
     return out
 
 
-def _value(name: str, prop: Mapping[str, Any], rng: random.Random, pools: Mapping[str, Any], category: Any, now: dt.datetime) -> Any:
+def _value(
+    name: str,
+    prop: Mapping[str, Any],
+    rng: random.Random,
+    pools: Mapping[str, Any],
+    category: Any,
+    now: dt.datetime,
+) -> Any:
     kind = prop.get("type")
     if "enum" in prop:
         return rng.choice(prop["enum"])
@@ -77,14 +88,18 @@ def _value(name: str, prop: Mapping[str, Any], rng: random.Random, pools: Mappin
     if kind == "array":
         items = prop.get("items", {})
         if "enum" in items:
-            return sorted(set(rng.sample(items["enum"], k=rng.randint(1, min(2, len(items["enum"]))))))
+            return sorted(
+                set(rng.sample(items["enum"], k=rng.randint(1, min(2, len(items["enum"])))))
+            )
         return None
     if kind == "string":
         fmt = prop.get("format")
         if fmt == "date":
             return (now - dt.timedelta(days=rng.randint(0, 30))).date().isoformat()
         if fmt == "date-time":
-            return (now - dt.timedelta(hours=rng.randint(1, 200))).replace(microsecond=0).isoformat() + "+08:00"
+            return (now - dt.timedelta(hours=rng.randint(1, 200))).replace(
+                microsecond=0
+            ).isoformat() + "+08:00"
         if fmt == "time":
             return f"{rng.randint(8, 20):02d}:00"
         if fmt == "phone":
@@ -94,11 +109,17 @@ def _value(name: str, prop: Mapping[str, Any], rng: random.Random, pools: Mappin
         if fmt in ("uri", "attachment"):
             return None
         limit = int(prop.get("maxLength", 200))
-        return _text(rng, pools, name, category, limit) if limit >= int(prop.get("minLength", 0)) else None
+        return (
+            _text(rng, pools, name, category, limit)
+            if limit >= int(prop.get("minLength", 0))
+            else None
+        )
     return None
 
 
-def _valid_answers(schema: Mapping[str, Any], rng: random.Random, pools: Mapping[str, Any], now: dt.datetime) -> dict[str, Any] | None:
+def _valid_answers(
+    schema: Mapping[str, Any], rng: random.Random, pools: Mapping[str, Any], now: dt.datetime
+) -> dict[str, Any] | None:
     for _ in range(5):
         cleaned, errors = forms.validate(schema, fake_answers(schema, rng, pools, now))
         if not errors:
@@ -116,7 +137,11 @@ def answer_pool(rng: random.Random, pools: Mapping[str, Any], now: dt.datetime) 
     def draw(schema: Mapping[str, Any]) -> dict[str, Any]:
         key = canonical(schema)
         if key not in cache:
-            found = [a for a in (_valid_answers(schema, rng, pools, now) for _ in range(POOL)) if a is not None]
+            found = [
+                a
+                for a in (_valid_answers(schema, rng, pools, now) for _ in range(POOL))
+                if a is not None
+            ]
             cache[key] = found or [{}]
         return dict(rng.choice(cache[key]))
 
@@ -133,7 +158,9 @@ def _file(rng: random.Random, ranges: Mapping[str, Any]) -> dict[str, Any]:
     return drawn
 
 
-def _ensure_compounds(rng: random.Random, count: int, pools: Mapping[str, Any], hashes: list[str]) -> list[OrgNode]:
+def _ensure_compounds(
+    rng: random.Random, count: int, pools: Mapping[str, Any], hashes: list[str]
+) -> list[OrgNode]:
     """Add synthetic communities and compounds until the district has ``count`` compounds."""
     compounds = list(OrgNode.select().where(OrgNode.kind == "compound").order_by(OrgNode.id))
     streets = list(OrgNode.select().where(OrgNode.kind == "street").order_by(OrgNode.id))
@@ -147,20 +174,32 @@ def _ensure_compounds(rng: random.Random, count: int, pools: Mapping[str, Any], 
         community_key = f"demo-{street.key}-{index // len(streets) // 5}"
         community = OrgNode.get_or_none(OrgNode.key == community_key)
         if community is None:
-            name = community_name.format(street=street.name.removesuffix(street_suffix), n=index // len(streets) // 5 + 1)
-            community = OrgNode.create(key=community_key, name=name,
-                                       kind="community", parent=street, path="", keys=[])
-            community.path, community.keys = f"{street.path}{community.id}/", [*street.keys, community_key]
+            name = community_name.format(
+                street=street.name.removesuffix(street_suffix), n=index // len(streets) // 5 + 1
+            )
+            community = OrgNode.create(
+                key=community_key, name=name, kind="community", parent=street, path="", keys=[]
+            )
+            community.path, community.keys = (
+                f"{street.path}{community.id}/",
+                [*street.keys, community_key],
+            )
             community.save()
         key = f"demo-c{index}"
         node = OrgNode.create(
-            key=key, name=f"{rng.choice(prefixes)}{rng.choice(suffixes)}{index}", kind="compound",
-            parent=community, path="", keys=[],
+            key=key,
+            name=f"{rng.choice(prefixes)}{rng.choice(suffixes)}{index}",
+            kind="compound",
+            parent=community,
+            path="",
+            keys=[],
             profile=_file(rng, pools.get("compound_file", {})),
         )
         node.path, node.keys = f"{community.path}{node.id}/", [*community.keys, key]
         node.save()
-        user = User.create(username=f"{key}-zy", name=person_name(rng, pools), password_hash=hashes.pop())
+        user = User.create(
+            username=f"{key}-zy", name=person_name(rng, pools), password_hash=hashes.pop()
+        )
         Grant.create(user=user, role="commissioner", node=node)
         compounds.append(node)
         index += 1
@@ -174,7 +213,9 @@ def person_name(rng: random.Random, pools: Mapping[str, Any]) -> str:
     return surname + "".join(rng.choice(given) for _ in range(rng.choice((1, 2, 2))))
 
 
-def generate(pack_path: str | Path, *, compounds: int, items: int, seed: int, now: dt.datetime) -> str:
+def generate(
+    pack_path: str | Path, *, compounds: int, items: int, seed: int, now: dt.datetime
+) -> str:
     """Generate the district once per seed; a second run with the same seed does nothing."""
     marker = f"demo:{seed}:{compounds}:{items}"
     if Event.select().where((Event.action == "demo.generate") & (Event.target == marker)).exists():
@@ -183,10 +224,18 @@ def generate(pack_path: str | Path, *, compounds: int, items: int, seed: int, no
     rng = random.Random(seed)
     # Each synthetic commissioner gets its own salt; hashed before the write transaction.
     missing = max(0, compounds - OrgNode.select().where(OrgNode.kind == "compound").count())
-    hashes = hash_passwords([DEMO_PASSWORD] * missing) if OrgNode.select().where(OrgNode.kind == "street").exists() else []
+    hashes = (
+        hash_passwords([DEMO_PASSWORD] * missing)
+        if OrgNode.select().where(OrgNode.kind == "street").exists()
+        else []
+    )
     with database.atomic():
         nodes = _ensure_compounds(rng, compounds, pools, hashes)
-    types = [d for d in Definition.select().where(Definition.kind == "item_type").order_by(Definition.id) if d.current]
+    types = [
+        d
+        for d in Definition.select().where(Definition.kind == "item_type").order_by(Definition.id)
+        if d.current
+    ]
     # How often each item type occurs is the pack's to say (demo.json `type_weights`).
     weights = [float(pools.get("type_weights", {}).get(d.key, 1.0)) for d in types]
     raisers = _raisers(nodes)
@@ -195,12 +244,25 @@ def generate(pack_path: str | Path, *, compounds: int, items: int, seed: int, no
     for _ in range(items if types and nodes else 0):
         node = rng.choice(nodes)
         # Only the types used at the node (a street's own type stays in its street).
-        fits = [(d, w) for d, w in zip(types, weights, strict=True) if applies_at(bodies[d.id], node.path)]
+        fits = [
+            (d, w)
+            for d, w in zip(types, weights, strict=True)
+            if applies_at(bodies[d.id], node.path)
+        ]
         if fits:
-            planner.add(rng.choices([d for d, _w in fits], [w for _d, w in fits])[0], node,
-                        rng.choice(raisers[node.id]) if node.id in raisers else None)
+            planner.add(
+                rng.choices([d for d, _w in fits], [w for _d, w in fits])[0],
+                node,
+                rng.choice(raisers[node.id]) if node.id in raisers else None,
+            )
     planner.finish()
-    audit.record("demo.generate", at=now, actor=None, target=marker, after={"compounds": len(nodes), "items": items})
+    audit.record(
+        "demo.generate",
+        at=now,
+        actor=None,
+        target=marker,
+        after={"compounds": len(nodes), "items": items},
+    )
     return f"demo: {len(nodes)} compounds, {items} items (seed {seed})"
 
 
@@ -210,7 +272,11 @@ def _raisers(nodes: list[OrgNode]) -> dict[int, list[int]]:
     found: dict[int, list[int]] = {}
     for role in ("commissioner", "resident"):
         by_node: dict[int, list[int]] = {}
-        query = Grant.select().where((Grant.role == role) & Grant.node.in_([n.id for n in nodes])).order_by(Grant.id)
+        query = (
+            Grant.select()
+            .where((Grant.role == role) & Grant.node.in_([n.id for n in nodes]))
+            .order_by(Grant.id)
+        )
         for grant in query:
             by_node.setdefault(grant.node_id, []).append(grant.user_id)
         found.update(by_node)

@@ -42,7 +42,11 @@ class Plan:
     def flush(self) -> None:
         """Insert the planned rows with one prepared statement per table."""
         with database.atomic():
-            for model, rows in ((Item, self.items), (Assignment, self.assignments), (Event, self.events)):
+            for model, rows in (
+                (Item, self.items),
+                (Assignment, self.assignments),
+                (Event, self.events),
+            ):
                 if rows:
                     bulk_insert(model, rows)
         self.items, self.events, self.assignments = [], [], []
@@ -53,7 +57,9 @@ class Actors:
 
     def __init__(self) -> None:
         self.by_role: dict[str, dict[str, int]] = {}
-        for role, path, user in Grant.select(Grant.role, OrgNode.path, Grant.user).join(OrgNode).tuples():
+        for role, path, user in (
+            Grant.select(Grant.role, OrgNode.path, Grant.user).join(OrgNode).tuples()
+        ):
             self.by_role.setdefault(role, {}).setdefault(path, user)
 
     def pick(self, roles: list[str], node: OrgNode, raiser: int | None) -> int | None:
@@ -94,8 +100,12 @@ class Planner:
         self.pools: dict[int, list[dict[str, Any]]] = {}
         self.versions: dict[int, Any] = {}
         self.calendars: dict[tuple[int, str | None], Any] = {}
-        self.plan = Plan(next_ids={m.__name__: (m.select(m.id).order_by(m.id.desc()).scalar() or 0) + 1
-                                   for m in (Item, Event, Assignment)})
+        self.plan = Plan(
+            next_ids={
+                m.__name__: (m.select(m.id).order_by(m.id.desc()).scalar() or 0) + 1
+                for m in (Item, Event, Assignment)
+            }
+        )
 
     def calendar(self, definition_id: int, rt: Runtime, table: str | None = None) -> Any:
         key = (definition_id, table)
@@ -106,7 +116,9 @@ class Planner:
 
     def _raised_at(self) -> dt.datetime:
         """Most items were raised weeks ago and are done; some are recent and under way."""
-        hours = self.rng.uniform(0, 96) if self.rng.random() < 0.35 else self.rng.uniform(96, 24 * 90)
+        hours = (
+            self.rng.uniform(0, 96) if self.rng.random() < 0.35 else self.rng.uniform(96, 24 * 90)
+        )
         return (self.now - dt.timedelta(hours=hours)).replace(microsecond=0)
 
     def add(self, definition: Definition, node: OrgNode, raiser: int | None) -> None:
@@ -119,19 +131,39 @@ class Planner:
         raised = self._raised_at()
         initial = rt.workflow["initial"]
         item = {
-            "id": self.plan.take_id("Item"), "definition": definition.id, "version": version.id,
-            "node": node.id, "node_path": node.path, "title": "", "state": initial,
-            "priority": 0, "data": data, "raised_by": raiser, "raised_at": raised, "state_since": raised,
+            "id": self.plan.take_id("Item"),
+            "definition": definition.id,
+            "version": version.id,
+            "node": node.id,
+            "node_path": node.path,
+            "title": "",
+            "state": initial,
+            "priority": 0,
+            "data": data,
+            "raised_by": raiser,
+            "raised_at": raised,
+            "state_since": raised,
             "due_at": kernel.initial_due(rt, self.calendar(definition.id, rt), raised),
-            "resolved_at": None, "resolution_seconds": None, "satisfaction": None, "closed": False,
-            "lock": 1, "reopen_count": 0,
+            "resolved_at": None,
+            "resolution_seconds": None,
+            "satisfaction": None,
+            "closed": False,
+            "lock": 1,
+            "reopen_count": 0,
         }
         row = ItemRow(item)
         summons: list[dict[str, Any]] = []
         doc = self._doc(row, definition, node, summons, raised)
         item["title"] = kernel.title(rt, doc, data)
-        self._event(item["id"], raised, raiser, "item.raise", None,
-                    {"state": initial, "data": data, "version": rt.number}, None)
+        self._event(
+            item["id"],
+            raised,
+            raiser,
+            "item.raise",
+            None,
+            {"state": initial, "data": data, "version": rt.number},
+            None,
+        )
         for effect in rt.workflow.get("on_create", []):
             self._effect(effect, row, rt, definition, node, summons, raised, {})
         self._steps(row, rt, definition, node, summons, raiser, story)
@@ -140,13 +172,35 @@ class Planner:
         if len(self.plan.items) >= 5000:
             self.plan.flush()
 
-    def _doc(self, row: ItemRow, definition: Definition, node: OrgNode, summons: list[dict[str, Any]],
-             at: dt.datetime, form: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        return kernel.rule_doc(kernel.ItemFacts.of(row, definition.key), node, data=row.data, now=at,
-                               counts=kernel.summons_counts([ItemRow(s) for s in summons], at), form=form)
+    def _doc(
+        self,
+        row: ItemRow,
+        definition: Definition,
+        node: OrgNode,
+        summons: list[dict[str, Any]],
+        at: dt.datetime,
+        form: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        return kernel.rule_doc(
+            kernel.ItemFacts.of(row, definition.key),
+            node,
+            data=row.data,
+            now=at,
+            counts=kernel.summons_counts([ItemRow(s) for s in summons], at),
+            form=form,
+        )
 
-    def _effect(self, effect: Mapping[str, Any], row: ItemRow, rt: Runtime, definition: Definition,
-                node: OrgNode, summons: list[dict[str, Any]], at: dt.datetime, form: Mapping[str, Any]) -> None:
+    def _effect(
+        self,
+        effect: Mapping[str, Any],
+        row: ItemRow,
+        rt: Runtime,
+        definition: Definition,
+        node: OrgNode,
+        summons: list[dict[str, Any]],
+        at: dt.datetime,
+        form: Mapping[str, Any],
+    ) -> None:
         """The effects a demo story needs: summonses (through routing) and ``set``."""
         if "summon" in effect:
             summons += self._summon(row, rt, definition, effect["summon"], node, summons, at, form)
@@ -162,8 +216,16 @@ class Planner:
                 else:
                     row.row[name] = int(value) if value is not None else None
 
-    def _steps(self, row: ItemRow, rt: Runtime, definition: Definition, node: OrgNode,
-               summons: list[dict[str, Any]], raiser: int | None, story: dict[str, Any]) -> None:
+    def _steps(
+        self,
+        row: ItemRow,
+        rt: Runtime,
+        definition: Definition,
+        node: OrgNode,
+        summons: list[dict[str, Any]],
+        raiser: int | None,
+        story: dict[str, Any],
+    ) -> None:
         """Walk the workflow from the raise until now: each step at a working moment after
         the last, its branch and effects decided by the kernel on the whole document."""
         item = row.row
@@ -175,33 +237,61 @@ class Planner:
             if not options or rt.is_final(state):
                 break
             # Items mostly move forward; refusals and withdrawals are the exception.
-            weights = [0.1 if rt.is_final(t["to"]) and not rt.is_resolved(t["to"]) else 1.0 for t in options]
+            weights = [
+                0.1 if rt.is_final(t["to"]) and not rt.is_resolved(t["to"]) else 1.0
+                for t in options
+            ]
             chosen = self.rng.choices(options, weights)[0]
             staff = any(r != "raiser" for r in chosen["roles"])
             wait = self.rng.uniform(0.2, 30)
-            when = self.calendar(definition.id, rt).due(at, wait) if staff else at + dt.timedelta(hours=wait)
+            when = (
+                self.calendar(definition.id, rt).due(at, wait)
+                if staff
+                else at + dt.timedelta(hours=wait)
+            )
             if when is None or when >= self.now:
                 break  # the story is still unfolding
             at = when.replace(microsecond=0)
             for summons_row in summons:
-                if summons_row["open"] and summons_row["state"] == "reported" and summons_row["reported_at"] < at:
+                if (
+                    summons_row["open"]
+                    and summons_row["state"] == "reported"
+                    and summons_row["reported_at"] < at
+                ):
                     reply = self.teller.reply(story, summons_row["role"])
-                    summons_row.update(state="done", done_at=at, open=False, next_due_at=None, reply=reply)
+                    summons_row.update(
+                        state="done", done_at=at, open=False, next_due_at=None, reply=reply
+                    )
                     self._summons_event(row.id, summons_row, at, "complete", "reported", reply)
             form = self.teller.answers(chosen["form"], story) if "form" in chosen else {}
-            to, _faults = kernel.target(rt, chosen, self._doc(row, definition, node, summons, at, form))
-            move = kernel.move(rt, row, chosen, to, form, calendar=self.calendar(definition.id, rt), now=at)
+            to, _faults = kernel.target(
+                rt, chosen, self._doc(row, definition, node, summons, at, form)
+            )
+            move = kernel.move(
+                rt, row, chosen, to, form, calendar=self.calendar(definition.id, rt), now=at
+            )
             item.update(move.changes)
             if move.closes:
                 cancelled = [s["id"] for s in summons if s["open"]]
                 for summons_row in summons:
                     if summons_row["open"]:
-                        summons_row.update(state="cancelled", open=False, done_at=at, next_due_at=None)
+                        summons_row.update(
+                            state="cancelled", open=False, done_at=at, next_due_at=None
+                        )
                 if cancelled:
-                    self._event(row.id, at, None, "summons.cancel", None, {"cancelled": cancelled}, None)
+                    self._event(
+                        row.id, at, None, "summons.cancel", None, {"cancelled": cancelled}, None
+                    )
             event = move.event
-            self._event(item["id"], at, self.actors.pick(chosen["roles"], node, raiser), event["action"],
-                        event["before"], event["after"], event["detail"])
+            self._event(
+                item["id"],
+                at,
+                self.actors.pick(chosen["roles"], node, raiser),
+                event["action"],
+                event["before"],
+                event["after"],
+                event["detail"],
+            )
             for effect in chosen.get("effects", []):
                 self._effect(effect, row, rt, definition, node, summons, at, form)
         item["priority"] = max([item["priority"], *(s["priority"] for s in summons)])
@@ -215,43 +305,104 @@ class Planner:
                 return self.nodes[ancestor], unit["role"]
         return node, unit["role"]
 
-    def _summon(self, row: ItemRow, rt: Runtime, definition: Definition, table: str, node: OrgNode,
-                summons: list[dict[str, Any]], at: dt.datetime, form: Mapping[str, Any]) -> list[dict[str, Any]]:
+    def _summon(
+        self,
+        row: ItemRow,
+        rt: Runtime,
+        definition: Definition,
+        table: str,
+        node: OrgNode,
+        summons: list[dict[str, Any]],
+        at: dt.datetime,
+        form: Mapping[str, Any],
+    ) -> list[dict[str, Any]]:
         """The kernel's summonses; each unit reports in at a working moment, or not yet."""
         plan = kernel.summon(
-            rt, table, self._doc(row, definition, node, summons, at, form),
+            rt,
+            table,
+            self._doc(row, definition, node, summons, at, form),
             resolve=lambda unit: self._resolve(unit, node),
             already={(s["unit"], s["role"]) for s in summons if s["open"]},
-            calendar=self.calendar(definition.id, rt, table), now=at,
+            calendar=self.calendar(definition.id, rt, table),
+            now=at,
         )
         self._event(row.id, at, None, "route", None, None, plan.detail(rt))
         rows = []
         for planned in plan.summonses:
-            summons_row = {"id": self.plan.take_id("Assignment"), **planned.row(row.id),
-                           "state": "summoned", "reported_at": None, "done_at": None, "reply": "", "open": True}
-            report_hours = (planned.report_due_at - at).total_seconds() / 3600 if planned.report_due_at else 4
-            reported = self.calendar(definition.id, rt, table).due(at, self.rng.uniform(0.1, max(report_hours, 0.2) * 1.3))
+            summons_row = {
+                "id": self.plan.take_id("Assignment"),
+                **planned.row(row.id),
+                "state": "summoned",
+                "reported_at": None,
+                "done_at": None,
+                "reply": "",
+                "open": True,
+            }
+            report_hours = (
+                (planned.report_due_at - at).total_seconds() / 3600 if planned.report_due_at else 4
+            )
+            reported = self.calendar(definition.id, rt, table).due(
+                at, self.rng.uniform(0.1, max(report_hours, 0.2) * 1.3)
+            )
             if reported is not None and reported < self.now:
-                summons_row.update(state="reported", reported_at=reported.replace(microsecond=0),
-                                   next_due_at=planned.handle_due_at)
-                self._summons_event(row.id, summons_row, summons_row["reported_at"], "report_in", "summoned", None)
+                summons_row.update(
+                    state="reported",
+                    reported_at=reported.replace(microsecond=0),
+                    next_due_at=planned.handle_due_at,
+                )
+                self._summons_event(
+                    row.id, summons_row, summons_row["reported_at"], "report_in", "summoned", None
+                )
             rows.append(summons_row)
         return rows
 
-    def _summons_event(self, item_id: int, summons_row: dict[str, Any], at: dt.datetime, action: str,
-                       before: str, reply: str | None) -> None:
+    def _summons_event(
+        self,
+        item_id: int,
+        summons_row: dict[str, Any],
+        at: dt.datetime,
+        action: str,
+        before: str,
+        reply: str | None,
+    ) -> None:
         """A summoned unit's own step, by a user of that unit, as dispatch records it."""
         unit = self.nodes[summons_row["unit"]]
-        self._event(item_id, at, self.actors.pick([summons_row["role"]], unit, None), f"summons.{action}",
-                    {"state": before}, {"state": summons_row["state"], "unit": unit.key, "reply": reply or None},
-                    None, target=f"assignment:{summons_row['id']}")
+        self._event(
+            item_id,
+            at,
+            self.actors.pick([summons_row["role"]], unit, None),
+            f"summons.{action}",
+            {"state": before},
+            {"state": summons_row["state"], "unit": unit.key, "reply": reply or None},
+            None,
+            target=f"assignment:{summons_row['id']}",
+        )
 
-    def _event(self, item_id: int, at: dt.datetime, actor: int | None, action: str,
-               before: Any, after: Any, detail: Any, *, target: str | None = None) -> None:
-        self.plan.events.append({
-            "id": self.plan.take_id("Event"), "at": at, "actor": actor, "action": action, "item": item_id,
-            "target": target or f"item:{item_id}", "before": before, "after": after, "detail": detail,
-        })
+    def _event(
+        self,
+        item_id: int,
+        at: dt.datetime,
+        actor: int | None,
+        action: str,
+        before: Any,
+        after: Any,
+        detail: Any,
+        *,
+        target: str | None = None,
+    ) -> None:
+        self.plan.events.append(
+            {
+                "id": self.plan.take_id("Event"),
+                "at": at,
+                "actor": actor,
+                "action": action,
+                "item": item_id,
+                "target": target or f"item:{item_id}",
+                "before": before,
+                "after": after,
+                "detail": detail,
+            }
+        )
 
     def finish(self) -> None:
         """Write what is left and move PostgreSQL's id sequences past the explicit ids."""
@@ -259,4 +410,6 @@ class Planner:
         if is_postgres():
             for table in ("item", "event", "assignment"):
                 database.execute_sql(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 1))")
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"COALESCE((SELECT MAX(id) FROM {table}), 1))"
+                )

@@ -20,17 +20,28 @@ from forms.specs import canonical
 
 TEXT_FIELDS = {
     # answer name → what of the story it tells
-    "summary": "summary", "description": "description", "location": "location", "building": "building",
-    "note": "note", "reason": "decline", "resolution": "resolution", "result": "resolution",
-    "review": "resolution", "comment": "comment",
+    "summary": "summary",
+    "description": "description",
+    "location": "location",
+    "building": "building",
+    "note": "note",
+    "reason": "decline",
+    "resolution": "resolution",
+    "result": "resolution",
+    "review": "resolution",
+    "comment": "comment",
 }
 
 
 class Teller:
     """Tells demo stories from the pack's pools; answers validated by the forms layer."""
 
-    def __init__(self, rng: random.Random, pools: Mapping[str, Any],
-                 base: Callable[[Mapping[str, Any]], dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        rng: random.Random,
+        pools: Mapping[str, Any],
+        base: Callable[[Mapping[str, Any]], dict[str, Any]],
+    ) -> None:
         """:param base: a validated answer set for a schema (the other fields come from it)."""
         self.rng, self.pools, self.base = rng, pools, base
         self.cases: Mapping[str, Any] = pools.get("cases", {})
@@ -46,8 +57,14 @@ class Teller:
     def begin(self, schema: Mapping[str, Any]) -> dict[str, Any]:
         """A new story for an item of this form: its category, summary and setting."""
         prop = schema.get("properties", {}).get("category", {})
-        known = [c for c in (prop.get("enum") or [o.get("const") for o in prop.get("oneOf", [])]) if c in self.summaries]
-        category = self.rng.choice(known) if known else self.rng.choice(list(self.summaries) or [""])
+        known = [
+            c
+            for c in (prop.get("enum") or [o.get("const") for o in prop.get("oneOf", [])])
+            if c in self.summaries
+        ]
+        category = (
+            self.rng.choice(known) if known else self.rng.choice(list(self.summaries) or [""])
+        )
         summary = self.rng.choice(self.summaries.get(category) or [""])
         location = self.rng.choice(self.pools.get("locations") or [""])
         mentioned = self.building.search(summary)
@@ -55,14 +72,22 @@ class Teller:
             location = self.building.sub(mentioned.group(0), location, count=1)
         building = mentioned or self.building.search(location)
         case = self.cases.get(category, {})
-        template = self.rng.choice(case.get("descriptions") or self.pools.get("descriptions") or ["{summary}"])
+        template = self.rng.choice(
+            case.get("descriptions") or self.pools.get("descriptions") or ["{summary}"]
+        )
         return {
-            "category": category, "summary": summary, "location": location,
+            "category": category,
+            "summary": summary,
+            "location": location,
             "building": building.group(0) if building else "",
-            "description": template.format(summary=summary, location=location, days=self.rng.randint(2, 20)),
-            "note": case.get("note", ""), "decline": case.get("decline", ""),
+            "description": template.format(
+                summary=summary, location=location, days=self.rng.randint(2, 20)
+            ),
+            "note": case.get("note", ""),
+            "decline": case.get("decline", ""),
             "resolution": self.rng.choice(case.get("resolutions") or [""]),
-            "replies": case.get("replies", {}), "ratings": [],
+            "replies": case.get("replies", {}),
+            "ratings": [],
         }
 
     def rating(self, story: dict[str, Any]) -> int:
@@ -89,7 +114,11 @@ class Teller:
                 answers[name] = story["category"]
             elif name == "satisfaction":
                 answers[name] = self.rating(story)
-            elif name in TEXT_FIELDS and prop.get("type") == "string" and story.get(TEXT_FIELDS[name]):
+            elif (
+                name in TEXT_FIELDS
+                and prop.get("type") == "string"
+                and story.get(TEXT_FIELDS[name])
+            ):
                 answers[name] = str(story[TEXT_FIELDS[name]])[: int(prop.get("maxLength", 2000))]
         return self._validated(schema, answers)
 

@@ -50,9 +50,14 @@ def draft_of(definition: Definition) -> dict[str, Any]:
     if definition.draft is not None:
         deep = depth_problem(definition.draft)
         if deep is not None:
-            raise BrokenDraft(_("The draft of %(key)s cannot be edited: at %(path)s it is %(problem)s. "
-                                "Discard it to go on.") % {"key": definition.key, "path": deep.path,
-                                                           "problem": deep.message}, [deep])
+            raise BrokenDraft(
+                _(
+                    "The draft of %(key)s cannot be edited: at %(path)s it is %(problem)s. "
+                    "Discard it to go on."
+                )
+                % {"key": definition.key, "path": deep.path, "problem": deep.message},
+                [deep],
+            )
         return copy.deepcopy(dict(definition.draft))
     if definition.current:
         return copy.deepcopy(dict(current_version(definition).body))
@@ -69,36 +74,60 @@ def has_changes(definition: Definition) -> bool:
 
 
 def skeleton(
-    key: str, name: str, *, kind: str, raise_roles: list[str], node_kinds: list[str],
+    key: str,
+    name: str,
+    *,
+    kind: str,
+    raise_roles: list[str],
+    node_kinds: list[str],
     words: Mapping[str, str],
 ) -> dict[str, Any]:
     """A new definition that publishes as it is: one summary field, two states.
 
     :param words: the state, transition and field labels in the admin's language.
     """
-    schema = {"type": "object", "properties": {"summary": {"type": "string", "title": words["summary"],
-                                                           "maxLength": 200}},
-              "required": ["summary"]}
+    schema = {
+        "type": "object",
+        "properties": {"summary": {"type": "string", "title": words["summary"], "maxLength": 200}},
+        "required": ["summary"],
+    }
     if kind == "profile":
-        return {"key": key, "kind": kind, "name": name, "node_kind": (node_kinds or ["compound"])[0],
-                "schema": schema}
+        return {
+            "key": key,
+            "kind": kind,
+            "name": name,
+            "node_kind": (node_kinds or ["compound"])[0],
+            "schema": schema,
+        }
     return {
-        "key": key, "kind": "item_type", "name": name, "node_kinds": node_kinds or ["compound"],
-        "raise_roles": raise_roles, "title": {"var": "data.summary"}, "schema": schema,
+        "key": key,
+        "kind": "item_type",
+        "name": name,
+        "node_kinds": node_kinds or ["compound"],
+        "raise_roles": raise_roles,
+        "title": {"var": "data.summary"},
+        "schema": schema,
         "workflow": {
             "initial": "open",
-            "states": {"open": {"label": words["open"], "hours": 24},
-                       "closed": {"label": words["closed"], "final": True}},
-            "transitions": [{"key": "close", "label": words["close"], "from": ["open"], "to": "closed",
-                             "roles": ["commissioner"]}],
+            "states": {
+                "open": {"label": words["open"], "hours": 24},
+                "closed": {"label": words["closed"], "final": True},
+            },
+            "transitions": [
+                {
+                    "key": "close",
+                    "label": words["close"],
+                    "from": ["open"],
+                    "to": "closed",
+                    "roles": ["commissioner"],
+                }
+            ],
         },
         "routing": {},
     }
 
 
-def create(
-    by: User, pack: Pack, body: dict[str, Any], *, now: dt.datetime
-) -> Definition:
+def create(by: User, pack: Pack, body: dict[str, Any], *, now: dt.datetime) -> Definition:
     """A new definition holding only a draft.
 
     :raises Invalid: a bad or taken key, an unknown kind, no name.
@@ -106,7 +135,9 @@ def create(
     key, name, kind = body.get("key", ""), str(body.get("name", "")).strip(), body.get("kind")
     problems = []
     if not isinstance(key, str) or not KEY.match(key):
-        problems.append(FieldProblem("/key", "use lower-case letters, digits, - and _, starting with a letter"))
+        problems.append(
+            FieldProblem("/key", "use lower-case letters, digits, - and _, starting with a letter")
+        )
     elif Definition.get_or_none(Definition.key == key) is not None:
         problems.append(FieldProblem("/key", f"key {key!r} is already used"))
     if not name:
@@ -116,7 +147,9 @@ def create(
     if problems:
         raise Invalid("the new definition is invalid", problems)
     with database.atomic():
-        definition = Definition.create(pack=pack, key=key, kind=kind, name=name, draft=body, current=0)
+        definition = Definition.create(
+            pack=pack, key=key, kind=kind, name=name, draft=body, current=0
+        )
         audit.record("definition.create", at=now, actor=by, target=f"definition:{key}", after=body)
     return definition
 
@@ -128,15 +161,19 @@ def save_draft(by: User, key: str, body: Mapping[str, Any], *, now: dt.datetime)
     """
     definition = definition_of(key)
     if not isinstance(body, Mapping):
-        raise Invalid("a definition is a JSON object", [FieldProblem("", "a definition is a JSON object")])
+        raise Invalid(
+            "a definition is a JSON object", [FieldProblem("", "a definition is a JSON object")]
+        )
     deep = depth_problem(body)
     if deep is not None:
         # Stored, it would break every page that copies or compares the draft.
         raise Invalid(f"{deep.path}: {deep.message}", [deep])
     for name in ("key", "kind"):
         if body.get(name) != getattr(definition, name):
-            raise Invalid(f"the {name} cannot change",
-                          [FieldProblem(f"/{name}", f"must stay {getattr(definition, name)!r}")])
+            raise Invalid(
+                f"the {name} cannot change",
+                [FieldProblem(f"/{name}", f"must stay {getattr(definition, name)!r}")],
+            )
     with database.atomic():
         try:
             before: Any = draft_of(definition)
@@ -144,12 +181,20 @@ def save_draft(by: User, key: str, body: Mapping[str, Any], *, now: dt.datetime)
             before = {"too_deep": exc.fields[0].path}
         definition.draft = dict(body)
         definition.save()
-        audit.record("definition.draft", at=now, actor=by, target=f"definition:{key}",
-                     before=before, after=dict(body))
+        audit.record(
+            "definition.draft",
+            at=now,
+            actor=by,
+            target=f"definition:{key}",
+            before=before,
+            after=dict(body),
+        )
     return definition
 
 
-def edit_draft(by: User, key: str, change: Callable[[dict[str, Any]], Any], *, now: dt.datetime) -> dict[str, Any]:
+def edit_draft(
+    by: User, key: str, change: Callable[[dict[str, Any]], Any], *, now: dt.datetime
+) -> dict[str, Any]:
     """Apply ``change`` to a copy of the draft and save it; returns the new draft."""
     body = draft_of(definition_of(key))
     change(body)
@@ -165,8 +210,13 @@ def discard_draft(by: User, key: str, *, now: dt.datetime) -> None:
     deep = depth_problem(definition.draft)
     with database.atomic():
         # A draft too deep to store again is audited by where it was too deep.
-        audit.record("definition.discard", at=now, actor=by, target=f"definition:{key}",
-                     before=definition.draft if deep is None else {"too_deep": deep.path})
+        audit.record(
+            "definition.discard",
+            at=now,
+            actor=by,
+            target=f"definition:{key}",
+            before=definition.draft if deep is None else {"too_deep": deep.path},
+        )
         definition.draft = None
         definition.save()
 
@@ -179,7 +229,11 @@ def stranded(
 
 
 def publish_body(
-    by: User, definition: Definition, body: Mapping[str, Any], *, now: dt.datetime,
+    by: User,
+    definition: Definition,
+    body: Mapping[str, Any],
+    *,
+    now: dt.datetime,
     mapping: Mapping[str, str] | None = None,
 ) -> DefinitionVersion:
     """Validate ``body`` whole and publish it as the newest version.
@@ -200,10 +254,22 @@ def publish_body(
         definition = Definition.get_by_id(definition.id)
         definition.draft = None
         definition.save()
-        moved = evolve.migrate(definition, version, mapping, by=by, now=now) if before and mapping else []
-        audit.record("definition.designer_publish", at=now, actor=by, target=f"definition:{definition.key}",
-                     before={"version": before}, after={"version": version.number, "body": dict(body)},
-                     detail={"migrated": [i.id for i in moved], "mapping": dict(mapping or {})} if moved else None)
+        moved = (
+            evolve.migrate(definition, version, mapping, by=by, now=now)
+            if before and mapping
+            else []
+        )
+        audit.record(
+            "definition.designer_publish",
+            at=now,
+            actor=by,
+            target=f"definition:{definition.key}",
+            before={"version": before},
+            after={"version": version.number, "body": dict(body)},
+            detail={"migrated": [i.id for i in moved], "mapping": dict(mapping or {})}
+            if moved
+            else None,
+        )
     return version
 
 
@@ -229,9 +295,13 @@ def republish(by: User, key: str, number: int, *, now: dt.datetime) -> Definitio
 
 def version_of(definition: Definition, number: int) -> DefinitionVersion:
     """:raises NotFound: no such version (a number no column holds included)."""
-    found = DefinitionVersion.get_or_none(
-        (DefinitionVersion.definition == definition) & (DefinitionVersion.number == number)
-    ) if bounded_int(number) else None
+    found = (
+        DefinitionVersion.get_or_none(
+            (DefinitionVersion.definition == definition) & (DefinitionVersion.number == number)
+        )
+        if bounded_int(number)
+        else None
+    )
     if found is None:
         raise NotFound(f"definition {definition.key!r} has no version {number}")
     return found
@@ -248,12 +318,16 @@ def body_at(definition: Definition, which: str) -> dict[str, Any]:
 
 def diff(definition: Definition, a: str, b: str) -> list[str]:
     """A unified diff of two bodies (``draft`` or version numbers) as pretty JSON lines."""
+
     def lines(which: str) -> list[str]:
         return json.dumps(body_at(definition, which), ensure_ascii=False, indent=2).splitlines()
 
     label = {"draft": "draft"}
-    return list(difflib.unified_diff(lines(a), lines(b), label.get(a, f"v{a}"), label.get(b, f"v{b}"),
-                                     lineterm="", n=3))
+    return list(
+        difflib.unified_diff(
+            lines(a), lines(b), label.get(a, f"v{a}"), label.get(b, f"v{b}"), lineterm="", n=3
+        )
+    )
 
 
 def may_edit(actor: Actor, body: Mapping[str, Any]) -> bool:
@@ -264,7 +338,9 @@ def may_edit(actor: Actor, body: Mapping[str, Any]) -> bool:
         return True
     scope = body.get("scope") if isinstance(body, Mapping) else None
     node = OrgNode.get_or_none(OrgNode.key == scope) if isinstance(scope, str) else None
-    return node is not None and any(node.path.startswith(g.node_path) for g in actor.grants_for("admin"))
+    return node is not None and any(
+        node.path.startswith(g.node_path) for g in actor.grants_for("admin")
+    )
 
 
 def may_edit_definition(actor: Actor, definition: Definition) -> bool:

@@ -41,24 +41,44 @@ def summon(
     """
     rt: Runtime = runtime(item.version_id)
     plan = kernel.summon(
-        rt, table_name, doc, resolve=lambda unit: unit_node(unit, item), already=open_units(item),
-        calendar=calendar_for(item.definition_id, rt.body, rt.body["routing"][table_name]), now=now,
+        rt,
+        table_name,
+        doc,
+        resolve=lambda unit: unit_node(unit, item),
+        already=open_units(item),
+        calendar=calendar_for(item.definition_id, rt.body, rt.body["routing"][table_name]),
+        now=now,
     )
     record_faults(rt, item, plan.faults, now)
     created = write_summonses(item, plan, now=now)
-    audit.record("route", at=now, actor=actor.user if actor else None, item=item,
-                 target=f"item:{item.id}", detail=plan.detail(rt))
+    audit.record(
+        "route",
+        at=now,
+        actor=actor.user if actor else None,
+        item=item,
+        target=f"item:{item.id}",
+        detail=plan.detail(rt),
+    )
     return created
 
 
 def open_units(item: Item) -> set[tuple[int, str]]:
     """(unit id, role) of the item's open summonses."""
-    return {(a.unit_id, a.role) for a in Assignment.select(Assignment.unit, Assignment.role)
-            .where((Assignment.item == item) & Assignment.open)}
+    return {
+        (a.unit_id, a.role)
+        for a in Assignment.select(Assignment.unit, Assignment.role).where(
+            (Assignment.item == item) & Assignment.open
+        )
+    }
 
 
 def create_assignments(
-    item: Item, table_name: str, planned: kernel.Planned, spec: Mapping[str, Any], *, now: dt.datetime,
+    item: Item,
+    table_name: str,
+    planned: kernel.Planned,
+    spec: Mapping[str, Any],
+    *,
+    now: dt.datetime,
 ) -> list[Assignment]:
     """Summon each planned unit not already summoned and open (a supervisor's re-route).
 
@@ -67,16 +87,30 @@ def create_assignments(
     rt = runtime(item.version_id)
     plan = kernel.SummonsPlan(table_name, kernel.Decision([], [], False, {}))
     plan.summonses = kernel.summonses(
-        planned, table_name, spec, resolve=lambda unit: unit_node(unit, item), already=open_units(item),
-        calendar=calendar_for(item.definition_id, rt.body, spec), now=now)
+        planned,
+        table_name,
+        spec,
+        resolve=lambda unit: unit_node(unit, item),
+        already=open_units(item),
+        calendar=calendar_for(item.definition_id, rt.body, spec),
+        now=now,
+    )
     return write_summonses(item, plan, now=now)
 
 
-def record_faults(rt: Runtime, item: Item | None, faults: list[kernel.RuleFault], now: dt.datetime) -> None:
+def record_faults(
+    rt: Runtime, item: Item | None, faults: list[kernel.RuleFault], now: dt.datetime
+) -> None:
     """Keep the rules that failed while planning (admins see them under /admin)."""
     for fault in faults:
-        RuleFailure.create(at=now, definition=rt.key, version=rt.number, item=item,
-                           where=fault.where, message=fault.message)
+        RuleFailure.create(
+            at=now,
+            definition=rt.key,
+            version=rt.number,
+            item=item,
+            where=fault.where,
+            message=fault.message,
+        )
 
 
 def write_summonses(item: Item, plan: kernel.SummonsPlan, *, now: dt.datetime) -> list[Assignment]:
@@ -86,8 +120,12 @@ def write_summonses(item: Item, plan: kernel.SummonsPlan, *, now: dt.datetime) -
         assignment = Assignment.create(**planned.row(item.id))
         item.priority = max(item.priority, assignment.priority)
         created.append(assignment)
-        notify_users(users_with_roles([planned.role], planned.unit.path), item,
-                     kernel.summons_message(item.definition.name, item.title), now=now)
+        notify_users(
+            users_with_roles([planned.role], planned.unit.path),
+            item,
+            kernel.summons_message(item.definition.name, item.title),
+            now=now,
+        )
     if created:
         Item.update(priority=item.priority).where(Item.id == item.id).execute()
     return created
@@ -103,8 +141,13 @@ def _acting(actor: Actor, assignment_id: int) -> Assignment:
 
 
 def _move(
-    actor: Actor, assignment_id: int, *, from_states: tuple[str, ...], action: str,
-    now: dt.datetime, changes: Mapping[str, Any],
+    actor: Actor,
+    assignment_id: int,
+    *,
+    from_states: tuple[str, ...],
+    action: str,
+    now: dt.datetime,
+    changes: Mapping[str, Any],
 ) -> Assignment:
     with write_transaction():
         assignment = _acting(actor, assignment_id)
@@ -115,13 +158,23 @@ def _move(
             .execute()
         )
         if not updated:
-            raise Conflict(_("This summons has already moved on (%(state)s); reload the page.") % {"state": assignment.state})
+            raise Conflict(
+                _("This summons has already moved on (%(state)s); reload the page.")
+                % {"state": assignment.state}
+            )
         assignment = Assignment.get_by_id(assignment.id)
         audit.record(
-            f"summons.{action}", at=now, actor=actor.user, item=assignment.item,
-            target=f"assignment:{assignment.id}", before=before,
-            after={"state": assignment.state, "unit": assignment.unit.key,
-                   "reply": assignment.reply or None},
+            f"summons.{action}",
+            at=now,
+            actor=actor.user,
+            item=assignment.item,
+            target=f"assignment:{assignment.id}",
+            before=before,
+            after={
+                "state": assignment.state,
+                "unit": assignment.unit.key,
+                "reply": assignment.reply or None,
+            },
         )
     return assignment
 
@@ -133,7 +186,11 @@ def report_in(actor: Actor, assignment_id: int, *, now: dt.datetime) -> Assignme
     """
     current = _acting(actor, assignment_id)
     return _move(
-        actor, assignment_id, from_states=("summoned",), action="report_in", now=now,
+        actor,
+        assignment_id,
+        from_states=("summoned",),
+        action="report_in",
+        now=now,
         changes={"state": "reported", "reported_at": now, "next_due_at": current.handle_due_at},
     )
 
@@ -146,14 +203,25 @@ def complete(actor: Actor, assignment_id: int, reply: str, *, now: dt.datetime) 
     """
     reply = (reply or "").strip()
     if not reply:
-        raise Invalid(_("Say what was done."), [FieldProblem("reply", _("This field is required."))])
+        raise Invalid(
+            _("Say what was done."), [FieldProblem("reply", _("This field is required."))]
+        )
     current = _acting(actor, assignment_id)
     if current.state == "summoned":
         raise Conflict(_("Report in before completing."))
     return _move(
-        actor, assignment_id, from_states=("reported",), action="complete", now=now,
-        changes={"state": "done", "done_at": now, "reply": reply[:4000], "open": False,
-                 "next_due_at": None},
+        actor,
+        assignment_id,
+        from_states=("reported",),
+        action="complete",
+        now=now,
+        changes={
+            "state": "done",
+            "done_at": now,
+            "reply": reply[:4000],
+            "open": False,
+            "next_due_at": None,
+        },
     )
 
 
@@ -166,20 +234,38 @@ def decline(actor: Actor, assignment_id: int, reason: str, *, now: dt.datetime) 
     if not reason:
         raise Invalid(_("Give a reason."), [FieldProblem("reply", _("This field is required."))])
     return _move(
-        actor, assignment_id, from_states=OPEN_STATES, action="decline", now=now,
-        changes={"state": "declined", "done_at": now, "reply": reason[:4000], "open": False,
-                 "next_due_at": None},
+        actor,
+        assignment_id,
+        from_states=OPEN_STATES,
+        action="decline",
+        now=now,
+        changes={
+            "state": "declined",
+            "done_at": now,
+            "reply": reason[:4000],
+            "open": False,
+            "next_due_at": None,
+        },
     )
 
 
 def cancel_open_summons(item: Item, *, actor: Actor | None, now: dt.datetime) -> int:
     """Close the summons still open when the item ends, so none is left to fall overdue."""
-    open_ids = [a.id for a in Assignment.select(Assignment.id).where((Assignment.item == item) & Assignment.open)]
+    open_ids = [
+        a.id
+        for a in Assignment.select(Assignment.id).where((Assignment.item == item) & Assignment.open)
+    ]
     if not open_ids:
         return 0
     Assignment.update(state="cancelled", open=False, done_at=now, next_due_at=None).where(
         Assignment.id.in_(open_ids)
     ).execute()
-    audit.record("summons.cancel", at=now, actor=actor.user if actor else None, item=item,
-                 target=f"item:{item.id}", after={"cancelled": open_ids})
+    audit.record(
+        "summons.cancel",
+        at=now,
+        actor=actor.user if actor else None,
+        item=item,
+        target=f"item:{item.id}",
+        after={"cancelled": open_ids},
+    )
     return len(open_ids)

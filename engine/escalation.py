@@ -58,9 +58,11 @@ class SweepResult:
 
     def __str__(self) -> str:
         steps = ", ".join(f"{k} {n}" for k, n in sorted(self.applied.items())) or "none"
-        return (f"checked {self.summons_checked} summons and {self.items_checked} items; "
-                f"applied {self.total} step(s): {steps}; "
-                f"already done elsewhere {self.raced}; moved on {self.moved}; busy {self.busy}")
+        return (
+            f"checked {self.summons_checked} summons and {self.items_checked} items; "
+            f"applied {self.total} step(s): {steps}; "
+            f"already done elsewhere {self.raced}; moved on {self.moved}; busy {self.busy}"
+        )
 
 
 def fire_at(calendar: Calendar, deadline: dt.datetime, step: Mapping[str, Any]) -> dt.datetime:
@@ -75,7 +77,8 @@ def fire_at(calendar: Calendar, deadline: dt.datetime, step: Mapping[str, Any]) 
 def _escalating() -> dict[int, Runtime]:
     """Runtimes of every published item-type version that declares escalation steps."""
     versions = (
-        DefinitionVersion.select(DefinitionVersion.id).join(Definition)
+        DefinitionVersion.select(DefinitionVersion.id)
+        .join(Definition)
         .where(Definition.kind == "item_type")
     )
     found = {v.id: runtime(v.id) for v in versions}
@@ -96,12 +99,15 @@ class _Calendars:
         return self._cache[key]
 
 
-def _horizon(now: dt.datetime, versions: Mapping[int, Runtime], calendars: _Calendars) -> dt.datetime:
+def _horizon(
+    now: dt.datetime, versions: Mapping[int, Runtime], calendars: _Calendars
+) -> dt.datetime:
     """The latest deadline any ``before_hours`` step could already be due for."""
     horizon = now
     definition_ids = dict(
         DefinitionVersion.select(DefinitionVersion.id, DefinitionVersion.definition)
-        .where(DefinitionVersion.id.in_(list(versions))).tuples()
+        .where(DefinitionVersion.id.in_(list(versions)))
+        .tuples()
     )
     for vid, rt in versions.items():
         befores = [float(s["before_hours"]) for s in rt.body["escalation"] if "before_hours" in s]
@@ -117,13 +123,18 @@ def _horizon(now: dt.datetime, versions: Mapping[int, Runtime], calendars: _Cale
 def _done(item_ids: list[int]) -> set[tuple[int, str, str]]:
     done: set[tuple[int, str, str]] = set()
     for start in range(0, len(item_ids), CHUNK):
-        rows = (Escalation.select(Escalation.item, Escalation.subject, Escalation.step)
-                .where(Escalation.item.in_(item_ids[start:start + CHUNK])).tuples())
+        rows = (
+            Escalation.select(Escalation.item, Escalation.subject, Escalation.step)
+            .where(Escalation.item.in_(item_ids[start : start + CHUNK]))
+            .tuples()
+        )
         done.update(rows)
     return done
 
 
-def _falls_due(calendar: Calendar, deadline: dt.datetime, step: Mapping[str, Any], now: dt.datetime) -> dt.datetime | None:
+def _falls_due(
+    calendar: Calendar, deadline: dt.datetime, step: Mapping[str, Any], now: dt.datetime
+) -> dt.datetime | None:
     """When the step fell due, or None if it has not (or is a warning the deadline outran)."""
     when = fire_at(calendar, deadline, step)
     if when > now or ("before_hours" in step and now >= deadline):
@@ -142,8 +153,12 @@ def due_steps(now: dt.datetime, result: SweepResult | None = None) -> Iterator[D
     summonses = list(
         Assignment.select(Assignment, Item.id, Item.definition, Item.version)
         .join(Item)
-        .where(Assignment.open & Item.version.in_(list(versions)) & ~Item.closed
-               & ((Assignment.next_due_at <= horizon) | (Assignment.handle_due_at <= horizon)))
+        .where(
+            Assignment.open
+            & Item.version.in_(list(versions))
+            & ~Item.closed
+            & ((Assignment.next_due_at <= horizon) | (Assignment.handle_due_at <= horizon))
+        )
         .order_by(Assignment.id)
     )
     items = list(
@@ -160,7 +175,9 @@ def due_steps(now: dt.datetime, result: SweepResult | None = None) -> Iterator[D
         for step in rt.body["escalation"]:
             if step["on"] == STATE or (a.item_id, subject, step["key"]) in done:
                 continue
-            if a.table not in step.get("tables", [a.table]) or a.role not in step.get("roles", [a.role]):
+            if a.table not in step.get("tables", [a.table]) or a.role not in step.get(
+                "roles", [a.role]
+            ):
                 continue
             deadline = a.report_due_at if step["on"] == SUMMONS_REPORT else a.handle_due_at
             if deadline is None or (step["on"] == SUMMONS_REPORT and a.state != "summoned"):
@@ -192,7 +209,7 @@ def sweep(*, now: dt.datetime, batch: int = BATCH) -> SweepResult:
     steps = list(due_steps(now, result))
     cache = SweepCache()
     for start in range(0, len(steps), batch):
-        chunk = steps[start:start + batch]
+        chunk = steps[start : start + batch]
         for due, outcome in zip(chunk, apply_batch(chunk, now=now, cache=cache), strict=True):
             if outcome == "applied":
                 result.applied[f"{due.type_key}/{due.step['key']}"] += 1

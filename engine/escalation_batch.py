@@ -32,7 +32,9 @@ if TYPE_CHECKING:
     from engine.calendar import Calendar
     from engine.escalation import DueStep
 
-SUMMONS_REPORT = "summons_report"  # a step's "on", as in engine.escalation (which imports this module)
+SUMMONS_REPORT = (
+    "summons_report"  # a step's "on", as in engine.escalation (which imports this module)
+)
 
 
 class SweepCache:
@@ -59,8 +61,12 @@ class SweepCache:
     def _by_node(self, role: str) -> dict[int, list[User]]:
         if role not in self._grants:
             by_node: dict[int, list[User]] = defaultdict(list)
-            query = (User.select(User, Grant.node).join(Grant)
-                     .where((Grant.role == role) & User.active).order_by(User.id))
+            query = (
+                User.select(User, Grant.node)
+                .join(Grant)
+                .where((Grant.role == role) & User.active)
+                .order_by(User.id)
+            )
             for user in query:
                 by_node[user.grant.node_id].append(user)
             self._grants[role] = by_node
@@ -75,7 +81,9 @@ class SweepCache:
         """The node ``node_id``; a miss loads it together with the nodes ``with_ids``."""
         if node_id not in self.nodes:
             wanted = {node_id, *(i for i in with_ids if i not in self.nodes)}
-            self.nodes.update({n.id: n for n in OrgNode.select().where(OrgNode.id.in_(list(wanted)))})
+            self.nodes.update(
+                {n.id: n for n in OrgNode.select().where(OrgNode.id.in_(list(wanted)))}
+            )
         node = self.nodes[node_id]
         assert node is not None
         return node
@@ -110,7 +118,9 @@ def apply_batch(steps: Sequence[DueStep], *, now: dt.datetime, cache: SweepCache
 
 def _locked_items(item_ids: list[int]) -> dict[int, Item]:
     query = Item.select().where(Item.id.in_(item_ids)).order_by(Item.id)
-    return {i.id: i for i in (query.for_update() if is_postgres() else query)}  # SQLite: BEGIN IMMEDIATE
+    return {
+        i.id: i for i in (query.for_update() if is_postgres() else query)
+    }  # SQLite: BEGIN IMMEDIATE
 
 
 def still_due(due: DueStep, item: Item | None, assignment: Assignment | None) -> bool:
@@ -129,13 +139,25 @@ def _claim(steps: list[DueStep], now: dt.datetime) -> set[tuple[int, str, str]]:
     if not steps:
         return set()
     rows = [
-        {"item": d.item_id, "subject": d.subject, "step": d.step["key"], "kind": d.step["on"],
-         "assignment": d.assignment_id, "due_at": d.deadline, "at": now, "detail": None}
+        {
+            "item": d.item_id,
+            "subject": d.subject,
+            "step": d.step["key"],
+            "kind": d.step["on"],
+            "assignment": d.assignment_id,
+            "due_at": d.deadline,
+            "at": now,
+            "detail": None,
+        }
         for d in steps
     ]
     key = ("item_id", "subject", "step")
-    return {(item_id, subject, step)
-            for item_id, subject, step in insert_returning(Escalation, rows, returning=key, skip_conflicts_on=key)}
+    return {
+        (item_id, subject, step)
+        for item_id, subject, step in insert_returning(
+            Escalation, rows, returning=key, skip_conflicts_on=key
+        )
+    }
 
 
 class _Batch:
@@ -149,15 +171,26 @@ class _Batch:
 
     def run(self) -> list[str]:
         self.items = _locked_items(sorted({d.item_id for d in self.steps}))
-        self.node_ids = [i.node_id for i in self.items.values()]  # loaded together on the first miss
+        self.node_ids = [
+            i.node_id for i in self.items.values()
+        ]  # loaded together on the first miss
         assignment_ids = [d.assignment_id for d in self.steps if d.assignment_id is not None]
-        self.assignments = {
-            a.id: a for a in Assignment.select(Assignment, OrgNode).join(OrgNode)
-            .where(Assignment.id.in_(assignment_ids))
-        } if assignment_ids else {}
+        self.assignments = (
+            {
+                a.id: a
+                for a in Assignment.select(Assignment, OrgNode)
+                .join(OrgNode)
+                .where(Assignment.id.in_(assignment_ids))
+            }
+            if assignment_ids
+            else {}
+        )
         outcomes = ["moved"] * len(self.steps)
-        live = [n for n, d in enumerate(self.steps)
-                if still_due(d, self.items.get(d.item_id), self.assignments.get(d.assignment_id or 0))]
+        live = [
+            n
+            for n, d in enumerate(self.steps)
+            if still_due(d, self.items.get(d.item_id), self.assignments.get(d.assignment_id or 0))
+        ]
         won = _claim([self.steps[n] for n in live], self.now)
         for n in live:
             due = self.steps[n]
@@ -174,12 +207,17 @@ class _Batch:
         assignment = self.assignments.get(due.assignment_id) if due.assignment_id else None
         did = self._act(item, assignment, due)
         self.writes.record(
-            "escalation", item.id, f"assignment:{assignment.id}" if assignment else f"item:{item.id}",
+            "escalation",
+            item.id,
+            f"assignment:{assignment.id}" if assignment else f"item:{item.id}",
             {
-                "step": due.step["key"], "label": due.step.get("label", due.step["key"]),
-                "on": due.step["on"], "subject": due.subject,
+                "step": due.step["key"],
+                "label": due.step.get("label", due.step["key"]),
+                "on": due.step["on"],
+                "subject": due.subject,
                 "unit": assignment.unit.name if assignment else None,
-                "deadline": due.deadline.isoformat(), "due_at": due.fire_at.isoformat(),
+                "deadline": due.deadline.isoformat(),
+                "due_at": due.fire_at.isoformat(),
                 "did": did,
             },
         )
@@ -193,35 +231,53 @@ class _Batch:
         for action in step["do"]:
             if "notify" in action:
                 spec = action["notify"]
-                default = f"【{label}】{item.title}" + (f"({assignment.unit.name})" if assignment else "")
-                count = writes.notify(self._recipients(item, assignment, spec["roles"]), item,
-                                      spec.get("message") or default, lambda: self._summary(item))
+                default = f"【{label}】{item.title}" + (
+                    f"({assignment.unit.name})" if assignment else ""
+                )
+                count = writes.notify(
+                    self._recipients(item, assignment, spec["roles"]),
+                    item,
+                    spec.get("message") or default,
+                    lambda: self._summary(item),
+                )
                 did.append({"code": "notify", "roles": list(spec["roles"]), "count": count})
             elif "raise_priority" in action:
                 before = item.priority
-                item.priority = writes.priority[item.id] = min(9, before + int(action["raise_priority"]))
+                item.priority = writes.priority[item.id] = min(
+                    9, before + int(action["raise_priority"])
+                )
                 if assignment is not None:
                     assignment.priority = writes.assignment_priority[assignment.id] = max(
-                        assignment.priority, item.priority)
+                        assignment.priority, item.priority
+                    )
                 did.append({"code": "priority", "from": before, "to": item.priority})
             elif "urge" in action:
                 writes.urges["item", item.id] += 1
                 if assignment is not None:
                     writes.urges["assignment", assignment.id] += 1
-                message = action["urge"].get("message") if isinstance(action["urge"], dict) else None
+                message = (
+                    action["urge"].get("message") if isinstance(action["urge"], dict) else None
+                )
                 did.append({"code": "urge", "message": message or None})
             elif "summon" in action:
                 did.append(self._summon(item, assignment, due, action["summon"]))
         return did
 
-    def _recipients(self, item: Item, assignment: Assignment | None, roles: list[str]) -> list[User]:
+    def _recipients(
+        self, item: Item, assignment: Assignment | None, roles: list[str]
+    ) -> list[User]:
         """Users to notify: role holders over the item's node, its raiser, the summoned units' users."""
-        users = self.cache.holders([r for r in roles if r not in ("raiser", "assignee")], item.node_path)
+        users = self.cache.holders(
+            [r for r in roles if r not in ("raiser", "assignee")], item.node_path
+        )
         if "raiser" in roles and item.raised_by_id:
             users.append(self.cache.user(item.raised_by_id))
         if "assignee" in roles:
-            summoned = [assignment] if assignment is not None else [
-                a for a in self._summonses_of(item.id) if a.open]
+            summoned = (
+                [assignment]
+                if assignment is not None
+                else [a for a in self._summonses_of(item.id) if a.open]
+            )
             for a in summoned:
                 users += self.cache.holders([a.role], a.unit_path)
         return users
@@ -240,9 +296,20 @@ class _Batch:
         if self._summonses is None:
             self._summonses = defaultdict(list)
             # What assignment_counts, the seen-units check and "assignee" recipients read.
-            query = (Assignment.select(Assignment.id, Assignment.item, Assignment.unit, Assignment.unit_path,
-                                       Assignment.role, Assignment.state, Assignment.open, Assignment.next_due_at)
-                     .where(Assignment.item.in_(list(self.items))).order_by(Assignment.id))
+            query = (
+                Assignment.select(
+                    Assignment.id,
+                    Assignment.item,
+                    Assignment.unit,
+                    Assignment.unit_path,
+                    Assignment.role,
+                    Assignment.state,
+                    Assignment.open,
+                    Assignment.next_due_at,
+                )
+                .where(Assignment.item.in_(list(self.items)))
+                .order_by(Assignment.id)
+            )
             for a in query:
                 self._summonses[a.item_id].append(a)
         return self._summonses[item_id]
@@ -252,17 +319,22 @@ class _Batch:
         definition = self.cache.definition(item.definition_id)
         doc = kernel.rule_doc(
             kernel.ItemFacts.of(item, definition.key),
-            self.cache.node(item.node_id, with_ids=self.node_ids), data=item.data, now=self.now,
+            self.cache.node(item.node_id, with_ids=self.node_ids),
+            data=item.data,
+            now=self.now,
             counts=kernel.summons_counts(self._summonses_of(item.id), self.now),
         )
         doc["escalation"] = {
-            "step": due.step["key"], "on": due.step["on"],
+            "step": due.step["key"],
+            "on": due.step["on"],
             "unit": assignment.unit.key if assignment else None,
             "hours_overdue": round((self.now - due.deadline).total_seconds() / 3600, 4),
         }
         return doc
 
-    def _summon(self, item: Item, assignment: Assignment | None, due: DueStep, table: str) -> dict[str, Any]:
+    def _summon(
+        self, item: Item, assignment: Assignment | None, due: DueStep, table: str
+    ) -> dict[str, Any]:
         """The kernel's summons plan, written with the batch's bulk writer."""
         rt = runtime(item.version_id)
         spec = rt.body["routing"][table]
@@ -271,9 +343,13 @@ class _Batch:
             self.cache.calendars[key] = calendar_for(item.definition_id, rt.body, spec)
         summonses = self._summonses_of(item.id)
         plan = kernel.summon(
-            rt, table, self._doc(item, assignment, due), resolve=lambda unit: self._unit_node(unit, item),
+            rt,
+            table,
+            self._doc(item, assignment, due),
+            resolve=lambda unit: self._unit_node(unit, item),
             already={(a.unit_id, a.role) for a in summonses if a.open},
-            calendar=self.cache.calendars[key], now=self.now,
+            calendar=self.cache.calendars[key],
+            now=self.now,
         )
         record_faults(rt, item, plan.faults, self.now)
         for planned in plan.summonses:
@@ -281,18 +357,29 @@ class _Batch:
             self.writes.assignments.append(row)
             summonses.append(Assignment(**row))
             item.priority = max(item.priority, row["priority"])
-            self.writes.notify(self.cache.holders([planned.role], planned.unit.path), item,
-                               kernel.summons_message(self.cache.definition(item.definition_id).name, item.title),
-                               lambda: self._summary(item))
+            self.writes.notify(
+                self.cache.holders([planned.role], planned.unit.path),
+                item,
+                kernel.summons_message(self.cache.definition(item.definition_id).name, item.title),
+                lambda: self._summary(item),
+            )
         if plan.summonses:
             self.writes.priority[item.id] = item.priority
         summoned = plan.summoned()
         self.writes.record("route", item.id, f"item:{item.id}", plan.detail(rt))
         if summoned and self.writes.subscribers("item.summoned"):
-            self.writes.forward("item.summoned", item, {
-                "action": "route", "target": f"item:{item.id}", "actor": None,
-                "item": self._summary(item), "before": None, "after": {"table": table, "summoned": summoned},
-            })
+            self.writes.forward(
+                "item.summoned",
+                item,
+                {
+                    "action": "route",
+                    "target": f"item:{item.id}",
+                    "actor": None,
+                    "item": self._summary(item),
+                    "before": None,
+                    "after": {"table": table, "summoned": summoned},
+                },
+            )
         return {"code": "summon", "table": table, "units": [s["name"] for s in summoned]}
 
     def _unit_node(self, unit: dict[str, str], item: Item) -> tuple[OrgNode, str] | None:

@@ -32,7 +32,9 @@ class Writes:
         self.now = now
         self.priority: dict[int, int] = {}  # item id → priority as the steps left it
         self.assignment_priority: dict[int, int] = {}
-        self.urges: dict[tuple[str, int], int] = defaultdict(int)  # ("item"|"assignment", id) → urges
+        self.urges: dict[tuple[str, int], int] = defaultdict(
+            int
+        )  # ("item"|"assignment", id) → urges
         self.assignments: list[dict[str, Any]] = []
         self.notifications: list[dict[str, Any]] = []
         # (event, item, payload, index of the notification whose id the payload needs)
@@ -57,19 +59,40 @@ class Writes:
         for user in unique:
             if forward:
                 payload = {
-                    "notification": {"id": None, "message": message[:500], "created_at": clock.iso(self.now)},
+                    "notification": {
+                        "id": None,
+                        "message": message[:500],
+                        "created_at": clock.iso(self.now),
+                    },
                     "recipient": {"username": user.username, "name": user.name},
                     "item": about,
                 }
                 self.outbox.append(("notification", item, payload, len(self.notifications)))
-            self.notifications.append({"user": user.id, "item": item.id, "message": message[:500],
-                                       "created_at": self.now, "read": False})
+            self.notifications.append(
+                {
+                    "user": user.id,
+                    "item": item.id,
+                    "message": message[:500],
+                    "created_at": self.now,
+                    "read": False,
+                }
+            )
         return len(unique)
 
     def record(self, action: str, item_id: int, target: str, detail: dict[str, Any]) -> None:
         """An audit event by the sweep (no actor)."""
-        self.events.append({"at": self.now, "actor": None, "action": action, "item": item_id,
-                            "target": target, "before": None, "after": None, "detail": detail})
+        self.events.append(
+            {
+                "at": self.now,
+                "actor": None,
+                "action": action,
+                "item": item_id,
+                "target": target,
+                "before": None,
+                "after": None,
+                "detail": detail,
+            }
+        )
 
     def forward(self, event: str, item: Item, payload: dict[str, Any]) -> None:
         """An outbox message for every endpoint subscribed to ``event`` that may hear of ``item``."""
@@ -87,8 +110,10 @@ class Writes:
 
     def _counters(self) -> None:
         """Each touched item and summons updated once: its new priority, its urges added."""
-        for model, kind, priorities in ((Item, "item", self.priority),
-                                        (Assignment, "assignment", self.assignment_priority)):
+        for model, kind, priorities in (
+            (Item, "item", self.priority),
+            (Assignment, "assignment", self.assignment_priority),
+        ):
             rows = {row_id: (priority, 0) for row_id, priority in priorities.items()}
             for (of, row_id), count in self.urges.items():
                 if of == kind:
@@ -117,17 +142,29 @@ class Writes:
                 payload["notification"]["id"] = notification_ids[number]
             about = About.of(item, raisers.get(item.raised_by_id))
             for shaped, endpoints in fan_out(payload, about, self.subscribers(event)):
-                rows.append({"event": event, "item": item.id, "payload": shaped, "created_at": self.now})
+                rows.append(
+                    {"event": event, "item": item.id, "payload": shaped, "created_at": self.now}
+                )
                 targets.append((item.id, endpoints))
         if not rows:
             return
         ids = _ids(insert_returning(OutboxMessage, rows, returning=("id",)))
-        bulk_insert(Delivery, [
-            {"message": message_id, "endpoint": e.id, "status": "pending", "next_attempt_at": self.now,
-             "stream": f"item:{item_id}", "attempts": 0, "last_error": ""}
-            for message_id, (item_id, endpoints) in zip(ids, targets, strict=True)
-            for e in endpoints
-        ])
+        bulk_insert(
+            Delivery,
+            [
+                {
+                    "message": message_id,
+                    "endpoint": e.id,
+                    "status": "pending",
+                    "next_attempt_at": self.now,
+                    "stream": f"item:{item_id}",
+                    "attempts": 0,
+                    "last_error": "",
+                }
+                for message_id, (item_id, endpoints) in zip(ids, targets, strict=True)
+                for e in endpoints
+            ],
+        )
 
     def _events(self) -> None:
         # Written as audit.record would, less its forwarding: the sweep's own events
@@ -151,11 +188,12 @@ def _update_counters(table: str, rows: dict[int, tuple[int | None, int]]) -> Non
     """Set priorities (None: keep) and add urges, one statement for many rows (UPDATE ... FROM)."""
     ids = sorted(rows)  # the order PostgreSQL locks them in, as the batch's items were
     for start in range(0, len(ids), MAX_PARAMS // 3):
-        chunk = ids[start:start + MAX_PARAMS // 3]
-        one = f"(CAST({database.param} AS INTEGER), CAST({database.param} AS INTEGER), CAST({database.param} AS INTEGER))"
+        chunk = ids[start : start + MAX_PARAMS // 3]
+        cast = f"CAST({database.param} AS INTEGER)"
+        one = f"({cast}, {cast}, {cast})"
         params = [value for row_id in chunk for value in (row_id, *rows[row_id])]
         database.execute_sql(
-            f'WITH v (id, priority, urges) AS (VALUES {", ".join([one] * len(chunk))}) '
+            f"WITH v (id, priority, urges) AS (VALUES {', '.join([one] * len(chunk))}) "
             f'UPDATE "{table}" SET "priority" = COALESCE(v.priority, "{table}"."priority"), '
             f'"urge_count" = "{table}"."urge_count" + v.urges FROM v WHERE "{table}"."id" = v.id',
             params,

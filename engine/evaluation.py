@@ -27,8 +27,18 @@ from engine.scope import role_sees, sees_everything, summons_in_view, summons_in
 METRICS = EVALUATION_METRICS  # the names the pack's score rule may read
 # Drill-downs: the summons behind each number (see ``conditions``).
 DRILLS = (
-    "summoned", "report_decided", "report_on_time", "report_late", "reported",
-    "handle_decided", "handle_on_time", "handle_late", "handled", "rated", "reopened", "urged",
+    "summoned",
+    "report_decided",
+    "report_on_time",
+    "report_late",
+    "reported",
+    "handle_decided",
+    "handle_on_time",
+    "handle_late",
+    "handled",
+    "rated",
+    "reopened",
+    "urged",
 )
 
 ITEM_DRILLS = ("rated", "reopened")
@@ -47,9 +57,11 @@ class Period:
 
     def bounds(self) -> tuple[dt.datetime, dt.datetime]:
         """Naive-UTC [from, to) of the period."""
+
         def utc(day: dt.date) -> dt.datetime:
             local = dt.datetime.combine(day, dt.time(), tzinfo=clock.LOCAL)
             return local.astimezone(dt.UTC).replace(tzinfo=None)
+
         return utc(self.start), utc(self.end + dt.timedelta(days=1))
 
 
@@ -62,7 +74,9 @@ def quarter_of(now: dt.datetime) -> Period:
     today = (clock.local(now) or now).date()
     first_month = 3 * ((today.month - 1) // 3) + 1
     start = dt.date(today.year, first_month, 1)
-    after = dt.date(today.year + (first_month == 10), 1 if first_month == 10 else first_month + 3, 1)
+    after = dt.date(
+        today.year + (first_month == 10), 1 if first_month == 10 else first_month + 3, 1
+    )
     return Period(start, after - dt.timedelta(days=1))
 
 
@@ -117,20 +131,29 @@ def conditions(now: dt.datetime) -> dict[str, Any]:
     report deadline counts neither as on time nor as late.
     """
     a = Assignment
-    ended_after = lambda due: due.is_null(False) & (
-        (a.done_at.is_null(False) & (due < a.done_at)) | (a.done_at.is_null() & (due < now)))
-    report_on_time = a.reported_at.is_null(False) & (a.report_due_at.is_null() | (a.reported_at <= a.report_due_at))
+    ended_after = lambda due: (
+        due.is_null(False)
+        & ((a.done_at.is_null(False) & (due < a.done_at)) | (a.done_at.is_null() & (due < now)))
+    )
+    report_on_time = a.reported_at.is_null(False) & (
+        a.report_due_at.is_null() | (a.reported_at <= a.report_due_at)
+    )
     report_decided = a.reported_at.is_null(False) | ended_after(a.report_due_at)
     handled = a.state == "done"
     handle_on_time = handled & (a.handle_due_at.is_null() | (a.done_at <= a.handle_due_at))
     handle_decided = handled | ended_after(a.handle_due_at)
     return {
         "summoned": a.id.is_null(False),
-        "report_decided": report_decided, "report_on_time": report_on_time,
-        "report_late": report_decided & ~report_on_time, "reported": a.reported_at.is_null(False),
-        "handle_decided": handle_decided, "handle_on_time": handle_on_time,
-        "handle_late": handle_decided & ~handle_on_time, "handled": handled,
-        "rated": Item.satisfaction.is_null(False), "reopened": Item.reopen_count > 0,
+        "report_decided": report_decided,
+        "report_on_time": report_on_time,
+        "report_late": report_decided & ~report_on_time,
+        "reported": a.reported_at.is_null(False),
+        "handle_decided": handle_decided,
+        "handle_on_time": handle_on_time,
+        "handle_late": handle_decided & ~handle_on_time,
+        "handled": handled,
+        "rated": Item.satisfaction.is_null(False),
+        "reopened": Item.reopen_count > 0,
         "urged": a.urge_count > 0,
     }
 
@@ -151,8 +174,11 @@ def in_period(actor: Actor, period: Period) -> Any:
     return (
         summons_in_view(actor)
         .join(OrgNode, on=(Assignment.unit == OrgNode.id))
-        .where((OrgNode.kind == "department") & (Assignment.summoned_at >= start)
-               & (Assignment.summoned_at < end))
+        .where(
+            (OrgNode.kind == "department")
+            & (Assignment.summoned_at >= start)
+            & (Assignment.summoned_at < end)
+        )
     )
 
 
@@ -171,8 +197,11 @@ def _base(actor: Actor, period: Period, units: list[int]) -> Any:
     when the actor sees the whole tree (the scope condition would be true of every row)."""
     start, end = period.bounds()
     query = Assignment.select() if sees_everything(actor) else summons_in_view_unjoined(actor)
-    return query.where(Assignment.unit.in_(units) & (Assignment.summoned_at >= start)
-                       & (Assignment.summoned_at < end))
+    return query.where(
+        Assignment.unit.in_(units)
+        & (Assignment.summoned_at >= start)
+        & (Assignment.summoned_at < end)
+    )
 
 
 def evaluate(actor: Actor, period: Period, *, now: dt.datetime) -> list[DepartmentRow]:
@@ -183,14 +212,24 @@ def evaluate(actor: Actor, period: Period, *, now: dt.datetime) -> list[Departme
     base = _base(actor, period, list(rows))
     cond = conditions(now)
     counted = base.select(
-        Assignment.unit, fn.COUNT(SQL("*")), _count(cond["report_decided"]),
-        _count(cond["report_on_time"]), _count(cond["handle_decided"]),
-        _count(cond["handle_on_time"]), fn.COALESCE(fn.SUM(Assignment.urge_count), 0),
+        Assignment.unit,
+        fn.COUNT(SQL("*")),
+        _count(cond["report_decided"]),
+        _count(cond["report_on_time"]),
+        _count(cond["handle_decided"]),
+        _count(cond["handle_on_time"]),
+        fn.COALESCE(fn.SUM(Assignment.urge_count), 0),
     ).group_by(Assignment.unit)
     for unit, *numbers in counted.tuples():
         row = rows[unit]
-        (row.summoned, row.report_decided, row.report_on_time, row.handle_decided,
-         row.handle_on_time, row.urged) = (int(n) for n in numbers)
+        (
+            row.summoned,
+            row.report_decided,
+            row.report_on_time,
+            row.handle_decided,
+            row.handle_on_time,
+            row.urged,
+        ) = (int(n) for n in numbers)
     for unit, touched, rated, avg, reopened in _item_numbers(base).tuples():
         row = rows[unit]
         row.items, row.rated, row.reopened = int(touched), int(rated), int(reopened)
@@ -203,11 +242,22 @@ def evaluate(actor: Actor, period: Period, *, now: dt.datetime) -> list[Departme
 
 def _item_numbers(base: Any) -> Any:
     """Per unit: distinct items touched, how many rated, mean satisfaction, reopened."""
-    pairs = (base.select(Assignment.unit.alias("unit"), Assignment.item.alias("item_id"))
-             .group_by(Assignment.unit, Assignment.item).alias("p"))
+    pairs = (
+        base.select(Assignment.unit.alias("unit"), Assignment.item.alias("item_id"))
+        .group_by(Assignment.unit, Assignment.item)
+        .alias("p")
+    )
     return (
-        Select([pairs], [pairs.c.unit, fn.COUNT(Item.id), fn.COUNT(Item.satisfaction),
-                         fn.AVG(Item.satisfaction), _count(Item.reopen_count > 0)])
+        Select(
+            [pairs],
+            [
+                pairs.c.unit,
+                fn.COUNT(Item.id),
+                fn.COUNT(Item.satisfaction),
+                fn.AVG(Item.satisfaction),
+                _count(Item.reopen_count > 0),
+            ],
+        )
         .join(Item, on=(Item.id == pairs.c.item_id))
         .group_by(pairs.c.unit)
         .bind(Assignment._meta.database)
@@ -225,8 +275,16 @@ def median(values: list[float]) -> float | None:
 
 def _median_of(seconds: Any, cond: Any) -> Any:
     """PostgreSQL's own median of ``seconds`` over the group's rows that meet ``cond``."""
-    return NodeList((fn.percentile_cont(0.5), SQL("WITHIN GROUP (ORDER BY"), seconds, SQL(") FILTER (WHERE"),
-                     cond, SQL(")")))
+    return NodeList(
+        (
+            fn.percentile_cont(0.5),
+            SQL("WITHIN GROUP (ORDER BY"),
+            seconds,
+            SQL(") FILTER (WHERE"),
+            cond,
+            SQL(")"),
+        )
+    )
 
 
 def _medians(base: Any, cond: dict[str, Any]) -> dict[int, tuple[float | None, float | None]]:
@@ -239,8 +297,10 @@ def _medians(base: Any, cond: dict[str, Any]) -> dict[int, tuple[float | None, f
             _median_of(_seconds(Assignment.summoned_at, Assignment.reported_at), cond["reported"]),
             _median_of(_seconds(Assignment.summoned_at, Assignment.done_at), cond["handled"]),
         ).group_by(Assignment.unit)
-        return {unit: (None if r is None else float(r), None if h is None else float(h))
-                for unit, r, h in query.tuples()}
+        return {
+            unit: (None if r is None else float(r), None if h is None else float(h))
+            for unit, r, h in query.tuples()
+        }
     query = base.select(
         Assignment.unit,
         Case(None, [(cond["reported"], _seconds(Assignment.summoned_at, Assignment.reported_at))]),
@@ -258,17 +318,20 @@ def _medians(base: Any, cond: dict[str, Any]) -> dict[int, tuple[float | None, f
     return {unit: (median(report), median(handle)) for unit, (report, handle) in found.items()}
 
 
-def drill(actor: Actor, period: Period, unit: OrgNode, which: str, *, now: dt.datetime,
-          limit: int = 500) -> list[Assignment]:
+def drill(
+    actor: Actor, period: Period, unit: OrgNode, which: str, *, now: dt.datetime, limit: int = 500
+) -> list[Assignment]:
     """The summons (with their items) behind one number of one department.
 
     :raises KeyError: an unknown drill-down.
     """
     cond = conditions(now)[which]
     query = (
-        in_period(actor, period).select(Assignment, Item)
+        in_period(actor, period)
+        .select(Assignment, Item)
         .where((Assignment.unit == unit.id) & cond)
-        .order_by(Assignment.summoned_at, Assignment.id).limit(limit)
+        .order_by(Assignment.summoned_at, Assignment.id)
+        .limit(limit)
     )
     found = list(query)
     if which in ITEM_DRILLS:  # counted per item: one row per item

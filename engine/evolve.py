@@ -41,8 +41,12 @@ def stranded_states(definition: Definition, body: Mapping[str, Any]) -> dict[str
     states = _new_states(body)
     if definition.kind != "item_type" or not definition.current or states is None:
         return {}
-    query = _where_used(Item.select(Item.state, fn.COUNT(Item.id))
-                        .where((Item.definition == definition) & (Item.closed == False)), body)
+    query = _where_used(
+        Item.select(Item.state, fn.COUNT(Item.id)).where(
+            (Item.definition == definition) & (Item.closed == False)
+        ),
+        body,
+    )
     query = query.group_by(Item.state).tuples()
     return {state: count for state, count in query if state not in states}
 
@@ -50,8 +54,11 @@ def stranded_states(definition: Definition, body: Mapping[str, Any]) -> dict[str
 def mapping_targets(body: Mapping[str, Any]) -> dict[str, str]:
     """The states a stranded item may be moved to: the new version's states that are not final."""
     states = _new_states(body) or {}
-    return {k: str((v or {}).get("label", k)) for k, v in states.items()
-            if isinstance(v, Mapping) and not v.get("final")}
+    return {
+        k: str((v or {}).get("label", k))
+        for k, v in states.items()
+        if isinstance(v, Mapping) and not v.get("final")
+    }
 
 
 def stranded_problems(
@@ -65,18 +72,26 @@ def stranded_problems(
         if target in targets:
             continue
         if target:
-            message = (f"{count} open item(s) sit in state {state!r}, which this version removes; "
-                       f"{target!r} is not a state of this version they can move to")
+            message = (
+                f"{count} open item(s) sit in state {state!r}, which this version removes; "
+                f"{target!r} is not a state of this version they can move to"
+            )
         else:
-            message = (f"{count} open item(s) sit in state {state!r}, which this version removes; "
-                       f"keep the state, or choose the state of this version they move to")
+            message = (
+                f"{count} open item(s) sit in state {state!r}, which this version removes; "
+                f"keep the state, or choose the state of this version they move to"
+            )
         problems.append(FieldProblem(f"/workflow/states/{state}", message))
     return problems
 
 
 def migrate(
-    definition: Definition, version: DefinitionVersion, mapping: Mapping[str, str],
-    *, by: User | None, now: dt.datetime,
+    definition: Definition,
+    version: DefinitionVersion,
+    mapping: Mapping[str, str],
+    *,
+    by: User | None,
+    now: dt.datetime,
 ) -> list[Item]:
     """Move the open items of the removed, mapped states onto ``version``; call inside the
     publish's transaction (a concurrent change of one of them raises Conflict and undoes all).
@@ -89,25 +104,46 @@ def migrate(
         return []
     calendar = calendar_for(definition.id, body)
     moved = []
-    query = _where_used(Item.select(Item, DefinitionVersion.number).join(DefinitionVersion)
-                        .where((Item.definition == definition) & (Item.closed == False)
-                               & (Item.state.in_([s for s in mapping if s not in states]))), body)
+    query = _where_used(
+        Item.select(Item, DefinitionVersion.number)
+        .join(DefinitionVersion)
+        .where(
+            (Item.definition == definition)
+            & (Item.closed == False)
+            & (Item.state.in_([s for s in mapping if s not in states]))
+        ),
+        body,
+    )
     query = query.order_by(Item.id)
     for item in list(query):
         old_number, old_state = item.version.number, item.state
         target = mapping[old_state]
-        won = (Item.update(version=version, state=target, state_since=now, lock=item.lock + 1,
-                           due_at=calendar.due(now, states[target].get("hours")))
-               .where((Item.id == item.id) & (Item.lock == item.lock) & (Item.state == old_state))
-               .execute())
+        won = (
+            Item.update(
+                version=version,
+                state=target,
+                state_since=now,
+                lock=item.lock + 1,
+                due_at=calendar.due(now, states[target].get("hours")),
+            )
+            .where((Item.id == item.id) & (Item.lock == item.lock) & (Item.state == old_state))
+            .execute()
+        )
         if not won:
             raise Conflict(f"item {item.id} changed while it was being migrated; publish again")
         audit.record(
-            "item.migrate", at=now, actor=by, item=item, target=f"item:{item.id}",
+            "item.migrate",
+            at=now,
+            actor=by,
+            item=item,
+            target=f"item:{item.id}",
             before={"version": old_number, "state": old_state},
             after={"version": version.number, "state": target},
-            detail={"message": f"migrated from v{old_number} state {old_state} to "
-                               f"v{version.number} state {target}", "definition": definition.key},
+            detail={
+                "message": f"migrated from v{old_number} state {old_state} to "
+                f"v{version.number} state {target}",
+                "definition": definition.key,
+            },
         )
         moved.append(item)
     return moved

@@ -55,15 +55,23 @@ SUMMONS_COLUMNS = """
   SUM(CASE WHEN s.open AND s.next_due_at < {p} THEN 1 ELSE 0 END)
 """
 
-SUMMONS_BY_NODE = "SELECT i.node_id," + SUMMONS_COLUMNS + """
+SUMMONS_BY_NODE = (
+    "SELECT i.node_id,"
+    + SUMMONS_COLUMNS
+    + """
 FROM assignment s JOIN item i ON i.id = s.item_id
 GROUP BY i.node_id
 """
+)
 
-SUMMONS_BY_UNIT = "SELECT s.unit_id," + SUMMONS_COLUMNS + """
+SUMMONS_BY_UNIT = (
+    "SELECT s.unit_id,"
+    + SUMMONS_COLUMNS
+    + """
 FROM assignment s JOIN org_node u ON u.id = s.unit_id WHERE u.kind = 'department'
 GROUP BY s.unit_id
 """
+)
 
 
 def _param(now: dt.datetime) -> Any:
@@ -76,26 +84,54 @@ def _rate(part: float, whole: float) -> float | None:
 
 
 def _counts() -> dict[str, Any]:
-    return {"total": 0, "open": 0, "overdue": 0, "resolved": 0, "seconds": 0,
-            "rated": 0, "rating_sum": 0, "satisfied": 0, "reopened": 0}
+    return {
+        "total": 0,
+        "open": 0,
+        "overdue": 0,
+        "resolved": 0,
+        "seconds": 0,
+        "rated": 0,
+        "rating_sum": 0,
+        "satisfied": 0,
+        "reopened": 0,
+    }
 
 
 def _add(into: dict[str, Any], row: tuple[Any, ...]) -> None:
-    for name, value in zip(("total", "open", "overdue", "resolved", "seconds", "rated",
-                            "rating_sum", "satisfied", "reopened"), row, strict=True):
+    for name, value in zip(
+        (
+            "total",
+            "open",
+            "overdue",
+            "resolved",
+            "seconds",
+            "rated",
+            "rating_sum",
+            "satisfied",
+            "reopened",
+        ),
+        row,
+        strict=True,
+    ):
         into[name] += int(value or 0)
 
 
 def _items_doc(counts: dict[str, Any], pct: dict[int, float | None] | None) -> dict[str, Any]:
     total, resolved, rated = counts["total"], counts["resolved"], counts["rated"]
-    hours: dict[str, Any] = {"mean": round(counts["seconds"] / resolved / 3600, 2) if resolved else None}
+    hours: dict[str, Any] = {
+        "mean": round(counts["seconds"] / resolved / 3600, 2) if resolved else None
+    }
     if pct is not None:
         hours.update({f"p{p}": pct.get(p) for p in PERCENTILES})
     return {
-        "total": total, "open": counts["open"], "overdue": counts["overdue"], "resolved": resolved,
+        "total": total,
+        "open": counts["open"],
+        "overdue": counts["overdue"],
+        "resolved": resolved,
         "resolution_rate": _rate(resolved, total),
         "overdue_rate": _rate(counts["overdue"], counts["open"]),
-        "reopened": counts["reopened"], "reopen_rate": _rate(counts["reopened"], total),
+        "reopened": counts["reopened"],
+        "reopen_rate": _rate(counts["reopened"], total),
         "hours_to_resolve": hours,
         "satisfaction": {
             "rated": rated,
@@ -106,11 +142,17 @@ def _items_doc(counts: dict[str, Any], pct: dict[int, float | None] | None) -> d
 
 
 def _summons_doc(row: tuple[Any, ...] | None) -> dict[str, Any]:
-    total, reported, reported_on_time, done, done_on_time, overdue = (int(v or 0) for v in (row or (0,) * 6))
+    total, reported, reported_on_time, done, done_on_time, overdue = (
+        int(v or 0) for v in (row or (0,) * 6)
+    )
     return {
-        "total": total, "reported": reported, "reported_on_time": reported_on_time,
+        "total": total,
+        "reported": reported,
+        "reported_on_time": reported_on_time,
         "report_on_time_rate": _rate(reported_on_time, total),
-        "done": done, "done_on_time": done_on_time, "done_on_time_rate": _rate(done_on_time, total),
+        "done": done,
+        "done_on_time": done_on_time,
+        "done_on_time_rate": _rate(done_on_time, total),
         "overdue": overdue,
     }
 
@@ -123,8 +165,13 @@ def _area_ancestors(nodes: list[OrgNode]) -> dict[int, list[int]]:
     """
     kinds = {n.id: n.kind for n in nodes}
     return {
-        n.id: [a for a in (int(p) for p in n.path.strip("/").split("/") if p) if kinds.get(a) in AREA_KINDS]
-        for n in nodes if n.kind != "department"
+        n.id: [
+            a
+            for a in (int(p) for p in n.path.strip("/").split("/") if p)
+            if kinds.get(a) in AREA_KINDS
+        ]
+        for n in nodes
+        if n.kind != "department"
     }
 
 
@@ -136,7 +183,8 @@ def _nearest_rank(ordered: list[int], p: int) -> float:
 def _percentiles(ancestors: dict[int, list[int]]) -> dict[int, dict[int, float | None]]:
     seconds: dict[int, list[int]] = defaultdict(list)
     for node_id, secs in database.execute_sql(
-            "SELECT node_id, resolution_seconds FROM item WHERE resolution_seconds IS NOT NULL"):
+        "SELECT node_id, resolution_seconds FROM item WHERE resolution_seconds IS NOT NULL"
+    ):
         seconds[node_id].append(secs)
     pooled: dict[int, list[int]] = defaultdict(list)
     for node_id, values in seconds.items():
@@ -149,11 +197,18 @@ def _percentiles(ancestors: dict[int, list[int]]) -> dict[int, dict[int, float |
     return found
 
 
-def _item_groups(now: dt.datetime, ancestors: dict[int, list[int]], types: dict[int, str]) -> tuple[
-        dict[int, dict[str, Any]], dict[int, dict[str, dict[str, Any]]], dict[int, dict[str, dict[str, int]]]]:
+def _item_groups(
+    now: dt.datetime, ancestors: dict[int, list[int]], types: dict[int, str]
+) -> tuple[
+    dict[int, dict[str, Any]],
+    dict[int, dict[str, dict[str, Any]]],
+    dict[int, dict[str, dict[str, int]]],
+]:
     totals: dict[int, dict[str, Any]] = defaultdict(_counts)
     by_type: dict[int, dict[str, dict[str, Any]]] = defaultdict(lambda: defaultdict(_counts))
-    states: dict[int, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+    states: dict[int, dict[str, dict[str, int]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(int))
+    )
     query = ITEM_GROUPS.format(p=database.param)
     for node_id, def_id, state, *row in database.execute_sql(query, (_param(now),)):
         key = types.get(def_id, str(def_id))
@@ -195,11 +250,18 @@ def compute_all(*, now: dt.datetime) -> dict[int, dict[str, Any]]:
     shares: dict[int, list[float]] = {}
     if declared is not None:
         roles: dict[int, list[str]] = defaultdict(list)
-        for node_id, role in Grant.select(Grant.node, Grant.role).distinct().order_by(Grant.node, Grant.role).tuples():
+        for node_id, role in (
+            Grant.select(Grant.node, Grant.role)
+            .distinct()
+            .order_by(Grant.node, Grant.role)
+            .tuples()
+        ):
             roles[node_id].append(role)
         for n in nodes:
             if n.kind == "compound":
-                profiles[n.id], shares[n.id] = declared.of_compound(n.profile or {}, roles.get(n.id, ()))
+                profiles[n.id], shares[n.id] = declared.of_compound(
+                    n.profile or {}, roles.get(n.id, ())
+                )
     compounds_under = _compounds_under(nodes)
     lists = checklist_facts(now)
     out: dict[int, dict[str, Any]] = {}
@@ -216,8 +278,11 @@ def compute_all(*, now: dt.datetime) -> dict[int, dict[str, Any]]:
         }
         doc["summons"] = _summons_doc(tuple(summons[node.id]) if node.id in summons else None)
         doc["profile"] = profiles.get(node.id, {})
-        doc["coverage"] = (declared.of_contributions([shares[c] for c in compounds_under.get(node.id, [])])
-                           if declared is not None else {})
+        doc["coverage"] = (
+            declared.of_contributions([shares[c] for c in compounds_under.get(node.id, [])])
+            if declared is not None
+            else {}
+        )
         doc["checklists"] = lists.get(node.id, EMPTY_LISTS)
         out[node.id] = doc
     return out
@@ -251,7 +316,7 @@ def refresh(*, now: dt.datetime) -> int:
             database.execute_sql("LOCK TABLE node_facts IN EXCLUSIVE MODE")
         NodeFacts.delete().execute()
         for start in range(0, len(rows), 500):
-            NodeFacts.insert_many(rows[start:start + 500]).execute()
+            NodeFacts.insert_many(rows[start : start + 500]).execute()
     _refreshes += 1
     return len(rows)
 
@@ -259,7 +324,9 @@ def refresh(*, now: dt.datetime) -> int:
 def stamp() -> tuple[Any, ...]:
     """What changes whenever the facts cache does: the newest computation time and the
     row count, and this process's own refreshes (which may reuse a fixed ``now``)."""
-    newest, count = NodeFacts.select(fn.MAX(NodeFacts.computed_at), fn.COUNT(NodeFacts.id)).tuples().get()
+    newest, count = (
+        NodeFacts.select(fn.MAX(NodeFacts.computed_at), fn.COUNT(NodeFacts.id)).tuples().get()
+    )
     return (_refreshes, str(newest), count)
 
 

@@ -27,7 +27,12 @@ from engine.permissions import can, roles_of
 from engine.records import Household
 
 IMPORTERS = roles_of("import")
-PARENT_KIND = {"street": "district", "community": "street", "compound": "community", "building": "compound"}
+PARENT_KIND = {
+    "street": "district",
+    "community": "street",
+    "compound": "community",
+    "building": "compound",
+}
 KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 PHONE = re.compile(r"^[0-9+\-() ]{5,20}$")
 Row = tuple[int, Mapping[str, Any]]
@@ -56,7 +61,9 @@ class Outcome:
 
 def _examples() -> tuple[str, OrgNode | None]:
     """A compound key and a building of this district, so the template's example row is real."""
-    compound = OrgNode.select(OrgNode.key).where(OrgNode.kind == "compound").order_by(OrgNode.id).first()
+    compound = (
+        OrgNode.select(OrgNode.key).where(OrgNode.kind == "compound").order_by(OrgNode.id).first()
+    )
     building = OrgNode.select().where(OrgNode.kind == "building").order_by(OrgNode.id).first()
     return (compound.key if compound else "compound-key"), building
 
@@ -66,12 +73,22 @@ def columns(kind: str) -> list[tuple[str, Any]]:
     data: its first building and household; empty where it has none)."""
     compound, building = _examples()
     if kind == "org":
-        return [("key", f"{compound}-new"), ("name", building.name if building else ""), ("kind", "building"),
-                ("parent", compound), ("party_member", (building.profile or {}).get("party_member", "") if building else "")]
+        return [
+            ("key", f"{compound}-new"),
+            ("name", building.name if building else ""),
+            ("kind", "building"),
+            ("parent", compound),
+            ("party_member", (building.profile or {}).get("party_member", "") if building else ""),
+        ]
     if kind == "households":
         owner = Household.select(Household.owner_name).order_by(Household.id).first()
-        return [("building", building.key if building else "building-key"), ("room", "1-101"),
-                ("owner_name", owner.owner_name if owner else ""), ("phone", "13800000000"), ("area", 89.5)]
+        return [
+            ("building", building.key if building else "building-key"),
+            ("room", "1-101"),
+            ("owner_name", owner.owner_name if owner else ""),
+            ("phone", "13800000000"),
+            ("area", 89.5),
+        ]
     props = profiles.profile_version().body["schema"]["properties"]
     examples = {"boolean": True, "integer": 10, "number": 95.5, "string": "…"}
     cols: list[tuple[str, Any]] = [("compound", compound)]
@@ -106,11 +123,15 @@ def run(actor: Actor, kind: str, rows: Iterable[Row], *, now: dt.datetime) -> Ou
     return outcome
 
 
-def _by_row(actor: Actor, apply: Any, rows: Iterable[Row], outcome: Outcome, now: dt.datetime) -> None:
+def _by_row(
+    actor: Actor, apply: Any, rows: Iterable[Row], outcome: Outcome, now: dt.datetime
+) -> None:
     seen: set[Any] = set()
     for number, row in rows:
         outcome.rows += 1
-        outcome.rejected += [Rejection(number, c, m) for c, m in apply(actor, row, outcome, seen, now)]
+        outcome.rejected += [
+            Rejection(number, c, m) for c, m in apply(actor, row, outcome, seen, now)
+        ]
 
 
 def text(row: Mapping[str, Any], name: str) -> str:
@@ -122,7 +143,9 @@ def required(row: Mapping[str, Any], names: Iterable[str]) -> list[tuple[str, st
     return [(n, _("This field is required.")) for n in names if not text(row, n)]
 
 
-def node_problems(actor: Actor, node: OrgNode | None, key: str, kind: str, column: str) -> list[tuple[str, str]]:
+def node_problems(
+    actor: Actor, node: OrgNode | None, key: str, kind: str, column: str
+) -> list[tuple[str, str]]:
     """Why the row's ``node`` (found by ``key``, or not) cannot be imported into."""
     if node is None:
         return [(column, _("Org node %(key)s does not exist.") % {"key": key})]
@@ -133,13 +156,17 @@ def node_problems(actor: Actor, node: OrgNode | None, key: str, kind: str, colum
     return []
 
 
-def _node(actor: Actor, key: str, kind: str, column: str) -> tuple[OrgNode | None, list[tuple[str, str]]]:
+def _node(
+    actor: Actor, key: str, kind: str, column: str
+) -> tuple[OrgNode | None, list[tuple[str, str]]]:
     node = OrgNode.get_or_none(OrgNode.key == key)
     problems = node_problems(actor, node, key, kind, column)
     return (None if problems else node), problems
 
 
-def _org_row(actor: Actor, row: Mapping[str, Any], out: Outcome, seen: set[Any], now: dt.datetime) -> list[Any]:
+def _org_row(
+    actor: Actor, row: Mapping[str, Any], out: Outcome, seen: set[Any], now: dt.datetime
+) -> list[Any]:
     problems = required(row, ("key", "name", "kind", "parent"))
     key, kind = text(row, "key"), text(row, "kind")
     if key and not KEY.match(key):
@@ -147,36 +174,66 @@ def _org_row(actor: Actor, row: Mapping[str, Any], out: Outcome, seen: set[Any],
     if key in seen:
         problems.append(("key", _("This key appears twice in the file.")))
     if kind and kind not in PARENT_KIND:
-        problems.append(("kind", _("Must be one of: %(values)s.") % {"values": ", ".join(PARENT_KIND)}))
+        problems.append(
+            ("kind", _("Must be one of: %(values)s.") % {"values": ", ".join(PARENT_KIND)})
+        )
     if problems:
         return problems
     seen.add(key)
     parent, problems = _node(actor, text(row, "parent"), PARENT_KIND[kind], "parent")
     if parent is None:
         return problems
-    extra = {"party_member": text(row, "party_member")} if kind == "building" and text(row, "party_member") else {}
+    extra = (
+        {"party_member": text(row, "party_member")}
+        if kind == "building" and text(row, "party_member")
+        else {}
+    )
     node = OrgNode.get_or_none(OrgNode.key == key)
     if node is None:
-        node = OrgNode.create(key=key, name=text(row, "name"), kind=kind, parent=parent, path="", keys=[],
-                              profile=extra)
-        OrgNode.update(path=f"{parent.path}{node.id}/", keys=[*parent.keys, key]).where(OrgNode.id == node.id).execute()
+        node = OrgNode.create(
+            key=key,
+            name=text(row, "name"),
+            kind=kind,
+            parent=parent,
+            path="",
+            keys=[],
+            profile=extra,
+        )
+        OrgNode.update(path=f"{parent.path}{node.id}/", keys=[*parent.keys, key]).where(
+            OrgNode.id == node.id
+        ).execute()
         out.created += 1
     elif node.kind != kind or node.parent_id != parent.id:
-        return [("parent", _("%(key)s exists elsewhere in the tree; moving nodes is not imported.") % {"key": key})]
+        return [
+            (
+                "parent",
+                _("%(key)s exists elsewhere in the tree; moving nodes is not imported.")
+                % {"key": key},
+            )
+        ]
     else:
         # The file is rewritten only for what the row brings (a building's party member):
         # rewriting the one read above would revert a file saved in between.
         fields: dict[str, Any] = {"name": text(row, "name")}
         if extra:
-            fields.update(profile={**(node.profile or {}), **extra}, profile_lock=OrgNode.profile_lock + 1)
+            fields.update(
+                profile={**(node.profile or {}), **extra}, profile_lock=OrgNode.profile_lock + 1
+            )
         OrgNode.update(**fields).where(OrgNode.id == node.id).execute()
         out.updated += 1
-    audit.record("org.import", at=now, actor=actor.user, target=f"node:{key}",
-                 after={"name": text(row, "name"), "kind": kind, "parent": parent.key, **extra})
+    audit.record(
+        "org.import",
+        at=now,
+        actor=actor.user,
+        target=f"node:{key}",
+        after={"name": text(row, "name"), "kind": kind, "parent": parent.key, **extra},
+    )
     return []
 
 
-def _profile_row(actor: Actor, row: Mapping[str, Any], out: Outcome, seen: set[Any], now: dt.datetime) -> list[Any]:
+def _profile_row(
+    actor: Actor, row: Mapping[str, Any], out: Outcome, seen: set[Any], now: dt.datetime
+) -> list[Any]:
     problems = required(row, ("compound",))
     if problems:
         return problems

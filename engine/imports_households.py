@@ -62,16 +62,24 @@ def run(actor: Actor, rows: Iterable[Row], out: Outcome, *, now: dt.datetime) ->
     return []
 
 
-def _cells(row: Mapping[str, Any], now: dt.datetime) -> tuple[list[tuple[str, str]], dict[str, Any]]:
+def _cells(
+    row: Mapping[str, Any], now: dt.datetime
+) -> tuple[list[tuple[str, str]], dict[str, Any]]:
     """What is wrong with a row's own cells, and its values when nothing is."""
     problems = required(row, ("building", "room", "owner_name"))
     phone, area = text(row, "phone"), row.get("area")
     if phone and not PHONE.match(phone):
         problems.append(("phone", _("Not a phone number.")))
-    if area not in (None, "") and (not isinstance(area, int | float) or isinstance(area, bool) or area <= 0):
+    if area not in (None, "") and (
+        not isinstance(area, int | float) or isinstance(area, bool) or area <= 0
+    ):
         problems.append(("area", _("Must be a number above 0.")))
-    return problems, {"owner_name": text(row, "owner_name"), "phone": phone,
-                      "area": float(area) if area not in (None, "") else None, "updated_at": now}
+    return problems, {
+        "owner_name": text(row, "owner_name"),
+        "phone": phone,
+        "area": float(area) if area not in (None, "") else None,
+        "updated_at": now,
+    }
 
 
 def _nodes(keys: set[str]) -> dict[str, OrgNode]:
@@ -84,13 +92,21 @@ def _nodes(keys: set[str]) -> dict[str, OrgNode]:
 def _existing(building_ids: set[int]) -> dict[tuple[int, str], Household]:
     found: dict[tuple[int, str], Household] = {}
     for chunk in chunked(sorted(building_ids), CHUNK):
-        query = Household.select(Household.id, Household.building, Household.room, Household.owner_name,
-                                 Household.phone, Household.area).where(Household.building.in_(chunk))
+        query = Household.select(
+            Household.id,
+            Household.building,
+            Household.room,
+            Household.owner_name,
+            Household.phone,
+            Household.area,
+        ).where(Household.building.in_(chunk))
         found.update(((h.building_id, h.room), h) for h in query)
     return found
 
 
-def _write(actor: Actor, ready: list[tuple[OrgNode, str, dict[str, Any]]], out: Outcome, now: dt.datetime) -> None:
+def _write(
+    actor: Actor, ready: list[tuple[OrgNode, str, dict[str, Any]]], out: Outcome, now: dt.datetime
+) -> None:
     existing = _existing({b.id for b, _r, _v in ready})
     new: list[dict[str, Any]] = []
     changed: list[Household] = []
@@ -99,11 +115,17 @@ def _write(actor: Actor, ready: list[tuple[OrgNode, str, dict[str, Any]]], out: 
     for building, room, values in ready:
         old = existing.get((building.id, room))
         if old is None:
-            new.append({"building": building.id, "compound": building.parent_id, "room": room, **values})
+            new.append(
+                {"building": building.id, "compound": building.parent_id, "room": room, **values}
+            )
             continue
         if old.owner_name != values["owner_name"]:
             owner_changes.append((building, room, old, old.owner_name))
-        if (old.owner_name, old.phone, old.area) == (values["owner_name"], values["phone"], values["area"]):
+        if (old.owner_name, old.phone, old.area) == (
+            values["owner_name"],
+            values["phone"],
+            values["area"],
+        ):
             unchanged.append(old.id)
         else:
             for name, value in values.items():
@@ -114,27 +136,47 @@ def _write(actor: Actor, ready: list[tuple[OrgNode, str, dict[str, Any]]], out: 
     for ids in chunked(unchanged, CHUNK):
         Household.update(updated_at=now).where(Household.id.in_(ids)).execute()
     if changed:
-        Household.bulk_update(changed, fields=[Household.owner_name, Household.phone, Household.area,
-                                               Household.updated_at], batch_size=200)
+        Household.bulk_update(
+            changed,
+            fields=[Household.owner_name, Household.phone, Household.area, Household.updated_at],
+            batch_size=200,
+        )
     out.created += len(new)
     out.updated += len(changed) + len(unchanged)
     _remind(actor, owner_changes, out, now)
 
 
-def _remind(actor: Actor, changes: list[tuple[OrgNode, str, Household, str]], out: Outcome, now: dt.datetime) -> None:
+def _remind(
+    actor: Actor, changes: list[tuple[OrgNode, str, Household, str]], out: Outcome, now: dt.datetime
+) -> None:
     """Audit each owner change and remind the compound's commissioners of it."""
-    compounds = {n.id: n for n in OrgNode.select().where(OrgNode.id.in_({b.parent_id for b, *_x in changes}))} \
-        if changes else {}
+    compounds = (
+        {
+            n.id: n
+            for n in OrgNode.select().where(OrgNode.id.in_({b.parent_id for b, *_x in changes}))
+        }
+        if changes
+        else {}
+    )
     commissioners: dict[int, list[User]] = {}
     for building, room, household, old_owner in changes:
         compound = compounds[building.parent_id]
         if compound.id not in commissioners:
             commissioners[compound.id] = users_with_roles(["commissioner"], compound.path)
-        audit.record("household.owner_change", at=now, actor=actor.user, target=f"household:{household.id}",
-                     before={"owner_name": old_owner}, after={"owner_name": household.owner_name},
-                     detail={"compound": compound.key, "building": building.key, "room": room})
+        audit.record(
+            "household.owner_change",
+            at=now,
+            actor=actor.user,
+            target=f"household:{household.id}",
+            before={"owner_name": old_owner},
+            after={"owner_name": household.owner_name},
+            detail={"compound": compound.key, "building": building.key, "room": room},
+        )
         message = _("Owner change: %(compound)s %(building)s %(room)s, %(old)s → %(new)s") % {
-            "compound": compound.name, "building": building.name, "room": room,
-            "old": old_owner, "new": household.owner_name}
+            "compound": compound.name,
+            "building": building.name,
+            "room": room,
+            "old": old_owner,
+            "new": household.owner_name,
+        }
         out.reminders += notify_users(commissioners[compound.id], None, message, now=now)
-

@@ -42,7 +42,8 @@ def _compiled(version: DefinitionVersion) -> list[tuple[str, Mapping[str, Any], 
     if version.digest not in _COMPILED:
         _COMPILED[version.digest] = [
             (dim["key"], ind, rules.compile(ind["formula"]))
-            for dim in version.body["dimensions"] for ind in dim["indicators"]
+            for dim in version.body["dimensions"]
+            for ind in dim["indicators"]
         ]
     return _COMPILED[version.digest]
 
@@ -75,19 +76,32 @@ def score_compound(version: DefinitionVersion, facts: Mapping[str, Any]) -> Scor
             value = _number(formula(facts))
         except rules.RuleError:
             value = None
-        row: dict[str, Any] = {"dimension": dim, "value": value, "score": None, "gap": 0.0,
-                               "target": ind["target"], "weight": ind["weight"]}
+        row: dict[str, Any] = {
+            "dimension": dim,
+            "value": value,
+            "score": None,
+            "gap": 0.0,
+            "target": ind["target"],
+            "weight": ind["weight"],
+        }
         if value is not None:
             n = normalised(ind, value)
             row["score"] = round(100 * n, 2)
-            row["gap"] = round(100 * ind["weight"] / total_weight * max(0.0, normalised(ind, ind["target"]) - n), 2)
+            row["gap"] = round(
+                100 * ind["weight"] / total_weight * max(0.0, normalised(ind, ind["target"]) - n), 2
+            )
             per_dim.setdefault(dim, []).append((ind["weight"], 100 * n))
         else:
             per_dim.setdefault(dim, [])
         indicators[ind["key"]] = row
     dims = {k: _weighted(v) for k, v in per_dim.items()}
-    overall = _weighted([(ind["weight"], indicators[ind["key"]]["score"]) for _, ind, _ in compiled
-                         if indicators[ind["key"]]["score"] is not None])
+    overall = _weighted(
+        [
+            (ind["weight"], indicators[ind["key"]]["score"])
+            for _, ind, _ in compiled
+            if indicators[ind["key"]]["score"] is not None
+        ]
+    )
     return Score(overall, dims, indicators, _rollup_weight(version.body, facts))
 
 
@@ -133,10 +147,18 @@ def scores(version: DefinitionVersion) -> dict[int, Score]:
 
 
 def _scores(version: DefinitionVersion) -> dict[int, Score]:
-    nodes = list(OrgNode.select(OrgNode.id, OrgNode.kind, OrgNode.path).where(OrgNode.kind.in_(AREA_KINDS)).tuples())
+    nodes = list(
+        OrgNode.select(OrgNode.id, OrgNode.kind, OrgNode.path)
+        .where(OrgNode.kind.in_(AREA_KINDS))
+        .tuples()
+    )
     compounds = [(node_id, path) for node_id, kind, path in nodes if kind == "compound"]
     docs = facts.cached_many([node_id for node_id, _ in compounds])
-    result = {node_id: score_compound(version, docs[node_id]) for node_id, _ in compounds if node_id in docs}
+    result = {
+        node_id: score_compound(version, docs[node_id])
+        for node_id, _ in compounds
+        if node_id in docs
+    }
     areas = {node_id for node_id, kind, _ in nodes if kind != "compound"}
     inside: dict[int, list[Score]] = {node_id: [] for node_id in areas}
     for node_id, path in compounds:  # each compound counts in every area above it (its path's ids)
@@ -153,8 +175,11 @@ def _scores(version: DefinitionVersion) -> dict[int, Score]:
 def _rollup(inside: list[Score], keys: list[str], weighted: bool) -> Score:
     def mean(values: list[tuple[float, float | None]]) -> float | None:
         pairs = [(w, v) for w, v in values if v is not None]
-        return _weighted(pairs) if weighted else (
-            round(sum(v for _, v in pairs) / len(pairs), 2) if pairs else None)
+        return (
+            _weighted(pairs)
+            if weighted
+            else (round(sum(v for _, v in pairs) / len(pairs), 2) if pairs else None)
+        )
 
     return Score(
         mean([(s.weight, s.score) for s in inside]),
@@ -165,17 +190,31 @@ def _rollup(inside: list[Score], keys: list[str], weighted: bool) -> Score:
 
 def ranking(all_scores: Mapping[int, Score], node_ids: list[int]) -> list[tuple[int, Score, int]]:
     """``node_ids`` by score, best first, with their rank (1-based; no score ranks last)."""
-    ordered = sorted(node_ids, key=lambda i: -(all_scores[i].score if i in all_scores and all_scores[i].score is not None else -1))
-    return [(node_id, all_scores.get(node_id, Score(None, {})), rank) for rank, node_id in enumerate(ordered, 1)]
+    ordered = sorted(
+        node_ids,
+        key=lambda i: (
+            -(all_scores[i].score if i in all_scores and all_scores[i].score is not None else -1)
+        ),
+    )
+    return [
+        (node_id, all_scores.get(node_id, Score(None, {})), rank)
+        for rank, node_id in enumerate(ordered, 1)
+    ]
 
 
 def pulls_down(version: DefinitionVersion, score: Score, limit: int = 5) -> list[dict[str, Any]]:
     """The indicators with the largest weighted gap to target, with what lies behind each."""
     specs = {ind["key"]: (dim, ind) for dim, ind, _ in _compiled(version)}
     rows = [
-        {**row, "key": key, "name": specs[key][1]["name"], "unit": specs[key][1].get("unit", ""),
-         "evidence": specs[key][1].get("evidence", {})}
-        for key, row in score.indicators.items() if row["gap"] > 0
+        {
+            **row,
+            "key": key,
+            "name": specs[key][1]["name"],
+            "unit": specs[key][1].get("unit", ""),
+            "evidence": specs[key][1].get("evidence", {}),
+        }
+        for key, row in score.indicators.items()
+        if row["gap"] > 0
     ]
     return sorted(rows, key=lambda r: -r["gap"])[:limit]
 
@@ -188,21 +227,32 @@ def snapshot_all(keys: list[str] | None, *, now: dt.datetime) -> int:
         if keys and key not in keys:
             continue
         rows = [
-            {"definition": key, "version": version.number, "node": node_id, "score": s.score,
-             "dimensions": s.dimensions,
-             "values": {k: {"value": v["value"], "score": v["score"]} for k, v in s.indicators.items()},
-             "taken_at": now}
+            {
+                "definition": key,
+                "version": version.number,
+                "node": node_id,
+                "score": s.score,
+                "dimensions": s.dimensions,
+                "values": {
+                    k: {"value": v["value"], "score": v["score"]} for k, v in s.indicators.items()
+                },
+                "taken_at": now,
+            }
             for node_id, s in scores(version).items()
         ]
         with database.atomic():
             for start in range(0, len(rows), 500):
-                IndexSnapshot.insert_many(rows[start:start + 500]).execute()
+                IndexSnapshot.insert_many(rows[start : start + 500]).execute()
         taken += len(rows)
     return taken
 
 
 def trend(key: str, node: OrgNode, limit: int = 24) -> list[IndexSnapshot]:
     """The node's snapshots of index ``key``, oldest first, each with the version it was taken under."""
-    rows = (IndexSnapshot.select().where((IndexSnapshot.definition == key) & (IndexSnapshot.node == node))
-            .order_by(IndexSnapshot.taken_at.desc()).limit(limit))
+    rows = (
+        IndexSnapshot.select()
+        .where((IndexSnapshot.definition == key) & (IndexSnapshot.node == node))
+        .order_by(IndexSnapshot.taken_at.desc())
+        .limit(limit)
+    )
     return list(reversed(list(rows)))

@@ -37,9 +37,14 @@ from engine.org import node_by_key
 from engine.scope import role_labels, visible_items
 
 
-def _validate(schema: Mapping[str, Any], data: Any, doc: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+def _validate(
+    schema: Mapping[str, Any], data: Any, doc: Mapping[str, Any], prefix: str
+) -> dict[str, Any]:
     if not isinstance(data, Mapping):
-        raise Invalid(_("Answers must be a JSON object."), [FieldProblem(prefix, _("Answers must be a JSON object."))])
+        raise Invalid(
+            _("Answers must be a JSON object."),
+            [FieldProblem(prefix, _("Answers must be a JSON object."))],
+        )
     context = {k: v for k, v in doc.items() if k != "data"}
     cleaned, errors = forms.validate(schema, dict(data), context=context, gettext=i18n.gettext)
     if errors:
@@ -67,9 +72,7 @@ def _with_offsets(schema: Mapping[str, Any], data: dict[str, Any]) -> dict[str, 
     return data
 
 
-def raise_item(
-    actor: Actor, type_key: str, node_key: str, data: Any, *, now: dt.datetime
-) -> Item:
+def raise_item(actor: Actor, type_key: str, node_key: str, data: Any, *, now: dt.datetime) -> Item:
     """Raise a new item of ``type_key`` at ``node_key`` under the type's newest version.
 
     :raises NotFound: unknown type or node.
@@ -77,36 +80,59 @@ def raise_item(
     :raises Invalid: the type is not raised at this node (its kinds, or its ``scope``: path
         ``node``), or the answers do not validate (paths ``data/<field>``).
     """
-    definition = Definition.get_or_none((Definition.key == type_key) & (Definition.kind == "item_type"))
+    definition = Definition.get_or_none(
+        (Definition.key == type_key) & (Definition.kind == "item_type")
+    )
     if definition is None:
         raise NotFound(_("Item type %(key)s does not exist.") % {"key": type_key})
     node = node_by_key(node_key)
     version = current_version(definition)
     rt = runtime(version)
     if node.kind not in rt.body.get("node_kinds", ["compound"]):
-        message = _("%(type)s cannot be raised at %(node)s.") % {"type": rt.body["name"], "node": node.name}
+        message = _("%(type)s cannot be raised at %(node)s.") % {
+            "type": rt.body["name"],
+            "node": node.name,
+        }
         raise Invalid(message, [FieldProblem("node", message)])
     if not applies_at(rt.body, node.path):
-        message = _("%(type)s is not used at %(node)s.") % {"type": rt.body["name"], "node": node.name}
+        message = _("%(type)s is not used at %(node)s.") % {
+            "type": rt.body["name"],
+            "node": node.name,
+        }
         raise Invalid(message, [FieldProblem("node", message)])
     allowed = rt.body.get("raise_roles") or []
     if not any(actor.reaches(role, node.path) for role in allowed):
         raise Forbidden(_("You may not raise %(type)s here.") % {"type": rt.body["name"]})
-    doc = new_item_doc(node, data if isinstance(data, Mapping) else {}, type_key=type_key,
-                       actor=actor, now=now)
+    doc = new_item_doc(
+        node, data if isinstance(data, Mapping) else {}, type_key=type_key, actor=actor, now=now
+    )
     cleaned = _validate(rt.body["schema"], data, doc, "data")
     doc["data"] = cleaned
     initial = rt.workflow["initial"]
     due_at = kernel.initial_due(rt, calendar_for(definition.id, rt.body), now)
     with write_transaction():
         item = Item.create(
-            definition=definition, version=version, node=node, node_path=node.path,
-            title=kernel.title(rt, doc, cleaned), state=initial, data=cleaned, raised_by=actor.user,
-            raised_at=now, state_since=now, due_at=due_at,
+            definition=definition,
+            version=version,
+            node=node,
+            node_path=node.path,
+            title=kernel.title(rt, doc, cleaned),
+            state=initial,
+            data=cleaned,
+            raised_by=actor.user,
+            raised_at=now,
+            state_since=now,
+            due_at=due_at,
         )
         attachments.claim(attachments.ids_in(rt.body["schema"], cleaned), actor, item=item)
-        audit.record("item.raise", at=now, actor=actor.user, item=item, target=f"item:{item.id}",
-                     after={"state": initial, "data": cleaned, "version": rt.number})
+        audit.record(
+            "item.raise",
+            at=now,
+            actor=actor.user,
+            item=item,
+            target=f"item:{item.id}",
+            after={"state": initial, "data": cleaned, "version": rt.number},
+        )
         doc = item_doc(item, actor=actor, now=now)
         _run_effects(item, rt, rt.workflow.get("on_create", []), doc, actor=actor, now=now)
     return Item.get_by_id(item.id)
@@ -123,8 +149,9 @@ class Offer:
     reason: str = ""
 
 
-def _may_take(actor: Actor, item: Item, spec: Mapping[str, Any],
-              assignments: list[Assignment] | None = None) -> bool:
+def _may_take(
+    actor: Actor, item: Item, spec: Mapping[str, Any], assignments: list[Assignment] | None = None
+) -> bool:
     for role in spec["roles"]:
         if role == "raiser" and item.raised_by_id == actor.user.id:
             return True
@@ -135,7 +162,8 @@ def _may_take(actor: Actor, item: Item, spec: Mapping[str, Any],
             continue
         if role == "assignee" and any(
             actor.reaches(a.role, a.unit_path)
-            for a in (item.assignments if assignments is None else assignments) if a.open
+            for a in (item.assignments if assignments is None else assignments)
+            if a.open
         ):
             return True
         if actor.reaches(role, item.node_path):
@@ -143,7 +171,9 @@ def _may_take(actor: Actor, item: Item, spec: Mapping[str, Any],
     return False
 
 
-def _guard(item: Item, rt: Runtime, spec: Mapping[str, Any], doc: Mapping[str, Any], now: dt.datetime) -> tuple[bool, str]:
+def _guard(
+    item: Item, rt: Runtime, spec: Mapping[str, Any], doc: Mapping[str, Any], now: dt.datetime
+) -> tuple[bool, str]:
     if "guard" not in spec:
         return True, ""
     try:
@@ -151,14 +181,24 @@ def _guard(item: Item, rt: Runtime, spec: Mapping[str, Any], doc: Mapping[str, A
     except rules.RuleError as exc:
         index = rt.workflow["transitions"].index(spec)
         where = f"/workflow/transitions/{index}/guard{exc.path}"
-        RuleFailure.create(at=now, definition=rt.key, version=rt.number, item=item,
-                           where=where, message=exc.message)
+        RuleFailure.create(
+            at=now,
+            definition=rt.key,
+            version=rt.number,
+            item=item,
+            where=where,
+            message=exc.message,
+        )
         return False, f"{rt.key} v{rt.number} {where}: {exc.message}"
     return ok, "" if ok else spec.get("guard_message") or _("Not allowed yet.")
 
 
 def offers(
-    actor: Actor, item: Item, *, now: dt.datetime, assignments: list[Assignment] | None = None,
+    actor: Actor,
+    item: Item,
+    *,
+    now: dt.datetime,
+    assignments: list[Assignment] | None = None,
 ) -> list[Offer]:
     """The transitions ``actor`` may see on ``item`` in its current state.
 
@@ -170,7 +210,11 @@ def offers(
     for spec in rt.workflow["transitions"]:
         if item.state not in spec["from"] or not _may_take(actor, item, spec, assignments):
             continue
-        ok, reason = (True, "") if "form" in spec and _guard_reads_form(spec) else _guard(item, rt, spec, doc, now)
+        ok, reason = (
+            (True, "")
+            if "form" in spec and _guard_reads_form(spec)
+            else _guard(item, rt, spec, doc, now)
+        )
         result.append(Offer(spec["key"], spec["label"], spec, ok, reason))
     return result
 
@@ -187,12 +231,18 @@ def get_item(actor: Actor, item_id: int) -> Item:
     raiser = User.alias()
     item = (  # with its type, node and raiser, which every page shows
         visible_items(actor, by_path=True)
-        .select_extend(*Definition._meta.sorted_fields, *OrgNode._meta.sorted_fields,
-                       *(getattr(raiser, f.name) for f in User._meta.sorted_fields))
-        .join(Definition, on=(Item.definition == Definition.id)).switch(Item)
-        .join(OrgNode, on=(Item.node == OrgNode.id)).switch(Item)
+        .select_extend(
+            *Definition._meta.sorted_fields,
+            *OrgNode._meta.sorted_fields,
+            *(getattr(raiser, f.name) for f in User._meta.sorted_fields),
+        )
+        .join(Definition, on=(Item.definition == Definition.id))
+        .switch(Item)
+        .join(OrgNode, on=(Item.node == OrgNode.id))
+        .switch(Item)
         .join(raiser, JOIN.LEFT_OUTER, on=(Item.raised_by == raiser.id))
-        .where(Item.id == item_id).first()
+        .where(Item.id == item_id)
+        .first()
     )
     if item is None:
         raise NotFound(_("Item %(id)s does not exist.") % {"id": item_id})
@@ -200,7 +250,12 @@ def get_item(actor: Actor, item_id: int) -> Item:
 
 
 def transition(
-    actor: Actor, item_id: int, key: str, data: Any = None, *, expected: int | None,
+    actor: Actor,
+    item_id: int,
+    key: str,
+    data: Any = None,
+    *,
+    expected: int | None,
     now: dt.datetime,
 ) -> Item:
     """Take transition ``key`` on an item, atomically: one winner, the rest get 409.
@@ -215,15 +270,32 @@ def transition(
         rt = runtime(item.version_id)
         spec = rt.transition(key)
         if spec is None:
-            raise NotFound(_("%(type)s has no action %(key)s.") % {"type": rt.body["name"], "key": key})
+            raise NotFound(
+                _("%(type)s has no action %(key)s.") % {"type": rt.body["name"], "key": key}
+            )
         if expected is not None and expected != item.lock:
-            raise Conflict(_("The item has changed since you opened it (version %(now)s, you had %(had)s); reload the page.") % {"now": item.lock, "had": expected})
+            raise Conflict(
+                _(
+                    "The item has changed since you opened it (version %(now)s, you had %(had)s); reload the page."
+                )
+                % {"now": item.lock, "had": expected}
+            )
         if item.state not in spec["from"]:
-            raise Conflict(_("The item is now %(state)s; %(action)s is not possible.") % {"state": rt.state_label(item.state), "action": spec["label"]})
+            raise Conflict(
+                _("The item is now %(state)s; %(action)s is not possible.")
+                % {"state": rt.state_label(item.state), "action": spec["label"]}
+            )
         if not _may_take(actor, item, spec):
-            raise Forbidden(_("You may not take the action %(action)s on this item.") % {"action": spec["label"]})
+            raise Forbidden(
+                _("You may not take the action %(action)s on this item.")
+                % {"action": spec["label"]}
+            )
         doc = item_doc(item, actor=actor, now=now)
-        form = _validate(spec["form"], data or {}, {**doc, "data": data or {}}, "data") if "form" in spec else {}
+        form = (
+            _validate(spec["form"], data or {}, {**doc, "data": data or {}}, "data")
+            if "form" in spec
+            else {}
+        )
         doc["form"] = form
         ok, reason = _guard(item, rt, spec, doc, now)
         if not ok:
@@ -237,59 +309,92 @@ def transition(
     return Item.get_by_id(item.id)
 
 
-def _target(item: Item, rt: Runtime, spec: Mapping[str, Any], doc: Mapping[str, Any], now: dt.datetime) -> str:
+def _target(
+    item: Item, rt: Runtime, spec: Mapping[str, Any], doc: Mapping[str, Any], now: dt.datetime
+) -> str:
     to, faults = kernel.target(rt, spec, doc)
     record_faults(rt, item, faults, now)
     return to
 
 
 def _apply_move(
-    item: Item, rt: Runtime, spec: Mapping[str, Any], target: str, form: Mapping[str, Any],
-    *, actor: Actor, now: dt.datetime,
+    item: Item,
+    rt: Runtime,
+    spec: Mapping[str, Any],
+    target: str,
+    form: Mapping[str, Any],
+    *,
+    actor: Actor,
+    now: dt.datetime,
 ) -> None:
     """Write the kernel's move: one conditional UPDATE (the lock), the summonses it
     cancels, its audit event."""
-    planned = kernel.move(rt, item, spec, target, form,
-                          calendar=calendar_for(item.definition_id, rt.body), now=now)
+    planned = kernel.move(
+        rt, item, spec, target, form, calendar=calendar_for(item.definition_id, rt.body), now=now
+    )
     # The lock condition makes the snapshot the kernel planned on the row it updates.
-    won = Item.update(**planned.changes).where((Item.id == item.id) & (Item.lock == item.lock)).execute()
+    won = (
+        Item.update(**planned.changes)
+        .where((Item.id == item.id) & (Item.lock == item.lock))
+        .execute()
+    )
     if not won:
         raise Conflict(_("Someone else changed the item at the same moment; reload the page."))
     if planned.closes:
         cancel_open_summons(item, actor=actor, now=now)
     event = planned.event
-    audit.record(event["action"], at=now, actor=actor.user, item=item, target=f"item:{item.id}",
-                 before=event["before"], after=event["after"], detail=event["detail"])
+    audit.record(
+        event["action"],
+        at=now,
+        actor=actor.user,
+        item=item,
+        target=f"item:{item.id}",
+        before=event["before"],
+        after=event["after"],
+        detail=event["detail"],
+    )
 
 
 Effect = Callable[[Item, Runtime, Any, dict[str, Any], "Actor | None", dt.datetime], None]
 
 
-def _summon_effect(item: Item, rt: Runtime, table: Any, doc: dict[str, Any], actor: Actor | None,
-                   now: dt.datetime) -> None:
+def _summon_effect(
+    item: Item, rt: Runtime, table: Any, doc: dict[str, Any], actor: Actor | None, now: dt.datetime
+) -> None:
     summon(Item.get_by_id(item.id), table, doc, now=now, actor=actor)
 
 
-def _notify_effect(item: Item, rt: Runtime, spec: Any, doc: dict[str, Any], actor: Actor | None,
-                   now: dt.datetime) -> None:
+def _notify_effect(
+    item: Item, rt: Runtime, spec: Any, doc: dict[str, Any], actor: Actor | None, now: dt.datetime
+) -> None:
     message = spec.get("message") or kernel.summons_message(rt.body["name"], item.title)
     notify_roles(item, spec["roles"], message, now=now)
 
 
-def _set_effect(item: Item, rt: Runtime, values: Any, doc: dict[str, Any], actor: Actor | None,
-                now: dt.datetime) -> None:
+def _set_effect(
+    item: Item, rt: Runtime, values: Any, doc: dict[str, Any], actor: Actor | None, now: dt.datetime
+) -> None:
     _set_fields(item, rt, values, doc, actor=actor, now=now)
     # Later effects (a summons after a set) see the values just set.
     doc.update(item_doc(Item.get_by_id(item.id), actor=actor, now=now, form=doc.get("form")))
 
 
 # Every effect a workflow may name, by its key in the definition (docs/pack-format.md).
-EFFECTS: dict[str, Effect] = {"summon": _summon_effect, "notify": _notify_effect, "set": _set_effect}
+EFFECTS: dict[str, Effect] = {
+    "summon": _summon_effect,
+    "notify": _notify_effect,
+    "set": _set_effect,
+}
 
 
 def _run_effects(
-    item: Item, rt: Runtime, effects: list[Mapping[str, Any]], doc: dict[str, Any],
-    *, actor: Actor | None, now: dt.datetime,
+    item: Item,
+    rt: Runtime,
+    effects: list[Mapping[str, Any]],
+    doc: dict[str, Any],
+    *,
+    actor: Actor | None,
+    now: dt.datetime,
 ) -> None:
     doc = dict(doc)
     for effect in effects:
@@ -298,8 +403,13 @@ def _run_effects(
 
 
 def _set_fields(
-    item: Item, rt: Runtime, assignments: Mapping[str, Any], doc: Mapping[str, Any],
-    *, actor: Actor | None, now: dt.datetime,
+    item: Item,
+    rt: Runtime,
+    assignments: Mapping[str, Any],
+    doc: Mapping[str, Any],
+    *,
+    actor: Actor | None,
+    now: dt.datetime,
 ) -> None:
     fresh = Item.get_by_id(item.id)
     before: dict[str, Any] = {}
@@ -308,15 +418,27 @@ def _set_fields(
         try:
             value = rules.compile(rule)(doc)
         except rules.RuleError as exc:
-            RuleFailure.create(at=now, definition=rt.key, version=rt.number, item=item,
-                               where=f"set/{name}{exc.path}", message=exc.message)
+            RuleFailure.create(
+                at=now,
+                definition=rt.key,
+                version=rt.number,
+                item=item,
+                where=f"set/{name}{exc.path}",
+                message=exc.message,
+            )
             continue
         wrong = settable_problem(name, value)
         if wrong is not None:
             # Recorded like a failing rule (the admin page lists it) and skipped: a value
             # the column cannot hold must not stop every transition with a 500.
-            RuleFailure.create(at=now, definition=rt.key, version=rt.number, item=item,
-                               where=f"set/{name}", message=wrong)
+            RuleFailure.create(
+                at=now,
+                definition=rt.key,
+                version=rt.number,
+                item=item,
+                where=f"set/{name}",
+                message=wrong,
+            )
             continue
         if name.startswith("data."):
             field = name[5:]
@@ -328,8 +450,15 @@ def _set_fields(
         after[name] = value
     if after:
         fresh.save()
-        audit.record("item.set", at=now, actor=actor.user if actor else None, item=item,
-                     target=f"item:{item.id}", before=before, after=after)
+        audit.record(
+            "item.set",
+            at=now,
+            actor=actor.user if actor else None,
+            item=item,
+            target=f"item:{item.id}",
+            before=before,
+            after=after,
+        )
 
 
 def reveal(actor: Actor, item: Item, view: privacy.Sight, *, now: dt.datetime) -> privacy.Sight:
@@ -344,20 +473,30 @@ def reveal(actor: Actor, item: Item, view: privacy.Sight, *, now: dt.datetime) -
         raise Forbidden(_("You may not see this item's personal data."))
     rt = runtime(item.version_id)
     with write_transaction():
-        audit.record("item.reveal", at=now, actor=actor.user, item=item, target=f"item:{item.id}",
-                     after={"fields": sorted(privacy.personal_names(rt) & set(item.data or {}))})
+        audit.record(
+            "item.reveal",
+            at=now,
+            actor=actor.user,
+            item=item,
+            target=f"item:{item.id}",
+            after={"fields": sorted(privacy.personal_names(rt) & set(item.data or {}))},
+        )
     return view.revealed()
 
 
 def timeline(item: Item) -> list[Any]:
     """Every audit event of the item, oldest first."""
     return list(
-        Event.select(Event, User).join(User, join_type=JOIN.LEFT_OUTER, on=(Event.actor == User.id))
-        .where(Event.item == item).order_by(Event.at, Event.id)
+        Event.select(Event, User)
+        .join(User, join_type=JOIN.LEFT_OUTER, on=(Event.actor == User.id))
+        .where(Event.item == item)
+        .order_by(Event.at, Event.id)
     )
 
 
-def role_names(item: Item, user_ids: set[int], *, unit_paths: list[str] | None = None) -> dict[int, str]:
+def role_names(
+    item: Item, user_ids: set[int], *, unit_paths: list[str] | None = None
+) -> dict[int, str]:
     """For each of ``user_ids``, the label of a role they hold over ``item`` (at its node or
     a summoned unit), as a resident is told who acted: "小区专员", not a name (one query).
 
@@ -366,12 +505,20 @@ def role_names(item: Item, user_ids: set[int], *, unit_paths: list[str] | None =
     if not user_ids:
         return {}
     if unit_paths is None:
-        unit_paths = [a.unit_path for a in Assignment.select(Assignment.unit_path).where(Assignment.item == item)]
+        unit_paths = [
+            a.unit_path
+            for a in Assignment.select(Assignment.unit_path).where(Assignment.item == item)
+        ]
     paths = [item.node_path, *unit_paths]
     labels = role_labels()
     found: dict[int, str] = {}
-    rows = (Grant.select(Grant.user, Grant.role, OrgNode.path).join(OrgNode)
-            .where(Grant.user.in_(list(user_ids))).order_by(Grant.id).tuples())
+    rows = (
+        Grant.select(Grant.user, Grant.role, OrgNode.path)
+        .join(OrgNode)
+        .where(Grant.user.in_(list(user_ids)))
+        .order_by(Grant.id)
+        .tuples()
+    )
     for user_id, role, path in rows:
         if user_id not in found and any(p.startswith(path) for p in paths):
             found[user_id] = labels.get(role, role)
@@ -380,6 +527,8 @@ def role_names(item: Item, user_ids: set[int], *, unit_paths: list[str] | None =
 
 def assignments_of(item: Item) -> list[Assignment]:
     return list(
-        Assignment.select(Assignment, OrgNode).join(OrgNode)
-        .where(Assignment.item == item).order_by(Assignment.id)
+        Assignment.select(Assignment, OrgNode)
+        .join(OrgNode)
+        .where(Assignment.item == item)
+        .order_by(Assignment.id)
     )

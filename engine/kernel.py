@@ -44,8 +44,13 @@ class DueCalendar(Protocol):
 
 
 def node_doc(node: NodeLike) -> dict[str, Any]:
-    return {"key": node.key, "kind": node.kind, "name": node.name,
-            "path": list(node.keys), "profile": node.profile or {}}
+    return {
+        "key": node.key,
+        "kind": node.kind,
+        "name": node.name,
+        "path": list(node.keys),
+        "profile": node.profile or {},
+    }
 
 
 def actor_doc(username: str | None, roles: Iterable[str] = ()) -> dict[str, Any]:
@@ -83,13 +88,25 @@ class ItemFacts:
     @classmethod
     def of(cls, item: Any, type_key: str) -> ItemFacts:
         """From an item row (or anything with its columns)."""
-        return cls(item.id, type_key, item.state, item.priority, item.satisfaction,
-                   item.raised_at, item.state_since)
+        return cls(
+            item.id,
+            type_key,
+            item.state,
+            item.priority,
+            item.satisfaction,
+            item.raised_at,
+            item.state_since,
+        )
 
 
 def rule_doc(
-    facts: ItemFacts, node: NodeLike, *, data: Mapping[str, Any], now: dt.datetime,
-    actor: Mapping[str, Any] | None = None, counts: Mapping[str, int] | None = None,
+    facts: ItemFacts,
+    node: NodeLike,
+    *,
+    data: Mapping[str, Any],
+    now: dt.datetime,
+    actor: Mapping[str, Any] | None = None,
+    counts: Mapping[str, int] | None = None,
     form: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The one JSON document every rule sees (docs/pack-format.md, "What a rule sees")."""
@@ -97,8 +114,11 @@ def rule_doc(
         "data": dict(data),
         "form": dict(form or {}),
         "item": {
-            "id": facts.id, "type": facts.type, "state": facts.state,
-            "priority": facts.priority, "satisfaction": facts.satisfaction,
+            "id": facts.id,
+            "type": facts.type,
+            "state": facts.state,
+            "priority": facts.priority,
+            "satisfaction": facts.satisfaction,
             "raised_at": clock.iso(facts.raised_at),
             "age_hours": round((now - facts.raised_at).total_seconds() / 3600, 4),
             "state_since": clock.iso(facts.state_since),
@@ -132,7 +152,9 @@ def title(rt: Runtime, doc: Mapping[str, Any], data: Mapping[str, Any]) -> str:
         except rules.RuleError:
             pass
     personal = privacy.personal_names(rt)
-    text = next((v for k, v in data.items() if isinstance(v, str) and v.strip() and k not in personal), "")
+    text = next(
+        (v for k, v in data.items() if isinstance(v, str) and v.strip() and k not in personal), ""
+    )
     return (text or rt.body["name"])[:300]
 
 
@@ -144,7 +166,9 @@ def initial_due(rt: Runtime, calendar: DueCalendar, now: dt.datetime) -> dt.date
 # -- moving -------------------------------------------------------------------------
 
 
-def target(rt: Runtime, spec: Mapping[str, Any], doc: Mapping[str, Any]) -> tuple[str, list[RuleFault]]:
+def target(
+    rt: Runtime, spec: Mapping[str, Any], doc: Mapping[str, Any]
+) -> tuple[str, list[RuleFault]]:
     """Where transition ``spec`` goes on ``doc``: its first ``to_if`` branch that holds, else ``to``.
 
     A branch whose rule fails is skipped and reported.
@@ -156,7 +180,11 @@ def target(rt: Runtime, spec: Mapping[str, Any], doc: Mapping[str, Any]) -> tupl
                 return str(branch["to"]), faults
         except rules.RuleError as exc:
             t_index = rt.workflow["transitions"].index(spec)
-            faults.append(RuleFault(f"/workflow/transitions/{t_index}/to_if/{index}/when{exc.path}", exc.message))
+            faults.append(
+                RuleFault(
+                    f"/workflow/transitions/{t_index}/to_if/{index}/when{exc.path}", exc.message
+                )
+            )
     return str(spec["to"]), faults
 
 
@@ -171,8 +199,14 @@ class Move:
 
 
 def move(
-    rt: Runtime, item: Any, spec: Mapping[str, Any], to: str, form: Mapping[str, Any],
-    *, calendar: DueCalendar, now: dt.datetime,
+    rt: Runtime,
+    item: Any,
+    spec: Mapping[str, Any],
+    to: str,
+    form: Mapping[str, Any],
+    *,
+    calendar: DueCalendar,
+    now: dt.datetime,
 ) -> Move:
     """What taking ``spec`` to state ``to`` changes on ``item`` (a row or its columns).
 
@@ -180,7 +214,9 @@ def move(
     resolution (once); leaving resolution for a working state reopens the item.
     """
     changes: dict[str, Any] = {
-        "state": to, "state_since": now, "lock": item.lock + 1,
+        "state": to,
+        "state_since": now,
+        "lock": item.lock + 1,
         "due_at": calendar.due(now, rt.states[to].get("hours")),
         "closed": rt.is_final(to),
     }
@@ -218,11 +254,19 @@ class Summons:
 
     def row(self, item_id: int) -> dict[str, Any]:
         """The ``assignment`` row (summoned, open)."""
-        return {"item": item_id, "unit": self.unit.id, "unit_path": self.unit.path, "role": self.role,
-                "table": self.table, "rule": self.rule, "priority": self.priority,
-                "summoned_at": self.summoned_at, "report_due_at": self.report_due_at,
-                "handle_due_at": self.handle_due_at,
-                "next_due_at": self.report_due_at or self.handle_due_at}
+        return {
+            "item": item_id,
+            "unit": self.unit.id,
+            "unit_path": self.unit.path,
+            "role": self.role,
+            "table": self.table,
+            "rule": self.rule,
+            "priority": self.priority,
+            "summoned_at": self.summoned_at,
+            "report_due_at": self.report_due_at,
+            "handle_due_at": self.handle_due_at,
+            "next_due_at": self.report_due_at or self.handle_due_at,
+        }
 
 
 @dataclass
@@ -241,13 +285,19 @@ class SummonsPlan:
         """The ``route`` event's detail: which rule of which version fired on which inputs."""
         decision = self.decision
         return {
-            "table": self.table, "definition": rt.key, "version": rt.number,
+            "table": self.table,
+            "definition": rt.key,
+            "version": rt.number,
             "fired": [r.key for r in decision.fired],
             "default_used": not decision.fired or decision.used_default,
             "inputs": decision.inputs,
             "outcomes": [
-                {"key": o.key, "fired": o.fired, "reason": o.reason,
-                 "error": f"{o.error.path or '/'}: {o.error.message}" if o.error else None}
+                {
+                    "key": o.key,
+                    "fired": o.fired,
+                    "reason": o.reason,
+                    "error": f"{o.error.path or '/'}: {o.error.message}" if o.error else None,
+                }
                 for o in decision.outcomes
             ],
             "summoned": self.summoned(),
@@ -257,7 +307,9 @@ class SummonsPlan:
 Planned = list[tuple[Mapping[str, str], Mapping[str, Any], str | None]]
 
 
-def decide(rt: Runtime, table: str, doc: Mapping[str, Any]) -> tuple[Decision, Planned, list[RuleFault]]:
+def decide(
+    rt: Runtime, table: str, doc: Mapping[str, Any]
+) -> tuple[Decision, Planned, list[RuleFault]]:
     """Run routing table ``table`` on ``doc``: the decision, the units it names (with the
     route that named them and its rule key), and the rules that failed.
 
@@ -269,8 +321,12 @@ def decide(rt: Runtime, table: str, doc: Mapping[str, Any]) -> tuple[Decision, P
     for outcome in decision.outcomes:
         if outcome.error is not None:
             index = next(i for i, r in enumerate(spec["rules"]) if r["key"] == outcome.key)
-            faults.append(RuleFault(f"/routing/{table}/rules/{index}/when{outcome.error.path}",
-                                    outcome.error.message))
+            faults.append(
+                RuleFault(
+                    f"/routing/{table}/rules/{index}/when{outcome.error.path}",
+                    outcome.error.message,
+                )
+            )
     planned: Planned = []
     if decision.fired and not decision.used_default:
         for fired in decision.fired:
@@ -281,9 +337,14 @@ def decide(rt: Runtime, table: str, doc: Mapping[str, Any]) -> tuple[Decision, P
 
 
 def summon(
-    rt: Runtime, table: str, doc: Mapping[str, Any], *,
+    rt: Runtime,
+    table: str,
+    doc: Mapping[str, Any],
+    *,
     resolve: Callable[[Mapping[str, str]], tuple[NodeLike, str] | None],
-    already: set[tuple[int, str]], calendar: DueCalendar, now: dt.datetime,
+    already: set[tuple[int, str]],
+    calendar: DueCalendar,
+    now: dt.datetime,
 ) -> SummonsPlan:
     """Which units table ``table`` summons on ``doc``, each once, with deadlines on ``calendar``.
 
@@ -292,15 +353,27 @@ def summon(
     """
     decision, planned, faults = decide(rt, table, doc)
     plan = SummonsPlan(table, decision, faults)
-    plan.summonses = summonses(planned, table, rt.body["routing"][table], resolve=resolve,
-                               already=already, calendar=calendar, now=now)
+    plan.summonses = summonses(
+        planned,
+        table,
+        rt.body["routing"][table],
+        resolve=resolve,
+        already=already,
+        calendar=calendar,
+        now=now,
+    )
     return plan
 
 
 def summonses(
-    planned: Planned, table: str, spec: Mapping[str, Any], *,
+    planned: Planned,
+    table: str,
+    spec: Mapping[str, Any],
+    *,
     resolve: Callable[[Mapping[str, str]], tuple[NodeLike, str] | None],
-    already: set[tuple[int, str]], calendar: DueCalendar, now: dt.datetime,
+    already: set[tuple[int, str]],
+    calendar: DueCalendar,
+    now: dt.datetime,
 ) -> list[Summons]:
     """The summonses of ``planned`` units (a routing decision's, or a supervisor's re-route).
 
@@ -315,11 +388,18 @@ def summonses(
             continue
         node, role = resolved
         seen.add((node.id, role))
-        out.append(Summons(
-            node, role, table, rule_key, fired.get("priority", 0), now,
-            calendar.due(now, fired.get("report_hours", spec.get("report_hours"))),
-            calendar.due(now, fired.get("handle_hours", spec.get("handle_hours"))),
-        ))
+        out.append(
+            Summons(
+                node,
+                role,
+                table,
+                rule_key,
+                fired.get("priority", 0),
+                now,
+                calendar.due(now, fired.get("report_hours", spec.get("report_hours"))),
+                calendar.due(now, fired.get("handle_hours", spec.get("handle_hours"))),
+            )
+        )
     return out
 
 

@@ -36,7 +36,9 @@ class RowStatus:
 
 def kpi_lists() -> list[DefinitionVersion]:
     """The current version of every KPI checklist."""
-    return [v for v in current_versions("checklist", by_key=True) if v.body.get("list_kind") == "kpi"]
+    return [
+        v for v in current_versions("checklist", by_key=True) if v.body.get("list_kind") == "kpi"
+    ]
 
 
 def _past(deadline: str, now: dt.datetime) -> bool:
@@ -45,7 +47,9 @@ def _past(deadline: str, now: dt.datetime) -> bool:
     return local.date() > dt.date.fromisoformat(deadline)
 
 
-def measure_row(row: Mapping[str, Any], facts: Mapping[str, Any] | None, *, now: dt.datetime) -> RowStatus:
+def measure_row(
+    row: Mapping[str, Any], facts: Mapping[str, Any] | None, *, now: dt.datetime
+) -> RowStatus:
     """Measure one row against a node's facts.
 
     :param facts: the node's facts document; None when never computed.
@@ -67,7 +71,9 @@ def measure_row(row: Mapping[str, Any], facts: Mapping[str, Any] | None, *, now:
     return RowStatus(row, float(value), "overdue" if _past(row["deadline"], now) else "unmet")
 
 
-def measure_list(body: Mapping[str, Any], facts: Mapping[str, Any] | None, *, now: dt.datetime) -> list[RowStatus]:
+def measure_list(
+    body: Mapping[str, Any], facts: Mapping[str, Any] | None, *, now: dt.datetime
+) -> list[RowStatus]:
     """Every row of a KPI list measured against one node's facts, in row order."""
     return [measure_row(row, facts, now=now) for row in sorted(body["rows"], key=lambda r: r["no"])]
 

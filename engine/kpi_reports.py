@@ -42,8 +42,10 @@ def _row(list_key: str, row_key: str) -> dict[str, Any]:
 
 def responsible_for(row: dict[str, Any], unit: OrgNode) -> bool:
     """Whether the row names ``unit`` among its responsible units (by key, or by its kind)."""
-    return any(spec.get("unit") == unit.key or spec.get("kind") == unit.kind
-               for spec in row.get("responsible_units", []))
+    return any(
+        spec.get("unit") == unit.key or spec.get("kind") == unit.kind
+        for spec in row.get("responsible_units", [])
+    )
 
 
 def reporting_units(actor: Actor, row: dict[str, Any] | None = None) -> list[OrgNode]:
@@ -61,7 +63,9 @@ def may_review(actor: Actor, row: dict[str, Any]) -> bool:
 def may_review_report(actor: Actor, report: KpiReport, row: dict[str, Any]) -> bool:
     """:func:`may_review`, and the actor neither made the report nor belongs to its unit:
     no unit accepts its own report."""
-    if report.reported_by_id == actor.user.id or any(g.node_id == report.unit_id for g in actor.grants):
+    if report.reported_by_id == actor.user.id or any(
+        g.node_id == report.unit_id for g in actor.grants
+    ):
         return False
     return may_review(actor, row)
 
@@ -101,25 +105,47 @@ def statuses_within(list_key: str, node: OrgNode) -> dict[str, ReportStatus]:
     may review ``node``.
     """
     newest: dict[str, Any] = {}
-    query = (KpiReport.select(KpiReport, OrgNode.name.alias("unit_name")).join(OrgNode)
-             .where((KpiReport.list_key == list_key) & OrgNode.path.startswith(node.path))
-             .order_by(KpiReport.id).objects())
+    query = (
+        KpiReport.select(KpiReport, OrgNode.name.alias("unit_name"))
+        .join(OrgNode)
+        .where((KpiReport.list_key == list_key) & OrgNode.path.startswith(node.path))
+        .order_by(KpiReport.id)
+        .objects()
+    )
     for found in query:
         newest[found.row_key] = found
     people = {found.reviewed_by_id or found.reported_by_id for found in newest.values()} - {None}
-    names = {u.id: u.name or u.username for u in User.select().where(User.id.in_(people))} if people else {}
+    names = (
+        {u.id: u.name or u.username for u in User.select().where(User.id.in_(people))}
+        if people
+        else {}
+    )
     return {
         row_key: ReportStatus(
-            found.state, found.unit_name,
-            names.get(found.reviewed_by_id if found.state != "reported" else found.reported_by_id, ""),
-            found.reviewed_at if found.state != "reported" and found.reviewed_at else found.reported_at,
-            found.review_note if found.state == "returned" else "")
+            found.state,
+            found.unit_name,
+            names.get(
+                found.reviewed_by_id if found.state != "reported" else found.reported_by_id, ""
+            ),
+            found.reviewed_at
+            if found.state != "reported" and found.reviewed_at
+            else found.reported_at,
+            found.review_note if found.state == "returned" else "",
+        )
         for row_key, found in newest.items()
     }
 
 
-def report(actor: Actor, list_key: str, row_key: str, unit: OrgNode, note: str, evidence: list[str],
-           *, now: dt.datetime) -> KpiReport:
+def report(
+    actor: Actor,
+    list_key: str,
+    row_key: str,
+    unit: OrgNode,
+    note: str,
+    evidence: list[str],
+    *,
+    now: dt.datetime,
+) -> KpiReport:
     """Report progress on a row for ``unit``.
 
     :raises Forbidden: the actor does not report for ``unit``.
@@ -132,17 +158,39 @@ def report(actor: Actor, list_key: str, row_key: str, unit: OrgNode, note: str, 
     if not responsible_for(row, unit):
         raise Forbidden(_("%(unit)s is not responsible for this row.") % {"unit": unit.name})
     if not note.strip():
-        raise Invalid(_("Some answers need fixing."), [FieldProblem("note", _("Please describe the progress."))])
+        raise Invalid(
+            _("Some answers need fixing."),
+            [FieldProblem("note", _("Please describe the progress."))],
+        )
     previous = latest(list_key).get((row_key, unit.id))
     if previous is not None and previous.state != "returned":
         raise Conflict(_("This unit's report is waiting for review or was accepted."))
     with database.atomic():
-        created = KpiReport.create(list_key=list_key, row_key=row_key, unit=unit, note=note.strip(),
-                                   evidence=list(evidence), reported_by=actor.user, reported_at=now)
-        attachments.claim([("evidence", e) for e in created.evidence], actor, record=f"kpi-report:{created.id}")
-        audit.record("kpi.report", at=now, actor=actor.user, target=f"kpi-report:{created.id}",
-                     after={"list": list_key, "row": row_key, "unit": unit.key, "note": created.note,
-                            "evidence": created.evidence})
+        created = KpiReport.create(
+            list_key=list_key,
+            row_key=row_key,
+            unit=unit,
+            note=note.strip(),
+            evidence=list(evidence),
+            reported_by=actor.user,
+            reported_at=now,
+        )
+        attachments.claim(
+            [("evidence", e) for e in created.evidence], actor, record=f"kpi-report:{created.id}"
+        )
+        audit.record(
+            "kpi.report",
+            at=now,
+            actor=actor.user,
+            target=f"kpi-report:{created.id}",
+            after={
+                "list": list_key,
+                "row": row_key,
+                "unit": unit.key,
+                "note": created.note,
+                "evidence": created.evidence,
+            },
+        )
     return created
 
 
@@ -163,10 +211,19 @@ def review(actor: Actor, report_id: int, accept: bool, note: str, *, now: dt.dat
         raise Forbidden(_("A report is reviewed by someone other than its own unit."))
     state = "accepted" if accept else "returned"
     with database.atomic():
-        changed = KpiReport.update(state=state, reviewed_by=actor.user, reviewed_at=now, review_note=note).where(
-            (KpiReport.id == found.id) & (KpiReport.state == "reported")).execute()
+        changed = (
+            KpiReport.update(state=state, reviewed_by=actor.user, reviewed_at=now, review_note=note)
+            .where((KpiReport.id == found.id) & (KpiReport.state == "reported"))
+            .execute()
+        )
         if not changed:
             raise Conflict(_("This report was already reviewed."))
-        audit.record("kpi.review", at=now, actor=actor.user, target=f"kpi-report:{found.id}",
-                     before={"state": "reported"}, after={"state": state, "note": note})
+        audit.record(
+            "kpi.review",
+            at=now,
+            actor=actor.user,
+            target=f"kpi-report:{found.id}",
+            before={"state": "reported"},
+            after={"state": state, "note": note},
+        )
     return KpiReport.get_by_id(found.id)

@@ -38,8 +38,11 @@ def too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> str | None:
             continue
         if depth > limit:
             return path or "/"
-        stack.extend((child, f"{path}/{_escaped(key)}", depth + 1) for key, child in children
-                     if isinstance(child, dict | list))
+        stack.extend(
+            (child, f"{path}/{_escaped(key)}", depth + 1)
+            for key, child in children
+            if isinstance(child, dict | list)
+        )
     return None
 
 

@@ -44,6 +44,7 @@ def _digest(raw: str) -> str:
 
 # --- sessions ---------------------------------------------------------------------
 
+
 def start_session(user: User, *, address: str, now: dt.datetime, lifetime: dt.timedelta) -> str:
     """A new session for ``user``; returns the key the cookie carries (only its digest is stored)."""
     # The user's dead sessions go now: the table holds live sessions and recent ends only.
@@ -52,17 +53,27 @@ def start_session(user: User, *, address: str, now: dt.datetime, lifetime: dt.ti
         & (LoginSession.ended_at.is_null(False) | (LoginSession.expires_at <= now))
     ).execute()
     raw = secrets.token_urlsafe(32)
-    LoginSession.create(digest=_digest(raw), user=user, created_at=now, expires_at=now + lifetime,
-                        address=address[:64])
+    LoginSession.create(
+        digest=_digest(raw),
+        user=user,
+        created_at=now,
+        expires_at=now + lifetime,
+        address=address[:64],
+    )
     return raw
 
 
 def session_user(raw: str, *, now: dt.datetime) -> User | None:
     """The active user of a live session (not ended, not expired), else None (one query)."""
     found = (
-        LoginSession.select(LoginSession, User).join(User)
-        .where((LoginSession.digest == _digest(raw)) & LoginSession.ended_at.is_null()
-               & (LoginSession.expires_at > now) & (User.active == True))
+        LoginSession.select(LoginSession, User)
+        .join(User)
+        .where(
+            (LoginSession.digest == _digest(raw))
+            & LoginSession.ended_at.is_null()
+            & (LoginSession.expires_at > now)
+            & (User.active == True)
+        )
         .first()
     )
     return found.user if found is not None else None
@@ -71,7 +82,10 @@ def session_user(raw: str, *, now: dt.datetime) -> User | None:
 def session_actor(raw: str, *, now: dt.datetime) -> Actor | None:
     """The active user of a live session with their grants, in one query (every request)."""
     live = LoginSession.select(LoginSession.user).where(
-        (LoginSession.digest == _digest(raw)) & LoginSession.ended_at.is_null() & (LoginSession.expires_at > now))
+        (LoginSession.digest == _digest(raw))
+        & LoginSession.ended_at.is_null()
+        & (LoginSession.expires_at > now)
+    )
     return active_actor(among=live)
 
 
@@ -84,12 +98,15 @@ def end_session(raw: str, *, now: dt.datetime) -> None:
 
 def end_all_sessions(user: User, *, now: dt.datetime) -> int:
     """End every live session of ``user`` (a new password); returns how many."""
-    return int(LoginSession.update(ended_at=now).where(
-        (LoginSession.user == user) & LoginSession.ended_at.is_null()
-    ).execute())
+    return int(
+        LoginSession.update(ended_at=now)
+        .where((LoginSession.user == user) & LoginSession.ended_at.is_null())
+        .execute()
+    )
 
 
 # --- throttle ---------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Limits:

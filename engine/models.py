@@ -191,14 +191,27 @@ class Assignment(Base):
 # Department evaluation over a period reads only this index (a covering index): the
 # period's summons of each department, with every column its counts, medians and
 # items read, without visiting the rows themselves.
-Assignment.add_index(Assignment.index(
-    Assignment.unit, Assignment.summoned_at, Assignment.state, Assignment.reported_at,
-    Assignment.report_due_at, Assignment.done_at, Assignment.handle_due_at, Assignment.urge_count,
-    Assignment.item, name="assignment_evaluation"))
+Assignment.add_index(
+    Assignment.index(
+        Assignment.unit,
+        Assignment.summoned_at,
+        Assignment.state,
+        Assignment.reported_at,
+        Assignment.report_due_at,
+        Assignment.done_at,
+        Assignment.handle_due_at,
+        Assignment.urge_count,
+        Assignment.item,
+        name="assignment_evaluation",
+    )
+)
 # ... and its items touched, pair by pair in (unit, item) order: no sort to make the pairs
 # distinct, and the items are then read in id order (near each other on disk).
-Assignment.add_index(Assignment.index(
-    Assignment.unit, Assignment.item, Assignment.summoned_at, name="assignment_unit_items"))
+Assignment.add_index(
+    Assignment.index(
+        Assignment.unit, Assignment.item, Assignment.summoned_at, name="assignment_unit_items"
+    )
+)
 
 
 class Escalation(Base):
@@ -372,10 +385,32 @@ from engine.records import ChecklistRow, Household, KpiReport
 from engine.storage import Blob
 
 ALL_MODELS = [
-    OrgNode, User, Grant, Token, Pack, Definition, DefinitionVersion, Item, Assignment,
-    Attachment, Event, Notification, RuleFailure, Escalation,
-    WebhookEndpoint, OutboxMessage, Delivery, DeliveryAttempt, NodeFacts, IndexSnapshot,
-    ChecklistRow, KpiReport, Household, LoginSession, LoginCounter, Blob,
+    OrgNode,
+    User,
+    Grant,
+    Token,
+    Pack,
+    Definition,
+    DefinitionVersion,
+    Item,
+    Assignment,
+    Attachment,
+    Event,
+    Notification,
+    RuleFailure,
+    Escalation,
+    WebhookEndpoint,
+    OutboxMessage,
+    Delivery,
+    DeliveryAttempt,
+    NodeFacts,
+    IndexSnapshot,
+    ChecklistRow,
+    KpiReport,
+    Household,
+    LoginSession,
+    LoginCounter,
+    Blob,
 ]
 
 

@@ -22,13 +22,17 @@ def users_with_roles(roles: Iterable[str], node_path: str) -> list[User]:
     if not roles:
         return []
     return list(
-        User.select().join(Grant).join(OrgNode)
+        User.select()
+        .join(Grant)
+        .join(OrgNode)
         .where(Grant.role.in_(roles) & OrgNode.id.in_(ancestor_ids(node_path)) & User.active)
         .distinct()
     )
 
 
-def notify_users(users: Iterable[User], item: Item | None, message: str, *, now: dt.datetime) -> int:
+def notify_users(
+    users: Iterable[User], item: Item | None, message: str, *, now: dt.datetime
+) -> int:
     """Notify each of ``users`` once; call inside the change's transaction.
 
     When a webhook subscribes to notifications, each one also goes to the outbox.
@@ -40,10 +44,18 @@ def notify_users(users: Iterable[User], item: Item | None, message: str, *, now:
             row = Notification.create(user=user, item=item, message=message[:500], created_at=now)
             forward_notification(row, user, item, now=now, endpoints=endpoints)
     elif unique:
-        Notification.insert_many([
-            {"user": u.id, "item": item.id if item else None, "message": message[:500],
-             "created_at": now, "read": False} for u in unique
-        ]).execute()
+        Notification.insert_many(
+            [
+                {
+                    "user": u.id,
+                    "item": item.id if item else None,
+                    "message": message[:500],
+                    "created_at": now,
+                    "read": False,
+                }
+                for u in unique
+            ]
+        ).execute()
     return len(unique)
 
 
@@ -54,7 +66,9 @@ def notify_roles(item: Item, roles: Iterable[str], message: str, *, now: dt.date
     wanted = [r for r in roles if r != "raiser" and not (handled and r == HANDLER_ROLE)]
     users = users_with_roles(wanted, item.node_path)
     if handled:
-        users.append(item.handler)  # a reassigned item: its handler, not the compound's commissioner
+        users.append(
+            item.handler
+        )  # a reassigned item: its handler, not the compound's commissioner
     if "raiser" in roles and item.raised_by_id:
         users.append(item.raised_by)
     return notify_users(users, item, message, now=now)
@@ -66,20 +80,28 @@ UNREAD_CAP = 100  # the header shows "99+" from here on
 def unread_count(user: User, cap: int = UNREAD_CAP) -> int:
     """Unread notifications of ``user``, counted up to ``cap``: a unit summoned to
     thousands of items must not make every page count them all."""
-    unread = Notification.select(Notification.id).where((Notification.user == user) & ~Notification.read)
+    unread = Notification.select(Notification.id).where(
+        (Notification.user == user) & ~Notification.read
+    )
     return int(unread.limit(cap).count())
 
 
 def recent_notifications(user: User, limit: int = 100) -> list[Notification]:
     return list(
-        Notification.select(Notification, Item).join(Item, join_type=JOIN.LEFT_OUTER)
+        Notification.select(Notification, Item)
+        .join(Item, join_type=JOIN.LEFT_OUTER)
         .where(Notification.user == user)
-        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .limit(limit)
     )
 
 
 def mark_all_read(user: User) -> int:
-    return int(Notification.update(read=True).where((Notification.user == user) & ~Notification.read).execute())
+    return int(
+        Notification.update(read=True)
+        .where((Notification.user == user) & ~Notification.read)
+        .execute()
+    )
 
 
 def mark_read(user: User, notification_id: int) -> Notification | None:
@@ -88,6 +110,8 @@ def mark_read(user: User, notification_id: int) -> Notification | None:
         (Notification.id == notification_id) & (Notification.user == user)
     ).execute()
     return (
-        Notification.select(Notification, Item).join(Item, join_type=JOIN.LEFT_OUTER)
-        .where((Notification.id == notification_id) & (Notification.user == user)).first()
+        Notification.select(Notification, Item)
+        .join(Item, join_type=JOIN.LEFT_OUTER)
+        .where((Notification.id == notification_id) & (Notification.user == user))
+        .first()
     )

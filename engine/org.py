@@ -33,7 +33,9 @@ def upsert_tree(nodes: Iterable[Mapping[str, Any]], parent: OrgNode | None = Non
         node = OrgNode.get_or_none(OrgNode.key == spec["key"])
         fields = {"name": spec["name"], "kind": spec["kind"], "parent": parent}
         if node is None:
-            node = OrgNode.create(key=spec["key"], path="", keys=[], profile=spec.get("profile") or {}, **fields)
+            node = OrgNode.create(
+                key=spec["key"], path="", keys=[], profile=spec.get("profile") or {}, **fields
+            )
         else:
             for name, value in fields.items():
                 setattr(node, name, value)

@@ -33,7 +33,11 @@ from engine.runtimes import Runtime, runtime
 
 def subscribers(event: str) -> list[WebhookEndpoint]:
     """Active endpoints subscribed to ``event``, wherever they listen (one small query)."""
-    return [e for e in WebhookEndpoint.select().where(WebhookEndpoint.active) if matches(e.events, event)]
+    return [
+        e
+        for e in WebhookEndpoint.select().where(WebhookEndpoint.active)
+        if matches(e.events, event)
+    ]
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,9 @@ class About:
 
 
 def fan_out(
-    payload: dict[str, Any], about: About | None, endpoints: Iterable[WebhookEndpoint],
+    payload: dict[str, Any],
+    about: About | None,
+    endpoints: Iterable[WebhookEndpoint],
 ) -> list[tuple[dict[str, Any], list[WebhookEndpoint]]]:
     """The endpoints that may receive an event, grouped by the payload each may have.
 
@@ -65,15 +71,25 @@ def fan_out(
             groups.setdefault(bool(endpoint.personal), []).append(endpoint)
     out = []
     for personal, group in sorted(groups.items()):
-        shaped = payload if about is None else privacy.for_receiver(
-            about.rt, about.data, about.raiser, payload, personal=personal)
+        shaped = (
+            payload
+            if about is None
+            else privacy.for_receiver(
+                about.rt, about.data, about.raiser, payload, personal=personal
+            )
+        )
         out.append((shaped, group))
     return out
 
 
 def enqueue(
-    event: str, payload: dict[str, Any], *, item_id: int | None, now: dt.datetime,
-    endpoints: Iterable[WebhookEndpoint] | None = None, about: About | None = None,
+    event: str,
+    payload: dict[str, Any],
+    *,
+    item_id: int | None,
+    now: dt.datetime,
+    endpoints: Iterable[WebhookEndpoint] | None = None,
+    about: About | None = None,
 ) -> list[OutboxMessage]:
     """Write ``event`` to the outbox for every subscribed endpoint that may hear of it;
     call inside the change's transaction.
@@ -87,12 +103,20 @@ def enqueue(
     messages = []
     for shaped, targets in fan_out(payload, about, candidates):
         message = OutboxMessage.create(event=event, item=item_id, payload=shaped, created_at=now)
-        Delivery.insert_many([
-            {"message": message.id, "endpoint": e.id, "status": "pending", "next_attempt_at": now,
-             "stream": f"item:{item_id}" if item_id is not None else None, "attempts": 0,
-             "last_error": ""}
-            for e in targets
-        ]).execute()
+        Delivery.insert_many(
+            [
+                {
+                    "message": message.id,
+                    "endpoint": e.id,
+                    "status": "pending",
+                    "next_attempt_at": now,
+                    "stream": f"item:{item_id}" if item_id is not None else None,
+                    "attempts": 0,
+                    "last_error": "",
+                }
+                for e in targets
+            ]
+        ).execute()
         messages.append(message)
     return messages
 
@@ -100,18 +124,29 @@ def enqueue(
 def _item_row(item_id: int) -> Item | None:
     return (
         Item.select(Item, Definition.key, OrgNode.key, OrgNode.name, User.id, User.username)
-        .join(Definition).switch(Item).join(OrgNode)
-        .switch(Item).join(User, JOIN.LEFT_OUTER, on=(Item.raised_by == User.id))
-        .where(Item.id == item_id).first()
+        .join(Definition)
+        .switch(Item)
+        .join(OrgNode)
+        .switch(Item)
+        .join(User, JOIN.LEFT_OUTER, on=(Item.raised_by == User.id))
+        .where(Item.id == item_id)
+        .first()
     )
 
 
 def summary_of(row: Item) -> dict[str, Any]:
     """What a receiver needs to know about an item, as it is now."""
     return {
-        "id": row.id, "type": row.definition.key, "title": row.title, "state": row.state,
-        "node": row.node.key, "node_name": row.node.name, "priority": row.priority,
-        "closed": row.closed, "raised_at": clock.iso(row.raised_at), "due_at": clock.iso(row.due_at),
+        "id": row.id,
+        "type": row.definition.key,
+        "title": row.title,
+        "state": row.state,
+        "node": row.node.key,
+        "node_name": row.node.name,
+        "priority": row.priority,
+        "closed": row.closed,
+        "raised_at": clock.iso(row.raised_at),
+        "due_at": clock.iso(row.due_at),
     }
 
 
@@ -147,26 +182,44 @@ def forward_audit_event(event: Event) -> list[OutboxMessage]:
     if row is None:
         return []
     payload = {
-        "action": event.action, "target": event.target, "actor": _person(event.actor),
-        "item": summary_of(row), "before": event.before, "after": after,
+        "action": event.action,
+        "target": event.target,
+        "actor": _person(event.actor),
+        "item": summary_of(row),
+        "before": event.before,
+        "after": after,
     }
     if event.action.startswith("transition."):
         payload["transition"] = event.action.partition(".")[2]
-    return enqueue(name, payload, item_id=event.item_id, now=event.at, endpoints=endpoints,
-                   about=_about(row))
+    return enqueue(
+        name, payload, item_id=event.item_id, now=event.at, endpoints=endpoints, about=_about(row)
+    )
 
 
 def forward_notification(
-    notification: Notification, user: User, item: Item | None, *, now: dt.datetime,
+    notification: Notification,
+    user: User,
+    item: Item | None,
+    *,
+    now: dt.datetime,
     endpoints: Iterable[WebhookEndpoint],
 ) -> list[OutboxMessage]:
     """Forward one in-app notification, so the district's own messenger can relay it."""
     row = _item_row(item.id) if item is not None else None
     payload = {
-        "notification": {"id": notification.id, "message": notification.message,
-                         "created_at": clock.iso(now)},
+        "notification": {
+            "id": notification.id,
+            "message": notification.message,
+            "created_at": clock.iso(now),
+        },
         "recipient": _person(user),
         "item": summary_of(row) if row is not None else None,
     }
-    return enqueue("notification", payload, item_id=item.id if item is not None else None,
-                   now=now, endpoints=endpoints, about=_about(row) if row is not None else None)
+    return enqueue(
+        "notification",
+        payload,
+        item_id=item.id if item is not None else None,
+        now=now,
+        endpoints=endpoints,
+        about=_about(row) if row is not None else None,
+    )

@@ -39,7 +39,8 @@ def counts_by_child(actor: Actor, parent: OrgNode, *, now: dt.datetime) -> list[
     the counts grouped by node and the resolution times (each item's node is then
     credited to the child whose path it lies under)."""
     children = [
-        child for child in OrgNode.select().where(OrgNode.parent == parent).order_by(OrgNode.id)
+        child
+        for child in OrgNode.select().where(OrgNode.parent == parent).order_by(OrgNode.id)
         if child.kind not in ("building", "department")
     ]
     if not children:
@@ -54,7 +55,10 @@ def counts_by_child(actor: Actor, parent: OrgNode, *, now: dt.datetime) -> list[
     in_scope = visible_items(actor).where(item_within(parent.path))
     numbers: dict[int, list[int]] = {child.id: [0, 0, 0, 0] for child in children}
     grouped = in_scope.select(
-        Item.node, fn.COUNT(Item.id), _count(~Item.closed), _count(~Item.closed & (Item.due_at < now)),
+        Item.node,
+        fn.COUNT(Item.id),
+        _count(~Item.closed),
+        _count(~Item.closed & (Item.due_at < now)),
         _count(Item.resolved_at.is_null(False)),
     ).group_by(Item.node)
     for node_id, *counts in database.execute(grouped):
@@ -64,7 +68,9 @@ def counts_by_child(actor: Actor, parent: OrgNode, *, now: dt.datetime) -> list[
             for i, n in enumerate(counts):
                 totals[i] += int(n)
     seconds: dict[int, list[float]] = {}
-    timed = in_scope.select(Item.node, Item.resolution_seconds).where(Item.resolution_seconds.is_null(False))
+    timed = in_scope.select(Item.node, Item.resolution_seconds).where(
+        Item.resolution_seconds.is_null(False)
+    )
     for node_id, value in database.execute(timed):  # the raw cursor: no row objects
         child_id = child_of.get(node_id)
         if child_id is not None:
@@ -81,18 +87,23 @@ def counts_by_child(actor: Actor, parent: OrgNode, *, now: dt.datetime) -> list[
 def overdue_items(actor: Actor, *, now: dt.datetime, limit: int = 100) -> list[Any]:
     """The first ``limit`` overdue items in scope by deadline, each with its node."""
     return list(
-        visible_items(actor).select_extend(*OrgNode._meta.sorted_fields)
+        visible_items(actor)
+        .select_extend(*OrgNode._meta.sorted_fields)
         .join(OrgNode, on=(Item.node == OrgNode.id))
         .where(~Item.closed & (Item.due_at < now))
-        .order_by(Item.due_at).limit(limit)
+        .order_by(Item.due_at)
+        .limit(limit)
     )
 
 
 def totals(actor: Actor, *, now: dt.datetime) -> dict[str, Any]:
     """Items in scope: total, open, overdue, resolved, resolution rate, mean rating (one query)."""
     query = visible_items(actor).select(
-        fn.COUNT(Item.id), _count(~Item.closed), _count(~Item.closed & (Item.due_at < now)),
-        _count(Item.resolved_at.is_null(False)), fn.AVG(Item.satisfaction),
+        fn.COUNT(Item.id),
+        _count(~Item.closed),
+        _count(~Item.closed & (Item.due_at < now)),
+        _count(Item.resolved_at.is_null(False)),
+        fn.AVG(Item.satisfaction),
     )
     total, open_, overdue, resolved, satisfaction = database.execute(query).fetchone()
     total, resolved = int(total or 0), int(resolved or 0)

@@ -60,7 +60,12 @@ def pack_member(root: Path, name: object, where: str, problems: list[str]) -> Pa
         problems.append(outside_line(where, name))
         return None
     relative = PurePosixPath(name)
-    if not relative.parts or relative.is_absolute() or ".." in relative.parts or ":" in relative.parts[0]:
+    if (
+        not relative.parts
+        or relative.is_absolute()
+        or ".." in relative.parts
+        or ":" in relative.parts[0]
+    ):
         problems.append(outside_line(where, name))
         return None
     base = root.resolve()
@@ -110,9 +115,13 @@ def read_pack(root: str | Path) -> PackFiles:
     if manifest is None:
         return files
     files.manifest = manifest
-    files.problems += [f"pack.json{p.path or '/'}: {p.message}" for p in structure_problems(manifest, "pack")]
+    files.problems += [
+        f"pack.json{p.path or '/'}: {p.message}" for p in structure_problems(manifest, "pack")
+    ]
     if not files.problems and "calendar" in manifest:
-        files.problems += [f"pack.json{p.path}: {p.message}" for p in calendar_problems(manifest["calendar"])]
+        files.problems += [
+            f"pack.json{p.path}: {p.message}" for p in calendar_problems(manifest["calendar"])
+        ]
     if not files.problems:
         files.problems += [f"pack.json{p.path}: {p.message}" for p in webhook_problems(manifest)]
     if files.problems:
@@ -156,9 +165,13 @@ def validate_pack(files: PackFiles, *, existing_units: set[str] | None = None) -
         for i, user in enumerate(files.org.get("users", [])):
             for j, grant in enumerate(user.get("grants", [])):
                 if grant["role"] not in roles:
-                    problems.append(f"{org_name}/users/{i}/grants/{j}/role: unknown role {grant['role']!r}")
+                    problems.append(
+                        f"{org_name}/users/{i}/grants/{j}/role: unknown role {grant['role']!r}"
+                    )
                 if grant["node"] not in units:
-                    problems.append(f"{org_name}/users/{i}/grants/{j}/node: org node {grant['node']!r} does not exist")
+                    problems.append(
+                        f"{org_name}/users/{i}/grants/{j}/node: org node {grant['node']!r} does not exist"
+                    )
     keys: dict[str, str] = {}
     for name, body in files.definitions.items():
         if isinstance(body, dict) and body.get("key") in keys:
@@ -170,11 +183,19 @@ def validate_pack(files: PackFiles, *, existing_units: set[str] | None = None) -
             for p in definition_problems(body, roles=roles, units=units)
         ]
     if not problems:  # every file is sound: check what reads the facts
-        profile = next((b for b in files.definitions.values()
-                        if b["kind"] == "profile" and b["node_kind"] == "compound"), None)
+        profile = next(
+            (
+                b
+                for b in files.definitions.values()
+                if b["kind"] == "profile" and b["node_kind"] == "compound"
+            ),
+            None,
+        )
         for name, body in files.definitions.items():
             if profile is not None and body["kind"] in ("index", "checklist"):
-                problems += [f"{name}{p.path}: {p.message}" for p in fact_reads_problems(body, profile)]
+                problems += [
+                    f"{name}{p.path}: {p.message}" for p in fact_reads_problems(body, profile)
+                ]
     return problems
 
 
@@ -199,23 +220,45 @@ def load_pack(root: str | Path, *, now: dt.datetime, by: User | None = None) -> 
     with database.atomic():
         pack = Pack.get_or_none(Pack.key == manifest["key"])
         if pack is None:
-            pack = Pack.create(key=manifest["key"], name=manifest["name"], version=manifest["version"],
-                               roles=manifest["roles"], calendar=manifest.get("calendar"), loaded_at=now)
+            pack = Pack.create(
+                key=manifest["key"],
+                name=manifest["name"],
+                version=manifest["version"],
+                roles=manifest["roles"],
+                calendar=manifest.get("calendar"),
+                loaded_at=now,
+            )
         else:
             pack.name, pack.version, pack.roles, pack.calendar, pack.loaded_at = (
-                manifest["name"], manifest["version"], manifest["roles"], manifest.get("calendar"), now,
+                manifest["name"],
+                manifest["version"],
+                manifest["roles"],
+                manifest.get("calendar"),
+                now,
             )
             pack.save()
         upsert_tree(files.org["nodes"])
         for user in files.org.get("users", []):
-            upsert_user(user["username"], user["name"], user.get("password"), user.get("grants", []),
-                        now=now, reset_password=False, hashed=hashed.get(user["username"]))
+            upsert_user(
+                user["username"],
+                user["name"],
+                user.get("password"),
+                user.get("grants", []),
+                now=now,
+                reset_password=False,
+                hashed=hashed.get(user["username"]),
+            )
         sync_pack_endpoints(pack.key, manifest.get("webhooks", []), now=now)
         roles, units = set(manifest["roles"]), known_units()
         for body in files.definitions.values():
             publish(pack, body, now=now, by=by, roles=roles, units=units)
-        audit.record("pack.load", at=now, actor=by, target=f"pack:{pack.key}",
-                     after={"version": pack.version, "definitions": sorted(files.definitions)})
+        audit.record(
+            "pack.load",
+            at=now,
+            actor=by,
+            target=f"pack:{pack.key}",
+            after={"version": pack.version, "definitions": sorted(files.definitions)},
+        )
     return pack
 
 
@@ -223,10 +266,20 @@ def _new_users_hashes(users: list[dict[str, Any]]) -> dict[str, str]:
     """The passwords of the users not yet in the database, each hashed with its own salt,
     in parallel and before the write transaction (argon2 takes a while per user)."""
     wanted = [u for u in users if u.get("password")]
-    known = {name for (name,) in User.select(User.username)
-             .where(User.username.in_([u["username"] for u in wanted])).tuples()} if wanted else set()
+    known = (
+        {
+            name
+            for (name,) in User.select(User.username)
+            .where(User.username.in_([u["username"] for u in wanted]))
+            .tuples()
+        }
+        if wanted
+        else set()
+    )
     new = [u for u in wanted if u["username"] not in known]
-    return dict(zip([u["username"] for u in new], hash_passwords([u["password"] for u in new]), strict=True))
+    return dict(
+        zip([u["username"] for u in new], hash_passwords([u["password"] for u in new]), strict=True)
+    )
 
 
 def _problem_line(line: str) -> FieldProblem:
@@ -246,24 +299,38 @@ def export_pack(key: str) -> dict[str, Any]:
     for definition in Definition.select().where(Definition.pack == pack).order_by(Definition.id):
         if not definition.current:
             continue  # a draft never published is not part of the pack yet
-        folder = {"item_type": "items", "index": "indices"}.get(definition.kind, f"{definition.kind}s")
+        folder = {"item_type": "items", "index": "indices"}.get(
+            definition.kind, f"{definition.kind}s"
+        )
         definitions[f"{folder}/{definition.key}.json"] = current_version(definition).body
     manifest = {
-        "key": pack.key, "name": pack.name, "version": pack.version, "roles": pack.roles,
-        "org": "org.json", "definitions": list(definitions),
+        "key": pack.key,
+        "name": pack.name,
+        "version": pack.version,
+        "roles": pack.roles,
+        "org": "org.json",
+        "definitions": list(definitions),
     }
     if pack.calendar:
         manifest["calendar"] = pack.calendar
-    hooks = [_export_webhook(e) for e in WebhookEndpoint.select().where(WebhookEndpoint.pack == pack.key)
-             .order_by(WebhookEndpoint.key)]
+    hooks = [
+        _export_webhook(e)
+        for e in WebhookEndpoint.select()
+        .where(WebhookEndpoint.pack == pack.key)
+        .order_by(WebhookEndpoint.key)
+    ]
     if hooks:
         manifest["webhooks"] = hooks
     return {"pack.json": manifest, "org.json": {"nodes": _export_nodes(None)}, **definitions}
 
 
 def _export_webhook(endpoint: WebhookEndpoint) -> dict[str, Any]:
-    spec: dict[str, Any] = {"key": endpoint.key, "url": endpoint.url,
-                            "secret_env": endpoint.secret_env, "events": endpoint.events}
+    spec: dict[str, Any] = {
+        "key": endpoint.key,
+        "url": endpoint.url,
+        "secret_env": endpoint.secret_env,
+        "events": endpoint.events,
+    }
     if endpoint.description:
         spec["description"] = endpoint.description
     if not endpoint.active:
@@ -272,9 +339,11 @@ def _export_webhook(endpoint: WebhookEndpoint) -> dict[str, Any]:
 
 
 def _export_nodes(parent: OrgNode | None) -> list[dict[str, Any]]:
-    query = OrgNode.select().where(
-        OrgNode.parent.is_null() if parent is None else OrgNode.parent == parent
-    ).order_by(OrgNode.id)
+    query = (
+        OrgNode.select()
+        .where(OrgNode.parent.is_null() if parent is None else OrgNode.parent == parent)
+        .order_by(OrgNode.id)
+    )
     out = []
     for node in query:
         spec: dict[str, Any] = {"key": node.key, "name": node.name, "kind": node.kind}

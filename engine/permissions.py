@@ -44,20 +44,40 @@ class Capability:
 CAPABILITIES: dict[str, Capability] = {
     "work": Capability("work on items and summons (/work)", STAFF),
     "resident": Capability("raise and follow one's own items (/r)", ("resident",)),
-    "supervise": Capability("supervise: overdue board, urge, re-route, reassign (/review)", SUPERVISORS),
-    "dashboards": Capability("dashboards and the index of an area", (*SUPERVISORS, "commissioner"),
-                             reach={"commissioner": "own"}, kinds=("district", "street", "community", "compound")),
+    "supervise": Capability(
+        "supervise: overdue board, urge, re-route, reassign (/review)", SUPERVISORS
+    ),
+    "dashboards": Capability(
+        "dashboards and the index of an area",
+        (*SUPERVISORS, "commissioner"),
+        reach={"commissioner": "own"},
+        kinds=("district", "street", "community", "compound"),
+    ),
     "evaluation": Capability("department evaluation", (*SUPERVISORS, "department")),
-    "lists.view": Capability("a compound's checklists", ("commissioner", *PARTIES, *SUPERVISORS),
-                             kinds=("compound",)),
-    "lists.edit": Capability("add and update checklist rows", ("commissioner", *PARTIES), kinds=("compound",)),
-    "lists.rollup": Capability("checklist progress rolled up by area", SUPERVISORS,
-                               kinds=("district", "street", "community")),
+    "lists.view": Capability(
+        "a compound's checklists", ("commissioner", *PARTIES, *SUPERVISORS), kinds=("compound",)
+    ),
+    "lists.edit": Capability(
+        "add and update checklist rows", ("commissioner", *PARTIES), kinds=("compound",)
+    ),
+    "lists.rollup": Capability(
+        "checklist progress rolled up by area",
+        SUPERVISORS,
+        kinds=("district", "street", "community"),
+    ),
     "kpi": Capability("the district's KPI list: report and review", (*SUPERVISORS, "department")),
-    "profile.view": Capability("read a compound file", ("commissioner", *PARTIES, *SUPERVISORS),
-                               reach={"commissioner": "own"}, kinds=("compound",)),
-    "profile.edit": Capability("edit a compound file", ("commissioner", *SUPERVISORS),
-                               reach={"commissioner": "own"}, kinds=("compound",)),
+    "profile.view": Capability(
+        "read a compound file",
+        ("commissioner", *PARTIES, *SUPERVISORS),
+        reach={"commissioner": "own"},
+        kinds=("compound",),
+    ),
+    "profile.edit": Capability(
+        "edit a compound file",
+        ("commissioner", *SUPERVISORS),
+        reach={"commissioner": "own"},
+        kinds=("compound",),
+    ),
     "import": Capability("import the org tree, files and households from Excel", SUPERVISORS),
     "admin": Capability("the tripartite office's pages (/admin)", ("admin",)),
     "design": Capability("design and publish definitions", ("admin",)),

@@ -142,7 +142,9 @@ def mask(value: Any, kind: str = "text") -> Any:
     return text[0] + "*" * min(len(text) - 2, 4) + text[-1]
 
 
-def _shown_answers(data: Mapping[str, Any], kinds: Mapping[str, str], view: Sight) -> dict[str, Any]:
+def _shown_answers(
+    data: Mapping[str, Any], kinds: Mapping[str, str], view: Sight
+) -> dict[str, Any]:
     """``data`` with its personal answers masked, or left out when withheld."""
     out: dict[str, Any] = {}
     for name, value in data.items():
@@ -204,7 +206,9 @@ def shown_event_part(part: Any, kinds: Mapping[str, str], view: Sight) -> Any:
     return out
 
 
-def _shown_inputs(inputs: Mapping[str, Any], kinds: Mapping[str, str], view: Sight) -> dict[str, Any]:
+def _shown_inputs(
+    inputs: Mapping[str, Any], kinds: Mapping[str, str], view: Sight
+) -> dict[str, Any]:
     """A routing decision's inputs (``data.contact_phone`` …) as ``view`` allows."""
     out: dict[str, Any] = {}
     for name, value in inputs.items():
@@ -228,8 +232,12 @@ def actor_label(event_actor: User | None, item: Item, view: Sight) -> str | None
 
 
 def for_receiver(
-    rt: Runtime, data: Mapping[str, Any] | None, raiser: str | None, payload: Mapping[str, Any],
-    *, personal: bool,
+    rt: Runtime,
+    data: Mapping[str, Any] | None,
+    raiser: str | None,
+    payload: Mapping[str, Any],
+    *,
+    personal: bool,
 ) -> dict[str, Any]:
     """A webhook payload about an item as a receiver may have it.
 
@@ -244,8 +252,10 @@ def for_receiver(
     if view.whole:
         return dict(payload)
     kinds = personal_kinds(rt)
-    out = {k: shown_event_part(v, kinds, view) if k in ("before", "after", "detail") else v
-           for k, v in payload.items()}
+    out = {
+        k: shown_event_part(v, kinds, view) if k in ("before", "after", "detail") else v
+        for k, v in payload.items()
+    }
     for key in ("actor", "recipient"):
         person = out.get(key)
         if not isinstance(person, Mapping):

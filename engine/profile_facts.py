@@ -26,7 +26,9 @@ from typing import Any
 import rules
 
 AGGREGATES = ("sum", "mean", "share", "count", "options", "none")
-CACHE_LIMIT = 20_000  # files (and areas) whose facts a FileFacts remembers: a district has a few thousand
+CACHE_LIMIT = (
+    20_000  # files (and areas) whose facts a FileFacts remembers: a district has a few thousand
+)
 # Names the coverage namespace gives itself: the number of compounds of the area.
 RESERVED = ("compounds",)
 
@@ -80,7 +82,9 @@ def _normaliser(prop: Mapping[str, Any]) -> Callable[[Any], Any]:
     if kind == "integer":
         return lambda v: int(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
     if kind == "number":
-        return lambda v: float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+        return lambda v: (
+            float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+        )
     if kind == "array":
         if _choices(prop.get("items") or {}):
             return lambda v: list(v) if isinstance(v, list) else None
@@ -114,14 +118,33 @@ class FileFacts:
         for name, prop in props.items():
             aggregate, weight = _split(prop.get("x-aggregate", field_default(prop)))
             options = _choices(prop) or _choices(prop.get("items") or {})
-            found.append(Fact(name, str(prop.get("title") or name), aggregate, weight, options,
-                              value=_normaliser(prop)))
+            found.append(
+                Fact(
+                    name,
+                    str(prop.get("title") or name),
+                    aggregate,
+                    weight,
+                    options,
+                    value=_normaliser(prop),
+                )
+            )
         for spec in body.get("facts", []):
             aggregate, weight = _split(spec.get("aggregate", "none"))
-            found.append(Fact(spec["key"], spec["label"], aggregate, weight, tuple(spec.get("options", ())),
-                              rule=rules.compile(spec["rule"])))
+            found.append(
+                Fact(
+                    spec["key"],
+                    spec["label"],
+                    aggregate,
+                    weight,
+                    tuple(spec.get("options", ())),
+                    rule=rules.compile(spec["rule"]),
+                )
+            )
         self.facts = found
-        self.coverage = [AreaFact(s["key"], s["label"], rules.compile(s["rule"])) for s in body.get("coverage", [])]
+        self.coverage = [
+            AreaFact(s["key"], s["label"], rules.compile(s["rule"]))
+            for s in body.get("coverage", [])
+        ]
         # Precomputed for speed: a refresh evaluates every compound's file and every area.
         self._fields = [(f.key, f.value) for f in found if f.value is not None]
         self._derived = [(f.key, f.rule) for f in found if f.rule is not None]
@@ -160,7 +183,9 @@ class FileFacts:
                 present[key] = found
         return out
 
-    def of_compound(self, profile: Mapping[str, Any], roles: Sequence[str] = ()) -> tuple[dict[str, Any], list[float]]:
+    def of_compound(
+        self, profile: Mapping[str, Any], roles: Sequence[str] = ()
+    ) -> tuple[dict[str, Any], list[float]]:
         """:meth:`of_file` and its :meth:`contribution`, remembered for the same file and roles."""
         key = (json.dumps(profile, sort_keys=True, ensure_ascii=False, default=str), tuple(roles))
         found = self._files.get(key)
@@ -186,7 +211,9 @@ class FileFacts:
         if len(parts) == 1:  # a compound covers itself
             summed: Sequence[float] = parts[0]
         else:
-            summed = [sum(column) for column in zip(*parts, strict=True)] if parts else [0] * self._width
+            summed = (
+                [sum(column) for column in zip(*parts, strict=True)] if parts else [0] * self._width
+            )
         key = (len(parts), *summed)
         if key in self._areas:
             return dict(self._areas[key])
@@ -219,7 +246,11 @@ def _number(value: Any) -> bool:
 
 
 def _width(fact: Fact) -> int:
-    return {"share": 2, "count": 1, "sum": 3, "mean": 2}[fact.aggregate] if fact.aggregate != "options" else len(fact.options)
+    return (
+        {"share": 2, "count": 1, "sum": 3, "mean": 2}[fact.aggregate]
+        if fact.aggregate != "options"
+        else len(fact.options)
+    )
 
 
 def _contributor(fact: Fact) -> Callable[[Mapping[str, Any]], Sequence[float]]:
@@ -233,12 +264,17 @@ def _contributor(fact: Fact) -> Callable[[Mapping[str, Any]], Sequence[float]]:
         options = fact.options
         return lambda row: _chosen(row.get(key), options)
     if how == "sum":  # total, filed, filed as a fraction
-        return lambda row: (row[key], 1, int(isinstance(row[key], float))) if _number(row.get(key)) else (0, 0, 0)
+        return lambda row: (
+            (row[key], 1, int(isinstance(row[key], float))) if _number(row.get(key)) else (0, 0, 0)
+        )
     if weight is None:  # mean: total, filed
         return lambda row: (row[key], 1) if _number(row.get(key)) else (0, 0)
     # weighted mean: value × weight, weight (a compound without a weight weighs 0)
-    return lambda row: ((row[key] * _weight(row.get(weight)), _weight(row.get(weight)))
-                        if _number(row.get(key)) else (0, 0))
+    return lambda row: (
+        (row[key] * _weight(row.get(weight)), _weight(row.get(weight)))
+        if _number(row.get(key))
+        else (0, 0)
+    )
 
 
 def _filled(value: Any) -> int:
@@ -263,7 +299,7 @@ def _finisher(fact: Fact, i: int) -> Callable[[Sequence[float]], Any]:
         return lambda s: s[i]
     if how == "options":
         options = fact.options
-        return lambda s: dict(zip(options, s[i:i + len(options)], strict=True))
+        return lambda s: dict(zip(options, s[i : i + len(options)], strict=True))
     if how == "sum":
         return lambda s: None if not s[i + 1] else round(s[i], 2) if s[i + 2] else s[i]
     return lambda s: round(s[i] / s[i + 1], 2) if s[i + 1] else None

@@ -67,19 +67,30 @@ def clean(node: OrgNode, data: Any, prefix: str = "data") -> dict[str, Any]:
     schema = profile_version(node).body["schema"]
     cleaned, errors = forms.validate(schema, data, context=context_of(node), gettext=i18n.gettext)
     if errors:
-        raise Invalid(_("Some answers need fixing."),
-                      [FieldProblem(f"{prefix}/{e.path}" if e.path else prefix, e.message) for e in errors])
+        raise Invalid(
+            _("Some answers need fixing."),
+            [FieldProblem(f"{prefix}/{e.path}" if e.path else prefix, e.message) for e in errors],
+        )
     return dict(cleaned)
 
 
-def changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+def changes(
+    before: Mapping[str, Any], after: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Only the fields that differ, as (before, after)."""
     names = [n for n in sorted(set(before) | set(after)) if before.get(n) != after.get(n)]
-    return {n: before.get(n) for n in names if n in before}, {n: after.get(n) for n in names if n in after}
+    return {n: before.get(n) for n in names if n in before}, {
+        n: after.get(n) for n in names if n in after
+    }
 
 
 def write(
-    actor: Actor, node: OrgNode, cleaned: Mapping[str, Any], *, now: dt.datetime, source: str,
+    actor: Actor,
+    node: OrgNode,
+    cleaned: Mapping[str, Any],
+    *,
+    now: dt.datetime,
+    source: str,
     expected: int | None = None,
 ) -> list[str]:
     """Store an already cleaned file and audit the change; call inside a transaction.
@@ -96,17 +107,29 @@ def write(
     if not old and not new:
         return []
     lock = stored.profile_lock if expected is None else expected
-    won = (OrgNode.update(profile=dict(cleaned), profile_lock=OrgNode.profile_lock + 1)
-           .where((OrgNode.id == node.id) & (OrgNode.profile_lock == lock)).execute())
+    won = (
+        OrgNode.update(profile=dict(cleaned), profile_lock=OrgNode.profile_lock + 1)
+        .where((OrgNode.id == node.id) & (OrgNode.profile_lock == lock))
+        .execute()
+    )
     if not won:
         raise Conflict(_("Someone else saved this compound's file after you opened it."))
     node.profile, node.profile_lock = dict(cleaned), lock + 1
-    audit.record("profile.update", at=now, actor=actor.user, target=target_of(node),
-                 before=old, after=new, detail={"source": source, "version": lock + 1})
+    audit.record(
+        "profile.update",
+        at=now,
+        actor=actor.user,
+        target=target_of(node),
+        before=old,
+        after=new,
+        detail={"source": source, "version": lock + 1},
+    )
     return sorted(set(old) | set(new))
 
 
-def save(actor: Actor, node: OrgNode, data: Any, *, expected: int | None, now: dt.datetime) -> list[str]:
+def save(
+    actor: Actor, node: OrgNode, data: Any, *, expected: int | None, now: dt.datetime
+) -> list[str]:
     """Replace the compound's file with ``data`` through its form.
 
     :param expected: the file's version (``profile_lock``) the form showed; None skips the check.
@@ -128,7 +151,11 @@ def target_of(node: OrgNode) -> str:
 
 def history(node: OrgNode) -> list[Event]:
     """The file's changes, newest first."""
-    return list(Event.select().where(Event.target == target_of(node)).order_by(Event.at.desc(), Event.id.desc()))
+    return list(
+        Event.select()
+        .where(Event.target == target_of(node))
+        .order_by(Event.at.desc(), Event.id.desc())
+    )
 
 
 _DECLARED: dict[str, FileFacts] = {}
@@ -171,8 +198,11 @@ class BuildingCoverage:
 def party_member_coverage(node: OrgNode) -> BuildingCoverage | None:
     """From the compound's buildings when any names its party member (the org import's
     ``party_member``), else None: the file's own counts are facts the pack derives."""
-    buildings = list(OrgNode.select().where((OrgNode.parent == node) & (OrgNode.kind == "building"))
-                     .order_by(OrgNode.id))
+    buildings = list(
+        OrgNode.select()
+        .where((OrgNode.parent == node) & (OrgNode.kind == "building"))
+        .order_by(OrgNode.id)
+    )
     if not any((b.profile or {}).get("party_member") for b in buildings):
         return None
     uncovered = tuple(b.name for b in buildings if not (b.profile or {}).get("party_member"))

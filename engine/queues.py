@@ -35,7 +35,9 @@ class Filters:
 
 def items_query(actor: Actor, filters: Filters = Filters()) -> Any:
     """Visible items, filtered, ordered by deadline (overdue first, no deadline last)."""
-    return items_filtered(actor, filters).order_by(SQL("due_at IS NULL"), Item.due_at, Item.id.desc())
+    return items_filtered(actor, filters).order_by(
+        SQL("due_at IS NULL"), Item.due_at, Item.id.desc()
+    )
 
 
 def items_filtered(actor: Actor, filters: Filters = Filters(), *, base: Any = None) -> Any:
@@ -51,7 +53,11 @@ def items_filtered(actor: Actor, filters: Filters = Filters(), *, base: Any = No
     if filters.state:
         query = query.where(Item.state == filters.state)
     if filters.type:
-        query = query.where(Item.definition.in_(Definition.select(Definition.id).where(Definition.key == filters.type)))
+        query = query.where(
+            Item.definition.in_(
+                Definition.select(Definition.id).where(Definition.key == filters.type)
+            )
+        )
     if filters.node:
         node = OrgNode.get_or_none(OrgNode.key == filters.node)
         query = query.where(item_within(node.path) if node else Item.id < 0)
@@ -61,8 +67,11 @@ def items_filtered(actor: Actor, filters: Filters = Filters(), *, base: Any = No
         # keeps the ordered index scan; SQLite would serve that OR from the handler index
         # (every unassigned item), so there it is a COALESCE.
         me = actor.user.id
-        query = query.where(((Item.handler.is_null()) | (Item.handler == me)) if is_postgres()
-                            else fn.COALESCE(Item.handler, me) == me)
+        query = query.where(
+            ((Item.handler.is_null()) | (Item.handler == me))
+            if is_postgres()
+            else fn.COALESCE(Item.handler, me) == me
+        )
     if filters.mine:
         units = visible_assignments(actor).select(Assignment.item)
         query = query.where((Item.raised_by == actor.user.id) | Item.id.in_(units))
@@ -95,15 +104,25 @@ def by_deadline(query: Any, due: Any, tiebreak: Any, page: int) -> list[Any]:
     column as a filter only, so it could not reach the index's deadline column.
     """
     offset = (page - 1) * PAGE_SIZE
-    dated_page = query.where(due.is_null(False)).order_by(due, tiebreak).limit(PAGE_SIZE).offset(offset)
+    dated_page = (
+        query.where(due.is_null(False)).order_by(due, tiebreak).limit(PAGE_SIZE).offset(offset)
+    )
     if not offset:  # the first page: both halves in one statement
-        found = union_all(query.model, [dated_page, query.where(due.is_null()).order_by(tiebreak).limit(PAGE_SIZE)])
+        found = union_all(
+            query.model,
+            [dated_page, query.where(due.is_null()).order_by(tiebreak).limit(PAGE_SIZE)],
+        )
         return found[:PAGE_SIZE]
     rows = list(dated_page)
     if len(rows) == PAGE_SIZE:
         return rows
     dated = offset + len(rows) if rows or not offset else query.where(due.is_null(False)).count()
-    rest = query.where(due.is_null()).order_by(tiebreak).limit(PAGE_SIZE - len(rows)).offset(max(0, offset - dated))
+    rest = (
+        query.where(due.is_null())
+        .order_by(tiebreak)
+        .limit(PAGE_SIZE - len(rows))
+        .offset(max(0, offset - dated))
+    )
     return rows + list(rest)
 
 
@@ -132,17 +151,21 @@ def merged_by_deadline(parts: list[Any], page: int) -> list[Item]:
     if len(parts) == 1:
         return by_deadline(parts[0], Item.due_at, Item.id.desc(), page)
     end = page * PAGE_SIZE
-    arms = [part.where(Item.due_at.is_null(False)).order_by(Item.due_at, Item.id.desc()).limit(end)
-            for part in parts]
-    arms += [part.where(Item.due_at.is_null()).order_by(Item.id.desc()).limit(end) for part in parts]
+    arms = [
+        part.where(Item.due_at.is_null(False)).order_by(Item.due_at, Item.id.desc()).limit(end)
+        for part in parts
+    ]
+    arms += [
+        part.where(Item.due_at.is_null()).order_by(Item.id.desc()).limit(end) for part in parts
+    ]
     dated: dict[int, Item] = {}
     undated: dict[int, Item] = {}
     for row in union_all(Item, arms):  # one statement for every part's page
         (undated if row.due_at is None else dated)[row.id] = row
     rows = sorted(dated.values(), key=lambda i: (i.due_at, -i.id))[:end]
     if len(rows) < end:
-        rows += sorted(undated.values(), key=lambda i: -i.id)[:end - len(rows)]
-    return rows[end - PAGE_SIZE:end]
+        rows += sorted(undated.values(), key=lambda i: -i.id)[: end - len(rows)]
+    return rows[end - PAGE_SIZE : end]
 
 
 def definitions() -> dict[int, Definition]:
@@ -151,11 +174,19 @@ def definitions() -> dict[int, Definition]:
 
     def load() -> dict[int, Definition]:
         found = {}
-        rows = (Definition.select(Definition, DefinitionVersion)
-                .join(DefinitionVersion, JOIN.LEFT_OUTER,
-                      on=((DefinitionVersion.definition == Definition.id)
-                          & (DefinitionVersion.number == Definition.current)), attr="published")
-                .order_by(Definition.id))
+        rows = (
+            Definition.select(Definition, DefinitionVersion)
+            .join(
+                DefinitionVersion,
+                JOIN.LEFT_OUTER,
+                on=(
+                    (DefinitionVersion.definition == Definition.id)
+                    & (DefinitionVersion.number == Definition.current)
+                ),
+                attr="published",
+            )
+            .order_by(Definition.id)
+        )
         for d in rows:
             if d.published is not None and d.published.id is None:
                 d.published = None
@@ -170,10 +201,15 @@ def item_types() -> list[Definition]:
     return [d for d in definitions().values() if d.kind == "item_type"]
 
 
-def inbox(actor: Actor, filters: Filters = Filters(), *, page: int = 1, with_data: bool = False) -> list[Item]:
+def inbox(
+    actor: Actor, filters: Filters = Filters(), *, page: int = 1, with_data: bool = False
+) -> list[Item]:
     """Page ``page`` of the items the actor sees; their answers (``data``) only when asked."""
     fields = Item._meta.sorted_fields if with_data else LIST_FIELDS
-    parts = [items_filtered(actor, filters, base=part.select(*fields)) for part in visible_item_parts(actor)]
+    parts = [
+        items_filtered(actor, filters, base=part.select(*fields))
+        for part in visible_item_parts(actor)
+    ]
     rows = merged_by_deadline(parts, page)
     known = definitions()
     for row in rows:
@@ -192,18 +228,27 @@ def summons_filtered(actor: Actor, *, open_only: bool = True) -> Any:
 def summons_query(actor: Actor, *, open_only: bool = True) -> Any:
     """Summons addressed to the actor's units, ordered by deadline (no deadline last)."""
     return summons_filtered(actor, open_only=open_only).order_by(
-        SQL("next_due_at IS NULL"), Assignment.next_due_at, Assignment.id)
+        SQL("next_due_at IS NULL"), Assignment.next_due_at, Assignment.id
+    )
 
 
 def summons(actor: Actor, *, open_only: bool = True, page: int = 1) -> list[Assignment]:
     """Summons addressed to the actor's units, by deadline."""
     query = summons_filtered(actor, open_only=open_only)
-    ids = [row.id for row in by_deadline(query.select(Assignment.id), Assignment.next_due_at, Assignment.id, page)]
+    ids = [
+        row.id
+        for row in by_deadline(
+            query.select(Assignment.id), Assignment.next_due_at, Assignment.id, page
+        )
+    ]
     if not ids:
         return []
     found = {  # the page's summons with their items and units, in one more query
-        row.id: row for row in
-        Assignment.select(Assignment, Item, OrgNode).join(Item).switch(Assignment).join(OrgNode)
+        row.id: row
+        for row in Assignment.select(Assignment, Item, OrgNode)
+        .join(Item)
+        .switch(Assignment)
+        .join(OrgNode)
         .where(Assignment.id.in_(ids))
     }
     return [found[i] for i in ids if i in found]

@@ -38,9 +38,12 @@ def path_under(field: Any, path: str) -> Any:
 
 def subtree_nodes(path: str) -> list[tuple[int, str]]:
     """(id, path) of the nodes at or below ``path`` (read once per request)."""
-    return memoized(("subtree_nodes", path), lambda: list(
-        OrgNode.select(OrgNode.id, OrgNode.path).where(path_under(OrgNode.path, path)).tuples()
-    ))
+    return memoized(
+        ("subtree_nodes", path),
+        lambda: list(
+            OrgNode.select(OrgNode.id, OrgNode.path).where(path_under(OrgNode.path, path)).tuples()
+        ),
+    )
 
 
 def subtree_ids(path: str) -> list[int]:
@@ -62,7 +65,10 @@ def item_within(path: str) -> Any:
 
 def pack_roles() -> list[dict[str, Any]]:
     """Every loaded pack's ``roles`` setting, in load order (read once per request)."""
-    return memoized("pack_roles", lambda: [pack.roles or {} for pack in Pack.select(Pack.roles).order_by(Pack.id)])
+    return memoized(
+        "pack_roles",
+        lambda: [pack.roles or {} for pack in Pack.select(Pack.roles).order_by(Pack.id)],
+    )
 
 
 def role_sees(role: str) -> str:
@@ -91,10 +97,20 @@ def _conditions(actor: Actor, *, by_path: bool = False) -> list[Any]:
     for grant in actor.grants:
         sees = sees_cache.setdefault(grant.role, role_sees(grant.role))
         if sees == "subtree":
-            conds.append(path_under(Item.node_path, grant.node_path) if by_path else item_within(grant.node_path))
+            conds.append(
+                path_under(Item.node_path, grant.node_path)
+                if by_path
+                else item_within(grant.node_path)
+            )
         elif sees == "summoned" and by_path:  # this item's own summonses, on the item index
-            conds.append(fn.EXISTS(Assignment.select(SQL("1")).where(
-                (Assignment.item == Item.id) & path_under(Assignment.unit_path, grant.node_path))))
+            conds.append(
+                fn.EXISTS(
+                    Assignment.select(SQL("1")).where(
+                        (Assignment.item == Item.id)
+                        & path_under(Assignment.unit_path, grant.node_path)
+                    )
+                )
+            )
         elif sees == "summoned":
             units = within(Assignment.unit, Assignment.unit_path, grant.node_path)
             conds.append(Item.id.in_(Assignment.select(Assignment.item).where(units)))
@@ -136,7 +152,9 @@ def sees_everything(actor: Actor) -> bool:
     paths = {g.node_path for g in actor.grants if role_sees(g.role) == "subtree"}
     if not paths:
         return False
-    roots = [p for (p,) in OrgNode.select(OrgNode.path).where(OrgNode.parent.is_null()).limit(2).tuples()]
+    roots = [
+        p for (p,) in OrgNode.select(OrgNode.path).where(OrgNode.parent.is_null()).limit(2).tuples()
+    ]
     return len(roots) == 1 and roots[0] in paths
 
 
@@ -148,7 +166,11 @@ def summons_in_view_unjoined(actor: Actor) -> Any:
     for grant in actor.grants:
         sees = role_sees(grant.role)
         if sees == "subtree":
-            conds.append(Assignment.item.in_(Item.select(Item.id).where(path_under(Item.node_path, grant.node_path))))
+            conds.append(
+                Assignment.item.in_(
+                    Item.select(Item.id).where(path_under(Item.node_path, grant.node_path))
+                )
+            )
         elif sees == "summoned":
             conds.append(path_under(Assignment.unit_path, grant.node_path))
     return Assignment.select().where(reduce(operator.or_, conds) if conds else Assignment.id < 0)
@@ -188,7 +210,9 @@ def review_roots(actor: Actor) -> list[OrgNode]:
     """The nodes whose dashboards ``actor`` may open with their subtrees (supervisors,
     admins) and the compounds a commissioner owns (that dashboard only)."""
     ids = [g.node_id for g in actor.grants if g.role in REVIEW_ROLES]
-    ids += [g.node_id for g in actor.grants if g.role == "commissioner" and g.node_kind == "compound"]
+    ids += [
+        g.node_id for g in actor.grants if g.role == "commissioner" and g.node_kind == "compound"
+    ]
     return list(OrgNode.select().where(OrgNode.id.in_(ids)).order_by(OrgNode.path)) if ids else []
 
 
@@ -199,17 +223,25 @@ def may_review(actor: Actor, node: OrgNode) -> bool:
 
 def reviewable_children(actor: Actor, node: OrgNode) -> list[OrgNode]:
     """The area children of ``node`` whose dashboards ``actor`` may open."""
-    query = OrgNode.select().where((OrgNode.parent == node) & OrgNode.kind.in_(AREA_KINDS)).order_by(OrgNode.id)
+    query = (
+        OrgNode.select()
+        .where((OrgNode.parent == node) & OrgNode.kind.in_(AREA_KINDS))
+        .order_by(OrgNode.id)
+    )
     return [child for child in query if may_review(actor, child)]
 
 
-def evidence_items(actor: Actor, node: OrgNode, *, filter: str, type_key: str | None, now: Any) -> Any:
+def evidence_items(
+    actor: Actor, node: OrgNode, *, filter: str, type_key: str | None, now: Any
+) -> Any:
     """Items behind an indicator at ``node`` that ``actor`` may see, by evidence filter."""
     from engine.models import Definition
 
     query = visible_items(actor).where(item_within(node.path))
     if type_key:
-        query = query.join(Definition, on=(Item.definition == Definition.id)).where(Definition.key == type_key)
+        query = query.join(Definition, on=(Item.definition == Definition.id)).where(
+            Definition.key == type_key
+        )
     conditions = {
         "open": ~Item.closed,
         "overdue": ~Item.closed & (Item.due_at < now),

@@ -44,7 +44,9 @@ def evaluations(subject: str = "department") -> list[Evaluation]:
     return found
 
 
-def score_rows(evaluation: Evaluation | None, rows: Iterable[Scored], *, skip: Any = None) -> str | None:
+def score_rows(
+    evaluation: Evaluation | None, rows: Iterable[Scored], *, skip: Any = None
+) -> str | None:
     """Set ``score`` and ``grade`` on each row from the evaluation's score rule.
 
     A rule that fails leaves the scores empty and returns a message naming the
@@ -69,7 +71,9 @@ def score_rows(evaluation: Evaluation | None, rows: Iterable[Scored], *, skip: A
             problem = problem or _where(evaluation, exc.path, exc.message)
             continue
         if isinstance(value, bool) or not isinstance(value, int | float):
-            problem = problem or _where(evaluation, "", _("the score is not a number: %(value)r") % {"value": value})
+            problem = problem or _where(
+                evaluation, "", _("the score is not a number: %(value)r") % {"value": value}
+            )
             continue
         row.score = round(float(value), 1)
         row.grade = evaluation.grade(row.score)
@@ -78,5 +82,9 @@ def score_rows(evaluation: Evaluation | None, rows: Iterable[Scored], *, skip: A
 
 def _where(evaluation: Evaluation, path: str, message: str) -> str:
     return _("Score rule of %(name)s (%(key)s v%(number)s) at /score%(path)s: %(message)s") % {
-        "name": evaluation.name, "key": evaluation.key, "number": evaluation.number,
-        "path": path, "message": message}
+        "name": evaluation.name,
+        "key": evaluation.key,
+        "number": evaluation.number,
+        "path": path,
+        "message": message,
+    }

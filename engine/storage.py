@@ -97,7 +97,9 @@ class S3Store:
 
     kind = "s3"
 
-    def __init__(self, bucket: str, *, prefix: str = "", client: Any = None, **options: Any) -> None:
+    def __init__(
+        self, bucket: str, *, prefix: str = "", client: Any = None, **options: Any
+    ) -> None:
         if client is None:
             try:
                 import boto3
@@ -172,15 +174,18 @@ def default_kind(env: Mapping[str, str]) -> str:
     chosen = env.get("SANFANG_ATTACHMENTS", "").strip().lower()
     if chosen:
         if chosen not in KINDS:
-            raise ValueError(f"SANFANG_ATTACHMENTS must be one of {', '.join(KINDS)}, not {chosen!r}")
+            raise ValueError(
+                f"SANFANG_ATTACHMENTS must be one of {', '.join(KINDS)}, not {chosen!r}"
+            )
         return chosen
     if env.get("SANFANG_S3_BUCKET"):
         return "s3"
     return "db" if is_postgres() else "disk"
 
 
-def make_store(kind: str, *, upload_dir: str | Path, s3: Mapping[str, str] | None = None,
-               s3_client: Any = None) -> Store:
+def make_store(
+    kind: str, *, upload_dir: str | Path, s3: Mapping[str, str] | None = None, s3_client: Any = None
+) -> Store:
     """A store of ``kind`` ("db", "disk" or "s3") as configured."""
     if kind == "disk":
         return DiskStore(upload_dir)
@@ -200,8 +205,12 @@ def configured(config: Mapping[str, Any]) -> Store:
     """The store an app's config names (``ATTACHMENT_STORE``, ``UPLOAD_DIR``, ``S3``),
     reading files it lacks from the upload folder."""
     kind = config.get("ATTACHMENT_STORE") or default_kind(os.environ)
-    primary = make_store(kind, upload_dir=config["UPLOAD_DIR"], s3=config.get("S3"),
-                         s3_client=config.get("S3_CLIENT"))
+    primary = make_store(
+        kind,
+        upload_dir=config["UPLOAD_DIR"],
+        s3=config.get("S3"),
+        s3_client=config.get("S3_CLIENT"),
+    )
     return primary if kind == "disk" else WithFallback(primary, DiskStore(config["UPLOAD_DIR"]))
 
 
@@ -233,5 +242,3 @@ def every_sha() -> Iterator[str]:
     query = Attachment.select(Attachment.sha256).distinct().order_by(Attachment.sha256)
     for (sha,) in query.tuples():
         yield sha
-
-

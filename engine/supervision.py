@@ -36,6 +36,8 @@ class _Place:
 
     def __init__(self, path: str) -> None:
         self.path = path
+
+
 REROUTE_TABLE = "reroute"  # Assignment.table of summons a supervisor added by hand
 MAX_MESSAGE = 500
 
@@ -90,10 +92,20 @@ def urge_item(actor: Actor, item_id: int, message: str, *, now: dt.datetime) -> 
             raise Conflict(_("The item is closed; there is nothing to urge."))
         Item.update(urge_count=Item.urge_count + 1).where(Item.id == item.id).execute()
         count = item.urge_count + 1
-        audit.record("item.urge", at=now, actor=actor.user, item=item, target=f"item:{item.id}",
-                     after={"message": text, "urge_count": count})
-        notify_users(handlers_of(item) + _open_unit_users(item), item,
-                     _("[Urged] %(title)s: %(message)s") % {"title": item.title, "message": text}, now=now)
+        audit.record(
+            "item.urge",
+            at=now,
+            actor=actor.user,
+            item=item,
+            target=f"item:{item.id}",
+            after={"message": text, "urge_count": count},
+        )
+        notify_users(
+            handlers_of(item) + _open_unit_users(item),
+            item,
+            _("[Urged] %(title)s: %(message)s") % {"title": item.title, "message": text},
+            now=now,
+        )
     return Item.get_by_id(item.id)
 
 
@@ -111,14 +123,29 @@ def urge_summons(actor: Actor, assignment_id: int, message: str, *, now: dt.date
         item = _supervised_item(actor, found.item_id)
         if not found.open:
             raise Conflict(_("This summons is finished; there is nothing to urge."))
-        Assignment.update(urge_count=Assignment.urge_count + 1).where(Assignment.id == found.id).execute()
+        Assignment.update(urge_count=Assignment.urge_count + 1).where(
+            Assignment.id == found.id
+        ).execute()
         Item.update(urge_count=Item.urge_count + 1).where(Item.id == item.id).execute()
-        audit.record("summons.urge", at=now, actor=actor.user, item=item,
-                     target=f"assignment:{found.id}",
-                     after={"message": text, "unit": found.unit.key, "name": found.unit.name,
-                            "urge_count": found.urge_count + 1})
-        notify_users(_open_unit_users(item, only=found), item,
-                     _("[Urged] %(title)s: %(message)s") % {"title": item.title, "message": text}, now=now)
+        audit.record(
+            "summons.urge",
+            at=now,
+            actor=actor.user,
+            item=item,
+            target=f"assignment:{found.id}",
+            after={
+                "message": text,
+                "unit": found.unit.key,
+                "name": found.unit.name,
+                "urge_count": found.urge_count + 1,
+            },
+        )
+        notify_users(
+            _open_unit_users(item, only=found),
+            item,
+            _("[Urged] %(title)s: %(message)s") % {"title": item.title, "message": text},
+            now=now,
+        )
     return Assignment.get_by_id(found.id)
 
 
@@ -141,11 +168,18 @@ def _deadlines(item: Item) -> Mapping[str, Any]:
     last = Assignment.select().where(Assignment.item == item).order_by(Assignment.id.desc()).first()
     if last is not None and last.table in tables:
         return dict(tables[last.table])
-    return next((dict(t) for t in tables.values() if "report_hours" in t or "handle_hours" in t), {})
+    return next(
+        (dict(t) for t in tables.values() if "report_hours" in t or "handle_hours" in t), {}
+    )
 
 
 def reroute(
-    actor: Actor, item_id: int, units: Iterable[str], reason: str, *, now: dt.datetime,
+    actor: Actor,
+    item_id: int,
+    units: Iterable[str],
+    reason: str,
+    *,
+    now: dt.datetime,
     withdraw_others: bool = False,
 ) -> list[Assignment]:
     """Re-route an item: summon other units (departments by key, ``role:<key>`` for a
@@ -156,7 +190,9 @@ def reroute(
     text = _message(reason, "reason")
     wanted = [u for u in dict.fromkeys(units) if u]
     if not wanted:
-        raise Invalid(_("Choose at least one unit."), [FieldProblem("units", _("This field is required."))])
+        raise Invalid(
+            _("Choose at least one unit."), [FieldProblem("units", _("This field is required."))]
+        )
     with database.atomic():
         item = _supervised_item(actor, item_id)
         if item.closed:
@@ -171,23 +207,42 @@ def reroute(
             elif unit in keys:
                 planned.append(({"unit": unit}, spec, None))
             else:
-                raise Invalid(_("%(unit)s cannot be summoned here.") % {"unit": unit},
-                              [FieldProblem(f"units/{i}", _("%(unit)s cannot be summoned here.") % {"unit": unit})])
+                raise Invalid(
+                    _("%(unit)s cannot be summoned here.") % {"unit": unit},
+                    [
+                        FieldProblem(
+                            f"units/{i}", _("%(unit)s cannot be summoned here.") % {"unit": unit}
+                        )
+                    ],
+                )
         withdrawn = _withdraw_open(item, now) if withdraw_others else []
         created = create_assignments(item, REROUTE_TABLE, planned, spec, now=now)
         audit.record(
-            "item.reroute", at=now, actor=actor.user, item=item, target=f"item:{item.id}",
-            after={"reason": text, "withdrawn": withdrawn,
-                   "summoned": [{"unit": a.unit.key, "name": a.unit.name, "role": a.role} for a in created]},
+            "item.reroute",
+            at=now,
+            actor=actor.user,
+            item=item,
+            target=f"item:{item.id}",
+            after={
+                "reason": text,
+                "withdrawn": withdrawn,
+                "summoned": [
+                    {"unit": a.unit.key, "name": a.unit.name, "role": a.role} for a in created
+                ],
+            },
         )
     return created
 
 
 def _withdraw_open(item: Item, now: dt.datetime) -> list[int]:
-    ids = [a.id for a in Assignment.select(Assignment.id).where((Assignment.item == item) & Assignment.open)]
+    ids = [
+        a.id
+        for a in Assignment.select(Assignment.id).where((Assignment.item == item) & Assignment.open)
+    ]
     if ids:
         Assignment.update(state="cancelled", open=False, done_at=now, next_due_at=None).where(
-            Assignment.id.in_(ids)).execute()
+            Assignment.id.in_(ids)
+        ).execute()
     return ids
 
 
@@ -199,16 +254,24 @@ def commissioners_under(actor: Actor) -> list[User]:
     within = path_under(OrgNode.path, paths[0])
     for path in paths[1:]:
         within |= path_under(OrgNode.path, path)
-    return list(User.select().join(Grant).join(OrgNode)
-                .where((Grant.role == HANDLER_ROLE) & User.active & within)
-                .distinct().order_by(User.name, User.id))
+    return list(
+        User.select()
+        .join(Grant)
+        .join(OrgNode)
+        .where((Grant.role == HANDLER_ROLE) & User.active & within)
+        .distinct()
+        .order_by(User.name, User.id)
+    )
 
 
 def items_of_commissioner(actor: Actor, user: User) -> Any:
     """Open items in the actor's view that ``user`` handles now (explicitly or by default)."""
     at_their_compounds = None
-    for grant in Grant.select(Grant, OrgNode).join(OrgNode).where(
-            (Grant.user == user) & (Grant.role == HANDLER_ROLE)):
+    for grant in (
+        Grant.select(Grant, OrgNode)
+        .join(OrgNode)
+        .where((Grant.user == user) & (Grant.role == HANDLER_ROLE))
+    ):
         cond = path_under(Item.node_path, grant.node.path) & Item.handler.is_null()
         at_their_compounds = cond if at_their_compounds is None else at_their_compounds | cond
     mine = Item.handler == user.id
@@ -218,7 +281,12 @@ def items_of_commissioner(actor: Actor, user: User) -> Any:
 
 
 def reassign(
-    actor: Actor, from_username: str, to_username: str, reason: str, *, now: dt.datetime,
+    actor: Actor,
+    from_username: str,
+    to_username: str,
+    reason: str,
+    *,
+    now: dt.datetime,
     item_ids: Iterable[int] | None = None,
 ) -> list[int]:
     """Hand a commissioner's open items (all, or ``item_ids``) to another commissioner.
@@ -233,12 +301,23 @@ def reassign(
     source = User.get_or_none(User.username == from_username)
     target = User.get_or_none((User.username == to_username) & User.active)
     if source is None or target is None:
-        raise NotFound(_("User %(name)s does not exist.") % {"name": to_username if source else from_username})
+        raise NotFound(
+            _("User %(name)s does not exist.") % {"name": to_username if source else from_username}
+        )
     if source.id == target.id:
-        raise Invalid(_("Choose another commissioner."), [FieldProblem("to", _("Choose another commissioner."))])
+        raise Invalid(
+            _("Choose another commissioner."),
+            [FieldProblem("to", _("Choose another commissioner."))],
+        )
     if target.id not in {u.id for u in commissioners_under(actor)}:
-        raise Invalid(_("%(name)s is not a commissioner you supervise.") % {"name": target.name},
-                      [FieldProblem("to", _("%(name)s is not a commissioner you supervise.") % {"name": target.name})])
+        raise Invalid(
+            _("%(name)s is not a commissioner you supervise.") % {"name": target.name},
+            [
+                FieldProblem(
+                    "to", _("%(name)s is not a commissioner you supervise.") % {"name": target.name}
+                )
+            ],
+        )
     with database.atomic():
         query = items_of_commissioner(actor, source)
         if item_ids is not None:
@@ -248,14 +327,28 @@ def reassign(
             return []
         ids = [i.id for i in chosen]
         Item.update(handler=target.id, lock=Item.lock + 1).where(Item.id.in_(ids)).execute()
-        Event.insert_many([
-            {"at": now, "actor": actor.user.id, "action": "item.reassign", "item": i.id,
-             "target": f"item:{i.id}",
-             "before": {"handler": i.handler.username if i.handler_id else None, "from": source.username},
-             "after": {"handler": target.username, "name": target.name, "reason": text}}
-            for i in chosen
-        ]).execute()
-        notify_users([target], chosen[0] if len(chosen) == 1 else None,
-                     _("%(count)s items were handed to you by %(by)s: %(reason)s")
-                     % {"count": len(ids), "by": actor.user.name, "reason": text}, now=now)
+        Event.insert_many(
+            [
+                {
+                    "at": now,
+                    "actor": actor.user.id,
+                    "action": "item.reassign",
+                    "item": i.id,
+                    "target": f"item:{i.id}",
+                    "before": {
+                        "handler": i.handler.username if i.handler_id else None,
+                        "from": source.username,
+                    },
+                    "after": {"handler": target.username, "name": target.name, "reason": text},
+                }
+                for i in chosen
+            ]
+        ).execute()
+        notify_users(
+            [target],
+            chosen[0] if len(chosen) == 1 else None,
+            _("%(count)s items were handed to you by %(by)s: %(reason)s")
+            % {"count": len(ids), "by": actor.user.name, "reason": text},
+            now=now,
+        )
     return ids

@@ -23,8 +23,9 @@ def _digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def create_token(username: str, label: str = "", *, now: dt.datetime,
-                 lifetime: dt.timedelta = DEFAULT_LIFETIME) -> str:
+def create_token(
+    username: str, label: str = "", *, now: dt.datetime, lifetime: dt.timedelta = DEFAULT_LIFETIME
+) -> str:
     """A new bearer token for ``username``, valid for ``lifetime``; only its digest is stored.
 
     :raises NotFound: no such user.
@@ -36,18 +37,29 @@ def create_token(username: str, label: str = "", *, now: dt.datetime,
     if not dt.timedelta(days=1) <= lifetime <= MAX_LIFETIME:
         raise Invalid("a token lives between 1 and 3650 days")
     raw = "sf_" + secrets.token_urlsafe(32)
-    token = Token.create(user=user, digest=_digest(raw), label=label, created_at=now, expires_at=now + lifetime)
-    audit.record("token.create", at=now, actor=user, target=f"user:{username}",
-                 after={"token": token.id, "label": label, "expires_at": token.expires_at.isoformat()})
+    token = Token.create(
+        user=user, digest=_digest(raw), label=label, created_at=now, expires_at=now + lifetime
+    )
+    audit.record(
+        "token.create",
+        at=now,
+        actor=user,
+        target=f"user:{username}",
+        after={"token": token.id, "label": label, "expires_at": token.expires_at.isoformat()},
+    )
     return raw
 
 
 def user_for_token(raw: str, *, now: dt.datetime) -> User | None:
     """The active user a bearer token belongs to, if it is neither revoked nor expired."""
     token = (
-        Token.select(Token, User).join(User)
-        .where((Token.digest == _digest(raw)) & (Token.revoked == False)
-               & (Token.expires_at.is_null() | (Token.expires_at > now)))
+        Token.select(Token, User)
+        .join(User)
+        .where(
+            (Token.digest == _digest(raw))
+            & (Token.revoked == False)
+            & (Token.expires_at.is_null() | (Token.expires_at > now))
+        )
         .first()
     )
     if token is None or not token.user.active:
@@ -59,9 +71,11 @@ def user_for_token(raw: str, *, now: dt.datetime) -> User | None:
 
 def revoke_all(user: User, *, now: dt.datetime) -> int:
     """Revoke every live token of ``user`` (a new password); returns how many."""
-    return int(Token.update(revoked=True, revoked_at=now).where(
-        (Token.user == user) & (Token.revoked == False)
-    ).execute())
+    return int(
+        Token.update(revoked=True, revoked_at=now)
+        .where((Token.user == user) & (Token.revoked == False))
+        .execute()
+    )
 
 
 @dataclass(frozen=True)
@@ -86,8 +100,17 @@ def _row(token: Token, now: dt.datetime) -> TokenRow:
         state = "expired"
     else:
         state = "live"
-    return TokenRow(token.id, token.user.username, token.user.name, token.label, token.created_at,
-                    token.expires_at, token.last_used_at, token.revoked_at, state)
+    return TokenRow(
+        token.id,
+        token.user.username,
+        token.user.name,
+        token.label,
+        token.created_at,
+        token.expires_at,
+        token.last_used_at,
+        token.revoked_at,
+        state,
+    )
 
 
 def list_tokens(*, now: dt.datetime, username: str | None = None) -> list[TokenRow]:
@@ -100,7 +123,12 @@ def list_tokens(*, now: dt.datetime, username: str | None = None) -> list[TokenR
 
 def _grant_paths(user_ids: list[int]) -> dict[int, list[str]]:
     found: dict[int, list[str]] = {uid: [] for uid in user_ids}
-    rows = Grant.select(Grant.user, OrgNode.path).join(OrgNode).where(Grant.user.in_(user_ids)).tuples()
+    rows = (
+        Grant.select(Grant.user, OrgNode.path)
+        .join(OrgNode)
+        .where(Grant.user.in_(user_ids))
+        .tuples()
+    )
     for user_id, path in rows:
         found[user_id].append(path)
     return found
@@ -121,7 +149,9 @@ def manages(actor: Actor, paths: list[str], roots: set[str]) -> bool:
 
 def tokens_for_admin(actor: Actor, *, now: dt.datetime) -> list[TokenRow]:
     """The tokens of the users ``actor`` administers, newest first."""
-    tokens = list(Token.select(Token, User).join(User).order_by(Token.created_at.desc(), Token.id.desc()))
+    tokens = list(
+        Token.select(Token, User).join(User).order_by(Token.created_at.desc(), Token.id.desc())
+    )
     paths, roots = _grant_paths(sorted({t.user_id for t in tokens})), _root_paths()
     return [_row(t, now) for t in tokens if manages(actor, paths[t.user_id], roots)]
 
@@ -134,12 +164,18 @@ def revoke_token(token_id: int, *, now: dt.datetime, by: Actor | None = None) ->
     token = Token.select(Token, User).join(User).where(Token.id == token_id).first()
     if token is None:
         raise NotFound(f"token {token_id} does not exist")
-    if by is not None and not manages(by, _grant_paths([token.user_id])[token.user_id], _root_paths()):
+    if by is not None and not manages(
+        by, _grant_paths([token.user_id])[token.user_id], _root_paths()
+    ):
         raise NotFound(f"token {token_id} does not exist")
     if not token.revoked:
         Token.update(revoked=True, revoked_at=now).where(Token.id == token.id).execute()
-        audit.record("token.revoke", at=now, actor=by.user if by else None, target=f"user:{token.user.username}",
-                     after={"token": token.id, "label": token.label})
+        audit.record(
+            "token.revoke",
+            at=now,
+            actor=by.user if by else None,
+            target=f"user:{token.user.username}",
+            after={"token": token.id, "label": token.label},
+        )
         token = Token.select(Token, User).join(User).where(Token.id == token_id).first()
     return _row(token, now)
-

@@ -20,8 +20,18 @@ from engine.models import Grant, User
 from engine.org import node_by_key
 from engine.tokens import create_token, revoke_all, user_for_token
 
-__all__ = ["Limits", "Throttled", "authenticate", "create_token", "describe", "hash_password", "hash_passwords",
-           "upsert_user", "use_fast_hashing", "user_for_token"]
+__all__ = [
+    "Limits",
+    "Throttled",
+    "authenticate",
+    "create_token",
+    "describe",
+    "hash_password",
+    "hash_passwords",
+    "upsert_user",
+    "use_fast_hashing",
+    "user_for_token",
+]
 
 _hasher = PasswordHasher()
 DEFAULT_LIMITS = Limits()
@@ -69,8 +79,14 @@ def verify_password(stored: str, password: str) -> bool:
 
 
 def upsert_user(
-    username: str, name: str, password: str | None, grants: Iterable[Mapping[str, str]] = (),
-    *, now: dt.datetime, reset_password: bool = True, hashed: str | None = None,
+    username: str,
+    name: str,
+    password: str | None,
+    grants: Iterable[Mapping[str, str]] = (),
+    *,
+    now: dt.datetime,
+    reset_password: bool = True,
+    hashed: str | None = None,
 ) -> User:
     """Create or update a user and add the listed grants ``{"role", "node"}``.
 
@@ -81,18 +97,32 @@ def upsert_user(
     :raises NotFound: a grant names an org node that does not exist.
     """
     with database.atomic():
-        return _upsert(username, name, password, grants, now=now, reset_password=reset_password, hashed=hashed)
+        return _upsert(
+            username, name, password, grants, now=now, reset_password=reset_password, hashed=hashed
+        )
 
 
-def _upsert(username: str, name: str, password: str | None, grants: Iterable[Mapping[str, str]],
-            *, now: dt.datetime, reset_password: bool, hashed: str | None) -> User:
+def _upsert(
+    username: str,
+    name: str,
+    password: str | None,
+    grants: Iterable[Mapping[str, str]],
+    *,
+    now: dt.datetime,
+    reset_password: bool,
+    hashed: str | None,
+) -> User:
     user = User.get_or_none(User.username == username)
     before = None
     if user is None:
         if not password:
             raise Invalid(f"user {username!r} needs a password")
-        user = User.create(username=username, name=name, password_hash=hashed or hash_password(password),
-                           created_at=now)
+        user = User.create(
+            username=username,
+            name=name,
+            password_hash=hashed or hash_password(password),
+            created_at=now,
+        )
     else:
         before = {"name": user.name}
         user.name = name
@@ -100,8 +130,13 @@ def _upsert(username: str, name: str, password: str | None, grants: Iterable[Map
             user.password_hash = hashed or hash_password(password)
             ended = logins.end_all_sessions(user, now=now)
             revoked = revoke_all(user, now=now)
-            audit.record("user.password", at=now, actor=None, target=f"user:{username}",
-                         after={"sessions_ended": ended, "tokens_revoked": revoked})
+            audit.record(
+                "user.password",
+                at=now,
+                actor=None,
+                target=f"user:{username}",
+                after={"sessions_ended": ended, "tokens_revoked": revoked},
+            )
         user.save()
     added = []
     for grant in grants:
@@ -110,13 +145,20 @@ def _upsert(username: str, name: str, password: str | None, grants: Iterable[Map
         if created:
             added.append(f"{grant['role']}@{grant['node']}")
     if before is None or added or before["name"] != name:
-        audit.record("user.save", at=now, actor=None, target=f"user:{username}", before=before,
-                     after={"name": name, "grants_added": added})
+        audit.record(
+            "user.save",
+            at=now,
+            actor=None,
+            target=f"user:{username}",
+            before=before,
+            after={"name": name, "grants_added": added},
+        )
     return user
 
 
-def authenticate(username: str, password: str, *, address: str, now: dt.datetime,
-                 limits: Limits = DEFAULT_LIMITS) -> User | None:
+def authenticate(
+    username: str, password: str, *, address: str, now: dt.datetime, limits: Limits = DEFAULT_LIMITS
+) -> User | None:
     """The user if the password is right; None otherwise.
 
     The attempt is counted before the password is checked, atomically (engine/logins.py),

@@ -27,9 +27,16 @@ ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,119}$")
 
 def _public(endpoint: WebhookEndpoint) -> dict[str, Any]:
     """An endpoint for the audit trail: never its secret."""
-    return {"url": endpoint.url, "events": endpoint.events, "secret_env": endpoint.secret_env,
-            "has_secret": bool(endpoint.secret), "active": endpoint.active, "pack": endpoint.pack,
-            "scope": endpoint.scope_path, "personal": endpoint.personal}
+    return {
+        "url": endpoint.url,
+        "events": endpoint.events,
+        "secret_env": endpoint.secret_env,
+        "has_secret": bool(endpoint.secret),
+        "active": endpoint.active,
+        "pack": endpoint.pack,
+        "scope": endpoint.scope_path,
+        "personal": endpoint.personal,
+    }
 
 
 # Who administers webhooks where. An admin granted at a node (a street's 三方办) sees,
@@ -43,7 +50,8 @@ def administers(actor: Actor, endpoint: WebhookEndpoint) -> bool:
     if is_district_admin(actor):
         return True
     return endpoint.scope_path is not None and any(
-        endpoint.scope_path.startswith(path) for path in admin_paths(actor))
+        endpoint.scope_path.startswith(path) for path in admin_paths(actor)
+    )
 
 
 def scope_choices(actor: Actor) -> list[OrgNode]:
@@ -58,7 +66,9 @@ def scope_choices(actor: Actor) -> list[OrgNode]:
     return list(rows)
 
 
-def sync_pack_endpoints(pack_key: str, specs: Sequence[Mapping[str, Any]], *, now: dt.datetime) -> None:
+def sync_pack_endpoints(
+    pack_key: str, specs: Sequence[Mapping[str, Any]], *, now: dt.datetime
+) -> None:
     """Create or update the pack's endpoints; those it no longer lists are disabled.
 
     A pack's endpoints listen to the whole district; ``"personal": true`` lets one
@@ -69,9 +79,15 @@ def sync_pack_endpoints(pack_key: str, specs: Sequence[Mapping[str, Any]], *, no
     listed = set()
     for spec in specs:
         listed.add(spec["key"])
-        fields = {"url": spec["url"], "events": list(spec["events"]), "secret_env": spec["secret_env"],
-                  "description": spec.get("description", ""), "pack": pack_key, "updated_at": now,
-                  "personal": bool(spec.get("personal", False))}
+        fields = {
+            "url": spec["url"],
+            "events": list(spec["events"]),
+            "secret_env": spec["secret_env"],
+            "description": spec.get("description", ""),
+            "pack": pack_key,
+            "updated_at": now,
+            "personal": bool(spec.get("personal", False)),
+        }
         found = WebhookEndpoint.get_or_none(WebhookEndpoint.key == spec["key"])
         if found is None:
             WebhookEndpoint.create(key=spec["key"], active=spec.get("active", True), **fields)
@@ -99,7 +115,9 @@ def _scope(actor: Actor, form: Mapping[str, Any], problems: list[FieldProblem]) 
 def _problems(form: Mapping[str, Any], endpoint: WebhookEndpoint | None) -> list[FieldProblem]:
     problems = []
     if endpoint is None and not KEY.match(form.get("key") or ""):
-        problems.append(FieldProblem("key", _("Lower-case letters, digits, - and _; starting with a letter.")))
+        problems.append(
+            FieldProblem("key", _("Lower-case letters, digits, - and _; starting with a letter."))
+        )
     parts = urlsplit(form.get("url") or "")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         problems.append(FieldProblem("url", _("An http:// or https:// address.")))
@@ -108,17 +126,28 @@ def _problems(form: Mapping[str, Any], endpoint: WebhookEndpoint | None) -> list
         problems.append(FieldProblem("events", _("Choose at least one event.")))
     for pattern in events:
         if unknown_pattern(pattern):
-            problems.append(FieldProblem("events", _("No event is called %(name)s.") % {"name": pattern}))
+            problems.append(
+                FieldProblem("events", _("No event is called %(name)s.") % {"name": pattern})
+            )
     env = form.get("secret_env") or ""
     if env and not ENV_NAME.match(env):
-        problems.append(FieldProblem("secret_env", _("An environment variable name in upper case, like SANFANG_WEBHOOK_SECRET.")))
+        problems.append(
+            FieldProblem(
+                "secret_env",
+                _("An environment variable name in upper case, like SANFANG_WEBHOOK_SECRET."),
+            )
+        )
     has_secret = form.get("secret") or env or (endpoint is not None and endpoint.secret)
     if not has_secret:
-        problems.append(FieldProblem("secret", _("Enter a secret or the environment variable that holds it.")))
+        problems.append(
+            FieldProblem("secret", _("Enter a secret or the environment variable that holds it."))
+        )
     return problems
 
 
-def save_endpoint(actor: Actor, key: str | None, form: Mapping[str, Any], *, now: dt.datetime) -> WebhookEndpoint:
+def save_endpoint(
+    actor: Actor, key: str | None, form: Mapping[str, Any], *, now: dt.datetime
+) -> WebhookEndpoint:
     """Create (``key`` None) or edit an admin-made endpoint; a blank secret keeps the old one.
 
     :raises Invalid: a field is wrong (paths are the form's field names).
@@ -127,12 +156,19 @@ def save_endpoint(actor: Actor, key: str | None, form: Mapping[str, Any], *, now
     """
     endpoint = None if key is None else endpoint_by_key(actor, key)
     if endpoint is not None and endpoint.pack:
-        raise Forbidden(_("This endpoint comes from pack %(pack)s; change it there.") % {"pack": endpoint.pack})
+        raise Forbidden(
+            _("This endpoint comes from pack %(pack)s; change it there.") % {"pack": endpoint.pack}
+        )
     problems = _problems(form, endpoint)
     scope = _scope(actor, form, problems)
     personal = bool(form.get("personal"))
     if personal and not is_district_admin(actor):
-        problems.append(FieldProblem("personal", _("Only the district's administrators may send personal data to a receiver.")))
+        problems.append(
+            FieldProblem(
+                "personal",
+                _("Only the district's administrators may send personal data to a receiver."),
+            )
+        )
     if problems:
         raise Invalid(_("Some answers need fixing."), problems)
     with database.atomic():
@@ -153,8 +189,14 @@ def save_endpoint(actor: Actor, key: str | None, form: Mapping[str, Any], *, now
             endpoint.secret = form["secret"]
         endpoint.updated_at = now
         endpoint.save()
-        audit.record("webhook.save", at=now, actor=actor.user, target=f"webhook:{endpoint.key}",
-                     before=before, after=_public(endpoint))
+        audit.record(
+            "webhook.save",
+            at=now,
+            actor=actor.user,
+            target=f"webhook:{endpoint.key}",
+            before=before,
+            after=_public(endpoint),
+        )
     return endpoint
 
 
@@ -163,9 +205,17 @@ def set_active(actor: Actor, key: str, active: bool, *, now: dt.datetime) -> Web
     with database.atomic():
         endpoint = endpoint_by_key(actor, key)
         before = endpoint.active
-        WebhookEndpoint.update(active=active, updated_at=now).where(WebhookEndpoint.id == endpoint.id).execute()
-        audit.record("webhook.enable" if active else "webhook.disable", at=now, actor=actor.user,
-                     target=f"webhook:{key}", before={"active": before}, after={"active": active})
+        WebhookEndpoint.update(active=active, updated_at=now).where(
+            WebhookEndpoint.id == endpoint.id
+        ).execute()
+        audit.record(
+            "webhook.enable" if active else "webhook.disable",
+            at=now,
+            actor=actor.user,
+            target=f"webhook:{key}",
+            before={"active": before},
+            after={"active": active},
+        )
     return endpoint_by_key(actor, key)
 
 
@@ -183,30 +233,47 @@ def endpoint_by_key(actor: Actor, key: str) -> WebhookEndpoint:
 def endpoints_with_counts_for(endpoint: WebhookEndpoint) -> dict[str, int]:
     """The endpoint's number of deliveries per status."""
     counts = dict.fromkeys(STATUSES, 0)
-    rows = (Delivery.select(Delivery.status, fn.COUNT(Delivery.id)).where(Delivery.endpoint == endpoint)
-            .group_by(Delivery.status).tuples())
+    rows = (
+        Delivery.select(Delivery.status, fn.COUNT(Delivery.id))
+        .where(Delivery.endpoint == endpoint)
+        .group_by(Delivery.status)
+        .tuples()
+    )
     counts.update(dict(rows))
     return counts
 
 
 def endpoints_with_counts(actor: Actor) -> list[tuple[WebhookEndpoint, dict[str, int]]]:
     """The endpoints ``actor`` administers with their deliveries per status (one grouped query)."""
-    endpoints = [e for e in WebhookEndpoint.select(WebhookEndpoint, OrgNode)
-                 .join(OrgNode, JOIN.LEFT_OUTER).order_by(WebhookEndpoint.key) if administers(actor, e)]
+    endpoints = [
+        e
+        for e in WebhookEndpoint.select(WebhookEndpoint, OrgNode)
+        .join(OrgNode, JOIN.LEFT_OUTER)
+        .order_by(WebhookEndpoint.key)
+        if administers(actor, e)
+    ]
     counts: dict[int, dict[str, int]] = {}
     if endpoints:
-        rows = (Delivery.select(Delivery.endpoint, Delivery.status, fn.COUNT(Delivery.id))
-                .where(Delivery.endpoint.in_([e.id for e in endpoints]))
-                .group_by(Delivery.endpoint, Delivery.status).tuples())
+        rows = (
+            Delivery.select(Delivery.endpoint, Delivery.status, fn.COUNT(Delivery.id))
+            .where(Delivery.endpoint.in_([e.id for e in endpoints]))
+            .group_by(Delivery.endpoint, Delivery.status)
+            .tuples()
+        )
         for endpoint_id, status, count in rows:
             counts.setdefault(endpoint_id, dict.fromkeys(STATUSES, 0))[status] = count
     return [(e, counts.get(e.id, dict.fromkeys(STATUSES, 0))) for e in endpoints]
 
 
-def deliveries(endpoint: WebhookEndpoint, status: str | None = None, limit: int = 100) -> list[Delivery]:
+def deliveries(
+    endpoint: WebhookEndpoint, status: str | None = None, limit: int = 100
+) -> list[Delivery]:
     """The endpoint's newest deliveries, optionally of one status."""
-    query = (Delivery.select(Delivery, OutboxMessage).join(OutboxMessage)
-             .where(Delivery.endpoint == endpoint))
+    query = (
+        Delivery.select(Delivery, OutboxMessage)
+        .join(OutboxMessage)
+        .where(Delivery.endpoint == endpoint)
+    )
     if status in STATUSES:
         query = query.where(Delivery.status == status)
     return list(query.order_by(Delivery.id.desc()).limit(limit))
@@ -231,12 +298,25 @@ def retry(actor: Actor, delivery_id: int, *, now: dt.datetime) -> Delivery:
     """
     with database.atomic():
         delivery, _attempts = delivery_detail(actor, delivery_id)
-        won = Delivery.update(status="retrying", attempts=0, next_attempt_at=now,
-                              claimed_by=None, claimed_until=None).where(
-            (Delivery.id == delivery_id) & (Delivery.status == "dead")).execute()
+        won = (
+            Delivery.update(
+                status="retrying",
+                attempts=0,
+                next_attempt_at=now,
+                claimed_by=None,
+                claimed_until=None,
+            )
+            .where((Delivery.id == delivery_id) & (Delivery.status == "dead"))
+            .execute()
+        )
         if not won:
             raise Conflict(_("Only a dead delivery can be retried by hand."))
-        audit.record("delivery.retry", at=now, actor=actor.user, target=f"delivery:{delivery_id}",
-                     before={"status": "dead", "attempts": delivery.attempts},
-                     after={"status": "retrying"})
+        audit.record(
+            "delivery.retry",
+            at=now,
+            actor=actor.user,
+            target=f"delivery:{delivery_id}",
+            before={"status": "dead", "attempts": delivery.attempts},
+            after={"status": "retrying"},
+        )
     return Delivery.get_by_id(delivery_id)

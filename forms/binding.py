@@ -69,7 +69,7 @@ def _bad_row_index(name: str, key: str) -> bool:
     ours ("rows-²-a", "rows-<5,000 digits>-a"): int() raises, or reads Unicode digits."""
     if not key.startswith(name):
         return False
-    index = key[len(name) + 1:].split("-", 1)[0]
+    index = key[len(name) + 1 :].split("-", 1)[0]
     return index.isdigit() and not (index.isascii() and len(index) <= 9)
 
 

@@ -19,7 +19,19 @@ from forms.specs import KINDS, STRING_FORMATS
 
 Join = Literal["all", "any"]
 # The operators the condition builder offers, in the order it lists them.
-OPERATORS = ("==", "!=", "in", "not in", ">", ">=", "<", "<=", "contains", "is empty", "is not empty")
+OPERATORS = (
+    "==",
+    "!=",
+    "in",
+    "not in",
+    ">",
+    ">=",
+    "<",
+    "<=",
+    "contains",
+    "is empty",
+    "is not empty",
+)
 UNARY = frozenset({"is empty", "is not empty"})
 ORDERING = frozenset({">", ">=", "<", "<="})
 FORMAT_OF_KIND = {kind: fmt for fmt, kind in STRING_FORMATS.items()}
@@ -29,19 +41,42 @@ ATTACH = frozenset({"photo", "file"})
 NUMERIC = frozenset({"integer", "number"})
 # Keywords each row attribute owns; everything else on a property lands in ``extra``.
 BOUND_KEYS = {
-    "text": ("minLength", "maxLength"), "textarea": ("minLength", "maxLength"),
+    "text": ("minLength", "maxLength"),
+    "textarea": ("minLength", "maxLength"),
     "integer": ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"),
     "number": ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"),
-    "checkboxes": ("minItems", "maxItems"), "multiselect": ("minItems", "maxItems"),
-    "photo": ("minItems", "maxItems"), "file": ("minItems", "maxItems"),
+    "checkboxes": ("minItems", "maxItems"),
+    "multiselect": ("minItems", "maxItems"),
+    "photo": ("minItems", "maxItems"),
+    "file": ("minItems", "maxItems"),
     "group": ("minItems", "maxItems"),
 }
-OWNED = frozenset({
-    "type", "title", "x-help", "x-placeholder", "x-show-if", "x-widget", "format", "pattern",
-    "enum", "oneOf", "items", "uniqueItems", "x-accept",
-    "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
-    "multipleOf", "minItems", "maxItems",
-})
+OWNED = frozenset(
+    {
+        "type",
+        "title",
+        "x-help",
+        "x-placeholder",
+        "x-show-if",
+        "x-widget",
+        "format",
+        "pattern",
+        "enum",
+        "oneOf",
+        "items",
+        "uniqueItems",
+        "x-accept",
+        "minLength",
+        "maxLength",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "multipleOf",
+        "minItems",
+        "maxItems",
+    }
+)
 
 
 @dataclass
@@ -141,8 +176,8 @@ def _var_name(node: Any, scope: str) -> str | None:
         if not scope:
             head, dot, tail = name.partition(".")
             return name if head and dot and tail and "." not in tail else None
-        if name.startswith(prefix) and "." not in name[len(prefix):] and len(name) > len(prefix):
-            return name[len(prefix):]
+        if name.startswith(prefix) and "." not in name[len(prefix) :] and len(name) > len(prefix):
+            return name[len(prefix) :]
     return None
 
 
@@ -265,13 +300,20 @@ def _kind_of(prop: Mapping[str, Any]) -> str:
     return "text"
 
 
-def row_from_property(name: str, prop: Mapping[str, Any], required: bool, scope: str = "data") -> FieldRow:
+def row_from_property(
+    name: str, prop: Mapping[str, Any], required: bool, scope: str = "data"
+) -> FieldRow:
     """One schema property as a builder row."""
     kind = _kind_of(prop)
     row = FieldRow(
-        name=name, kind=kind, label=str(prop.get("title", "")), help=str(prop.get("x-help", "")),
-        placeholder=str(prop.get("x-placeholder", "")), required=required,
-        pattern=str(prop.get("pattern", "")), accept=str(prop.get("x-accept", "")),
+        name=name,
+        kind=kind,
+        label=str(prop.get("title", "")),
+        help=str(prop.get("x-help", "")),
+        placeholder=str(prop.get("x-placeholder", "")),
+        required=required,
+        pattern=str(prop.get("pattern", "")),
+        accept=str(prop.get("x-accept", "")),
     )
     row.bounds = {k: prop[k] for k in BOUND_KEYS.get(kind, ()) if k in prop}
     if kind in CHOICE:
@@ -284,10 +326,13 @@ def row_from_property(name: str, prop: Mapping[str, Any], required: bool, scope:
         inner = list(items.get("required", []))
         row.required_order = inner
         row.children = [
-            row_from_property(n, p, n in inner, "row") for n, p in items.get("properties", {}).items()
+            row_from_property(n, p, n in inner, "row")
+            for n, p in items.get("properties", {}).items()
         ]
     if "x-show-if" in prop:
-        row.show_if = parse_group(prop["x-show-if"], scope) if prop["x-show-if"] is not True else None
+        row.show_if = (
+            parse_group(prop["x-show-if"], scope) if prop["x-show-if"] is not True else None
+        )
         if row.show_if is None:
             row.show_if_raw = prop["x-show-if"]
     row.extra = {k: v for k, v in prop.items() if k not in OWNED}

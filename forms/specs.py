@@ -83,7 +83,9 @@ class FieldSpec:
     refresh: bool = False
     value_type: str = "string"
     personal: bool = False  # x-personal: the answer is personal data (个人信息), masked for most
-    anonymous: bool = False  # x-anonymous: a yes here hides the raiser from all but the commissioner
+    anonymous: bool = (
+        False  # x-anonymous: a yes here hides the raiser from all but the commissioner
+    )
 
     @property
     def multiple(self) -> bool:

@@ -30,7 +30,13 @@ def _sees(definition: Definition, scoped: dict[str, str]) -> bool:
 def _visible_definitions() -> list[Definition]:
     definitions = list(Definition.select().order_by(Definition.kind, Definition.id))
     scopes = {designer.draft_of(d).get("scope") for d in definitions} - {None}
-    paths = dict(OrgNode.select(OrgNode.key, OrgNode.path).where(OrgNode.key.in_(list(scopes))).tuples()) if scopes else {}
+    paths = (
+        dict(
+            OrgNode.select(OrgNode.key, OrgNode.path).where(OrgNode.key.in_(list(scopes))).tuples()
+        )
+        if scopes
+        else {}
+    )
     return [d for d in definitions if _sees(d, paths)]
 
 
@@ -39,7 +45,13 @@ def _failures(definitions: list[Definition]) -> list[RuleFailure]:
     query = RuleFailure.select(RuleFailure).join(Item, JOIN.LEFT_OUTER)
     if not is_district_admin(g.actor):
         reach = reduce(operator.or_, [Item.node_path.startswith(p) for p in admin_paths(g.actor)])
-        query = query.where(reach | (RuleFailure.item.is_null() & RuleFailure.definition.in_([d.key for d in definitions])))
+        query = query.where(
+            reach
+            | (
+                RuleFailure.item.is_null()
+                & RuleFailure.definition.in_([d.key for d in definitions])
+            )
+        )
     return list(query.order_by(RuleFailure.at.desc()).limit(20))
 
 
@@ -48,8 +60,9 @@ def _failures(definitions: list[Definition]) -> list[RuleFailure]:
 def index() -> Any:
     packs = list(Pack.select().order_by(Pack.key))
     definitions = _visible_definitions()
-    return render_template("admin/index.html", packs=packs, definitions=definitions,
-                           failures=_failures(definitions))
+    return render_template(
+        "admin/index.html", packs=packs, definitions=definitions, failures=_failures(definitions)
+    )
 
 
 def _definition_or_404(key: str) -> Definition:
@@ -76,8 +89,10 @@ def definition(key: str) -> Any:
 def version(key: str, number: int) -> Any:
     _definition_or_404(key)
     found = (
-        DefinitionVersion.select().join(Definition)
-        .where((Definition.key == key) & (DefinitionVersion.number == number)).first()
+        DefinitionVersion.select()
+        .join(Definition)
+        .where((Definition.key == key) & (DefinitionVersion.number == number))
+        .first()
     )
     if found is None:
         abort(404)

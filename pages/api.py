@@ -29,9 +29,13 @@ def authenticate() -> Any:
         return None
     header = request.headers.get("Authorization", "")
     scheme, _, raw = header.partition(" ")
-    user = user_for_token(raw.strip(), now=clock.now()) if scheme.lower() == "bearer" and raw else None
+    user = (
+        user_for_token(raw.strip(), now=clock.now()) if scheme.lower() == "bearer" and raw else None
+    )
     if user is None:
-        return jsonify({"error": {"code": "unauthorized", "message": "a valid bearer token is required"}}), 401
+        return jsonify(
+            {"error": {"code": "unauthorized", "message": "a valid bearer token is required"}}
+        ), 401
     g.actor = actor_for(user)
     return None
 
@@ -61,8 +65,10 @@ def documented_query() -> None:
     unknown = sorted(set(request.args) - query_names(request.url_rule.rule, request.method))
     if unknown:
         names = [name if len(name) <= 40 else name[:40] + "…" for name in unknown[:5]]
-        raise ServiceError(f"unknown query parameter(s): {', '.join(names)}",
-                           [FieldProblem(name, "not a parameter of this operation") for name in names])
+        raise ServiceError(
+            f"unknown query parameter(s): {', '.join(names)}",
+            [FieldProblem(name, "not a parameter of this operation") for name in names],
+        )
 
 
 def body() -> dict[str, Any]:
@@ -77,31 +83,47 @@ def body() -> dict[str, Any]:
 
 
 def sight_of(item: Item, assignments: list[Assignment]) -> privacy.Sight:
-    return privacy.sight(g.actor, item, runtime(item.version_id),
-                         unit_paths=[a.unit_path for a in assignments])
+    return privacy.sight(
+        g.actor, item, runtime(item.version_id), unit_paths=[a.unit_path for a in assignments]
+    )
 
 
-def item_json(item: Item, *, detail: bool = False, view: privacy.Sight | None = None) -> dict[str, Any]:
+def item_json(
+    item: Item, *, detail: bool = False, view: privacy.Sight | None = None
+) -> dict[str, Any]:
     """An item as the caller may see it: personal answers masked or withheld (engine/privacy)."""
     assignments = items.assignments_of(item)
     view = view or sight_of(item, assignments)
     out: dict[str, Any] = {
-        "id": item.id, "type": item.definition.key, "definition_version": item.version.number,
-        "node": item.node.key, "title": item.title, "state": item.state,
-        "priority": item.priority, "version": item.lock,
+        "id": item.id,
+        "type": item.definition.key,
+        "definition_version": item.version.number,
+        "node": item.node.key,
+        "title": item.title,
+        "state": item.state,
+        "priority": item.priority,
+        "version": item.lock,
         "data": privacy.shown_data(item, runtime(item.version_id), view),
         "raised_by": privacy.raiser_username(item, view),
         "personal": "whole" if view.whole else "withheld" if view.withheld else "masked",
         "may_reveal": view.may_reveal and not view.whole,
-        "raised_at": clock.iso(item.raised_at), "due_at": clock.iso(item.due_at),
-        "resolved_at": clock.iso(item.resolved_at), "resolution_seconds": item.resolution_seconds,
-        "satisfaction": item.satisfaction, "closed": item.closed,
+        "raised_at": clock.iso(item.raised_at),
+        "due_at": clock.iso(item.due_at),
+        "resolved_at": clock.iso(item.resolved_at),
+        "resolution_seconds": item.resolution_seconds,
+        "satisfaction": item.satisfaction,
+        "closed": item.closed,
         "assignments": [assignment_json(a) for a in assignments],
     }
     if detail:
         out["transitions"] = [
-            {"key": o.key, "label": o.label, "allowed": o.allowed, "reason": o.reason or None,
-             "form": o.spec.get("form")}
+            {
+                "key": o.key,
+                "label": o.label,
+                "allowed": o.allowed,
+                "reason": o.reason or None,
+                "form": o.spec.get("form"),
+            }
             for o in items.offers(g.actor, item, now=clock.now())
         ]
     return out
@@ -109,11 +131,20 @@ def item_json(item: Item, *, detail: bool = False, view: privacy.Sight | None = 
 
 def assignment_json(a: Assignment) -> dict[str, Any]:
     return {
-        "id": a.id, "item": a.item_id, "unit": a.unit.key, "unit_name": a.unit.name, "role": a.role,
-        "state": a.state, "rule": a.rule, "priority": a.priority,
-        "summoned_at": clock.iso(a.summoned_at), "report_due_at": clock.iso(a.report_due_at),
-        "reported_at": clock.iso(a.reported_at), "handle_due_at": clock.iso(a.handle_due_at),
-        "done_at": clock.iso(a.done_at), "reply": a.reply or None,
+        "id": a.id,
+        "item": a.item_id,
+        "unit": a.unit.key,
+        "unit_name": a.unit.name,
+        "role": a.role,
+        "state": a.state,
+        "rule": a.rule,
+        "priority": a.priority,
+        "summoned_at": clock.iso(a.summoned_at),
+        "report_due_at": clock.iso(a.report_due_at),
+        "reported_at": clock.iso(a.reported_at),
+        "handle_due_at": clock.iso(a.handle_due_at),
+        "done_at": clock.iso(a.done_at),
+        "reply": a.reply or None,
     }
 
 
@@ -131,31 +162,48 @@ def definitions() -> Any:
         version = current_version(d)
         if not applies_for(g.actor, version.body):
             continue  # a street's definition is listed to who works where it applies
-        out.append({"key": d.key, "kind": d.kind, "name": d.name, "version": d.current,
-                    "published_at": clock.iso(version.published_at), "body": version.body})
+        out.append(
+            {
+                "key": d.key,
+                "kind": d.kind,
+                "name": d.name,
+                "version": d.current,
+                "published_at": clock.iso(version.published_at),
+                "body": version.body,
+            }
+        )
     return jsonify({"definitions": out})
 
 
 @bp.route("/items", methods=["POST"])
 def create_item() -> Any:
     payload = body()
-    missing = [FieldProblem(k, "required") for k in ("type", "node") if not isinstance(payload.get(k), str)]
+    missing = [
+        FieldProblem(k, "required") for k in ("type", "node") if not isinstance(payload.get(k), str)
+    ]
     if missing:
         raise Invalid("type and node are required strings", missing)
-    item = items.raise_item(g.actor, payload["type"], payload["node"], payload.get("data", {}), now=clock.now())
+    item = items.raise_item(
+        g.actor, payload["type"], payload["node"], payload.get("data", {}), now=clock.now()
+    )
     return jsonify(item_json(item, detail=True)), 201
 
 
 @bp.route("/items")
 def list_items() -> Any:
     filters = queues.Filters(
-        state=request.args.get("state") or None, node=request.args.get("node") or None,
-        type=request.args.get("type") or None, open_only=request.args.get("open") == "1",
+        state=request.args.get("state") or None,
+        node=request.args.get("node") or None,
+        type=request.args.get("type") or None,
+        open_only=request.args.get("open") == "1",
         mine=request.args.get("mine") == "1",
     )
-    page = int_arg("page", 1, minimum=1, maximum=queues.MAX_PAGE)
+    # The API's callers are programs: an empty page= is a mistake to name, not a default.
+    page = int_arg("page", 1, minimum=1, maximum=queues.MAX_PAGE, empty_ok=False)
     rows = queues.inbox(g.actor, filters, page=page, with_data=True)
-    return jsonify({"items": [item_json(i) for i in rows], "page": page, "page_size": queues.PAGE_SIZE})
+    return jsonify(
+        {"items": [item_json(i) for i in rows], "page": page, "page_size": queues.PAGE_SIZE}
+    )
 
 
 @bp.route("/items/<int:item_id>")
@@ -185,13 +233,21 @@ def item_timeline(item_id: int) -> Any:
             return privacy.raiser_username(item, view)  # none for an anonymous item
         return str(e.actor.username)
 
-    return jsonify({"events": [
-        {"at": clock.iso(e.at), "actor": actor(e), "action": e.action,
-         "before": privacy.shown_event_part(e.before, kinds, view),
-         "after": privacy.shown_event_part(e.after, kinds, view),
-         "detail": privacy.shown_event_part(e.detail, kinds, view)}
-        for e in items.timeline(item)
-    ]})
+    return jsonify(
+        {
+            "events": [
+                {
+                    "at": clock.iso(e.at),
+                    "actor": actor(e),
+                    "action": e.action,
+                    "before": privacy.shown_event_part(e.before, kinds, view),
+                    "after": privacy.shown_event_part(e.after, kinds, view),
+                    "detail": privacy.shown_event_part(e.detail, kinds, view),
+                }
+                for e in items.timeline(item)
+            ]
+        }
+    )
 
 
 @bp.route("/items/<int:item_id>/transitions/<key>", methods=["POST"])
@@ -199,8 +255,12 @@ def take_transition(item_id: int, key: str) -> Any:
     payload = body()
     expected = payload.get("version")
     if expected is not None and (not isinstance(expected, int) or isinstance(expected, bool)):
-        raise Invalid("version must be an integer", [FieldProblem("version", "expected an integer")])
-    item = items.transition(g.actor, item_id, key, payload.get("data") or {}, expected=expected, now=clock.now())
+        raise Invalid(
+            "version must be an integer", [FieldProblem("version", "expected an integer")]
+        )
+    item = items.transition(
+        g.actor, item_id, key, payload.get("data") or {}, expected=expected, now=clock.now()
+    )
     return jsonify(item_json(item, detail=True))
 
 

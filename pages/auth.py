@@ -83,8 +83,16 @@ def inject_user() -> dict[str, Any]:
 
 STAFF_ROLES = frozenset(permissions.roles_of("work"))
 # The header's links, each shown to who holds the capability behind it somewhere.
-NAV = {"work": "work", "resident": "resident", "review": "supervise", "evaluation": "evaluation",
-       "dashboards": "dashboards", "lists": "lists.view", "imports": "import", "admin": "admin"}
+NAV = {
+    "work": "work",
+    "resident": "resident",
+    "review": "supervise",
+    "evaluation": "evaluation",
+    "dashboards": "dashboards",
+    "lists": "lists.view",
+    "imports": "import",
+    "admin": "admin",
+}
 
 
 def navigation(actor: Actor | None) -> dict[str, bool]:
@@ -178,8 +186,11 @@ def index() -> Any:
 
 def login_limits() -> Limits:
     config = current_app.config
-    return Limits(per_account=config["LOGIN_MAX_ATTEMPTS"], per_address=config["LOGIN_MAX_ATTEMPTS_PER_ADDRESS"],
-                  window=dt.timedelta(minutes=config["LOGIN_WINDOW_MINUTES"]))
+    return Limits(
+        per_account=config["LOGIN_MAX_ATTEMPTS"],
+        per_address=config["LOGIN_MAX_ATTEMPTS_PER_ADDRESS"],
+        window=dt.timedelta(minutes=config["LOGIN_WINDOW_MINUTES"]),
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -190,12 +201,19 @@ def login() -> Any:
         address = request.remote_addr or ""
         now = clock.now()
         try:
-            user = authenticate(form.username.data or "", form.password.data or "", address=address, now=now,
-                                limits=login_limits())
+            user = authenticate(
+                form.username.data or "",
+                form.password.data or "",
+                address=address,
+                now=now,
+                limits=login_limits(),
+            )
         except Throttled:
             user, status = None, 429
-            error = _("Too many failed attempts. Try again in %(minutes)s minutes.",
-                      minutes=current_app.config["LOGIN_WINDOW_MINUTES"])
+            error = _(
+                "Too many failed attempts. Try again in %(minutes)s minutes.",
+                minutes=current_app.config["LOGIN_WINDOW_MINUTES"],
+            )
         if user is not None:
             session.clear()
             lifetime = dt.timedelta(hours=current_app.config["SESSION_HOURS"])
@@ -206,7 +224,9 @@ def login() -> Any:
         error = error or _("Wrong username or password.")
     if request.method == "POST" and status == 200:
         status = 401
-    response = current_app.make_response((render_template("auth/login.html", form=form, error=error), status))
+    response = current_app.make_response(
+        (render_template("auth/login.html", form=form, error=error), status)
+    )
     if status == 429:
         response.headers["Retry-After"] = str(current_app.config["LOGIN_WINDOW_MINUTES"] * 60)
     return response
@@ -229,9 +249,14 @@ def file(public_id: str) -> Any:
     attachment, data = open_for(g.actor, public_id, store=attachment_store())
     # The type the bytes are, and a clean name, for files stored before uploads were checked too.
     kind = sniff(data) or "application/octet-stream"
-    return send_file(io.BytesIO(data), mimetype=kind, download_name=clean_filename(attachment.filename),
-                     as_attachment=not kind.startswith("image/"),
-                     etag=attachment.sha256, last_modified=attachment.created_at)
+    return send_file(
+        io.BytesIO(data),
+        mimetype=kind,
+        download_name=clean_filename(attachment.filename),
+        as_attachment=not kind.startswith("image/"),
+        etag=attachment.sha256,
+        last_modified=attachment.created_at,
+    )
 
 
 from pages import notifications as _notifications  # noqa: F401  (routes on this blueprint)

@@ -22,53 +22,89 @@ def radar(axes: Sequence[tuple[str, float | None]], *, size: int = 380, title: s
         angle = -math.pi / 2 + 2 * math.pi * i / count
         return cx + r * math.cos(angle), cy + r * math.sin(angle)
 
-    parts = [(f'<svg class="chart radar" role="img" viewBox="0 0 {size} {size}" width="{size}" height="{size}" '
-             f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>')]
+    parts = [
+        (
+            f'<svg class="chart radar" role="img" viewBox="0 0 {size} {size}" width="{size}" height="{size}" '
+            f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
+        )
+    ]
     for ring in (25, 50, 75, 100):
-        pts = " ".join(f"{_num(x)},{_num(y)}" for x, y in (point(i, radius * ring / 100) for i in range(count)))
+        pts = " ".join(
+            f"{_num(x)},{_num(y)}" for x, y in (point(i, radius * ring / 100) for i in range(count))
+        )
         parts.append(f'<polygon points="{pts}" fill="none" stroke="#ddd"/>')
     for i, (label, _) in enumerate(axes):
         x, y = point(i, radius)
         lx, ly = point(i, radius + 22)
         anchor = "middle" if abs(lx - cx) < 5 else ("start" if lx > cx else "end")
-        parts.append(f'<line x1="{_num(cx)}" y1="{_num(cy)}" x2="{_num(x)}" y2="{_num(y)}" stroke="#ddd"/>')
-        parts.append(f'<text x="{_num(lx)}" y="{_num(ly + 4)}" text-anchor="{anchor}" font-size="12">{escape(label)}</text>')
+        parts.append(
+            f'<line x1="{_num(cx)}" y1="{_num(cy)}" x2="{_num(x)}" y2="{_num(y)}" stroke="#ddd"/>'
+        )
+        parts.append(
+            f'<text x="{_num(lx)}" y="{_num(ly + 4)}" text-anchor="{anchor}" font-size="12">{escape(label)}</text>'
+        )
     pts = " ".join(
-        f"{_num(x)},{_num(y)}" for x, y in (point(i, radius * (score or 0) / 100) for i, (_, score) in enumerate(axes))
+        f"{_num(x)},{_num(y)}"
+        for x, y in (point(i, radius * (score or 0) / 100) for i, (_, score) in enumerate(axes))
     )
-    parts.append(f'<polygon class="radar-area" points="{pts}" fill="rgba(183,28,28,.25)" stroke="#b71c1c" stroke-width="2"/>')
+    parts.append(
+        f'<polygon class="radar-area" points="{pts}" fill="rgba(183,28,28,.25)" stroke="#b71c1c" stroke-width="2"/>'
+    )
     for i, (label, score) in enumerate(axes):
         x, y = point(i, radius * (score or 0) / 100)
         shown = "–" if score is None else _num(score)
-        parts.append(f'<circle cx="{_num(x)}" cy="{_num(y)}" r="3" fill="#b71c1c"><title>{escape(label)} {shown}</title></circle>')
+        parts.append(
+            f'<circle cx="{_num(x)}" cy="{_num(y)}" r="3" fill="#b71c1c">'
+            f"<title>{escape(label)} {shown}</title></circle>"
+        )
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
-def bars(rows: Sequence[tuple[str, float | None]], *, width: int = 640, unit: str = "",
-         maximum: float = 100, title: str = "") -> Markup:
+def bars(
+    rows: Sequence[tuple[str, float | None]],
+    *,
+    width: int = 640,
+    unit: str = "",
+    maximum: float = 100,
+    title: str = "",
+) -> Markup:
     """Horizontal bars, one per (label, value), in the given order (rank them first)."""
     bar_h, gap, label_w = 18, 6, 150
     height = max(1, len(rows)) * (bar_h + gap) + gap
     scale = (width - label_w - 60) / (maximum or 1)
-    parts = [(f'<svg class="chart bars" role="img" viewBox="0 0 {width} {height}" width="100%" '
-             f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>')]
+    parts = [
+        (
+            f'<svg class="chart bars" role="img" viewBox="0 0 {width} {height}" width="100%" '
+            f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
+        )
+    ]
     for i, (label, value) in enumerate(rows):
         y = gap + i * (bar_h + gap)
         w = max(0.0, min(maximum, value or 0)) * scale
         shown = "–" if value is None else f"{_num(value)}{unit}"
-        parts.append(f'<text x="{label_w - 6}" y="{y + bar_h - 4}" text-anchor="end" font-size="12">{escape(label[:14])}</text>')
-        parts.append(f'<rect x="{label_w}" y="{y}" width="{_num(w)}" height="{bar_h}" fill="#b71c1c" opacity=".8"/>')
-        parts.append(f'<text x="{_num(label_w + w + 4)}" y="{y + bar_h - 4}" font-size="12">{escape(shown)}</text>')
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + bar_h - 4}" text-anchor="end" font-size="12">{escape(label[:14])}</text>'
+        )
+        parts.append(
+            f'<rect x="{label_w}" y="{y}" width="{_num(w)}" height="{bar_h}" fill="#b71c1c" opacity=".8"/>'
+        )
+        parts.append(
+            f'<text x="{_num(label_w + w + 4)}" y="{y + bar_h - 4}" font-size="12">{escape(shown)}</text>'
+        )
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
-def sparkline(values: Sequence[float | None], *, width: int = 240, height: int = 48, title: str = "") -> Markup:
+def sparkline(
+    values: Sequence[float | None], *, width: int = 240, height: int = 48, title: str = ""
+) -> Markup:
     """A line of 0–100 values over time (index trend), oldest first."""
     known = [(i, v) for i, v in enumerate(values) if v is not None]
     step = width / max(1, len(values) - 1)
-    pts = " ".join(f"{_num(i * step)},{_num(height - 4 - (height - 8) * v / 100)}" for i, v in known)
+    pts = " ".join(
+        f"{_num(i * step)},{_num(height - 4 - (height - 8) * v / 100)}" for i, v in known
+    )
     return Markup(
         f'<svg class="chart trend" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
         f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'

@@ -58,9 +58,14 @@ def compound(key: str) -> Any:
     for version in checklists.row_lists():
         rows = checklists.rows_of(node, version.body["key"])
         lists.append((version, rows, checklists.progress(rows, now)))
-    return render_template("lists/compound.html", node=node, lists=lists, now=now,
-                           editing=checklists.may_edit(g.actor, node),
-                           overdue=lambda row: checklists.is_overdue(row, now))
+    return render_template(
+        "lists/compound.html",
+        node=node,
+        lists=lists,
+        now=now,
+        editing=checklists.may_edit(g.actor, node),
+        overdue=lambda row: checklists.is_overdue(row, now),
+    )
 
 
 def _form_page(node: OrgNode, version: Any, row: Any, save: Any) -> Any:
@@ -74,16 +79,38 @@ def _form_page(node: OrgNode, version: Any, row: Any, save: Any) -> Any:
         row = ChecklistRow.get_by_id(row.id) if row else None  # the row as the other save left it
     if result is not None:
         return result
-    stale = staleness(row.lock, "lock", target=f"checklist-row:{row.id}", conflict=conflict) if row else None
+    stale = (
+        staleness(row.lock, "lock", target=f"checklist-row:{row.id}", conflict=conflict)
+        if row
+        else None
+    )
     status = 409 if conflict else 422 if is_submit(bound) else 200
     if htmx and request.method == "POST":
-        return render_template("lists/_row_fields.html", bound=bound, loose=loose), 409 if conflict else 200
+        return render_template(
+            "lists/_row_fields.html", bound=bound, loose=loose
+        ), 409 if conflict else 200
     history = []
     if row is not None:
-        history = list(Event.select().where(Event.target == f"checklist-row:{row.id}").order_by(Event.at.desc()))
-    titles = {name: spec.get("title", name) for name, spec in version.body["row_schema"].get("properties", {}).items()}
-    return render_template("lists/row_form.html", bound=bound, loose=loose, node=node, version=version,
-                           row=row, history=history, stale=stale, titles=titles), status
+        history = list(
+            Event.select()
+            .where(Event.target == f"checklist-row:{row.id}")
+            .order_by(Event.at.desc())
+        )
+    titles = {
+        name: spec.get("title", name)
+        for name, spec in version.body["row_schema"].get("properties", {}).items()
+    }
+    return render_template(
+        "lists/row_form.html",
+        bound=bound,
+        loose=loose,
+        node=node,
+        version=version,
+        row=row,
+        history=history,
+        stale=stale,
+        titles=titles,
+    ), status
 
 
 def _saved(node: OrgNode) -> Any:
@@ -102,8 +129,15 @@ def new_row(key: str, list_key: str) -> Any:
         version = checklists.row_list(list_key)
     except NotFound:
         abort(404)
-    return _form_page(node, version, None, lambda data: (
-        checklists.add_row(g.actor, list_key, node, data, now=clock.now()), _saved(node))[1])
+    return _form_page(
+        node,
+        version,
+        None,
+        lambda data: (
+            checklists.add_row(g.actor, list_key, node, data, now=clock.now()),
+            _saved(node),
+        )[1],
+    )
 
 
 @bp.route("/row/<int:row_id>", methods=["GET", "POST"])
@@ -119,7 +153,9 @@ def row(row_id: int) -> Any:
     version = current_version(found.definition)
 
     def save(data: dict[str, Any]) -> Any:
-        checklists.update_row(g.actor, row_id, data, expected=int_arg("lock", source=request.form), now=clock.now())
+        checklists.update_row(
+            g.actor, row_id, data, expected=int_arg("lock", source=request.form), now=clock.now()
+        )
         return _saved(node)
 
     return _form_page(node, version, found, save)
@@ -133,13 +169,22 @@ def rollup(key: str) -> Any:
         abort(404)
     now = clock.now()
     progress = checklists.rollup(node, now=now)
-    children = list(OrgNode.select().where((OrgNode.parent == node) & OrgNode.kind.in_(
-        ("street", "community", "compound"))).order_by(OrgNode.id))
+    children = list(
+        OrgNode.select()
+        .where((OrgNode.parent == node) & OrgNode.kind.in_(("street", "community", "compound")))
+        .order_by(OrgNode.id)
+    )
     versions = checklists.row_lists()
     return render_template(
-        "lists/rollup.html", node=node, versions=versions, children=children, progress=progress,
-        total=checklists.total, parent=node.parent if node.parent and _may_rollup(node.parent) else None,
+        "lists/rollup.html",
+        node=node,
+        versions=versions,
+        children=children,
+        progress=progress,
+        total=checklists.total,
+        parent=node.parent if node.parent and _may_rollup(node.parent) else None,
     )
+
 
 from pages import (
     kpi_reports,  # noqa: F401 - registers its routes on bp

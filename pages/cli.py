@@ -24,8 +24,21 @@ DEFAULT_PACK = Path(__file__).resolve().parent.parent / "seed" / "gongshu"
 def register(app: Flask) -> None:
     from pages.cli_storage import attachments, backup, restore
 
-    for command in (init, pack, demo, user, token, accounts, sweep, deliver, facts, index,
-                    attachments, backup, restore):
+    for command in (
+        init,
+        pack,
+        demo,
+        user,
+        token,
+        accounts,
+        sweep,
+        deliver,
+        facts,
+        index,
+        attachments,
+        backup,
+        restore,
+    ):
         app.cli.add_command(command)
 
 
@@ -112,7 +125,9 @@ def demo(compounds: int, item_count: int, seed: int, pack_path: str) -> None:
     from engine.demo import generate
 
     with database.connection_context():
-        summary = generate(pack_path, compounds=compounds, items=item_count, seed=seed, now=clock.now())
+        summary = generate(
+            pack_path, compounds=compounds, items=item_count, seed=seed, now=clock.now()
+        )
     click.echo(summary)
 
 
@@ -147,8 +162,13 @@ def token() -> None:
 @token.command("create")
 @click.argument("username")
 @click.option("--label", default="")
-@click.option("--days", default=90, show_default=True, type=click.IntRange(1, 3650),
-              help="Days until the token expires.")
+@click.option(
+    "--days",
+    default=90,
+    show_default=True,
+    type=click.IntRange(1, 3650),
+    help="Days until the token expires.",
+)
 @with_appcontext
 def token_create(username: str, label: str, days: int) -> None:
     """Print a new bearer token for USERNAME (shown once; only its digest is kept)."""
@@ -156,7 +176,9 @@ def token_create(username: str, label: str, days: int) -> None:
 
     with database.connection_context():
         try:
-            click.echo(create_token(username, label, now=clock.now(), lifetime=dt.timedelta(days=days)))
+            click.echo(
+                create_token(username, label, now=clock.now(), lifetime=dt.timedelta(days=days))
+            )
         except ServiceError as exc:
             click.echo(exc.message, err=True)
             sys.exit(1)
@@ -175,9 +197,19 @@ def token_list(username: str | None) -> None:
     with database.connection_context():
         rows = list_tokens(now=clock.now(), username=username)
     for row in rows:
-        click.echo("\t".join((str(row.id), row.username, row.label or "-", when(row.created_at),
-                              when(row.expires_at) if row.expires_at else "never", when(row.last_used_at),
-                              row.state)))
+        click.echo(
+            "\t".join(
+                (
+                    str(row.id),
+                    row.username,
+                    row.label or "-",
+                    when(row.created_at),
+                    when(row.expires_at) if row.expires_at else "never",
+                    when(row.last_used_at),
+                    row.state,
+                )
+            )
+        )
     click.echo(f"{len(rows)} token(s)", err=True)
 
 
@@ -242,13 +274,22 @@ def accounts(pack_path: str) -> None:
     for account in files.org.get("users", []):
         if not account.get("password"):
             continue
-        roles = ", ".join(f"{labels.get(g['role'], g['role'])}@{g['node']}" for g in account.get("grants", []))
-        click.echo(f"  {account['username']:<28} {account['password']:<10} {account['name']} — {roles}")
+        roles = ", ".join(
+            f"{labels.get(g['role'], g['role'])}@{g['node']}" for g in account.get("grants", [])
+        )
+        click.echo(
+            f"  {account['username']:<28} {account['password']:<10} {account['name']} — {roles}"
+        )
 
 
 @click.command("sweep")
-@click.option("--now", "at", default=None, metavar="ISO",
-              help="Sweep as of this time (no offset: Asia/Shanghai); default: the clock.")
+@click.option(
+    "--now",
+    "at",
+    default=None,
+    metavar="ISO",
+    help="Sweep as of this time (no offset: Asia/Shanghai); default: the clock.",
+)
 @with_appcontext
 def sweep(at: str | None) -> None:
     """Apply due deadlines and escalation once, then refresh the facts if due; print the counts."""
@@ -274,9 +315,16 @@ def sweep(at: str | None) -> None:
     from engine import facts as node_facts
 
     with database.connection_context():
-        count = node_facts.refresh_if_due(now=clock.now(), interval=current_app.config["FACTS_INTERVAL"],
-                                          max_age=current_app.config["FACTS_MAX_AGE"])
-    click.echo(f"facts refreshed for {count} nodes" if count is not None else "facts: nothing changed, not refreshed")
+        count = node_facts.refresh_if_due(
+            now=clock.now(),
+            interval=current_app.config["FACTS_INTERVAL"],
+            max_age=current_app.config["FACTS_MAX_AGE"],
+        )
+    click.echo(
+        f"facts refreshed for {count} nodes"
+        if count is not None
+        else "facts: nothing changed, not refreshed"
+    )
 
 
 @click.command("deliver")

@@ -21,8 +21,13 @@ def attachments() -> None:
 
 
 @attachments.command("migrate")
-@click.option("--to", "kind", type=click.Choice(["db", "disk", "s3"]), required=True,
-              help="The store to copy every attachment into.")
+@click.option(
+    "--to",
+    "kind",
+    type=click.Choice(["db", "disk", "s3"]),
+    required=True,
+    help="The store to copy every attachment into.",
+)
 @with_appcontext
 def attachments_migrate(kind: str) -> None:
     """Copy every attachment into the store KIND from wherever it is now (the configured
@@ -31,12 +36,26 @@ def attachments_migrate(kind: str) -> None:
     from engine.storage import DatabaseStore, DiskStore, make_store, migrate
 
     config = current_app.config
-    target = make_store(kind, upload_dir=config["UPLOAD_DIR"], s3=config.get("S3"),
-                        s3_client=config.get("S3_CLIENT"))
-    sources = [current_app.extensions["sanfang.attachments"], DiskStore(config["UPLOAD_DIR"]), DatabaseStore()]
+    target = make_store(
+        kind,
+        upload_dir=config["UPLOAD_DIR"],
+        s3=config.get("S3"),
+        s3_client=config.get("S3_CLIENT"),
+    )
+    sources = [
+        current_app.extensions["sanfang.attachments"],
+        DiskStore(config["UPLOAD_DIR"]),
+        DatabaseStore(),
+    ]
     if (config.get("S3") or {}).get("bucket") and kind != "s3":
-        sources.append(make_store("s3", upload_dir=config["UPLOAD_DIR"], s3=config["S3"],
-                                  s3_client=config.get("S3_CLIENT")))
+        sources.append(
+            make_store(
+                "s3",
+                upload_dir=config["UPLOAD_DIR"],
+                s3=config["S3"],
+                s3_client=config.get("S3_CLIENT"),
+            )
+        )
     with database.connection_context():
         copied, present, missing = migrate(target, sources)
     click.echo(f"{copied} copied to {kind}, {present} already there, {len(missing)} missing")
@@ -56,7 +75,9 @@ def backup(path: str) -> None:
     with database.connection_context():
         manifest = run(Path(path), current_app.extensions["sanfang.attachments"], now=clock.now())
     rows = sum(manifest["tables"].values())
-    click.echo(f"{path}: {rows} rows in {len(manifest['tables'])} tables, {manifest['files']} files")
+    click.echo(
+        f"{path}: {rows} rows in {len(manifest['tables'])} tables, {manifest['files']} files"
+    )
     for sha in manifest["missing_files"]:
         click.echo(f"missing from the attachment store: {sha}", err=True)
     if manifest["missing_files"]:
@@ -77,4 +98,6 @@ def restore(path: str, force: bool) -> None:
     except ServiceError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
-    click.echo(f"restored {sum(done['tables'].values())} rows and {done['files']} files from {path}")
+    click.echo(
+        f"restored {sum(done['tables'].values())} rows and {done['files']} files from {path}"
+    )

@@ -37,7 +37,11 @@ class Staleness:
 
 
 def staleness(
-    current_lock: int, lock_field: str, *, target: str | None = None, item: Item | None = None,
+    current_lock: int,
+    lock_field: str,
+    *,
+    target: str | None = None,
+    item: Item | None = None,
     conflict: Conflict | None = None,
 ) -> Staleness:
     """The form's hidden values and the events since it was shown.
@@ -53,5 +57,9 @@ def staleness(
     since = audit.since(seen, **about) if seen is not None else []
     posted = request.form.get(lock_field, type=int)
     shown = bool(since) or conflict is not None or posted is None
-    return Staleness(current_lock if shown else posted, audit.latest_id(**about) if seen is None else seen,
-                     since, conflict)
+    return Staleness(
+        current_lock if shown else posted,
+        audit.latest_id(**about) if seen is None else seen,
+        since,
+        conflict,
+    )

@@ -13,11 +13,18 @@ from engine.dashboard import Dashboard, dimension_names, indicator_specs
 from engine.models import OrgNode
 
 STATUS_LABELS = {
-    "met": _l("Met"), "unmet": _l("Not met"), "overdue": _l("Overdue"),
-    "no_data": _l("No data"), "reported": _l("Reported by the responsible unit"),
+    "met": _l("Met"),
+    "unmet": _l("Not met"),
+    "overdue": _l("Overdue"),
+    "no_data": _l("No data"),
+    "reported": _l("Reported by the responsible unit"),
 }
 
-REPORT_LABELS = {"reported": _l("Submitted"), "accepted": _l("Accepted"), "returned": _l("Returned")}
+REPORT_LABELS = {
+    "reported": _l("Submitted"),
+    "accepted": _l("Accepted"),
+    "returned": _l("Returned"),
+}
 
 
 @dataclass
@@ -44,7 +51,9 @@ def overview(board: Dashboard) -> Table:
     doc = board.facts
     table = Table("overview", _l("Key numbers"), [_l("Measure"), _l("Value")])
     for label, path in (
-        (_l("Items"), "items.total"), (_l("Open"), "items.open"), (_l("Overdue"), "items.overdue"),
+        (_l("Items"), "items.total"),
+        (_l("Open"), "items.open"),
+        (_l("Overdue"), "items.overdue"),
         (_l("Resolution rate (%)"), "items.resolution_rate"),
         (_l("Median hours to resolve"), "items.hours_to_resolve.p50"),
         (_l("90th percentile hours to resolve"), "items.hours_to_resolve.p90"),
@@ -56,25 +65,45 @@ def overview(board: Dashboard) -> Table:
     ):
         table.rows.append([label, _get(doc, path)])
     if board.score is not None:
-        table.rows.append([board.index.body["name"] if board.index else _l("Index"), board.score.score])
+        table.rows.append(
+            [board.index.body["name"] if board.index else _l("Index"), board.score.score]
+        )
     return table
 
 
 def units(board: Dashboard) -> Table:
-    table = Table("units", _l("By unit"), [
-        _l("Name"), _l("Items"), _l("Open"), _l("Overdue"), _l("Resolution rate (%)"),
-        _l("Median hours to resolve"), _l("Check-in on time (%)"), _l("Satisfaction (1-5)"),
-        _l("Index"), _l("Rank"),
-    ])
+    table = Table(
+        "units",
+        _l("By unit"),
+        [
+            _l("Name"),
+            _l("Items"),
+            _l("Open"),
+            _l("Overdue"),
+            _l("Resolution rate (%)"),
+            _l("Median hours to resolve"),
+            _l("Check-in on time (%)"),
+            _l("Satisfaction (1-5)"),
+            _l("Index"),
+            _l("Rank"),
+        ],
+    )
     for row in sorted(board.children, key=lambda r: r.rank or 10**6):
         doc = row.facts
-        table.rows.append([
-            (row.node.name, url_for("review.dashboard", key=row.node.key)),
-            _get(doc, "items.total"), _get(doc, "items.open"), _get(doc, "items.overdue"),
-            _get(doc, "items.resolution_rate"), _get(doc, "items.hours_to_resolve.p50"),
-            _get(doc, "summons.report_on_time_rate"), _get(doc, "items.satisfaction.mean"),
-            row.score, row.rank or None,
-        ])
+        table.rows.append(
+            [
+                (row.node.name, url_for("review.dashboard", key=row.node.key)),
+                _get(doc, "items.total"),
+                _get(doc, "items.open"),
+                _get(doc, "items.overdue"),
+                _get(doc, "items.resolution_rate"),
+                _get(doc, "items.hours_to_resolve.p50"),
+                _get(doc, "summons.report_on_time_rate"),
+                _get(doc, "items.satisfaction.mean"),
+                row.score,
+                row.rank or None,
+            ]
+        )
     return table
 
 
@@ -82,44 +111,93 @@ def kpi_table(board: Dashboard) -> Table | None:
     if not board.kpi:
         return None
     version, statuses, _ = board.kpi[0]
-    names = {n.key: n.name for n in OrgNode.select(OrgNode.key, OrgNode.name).where(
-        OrgNode.key.in_([u for s in statuses for u in s.row["lead"]] or [""]))}
-    table = Table("kpi", version.body["name"], [
-        _l("No."), _l("Task"), _l("Target"), _l("Lead unit"), _l("Responsible units"), _l("Deadline"),
-        _l("Current value"), _l("Status"), _l("Latest report"), _l("Reported or reviewed by"), _l("At"),
-        _l("Return reason"),
-    ])
+    names = {
+        n.key: n.name
+        for n in OrgNode.select(OrgNode.key, OrgNode.name).where(
+            OrgNode.key.in_([u for s in statuses for u in s.row["lead"]] or [""])
+        )
+    }
+    table = Table(
+        "kpi",
+        version.body["name"],
+        [
+            _l("No."),
+            _l("Task"),
+            _l("Target"),
+            _l("Lead unit"),
+            _l("Responsible units"),
+            _l("Deadline"),
+            _l("Current value"),
+            _l("Status"),
+            _l("Latest report"),
+            _l("Reported or reviewed by"),
+            _l("At"),
+            _l("Return reason"),
+        ],
+    )
     reports = board.kpi_reports.get(version.body["key"], {})
     for s in statuses:
         row = s.row
         found = reports.get(row["key"]) if s.status == "reported" else None
         local = clock.local(found.at) if found else None
-        table.rows.append([
-            row["no"], row["content"], row.get("target", ""), row.get("lead_text") or "、".join(names.get(u, u) for u in row["lead"]),
-            "、".join(row.get("responsible", [])), row.get("deadline_text") or row["deadline"],
-            s.value, str(STATUS_LABELS[s.status]),
-            f"{REPORT_LABELS[found.state]} · {found.unit}" if found else None, found.by if found else None,
-            local.strftime("%Y-%m-%d %H:%M") if local else None, (found.reason or None) if found else None,
-        ])
+        table.rows.append(
+            [
+                row["no"],
+                row["content"],
+                row.get("target", ""),
+                row.get("lead_text") or "、".join(names.get(u, u) for u in row["lead"]),
+                "、".join(row.get("responsible", [])),
+                row.get("deadline_text") or row["deadline"],
+                s.value,
+                str(STATUS_LABELS[s.status]),
+                f"{REPORT_LABELS[found.state]} · {found.unit}" if found else None,
+                found.by if found else None,
+                local.strftime("%Y-%m-%d %H:%M") if local else None,
+                (found.reason or None) if found else None,
+            ]
+        )
     return table
 
 
 def indicators(board: Dashboard) -> Table | None:
     if board.index is None or board.score is None or not board.score.indicators:
         return None
-    table = Table("indicators", board.index.body["name"], [
-        _l("Dimension"), _l("Indicator"), _l("Value"), _l("Target"), _l("Score"), _l("Weight"),
-        _l("Points below target"),
-    ])
+    table = Table(
+        "indicators",
+        board.index.body["name"],
+        [
+            _l("Dimension"),
+            _l("Indicator"),
+            _l("Value"),
+            _l("Target"),
+            _l("Score"),
+            _l("Weight"),
+            _l("Points below target"),
+        ],
+    )
     for spec in indicator_specs(board.index):
         got = board.score.indicators.get(spec["key"], {})
-        table.rows.append([spec["dimension"], spec["name"], got.get("value"), spec["target"],
-                           got.get("score"), spec["weight"], got.get("gap")])
+        table.rows.append(
+            [
+                spec["dimension"],
+                spec["name"],
+                got.get("value"),
+                spec["target"],
+                got.get("score"),
+                spec["weight"],
+                got.get("gap"),
+            ]
+        )
     return table
 
 
 def tables(board: Dashboard) -> dict[str, Table]:
-    found = [overview(board), units(board) if board.children else None, kpi_table(board), indicators(board)]
+    found = [
+        overview(board),
+        units(board) if board.children else None,
+        kpi_table(board),
+        indicators(board),
+    ]
     return {t.key: t for t in found if t is not None}
 
 

@@ -33,8 +33,12 @@ def init_app(app: Flask) -> None:
             return error_json(exc.status, exc.code, exc.message, exc.fields)
         # An HTMX request swaps 409 and 422 in (sanfang.js): give it the message alone,
         # not a whole page to nest inside the form.
-        return render_template("_error.html" if htmx else "error.html", status=exc.status,
-                               message=exc.message, fields=exc.fields), exc.status
+        return render_template(
+            "_error.html" if htmx else "error.html",
+            status=exc.status,
+            message=exc.message,
+            fields=exc.fields,
+        ), exc.status
 
     @app.errorhandler(OperationalError)
     def lock_error(exc: OperationalError) -> Any:
@@ -42,11 +46,15 @@ def init_app(app: Flask) -> None:
         # conflict the user can retry, never a 500; anything else is a real failure.
         if not is_lock_error(exc):
             raise exc
-        return service_error(Conflict(_("The database is busy with the same change; reload the page and try again.")))
+        return service_error(
+            Conflict(_("The database is busy with the same change; reload the page and try again."))
+        )
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> Any:
-        message = _("The form expired or was not sent from this site. Reload the page and try again.")
+        message = _(
+            "The form expired or was not sent from this site. Reload the page and try again."
+        )
         if wants_json():
             return error_json(400, "csrf", message)
         return render_template("error.html", status=400, message=message, fields=[]), 400
@@ -66,4 +74,8 @@ def init_app(app: Flask) -> None:
         if wants_json():
             body, _status = error_json(status, exc.name.lower().replace(" ", "_"), message)
             return body, status, headers
-        return render_template("error.html", status=status, message=message, fields=[]), status, headers
+        return (
+            render_template("error.html", status=status, message=message, fields=[]),
+            status,
+            headers,
+        )

@@ -55,33 +55,51 @@ def escalation_line(line: Any, roles: dict[str, str]) -> str:
     code = line.get("code")
     if code == "notify":
         # "assignee" and "raiser" are not roles of the pack but who a step may notify.
-        named = {"assignee": gettext("the summoned units"), "raiser": gettext("the raiser"), **roles}
+        named = {
+            "assignee": gettext("the summoned units"),
+            "raiser": gettext("the raiser"),
+            **roles,
+        }
         names = "、".join(str(named.get(r, r)) for r in line.get("roles", []))
         return gettext("notified %(who)s: %(count)s people", who=names, count=line.get("count", 0))
     if code == "priority":
-        return gettext("priority raised: %(change)s", change=f"{line.get('from')} → {line.get('to')}")
+        return gettext(
+            "priority raised: %(change)s", change=f"{line.get('from')} → {line.get('to')}"
+        )
     if code == "urge":
         message = line.get("message")
-        return gettext("marked as urged: %(message)s", message=message) if message else gettext("marked as urged")
+        return (
+            gettext("marked as urged: %(message)s", message=message)
+            if message
+            else gettext("marked as urged")
+        )
     if code == "summon":
         units = "、".join(line.get("units") or []) or gettext("nobody new")
-        return gettext("summoned the next level (%(table)s): %(units)s", table=line.get("table", ""), units=units)
+        return gettext(
+            "summoned the next level (%(table)s): %(units)s",
+            table=line.get("table", ""),
+            units=units,
+        )
     return str(line.get("code", ""))
 
 
 def _legacy_line(line: str) -> dict[str, Any] | str:
     """An escalation line as events before codes stored it, as a code and parameters."""
     if line.startswith("notify "):
-        who, _, count = line[len("notify "):].rpartition(": ")
+        who, _, count = line[len("notify ") :].rpartition(": ")
         return {"code": "notify", "roles": who.split(","), "count": count}
     if line.startswith("priority "):
-        before, _, after = line[len("priority "):].partition(" → ")
+        before, _, after = line[len("priority ") :].partition(" → ")
         return {"code": "priority", "from": before, "to": after}
     if line == "urged" or line.startswith("urged: "):
-        return {"code": "urge", "message": line[len("urged: "):] or None}
+        return {"code": "urge", "message": line[len("urged: ") :] or None}
     if line.startswith("summon "):
-        table, _, units = line[len("summon "):].partition(": ")
-        return {"code": "summon", "table": table, "units": [] if units in ("", "-") else units.split(", ")}
+        table, _, units = line[len("summon ") :].partition(": ")
+        return {
+            "code": "summon",
+            "table": table,
+            "units": [] if units in ("", "-") else units.split(", "),
+        }
     return line
 
 
@@ -96,7 +114,9 @@ def state_label(item: Any) -> str:
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
     htmx.init_app(app)
-    babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
+    babel.init_app(
+        app, locale_selector=select_locale, default_translation_directories="translations"
+    )
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.filters["localtime"] = _localtime
     app.jinja_env.filters["escalation_line"] = escalation_line

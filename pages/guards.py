@@ -36,16 +36,24 @@ class BoundedJSONProvider(DefaultJSONProvider):
             raise ValueError(exc.message) from None
 
 
-def int_arg(name: str, default: int | None = None, *, minimum: int = limits.INT_MIN,
-            maximum: int = limits.INT_MAX, source: Any = None) -> int | None:
-    """The integer query (or form) parameter ``name``; absent or empty gives ``default``.
+def int_arg(
+    name: str,
+    default: int | None = None,
+    *,
+    minimum: int = limits.INT_MIN,
+    maximum: int = limits.INT_MAX,
+    source: Any = None,
+    empty_ok: bool = True,
+) -> int | None:
+    """The integer query (or form) parameter ``name``; absent (or empty, if ``empty_ok``:
+    a page's blank form field) gives ``default``.
 
     :raises Invalid: not a whole number, or outside [minimum, maximum] (a 422
         naming the parameter).
     """
     values = request.args if source is None else source
     raw = values.get(name)
-    if raw is None or raw == "":
+    if raw is None or (raw == "" and empty_ok):
         return default
     text = raw.strip()
     digits = text[1:] if text[:1] in "+-" else text
@@ -60,7 +68,11 @@ def int_arg(name: str, default: int | None = None, *, minimum: int = limits.INT_
 
 def ids_in(values: list[str]) -> list[int]:
     """The values that are ids (whole numbers a 64-bit column holds); the rest are dropped."""
-    return [int(v) for v in values if v.isascii() and v.isdigit() and len(v) <= 19 and int(v) <= limits.INT_MAX]
+    return [
+        int(v)
+        for v in values
+        if v.isascii() and v.isdigit() and len(v) <= 19 and int(v) <= limits.INT_MAX
+    ]
 
 
 def _bad(name: str, minimum: int, maximum: int) -> Invalid:
@@ -69,15 +81,23 @@ def _bad(name: str, minimum: int, maximum: int) -> Invalid:
     elif maximum == limits.INT_MAX:
         message = _("%(name)s must be a whole number of at least %(min)s.", name=name, min=minimum)
     else:
-        message = _("%(name)s must be a whole number from %(min)s to %(max)s.", name=name, min=minimum,
-                    max=maximum)
+        message = _(
+            "%(name)s must be a whole number from %(min)s to %(max)s.",
+            name=name,
+            min=minimum,
+            max=maximum,
+        )
     return Invalid(message, [FieldProblem(name, message)])
 
 
 def refuse_nul() -> None:
     """A NUL character in the path, the query string or a form field is a 422 before any
     view runs: PostgreSQL text cannot hold one, and a query with it fails in the driver."""
-    fields = [("path", request.path)] + [(k, k) for k in request.args] + list(request.args.items(multi=True))
+    fields = (
+        [("path", request.path)]
+        + [(k, k) for k in request.args]
+        + list(request.args.items(multi=True))
+    )
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         fields += [(k, k) for k in request.form] + list(request.form.items(multi=True))
     bad = next((name for name, text in fields if "\x00" in text), None)

@@ -18,8 +18,11 @@ from pages import xlsx
 from pages.auth import requires
 
 bp = Blueprint("imports", __name__, url_prefix="/import")
-KINDS = {"org": _l("Org tree (communities, compounds, buildings)"), "profiles": _l("Compound files"),
-         "households": _l("Households")}
+KINDS = {
+    "org": _l("Org tree (communities, compounds, buildings)"),
+    "profiles": _l("Compound files"),
+    "households": _l("Households"),
+}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -39,9 +42,16 @@ def index() -> Any:
 @requires("import")
 def template(kind: str) -> Any:
     cols = imports.columns(_kind(kind))
-    note = _("One row per record under the header row; delete the example row. %(kind)s", kind=KINDS[kind])
+    note = _(
+        "One row per record under the header row; delete the example row. %(kind)s",
+        kind=KINDS[kind],
+    )
     body = xlsx.workbook(kind, [c for c, _x in cols], [[v for _c, v in cols]], note=note)
-    return Response(body, mimetype=XLSX, headers={"Content-Disposition": f'attachment; filename="{kind}-template.xlsx"'})
+    return Response(
+        body,
+        mimetype=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{kind}-template.xlsx"'},
+    )
 
 
 def read_rows(data: bytes, expected: list[str]) -> tuple[list[Row], list[Rejection]]:
@@ -63,13 +73,21 @@ def _rows(data: bytes, expected: list[str]) -> tuple[list[Row], list[Rejection]]
             names = [str(c).strip() for c in cells]
             if expected[0] in names:
                 header = names
-                problems += [Rejection(number, n, _("Unknown column.")) for n in names if n and n not in expected]
+                problems += [
+                    Rejection(number, n, _("Unknown column."))
+                    for n in names
+                    if n and n not in expected
+                ]
             continue
         if all(c == "" for c in cells):
             continue
-        rows.append((number, {name: cell for name, cell in zip(header, cells, strict=False) if name}))
+        rows.append(
+            (number, {name: cell for name, cell in zip(header, cells, strict=False) if name})
+        )
     if header is None:
-        problems.append(Rejection(0, expected[0], _("No header row naming %(column)s.", column=expected[0])))
+        problems.append(
+            Rejection(0, expected[0], _("No header row naming %(column)s.", column=expected[0]))
+        )
     return rows, problems
 
 

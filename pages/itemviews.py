@@ -25,8 +25,10 @@ from pages.guards import int_arg
 
 def may_raise(rt: Runtime, node: OrgNode) -> bool:
     """Whether the current actor may raise items of ``rt`` at ``node``."""
-    return node.kind in rt.body.get("node_kinds", ["compound"]) and applies_at(rt.body, node.path) and any(
-        g.actor.reaches(role, node.path) for role in rt.body.get("raise_roles", [])
+    return (
+        node.kind in rt.body.get("node_kinds", ["compound"])
+        and applies_at(rt.body, node.path)
+        and any(g.actor.reaches(role, node.path) for role in rt.body.get("raise_roles", []))
     )
 
 
@@ -36,9 +38,16 @@ def raisable_types(node: OrgNode) -> list[Runtime]:
     found = []
     current = (  # each type's newest version id (one query); runtimes are cached by id
         Definition.select(Definition.id, DefinitionVersion.id)
-        .join(DefinitionVersion, on=((DefinitionVersion.definition == Definition.id)
-                                     & (DefinitionVersion.number == Definition.current)))
-        .where(Definition.kind == "item_type").order_by(Definition.id).tuples()
+        .join(
+            DefinitionVersion,
+            on=(
+                (DefinitionVersion.definition == Definition.id)
+                & (DefinitionVersion.number == Definition.current)
+            ),
+        )
+        .where(Definition.kind == "item_type")
+        .order_by(Definition.id)
+        .tuples()
     )
     for _definition_id, version_id in current:
         rt = runtime(version_id)
@@ -69,7 +78,8 @@ def upload_inputs(schema: Mapping[str, Any]) -> dict[str, str | None]:
 
 
 def posted_formdata(
-    inputs: Mapping[str, str | None], rejected: list[FieldProblem] | None = None,
+    inputs: Mapping[str, str | None],
+    rejected: list[FieldProblem] | None = None,
 ) -> MultiDict[str, str]:
     """The posted form, with every file sent to one of ``inputs`` (name -> accept) checked,
     stored and its id added under its input's name; files sent to any other name are
@@ -92,20 +102,29 @@ def posted_formdata(
             if upload and upload.filename:
                 try:
                     att = attachments.store(
-                        g.actor, upload.filename, upload.mimetype or "", upload.stream,
-                        store=attachment_store(), now=clock.now(), field=name, accept=inputs[pattern],
+                        g.actor,
+                        upload.filename,
+                        upload.mimetype or "",
+                        upload.stream,
+                        store=attachment_store(),
+                        now=clock.now(),
+                        field=name,
+                        accept=inputs[pattern],
                     )
                 except Invalid as exc:
                     if rejected is None:
                         raise
-                    rejected += [FieldProblem(name, f"{upload.filename}: {p.message}") for p in exc.fields
-                                 ] or [FieldProblem(name, f"{upload.filename}: {exc.message}")]
+                    rejected += [
+                        FieldProblem(name, f"{upload.filename}: {p.message}") for p in exc.fields
+                    ] or [FieldProblem(name, f"{upload.filename}: {exc.message}")]
                     continue
                 formdata.add(name, att.public_id)
     return formdata
 
 
-def bind(schema: Mapping[str, Any], context: Mapping[str, Any], data: Mapping[str, Any] | None = None) -> Any:
+def bind(
+    schema: Mapping[str, Any], context: Mapping[str, Any], data: Mapping[str, Any] | None = None
+) -> Any:
     """The generated form of ``schema``, bound to the posted answers (on POST) or ``data``
     (so call it only after checking that the actor may post).
 
@@ -113,7 +132,9 @@ def bind(schema: Mapping[str, Any], context: Mapping[str, Any], data: Mapping[st
     field, and every other answer kept; ``submit`` then does not act.
     """
     rejected: list[FieldProblem] = []
-    formdata = posted_formdata(upload_inputs(schema), rejected) if request.method == "POST" else None
+    formdata = (
+        posted_formdata(upload_inputs(schema), rejected) if request.method == "POST" else None
+    )
     bound = forms.bind(schema, formdata=formdata, data=data, base=FlaskForm, context=context)
     bound.rejected_uploads = rejected
     show_rejected_uploads(bound)
@@ -165,8 +186,14 @@ def attach_errors(bound: Any, exc: Invalid, prefix: str = "data/") -> list[str]:
 
 def raise_page(node: OrgNode, type_key: str, template: str, done: Any) -> Any:
     """GET shows the generated form; an HTMX refresh re-renders its fields; POST raises."""
-    definition = Definition.get_or_none((Definition.key == type_key) & (Definition.kind == "item_type"))
-    rt = runtime(current_version(definition)) if definition is not None and definition.current else None
+    definition = Definition.get_or_none(
+        (Definition.key == type_key) & (Definition.kind == "item_type")
+    )
+    rt = (
+        runtime(current_version(definition))
+        if definition is not None and definition.current
+        else None
+    )
     if rt is None or not applies_at(rt.body, node.path):  # a street's type is not offered elsewhere
         return render_template("error.html", status=404, message=_("Not found."), fields=[]), 404
     if request.method == "POST" and not may_raise(rt, node):
@@ -177,14 +204,18 @@ def raise_page(node: OrgNode, type_key: str, template: str, done: Any) -> Any:
     bound = bind(rt.body["schema"], context)
     conflict = None
     try:
-        result, loose = submit(bound, lambda data: done(
-            items.raise_item(g.actor, type_key, node.key, data, now=clock.now())))
+        result, loose = submit(
+            bound,
+            lambda data: done(items.raise_item(g.actor, type_key, node.key, data, now=clock.now())),
+        )
     except Conflict as exc:  # the database too busy to write: the answers stay for another try
         result, loose, conflict = None, [exc.message], exc
     if result is not None:
         return result
     if htmx and request.method == "POST":
-        return render_template("items/_raise_fields.html", bound=bound, rt=rt, loose=loose), 409 if conflict else 200
+        return render_template(
+            "items/_raise_fields.html", bound=bound, rt=rt, loose=loose
+        ), 409 if conflict else 200
     status = 409 if conflict else 422 if is_submit(bound) else 200
     return render_template(template, bound=bound, rt=rt, node=node, loose=loose), status
 
@@ -212,14 +243,19 @@ def detail_context(item: Item, *, reveal: bool = False, audience: str = "staff")
     return {
         **supervise_context(item),
         "handlers": supervision.handlers_of(item),
-        "item": item, "rt": rt, "now": now,
+        "item": item,
+        "rt": rt,
+        "now": now,
         "specs": forms.field_specs(rt.body["schema"]),
-        "answers": privacy.shown_data(item, rt, view), "sight": view,
+        "answers": privacy.shown_data(item, rt, view),
+        "sight": view,
         "raiser": privacy.raiser_name(item, view),
         "has_personal": bool(privacy.personal_names(rt) & set(item.data or {})),
         "assignments": assignments,
         "offers": items.offers(g.actor, item, now=now, assignments=assignments),
-        "timeline": timeline_view(item, rt, view, audience, unit_paths=[a.unit_path for a in assignments]),
+        "timeline": timeline_view(
+            item, rt, view, audience, unit_paths=[a.unit_path for a in assignments]
+        ),
         "acting": {a.id for a in assignments if g.actor.reaches(a.role, a.unit_path)},
     }
 
@@ -239,13 +275,26 @@ class ShownEvent:
 
 # Steps of the staff's own work that a resident's timeline leaves out: urges (督办) and
 # escalations name supervisors and carry their messages; routing shows rule internals.
-STAFF_ONLY = ("item.urge", "summons.urge", "escalation", "route", "item.set", "item.migrate",
-              "item.reassign", "item.reveal")
+STAFF_ONLY = (
+    "item.urge",
+    "summons.urge",
+    "escalation",
+    "route",
+    "item.set",
+    "item.migrate",
+    "item.reassign",
+    "item.reveal",
+)
 
 
 def timeline_view(
-    item: Item, rt: Runtime, view: privacy.Sight, audience: str, events: list[Any] | None = None,
-    *, unit_paths: list[str] | None = None,
+    item: Item,
+    rt: Runtime,
+    view: privacy.Sight,
+    audience: str,
+    events: list[Any] | None = None,
+    *,
+    unit_paths: list[str] | None = None,
 ) -> list[ShownEvent]:
     """The item's timeline (or ``events`` of it) with personal data as ``view`` allows; for a
     resident, without the staff's internal steps and with staff named by their role."""
@@ -254,18 +303,25 @@ def timeline_view(
     roles: dict[int, str] = {}
     if audience == "resident":
         events = [e for e in events if e.action not in STAFF_ONLY]
-        roles = items.role_names(item, {e.actor_id for e in events if e.actor_id}, unit_paths=unit_paths)
+        roles = items.role_names(
+            item, {e.actor_id for e in events if e.actor_id}, unit_paths=unit_paths
+        )
     shown = []
     for e in events:
         name = privacy.actor_label(e.actor if e.actor_id else None, item, view)
         if audience == "resident" and e.actor_id and e.actor_id != item.raised_by_id:
             name = roles.get(e.actor_id) or _("Staff")
-        shown.append(ShownEvent(
-            e.at, e.action, e.actor_id, name,
-            privacy.shown_event_part(e.before, kinds, view),
-            privacy.shown_event_part(e.after, kinds, view),
-            privacy.shown_event_part(e.detail, kinds, view),
-        ))
+        shown.append(
+            ShownEvent(
+                e.at,
+                e.action,
+                e.actor_id,
+                name,
+                privacy.shown_event_part(e.before, kinds, view),
+                privacy.shown_event_part(e.after, kinds, view),
+                privacy.shown_event_part(e.detail, kinds, view),
+            )
+        )
     return shown
 
 
@@ -314,23 +370,41 @@ def transition_page(item: Item, key: str, template: str, item_endpoint: str) -> 
     conflict = None
     try:
         if offer is None:
-            raise Conflict(_("The item has changed since you opened it; %(action)s is no longer possible.")
-                           % {"action": spec["label"]})
-        result, loose = submit(bound, lambda data: went_to(
-            items.transition(g.actor, item.id, key, data, expected=expected, now=clock.now()), item_endpoint))
+            raise Conflict(
+                _("The item has changed since you opened it; %(action)s is no longer possible.")
+                % {"action": spec["label"]}
+            )
+        result, loose = submit(
+            bound,
+            lambda data: went_to(
+                items.transition(g.actor, item.id, key, data, expected=expected, now=clock.now()),
+                item_endpoint,
+            ),
+        )
     except Conflict as exc:
         result, loose, conflict = None, [], exc
         item = Item.get_by_id(item.id)  # as the other change left it
     if result is not None:
         return result
-    possible = offer is not None and (conflict is None or any(
-        o.key == key for o in items.offers(g.actor, item, now=clock.now())))
+    possible = offer is not None and (
+        conflict is None or any(o.key == key for o in items.offers(g.actor, item, now=clock.now()))
+    )
     stale = staleness(item.lock, "version", item=item, conflict=conflict)
-    view = privacy.sight(g.actor, item, rt, unit_paths=[a.unit_path for a in items.assignments_of(item)])
+    view = privacy.sight(
+        g.actor, item, rt, unit_paths=[a.unit_path for a in items.assignments_of(item)]
+    )
     audience = "resident" if item_endpoint.startswith("resident.") else "staff"
-    args = {"bound": bound, "item": item, "spec": spec, "rt": rt, "loose": loose, "stale": stale,
-            "possible": possible, "item_endpoint": item_endpoint,
-            "changed": timeline_view(item, rt, view, audience, stale.since) if stale.since else []}
+    args = {
+        "bound": bound,
+        "item": item,
+        "spec": spec,
+        "rt": rt,
+        "loose": loose,
+        "stale": stale,
+        "possible": possible,
+        "item_endpoint": item_endpoint,
+        "changed": timeline_view(item, rt, view, audience, stale.since) if stale.since else [],
+    }
     status = stale.status or (422 if is_submit(bound) else 200)
     if htmx:
         # sanfang.js has htmx swap 409 and 422 too: the form replaces itself, answers kept.

@@ -38,7 +38,11 @@ def _kpi_page(list_key: str | None, typed: dict[str, Any] | None = None) -> Any:
     units = {n.id: n for n in OrgNode.select().where(OrgNode.id.in_({u for _, u in latest} or {0}))}
     mine = kpi_reports.reporting_units(g.actor)
     return render_template(
-        "lists/kpi.html", version=version, rows=kpi_reports.unmeasurable_rows(key), latest=latest, units=units,
+        "lists/kpi.html",
+        version=version,
+        rows=kpi_reports.unmeasurable_rows(key),
+        latest=latest,
+        units=units,
         mine=lambda row: [u for u in mine if kpi_reports.responsible_for(row, u)],
         may_review=lambda report, row: kpi_reports.may_review_report(g.actor, report, row),
         typed=typed,
@@ -64,8 +68,13 @@ def kpi_report(list_key: str, row_key: str) -> Any:
         if exc.status in (403, 404):
             raise  # not this unit's row: refused, not a note to fix
         # The row's form comes back with the note, the unit and the accepted files kept.
-        typed = {"row": row_key, "unit": unit.key, "note": note, "evidence": evidence,
-                 "problems": [p.message for p in exc.fields] or [exc.message]}
+        typed = {
+            "row": row_key,
+            "unit": unit.key,
+            "note": note,
+            "evidence": evidence,
+            "problems": [p.message for p in exc.fields] or [exc.message],
+        }
         return _kpi_page(list_key, typed), exc.status
     flash(_("Reported."))
     return redirect(url_for("lists.kpi", list_key=list_key), 303)
@@ -76,7 +85,9 @@ def kpi_report(list_key: str, row_key: str) -> Any:
 def kpi_review(report_id: int) -> Any:
     accept = request.form.get("decision") == "accept"
     try:
-        done = kpi_reports.review(g.actor, report_id, accept, request.form.get("note", ""), now=clock.now())
+        done = kpi_reports.review(
+            g.actor, report_id, accept, request.form.get("note", ""), now=clock.now()
+        )
         flash(_("Accepted.") if accept else _("Returned."))
         return redirect(url_for("lists.kpi", list_key=done.list_key), 303)
     except ServiceError as exc:

@@ -56,8 +56,9 @@ def notification_read(notification_id: int) -> Any:
     if row is None:
         abort(404)
     if htmx:
-        return render_template("auth/_notification.html", n=row, oob_bell=True,
-                               unread=unread_count(g.actor.user))
+        return render_template(
+            "auth/_notification.html", n=row, oob_bell=True, unread=unread_count(g.actor.user)
+        )
     return redirect(url_for("auth.notifications"), 303)
 
 

@@ -32,7 +32,9 @@ def profile(key: str) -> Any:
     bound = bind(schema, profiles.context_of(node), data=node.profile or {})
 
     def saved(data: dict[str, Any]) -> Any:
-        changed = profiles.save(g.actor, node, data, expected=request.form.get("lock", type=int), now=clock.now())
+        changed = profiles.save(
+            g.actor, node, data, expected=request.form.get("lock", type=int), now=clock.now()
+        )
         flash(_("Saved (%(n)s fields changed).", n=len(changed)))
         target = url_for("lists.profile", key=key)
         return ("", 204, {"HX-Redirect": target}) if htmx else redirect(target, 303)
@@ -48,10 +50,19 @@ def profile(key: str) -> Any:
     stale = staleness(node.profile_lock, "lock", target=profiles.target_of(node), conflict=conflict)
     titles = {name: spec.get("title", name) for name, spec in schema.get("properties", {}).items()}
     if htmx and request.method == "POST":
-        return render_template("lists/_row_fields.html", bound=bound, loose=loose), stale.status or 200
+        return render_template(
+            "lists/_row_fields.html", bound=bound, loose=loose
+        ), stale.status or 200
     return render_template(
-        "lists/profile.html", node=node, bound=bound, loose=loose, editing=editing, version=version,
-        history=profiles.history(node), titles=titles, coverage=profiles.party_member_coverage(node),
+        "lists/profile.html",
+        node=node,
+        bound=bound,
+        loose=loose,
+        editing=editing,
+        version=version,
+        history=profiles.history(node),
+        titles=titles,
+        coverage=profiles.party_member_coverage(node),
         stale=stale,
         derived=profiles.derived_facts(node),
     ), stale.status or (422 if is_submit(bound) else 200)

@@ -46,7 +46,9 @@ def defaults() -> dict[str, Any]:
         "SESSION_COOKIE_NAME": "__Host-sanfang" if secure else "session",
         "SESSION_HOURS": float(os.environ.get("SANFANG_SESSION_HOURS", "168")),
         "LOGIN_MAX_ATTEMPTS": int(os.environ.get("SANFANG_LOGIN_MAX_ATTEMPTS", "5")),
-        "LOGIN_MAX_ATTEMPTS_PER_ADDRESS": int(os.environ.get("SANFANG_LOGIN_MAX_ATTEMPTS_PER_ADDRESS", "50")),
+        "LOGIN_MAX_ATTEMPTS_PER_ADDRESS": int(
+            os.environ.get("SANFANG_LOGIN_MAX_ATTEMPTS_PER_ADDRESS", "50")
+        ),
         "LOGIN_WINDOW_MINUTES": int(os.environ.get("SANFANG_LOGIN_WINDOW_MINUTES", "15")),
         "PROXIES": int(os.environ.get("SANFANG_PROXIES", "0")),
     }

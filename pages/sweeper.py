@@ -40,8 +40,11 @@ def refresh_facts(app: Flask) -> int | None:
     """Refresh the cached facts if due; the count refreshed or None. Errors are logged."""
     try:
         with database.connection_context():
-            count = facts.refresh_if_due(now=clock.now(), interval=float(app.config.get("FACTS_INTERVAL", 300)),
-                                         max_age=float(app.config.get("FACTS_MAX_AGE", 3600)))
+            count = facts.refresh_if_due(
+                now=clock.now(),
+                interval=float(app.config.get("FACTS_INTERVAL", 300)),
+                max_age=float(app.config.get("FACTS_MAX_AGE", 3600)),
+            )
     except Exception:  # as above: stale facts for one more round, never a dead thread
         app.logger.exception("background facts refresh failed")
         return None
@@ -67,8 +70,9 @@ def init_app(app: Flask) -> threading.Event | None:
         if key in _started:  # one sweeper per database per process
             return _started[key]
         stop = threading.Event()
-        thread = threading.Thread(target=_loop, args=(app, stop, interval),
-                                  name="sanfang-sweep", daemon=True)
+        thread = threading.Thread(
+            target=_loop, args=(app, stop, interval), name="sanfang-sweep", daemon=True
+        )
         thread.start()
         _started[key] = stop
     app.extensions["sanfang_sweeper"] = stop

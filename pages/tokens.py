@@ -17,7 +17,9 @@ from pages.auth import requires
 @requires("tokens")
 def token_list() -> Any:
     """A district admin sees every token; a street admin those of users within its street."""
-    return render_template("admin/tokens.html", rows=tokens.tokens_for_admin(g.actor, now=clock.now()))
+    return render_template(
+        "admin/tokens.html", rows=tokens.tokens_for_admin(g.actor, now=clock.now())
+    )
 
 
 @bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])

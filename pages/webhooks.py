@@ -33,11 +33,15 @@ class EndpointForm(FlaskForm):
 
 def _values(form: EndpointForm) -> dict[str, Any]:
     return {
-        "key": (form.key.data or "").strip(), "url": (form.url.data or "").strip(),
+        "key": (form.key.data or "").strip(),
+        "url": (form.url.data or "").strip(),
         "events": [e for e in re.split(r"[\s,，]+", form.events.data or "") if e],
-        "secret": form.secret.data or "", "secret_env": (form.secret_env.data or "").strip(),
-        "description": form.description.data or "", "active": bool(form.active.data),
-        "scope": form.scope.data or "", "personal": bool(form.personal.data),
+        "secret": form.secret.data or "",
+        "secret_env": (form.secret_env.data or "").strip(),
+        "description": form.description.data or "",
+        "active": bool(form.active.data),
+        "scope": form.scope.data or "",
+        "personal": bool(form.personal.data),
     }
 
 
@@ -77,9 +81,14 @@ def webhook_edit(key: str | None = None) -> Any:
             flash(_("Saved."))
             return redirect(url_for("admin.webhook", key=saved.key), 303)
     status = 422 if problems else 200
-    return render_template("admin/webhook_form.html", form=form, endpoint=endpoint, events=EVENTS,
-                           district=webhooks.is_district_admin(g.actor),
-                           problems={p.path: p.message for p in problems}), status
+    return render_template(
+        "admin/webhook_form.html",
+        form=form,
+        endpoint=endpoint,
+        events=EVENTS,
+        district=webhooks.is_district_admin(g.actor),
+        problems={p.path: p.message for p in problems},
+    ), status
 
 
 @bp.route("/webhooks/<key>/active", methods=["POST"])
@@ -96,9 +105,13 @@ def webhook_active(key: str) -> Any:
 def webhook(key: str) -> Any:
     endpoint = webhooks.endpoint_by_key(g.actor, key)
     status = request.args.get("status")
-    return render_template("admin/webhook.html", endpoint=endpoint, status=status,
-                           rows=webhooks.deliveries(endpoint, status),
-                           counts=webhooks.endpoints_with_counts_for(endpoint))
+    return render_template(
+        "admin/webhook.html",
+        endpoint=endpoint,
+        status=status,
+        rows=webhooks.deliveries(endpoint, status),
+        counts=webhooks.endpoints_with_counts_for(endpoint),
+    )
 
 
 @bp.route("/deliveries/<int:delivery_id>")

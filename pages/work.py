@@ -41,7 +41,11 @@ def inbox() -> Any:
         view = "summons" if queues.summons_first(g.actor) else "items"
     compounds = [g_ for g_ in g.actor.grants if g_.node_kind == "compound"]
     context: dict[str, Any] = {
-        "view": view, "filters": filters, "page": page, "now": clock.now(), "compounds": compounds,
+        "view": view,
+        "filters": filters,
+        "page": page,
+        "now": clock.now(),
+        "compounds": compounds,
     }
     if view == "summons":
         context["summons"] = queues.summons(g.actor, open_only=filters.open_only, page=page)
@@ -50,7 +54,9 @@ def inbox() -> Any:
         return render_template("work/inbox.html", **context)
     context["rows"] = queues.inbox(g.actor, filters, page=page)
     context["summons"] = queues.summons(g.actor) if page == 1 else []
-    context["types"] = [d for d in queues.item_types() if d.published and applies_for(g.actor, d.published.body)]
+    context["types"] = [
+        d for d in queues.item_types() if d.published and applies_for(g.actor, d.published.body)
+    ]
     if htmx and htmx.target == "inbox-rows":
         return render_template("work/_inbox_rows.html", **context)
     return render_template("work/inbox.html", **context)
@@ -97,7 +103,9 @@ def refused_on_item(item_id: int, exc: ServiceError, kept: dict[str, Any]) -> An
     """The item page again after a refused action, with what the user typed (``kept``)
     back in its form, or, if that form is gone (the summons closed), shown to copy."""
     found = items.get_item(g.actor, item_id)
-    return render_template("work/item.html", **detail_context(found), refusal=exc.message, kept=kept), exc.status
+    return render_template(
+        "work/item.html", **detail_context(found), refusal=exc.message, kept=kept
+    ), exc.status
 
 
 @bp.route("/items/<int:item_id>/t/<key>", methods=["GET", "POST"])
@@ -119,7 +127,9 @@ def summons(assignment_id: int, action: str) -> Any:
             raise
         item_id = int_arg("item", source=request.form, minimum=1)
         if item_id:
-            return refused_on_item(item_id, exc, {"summons": assignment_id, "reply": request.form.get("reply", "")})
+            return refused_on_item(
+                item_id, exc, {"summons": assignment_id, "reply": request.form.get("reply", "")}
+            )
         flash(exc.message, "error")
         return redirect(url_for("work.inbox"), 303)
     flash(_("Done."))

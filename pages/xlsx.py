@@ -31,7 +31,9 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def workbook(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], *, note: str = "") -> bytes:
+def workbook(
+    title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], *, note: str = ""
+) -> bytes:
     """One sheet: an optional note line, a bold header row, then the rows as values."""
     book = Workbook()
     sheet = book.active
@@ -46,7 +48,9 @@ def workbook(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], 
     sheet.freeze_panes = sheet.cell(row=sheet.max_row - len(rows) + 1, column=2)
     for i, header in enumerate(headers, 1):
         width = max([len(str(header))] + [len(str(r[i - 1] or "")) for r in rows]) + 4
-        sheet.column_dimensions[sheet.cell(1, i).column_letter].width = max(10, min(width * 1.6, 60))
+        sheet.column_dimensions[sheet.cell(1, i).column_letter].width = max(
+            10, min(width * 1.6, 60)
+        )
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

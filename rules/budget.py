@@ -21,8 +21,10 @@ MAX_OUTPUT = 1_000_000
 MAX_RESULT_DEPTH = 100
 """Deepest nesting of lists and objects in the value a rule returns."""
 
-STEPS_MESSAGE = (f"the evaluation takes more than {MAX_STEPS:,} steps "
-                 "(elements visited × size of the rule applied to them)")
+STEPS_MESSAGE = (
+    f"the evaluation takes more than {MAX_STEPS:,} steps "
+    "(elements visited × size of the rule applied to them)"
+)
 OUTPUT_MESSAGE = f"the evaluation builds more than {MAX_OUTPUT:,} characters and list elements"
 RESULT_SIZE_MESSAGE = f"the result has more than {MAX_OUTPUT:,} values and characters"
 RESULT_DEPTH_MESSAGE = f"the result is nested deeper than {MAX_RESULT_DEPTH} levels"
@@ -96,8 +98,11 @@ def check_result(value: Any) -> None:
         items = node.values() if isinstance(node, dict) else node
         if not ready:
             stack.append((node, True))
-            stack.extend((item, False) for item in items
-                         if isinstance(item, (list, tuple, dict)) and id(item) not in measured)
+            stack.extend(
+                (item, False)
+                for item in items
+                if isinstance(item, (list, tuple, dict)) and id(item) not in measured
+            )
             continue
         size, depth = len(node), 1
         if isinstance(node, dict):

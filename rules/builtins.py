@@ -13,6 +13,7 @@ from typing import Any
 
 import json_logic
 
+from rules.access import get_var, missing, missing_some
 from rules.budget import MAX_OUTPUT, Budget
 from rules.errors import OpError
 from rules.registry import OperatorInfo, register
@@ -30,56 +31,6 @@ from rules.values import (
 )
 
 _QUBIT: Mapping[str, Callable[..., Any]] = json_logic.operations  # read, never written
-
-
-_MAX_INDEX_DIGITS = 15  # no list is longer; also keeps int() away from huge texts
-
-
-def _index(part: str) -> int | None:
-    """A list index as JavaScript reads a property name: ASCII digits, no leading zero."""
-    if not (0 < len(part) <= _MAX_INDEX_DIGITS and part.isascii() and part.isdigit()):
-        return None
-    return int(part) if part == "0" or part[0] != "0" else None
-
-
-def get_var(data: Any, name: Any = None, default: Any = None) -> Any:
-    """Read a dotted path ("data.category", "items.0.qty") from the data in scope.
-
-    :param data: the data in scope (the document, or an element inside map/filter/…).
-    :param name: the path; null or "" return the whole data.
-    :param default: returned when the path leads nowhere.
-    :raises OpError: if the name is not text or a number.
-    """
-    if name is None or name == "":
-        return data
-    if isinstance(name, bool) or not isinstance(name, (str, int, float)):
-        raise OpError(f"a var name must be text or a number, not {describe(name)}", 0)
-    current = data
-    for part in js_string(name, MAX_OUTPUT).split("."):
-        if isinstance(current, Mapping):
-            if part not in current:
-                return default
-            current = current[part]
-        elif isinstance(current, (list, tuple, str)):
-            index = _index(part)
-            if index is None or index >= len(current):
-                return default
-            current = current[index]
-        else:
-            return default
-    return current
-
-
-def _missing(data: Any, *names: Any) -> list[Any]:
-    keys = names[0] if names and isinstance(names[0], (list, tuple)) else names
-    return [key for key in keys if get_var(data, key) in (None, "")]
-
-
-def _missing_some(data: Any, need: Any, names: Any) -> list[Any]:
-    if not isinstance(names, (list, tuple)):
-        raise OpError("missing_some needs a list of names", 1)
-    missing = _missing(data, names)
-    return [] if len(names) - len(missing) >= to_number(need, 0) else missing
 
 
 def _numbers(args: tuple[Any, ...]) -> list[Number]:
@@ -168,8 +119,15 @@ def _between(strict: bool, args: tuple[Any, ...]) -> bool:
     return all(results)
 
 
-def _plain(name: str, arity: tuple[int, int | None], doc: str, example: str, fn: Any,
-           *, metered: bool = False) -> None:
+def _plain(
+    name: str,
+    arity: tuple[int, int | None],
+    doc: str,
+    example: str,
+    fn: Any,
+    *,
+    metered: bool = False,
+) -> None:
     register(OperatorInfo(name, "plain", arity[0], arity[1], doc, example, fn, metered=metered))
 
 
@@ -177,74 +135,226 @@ def _special(name: str, kind: Any, arity: tuple[int, int | None], doc: str, exam
     register(OperatorInfo(name, kind, arity[0], arity[1], doc, example))
 
 
-register(OperatorInfo("var", "data", 0, 2, "value at a dotted path in the data (default if absent)",
-                      '{"var": ["data.households", 0]}', get_var))
-register(OperatorInfo("missing", "data", 0, None, "the listed paths that are null or empty text",
-                      '{"missing": ["data.phone", "data.address"]}', _missing))
-register(OperatorInfo("missing_some", "data", 2, 2,
-                      "the missing paths, or [] if at least N of them are present",
-                      '{"missing_some": [1, ["data.phone", "data.email"]]}', _missing_some))
-_special("if", "lazy", (0, None), "if/then/else-if chain; odd trailing argument is the else",
-         '{"if": [{"var": "data.urgent"}, "high", "normal"]}')
+register(
+    OperatorInfo(
+        "var",
+        "data",
+        0,
+        2,
+        "value at a dotted path in the data (default if absent)",
+        '{"var": ["data.households", 0]}',
+        get_var,
+    )
+)
+register(
+    OperatorInfo(
+        "missing",
+        "data",
+        0,
+        None,
+        "the listed paths that are null or empty text",
+        '{"missing": ["data.phone", "data.address"]}',
+        missing,
+    )
+)
+register(
+    OperatorInfo(
+        "missing_some",
+        "data",
+        2,
+        2,
+        "the missing paths, or [] if at least N of them are present",
+        '{"missing_some": [1, ["data.phone", "data.email"]]}',
+        missing_some,
+    )
+)
+_special(
+    "if",
+    "lazy",
+    (0, None),
+    "if/then/else-if chain; odd trailing argument is the else",
+    '{"if": [{"var": "data.urgent"}, "high", "normal"]}',
+)
 _special("?:", "lazy", (3, 3), "ternary: if a then b else c", '{"?:": [true, "yes", "no"]}')
-_special("and", "lazy", (1, None), "first falsy argument, else the last (short-circuit)",
-         '{"and": [{"var": "data.a"}, {"var": "data.b"}]}')
-_special("or", "lazy", (1, None), "first truthy argument, else the last (short-circuit)",
-         '{"or": [{"var": "data.a"}, {"var": "data.b"}]}')
-_plain("==", (2, 2), "loose equality (1 == \"1\")", '{"==": [{"var": "data.category"}, "违章搭建"]}',
-       loose_equals)
-_plain("===", (2, 2), "strict equality (type and value)", '{"===": [{"var": "item.priority"}, 2]}',
-       strict_equals)
-_plain("!=", (2, 2), "loose inequality", '{"!=": [{"var": "item.state"}, "closed"]}',
-       lambda a, b: not loose_equals(a, b))
-_plain("!==", (2, 2), "strict inequality", '{"!==": [{"var": "item.priority"}, 0]}',
-       lambda a, b: not strict_equals(a, b))
-_plain("!", (1, 1), "not (JsonLogic truthiness)", '{"!": {"var": "data.resolved"}}',
-       lambda a: not truthy(a))
-_plain("!!", (1, 1), "cast to boolean (JsonLogic truthiness)", '{"!!": {"var": "data.photos"}}',
-       truthy)
-_plain(">", (2, 2), "greater than", '{">": [{"var": "item.age_hours"}, 24]}',
-       lambda a, b: _gt(a, b, True))
-_plain(">=", (2, 2), "greater than or equal", '{">=": [{"var": "data.households"}, 10]}',
-       lambda a, b: _gt(a, b, False))
-_plain("<", (2, 3), "less than; with 3 arguments: strictly between",
-       '{"<": [0, {"var": "item.age_hours"}, 24]}', _lt)
-_plain("<=", (2, 3), "less or equal; with 3 arguments: between, inclusive",
-       '{"<=": [1, {"var": "item.priority"}, 3]}', _le)
-_plain("max", (1, None), "largest number", '{"max": [{"var": "data.a"}, 3]}',
-       _qubit_numeric("max"))
-_plain("min", (1, None), "smallest number", '{"min": [{"var": "data.a"}, 3]}',
-       _qubit_numeric("min"))
-_plain("+", (0, None), "sum; with one argument: cast text to number", '{"+": [1, "2"]}',
-       _qubit_numeric("+"))
-_plain("-", (1, 2), "difference; with one argument: negation", '{"-": [10, 3]}',
-       _qubit_numeric("-"))
+_special(
+    "and",
+    "lazy",
+    (1, None),
+    "first falsy argument, else the last (short-circuit)",
+    '{"and": [{"var": "data.a"}, {"var": "data.b"}]}',
+)
+_special(
+    "or",
+    "lazy",
+    (1, None),
+    "first truthy argument, else the last (short-circuit)",
+    '{"or": [{"var": "data.a"}, {"var": "data.b"}]}',
+)
+_plain(
+    "==",
+    (2, 2),
+    'loose equality (1 == "1")',
+    '{"==": [{"var": "data.category"}, "违章搭建"]}',
+    loose_equals,
+)
+_plain(
+    "===",
+    (2, 2),
+    "strict equality (type and value)",
+    '{"===": [{"var": "item.priority"}, 2]}',
+    strict_equals,
+)
+_plain(
+    "!=",
+    (2, 2),
+    "loose inequality",
+    '{"!=": [{"var": "item.state"}, "closed"]}',
+    lambda a, b: not loose_equals(a, b),
+)
+_plain(
+    "!==",
+    (2, 2),
+    "strict inequality",
+    '{"!==": [{"var": "item.priority"}, 0]}',
+    lambda a, b: not strict_equals(a, b),
+)
+_plain(
+    "!",
+    (1, 1),
+    "not (JsonLogic truthiness)",
+    '{"!": {"var": "data.resolved"}}',
+    lambda a: not truthy(a),
+)
+_plain(
+    "!!", (1, 1), "cast to boolean (JsonLogic truthiness)", '{"!!": {"var": "data.photos"}}', truthy
+)
+_plain(
+    ">",
+    (2, 2),
+    "greater than",
+    '{">": [{"var": "item.age_hours"}, 24]}',
+    lambda a, b: _gt(a, b, True),
+)
+_plain(
+    ">=",
+    (2, 2),
+    "greater than or equal",
+    '{">=": [{"var": "data.households"}, 10]}',
+    lambda a, b: _gt(a, b, False),
+)
+_plain(
+    "<",
+    (2, 3),
+    "less than; with 3 arguments: strictly between",
+    '{"<": [0, {"var": "item.age_hours"}, 24]}',
+    _lt,
+)
+_plain(
+    "<=",
+    (2, 3),
+    "less or equal; with 3 arguments: between, inclusive",
+    '{"<=": [1, {"var": "item.priority"}, 3]}',
+    _le,
+)
+_plain("max", (1, None), "largest number", '{"max": [{"var": "data.a"}, 3]}', _qubit_numeric("max"))
+_plain(
+    "min", (1, None), "smallest number", '{"min": [{"var": "data.a"}, 3]}', _qubit_numeric("min")
+)
+_plain(
+    "+",
+    (0, None),
+    "sum; with one argument: cast text to number",
+    '{"+": [1, "2"]}',
+    _qubit_numeric("+"),
+)
+_plain(
+    "-", (1, 2), "difference; with one argument: negation", '{"-": [10, 3]}', _qubit_numeric("-")
+)
 _plain("*", (1, None), "product", '{"*": [{"var": "data.area"}, 0.5]}', _qubit_numeric("*"))
-_plain("/", (2, 2), "quotient (division by zero is an error)", '{"/": [{"var": "data.a"}, 2]}',
-       _divide)
-_plain("%", (2, 2), "remainder, sign of the dividend (modulo by zero is an error)",
-       '{"%": [7, 3]}', _modulo)
-_special("map", "scoped", (2, 2), "apply a rule to each element (element in scope)",
-         '{"map": [{"var": "data.rooms"}, {"var": "area"}]}')
-_special("filter", "scoped", (2, 2), "keep the elements for which the rule is truthy",
-         '{"filter": [{"var": "data.rooms"}, {">": [{"var": "area"}, 50]}]}')
-_special("reduce", "scoped", (2, 3), "fold; rule sees {current, accumulator}",
-         '{"reduce": [{"var": "data.rooms"}, {"+": [{"var": "current.area"}, '
-         '{"var": "accumulator"}]}, 0]}')
-_special("all", "scoped", (2, 2), "rule truthy for every element (false for an empty list)",
-         '{"all": [{"var": "data.rooms"}, {">": [{"var": "area"}, 0]}]}')
-_special("none", "scoped", (2, 2), "rule truthy for no element",
-         '{"none": [{"var": "data.rooms"}, {"var": "illegal"}]}')
-_special("some", "scoped", (2, 2), "rule truthy for at least one element",
-         '{"some": [{"var": "data.rooms"}, {"var": "illegal"}]}')
-_plain("merge", (0, None), "flatten arguments one level into a list", '{"merge": [[1], 2]}',
-       _merge, metered=True)
-_plain("in", (2, 2), "element of a list (strict equality) or substring of text",
-       '{"in": [{"var": "data.category"}, ["违章搭建", "消防"]]}', contains)
-_plain("cat", (0, None), "concatenate as text (null as empty text)",
-       '{"cat": ["#", {"var": "item.id"}]}', _cat, metered=True)
-_plain("substr", (2, 3), "substring from start (negative: from the end), optional length",
-       '{"substr": [{"var": "data.phone"}, -4]}', _substr, metered=True)
+_plain(
+    "/", (2, 2), "quotient (division by zero is an error)", '{"/": [{"var": "data.a"}, 2]}', _divide
+)
+_plain(
+    "%",
+    (2, 2),
+    "remainder, sign of the dividend (modulo by zero is an error)",
+    '{"%": [7, 3]}',
+    _modulo,
+)
+_special(
+    "map",
+    "scoped",
+    (2, 2),
+    "apply a rule to each element (element in scope)",
+    '{"map": [{"var": "data.rooms"}, {"var": "area"}]}',
+)
+_special(
+    "filter",
+    "scoped",
+    (2, 2),
+    "keep the elements for which the rule is truthy",
+    '{"filter": [{"var": "data.rooms"}, {">": [{"var": "area"}, 50]}]}',
+)
+_special(
+    "reduce",
+    "scoped",
+    (2, 3),
+    "fold; rule sees {current, accumulator}",
+    '{"reduce": [{"var": "data.rooms"}, {"+": [{"var": "current.area"}, '
+    '{"var": "accumulator"}]}, 0]}',
+)
+_special(
+    "all",
+    "scoped",
+    (2, 2),
+    "rule truthy for every element (false for an empty list)",
+    '{"all": [{"var": "data.rooms"}, {">": [{"var": "area"}, 0]}]}',
+)
+_special(
+    "none",
+    "scoped",
+    (2, 2),
+    "rule truthy for no element",
+    '{"none": [{"var": "data.rooms"}, {"var": "illegal"}]}',
+)
+_special(
+    "some",
+    "scoped",
+    (2, 2),
+    "rule truthy for at least one element",
+    '{"some": [{"var": "data.rooms"}, {"var": "illegal"}]}',
+)
+_plain(
+    "merge",
+    (0, None),
+    "flatten arguments one level into a list",
+    '{"merge": [[1], 2]}',
+    _merge,
+    metered=True,
+)
+_plain(
+    "in",
+    (2, 2),
+    "element of a list (strict equality) or substring of text",
+    '{"in": [{"var": "data.category"}, ["违章搭建", "消防"]]}',
+    contains,
+)
+_plain(
+    "cat",
+    (0, None),
+    "concatenate as text (null as empty text)",
+    '{"cat": ["#", {"var": "item.id"}]}',
+    _cat,
+    metered=True,
+)
+_plain(
+    "substr",
+    (2, 3),
+    "substring from start (negative: from the end), optional length",
+    '{"substr": [{"var": "data.phone"}, -4]}',
+    _substr,
+    metered=True,
+)
 
 
 def _gt(a: Any, b: Any, strict: bool) -> bool:

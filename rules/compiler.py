@@ -19,10 +19,12 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
+from rules.access import get_var
 from rules.budget import UNMETERED, Budget, check_result
-from rules.builtins import contains, get_var
+from rules.builtins import contains
 from rules.errors import OpError, RuleEvalError, pointer_token
 from rules.registry import OperatorInfo, lookup
+from rules.shape import may_return_container, metered
 from rules.validate import arg_path, arguments, canonical, check, size
 from rules.values import (
     excerpt,
@@ -38,10 +40,6 @@ from rules.values import (
 Fn = Callable[..., Any]
 """A compiled node: f(data, budget=UNMETERED) -> value."""
 _MISSING = object()
-# Operators whose result is never a list or object.
-_SCALAR_OPS = frozenset({"==", "===", "!=", "!==", "<", "<=", ">", ">=", "!", "!!", "in",
-                         "+", "-", "*", "/", "%", "min", "max", "cat", "substr",
-                         "all", "none", "some"})
 
 
 def compile(rule: Any) -> Callable[[Mapping[str, Any]], Any]:
@@ -73,39 +71,8 @@ def _top(rule: Any) -> Fn:
         if type(result) is list or type(result) is dict:
             check_result(result)
         return result
+
     return run
-
-
-def metered(node: Any) -> bool:
-    """Whether a rule uses an operator that spends from the evaluation's budget."""
-    if isinstance(node, (list, tuple)):
-        return any(metered(item) for item in node)
-    if not isinstance(node, dict) or len(node) != 1:
-        return False
-    op, value = next(iter(node.items()))
-    info = lookup(op)
-    if info is not None and (info.metered or info.kind == "scoped"):
-        return True
-    return any(metered(arg) for arg in arguments(value))
-
-
-def may_return_container(node: Any) -> bool:
-    """Whether a rule may return a list or an object (False only when provably not)."""
-    if isinstance(node, (list, tuple)):
-        return True
-    if not isinstance(node, dict) or len(node) != 1:
-        return False
-    op, value = next(iter(node.items()))
-    info = lookup(op)
-    if op in _SCALAR_OPS or (info is not None and info.custom):
-        return False
-    if op in ("and", "or", "if", "?:"):
-        args = arguments(value)
-        # the condition of an if is never returned, only the branches
-        returned = args if op in ("and", "or") else [
-            arg for i, arg in enumerate(args) if i % 2 or i == len(args) - 1]
-        return any(may_return_container(arg) for arg in returned)
-    return True
 
 
 def _const(value: Any) -> Fn:
@@ -132,10 +99,15 @@ def _node(node: Any, path: str) -> Fn:
     if info.kind == "lazy":
         return _lazy(op, [_node(arg, p) for arg, p in zip(args, paths)])
     if info.kind == "scoped":
-        return _scoped(op, [_node(arg, p) for arg, p in zip(args, paths)], size(args[1]),
-                       f"{path}/{pointer_token(op)}")
-    return _generic(info, [_node(arg, p) for arg, p in zip(args, paths)], paths,
-                    f"{path}/{pointer_token(op)}")
+        return _scoped(
+            op,
+            [_node(arg, p) for arg, p in zip(args, paths)],
+            size(args[1]),
+            f"{path}/{pointer_token(op)}",
+        )
+    return _generic(
+        info, [_node(arg, p) for arg, p in zip(args, paths)], paths, f"{path}/{pointer_token(op)}"
+    )
 
 
 def _generic(info: OperatorInfo, parts: list[Fn], paths: list[str], here: str) -> Fn:
@@ -174,6 +146,7 @@ def _guard(fn: Callable[..., Any], here: str, paths: list[str]) -> Callable[...,
 
 def _lazy(op: str, parts: list[Fn]) -> Fn:
     if op == "and":
+
         def all_of(data: Any, budget: Budget = UNMETERED) -> Any:
             current: Any = None
             for part in parts:
@@ -181,8 +154,10 @@ def _lazy(op: str, parts: list[Fn]) -> Fn:
                 if not truthy(current):
                     return current
             return current
+
         return all_of
     if op == "or":
+
         def any_of(data: Any, budget: Budget = UNMETERED) -> Any:
             current: Any = None
             for part in parts:
@@ -190,6 +165,7 @@ def _lazy(op: str, parts: list[Fn]) -> Fn:
                 if truthy(current):
                     return current
             return current
+
         return any_of
     pairs = [(parts[i], parts[i + 1]) for i in range(0, len(parts) - 1, 2)]
     otherwise = parts[-1] if len(parts) % 2 else None
@@ -199,6 +175,7 @@ def _lazy(op: str, parts: list[Fn]) -> Fn:
             if truthy(condition(data, budget)):
                 return then(data, budget)
         return otherwise(data, budget) if otherwise is not None else None
+
     return choose
 
 
@@ -217,6 +194,7 @@ def _scoped(op: str, parts: list[Fn], cost: int, here: str) -> Fn:
                 budget.step(cost, here)
                 accumulator = logic({"current": item, "accumulator": accumulator}, budget)
             return accumulator
+
         return fold
 
     def apply(item: Any, budget: Budget) -> Any:
@@ -235,6 +213,7 @@ def _scoped(op: str, parts: list[Fn], cost: int, here: str) -> Fn:
             return [item for item in items if truthy(apply(item, budget))]
         found = any(truthy(apply(item, budget)) for item in items)
         return not found if op == "none" else found
+
     return scoped
 
 
@@ -289,12 +268,15 @@ def _equality(negate: bool, strict: bool) -> Callable[[list[Any], list[str], str
                     return negate
                 # lists are incomparable: let the slow path raise the same error
                 return bool(slow(value, text) if first else slow(text, value)) != negate
+
             return text_equal
         left, right = parts
 
         def equal(data: Any, budget: Budget = UNMETERED) -> bool:
             return bool(slow(left(data, budget), right(data, budget))) != negate
+
         return equal
+
     return build
 
 
@@ -312,6 +294,7 @@ def _in(args: list[Any], paths: list[str], here: str) -> Fn | None:
     def member(data: Any, budget: Budget = UNMETERED) -> bool:
         key = scalar_key(needle(data, budget))
         return key is not None and key in members
+
     return member
 
 
@@ -323,6 +306,7 @@ def _text_in(needle: str, haystack_of: Fn, slow: Callable[..., Any]) -> Fn:
         if type(haystack) is list or type(haystack) is str:
             return needle in haystack
         return bool(slow(needle, haystack))
+
     return member
 
 
@@ -345,7 +329,9 @@ def _order(strict: bool, flip: bool) -> Callable[[list[Any], list[str], str], Fn
                     return bool(a > b if strict else a >= b)
                 return bool(a < b if strict else a <= b)
             return bool(slow(a, b))
+
         return ordered
+
     return build
 
 
@@ -364,6 +350,7 @@ def _not(negate: bool) -> Callable[[list[Any], list[str], str], Fn | None]:
         if negate:
             return lambda data, budget=UNMETERED: not truthy(part(data, budget))
         return lambda data, budget=UNMETERED: truthy(part(data, budget))
+
     return build
 
 

@@ -100,15 +100,45 @@ def _custom(name: str, arity: int, doc: str, example: str, fn: Any) -> None:
     register(OperatorInfo(name, "plain", arity, arity, doc, example, fn, custom=True))
 
 
-_custom("hours_between", 2, "hours from the first date to the second (float)",
-        '{"hours_between": [{"var": "item.raised_at"}, {"var": "now"}]}', hours_between)
-_custom("days_between", 2, "calendar days from the first date to the second",
-        '{"days_between": [{"var": "data.due"}, {"var": "now"}]}', days_between)
-_custom("add_hours", 2, "the date N hours later, as ISO text in the same offset",
-        '{"add_hours": [{"var": "now"}, 48]}', add_hours)
-_custom("date", 1, "normalised ISO text of a date (an invalid date is an error)",
-        '{"date": {"var": "data.visit_day"}}', normalise_date)
-_custom("weekday", 1, "ISO weekday, Monday = 1 … Sunday = 7, in the date's own offset",
-        '{"in": [{"weekday": {"var": "now"}}, [6, 7]]}', weekday)
-_custom("within", 2, "the org key is in the node's path (the node or an ancestor)",
-        '{"within": [{"var": "node.path"}, "chaohui"]}', within)
+_custom(
+    "hours_between",
+    2,
+    "hours from the first date to the second (float)",
+    '{"hours_between": [{"var": "item.raised_at"}, {"var": "now"}]}',
+    hours_between,
+)
+_custom(
+    "days_between",
+    2,
+    "calendar days from the first date to the second",
+    '{"days_between": [{"var": "data.due"}, {"var": "now"}]}',
+    days_between,
+)
+_custom(
+    "add_hours",
+    2,
+    "the date N hours later, as ISO text in the same offset",
+    '{"add_hours": [{"var": "now"}, 48]}',
+    add_hours,
+)
+_custom(
+    "date",
+    1,
+    "normalised ISO text of a date (an invalid date is an error)",
+    '{"date": {"var": "data.visit_day"}}',
+    normalise_date,
+)
+_custom(
+    "weekday",
+    1,
+    "ISO weekday, Monday = 1 … Sunday = 7, in the date's own offset",
+    '{"in": [{"weekday": {"var": "now"}}, [6, 7]]}',
+    weekday,
+)
+_custom(
+    "within",
+    2,
+    "the org key is in the node's path (the node or an ancestor)",
+    '{"within": [{"var": "node.path"}, "chaohui"]}',
+    within,
+)

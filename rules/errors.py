@@ -26,8 +26,11 @@ class RuleError(ValueError):
         self.message = message
 
     def __eq__(self, other: object) -> bool:
-        return (type(self) is type(other) and isinstance(other, RuleError)
-                and (self.path, self.message) == (other.path, other.message))
+        return (
+            type(self) is type(other)
+            and isinstance(other, RuleError)
+            and (self.path, self.message) == (other.path, other.message)
+        )
 
     def __hash__(self) -> int:
         return hash((type(self), self.path, self.message))

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from rules.builtins import get_var
+from rules.access import get_var
 from rules.compiler import compile
 from rules.validate import arguments
 from rules.values import truthy

@@ -53,8 +53,7 @@ def _eval(node: Any, data: Any, path: str, budget: Budget) -> Any:
         return _lazy(op, args, value, data, path, budget)
     if info.kind == "scoped":
         return _scoped(op, args, value, data, path, budget)
-    values = [_eval(arg, data, arg_path(path, op, value, i), budget)
-              for i, arg in enumerate(args)]
+    values = [_eval(arg, data, arg_path(path, op, value, i), budget) for i, arg in enumerate(args)]
     assert info.fn is not None
     try:
         if info.kind == "data":
@@ -99,8 +98,9 @@ def _scoped(op: str, args: list[Any], value: Any, data: Any, path: str, budget: 
         return _eval(logic, scope, logic_path, budget)
 
     if op == "reduce":
-        initial = (_eval(args[2], data, arg_path(path, op, value, 2), budget)
-                   if len(args) > 2 else None)
+        initial = (
+            _eval(args[2], data, arg_path(path, op, value, 2), budget) if len(args) > 2 else None
+        )
         if not isinstance(items, (list, tuple)):
             return initial
         accumulator = initial

@@ -76,4 +76,3 @@ def operators() -> Mapping[str, OperatorInfo]:
 def lookup(name: str) -> OperatorInfo | None:
     """Return the operator called `name`, or None if it is not allowed."""
     return _REGISTRY.get(name)
-

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
-from rules.builtins import get_var
+from rules.access import get_var
 from rules.compiler import compile
 from rules.errors import RuleError, RuleEvalError
 from rules.explain import Explainer, render, shown
@@ -41,8 +41,9 @@ class Outcome:
 
     __slots__ = ("_reason", "error", "fired", "key")
 
-    def __init__(self, key: str, fired: bool, error: RuleEvalError | None,
-                 reason: str | Callable[[], str]) -> None:
+    def __init__(
+        self, key: str, fired: bool, error: RuleEvalError | None, reason: str | Callable[[], str]
+    ) -> None:
         self.key = key
         self.fired = fired
         self.error = error
@@ -132,8 +133,9 @@ def index_clause(rule: Any) -> _Index | None:
 class Table:
     """A compiled routing table (one per definition version), reused for many documents."""
 
-    def __init__(self, routes: Sequence[Route], hit_policy: HitPolicy = "collect",
-                 *, index: bool = True) -> None:
+    def __init__(
+        self, routes: Sequence[Route], hit_policy: HitPolicy = "collect", *, index: bool = True
+    ) -> None:
         """Compile every route's rule and build the field index.
 
         :param routes: the rows, in order (order matters for hit_policy "first").
@@ -157,7 +159,8 @@ class Table:
                 raise RuleError(error.path, f"route {route.key!r}: {error.message}") from None
         self._explainers = [Explainer(route.when) for route in self.routes]
         self._indexes: list[_Index | None] = [
-            index_clause(route.when) if index else None for route in self.routes]
+            index_clause(route.when) if index else None for route in self.routes
+        ]
         self._skipped = [render(found.clause) if found else "" for found in self._indexes]
         self._index_paths = [found.path if found else "" for found in self._indexes]
         self._always = [i for i, found in enumerate(self._indexes) if found is None]
@@ -227,6 +230,5 @@ class Table:
                     stopped = f"not evaluated: route {route.key!r} fired (hit policy first)"
         if failed:
             fired = []
-        inputs = {path: seen[path] if path in seen else get_var(doc, path)
-                  for path in self.inputs}
+        inputs = {path: seen[path] if path in seen else get_var(doc, path) for path in self.inputs}
         return Decision(fired, outcomes, failed or not fired, inputs)

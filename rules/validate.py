@@ -14,8 +14,14 @@ from rules.values import excerpt, js_string
 MAX_DEPTH = 32
 MAX_NODES = 2000
 
-SCOPED_ARGS = {"map": (0,), "filter": (0,), "all": (0,), "none": (0,), "some": (0,),
-               "reduce": (0, 2)}
+SCOPED_ARGS = {
+    "map": (0,),
+    "filter": (0,),
+    "all": (0,),
+    "none": (0,),
+    "some": (0,),
+    "reduce": (0, 2),
+}
 """For scoped operators, the arguments evaluated against the outer data (the others see
 one element at a time)."""
 
@@ -69,7 +75,8 @@ class _Validator:
             keys = ", ".join(_quoted(key) for key in list(node)[:4]) or "none"
             keys += ", …" if len(node) > 4 else ""
             self.problems.append(
-                Problem(path, f"a rule object has exactly one operator (got {keys})"))
+                Problem(path, f"a rule object has exactly one operator (got {keys})")
+            )
             return
         op, value = next(iter(node.items()))
         if not isinstance(op, str):
@@ -82,13 +89,15 @@ class _Validator:
             return
         args = arguments(value)
         if len(args) < info.min_args or (info.max_args is not None and len(args) > info.max_args):
-            self.problems.append(Problem(
-                here, f"{op!r} takes {info.arity_text()} argument(s), got {len(args)}"))
+            self.problems.append(
+                Problem(here, f"{op!r} takes {info.arity_text()} argument(s), got {len(args)}")
+            )
         if op == "var" and args:
             name = args[0]
             if isinstance(name, bool) or not isinstance(name, (str, int, float, dict, type(None))):
-                self.problems.append(Problem(arg_path(path, op, value, 0),
-                                             "a var name must be text or a number"))
+                self.problems.append(
+                    Problem(arg_path(path, op, value, 0), "a var name must be text or a number")
+                )
         if isinstance(value, (list, tuple)):
             self.nodes += 1  # the argument list itself
             if self.nodes > self.max_nodes:
@@ -128,8 +137,9 @@ def validate(rule: Any, *, max_depth: int = MAX_DEPTH, max_nodes: int = MAX_NODE
 def canonical(rule: Any) -> str | None:
     """Canonical JSON text of a rule (cache key), or None if it is not JSON."""
     try:
-        return json.dumps(rule, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
-                          allow_nan=False)
+        return json.dumps(
+            rule, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        )
     except (TypeError, ValueError, RecursionError):
         return None
 

@@ -24,8 +24,10 @@ _FLOAT_MAX_INT = int(1.7976931348623157e308)
 
 # JavaScript's white space and line terminators (ECMA-262 StrWhiteSpaceChar): what
 # Number() trims from text. Python's str.strip() trims a different set.
-JS_SPACE = ("\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
-            "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff")
+JS_SPACE = (
+    "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+    "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
 MAX_NUMBER_TEXT = 100
 """Longest numeric text (after trimming white space); longer text is not a number."""
 EXCERPT = 40
@@ -33,8 +35,11 @@ EXCERPT = 40
 
 # Possessive quantifiers and a grammar without ambiguity: matching is linear in the length.
 _DECIMAL = re.compile(r"[+-]?+(?:[0-9]++(?:\.[0-9]*+)?+|\.[0-9]++)(?:[eE][+-]?+[0-9]++)?+")
-_NON_DECIMAL = {"x": (16, re.compile(r"[0-9a-fA-F]++")), "o": (8, re.compile(r"[0-7]++")),
-                "b": (2, re.compile(r"[01]++"))}
+_NON_DECIMAL = {
+    "x": (16, re.compile(r"[0-9a-fA-F]++")),
+    "o": (8, re.compile(r"[0-7]++")),
+    "b": (2, re.compile(r"[01]++")),
+}
 
 
 def truthy(value: Any) -> bool:
@@ -92,8 +97,9 @@ def describe(value: Any) -> str:
     return excerpt(repr(value))
 
 
-def number_text(text: str, *, empty: float | None = 0.0, decimal_only: bool = False
-                ) -> float | None:
+def number_text(
+    text: str, *, empty: float | None = 0.0, decimal_only: bool = False
+) -> float | None:
     """JavaScript's Number() of a text, with ASCII digits only; None stands for NaN.
 
     White space (JavaScript's set) around the number is ignored; text longer than
@@ -275,8 +281,12 @@ def js_number_text(number: Number) -> str:
         text = "0." + "0" * -n + digits
     else:
         e = n - 1
-        text = (digits[0] + ("." + digits[1:] if k > 1 else "")
-                + ("e+" if e >= 0 else "e-") + str(abs(e)))
+        text = (
+            digits[0]
+            + ("." + digits[1:] if k > 1 else "")
+            + ("e+" if e >= 0 else "e-")
+            + str(abs(e))
+        )
     return sign + text
 
 
@@ -321,8 +331,11 @@ def _join(items: list[Any] | tuple[Any, ...], limit: int) -> str:
             continue
         if not ready:
             stack.append((current, True))
-            stack.extend((item, False) for item in current
-                         if isinstance(item, (list, tuple)) and id(item) not in texts)
+            stack.extend(
+                (item, False)
+                for item in current
+                if isinstance(item, (list, tuple)) and id(item) not in texts
+            )
             continue
         parts: list[str] = []
         size = max(len(current) - 1, 0)  # the commas

@@ -44,14 +44,16 @@ def close_all() -> None:
 def _make_app(url: str, instance: Path) -> Flask:
     from pages import create_app
 
-    return create_app({
-        "TESTING": True,
-        "SECRET_KEY": "test",
-        "DATABASE_URL": url,
-        "UPLOAD_DIR": str(instance / "uploads"),
-        "WTF_CSRF_ENABLED": False,
-        "BACKGROUND_SWEEP": False,
-    })
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "DATABASE_URL": url,
+            "UPLOAD_DIR": str(instance / "uploads"),
+            "WTF_CSRF_ENABLED": False,
+            "BACKGROUND_SWEEP": False,
+        }
+    )
 
 
 class Postgres:
@@ -86,7 +88,9 @@ def postgres() -> Postgres | None:
 
 
 @pytest.fixture(scope="session")
-def seeded_template(tmp_path_factory: pytest.TempPathFactory, postgres: Postgres | None) -> Iterator[Any]:
+def seeded_template(
+    tmp_path_factory: pytest.TempPathFactory, postgres: Postgres | None
+) -> Iterator[Any]:
     """A database with the seed pack loaded, built once per session.
 
     On SQLite the file's path; on PostgreSQL the template database's name.
@@ -227,7 +231,8 @@ def assert_max_queries() -> Any:
         with counting_queries() as counter:
             yield counter
         assert counter.count <= budget, (
-            f"{what} ran {counter.count} queries (budget {budget}):\n" + "\n".join(counter.statements)
+            f"{what} ran {counter.count} queries (budget {budget}):\n"
+            + "\n".join(counter.statements)
         )
 
     return check

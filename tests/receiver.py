@@ -70,5 +70,8 @@ class Receiver:
 def verify(secret: str, headers: dict[str, str], body: bytes) -> bool:
     """What a receiver does (docs/operations.md): recompute the signature, compare in constant time."""
     timestamp = headers["X-Sanfang-Timestamp"]
-    expected = "sha256=" + hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    expected = (
+        "sha256="
+        + hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    )
     return hmac.compare_digest(expected, headers["X-Sanfang-Signature"])

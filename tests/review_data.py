@@ -11,21 +11,45 @@ NOW = dt.datetime(2026, 11, 27, 1, 0, 0)
 H = dt.timedelta(hours=1)
 
 
-def make_item(node_key: str, *, satisfaction: int | None = None, reopen: int = 0,
-              due: dt.datetime | None = None, closed: bool = False, title: str = "测试事项") -> Item:
+def make_item(
+    node_key: str,
+    *,
+    satisfaction: int | None = None,
+    reopen: int = 0,
+    due: dt.datetime | None = None,
+    closed: bool = False,
+    title: str = "测试事项",
+) -> Item:
     definition = Definition.get(Definition.key == "bell")
     node = OrgNode.get(OrgNode.key == node_key)
     return Item.create(
-        definition=definition, version=current_version(definition), node=node, node_path=node.path,
-        title=title, state="handling", data={"category": "其他", "summary": title},
-        raised_at=NOW - 30 * 24 * H, state_since=NOW - 30 * 24 * H, due_at=due,
-        satisfaction=satisfaction, reopen_count=reopen, closed=closed,
+        definition=definition,
+        version=current_version(definition),
+        node=node,
+        node_path=node.path,
+        title=title,
+        state="handling",
+        data={"category": "其他", "summary": title},
+        raised_at=NOW - 30 * 24 * H,
+        state_since=NOW - 30 * 24 * H,
+        due_at=due,
+        satisfaction=satisfaction,
+        reopen_count=reopen,
+        closed=closed,
     )
 
 
-def summons(item: Item, unit_key: str, summoned: dt.datetime, *, reported: float | None = None,
-            done: float | None = None, report_h: float = 4, handle_h: float = 72,
-            urged: int = 0) -> Assignment:
+def summons(
+    item: Item,
+    unit_key: str,
+    summoned: dt.datetime,
+    *,
+    reported: float | None = None,
+    done: float | None = None,
+    report_h: float = 4,
+    handle_h: float = 72,
+    urged: int = 0,
+) -> Assignment:
     """A department's summons; ``reported``/``done`` are hours after ``summoned``."""
     unit = OrgNode.get(OrgNode.key == unit_key)
     reported_at = summoned + reported * H if reported is not None else None
@@ -33,9 +57,18 @@ def summons(item: Item, unit_key: str, summoned: dt.datetime, *, reported: float
     state = "done" if done_at else ("reported" if reported_at else "summoned")
     report_due, handle_due = summoned + report_h * H, summoned + handle_h * H
     return Assignment.create(
-        item=item, unit=unit, unit_path=unit.path, role="department", table="whistle",
-        summoned_at=summoned, report_due_at=report_due, handle_due_at=handle_due,
-        reported_at=reported_at, done_at=done_at, state=state, open=done_at is None,
+        item=item,
+        unit=unit,
+        unit_path=unit.path,
+        role="department",
+        table="whistle",
+        summoned_at=summoned,
+        report_due_at=report_due,
+        handle_due_at=handle_due,
+        reported_at=reported_at,
+        done_at=done_at,
+        state=state,
+        open=done_at is None,
         next_due_at=None if done_at else (handle_due if reported_at else report_due),
         urge_count=urged,
     )
@@ -50,12 +83,12 @@ def build() -> dict[str, Item]:
     i3 = make_item("lvzhouhuayuan", due=NOW - 5 * H, title="三号")
     i4 = make_item("lvzhouhuayuan", due=NOW + 5 * H, title="四号")
     i5 = make_item("lvzhouhuayuan", title="上季度")
-    summons(i1, "dept-gaj", day, reported=2, done=48)                      # on time, on time
-    summons(i2, "dept-gaj", day + 24 * H, reported=6, done=80, urged=2)    # late, late
-    summons(i3, "dept-gaj", day + 48 * H)                                   # never reported: late, late
-    summons(i4, "dept-gaj", NOW - 2 * H)                                    # still within its deadlines
-    summons(i1, "dept-gaj", day + 96 * H, reported=1, done=10)              # same item again, on time
-    summons(i5, "dept-gaj", dt.datetime(2026, 9, 15), reported=1, done=2)   # previous quarter
+    summons(i1, "dept-gaj", day, reported=2, done=48)  # on time, on time
+    summons(i2, "dept-gaj", day + 24 * H, reported=6, done=80, urged=2)  # late, late
+    summons(i3, "dept-gaj", day + 48 * H)  # never reported: late, late
+    summons(i4, "dept-gaj", NOW - 2 * H)  # still within its deadlines
+    summons(i1, "dept-gaj", day + 96 * H, reported=1, done=10)  # same item again, on time
+    summons(i5, "dept-gaj", dt.datetime(2026, 9, 15), reported=1, done=2)  # previous quarter
     z1 = make_item("changzhengqiaolu", title="执法一")
     z2 = make_item("changzhengqiaolu", title="执法二")
     summons(z1, "dept-zhifa", day + 9 * 24 * H, reported=1, done=24)

@@ -22,11 +22,23 @@ from pages.auth import requires
 bp = Blueprint("designer", __name__, url_prefix="/admin/designer")
 NODE_KINDS = ("compound", "community", "street", "building")
 KIND_LABELS = {
-    "text": _l("Text"), "textarea": _l("Long text"), "email": _l("Email"), "uri": _l("Web address"),
-    "phone": _l("Phone"), "date": _l("Date"), "datetime": _l("Date and time"), "time": _l("Time"),
-    "select": _l("Choice (list)"), "radio": _l("Choice (buttons)"), "checkbox": _l("Yes/no"),
-    "integer": _l("Whole number"), "number": _l("Number"), "checkboxes": _l("Several choices"),
-    "multiselect": _l("Several choices (list)"), "photo": _l("Photos"), "file": _l("Files"),
+    "text": _l("Text"),
+    "textarea": _l("Long text"),
+    "email": _l("Email"),
+    "uri": _l("Web address"),
+    "phone": _l("Phone"),
+    "date": _l("Date"),
+    "datetime": _l("Date and time"),
+    "time": _l("Time"),
+    "select": _l("Choice (list)"),
+    "radio": _l("Choice (buttons)"),
+    "checkbox": _l("Yes/no"),
+    "integer": _l("Whole number"),
+    "number": _l("Number"),
+    "checkboxes": _l("Several choices"),
+    "multiselect": _l("Several choices (list)"),
+    "photo": _l("Photos"),
+    "file": _l("Files"),
     "group": _l("Repeated rows"),
 }
 
@@ -40,7 +52,10 @@ def pack_roles() -> dict[str, str]:
 
 
 def departments() -> list[tuple[str, str]]:
-    return [(n.key, n.name) for n in OrgNode.select().where(OrgNode.kind == "department").order_by(OrgNode.id)]
+    return [
+        (n.key, n.name)
+        for n in OrgNode.select().where(OrgNode.kind == "department").order_by(OrgNode.id)
+    ]
 
 
 def definition_or_404(key: str) -> Definition:
@@ -69,17 +84,32 @@ def _broken_draft(exc: designer.BrokenDraft) -> Any:
     offers to discard it (it would fail on copying or comparing the draft)."""
     key = (request.view_args or {}).get("key", "")
     definition = designer.definition_of(key)
-    replacement = json.dumps({"key": definition.key, "kind": definition.kind, "name": definition.name},
-                             ensure_ascii=False, indent=2)
-    return render_template("designer/broken.html", key=key, message=exc.message, replacement=replacement,
-                           published=bool(definition.current)), 409
+    replacement = json.dumps(
+        {"key": definition.key, "kind": definition.kind, "name": definition.name},
+        ensure_ascii=False,
+        indent=2,
+    )
+    return render_template(
+        "designer/broken.html",
+        key=key,
+        message=exc.message,
+        replacement=replacement,
+        published=bool(definition.current),
+    ), 409
 
 
 def scopes(definitions: list[Definition]) -> dict[str, str]:
     """Definition key → the name of the node it is scoped to (absent: the whole district)."""
     keys = {d.key: designer.stored_body(d).get("scope") for d in definitions}
-    names = dict(OrgNode.select(OrgNode.key, OrgNode.name).where(OrgNode.key.in_([k for k in keys.values() if k]))
-                 .tuples()) if any(keys.values()) else {}
+    names = (
+        dict(
+            OrgNode.select(OrgNode.key, OrgNode.name)
+            .where(OrgNode.key.in_([k for k in keys.values() if k]))
+            .tuples()
+        )
+        if any(keys.values())
+        else {}
+    )
     return {k: names.get(v, v) for k, v in keys.items() if v}
 
 
@@ -87,14 +117,21 @@ def with_form(definitions: list[Definition]) -> set[str]:
     """The keys of the definitions the form builder edits (item types, profiles, row forms)."""
     from pages.designer.targets import has_form
 
-    return {d.key for d in definitions if d.kind in ("item_type", "profile") or (
-        d.kind == "checklist" and has_form(designer.stored_body(d)))}
+    return {
+        d.key
+        for d in definitions
+        if d.kind in ("item_type", "profile")
+        or (d.kind == "checklist" and has_form(designer.stored_body(d)))
+    }
 
 
 def editable() -> list[Definition]:
     """The definitions the admin may edit (a street's admin: those scoped to their street)."""
-    return [d for d in Definition.select().order_by(Definition.kind, Definition.id)
-            if designer.may_edit_definition(g.actor, d)]
+    return [
+        d
+        for d in Definition.select().order_by(Definition.kind, Definition.id)
+        if designer.may_edit_definition(g.actor, d)
+    ]
 
 
 @bp.route("/")
@@ -102,10 +139,19 @@ def editable() -> list[Definition]:
 def index() -> Any:
     definitions = editable()
     changed = {d.key for d in definitions if designer.has_changes(d)}
-    return render_template("designer/index.html", definitions=definitions, changed=changed, scopes=scopes(definitions),
-                           with_form=with_form(definitions), roles=pack_roles(), node_kinds=NODE_KINDS, problems=[], values={},
-                           chosen_roles=["commissioner"],
-                           packs=list(Pack.select().order_by(Pack.key)))
+    return render_template(
+        "designer/index.html",
+        definitions=definitions,
+        changed=changed,
+        scopes=scopes(definitions),
+        with_form=with_form(definitions),
+        roles=pack_roles(),
+        node_kinds=NODE_KINDS,
+        problems=[],
+        values={},
+        chosen_roles=["commissioner"],
+        packs=list(Pack.select().order_by(Pack.key)),
+    )
 
 
 @bp.route("/new", methods=["POST"])
@@ -114,10 +160,17 @@ def new() -> Any:
     form = request.form
     kind = form.get("kind", "item_type")
     body = designer.skeleton(
-        form.get("key", "").strip(), form.get("name", "").strip(), kind=kind,
-        raise_roles=form.getlist("raise_roles"), node_kinds=form.getlist("node_kinds"),
-        words={"summary": _("Summary"), "open": _("Being handled"), "closed": _("Closed"),
-               "close": _("Close")},
+        form.get("key", "").strip(),
+        form.get("name", "").strip(),
+        kind=kind,
+        raise_roles=form.getlist("raise_roles"),
+        node_kinds=form.getlist("node_kinds"),
+        words={
+            "summary": _("Summary"),
+            "open": _("Being handled"),
+            "closed": _("Closed"),
+            "close": _("Close"),
+        },
     )
     scope = designer.own_scope(g.actor)
     if scope is not None:
@@ -128,18 +181,29 @@ def new() -> Any:
     except Invalid as exc:
         definitions = editable()
         return render_template(
-            "designer/index.html", definitions=definitions, roles=pack_roles(), node_kinds=NODE_KINDS,
-            scopes=scopes(definitions), with_form=with_form(definitions),
-            changed={d.key for d in definitions if designer.has_changes(d)}, problems=exc.fields,
-            values=form, chosen_roles=form.getlist("raise_roles"), packs=list(Pack.select().order_by(Pack.key))), 422
+            "designer/index.html",
+            definitions=definitions,
+            roles=pack_roles(),
+            node_kinds=NODE_KINDS,
+            scopes=scopes(definitions),
+            with_form=with_form(definitions),
+            changed={d.key for d in definitions if designer.has_changes(d)},
+            problems=exc.fields,
+            values=form,
+            chosen_roles=form.getlist("raise_roles"),
+            packs=list(Pack.select().order_by(Pack.key)),
+        ), 422
     return redirect(url_for("designer.form_builder", key=body["key"]), 303)  # profiles too
 
 
 def tabs_context(definition: Definition) -> dict[str, Any]:
     from pages.designer.targets import has_form
 
-    return {"definition": definition, "changed": designer.has_changes(definition),
-            "has_form": has_form(designer.draft_of(definition))}
+    return {
+        "definition": definition,
+        "changed": designer.has_changes(definition),
+        "has_form": has_form(designer.draft_of(definition)),
+    }
 
 
 from pages.designer import flow, formbuilder, packio, publishing, tryit  # noqa: F401

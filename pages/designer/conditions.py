@@ -30,9 +30,17 @@ from forms.builder import (
 )
 
 OP_LABELS = {
-    "==": _l("equals"), "!=": _l("does not equal"), "in": _l("is one of"), "not in": _l("is none of"),
-    ">": _l("is greater than"), ">=": _l("is at least"), "<": _l("is less than"), "<=": _l("is at most"),
-    "contains": _l("includes"), "is empty": _l("is empty"), "is not empty": _l("is not empty"),
+    "==": _l("equals"),
+    "!=": _l("does not equal"),
+    "in": _l("is one of"),
+    "not in": _l("is none of"),
+    ">": _l("is greater than"),
+    ">=": _l("is at least"),
+    "<": _l("is less than"),
+    "<=": _l("is at most"),
+    "contains": _l("includes"),
+    "is empty": _l("is empty"),
+    "is not empty": _l("is not empty"),
 }
 LIST_SEPARATORS = re.compile(r"\s*[,，、]\s*")
 BLANK_ROWS = 2
@@ -94,7 +102,9 @@ def editor(prefix: str, rule: Any, scope: str = "data", known: set[str] | None =
     return _editor_of(prefix, group, False)
 
 
-def _items(form: Mapping[str, str], prefix: str, by_name: Mapping[str, FieldRow], nested: bool) -> list[Any]:
+def _items(
+    form: Mapping[str, str], prefix: str, by_name: Mapping[str, FieldRow], nested: bool
+) -> list[Any]:
     items: list[Condition | Group] = []
     mine = re.compile(re.escape(prefix) + r"-(\d+)-(?:field|sub)$")
     for i in sorted({int(m.group(1)) for m in map(mine.match, form) if m}):
@@ -112,7 +122,9 @@ def _items(form: Mapping[str, str], prefix: str, by_name: Mapping[str, FieldRow]
         kind = value_type_of(by_name.get(name))
         value: Any = None
         if op in ("in", "not in"):
-            value = [parse_value(part, kind) for part in LIST_SEPARATORS.split(text.strip()) if part]
+            value = [
+                parse_value(part, kind) for part in LIST_SEPARATORS.split(text.strip()) if part
+            ]
         elif op == "contains":
             value = parse_value(text, "string")
         elif op not in UNARY:
@@ -122,7 +134,11 @@ def _items(form: Mapping[str, str], prefix: str, by_name: Mapping[str, FieldRow]
 
 
 def posted(
-    form: Mapping[str, str], prefix: str, fields: Sequence[FieldRow], existing: Any, scope: str = "data",
+    form: Mapping[str, str],
+    prefix: str,
+    fields: Sequence[FieldRow],
+    existing: Any,
+    scope: str = "data",
     known: set[str] | None = None,
 ) -> Any:
     """The rule the posted rows describe; None when no row names a field."""

@@ -42,8 +42,12 @@ def _number(text: str | None) -> float | int | None:
     return int(value) if value.is_integer() else value
 
 
-def _effects(old: list[dict[str, Any]], form: MultiDict[str, str], prefix: str,
-             sets: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+def _effects(
+    old: list[dict[str, Any]],
+    form: MultiDict[str, str],
+    prefix: str,
+    sets: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
     """The effects with the form's summon table, notified roles and (when given) ``set``
     assignments, each in its old place (effects run in order: a summon after a ``set``
     routes on the new value; a new ``set`` comes first)."""
@@ -66,12 +70,16 @@ def _effects(old: list[dict[str, Any]], form: MultiDict[str, str], prefix: str,
             placed["notify"] = True
             if notify:
                 message = effect["notify"].get("message")
-                out.append({"notify": {"roles": notify, **({"message": message} if message else {})}})
+                out.append(
+                    {"notify": {"roles": notify, **({"message": message} if message else {})}}
+                )
             continue
         out.append(effect)
     head: list[dict[str, Any]] = [{"set": sets}] if sets and not placed["set"] else []
     head += [{"summon": summon}] if summon and not placed["summon"] else []
-    tail: list[dict[str, Any]] = [{"notify": {"roles": notify}}] if notify and not placed["notify"] else []
+    tail: list[dict[str, Any]] = (
+        [{"notify": {"roles": notify}}] if notify and not placed["notify"] else []
+    )
     return head + out + tail
 
 
@@ -123,8 +131,11 @@ def apply_workflow(body: dict[str, Any], form: MultiDict[str, str]) -> list[str]
         key = form.get(f"{prefix}-key", "").strip()
         if not key or form.get(f"{prefix}-delete"):
             continue
-        spec.update(key=key, label=form.get(f"{prefix}-label", "").strip() or key,
-                    to=form.get(f"{prefix}-to", ""))
+        spec.update(
+            key=key,
+            label=form.get(f"{prefix}-label", "").strip() or key,
+            to=form.get(f"{prefix}-to", ""),
+        )
         spec["from"] = _in_old_order(form.getlist(f"{prefix}-from"), spec.get("from", []))
         spec["roles"] = _in_old_order(form.getlist(f"{prefix}-roles"), spec.get("roles", []))
         guard = conditions.posted(form, f"guard{i - 1}", fields, spec.get("guard"))
@@ -153,18 +164,39 @@ def workflow_context(key: str, body: dict[str, Any]) -> dict[str, Any]:
     roles = {**pack_roles(), "raiser": _("the raiser"), "assignee": _("a summoned unit")}
     blank = {"key": "", "label": "", "from": [], "to": "", "roles": []}
     findings = graph_findings(workflow, known_roles())
-    labels = {**{k: (v or {}).get("label", k) for k, v in workflow.get("states", {}).items()},
-              **{t.get("key"): t.get("label", t.get("key")) for t in transitions}}
+    labels = {
+        **{k: (v or {}).get("label", k) for k, v in workflow.get("states", {}).items()},
+        **{t.get("key"): t.get("label", t.get("key")) for t in transitions},
+    }
     return {
-        "diagram": workflow_svg(workflow, [f.subject for f in findings if f.kind != "nobody"],
-                                title=_("Workflow of %(name)s", name=body.get("name", key))),
-        "warnings": [{"kind": f.kind, "path": f.path, "message": FINDING_WORDS[f.kind] % {
-            "subject": f"{labels.get(f.subject, f.subject)} ({f.subject})"}} for f in findings],
-        "workflow": workflow, "states": workflow.get("states", {}), "fields": fields,
-        "transitions": [*transitions, blank], "roles": roles, "notify_roles": roles,
+        "diagram": workflow_svg(
+            workflow,
+            [f.subject for f in findings if f.kind != "nobody"],
+            title=_("Workflow of %(name)s", name=body.get("name", key)),
+        ),
+        "warnings": [
+            {
+                "kind": f.kind,
+                "path": f.path,
+                "message": FINDING_WORDS[f.kind]
+                % {"subject": f"{labels.get(f.subject, f.subject)} ({f.subject})"},
+            }
+            for f in findings
+        ],
+        "workflow": workflow,
+        "states": workflow.get("states", {}),
+        "fields": fields,
+        "transitions": [*transitions, blank],
+        "roles": roles,
+        "notify_roles": roles,
         "tables": list((body.get("routing") or {}).keys()),
-        "guards": [conditions.editor(f"guard{i}", t.get("guard")) for i, t in enumerate([*transitions, blank])],
-        "first": _first, "on_create": workflow.get("on_create", []), "pseudo": PSEUDO_ROLES,
+        "guards": [
+            conditions.editor(f"guard{i}", t.get("guard"))
+            for i, t in enumerate([*transitions, blank])
+        ],
+        "first": _first,
+        "on_create": workflow.get("on_create", []),
+        "pseudo": PSEUDO_ROLES,
         "extras": [extras_context(body, t, i) for i, t in enumerate([*transitions, blank])],
     }
 
@@ -180,8 +212,13 @@ def workflow(key: str) -> Any:
         if not problems:
             designer.save_draft(g.actor.user, key, body, now=clock.now())
             return redirect(url_for("designer.workflow", key=key), 303)
-    return render_template("designer/workflow.html", **tabs_context(definition), body=body,
-                           form_problems=problems, **workflow_context(key, body)), (422 if problems else 200)
+    return render_template(
+        "designer/workflow.html",
+        **tabs_context(definition),
+        body=body,
+        form_problems=problems,
+        **workflow_context(key, body),
+    ), (422 if problems else 200)
 
 
 def apply_routing(body: dict[str, Any], form: MultiDict[str, str]) -> None:
@@ -205,8 +242,11 @@ def apply_routing(body: dict[str, Any], form: MultiDict[str, str]) -> None:
             if not rule_key or form.get(f"{prefix}-delete"):
                 continue
             when = conditions.posted(form, f"{prefix}-when", fields, spec.get("when"))
-            spec.update(key=rule_key, when=True if when is None else when,
-                        summon=_units(form.getlist(f"{prefix}-summon")))
+            spec.update(
+                key=rule_key,
+                when=True if when is None else when,
+                summon=_units(form.getlist(f"{prefix}-summon")),
+            )
             for number in ("report_hours", "handle_hours", "priority"):
                 value = _number(form.get(f"{prefix}-{number}"))
                 spec.pop(number, None)
@@ -226,7 +266,9 @@ def apply_routing(body: dict[str, Any], form: MultiDict[str, str]) -> None:
 
 
 def _units(values: list[str]) -> list[dict[str, str]]:
-    return [{"role": v[5:]} if v.startswith("role:") else {"unit": v[5:]} for v in values if ":" in v]
+    return [
+        {"role": v[5:]} if v.startswith("role:") else {"unit": v[5:]} for v in values if ":" in v
+    ]
 
 
 @bp.route("/<key>/routing", methods=["GET", "POST"])
@@ -242,17 +284,41 @@ def routing(key: str) -> Any:
     blank = {"key": "", "when": None, "summon": []}
     for t, (name, table) in enumerate((body.get("routing") or {}).items()):
         rules = [*table.get("rules", []), blank]
-        tables.append({"name": name, "index": t, "table": table, "rules": [
-            {"spec": r, "when": conditions.editor(f"t{t}-r{i}-when", None if r["when"] is True else r["when"]),
-             "chosen": {("role:" + u["role"]) if "role" in u else ("unit:" + u.get("unit", ""))
-                        for u in r.get("summon", [])}}
-            for i, r in enumerate(rules)],
-            "default": {("role:" + u["role"]) if "role" in u else ("unit:" + u.get("unit", ""))
-                        for u in table.get("default", [])}})
+        tables.append(
+            {
+                "name": name,
+                "index": t,
+                "table": table,
+                "rules": [
+                    {
+                        "spec": r,
+                        "when": conditions.editor(
+                            f"t{t}-r{i}-when", None if r["when"] is True else r["when"]
+                        ),
+                        "chosen": {
+                            ("role:" + u["role"]) if "role" in u else ("unit:" + u.get("unit", ""))
+                            for u in r.get("summon", [])
+                        },
+                    }
+                    for i, r in enumerate(rules)
+                ],
+                "default": {
+                    ("role:" + u["role"]) if "role" in u else ("unit:" + u.get("unit", ""))
+                    for u in table.get("default", [])
+                },
+            }
+        )
     units = [(f"unit:{k}", n) for k, n in departments()] + [
-        (f"role:{k}", _("%(role)s of the compound", role=label)) for k, label in pack_roles().items()]
+        (f"role:{k}", _("%(role)s of the compound", role=label))
+        for k, label in pack_roles().items()
+    ]
     from pages.designer.tryit import tryit_context
 
-    return render_template("designer/routing.html", **tabs_context(definition), tables=tables, units=units,
-                           fields=rows_from_schema(body.get("schema") or {}).rows,
-                           **tryit_context(body, None))
+    return render_template(
+        "designer/routing.html",
+        **tabs_context(definition),
+        tables=tables,
+        units=units,
+        fields=rows_from_schema(body.get("schema") or {}).rows,
+        **tryit_context(body, None),
+    )

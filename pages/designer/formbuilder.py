@@ -63,7 +63,9 @@ def preview_context(body: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-def builder_context(key: str, code: str = "main", bound: Any = None, valid: bool = False) -> dict[str, Any]:
+def builder_context(
+    key: str, code: str = "main", bound: Any = None, valid: bool = False
+) -> dict[str, Any]:
     definition, body, target = _target(key, code)
     form = rows_of(target, body)
     whole = whole_schema(target, body)
@@ -71,10 +73,19 @@ def builder_context(key: str, code: str = "main", bound: Any = None, valid: bool
     schema_problems = [FieldProblem(target.pointer + p.path, p.message) for p in problems]
     if bound is None and not schema_problems:
         bound = forms.bind(whole, base=FlaskForm, context=preview_context(body), formdata=None)
-    return {**tabs_context(definition), "body": body, "rows": form.rows, "target": target,
-            "kinds": [k for k in KINDS if not (target.group and k == "group")],
-            "problems": located(key, schema_problems, body), "bound": bound, "valid": valid,
-            "summaries": {r.name: summary(r, {x.name: x.label or x.name for x in form.rows}) for r in form.rows}}
+    return {
+        **tabs_context(definition),
+        "body": body,
+        "rows": form.rows,
+        "target": target,
+        "kinds": [k for k in KINDS if not (target.group and k == "group")],
+        "problems": located(key, schema_problems, body),
+        "bound": bound,
+        "valid": valid,
+        "summaries": {
+            r.name: summary(r, {x.name: x.label or x.name for x in form.rows}) for r in form.rows
+        },
+    }
 
 
 def summary(row: FieldRow, names: dict[str, str]) -> str:
@@ -87,9 +98,12 @@ def summary(row: FieldRow, names: dict[str, str]) -> str:
 
 
 def group_words(group: Group, names: dict[str, str]) -> str:
-    parts = [f"({group_words(c, names)})" if isinstance(c, Group) else
-             f"{names.get(c.field, c.field)} {conditions.OP_LABELS.get(c.op, c.op)} {value_text(c.value)}".strip()
-             for c in group.items]
+    parts = [
+        f"({group_words(c, names)})"
+        if isinstance(c, Group)
+        else f"{names.get(c.field, c.field)} {conditions.OP_LABELS.get(c.op, c.op)} {value_text(c.value)}".strip()
+        for c in group.items
+    ]
     return (_(" and ") if group.join == "all" else _(" or ")).join(parts)
 
 
@@ -147,7 +161,11 @@ def add_field(key: str, target: str) -> Any:
     return redirect(url_for("designer.field", key=key, name=name, target=target), 303)
 
 
-@bp.route("/<key>/form/<name>/<any(up, down, delete):action>", methods=["POST"], defaults={"target": "main"})
+@bp.route(
+    "/<key>/form/<name>/<any(up, down, delete):action>",
+    methods=["POST"],
+    defaults={"target": "main"},
+)
 @bp.route("/<key>/forms/<target>/<name>/<any(up, down, delete):action>", methods=["POST"])
 @requires("design")
 def field_action(key: str, name: str, action: str, target: str) -> Any:
@@ -167,9 +185,15 @@ def field_action(key: str, name: str, action: str, target: str) -> Any:
 
 
 BOUND_LABELS = {
-    "minLength": _l("Minimum length"), "maxLength": _l("Maximum length"), "minimum": _l("Minimum"),
-    "maximum": _l("Maximum"), "exclusiveMinimum": _l("Greater than"), "exclusiveMaximum": _l("Less than"),
-    "multipleOf": _l("Multiple of"), "minItems": _l("At least (items)"), "maxItems": _l("At most (items)"),
+    "minLength": _l("Minimum length"),
+    "maxLength": _l("Maximum length"),
+    "minimum": _l("Minimum"),
+    "maximum": _l("Maximum"),
+    "exclusiveMinimum": _l("Greater than"),
+    "exclusiveMaximum": _l("Less than"),
+    "multipleOf": _l("Multiple of"),
+    "minItems": _l("At least (items)"),
+    "maxItems": _l("At most (items)"),
 }
 
 
@@ -187,7 +211,9 @@ def _parse_options(text: str, value_type: str) -> list[tuple[Any, str]]:
     return options
 
 
-def _apply(row: FieldRow, form: MultiDict[str, str], others: list[FieldRow], existing: Any, scope: str) -> None:
+def _apply(
+    row: FieldRow, form: MultiDict[str, str], others: list[FieldRow], existing: Any, scope: str
+) -> None:
     row.kind = form.get("kind", row.kind) if form.get("kind") in KINDS else row.kind
     row.label = form.get("label", "").strip()
     row.help = form.get("help", "").strip()
@@ -195,15 +221,20 @@ def _apply(row: FieldRow, form: MultiDict[str, str], others: list[FieldRow], exi
     row.required = bool(form.get("required"))
     row.pattern = form.get("pattern", "").strip()
     row.accept = form.get("accept", "").strip()
-    row.value_type = form.get("value_type", "string") if form.get("value_type") in (
-        "string", "integer", "number") else "string"
+    row.value_type = (
+        form.get("value_type", "string")
+        if form.get("value_type") in ("string", "integer", "number")
+        else "string"
+    )
     row.bounds = {}
     for bound in BOUND_KEYS.get(row.kind, ()):
         text = form.get(f"bound-{bound}", "").strip()
         if text:
             row.bounds[bound] = parse_value(text, "number")
     if "options" in form:
-        row.options = _parse_options(form["options"], row.value_type if row.kind in CHOICE else "string")
+        row.options = _parse_options(
+            form["options"], row.value_type if row.kind in CHOICE else "string"
+        )
     rule = conditions.posted(form, "show", others, existing, scope)
     row.show_if_raw, row.show_if = None, None
     if rule is not None:
@@ -230,9 +261,17 @@ def field(key: str, name: str, target: str) -> Any:
         _apply(row, request.form, others, existing, where.scope)
         if where.group and row.kind == "group":
             row.kind = "text"
-        if new_name != name and (not NAME.match(new_name) or any(r.name == new_name for r in others)):
-            problems.append({"path": "/name", "message": _("This name is taken or not valid."), "link": "",
-                             "what": _("Name")})
+        if new_name != name and (
+            not NAME.match(new_name) or any(r.name == new_name for r in others)
+        ):
+            problems.append(
+                {
+                    "path": "/name",
+                    "message": _("This name is taken or not valid."),
+                    "link": "",
+                    "what": _("Name"),
+                }
+            )
         else:
             row.name = new_name
             candidate = whole_schema(where, stored(where, body, form))
@@ -241,13 +280,22 @@ def field(key: str, name: str, target: str) -> Any:
             if not mine:
                 _save_rows(key, where, form)
                 return redirect(_builder_url(key, target) + f"#f-{new_name}", 303)
-            problems += [{"path": p.path, "message": p.message, "link": "", "what": ""} for p in mine]
+            problems += [
+                {"path": p.path, "message": p.message, "link": "", "what": ""} for p in mine
+            ]
     show = conditions.editor("show", existing, where.scope)
     return render_template(
-        "designer/field.html", **tabs_context(definition), row=row, others=others, target=where,
+        "designer/field.html",
+        **tabs_context(definition),
+        row=row,
+        others=others,
+        target=where,
         kinds=[k for k in KINDS if not (where.group and k == "group")],
         bounds=[(b, BOUND_LABELS[b], row.bounds.get(b, "")) for b in BOUND_KEYS.get(row.kind, ())],
-        options_text=_options_text(row), show=show, operators=OPERATORS, problems=problems,
+        options_text=_options_text(row),
+        show=show,
+        operators=OPERATORS,
+        problems=problems,
         choice=row.kind in CHOICE or row.kind in MULTI_CHOICE,
     ), (422 if problems else 200)
 
@@ -259,9 +307,15 @@ def preview(key: str, target: str) -> Any:
     """The preview form posted: a refresh re-renders its fields; a submit shows the messages."""
     _definition, body, where = _target(key, target)
     formdata: MultiDict[str, str] = MultiDict(request.form.items(multi=True))
-    bound = forms.bind(whole_schema(where, body), base=FlaskForm, context=preview_context(body), formdata=formdata)
+    bound = forms.bind(
+        whole_schema(where, body), base=FlaskForm, context=preview_context(body), formdata=formdata
+    )
     valid = False
     if not request.form.get("_refresh") and not bound.rows_changed:
         valid = not bound.validate(_)
-    return render_template("designer/_preview_fields.html", bound=bound, valid=valid,
-                           answers=bound.data() if valid else None)
+    return render_template(
+        "designer/_preview_fields.html",
+        bound=bound,
+        valid=valid,
+        answers=bound.data() if valid else None,
+    )

@@ -15,7 +15,12 @@ def _unescape(part: str) -> str:
 def locate(key: str, path: str, body: Any) -> tuple[str, str]:
     """(link, what) for a problem's path: the field, state, transition or routing rule."""
     parts = [_unescape(p) for p in path.split("/")[1:]]
-    if len(parts) >= 5 and parts[:2] == ["workflow", "transitions"] and parts[2].isdigit() and parts[3] == "form":
+    if (
+        len(parts) >= 5
+        and parts[:2] == ["workflow", "transitions"]
+        and parts[2].isdigit()
+        and parts[3] == "form"
+    ):
         link = url_for("designer.transition_form", key=key, index=int(parts[2]))
         if parts[4:5] == ["properties"] and len(parts) >= 6:
             link = url_for("designer.field", key=key, target=f"t{parts[2]}", name=parts[5])
@@ -24,24 +29,35 @@ def locate(key: str, path: str, body: Any) -> tuple[str, str]:
         parts = ["schema", *parts[1:]]
     if len(parts) >= 3 and parts[:2] == ["schema", "properties"]:
         name = parts[2]
-        prop = (body.get("schema") or body.get("row_schema") or {}).get("properties", {}).get(name, {})
+        prop = (
+            (body.get("schema") or body.get("row_schema") or {}).get("properties", {}).get(name, {})
+        )
         label = prop.get("title", name) if isinstance(prop, dict) else name
         return url_for("designer.field", key=key, name=name), _("Field %(name)s", name=label)
     if parts[:1] == ["schema"]:
         return url_for("designer.form_builder", key=key), _("Form")
     if len(parts) >= 3 and parts[:2] == ["workflow", "states"]:
-        return url_for("designer.workflow", key=key) + f"#state-{parts[2]}", _("State %(name)s", name=parts[2])
+        return url_for("designer.workflow", key=key) + f"#state-{parts[2]}", _(
+            "State %(name)s", name=parts[2]
+        )
     if len(parts) >= 3 and parts[:2] == ["workflow", "transitions"] and parts[2].isdigit():
         transitions = (body.get("workflow") or {}).get("transitions") or []
         i = int(parts[2])
         label = transitions[i].get("label", i) if i < len(transitions) else i
-        return url_for("designer.workflow", key=key) + f"#tr-{i}", _("Transition %(name)s", name=label)
+        return url_for("designer.workflow", key=key) + f"#tr-{i}", _(
+            "Transition %(name)s", name=label
+        )
     if parts[:1] == ["workflow"]:
         return url_for("designer.workflow", key=key), _("Workflow")
     if len(parts) >= 4 and parts[0] == "routing" and parts[2] == "rules":
-        return (url_for("designer.routing", key=key) + f"#rule-{parts[1]}-{parts[3]}",
-                _("Routing rule %(n)s of table %(table)s", n=int(parts[3]) + 1 if parts[3].isdigit() else parts[3],
-                  table=parts[1]))
+        return (
+            url_for("designer.routing", key=key) + f"#rule-{parts[1]}-{parts[3]}",
+            _(
+                "Routing rule %(n)s of table %(table)s",
+                n=int(parts[3]) + 1 if parts[3].isdigit() else parts[3],
+                table=parts[1],
+            ),
+        )
     if parts[:1] == ["routing"]:
         return url_for("designer.routing", key=key), _("Routing")
     return url_for("designer.json_view", key=key), _("JSON view")

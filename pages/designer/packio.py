@@ -35,13 +35,22 @@ def export_pack(key: str) -> Any:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, body in files.items():
             archive.writestr(name, json.dumps(body, ensure_ascii=False, indent=2) + "\n")
-    audit.record("pack.export", at=clock.now(), actor=g.actor.user, target=f"pack:{key}",
-                 after={"files": sorted(files)})
+    audit.record(
+        "pack.export",
+        at=clock.now(),
+        actor=g.actor.user,
+        target=f"pack:{key}",
+        after={"files": sorted(files)},
+    )
     buffer.seek(0)
-    return send_file(buffer, mimetype="application/zip", as_attachment=True, download_name=f"{key}.zip")
+    return send_file(
+        buffer, mimetype="application/zip", as_attachment=True, download_name=f"{key}.zip"
+    )
 
 
-def _member_problem(info: zipfile.ZipInfo, prefix: str, root: Path) -> tuple[Path | None, list[str]]:
+def _member_problem(
+    info: zipfile.ZipInfo, prefix: str, root: Path
+) -> tuple[Path | None, list[str]]:
     """Where a zip member goes inside ``root``, or the problem that keeps it out: a name that
     is absolute or climbs out with ``..`` (zip slip), or a symlink member."""
     problems: list[str] = []
@@ -68,7 +77,15 @@ def _copy(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, budget:
 
 # What a damaged zip raises while it is opened or read: a bad header or CRC, a truncated
 # or corrupt deflate stream, a method or encryption zipfile does not support.
-DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError, ValueError)
+DAMAGED = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    NotImplementedError,
+    RuntimeError,
+    OSError,
+    ValueError,
+)
 
 
 def _extract(data: bytes, root: Path) -> list[str]:
@@ -109,7 +126,14 @@ def _unpack(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], root: Path) 
     for info, target in targets:
         try:
             written = _copy(archive, info, target, budget)
-        except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError, OSError):
+        except (
+            zipfile.BadZipFile,
+            zlib.error,
+            EOFError,
+            RuntimeError,
+            NotImplementedError,
+            OSError,
+        ):
             return [_("%(name)s: the file in the .zip is damaged or encrypted", name=info.filename)]
         if written < 0:
             return [_("The pack is too large.")]

@@ -22,12 +22,22 @@ def _problems(key: str, body: dict[str, Any]) -> list[dict[str, str]]:
     return located(key, definition_problems(body, roles=known_roles(), units=known_units()), body)
 
 
-def _mapping_context(definition: Any, body: dict[str, Any], mapping: dict[str, str]) -> dict[str, Any]:
+def _mapping_context(
+    definition: Any, body: dict[str, Any], mapping: dict[str, str]
+) -> dict[str, Any]:
     """The removed states that hold open items, with the states they may move to."""
     stranded = evolve.stranded_states(definition, body)
-    old = (current_version(definition).body.get("workflow") or {}).get("states", {}) if stranded else {}
-    return {"stranded": stranded, "targets": evolve.mapping_targets(body), "mapping": mapping,
-            "old_labels": {s: (old.get(s) or {}).get("label", s) for s in stranded}}
+    old = (
+        (current_version(definition).body.get("workflow") or {}).get("states", {})
+        if stranded
+        else {}
+    )
+    return {
+        "stranded": stranded,
+        "targets": evolve.mapping_targets(body),
+        "mapping": mapping,
+        "old_labels": {s: (old.get(s) or {}).get("label", s) for s in stranded},
+    }
 
 
 @bp.route("/<key>/publish", methods=["GET", "POST"])
@@ -42,19 +52,34 @@ def publish(key: str) -> Any:
         except (Invalid, Conflict) as exc:
             fields = exc.fields if isinstance(exc, Invalid) else []
             blocking = [f for f in fields if f not in designer.stranded(definition, body, mapping)]
-            return render_template("designer/publish.html", **tabs_context(definition),
-                                   problems=located(key, fields, body), diff=[], refused=bool(blocking),
-                                   blocking=blocking,
-                                   conflict=str(exc) if isinstance(exc, Conflict) else "",
-                                   **_mapping_context(definition, body, mapping)), 422
+            return render_template(
+                "designer/publish.html",
+                **tabs_context(definition),
+                problems=located(key, fields, body),
+                diff=[],
+                refused=bool(blocking),
+                blocking=blocking,
+                conflict=str(exc) if isinstance(exc, Conflict) else "",
+                **_mapping_context(definition, body, mapping),
+            ), 422
         moved = Item.select().where(Item.version == version).count() if mapping else 0
-        flash(_("Published as version %(n)s.", n=version.number)
-              + (" " + _("%(n)s item(s) moved to it by the mapping.", n=moved) if moved else ""))
+        flash(
+            _("Published as version %(n)s.", n=version.number)
+            + (" " + _("%(n)s item(s) moved to it by the mapping.", n=moved) if moved else "")
+        )
         return redirect(url_for("designer.history", key=key), 303)
     diff = designer.diff(definition, str(definition.current), "draft") if definition.current else []
     problems = _problems(key, body)
-    return render_template("designer/publish.html", **tabs_context(definition), problems=problems,
-                           blocking=problems, diff=diff, refused=False, conflict="", **_mapping_context(definition, body, {}))
+    return render_template(
+        "designer/publish.html",
+        **tabs_context(definition),
+        problems=problems,
+        blocking=problems,
+        diff=diff,
+        refused=False,
+        conflict="",
+        **_mapping_context(definition, body, {}),
+    )
 
 
 @bp.route("/<key>/history")
@@ -66,8 +91,9 @@ def history(key: str) -> Any:
     diff: list[str] | None = None
     if a and b:
         diff = designer.diff(definition, a, b)
-    return render_template("designer/history.html", **tabs_context(definition), versions=versions,
-                           a=a, b=b, diff=diff)
+    return render_template(
+        "designer/history.html", **tabs_context(definition), versions=versions, a=a, b=b, diff=diff
+    )
 
 
 @bp.route("/<key>/republish/<int:number>", methods=["POST"])
@@ -78,9 +104,16 @@ def republish(key: str, number: int) -> Any:
         version = designer.republish(g.actor.user, key, number, now=clock.now())
     except (Invalid, Conflict) as exc:
         body = designer.body_at(definition, str(number))
-        problems = located(key, exc.fields, body) or [{"path": "", "message": exc.message, "link": "", "what": ""}]
-        return render_template("designer/publish.html", **tabs_context(definition), problems=problems,
-                               diff=[], refused=True), exc.status
+        problems = located(key, exc.fields, body) or [
+            {"path": "", "message": exc.message, "link": "", "what": ""}
+        ]
+        return render_template(
+            "designer/publish.html",
+            **tabs_context(definition),
+            problems=problems,
+            diff=[],
+            refused=True,
+        ), exc.status
     flash(_("Version %(old)s was published again as version %(n)s.", old=number, n=version.number))
     return redirect(url_for("designer.history", key=key), 303)
 
@@ -106,20 +139,34 @@ def json_view(key: str) -> Any:
         try:
             body = json.loads(text)
             if not designer.may_edit(g.actor, body):
-                raise Invalid("scope", [FieldProblem("/scope", _("You may edit only definitions of your own scope."))])
+                raise Invalid(
+                    "scope",
+                    [FieldProblem("/scope", _("You may edit only definitions of your own scope."))],
+                )
             designer.save_draft(g.actor.user, key, body, now=clock.now())  # refuses one too deep
         except json.JSONDecodeError as exc:
-            error, status = _("Not valid JSON: line %(line)s, column %(col)s: %(msg)s",
-                              line=exc.lineno, col=exc.colno, msg=exc.msg), 422
+            error, status = (
+                _(
+                    "Not valid JSON: line %(line)s, column %(col)s: %(msg)s",
+                    line=exc.lineno,
+                    col=exc.colno,
+                    msg=exc.msg,
+                ),
+                422,
+            )
         except RecursionError:
             error, status = limits.nested_too_deep(), 422
         except Invalid as exc:
-            error, status = "; ".join(f"{p.path}: {p.message}" for p in exc.fields) or exc.message, 422
+            error, status = (
+                "; ".join(f"{p.path}: {p.message}" for p in exc.fields) or exc.message,
+                422,
+            )
         else:
             flash(_("The draft was saved."))
             return redirect(url_for("designer.json_view", key=key), 303)
     else:
         text = json.dumps(designer.draft_of(definition), ensure_ascii=False, indent=2)
     problems = [] if error else _problems(key, designer.draft_of(definition))
-    return render_template("designer/json.html", **tabs_context(definition), text=text, error=error,
-                           problems=problems), status
+    return render_template(
+        "designer/json.html", **tabs_context(definition), text=text, error=error, problems=problems
+    ), status

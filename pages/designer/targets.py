@@ -52,7 +52,8 @@ def schema_key(body: dict[str, Any]) -> str:
 def has_form(body: dict[str, Any]) -> bool:
     """Whether the definition has a form the builder edits (KPI lists and indices do not)."""
     return body.get("kind") in ("item_type", "profile") or (
-        body.get("kind") == "checklist" and isinstance(body.get("row_schema"), dict))
+        body.get("kind") == "checklist" and isinstance(body.get("row_schema"), dict)
+    )
 
 
 def target_of(code: str, body: dict[str, Any]) -> Target:
@@ -117,7 +118,9 @@ def store(target: Target, body: dict[str, Any], rows: FormRows) -> None:
         old_items = row.extra.get("items")
         if isinstance(old_items, dict):
             # Keywords on the row object the builder does not own (kept as written).
-            kept = {k: v for k, v in old_items.items() if k not in ("type", "properties", "required")}
+            kept = {
+                k: v for k, v in old_items.items() if k not in ("type", "properties", "required")
+            }
             written = schema_from_rows(FormRows(rows.rows, kept, rows.required_order))
             row.extra["items"] = written
         rows = form

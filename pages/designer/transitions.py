@@ -28,7 +28,9 @@ def answer_fields(body: Mapping[str, Any], spec: Mapping[str, Any]) -> list[Fiel
     data = rows_from_schema(body.get("schema") or {}).rows
     own = rows_from_schema(spec.get("form") or {}).rows
     return [replace(r, name=f"data.{r.name}", label=r.label or r.name) for r in data] + [
-        replace(r, name=f"form.{r.name}", label=_("Form: %(label)s", label=r.label or r.name)) for r in own]
+        replace(r, name=f"form.{r.name}", label=_("Form: %(label)s", label=r.label or r.name))
+        for r in own
+    ]
 
 
 def _known(fields: list[FieldRow]) -> set[str]:
@@ -38,21 +40,34 @@ def _known(fields: list[FieldRow]) -> set[str]:
 def set_targets(body: Mapping[str, Any]) -> list[tuple[str, str]]:
     data = rows_from_schema(body.get("schema") or {}).rows
     return [("satisfaction", _("Satisfaction")), ("priority", _("Priority"))] + [
-        (f"data.{r.name}", r.label or r.name) for r in data]
+        (f"data.{r.name}", r.label or r.name) for r in data
+    ]
 
 
 def set_rows(assignments: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Each assignment as a row: target, source (const / answer / raw), its text."""
     rows = []
     for name, rule in assignments.items():
-        if isinstance(rule, Mapping) and list(rule) == ["var"] and isinstance(rule["var"], str) \
-                and rule["var"].split(".", 1)[0] in ("data", "form"):
+        if (
+            isinstance(rule, Mapping)
+            and list(rule) == ["var"]
+            and isinstance(rule["var"], str)
+            and rule["var"].split(".", 1)[0] in ("data", "form")
+        ):
             rows.append({"target": name, "source": "answer", "answer": rule["var"], "const": ""})
         elif isinstance(rule, Mapping | list):
-            rows.append({"target": name, "source": "raw", "answer": "",
-                         "const": json.dumps(rule, ensure_ascii=False)})
+            rows.append(
+                {
+                    "target": name,
+                    "source": "raw",
+                    "answer": "",
+                    "const": json.dumps(rule, ensure_ascii=False),
+                }
+            )
         else:
-            rows.append({"target": name, "source": "const", "answer": "", "const": value_text(rule)})
+            rows.append(
+                {"target": name, "source": "const", "answer": "", "const": value_text(rule)}
+            )
     return rows + [{"target": "", "source": "const", "answer": "", "const": ""}] * BLANK_SETS
 
 
@@ -63,8 +78,9 @@ def _const(target: str, text: str, body: Mapping[str, Any]) -> Any:
     return parse_value(text, value_type_of(data.get(target.removeprefix("data."))))
 
 
-def posted_sets(form: MultiDict[str, str], prefix: str, old: Mapping[str, Any],
-                body: Mapping[str, Any]) -> dict[str, Any]:
+def posted_sets(
+    form: MultiDict[str, str], prefix: str, old: Mapping[str, Any], body: Mapping[str, Any]
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     k = 0
     while f"{prefix}-set-{k}-target" in form:
@@ -84,7 +100,9 @@ def posted_sets(form: MultiDict[str, str], prefix: str, old: Mapping[str, Any],
     return out
 
 
-def apply_extras(spec: dict[str, Any], form: MultiDict[str, str], i: int, body: Mapping[str, Any]) -> None:
+def apply_extras(
+    spec: dict[str, Any], form: MultiDict[str, str], i: int, body: Mapping[str, Any]
+) -> None:
     """Guard message and ``to_if`` branches of transition ``i`` from the posted form."""
     prefix = f"tr-{i}"
     message = form.get(f"{prefix}-guard_message", "").strip()
@@ -103,7 +121,9 @@ def apply_extras(spec: dict[str, Any], form: MultiDict[str, str], i: int, body: 
             continue
         when = conditions.posted(form, f"tr{i}-if{j - 1}", fields, before, "", _known(fields))
         if when is not None and form.get(f"{at}-to"):
-            branches.append({**(old[j - 1] if j - 1 < len(old) else {}), "when": when, "to": form[f"{at}-to"]})
+            branches.append(
+                {**(old[j - 1] if j - 1 < len(old) else {}), "when": when, "to": form[f"{at}-to"]}
+            )
     spec.pop("to_if", None)
     if branches:
         spec["to_if"] = branches
@@ -115,8 +135,13 @@ def extras_context(body: Mapping[str, Any], spec: Mapping[str, Any], i: int) -> 
     sets = next((e["set"] for e in spec.get("effects") or [] if "set" in e), {})
     return {
         "fields": fields,
-        "branches": [{"to": b.get("to", ""), "when": conditions.editor(f"tr{i}-if{j}", b.get("when"), "",
-                                                                       _known(fields))}
-                     for j, b in enumerate(branches)],
-        "sets": set_rows(sets), "set_targets": set_targets(body),
+        "branches": [
+            {
+                "to": b.get("to", ""),
+                "when": conditions.editor(f"tr{i}-if{j}", b.get("when"), "", _known(fields)),
+            }
+            for j, b in enumerate(branches)
+        ],
+        "sets": set_rows(sets),
+        "set_targets": set_targets(body),
     }

@@ -46,38 +46,68 @@ def unit_words(unit: dict[str, str], node: OrgNode | None) -> str:
     return _("%(role)s of %(where)s", role=role, where=where)
 
 
-def try_table(name: str, spec: dict[str, Any], doc: dict[str, Any], node: OrgNode | None) -> dict[str, Any]:
+def try_table(
+    name: str, spec: dict[str, Any], doc: dict[str, Any], node: OrgNode | None
+) -> dict[str, Any]:
     """One table's decision on ``doc``, as the panel shows it."""
     rules = spec.get("rules") or []
     try:
-        table = Table([Route(r["key"], r["when"], r) for r in rules], spec.get("hit_policy", "collect"))
+        table = Table(
+            [Route(r["key"], r["when"], r) for r in rules], spec.get("hit_policy", "collect")
+        )
     except (RuleError, ValueError, KeyError, TypeError) as exc:
-        return {"name": name, "broken": str(exc), "outcomes": [], "summoned": [], "used_default": False}
+        return {
+            "name": name,
+            "broken": str(exc),
+            "outcomes": [],
+            "summoned": [],
+            "used_default": False,
+        }
     decision = table.decide(doc)
     outcomes = []
     for i, outcome in enumerate(decision.outcomes):
         error = None
         if outcome.error is not None:
-            error = {"path": f"/routing/{name}/rules/{i}/when{outcome.error.path}",
-                     "message": outcome.error.message}
-        outcomes.append({"key": outcome.key, "fired": outcome.fired, "reason": outcome.reason,
-                         "error": error, "rule": rules[i]})
+            error = {
+                "path": f"/routing/{name}/rules/{i}/when{outcome.error.path}",
+                "message": outcome.error.message,
+            }
+        outcomes.append(
+            {
+                "key": outcome.key,
+                "fired": outcome.fired,
+                "reason": outcome.reason,
+                "error": error,
+                "rule": rules[i],
+            }
+        )
     if decision.fired and not decision.used_default:
         units = [u for route in decision.fired for u in route.payload.get("summon", [])]
     else:
         units = list(spec.get("default") or [])
-    return {"name": name, "broken": None, "outcomes": outcomes, "used_default": decision.used_default,
-            "failed": any(o["error"] for o in outcomes), "inputs": decision.inputs,
-            "summoned": [unit_words(u, node) for u in units]}
+    return {
+        "name": name,
+        "broken": None,
+        "outcomes": outcomes,
+        "used_default": decision.used_default,
+        "failed": any(o["error"] for o in outcomes),
+        "inputs": decision.inputs,
+        "summoned": [unit_words(u, node) for u in units],
+    }
 
 
 def tryit_context(body: dict[str, Any], formdata: MultiDict[str, str] | None) -> dict[str, Any]:
     nodes = sample_nodes(body)
     chosen = formdata.get("_node") if formdata else None
     node = next((n for n in nodes if n.key == chosen), nodes[0] if nodes else None)
-    context: dict[str, Any] = {"nodes": nodes, "node": node, "bound": None, "results": None,
-                               "only": formdata.get("_table", "") if formdata else "",
-                               "try_tables": list((body.get("routing") or {}).keys())}
+    context: dict[str, Any] = {
+        "nodes": nodes,
+        "node": node,
+        "bound": None,
+        "results": None,
+        "only": formdata.get("_table", "") if formdata else "",
+        "try_tables": list((body.get("routing") or {}).keys()),
+    }
     schema = body.get("schema") or {}
     if forms.check_schema(schema) or node is None:
         return context
@@ -91,8 +121,11 @@ def tryit_context(body: dict[str, Any], formdata: MultiDict[str, str] | None) ->
     context["errors"] = bound.validate(_)
     doc = new_item_doc(node, data, type_key=body["key"], actor=g.actor, now=clock.now())
     only = formdata.get("_table", "")
-    context["results"] = [try_table(name, spec, doc, node)
-                          for name, spec in (body.get("routing") or {}).items() if not only or only == name]
+    context["results"] = [
+        try_table(name, spec, doc, node)
+        for name, spec in (body.get("routing") or {}).items()
+        if not only or only == name
+    ]
     context["answers"] = data
     return context
 

@@ -25,7 +25,9 @@ def chosen_node(wanted: str | None) -> OrgNode | None:
     if not wanted:
         return None
     candidate = OrgNode.get_or_none(OrgNode.key == wanted)
-    if candidate and any(candidate.path.startswith(x.node_path) for x in g.actor.grants if x.role in SUPERVISORS):
+    if candidate and any(
+        candidate.path.startswith(x.node_path) for x in g.actor.grants if x.role in SUPERVISORS
+    ):
         return candidate
     return None
 
@@ -36,7 +38,9 @@ def index() -> Any:
     now = clock.now()
     parent = chosen_node(request.args.get("node")) or supervised_roots()[0]
     return render_template(
-        "review/index.html", parent=parent, now=now,
+        "review/index.html",
+        parent=parent,
+        now=now,
         rows=overview.counts_by_child(g.actor, parent, now=now),
         overdue=overview.overdue_items(g.actor, now=now),
         totals=overview.totals(g.actor, now=now),

@@ -24,8 +24,11 @@ def _back(default: str) -> Any:
 @bp.route("/items/<int:item_id>/urge", methods=["POST"])
 @requires("supervise")
 def urge_item(item_id: int) -> Any:
-    return _urge(lambda text: supervision.urge_item(g.actor, item_id, text, now=clock.now()).urge_count,
-                 item_id, url_for("review.urge_item", item_id=item_id))
+    return _urge(
+        lambda text: supervision.urge_item(g.actor, item_id, text, now=clock.now()).urge_count,
+        item_id,
+        url_for("review.urge_item", item_id=item_id),
+    )
 
 
 @bp.route("/summons/<int:assignment_id>/urge", methods=["POST"])
@@ -34,8 +37,12 @@ def urge_summons(assignment_id: int) -> Any:
     assignment = Assignment.get_or_none(Assignment.id == assignment_id)
     item_id = assignment.item_id if assignment else 0
     return _urge(
-        lambda text: supervision.urge_summons(g.actor, assignment_id, text, now=clock.now()).urge_count,
-        item_id, url_for("review.urge_summons", assignment_id=assignment_id))
+        lambda text: (
+            supervision.urge_summons(g.actor, assignment_id, text, now=clock.now()).urge_count
+        ),
+        item_id,
+        url_for("review.urge_summons", assignment_id=assignment_id),
+    )
 
 
 def _urge(action: Any, item_id: int, post_to: str) -> Any:
@@ -49,8 +56,14 @@ def _urge(action: Any, item_id: int, post_to: str) -> Any:
         error, status = exc.message, exc.status
     typed = request.form.get("message", "") if error else ""
     if htmx:
-        return render_template("review/_urge_form.html", post_to=post_to, error=error, count=count,
-                               next=request.form.get("next", ""), message=typed), status
+        return render_template(
+            "review/_urge_form.html",
+            post_to=post_to,
+            error=error,
+            count=count,
+            next=request.form.get("next", ""),
+            message=typed,
+        ), status
     if error:
         flash(error, "error")
         if typed:  # the page it goes back to has an empty box: keep the words in sight
@@ -63,15 +76,23 @@ def _urge(action: Any, item_id: int, post_to: str) -> Any:
 @bp.route("/items/<int:item_id>/reroute", methods=["POST"])
 @requires("supervise")
 def reroute(item_id: int) -> Any:
-    units, reason, withdraw = request.form.getlist("units"), request.form.get("reason", ""), request.form.get("withdraw")
+    units, reason, withdraw = (
+        request.form.getlist("units"),
+        request.form.get("reason", ""),
+        request.form.get("withdraw"),
+    )
     try:
-        created = supervision.reroute(g.actor, item_id, units, reason, now=clock.now(),
-                                      withdraw_others=withdraw == "1")
+        created = supervision.reroute(
+            g.actor, item_id, units, reason, now=clock.now(), withdraw_others=withdraw == "1"
+        )
     except ServiceError as exc:
         if exc.status in (403, 404):
             raise
-        return refused_on_item(item_id, exc, {"reroute": True, "units": units, "reason": reason,
-                                              "withdraw": withdraw == "1"})
+        return refused_on_item(
+            item_id,
+            exc,
+            {"reroute": True, "units": units, "reason": reason, "withdraw": withdraw == "1"},
+        )
     flash(_("Re-routed: %(count)s units summoned.", count=len(created)))
     return redirect(url_for("work.item", item_id=item_id), 303)
 
@@ -86,15 +107,22 @@ def reassign() -> Any:
     if request.method == "POST":
         try:
             ids = supervision.reassign(
-                g.actor, source, request.form.get("to", ""), request.form.get("reason", ""),
+                g.actor,
+                source,
+                request.form.get("to", ""),
+                request.form.get("reason", ""),
                 now=clock.now(),
-                item_ids=ids_in(request.form.getlist("items")) or None)
+                item_ids=ids_in(request.form.getlist("items")) or None,
+            )
             flash(_("%(count)s items reassigned.", count=len(ids)))
             return redirect(url_for("review.reassign", **{"from": source}), 303)
         except Invalid as exc:
-            flash(exc.message, "error")  # the form comes back with its answers (the template reads them)
+            flash(
+                exc.message, "error"
+            )  # the form comes back with its answers (the template reads them)
             status = exc.status
     user = User.get_or_none(User.username == source) if source else None
     rows = list(supervision.items_of_commissioner(g.actor, user).limit(500)) if user else []
-    return render_template("review/reassign.html", people=people, source=user, rows=rows,
-                           now=clock.now()), status
+    return render_template(
+        "review/reassign.html", people=people, source=user, rows=rows, now=clock.now()
+    ), status

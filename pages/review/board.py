@@ -48,6 +48,11 @@ def overdue_items(level: str, key: str) -> Any:
     now = clock.now()
     rows = boards.overdue_items(g.actor, level, node, now=now, within=within)
     return render_template(
-        "review/board_items.html", node=node, level=level, within=within, rows=rows, now=now,
+        "review/board_items.html",
+        node=node,
+        level=level,
+        within=within,
+        rows=rows,
+        now=now,
         late=boards.late_summons(g.actor, rows, now=now),
     )

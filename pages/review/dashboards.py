@@ -44,10 +44,18 @@ def dashboard(key: str) -> Any:
     found = dashboards.tables(board)
     ranked = sorted(board.children, key=lambda r: r.rank or 10**6)
     return render_template(
-        "review/dashboard.html", board=board, node=node, tables=found, profile_labels=_profile_labels(),
+        "review/dashboard.html",
+        board=board,
+        node=node,
+        tables=found,
+        profile_labels=_profile_labels(),
         ancestors=[n for n in _ancestors(node) if may_review(g.actor, n)],
-        radar=charts.radar(dashboards.radar_axes(board), title=node.name) if node.kind == "compound" else None,
-        ranking=charts.bars([(r.node.name, r.score) for r in ranked], title=node.name) if ranked else None,
+        radar=charts.radar(dashboards.radar_axes(board), title=node.name)
+        if node.kind == "compound"
+        else None,
+        ranking=charts.bars([(r.node.name, r.score) for r in ranked], title=node.name)
+        if ranked
+        else None,
         trend=charts.sparkline([s.score for s in board.trend]) if len(board.trend) > 1 else None,
     )
 
@@ -73,8 +81,11 @@ def export(key: str, table: str) -> Any:
         abort(404)
     chosen = found[table]
     body = xlsx.workbook(str(chosen.title), [str(h) for h in chosen.headers], chosen.plain_rows())
-    return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="{node.key}-{table}.xlsx"'})
+    return Response(
+        body,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{node.key}-{table}.xlsx"'},
+    )
 
 
 @bp.route("/n/<key>/items")
@@ -85,8 +96,9 @@ def evidence(key: str) -> Any:
     if wanted not in EVIDENCE_FILTERS:
         abort(404)
     now = clock.now()
-    items = evidence_items(g.actor, node, filter=wanted, type_key=request.args.get("type") or None, now=now)
+    items = evidence_items(
+        g.actor, node, filter=wanted, type_key=request.args.get("type") or None, now=now
+    )
     rows = list(items.limit(200))
     attach(rows, "version", DefinitionVersion)  # the state labels
-    return render_template("review/evidence.html", node=node, items=rows,
-                           filter=wanted, now=now)
+    return render_template("review/evidence.html", node=node, items=rows, filter=wanted, now=now)

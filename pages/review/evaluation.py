@@ -33,9 +33,18 @@ def _period() -> evaluation.Period:
     except ValueError:
         flash(_("Dates are written as YYYY-MM-DD; showing this quarter."), "error")
         return default
-    if not (evaluation.EARLIEST <= start <= evaluation.LATEST and evaluation.EARLIEST <= end <= evaluation.LATEST):
-        flash(_("Dates lie between %(first)s and %(last)s; showing this quarter.",
-                first=evaluation.EARLIEST.isoformat(), last=evaluation.LATEST.isoformat()), "error")
+    if not (
+        evaluation.EARLIEST <= start <= evaluation.LATEST
+        and evaluation.EARLIEST <= end <= evaluation.LATEST
+    ):
+        flash(
+            _(
+                "Dates lie between %(first)s and %(last)s; showing this quarter.",
+                first=evaluation.EARLIEST.isoformat(),
+                last=evaluation.LATEST.isoformat(),
+            ),
+            "error",
+        )
         return default
     if end < start:
         flash(_("The period ends before it starts; showing this quarter."), "error")
@@ -46,6 +55,7 @@ def _period() -> evaluation.Period:
 def _sort_key(name: str) -> Any:
     def key(row: evaluation.DepartmentRow) -> Any:
         return row.node.name if name == "name" else getattr(row, name)
+
     return key
 
 
@@ -60,12 +70,22 @@ def table_context() -> dict[str, Any]:
     sort = request.args.get("sort", "score")
     sort = sort if sort in SORTABLE else "score"
     descending = request.args.get("dir", "desc" if sort != "name" else "asc") == "desc"
-    present = sorted([r for r in rows if sort == "name" or getattr(r, sort) is not None],
-                     key=_sort_key(sort), reverse=descending)
+    present = sorted(
+        [r for r in rows if sort == "name" or getattr(r, sort) is not None],
+        key=_sort_key(sort),
+        reverse=descending,
+    )
     rows = present + [r for r in rows if r not in present]  # no value: last either way
-    return {"rows": rows, "period": period, "evaluation": chosen, "evaluations": found,
-            "problem": problem, "sort": sort, "dir": "desc" if descending else "asc",
-            "metrics": evaluation.METRICS}
+    return {
+        "rows": rows,
+        "period": period,
+        "evaluation": chosen,
+        "evaluations": found,
+        "problem": problem,
+        "sort": sort,
+        "dir": "desc" if descending else "asc",
+        "metrics": evaluation.METRICS,
+    }
 
 
 @bp.route("/evaluation")
@@ -84,23 +104,35 @@ def evaluation_export() -> Any:
     period = context["period"]
     headers, body = export_rows(context)
     title = _("Department evaluation")
-    data = workbook(title, headers, body,
-                    note=f"{period.start.isoformat()} – {period.end.isoformat()}"
-                    + (f" · {context['evaluation'].name}" if context["evaluation"] else ""))
+    data = workbook(
+        title,
+        headers,
+        body,
+        note=f"{period.start.isoformat()} – {period.end.isoformat()}"
+        + (f" · {context['evaluation'].name}" if context["evaluation"] else ""),
+    )
     name = f"evaluation-{period.start.isoformat()}-{period.end.isoformat()}.xlsx"
-    return send_file(io.BytesIO(data), as_attachment=True, download_name=name,
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return send_file(
+        io.BytesIO(data),
+        as_attachment=True,
+        download_name=name,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
 
 
 def column_labels() -> dict[str, str]:
     return {
-        "name": _("Department"), "summoned": _("Summoned"),
+        "name": _("Department"),
+        "summoned": _("Summoned"),
         "report_on_time_pct": _("Reported in on time (%)"),
         "report_median_hours": _("Median hours to report in"),
         "handle_on_time_pct": _("Handled on time (%)"),
         "handle_median_hours": _("Median hours to handle"),
-        "satisfaction": _("Satisfaction"), "reopen_pct": _("Reopen rate (%)"),
-        "urged": _("Urged"), "score": _("Score"), "grade": _("Grade"),
+        "satisfaction": _("Satisfaction"),
+        "reopen_pct": _("Reopen rate (%)"),
+        "urged": _("Urged"),
+        "score": _("Score"),
+        "grade": _("Grade"),
     }
 
 
@@ -122,5 +154,11 @@ def evaluation_items(key: str, which: str) -> Any:
         abort(404)
     period = _period()
     rows = evaluation.drill(g.actor, period, unit, which, now=clock.now())
-    return render_template("review/evaluation_items.html", unit=unit, which=which, rows=rows,
-                           period=period, now=clock.now())
+    return render_template(
+        "review/evaluation_items.html",
+        unit=unit,
+        which=which,
+        rows=rows,
+        period=period,
+        now=clock.now(),
+    )

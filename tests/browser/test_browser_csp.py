@@ -15,9 +15,25 @@ RECORD = """document.addEventListener("securitypolicyviolation", function (e) {
 });"""
 
 PAGES = {
-    "admin": ["/admin/", "/admin/tokens", "/admin/designer/", "/admin/designer/bell/workflow", "/admin/webhooks"],
-    "chaohui-ducha": ["/review/", "/review/evaluation", "/review/n/lvzhouhuayuan", "/review/reassign?from=xifang"],
-    "xifang": ["/work/", "/lists/c/lvzhouhuayuan", "/lists/c/lvzhouhuayuan/task-list/new", "/notifications"],
+    "admin": [
+        "/admin/",
+        "/admin/tokens",
+        "/admin/designer/",
+        "/admin/designer/bell/workflow",
+        "/admin/webhooks",
+    ],
+    "chaohui-ducha": [
+        "/review/",
+        "/review/evaluation",
+        "/review/n/lvzhouhuayuan",
+        "/review/reassign?from=xifang",
+    ],
+    "xifang": [
+        "/work/",
+        "/lists/c/lvzhouhuayuan",
+        "/lists/c/lvzhouhuayuan/task-list/new",
+        "/notifications",
+    ],
     "lvzhou-yezhu1": ["/r/", "/r/new/bell"],
 }
 
@@ -25,7 +41,9 @@ PAGES = {
 def _watch(page: Any) -> list[str]:
     seen: list[str] = []
     page.add_init_script(RECORD)
-    page.on("console", lambda m: seen.append(m.text) if "Content Security Policy" in m.text else None)
+    page.on(
+        "console", lambda m: seen.append(m.text) if "Content Security Policy" in m.text else None
+    )
     return seen
 
 

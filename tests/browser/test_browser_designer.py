@@ -127,7 +127,9 @@ def test_admin_designs_publishes_and_a_worker_raises(
     assert not live_server.errors
 
 
-def test_admin_edits_a_transition_form_field(page: Any, live_server: Any, login: Any, shot: Any) -> None:
+def test_admin_edits_a_transition_form_field(
+    page: Any, live_server: Any, login: Any, shot: Any
+) -> None:
     """The 评价 transition's own form opens in the same builder; a field is renamed and a
     column-free condition with a nested group is built, no JSON typed."""
 

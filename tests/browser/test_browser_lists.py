@@ -46,7 +46,8 @@ def test_commissioner_adds_and_finishes_a_row_the_street_sees_it(
     form.locator("select[name=owner_unit]").select_option("小区党组织")
     form.locator("input[name=deadline]").fill("2099-12-31")
     form.locator("input[type=file][name=evidence]").set_input_files(
-        files=[{"name": "proof.png", "mimeType": "image/png", "buffer": PNG}])
+        files=[{"name": "proof.png", "mimeType": "image/png", "buffer": PNG}]
+    )
     shot("new-row")
     with page.expect_navigation():
         form.get_by_role("button", name="保存").click()
@@ -72,7 +73,11 @@ def test_commissioner_adds_and_finishes_a_row_the_street_sees_it(
     shot("row-done")
     with live_server.db():
         saved = ChecklistRow.get()
-        assert saved.done and saved.data["done_note"] == "征集完毕" and len(saved.data["evidence"]) == 1
+        assert (
+            saved.done
+            and saved.data["done_note"] == "征集完毕"
+            and len(saved.data["evidence"]) == 1
+        )
 
     page.context.clear_cookies()
     login("chaohui-ducha")

@@ -32,14 +32,22 @@ def _as(live_server: Any, username: str) -> Any:
     return actor_for(User.get(User.username == username))
 
 
-def test_a_stale_whistle_is_swapped_in_with_the_typed_text(page: Any, live_server: Any, login: Any, shot: Any) -> None:
+def test_a_stale_whistle_is_swapped_in_with_the_typed_text(
+    page: Any, live_server: Any, login: Any, shot: Any
+) -> None:
     from engine import clock, items
 
     with live_server.db():
-        item = items.raise_item(_as(live_server, "lvzhou-yezhu1"), "bell", "lvzhouhuayuan",
-                                {"category": "违章搭建", "summary": "东门违建车棚"}, now=clock.now())
-        item = items.transition(_as(live_server, "xifang"), item.id, "accept", {}, expected=item.lock,
-                                now=clock.now())
+        item = items.raise_item(
+            _as(live_server, "lvzhou-yezhu1"),
+            "bell",
+            "lvzhouhuayuan",
+            {"category": "违章搭建", "summary": "东门违建车棚"},
+            now=clock.now(),
+        )
+        item = items.transition(
+            _as(live_server, "xifang"), item.id, "accept", {}, expected=item.lock, now=clock.now()
+        )
         item_id, lock = item.id, item.lock
         party = _as(live_server, "lvzhouhuayuan-dzz").user.name
 
@@ -54,8 +62,14 @@ def test_a_stale_whistle_is_swapped_in_with_the_typed_text(page: Any, live_serve
 
     # While the form is open the party secretary starts handling the item.
     with live_server.db():
-        items.transition(_as(live_server, "lvzhouhuayuan-dzz"), item_id, "start", {}, expected=lock,
-                         now=clock.now())
+        items.transition(
+            _as(live_server, "lvzhouhuayuan-dzz"),
+            item_id,
+            "start",
+            {},
+            expected=lock,
+            now=clock.now(),
+        )
 
     with page.expect_response(is_htmx_post) as posted:
         whistle.get_by_role("button", name="吹哨").click()
@@ -71,5 +85,7 @@ def test_a_stale_whistle_is_swapped_in_with_the_typed_text(page: Any, live_serve
         whistle.get_by_role("button", name="吹哨").click()
     assert again.value.status == 204
     expect(page).to_have_url(re.compile(rf"/work/items/{item_id}$"))
-    expect(page.locator("#assignments .assignment").filter(has_text="区综合行政执法局")).to_have_count(1)
+    expect(
+        page.locator("#assignments .assignment").filter(has_text="区综合行政执法局")
+    ).to_have_count(1)
     assert not live_server.errors

@@ -59,7 +59,9 @@ def profile_facts(profile: Mapping[str, Any], commissioner_granted: bool) -> dic
         "in_service_party_members": in_service,
         "in_service_party_members_reported": reported,
         "in_service_report_rate": _pct(reported, in_service),
-        "fee_collection_rate": float(rate) if isinstance(rate, int | float) and not isinstance(rate, bool) else None,
+        "fee_collection_rate": float(rate)
+        if isinstance(rate, int | float) and not isinstance(rate, bool)
+        else None,
         "finance_disclosure_online": bool(profile.get("finance_disclosure_online")),
         "evote_declared": bool(profile.get("evote_used")),
         "property_petitions": _int(profile, "property_petitions"),
@@ -80,10 +82,18 @@ def coverage(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Coverage rates (percent) over the compounds of a node; a compound covers itself."""
     with_committee = [r for r in rows if r["has_committee"]]
     half_party = [r for r in with_committee if (r["committee_party_ratio"] or 0) >= 50]
-    weighted = [(r["fee_collection_rate"], r["households"] or 0) for r in rows if r["fee_collection_rate"] is not None]
+    weighted = [
+        (r["fee_collection_rate"], r["households"] or 0)
+        for r in rows
+        if r["fee_collection_rate"] is not None
+    ]
     weight = sum(w for _, w in weighted)
     this_year = [r["property_petitions"] for r in rows if r["property_petitions"] is not None]
-    last_year = [r["property_petitions_last_year"] for r in rows if r["property_petitions_last_year"] is not None]
+    last_year = [
+        r["property_petitions_last_year"]
+        for r in rows
+        if r["property_petitions_last_year"] is not None
+    ]
     return {
         "compounds": len(rows),
         "households": sum(r["households"] or 0 for r in rows),
@@ -94,12 +104,18 @@ def coverage(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "committee_party_half_rate": _pct(len(half_party), len(with_committee)),
         "building_leader_rate": _share(rows, "building_leader_system"),
         "party_member_building_rate": _ratio_of_sums(rows, "party_member_buildings", "buildings"),
-        "in_service_report_rate": _ratio_of_sums(rows, "in_service_party_members_reported", "in_service_party_members"),
+        "in_service_report_rate": _ratio_of_sums(
+            rows, "in_service_party_members_reported", "in_service_party_members"
+        ),
         "professional_property_rate": _share(rows, "professional_property"),
         "finance_online_rate": _share(rows, "finance_disclosure_online"),
         "evote_rate": _share(rows, "evote_declared"),  # declared in the file until polls exist
-        "fee_collection_rate": round(sum(v * w for v, w in weighted) / weight, 2) if weight else None,
+        "fee_collection_rate": round(sum(v * w for v, w in weighted) / weight, 2)
+        if weight
+        else None,
         "property_petitions": sum(this_year) if this_year else None,
         "property_petitions_last_year": sum(last_year) if last_year else None,
-        "petition_change_rate": _pct(sum(this_year) - sum(last_year), sum(last_year)) if this_year and last_year else None,
+        "petition_change_rate": _pct(sum(this_year) - sum(last_year), sum(last_year))
+        if this_year and last_year
+        else None,
     }

@@ -26,7 +26,9 @@ def utc(local: str) -> dt.datetime:
 
 def test_natural_hours_run_through_weekends_and_holidays():
     assert Calendar.from_spec(None) is NATURAL
-    assert Calendar.from_spec({"kind": "natural"}).due(utc("2026-10-01T10:00"), 24) == utc("2026-10-02T10:00")
+    assert Calendar.from_spec({"kind": "natural"}).due(utc("2026-10-01T10:00"), 24) == utc(
+        "2026-10-02T10:00"
+    )
     assert NATURAL.due(utc("2026-10-01T10:00"), None) is None
 
 
@@ -65,7 +67,9 @@ def test_national_day_holiday_with_the_make_up_sunday_before_it():
 
 
 def test_lunch_break_periods():
-    calendar = Calendar.from_spec({"kind": "workdays", "office_hours": [["08:30", "12:00"], ["13:30", "17:00"]]})
+    calendar = Calendar.from_spec(
+        {"kind": "workdays", "office_hours": [["08:30", "12:00"], ["13:30", "17:00"]]}
+    )
     assert calendar.due(utc("2026-11-26T11:00"), 2) == utc("2026-11-26T14:30")
 
 
@@ -76,18 +80,36 @@ def test_before_walks_back_over_closed_time():
 
 
 def test_working_hours_between():
-    assert OFFICE.working_hours(utc("2026-11-27T16:00"), utc("2026-11-30T11:30")) == pytest.approx(4)
+    assert OFFICE.working_hours(utc("2026-11-27T16:00"), utc("2026-11-30T11:30")) == pytest.approx(
+        4
+    )
     assert OFFICE.working_hours(utc("2026-11-30T11:30"), utc("2026-11-27T16:00")) == 0
 
 
-@pytest.mark.parametrize("spec, path", [
-    ({"kind": "workdays", "holidays": ["2026-02-30"]}, "/holidays/0"),
-    ({"kind": "workdays", "holidays": [{"from": "2026-02-23", "to": "2026-02-15"}]}, "/holidays/0"),
-    ({"kind": "workdays", "holidays": [{"from": "2026-02-14", "to": "2026-02-16"}], "workdays": ["2026-02-14"]}, "/workdays/0"),
-    ({"kind": "workdays", "office_hours": ["17:30", "09:00"]}, "/office_hours"),
-    ({"kind": "workdays", "office_hours": [["08:00", "12:00"], ["11:00", "17:00"]]}, "/office_hours/1"),
-    ({"kind": "workdays", "weekend": [1, 2, 3, 4, 5, 6, 7]}, "/weekend"),
-])
+@pytest.mark.parametrize(
+    "spec, path",
+    [
+        ({"kind": "workdays", "holidays": ["2026-02-30"]}, "/holidays/0"),
+        (
+            {"kind": "workdays", "holidays": [{"from": "2026-02-23", "to": "2026-02-15"}]},
+            "/holidays/0",
+        ),
+        (
+            {
+                "kind": "workdays",
+                "holidays": [{"from": "2026-02-14", "to": "2026-02-16"}],
+                "workdays": ["2026-02-14"],
+            },
+            "/workdays/0",
+        ),
+        ({"kind": "workdays", "office_hours": ["17:30", "09:00"]}, "/office_hours"),
+        (
+            {"kind": "workdays", "office_hours": [["08:00", "12:00"], ["11:00", "17:00"]]},
+            "/office_hours/1",
+        ),
+        ({"kind": "workdays", "weekend": [1, 2, 3, 4, 5, 6, 7]}, "/weekend"),
+    ],
+)
 def test_calendar_mistakes_have_paths(spec, path):
     assert [p for p, _ in spec_problems(spec)] == [path]
 
@@ -109,15 +131,23 @@ def test_pack_calendar_mistakes_are_reported_with_pack_paths(tmp_path):
 
 def test_deadlines_of_items_and_summons_follow_the_pack_calendar(app, actor_of):
     friday_4pm = utc("2026-11-27T16:00")
-    whistle = items.raise_item(actor_of("xifang"), "whistle", "lvzhouhuayuan",
-                               {"category": "违章搭建", "summary": "楼顶违章搭建", "urgency": "一般"},
-                               now=friday_4pm)
+    whistle = items.raise_item(
+        actor_of("xifang"),
+        "whistle",
+        "lvzhouhuayuan",
+        {"category": "违章搭建", "summary": "楼顶违章搭建", "urgency": "一般"},
+        now=friday_4pm,
+    )
     # State "whistled" 4 h and the department's report-in 4 h: office hours, over the weekend.
     assert whistle.due_at == utc("2026-11-30T11:30")
     summons = whistle.assignments.get()
     assert summons.report_due_at == utc("2026-11-30T11:30")
     # A repair runs on natural hours ("calendar": "natural"): property services never close.
-    repair = items.raise_item(actor_of("xifang"), "repair", "lvzhouhuayuan",
-                              {"category": "水电", "location": "3幢", "description": "楼道灯不亮了请修"},
-                              now=friday_4pm)
+    repair = items.raise_item(
+        actor_of("xifang"),
+        "repair",
+        "lvzhouhuayuan",
+        {"category": "水电", "location": "3幢", "description": "楼道灯不亮了请修"},
+        now=friday_4pm,
+    )
     assert repair.due_at == friday_4pm + dt.timedelta(hours=2)

@@ -39,7 +39,9 @@ def test_fifty_clients_take_the_same_transition_once(app, actor_of, token_for, s
         http = app.test_client()
         start.wait()
         body = {"version": 1} if send_version else {}
-        response = http.post(f"/api/v1/items/{item.id}/transitions/accept", json=body, headers=headers)
+        response = http.post(
+            f"/api/v1/items/{item.id}/transitions/accept", json=body, headers=headers
+        )
         statuses.append(response.status_code)
 
     threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
@@ -56,8 +58,12 @@ def test_fifty_clients_take_the_same_transition_once(app, actor_of, token_for, s
     assert routed.count() == 1  # the effects ran once too
 
 
-@pytest.mark.skipif(os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="SQLite locking")
-def test_a_write_that_cannot_get_the_lock_is_a_conflict_not_a_500(app, actor_of, token_for, database_url):
+@pytest.mark.skipif(
+    os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="SQLite locking"
+)
+def test_a_write_that_cannot_get_the_lock_is_a_conflict_not_a_500(
+    app, actor_of, token_for, database_url
+):
     import sqlite3
 
     item = items.raise_item(actor_of("lvzhou-yezhu1"), "bell", "lvzhouhuayuan", BELL, now=NOW)
@@ -74,7 +80,9 @@ def test_a_write_that_cannot_get_the_lock_is_a_conflict_not_a_500(app, actor_of,
         def short_timeout() -> None:
             database.execute_sql("PRAGMA busy_timeout = 50")
 
-        response = http.post(f"/api/v1/items/{item.id}/transitions/accept", json={"version": 1}, headers=headers)
+        response = http.post(
+            f"/api/v1/items/{item.id}/transitions/accept", json={"version": 1}, headers=headers
+        )
         assert response.status_code == 409 and response.get_json()["error"]["code"] == "conflict"
     finally:
         holder.execute("ROLLBACK")
@@ -102,9 +110,17 @@ print(json.dumps({"applied": result.total, "raced": result.raced, "moved": resul
 def test_two_sweeps_in_two_processes_apply_each_step_once(app, actor_of, database_url, batch):
     categories = ["违章搭建", "消防通道", "停车秩序", "物业纠纷", "治安", "食品安全", "其他"]
     for n in range(21):
-        items.raise_item(actor_of("xifang"), "whistle", "lvzhouhuayuan",
-                         {"category": categories[n % len(categories)], "summary": f"第{n}件吹哨事项",
-                          "urgency": "一般"}, now=NOW)
+        items.raise_item(
+            actor_of("xifang"),
+            "whistle",
+            "lvzhouhuayuan",
+            {
+                "category": categories[n % len(categories)],
+                "summary": f"第{n}件吹哨事项",
+                "urgency": "一般",
+            },
+            now=NOW,
+        )
     monday = NOW + dt.timedelta(days=3)  # every report-in deadline long past
     expected = {(d.item_id, d.subject, d.step["key"]) for d in due_steps(monday)}
     assert len(expected) >= 50
@@ -112,8 +128,22 @@ def test_two_sweeps_in_two_processes_apply_each_step_once(app, actor_of, databas
     start = time.time() + 2.0
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     sweepers = [
-        subprocess.Popen([sys.executable, "-c", SWEEP_SCRIPT, database_url, monday.isoformat(), str(start), str(batch)],
-                         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                SWEEP_SCRIPT,
+                database_url,
+                monday.isoformat(),
+                str(start),
+                str(batch),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(2)
     ]
     outputs = []

@@ -21,12 +21,20 @@ def at(local: str) -> dt.datetime:
 
 
 def raise_whistle(actor_of, now=NOW, category="违章搭建"):
-    return items.raise_item(actor_of("xifang"), "whistle", "lvzhouhuayuan",
-                            {"category": category, "summary": "楼顶违章搭建阳光房", "urgency": "一般"}, now=now)
+    return items.raise_item(
+        actor_of("xifang"),
+        "whistle",
+        "lvzhouhuayuan",
+        {"category": category, "summary": "楼顶违章搭建阳光房", "urgency": "一般"},
+        now=now,
+    )
 
 
 def applied(item) -> list[str]:
-    return [e.step for e in Escalation.select().where(Escalation.item == item.id).order_by(Escalation.id)]
+    return [
+        e.step
+        for e in Escalation.select().where(Escalation.item == item.id).order_by(Escalation.id)
+    ]
 
 
 def test_whistle_summons_is_warned_urged_and_escalated_each_step_once(app, actor_of):
@@ -38,8 +46,9 @@ def test_whistle_summons_is_warned_urged_and_escalated_each_step_once(app, actor
     first = sweep(now=at("2026-11-27T12:10"))
     assert first.applied == {"whistle/report-warn": 1}
     assert sweep(now=at("2026-11-27T12:20")).total == 0  # once, however often it runs
-    warned = Notification.select().where((Notification.item == item.id)
-                                         & Notification.message.contains("1 个工作小时"))
+    warned = Notification.select().where(
+        (Notification.item == item.id) & Notification.message.contains("1 个工作小时")
+    )
     assert warned.count() == 1
 
     second = sweep(now=at("2026-11-27T13:05"))
@@ -55,10 +64,17 @@ def test_whistle_summons_is_warned_urged_and_escalated_each_step_once(app, actor
     assert third.applied == {"whistle/report-next-level": 1}
     units = {a.unit.key for a in Assignment.select().where(Assignment.item == item.id)}
     assert units == {"dept-zhifa", "sanfangban"}
-    assert applied(item) == ["report-warn", "report-overdue", "whistled-overdue", "report-next-level"]
+    assert applied(item) == [
+        "report-warn",
+        "report-overdue",
+        "whistled-overdue",
+        "report-next-level",
+    ]
     events = [e for e in items.timeline(Item.get_by_id(item.id)) if e.action == "escalation"]
     assert [e.detail["step"] for e in events] == applied(item)
-    assert events[-1].detail["label"] == "报到超时提级" and any(d["code"] == "summon" and d["table"] == "escalate" for d in events[-1].detail["did"])
+    assert events[-1].detail["label"] == "报到超时提级" and any(
+        d["code"] == "summon" and d["table"] == "escalate" for d in events[-1].detail["did"]
+    )
     assert sweep(now=at("2026-11-27T17:10")).total == 0
 
 
@@ -69,7 +85,9 @@ def test_reporting_in_stops_the_report_steps_but_not_the_handling_ones(app, acto
     warned = sweep(now=summons.handle_due_at - dt.timedelta(minutes=1))
     late = sweep(now=summons.handle_due_at + dt.timedelta(minutes=1))
     assert "whistle/report-overdue" not in warned.applied | late.applied
-    assert warned.applied["whistle/handle-warn"] == 1 and late.applied["whistle/handle-overdue"] == 1
+    assert (
+        warned.applied["whistle/handle-warn"] == 1 and late.applied["whistle/handle-overdue"] == 1
+    )
 
 
 def test_a_warning_the_deadline_outran_is_not_sent(app, actor_of):
@@ -79,8 +97,13 @@ def test_a_warning_the_deadline_outran_is_not_sent(app, actor_of):
 
 
 def test_state_steps_count_per_visit_of_the_state(app, actor_of):
-    bell = items.raise_item(actor_of("lvzhou-yezhu1"), "bell", "lvzhouhuayuan",
-                            {"category": "违章搭建", "summary": "楼顶违章搭建阳光房", "building": "3幢"}, now=NOW)
+    bell = items.raise_item(
+        actor_of("lvzhou-yezhu1"),
+        "bell",
+        "lvzhouhuayuan",
+        {"category": "违章搭建", "summary": "楼顶违章搭建阳光房", "building": "3幢"},
+        now=NOW,
+    )
     assert sweep(now=at("2026-11-27T10:40")).applied == {"bell/accept-warn": 1}
     assert sweep(now=at("2026-11-27T11:01")).applied == {"bell/state-overdue": 1}
     items.transition(actor_of("xifang"), bell.id, "accept", expected=1, now=at("2026-11-27T11:30"))
@@ -88,24 +111,46 @@ def test_state_steps_count_per_visit_of_the_state(app, actor_of):
     moved = Item.get_by_id(bell.id)
     later = sweep(now=moved.due_at + dt.timedelta(minutes=1))
     assert later.applied["bell/state-overdue"] == 1  # the new state's own deadline
-    assert [e.subject.split(":")[1] for e in Escalation.select().where(
-        (Escalation.item == bell.id) & (Escalation.step == "state-overdue"))] == ["collected", "liaising"]
+    assert [
+        e.subject.split(":")[1]
+        for e in Escalation.select().where(
+            (Escalation.item == bell.id) & (Escalation.step == "state-overdue")
+        )
+    ] == ["collected", "liaising"]
 
 
 def test_nothing_is_swept_once_the_item_is_closed(app, actor_of):
-    item = items.raise_item(actor_of("xifang"), "bell", "lvzhouhuayuan",
-                            {"category": "违章搭建", "summary": "楼顶违章搭建阳光房", "building": "3幢"}, now=NOW)
-    items.transition(actor_of("xifang"), item.id, "decline", {"reason": "不属于协商范围"}, expected=1, now=NOW)
+    item = items.raise_item(
+        actor_of("xifang"),
+        "bell",
+        "lvzhouhuayuan",
+        {"category": "违章搭建", "summary": "楼顶违章搭建阳光房", "building": "3幢"},
+        now=NOW,
+    )
+    items.transition(
+        actor_of("xifang"), item.id, "decline", {"reason": "不属于协商范围"}, expected=1, now=NOW
+    )
     assert list(due_steps(NOW + dt.timedelta(days=30))) == []
 
 
 def test_emergency_escalates_within_minutes_on_natural_time(app, actor_of):
     saturday_night = at("2026-11-28T23:00")
-    item = items.raise_item(actor_of("xifang"), "emergency", "lvzhouhuayuan",
-                            {"category": "火情", "severity": "较大", "location": "3幢地下车库"}, now=saturday_night)
+    item = items.raise_item(
+        actor_of("xifang"),
+        "emergency",
+        "lvzhouhuayuan",
+        {"category": "火情", "severity": "较大", "location": "3幢地下车库"},
+        now=saturday_night,
+    )
     result = sweep(now=saturday_night + dt.timedelta(minutes=46))
-    assert {"emergency/report-overdue", "emergency/report-next-level", "emergency/respond-overdue"} <= set(result.applied)
-    assert "sanfangban" in {a.unit.key for a in Assignment.select().where(Assignment.item == item.id)}
+    assert {
+        "emergency/report-overdue",
+        "emergency/report-next-level",
+        "emergency/respond-overdue",
+    } <= set(result.applied)
+    assert "sanfangban" in {
+        a.unit.key for a in Assignment.select().where(Assignment.item == item.id)
+    }
 
 
 def test_sweep_command_prints_counts(app, runner, actor_of):
@@ -122,22 +167,74 @@ def whistle_body():
     return copy.deepcopy(current_version("whistle").body)
 
 
-ROLES = {"admin", "supervisor", "commissioner", "party", "committee", "property", "department", "resident"}
+ROLES = {
+    "admin",
+    "supervisor",
+    "commissioner",
+    "party",
+    "committee",
+    "property",
+    "department",
+    "resident",
+}
 
 
-@pytest.mark.parametrize("change, path, message", [
-    (lambda b: b["escalation"].append(dict(b["escalation"][0])), "/escalation/7/key", "duplicate escalation key"),
-    (lambda b: b["escalation"][1].__setitem__("after_hours", 2), "/escalation/1", "exactly one of"),
-    (lambda b: b["escalation"][1].pop("before_hours"), "/escalation/1", "exactly one of"),
-    (lambda b: b["escalation"][0].__setitem__("states", ["closed"]), "/escalation/0/states/0", "has no deadline"),
-    (lambda b: b["escalation"][0].__setitem__("states", ["limbo"]), "/escalation/0/states/0", "not defined"),
-    (lambda b: b["escalation"][1].__setitem__("states", ["whistled"]), "/escalation/1/states", "does not apply"),
-    (lambda b: b["escalation"][3].__setitem__("tables", ["nope"]), "/escalation/3/tables/0", "no routing table"),
-    (lambda b: b["escalation"][3]["do"][0].__setitem__("summon", "nope"), "/escalation/3/do/0/summon", "no routing table"),
-    (lambda b: b["escalation"][2]["do"][0]["notify"].__setitem__("roles", ["king"]), "/escalation/2/do/0/notify/roles/0", "unknown role"),
-    (lambda b: b["escalation"][2].__setitem__("on", "whenever"), "/escalation/2/on", "is not one of"),
-    (lambda b: b["escalation"][2]["do"].append({"urge": True, "raise_priority": 1}), "/escalation/2/do/3", ""),
-])
+@pytest.mark.parametrize(
+    "change, path, message",
+    [
+        (
+            lambda b: b["escalation"].append(dict(b["escalation"][0])),
+            "/escalation/7/key",
+            "duplicate escalation key",
+        ),
+        (
+            lambda b: b["escalation"][1].__setitem__("after_hours", 2),
+            "/escalation/1",
+            "exactly one of",
+        ),
+        (lambda b: b["escalation"][1].pop("before_hours"), "/escalation/1", "exactly one of"),
+        (
+            lambda b: b["escalation"][0].__setitem__("states", ["closed"]),
+            "/escalation/0/states/0",
+            "has no deadline",
+        ),
+        (
+            lambda b: b["escalation"][0].__setitem__("states", ["limbo"]),
+            "/escalation/0/states/0",
+            "not defined",
+        ),
+        (
+            lambda b: b["escalation"][1].__setitem__("states", ["whistled"]),
+            "/escalation/1/states",
+            "does not apply",
+        ),
+        (
+            lambda b: b["escalation"][3].__setitem__("tables", ["nope"]),
+            "/escalation/3/tables/0",
+            "no routing table",
+        ),
+        (
+            lambda b: b["escalation"][3]["do"][0].__setitem__("summon", "nope"),
+            "/escalation/3/do/0/summon",
+            "no routing table",
+        ),
+        (
+            lambda b: b["escalation"][2]["do"][0]["notify"].__setitem__("roles", ["king"]),
+            "/escalation/2/do/0/notify/roles/0",
+            "unknown role",
+        ),
+        (
+            lambda b: b["escalation"][2].__setitem__("on", "whenever"),
+            "/escalation/2/on",
+            "is not one of",
+        ),
+        (
+            lambda b: b["escalation"][2]["do"].append({"urge": True, "raise_priority": 1}),
+            "/escalation/2/do/3",
+            "",
+        ),
+    ],
+)
 def test_escalation_mistakes_have_json_pointer_paths(app, change, path, message):
     body = whistle_body()
     change(body)

@@ -31,25 +31,49 @@ CATEGORIES = ["违章搭建", "消防通道", "停车秩序", "物业纠纷", "�
 
 def raise_whistles(actor_of, count: int) -> list[Item]:
     return [
-        items.raise_item(actor_of("xifang"), "whistle", "lvzhouhuayuan",
-                         {"category": CATEGORIES[n % len(CATEGORIES)], "summary": f"第{n}件吹哨事项",
-                          "urgency": "一般"}, now=NOW)
+        items.raise_item(
+            actor_of("xifang"),
+            "whistle",
+            "lvzhouhuayuan",
+            {
+                "category": CATEGORIES[n % len(CATEGORIES)],
+                "summary": f"第{n}件吹哨事项",
+                "urgency": "一般",
+            },
+            now=NOW,
+        )
         for n in range(count)
     ]
 
 
 def raise_one_of_each(actor_of) -> None:
     """Items of every escalating type: their next-level tables name units, roles and rules."""
-    items.raise_item(actor_of("lvzhou-yezhu1"), "bell", "lvzhouhuayuan",
-                     {"category": "违章搭建", "summary": "楼顶违章搭建阳光房", "building": "3幢"}, now=NOW)
-    items.raise_item(actor_of("xifang"), "repair", "lvzhouhuayuan",
-                     {"category": "水电", "location": "3幢", "description": "楼道灯不亮了请修"}, now=NOW)
-    items.raise_item(actor_of("xifang"), "emergency", "lvzhouhuayuan",
-                     {"category": "火情", "severity": "较大", "location": "3幢地下车库"}, now=NOW)
+    items.raise_item(
+        actor_of("lvzhou-yezhu1"),
+        "bell",
+        "lvzhouhuayuan",
+        {"category": "违章搭建", "summary": "楼顶违章搭建阳光房", "building": "3幢"},
+        now=NOW,
+    )
+    items.raise_item(
+        actor_of("xifang"),
+        "repair",
+        "lvzhouhuayuan",
+        {"category": "水电", "location": "3幢", "description": "楼道灯不亮了请修"},
+        now=NOW,
+    )
+    items.raise_item(
+        actor_of("xifang"),
+        "emergency",
+        "lvzhouhuayuan",
+        {"category": "火情", "severity": "较大", "location": "3幢地下车库"},
+        now=NOW,
+    )
 
 
 def observed() -> dict[str, object]:
     """Everything a sweep leaves behind, without ids (a rolled-back sweep still spends them)."""
+
     def payload(message: OutboxMessage) -> str:
         body = dict(message.payload)
         if "notification" in body:
@@ -57,19 +81,41 @@ def observed() -> dict[str, object]:
         return repr(sorted(body.items()))
 
     return {
-        "escalations": [(e.item_id, e.subject, e.step, e.kind, e.assignment_id, e.due_at, e.at)
-                        for e in Escalation.select().order_by(Escalation.id)],
-        "events": [(e.item_id, e.action, e.target, repr(e.detail))
-                   for e in Event.select().order_by(Event.id)],
+        "escalations": [
+            (e.item_id, e.subject, e.step, e.kind, e.assignment_id, e.due_at, e.at)
+            for e in Escalation.select().order_by(Escalation.id)
+        ],
+        "events": [
+            (e.item_id, e.action, e.target, repr(e.detail))
+            for e in Event.select().order_by(Event.id)
+        ],
         # Per item, in order; the order of one step's recipients is the database's choice.
         "notifications": Counter((n.item_id, n.user_id, n.message) for n in Notification.select()),
-        "notification order": [(n.item_id, n.message) for n in Notification.select().order_by(Notification.id)],
+        "notification order": [
+            (n.item_id, n.message) for n in Notification.select().order_by(Notification.id)
+        ],
         "outbox": sorted((m.item, m.event, payload(m)) for m in OutboxMessage.select()),
-        "outbox order": [(m.item, m.event) for m in OutboxMessage.select().order_by(OutboxMessage.id)],
+        "outbox order": [
+            (m.item, m.event) for m in OutboxMessage.select().order_by(OutboxMessage.id)
+        ],
         "deliveries": Delivery.select().count(),
-        "summonses": [(a.item_id, a.unit_id, a.role, a.table, a.rule, a.priority, a.state, a.open,
-                       a.report_due_at, a.handle_due_at, a.next_due_at, a.urge_count)
-                      for a in Assignment.select().order_by(Assignment.id)],
+        "summonses": [
+            (
+                a.item_id,
+                a.unit_id,
+                a.role,
+                a.table,
+                a.rule,
+                a.priority,
+                a.state,
+                a.open,
+                a.report_due_at,
+                a.handle_due_at,
+                a.next_due_at,
+                a.urge_count,
+            )
+            for a in Assignment.select().order_by(Assignment.id)
+        ],
         "items": [(i.id, i.priority, i.urge_count) for i in Item.select().order_by(Item.id)],
     }
 
@@ -99,7 +145,9 @@ def test_a_batch_changes_nothing_one_step_at_a_time_would_not(app, actor_of, whe
     assert batched.applied == one_by_one.applied and batched.total == len(steps)
     assert observed() == expected
     assert routes.count() == routed_before + len(next_levels)
-    open_units = Counter((a.item_id, a.unit_id, a.role) for a in Assignment.select().where(Assignment.open))
+    open_units = Counter(
+        (a.item_id, a.unit_id, a.role) for a in Assignment.select().where(Assignment.open)
+    )
     assert max(open_units.values()) == 1  # no unit summoned twice to one item
     for item in Item.select():  # an item is at least as urgent as its most urgent summons
         assert item.priority >= max((a.priority for a in item.assignments), default=0)
@@ -132,26 +180,37 @@ def test_a_subject_that_moved_on_before_its_batch_is_skipped(app, actor_of, batc
     steps = list(due_steps(MONDAY))
     moved = whistles[1].assignments.get()
     dispatch.report_in(actor_of(moved.unit.key + "-user"), moved.id, now=MONDAY)
-    report_steps = [d for d in steps if d.assignment_id == moved.id and d.step["on"] == "summons_report"]
+    report_steps = [
+        d for d in steps if d.assignment_id == moved.id and d.step["on"] == "summons_report"
+    ]
     assert report_steps
 
     outcomes: list[str] = []
     for start in range(0, len(steps), batch):
-        outcomes += apply_batch(steps[start:start + batch], now=MONDAY, cache=SweepCache())
+        outcomes += apply_batch(steps[start : start + batch], now=MONDAY, cache=SweepCache())
     assert outcomes.count("moved") == len(report_steps)
     assert outcomes.count("applied") == len(steps) - len(report_steps)
     done = {(e.item_id, e.subject, e.step) for e in Escalation.select()}
     assert not any((d.item_id, d.subject, d.step["key"]) in done for d in report_steps)
     assert Assignment.get_by_id(moved.id).urge_count == 0
-    assert {a.unit.key for a in Assignment.select().where(Assignment.item == moved.item_id)} == {moved.unit.key}
+    assert {a.unit.key for a in Assignment.select().where(Assignment.item == moved.item_id)} == {
+        moved.unit.key
+    }
 
 
 def test_a_step_another_sweeper_applied_is_raced_and_has_no_effects(app, actor_of):
     raise_whistles(actor_of, 2)
     steps = list(due_steps(MONDAY))
     taken = next(d for d in steps if d.step["key"] == "report-overdue")
-    Escalation.create(item=taken.item_id, subject=taken.subject, step=taken.step["key"], kind=taken.step["on"],
-                      assignment=taken.assignment_id, due_at=taken.deadline, at=MONDAY)
+    Escalation.create(
+        item=taken.item_id,
+        subject=taken.subject,
+        step=taken.step["key"],
+        kind=taken.step["on"],
+        assignment=taken.assignment_id,
+        due_at=taken.deadline,
+        at=MONDAY,
+    )
     outcomes = apply_batch(steps, now=MONDAY, cache=SweepCache())
     assert Counter(outcomes) == {"applied": len(steps) - 1, "raced": 1}
     assert outcomes[steps.index(taken)] == "raced"
@@ -160,7 +219,9 @@ def test_a_step_another_sweeper_applied_is_raced_and_has_no_effects(app, actor_o
     assert sweep(now=MONDAY).total == 0
 
 
-@pytest.mark.skipif(os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="SQLite locking")
+@pytest.mark.skipif(
+    os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="SQLite locking"
+)
 def test_a_batch_that_cannot_get_the_lock_is_busy_with_no_effects(app, actor_of, database_url):
     import sqlite3
 
@@ -183,18 +244,35 @@ def test_a_batch_that_cannot_get_the_lock_is_busy_with_no_effects(app, actor_of,
 def test_insert_returning_writes_what_insert_many_writes(app, actor_of):
     item = raise_whistles(actor_of, 1)[0]
     user = actor_of("xifang").user
-    rows = [{"user": user.id, "item": item.id, "message": f"第{n}条", "created_at": NOW} for n in range(3)]
+    rows = [
+        {"user": user.id, "item": item.id, "message": f"第{n}条", "created_at": NOW}
+        for n in range(3)
+    ]
     ids = sorted(i for (i,) in insert_returning(Notification, rows, returning=("id",)))
     written = list(Notification.select().where(Notification.id.in_(ids)).order_by(Notification.id))
     assert [(n.message, n.read, n.created_at, n.item_id) for n in written] == [
-        ("第0条", False, NOW, item.id), ("第1条", False, NOW, item.id), ("第2条", False, NOW, item.id)]
+        ("第0条", False, NOW, item.id),
+        ("第1条", False, NOW, item.id),
+        ("第2条", False, NOW, item.id),
+    ]
     key = ("item_id", "subject", "step")
-    step = {"item": item.id, "subject": "state:x:1", "kind": "state", "due_at": NOW, "at": NOW,
-            "detail": {"did": ["通知"]}}
-    assert insert_returning(Escalation, [{**step, "step": "a"}], returning=key, skip_conflicts_on=key) == [
-        (item.id, "state:x:1", "a")]
-    again = insert_returning(Escalation, [{**step, "step": "a"}, {**step, "step": "b"}], returning=key,
-                        skip_conflicts_on=key)
+    step = {
+        "item": item.id,
+        "subject": "state:x:1",
+        "kind": "state",
+        "due_at": NOW,
+        "at": NOW,
+        "detail": {"did": ["通知"]},
+    }
+    assert insert_returning(
+        Escalation, [{**step, "step": "a"}], returning=key, skip_conflicts_on=key
+    ) == [(item.id, "state:x:1", "a")]
+    again = insert_returning(
+        Escalation,
+        [{**step, "step": "a"}, {**step, "step": "b"}],
+        returning=key,
+        skip_conflicts_on=key,
+    )
     assert again == [(item.id, "state:x:1", "b")]  # the row already there is left out, not an error
     assert Escalation.get(Escalation.step == "b").detail == {"did": ["通知"]}
 
@@ -211,8 +289,20 @@ def test_the_next_level_summons_what_dispatch_summon_would(app, actor_of):
     assert {d.type_key for _, d in first.values()} >= {"whistle", "repair", "emergency"}
 
     def made(assignments):
-        return sorted((a.item_id, a.unit.key, a.role, a.table, a.rule, a.priority, a.report_due_at,
-                       a.handle_due_at, a.next_due_at) for a in assignments)
+        return sorted(
+            (
+                a.item_id,
+                a.unit.key,
+                a.role,
+                a.table,
+                a.rule,
+                a.priority,
+                a.report_due_at,
+                a.handle_due_at,
+                a.next_due_at,
+            )
+            for a in assignments
+        )
 
     with database.atomic() as transaction:
         created = []

@@ -19,14 +19,22 @@ def test_compound_items_by_hand(little):
     doc = facts.compute_all(now=NOW)[little["a"].id]
     items = doc["items"]
     assert (items["total"], items["open"], items["overdue"], items["resolved"]) == (4, 2, 1, 3)
-    assert items["resolution_rate"] == 75.0          # 3 of 4
-    assert items["overdue_rate"] == 50.0             # 1 of 2 open
-    assert items["reopen_rate"] == 25.0              # 1 of 4
+    assert items["resolution_rate"] == 75.0  # 3 of 4
+    assert items["overdue_rate"] == 50.0  # 1 of 2 open
+    assert items["reopen_rate"] == 25.0  # 1 of 4
     assert items["hours_to_resolve"] == {"mean": 14.0, "p50": 10.0, "p90": 30.0}  # 2, 10, 30
     assert items["satisfaction"] == {"rated": 2, "mean": 4.0, "satisfied_rate": 50.0}
     assert doc["by_type"]["bell"]["states"] == {"closed": 2, "resolved": 1, "handling": 1}
-    assert doc["summons"] == {"total": 2, "reported": 2, "reported_on_time": 1, "report_on_time_rate": 50.0,
-                              "done": 2, "done_on_time": 1, "done_on_time_rate": 50.0, "overdue": 0}
+    assert doc["summons"] == {
+        "total": 2,
+        "reported": 2,
+        "reported_on_time": 1,
+        "report_on_time_rate": 50.0,
+        "done": 2,
+        "done_on_time": 1,
+        "done_on_time_rate": 50.0,
+        "overdue": 0,
+    }
 
 
 def test_compound_profile_by_hand(little):
@@ -42,17 +50,21 @@ def test_rollup_to_community_and_street_by_hand(little):
     docs = facts.compute_all(now=NOW)
     for key in ("community", "street"):
         doc = docs[little[key].id]
-        assert doc["items"]["total"] == 5 and doc["items"]["open"] == 3 and doc["items"]["overdue"] == 1
+        assert (
+            doc["items"]["total"] == 5
+            and doc["items"]["open"] == 3
+            and doc["items"]["overdue"] == 1
+        )
         assert doc["items"]["resolution_rate"] == 60.0
         assert doc["by_type"]["repair"]["states"] == {"submitted": 1}
         cov = doc["coverage"]
         assert cov["compounds"] == 2 and cov["households"] == 400
         assert cov["party_org_rate"] == 50.0 and cov["committee_rate"] == 50.0
-        assert cov["committee_party_half_rate"] == 100.0       # the one committee has 60 %
-        assert cov["party_member_building_rate"] == 25.0       # 5 of 20 buildings
-        assert cov["in_service_report_rate"] == 95.0           # 19 of 20
-        assert cov["fee_collection_rate"] == 85.0              # (90·300 + 70·100) / 400
-        assert cov["petition_change_rate"] == -50.0            # 10 this year, 20 last year
+        assert cov["committee_party_half_rate"] == 100.0  # the one committee has 60 %
+        assert cov["party_member_building_rate"] == 25.0  # 5 of 20 buildings
+        assert cov["in_service_report_rate"] == 95.0  # 19 of 20
+        assert cov["fee_collection_rate"] == 85.0  # (90·300 + 70·100) / 400
+        assert cov["petition_change_rate"] == -50.0  # 10 this year, 20 last year
         assert cov["evote_rate"] == 0.0
 
 
@@ -70,7 +82,9 @@ def test_refresh_caches_with_time(little):
 
 
 def test_every_computed_fact_is_documented(little):
-    documented = set(re.findall(r"^\| `([a-z_<>.0-9 ]+)` \|", DOCS.read_text("utf-8"), re.MULTILINE))
+    documented = set(
+        re.findall(r"^\| `([a-z_<>.0-9 ]+)` \|", DOCS.read_text("utf-8"), re.MULTILINE)
+    )
     declared = file_facts()
     fields = {f.key for f in declared.facts if f.rule is None}
     derived = {f.key for f in declared.facts if f.rule is not None}
@@ -80,9 +94,21 @@ def test_every_computed_fact_is_documented(little):
         for path in facts.paths(doc):
             parts = path.split(".")
             if parts[0] == "profile":  # declared by the pack: one line per kind of fact
-                parts[1] = "<field>" if parts[1] in fields else "<fact>" if parts[1] in derived else parts[1]
+                parts[1] = (
+                    "<field>"
+                    if parts[1] in fields
+                    else "<fact>"
+                    if parts[1] in derived
+                    else parts[1]
+                )
             if parts[0] == "coverage" and parts[1] != "compounds":
-                parts[1] = "<area fact>" if parts[1] in area else "<fact>" if parts[1] in fields | derived else parts[1]
+                parts[1] = (
+                    "<area fact>"
+                    if parts[1] in area
+                    else "<fact>"
+                    if parts[1] in fields | derived
+                    else parts[1]
+                )
                 if len(parts) == 3:
                     parts[2] = "<option>"
             if parts[0] == "checklists" and parts[1] == "by_list":

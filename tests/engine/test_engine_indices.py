@@ -14,20 +14,55 @@ from engine.models import DefinitionVersion, IndexSnapshot, Pack
 
 NOW = dt.datetime(2026, 11, 27, 1, 0, 0)
 CRAFTED = {
-    "key": "crafted", "kind": "index", "name": "crafted",
+    "key": "crafted",
+    "kind": "index",
+    "name": "crafted",
     "dimensions": [
-        {"key": "one", "name": "一", "indicators": [
-            {"key": "a", "name": "A", "formula": {"var": "x"}, "target": 100, "weight": 2,
-             "normalise": {"min": 0, "max": 100}},
-            {"key": "b", "name": "B", "formula": {"var": "y"}, "target": 0, "weight": 1,
-             "higher_is_better": False, "normalise": {"min": 0, "max": 10}},
-        ]},
-        {"key": "two", "name": "二", "indicators": [
-            {"key": "c", "name": "C", "formula": {"var": "z"}, "target": 100, "weight": 1,
-             "normalise": {"min": 0, "max": 100}},
-            {"key": "d", "name": "D", "formula": {"/": [{"var": "x"}, {"var": "zero"}]}, "target": 1,
-             "weight": 5, "normalise": {"min": 0, "max": 1}},
-        ]},
+        {
+            "key": "one",
+            "name": "一",
+            "indicators": [
+                {
+                    "key": "a",
+                    "name": "A",
+                    "formula": {"var": "x"},
+                    "target": 100,
+                    "weight": 2,
+                    "normalise": {"min": 0, "max": 100},
+                },
+                {
+                    "key": "b",
+                    "name": "B",
+                    "formula": {"var": "y"},
+                    "target": 0,
+                    "weight": 1,
+                    "higher_is_better": False,
+                    "normalise": {"min": 0, "max": 10},
+                },
+            ],
+        },
+        {
+            "key": "two",
+            "name": "二",
+            "indicators": [
+                {
+                    "key": "c",
+                    "name": "C",
+                    "formula": {"var": "z"},
+                    "target": 100,
+                    "weight": 1,
+                    "normalise": {"min": 0, "max": 100},
+                },
+                {
+                    "key": "d",
+                    "name": "D",
+                    "formula": {"/": [{"var": "x"}, {"var": "zero"}]},
+                    "target": 1,
+                    "weight": 5,
+                    "normalise": {"min": 0, "max": 1},
+                },
+            ],
+        },
     ],
 }
 
@@ -41,7 +76,7 @@ def test_crafted_compound_has_the_score_worked_out_by_hand():
     # a: 50; b: 1 - 2/10 = 80; c: true = 100; d fails (division by zero): no data, left out.
     assert score.indicators["a"]["score"] == 50.0 and score.indicators["b"]["score"] == 80.0
     assert score.indicators["d"]["value"] is None and score.indicators["d"]["score"] is None
-    assert score.score == 70.0                    # (2·50 + 1·80 + 1·100) / 4
+    assert score.score == 70.0  # (2·50 + 1·80 + 1·100) / 4
     assert score.dimensions == {"one": 60.0, "two": 100.0}
     # Gap to target in points of the whole index, weight over all weights (9).
     assert score.indicators["a"]["gap"] == round(100 * 2 / 9 * 0.5, 2)
@@ -76,18 +111,36 @@ def test_weight_change_is_a_new_version_and_old_snapshots_stay(little):
     assert [s.version for s in after] == [old.number, new.number]
     assert after[0].score == before[little["b"].id][1]
     assert after[1].score < after[0].score  # B has no party organisation, now weighted heavier
-    assert {s.node_id: (s.version, s.score) for s in IndexSnapshot.select().where(IndexSnapshot.version == old.number)} == before
+    assert {
+        s.node_id: (s.version, s.score)
+        for s in IndexSnapshot.select().where(IndexSnapshot.version == old.number)
+    } == before
 
 
-@pytest.mark.parametrize("change, path", [
-    (lambda b: b["dimensions"][0]["indicators"][0].update(formula={"method": ["x", "upper"]}),
-     "/dimensions/0/indicators/0/formula"),
-    (lambda b: b["dimensions"][0]["indicators"][1].update(normalise={"min": 5, "max": 5}),
-     "/dimensions/0/indicators/1/normalise"),
-    (lambda b: b["dimensions"][1]["indicators"][0].update(target=500), "/dimensions/1/indicators/0/target"),
-    (lambda b: b["dimensions"][1]["indicators"][0].update(key="a"), "/dimensions/1/indicators/0/key"),
-    (lambda b: b["dimensions"][0]["indicators"][0].pop("weight"), "/dimensions/0/indicators/0"),
-])
+@pytest.mark.parametrize(
+    "change, path",
+    [
+        (
+            lambda b: b["dimensions"][0]["indicators"][0].update(
+                formula={"method": ["x", "upper"]}
+            ),
+            "/dimensions/0/indicators/0/formula",
+        ),
+        (
+            lambda b: b["dimensions"][0]["indicators"][1].update(normalise={"min": 5, "max": 5}),
+            "/dimensions/0/indicators/1/normalise",
+        ),
+        (
+            lambda b: b["dimensions"][1]["indicators"][0].update(target=500),
+            "/dimensions/1/indicators/0/target",
+        ),
+        (
+            lambda b: b["dimensions"][1]["indicators"][0].update(key="a"),
+            "/dimensions/1/indicators/0/key",
+        ),
+        (lambda b: b["dimensions"][0]["indicators"][0].pop("weight"), "/dimensions/0/indicators/0"),
+    ],
+)
 def test_index_mistakes_point_at_their_path(change, path):
     body = copy.deepcopy(CRAFTED)
     change(body)

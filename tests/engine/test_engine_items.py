@@ -32,7 +32,11 @@ def test_items_keep_their_version_after_a_breaking_publish(app, actor_of):
     def v2(body):
         body["schema"]["properties"].pop("building")
         body["schema"]["properties"]["summary"]["title"] = "问题概述"
-        body["schema"]["properties"]["urgency"] = {"type": "string", "title": "紧急程度", "enum": ["一般", "紧急"]}
+        body["schema"]["properties"]["urgency"] = {
+            "type": "string",
+            "title": "紧急程度",
+            "enum": ["一般", "紧急"],
+        }
         body["schema"]["required"].append("urgency")
         body["workflow"]["states"]["collected"]["label"] = "待受理"
 
@@ -46,7 +50,9 @@ def test_items_keep_their_version_after_a_breaking_publish(app, actor_of):
     assert {"data/urgency", "data/building"} <= {p.path for p in refused.value.fields}
     # The v1 item still moves under v1's workflow, with v1's data.
     moved = items.transition(actor_of("xifang"), old.id, "accept", expected=1, now=NOW)
-    assert moved.state == "liaising" and moved.version.number == 1 and moved.data["building"] == "3幢"
+    assert (
+        moved.state == "liaising" and moved.version.number == 1 and moved.data["building"] == "3幢"
+    )
 
 
 def test_publishing_the_same_body_twice_keeps_one_version(app):
@@ -66,19 +72,30 @@ def test_publish_refuses_an_invalid_definition_with_paths(app):
 def test_failing_rule_falls_back_to_the_default_route_and_is_recorded(app, actor_of):
     def failing(body):
         # Arithmetic on text: fails at evaluation for every whistle.
-        body["routing"]["whistle"]["rules"][0]["when"] = {">": [{"+": [{"var": "form.note"}, 1]}, 0]}
+        body["routing"]["whistle"]["rules"][0]["when"] = {
+            ">": [{"+": [{"var": "form.note"}, 1]}, 0]
+        }
 
     new_version(failing)
     item = raise_bell(actor_of)
     commissioner = actor_of("xifang")
     items.transition(commissioner, item.id, "accept", expected=1, now=NOW)
-    items.transition(commissioner, item.id, "whistle", {"category": "违章搭建", "note": "楼顶违建请执法"}, expected=2, now=NOW)
+    items.transition(
+        commissioner,
+        item.id,
+        "whistle",
+        {"category": "违章搭建", "note": "楼顶违建请执法"},
+        expected=2,
+        now=NOW,
+    )
     failure = RuleFailure.get(RuleFailure.item == item.id)
     assert failure.definition == "bell" and failure.version == 2
     assert failure.where.startswith("/routing/whistle/rules/0/when")
     units = {a.unit.key for a in Assignment.select().where(Assignment.item == item.id)}
     assert "sanfangban" in units and "dept-zhifa" not in units
-    route = [e for e in Event.select().where((Event.item == item.id) & (Event.action == "route"))][-1]
+    route = [e for e in Event.select().where((Event.item == item.id) & (Event.action == "route"))][
+        -1
+    ]
     assert route.detail["default_used"] and route.detail["outcomes"][0]["error"]
 
 
@@ -87,13 +104,21 @@ def test_guard_blocks_until_every_summons_is_finished(app, actor_of):
     commissioner = actor_of("xifang")
     items.transition(commissioner, item.id, "accept", expected=1, now=NOW)
     with pytest.raises(Invalid):
-        items.transition(commissioner, item.id, "resolve", {"resolution": "已处理完毕"}, expected=2, now=NOW)
+        items.transition(
+            commissioner, item.id, "resolve", {"resolution": "已处理完毕"}, expected=2, now=NOW
+        )
     for assignment in list(Assignment.select().where(Assignment.item == item.id)):
-        who = {"party": "lvzhouhuayuan-dzz", "committee": "lvzhouhuayuan-ywh", "property": "lvzhouhuayuan-wy"}[assignment.role]
+        who = {
+            "party": "lvzhouhuayuan-dzz",
+            "committee": "lvzhouhuayuan-ywh",
+            "property": "lvzhouhuayuan-wy",
+        }[assignment.role]
         dispatch.report_in(actor_of(who), assignment.id, now=NOW)
         dispatch.complete(actor_of(who), assignment.id, "已协调", now=NOW)
     later = NOW + dt.timedelta(hours=5)
-    done = items.transition(commissioner, item.id, "resolve", {"resolution": "已处理完毕"}, expected=2, now=later)
+    done = items.transition(
+        commissioner, item.id, "resolve", {"resolution": "已处理完毕"}, expected=2, now=later
+    )
     assert done.state == "resolved" and done.resolution_seconds == 5 * 3600
 
 
@@ -102,8 +127,15 @@ def test_one_winner_for_the_same_version(app, actor_of):
     commissioner = actor_of("xifang")
     items.transition(commissioner, item.id, "accept", expected=1, now=NOW)
     with pytest.raises(Conflict):
-        items.transition(commissioner, item.id, "decline", {"reason": "重复反映的问题"}, expected=1, now=NOW)
-    assert Event.select().where((Event.item == item.id) & Event.action.startswith("transition.")).count() == 1
+        items.transition(
+            commissioner, item.id, "decline", {"reason": "重复反映的问题"}, expected=1, now=NOW
+        )
+    assert (
+        Event.select()
+        .where((Event.item == item.id) & Event.action.startswith("transition."))
+        .count()
+        == 1
+    )
 
 
 def test_roles_are_checked_per_transition(app, actor_of):
@@ -113,8 +145,13 @@ def test_roles_are_checked_per_transition(app, actor_of):
 
 
 def test_on_create_effects_notify_and_set(app, actor_of):
-    whistle = items.raise_item(actor_of("xifang"), "whistle", "lvzhouhuayuan",
-                               {"category": "消防通道", "summary": "消防通道被堵", "urgency": "紧急"}, now=NOW)
+    whistle = items.raise_item(
+        actor_of("xifang"),
+        "whistle",
+        "lvzhouhuayuan",
+        {"category": "消防通道", "summary": "消防通道被堵", "urgency": "紧急"},
+        now=NOW,
+    )
     assert whistle.priority >= 3
     assert {a.unit.key for a in whistle.assignments} >= {"dept-xfdd"}
     assert Notification.select().where(Notification.item == whistle.id).count() >= 1
@@ -125,10 +162,22 @@ def test_closing_cancels_open_summons(app, actor_of):
     commissioner = actor_of("xifang")
     items.transition(commissioner, item.id, "accept", expected=1, now=NOW)
     # No transition from liaising to a final state exists in the seed; use the emergency false alarm instead.
-    emergency = items.raise_item(commissioner, "emergency", "lvzhouhuayuan",
-                                 {"category": "火情", "severity": "一般", "location": "5幢地下车库"}, now=NOW)
+    emergency = items.raise_item(
+        commissioner,
+        "emergency",
+        "lvzhouhuayuan",
+        {"category": "火情", "severity": "一般", "location": "5幢地下车库"},
+        now=NOW,
+    )
     assert Assignment.select().where((Assignment.item == emergency.id) & Assignment.open).exists()
-    items.transition(commissioner, emergency.id, "false-alarm", {"reason": "烧烤烟雾,核实为误报"}, expected=1, now=NOW)
+    items.transition(
+        commissioner,
+        emergency.id,
+        "false-alarm",
+        {"reason": "烧烤烟雾,核实为误报"},
+        expected=1,
+        now=NOW,
+    )
     states = {a.state for a in Assignment.select().where(Assignment.item == emergency.id)}
     assert states == {"cancelled"}
 
@@ -143,7 +192,10 @@ def test_demo_is_deterministic(app, database_copy):
     seed_pack = Path(__file__).resolve().parents[2] / "seed" / "gongshu"
 
     def snapshot():
-        return [(i.node.key, i.definition.key, i.state, i.title, i.raised_at) for i in Item.select().order_by(Item.id)]
+        return [
+            (i.node.key, i.definition.key, i.state, i.title, i.raised_at)
+            for i in Item.select().order_by(Item.id)
+        ]
 
     generate(seed_pack, compounds=30, items=60, seed=7, now=NOW)
     first = snapshot()
@@ -165,8 +217,14 @@ def test_item_node_must_fit_the_type(app, actor_of):
 
 
 def test_browser_date_times_are_stored_with_the_local_offset(app, actor_of):
-    item = raise_bell(actor_of, {"category": "消防通道", "summary": "消防通道被电瓶车堵塞",
-                                 "fire_blocked_since": "2026-11-26T20:00"})
+    item = raise_bell(
+        actor_of,
+        {
+            "category": "消防通道",
+            "summary": "消防通道被电瓶车堵塞",
+            "fire_blocked_since": "2026-11-26T20:00",
+        },
+    )
     assert item.data["fire_blocked_since"] == "2026-11-26T20:00:00+08:00"
 
 
@@ -180,15 +238,27 @@ def test_rules_see_time_in_state(app, actor_of):
 
 def test_refusal_closes_without_resolving(app, actor_of):
     item = raise_bell(actor_of)
-    declined = items.transition(actor_of("xifang"), item.id, "decline", {"reason": "不属于小区协商事项"},
-                                expected=1, now=NOW)
+    declined = items.transition(
+        actor_of("xifang"),
+        item.id,
+        "decline",
+        {"reason": "不属于小区协商事项"},
+        expected=1,
+        now=NOW,
+    )
     assert declined.closed and declined.resolved_at is None
 
 
 def test_accounts_and_tokens_are_audited(app):
     from engine.users import create_token, upsert_user
 
-    upsert_user("new-zy", "新专员", "longpassword", [{"role": "commissioner", "node": "lvzhouhuayuan"}], now=NOW)
+    upsert_user(
+        "new-zy",
+        "新专员",
+        "longpassword",
+        [{"role": "commissioner", "node": "lvzhouhuayuan"}],
+        now=NOW,
+    )
     create_token("new-zy", "mobile app", now=NOW)
     actions = [(e.action, e.target) for e in Event.select().where(Event.target == "user:new-zy")]
     assert ("user.save", "user:new-zy") in actions and ("token.create", "user:new-zy") in actions
@@ -202,23 +272,43 @@ def test_queues_page_by_deadline_like_one_order_by(app, actor_of):
     from engine import queues
     from engine.demo import generate
 
-    generate(Path(__file__).resolve().parents[2] / "seed" / "gongshu", compounds=3, items=400, seed=3, now=NOW)
+    generate(
+        Path(__file__).resolve().parents[2] / "seed" / "gongshu",
+        compounds=3,
+        items=400,
+        seed=3,
+        now=NOW,
+    )
     compound = Item.select(Item.node).where(~Item.closed).order_by(Item.node).first().node
     # Some rows without a deadline, some with equal ones, to test both ends and ties.
-    Item.update(due_at=None).where(Item.id.in_(Item.select(Item.id).where(Item.node == compound).limit(7))).execute()
-    Assignment.update(next_due_at=None).where(Assignment.id.in_(Assignment.select(Assignment.id).limit(9))).execute()
-    Assignment.update(next_due_at=NOW).where(Assignment.id.in_(Assignment.select(Assignment.id).offset(20).limit(5))).execute()
+    Item.update(due_at=None).where(
+        Item.id.in_(Item.select(Item.id).where(Item.node == compound).limit(7))
+    ).execute()
+    Assignment.update(next_due_at=None).where(
+        Assignment.id.in_(Assignment.select(Assignment.id).limit(9))
+    ).execute()
+    Assignment.update(next_due_at=NOW).where(
+        Assignment.id.in_(Assignment.select(Assignment.id).offset(20).limit(5))
+    ).execute()
     from engine.models import Grant
 
-    grants = [g for role in ("commissioner", "department", "admin", "supervisor")
-              for g in Grant.select().where(Grant.role == role).order_by(Grant.id.desc()).limit(3)]
+    grants = [
+        g
+        for role in ("commissioner", "department", "admin", "supervisor")
+        for g in Grant.select().where(Grant.role == role).order_by(Grant.id.desc()).limit(3)
+    ]
     for grant in grants:
         actor = actor_of(grant.user.username)
         for open_only in (True, False):
-            expected = [i.id for i in queues.items_query(actor, queues.Filters(open_only=open_only))]
+            expected = [
+                i.id for i in queues.items_query(actor, queues.Filters(open_only=open_only))
+            ]
             pages = []
             for page in range(1, len(expected) // queues.PAGE_SIZE + 3):
-                pages += [i.id for i in queues.inbox(actor, queues.Filters(open_only=open_only), page=page)]
+                pages += [
+                    i.id
+                    for i in queues.inbox(actor, queues.Filters(open_only=open_only), page=page)
+                ]
             assert pages == expected
             expected = [a.id for a in queues.summons_query(actor, open_only=open_only)]
             pages = []

@@ -20,11 +20,40 @@ from engine.models import Assignment, Definition, Event, Item, OrgNode, User
 from engine.packs import read_pack
 from tests.conftest import NOW, SEED
 
-ITEM_COLUMNS = ("definition_id", "version_id", "node_id", "title", "state", "priority", "data",
-                "raised_at", "state_since", "due_at", "resolved_at", "resolution_seconds",
-                "satisfaction", "closed", "lock", "reopen_count")
-SUMMONS_COLUMNS = ("unit_id", "role", "table", "rule", "priority", "summoned_at", "report_due_at",
-                   "handle_due_at", "reported_at", "done_at", "reply", "state", "open", "next_due_at")
+ITEM_COLUMNS = (
+    "definition_id",
+    "version_id",
+    "node_id",
+    "title",
+    "state",
+    "priority",
+    "data",
+    "raised_at",
+    "state_since",
+    "due_at",
+    "resolved_at",
+    "resolution_seconds",
+    "satisfaction",
+    "closed",
+    "lock",
+    "reopen_count",
+)
+SUMMONS_COLUMNS = (
+    "unit_id",
+    "role",
+    "table",
+    "rule",
+    "priority",
+    "summoned_at",
+    "report_due_at",
+    "handle_due_at",
+    "reported_at",
+    "done_at",
+    "reply",
+    "state",
+    "open",
+    "next_due_at",
+)
 
 
 def _row(model, columns):
@@ -32,7 +61,10 @@ def _row(model, columns):
 
 
 def _summonses(item_id: int) -> list[tuple]:
-    return [_row(a, SUMMONS_COLUMNS) for a in Assignment.select().where(Assignment.item == item_id).order_by(Assignment.id)]
+    return [
+        _row(a, SUMMONS_COLUMNS)
+        for a in Assignment.select().where(Assignment.item == item_id).order_by(Assignment.id)
+    ]
 
 
 def _replay(demo_item: Item) -> Item | None:
@@ -42,19 +74,31 @@ def _replay(demo_item: Item) -> Item | None:
     assert raised.action == "item.raise"
     actor = actor_for(User.get_by_id(raised.actor_id))
     definition = Definition.get_by_id(demo_item.definition_id)
-    item = items.raise_item(actor, definition.key, demo_item.node.key, raised.after["data"], now=raised.at)
+    item = items.raise_item(
+        actor, definition.key, demo_item.node.key, raised.after["data"], now=raised.at
+    )
     for event in events[1:]:
         if event.action in ("route", "summons.cancel"):
             continue  # effects of the steps around them
         who = actor_for(User.get_by_id(event.actor_id))
         if event.action.startswith("transition."):
-            items.transition(who, item.id, event.action[11:], event.after.get("form") or {},
-                             expected=None, now=event.at)
+            items.transition(
+                who,
+                item.id,
+                event.action[11:],
+                event.after.get("form") or {},
+                expected=None,
+                now=event.at,
+            )
             continue
         demo_summons = Assignment.get_by_id(int(event.target.split(":")[1]))
-        mine = Assignment.get((Assignment.item == item.id) & (Assignment.unit == demo_summons.unit_id)
-                              & (Assignment.role == demo_summons.role) & (Assignment.table == demo_summons.table)
-                              & Assignment.open)
+        mine = Assignment.get(
+            (Assignment.item == item.id)
+            & (Assignment.unit == demo_summons.unit_id)
+            & (Assignment.role == demo_summons.role)
+            & (Assignment.table == demo_summons.table)
+            & Assignment.open
+        )
         if event.action == "summons.report_in":
             dispatch.report_in(who, mine.id, now=event.at)
         else:
@@ -73,7 +117,11 @@ def test_the_demo_and_the_pages_make_the_same_rows_from_the_same_story(app):
     types = [d for d in Definition.select().where(Definition.kind == "item_type") if d.current]
     for n in range(40):
         definition = types[n % len(types)]
-        who = raiser if "resident" in runtime(current_version(definition)).body["raise_roles"] else commissioner
+        who = (
+            raiser
+            if "resident" in runtime(current_version(definition)).body["raise_roles"]
+            else commissioner
+        )
         planner.add(definition, node, who)
     planner.finish()
     demo_items = list(Item.select().order_by(Item.id))
@@ -100,7 +148,11 @@ def test_a_move_is_planned_without_the_database():
         key, number = "t", 2
 
         def __init__(self):
-            self.states = {"handling": {"hours": 24}, "resolved": {"hours": 72}, "closed": {"final": True}}
+            self.states = {
+                "handling": {"hours": 24},
+                "resolved": {"hours": 72},
+                "closed": {"final": True},
+            }
 
         def is_final(self, s):
             return bool(self.states[s].get("final"))
@@ -109,7 +161,9 @@ def test_a_move_is_planned_without_the_database():
             return s in ("resolved", "closed")
 
     spec = {"key": "resolve", "label": "办结"}
-    move = kernel.move(Rt(), Row(), spec, "resolved", {"resolution": "好"}, calendar=NATURAL, now=NOW)  # type: ignore[arg-type]
+    move = kernel.move(
+        Rt(), Row(), spec, "resolved", {"resolution": "好"}, calendar=NATURAL, now=NOW
+    )  # type: ignore[arg-type]
     assert move.changes["due_at"] == NOW + dt.timedelta(hours=72)
     assert move.changes["resolution_seconds"] == int((NOW - Row.raised_at).total_seconds())
     assert move.changes["lock"] == 4 and not move.closes
@@ -122,5 +176,7 @@ def test_every_effect_the_pack_format_allows_is_registered():
 
     from engine.items import EFFECTS
 
-    schema = json.loads((Path(items.__file__).parent / "schemas" / "pack.schema.json").read_text("utf-8"))
+    schema = json.loads(
+        (Path(items.__file__).parent / "schemas" / "pack.schema.json").read_text("utf-8")
+    )
     assert set(schema["$defs"]["effect"]["properties"]) == set(EFFECTS)

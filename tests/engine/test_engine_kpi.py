@@ -12,9 +12,13 @@ import pytest
 from engine import facts, kpi
 from engine.checks import definition_problems
 
-LIST = json.loads((Path(__file__).resolve().parents[2] / "seed/gongshu/checklists/tasks-2021.json").read_text("utf-8"))
+LIST = json.loads(
+    (Path(__file__).resolve().parents[2] / "seed/gongshu/checklists/tasks-2021.json").read_text(
+        "utf-8"
+    )
+)
 MEASURED = [row for row in LIST["rows"] if "measure" in row]
-BEFORE = dt.datetime(2021, 9, 1)   # before every deadline
+BEFORE = dt.datetime(2021, 9, 1)  # before every deadline
 AFTER = dt.datetime(2026, 11, 27)  # after all of them
 
 
@@ -32,7 +36,8 @@ def test_the_list_has_22_rows_and_the_measurable_ones():
     assert [r["no"] for r in LIST["rows"]] == list(range(1, 23))
     assert [r["no"] for r in MEASURED] == [4, 5, 6, 7, 8, 9, 10, 11, 14]
     named = {u for r in LIST["rows"] for u in r["lead"]} | {
-        s["unit"] for r in LIST["rows"] for s in r["responsible_units"] if "unit" in s}
+        s["unit"] for r in LIST["rows"] for s in r["responsible_units"] if "unit" in s
+    }
     assert definition_problems(LIST, roles=set(), units=named) == []
     assert all(r["responsible_units"] for r in LIST["rows"])  # every row says who reports
 
@@ -45,7 +50,12 @@ def test_each_row_at_above_and_below_its_goal(row):
     above = kpi.measure_row(row, _doc(path, goal["value"] + better), now=BEFORE)
     below = kpi.measure_row(row, _doc(path, goal["value"] - better), now=BEFORE)
     late = kpi.measure_row(row, _doc(path, goal["value"] - better), now=AFTER)
-    assert (at.status, above.status, below.status, late.status) == ("met", "met", "unmet", "overdue")
+    assert (at.status, above.status, below.status, late.status) == (
+        "met",
+        "met",
+        "unmet",
+        "overdue",
+    )
     assert at.value == goal["value"]
     assert kpi.measure_row(row, {}, now=BEFORE).status == "no_data"
 
@@ -59,9 +69,9 @@ def test_street_values_from_real_facts(little):
     facts.refresh(now=AFTER)
     doc, _ = facts.cached(little["street"])
     statuses = {s.row["no"]: s for s in kpi.measure_list(LIST, doc, now=AFTER)}
-    assert statuses[5].value == 50.0 and statuses[5].status == "overdue"   # 1 of 2 compounds
-    assert statuses[7].value == 95.0 and statuses[7].status == "met"       # 19 of 20 reported
-    assert statuses[10].value == -50.0 and statuses[10].status == "met"    # petitions halved
+    assert statuses[5].value == 50.0 and statuses[5].status == "overdue"  # 1 of 2 compounds
+    assert statuses[7].value == 95.0 and statuses[7].status == "met"  # 19 of 20 reported
+    assert statuses[10].value == -50.0 and statuses[10].status == "met"  # petitions halved
     counts = kpi.progress(list(statuses.values()))
     assert counts["measurable"] == 9 and counts["reported"] == 13
 
@@ -70,5 +80,7 @@ def test_checklist_mistakes_point_at_their_path():
     body = copy.deepcopy(LIST)
     body["rows"][3]["lead"] = ["nowhere"]
     del body["rows"][4]["goal"]
-    paths = [p.path for p in definition_problems(body, roles=set(), units={"sanfangban", "dept-zzb"})]
+    paths = [
+        p.path for p in definition_problems(body, roles=set(), units={"sanfangban", "dept-zzb"})
+    ]
     assert "/rows/3/lead/0" in paths and "/rows/4" in paths

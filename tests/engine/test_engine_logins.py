@@ -41,8 +41,11 @@ def test_sixteen_parallel_wrong_passwords_check_only_five(app, monkeypatch):
     def attempt() -> None:
         http = app.test_client()  # each thread: its own client and database connection
         start.wait()
-        response = http.post("/login", data={"username": "xifang", "password": "wrong"},
-                             environ_base={"REMOTE_ADDR": "203.0.113.9"})
+        response = http.post(
+            "/login",
+            data={"username": "xifang", "password": "wrong"},
+            environ_base={"REMOTE_ADDR": "203.0.113.9"},
+        )
         statuses.append(response.status_code)
 
     threads = [threading.Thread(target=attempt) for _ in range(PARALLEL)]
@@ -62,7 +65,10 @@ def test_the_counter_is_one_atomic_statement_per_attempt(app):
     assert rows == {"addr:203.0.113.9": 5, "user:203.0.113.9:xifang": 5}
     # A new window starts over, and old rows are swept away.
     assert logins.reserve("xifang", "203.0.113.9", now=NOW + limits.window, limits=limits)
-    assert {c.key: c.attempts for c in LoginCounter.select()} == {"addr:203.0.113.9": 1, "user:203.0.113.9:xifang": 1}
+    assert {c.key: c.attempts for c in LoginCounter.select()} == {
+        "addr:203.0.113.9": 1,
+        "user:203.0.113.9:xifang": 1,
+    }
 
 
 def test_an_unknown_user_costs_a_real_hash_check(app, monkeypatch):
@@ -87,7 +93,9 @@ def test_an_inactive_user_is_checked_like_any_other_and_refused(app, monkeypatch
 
 def test_users_with_one_password_have_their_own_hashes(app):
     loaded = [u.password_hash for u in User.select()]
-    assert len(loaded) > 40 and len(set(loaded)) == len(loaded)  # the pack's accounts share demo1234
+    assert len(loaded) > 40 and len(set(loaded)) == len(
+        loaded
+    )  # the pack's accounts share demo1234
     one = users.upsert_user("same-1", "甲", "same-password", now=NOW)
     two = users.upsert_user("same-2", "乙", "same-password", now=NOW)
     assert one.password_hash != two.password_hash

@@ -19,18 +19,35 @@ def running(app, actor_of):
     """lift v1 (open → checking → closed) with two items in `checking` and one in `open`;
     a draft that removes `checking` and adds `review`."""
     admin = User.get(User.username == "admin")
-    body = designer.skeleton("lift", "加装电梯", kind="item_type", raise_roles=["commissioner"],
-                             node_kinds=["compound"],
-                             words={"summary": "摘要", "open": "征集中", "closed": "已办结", "close": "办结"})
+    body = designer.skeleton(
+        "lift",
+        "加装电梯",
+        kind="item_type",
+        raise_roles=["commissioner"],
+        node_kinds=["compound"],
+        words={"summary": "摘要", "open": "征集中", "closed": "已办结", "close": "办结"},
+    )
     wf = body["workflow"]
     wf["states"]["checking"] = {"label": "核实中", "hours": 48}
-    wf["transitions"] += [{"key": "check", "label": "核实", "from": ["open"], "to": "checking", "roles": ["commissioner"]}]
+    wf["transitions"] += [
+        {
+            "key": "check",
+            "label": "核实",
+            "from": ["open"],
+            "to": "checking",
+            "roles": ["commissioner"],
+        }
+    ]
     wf["transitions"][0]["from"] = ["open", "checking"]
     pack = Definition.get(Definition.key == "bell").pack
     designer.create(admin, pack, body, now=NOW)
     designer.publish_draft(admin, "lift", now=NOW)
-    raised = [items.raise_item(actor_of("xifang"), "lift", "lvzhouhuayuan", {"summary": f"第{i}栋"}, now=NOW)
-              for i in range(3)]
+    raised = [
+        items.raise_item(
+            actor_of("xifang"), "lift", "lvzhouhuayuan", {"summary": f"第{i}栋"}, now=NOW
+        )
+        for i in range(3)
+    ]
     for item in raised[:2]:
         items.transition(actor_of("xifang"), item.id, "check", {}, expected=item.lock, now=NOW)
 
@@ -39,8 +56,21 @@ def running(app, actor_of):
         del states["checking"]
         states["review"] = {"label": "评审中", "hours": 24}
         b["workflow"]["transitions"] = [
-            {"key": "review", "label": "评审", "from": ["open"], "to": "review", "roles": ["commissioner"]},
-            {"key": "close", "label": "办结", "from": ["open", "review"], "to": "closed", "roles": ["commissioner"]}]
+            {
+                "key": "review",
+                "label": "评审",
+                "from": ["open"],
+                "to": "review",
+                "roles": ["commissioner"],
+            },
+            {
+                "key": "close",
+                "label": "办结",
+                "from": ["open", "review"],
+                "to": "closed",
+                "roles": ["commissioner"],
+            },
+        ]
 
     designer.edit_draft(admin, "lift", change, now=NOW)
     return admin, raised
@@ -67,18 +97,29 @@ def test_a_mapping_moves_the_stranded_items_onto_the_new_version_audited(running
     version = designer.publish_draft(admin, "lift", now=LATER, mapping={"checking": "review"})
     assert version.number == 2
     moved = [Item.get_by_id(i.id) for i in raised[:2]]
-    assert all(i.version_id == version.id and i.state == "review" and i.state_since == LATER for i in moved)
+    assert all(
+        i.version_id == version.id and i.state == "review" and i.state_since == LATER for i in moved
+    )
     assert all(i.due_at is not None and i.due_at > LATER for i in moved)
     stayed = Item.get_by_id(raised[2].id)
     assert stayed.version.number == 1 and stayed.state == "open"
     events = list(Event.select().where(Event.action == "item.migrate").order_by(Event.id))
     assert [e.item_id for e in events] == [i.id for i in raised[:2]]
     assert events[0].detail["message"] == "migrated from v1 state checking to v2 state review"
-    assert events[0].before == {"version": 1, "state": "checking"} and events[0].actor_id == admin.id
-    publish = Event.select().where(Event.action == "definition.designer_publish").order_by(Event.id.desc()).first()
+    assert (
+        events[0].before == {"version": 1, "state": "checking"} and events[0].actor_id == admin.id
+    )
+    publish = (
+        Event.select()
+        .where(Event.action == "definition.designer_publish")
+        .order_by(Event.id.desc())
+        .first()
+    )
     assert publish.detail["migrated"] == [i.id for i in raised[:2]]
     # A migrated item moves on under v2's workflow.
-    items.transition(actor_of("xifang"), moved[0].id, "close", {}, expected=moved[0].lock, now=LATER)
+    items.transition(
+        actor_of("xifang"), moved[0].id, "close", {}, expected=moved[0].lock, now=LATER
+    )
     assert Item.get_by_id(moved[0].id).closed
 
 
@@ -108,7 +149,9 @@ def test_the_publish_page_asks_for_the_mapping_and_moves_the_items(running, clie
     assert 'id="migration"' in page and 'name="map-checking"' in page and "核实中" in page
     assert '<option value="review">评审中</option>' in page and 'value="closed"' not in page
     refused = client.post("/admin/designer/lift/publish", data={})
-    assert refused.status_code == 422 and "open item(s) sit in state" in refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "open item(s) sit in state" in refused.get_data(
+        as_text=True
+    )
     assert 'name="map-checking"' in refused.get_data(as_text=True)
     response = client.post("/admin/designer/lift/publish", data={"map-checking": "review"})
     assert response.status_code == 303
@@ -132,5 +175,9 @@ def test_an_instance_from_before_the_file_version_gains_it_on_start(app):
     assert {n.profile_lock for n in OrgNode.select()} == {1}
     create_tables()  # idempotent
     node = OrgNode.get(OrgNode.key == "lvzhouhuayuan")
-    assert OrgNode.update(profile_lock=OrgNode.profile_lock + 1).where(
-        (OrgNode.id == node.id) & (OrgNode.profile_lock == 1)).execute() == 1
+    assert (
+        OrgNode.update(profile_lock=OrgNode.profile_lock + 1)
+        .where((OrgNode.id == node.id) & (OrgNode.profile_lock == 1))
+        .execute()
+        == 1
+    )

@@ -22,12 +22,21 @@ ALLOWED_NAMES = {
 
 def _strings(path: Path) -> list[str]:
     tree = ast.parse(path.read_text("utf-8"))
-    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
-                  if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
-                  and node.body and isinstance(node.body[0], ast.Expr)
-                  and isinstance(node.body[0].value, ast.Constant)}
-    return [node.value for node in ast.walk(tree)
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings]
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
+    ]
 
 
 def _python() -> list[Path]:
@@ -35,15 +44,24 @@ def _python() -> list[Path]:
 
 
 def test_no_chinese_string_in_engine_or_pages():
-    found = [(str(p.relative_to(ROOT)), s) for p in _python() for s in _strings(p)
-             if CJK.search(s) and s not in ALLOWED_CJK]
+    found = [
+        (str(p.relative_to(ROOT)), s)
+        for p in _python()
+        for s in _strings(p)
+        if CJK.search(s) and s not in ALLOWED_CJK
+    ]
     assert found == []
 
 
 def test_no_compound_file_field_name_in_engine_or_pages():
-    schema = json.loads((ROOT / "seed" / "gongshu" / "profiles" / "compound.json").read_text("utf-8"))
-    fields = set(schema["schema"]["properties"]) | {f["key"] for f in schema["facts"]} | {
-        c["key"] for c in schema["coverage"]}
+    schema = json.loads(
+        (ROOT / "seed" / "gongshu" / "profiles" / "compound.json").read_text("utf-8")
+    )
+    fields = (
+        set(schema["schema"]["properties"])
+        | {f["key"] for f in schema["facts"]}
+        | {c["key"] for c in schema["coverage"]}
+    )
     found = []
     for path in _python():
         name = str(path.relative_to(ROOT))
@@ -60,11 +78,15 @@ def test_a_list_says_which_statuses_are_done():
     """No 已完成 default in Python: a task list without done_values is refused at its path."""
     from engine.checks import definition_problems
 
-    body = json.loads((ROOT / "seed" / "gongshu" / "checklists" / "task-list.json").read_text("utf-8"))
+    body = json.loads(
+        (ROOT / "seed" / "gongshu" / "checklists" / "task-list.json").read_text("utf-8")
+    )
     assert body["done_values"] and definition_problems(body, roles=(), units=()) == []
     del body["done_values"]
     problems = [f"{p.path}: {p.message}" for p in definition_problems(body, roles=(), units=())]
-    assert problems == ["/done_values: a task list needs done_values: the statuses of a finished row"]
+    assert problems == [
+        "/done_values: a task list needs done_values: the statuses of a finished row"
+    ]
 
 
 def test_demo_words_come_from_the_pack(app):
@@ -75,14 +97,25 @@ def test_demo_words_come_from_the_pack(app):
     from engine.demo import generate
     from engine.models import Assignment, OrgNode, User
 
-    generate(ROOT / "seed" / "gongshu", compounds=30, items=40, seed=2, now=dt.datetime(2026, 11, 27, 1))
+    generate(
+        ROOT / "seed" / "gongshu", compounds=30, items=40, seed=2, now=dt.datetime(2026, 11, 27, 1)
+    )
     demo = json.loads((ROOT / "seed" / "gongshu" / "demo.json").read_text("utf-8"))
-    community = OrgNode.select().where(OrgNode.key.startswith("demo-")).where(OrgNode.kind == "community").first()
+    community = (
+        OrgNode.select()
+        .where(OrgNode.key.startswith("demo-"))
+        .where(OrgNode.kind == "community")
+        .first()
+    )
     assert community.name.endswith("社区") and "街道" not in community.name
     name = User.get(User.username == "demo-c0-zy").name  # a real-looking name from the pools
     assert name[0] in demo["surnames"] and all(c in demo["given"] for c in name[1:])
     compound = OrgNode.get(key="demo-c0")
     assert set(compound.profile) == set(demo["compound_file"])
     replies = {a.reply for a in Assignment.select().where(Assignment.state == "done")}
-    said = {r for case in demo["cases"].values() for r in [*case.get("replies", {}).values(), *case["resolutions"]]}
+    said = {
+        r
+        for case in demo["cases"].values()
+        for r in [*case.get("replies", {}).values(), *case["resolutions"]]
+    }
     assert replies and replies <= said  # every unit's reply is one of its case's

@@ -28,12 +28,17 @@ NOW = dt.datetime(2026, 11, 27, 1, 0)
 BELL = {"category": "违章搭建", "summary": "楼顶违章搭建阳光房", "building": "3幢"}
 SECRET = "s3cret-for-tests"
 POLICY = Policy(timeout_seconds=5, max_attempts=15)
-PARTIES = {"party": "lvzhouhuayuan-dzz", "committee": "lvzhouhuayuan-ywh", "property": "lvzhouhuayuan-wy"}
+PARTIES = {
+    "party": "lvzhouhuayuan-dzz",
+    "committee": "lvzhouhuayuan-ywh",
+    "property": "lvzhouhuayuan-wy",
+}
 
 
 def endpoint(url, events=("notification", "item.*"), **extra):
-    return WebhookEndpoint.create(key=extra.pop("key", "district-im"), url=url, events=list(events),
-                                  secret=SECRET, **extra)
+    return WebhookEndpoint.create(
+        key=extra.pop("key", "district-im"), url=url, events=list(events), secret=SECRET, **extra
+    )
 
 
 def closed_loop(actor_of):
@@ -45,7 +50,9 @@ def closed_loop(actor_of):
         who = actor_of(PARTIES[assignment.role])
         dispatch.report_in(who, assignment.id, now=NOW)
         dispatch.complete(who, assignment.id, "已协调", now=NOW)
-    items.transition(commissioner, item.id, "resolve", {"resolution": "已处理完毕"}, expected=2, now=NOW)
+    items.transition(
+        commissioner, item.id, "resolve", {"resolution": "已处理完毕"}, expected=2, now=NOW
+    )
     return item
 
 
@@ -63,17 +70,30 @@ def test_every_change_writes_outbox_rows_for_subscribers_only(app, actor_of):
     assert Delivery.get().endpoint_id == hook.id and Delivery.get().stream == f"item:{item.id}"
 
 
-def test_the_loop_forwards_raise_transition_summons_report_in_completion_and_notifications(app, actor_of):
+def test_the_loop_forwards_raise_transition_summons_report_in_completion_and_notifications(
+    app, actor_of
+):
     endpoint("http://127.0.0.1:9/hook")
     item = closed_loop(actor_of)
     events = {m.event for m in OutboxMessage.select().where(OutboxMessage.item == item.id)}
-    assert {"item.raised", "item.transition", "item.summoned", "item.reported_in",
-            "item.completed", "notification"} <= events
+    assert {
+        "item.raised",
+        "item.transition",
+        "item.summoned",
+        "item.reported_in",
+        "item.completed",
+        "notification",
+    } <= events
     # One outbox row per notification, each naming its recipient.
-    forwarded = [m.payload["notification"]["id"] for m in OutboxMessage.select().where(OutboxMessage.event == "notification")]
+    forwarded = [
+        m.payload["notification"]["id"]
+        for m in OutboxMessage.select().where(OutboxMessage.event == "notification")
+    ]
     assert sorted(forwarded) == sorted(n.id for n in Notification.select())
     transition = OutboxMessage.select().where(OutboxMessage.event == "item.transition").first()
-    assert transition.payload["transition"] == "accept" and transition.payload["item"]["id"] == item.id
+    assert (
+        transition.payload["transition"] == "accept" and transition.payload["item"]["id"] == item.id
+    )
 
 
 def test_a_rolled_back_change_leaves_no_outbox_row(app, actor_of):
@@ -192,8 +212,12 @@ def test_after_max_attempts_a_delivery_is_dead_and_an_admin_retries_it(app, acto
 
 def test_a_missing_secret_is_an_error_until_the_variable_is_set(app, actor_of, monkeypatch):
     with Receiver() as receiver:
-        WebhookEndpoint.create(key="env-hook", url=receiver.url, events=["item.raised"],
-                               secret_env="SANFANG_WEBHOOK_SECRET_TEST")
+        WebhookEndpoint.create(
+            key="env-hook",
+            url=receiver.url,
+            events=["item.raised"],
+            secret_env="SANFANG_WEBHOOK_SECRET_TEST",
+        )
         monkeypatch.delenv("SANFANG_WEBHOOK_SECRET_TEST", raising=False)
         items.raise_item(actor_of("lvzhou-yezhu1"), "bell", "lvzhouhuayuan", BELL, now=NOW)
         assert deliver(now=NOW, policy=POLICY).retrying == 1

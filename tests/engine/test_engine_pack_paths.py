@@ -35,6 +35,7 @@ def problems_for(folder: Path, field: str, value: str) -> list[str]:
             body["definitions"][0] = value
         else:
             body[field] = value
+
     set_manifest(folder, change)
     return validate_pack(read_pack(folder))
 
@@ -53,11 +54,15 @@ def test_an_absolute_path_is_refused_whether_or_not_the_file_exists(pack, field,
     assert problems_for(pack, field, "/etc/passwd") == [outside_line(WHERE[field], "/etc/passwd")]
     # One wording for all: the line says only that the path is not inside the pack.
     assert outside_line("pack.json/org", "/x") in (
-        "pack.json/org: '/x' is not a file inside the pack", "pack.json/org: '/x' 不是配置包内的文件")
+        "pack.json/org: '/x' is not a file inside the pack",
+        "pack.json/org: '/x' 不是配置包内的文件",
+    )
 
 
 @pytest.mark.parametrize("field", ["org", "demo", "definitions"])
-@pytest.mark.parametrize("name", ["../secret.json", "items/../../secret.json", "..", ".", "a\\..\\..\\secret.json"])
+@pytest.mark.parametrize(
+    "name", ["../secret.json", "items/../../secret.json", "..", ".", "a\\..\\..\\secret.json"]
+)
 def test_an_escape_with_dots_is_refused(pack, field, name, tmp_path):
     (tmp_path / "secret.json").write_text('{"nodes": []}', "utf-8")
     assert problems_for(pack, field, name) == [outside_line(WHERE[field], name)]

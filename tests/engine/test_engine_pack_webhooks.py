@@ -12,8 +12,12 @@ from engine.models import WebhookEndpoint
 from engine.packs import export_pack, read_pack, validate_pack
 
 SEED = Path(__file__).resolve().parents[2] / "seed" / "gongshu"
-HOOK = {"key": "district-im", "url": "https://im.example.gov.cn/sanfang",
-        "secret_env": "SANFANG_WEBHOOK_SECRET_DISTRICT_IM", "events": ["notification", "item.*"]}
+HOOK = {
+    "key": "district-im",
+    "url": "https://im.example.gov.cn/sanfang",
+    "secret_env": "SANFANG_WEBHOOK_SECRET_DISTRICT_IM",
+    "events": ["notification", "item.*"],
+}
 
 
 @pytest.fixture
@@ -30,15 +34,29 @@ def set_hooks(folder: Path, hooks: list) -> None:
     path.write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
 
 
-@pytest.mark.parametrize("hooks, expected", [
-    ([{**HOOK, "events": ["notification", "item.raise"]}],
-     "pack.json/webhooks/0/events/1: 'item.raise' matches no event"),
-    ([HOOK, {**HOOK, "url": "https://other.example/"}], "pack.json/webhooks/1/key: duplicate webhook key"),
-    ([{**HOOK, "secret_env": "not an env name"}], "pack.json/webhooks/0/secret_env"),
-    ([{**HOOK, "url": "ftp://files.example/"}], "pack.json/webhooks/0/url"),
-    ([{**HOOK, "secret": "in the pack"}], "pack.json/webhooks/0: Additional properties are not allowed"),
-    ([{k: v for k, v in HOOK.items() if k != "secret_env"}], "'secret_env' is a required property"),
-])
+@pytest.mark.parametrize(
+    "hooks, expected",
+    [
+        (
+            [{**HOOK, "events": ["notification", "item.raise"]}],
+            "pack.json/webhooks/0/events/1: 'item.raise' matches no event",
+        ),
+        (
+            [HOOK, {**HOOK, "url": "https://other.example/"}],
+            "pack.json/webhooks/1/key: duplicate webhook key",
+        ),
+        ([{**HOOK, "secret_env": "not an env name"}], "pack.json/webhooks/0/secret_env"),
+        ([{**HOOK, "url": "ftp://files.example/"}], "pack.json/webhooks/0/url"),
+        (
+            [{**HOOK, "secret": "in the pack"}],
+            "pack.json/webhooks/0: Additional properties are not allowed",
+        ),
+        (
+            [{k: v for k, v in HOOK.items() if k != "secret_env"}],
+            "'secret_env' is a required property",
+        ),
+    ],
+)
 def test_webhook_mistakes_are_reported_with_their_path(pack_copy, hooks, expected):
     set_hooks(pack_copy, hooks)
     problems = validate_pack(read_pack(pack_copy))
@@ -50,12 +68,20 @@ def test_pack_webhooks_load_update_and_are_disabled_when_dropped(app, runner, pa
     assert validate_pack(read_pack(pack_copy)) == []
     assert runner.invoke(args=["pack", "load", str(pack_copy)]).exit_code == 0
     hook = WebhookEndpoint.get(WebhookEndpoint.key == "district-im")
-    assert (hook.pack, hook.active, hook.secret, hook.secret_env) == ("gongshu", True, None, HOOK["secret_env"])
+    assert (hook.pack, hook.active, hook.secret, hook.secret_env) == (
+        "gongshu",
+        True,
+        None,
+        HOOK["secret_env"],
+    )
     assert export_pack("gongshu")["pack.json"]["webhooks"] == [HOOK]
 
     set_hooks(pack_copy, [{**HOOK, "url": "https://im2.example.gov.cn/hook"}])
     assert runner.invoke(args=["pack", "load", str(pack_copy)]).exit_code == 0
-    assert WebhookEndpoint.get(WebhookEndpoint.key == "district-im").url == "https://im2.example.gov.cn/hook"
+    assert (
+        WebhookEndpoint.get(WebhookEndpoint.key == "district-im").url
+        == "https://im2.example.gov.cn/hook"
+    )
 
     set_hooks(pack_copy, [])
     assert runner.invoke(args=["pack", "load", str(pack_copy)]).exit_code == 0

@@ -45,30 +45,72 @@ def transitions(body):
     return body["workflow"]["transitions"]
 
 
-@pytest.mark.parametrize("name, change, expected", [
-    ("items/bell.json", lambda b: transitions(b)[0].__setitem__("guard", {"method": ["x", "upper"]}),
-     "items/bell.json/workflow/transitions/0/guard"),
-    ("items/bell.json", lambda b: transitions(b)[0].__setitem__("guard", {"frobnicate": [1]}),
-     "items/bell.json/workflow/transitions/0/guard"),
-    ("items/bell.json", lambda b: transitions(b)[0].__setitem__("to", "nowhere"),
-     "items/bell.json/workflow/transitions/0/to: transition goes to undefined state 'nowhere'"),
-    ("items/bell.json", lambda b: transitions(b)[0].__setitem__("roles", ["wizard"]),
-     "items/bell.json/workflow/transitions/0/roles/0: unknown role 'wizard'"),
-    ("items/bell.json", lambda b: b["workflow"]["states"].__setitem__("limbo", {"label": "悬空", "final": True}),
-     "items/bell.json/workflow/states/limbo: state 'limbo' cannot be reached"),
-    ("items/bell.json", lambda b: b["schema"]["properties"]["summary"].__setitem__("type", "strin"),
-     "items/bell.json/schema/properties/summary"),
-    ("items/bell.json", lambda b: b["routing"]["whistle"]["rules"][0]["summon"][0].__setitem__("unit", "dept-nope"),
-     "items/bell.json/routing/whistle/rules/0/summon/0/unit: org node 'dept-nope' does not exist"),
-    ("items/bell.json", lambda b: b["routing"]["whistle"]["rules"][0].__setitem__("when", {"and": [{"==": [1, 1]}] * 3000}),
-     "items/bell.json/routing/whistle/rules/0/when"),
-    ("items/bell.json", lambda b: transitions(b)[1].__setitem__("effects", [{"summon": "nope"}]),
-     "items/bell.json/workflow/transitions/1/effects/0/summon: no routing table 'nope'"),
-    ("items/bell.json", lambda b: b.__setitem__("colour", "red"),
-     "items/bell.json/: Additional properties are not allowed"),
-    ("org.json", lambda b: b["users"][0]["grants"][0].__setitem__("role", "king"),
-     "org.json/users/0/grants/0/role: unknown role 'king'"),
-])
+@pytest.mark.parametrize(
+    "name, change, expected",
+    [
+        (
+            "items/bell.json",
+            lambda b: transitions(b)[0].__setitem__("guard", {"method": ["x", "upper"]}),
+            "items/bell.json/workflow/transitions/0/guard",
+        ),
+        (
+            "items/bell.json",
+            lambda b: transitions(b)[0].__setitem__("guard", {"frobnicate": [1]}),
+            "items/bell.json/workflow/transitions/0/guard",
+        ),
+        (
+            "items/bell.json",
+            lambda b: transitions(b)[0].__setitem__("to", "nowhere"),
+            "items/bell.json/workflow/transitions/0/to: transition goes to undefined state 'nowhere'",
+        ),
+        (
+            "items/bell.json",
+            lambda b: transitions(b)[0].__setitem__("roles", ["wizard"]),
+            "items/bell.json/workflow/transitions/0/roles/0: unknown role 'wizard'",
+        ),
+        (
+            "items/bell.json",
+            lambda b: b["workflow"]["states"].__setitem__(
+                "limbo", {"label": "悬空", "final": True}
+            ),
+            "items/bell.json/workflow/states/limbo: state 'limbo' cannot be reached",
+        ),
+        (
+            "items/bell.json",
+            lambda b: b["schema"]["properties"]["summary"].__setitem__("type", "strin"),
+            "items/bell.json/schema/properties/summary",
+        ),
+        (
+            "items/bell.json",
+            lambda b: b["routing"]["whistle"]["rules"][0]["summon"][0].__setitem__(
+                "unit", "dept-nope"
+            ),
+            "items/bell.json/routing/whistle/rules/0/summon/0/unit: org node 'dept-nope' does not exist",
+        ),
+        (
+            "items/bell.json",
+            lambda b: b["routing"]["whistle"]["rules"][0].__setitem__(
+                "when", {"and": [{"==": [1, 1]}] * 3000}
+            ),
+            "items/bell.json/routing/whistle/rules/0/when",
+        ),
+        (
+            "items/bell.json",
+            lambda b: transitions(b)[1].__setitem__("effects", [{"summon": "nope"}]),
+            "items/bell.json/workflow/transitions/1/effects/0/summon: no routing table 'nope'",
+        ),
+        (
+            "items/bell.json",
+            lambda b: b.__setitem__("colour", "red"),
+            "items/bell.json/: Additional properties are not allowed",
+        ),
+        (
+            "org.json",
+            lambda b: b["users"][0]["grants"][0].__setitem__("role", "king"),
+            "org.json/users/0/grants/0/role: unknown role 'king'",
+        ),
+    ],
+)
 def test_each_mistake_is_reported_with_its_path(pack_copy, name, change, expected):
     edit(pack_copy, name, change)
     code, output = validate(pack_copy)
@@ -98,10 +140,18 @@ def test_missing_definition_file(pack_copy):
 
 
 def test_loading_twice_changes_nothing(app, runner):
-    nodes, users, versions = OrgNode.select().count(), User.select().count(), DefinitionVersion.select().count()
+    nodes, users, versions = (
+        OrgNode.select().count(),
+        User.select().count(),
+        DefinitionVersion.select().count(),
+    )
     result = runner.invoke(args=["pack", "load", str(SEED)])
     assert result.exit_code == 0, result.output
-    assert (OrgNode.select().count(), User.select().count(), DefinitionVersion.select().count()) == (nodes, users, versions)
+    assert (
+        OrgNode.select().count(),
+        User.select().count(),
+        DefinitionVersion.select().count(),
+    ) == (nodes, users, versions)
 
 
 def test_invalid_pack_loads_nothing(app, runner, pack_copy):
@@ -115,20 +165,57 @@ def test_invalid_pack_loads_nothing(app, runner, pack_copy):
 def test_new_item_type_without_restart(app, client, runner, pack_copy, token_for):
     """A pack that adds an item type is loaded while the app runs; the API serves it at once."""
     high_throw = {
-        "key": "gaokong", "kind": "item_type", "name": "高空抛物", "raise_roles": ["resident", "commissioner"],
-        "schema": {"type": "object", "required": ["floor"], "properties": {
-            "floor": {"type": "integer", "title": "疑似楼层", "minimum": 1, "maximum": 60}}},
-        "workflow": {"initial": "open", "on_create": [{"summon": "police"}],
-                     "states": {"open": {"label": "待处置", "hours": 24}, "closed": {"label": "已办结", "final": True}},
-                     "transitions": [{"key": "close", "label": "办结", "from": ["open"], "to": "closed", "roles": ["commissioner"]}]},
-        "routing": {"police": {"rules": [{"key": "police", "when": True, "summon": [{"unit": "dept-gaj"}, {"role": "property"}],
-                                          "report_hours": 24}]}},
+        "key": "gaokong",
+        "kind": "item_type",
+        "name": "高空抛物",
+        "raise_roles": ["resident", "commissioner"],
+        "schema": {
+            "type": "object",
+            "required": ["floor"],
+            "properties": {
+                "floor": {"type": "integer", "title": "疑似楼层", "minimum": 1, "maximum": 60}
+            },
+        },
+        "workflow": {
+            "initial": "open",
+            "on_create": [{"summon": "police"}],
+            "states": {
+                "open": {"label": "待处置", "hours": 24},
+                "closed": {"label": "已办结", "final": True},
+            },
+            "transitions": [
+                {
+                    "key": "close",
+                    "label": "办结",
+                    "from": ["open"],
+                    "to": "closed",
+                    "roles": ["commissioner"],
+                }
+            ],
+        },
+        "routing": {
+            "police": {
+                "rules": [
+                    {
+                        "key": "police",
+                        "when": True,
+                        "summon": [{"unit": "dept-gaj"}, {"role": "property"}],
+                        "report_hours": 24,
+                    }
+                ]
+            }
+        },
     }
-    (pack_copy / "items" / "gaokong.json").write_text(json.dumps(high_throw, ensure_ascii=False), "utf-8")
+    (pack_copy / "items" / "gaokong.json").write_text(
+        json.dumps(high_throw, ensure_ascii=False), "utf-8"
+    )
     edit(pack_copy, "pack.json", lambda b: b["definitions"].append("items/gaokong.json"))
     assert runner.invoke(args=["pack", "load", str(pack_copy)]).exit_code == 0
-    response = client.post("/api/v1/items", json={"type": "gaokong", "node": "lvzhouhuayuan", "data": {"floor": 12}},
-                           headers=token_for("lvzhou-yezhu1"))
+    response = client.post(
+        "/api/v1/items",
+        json={"type": "gaokong", "node": "lvzhouhuayuan", "data": {"floor": 12}},
+        headers=token_for("lvzhou-yezhu1"),
+    )
     assert response.status_code == 201, response.get_json()
     assert {a["unit"] for a in response.get_json()["assignments"]} == {"dept-gaj", "lvzhouhuayuan"}
 

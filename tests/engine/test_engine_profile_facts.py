@@ -36,13 +36,19 @@ def _snapshot() -> dict:
     for version in indices.index_versions():
         for node_id, s in indices.scores(version).items():
             found["scores"][keys[node_id]] = {
-                "score": s.score, "dimensions": s.dimensions,
-                "indicators": {k: {"value": r["value"], "score": r["score"], "gap": r["gap"]}
-                               for k, r in s.indicators.items()}}
+                "score": s.score,
+                "dimensions": s.dimensions,
+                "indicators": {
+                    k: {"value": r["value"], "score": r["score"], "gap": r["gap"]}
+                    for k, r in s.indicators.items()
+                },
+            }
     for version in kpi.kpi_lists():
         for node in OrgNode.select().where(OrgNode.kind.in_(["district", "street"])):
-            found["kpi"][node.key] = {s.row["key"]: [s.value, s.status]
-                                      for s in kpi.measure_list(version.body, docs[node.id], now=NOW)}
+            found["kpi"][node.key] = {
+                s.row["key"]: [s.value, s.status]
+                for s in kpi.measure_list(version.body, docs[node.id], now=NOW)
+            }
     return found
 
 
@@ -66,9 +72,16 @@ def test_seed_demo_numbers_are_those_computed_before_the_pack_declared_them(app)
     # a file without committee_type no longer reads as 无; an area without compounds has
     # no households (was 0). Nothing else moved.
     assert {(p, n) for p, n, _, _ in changed} <= {
-        ("profile", "evote_declared"), ("profile", "committee_type"), ("coverage", "households")}
+        ("profile", "evote_declared"),
+        ("profile", "committee_type"),
+        ("coverage", "households"),
+    }
     for part, name, value, now in changed:
-        assert (name, now) in (("evote_declared", "<gone>"), ("committee_type", None), ("households", None)), (name, value, now)
+        assert (name, now) in (
+            ("evote_declared", "<gone>"),
+            ("committee_type", None),
+            ("households", None),
+        ), (name, value, now)
         assert name != "committee_type" or value == "无"
         assert name != "households" or value == 0
 
@@ -78,8 +91,12 @@ def _random_file(rng: random.Random) -> dict:
     maybe = lambda: rng.random() < 0.7
     committee = rng.choice(["业委会", "物管委", "无"])
     buildings = rng.choice([0, 1, 5, 12, 40])
-    doc: dict = {"has_party_org": rng.random() < 0.6, "committee_type": committee,
-                 "households": rng.randint(0, 3000), "buildings": buildings}
+    doc: dict = {
+        "has_party_org": rng.random() < 0.6,
+        "committee_type": committee,
+        "households": rng.randint(0, 3000),
+        "buildings": buildings,
+    }
     if committee != "无" and maybe():
         doc["committee_members"] = rng.randint(0, 11)
         if maybe():
@@ -97,13 +114,21 @@ def _random_file(rng: random.Random) -> dict:
     for name in ("professional_property", "finance_disclosure_online", "evote_used"):
         if maybe():
             doc[name] = rng.random() < 0.5
-    for name in ("party_members_registered", "party_members_unregistered", "property_petitions",
-                 "property_petitions_last_year"):
+    for name in (
+        "party_members_registered",
+        "party_members_unregistered",
+        "property_petitions",
+        "property_petitions_last_year",
+    ):
         if maybe():
             doc[name] = rng.randint(0, 80)
     if maybe():
         doc["fee_collection_rate"] = rng.choice([round(rng.uniform(50, 100), 2), 100, 0])
-    for name, value in (("commissioner_name", "甲"), ("property_company", "某物业"), ("party_org_name", "支部")):
+    for name, value in (
+        ("commissioner_name", "甲"),
+        ("property_company", "某物业"),
+        ("party_org_name", "支部"),
+    ):
         if maybe():
             doc[name] = rng.choice([value, ""])
     if maybe():
@@ -149,9 +174,15 @@ def test_every_field_is_a_fact_labelled_by_its_title(app):
     assert labels["committee_party_ratio"] == "业委会(物管委)党员比例(%)"
     doc = facts.compute_all(now=NOW)[OrgNode.get(key="lvzhouhuayuan").id]
     assert set(PROFILE["schema"]["properties"]) <= set(doc["profile"])
-    assert doc["profile"]["service_points"] == len(OrgNode.get(key="lvzhouhuayuan").profile.get("service_points", []))
+    assert doc["profile"]["service_points"] == len(
+        OrgNode.get(key="lvzhouhuayuan").profile.get("service_points", [])
+    )
     community = facts.compute_all(now=NOW)[OrgNode.get(key="shijiahuayuan").id]["coverage"]
-    assert set(community["committee_type"]) == {"业委会", "物管委", "无"}  # options, every one listed
+    assert set(community["committee_type"]) == {
+        "业委会",
+        "物管委",
+        "无",
+    }  # options, every one listed
     assert sum(community["committee_type"].values()) == community["compounds"]
 
 
@@ -159,32 +190,74 @@ def test_a_field_added_in_the_designer_is_scored_without_code(client, auth):
     """A district adds 电梯数 (a number, averaged over areas) and 已加装电梯 (a yes/no) to the
     compound file in the designer, files them, and scores them in a new index."""
     auth.login("admin")
-    for label, name, kind in (("电梯数", "elevators", "integer"), ("已加装电梯", "elevator_added", "checkbox")):
-        response = client.post("/admin/designer/compound-profile/form/add",
-                               data={"label": label, "name": name, "kind": kind})
+    for label, name, kind in (
+        ("电梯数", "elevators", "integer"),
+        ("已加装电梯", "elevator_added", "checkbox"),
+    ):
+        response = client.post(
+            "/admin/designer/compound-profile/form/add",
+            data={"label": label, "name": name, "kind": kind},
+        )
         assert response.status_code in (200, 303), response.text
     body = copy.deepcopy(current_version("compound-profile").body)
     from engine.models import Definition
+
     draft = Definition.get(Definition.key == "compound-profile").draft
     assert "elevators" in draft["schema"]["properties"]
     # In the JSON view the designer says the number is averaged, and derives a coverage rate.
     draft["schema"]["properties"]["elevators"]["x-aggregate"] = "mean"
-    draft["coverage"].append({"key": "elevator_rate", "label": "加装电梯覆盖率(%)",
-                              "rule": {"var": "coverage.elevator_added"}})
-    assert client.post("/admin/designer/compound-profile/json",
-                       data={"body": json.dumps(draft, ensure_ascii=False)}).status_code == 303
+    draft["coverage"].append(
+        {
+            "key": "elevator_rate",
+            "label": "加装电梯覆盖率(%)",
+            "rule": {"var": "coverage.elevator_added"},
+        }
+    )
+    assert (
+        client.post(
+            "/admin/designer/compound-profile/json",
+            data={"body": json.dumps(draft, ensure_ascii=False)},
+        ).status_code
+        == 303
+    )
     assert client.post("/admin/designer/compound-profile/publish").status_code == 303
-    assert current_version("compound-profile").number > 1 and body != current_version("compound-profile").body
+    assert (
+        current_version("compound-profile").number > 1
+        and body != current_version("compound-profile").body
+    )
     for key, (count, added) in {"lvzhouhuayuan": (4, True), "changzhengxincun": (0, False)}.items():
         node = OrgNode.get(key=key)
         node.profile = {**node.profile, "elevators": count, "elevator_added": added}
         node.save()
-    index = {"key": "elevators", "kind": "index", "name": "加装电梯指数", "dimensions": [
-        {"key": "lift", "name": "加装电梯", "indicators": [
-            {"key": "added", "name": "已加装电梯", "formula": {"var": "profile.elevator_added"},
-             "target": 100, "weight": 1, "normalise": {"min": 0, "max": 100}},
-            {"key": "count", "name": "电梯数", "formula": {"var": "profile.elevators"},
-             "target": 4, "weight": 1, "normalise": {"min": 0, "max": 8}}]}]}
+    index = {
+        "key": "elevators",
+        "kind": "index",
+        "name": "加装电梯指数",
+        "dimensions": [
+            {
+                "key": "lift",
+                "name": "加装电梯",
+                "indicators": [
+                    {
+                        "key": "added",
+                        "name": "已加装电梯",
+                        "formula": {"var": "profile.elevator_added"},
+                        "target": 100,
+                        "weight": 1,
+                        "normalise": {"min": 0, "max": 100},
+                    },
+                    {
+                        "key": "count",
+                        "name": "电梯数",
+                        "formula": {"var": "profile.elevators"},
+                        "target": 4,
+                        "weight": 1,
+                        "normalise": {"min": 0, "max": 8},
+                    },
+                ],
+            }
+        ],
+    }
     version = publish(Pack.get(), index, now=NOW, by=None)
     facts.refresh(now=NOW)
     scores = indices.scores(version)
@@ -207,44 +280,102 @@ def _problems(change) -> list[str]:
     return [f"{p.path}: {p.message}" for p in definition_problems(body, roles=(), units=())]
 
 
-@pytest.mark.parametrize("change, expected", [
-    (lambda b: b["facts"].append({"key": "households", "label": "x", "rule": 1}),
-     "/facts/10/key: duplicate key 'households'"),
-    (lambda b: b["facts"].append({"key": "has_committee", "label": "x", "rule": 1}),
-     "/facts/10/key: duplicate key 'has_committee'"),
-    (lambda b: b["facts"].append({"key": "x", "label": "x", "rule": {"var": "profile.nope"}}),
-     "/facts/10/rule: unknown fact 'profile.nope'"),
-    (lambda b: b["facts"].insert(0, {"key": "x", "label": "x", "rule": {"var": "profile.party_members"}}),
-     "/facts/0/rule: unknown fact 'profile.party_members'"),  # declared later, not yet known
-    (lambda b: b["facts"].append({"key": "x", "label": "x", "rule": {"method": ["a", "upper"]}}),
-     "/facts/10/rule"),
-    (lambda b: b["facts"].append({"key": "x", "label": "x", "rule": 1, "aggregate": "median"}),
-     "/facts/10/aggregate"),
-    (lambda b: b["facts"].append({"key": "x", "label": "x", "rule": 1, "aggregate": "options"}),
-     "/facts/10/aggregate: options counts choices"),
-    (lambda b: b["facts"].append({"key": "Bad-Key", "label": "x", "rule": 1}), "/facts/10/key"),
-    (lambda b: b["schema"]["properties"]["has_party_org"].update({"x-aggregate": "sum"}),
-     "/schema/properties/has_party_org/x-aggregate: a boolean field cannot aggregate as 'sum'"),
-    (lambda b: b["schema"]["properties"]["households"].update({"x-aggregate": "options"}),
-     "/schema/properties/households/x-aggregate: options counts choices"),
-    (lambda b: b["schema"]["properties"]["fee_collection_rate"].update({"x-aggregate": {"mean_by": "address"}}),
-     "/schema/properties/fee_collection_rate/x-aggregate/mean_by: no number fact 'address'"),
-    (lambda b: b["schema"]["properties"]["households"].update({"x-aggregate": "avg"}),
-     "/schema/properties/households/x-aggregate: unknown aggregate 'avg'"),
-    (lambda b: b["coverage"].append({"key": "compounds", "label": "x", "rule": 1}),
-     "/coverage/12/key: duplicate key 'compounds'"),
-    (lambda b: b["coverage"].append({"key": "has_party_org", "label": "x", "rule": 1}),
-     "/coverage/12/key: duplicate key 'has_party_org'"),
-    (lambda b: b["coverage"].append({"key": "y", "label": "x", "rule": {"var": "profile.households"}}),
-     "/coverage/12/rule: unknown fact 'profile.households'"),
-    (lambda b: b["coverage"].append({"key": "y", "label": "x", "rule": {"var": "coverage.address"}}),
-     "/coverage/12/rule: unknown fact 'coverage.address'"),  # address is not aggregated
-    (lambda b: b["coverage"].append({"key": "y", "label": "x"}), "/coverage/12: 'rule' is a required property"),
-    (lambda b: b["schema"]["properties"].update(compounds={"type": "integer", "title": "x"}),
-     "/schema/properties/compounds/x-aggregate: coverage.compounds is the number of compounds"),
-    (lambda b: b["facts"].append({"key": "compounds", "label": "x", "rule": 1, "aggregate": "sum"}),
-     "/facts/10/aggregate: coverage.compounds is the number of compounds"),
-])
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (
+            lambda b: b["facts"].append({"key": "households", "label": "x", "rule": 1}),
+            "/facts/10/key: duplicate key 'households'",
+        ),
+        (
+            lambda b: b["facts"].append({"key": "has_committee", "label": "x", "rule": 1}),
+            "/facts/10/key: duplicate key 'has_committee'",
+        ),
+        (
+            lambda b: b["facts"].append(
+                {"key": "x", "label": "x", "rule": {"var": "profile.nope"}}
+            ),
+            "/facts/10/rule: unknown fact 'profile.nope'",
+        ),
+        (
+            lambda b: b["facts"].insert(
+                0, {"key": "x", "label": "x", "rule": {"var": "profile.party_members"}}
+            ),
+            "/facts/0/rule: unknown fact 'profile.party_members'",
+        ),  # declared later, not yet known
+        (
+            lambda b: b["facts"].append(
+                {"key": "x", "label": "x", "rule": {"method": ["a", "upper"]}}
+            ),
+            "/facts/10/rule",
+        ),
+        (
+            lambda b: b["facts"].append(
+                {"key": "x", "label": "x", "rule": 1, "aggregate": "median"}
+            ),
+            "/facts/10/aggregate",
+        ),
+        (
+            lambda b: b["facts"].append(
+                {"key": "x", "label": "x", "rule": 1, "aggregate": "options"}
+            ),
+            "/facts/10/aggregate: options counts choices",
+        ),
+        (lambda b: b["facts"].append({"key": "Bad-Key", "label": "x", "rule": 1}), "/facts/10/key"),
+        (
+            lambda b: b["schema"]["properties"]["has_party_org"].update({"x-aggregate": "sum"}),
+            "/schema/properties/has_party_org/x-aggregate: a boolean field cannot aggregate as 'sum'",
+        ),
+        (
+            lambda b: b["schema"]["properties"]["households"].update({"x-aggregate": "options"}),
+            "/schema/properties/households/x-aggregate: options counts choices",
+        ),
+        (
+            lambda b: b["schema"]["properties"]["fee_collection_rate"].update(
+                {"x-aggregate": {"mean_by": "address"}}
+            ),
+            "/schema/properties/fee_collection_rate/x-aggregate/mean_by: no number fact 'address'",
+        ),
+        (
+            lambda b: b["schema"]["properties"]["households"].update({"x-aggregate": "avg"}),
+            "/schema/properties/households/x-aggregate: unknown aggregate 'avg'",
+        ),
+        (
+            lambda b: b["coverage"].append({"key": "compounds", "label": "x", "rule": 1}),
+            "/coverage/12/key: duplicate key 'compounds'",
+        ),
+        (
+            lambda b: b["coverage"].append({"key": "has_party_org", "label": "x", "rule": 1}),
+            "/coverage/12/key: duplicate key 'has_party_org'",
+        ),
+        (
+            lambda b: b["coverage"].append(
+                {"key": "y", "label": "x", "rule": {"var": "profile.households"}}
+            ),
+            "/coverage/12/rule: unknown fact 'profile.households'",
+        ),
+        (
+            lambda b: b["coverage"].append(
+                {"key": "y", "label": "x", "rule": {"var": "coverage.address"}}
+            ),
+            "/coverage/12/rule: unknown fact 'coverage.address'",
+        ),  # address is not aggregated
+        (
+            lambda b: b["coverage"].append({"key": "y", "label": "x"}),
+            "/coverage/12: 'rule' is a required property",
+        ),
+        (
+            lambda b: b["schema"]["properties"].update(compounds={"type": "integer", "title": "x"}),
+            "/schema/properties/compounds/x-aggregate: coverage.compounds is the number of compounds",
+        ),
+        (
+            lambda b: b["facts"].append(
+                {"key": "compounds", "label": "x", "rule": 1, "aggregate": "sum"}
+            ),
+            "/facts/10/aggregate: coverage.compounds is the number of compounds",
+        ),
+    ],
+)
 def test_profile_fact_mistakes_point_at_their_path(change, expected):
     found = _problems(change)
     assert any(line.startswith(expected) for line in found), found
@@ -256,6 +387,7 @@ def test_the_seed_profile_is_valid_and_its_rules_read_only_declared_facts():
 
 def test_pack_validate_names_the_file_and_path(tmp_path, runner):
     import shutil
+
     pack = tmp_path / "pack"
     shutil.copytree(SEED, pack)
     path = pack / "profiles" / "compound.json"
@@ -267,19 +399,38 @@ def test_pack_validate_names_the_file_and_path(tmp_path, runner):
     assert "profiles/compound.json/coverage/0/rule: unknown fact 'coverage.nope'" in result.output
 
 
-@pytest.mark.parametrize("file, change, expected", [
-    ("indices/strong-base.json", lambda b: b["dimensions"][0]["indicators"][0].update(
-        formula={"var": "profile.has_party_orgg"}),
-     "indices/strong-base.json/dimensions/0/indicators/0/formula: 'profile.has_party_orgg' is no fact"),
-    ("indices/strong-base.json", lambda b: b.update(rollup={"mean_by": "profile.househods"}),
-     "indices/strong-base.json/rollup/mean_by: 'profile.househods' is no fact"),
-    ("indices/strong-base.json", lambda b: b["dimensions"][0]["indicators"][0]["evidence"]["profile"].append("nope"),
-     "indices/strong-base.json/dimensions/0/indicators/0/evidence/profile/3: 'nope' is no fact"),
-    ("checklists/tasks-2021.json", lambda b: b["rows"][4].update(measure={"var": "coverage.address"}),
-     "checklists/tasks-2021.json/rows/4/measure: 'coverage.address' is no fact"),
-])
-def test_pack_validate_refuses_an_index_or_kpi_row_reading_an_undeclared_fact(tmp_path, runner, file, change, expected):
+@pytest.mark.parametrize(
+    "file, change, expected",
+    [
+        (
+            "indices/strong-base.json",
+            lambda b: b["dimensions"][0]["indicators"][0].update(
+                formula={"var": "profile.has_party_orgg"}
+            ),
+            "indices/strong-base.json/dimensions/0/indicators/0/formula: 'profile.has_party_orgg' is no fact",
+        ),
+        (
+            "indices/strong-base.json",
+            lambda b: b.update(rollup={"mean_by": "profile.househods"}),
+            "indices/strong-base.json/rollup/mean_by: 'profile.househods' is no fact",
+        ),
+        (
+            "indices/strong-base.json",
+            lambda b: b["dimensions"][0]["indicators"][0]["evidence"]["profile"].append("nope"),
+            "indices/strong-base.json/dimensions/0/indicators/0/evidence/profile/3: 'nope' is no fact",
+        ),
+        (
+            "checklists/tasks-2021.json",
+            lambda b: b["rows"][4].update(measure={"var": "coverage.address"}),
+            "checklists/tasks-2021.json/rows/4/measure: 'coverage.address' is no fact",
+        ),
+    ],
+)
+def test_pack_validate_refuses_an_index_or_kpi_row_reading_an_undeclared_fact(
+    tmp_path, runner, file, change, expected
+):
     import shutil
+
     pack = tmp_path / "pack"
     shutil.copytree(SEED, pack)
     path = pack / file
@@ -300,7 +451,11 @@ def test_remembered_files_and_areas_follow_every_change(app):
     assert first[node.id]["profile"]["has_commissioner"] is True
     community = node.parent_id
     before = first[community]["coverage"]["has_party_org"]
-    node.profile = {**node.profile, "commissioner_name": "", "has_party_org": not node.profile["has_party_org"]}
+    node.profile = {
+        **node.profile,
+        "commissioner_name": "",
+        "has_party_org": not node.profile["has_party_org"],
+    }
     node.save()
     Grant.delete().where((Grant.node == node) & (Grant.role == "commissioner")).execute()
     second = facts.compute_all(now=NOW)
@@ -311,35 +466,85 @@ def test_remembered_files_and_areas_follow_every_change(app):
 
 
 def test_aggregates_by_type_worked_out_by_hand():
-    body = {"schema": {"type": "object", "properties": {
-        "lift": {"type": "boolean", "title": "电梯"},
-        "floors": {"type": "integer", "title": "层数", "x-aggregate": "mean"},
-        "rate": {"type": "number", "title": "收缴率", "x-aggregate": {"mean_by": "homes"}},
-        "homes": {"type": "integer", "title": "户数"},
-        "kind": {"type": "string", "title": "类型", "enum": ["甲", "乙"]},
-        "uses": {"type": "array", "title": "用途", "items": {"type": "string", "enum": ["停车", "健身"]}},
-        "rooms": {"type": "array", "title": "活动室", "items": {"type": "object", "properties": {"n": {"type": "string"}}}},
-        "note": {"type": "string", "title": "备注"}}},
-        "facts": [{"key": "tall", "label": "高层", "aggregate": "share",
-                   "rule": {"if": [{"var": "profile.floors"}, {">": [{"var": "profile.floors"}, 10]}, None]}},
-                  {"key": "third", "label": "三分之一", "rule": {"/": [{"var": ["profile.homes", 0]}, 3]}},
-                  {"key": "broken", "label": "坏", "rule": {"/": [1, {"var": ["profile.homes", 0]}]}}],
-        "coverage": [{"key": "tall_lift", "label": "x", "rule": {"+": [{"var": "coverage.tall"}, {"var": ["coverage.lift", 0]}]}}]}
+    body = {
+        "schema": {
+            "type": "object",
+            "properties": {
+                "lift": {"type": "boolean", "title": "电梯"},
+                "floors": {"type": "integer", "title": "层数", "x-aggregate": "mean"},
+                "rate": {"type": "number", "title": "收缴率", "x-aggregate": {"mean_by": "homes"}},
+                "homes": {"type": "integer", "title": "户数"},
+                "kind": {"type": "string", "title": "类型", "enum": ["甲", "乙"]},
+                "uses": {
+                    "type": "array",
+                    "title": "用途",
+                    "items": {"type": "string", "enum": ["停车", "健身"]},
+                },
+                "rooms": {
+                    "type": "array",
+                    "title": "活动室",
+                    "items": {"type": "object", "properties": {"n": {"type": "string"}}},
+                },
+                "note": {"type": "string", "title": "备注"},
+            },
+        },
+        "facts": [
+            {
+                "key": "tall",
+                "label": "高层",
+                "aggregate": "share",
+                "rule": {
+                    "if": [{"var": "profile.floors"}, {">": [{"var": "profile.floors"}, 10]}, None]
+                },
+            },
+            {
+                "key": "third",
+                "label": "三分之一",
+                "rule": {"/": [{"var": ["profile.homes", 0]}, 3]},
+            },
+            {"key": "broken", "label": "坏", "rule": {"/": [1, {"var": ["profile.homes", 0]}]}},
+        ],
+        "coverage": [
+            {
+                "key": "tall_lift",
+                "label": "x",
+                "rule": {"+": [{"var": "coverage.tall"}, {"var": ["coverage.lift", 0]}]},
+            }
+        ],
+    }
     declared = FileFacts(body)
-    a = declared.of_file({"lift": True, "floors": 18, "rate": 90.0, "homes": 300, "kind": "甲", "uses": ["停车", "健身"],
-                          "rooms": [{"n": "1"}, {"n": "2"}], "note": ""})
+    a = declared.of_file(
+        {
+            "lift": True,
+            "floors": 18,
+            "rate": 90.0,
+            "homes": 300,
+            "kind": "甲",
+            "uses": ["停车", "健身"],
+            "rooms": [{"n": "1"}, {"n": "2"}],
+            "note": "",
+        }
+    )
     b = declared.of_file({"floors": 6, "rate": 70, "kind": "乙", "uses": ["停车"]})
     c = declared.of_file({"rate": 50.0, "homes": "many"})
-    assert a["lift"] is True and b["lift"] is False and a["note"] is None and a["rooms"] == 2 and b["rooms"] is None
-    assert a["third"] == 100.0 and b["third"] == 0.0 and a["broken"] == 0.0 and b["broken"] is None  # 1/0 fails: null
+    assert (
+        a["lift"] is True
+        and b["lift"] is False
+        and a["note"] is None
+        and a["rooms"] == 2
+        and b["rooms"] is None
+    )
+    assert (
+        a["third"] == 100.0 and b["third"] == 0.0 and a["broken"] == 0.0 and b["broken"] is None
+    )  # 1/0 fails: null
     assert (a["tall"], b["tall"], c["tall"]) == (True, False, None)
     area = declared.of_area([a, b, c])
     assert area["compounds"] == 3
-    assert area["lift"] == 33.33                      # 1 of 3 (a boolean not filed is false)
-    assert area["tall"] == 50.0                       # 1 of the 2 known (c's is null)
-    assert area["floors"] == 12.0                     # mean of 18 and 6
-    assert area["rate"] == 90.0                       # weighted by homes: b and c weigh 0
-    assert area["homes"] == 300                       # "many" is no number
+    assert area["lift"] == 33.33  # 1 of 3 (a boolean not filed is false)
+    assert area["tall"] == 50.0  # 1 of the 2 known (c's is null)
+    assert area["floors"] == 12.0  # mean of 18 and 6
+    assert area["rate"] == 90.0  # weighted by homes: b and c weigh 0
+    assert area["homes"] == 300  # "many" is no number
     assert area["kind"] == {"甲": 1, "乙": 1}
     assert area["uses"] == {"停车": 2, "健身": 1}
     assert area["rooms"] == 2 and area["note"] == 0

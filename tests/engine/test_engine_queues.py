@@ -26,7 +26,9 @@ def spread(app):
     for n in range(140):
         node = home if n % 3 else away
         due = None if n % 7 == 0 else rng.choice([-30, -5, 0, 0, 12, 48, 200]) + rng.randint(0, 3)
-        item = make_item(node, state="collected", raised_hours_ago=10, due_in_hours=due, closed=n % 11 == 0)
+        item = make_item(
+            node, state="collected", raised_hours_ago=10, due_in_hours=due, closed=n % 11 == 0
+        )
         if node is away and n % 2:
             item.raised_by = xifang  # raised by the commissioner in another compound
         elif node is away and n % 5 == 0:
@@ -34,7 +36,10 @@ def spread(app):
         item.save()
 
 
-@pytest.mark.parametrize("filters", [queues.Filters(), queues.Filters(open_only=False), queues.Filters(state="collected")])
+@pytest.mark.parametrize(
+    "filters",
+    [queues.Filters(), queues.Filters(open_only=False), queues.Filters(state="collected")],
+)
 def test_merged_pages_equal_one_ordered_query(spread, actor_of, filters):
     actor = actor_of("xifang")
     expected = [i.id for i in queues.items_query(actor, filters)]

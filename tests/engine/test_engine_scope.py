@@ -20,12 +20,24 @@ def strategy(request, monkeypatch):
 
 
 def test_both_strategies_agree(app, actor_of, strategy):
-    mine = items.raise_item(actor_of("lvzhou-yezhu1"), "bell", "lvzhouhuayuan",
-                            {"category": "治安", "summary": "夜间有陌生人徘徊"}, now=NOW)
-    other = items.raise_item(actor_of("changzheng-yezhu1"), "bell", "changzhengqiaolu",
-                             {"category": "治安", "summary": "单元门禁损坏"}, now=NOW)
-    seen = {u: {i.id for i in inbox(actor_of(u), Filters(open_only=False))}
-            for u in ("xifang", "chaohui-ducha", "ducha", "changzhengqiaolu-zy")}
+    mine = items.raise_item(
+        actor_of("lvzhou-yezhu1"),
+        "bell",
+        "lvzhouhuayuan",
+        {"category": "治安", "summary": "夜间有陌生人徘徊"},
+        now=NOW,
+    )
+    other = items.raise_item(
+        actor_of("changzheng-yezhu1"),
+        "bell",
+        "changzhengqiaolu",
+        {"category": "治安", "summary": "单元门禁损坏"},
+        now=NOW,
+    )
+    seen = {
+        u: {i.id for i in inbox(actor_of(u), Filters(open_only=False))}
+        for u in ("xifang", "chaohui-ducha", "ducha", "changzhengqiaolu-zy")
+    }
     assert mine.id in seen["xifang"] and other.id not in seen["xifang"]
     assert mine.id in seen["chaohui-ducha"] and other.id not in seen["chaohui-ducha"]
     assert {mine.id, other.id} <= seen["ducha"]
@@ -56,8 +68,15 @@ def test_summons_in_view_without_the_join_sees_the_same_summons(app, actor_of):
     from tests.review_data import build
 
     build()
-    for username in ("admin", "ducha", "chaohui-ducha", "xifang", "dept-gaj-user", "dept-zhifa-user",
-                     "lvzhou-yezhu1"):
+    for username in (
+        "admin",
+        "ducha",
+        "chaohui-ducha",
+        "xifang",
+        "dept-gaj-user",
+        "dept-zhifa-user",
+        "lvzhou-yezhu1",
+    ):
         actor = actor_of(username)
         joined = {a.id for a in scope.summons_in_view(actor).select(Assignment.id)}
         unjoined = {a.id for a in scope.summons_in_view_unjoined(actor).select(Assignment.id)}
@@ -75,8 +94,15 @@ def test_one_item_by_path_sees_what_the_lists_see(app, actor_of):
 
     generate(SEED, compounds=40, items=150, seed=3, now=NOW)
     all_ids = [i for (i,) in Item.select(Item.id).tuples()]
-    for username in ("xifang", "lvzhouhuayuan-wy", "dept-zhifa-user", "chaohui-ducha", "ducha",
-                     "lvzhou-yezhu2", "admin"):
+    for username in (
+        "xifang",
+        "lvzhouhuayuan-wy",
+        "dept-zhifa-user",
+        "chaohui-ducha",
+        "ducha",
+        "lvzhou-yezhu2",
+        "admin",
+    ):
         actor = actor_of(username)
         listed = {i.id for i in scope.visible_items(actor)}
         by_path = {i.id for i in scope.visible_items(actor, by_path=True)}

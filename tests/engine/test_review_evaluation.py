@@ -59,7 +59,9 @@ def test_a_department_without_summons_has_no_score(app, actor_of):
 
 def test_street_supervisor_counts_only_its_street(app, actor_of):
     build()
-    upsert_user("xiaohe-ducha", "小河督导", "demo1234", [{"role": "supervisor", "node": "xiaohe"}], now=NOW)
+    upsert_user(
+        "xiaohe-ducha", "小河督导", "demo1234", [{"role": "supervisor", "node": "xiaohe"}], now=NOW
+    )
     chaohui = _rows(actor_of("chaohui-ducha"))
     assert chaohui["dept-gaj"].summoned == 5 and chaohui["dept-zhifa"].summoned == 0
     xiaohe = _rows(actor_of("xiaohe-ducha"))
@@ -72,39 +74,53 @@ def test_a_department_sees_only_its_own_row_and_summons(app, actor_of):
     assert list(rows) == ["dept-gaj"] and rows["dept-gaj"].summoned == 5
 
 
-@pytest.mark.parametrize("which, titles", [
-    ("summoned", ["一号", "二号", "三号", "一号", "四号"]),
-    ("report_on_time", ["一号", "一号"]),
-    ("report_late", ["二号", "三号"]),
-    ("handle_late", ["二号", "三号"]),
-    ("rated", ["一号", "二号"]),
-    ("reopened", ["二号"]),
-    ("urged", ["二号"]),
-])
+@pytest.mark.parametrize(
+    "which, titles",
+    [
+        ("summoned", ["一号", "二号", "三号", "一号", "四号"]),
+        ("report_on_time", ["一号", "一号"]),
+        ("report_late", ["二号", "三号"]),
+        ("handle_late", ["二号", "三号"]),
+        ("rated", ["一号", "二号"]),
+        ("reopened", ["二号"]),
+        ("urged", ["二号"]),
+    ],
+)
 def test_drill_down_lists_the_summons_behind_each_number(app, actor_of, which, titles):
     build()
     from engine.models import OrgNode
 
-    found = evaluation.drill(actor_of("ducha"), Q4, OrgNode.get(OrgNode.key == "dept-gaj"), which, now=NOW)
+    found = evaluation.drill(
+        actor_of("ducha"), Q4, OrgNode.get(OrgNode.key == "dept-gaj"), which, now=NOW
+    )
     assert [a.item.title for a in found] == titles
 
 
 def test_quarter_of_uses_local_dates():
     # 2026-12-31 20:00 UTC is already 2027-01-01 in Shanghai.
-    assert evaluation.quarter_of(dt.datetime(2026, 12, 31, 20)) == evaluation.Period(dt.date(2027, 1, 1), dt.date(2027, 3, 31))
+    assert evaluation.quarter_of(dt.datetime(2026, 12, 31, 20)) == evaluation.Period(
+        dt.date(2027, 1, 1), dt.date(2027, 3, 31)
+    )
     assert evaluation.quarter_of(NOW) == Q4
 
 
-BODY = {"key": "dept-simple", "kind": "evaluation", "name": "简单评价",
-        "score": {"+": [{"var": ["report_on_time_pct", 0]}, {"var": "urged"}]}}
+BODY = {
+    "key": "dept-simple",
+    "kind": "evaluation",
+    "name": "简单评价",
+    "score": {"+": [{"var": ["report_on_time_pct", 0]}, {"var": "urged"}]},
+}
 
 
-@pytest.mark.parametrize("change, path", [
-    ({"score": {"+": [{"var": "speed"}, 1]}}, "/score"),
-    ({"score": {"nope": [1]}}, "/score/nope"),
-    ({"grades": [{"min": 1}]}, "/grades/0"),
-    ({"grades": [{"min": 1, "label": "好"}, {"min": 2, "label": "好"}]}, "/grades/1/label"),
-])
+@pytest.mark.parametrize(
+    "change, path",
+    [
+        ({"score": {"+": [{"var": "speed"}, 1]}}, "/score"),
+        ({"score": {"nope": [1]}}, "/score/nope"),
+        ({"grades": [{"min": 1}]}, "/grades/0"),
+        ({"grades": [{"min": 1, "label": "好"}, {"min": 2, "label": "好"}]}, "/grades/1/label"),
+    ],
+)
 def test_evaluation_definitions_are_checked_with_pointers(change, path):
     problems = definition_problems({**BODY, **change}, roles=[], units=[])
     assert problems and problems[0].path == path, problems
@@ -113,7 +129,11 @@ def test_evaluation_definitions_are_checked_with_pointers(change, path):
 def test_a_failing_score_rule_names_definition_and_path(app, actor_of):
     build()
     pack = Pack.get()
-    broken = {**BODY, "key": "aaa-broken", "score": {"/": [100, {"-": [{"var": "urged"}, {"var": "urged"}]}]}}
+    broken = {
+        **BODY,
+        "key": "aaa-broken",
+        "score": {"/": [100, {"-": [{"var": "urged"}, {"var": "urged"}]}]},
+    }
     publish(pack, broken, now=NOW, by=None)
     rows = evaluation.evaluate(actor_of("ducha"), Q4, now=NOW)
     chosen = next(e for e in scoring.evaluations() if e.key == "aaa-broken")

@@ -34,19 +34,26 @@ def test_urging_a_summons_counts_on_summons_and_item(app, actor_of):
     supervision.urge_summons(actor_of("ducha"), assignment.id, "再次督办", now=NOW)
     assert Assignment.get_by_id(assignment.id).urge_count == 2
     assert Item.get_by_id(item.id).urge_count == 2
-    assert Event.select().where((Event.item == item) & (Event.action == "summons.urge")).count() == 2
+    assert (
+        Event.select().where((Event.item == item) & (Event.action == "summons.urge")).count() == 2
+    )
     assert sum("尽快报到" in m for m in _notified("dept-gaj-user")) == 1
     assert not any("尽快报到" in m for m in _notified("dept-zhifa-user"))
 
 
-@pytest.mark.parametrize("username, error", [
-    ("xifang", Forbidden),            # a commissioner sees the item but does not supervise
-    ("hushu-ducha", NotFound),        # another street's supervisor does not even see it
-])
+@pytest.mark.parametrize(
+    "username, error",
+    [
+        ("xifang", Forbidden),  # a commissioner sees the item but does not supervise
+        ("hushu-ducha", NotFound),  # another street's supervisor does not even see it
+    ],
+)
 def test_only_supervisors_of_the_item_may_urge(app, actor_of, username, error):
     from engine.users import upsert_user
 
-    upsert_user("hushu-ducha", "湖墅督导", "demo1234", [{"role": "supervisor", "node": "hushu"}], now=NOW)
+    upsert_user(
+        "hushu-ducha", "湖墅督导", "demo1234", [{"role": "supervisor", "node": "hushu"}], now=NOW
+    )
     item = make_item("lvzhouhuayuan")
     with pytest.raises(error):
         supervision.urge_item(actor_of(username), item.id, "催办", now=NOW)
@@ -64,14 +71,27 @@ def test_urge_needs_a_message_and_an_open_item(app, actor_of):
 def test_reroute_summons_other_units_and_records_who_and_why(app, actor_of):
     item = make_item("lvzhouhuayuan")
     wrong = summons(item, "dept-gaj", NOW)
-    created = supervision.reroute(actor_of("chaohui-ducha"), item.id, ["dept-zhifa", "role:property"],
-                                  "属违章搭建,应由执法局处理", now=NOW, withdraw_others=True)
-    assert sorted((a.unit.key, a.role) for a in created) == [("dept-zhifa", "department"), ("lvzhouhuayuan", "property")]
+    created = supervision.reroute(
+        actor_of("chaohui-ducha"),
+        item.id,
+        ["dept-zhifa", "role:property"],
+        "属违章搭建,应由执法局处理",
+        now=NOW,
+        withdraw_others=True,
+    )
+    assert sorted((a.unit.key, a.role) for a in created) == [
+        ("dept-zhifa", "department"),
+        ("lvzhouhuayuan", "property"),
+    ]
     zhifa = next(a for a in created if a.role == "department")
-    assert zhifa.table == "reroute" and zhifa.report_due_at is not None  # deadlines of the item's routing
+    assert (
+        zhifa.table == "reroute" and zhifa.report_due_at is not None
+    )  # deadlines of the item's routing
     assert Assignment.get_by_id(wrong.id).state == "cancelled"
     event = Event.get((Event.item == item) & (Event.action == "item.reroute"))
-    assert event.actor.username == "chaohui-ducha" and event.after["reason"].startswith("属违章搭建")
+    assert event.actor.username == "chaohui-ducha" and event.after["reason"].startswith(
+        "属违章搭建"
+    )
     assert event.after["withdrawn"] == [wrong.id]
     assert _notified("dept-zhifa-user") and _notified("lvzhouhuayuan-wy")
 
@@ -89,11 +109,17 @@ def test_reroute_refuses_units_that_cannot_be_summoned(app, actor_of):
 def test_reassign_hands_items_to_another_commissioner(app, actor_of):
     from engine.items import raise_item
 
-    bell = raise_item(actor_of("lvzhou-yezhu1"), "bell", "lvzhouhuayuan",
-                      {"category": "治安", "summary": "夜里有陌生人翻墙"}, now=NOW)
+    bell = raise_item(
+        actor_of("lvzhou-yezhu1"),
+        "bell",
+        "lvzhouhuayuan",
+        {"category": "治安", "summary": "夜里有陌生人翻墙"},
+        now=NOW,
+    )
     assert bell.id in [i.id for i in queues.inbox(actor_of("xifang"))]
-    moved = supervision.reassign(actor_of("chaohui-ducha"), "xifang", "zhongshanhuayuan-zy",
-                                 "专员休假", now=NOW)
+    moved = supervision.reassign(
+        actor_of("chaohui-ducha"), "xifang", "zhongshanhuayuan-zy", "专员休假", now=NOW
+    )
     assert bell.id in moved
     assert Item.get_by_id(bell.id).handler.username == "zhongshanhuayuan-zy"
     event = Event.get((Event.item == bell.id) & (Event.action == "item.reassign"))
@@ -111,6 +137,8 @@ def test_reassign_hands_items_to_another_commissioner(app, actor_of):
 def test_reassign_only_to_commissioners_the_supervisor_supervises(app, actor_of):
     make_item("lvzhouhuayuan")
     with pytest.raises(Invalid):
-        supervision.reassign(actor_of("chaohui-ducha"), "xifang", "changzhengqiaolu-zy", "换人", now=NOW)
+        supervision.reassign(
+            actor_of("chaohui-ducha"), "xifang", "changzhengqiaolu-zy", "换人", now=NOW
+        )
     with pytest.raises(Invalid):
         supervision.reassign(actor_of("chaohui-ducha"), "xifang", "xifang", "换人", now=NOW)

@@ -341,8 +341,12 @@ def test_a_row_index_that_is_not_ascii_digits_is_ignored(
     # WTForms' FieldList reads any str.isdigit() index with int(): "²" and 5,000 digits raised.
     bound = forms.bind(
         all_kinds,
-        formdata=md(("summary", "好的"), ("category", "其他"), (f"rooms-{index}-area", "5"),
-                    ("rooms-0-area", "6")),
+        formdata=md(
+            ("summary", "好的"),
+            ("category", "其他"),
+            (f"rooms-{index}-area", "5"),
+            ("rooms-0-area", "6"),
+        ),
     )
     assert bound.validate() == []
     assert bound.data()["rooms"] == [{"area": 6}]

@@ -30,8 +30,17 @@ class RuleGen:
 
     def value(self, in_rule: bool = False) -> Any:
         r = self.r
-        choices = [r.choice(CATEGORIES), r.randint(-3, 30), r.random() * 48, None, True, False,
-                   str(r.randint(0, 20)), "abc", [r.choice(CATEGORIES)]]
+        choices = [
+            r.choice(CATEGORIES),
+            r.randint(-3, 30),
+            r.random() * 48,
+            None,
+            True,
+            False,
+            str(r.randint(0, 20)),
+            "abc",
+            [r.choice(CATEGORIES)],
+        ]
         # An object inside a rule is an operator, so only documents carry objects.
         return r.choice(choices if in_rule else [*choices, {"k": 1}])
 
@@ -50,8 +59,11 @@ class RuleGen:
             del data["households"]
         return {
             "data": data,
-            "item": {"priority": r.randint(0, 3), "age_hours": hours / 3,
-                     "raised_at": f"2026-11-2{r.randint(0, 7)}T0{r.randint(0, 9)}:00:00+08:00"},
+            "item": {
+                "priority": r.randint(0, 3),
+                "age_hours": hours / 3,
+                "raised_at": f"2026-11-2{r.randint(0, 7)}T0{r.randint(0, 9)}:00:00+08:00",
+            },
             "node": {"key": "n", "path": ["gongshu", r.choice(DISTRICTS), "n"]},
             "now": NOW,
         }
@@ -64,19 +76,27 @@ class RuleGen:
         if kind == 1:
             return {"in": [{"var": "data.category"}, r.sample(CATEGORIES, 3)]}
         if kind == 2:
-            return {r.choice([">", ">=", "<", "<="]): [{"var": "data.households"},
-                                                     r.randint(0, 40)]}
+            return {
+                r.choice([">", ">=", "<", "<="]): [{"var": "data.households"}, r.randint(0, 40)]
+            }
         if kind == 3:
             return {"<=": [1, {"var": "item.priority"}, r.randint(1, 3)]}
         if kind == 4:
             return {"within": [{"var": "node.path"}, r.choice(DISTRICTS)]}
         if kind == 5:
-            return {">": [{"hours_between": [{"var": "item.raised_at"}, {"var": "now"}]},
-                          r.randint(0, 100)]}
+            return {
+                ">": [
+                    {"hours_between": [{"var": "item.raised_at"}, {"var": "now"}]},
+                    r.randint(0, 100),
+                ]
+            }
         if kind == 6:
-            return {r.choice(["!=", "===", "!=="]): [{"var": r.choice(["data.category",
-                                                                       "item.priority"])},
-                                                     self.value(in_rule=True)]}
+            return {
+                r.choice(["!=", "===", "!=="]): [
+                    {"var": r.choice(["data.category", "item.priority"])},
+                    self.value(in_rule=True),
+                ]
+            }
         if kind == 7:
             return {"in": [r.choice(["fire", "night"]), {"var": "data.tags"}]}
         if kind == 8:
@@ -91,9 +111,11 @@ class RuleGen:
         r = self.r
         if r.random() < 0.3:
             return self.clause()
-        first = r.choice([
-            {"==": [{"var": "data.category"}, r.choice(CATEGORIES)]},
-            {"in": [{"var": "data.district"}, r.sample(DISTRICTS, 2)]},
-            self.clause(),
-        ])
+        first = r.choice(
+            [
+                {"==": [{"var": "data.category"}, r.choice(CATEGORIES)]},
+                {"in": [{"var": "data.district"}, r.sample(DISTRICTS, 2)]},
+                self.clause(),
+            ]
+        )
         return {"and": [first] + [self.clause() for _ in range(r.randint(0, 3))]}

@@ -37,24 +37,39 @@ def nested(depth: int, leaf: Any = 1) -> Any:
     return value
 
 
-@pytest.mark.parametrize(("rule", "path", "message"), [
-    ({"reduce": [FORTY, {"cat": [ACC, ACC]}, "x"]}, "/reduce/1/cat", budget.OUTPUT_MESSAGE),
-    ({"reduce": [FORTY, {"merge": [ACC, ACC]}, ["x"]]}, "/reduce/1/merge",
-     budget.OUTPUT_MESSAGE),
-    ({"reduce": [FORTY, {"substr": [{"cat": [ACC, ACC]}, 0]}, "x"]}, "/reduce/1/substr",
-     budget.OUTPUT_MESSAGE),
-    # a list holding the same list twice: tiny in memory, 2**40 values as JSON
-    ({"reduce": [FORTY, [ACC, ACC], 0]}, "", budget.RESULT_SIZE_MESSAGE),
-    ({"cat": {"reduce": [FORTY, [ACC, ACC], 0]}}, "/cat", budget.OUTPUT_MESSAGE),
-    ({"substr": [{"reduce": [FORTY, [ACC, ACC], []]}, 0, 1]}, "/substr", budget.OUTPUT_MESSAGE),
-    ({"map": [list(range(400)), {"map": [list(range(400)), {"var": ""}]}]}, "/map/1/map",
-     budget.STEPS_MESSAGE),
-    ({"some": [{"var": "big"}, {"==": [{"var": ""}, -1]}]}, "/some", budget.STEPS_MESSAGE),
-    ({"reduce": [{"var": "big"}, [ACC], 0]}, "/reduce", budget.STEPS_MESSAGE),
-    ({"reduce": [list(range(150)), [ACC], 0]}, "", budget.RESULT_DEPTH_MESSAGE),
-    ({"merge": [{"var": "big"}, {"var": "big"}, {"var": "big"}, {"var": "big"}]}, "/merge",
-     budget.OUTPUT_MESSAGE),
-])
+@pytest.mark.parametrize(
+    ("rule", "path", "message"),
+    [
+        ({"reduce": [FORTY, {"cat": [ACC, ACC]}, "x"]}, "/reduce/1/cat", budget.OUTPUT_MESSAGE),
+        (
+            {"reduce": [FORTY, {"merge": [ACC, ACC]}, ["x"]]},
+            "/reduce/1/merge",
+            budget.OUTPUT_MESSAGE,
+        ),
+        (
+            {"reduce": [FORTY, {"substr": [{"cat": [ACC, ACC]}, 0]}, "x"]},
+            "/reduce/1/substr",
+            budget.OUTPUT_MESSAGE,
+        ),
+        # a list holding the same list twice: tiny in memory, 2**40 values as JSON
+        ({"reduce": [FORTY, [ACC, ACC], 0]}, "", budget.RESULT_SIZE_MESSAGE),
+        ({"cat": {"reduce": [FORTY, [ACC, ACC], 0]}}, "/cat", budget.OUTPUT_MESSAGE),
+        ({"substr": [{"reduce": [FORTY, [ACC, ACC], []]}, 0, 1]}, "/substr", budget.OUTPUT_MESSAGE),
+        (
+            {"map": [list(range(400)), {"map": [list(range(400)), {"var": ""}]}]},
+            "/map/1/map",
+            budget.STEPS_MESSAGE,
+        ),
+        ({"some": [{"var": "big"}, {"==": [{"var": ""}, -1]}]}, "/some", budget.STEPS_MESSAGE),
+        ({"reduce": [{"var": "big"}, [ACC], 0]}, "/reduce", budget.STEPS_MESSAGE),
+        ({"reduce": [list(range(150)), [ACC], 0]}, "", budget.RESULT_DEPTH_MESSAGE),
+        (
+            {"merge": [{"var": "big"}, {"var": "big"}, {"var": "big"}, {"var": "big"}]},
+            "/merge",
+            budget.OUTPUT_MESSAGE,
+        ),
+    ],
+)
 def test_exceeding_the_budget_is_a_rule_error(rule: Any, path: str, message: str) -> None:
     assert len(json.dumps(rule)) < 4000
     start = time.perf_counter()
@@ -75,10 +90,12 @@ def test_the_issue_rule_is_228_bytes_and_fails_fast() -> None:
 def test_work_within_the_budget_is_fine() -> None:
     rooms = [{"area": i, "illegal": i % 7 == 0} for i in range(1000)]
     doc = {"data": {"rooms": rooms, "name": "x" * 100_000}}
-    assert both({"reduce": [{"var": "data.rooms"}, {"+": [ACC, {"var": "current.area"}]}, 0]},
-                doc) == ("ok", sum(range(1000)))
-    assert both({"map": [{"filter": [{"var": "data.rooms"}, {"var": "illegal"}]},
-                         {"var": "area"}]}, doc) == ("ok", list(range(0, 1000, 7)))
+    assert both(
+        {"reduce": [{"var": "data.rooms"}, {"+": [ACC, {"var": "current.area"}]}, 0]}, doc
+    ) == ("ok", sum(range(1000)))
+    assert both(
+        {"map": [{"filter": [{"var": "data.rooms"}, {"var": "illegal"}]}, {"var": "area"}]}, doc
+    ) == ("ok", list(range(0, 1000, 7)))
     assert both({"cat": [{"var": "data.name"}, "!"]}, doc) == ("ok", "x" * 100_000 + "!")
     assert both({"var": "data.rooms"}, doc) == ("ok", rooms)
 
@@ -100,10 +117,14 @@ def test_deep_data_is_no_problem(depth: int) -> None:
     assert both({"in": ["1", {"var": "d"}]}, doc) == ("ok", False)
     assert both({"!!": {"var": "d"}}, doc) == ("ok", True)
     assert both({"var": "d"}, doc) == ("eval-error", "", budget.RESULT_DEPTH_MESSAGE)
-    table = Table([Route("a", {"==": [{"var": "d"}, "x"]}),
-                   Route("b", {"and": [{"var": "o"}, {"==": [{"var": "d"}, 1]}]}),
-                   Route("c", {"in": [{"var": "o.k"}, ["x"]]}),
-                   Route("d", {"!": {"var": "o"}})])
+    table = Table(
+        [
+            Route("a", {"==": [{"var": "d"}, "x"]}),
+            Route("b", {"and": [{"var": "o"}, {"==": [{"var": "d"}, 1]}]}),
+            Route("c", {"in": [{"var": "o.k"}, ["x"]]}),
+            Route("d", {"!": {"var": "o"}}),
+        ]
+    )
     decision = table.decide(doc)
     reasons = [outcome.reason for outcome in decision.outcomes]
     assert all(len(reason) < 400 for reason in reasons), reasons
@@ -117,13 +138,16 @@ def test_a_result_as_deep_as_the_cap_is_returned() -> None:
     assert both({"var": "d"}, {"d": nested(budget.MAX_RESULT_DEPTH + 1)})[0] == "eval-error"
 
 
-@pytest.mark.parametrize(("rule", "doc"), [
-    ({"+": [{"var": "t"}, 1]}, {"t": "x" * 100_000}),
-    ({"<": [{"var": "t"}, 1]}, {"t": "y" * 100_000}),
-    ({"days_between": [{"var": "t"}, "2026-01-01"]}, {"t": "z" * 100_000}),
-    ({"substr": ["abc", {"var": "t"}]}, {"t": "1" * 100_000 + ".5"}),
-    ({"==": [{"var": "t"}, {"var": "l"}]}, {"t": "w" * 100_000, "l": [1]}),
-])
+@pytest.mark.parametrize(
+    ("rule", "doc"),
+    [
+        ({"+": [{"var": "t"}, 1]}, {"t": "x" * 100_000}),
+        ({"<": [{"var": "t"}, 1]}, {"t": "y" * 100_000}),
+        ({"days_between": [{"var": "t"}, "2026-01-01"]}, {"t": "z" * 100_000}),
+        ({"substr": ["abc", {"var": "t"}]}, {"t": "1" * 100_000 + ".5"}),
+        ({"==": [{"var": "t"}, {"var": "l"}]}, {"t": "w" * 100_000, "l": [1]}),
+    ],
+)
 def test_error_messages_quote_only_an_excerpt(rule: Any, doc: Any) -> None:
     result = both(rule, doc)
     assert result[0] == "eval-error" and len(result[2]) < 200, result[2][:300]
@@ -137,8 +161,12 @@ def test_validation_messages_quote_only_an_excerpt() -> None:
 
 
 def test_routing_falls_back_when_a_rule_exceeds_the_budget() -> None:
-    table = Table([Route("boom", {"!!": {"reduce": [FORTY, {"cat": [ACC, ACC]}, "x"]}}),
-                   Route("ok", {"==": [{"var": "k"}, "v"]})])
+    table = Table(
+        [
+            Route("boom", {"!!": {"reduce": [FORTY, {"cat": [ACC, ACC]}, "x"]}}),
+            Route("ok", {"==": [{"var": "k"}, "v"]}),
+        ]
+    )
     decision = table.decide({"k": "v"})
     assert decision.fired == [] and decision.used_default
     assert decision.outcomes[0].reason == f"rule failed: /!!/reduce/1/cat: {budget.OUTPUT_MESSAGE}"
@@ -162,12 +190,19 @@ def test_only_metered_rules_get_a_budget() -> None:
 
 
 def _random_loop_rule(r: random.Random) -> Any:
-    logic = r.choice([
-        {"cat": [ACC, ACC]}, {"cat": [ACC, "ab"]}, {"merge": [ACC, ACC]}, {"merge": [ACC, [1]]},
-        [ACC, ACC], [ACC], {"+": [{"var": "current"}, 1]},
-        {"map": [{"var": "current"}, {"cat": [{"var": ""}, {"var": ""}]}]},
-        {"substr": [{"cat": [ACC, ACC, ACC]}, 1]},
-    ])
+    logic = r.choice(
+        [
+            {"cat": [ACC, ACC]},
+            {"cat": [ACC, "ab"]},
+            {"merge": [ACC, ACC]},
+            {"merge": [ACC, [1]]},
+            [ACC, ACC],
+            [ACC],
+            {"+": [{"var": "current"}, 1]},
+            {"map": [{"var": "current"}, {"cat": [{"var": ""}, {"var": ""}]}]},
+            {"substr": [{"cat": [ACC, ACC, ACC]}, 1]},
+        ]
+    )
     initial = r.choice(["x", ["x"], 0, [], "abcdefghij" * 10, [[1, 2], [3]]])
     items = r.choice([list(range(r.randint(0, 45))), {"var": "big"}, {"var": "strings"}])
     rule: Any = {"reduce": [items, logic, initial]}

@@ -52,8 +52,9 @@ def test_divergence(rule: Any, data: Any, qubit: Any, ours: Any) -> None:
     assert _run(lambda r, d: rules.compile(r)(d), rule, data) == ours
 
 
-@pytest.mark.parametrize("rule", [{"and": []}, {"or": []}, {"max": []}, {"min": []},
-                                  {"!": [1, 2]}, {">": [3, 2, 1]}])
+@pytest.mark.parametrize(
+    "rule", [{"and": []}, {"or": []}, {"max": []}, {"min": []}, {"!": [1, 2]}, {">": [3, 2, 1]}]
+)
 def test_refused_arity_where_qubit_answers(rule: Any) -> None:
     assert rules.validate(rule) != []
 

@@ -9,8 +9,11 @@ from rules_support import outcome
 
 import rules
 
-DOC: dict[str, Any] = {"data": {"name": "abc", "n": "12", "tags": ["a"], "empty": ""},
-                       "items": ["x", "7"], "now": "2026-11-27T13:00:00+08:00"}
+DOC: dict[str, Any] = {
+    "data": {"name": "abc", "n": "12", "tags": ["a"], "empty": ""},
+    "items": ["x", "7"],
+    "now": "2026-11-27T13:00:00+08:00",
+}
 
 ERRORS = [
     ({"+": ["abc", 1]}, "/+/0", "'abc' is not a number"),
@@ -27,20 +30,35 @@ ERRORS = [
     ({">=": [{"var": "data.nope"}, 3]}, "/>=/0", "cannot order null (a missing value?) against 3"),
     ({"<": [5, 1, "abc"]}, "/</2", "cannot order text 'abc' against 1"),
     ({"<=": [{"var": "data.tags"}, 3]}, "/<=/0", "cannot order a list"),
-    ({"and": [True, {"==": [{"var": "data.tags"}, "a"]}]}, "/and/1/==",
-     "cannot compare a list with 'a' using =="),
+    (
+        {"and": [True, {"==": [{"var": "data.tags"}, "a"]}]},
+        "/and/1/==",
+        "cannot compare a list with 'a' using ==",
+    ),
     ({"in": ["a", {"var": "data.nope"}]}, "/in/1", "'in' needs a list or text, got null"),
-    ({"filter": [{"var": "items"}, {"+": [{"var": ""}, 1]}]}, "/filter/1/+/0",
-     "'x' is not a number"),
+    (
+        {"filter": [{"var": "items"}, {"+": [{"var": ""}, 1]}]},
+        "/filter/1/+/0",
+        "'x' is not a number",
+    ),
     ({"substr": ["abc", 1.5]}, "/substr/1", "1.5 is not a whole number"),
-    ({"hours_between": ["yesterday", {"var": "now"}]}, "/hours_between/0",
-     "'yesterday' is not an ISO-8601 date"),
-    ({"hours_between": ["2026-11-27T13:00:00", {"var": "now"}]}, "/hours_between/0",
-     "'2026-11-27T13:00:00' has a time but no UTC offset"),
+    (
+        {"hours_between": ["yesterday", {"var": "now"}]},
+        "/hours_between/0",
+        "'yesterday' is not an ISO-8601 date",
+    ),
+    (
+        {"hours_between": ["2026-11-27T13:00:00", {"var": "now"}]},
+        "/hours_between/0",
+        "'2026-11-27T13:00:00' has a time but no UTC offset",
+    ),
     ({"add_hours": ["2026-11-27", 1]}, "/add_hours/0", "'2026-11-27' is a date without a time"),
     ({"date": "2026-02-30"}, "/date", "'2026-02-30' is not an ISO-8601 date"),
-    ({"within": [{"var": "node.path"}, "x"]}, "/within/0",
-     "'within' needs the node path list, got null"),
+    (
+        {"within": [{"var": "node.path"}, "x"]},
+        "/within/0",
+        "'within' needs the node path list, got null",
+    ),
     ({"var": {"var": "data.tags"}}, "/var", "a var name must be text or a number, not a list"),
     ({"missing_some": [1, "a"]}, "/missing_some/1", "missing_some needs a list of names"),
     ({"cat": [{"var": "data"}]}, "/cat", "cannot turn an object into text"),
@@ -56,19 +74,22 @@ def test_error_policy(rule: Any, path: str, message: str) -> None:
         assert str(caught.value) == f"{path}: {message}"
 
 
-@pytest.mark.parametrize(("rule", "expected"), [
-    ({"+": ["1.5", "2"]}, 3.5),
-    ({"+": [" 7 ", 1]}, 8),
-    ({"*": ["1e3", 1]}, 1000),
-    ({"<": [{"var": "data.n"}, 13]}, True),
-    ({"<": ["10", "9"]}, True),  # two texts compare as text, as in JavaScript
-    ({"==": [{"var": "data.n"}, 12]}, True),
-    ({"==": ["abc", 1]}, False),  # equality never fails on scalars
-    ({"==": [{"var": "data.tags"}, None]}, False),
-    ({"===": [{"var": "data.tags"}, {"var": "data.tags"}]}, False),
-    ({"in": [{"var": "data.tags"}, [["a"]]]}, False),
-    ({"<": [False, True]}, True),
-])
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        ({"+": ["1.5", "2"]}, 3.5),
+        ({"+": [" 7 ", 1]}, 8),
+        ({"*": ["1e3", 1]}, 1000),
+        ({"<": [{"var": "data.n"}, 13]}, True),
+        ({"<": ["10", "9"]}, True),  # two texts compare as text, as in JavaScript
+        ({"==": [{"var": "data.n"}, 12]}, True),
+        ({"==": ["abc", 1]}, False),  # equality never fails on scalars
+        ({"==": [{"var": "data.tags"}, None]}, False),
+        ({"===": [{"var": "data.tags"}, {"var": "data.tags"}]}, False),
+        ({"in": [{"var": "data.tags"}, [["a"]]]}, False),
+        ({"<": [False, True]}, True),
+    ],
+)
 def test_coercions_that_succeed(rule: Any, expected: Any) -> None:
     assert rules.evaluate(rule, DOC) == expected
     assert rules.compile(rule)(DOC) == expected

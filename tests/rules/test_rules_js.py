@@ -59,8 +59,13 @@ DIVERGENCES: list[tuple[int, Any, Any, Any, Any]] = [
     (8, {"cat": ["x", {"var": "o"}]}, {"o": {}}, "x[object Object]", ERROR),
     (8, {"substr": [{"var": "o"}, 1]}, {"o": {}}, "object Object]", ERROR),
     (9, {"substr": ["abc", 1.5]}, {}, "bc", ERROR),
-    (10, {"reduce": [list(range(21)), {"cat": [{"var": "accumulator"}] * 2}, "x"]}, {},
-     "x" * 2**21, ERROR),
+    (
+        10,
+        {"reduce": [list(range(21)), {"cat": [{"var": "accumulator"}] * 2}, "x"]},
+        {},
+        "x" * 2**21,
+        ERROR,
+    ),
     (11, {"===": [{"var": "a"}, {"var": "a"}]}, {"a": [1]}, True, False),
     (11, {"in": [{"var": "a.0"}, {"var": "a"}]}, {"a": [[1]]}, True, False),
     (12, {"*": ["1"]}, {}, "1", 1),
@@ -76,8 +81,11 @@ DIVERGENCES: list[tuple[int, Any, Any, Any, Any]] = [
 AGREEMENTS: list[tuple[Any, Any, Any]] = [
     ({"cat": ["【", {"var": "c"}, "】"]}, {}, "【】"),
     ({"cat": [True, None, False, [1, None, [2, [None, 3]]]]}, {}, "truefalse1,,2,,3"),
-    ({"cat": [1.5, 1e21, 1e-7, 0.000001, 123456789012345680000, -0.0, 0.1]}, {},
-     ("1.5" "1e+21" "1e-7" "0.000001" "123456789012345680000" "0" "0.1")),
+    (
+        {"cat": [1.5, 1e21, 1e-7, 0.000001, 123456789012345680000, -0.0, 0.1]},
+        {},
+        ("1.51e+211e-70.00000112345678901234568000000.1"),
+    ),
     ({"cat": [{"+": [0.1, 0.2]}]}, {}, "0.30000000000000004"),
     ({"substr": [None, 0]}, {}, "null"),
     ({"substr": [[1, None, 2], 1]}, {}, ",,2"),
@@ -118,30 +126,155 @@ AGREEMENTS: list[tuple[Any, Any, Any]] = [
 ]
 
 # Number-like texts, each through every operator that reads numbers from text.
-TEXTS = ["12", " 12 ", "\t12\n", "\u300012", "\u00a012", "\ufeff12", "\u200b12", "\u180e12",
-         "\x1c12", "\x8512", "１２", "١٢", "²", "12²", "1_000", "+5", "-5", "++5", "5.", ".5",
-         ".", "1e3", "1E-2", "1e", "e3", "0x1F", "0X1f", "-0x10", "0o17", "0b101", "0b2", "0x",
-         "Infinity", "-Infinity", "infinity", "nan", "NaN", "", "  ", "0", "-0", "00012",
-         "12abc", "1" * 30, "9" * 400, "1" * 5000 + "x", "1.5", "-1.5e3", "0.1"]
+TEXTS = [
+    "12",
+    " 12 ",
+    "\t12\n",
+    "\u300012",
+    "\u00a012",
+    "\ufeff12",
+    "\u200b12",
+    "\u180e12",
+    "\x1c12",
+    "\x8512",
+    "１２",
+    "١٢",
+    "²",
+    "12²",
+    "1_000",
+    "+5",
+    "-5",
+    "++5",
+    "5.",
+    ".5",
+    ".",
+    "1e3",
+    "1E-2",
+    "1e",
+    "e3",
+    "0x1F",
+    "0X1f",
+    "-0x10",
+    "0o17",
+    "0b101",
+    "0b2",
+    "0x",
+    "Infinity",
+    "-Infinity",
+    "infinity",
+    "nan",
+    "NaN",
+    "",
+    "  ",
+    "0",
+    "-0",
+    "00012",
+    "12abc",
+    "1" * 30,
+    "9" * 400,
+    "1" * 5000 + "x",
+    "1.5",
+    "-1.5e3",
+    "0.1",
+]
 TEMPLATES: list[Any] = [
-    {"==": [{"var": "t"}, 12]}, {"==": [{"var": "t"}, 0]}, {"==": [{"var": "t"}, True]},
-    {"!=": [{"var": "t"}, 5]}, {"==": [{"var": "t"}, 31]}, {"==": [{"var": "t"}, -16]},
-    {"<": [{"var": "t"}, 13]}, {">=": [{"var": "t"}, 0]}, {"<": [0, {"var": "t"}, 1e9]},
-    {"+": [{"var": "t"}, 1]}, {"-": [{"var": "t"}, 1]}, {"*": [{"var": "t"}, 2]},
-    {"/": [{"var": "t"}, 2]}, {"%": [{"var": "t"}, 7]}, {"max": [{"var": "t"}, -100]},
-    {"-": {"var": "t"}}, {"var": {"cat": ["l.", {"var": "t"}]}}, {"in": [{"var": "t"}, "x12y"]},
-    {"cat": [{"var": "t"}, 1]}, {"substr": ["abcdefghijklmnop", {"var": "t"}, 2]},
+    {"==": [{"var": "t"}, 12]},
+    {"==": [{"var": "t"}, 0]},
+    {"==": [{"var": "t"}, True]},
+    {"!=": [{"var": "t"}, 5]},
+    {"==": [{"var": "t"}, 31]},
+    {"==": [{"var": "t"}, -16]},
+    {"<": [{"var": "t"}, 13]},
+    {">=": [{"var": "t"}, 0]},
+    {"<": [0, {"var": "t"}, 1e9]},
+    {"+": [{"var": "t"}, 1]},
+    {"-": [{"var": "t"}, 1]},
+    {"*": [{"var": "t"}, 2]},
+    {"/": [{"var": "t"}, 2]},
+    {"%": [{"var": "t"}, 7]},
+    {"max": [{"var": "t"}, -100]},
+    {"-": {"var": "t"}},
+    {"var": {"cat": ["l.", {"var": "t"}]}},
+    {"in": [{"var": "t"}, "x12y"]},
+    {"cat": [{"var": "t"}, 1]},
+    {"substr": ["abcdefghijklmnop", {"var": "t"}, 2]},
 ]
 # The operators that never fail on scalars: here ours must equal JavaScript's every time.
 TOTAL_OPS = {"==", "!=", "in", "cat", "var"}
 
-_OPS = ["==", "===", "!=", "!==", "<", "<=", ">", ">=", "!", "!!", "and", "or", "if", "?:",
-        "+", "-", "*", "/", "%", "min", "max", "cat", "substr", "in", "merge", "missing",
-        "missing_some", "map", "filter", "all", "none", "some", "var"]
-_SCALARS = [0, 1, -1, 2, 2.5, 12, -0.5, 1e21, "", "0", "1", "12", " 3 ", "abc", "a1", "b",
-            "0x10", "1e2", "１", "true", True, False, None]
-_DATA = {"n": 3, "z": 0, "f": 1.5, "s": "12", "e": "", "w": "word", "b": True, "nul": None,
-         "l": [1, 2, 3], "t": ["a", "b"], "m": [0, "", None, 2]}
+_OPS = [
+    "==",
+    "===",
+    "!=",
+    "!==",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "!",
+    "!!",
+    "and",
+    "or",
+    "if",
+    "?:",
+    "+",
+    "-",
+    "*",
+    "/",
+    "%",
+    "min",
+    "max",
+    "cat",
+    "substr",
+    "in",
+    "merge",
+    "missing",
+    "missing_some",
+    "map",
+    "filter",
+    "all",
+    "none",
+    "some",
+    "var",
+]
+_SCALARS = [
+    0,
+    1,
+    -1,
+    2,
+    2.5,
+    12,
+    -0.5,
+    1e21,
+    "",
+    "0",
+    "1",
+    "12",
+    " 3 ",
+    "abc",
+    "a1",
+    "b",
+    "0x10",
+    "1e2",
+    "１",
+    "true",
+    True,
+    False,
+    None,
+]
+_DATA = {
+    "n": 3,
+    "z": 0,
+    "f": 1.5,
+    "s": "12",
+    "e": "",
+    "w": "word",
+    "b": True,
+    "nul": None,
+    "l": [1, 2, 3],
+    "t": ["a", "b"],
+    "m": [0, "", None, 2],
+}
 
 
 def _random_rule(r: random.Random, depth: int = 0) -> Any:
@@ -150,15 +283,39 @@ def _random_rule(r: random.Random, depth: int = 0) -> Any:
     if depth >= 3 or r.random() < 0.3:
         pick = r.random()
         if pick < 0.15:
-            return {"var": r.choice(["n", "z", "f", "s", "e", "w", "b", "nul", "missing", "l.1",
-                                     "t.0", "m.3", "s.1", "w.9", ""])} if depth else {"var": "n"}
+            return (
+                {
+                    "var": r.choice(
+                        [
+                            "n",
+                            "z",
+                            "f",
+                            "s",
+                            "e",
+                            "w",
+                            "b",
+                            "nul",
+                            "missing",
+                            "l.1",
+                            "t.0",
+                            "m.3",
+                            "s.1",
+                            "w.9",
+                            "",
+                        ]
+                    )
+                }
+                if depth
+                else {"var": "n"}
+            )
         if pick < 0.25:
             return [r.choice(_SCALARS) for _ in range(r.randint(0, 3))]
         return r.choice(_SCALARS)
     op = r.choice(_OPS)
     if op in ("map", "filter", "all", "none", "some"):
-        items = r.choice([{"var": "l"}, {"var": "t"}, {"var": "m"}, [1, "2", None, "x"],
-                          {"var": "n"}])
+        items = r.choice(
+            [{"var": "l"}, {"var": "t"}, {"var": "m"}, [1, "2", None, "x"], {"var": "n"}]
+        )
         return {op: [items, _scoped_logic(r)]}
     if op == "var":
         return {"var": [r.choice(["n", "s", "l.0", "t.1", "nope"]), r.choice(_SCALARS)]}
@@ -166,19 +323,43 @@ def _random_rule(r: random.Random, depth: int = 0) -> Any:
         return {op: [r.randint(0, 2), r.sample(["n", "e", "nul", "nope", "w"], 3)]}
     if op == "missing":
         return {op: r.sample(["n", "e", "nul", "nope", "w"], 2)}
-    low, high = {"!": (1, 1), "!!": (1, 1), "-": (1, 2), "/": (2, 2), "%": (2, 2),
-                 "substr": (2, 3), "in": (2, 2), "?:": (3, 3), ">": (2, 2), ">=": (2, 2),
-                 "<": (2, 3), "<=": (2, 3), "*": (2, 3)}.get(op, (1 if op not in (
-                     "==", "===", "!=", "!==") else 2, 2 if op in ("==", "===", "!=", "!==")
-                     else 3))
+    low, high = {
+        "!": (1, 1),
+        "!!": (1, 1),
+        "-": (1, 2),
+        "/": (2, 2),
+        "%": (2, 2),
+        "substr": (2, 3),
+        "in": (2, 2),
+        "?:": (3, 3),
+        ">": (2, 2),
+        ">=": (2, 2),
+        "<": (2, 3),
+        "<=": (2, 3),
+        "*": (2, 3),
+    }.get(
+        op,
+        (
+            1 if op not in ("==", "===", "!=", "!==") else 2,
+            2 if op in ("==", "===", "!=", "!==") else 3,
+        ),
+    )
     return {op: [_random_rule(r, depth + 1) for _ in range(r.randint(low, high))]}
 
 
 def _scoped_logic(r: random.Random) -> Any:
     element = {"var": ""}
-    return r.choice([element, {"==": [element, r.choice(_SCALARS)]},
-                     {">": [element, r.choice([0, 1, "1"])]}, {"+": [element, 1]},
-                     {"cat": ["<", element, ">"]}, {"!": element}, {"in": [element, [1, "b"]]}])
+    return r.choice(
+        [
+            element,
+            {"==": [element, r.choice(_SCALARS)]},
+            {">": [element, r.choice([0, 1, "1"])]},
+            {"+": [element, 1]},
+            {"cat": ["<", element, ">"]},
+            {"!": element},
+            {"in": [element, [1, "b"]]},
+        ]
+    )
 
 
 def _generated() -> list[tuple[Any, Any]]:
@@ -199,8 +380,9 @@ def _suite() -> list[tuple[Any, Any, Any]]:
     return [tuple(entry) for entry in entries if isinstance(entry, list)]  # type: ignore[misc]
 
 
-NUMBER_CASES = [(template, {"t": text, "l": list(range(20))})
-                for template in TEMPLATES for text in TEXTS]
+NUMBER_CASES = [
+    (template, {"t": text, "l": list(range(20))}) for template in TEMPLATES for text in TEXTS
+]
 GENERATED = _generated()
 SUITE_CASES = _suite()
 
@@ -214,8 +396,12 @@ def js() -> dict[str, Any]:
     if not (JS_DIR / "node_modules" / "json-logic-js").is_dir():
         npm = shutil.which("npm")
         assert npm, "npm is missing: cannot install json-logic-js (tests/rules/js)"
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=JS_DIR,
-                       check=True, timeout=300)
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=JS_DIR,
+            check=True,
+            timeout=300,
+        )
     groups = {
         "divergences": [(rule, data) for _, rule, data, _, _ in DIVERGENCES],
         "agreements": [(rule, data) for rule, data, _ in AGREEMENTS],
@@ -224,8 +410,14 @@ def js() -> dict[str, Any]:
         "generated": GENERATED,
     }
     corpus = [pair for pairs in groups.values() for pair in pairs]
-    done = subprocess.run([node, str(JS_DIR / "run.js")], input=json.dumps(corpus),
-                          capture_output=True, text=True, check=True, timeout=300)
+    done = subprocess.run(
+        [node, str(JS_DIR / "run.js")],
+        input=json.dumps(corpus),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
     answers = iter(json.loads(done.stdout))
     return {name: [next(answers) for _ in pairs] for name, pairs in groups.items()}
 

@@ -20,9 +20,16 @@ DIVERGENT: dict[int, str] = {}
 def _cases() -> list[Any]:
     entries = json.loads(SUITE.read_text(encoding="utf-8"))
     cases = [entry for entry in entries if isinstance(entry, list)]
-    return [pytest.param(rule, data, expected, id=f"{i}:{json.dumps(rule)[:60]}",
-                         marks=[pytest.mark.skip(reason=DIVERGENT[i])] if i in DIVERGENT else [])
-            for i, (rule, data, expected) in enumerate(cases)]
+    return [
+        pytest.param(
+            rule,
+            data,
+            expected,
+            id=f"{i}:{json.dumps(rule)[:60]}",
+            marks=[pytest.mark.skip(reason=DIVERGENT[i])] if i in DIVERGENT else [],
+        )
+        for i, (rule, data, expected) in enumerate(cases)
+    ]
 
 
 def _same(got: Any, expected: Any) -> bool:
@@ -52,8 +59,12 @@ def test_compiled_evaluator(rule: Any, data: Any, expected: Any) -> None:
 @pytest.mark.parametrize(("rule", "data", "expected"), _cases())
 def test_differential_on_suite_data_variants(rule: Any, data: Any, expected: Any) -> None:
     """Same results or same errors on the suite's rules with other data."""
-    variants = [{} if data is None else data, {"a": None, "x": [1], "integers": ["a", 2]},
-                {"temp": "hot", "pie": {"filling": 3}, "financing": 0}]
+    variants = [
+        {} if data is None else data,
+        {"a": None, "x": [1], "integers": ["a", 2]},
+        {"temp": "hot", "pie": {"filling": 3}, "financing": 0},
+    ]
     for doc in variants:
         assert outcome(rules.evaluate, rule, doc) == outcome(
-            lambda r, d: rules.compile(r)(d), rule, doc)
+            lambda r, d: rules.compile(r)(d), rule, doc
+        )

@@ -6,8 +6,21 @@ import ast
 from pathlib import Path
 
 RULES = Path(__file__).parents[2] / "rules"
-ALLOWED_TOP = {"__future__", "collections", "dataclasses", "datetime", "functools", "json",
-               "json_logic", "math", "re", "sys", "types", "typing", "rules"}
+ALLOWED_TOP = {
+    "__future__",
+    "collections",
+    "dataclasses",
+    "datetime",
+    "functools",
+    "json",
+    "json_logic",
+    "math",
+    "re",
+    "sys",
+    "types",
+    "typing",
+    "rules",
+}
 CLOCK = {"now", "today", "utcnow", "time", "monotonic", "perf_counter", "time_ns"}
 
 
@@ -18,8 +31,13 @@ def _modules() -> list[Path]:
 def test_imports_are_standard_library_or_json_logic() -> None:
     for path in _modules():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             for name in names:
                 assert name.split(".")[0] in ALLOWED_TOP, f"{path.name} imports {name}"
 

@@ -16,16 +16,25 @@ CAT = {"var": "data.category"}
 def _routes() -> list[Route]:
     return [
         Route("illegal", {"==": [CAT, "违章搭建"]}, {"summon": ["urban-mgmt"]}),
-        Route("fire", {"and": [{"in": [CAT, ["消防通道", "违章搭建"]]},
-                               {">": [{"var": "data.households"}, 10]}]},
-              {"summon": ["fire-brigade"], "report_hours": 2}),
+        Route(
+            "fire",
+            {
+                "and": [
+                    {"in": [CAT, ["消防通道", "违章搭建"]]},
+                    {">": [{"var": "data.households"}, 10]},
+                ]
+            },
+            {"summon": ["fire-brigade"], "report_hours": 2},
+        ),
         Route("chaohui", {"within": [{"var": "node.path"}, "chaohui"]}, {"summon": ["street"]}),
     ]
 
 
 def _doc(category: Any = "违章搭建", households: Any = 20, street: str = "chaohui") -> Any:
-    return {"data": {"category": category, "households": households},
-            "node": {"path": ["gongshu", street, "n"]}}
+    return {
+        "data": {"category": category, "households": households},
+        "node": {"path": ["gongshu", street, "n"]},
+    }
 
 
 def test_collect_takes_every_route_that_fires() -> None:
@@ -39,7 +48,8 @@ def test_first_stops_at_the_first_route_that_fires() -> None:
     decision = Table(_routes(), "first").decide(_doc())
     assert [route.key for route in decision.fired] == ["illegal"]
     assert decision.outcomes[1].reason == (
-        "not evaluated: route 'illegal' fired (hit policy first)")
+        "not evaluated: route 'illegal' fired (hit policy first)"
+    )
     assert not decision.outcomes[1].fired
 
 
@@ -54,17 +64,25 @@ def test_reasons() -> None:
     reasons = {outcome.key: outcome.reason for outcome in decision.outcomes}
     assert reasons["illegal"] == "data.category == '违章搭建' was false (got '停车秩序')"
     assert reasons["fire"] == (
-        "data.category in ['消防通道', '违章搭建'] was false (got '停车秩序')")
-    assert reasons["chaohui"] == "within(node.path, 'chaohui') was true (got ['gongshu', 'chaohui', 'n'])"
+        "data.category in ['消防通道', '违章搭建'] was false (got '停车秩序')"
+    )
+    assert (
+        reasons["chaohui"]
+        == "within(node.path, 'chaohui') was true (got ['gongshu', 'chaohui', 'n'])"
+    )
     fire = Table(_routes()).decide(_doc(category="消防通道", households=3)).outcomes[1]
     assert fire.reason == "data.households > 10 was false (got 3)"
 
 
 def test_or_reason_lists_every_failed_branch() -> None:
-    table = Table([Route("r", {"or": [{"==": [CAT, "a"]}, {"<": [{"var": "data.households"}, 1]}]})])
+    table = Table(
+        [Route("r", {"or": [{"==": [CAT, "a"]}, {"<": [{"var": "data.households"}, 1]}]})]
+    )
     [outcome] = table.decide(_doc()).outcomes
-    assert outcome.reason == ("none held: data.category == 'a' was false (got '违章搭建'); "
-                              "data.households < 1 was false (got 20)")
+    assert outcome.reason == (
+        "none held: data.category == 'a' was false (got '违章搭建'); "
+        "data.households < 1 was false (got 20)"
+    )
 
 
 def test_rule_error_falls_back_to_default_with_key_and_path() -> None:
@@ -88,8 +106,11 @@ def test_first_policy_stops_at_a_failure() -> None:
 
 def test_inputs_report_values_seen() -> None:
     decision = Table(_routes()).decide(_doc(category="停车秩序"))
-    assert decision.inputs == {"data.category": "停车秩序", "data.households": 20,
-                               "node.path": ["gongshu", "chaohui", "n"]}
+    assert decision.inputs == {
+        "data.category": "停车秩序",
+        "data.households": 20,
+        "node.path": ["gongshu", "chaohui", "n"],
+    }
 
 
 def test_invalid_route_names_the_route() -> None:
@@ -105,26 +126,35 @@ def test_bad_table_arguments() -> None:
         Table([Route("a", True), Route("a", False)])
 
 
-@pytest.mark.parametrize(("rule", "path"), [
-    ({"==": [CAT, "违章搭建"]}, "data.category"),
-    ({"===": ["违章搭建", CAT]}, "data.category"),
-    ({"in": [CAT, ["a", 1, True, None]]}, "data.category"),
-    ({"and": [{"in": [{"var": ["data.district"]}, ["x"]]}, {"var": "data.urgent"}]}, "data.district"),
-])
+@pytest.mark.parametrize(
+    ("rule", "path"),
+    [
+        ({"==": [CAT, "违章搭建"]}, "data.category"),
+        ({"===": ["违章搭建", CAT]}, "data.category"),
+        ({"in": [CAT, ["a", 1, True, None]]}, "data.category"),
+        (
+            {"and": [{"in": [{"var": ["data.district"]}, ["x"]]}, {"var": "data.urgent"}]},
+            "data.district",
+        ),
+    ],
+)
 def test_indexable_shapes(rule: Any, path: str) -> None:
     found = index_clause(rule)
     assert found is not None and found.path == path
 
 
-@pytest.mark.parametrize("rule", [
-    {"==": [CAT, "12"]},  # numeric text: 12 == "12" would also match
-    {"==": [CAT, " "]},  # blank text equals 0 loosely
-    {"==": [CAT, 3]},
-    {"==": [{"var": ["data.category", "x"]}, "a"]},  # a default changes the value
-    {"in": [CAT, [["a"]]]},
-    {"and": [{"var": "data.urgent"}, {"==": [CAT, "a"]}]},  # not first: earlier could fail
-    {"or": [{"==": [CAT, "a"]}]},
-])
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"==": [CAT, "12"]},  # numeric text: 12 == "12" would also match
+        {"==": [CAT, " "]},  # blank text equals 0 loosely
+        {"==": [CAT, 3]},
+        {"==": [{"var": ["data.category", "x"]}, "a"]},  # a default changes the value
+        {"in": [CAT, [["a"]]]},
+        {"and": [{"var": "data.urgent"}, {"==": [CAT, "a"]}]},  # not first: earlier could fail
+        {"or": [{"==": [CAT, "a"]}]},
+    ],
+)
 def test_non_indexable_shapes(rule: Any) -> None:
     assert index_clause(rule) is None
 
@@ -149,8 +179,9 @@ def _naive(routes: list[Route], policy: Any, doc: Any) -> tuple[list[str], bool,
 
 
 def _summary(decision: Decision) -> tuple[list[str], bool, list[Any]]:
-    errors = [(o.key, o.error.path, o.error.message) for o in decision.outcomes
-              if o.error is not None]
+    errors = [
+        (o.key, o.error.path, o.error.message) for o in decision.outcomes if o.error is not None
+    ]
     return [route.key for route in decision.fired], decision.used_default, errors
 
 

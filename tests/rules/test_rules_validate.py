@@ -20,7 +20,8 @@ def test_literals_are_valid_rules(literal: object) -> None:
 def test_method_is_refused_with_its_path() -> None:
     rule = {"and": [True, {"method": [{"var": "now"}, "isoformat"]}]}
     assert rules.validate(rule) == [
-        Problem("/and/1/method", "operator 'method' is not allowed (rules may not call methods)")]
+        Problem("/and/1/method", "operator 'method' is not allowed (rules may not call methods)")
+    ]
 
 
 @pytest.mark.parametrize("op", ["log", "count"])
@@ -31,7 +32,8 @@ def test_other_qubit_operators_are_refused(op: str) -> None:
 
 def test_unknown_operator() -> None:
     assert rules.validate({"or": [{"sum": [1, 2]}]}) == [
-        Problem("/or/0/sum", "unknown operator 'sum'")]
+        Problem("/or/0/sum", "unknown operator 'sum'")
+    ]
 
 
 def test_dotted_operator_is_unknown() -> None:
@@ -52,15 +54,18 @@ def test_object_with_other_than_one_key_is_refused(obj: dict[str, object]) -> No
     assert problem.message.startswith("a rule object has exactly one operator")
 
 
-@pytest.mark.parametrize(("rule", "path"), [
-    ({"==": [1]}, "/=="),
-    ({"?:": [True, 1]}, "/?:"),
-    ({"and": []}, "/and"),
-    ({">": [3, 2, 1]}, "/>"),
-    ({"<": [1, 2, 3, 4]}, "/<"),
-    ({"max": []}, "/max"),
-    ({"if": [True, {"hours_between": ["2026-01-01T00:00:00+08:00"]}]}, "/if/1/hours_between"),
-])
+@pytest.mark.parametrize(
+    ("rule", "path"),
+    [
+        ({"==": [1]}, "/=="),
+        ({"?:": [True, 1]}, "/?:"),
+        ({"and": []}, "/and"),
+        ({">": [3, 2, 1]}, "/>"),
+        ({"<": [1, 2, 3, 4]}, "/<"),
+        ({"max": []}, "/max"),
+        ({"if": [True, {"hours_between": ["2026-01-01T00:00:00+08:00"]}]}, "/if/1/hours_between"),
+    ],
+)
 def test_wrong_arity(rule: object, path: str) -> None:
     [problem] = rules.validate(rule)
     assert problem.path == path and "argument(s), got" in problem.message
@@ -99,7 +104,8 @@ def test_node_cap() -> None:
     big = {"+": list(range(rules.MAX_NODES))}
     assert rules.validate(big) == [Problem("", "rule has more than 2000 nodes")]
     assert rules.validate({"+": list(range(10))}, max_nodes=11) == [
-        Problem("", "rule has more than 11 nodes")]
+        Problem("", "rule has more than 11 nodes")
+    ]
     assert rules.validate({"+": list(range(10))}, max_nodes=12) == []
 
 
@@ -134,13 +140,22 @@ def test_method_refused_at_evaluation_even_without_check(monkeypatch: pytest.Mon
 
 
 def test_vars_used() -> None:
-    rule = {"and": [
-        {"==": [{"var": "data.category"}, "x"]},
-        {"in": [{"var": ["node.key", "?"]}, ["a"]]},
-        {"missing": ["data.phone"]},
-        {"missing_some": [1, ["data.a", "data.b"]]},
-        {"some": [{"var": "data.rooms"}, {"var": "area"}]},
-        {"var": {"cat": ["data.", {"var": "data.field"}]}},
-    ]}
-    assert rules.vars_used(rule) == {"data.category", "node.key", "data.phone", "data.a",
-                                     "data.b", "data.rooms", "data.field"}
+    rule = {
+        "and": [
+            {"==": [{"var": "data.category"}, "x"]},
+            {"in": [{"var": ["node.key", "?"]}, ["a"]]},
+            {"missing": ["data.phone"]},
+            {"missing_some": [1, ["data.a", "data.b"]]},
+            {"some": [{"var": "data.rooms"}, {"var": "area"}]},
+            {"var": {"cat": ["data.", {"var": "data.field"}]}},
+        ]
+    }
+    assert rules.vars_used(rule) == {
+        "data.category",
+        "node.key",
+        "data.phone",
+        "data.a",
+        "data.b",
+        "data.rooms",
+        "data.field",
+    }

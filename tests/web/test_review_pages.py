@@ -19,7 +19,9 @@ Q4 = {"from": "2026-10-01", "to": "2026-12-31"}
 @pytest.fixture
 def data(app, monkeypatch):
     monkeypatch.setattr(clock, "now", lambda: NOW)
-    upsert_user("xiaohe-ducha", "小河督导", "demo1234", [{"role": "supervisor", "node": "xiaohe"}], now=NOW)
+    upsert_user(
+        "xiaohe-ducha", "小河督导", "demo1234", [{"role": "supervisor", "node": "xiaohe"}], now=NOW
+    )
     return build()
 
 
@@ -34,13 +36,19 @@ def test_evaluation_table_sorts_on_the_server_and_htmx_gets_the_table_alone(clie
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "<svg" in html and "<html" in html
     assert html.index("区综合行政执法局") < html.index("区公安分局")  # 96 before 52.5
-    fragment = client.get("/review/evaluation", query_string={**Q4, "sort": "score", "dir": "asc"},
-                          headers={"HX-Request": "true", "HX-Target": "evaluation-table"})
+    fragment = client.get(
+        "/review/evaluation",
+        query_string={**Q4, "sort": "score", "dir": "asc"},
+        headers={"HX-Request": "true", "HX-Target": "evaluation-table"},
+    )
     text = fragment.get_data(as_text=True)
     assert "<html" not in text and text.lstrip().startswith("{%") is False
     assert text.index("区公安分局") < text.index("区综合行政执法局")
-    by_name = client.get("/review/evaluation", query_string={**Q4, "sort": "name", "dir": "asc"},
-                         headers={"HX-Request": "true", "HX-Target": "evaluation-table"}).get_data(as_text=True)
+    by_name = client.get(
+        "/review/evaluation",
+        query_string={**Q4, "sort": "name", "dir": "asc"},
+        headers={"HX-Request": "true", "HX-Target": "evaluation-table"},
+    ).get_data(as_text=True)
     assert 'aria-sort="ascending"' in by_name
 
 
@@ -65,7 +73,9 @@ def test_department_sees_only_itself_in_evaluation_drill_downs_and_export(client
     auth.login("dept-gaj-user")
     html = client.get("/review/evaluation", query_string=Q4).get_data(as_text=True)
     assert "区公安分局" in html and "区综合行政执法局" not in html
-    assert [r[0] for r in _xlsx(client.get("/review/evaluation.xlsx", query_string=Q4))[2:]] == ["区公安分局"]
+    assert [r[0] for r in _xlsx(client.get("/review/evaluation.xlsx", query_string=Q4))[2:]] == [
+        "区公安分局"
+    ]
     assert client.get("/review/evaluation/dept-gaj/summoned", query_string=Q4).status_code == 200
     assert client.get("/review/evaluation/dept-zhifa/summoned", query_string=Q4).status_code == 404
     assert client.get("/review/overdue").status_code == 403  # the board is for supervisors
@@ -73,10 +83,14 @@ def test_department_sees_only_itself_in_evaluation_drill_downs_and_export(client
 
 def test_street_supervisor_sees_only_its_street(client, auth, data):
     auth.login("xiaohe-ducha")
-    body = _xlsx(client.get("/review/evaluation.xlsx", query_string={**Q4, "sort": "name", "dir": "asc"}))[2:]
+    body = _xlsx(
+        client.get("/review/evaluation.xlsx", query_string={**Q4, "sort": "name", "dir": "asc"})
+    )[2:]
     summoned = {r[0]: r[1] for r in body}
     assert summoned["区综合行政执法局"] == 2 and summoned["区公安分局"] == 0
-    drill = client.get("/review/evaluation/dept-gaj/summoned", query_string=Q4).get_data(as_text=True)
+    drill = client.get("/review/evaluation/dept-gaj/summoned", query_string=Q4).get_data(
+        as_text=True
+    )
     assert "一号" not in drill
     board = client.get("/review/overdue", query_string={"level": "street"}).get_data(as_text=True)
     assert "小河街道" in board and "朝晖街道" not in board
@@ -92,7 +106,9 @@ def test_board_counts_drill_down_to_the_overdue_items(client, auth, data):
     assert "绿洲花园" in html and "/review/overdue/compound/lvzhouhuayuan" in html
     items = client.get("/review/overdue/compound/lvzhouhuayuan").get_data(as_text=True)
     assert "三号" in items and "四号" not in items  # 三号 is past due, 四号 is not
-    by_dept = client.get("/review/overdue", query_string={"level": "department"}).get_data(as_text=True)
+    by_dept = client.get("/review/overdue", query_string={"level": "department"}).get_data(
+        as_text=True
+    )
     assert "/review/overdue/department/dept-gaj" in by_dept
     late = client.get("/review/overdue/department/dept-gaj").get_data(as_text=True)
     assert "三号" in late and "二号" not in late
@@ -102,11 +118,16 @@ def test_board_counts_drill_down_to_the_overdue_items(client, auth, data):
 def test_urge_from_the_board_with_htmx_replaces_the_form(client, auth, data):
     auth.login("chaohui-ducha")
     item = data["i3"]
-    response = client.post(f"/review/items/{item.id}/urge", data={"message": "今天必须处理"},
-                           headers={"HX-Request": "true"})
+    response = client.post(
+        f"/review/items/{item.id}/urge",
+        data={"message": "今天必须处理"},
+        headers={"HX-Request": "true"},
+    )
     assert response.status_code == 200 and "urge-form" in response.get_data(as_text=True)
     assert Item.get_by_id(item.id).urge_count == 1
-    empty = client.post(f"/review/items/{item.id}/urge", data={"message": ""}, headers={"HX-Request": "true"})
+    empty = client.post(
+        f"/review/items/{item.id}/urge", data={"message": ""}, headers={"HX-Request": "true"}
+    )
     assert "field-error" in empty.get_data(as_text=True)
     page = client.get(f"/work/items/{item.id}").get_data(as_text=True)
     assert "今天必须处理" in page and 'class="urged"' in page
@@ -117,22 +138,35 @@ def test_reroute_and_reassign_through_the_pages(client, auth, data):
     item = make_item("lvzhouhuayuan", title="需要改派")
     page = client.get(f"/work/items/{item.id}").get_data(as_text=True)
     assert 'id="supervise"' in page
-    response = client.post(f"/review/items/{item.id}/reroute",
-                           data={"units": ["dept-xfdd"], "reason": "涉及消防通道"})
+    response = client.post(
+        f"/review/items/{item.id}/reroute", data={"units": ["dept-xfdd"], "reason": "涉及消防通道"}
+    )
     assert response.status_code == 303
     assert Event.select().where((Event.item == item) & (Event.action == "item.reroute")).exists()
     form = client.get("/review/reassign", query_string={"from": "xifang"}).get_data(as_text=True)
     assert "需要改派" in form
-    moved = client.post("/review/reassign", data={"from": "xifang", "to": "zhongshanhuayuan-zy",
-                                                   "reason": "专员休假", "items": [str(item.id)]})
+    moved = client.post(
+        "/review/reassign",
+        data={
+            "from": "xifang",
+            "to": "zhongshanhuayuan-zy",
+            "reason": "专员休假",
+            "items": [str(item.id)],
+        },
+    )
     assert moved.status_code == 303
     assert Item.get_by_id(item.id).handler.username == "zhongshanhuayuan-zy"
     assert Item.get_by_id(data["i3"].id).handler_id is None  # not ticked: stays
 
 
-@pytest.mark.parametrize("path", [
-    "/review/overdue", "/review/reassign", "/review/overdue/street/chaohui",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/review/overdue",
+        "/review/reassign",
+        "/review/overdue/street/chaohui",
+    ],
+)
 @pytest.mark.parametrize("username", ["xifang", "lvzhou-yezhu1", "dept-gaj-user"])
 def test_supervisor_pages_refuse_others(client, auth, data, username, path):
     auth.login(username)
@@ -144,7 +178,12 @@ def test_supervision_actions_refuse_others(client, auth, data, username):
     auth.login(username)
     item = data["i3"]
     assert client.post(f"/review/items/{item.id}/urge", data={"message": "x"}).status_code == 403
-    assert client.post(f"/review/items/{item.id}/reroute", data={"units": ["dept-gaj"], "reason": "x"}).status_code == 403
+    assert (
+        client.post(
+            f"/review/items/{item.id}/reroute", data={"units": ["dept-gaj"], "reason": "x"}
+        ).status_code
+        == 403
+    )
     assert Item.get_by_id(item.id).urge_count == 0
 
 
@@ -152,8 +191,12 @@ def test_a_broken_score_rule_is_a_message_not_a_500(client, auth, data):
     from engine.definitions import publish
     from engine.models import Definition, Pack
 
-    body = {"key": "department", "kind": "evaluation", "name": "坏规则",
-            "score": {"/": [1, {"-": [{"var": "urged"}, {"var": "urged"}]}]}}
+    body = {
+        "key": "department",
+        "kind": "evaluation",
+        "name": "坏规则",
+        "score": {"/": [1, {"-": [{"var": "urged"}, {"var": "urged"}]}]},
+    }
     publish(Pack.get(), body, now=NOW, by=None)
     assert Definition.get(Definition.key == "department").current == 2
     auth.login("ducha")

@@ -14,15 +14,47 @@ from pages.auth import safe_next
 
 # Each of these, as a redirect target, sends a browser to another site (or is no path).
 NASTY = [
-    "//evil.example/", "///evil.example/", "/\\evil.example/", "\\\\evil.example", "/\\/evil.example",
-    "/\t/evil.example/", "/\n/evil.example/", "/\r\n/evil.example", "/ /evil.example", " //evil.example",
-    "//evil.example/%2F..", "/%2F/evil.example", "/%2f%2fevil.example", "/%5C/evil.example", "/%09/evil.example",
-    "%2F%2Fevil.example", "https://evil.example/", "http:evil.example", "javascript:alert(1)",
-    "JavaScript:alert(1)", "data:text/html,<script>alert(1)</script>", "evil.example", "./x", "",
-    "/\x00/evil.example", "/\x0b/evil.example", "/\u3000/evil.example", "/\u200b/evil.example",
-    "/\u202e/evil.example", "\t/work/", "/work/\n", "/" + "a" * 3000,
+    "//evil.example/",
+    "///evil.example/",
+    "/\\evil.example/",
+    "\\\\evil.example",
+    "/\\/evil.example",
+    "/\t/evil.example/",
+    "/\n/evil.example/",
+    "/\r\n/evil.example",
+    "/ /evil.example",
+    " //evil.example",
+    "//evil.example/%2F..",
+    "/%2F/evil.example",
+    "/%2f%2fevil.example",
+    "/%5C/evil.example",
+    "/%09/evil.example",
+    "%2F%2Fevil.example",
+    "https://evil.example/",
+    "http:evil.example",
+    "javascript:alert(1)",
+    "JavaScript:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "evil.example",
+    "./x",
+    "",
+    "/\x00/evil.example",
+    "/\x0b/evil.example",
+    "/\u3000/evil.example",
+    "/\u200b/evil.example",
+    "/\u202e/evil.example",
+    "\t/work/",
+    "/work/\n",
+    "/" + "a" * 3000,
 ]
-GOOD = ["/", "/work/", "/work/items/3", "/review/?q=%E5%B0%8F&page=2", "/lists/c/lvzhouhuayuan#top", "/r/?a=b/c//d"]
+GOOD = [
+    "/",
+    "/work/",
+    "/work/items/3",
+    "/review/?q=%E5%B0%8F&page=2",
+    "/lists/c/lvzhouhuayuan#top",
+    "/r/?a=b/c//d",
+]
 
 
 @pytest.mark.parametrize("target", NASTY)
@@ -37,8 +69,9 @@ def test_safe_next_keeps_paths_on_the_site(target):
 
 @pytest.mark.parametrize("target", NASTY)
 def test_login_never_redirects_off_site(client, target):
-    response = client.post("/login", query_string={"next": target},
-                           data={"username": "xifang", "password": "demo1234"})
+    response = client.post(
+        "/login", query_string={"next": target}, data={"username": "xifang", "password": "demo1234"}
+    )
     if "\0" in target:  # a NUL is refused at the door, before any redirect (test_web_badinput)
         assert response.status_code == 422 and "Location" not in response.headers
         return
@@ -47,7 +80,9 @@ def test_login_never_redirects_off_site(client, target):
 
 
 def test_login_follows_a_path_on_the_site(client):
-    response = client.post("/login?next=/work/items/1", data={"username": "xifang", "password": "demo1234"})
+    response = client.post(
+        "/login?next=/work/items/1", data={"username": "xifang", "password": "demo1234"}
+    )
     assert response.headers["Location"] == "/work/items/1"
 
 
@@ -58,22 +93,34 @@ def test_urge_form_next_stays_on_site(client, auth, target):
     assert response.status_code == 303 and response.headers["Location"] == "/work/items/1"
 
 
-@pytest.mark.parametrize("referrer, expected", [
-    ("https://evil.example/x", "/lists/kpi"),
-    ("http://localhost//evil.example/", "/lists/kpi"),
-    ("http://localhost/lists/kpi/tasks-2021?x=1", "/lists/kpi/tasks-2021?x=1"),
-])
+@pytest.mark.parametrize(
+    "referrer, expected",
+    [
+        ("https://evil.example/x", "/lists/kpi"),
+        ("http://localhost//evil.example/", "/lists/kpi"),
+        ("http://localhost/lists/kpi/tasks-2021?x=1", "/lists/kpi/tasks-2021?x=1"),
+    ],
+)
 def test_kpi_review_goes_back_only_to_this_site(client, auth, actor_of, referrer, expected):
     """A refused review (here: already reviewed) goes back where the reviewer came from."""
     from engine import kpi_reports
     from engine.models import OrgNode
     from tests.conftest import NOW
 
-    found = kpi_reports.report(actor_of("dept-zhifa-user"), "tasks-2021", "whistle-system",
-                               OrgNode.get(OrgNode.key == "dept-zhifa"), "已建立吹哨报到机制", [], now=NOW)
+    found = kpi_reports.report(
+        actor_of("dept-zhifa-user"),
+        "tasks-2021",
+        "whistle-system",
+        OrgNode.get(OrgNode.key == "dept-zhifa"),
+        "已建立吹哨报到机制",
+        [],
+        now=NOW,
+    )
     kpi_reports.review(actor_of("dept-zzb-user"), found.id, True, "", now=NOW)
     auth.login("dept-zzb-user")
-    response = client.post(f"/lists/kpi/review/{found.id}", data={"decision": "accept"}, headers={"Referer": referrer})
+    response = client.post(
+        f"/lists/kpi/review/{found.id}", data={"decision": "accept"}, headers={"Referer": referrer}
+    )
     assert response.status_code == 303 and response.headers["Location"] == expected
 
 
@@ -107,8 +154,14 @@ def test_a_new_password_ends_sessions_and_tokens(app, client, auth, token_for):
     upsert_user("xifang", "席芳", "a-new-password", now=clock.now())
     assert client.get("/work/").status_code == 302
     assert client.get("/api/v1/items", headers=headers).status_code == 401
-    assert client.post("/login", data={"username": "xifang", "password": "demo1234"}).status_code == 401
-    assert client.post("/login", data={"username": "xifang", "password": "a-new-password"}).status_code == 303
+    assert (
+        client.post("/login", data={"username": "xifang", "password": "demo1234"}).status_code
+        == 401
+    )
+    assert (
+        client.post("/login", data={"username": "xifang", "password": "a-new-password"}).status_code
+        == 303
+    )
     event = Event.select().where(Event.action == "user.password").get()
     assert event.after == {"sessions_ended": 1, "tokens_revoked": 1}
 
@@ -127,8 +180,11 @@ def test_a_deactivated_user_is_logged_out(client, auth):
 
 
 def _attempt(client, username, password, address):
-    return client.post("/login", data={"username": username, "password": password},
-                       environ_base={"REMOTE_ADDR": address})
+    return client.post(
+        "/login",
+        data={"username": username, "password": password},
+        environ_base={"REMOTE_ADDR": address},
+    )
 
 
 def test_throttle_locks_the_account_from_that_address_only(client):
@@ -172,6 +228,7 @@ def test_the_throttle_window_passes(client, monkeypatch):
 
 # --- API tokens -------------------------------------------------------------------
 
+
 def _token(username, *, days=90, label="", now=None):
     from engine.tokens import create_token
 
@@ -182,13 +239,19 @@ def test_expired_and_revoked_tokens_are_refused(client):
     from engine.tokens import revoke_token
 
     old = _token("xifang", days=1, now=clock.now() - dt.timedelta(days=2))
-    assert client.get("/api/v1/items", headers={"Authorization": f"Bearer {old}"}).status_code == 401
+    assert (
+        client.get("/api/v1/items", headers={"Authorization": f"Bearer {old}"}).status_code == 401
+    )
     live = _token("xifang", label="phone")
-    assert client.get("/api/v1/items", headers={"Authorization": f"Bearer {live}"}).status_code == 200
+    assert (
+        client.get("/api/v1/items", headers={"Authorization": f"Bearer {live}"}).status_code == 200
+    )
     token = Token.get(Token.label == "phone")
     assert token.last_used_at is not None and token.digest != live and live not in token.digest
     revoke_token(token.id, now=clock.now())
-    assert client.get("/api/v1/items", headers={"Authorization": f"Bearer {live}"}).status_code == 401
+    assert (
+        client.get("/api/v1/items", headers={"Authorization": f"Bearer {live}"}).status_code == 401
+    )
 
 
 def test_token_cli_creates_lists_and_revokes(runner):
@@ -210,10 +273,16 @@ def test_token_cli_creates_lists_and_revokes(runner):
 
 
 def test_admins_see_and_revoke_the_tokens_of_their_subtree_only(client, auth):
-    upsert_user("chaohui-admin", "朝晖管理员", "demo1234", [{"role": "admin", "node": "chaohui"}], now=clock.now())
-    _token("xifang", label="xifang-phone")          # commissioner in 朝晖
+    upsert_user(
+        "chaohui-admin",
+        "朝晖管理员",
+        "demo1234",
+        [{"role": "admin", "node": "chaohui"}],
+        now=clock.now(),
+    )
+    _token("xifang", label="xifang-phone")  # commissioner in 朝晖
     _token("changzhengqiaolu-zy", label="cz-phone")  # a compound of another street
-    _token("ducha", label="district-phone")         # the district supervisor
+    _token("ducha", label="district-phone")  # the district supervisor
     theirs = Token.get(Token.label == "cz-phone")
     auth.login("chaohui-admin")
     page = client.get("/admin/tokens").get_data(as_text=True)

@@ -32,9 +32,15 @@ def _seed(runner: Any, client: Any, auth: Any) -> None:
     assert result.exit_code == 0, result.output
     auth.login("lvzhou-yezhu1")
     for data, name in ((JPEG, "门口.jpg"), (PNG_HEADER + b"2", "b.png")):
-        answer = client.post("/r/new/bell", data={
-            "category": "环境卫生", "summary": "垃圾桶满了没人清理", "photos": (io.BytesIO(data), name, "image/jpeg"),
-        }, content_type="multipart/form-data")
+        answer = client.post(
+            "/r/new/bell",
+            data={
+                "category": "环境卫生",
+                "summary": "垃圾桶满了没人清理",
+                "photos": (io.BytesIO(data), name, "image/jpeg"),
+            },
+            content_type="multipart/form-data",
+        )
         assert answer.status_code == 303, answer.get_data(as_text=True)[:500]
     auth.logout()
 
@@ -62,9 +68,16 @@ def empty_instance(tmp_path: Path, postgres: Any) -> Any:
             postgres.execute(f'CREATE DATABASE "{name}"')
             url = postgres.url(name)
         made.append(url.rsplit("/", 1)[-1])
-        return create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": url,
-                           "UPLOAD_DIR": str(folder / "uploads"), "WTF_CSRF_ENABLED": False,
-                           "CREATE_TABLES": False})
+        return create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "test",
+                "DATABASE_URL": url,
+                "UPLOAD_DIR": str(folder / "uploads"),
+                "WTF_CSRF_ENABLED": False,
+                "CREATE_TABLES": False,
+            }
+        )
 
     yield make
     if database.obj is not None:
@@ -75,11 +88,18 @@ def empty_instance(tmp_path: Path, postgres: Any) -> Any:
 
 
 def test_a_backup_restores_every_item_file_and_event_into_an_empty_instance(
-    app, client, auth, runner, tmp_path, empty_instance,
+    app,
+    client,
+    auth,
+    runner,
+    tmp_path,
+    empty_instance,
 ):
     _seed(runner, client, auth)
     before = snapshot()
-    assert len(before["Item"]) >= 22 and len(before["Attachment"]) == 2 and len(before["Event"]) > 20
+    assert (
+        len(before["Item"]) >= 22 and len(before["Attachment"]) == 2 and len(before["Event"]) > 20
+    )
     store = app.extensions["sanfang.attachments"]
     files = {a.sha256: store.get(a.sha256) for a in Attachment.select()}
     path = tmp_path / "backup.zip"
@@ -88,7 +108,9 @@ def test_a_backup_restores_every_item_file_and_event_into_an_empty_instance(
     assert result.exit_code == 0, result.output
     assert f"{len(files)} files" in result.output
     with zipfile.ZipFile(path) as archive:
-        assert {n.rsplit("/", 1)[-1] for n in archive.namelist() if n.startswith("files/")} == set(files)
+        assert {n.rsplit("/", 1)[-1] for n in archive.namelist() if n.startswith("files/")} == set(
+            files
+        )
 
     restored = empty_instance()
     result = restored.test_cli_runner().invoke(args=["restore", str(path)])
@@ -101,7 +123,10 @@ def test_a_backup_restores_every_item_file_and_event_into_an_empty_instance(
     # The restored instance goes on: new ids follow the restored ones (sequences reset
     # on PostgreSQL), and its residents see their photos.
     web = restored.test_client()
-    assert web.post("/login", data={"username": "lvzhou-yezhu1", "password": "demo1234"}).status_code == 303
+    assert (
+        web.post("/login", data={"username": "lvzhou-yezhu1", "password": "demo1234"}).status_code
+        == 303
+    )
     answer = web.post("/r/new/bell", data={"category": "环境卫生", "summary": "恢复之后再反映一次"})
     assert answer.status_code == 303, answer.get_data(as_text=True)[:500]
     with database.connection_context():
@@ -112,7 +137,9 @@ def test_a_backup_restores_every_item_file_and_event_into_an_empty_instance(
         assert shown.status_code == 200 and shown.data == files[photo.sha256]
 
 
-def test_restore_refuses_an_instance_with_data_unless_forced(app, client, auth, runner, tmp_path, empty_instance):
+def test_restore_refuses_an_instance_with_data_unless_forced(
+    app, client, auth, runner, tmp_path, empty_instance
+):
     _seed(runner, client, auth)
     before = snapshot()
     path = tmp_path / "backup.zip"
@@ -134,7 +161,9 @@ def test_restore_refuses_what_is_not_a_backup(empty_instance, tmp_path, content)
     path = tmp_path / "x.zip"
     path.write_bytes(content)
     result = empty_instance().test_cli_runner().invoke(args=["restore", str(path)])
-    assert result.exit_code == 1 and "备份" in result.output  # "… is not a Sanfang backup", no traceback
+    assert (
+        result.exit_code == 1 and "备份" in result.output
+    )  # "… is not a Sanfang backup", no traceback
 
 
 def test_every_table_is_in_the_backup(app):
@@ -142,7 +171,9 @@ def test_every_table_is_in_the_backup(app):
     from engine.backup import _models
     from engine.storage import Blob
 
-    assert {m._meta.table_name for m in _models()} | {Blob._meta.table_name} == set(database.get_tables())
+    assert {m._meta.table_name for m in _models()} | {Blob._meta.table_name} == set(
+        database.get_tables()
+    )
 
 
 def test_the_backup_reads_one_snapshot(app, tmp_path, monkeypatch):
@@ -169,7 +200,9 @@ def test_the_backup_reads_one_snapshot(app, tmp_path, monkeypatch):
         return iter(found)
 
     monkeypatch.setattr(module, "_rows", rows)
-    manifest = module.backup(tmp_path / "b.zip", app.extensions["sanfang.attachments"], now=dt.datetime(2026, 1, 1))
+    manifest = module.backup(
+        tmp_path / "b.zip", app.extensions["sanfang.attachments"], now=dt.datetime(2026, 1, 1)
+    )
     assert wrote and Event.select().count() == events + 1
     assert manifest["tables"]["event"] == events
     if ON_POSTGRES:

@@ -39,8 +39,11 @@ def _users():
 def test_every_role_gets_what_the_table_says_on_every_plain_route(app, client, auth):
     """Every GET route without parameters, for every seeded user: 403 exactly when the
     table says the user holds its capability nowhere."""
-    routes = [(r.rule, r.endpoint) for r in app.url_map.iter_rules()
-              if "GET" in r.methods and not r.arguments and _view_capability(app, r.endpoint)]
+    routes = [
+        (r.rule, r.endpoint)
+        for r in app.url_map.iter_rules()
+        if "GET" in r.methods and not r.arguments and _view_capability(app, r.endpoint)
+    ]
     assert len(routes) >= 15
     wrong = []
     for username in _users():
@@ -55,21 +58,40 @@ def test_every_role_gets_what_the_table_says_on_every_plain_route(app, client, a
     assert wrong == []
 
 
-AREA_PAGES = [("/review/n/{key}", "dashboards"), ("/lists/c/{key}", "lists.view"),
-              ("/lists/c/{key}/profile", "profile.view"), ("/lists/rollup/{key}", "lists.rollup")]
+AREA_PAGES = [
+    ("/review/n/{key}", "dashboards"),
+    ("/lists/c/{key}", "lists.view"),
+    ("/lists/c/{key}/profile", "profile.view"),
+    ("/lists/rollup/{key}", "lists.rollup"),
+]
 
 
-@pytest.mark.parametrize("username", ["xifang", "lvzhouhuayuan-wy", "chaohui-ducha", "ducha", "admin",
-                                      "dept-zhifa-user", "lvzhou-yezhu1"])
+@pytest.mark.parametrize(
+    "username",
+    [
+        "xifang",
+        "lvzhouhuayuan-wy",
+        "chaohui-ducha",
+        "ducha",
+        "admin",
+        "dept-zhifa-user",
+        "lvzhou-yezhu1",
+    ],
+)
 def test_area_pages_open_exactly_where_the_table_says(app, client, auth, username):
     """In and out of scope: a node page opens (200) only at nodes where the user holds
     the capability; elsewhere it is refused (403/404) without saying more."""
     actor = actor_for(User.get(User.username == username))
-    nodes = list(OrgNode.select().where(OrgNode.kind.in_(["district", "street", "community", "compound"]))
-                 .order_by(OrgNode.id))
+    nodes = list(
+        OrgNode.select()
+        .where(OrgNode.kind.in_(["district", "street", "community", "compound"]))
+        .order_by(OrgNode.id)
+    )
     auth.login(username)
     wrong = []
-    for node in nodes[:: max(1, len(nodes) // 12)] + [n for n in nodes if n.key in ("lvzhouhuayuan", "chaohui")]:
+    for node in nodes[:: max(1, len(nodes) // 12)] + [
+        n for n in nodes if n.key in ("lvzhouhuayuan", "chaohui")
+    ]:
         for pattern, key in AREA_PAGES:
             status = client.get(pattern.format(key=node.key)).status_code
             allowed = can(actor, key, node)

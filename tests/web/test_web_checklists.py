@@ -10,11 +10,18 @@ from engine.models import Event, OrgNode
 from engine.records import ChecklistRow
 from tests.conftest import NOW
 
-ROW = {"content": "加装电梯意见征集", "owner_unit": "小区党组织", "deadline": "2026-12-31", "status": "推进中"}
+ROW = {
+    "content": "加装电梯意见征集",
+    "owner_unit": "小区党组织",
+    "deadline": "2026-12-31",
+    "status": "推进中",
+}
 
 
 def post_row(client: Any, compound: str, list_key: str, **answers: Any) -> Any:
-    return client.post(f"/lists/c/{compound}/{list_key}/new", data={**ROW, **answers, "_submit": "1"})
+    return client.post(
+        f"/lists/c/{compound}/{list_key}/new", data={**ROW, **answers, "_submit": "1"}
+    )
 
 
 def test_row_through_the_generated_form_with_a_conditional_field(client, auth):
@@ -30,10 +37,15 @@ def test_row_through_the_generated_form_with_a_conditional_field(client, auth):
     row = ChecklistRow.get()
     assert row.data["blocker"] == "部分业主反对" and row.done == 0 and row.deadline == "2026-12-31"
     # the hidden field goes once the status no longer asks for it
-    client.post(f"/lists/row/{row.id}", data={**ROW, "status": "已完成", "blocker": "x", "lock": "1", "_submit": "1"})
+    client.post(
+        f"/lists/row/{row.id}",
+        data={**ROW, "status": "已完成", "blocker": "x", "lock": "1", "_submit": "1"},
+    )
     row = ChecklistRow.get()
     assert row.done == 1 and "blocker" not in row.data and row.lock == 2
-    events = list(Event.select().where(Event.target == f"checklist-row:{row.id}").order_by(Event.id))
+    events = list(
+        Event.select().where(Event.target == f"checklist-row:{row.id}").order_by(Event.id)
+    )
     assert [e.action for e in events] == ["checklist.row.add", "checklist.row.update"]
     assert events[1].before["status"] == "受阻" and events[1].after["status"] == "已完成"
     page = client.get("/lists/c/lvzhouhuayuan")
@@ -48,7 +60,12 @@ def test_another_compounds_commissioner_can_neither_see_nor_edit(client, auth):
     auth.login("changzhengxincun-zy")
     assert client.get("/lists/c/lvzhouhuayuan").status_code == 404
     assert client.get(f"/lists/row/{row.id}").status_code == 404
-    assert client.post(f"/lists/row/{row.id}", data={**ROW, "status": "已完成", "_submit": "1"}).status_code == 404
+    assert (
+        client.post(
+            f"/lists/row/{row.id}", data={**ROW, "status": "已完成", "_submit": "1"}
+        ).status_code
+        == 404
+    )
     assert post_row(client, "lvzhouhuayuan", "task-list").status_code == 404
     assert client.get("/lists/rollup/chaohui").status_code == 403
     assert ChecklistRow.get().data["status"] == "推进中"
@@ -59,7 +76,9 @@ def test_rollup_numbers_by_hand(client, auth, actor_of):
     lvzhou, qiaolu = OrgNode.get(key="lvzhouhuayuan"), OrgNode.get(key="changzhengqiaolu")
     # NOW is 2026-11-27 in Shanghai: a row due 2026-11-01 and not done is overdue
     checklists.add_row(xifang, "task-list", lvzhou, {**ROW, "deadline": "2026-11-01"}, now=NOW)
-    checklists.add_row(xifang, "task-list", lvzhou, {**ROW, "status": "已完成", "deadline": "2026-11-01"}, now=NOW)
+    checklists.add_row(
+        xifang, "task-list", lvzhou, {**ROW, "status": "已完成", "deadline": "2026-11-01"}, now=NOW
+    )
     checklists.add_row(xifang, "difficulty-list", lvzhou, ROW, now=NOW)
     checklists.add_row(zhang, "task-list", qiaolu, {**ROW, "deadline": "2026-10-01"}, now=NOW)
     district = OrgNode.get(key="gongshu")
@@ -72,7 +91,11 @@ def test_rollup_numbers_by_hand(client, auth, actor_of):
     doc = facts.compute_all(now=NOW)
     assert doc[district.id]["checklists"]["completion_rate"] == 25.0
     assert doc[lvzhou.id]["checklists"]["by_list"]["task-list"] == {
-        "rows": 2, "done": 1, "overdue": 1, "completion_rate": 50.0}
+        "rows": 2,
+        "done": 1,
+        "overdue": 1,
+        "completion_rate": 50.0,
+    }
     auth.login("chaohui-ducha")
     page = client.get("/lists/rollup/chaohui")
     assert page.status_code == 200 and "1/3" in page.text
@@ -91,12 +114,21 @@ def test_unmeasurable_kpi_row_is_reported_and_reviewed(client, auth):
     assert "kpi-commissioner" not in page.text  # measurable rows are computed, not reported
     client.post("/lists/kpi/tasks-2021/street-office/report", data={"unit": "chaohui", "note": ""})
     assert KpiReport.select().count() == 0
-    client.post("/lists/kpi/tasks-2021/street-office/report", data={"unit": "xiaohe", "note": "不是我的街道"})
+    client.post(
+        "/lists/kpi/tasks-2021/street-office/report",
+        data={"unit": "xiaohe", "note": "不是我的街道"},
+    )
     assert KpiReport.select().count() == 0
-    client.post("/lists/kpi/tasks-2021/street-office/report", data={"unit": "chaohui", "note": "已发文成立三方办"})
+    client.post(
+        "/lists/kpi/tasks-2021/street-office/report",
+        data={"unit": "chaohui", "note": "已发文成立三方办"},
+    )
     report = KpiReport.get()
     assert report.state == "reported"
-    assert client.post(f"/lists/kpi/review/{report.id}", data={"decision": "accept"}).status_code == 403
+    assert (
+        client.post(f"/lists/kpi/review/{report.id}", data={"decision": "accept"}).status_code
+        == 403
+    )
     assert KpiReport.get().state == "reported"  # a street may not review its own report
     auth.logout()
     auth.login("dept-zzb-user")  # the row's lead unit
@@ -104,7 +136,9 @@ def test_unmeasurable_kpi_row_is_reported_and_reviewed(client, auth):
     assert KpiReport.get().state == "returned"
     auth.logout()
     auth.login("chaohui-ducha")
-    client.post("/lists/kpi/tasks-2021/street-office/report", data={"unit": "chaohui", "note": "补充了发文"})
+    client.post(
+        "/lists/kpi/tasks-2021/street-office/report", data={"unit": "chaohui", "note": "补充了发文"}
+    )
     assert [r.state for r in KpiReport.select().order_by(KpiReport.id)] == ["returned", "reported"]
 
 
@@ -112,14 +146,24 @@ def test_row_evidence_is_readable_by_who_sees_the_row_only(client, auth):
     import io
 
     auth.login("xifang")
-    response = client.post("/lists/c/lvzhouhuayuan/task-list/new", data={
-        **ROW, "_submit": "1", "evidence": (io.BytesIO(b"\x89PNG\r\n\x1a\n evidence"), "proof.png", "image/png"),
-    }, content_type="multipart/form-data")
+    response = client.post(
+        "/lists/c/lvzhouhuayuan/task-list/new",
+        data={
+            **ROW,
+            "_submit": "1",
+            "evidence": (io.BytesIO(b"\x89PNG\r\n\x1a\n evidence"), "proof.png", "image/png"),
+        },
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 303, response.get_data(as_text=True)[:1000]
     row = ChecklistRow.select().order_by(ChecklistRow.id.desc()).first()
     public_id = row.data["evidence"][0]
     auth.logout()
-    for username, status in (("chaohui-ducha", 200), ("lvzhouhuayuan-wy", 200), ("changzhengqiaolu-zy", 404)):
+    for username, status in (
+        ("chaohui-ducha", 200),
+        ("lvzhouhuayuan-wy", 200),
+        ("changzhengqiaolu-zy", 404),
+    ):
         auth.login(username)
         with client.get(f"/files/{public_id}") as answer:
             assert answer.status_code == status, username

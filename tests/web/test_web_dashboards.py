@@ -19,20 +19,23 @@ def refreshed(app):
     indices.snapshot_all(None, now=NOW)
 
 
-@pytest.mark.parametrize("username, key, status", [
-    ("chaohui-ducha", "chaohui", 200),
-    ("chaohui-ducha", "shijiahuayuan", 200),
-    ("chaohui-ducha", "lvzhouhuayuan", 200),
-    ("chaohui-ducha", "gongshu", 404),
-    ("chaohui-ducha", "xiaohe", 404),
-    ("chaohui-ducha", "changzhengqiaolu", 404),
-    ("xifang", "lvzhouhuayuan", 200),
-    ("xifang", "shijiahuayuan", 404),
-    ("xifang", "changzhengqiaolu", 404),
-    ("ducha", "gongshu", 200),
-    ("lvzhou-yezhu1", "lvzhouhuayuan", 403),
-    ("dept-zhifa-user", "gongshu", 403),
-])
+@pytest.mark.parametrize(
+    "username, key, status",
+    [
+        ("chaohui-ducha", "chaohui", 200),
+        ("chaohui-ducha", "shijiahuayuan", 200),
+        ("chaohui-ducha", "lvzhouhuayuan", 200),
+        ("chaohui-ducha", "gongshu", 404),
+        ("chaohui-ducha", "xiaohe", 404),
+        ("chaohui-ducha", "changzhengqiaolu", 404),
+        ("xifang", "lvzhouhuayuan", 200),
+        ("xifang", "shijiahuayuan", 404),
+        ("xifang", "changzhengqiaolu", 404),
+        ("ducha", "gongshu", 200),
+        ("lvzhou-yezhu1", "lvzhouhuayuan", 403),
+        ("dept-zhifa-user", "gongshu", 403),
+    ],
+)
 def test_dashboards_and_exports_are_scoped(client, auth, refreshed, username, key, status):
     auth.login(username)
     assert client.get(f"/review/n/{key}").status_code == status
@@ -61,7 +64,9 @@ def test_district_kpi_table_exports_22_rows(client, auth, refreshed):
     assert "达标" in page or "逾期" in page
     book = load_workbook(io.BytesIO(client.get("/review/n/gongshu/export/kpi.xlsx").data))
     rows = list(book.active.iter_rows(min_row=2, values_only=True))
-    assert len(rows) == 22 and rows[4][0] == 5 and rows[4][6] == 100.0  # every seed compound has a party org
+    assert (
+        len(rows) == 22 and rows[4][0] == 5 and rows[4][6] == 100.0
+    )  # every seed compound has a party org
 
 
 def test_dashboard_without_facts_says_so(client, auth):
@@ -90,21 +95,33 @@ def test_kpi_views_show_the_latest_report_within_the_node(client, auth, refreshe
 
     no = next(r["no"] for r in unmeasurable_rows("tasks-2021") if r["key"] == "street-office")
     auth.login("chaohui-ducha")
-    client.post("/lists/kpi/tasks-2021/street-office/report", data={"unit": "chaohui", "note": "已发文成立三方办"})
+    client.post(
+        "/lists/kpi/tasks-2021/street-office/report",
+        data={"unit": "chaohui", "note": "已发文成立三方办"},
+    )
     assert "已提交 · 朝晖街道" in client.get("/review/n/chaohui").text
     auth.logout()
     auth.login("dept-zzb-user")
-    report_id = client.get("/lists/kpi/tasks-2021").text.split("/lists/kpi/review/", 1)[1].split('"', 1)[0]
-    client.post(f"/lists/kpi/review/{report_id}", data={"decision": "return", "note": "请补充<b>文件</b>"})
+    report_id = (
+        client.get("/lists/kpi/tasks-2021").text.split("/lists/kpi/review/", 1)[1].split('"', 1)[0]
+    )
+    client.post(
+        f"/lists/kpi/review/{report_id}", data={"decision": "return", "note": "请补充<b>文件</b>"}
+    )
     auth.logout()
     auth.login("dept-zhifa-user")
     # 各部门 report on whistle-system too; a department's report is not the street's.
-    client.post("/lists/kpi/tasks-2021/whistle-system/report", data={"unit": "dept-zhifa", "note": "执法局进度"})
+    client.post(
+        "/lists/kpi/tasks-2021/whistle-system/report",
+        data={"unit": "dept-zhifa", "note": "执法局进度"},
+    )
     auth.logout()
 
     auth.login("chaohui-ducha")
     page = client.get("/review/n/chaohui").text
-    assert "已退回 · 朝晖街道" in page and "唐斌萍" in page and "请补充&lt;b&gt;文件&lt;/b&gt;" in page
+    assert (
+        "已退回 · 朝晖街道" in page and "唐斌萍" in page and "请补充&lt;b&gt;文件&lt;/b&gt;" in page
+    )
     assert "· 区综合行政执法局" not in page  # a department's report is not the street's
     row = _kpi_row(client.get("/review/n/chaohui/export/kpi.xlsx").data, no)
     assert row["最新报告"] == "已退回 · 朝晖街道" and row["报告或审核人"] == "唐斌萍"
@@ -125,7 +142,9 @@ def test_compound_file_card_names_its_facts_in_words(client, auth, refreshed):
     page = client.get("/review/n/lvzhouhuayuan").text
     card = page.split('id="profile"', 1)[1].split("</section>", 1)[0]
     # Labels are the pack's: the schema's titles and the derived facts' labels, never keys.
-    assert "已建立小区党组织" in card and "一名党员一幢楼覆盖率(%)" in card and "业主自治组织" in card
+    assert (
+        "已建立小区党组织" in card and "一名党员一幢楼覆盖率(%)" in card and "业主自治组织" in card
+    )
     assert "has_party_org" not in card and "True" not in card and "False" not in card
     assert "_" not in card.replace("class=", "").split(">", 1)[1]  # no field key anywhere
 
@@ -134,7 +153,11 @@ def test_what_pulls_it_down_names_file_fields_by_their_titles(client, auth, refr
     from engine.models import OrgNode
 
     node = OrgNode.get(key="lvzhouhuayuan")
-    node.profile = {**node.profile, "professional_property": False, "finance_disclosure_online": False}
+    node.profile = {
+        **node.profile,
+        "professional_property": False,
+        "finance_disclosure_online": False,
+    }
     node.save()
     facts.refresh(now=NOW)
     auth.login("xifang")

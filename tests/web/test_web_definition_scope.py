@@ -31,7 +31,9 @@ def test_applies_at_and_for(scoped, actor_of):
     inside, outside = OrgNode.get(OrgNode.key == IN), OrgNode.get(OrgNode.key == OUT)
     assert applies_at(scoped, inside.path) and not applies_at(scoped, outside.path)
     assert applies_at(current_version("bell").body, outside.path)  # no scope: everywhere
-    assert applies_at({**scoped, "scope": "gone"}, inside.path) is False  # an unknown scope: nowhere
+    assert (
+        applies_at({**scoped, "scope": "gone"}, inside.path) is False
+    )  # an unknown scope: nowhere
     assert applies_for(actor_of(IN_USER), scoped) and applies_for(actor_of("ducha"), scoped)
     assert not applies_for(actor_of(OUT_USER), scoped)
 
@@ -53,7 +55,9 @@ def test_work_offers_and_raises_only_in_scope(scoped, client, auth, username, no
     assert client.get(f"/work/new/repair?node={node}").status_code == (200 if offered else 404)
     response = client.post(f"/work/new/repair?node={node}", data=REPAIR)
     assert response.status_code == (303 if offered else 404)
-    assert Item.select().join(Definition).where(Definition.key == "repair").count() == (1 if offered else 0)
+    assert Item.select().join(Definition).where(Definition.key == "repair").count() == (
+        1 if offered else 0
+    )
     inbox = client.get("/work/?view=items").get_data(as_text=True)
     assert ('value="repair"' in inbox) is offered  # the type filter lists what applies here
 
@@ -64,21 +68,35 @@ def test_residents_are_offered_only_in_scope(scoped, client, auth, username, off
     assert ("/r/new/repair" in client.get("/r/").get_data(as_text=True)) is offered
     assert client.get("/r/new/repair").status_code == (200 if offered else 404)
     client.post("/r/new/repair", data=REPAIR)
-    assert Item.select().join(Definition).where(Definition.key == "repair").count() == (1 if offered else 0)
+    assert Item.select().join(Definition).where(Definition.key == "repair").count() == (
+        1 if offered else 0
+    )
 
 
-@pytest.mark.parametrize("username, listed", [(IN_USER, True), (OUT_USER, False), ("ducha", True),
-                                              ("chaohui-ducha", True)])
+@pytest.mark.parametrize(
+    "username, listed",
+    [(IN_USER, True), (OUT_USER, False), ("ducha", True), ("chaohui-ducha", True)],
+)
 def test_the_api_lists_a_scoped_type_where_it_applies(scoped, client, token_for, username, listed):
-    keys = {d["key"] for d in client.get("/api/v1/definitions", headers=token_for(username)).get_json()["definitions"]}
+    keys = {
+        d["key"]
+        for d in client.get("/api/v1/definitions", headers=token_for(username)).get_json()[
+            "definitions"
+        ]
+    }
     assert ("repair" in keys) is listed and "bell" in keys
 
 
-@pytest.mark.parametrize("username, node, status", [(IN_USER, IN, 201), (OUT_USER, OUT, 422),
-                                                    (IN_RESIDENT, IN, 201), (OUT_RESIDENT, OUT, 422)])
+@pytest.mark.parametrize(
+    "username, node, status",
+    [(IN_USER, IN, 201), (OUT_USER, OUT, 422), (IN_RESIDENT, IN, 201), (OUT_RESIDENT, OUT, 422)],
+)
 def test_the_api_raises_only_in_scope(scoped, client, token_for, username, node, status):
-    response = client.post("/api/v1/items", json={"type": "repair", "node": node, "data": REPAIR},
-                           headers=token_for(username))
+    response = client.post(
+        "/api/v1/items",
+        json={"type": "repair", "node": node, "data": REPAIR},
+        headers=token_for(username),
+    )
     assert response.status_code == status, response.get_json()
     if status == 422:
         assert [f["path"] for f in response.get_json()["error"]["fields"]] == ["node"]
@@ -87,14 +105,20 @@ def test_the_api_raises_only_in_scope(scoped, client, token_for, username, node,
 def test_try_it_and_preview_offer_only_nodes_in_scope(scoped, client, auth):
     from engine import designer
 
-    designer.edit_draft(User.get(User.username == "admin"), "repair", lambda b: b.__setitem__("scope", "chaohui"),
-                        now=NOW)
+    designer.edit_draft(
+        User.get(User.username == "admin"),
+        "repair",
+        lambda b: b.__setitem__("scope", "chaohui"),
+        now=NOW,
+    )
     auth.login("admin")
     page = client.get("/admin/designer/repair/routing").get_data(as_text=True)
     panel = page.split('id="tryit-node"', 1)[1].split("</select>", 1)[0]
     assert f'value="{IN}"' in panel and f'value="{OUT}"' not in panel
     # A node outside the scope posted by hand is not used; the first node in scope stands in.
-    html = client.post("/admin/designer/repair/routing/try", data={"_node": OUT, "_refresh": "1"}).get_data(as_text=True)
+    html = client.post(
+        "/admin/designer/repair/routing/try", data={"_node": OUT, "_refresh": "1"}
+    ).get_data(as_text=True)
     assert f'value="{OUT}" selected' not in html
     from pages.designer.formbuilder import preview_context
 
@@ -102,6 +126,7 @@ def test_try_it_and_preview_offer_only_nodes_in_scope(scoped, client, auth):
         from flask import g
 
         from engine.actors import actor_for
+
         g.actor = actor_for(User.get(User.username == "admin"))
         doc = preview_context(designer.draft_of(Definition.get(Definition.key == "repair")))
     assert applies_at(scoped, OrgNode.get(OrgNode.key == doc["node"]["key"]).path)
@@ -111,10 +136,25 @@ def test_a_scoped_profile_is_the_file_of_its_streets_compounds_only(app, client,
     from engine import profiles
 
     base = current_version("compound-profile").body
-    schema = {**base["schema"], "properties": {**base["schema"]["properties"],
-                                               "lift_count": {"type": "integer", "title": "电梯数量"}}}
-    publish(Pack.get(), {**base, "key": "chaohui-profile", "name": "朝晖小区档案", "scope": "chaohui",
-                         "schema": schema}, now=NOW, by=User.get(User.username == "admin"))
+    schema = {
+        **base["schema"],
+        "properties": {
+            **base["schema"]["properties"],
+            "lift_count": {"type": "integer", "title": "电梯数量"},
+        },
+    }
+    publish(
+        Pack.get(),
+        {
+            **base,
+            "key": "chaohui-profile",
+            "name": "朝晖小区档案",
+            "scope": "chaohui",
+            "schema": schema,
+        },
+        now=NOW,
+        by=User.get(User.username == "admin"),
+    )
     inside, outside = OrgNode.get(OrgNode.key == IN), OrgNode.get(OrgNode.key == OUT)
     assert profiles.profile_version(inside).definition.key == "chaohui-profile"
     assert profiles.profile_version(outside).definition.key == "compound-profile"
@@ -130,24 +170,40 @@ def test_publishing_a_scoped_version_moves_only_the_items_in_its_scope(app, acto
     from engine import designer
 
     admin = User.get(User.username == "admin")
-    body = designer.skeleton("lift", "加装电梯", kind="item_type", raise_roles=["commissioner"],
-                             node_kinds=["compound"],
-                             words={"summary": "摘要", "open": "征集中", "closed": "已办结", "close": "办结"})
+    body = designer.skeleton(
+        "lift",
+        "加装电梯",
+        kind="item_type",
+        raise_roles=["commissioner"],
+        node_kinds=["compound"],
+        words={"summary": "摘要", "open": "征集中", "closed": "已办结", "close": "办结"},
+    )
     body["workflow"]["states"]["checking"] = {"label": "核实中"}
-    body["workflow"]["transitions"] += [{"key": "check", "label": "核实", "from": ["open"], "to": "checking",
-                                         "roles": ["commissioner"]}]
+    body["workflow"]["transitions"] += [
+        {
+            "key": "check",
+            "label": "核实",
+            "from": ["open"],
+            "to": "checking",
+            "roles": ["commissioner"],
+        }
+    ]
     body["workflow"]["transitions"][0]["from"] = ["open", "checking"]
     designer.create(admin, Pack.get(), body, now=NOW)
     designer.publish_draft(admin, "lift", now=NOW)
     raised = {}
     for username, node in ((IN_USER, IN), (OUT_USER, OUT)):
         item = items.raise_item(actor_of(username), "lift", node, {"summary": "加装"}, now=NOW)
-        raised[node] = items.transition(actor_of(username), item.id, "check", {}, expected=item.lock, now=NOW)
+        raised[node] = items.transition(
+            actor_of(username), item.id, "check", {}, expected=item.lock, now=NOW
+        )
 
     def change(b):
         b["scope"] = "chaohui"
         del b["workflow"]["states"]["checking"]
-        b["workflow"]["transitions"] = [t for t in b["workflow"]["transitions"] if t["key"] != "check"]
+        b["workflow"]["transitions"] = [
+            t for t in b["workflow"]["transitions"] if t["key"] != "check"
+        ]
         b["workflow"]["transitions"][0]["from"] = ["open"]
 
     designer.edit_draft(admin, "lift", change, now=NOW)

@@ -13,19 +13,34 @@ from engine import designer, items
 from engine.models import Definition, DefinitionVersion, Event, User
 from engine.packs import read_pack, validate_pack
 
-NEW = {"kind": "item_type", "name": "高空抛物", "key": "gaokong", "raise_roles": "commissioner",
-       "node_kinds": "compound"}
+NEW = {
+    "kind": "item_type",
+    "name": "高空抛物",
+    "key": "gaokong",
+    "raise_roles": "commissioner",
+    "node_kinds": "compound",
+}
 ROUTES = [
-    ("get", "/admin/designer/"), ("post", "/admin/designer/new"),
-    ("get", "/admin/designer/bell/form"), ("post", "/admin/designer/bell/form/add"),
-    ("get", "/admin/designer/bell/form/field/summary"), ("post", "/admin/designer/bell/form/summary/up"),
-    ("post", "/admin/designer/bell/preview"), ("get", "/admin/designer/bell/workflow"),
-    ("post", "/admin/designer/bell/workflow"), ("get", "/admin/designer/bell/routing"),
-    ("post", "/admin/designer/bell/routing"), ("get", "/admin/designer/bell/json"),
-    ("post", "/admin/designer/bell/json"), ("get", "/admin/designer/bell/publish"),
-    ("post", "/admin/designer/bell/publish"), ("get", "/admin/designer/bell/history"),
-    ("post", "/admin/designer/bell/republish/1"), ("post", "/admin/designer/bell/discard"),
-    ("get", "/admin/designer/packs/gongshu.zip"), ("post", "/admin/designer/packs/import"),
+    ("get", "/admin/designer/"),
+    ("post", "/admin/designer/new"),
+    ("get", "/admin/designer/bell/form"),
+    ("post", "/admin/designer/bell/form/add"),
+    ("get", "/admin/designer/bell/form/field/summary"),
+    ("post", "/admin/designer/bell/form/summary/up"),
+    ("post", "/admin/designer/bell/preview"),
+    ("get", "/admin/designer/bell/workflow"),
+    ("post", "/admin/designer/bell/workflow"),
+    ("get", "/admin/designer/bell/routing"),
+    ("post", "/admin/designer/bell/routing"),
+    ("get", "/admin/designer/bell/json"),
+    ("post", "/admin/designer/bell/json"),
+    ("get", "/admin/designer/bell/publish"),
+    ("post", "/admin/designer/bell/publish"),
+    ("get", "/admin/designer/bell/history"),
+    ("post", "/admin/designer/bell/republish/1"),
+    ("post", "/admin/designer/bell/discard"),
+    ("get", "/admin/designer/packs/gongshu.zip"),
+    ("post", "/admin/designer/packs/import"),
 ]
 
 
@@ -57,21 +72,49 @@ def test_create_build_publish_history_diff_republish(admin):
     assert response.status_code == 303
     assert draft()["workflow"]["initial"] == "open"
 
-    response = admin.post("/admin/designer/gaokong/form/add",
-                          data={"label": "类别", "name": "category", "kind": "select"})
+    response = admin.post(
+        "/admin/designer/gaokong/form/add",
+        data={"label": "类别", "name": "category", "kind": "select"},
+    )
     assert response.status_code == 303
-    response = admin.post("/admin/designer/gaokong/form/field/category",
-                          data={"label": "类别", "name": "category", "kind": "select", "required": "1",
-                                "options": "坠物\n抛物", "value_type": "string", "show-0-field": ""})
+    response = admin.post(
+        "/admin/designer/gaokong/form/field/category",
+        data={
+            "label": "类别",
+            "name": "category",
+            "kind": "select",
+            "required": "1",
+            "options": "坠物\n抛物",
+            "value_type": "string",
+            "show-0-field": "",
+        },
+    )
     assert response.status_code == 303
-    admin.post("/admin/designer/gaokong/form/add", data={"label": "楼层", "name": "floor", "kind": "integer"})
-    response = admin.post("/admin/designer/gaokong/form/field/floor", data={
-        "label": "楼层", "name": "floor", "kind": "integer", "bound-minimum": "1",
-        "show-join": "all", "show-0-field": "category", "show-0-op": "in", "show-0-value": "抛物, 坠物"})
+    admin.post(
+        "/admin/designer/gaokong/form/add",
+        data={"label": "楼层", "name": "floor", "kind": "integer"},
+    )
+    response = admin.post(
+        "/admin/designer/gaokong/form/field/floor",
+        data={
+            "label": "楼层",
+            "name": "floor",
+            "kind": "integer",
+            "bound-minimum": "1",
+            "show-join": "all",
+            "show-0-field": "category",
+            "show-0-op": "in",
+            "show-0-value": "抛物, 坠物",
+        },
+    )
     assert response.status_code == 303
     floor = draft()["schema"]["properties"]["floor"]
-    assert floor == {"type": "integer", "title": "楼层", "minimum": 1,
-                     "x-show-if": {"in": [{"var": "data.category"}, ["抛物", "坠物"]]}}
+    assert floor == {
+        "type": "integer",
+        "title": "楼层",
+        "minimum": 1,
+        "x-show-if": {"in": [{"var": "data.category"}, ["抛物", "坠物"]]},
+    }
     assert draft()["schema"]["required"] == ["summary", "category"]
 
     # Reordering through HTMX returns the builder fragment alone.
@@ -94,9 +137,15 @@ def test_create_build_publish_history_diff_republish(admin):
     # Version 2 drops the floor; the history diffs any two versions.
     body = designer.draft_of(definition)
     del body["schema"]["properties"]["floor"]
-    assert admin.post("/admin/designer/gaokong/json",
-                      data={"body": json.dumps(body, ensure_ascii=False)}).status_code == 303
-    assert "floor" in admin.get("/admin/designer/gaokong/publish").get_data(as_text=True)  # the diff
+    assert (
+        admin.post(
+            "/admin/designer/gaokong/json", data={"body": json.dumps(body, ensure_ascii=False)}
+        ).status_code
+        == 303
+    )
+    assert "floor" in admin.get("/admin/designer/gaokong/publish").get_data(
+        as_text=True
+    )  # the diff
     assert admin.post("/admin/designer/gaokong/publish").status_code == 303
     page = admin.get("/admin/designer/gaokong/history?a=1&b=2").get_data(as_text=True)
     assert "v1" in page and "v2" in page and "-      &#34;floor&#34;" in page
@@ -109,10 +158,17 @@ def test_create_build_publish_history_diff_republish(admin):
     assert v1 == v3
     assert admin.post("/admin/designer/gaokong/republish/3").status_code == 409
 
-    actions = [e.action for e in Event.select().where(Event.target == "definition:gaokong").order_by(Event.id)]
+    actions = [
+        e.action
+        for e in Event.select().where(Event.target == "definition:gaokong").order_by(Event.id)
+    ]
     assert actions[0] == "definition.create"
-    assert actions.count("definition.draft") >= 6 and actions.count("definition.designer_publish") == 3
-    saved = Event.select().where(Event.action == "definition.draft").order_by(Event.id.desc()).first()
+    assert (
+        actions.count("definition.draft") >= 6 and actions.count("definition.designer_publish") == 3
+    )
+    saved = (
+        Event.select().where(Event.action == "definition.draft").order_by(Event.id.desc()).first()
+    )
     assert saved.actor.username == "admin" and saved.before is not None and saved.after is not None
 
 
@@ -140,7 +196,9 @@ def test_json_view_refuses_bad_json_and_key_changes_and_keeps_everything(admin):
     response = admin.post("/admin/designer/bell/json", data={"body": "{nope"})
     assert response.status_code == 422 and "JSON" in response.get_data(as_text=True)
     body = designer.draft_of(Definition.get(Definition.key == "bell"))
-    response = admin.post("/admin/designer/bell/json", data={"body": json.dumps({**body, "key": "x"})})
+    response = admin.post(
+        "/admin/designer/bell/json", data={"body": json.dumps({**body, "key": "x"})}
+    )
     assert response.status_code == 422
     before = designer.draft_of(Definition.get(Definition.key == "bell"))
     # Saving every structured editor without changes loses nothing (round trip through the forms).
@@ -148,7 +206,10 @@ def test_json_view_refuses_bad_json_and_key_changes_and_keeps_everything(admin):
         page = admin.get(f"/admin/designer/bell/{tab}").get_data(as_text=True)
         assert admin.post(f"/admin/designer/bell/{tab}", data=form_values(page)).status_code == 303
     field = admin.get("/admin/designer/bell/form/field/category").get_data(as_text=True)
-    assert admin.post("/admin/designer/bell/form/field/category", data=form_values(field)).status_code == 303
+    assert (
+        admin.post("/admin/designer/bell/form/field/category", data=form_values(field)).status_code
+        == 303
+    )
     after = designer.draft_of(Definition.get(Definition.key == "bell"))
     assert after == before
 
@@ -169,7 +230,9 @@ def form_values(html: str) -> MultiDict:
             if tag == "input" and a.get("name") and a.get("type") not in ("file",):
                 if a.get("type") == "checkbox" and "checked" not in a:
                     return
-                out.append((a["name"], a.get("value") or ("1" if a.get("type") == "checkbox" else "")))
+                out.append(
+                    (a["name"], a.get("value") or ("1" if a.get("type") == "checkbox" else ""))
+                )
             elif tag == "select":
                 self.select = a.get("name")
             elif tag == "option" and self.select and "selected" in a:
@@ -195,13 +258,21 @@ def form_values(html: str) -> MultiDict:
 def test_removing_a_state_with_open_items_is_refused(admin, actor_of):
     from tests.conftest import NOW
 
-    item = items.raise_item(actor_of("lvzhou-yezhu1"), "bell", "lvzhouhuayuan",
-                            {"category": "治安", "summary": "夜里有陌生人"}, now=NOW)
+    item = items.raise_item(
+        actor_of("lvzhou-yezhu1"),
+        "bell",
+        "lvzhouhuayuan",
+        {"category": "治安", "summary": "夜里有陌生人"},
+        now=NOW,
+    )
     key = item.definition.key
     page = admin.get(f"/admin/designer/{key}/workflow").get_data(as_text=True)
     values = form_values(page)
-    index = next(k.split("-")[1] for k, v in values.items(multi=True)
-                 if k.startswith("state-") and k.endswith("-key") and v == item.state)
+    index = next(
+        k.split("-")[1]
+        for k, v in values.items(multi=True)
+        if k.startswith("state-") and k.endswith("-key") and v == item.state
+    )
     values.add(f"state-{index}-delete", "1")
     admin.post(f"/admin/designer/{key}/workflow", data=values)
     response = admin.post(f"/admin/designer/{key}/publish")
@@ -215,13 +286,19 @@ def test_pack_export_and_import(admin, tmp_path):
     assert response.status_code == 200 and response.mimetype == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(response.data))
     names = set(archive.namelist())
-    assert {"pack.json", "org.json", "items/bell.json", "profiles/compound-profile.json"} <= names or \
-        {"pack.json", "org.json", "items/bell.json"} <= names
+    assert {
+        "pack.json",
+        "org.json",
+        "items/bell.json",
+        "profiles/compound-profile.json",
+    } <= names or {"pack.json", "org.json", "items/bell.json"} <= names
     # The exported pack imports again (unchanged: no new versions).
     before = DefinitionVersion.select().count()
-    response = admin.post("/admin/designer/packs/import",
-                          data={"pack": (io.BytesIO(response.data), "gongshu.zip")},
-                          content_type="multipart/form-data")
+    response = admin.post(
+        "/admin/designer/packs/import",
+        data={"pack": (io.BytesIO(response.data), "gongshu.zip")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 303
     assert DefinitionVersion.select().count() == before
 
@@ -231,26 +308,37 @@ def test_pack_export_and_import(admin, tmp_path):
     broken = io.BytesIO()
     with zipfile.ZipFile(broken, "w") as out:
         for name in archive.namelist():
-            out.writestr(name, json.dumps(bell) if name == "items/bell.json" else archive.read(name))
+            out.writestr(
+                name, json.dumps(bell) if name == "items/bell.json" else archive.read(name)
+            )
     folder = tmp_path / "pack"
     zipfile.ZipFile(io.BytesIO(broken.getvalue())).extractall(folder)
     expected = validate_pack(read_pack(folder))
     assert expected
-    response = admin.post("/admin/designer/packs/import", data={"pack": (io.BytesIO(broken.getvalue()), "x.zip")},
-                          content_type="multipart/form-data")
+    response = admin.post(
+        "/admin/designer/packs/import",
+        data={"pack": (io.BytesIO(broken.getvalue()), "x.zip")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert all(line.replace("'", "&#39;") in page for line in expected)
 
-    response = admin.post("/admin/designer/packs/import", data={"pack": (io.BytesIO(b"not a zip"), "x.zip")},
-                          content_type="multipart/form-data")
+    response = admin.post(
+        "/admin/designer/packs/import",
+        data={"pack": (io.BytesIO(b"not a zip"), "x.zip")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 422
     evil = io.BytesIO()
     with zipfile.ZipFile(evil, "w") as out:
         out.writestr("pack.json", "{}")
         out.writestr("../escape.json", "{}")
-    response = admin.post("/admin/designer/packs/import", data={"pack": (io.BytesIO(evil.getvalue()), "x.zip")},
-                          content_type="multipart/form-data")
+    response = admin.post(
+        "/admin/designer/packs/import",
+        data={"pack": (io.BytesIO(evil.getvalue()), "x.zip")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 422 and not (tmp_path.parent / "escape.json").exists()
     assert Event.select().where(Event.action == "pack.export").count() == 1
     assert User.get(User.username == "admin")

@@ -11,10 +11,21 @@ from pages.designer.diagram import workflow_svg
 
 WORKFLOW = {
     "initial": "open",
-    "states": {"open": {"label": "受理", "hours": 24}, "doing": {"label": "处置"},
-               "stuck": {"label": "卡住"}, "orphan": {"label": "孤立"}, "closed": {"label": "办结", "final": True}},
+    "states": {
+        "open": {"label": "受理", "hours": 24},
+        "doing": {"label": "处置"},
+        "stuck": {"label": "卡住"},
+        "orphan": {"label": "孤立"},
+        "closed": {"label": "办结", "final": True},
+    },
     "transitions": [
-        {"key": "start", "label": "开始", "from": ["open"], "to": "doing", "roles": ["commissioner"]},
+        {
+            "key": "start",
+            "label": "开始",
+            "from": ["open"],
+            "to": "doing",
+            "roles": ["commissioner"],
+        },
         {"key": "park", "label": "搁置", "from": ["doing"], "to": "stuck", "roles": []},
         {"key": "close", "label": "办结", "from": ["doing"], "to": "closed", "roles": ["ghost"]},
         {"key": "back", "label": "退回", "from": ["doing"], "to": "open", "roles": ["raiser"]},
@@ -34,7 +45,9 @@ def test_graph_findings_name_unreachable_dead_ends_and_untakeable_transitions():
 
 
 def test_graph_findings_tolerate_a_half_written_draft():
-    assert graph_findings({"states": {"a": {}}, "transitions": [{"from": ["x"], "to": None}, "junk"]}, set())
+    assert graph_findings(
+        {"states": {"a": {}}, "transitions": [{"from": ["x"], "to": None}, "junk"]}, set()
+    )
     assert graph_findings({}, set()) == []
 
 

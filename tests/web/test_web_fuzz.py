@@ -12,14 +12,30 @@ from hypothesis import strategies as st
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=12,
 )
-FIELDS = st.sampled_from(["category", "summary", "building", "photos", "anonymous", "fire_blocked_since",
-                          "contact_phone", "plate_number", "nope"])
+FIELDS = st.sampled_from(
+    [
+        "category",
+        "summary",
+        "building",
+        "photos",
+        "anonymous",
+        "fire_blocked_since",
+        "contact_phone",
+        "plate_number",
+        "nope",
+    ]
+)
 ANSWERS = st.dictionaries(FIELDS, JSON, max_size=6)
-FUZZ = settings(max_examples=40, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 def check(response) -> None:
@@ -30,30 +46,62 @@ def check(response) -> None:
 
 
 @FUZZ
-@given(body=st.one_of(JSON, st.fixed_dictionaries({"type": st.sampled_from(["bell", "whistle", "x"]),
-                                                    "node": st.sampled_from(["lvzhouhuayuan", "chaohui", "zz"]),
-                                                    "data": ANSWERS})))
+@given(
+    body=st.one_of(
+        JSON,
+        st.fixed_dictionaries(
+            {
+                "type": st.sampled_from(["bell", "whistle", "x"]),
+                "node": st.sampled_from(["lvzhouhuayuan", "chaohui", "zz"]),
+                "data": ANSWERS,
+            }
+        ),
+    )
+)
 def test_raising_never_fails_with_500(client, token_for, body):
     headers = token_for("xifang")
-    check(client.post("/api/v1/items", data=json.dumps(body), content_type="application/json", headers=headers))
+    check(
+        client.post(
+            "/api/v1/items", data=json.dumps(body), content_type="application/json", headers=headers
+        )
+    )
 
 
 @FUZZ
-@given(key=st.sampled_from(["accept", "whistle", "resolve", "rate", "decline", "???"]),
-       body=st.one_of(JSON, st.fixed_dictionaries({"version": JSON, "data": ANSWERS})))
+@given(
+    key=st.sampled_from(["accept", "whistle", "resolve", "rate", "decline", "???"]),
+    body=st.one_of(JSON, st.fixed_dictionaries({"version": JSON, "data": ANSWERS})),
+)
 def test_transitions_never_fail_with_500(client, token_for, key, body):
     headers = token_for("xifang")
-    created = client.post("/api/v1/items", headers=headers, json={
-        "type": "bell", "node": "lvzhouhuayuan", "data": {"category": "治安", "summary": "夜间巡逻不到位"}})
+    created = client.post(
+        "/api/v1/items",
+        headers=headers,
+        json={
+            "type": "bell",
+            "node": "lvzhouhuayuan",
+            "data": {"category": "治安", "summary": "夜间巡逻不到位"},
+        },
+    )
     item_id = created.get_json()["id"]
-    check(client.post(f"/api/v1/items/{item_id}/transitions/{key}", data=json.dumps(body),
-                      content_type="application/json", headers=headers))
+    check(
+        client.post(
+            f"/api/v1/items/{item_id}/transitions/{key}",
+            data=json.dumps(body),
+            content_type="application/json",
+            headers=headers,
+        )
+    )
 
 
 @FUZZ
 @given(raw=st.binary(max_size=200))
 def test_raw_bytes_never_fail_with_500(client, token_for, raw):
-    check(client.post("/api/v1/items", data=raw, content_type="application/json", headers=token_for("xifang")))
+    check(
+        client.post(
+            "/api/v1/items", data=raw, content_type="application/json", headers=token_for("xifang")
+        )
+    )
 
 
 @FUZZ
@@ -71,17 +119,57 @@ def test_the_html_form_never_fails_with_500(client, auth, form):
 # redirect, never a 500 (TESTING propagates exceptions, so a crash fails the test).
 HUGE = "99999999999999999999"
 INT_VALUES = (HUGE, "1")  # past the column's range; and a real id, to reach the code behind it
-KEYS = {"key": ("bell", "lvzhouhuayuan"), "type_key": ("bell",), "list_key": ("task-list",),
-        "row_key": ("1",), "name": ("summary",), "target": ("t0",), "kind": ("org",),
-        "which": ("summoned",), "table": ("items",), "level": ("street",), "action": ("report_in",),
-        "public_id": ("x" * 300, "%00"), "filename": ("x",)}
+KEYS = {
+    "key": ("bell", "lvzhouhuayuan"),
+    "type_key": ("bell",),
+    "list_key": ("task-list",),
+    "row_key": ("1",),
+    "name": ("summary",),
+    "target": ("t0",),
+    "kind": ("org",),
+    "which": ("summoned",),
+    "table": ("items",),
+    "level": ("street",),
+    "action": ("report_in",),
+    "public_id": ("x" * 300, "%00"),
+    "filename": ("x",),
+}
 DEEP = "[" * 5000 + "]" * 5000
-HOSTILE = {"page": HUGE, "from": "9999-12-31", "to": "0001-01-01", "lock": HUGE, "version": HUGE,
-           "item": HUGE, "items": [HUGE, "²", "-1"], "node": "x" * 300, "number": HUGE, "index": HUGE,
-           "body": DEEP, "next": "//evil.example/", "def": "x", "sort": "x", "dir": "x", "a": HUGE, "b": "0"}
-GARBAGE = {"page": "false", "from": "2026-02-30", "to": "x", "lock": "１２", "version": "-0", "item": "1e3",
-           "items": "abc", "body": '{"key": ', "a": "-1", "b": "draft", "state": "\x00", "node": "a\x00b",
-           "username": "\x00", "key": "\x00"}
+HOSTILE = {
+    "page": HUGE,
+    "from": "9999-12-31",
+    "to": "0001-01-01",
+    "lock": HUGE,
+    "version": HUGE,
+    "item": HUGE,
+    "items": [HUGE, "²", "-1"],
+    "node": "x" * 300,
+    "number": HUGE,
+    "index": HUGE,
+    "body": DEEP,
+    "next": "//evil.example/",
+    "def": "x",
+    "sort": "x",
+    "dir": "x",
+    "a": HUGE,
+    "b": "0",
+}
+GARBAGE = {
+    "page": "false",
+    "from": "2026-02-30",
+    "to": "x",
+    "lock": "１２",
+    "version": "-0",
+    "item": "1e3",
+    "items": "abc",
+    "body": '{"key": ',
+    "a": "-1",
+    "b": "draft",
+    "state": "\x00",
+    "node": "a\x00b",
+    "username": "\x00",
+    "key": "\x00",
+}
 
 
 def _paths(rule: Any) -> list[str]:
@@ -95,9 +183,13 @@ def _paths(rule: Any) -> list[str]:
             if isinstance(converter, IntegerConverter):
                 filled = value
             else:
-                filled = (KEYS.get(name) or ("x",))[INT_VALUES.index(value) % len(KEYS.get(name) or ("x",))]
+                filled = (KEYS.get(name) or ("x",))[
+                    INT_VALUES.index(value) % len(KEYS.get(name) or ("x",))
+                ]
             path = re.sub(r"<(?:[^<>:]+:)?" + re.escape(name) + ">", filled, path)
-        path = re.sub(r"<any\(([^,)]+)[^>]*>", r"\1", path)  # <any(up, down):action> (already filled)
+        path = re.sub(
+            r"<any\(([^,)]+)[^>]*>", r"\1", path
+        )  # <any(up, down):action> (already filled)
         paths.append(path)
     return paths
 
@@ -116,8 +208,11 @@ def test_no_route_answers_hostile_input_with_500(app, client, auth, token_for, u
             extra = {"headers": headers} if rule.rule.startswith("/api/") else {}
             sends = [(huge, {"query_string": HOSTILE}), (real, {"query_string": GARBAGE})]
             if method == "POST":
-                sends = [(huge, {"data": HOSTILE}), (real, {"data": GARBAGE}),
-                         (real, {"data": DEEP, "content_type": "application/json"})]
+                sends = [
+                    (huge, {"data": HOSTILE}),
+                    (real, {"data": GARBAGE}),
+                    (real, {"data": DEEP, "content_type": "application/json"}),
+                ]
             for path, send in sends:
                 response = client.open(path, method=method, **send, **extra)
                 assert response.status_code < 500, (method, path, list(send), response.status_code)
@@ -130,7 +225,11 @@ def test_every_int_route_takes_only_what_a_64_bit_column_holds(app):
     from engine.limits import INT_MAX
     from pages.guards import BoundedIntConverter
 
-    converters = [c for rule in app.url_map.iter_rules() for c in rule._converters.values()
-                  if isinstance(c, IntegerConverter)]
+    converters = [
+        c
+        for rule in app.url_map.iter_rules()
+        for c in rule._converters.values()
+        if isinstance(c, IntegerConverter)
+    ]
     assert len(converters) > 15
     assert all(isinstance(c, BoundedIntConverter) and c.max == INT_MAX for c in converters)

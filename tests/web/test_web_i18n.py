@@ -80,9 +80,9 @@ def test_every_message_is_translated_with_the_same_placeholders(catalogue):
         assert isinstance(message.id, str), f"plural entries are not expected: {message.id!r}"
         assert message.string, f"untranslated: {message.id!r}"
         assert not message.fuzzy, f"fuzzy: {message.id!r}"
-        assert sorted(PLACEHOLDER.findall(message.id)) == sorted(PLACEHOLDER.findall(message.string)), (
-            f"placeholders differ: {message.id!r} -> {message.string!r}"
-        )
+        assert sorted(PLACEHOLDER.findall(message.id)) == sorted(
+            PLACEHOLDER.findall(message.string)
+        ), f"placeholders differ: {message.id!r} -> {message.string!r}"
         # Every placeholder renders (no stray %-signs in the translation).
         params = {name: "x" for name in re.findall(r"%\((\w+)\)", message.id)}
         if params:

@@ -11,7 +11,12 @@ HX = {"HX-Request": "true"}
 
 def ring_bell(client, auth, **answers):
     auth.login("lvzhou-yezhu1")
-    data = {"category": "停车秩序", "summary": "小区东门消防通道被私家车占用", "plate_number": "浙A12345", **answers}
+    data = {
+        "category": "停车秩序",
+        "summary": "小区东门消防通道被私家车占用",
+        "plate_number": "浙A12345",
+        **answers,
+    }
     response = client.post("/r/new/bell", data=data)
     assert response.status_code == 303, response.get_data(as_text=True)[:2000]
     item_id = int(re.search(r"/r/items/(\d+)", response.headers["Location"]).group(1))
@@ -31,7 +36,9 @@ def test_bell_form_is_generated_and_refreshes_conditional_fields(client, auth):
     assert 'id="raise-fields"' in fragment and "<html" not in fragment
     assert 'name="plate_number"' in fragment and 'name="building"' not in fragment
 
-    building = client.post("/r/new/bell", data={"category": "违章搭建", "_refresh": "1"}, headers=HX)
+    building = client.post(
+        "/r/new/bell", data={"category": "违章搭建", "_refresh": "1"}, headers=HX
+    )
     fragment = building.get_data(as_text=True)
     assert 'name="building"' in fragment and 'name="plate_number"' not in fragment
 
@@ -69,34 +76,48 @@ def test_closed_loop_from_bell_to_rating(client, auth):
     # The whistle: the transition's own form, then 违章搭建 summons 综合行政执法局.
     form = client.get(f"/work/items/{item_id}/t/whistle", headers=HX).get_data(as_text=True)
     assert 'name="category"' in form and "<html" not in form
-    response = client.post(f"/work/items/{item_id}/t/whistle",
-                           data={"version": "2", "category": "违章搭建", "note": "东门违建车棚"})
+    response = client.post(
+        f"/work/items/{item_id}/t/whistle",
+        data={"version": "2", "category": "违章搭建", "note": "东门违建车棚"},
+    )
     assert response.status_code == 303
     units = {a.unit.key for a in Assignment.select().where(Assignment.item == item_id)}
     assert "dept-zhifa" in units
 
     # Resolving is refused while summoned units have not finished.
-    refused = client.post(f"/work/items/{item_id}/t/resolve", data={"version": "3", "resolution": "已处理"})
+    refused = client.post(
+        f"/work/items/{item_id}/t/resolve", data={"version": "3", "resolution": "已处理"}
+    )
     assert refused.status_code in (403, 422)
     assert Item.get_by_id(item_id).state == "handling"
     auth.logout()
 
     # Every summoned unit reports in and replies.
     for assignment in list(Assignment.select().where(Assignment.item == item_id)):
-        username = {"department": f"{assignment.unit.key}-user", "party": "lvzhouhuayuan-dzz",
-                    "committee": "lvzhouhuayuan-ywh", "property": "lvzhouhuayuan-wy"}[assignment.role]
+        username = {
+            "department": f"{assignment.unit.key}-user",
+            "party": "lvzhouhuayuan-dzz",
+            "committee": "lvzhouhuayuan-ywh",
+            "property": "lvzhouhuayuan-wy",
+        }[assignment.role]
         auth.login(username)
         assert str(item_id) in client.get("/work/").get_data(as_text=True)
         assert client.post(f"/work/summons/{assignment.id}/report_in").status_code == 303
-        assert client.post(f"/work/summons/{assignment.id}/complete",
-                           data={"reply": f"{username} 已到场处理"}).status_code == 303
+        assert (
+            client.post(
+                f"/work/summons/{assignment.id}/complete", data={"reply": f"{username} 已到场处理"}
+            ).status_code
+            == 303
+        )
         auth.logout()
     assert not Assignment.select().where((Assignment.item == item_id) & Assignment.open).exists()
 
     auth.login("xifang")
     lock = Item.get_by_id(item_id).lock
-    response = client.post(f"/work/items/{item_id}/t/resolve",
-                           data={"version": str(lock), "resolution": "违建已拆除,车辆已挪走"})
+    response = client.post(
+        f"/work/items/{item_id}/t/resolve",
+        data={"version": str(lock), "resolution": "违建已拆除,车辆已挪走"},
+    )
     assert response.status_code == 303, response.get_data(as_text=True)[:1500]
     item = Item.get_by_id(item_id)
     assert item.state == "resolved" and item.resolution_seconds is not None
@@ -106,8 +127,10 @@ def test_closed_loop_from_bell_to_rating(client, auth):
     auth.login("lvzhou-yezhu1")
     page = client.get(f"/r/items/{item_id}").get_data(as_text=True)
     assert "评价" in page
-    response = client.post(f"/r/items/{item_id}/t/rate",
-                           data={"version": str(item.lock), "satisfaction": "2", "comment": "车还在"})
+    response = client.post(
+        f"/r/items/{item_id}/t/rate",
+        data={"version": str(item.lock), "satisfaction": "2", "comment": "车还在"},
+    )
     assert response.status_code == 303
     item = Item.get_by_id(item_id)
     assert item.state == "handling" and item.satisfaction == 2 and item.resolved_at is None
@@ -117,8 +140,16 @@ def test_closed_loop_from_bell_to_rating(client, auth):
     assert timeline.status_code == 302
     actions = [e.action for e in Event.select().where(Event.item == item_id).order_by(Event.id)]
     assert actions[0] == "item.raise"
-    for expected in ("transition.accept", "route", "transition.whistle", "summons.report_in",
-                     "summons.complete", "transition.resolve", "transition.rate", "item.set"):
+    for expected in (
+        "transition.accept",
+        "route",
+        "transition.whistle",
+        "summons.report_in",
+        "summons.complete",
+        "transition.resolve",
+        "transition.rate",
+        "item.set",
+    ):
         assert expected in actions
     raiser = User.get(User.username == "lvzhou-yezhu1")
     assert Event.select().where((Event.item == item_id) & (Event.actor == raiser)).count() >= 2
@@ -128,7 +159,10 @@ def test_timeline_explains_routing(client, auth):
     item_id = ring_bell(client, auth)
     auth.login("xifang")
     client.post(f"/work/items/{item_id}/t/accept", data={"version": "1"})
-    client.post(f"/work/items/{item_id}/t/whistle", data={"version": "2", "category": "消防通道", "note": "3幢楼道被电瓶车堵塞"})
+    client.post(
+        f"/work/items/{item_id}/t/whistle",
+        data={"version": "2", "category": "消防通道", "note": "3幢楼道被电瓶车堵塞"},
+    )
     page = client.get(f"/work/items/{item_id}").get_data(as_text=True)
     assert "fire-lane" in page and "区消防大队" in page
     routes = Event.select().where((Event.item == item_id) & (Event.action == "route"))

@@ -14,19 +14,29 @@ from tests.conftest import NOW
 
 
 def report_via_page(client, row: str, unit: str, note: str = "进度说明") -> int:
-    return client.post(f"/lists/kpi/tasks-2021/{row}/report", data={"unit": unit, "note": note}).status_code
+    return client.post(
+        f"/lists/kpi/tasks-2021/{row}/report", data={"unit": unit, "note": note}
+    ).status_code
 
 
-@pytest.mark.parametrize("username, row, unit, allowed", [
-    ("chaohui-ducha", "street-office", "chaohui", True),  # 各街道
-    ("dept-zhifa-user", "street-office", "dept-zhifa", False),  # a department, row of the streets
-    ("dept-zhifa-user", "stations", "dept-zhifa", True),  # 区综合行政执法局 by name
-    ("dept-gaj-user", "stations", "dept-gaj", False),  # another department
-    ("chaohui-ducha", "stations", "chaohui", False),
-    ("dept-gaj-user", "whistle-system", "dept-gaj", True),  # 各部门
-    ("chaohui-ducha", "whistle-system", "chaohui", True),  # 各街道
-    ("ducha", "street-office", "gongshu", False),  # the district is no street
-])
+@pytest.mark.parametrize(
+    "username, row, unit, allowed",
+    [
+        ("chaohui-ducha", "street-office", "chaohui", True),  # 各街道
+        (
+            "dept-zhifa-user",
+            "street-office",
+            "dept-zhifa",
+            False,
+        ),  # a department, row of the streets
+        ("dept-zhifa-user", "stations", "dept-zhifa", True),  # 区综合行政执法局 by name
+        ("dept-gaj-user", "stations", "dept-gaj", False),  # another department
+        ("chaohui-ducha", "stations", "chaohui", False),
+        ("dept-gaj-user", "whistle-system", "dept-gaj", True),  # 各部门
+        ("chaohui-ducha", "whistle-system", "chaohui", True),  # 各街道
+        ("ducha", "street-office", "gongshu", False),  # the district is no street
+    ],
+)
 def test_only_a_responsible_unit_reports(client, auth, username, row, unit, allowed):
     auth.login(username)
     page = client.get("/lists/kpi/tasks-2021").text
@@ -38,8 +48,15 @@ def test_only_a_responsible_unit_reports(client, auth, username, row, unit, allo
 
 def test_the_engine_refuses_a_unit_not_responsible(app, actor_of):
     with pytest.raises(Forbidden):
-        kpi_reports.report(actor_of("dept-zhifa-user"), "tasks-2021", "street-office",
-                           OrgNode.get(OrgNode.key == "dept-zhifa"), "不是我的行", [], now=NOW)
+        kpi_reports.report(
+            actor_of("dept-zhifa-user"),
+            "tasks-2021",
+            "street-office",
+            OrgNode.get(OrgNode.key == "dept-zhifa"),
+            "不是我的行",
+            [],
+            now=NOW,
+        )
     assert KpiReport.select().count() == 0
 
 
@@ -50,13 +67,22 @@ def test_a_lead_unit_does_not_accept_its_own_report(client, auth):
     found = KpiReport.get()
     page = client.get("/lists/kpi/tasks-2021").text
     assert f"/lists/kpi/review/{found.id}" not in page  # no accept/return for its own report
-    assert client.post(f"/lists/kpi/review/{found.id}", data={"decision": "accept"}).status_code == 403
+    assert (
+        client.post(f"/lists/kpi/review/{found.id}", data={"decision": "accept"}).status_code == 403
+    )
     assert KpiReport.get().state == "reported"
     auth.logout()
     # A colleague of the same unit may not either.
-    upsert_user("zzb-2", "组织部二", "demo1234", [{"role": "department", "node": "dept-zzb"}], now=NOW)
+    upsert_user(
+        "zzb-2", "组织部二", "demo1234", [{"role": "department", "node": "dept-zzb"}], now=NOW
+    )
     auth.login("zzb-2")
-    assert client.post(f"/lists/kpi/review/{found.id}", data={"decision": "return", "note": "自己退回"}).status_code == 403
+    assert (
+        client.post(
+            f"/lists/kpi/review/{found.id}", data={"decision": "return", "note": "自己退回"}
+        ).status_code
+        == 403
+    )
     assert KpiReport.get().state == "reported"
     auth.logout()
     # The admin (another unit) reviews it.
@@ -67,8 +93,13 @@ def test_a_lead_unit_does_not_accept_its_own_report(client, auth):
 
 
 def test_the_reporter_never_reviews_even_holding_a_lead_grant(client, auth, actor_of):
-    upsert_user("twohats", "两顶帽子", "demo1234", [
-        {"role": "supervisor", "node": "chaohui"}, {"role": "department", "node": "dept-zzb"}], now=NOW)
+    upsert_user(
+        "twohats",
+        "两顶帽子",
+        "demo1234",
+        [{"role": "supervisor", "node": "chaohui"}, {"role": "department", "node": "dept-zzb"}],
+        now=NOW,
+    )
     auth.login("twohats")
     report_via_page(client, "street-office", "chaohui")  # lead of street-office: dept-zzb
     found = KpiReport.get()
@@ -78,7 +109,9 @@ def test_the_reporter_never_reviews_even_holding_a_lead_grant(client, auth, acto
     with pytest.raises(Forbidden):
         kpi_reports.review(actor_of("twohats"), found.id, True, "", now=NOW)
     # A street admin is of the reporting unit too.
-    upsert_user("chaohui-admin", "朝晖管理员", "demo1234", [{"role": "admin", "node": "chaohui"}], now=NOW)
+    upsert_user(
+        "chaohui-admin", "朝晖管理员", "demo1234", [{"role": "admin", "node": "chaohui"}], now=NOW
+    )
     with pytest.raises(Forbidden):
         kpi_reports.review(actor_of("chaohui-admin"), found.id, False, "退回", now=NOW)
     # Another user of the lead unit does.
@@ -87,11 +120,19 @@ def test_the_reporter_never_reviews_even_holding_a_lead_grant(client, auth, acto
 
 
 def test_a_community_reports_on_a_row_of_the_communities(client, auth):
-    upsert_user("shijia-ducha", "施家督查", "demo1234", [{"role": "supervisor", "node": "shijiahuayuan"}], now=NOW)
+    upsert_user(
+        "shijia-ducha",
+        "施家督查",
+        "demo1234",
+        [{"role": "supervisor", "node": "shijiahuayuan"}],
+        now=NOW,
+    )
     auth.login("shijia-ducha")
     report_via_page(client, "consultation", "shijiahuayuan")  # 各社区
     report_via_page(client, "street-office", "shijiahuayuan")  # 各街道: not a community's row
-    assert [(r.row_key, r.unit.key) for r in KpiReport.select()] == [("consultation", "shijiahuayuan")]
+    assert [(r.row_key, r.unit.key) for r in KpiReport.select()] == [
+        ("consultation", "shijiahuayuan")
+    ]
 
 
 def test_pack_validation_checks_responsible_units(app):

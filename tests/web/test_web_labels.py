@@ -26,8 +26,10 @@ def test_escalation_lines_are_translated_with_role_labels(app):
 
     roles = role_labels()  # what the timeline passes: the pack's roles
     with app.test_request_context("/?lang=zh_CN"):
-        assert escalation_line("notify assignee,supervisor,raiser: 3", roles) == \
-            f"已通知被召集单位、{roles['supervisor']}、发起人:3 人"
+        assert (
+            escalation_line("notify assignee,supervisor,raiser: 3", roles)
+            == f"已通知被召集单位、{roles['supervisor']}、发起人:3 人"
+        )
         assert escalation_line("priority 1 → 2", roles) == "提升优先级:1 → 2"
         assert escalation_line("urged", roles) == "标记督办"
         assert escalation_line("urged: 环节超时", roles) == "标记督办:环节超时"
@@ -35,11 +37,21 @@ def test_escalation_lines_are_translated_with_role_labels(app):
         assert escalation_line("summon escalate: 区城管局", roles) == "召集上级(escalate):区城管局"
         assert escalation_line("something else", roles) == "something else"
         # What steps store now: a code and its parameters.
-        assert escalation_line({"code": "notify", "roles": ["assignee", "supervisor"], "count": 2}, roles) == \
-            f"已通知被召集单位、{roles['supervisor']}:2 人"
-        assert escalation_line({"code": "priority", "from": 1, "to": 2}, roles) == "提升优先级:1 → 2"
+        assert (
+            escalation_line(
+                {"code": "notify", "roles": ["assignee", "supervisor"], "count": 2}, roles
+            )
+            == f"已通知被召集单位、{roles['supervisor']}:2 人"
+        )
+        assert (
+            escalation_line({"code": "priority", "from": 1, "to": 2}, roles) == "提升优先级:1 → 2"
+        )
         assert escalation_line({"code": "urge", "message": None}, roles) == "标记督办"
-        assert escalation_line({"code": "summon", "table": "escalate", "units": ["区三方办", "区城管局"]}, roles) == \
-            "召集上级(escalate):区三方办、区城管局"
+        assert (
+            escalation_line(
+                {"code": "summon", "table": "escalate", "units": ["区三方办", "区城管局"]}, roles
+            )
+            == "召集上级(escalate):区三方办、区城管局"
+        )
     with app.test_request_context("/?lang=en"):
         assert escalation_line("urged", roles) == "marked as urged"

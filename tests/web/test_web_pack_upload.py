@@ -28,7 +28,9 @@ def exported(admin) -> dict[str, bytes]:
     return {name: archive.read(name) for name in archive.namelist()}
 
 
-def zipped(files: dict[str, bytes], extra: list[zipfile.ZipInfo | tuple[zipfile.ZipInfo, bytes]] = ()) -> bytes:
+def zipped(
+    files: dict[str, bytes], extra: list[zipfile.ZipInfo | tuple[zipfile.ZipInfo, bytes]] = ()
+) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
         for name, data in files.items():
@@ -39,8 +41,11 @@ def zipped(files: dict[str, bytes], extra: list[zipfile.ZipInfo | tuple[zipfile.
 
 
 def upload(client, data: bytes):
-    return client.post("/admin/designer/packs/import", data={"pack": (io.BytesIO(data), "pack.zip")},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/admin/designer/packs/import",
+        data={"pack": (io.BytesIO(data), "pack.zip")},
+        content_type="multipart/form-data",
+    )
 
 
 def with_manifest(files: dict[str, bytes], field: str, value: str) -> dict[str, bytes]:
@@ -58,24 +63,41 @@ def problems(response) -> str:
     return page.split("<main", 1)[1].split("</main>", 1)[0]
 
 
-@pytest.mark.parametrize("field, where", [("org", "pack.json/org"), ("demo", "pack.json/demo"),
-                                          ("definitions", "pack.json/definitions/0")])
+@pytest.mark.parametrize(
+    "field, where",
+    [
+        ("org", "pack.json/org"),
+        ("demo", "pack.json/demo"),
+        ("definitions", "pack.json/definitions/0"),
+    ],
+)
 def test_pack_json_cannot_probe_the_servers_files(admin, exported, field, where):
     before = DefinitionVersion.select().count()
     pages = {}
-    for name in ("/etc/passwd", "/etc/no-such-file", "../../../../etc/passwd", "../../../../etc/no-such-file"):
+    for name in (
+        "/etc/passwd",
+        "/etc/no-such-file",
+        "../../../../etc/passwd",
+        "../../../../etc/no-such-file",
+    ):
         response = upload(admin, zipped(with_manifest(exported, field, name)))
         assert response.status_code == 422
         pages[name] = problems(response)
-        assert f"{where}: {name!r} is not a file inside the pack" in pages[name] or \
-            f"{where}: {name!r} 不是配置包内的文件" in pages[name]
+        assert (
+            f"{where}: {name!r} is not a file inside the pack" in pages[name]
+            or f"{where}: {name!r} 不是配置包内的文件" in pages[name]
+        )
         assert "not found" not in pages[name] and "invalid JSON" not in pages[name]
     # Whether the outside file exists makes no difference to the answer.
-    assert pages["/etc/passwd"].replace("passwd", "X") == pages["/etc/no-such-file"].replace("no-such-file", "X")
+    assert pages["/etc/passwd"].replace("passwd", "X") == pages["/etc/no-such-file"].replace(
+        "no-such-file", "X"
+    )
     assert DefinitionVersion.select().count() == before
 
 
-@pytest.mark.parametrize("member", ["../escape.json", "/abs/escape.json", "items/../../escape.json", "a\\..\\b.json"])
+@pytest.mark.parametrize(
+    "member", ["../escape.json", "/abs/escape.json", "items/../../escape.json", "a\\..\\b.json"]
+)
 def test_a_zip_slip_member_is_refused_with_the_same_kind_of_line(admin, exported, member, tmp_path):
     response = upload(admin, zipped({**exported, member: b"{}"}))
     assert response.status_code == 422
@@ -118,6 +140,6 @@ def test_too_many_members_are_refused(admin, exported, monkeypatch):
 def test_a_damaged_member_is_a_problem_not_a_crash(admin, exported):
     data = bytearray(zipped({**exported, "items/z.json": b"{" + b"x" * 5000 + b"}"}))
     offset = data.index(b"items/z.json") + len("items/z.json") + 10
-    data[offset:offset + 20] = b"\xff" * 20
+    data[offset : offset + 20] = b"\xff" * 20
     response = upload(admin, bytes(data))
     assert response.status_code == 422

@@ -15,7 +15,12 @@ from tests.conftest import NOW
 
 PHONE = "13812345678"
 NAME = "何琳"  # lvzhou-yezhu1
-BELL = {"category": "违章搭建", "summary": "楼顶违章搭建阳光房", "building": "3幢", "contact_phone": PHONE}
+BELL = {
+    "category": "违章搭建",
+    "summary": "楼顶违章搭建阳光房",
+    "building": "3幢",
+    "contact_phone": PHONE,
+}
 THREE_PARTIES = ["lvzhouhuayuan-dzz", "lvzhouhuayuan-ywh", "lvzhouhuayuan-wy"]
 OTHERS = [*THREE_PARTIES, "chaohui-ducha", "ducha", "admin"]
 
@@ -23,8 +28,14 @@ OTHERS = [*THREE_PARTIES, "chaohui-ducha", "ducha", "admin"]
 @pytest.fixture
 def bell(app, actor_of):
     def make(anonymous: bool) -> Item:
-        return items.raise_item(actor_of("lvzhou-yezhu1"), "bell", "lvzhouhuayuan",
-                                {**BELL, "anonymous": anonymous}, now=NOW)
+        return items.raise_item(
+            actor_of("lvzhou-yezhu1"),
+            "bell",
+            "lvzhouhuayuan",
+            {**BELL, "anonymous": anonymous},
+            now=NOW,
+        )
+
     return make
 
 
@@ -32,8 +43,14 @@ def summon_zhifa(actor_of, item: Item) -> None:
     """Accept and blow the whistle so that a department is summoned too."""
     xifang = actor_of("xifang")
     items.transition(xifang, item.id, "accept", {}, expected=None, now=NOW)
-    items.transition(xifang, item.id, "whistle", {"category": "违章搭建", "note": "请执法部门到场处置"},
-                     expected=None, now=NOW + dt.timedelta(minutes=5))
+    items.transition(
+        xifang,
+        item.id,
+        "whistle",
+        {"category": "违章搭建", "note": "请执法部门到场处置"},
+        expected=None,
+        now=NOW + dt.timedelta(minutes=5),
+    )
 
 
 def page(client, auth, username: str, path: str) -> str:
@@ -53,20 +70,28 @@ def test_mask_keeps_only_enough_to_recognise():
 
 
 @pytest.mark.parametrize("username", OTHERS)
-def test_an_anonymous_bell_shows_nobody_but_the_commissioner_who_raised_it(client, auth, bell, username):
+def test_an_anonymous_bell_shows_nobody_but_the_commissioner_who_raised_it(
+    client, auth, bell, username
+):
     item = bell(anonymous=True)
     text = page(client, auth, username, f"/work/items/{item.id}")
-    assert PHONE not in text and "138****5678" not in text and NAME not in text and "何*" not in text
+    assert (
+        PHONE not in text and "138****5678" not in text and NAME not in text and "何*" not in text
+    )
     assert "匿名" in text
     assert "楼顶违章搭建阳光房" in text  # the matter itself is not withheld
 
 
-def test_an_anonymous_bell_shows_the_commissioner_the_raiser_masked_with_an_audited_show(client, auth, bell):
+def test_an_anonymous_bell_shows_the_commissioner_the_raiser_masked_with_an_audited_show(
+    client, auth, bell
+):
     item = bell(anonymous=True)
     text = page(client, auth, "xifang", f"/work/items/{item.id}")
     assert "138****5678" in text and PHONE not in text and "何*" in text
     auth.login("xifang")
-    shown = client.post(f"/work/items/{item.id}/personal", headers={"HX-Request": "true"}).get_data(as_text=True)
+    shown = client.post(f"/work/items/{item.id}/personal", headers={"HX-Request": "true"}).get_data(
+        as_text=True
+    )
     assert PHONE in shown
     reveal = Event.get((Event.action == "item.reveal") & (Event.item == item.id))
     assert reveal.actor.username == "xifang" and reveal.after == {"fields": ["contact_phone"]}
@@ -80,7 +105,8 @@ def test_the_raiser_sees_their_own_item_whole(client, auth, bell):
 
 @pytest.mark.parametrize("username", OTHERS)
 def test_a_named_bell_is_masked_for_those_who_do_not_need_it_and_they_cannot_show_it(
-        client, auth, bell, username):
+    client, auth, bell, username
+):
     item = bell(anonymous=False)
     text = page(client, auth, username, f"/work/items/{item.id}")
     assert PHONE not in text and NAME not in text
@@ -91,16 +117,27 @@ def test_a_named_bell_is_masked_for_those_who_do_not_need_it_and_they_cannot_sho
 
 
 def test_a_repair_shows_the_property_company_a_show_action(client, auth, actor_of):
-    item = items.raise_item(actor_of("lvzhou-yezhu1"), "repair", "lvzhouhuayuan", {
-        "category": "水电", "location": "3幢2单元", "description": "楼道灯不亮",
-        "contact_phone": PHONE}, now=NOW)
+    item = items.raise_item(
+        actor_of("lvzhou-yezhu1"),
+        "repair",
+        "lvzhouhuayuan",
+        {
+            "category": "水电",
+            "location": "3幢2单元",
+            "description": "楼道灯不亮",
+            "contact_phone": PHONE,
+        },
+        now=NOW,
+    )
     text = page(client, auth, "lvzhouhuayuan-wy", f"/work/items/{item.id}")
     assert "138****5678" in text and PHONE not in text and "/personal" in text
     auth.login("lvzhouhuayuan-wy")
     assert PHONE in client.post(f"/work/items/{item.id}/personal").get_data(as_text=True)
 
 
-def test_a_summoned_department_sees_an_anonymous_bell_without_its_raiser(client, auth, bell, actor_of):
+def test_a_summoned_department_sees_an_anonymous_bell_without_its_raiser(
+    client, auth, bell, actor_of
+):
     item = bell(anonymous=True)
     summon_zhifa(actor_of, item)
     text = page(client, auth, "dept-zhifa-user", f"/work/items/{item.id}")
@@ -108,7 +145,9 @@ def test_a_summoned_department_sees_an_anonymous_bell_without_its_raiser(client,
 
 
 @pytest.mark.parametrize("username", ["lvzhouhuayuan-wy", "chaohui-ducha", "dept-zhifa-user"])
-def test_the_api_withholds_an_anonymous_raiser_and_phone(client, bell, actor_of, token_for, username):
+def test_the_api_withholds_an_anonymous_raiser_and_phone(
+    client, bell, actor_of, token_for, username
+):
     item = bell(anonymous=True)
     summon_zhifa(actor_of, item)
     headers = token_for(username)
@@ -117,7 +156,9 @@ def test_the_api_withholds_an_anonymous_raiser_and_phone(client, bell, actor_of,
     assert found["personal"] == "withheld" and not found["may_reveal"]
     listed = client.get("/api/v1/items?node=lvzhouhuayuan", headers=headers).get_data(as_text=True)
     assert PHONE not in listed and "lvzhou-yezhu1" not in listed
-    timeline = client.get(f"/api/v1/items/{item.id}/timeline", headers=headers).get_data(as_text=True)
+    timeline = client.get(f"/api/v1/items/{item.id}/timeline", headers=headers).get_data(
+        as_text=True
+    )
     assert PHONE not in timeline and "lvzhou-yezhu1" not in timeline and NAME not in timeline
     assert client.post(f"/api/v1/items/{item.id}/personal", headers=headers).status_code == 403
 
@@ -172,14 +213,25 @@ def test_a_title_may_not_read_a_personal_answer(app):
 
 
 def test_a_title_without_a_rule_never_falls_back_to_a_personal_answer(app, actor_of):
-    item = items.raise_item(actor_of("lvzhou-yezhu1"), "repair", "lvzhouhuayuan", {
-        "category": "水电", "location": "3幢2单元", "description": "楼道灯不亮",
-        "contact_phone": PHONE}, now=NOW)
+    item = items.raise_item(
+        actor_of("lvzhou-yezhu1"),
+        "repair",
+        "lvzhouhuayuan",
+        {
+            "category": "水电",
+            "location": "3幢2单元",
+            "description": "楼道灯不亮",
+            "contact_phone": PHONE,
+        },
+        now=NOW,
+    )
     rt = runtime(item.version_id)
     body = {k: v for k, v in rt.body.items() if k != "title"}
     props = body["schema"]["properties"]
     ordered = {"contact_phone": props["contact_phone"], **props}
-    fake = type(rt)(rt.key, rt.number, {**body, "schema": {**body["schema"], "properties": ordered}}, rt.tables)
+    fake = type(rt)(
+        rt.key, rt.number, {**body, "schema": {**body["schema"], "properties": ordered}}, rt.tables
+    )
     assert kernel.title(fake, {}, {"contact_phone": PHONE, "location": "3幢2单元"}) == "3幢2单元"
 
 
@@ -189,24 +241,73 @@ def test_a_title_without_a_rule_never_falls_back_to_a_personal_answer(app, actor
 @pytest.fixture
 def street_admin(app):
     """xiaohe-admin: an admin of 小河街道 only (绿洲花园 lies in 朝晖街道)."""
-    return upsert_user("xiaohe-admin", "小河管理员", "demo1234", [{"role": "admin", "node": "xiaohe"}], now=NOW)
+    return upsert_user(
+        "xiaohe-admin", "小河管理员", "demo1234", [{"role": "admin", "node": "xiaohe"}], now=NOW
+    )
 
 
 def test_a_street_admin_subscribes_to_their_street_only(client, auth, street_admin, bell, actor_of):
-    district = WebhookEndpoint.create(key="district-im", url="http://127.0.0.1:9/hook", events=["*"], secret="s")
+    district = WebhookEndpoint.create(
+        key="district-im", url="http://127.0.0.1:9/hook", events=["*"], secret="s"
+    )
     auth.login("xiaohe-admin")
-    assert client.post("/admin/webhooks/new", data={
-        "key": "grab-all", "url": "https://evil.example/hook", "events": "*", "secret": "x",
-        "active": "y", "scope": ""}).status_code == 422
-    assert client.post("/admin/webhooks/new", data={
-        "key": "grab-chaohui", "url": "https://evil.example/hook", "events": "*", "secret": "x",
-        "active": "y", "scope": "chaohui"}).status_code == 422
-    assert client.post("/admin/webhooks/new", data={
-        "key": "xiaohe-personal", "url": "https://im.example/hook", "events": "*", "secret": "x",
-        "active": "y", "scope": "xiaohe", "personal": "y"}).status_code == 422
-    assert client.post("/admin/webhooks/new", data={
-        "key": "xiaohe-im", "url": "https://im.example/hook", "events": "*", "secret": "x",
-        "active": "y", "scope": "xiaohe"}).status_code == 303
+    assert (
+        client.post(
+            "/admin/webhooks/new",
+            data={
+                "key": "grab-all",
+                "url": "https://evil.example/hook",
+                "events": "*",
+                "secret": "x",
+                "active": "y",
+                "scope": "",
+            },
+        ).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            "/admin/webhooks/new",
+            data={
+                "key": "grab-chaohui",
+                "url": "https://evil.example/hook",
+                "events": "*",
+                "secret": "x",
+                "active": "y",
+                "scope": "chaohui",
+            },
+        ).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            "/admin/webhooks/new",
+            data={
+                "key": "xiaohe-personal",
+                "url": "https://im.example/hook",
+                "events": "*",
+                "secret": "x",
+                "active": "y",
+                "scope": "xiaohe",
+                "personal": "y",
+            },
+        ).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            "/admin/webhooks/new",
+            data={
+                "key": "xiaohe-im",
+                "url": "https://im.example/hook",
+                "events": "*",
+                "secret": "x",
+                "active": "y",
+                "scope": "xiaohe",
+            },
+        ).status_code
+        == 303
+    )
     mine = WebhookEndpoint.get(WebhookEndpoint.key == "xiaohe-im")
     assert mine.scope_path.endswith(f"/{mine.scope_id}/") and not mine.personal
 
@@ -216,21 +317,35 @@ def test_a_street_admin_subscribes_to_their_street_only(client, auth, street_adm
 
     listing = client.get("/admin/webhooks").get_data(as_text=True)
     assert "xiaohe-im" in listing and "district-im" not in listing
-    for path in ("/admin/webhooks/district-im", "/admin/webhooks/district-im/edit",
-                 f"/admin/deliveries/{district.deliveries.first().id}"):
+    for path in (
+        "/admin/webhooks/district-im",
+        "/admin/webhooks/district-im/edit",
+        f"/admin/deliveries/{district.deliveries.first().id}",
+    ):
         assert client.get(path).status_code == 404, path
-    assert client.post("/admin/webhooks/district-im/active", data={"active": "0"}).status_code == 404
-    assert client.post(f"/admin/deliveries/{district.deliveries.first().id}/retry").status_code == 404
+    assert (
+        client.post("/admin/webhooks/district-im/active", data={"active": "0"}).status_code == 404
+    )
+    assert (
+        client.post(f"/admin/deliveries/{district.deliveries.first().id}/retry").status_code == 404
+    )
     assert WebhookEndpoint.get_by_id(district.id).active
 
 
 def test_a_street_endpoint_hears_of_its_own_street(app, street_admin, actor_of):
-    hook = WebhookEndpoint.create(key="xiaohe-im", url="http://127.0.0.1:9/hook", events=["item.raised"],
-                                  secret="s", scope=None)
+    hook = WebhookEndpoint.create(
+        key="xiaohe-im",
+        url="http://127.0.0.1:9/hook",
+        events=["item.raised"],
+        secret="s",
+        scope=None,
+    )
     from engine.models import OrgNode
 
     xiaohe = OrgNode.get(OrgNode.key == "xiaohe")
-    WebhookEndpoint.update(scope=xiaohe, scope_path=xiaohe.path).where(WebhookEndpoint.id == hook.id).execute()
+    WebhookEndpoint.update(scope=xiaohe, scope_path=xiaohe.path).where(
+        WebhookEndpoint.id == hook.id
+    ).execute()
     items.raise_item(actor_of("xifang"), "bell", "lvzhouhuayuan", BELL, now=NOW)
     assert hook.deliveries.count() == 0
     items.raise_item(actor_of("changzheng-yezhu1"), "bell", "changzhengqiaolu", BELL, now=NOW)
@@ -239,9 +354,11 @@ def test_a_street_endpoint_hears_of_its_own_street(app, street_admin, actor_of):
 
 @pytest.mark.parametrize("personal", [False, True])
 def test_payloads_carry_personal_data_only_when_allowed_and_never_for_anonymous_items(
-        app, bell, actor_of, personal):
-    hook = WebhookEndpoint.create(key="im", url="http://127.0.0.1:9/hook", events=["*"], secret="s",
-                                  personal=personal)
+    app, bell, actor_of, personal
+):
+    hook = WebhookEndpoint.create(
+        key="im", url="http://127.0.0.1:9/hook", events=["*"], secret="s", personal=personal
+    )
     bell(anonymous=False)
     named = [str(d.message.payload) for d in hook.deliveries]
     assert any(PHONE in p and NAME in p for p in named) == personal

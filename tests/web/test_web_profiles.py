@@ -11,16 +11,34 @@ from tests.conftest import NOW
 def test_profile_edit_through_the_form_keeps_a_history(client, auth):
     auth.login("xifang")
     page = client.get("/lists/c/lvzhouhuayuan/profile")
-    assert page.status_code == 200 and 'name="households"' in page.text and "file-facts" in page.text
-    refused = client.post("/lists/c/lvzhouhuayuan/profile",
-                          data={"has_party_org": "y", "committee_type": "无", "households": "-3", "buildings": "6",
-                                "_submit": "1"})
+    assert (
+        page.status_code == 200 and 'name="households"' in page.text and "file-facts" in page.text
+    )
+    refused = client.post(
+        "/lists/c/lvzhouhuayuan/profile",
+        data={
+            "has_party_org": "y",
+            "committee_type": "无",
+            "households": "-3",
+            "buildings": "6",
+            "_submit": "1",
+        },
+    )
     assert refused.status_code == 422
     before = dict(OrgNode.get(key="lvzhouhuayuan").profile)
-    saved = client.post("/lists/c/lvzhouhuayuan/profile",
-                        data={**{k: v for k, v in before.items() if isinstance(v, str | int) and not isinstance(v, bool)},
-                              **{k: "y" for k, v in before.items() if v is True},
-                              "households": "777", "_submit": "1"})
+    saved = client.post(
+        "/lists/c/lvzhouhuayuan/profile",
+        data={
+            **{
+                k: v
+                for k, v in before.items()
+                if isinstance(v, str | int) and not isinstance(v, bool)
+            },
+            **{k: "y" for k, v in before.items() if v is True},
+            "households": "777",
+            "_submit": "1",
+        },
+    )
     assert saved.status_code == 303
     node = OrgNode.get(key="lvzhouhuayuan")
     assert node.profile["households"] == 777
@@ -44,8 +62,13 @@ def test_only_the_commissioner_and_supervisors_above_edit(client, auth, actor_of
 
 def test_party_member_per_building_coverage(client, auth, app, actor_of):
     node = OrgNode.get(key="lvzhouhuayuan")
-    profiles.save(actor_of("xifang"), node, {**node.profile, "buildings": 8, "party_member_buildings": 6},
-                  expected=node.profile_lock, now=NOW)
+    profiles.save(
+        actor_of("xifang"),
+        node,
+        {**node.profile, "buildings": 8, "party_member_buildings": 6},
+        expected=node.profile_lock,
+        now=NOW,
+    )
     assert profiles.party_member_coverage(node) is None  # no building names its party member
     # The file's own counts are a fact the pack derives, shown with its label.
     assert ("一名党员一幢楼覆盖率(%)", 75.0) in profiles.derived_facts(node)
@@ -53,7 +76,9 @@ def test_party_member_per_building_coverage(client, auth, app, actor_of):
     page = client.get("/lists/c/lvzhouhuayuan/profile").text
     card = page.split('id="file-facts"', 1)[1].split("</section>", 1)[0]
     assert "<dt>一名党员一幢楼覆盖率(%)</dt><dd>75</dd>" in card and "party_member" not in card
-    buildings = list(OrgNode.select().where((OrgNode.parent == node) & (OrgNode.kind == "building")))
+    buildings = list(
+        OrgNode.select().where((OrgNode.parent == node) & (OrgNode.kind == "building"))
+    )
     first = buildings[0]
     first.profile = {"party_member": "王党员"}
     first.save()

@@ -33,17 +33,22 @@ def _busiest_item(username: str) -> int:
     ids = [i.id for i in visible_items(actor).order_by(Item.id)]
     assert len(ids) >= 3, f"{username} sees too few items for an N+1 to show"
     counts = dict(
-        Assignment.select(Assignment.item, fn.COUNT(Assignment.id)).where(Assignment.item.in_(ids))
-        .group_by(Assignment.item).tuples()
+        Assignment.select(Assignment.item, fn.COUNT(Assignment.id))
+        .where(Assignment.item.in_(ids))
+        .group_by(Assignment.item)
+        .tuples()
     )
     return max(ids, key=lambda i: (counts.get(i, 0), -i))
 
 
 def _busiest_resident() -> str:
     query = (
-        User.select(User.username).join(Item, on=(Item.raised_by == User.id))
-        .join(Grant, on=(Grant.user == User.id)).where(Grant.role == "resident")
-        .group_by(User.username).order_by(fn.COUNT(Item.id).desc(), User.username)
+        User.select(User.username)
+        .join(Item, on=(Item.raised_by == User.id))
+        .join(Grant, on=(Grant.user == User.id))
+        .where(Grant.role == "resident")
+        .group_by(User.username)
+        .order_by(fn.COUNT(Item.id).desc(), User.username)
     )
     return str(query.first().username)
 
@@ -68,7 +73,11 @@ def _pages() -> list[tuple[str, str, int]]:
         ("chaohui-ducha", "/review/", 10),
         ("chaohui-ducha", "/review/overdue", 8),
         ("chaohui-ducha", "/review/overdue?level=compound", 8),
-        ("chaohui-ducha", "/review/n/chaohui", 16),  # +1 since the pack declares its facts (their labels)
+        (
+            "chaohui-ducha",
+            "/review/n/chaohui",
+            16,
+        ),  # +1 since the pack declares its facts (their labels)
         ("chaohui-ducha", "/review/n/chaohui/items?filter=open", 8),
         ("chaohui-ducha", "/review/evaluation", 9),
         ("chaohui-ducha", f"/work/items/{_busiest_item('chaohui-ducha')}", 8),
@@ -88,7 +97,10 @@ def test_main_pages_keep_their_query_budgets(app: Any, demo: None, assert_max_qu
     over = []
     for username, page, budget in _pages():
         client = app.test_client()
-        assert client.post("/login", data={"username": username, "password": "demo1234"}).status_code == 303
+        assert (
+            client.post("/login", data={"username": username, "password": "demo1234"}).status_code
+            == 303
+        )
         client.get(page)  # the first visit fills the process's caches (runtimes, index scores)
         try:
             with assert_max_queries(budget, f"{username} {page}"):
@@ -101,7 +113,11 @@ def test_main_pages_keep_their_query_budgets(app: Any, demo: None, assert_max_qu
 
 
 def test_review_home_costs_the_same_whatever_the_number_of_children(
-    app: Any, demo: None, auth: Any, client: Any, count_queries: Any,
+    app: Any,
+    demo: None,
+    auth: Any,
+    client: Any,
+    count_queries: Any,
 ) -> None:
     """/review/ of the district (18 streets and departments) and of one street (a few
     communities) run as many statements: the counts are grouped, not one set per child."""

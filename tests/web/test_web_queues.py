@@ -38,7 +38,9 @@ def test_department_lands_on_its_summons_list_paged_by_deadline(client, auth):
     items = client.get("/work/?view=items").get_data(as_text=True)
     assert 'id="inbox-rows"' in items and "执法01" in items and "公安的" not in items
     # HTMX refresh of the summons rows only.
-    fragment = client.get("/work/?view=summons&all=1", headers={"HX-Request": "true", "HX-Target": "summons-rows"})
+    fragment = client.get(
+        "/work/?view=summons&all=1", headers={"HX-Request": "true", "HX-Target": "summons-rows"}
+    )
     text = fragment.get_data(as_text=True)
     assert text.lstrip().startswith('<div id="summons-rows">') and "<html" not in text
 
@@ -54,12 +56,17 @@ def test_commissioner_lands_on_items(client, auth):
 def test_unread_count_is_capped(client, auth):
     user = User.get(User.username == "xifang")
     Notification.insert_many(
-        [{"user": user.id, "message": f"n{i}", "created_at": NOW} for i in range(120)]).execute()
+        [{"user": user.id, "message": f"n{i}", "created_at": NOW} for i in range(120)]
+    ).execute()
     auth.login("xifang")
-    bell = client.get("/notifications/unread", headers={"HX-Request": "true"}).get_data(as_text=True)
+    bell = client.get("/notifications/unread", headers={"HX-Request": "true"}).get_data(
+        as_text=True
+    )
     assert '<span class="badge">99+</span>' in bell
     Notification.update(read=True).where(Notification.message != "n0").execute()
-    bell = client.get("/notifications/unread", headers={"HX-Request": "true"}).get_data(as_text=True)
+    bell = client.get("/notifications/unread", headers={"HX-Request": "true"}).get_data(
+        as_text=True
+    )
     assert '<span class="badge">1</span>' in bell
 
 

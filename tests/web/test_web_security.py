@@ -25,14 +25,22 @@ def _url(rule: Rule) -> str:
 
 
 def _get_rules(app) -> list[Rule]:
-    return sorted((r for r in app.url_map.iter_rules() if "GET" in (r.methods or ())), key=lambda r: r.rule)
+    return sorted(
+        (r for r in app.url_map.iter_rules() if "GET" in (r.methods or ())), key=lambda r: r.rule
+    )
 
 
 def _assert_headers(response, where: str) -> None:
     for name, value in HEADERS.items():
-        assert response.headers.get(name) == value, f"{where}: {name} is {response.headers.get(name)!r}"
+        assert response.headers.get(name) == value, (
+            f"{where}: {name} is {response.headers.get(name)!r}"
+        )
     csp = response.headers["Content-Security-Policy"]
-    assert "frame-ancestors 'none'" in csp and "'unsafe-inline'" not in csp and "'unsafe-eval'" not in csp
+    assert (
+        "frame-ancestors 'none'" in csp
+        and "'unsafe-inline'" not in csp
+        and "'unsafe-eval'" not in csp
+    )
 
 
 @pytest.mark.parametrize("who", [None, "admin", "xifang"])
@@ -46,13 +54,20 @@ def test_every_get_route_answers_with_the_security_headers(app, client, auth, wh
 
     for rule in rules:
         path = _url(rule)
-        response = client.get(path, headers={"Authorization": "Bearer nope"} if path.startswith("/api/") else {})
+        response = client.get(
+            path, headers={"Authorization": "Bearer nope"} if path.startswith("/api/") else {}
+        )
         _assert_headers(response, path)
         response.close()
 
 
 def test_errors_and_static_files_have_them_too(client):
-    for path in ("/no-such-page", "/static/sanfang.js", "/static/sanfang.css", "/api/v1/openapi.json"):
+    for path in (
+        "/no-such-page",
+        "/static/sanfang.js",
+        "/static/sanfang.css",
+        "/api/v1/openapi.json",
+    ):
         response = client.get(path)
         _assert_headers(response, path)
         response.close()
@@ -66,14 +81,21 @@ JS_URL = re.compile(r"""(?:href|src|action)\s*=\s*["']?\s*javascript:""", re.IGN
 
 
 def _sources() -> list[Path]:
-    generated = [p for p in (ROOT / "pages").rglob("*.py")] + [p for p in (ROOT / "forms").rglob("*.py")]
+    generated = [p for p in (ROOT / "pages").rglob("*.py")] + [
+        p for p in (ROOT / "forms").rglob("*.py")
+    ]
     return sorted(TEMPLATES.rglob("*.html")) + generated
 
 
-@pytest.mark.parametrize("pattern, what", [
-    (INLINE_SCRIPT, "an inline <script>"), (HANDLER, "an on*= handler"), (STYLE, "inline style"),
-    (JS_URL, "a javascript: URL"),
-])
+@pytest.mark.parametrize(
+    "pattern, what",
+    [
+        (INLINE_SCRIPT, "an inline <script>"),
+        (HANDLER, "an on*= handler"),
+        (STYLE, "inline style"),
+        (JS_URL, "a javascript: URL"),
+    ],
+)
 def test_no_template_or_generated_markup_breaks_the_policy(pattern, what):
     found = []
     for path in _sources():
@@ -83,8 +105,12 @@ def test_no_template_or_generated_markup_breaks_the_policy(pattern, what):
 
 
 def test_the_checks_catch_what_they_should():
-    assert INLINE_SCRIPT.search('<script>alert(1)</script>') and not INLINE_SCRIPT.search('<script src="/a.js">')
-    assert HANDLER.search('<select name="x" onchange="go()">') and not HANDLER.search('<a data-on="1">')
+    assert INLINE_SCRIPT.search("<script>alert(1)</script>") and not INLINE_SCRIPT.search(
+        '<script src="/a.js">'
+    )
+    assert HANDLER.search('<select name="x" onchange="go()">') and not HANDLER.search(
+        '<a data-on="1">'
+    )
     assert STYLE.search('<div class="a" style="color:red">') and STYLE.search("<style>a{}</style>")
     assert JS_URL.search('<a href="javascript:void(0)">')
 
@@ -93,18 +119,30 @@ def test_secure_cookies_for_https_deployments(monkeypatch, database_url, tmp_pat
     from pages import create_app
 
     monkeypatch.setenv("SANFANG_SECURE_COOKIES", "1")
-    app = create_app({"TESTING": True, "SECRET_KEY": "t", "DATABASE_URL": database_url,
-                      "UPLOAD_DIR": str(tmp_path / "u"), "WTF_CSRF_ENABLED": False})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "t",
+            "DATABASE_URL": database_url,
+            "UPLOAD_DIR": str(tmp_path / "u"),
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
     client = app.test_client()
-    response = client.post("/login", data={"username": "xifang", "password": "demo1234"},
-                           base_url="https://sanfang.example")
+    response = client.post(
+        "/login",
+        data={"username": "xifang", "password": "demo1234"},
+        base_url="https://sanfang.example",
+    )
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("__Host-sanfang=") and "Secure" in cookie and "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie and "Path=/" in cookie and "Domain" not in cookie
 
 
 def test_plain_http_cookies_by_default(client):
-    cookie = client.post("/login", data={"username": "xifang", "password": "demo1234"}).headers["Set-Cookie"]
+    cookie = client.post("/login", data={"username": "xifang", "password": "demo1234"}).headers[
+        "Set-Cookie"
+    ]
     assert cookie.startswith("session=") and "Secure" not in cookie and "HttpOnly" in cookie
 
 

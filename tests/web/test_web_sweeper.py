@@ -21,12 +21,19 @@ def test_tests_run_without_a_sweeper(app):
     assert not app.config["BACKGROUND_SWEEP"] and "sanfang_sweeper" not in app.extensions
 
 
-def test_background_sweep_starts_one_daemon_thread_per_database(app, database_url, tmp_path, monkeypatch):
+def test_background_sweep_starts_one_daemon_thread_per_database(
+    app, database_url, tmp_path, monkeypatch
+):
     runs: list[object] = []
     monkeypatch.setattr(sweeper, "sweep", lambda now: runs.append(now) or _Result())
     monkeypatch.setattr(sweeper, "refresh_facts", lambda app: None)  # no writes from the thread
-    config = {"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": database_url,
-              "BACKGROUND_SWEEP": True, "SWEEP_INTERVAL": 1}
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test",
+        "DATABASE_URL": database_url,
+        "BACKGROUND_SWEEP": True,
+        "SWEEP_INTERVAL": 1,
+    }
     try:
         first = create_app(config)
         create_app(config)  # a second app on the same database does not start another
@@ -77,7 +84,9 @@ def test_the_sweep_refreshes_facts_after_a_change(app, monkeypatch, actor_of):
     sweep_at(app, monkeypatch, T0)  # nothing cached yet: the first sweep computes
     before = lvzhou_total()
     items.raise_item(actor_of("lvzhou-yezhu1"), "bell", "lvzhouhuayuan", BELL, now=T0 + 2 * MINUTE)
-    sweep_at(app, monkeypatch, T0 + 4 * MINUTE)  # within FACTS_INTERVAL of the last refresh: not yet
+    sweep_at(
+        app, monkeypatch, T0 + 4 * MINUTE
+    )  # within FACTS_INTERVAL of the last refresh: not yet
     assert lvzhou_total() == before
     sweep_at(app, monkeypatch, T0 + 20 * MINUTE)
     assert lvzhou_total() == before + 1
@@ -86,9 +95,13 @@ def test_the_sweep_refreshes_facts_after_a_change(app, monkeypatch, actor_of):
 
 def test_the_sweep_leaves_facts_alone_when_nothing_changed(app, monkeypatch):
     sweep_at(app, monkeypatch, T0)
-    sweep_at(app, monkeypatch, T0 + 50 * MINUTE)  # past FACTS_INTERVAL, no event since, younger than FACTS_MAX_AGE
+    sweep_at(
+        app, monkeypatch, T0 + 50 * MINUTE
+    )  # past FACTS_INTERVAL, no event since, younger than FACTS_MAX_AGE
     assert facts.computed_at() == T0
-    sweep_at(app, monkeypatch, T0 + 61 * MINUTE)  # an hour old: overdue counts move with the clock alone
+    sweep_at(
+        app, monkeypatch, T0 + 61 * MINUTE
+    )  # an hour old: overdue counts move with the clock alone
     assert facts.computed_at() == T0 + 61 * MINUTE
 
 

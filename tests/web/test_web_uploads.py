@@ -29,49 +29,61 @@ def _office(folder: str) -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.parametrize(("data", "expected"), [
-    (JPEG, "image/jpeg"),
-    (PNG, "image/png"),
-    (b"GIF89a" + b"\x00" * 20, "image/gif"),
-    (b"RIFF\x10\x00\x00\x00WEBPVP8 " + b"\x00" * 20, "image/webp"),
-    (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic", "image/heic"),
-    (PDF, "application/pdf"),
-    (_office("xl"), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    (_office("word"), "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-    ("门口的灯坏了\n".encode(), "text/plain"),
-    ("门口的灯坏了\n".encode("gb18030"), "text/plain"),
-    (b"MZ\x90\x00\x03\x00\x00\x00", None),  # a Windows executable
-    (b"PK\x03\x04not really a zip", None),
-    (b"\x00\x01\x02binary", None),
-])
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (JPEG, "image/jpeg"),
+        (PNG, "image/png"),
+        (b"GIF89a" + b"\x00" * 20, "image/gif"),
+        (b"RIFF\x10\x00\x00\x00WEBPVP8 " + b"\x00" * 20, "image/webp"),
+        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic", "image/heic"),
+        (PDF, "application/pdf"),
+        (_office("xl"), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (
+            _office("word"),
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ),
+        ("门口的灯坏了\n".encode(), "text/plain"),
+        ("门口的灯坏了\n".encode("gb18030"), "text/plain"),
+        (b"MZ\x90\x00\x03\x00\x00\x00", None),  # a Windows executable
+        (b"PK\x03\x04not really a zip", None),
+        (b"\x00\x01\x02binary", None),
+    ],
+)
 def test_the_type_is_read_from_the_bytes(data, expected):
     assert sniff(data) == expected
 
 
-@pytest.mark.parametrize(("accept", "content_type", "ok"), [
-    ("image/*", "image/png", True),
-    ("image/*", "application/pdf", False),
-    ("image/png, .pdf", "application/pdf", True),
-    (".jpg", "image/jpeg", True),
-    (".jpg", "image/png", False),
-    (None, "text/plain", True),
-])
+@pytest.mark.parametrize(
+    ("accept", "content_type", "ok"),
+    [
+        ("image/*", "image/png", True),
+        ("image/*", "application/pdf", False),
+        ("image/png, .pdf", "application/pdf", True),
+        (".jpg", "image/jpeg", True),
+        (".jpg", "image/png", False),
+        (None, "text/plain", True),
+    ],
+)
 def test_x_accept_admits_types_and_extensions(accept, content_type, ok):
     assert accepts(accept, content_type) is ok
 
 
-@pytest.mark.parametrize(("raw", "clean"), [
-    ("photo\u202egpj.exe", "photogpj.exe"),  # right-to-left override
-    ("\u2067report\u2069.pdf", "report.pdf"),  # isolates
-    ("a\u200bb\u200e\u200f\u061c.png", "ab.png"),  # zero-width space, marks
-    ("line\nbreak\x00.txt", "linebreak.txt"),
-    ("../../etc/passwd", "passwd"),
-    ("C:\\Users\\me\\现场.jpg", "现场.jpg"),
-    ("cafe\u0301.jpg", "caf\u00e9.jpg"),  # NFC
-    ("\u202e", "upload"),
-    ("", "upload"),
-    ("x" * 300 + ".jpeg", "x" * 250 + ".jpeg"),  # 255 characters
-])
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("photo\u202egpj.exe", "photogpj.exe"),  # right-to-left override
+        ("\u2067report\u2069.pdf", "report.pdf"),  # isolates
+        ("a\u200bb\u200e\u200f\u061c.png", "ab.png"),  # zero-width space, marks
+        ("line\nbreak\x00.txt", "linebreak.txt"),
+        ("../../etc/passwd", "passwd"),
+        ("C:\\Users\\me\\现场.jpg", "现场.jpg"),
+        ("cafe\u0301.jpg", "caf\u00e9.jpg"),  # NFC
+        ("\u202e", "upload"),
+        ("", "upload"),
+        ("x" * 300 + ".jpeg", "x" * 250 + ".jpeg"),  # 255 characters
+    ],
+)
 def test_file_names_lose_controls_and_bidi_characters(raw, clean):
     assert clean_filename(raw) == clean
 
@@ -83,9 +95,14 @@ def _stored(app, data: bytes) -> bool:
 def test_a_refused_raise_stores_no_file(app, client, auth):
     auth.login("lvzhou-yezhu1")  # a resident: whistles are for commissioners and supervisors
     before = Attachment.select().count()
-    response = client.post("/r/new/whistle", data={
-        "summary": "x", "photos": (io.BytesIO(PNG), "a.png", "image/png"),
-    }, content_type="multipart/form-data")
+    response = client.post(
+        "/r/new/whistle",
+        data={
+            "summary": "x",
+            "photos": (io.BytesIO(PNG), "a.png", "image/png"),
+        },
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 403
     assert Attachment.select().count() == before and not _stored(app, PNG)
 
@@ -93,33 +110,54 @@ def test_a_refused_raise_stores_no_file(app, client, auth):
 def test_a_refused_kpi_report_stores_no_evidence(app, client, auth):
     auth.login("dept-zzb-user")  # a department: reports for itself, not for the street chaohui
     before = Attachment.select().count()
-    response = client.post("/lists/kpi/tasks-2021/street-office/report", data={
-        "unit": "chaohui", "note": "x", "evidence": (io.BytesIO(PDF), "proof.pdf", "application/pdf"),
-    }, content_type="multipart/form-data")
+    response = client.post(
+        "/lists/kpi/tasks-2021/street-office/report",
+        data={
+            "unit": "chaohui",
+            "note": "x",
+            "evidence": (io.BytesIO(PDF), "proof.pdf", "application/pdf"),
+        },
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 403
     assert Attachment.select().count() == before and not _stored(app, PDF)
 
 
 def test_files_sent_to_no_file_field_are_not_stored(app, client, auth):
     auth.login("lvzhou-yezhu1")
-    response = client.post("/r/new/bell", data={
-        **BELL, "summary": (io.BytesIO(PDF), "x.pdf", "application/pdf"),
-        "nonsense": (io.BytesIO(PDF), "y.pdf", "application/pdf"),
-    }, content_type="multipart/form-data")
+    response = client.post(
+        "/r/new/bell",
+        data={
+            **BELL,
+            "summary": (io.BytesIO(PDF), "x.pdf", "application/pdf"),
+            "nonsense": (io.BytesIO(PDF), "y.pdf", "application/pdf"),
+        },
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 422
     assert not _stored(app, PDF) and Attachment.select().count() == 0
 
 
-@pytest.mark.parametrize(("data", "declared"), [
-    (PDF, "image/png"),  # a PDF that says it is a photo
-    (HTML, "image/jpeg"),  # a page that would run script if served as HTML
-    (b"MZ\x90\x00" + b"\x00" * 30, "image/png"),
-])
-def test_a_photo_field_takes_only_photos_whatever_the_client_declares(app, client, auth, data, declared):
+@pytest.mark.parametrize(
+    ("data", "declared"),
+    [
+        (PDF, "image/png"),  # a PDF that says it is a photo
+        (HTML, "image/jpeg"),  # a page that would run script if served as HTML
+        (b"MZ\x90\x00" + b"\x00" * 30, "image/png"),
+    ],
+)
+def test_a_photo_field_takes_only_photos_whatever_the_client_declares(
+    app, client, auth, data, declared
+):
     auth.login("lvzhou-yezhu1")
-    response = client.post("/r/new/bell", data={
-        **BELL, "photos": (io.BytesIO(data), "trash.png", declared),
-    }, content_type="multipart/form-data")
+    response = client.post(
+        "/r/new/bell",
+        data={
+            **BELL,
+            "photos": (io.BytesIO(data), "trash.png", declared),
+        },
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 422
     assert "photos" in response.get_data(as_text=True)
     assert not _stored(app, data) and Attachment.select().count() == 0
@@ -127,9 +165,14 @@ def test_a_photo_field_takes_only_photos_whatever_the_client_declares(app, clien
 
 def test_a_photo_is_stored_with_the_type_of_its_bytes_and_a_clean_name(app, client, auth):
     auth.login("lvzhou-yezhu1")
-    response = client.post("/r/new/bell", data={
-        **BELL, "photos": (io.BytesIO(JPEG), "垃圾\u202egnp.jpg", "application/octet-stream"),
-    }, content_type="multipart/form-data")
+    response = client.post(
+        "/r/new/bell",
+        data={
+            **BELL,
+            "photos": (io.BytesIO(JPEG), "垃圾\u202egnp.jpg", "application/octet-stream"),
+        },
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 303, response.get_data(as_text=True)[:800]
     item = Item.select().order_by(Item.id.desc()).first()
     attachment = Attachment.get(Attachment.public_id == item.data["photos"][0])
@@ -138,16 +181,28 @@ def test_a_photo_is_stored_with_the_type_of_its_bytes_and_a_clean_name(app, clie
         assert answer.status_code == 200 and answer.mimetype == "image/jpeg" and answer.data == JPEG
 
 
-def test_a_file_stored_before_the_checks_is_served_as_what_its_bytes_are(app, client, auth, actor_of):
+def test_a_file_stored_before_the_checks_is_served_as_what_its_bytes_are(
+    app, client, auth, actor_of
+):
     """An old upload that claimed to be a photo but is a web page is not served as one."""
     from engine.attachments import store
 
     auth.login("lvzhou-yezhu1")
-    legacy = store(actor_of("lvzhou-yezhu1"), "x.txt", "text/plain", io.BytesIO(HTML), now=NOW,
-                   store=app.extensions["sanfang.attachments"])
+    legacy = store(
+        actor_of("lvzhou-yezhu1"),
+        "x.txt",
+        "text/plain",
+        io.BytesIO(HTML),
+        now=NOW,
+        store=app.extensions["sanfang.attachments"],
+    )
     Attachment.update(content_type="image/png", filename="evil\u202egnp.html").where(
-        Attachment.id == legacy.id).execute()
+        Attachment.id == legacy.id
+    ).execute()
     with client.get(f"/files/{legacy.public_id}") as answer:
         assert answer.status_code == 200 and answer.mimetype == "text/plain"
         assert answer.headers["Content-Disposition"].startswith("attachment;")
-        assert "\u202e" not in answer.headers["Content-Disposition"] and "%E2%80%AE" not in answer.headers["Content-Disposition"]
+        assert (
+            "\u202e" not in answer.headers["Content-Disposition"]
+            and "%E2%80%AE" not in answer.headers["Content-Disposition"]
+        )
