@@ -47,9 +47,14 @@ def admin_paths(actor: Actor) -> list[str]:
     return [g.node_path for g in actor.grants_for("admin")]
 
 
+def is_root(node_path: str) -> bool:
+    """Whether ``node_path`` is the root of the org tree (the district): "/1/"."""
+    return node_path.count("/") <= 2
+
+
 def is_district_admin(actor: Actor) -> bool:
     """An admin granted at the root of the org tree (the district's 三方办)."""
-    return any(path.count("/") <= 2 for path in admin_paths(actor))
+    return any(is_root(path) for path in admin_paths(actor))
 
 
 def actor_for(user: User) -> Actor:

@@ -18,20 +18,6 @@ from typing import Any
 import forms
 from forms.specs import canonical
 
-TEXT_FIELDS = {
-    # answer name → what of the story it tells
-    "summary": "summary",
-    "description": "description",
-    "location": "location",
-    "building": "building",
-    "note": "note",
-    "reason": "decline",
-    "resolution": "resolution",
-    "result": "resolution",
-    "review": "resolution",
-    "comment": "comment",
-}
-
 
 class Teller:
     """Tells demo stories from the pack's pools; answers validated by the forms layer."""
@@ -50,13 +36,20 @@ class Teller:
         self.ratings = [int(k) for k in weights]
         self.rating_weights = [float(v) for v in weights.values()]
         self._valid: dict[str, dict[str, Any] | None] = {}
+        # Which answer tells which part of a story (demo.json ``story_fields``: answer name →
+        # category, rating, summary, description, location, building, note, decline,
+        # resolution or comment).
+        self.fields: Mapping[str, str] = pools.get("story_fields", {})
         # A building as the pack names it ("{n}幢"), found in a summary or a location.
         name = re.escape(str(pools.get("building_name", "{n}"))).replace(re.escape("{n}"), "{n}")
         self.building = re.compile(name.replace("{n}", r"[0-9]+"))
 
     def begin(self, schema: Mapping[str, Any]) -> dict[str, Any]:
         """A new story for an item of this form: its category, summary and setting."""
-        prop = schema.get("properties", {}).get("category", {})
+        props = schema.get("properties", {})
+        prop = next(
+            (props[n] for n, told in self.fields.items() if told == "category" and n in props), {}
+        )
         known = [
             c
             for c in (prop.get("enum") or [o.get("const") for o in prop.get("oneOf", [])])
@@ -110,16 +103,14 @@ class Teller:
         answers = dict(self.base(schema))
         props = schema.get("properties", {})
         for name, prop in props.items():
-            if name == "category" and story["category"] in (prop.get("enum") or []):
-                answers[name] = story["category"]
-            elif name == "satisfaction":
+            told = self.fields.get(name)
+            if told == "category":
+                if story["category"] in (prop.get("enum") or []):
+                    answers[name] = story["category"]
+            elif told == "rating":
                 answers[name] = self.rating(story)
-            elif (
-                name in TEXT_FIELDS
-                and prop.get("type") == "string"
-                and story.get(TEXT_FIELDS[name])
-            ):
-                answers[name] = str(story[TEXT_FIELDS[name]])[: int(prop.get("maxLength", 2000))]
+            elif told and prop.get("type") == "string" and story.get(told):
+                answers[name] = str(story[told])[: int(prop.get("maxLength", 2000))]
         return self._validated(schema, answers)
 
     def _validated(self, schema: Mapping[str, Any], answers: dict[str, Any]) -> dict[str, Any]:

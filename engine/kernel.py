@@ -21,8 +21,6 @@ from engine import clock, privacy
 from engine.runtimes import Runtime
 from rules.routing import Decision
 
-SUMMONS_STATES = ("summoned", "reported", "done", "declined", "cancelled")
-
 
 class NodeLike(Protocol):
     id: int

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from engine.actors import Actor
+from engine.actors import Actor, is_root
 
 PARTIES = ("party", "committee", "property")
 STAFF = ("commissioner", *PARTIES, "department", "supervisor", "admin")
@@ -96,7 +96,7 @@ def _reaches(actor: Actor, role: str, how: str, node_path: str, node_id: int | N
     for grant in actor.grants:
         if grant.role != role:
             continue
-        if how == "root" and grant.node_path.count("/") <= 2:
+        if how == "root" and is_root(grant.node_path):
             return True
         if how == "own" and node_id is not None and grant.node_id == node_id:
             return True
@@ -116,7 +116,7 @@ def can(actor: Actor | None, key: str, node: object | None = None) -> bool:
     cap = capability(key)
     if node is None:
         return any(
-            g.role in cap.roles and (cap.reach_of(g.role) != "root" or g.node_path.count("/") <= 2)
+            g.role in cap.roles and (cap.reach_of(g.role) != "root" or is_root(g.node_path))
             for g in actor.grants
         )
     kind = getattr(node, "kind", None)

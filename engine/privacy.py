@@ -26,11 +26,13 @@ from typing import Any
 import forms
 from engine.actors import Actor
 from engine.i18n import gettext as _
-from engine.models import Item, User
+from engine.models import HANDLER_ROLE, Item, User
 from engine.runtimes import Runtime
 
-DEFAULT_ROLES = ("commissioner",)
-ANONYMOUS_ROLES = ("commissioner",)  # 匿名: the raiser is known to the commissioner alone
+# The commissioner (the handler role) needs the raiser's data by default, and alone knows
+# who raised an anonymous item (匿名).
+DEFAULT_ROLES = (HANDLER_ROLE,)
+ANONYMOUS_ROLES = (HANDLER_ROLE,)
 MASK = "****"
 
 
@@ -73,21 +75,21 @@ def _walk(specs: Iterable[forms.FieldSpec]) -> Iterable[forms.FieldSpec]:
         yield from _walk(spec.children)
 
 
-def personal_names(rt: Runtime) -> frozenset[str]:
-    """Names of every personal answer of the type: its form's and its transitions' forms'."""
-    cached = getattr(rt, "_personal_names", None)
+def personal_kinds(rt: Runtime) -> Mapping[str, str]:
+    """Personal answer name → its widget kind (a phone is masked differently), of the type's
+    form and its transitions' forms; read once per runtime (runtimes are cached and never change)."""
+    cached = getattr(rt, "_personal_kinds", None)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     schemas = [rt.body.get("schema")] + [t.get("form") for t in rt.workflow.get("transitions", [])]
-    names = frozenset(s.name for schema in schemas for s in _walk(_fields(schema)) if s.personal)
-    object.__setattr__(rt, "_personal_names", names)  # runtimes are immutable and cached
-    return names
+    kinds = {s.name: s.kind for schema in schemas for s in _walk(_fields(schema)) if s.personal}
+    object.__setattr__(rt, "_personal_kinds", kinds)
+    return kinds
 
 
-def personal_kinds(rt: Runtime) -> dict[str, str]:
-    """Personal answer name → its widget kind (a phone is masked differently)."""
-    schemas = [rt.body.get("schema")] + [t.get("form") for t in rt.workflow.get("transitions", [])]
-    return {s.name: s.kind for schema in schemas for s in _walk(_fields(schema)) if s.personal}
+def personal_names(rt: Runtime) -> frozenset[str]:
+    """Names of every personal answer of the type."""
+    return frozenset(personal_kinds(rt))
 
 
 def is_anonymous(rt: Runtime, data: Mapping[str, Any] | None) -> bool:

@@ -12,32 +12,21 @@ from peewee import JOIN
 
 from engine import designer
 from engine.actors import admin_paths, is_district_admin
-from engine.models import Definition, DefinitionVersion, Item, OrgNode, Pack, RuleFailure
+from engine.models import Definition, DefinitionVersion, Item, Pack, RuleFailure
 from pages.auth import requires
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-def _sees(definition: Definition, scoped: dict[str, str]) -> bool:
-    """A street's admin sees the district-wide definitions and those of their street."""
-    scope = designer.draft_of(definition).get("scope")
-    if not scope or is_district_admin(g.actor):
-        return True
-    path = scoped.get(scope)
-    return path is not None and any(path.startswith(p) for p in admin_paths(g.actor))
+def _sees(definition: Definition) -> bool:
+    """A street's admin sees the district-wide definitions and those they may edit (their
+    street's)."""
+    body = designer.draft_of(definition)
+    return not body.get("scope") or designer.may_edit(g.actor, body)
 
 
 def _visible_definitions() -> list[Definition]:
-    definitions = list(Definition.select().order_by(Definition.kind, Definition.id))
-    scopes = {designer.draft_of(d).get("scope") for d in definitions} - {None}
-    paths = (
-        dict(
-            OrgNode.select(OrgNode.key, OrgNode.path).where(OrgNode.key.in_(list(scopes))).tuples()
-        )
-        if scopes
-        else {}
-    )
-    return [d for d in definitions if _sees(d, paths)]
+    return [d for d in Definition.select().order_by(Definition.kind, Definition.id) if _sees(d)]
 
 
 def _failures(definitions: list[Definition]) -> list[RuleFailure]:
@@ -69,9 +58,7 @@ def _definition_or_404(key: str) -> Definition:
     found = Definition.get_or_none(Definition.key == key)
     if found is None:
         abort(404)
-    scope = designer.draft_of(found).get("scope")
-    path = OrgNode.select(OrgNode.path).where(OrgNode.key == scope).scalar() if scope else None
-    if not _sees(found, {scope: path} if path else {}):
+    if not _sees(found):
         abort(404)
     return found
 

@@ -390,10 +390,6 @@ def transition_page(item: Item, key: str, template: str, item_endpoint: str) -> 
         conflict is None or any(o.key == key for o in items.offers(g.actor, item, now=clock.now()))
     )
     stale = staleness(item.lock, "version", item=item, conflict=conflict)
-    view = privacy.sight(
-        g.actor, item, rt, unit_paths=[a.unit_path for a in items.assignments_of(item)]
-    )
-    audience = "resident" if item_endpoint.startswith("resident.") else "staff"
     args = {
         "bound": bound,
         "item": item,
@@ -403,13 +399,23 @@ def transition_page(item: Item, key: str, template: str, item_endpoint: str) -> 
         "stale": stale,
         "possible": possible,
         "item_endpoint": item_endpoint,
-        "changed": timeline_view(item, rt, view, audience, stale.since) if stale.since else [],
+        "changed": _changed_meanwhile(item, rt, stale.since, item_endpoint),
     }
     status = stale.status or (422 if is_submit(bound) else 200)
     if htmx:
         # sanfang.js has htmx swap 409 and 422 too: the form replaces itself, answers kept.
         return render_template("items/_transition_form.html", **args), status
     return render_template(template, **args), status
+
+
+def _changed_meanwhile(item: Item, rt: Runtime, since: list[Any], item_endpoint: str) -> list[Any]:
+    """The events a stale form missed, as the viewer may see them (read only when there are)."""
+    if not since:
+        return []
+    paths = [a.unit_path for a in items.assignments_of(item)]
+    view = privacy.sight(g.actor, item, rt, unit_paths=paths)
+    audience = "resident" if item_endpoint.startswith("resident.") else "staff"
+    return timeline_view(item, rt, view, audience, since, unit_paths=paths)
 
 
 def summons_action(assignment_id: int, action: str) -> Any:
