@@ -57,9 +57,9 @@ def timed(fn: Any) -> tuple[float, Any]:
 
 
 def in_process(out: dict[str, Any], refreshes: int, runs: int) -> None:
-    from engine import dashboard, facts, indices
-    from engine.actors import actor_for
-    from engine.models import Assignment, IndexSnapshot, Item, OrgNode, User
+    from engine.metrics import dashboard, facts, indices
+    from engine.org.actors import actor_for
+    from engine.store.models import Assignment, IndexSnapshot, Item, OrgNode, User
 
     out["items"] = Item.select().count()
     out["summons"] = Assignment.select().count()
@@ -103,7 +103,7 @@ def over_http(code: Path, url: str, out: dict[str, Any], seconds: int) -> None:
 
 
 def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
-    from engine.db import database, open_database
+    from engine.store.db import database, open_database
 
     out: dict[str, Any] = {"url": url, "load before": load()}
     print(f"== {url} ({args.code})", flush=True)

@@ -82,11 +82,12 @@ def timed(label: str, out: dict[str, Any], fn: Any) -> Any:
 
 
 def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
-    from engine import clock, imports
-    from engine.actors import actor_for
-    from engine.db import database, is_postgres
-    from engine.models import Event, Notification, OrgNode, User
-    from engine.records import Household
+    from engine.core import clock
+    from engine.org.actors import actor_for
+    from engine.records import imports
+    from engine.store.db import database, is_postgres
+    from engine.store.models import Event, Notification, OrgNode, User
+    from engine.store.tables import Household
 
     out: dict[str, Any] = {"load before": load()}
     url = fresh_database(backend, args)

@@ -39,8 +39,8 @@ def sanfang(url: str, *args: str) -> None:
 
 def ensure_demo(url: str, demo_args: str) -> None:
     """Make the demo database at ``url`` unless it already has items."""
-    from engine.db import database, open_database
-    from engine.models import Item
+    from engine.store.db import database, open_database
+    from engine.store.models import Item
 
     open_database(url)
     try:
@@ -60,9 +60,9 @@ def pages_by_user() -> dict[str, list[str]]:
     """Each demo user's main pages, item pages picked from what they may see."""
     from peewee import fn
 
-    from engine.actors import actor_for
-    from engine.models import Assignment, Definition, Grant, Item, User
-    from engine.scope import visible_assignments, visible_items
+    from engine.org.actors import actor_for
+    from engine.org.scope import visible_assignments, visible_items
+    from engine.store.models import Assignment, Definition, Grant, Item, User
 
     def actor(name: str) -> Any:
         return actor_for(User.get(User.username == name))
@@ -192,7 +192,7 @@ def main() -> None:
 
     ensure_demo(args.url, args.demo_args)
     app = build_app(args.url)
-    from engine.db import counting_queries, database
+    from engine.store.db import counting_queries, database
 
     with app.app_context():
         database.connect(reuse_if_open=True)

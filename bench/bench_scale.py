@@ -4,7 +4,7 @@ For each backend: a fresh database (SQLite file under /tmp, PostgreSQL database
 ``bench_sf``), ``sanfang init`` + ``sanfang demo`` at the requested scale (timed), then
 
   (a) in-process: a commissioner's inbox and a department's summons list, first page
-      by deadline (``engine.queues``), p50/p95 over ``--runs`` runs, with the plans;
+      by deadline (``engine.workflow.queues``), p50/p95 over ``--runs`` runs, with the plans;
   (b) over HTTP: gunicorn -w 2 serving the app on loopback, wrk -t2 -c8 against
       /work/ as the commissioner and as the department user → p50/p95;
   (c) department evaluation (``evaluation.evaluate`` + the pack's score rule) for the
@@ -161,7 +161,7 @@ def drop_database(backend: str, args: argparse.Namespace) -> None:
 
 
 def explain(query: Any) -> str:
-    from engine.db import database, is_postgres
+    from engine.store.db import database, is_postgres
 
     sql, params = query.sql()
     if is_postgres():
@@ -189,7 +189,7 @@ def pick_commissioner() -> tuple[str, int]:
     """The commissioner of the compound with the most open items, and that count."""
     from peewee import fn
 
-    from engine.models import Grant, Item, User
+    from engine.store.models import Grant, Item, User
 
     node, count = (
         Item.select(Item.node, fn.COUNT(Item.id))
@@ -210,11 +210,11 @@ def pick_commissioner() -> tuple[str, int]:
 
 
 def in_process(out: dict[str, Any], runs: int) -> None:
-    from engine import queues
-    from engine.actors import actor_for
-    from engine.db import database
-    from engine.models import Assignment, Event, Item, User
-    from engine.scope import visible_item_parts
+    from engine.org.actors import actor_for
+    from engine.org.scope import visible_item_parts
+    from engine.store.db import database
+    from engine.store.models import Assignment, Event, Item, User
+    from engine.workflow import queues
 
     out["items"] = Item.select().count()
     out["open items"] = Item.select().where(~Item.closed).count()
@@ -281,9 +281,9 @@ def in_process(out: dict[str, Any], runs: int) -> None:
 def make_overdue(count: int, now: dt.datetime) -> int:
     """Move every open deadline a year ahead, then ``count`` open summons (on open items of
     escalating types, spread over the table) three days into the past."""
-    from engine.db import database
-    from engine.escalation import _escalating
-    from engine.models import Assignment, Item
+    from engine.store.db import database
+    from engine.store.models import Assignment, Item
+    from engine.workflow.escalation import _escalating
 
     ahead, past = now + dt.timedelta(days=365), now - dt.timedelta(days=3)
     with database.atomic():
@@ -317,7 +317,7 @@ def make_overdue(count: int, now: dt.datetime) -> int:
 
 
 def sweep(out: dict[str, Any], overdue: int, pg_url: str | None) -> None:
-    from engine import escalation
+    from engine.workflow import escalation
 
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     out["overdue summons"] = make_overdue(overdue, now)
@@ -343,9 +343,9 @@ def sweep(out: dict[str, Any], overdue: int, pg_url: str | None) -> None:
 
 
 def evaluate(out: dict[str, Any]) -> None:
-    from engine import evaluation, scoring
-    from engine.actors import actor_for
-    from engine.models import Grant, User
+    from engine.org.actors import actor_for
+    from engine.store.models import Grant, User
+    from engine.supervision import evaluation, scoring
 
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     admin = actor_for(
@@ -511,7 +511,7 @@ def over_http(url: str, out: dict[str, Any], seconds: int) -> None:
 
 
 def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
-    from engine.db import database, open_database
+    from engine.store.db import database, open_database
 
     out: dict[str, Any] = {"load before": load()}
     found = existing_items(backend, args) if args.reuse else 0

@@ -226,11 +226,11 @@ def client(base: str, username: str, node: str, deadline: float, rec: Recorder, 
 
 
 def sweeper(url: str, every: float, deadline: float, rec: Recorder) -> None:
-    """The deadline sweep (``engine.escalation.sweep``, what ``sanfang sweep`` runs from
+    """The deadline sweep (``engine.workflow.escalation.sweep``, what ``sanfang sweep`` runs from
     cron) every ``every`` seconds, in this process, on its own connection."""
-    from engine import clock
-    from engine.db import database, open_database
-    from engine.escalation import sweep
+    from engine.core import clock
+    from engine.store.db import database, open_database
+    from engine.workflow.escalation import sweep
 
     open_database(url)
     while time.monotonic() + every < deadline:

@@ -9,9 +9,9 @@ from typing import Any
 
 from flask import Flask
 
-from engine import memo
-from engine.db import database, open_database
-from engine.models import create_tables
+from engine.core import memo
+from engine.store.db import database, open_database
+from engine.store.models import create_tables
 from pages import security
 
 
@@ -29,7 +29,7 @@ def _secret_key(instance: Path) -> str:
 def _init_attachments(app: Flask) -> None:
     """The attachment store every host shares: ATTACHMENT_STORE ("db", "disk", "s3"),
     else SANFANG_ATTACHMENTS, else the database on PostgreSQL and disk on SQLite."""
-    from engine.storage import configured, default_kind, s3_settings
+    from engine.store.storage import configured, default_kind, s3_settings
 
     app.config.setdefault("S3", s3_settings(os.environ))
     if not app.config.get("ATTACHMENT_STORE"):
@@ -111,7 +111,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     security.init_app(app)
     # Made now, not at the first unknown username (which would then take twice as long).
-    from engine.users import dummy_hash
+    from engine.accounts.users import dummy_hash
 
     dummy_hash()
     from pages.cli import register

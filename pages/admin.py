@@ -10,9 +10,9 @@ from typing import Any
 from flask import Blueprint, abort, g, render_template
 from peewee import JOIN
 
-from engine import designer
-from engine.actors import admin_paths, is_district_admin
-from engine.models import Definition, DefinitionVersion, Item, Pack, RuleFailure
+from engine.authoring import designer
+from engine.org.actors import admin_paths, is_district_admin
+from engine.store.models import Definition, DefinitionVersion, Item, Pack, RuleFailure
 from pages.auth import requires
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

@@ -10,12 +10,14 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify, request
 
-from engine import clock, dispatch, items, limits, privacy, queues
-from engine.actors import actor_for
-from engine.definitions import applies_for, current_version, runtime
-from engine.errors import FieldProblem, Invalid, NotFound, ServiceError
-from engine.models import Assignment, Definition, Item
-from engine.tokens import user_for_token
+from engine.accounts.tokens import user_for_token
+from engine.core import clock, limits
+from engine.core.errors import FieldProblem, Invalid, NotFound, ServiceError
+from engine.definitions.definitions import applies_for, current_version, runtime
+from engine.org.actors import actor_for
+from engine.store.models import Assignment, Definition, Item
+from engine.trail import privacy
+from engine.workflow import dispatch, items, queues
 from pages.extensions import csrf
 from pages.guards import int_arg
 
@@ -91,7 +93,7 @@ def sight_of(item: Item, assignments: list[Assignment]) -> privacy.Sight:
 def item_json(
     item: Item, *, detail: bool = False, view: privacy.Sight | None = None
 ) -> dict[str, Any]:
-    """An item as the caller may see it: personal answers masked or withheld (engine/privacy)."""
+    """An item as the caller may see it: personal answers masked or withheld (engine/trail/privacy)."""
     assignments = items.assignments_of(item)
     view = view or sight_of(item, assignments)
     out: dict[str, Any] = {

@@ -28,12 +28,14 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from engine import clock, logins, permissions
-from engine.actors import Actor, actor_for
-from engine.attachments import clean_filename, open_for, sniff
-from engine.notify import unread_count
-from engine.scope import role_labels
-from engine.users import Limits, Throttled, authenticate
+from engine.accounts import logins
+from engine.accounts.users import Limits, Throttled, authenticate
+from engine.core import clock
+from engine.delivery.notify import unread_count
+from engine.org import permissions
+from engine.org.actors import Actor, actor_for
+from engine.org.scope import role_labels
+from engine.records.attachments import clean_filename, open_for, sniff
 from pages.extensions import attachment_store
 
 bp = Blueprint("auth", __name__)
@@ -96,7 +98,7 @@ NAV = {
 
 
 def navigation(actor: Actor | None) -> dict[str, bool]:
-    """Which audience areas the header links to (engine/permissions.py decides)."""
+    """Which audience areas the header links to (engine/org/permissions.py decides)."""
     return {link: permissions.can(actor, key) for link, key in NAV.items()}
 
 
@@ -118,7 +120,7 @@ def login_required(view: F) -> F:
 
 
 def requires(capability: str) -> Callable[[F], F]:
-    """Logged in and holding ``capability`` somewhere (engine/permissions.py); else 403.
+    """Logged in and holding ``capability`` somewhere (engine/org/permissions.py); else 403.
 
     The page narrows what it shows to the nodes where the actor holds it. The view keeps
     the capability's name (``view.capability``) for the route walk in the tests.

@@ -7,9 +7,9 @@ import threading
 
 from flask import Flask
 
-from engine import clock
-from engine.db import database
-from engine.deliver import Policy, deliver
+from engine.core import clock
+from engine.delivery.deliver import Policy, deliver
+from engine.store.db import database
 
 log = logging.getLogger(__name__)
 

@@ -8,11 +8,13 @@ from typing import Any
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import checklists, clock, permissions
-from engine.definitions import current_version
-from engine.errors import Conflict, NotFound
-from engine.models import Event, OrgNode
-from engine.records import ChecklistRow
+from engine.core import clock
+from engine.core.errors import Conflict, NotFound
+from engine.definitions.definitions import current_version
+from engine.org import permissions
+from engine.records import checklists
+from engine.store.models import Event, OrgNode
+from engine.store.tables import ChecklistRow
 from pages.auth import requires
 from pages.conflicts import staleness
 from pages.extensions import htmx

@@ -14,9 +14,9 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
-from engine import clock
-from engine.db import database
-from engine.errors import ServiceError
+from engine.core import clock
+from engine.core.errors import ServiceError
+from engine.store.db import database
 
 DEFAULT_PACK = Path(__file__).resolve().parent.parent / "seed" / "gongshu"
 
@@ -47,7 +47,7 @@ def register(app: Flask) -> None:
 @with_appcontext
 def init(pack_path: str) -> None:
     """Create the tables and load the seed pack (idempotent)."""
-    from engine.models import create_tables
+    from engine.store.models import create_tables
 
     with database.connection_context():
         create_tables()
@@ -57,7 +57,7 @@ def init(pack_path: str) -> None:
 
 def _load(path: str) -> Any:
     """Load a pack or exit 1 with one `path: message` line per mistake."""
-    from engine.packs import load_pack
+    from engine.authoring.packs import load_pack
 
     try:
         return load_pack(path, now=clock.now())
@@ -76,7 +76,7 @@ def pack() -> None:
 @click.argument("path", type=click.Path())
 def pack_validate(path: str) -> None:
     """Check a pack; print one `file/json/path: message` line per mistake."""
-    from engine.packs import read_pack, validate_pack
+    from engine.authoring.packs import read_pack, validate_pack
 
     problems = validate_pack(read_pack(path))
     for line in problems:
@@ -103,7 +103,7 @@ def pack_load(path: str) -> None:
 @with_appcontext
 def pack_export(key: str, folder: str) -> None:
     """Write pack KEY's current definitions into FOLDER."""
-    from engine.packs import export_pack
+    from engine.authoring.packs import export_pack
 
     with database.connection_context():
         files = export_pack(key)
@@ -122,7 +122,7 @@ def pack_export(key: str, folder: str) -> None:
 @with_appcontext
 def demo(compounds: int, item_count: int, seed: int, pack_path: str) -> None:
     """Generate a deterministic synthetic district (idempotent for the same seed)."""
-    from engine.demo import generate
+    from engine.demo.demo import generate
 
     with database.connection_context():
         summary = generate(
@@ -139,7 +139,7 @@ def demo(compounds: int, item_count: int, seed: int, pack_path: str) -> None:
 @with_appcontext
 def user(username: str, name: str | None, password: str | None, grants: tuple[str, ...]) -> None:
     """Create or update a user and grant roles at org nodes."""
-    from engine.users import upsert_user
+    from engine.accounts.users import upsert_user
 
     parsed = []
     for grant in grants:
@@ -172,7 +172,7 @@ def token() -> None:
 @with_appcontext
 def token_create(username: str, label: str, days: int) -> None:
     """Print a new bearer token for USERNAME (shown once; only its digest is kept)."""
-    from engine.tokens import create_token
+    from engine.accounts.tokens import create_token
 
     with database.connection_context():
         try:
@@ -189,7 +189,7 @@ def token_create(username: str, label: str, days: int) -> None:
 @with_appcontext
 def token_list(username: str | None) -> None:
     """List tokens: id, user, label, created, expires, last used, state (never the secret)."""
-    from engine.tokens import list_tokens
+    from engine.accounts.tokens import list_tokens
 
     def when(value: dt.datetime | None) -> str:
         return clock.iso(value) or "-"
@@ -218,7 +218,7 @@ def token_list(username: str | None) -> None:
 @with_appcontext
 def token_revoke(token_id: int) -> None:
     """Revoke token TOKEN_ID (from `token list`); the API refuses it from now on."""
-    from engine.tokens import revoke_token
+    from engine.accounts.tokens import revoke_token
 
     with database.connection_context():
         try:
@@ -238,7 +238,7 @@ def facts() -> None:
 @with_appcontext
 def facts_refresh() -> None:
     """Recompute the facts of every org node with aggregate queries."""
-    from engine import facts as node_facts
+    from engine.metrics import facts as node_facts
 
     with database.connection_context():
         count = node_facts.refresh(now=clock.now())
@@ -255,7 +255,7 @@ def index() -> None:
 @with_appcontext
 def index_snapshot(keys: tuple[str, ...]) -> None:
     """Record every node's score under each index's current version (from cached facts)."""
-    from engine import indices
+    from engine.metrics import indices
 
     with database.connection_context():
         taken = indices.snapshot_all(list(keys) or None, now=clock.now())
@@ -266,7 +266,7 @@ def index_snapshot(keys: tuple[str, ...]) -> None:
 @click.option("--pack", "pack_path", default=str(DEFAULT_PACK), show_default=True)
 def accounts(pack_path: str) -> None:
     """Print the pack's demo accounts with their roles (for demonstrations only)."""
-    from engine.packs import read_pack
+    from engine.authoring.packs import read_pack
 
     files = read_pack(pack_path)
     labels = {k: v["label"] for k, v in files.manifest.get("roles", {}).items()}
@@ -293,7 +293,7 @@ def accounts(pack_path: str) -> None:
 @with_appcontext
 def sweep(at: str | None) -> None:
     """Apply due deadlines and escalation once, then refresh the facts if due; print the counts."""
-    from engine.escalation import sweep as run_sweep
+    from engine.workflow.escalation import sweep as run_sweep
 
     now = clock.now()
     if at:
@@ -312,7 +312,7 @@ def sweep(at: str | None) -> None:
         return
     from flask import current_app
 
-    from engine import facts as node_facts
+    from engine.metrics import facts as node_facts
 
     with database.connection_context():
         count = node_facts.refresh_if_due(
@@ -333,8 +333,8 @@ def deliver() -> None:
     """Send the webhook deliveries that are due, once (for cron or a systemd timer)."""
     from flask import current_app
 
-    from engine.deliver import Policy
-    from engine.deliver import deliver as run
+    from engine.delivery.deliver import Policy
+    from engine.delivery.deliver import deliver as run
 
     with database.connection_context():
         report = run(now=clock.now(), policy=Policy.from_config(current_app.config))

@@ -10,9 +10,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from engine import clock
-from engine.db import database
-from engine.errors import ServiceError
+from engine.core import clock
+from engine.core.errors import ServiceError
+from engine.store.db import database
 
 
 @click.group("attachments")
@@ -33,7 +33,7 @@ def attachments_migrate(kind: str) -> None:
     """Copy every attachment into the store KIND from wherever it is now (the configured
     store, this host's upload folder, the database, S3 if configured). Safe to run again:
     what the target holds already is skipped. Then set SANFANG_ATTACHMENTS=KIND."""
-    from engine.storage import DatabaseStore, DiskStore, make_store, migrate
+    from engine.store.storage import DatabaseStore, DiskStore, make_store, migrate
 
     config = current_app.config
     target = make_store(
@@ -70,7 +70,7 @@ def attachments_migrate(kind: str) -> None:
 @with_appcontext
 def backup(path: str) -> None:
     """Write the database and every attachment, from one snapshot, to the zip PATH."""
-    from engine.backup import backup as run
+    from engine.store.backup import backup as run
 
     with database.connection_context():
         manifest = run(Path(path), current_app.extensions["sanfang.attachments"], now=clock.now())
@@ -90,7 +90,7 @@ def backup(path: str) -> None:
 @with_appcontext
 def restore(path: str, force: bool) -> None:
     """Load a backup made by `sanfang backup` into this (empty) instance."""
-    from engine.backup import restore as run
+    from engine.store.backup import restore as run
 
     try:
         with database.connection_context():

@@ -16,9 +16,9 @@ from typing import Any
 
 from flask import request
 
-from engine import audit
-from engine.errors import Conflict
-from engine.models import Event, Item
+from engine.core.errors import Conflict
+from engine.store.models import Event, Item
+from engine.trail import audit
 
 
 @dataclass(frozen=True)

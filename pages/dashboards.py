@@ -8,9 +8,9 @@ from typing import Any
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 
-from engine import clock
-from engine.dashboard import Dashboard, dimension_names, indicator_specs
-from engine.models import OrgNode
+from engine.core import clock
+from engine.metrics.dashboard import Dashboard, dimension_names, indicator_specs
+from engine.store.models import OrgNode
 
 STATUS_LABELS = {
     "met": _l("Met"),

@@ -10,8 +10,8 @@ from flask_wtf.csrf import CSRFError
 from peewee import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from engine.db import is_lock_error
-from engine.errors import Conflict, ServiceError
+from engine.core.errors import Conflict, ServiceError
+from engine.store.db import is_lock_error
 from pages.extensions import htmx
 
 
@@ -42,7 +42,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     def lock_error(exc: OperationalError) -> Any:
-        # A write that lost a race for a lock outside engine.db.write_transaction is a
+        # A write that lost a race for a lock outside engine.store.db.write_transaction is a
         # conflict the user can retry, never a 500; anything else is a real failure.
         if not is_lock_error(exc):
             raise exc

@@ -9,7 +9,7 @@ from flask_babel import Babel, get_locale, gettext
 from flask_htmx import HTMX
 from flask_wtf.csrf import CSRFProtect
 
-from engine import clock, i18n
+from engine.core import clock, i18n
 
 csrf = CSRFProtect()
 htmx = HTMX()
@@ -18,7 +18,7 @@ LOCALES = ("zh_CN", "en")
 
 
 def attachment_store() -> Any:
-    """The app's attachment store (engine.storage), shared by every host."""
+    """The app's attachment store (engine.store.storage), shared by every host."""
     from flask import current_app
 
     return current_app.extensions["sanfang.attachments"]
@@ -106,7 +106,7 @@ def _legacy_line(line: str) -> dict[str, Any] | str:
 def state_label(item: Any) -> str:
     """The label of ``item``'s state in its type's version, from the cached runtime (a
     list row need not load its version's body)."""
-    from engine.runtimes import runtime
+    from engine.definitions.runtimes import runtime
 
     return runtime(item.version_id).state_label(item.state)
 

@@ -1,5 +1,5 @@
 """Bad input stops at the door: bounded ``<int:...>`` routes, integer query parameters,
-JSON bodies no deeper than the engine's limits (engine/limits.py), no NUL characters."""
+JSON bodies no deeper than the engine's limits (engine/core/limits.py), no NUL characters."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
 from werkzeug.routing import IntegerConverter, Map
 
-from engine import limits
-from engine.errors import FieldProblem, Invalid, Malformed
+from engine.core import limits
+from engine.core.errors import FieldProblem, Invalid, Malformed
 
 
 class BoundedIntConverter(IntegerConverter):

@@ -12,8 +12,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import load_workbook
 
-from engine import clock, imports
-from engine.imports import Rejection, Row
+from engine.core import clock
+from engine.records import imports
+from engine.records.imports import Rejection, Row
 from pages import xlsx
 from pages.auth import requires
 

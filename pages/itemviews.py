@@ -13,11 +13,15 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 
 import forms
-from engine import attachments, clock, dispatch, items, privacy, supervision
-from engine.context import item_doc, new_item_doc
-from engine.definitions import Runtime, applies_at, current_version, runtime
-from engine.errors import Conflict, FieldProblem, Forbidden, Invalid
-from engine.models import Definition, DefinitionVersion, Item, OrgNode
+from engine.core import clock
+from engine.core.errors import Conflict, FieldProblem, Forbidden, Invalid
+from engine.definitions.definitions import Runtime, applies_at, current_version, runtime
+from engine.records import attachments
+from engine.store.models import Definition, DefinitionVersion, Item, OrgNode
+from engine.supervision import actions as supervision
+from engine.trail import privacy
+from engine.workflow import dispatch, items
+from engine.workflow.context import item_doc, new_item_doc
 from pages.conflicts import staleness
 from pages.extensions import attachment_store, htmx
 from pages.guards import int_arg

@@ -8,10 +8,11 @@ from typing import Any
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import clock, kpi_reports
-from engine.errors import FieldProblem, Invalid, ServiceError
-from engine.kpi import kpi_lists
-from engine.models import OrgNode
+from engine.core import clock
+from engine.core.errors import FieldProblem, Invalid, ServiceError
+from engine.records import kpi_reports
+from engine.records.kpi import kpi_lists
+from engine.store.models import OrgNode
 from pages.auth import back_to_referrer, requires
 from pages.checklists import bp
 from pages.itemviews import posted_formdata

@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import abort, g, redirect, render_template, url_for
 
-from engine.actors import Actor
-from engine.models import Item
-from engine.notify import mark_all_read, mark_read, recent_notifications, unread_count
-from engine.scope import visible_items
+from engine.delivery.notify import mark_all_read, mark_read, recent_notifications, unread_count
+from engine.org.actors import Actor
+from engine.org.scope import visible_items
+from engine.store.models import Item
 from pages.auth import STAFF_ROLES, bp, login_required
 from pages.extensions import htmx
 

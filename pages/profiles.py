@@ -8,9 +8,10 @@ from typing import Any
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import clock, profiles
-from engine.errors import Conflict
-from engine.models import OrgNode
+from engine.core import clock
+from engine.core.errors import Conflict
+from engine.records import profiles
+from engine.store.models import OrgNode
 from pages.auth import requires
 from pages.checklists import bp
 from pages.conflicts import staleness

@@ -7,8 +7,8 @@ from typing import Any
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import items, queues
-from engine.models import Item, OrgNode
+from engine.store.models import Item, OrgNode
+from engine.workflow import items, queues
 from pages.auth import requires
 from pages.itemviews import detail_context, raisable_types, raise_page, transition_page
 

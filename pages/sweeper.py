@@ -1,12 +1,12 @@
 """The background sweep: `make run` applies deadlines and escalation with no extra service.
 
 When ``BACKGROUND_SWEEP`` is true the app factory starts one daemon thread per process
-that runs :func:`engine.escalation.sweep` every ``SWEEP_INTERVAL`` seconds, then
-refreshes the cached facts when something changed (:func:`engine.facts.refresh_due`,
+that runs :func:`engine.workflow.escalation.sweep` every ``SWEEP_INTERVAL`` seconds, then
+refreshes the cached facts when something changed (:func:`engine.metrics.facts.refresh_due`,
 at most every ``FACTS_INTERVAL`` seconds); pages keep reading the previous facts
 meanwhile. Several
 processes (gunicorn workers, several hosts) may each run one: every escalation step
-still happens once (see engine/escalation.py). Deployments that prefer cron or a
+still happens once (see engine/workflow/escalation.py). Deployments that prefer cron or a
 systemd timer leave it off and run ``sanfang sweep``.
 """
 
@@ -16,9 +16,10 @@ import threading
 
 from flask import Flask
 
-from engine import clock, facts
-from engine.db import database
-from engine.escalation import sweep
+from engine.core import clock
+from engine.metrics import facts
+from engine.store.db import database
+from engine.workflow.escalation import sweep
 
 _started: dict[str, threading.Event] = {}
 _lock = threading.Lock()

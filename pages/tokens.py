@@ -7,8 +7,9 @@ from typing import Any
 from flask import flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from engine import clock, tokens
-from engine.db import database
+from engine.accounts import tokens
+from engine.core import clock
+from engine.store.db import database
 from pages.admin import bp
 from pages.auth import requires
 

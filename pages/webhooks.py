@@ -12,9 +12,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import Length
 
-from engine import clock, webhooks
-from engine.errors import FieldProblem, Invalid
-from engine.events import EVENTS
+from engine.core import clock
+from engine.core.errors import FieldProblem, Invalid
+from engine.core.events import EVENTS
+from engine.delivery import webhooks
 from pages.admin import bp
 from pages.auth import requires
 

@@ -7,11 +7,12 @@ from typing import Any
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import clock, items, queues
-from engine.definitions import applies_for
-from engine.errors import ServiceError
-from engine.models import Item
-from engine.org import node_by_key
+from engine.core import clock
+from engine.core.errors import ServiceError
+from engine.definitions.definitions import applies_for
+from engine.org.org import node_by_key
+from engine.store.models import Item
+from engine.workflow import items, queues
 from pages.auth import requires
 from pages.extensions import htmx
 from pages.guards import int_arg

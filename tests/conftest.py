@@ -15,9 +15,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from engine.db import database
-from engine.definitions import clear_runtime_cache
-from engine.users import use_fast_hashing
+from engine.accounts.users import use_fast_hashing
+from engine.definitions.definitions import clear_runtime_cache
+from engine.store.db import database
 
 use_fast_hashing()  # argon2 at full cost would dominate the suite's time
 
@@ -95,7 +95,7 @@ def seeded_template(
 
     On SQLite the file's path; on PostgreSQL the template database's name.
     """
-    from engine.packs import load_pack
+    from engine.authoring.packs import load_pack
 
     folder = tmp_path_factory.mktemp("template")
     if postgres is None:
@@ -189,8 +189,8 @@ def auth(client: FlaskClient) -> AuthActions:
 @pytest.fixture
 def actor_of() -> Any:
     """Load an Actor by username (engine-level tests)."""
-    from engine.actors import actor_for
-    from engine.models import User
+    from engine.org.actors import actor_for
+    from engine.store.models import User
 
     def load(username: str) -> Any:
         return actor_for(User.get(User.username == username))
@@ -200,8 +200,8 @@ def actor_of() -> Any:
 
 @pytest.fixture
 def token_for() -> Any:
-    from engine import clock
-    from engine.users import create_token
+    from engine.accounts.users import create_token
+    from engine.core import clock
 
     def make(username: str) -> dict[str, str]:  # the API checks expiry against the real clock
         return {"Authorization": f"Bearer {create_token(username, now=clock.now())}"}
@@ -212,8 +212,8 @@ def token_for() -> Any:
 @pytest.fixture
 def count_queries() -> Any:
     """``with count_queries() as q: ...`` then ``q.count`` / ``q.statements``: the SQL
-    statements the block ran (peewee's own logging hook, see engine.db.counting_queries)."""
-    from engine.db import counting_queries
+    statements the block ran (peewee's own logging hook, see engine.store.db.counting_queries)."""
+    from engine.store.db import counting_queries
 
     return counting_queries
 
@@ -224,7 +224,7 @@ def assert_max_queries() -> Any:
     the block runs more than that many: an N+1 (a query per row) shows at once."""
     from contextlib import contextmanager
 
-    from engine.db import counting_queries
+    from engine.store.db import counting_queries
 
     @contextmanager
     def check(budget: int, what: str = "block") -> Iterator[Any]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from engine.definitions import current_version
-from engine.models import Assignment, Definition, Item, OrgNode
+from engine.definitions.definitions import current_version
+from engine.store.models import Assignment, Definition, Item, OrgNode
 
 NOW = dt.datetime(2026, 11, 27, 1, 0, 0)
 H = dt.timedelta(hours=1)

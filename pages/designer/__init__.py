@@ -14,9 +14,10 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from engine import clock, designer
-from engine.errors import Invalid
-from engine.models import Definition, OrgNode, Pack
+from engine.authoring import designer
+from engine.core import clock
+from engine.core.errors import Invalid
+from engine.store.models import Definition, OrgNode, Pack
 from pages.auth import requires
 
 bp = Blueprint("designer", __name__, url_prefix="/admin/designer")

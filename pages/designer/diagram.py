@@ -9,7 +9,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from engine.checks import workflow_edges
+from engine.definitions.checks import workflow_edges
 
 W, H, GAP_X, GAP_Y, MARGIN = 150, 46, 120, 44, 40
 

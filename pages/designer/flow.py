@@ -15,9 +15,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
-from engine import clock, designer
-from engine.checks import PSEUDO_ROLES, graph_findings
-from engine.definitions import known_roles
+from engine.authoring import designer
+from engine.core import clock
+from engine.definitions.checks import PSEUDO_ROLES, graph_findings
+from engine.definitions.definitions import known_roles
 from forms.builder import rows_from_schema
 from pages.auth import requires
 from pages.designer import bp, conditions, departments, pack_roles, tabs_context

@@ -12,9 +12,10 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 
 import forms
-from engine import clock, designer
-from engine.context import new_item_doc
-from engine.errors import FieldProblem
+from engine.authoring import designer
+from engine.core import clock
+from engine.core.errors import FieldProblem
+from engine.workflow.context import new_item_doc
 from forms.builder import (
     BOUND_KEYS,
     CHOICE,

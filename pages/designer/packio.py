@@ -14,12 +14,13 @@ from typing import Any
 from flask import flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
-from engine import audit, clock
-from engine.db import database
-from engine.definitions import known_units
-from engine.errors import Invalid
-from engine.packs import export_pack as export_files
-from engine.packs import load_pack, outside_line, pack_member, read_pack, validate_pack
+from engine.authoring.packs import export_pack as export_files
+from engine.authoring.packs import load_pack, outside_line, pack_member, read_pack, validate_pack
+from engine.core import clock
+from engine.core.errors import Invalid
+from engine.definitions.definitions import known_units
+from engine.store.db import database
+from engine.trail import audit
 from pages.auth import requires
 from pages.designer import bp
 

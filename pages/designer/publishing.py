@@ -8,11 +8,12 @@ from typing import Any
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import clock, designer, evolve, limits
-from engine.checks import definition_problems
-from engine.definitions import current_version, known_roles, known_units
-from engine.errors import Conflict, FieldProblem, Invalid
-from engine.models import DefinitionVersion, Item
+from engine.authoring import designer, evolve
+from engine.core import clock, limits
+from engine.core.errors import Conflict, FieldProblem, Invalid
+from engine.definitions.checks import definition_problems
+from engine.definitions.definitions import current_version, known_roles, known_units
+from engine.store.models import DefinitionVersion, Item
 from pages.auth import requires
 from pages.designer import bp, tabs_context
 from pages.designer.locate import located

@@ -1,7 +1,7 @@
 """The routing "try it" panel: sample answers through the real form, the draft's tables decide.
 
 The answers are bound through the item type's generated form (conditional fields included);
-the rule document is the one the engine builds for a new item (engine/context.py) at the
+the rule document is the one the engine builds for a new item (engine/workflow/context.py) at the
 compound the admin picks; the draft's routing tables are compiled as the engine compiles a
 published version's (rules.routing.Table) and every rule's outcome is shown with its reason.
 """
@@ -16,11 +16,12 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 
 import forms
-from engine import clock, designer
-from engine.context import new_item_doc
-from engine.definitions import scope_path
-from engine.models import OrgNode
-from engine.scope import path_under
+from engine.authoring import designer
+from engine.core import clock
+from engine.definitions.definitions import scope_path
+from engine.org.scope import path_under
+from engine.store.models import OrgNode
+from engine.workflow.context import new_item_doc
 from pages.auth import requires
 from pages.designer import bp, departments, pack_roles
 from rules.errors import RuleError

@@ -7,8 +7,10 @@ from typing import Any
 
 from flask import Blueprint, g, render_template, request
 
-from engine import clock, overview, permissions
-from engine.models import OrgNode
+from engine.core import clock
+from engine.org import permissions
+from engine.store.models import OrgNode
+from engine.supervision import overview
 from pages.auth import requires
 
 bp = Blueprint("review", __name__, url_prefix="/review")

@@ -7,9 +7,10 @@ from typing import Any
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import clock, supervision
-from engine.errors import Invalid, ServiceError
-from engine.models import Assignment, User
+from engine.core import clock
+from engine.core.errors import Invalid, ServiceError
+from engine.store.models import Assignment, User
+from engine.supervision import actions as supervision
 from pages.auth import requires, safe_next
 from pages.extensions import htmx
 from pages.guards import ids_in

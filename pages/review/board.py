@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import abort, g, render_template, request
 
-from engine import board as boards
-from engine import clock
-from engine.models import OrgNode
+from engine.core import clock
+from engine.store.models import OrgNode
+from engine.supervision import board as boards
 from pages.auth import requires
 from pages.extensions import htmx
 from pages.review import bp, chosen_node

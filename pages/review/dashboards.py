@@ -7,11 +7,12 @@ from typing import Any
 
 from flask import Response, abort, g, redirect, render_template, request, url_for
 
-from engine import clock, facts
-from engine import dashboard as boards
-from engine.models import DefinitionVersion, OrgNode
-from engine.queues import attach
-from engine.scope import evidence_items, may_review, review_roots
+from engine.core import clock
+from engine.metrics import dashboard as boards
+from engine.metrics import facts
+from engine.org.scope import evidence_items, may_review, review_roots
+from engine.store.models import DefinitionVersion, OrgNode
+from engine.workflow.queues import attach
 from pages import charts, dashboards, xlsx
 from pages.auth import requires
 from pages.review import bp

@@ -9,8 +9,9 @@ from typing import Any
 from flask import abort, flash, g, render_template, request, send_file
 from flask_babel import gettext as _
 
-from engine import clock, evaluation, scoring
-from engine.models import OrgNode
+from engine.core import clock
+from engine.store.models import OrgNode
+from engine.supervision import evaluation, scoring
 from pages.auth import requires
 from pages.extensions import htmx
 from pages.review import bp

@@ -1,6 +1,6 @@
 """Fixtures for the browser tests: a live server with CSRF on, Debian's Chromium via Playwright.
 
-The live server is the only app in these tests: the peewee proxy in engine/db.py is
+The live server is the only app in these tests: the peewee proxy in engine/store/db.py is
 process-global, so the `app`/`client` fixtures must not be mixed in. Its request
 threads open their own connections (peewee keeps connection state per thread);
 the test thread only touches the database inside `live_server.db()`.
@@ -18,8 +18,8 @@ import pytest
 from flask import Flask, got_request_exception
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from engine.db import database
-from engine.definitions import clear_runtime_cache
+from engine.definitions.definitions import clear_runtime_cache
+from engine.store.db import database
 from tests.conftest import close_all
 
 CHROMIUM = Path("/usr/bin/chromium")

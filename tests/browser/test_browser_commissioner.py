@@ -27,9 +27,10 @@ def is_htmx_post(response: Any) -> bool:
 @pytest.fixture
 def bell(live_server: Any) -> int:
     """A bell rung by a resident of 绿洲花园, through the same service the pages call."""
-    from engine import clock, items
-    from engine.actors import actor_for
-    from engine.models import User
+    from engine.core import clock
+    from engine.org.actors import actor_for
+    from engine.store.models import User
+    from engine.workflow import items
 
     with live_server.db():
         resident = actor_for(User.get(User.username == "lvzhou-yezhu1"))
@@ -88,7 +89,7 @@ def test_commissioner_accepts_and_whistles(
 
 def _role_label(live_server: Any, role: str) -> str:
     """The pack's label of a role, as the page shows it."""
-    from engine.scope import role_labels
+    from engine.org.scope import role_labels
 
     with live_server.db():
         return role_labels()[role]

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_compound_dashboard_shows_its_radar_chart(page, live_server, login, shot):
-    from engine import facts
+    from engine.metrics import facts
 
     with live_server.db():
         facts.refresh(now=dt.datetime(2026, 11, 27, 1, 0, 0))

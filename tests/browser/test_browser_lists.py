@@ -23,8 +23,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 def test_commissioner_adds_and_finishes_a_row_the_street_sees_it(
     page: Any, live_server: Any, login: Any, shot: Any
 ) -> None:
-    from engine.models import OrgNode
-    from engine.records import ChecklistRow
+    from engine.store.models import OrgNode
+    from engine.store.tables import ChecklistRow
 
     with live_server.db():
         community = OrgNode.get(OrgNode.key == "lvzhouhuayuan").parent.key

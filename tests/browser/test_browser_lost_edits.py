@@ -26,8 +26,8 @@ def is_htmx_post(response: Any) -> bool:
 
 
 def _as(live_server: Any, username: str) -> Any:
-    from engine.actors import actor_for
-    from engine.models import User
+    from engine.org.actors import actor_for
+    from engine.store.models import User
 
     return actor_for(User.get(User.username == username))
 
@@ -35,7 +35,8 @@ def _as(live_server: Any, username: str) -> Any:
 def test_a_stale_whistle_is_swapped_in_with_the_typed_text(
     page: Any, live_server: Any, login: Any, shot: Any
 ) -> None:
-    from engine import clock, items
+    from engine.core import clock
+    from engine.workflow import items
 
     with live_server.db():
         item = items.raise_item(

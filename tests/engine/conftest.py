@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from engine.definitions import current_version
-from engine.models import Assignment, Item, OrgNode
+from engine.definitions.definitions import current_version
+from engine.store.models import Assignment, Item, OrgNode
 
 NOW = dt.datetime(2026, 11, 27, 1, 0, 0)
 H = dt.timedelta(hours=1)

@@ -1,4 +1,4 @@
-"""The compound-file facts as engine/profile_facts.py computed them before the pack declared
+"""The compound-file facts as engine/definitions/profile_facts.py computed them before the pack declared
 them (commit 8130a18), kept as the oracle the declared facts of the seed pack must match."""
 
 from __future__ import annotations

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import items
-from engine.calendar import NATURAL, Calendar, spec_problems
-from engine.packs import read_pack, validate_pack
+from engine.authoring.packs import read_pack, validate_pack
+from engine.core.calendar import NATURAL, Calendar, spec_problems
+from engine.workflow import items
 
 SEED = Path(__file__).resolve().parents[2] / "seed" / "gongshu"
 SEED_CALENDAR = json.loads((SEED / "pack.json").read_text("utf-8"))["calendar"]

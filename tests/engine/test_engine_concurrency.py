@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from engine import items
-from engine.db import database, is_postgres
-from engine.errors import Conflict
-from engine.escalation import due_steps
-from engine.models import Escalation, Event, Item
+from engine.core.errors import Conflict
+from engine.store.db import database, is_postgres
+from engine.store.models import Escalation, Event, Item
+from engine.workflow import items
+from engine.workflow.escalation import due_steps
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = dt.datetime(2026, 11, 27, 1, 0)
@@ -92,8 +92,8 @@ def test_a_write_that_cannot_get_the_lock_is_a_conflict_not_a_500(
 
 SWEEP_SCRIPT = """
 import datetime as dt, json, sys, time
-from engine.db import database, open_database
-from engine.escalation import sweep
+from engine.store.db import database, open_database
+from engine.workflow.escalation import sweep
 url, now, start, batch = sys.argv[1], dt.datetime.fromisoformat(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
 open_database(url)
 database.connect()

@@ -7,11 +7,11 @@ import datetime as dt
 
 import pytest
 
-from engine import dispatch, items
-from engine.checks import definition_problems
-from engine.definitions import current_version
-from engine.escalation import due_steps, sweep
-from engine.models import Assignment, Escalation, Item, Notification
+from engine.definitions.checks import definition_problems
+from engine.definitions.definitions import current_version
+from engine.store.models import Assignment, Escalation, Item, Notification
+from engine.workflow import dispatch, items
+from engine.workflow.escalation import due_steps, sweep
 
 NOW = dt.datetime(2026, 11, 27, 1, 0)  # Friday 09:00 in Shanghai
 

@@ -8,12 +8,8 @@ from collections import Counter
 
 import pytest
 
-from engine import dispatch, items, kernel
-from engine.context import item_doc
-from engine.db import database, insert_returning
-from engine.escalation import due_steps, sweep
-from engine.escalation_batch import SweepCache, apply_batch
-from engine.models import (
+from engine.store.db import database, insert_returning
+from engine.store.models import (
     Assignment,
     Delivery,
     Escalation,
@@ -23,6 +19,10 @@ from engine.models import (
     OutboxMessage,
     WebhookEndpoint,
 )
+from engine.workflow import dispatch, items, kernel
+from engine.workflow.context import item_doc
+from engine.workflow.escalation import due_steps, sweep
+from engine.workflow.escalation_batch import SweepCache, apply_batch
 
 NOW = dt.datetime(2026, 11, 27, 1, 0)  # Friday 09:00 in Shanghai
 MONDAY = NOW + dt.timedelta(days=3)  # every report-in deadline long past, next levels due

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from engine import designer, items
-from engine.errors import Invalid
-from engine.models import Definition, Item, User
+from engine.authoring import designer
+from engine.core.errors import Invalid
+from engine.store.models import Definition, Item, User
+from engine.workflow import items
 from tests.conftest import NOW
 
 

@@ -6,9 +6,9 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from engine import facts
-from engine.models import NodeFacts
-from engine.profiles import file_facts
+from engine.metrics import facts
+from engine.records.profiles import file_facts
+from engine.store.models import NodeFacts
 
 NOW = dt.datetime(2026, 11, 27, 1, 0, 0)  # as in conftest.py
 

@@ -7,10 +7,11 @@ import datetime as dt
 
 import pytest
 
-from engine import facts, indices
-from engine.checks import definition_problems
-from engine.definitions import current_version, digest, publish
-from engine.models import DefinitionVersion, IndexSnapshot, Pack
+from engine.authoring.publishing import publish
+from engine.definitions.checks import definition_problems
+from engine.definitions.definitions import current_version, digest
+from engine.metrics import facts, indices
+from engine.store.models import DefinitionVersion, IndexSnapshot, Pack
 
 NOW = dt.datetime(2026, 11, 27, 1, 0, 0)
 CRAFTED = {

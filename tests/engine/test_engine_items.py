@@ -7,10 +7,11 @@ import datetime as dt
 
 import pytest
 
-from engine import dispatch, items
-from engine.definitions import current_version, publish
-from engine.errors import Conflict, Forbidden, Invalid
-from engine.models import Assignment, Event, Item, Notification, Pack, RuleFailure
+from engine.authoring.publishing import publish
+from engine.core.errors import Conflict, Forbidden, Invalid
+from engine.definitions.definitions import current_version
+from engine.store.models import Assignment, Event, Item, Notification, Pack, RuleFailure
+from engine.workflow import dispatch, items
 
 NOW = dt.datetime(2026, 11, 27, 1, 0)
 BELL = {"category": "违章搭建", "summary": "楼顶违章搭建阳光房", "building": "3幢"}
@@ -185,9 +186,9 @@ def test_closing_cancels_open_summons(app, actor_of):
 def test_demo_is_deterministic(app, database_copy):
     from pathlib import Path
 
-    from engine.db import database, open_database
-    from engine.definitions import clear_runtime_cache
-    from engine.demo import generate
+    from engine.definitions.definitions import clear_runtime_cache
+    from engine.demo.demo import generate
+    from engine.store.db import database, open_database
 
     seed_pack = Path(__file__).resolve().parents[2] / "seed" / "gongshu"
 
@@ -229,7 +230,7 @@ def test_browser_date_times_are_stored_with_the_local_offset(app, actor_of):
 
 
 def test_rules_see_time_in_state(app, actor_of):
-    from engine.context import item_doc
+    from engine.workflow.context import item_doc
 
     item = raise_bell(actor_of)
     doc = item_doc(item, actor=None, now=NOW + dt.timedelta(hours=3))
@@ -250,7 +251,7 @@ def test_refusal_closes_without_resolving(app, actor_of):
 
 
 def test_accounts_and_tokens_are_audited(app):
-    from engine.users import create_token, upsert_user
+    from engine.accounts.users import create_token, upsert_user
 
     upsert_user(
         "new-zy",
@@ -269,8 +270,8 @@ def test_queues_page_by_deadline_like_one_order_by(app, actor_of):
     ``ORDER BY due IS NULL, due, id`` over every page, rows without a deadline last."""
     from pathlib import Path
 
-    from engine import queues
-    from engine.demo import generate
+    from engine.demo.demo import generate
+    from engine.workflow import queues
 
     generate(
         Path(__file__).resolve().parents[2] / "seed" / "gongshu",
@@ -290,7 +291,7 @@ def test_queues_page_by_deadline_like_one_order_by(app, actor_of):
     Assignment.update(next_due_at=NOW).where(
         Assignment.id.in_(Assignment.select(Assignment.id).offset(20).limit(5))
     ).execute()
-    from engine.models import Grant
+    from engine.store.models import Grant
 
     grants = [
         g

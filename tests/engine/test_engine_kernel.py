@@ -8,16 +8,16 @@ import random
 
 import pytest
 
-from engine import dispatch, items, kernel
-from engine.actors import actor_for
-from engine.calendar import NATURAL
-from engine.definitions import current_version, runtime
-from engine.demo import answer_pool
-from engine.demo_items import Planner
-from engine.demo_stories import Teller
-from engine.errors import ServiceError
-from engine.models import Assignment, Definition, Event, Item, OrgNode, User
-from engine.packs import read_pack
+from engine.authoring.packs import read_pack
+from engine.core.calendar import NATURAL
+from engine.core.errors import ServiceError
+from engine.definitions.definitions import current_version, runtime
+from engine.demo.demo import answer_pool
+from engine.demo.demo_items import Planner
+from engine.demo.demo_stories import Teller
+from engine.org.actors import actor_for
+from engine.store.models import Assignment, Definition, Event, Item, OrgNode, User
+from engine.workflow import dispatch, items, kernel
 from tests.conftest import NOW, SEED
 
 ITEM_COLUMNS = (
@@ -171,12 +171,8 @@ def test_a_move_is_planned_without_the_database():
 
 
 def test_every_effect_the_pack_format_allows_is_registered():
-    import json
-    from pathlib import Path
+    from engine.definitions.checks import pack_schema
+    from engine.workflow.items import EFFECTS
 
-    from engine.items import EFFECTS
-
-    schema = json.loads(
-        (Path(items.__file__).parent / "schemas" / "pack.schema.json").read_text("utf-8")
-    )
+    schema = pack_schema()
     assert set(schema["$defs"]["effect"]["properties"]) == set(EFFECTS)

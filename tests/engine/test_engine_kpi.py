@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import facts, kpi
-from engine.checks import definition_problems
+from engine.definitions.checks import definition_problems
+from engine.metrics import facts
+from engine.records import kpi
 
 LIST = json.loads(
     (Path(__file__).resolve().parents[2] / "seed/gongshu/checklists/tasks-2021.json").read_text(

@@ -10,9 +10,10 @@ from collections import Counter
 
 from argon2 import PasswordHasher
 
-from engine import logins, users
-from engine.logins import Limits, LoginCounter
-from engine.models import User
+from engine.accounts import logins, users
+from engine.accounts.logins import Limits
+from engine.store.models import User
+from engine.store.tables import LoginCounter
 from tests.conftest import SEED
 
 NOW = dt.datetime(2026, 11, 27, 1, 0)
@@ -104,8 +105,8 @@ def test_users_with_one_password_have_their_own_hashes(app):
 
 
 def test_demo_commissioners_have_their_own_hashes(app):
-    from engine.demo import generate
-    from engine.models import OrgNode
+    from engine.demo.demo import generate
+    from engine.store.models import OrgNode
 
     compounds = OrgNode.select().where(OrgNode.kind == "compound").count()
     generate(SEED, compounds=compounds + 5, items=0, seed=3, now=NOW)

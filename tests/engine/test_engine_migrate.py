@@ -6,9 +6,10 @@ import datetime as dt
 
 import pytest
 
-from engine import designer, items
-from engine.errors import Conflict, Invalid
-from engine.models import Definition, Event, Item, User
+from engine.authoring import designer
+from engine.core.errors import Conflict, Invalid
+from engine.store.models import Definition, Event, Item, User
+from engine.workflow import items
 from tests.conftest import NOW
 
 LATER = NOW + dt.timedelta(hours=1)
@@ -125,7 +126,7 @@ def test_a_mapping_moves_the_stranded_items_onto_the_new_version_audited(running
 
 def test_a_concurrent_change_undoes_the_whole_publish(running, monkeypatch):
     admin, raised = running
-    from engine import evolve
+    from engine.authoring import evolve
 
     real = evolve.audit.record
 
@@ -165,8 +166,8 @@ def test_the_publish_page_asks_for_the_mapping_and_moves_the_items(running, clie
 def test_an_instance_from_before_the_file_version_gains_it_on_start(app):
     """create_tables adds a column a model gained (here the compound file's version) to an
     existing table, every row at its default, on SQLite and PostgreSQL alike."""
-    from engine.db import database
-    from engine.models import OrgNode, create_tables
+    from engine.store.db import database
+    from engine.store.models import OrgNode, create_tables
 
     database.execute_sql("ALTER TABLE org_node DROP COLUMN profile_lock")
     assert "profile_lock" not in {c.name for c in database.get_columns("org_node")}

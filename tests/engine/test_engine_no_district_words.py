@@ -10,12 +10,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 CJK = re.compile(r"[\u4e00-\u9fff]")
-# Language, not district: spreadsheet cells read 是/否 as yes/no (engine/forms_cells.py).
+# Language, not district: spreadsheet cells read 是/否 as yes/no (engine/records/forms_cells.py).
 ALLOWED_CJK = {"是", "有", "√", "否", "无", "×", "Write 是 or 否."}
 # Field names that are also names of the engine's own concepts, where they appear.
 ALLOWED_NAMES = {
-    ("engine/demo.py", "address"),  # a free-text item answer the demo fills with a location
-    ("engine/imports.py", "households"),  # the household import (engine/imports_households.py)
+    ("engine/demo/demo.py", "address"),  # a free-text item answer the demo fills with a location
+    (
+        "engine/records/imports.py",
+        "households",
+    ),  # the household import (engine/records/imports_households.py)
     ("pages/imports.py", "households"),
 }
 
@@ -76,7 +79,7 @@ def test_no_compound_file_field_name_in_engine_or_pages():
 
 def test_a_list_says_which_statuses_are_done():
     """No 已完成 default in Python: a task list without done_values is refused at its path."""
-    from engine.checks import definition_problems
+    from engine.definitions.checks import definition_problems
 
     body = json.loads(
         (ROOT / "seed" / "gongshu" / "checklists" / "task-list.json").read_text("utf-8")
@@ -94,8 +97,8 @@ def test_demo_words_come_from_the_pack(app):
     the pack's words (demo.json), not Python's."""
     import datetime as dt
 
-    from engine.demo import generate
-    from engine.models import Assignment, OrgNode, User
+    from engine.demo.demo import generate
+    from engine.store.models import Assignment, OrgNode, User
 
     generate(
         ROOT / "seed" / "gongshu", compounds=30, items=40, seed=2, now=dt.datetime(2026, 11, 27, 1)

@@ -9,11 +9,11 @@ from collections import defaultdict
 
 import pytest
 
-from engine import dispatch, items, webhooks
-from engine.db import database
-from engine.deliver import Policy, backoff, deliver
-from engine.errors import Conflict
-from engine.models import (
+from engine.core.errors import Conflict
+from engine.delivery import webhooks
+from engine.delivery.deliver import Policy, backoff, deliver
+from engine.store.db import database
+from engine.store.models import (
     Assignment,
     Delivery,
     DeliveryAttempt,
@@ -22,6 +22,7 @@ from engine.models import (
     OutboxMessage,
     WebhookEndpoint,
 )
+from engine.workflow import dispatch, items
 from tests.receiver import Receiver, free_port, verify
 
 NOW = dt.datetime(2026, 11, 27, 1, 0)

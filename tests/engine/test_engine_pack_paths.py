@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.packs import outside_line, read_pack, validate_pack
+from engine.authoring.packs import outside_line, read_pack, validate_pack
 
 SEED = Path(__file__).resolve().parents[2] / "seed" / "gongshu"
 

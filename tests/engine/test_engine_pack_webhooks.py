@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.models import WebhookEndpoint
-from engine.packs import export_pack, read_pack, validate_pack
+from engine.authoring.packs import export_pack, read_pack, validate_pack
+from engine.store.models import WebhookEndpoint
 
 SEED = Path(__file__).resolve().parents[2] / "seed" / "gongshu"
 HOOK = {

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from engine.models import Definition, DefinitionVersion, OrgNode, User
-from engine.packs import read_pack, validate_pack
+from engine.authoring.packs import read_pack, validate_pack
+from engine.store.models import Definition, DefinitionVersion, OrgNode, User
 from pages.cli import pack as pack_group
 
 SEED = Path(__file__).resolve().parents[2] / "seed" / "gongshu"

@@ -11,13 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from engine import facts, indices, kpi
-from engine.checks import definition_problems
-from engine.definitions import current_version, publish
-from engine.demo import generate
-from engine.models import OrgNode, Pack
-from engine.profile_facts import FileFacts
-from engine.profiles import file_facts
+from engine.authoring.publishing import publish
+from engine.definitions.checks import definition_problems
+from engine.definitions.definitions import current_version
+from engine.definitions.profile_facts import FileFacts
+from engine.demo.demo import generate
+from engine.metrics import facts, indices
+from engine.records import kpi
+from engine.records.profiles import file_facts
+from engine.store.models import OrgNode, Pack
 from tests.conftest import NOW, SEED
 from tests.engine import legacy_profile_facts as legacy
 
@@ -137,7 +139,7 @@ def _random_file(rng: random.Random) -> dict:
 
 
 def test_declared_facts_match_the_former_python_on_random_files():
-    """The seed pack's declared facts equal engine/profile_facts.py's former numbers, file by
+    """The seed pack's declared facts equal engine/definitions/profile_facts.py's former numbers, file by
     file and over random areas (an oracle, not a snapshot: the old code is kept in tests)."""
     declared = FileFacts(PROFILE)
     rng = random.Random(10)
@@ -200,7 +202,7 @@ def test_a_field_added_in_the_designer_is_scored_without_code(client, auth):
         )
         assert response.status_code in (200, 303), response.text
     body = copy.deepcopy(current_version("compound-profile").body)
-    from engine.models import Definition
+    from engine.store.models import Definition
 
     draft = Definition.get(Definition.key == "compound-profile").draft
     assert "elevators" in draft["schema"]["properties"]
@@ -444,7 +446,7 @@ def test_pack_validate_refuses_an_index_or_kpi_row_reading_an_undeclared_fact(
 def test_remembered_files_and_areas_follow_every_change(app):
     """The facts of a file and of an area are remembered between refreshes, keyed by the
     file, the roles granted and the area's sums: a change shows at the next refresh."""
-    from engine.models import Grant
+    from engine.store.models import Grant
 
     node = OrgNode.get(key="lvzhouhuayuan")
     first = facts.compute_all(now=NOW)

@@ -8,8 +8,8 @@ import random
 
 import pytest
 
-from engine import queues
-from engine.models import OrgNode, User
+from engine.store.models import OrgNode, User
+from engine.workflow import queues
 from tests.engine.conftest import make_item
 
 H = dt.timedelta(hours=1)

@@ -6,9 +6,10 @@ import datetime as dt
 
 import pytest
 
-from engine import items, scope
-from engine.models import OrgNode
-from engine.queues import Filters, inbox
+from engine.org import scope
+from engine.store.models import OrgNode
+from engine.workflow import items
+from engine.workflow.queues import Filters, inbox
 
 NOW = dt.datetime(2026, 11, 27, 1, 0)
 
@@ -64,7 +65,7 @@ def test_sees_everything_only_from_the_only_root(app, actor_of):
 
 
 def test_summons_in_view_without_the_join_sees_the_same_summons(app, actor_of):
-    from engine.models import Assignment
+    from engine.store.models import Assignment
     from tests.review_data import build
 
     build()
@@ -87,9 +88,9 @@ def test_summons_in_view_without_the_join_sees_the_same_summons(app, actor_of):
 def test_one_item_by_path_sees_what_the_lists_see(app, actor_of):
     """get_item matches subtrees by path prefix (no id list to build for one row); on the
     demo's data it finds exactly the items visible_items lists, for every kind of sight."""
-    from engine.demo import generate
-    from engine.errors import NotFound
-    from engine.models import Item
+    from engine.core.errors import NotFound
+    from engine.demo.demo import generate
+    from engine.store.models import Item
     from tests.conftest import SEED
 
     generate(SEED, compounds=40, items=150, seed=3, now=NOW)

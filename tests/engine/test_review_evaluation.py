@@ -6,11 +6,11 @@ import datetime as dt
 
 import pytest
 
-from engine import evaluation, scoring
-from engine.checks import definition_problems
-from engine.definitions import publish
-from engine.models import Pack
-from engine.users import upsert_user
+from engine.accounts.users import upsert_user
+from engine.authoring.publishing import publish
+from engine.definitions.checks import definition_problems
+from engine.store.models import Pack
+from engine.supervision import evaluation, scoring
 from tests.review_data import NOW, build
 
 Q4 = evaluation.Period(dt.date(2026, 10, 1), dt.date(2026, 12, 31))
@@ -88,7 +88,7 @@ def test_a_department_sees_only_its_own_row_and_summons(app, actor_of):
 )
 def test_drill_down_lists_the_summons_behind_each_number(app, actor_of, which, titles):
     build()
-    from engine.models import OrgNode
+    from engine.store.models import OrgNode
 
     found = evaluation.drill(
         actor_of("ducha"), Q4, OrgNode.get(OrgNode.key == "dept-gaj"), which, now=NOW

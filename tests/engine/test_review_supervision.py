@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from engine import queues, supervision
-from engine.errors import Conflict, Forbidden, Invalid, NotFound
-from engine.items import transition
-from engine.models import Assignment, Event, Item, Notification, User
+from engine.core.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.store.models import Assignment, Event, Item, Notification, User
+from engine.supervision import actions as supervision
+from engine.workflow import queues
+from engine.workflow.items import transition
 from tests.review_data import NOW, H, make_item, summons
 
 
@@ -49,7 +50,7 @@ def test_urging_a_summons_counts_on_summons_and_item(app, actor_of):
     ],
 )
 def test_only_supervisors_of_the_item_may_urge(app, actor_of, username, error):
-    from engine.users import upsert_user
+    from engine.accounts.users import upsert_user
 
     upsert_user(
         "hushu-ducha", "湖墅督导", "demo1234", [{"role": "supervisor", "node": "hushu"}], now=NOW
@@ -107,7 +108,7 @@ def test_reroute_refuses_units_that_cannot_be_summoned(app, actor_of):
 
 
 def test_reassign_hands_items_to_another_commissioner(app, actor_of):
-    from engine.items import raise_item
+    from engine.workflow.items import raise_item
 
     bell = raise_item(
         actor_of("lvzhou-yezhu1"),

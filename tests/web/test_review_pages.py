@@ -8,9 +8,9 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from engine import clock
-from engine.models import Event, Item
-from engine.users import upsert_user
+from engine.accounts.users import upsert_user
+from engine.core import clock
+from engine.store.models import Event, Item
 from tests.review_data import NOW, build, make_item
 
 Q4 = {"from": "2026-10-01", "to": "2026-12-31"}
@@ -188,8 +188,8 @@ def test_supervision_actions_refuse_others(client, auth, data, username):
 
 
 def test_a_broken_score_rule_is_a_message_not_a_500(client, auth, data):
-    from engine.definitions import publish
-    from engine.models import Definition, Pack
+    from engine.authoring.publishing import publish
+    from engine.store.models import Definition, Pack
 
     body = {
         "key": "department",

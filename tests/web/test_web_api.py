@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.models import Item
+from engine.store.models import Item
 
 BELL = {
     "type": "bell",

@@ -7,9 +7,9 @@ import datetime as dt
 
 import pytest
 
-from engine import clock
-from engine.models import Event, Token, User
-from engine.users import upsert_user
+from engine.accounts.users import upsert_user
+from engine.core import clock
+from engine.store.models import Event, Token, User
 from pages.auth import safe_next
 
 # Each of these, as a redirect target, sends a browser to another site (or is no path).
@@ -103,8 +103,8 @@ def test_urge_form_next_stays_on_site(client, auth, target):
 )
 def test_kpi_review_goes_back_only_to_this_site(client, auth, actor_of, referrer, expected):
     """A refused review (here: already reviewed) goes back where the reviewer came from."""
-    from engine import kpi_reports
-    from engine.models import OrgNode
+    from engine.records import kpi_reports
+    from engine.store.models import OrgNode
     from tests.conftest import NOW
 
     found = kpi_reports.report(
@@ -230,13 +230,13 @@ def test_the_throttle_window_passes(client, monkeypatch):
 
 
 def _token(username, *, days=90, label="", now=None):
-    from engine.tokens import create_token
+    from engine.accounts.tokens import create_token
 
     return create_token(username, label, now=now or clock.now(), lifetime=dt.timedelta(days=days))
 
 
 def test_expired_and_revoked_tokens_are_refused(client):
-    from engine.tokens import revoke_token
+    from engine.accounts.tokens import revoke_token
 
     old = _token("xifang", days=1, now=clock.now() - dt.timedelta(days=2))
     assert (

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from engine.db import database
-from engine.models import Attachment, Event, Item, OrgNode, User
-from engine.records import ChecklistRow
+from engine.store.db import database
+from engine.store.models import Attachment, Event, Item, OrgNode, User
+from engine.store.tables import ChecklistRow
 from tests.conftest import ON_POSTGRES, close_all
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256))
@@ -168,8 +168,8 @@ def test_restore_refuses_what_is_not_a_backup(empty_instance, tmp_path, content)
 
 def test_every_table_is_in_the_backup(app):
     """A table the models forget would be left out of every backup."""
-    from engine.backup import _models
-    from engine.storage import Blob
+    from engine.store.backup import _models
+    from engine.store.storage import Blob
 
     assert {m._meta.table_name for m in _models()} | {Blob._meta.table_name} == set(
         database.get_tables()
@@ -180,7 +180,7 @@ def test_the_backup_reads_one_snapshot(app, tmp_path, monkeypatch):
     """What another connection commits while the backup runs is in none of its tables."""
     import threading
 
-    from engine import backup as module
+    from engine.store import backup as module
 
     real = module._rows
     events = Event.select().count()

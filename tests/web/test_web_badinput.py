@@ -13,11 +13,13 @@ import zipfile
 import pytest
 from openpyxl import load_workbook
 
-from engine import designer, items
-from engine.checks import definition_problems
-from engine.definitions import current_version, known_roles, known_units, publish
-from engine.limits import MAX_JSON_DEPTH, too_deep
-from engine.models import Definition, Pack, RuleFailure
+from engine.authoring import designer
+from engine.authoring.publishing import publish
+from engine.core.limits import MAX_JSON_DEPTH, too_deep
+from engine.definitions.checks import definition_problems
+from engine.definitions.definitions import current_version, known_roles, known_units
+from engine.store.models import Definition, Pack, RuleFailure
+from engine.workflow import items
 from forms.builder import parse_value
 from pages.xlsx import sheet_title, workbook
 from tests.conftest import NOW

@@ -1,13 +1,13 @@
-"""One permission table (engine/permissions.py): every route names its capability, and
+"""One permission table (engine/org/permissions.py): every route names its capability, and
 for every role the routes answer as the table says — in and out of scope."""
 
 from __future__ import annotations
 
 import pytest
 
-from engine.actors import actor_for
-from engine.models import Grant, OrgNode, User
-from engine.permissions import CAPABILITIES, can
+from engine.org.actors import actor_for
+from engine.org.permissions import CAPABILITIES, can
+from engine.store.models import Grant, OrgNode, User
 
 # auth.* is open to anyone (login, files checked per file) or to any signed-in user (their
 # own notifications); the API takes bearer tokens and is scoped per item by the query layer.

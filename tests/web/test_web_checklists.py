@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine import checklists, facts
-from engine.models import Event, OrgNode
-from engine.records import ChecklistRow
+from engine.metrics import facts
+from engine.records import checklists
+from engine.store.models import Event, OrgNode
+from engine.store.tables import ChecklistRow
 from tests.conftest import NOW
 
 ROW = {
@@ -106,7 +107,7 @@ def test_rollup_numbers_by_hand(client, auth, actor_of):
 
 
 def test_unmeasurable_kpi_row_is_reported_and_reviewed(client, auth):
-    from engine.records import KpiReport
+    from engine.store.tables import KpiReport
 
     auth.login("chaohui-ducha")
     page = client.get("/lists/kpi/tasks-2021")

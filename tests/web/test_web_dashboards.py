@@ -8,7 +8,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from engine import facts, indices
+from engine.metrics import facts, indices
 
 NOW = dt.datetime(2026, 11, 27, 1, 0, 0)
 
@@ -91,7 +91,7 @@ def _kpi_row(book_bytes: bytes, no: int) -> dict[str, object]:
 def test_kpi_views_show_the_latest_report_within_the_node(client, auth, refreshed):
     """Street and district KPI tables (page and Excel) show the newest report by a unit
     of their own subtree: its status, who and when, and why it was returned."""
-    from engine.kpi_reports import unmeasurable_rows
+    from engine.records.kpi_reports import unmeasurable_rows
 
     no = next(r["no"] for r in unmeasurable_rows("tasks-2021") if r["key"] == "street-office")
     auth.login("chaohui-ducha")
@@ -150,7 +150,7 @@ def test_compound_file_card_names_its_facts_in_words(client, auth, refreshed):
 
 
 def test_what_pulls_it_down_names_file_fields_by_their_titles(client, auth, refreshed):
-    from engine.models import OrgNode
+    from engine.store.models import OrgNode
 
     node = OrgNode.get(key="lvzhouhuayuan")
     node.profile = {

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from engine import items
-from engine.definitions import applies_at, applies_for, current_version, publish
-from engine.errors import Invalid
-from engine.models import Definition, Item, OrgNode, Pack, User
+from engine.authoring.publishing import publish
+from engine.core.errors import Invalid
+from engine.definitions.definitions import applies_at, applies_for, current_version
+from engine.store.models import Definition, Item, OrgNode, Pack, User
+from engine.workflow import items
 from tests.conftest import NOW
 
 REPAIR = {"category": "水电", "location": "5幢电梯", "description": "电梯坏了五天了"}
@@ -103,7 +104,7 @@ def test_the_api_raises_only_in_scope(scoped, client, token_for, username, node,
 
 
 def test_try_it_and_preview_offer_only_nodes_in_scope(scoped, client, auth):
-    from engine import designer
+    from engine.authoring import designer
 
     designer.edit_draft(
         User.get(User.username == "admin"),
@@ -125,7 +126,7 @@ def test_try_it_and_preview_offer_only_nodes_in_scope(scoped, client, auth):
     with client.application.test_request_context():
         from flask import g
 
-        from engine.actors import actor_for
+        from engine.org.actors import actor_for
 
         g.actor = actor_for(User.get(User.username == "admin"))
         doc = preview_context(designer.draft_of(Definition.get(Definition.key == "repair")))
@@ -133,7 +134,7 @@ def test_try_it_and_preview_offer_only_nodes_in_scope(scoped, client, auth):
 
 
 def test_a_scoped_profile_is_the_file_of_its_streets_compounds_only(app, client, auth):
-    from engine import profiles
+    from engine.records import profiles
 
     base = current_version("compound-profile").body
     schema = {
@@ -167,7 +168,7 @@ def test_a_scoped_profile_is_the_file_of_its_streets_compounds_only(app, client,
 def test_publishing_a_scoped_version_moves_only_the_items_in_its_scope(app, actor_of):
     """lift (unscoped) has an item in `checking` in each street; v2 is scoped to 朝晖街道 and drops
     `checking`: only the 朝晖 item counts as stranded and moves; the 小河 item keeps v1."""
-    from engine import designer
+    from engine.authoring import designer
 
     admin = User.get(User.username == "admin")
     body = designer.skeleton(

@@ -9,9 +9,10 @@ import zipfile
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from engine import designer, items
-from engine.models import Definition, DefinitionVersion, Event, User
-from engine.packs import read_pack, validate_pack
+from engine.authoring import designer
+from engine.authoring.packs import read_pack, validate_pack
+from engine.store.models import Definition, DefinitionVersion, Event, User
+from engine.workflow import items
 
 NEW = {
     "kind": "item_type",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from engine import clock, designer
-from engine.checks import graph_findings
-from engine.models import User
+from engine.authoring import designer
+from engine.core import clock
+from engine.definitions.checks import graph_findings
+from engine.store.models import User
 from pages.designer.diagram import workflow_svg
 
 WORKFLOW = {

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from engine import designer
-from engine.checks import definition_problems
-from engine.definitions import known_roles, known_units
-from engine.models import Definition, User
-from engine.users import upsert_user
+from engine.accounts.users import upsert_user
+from engine.authoring import designer
+from engine.definitions.checks import definition_problems
+from engine.definitions.definitions import known_roles, known_units
+from engine.store.models import Definition, User
 from tests.conftest import NOW
 
 

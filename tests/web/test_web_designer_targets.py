@@ -8,8 +8,9 @@ import copy
 
 import pytest
 
-from engine import clock, designer
-from engine.models import Definition, User
+from engine.authoring import designer
+from engine.core import clock
+from engine.store.models import Definition, User
 from tests.web.test_web_designer import form_values
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine import clock, designer
-from engine.models import User
+from engine.authoring import designer
+from engine.core import clock
+from engine.store.models import User
 
 
 @pytest.fixture

@@ -222,7 +222,7 @@ def test_no_route_answers_hostile_input_with_500(app, client, auth, token_for, u
 def test_every_int_route_takes_only_what_a_64_bit_column_holds(app):
     from werkzeug.routing import IntegerConverter
 
-    from engine.limits import INT_MAX
+    from engine.core.limits import INT_MAX
     from pages.guards import BoundedIntConverter
 
     converters = [

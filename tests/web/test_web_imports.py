@@ -8,8 +8,8 @@ from typing import Any
 
 from openpyxl import Workbook, load_workbook
 
-from engine.models import Event, Notification, OrgNode, User
-from engine.records import Household
+from engine.store.models import Event, Notification, OrgNode, User
+from engine.store.tables import Household
 
 
 def sheet(headers: list[str], *rows: list[Any]) -> io.BytesIO:
@@ -230,7 +230,7 @@ def test_a_large_file_with_a_few_bad_rows_imports_nothing_then_imports_in_few_qu
         ("1503", "room"),
     }
 
-    from engine.db import database
+    from engine.store.db import database
 
     statements: list[str] = []
     execute = database.obj.execute_sql

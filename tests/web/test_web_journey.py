@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from engine.models import Assignment, Event, Item, User
+from engine.store.models import Assignment, Event, Item, User
 
 HX = {"HX-Request": "true"}
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from engine import kpi_reports
-from engine.errors import Forbidden
-from engine.models import OrgNode
-from engine.records import KpiReport
-from engine.users import upsert_user
+from engine.accounts.users import upsert_user
+from engine.core.errors import Forbidden
+from engine.records import kpi_reports
+from engine.store.models import OrgNode
+from engine.store.tables import KpiReport
 from tests.conftest import NOW
 
 
@@ -136,8 +136,8 @@ def test_a_community_reports_on_a_row_of_the_communities(client, auth):
 
 
 def test_pack_validation_checks_responsible_units(app):
-    from engine.checks import definition_problems
-    from engine.definitions import current_version, known_roles, known_units
+    from engine.definitions.checks import definition_problems
+    from engine.definitions.definitions import current_version, known_roles, known_units
 
     body = dict(current_version("tasks-2021").body)
     body["rows"] = [dict(r) for r in body["rows"]]

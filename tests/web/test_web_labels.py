@@ -22,7 +22,7 @@ def test_admin_lists_definition_kinds_in_words(client, auth):
 
 
 def test_escalation_lines_are_translated_with_role_labels(app):
-    from engine.scope import role_labels
+    from engine.org.scope import role_labels
 
     roles = role_labels()  # what the timeline passes: the pack's roles
     with app.test_request_context("/?lang=zh_CN"):

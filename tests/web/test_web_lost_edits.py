@@ -10,9 +10,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from engine import checklists, items, profiles
-from engine.models import Attachment, Event, Item, OrgNode
-from engine.records import ChecklistRow
+from engine.records import checklists, profiles
+from engine.store.models import Attachment, Event, Item, OrgNode
+from engine.store.tables import ChecklistRow
+from engine.workflow import items
 from tests.conftest import NOW
 
 HX = {"HX-Request": "true"}
@@ -107,7 +108,7 @@ def test_a_stale_file_save_checks_the_version_in_the_update(app, actor_of):
     profiles.save(
         actor_of("chaohui-ducha"), node, {**node.profile, "buildings": 11}, expected=shown, now=NOW
     )
-    from engine.errors import Conflict
+    from engine.core.errors import Conflict
 
     stale = OrgNode.get(key="lvzhouhuayuan")
     try:
@@ -357,7 +358,7 @@ def test_a_refused_file_keeps_the_row_form_answers(client, auth):
 
 
 def test_a_refused_kpi_report_keeps_the_note_and_the_accepted_files(client, auth):
-    from engine.records import KpiReport
+    from engine.store.tables import KpiReport
 
     auth.login("chaohui-ducha")
     url = "/lists/kpi/tasks-2021/street-office/report"
@@ -400,7 +401,7 @@ def test_a_refused_kpi_report_keeps_the_note_and_the_accepted_files(client, auth
 
 
 def party_summons(actor_of) -> Any:
-    from engine.models import Assignment
+    from engine.store.models import Assignment
 
     item = raised_bell(actor_of)
     items.transition(actor_of("xifang"), item.id, "accept", {}, expected=item.lock, now=NOW)
@@ -418,7 +419,7 @@ def test_a_refused_summons_reply_stays_in_its_form(client, auth, actor_of):
     assert value_of(refused.text, "reply") == reply and "field-error" in refused.text
 
     # The summons is cancelled meanwhile: its form is gone, the text is still on the page.
-    from engine import dispatch
+    from engine.workflow import dispatch
 
     dispatch.report_in(actor_of("lvzhouhuayuan-dzz"), summons.id, now=NOW)
     dispatch.decline(actor_of("lvzhouhuayuan-dzz"), summons.id, "另一标签页已退回", now=NOW)
@@ -484,7 +485,7 @@ def test_a_refused_urge_keeps_the_message(client, auth, actor_of):
 
 
 def test_a_new_row_the_database_was_too_busy_for_keeps_its_answers(client, auth, monkeypatch):
-    from engine.errors import Conflict
+    from engine.core.errors import Conflict
 
     def busy(*args: Any, **kwargs: Any) -> Any:
         raise Conflict("The database is busy with the same change; reload the page and try again.")
@@ -502,7 +503,7 @@ def test_a_new_row_the_database_was_too_busy_for_keeps_its_answers(client, auth,
 
 
 def test_a_raise_the_database_was_too_busy_for_keeps_its_answers(client, auth, monkeypatch):
-    from engine.errors import Conflict
+    from engine.core.errors import Conflict
 
     def busy(*args: Any, **kwargs: Any) -> Any:
         raise Conflict("The database is busy with the same change; reload the page and try again.")

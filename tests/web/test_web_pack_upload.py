@@ -12,7 +12,7 @@ import zipfile
 
 import pytest
 
-from engine.models import DefinitionVersion
+from engine.store.models import DefinitionVersion
 from pages.designer import packio
 
 

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from engine.models import Item
-from engine.users import upsert_user
+from engine.accounts.users import upsert_user
+from engine.store.models import Item
 
 BELL = {
     "type": "bell",

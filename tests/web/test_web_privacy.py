@@ -7,10 +7,11 @@ import datetime as dt
 
 import pytest
 
-from engine import items, kernel, privacy
-from engine.definitions import runtime
-from engine.models import Event, Item, OutboxMessage, WebhookEndpoint
-from engine.users import upsert_user
+from engine.accounts.users import upsert_user
+from engine.definitions.definitions import runtime
+from engine.store.models import Event, Item, OutboxMessage, WebhookEndpoint
+from engine.trail import privacy
+from engine.workflow import items, kernel
 from tests.conftest import NOW
 
 PHONE = "13812345678"
@@ -187,7 +188,7 @@ def test_routing_inputs_on_the_timeline_are_masked():
 
 
 def test_the_resident_timeline_leaves_out_urges_and_supervisors_names(client, auth, bell, actor_of):
-    from engine import supervision
+    from engine.supervision import actions as supervision
 
     item = bell(anonymous=False)
     items.transition(actor_of("xifang"), item.id, "accept", {}, expected=None, now=NOW)
@@ -201,10 +202,10 @@ def test_the_resident_timeline_leaves_out_urges_and_supervisors_names(client, au
 
 
 def test_a_title_may_not_read_a_personal_answer(app):
-    from engine.checks import definition_problems
-    from engine.definitions import known_roles, known_units
-    from engine.designer import draft_of
-    from engine.models import Definition
+    from engine.authoring.designer import draft_of
+    from engine.definitions.checks import definition_problems
+    from engine.definitions.definitions import known_roles, known_units
+    from engine.store.models import Definition
 
     body = draft_of(Definition.get(Definition.key == "bell"))
     bad = {**body, "title": {"var": "data.contact_phone"}}
@@ -340,7 +341,7 @@ def test_a_street_endpoint_hears_of_its_own_street(app, street_admin, actor_of):
         secret="s",
         scope=None,
     )
-    from engine.models import OrgNode
+    from engine.store.models import OrgNode
 
     xiaohe = OrgNode.get(OrgNode.key == "xiaohe")
     WebhookEndpoint.update(scope=xiaohe, scope_path=xiaohe.path).where(
@@ -373,7 +374,7 @@ def test_payloads_carry_personal_data_only_when_allowed_and_never_for_anonymous_
 
 def test_the_sweeps_payloads_are_scoped_and_masked(app, bell, actor_of):
     """The batch sweep forwards through the same fan-out as a click."""
-    from engine.escalation import sweep
+    from engine.workflow.escalation import sweep
 
     hook = WebhookEndpoint.create(key="im", url="http://127.0.0.1:9/hook", events=["*"], secret="s")
     item = bell(anonymous=True)

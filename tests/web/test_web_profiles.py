@@ -3,8 +3,8 @@ changed fields, who may edit it and the 一名党员一幢楼 coverage."""
 
 from __future__ import annotations
 
-from engine import profiles
-from engine.models import Event, OrgNode
+from engine.records import profiles
+from engine.store.models import Event, OrgNode
 from tests.conftest import NOW
 
 

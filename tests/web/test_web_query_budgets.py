@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from peewee import fn
 
-from engine.actors import actor_for
-from engine.demo import generate
-from engine.models import Assignment, Grant, Item, User
-from engine.scope import visible_assignments, visible_items
+from engine.demo.demo import generate
+from engine.org.actors import actor_for
+from engine.org.scope import visible_assignments, visible_items
+from engine.store.models import Assignment, Grant, Item, User
 from tests.conftest import NOW, SEED
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from engine.models import Notification, User
+from engine.store.models import Notification, User
 from tests.review_data import NOW, make_item, summons
 
 H = dt.timedelta(hours=1)
@@ -73,7 +73,7 @@ def test_unread_count_is_capped(client, auth):
 def test_the_web_app_reuses_pooled_connections(client, auth):
     from playhouse.pool import PooledDatabase
 
-    from engine.db import database, is_postgres
+    from engine.store.db import database, is_postgres
 
     assert isinstance(database.obj, PooledDatabase)
     assert is_postgres() == database.obj.__class__.__name__.startswith("PooledPostgres")

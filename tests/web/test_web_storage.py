@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from engine import attachments
-from engine.db import database
-from engine.models import Attachment
-from engine.storage import Blob, DatabaseStore, DiskStore, S3Store, default_kind
+from engine.records import attachments
+from engine.store.db import database
+from engine.store.models import Attachment
+from engine.store.storage import Blob, DatabaseStore, DiskStore, S3Store, default_kind
 from tests.conftest import ON_POSTGRES, close_all
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + os.urandom(64)

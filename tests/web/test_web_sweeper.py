@@ -6,8 +6,10 @@ import datetime as dt
 import threading
 import time
 
-from engine import clock, facts, items
-from engine.models import OrgNode
+from engine.core import clock
+from engine.metrics import facts
+from engine.store.models import OrgNode
+from engine.workflow import items
 from pages import create_app, sweeper
 
 MINUTE = dt.timedelta(minutes=1)

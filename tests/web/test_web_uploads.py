@@ -10,8 +10,8 @@ import zipfile
 
 import pytest
 
-from engine.attachments import accepts, clean_filename, sniff
-from engine.models import Attachment, Item
+from engine.records.attachments import accepts, clean_filename, sniff
+from engine.store.models import Attachment, Item
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x01" * 40
@@ -185,7 +185,7 @@ def test_a_file_stored_before_the_checks_is_served_as_what_its_bytes_are(
     app, client, auth, actor_of
 ):
     """An old upload that claimed to be a photo but is a web page is not served as one."""
-    from engine.attachments import store
+    from engine.records.attachments import store
 
     auth.login("lvzhou-yezhu1")
     legacy = store(

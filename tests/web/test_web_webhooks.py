@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from engine import items
-from engine.deliver import Policy, deliver
-from engine.models import Delivery, Event, Notification, User, WebhookEndpoint
+from engine.delivery.deliver import Policy, deliver
+from engine.store.models import Delivery, Event, Notification, User, WebhookEndpoint
+from engine.workflow import items
 from tests.receiver import free_port
 
 NOW = dt.datetime(2026, 11, 27, 1, 0)

@@ -1,0 +1,1 @@
+"""User accounts: passwords, login sessions and throttling (logins), API tokens (tokens)."""

@@ -1,0 +1,368 @@
+"""The designer's services: drafts of definitions, publishing them, history, diff, republish.
+
+A draft (``Definition.draft``) is edited freely and may be invalid; publishing validates it
+whole (engine/definitions/checks.py) and makes it a new immutable version. Every action is audited
+with the definition's body before and after.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import difflib
+import json
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from engine.authoring import evolve
+from engine.authoring.publishing import publish
+from engine.core.errors import Conflict, FieldProblem, Invalid, NotFound
+from engine.core.i18n import gettext as _
+from engine.core.limits import bounded_int, depth_problem
+from engine.definitions.checks import definition_problems
+from engine.definitions.definitions import current_version, known_roles, known_units
+from engine.org.actors import Actor, is_district_admin
+from engine.store.db import database
+from engine.store.models import Definition, DefinitionVersion, OrgNode, Pack, User
+from engine.trail import audit
+
+KEY = re.compile(r"^[a-z][a-z0-9_-]{0,79}$")
+KINDS = ("item_type", "profile")
+
+
+def definition_of(key: str) -> Definition:
+    """:raises NotFound: no definition has this key."""
+    found = Definition.get_or_none(Definition.key == key)
+    if found is None:
+        raise NotFound(f"definition {key!r} does not exist")
+    return found
+
+
+class BrokenDraft(Invalid):
+    """A stored draft nested too deep to edit (saved before drafts were capped): only
+    discarding it helps; the pages say so instead of failing."""
+
+
+def draft_of(definition: Definition) -> dict[str, Any]:
+    """The body being edited: the draft, else a copy of the newest published version.
+
+    :raises BrokenDraft: the stored draft is nested deeper than limits.MAX_JSON_DEPTH.
+    """
+    if definition.draft is not None:
+        deep = depth_problem(definition.draft)
+        if deep is not None:
+            raise BrokenDraft(
+                _(
+                    "The draft of %(key)s cannot be edited: at %(path)s it is %(problem)s. "
+                    "Discard it to go on."
+                )
+                % {"key": definition.key, "path": deep.path, "problem": deep.message},
+                [deep],
+            )
+        return copy.deepcopy(dict(definition.draft))
+    if definition.current:
+        return copy.deepcopy(dict(current_version(definition).body))
+    raise NotFound(f"definition {definition.key!r} has neither a draft nor a version")
+
+
+def has_changes(definition: Definition) -> bool:
+    """The draft differs from the newest published version (or nothing is published yet)."""
+    if definition.draft is None:
+        return False
+    if not definition.current or depth_problem(definition.draft) is not None:
+        return True  # (a draft too deep to compare differs from any published body)
+    return bool(definition.draft != current_version(definition).body)
+
+
+def skeleton(
+    key: str,
+    name: str,
+    *,
+    kind: str,
+    raise_roles: list[str],
+    node_kinds: list[str],
+    words: Mapping[str, str],
+) -> dict[str, Any]:
+    """A new definition that publishes as it is: one summary field, two states.
+
+    :param words: the state, transition and field labels in the admin's language.
+    """
+    schema = {
+        "type": "object",
+        "properties": {"summary": {"type": "string", "title": words["summary"], "maxLength": 200}},
+        "required": ["summary"],
+    }
+    if kind == "profile":
+        return {
+            "key": key,
+            "kind": kind,
+            "name": name,
+            "node_kind": (node_kinds or ["compound"])[0],
+            "schema": schema,
+        }
+    return {
+        "key": key,
+        "kind": "item_type",
+        "name": name,
+        "node_kinds": node_kinds or ["compound"],
+        "raise_roles": raise_roles,
+        "title": {"var": "data.summary"},
+        "schema": schema,
+        "workflow": {
+            "initial": "open",
+            "states": {
+                "open": {"label": words["open"], "hours": 24},
+                "closed": {"label": words["closed"], "final": True},
+            },
+            "transitions": [
+                {
+                    "key": "close",
+                    "label": words["close"],
+                    "from": ["open"],
+                    "to": "closed",
+                    "roles": ["commissioner"],
+                }
+            ],
+        },
+        "routing": {},
+    }
+
+
+def create(by: User, pack: Pack, body: dict[str, Any], *, now: dt.datetime) -> Definition:
+    """A new definition holding only a draft.
+
+    :raises Invalid: a bad or taken key, an unknown kind, no name.
+    """
+    key, name, kind = body.get("key", ""), str(body.get("name", "")).strip(), body.get("kind")
+    problems = []
+    if not isinstance(key, str) or not KEY.match(key):
+        problems.append(
+            FieldProblem("/key", "use lower-case letters, digits, - and _, starting with a letter")
+        )
+    elif Definition.get_or_none(Definition.key == key) is not None:
+        problems.append(FieldProblem("/key", f"key {key!r} is already used"))
+    if not name:
+        problems.append(FieldProblem("/name", "a name is required"))
+    if kind not in KINDS:
+        problems.append(FieldProblem("/kind", f"unknown definition kind {kind!r}"))
+    if problems:
+        raise Invalid("the new definition is invalid", problems)
+    with database.atomic():
+        definition = Definition.create(
+            pack=pack, key=key, kind=kind, name=name, draft=body, current=0
+        )
+        audit.record("definition.create", at=now, actor=by, target=f"definition:{key}", after=body)
+    return definition
+
+
+def save_draft(by: User, key: str, body: Mapping[str, Any], *, now: dt.datetime) -> Definition:
+    """Replace the draft; the key and kind cannot change.
+
+    :raises Invalid: the body is not an object, or changes the key or kind.
+    """
+    definition = definition_of(key)
+    if not isinstance(body, Mapping):
+        raise Invalid(
+            "a definition is a JSON object", [FieldProblem("", "a definition is a JSON object")]
+        )
+    deep = depth_problem(body)
+    if deep is not None:
+        # Stored, it would break every page that copies or compares the draft.
+        raise Invalid(f"{deep.path}: {deep.message}", [deep])
+    for name in ("key", "kind"):
+        if body.get(name) != getattr(definition, name):
+            raise Invalid(
+                f"the {name} cannot change",
+                [FieldProblem(f"/{name}", f"must stay {getattr(definition, name)!r}")],
+            )
+    with database.atomic():
+        try:
+            before: Any = draft_of(definition)
+        except BrokenDraft as exc:  # replaced: the one way out besides discarding it
+            before = {"too_deep": exc.fields[0].path}
+        definition.draft = dict(body)
+        definition.save()
+        audit.record(
+            "definition.draft",
+            at=now,
+            actor=by,
+            target=f"definition:{key}",
+            before=before,
+            after=dict(body),
+        )
+    return definition
+
+
+def edit_draft(
+    by: User, key: str, change: Callable[[dict[str, Any]], Any], *, now: dt.datetime
+) -> dict[str, Any]:
+    """Apply ``change`` to a copy of the draft and save it; returns the new draft."""
+    body = draft_of(definition_of(key))
+    change(body)
+    save_draft(by, key, body, now=now)
+    return body
+
+
+def discard_draft(by: User, key: str, *, now: dt.datetime) -> None:
+    """Forget the draft (a never-published definition cannot lose its only body)."""
+    definition = definition_of(key)
+    if not definition.current or definition.draft is None:
+        return
+    deep = depth_problem(definition.draft)
+    with database.atomic():
+        # A draft too deep to store again is audited by where it was too deep.
+        audit.record(
+            "definition.discard",
+            at=now,
+            actor=by,
+            target=f"definition:{key}",
+            before=definition.draft if deep is None else {"too_deep": deep.path},
+        )
+        definition.draft = None
+        definition.save()
+
+
+def stranded(
+    definition: Definition, body: Mapping[str, Any], mapping: Mapping[str, str] | None = None
+) -> list[FieldProblem]:
+    """Open items that sit in a state ``body`` no longer has, and no valid ``mapping`` moves."""
+    return evolve.stranded_problems(definition, body, mapping)
+
+
+def publish_body(
+    by: User,
+    definition: Definition,
+    body: Mapping[str, Any],
+    *,
+    now: dt.datetime,
+    mapping: Mapping[str, str] | None = None,
+) -> DefinitionVersion:
+    """Validate ``body`` whole and publish it as the newest version.
+
+    Open items in states ``body`` removes move onto the new version by ``mapping``
+    (old state → new state), in the same transaction, each audited (engine/authoring/evolve.py).
+
+    :raises Invalid: the definition has mistakes, or would strand open items no mapping moves.
+    :raises Conflict: a stranded item changed while it was being migrated (nothing is published).
+    """
+    problems = definition_problems(body, roles=known_roles(), units=known_units())
+    problems += stranded(definition, body, mapping)
+    if problems:
+        raise Invalid(f"definition {definition.key!r} cannot be published", problems)
+    before = definition.current
+    with database.atomic():
+        version = publish(definition.pack, body, now=now, by=by)
+        definition = Definition.get_by_id(definition.id)
+        definition.draft = None
+        definition.save()
+        moved = (
+            evolve.migrate(definition, version, mapping, by=by, now=now)
+            if before and mapping
+            else []
+        )
+        audit.record(
+            "definition.designer_publish",
+            at=now,
+            actor=by,
+            target=f"definition:{definition.key}",
+            before={"version": before},
+            after={"version": version.number, "body": dict(body)},
+            detail={"migrated": [i.id for i in moved], "mapping": dict(mapping or {})}
+            if moved
+            else None,
+        )
+    return version
+
+
+def publish_draft(
+    by: User, key: str, *, now: dt.datetime, mapping: Mapping[str, str] | None = None
+) -> DefinitionVersion:
+    """Publish the draft. :raises Invalid: see :func:`publish_body`."""
+    definition = definition_of(key)
+    return publish_body(by, definition, draft_of(definition), now=now, mapping=mapping)
+
+
+def republish(by: User, key: str, number: int, *, now: dt.datetime) -> DefinitionVersion:
+    """Publish an old version's body again as the newest version.
+
+    :raises NotFound: no such version. :raises Conflict: it is already the newest.
+    """
+    definition = definition_of(key)
+    old = version_of(definition, number)
+    if number == definition.current:
+        raise Conflict(f"v{number} is already the newest version")
+    return publish_body(by, definition, old.body, now=now)
+
+
+def version_of(definition: Definition, number: int) -> DefinitionVersion:
+    """:raises NotFound: no such version (a number no column holds included)."""
+    found = (
+        DefinitionVersion.get_or_none(
+            (DefinitionVersion.definition == definition) & (DefinitionVersion.number == number)
+        )
+        if bounded_int(number)
+        else None
+    )
+    if found is None:
+        raise NotFound(f"definition {definition.key!r} has no version {number}")
+    return found
+
+
+def body_at(definition: Definition, which: str) -> dict[str, Any]:
+    """``draft`` or a version number, as a body. :raises NotFound: no such version."""
+    if which == "draft":
+        return draft_of(definition)
+    if not (which.isascii() and which.isdigit()):
+        raise NotFound(f"no version {which[:40]!r}")
+    return dict(version_of(definition, int(which)).body)
+
+
+def diff(definition: Definition, a: str, b: str) -> list[str]:
+    """A unified diff of two bodies (``draft`` or version numbers) as pretty JSON lines."""
+
+    def lines(which: str) -> list[str]:
+        return json.dumps(body_at(definition, which), ensure_ascii=False, indent=2).splitlines()
+
+    label = {"draft": "draft"}
+    return list(
+        difflib.unified_diff(
+            lines(a), lines(b), label.get(a, f"v{a}"), label.get(b, f"v{b}"), lineterm="", n=3
+        )
+    )
+
+
+def may_edit(actor: Actor, body: Mapping[str, Any]) -> bool:
+    """Whether ``actor`` may edit a definition with this body: the district admin edits all;
+    an admin granted at a node (a street) edits only definitions whose ``scope`` is that node
+    or lies under it."""
+    if is_district_admin(actor):
+        return True
+    scope = body.get("scope") if isinstance(body, Mapping) else None
+    node = OrgNode.get_or_none(OrgNode.key == scope) if isinstance(scope, str) else None
+    return node is not None and any(
+        node.path.startswith(g.node_path) for g in actor.grants_for("admin")
+    )
+
+
+def may_edit_definition(actor: Actor, definition: Definition) -> bool:
+    """:func:`may_edit` for the body being edited (the draft, else the newest version); only an
+    admin who may edit it can change its scope, and never out of their own reach."""
+    return may_edit(actor, stored_body(definition))
+
+
+def stored_body(definition: Definition) -> Mapping[str, Any]:
+    """The body being edited as stored, to read its top-level keys only (lists, scope checks):
+    unlike :func:`draft_of` no copy, so a draft too deep to copy still lists."""
+    if definition.draft is not None:
+        return dict(definition.draft)
+    return dict(current_version(definition).body) if definition.current else {}
+
+
+def own_scope(actor: Actor) -> str | None:
+    """The scope a new definition by ``actor`` gets: None for the district admin, else the node
+    of the actor's first admin grant."""
+    if is_district_admin(actor):
+        return None
+    grants = actor.grants_for("admin")
+    return grants[0].node_key if grants else None

@@ -1,0 +1,28 @@
+"""What every definition check needs: rule problems at a path, and unique keys."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import rules
+from engine.core.errors import FieldProblem
+
+
+def rule_problems(rule: Any, path: str) -> list[FieldProblem]:
+    """Every problem of a JSON Logic rule, at its JSON Pointer under ``path``."""
+    return [FieldProblem(path + p.path, p.message) for p in rules.validate(rule)]
+
+
+def duplicate_keys(entries: Iterable[tuple[str, str]], what: str) -> list[FieldProblem]:
+    """A problem at ``<path>/key`` of every entry whose key an earlier entry already has.
+
+    :param entries: (path of the entry, its key), in the definition's order.
+    """
+    seen: set[str] = set()
+    problems = []
+    for path, key in entries:
+        if key in seen:
+            problems.append(FieldProblem(f"{path}/key", f"duplicate {what} key {key!r}"))
+        seen.add(key)
+    return problems

@@ -1,0 +1,309 @@
+"""Whole-definition checks for what scores org nodes: ``index``, ``checklist`` and the facts
+a ``profile`` declares.
+
+Structure is checked by the pack schema first; these add what a schema cannot say
+(unique keys, every rule valid, a normalisation range that is a range, known units).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import rules
+from engine.core.errors import FieldProblem
+from engine.definitions.checks_common import duplicate_keys, rule_problems
+from engine.definitions.profile_facts import AGGREGATES, RESERVED, field_default
+
+
+def index_problems(body: Mapping[str, Any]) -> list[FieldProblem]:
+    """Problems of an index (三方强基指数) beyond its structure."""
+    dimensions = body["dimensions"]
+    problems = duplicate_keys(
+        ((f"/dimensions/{d}", x["key"]) for d, x in enumerate(dimensions)), "dimension"
+    )
+    problems += duplicate_keys(
+        (
+            (f"/dimensions/{d}/indicators/{i}", x["key"])
+            for d, dim in enumerate(dimensions)
+            for i, x in enumerate(dim["indicators"])
+        ),
+        "indicator",
+    )
+    total_weight = 0.0
+    for d, dimension in enumerate(dimensions):
+        for i, indicator in enumerate(dimension["indicators"]):
+            at = f"/dimensions/{d}/indicators/{i}"
+            problems += rule_problems(indicator["formula"], f"{at}/formula")
+            low, high = indicator["normalise"]["min"], indicator["normalise"]["max"]
+            if low >= high:
+                problems.append(
+                    FieldProblem(f"{at}/normalise", f"min {low} must be below max {high}")
+                )
+            elif not low <= indicator["target"] <= high:
+                problems.append(
+                    FieldProblem(
+                        f"{at}/target", f"target {indicator['target']} lies outside {low}..{high}"
+                    )
+                )
+            total_weight += indicator["weight"]
+    if body["dimensions"] and total_weight <= 0:
+        problems.append(FieldProblem("/dimensions", "the weights add up to zero"))
+    return problems
+
+
+def checklist_problems(body: Mapping[str, Any], units: set[str]) -> list[FieldProblem]:
+    """Problems of a checklist (任务清单 …, or the KPI list) beyond its structure."""
+    problems: list[FieldProblem] = []
+    if body["list_kind"] != "kpi":
+        if "row_schema" not in body:
+            problems.append(
+                FieldProblem("/row_schema", f"a {body['list_kind']} list needs a row_schema")
+            )
+            return problems
+        fields = body["row_schema"].get("properties", {})
+        status = fields.get(body.get("status_field", "status"), {})
+        if "done_values" not in body:
+            problems.append(
+                FieldProblem(
+                    "/done_values",
+                    f"a {body['list_kind']} list needs done_values: the statuses of a finished row",
+                )
+            )
+        missing = [v for v in body.get("done_values", []) if v not in status.get("enum", [])]
+        if missing:
+            problems.append(
+                FieldProblem("/done_values", f"the status field offers no {missing[0]!r}")
+            )
+        deadline = body.get("deadline_field", "deadline")
+        if deadline not in fields:
+            problems.append(
+                FieldProblem("/deadline_field", f"the row form has no field {deadline!r}")
+            )
+        return problems
+    if not body.get("rows"):
+        return [FieldProblem("/rows", "a kpi list needs rows")]
+    problems += duplicate_keys(
+        ((f"/rows/{i}", r["key"]) for i, r in enumerate(body["rows"])), "row"
+    )
+    for i, row in enumerate(body["rows"]):
+        at = f"/rows/{i}"
+        for j, unit in enumerate(row["lead"]):
+            if unit not in units:
+                problems.append(FieldProblem(f"{at}/lead/{j}", f"org node {unit!r} does not exist"))
+        for j, spec in enumerate(row.get("responsible_units", [])):
+            if "unit" in spec and spec["unit"] not in units:
+                problems.append(
+                    FieldProblem(
+                        f"{at}/responsible_units/{j}/unit",
+                        f"org node {spec['unit']!r} does not exist",
+                    )
+                )
+        if ("measure" in row) != ("goal" in row):
+            problems.append(FieldProblem(at, "a measurable row needs both measure and goal"))
+        if "measure" in row:
+            problems += rule_problems(row["measure"], f"{at}/measure")
+    return problems
+
+
+def _token(name: str) -> str:
+    return name.replace("~", "~0").replace("/", "~1")
+
+
+def _aggregate_problems(
+    spec: Any, at: str, kind: str | None, choices: bool, numbers: set[str]
+) -> list[FieldProblem]:
+    """One aggregate (``x-aggregate`` of a field, ``aggregate`` of a derived fact).
+
+    :param kind: the field's schema type; None for a derived fact (any aggregate fits).
+    :param choices: whether the fact has choices to count (``options``).
+    :param numbers: the facts a weighted mean may weigh by.
+    """
+    if isinstance(spec, Mapping):
+        weight = spec.get("mean_by")
+        if set(spec) != {"mean_by"} or not isinstance(weight, str):
+            return [FieldProblem(at, 'a weighted mean is written {"mean_by": "<fact>"}')]
+        if weight not in numbers:
+            return [
+                FieldProblem(
+                    f"{at}/mean_by",
+                    f"no number fact {weight!r} to weigh by; known: {', '.join(sorted(numbers))}",
+                )
+            ]
+        spec = "mean"
+    if spec not in AGGREGATES:
+        return [FieldProblem(at, f"unknown aggregate {spec!r}; known: {', '.join(AGGREGATES)}")]
+    if spec == "options" and not choices:
+        return [
+            FieldProblem(at, "options counts choices: the fact has none (enum, oneOf or options)")
+        ]
+    fits = {
+        "boolean": ("share", "count", "none"),
+        "integer": ("sum", "mean", "count", "none"),
+        "number": ("sum", "mean", "count", "none"),
+        "string": ("count", "options", "none"),
+        "array": ("sum", "mean", "count", "options", "none"),
+    }
+    if kind is not None and spec not in fits.get(kind, AGGREGATES):
+        return [
+            FieldProblem(
+                at, f"a {kind} field cannot aggregate as {spec!r}; it may: {', '.join(fits[kind])}"
+            )
+        ]
+    return []
+
+
+def _reads_problems(
+    rule: Any, at: str, namespace: str, known: set[str], extra: tuple[str, ...] = ()
+) -> list[FieldProblem]:
+    problems = []
+    for name in sorted(rules.vars_used(rule)):
+        head, _, rest = name.partition(".")
+        if name in extra or (head == namespace and rest.split(".")[0] in known):
+            continue
+        problems.append(
+            FieldProblem(
+                at,
+                f"unknown fact {name!r}: a rule here reads {namespace}.<fact>"
+                + (f" or {', '.join(extra)}" if extra else "")
+                + f"; known: {', '.join(sorted(known))}",
+            )
+        )
+    return problems
+
+
+def profile_fact_problems(body: Mapping[str, Any]) -> list[FieldProblem]:
+    """The facts a profile definition declares: field aggregates, derived and area facts.
+
+    Keys are unique and collide with no field; every rule is valid and reads only facts
+    declared before it (``profile.<field or fact>``, ``roles``; ``coverage.<fact>``).
+    """
+    props = body["schema"].get("properties", {})
+    if not isinstance(props, Mapping):
+        return []
+    problems: list[FieldProblem] = []
+    numbers = {
+        n
+        for n, p in props.items()
+        if isinstance(p, Mapping) and p.get("type") in ("integer", "number", "array")
+    }
+    known = set(props)
+    aggregated = set()
+    for name, prop in props.items():
+        if not isinstance(prop, Mapping):
+            continue
+        spec = prop.get("x-aggregate", field_default(prop))
+        at = f"/schema/properties/{_token(name)}/x-aggregate"
+        found = _aggregate_problems(
+            spec, at, prop.get("type"), field_default(prop) == "options", numbers
+        )
+        problems += found
+        if spec != "none":
+            aggregated.add(name)
+            if name in RESERVED:
+                problems.append(
+                    FieldProblem(
+                        at,
+                        f"coverage.{name} is the number of compounds: "
+                        'rename the field or give it "x-aggregate": "none"',
+                    )
+                )
+    facts = body.get("facts", [])
+    for i, spec in enumerate(facts):
+        at = f"/facts/{i}"
+        if spec["key"] in known:
+            what = "field" if spec["key"] in props else "fact"
+            problems.append(
+                FieldProblem(
+                    f"{at}/key", f"duplicate key {spec['key']!r}: the file already has that {what}"
+                )
+            )
+        rule_found = rule_problems(spec["rule"], f"{at}/rule")
+        problems += rule_found or _reads_problems(
+            spec["rule"], f"{at}/rule", "profile", known, ("roles",)
+        )
+        if "aggregate" in spec:
+            problems += _aggregate_problems(
+                spec["aggregate"],
+                f"{at}/aggregate",
+                None,
+                bool(spec.get("options")),
+                numbers | {f["key"] for f in facts[:i]},
+            )
+        if spec.get("aggregate", "none") != "none":
+            aggregated.add(spec["key"])
+            if spec["key"] in RESERVED:
+                problems.append(
+                    FieldProblem(
+                        f"{at}/aggregate", f"coverage.{spec['key']} is the number of compounds"
+                    )
+                )
+        known.add(spec["key"])
+        numbers.add(spec["key"])
+    area_known = aggregated | set(RESERVED)
+    for i, spec in enumerate(body.get("coverage", [])):
+        at = f"/coverage/{i}"
+        if spec["key"] in area_known:
+            problems.append(
+                FieldProblem(
+                    f"{at}/key",
+                    f"duplicate key {spec['key']!r}: coverage.{spec['key']} is already a fact",
+                )
+            )
+        problems += rule_problems(spec["rule"], f"{at}/rule") or _reads_problems(
+            spec["rule"], f"{at}/rule", "coverage", area_known
+        )
+        area_known.add(spec["key"])
+    return problems
+
+
+def declared_names(profile: Mapping[str, Any]) -> tuple[set[str], set[str]]:
+    """The ``profile.`` and ``coverage.`` names a valid compound profile definition declares."""
+    props = profile["schema"].get("properties", {})
+    facts = profile.get("facts", [])
+    names = set(props) | {f["key"] for f in facts}
+    aggregated = {n for n, p in props.items() if p.get("x-aggregate", field_default(p)) != "none"}
+    aggregated |= {f["key"] for f in facts if f.get("aggregate", "none") != "none"}
+    return names, aggregated | set(RESERVED) | {a["key"] for a in profile.get("coverage", [])}
+
+
+def fact_reads_problems(body: Mapping[str, Any], profile: Mapping[str, Any]) -> list[FieldProblem]:
+    """Index formulas, the index roll-up and KPI measures read only the ``profile.`` and
+    ``coverage.`` facts the pack's compound profile declares (a typo would score no data)."""
+    names, area = declared_names(profile)
+    known = {"profile": names, "coverage": area}
+    rules_at: list[tuple[str, Any]] = []
+    if body["kind"] == "index":
+        rules_at = [
+            (f"/dimensions/{d}/indicators/{i}/formula", ind["formula"])
+            for d, dim in enumerate(body["dimensions"])
+            for i, ind in enumerate(dim["indicators"])
+        ]
+        if isinstance(body.get("rollup"), Mapping):
+            rules_at.append(("/rollup/mean_by", {"var": body["rollup"]["mean_by"]}))
+    elif body["kind"] == "checklist":
+        rules_at = [
+            (f"/rows/{i}/measure", r["measure"])
+            for i, r in enumerate(body.get("rows", []))
+            if "measure" in r
+        ]
+    problems = []
+    if body["kind"] == "index":  # evidence names file facts, shown by their labels
+        for d, dim in enumerate(body["dimensions"]):
+            for i, ind in enumerate(dim["indicators"]):
+                for j, name in enumerate(ind.get("evidence", {}).get("profile", [])):
+                    if name not in names:
+                        problems.append(
+                            FieldProblem(
+                                f"/dimensions/{d}/indicators/{i}/evidence/profile/{j}",
+                                f"{name!r} is no fact the compound profile declares",
+                            )
+                        )
+    for at, rule in rules_at:
+        for name in sorted(rules.vars_used(rule)):
+            head, _, rest = name.partition(".")
+            if head in known and rest.split(".")[0] not in known[head]:
+                problems.append(
+                    FieldProblem(at, f"{name!r} is no fact the compound profile declares")
+                )
+    return problems

@@ -1,0 +1,119 @@
+"""Definitions and their immutable published versions (the compiled runtime: engine.definitions.runtimes)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import rules
+from engine.core.errors import NotFound
+from engine.core.memo import memoized
+from engine.definitions.runtimes import Runtime, clear_runtime_cache, runtime
+from engine.org.actors import Actor
+from engine.store.models import Definition, DefinitionVersion, OrgNode, Pack
+
+__all__ = ["Runtime", "clear_runtime_cache", "runtime"]  # re-exported: the compiled runtime
+
+
+def digest(body: Mapping[str, Any]) -> str:
+    canonical = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def known_roles() -> set[str]:
+    roles: set[str] = set()
+    for pack in Pack.select(Pack.roles):
+        roles.update((pack.roles or {}).keys())
+    return roles
+
+
+def known_units() -> set[str]:
+    return {key for (key,) in OrgNode.select(OrgNode.key).tuples()}
+
+
+NOWHERE = "#nowhere/"  # no org path starts so
+
+
+def scope_path(body: Mapping[str, Any]) -> str | None:
+    """The org path a definition's ``scope`` names; None when it has none (the whole district).
+
+    A scope naming no node (deleted since) yields a path no node lies under: the definition
+    applies nowhere rather than everywhere.
+    """
+    scope = body.get("scope") if isinstance(body, Mapping) else None
+    if scope is None:
+        return None
+    node = OrgNode.get_or_none(OrgNode.key == scope) if isinstance(scope, str) else None
+    return node.path if node is not None else NOWHERE
+
+
+def applies_at(body: Mapping[str, Any], node_path: str) -> bool:
+    """Whether a definition with this body is used at the node at ``node_path``: everywhere
+    without ``scope``, else at its scope node and below it.
+
+    Every place a definition is offered or used asks this — raising on the pages and the API,
+    the raisable and listed types, the designer's try-it nodes, a node's profile — so a street's
+    definition never applies in another street.
+    """
+    path = scope_path(body)
+    return path is None or node_path.startswith(path)
+
+
+def applies_for(actor: Actor, body: Mapping[str, Any]) -> bool:
+    """Whether a definition with this body applies anywhere ``actor`` works: at a node one of
+    their grants reaches (:func:`applies_at`), or its scope lies inside such a reach."""
+    path = scope_path(body)
+    return path is None or any(
+        g.node_path.startswith(path) or path.startswith(g.node_path) for g in actor.grants
+    )
+
+
+def current_version(definition: Definition | str) -> DefinitionVersion:
+    """The newest published version of a definition (by key or object).
+
+    :raises NotFound: unknown or never published.
+    """
+    if isinstance(definition, str):
+        found = Definition.get_or_none(Definition.key == definition)
+        if found is None:
+            raise NotFound(f"definition {definition!r} does not exist")
+        definition = found
+    found_definition = definition
+    version = memoized(
+        ("current_version", definition.id, definition.current),
+        lambda: DefinitionVersion.get_or_none(
+            (DefinitionVersion.definition == found_definition)
+            & (DefinitionVersion.number == found_definition.current)
+        ),
+    )
+    if version is None:
+        raise NotFound(f"definition {definition.key!r} has no published version")
+    return version
+
+
+def current_versions(kind: str, *, by_key: bool = False) -> list[DefinitionVersion]:
+    """The current version of every published definition of ``kind`` (each with its
+    definition), in id order or by key: one query, read once per request."""
+
+    def load() -> list[DefinitionVersion]:
+        return list(
+            DefinitionVersion.select(DefinitionVersion, Definition)
+            .join(
+                Definition,
+                on=(
+                    (DefinitionVersion.definition == Definition.id)
+                    & (DefinitionVersion.number == Definition.current)
+                ),
+            )
+            .where(Definition.kind == kind)
+            .order_by(Definition.key if by_key else Definition.id)
+        )
+
+    return memoized(("current_versions", kind, by_key), load)
+
+
+def evaluate(rule: Any, doc: Mapping[str, Any]) -> Any:
+    """Evaluate a definition's rule with the compiled evaluator."""
+    return rules.compile(rule)(doc)

@@ -1,0 +1,76 @@
+"""The compiled runtime of a published definition version: states, transitions, routing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from engine.core.errors import NotFound
+from engine.store.models import DefinitionVersion
+from rules.routing import Route, Table
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """A published item type, ready to run: states, transitions, compiled routing."""
+
+    key: str
+    number: int
+    body: Mapping[str, Any]
+    tables: Mapping[str, Table]
+
+    @property
+    def workflow(self) -> Mapping[str, Any]:
+        return self.body["workflow"]
+
+    @property
+    def states(self) -> Mapping[str, Any]:
+        return self.body["workflow"]["states"]
+
+    def state_label(self, state: str) -> str:
+        return str(self.states.get(state, {}).get("label", state))
+
+    def transition(self, key: str) -> Mapping[str, Any] | None:
+        return next((t for t in self.workflow["transitions"] if t["key"] == key), None)
+
+    def is_final(self, state: str) -> bool:
+        return bool(self.states.get(state, {}).get("final"))
+
+    def is_resolved(self, state: str) -> bool:
+        listed = self.workflow.get("resolved_states")
+        if listed is not None:
+            return state in listed
+        return state == "resolved" or self.is_final(state)
+
+
+@lru_cache(maxsize=256)
+def _runtime(version_id: int) -> Runtime:
+    version = DefinitionVersion.get_by_id(version_id)
+    body = version.body
+    tables = {
+        name: Table(
+            [Route(r["key"], r["when"], r) for r in table["rules"]],
+            table.get("hit_policy", "collect"),
+        )
+        for name, table in (body.get("routing") or {}).items()
+    }
+    return Runtime(body["key"], version.number, body, tables)
+
+
+def runtime(version: DefinitionVersion | int) -> Runtime:
+    """The compiled runtime of a version; cached, since versions never change.
+
+    :raises NotFound: no such version.
+    """
+    version_id = version if isinstance(version, int) else version.id
+    try:
+        return _runtime(version_id)
+    except DefinitionVersion.DoesNotExist:
+        raise NotFound(f"definition version {version_id} does not exist") from None
+
+
+def clear_runtime_cache() -> None:
+    """Forget compiled runtimes (tests re-create databases with the same ids)."""
+    _runtime.cache_clear()

@@ -1,0 +1,2 @@
+"""Getting word out: notifications (notify), webhook endpoints (webhooks) and the deliverer
+that sends the outbox (deliver)."""

@@ -1,0 +1,117 @@
+"""In-app notifications for the users who hold a role at an item's node or above."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from peewee import JOIN
+
+from engine.store.models import HANDLER_ROLE, Grant, Item, Notification, OrgNode, User
+from engine.trail.outbox import forward_notification, subscribers
+
+
+def ancestor_ids(node_path: str) -> list[int]:
+    """Node ids on a materialized path, root first: "/1/5/23/" → [1, 5, 23]."""
+    return [int(part) for part in node_path.strip("/").split("/") if part]
+
+
+def users_with_roles(roles: Iterable[str], node_path: str) -> list[User]:
+    """Users holding any of ``roles`` at the node on ``node_path`` or an ancestor."""
+    roles = list(roles)
+    if not roles:
+        return []
+    return list(
+        User.select()
+        .join(Grant)
+        .join(OrgNode)
+        .where(Grant.role.in_(roles) & OrgNode.id.in_(ancestor_ids(node_path)) & User.active)
+        .distinct()
+    )
+
+
+def notify_users(
+    users: Iterable[User], item: Item | None, message: str, *, now: dt.datetime
+) -> int:
+    """Notify each of ``users`` once; call inside the change's transaction.
+
+    When a webhook subscribes to notifications, each one also goes to the outbox.
+    """
+    unique = list({u.id: u for u in users}.values())
+    endpoints = subscribers("notification") if unique else []
+    if endpoints:
+        for user in unique:
+            row = Notification.create(user=user, item=item, message=message[:500], created_at=now)
+            forward_notification(row, user, item, now=now, endpoints=endpoints)
+    elif unique:
+        Notification.insert_many(
+            [
+                {
+                    "user": u.id,
+                    "item": item.id if item else None,
+                    "message": message[:500],
+                    "created_at": now,
+                    "read": False,
+                }
+                for u in unique
+            ]
+        ).execute()
+    return len(unique)
+
+
+def notify_roles(item: Item, roles: Iterable[str], message: str, *, now: dt.datetime) -> int:
+    """Notify every holder of ``roles`` over ``item``'s node; ``raiser`` means its raiser."""
+    roles = list(roles)
+    handled = item.handler_id is not None and HANDLER_ROLE in roles
+    wanted = [r for r in roles if r != "raiser" and not (handled and r == HANDLER_ROLE)]
+    users = users_with_roles(wanted, item.node_path)
+    if handled:
+        users.append(
+            item.handler
+        )  # a reassigned item: its handler, not the compound's commissioner
+    if "raiser" in roles and item.raised_by_id:
+        users.append(item.raised_by)
+    return notify_users(users, item, message, now=now)
+
+
+UNREAD_CAP = 100  # the header shows "99+" from here on
+
+
+def unread_count(user: User, cap: int = UNREAD_CAP) -> int:
+    """Unread notifications of ``user``, counted up to ``cap``: a unit summoned to
+    thousands of items must not make every page count them all."""
+    unread = Notification.select(Notification.id).where(
+        (Notification.user == user) & ~Notification.read
+    )
+    return int(unread.limit(cap).count())
+
+
+def recent_notifications(user: User, limit: int = 100) -> list[Notification]:
+    return list(
+        Notification.select(Notification, Item)
+        .join(Item, join_type=JOIN.LEFT_OUTER)
+        .where(Notification.user == user)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .limit(limit)
+    )
+
+
+def mark_all_read(user: User) -> int:
+    return int(
+        Notification.update(read=True)
+        .where((Notification.user == user) & ~Notification.read)
+        .execute()
+    )
+
+
+def mark_read(user: User, notification_id: int) -> Notification | None:
+    """Mark one of ``user``'s own notifications read; None if it is not theirs."""
+    Notification.update(read=True).where(
+        (Notification.id == notification_id) & (Notification.user == user)
+    ).execute()
+    return (
+        Notification.select(Notification, Item)
+        .join(Item, join_type=JOIN.LEFT_OUTER)
+        .where((Notification.id == notification_id) & (Notification.user == user))
+        .first()
+    )

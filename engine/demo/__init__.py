@@ -1,0 +1,1 @@
+"""The demo data `make run` loads: org, users and items that tell coherent stories."""

@@ -1,0 +1,283 @@
+"""A deterministic synthetic district for demos and benchmarks (`sanfang demo`).
+
+Everything is drawn from one ``random.Random(seed)`` and the pack's own definitions:
+answers are generated from each item type's form schema and validated by the same
+forms layer as real answers; items walk their own workflow; summons come from the
+routing tables. The same seed gives the same district.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import forms
+from engine.accounts.users import hash_passwords
+from engine.authoring.packs import read_pack
+from engine.definitions.definitions import applies_at, current_version
+from engine.demo.demo_items import Planner
+from engine.demo.demo_stories import Teller
+from engine.store.db import database
+from engine.store.models import Definition, Event, Grant, OrgNode, User
+from engine.trail import audit
+from forms.specs import canonical
+
+BATCH = 500
+DEMO_PASSWORD = "demo1234"  # the synthetic commissioners' password, as the pack's demo accounts'
+
+
+def _text(
+    rng: random.Random, pools: Mapping[str, Any], name: str, category: str | None, limit: int
+) -> str:
+    summaries = pools.get("summaries", {})
+    pool = summaries.get(category or "") or [s for v in summaries.values() for s in v] or [""]
+    locations = pools.get("locations") or [""]
+    if name in ("location", "address"):
+        return str(rng.choice(locations))[:limit]
+    if name == "building":
+        return str(pools.get("building_name", "{n}")).format(n=rng.randint(1, 30))[:limit]
+    if name in ("resolution", "result") and pools.get("resolutions"):
+        return str(rng.choice(pools["resolutions"]))[:limit]
+    if name == "comment" and pools.get("comments"):
+        return str(rng.choice(pools["comments"].get("high") or pool))[:limit]
+    return str(rng.choice(pool))[:limit]
+
+
+def fake_answers(
+    schema: Mapping[str, Any], rng: random.Random, pools: Mapping[str, Any], now: dt.datetime
+) -> dict[str, Any]:
+    """Plausible answers for a form schema (validated and pruned by the caller)."""
+    out: dict[str, Any] = {}
+    props: Mapping[str, Any] = schema.get("properties", {})
+    required = set(schema.get("required", []))
+    category = None
+    for name, prop in props.items():
+        if name not in required and rng.random() < 0.3:
+            continue
+        value = _value(name, prop, rng, pools, category, now)
+        if value is not None:
+            out[name] = value
+            if name == "category":
+                category = value
+    return out
+
+
+def _value(
+    name: str,
+    prop: Mapping[str, Any],
+    rng: random.Random,
+    pools: Mapping[str, Any],
+    category: Any,
+    now: dt.datetime,
+) -> Any:
+    kind = prop.get("type")
+    if "enum" in prop:
+        return rng.choice(prop["enum"])
+    if "oneOf" in prop:
+        return rng.choice(prop["oneOf"])["const"]
+    if kind == "boolean":
+        return rng.random() < 0.3
+    if kind in ("integer", "number"):
+        low = prop.get("minimum", 0)
+        high = min(prop.get("maximum", low + 50), low + 50)  # a demo's numbers stay plausible
+        number = rng.randint(int(low), int(high))
+        return number if kind == "integer" else float(number)
+    if kind == "array":
+        items = prop.get("items", {})
+        if "enum" in items:
+            return sorted(
+                set(rng.sample(items["enum"], k=rng.randint(1, min(2, len(items["enum"])))))
+            )
+        return None
+    if kind == "string":
+        fmt = prop.get("format")
+        if fmt == "date":
+            return (now - dt.timedelta(days=rng.randint(0, 30))).date().isoformat()
+        if fmt == "date-time":
+            return (now - dt.timedelta(hours=rng.randint(1, 200))).replace(
+                microsecond=0
+            ).isoformat() + "+08:00"
+        if fmt == "time":
+            return f"{rng.randint(8, 20):02d}:00"
+        if fmt == "phone":
+            return "138" + "".join(str(rng.randint(0, 9)) for _ in range(8))
+        if fmt == "email":
+            return f"demo{rng.randint(1, 999)}@example.com"
+        if fmt in ("uri", "attachment"):
+            return None
+        limit = int(prop.get("maxLength", 200))
+        return (
+            _text(rng, pools, name, category, limit)
+            if limit >= int(prop.get("minLength", 0))
+            else None
+        )
+    return None
+
+
+def _valid_answers(
+    schema: Mapping[str, Any], rng: random.Random, pools: Mapping[str, Any], now: dt.datetime
+) -> dict[str, Any] | None:
+    for _ in range(5):
+        cleaned, errors = forms.validate(schema, fake_answers(schema, rng, pools, now))
+        if not errors:
+            return dict(cleaned)
+    return None
+
+
+POOL = 48  # validated answer sets per form
+
+
+def answer_pool(rng: random.Random, pools: Mapping[str, Any], now: dt.datetime) -> Any:
+    """Validated answers for any form, drawn from a pool of ``POOL`` per schema."""
+    cache: dict[str, list[dict[str, Any]]] = {}
+
+    def draw(schema: Mapping[str, Any]) -> dict[str, Any]:
+        key = canonical(schema)
+        if key not in cache:
+            found = [
+                a
+                for a in (_valid_answers(schema, rng, pools, now) for _ in range(POOL))
+                if a is not None
+            ]
+            cache[key] = found or [{}]
+        return dict(rng.choice(cache[key]))
+
+    return draw
+
+
+def _file(rng: random.Random, ranges: Mapping[str, Any]) -> dict[str, Any]:
+    """A synthetic compound's file: each field of demo.json ``compound_file`` drawn from its
+    ``[low, high]`` range (whole numbers when both ends are, else two decimals)."""
+    drawn: dict[str, Any] = {}
+    for name, (low, high) in ranges.items():
+        whole = isinstance(low, int) and isinstance(high, int)
+        drawn[name] = rng.randint(low, high) if whole else round(rng.uniform(low, high), 2)
+    return drawn
+
+
+def _ensure_compounds(
+    rng: random.Random, count: int, pools: Mapping[str, Any], hashes: list[str]
+) -> list[OrgNode]:
+    """Add synthetic communities and compounds until the district has ``count`` compounds."""
+    compounds = list(OrgNode.select().where(OrgNode.kind == "compound").order_by(OrgNode.id))
+    streets = list(OrgNode.select().where(OrgNode.kind == "street").order_by(OrgNode.id))
+    prefixes = pools.get("compound_prefixes") or ["Demo "]
+    suffixes = pools.get("compound_suffixes") or [""]
+    community_name = str(pools.get("community_name", "{street} {n}"))
+    street_suffix = str(pools.get("street_suffix", ""))
+    index = 0
+    while len(compounds) < count and streets:
+        street = streets[index % len(streets)]
+        community_key = f"demo-{street.key}-{index // len(streets) // 5}"
+        community = OrgNode.get_or_none(OrgNode.key == community_key)
+        if community is None:
+            name = community_name.format(
+                street=street.name.removesuffix(street_suffix), n=index // len(streets) // 5 + 1
+            )
+            community = OrgNode.create(
+                key=community_key, name=name, kind="community", parent=street, path="", keys=[]
+            )
+            community.path, community.keys = (
+                f"{street.path}{community.id}/",
+                [*street.keys, community_key],
+            )
+            community.save()
+        key = f"demo-c{index}"
+        node = OrgNode.create(
+            key=key,
+            name=f"{rng.choice(prefixes)}{rng.choice(suffixes)}{index}",
+            kind="compound",
+            parent=community,
+            path="",
+            keys=[],
+            profile=_file(rng, pools.get("compound_file", {})),
+        )
+        node.path, node.keys = f"{community.path}{node.id}/", [*community.keys, key]
+        node.save()
+        user = User.create(
+            username=f"{key}-zy", name=person_name(rng, pools), password_hash=hashes.pop()
+        )
+        Grant.create(user=user, role="commissioner", node=node)
+        compounds.append(node)
+        index += 1
+    return compounds[:count] if count else compounds
+
+
+def person_name(rng: random.Random, pools: Mapping[str, Any]) -> str:
+    """A name that looks real: a surname and one or two given characters from the pack's pools."""
+    surname = rng.choice(pools.get("surnames") or [""])
+    given = pools.get("given") or [""]
+    return surname + "".join(rng.choice(given) for _ in range(rng.choice((1, 2, 2))))
+
+
+def generate(
+    pack_path: str | Path, *, compounds: int, items: int, seed: int, now: dt.datetime
+) -> str:
+    """Generate the district once per seed; a second run with the same seed does nothing."""
+    marker = f"demo:{seed}:{compounds}:{items}"
+    if Event.select().where((Event.action == "demo.generate") & (Event.target == marker)).exists():
+        return f"demo data for seed {seed} already present"
+    pools = read_pack(pack_path).demo
+    rng = random.Random(seed)
+    # Each synthetic commissioner gets its own salt; hashed before the write transaction.
+    missing = max(0, compounds - OrgNode.select().where(OrgNode.kind == "compound").count())
+    hashes = (
+        hash_passwords([DEMO_PASSWORD] * missing)
+        if OrgNode.select().where(OrgNode.kind == "street").exists()
+        else []
+    )
+    with database.atomic():
+        nodes = _ensure_compounds(rng, compounds, pools, hashes)
+    types = [
+        d
+        for d in Definition.select().where(Definition.kind == "item_type").order_by(Definition.id)
+        if d.current
+    ]
+    # How often each item type occurs is the pack's to say (demo.json `type_weights`).
+    weights = [float(pools.get("type_weights", {}).get(d.key, 1.0)) for d in types]
+    raisers = _raisers(nodes)
+    planner = Planner(rng, Teller(rng, pools, answer_pool(rng, pools, now)), now)
+    bodies = {d.id: current_version(d).body for d in types}
+    for _ in range(items if types and nodes else 0):
+        node = rng.choice(nodes)
+        # Only the types used at the node (a street's own type stays in its street).
+        fits = [
+            (d, w)
+            for d, w in zip(types, weights, strict=True)
+            if applies_at(bodies[d.id], node.path)
+        ]
+        if fits:
+            planner.add(
+                rng.choices([d for d, _w in fits], [w for _d, w in fits])[0],
+                node,
+                rng.choice(raisers[node.id]) if node.id in raisers else None,
+            )
+    planner.finish()
+    audit.record(
+        "demo.generate",
+        at=now,
+        actor=None,
+        target=marker,
+        after={"compounds": len(nodes), "items": items},
+    )
+    return f"demo: {len(nodes)} compounds, {items} items (seed {seed})"
+
+
+def _raisers(nodes: list[OrgNode]) -> dict[int, list[int]]:
+    """Who raises demo items at each compound: its residents if any (each in turn, so
+    every demo resident has items to follow), else its commissioner."""
+    found: dict[int, list[int]] = {}
+    for role in ("commissioner", "resident"):
+        by_node: dict[int, list[int]] = {}
+        query = (
+            Grant.select()
+            .where((Grant.role == role) & Grant.node.in_([n.id for n in nodes]))
+            .order_by(Grant.id)
+        )
+        for grant in query:
+            by_node.setdefault(grant.node_id, []).append(grant.user_id)
+        found.update(by_node)
+    return found

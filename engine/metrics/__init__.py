@@ -1,0 +1,1 @@
+"""Numbers about nodes: cached facts, the index (indices) and what dashboards show."""

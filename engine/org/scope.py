@@ -1,0 +1,254 @@
+"""The one query layer every list, report, export and API call goes through.
+
+A role sees according to its ``sees`` setting in the pack: ``subtree`` (every item
+at or below the node it is granted at), ``summoned`` (items that summoned a unit at
+or below that node) or ``own`` (items the user raised).
+"""
+
+from __future__ import annotations
+
+import operator
+from functools import reduce
+from typing import Any
+
+from peewee import SQL, Expression, fn
+
+from engine.core.memo import memoized
+from engine.org.actors import Actor
+from engine.org.permissions import can
+from engine.store.db import is_postgres
+from engine.store.models import Assignment, Item, OrgNode, Pack
+
+DEFAULT_SEES = {"department": "summoned", "resident": "own"}
+# Up to this many nodes a subtree is matched by node id (an index equality or IN list,
+# which keeps ORDER BY deadline on the index); larger ones by path prefix.
+ID_LIST_LIMIT = 400
+
+
+def path_under(field: Any, path: str) -> Any:
+    """``field`` (a materialized path) lies at or below ``path``, in an index-friendly way.
+
+    SQLite's LIKE ignores case and so cannot use an index; GLOB can. PostgreSQL's LIKE
+    can, with the text_pattern_ops index that create_tables() adds there.
+    """
+    if is_postgres():
+        return Expression(field, "LIKE", path + "%")
+    return Expression(field, "GLOB", path + "*")
+
+
+def subtree_nodes(path: str) -> list[tuple[int, str]]:
+    """(id, path) of the nodes at or below ``path`` (read once per request)."""
+    return memoized(
+        ("subtree_nodes", path),
+        lambda: list(
+            OrgNode.select(OrgNode.id, OrgNode.path).where(path_under(OrgNode.path, path)).tuples()
+        ),
+    )
+
+
+def subtree_ids(path: str) -> list[int]:
+    """The ids of the nodes at or below ``path``."""
+    return [node_id for node_id, _ in subtree_nodes(path)]
+
+
+def within(node_field: Any, path_field: Any, path: str) -> Any:
+    """Rows whose node (``node_field``, with its path in ``path_field``) is in the subtree."""
+    ids = subtree_ids(path)
+    if len(ids) <= ID_LIST_LIMIT:
+        return node_field.in_(ids)
+    return path_under(path_field, path)
+
+
+def item_within(path: str) -> Any:
+    return within(Item.node, Item.node_path, path)
+
+
+def pack_roles() -> list[dict[str, Any]]:
+    """Every loaded pack's ``roles`` setting, in load order (read once per request)."""
+    return memoized(
+        "pack_roles",
+        lambda: [pack.roles or {} for pack in Pack.select(Pack.roles).order_by(Pack.id)],
+    )
+
+
+def role_sees(role: str) -> str:
+    """How far ``role`` sees, from the loaded packs (default ``subtree``)."""
+    for roles in pack_roles():
+        spec = roles.get(role)
+        if spec and spec.get("sees"):
+            return str(spec["sees"])
+    return DEFAULT_SEES.get(role, "subtree")
+
+
+def role_labels() -> dict[str, str]:
+    """Role key → label, from every loaded pack."""
+    labels: dict[str, str] = {}
+    for roles in pack_roles():
+        labels.update({k: v.get("label", k) for k, v in roles.items()})
+    return labels
+
+
+def _conditions(actor: Actor, *, by_path: bool = False) -> list[Any]:
+    """One condition per way ``actor`` sees an item. ``by_path`` matches subtrees by path
+    prefix only: for one item by id, where a list of node ids would cost more to build
+    (and a query to read) than the database spends on the row."""
+    conds: list[Any] = []
+    sees_cache: dict[str, str] = {}
+    for grant in actor.grants:
+        sees = sees_cache.setdefault(grant.role, role_sees(grant.role))
+        if sees == "subtree":
+            conds.append(
+                path_under(Item.node_path, grant.node_path)
+                if by_path
+                else item_within(grant.node_path)
+            )
+        elif sees == "summoned" and by_path:  # this item's own summonses, on the item index
+            conds.append(
+                fn.EXISTS(
+                    Assignment.select(SQL("1")).where(
+                        (Assignment.item == Item.id)
+                        & path_under(Assignment.unit_path, grant.node_path)
+                    )
+                )
+            )
+        elif sees == "summoned":
+            units = within(Assignment.unit, Assignment.unit_path, grant.node_path)
+            conds.append(Item.id.in_(Assignment.select(Assignment.item).where(units)))
+    conds.append(Item.raised_by == actor.user.id)
+    conds.append(Item.handler == actor.user.id)  # reassigned to them by a supervisor
+    return conds
+
+
+def visible_items(actor: Actor, *, by_path: bool = False) -> Any:
+    """Items ``actor`` may see, as a query to refine (filter, order, paginate).
+
+    :param by_path: match subtrees by path prefix (see ``_conditions``), for one item.
+    """
+    return Item.select().where(reduce(operator.or_, _conditions(actor, by_path=by_path)))
+
+
+def visible_item_parts(actor: Actor) -> list[Any]:
+    """``visible_items`` as one query per way of seeing an item (subtree, summoned, raised,
+    handled); their union is ``visible_items``. A page in deadline order reads each
+    part on its own index in order and merges them (an OR of the parts makes the
+    database collect and sort every visible item)."""
+    return [Item.select().where(cond) for cond in _conditions(actor)]
+
+
+def visible_assignments(actor: Actor) -> Any:
+    """Summons addressed to units ``actor`` acts for (role matches at or above the unit)."""
+    conds = [
+        (Assignment.role == g.role) & within(Assignment.unit, Assignment.unit_path, g.node_path)
+        for g in actor.grants
+    ]
+    if not conds:
+        return Assignment.select().where(Assignment.id < 0)
+    return Assignment.select().where(reduce(operator.or_, conds))
+
+
+def sees_everything(actor: Actor) -> bool:
+    """Whether a grant of ``actor`` sees the subtree of the only root: every item in the
+    database, so a report may leave the scope condition (and its join) out."""
+    paths = {g.node_path for g in actor.grants if role_sees(g.role) == "subtree"}
+    if not paths:
+        return False
+    roots = [
+        p for (p,) in OrgNode.select(OrgNode.path).where(OrgNode.parent.is_null()).limit(2).tuples()
+    ]
+    return len(roots) == 1 and roots[0] in paths
+
+
+def summons_in_view_unjoined(actor: Actor) -> Any:
+    """``summons_in_view`` without the join to items: a subtree is matched by the ids of
+    its items (a subquery the database reads once) rather than by each summons' item
+    row — what an aggregate over hundreds of thousands of summons wants."""
+    conds: list[Any] = []
+    for grant in actor.grants:
+        sees = role_sees(grant.role)
+        if sees == "subtree":
+            conds.append(
+                Assignment.item.in_(
+                    Item.select(Item.id).where(path_under(Item.node_path, grant.node_path))
+                )
+            )
+        elif sees == "summoned":
+            conds.append(path_under(Assignment.unit_path, grant.node_path))
+    return Assignment.select().where(reduce(operator.or_, conds) if conds else Assignment.id < 0)
+
+
+def summons_in_view(actor: Actor) -> Any:
+    """Summons a report may count for ``actor``, joined to their items.
+
+    Roles that see a subtree see every summons on the items of that subtree (a street
+    supervisor sees how district departments served its street); roles that see what
+    they were summoned to see only their own units' summons, not the other units
+    summoned on the same item.
+    """
+    conds: list[Any] = []
+    for grant in actor.grants:
+        sees = role_sees(grant.role)
+        if sees == "subtree":
+            conds.append(path_under(Item.node_path, grant.node_path))
+        elif sees == "summoned":
+            conds.append(path_under(Assignment.unit_path, grant.node_path))
+    query = Assignment.select().join(Item, on=(Assignment.item == Item.id))
+    if not conds:
+        return query.where(Assignment.id < 0)
+    return query.where(reduce(operator.or_, conds))
+
+
+def can_see(actor: Actor, item: Item) -> bool:
+    """Whether ``item`` is in ``actor``'s scope (same rule as ``visible_items``)."""
+    return visible_items(actor).where(Item.id == item.id).exists()
+
+
+REVIEW_ROLES = ("supervisor", "admin")
+AREA_KINDS = ("district", "street", "community", "compound")
+
+
+def review_roots(actor: Actor) -> list[OrgNode]:
+    """The nodes whose dashboards ``actor`` may open with their subtrees (supervisors,
+    admins) and the compounds a commissioner owns (that dashboard only)."""
+    ids = [g.node_id for g in actor.grants if g.role in REVIEW_ROLES]
+    ids += [
+        g.node_id for g in actor.grants if g.role == "commissioner" and g.node_kind == "compound"
+    ]
+    return list(OrgNode.select().where(OrgNode.id.in_(ids)).order_by(OrgNode.path)) if ids else []
+
+
+def may_review(actor: Actor, node: OrgNode) -> bool:
+    """Whether ``actor`` may see the dashboard (and its exports) of ``node``."""
+    return can(actor, "dashboards", node)
+
+
+def reviewable_children(actor: Actor, node: OrgNode) -> list[OrgNode]:
+    """The area children of ``node`` whose dashboards ``actor`` may open."""
+    query = (
+        OrgNode.select()
+        .where((OrgNode.parent == node) & OrgNode.kind.in_(AREA_KINDS))
+        .order_by(OrgNode.id)
+    )
+    return [child for child in query if may_review(actor, child)]
+
+
+def evidence_items(
+    actor: Actor, node: OrgNode, *, filter: str, type_key: str | None, now: Any
+) -> Any:
+    """Items behind an indicator at ``node`` that ``actor`` may see, by evidence filter."""
+    from engine.store.models import Definition
+
+    query = visible_items(actor).where(item_within(node.path))
+    if type_key:
+        query = query.join(Definition, on=(Item.definition == Definition.id)).where(
+            Definition.key == type_key
+        )
+    conditions = {
+        "open": ~Item.closed,
+        "overdue": ~Item.closed & (Item.due_at < now),
+        "unresolved": Item.resolved_at.is_null(),
+        "reopened": Item.reopen_count > 0,
+        "unsatisfied": Item.satisfaction < 4,
+    }
+    if filter in conditions:
+        query = query.where(conditions[filter])
+    return query.order_by(Item.raised_at.desc())

@@ -1,0 +1,230 @@
+"""Progress reports on the KPI rows that cannot be measured, and their review.
+
+Only a unit the row declares responsible (``responsible_units``: a unit by key, or every
+node of a kind) reports, with a note and evidence: a supervisor for their street, community or
+district, a department user for their department. A user of one of the row's lead units
+(``lead``), or an admin, accepts or returns the report — never the user who reported it nor a
+user of the reporting unit; a returned report is reported again. Every step is an audit event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from engine.core.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
+from engine.core.i18n import gettext as _
+from engine.org.actors import Actor
+from engine.records import attachments
+from engine.records.kpi import kpi_lists
+from engine.store.db import database
+from engine.store.models import OrgNode, User
+from engine.store.tables import KpiReport
+from engine.trail import audit
+
+REPORT_ROLES = {"supervisor": ("street", "community", "district"), "department": ("department",)}
+STATES = ("reported", "accepted", "returned")
+
+
+def unmeasurable_rows(list_key: str) -> list[dict[str, Any]]:
+    version = next((v for v in kpi_lists() if v.body["key"] == list_key), None)
+    if version is None:
+        raise NotFound(_("No such list."))
+    return [r for r in sorted(version.body["rows"], key=lambda r: r["no"]) if "measure" not in r]
+
+
+def _row(list_key: str, row_key: str) -> dict[str, Any]:
+    row = next((r for r in unmeasurable_rows(list_key) if r["key"] == row_key), None)
+    if row is None:
+        raise NotFound(_("No such row."))
+    return row
+
+
+def responsible_for(row: dict[str, Any], unit: OrgNode) -> bool:
+    """Whether the row names ``unit`` among its responsible units (by key, or by its kind)."""
+    return any(
+        spec.get("unit") == unit.key or spec.get("kind") == unit.kind
+        for spec in row.get("responsible_units", [])
+    )
+
+
+def reporting_units(actor: Actor, row: dict[str, Any] | None = None) -> list[OrgNode]:
+    """The units ``actor`` reports for; with ``row``, only those responsible for it."""
+    ids = [g.node_id for g in actor.grants if g.node_kind in REPORT_ROLES.get(g.role, ())]
+    units = list(OrgNode.select().where(OrgNode.id.in_(ids)).order_by(OrgNode.path)) if ids else []
+    return units if row is None else [u for u in units if responsible_for(row, u)]
+
+
+def may_review(actor: Actor, row: dict[str, Any]) -> bool:
+    """Whether ``actor`` reviews reports on ``row``: a user of a lead unit, or an admin."""
+    return "admin" in actor.roles or any(g.node_key in row["lead"] for g in actor.grants)
+
+
+def may_review_report(actor: Actor, report: KpiReport, row: dict[str, Any]) -> bool:
+    """:func:`may_review`, and the actor neither made the report nor belongs to its unit:
+    no unit accepts its own report."""
+    if report.reported_by_id == actor.user.id or any(
+        g.node_id == report.unit_id for g in actor.grants
+    ):
+        return False
+    return may_review(actor, row)
+
+
+def may_read(actor: Actor, report_id: int) -> bool:
+    """The reporting unit's people and the row's reviewers see a report and its evidence."""
+    found = KpiReport.get_or_none(KpiReport.id == report_id)
+    if found is None:
+        return False
+    reporters = {u.id for u in reporting_units(actor)}
+    return found.unit_id in reporters or may_review(actor, _row(found.list_key, found.row_key))
+
+
+def latest(list_key: str) -> dict[tuple[str, int], KpiReport]:
+    """The newest report per (row key, unit id)."""
+    found: dict[tuple[str, int], KpiReport] = {}
+    for report in KpiReport.select().where(KpiReport.list_key == list_key).order_by(KpiReport.id):
+        found[(report.row_key, report.unit_id)] = report
+    return found
+
+
+@dataclass(frozen=True)
+class ReportStatus:
+    """Where the newest report on a row stands, as a dashboard shows it."""
+
+    state: str  # reported, accepted, returned
+    unit: str  # the reporting unit's name
+    by: str  # who reported, or who reviewed once reviewed
+    at: dt.datetime
+    reason: str  # why it was returned; empty otherwise
+
+
+def statuses_within(list_key: str, node: OrgNode) -> dict[str, ReportStatus]:
+    """The newest report per row of ``list_key`` by a unit inside ``node``'s subtree.
+
+    Two queries whatever the number of rows; the caller has checked that the actor
+    may review ``node``.
+    """
+    newest: dict[str, Any] = {}
+    query = (
+        KpiReport.select(KpiReport, OrgNode.name.alias("unit_name"))
+        .join(OrgNode)
+        .where((KpiReport.list_key == list_key) & OrgNode.path.startswith(node.path))
+        .order_by(KpiReport.id)
+        .objects()
+    )
+    for found in query:
+        newest[found.row_key] = found
+    people = {found.reviewed_by_id or found.reported_by_id for found in newest.values()} - {None}
+    names = (
+        {u.id: u.name or u.username for u in User.select().where(User.id.in_(people))}
+        if people
+        else {}
+    )
+    return {
+        row_key: ReportStatus(
+            found.state,
+            found.unit_name,
+            names.get(
+                found.reviewed_by_id if found.state != "reported" else found.reported_by_id, ""
+            ),
+            found.reviewed_at
+            if found.state != "reported" and found.reviewed_at
+            else found.reported_at,
+            found.review_note if found.state == "returned" else "",
+        )
+        for row_key, found in newest.items()
+    }
+
+
+def report(
+    actor: Actor,
+    list_key: str,
+    row_key: str,
+    unit: OrgNode,
+    note: str,
+    evidence: list[str],
+    *,
+    now: dt.datetime,
+) -> KpiReport:
+    """Report progress on a row for ``unit``.
+
+    :raises Forbidden: the actor does not report for ``unit``.
+    :raises Invalid: no note.
+    :raises Conflict: the unit's report waits for review or was accepted.
+    """
+    row = _row(list_key, row_key)
+    if unit.id not in {u.id for u in reporting_units(actor)}:
+        raise Forbidden(_("You do not report for this unit."))
+    if not responsible_for(row, unit):
+        raise Forbidden(_("%(unit)s is not responsible for this row.") % {"unit": unit.name})
+    if not note.strip():
+        raise Invalid(
+            _("Some answers need fixing."),
+            [FieldProblem("note", _("Please describe the progress."))],
+        )
+    previous = latest(list_key).get((row_key, unit.id))
+    if previous is not None and previous.state != "returned":
+        raise Conflict(_("This unit's report is waiting for review or was accepted."))
+    with database.atomic():
+        created = KpiReport.create(
+            list_key=list_key,
+            row_key=row_key,
+            unit=unit,
+            note=note.strip(),
+            evidence=list(evidence),
+            reported_by=actor.user,
+            reported_at=now,
+        )
+        attachments.claim(
+            [("evidence", e) for e in created.evidence], actor, record=f"kpi-report:{created.id}"
+        )
+        audit.record(
+            "kpi.report",
+            at=now,
+            actor=actor.user,
+            target=f"kpi-report:{created.id}",
+            after={
+                "list": list_key,
+                "row": row_key,
+                "unit": unit.key,
+                "note": created.note,
+                "evidence": created.evidence,
+            },
+        )
+    return created
+
+
+def review(actor: Actor, report_id: int, accept: bool, note: str, *, now: dt.datetime) -> KpiReport:
+    """Accept or return a report, as a lead unit of its row (or an admin) other than the
+    reporting unit and the reporter.
+
+    :raises Forbidden: the actor is not of a lead unit, or reported it, or is of its unit.
+    :raises Conflict: the report was already reviewed.
+    """
+    found = KpiReport.get_or_none(KpiReport.id == report_id)
+    if found is None:
+        raise NotFound(_("No such report."))
+    row = _row(found.list_key, found.row_key)
+    if not may_review(actor, row):
+        raise Forbidden(_("Only a lead unit reviews this row."))
+    if not may_review_report(actor, found, row):
+        raise Forbidden(_("A report is reviewed by someone other than its own unit."))
+    state = "accepted" if accept else "returned"
+    with database.atomic():
+        changed = (
+            KpiReport.update(state=state, reviewed_by=actor.user, reviewed_at=now, review_note=note)
+            .where((KpiReport.id == found.id) & (KpiReport.state == "reported"))
+            .execute()
+        )
+        if not changed:
+            raise Conflict(_("This report was already reviewed."))
+        audit.record(
+            "kpi.review",
+            at=now,
+            actor=actor.user,
+            target=f"kpi-report:{found.id}",
+            before={"state": "reported"},
+            after={"state": state, "note": note},
+        )
+    return KpiReport.get_by_id(found.id)

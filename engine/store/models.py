@@ -1,0 +1,436 @@
+"""The peewee models: org tree, people, definitions, items, summons, audit."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from peewee import (
+    BooleanField,
+    CharField,
+    DateTimeField,
+    FloatField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+from engine.store.db import JSONField, add_missing_columns, database
+
+# The role an item's explicit handler stands in for (小区专员): a reassigned item is
+# handled by its handler, not by the commissioners of its compound.
+HANDLER_ROLE = "commissioner"
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC; only for column defaults. Services take ``now`` explicitly."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class OrgNode(Base):
+    """A node of the org tree: district, street (街道), community (社区), compound (小区),
+    building (楼栋) or department (职能部门)."""
+
+    key = CharField(unique=True, max_length=80)
+    name = CharField(max_length=200)
+    kind = CharField(max_length=20, index=True)
+    parent = ForeignKeyField("self", null=True, backref="children", on_delete="RESTRICT")
+    # Materialized path of ids, "/1/4/17/": a subtree is one indexed LIKE prefix query.
+    path = CharField(max_length=500, index=True)
+    keys = JSONField(default=list)  # ancestor keys, root first, self last (rules see this)
+    profile = JSONField(default=dict)
+    # The compound file's version: a save names the one its form showed and loses (409)
+    # if someone saved in between, instead of silently reverting their change.
+    profile_lock = IntegerField(default=1)
+
+    def ancestors_and_self(self) -> list[str]:
+        return list(self.keys)
+
+
+class User(Base):
+    username = CharField(unique=True, max_length=80)
+    name = CharField(max_length=120)
+    password_hash = CharField(max_length=255)
+    locale = CharField(max_length=10, default="zh_CN")
+    active = BooleanField(default=True)
+    created_at = DateTimeField(default=utcnow)
+
+
+class Grant(Base):
+    """A role granted at a node of the org tree; it reaches the node's subtree."""
+
+    user = ForeignKeyField(User, backref="grants", on_delete="CASCADE")
+    role = CharField(max_length=40)
+    node = ForeignKeyField(OrgNode, backref="grants", on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("user", "role", "node"), True), (("role", "node"), False))
+
+
+class Token(Base):
+    """A bearer token for the JSON API; only its SHA-256 is stored."""
+
+    user = ForeignKeyField(User, backref="tokens", on_delete="CASCADE")
+    digest = CharField(unique=True, max_length=64)
+    label = CharField(max_length=120, default="")
+    created_at = DateTimeField(default=utcnow)
+    revoked = BooleanField(default=False)
+    expires_at = DateTimeField(null=True)  # null: made before tokens expired (valid until revoked)
+    revoked_at = DateTimeField(null=True)
+    last_used_at = DateTimeField(null=True)
+
+
+class Pack(Base):
+    key = CharField(unique=True, max_length=80)
+    name = CharField(max_length=200)
+    version = CharField(max_length=40)
+    roles = JSONField(default=dict)
+    loaded_at = DateTimeField(default=utcnow)
+    calendar = JSONField(null=True)  # pack.json "calendar"; null: natural hours
+
+
+class Definition(Base):
+    """A named definition (item type, profile, ...); its published bodies are versions."""
+
+    pack = ForeignKeyField(Pack, backref="definitions", on_delete="CASCADE")
+    key = CharField(unique=True, max_length=80)
+    kind = CharField(max_length=20, index=True)
+    name = CharField(max_length=200)
+    draft = JSONField(null=True)
+    current = IntegerField(default=0)  # number of the newest published version
+
+
+class DefinitionVersion(Base):
+    """An immutable published body of a definition; items are pinned to one."""
+
+    definition = ForeignKeyField(Definition, backref="versions", on_delete="CASCADE")
+    number = IntegerField()
+    body = JSONField()
+    digest = CharField(max_length=64)
+    published_at = DateTimeField(default=utcnow)
+    published_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+
+    class Meta:
+        indexes = ((("definition", "number"), True),)
+
+
+class Item(Base):
+    """A raised matter: a bell (协商铃), a repair (报事报修), a whistle (吹哨) ..."""
+
+    definition = ForeignKeyField(Definition, on_delete="RESTRICT")
+    version = ForeignKeyField(DefinitionVersion, on_delete="RESTRICT")
+    node = ForeignKeyField(OrgNode, on_delete="RESTRICT")
+    node_path = CharField(max_length=500)
+    title = CharField(max_length=300, default="")
+    state = CharField(max_length=60)
+    priority = IntegerField(default=0)
+    data = JSONField(default=dict)
+    raised_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    raised_at = DateTimeField()
+    state_since = DateTimeField()
+    due_at = DateTimeField(null=True)
+    resolved_at = DateTimeField(null=True)
+    resolution_seconds = IntegerField(null=True)
+    satisfaction = IntegerField(null=True)
+    closed = BooleanField(default=False)
+    lock = IntegerField(default=1)  # the "version" clients send back; a stale one gives 409
+    # Who handles the item in place of the compound's commissioner, once a supervisor
+    # reassigned it; null means the commissioners of its compound, as before.
+    handler = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="handled_items")
+    urge_count = IntegerField(default=0)  # times a supervisor urged (督办) it or one of its summons
+    reopen_count = IntegerField(default=0)  # times it left a resolved state for an unresolved one
+
+    class Meta:
+        indexes = (
+            (("node", "closed", "due_at"), False),
+            (("node_path", "closed", "due_at"), False),
+            (("raised_by", "raised_at"), False),
+            (("raised_by", "closed", "due_at"), False),  # the inbox part "items I raised"
+            (("handler", "closed", "due_at"), False),  # the inbox part "items handed to me"
+            (("state",), False),
+            (("closed", "due_at"), False),  # the sweep: open items by state deadline
+        )
+
+
+class Assignment(Base):
+    """A summons of a unit by a whistle (吹哨) or a bell; the unit reports in (报到)."""
+
+    item = ForeignKeyField(Item, backref="assignments", on_delete="CASCADE")
+    unit = ForeignKeyField(OrgNode, on_delete="RESTRICT")
+    unit_path = CharField(max_length=500)
+    role = CharField(max_length=40)  # who of the unit acts: "department", "property", ...
+    state = CharField(max_length=20, default="summoned")  # summoned, reported, done, declined
+    table = CharField(max_length=60)
+    rule = CharField(max_length=80, null=True)  # routing rule key; null for the default route
+    priority = IntegerField(default=0)
+    summoned_at = DateTimeField()
+    report_due_at = DateTimeField(null=True)
+    reported_at = DateTimeField(null=True)
+    handle_due_at = DateTimeField(null=True)
+    done_at = DateTimeField(null=True)
+    reply = TextField(default="")
+    open = BooleanField(default=True)
+    next_due_at = DateTimeField(null=True)  # report deadline until reported, then handle deadline
+    urge_count = IntegerField(default=0)  # times a supervisor urged (督办) this summons
+
+    class Meta:
+        indexes = (
+            (("unit", "role", "open", "next_due_at"), False),
+            (("item", "state"), False),
+            (("open", "next_due_at"), False),  # the sweep: open summons by deadline
+            (("open", "handle_due_at"), False),
+        )
+
+
+# Department evaluation over a period reads only this index (a covering index): the
+# period's summons of each department, with every column its counts, medians and
+# items read, without visiting the rows themselves.
+Assignment.add_index(
+    Assignment.index(
+        Assignment.unit,
+        Assignment.summoned_at,
+        Assignment.state,
+        Assignment.reported_at,
+        Assignment.report_due_at,
+        Assignment.done_at,
+        Assignment.handle_due_at,
+        Assignment.urge_count,
+        Assignment.item,
+        name="assignment_evaluation",
+    )
+)
+# ... and its items touched, pair by pair in (unit, item) order: no sort to make the pairs
+# distinct, and the items are then read in id order (near each other on disk).
+Assignment.add_index(
+    Assignment.index(
+        Assignment.unit, Assignment.item, Assignment.summoned_at, name="assignment_unit_items"
+    )
+)
+
+
+class Escalation(Base):
+    """An escalation step applied once to a summons or a state visit (超时预警, 督办, 升级).
+
+    The unique key is what makes a step happen exactly once: every sweeper inserts
+    the row in the same transaction as the step's effects, and the loser of a race
+    gets an IntegrityError and rolls its copy back.
+    """
+
+    item = ForeignKeyField(Item, backref="escalations", on_delete="CASCADE")
+    # "summons:<assignment id>" or "state:<state>:<item lock at entry>"
+    subject = CharField(max_length=120)
+    step = CharField(max_length=80)
+    kind = CharField(max_length=20)  # the step's "on": summons_report, summons_handle, state
+    assignment = ForeignKeyField(Assignment, null=True, on_delete="CASCADE")
+    due_at = DateTimeField()  # the deadline the step is measured from
+    at = DateTimeField()  # when the sweep applied it
+    detail = JSONField(null=True)
+
+    class Meta:
+        indexes = ((("item", "subject", "step"), True),)
+
+
+class Attachment(Base):
+    """An uploaded photo or file; items refer to it by its public id."""
+
+    public_id = CharField(unique=True, max_length=40)
+    item = ForeignKeyField(Item, null=True, backref="attachments", on_delete="SET NULL")
+    record = CharField(max_length=60, null=True, index=True)  # "checklist-row:12", "kpi-report:3"
+    uploaded_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    filename = CharField(max_length=255)
+    content_type = CharField(max_length=120)
+    size = IntegerField()
+    sha256 = CharField(max_length=64)
+    created_at = DateTimeField(default=utcnow)
+
+
+class Event(Base):
+    """An audit event: who, when, what, before and after. Never updated."""
+
+    at = DateTimeField(index=True)
+    actor = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    action = CharField(max_length=60)
+    item = ForeignKeyField(Item, null=True, backref="events", on_delete="CASCADE")
+    target = CharField(max_length=120, default="")
+    before = JSONField(null=True)
+    after = JSONField(null=True)
+    detail = JSONField(null=True)
+
+    class Meta:
+        indexes = ((("item", "at"), False),)
+
+
+class Notification(Base):
+    user = ForeignKeyField(User, backref="notifications", on_delete="CASCADE")
+    item = ForeignKeyField(Item, null=True, on_delete="CASCADE")
+    message = CharField(max_length=500)
+    created_at = DateTimeField()
+    read = BooleanField(default=False)
+
+    class Meta:
+        indexes = ((("user", "read", "created_at"), False),)
+
+
+class WebhookEndpoint(Base):
+    """An address events are POSTed to, signed with HMAC-SHA256; from a pack or an admin."""
+
+    key = CharField(unique=True, max_length=80)
+    url = CharField(max_length=1000)
+    events = JSONField(default=list)  # patterns: "notification", "item.*", "*"
+    secret_env = CharField(max_length=120, null=True)  # name of the env var holding the secret
+    secret = CharField(max_length=200, null=True)  # admin-entered; never shown back
+    active = BooleanField(default=True)
+    pack = CharField(max_length=80, null=True)  # the pack that declares it; null: admin-made
+    description = CharField(max_length=500, default="")
+    updated_at = DateTimeField(default=utcnow)
+    # Where it listens: events about items in this node's subtree (null: the whole district).
+    scope = ForeignKeyField(OrgNode, null=True, on_delete="CASCADE")
+    scope_path = CharField(max_length=500, null=True)
+    personal = BooleanField(default=False)  # may receive personal data (names, phones)
+
+    def listens_at(self, node_path: str | None) -> bool:
+        """Whether events about a node on ``node_path`` (None: no node) reach this endpoint."""
+        if self.scope_path is None:
+            return True
+        return node_path is not None and node_path.startswith(self.scope_path)
+
+
+class OutboxMessage(Base):
+    """An event to forward, written in the same transaction as the change it reports."""
+
+    event = CharField(max_length=60)
+    item = IntegerField(null=True)  # the item's id (no foreign key: history outlives items)
+    payload = JSONField()
+    created_at = DateTimeField()
+
+
+class Delivery(Base):
+    """One outbox message on its way to one endpoint (pending, retrying, delivered, dead)."""
+
+    message = ForeignKeyField(OutboxMessage, backref="deliveries", on_delete="CASCADE")
+    endpoint = ForeignKeyField(WebhookEndpoint, backref="deliveries", on_delete="CASCADE")
+    stream = CharField(max_length=40, null=True)  # "item:12": delivered in order within it
+    status = CharField(max_length=12, default="pending")
+    attempts = IntegerField(default=0)
+    next_attempt_at = DateTimeField()
+    claimed_by = CharField(max_length=60, null=True)
+    claimed_until = DateTimeField(null=True)
+    last_status = IntegerField(null=True)
+    last_error = TextField(default="")
+    delivered_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = (
+            (("status", "next_attempt_at"), False),
+            (("endpoint", "stream", "status"), False),
+            (("endpoint", "status", "id"), False),
+        )
+
+
+class DeliveryAttempt(Base):
+    """One POST of a delivery: when, the HTTP status or the error, how long it took."""
+
+    delivery = ForeignKeyField(Delivery, backref="attempt_rows", on_delete="CASCADE")
+    at = DateTimeField()
+    status_code = IntegerField(null=True)
+    error = TextField(default="")
+    duration_ms = IntegerField()
+    worker = CharField(max_length=60, default="")  # which deliverer (process) sent it
+
+
+class RuleFailure(Base):
+    """A rule that failed at evaluation: which definition, version and rule path."""
+
+    at = DateTimeField()
+    definition = CharField(max_length=80)
+    version = IntegerField()
+    where = CharField(max_length=300)
+    message = TextField()
+    item = ForeignKeyField(Item, null=True, on_delete="CASCADE")
+
+
+class NodeFacts(Base):
+    """The cached facts document of an org node (docs/facts.md) and when it was computed."""
+
+    node = ForeignKeyField(OrgNode, unique=True, on_delete="CASCADE")
+    facts = JSONField(default=dict)
+    computed_at = DateTimeField()
+
+
+class IndexSnapshot(Base):
+    """A node's index score at one moment, under one index version (三方强基指数)."""
+
+    definition = CharField(max_length=80)
+    version = IntegerField()
+    node = ForeignKeyField(OrgNode, on_delete="CASCADE")
+    score = FloatField(null=True)
+    dimensions = JSONField(default=dict)
+    values = JSONField(default=dict)  # indicator key -> {"value", "score"}
+    taken_at = DateTimeField()
+
+    class Meta:
+        indexes = ((("definition", "node", "taken_at"), False),)
+
+
+# The per-node record tables and the login tables live in engine/store/tables.py (they build
+# on Base above).
+from engine.store.storage import Blob
+from engine.store.tables import ChecklistRow, Household, KpiReport, LoginCounter, LoginSession
+
+ALL_MODELS = [
+    OrgNode,
+    User,
+    Grant,
+    Token,
+    Pack,
+    Definition,
+    DefinitionVersion,
+    Item,
+    Assignment,
+    Attachment,
+    Event,
+    Notification,
+    RuleFailure,
+    Escalation,
+    WebhookEndpoint,
+    OutboxMessage,
+    Delivery,
+    DeliveryAttempt,
+    NodeFacts,
+    IndexSnapshot,
+    ChecklistRow,
+    KpiReport,
+    Household,
+    LoginSession,
+    LoginCounter,
+    Blob,
+]
+
+
+# Prefix matches on materialized paths (LIKE '/1/5/%') use these on PostgreSQL; SQLite
+# matches with GLOB on the ordinary indexes.
+PATTERN_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS org_node_path_pattern ON org_node (path text_pattern_ops)",
+    "CREATE INDEX IF NOT EXISTS item_node_path_pattern ON item (node_path text_pattern_ops, closed, due_at)",
+    "CREATE INDEX IF NOT EXISTS assignment_unit_path_pattern ON assignment (unit_path text_pattern_ops, role, open)",
+)
+
+
+def create_tables() -> None:
+    """Create every table, column and index that is missing (idempotent)."""
+    from engine.store.db import is_postgres
+
+    add_missing_columns(ALL_MODELS)  # first: new indexes may cover new columns
+    database.create_tables(ALL_MODELS, safe=True)
+    if is_postgres():
+        for statement in PATTERN_INDEXES:
+            database.execute_sql(statement)
+
+
+__all__ = [m.__name__ for m in ALL_MODELS] + ["HANDLER_ROLE", "create_tables", "utcnow"]

@@ -1,0 +1,340 @@
+"""Department evaluation (履职评价): what each summoned department did in a period.
+
+Numbers come from aggregate SQL over the scoped summons (``scope.summons_in_view_unjoined``,
+or no scope condition for who sees the whole tree): one GROUP BY for the counts on the
+covering index (unit, summoned_at, ...), one for the items touched on (unit, item,
+summoned_at), neither visiting a summons row. Medians: ``percentile_cont`` on
+PostgreSQL; on SQLite, which has none, one narrow pass hands two durations per summons
+to Python (a window function's sort per median cost more than all the rest at a
+million items). The score is a rule of the pack (``engine.supervision.scoring``), not code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from peewee import SQL, Case, NodeList, Select, fn
+
+from engine.core import clock
+from engine.definitions.checks import EVALUATION_METRICS
+from engine.org.actors import Actor
+from engine.org.scope import role_sees, sees_everything, summons_in_view, summons_in_view_unjoined
+from engine.store.db import database, is_postgres
+from engine.store.models import Assignment, Item, OrgNode
+
+METRICS = EVALUATION_METRICS  # the names the pack's score rule may read
+# Drill-downs: the summons behind each number (see ``conditions``).
+DRILLS = (
+    "summoned",
+    "report_decided",
+    "report_on_time",
+    "report_late",
+    "reported",
+    "handle_decided",
+    "handle_on_time",
+    "handle_late",
+    "handled",
+    "rated",
+    "reopened",
+    "urged",
+)
+
+ITEM_DRILLS = ("rated", "reopened")
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole local (Asia/Shanghai) days from ``start`` to ``end``, both included.
+
+    Pages keep both between :data:`EARLIEST` and :data:`LATEST`: at the calendar's
+    ends :meth:`bounds` would overflow.
+    """
+
+    start: dt.date
+    end: dt.date
+
+    def bounds(self) -> tuple[dt.datetime, dt.datetime]:
+        """Naive-UTC [from, to) of the period."""
+
+        def utc(day: dt.date) -> dt.datetime:
+            local = dt.datetime.combine(day, dt.time(), tzinfo=clock.LOCAL)
+            return local.astimezone(dt.UTC).replace(tzinfo=None)
+
+        return utc(self.start), utc(self.end + dt.timedelta(days=1))
+
+
+EARLIEST = dt.date(1900, 1, 1)
+LATEST = dt.date(2999, 12, 31)
+
+
+def quarter_of(now: dt.datetime) -> Period:
+    """The local calendar quarter ``now`` (naive UTC) falls in."""
+    today = (clock.local(now) or now).date()
+    first_month = 3 * ((today.month - 1) // 3) + 1
+    start = dt.date(today.year, first_month, 1)
+    after = dt.date(
+        today.year + (first_month == 10), 1 if first_month == 10 else first_month + 3, 1
+    )
+    return Period(start, after - dt.timedelta(days=1))
+
+
+@dataclass
+class DepartmentRow:
+    """One department's numbers; percentages and medians are None without data."""
+
+    node: OrgNode
+    summoned: int = 0
+    report_decided: int = 0
+    report_on_time: int = 0
+    report_median_hours: float | None = None
+    handle_decided: int = 0
+    handle_on_time: int = 0
+    handle_median_hours: float | None = None
+    items: int = 0
+    rated: int = 0
+    satisfaction: float | None = None
+    reopened: int = 0
+    urged: int = 0
+    score: float | None = None
+    grade: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @staticmethod
+    def _pct(part: int, whole: int) -> float | None:
+        return round(100 * part / whole, 1) if whole else None
+
+    @property
+    def report_on_time_pct(self) -> float | None:
+        return self._pct(self.report_on_time, self.report_decided)
+
+    @property
+    def handle_on_time_pct(self) -> float | None:
+        return self._pct(self.handle_on_time, self.handle_decided)
+
+    @property
+    def reopen_pct(self) -> float | None:
+        return self._pct(self.reopened, self.items)
+
+    def metrics(self) -> dict[str, Any]:
+        """The document the pack's score rule sees; a number without data is left out,
+        so a rule gives its default with ``{"var": ["name", default]}``."""
+        values = {name: getattr(self, name) for name in METRICS}
+        return {k: v for k, v in values.items() if v is not None}
+
+
+def conditions(now: dt.datetime) -> dict[str, Any]:
+    """Each drill-down as a condition on Assignment (and its Item), as the counts use it.
+
+    A deadline is *decided* once it was met or has passed: a summons still within its
+    report deadline counts neither as on time nor as late.
+    """
+    a = Assignment
+    ended_after = lambda due: (
+        due.is_null(False)
+        & ((a.done_at.is_null(False) & (due < a.done_at)) | (a.done_at.is_null() & (due < now)))
+    )
+    report_on_time = a.reported_at.is_null(False) & (
+        a.report_due_at.is_null() | (a.reported_at <= a.report_due_at)
+    )
+    report_decided = a.reported_at.is_null(False) | ended_after(a.report_due_at)
+    handled = a.state == "done"
+    handle_on_time = handled & (a.handle_due_at.is_null() | (a.done_at <= a.handle_due_at))
+    handle_decided = handled | ended_after(a.handle_due_at)
+    return {
+        "summoned": a.id.is_null(False),
+        "report_decided": report_decided,
+        "report_on_time": report_on_time,
+        "report_late": report_decided & ~report_on_time,
+        "reported": a.reported_at.is_null(False),
+        "handle_decided": handle_decided,
+        "handle_on_time": handle_on_time,
+        "handle_late": handle_decided & ~handle_on_time,
+        "handled": handled,
+        "rated": Item.satisfaction.is_null(False),
+        "reopened": Item.reopen_count > 0,
+        "urged": a.urge_count > 0,
+    }
+
+
+def _seconds(start: Any, end: Any) -> Any:
+    if is_postgres():
+        return NodeList((SQL("EXTRACT(EPOCH FROM"), end - start, SQL(")")))
+    return (fn.julianday(end) - fn.julianday(start)) * 86400.0
+
+
+def _count(cond: Any) -> Any:
+    return fn.COALESCE(fn.SUM(Case(None, [(cond, 1)], 0)), 0)
+
+
+def in_period(actor: Actor, period: Period) -> Any:
+    """The summons of departments in the period, in the actor's view (joined to Item)."""
+    start, end = period.bounds()
+    return (
+        summons_in_view(actor)
+        .join(OrgNode, on=(Assignment.unit == OrgNode.id))
+        .where(
+            (OrgNode.kind == "department")
+            & (Assignment.summoned_at >= start)
+            & (Assignment.summoned_at < end)
+        )
+    )
+
+
+def departments_for(actor: Actor) -> list[OrgNode]:
+    """Departments listed for the actor: all for subtree roles, else their own units."""
+    query = OrgNode.select().where(OrgNode.kind == "department").order_by(OrgNode.id)
+    sees = [(g.node_path, role_sees(g.role)) for g in actor.grants]
+    if any(s == "subtree" for _, s in sees):
+        return list(query)
+    own = [p for p, s in sees if s == "summoned"]
+    return [n for n in query if any(n.path.startswith(p) for p in own)]
+
+
+def _base(actor: Actor, period: Period, units: list[int]) -> Any:
+    """The period's summons of ``units`` in the actor's view, not joined to anything
+    when the actor sees the whole tree (the scope condition would be true of every row)."""
+    start, end = period.bounds()
+    query = Assignment.select() if sees_everything(actor) else summons_in_view_unjoined(actor)
+    return query.where(
+        Assignment.unit.in_(units)
+        & (Assignment.summoned_at >= start)
+        & (Assignment.summoned_at < end)
+    )
+
+
+def evaluate(actor: Actor, period: Period, *, now: dt.datetime) -> list[DepartmentRow]:
+    """Every department's numbers for ``period`` (no score; see ``scoring.score_rows``)."""
+    rows = {n.id: DepartmentRow(n) for n in departments_for(actor)}
+    if not rows:
+        return []
+    base = _base(actor, period, list(rows))
+    cond = conditions(now)
+    counted = base.select(
+        Assignment.unit,
+        fn.COUNT(SQL("*")),
+        _count(cond["report_decided"]),
+        _count(cond["report_on_time"]),
+        _count(cond["handle_decided"]),
+        _count(cond["handle_on_time"]),
+        fn.COALESCE(fn.SUM(Assignment.urge_count), 0),
+    ).group_by(Assignment.unit)
+    for unit, *numbers in counted.tuples():
+        row = rows[unit]
+        (
+            row.summoned,
+            row.report_decided,
+            row.report_on_time,
+            row.handle_decided,
+            row.handle_on_time,
+            row.urged,
+        ) = (int(n) for n in numbers)
+    for unit, touched, rated, avg, reopened in _item_numbers(base).tuples():
+        row = rows[unit]
+        row.items, row.rated, row.reopened = int(touched), int(rated), int(reopened)
+        row.satisfaction = round(float(avg), 2) if avg is not None else None
+    for unit, (report, handle) in _medians(base, cond).items():
+        rows[unit].report_median_hours = round(report / 3600, 1) if report is not None else None
+        rows[unit].handle_median_hours = round(handle / 3600, 1) if handle is not None else None
+    return list(rows.values())
+
+
+def _item_numbers(base: Any) -> Any:
+    """Per unit: distinct items touched, how many rated, mean satisfaction, reopened."""
+    pairs = (
+        base.select(Assignment.unit.alias("unit"), Assignment.item.alias("item_id"))
+        .group_by(Assignment.unit, Assignment.item)
+        .alias("p")
+    )
+    return (
+        Select(
+            [pairs],
+            [
+                pairs.c.unit,
+                fn.COUNT(Item.id),
+                fn.COUNT(Item.satisfaction),
+                fn.AVG(Item.satisfaction),
+                _count(Item.reopen_count > 0),
+            ],
+        )
+        .join(Item, on=(Item.id == pairs.c.item_id))
+        .group_by(pairs.c.unit)
+        .bind(Assignment._meta.database)
+    )
+
+
+def median(values: list[float]) -> float | None:
+    """The middle value, or the mean of the middle two."""
+    if not values:
+        return None
+    values.sort()
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+
+
+def _median_of(seconds: Any, cond: Any) -> Any:
+    """PostgreSQL's own median of ``seconds`` over the group's rows that meet ``cond``."""
+    return NodeList(
+        (
+            fn.percentile_cont(0.5),
+            SQL("WITHIN GROUP (ORDER BY"),
+            seconds,
+            SQL(") FILTER (WHERE"),
+            cond,
+            SQL(")"),
+        )
+    )
+
+
+def _medians(base: Any, cond: dict[str, Any]) -> dict[int, tuple[float | None, float | None]]:
+    """Per unit, the median seconds to report in (of those reported) and to handle
+    (of those handled): PostgreSQL computes them in one GROUP BY; SQLite, which has no
+    median, hands over two numbers per summons in one pass."""
+    if is_postgres():
+        query = base.select(
+            Assignment.unit,
+            _median_of(_seconds(Assignment.summoned_at, Assignment.reported_at), cond["reported"]),
+            _median_of(_seconds(Assignment.summoned_at, Assignment.done_at), cond["handled"]),
+        ).group_by(Assignment.unit)
+        return {
+            unit: (None if r is None else float(r), None if h is None else float(h))
+            for unit, r, h in query.tuples()
+        }
+    query = base.select(
+        Assignment.unit,
+        Case(None, [(cond["reported"], _seconds(Assignment.summoned_at, Assignment.reported_at))]),
+        Case(None, [(cond["handled"], _seconds(Assignment.summoned_at, Assignment.done_at))]),
+    ).where(cond["reported"] | cond["handled"])
+    found: dict[int, tuple[list[float], list[float]]] = {}
+    for unit, report, handle in database.execute(query):  # the raw cursor: no row objects
+        pair = found.get(unit)
+        if pair is None:
+            pair = found[unit] = ([], [])
+        if report is not None:
+            pair[0].append(float(report))
+        if handle is not None:
+            pair[1].append(float(handle))
+    return {unit: (median(report), median(handle)) for unit, (report, handle) in found.items()}
+
+
+def drill(
+    actor: Actor, period: Period, unit: OrgNode, which: str, *, now: dt.datetime, limit: int = 500
+) -> list[Assignment]:
+    """The summons (with their items) behind one number of one department.
+
+    :raises KeyError: an unknown drill-down.
+    """
+    cond = conditions(now)[which]
+    query = (
+        in_period(actor, period)
+        .select(Assignment, Item)
+        .where((Assignment.unit == unit.id) & cond)
+        .order_by(Assignment.summoned_at, Assignment.id)
+        .limit(limit)
+    )
+    found = list(query)
+    if which in ITEM_DRILLS:  # counted per item: one row per item
+        seen: set[int] = set()
+        found = [a for a in found if not (a.item_id in seen or seen.add(a.item_id))]
+    return found

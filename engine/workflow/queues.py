@@ -1,0 +1,273 @@
+"""Work queues: a commissioner's inbox, a unit's summons list, a resident's items."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from peewee import JOIN, SQL, fn
+
+from engine.core.memo import memoized
+from engine.org.actors import Actor
+from engine.org.scope import (
+    item_within,
+    role_sees,
+    visible_assignments,
+    visible_item_parts,
+    visible_items,
+)
+from engine.store.db import is_postgres
+from engine.store.models import (
+    HANDLER_ROLE,
+    Assignment,
+    Definition,
+    DefinitionVersion,
+    Item,
+    OrgNode,
+)
+
+PAGE_SIZE = 50
+MAX_PAGE = 1_000_000  # 50 million rows deep: past any queue, and its OFFSET fits a 64-bit column
+
+
+@dataclass(frozen=True)
+class Filters:
+    state: str | None = None
+    node: str | None = None
+    type: str | None = None
+    open_only: bool = True
+    mine: bool = False  # only items raised by the actor or summoning the actor's units
+
+
+def items_query(actor: Actor, filters: Filters = Filters()) -> Any:
+    """Visible items, filtered, ordered by deadline (overdue first, no deadline last)."""
+    return items_filtered(actor, filters).order_by(
+        SQL("due_at IS NULL"), Item.due_at, Item.id.desc()
+    )
+
+
+def items_filtered(actor: Actor, filters: Filters = Filters(), *, base: Any = None) -> Any:
+    """Visible items (or ``base``, a part of them), filtered, not yet ordered.
+
+    Written so that an index on (node, closed, due_at) serves a page in order: the flag
+    as ``closed = 0`` (SQLite reads a bare boolean column as a filter only), and no join
+    unless a filter needs one.
+    """
+    query = visible_items(actor) if base is None else base
+    if filters.open_only:
+        query = query.where(Item.closed == False)
+    if filters.state:
+        query = query.where(Item.state == filters.state)
+    if filters.type:
+        query = query.where(
+            Item.definition.in_(
+                Definition.select(Definition.id).where(Definition.key == filters.type)
+            )
+        )
+    if filters.node:
+        node = OrgNode.get_or_none(OrgNode.key == filters.node)
+        query = query.where(item_within(node.path) if node else Item.id < 0)
+    if actor.grants_for(HANDLER_ROLE):
+        # Items a supervisor handed to another commissioner leave this one's inbox.
+        # PostgreSQL estimates "handler IS NULL OR handler = ?" from its statistics and
+        # keeps the ordered index scan; SQLite would serve that OR from the handler index
+        # (every unassigned item), so there it is a COALESCE.
+        me = actor.user.id
+        query = query.where(
+            ((Item.handler.is_null()) | (Item.handler == me))
+            if is_postgres()
+            else fn.COALESCE(Item.handler, me) == me
+        )
+    if filters.mine:
+        units = visible_assignments(actor).select(Assignment.item)
+        query = query.where((Item.raised_by == actor.user.id) | Item.id.in_(units))
+    return query
+
+
+def union_all(model: Any, arms: list[Any]) -> list[Any]:
+    """The rows of every arm (ordered, limited queries of ``model``), arm after arm, in
+    one statement: each arm keeps its own index-ordered scan and LIMIT, and the page
+    costs one round trip instead of one per arm."""
+    if len(arms) == 1:
+        return list(arms[0])
+    sqls: list[str] = []
+    params: list[Any] = []
+    for n, arm in enumerate(arms):
+        sql, arm_params = arm.sql()
+        sqls.append(f"SELECT * FROM ({sql}) AS arm{n}")
+        params.extend(arm_params)
+    return list(model.raw(" UNION ALL ".join(sqls), *params))
+
+
+def by_deadline(query: Any, due: Any, tiebreak: Any, page: int) -> list[Any]:
+    """Page ``page`` of ``query`` by ``due`` then ``tiebreak``, rows without a deadline last.
+
+    The same order as ``ORDER BY due IS NULL, due, tiebreak``, but as two queries that
+    an index on (..., due) can serve in order and stop after a page: rows with a
+    deadline, then, only once they run out, rows without one. (``due IS NULL`` in the
+    ORDER BY made the database fetch and sort every visible row for each page.)
+    Flags are compared as ``open = 1``, not bare ``open``: SQLite uses a bare boolean
+    column as a filter only, so it could not reach the index's deadline column.
+    """
+    offset = (page - 1) * PAGE_SIZE
+    dated_page = (
+        query.where(due.is_null(False)).order_by(due, tiebreak).limit(PAGE_SIZE).offset(offset)
+    )
+    if not offset:  # the first page: both halves in one statement
+        found = union_all(
+            query.model,
+            [dated_page, query.where(due.is_null()).order_by(tiebreak).limit(PAGE_SIZE)],
+        )
+        return found[:PAGE_SIZE]
+    rows = list(dated_page)
+    if len(rows) == PAGE_SIZE:
+        return rows
+    dated = offset + len(rows) if rows or not offset else query.where(due.is_null(False)).count()
+    rest = (
+        query.where(due.is_null())
+        .order_by(tiebreak)
+        .limit(PAGE_SIZE - len(rows))
+        .offset(max(0, offset - dated))
+    )
+    return rows + list(rest)
+
+
+def attach(rows: list[Any], name: str, model: Any) -> None:
+    """Load the ``name`` foreign key of every row in one query (pages render them; one
+    lazy query per row and field made a page of 50 cost ~150 queries)."""
+    ids = {getattr(row, f"{name}_id") for row in rows} - {None}
+    found = {obj.id: obj for obj in model.select().where(model.id.in_(list(ids)))} if ids else {}
+    for row in rows:
+        if getattr(row, f"{name}_id") in found:
+            setattr(row, name, found[getattr(row, f"{name}_id")])
+
+
+# The inbox does not show an item's answers; leaving them out spares a JSON decode per row.
+LIST_FIELDS = [f for f in Item._meta.sorted_fields if f.name != "data"]
+
+
+def merged_by_deadline(parts: list[Any], page: int) -> list[Item]:
+    """Page ``page`` of the union of ``parts`` (item queries) by deadline, newest first
+    among equal deadlines, items without a deadline last: the order of
+    ``by_deadline(..., Item.due_at, Item.id.desc(), page)`` on their union.
+
+    Each part is read in order on its own index, at most a page's end deep, and the
+    parts are merged here; an item two parts share is counted once.
+    """
+    if len(parts) == 1:
+        return by_deadline(parts[0], Item.due_at, Item.id.desc(), page)
+    end = page * PAGE_SIZE
+    arms = [
+        part.where(Item.due_at.is_null(False)).order_by(Item.due_at, Item.id.desc()).limit(end)
+        for part in parts
+    ]
+    arms += [
+        part.where(Item.due_at.is_null()).order_by(Item.id.desc()).limit(end) for part in parts
+    ]
+    dated: dict[int, Item] = {}
+    undated: dict[int, Item] = {}
+    for row in union_all(Item, arms):  # one statement for every part's page
+        (undated if row.due_at is None else dated)[row.id] = row
+    rows = sorted(dated.values(), key=lambda i: (i.due_at, -i.id))[:end]
+    if len(rows) < end:
+        rows += sorted(undated.values(), key=lambda i: -i.id)[: end - len(rows)]
+    return rows[end - PAGE_SIZE : end]
+
+
+def definitions() -> dict[int, Definition]:
+    """Every definition by id with its current version (``d.published``, None if never
+    published), read once per request in one query (a few dozen rows)."""
+
+    def load() -> dict[int, Definition]:
+        found = {}
+        rows = (
+            Definition.select(Definition, DefinitionVersion)
+            .join(
+                DefinitionVersion,
+                JOIN.LEFT_OUTER,
+                on=(
+                    (DefinitionVersion.definition == Definition.id)
+                    & (DefinitionVersion.number == Definition.current)
+                ),
+                attr="published",
+            )
+            .order_by(Definition.id)
+        )
+        for d in rows:
+            if d.published is not None and d.published.id is None:
+                d.published = None
+            found[d.id] = d
+        return found
+
+    return memoized("definitions", load)
+
+
+def item_types() -> list[Definition]:
+    """The item types, in order (a queue's type filter)."""
+    return [d for d in definitions().values() if d.kind == "item_type"]
+
+
+def inbox(
+    actor: Actor, filters: Filters = Filters(), *, page: int = 1, with_data: bool = False
+) -> list[Item]:
+    """Page ``page`` of the items the actor sees; their answers (``data``) only when asked."""
+    fields = Item._meta.sorted_fields if with_data else LIST_FIELDS
+    parts = [
+        items_filtered(actor, filters, base=part.select(*fields))
+        for part in visible_item_parts(actor)
+    ]
+    rows = merged_by_deadline(parts, page)
+    known = definitions()
+    for row in rows:
+        if row.definition_id in known:
+            row.definition = known[row.definition_id]
+    attach(rows, "node", OrgNode)  # state labels come from the cached runtime by version id
+    return rows
+
+
+def summons_filtered(actor: Actor, *, open_only: bool = True) -> Any:
+    """Summons addressed to the actor's units, not yet ordered."""
+    query = visible_assignments(actor).join(Item).switch(Assignment).join(OrgNode)
+    return query.where(Assignment.open == True) if open_only else query
+
+
+def summons_query(actor: Actor, *, open_only: bool = True) -> Any:
+    """Summons addressed to the actor's units, ordered by deadline (no deadline last)."""
+    return summons_filtered(actor, open_only=open_only).order_by(
+        SQL("next_due_at IS NULL"), Assignment.next_due_at, Assignment.id
+    )
+
+
+def summons(actor: Actor, *, open_only: bool = True, page: int = 1) -> list[Assignment]:
+    """Summons addressed to the actor's units, by deadline."""
+    query = summons_filtered(actor, open_only=open_only)
+    ids = [
+        row.id
+        for row in by_deadline(
+            query.select(Assignment.id), Assignment.next_due_at, Assignment.id, page
+        )
+    ]
+    if not ids:
+        return []
+    found = {  # the page's summons with their items and units, in one more query
+        row.id: row
+        for row in Assignment.select(Assignment, Item, OrgNode)
+        .join(Item)
+        .switch(Assignment)
+        .join(OrgNode)
+        .where(Assignment.id.in_(ids))
+    }
+    return [found[i] for i in ids if i in found]
+
+
+def summons_first(actor: Actor) -> bool:
+    """Whether the actor's work is its summons list: every role it holds sees only what
+    its units were summoned to (departments). Its landing page then lists the summons,
+    paged by deadline on the (unit, role, open, next_due_at) index; the items it was
+    ever summoned to stay one click away."""
+    return bool(actor.grants) and all(role_sees(g.role) == "summoned" for g in actor.grants)
+
+
+def is_overdue(due: dt.datetime | None, now: dt.datetime) -> bool:
+    return due is not None and due < now

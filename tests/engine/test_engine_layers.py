@@ -1,0 +1,74 @@
+"""engine/ is arranged by capability, in layers: a package imports only packages of lower
+layers (never one of its own layer, never a higher one), so no two packages depend on each
+other, however deep inside a function the import is."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ENGINE = Path(__file__).parents[2] / "engine"
+
+# Lowest first; packages on one line are independent of each other.
+LAYERS = [
+    {"core"},
+    {"store"},
+    {"org"},
+    {"definitions"},
+    {"trail"},
+    {"accounts", "delivery"},
+    {"records"},
+    {"workflow"},
+    {"supervision", "metrics", "authoring"},
+    {"demo"},
+]
+LAYER_OF = {package: n for n, layer in enumerate(LAYERS) for package in layer}
+FORBIDDEN_TOP = {"flask", "flask_htmx", "flask_wtf", "wtforms", "pages", "jinja2"}
+
+
+def _imports(path: Path) -> list[tuple[int, str]]:
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            out += [(node.lineno, node.module)]
+            if node.module == "engine":
+                out += [(node.lineno, f"engine.{a.name}") for a in node.names]
+        elif isinstance(node, ast.Import):
+            out += [(node.lineno, alias.name) for alias in node.names]
+    return out
+
+
+def _packages() -> list[Path]:
+    return sorted(p for p in ENGINE.iterdir() if p.is_dir() and (p / "__init__.py").exists())
+
+
+def test_every_module_lives_in_a_package_of_the_layer_list() -> None:
+    flat = sorted(p.name for p in ENGINE.glob("*.py") if p.name != "__init__.py")
+    assert flat == [], f"modules outside a package: {flat}"
+    assert {p.name for p in _packages()} == set(LAYER_OF)
+
+
+def test_packages_import_only_lower_layers() -> None:
+    wrong = []
+    for package in _packages():
+        for path in package.rglob("*.py"):
+            for line, module in _imports(path):
+                parts = module.split(".")
+                if parts[0] in FORBIDDEN_TOP:
+                    wrong.append(f"{path.relative_to(ENGINE)}:{line} imports {module}")
+                if parts[0] != "engine" or len(parts) < 2 or parts[1] == package.name:
+                    continue
+                other = parts[1]
+                if other not in LAYER_OF or LAYER_OF[other] >= LAYER_OF[package.name]:
+                    wrong.append(f"{path.relative_to(ENGINE)}:{line} imports {module}")
+    assert wrong == []
+
+
+def test_the_contract_itself_is_checked() -> None:
+    """A higher package imported from a lower one is caught (the check is not vacuous)."""
+    assert LAYER_OF["workflow"] > LAYER_OF["definitions"]
+    assert any(
+        module.startswith("engine.definitions")
+        for path in (ENGINE / "workflow").rglob("*.py")
+        for _, module in _imports(path)
+    )
