@@ -85,7 +85,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     from engine.core import clock
     from engine.org.actors import actor_for
     from engine.records import imports
-    from engine.store.db import database, is_postgres
+    from engine.store.db import backend, database
     from engine.store.models import Event, Notification, OrgNode, User
     from engine.store.tables import Household
 
@@ -120,8 +120,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     )
     database.connect(reuse_if_open=True)
     try:
-        if is_postgres():
-            database.execute_sql("ANALYZE")
+        backend().analyze()
         admin = User.get(User.username == "admin")
         actor = actor_for(admin)
         compounds = list(

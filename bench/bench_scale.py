@@ -161,16 +161,9 @@ def drop_database(backend: str, args: argparse.Namespace) -> None:
 
 
 def explain(query: Any) -> str:
-    from engine.store.db import database, is_postgres
+    from engine.store.db import backend
 
-    sql, params = query.sql()
-    if is_postgres():
-        rows = database.execute_sql(
-            "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql, params
-        ).fetchall()
-        return "\n".join(r[0] for r in rows)
-    rows = database.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall()
-    return "\n".join(f"{'  ' * (0 if r[1] == 0 else 1)}{r[3]}" for r in rows)
+    return backend().explain(*query.sql())
 
 
 def time_runs(fn: Any, runs: int, budget: float = 20.0) -> tuple[float, float]:

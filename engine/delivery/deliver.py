@@ -26,7 +26,7 @@ from typing import Any
 from peewee import fn
 
 from engine.core import clock
-from engine.store.db import database, is_postgres
+from engine.store.db import backend, database
 from engine.store.models import Delivery, DeliveryAttempt, OutboxMessage, WebhookEndpoint
 
 OPEN = ("pending", "retrying")
@@ -107,9 +107,9 @@ def claim(worker: str, *, now: dt.datetime, policy: Policy) -> list[int]:
         .order_by(Delivery.id)
         .limit(policy.batch)
     )
-    if is_postgres():
+    if backend().row_locks:
         with database.atomic():
-            ids = [row.id for row in query.for_update(skip_locked=True)]
+            ids = [row.id for row in backend().for_update(query, skip_locked=True)]
             if ids:
                 Delivery.update(claimed_by=worker, claimed_until=until).where(
                     Delivery.id.in_(ids)

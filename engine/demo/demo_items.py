@@ -19,7 +19,7 @@ from typing import Any
 import rules
 from engine.definitions.definitions import Runtime, current_version, runtime
 from engine.demo.demo_stories import Teller
-from engine.store.db import bulk_insert, database, is_postgres
+from engine.store.db import backend, bulk_insert, database
 from engine.store.models import Assignment, Definition, Event, Grant, Item, OrgNode
 from engine.workflow import kernel
 from engine.workflow.deadlines import calendar_for
@@ -405,11 +405,6 @@ class Planner:
         )
 
     def finish(self) -> None:
-        """Write what is left and move PostgreSQL's id sequences past the explicit ids."""
+        """Write what is left and move the id sequences past the explicit ids."""
         self.plan.flush()
-        if is_postgres():
-            for table in ("item", "event", "assignment"):
-                database.execute_sql(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                    f"COALESCE((SELECT MAX(id) FROM {table}), 1))"
-                )
+        backend().reset_sequences((table, "id") for table in ("item", "event", "assignment"))

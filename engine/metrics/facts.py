@@ -19,7 +19,7 @@ from peewee import fn
 
 from engine.records.checklists import facts_for as checklist_facts
 from engine.records.profiles import file_facts
-from engine.store.db import database, is_postgres, write_transaction
+from engine.store.db import backend, database, write_transaction
 from engine.store.models import Definition, Event, Grant, NodeFacts, OrgNode
 
 EMPTY_LISTS = {"rows": 0, "done": 0, "overdue": 0, "completion_rate": None, "by_list": {}}
@@ -75,8 +75,7 @@ GROUP BY s.unit_id
 
 
 def _param(now: dt.datetime) -> Any:
-    # SQLite keeps times as text in this form; PostgreSQL takes the datetime.
-    return now if is_postgres() else now.isoformat(" ")
+    return backend().time_param(now)
 
 
 def _rate(part: float, whole: float) -> float | None:
@@ -312,8 +311,8 @@ def refresh(*, now: dt.datetime) -> int:
     docs = compute_all(now=now)
     rows = [{"node": node_id, "facts": doc, "computed_at": now} for node_id, doc in docs.items()]
     with write_transaction():
-        if is_postgres():  # readers go on; a second refresh waits, then replaces ours
-            database.execute_sql("LOCK TABLE node_facts IN EXCLUSIVE MODE")
+        # readers go on; a second refresh waits, then replaces ours
+        backend().lock_for_replace(NodeFacts._meta.table_name)
         NodeFacts.delete().execute()
         for start in range(0, len(rows), 500):
             NodeFacts.insert_many(rows[start : start + 500]).execute()

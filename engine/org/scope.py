@@ -11,12 +11,12 @@ import operator
 from functools import reduce
 from typing import Any
 
-from peewee import SQL, Expression, fn
+from peewee import SQL, fn
 
 from engine.core.memo import memoized
 from engine.org.actors import Actor
 from engine.org.permissions import can
-from engine.store.db import is_postgres
+from engine.store.db import backend
 from engine.store.models import Assignment, Item, OrgNode, Pack
 
 DEFAULT_SEES = {"department": "summoned", "resident": "own"}
@@ -26,14 +26,8 @@ ID_LIST_LIMIT = 400
 
 
 def path_under(field: Any, path: str) -> Any:
-    """``field`` (a materialized path) lies at or below ``path``, in an index-friendly way.
-
-    SQLite's LIKE ignores case and so cannot use an index; GLOB can. PostgreSQL's LIKE
-    can, with the text_pattern_ops index that create_tables() adds there.
-    """
-    if is_postgres():
-        return Expression(field, "LIKE", path + "%")
-    return Expression(field, "GLOB", path + "*")
+    """``field`` (a materialized path) lies at or below ``path``, in an index-friendly way."""
+    return backend().path_under(field, path)
 
 
 def subtree_nodes(path: str) -> list[tuple[int, str]]:

@@ -34,7 +34,7 @@ from peewee import (
 
 from engine.core.errors import Conflict, Invalid
 from engine.core.i18n import gettext as _
-from engine.store.db import JSONField, bulk_insert, database, is_postgres, write_transaction
+from engine.store.db import JSONField, backend, bulk_insert, database, write_transaction
 from engine.store.storage import Blob, Store
 
 FORMAT = 1
@@ -91,7 +91,7 @@ def backup(path: str | Path, store: Store, *, now: dt.datetime) -> dict[str, Any
     manifest: dict[str, Any] = {
         "format": FORMAT,
         "created_at": now.isoformat(),
-        "backend": "postgresql" if is_postgres() else "sqlite",
+        "backend": backend().name,
         "tables": {},
         "files": 0,
         "missing_files": [],
@@ -100,9 +100,8 @@ def backup(path: str | Path, store: Store, *, now: dt.datetime) -> dict[str, Any
         zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive,
         database.atomic(),
     ):
-        if is_postgres():
-            # The first statement of the transaction: every later read sees one snapshot.
-            database.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        # The first statement of the transaction: every later read sees one snapshot.
+        backend().begin_snapshot()
         for model in _models():
             count = 0
             with archive.open(
@@ -202,16 +201,12 @@ def _insert_table(archive: zipfile.ZipFile, model: Any) -> int:
 
 
 def _reset_sequences() -> None:
-    """PostgreSQL: each id sequence continues after the largest id restored."""
-    for model in _models():
-        pk = model._meta.primary_key
-        if not isinstance(pk, AutoField):
-            continue
-        table, column = model._meta.table_name, pk.column_name
-        database.execute_sql(
-            f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{column}'), "
-            f'COALESCE((SELECT MAX("{column}") FROM "{table}"), 0) + 1, false)'
-        )
+    """Each id sequence continues after the largest id restored."""
+    backend().reset_sequences(
+        (model._meta.table_name, model._meta.primary_key.column_name)
+        for model in _models()
+        if isinstance(model._meta.primary_key, AutoField)
+    )
 
 
 def restore(path: str | Path, store: Store, *, force: bool = False) -> dict[str, Any]:
@@ -264,6 +259,5 @@ def restore(path: str | Path, store: Store, *, force: bool = False) -> dict[str,
                     raise _invalid(_("The backup's file %(name)s is damaged.") % {"name": name})
                 store.put(sha, data)
                 files += 1
-            if is_postgres():
-                _reset_sequences()
+            _reset_sequences()
     return {"tables": counts, "files": files, "backup": manifest}

@@ -11,6 +11,8 @@ from typing import Any
 from peewee import DatabaseProxy, OperationalError, PostgresqlDatabase, TextField
 from playhouse.db_url import connect
 
+from engine.store.backends import Backend, PostgreSQL
+
 database = DatabaseProxy()
 
 
@@ -58,9 +60,12 @@ def open_database(url: str, *, pool: bool = False) -> Any:
     return db
 
 
-def is_postgres() -> bool:
-    """Whether the connected database is PostgreSQL (row locks are available)."""
-    return isinstance(database.obj, PostgresqlDatabase)
+_BACKENDS = {"sqlite": Backend(database), "postgresql": PostgreSQL(database)}
+
+
+def backend() -> Backend:
+    """What the connected database does its own way (engine/store/backends.py)."""
+    return _BACKENDS["postgresql" if isinstance(database.obj, PostgresqlDatabase) else "sqlite"]
 
 
 def _default_sql(value: Any) -> str | None:
@@ -138,9 +143,9 @@ def write_transaction() -> Iterator[None]:
     from engine.core.errors import Conflict
     from engine.core.i18n import gettext as _
 
-    sqlite = not is_postgres() and database.transaction_depth() == 0
+    outermost = database.transaction_depth() == 0
     try:
-        with database.atomic(lock_type="IMMEDIATE") if sqlite else database.atomic():
+        with backend().write_atomic() if outermost else database.atomic():
             memo.clear()
             yield
         memo.clear()  # what the request read before may have changed
@@ -171,18 +176,7 @@ def bulk_insert(model: Any, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     fields, values = _prepared(model, rows)
-    columns = ", ".join(f'"{f.column_name}"' for f in fields)
-    marks = ", ".join([database.param] * len(fields))
-    sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})'
-    if is_postgres():
-        # psycopg2's executemany is one round trip per row; execute_values sends pages
-        # of rows as one multi-row VALUES statement each.
-        from psycopg2.extras import execute_values
-
-        sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES %s'
-        execute_values(database.cursor(), sql, values, page_size=1000)
-        return
-    database.cursor().executemany(sql, values)
+    backend().insert_rows(model._meta.table_name, [f.column_name for f in fields], values)
 
 
 MAX_PARAMS = 30_000  # bound parameters per statement: under SQLite's 32,766 and PostgreSQL's 65,535

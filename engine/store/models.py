@@ -413,24 +413,14 @@ ALL_MODELS = [
 ]
 
 
-# Prefix matches on materialized paths (LIKE '/1/5/%') use these on PostgreSQL; SQLite
-# matches with GLOB on the ordinary indexes.
-PATTERN_INDEXES = (
-    "CREATE INDEX IF NOT EXISTS org_node_path_pattern ON org_node (path text_pattern_ops)",
-    "CREATE INDEX IF NOT EXISTS item_node_path_pattern ON item (node_path text_pattern_ops, closed, due_at)",
-    "CREATE INDEX IF NOT EXISTS assignment_unit_path_pattern ON assignment (unit_path text_pattern_ops, role, open)",
-)
-
-
 def create_tables() -> None:
     """Create every table, column and index that is missing (idempotent)."""
-    from engine.store.db import is_postgres
+    from engine.store.db import backend
 
     add_missing_columns(ALL_MODELS)  # first: new indexes may cover new columns
     database.create_tables(ALL_MODELS, safe=True)
-    if is_postgres():
-        for statement in PATTERN_INDEXES:
-            database.execute_sql(statement)
+    for statement in backend().extra_indexes:
+        database.execute_sql(statement)
 
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["HANDLER_ROLE", "create_tables", "utcnow"]

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from peewee import BlobField, CharField
 
-from engine.store.db import is_postgres
+from engine.store.db import backend
 from engine.store.models import Base
 
 KINDS = ("db", "disk", "s3")
@@ -180,7 +180,7 @@ def default_kind(env: Mapping[str, str]) -> str:
         return chosen
     if env.get("SANFANG_S3_BUCKET"):
         return "s3"
-    return "db" if is_postgres() else "disk"
+    return backend().attachments_default
 
 
 def make_store(

@@ -3,8 +3,8 @@
 Numbers come from aggregate SQL over the scoped summons (``scope.summons_in_view_unjoined``,
 or no scope condition for who sees the whole tree): one GROUP BY for the counts on the
 covering index (unit, summoned_at, ...), one for the items touched on (unit, item,
-summoned_at), neither visiting a summons row. Medians: ``percentile_cont`` on
-PostgreSQL; on SQLite, which has none, one narrow pass hands two durations per summons
+summoned_at), neither visiting a summons row. Medians: in SQL where the backend has a
+median; elsewhere (SQLite) one narrow pass hands two durations per summons
 to Python (a window function's sort per median cost more than all the rest at a
 million items). The score is a rule of the pack (``engine.supervision.scoring``), not code.
 """
@@ -15,13 +15,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from peewee import SQL, Case, NodeList, Select, fn
+from peewee import SQL, Case, Select, fn
 
 from engine.core import clock
 from engine.definitions.checks import EVALUATION_METRICS
 from engine.org.actors import Actor
 from engine.org.scope import role_sees, sees_everything, summons_in_view, summons_in_view_unjoined
-from engine.store.db import database, is_postgres
+from engine.store.db import backend, database
 from engine.store.models import Assignment, Item, OrgNode
 
 METRICS = EVALUATION_METRICS  # the names the pack's score rule may read
@@ -159,9 +159,7 @@ def conditions(now: dt.datetime) -> dict[str, Any]:
 
 
 def _seconds(start: Any, end: Any) -> Any:
-    if is_postgres():
-        return NodeList((SQL("EXTRACT(EPOCH FROM"), end - start, SQL(")")))
-    return (fn.julianday(end) - fn.julianday(start)) * 86400.0
+    return backend().seconds_between(start, end)
 
 
 def _count(cond: Any) -> Any:
@@ -273,29 +271,19 @@ def median(values: list[float]) -> float | None:
     return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
 
 
-def _median_of(seconds: Any, cond: Any) -> Any:
-    """PostgreSQL's own median of ``seconds`` over the group's rows that meet ``cond``."""
-    return NodeList(
-        (
-            fn.percentile_cont(0.5),
-            SQL("WITHIN GROUP (ORDER BY"),
-            seconds,
-            SQL(") FILTER (WHERE"),
-            cond,
-            SQL(")"),
-        )
-    )
-
-
 def _medians(base: Any, cond: dict[str, Any]) -> dict[int, tuple[float | None, float | None]]:
     """Per unit, the median seconds to report in (of those reported) and to handle
-    (of those handled): PostgreSQL computes them in one GROUP BY; SQLite, which has no
-    median, hands over two numbers per summons in one pass."""
-    if is_postgres():
+    (of those handled): a backend with a median in SQL computes them in one GROUP BY;
+    otherwise the database hands over two numbers per summons in one pass."""
+    if backend().sql_median:
         query = base.select(
             Assignment.unit,
-            _median_of(_seconds(Assignment.summoned_at, Assignment.reported_at), cond["reported"]),
-            _median_of(_seconds(Assignment.summoned_at, Assignment.done_at), cond["handled"]),
+            backend().median_where(
+                _seconds(Assignment.summoned_at, Assignment.reported_at), cond["reported"]
+            ),
+            backend().median_where(
+                _seconds(Assignment.summoned_at, Assignment.done_at), cond["handled"]
+            ),
         ).group_by(Assignment.unit)
         return {
             unit: (None if r is None else float(r), None if h is None else float(h))

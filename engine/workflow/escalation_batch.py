@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from engine.core.errors import Conflict
 from engine.definitions.definitions import runtime
 from engine.delivery.notify import ancestor_ids
-from engine.store.db import insert_returning, is_postgres, write_transaction
+from engine.store.db import backend, insert_returning, write_transaction
 from engine.store.models import Assignment, Definition, Escalation, Grant, Item, OrgNode, User
 from engine.trail.outbox import item_summary
 from engine.workflow import kernel
@@ -118,9 +118,7 @@ def apply_batch(steps: Sequence[DueStep], *, now: dt.datetime, cache: SweepCache
 
 def _locked_items(item_ids: list[int]) -> dict[int, Item]:
     query = Item.select().where(Item.id.in_(item_ids)).order_by(Item.id)
-    return {
-        i.id: i for i in (query.for_update() if is_postgres() else query)
-    }  # SQLite: BEGIN IMMEDIATE
+    return {i.id: i for i in backend().for_update(query)}  # SQLite: BEGIN IMMEDIATE
 
 
 def still_due(due: DueStep, item: Item | None, assignment: Assignment | None) -> bool:

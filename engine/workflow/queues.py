@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from peewee import JOIN, SQL, fn
+from peewee import JOIN, SQL
 
 from engine.core.memo import memoized
 from engine.org.actors import Actor
@@ -17,7 +17,7 @@ from engine.org.scope import (
     visible_item_parts,
     visible_items,
 )
-from engine.store.db import is_postgres
+from engine.store.db import backend
 from engine.store.models import (
     HANDLER_ROLE,
     Assignment,
@@ -70,15 +70,7 @@ def items_filtered(actor: Actor, filters: Filters = Filters(), *, base: Any = No
         query = query.where(item_within(node.path) if node else Item.id < 0)
     if actor.grants_for(HANDLER_ROLE):
         # Items a supervisor handed to another commissioner leave this one's inbox.
-        # PostgreSQL estimates "handler IS NULL OR handler = ?" from its statistics and
-        # keeps the ordered index scan; SQLite would serve that OR from the handler index
-        # (every unassigned item), so there it is a COALESCE.
-        me = actor.user.id
-        query = query.where(
-            ((Item.handler.is_null()) | (Item.handler == me))
-            if is_postgres()
-            else fn.COALESCE(Item.handler, me) == me
-        )
+        query = query.where(backend().null_or_equal(Item.handler, actor.user.id))
     if filters.mine:
         units = visible_assignments(actor).select(Assignment.item)
         query = query.where((Item.raised_by == actor.user.id) | Item.id.in_(units))

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from engine.core.errors import Conflict
-from engine.store.db import database, is_postgres
+from engine.store.db import backend, database
 from engine.store.models import Escalation, Event, Item
 from engine.workflow import items
 from engine.workflow.escalation import due_steps
@@ -160,4 +160,6 @@ def test_two_sweeps_in_two_processes_apply_each_step_once(app, actor_of, databas
     assert events.count() == len(expected)
     urged = sum(i.urge_count for i in Item.select())
     assert urged == sum(1 for _, _, step in rows if step == "report-overdue")
-    assert is_postgres() == os.environ.get("DATABASE_URL", "").startswith("postgres")
+    assert (backend().name == "postgresql") == os.environ.get("DATABASE_URL", "").startswith(
+        "postgres"
+    )

@@ -72,3 +72,30 @@ def test_the_contract_itself_is_checked() -> None:
         for path in (ENGINE / "workflow").rglob("*.py")
         for _, module in _imports(path)
     )
+
+
+# What only engine/store/backends.py may say: which database it is, or its own SQL.
+BACKEND_WORDS = (
+    "is_postgres",
+    "PostgresqlDatabase",
+    "GLOB",
+    "julianday",
+    "percentile_cont",
+    "pg_get_serial_sequence",
+    "EXTRACT(EPOCH",
+    "execute_values",
+    "LOCK TABLE",
+)
+
+
+def test_backend_differences_live_behind_one_interface() -> None:
+    allowed = {ENGINE / "store" / "backends.py", ENGINE / "store" / "db.py"}
+    found = [
+        f"{path.relative_to(ENGINE.parent)} says {word}"
+        for folder in ("engine", "pages")
+        for path in sorted((ENGINE.parent / folder).rglob("*.py"))
+        if path not in allowed
+        for word in BACKEND_WORDS
+        if word in path.read_text(encoding="utf-8")
+    ]
+    assert found == []

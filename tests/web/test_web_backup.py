@@ -206,4 +206,4 @@ def test_the_backup_reads_one_snapshot(app, tmp_path, monkeypatch):
     assert wrote and Event.select().count() == events + 1
     assert manifest["tables"]["event"] == events
     if ON_POSTGRES:
-        assert module.is_postgres()
+        assert module.backend().name == "postgresql"

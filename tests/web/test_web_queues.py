@@ -73,10 +73,12 @@ def test_unread_count_is_capped(client, auth):
 def test_the_web_app_reuses_pooled_connections(client, auth):
     from playhouse.pool import PooledDatabase
 
-    from engine.store.db import database, is_postgres
+    from engine.store.db import backend, database
 
     assert isinstance(database.obj, PooledDatabase)
-    assert is_postgres() == database.obj.__class__.__name__.startswith("PooledPostgres")
+    assert (backend().name == "postgresql") == database.obj.__class__.__name__.startswith(
+        "PooledPostgres"
+    )
     auth.login("xifang")
     opened = set()
     for _ in range(5):

@@ -1,0 +1,176 @@
+"""What differs between SQLite and PostgreSQL, in one place.
+
+Code elsewhere asks the current backend (``engine.store.db.backend()``) for an expression, a
+lock or a feature by what it does — never which database it is. A third backend would be
+one more class here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from peewee import SQL, Expression, NodeList, fn
+
+
+class Backend:
+    """The SQLite way; :class:`PostgreSQL` overrides what differs."""
+
+    name = "sqlite"
+    # SELECT ... FOR UPDATE [SKIP LOCKED]: rows can be locked and skipped by others.
+    row_locks = False
+    # An ordered-set median in SQL (percentile_cont ... WITHIN GROUP).
+    sql_median = False
+    # Where attachments go unless configured: SQLite's file beside a folder of files.
+    attachments_default = "disk"
+    # Indexes beyond the models' own (create_tables adds them).
+    extra_indexes: tuple[str, ...] = ()
+
+    def __init__(self, database: Any) -> None:
+        self.database = database
+
+    def path_under(self, field: Any, path: str) -> Any:
+        """``field`` (a materialized path) starts with ``path``, in an index-friendly way.
+
+        SQLite's LIKE ignores case and so cannot use an index; GLOB can.
+        """
+        return Expression(field, "GLOB", path + "*")
+
+    def null_or_equal(self, field: Any, value: Any) -> Any:
+        """``field`` is NULL or equals ``value``. SQLite would serve the OR from the field's
+        index (every NULL row), so here it is a COALESCE."""
+        return fn.COALESCE(field, value) == value
+
+    def for_update(self, query: Any, *, skip_locked: bool = False) -> Any:
+        """``query`` locking its rows for the transaction (SQLite locks the whole file
+        for a writer already, so the query as it is)."""
+        return query
+
+    def time_param(self, value: dt.datetime) -> Any:
+        """A datetime as a raw SQL parameter compares with stored ones (SQLite keeps text)."""
+        return value.isoformat(" ")
+
+    def seconds_between(self, start: Any, end: Any) -> Any:
+        """The seconds from ``start`` to ``end`` (two datetime expressions)."""
+        return (fn.julianday(end) - fn.julianday(start)) * 86400.0
+
+    def median_where(self, value: Any, cond: Any) -> Any:
+        """The median of ``value`` over the group's rows that meet ``cond`` (only where
+        :attr:`sql_median`)."""
+        raise NotImplementedError("no median in SQL here: check sql_median first")
+
+    def write_atomic(self) -> Any:
+        """An outermost write transaction: BEGIN IMMEDIATE takes SQLite's write lock before
+        the first read, so a writer waits (busy timeout) instead of failing later."""
+        return self.database.atomic(lock_type="IMMEDIATE")
+
+    def lock_for_replace(self, table: str) -> None:
+        """Before deleting and refilling ``table`` in a transaction: readers keep the old
+        rows, a second replacer waits (SQLite's write transaction does both already)."""
+
+    def begin_snapshot(self) -> None:
+        """First statement of a read transaction that must see one snapshot throughout
+        (SQLite's transactions do)."""
+
+    def insert_rows(
+        self, table: str, columns: Sequence[str], values: list[tuple[Any, ...]]
+    ) -> None:
+        """Insert ``values`` (tuples in ``columns`` order) with one prepared statement."""
+        names = ", ".join(f'"{c}"' for c in columns)
+        marks = ", ".join([self.database.param] * len(columns))
+        sql = f'INSERT INTO "{table}" ({names}) VALUES ({marks})'
+        self.database.cursor().executemany(sql, values)
+
+    def reset_sequences(self, tables: Iterable[tuple[str, str]]) -> None:
+        """After rows were written with explicit ids: new ids continue after the largest
+        (SQLite's INTEGER PRIMARY KEY does so by itself)."""
+
+    def explain(self, sql: str, params: Sequence[Any]) -> str:
+        """The query plan of ``sql``, as text."""
+        rows = self.database.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall()
+        return "\n".join(f"{'  ' * (0 if r[1] == 0 else 1)}{r[3]}" for r in rows)
+
+    def analyze(self) -> None:
+        """Refresh the planner's statistics after a large load (SQLite plans without)."""
+
+
+class PostgreSQL(Backend):
+    name = "postgresql"
+    row_locks = True
+    sql_median = True
+    attachments_default = "db"
+    # Prefix matches on materialized paths (LIKE '/1/5/%') use these.
+    extra_indexes = (
+        "CREATE INDEX IF NOT EXISTS org_node_path_pattern ON org_node (path text_pattern_ops)",
+        "CREATE INDEX IF NOT EXISTS item_node_path_pattern ON item (node_path text_pattern_ops, closed, due_at)",
+        (
+            "CREATE INDEX IF NOT EXISTS assignment_unit_path_pattern ON assignment"
+            " (unit_path text_pattern_ops, role, open)"
+        ),
+    )
+
+    def path_under(self, field: Any, path: str) -> Any:
+        # LIKE uses the text_pattern_ops indexes above.
+        return Expression(field, "LIKE", path + "%")
+
+    def null_or_equal(self, field: Any, value: Any) -> Any:
+        # PostgreSQL estimates the OR from its statistics and keeps an ordered index scan.
+        return field.is_null() | (field == value)
+
+    def for_update(self, query: Any, *, skip_locked: bool = False) -> Any:
+        return query.for_update(skip_locked=skip_locked) if skip_locked else query.for_update()
+
+    def time_param(self, value: dt.datetime) -> Any:
+        return value
+
+    def seconds_between(self, start: Any, end: Any) -> Any:
+        return NodeList((SQL("EXTRACT(EPOCH FROM"), end - start, SQL(")")))
+
+    def median_where(self, value: Any, cond: Any) -> Any:
+        return NodeList(
+            (
+                fn.percentile_cont(0.5),
+                SQL("WITHIN GROUP (ORDER BY"),
+                value,
+                SQL(") FILTER (WHERE"),
+                cond,
+                SQL(")"),
+            )
+        )
+
+    def write_atomic(self) -> Any:
+        return self.database.atomic()
+
+    def lock_for_replace(self, table: str) -> None:
+        self.database.execute_sql(f'LOCK TABLE "{table}" IN EXCLUSIVE MODE')
+
+    def begin_snapshot(self) -> None:
+        self.database.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+
+    def insert_rows(
+        self, table: str, columns: Sequence[str], values: list[tuple[Any, ...]]
+    ) -> None:
+        # psycopg2's executemany is one round trip per row; execute_values sends pages of
+        # rows as one multi-row VALUES statement each.
+        from psycopg2.extras import execute_values
+
+        names = ", ".join(f'"{c}"' for c in columns)
+        sql = f'INSERT INTO "{table}" ({names}) VALUES %s'
+        execute_values(self.database.cursor(), sql, values, page_size=1000)
+
+    def reset_sequences(self, tables: Iterable[tuple[str, str]]) -> None:
+        for table, column in tables:
+            self.database.execute_sql(
+                f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{column}'), "
+                f'COALESCE((SELECT MAX("{column}") FROM "{table}"), 0) + 1, false)'
+            )
+
+    def explain(self, sql: str, params: Sequence[Any]) -> str:
+        rows = self.database.execute_sql(
+            "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql, params
+        ).fetchall()
+        return "\n".join(r[0] for r in rows)
+
+    def analyze(self) -> None:
+        self.database.execute_sql("ANALYZE")
