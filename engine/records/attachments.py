@@ -8,7 +8,7 @@ import io
 import secrets
 import unicodedata
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, BinaryIO
 
 import forms
@@ -244,22 +244,33 @@ def claim(
             )
 
 
+# The kinds of record an attachment can belong to besides an item: kind -> whether an
+# actor may read the record with that id. Each record module registers its own kind.
+RECORD_KINDS: dict[str, Callable[[Actor, int], bool]] = {}
+
+
+def record_kind(kind: str) -> Callable[[Callable[[Actor, int], bool]], Callable[[Actor, int], bool]]:
+    """Register ``kind`` with the function deciding who may read its records."""
+
+    def register(may_read: Callable[[Actor, int], bool]) -> Callable[[Actor, int], bool]:
+        RECORD_KINDS[kind] = may_read
+        return may_read
+
+    return register
+
+
+def record_ref(kind: str, record_id: int) -> str:
+    """How an attachment (and the audit trail) names a record: ``"checklist-row:12"``."""
+    if kind not in RECORD_KINDS:
+        raise KeyError(f"unknown record kind {kind!r}")
+    return f"{kind}:{record_id}"
+
+
 def _may_read_record(actor: Actor, record: str) -> bool:
-    """Whether ``actor`` sees the record an attachment belongs to (lists and KPI reports)."""
+    """Whether ``actor`` sees the record an attachment belongs to."""
     kind, _sep, raw_id = record.partition(":")
-    if not raw_id.isdigit():
-        return False
-    if kind == "checklist-row":
-        from engine.records.checklists import may_view
-        from engine.store.tables import ChecklistRow
-
-        row = ChecklistRow.get_or_none(ChecklistRow.id == int(raw_id))
-        return row is not None and may_view(actor, row.node)
-    if kind == "kpi-report":
-        from engine.records.kpi_reports import may_read
-
-        return may_read(actor, int(raw_id))
-    return False
+    may_read = RECORD_KINDS.get(kind)
+    return may_read is not None and raw_id.isdigit() and may_read(actor, int(raw_id))
 
 
 def open_for(actor: Actor, public_id: str, *, store: Store) -> tuple[Attachment, bytes]:

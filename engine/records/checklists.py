@@ -66,6 +66,13 @@ def may_view(actor: Actor, node: OrgNode) -> bool:
     return can(actor, "lists.view", node)
 
 
+@attachments.record_kind("checklist-row")
+def may_read_row(actor: Actor, row_id: int) -> bool:
+    """Who sees a checklist row sees its evidence."""
+    row = ChecklistRow.get_or_none(ChecklistRow.id == row_id)
+    return row is not None and may_view(actor, row.node)
+
+
 def today(now: dt.datetime) -> str:
     local = clock.local(now)
     assert local is not None
@@ -145,13 +152,13 @@ def add_row(
         attachments.claim(
             attachments.ids_in(version.body["row_schema"], cleaned),
             actor,
-            record=f"checklist-row:{row.id}",
+            record=attachments.record_ref("checklist-row", row.id),
         )
         audit.record(
             "checklist.row.add",
             at=now,
             actor=actor.user,
-            target=f"checklist-row:{row.id}",
+            target=attachments.record_ref("checklist-row", row.id),
             after=cleaned,
             detail={"list": list_key, "node": node.key},
         )
@@ -186,13 +193,13 @@ def update_row(
         attachments.claim(
             attachments.ids_in(version.body["row_schema"], cleaned),
             actor,
-            record=f"checklist-row:{row.id}",
+            record=attachments.record_ref("checklist-row", row.id),
         )
         audit.record(
             "checklist.row.update",
             at=now,
             actor=actor.user,
-            target=f"checklist-row:{row.id}",
+            target=attachments.record_ref("checklist-row", row.id),
             before=row.data,
             after=cleaned,
             detail={"list": row.definition.key, "node": row.node.key},

@@ -71,6 +71,7 @@ def may_review_report(actor: Actor, report: KpiReport, row: dict[str, Any]) -> b
     return may_review(actor, row)
 
 
+@attachments.record_kind("kpi-report")
 def may_read(actor: Actor, report_id: int) -> bool:
     """The reporting unit's people and the row's reviewers see a report and its evidence."""
     found = KpiReport.get_or_none(KpiReport.id == report_id)
@@ -177,13 +178,13 @@ def report(
             reported_at=now,
         )
         attachments.claim(
-            [("evidence", e) for e in created.evidence], actor, record=f"kpi-report:{created.id}"
+            [("evidence", e) for e in created.evidence], actor, record=attachments.record_ref("kpi-report", created.id)
         )
         audit.record(
             "kpi.report",
             at=now,
             actor=actor.user,
-            target=f"kpi-report:{created.id}",
+            target=attachments.record_ref("kpi-report", created.id),
             after={
                 "list": list_key,
                 "row": row_key,
@@ -223,7 +224,7 @@ def review(actor: Actor, report_id: int, accept: bool, note: str, *, now: dt.dat
             "kpi.review",
             at=now,
             actor=actor.user,
-            target=f"kpi-report:{found.id}",
+            target=attachments.record_ref("kpi-report", found.id),
             before={"state": "reported"},
             after={"state": state, "note": note},
         )
