@@ -230,25 +230,15 @@ class Planner:
         the last, its branch and effects decided by the kernel on the whole document."""
         item = row.row
         at = item["raised_at"]
-        # Most stories run to their end (the district reports 93.2 % solved); a few stall.
-        for _ in range(12 if self.rng.random() < 0.95 else self.rng.randint(0, 2)):
+        taken: dict[str, int] = {}
+        for _ in range(12):
             state = item["state"]
-            options = [t for t in rt.workflow["transitions"] if state in t["from"]]
-            if not options or rt.is_final(state):
-                break
-            # Items mostly move forward; refusals and withdrawals are the exception.
-            weights = [
-                0.1 if rt.is_final(t["to"]) and not rt.is_resolved(t["to"]) else 1.0
-                for t in options
-            ]
-            chosen = self.rng.choices(options, weights)[0]
-            staff = any(r != "raiser" for r in chosen["roles"])
-            wait = self.rng.uniform(0.2, 30)
-            when = (
-                self.calendar(definition.id, rt).due(at, wait)
-                if staff
-                else at + dt.timedelta(hours=wait)
-            )
+            options = self._options(rt, state, story["fate"], taken)
+            if not options:
+                break  # at its end, or a stalled story waiting for someone
+            chosen = self.rng.choices([t for t, _w in options], [w for _t, w in options])[0]
+            taken[chosen["key"]] = taken.get(chosen["key"], 0) + 1
+            when = self._when(rt, definition, state, chosen, at, story)
             if when is None or when >= self.now:
                 break  # the story is still unfolding
             at = when.replace(microsecond=0)
@@ -295,6 +285,51 @@ class Planner:
             for effect in chosen.get("effects", []):
                 self._effect(effect, row, rt, definition, node, summons, at, form)
         item["priority"] = max([item["priority"], *(s["priority"] for s in summons)])
+
+    @staticmethod
+    def _options(
+        rt: Runtime, state: str, fate: str, taken: Mapping[str, int]
+    ) -> list[tuple[dict[str, Any], float]]:
+        """The transitions a story of this fate takes from ``state``, weighted.
+
+        A ``resolved`` story never closes unresolved; a ``declined`` one closes unresolved
+        at its first chance (else it runs to its end); a ``stalled`` one never reaches a
+        resolved state. A transition already taken (a second whistle, a reopening) is
+        ever less likely, so loops end.
+        """
+        if rt.is_final(state):
+            return []
+        options = [t for t in rt.workflow["transitions"] if state in t["from"]]
+        refusals = [t for t in options if rt.is_final(t["to"]) and not rt.is_resolved(t["to"])]
+        if fate == "declined" and refusals:
+            return [(t, 1.0) for t in refusals]
+        kept = [t for t in options if t not in refusals]
+        if fate == "stalled":
+            kept = [t for t in kept if not rt.is_resolved(t["to"])]
+        return [
+            (t, 0.25 ** taken.get(t["key"], 0) * (0.3 if t["to"] == state else 1.0)) for t in kept
+        ]
+
+    def _when(
+        self,
+        rt: Runtime,
+        definition: Definition,
+        state: str,
+        chosen: Mapping[str, Any],
+        at: dt.datetime,
+        story: dict[str, Any],
+    ) -> dt.datetime | None:
+        """When the next step is taken: within the state's deadline (its ``hours``) mostly,
+        on the pack's calendar when staff take it, in natural hours when the raiser does;
+        a late step marks the story late (its rating is drawn from the late weights)."""
+        hours = float(rt.workflow["states"].get(state, {}).get("hours") or 24)
+        pace = self.teller.pace()
+        if pace > 1:
+            story["late"] = True
+        wait = max(hours * pace, 0.05)
+        if any(r != "raiser" for r in chosen["roles"]):
+            return self.calendar(definition.id, rt).due(at, wait)
+        return at + dt.timedelta(hours=wait)
 
     def _resolve(self, unit: Mapping[str, str], node: OrgNode) -> tuple[OrgNode, str] | None:
         if "unit" in unit:

@@ -32,9 +32,23 @@ class Teller:
         self.rng, self.pools, self.base = rng, pools, base
         self.cases: Mapping[str, Any] = pools.get("cases", {})
         self.summaries: Mapping[str, list[str]] = pools.get("summaries", {})
-        weights = pools.get("satisfaction") or {"5": 1}
-        self.ratings = [int(k) for k in weights]
-        self.rating_weights = [float(v) for v in weights.values()]
+        # Ratings fit the outcome: drawn from ``satisfaction`` when every step kept its
+        # deadline, from ``satisfaction_late`` when one was late.
+        self.ratings = {
+            late: (
+                [int(k) for k in weights],
+                [float(v) for v in weights.values()],
+            )
+            for late, weights in (
+                (False, pools.get("satisfaction") or {"5": 1}),
+                (True, pools.get("satisfaction_late") or pools.get("satisfaction") or {"5": 1}),
+            )
+        }
+        # How stories end (``outcomes``: resolved, declined, stalled → weight) and how fast
+        # each step is taken (``pace``: a share of the state's deadline).
+        outcomes = pools.get("outcomes") or {"resolved": 1}
+        self.fates, self.fate_weights = list(outcomes), [float(v) for v in outcomes.values()]
+        self.pace_spec: Mapping[str, Any] = pools.get("pace", {})
         self._valid: dict[str, dict[str, Any] | None] = {}
         # Which answer tells which part of a story (demo.json ``story_fields``: answer name →
         # category, rating, summary, description, location, building, note, decline,
@@ -69,6 +83,8 @@ class Teller:
             case.get("descriptions") or self.pools.get("descriptions") or ["{summary}"]
         )
         return {
+            "fate": self.rng.choices(self.fates, self.fate_weights)[0],
+            "late": False,
             "category": category,
             "summary": summary,
             "location": location,
@@ -85,13 +101,24 @@ class Teller:
 
     def rating(self, story: dict[str, Any]) -> int:
         """The owner's next rating of this story (a low one sends the item back)."""
-        value = self.rng.choices(self.ratings, self.rating_weights)[0]
+        ratings, weights = self.ratings[bool(story.get("late"))]
+        value = self.rng.choices(ratings, weights)[0]
         if story["ratings"] and story["ratings"][-1] < 3:
             value = max(value, 3)  # handled again after a low rating: the second try mostly works
         story["ratings"].append(value)
         comments = self.pools.get("comments", {})
         story["comment"] = self.rng.choice(comments.get("low" if value <= 2 else "high") or [""])
         return value
+
+    def pace(self) -> float:
+        """How long the next step takes, as a share of its state's deadline: mostly well
+        within it (``pace.on_time``, quick ones likelier), ``pace.late_share`` of the
+        steps late (``pace.late``, above 1)."""
+        if self.rng.random() < float(self.pace_spec.get("late_share", 0.0)):
+            low, high = self.pace_spec.get("late", (1.05, 1.5))
+            return self.rng.uniform(float(low), float(high))
+        low, high = self.pace_spec.get("on_time", (0.05, 0.95))
+        return float(low) + (float(high) - float(low)) * self.rng.random() ** 2
 
     def reply(self, story: Mapping[str, Any], role: str) -> str:
         """What a summoned unit (a department, or a party of the compound) says it did."""
