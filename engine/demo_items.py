@@ -239,6 +239,13 @@ class Planner:
             chosen = self.rng.choices([t for t, _w in options], [w for _t, w in options])[0]
             taken[chosen["key"]] = taken.get(chosen["key"], 0) + 1
             when = self._when(rt, definition, state, chosen, at, story)
+            waiting = [s for s in summons if s["open"]]
+            if when is not None and rt.is_resolved(chosen["to"]) and waiting:
+                # Resolved once the summoned units have done their part, not before.
+                if any(s["reported_at"] is None for s in waiting):
+                    break
+                last = max(s["reported_at"] for s in waiting)
+                when = max(when, self.calendar(definition.id, rt).due(last, 1.0) or last)
             if when is None or when >= self.now:
                 break  # the story is still unfolding
             at = when.replace(microsecond=0)
@@ -248,7 +255,9 @@ class Planner:
                     and summons_row["state"] == "reported"
                     and summons_row["reported_at"] < at
                 ):
-                    reply = self.teller.reply(story, summons_row["role"])
+                    reply = self.teller.reply(
+                        story, summons_row["role"], self.nodes[summons_row["unit"]].key
+                    )
                     summons_row.update(
                         state="done", done_at=at, open=False, next_due_at=None, reply=reply
                     )

@@ -96,6 +96,8 @@ class Teller:
             "decline": case.get("decline", ""),
             "resolution": self.rng.choice(case.get("resolutions") or [""]),
             "replies": case.get("replies", {}),
+            "unit": case.get("unit"),
+            "also": case.get("also", []),
             "ratings": [],
         }
 
@@ -120,10 +122,21 @@ class Teller:
         low, high = self.pace_spec.get("on_time", (0.05, 0.95))
         return float(low) + (float(high) - float(low)) * self.rng.random() ** 2
 
-    def reply(self, story: Mapping[str, Any], role: str) -> str:
-        """What a summoned unit (a department, or a party of the compound) says it did."""
+    def reply(self, story: Mapping[str, Any], role: str, unit: str) -> str:
+        """What a summoned unit says it did, in its own words: the case's reply by that
+        unit's key, else its role's reply when the case is that unit's own (the case's
+        ``unit``) or the unit is a party of the compound, else the unit's own way of
+        reporting the resolution (``unit_replies``)."""
         replies = story.get("replies", {})
-        return str(replies.get(role) or replies.get("department") or story.get("resolution") or "")
+        if unit in replies:
+            return str(replies[unit])
+        own = story.get("unit")
+        template = self.pools.get("unit_replies", {}).get(unit)
+        if role in replies and (own == unit or role != "department" or template is None):
+            return str(replies[role])
+        if template is not None:
+            return str(template).format(resolution=story.get("resolution", ""))
+        return str(story.get("resolution") or "")
 
     def answers(self, schema: Mapping[str, Any], story: dict[str, Any]) -> dict[str, Any]:
         """Answers to ``schema`` that tell ``story``; fields it says nothing of from ``base``."""
@@ -132,8 +145,12 @@ class Teller:
         for name, prop in props.items():
             told = self.fields.get(name)
             if told == "category":
-                if story["category"] in (prop.get("enum") or []):
-                    answers[name] = story["category"]
+                # A form that does not know the case's category gets the case's next
+                # best (``also``: a bell about litter is whistled as "other").
+                known = prop.get("enum") or []
+                told_as = [c for c in [story["category"], *story["also"]] if c in known]
+                if told_as:
+                    answers[name] = told_as[0]
             elif told == "rating":
                 answers[name] = self.rating(story)
             elif told and prop.get("type") == "string" and story.get(told):
