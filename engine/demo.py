@@ -16,9 +16,12 @@ from typing import Any
 
 import forms
 from engine import audit
+from engine.calendar import NATURAL
 from engine.db import database
+from engine.deadlines import pack_calendar
 from engine.definitions import applies_at, current_version
 from engine.demo_items import Planner
+from engine.demo_records import Records, add_supervisors, supervisors_missing
 from engine.demo_stories import Teller
 from engine.models import Definition, Event, Grant, OrgNode, User
 from engine.packs import read_pack
@@ -274,13 +277,15 @@ def generate(
     rng = random.Random(seed)
     # Each synthetic commissioner gets its own salt; hashed before the write transaction.
     missing = max(0, compounds - OrgNode.select().where(OrgNode.kind == "compound").count())
+    streets = supervisors_missing()  # every street's supervisor reports on the KPI list
     hashes = (
-        hash_passwords([DEMO_PASSWORD] * missing)
+        hash_passwords([DEMO_PASSWORD] * (missing + len(streets)))
         if OrgNode.select().where(OrgNode.kind == "street").exists()
         else []
     )
     with database.atomic():
         nodes = _ensure_compounds(rng, compounds, pools, hashes)
+        add_supervisors(streets, [person_name(rng, pools) for _ in streets], hashes)
     types = [
         d
         for d in Definition.select().where(Definition.kind == "item_type").order_by(Definition.id)
@@ -306,6 +311,10 @@ def generate(
                 rng.choice(raisers[node.id]) if node.id in raisers else None,
             )
     planner.finish()
+    records = Records(rng, pools, pack_calendar(types[0].id) if types else NATURAL, now)
+    records.checklists(nodes)
+    records.kpi_reports()
+    records.write()
     audit.record(
         "demo.generate",
         at=now,
