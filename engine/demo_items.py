@@ -100,6 +100,7 @@ class Planner:
         self.pools: dict[int, list[dict[str, Any]]] = {}
         self.versions: dict[int, Any] = {}
         self.calendars: dict[tuple[int, str | None], Any] = {}
+        self.reports: dict[int, dict[str, Any]] = {}  # summons id → its report-in event
         self.plan = Plan(
             next_ids={
                 m.__name__: (m.select(m.id).order_by(m.id.desc()).scalar() or 0) + 1
@@ -169,6 +170,7 @@ class Planner:
         self._steps(row, rt, definition, node, summons, raiser, story)
         self.plan.items.append(item)
         self.plan.assignments += summons
+        self.reports.clear()  # the item's story is told: its summonses change no more
         if len(self.plan.items) >= 5000:
             self.plan.flush()
 
@@ -273,6 +275,10 @@ class Planner:
             if move.closes:
                 cancelled = [s["id"] for s in summons if s["open"]]
                 for summons_row in summons:
+                    if summons_row["open"] and (summons_row["reported_at"] or at) > at:
+                        # Closed before the unit would have reported in: it never did.
+                        self.plan.events.remove(self.reports.pop(summons_row["id"]))
+                        summons_row.update(state="summoned", reported_at=None)
                     if summons_row["open"]:
                         summons_row.update(
                             state="cancelled", open=False, done_at=at, next_due_at=None
@@ -397,6 +403,7 @@ class Planner:
                 self._summons_event(
                     row.id, summons_row, summons_row["reported_at"], "report_in", "summoned", None
                 )
+                self.reports[summons_row["id"]] = self.plan.events[-1]
             rows.append(summons_row)
         return rows
 
