@@ -458,9 +458,14 @@ class Planner:
     def finish(self) -> None:
         """Write what is left and move PostgreSQL's id sequences past the explicit ids."""
         self.plan.flush()
-        if is_postgres():
-            for table in ("item", "event", "assignment"):
-                database.execute_sql(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                    f"COALESCE((SELECT MAX(id) FROM {table}), 1))"
-                )
+        move_sequences("item", "event", "assignment")
+
+
+def move_sequences(*tables: str) -> None:
+    """Move PostgreSQL's id sequences of ``tables`` past the ids inserted explicitly."""
+    if is_postgres():
+        for table in tables:
+            database.execute_sql(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"COALESCE((SELECT MAX(id) FROM {table}), 1))"
+            )

@@ -23,6 +23,7 @@ from engine import clock
 from engine.calendar import Calendar
 from engine.checklists import derived, row_lists
 from engine.db import bulk_insert, database
+from engine.demo_items import move_sequences
 from engine.kpi import kpi_lists
 from engine.kpi_reports import REPORT_ROLES, responsible_for
 from engine.models import Event, Grant, OrgNode, User
@@ -309,6 +310,7 @@ class Records:
             bulk_insert(ChecklistRow, self.rows)
             bulk_insert(KpiReport, self.reports)
             bulk_insert(Event, self.events)
+        move_sequences("checklist_row", "kpi_report", "event")
         self.rows, self.reports, self.events = [], [], []
 
 

@@ -239,3 +239,35 @@ def test_staff_act_in_working_hours_and_late_stories_rate_lower(demo):
         (late if overran else on_time).append(item.satisfaction)
     assert late and on_time
     assert sum(late) / len(late) < sum(on_time) / len(on_time) - 0.3, (late, on_time)
+
+
+def test_rows_added_after_the_demo_get_fresh_ids(demo, actor_of):
+    """The demo inserts its rows with explicit ids: on PostgreSQL the id sequences move past them."""
+    from engine import audit, checklists
+
+    row = checklists.add_row(
+        actor_of("xifang"),
+        "task-list",
+        OrgNode.get(OrgNode.key == "lvzhouhuayuan"),
+        {
+            "content": "新任务",
+            "owner_unit": "小区专员",
+            "deadline": "2026-12-31",
+            "status": "未开始",
+        },
+        now=NOW,
+    )
+    assert row.id > max(r.id for r in ChecklistRow.select() if r.id != row.id)
+    report = KpiReport.create(
+        list_key="tasks-2021",
+        row_key="training",
+        unit=OrgNode.get(OrgNode.key == "dongxin"),
+        note="新报送",
+        reported_at=NOW,
+    )
+    assert KpiReport.select().where(KpiReport.id == report.id).count() == 1
+    event = audit.record("demo.check", at=NOW, actor=None, target="x")
+    assert (
+        event.id
+        > Event.select(Event.id).where(Event.id != event.id).order_by(Event.id.desc()).scalar()
+    )
