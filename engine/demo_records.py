@@ -131,12 +131,16 @@ class Records:
         cleaned = self._answers(body, node, {**template, status_field: status, **extra}, deadline)
         if cleaned is None:
             return  # a template the list's form refuses is left out, never written half
-        # Entered at its first status, then moved on to where it stands now.
+        # Entered at its first status, then moved on to where it stands now (unless that
+        # step is still to come: then it stands at its first status).
         entered = (
             self._answers(body, node, {**template, status_field: first}, deadline)
             if first is not None and first != status
             else None
         )
+        moved = self._after(created, self.rng.uniform(4, 24 * 20)) if entered else None
+        if entered is not None and moved is None:
+            cleaned, entered = entered, None
         row_id = self._id("ChecklistRow")
         target = f"checklist-row:{row_id}"
         detail = {"list": body["key"], "node": node.key}
@@ -144,8 +148,8 @@ class Records:
             created, author, "checklist.row.add", target, after=entered or cleaned, detail=detail
         )
         updated = created
-        if entered is not None:
-            updated = self._after(created, self.rng.uniform(4, 24 * 20))
+        if entered is not None and moved is not None:
+            updated = moved
             self._event(
                 updated,
                 author,
@@ -238,19 +242,25 @@ class Records:
                     first = self._report(list_key, row["key"], unit, reporter, note, at)
                     if state == "reported" or not reviewers:
                         continue
-                    reviewer = self.rng.choice(reviewers)
                     reviewed = self._after(at)
+                    if reviewed is None:
+                        continue  # the review is still to come
                     self._review(
-                        first, reviewer, state, self.rng.choice(spec.get(state) or [""]), reviewed
+                        first,
+                        self.rng.choice(reviewers),
+                        state,
+                        self.rng.choice(spec.get(state) or [""]),
+                        reviewed,
                     )
-                    if state == "returned" and self.rng.random() < 0.6:
-                        again = self._after(reviewed)
+                    again = self._after(reviewed)
+                    if state == "returned" and again is not None and self.rng.random() < 0.6:
                         self._report(list_key, row["key"], unit, reporter, note, again)
 
-    def _after(self, at: dt.datetime, hours: float | None = None) -> dt.datetime:
-        """A working moment some working hours (a few by default) after ``at``, not after now."""
+    def _after(self, at: dt.datetime, hours: float | None = None) -> dt.datetime | None:
+        """A working moment some working hours (a few by default) after ``at``; None when
+        that is still to come."""
         when = self.calendar.due(at, hours if hours is not None else self.rng.uniform(1, 40)) or at
-        return max(at, min(when, self.now)).replace(microsecond=0)
+        return when.replace(microsecond=0) if when < self.now else None
 
     def _reporter(self, unit: OrgNode) -> int | None:
         """A user who reports for ``unit`` (its supervisor, or its department user)."""

@@ -126,12 +126,13 @@ def test_kpi_reports_come_from_responsible_units_and_are_reviewed_by_lead_units(
             reviewer = actor_for(User.get_by_id(report.reviewed_by_id))
             assert kpi_reports.may_review_report(reviewer, report, row), report.id
             assert report.reviewed_at >= report.reported_at
-    # Each street reports on each row it is responsible for; most reports are accepted.
+    # Each street reports on each row it is responsible for; accepted is the commonest outcome.
     for street in OrgNode.select().where(OrgNode.kind == "street"):
         mine = {r.row_key for r in reports if r.unit_id == street.id}
         assert mine == {k for k, r in rows.items() if kpi_reports.responsible_for(r, street)}
     states = [r.state for r in reports]
-    assert states.count("accepted") > len(states) / 2 and "returned" in states
+    assert max(set(states), key=states.count) == "accepted" and "returned" in states
+    assert states.count("reported") < len(states) / 2  # most are reviewed
     audited = Event.select().where(Event.action.in_(["kpi.report", "kpi.review"])).count()
     assert audited == len(reports) + sum(1 for r in reports if r.state != "reported")
 
