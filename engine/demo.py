@@ -3,7 +3,10 @@
 Everything is drawn from one ``random.Random(seed)`` and the pack's own definitions:
 answers are generated from each item type's form schema and validated by the same
 forms layer as real answers; items walk their own workflow; summons come from the
-routing tables. The same seed gives the same district.
+routing tables (``engine/demo_items.py``, stories from ``engine/demo_stories.py``); every
+street gets compounds with filed compound files, every compound its checklists, every
+responsible unit its KPI reports (``engine/demo_records.py``). The same seed gives the
+same district; ``engine/demo_shape.py`` measures it.
 """
 
 from __future__ import annotations

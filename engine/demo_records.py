@@ -138,7 +138,7 @@ class Records:
             if first is not None and first != status
             else None
         )
-        moved = self._after(created, self.rng.uniform(4, 24 * 20)) if entered else None
+        moved = self._after(created, self.rng.uniform(4, 24 * 6)) if entered else None
         if entered is not None and moved is None:
             cleaned, entered = entered, None
         row_id = self._id("ChecklistRow")
