@@ -119,8 +119,11 @@ def pack_export(key: str, folder: str) -> None:
 @click.option("--items", "item_count", default=400, show_default=True)
 @click.option("--seed", default=1, show_default=True)
 @click.option("--pack", "pack_path", default=str(DEFAULT_PACK), show_default=True)
+@click.option(
+    "--shape", is_flag=True, help="then print the district's shape (resolved share, streets)"
+)
 @with_appcontext
-def demo(compounds: int, item_count: int, seed: int, pack_path: str) -> None:
+def demo(compounds: int, item_count: int, seed: int, pack_path: str, shape: bool) -> None:
     """Generate a deterministic synthetic district (idempotent for the same seed)."""
     from engine.demo.demo import generate
 
@@ -128,7 +131,11 @@ def demo(compounds: int, item_count: int, seed: int, pack_path: str) -> None:
         summary = generate(
             pack_path, compounds=compounds, items=item_count, seed=seed, now=clock.now()
         )
-    click.echo(summary)
+        click.echo(summary)
+        if shape:
+            from engine.demo.demo_shape import measure
+
+            click.echo("\n".join(measure(now=clock.now()).lines()))
 
 
 @click.command("user")

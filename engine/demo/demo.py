@@ -3,7 +3,10 @@
 Everything is drawn from one ``random.Random(seed)`` and the pack's own definitions:
 answers are generated from each item type's form schema and validated by the same
 forms layer as real answers; items walk their own workflow; summons come from the
-routing tables. The same seed gives the same district.
+routing tables (``engine/demo/demo_items.py``, stories from ``engine/demo/demo_stories.py``); every
+street gets compounds with filed compound files, every compound its checklists, every
+responsible unit its KPI reports (``engine/demo/demo_records.py``). The same seed gives the
+same district; ``engine/demo/demo_shape.py`` measures it.
 """
 
 from __future__ import annotations
@@ -17,12 +20,15 @@ from typing import Any
 import forms
 from engine.accounts.users import hash_passwords
 from engine.authoring.packs import read_pack
+from engine.core.calendar import NATURAL
 from engine.definitions.definitions import applies_at, current_version
 from engine.demo.demo_items import Planner
+from engine.demo.demo_records import Records, add_supervisors, supervisors_missing
 from engine.demo.demo_stories import Teller
 from engine.store.db import database
 from engine.store.models import Definition, Event, Grant, OrgNode, User
 from engine.trail import audit
+from engine.workflow.deadlines import pack_calendar
 from forms.specs import canonical
 
 BATCH = 500
@@ -148,37 +154,86 @@ def answer_pool(rng: random.Random, pools: Mapping[str, Any], now: dt.datetime) 
     return draw
 
 
-def _file(rng: random.Random, ranges: Mapping[str, Any]) -> dict[str, Any]:
-    """A synthetic compound's file: each field of demo.json ``compound_file`` drawn from its
-    ``[low, high]`` range (whole numbers when both ends are, else two decimals)."""
+def _file(rng: random.Random, spec: Mapping[str, Any], **names: str) -> dict[str, Any]:
+    """A synthetic compound's file, field by field from demo.json ``compound_file``:
+
+    - ``[low, high]``: a number between (whole when both ends are, else two decimals);
+    - ``{"chance": p}``: true with probability ``p``;
+    - ``{"choices": {value: weight}}``: one of the values;
+    - ``{"of": field, "share": [low, high]}``: a whole share of a field drawn before;
+    - ``{"format": text or list/object of texts}``: texts with ``{compound}``,
+      ``{commissioner}`` and the fields drawn before filled in;
+    - ``"when"``/``"unless"`` ``{field: value}``: only when a field drawn before is
+      (is not) that value, as the form shows the field.
+    """
     drawn: dict[str, Any] = {}
-    for name, (low, high) in ranges.items():
-        whole = isinstance(low, int) and isinstance(high, int)
-        drawn[name] = rng.randint(low, high) if whole else round(rng.uniform(low, high), 2)
+    for name, rule in spec.items():
+        if isinstance(rule, list):
+            low, high = rule
+            whole = isinstance(low, int) and isinstance(high, int)
+            drawn[name] = rng.randint(low, high) if whole else round(rng.uniform(low, high), 2)
+            continue
+        if any(drawn.get(k) != v for k, v in rule.get("when", {}).items()) or any(
+            drawn.get(k) == v for k, v in rule.get("unless", {}).items()
+        ):
+            continue
+        if "chance" in rule:
+            drawn[name] = rng.random() < float(rule["chance"])
+        elif "choices" in rule:
+            choices = rule["choices"]
+            drawn[name] = rng.choices(list(choices), [float(w) for w in choices.values()])[0]
+        elif "of" in rule:
+            low, high = rule["share"]
+            drawn[name] = round(float(drawn.get(rule["of"]) or 0) * rng.uniform(low, high))
+        elif "format" in rule:
+            drawn[name] = _format(rule["format"], {**drawn, **names})
     return drawn
+
+
+def _format(template: Any, values: Mapping[str, Any]) -> Any:
+    if isinstance(template, str):
+        return template.format(**values)
+    if isinstance(template, list):
+        return [_format(t, values) for t in template]
+    return {k: _format(v, values) for k, v in template.items()}
 
 
 def _ensure_compounds(
     rng: random.Random, count: int, pools: Mapping[str, Any], hashes: list[str]
 ) -> list[OrgNode]:
-    """Add synthetic communities and compounds until the district has ``count`` compounds."""
+    """Add synthetic communities and compounds until the district has ``count`` compounds,
+    each to the street that has fewest so far, so every street has compounds."""
     compounds = list(OrgNode.select().where(OrgNode.kind == "compound").order_by(OrgNode.id))
     streets = list(OrgNode.select().where(OrgNode.kind == "street").order_by(OrgNode.id))
+    held = {s.id: sum(1 for c in compounds if c.path.startswith(s.path)) for s in streets}
     prefixes = pools.get("compound_prefixes") or ["Demo "]
     suffixes = pools.get("compound_suffixes") or [""]
     community_name = str(pools.get("community_name", "{street} {n}"))
     street_suffix = str(pools.get("street_suffix", ""))
+    names = {name for (name,) in OrgNode.select(OrgNode.name).tuples()}
     index = 0
     while len(compounds) < count and streets:
-        street = streets[index % len(streets)]
-        community_key = f"demo-{street.key}-{index // len(streets) // 5}"
+        street = min(streets, key=lambda s: held[s.id])
+        held[street.id] += 1
+        prefix = rng.choice(prefixes)
+        name = next(
+            (n for n in (f"{prefix}{rng.choice(suffixes)}" for _ in range(20)) if n not in names),
+            f"{prefix}{rng.choice(suffixes)}{index}",  # a big district runs out of names
+        )
+        names.add(name)
+        n = held[street.id] // 5 + 1  # five compounds a community
+        community_key = f"demo-{street.key}-{n}"
         community = OrgNode.get_or_none(OrgNode.key == community_key)
         if community is None:
-            name = community_name.format(
-                street=street.name.removesuffix(street_suffix), n=index // len(streets) // 5 + 1
-            )
             community = OrgNode.create(
-                key=community_key, name=name, kind="community", parent=street, path="", keys=[]
+                key=community_key,
+                name=community_name.format(
+                    street=street.name.removesuffix(street_suffix), n=n, prefix=prefix
+                ),
+                kind="community",
+                parent=street,
+                path="",
+                keys=[],
             )
             community.path, community.keys = (
                 f"{street.path}{community.id}/",
@@ -186,20 +241,21 @@ def _ensure_compounds(
             )
             community.save()
         key = f"demo-c{index}"
+        commissioner = person_name(rng, pools)
         node = OrgNode.create(
             key=key,
-            name=f"{rng.choice(prefixes)}{rng.choice(suffixes)}{index}",
+            name=name,
             kind="compound",
             parent=community,
             path="",
             keys=[],
-            profile=_file(rng, pools.get("compound_file", {})),
+            profile=_file(
+                rng, pools.get("compound_file", {}), compound=name, commissioner=commissioner
+            ),
         )
         node.path, node.keys = f"{community.path}{node.id}/", [*community.keys, key]
         node.save()
-        user = User.create(
-            username=f"{key}-zy", name=person_name(rng, pools), password_hash=hashes.pop()
-        )
+        user = User.create(username=f"{key}-zy", name=commissioner, password_hash=hashes.pop())
         Grant.create(user=user, role="commissioner", node=node)
         compounds.append(node)
         index += 1
@@ -224,13 +280,15 @@ def generate(
     rng = random.Random(seed)
     # Each synthetic commissioner gets its own salt; hashed before the write transaction.
     missing = max(0, compounds - OrgNode.select().where(OrgNode.kind == "compound").count())
+    streets = supervisors_missing()  # every street's supervisor reports on the KPI list
     hashes = (
-        hash_passwords([DEMO_PASSWORD] * missing)
+        hash_passwords([DEMO_PASSWORD] * (missing + len(streets)))
         if OrgNode.select().where(OrgNode.kind == "street").exists()
         else []
     )
     with database.atomic():
         nodes = _ensure_compounds(rng, compounds, pools, hashes)
+        add_supervisors(streets, [person_name(rng, pools) for _ in streets], hashes)
     types = [
         d
         for d in Definition.select().where(Definition.kind == "item_type").order_by(Definition.id)
@@ -256,6 +314,10 @@ def generate(
                 rng.choice(raisers[node.id]) if node.id in raisers else None,
             )
     planner.finish()
+    records = Records(rng, pools, pack_calendar(types[0].id) if types else NATURAL, now)
+    records.checklists(nodes)
+    records.kpi_reports()
+    records.write()
     audit.record(
         "demo.generate",
         at=now,

@@ -100,6 +100,7 @@ class Planner:
         self.pools: dict[int, list[dict[str, Any]]] = {}
         self.versions: dict[int, Any] = {}
         self.calendars: dict[tuple[int, str | None], Any] = {}
+        self.reports: dict[int, dict[str, Any]] = {}  # summons id → its report-in event
         self.plan = Plan(
             next_ids={
                 m.__name__: (m.select(m.id).order_by(m.id.desc()).scalar() or 0) + 1
@@ -169,6 +170,7 @@ class Planner:
         self._steps(row, rt, definition, node, summons, raiser, story)
         self.plan.items.append(item)
         self.plan.assignments += summons
+        self.reports.clear()  # the item's story is told: its summonses change no more
         if len(self.plan.items) >= 5000:
             self.plan.flush()
 
@@ -230,25 +232,22 @@ class Planner:
         the last, its branch and effects decided by the kernel on the whole document."""
         item = row.row
         at = item["raised_at"]
-        # Most stories run to their end (the district reports 93.2 % solved); a few stall.
-        for _ in range(12 if self.rng.random() < 0.95 else self.rng.randint(0, 2)):
+        taken: dict[str, int] = {}
+        for _ in range(12):
             state = item["state"]
-            options = [t for t in rt.workflow["transitions"] if state in t["from"]]
-            if not options or rt.is_final(state):
-                break
-            # Items mostly move forward; refusals and withdrawals are the exception.
-            weights = [
-                0.1 if rt.is_final(t["to"]) and not rt.is_resolved(t["to"]) else 1.0
-                for t in options
-            ]
-            chosen = self.rng.choices(options, weights)[0]
-            staff = any(r != "raiser" for r in chosen["roles"])
-            wait = self.rng.uniform(0.2, 30)
-            when = (
-                self.calendar(definition.id, rt).due(at, wait)
-                if staff
-                else at + dt.timedelta(hours=wait)
-            )
+            options = self._options(rt, state, story["fate"], taken)
+            if not options:
+                break  # at its end, or a stalled story waiting for someone
+            chosen = self.rng.choices([t for t, _w in options], [w for _t, w in options])[0]
+            taken[chosen["key"]] = taken.get(chosen["key"], 0) + 1
+            when = self._when(rt, definition, state, chosen, at, story)
+            waiting = [s for s in summons if s["open"]]
+            if when is not None and rt.is_resolved(chosen["to"]) and waiting:
+                # Resolved once the summoned units have done their part, not before.
+                if any(s["reported_at"] is None for s in waiting):
+                    break
+                last = max(s["reported_at"] for s in waiting)
+                when = max(when, self.calendar(definition.id, rt).due(last, 1.0) or last)
             if when is None or when >= self.now:
                 break  # the story is still unfolding
             at = when.replace(microsecond=0)
@@ -258,7 +257,9 @@ class Planner:
                     and summons_row["state"] == "reported"
                     and summons_row["reported_at"] < at
                 ):
-                    reply = self.teller.reply(story, summons_row["role"])
+                    reply = self.teller.reply(
+                        story, summons_row["role"], self.nodes[summons_row["unit"]].key
+                    )
                     summons_row.update(
                         state="done", done_at=at, open=False, next_due_at=None, reply=reply
                     )
@@ -274,6 +275,10 @@ class Planner:
             if move.closes:
                 cancelled = [s["id"] for s in summons if s["open"]]
                 for summons_row in summons:
+                    if summons_row["open"] and (summons_row["reported_at"] or at) > at:
+                        # Closed before the unit would have reported in: it never did.
+                        self.plan.events.remove(self.reports.pop(summons_row["id"]))
+                        summons_row.update(state="summoned", reported_at=None)
                     if summons_row["open"]:
                         summons_row.update(
                             state="cancelled", open=False, done_at=at, next_due_at=None
@@ -295,6 +300,51 @@ class Planner:
             for effect in chosen.get("effects", []):
                 self._effect(effect, row, rt, definition, node, summons, at, form)
         item["priority"] = max([item["priority"], *(s["priority"] for s in summons)])
+
+    @staticmethod
+    def _options(
+        rt: Runtime, state: str, fate: str, taken: Mapping[str, int]
+    ) -> list[tuple[dict[str, Any], float]]:
+        """The transitions a story of this fate takes from ``state``, weighted.
+
+        A ``resolved`` story never closes unresolved; a ``declined`` one closes unresolved
+        at its first chance (else it runs to its end); a ``stalled`` one never reaches a
+        resolved state. A transition already taken (a second whistle, a reopening) is
+        ever less likely, so loops end.
+        """
+        if rt.is_final(state):
+            return []
+        options = [t for t in rt.workflow["transitions"] if state in t["from"]]
+        refusals = [t for t in options if rt.is_final(t["to"]) and not rt.is_resolved(t["to"])]
+        if fate == "declined" and refusals:
+            return [(t, 1.0) for t in refusals]
+        kept = [t for t in options if t not in refusals]
+        if fate == "stalled":
+            kept = [t for t in kept if not rt.is_resolved(t["to"])]
+        return [
+            (t, 0.25 ** taken.get(t["key"], 0) * (0.3 if t["to"] == state else 1.0)) for t in kept
+        ]
+
+    def _when(
+        self,
+        rt: Runtime,
+        definition: Definition,
+        state: str,
+        chosen: Mapping[str, Any],
+        at: dt.datetime,
+        story: dict[str, Any],
+    ) -> dt.datetime | None:
+        """When the next step is taken: within the state's deadline (its ``hours``) mostly,
+        on the pack's calendar when staff take it, in natural hours when the raiser does;
+        a late step marks the story late (its rating is drawn from the late weights)."""
+        hours = float(rt.workflow["states"].get(state, {}).get("hours") or 24)
+        pace = self.teller.pace()
+        if pace > 1:
+            story["late"] = True
+        wait = max(hours * pace, 0.05)
+        if any(r != "raiser" for r in chosen["roles"]):
+            return self.calendar(definition.id, rt).due(at, wait)
+        return at + dt.timedelta(hours=wait)
 
     def _resolve(self, unit: Mapping[str, str], node: OrgNode) -> tuple[OrgNode, str] | None:
         if "unit" in unit:
@@ -353,6 +403,7 @@ class Planner:
                 self._summons_event(
                     row.id, summons_row, summons_row["reported_at"], "report_in", "summoned", None
                 )
+                self.reports[summons_row["id"]] = self.plan.events[-1]
             rows.append(summons_row)
         return rows
 
@@ -407,4 +458,9 @@ class Planner:
     def finish(self) -> None:
         """Write what is left and move the id sequences past the explicit ids."""
         self.plan.flush()
-        backend().reset_sequences((table, "id") for table in ("item", "event", "assignment"))
+        move_sequences("item", "event", "assignment")
+
+
+def move_sequences(*tables: str) -> None:
+    """Move the id sequences of ``tables`` past the ids inserted explicitly."""
+    backend().reset_sequences((table, "id") for table in tables)

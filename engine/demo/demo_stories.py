@@ -32,9 +32,23 @@ class Teller:
         self.rng, self.pools, self.base = rng, pools, base
         self.cases: Mapping[str, Any] = pools.get("cases", {})
         self.summaries: Mapping[str, list[str]] = pools.get("summaries", {})
-        weights = pools.get("satisfaction") or {"5": 1}
-        self.ratings = [int(k) for k in weights]
-        self.rating_weights = [float(v) for v in weights.values()]
+        # Ratings fit the outcome: drawn from ``satisfaction`` when every step kept its
+        # deadline, from ``satisfaction_late`` when one was late.
+        self.ratings = {
+            late: (
+                [int(k) for k in weights],
+                [float(v) for v in weights.values()],
+            )
+            for late, weights in (
+                (False, pools.get("satisfaction") or {"5": 1}),
+                (True, pools.get("satisfaction_late") or pools.get("satisfaction") or {"5": 1}),
+            )
+        }
+        # How stories end (``outcomes``: resolved, declined, stalled → weight) and how fast
+        # each step is taken (``pace``: a share of the state's deadline).
+        outcomes = pools.get("outcomes") or {"resolved": 1}
+        self.fates, self.fate_weights = list(outcomes), [float(v) for v in outcomes.values()]
+        self.pace_spec: Mapping[str, Any] = pools.get("pace", {})
         self._valid: dict[str, dict[str, Any] | None] = {}
         # Which answer tells which part of a story (demo.json ``story_fields``: answer name →
         # category, rating, summary, description, location, building, note, decline,
@@ -69,6 +83,8 @@ class Teller:
             case.get("descriptions") or self.pools.get("descriptions") or ["{summary}"]
         )
         return {
+            "fate": self.rng.choices(self.fates, self.fate_weights)[0],
+            "late": False,
             "category": category,
             "summary": summary,
             "location": location,
@@ -80,12 +96,15 @@ class Teller:
             "decline": case.get("decline", ""),
             "resolution": self.rng.choice(case.get("resolutions") or [""]),
             "replies": case.get("replies", {}),
+            "unit": case.get("unit"),
+            "also": case.get("also", []),
             "ratings": [],
         }
 
     def rating(self, story: dict[str, Any]) -> int:
         """The owner's next rating of this story (a low one sends the item back)."""
-        value = self.rng.choices(self.ratings, self.rating_weights)[0]
+        ratings, weights = self.ratings[bool(story.get("late"))]
+        value = self.rng.choices(ratings, weights)[0]
         if story["ratings"] and story["ratings"][-1] < 3:
             value = max(value, 3)  # handled again after a low rating: the second try mostly works
         story["ratings"].append(value)
@@ -93,10 +112,31 @@ class Teller:
         story["comment"] = self.rng.choice(comments.get("low" if value <= 2 else "high") or [""])
         return value
 
-    def reply(self, story: Mapping[str, Any], role: str) -> str:
-        """What a summoned unit (a department, or a party of the compound) says it did."""
+    def pace(self) -> float:
+        """How long the next step takes, as a share of its state's deadline: mostly well
+        within it (``pace.on_time``, quick ones likelier), ``pace.late_share`` of the
+        steps late (``pace.late``, above 1)."""
+        if self.rng.random() < float(self.pace_spec.get("late_share", 0.0)):
+            low, high = self.pace_spec.get("late", (1.05, 1.5))
+            return self.rng.uniform(float(low), float(high))
+        low, high = self.pace_spec.get("on_time", (0.05, 0.95))
+        return float(low) + (float(high) - float(low)) * self.rng.random() ** 2
+
+    def reply(self, story: Mapping[str, Any], role: str, unit: str) -> str:
+        """What a summoned unit says it did, in its own words: the case's reply by that
+        unit's key, else its role's reply when the case is that unit's own (the case's
+        ``unit``) or the unit is a party of the compound, else the unit's own way of
+        reporting the resolution (``unit_replies``)."""
         replies = story.get("replies", {})
-        return str(replies.get(role) or replies.get("department") or story.get("resolution") or "")
+        if unit in replies:
+            return str(replies[unit])
+        own = story.get("unit")
+        template = self.pools.get("unit_replies", {}).get(unit)
+        if role in replies and (own == unit or role != "department" or template is None):
+            return str(replies[role])
+        if template is not None:
+            return str(template).format(resolution=story.get("resolution", ""))
+        return str(story.get("resolution") or "")
 
     def answers(self, schema: Mapping[str, Any], story: dict[str, Any]) -> dict[str, Any]:
         """Answers to ``schema`` that tell ``story``; fields it says nothing of from ``base``."""
@@ -105,8 +145,12 @@ class Teller:
         for name, prop in props.items():
             told = self.fields.get(name)
             if told == "category":
-                if story["category"] in (prop.get("enum") or []):
-                    answers[name] = story["category"]
+                # A form that does not know the case's category gets the case's next
+                # best (``also``: a bell about litter is whistled as "other").
+                known = prop.get("enum") or []
+                told_as = [c for c in [story["category"], *story["also"]] if c in known]
+                if told_as:
+                    answers[name] = told_as[0]
             elif told == "rating":
                 answers[name] = self.rating(story)
             elif told and prop.get("type") == "string" and story.get(told):

@@ -249,7 +249,9 @@ def claim(
 RECORD_KINDS: dict[str, Callable[[Actor, int], bool]] = {}
 
 
-def record_kind(kind: str) -> Callable[[Callable[[Actor, int], bool]], Callable[[Actor, int], bool]]:
+def record_kind(
+    kind: str,
+) -> Callable[[Callable[[Actor, int], bool]], Callable[[Actor, int], bool]]:
     """Register ``kind`` with the function deciding who may read its records."""
 
     def register(may_read: Callable[[Actor, int], bool]) -> Callable[[Actor, int], bool]:

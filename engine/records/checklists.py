@@ -117,7 +117,8 @@ def _clean(
     return dict(cleaned)
 
 
-def _derived(body: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
+def derived(body: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
+    """A row's ``done`` and ``deadline`` columns, read from its answers as the list says."""
     status = data.get(body.get("status_field", "status"))
     deadline = data.get(body.get("deadline_field", "deadline"))
     return {
@@ -147,7 +148,7 @@ def add_row(
             created_by=actor.user,
             created_at=now,
             updated_at=now,
-            **_derived(version.body, cleaned),
+            **derived(version.body, cleaned),
         )
         attachments.claim(
             attachments.ids_in(version.body["row_schema"], cleaned),
@@ -183,7 +184,7 @@ def update_row(
                 data=cleaned,
                 updated_at=now,
                 lock=ChecklistRow.lock + 1,
-                **_derived(version.body, cleaned),
+                **derived(version.body, cleaned),
             )
             .where((ChecklistRow.id == row.id) & (ChecklistRow.lock == (expected or row.lock)))
             .execute()

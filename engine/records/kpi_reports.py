@@ -178,7 +178,9 @@ def report(
             reported_at=now,
         )
         attachments.claim(
-            [("evidence", e) for e in created.evidence], actor, record=attachments.record_ref("kpi-report", created.id)
+            [("evidence", e) for e in created.evidence],
+            actor,
+            record=attachments.record_ref("kpi-report", created.id),
         )
         audit.record(
             "kpi.report",
