@@ -11,12 +11,15 @@ import hashlib
 import ipaddress
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField
 
-from engine.actors import Actor, active_actor
+from engine.actors import Actor, actor_from, actor_query
 from engine.db import database
+from engine.memo import prepared
 from engine.models import Base, User
+from engine.notify import remember_unread, unread_query
 
 
 class LoginSession(Base):
@@ -81,12 +84,20 @@ def session_user(raw: str, *, now: dt.datetime) -> User | None:
 
 def session_actor(raw: str, *, now: dt.datetime) -> Actor | None:
     """The active user of a live session with their grants, in one query (every request)."""
-    live = LoginSession.select(LoginSession.user).where(
-        (LoginSession.digest == _digest(raw))
-        & LoginSession.ended_at.is_null()
-        & (LoginSession.expires_at > now)
-    )
-    return active_actor(among=live)
+
+    def build(digest: Any, now: Any) -> Any:
+        live = LoginSession.select(LoginSession.user).where(
+            (LoginSession.digest == digest)
+            & LoginSession.ended_at.is_null()
+            & (LoginSession.expires_at > now)
+        )
+        return actor_query(User.id.in_(live), unread_query(User.id).alias("unread"))
+
+    rows = list(prepared("session_actor", build, digest=_digest(raw), now=now))
+    actor = actor_from(rows)
+    if actor is not None:  # every page's header shows it: read along, not in a query of its own
+        remember_unread(actor.user.id, int(rows[0][-1]))
+    return actor
 
 
 def end_session(raw: str, *, now: dt.datetime) -> None:

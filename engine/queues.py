@@ -10,7 +10,7 @@ from peewee import JOIN, SQL, fn
 
 from engine.actors import Actor
 from engine.db import is_postgres
-from engine.memo import memoized
+from engine.memo import memoized, prepared
 from engine.models import HANDLER_ROLE, Assignment, Definition, DefinitionVersion, Item, OrgNode
 from engine.scope import (
     item_within,
@@ -172,9 +172,8 @@ def definitions() -> dict[int, Definition]:
     """Every definition by id with its current version (``d.published``, None if never
     published), read once per request in one query (a few dozen rows)."""
 
-    def load() -> dict[int, Definition]:
-        found = {}
-        rows = (
+    def query() -> Any:
+        return (
             Definition.select(Definition, DefinitionVersion)
             .join(
                 DefinitionVersion,
@@ -187,7 +186,10 @@ def definitions() -> dict[int, Definition]:
             )
             .order_by(Definition.id)
         )
-        for d in rows:
+
+    def load() -> dict[int, Definition]:
+        found = {}
+        for d in prepared("definitions", query):
             if d.published is not None and d.published.id is None:
                 d.published = None
             found[d.id] = d

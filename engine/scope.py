@@ -15,7 +15,7 @@ from peewee import SQL, Expression, fn
 
 from engine.actors import Actor
 from engine.db import is_postgres
-from engine.memo import memoized
+from engine.memo import memoized, prepared
 from engine.models import Assignment, Item, OrgNode, Pack
 from engine.permissions import can
 
@@ -31,9 +31,17 @@ def path_under(field: Any, path: str) -> Any:
     SQLite's LIKE ignores case and so cannot use an index; GLOB can. PostgreSQL's LIKE
     can, with the text_pattern_ops index that create_tables() adds there.
     """
-    if is_postgres():
-        return Expression(field, "LIKE", path + "%")
-    return Expression(field, "GLOB", path + "*")
+    return path_like(field, path_pattern(path))
+
+
+def path_pattern(path: str) -> str:
+    """The pattern ``path_like`` matches a subtree at ``path`` with."""
+    return path + ("%" if is_postgres() else "*")
+
+
+def path_like(field: Any, pattern: Any) -> Any:
+    """``field`` matches ``pattern`` (``path_pattern``'s, or a prepared query's slot)."""
+    return Expression(field, "LIKE" if is_postgres() else "GLOB", pattern)
 
 
 def subtree_nodes(path: str) -> list[tuple[int, str]]:
@@ -41,7 +49,15 @@ def subtree_nodes(path: str) -> list[tuple[int, str]]:
     return memoized(
         ("subtree_nodes", path),
         lambda: list(
-            OrgNode.select(OrgNode.id, OrgNode.path).where(path_under(OrgNode.path, path)).tuples()
+            prepared(
+                "subtree_nodes",
+                lambda pattern: (
+                    OrgNode.select(OrgNode.id, OrgNode.path)
+                    .where(path_like(OrgNode.path, pattern))
+                    .tuples()
+                ),
+                pattern=path_pattern(path),
+            )
         ),
     )
 
@@ -51,11 +67,19 @@ def subtree_ids(path: str) -> list[int]:
     return [node_id for node_id, _ in subtree_nodes(path)]
 
 
+def ids_in(field: Any, ids: list[int]) -> Any:
+    """``field IN (ids)`` with the ids written into the SQL: integers need no parameters,
+    and a few hundred parameters cost peewee more to build than the database to read."""
+    if not ids:
+        return field.in_([])
+    return Expression(field, "IN", SQL("(" + ",".join(str(int(i)) for i in ids) + ")"))
+
+
 def within(node_field: Any, path_field: Any, path: str) -> Any:
     """Rows whose node (``node_field``, with its path in ``path_field``) is in the subtree."""
     ids = subtree_ids(path)
     if len(ids) <= ID_LIST_LIMIT:
-        return node_field.in_(ids)
+        return ids_in(node_field, ids)
     return path_under(path_field, path)
 
 
@@ -67,7 +91,10 @@ def pack_roles() -> list[dict[str, Any]]:
     """Every loaded pack's ``roles`` setting, in load order (read once per request)."""
     return memoized(
         "pack_roles",
-        lambda: [pack.roles or {} for pack in Pack.select(Pack.roles).order_by(Pack.id)],
+        lambda: [
+            pack.roles or {}
+            for pack in prepared("pack_roles", lambda: Pack.select(Pack.roles).order_by(Pack.id))
+        ],
     )
 
 
