@@ -20,6 +20,7 @@ from engine.db import database
 from engine.memo import prepared
 from engine.models import Base, User
 from engine.notify import remember_unread, unread_query
+from engine.scope import packs_stamp_columns, remember_packs_stamp
 
 
 class LoginSession(Base):
@@ -91,12 +92,15 @@ def session_actor(raw: str, *, now: dt.datetime) -> Actor | None:
             & LoginSession.ended_at.is_null()
             & (LoginSession.expires_at > now)
         )
-        return actor_query(User.id.in_(live), unread_query(User.id).alias("unread"))
+        unread = unread_query(User.id).alias("unread")
+        return actor_query(User.id.in_(live), unread, *packs_stamp_columns())
 
     rows = list(prepared("session_actor", build, digest=_digest(raw), now=now))
     actor = actor_from(rows)
-    if actor is not None:  # every page's header shows it: read along, not in a query of its own
-        remember_unread(actor.user.id, int(rows[0][-1]))
+    if actor is not None:  # what every page reads, along with the session
+        unread, *stamp = rows[0][-3:]
+        remember_unread(actor.user.id, int(unread))
+        remember_packs_stamp(tuple(stamp))
     return actor
 
 

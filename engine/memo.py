@@ -37,6 +37,12 @@ def clear() -> None:
         memo.clear()
 
 
+def peek(key: Hashable) -> Any:
+    """What this request keeps for ``key``, None when nothing."""
+    memo = _memo.get()
+    return None if memo is None else memo.get(key)
+
+
 def remember(key: Hashable, value: Any) -> None:
     """Keep ``value`` for ``key`` in this request (read along with something else)."""
     memo = _memo.get()

@@ -15,7 +15,7 @@ from peewee import SQL, Expression, fn
 
 from engine.actors import Actor
 from engine.db import is_postgres
-from engine.memo import memoized, prepared
+from engine.memo import memoized, peek, prepared, remember
 from engine.models import Assignment, Item, OrgNode, Pack
 from engine.permissions import can
 
@@ -75,10 +75,33 @@ def ids_in(field: Any, ids: list[int]) -> Any:
     return Expression(field, "IN", SQL("(" + ",".join(str(int(i)) for i in ids) + ")"))
 
 
+def small_subtree_ids(path: str) -> list[int] | None:
+    """The ids of the nodes at or below ``path`` when there are at most ``ID_LIST_LIMIT``,
+    else None; a large subtree is not read to be counted (once per request)."""
+    known = peek(("subtree_nodes", path))
+    if known is not None:
+        return [node_id for node_id, _ in known] if len(known) <= ID_LIST_LIMIT else None
+
+    def load() -> list[int] | None:
+        rows = prepared(
+            "small_subtree_ids",
+            lambda pattern, most: OrgNode.select(OrgNode.id)
+            .where(path_like(OrgNode.path, pattern))
+            .limit(most)
+            .tuples(),
+            pattern=path_pattern(path),
+            most=ID_LIST_LIMIT + 1,
+        )
+        ids = [node_id for (node_id,) in rows]
+        return ids if len(ids) <= ID_LIST_LIMIT else None
+
+    return memoized(("small_subtree_ids", path), load)
+
+
 def within(node_field: Any, path_field: Any, path: str) -> Any:
     """Rows whose node (``node_field``, with its path in ``path_field``) is in the subtree."""
-    ids = subtree_ids(path)
-    if len(ids) <= ID_LIST_LIMIT:
+    ids = small_subtree_ids(path)
+    if ids is not None:
         return ids_in(node_field, ids)
     return path_under(path_field, path)
 
@@ -87,15 +110,41 @@ def item_within(path: str) -> Any:
     return within(Item.node, Item.node_path, path)
 
 
+# The packs' role settings by the packs' stamp: kept between requests, since the session's
+# lookup reads the stamp along (``packs_stamp_columns``) and a reload changes it.
+_ROLES_BY_STAMP: dict[Any, list[dict[str, Any]]] = {}
+
+
+def packs_stamp_columns() -> list[Any]:
+    """Columns that change whenever a pack is loaded or removed: the last load time and
+    the number of packs (for a query that reads them along, like the session's)."""
+    return [
+        Pack.select(fn.MAX(Pack.loaded_at)).alias("packs_loaded"),
+        Pack.select(fn.COUNT(Pack.id)).alias("packs"),
+    ]
+
+
+def remember_packs_stamp(stamp: tuple[Any, ...]) -> None:
+    """The packs' stamp as read with the session, for this request."""
+    remember("packs_stamp", stamp)
+
+
 def pack_roles() -> list[dict[str, Any]]:
-    """Every loaded pack's ``roles`` setting, in load order (read once per request)."""
-    return memoized(
-        "pack_roles",
-        lambda: [
-            pack.roles or {}
-            for pack in prepared("pack_roles", lambda: Pack.select(Pack.roles).order_by(Pack.id))
-        ],
-    )
+    """Every loaded pack's ``roles`` setting, in load order (read once per request, and
+    not at all when the request's stamp shows the packs unchanged since last read)."""
+
+    def load() -> list[dict[str, Any]]:
+        stamp = peek("packs_stamp")
+        if stamp is not None and stamp in _ROLES_BY_STAMP:
+            return _ROLES_BY_STAMP[stamp]
+        query = lambda: Pack.select(Pack.roles).order_by(Pack.id)
+        roles = [pack.roles or {} for pack in prepared("pack_roles", query)]
+        if stamp is not None:
+            _ROLES_BY_STAMP.clear()
+            _ROLES_BY_STAMP[stamp] = roles
+        return roles
+
+    return memoized("pack_roles", load)
 
 
 def role_sees(role: str) -> str:
