@@ -19,8 +19,6 @@ from engine.actors import Actor, actor_from, actor_query
 from engine.db import database
 from engine.memo import prepared
 from engine.models import Base, User
-from engine.notify import remember_unread, unread_query
-from engine.scope import packs_stamp_columns, remember_packs_stamp
 
 
 class LoginSession(Base):
@@ -83,8 +81,12 @@ def session_user(raw: str, *, now: dt.datetime) -> User | None:
     return found.user if found is not None else None
 
 
-def session_actor(raw: str, *, now: dt.datetime) -> Actor | None:
-    """The active user of a live session with their grants, in one query (every request)."""
+def session_actor(
+    raw: str, *, now: dt.datetime, extra: tuple[Any, ...] = (), name: str = ""
+) -> tuple[Actor | None, tuple[Any, ...]]:
+    """The active user of a live session with their grants, in one query (every request),
+    and the values of ``extra`` columns read along (queries about ``User.id``, such as
+    the header's unread count); ``name`` tells apart callers with different ``extra``."""
 
     def build(digest: Any, now: Any) -> Any:
         live = LoginSession.select(LoginSession.user).where(
@@ -92,16 +94,11 @@ def session_actor(raw: str, *, now: dt.datetime) -> Actor | None:
             & LoginSession.ended_at.is_null()
             & (LoginSession.expires_at > now)
         )
-        unread = unread_query(User.id).alias("unread")
-        return actor_query(User.id.in_(live), unread, *packs_stamp_columns())
+        return actor_query(User.id.in_(live), *extra)
 
-    rows = list(prepared("session_actor", build, digest=_digest(raw), now=now))
+    rows = list(prepared(("session_actor", name), build, digest=_digest(raw), now=now))
     actor = actor_from(rows)
-    if actor is not None:  # what every page reads, along with the session
-        unread, *stamp = rows[0][-3:]
-        remember_unread(actor.user.id, int(unread))
-        remember_packs_stamp(tuple(stamp))
-    return actor
+    return actor, tuple(rows[0][len(rows[0]) - len(extra) :]) if actor is not None else ()
 
 
 def end_session(raw: str, *, now: dt.datetime) -> None:

@@ -85,10 +85,12 @@ def small_subtree_ids(path: str) -> list[int] | None:
     def load() -> list[int] | None:
         rows = prepared(
             "small_subtree_ids",
-            lambda pattern, most: OrgNode.select(OrgNode.id)
-            .where(path_like(OrgNode.path, pattern))
-            .limit(most)
-            .tuples(),
+            lambda pattern, most: (
+                OrgNode.select(OrgNode.id)
+                .where(path_like(OrgNode.path, pattern))
+                .limit(most)
+                .tuples()
+            ),
             pattern=path_pattern(path),
             most=ID_LIST_LIMIT + 1,
         )

@@ -31,8 +31,9 @@ from wtforms.validators import DataRequired, Length
 from engine import clock, logins, permissions
 from engine.actors import Actor, actor_for
 from engine.attachments import clean_filename, open_for, sniff
-from engine.notify import unread_count
-from engine.scope import role_labels
+from engine.models import User
+from engine.notify import remember_unread, unread_count, unread_query
+from engine.scope import packs_stamp_columns, remember_packs_stamp, role_labels
 from engine.users import Limits, Throttled, authenticate
 from pages.extensions import attachment_store
 
@@ -63,8 +64,13 @@ def load_actor() -> None:
     g.actor = None
     key = session.get("sid")
     if isinstance(key, str):
-        actor = logins.session_actor(key, now=clock.now())
+        # What every page shows or needs is read along with the session: the header's
+        # unread count, and the packs' stamp (their role settings are kept between requests).
+        extra = (unread_query(User.id).alias("unread"), *packs_stamp_columns())
+        actor, along = logins.session_actor(key, now=clock.now(), extra=extra, name="page")
         if actor is not None:
+            remember_unread(actor.user.id, int(along[0]))
+            remember_packs_stamp(tuple(along[1:]))
             g.user = actor.user
             g.actor = actor
 
