@@ -11,6 +11,7 @@ from typing import Any
 
 from engine import facts, indices, kpi, kpi_reports
 from engine.actors import Actor
+from engine.definitions import preload_current_versions
 from engine.models import DefinitionVersion, OrgNode
 from engine.scope import reviewable_children
 
@@ -54,7 +55,10 @@ def build(actor: Actor, node: OrgNode, *, now: dt.datetime) -> Dashboard:
 
     :param now: for the facts' age and the KPI deadlines.
     """
-    doc, computed_at = facts.cached(node)
+    preload_current_versions("index", "checklist", "profile")  # the page reads all three
+    children = reviewable_children(actor, node)
+    cached = facts.cached_with_times([node.id] + [c.id for c in children])
+    doc, computed_at = cached.get(node.id, (None, None))
     board = Dashboard(node, doc, computed_at)
     if computed_at is not None:
         board._age = round((now - computed_at).total_seconds() / 3600, 1)
@@ -75,8 +79,7 @@ def build(actor: Actor, node: OrgNode, *, now: dt.datetime) -> Dashboard:
             ]
             ranked = {node_id: rank for node_id, _, rank in indices.ranking(all_scores, siblings)}
             board.rank = (ranked[node.id], len(siblings))
-    children = reviewable_children(actor, node)
-    docs = facts.cached_many([c.id for c in children])
+    docs = {node_id: found[0] for node_id, found in cached.items()}
     ranks = {
         node_id: rank for node_id, _, rank in indices.ranking(all_scores, [c.id for c in children])
     }

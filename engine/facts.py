@@ -17,6 +17,7 @@ from typing import Any
 
 from peewee import fn
 
+from engine import memo
 from engine.checklists import facts_for as checklist_facts
 from engine.db import database, is_postgres, write_transaction
 from engine.models import Definition, Event, Grant, NodeFacts, OrgNode
@@ -318,16 +319,21 @@ def refresh(*, now: dt.datetime) -> int:
         for start in range(0, len(rows), 500):
             NodeFacts.insert_many(rows[start : start + 500]).execute()
     _refreshes += 1
+    memo.clear()  # the stamp this request read
     return len(rows)
 
 
 def stamp() -> tuple[Any, ...]:
     """What changes whenever the facts cache does: the newest computation time and the
     row count, and this process's own refreshes (which may reuse a fixed ``now``)."""
-    newest, count = (
-        NodeFacts.select(fn.MAX(NodeFacts.computed_at), fn.COUNT(NodeFacts.id)).tuples().get()
-    )
-    return (_refreshes, str(newest), count)
+
+    def read() -> tuple[str, int]:
+        newest, count = (
+            NodeFacts.select(fn.MAX(NodeFacts.computed_at), fn.COUNT(NodeFacts.id)).tuples().get()
+        )
+        return str(newest), count
+
+    return (_refreshes, *memo.memoized("facts_stamp", read))
 
 
 def computed_at() -> dt.datetime | None:
@@ -374,6 +380,26 @@ def cached(node: OrgNode) -> tuple[dict[str, Any] | None, dt.datetime | None]:
     """The cached facts of ``node`` and when they were computed (None, None if never)."""
     row = NodeFacts.get_or_none(NodeFacts.node == node)
     return (row.facts, row.computed_at) if row else (None, None)
+
+
+def cached_with_times(node_ids: list[int]) -> dict[int, tuple[dict[str, Any], dt.datetime]]:
+    """Cached facts documents and when they were computed, by node id, in one query
+    (nodes never computed are absent); the cache's ``stamp`` is read along for the
+    request (scores are kept by it)."""
+    every = NodeFacts.alias()
+    rows = NodeFacts.select(
+        NodeFacts.node,
+        NodeFacts.facts,
+        NodeFacts.computed_at,
+        every.select(fn.MAX(every.computed_at)).alias("newest"),
+        every.select(fn.COUNT(every.id)).alias("count"),
+    ).where(NodeFacts.node.in_(node_ids))
+    found = {}
+    for row in rows:
+        found[row.node_id] = (row.facts, row.computed_at)
+        newest = NodeFacts.computed_at.python_value(row.newest)  # as ``stamp`` reads it
+        memo.remember("facts_stamp", (str(newest), int(row.count)))
+    return found
 
 
 def cached_many(node_ids: list[int]) -> dict[int, dict[str, Any]]:

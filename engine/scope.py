@@ -299,6 +299,17 @@ def may_review(actor: Actor, node: OrgNode) -> bool:
     return can(actor, "dashboards", node)
 
 
+def nodes_by_key(keys: list[str]) -> dict[str, OrgNode]:
+    """The nodes of ``keys`` that exist, by key; a request reads each key once, so a
+    page may ask for every key it will show first, in one query."""
+    known: dict[str, OrgNode | None] = memoized("nodes_by_key", dict)
+    missing = [key for key in dict.fromkeys(keys) if key not in known]
+    if missing:
+        known.update(dict.fromkeys(missing))
+        known.update((n.key, n) for n in OrgNode.select().where(OrgNode.key.in_(missing)))
+    return {key: node for key in keys if (node := known.get(key)) is not None}
+
+
 def reviewable_children(actor: Actor, node: OrgNode) -> list[OrgNode]:
     """The area children of ``node`` whose dashboards ``actor`` may open."""
     query = (

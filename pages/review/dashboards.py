@@ -11,7 +11,7 @@ from engine import clock, facts
 from engine import dashboard as boards
 from engine.models import DefinitionVersion, OrgNode
 from engine.queues import attach
-from engine.scope import evidence_items, may_review, review_roots
+from engine.scope import evidence_items, may_review, nodes_by_key, review_roots
 from pages import charts, dashboards, xlsx
 from pages.auth import requires
 from pages.review import bp
@@ -41,6 +41,7 @@ def dashboard(key: str) -> Any:
     node = _reviewable(key)
     now = clock.now()
     board = boards.build(g.actor, node, now=now)
+    nodes_by_key(list(node.keys)[:-1] + dashboards.lead_keys(board))  # one query for both
     found = dashboards.tables(board)
     ranked = sorted(board.children, key=lambda r: r.rank or 10**6)
     return render_template(
@@ -68,7 +69,7 @@ def _profile_labels() -> dict[str, str]:
 
 def _ancestors(node: OrgNode) -> list[OrgNode]:
     keys = list(node.keys)[:-1]
-    by_key = {n.key: n for n in OrgNode.select().where(OrgNode.key.in_(keys))} if keys else {}
+    by_key = nodes_by_key(keys)
     return [by_key[k] for k in keys if k in by_key]
 
 
