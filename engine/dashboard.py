@@ -13,7 +13,7 @@ from engine import facts, indices, kpi, kpi_reports
 from engine.actors import Actor
 from engine.definitions import preload_current_versions
 from engine.models import DefinitionVersion, OrgNode
-from engine.scope import reviewable_children
+from engine.scope import reviewable_children_and_siblings
 
 
 @dataclass
@@ -56,7 +56,7 @@ def build(actor: Actor, node: OrgNode, *, now: dt.datetime) -> Dashboard:
     :param now: for the facts' age and the KPI deadlines.
     """
     preload_current_versions("index", "checklist", "profile")  # the page reads all three
-    children = reviewable_children(actor, node)
+    children, siblings = reviewable_children_and_siblings(actor, node)
     cached = facts.cached_with_times([node.id] + [c.id for c in children])
     doc, computed_at = cached.get(node.id, (None, None))
     board = Dashboard(node, doc, computed_at)
@@ -71,12 +71,6 @@ def build(actor: Actor, node: OrgNode, *, now: dt.datetime) -> Dashboard:
         if board.score is not None and node.kind == "compound":
             board.pulls_down = indices.pulls_down(versions[0], board.score)
         if node.parent_id is not None:
-            siblings = [
-                n.id
-                for n in OrgNode.select(OrgNode.id).where(
-                    (OrgNode.parent == node.parent_id) & (OrgNode.kind == node.kind)
-                )
-            ]
             ranked = {node_id: rank for node_id, _, rank in indices.ranking(all_scores, siblings)}
             board.rank = (ranked[node.id], len(siblings))
     docs = {node_id: found[0] for node_id, found in cached.items()}

@@ -310,6 +310,26 @@ def nodes_by_key(keys: list[str]) -> dict[str, OrgNode]:
     return {key: node for key in keys if (node := known.get(key)) is not None}
 
 
+def reviewable_children_and_siblings(
+    actor: Actor, node: OrgNode
+) -> tuple[list[OrgNode], list[int]]:
+    """``reviewable_children``, and the ids of ``node``'s siblings of its own kind
+    (``node`` among them; none for a root), in one query."""
+    which = (OrgNode.parent == node) & OrgNode.kind.in_(AREA_KINDS)
+    if node.parent_id is not None:
+        which |= (OrgNode.parent == node.parent_id) & (OrgNode.kind == node.kind)
+    rows = list(OrgNode.select().where(which).order_by(OrgNode.id))
+    children = [
+        r for r in rows if r.parent_id == node.id and r.kind in AREA_KINDS and may_review(actor, r)
+    ]
+    siblings = [
+        r.id
+        for r in rows
+        if node.parent_id is not None and r.parent_id == node.parent_id and r.kind == node.kind
+    ]
+    return children, siblings
+
+
 def reviewable_children(actor: Actor, node: OrgNode) -> list[OrgNode]:
     """The area children of ``node`` whose dashboards ``actor`` may open."""
     query = (
