@@ -15,7 +15,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from peewee import fn
+from peewee import JOIN, Select, fn
 
 from engine import memo
 from engine.checklists import facts_for as checklist_facts
@@ -387,18 +387,33 @@ def cached_with_times(node_ids: list[int]) -> dict[int, tuple[dict[str, Any], dt
     (nodes never computed are absent); the cache's ``stamp`` is read along for the
     request (scores are kept by it)."""
     every = NodeFacts.alias()
-    rows = NodeFacts.select(
-        NodeFacts.node,
-        NodeFacts.facts,
-        NodeFacts.computed_at,
-        every.select(fn.MAX(every.computed_at)).alias("newest"),
-        every.select(fn.COUNT(every.id)).alias("count"),
-    ).where(NodeFacts.node.in_(node_ids))
+    totals = every.select(
+        fn.MAX(every.computed_at).alias("newest"), fn.COUNT(every.id).alias("count")
+    ).alias("totals")
+    query = (
+        Select(
+            [totals],
+            [
+                totals.c.newest,
+                totals.c.count,
+                NodeFacts.node,
+                NodeFacts.facts,
+                NodeFacts.computed_at,
+            ],
+        )
+        .join(NodeFacts, JOIN.LEFT_OUTER, on=NodeFacts.node.in_(node_ids))
+        .bind(database)
+        .tuples()
+    )
     found = {}
-    for row in rows:
-        found[row.node_id] = (row.facts, row.computed_at)
-        newest = NodeFacts.computed_at.python_value(row.newest)  # as ``stamp`` reads it
-        memo.remember("facts_stamp", (str(newest), int(row.count)))
+    for newest, count, node_id, doc, computed_at in query:  # one row at least: the totals
+        # the stamp as ``stamp`` reads it (its own query converts the time the same way)
+        memo.remember("facts_stamp", (str(NodeFacts.computed_at.python_value(newest)), count))
+        if node_id is not None:
+            found[node_id] = (
+                NodeFacts.facts.python_value(doc),
+                NodeFacts.computed_at.python_value(computed_at),
+            )
     return found
 
 
