@@ -168,13 +168,20 @@ def merged_by_deadline(parts: list[Any], page: int) -> list[Item]:
     return rows[end - PAGE_SIZE : end]
 
 
+# Lists show definitions by name; their draft and published bodies (large JSON documents)
+# are left out. The body of a version is its cached runtime's (``runtimes.runtime``).
+DEFINITION_FIELDS = [f for f in Definition._meta.sorted_fields if f.name != "draft"]
+VERSION_FIELDS = [f for f in DefinitionVersion._meta.sorted_fields if f.name != "body"]
+
+
 def definitions() -> dict[int, Definition]:
     """Every definition by id with its current version (``d.published``, None if never
-    published), read once per request in one query (a few dozen rows)."""
+    published), read once per request in one query (a few dozen rows); without their
+    draft and body (``DEFINITION_FIELDS``, ``VERSION_FIELDS``)."""
 
     def query() -> Any:
         return (
-            Definition.select(Definition, DefinitionVersion)
+            Definition.select(*DEFINITION_FIELDS, *VERSION_FIELDS)
             .join(
                 DefinitionVersion,
                 JOIN.LEFT_OUTER,

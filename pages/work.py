@@ -12,6 +12,7 @@ from engine.definitions import applies_for
 from engine.errors import ServiceError
 from engine.models import Item
 from engine.org import node_by_key
+from engine.runtimes import runtime
 from pages.auth import requires
 from pages.extensions import htmx
 from pages.guards import int_arg
@@ -55,7 +56,9 @@ def inbox() -> Any:
     context["rows"] = queues.inbox(g.actor, filters, page=page)
     context["summons"] = queues.summons(g.actor) if page == 1 else []
     context["types"] = [
-        d for d in queues.item_types() if d.published and applies_for(g.actor, d.published.body)
+        d
+        for d in queues.item_types()
+        if d.published and applies_for(g.actor, runtime(d.published).body)
     ]
     if htmx and htmx.target == "inbox-rows":
         return render_template("work/_inbox_rows.html", **context)
