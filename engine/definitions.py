@@ -150,6 +150,23 @@ def current_version(definition: Definition | str) -> DefinitionVersion:
     return version
 
 
+def preload_versions_of(definitions: list[Definition]) -> None:
+    """Read the current version of each of ``definitions`` in one query, for this
+    request's ``current_version`` (a list of definitions with their bodies)."""
+    ids = [d.id for d in definitions if d.current]
+    if not ids:
+        return
+    rows = DefinitionVersion.select(DefinitionVersion).join(
+        Definition,
+        on=(
+            (DefinitionVersion.definition == Definition.id)
+            & (DefinitionVersion.number == Definition.current)
+        ),
+    )
+    for version in rows.where(Definition.id.in_(ids)):
+        remember(("current_version", version.definition_id, version.number), version)
+
+
 def preload_current_versions(*kinds: str) -> None:
     """Read the current versions of several kinds in one query, for this request's
     ``current_versions`` (a page that needs three kinds runs one statement, not three)."""

@@ -98,6 +98,7 @@ def _pages() -> list[tuple[str, str, int]]:
         (resident, f"/r/items/{_busiest_item(resident)}", BUDGET),
         ("admin", "/review/", BUDGET),
         ("admin", "/work/", BUDGET),
+        ("admin", "/admin/", BUDGET),
     ]
 
 
