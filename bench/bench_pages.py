@@ -235,7 +235,7 @@ def main() -> None:
         ms = statistics.median(samples[case])
         ratio = ms / bare_ms
         flag = ""
-        if ratio > args.max_ratio or queries[case] > args.max_queries or status[case] != 200:
+        if ratio > args.max_ratio or queries[case] > args.max_queries or status[case] >= 400:
             over.append(case)
             flag = " ⚠"
         lines.append(

@@ -11,6 +11,7 @@ from flask import Blueprint, abort, g, render_template
 from peewee import JOIN
 
 from engine.authoring import designer
+from engine.definitions.definitions import preload_versions_of
 from engine.org.actors import admin_paths, is_district_admin
 from engine.store.models import Definition, DefinitionVersion, Item, Pack, RuleFailure
 from pages.auth import requires
@@ -26,7 +27,9 @@ def _sees(definition: Definition) -> bool:
 
 
 def _visible_definitions() -> list[Definition]:
-    return [d for d in Definition.select().order_by(Definition.kind, Definition.id) if _sees(d)]
+    every = list(Definition.select().order_by(Definition.kind, Definition.id))
+    preload_versions_of(every)  # their bodies in one query, not one each
+    return [d for d in every if _sees(d)]
 
 
 def _failures(definitions: list[Definition]) -> list[RuleFailure]:

@@ -31,11 +31,12 @@ from wtforms.validators import DataRequired, Length
 from engine.accounts import logins
 from engine.accounts.users import Limits, Throttled, authenticate
 from engine.core import clock
-from engine.delivery.notify import unread_count
+from engine.delivery.notify import remember_unread, unread_count, unread_query
 from engine.org import permissions
 from engine.org.actors import Actor, actor_for
-from engine.org.scope import role_labels
+from engine.org.scope import packs_stamp_columns, remember_packs_stamp, role_labels
 from engine.records.attachments import clean_filename, open_for, sniff
+from engine.store.models import User
 from pages.extensions import attachment_store
 
 bp = Blueprint("auth", __name__)
@@ -65,8 +66,13 @@ def load_actor() -> None:
     g.actor = None
     key = session.get("sid")
     if isinstance(key, str):
-        actor = logins.session_actor(key, now=clock.now())
+        # What every page shows or needs is read along with the session: the header's
+        # unread count, and the packs' stamp (their role settings are kept between requests).
+        extra = (unread_query(User.id).alias("unread"), *packs_stamp_columns())
+        actor, along = logins.session_actor(key, now=clock.now(), extra=extra, name="page")
         if actor is not None:
+            remember_unread(actor.user.id, int(along[0]))
+            remember_packs_stamp(tuple(along[1:]))
             g.user = actor.user
             g.actor = actor
 

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from engine.core import clock
 from engine.metrics.dashboard import Dashboard, dimension_names, indicator_specs
-from engine.store.models import OrgNode
+from engine.org.scope import nodes_by_key
 
 STATUS_LABELS = {
     "met": _l("Met"),
@@ -107,16 +107,18 @@ def units(board: Dashboard) -> Table:
     return table
 
 
+def lead_keys(board: Dashboard) -> list[str]:
+    """The lead units' keys of the KPI table."""
+    if not board.kpi:
+        return []
+    return [u for s in board.kpi[0][1] for u in s.row["lead"]]
+
+
 def kpi_table(board: Dashboard) -> Table | None:
     if not board.kpi:
         return None
     version, statuses, _ = board.kpi[0]
-    names = {
-        n.key: n.name
-        for n in OrgNode.select(OrgNode.key, OrgNode.name).where(
-            OrgNode.key.in_([u for s in statuses for u in s.row["lead"]] or [""])
-        )
-    }
+    names = {key: n.name for key, n in nodes_by_key(lead_keys(board)).items()}
     table = Table(
         "kpi",
         version.body["name"],

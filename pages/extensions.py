@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, g, has_request_context, request, session
-from flask_babel import Babel, get_locale, gettext
+from flask_babel import Babel, get_locale, get_translations, gettext
 from flask_htmx import HTMX
 from flask_wtf.csrf import CSRFProtect
 
-from engine.core import clock, i18n
+from engine.core import clock, i18n, memo
 
 csrf = CSRFProtect()
 htmx = HTMX()
@@ -111,6 +111,11 @@ def state_label(item: Any) -> str:
     return runtime(item.version_id).state_label(item.state)
 
 
+def _translations() -> Any:
+    """The request's translations (Flask-Babel's), looked up once per request."""
+    return memo.memoized("translations", get_translations)
+
+
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
     htmx.init_app(app)
@@ -118,6 +123,15 @@ def init_app(app: Flask) -> None:
         app, locale_selector=select_locale, default_translation_directories="translations"
     )
     app.jinja_env.add_extension("jinja2.ext.i18n")
+    # Flask-Babel's callables look the request's translations up on every string (context,
+    # domain, locale, cache key): a page translates hundreds. The request keeps them once.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+    )
     app.jinja_env.filters["localtime"] = _localtime
     app.jinja_env.filters["escalation_line"] = escalation_line
     app.jinja_env.globals["get_locale"] = get_locale

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from engine.core import clock
 from engine.core.errors import ServiceError
 from engine.definitions.definitions import applies_for
+from engine.definitions.runtimes import runtime
 from engine.org.org import node_by_key
 from engine.store.models import Item
 from engine.workflow import items, queues
@@ -56,7 +57,9 @@ def inbox() -> Any:
     context["rows"] = queues.inbox(g.actor, filters, page=page)
     context["summons"] = queues.summons(g.actor) if page == 1 else []
     context["types"] = [
-        d for d in queues.item_types() if d.published and applies_for(g.actor, d.published.body)
+        d
+        for d in queues.item_types()
+        if d.published and applies_for(g.actor, runtime(d.published).body)
     ]
     if htmx and htmx.target == "inbox-rows":
         return render_template("work/_inbox_rows.html", **context)

@@ -11,10 +11,12 @@ import hashlib
 import ipaddress
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
-from engine.org.actors import Actor, active_actor
+from engine.org.actors import Actor, actor_from, actor_query
 from engine.store.db import database
 from engine.store.models import User
+from engine.store.prepared import prepared
 from engine.store.tables import LoginCounter, LoginSession
 
 
@@ -59,14 +61,24 @@ def session_user(raw: str, *, now: dt.datetime) -> User | None:
     return found.user if found is not None else None
 
 
-def session_actor(raw: str, *, now: dt.datetime) -> Actor | None:
-    """The active user of a live session with their grants, in one query (every request)."""
-    live = LoginSession.select(LoginSession.user).where(
-        (LoginSession.digest == _digest(raw))
-        & LoginSession.ended_at.is_null()
-        & (LoginSession.expires_at > now)
-    )
-    return active_actor(among=live)
+def session_actor(
+    raw: str, *, now: dt.datetime, extra: tuple[Any, ...] = (), name: str = ""
+) -> tuple[Actor | None, tuple[Any, ...]]:
+    """The active user of a live session with their grants, in one query (every request),
+    and the values of ``extra`` columns read along (queries about ``User.id``, such as
+    the header's unread count); ``name`` tells apart callers with different ``extra``."""
+
+    def build(digest: Any, now: Any) -> Any:
+        live = LoginSession.select(LoginSession.user).where(
+            (LoginSession.digest == digest)
+            & LoginSession.ended_at.is_null()
+            & (LoginSession.expires_at > now)
+        )
+        return actor_query(User.id.in_(live), *extra)
+
+    rows = list(prepared(("session_actor", name), build, digest=_digest(raw), now=now))
+    actor = actor_from(rows)
+    return actor, tuple(rows[0][len(rows[0]) - len(extra) :]) if actor is not None else ()
 
 
 def end_session(raw: str, *, now: dt.datetime) -> None:

@@ -34,6 +34,19 @@ def clear() -> None:
         memo.clear()
 
 
+def peek(key: Hashable) -> Any:
+    """What this request keeps for ``key``, None when nothing."""
+    memo = _memo.get()
+    return None if memo is None else memo.get(key)
+
+
+def remember(key: Hashable, value: Any) -> None:
+    """Keep ``value`` for ``key`` in this request (read along with something else)."""
+    memo = _memo.get()
+    if memo is not None:
+        memo[key] = value
+
+
 def memoized(key: Hashable, compute: Callable[[], T]) -> T:
     """``compute()``, once per request for ``key``; every time outside a request."""
     memo = _memo.get()

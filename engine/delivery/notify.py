@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
-from peewee import JOIN
+from peewee import JOIN, SQL, Select, fn
 
+from engine.core import memo
+from engine.store.db import database
 from engine.store.models import HANDLER_ROLE, Grant, Item, Notification, OrgNode, User
+from engine.store.prepared import prepared
 from engine.trail.outbox import forward_notification, subscribers
 
 
@@ -77,13 +81,33 @@ def notify_roles(item: Item, roles: Iterable[str], message: str, *, now: dt.date
 UNREAD_CAP = 100  # the header shows "99+" from here on
 
 
-def unread_count(user: User, cap: int = UNREAD_CAP) -> int:
-    """Unread notifications of ``user``, counted up to ``cap``: a unit summoned to
+def unread_query(user: Any, cap: Any = UNREAD_CAP) -> Any:
+    """How many notifications of ``user`` (an id, or a column such as ``User.id`` in
+    a query about users) are unread, counted up to ``cap``: a unit summoned to
     thousands of items must not make every page count them all."""
-    unread = Notification.select(Notification.id).where(
-        (Notification.user == user) & ~Notification.read
+    unread = (
+        Notification.select(SQL("1"))
+        .where((Notification.user == user) & (Notification.read == False))
+        .limit(cap)
     )
-    return int(unread.limit(cap).count())
+    return Select([unread.alias("_unread")], [fn.COUNT(SQL("1"))]).bind(database)
+
+
+def unread_count(user: User, cap: int = UNREAD_CAP) -> int:
+    """Unread notifications of ``user``, up to ``cap`` (``unread_query``); the header
+    shows it on every page, so the session's lookup reads it along (``remember_unread``)."""
+
+    def count() -> int:
+        build = lambda user, cap: unread_query(user, cap).tuples()
+        rows = list(prepared("unread_count", build, user=user.id, cap=cap))
+        return int(rows[0][0]) if rows else 0
+
+    return memo.memoized(("unread", user.id, cap), count)
+
+
+def remember_unread(user_id: int, count: int) -> None:
+    """``unread_query(user_id)``'s count as read along with the session, for this request."""
+    memo.remember(("unread", user_id, UNREAD_CAP), count)
 
 
 def recent_notifications(user: User, limit: int = 100) -> list[Notification]:
@@ -97,11 +121,13 @@ def recent_notifications(user: User, limit: int = 100) -> list[Notification]:
 
 
 def mark_all_read(user: User) -> int:
-    return int(
+    done = int(
         Notification.update(read=True)
         .where((Notification.user == user) & ~Notification.read)
         .execute()
     )
+    memo.clear()  # the header's unread count
+    return done
 
 
 def mark_read(user: User, notification_id: int) -> Notification | None:
@@ -109,6 +135,7 @@ def mark_read(user: User, notification_id: int) -> Notification | None:
     Notification.update(read=True).where(
         (Notification.id == notification_id) & (Notification.user == user)
     ).execute()
+    memo.clear()  # the header's unread count
     return (
         Notification.select(Notification, Item)
         .join(Item, join_type=JOIN.LEFT_OUTER)

@@ -9,9 +9,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.definitions.definitions import preload_current_versions
 from engine.metrics import facts, indices
 from engine.org.actors import Actor
-from engine.org.scope import reviewable_children
+from engine.org.scope import reviewable_children_and_siblings
 from engine.records import kpi, kpi_reports
 from engine.store.models import DefinitionVersion, OrgNode
 
@@ -55,7 +56,10 @@ def build(actor: Actor, node: OrgNode, *, now: dt.datetime) -> Dashboard:
 
     :param now: for the facts' age and the KPI deadlines.
     """
-    doc, computed_at = facts.cached(node)
+    preload_current_versions("index", "checklist", "profile")  # the page reads all three
+    children, siblings = reviewable_children_and_siblings(actor, node)
+    cached = facts.cached_with_times([node.id] + [c.id for c in children])
+    doc, computed_at = cached.get(node.id, (None, None))
     board = Dashboard(node, doc, computed_at)
     if computed_at is not None:
         board._age = round((now - computed_at).total_seconds() / 3600, 1)
@@ -68,16 +72,9 @@ def build(actor: Actor, node: OrgNode, *, now: dt.datetime) -> Dashboard:
         if board.score is not None and node.kind == "compound":
             board.pulls_down = indices.pulls_down(versions[0], board.score)
         if node.parent_id is not None:
-            siblings = [
-                n.id
-                for n in OrgNode.select(OrgNode.id).where(
-                    (OrgNode.parent == node.parent_id) & (OrgNode.kind == node.kind)
-                )
-            ]
             ranked = {node_id: rank for node_id, _, rank in indices.ranking(all_scores, siblings)}
             board.rank = (ranked[node.id], len(siblings))
-    children = reviewable_children(actor, node)
-    docs = facts.cached_many([c.id for c in children])
+    docs = {node_id: found[0] for node_id, found in cached.items()}
     ranks = {
         node_id: rank for node_id, _, rank in indices.ranking(all_scores, [c.id for c in children])
     }

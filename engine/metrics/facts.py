@@ -15,8 +15,9 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from peewee import fn
+from peewee import JOIN, Select, fn
 
+from engine.core import memo
 from engine.records.checklists import facts_for as checklist_facts
 from engine.records.profiles import file_facts
 from engine.store.db import backend, database, write_transaction
@@ -317,16 +318,21 @@ def refresh(*, now: dt.datetime) -> int:
         for start in range(0, len(rows), 500):
             NodeFacts.insert_many(rows[start : start + 500]).execute()
     _refreshes += 1
+    memo.clear()  # the stamp this request read
     return len(rows)
 
 
 def stamp() -> tuple[Any, ...]:
     """What changes whenever the facts cache does: the newest computation time and the
     row count, and this process's own refreshes (which may reuse a fixed ``now``)."""
-    newest, count = (
-        NodeFacts.select(fn.MAX(NodeFacts.computed_at), fn.COUNT(NodeFacts.id)).tuples().get()
-    )
-    return (_refreshes, str(newest), count)
+
+    def read() -> tuple[str, int]:
+        newest, count = (
+            NodeFacts.select(fn.MAX(NodeFacts.computed_at), fn.COUNT(NodeFacts.id)).tuples().get()
+        )
+        return str(newest), count
+
+    return (_refreshes, *memo.memoized("facts_stamp", read))
 
 
 def computed_at() -> dt.datetime | None:
@@ -373,6 +379,41 @@ def cached(node: OrgNode) -> tuple[dict[str, Any] | None, dt.datetime | None]:
     """The cached facts of ``node`` and when they were computed (None, None if never)."""
     row = NodeFacts.get_or_none(NodeFacts.node == node)
     return (row.facts, row.computed_at) if row else (None, None)
+
+
+def cached_with_times(node_ids: list[int]) -> dict[int, tuple[dict[str, Any], dt.datetime]]:
+    """Cached facts documents and when they were computed, by node id, in one query
+    (nodes never computed are absent); the cache's ``stamp`` is read along for the
+    request (scores are kept by it)."""
+    every = NodeFacts.alias()
+    totals = every.select(
+        fn.MAX(every.computed_at).alias("newest"), fn.COUNT(every.id).alias("count")
+    ).alias("totals")
+    query = (
+        Select(
+            [totals],
+            [
+                totals.c.newest,
+                totals.c.count,
+                NodeFacts.node,
+                NodeFacts.facts,
+                NodeFacts.computed_at,
+            ],
+        )
+        .join(NodeFacts, JOIN.LEFT_OUTER, on=NodeFacts.node.in_(node_ids))
+        .bind(database)
+        .tuples()
+    )
+    found = {}
+    for newest, count, node_id, doc, computed_at in query:  # one row at least: the totals
+        # the stamp as ``stamp`` reads it (its own query converts the time the same way)
+        memo.remember("facts_stamp", (str(NodeFacts.computed_at.python_value(newest)), count))
+        if node_id is not None:
+            found[node_id] = (
+                NodeFacts.facts.python_value(doc),
+                NodeFacts.computed_at.python_value(computed_at),
+            )
+    return found
 
 
 def cached_many(node_ids: list[int]) -> dict[int, dict[str, Any]]:

@@ -68,28 +68,39 @@ def actor_for(user: User) -> Actor:
     return Actor(user, tuple(RoleGrant(*row) for row in rows))
 
 
-def active_actor(user_id: int | None = None, *, among: Any = None) -> Actor | None:
-    """The active user ``user_id`` (or the one user of ``among``, a query of user ids such
-    as a live login session's) with their grants, in one query (every request loads it);
-    None when there is no such active user."""
+def actor_query(which: Any, *extra: Any) -> Any:
+    """Active users matching ``which`` (a condition on ``User``) with their grants, as
+    tuples: the user's columns, role and node (NULL when the user holds none), then
+    ``extra`` columns."""
     grant = Grant.alias()
     node = OrgNode.alias()
-    which = (User.id == user_id) if among is None else User.id.in_(among)
-    query = (
-        User.select(User, grant.role, node.id, node.key, node.path, node.kind)
+    return (
+        User.select(User, grant.role, node.id, node.key, node.path, node.kind, *extra)
         .join(grant, JOIN.LEFT_OUTER, on=(grant.user == User.id))
         .join(node, JOIN.LEFT_OUTER, on=(grant.node == node.id))
         .where(which & User.active)
         .order_by(grant.id)
         .tuples()
     )
+
+
+def actor_from(rows: Any) -> Actor | None:
+    """The actor of ``actor_query``'s rows (one user's), None when there are none."""
     width = len(User._meta.sorted_fields)
     user: User | None = None
     grants: list[RoleGrant] = []
-    for row in query:
+    for row in rows:
         if user is None:
             user = User(**dict(zip(User._meta.sorted_field_names, row[:width], strict=True)))
             user._dirty.clear()
         if row[width] is not None and row[width + 1] is not None:
-            grants.append(RoleGrant(*row[width:]))
+            grants.append(RoleGrant(*row[width : width + 5]))
     return None if user is None else Actor(user, tuple(grants))
+
+
+def active_actor(user_id: int | None = None, *, among: Any = None) -> Actor | None:
+    """The active user ``user_id`` (or the one user of ``among``, a query of user ids such
+    as a live login session's) with their grants, in one query; None when there is no
+    such active user."""
+    which = (User.id == user_id) if among is None else User.id.in_(among)
+    return actor_from(actor_query(which))

@@ -11,13 +11,14 @@ import operator
 from functools import reduce
 from typing import Any
 
-from peewee import SQL, fn
+from peewee import SQL, Expression, fn
 
-from engine.core.memo import memoized
+from engine.core.memo import memoized, peek, remember
 from engine.org.actors import Actor
 from engine.org.permissions import can
 from engine.store.db import backend
 from engine.store.models import Assignment, Item, OrgNode, Pack
+from engine.store.prepared import prepared
 
 DEFAULT_SEES = {"department": "summoned", "resident": "own"}
 # Up to this many nodes a subtree is matched by node id (an index equality or IN list,
@@ -27,7 +28,17 @@ ID_LIST_LIMIT = 400
 
 def path_under(field: Any, path: str) -> Any:
     """``field`` (a materialized path) lies at or below ``path``, in an index-friendly way."""
-    return backend().path_under(field, path)
+    return path_like(field, path_pattern(path))
+
+
+def path_pattern(path: str) -> str:
+    """The pattern ``path_like`` matches a subtree at ``path`` with."""
+    return backend().prefix_pattern(path)
+
+
+def path_like(field: Any, pattern: Any) -> Any:
+    """``field`` matches ``pattern`` (``path_pattern``'s, or a prepared query's slot)."""
+    return backend().path_match(field, pattern)
 
 
 def subtree_nodes(path: str) -> list[tuple[int, str]]:
@@ -35,7 +46,15 @@ def subtree_nodes(path: str) -> list[tuple[int, str]]:
     return memoized(
         ("subtree_nodes", path),
         lambda: list(
-            OrgNode.select(OrgNode.id, OrgNode.path).where(path_under(OrgNode.path, path)).tuples()
+            prepared(
+                "subtree_nodes",
+                lambda pattern: (
+                    OrgNode.select(OrgNode.id, OrgNode.path)
+                    .where(path_like(OrgNode.path, pattern))
+                    .tuples()
+                ),
+                pattern=path_pattern(path),
+            )
         ),
     )
 
@@ -45,11 +64,44 @@ def subtree_ids(path: str) -> list[int]:
     return [node_id for node_id, _ in subtree_nodes(path)]
 
 
+def ids_in(field: Any, ids: list[int]) -> Any:
+    """``field IN (ids)`` with the ids written into the SQL: integers need no parameters,
+    and a few hundred parameters cost peewee more to build than the database to read."""
+    if not ids:
+        return field.in_([])
+    return Expression(field, "IN", SQL("(" + ",".join(str(int(i)) for i in ids) + ")"))
+
+
+def small_subtree_ids(path: str) -> list[int] | None:
+    """The ids of the nodes at or below ``path`` when there are at most ``ID_LIST_LIMIT``,
+    else None; a large subtree is not read to be counted (once per request)."""
+    known = peek(("subtree_nodes", path))
+    if known is not None:
+        return [node_id for node_id, _ in known] if len(known) <= ID_LIST_LIMIT else None
+
+    def load() -> list[int] | None:
+        rows = prepared(
+            "small_subtree_ids",
+            lambda pattern, most: (
+                OrgNode.select(OrgNode.id)
+                .where(path_like(OrgNode.path, pattern))
+                .limit(most)
+                .tuples()
+            ),
+            pattern=path_pattern(path),
+            most=ID_LIST_LIMIT + 1,
+        )
+        ids = [node_id for (node_id,) in rows]
+        return ids if len(ids) <= ID_LIST_LIMIT else None
+
+    return memoized(("small_subtree_ids", path), load)
+
+
 def within(node_field: Any, path_field: Any, path: str) -> Any:
     """Rows whose node (``node_field``, with its path in ``path_field``) is in the subtree."""
-    ids = subtree_ids(path)
-    if len(ids) <= ID_LIST_LIMIT:
-        return node_field.in_(ids)
+    ids = small_subtree_ids(path)
+    if ids is not None:
+        return ids_in(node_field, ids)
     return path_under(path_field, path)
 
 
@@ -57,12 +109,41 @@ def item_within(path: str) -> Any:
     return within(Item.node, Item.node_path, path)
 
 
+# The packs' role settings by the packs' stamp: kept between requests, since the session's
+# lookup reads the stamp along (``packs_stamp_columns``) and a reload changes it.
+_ROLES_BY_STAMP: dict[Any, list[dict[str, Any]]] = {}
+
+
+def packs_stamp_columns() -> list[Any]:
+    """Columns that change whenever a pack is loaded or removed: the last load time and
+    the number of packs (for a query that reads them along, like the session's)."""
+    return [
+        Pack.select(fn.MAX(Pack.loaded_at)).alias("packs_loaded"),
+        Pack.select(fn.COUNT(Pack.id)).alias("packs"),
+    ]
+
+
+def remember_packs_stamp(stamp: tuple[Any, ...]) -> None:
+    """The packs' stamp as read with the session, for this request."""
+    remember("packs_stamp", stamp)
+
+
 def pack_roles() -> list[dict[str, Any]]:
-    """Every loaded pack's ``roles`` setting, in load order (read once per request)."""
-    return memoized(
-        "pack_roles",
-        lambda: [pack.roles or {} for pack in Pack.select(Pack.roles).order_by(Pack.id)],
-    )
+    """Every loaded pack's ``roles`` setting, in load order (read once per request, and
+    not at all when the request's stamp shows the packs unchanged since last read)."""
+
+    def load() -> list[dict[str, Any]]:
+        stamp = peek("packs_stamp")
+        if stamp is not None and stamp in _ROLES_BY_STAMP:
+            return _ROLES_BY_STAMP[stamp]
+        query = lambda: Pack.select(Pack.roles).order_by(Pack.id)
+        roles = [pack.roles or {} for pack in prepared("pack_roles", query)]
+        if stamp is not None:
+            _ROLES_BY_STAMP.clear()
+            _ROLES_BY_STAMP[stamp] = roles
+        return roles
+
+    return memoized("pack_roles", load)
 
 
 def role_sees(role: str) -> str:
@@ -213,6 +294,37 @@ def review_roots(actor: Actor) -> list[OrgNode]:
 def may_review(actor: Actor, node: OrgNode) -> bool:
     """Whether ``actor`` may see the dashboard (and its exports) of ``node``."""
     return can(actor, "dashboards", node)
+
+
+def nodes_by_key(keys: list[str]) -> dict[str, OrgNode]:
+    """The nodes of ``keys`` that exist, by key; a request reads each key once, so a
+    page may ask for every key it will show first, in one query."""
+    known: dict[str, OrgNode | None] = memoized("nodes_by_key", dict)
+    missing = [key for key in dict.fromkeys(keys) if key not in known]
+    if missing:
+        known.update(dict.fromkeys(missing))
+        known.update((n.key, n) for n in OrgNode.select().where(OrgNode.key.in_(missing)))
+    return {key: node for key in keys if (node := known.get(key)) is not None}
+
+
+def reviewable_children_and_siblings(
+    actor: Actor, node: OrgNode
+) -> tuple[list[OrgNode], list[int]]:
+    """``reviewable_children``, and the ids of ``node``'s siblings of its own kind
+    (``node`` among them; none for a root), in one query."""
+    which = (OrgNode.parent == node) & OrgNode.kind.in_(AREA_KINDS)
+    if node.parent_id is not None:
+        which |= (OrgNode.parent == node.parent_id) & (OrgNode.kind == node.kind)
+    rows = list(OrgNode.select().where(which).order_by(OrgNode.id))
+    children = [
+        r for r in rows if r.parent_id == node.id and r.kind in AREA_KINDS and may_review(actor, r)
+    ]
+    siblings = [
+        r.id
+        for r in rows
+        if node.parent_id is not None and r.parent_id == node.parent_id and r.kind == node.kind
+    ]
+    return children, siblings
 
 
 def reviewable_children(actor: Actor, node: OrgNode) -> list[OrgNode]:

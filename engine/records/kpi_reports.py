@@ -13,6 +13,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from peewee import JOIN, fn
+
 from engine.core.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from engine.core.i18n import gettext as _
 from engine.org.actors import Actor
@@ -103,32 +105,34 @@ class ReportStatus:
 def statuses_within(list_key: str, node: OrgNode) -> dict[str, ReportStatus]:
     """The newest report per row of ``list_key`` by a unit inside ``node``'s subtree.
 
-    Two queries whatever the number of rows; the caller has checked that the actor
+    One query whatever the number of rows; the caller has checked that the actor
     may review ``node``.
     """
     newest: dict[str, Any] = {}
+    reporter, reviewer = User.alias(), User.alias()
     query = (
-        KpiReport.select(KpiReport, OrgNode.name.alias("unit_name"))
+        KpiReport.select(
+            KpiReport,
+            OrgNode.name.alias("unit_name"),
+            fn.COALESCE(fn.NULLIF(reporter.name, ""), reporter.username).alias("reporter_name"),
+            fn.COALESCE(fn.NULLIF(reviewer.name, ""), reviewer.username).alias("reviewer_name"),
+        )
         .join(OrgNode)
+        .switch(KpiReport)
+        .join(reporter, JOIN.LEFT_OUTER, on=(KpiReport.reported_by == reporter.id))
+        .switch(KpiReport)
+        .join(reviewer, JOIN.LEFT_OUTER, on=(KpiReport.reviewed_by == reviewer.id))
         .where((KpiReport.list_key == list_key) & OrgNode.path.startswith(node.path))
         .order_by(KpiReport.id)
         .objects()
     )
     for found in query:
         newest[found.row_key] = found
-    people = {found.reviewed_by_id or found.reported_by_id for found in newest.values()} - {None}
-    names = (
-        {u.id: u.name or u.username for u in User.select().where(User.id.in_(people))}
-        if people
-        else {}
-    )
     return {
         row_key: ReportStatus(
             found.state,
             found.unit_name,
-            names.get(
-                found.reviewed_by_id if found.state != "reported" else found.reported_by_id, ""
-            ),
+            (found.reviewer_name if found.state != "reported" else found.reporter_name) or "",
             found.reviewed_at
             if found.state != "reported" and found.reviewed_at
             else found.reported_at,

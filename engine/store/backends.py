@@ -30,12 +30,18 @@ class Backend:
     def __init__(self, database: Any) -> None:
         self.database = database
 
-    def path_under(self, field: Any, path: str) -> Any:
-        """``field`` (a materialized path) starts with ``path``, in an index-friendly way.
+    def prefix_pattern(self, prefix: str) -> str:
+        """The pattern :meth:`path_match` matches every text starting with ``prefix`` with."""
+        return prefix + "*"
 
-        SQLite's LIKE ignores case and so cannot use an index; GLOB can.
-        """
-        return Expression(field, "GLOB", path + "*")
+    def path_match(self, field: Any, pattern: Any) -> Any:
+        """``field`` matches ``pattern`` (a :meth:`prefix_pattern`), in an index-friendly
+        way: SQLite's LIKE ignores case and so cannot use an index; GLOB can."""
+        return Expression(field, "GLOB", pattern)
+
+    def path_under(self, field: Any, path: str) -> Any:
+        """``field`` (a materialized path) starts with ``path``."""
+        return self.path_match(field, self.prefix_pattern(path))
 
     def null_or_equal(self, field: Any, value: Any) -> Any:
         """``field`` is NULL or equals ``value``. SQLite would serve the OR from the field's
@@ -110,9 +116,12 @@ class PostgreSQL(Backend):
         ),
     )
 
-    def path_under(self, field: Any, path: str) -> Any:
+    def prefix_pattern(self, prefix: str) -> str:
+        return prefix + "%"
+
+    def path_match(self, field: Any, pattern: Any) -> Any:
         # LIKE uses the text_pattern_ops indexes above.
-        return Expression(field, "LIKE", path + "%")
+        return Expression(field, "LIKE", pattern)
 
     def null_or_equal(self, field: Any, value: Any) -> Any:
         # PostgreSQL estimates the OR from its statistics and keeps an ordered index scan.

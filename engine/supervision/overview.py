@@ -32,17 +32,35 @@ def _count(cond: Any) -> Any:
     return fn.COALESCE(fn.SUM(Case(None, [(cond, 1)], 0)), 0)
 
 
-def counts_by_child(actor: Actor, parent: OrgNode, *, now: dt.datetime) -> list[NodeCounts]:
+def node_with_children(
+    *, key: str | None = None, node_id: int | None = None
+) -> tuple[OrgNode | None, list[OrgNode]]:
+    """The node with ``key`` (or ``node_id``) and its children in id order, in one query."""
+    if key is not None:
+        inner = OrgNode.alias()
+        which = (OrgNode.key == key) | OrgNode.parent.in_(
+            inner.select(inner.id).where(inner.key == key)
+        )
+    else:
+        which = (OrgNode.id == node_id) | (OrgNode.parent == node_id)
+    rows = list(OrgNode.select().where(which).order_by(OrgNode.id))
+    found = next((r for r in rows if (r.key == key if key is not None else r.id == node_id)), None)
+    if found is None:
+        return None, []
+    return found, [r for r in rows if r.parent_id == found.id and r.id != found.id]
+
+
+def counts_by_child(
+    actor: Actor, parent: OrgNode, *, now: dt.datetime, children: list[OrgNode] | None = None
+) -> list[NodeCounts]:
     """For each child of ``parent``: open, overdue, resolved and total items in scope.
 
-    Four queries whatever the number of children: the children, the subtree's nodes,
-    the counts grouped by node and the resolution times (each item's node is then
-    credited to the child whose path it lies under)."""
-    children = [
-        child
-        for child in OrgNode.select().where(OrgNode.parent == parent).order_by(OrgNode.id)
-        if child.kind not in ("building", "department")
-    ]
+    Four queries whatever the number of children: the children (none when given), the
+    subtree's nodes, the counts grouped by node and the resolution times (each item's
+    node is then credited to the child whose path it lies under)."""
+    if children is None:
+        children = list(OrgNode.select().where(OrgNode.parent == parent).order_by(OrgNode.id))
+    children = [child for child in children if child.kind not in ("building", "department")]
     if not children:
         return []
     child_of: dict[int, int] = {}  # node id -> the child of ``parent`` it lies under

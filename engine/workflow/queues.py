@@ -26,6 +26,7 @@ from engine.store.models import (
     Item,
     OrgNode,
 )
+from engine.store.prepared import prepared
 
 PAGE_SIZE = 50
 MAX_PAGE = 1_000_000  # 50 million rows deep: past any queue, and its OFFSET fits a 64-bit column
@@ -167,14 +168,20 @@ def merged_by_deadline(parts: list[Any], page: int) -> list[Item]:
     return rows[end - PAGE_SIZE : end]
 
 
+# Lists show definitions by name; their draft and published bodies (large JSON documents)
+# are left out. The body of a version is its cached runtime's (``runtimes.runtime``).
+DEFINITION_FIELDS = [f for f in Definition._meta.sorted_fields if f.name != "draft"]
+VERSION_FIELDS = [f for f in DefinitionVersion._meta.sorted_fields if f.name != "body"]
+
+
 def definitions() -> dict[int, Definition]:
     """Every definition by id with its current version (``d.published``, None if never
-    published), read once per request in one query (a few dozen rows)."""
+    published), read once per request in one query (a few dozen rows); without their
+    draft and body (``DEFINITION_FIELDS``, ``VERSION_FIELDS``)."""
 
-    def load() -> dict[int, Definition]:
-        found = {}
-        rows = (
-            Definition.select(Definition, DefinitionVersion)
+    def query() -> Any:
+        return (
+            Definition.select(*DEFINITION_FIELDS, *VERSION_FIELDS)
             .join(
                 DefinitionVersion,
                 JOIN.LEFT_OUTER,
@@ -186,7 +193,10 @@ def definitions() -> dict[int, Definition]:
             )
             .order_by(Definition.id)
         )
-        for d in rows:
+
+    def load() -> dict[int, Definition]:
+        found = {}
+        for d in prepared("definitions", query):
             if d.published is not None and d.published.id is None:
                 d.published = None
             found[d.id] = d

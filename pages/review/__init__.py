@@ -34,16 +34,29 @@ def chosen_node(wanted: str | None) -> OrgNode | None:
     return None
 
 
+def _supervises(node: OrgNode) -> bool:
+    return any(node.path.startswith(x.node_path) for x in g.actor.grants if x.role in SUPERVISORS)
+
+
 @bp.route("/")
 @requires("supervise")
 def index() -> Any:
     now = clock.now()
-    parent = chosen_node(request.args.get("node")) or supervised_roots()[0]
+    parent, children = None, []
+    wanted = request.args.get("node")
+    if wanted:  # the node and its children in one query, as ``chosen_node`` would find it
+        parent, children = overview.node_with_children(key=wanted)
+        if parent is not None and not _supervises(parent):
+            parent = None
+    if parent is None:
+        root = next(x for x in g.actor.grants if x.role in SUPERVISORS)
+        parent, children = overview.node_with_children(node_id=root.node_id)
+        assert parent is not None
     return render_template(
         "review/index.html",
         parent=parent,
         now=now,
-        rows=overview.counts_by_child(g.actor, parent, now=now),
+        rows=overview.counts_by_child(g.actor, parent, now=now, children=children),
         overdue=overview.overdue_items(g.actor, now=now),
         totals=overview.totals(g.actor, now=now),
     )

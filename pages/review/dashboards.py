@@ -10,7 +10,7 @@ from flask import Response, abort, g, redirect, render_template, request, url_fo
 from engine.core import clock
 from engine.metrics import dashboard as boards
 from engine.metrics import facts
-from engine.org.scope import evidence_items, may_review, review_roots
+from engine.org.scope import evidence_items, may_review, nodes_by_key, review_roots
 from engine.store.models import DefinitionVersion, OrgNode
 from engine.workflow.queues import attach
 from pages import charts, dashboards, xlsx
@@ -42,6 +42,7 @@ def dashboard(key: str) -> Any:
     node = _reviewable(key)
     now = clock.now()
     board = boards.build(g.actor, node, now=now)
+    nodes_by_key(list(node.keys)[:-1] + dashboards.lead_keys(board))  # one query for both
     found = dashboards.tables(board)
     ranked = sorted(board.children, key=lambda r: r.rank or 10**6)
     return render_template(
@@ -69,7 +70,7 @@ def _profile_labels() -> dict[str, str]:
 
 def _ancestors(node: OrgNode) -> list[OrgNode]:
     keys = list(node.keys)[:-1]
-    by_key = {n.key: n for n in OrgNode.select().where(OrgNode.key.in_(keys))} if keys else {}
+    by_key = nodes_by_key(keys)
     return [by_key[k] for k in keys if k in by_key]
 
 
