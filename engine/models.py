@@ -383,6 +383,7 @@ class IndexSnapshot(Base):
 from engine.logins import LoginCounter, LoginSession
 from engine.records import ChecklistRow, Household, KpiReport
 from engine.storage import Blob
+from engine.decisions.polls_models import Ballot, Poll, PollUnit  # noqa: E402 (votes, 表决)
 
 ALL_MODELS = [
     OrgNode,
@@ -411,6 +412,9 @@ ALL_MODELS = [
     LoginSession,
     LoginCounter,
     Blob,
+    Poll,
+    PollUnit,
+    Ballot,
 ]
 
 
