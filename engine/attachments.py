@@ -255,6 +255,10 @@ def _may_read_record(actor: Actor, record: str) -> bool:
 
         row = ChecklistRow.get_or_none(ChecklistRow.id == int(raw_id))
         return row is not None and may_view(actor, row.node)
+    if kind == "ballot":
+        from engine.decisions.ballots import may_read_evidence
+
+        return may_read_evidence(actor, int(raw_id))
     if kind == "kpi-report":
         from engine.kpi_reports import may_read
 

@@ -192,7 +192,16 @@ def test_registry_shape() -> None:
         assert info.max_args is None or info.max_args >= info.min_args
     assert {"method", "log"}.isdisjoint(rules.operators())
     custom = {name for name, info in rules.operators().items() if info.custom}
-    assert custom == {"hours_between", "days_between", "add_hours", "date", "weekday", "within"}
+    assert custom == {
+        "hours_between",
+        "days_between",
+        "add_hours",
+        "date",
+        "weekday",
+        "within",
+        "share_at_least",
+        "share_above",
+    }
 
 
 def test_registry_is_read_only() -> None:
