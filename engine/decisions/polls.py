@@ -374,6 +374,8 @@ def polls_of_voter(user: User, *, limit: int = 20) -> list[tuple[Poll, int, bool
 
 
 __all__ = [
+    "may_see",
+    "visible",
     "DEVELOPER_HEAD",
     "close_poll",
     "get_poll",
@@ -383,3 +385,26 @@ __all__ = [
     "remind",
     "result_of",
 ]
+
+
+def may_see(actor: Actor, poll: Poll) -> bool:
+    """Whether ``actor`` sees a vote and its totals: who views votes at its compound, and
+    its residents (owners see what they vote on)."""
+    return can(actor, "polls.view", poll.node) or actor.reaches("resident", poll.node_path)
+
+
+def shows_choices(actor: Actor, poll: Poll) -> bool:
+    """Whether ``actor`` sees who voted what: the definition's ``show_choices`` says — only
+    totals, or also the ballots to who runs the vote (the default), or to everyone who sees it."""
+    setting = definition_body(poll).get("show_choices", "committee")
+    if setting == "everyone":
+        return may_see(actor, poll)
+    return setting == "committee" and may_run(actor, poll)
+
+
+def visible(actor: Actor, poll_id: int) -> Poll:
+    """:raises NotFound: no such poll, or one the actor may not see (never says which)."""
+    poll = get_poll(poll_id)
+    if not may_see(actor, poll):
+        raise NotFound(f"poll {poll_id} does not exist")
+    return poll
