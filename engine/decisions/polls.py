@@ -387,6 +387,17 @@ __all__ = [
 ]
 
 
+def my_ballots(user: User, poll: Poll) -> list[tuple[PollUnit, Ballot | None]]:
+    """The user's units in a poll, each with its ballot if it has one (one query)."""
+    rows = (
+        PollUnit.select(PollUnit, Ballot)
+        .join(Ballot, JOIN.LEFT_OUTER, on=(Ballot.unit == PollUnit.id))
+        .where((PollUnit.poll == poll.id) & (PollUnit.voter == user))
+        .order_by(PollUnit.id)
+    )
+    return [(u, getattr(u, "ballot", None)) for u in rows]
+
+
 def may_see(actor: Actor, poll: Poll) -> bool:
     """Whether ``actor`` sees a vote and its totals: who views votes at its compound, and
     its residents (owners see what they vote on)."""
