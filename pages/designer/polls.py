@@ -71,7 +71,8 @@ def apply_form(body: dict[str, Any], form: MultiDict[str, str]) -> None:
     body["options"] = options
     body["max_choices"] = _whole(form, "max_choices", 1)
     body["window_days"] = _whole(form, "window_days", 14)
-    body["open_roles"] = form.getlist("open_roles")
+    chosen, before = form.getlist("open_roles"), body.get("open_roles", [])
+    body["open_roles"] = [r for r in before if r in chosen] + [r for r in chosen if r not in before]
     body["show_choices"] = form.get("show_choices", "committee")
     body["thresholds"] = {"quorum": _rule(form, "quorum"), "passing": _rule(form, "passing")}
 
