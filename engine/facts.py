@@ -19,6 +19,8 @@ from peewee import fn
 
 from engine.checklists import facts_for as checklist_facts
 from engine.db import database, is_postgres, write_transaction
+from engine.decisions.polls_facts import EMPTY as EMPTY_POLLS
+from engine.decisions.polls_facts import poll_facts
 from engine.models import Definition, Event, Grant, NodeFacts, OrgNode
 from engine.profiles import file_facts
 
@@ -264,6 +266,7 @@ def compute_all(*, now: dt.datetime) -> dict[int, dict[str, Any]]:
                 )
     compounds_under = _compounds_under(nodes)
     lists = checklist_facts(now)
+    votes = poll_facts(ancestors)
     out: dict[int, dict[str, Any]] = {}
     for node in nodes:
         doc: dict[str, Any] = {"node": {"key": node.key, "kind": node.kind, "name": node.name}}
@@ -284,6 +287,7 @@ def compute_all(*, now: dt.datetime) -> dict[int, dict[str, Any]]:
             else {}
         )
         doc["checklists"] = lists.get(node.id, EMPTY_LISTS)
+        doc["polls"] = votes.get(node.id, EMPTY_POLLS)
         out[node.id] = doc
     return out
 

@@ -9,8 +9,8 @@ compound's commissioners (业主变动提醒), as a row-by-row import did.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
 import re
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 

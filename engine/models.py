@@ -380,10 +380,10 @@ class IndexSnapshot(Base):
 
 # The per-compound records live in engine/records.py, login sessions and throttle
 # counters in engine/logins.py (they build on Base above).
+from engine.decisions.polls_models import Ballot, Poll, PollUnit
 from engine.logins import LoginCounter, LoginSession
 from engine.records import ChecklistRow, Household, KpiReport
 from engine.storage import Blob
-from engine.decisions.polls_models import Ballot, Poll, PollUnit  # noqa: E402 (votes, 表决)
 
 ALL_MODELS = [
     OrgNode,

@@ -3,7 +3,15 @@ of the rows that cannot be measured, and households (for owner-change reminders)
 
 from __future__ import annotations
 
-from peewee import BooleanField, CharField, DateTimeField, FloatField, ForeignKeyField, IntegerField, TextField
+from peewee import (
+    BooleanField,
+    CharField,
+    DateTimeField,
+    FloatField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
 
 from engine.db import JSONField
 from engine.models import Base, Definition, OrgNode, User

@@ -287,4 +287,5 @@ def assignment_action(assignment_id: int, action: str) -> Any:
         raise NotFound(f"unknown action {action!r}")
     return jsonify(assignment_json(assignment))
 
-from pages import api_polls  # noqa: E402, F401 - registers /api/v1/polls on this blueprint
+
+from pages import api_polls  # noqa: F401 - registers /api/v1/polls on this blueprint

@@ -32,7 +32,11 @@ def _moment(payload: dict[str, Any], name: str) -> dt.datetime | None:
     if moment is None or moment.tzinfo is None:
         raise Invalid(
             f"{name} must be a time with a UTC offset",
-            [FieldProblem(name, "expected ISO 8601 with an offset, e.g. 2026-12-01T18:00:00+08:00")],
+            [
+                FieldProblem(
+                    name, "expected ISO 8601 with an offset, e.g. 2026-12-01T18:00:00+08:00"
+                )
+            ],
         )
     return moment.astimezone(dt.UTC).replace(tzinfo=None)
 

@@ -51,7 +51,9 @@ def home() -> Any:
         if permissions.can(g.actor, "polls.view", p.node)
     ]
     compounds = [
-        x for x in g.actor.grants if x.role in permissions.roles_of("polls.run") and x.node_kind == "compound"
+        x
+        for x in g.actor.grants
+        if x.role in permissions.roles_of("polls.run") and x.node_kind == "compound"
     ]
     return render_template("polls/home.html", polls=rows, compounds=compounds, now=clock.now())
 

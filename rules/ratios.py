@@ -9,6 +9,7 @@ integers and decimal text (areas as "1234.56") are read without passing through 
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import Decimal
 from fractions import Fraction
@@ -35,7 +36,7 @@ def exact(value: Any, arg: int) -> Fraction:
             raise OpError(f"{describe(value)} is too large", arg)
         return Fraction(value)
     if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")) or abs(value) > _LIMIT:
+        if not math.isfinite(value) or abs(value) > _LIMIT:
             raise OpError("the value is not a finite number", arg)
         # A float operand is taken as the decimal it prints as, not its binary expansion.
         return Fraction(Decimal(repr(value)))

@@ -48,7 +48,9 @@ def resident(username: str, compound: str = COMPOUND) -> User:
     return user
 
 
-def units_of(count: int, *, area: int = 10000, prefix: str = "1-", accounts: bool = False) -> list[dict[str, Any]]:
+def units_of(
+    count: int, *, area: int = 10000, prefix: str = "1-", accounts: bool = False
+) -> list[dict[str, Any]]:
     out = []
     for i in range(count):
         unit: dict[str, Any] = {"room": f"{prefix}{101 + i}", "area": area, "building": 1 + i % 4}

@@ -106,7 +106,12 @@ def _write(
         actor=actor.user,
         target=f"poll:{poll.id}",
         after={"choices": choices},
-        detail={"unit": unit.id, "channel": channel, "evidence": evidence, "proxy": proxy_name or None},
+        detail={
+            "unit": unit.id,
+            "channel": channel,
+            "evidence": evidence,
+            "proxy": proxy_name or None,
+        },
     )
     return ballot
 
@@ -185,7 +190,9 @@ def enter_paper(
         try:
             attachments.claim([("evidence", evidence)], actor, record=f"ballot:{ballot.id}")
         except Invalid as exc:
-            raise Invalid(exc.message, [FieldProblem("evidence", p.message) for p in exc.fields]) from None
+            raise Invalid(
+                exc.message, [FieldProblem("evidence", p.message) for p in exc.fields]
+            ) from None
     return ballot
 
 

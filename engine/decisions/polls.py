@@ -165,9 +165,7 @@ def open_poll(
             detail={"definition": definition.key, "version": version.number, "source": source},
         )
         voters = User.select().where(User.id.in_({h.owner_user_id for h in households} - {None}))
-        notify_users(
-            list(voters), None, _("New vote: %(title)s") % {"title": title}, now=now
-        )
+        notify_users(list(voters), None, _("New vote: %(title)s") % {"title": title}, now=now)
     return poll
 
 
@@ -266,9 +264,9 @@ def close_poll(actor: Actor, poll_id: int, *, now: dt.datetime) -> Poll:
             raise Conflict(_("This vote is already closed."))
         locked.version = poll.version  # (joined: the definition body is at hand)
         outcome = recount(locked)
-        Poll.update(
-            closed=True, closed_at=now, result=outcome, lock=Poll.lock + 1
-        ).where(Poll.id == poll.id).execute()
+        Poll.update(closed=True, closed_at=now, result=outcome, lock=Poll.lock + 1).where(
+            Poll.id == poll.id
+        ).execute()
         audit.record(
             "poll.close",
             at=now,
@@ -277,9 +275,12 @@ def close_poll(actor: Actor, poll_id: int, *, now: dt.datetime) -> Poll:
             after={"quorum": outcome["quorum"], "passed": outcome["passed"]},
             detail={"area": outcome["area"], "owners": outcome["owners"]},
         )
-        voters = User.select().join(PollUnit, on=(PollUnit.voter == User.id)).where(
-            PollUnit.poll == poll.id
-        ).distinct()
+        voters = (
+            User.select()
+            .join(PollUnit, on=(PollUnit.voter == User.id))
+            .where(PollUnit.poll == poll.id)
+            .distinct()
+        )
         word = _("passed") if outcome["passed"] else _("not passed")
         notify_users(
             list(voters),
@@ -353,9 +354,7 @@ def _local_day(moment: dt.datetime) -> str:
 
 def polls_at(node: OrgNode, *, limit: int = 50) -> list[Poll]:
     """The newest votes of a compound."""
-    return list(
-        Poll.select().where(Poll.node == node).order_by(Poll.opens_at.desc()).limit(limit)
-    )
+    return list(Poll.select().where(Poll.node == node).order_by(Poll.opens_at.desc()).limit(limit))
 
 
 def polls_of_voter(user: User, *, limit: int = 20) -> list[tuple[Poll, int, bool]]:
@@ -374,16 +373,16 @@ def polls_of_voter(user: User, *, limit: int = 20) -> list[tuple[Poll, int, bool
 
 
 __all__ = [
-    "may_see",
-    "visible",
     "DEVELOPER_HEAD",
     "close_poll",
     "get_poll",
+    "may_see",
     "open_poll",
     "participation",
     "recount",
     "remind",
     "result_of",
+    "visible",
 ]
 
 

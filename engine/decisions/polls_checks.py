@@ -17,7 +17,9 @@ TALLY_VARS = ("matter", "area", "owners", "units", "options")
 def _trial_tallies(body: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Tallies a rule must evaluate on without failing: nobody voted, everyone agreed."""
     voters = [Voter(1, 10000, "a"), Voter(2, 8050, "b"), Voter(3, 9000, "b")]
-    agreeing = next((o["key"] for o in body["options"] if o.get("agrees")), body["options"][0]["key"])
+    agreeing = next(
+        (o["key"] for o in body["options"] if o.get("agrees")), body["options"][0]["key"]
+    )
     out = []
     for category in body["categories"]:
         for ballots in ({}, {v.unit: [agreeing] for v in voters}):

@@ -105,7 +105,9 @@ def _share(part: str | int, whole: str | int) -> Fraction | None:
 def _percent(value: Fraction | None) -> str | None:
     if value is None:
         return None
-    return str((Decimal(value.numerator) * 100 / Decimal(value.denominator)).quantize(Decimal("0.01")))
+    return str(
+        (Decimal(value.numerator) * 100 / Decimal(value.denominator)).quantize(Decimal("0.01"))
+    )
 
 
 def thresholds(rule: Any, doc: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -124,7 +126,7 @@ def thresholds(rule: Any, doc: Mapping[str, Any]) -> list[dict[str, Any]]:
             return
         if not isinstance(node, dict) or len(node) != 1:
             return
-        (op, args), = node.items()
+        ((op, args),) = node.items()
         if op == "if" and isinstance(args, list):
             for i in range(0, len(args) - 1, 2):
                 if rules.truthy(rules.compile(args[i])(doc)):
@@ -184,8 +186,13 @@ def decide(doc: Mapping[str, Any], rule_set: Mapping[str, Any]) -> dict[str, Any
                 share >= Fraction(n, d) if t["inclusive"] else share > Fraction(n, d)
             )
             checks.append(
-                {**t, "rule": name, "percent": _percent(share), "met": met,
-                 "threshold_percent": _percent(Fraction(n, d))}
+                {
+                    **t,
+                    "rule": name,
+                    "percent": _percent(share),
+                    "met": met,
+                    "threshold_percent": _percent(Fraction(n, d)),
+                }
             )
     return {"quorum": quorum, "passed": quorum and passing, "checks": checks}
 

@@ -60,21 +60,33 @@ def test_open_fixes_the_electorate_and_tells_the_owners(app, actor_of, compound)
 def test_only_the_roles_the_definition_names_open_one_at_their_compound(app, actor_of, compound):
     with pytest.raises(Forbidden):
         polls.open_poll(
-            actor_of("lvzhou-yezhu1"), "owners-decision", "lvzhouhuayuan", "x",
-            category="fund-use", now=NOW,
+            actor_of("lvzhou-yezhu1"),
+            "owners-decision",
+            "lvzhouhuayuan",
+            "x",
+            category="fund-use",
+            now=NOW,
         )
     with pytest.raises(Forbidden):  # another compound's committee
         polls.open_poll(
-            actor_of("changzhengqiaolu-ywh"), "owners-decision", "lvzhouhuayuan", "x",
-            category="fund-use", now=NOW,
+            actor_of("changzhengqiaolu-ywh"),
+            "owners-decision",
+            "lvzhouhuayuan",
+            "x",
+            category="fund-use",
+            now=NOW,
         )
     with pytest.raises(Invalid) as bad:
         open_one(actor_of, max_choices=0)
     assert bad.value.fields[0].path == "max_choices"
     with pytest.raises(Invalid) as bad:
         polls.open_poll(
-            actor_of("lvzhouhuayuan-ywh"), "owners-decision", "lvzhouhuayuan", "x",
-            category="nope", now=NOW,
+            actor_of("lvzhouhuayuan-ywh"),
+            "owners-decision",
+            "lvzhouhuayuan",
+            "x",
+            category="nope",
+            now=NOW,
         )
     assert bad.value.fields[0].path == "category"
 
@@ -174,7 +186,10 @@ def test_participation_by_building(app, actor_of, compound):
     ballots.cast(actor_of("lvzhou-yezhu1"), poll.id, "yes", now=NOW + H)
     rows = polls.participation(poll)
     assert [(r["building"], r["units"], r["voted"]) for r in rows] == [
-        ("1幢", 1, 1), ("2幢", 1, 0), ("3幢", 1, 0), ("4幢", 1, 0)
+        ("1幢", 1, 1),
+        ("2幢", 1, 0),
+        ("3幢", 1, 0),
+        ("4幢", 1, 0),
     ]
 
 
@@ -186,3 +201,45 @@ def test_candidates_with_a_maximum_to_pick(app, actor_of, compound):
     with pytest.raises(Invalid):
         ballots.cast(actor_of("lvzhou-yezhu1"), poll.id, ["c1", "c2", "c3"], now=NOW + H)
     assert polls.recount(poll)["options"]["c3"]["units"] == 1
+
+
+def test_facts_count_votes_and_the_index_and_task_list_read_them(app, actor_of, compound):
+    import json
+    from pathlib import Path
+
+    import rules
+    from engine import facts
+    from engine.models import OrgNode
+
+    poll = open_one(actor_of)
+    committee = actor_of("lvzhouhuayuan-ywh")
+    ballots.cast(actor_of("lvzhou-yezhu1"), poll.id, "yes", now=NOW + H)
+    unit = PollUnit.get((PollUnit.poll == poll.id) & (PollUnit.room == "1-103"))
+    ballots.enter_paper(
+        committee, poll.id, unit.id, "no", evidence=photo(committee, app), now=NOW + H
+    )
+    polls.close_poll(committee, poll.id, now=NOW + 2 * H)
+    open_one(actor_of)  # a second vote, still open
+    docs = facts.compute_all(now=NOW + 3 * H)
+    node = OrgNode.get(OrgNode.key == "lvzhouhuayuan")
+    got = docs[node.id]["polls"]
+    assert got == {
+        "total": 2,
+        "held": 1,
+        "open": 1,
+        "quorate": 0,  # 2 of 4 units, 2 of 3 owners: under 2/3 of the area
+        "passed": 0,
+        "ballots": 2,
+        "electronic": 1,
+        "evote_share": 50.0,
+        "participation_rate": 50.0,
+        "compounds_held": 1,
+    }
+    assert docs[node.parent_id]["polls"]["ballots"] == 2  # the community counts it too
+    seed = Path(__file__).parents[2] / "seed/gongshu"
+    index = json.loads((seed / "indices/strong-base.json").read_text("utf-8"))
+    evote = next(i for d in index["dimensions"] for i in d["indicators"] if i["key"] == "evote")
+    assert rules.compile(evote["formula"])(docs[node.id]) == 50.0
+    tasks = json.loads((seed / "checklists/tasks-2021.json").read_text("utf-8"))
+    row = next(r for r in tasks["rows"] if r["key"] == "digital-file-evote")
+    assert rules.compile(row["measure"])(docs[node.id]) == 50.0

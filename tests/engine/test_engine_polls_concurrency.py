@@ -74,11 +74,12 @@ def test_fifty_ballots_for_the_same_unit_leave_one(app, token_for, poll):
 def test_ballots_racing_the_close_are_counted_or_refused(app, token_for, poll):
     owners = [f"owner1-{i}" for i in range(1, CLIENTS)]
     committee = token_for("lvzhouhuayuan-ywh")
+    tokens = [token_for(o) for o in owners]
     calls = [
-        lambda http, h=token_for(o): http.post(
+        lambda http, h=h: http.post(
             f"/api/v1/polls/{poll.id}/ballots", json={"choices": "yes"}, headers=h
         )
-        for o in owners
+        for h in tokens
     ]
     close = f"/api/v1/polls/{poll.id}/close"
     calls.insert(len(calls) // 2, lambda http: http.post(close, headers=committee))

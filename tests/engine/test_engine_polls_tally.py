@@ -81,9 +81,10 @@ def test_exactly_three_quarters_passes_a_special_matter_and_just_below_fails():
     assert {c["fraction"] for c in out["checks"] if c["rule"] == "passing"} == {"3/4"}
     below = decide(owners(10000, 10000, 9999, 10000), ballots, SPECIAL)
     assert below["passed"] is False  # 299.99 of 399.99 m² is under 3/4
-    assert decide(owners(10000, 10000, 10000), {1: "yes", 2: "yes", 3: "no"}, SPECIAL)[
-        "passed"
-    ] is False  # 2/3 passes an ordinary matter, not a special one
+    assert (
+        decide(owners(10000, 10000, 10000), {1: "yes", 2: "yes", 3: "no"}, SPECIAL)["passed"]
+        is False
+    )  # 2/3 passes an ordinary matter, not a special one
     assert decide(owners(10000, 10000, 10000), {1: "yes", 2: "yes", 3: "no"})["passed"] is True
 
 

@@ -33,7 +33,9 @@ def test_create_edit_publish_and_export_a_vote(admin):
         "/admin/designer/new",
         data={"kind": "poll", "name": "业委会选举", "key": "election", "raise_roles": "committee"},
     )
-    assert response.status_code == 303 and response.location.endswith("/admin/designer/election/poll")
+    assert response.status_code == 303 and response.location.endswith(
+        "/admin/designer/election/poll"
+    )
     body = Definition.get(Definition.key == "election").draft
     seed = designer.draft_of(Definition.get(Definition.key == "owners-decision"))
     assert body["thresholds"] == seed["thresholds"]  # starts from the pack's art. 278
@@ -49,7 +51,9 @@ def test_create_edit_publish_and_export_a_vote(admin):
     values["max_choices"] = "1"
     values["window_days"] = "7"
     values["show_choices"] = "totals"
-    values["passing"] = json.dumps({"share_above": [{"var": "area.yes"}, {"var": "area.voted"}, 1, 2]})
+    values["passing"] = json.dumps(
+        {"share_above": [{"var": "area.yes"}, {"var": "area.voted"}, 1, 2]}
+    )
     assert admin.post("/admin/designer/election/poll", data=values).status_code == 303
     body = Definition.get(Definition.key == "election").draft
     assert body["categories"][-1] == {"key": "recall", "label": "罢免业委会委员", "special": True}

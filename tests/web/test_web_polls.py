@@ -41,7 +41,9 @@ def open_vote(client, auth) -> Poll:
     return Poll.get(Poll.title == "更新小区监控系统")
 
 
-def test_committee_runs_a_vote_and_an_owner_votes_in_two_taps(client, auth, households, assert_max_queries):
+def test_committee_runs_a_vote_and_an_owner_votes_in_two_taps(
+    client, auth, households, assert_max_queries
+):
     poll = open_vote(client, auth)
     page = client.get(f"/polls/{poll.id}").get_data(as_text=True)
     assert "1幢" in page and "各楼栋参与情况" in page

@@ -83,5 +83,15 @@ def test_refusals_name_the_field(client, token_for, households):
     assert paper.status_code == 422
     assert paper.get_json()["error"]["fields"][0]["path"] == "evidence"
     # another compound's people do not see it at all
-    assert client.get(f"/api/v1/polls/{poll['id']}", headers=token_for("changzheng-yezhu1")).status_code == 404
-    assert client.get(f"/api/v1/polls/{poll['id']}/result", headers=token_for("changzhengqiaolu-ywh")).status_code == 404
+    assert (
+        client.get(
+            f"/api/v1/polls/{poll['id']}", headers=token_for("changzheng-yezhu1")
+        ).status_code
+        == 404
+    )
+    assert (
+        client.get(
+            f"/api/v1/polls/{poll['id']}/result", headers=token_for("changzhengqiaolu-ywh")
+        ).status_code
+        == 404
+    )
