@@ -124,10 +124,20 @@ def demo(compounds: int, item_count: int, seed: int, pack_path: str) -> None:
     """Generate a deterministic synthetic district (idempotent for the same seed)."""
     from engine.demo import generate
 
+    from flask import current_app
+
+    from engine.decisions.polls_demo import generate_votes
+    from engine.packs import read_pack
+    from engine.storage import configured
+
     with database.connection_context():
         summary = generate(
             pack_path, compounds=compounds, items=item_count, seed=seed, now=clock.now()
         )
+        votes = read_pack(pack_path).demo.get("polls")
+        if votes:
+            store = configured(current_app.config)
+            summary += "\n" + generate_votes(votes, store=store, seed=seed, now=clock.now())
     click.echo(summary)
 
 
