@@ -349,7 +349,7 @@ def _local_day(moment: dt.datetime) -> str:
     from engine import clock
 
     local = clock.local(moment) or moment
-    return f"{local.month}月{local.day}日"
+    return _("%(month)s/%(day)s") % {"month": local.month, "day": local.day}
 
 
 def polls_at(node: OrgNode, *, limit: int = 50) -> list[Poll]:

@@ -74,16 +74,16 @@ def _households(spec: Mapping[str, Any], node: OrgNode, rng: random.Random, now:
             )
     rng.shuffle(rows)
     for i, row in enumerate(rows):
-        row["owner_name"] = f"业主{i + 1:03d}"
+        row["owner_name"] = spec["owner_name"].format(n=i + 1)
         if i < len(accounts) and accounts[i] is not None:
             row["owner_user"] = accounts[i].id
             row["owner_name"] = accounts[i].name
     developer = int(spec.get("developer_held", 0))
     for row in rows[-developer:] if developer else []:
-        row["developer_held"], row["owner_name"] = True, "建设单位"
+        row["developer_held"], row["owner_name"] = True, spec["developer_name"]
     multi = int(spec.get("multi_owner_units", 0))
     for row in rows[len(accounts) : len(accounts) + multi]:
-        row["owner_key"], row["owner_name"] = "demo-multi", "多套房业主"
+        row["owner_key"], row["owner_name"] = "demo-multi", spec["multi_owner_name"]
     bulk_insert(Household, rows)
 
 
@@ -141,7 +141,7 @@ def generate_votes(
         if Poll.select().where((Poll.node == node) & (Poll.title == vote["title"])).exists():
             continue
         photo = photo or attachments.store(
-            actor, "纸质选票.png", "image/png", io.BytesIO(PHOTO), store=store, now=now
+            actor, spec["photo_name"], "image/png", io.BytesIO(PHOTO), store=store, now=now
         ).public_id
         opened = now - DAY * vote["opened_days_ago"]
         poll = polls.open_poll(

@@ -86,8 +86,9 @@ def _pages() -> list[tuple[str, str, int]]:
         ("ducha", "/review/overdue?level=department", 8),
         ("ducha", "/review/n/gongshu", 15),
         ("ducha", "/work/", 8),
-        ("lvzhou-yezhu1", "/r/", 9),  # as the busiest resident: the demo gives every resident items
-        (resident, "/r/", 9),
+        # as the busiest resident: the demo gives every resident items; +1: their votes (表决)
+        ("lvzhou-yezhu1", "/r/", 10),
+        (resident, "/r/", 10),
         (resident, f"/r/items/{_busiest_item(resident)}", 8),
         ("admin", "/review/", 10),
     ]
