@@ -32,17 +32,19 @@ PHOTO = bytes.fromhex(
 )
 
 
-def _households(spec: Mapping[str, Any], node: OrgNode, rng: random.Random, now: dt.datetime) -> None:
+def _households(
+    spec: Mapping[str, Any], node: OrgNode, rng: random.Random, now: dt.datetime
+) -> None:
     """The compound's units with registered areas, when it has none yet."""
-    if Household.select().where(
-        (Household.compound == node) & Household.registered_area.is_null(False)
-    ).exists():
+    if (
+        Household.select()
+        .where((Household.compound == node) & Household.registered_area.is_null(False))
+        .exists()
+    ):
         return
     buildings = list(OrgNode.select().where(OrgNode.parent == node).order_by(OrgNode.id))
     low, high = (int(round(x * 100)) for x in spec["area"])
-    accounts = [
-        User.get_or_none(User.username == name) for name in spec.get("accounts", [])
-    ]
+    accounts = [User.get_or_none(User.username == name) for name in spec.get("accounts", [])]
     taken = {
         (h.building_id, h.room)
         for h in Household.select(Household.building, Household.room).where(
@@ -91,9 +93,7 @@ def _ballots(
     poll: Poll, vote: Mapping[str, Any], rng: random.Random, evidence: str, at: dt.datetime
 ) -> None:
     """Ballots of the synthetic owners (not of the demo accounts: they vote themselves)."""
-    units = list(
-        PollUnit.select().where((PollUnit.poll == poll.id) & PollUnit.voter.is_null())
-    )
+    units = list(PollUnit.select().where((PollUnit.poll == poll.id) & PollUnit.voter.is_null()))
     rows = []
     for unit in units:
         if rng.random() >= float(vote["turnout"]):
@@ -123,9 +123,7 @@ def _ballots(
     bulk_insert(Ballot, rows)
 
 
-def generate_votes(
-    spec: Mapping[str, Any], *, store: Any, seed: int, now: dt.datetime
-) -> str:
+def generate_votes(spec: Mapping[str, Any], *, store: Any, seed: int, now: dt.datetime) -> str:
     """Make the demo's votes (see the module docstring); returns a summary line."""
     node = OrgNode.get_or_none(OrgNode.key == spec.get("compound"))
     committee = User.get_or_none(User.username == spec.get("committee"))
@@ -140,9 +138,12 @@ def generate_votes(
     for vote in spec.get("votes", []):
         if Poll.select().where((Poll.node == node) & (Poll.title == vote["title"])).exists():
             continue
-        photo = photo or attachments.store(
-            actor, spec["photo_name"], "image/png", io.BytesIO(PHOTO), store=store, now=now
-        ).public_id
+        photo = (
+            photo
+            or attachments.store(
+                actor, spec["photo_name"], "image/png", io.BytesIO(PHOTO), store=store, now=now
+            ).public_id
+        )
         opened = now - DAY * vote["opened_days_ago"]
         poll = polls.open_poll(
             actor,

@@ -58,7 +58,8 @@ def test_a_vote_from_opening_to_result(
                 mobile.get_by_role("link", name="更新小区门禁系统").click()  # tap 1
             button = mobile.get_by_role("button", name=choice)
             box = button.bounding_box()
-            assert box and box["width"] <= PHONE["width"] and box["height"] >= 40  # thumb-sized
+            # one thumb-wide button per option, within the screen
+            assert box and 300 <= box["width"] <= PHONE["width"] and box["height"] >= 40
             with mobile.expect_navigation():
                 button.click()  # tap 2
             expect(mobile.locator(".notice").first).to_contain_text(choice)
