@@ -122,11 +122,10 @@ def pack_export(key: str, folder: str) -> None:
 @with_appcontext
 def demo(compounds: int, item_count: int, seed: int, pack_path: str) -> None:
     """Generate a deterministic synthetic district (idempotent for the same seed)."""
-    from engine.demo import generate
-
     from flask import current_app
 
     from engine.decisions.polls_demo import generate_votes
+    from engine.demo import generate
     from engine.packs import read_pack
     from engine.storage import configured
 

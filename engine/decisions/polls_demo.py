@@ -43,7 +43,7 @@ def _households(
     ):
         return
     buildings = list(OrgNode.select().where(OrgNode.parent == node).order_by(OrgNode.id))
-    low, high = (int(round(x * 100)) for x in spec["area"])
+    low, high = (round(x * 100) for x in spec["area"])
     accounts = [User.get_or_none(User.username == name) for name in spec.get("accounts", [])]
     taken = {
         (h.building_id, h.room)
