@@ -57,6 +57,7 @@ class PollUnit(Base):
     # Units with the same head count as one owner (one owner, several units; the
     # developer's unsold units all together): the key names that owner.
     head = CharField(max_length=120)
+    shared = BooleanField(default=False)  # its head owns other units of the poll too
     voter = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
 
     class Meta:

@@ -15,18 +15,16 @@ carries them as decimal text and the pack's rules compare shares with the exact
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 import rules
 
 SHARE_OPS = {"share_at_least": True, "share_above": False}  # operator -> threshold included
 
 
-@dataclass(frozen=True)
-class Voter:
+class Voter(NamedTuple):
     """An exclusive unit entitled to vote: its id, area (m² × 100) and owner key."""
 
     unit: int
@@ -40,32 +38,6 @@ def area_text(hundredths: int) -> str:
     return str(Decimal(hundredths).scaleb(-2))
 
 
-def _sides(
-    voters: Sequence[Voter], ballots: Mapping[int, Sequence[str]], option: str | None
-) -> dict[str, Any]:
-    """Eligible, voted and (for ``option``) agreeing area and heads."""
-    heads: dict[str, list[bool | None]] = {}
-    area = {"eligible": 0, "voted": 0, "yes": 0}
-    for voter in voters:
-        area["eligible"] += voter.area
-        choices = ballots.get(voter.unit)
-        mine = heads.setdefault(voter.head, [])
-        if choices is None:
-            mine.append(None)
-            continue
-        area["voted"] += voter.area
-        agrees = option is not None and option in choices
-        area["yes"] += voter.area if agrees else 0
-        mine.append(agrees)
-    voted = [v for v in heads.values() if any(x is not None for x in v)]
-    owners = {
-        "eligible": len(heads),
-        "voted": len(voted),
-        "yes": sum(1 for v in voted if all(x for x in v if x is not None)),
-    }
-    return {"area": area, "owners": owners}
-
-
 def count(
     voters: Sequence[Voter],
     ballots: Mapping[int, Sequence[str]],
@@ -75,25 +47,60 @@ def count(
 ) -> dict[str, Any]:
     """The rule document of a tally: the matter, area and owners, and each option's count.
 
+    One pass over the units: a head (owner) takes part when one of its units voted, and
+    agrees with an option when every ballot of its units chose it.
+
     :param ballots: unit id -> the option keys its ballot chose.
     :param options: the poll's options; the one with ``agrees`` is "yes".
     """
+    keys = [o["key"] for o in options]
     agreeing = next((o["key"] for o in options if o.get("agrees")), None)
-    main = _sides(voters, ballots, agreeing)
-    per_option = {}
-    for option in options:
-        sides = _sides(voters, ballots, option["key"])
-        per_option[option["key"]] = {
-            "area": area_text(sides["area"]["yes"]),
-            "owners": sides["owners"]["yes"],
-            "units": sum(1 for c in ballots.values() if option["key"] in c),
-        }
+    eligible = voted = 0
+    area_of = dict.fromkeys(keys, 0)
+    units_of = dict.fromkeys(keys, 0)
+    heads: dict[str, list[Any]] = {}  # head -> [units that voted, {option: units choosing it}]
+    for voter in voters:
+        eligible += voter.area
+        head = heads.get(voter.head)
+        if head is None:
+            head = heads[voter.head] = [0, {}]
+        choices = ballots.get(voter.unit)
+        if choices is None:
+            continue
+        voted += voter.area
+        head[0] += 1
+        chosen = head[1]
+        for key in choices:
+            if key in area_of:
+                area_of[key] += voter.area
+                units_of[key] += 1
+                chosen[key] = chosen.get(key, 0) + 1
+    owners_of = dict.fromkeys(keys, 0)
+    taking_part = 0
+    for n_voted, chosen in heads.values():
+        if n_voted:
+            taking_part += 1
+            for key, n in chosen.items():
+                if n == n_voted:
+                    owners_of[key] += 1
+    yes_area = area_of.get(agreeing, 0) if agreeing else 0
     return {
         "matter": {"category": category.get("key"), "special": bool(category.get("special"))},
-        "area": {k: area_text(v) for k, v in main["area"].items()},
-        "owners": main["owners"],
-        "units": {"eligible": len(voters), "voted": len(ballots)},
-        "options": per_option,
+        "area": {
+            "eligible": area_text(eligible),
+            "voted": area_text(voted),
+            "yes": area_text(yes_area),
+        },
+        "owners": {
+            "eligible": len(heads),
+            "voted": taking_part,
+            "yes": owners_of.get(agreeing, 0) if agreeing else 0,
+        },
+        "units": {"eligible": len(voters), "voted": sum(1 for v in voters if v.unit in ballots)},
+        "options": {
+            k: {"area": area_text(area_of[k]), "owners": owners_of[k], "units": units_of[k]}
+            for k in keys
+        },
     }
 
 

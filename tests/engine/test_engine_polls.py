@@ -243,3 +243,41 @@ def test_facts_count_votes_and_the_index_and_task_list_read_them(app, actor_of, 
     tasks = json.loads((seed / "checklists/tasks-2021.json").read_text("utf-8"))
     row = next(r for r in tasks["rows"] if r["key"] == "digital-file-evote")
     assert rules.compile(row["measure"])(docs[node.id]) == 50.0
+
+
+@pytest.mark.parametrize("candidates", [False, True])
+def test_the_database_count_equals_the_reference_count(app, actor_of, candidates):
+    """tally_sql (GROUP BY in the database) against tally.count (pure Python), on a random
+    compound: owners of several units voting alike and differently, developer units,
+    abstentions, multi-choice ballots."""
+    import random
+
+    from engine.decisions import tally, tally_sql
+    from engine.decisions.polls_models import Ballot as B
+
+    rng = random.Random(7)
+    units = units_of(60)
+    for i, unit in enumerate(units):
+        unit["area"] = rng.randint(3000, 15000)
+        if i % 7 == 0:
+            unit["owner_key"] = f"k{i % 3}"
+        if i % 11 == 0:
+            unit["developer_held"] = True
+    make_households(units)
+    extra = (
+        {"options": [{"label": n} for n in ("甲", "乙", "丙", "丁")], "max_choices": 2}
+        if candidates
+        else {}
+    )
+    poll = open_one(actor_of, **extra)
+    keys = [o["key"] for o in poll.options]
+    for unit in PollUnit.select().where(PollUnit.poll == poll.id):
+        if rng.random() < 0.8:
+            picked = rng.sample(keys, rng.randint(1, 2) if candidates else 1)
+            B.create(poll=poll, unit=unit, choices=picked, channel="online", cast_at=NOW)
+    category = polls.category_of(poll)
+    reference = tally.count(
+        polls.voters_of(poll), polls.ballots_of(poll), options=poll.options, category=category
+    )
+    assert tally_sql.count(poll.id, options=poll.options, category=category) == reference
+    assert reference["owners"]["eligible"] < 60  # shared heads counted once

@@ -95,3 +95,14 @@ def test_refusals_name_the_field(client, token_for, households):
         ).status_code
         == 404
     )
+
+
+def test_a_ballot_over_the_api_keeps_its_query_budget(client, token_for, households, count_queries):
+    poll = open_poll(client, token_for("lvzhouhuayuan-ywh")).get_json()
+    headers = token_for("lvzhou-yezhu1")
+    with count_queries() as counted:
+        cast = client.post(
+            f"/api/v1/polls/{poll['id']}/ballots", json={"choices": "yes"}, headers=headers
+        )
+    assert cast.status_code == 201
+    assert counted.count <= 12, "\n".join(counted.statements)
