@@ -314,9 +314,12 @@ def sweep(at: str | None) -> None:
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=clock.LOCAL)
         now = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+    from engine.decisions.polls import close_due
+
     with database.connection_context():
         result = run_sweep(now=now)
-    click.echo(f"sweep at {clock.iso(now)}: {result}")
+        closed = close_due(now=now)
+    click.echo(f"sweep at {clock.iso(now)}: {result}; votes closed: {closed}")
     if at:  # facts computed as of another time would pass for current ones
         return
     from flask import current_app

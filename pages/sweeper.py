@@ -18,6 +18,7 @@ from flask import Flask
 
 from engine import clock, facts
 from engine.db import database
+from engine.decisions.polls import close_due
 from engine.escalation import sweep
 
 _started: dict[str, threading.Event] = {}
@@ -29,8 +30,9 @@ def sweep_once(app: Flask) -> None:
     try:
         with database.connection_context():
             result = sweep(now=clock.now())
-        if result.total or result.busy:
-            app.logger.info("sweep: %s", result)
+            closed = close_due(now=clock.now())  # votes whose window ended (表决截止)
+        if result.total or result.busy or closed:
+            app.logger.info("sweep: %s; votes closed: %d", result, closed)
     except Exception:  # the thread must survive a bad sweep; the next one retries
         app.logger.exception("background sweep failed")
     refresh_facts(app)

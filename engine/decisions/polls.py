@@ -267,19 +267,36 @@ def close_poll(actor: Actor, poll_id: int, *, now: dt.datetime) -> Poll:
     poll = get_poll(poll_id)
     if not may_run(actor, poll):
         raise Forbidden(_("You may not close this vote."))
+    _close(poll, now, actor.user)
+    return get_poll(poll.id)
+
+
+def close_due(*, now: dt.datetime) -> int:
+    """Close every vote whose window has ended (the sweep); returns how many it closed."""
+    due = Poll.select(Poll.id).where(~Poll.closed & (Poll.closes_at <= now)).order_by(Poll.id)
+    closed = 0
+    for (poll_id,) in due.tuples():
+        try:
+            _close(get_poll(poll_id), now, None)
+        except Conflict:
+            continue  # another sweeper or the committee closed it meanwhile
+        closed += 1
+    return closed
+
+
+def _close(poll: Poll, now: dt.datetime, by: User | None) -> None:
     with write_transaction():
         locked = _locked(poll.id)
         if locked.closed:
             raise Conflict(_("This vote is already closed."))
-        locked.version = poll.version  # (joined: the definition body is at hand)
-        outcome = recount(locked)
+        outcome = recount(poll)
         Poll.update(closed=True, closed_at=now, result=outcome, lock=Poll.lock + 1).where(
             Poll.id == poll.id
         ).execute()
         audit.record(
             "poll.close",
             at=now,
-            actor=actor.user,
+            actor=by,
             target=f"poll:{poll.id}",
             after={"quorum": outcome["quorum"], "passed": outcome["passed"]},
             detail={"area": outcome["area"], "owners": outcome["owners"]},
@@ -297,7 +314,6 @@ def close_poll(actor: Actor, poll_id: int, *, now: dt.datetime) -> Poll:
             _("Vote closed: %(title)s, %(outcome)s") % {"title": poll.title, "outcome": word},
             now=now,
         )
-    return get_poll(poll.id)
 
 
 def participation(poll: Poll) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ carries them as decimal text and the pack's rules compare shares with the exact
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, NamedTuple
@@ -215,14 +215,3 @@ def result(
     """The whole result of a poll: the tally document and the rules' decision on it."""
     doc = count(voters, ballots, options=options, category=category)
     return {**doc, **decide(doc, rule_set)}
-
-
-def per_building(voters: Iterable[Voter], voted: Iterable[int]) -> dict[int, tuple[int, int]]:
-    """Building id -> (units, units that voted): the committee's live participation."""
-    done = set(voted)
-    out: dict[int, list[int]] = {}
-    for voter in voters:
-        row = out.setdefault(voter.building, [0, 0])
-        row[0] += 1
-        row[1] += voter.unit in done
-    return {k: (v[0], v[1]) for k, v in out.items()}

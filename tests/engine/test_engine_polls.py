@@ -281,3 +281,14 @@ def test_the_database_count_equals_the_reference_count(app, actor_of, candidates
     )
     assert tally_sql.count(poll.id, options=poll.options, category=category) == reference
     assert reference["owners"]["eligible"] < 60  # shared heads counted once
+
+
+def test_the_sweep_closes_votes_whose_window_ended(app, actor_of, compound):
+    poll = open_one(actor_of, closes_at=NOW + 2 * H)
+    ballots.cast(actor_of("lvzhou-yezhu1"), poll.id, "yes", now=NOW + H)
+    assert polls.close_due(now=NOW + H) == 0
+    assert polls.close_due(now=NOW + 2 * H) == 1
+    closed = polls.get_poll(poll.id)
+    assert closed.closed and closed.result == polls.recount(closed)
+    assert Event.get(Event.action == "poll.close").actor is None
+    assert polls.close_due(now=NOW + 3 * H) == 0
