@@ -91,6 +91,8 @@ def poll(poll_id: int) -> Any:
         mine=mine,
         open_now=polls.is_open(found, now),
         result=polls.result_of(found) if found.closed else None,
+        buildings=polls.participation(found) if polls.shows_participation(found) else [],
+        choices=ballots.who_voted_what(found) if polls.shows_choices(g.actor, found) else None,
         labels={o["key"]: o["label"] for o in found.options},
         problem=problem,
     ), (409 if problem else 200)

@@ -437,6 +437,11 @@ def shows_choices(actor: Actor, poll: Poll) -> bool:
     return setting == "committee" and may_run(actor, poll)
 
 
+def shows_participation(poll: Poll) -> bool:
+    """Whether owners see participation by building (every setting but ``totals``)."""
+    return definition_body(poll).get("show_choices", "committee") != "totals"
+
+
 def visible(actor: Actor, poll_id: int) -> Poll:
     """:raises NotFound: no such poll, or one the actor may not see (never says which)."""
     poll = get_poll(poll_id)

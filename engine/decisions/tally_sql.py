@@ -16,8 +16,10 @@ from typing import Any
 from engine.db import database
 from engine.decisions.tally import area_text
 
+# Heads: each unit whose owner owns no other unit is one; the others are told apart by key.
 TOTALS = """
-SELECT COUNT(*), COALESCE(SUM(area_hundredths), 0), COUNT(DISTINCT head)
+SELECT COUNT(*), COALESCE(SUM(area_hundredths), 0),
+  SUM(CASE WHEN shared THEN 0 ELSE 1 END) + COUNT(DISTINCT CASE WHEN shared THEN head END)
 FROM poll_unit WHERE poll_id = {p}
 """
 # Per ballot text: units, their area, and the units whose owner owns no other unit (each
@@ -81,7 +83,7 @@ def count(
             "yes": area_text(area_of.get(agreeing, 0) if agreeing else 0),
         },
         "owners": {
-            "eligible": int(heads),
+            "eligible": int(heads or 0),
             "voted": taking_part,
             "yes": owners_of.get(agreeing, 0) if agreeing else 0,
         },

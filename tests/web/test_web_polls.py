@@ -76,6 +76,7 @@ def test_committee_runs_a_vote_and_an_owner_votes_in_two_taps(
     assert f"/r/polls/{poll.id}" in home  # tap 1
     vote_page = client.get(f"/r/polls/{poll.id}").get_data(as_text=True)
     assert "同意" in vote_page and "反对" in vote_page and "弃权" in vote_page
+    assert "各楼栋参与情况" in vote_page and "各户投票情况" not in vote_page  # the default setting
     with assert_max_queries(20, "a vote from /r"):
         voted = client.post(  # tap 2
             f"/r/polls/{poll.id}", data={"csrf_token": csrf(vote_page), "choices": "yes"}
