@@ -101,12 +101,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         designer,
         errors,
         imports,
+        polls,
         resident,
         review,
         work,
     )
 
-    for module in (auth, work, resident, review, checklists, imports, admin, designer, api):
+    for module in (auth, work, resident, review, checklists, polls, imports, admin, designer, api):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     security.init_app(app)

@@ -288,3 +288,6 @@ def assignment_action(assignment_id: int, action: str) -> Any:
     else:
         raise NotFound(f"unknown action {action!r}")
     return jsonify(assignment_json(assignment))
+
+
+from pages import api_polls  # noqa: F401 - registers /api/v1/polls on this blueprint

@@ -98,6 +98,7 @@ NAV = {
     "evaluation": "evaluation",
     "dashboards": "dashboards",
     "lists": "lists.view",
+    "polls": "polls.view",
     "imports": "import",
     "admin": "admin",
 }

@@ -125,12 +125,21 @@ def pack_export(key: str, folder: str) -> None:
 @with_appcontext
 def demo(compounds: int, item_count: int, seed: int, pack_path: str, shape: bool) -> None:
     """Generate a deterministic synthetic district (idempotent for the same seed)."""
+    from flask import current_app
+
+    from engine.authoring.packs import read_pack
+    from engine.decisions.polls_demo import generate_votes
     from engine.demo.demo import generate
+    from engine.store.storage import configured
 
     with database.connection_context():
         summary = generate(
             pack_path, compounds=compounds, items=item_count, seed=seed, now=clock.now()
         )
+        votes = read_pack(pack_path).demo.get("polls")
+        if votes:
+            store = configured(current_app.config)
+            summary += "\n" + generate_votes(votes, store=store, seed=seed, now=clock.now())
         click.echo(summary)
         if shape:
             from engine.demo.demo_shape import measure
@@ -312,9 +321,12 @@ def sweep(at: str | None) -> None:
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=clock.LOCAL)
         now = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+    from engine.decisions.polls import close_due
+
     with database.connection_context():
         result = run_sweep(now=now)
-    click.echo(f"sweep at {clock.iso(now)}: {result}")
+        closed = close_due(now=now)
+    click.echo(f"sweep at {clock.iso(now)}: {result}; votes closed: {closed}")
     if at:  # facts computed as of another time would pass for current ones
         return
     from flask import current_app

@@ -7,6 +7,9 @@ from typing import Any
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from engine.core import clock
+from engine.core.errors import Conflict, Invalid
+from engine.decisions import ballots, polls
 from engine.store.models import Item, OrgNode
 from engine.workflow import items, queues
 from pages.auth import requires
@@ -30,7 +33,14 @@ def _home_node() -> OrgNode:
 def home() -> Any:
     node = _home_node()
     mine = queues.inbox(g.actor, queues.Filters(open_only=False, mine=True))
-    return render_template("resident/home.html", node=node, types=raisable_types(node), mine=mine)
+    return render_template(
+        "resident/home.html",
+        node=node,
+        types=raisable_types(node),
+        mine=mine,
+        votes=polls.polls_of_voter(g.actor.user),
+        now=clock.now(),
+    )
 
 
 @bp.route("/new/<type_key>", methods=["GET", "POST"])
@@ -57,3 +67,33 @@ def item(item_id: int) -> Any:
 def take(item_id: int, key: str) -> Any:
     found = items.get_item(g.actor, item_id)
     return transition_page(found, key, "resident/transition.html", "resident.item")
+
+
+@bp.route("/polls/<int:poll_id>", methods=["GET", "POST"])
+@requires("vote")
+def poll(poll_id: int) -> Any:
+    """A vote on the phone: the matter, one big button per option; the result once closed."""
+    found = polls.visible(g.actor, poll_id)
+    now = clock.now()
+    problem = ""
+    if request.method == "POST":
+        try:
+            ballots.cast(g.actor, found.id, request.form.getlist("choices"), now=now)
+        except (Invalid, Conflict) as exc:
+            problem = exc.message
+        else:
+            flash(_("Your vote is in. You can change it until the vote closes."))
+            return redirect(url_for("resident.poll", poll_id=found.id), 303)
+    mine = polls.my_ballots(g.actor.user, found)
+    return render_template(
+        "resident/poll.html",
+        poll=found,
+        category=polls.category_of(found),
+        mine=mine,
+        open_now=polls.is_open(found, now),
+        result=polls.result_of(found) if found.closed else None,
+        buildings=polls.participation(found) if polls.shows_participation(found) else [],
+        choices=ballots.who_voted_what(found) if polls.shows_choices(g.actor, found) else None,
+        labels={o["key"]: o["label"] for o in found.options},
+        problem=problem,
+    ), (409 if problem else 200)

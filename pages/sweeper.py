@@ -17,6 +17,7 @@ import threading
 from flask import Flask
 
 from engine.core import clock
+from engine.decisions.polls import close_due
 from engine.metrics import facts
 from engine.store.db import database
 from engine.workflow.escalation import sweep
@@ -30,8 +31,9 @@ def sweep_once(app: Flask) -> None:
     try:
         with database.connection_context():
             result = sweep(now=clock.now())
-        if result.total or result.busy:
-            app.logger.info("sweep: %s", result)
+            closed = close_due(now=clock.now())  # votes whose window ended (表决截止)
+        if result.total or result.busy or closed:
+            app.logger.info("sweep: %s; votes closed: %d", result, closed)
     except Exception:  # the thread must survive a bad sweep; the next one retries
         app.logger.exception("background sweep failed")
     refresh_facts(app)

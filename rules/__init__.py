@@ -5,6 +5,7 @@ Pure: no Flask, no peewee, no clock. See docs/rules.md.
 
 from rules import builtins as _builtins  # noqa: F401 - registers the standard operators
 from rules import custom as _custom  # noqa: F401 - registers our domain operators
+from rules import ratios as _ratios  # noqa: F401 - exact share comparisons (votes)
 from rules.compiler import compile
 from rules.errors import Problem, RuleError, RuleEvalError
 from rules.reference import evaluate

@@ -28,7 +28,7 @@ from engine.store.models import Definition, DefinitionVersion, OrgNode, Pack, Us
 from engine.trail import audit
 
 KEY = re.compile(r"^[a-z][a-z0-9_-]{0,79}$")
-KINDS = ("item_type", "profile")
+KINDS = ("item_type", "profile", "poll")
 
 
 def definition_of(key: str) -> Definition:
@@ -93,6 +93,8 @@ def skeleton(
         "properties": {"summary": {"type": "string", "title": words["summary"], "maxLength": 200}},
         "required": ["summary"],
     }
+    if kind == "poll":
+        return poll_skeleton(key, name, open_roles=raise_roles, words=words)
     if kind == "profile":
         return {
             "key": key,
@@ -127,6 +129,53 @@ def skeleton(
         },
         "routing": {},
     }
+
+
+def poll_skeleton(
+    key: str, name: str, *, open_roles: list[str], words: Mapping[str, str]
+) -> dict[str, Any]:
+    """A new vote definition (表决事项) that publishes as it is.
+
+    It starts from the newest published poll definition's categories, options and threshold
+    rules (the pack's Civil Code art. 278, so a district never writes them again); without
+    one, from yes/no/abstain and a simple majority of the area that took part.
+    """
+    body: dict[str, Any] = {"key": key, "kind": "poll", "name": name}
+    model = (
+        Definition.select()
+        .where((Definition.kind == "poll") & (Definition.current > 0))
+        .order_by(Definition.id.desc())
+        .first()
+    )
+    if model is not None:
+        old = current_version(model).body
+        for part in ("categories", "options", "max_choices", "open_roles", "node_kinds"):
+            if part in old:
+                body[part] = copy.deepcopy(old[part])
+        body.update(
+            window_days=old.get("window_days", 14),
+            show_choices=old.get("show_choices", "committee"),
+            thresholds=copy.deepcopy(old["thresholds"]),
+        )
+    else:
+        share = [{"var": "area.yes"}, {"var": "area.voted"}, 1, 2]
+        body.update(
+            categories=[{"key": "general", "label": words["general"], "special": False}],
+            options=[
+                {"key": "yes", "label": words["yes"], "agrees": True},
+                {"key": "no", "label": words["no"]},
+                {"key": "abstain", "label": words["abstain"]},
+            ],
+            max_choices=1,
+            open_roles=["committee"],
+            node_kinds=["compound"],
+            window_days=14,
+            show_choices="committee",
+            thresholds={"quorum": True, "passing": {"share_above": share}},
+        )
+    if open_roles:
+        body["open_roles"] = list(open_roles)
+    return body
 
 
 def create(by: User, pack: Pack, body: dict[str, Any], *, now: dt.datetime) -> Definition:

@@ -107,7 +107,7 @@ def definition_problems(
     :param units: org node keys a routing rule may summon.
     """
     kind = body.get("kind") if isinstance(body, Mapping) else None
-    if kind not in ("item_type", "profile", "evaluation", "index", "checklist"):
+    if kind not in ("item_type", "profile", "evaluation", "index", "checklist", "poll"):
         return [FieldProblem("/kind", f"unknown definition kind {kind!r}")]
     deep = depth_problem(body)
     if deep is not None:
@@ -125,6 +125,10 @@ def definition_problems(
         return _evaluation_problems(body)
     if kind == "index":
         return index_problems(body)
+    if kind == "poll":
+        from engine.definitions.checks_polls import poll_problems
+
+        return problems + poll_problems(body, set(roles))
     if kind == "checklist":
         problems = checklist_problems(body, set(units))
         return problems + (_form(body["row_schema"], "/row_schema") if "row_schema" in body else [])

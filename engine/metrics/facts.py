@@ -18,6 +18,8 @@ from typing import Any
 from peewee import JOIN, Select, fn
 
 from engine.core import memo
+from engine.decisions.polls_facts import EMPTY as EMPTY_POLLS
+from engine.decisions.polls_facts import poll_facts
 from engine.records.checklists import facts_for as checklist_facts
 from engine.records.profiles import file_facts
 from engine.store.db import backend, database, write_transaction
@@ -264,6 +266,7 @@ def compute_all(*, now: dt.datetime) -> dict[int, dict[str, Any]]:
                 )
     compounds_under = _compounds_under(nodes)
     lists = checklist_facts(now)
+    votes = poll_facts(ancestors)
     out: dict[int, dict[str, Any]] = {}
     for node in nodes:
         doc: dict[str, Any] = {"node": {"key": node.key, "kind": node.kind, "name": node.name}}
@@ -284,6 +287,7 @@ def compute_all(*, now: dt.datetime) -> dict[int, dict[str, Any]]:
             else {}
         )
         doc["checklists"] = lists.get(node.id, EMPTY_LISTS)
+        doc["polls"] = votes.get(node.id, EMPTY_POLLS)
         out[node.id] = doc
     return out
 

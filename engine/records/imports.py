@@ -89,6 +89,10 @@ def columns(kind: str) -> list[tuple[str, Any]]:
             ("owner_name", owner.owner_name if owner else ""),
             ("phone", "13800000000"),
             ("area", 89.5),
+            ("registered_area", "89.52"),
+            ("owner_key", ""),
+            ("developer_held", "否"),
+            ("account", ""),
         ]
     props = profiles.profile_version().body["schema"]["properties"]
     examples = {"boolean": True, "integer": 10, "number": 95.5, "string": "…"}

@@ -9,7 +9,9 @@ compound's commissioners (业主变动提醒), as a row-by-row import did.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from peewee import chunked
@@ -23,7 +25,17 @@ from engine.store.models import OrgNode, User
 from engine.store.tables import Household
 from engine.trail import audit
 
+AREA_TEXT = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,2})?")
 CHUNK = 500  # keys per IN (...) list: well under SQLite's variable limit
+COMPARED = (
+    "owner_name",
+    "phone",
+    "area",
+    "registered_area",
+    "owner_key",
+    "developer_held",
+    "owner_user",
+)
 Checked = tuple[int, str, str, dict[str, Any]]  # row number, building key, room, values
 
 
@@ -56,10 +68,46 @@ def run(actor: Actor, rows: Iterable[Row], out: Outcome, *, now: dt.datetime) ->
         else:
             seen.add((building.id, room))
             ready.append((building, room, values))
+    accounts = _accounts({v["owner_user"] for _b, _r, v in ready if v["owner_user"]})
+    for number, _key, room, values in checked:
+        name = values["owner_user"]
+        if name and name not in accounts:
+            rejected.append(Rejection(number, "account", _("No user has this account name.")))
     if rejected:
         return sorted(rejected, key=lambda r: r.row)
+    for _b, _r, values in ready:
+        values["owner_user"] = accounts.get(values["owner_user"])
     _write(actor, ready, out, now)
     return []
+
+
+def _column(name: str) -> str:
+    """The attribute holding a compared value as stored (a foreign key's id)."""
+    return "owner_user_id" if name == "owner_user" else name
+
+
+def _accounts(names: set[str]) -> dict[str, int]:
+    """Account name -> user id of the resident accounts a file links to its units."""
+    found: dict[str, int] = {}
+    for chunk in chunked(sorted(names), CHUNK):
+        found.update(User.select(User.username, User.id).where(User.username.in_(chunk)).tuples())
+    return found
+
+
+def hundredths(value: Any) -> int | None:
+    """A registered area (不动产登记面积) as whole hundredths of a m², exactly; None when it is
+    not a number above 0 with at most two decimals (a cell's float is read as it prints)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    raw = repr(value) if isinstance(value, float) else str(value).strip()
+    if not AREA_TEXT.fullmatch(raw):
+        return None
+    amount = Decimal(raw) * 100
+    return int(amount) if amount == amount.to_integral_value() and amount > 0 else None
+
+
+TRUE_CELLS = {"1", "true", "yes", "是", "y"}
+FALSE_CELLS = {"", "0", "false", "no", "否", "n"}
 
 
 def _cells(
@@ -74,10 +122,24 @@ def _cells(
         not isinstance(area, int | float) or isinstance(area, bool) or area <= 0
     ):
         problems.append(("area", _("Must be a number above 0.")))
+    registered = row.get("registered_area")
+    exact = hundredths(registered) if registered not in (None, "") else None
+    if registered not in (None, "") and exact is None:
+        problems.append(
+            ("registered_area", _("Must be an area above 0 in m², with at most two decimals."))
+        )
+    held = row.get("developer_held")
+    held_text = str(held).strip().lower() if held is not None else ""
+    if held_text not in TRUE_CELLS | FALSE_CELLS:
+        problems.append(("developer_held", _("Write 是 or 否.")))
     return problems, {
         "owner_name": text(row, "owner_name"),
         "phone": phone,
         "area": float(area) if area not in (None, "") else None,
+        "registered_area": exact,
+        "owner_key": text(row, "owner_key")[:80],
+        "developer_held": held_text in TRUE_CELLS,
+        "owner_user": text(row, "account"),
         "updated_at": now,
     }
 
@@ -99,6 +161,10 @@ def _existing(building_ids: set[int]) -> dict[tuple[int, str], Household]:
             Household.owner_name,
             Household.phone,
             Household.area,
+            Household.registered_area,
+            Household.owner_key,
+            Household.developer_held,
+            Household.owner_user,
         ).where(Household.building.in_(chunk))
         found.update(((h.building_id, h.room), h) for h in query)
     return found
@@ -121,11 +187,7 @@ def _write(
             continue
         if old.owner_name != values["owner_name"]:
             owner_changes.append((building, room, old, old.owner_name))
-        if (old.owner_name, old.phone, old.area) == (
-            values["owner_name"],
-            values["phone"],
-            values["area"],
-        ):
+        if all(getattr(old, _column(n)) == values[n] for n in COMPARED):
             unchanged.append(old.id)
         else:
             for name, value in values.items():
@@ -138,7 +200,7 @@ def _write(
     if changed:
         Household.bulk_update(
             changed,
-            fields=[Household.owner_name, Household.phone, Household.area, Household.updated_at],
+            fields=[getattr(Household, n) for n in (*COMPARED, "updated_at")],
             batch_size=200,
         )
     out.created += len(new)

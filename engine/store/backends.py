@@ -48,9 +48,9 @@ class Backend:
         index (every NULL row), so here it is a COALESCE."""
         return fn.COALESCE(field, value) == value
 
-    def for_update(self, query: Any, *, skip_locked: bool = False) -> Any:
-        """``query`` locking its rows for the transaction (SQLite locks the whole file
-        for a writer already, so the query as it is)."""
+    def for_update(self, query: Any, *, skip_locked: bool = False, share: bool = False) -> Any:
+        """``query`` locking its rows for the transaction (``share``: against writers
+        only). SQLite locks the whole file for a writer already: the query as it is."""
         return query
 
     def time_param(self, value: dt.datetime) -> Any:
@@ -127,7 +127,9 @@ class PostgreSQL(Backend):
         # PostgreSQL estimates the OR from its statistics and keeps an ordered index scan.
         return field.is_null() | (field == value)
 
-    def for_update(self, query: Any, *, skip_locked: bool = False) -> Any:
+    def for_update(self, query: Any, *, skip_locked: bool = False, share: bool = False) -> Any:
+        if share:
+            return query.for_update("FOR SHARE")
         return query.for_update(skip_locked=skip_locked) if skip_locked else query.for_update()
 
     def time_param(self, value: dt.datetime) -> Any:

@@ -378,8 +378,9 @@ class IndexSnapshot(Base):
         indexes = ((("definition", "node", "taken_at"), False),)
 
 
-# The per-node record tables and the login tables live in engine/store/tables.py (they build
-# on Base above).
+# The per-node record tables and the login tables live in engine/store/tables.py, the
+# tables of polls in engine/store/polls.py (they build on Base above).
+from engine.store.polls import Ballot, Poll, PollUnit
 from engine.store.storage import Blob
 from engine.store.tables import ChecklistRow, Household, KpiReport, LoginCounter, LoginSession
 
@@ -410,6 +411,9 @@ ALL_MODELS = [
     LoginSession,
     LoginCounter,
     Blob,
+    Poll,
+    PollUnit,
+    Ballot,
 ]
 
 

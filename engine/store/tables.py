@@ -4,7 +4,15 @@ reminders) — and the login tables (sessions, throttle counters; engine/account
 
 from __future__ import annotations
 
-from peewee import CharField, DateTimeField, FloatField, ForeignKeyField, IntegerField, TextField
+from peewee import (
+    BooleanField,
+    CharField,
+    DateTimeField,
+    FloatField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
 
 from engine.store.db import JSONField
 from engine.store.models import Base, Definition, OrgNode, User
@@ -54,6 +62,15 @@ class Household(Base):
     phone = CharField(max_length=40, default="")
     area = FloatField(null=True)  # m²
     updated_at = DateTimeField()
+    # Who votes for this exclusive unit (专有部分) and with what weight (Civil Code art. 278):
+    # its registered area (不动产登记面积) in whole hundredths of a m², exact; the owner's
+    # key for the headcount (one owner holding several units counts once; empty: the
+    # unit is its own owner); units the developer has not sold or delivered count once
+    # all together; the resident account that votes for it online.
+    registered_area = IntegerField(null=True)
+    owner_key = CharField(max_length=80, default="")
+    developer_held = BooleanField(default=False)
+    owner_user = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
 
     class Meta:
         indexes = ((("building", "room"), True),)

@@ -171,6 +171,10 @@ def new() -> Any:
             "open": _("Being handled"),
             "closed": _("Closed"),
             "close": _("Close"),
+            "general": _("Matter of the owners"),
+            "yes": _("Agree"),
+            "no": _("Disagree"),
+            "abstain": _("Abstain"),
         },
     )
     scope = designer.own_scope(g.actor)
@@ -194,6 +198,8 @@ def new() -> Any:
             chosen_roles=form.getlist("raise_roles"),
             packs=list(Pack.select().order_by(Pack.key)),
         ), 422
+    if kind == "poll":
+        return redirect(url_for("designer.poll_editor", key=body["key"]), 303)
     return redirect(url_for("designer.form_builder", key=body["key"]), 303)  # profiles too
 
 
@@ -207,7 +213,7 @@ def tabs_context(definition: Definition) -> dict[str, Any]:
     }
 
 
-from pages.designer import flow, formbuilder, packio, publishing, tryit  # noqa: F401
+from pages.designer import flow, formbuilder, packio, polls, publishing, tryit  # noqa: F401
 
 
 @bp.context_processor

@@ -121,7 +121,7 @@ def test_every_computed_fact_is_documented(little):
     assert computed - documented == set()
 
 
-def test_evote_is_what_the_files_declare_until_polls_exist(little):
+def test_the_file_still_declares_evote_but_the_facts_count_ballots(little):
     a = little["a"]
     a.profile = {**a.profile, "evote_used": True}
     a.save()
@@ -130,3 +130,6 @@ def test_evote_is_what_the_files_declare_until_polls_exist(little):
     assert docs[little["b"].id]["profile"]["evote_used"] is False  # not filed: false
     assert docs[little["community"].id]["coverage"]["evote_rate"] == 50.0  # one of two compounds
     assert "evote" not in docs[a.id]
+    # Electronic voting is measured from the ballots of real votes (engine/decisions), which
+    # the checkbox does not make.
+    assert docs[a.id]["polls"]["evote_share"] is None and docs[a.id]["polls"]["ballots"] == 0

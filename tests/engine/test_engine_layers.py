@@ -19,6 +19,7 @@ LAYERS = [
     {"accounts", "delivery"},
     {"records"},
     {"workflow"},
+    {"decisions"},
     {"supervision", "metrics", "authoring"},
     {"demo"},
 ]

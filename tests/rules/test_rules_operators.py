@@ -143,6 +143,17 @@ CASES: dict[str, list[tuple[Any, Any]]] = {
         ({"within": [{"var": "node.path"}, "chaohui"]}, True),
         ({"within": [{"var": "node.path"}, "xiaohe"]}, False),
     ],
+    "share_at_least": [
+        ({"share_at_least": ["200.02", "300.03", 2, 3]}, True),  # exactly 2/3: 以上 counts it
+        ({"share_at_least": ["200.01", "300.03", 2, 3]}, False),
+        ({"share_at_least": [2, 3, 0.6666666666666666, 1]}, True),
+        ({"share_at_least": [0, 0, 2, 3]}, False),
+    ],
+    "share_above": [
+        ({"share_above": [5, 10, 1, 2]}, False),  # exactly half: 过半数 does not count it
+        ({"share_above": ["50.01", "100", 1, 2]}, True),
+        ({"share_above": [1, 0, 1, 2]}, False),
+    ],
 }
 
 
@@ -181,7 +192,16 @@ def test_registry_shape() -> None:
         assert info.max_args is None or info.max_args >= info.min_args
     assert {"method", "log"}.isdisjoint(rules.operators())
     custom = {name for name, info in rules.operators().items() if info.custom}
-    assert custom == {"hours_between", "days_between", "add_hours", "date", "weekday", "within"}
+    assert custom == {
+        "hours_between",
+        "days_between",
+        "add_hours",
+        "date",
+        "weekday",
+        "within",
+        "share_at_least",
+        "share_above",
+    }
 
 
 def test_registry_is_read_only() -> None:

@@ -11,6 +11,8 @@ ALLOWED_TOP = {
     "collections",
     "dataclasses",
     "datetime",
+    "fractions",
+    "decimal",  # exact shares (rules/ratios.py)
     "functools",
     "json",
     "json_logic",

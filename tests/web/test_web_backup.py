@@ -27,7 +27,7 @@ def snapshot() -> dict[str, list[tuple[Any, ...]]]:
 
 
 def _seed(runner: Any, client: Any, auth: Any) -> None:
-    """Demo items with transitions and audit events, and two items with photos."""
+    """Demo items with transitions and audit events, demo votes, and two items with photos."""
     result = runner.invoke(args=["demo", "--compounds", "2", "--items", "20", "--seed", "3"])
     assert result.exit_code == 0, result.output
     auth.login("lvzhou-yezhu1")
@@ -98,7 +98,9 @@ def test_a_backup_restores_every_item_file_and_event_into_an_empty_instance(
     _seed(runner, client, auth)
     before = snapshot()
     assert (
-        len(before["Item"]) >= 22 and len(before["Attachment"]) == 2 and len(before["Event"]) > 20
+        len(before["Item"]) >= 22
+        and len(before["Attachment"]) == 3  # the two photos and the demo's paper-ballot photo
+        and len(before["Event"]) > 20
     )
     store = app.extensions["sanfang.attachments"]
     files = {a.sha256: store.get(a.sha256) for a in Attachment.select()}
@@ -132,7 +134,11 @@ def test_a_backup_restores_every_item_file_and_event_into_an_empty_instance(
     with database.connection_context():
         newest = Item.select().order_by(Item.id.desc()).first()
         assert newest.id == max(row[0] for row in before["Item"]) + 1
-        photo = Attachment.select().where(Attachment.sha256.in_(list(files))).first()
+        photo = (  # one of the resident's own photos (the demo's ballot photo is the committee's)
+            Attachment.select()
+            .where(Attachment.sha256.in_(list(files)) & Attachment.item.is_null(False))
+            .first()
+        )
     with web.get(f"/files/{photo.public_id}") as shown:
         assert shown.status_code == 200 and shown.data == files[photo.sha256]
 

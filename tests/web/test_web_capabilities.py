@@ -63,6 +63,7 @@ AREA_PAGES = [
     ("/lists/c/{key}", "lists.view"),
     ("/lists/c/{key}/profile", "profile.view"),
     ("/lists/rollup/{key}", "lists.rollup"),
+    ("/polls/c/{key}", "polls.view"),
 ]
 
 

@@ -258,3 +258,43 @@ def test_a_large_file_with_a_few_bad_rows_imports_nothing_then_imports_in_few_qu
     assert len(reminders) == 3 and any("业主600" in m and "新业主600" in m for m in reminders)
     assert Household.get(Household.owner_name == "新业主1999").area == 80.0
     assert Event.select().where(Event.action == "household.owner_change").count() == 3
+
+
+VOTERS = [*HOUSE, "registered_area", "owner_key", "developer_held", "account"]
+
+
+def test_households_carry_what_a_vote_counts(client, auth):
+    """Registered area exactly (hundredths of a m²), the owner for the headcount, the
+    developer's unsold units and the resident account that votes."""
+    auth.login("admin")
+    bad = upload(
+        client,
+        "households",
+        sheet(
+            VOTERS,
+            ["lvzhouhuayuan-b1", "1-101", "张三", None, None, "89.355", "", "否", ""],
+            ["lvzhouhuayuan-b1", "1-102", "李四", None, None, "-3", "", "也许", ""],
+            ["lvzhouhuayuan-b1", "1-103", "王五", None, None, "80", "", "", "nobody"],
+        ),
+    )
+    page = bad.get_data(as_text=True)
+    assert bad.status_code == 422 and Household.select().count() == 0
+    for column in ("registered_area", "developer_held", "account"):
+        assert column in page
+    good = upload(
+        client,
+        "households",
+        sheet(
+            VOTERS,
+            ["lvzhouhuayuan-b1", "1-101", "张三", None, None, 89.35, "zs", "否", "lvzhou-yezhu1"],
+            ["lvzhouhuayuan-b1", "1-102", "张三", None, None, "120", "zs", "", ""],
+            ["lvzhouhuayuan-b2", "1-101", "建设单位", None, None, "75.5", "", "是", ""],
+        ),
+    )
+    assert good.status_code == 200, good.get_data(as_text=True)[:300]
+    rows = {(h.building.key, h.room): h for h in Household.select()}
+    first = rows[("lvzhouhuayuan-b1", "1-101")]
+    assert first.registered_area == 8935 and first.owner_key == "zs"
+    assert first.owner_user.username == "lvzhou-yezhu1"
+    assert rows[("lvzhouhuayuan-b1", "1-102")].registered_area == 12000
+    assert rows[("lvzhouhuayuan-b2", "1-101")].developer_held is True
