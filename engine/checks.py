@@ -20,6 +20,7 @@ import rules
 from engine import calendar
 from engine.checks_common import duplicate_keys, rule_problems
 from engine.checks_scores import checklist_problems, index_problems, profile_fact_problems
+from engine.residents.checks import contact_card_problems, open311_problems
 from engine.errors import FieldProblem
 from engine.events import EVENTS, unknown_pattern
 from engine.limits import depth_problem
@@ -115,7 +116,7 @@ def definition_problems(
     if "scope" in body and body["scope"] not in units:
         problems.append(FieldProblem("/scope", f"org node {body['scope']!r} does not exist"))
     if kind == "profile":
-        problems += _form(body["schema"], "/schema")
+        problems += _form(body["schema"], "/schema") + contact_card_problems(body)
         return problems or profile_fact_problems(body)
     if kind == "evaluation":
         return _evaluation_problems(body)
@@ -124,7 +125,7 @@ def definition_problems(
     if kind == "checklist":
         problems = checklist_problems(body, set(units))
         return problems + (_form(body["row_schema"], "/row_schema") if "row_schema" in body else [])
-    return problems + _item_type_problems(body, set(roles), units)
+    return problems + open311_problems(body) + _item_type_problems(body, set(roles), units)
 
 
 EVALUATION_METRICS = (

@@ -22,6 +22,7 @@ from engine.demo_items import Planner
 from engine.demo_stories import Teller
 from engine.models import Definition, Event, Grant, OrgNode, User
 from engine.packs import read_pack
+from engine.residents.demo_contacts import contacts
 from engine.users import hash_passwords
 from forms.specs import canonical
 
@@ -201,6 +202,18 @@ def _ensure_compounds(
             username=f"{key}-zy", name=person_name(rng, pools), password_hash=hashes.pop()
         )
         Grant.create(user=user, role="commissioner", node=node)
+        # The contact card (叫得应) from its own generator, so the district's draws stay as they were.
+        node.profile = {
+            **node.profile,
+            **contacts(
+                pools.get("compound_contacts", {}),
+                random.Random(key),
+                compound=node.name,
+                commissioner=user.name,
+                person=lambda r: person_name(r, pools),
+            ),
+        }
+        node.save()
         compounds.append(node)
         index += 1
     return compounds[:count] if count else compounds

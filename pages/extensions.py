@@ -10,6 +10,7 @@ from flask_htmx import HTMX
 from flask_wtf.csrf import CSRFProtect
 
 from engine import clock, i18n
+from pages import plainwords
 
 csrf = CSRFProtect()
 htmx = HTMX()
@@ -122,6 +123,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["escalation_line"] = escalation_line
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["state_label"] = state_label
+    plainwords.init_app(app)
     i18n.install(gettext)
 
     @app.before_request

@@ -1,4 +1,5 @@
-"""/r — residents, mobile first: ring the bell, report a repair, follow and rate."""
+"""/r — residents, mobile first: ring the bell, report a repair, follow and rate, and
+find the people to call (叫得应). Every page speaks plain Chinese (pages/plainwords.py)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,22 @@ from typing import Any
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import items, queues
+from engine import clock, items, queues
 from engine.models import Item, OrgNode
+from engine.residents import contacts
+from engine.residents.progress import next_steps, state_word
+from engine.runtimes import runtime
+from engine.scope import role_labels
 from pages.auth import requires
 from pages.itemviews import detail_context, raisable_types, raise_page, transition_page
+from pages.resident_progress import progress
 
 bp = Blueprint("resident", __name__, url_prefix="/r")
+
+# The larger-text choice lives in a cookie of its own, so it outlasts a log-out on the
+# resident's phone; a year, like any display preference.
+TEXT_COOKIE = "sf_text"
+TEXT_SIZES = ("normal", "large")
 
 
 def _home_node() -> OrgNode:
@@ -25,12 +36,44 @@ def _home_node() -> OrgNode:
     return OrgNode.get_by_id(grant.node_id)
 
 
+@bp.app_template_global()
+def resident_state(item: Item) -> str:
+    """An item's state as its resident reads it (the definition's ``resident_label``)."""
+    return state_word(runtime(item.version_id), item.state)
+
+
 @bp.route("/")
 @requires("resident")
 def home() -> Any:
     node = _home_node()
     mine = queues.inbox(g.actor, queues.Filters(open_only=False, mine=True))
-    return render_template("resident/home.html", node=node, types=raisable_types(node), mine=mine)
+    return render_template(
+        "resident/home.html",
+        node=node,
+        types=raisable_types(node),
+        mine=mine,
+        now=clock.now(),
+    )
+
+
+@bp.route("/contacts")
+@requires("contacts")
+def contacts_page() -> Any:
+    compound = contacts.compound_of(_home_node())
+    card = contacts.card(g.actor, compound)
+    return render_template("resident/contacts.html", node=compound, card=card)
+
+
+@bp.route("/text-size", methods=["POST"])
+@requires("resident")
+def text_size() -> Any:
+    size = request.form.get("size")
+    if size not in TEXT_SIZES:
+        abort(422)
+    back = url_for("resident.home")
+    response = redirect(back, 303)
+    response.set_cookie(TEXT_COOKIE, size, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
 
 
 @bp.route("/new/<type_key>", methods=["GET", "POST"])
@@ -49,7 +92,15 @@ def new(type_key: str) -> Any:
 @requires("resident")
 def item(item_id: int) -> Any:
     found = items.get_item(g.actor, item_id)
-    return render_template("resident/item.html", **detail_context(found, audience="resident"))
+    context = detail_context(found, audience="resident")
+    rt, assignments = context["rt"], context["assignments"]
+    return render_template(
+        "resident/item.html",
+        **context,
+        steps=progress(found, rt, context["sight"], assignments),
+        next_steps=next_steps(found, rt, assignments, role_labels()),
+        state_word=state_word(rt, found.state),
+    )
 
 
 @bp.route("/items/<int:item_id>/t/<key>", methods=["GET", "POST"])
