@@ -20,10 +20,10 @@ import rules
 from engine import calendar
 from engine.checks_common import duplicate_keys, rule_problems
 from engine.checks_scores import checklist_problems, index_problems, profile_fact_problems
-from engine.residents.checks import contact_card_problems, open311_problems
 from engine.errors import FieldProblem
 from engine.events import EVENTS, unknown_pattern
 from engine.limits import depth_problem
+from engine.residents.checks import contact_card_problems, open311_problems
 
 PSEUDO_ROLES = ("raiser", "assignee")
 SETTABLE = ("satisfaction", "priority")

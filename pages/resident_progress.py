@@ -14,7 +14,7 @@ import forms
 from engine import items, privacy
 from engine.definitions import Runtime
 from engine.models import Assignment, Item
-from engine.residents.progress import SUMMONING, notified, state_word, unit_word
+from engine.residents.progress import SUMMONING, notified, state_word
 from engine.scope import role_labels
 from pages.itemviews import STAFF_ONLY, timeline_view
 
@@ -54,7 +54,9 @@ def progress(
 ) -> list[Step]:
     """The item's progress for its resident, oldest first."""
     labels = role_labels()
-    units = {a.unit.key: unit_word(a.unit.name, a.role, labels) for a in assignments}
+    # A department answers by its name; a party of the compound (all three share the
+    # compound as their unit) by the role its user acted in, as timeline_view names it.
+    departments = {a.unit.key: a.unit.name for a in assignments if a.role == "department"}
     events = items.timeline(item)
     kept = [e for e in events if e.action not in SUMMONING and e.action not in STAFF_ONLY]
     paths = [a.unit_path for a in assignments]
@@ -82,6 +84,6 @@ def progress(
         elif s.action.startswith("transition."):
             steps.append(_move(s, rt))
         elif s.action == "summons.complete":
-            unit = units.get((s.after or {}).get("unit"), s.actor_name or "")
+            unit = departments.get((s.after or {}).get("unit"), s.actor_name or "")
             steps.append(Step(s.at, "reply", who=unit, reply=(s.after or {}).get("reply") or ""))
     return steps
