@@ -47,7 +47,7 @@ def words(html: str) -> str:
     parser = _Words()
     body = html.split("<body", 1)[-1]
     parser.feed("<body" + body)
-    head_title = re.search(r"<title>(.*?)</title>", html, re.S)
+    head_title = re.search(r"<title>(.*?)</title>", html, re.DOTALL)
     return "\n".join(([head_title.group(1).strip()] if head_title else []) + parser.parts)
 
 

@@ -79,7 +79,9 @@ def test_a_page_with_engine_words_is_caught():
         '{"a": 1}',
     ):
         assert problems(words(f"<body><p>{shown}</p></body>"), keys), shown
-    assert not problems(words('<body><a lang="en" href="?lang=en">English</a>今天 14:30</body>'), keys)
+    assert not problems(
+        words('<body><a lang="en" href="?lang=en">English</a>今天 14:30</body>'), keys
+    )
 
 
 def test_routing_shows_who_was_told_and_staff_steps_only_as_outcome(client, auth):
@@ -108,7 +110,9 @@ def test_routing_shows_who_was_told_and_staff_steps_only_as_outcome(client, auth
 
 def test_cancel_asks_for_confirmation_first(client, auth):
     auth.login("lvzhou-yezhu1")
-    response = client.post("/r/new/repair", data={"category": "水电", "location": "3幢", "description": "楼道灯坏了"})
+    response = client.post(
+        "/r/new/repair", data={"category": "水电", "location": "3幢", "description": "楼道灯坏了"}
+    )
     assert response.status_code == 303, response.get_data(as_text=True)[:1500]
     item_id = int(re.search(r"/r/items/(\d+)", response.headers["Location"]).group(1))
     page = client.get(f"/r/items/{item_id}").get_data(as_text=True)
@@ -116,7 +120,9 @@ def test_cancel_asks_for_confirmation_first(client, auth):
     assert f'href="/r/items/{item_id}/t/cancel"' in page
     assert not re.search(rf'<form[^>]+action="/r/items/{item_id}/t/cancel"', page)
     question = client.get(f"/r/items/{item_id}/t/cancel").get_data(as_text=True)
-    assert "确定要撤销这条报修吗" in question and "确定撤销" in question and "不了，返回" in question
+    assert (
+        "确定要撤销这条报修吗" in question and "确定撤销" in question and "不了，返回" in question
+    )
     assert Item.get_by_id(item_id).state == "submitted"
     done = client.post(f"/r/items/{item_id}/t/cancel", data={"version": "1", "_submit": "1"})
     assert done.status_code == 303 and Item.get_by_id(item_id).state == "cancelled"
@@ -151,7 +157,14 @@ def test_contact_card_with_tap_to_call_links(client, auth, assert_max_queries):
     client.get("/r/contacts")
     with assert_max_queries(8, "/r/contacts"):
         page = client.get("/r/contacts").get_data(as_text=True)
-    for label in ("小区专员", "小区党组织", "业委会(物管委)", "物业服务企业", "固定服务点", "楼栋长"):
+    for label in (
+        "小区专员",
+        "小区党组织",
+        "业委会(物管委)",
+        "物业服务企业",
+        "固定服务点",
+        "楼栋长",
+    ):
         assert f"<h2>{label}</h2>" in page
     assert "席芳" in page and "绿洲花园6幢一楼" in page and "开放时间" in page
     for phone in _phones("lvzhouhuayuan"):
@@ -165,7 +178,12 @@ def test_a_resident_never_sees_another_compounds_contacts(client, auth, actor_of
 
     theirs = _phones("changzhengqiaolu")
     auth.login("lvzhou-yezhu1")
-    for path in ("/r/contacts", "/r/contacts?node=changzhengqiaolu", "/r/", "/r/?node=changzhengqiaolu"):
+    for path in (
+        "/r/contacts",
+        "/r/contacts?node=changzhengqiaolu",
+        "/r/",
+        "/r/?node=changzhengqiaolu",
+    ):
         page = client.get(path).get_data(as_text=True)
         assert not any(p in page for p in theirs), path
         assert "张桢" not in page  # the other compound's commissioner
@@ -178,7 +196,11 @@ def test_a_resident_never_sees_another_compounds_contacts(client, auth, actor_of
 
 
 def test_a_resident_of_a_building_sees_the_card_of_its_compound(client, auth):
-    user = User.create(username="b1-yezhu", name="楼栋居民", password_hash=User.get(User.username == "lvzhou-yezhu1").password_hash)
+    user = User.create(
+        username="b1-yezhu",
+        name="楼栋居民",
+        password_hash=User.get(User.username == "lvzhou-yezhu1").password_hash,
+    )
     Grant.create(user=user, role="resident", node=OrgNode.get(OrgNode.key == "changzhengqiaolu-b1"))
     auth.login("b1-yezhu")
     page = client.get("/r/contacts").get_data(as_text=True)
@@ -190,15 +212,34 @@ def test_the_card_is_the_definitions_data(app, actor_of):
     from engine.checks import definition_problems
     from engine.residents.contacts import card, card_of
 
-    version = DefinitionVersion.select().join(Definition).where(Definition.key == "compound-profile").get()
+    version = (
+        DefinitionVersion.select()
+        .join(Definition)
+        .where(Definition.key == "compound-profile")
+        .get()
+    )
     body = version.body
     assert definition_problems(body, roles=(), units=()) == []
     node = OrgNode.get(OrgNode.key == "lvzhouhuayuan")
-    only = {"entries": [{"label": "物业值班", "name": "property_company", "phone": "property_phone"}]}
+    only = {
+        "entries": [{"label": "物业值班", "name": "property_company", "phone": "property_phone"}]
+    }
     groups = card_of(node.profile, only)
     assert [g.label for g in groups] == ["物业值班"] and groups[0].lines[0].dial.startswith("0571")
-    assert [g.label for g in card(actor_of("lvzhou-yezhu1"), node)][:2] == ["小区专员", "小区党组织"]
-    broken = {**body, "contact_card": {"entries": [{"label": "x", "phone": "households"}, {"label": "y", "list": "address", "name": "name"}, {"label": "z", "person": "nobody"}]}}
+    assert [g.label for g in card(actor_of("lvzhou-yezhu1"), node)][:2] == [
+        "小区专员",
+        "小区党组织",
+    ]
+    broken = {
+        **body,
+        "contact_card": {
+            "entries": [
+                {"label": "x", "phone": "households"},
+                {"label": "y", "list": "address", "name": "name"},
+                {"label": "z", "person": "nobody"},
+            ]
+        },
+    }
     said = {(p.path, p.message) for p in definition_problems(broken, roles=(), units=())}
     assert said == {
         ("/contact_card/entries/0/phone", "'households' is no phone-number field"),
@@ -208,13 +249,29 @@ def test_the_card_is_the_definitions_data(app, actor_of):
 
 
 def test_every_demo_compound_has_its_card_filled(app, demo, actor_of):
-    from engine.residents.contacts import card_of
-    from engine.residents.contacts import compound_of  # noqa: F401  (the card's own lookup)
+    from engine.residents.contacts import (
+        card_of,
+        compound_of,  # noqa: F401  (the card's own lookup)
+    )
 
-    spec = DefinitionVersion.select().join(Definition).where(Definition.key == "compound-profile").get().body["contact_card"]
+    spec = (
+        DefinitionVersion.select()
+        .join(Definition)
+        .where(Definition.key == "compound-profile")
+        .get()
+        .body["contact_card"]
+    )
     compounds = list(OrgNode.select().where(OrgNode.kind == "compound"))
     assert len(compounds) == 40
     for node in compounds:
         groups = card_of(node.profile, spec)
-        assert {g.label for g in groups} >= {"小区专员", "小区党组织", "物业服务企业", "固定服务点", "楼栋长"}, node.key
-        assert all(line.dial for g in groups for line in g.lines if g.label != "小区党组织" or line.phone)
+        assert {g.label for g in groups} >= {
+            "小区专员",
+            "小区党组织",
+            "物业服务企业",
+            "固定服务点",
+            "楼栋长",
+        }, node.key
+        assert all(
+            line.dial for g in groups for line in g.lines if g.label != "小区党组织" or line.phone
+        )
