@@ -62,7 +62,7 @@ def _when(name: str) -> dt.datetime | None:
     if not raw:
         return None
     try:
-        parsed = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        parsed = dt.datetime.fromisoformat(raw)
     except ValueError as exc:
         raise Invalid(
             _("%(name)s is not a date and time.", name=name), [FieldProblem(name, raw)]

@@ -26,14 +26,16 @@ MEASURE = """() => {
   const visible = (el) => { const r = el.getBoundingClientRect(); const s = getComputedStyle(el);
     return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.opacity !== '0'; };
   const small = [];
-  for (const el of document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, label.file-pick')) {
+  const targets = 'a[href], button, input:not([type=hidden]), select, textarea, label.file-pick';
+  for (const el of document.querySelectorAll(targets)) {
     if (!visible(el) || el.closest('.thumbs')) continue;
     const r = el.getBoundingClientRect();
     // A checkbox or radio is taken with its label: the label is where a thumb presses.
     const box = (el.type === 'checkbox' || el.type === 'radio') ? (el.labels && el.labels[0]) || el : el;
     const b = box.getBoundingClientRect();
     if (b.height < 44 - 0.5 || (el.tagName !== 'INPUT' && b.width < 44 - 0.5))
-      small.push(`${el.tagName.toLowerCase()} "${(el.innerText || el.name || '').trim().slice(0, 20)}" ${Math.round(b.width)}×${Math.round(b.height)}`);
+      small.push(`${el.tagName.toLowerCase()} "${(el.innerText || el.name || '').trim().slice(0, 20)}" `
+                 + `${Math.round(b.width)}×${Math.round(b.height)}`);
   }
   const tiny = [];
   for (const el of document.querySelectorAll('main *')) {

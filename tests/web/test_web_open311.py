@@ -12,7 +12,8 @@ from engine.models import Grant, Item, OrgNode, User
 SERVICE_LIST_EXAMPLE = {
     "service_code": "001",
     "service_name": "Cans left out 24x7",
-    "description": "Garbage or recycling cans that have been left out for more than 24 hours after collection. Violators will be cited.",
+    "description": "Garbage or recycling cans that have been left out for more than 24 hours after collection. "
+    "Violators will be cited.",
     "metadata": True,
     "type": "realtime",
     "keywords": "lorem, ipsum, dolor",
