@@ -275,3 +275,35 @@ def test_every_demo_compound_has_its_card_filled(app, demo, actor_of):
         assert all(
             line.dial for g in groups for line in g.lines if g.label != "小区党组织" or line.phone
         )
+
+
+def test_the_designer_edits_resident_words_and_the_confirmation(client, auth):
+    """What a resident reads of each state and a transition's question are edited in the
+    designer's workflow editor; saving unchanged keeps them."""
+    from engine import designer
+    from tests.web.test_web_designer import form_values
+
+    auth.login("admin")
+    page = client.get("/admin/designer/repair/workflow").get_data(as_text=True)
+    values = form_values(page)
+    states = list(
+        designer.draft_of(Definition.get(Definition.key == "repair"))["workflow"]["states"]
+    )
+    cancel = next(
+        i
+        for i, t in enumerate(
+            designer.draft_of(Definition.get(Definition.key == "repair"))["workflow"]["transitions"]
+        )
+        if t["key"] == "cancel"
+    )
+    assert values[f"state-{states.index('done')}-resident_label"] == "待您评价"
+    assert values[f"tr-{cancel}-confirm"].startswith("确定要撤销")
+    values[f"state-{states.index('done')}-resident_label"] = "请您评价"
+    values[f"tr-{cancel}-confirm"] = ""
+    assert client.post("/admin/designer/repair/workflow", data=values).status_code == 303
+    body = designer.draft_of(Definition.get(Definition.key == "repair"))
+    assert body["workflow"]["states"]["done"]["resident_label"] == "请您评价"
+    assert "confirm" not in body["workflow"]["transitions"][cancel]
+    page = client.get("/admin/designer/repair/workflow").get_data(as_text=True)
+    assert client.post("/admin/designer/repair/workflow", data=form_values(page)).status_code == 303
+    assert designer.draft_of(Definition.get(Definition.key == "repair")) == body
