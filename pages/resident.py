@@ -92,7 +92,7 @@ def new(type_key: str) -> Any:
 @requires("resident")
 def item(item_id: int) -> Any:
     found = items.get_item(g.actor, item_id)
-    context = detail_context(found, audience="resident")
+    context = detail_context(found, audience="resident", timeline=False)
     rt, assignments = context["rt"], context["assignments"]
     return render_template(
         "resident/item.html",
