@@ -84,7 +84,7 @@ def test_a_page_with_engine_words_is_caught():
     )
 
 
-def test_routing_shows_who_was_told_and_staff_steps_only_as_outcome(client, auth):
+def test_routing_shows_who_was_told_and_staff_steps_only_as_outcome(client, auth, actor_of):
     auth.login("lvzhou-yezhu1")
     response = client.post(
         "/r/new/bell", data={"category": "停车秩序", "summary": "东门消防通道被占用"}
@@ -104,6 +104,14 @@ def test_routing_shows_who_was_told_and_staff_steps_only_as_outcome(client, auth
     assert "督办内部意见甲乙丙" not in page and "督办" not in words(page)
     assert "three-parties" not in page and "命中规则" not in page
     assert "处理中" in page  # the state in the definition's words for residents
+    # A supervisor's re-route (改派) shows only as who was told, not its reason.
+    from engine import clock, supervision
+
+    supervision.reroute(
+        actor_of("ducha"), item_id, ["dept-zjj"], "内部改派理由丁戊", now=clock.now()
+    )
+    page = client.get(f"/r/items/{item_id}").get_data(as_text=True)
+    assert "已通知：区住建局" in page and "内部改派理由丁戊" not in page
     assert "应在" in page and "前答复" in page  # who is on it and by when
     assert problems(words(page), _pack_keys()) == []
 
@@ -307,3 +315,30 @@ def test_the_designer_edits_resident_words_and_the_confirmation(client, auth):
     page = client.get("/admin/designer/repair/workflow").get_data(as_text=True)
     assert client.post("/admin/designer/repair/workflow", data=form_values(page)).status_code == 303
     assert designer.draft_of(Definition.get(Definition.key == "repair")) == body
+
+
+def test_times_and_durations_as_people_write_them(app):
+    import datetime as dt
+
+    from pages.plainwords import duration, people_date, people_time
+
+    now = dt.datetime(2026, 12, 3, 2, 0)  # 10:00 in Shanghai
+    with app.test_request_context("/?lang=zh_CN"):
+        assert people_time(dt.datetime(2026, 12, 3, 6, 30), now) == "今天 14:30"
+        assert people_time(dt.datetime(2026, 12, 2, 16, 1), now) == "今天 00:01"  # Shanghai's day
+        assert people_time(dt.datetime(2026, 12, 2, 1, 15), now) == "昨天 09:15"
+        assert people_time(dt.datetime(2026, 12, 4, 9, 0), now) == "明天 17:00"
+        assert people_time(dt.datetime(2026, 11, 3, 1, 15), now) == "11月3日 09:15"
+        assert people_time(dt.datetime(2025, 12, 3, 1, 15), now) == "2025年12月3日 09:15"
+        assert people_time("2026-11-20T08:00:00+08:00", now) == "11月20日 08:00"
+        assert people_time(None) == "" and people_time("not a time") == ""
+        assert people_date("2026-12-03") == "2026年12月3日"
+        assert duration(27 * 3600 + 59) == "1天3小时"
+        assert duration(2 * 86400) == "2天"
+        assert duration(2 * 3600 + 5 * 60) == "2小时5分钟"
+        assert duration(3 * 3600) == "3小时"
+        assert duration(45 * 60 + 10) == "45分钟"
+        assert duration(20) == "不到1分钟" and duration(None) == ""
+    with app.test_request_context("/?lang=en"):
+        assert people_time(dt.datetime(2026, 12, 3, 6, 30), now) == "today 14:30"
+        assert duration(27 * 3600) == "1 days 3 hours"
