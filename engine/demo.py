@@ -160,7 +160,11 @@ def _file(rng: random.Random, ranges: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _ensure_compounds(
-    rng: random.Random, count: int, pools: Mapping[str, Any], hashes: list[str]
+    rng: random.Random,
+    count: int,
+    pools: Mapping[str, Any],
+    hashes: list[str],
+    contact_cards: bool = True,
 ) -> list[OrgNode]:
     """Add synthetic communities and compounds until the district has ``count`` compounds."""
     compounds = list(OrgNode.select().where(OrgNode.kind == "compound").order_by(OrgNode.id))
@@ -202,18 +206,18 @@ def _ensure_compounds(
             username=f"{key}-zy", name=person_name(rng, pools), password_hash=hashes.pop()
         )
         Grant.create(user=user, role="commissioner", node=node)
-        # The contact card (叫得应) from its own generator, so the district's draws stay as they were.
-        node.profile = {
-            **node.profile,
-            **contacts(
-                pools.get("compound_contacts", {}),
-                random.Random(key),
-                compound=node.name,
-                commissioner=user.name,
-                person=lambda r: person_name(r, pools),
-            ),
-        }
-        node.save()
+        if contact_cards:  # its own generator: the district's other draws stay as they were
+            node.profile = {
+                **node.profile,
+                **contacts(
+                    pools.get("compound_contacts", {}),
+                    random.Random(key),
+                    compound=node.name,
+                    commissioner=user.name,
+                    person=lambda r: person_name(r, pools),
+                ),
+            }
+            node.save()
         compounds.append(node)
         index += 1
     return compounds[:count] if count else compounds
@@ -227,9 +231,19 @@ def person_name(rng: random.Random, pools: Mapping[str, Any]) -> str:
 
 
 def generate(
-    pack_path: str | Path, *, compounds: int, items: int, seed: int, now: dt.datetime
+    pack_path: str | Path,
+    *,
+    compounds: int,
+    items: int,
+    seed: int,
+    now: dt.datetime,
+    contact_cards: bool = True,
 ) -> str:
-    """Generate the district once per seed; a second run with the same seed does nothing."""
+    """Generate the district once per seed; a second run with the same seed does nothing.
+
+    :param contact_cards: fill each synthetic compound's contacts (叫得应) from demo.json
+        ``compound_contacts``; without them the district is the one drawn before they existed.
+    """
     marker = f"demo:{seed}:{compounds}:{items}"
     if Event.select().where((Event.action == "demo.generate") & (Event.target == marker)).exists():
         return f"demo data for seed {seed} already present"
@@ -243,7 +257,7 @@ def generate(
         else []
     )
     with database.atomic():
-        nodes = _ensure_compounds(rng, compounds, pools, hashes)
+        nodes = _ensure_compounds(rng, compounds, pools, hashes, contact_cards)
     types = [
         d
         for d in Definition.select().where(Definition.kind == "item_type").order_by(Definition.id)

@@ -16,6 +16,7 @@ ALLOWED_CJK = {"是", "有", "√", "否", "无", "×", "Write 是 or 否."}
 ALLOWED_NAMES = {
     ("engine/demo.py", "address"),  # a free-text item answer the demo fills with a location
     ("engine/residents/contacts.py", "address"),  # a part of a contact card entry (its place)
+    ("engine/residents/open311.py", "address"),  # a field of an Open311 request (GeoReport v2)
     ("engine/imports.py", "households"),  # the household import (engine/imports_households.py)
     ("pages/imports.py", "households"),
 }
