@@ -24,6 +24,7 @@ from engine.i18n import gettext as _
 from engine.limits import depth_problem, nested_too_deep
 from engine.models import Definition, OrgNode, Pack, User, WebhookEndpoint
 from engine.org import upsert_tree
+from engine.residents.checks import open311_code_problems
 from engine.users import hash_passwords, upsert_user
 from engine.webhooks import sync_pack_endpoints
 
@@ -182,6 +183,7 @@ def validate_pack(files: PackFiles, *, existing_units: set[str] | None = None) -
             f"{name}{p.path or '/'}: {p.message}"
             for p in definition_problems(body, roles=roles, units=units)
         ]
+    problems += open311_code_problems(files.definitions)
     if not problems:  # every file is sound: check what reads the facts
         profile = next(
             (

@@ -55,3 +55,22 @@ def open311_problems(body: Mapping[str, Any]) -> list[FieldProblem]:
             FieldProblem("/open311/description_field", f"{name!r} is no text field of the form")
         ]
     return []
+
+
+def open311_code_problems(definitions: Mapping[str, Any]) -> list[str]:
+    """No two public item types of a pack are the same Open311 service (``code``, default
+    the type's key), by file name: ``items/b.json/open311/code: ...``."""
+    seen: dict[str, str] = {}
+    problems = []
+    for name, body in definitions.items():
+        spec = body.get("open311") if isinstance(body, Mapping) else None
+        if not isinstance(spec, Mapping) or spec.get("public") is not True:
+            continue
+        code = str(spec.get("code") or body.get("key"))
+        if code in seen:
+            problems.append(
+                f"{name}/open311/code: service code {code!r} is also used by {seen[code]}"
+            )
+        else:
+            seen[code] = name
+    return problems

@@ -302,3 +302,18 @@ def test_a_property_token_stays_within_its_companys_compounds(client, auth, toke
         if node.key not in COMPANY:
             assert client.get(f"/lists/c/{node.key}/profile").status_code in (403, 404), node.key
     assert client.get(f"/lists/c/{COMPANY[0]}/profile").status_code == 200
+
+
+def test_a_pack_may_not_offer_two_services_with_one_code():
+    from engine.packs import read_pack, validate_pack
+    from engine.residents.checks import open311_code_problems
+    from tests.conftest import SEED
+
+    files = read_pack(SEED)
+    assert open311_code_problems(files.definitions) == []
+    bell = next(n for n, b in files.definitions.items() if b.get("key") == "bell")
+    files.definitions[bell]["open311"]["code"] = "repair"
+    problems = validate_pack(files, existing_units=set())
+    assert (
+        f"items/repair.json/open311/code: service code 'repair' is also used by {bell}" in problems
+    )
