@@ -59,6 +59,10 @@ class Words:
     def __call__(self, msgid: str, **params: Any) -> Markup:
         return escape(self._context.call(self._gettext, msgid, **params))
 
+    def attachment_url(self, public_id: str) -> Markup:
+        """Where the page shows a stored attachment (its ``attachment_url`` global)."""
+        return escape(self._context.call(self._context.resolve("attachment_url"), public_id))
+
     @functools.cached_property
     def required(self) -> Markup:
         return Markup('<span class="sf-required" title="%s">*</span>') % self("required")
@@ -171,11 +175,15 @@ def _dynamic_aria(widget: Widget, fid: str, errors: Any) -> dict[str, str]:
     return out
 
 
-def _xmlattr(widget: Widget, fid: str, errors: Any) -> str:
-    """The aria/data attributes in the order ``render_field`` sorts them (for ``|xmlattr``)."""
+def _xmlattr(widget: Widget, fid: str, errors: Any, *, without: str = "") -> str:
+    """The aria/data attributes in the order ``render_field`` sorts them (for ``|xmlattr``).
+
+    :param without: an attribute the element may not carry (a checkbox group's
+        ``aria-required``: ARIA allows it on no ``group``).
+    """
     merged = _dynamic_aria(widget, fid, errors)
     merged.update(widget.fixed_aria)
-    return "".join(" " + merged[k] for k in sorted(merged))
+    return "".join(" " + merged[k] for k in sorted(merged) if k != without)
 
 
 def _messages(widget: Widget, fid: str, errors: Iterable[Any]) -> str:
@@ -272,8 +280,14 @@ def _choices(widget: Widget, field: Any, words: Words) -> str:
     kind = "radio" if radio else "checkbox"
     tail = " disabled" if spec.read_only else ""
     tail += ' data-sf-refresh="1"' if spec.refresh else ""
+    # A radio group is a radiogroup (which may be aria-required); checkboxes a plain group.
+    role, attributes = (
+        (' role="radiogroup"', _xmlattr(widget, fid, errors))
+        if radio
+        else ("", _xmlattr(widget, fid, errors, without="aria-required"))
+    )
     head = (
-        f"{_opening('fieldset', widget, fid, errors)}{_xmlattr(widget, fid, errors)}>\n"
+        f"{_opening('fieldset', widget, fid, errors)}{role}{attributes}>\n"
         f"<legend>{widget.label_html(words)}</legend>"
     )
     out = [head]
@@ -297,20 +311,31 @@ def _files(widget: Widget, field: Any, words: Words) -> str:
     )
     out = [head]
     keep = words("Keep this attachment") if field.data else ""
-    for attachment in field.data or []:
+    photo = spec.kind == "photo"
+    for number, attachment in enumerate(field.data or [], start=1):
         value = escape(attachment)
+        shown = (
+            f'<img src="{words.attachment_url(attachment)}"'
+            f' alt="{words("Uploaded photo %(n)s", n=number)}" class="thumb">'
+            if photo
+            else words("Uploaded file %(n)s", n=number)
+        )
         out.append(
             f'\n<label class="sf-attachment"><input type="checkbox" name="{name}" value="{value}"'
-            f' checked title="{keep}"> <span data-attachment-id="{value}">{value}</span></label>'
+            f' checked title="{keep}"> <span data-attachment-id="{value}">{shown}</span></label>'
         )
     if not spec.read_only:
-        accept = spec.accept or ("image/*" if spec.kind == "photo" else None)
+        accept = spec.accept or ("image/*" if photo else None)
         extra = f' accept="{escape(accept)}"' if accept is not None else ""
         if spec.max_items is not None:
             extra += f' data-max-items="{escape(spec.max_items)}"'
+        extra += f' data-chosen="{words("%(n)s chosen", n="{n}")}"'
+        pick = words("Choose photos") if photo else words("Choose files")
         out.append(
-            f'\n<input type="file" id="{fid}" name="{name}" multiple'
+            f'\n<input type="file" id="{fid}" name="{name}" multiple class="sf-file"'
             f"{_xmlattr(widget, fid, errors)}{extra}>"
+            f'\n<label for="{fid}" class="button file-pick" aria-hidden="true">{pick}</label>'
+            '\n<span class="file-chosen muted" aria-live="polite"></span>'
         )
     out.append(f"{_messages(widget, fid, errors)}\n</div>")
     return "".join(out)

@@ -82,6 +82,11 @@ UI_ROW = "Row %(num)s"
 UI_CHOOSE = "Choose…"
 UI_REQUIRED = "required"
 UI_ATTACHED = "Keep this attachment"
+UI_UPLOADED_PHOTO = "Uploaded photo %(n)s"
+UI_UPLOADED_FILE = "Uploaded file %(n)s"
+UI_CHOSEN = "%(n)s chosen"
+UI_CHOOSE_PHOTOS = "Choose photos"
+UI_CHOOSE_FILES = "Choose files"
 
 MESSAGES: tuple[str, ...] = tuple(
     value for name, value in sorted(globals().items()) if name.isupper() and isinstance(value, str)

@@ -27,15 +27,15 @@ SHIPPED: dict[str, str] = {
     "forms/_messages.html": "d9230d8980457088266470e7d0b601c460347db4391326bc7ebbc52a845aa52c",
     "forms/_widget-checkbox.html": "9b2ed7692aed42ad6d799b9aaa3500f2f3e6cef1ed57d534edd6ccf5f0bd3468",
     "forms/_widget-checkboxes.html": (
-        "d24a4efab750ddc0f2c5eb8f87dabed8bcd9820801ed9e5639c0cfa6021661d4"
+        "e5cdc054d4b6f66523ea563a29891f482a1bc21f1d5be6840703fb3f313c97ea"
     ),
-    "forms/_widget-file.html": "689dab579c9b59a69a94ac42ce0ec9f1e0a8e41f47cd0791f20d2fd530541895",
+    "forms/_widget-file.html": "22160930f45f02f8347a2cdd57436f20e49d1853c779d1b6214839ea2b2fa19f",
     "forms/_widget-group.html": "30d6290e255566fba87ac3e9c92d8f1ab22624e33f136a4596e647e07a4483b1",
     "forms/_widget-multiselect.html": (
         "1d01de7c21f51a8bb84e3a7e5e1632b4a722c9c86341804b91fb7d88c57a1527"
     ),
     "forms/_widget-photo.html": "07febe13bb17ff555b60ecd973b0318c762286dd700e38f525181ec0377a91e9",
-    "forms/_widget-radio.html": "eb3010decefec3326138facf67b89bd77dbb4de97a7b6aab9729c1094963a29d",
+    "forms/_widget-radio.html": "77cea7c78a2f5d008e383af1d04801bf63e041acd235b39b2a96ea86e9694573",
     "forms/_widget-select.html": "34821ead94315ffb84e3c2459da08c5e0d68c21f4e2d9c2ab4d3ee070f9fb1de",
 }
 COMMON = ("forms/_macros.html", "forms/_label.html", "forms/_messages.html")

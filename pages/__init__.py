@@ -101,13 +101,26 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         designer,
         errors,
         imports,
+        open311,
         polls,
         resident,
         review,
         work,
     )
 
-    for module in (auth, work, resident, review, checklists, polls, imports, admin, designer, api):
+    for module in (
+        auth,
+        work,
+        resident,
+        review,
+        checklists,
+        polls,
+        imports,
+        admin,
+        designer,
+        api,
+        open311,
+    ):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     security.init_app(app)

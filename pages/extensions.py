@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g, has_request_context, request, session
+from flask import Flask, g, has_request_context, request, session, url_for
 from flask_babel import Babel, get_locale, get_translations, gettext
 from flask_htmx import HTMX
 from flask_wtf.csrf import CSRFProtect
 
 from engine.core import clock, i18n, memo
+from pages import plainwords
 
 csrf = CSRFProtect()
 htmx = HTMX()
@@ -136,6 +137,11 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["escalation_line"] = escalation_line
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["state_label"] = state_label
+    # Where a stored attachment is shown (the file widget's kept photos, forms/html.py too).
+    app.jinja_env.globals["attachment_url"] = lambda public_id: url_for(
+        "auth.file", public_id=public_id
+    )
+    plainwords.init_app(app)
     i18n.install(gettext)
 
     @app.before_request

@@ -232,11 +232,15 @@ def supervise_context(item: Item) -> dict[str, Any]:
     return {"supervising": True, "departments": departments, "reroute_roles": roles}
 
 
-def detail_context(item: Item, *, reveal: bool = False, audience: str = "staff") -> dict[str, Any]:
+def detail_context(
+    item: Item, *, reveal: bool = False, audience: str = "staff", timeline: bool = True
+) -> dict[str, Any]:
     """What an item page shows ``g.actor``; personal data as their sight allows.
 
     :param reveal: show personal data whole (audited; refused unless the actor needs it).
     :param audience: ``resident`` leaves the staff's internal steps out of the timeline.
+    :param timeline: read the timeline (a page that tells the item's story its own way
+        need not).
     """
     now = clock.now()
     rt = runtime(item.version_id)
@@ -259,7 +263,9 @@ def detail_context(item: Item, *, reveal: bool = False, audience: str = "staff")
         "offers": items.offers(g.actor, item, now=now, assignments=assignments),
         "timeline": timeline_view(
             item, rt, view, audience, unit_paths=[a.unit_path for a in assignments]
-        ),
+        )
+        if timeline
+        else [],
         "acting": {a.id for a in assignments if g.actor.reaches(a.role, a.unit_path)},
     }
 

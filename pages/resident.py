@@ -1,4 +1,5 @@
-"""/r — residents, mobile first: ring the bell, report a repair, follow and rate."""
+"""/r — residents, mobile first: ring the bell, report a repair, follow and rate, and
+find the people to call (叫得应). Every page speaks plain Chinese (pages/plainwords.py)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,22 @@ from flask_babel import gettext as _
 from engine.core import clock
 from engine.core.errors import Conflict, Invalid
 from engine.decisions import ballots, polls
+from engine.definitions.runtimes import runtime
+from engine.org.scope import role_labels
+from engine.residents import contacts
+from engine.residents.progress import next_steps, state_word
 from engine.store.models import Item, OrgNode
 from engine.workflow import items, queues
 from pages.auth import requires
 from pages.itemviews import detail_context, raisable_types, raise_page, transition_page
+from pages.resident_progress import progress
 
 bp = Blueprint("resident", __name__, url_prefix="/r")
+
+# The larger-text choice lives in a cookie of its own, so it outlasts a log-out on the
+# resident's phone; a year, like any display preference.
+TEXT_COOKIE = "sf_text"
+TEXT_SIZES = ("normal", "large")
 
 
 def _home_node() -> OrgNode:
@@ -26,6 +37,12 @@ def _home_node() -> OrgNode:
     wanted = request.values.get("node")
     grant = next((x for x in grants if x.node_key == wanted), grants[0])
     return OrgNode.get_by_id(grant.node_id)
+
+
+@bp.app_template_global()
+def resident_state(item: Item) -> str:
+    """An item's state as its resident reads it (the definition's ``resident_label``)."""
+    return state_word(runtime(item.version_id), item.state)
 
 
 @bp.route("/")
@@ -41,6 +58,26 @@ def home() -> Any:
         votes=polls.polls_of_voter(g.actor.user),
         now=clock.now(),
     )
+
+
+@bp.route("/contacts")
+@requires("contacts")
+def contacts_page() -> Any:
+    compound = contacts.compound_of(_home_node())
+    card = contacts.card(g.actor, compound)
+    return render_template("resident/contacts.html", node=compound, card=card)
+
+
+@bp.route("/text-size", methods=["POST"])
+@requires("resident")
+def text_size() -> Any:
+    size = request.form.get("size")
+    if size not in TEXT_SIZES:
+        abort(422)
+    back = url_for("resident.home")
+    response = redirect(back, 303)
+    response.set_cookie(TEXT_COOKIE, size, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
 
 
 @bp.route("/new/<type_key>", methods=["GET", "POST"])
@@ -59,7 +96,15 @@ def new(type_key: str) -> Any:
 @requires("resident")
 def item(item_id: int) -> Any:
     found = items.get_item(g.actor, item_id)
-    return render_template("resident/item.html", **detail_context(found, audience="resident"))
+    context = detail_context(found, audience="resident", timeline=False)
+    rt, assignments = context["rt"], context["assignments"]
+    return render_template(
+        "resident/item.html",
+        **context,
+        steps=progress(found, rt, context["sight"], assignments),
+        next_steps=next_steps(found, rt, assignments, role_labels()),
+        state_word=state_word(rt, found.state),
+    )
 
 
 @bp.route("/items/<int:item_id>/t/<key>", methods=["GET", "POST"])

@@ -20,6 +20,7 @@ from engine.definitions.checks import (
     structure_problems,
     webhook_problems,
 )
+from engine.definitions.checks_residents import open311_code_problems
 from engine.definitions.checks_scores import fact_reads_problems
 from engine.definitions.definitions import current_version, known_units
 from engine.delivery.webhooks import sync_pack_endpoints
@@ -183,6 +184,7 @@ def validate_pack(files: PackFiles, *, existing_units: set[str] | None = None) -
             f"{name}{p.path or '/'}: {p.message}"
             for p in definition_problems(body, roles=roles, units=units)
         ]
+    problems += open311_code_problems(files.definitions)
     if not problems:  # every file is sound: check what reads the facts
         profile = next(
             (

@@ -22,6 +22,7 @@ from engine.core.errors import FieldProblem
 from engine.core.events import EVENTS, unknown_pattern
 from engine.core.limits import depth_problem
 from engine.definitions.checks_common import duplicate_keys, rule_problems
+from engine.definitions.checks_residents import contact_card_problems, open311_problems
 from engine.definitions.checks_scores import (
     checklist_problems,
     index_problems,
@@ -119,7 +120,7 @@ def definition_problems(
     if "scope" in body and body["scope"] not in units:
         problems.append(FieldProblem("/scope", f"org node {body['scope']!r} does not exist"))
     if kind == "profile":
-        problems += _form(body["schema"], "/schema")
+        problems += _form(body["schema"], "/schema") + contact_card_problems(body)
         return problems or profile_fact_problems(body)
     if kind == "evaluation":
         return _evaluation_problems(body)
@@ -132,7 +133,7 @@ def definition_problems(
     if kind == "checklist":
         problems = checklist_problems(body, set(units))
         return problems + (_form(body["row_schema"], "/row_schema") if "row_schema" in body else [])
-    return problems + _item_type_problems(body, set(roles), units)
+    return problems + open311_problems(body) + _item_type_problems(body, set(roles), units)
 
 
 EVALUATION_METRICS = (

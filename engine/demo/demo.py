@@ -25,6 +25,7 @@ from engine.definitions.definitions import applies_at, current_version
 from engine.demo.demo_items import Planner
 from engine.demo.demo_records import Records, add_supervisors, supervisors_missing
 from engine.demo.demo_stories import Teller
+from engine.residents.demo_contacts import contacts
 from engine.store.db import database
 from engine.store.models import Definition, Event, Grant, OrgNode, User
 from engine.trail import audit
@@ -199,7 +200,11 @@ def _format(template: Any, values: Mapping[str, Any]) -> Any:
 
 
 def _ensure_compounds(
-    rng: random.Random, count: int, pools: Mapping[str, Any], hashes: list[str]
+    rng: random.Random,
+    count: int,
+    pools: Mapping[str, Any],
+    hashes: list[str],
+    contact_cards: bool = True,
 ) -> list[OrgNode]:
     """Add synthetic communities and compounds until the district has ``count`` compounds,
     each to the street that has fewest so far, so every street has compounds."""
@@ -257,6 +262,18 @@ def _ensure_compounds(
         node.save()
         user = User.create(username=f"{key}-zy", name=commissioner, password_hash=hashes.pop())
         Grant.create(user=user, role="commissioner", node=node)
+        if contact_cards:  # its own generator: the district's other draws stay as they were
+            node.profile = {
+                **node.profile,
+                **contacts(
+                    pools.get("compound_contacts", {}),
+                    random.Random(key),
+                    compound=node.name,
+                    commissioner=user.name,
+                    person=lambda r: person_name(r, pools),
+                ),
+            }
+            node.save()
         compounds.append(node)
         index += 1
     return compounds[:count] if count else compounds
@@ -270,9 +287,19 @@ def person_name(rng: random.Random, pools: Mapping[str, Any]) -> str:
 
 
 def generate(
-    pack_path: str | Path, *, compounds: int, items: int, seed: int, now: dt.datetime
+    pack_path: str | Path,
+    *,
+    compounds: int,
+    items: int,
+    seed: int,
+    now: dt.datetime,
+    contact_cards: bool = True,
 ) -> str:
-    """Generate the district once per seed; a second run with the same seed does nothing."""
+    """Generate the district once per seed; a second run with the same seed does nothing.
+
+    :param contact_cards: fill each synthetic compound's contacts (叫得应) from demo.json
+        ``compound_contacts``; without them the district is the one drawn before they existed.
+    """
     marker = f"demo:{seed}:{compounds}:{items}"
     if Event.select().where((Event.action == "demo.generate") & (Event.target == marker)).exists():
         return f"demo data for seed {seed} already present"
@@ -287,7 +314,7 @@ def generate(
         else []
     )
     with database.atomic():
-        nodes = _ensure_compounds(rng, compounds, pools, hashes)
+        nodes = _ensure_compounds(rng, compounds, pools, hashes, contact_cards)
         add_supervisors(streets, [person_name(rng, pools) for _ in streets], hashes)
     types = [
         d

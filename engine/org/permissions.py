@@ -2,8 +2,9 @@
 
 Each capability names the roles that hold it and where a role must be granted for it
 to reach a node: at the node or above (``subtree``), at the node itself (``own``: a
-commissioner's own compound), or at the root of the org tree (``root``: the district's
-三方办). The route decorators, the header's navigation, the engine's services and the
+commissioner's own compound), at the node or below it (``within``: a resident of the
+compound or of one of its buildings), or at the root of the org tree (``root``: the
+district's 三方办). The route decorators, the header's navigation, the engine's services and the
 API all ask :func:`can`; nothing else lists roles for access.
 
 Finer rules that depend on a record rather than a place — an item's scope, a
@@ -44,6 +45,12 @@ class Capability:
 CAPABILITIES: dict[str, Capability] = {
     "work": Capability("work on items and summons (/work)", STAFF),
     "resident": Capability("raise and follow one's own items (/r)", ("resident",)),
+    "contacts": Capability(
+        "a compound's contact card: names and phone numbers (/r/contacts)",
+        ("resident",),
+        at="within",
+        kinds=("compound",),
+    ),
     "supervise": Capability(
         "supervise: overdue board, urge, re-route, reassign (/review)", SUPERVISORS
     ),
@@ -114,6 +121,8 @@ def _reaches(actor: Actor, role: str, how: str, node_path: str, node_id: int | N
         if how == "own" and node_id is not None and grant.node_id == node_id:
             return True
         if how == "subtree" and node_path.startswith(grant.node_path):
+            return True
+        if how == "within" and grant.node_path.startswith(node_path):
             return True
     return False
 

@@ -119,6 +119,10 @@ def apply_workflow(body: dict[str, Any], form: MultiDict[str, str]) -> list[str]
         spec.pop("final", None)
         if form.get(f"{prefix}-final"):
             spec["final"] = True
+        if f"{prefix}-resident_label" in form:  # the state as a resident reads it (/r)
+            spec.pop("resident_label", None)
+            if form[f"{prefix}-resident_label"].strip():
+                spec["resident_label"] = form[f"{prefix}-resident_label"].strip()
         states[key] = spec
     workflow["states"] = states
     workflow["initial"] = form.get("initial", workflow.get("initial", ""))

@@ -103,12 +103,16 @@ def posted_sets(
 def apply_extras(
     spec: dict[str, Any], form: MultiDict[str, str], i: int, body: Mapping[str, Any]
 ) -> None:
-    """Guard message and ``to_if`` branches of transition ``i`` from the posted form."""
+    """Guard message, confirmation and ``to_if`` branches of transition ``i`` from the posted form."""
     prefix = f"tr-{i}"
     message = form.get(f"{prefix}-guard_message", "").strip()
     spec.pop("guard_message", None)
     if message:
         spec["guard_message"] = message
+    if f"{prefix}-confirm" in form:  # a question to answer yes to first (撤销)
+        spec.pop("confirm", None)
+        if form[f"{prefix}-confirm"].strip():
+            spec["confirm"] = form[f"{prefix}-confirm"].strip()[:200]
     fields = answer_fields(body, spec)
     old = list(spec.get("to_if") or [])
     branches = []

@@ -32,3 +32,12 @@ if (window.htmx) {
     { code: "...", swap: false },
   ];
 }
+
+// A file input hidden behind its "选择照片" label: say how many files were chosen.
+document.addEventListener("change", function (event) {
+  var input = event.target.closest("input.sf-file");
+  var said = input && input.parentElement.querySelector(".file-chosen");
+  if (!said) return;
+  var count = input.files ? input.files.length : 0;
+  said.textContent = count ? (input.dataset.chosen || "{n}").replace("{n}", count) : "";
+});

@@ -80,6 +80,8 @@ def test_resident_rings_the_bell(page: Any, live_server: Any, login: Any, shot: 
         form.locator("button[name=_submit]").click()
     expect(page).to_have_url(re.compile(r"/r/items/\d+$"))
     expect(page.locator("h1")).to_have_text(title)
-    expect(page.locator(".pill.big")).to_have_text("问题收起")
+    expect(page.locator(".pill.big")).to_have_text(
+        "已收到"
+    )  # the state as residents read it (resident_label)
     shot("item-raised")
     assert not live_server.errors

@@ -19,7 +19,7 @@ LAYERS = [
     {"accounts", "delivery"},
     {"records"},
     {"workflow"},
-    {"decisions"},
+    {"decisions", "residents"},
     {"supervision", "metrics", "authoring"},
     {"demo"},
 ]

@@ -57,8 +57,9 @@ def _snapshot() -> dict:
 def test_seed_demo_numbers_are_those_computed_before_the_pack_declared_them(app):
     """make run's demo (40 compounds, 400 items, seed 1): every index score, dimension and
     indicator, every KPI value and status, and every compound-file fact and coverage rate
-    the Python code computed (captured on 8130a18) are unchanged."""
-    generate(SEED, compounds=40, items=400, seed=1, now=NOW)
+    the Python code computed (captured on 8130a18) are unchanged. The synthetic compounds'
+    contact cards came later and are left out: they fill files the numbers read."""
+    generate(SEED, compounds=40, items=400, seed=1, now=NOW, contact_cards=False)
     _evote_read_from_the_file()
     before = json.loads(BEFORE.read_text("utf-8"))
     after = _snapshot()

@@ -137,6 +137,7 @@ def env() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    environment.globals["attachment_url"] = lambda public_id: f"/files/{public_id}"  # the app's
     return environment
 
 

@@ -46,6 +46,7 @@ def make_env(**overrides: str) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    env.globals["attachment_url"] = lambda public_id: f"/files/{public_id}"  # the app's
     return env
 
 

@@ -153,12 +153,12 @@ def test_group_columns_round_trip(admin):
     save_unchanged(admin, base, ["name", "address"])
     assert body("compound-profile") == before
 
-    admin.post(f"{base}/add", data={"name": "hours", "kind": "select", "label": "开放时间"})
+    admin.post(f"{base}/add", data={"name": "open_days", "kind": "select", "label": "开放日"})
     admin.post(
-        f"{base}/field/hours",
+        f"{base}/field/open_days",
         data={
-            "label": "开放时间",
-            "name": "hours",
+            "label": "开放日",
+            "name": "open_days",
             "kind": "select",
             "options": "全天\n工作日",
             "show-join": "all",
@@ -166,17 +166,17 @@ def test_group_columns_round_trip(admin):
             "show-0-op": "is not empty",
         },
     )
-    admin.post(f"{base}/hours/up")
+    admin.post(f"{base}/open_days/up")
     items = body("compound-profile")["schema"]["properties"]["service_points"]["items"]
-    assert list(items["properties"]) == ["name", "hours", "address"]
-    assert items["properties"]["hours"] == {
+    assert list(items["properties"]) == ["name", "address", "hours", "open_days", "phone"]
+    assert items["properties"]["open_days"] == {
         "type": "string",
-        "title": "开放时间",
+        "title": "开放日",
         "enum": ["全天", "工作日"],
         "x-show-if": {"!!": {"var": "row.address"}},
     }
     assert admin.post(f"{base}/add", data={"name": "inner", "kind": "group"}).status_code == 422
-    admin.post(f"{base}/hours/delete")
+    admin.post(f"{base}/open_days/delete")
     assert body("compound-profile") == before
     assert admin.get("/admin/designer/compound-profile/forms/main~name").status_code == 404
 
