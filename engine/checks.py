@@ -22,6 +22,7 @@ from engine.checks_common import duplicate_keys, rule_problems
 from engine.checks_scores import checklist_problems, index_problems, profile_fact_problems
 from engine.errors import FieldProblem
 from engine.events import EVENTS, unknown_pattern
+from engine.i18n import gettext as _
 from engine.limits import depth_problem
 
 PSEUDO_ROLES = ("raiser", "assignee")
@@ -64,9 +65,21 @@ def structure_problems(document: Any, part: str) -> list[FieldProblem]:
     schema = {**pack_schema(), "$ref": f"#/$defs/{part}"}
     validator = jsonschema.Draft202012Validator(schema)
     return [
-        FieldProblem(_pointer(error.absolute_path), error.message)
+        FieldProblem(_pointer(error.absolute_path), _schema_message(error))
         for error in sorted(validator.iter_errors(document), key=lambda e: list(e.path))
     ]
+
+
+def _schema_message(error: jsonschema.ValidationError) -> str:
+    """A key's pattern error in the admin's words (jsonschema's own is English and a regex)."""
+    if (
+        error.validator == "pattern"
+        and error.validator_value == pack_schema()["$defs"]["key"]["pattern"]
+    ):
+        return _(
+            "%(value)s is not a valid key: use lower-case letters, digits, - and _, starting with a letter"
+        ) % {"value": error.instance}
+    return error.message
 
 
 def webhook_problems(manifest: Mapping[str, Any]) -> list[FieldProblem]:

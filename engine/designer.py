@@ -20,6 +20,7 @@ from engine.actors import Actor, is_district_admin
 from engine.checks import definition_problems
 from engine.db import database
 from engine.definitions import current_version, known_roles, known_units, publish
+from engine.design import keys
 from engine.errors import Conflict, FieldProblem, Invalid, NotFound
 from engine.i18n import gettext as _
 from engine.limits import bounded_int, depth_problem
@@ -84,7 +85,8 @@ def skeleton(
 ) -> dict[str, Any]:
     """A new definition that publishes as it is: one summary field, two states.
 
-    :param words: the state, transition and field labels in the admin's language.
+    :param words: the state, transition and field labels and the notification text
+        (``raised``) in the admin's language.
     """
     schema = {
         "type": "object",
@@ -109,6 +111,8 @@ def skeleton(
         "schema": schema,
         "workflow": {
             "initial": "open",
+            # A new type tells the compound's commissioner (the resident is told so).
+            "on_create": [{"notify": {"roles": ["commissioner"], "message": words["raised"]}}],
             "states": {
                 "open": {"label": words["open"], "hours": 24},
                 "closed": {"label": words["closed"], "final": True},
@@ -134,18 +138,18 @@ def create(by: User, pack: Pack, body: dict[str, Any], *, now: dt.datetime) -> D
     """
     key, name, kind = body.get("key", ""), str(body.get("name", "")).strip(), body.get("kind")
     problems = []
-    if not isinstance(key, str) or not KEY.match(key):
-        problems.append(
-            FieldProblem("/key", "use lower-case letters, digits, - and _, starting with a letter")
-        )
-    elif Definition.get_or_none(Definition.key == key) is not None:
-        problems.append(FieldProblem("/key", f"key {key!r} is already used"))
+    taken = {k for (k,) in Definition.select(Definition.key).tuples()}
+    wrong = keys.problem(key, taken) if isinstance(key, str) else _("a key is text")
+    if wrong:
+        problems.append(FieldProblem("/key", wrong))
     if not name:
-        problems.append(FieldProblem("/name", "a name is required"))
+        problems.append(FieldProblem("/name", _("a name is required")))
     if kind not in KINDS:
-        problems.append(FieldProblem("/kind", f"unknown definition kind {kind!r}"))
+        problems.append(
+            FieldProblem("/kind", _("unknown definition kind %(kind)s") % {"kind": kind})
+        )
     if problems:
-        raise Invalid("the new definition is invalid", problems)
+        raise Invalid(_("the new definition is invalid"), problems)
     with database.atomic():
         definition = Definition.create(
             pack=pack, key=key, kind=kind, name=name, draft=body, current=0

@@ -20,6 +20,7 @@ from engine import audit
 from engine.deadlines import calendar_for
 from engine.definitions import scope_path
 from engine.errors import Conflict, FieldProblem
+from engine.kernel import deadline_calendar
 from engine.models import Definition, DefinitionVersion, Item, User
 from engine.scope import path_under
 
@@ -124,7 +125,9 @@ def migrate(
                 state=target,
                 state_since=now,
                 lock=item.lock + 1,
-                due_at=calendar.due(now, states[target].get("hours")),
+                due_at=deadline_calendar(calendar, states[target]).due(
+                    now, states[target].get("hours")
+                ),
             )
             .where((Item.id == item.id) & (Item.lock == item.lock) & (Item.state == old_state))
             .execute()

@@ -130,9 +130,21 @@ class FormRows:
 # ---------------------------------------------------------------- conditions
 
 
+# What a rule reads besides the answers (the rule document's other parts): a condition row
+# may name ``assignments.open``, ``item.age_hours``, ``actor.roles``, ``node.profile.x``.
+CONTEXT_ROOTS = frozenset({"assignments", "item", "actor", "node"})
+
+
+def is_context(name: str) -> bool:
+    """``name`` reads the rule document's context, not an answer (it carries its own root)."""
+    head, dot, tail = name.partition(".")
+    return bool(dot and tail) and head in CONTEXT_ROOTS
+
+
 def _var(name: str, scope: str) -> dict[str, Any]:
-    """``scope`` "" means the name carries its own (``data.x``, ``form.x``)."""
-    return {"var": f"{scope}.{name}" if scope else name}
+    """``scope`` "" means the name carries its own (``data.x``, ``form.x``); so does a context
+    name (``assignments.open``)."""
+    return {"var": f"{scope}.{name}" if scope and not is_context(name) else name}
 
 
 def condition_logic(cond: Condition, scope: str = "data") -> Any:
@@ -169,10 +181,12 @@ def group_logic(group: Group, scope: str = "data") -> Any:
     return {"and" if group.join == "all" else "or": parts}
 
 
-def _var_name(node: Any, scope: str) -> str | None:
+def _var_name(node: Any, scope: str, context: bool = False) -> str | None:
     if isinstance(node, Mapping) and list(node) == ["var"] and isinstance(node["var"], str):
         prefix = scope + "."
         name = node["var"]
+        if context and is_context(name):
+            return name
         if not scope:
             head, dot, tail = name.partition(".")
             return name if head and dot and tail and "." not in tail else None
@@ -188,38 +202,41 @@ def _single(rule: Any) -> tuple[str, Any] | None:
     return None
 
 
-def parse_condition(rule: Any, scope: str = "data") -> Condition | None:
-    """The condition row a JSON Logic rule is, or None if the builder cannot show it."""
+def parse_condition(rule: Any, scope: str = "data", context: bool = False) -> Condition | None:
+    """The condition row a JSON Logic rule is, or None if the builder cannot show it.
+
+    :param context: rows may name the rule document's context (:func:`is_context`).
+    """
     found = _single(rule)
     if found is None:
         return None
     op, args = found
     if op in ("!", "!!"):
         inner = args[0] if isinstance(args, list) and len(args) == 1 else args
-        name = _var_name(inner, scope)
+        name = _var_name(inner, scope, context)
         if name is not None:
             return Condition(name, "is empty" if op == "!" else "is not empty")
         member = _single(inner) if op == "!" else None
         if member and member[0] == "in":
-            cond = parse_condition(inner, scope)
+            cond = parse_condition(inner, scope, context)
             if cond is not None and cond.op == "in":
                 return Condition(cond.field, "not in", cond.value)
         return None
     if op == "and" and isinstance(args, list) and len(args) == 2:
         guard, compare = _single(args[0]), _single(args[1])
         if guard and compare and guard[0] == "!=" and compare[0] in ORDERING:
-            cond = parse_condition(args[1], scope)
+            cond = parse_condition(args[1], scope, context)
             if cond is not None and args[0] == {"!=": [_var(cond.field, scope), None]}:
                 return cond
         return None
     if not isinstance(args, list) or len(args) != 2:
         return None
-    name = _var_name(args[0], scope)
+    name = _var_name(args[0], scope, context)
     if op in ("==", "!=", *ORDERING) and name is not None and not _is_rule(args[1]):
         return Condition(name, op, args[1])
     if op == "in" and name is not None and isinstance(args[1], list) and not _is_rule(args[1]):
         return Condition(name, "in", list(args[1]))
-    other = _var_name(args[1], scope)
+    other = _var_name(args[1], scope, context)
     if op == "in" and other is not None and not _is_rule(args[0]) and not isinstance(args[0], list):
         return Condition(other, "contains", args[0])
     return None
@@ -233,11 +250,11 @@ def _is_rule(value: Any) -> bool:
     return False
 
 
-def parse_group(rule: Any, scope: str = "data") -> Group | None:
+def parse_group(rule: Any, scope: str = "data", context: bool = False) -> Group | None:
     """The group a JSON Logic rule is (and → all, or → any), or None if it is not one."""
     if rule is True:
         return Group("all", [])
-    cond = parse_condition(rule, scope)
+    cond = parse_condition(rule, scope, context)
     if cond is not None:
         return Group("all", [cond])
     found = _single(rule)
@@ -245,11 +262,11 @@ def parse_group(rule: Any, scope: str = "data") -> Group | None:
         return None
     items: list[Condition | Group] = []
     for part in found[1]:
-        as_cond = parse_condition(part, scope)
+        as_cond = parse_condition(part, scope, context)
         if as_cond is not None:
             items.append(as_cond)
             continue
-        sub = parse_group(part, scope)
+        sub = parse_group(part, scope, context)
         if sub is None:
             return None
         items.append(sub)

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import items, queues
+from engine import items, notify, queues
 from engine.models import Item, OrgNode
 from pages.auth import requires
 from pages.itemviews import detail_context, raisable_types, raise_page, transition_page
@@ -39,7 +39,13 @@ def new(type_key: str) -> Any:
     node = _home_node()
 
     def done(item: Item) -> Any:
-        flash(_("Sent. Your commissioner has been told."))
+        told = notify.told_on_raise(item)
+        if told == "handler":
+            flash(_("Sent. Your commissioner has been told."))
+        elif told == "someone":
+            flash(_("Sent. The people who handle it have been told."))
+        else:
+            flash(_("Sent. It waits for the staff who handle it."))
         return redirect(url_for("resident.item", item_id=item.id), 303)
 
     return raise_page(node, type_key, "resident/new.html", done)

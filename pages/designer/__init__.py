@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from engine import clock, designer
+from engine.design import keys
 from engine.errors import Invalid
 from engine.models import Definition, OrgNode, Pack
 from pages.auth import requires
@@ -41,6 +42,9 @@ KIND_LABELS = {
     "file": _l("Files"),
     "group": _l("Repeated rows"),
 }
+
+
+FIELD_WORDS = {"/key": _l("Key"), "/name": _l("Name"), "/kind": _l("Kind")}
 
 
 def pack_roles() -> dict[str, str]:
@@ -159,9 +163,11 @@ def index() -> Any:
 def new() -> Any:
     form = request.form
     kind = form.get("kind", "item_type")
+    name = form.get("name", "").strip()
+    taken = {k for (k,) in Definition.select(Definition.key).tuples()}
     body = designer.skeleton(
-        form.get("key", "").strip(),
-        form.get("name", "").strip(),
+        keys.chosen(form.get("key", ""), name, taken) if name else form.get("key", "").strip(),
+        name,
         kind=kind,
         raise_roles=form.getlist("raise_roles"),
         node_kinds=form.getlist("node_kinds"),
@@ -170,6 +176,7 @@ def new() -> Any:
             "open": _("Being handled"),
             "closed": _("Closed"),
             "close": _("Close"),
+            "raised": _("A new item was raised"),
         },
     )
     scope = designer.own_scope(g.actor)
@@ -188,7 +195,10 @@ def new() -> Any:
             scopes=scopes(definitions),
             with_form=with_form(definitions),
             changed={d.key for d in definitions if designer.has_changes(d)},
-            problems=exc.fields,
+            problems=[
+                {"path": "", "what": FIELD_WORDS.get(p.path, p.path), "message": p.message}
+                for p in exc.fields
+            ],
             values=form,
             chosen_roles=form.getlist("raise_roles"),
             packs=list(Pack.select().order_by(Pack.key)),

@@ -8,6 +8,7 @@ notify message, ``set`` effects on creation) is kept as it is in the draft.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from flask import g, redirect, render_template, request, url_for
@@ -18,7 +19,10 @@ from werkzeug.datastructures import MultiDict
 from engine import clock, designer
 from engine.checks import PSEUDO_ROLES, graph_findings
 from engine.definitions import known_roles
-from forms.builder import rows_from_schema
+from engine.design import keys
+from engine.design.context import context_rows, profile_schema_for
+from engine.design.deadlines import example
+from forms.builder import FieldRow, rows_from_schema
 from pages.auth import requires
 from pages.designer import bp, conditions, departments, pack_roles, tabs_context
 from pages.designer.diagram import workflow_svg
@@ -96,21 +100,34 @@ def apply_workflow(body: dict[str, Any], form: MultiDict[str, str]) -> list[str]
     """Apply the posted workflow form to ``body``; returns problems with the form itself."""
     workflow = body.setdefault("workflow", {"initial": "", "states": {}, "transitions": []})
     fields = rows_from_schema(body.get("schema") or {}).rows
+    context = condition_context(body, "move")
     problems: list[str] = []
     states: dict[str, Any] = {}
     old_states = workflow.get("states", {})
     i = 0
     while f"state-{i}-key" in form:
-        key = form.get(f"state-{i}-key", "").strip()
         prefix = f"state-{i}"
+        label = form.get(f"{prefix}-label", "").strip()
+        key = form.get(f"{prefix}-key", "").strip()
+        if not key and label and prefix + "-new" in form:
+            key = keys.derive(label, set(old_states) | set(states))
         i += 1
         if not key or form.get(f"{prefix}-delete"):
             continue
         if not NAME.match(key.replace("-", "_")):
-            problems.append(_("State key %(key)s: use letters, digits, - and _.", key=key))
+            problems.append(
+                _(
+                    "State %(label)s, key %(key)s: use letters, digits, - and _.",
+                    label=label,
+                    key=key,
+                )
+            )
             continue
         spec = dict(old_states.get(key, {}))
-        spec["label"] = form.get(f"{prefix}-label", "").strip() or key
+        spec["label"] = label or key
+        spec.pop("calendar", None)
+        if form.get(f"{prefix}-calendar") == "natural":
+            spec["calendar"] = "natural"
         hours = _number(form.get(f"{prefix}-hours"))
         spec.pop("hours", None)
         if hours is not None:
@@ -129,20 +146,23 @@ def apply_workflow(body: dict[str, Any], form: MultiDict[str, str]) -> list[str]
         spec = dict(old[i]) if i < len(old) else {}
         i += 1
         key = form.get(f"{prefix}-key", "").strip()
+        label = form.get(f"{prefix}-label", "").strip()
+        if not key and label:
+            key = keys.derive(label, {t.get("key") for t in old} | {t["key"] for t in transitions})
         if not key or form.get(f"{prefix}-delete"):
             continue
         spec.update(
             key=key,
-            label=form.get(f"{prefix}-label", "").strip() or key,
+            label=label or key,
             to=form.get(f"{prefix}-to", ""),
         )
         spec["from"] = _in_old_order(form.getlist(f"{prefix}-from"), spec.get("from", []))
         spec["roles"] = _in_old_order(form.getlist(f"{prefix}-roles"), spec.get("roles", []))
-        guard = conditions.posted(form, f"guard{i - 1}", fields, spec.get("guard"))
+        guard = conditions.posted(form, f"guard{i - 1}", fields, spec.get("guard"), context=context)
         spec.pop("guard", None)
         if guard is not None:
             spec["guard"] = guard
-        apply_extras(spec, form, i - 1, body)
+        apply_extras(spec, form, i - 1, body, context)
         sets = posted_sets(form, prefix, _first(spec.get("effects", []), "set") or {}, body)
         effects = _effects(list(spec.get("effects", [])), form, prefix, sets)
         spec.pop("effects", None)
@@ -157,10 +177,45 @@ def apply_workflow(body: dict[str, Any], form: MultiDict[str, str]) -> list[str]
     return problems
 
 
+DAY_WORDS = {0: _l("today"), 1: _l("tomorrow"), 2: _l("the day after tomorrow")}
+
+
+def deadline_example(
+    definition: Any,
+    body: Mapping[str, Any],
+    spec: Mapping[str, Any],
+    hours: Any,
+    table: Mapping[str, Any] | None = None,
+) -> str:
+    """ "今天 17:37 召集 → 明天 13:00 到期": a deadline of ``hours`` on the calendar it runs on."""
+    if not isinstance(hours, int | float) or isinstance(hours, bool):
+        return ""
+    found = example(definition.id, body, spec, hours, now=clock.now(), table=table)
+    if found is None:
+        return ""
+    start, due = found
+    days = (due.date() - start.date()).days
+    day = DAY_WORDS.get(days) or _("in %(n)s days", n=days)
+    return _(
+        "e.g. set %(start)s today → due %(day)s %(due)s",
+        start=start.strftime("%H:%M"),
+        day=day,
+        due=due.strftime("%H:%M"),
+    )
+
+
+def condition_context(body: Mapping[str, Any], where: str) -> list[FieldRow]:
+    """What this type's conditions may read besides the answers (engine/design/context.py)."""
+    kinds = body.get("node_kinds") or ["compound"]
+    return context_rows(pack_roles(), kinds, where=where, profile_schema=profile_schema_for(kinds))
+
+
 def workflow_context(key: str, body: dict[str, Any]) -> dict[str, Any]:
+    definition = designer.definition_of(key)
     workflow = body.get("workflow") or {"states": {}, "transitions": []}
     transitions = workflow.get("transitions", [])
     fields = rows_from_schema(body.get("schema") or {}).rows
+    context = condition_context(body, "move")
     roles = {**pack_roles(), "raiser": _("the raiser"), "assignee": _("a summoned unit")}
     blank = {"key": "", "label": "", "from": [], "to": "", "roles": []}
     findings = graph_findings(workflow, known_roles())
@@ -169,6 +224,10 @@ def workflow_context(key: str, body: dict[str, Any]) -> dict[str, Any]:
         **{t.get("key"): t.get("label", t.get("key")) for t in transitions},
     }
     return {
+        "examples": {
+            k: deadline_example(definition, body, v or {}, (v or {}).get("hours"))
+            for k, v in workflow.get("states", {}).items()
+        },
         "diagram": workflow_svg(
             workflow,
             [f.subject for f in findings if f.kind != "nobody"],
@@ -189,15 +248,20 @@ def workflow_context(key: str, body: dict[str, Any]) -> dict[str, Any]:
         "transitions": [*transitions, blank],
         "roles": roles,
         "notify_roles": roles,
-        "tables": list((body.get("routing") or {}).keys()),
+        "tables": [
+            (k, (v or {}).get("label") or k) for k, v in (body.get("routing") or {}).items()
+        ],
         "guards": [
-            conditions.editor(f"guard{i}", t.get("guard"))
+            conditions.editor(f"guard{i}", t.get("guard"), context=context)
             for i, t in enumerate([*transitions, blank])
         ],
+        "condition_fields": [*fields, *context],
         "first": _first,
         "on_create": workflow.get("on_create", []),
         "pseudo": PSEUDO_ROLES,
-        "extras": [extras_context(body, t, i) for i, t in enumerate([*transitions, blank])],
+        "extras": [
+            extras_context(body, t, i, context) for i, t in enumerate([*transitions, blank])
+        ],
     }
 
 
@@ -208,7 +272,10 @@ def workflow(key: str) -> Any:
     body = designer.draft_of(definition)
     problems: list[str] = []
     if request.method == "POST":
-        problems = apply_workflow(body, request.form)
+        try:
+            problems = apply_workflow(body, request.form)
+        except conditions.BadValue as exc:
+            problems = [str(exc)]
         if not problems:
             designer.save_draft(g.actor.user, key, body, now=clock.now())
             return redirect(url_for("designer.workflow", key=key), 303)
@@ -221,16 +288,20 @@ def workflow(key: str) -> Any:
     ), (422 if problems else 200)
 
 
-def apply_routing(body: dict[str, Any], form: MultiDict[str, str]) -> None:
-    """Apply the posted routing form to ``body``."""
+def apply_routing(body: dict[str, Any], form: MultiDict[str, str]) -> list[str]:
+    """Apply the posted routing form to ``body``; returns problems with the form itself."""
     routing = body.setdefault("routing", {})
     fields = rows_from_schema(body.get("schema") or {}).rows
+    context = condition_context(body, "raise")
     out: dict[str, Any] = {}
     for t, (name, table) in enumerate(list(routing.items())):
         if form.get(f"t{t}-delete"):
             continue
         table = dict(table)
         table["hit_policy"] = "first" if form.get(f"t{t}-policy") == "first" else "collect"
+        label = form.get(f"t{t}-label", "").strip()
+        if label and label != (table.get("label") or name):  # (the key stands in for none)
+            table["label"] = label
         rules = []
         old = table.get("rules", [])
         i = 0
@@ -239,14 +310,27 @@ def apply_routing(body: dict[str, Any], form: MultiDict[str, str]) -> None:
             spec = dict(old[i]) if i < len(old) else {}
             i += 1
             rule_key = form.get(f"{prefix}-key", "").strip()
+            label = form.get(f"{prefix}-label", "").strip()
+            if not rule_key and label:
+                rule_key = keys.derive(
+                    label, {r.get("key") for r in old} | {r["key"] for r in rules}
+                )
             if not rule_key or form.get(f"{prefix}-delete"):
                 continue
-            when = conditions.posted(form, f"{prefix}-when", fields, spec.get("when"))
+            when = conditions.posted(
+                form, f"{prefix}-when", fields, spec.get("when"), context=context
+            )
             spec.update(
                 key=rule_key,
                 when=True if when is None else when,
                 summon=_units(form.getlist(f"{prefix}-summon")),
             )
+            spec.pop("label", None)
+            if label:
+                spec["label"] = label
+            spec.pop("calendar", None)
+            if form.get(f"{prefix}-calendar") == "natural":
+                spec["calendar"] = "natural"
             for number in ("report_hours", "handle_hours", "priority"):
                 value = _number(form.get(f"{prefix}-{number}"))
                 spec.pop(number, None)
@@ -260,9 +344,13 @@ def apply_routing(body: dict[str, Any], form: MultiDict[str, str]) -> None:
             table["default"] = default
         out[name] = table
     new = form.get("new-table", "").strip()
-    if new and NAME.match(new.replace("-", "_")) and new not in out:
-        out[new] = {"hit_policy": "collect", "rules": []}
+    if new:
+        key = new if keys.DEFINITION.match(new) else keys.derive(new, set(routing) | set(out))
+        if key in out:
+            return [_("Routing table %(name)s: a table of that name exists.", name=new)]
+        out[key] = {"label": new, "hit_policy": "collect", "rules": []}
     body["routing"] = out
+    return []
 
 
 def _units(values: list[str]) -> list[dict[str, str]]:
@@ -276,24 +364,41 @@ def _units(values: list[str]) -> list[dict[str, str]]:
 def routing(key: str) -> Any:
     definition = designer.definition_of(key)
     body = designer.draft_of(definition)
+    problems: list[str] = []
     if request.method == "POST":
-        apply_routing(body, request.form)
-        designer.save_draft(g.actor.user, key, body, now=clock.now())
-        return redirect(url_for("designer.routing", key=key), 303)
+        try:
+            problems = apply_routing(body, request.form)
+        except conditions.BadValue as exc:
+            problems = [str(exc)]
+        if not problems:
+            designer.save_draft(g.actor.user, key, body, now=clock.now())
+            return redirect(url_for("designer.routing", key=key), 303)
+        body = designer.draft_of(definition)  # shown as saved; the message says what was wrong
     tables = []
+    context = condition_context(body, "raise")
     blank = {"key": "", "when": None, "summon": []}
     for t, (name, table) in enumerate((body.get("routing") or {}).items()):
         rules = [*table.get("rules", []), blank]
         tables.append(
             {
                 "name": name,
+                "label": table.get("label") or name,
                 "index": t,
                 "table": table,
                 "rules": [
                     {
                         "spec": r,
+                        "example": deadline_example(
+                            definition,
+                            body,
+                            r,
+                            r.get("report_hours", table.get("report_hours")),
+                            table,
+                        ),
                         "when": conditions.editor(
-                            f"t{t}-r{i}-when", None if r["when"] is True else r["when"]
+                            f"t{t}-r{i}-when",
+                            None if r["when"] is True else r["when"],
+                            context=context,
                         ),
                         "chosen": {
                             ("role:" + u["role"]) if "role" in u else ("unit:" + u.get("unit", ""))
@@ -319,6 +424,7 @@ def routing(key: str) -> Any:
         **tabs_context(definition),
         tables=tables,
         units=units,
-        fields=rows_from_schema(body.get("schema") or {}).rows,
+        fields=[*rows_from_schema(body.get("schema") or {}).rows, *context],
+        form_problems=problems,
         **tryit_context(body, None),
     )

@@ -14,6 +14,7 @@ from werkzeug.datastructures import MultiDict
 import forms
 from engine import clock, designer
 from engine.context import new_item_doc
+from engine.design import keys
 from engine.errors import FieldProblem
 from forms.builder import (
     BOUND_KEYS,
@@ -137,13 +138,18 @@ def _builder_response(key: str, code: str) -> Any:
 def add_field(key: str, target: str) -> Any:
     _definition, body, where = _target(key, target)
     form = rows_of(where, body)
-    name, kind = request.form.get("name", "").strip(), request.form.get("kind", "text")
+    kind = request.form.get("kind", "text")
     label = request.form.get("label", "").strip()
+    taken = {r.name for r in form.rows}
+    name = keys.chosen(request.form.get("name", ""), label, taken) if label else ""
+    name = name or request.form.get("name", "").strip()
     error = None
-    if not NAME.match(name):
-        error = _("A field name starts with a letter and holds letters, digits and _.")
-    elif any(r.name == name for r in form.rows):
-        error = _("There is already a field named %(name)s.", name=name)
+    if not label and not name:
+        error = _("Shown label: give the field a name.")
+    elif not NAME.match(name):
+        error = _("Field name: it starts with a letter and holds letters, digits and _.")
+    elif name in taken:
+        error = _("Field name: there is already a field named %(name)s.", name=name)
     elif kind not in KINDS or (where.group and kind == "group"):
         error = _("Unknown field kind.")
     if error:
@@ -258,10 +264,15 @@ def field(key: str, name: str, target: str) -> Any:
     problems: list[dict[str, str]] = []
     if request.method == "POST":
         new_name = request.form.get("name", name).strip()
-        _apply(row, request.form, others, existing, where.scope)
+        try:
+            _apply(row, request.form, others, existing, where.scope)
+        except conditions.BadValue as exc:
+            problems.append({"path": "", "message": str(exc), "link": "", "what": _("Shown when")})
         if where.group and row.kind == "group":
             row.kind = "text"
-        if new_name != name and (
+        if problems:
+            pass
+        elif new_name != name and (
             not NAME.match(new_name) or any(r.name == new_name for r in others)
         ):
             problems.append(
@@ -269,7 +280,7 @@ def field(key: str, name: str, target: str) -> Any:
                     "path": "/name",
                     "message": _("This name is taken or not valid."),
                     "link": "",
-                    "what": _("Name"),
+                    "what": _("Field name"),
                 }
             )
         else:

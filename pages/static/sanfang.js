@@ -32,3 +32,49 @@ if (window.htmx) {
     { code: "...", swap: false },
   ];
 }
+
+// The designer's condition rows: the value box offers the chosen field's options (a
+// datalist: 是/否 for a yes/no field) and becomes a number box for a number. The
+// server checks the value against the same options on save.
+function sfConditionValue(select) {
+  var row = select.closest("tr");
+  var input = row && row.querySelector("input[data-sf-condition-value]");
+  var chosen = select.options[select.selectedIndex];
+  if (!input || !chosen) return;
+  var options = JSON.parse(chosen.getAttribute("data-options") || "[]");
+  var id = input.name + "-list";
+  var list = document.getElementById(id);
+  if (!list) {
+    list = document.createElement("datalist");
+    list.id = id;
+    input.after(list);
+  }
+  list.replaceChildren.apply(list, options.map(function (text) {
+    var option = document.createElement("option");
+    option.value = text;
+    return option;
+  }));
+  input.setAttribute("list", id);
+  var numeric = chosen.getAttribute("data-kind") === "number";
+  input.setAttribute("inputmode", numeric ? "decimal" : "text");
+}
+document.addEventListener("change", function (event) {
+  var select = event.target.closest("select[data-sf-condition-field]");
+  if (select) sfConditionValue(select);
+});
+function sfConditionValues(root) {
+  root.querySelectorAll("select[data-sf-condition-field]").forEach(sfConditionValue);
+}
+document.addEventListener("DOMContentLoaded", function () { sfConditionValues(document); });
+document.addEventListener("htmx:load", function (event) { sfConditionValues(event.target); });
+
+// A checklist with a search box: typing hides the boxes whose label does not match.
+document.addEventListener("input", function (event) {
+  var box = event.target.closest("input[data-sf-filter]");
+  if (!box) return;
+  var list = document.getElementById(box.getAttribute("data-sf-filter"));
+  var text = box.value.trim();
+  list.querySelectorAll("label").forEach(function (label) {
+    label.hidden = text !== "" && label.textContent.indexOf(text) < 0 && !label.querySelector("input:checked");
+  });
+});
