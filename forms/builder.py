@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from forms.formats import parse_number
-from forms.specs import KINDS, STRING_FORMATS
+from forms.specs import KINDS, PRESETS, STRING_FORMATS
 
 Join = Literal["all", "any"]
 # The operators the condition builder offers, in the order it lists them.
@@ -59,6 +59,7 @@ OWNED = frozenset(
         "x-placeholder",
         "x-show-if",
         "x-widget",
+        "x-message",
         "format",
         "pattern",
         "enum",
@@ -113,6 +114,8 @@ class FieldRow:
     show_if: Group | None = None
     show_if_raw: Any = None  # a condition the builder cannot show as rows, kept as written
     accept: str = ""
+    preset: str = ""  # a checked format of forms.specs.PRESETS (手机号, 身份证号…), "" none
+    message: str = ""  # x-message: what a wrong format or pattern is told, "" the standard words
     children: list[FieldRow] = field(default_factory=list)  # the columns of a group
     required_order: list[str] = field(default_factory=list, compare=False)  # a group's, as written
     extra: dict[str, Any] = field(default_factory=dict)
@@ -299,7 +302,8 @@ def _kind_of(prop: Mapping[str, Any]) -> str:
         if "enum" in prop or "oneOf" in prop:
             return "radio" if widget == "radio" else "select"
         if "format" in prop:
-            return STRING_FORMATS.get(str(prop["format"]), "text")
+            fmt = str(prop["format"])
+            return STRING_FORMATS.get(fmt) or PRESETS.get(fmt, "text")
         return "textarea" if widget == "textarea" else "text"
     if kind in ("integer", "number"):
         if "enum" in prop or "oneOf" in prop:
@@ -331,7 +335,10 @@ def row_from_property(
         required=required,
         pattern=str(prop.get("pattern", "")),
         accept=str(prop.get("x-accept", "")),
+        message=str(prop.get("x-message", "")),
     )
+    if kind in ("text", "phone") and prop.get("format") in PRESETS:
+        row.preset = str(prop["format"])
     row.bounds = {k: prop[k] for k in BOUND_KEYS.get(kind, ()) if k in prop}
     if kind in CHOICE:
         row.options, _ = _options_from(prop)
@@ -394,8 +401,12 @@ def property_from_row(row: FieldRow, scope: str = "data") -> dict[str, Any]:
         prop["x-widget"] = kind
     if row.accept and kind in ATTACH:
         prop["x-accept"] = row.accept
+    if row.preset in PRESETS and PRESETS[row.preset] == kind:
+        prop["format"] = row.preset  # (a phone field: one of the phone presets)
     if row.pattern and kind in ("text", "textarea"):
         prop["pattern"] = row.pattern
+    if row.message and kind in ("text", "textarea", *FORMAT_OF_KIND):
+        prop["x-message"] = row.message
     prop.update({k: v for k, v in row.bounds.items() if k in BOUND_KEYS.get(kind, ())})
     if row.help:
         prop["x-help"] = row.help

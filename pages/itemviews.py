@@ -260,6 +260,59 @@ def detail_context(item: Item, *, reveal: bool = False, audience: str = "staff")
     }
 
 
+def route_trace(rt: Runtime) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    """A routing event's detail in words (staff only: residents never see routing events):
+    the table's and rules' names, each rule's condition as a sentence, the answers read.
+    Templates call it as ``route_words(detail, rt)`` (pages/extensions.py)."""
+    from engine.design.context import context_rows, profile_schema_for
+    from dataclasses import replace
+
+    from engine.design.words import Vocabulary, input_words, outcome_words
+    from forms.builder import rows_from_schema
+    from pages.designer import pack_roles
+
+    cache: dict[str, Vocabulary] = {}
+
+    def explain(detail: Mapping[str, Any]) -> dict[str, Any]:
+        if "words" not in cache:
+            kinds = rt.body.get("node_kinds") or ["compound"]
+            context = context_rows(
+                pack_roles(), kinds, where="raise", profile_schema=profile_schema_for(kinds)
+            )
+            own = [  # the transitions' forms' answers, as their rules name them
+                replace(row, name=f"form.{row.name}")
+                for t in rt.workflow.get("transitions", [])
+                for row in rows_from_schema(t.get("form") or {}).rows
+            ]
+            cache["words"] = Vocabulary.of(rt.body.get("schema") or {}, [*context, *own])
+        words = cache["words"]
+        table = (rt.body.get("routing") or {}).get(detail.get("table"), {})
+        specs = {r.get("key"): r for r in table.get("rules", [])}
+        return {
+            "table": table.get("label") or _("routing"),
+            "fired": [
+                (specs.get(k) or {}).get("label") or _("a rule") for k in detail.get("fired", [])
+            ],
+            "outcomes": [
+                {
+                    "label": (specs.get(o.get("key")) or {}).get("label") or _("a rule"),
+                    "fired": o.get("fired"),
+                    "words": outcome_words(
+                        specs.get(o.get("key")) or {},
+                        bool(o.get("fired")),
+                        words,
+                        evaluated=not str(o.get("reason", "")).startswith("not evaluated"),
+                    ),
+                    "error": o.get("error"),
+                }
+                for o in detail.get("outcomes", [])
+            ],
+            "inputs": input_words(detail.get("inputs") or {}, words),
+        }
+
+    return explain
+
+
 @dataclass(frozen=True)
 class ShownEvent:
     """An audit event as one viewer may see it."""

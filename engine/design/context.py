@@ -76,7 +76,10 @@ def context_rows(
     places.options = [
         (key, name)
         for key, name in OrgNode.select(OrgNode.key, OrgNode.name)
-        .where(OrgNode.kind.in_(["street", "community", *kinds]) & (OrgNode.kind != "department"))
+        .where(
+            OrgNode.kind.in_(["district", "street", "community", *kinds])
+            & (OrgNode.kind != "department")
+        )
         .order_by(OrgNode.path)
         .limit(500)
         .tuples()

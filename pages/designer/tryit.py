@@ -19,6 +19,7 @@ import forms
 from engine import clock, designer
 from engine.context import new_item_doc
 from engine.definitions import scope_path
+from engine.design.words import Vocabulary, input_words, outcome_words
 from engine.models import OrgNode
 from engine.scope import path_under
 from pages.auth import requires
@@ -47,9 +48,14 @@ def unit_words(unit: dict[str, str], node: OrgNode | None) -> str:
 
 
 def try_table(
-    name: str, spec: dict[str, Any], doc: dict[str, Any], node: OrgNode | None
+    name: str,
+    spec: dict[str, Any],
+    doc: dict[str, Any],
+    node: OrgNode | None,
+    words: Vocabulary | None = None,
 ) -> dict[str, Any]:
-    """One table's decision on ``doc``, as the panel shows it."""
+    """One table's decision on ``doc``, as the panel shows it (reasons in ``words``)."""
+    words = words or Vocabulary([])
     rules = spec.get("rules") or []
     try:
         table = Table(
@@ -58,6 +64,7 @@ def try_table(
     except (RuleError, ValueError, KeyError, TypeError) as exc:
         return {
             "name": name,
+            "label": spec.get("label") or name,
             "broken": str(exc),
             "outcomes": [],
             "summoned": [],
@@ -75,8 +82,14 @@ def try_table(
         outcomes.append(
             {
                 "key": outcome.key,
+                "label": rules[i].get("label") or outcome.key,
                 "fired": outcome.fired,
-                "reason": outcome.reason,
+                "reason": outcome_words(
+                    rules[i],
+                    outcome.fired,
+                    words,
+                    evaluated=not outcome.reason.startswith("not evaluated"),
+                ),
                 "error": error,
                 "rule": rules[i],
             }
@@ -87,11 +100,12 @@ def try_table(
         units = list(spec.get("default") or [])
     return {
         "name": name,
+        "label": spec.get("label") or name,
         "broken": None,
         "outcomes": outcomes,
         "used_default": decision.used_default,
         "failed": any(o["error"] for o in outcomes),
-        "inputs": decision.inputs,
+        "inputs": input_words(decision.inputs, words),
         "summoned": [unit_words(u, node) for u in units],
     }
 
@@ -106,7 +120,9 @@ def tryit_context(body: dict[str, Any], formdata: MultiDict[str, str] | None) ->
         "bound": None,
         "results": None,
         "only": formdata.get("_table", "") if formdata else "",
-        "try_tables": list((body.get("routing") or {}).keys()),
+        "try_tables": [
+            (k, (v or {}).get("label") or k) for k, v in (body.get("routing") or {}).items()
+        ],
     }
     schema = body.get("schema") or {}
     if forms.check_schema(schema) or node is None:
@@ -121,8 +137,11 @@ def tryit_context(body: dict[str, Any], formdata: MultiDict[str, str] | None) ->
     context["errors"] = bound.validate(_)
     doc = new_item_doc(node, data, type_key=body["key"], actor=g.actor, now=clock.now())
     only = formdata.get("_table", "")
+    from pages.designer.flow import condition_context
+
+    words = Vocabulary.of(schema, condition_context(body, "raise"))
     context["results"] = [
-        try_table(name, spec, doc, node)
+        try_table(name, spec, doc, node, words)
         for name, spec in (body.get("routing") or {}).items()
         if not only or only == name
     ]
