@@ -264,9 +264,9 @@ def route_trace(rt: Runtime) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
     """A routing event's detail in words (staff only: residents never see routing events):
     the table's and rules' names, each rule's condition as a sentence, the answers read.
     Templates call it as ``route_words(detail, rt)`` (pages/extensions.py)."""
-    from engine.design.context import context_rows, profile_schema_for
     from dataclasses import replace
 
+    from engine.design.context import context_rows, profile_schema_for
     from engine.design.words import Vocabulary, input_words, outcome_words
     from forms.builder import rows_from_schema
     from pages.designer import pack_roles

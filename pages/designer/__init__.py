@@ -72,7 +72,7 @@ def _scoped() -> None:
     actor = g.get("actor")
     if actor is None or "admin" not in actor.roles:
         return  # roles_required answers (login or 403)
-    if request.endpoint in ("designer.export_pack", "designer.import_pack"):
+    if request.endpoint in ("designer.export_pack", "designer.import_pack", "designer.calendar"):
         if not designer.is_district_admin(actor):
             abort(403)
         return
@@ -216,7 +216,7 @@ def tabs_context(definition: Definition) -> dict[str, Any]:
     }
 
 
-from pages.designer import flow, formbuilder, packio, publishing, tryit  # noqa: F401
+from pages.designer import calendar, flow, formbuilder, packio, publishing, tryit  # noqa: F401
 
 
 @bp.context_processor

@@ -24,10 +24,16 @@ from engine.design.context import context_rows, profile_schema_for
 from engine.design.deadlines import example
 from forms.builder import FieldRow, rows_from_schema
 from pages.auth import requires
-from pages.designer import bp, conditions, departments, pack_roles, tabs_context
+from pages.designer import bp, conditions, departments, pack_roles, settings, tabs_context
 from pages.designer.diagram import workflow_svg
 from pages.designer.formbuilder import NAME
-from pages.designer.transitions import apply_extras, extras_context, posted_sets
+from pages.designer.transitions import (
+    apply_extras,
+    extras_context,
+    posted_sets,
+    set_rows,
+    set_targets,
+)
 
 FINDING_WORDS = {
     "unreachable": _l("State %(subject)s cannot be reached from the initial state."),
@@ -73,7 +79,8 @@ def _effects(
         if "notify" in effect and not placed["notify"]:
             placed["notify"] = True
             if notify:
-                message = effect["notify"].get("message")
+                message = form.get(f"{prefix}-notify_message", effect["notify"].get("message"))
+                message = (message or "").strip()
                 out.append(
                     {"notify": {"roles": notify, **({"message": message} if message else {})}}
                 )
@@ -81,8 +88,11 @@ def _effects(
         out.append(effect)
     head: list[dict[str, Any]] = [{"set": sets}] if sets and not placed["set"] else []
     head += [{"summon": summon}] if summon and not placed["summon"] else []
+    message = form.get(f"{prefix}-notify_message", "").strip()
     tail: list[dict[str, Any]] = (
-        [{"notify": {"roles": notify}}] if notify and not placed["notify"] else []
+        [{"notify": {"roles": notify, **({"message": message} if message else {})}}]
+        if notify and not placed["notify"]
+        else []
     )
     return head + out + tail
 
@@ -101,7 +111,9 @@ def apply_workflow(body: dict[str, Any], form: MultiDict[str, str]) -> list[str]
     workflow = body.setdefault("workflow", {"initial": "", "states": {}, "transitions": []})
     fields = rows_from_schema(body.get("schema") or {}).rows
     context = condition_context(body, "move")
+    old_title = body.get("title")
     problems: list[str] = []
+    renames: dict[str, str] = {}
     states: dict[str, Any] = {}
     old_states = workflow.get("states", {})
     i = 0
@@ -123,6 +135,19 @@ def apply_workflow(body: dict[str, Any], form: MultiDict[str, str]) -> list[str]
                 )
             )
             continue
+        rename = form.get(f"{prefix}-rename", "").strip()
+        if rename and rename != key and key in old_states:
+            if not keys.DEFINITION.match(rename) or rename in old_states:
+                problems.append(
+                    _(
+                        "State %(label)s, new key %(key)s: use lower-case letters, digits, - and _, "
+                        "not a key another state has.",
+                        label=label,
+                        key=rename,
+                    )
+                )
+            else:
+                renames[key] = rename
         spec = dict(old_states.get(key, {}))
         spec["label"] = label or key
         spec.pop("calendar", None)
@@ -170,10 +195,19 @@ def apply_workflow(body: dict[str, Any], form: MultiDict[str, str]) -> list[str]
             spec["effects"] = effects
         transitions.append(spec)
     workflow["transitions"] = transitions
-    on_create = _effects(list(workflow.get("on_create", [])), form, "oc")
+    old_create = list(workflow.get("on_create", []))
+    sets = posted_sets(form, "oc", _first(old_create, "set") or {}, body)
+    on_create = _effects(old_create, form, "oc", sets)
     workflow.pop("on_create", None)
     if on_create:
         workflow["on_create"] = on_create
+    settings.apply_resolved(workflow, form)
+    body.pop("title", None)
+    title = settings.posted_title(form, old_title)
+    if title is not None:
+        body["title"] = title
+    for old_key, new_key in renames.items():
+        settings.rename_state(body, old_key, new_key)
     return problems
 
 
@@ -245,7 +279,7 @@ def workflow_context(key: str, body: dict[str, Any]) -> dict[str, Any]:
         "workflow": workflow,
         "states": workflow.get("states", {}),
         "fields": fields,
-        "transitions": [*transitions, blank],
+        "transitions": [*transitions, blank, blank],
         "roles": roles,
         "notify_roles": roles,
         "tables": [
@@ -253,14 +287,23 @@ def workflow_context(key: str, body: dict[str, Any]) -> dict[str, Any]:
         ],
         "guards": [
             conditions.editor(f"guard{i}", t.get("guard"), context=context)
-            for i, t in enumerate([*transitions, blank])
+            for i, t in enumerate([*transitions, blank, blank])
         ],
         "condition_fields": [*fields, *context],
         "first": _first,
         "on_create": workflow.get("on_create", []),
+        "oc_sets": set_rows(_first(workflow.get("on_create", []), "set") or {}),
+        "set_targets": set_targets(body),
+        "resolved": (
+            workflow["resolved_states"]
+            if workflow.get("resolved_states") is not None
+            else settings.default_resolved(workflow.get("states", {}))
+        ),
+        "title_rows": settings.title_rows(body.get("title"))[0],
+        "title_shown": settings.title_rows(body.get("title"))[1],
         "pseudo": PSEUDO_ROLES,
         "extras": [
-            extras_context(body, t, i, context) for i, t in enumerate([*transitions, blank])
+            extras_context(body, t, i, context) for i, t in enumerate([*transitions, blank, blank])
         ],
     }
 
@@ -427,4 +470,4 @@ def routing(key: str) -> Any:
         fields=[*rows_from_schema(body.get("schema") or {}).rows, *context],
         form_problems=problems,
         **tryit_context(body, None),
-    )
+    ), (422 if problems else 200)
