@@ -264,11 +264,9 @@ def route_trace(rt: Runtime) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
     """A routing event's detail in words (staff only: residents never see routing events):
     the table's and rules' names, each rule's condition as a sentence, the answers read.
     Templates call it as ``route_words(detail, rt)`` (pages/extensions.py)."""
-    from dataclasses import replace
 
     from engine.design.context import context_rows, profile_schema_for
     from engine.design.words import Vocabulary, input_words, outcome_words
-    from forms.builder import rows_from_schema
     from pages.designer import pack_roles
 
     cache: dict[str, Vocabulary] = {}
@@ -279,12 +277,7 @@ def route_trace(rt: Runtime) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
             context = context_rows(
                 pack_roles(), kinds, where="raise", profile_schema=profile_schema_for(kinds)
             )
-            own = [  # the transitions' forms' answers, as their rules name them
-                replace(row, name=f"form.{row.name}")
-                for t in rt.workflow.get("transitions", [])
-                for row in rows_from_schema(t.get("form") or {}).rows
-            ]
-            cache["words"] = Vocabulary.of(rt.body.get("schema") or {}, [*context, *own])
+            cache["words"] = Vocabulary.of_type(rt.body, context)
         words = cache["words"]
         table = (rt.body.get("routing") or {}).get(detail.get("table"), {})
         specs = {r.get("key"): r for r in table.get("rules", [])}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from engine.i18n import gettext as _
@@ -57,6 +58,16 @@ class Vocabulary:
     @classmethod
     def of(cls, schema: Mapping[str, Any], context: Sequence[FieldRow] = ()) -> Vocabulary:
         return cls([*rows_from_schema(schema).rows, *context])
+
+    @classmethod
+    def of_type(cls, body: Mapping[str, Any], context: Sequence[FieldRow] = ()) -> Vocabulary:
+        """An item type's answers, its transitions' form answers (``form.x``) and ``context``."""
+        own = [
+            replace(row, name=f"form.{row.name}")
+            for t in (body.get("workflow") or {}).get("transitions") or []
+            for row in rows_from_schema(t.get("form") or {}).rows
+        ]
+        return cls([*rows_from_schema(body.get("schema") or {}).rows, *context, *own])
 
     def name(self, path: str) -> str:
         short = path.removeprefix("data.")

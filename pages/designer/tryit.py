@@ -139,7 +139,7 @@ def tryit_context(body: dict[str, Any], formdata: MultiDict[str, str] | None) ->
     only = formdata.get("_table", "")
     from pages.designer.flow import condition_context
 
-    words = Vocabulary.of(schema, condition_context(body, "raise"))
+    words = Vocabulary.of_type(body, condition_context(body, "raise"))
     context["results"] = [
         try_table(name, spec, doc, node, words)
         for name, spec in (body.get("routing") or {}).items()
