@@ -33,33 +33,50 @@ if (window.htmx) {
   ];
 }
 
-// The designer's condition rows: the value box offers the chosen field's options (a
-// datalist: 是/否 for a yes/no field) and becomes a number box for a number. The
-// server checks the value against the same options on save.
+// The designer's condition rows: for a field with options (是/否 for a yes/no field) the
+// value is picked from a list that writes the typed box, which stays for "is one of" (a
+// comma-separated list); a number field gets a number keyboard. The server checks the
+// value against the same options on save.
 function sfConditionValue(select) {
   var row = select.closest("tr");
   var input = row && row.querySelector("input[data-sf-condition-value]");
+  var op = row && row.querySelector("select[name$='-op']");
   var chosen = select.options[select.selectedIndex];
   if (!input || !chosen) return;
   var options = JSON.parse(chosen.getAttribute("data-options") || "[]");
-  var id = input.name + "-list";
-  var list = document.getElementById(id);
-  if (!list) {
-    list = document.createElement("datalist");
-    list.id = id;
-    input.after(list);
+  var picker = row.querySelector("select[data-sf-condition-pick]");
+  var many = op && (op.value === "in" || op.value === "not in");
+  if (options.length && !many) {
+    if (!picker) {
+      picker = document.createElement("select");
+      picker.setAttribute("data-sf-condition-pick", "");
+      picker.setAttribute("aria-label", input.getAttribute("aria-label") || "");
+      input.after(picker);
+    }
+    picker.replaceChildren.apply(picker, [""].concat(options).map(function (text) {
+      var option = document.createElement("option");
+      option.value = text;
+      option.textContent = text || "—";
+      option.selected = text === input.value;
+      return option;
+    }));
+    input.hidden = true;
+    picker.hidden = false;
+  } else {
+    if (picker) picker.hidden = true;
+    input.hidden = false;
   }
-  list.replaceChildren.apply(list, options.map(function (text) {
-    var option = document.createElement("option");
-    option.value = text;
-    return option;
-  }));
-  input.setAttribute("list", id);
-  var numeric = chosen.getAttribute("data-kind") === "number";
-  input.setAttribute("inputmode", numeric ? "decimal" : "text");
+  input.setAttribute("inputmode", chosen.getAttribute("data-kind") === "number" ? "decimal" : "text");
 }
 document.addEventListener("change", function (event) {
+  var pick = event.target.closest("select[data-sf-condition-pick]");
+  if (pick) {
+    pick.closest("tr").querySelector("input[data-sf-condition-value]").value = pick.value;
+    return;
+  }
   var select = event.target.closest("select[data-sf-condition-field]");
+  var op = event.target.closest("select[name$='-op']");
+  if (op) select = op.closest("tr").querySelector("select[data-sf-condition-field]");
   if (select) sfConditionValue(select);
 });
 function sfConditionValues(root) {

@@ -67,7 +67,7 @@ def add_field(a: Admin, label: str, kind: str) -> None:
 
 def show_when(a: Admin, field: str, value: str) -> None:
     a.choose("select[name=show-0-field]", label=field)
-    a.fill("input[name=show-0-value]", value)
+    a.choose("input[name=show-0-value] + select", value=value)  # its options (是/否)
 
 
 def save_field(a: Admin) -> None:
@@ -135,7 +135,7 @@ def test_admin_builds_a_new_scenario_without_json_and_it_runs_end_to_end(
         p = f"t0-r{i}"
         a.fill(f"#{p}-label", name)
         a.choose(f"select[name={p}-when-0-field]", label="充电位置")
-        a.fill(f"input[name={p}-when-0-value]", place)
+        a.choose(f"input[name={p}-when-0-value] + select", value=place)
         a.fill(f"#{p}-summon input[type=search]", unit[:2] if unit != "物业服务企业" else "物业")
         a.tick(
             page.locator(f"#{p}-summon-boxes label:visible", has_text=unit).first.locator("input")
