@@ -24,7 +24,7 @@ from engine.design import keys
 from engine.errors import Conflict, FieldProblem, Invalid, NotFound
 from engine.i18n import gettext as _
 from engine.limits import bounded_int, depth_problem
-from engine.models import Definition, DefinitionVersion, OrgNode, Pack, User
+from engine.models import HANDLER_ROLE, Definition, DefinitionVersion, OrgNode, Pack, User
 
 KEY = re.compile(r"^[a-z][a-z0-9_-]{0,79}$")
 KINDS = ("item_type", "profile")
@@ -112,7 +112,14 @@ def skeleton(
         "workflow": {
             "initial": "open",
             # A new type tells the compound's commissioner (the resident is told so).
-            "on_create": [{"notify": {"roles": ["commissioner"], "message": words["raised"]}}],
+            "on_create": [
+                {
+                    "notify": {
+                        "roles": [HANDLER_ROLE],
+                        **({"message": words["raised"]} if words.get("raised") else {}),
+                    }
+                }
+            ],
             "states": {
                 "open": {"label": words["open"], "hours": 24},
                 "closed": {"label": words["closed"], "final": True},

@@ -263,22 +263,29 @@ def detail_context(item: Item, *, reveal: bool = False, audience: str = "staff")
 def route_trace(rt: Runtime) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
     """A routing event's detail in words (staff only: residents never see routing events):
     the table's and rules' names, each rule's condition as a sentence, the answers read.
-    Templates call it as ``route_words(detail, rt)`` (pages/extensions.py)."""
-
-    from engine.design.context import context_rows, profile_schema_for
+    Templates call it as ``route_words(detail, rt)`` (pages/extensions.py). Place names
+    are read (one query per page) only when a decision read the place."""
+    from engine.design.context import context_rows
     from engine.design.words import Vocabulary, input_words, outcome_words
-    from pages.designer import pack_roles
+    from engine.scope import role_labels
 
-    cache: dict[str, Vocabulary] = {}
+    kinds = rt.body.get("node_kinds") or ["compound"]
+    seen: dict[tuple[str, ...], list[tuple[str, str]]] = {}
 
     def explain(detail: Mapping[str, Any]) -> dict[str, Any]:
-        if "words" not in cache:
-            kinds = rt.body.get("node_kinds") or ["compound"]
-            context = context_rows(
-                pack_roles(), kinds, where="raise", profile_schema=profile_schema_for(kinds)
+        inputs = detail.get("inputs") or {}
+        path = inputs.get("node.path")
+        keys = [k for k in path if isinstance(k, str)] if isinstance(path, list) else []
+        if tuple(keys) not in seen:  # one item's events read the same places: one query
+            seen[tuple(keys)] = list(
+                OrgNode.select(OrgNode.key, OrgNode.name).where(OrgNode.key.in_(keys)).tuples()
+                if keys
+                else []
             )
-            cache["words"] = Vocabulary.of_type(rt.body, context)
-        words = cache["words"]
+        places = seen[tuple(keys)]
+        # (the file's fields read as "a field of the file": its labels would cost a query)
+        context = context_rows(role_labels(), kinds, where="raise", places=places)
+        words = Vocabulary.of_type(rt.body, context)
         table = (rt.body.get("routing") or {}).get(detail.get("table"), {})
         specs = {r.get("key"): r for r in table.get("rules", [])}
         return {

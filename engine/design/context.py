@@ -48,6 +48,7 @@ def context_rows(
     *,
     where: str = "move",
     profile_schema: Mapping[str, Any] | None = None,
+    places: list[tuple[str, str]] | None = None,
 ) -> list[FieldRow]:
     """The context a condition may read, as typed rows named by their rule-document path.
 
@@ -55,6 +56,8 @@ def context_rows(
     :param node_kinds: the kinds of node the item is raised at (whose names and file apply).
     :param where: ``raise`` (no summonses yet) or ``move``.
     :param profile_schema: the file's form, when the pack defines one for those nodes.
+    :param places: (key, name) of the places to offer; None: every district, street,
+        community and node of those kinds (one query).
     """
     rows: list[FieldRow] = []
     if where == "move":
@@ -72,19 +75,22 @@ def context_rows(
     role_row.options = list(roles.items())
     rows.append(role_row)
     kinds = list(node_kinds) or ["compound"]
-    places = FieldRow("node.path", "checkboxes", _("Where (street, community or compound)"))
-    places.options = [
-        (key, name)
-        for key, name in OrgNode.select(OrgNode.key, OrgNode.name)
-        .where(
-            OrgNode.kind.in_(["district", "street", "community", *kinds])
-            & (OrgNode.kind != "department")
+    where_row = FieldRow("node.path", "checkboxes", _("Where (street, community or compound)"))
+    where_row.options = (
+        places
+        if places is not None
+        else list(
+            OrgNode.select(OrgNode.key, OrgNode.name)
+            .where(
+                OrgNode.kind.in_(["district", "street", "community", *kinds])
+                & (OrgNode.kind != "department")
+            )
+            .order_by(OrgNode.path)
+            .limit(500)
+            .tuples()
         )
-        .order_by(OrgNode.path)
-        .limit(500)
-        .tuples()
-    ]
-    rows.append(places)
+    )
+    rows.append(where_row)
     for row in rows_from_schema(profile_schema or {}).rows:
         if row.kind in ("group", "photo", "file"):
             continue

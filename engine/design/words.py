@@ -76,6 +76,8 @@ class Vocabulary:
             return found
         if path in CONTEXT_NAMES:
             return _(CONTEXT_NAMES[path])
+        if path.startswith("node.profile."):
+            return _("a field of the compound's file")
         return _("an answer") if path.startswith(("data.", "form.")) else _("a fact of the item")
 
     def value(self, field: str, value: Any) -> str:

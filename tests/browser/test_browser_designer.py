@@ -86,7 +86,9 @@ def test_admin_designs_publishes_and_a_worker_raises(
     page.select_option("select[name=t0-r0-when-0-field]", label="类别")
     page.select_option("input[name=t0-r0-when-0-value] + select", "抛物")
     page.fill("#t0-r0-summon input[type=search]", "公安")
-    page.locator("#t0-r0-summon-boxes label:visible", has_text="区公安分局").locator("input").check()
+    page.locator("#t0-r0-summon-boxes label:visible", has_text="区公安分局").locator(
+        "input"
+    ).check()
     page.fill("#t0-r0-report_hours", "24")
     with page.expect_navigation():
         page.get_by_role("button", name="保存分派").click()
