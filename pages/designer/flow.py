@@ -176,6 +176,16 @@ def apply_workflow(body: dict[str, Any], form: MultiDict[str, str]) -> list[str]
             key = keys.derive(label, {t.get("key") for t in old} | {t["key"] for t in transitions})
         if not key or form.get(f"{prefix}-delete"):
             continue
+        if not keys.DEFINITION.match(key):
+            problems.append(
+                _(
+                    "Transition %(label)s, key %(key)s: %(why)s",
+                    label=label or key,
+                    key=key,
+                    why=BAD_KEY,
+                )
+            )
+            continue
         spec.update(
             key=key,
             label=label or key,
@@ -211,6 +221,7 @@ def apply_workflow(body: dict[str, Any], form: MultiDict[str, str]) -> list[str]
     return problems
 
 
+BAD_KEY = _l("use lower-case letters, digits, - and _, starting with a letter (or leave it empty)")
 DAY_WORDS = {0: _l("today"), 1: _l("tomorrow"), 2: _l("the day after tomorrow")}
 
 
@@ -336,6 +347,7 @@ def apply_routing(body: dict[str, Any], form: MultiDict[str, str]) -> list[str]:
     routing = body.setdefault("routing", {})
     fields = rows_from_schema(body.get("schema") or {}).rows
     context = condition_context(body, "raise")
+    problems: list[str] = []
     out: dict[str, Any] = {}
     for t, (name, table) in enumerate(list(routing.items())):
         if form.get(f"t{t}-delete"):
@@ -359,6 +371,16 @@ def apply_routing(body: dict[str, Any], form: MultiDict[str, str]) -> list[str]:
                     label, {r.get("key") for r in old} | {r["key"] for r in rules}
                 )
             if not rule_key or form.get(f"{prefix}-delete"):
+                continue
+            if not keys.DEFINITION.match(rule_key):
+                problems.append(
+                    _(
+                        "Rule %(label)s, key %(key)s: %(why)s",
+                        label=label or rule_key,
+                        key=rule_key,
+                        why=BAD_KEY,
+                    )
+                )
                 continue
             when = conditions.posted(
                 form, f"{prefix}-when", fields, spec.get("when"), context=context
@@ -393,7 +415,7 @@ def apply_routing(body: dict[str, Any], form: MultiDict[str, str]) -> list[str]:
             return [_("Routing table %(name)s: a table of that name exists.", name=new)]
         out[key] = {"label": new, "hit_policy": "collect", "rules": []}
     body["routing"] = out
-    return []
+    return problems
 
 
 def _units(values: list[str]) -> list[dict[str, str]]:

@@ -426,3 +426,13 @@ def test_publish_and_history_say_what_changed_in_words(admin):
     history = admin.get("/admin/designer/whistle/history").get_data(as_text=True)
     assert "<strong>字段</strong>: 新增 “充电位置”" in history  # by default: draft vs published
     assert '<option value="draft" selected>' in history.split('name="b"')[1].split("</select>")[0]
+
+
+def test_a_chinese_rule_key_typed_under_advanced_is_refused_in_chinese(admin):
+    form = page_form(admin, "/admin/designer/whistle/routing")
+    before = designer.draft_of(Definition.get(Definition.key == "whistle"))
+    form.setlist("t0-r0-key", ["消防"])
+    response = admin.post("/admin/designer/whistle/routing", data=form)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "消防" in html and "小写字母" in html
+    assert designer.draft_of(Definition.get(Definition.key == "whistle")) == before
