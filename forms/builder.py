@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from forms.formats import parse_number
-from forms.specs import KINDS, STRING_FORMATS
+from forms.specs import KINDS, PRESETS, STRING_FORMATS
 
 Join = Literal["all", "any"]
 # The operators the condition builder offers, in the order it lists them.
@@ -59,6 +59,7 @@ OWNED = frozenset(
         "x-placeholder",
         "x-show-if",
         "x-widget",
+        "x-message",
         "format",
         "pattern",
         "enum",
@@ -113,6 +114,8 @@ class FieldRow:
     show_if: Group | None = None
     show_if_raw: Any = None  # a condition the builder cannot show as rows, kept as written
     accept: str = ""
+    preset: str = ""  # a checked format of forms.specs.PRESETS (手机号, 身份证号…), "" none
+    message: str = ""  # x-message: what a wrong format or pattern is told, "" the standard words
     children: list[FieldRow] = field(default_factory=list)  # the columns of a group
     required_order: list[str] = field(default_factory=list, compare=False)  # a group's, as written
     extra: dict[str, Any] = field(default_factory=dict)
@@ -130,9 +133,21 @@ class FormRows:
 # ---------------------------------------------------------------- conditions
 
 
+# What a rule reads besides the answers (the rule document's other parts): a condition row
+# may name ``assignments.open``, ``item.age_hours``, ``actor.roles``, ``node.profile.x``.
+CONTEXT_ROOTS = frozenset({"assignments", "item", "actor", "node"})
+
+
+def is_context(name: str) -> bool:
+    """``name`` reads the rule document's context, not an answer (it carries its own root)."""
+    head, dot, tail = name.partition(".")
+    return bool(dot and tail) and head in CONTEXT_ROOTS
+
+
 def _var(name: str, scope: str) -> dict[str, Any]:
-    """``scope`` "" means the name carries its own (``data.x``, ``form.x``)."""
-    return {"var": f"{scope}.{name}" if scope else name}
+    """``scope`` "" means the name carries its own (``data.x``, ``form.x``); so does a context
+    name (``assignments.open``)."""
+    return {"var": f"{scope}.{name}" if scope and not is_context(name) else name}
 
 
 def condition_logic(cond: Condition, scope: str = "data") -> Any:
@@ -169,10 +184,12 @@ def group_logic(group: Group, scope: str = "data") -> Any:
     return {"and" if group.join == "all" else "or": parts}
 
 
-def _var_name(node: Any, scope: str) -> str | None:
+def _var_name(node: Any, scope: str, context: bool = False) -> str | None:
     if isinstance(node, Mapping) and list(node) == ["var"] and isinstance(node["var"], str):
         prefix = scope + "."
         name = node["var"]
+        if context and is_context(name):
+            return name
         if not scope:
             head, dot, tail = name.partition(".")
             return name if head and dot and tail and "." not in tail else None
@@ -188,38 +205,41 @@ def _single(rule: Any) -> tuple[str, Any] | None:
     return None
 
 
-def parse_condition(rule: Any, scope: str = "data") -> Condition | None:
-    """The condition row a JSON Logic rule is, or None if the builder cannot show it."""
+def parse_condition(rule: Any, scope: str = "data", context: bool = False) -> Condition | None:
+    """The condition row a JSON Logic rule is, or None if the builder cannot show it.
+
+    :param context: rows may name the rule document's context (:func:`is_context`).
+    """
     found = _single(rule)
     if found is None:
         return None
     op, args = found
     if op in ("!", "!!"):
         inner = args[0] if isinstance(args, list) and len(args) == 1 else args
-        name = _var_name(inner, scope)
+        name = _var_name(inner, scope, context)
         if name is not None:
             return Condition(name, "is empty" if op == "!" else "is not empty")
         member = _single(inner) if op == "!" else None
         if member and member[0] == "in":
-            cond = parse_condition(inner, scope)
+            cond = parse_condition(inner, scope, context)
             if cond is not None and cond.op == "in":
                 return Condition(cond.field, "not in", cond.value)
         return None
     if op == "and" and isinstance(args, list) and len(args) == 2:
         guard, compare = _single(args[0]), _single(args[1])
         if guard and compare and guard[0] == "!=" and compare[0] in ORDERING:
-            cond = parse_condition(args[1], scope)
+            cond = parse_condition(args[1], scope, context)
             if cond is not None and args[0] == {"!=": [_var(cond.field, scope), None]}:
                 return cond
         return None
     if not isinstance(args, list) or len(args) != 2:
         return None
-    name = _var_name(args[0], scope)
+    name = _var_name(args[0], scope, context)
     if op in ("==", "!=", *ORDERING) and name is not None and not _is_rule(args[1]):
         return Condition(name, op, args[1])
     if op == "in" and name is not None and isinstance(args[1], list) and not _is_rule(args[1]):
         return Condition(name, "in", list(args[1]))
-    other = _var_name(args[1], scope)
+    other = _var_name(args[1], scope, context)
     if op == "in" and other is not None and not _is_rule(args[0]) and not isinstance(args[0], list):
         return Condition(other, "contains", args[0])
     return None
@@ -233,11 +253,11 @@ def _is_rule(value: Any) -> bool:
     return False
 
 
-def parse_group(rule: Any, scope: str = "data") -> Group | None:
+def parse_group(rule: Any, scope: str = "data", context: bool = False) -> Group | None:
     """The group a JSON Logic rule is (and → all, or → any), or None if it is not one."""
     if rule is True:
         return Group("all", [])
-    cond = parse_condition(rule, scope)
+    cond = parse_condition(rule, scope, context)
     if cond is not None:
         return Group("all", [cond])
     found = _single(rule)
@@ -245,11 +265,11 @@ def parse_group(rule: Any, scope: str = "data") -> Group | None:
         return None
     items: list[Condition | Group] = []
     for part in found[1]:
-        as_cond = parse_condition(part, scope)
+        as_cond = parse_condition(part, scope, context)
         if as_cond is not None:
             items.append(as_cond)
             continue
-        sub = parse_group(part, scope)
+        sub = parse_group(part, scope, context)
         if sub is None:
             return None
         items.append(sub)
@@ -282,7 +302,8 @@ def _kind_of(prop: Mapping[str, Any]) -> str:
         if "enum" in prop or "oneOf" in prop:
             return "radio" if widget == "radio" else "select"
         if "format" in prop:
-            return STRING_FORMATS.get(str(prop["format"]), "text")
+            fmt = str(prop["format"])
+            return STRING_FORMATS.get(fmt) or PRESETS.get(fmt, "text")
         return "textarea" if widget == "textarea" else "text"
     if kind in ("integer", "number"):
         if "enum" in prop or "oneOf" in prop:
@@ -314,7 +335,10 @@ def row_from_property(
         required=required,
         pattern=str(prop.get("pattern", "")),
         accept=str(prop.get("x-accept", "")),
+        message=str(prop.get("x-message", "")),
     )
+    if kind in ("text", "phone") and prop.get("format") in PRESETS:
+        row.preset = str(prop["format"])
     row.bounds = {k: prop[k] for k in BOUND_KEYS.get(kind, ()) if k in prop}
     if kind in CHOICE:
         row.options, _ = _options_from(prop)
@@ -377,8 +401,12 @@ def property_from_row(row: FieldRow, scope: str = "data") -> dict[str, Any]:
         prop["x-widget"] = kind
     if row.accept and kind in ATTACH:
         prop["x-accept"] = row.accept
+    if row.preset in PRESETS and PRESETS[row.preset] == kind:
+        prop["format"] = row.preset  # (a phone field: one of the phone presets)
     if row.pattern and kind in ("text", "textarea"):
         prop["pattern"] = row.pattern
+    if row.message and kind in ("text", "textarea", *FORMAT_OF_KIND):
+        prop["x-message"] = row.message
     prop.update({k: v for k, v in row.bounds.items() if k in BOUND_KEYS.get(kind, ())})
     if row.help:
         prop["x-help"] = row.help

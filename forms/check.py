@@ -11,7 +11,7 @@ from jsonschema import Draft202012Validator
 
 import rules
 from forms import messages as M
-from forms.specs import ATTACHMENT, STRING_FORMATS, base_kind, options_of, var_names
+from forms.specs import ATTACHMENT, PRESETS, STRING_FORMATS, base_kind, options_of, var_names
 
 Gettext = Callable[[str], str]
 
@@ -45,7 +45,9 @@ COMMON_KEYS = frozenset(
     }
 )
 TYPE_KEYS: Mapping[str, frozenset[str]] = {
-    "string": frozenset({"minLength", "maxLength", "pattern", "format", "enum", "oneOf"}),
+    "string": frozenset(
+        {"minLength", "maxLength", "pattern", "format", "enum", "oneOf", "x-message"}
+    ),
     "integer": frozenset(
         {
             "minimum",
@@ -144,7 +146,7 @@ def _field(check: _Checker, prop: Mapping[str, Any], at: str, in_row: bool) -> b
         check.add(f"{at}/type", M.SCHEMA_TYPE, type=_show(typ))
         return False
     ok = _unknown_keys(check, prop, COMMON_KEYS | TYPE_KEYS[family], at)
-    for key in ("title", "x-help", "x-placeholder", "x-widget", "x-accept"):
+    for key in ("title", "x-help", "x-placeholder", "x-widget", "x-accept", "x-message"):
         if key in prop and not isinstance(prop[key], str):
             check.add(f"{at}/{key}", M.SCHEMA_STRING)
             ok = False
@@ -176,8 +178,8 @@ def _field(check: _Checker, prop: Mapping[str, Any], at: str, in_row: bool) -> b
 def _string(check: _Checker, prop: Mapping[str, Any], at: str) -> bool:
     ok = True
     fmt = prop.get("format")
-    if fmt is not None and fmt not in STRING_FORMATS:
-        allowed = ", ".join(STRING_FORMATS)
+    if fmt is not None and fmt not in STRING_FORMATS and fmt not in PRESETS:
+        allowed = ", ".join([*STRING_FORMATS, *PRESETS])
         check.add(f"{at}/format", M.SCHEMA_FORMAT, format=_show(fmt), allowed=allowed)
         ok = False
     if "pattern" in prop:

@@ -17,6 +17,17 @@ STRING_FORMATS: Mapping[str, str] = {
     "time": "time",
     "phone": "phone",
 }
+# Formats a Chinese form needs (预设格式), each checked on the server (forms/formats.py),
+# and the widget kind each is typed in: a phone preset is a phone field.
+PRESETS: Mapping[str, str] = {
+    "mobile": "phone",
+    "landline": "phone",
+    "id-card": "text",
+    "uscc": "text",
+    "plate": "text",
+    "postcode": "text",
+    "room": "text",
+}
 ATTACHMENT = "attachment"
 BOUND_KEYWORDS = (
     "minLength",
@@ -86,6 +97,7 @@ class FieldSpec:
     anonymous: bool = (
         False  # x-anonymous: a yes here hides the raiser from all but the commissioner
     )
+    message: str | None = None  # x-message: said instead of the format/pattern message
 
     @property
     def multiple(self) -> bool:
@@ -127,7 +139,7 @@ def base_kind(prop: Mapping[str, Any]) -> tuple[str, tuple[str, ...]] | None:
             fmt = prop.get("format")
             if fmt is None:
                 return "text", ("text", "textarea")
-            kind = STRING_FORMATS.get(fmt) if isinstance(fmt, str) else None
+            kind = (STRING_FORMATS.get(fmt) or PRESETS.get(fmt)) if isinstance(fmt, str) else None
             return (kind, (kind,)) if kind else None
         return str(typ), (str(typ),)
     if typ == "boolean":
@@ -220,6 +232,7 @@ def _spec(name: str, prop: Mapping[str, Any], path: str, pointer: str, required:
         value_type=value_type,
         personal=prop.get("x-personal") is True,
         anonymous=prop.get("x-anonymous") is True,
+        message=prop.get("x-message") if isinstance(prop.get("x-message"), str) else None,
     )
 
 

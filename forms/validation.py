@@ -31,6 +31,13 @@ FORMAT_MESSAGES: Mapping[str, str] = {
     "date-time": M.FORMAT_DATETIME,
     "time": M.FORMAT_TIME,
     "phone": M.FORMAT_PHONE,
+    "mobile": M.FORMAT_MOBILE,
+    "landline": M.FORMAT_LANDLINE,
+    "id-card": M.FORMAT_ID_CARD,
+    "uscc": M.FORMAT_USCC,
+    "plate": M.FORMAT_PLATE,
+    "postcode": M.FORMAT_POSTCODE,
+    "room": M.FORMAT_ROOM,
     "attachment": M.FORMAT_ATTACHMENT,
 }
 # validator keyword → (msgid, parameter name for the keyword's value)
@@ -218,6 +225,8 @@ def _found(path: str, spec: FieldSpec | None, deeper: bool, keyword: str, value:
             return Found(path, msgid, {}, True)
         expected = value if isinstance(value, str) else value[0]
         return Found(path, TYPE_MESSAGES.get(expected, M.INVALID), {}, True)
+    if keyword in ("format", "pattern") and spec is not None and spec.message and not deeper:
+        return Found(path, spec.message, {})  # the designer's own words for this field
     if keyword == "format":
         return Found(path, FORMAT_MESSAGES.get(value, M.PATTERN), {})
     if keyword in ("minItems", "maxItems"):

@@ -42,6 +42,19 @@ def _localtime(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return aware.strftime(fmt) if aware else ""
 
 
+def route_words(detail: Any, rt: Any) -> dict[str, Any]:
+    """A routing event of an item of ``rt`` in words (pages.itemviews.route_trace), the words
+    built once per request and version."""
+    from flask import g
+
+    from pages.itemviews import route_trace
+
+    cache = g.setdefault("route_words", {})
+    if id(rt) not in cache:
+        cache[id(rt)] = route_trace(rt)
+    return dict(cache[id(rt)](detail))
+
+
 def escalation_line(line: Any, roles: dict[str, str]) -> str:
     """One thing an escalation step did, in the reader's language, with role labels.
 
@@ -135,6 +148,7 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.filters["localtime"] = _localtime
     app.jinja_env.filters["escalation_line"] = escalation_line
+    app.jinja_env.globals["route_words"] = route_words
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["state_label"] = state_label
     # Where a stored attachment is shown (the file widget's kept photos, forms/html.py too).

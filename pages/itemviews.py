@@ -270,6 +270,59 @@ def detail_context(
     }
 
 
+def route_trace(rt: Runtime) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    """A routing event's detail in words (staff only: residents never see routing events):
+    the table's and rules' names, each rule's condition as a sentence, the answers read.
+    Templates call it as ``route_words(detail, rt)`` (pages/extensions.py). Place names
+    are read (one query per page) only when a decision read the place."""
+    from engine.authoring.design_context import context_rows
+    from engine.authoring.words import Vocabulary, input_words, outcome_words
+    from engine.org.scope import role_labels
+
+    kinds = rt.body.get("node_kinds") or ["compound"]
+    seen: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+
+    def explain(detail: Mapping[str, Any]) -> dict[str, Any]:
+        inputs = detail.get("inputs") or {}
+        path = inputs.get("node.path")
+        keys = [k for k in path if isinstance(k, str)] if isinstance(path, list) else []
+        if tuple(keys) not in seen:  # one item's events read the same places: one query
+            seen[tuple(keys)] = list(
+                OrgNode.select(OrgNode.key, OrgNode.name).where(OrgNode.key.in_(keys)).tuples()
+                if keys
+                else []
+            )
+        places = seen[tuple(keys)]
+        # (the file's fields read as "a field of the file": its labels would cost a query)
+        context = context_rows(role_labels(), kinds, where="raise", places=places)
+        words = Vocabulary.of_type(rt.body, context)
+        table = (rt.body.get("routing") or {}).get(detail.get("table"), {})
+        specs = {r.get("key"): r for r in table.get("rules", [])}
+        return {
+            "table": table.get("label") or _("routing"),
+            "fired": [
+                (specs.get(k) or {}).get("label") or _("a rule") for k in detail.get("fired", [])
+            ],
+            "outcomes": [
+                {
+                    "label": (specs.get(o.get("key")) or {}).get("label") or _("a rule"),
+                    "fired": o.get("fired"),
+                    "words": outcome_words(
+                        specs.get(o.get("key")) or {},
+                        bool(o.get("fired")),
+                        words,
+                        evaluated=not str(o.get("reason", "")).startswith("not evaluated"),
+                    ),
+                    "error": o.get("error"),
+                }
+                for o in detail.get("outcomes", [])
+            ],
+            "inputs": input_words(detail.get("inputs") or {}, words),
+        }
+
+    return explain
+
+
 @dataclass(frozen=True)
 class ShownEvent:
     """An audit event as one viewer may see it."""

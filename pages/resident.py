@@ -12,6 +12,7 @@ from engine.core import clock
 from engine.core.errors import Conflict, Invalid
 from engine.decisions import ballots, polls
 from engine.definitions.runtimes import runtime
+from engine.delivery import notify
 from engine.org.scope import role_labels
 from engine.residents import contacts
 from engine.residents.progress import next_steps, state_word
@@ -86,7 +87,13 @@ def new(type_key: str) -> Any:
     node = _home_node()
 
     def done(item: Item) -> Any:
-        flash(_("Sent. Your commissioner has been told."))
+        told = notify.told_on_raise(item)
+        if told == "handler":
+            flash(_("Sent. Your commissioner has been told."))
+        elif told == "someone":
+            flash(_("Sent. The people who handle it have been told."))
+        else:
+            flash(_("Sent. It waits for the staff who handle it."))
         return redirect(url_for("resident.item", item_id=item.id), 303)
 
     return raise_page(node, type_key, "resident/new.html", done)

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from engine.authoring import evolve
+from engine.authoring import evolve, keys
 from engine.authoring.publishing import publish
 from engine.core.errors import Conflict, FieldProblem, Invalid, NotFound
 from engine.core.i18n import gettext as _
@@ -24,7 +24,7 @@ from engine.definitions.checks import definition_problems
 from engine.definitions.definitions import current_version, known_roles, known_units
 from engine.org.actors import Actor, is_district_admin
 from engine.store.db import database
-from engine.store.models import Definition, DefinitionVersion, OrgNode, Pack, User
+from engine.store.models import HANDLER_ROLE, Definition, DefinitionVersion, OrgNode, Pack, User
 from engine.trail import audit
 
 KEY = re.compile(r"^[a-z][a-z0-9_-]{0,79}$")
@@ -86,7 +86,8 @@ def skeleton(
 ) -> dict[str, Any]:
     """A new definition that publishes as it is: one summary field, two states.
 
-    :param words: the state, transition and field labels in the admin's language.
+    :param words: the state, transition and field labels and the notification text
+        (``raised``) in the admin's language.
     """
     schema = {
         "type": "object",
@@ -113,6 +114,15 @@ def skeleton(
         "schema": schema,
         "workflow": {
             "initial": "open",
+            # A new type tells the compound's commissioner (the resident is told so).
+            "on_create": [
+                {
+                    "notify": {
+                        "roles": [HANDLER_ROLE],
+                        **({"message": words["raised"]} if words.get("raised") else {}),
+                    }
+                }
+            ],
             "states": {
                 "open": {"label": words["open"], "hours": 24},
                 "closed": {"label": words["closed"], "final": True},
@@ -185,18 +195,18 @@ def create(by: User, pack: Pack, body: dict[str, Any], *, now: dt.datetime) -> D
     """
     key, name, kind = body.get("key", ""), str(body.get("name", "")).strip(), body.get("kind")
     problems = []
-    if not isinstance(key, str) or not KEY.match(key):
-        problems.append(
-            FieldProblem("/key", "use lower-case letters, digits, - and _, starting with a letter")
-        )
-    elif Definition.get_or_none(Definition.key == key) is not None:
-        problems.append(FieldProblem("/key", f"key {key!r} is already used"))
+    taken = {k for (k,) in Definition.select(Definition.key).tuples()}
+    wrong = keys.problem(key, taken) if isinstance(key, str) else _("a key is text")
+    if wrong:
+        problems.append(FieldProblem("/key", wrong))
     if not name:
-        problems.append(FieldProblem("/name", "a name is required"))
+        problems.append(FieldProblem("/name", _("a name is required")))
     if kind not in KINDS:
-        problems.append(FieldProblem("/kind", f"unknown definition kind {kind!r}"))
+        problems.append(
+            FieldProblem("/kind", _("unknown definition kind %(kind)s") % {"kind": kind})
+        )
     if problems:
-        raise Invalid("the new definition is invalid", problems)
+        raise Invalid(_("the new definition is invalid"), problems)
     with database.atomic():
         definition = Definition.create(
             pack=pack, key=key, kind=kind, name=name, draft=body, current=0

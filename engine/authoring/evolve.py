@@ -22,6 +22,7 @@ from engine.org.scope import path_under
 from engine.store.models import Definition, DefinitionVersion, Item, User
 from engine.trail import audit
 from engine.workflow.deadlines import calendar_for
+from engine.workflow.kernel import deadline_calendar
 
 
 def _new_states(body: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -124,7 +125,9 @@ def migrate(
                 state=target,
                 state_since=now,
                 lock=item.lock + 1,
-                due_at=calendar.due(now, states[target].get("hours")),
+                due_at=deadline_calendar(calendar, states[target]).due(
+                    now, states[target].get("hours")
+                ),
             )
             .where((Item.id == item.id) & (Item.lock == item.lock) & (Item.state == old_state))
             .execute()

@@ -20,6 +20,7 @@ import rules
 from engine.core import calendar
 from engine.core.errors import FieldProblem
 from engine.core.events import EVENTS, unknown_pattern
+from engine.core.i18n import gettext as _
 from engine.core.limits import depth_problem
 from engine.definitions.checks_common import duplicate_keys, rule_problems
 from engine.definitions.checks_residents import contact_card_problems, open311_problems
@@ -69,9 +70,21 @@ def structure_problems(document: Any, part: str) -> list[FieldProblem]:
     schema = {**pack_schema(), "$ref": f"#/$defs/{part}"}
     validator = jsonschema.Draft202012Validator(schema)
     return [
-        FieldProblem(_pointer(error.absolute_path), error.message)
+        FieldProblem(_pointer(error.absolute_path), _schema_message(error))
         for error in sorted(validator.iter_errors(document), key=lambda e: list(e.path))
     ]
+
+
+def _schema_message(error: jsonschema.ValidationError) -> str:
+    """A key's pattern error in the admin's words (jsonschema's own is English and a regex)."""
+    if (
+        error.validator == "pattern"
+        and error.validator_value == pack_schema()["$defs"]["key"]["pattern"]
+    ):
+        return _(
+            "%(value)s is not a valid key: use lower-case letters, digits, - and _, starting with a letter"
+        ) % {"value": error.instance}
+    return error.message
 
 
 def webhook_problems(manifest: Mapping[str, Any]) -> list[FieldProblem]:

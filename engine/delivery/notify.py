@@ -142,3 +142,30 @@ def mark_read(user: User, notification_id: int) -> Notification | None:
         .where((Notification.id == notification_id) & (Notification.user == user))
         .first()
     )
+
+
+def told_on_raise(item: Item) -> str:
+    """Who heard of ``item`` when it was raised, for the raiser's confirmation: ``handler``
+    (the compound's handler role, e.g. its commissioner, was notified), ``someone`` (others
+    were notified or units summoned) or ``nobody`` (it waits in the queues)."""
+    from engine.store.models import Assignment
+
+    told = (
+        User.select(User.id)
+        .join(Notification, on=(Notification.user == User.id))
+        .where((Notification.item == item) & (User.id != item.raised_by_id))
+    )
+    if (
+        Grant.select()
+        .join(OrgNode)
+        .where(
+            Grant.user.in_(told)
+            & (Grant.role == HANDLER_ROLE)
+            & OrgNode.id.in_(ancestor_ids(item.node_path))
+        )
+        .exists()
+    ):
+        return "handler"
+    if told.exists() or Assignment.select().where(Assignment.item == item).exists():
+        return "someone"
+    return "nobody"

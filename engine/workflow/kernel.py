@@ -157,9 +157,26 @@ def title(rt: Runtime, doc: Mapping[str, Any], data: Mapping[str, Any]) -> str:
     return (text or rt.body["name"])[:300]
 
 
+def deadline_calendar(calendar: DueCalendar, spec: Mapping[str, Any]) -> DueCalendar:
+    """The calendar one deadline runs on: natural hours when its state or routing rule says
+    ``"calendar": "natural"`` (自然时), else ``calendar`` (the pack's, 工作时, unless the type or
+    table opted out)."""
+    from engine.core.calendar import NATURAL
+
+    return NATURAL if spec.get("calendar") == "natural" else calendar
+
+
+def state_due(
+    rt: Runtime, state: str, calendar: DueCalendar, now: dt.datetime
+) -> dt.datetime | None:
+    """When an item entering ``state`` at ``now`` falls due."""
+    spec = rt.states[state]
+    return deadline_calendar(calendar, spec).due(now, spec.get("hours"))
+
+
 def initial_due(rt: Runtime, calendar: DueCalendar, now: dt.datetime) -> dt.datetime | None:
     """The deadline of a new item's first state."""
-    return calendar.due(now, rt.states[rt.workflow["initial"]].get("hours"))
+    return state_due(rt, rt.workflow["initial"], calendar, now)
 
 
 # -- moving -------------------------------------------------------------------------
@@ -216,7 +233,7 @@ def move(
         "state": to,
         "state_since": now,
         "lock": item.lock + 1,
-        "due_at": calendar.due(now, rt.states[to].get("hours")),
+        "due_at": state_due(rt, to, calendar, now),
         "closed": rt.is_final(to),
     }
     if rt.is_resolved(to) and item.resolved_at is None:
@@ -387,6 +404,7 @@ def summonses(
             continue
         node, role = resolved
         seen.add((node.id, role))
+        runs_on = deadline_calendar(calendar, fired)
         out.append(
             Summons(
                 node,
@@ -395,8 +413,8 @@ def summonses(
                 rule_key,
                 fired.get("priority", 0),
                 now,
-                calendar.due(now, fired.get("report_hours", spec.get("report_hours"))),
-                calendar.due(now, fired.get("handle_hours", spec.get("handle_hours"))),
+                runs_on.due(now, fired.get("report_hours", spec.get("report_hours"))),
+                runs_on.due(now, fired.get("handle_hours", spec.get("handle_hours"))),
             )
         )
     return out

@@ -14,7 +14,7 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from engine.authoring import designer
+from engine.authoring import designer, keys
 from engine.core import clock
 from engine.core.errors import Invalid
 from engine.store.models import Definition, OrgNode, Pack
@@ -44,6 +44,9 @@ KIND_LABELS = {
 }
 
 
+FIELD_WORDS = {"/key": _l("Key"), "/name": _l("Name"), "/kind": _l("Kind")}
+
+
 def pack_roles() -> dict[str, str]:
     """Role key → label, over every loaded pack."""
     roles: dict[str, str] = {}
@@ -69,7 +72,7 @@ def _scoped() -> None:
     actor = g.get("actor")
     if actor is None or "admin" not in actor.roles:
         return  # roles_required answers (login or 403)
-    if request.endpoint in ("designer.export_pack", "designer.import_pack"):
+    if request.endpoint in ("designer.export_pack", "designer.import_pack", "designer.calendar"):
         if not designer.is_district_admin(actor):
             abort(403)
         return
@@ -160,9 +163,11 @@ def index() -> Any:
 def new() -> Any:
     form = request.form
     kind = form.get("kind", "item_type")
+    name = form.get("name", "").strip()
+    taken = {k for (k,) in Definition.select(Definition.key).tuples()}
     body = designer.skeleton(
-        form.get("key", "").strip(),
-        form.get("name", "").strip(),
+        keys.chosen(form.get("key", ""), name, taken) if name else form.get("key", "").strip(),
+        name,
         kind=kind,
         raise_roles=form.getlist("raise_roles"),
         node_kinds=form.getlist("node_kinds"),
@@ -175,6 +180,7 @@ def new() -> Any:
             "yes": _("Agree"),
             "no": _("Disagree"),
             "abstain": _("Abstain"),
+            "raised": _("A new item was raised"),
         },
     )
     scope = designer.own_scope(g.actor)
@@ -193,7 +199,10 @@ def new() -> Any:
             scopes=scopes(definitions),
             with_form=with_form(definitions),
             changed={d.key for d in definitions if designer.has_changes(d)},
-            problems=exc.fields,
+            problems=[
+                {"path": "", "what": FIELD_WORDS.get(p.path, p.path), "message": p.message}
+                for p in exc.fields
+            ],
             values=form,
             chosen_roles=form.getlist("raise_roles"),
             packs=list(Pack.select().order_by(Pack.key)),
@@ -213,7 +222,7 @@ def tabs_context(definition: Definition) -> dict[str, Any]:
     }
 
 
-from pages.designer import flow, formbuilder, packio, polls, publishing, tryit  # noqa: F401
+from pages.designer import calendar, flow, formbuilder, packio, polls, publishing, tryit  # noqa: F401
 
 
 @bp.context_processor

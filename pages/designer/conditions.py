@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from forms.builder import (
@@ -23,6 +24,7 @@ from forms.builder import (
     FieldRow,
     Group,
     group_logic,
+    is_context,
     parse_group,
     parse_value,
     value_text,
@@ -90,12 +92,27 @@ def _names(group: Group) -> set[str]:
     return {n for i in group.items for n in (_names(i) if isinstance(i, Group) else {i.field})}
 
 
-def editor(prefix: str, rule: Any, scope: str = "data", known: set[str] | None = None) -> Editor:
+def editor(
+    prefix: str,
+    rule: Any,
+    scope: str = "data",
+    known: set[str] | None = None,
+    context: Sequence[FieldRow] = (),
+) -> Editor:
     """The rows showing ``rule`` (None: no condition); one level of groups inside.
 
-    With ``known``, a rule naming another field is shown as written (its row could not)."""
-    group = Group("all", []) if rule is None else parse_group(rule, scope)
-    if group is None or _depth(group) > 2 or (known is not None and not _names(group) <= known):
+    With ``known``, a rule naming another field is shown as written (its row could not);
+    with ``context``, rows may name those parts of the rule document (``assignments.open``)."""
+    group = Group("all", []) if rule is None else parse_group(rule, scope, bool(context))
+    offered = {c.name for c in context}
+    allowed = None if known is None else known | offered
+    names = _names(group) if group is not None else set()
+    if (
+        group is None
+        or _depth(group) > 2
+        or (allowed is not None and not names <= allowed)
+        or any(is_context(n) and n not in offered for n in names)
+    ):
         shown = _editor_of(prefix, Group("all", []), False)
         shown.raw = rule
         return shown
@@ -119,18 +136,54 @@ def _items(
         text = form.get(f"{at}-value", "")
         if not name or op not in OPERATORS:
             continue
-        kind = value_type_of(by_name.get(name))
+        row = by_name.get(name)
+        kind = value_type_of(row)
         value: Any = None
         if op in ("in", "not in"):
             value = [
-                parse_value(part, kind) for part in LIST_SEPARATORS.split(text.strip()) if part
+                _checked(row, part, kind) for part in LIST_SEPARATORS.split(text.strip()) if part
             ]
         elif op == "contains":
-            value = parse_value(text, "string")
+            value = _checked(row, text, "string")
         elif op not in UNARY:
-            value = parse_value(text, kind)
+            value = _checked(row, text, kind)
         items.append(Condition(name, op, value))
     return items
+
+
+class BadValue(ValueError):
+    """A condition row's value its field cannot hold (none of its options, no number)."""
+
+
+def _checked(row: FieldRow | None, text: str, kind: str) -> Any:
+    """The value ``text`` names for ``row``: one of its options (by value or label), a number
+    for a number, yes/no for a yes/no field.
+
+    :raises BadValue: it is none of these; the message names the field.
+    """
+    label = (row.label or row.name) if row is not None else ""
+    text = text.strip()
+    if row is not None and row.options:
+        for value, shown in row.options:
+            if text in (str(value), str(shown)):
+                return value
+        raise BadValue(
+            _("Condition on %(field)s: %(value)s is not one of its options (%(options)s).")
+            % {"field": label, "value": text, "options": "、".join(str(o[1]) for o in row.options)}
+        )
+    if kind == "boolean":
+        if text.lower() in ("1", "true", "yes", "on", "是"):
+            return True
+        if text.lower() in ("0", "false", "no", "off", "否", ""):
+            return False
+        raise BadValue(_("Condition on %(field)s: choose yes or no.") % {"field": label})
+    value = parse_value(text, kind)
+    if kind in ("integer", "number") and not isinstance(value, int | float):
+        raise BadValue(
+            _("Condition on %(field)s: %(value)s is not a number.")
+            % {"field": label, "value": text}
+        )
+    return value
 
 
 def posted(
@@ -140,15 +193,23 @@ def posted(
     existing: Any,
     scope: str = "data",
     known: set[str] | None = None,
+    context: Sequence[FieldRow] = (),
 ) -> Any:
-    """The rule the posted rows describe; None when no row names a field."""
-    if editor(prefix, existing, scope, known).raw is not None and not form.get(f"{prefix}-replace"):
+    """The rule the posted rows describe; None when no row names a field.
+
+    :raises BadValue: a row's value is none of its field's options, or no number.
+    """
+    shown = editor(prefix, existing, scope, known, context)
+    if shown.raw is not None and not form.get(f"{prefix}-replace"):
         return existing
-    items = _items(form, prefix, {row.name: row for row in fields}, False)
+    items = _items(form, prefix, {row.name: row for row in [*fields, *context]}, False)
     if not items:
         return None
     join = "any" if form.get(f"{prefix}-join") == "any" else "all"
     rule = group_logic(Group(join, items), scope)
-    if existing is not None and parse_group(existing, scope) == parse_group(rule, scope):
+    flag = bool(context)
+    if existing is not None and parse_group(existing, scope, flag) == parse_group(
+        rule, scope, flag
+    ):
         return existing  # the same rows: kept as written (an ordering without its null guard…)
     return rule

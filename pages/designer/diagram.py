@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from engine.definitions.checks import workflow_edges
@@ -114,13 +115,18 @@ def workflow_svg(
                 f'<rect x="{x + 4}" y="{y + 4}" width="{W - 8}" height="{H - 8}" rx="7" fill="none" stroke="#333"/>'
             )
         label = _label(str(spec.get("label") or state))
-        hours = f" · {spec['hours']}h" if spec.get("hours") else ""
+        hours = ""
+        if spec.get("hours"):
+            words = (
+                _("%(n)s natural hours") if spec.get("calendar") == "natural" else _("%(n)s hours")
+            )
+            hours = words % {"n": spec["hours"]}
         out.append(
             f'<text x="{x + W / 2}" y="{y + 20}" text-anchor="middle" font-size="14">{escape(label)}</text>'
         )
         out.append(
             f'<text x="{x + W / 2}" y="{y + 36}" text-anchor="middle" font-size="11" fill="#666">'
-            f"{escape(state)}{escape(hours)}</text></g>"
+            f"{escape(hours)}</text></g>"
         )
         if state == initial:
             out.append(

@@ -8,6 +8,7 @@ notify message, ``set`` effects on creation) is kept as it is in the draft.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from flask import g, redirect, render_template, request, url_for
@@ -15,16 +16,24 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
-from engine.authoring import designer
+from engine.authoring import designer, keys
+from engine.authoring.deadline_examples import example
+from engine.authoring.design_context import context_rows, profile_schema_for
 from engine.core import clock
 from engine.definitions.checks import PSEUDO_ROLES, graph_findings
 from engine.definitions.definitions import known_roles
-from forms.builder import rows_from_schema
+from forms.builder import FieldRow, rows_from_schema
 from pages.auth import requires
-from pages.designer import bp, conditions, departments, pack_roles, tabs_context
+from pages.designer import bp, conditions, departments, pack_roles, settings, tabs_context
 from pages.designer.diagram import workflow_svg
 from pages.designer.formbuilder import NAME
-from pages.designer.transitions import apply_extras, extras_context, posted_sets
+from pages.designer.transitions import (
+    apply_extras,
+    extras_context,
+    posted_sets,
+    set_rows,
+    set_targets,
+)
 
 FINDING_WORDS = {
     "unreachable": _l("State %(subject)s cannot be reached from the initial state."),
@@ -70,7 +79,8 @@ def _effects(
         if "notify" in effect and not placed["notify"]:
             placed["notify"] = True
             if notify:
-                message = effect["notify"].get("message")
+                message = form.get(f"{prefix}-notify_message", effect["notify"].get("message"))
+                message = (message or "").strip()
                 out.append(
                     {"notify": {"roles": notify, **({"message": message} if message else {})}}
                 )
@@ -78,8 +88,11 @@ def _effects(
         out.append(effect)
     head: list[dict[str, Any]] = [{"set": sets}] if sets and not placed["set"] else []
     head += [{"summon": summon}] if summon and not placed["summon"] else []
+    message = form.get(f"{prefix}-notify_message", "").strip()
     tail: list[dict[str, Any]] = (
-        [{"notify": {"roles": notify}}] if notify and not placed["notify"] else []
+        [{"notify": {"roles": notify, **({"message": message} if message else {})}}]
+        if notify and not placed["notify"]
+        else []
     )
     return head + out + tail
 
@@ -97,21 +110,49 @@ def apply_workflow(body: dict[str, Any], form: MultiDict[str, str]) -> list[str]
     """Apply the posted workflow form to ``body``; returns problems with the form itself."""
     workflow = body.setdefault("workflow", {"initial": "", "states": {}, "transitions": []})
     fields = rows_from_schema(body.get("schema") or {}).rows
+    context = condition_context(body, "move")
+    old_title = body.get("title")
     problems: list[str] = []
+    renames: dict[str, str] = {}
     states: dict[str, Any] = {}
     old_states = workflow.get("states", {})
     i = 0
     while f"state-{i}-key" in form:
-        key = form.get(f"state-{i}-key", "").strip()
         prefix = f"state-{i}"
+        label = form.get(f"{prefix}-label", "").strip()
+        key = form.get(f"{prefix}-key", "").strip()
+        if not key and label and prefix + "-new" in form:
+            key = keys.derive(label, set(old_states) | set(states))
         i += 1
         if not key or form.get(f"{prefix}-delete"):
             continue
         if not NAME.match(key.replace("-", "_")):
-            problems.append(_("State key %(key)s: use letters, digits, - and _.", key=key))
+            problems.append(
+                _(
+                    "State %(label)s, key %(key)s: use letters, digits, - and _.",
+                    label=label,
+                    key=key,
+                )
+            )
             continue
+        rename = form.get(f"{prefix}-rename", "").strip()
+        if rename and rename != key and key in old_states:
+            if not keys.DEFINITION.match(rename) or rename in old_states:
+                problems.append(
+                    _(
+                        "State %(label)s, new key %(key)s: use lower-case letters, digits, - and _, "
+                        "not a key another state has.",
+                        label=label,
+                        key=rename,
+                    )
+                )
+            else:
+                renames[key] = rename
         spec = dict(old_states.get(key, {}))
-        spec["label"] = form.get(f"{prefix}-label", "").strip() or key
+        spec["label"] = label or key
+        spec.pop("calendar", None)
+        if form.get(f"{prefix}-calendar") == "natural":
+            spec["calendar"] = "natural"
         hours = _number(form.get(f"{prefix}-hours"))
         spec.pop("hours", None)
         if hours is not None:
@@ -134,20 +175,33 @@ def apply_workflow(body: dict[str, Any], form: MultiDict[str, str]) -> list[str]
         spec = dict(old[i]) if i < len(old) else {}
         i += 1
         key = form.get(f"{prefix}-key", "").strip()
+        label = form.get(f"{prefix}-label", "").strip()
+        if not key and label:
+            key = keys.derive(label, {t.get("key") for t in old} | {t["key"] for t in transitions})
         if not key or form.get(f"{prefix}-delete"):
+            continue
+        if not keys.DEFINITION.match(key):
+            problems.append(
+                _(
+                    "Transition %(label)s, key %(key)s: %(why)s",
+                    label=label or key,
+                    key=key,
+                    why=BAD_KEY,
+                )
+            )
             continue
         spec.update(
             key=key,
-            label=form.get(f"{prefix}-label", "").strip() or key,
+            label=label or key,
             to=form.get(f"{prefix}-to", ""),
         )
         spec["from"] = _in_old_order(form.getlist(f"{prefix}-from"), spec.get("from", []))
         spec["roles"] = _in_old_order(form.getlist(f"{prefix}-roles"), spec.get("roles", []))
-        guard = conditions.posted(form, f"guard{i - 1}", fields, spec.get("guard"))
+        guard = conditions.posted(form, f"guard{i - 1}", fields, spec.get("guard"), context=context)
         spec.pop("guard", None)
         if guard is not None:
             spec["guard"] = guard
-        apply_extras(spec, form, i - 1, body)
+        apply_extras(spec, form, i - 1, body, context)
         sets = posted_sets(form, prefix, _first(spec.get("effects", []), "set") or {}, body)
         effects = _effects(list(spec.get("effects", [])), form, prefix, sets)
         spec.pop("effects", None)
@@ -155,17 +209,62 @@ def apply_workflow(body: dict[str, Any], form: MultiDict[str, str]) -> list[str]
             spec["effects"] = effects
         transitions.append(spec)
     workflow["transitions"] = transitions
-    on_create = _effects(list(workflow.get("on_create", [])), form, "oc")
+    old_create = list(workflow.get("on_create", []))
+    sets = posted_sets(form, "oc", _first(old_create, "set") or {}, body)
+    on_create = _effects(old_create, form, "oc", sets)
     workflow.pop("on_create", None)
     if on_create:
         workflow["on_create"] = on_create
+    settings.apply_resolved(workflow, form)
+    body.pop("title", None)
+    title = settings.posted_title(form, old_title)
+    if title is not None:
+        body["title"] = title
+    for old_key, new_key in renames.items():
+        settings.rename_state(body, old_key, new_key)
     return problems
 
 
+BAD_KEY = _l("use lower-case letters, digits, - and _, starting with a letter (or leave it empty)")
+DAY_WORDS = {0: _l("today"), 1: _l("tomorrow"), 2: _l("the day after tomorrow")}
+
+
+def deadline_example(
+    definition: Any,
+    body: Mapping[str, Any],
+    spec: Mapping[str, Any],
+    hours: Any,
+    table: Mapping[str, Any] | None = None,
+) -> str:
+    """ "今天 17:37 召集 → 明天 13:00 到期": a deadline of ``hours`` on the calendar it runs on."""
+    if not isinstance(hours, int | float) or isinstance(hours, bool):
+        return ""
+    found = example(definition.id, body, spec, hours, now=clock.now(), table=table)
+    if found is None:
+        return ""
+    start, due = found
+    days = (due.date() - start.date()).days
+    day = DAY_WORDS.get(days) or _("in %(n)s days", n=days)
+    return _(
+        "e.g. set %(start)s today → due %(day)s %(due)s",
+        start=start.strftime("%H:%M"),
+        day=day,
+        due=due.strftime("%H:%M"),
+    )
+
+
+def condition_context(body: Mapping[str, Any], where: str) -> list[FieldRow]:
+    """What this type's conditions may read besides the answers (engine/authoring/design_context.py)."""
+    kinds = body.get("node_kinds") or ["compound"]
+    return context_rows(pack_roles(), kinds, where=where, profile_schema=profile_schema_for(kinds))
+
+
 def workflow_context(key: str, body: dict[str, Any]) -> dict[str, Any]:
+    definition = designer.definition_of(key)
     workflow = body.get("workflow") or {"states": {}, "transitions": []}
     transitions = workflow.get("transitions", [])
     fields = rows_from_schema(body.get("schema") or {}).rows
+    context = condition_context(body, "move")
     roles = {**pack_roles(), "raiser": _("the raiser"), "assignee": _("a summoned unit")}
     blank = {"key": "", "label": "", "from": [], "to": "", "roles": []}
     findings = graph_findings(workflow, known_roles())
@@ -174,6 +273,10 @@ def workflow_context(key: str, body: dict[str, Any]) -> dict[str, Any]:
         **{t.get("key"): t.get("label", t.get("key")) for t in transitions},
     }
     return {
+        "examples": {
+            k: deadline_example(definition, body, v or {}, (v or {}).get("hours"))
+            for k, v in workflow.get("states", {}).items()
+        },
         "diagram": workflow_svg(
             workflow,
             [f.subject for f in findings if f.kind != "nobody"],
@@ -191,18 +294,32 @@ def workflow_context(key: str, body: dict[str, Any]) -> dict[str, Any]:
         "workflow": workflow,
         "states": workflow.get("states", {}),
         "fields": fields,
-        "transitions": [*transitions, blank],
+        "transitions": [*transitions, blank, blank],
         "roles": roles,
         "notify_roles": roles,
-        "tables": list((body.get("routing") or {}).keys()),
-        "guards": [
-            conditions.editor(f"guard{i}", t.get("guard"))
-            for i, t in enumerate([*transitions, blank])
+        "tables": [
+            (k, (v or {}).get("label") or k) for k, v in (body.get("routing") or {}).items()
         ],
+        "guards": [
+            conditions.editor(f"guard{i}", t.get("guard"), context=context)
+            for i, t in enumerate([*transitions, blank, blank])
+        ],
+        "condition_fields": [*fields, *context],
         "first": _first,
         "on_create": workflow.get("on_create", []),
+        "oc_sets": set_rows(_first(workflow.get("on_create", []), "set") or {}),
+        "set_targets": set_targets(body),
+        "resolved": (
+            workflow["resolved_states"]
+            if workflow.get("resolved_states") is not None
+            else settings.default_resolved(workflow.get("states", {}))
+        ),
+        "title_rows": settings.title_rows(body.get("title"))[0],
+        "title_shown": settings.title_rows(body.get("title"))[1],
         "pseudo": PSEUDO_ROLES,
-        "extras": [extras_context(body, t, i) for i, t in enumerate([*transitions, blank])],
+        "extras": [
+            extras_context(body, t, i, context) for i, t in enumerate([*transitions, blank, blank])
+        ],
     }
 
 
@@ -213,7 +330,10 @@ def workflow(key: str) -> Any:
     body = designer.draft_of(definition)
     problems: list[str] = []
     if request.method == "POST":
-        problems = apply_workflow(body, request.form)
+        try:
+            problems = apply_workflow(body, request.form)
+        except conditions.BadValue as exc:
+            problems = [str(exc)]
         if not problems:
             designer.save_draft(g.actor.user, key, body, now=clock.now())
             return redirect(url_for("designer.workflow", key=key), 303)
@@ -226,16 +346,21 @@ def workflow(key: str) -> Any:
     ), (422 if problems else 200)
 
 
-def apply_routing(body: dict[str, Any], form: MultiDict[str, str]) -> None:
-    """Apply the posted routing form to ``body``."""
+def apply_routing(body: dict[str, Any], form: MultiDict[str, str]) -> list[str]:
+    """Apply the posted routing form to ``body``; returns problems with the form itself."""
     routing = body.setdefault("routing", {})
     fields = rows_from_schema(body.get("schema") or {}).rows
+    context = condition_context(body, "raise")
+    problems: list[str] = []
     out: dict[str, Any] = {}
     for t, (name, table) in enumerate(list(routing.items())):
         if form.get(f"t{t}-delete"):
             continue
         table = dict(table)
         table["hit_policy"] = "first" if form.get(f"t{t}-policy") == "first" else "collect"
+        label = form.get(f"t{t}-label", "").strip()
+        if label and label != (table.get("label") or name):  # (the key stands in for none)
+            table["label"] = label
         rules = []
         old = table.get("rules", [])
         i = 0
@@ -244,14 +369,37 @@ def apply_routing(body: dict[str, Any], form: MultiDict[str, str]) -> None:
             spec = dict(old[i]) if i < len(old) else {}
             i += 1
             rule_key = form.get(f"{prefix}-key", "").strip()
+            label = form.get(f"{prefix}-label", "").strip()
+            if not rule_key and label:
+                rule_key = keys.derive(
+                    label, {r.get("key") for r in old} | {r["key"] for r in rules}
+                )
             if not rule_key or form.get(f"{prefix}-delete"):
                 continue
-            when = conditions.posted(form, f"{prefix}-when", fields, spec.get("when"))
+            if not keys.DEFINITION.match(rule_key):
+                problems.append(
+                    _(
+                        "Rule %(label)s, key %(key)s: %(why)s",
+                        label=label or rule_key,
+                        key=rule_key,
+                        why=BAD_KEY,
+                    )
+                )
+                continue
+            when = conditions.posted(
+                form, f"{prefix}-when", fields, spec.get("when"), context=context
+            )
             spec.update(
                 key=rule_key,
                 when=True if when is None else when,
                 summon=_units(form.getlist(f"{prefix}-summon")),
             )
+            spec.pop("label", None)
+            if label:
+                spec["label"] = label
+            spec.pop("calendar", None)
+            if form.get(f"{prefix}-calendar") == "natural":
+                spec["calendar"] = "natural"
             for number in ("report_hours", "handle_hours", "priority"):
                 value = _number(form.get(f"{prefix}-{number}"))
                 spec.pop(number, None)
@@ -265,9 +413,13 @@ def apply_routing(body: dict[str, Any], form: MultiDict[str, str]) -> None:
             table["default"] = default
         out[name] = table
     new = form.get("new-table", "").strip()
-    if new and NAME.match(new.replace("-", "_")) and new not in out:
-        out[new] = {"hit_policy": "collect", "rules": []}
+    if new:
+        key = new if keys.DEFINITION.match(new) else keys.derive(new, set(routing) | set(out))
+        if key in out:
+            return [_("Routing table %(name)s: a table of that name exists.", name=new)]
+        out[key] = {"label": new, "hit_policy": "collect", "rules": []}
     body["routing"] = out
+    return problems
 
 
 def _units(values: list[str]) -> list[dict[str, str]]:
@@ -281,24 +433,41 @@ def _units(values: list[str]) -> list[dict[str, str]]:
 def routing(key: str) -> Any:
     definition = designer.definition_of(key)
     body = designer.draft_of(definition)
+    problems: list[str] = []
     if request.method == "POST":
-        apply_routing(body, request.form)
-        designer.save_draft(g.actor.user, key, body, now=clock.now())
-        return redirect(url_for("designer.routing", key=key), 303)
+        try:
+            problems = apply_routing(body, request.form)
+        except conditions.BadValue as exc:
+            problems = [str(exc)]
+        if not problems:
+            designer.save_draft(g.actor.user, key, body, now=clock.now())
+            return redirect(url_for("designer.routing", key=key), 303)
+        body = designer.draft_of(definition)  # shown as saved; the message says what was wrong
     tables = []
+    context = condition_context(body, "raise")
     blank = {"key": "", "when": None, "summon": []}
     for t, (name, table) in enumerate((body.get("routing") or {}).items()):
         rules = [*table.get("rules", []), blank]
         tables.append(
             {
                 "name": name,
+                "label": table.get("label") or name,
                 "index": t,
                 "table": table,
                 "rules": [
                     {
                         "spec": r,
+                        "example": deadline_example(
+                            definition,
+                            body,
+                            r,
+                            r.get("report_hours", table.get("report_hours")),
+                            table,
+                        ),
                         "when": conditions.editor(
-                            f"t{t}-r{i}-when", None if r["when"] is True else r["when"]
+                            f"t{t}-r{i}-when",
+                            None if r["when"] is True else r["when"],
+                            context=context,
                         ),
                         "chosen": {
                             ("role:" + u["role"]) if "role" in u else ("unit:" + u.get("unit", ""))
@@ -324,6 +493,7 @@ def routing(key: str) -> Any:
         **tabs_context(definition),
         tables=tables,
         units=units,
-        fields=rows_from_schema(body.get("schema") or {}).rows,
+        fields=[*rows_from_schema(body.get("schema") or {}).rows, *context],
+        form_problems=problems,
         **tryit_context(body, None),
-    )
+    ), (422 if problems else 200)

@@ -12,7 +12,8 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 
 import forms
-from engine.authoring import designer
+from engine.authoring import designer, keys
+from engine.authoring.words import Vocabulary
 from engine.core import clock
 from engine.core.errors import FieldProblem
 from engine.workflow.context import new_item_doc
@@ -27,9 +28,8 @@ from forms.builder import (
     parse_group,
     parse_value,
     property_from_row,
-    value_text,
 )
-from forms.specs import KINDS
+from forms.specs import KINDS, PRESETS
 from pages.auth import requires
 from pages.designer import bp, conditions, tabs_context
 from pages.designer.locate import located
@@ -84,28 +84,37 @@ def builder_context(
         "bound": bound,
         "valid": valid,
         "summaries": {
-            r.name: summary(r, {x.name: x.label or x.name for x in form.rows}) for r in form.rows
+            r.name: summary(
+                r, {x.name: x.label or x.name for x in form.rows}, Vocabulary(form.rows)
+            )
+            for r in form.rows
         },
     }
 
 
-def summary(row: FieldRow, names: dict[str, str]) -> str:
+def summary(row: FieldRow, names: dict[str, str], words: Vocabulary | None = None) -> str:
     """The visibility condition in words (table of fields)."""
     if row.show_if_raw is not None:
         return _("a condition written in the JSON view")
     if row.show_if is None:
         return ""
-    return group_words(row.show_if, names)
+    return group_words(row.show_if, names, words)
 
 
-def group_words(group: Group, names: dict[str, str]) -> str:
+def group_words(group: Group, names: dict[str, str], words: Vocabulary | None = None) -> str:
+    words = words or Vocabulary([])
     parts = [
-        f"({group_words(c, names)})"
-        if isinstance(c, Group)
-        else f"{names.get(c.field, c.field)} {conditions.OP_LABELS.get(c.op, c.op)} {value_text(c.value)}".strip()
+        f"({group_words(c, names, words)})" if isinstance(c, Group) else _row_words(c, names, words)
         for c in group.items
     ]
     return (_(" and ") if group.join == "all" else _(" or ")).join(parts)
+
+
+def _row_words(c: Any, names: dict[str, str], words: Vocabulary) -> str:
+    head = f"{names.get(c.field, c.field)} {conditions.OP_LABELS.get(c.op, c.op)}"
+    if c.op in ("is empty", "is not empty"):
+        return head
+    return f"{head} {words.value(c.field, c.value)}"
 
 
 def _builder_url(key: str, code: str) -> str:
@@ -138,13 +147,18 @@ def _builder_response(key: str, code: str) -> Any:
 def add_field(key: str, target: str) -> Any:
     _definition, body, where = _target(key, target)
     form = rows_of(where, body)
-    name, kind = request.form.get("name", "").strip(), request.form.get("kind", "text")
+    kind = request.form.get("kind", "text")
     label = request.form.get("label", "").strip()
+    taken = {r.name for r in form.rows}
+    name = keys.chosen(request.form.get("name", ""), label, taken) if label else ""
+    name = name or request.form.get("name", "").strip()
     error = None
-    if not NAME.match(name):
-        error = _("A field name starts with a letter and holds letters, digits and _.")
-    elif any(r.name == name for r in form.rows):
-        error = _("There is already a field named %(name)s.", name=name)
+    if not label and not name:
+        error = _("Shown label: give the field a name.")
+    elif not NAME.match(name):
+        error = _("Field name: it starts with a letter and holds letters, digits and _.")
+    elif name in taken:
+        error = _("Field name: there is already a field named %(name)s.", name=name)
     elif kind not in KINDS or (where.group and kind == "group"):
         error = _("Unknown field kind.")
     if error:
@@ -185,6 +199,17 @@ def field_action(key: str, name: str, action: str, target: str) -> Any:
     return _builder_response(key, target)
 
 
+PRESET_LABELS = {
+    "": _l("none"),
+    "phone": _l("Mobile or landline"),
+    "mobile": _l("Mobile number"),
+    "landline": _l("Landline number"),
+    "id-card": _l("Identity card number"),
+    "uscc": _l("Unified social credit code"),
+    "plate": _l("Vehicle plate"),
+    "postcode": _l("Postal code"),
+    "room": _l("Building-room"),
+}
 BOUND_LABELS = {
     "minLength": _l("Minimum length"),
     "maxLength": _l("Maximum length"),
@@ -221,6 +246,14 @@ def _apply(
     row.placeholder = form.get("placeholder", "").strip()
     row.required = bool(form.get("required"))
     row.pattern = form.get("pattern", "").strip()
+    preset = form.get("preset", "")
+    if preset == "phone":  # mobile or landline: the phone kind's own format
+        row.kind, row.preset = "phone", ""
+    elif preset in PRESETS and row.kind in ("text", "phone"):
+        row.kind, row.preset = PRESETS[preset], preset
+    elif row.kind in ("text", "phone"):
+        row.preset = ""
+    row.message = form.get("message", "").strip()
     row.accept = form.get("accept", "").strip()
     row.value_type = (
         form.get("value_type", "string")
@@ -259,10 +292,15 @@ def field(key: str, name: str, target: str) -> Any:
     problems: list[dict[str, str]] = []
     if request.method == "POST":
         new_name = request.form.get("name", name).strip()
-        _apply(row, request.form, others, existing, where.scope)
+        try:
+            _apply(row, request.form, others, existing, where.scope)
+        except conditions.BadValue as exc:
+            problems.append({"path": "", "message": str(exc), "link": "", "what": _("Shown when")})
         if where.group and row.kind == "group":
             row.kind = "text"
-        if new_name != name and (
+        if problems:
+            pass
+        elif new_name != name and (
             not NAME.match(new_name) or any(r.name == new_name for r in others)
         ):
             problems.append(
@@ -270,7 +308,7 @@ def field(key: str, name: str, target: str) -> Any:
                     "path": "/name",
                     "message": _("This name is taken or not valid."),
                     "link": "",
-                    "what": _("Name"),
+                    "what": _("Field name"),
                 }
             )
         else:
@@ -298,6 +336,8 @@ def field(key: str, name: str, target: str) -> Any:
         operators=OPERATORS,
         problems=problems,
         choice=row.kind in CHOICE or row.kind in MULTI_CHOICE,
+        presets=PRESET_LABELS,
+        preset=row.preset or ("phone" if row.kind == "phone" else ""),
     ), (422 if problems else 200)
 
 
@@ -318,5 +358,11 @@ def preview(key: str, target: str) -> Any:
         "designer/_preview_fields.html",
         bound=bound,
         valid=valid,
-        answers=bound.data() if valid else None,
+        answers=answer_words(whole_schema(where, body), bound.data()) if valid else None,
     )
+
+
+def answer_words(schema: dict[str, Any], data: dict[str, Any]) -> list[tuple[str, str]]:
+    """The preview's valid answers as (label, value in words): no keys, no true/false."""
+    words = Vocabulary.of(schema)
+    return [(words.name(k), words.value(k, v)) for k, v in data.items()]

@@ -9,14 +9,21 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.authoring import designer, evolve
+from engine.authoring.changes import changes
 from engine.core import clock, limits
 from engine.core.errors import Conflict, FieldProblem, Invalid
 from engine.definitions.checks import definition_problems
 from engine.definitions.definitions import current_version, known_roles, known_units
 from engine.store.models import DefinitionVersion, Item
 from pages.auth import requires
-from pages.designer import bp, tabs_context
+from pages.designer import bp, departments, pack_roles, tabs_context
 from pages.designer.locate import located
+
+
+def readable(definition: Any, a: str, b: str) -> list[Any]:
+    """The changes from body ``a`` to body ``b`` (``draft`` or a version number) in words."""
+    units = {**dict(departments()), **pack_roles()}
+    return changes(designer.body_at(definition, a), designer.body_at(definition, b), units=units)
 
 
 def _problems(key: str, body: dict[str, Any]) -> list[dict[str, str]]:
@@ -33,11 +40,19 @@ def _mapping_context(
         if stranded
         else {}
     )
+    targets = evolve.mapping_targets(body)
+    labels = {s: (old.get(s) or {}).get("label", s) for s in stranded}
+    new_states = (body.get("workflow") or {}).get("states") or {}
+    proposed = dict(mapping)
+    for state in stranded:  # a renamed state: the new state with its label
+        same = [k for k in targets if (new_states.get(k) or {}).get("label") == labels[state]]
+        if state not in proposed and len(same) == 1:
+            proposed[state] = same[0]
     return {
         "stranded": stranded,
-        "targets": evolve.mapping_targets(body),
-        "mapping": mapping,
-        "old_labels": {s: (old.get(s) or {}).get("label", s) for s in stranded},
+        "targets": targets,
+        "mapping": proposed,
+        "old_labels": labels,
     }
 
 
@@ -70,6 +85,7 @@ def publish(key: str) -> Any:
         )
         return redirect(url_for("designer.history", key=key), 303)
     diff = designer.diff(definition, str(definition.current), "draft") if definition.current else []
+    words = readable(definition, str(definition.current), "draft") if definition.current else []
     problems = _problems(key, body)
     return render_template(
         "designer/publish.html",
@@ -77,6 +93,7 @@ def publish(key: str) -> Any:
         problems=problems,
         blocking=problems,
         diff=diff,
+        changes=words,
         refused=False,
         conflict="",
         **_mapping_context(definition, body, {}),
@@ -89,11 +106,25 @@ def history(key: str) -> Any:
     definition = designer.definition_of(key)
     versions = list(definition.versions.order_by(DefinitionVersion.number.desc()))
     a, b = request.args.get("a", ""), request.args.get("b", "")
+    if not (a and b) and definition.current:
+        # By default: this draft against the published version (else the last two versions).
+        if designer.has_changes(definition):
+            a, b = str(definition.current), "draft"
+        elif len(versions) > 1:
+            a, b = str(versions[1].number), str(versions[0].number)
     diff: list[str] | None = None
+    words: list[Any] = []
     if a and b:
         diff = designer.diff(definition, a, b)
+        words = readable(definition, a, b)
     return render_template(
-        "designer/history.html", **tabs_context(definition), versions=versions, a=a, b=b, diff=diff
+        "designer/history.html",
+        **tabs_context(definition),
+        versions=versions,
+        a=a,
+        b=b,
+        diff=diff,
+        changes=words,
     )
 
 

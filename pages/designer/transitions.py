@@ -9,7 +9,7 @@ hand-written rule) is kept as written.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -101,7 +101,11 @@ def posted_sets(
 
 
 def apply_extras(
-    spec: dict[str, Any], form: MultiDict[str, str], i: int, body: Mapping[str, Any]
+    spec: dict[str, Any],
+    form: MultiDict[str, str],
+    i: int,
+    body: Mapping[str, Any],
+    context: Sequence[FieldRow] = (),
 ) -> None:
     """Guard message, confirmation and ``to_if`` branches of transition ``i`` from the posted form."""
     prefix = f"tr-{i}"
@@ -123,7 +127,9 @@ def apply_extras(
         j += 1
         if form.get(f"{at}-delete"):
             continue
-        when = conditions.posted(form, f"tr{i}-if{j - 1}", fields, before, "", _known(fields))
+        when = conditions.posted(
+            form, f"tr{i}-if{j - 1}", fields, before, "", _known(fields), context
+        )
         if when is not None and form.get(f"{at}-to"):
             branches.append(
                 {**(old[j - 1] if j - 1 < len(old) else {}), "when": when, "to": form[f"{at}-to"]}
@@ -133,16 +139,21 @@ def apply_extras(
         spec["to_if"] = branches
 
 
-def extras_context(body: Mapping[str, Any], spec: Mapping[str, Any], i: int) -> dict[str, Any]:
+def extras_context(
+    body: Mapping[str, Any], spec: Mapping[str, Any], i: int, context: Sequence[FieldRow] = ()
+) -> dict[str, Any]:
     fields = answer_fields(body, spec)
     branches = [*(spec.get("to_if") or []), {"when": None, "to": ""}]
     sets = next((e["set"] for e in spec.get("effects") or [] if "set" in e), {})
     return {
         "fields": fields,
+        "cond_fields": [*fields, *context],
         "branches": [
             {
                 "to": b.get("to", ""),
-                "when": conditions.editor(f"tr{i}-if{j}", b.get("when"), "", _known(fields)),
+                "when": conditions.editor(
+                    f"tr{i}-if{j}", b.get("when"), "", _known(fields), context
+                ),
             }
             for j, b in enumerate(branches)
         ],

@@ -17,6 +17,7 @@ from werkzeug.datastructures import MultiDict
 
 import forms
 from engine.authoring import designer
+from engine.authoring.words import Vocabulary, input_words, outcome_words
 from engine.core import clock
 from engine.definitions.definitions import scope_path
 from engine.org.scope import path_under
@@ -48,9 +49,14 @@ def unit_words(unit: dict[str, str], node: OrgNode | None) -> str:
 
 
 def try_table(
-    name: str, spec: dict[str, Any], doc: dict[str, Any], node: OrgNode | None
+    name: str,
+    spec: dict[str, Any],
+    doc: dict[str, Any],
+    node: OrgNode | None,
+    words: Vocabulary | None = None,
 ) -> dict[str, Any]:
-    """One table's decision on ``doc``, as the panel shows it."""
+    """One table's decision on ``doc``, as the panel shows it (reasons in ``words``)."""
+    words = words or Vocabulary([])
     rules = spec.get("rules") or []
     try:
         table = Table(
@@ -59,6 +65,7 @@ def try_table(
     except (RuleError, ValueError, KeyError, TypeError) as exc:
         return {
             "name": name,
+            "label": spec.get("label") or name,
             "broken": str(exc),
             "outcomes": [],
             "summoned": [],
@@ -76,8 +83,14 @@ def try_table(
         outcomes.append(
             {
                 "key": outcome.key,
+                "label": rules[i].get("label") or outcome.key,
                 "fired": outcome.fired,
-                "reason": outcome.reason,
+                "reason": outcome_words(
+                    rules[i],
+                    outcome.fired,
+                    words,
+                    evaluated=not outcome.reason.startswith("not evaluated"),
+                ),
                 "error": error,
                 "rule": rules[i],
             }
@@ -88,11 +101,12 @@ def try_table(
         units = list(spec.get("default") or [])
     return {
         "name": name,
+        "label": spec.get("label") or name,
         "broken": None,
         "outcomes": outcomes,
         "used_default": decision.used_default,
         "failed": any(o["error"] for o in outcomes),
-        "inputs": decision.inputs,
+        "inputs": input_words(decision.inputs, words),
         "summoned": [unit_words(u, node) for u in units],
     }
 
@@ -107,7 +121,9 @@ def tryit_context(body: dict[str, Any], formdata: MultiDict[str, str] | None) ->
         "bound": None,
         "results": None,
         "only": formdata.get("_table", "") if formdata else "",
-        "try_tables": list((body.get("routing") or {}).keys()),
+        "try_tables": [
+            (k, (v or {}).get("label") or k) for k, v in (body.get("routing") or {}).items()
+        ],
     }
     schema = body.get("schema") or {}
     if forms.check_schema(schema) or node is None:
@@ -122,8 +138,11 @@ def tryit_context(body: dict[str, Any], formdata: MultiDict[str, str] | None) ->
     context["errors"] = bound.validate(_)
     doc = new_item_doc(node, data, type_key=body["key"], actor=g.actor, now=clock.now())
     only = formdata.get("_table", "")
+    from pages.designer.flow import condition_context
+
+    words = Vocabulary.of_type(body, condition_context(body, "raise"))
     context["results"] = [
-        try_table(name, spec, doc, node)
+        try_table(name, spec, doc, node, words)
         for name, spec in (body.get("routing") or {}).items()
         if not only or only == name
     ]

@@ -41,3 +41,66 @@ document.addEventListener("change", function (event) {
   var count = input.files ? input.files.length : 0;
   said.textContent = count ? (input.dataset.chosen || "{n}").replace("{n}", count) : "";
 });
+
+// The designer's condition rows: for a field with options (是/否 for a yes/no field) the
+// value is picked from a list that writes the typed box, which stays for "is one of" (a
+// comma-separated list); a number field gets a number keyboard. The server checks the
+// value against the same options on save.
+function sfConditionValue(select) {
+  var row = select.closest("tr");
+  var input = row && row.querySelector("input[data-sf-condition-value]");
+  var op = row && row.querySelector("select[name$='-op']");
+  var chosen = select.options[select.selectedIndex];
+  if (!input || !chosen) return;
+  var options = JSON.parse(chosen.getAttribute("data-options") || "[]");
+  var picker = row.querySelector("select[data-sf-condition-pick]");
+  var many = op && (op.value === "in" || op.value === "not in");
+  if (options.length && !many) {
+    if (!picker) {
+      picker = document.createElement("select");
+      picker.setAttribute("data-sf-condition-pick", "");
+      picker.setAttribute("aria-label", input.getAttribute("aria-label") || "");
+      input.after(picker);
+    }
+    picker.replaceChildren.apply(picker, [""].concat(options).map(function (text) {
+      var option = document.createElement("option");
+      option.value = text;
+      option.textContent = text || "—";
+      option.selected = text === input.value;
+      return option;
+    }));
+    input.hidden = true;
+    picker.hidden = false;
+  } else {
+    if (picker) picker.hidden = true;
+    input.hidden = false;
+  }
+  input.setAttribute("inputmode", chosen.getAttribute("data-kind") === "number" ? "decimal" : "text");
+}
+document.addEventListener("change", function (event) {
+  var pick = event.target.closest("select[data-sf-condition-pick]");
+  if (pick) {
+    pick.closest("tr").querySelector("input[data-sf-condition-value]").value = pick.value;
+    return;
+  }
+  var select = event.target.closest("select[data-sf-condition-field]");
+  var op = event.target.closest("select[name$='-op']");
+  if (op) select = op.closest("tr").querySelector("select[data-sf-condition-field]");
+  if (select) sfConditionValue(select);
+});
+function sfConditionValues(root) {
+  root.querySelectorAll("select[data-sf-condition-field]").forEach(sfConditionValue);
+}
+document.addEventListener("DOMContentLoaded", function () { sfConditionValues(document); });
+document.addEventListener("htmx:load", function (event) { sfConditionValues(event.target); });
+
+// A checklist with a search box: typing hides the boxes whose label does not match.
+document.addEventListener("input", function (event) {
+  var box = event.target.closest("input[data-sf-filter]");
+  if (!box) return;
+  var list = document.getElementById(box.getAttribute("data-sf-filter"));
+  var text = box.value.trim();
+  list.querySelectorAll("label").forEach(function (label) {
+    label.hidden = text !== "" && label.textContent.indexOf(text) < 0 && !label.querySelector("input:checked");
+  });
+});

@@ -31,16 +31,14 @@ def test_admin_designs_publishes_and_a_worker_raises(
 
     login("admin")
     page.goto(live_server.url("/admin/designer/"))
-    page.fill("#new-name", "高空抛物")
-    page.fill("#new-key", "gaokong")
+    page.fill("#new-name", "高空抛物")  # the key is derived: gaokongpaowu
     snap("designer-index")
     with page.expect_navigation():
         page.get_by_role("button", name="创建草稿").click()
     expect(page.locator("#field-rows")).to_contain_text("摘要")
 
     # A choice field with two options.
-    page.fill("#add-label", "类别")
-    page.fill("#add-name", "category")
+    page.fill("#add-label", "类别")  # the field's name is derived: leibie
     page.select_option("#add-kind", "select")
     with page.expect_navigation():
         page.get_by_role("button", name="添加字段").click()
@@ -50,25 +48,24 @@ def test_admin_designs_publishes_and_a_worker_raises(
         page.get_by_role("button", name="保存字段").click()
 
     # A floor shown only when the category is 抛物: a condition row, no JSON Logic.
-    page.fill("#add-label", "楼层")
-    page.fill("#add-name", "floor")
+    page.fill("#add-label", "楼层")  # louceng
     page.select_option("#add-kind", "integer")
     with page.expect_navigation():
         page.get_by_role("button", name="添加字段").click()
     page.fill("#f-minimum", "1")
-    page.select_option("select[name=show-0-field]", "category")
+    page.select_option("select[name=show-0-field]", label="类别")
     page.select_option("select[name=show-0-op]", "==")
-    page.fill("input[name=show-0-value]", "抛物")
+    page.select_option("input[name=show-0-value] + select", "抛物")  # one of its options
     snap("field-condition")
     with page.expect_navigation():
         page.get_by_role("button", name="保存字段").click()
-    expect(page.locator("#f-floor")).to_contain_text("类别 等于 抛物")
+    expect(page.locator("#f-louceng")).to_contain_text("类别 等于 抛物")
 
     # The live preview: the floor appears when 抛物 is chosen; submitting shows the messages.
     preview = page.locator("#preview")
-    expect(preview.locator("input[name=floor]")).to_have_count(0)
-    preview.locator("select[name=category]").select_option("抛物")
-    expect(preview.locator("input[name=floor]")).to_have_count(1)
+    expect(preview.locator("input[name=louceng]")).to_have_count(0)
+    preview.locator("select[name=leibie]").select_option("抛物")
+    expect(preview.locator("input[name=louceng]")).to_have_count(1)
     preview.get_by_role("button", name="试提交").click()
     expect(preview.locator(".field-error").first).to_be_visible()
     snap("builder-preview")
@@ -85,14 +82,17 @@ def test_admin_designs_publishes_and_a_worker_raises(
     page.fill("#new-table", "whistle")
     with page.expect_navigation():
         page.get_by_role("button", name="保存分派").click()
-    page.fill("#t0-r0-key", "gaj")
-    page.select_option("select[name=t0-r0-when-0-field]", "category")
-    page.fill("input[name=t0-r0-when-0-value]", "抛物")
-    page.select_option("#t0-r0-summon", ["unit:dept-gaj"])
+    page.fill("#t0-r0-label", "抛物→公安")
+    page.select_option("select[name=t0-r0-when-0-field]", label="类别")
+    page.select_option("input[name=t0-r0-when-0-value] + select", "抛物")
+    page.fill("#t0-r0-summon input[type=search]", "公安")
+    page.locator("#t0-r0-summon-boxes label:visible", has_text="区公安分局").locator(
+        "input"
+    ).check()
     page.fill("#t0-r0-report_hours", "24")
     with page.expect_navigation():
         page.get_by_role("button", name="保存分派").click()
-    expect(page.locator("#t0-r0-key")).to_have_value("gaj")
+    expect(page.locator("#t0-r0-label")).to_have_value("抛物→公安")
     snap("routing")
 
     # Workflow: raising an item summons through that table.
@@ -114,11 +114,11 @@ def test_admin_designs_publishes_and_a_worker_raises(
     # The commissioner of 绿洲花园 raises one.
     page.context.clear_cookies()
     login("xifang")
-    page.goto(live_server.url("/work/new/gaokong?node=lvzhouhuayuan"))
+    page.goto(live_server.url("/work/new/gaokongpaowu?node=lvzhouhuayuan"))
     page.fill("input[name=summary]", "3幢高空抛物砸坏车辆")
-    page.select_option("select[name=category]", "抛物")
-    expect(page.locator("input[name=floor]")).to_have_count(1)
-    page.fill("input[name=floor]", "12")
+    page.select_option("select[name=leibie]", "抛物")
+    expect(page.locator("input[name=louceng]")).to_have_count(1)
+    page.fill("input[name=louceng]", "12")
     with page.expect_navigation():
         page.get_by_role("button", name="提交").click()
     expect(page).to_have_url(re.compile(r"/work/items/\d+$"))
@@ -141,6 +141,7 @@ def test_admin_edits_a_transition_form_field(
 
     login("admin")
     page.goto(live_server.url("/admin/designer/bell/workflow"))
+    page.locator("#tr-5-panel > summary").click()  # one transition at a time
     expect(page.locator("#tr-5-branches")).to_be_visible()
     snap("workflow-transition-extras")
     with page.expect_navigation():
@@ -153,10 +154,10 @@ def test_admin_edits_a_transition_form_field(
     page.select_option("select[name=show-join]", "any")
     page.select_option("select[name=show-0-field]", "satisfaction")
     page.select_option("select[name=show-0-op]", "<=")
-    page.fill("input[name=show-0-value]", "2")
+    page.select_option("input[name=show-0-value] + select", "不满意")
     page.select_option("select[name=show-2-0-field]", "satisfaction")
     page.select_option("select[name=show-2-0-op]", "==")
-    page.fill("input[name=show-2-0-value]", "3")
+    page.select_option("input[name=show-2-0-value] + select", "基本满意")
     snap("transition-field-nested-condition")
     with page.expect_navigation():
         page.get_by_role("button", name="保存字段").click()

@@ -40,6 +40,8 @@ ROUTES = [
     ("get", "/admin/designer/bell/history"),
     ("post", "/admin/designer/bell/republish/1"),
     ("post", "/admin/designer/bell/discard"),
+    ("get", "/admin/designer/calendar/gongshu"),
+    ("post", "/admin/designer/calendar/gongshu"),
     ("get", "/admin/designer/packs/gongshu.zip"),
     ("post", "/admin/designer/packs/import"),
 ]

@@ -194,7 +194,7 @@ def test_condition_builder_nests_one_level(admin):
         "show-2-join": "all",
         "show-2-0-field": "category",
         "show-2-0-op": "in",
-        "show-2-0-value": "环境卫生, 停车管理",
+        "show-2-0-value": "环境卫生, 停车秩序",
         "show-2-1-field": "category",
         "show-2-1-op": "is not empty",
     }
@@ -207,7 +207,7 @@ def test_condition_builder_nests_one_level(admin):
             {"==": [{"var": "data.category"}, "其他"]},
             {
                 "and": [
-                    {"in": [{"var": "data.category"}, ["环境卫生", "停车管理"]]},
+                    {"in": [{"var": "data.category"}, ["环境卫生", "停车秩序"]]},
                     {"!!": {"var": "data.category"}},
                 ]
             },

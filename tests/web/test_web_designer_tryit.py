@@ -43,9 +43,11 @@ def test_trying_answers_shows_the_rule_that_fires_and_why_the_others_did_not(adm
         or 'class="fired" id="try-departments-public-security"' in html
     )
     skipped = html.split('id="try-departments-illegal-building"')[1].split("</tr>")[0]
-    assert "was false" in skipped and "治安" in skipped
+    # The reason in words from the labels: the rule's name, the field's label, the option.
+    assert "违章搭建→综合执法" in skipped and "吹哨事项类别 等于 违章搭建" in skipped
+    assert "不成立" in skipped and "data.category" not in skipped
     after = html.split('id="try-departments-food-safety"')[1].split("</tr>")[0]
-    assert "not evaluated" in after  # hit policy first
+    assert "未检查" in after  # hit policy first
 
 
 def test_no_rule_firing_summons_the_default(admin):

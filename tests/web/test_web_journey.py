@@ -164,7 +164,11 @@ def test_timeline_explains_routing(client, auth):
         data={"version": "2", "category": "消防通道", "note": "3幢楼道被电瓶车堵塞"},
     )
     page = client.get(f"/work/items/{item_id}").get_data(as_text=True)
-    assert "fire-lane" in page and "区消防大队" in page
+    # The trace names the rule and reads its condition from the labels (no keys, no ISO times).
+    assert "消防通道→消防大队" in page and "区消防大队" in page
+    assert "✔ 消防通道→消防大队: 吹哨事项类别 等于 消防通道: 成立" in page
+    assert "fire-lane" not in page and "form.category" not in page
+    assert not re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", page)
     routes = Event.select().where((Event.item == item_id) & (Event.action == "route"))
     route = next(e for e in routes if e.detail["table"] == "whistle")
     assert route.detail["version"] == 1 and route.detail["inputs"]["form.category"] == "消防通道"
