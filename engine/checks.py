@@ -20,6 +20,7 @@ import rules
 from engine import calendar
 from engine.checks_common import duplicate_keys, rule_problems
 from engine.checks_scores import checklist_problems, index_problems, profile_fact_problems
+from engine.decisions.checking import decision_kind_problems, gate_problems
 from engine.errors import FieldProblem
 from engine.events import EVENTS, unknown_pattern
 from engine.limits import depth_problem
@@ -103,7 +104,15 @@ def definition_problems(
     :param units: org node keys a routing rule may summon.
     """
     kind = body.get("kind") if isinstance(body, Mapping) else None
-    if kind not in ("item_type", "profile", "evaluation", "index", "checklist"):
+    if kind not in (
+        "item_type",
+        "profile",
+        "evaluation",
+        "index",
+        "checklist",
+        "meeting",
+        "opinion",
+    ):
         return [FieldProblem("/kind", f"unknown definition kind {kind!r}")]
     deep = depth_problem(body)
     if deep is not None:
@@ -119,6 +128,8 @@ def definition_problems(
         return problems or profile_fact_problems(body)
     if kind == "evaluation":
         return _evaluation_problems(body)
+    if kind in ("meeting", "opinion"):
+        return problems + decision_kind_problems(body, set(roles))
     if kind == "index":
         return index_problems(body)
     if kind == "checklist":
@@ -327,6 +338,7 @@ def _workflow_problems(
         if "form" in tr:
             problems += _form(tr["form"], f"{at}/form")
         problems += _effects_problems(tr.get("effects", []), f"{at}/effects", routing, roles)
+    problems += gate_problems(workflow, roles)
     problems += _graph_problems(workflow["initial"], states, edges)
     return problems
 

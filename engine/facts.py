@@ -19,6 +19,7 @@ from peewee import fn
 
 from engine.checklists import facts_for as checklist_facts
 from engine.db import database, is_postgres, write_transaction
+from engine.decisions import facts as decision_facts
 from engine.models import Definition, Event, Grant, NodeFacts, OrgNode
 from engine.profiles import file_facts
 
@@ -264,6 +265,9 @@ def compute_all(*, now: dt.datetime) -> dict[int, dict[str, Any]]:
                 )
     compounds_under = _compounds_under(nodes)
     lists = checklist_facts(now)
+    deliberation = decision_facts.compute(
+        [n.id for n in nodes if n.kind != "department"], ancestors, compounds_under
+    )
     out: dict[int, dict[str, Any]] = {}
     for node in nodes:
         doc: dict[str, Any] = {"node": {"key": node.key, "kind": node.kind, "name": node.name}}
@@ -284,6 +288,7 @@ def compute_all(*, now: dt.datetime) -> dict[int, dict[str, Any]]:
             else {}
         )
         doc["checklists"] = lists.get(node.id, EMPTY_LISTS)
+        doc.update(deliberation[node.id])
         out[node.id] = doc
     return out
 

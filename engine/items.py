@@ -17,6 +17,7 @@ from engine.checks import settable_problem
 from engine.context import item_doc, new_item_doc
 from engine.db import write_transaction
 from engine.deadlines import calendar_for
+from engine.decisions import gates
 from engine.definitions import Runtime, applies_at, current_version, runtime
 from engine.dispatch import cancel_open_summons, record_faults, summon
 from engine.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
@@ -342,6 +343,8 @@ def _apply_move(
         raise Conflict(_("Someone else changed the item at the same moment; reload the page."))
     if planned.closes:
         cancel_open_summons(item, actor=actor, now=now)
+    if planned.gate is not None:
+        gates.record(item, planned.gate, actor=actor, now=now)
     event = planned.event
     audit.record(
         event["action"],

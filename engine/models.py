@@ -380,6 +380,7 @@ class IndexSnapshot(Base):
 
 # The per-compound records live in engine/records.py, login sessions and throttle
 # counters in engine/logins.py (they build on Base above).
+from engine.decisions.records import MODELS as DECISION_MODELS
 from engine.logins import LoginCounter, LoginSession
 from engine.records import ChecklistRow, Household, KpiReport
 from engine.storage import Blob
@@ -411,6 +412,7 @@ ALL_MODELS = [
     LoginSession,
     LoginCounter,
     Blob,
+    *DECISION_MODELS,
 ]
 
 
