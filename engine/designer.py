@@ -26,7 +26,7 @@ from engine.limits import bounded_int, depth_problem
 from engine.models import Definition, DefinitionVersion, OrgNode, Pack, User
 
 KEY = re.compile(r"^[a-z][a-z0-9_-]{0,79}$")
-KINDS = ("item_type", "profile")
+KINDS = ("item_type", "profile", "meeting", "opinion")
 
 
 def definition_of(key: str) -> Definition:
@@ -91,6 +91,12 @@ def skeleton(
         "properties": {"summary": {"type": "string", "title": words["summary"], "maxLength": 200}},
         "required": ["summary"],
     }
+    if kind in ("meeting", "opinion"):
+        from engine.decisions.defaults import skeleton as decision_skeleton
+
+        return decision_skeleton(
+            key, name, kind, roles=raise_roles, node_kinds=node_kinds, schema=schema
+        )
     if kind == "profile":
         return {
             "key": key,

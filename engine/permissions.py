@@ -78,6 +78,16 @@ CAPABILITIES: dict[str, Capability] = {
         reach={"commissioner": "own"},
         kinds=("compound",),
     ),
+    "decisions": Capability(
+        "a compound's deliberation meetings and opinion collections (议事会, 征求意见)",
+        ("commissioner", *PARTIES, *SUPERVISORS),
+        kinds=("compound",),
+    ),
+    "decisions.edit": Capability(
+        "convene meetings, record minutes, open opinion collections (as the definition allows)",
+        ("commissioner", *PARTIES),
+        kinds=("compound",),
+    ),
     "import": Capability("import the org tree, files and households from Excel", SUPERVISORS),
     "admin": Capability("the tripartite office's pages (/admin)", ("admin",)),
     "design": Capability("design and publish definitions", ("admin",)),

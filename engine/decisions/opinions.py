@@ -14,15 +14,13 @@ from engine import audit, clock
 from engine.actors import Actor
 from engine.db import write_transaction
 from engine.decisions import common, outcomes
+from engine.decisions.defaults import ANSWERERS, DEFAULT_DAYS
 from engine.decisions.records import Opinion, OpinionCollection
 from engine.definitions import Runtime, current_version, runtime
 from engine.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from engine.i18n import gettext as _
 from engine.models import Definition, Item, OrgNode
 from engine.org import node_by_key
-
-DEFAULT_DAYS = 7
-ANSWERERS = ["resident"]
 
 
 def openers(actor: Actor, node: OrgNode) -> list[Runtime]:
