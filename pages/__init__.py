@@ -101,6 +101,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         designer,
         errors,
         imports,
+        meetings,
+        opinions,
         resident,
         review,
         work,
@@ -108,6 +110,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     for module in (auth, work, resident, review, checklists, imports, admin, designer, api):
         app.register_blueprint(module.bp)
+    for blueprint in (meetings.bp, opinions.bp, opinions.resident_bp):
+        app.register_blueprint(blueprint)
     errors.init_app(app)
     security.init_app(app)
     # Made now, not at the first unknown username (which would then take twice as long).

@@ -90,6 +90,7 @@ NAV = {
     "evaluation": "evaluation",
     "dashboards": "dashboards",
     "lists": "lists.view",
+    "decisions": "decisions",
     "imports": "import",
     "admin": "admin",
 }

@@ -7,7 +7,8 @@ from typing import Any
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import items, queues
+from engine import clock, items, queues
+from engine.decisions import opinions
 from engine.models import Item, OrgNode
 from pages.auth import requires
 from pages.itemviews import detail_context, raisable_types, raise_page, transition_page
@@ -30,7 +31,13 @@ def _home_node() -> OrgNode:
 def home() -> Any:
     node = _home_node()
     mine = queues.inbox(g.actor, queues.Filters(open_only=False, mine=True))
-    return render_template("resident/home.html", node=node, types=raisable_types(node), mine=mine)
+    return render_template(
+        "resident/home.html",
+        node=node,
+        types=raisable_types(node),
+        mine=mine,
+        collections=opinions.for_resident(g.actor, now=clock.now()),
+    )
 
 
 @bp.route("/new/<type_key>", methods=["GET", "POST"])

@@ -8,6 +8,8 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from peewee import JOIN
+
 from engine import audit, clock
 from engine.actors import Actor
 from engine.db import write_transaction
@@ -239,7 +241,7 @@ def resolutions_of(meeting: Meeting) -> list[Resolution]:
     """The meeting's resolutions with the items they raised (one query)."""
     return list(
         Resolution.select(Resolution, Item)
-        .join(Item, join_type="LEFT OUTER", on=(Resolution.item == Item.id))
+        .join(Item, JOIN.LEFT_OUTER, on=(Resolution.item == Item.id))
         .where(Resolution.meeting == meeting)
         .order_by(Resolution.id)
     )
@@ -278,6 +280,7 @@ def take_outcome(actor: Actor, resolution_id: int, key: str, *, now: dt.datetime
                 },
             },
             meeting_id=meeting.id,
+            title=meeting.title,
         )
         taken = outcomes.take(actor, rt.body.get("outcomes", []), key, source, now=now)
         won = (
@@ -291,7 +294,6 @@ def take_outcome(actor: Actor, resolution_id: int, key: str, *, now: dt.datetime
             "resolution.outcome",
             at=now,
             actor=actor.user,
-            item=taken.item,
             target=f"meeting:{meeting.id}",
             after={
                 "resolution": resolution.id,

@@ -286,6 +286,7 @@ def to_item(actor: Actor, opinion_id: int, key: str, *, now: dt.datetime) -> Opi
             collection.node,
             {"opinion": dict(opinion.data), "collection": {"title": collection.title}},
             collection_id=collection.id,
+            title=collection.title,
         )
         taken = outcomes.take(actor, body.get("outcomes", []), key, source, now=now)
         won = (
@@ -299,9 +300,12 @@ def to_item(actor: Actor, opinion_id: int, key: str, *, now: dt.datetime) -> Opi
             "opinion.to_item",
             at=now,
             actor=actor.user,
-            item=taken.item,
             target=f"opinions:{collection.id}",
-            after={"opinion": opinion.id, "outcome": key},
+            after={
+                "opinion": opinion.id,
+                "outcome": key,
+                "item": taken.item.id if taken.item else None,
+            },
         )
     return Opinion.get_by_id(opinion.id)
 
@@ -322,3 +326,8 @@ def counts(collection: OpinionCollection, rt: Runtime) -> dict[str, dict[str, in
                     bucket = tallies.setdefault(spec.name, {})
                     bucket[str(value)] = bucket.get(str(value), 0) + 1
     return tallies
+
+
+def answer_count(collection: OpinionCollection) -> int:
+    """How many residents answered (one query)."""
+    return int(Opinion.select().where(Opinion.collection == collection).count())

@@ -36,6 +36,7 @@ class Source:
     doc: Mapping[str, Any]
     meeting_id: int | None = None
     collection_id: int | None = None
+    title: str = ""  # the meeting's or the collection's, as the item page names its origin
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,14 @@ def _raise_item(actor: Actor, spec: Mapping[str, Any], source: Source, now: dt.d
         actor=actor.user,
         item=item,
         target=f"{source.kind}:{source.id}",
-        after={"kind": source.kind, "id": source.id, "outcome": spec["key"]},
+        after={
+            "kind": source.kind,
+            "id": source.id,
+            "meeting": source.meeting_id,
+            "collection": source.collection_id,
+            "title": source.title,
+            "outcome": spec["key"],
+        },
     )
     return Taken(item=item)
 

@@ -68,7 +68,6 @@ def test_meeting_lifecycle_raises_an_item_linked_both_ways(held, actor_of):
     assert [e.action for e in Event.select().where(Event.item == item).order_by(Event.id)] == [
         "item.raise",
         "item.origin",
-        "resolution.outcome",
     ]
 
 
