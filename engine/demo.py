@@ -17,6 +17,7 @@ from typing import Any
 import forms
 from engine import audit
 from engine.db import database
+from engine.decisions import demo as deliberation
 from engine.definitions import applies_at, current_version
 from engine.demo_items import Planner
 from engine.demo_stories import Teller
@@ -256,6 +257,7 @@ def generate(
                 rng.choice(raisers[node.id]) if node.id in raisers else None,
             )
     planner.finish()
+    deliberation.tell(pools.get("deliberation"), nodes, now=now)
     audit.record(
         "demo.generate",
         at=now,

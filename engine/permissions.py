@@ -79,7 +79,7 @@ CAPABILITIES: dict[str, Capability] = {
         kinds=("compound",),
     ),
     "decisions": Capability(
-        "a compound's deliberation meetings and opinion collections (议事会, 征求意见)",
+        "a compound's deliberation meetings and opinion collections",
         ("commissioner", *PARTIES, *SUPERVISORS),
         kinds=("compound",),
     ),
