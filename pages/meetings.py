@@ -14,6 +14,7 @@ from engine.definitions import runtime
 from engine.errors import Invalid, ServiceError
 from engine.models import OrgNode
 from pages.auth import requires
+from pages.extensions import htmx
 from pages.guards import int_arg
 from pages.itemviews import bind, submit
 
@@ -134,6 +135,8 @@ def minutes(meeting_id: int) -> Any:
         result, loose = None, [exc.message]
     if result is not None:
         return result
+    if htmx:
+        return render_template("decisions/_minutes_fields.html", bound=bound)
     return render_template(
         "decisions/meeting.html", **meeting_context(found, bound, loose)
     ), 422 if request.form.get("_refresh") is None else 200

@@ -13,6 +13,7 @@ from engine.decisions import opinions
 from engine.definitions import runtime
 from engine.errors import Conflict, Invalid
 from pages.auth import requires
+from pages.extensions import htmx
 from pages.itemviews import bind, submit
 from pages.meetings import compounds_to_act_at
 
@@ -123,6 +124,8 @@ def answer(collection_id: int) -> Any:
         if result is not None:
             return result
     status = 422 if request.method == "POST" and not request.form.get("_refresh") else 200
+    if htmx and request.method == "POST":
+        return render_template("decisions/_opinion_fields.html", bound=bound, loose=loose), status
     return render_template(
         "decisions/answer.html",
         collection=found,

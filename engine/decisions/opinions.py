@@ -133,9 +133,14 @@ def _answerable(actor: Actor) -> Any:
 def for_resident(
     actor: Actor, *, now: dt.datetime
 ) -> list[tuple[OpinionCollection, Opinion | None]]:
-    """The collections open to ``actor`` now, each with their own answer if any (two queries)."""
-    found = list(
-        OpinionCollection.select()
+    """The collections open to ``actor`` now, each with their own answer if any (one query)."""
+    rows = (
+        OpinionCollection.select(OpinionCollection, Opinion)
+        .join(
+            Opinion,
+            JOIN.LEFT_OUTER,
+            on=(Opinion.collection == OpinionCollection.id) & (Opinion.user == actor.user),
+        )
         .where(
             _answerable(actor)
             & (OpinionCollection.opens_at <= now)
@@ -143,13 +148,11 @@ def for_resident(
         )
         .order_by(OpinionCollection.closes_at)
     )
-    mine = {
-        o.collection_id: o
-        for o in Opinion.select().where(
-            (Opinion.user == actor.user) & Opinion.collection.in_([c.id for c in found])
-        )
-    }
-    return [(c, mine.get(c.id)) for c in found if _may_answer(actor, c)]
+    found = []
+    for collection in rows:
+        mine = getattr(collection, "opinion", None)
+        found.append((collection, mine if mine is not None and mine.id else None))
+    return [(c, mine) for c, mine in found if _may_answer(actor, c)]
 
 
 def _may_answer(actor: Actor, collection: OpinionCollection) -> bool:

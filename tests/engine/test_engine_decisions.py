@@ -249,6 +249,8 @@ def test_opinion_collection_lifecycle(collection, actor_of):
     )
     opinions.answer(neighbour, collection.id, {"stance": "赞成", "suggestion": "尽快施工"}, now=NOW)
     assert Opinion.select().where(Opinion.collection == collection).count() == 2
+    ((listed, mine),) = opinions.for_resident(resident, now=NOW)
+    assert mine.data["reason"] == "希望加装监控"  # their own answer, to change
     rt_counts = opinions.counts(
         collection, __import__("engine.definitions").definitions.runtime(collection.version_id)
     )
