@@ -272,3 +272,28 @@ def test_designer_round_trip(client, auth, kind, key):
 
     archive = zipfile.ZipFile(io.BytesIO(client.get("/admin/designer/packs/gongshu.zip").data))
     assert any(n.endswith(f"{kind}s/{key}.json") for n in archive.namelist())
+
+
+def test_the_workflow_editor_keeps_and_sets_gates(client, auth):
+    from engine import designer
+    from tests.web.test_web_designer import form_values
+
+    auth.login("admin")
+    before = designer.draft_of(Definition.get(Definition.key == "major-matter"))
+    page = client.get("/admin/designer/major-matter/workflow").get_data(as_text=True)
+    values = form_values(page)
+    assert client.post("/admin/designer/major-matter/workflow", data=values).status_code == 303
+    assert designer.draft_of(Definition.get(Definition.key == "major-matter")) == before
+    # A gate set in the editor: the state's exits must then record decisions with reasons.
+    page = client.get("/admin/designer/bell/workflow").get_data(as_text=True)
+    values = form_values(page)
+    index = next(k for k, v in values.items() if k.endswith("-key") and v == "liaising")[:-4]
+    values[f"{index}-gate"] = "party"
+    assert client.post("/admin/designer/bell/workflow", data=values).status_code == 303
+    draft = designer.draft_of(Definition.get(Definition.key == "bell"))
+    assert draft["workflow"]["states"]["liaising"]["gate"] == {"roles": ["party"]}
+    refused = client.post("/admin/designer/bell/publish")
+    assert refused.status_code == 422
+    assert "a transition leaving a gate state must record a decision" in refused.get_data(
+        as_text=True
+    )
