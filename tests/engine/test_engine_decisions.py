@@ -12,7 +12,7 @@ from engine import facts, items
 from engine.checks import definition_problems
 from engine.decisions import gates, meetings, opinions
 from engine.decisions.records import GateDecision, ItemOrigin, Opinion
-from engine.definitions import current_version, known_roles
+from engine.definitions import current_version, known_roles, runtime
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Event, Item, OrgNode
 from tests.conftest import NOW
@@ -250,10 +250,8 @@ def test_opinion_collection_lifecycle(collection, actor_of):
     opinions.answer(neighbour, collection.id, {"stance": "赞成", "suggestion": "尽快施工"}, now=NOW)
     assert Opinion.select().where(Opinion.collection == collection).count() == 2
     ((listed, mine),) = opinions.for_resident(resident, now=NOW)
-    assert mine.data["reason"] == "希望加装监控"  # their own answer, to change
-    rt_counts = opinions.counts(
-        collection, __import__("engine.definitions").definitions.runtime(collection.version_id)
-    )
+    assert listed.id == collection.id and mine.data["reason"] == "希望加装监控"  # to change
+    rt_counts = opinions.counts(collection, runtime(collection.version_id))
     assert rt_counts == {"stance": {"其他意见": 1, "赞成": 1}}
     assert actions(f"opinions:{collection.id}") == [
         "opinion.open",
