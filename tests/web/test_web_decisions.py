@@ -58,7 +58,7 @@ def test_a_meeting_with_minutes_raises_an_item_linked_both_ways(client, auth, as
     )
     assert response.status_code == 303
     resolution = Resolution.get(Resolution.meeting == meeting_id)
-    with assert_max_queries(25, "meeting page"):
+    with assert_max_queries(12, "meeting page"):
         page = client.get(f"/work/meetings/{meeting_id}").get_data(as_text=True)
     assert "15" in page and "居民代表一致同意" in page and "作为重大事项提交党组织先议先审" in page
     assert "转为小区协商铃事项" not in page  # the party may not raise a bell: not offered
@@ -123,7 +123,7 @@ def test_residents_answer_and_the_committee_counts_and_raises(client, auth, asse
     auth.login("lvzhou-yezhu1")
     home = client.get("/r/").get_data(as_text=True)
     assert f"/r/opinions/{collection_id}" in home and "非机动车棚改造方案" in home
-    with assert_max_queries(20, "answer page"):
+    with assert_max_queries(6, "answer page"):
         assert client.get(f"/r/opinions/{collection_id}").status_code == 200
     refused = client.post(f"/r/opinions/{collection_id}", data={"stance": "反对", "_submit": "1"})
     assert refused.status_code == 422 and "field-error" in refused.get_data(as_text=True)
@@ -145,7 +145,7 @@ def test_residents_answer_and_the_committee_counts_and_raises(client, auth, asse
     )
     auth.logout()
     auth.login("xifang")
-    with assert_max_queries(25, "collection page"):
+    with assert_max_queries(12, "collection page"):
         page = client.get(f"/work/opinions/{collection_id}").get_data(as_text=True)
     assert '<span id="answer-count">1</span>' in page and "车棚离窗户太近" in page
     opinion = Opinion.get(Opinion.collection == collection_id)
