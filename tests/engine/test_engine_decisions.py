@@ -340,3 +340,37 @@ def test_deliberation_facts(held, collection, actor_of):
     assert 0 < street["meetings"]["compound_rate"] < 100
     other = docs[OrgNode.get(OrgNode.key == "changzhengqiaolu").id]
     assert other["meetings"]["held"] == 0 and other["meetings"]["compound_rate"] == 0.0
+
+
+def test_the_bulk_writer_records_gate_decisions_like_the_one_row_writer(app):
+    """The demo's planner takes decision transitions through the same kernel plan: every
+    item that passed the gate has its decision row and its gate.decide event."""
+    import random
+    from pathlib import Path
+
+    from engine.demo import answer_pool
+    from engine.demo_items import Planner
+    from engine.demo_stories import Teller
+    from engine.models import Definition
+    from engine.packs import read_pack
+
+    pools = read_pack(Path(__file__).resolve().parents[2] / "seed" / "gongshu").demo
+    rng = random.Random(3)
+    planner = Planner(rng, Teller(rng, pools, answer_pool(rng, pools, NOW)), NOW)
+    major = Definition.get(Definition.key == "major-matter")
+    compound = OrgNode.get(OrgNode.key == "lvzhouhuayuan")
+    for _ in range(30):
+        planner.add(major, compound, None)
+    planner.finish()
+    passed = [
+        i
+        for i in Item.select().where(Item.definition == major)
+        if i.state not in ("proposed", "party_review")
+        and not (i.state == "withdrawn" and not gates.decisions_of(i))
+    ]
+    assert passed, "the planner should take some items through the gate"
+    for item in passed:
+        decided = gates.decisions_of(item)
+        assert decided and decided[0].state == "party_review" and decided[0].reasons
+        events = Event.select().where((Event.item == item) & (Event.action == "gate.decide"))
+        assert events.count() == len(decided)
