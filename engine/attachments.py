@@ -8,7 +8,7 @@ import io
 import secrets
 import unicodedata
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, BinaryIO
 
 import forms
@@ -259,7 +259,24 @@ def _may_read_record(actor: Actor, record: str) -> bool:
         from engine.kpi_reports import may_read
 
         return may_read(actor, int(raw_id))
-    return False
+    may_read_kind = RECORD_KINDS.get(kind)
+    return may_read_kind is not None and may_read_kind(actor, int(raw_id))
+
+
+# Who may read the records of other kinds (main's registry, same API): ``kind`` -> function.
+RECORD_KINDS: dict[str, Callable[[Actor, int], bool]] = {}
+
+
+def record_kind(
+    kind: str,
+) -> Callable[[Callable[[Actor, int], bool]], Callable[[Actor, int], bool]]:
+    """Register ``kind`` with the function deciding who may read its records."""
+
+    def register(may_read: Callable[[Actor, int], bool]) -> Callable[[Actor, int], bool]:
+        RECORD_KINDS[kind] = may_read
+        return may_read
+
+    return register
 
 
 def open_for(actor: Actor, public_id: str, *, store: Store) -> tuple[Attachment, bytes]:

@@ -10,7 +10,7 @@ from typing import Any
 
 from peewee import JOIN
 
-from engine import audit, clock
+from engine import attachments, audit, clock
 from engine.actors import Actor
 from engine.db import write_transaction
 from engine.decisions import common, outcomes
@@ -203,6 +203,9 @@ def record_minutes(
         )
         if not won:
             raise Conflict(_("Someone else saved this meeting meanwhile; reload the page."))
+        attachments.claim(
+            attachments.ids_in(rt.body["schema"], cleaned), actor, record=f"meeting:{meeting.id}"
+        )
         audit.record(
             "meeting.minutes",
             at=now,
@@ -303,3 +306,13 @@ def take_outcome(actor: Actor, resolution_id: int, key: str, *, now: dt.datetime
             },
         )
     return Resolution.get_by_id(resolution.id)
+
+
+@attachments.record_kind("meeting")
+def may_read_meeting(actor: Actor, meeting_id: int) -> bool:
+    """Who sees a meeting sees the photos of its minutes."""
+    try:
+        get_meeting(actor, meeting_id)
+    except NotFound:
+        return False
+    return True

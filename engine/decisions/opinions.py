@@ -10,7 +10,7 @@ from typing import Any
 
 from peewee import JOIN, fn
 
-from engine import audit, clock
+from engine import attachments, audit, clock
 from engine.actors import Actor
 from engine.db import write_transaction
 from engine.decisions import common, outcomes
@@ -195,6 +195,9 @@ def answer(actor: Actor, collection_id: int, data: Any, *, now: dt.datetime) -> 
             mine = Opinion.create(collection=collection, user=actor.user, data=cleaned, at=now)
         else:
             Opinion.update(data=cleaned, at=now).where(Opinion.id == mine.id).execute()
+        attachments.claim(
+            attachments.ids_in(rt.body["schema"], cleaned), actor, record=f"opinion:{mine.id}"
+        )
         audit.record(
             "opinion.answer",
             at=now,
@@ -334,3 +337,15 @@ def counts(collection: OpinionCollection, rt: Runtime) -> dict[str, dict[str, in
 def answer_count(collection: OpinionCollection) -> int:
     """How many residents answered (one query)."""
     return int(Opinion.select().where(Opinion.collection == collection).count())
+
+
+@attachments.record_kind("opinion")
+def may_read_opinion(actor: Actor, opinion_id: int) -> bool:
+    """An opinion's files are its author's (their own uploads) and its collection's openers'."""
+    opinion = Opinion.get_or_none(Opinion.id == opinion_id)
+    if opinion is None:
+        return False
+    try:
+        return may_manage(actor, get_collection(actor, opinion.collection_id))
+    except NotFound:
+        return False

@@ -297,3 +297,37 @@ def test_the_workflow_editor_keeps_and_sets_gates(client, auth):
     assert "a transition leaving a gate state must record a decision" in refused.get_data(
         as_text=True
     )
+
+
+def test_minutes_photos_are_seen_by_who_sees_the_meeting(client, auth):
+    import io
+
+    from engine.models import Attachment
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
+    auth.login("lvzhouhuayuan-dzz")
+    response = client.post("/work/meetings/new/tea-meeting", data=MEETING)
+    meeting_id = location_id(response, r"/work/meetings/(\d+)")
+    response = client.post(
+        f"/work/meetings/{meeting_id}/minutes",
+        data={
+            "lock": "1",
+            "summary": "居民代表一致同意先行维修3幢外墙。",
+            "photos": (io.BytesIO(png), "meeting.png", "image/png"),
+            "_submit": "1",
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303
+    photo = Attachment.get(Attachment.record == f"meeting:{meeting_id}")
+    assert Meeting.get_by_id(meeting_id).minutes["photos"] == [photo.public_id]
+    auth.logout()
+    for username, status in (
+        ("lvzhouhuayuan-wy", 200),
+        ("chaohui-ducha", 200),
+        ("changzhengqiaolu-dzz", 404),
+        ("lvzhou-yezhu1", 404),
+    ):
+        auth.login(username)
+        assert client.get(f"/files/{photo.public_id}").status_code == status, username
+        auth.logout()
