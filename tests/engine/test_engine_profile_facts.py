@@ -52,10 +52,18 @@ def _snapshot() -> dict:
     return found
 
 
-def test_seed_demo_numbers_are_those_computed_before_the_pack_declared_them(app):
+def test_seed_demo_numbers_are_those_computed_before_the_pack_declared_them(app, monkeypatch):
     """make run's demo (40 compounds, 400 items, seed 1): every index score, dimension and
     indicator, every KPI value and status, and every compound-file fact and coverage rate
-    the Python code computed (captured on 8130a18) are unchanged."""
+    the Python code computed (captured on 8130a18) are unchanged.
+
+    What was added since on purpose is left out: the index's 议事协商 indicator, the
+    measure of the list's row 12 and the demo's deliberation story, whose resolutions raise
+    items of their own (issue 11)."""
+    from engine.decisions import demo as deliberation
+
+    monkeypatch.setattr(deliberation, "tell", lambda *args, **kwargs: 0)
+    _without_later_additions()
     generate(SEED, compounds=40, items=400, seed=1, now=NOW)
     before = json.loads(BEFORE.read_text("utf-8"))
     after = _snapshot()
@@ -84,6 +92,27 @@ def test_seed_demo_numbers_are_those_computed_before_the_pack_declared_them(app)
         ), (name, value, now)
         assert name != "committee_type" or value == "无"
         assert name != "households" or value == 0
+
+
+LATER_INDICATORS = {"deliberation"}
+LATER_MEASURES = {"consultation"}
+
+
+def _without_later_additions() -> None:
+    """Publish the index and the KPI list as they were when the snapshot was captured."""
+    pack = Pack.get()
+    index = copy.deepcopy(dict(current_version("strong-base").body))
+    for dimension in index["dimensions"]:
+        dimension["indicators"] = [
+            i for i in dimension["indicators"] if i["key"] not in LATER_INDICATORS
+        ]
+    publish(pack, index, now=NOW, by=None)
+    tasks = copy.deepcopy(dict(current_version("tasks-2021").body))
+    for row in tasks["rows"]:
+        if row["key"] in LATER_MEASURES:
+            for name in ("measure", "goal", "unit", "target"):
+                row.pop(name, None)
+    publish(pack, tasks, now=NOW, by=None)
 
 
 def _random_file(rng: random.Random) -> dict:
