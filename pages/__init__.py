@@ -101,7 +101,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         designer,
         errors,
         imports,
+        meetings,
         open311,
+        opinions,
         polls,
         resident,
         review,
@@ -122,6 +124,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         open311,
     ):
         app.register_blueprint(module.bp)
+    for blueprint in (meetings.bp, opinions.bp, opinions.resident_bp):
+        app.register_blueprint(blueprint)
     errors.init_app(app)
     security.init_app(app)
     # Made now, not at the first unknown username (which would then take twice as long).

@@ -99,6 +99,7 @@ NAV = {
     "dashboards": "dashboards",
     "lists": "lists.view",
     "polls": "polls.view",
+    "decisions": "decisions",
     "imports": "import",
     "admin": "admin",
 }

@@ -17,10 +17,10 @@ from engine.core import clock
 from engine.core.errors import Conflict, FieldProblem, Forbidden, Invalid
 from engine.definitions.definitions import Runtime, applies_at, current_version, runtime
 from engine.records import attachments
-from engine.store.models import Definition, DefinitionVersion, Item, OrgNode
+from engine.store.models import Definition, Item, OrgNode
 from engine.supervision import actions as supervision
 from engine.trail import privacy
-from engine.workflow import dispatch, items
+from engine.workflow import dispatch, items, queues
 from engine.workflow.context import item_doc, new_item_doc
 from pages.conflicts import staleness
 from pages.extensions import attachment_store, htmx
@@ -40,19 +40,11 @@ def raisable_types(node: OrgNode) -> list[Runtime]:
     """Item types the current actor may raise at ``node`` (its kind, its scope, a raising
     role), newest versions."""
     found = []
-    current = (  # each type's newest version id (one query); runtimes are cached by id
-        Definition.select(Definition.id, DefinitionVersion.id)
-        .join(
-            DefinitionVersion,
-            on=(
-                (DefinitionVersion.definition == Definition.id)
-                & (DefinitionVersion.number == Definition.current)
-            ),
-        )
-        .where(Definition.kind == "item_type")
-        .order_by(Definition.id)
-        .tuples()
-    )
+    current = [  # each type's newest version id (the request's one read of definitions)
+        (d.id, d.published.id)
+        for d in queues.definitions().values()
+        if d.kind == "item_type" and d.published is not None
+    ]
     for _definition_id, version_id in current:
         rt = runtime(version_id)
         if may_raise(rt, node):

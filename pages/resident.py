@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from engine.core import clock
 from engine.core.errors import Conflict, Invalid
-from engine.decisions import ballots, polls
+from engine.decisions import ballots, opinions, polls
 from engine.definitions.runtimes import runtime
 from engine.delivery import notify
 from engine.org.scope import role_labels
@@ -57,6 +57,7 @@ def home() -> Any:
         types=raisable_types(node),
         mine=mine,
         votes=polls.polls_of_voter(g.actor.user),
+        collections=opinions.for_resident(g.actor, now=clock.now()),
         now=clock.now(),
     )
 

@@ -28,7 +28,7 @@ from engine.store.models import HANDLER_ROLE, Definition, DefinitionVersion, Org
 from engine.trail import audit
 
 KEY = re.compile(r"^[a-z][a-z0-9_-]{0,79}$")
-KINDS = ("item_type", "profile", "poll")
+KINDS = ("item_type", "profile", "poll", "meeting", "opinion")
 
 
 def definition_of(key: str) -> Definition:
@@ -96,6 +96,12 @@ def skeleton(
     }
     if kind == "poll":
         return poll_skeleton(key, name, open_roles=raise_roles, words=words)
+    if kind in ("meeting", "opinion"):
+        from engine.decisions.defaults import skeleton as decision_skeleton
+
+        return decision_skeleton(
+            key, name, kind, roles=raise_roles, node_kinds=node_kinds, schema=schema
+        )
     if kind == "profile":
         return {
             "key": key,

@@ -23,6 +23,7 @@ from engine.core.events import EVENTS, unknown_pattern
 from engine.core.i18n import gettext as _
 from engine.core.limits import depth_problem
 from engine.definitions.checks_common import duplicate_keys, rule_problems
+from engine.definitions.checks_decisions import decision_kind_problems, gate_problems
 from engine.definitions.checks_residents import contact_card_problems, open311_problems
 from engine.definitions.checks_scores import (
     checklist_problems,
@@ -121,7 +122,16 @@ def definition_problems(
     :param units: org node keys a routing rule may summon.
     """
     kind = body.get("kind") if isinstance(body, Mapping) else None
-    if kind not in ("item_type", "profile", "evaluation", "index", "checklist", "poll"):
+    if kind not in (
+        "item_type",
+        "profile",
+        "evaluation",
+        "index",
+        "checklist",
+        "poll",
+        "meeting",
+        "opinion",
+    ):
         return [FieldProblem("/kind", f"unknown definition kind {kind!r}")]
     deep = depth_problem(body)
     if deep is not None:
@@ -137,6 +147,8 @@ def definition_problems(
         return problems or profile_fact_problems(body)
     if kind == "evaluation":
         return _evaluation_problems(body)
+    if kind in ("meeting", "opinion"):
+        return problems + decision_kind_problems(body, set(roles))
     if kind == "index":
         return index_problems(body)
     if kind == "poll":
@@ -349,6 +361,7 @@ def _workflow_problems(
         if "form" in tr:
             problems += _form(tr["form"], f"{at}/form")
         problems += _effects_problems(tr.get("effects", []), f"{at}/effects", routing, roles)
+    problems += gate_problems(workflow, roles)
     problems += _graph_problems(workflow["initial"], states, edges)
     return problems
 

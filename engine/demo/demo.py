@@ -21,6 +21,7 @@ import forms
 from engine.accounts.users import hash_passwords
 from engine.authoring.packs import read_pack
 from engine.core.calendar import NATURAL
+from engine.decisions import demo as deliberation
 from engine.definitions.definitions import applies_at, current_version
 from engine.demo.demo_items import Planner
 from engine.demo.demo_records import Records, add_supervisors, supervisors_missing
@@ -345,6 +346,7 @@ def generate(
     records.checklists(nodes)
     records.kpi_reports()
     records.write()
+    deliberation.tell(pools.get("deliberation"), nodes, now=now)
     audit.record(
         "demo.generate",
         at=now,

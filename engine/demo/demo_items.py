@@ -20,6 +20,7 @@ import rules
 from engine.definitions.definitions import Runtime, current_version, runtime
 from engine.demo.demo_stories import Teller
 from engine.store.db import backend, bulk_insert, database
+from engine.store.decision_tables import GateDecision
 from engine.store.models import Assignment, Definition, Event, Grant, Item, OrgNode
 from engine.workflow import kernel
 from engine.workflow.deadlines import calendar_for
@@ -32,6 +33,7 @@ class Plan:
     items: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     assignments: list[dict[str, Any]] = field(default_factory=list)
+    gate_decisions: list[dict[str, Any]] = field(default_factory=list)  # 先议先审
     next_ids: dict[str, int] = field(default_factory=dict)
 
     def take_id(self, table: str) -> int:
@@ -46,10 +48,11 @@ class Plan:
                 (Item, self.items),
                 (Assignment, self.assignments),
                 (Event, self.events),
+                (GateDecision, self.gate_decisions),
             ):
                 if rows:
                     bulk_insert(model, rows)
-        self.items, self.events, self.assignments = [], [], []
+        self.items, self.events, self.assignments, self.gate_decisions = [], [], [], []
 
 
 class Actors:
@@ -288,10 +291,16 @@ class Planner:
                         row.id, at, None, "summons.cancel", None, {"cancelled": cancelled}, None
                     )
             event = move.event
+            by = self.actors.pick(chosen["roles"], node, raiser)
+            if move.gate is not None:  # the decision at a gate, as the one-row writer records it
+                self.plan.gate_decisions.append(
+                    {"item": row.id, "node_path": node.path, "by": by, "at": at, **move.gate}
+                )
+                self._event(row.id, at, by, "gate.decide", None, dict(move.gate), None)
             self._event(
                 item["id"],
                 at,
-                self.actors.pick(chosen["roles"], node, raiser),
+                by,
                 event["action"],
                 event["before"],
                 event["after"],

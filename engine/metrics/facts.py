@@ -18,6 +18,7 @@ from typing import Any
 from peewee import JOIN, Select, fn
 
 from engine.core import memo
+from engine.decisions import facts as decision_facts
 from engine.decisions.polls_facts import EMPTY as EMPTY_POLLS
 from engine.decisions.polls_facts import poll_facts
 from engine.records.checklists import facts_for as checklist_facts
@@ -267,6 +268,9 @@ def compute_all(*, now: dt.datetime) -> dict[int, dict[str, Any]]:
     compounds_under = _compounds_under(nodes)
     lists = checklist_facts(now)
     votes = poll_facts(ancestors)
+    deliberation = decision_facts.compute(
+        [n.id for n in nodes if n.kind != "department"], ancestors, compounds_under
+    )
     out: dict[int, dict[str, Any]] = {}
     for node in nodes:
         doc: dict[str, Any] = {"node": {"key": node.key, "kind": node.kind, "name": node.name}}
@@ -288,6 +292,7 @@ def compute_all(*, now: dt.datetime) -> dict[int, dict[str, Any]]:
         )
         doc["checklists"] = lists.get(node.id, EMPTY_LISTS)
         doc["polls"] = votes.get(node.id, EMPTY_POLLS)
+        doc.update(deliberation[node.id])
         out[node.id] = doc
     return out
 

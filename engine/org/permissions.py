@@ -98,6 +98,16 @@ CAPABILITIES: dict[str, Capability] = {
         kinds=("compound",),
     ),
     "vote": Capability("vote for one's own units (/r)", ("resident",)),
+    "decisions": Capability(
+        "a compound's deliberation meetings and opinion collections",
+        ("commissioner", *PARTIES, *SUPERVISORS),
+        kinds=("compound",),
+    ),
+    "decisions.edit": Capability(
+        "convene meetings, record minutes, open opinion collections (as the definition allows)",
+        ("commissioner", *PARTIES),
+        kinds=("compound",),
+    ),
     "import": Capability("import the org tree, files and households from Excel", SUPERVISORS),
     "admin": Capability("the tripartite office's pages (/admin)", ("admin",)),
     "design": Capability("design and publish definitions", ("admin",)),

@@ -379,7 +379,9 @@ class IndexSnapshot(Base):
 
 
 # The per-node record tables and the login tables live in engine/store/tables.py, the
-# tables of polls in engine/store/polls.py (they build on Base above).
+# tables of polls, meetings and opinions in engine/store/polls.py and
+# engine/store/decision_tables.py (they build on Base above).
+from engine.store.decision_tables import MODELS as DECISION_MODELS
 from engine.store.polls import Ballot, Poll, PollUnit
 from engine.store.storage import Blob
 from engine.store.tables import ChecklistRow, Household, KpiReport, LoginCounter, LoginSession
@@ -414,6 +416,7 @@ ALL_MODELS = [
     Poll,
     PollUnit,
     Ballot,
+    *DECISION_MODELS,
 ]
 
 

@@ -34,7 +34,7 @@ from engine.store.models import (
     User,
 )
 from engine.trail import audit, privacy
-from engine.workflow import kernel
+from engine.workflow import gates, kernel
 from engine.workflow.context import item_doc, new_item_doc
 from engine.workflow.deadlines import calendar_for
 from engine.workflow.dispatch import cancel_open_summons, record_faults, summon
@@ -345,6 +345,8 @@ def _apply_move(
         raise Conflict(_("Someone else changed the item at the same moment; reload the page."))
     if planned.closes:
         cancel_open_summons(item, actor=actor, now=now)
+    if planned.gate is not None:
+        gates.record(item, planned.gate, actor=actor, now=now)
     event = planned.event
     audit.record(
         event["action"],

@@ -212,6 +212,7 @@ class Move:
     changes: dict[str, Any]
     closes: bool
     event: dict[str, Any]  # action, before, after, detail
+    gate: dict[str, Any] | None = None  # a decision at a gate (先议先审): state, decision, reasons
 
 
 def move(
@@ -249,7 +250,25 @@ def move(
         "after": {"state": to, "version": item.lock + 1, "form": dict(form) or None},
         "detail": {"label": spec["label"], "definition": rt.key, "definition_version": rt.number},
     }
-    return Move(to, changes, bool(changes["closed"]), event)
+    return Move(
+        to, changes, bool(changes["closed"]), event, gate_decision(rt, item.state, spec, form)
+    )
+
+
+def gate_decision(
+    rt: Runtime, state: str, spec: Mapping[str, Any], form: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """The decision transition ``spec`` records when it leaves the gate ``state``, else None."""
+    gate = rt.states.get(state, {}).get("gate")
+    if gate is None or "decision" not in spec:
+        return None
+    reasons = form.get(gate.get("reasons", "reasons"))
+    return {
+        "state": state,
+        "transition": spec["key"],
+        "decision": spec["decision"],
+        "reasons": str(reasons or ""),
+    }
 
 
 # -- summoning ------------------------------------------------------------------------

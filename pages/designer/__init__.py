@@ -124,7 +124,7 @@ def with_form(definitions: list[Definition]) -> set[str]:
     return {
         d.key
         for d in definitions
-        if d.kind in ("item_type", "profile")
+        if d.kind in ("item_type", "profile", "meeting", "opinion")
         or (d.kind == "checklist" and has_form(designer.stored_body(d)))
     }
 

@@ -164,6 +164,7 @@ def apply_workflow(body: dict[str, Any], form: MultiDict[str, str]) -> list[str]
             spec.pop("resident_label", None)
             if form[f"{prefix}-resident_label"].strip():
                 spec["resident_label"] = form[f"{prefix}-resident_label"].strip()
+        _apply_gate(spec, form.get(f"{prefix}-gate", ""))
         states[key] = spec
     workflow["states"] = states
     workflow["initial"] = form.get("initial", workflow.get("initial", ""))
@@ -202,6 +203,9 @@ def apply_workflow(body: dict[str, Any], form: MultiDict[str, str]) -> list[str]
         if guard is not None:
             spec["guard"] = guard
         apply_extras(spec, form, i - 1, body, context)
+        spec.pop("decision", None)
+        if form.get(f"{prefix}-decision", "").strip():
+            spec["decision"] = form[f"{prefix}-decision"].strip()
         sets = posted_sets(form, prefix, _first(spec.get("effects", []), "set") or {}, body)
         effects = _effects(list(spec.get("effects", [])), form, prefix, sets)
         spec.pop("effects", None)
@@ -259,6 +263,18 @@ def condition_context(body: Mapping[str, Any], where: str) -> list[FieldRow]:
     return context_rows(pack_roles(), kinds, where=where, profile_schema=profile_schema_for(kinds))
 
 
+def _apply_gate(spec: dict[str, Any], role: str) -> None:
+    """A state's gate (先议先审) from its posted role: unchanged when the role is the gate's
+    first (a gate of several roles, written in the JSON view, keeps them), else replaced."""
+    old = spec.pop("gate", None)
+    if not role:
+        return
+    if isinstance(old, dict) and (old.get("roles") or [None])[0] == role:
+        spec["gate"] = old
+    else:
+        spec["gate"] = {**(old if isinstance(old, dict) else {}), "roles": [role]}
+
+
 def workflow_context(key: str, body: dict[str, Any]) -> dict[str, Any]:
     definition = designer.definition_of(key)
     workflow = body.get("workflow") or {"states": {}, "transitions": []}
@@ -296,6 +312,7 @@ def workflow_context(key: str, body: dict[str, Any]) -> dict[str, Any]:
         "fields": fields,
         "transitions": [*transitions, blank, blank],
         "roles": roles,
+        "pack_roles": pack_roles(),
         "notify_roles": roles,
         "tables": [
             (k, (v or {}).get("label") or k) for k, v in (body.get("routing") or {}).items()

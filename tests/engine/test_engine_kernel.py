@@ -67,6 +67,16 @@ def _summonses(item_id: int) -> list[tuple]:
     ]
 
 
+def _gate_decisions(item_id: int) -> list[tuple]:
+    """The decisions taken at the item's gates (先议先审): where, which, why, by whom, when."""
+    from engine.store.decision_tables import GateDecision
+
+    return [
+        (g.state, g.transition, g.decision, g.reasons, g.by_id, g.at)
+        for g in GateDecision.select().where(GateDecision.item == item_id).order_by(GateDecision.id)
+    ]
+
+
 def _replay(demo_item: Item) -> Item | None:
     """The demo item's story told again through the pages' own services, step by step."""
     events = list(Event.select().where(Event.item == demo_item.id).order_by(Event.at, Event.id))
@@ -78,7 +88,7 @@ def _replay(demo_item: Item) -> Item | None:
         actor, definition.key, demo_item.node.key, raised.after["data"], now=raised.at
     )
     for event in events[1:]:
-        if event.action in ("route", "summons.cancel"):
+        if event.action in ("route", "summons.cancel", "gate.decide"):
             continue  # effects of the steps around them
         who = actor_for(User.get_by_id(event.actor_id))
         if event.action.startswith("transition."):
@@ -133,10 +143,12 @@ def test_the_demo_and_the_pages_make_the_same_rows_from_the_same_story(app):
             continue  # a step by someone the pages would not let act (the demo's stand-in actor)
         assert _row(replayed, ITEM_COLUMNS) == _row(demo_item, ITEM_COLUMNS), demo_item.id
         assert _summonses(replayed.id) == _summonses(demo_item.id), demo_item.id
+        assert _gate_decisions(replayed.id) == _gate_decisions(demo_item.id), demo_item.id
         compared += 1
     assert compared >= 25, compared
     assert {i.definition.key for i in demo_items} >= {"bell", "repair", "whistle", "emergency"}
     assert any(i.closed for i in demo_items) and any(not i.closed for i in demo_items)
+    assert any(_gate_decisions(i.id) for i in demo_items)  # the party's gate was passed
 
 
 def test_a_move_is_planned_without_the_database():

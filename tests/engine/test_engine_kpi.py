@@ -35,7 +35,7 @@ def _doc(path: str, value: float) -> dict:
 
 def test_the_list_has_22_rows_and_the_measurable_ones():
     assert [r["no"] for r in LIST["rows"]] == list(range(1, 23))
-    assert [r["no"] for r in MEASURED] == [4, 5, 6, 7, 8, 9, 10, 11, 14]
+    assert [r["no"] for r in MEASURED] == [4, 5, 6, 7, 8, 9, 10, 11, 12, 14]
     named = {u for r in LIST["rows"] for u in r["lead"]} | {
         s["unit"] for r in LIST["rows"] for s in r["responsible_units"] if "unit" in s
     }
@@ -73,8 +73,9 @@ def test_street_values_from_real_facts(little):
     assert statuses[5].value == 50.0 and statuses[5].status == "overdue"  # 1 of 2 compounds
     assert statuses[7].value == 95.0 and statuses[7].status == "met"  # 19 of 20 reported
     assert statuses[10].value == -50.0 and statuses[10].status == "met"  # petitions halved
+    assert statuses[12].value == 0.0 and statuses[12].status == "overdue"  # no meeting held
     counts = kpi.progress(list(statuses.values()))
-    assert counts["measurable"] == 9 and counts["reported"] == 13
+    assert counts["measurable"] == 10 and counts["reported"] == 12
 
 
 def test_checklist_mistakes_point_at_their_path():

@@ -9,13 +9,15 @@ from engine.records import attachments
 
 
 def test_the_record_modules_register_their_kinds() -> None:
-    from engine.decisions import ballots
+    from engine.decisions import ballots, meetings, opinions
     from engine.records import checklists, kpi_reports
 
     assert attachments.RECORD_KINDS == {
         "checklist-row": checklists.may_read_row,
         "kpi-report": kpi_reports.may_read,
         "ballot": ballots.may_read_evidence,
+        "meeting": meetings.may_read_meeting,
+        "opinion": opinions.may_read_opinion,
     }
 
 

@@ -99,3 +99,40 @@ def test_area_pages_open_exactly_where_the_table_says(app, client, auth, usernam
             if (status == 200) != allowed or status >= 500:
                 wrong.append((pattern, node.key, node.kind, status, allowed))
     assert wrong == []
+
+
+def test_deliberation_records_open_exactly_where_the_table_says(app, client, auth):
+    """A compound's meeting and opinion collection (议事会, 征求意见), for every seeded user:
+    the staff pages open where ``decisions`` reaches the compound, the resident's answer
+    page for its residents; elsewhere 403 (nowhere) or 404 (out of scope)."""
+    from engine.core import clock
+    from engine.decisions import meetings, opinions
+
+    party = actor_for(User.get(User.username == "lvzhouhuayuan-dzz"))
+    node = OrgNode.get(OrgNode.key == "lvzhouhuayuan")
+    meeting = meetings.convene(
+        party,
+        "tea-meeting",
+        node.key,
+        {"title": "议事", "held_at": "2026-11-27T19:00", "agenda": "停车"},
+        now=clock.now(),
+    )
+    collection = opinions.open_collection(
+        party, "opinion", node.key, {"title": "征求意见"}, now=clock.now()
+    )
+    pages = [
+        (f"/work/meetings/{meeting.id}", "decisions"),
+        (f"/work/opinions/{collection.id}", "decisions"),
+        (f"/r/opinions/{collection.id}", "resident"),
+    ]
+    wrong = []
+    for username in _users():
+        actor = actor_for(User.get(User.username == username))
+        auth.login(username)
+        for path, key in pages:
+            status = client.get(path).status_code
+            expected = 200 if can(actor, key, node) else 404 if can(actor, key) else 403
+            if status != expected:
+                wrong.append((username, path, status, expected))
+        auth.logout()
+    assert wrong == []

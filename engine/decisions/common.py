@@ -1,0 +1,77 @@
+"""What meetings and opinion collections share: their definitions at a node, scope, answers."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Mapping
+from functools import reduce
+from typing import Any
+
+import forms
+from engine.core import i18n
+from engine.core.errors import FieldProblem, Invalid
+from engine.core.i18n import gettext as _
+from engine.definitions.definitions import Runtime, applies_at, current_versions, runtime
+from engine.org import permissions
+from engine.org.actors import Actor
+from engine.org.scope import path_under
+from engine.store.models import OrgNode
+
+SEES = "decisions"  # the capability to see a compound's meetings and collections
+
+
+def may_use(rt: Runtime, node: OrgNode) -> bool:
+    """Whether definition ``rt`` is used at ``node`` (its kinds and its scope)."""
+    return node.kind in rt.body.get("node_kinds", ["compound"]) and applies_at(rt.body, node.path)
+
+
+def usable(kind: str, node: OrgNode, actor: Actor, roles_key: str) -> list[Runtime]:
+    """The current ``kind`` definitions ``actor`` may use at ``node`` by their ``roles_key``."""
+    found = []
+    for version in current_versions(kind):
+        rt = runtime(version.id)
+        if may_use(rt, node) and any(actor.reaches(r, node.path) for r in rt.body[roles_key]):
+            found.append(rt)
+    return found
+
+
+def in_reach(actor: Actor, field: Any) -> Any:
+    """A condition on a node-path column: the nodes where ``actor`` sees deliberation."""
+    roles = permissions.roles_of(SEES)
+    paths = sorted({g.node_path for g in actor.grants if g.role in roles})
+    if not paths:
+        return field == "#nowhere/"
+    return reduce(operator.or_, [path_under(field, p) for p in paths])
+
+
+def validate(
+    schema: Mapping[str, Any], data: Any, context: Mapping[str, Any], prefix: str
+) -> dict[str, Any]:
+    """Answers to a definition's form, validated on the server (conditions included).
+
+    :raises Invalid: with one problem per field, at ``<prefix>/<field>``.
+    """
+    if not isinstance(data, Mapping):
+        message = _("Answers must be a JSON object.")
+        raise Invalid(message, [FieldProblem(prefix, message)])
+    cleaned, errors = forms.validate(
+        schema, dict(data), context=dict(context), gettext=i18n.gettext
+    )
+    if errors:
+        raise Invalid(
+            _("Some answers need fixing."),
+            [FieldProblem(f"{prefix}/{e.path}" if e.path else prefix, e.message) for e in errors],
+        )
+    return dict(cleaned)
+
+
+def text(value: Any, name: str, *, limit: int, required: bool = True) -> str:
+    """A one-line text field, stripped. :raises Invalid: missing or too long (path ``name``)."""
+    result = value.strip() if isinstance(value, str) else ""
+    if required and not result:
+        message = _("This field is required.")
+        raise Invalid(message, [FieldProblem(name, message)])
+    if len(result) > limit:
+        message = _("At most %(n)s characters.") % {"n": limit}
+        raise Invalid(message, [FieldProblem(name, message)])
+    return result

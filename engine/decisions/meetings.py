@@ -1,0 +1,322 @@
+"""Deliberation meetings (议事会, 红茶议事会, 联席会议, 三方联动月会): convene one with its
+agenda and invited parties, record attendance and minutes, pass resolutions, and take a
+resolution's outcome (raise an item; open a poll once polls register it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from peewee import JOIN
+
+from engine.core import clock
+from engine.core.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
+from engine.core.i18n import gettext as _
+from engine.decisions import common, outcomes
+from engine.definitions.definitions import Runtime, current_version, runtime
+from engine.org.actors import Actor
+from engine.org.org import node_by_key
+from engine.records import attachments
+from engine.store.db import write_transaction
+from engine.store.decision_tables import Meeting, Resolution
+from engine.store.models import Definition, Item, OrgNode
+from engine.trail import audit
+
+MAX_AGENDA = 20
+
+
+def conveners(actor: Actor, node: OrgNode) -> list[Runtime]:
+    """The meeting definitions ``actor`` may convene at ``node``."""
+    return common.usable("meeting", node, actor, "convene_roles")
+
+
+def _agenda(value: Any) -> list[str]:
+    lines = value if isinstance(value, list) else str(value or "").splitlines()
+    agenda = [str(line).strip() for line in lines if str(line).strip()]
+    if not agenda:
+        message = _("Give at least one agenda item.")
+        raise Invalid(message, [FieldProblem("agenda", message)])
+    if len(agenda) > MAX_AGENDA or any(len(a) > 200 for a in agenda):
+        message = _("At most %(n)s agenda items of 200 characters each.") % {"n": MAX_AGENDA}
+        raise Invalid(message, [FieldProblem("agenda", message)])
+    return agenda
+
+
+def _held_at(value: Any) -> dt.datetime:
+    try:
+        parsed = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        message = _("Give the date and time it is held.")
+        raise Invalid(message, [FieldProblem("held_at", message)]) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=clock.LOCAL)
+    return parsed.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def convene(
+    actor: Actor, type_key: str, node_key: str, fields: Mapping[str, Any], *, now: dt.datetime
+) -> Meeting:
+    """Convene a meeting of definition ``type_key`` at ``node_key`` (audited ``meeting.convene``).
+
+    :param fields: ``title``, ``held_at`` (local ISO date-time), ``place``, ``agenda`` (a list
+        or one item per line) and ``invited`` (role keys; default the definition's parties).
+    :raises NotFound: unknown definition or node.
+    :raises Forbidden: the actor holds none of the definition's convene roles at the node.
+    :raises Invalid: a field is missing or wrong (its name is the path).
+    """
+    definition = Definition.get_or_none(
+        (Definition.key == type_key) & (Definition.kind == "meeting")
+    )
+    if definition is None or not definition.current:
+        raise NotFound(_("No such kind of meeting."))
+    node = node_by_key(node_key)
+    version = current_version(definition)
+    rt = runtime(version)
+    if not common.may_use(rt, node):
+        message = _("%(type)s is not held at %(node)s.") % {
+            "type": rt.body["name"],
+            "node": node.name,
+        }
+        raise Invalid(message, [FieldProblem("node", message)])
+    if not any(actor.reaches(r, node.path) for r in rt.body["convene_roles"]):
+        raise Forbidden(_("You may not convene %(type)s here.") % {"type": rt.body["name"]})
+    parties = rt.body.get("parties", [])
+    invited = fields.get("invited")
+    invited = [r for r in (invited if isinstance(invited, list) else parties) if isinstance(r, str)]
+    unknown = [r for r in invited if r not in parties]
+    if unknown or not invited:
+        message = _("Invite at least one of the parties this meeting has.")
+        raise Invalid(message, [FieldProblem("invited", message)])
+    values = {
+        "title": common.text(fields.get("title"), "title", limit=200),
+        "place": common.text(fields.get("place"), "place", limit=200, required=False),
+        "held_at": _held_at(fields.get("held_at")),
+        "agenda": _agenda(fields.get("agenda")),
+        "invited": invited,
+    }
+    with write_transaction():
+        meeting = Meeting.create(
+            definition=definition,
+            version=version,
+            node=node,
+            node_path=node.path,
+            created_by=actor.user,
+            created_at=now,
+            **values,
+        )
+        audit.record(
+            "meeting.convene",
+            at=now,
+            actor=actor.user,
+            target=f"meeting:{meeting.id}",
+            after={**values, "held_at": clock.iso(values["held_at"]), "definition": rt.key},
+        )
+    return meeting
+
+
+def get_meeting(actor: Actor, meeting_id: int) -> Meeting:
+    """A meeting where ``actor`` sees deliberation. :raises NotFound: none (or out of reach)."""
+    found = (
+        Meeting.select(Meeting, OrgNode)
+        .join(OrgNode)
+        .where((Meeting.id == meeting_id) & common.in_reach(actor, Meeting.node_path))
+        .first()
+    )
+    if found is None:
+        raise NotFound(_("No such meeting."))
+    return found
+
+
+def meetings_in_reach(actor: Actor, *, limit: int = 200) -> list[Meeting]:
+    """The meetings ``actor`` sees, newest first, with their node (one query)."""
+    return list(
+        Meeting.select(Meeting, OrgNode)
+        .join(OrgNode)
+        .where(common.in_reach(actor, Meeting.node_path))
+        .order_by(Meeting.held_at.desc(), Meeting.id.desc())
+        .limit(limit)
+    )
+
+
+def may_record(actor: Actor, meeting: Meeting) -> bool:
+    """Whether ``actor`` records this meeting's minutes and resolutions (a convene role)."""
+    rt = runtime(meeting.version_id)
+    return any(actor.reaches(r, meeting.node_path) for r in rt.body["convene_roles"])
+
+
+def _recorder(actor: Actor, meeting_id: int) -> tuple[Meeting, Runtime]:
+    meeting = get_meeting(actor, meeting_id)
+    if not may_record(actor, meeting):
+        raise Forbidden(_("You may not record this meeting."))
+    return meeting, runtime(meeting.version_id)
+
+
+def _attendance(value: Any, invited: list[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for role in invited:
+        raw = (value or {}).get(role, 0) if isinstance(value, Mapping) else 0
+        try:
+            number = int(str(raw or 0).strip() or 0)
+        except ValueError:
+            number = -1
+        if not 0 <= number <= 10000:
+            message = _("Give how many attended as a whole number from 0.")
+            raise Invalid(message, [FieldProblem(f"attendance/{role}", message)])
+        counts[role] = number
+    return counts
+
+
+def record_minutes(
+    actor: Actor,
+    meeting_id: int,
+    attendance: Any,
+    minutes: Any,
+    *,
+    expected: int | None,
+    now: dt.datetime,
+) -> Meeting:
+    """Record who attended and the minutes (the definition's form); the meeting is then held.
+
+    :param expected: the meeting's ``lock`` the form showed; None skips the check.
+    :raises Conflict: someone saved the minutes in between.
+    :raises Invalid: attendance not a whole number, or the minutes do not validate
+        (paths ``attendance/<role>``, ``data/<field>``).
+    """
+    with write_transaction():
+        meeting, rt = _recorder(actor, meeting_id)
+        if expected is not None and expected != meeting.lock:
+            raise Conflict(_("Someone else saved this meeting meanwhile; reload the page."))
+        counts = _attendance(attendance, meeting.invited)
+        context = {
+            "node": {"key": meeting.node.key, "kind": meeting.node.kind},
+            "now": clock.iso(now),
+        }
+        cleaned = common.validate(rt.body["schema"], minutes, context, "data")
+        before = {
+            "state": meeting.state,
+            "attendance": meeting.attendance,
+            "minutes": meeting.minutes,
+        }
+        won = (
+            Meeting.update(attendance=counts, minutes=cleaned, state="held", lock=meeting.lock + 1)
+            .where((Meeting.id == meeting.id) & (Meeting.lock == meeting.lock))
+            .execute()
+        )
+        if not won:
+            raise Conflict(_("Someone else saved this meeting meanwhile; reload the page."))
+        attachments.claim(
+            attachments.ids_in(rt.body["schema"], cleaned),
+            actor,
+            record=attachments.record_ref("meeting", meeting.id),
+        )
+        audit.record(
+            "meeting.minutes",
+            at=now,
+            actor=actor.user,
+            target=f"meeting:{meeting.id}",
+            before=before,
+            after={"state": "held", "attendance": counts, "minutes": cleaned},
+        )
+    return Meeting.get_by_id(meeting.id)
+
+
+def resolve(actor: Actor, meeting_id: int, text: Any, *, now: dt.datetime) -> Resolution:
+    """Add a resolution (决议) to a held meeting (audited ``meeting.resolve``).
+
+    :raises Conflict: the meeting's minutes are not recorded yet.
+    """
+    with write_transaction():
+        meeting, _rt = _recorder(actor, meeting_id)
+        if meeting.state != "held":
+            raise Conflict(_("Record the minutes before passing resolutions."))
+        body = common.text(text, "text", limit=2000)
+        resolution = Resolution.create(
+            meeting=meeting, text=body, created_by=actor.user, created_at=now
+        )
+        audit.record(
+            "meeting.resolve",
+            at=now,
+            actor=actor.user,
+            target=f"meeting:{meeting.id}",
+            after={"resolution": resolution.id, "text": body},
+        )
+    return resolution
+
+
+def resolutions_of(meeting: Meeting) -> list[Resolution]:
+    """The meeting's resolutions with the items they raised (one query)."""
+    return list(
+        Resolution.select(Resolution, Item)
+        .join(Item, JOIN.LEFT_OUTER, on=(Resolution.item == Item.id))
+        .where(Resolution.meeting == meeting)
+        .order_by(Resolution.id)
+    )
+
+
+def offered_outcomes(actor: Actor, meeting: Meeting) -> list[Mapping[str, Any]]:
+    """The outcomes ``actor`` may take on this meeting's resolutions."""
+    if not may_record(actor, meeting):
+        return []
+    rt = runtime(meeting.version_id)
+    return outcomes.offered(actor, rt.body.get("outcomes", []), meeting.node)
+
+
+def take_outcome(actor: Actor, resolution_id: int, key: str, *, now: dt.datetime) -> Resolution:
+    """Take outcome ``key`` on a resolution: once; the item it raises links back to it.
+
+    :raises NotFound: no such resolution or outcome. :raises Conflict: an outcome was taken.
+    """
+    with write_transaction():
+        resolution = Resolution.get_or_none(Resolution.id == resolution_id)
+        if resolution is None:
+            raise NotFound(_("No such resolution."))
+        meeting, rt = _recorder(actor, resolution.meeting_id)
+        if resolution.outcome is not None:
+            raise Conflict(_("This resolution has already been acted on."))
+        source = outcomes.Source(
+            "resolution",
+            resolution.id,
+            meeting.node,
+            {
+                "resolution": {"text": resolution.text},
+                "meeting": {
+                    "title": meeting.title,
+                    "held_at": clock.iso(meeting.held_at),
+                    "minutes": meeting.minutes or {},
+                },
+            },
+            meeting_id=meeting.id,
+            title=meeting.title,
+        )
+        taken = outcomes.take(actor, rt.body.get("outcomes", []), key, source, now=now)
+        won = (
+            Resolution.update(outcome=key, item=taken.item, target=taken.target)
+            .where((Resolution.id == resolution.id) & Resolution.outcome.is_null())
+            .execute()
+        )
+        if not won:
+            raise Conflict(_("This resolution has already been acted on."))
+        audit.record(
+            "resolution.outcome",
+            at=now,
+            actor=actor.user,
+            target=f"meeting:{meeting.id}",
+            after={
+                "resolution": resolution.id,
+                "outcome": key,
+                "item": taken.item.id if taken.item else None,
+                "target": taken.target,
+            },
+        )
+    return Resolution.get_by_id(resolution.id)
+
+
+@attachments.record_kind("meeting")
+def may_read_meeting(actor: Actor, meeting_id: int) -> bool:
+    """Who sees a meeting sees the photos of its minutes."""
+    try:
+        get_meeting(actor, meeting_id)
+    except NotFound:
+        return False
+    return True

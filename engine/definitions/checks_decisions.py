@@ -1,0 +1,98 @@
+"""What the pack schema cannot see in meeting (议事会) and opinion (征求意见) definitions,
+and in the gates (先议先审) of an item type's workflow."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import forms
+from engine.core.errors import FieldProblem
+from engine.definitions.checks_common import duplicate_keys, rule_problems
+
+DEFAULT_REASONS = "reasons"
+# What each outcome kind must name (docs/pack-format.md, "Meetings and opinion collections").
+OUTCOME_NEEDS = {"item": "type", "poll": "definition"}
+
+
+def _roles(names: Iterable[str], path: str, roles: set[str]) -> list[FieldProblem]:
+    return [
+        FieldProblem(f"{path}/{i}", f"unknown role {role!r}")
+        for i, role in enumerate(names)
+        if role not in roles
+    ]
+
+
+def _outcomes(outcomes: list[Mapping[str, Any]]) -> list[FieldProblem]:
+    problems = duplicate_keys(
+        ((f"/outcomes/{i}", o["key"]) for i, o in enumerate(outcomes)), "outcome"
+    )
+    for i, outcome in enumerate(outcomes):
+        at = f"/outcomes/{i}"
+        needs = OUTCOME_NEEDS[outcome["kind"]]
+        if needs not in outcome:
+            problems.append(
+                FieldProblem(at, f"an outcome of kind {outcome['kind']} names its {needs}")
+            )
+        if "data" in outcome and outcome["kind"] != "item":
+            problems.append(FieldProblem(f"{at}/data", "only an item outcome fills answers"))
+        for name, rule in outcome.get("data", {}).items():
+            problems += rule_problems(rule, f"{at}/data/{name}")
+    return problems
+
+
+def decision_kind_problems(body: Mapping[str, Any], roles: set[str]) -> list[FieldProblem]:
+    """Problems of a ``meeting`` or ``opinion`` body that passed the pack schema."""
+    problems = [
+        FieldProblem("/schema" + p.path, p.message) for p in forms.check_schema(body["schema"])
+    ]
+    for field in ("convene_roles", "parties", "open_roles", "answer_roles"):
+        problems += _roles(body.get(field, []), f"/{field}", roles)
+    return problems + _outcomes(body.get("outcomes", []))
+
+
+def gate_problems(workflow: Mapping[str, Any], roles: set[str]) -> list[FieldProblem]:
+    """A gate state is left only by decision transitions, taken by the gate's roles, each
+    asking for the reasons; a decision is taken only at a gate."""
+    states: Mapping[str, Any] = workflow["states"]
+    problems: list[FieldProblem] = []
+    for name, state in states.items():
+        if "gate" in state:
+            problems += _roles(state["gate"]["roles"], f"/workflow/states/{name}/gate/roles", roles)
+    for i, tr in enumerate(workflow["transitions"]):
+        at = f"/workflow/transitions/{i}"
+        gates = [states[s]["gate"] for s in tr["from"] if s in states and "gate" in states[s]]
+        if "decision" not in tr:
+            if gates:
+                problems.append(
+                    FieldProblem(at, "a transition leaving a gate state must record a decision")
+                )
+            continue
+        if len(gates) != len(tr["from"]):
+            problems.append(
+                FieldProblem(f"{at}/decision", "a decision is taken only from gate states")
+            )
+            continue
+        for gate in gates:
+            outside = [r for r in tr["roles"] if r not in gate["roles"]]
+            if outside:
+                problems.append(
+                    FieldProblem(f"{at}/roles", f"only the gate's roles decide, not {outside[0]!r}")
+                )
+            reasons = gate.get("reasons", DEFAULT_REASONS)
+            form = tr.get("form") if isinstance(tr.get("form"), Mapping) else {}
+            if reasons not in (form.get("required") or []) or reasons not in (
+                form.get("properties") or {}
+            ):
+                problems.append(
+                    FieldProblem(
+                        f"{at}/form", f"a decision asks for its reasons: required field {reasons!r}"
+                    )
+                )
+    return problems
+
+
+def gate_of(body: Mapping[str, Any], state: str) -> Mapping[str, Any] | None:
+    """The gate of ``state`` in an item type's body, or None."""
+    spec = body.get("workflow", {}).get("states", {}).get(state)
+    return spec.get("gate") if isinstance(spec, Mapping) else None
