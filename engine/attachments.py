@@ -255,6 +255,22 @@ def _may_read_record(actor: Actor, record: str) -> bool:
 
         row = ChecklistRow.get_or_none(ChecklistRow.id == int(raw_id))
         return row is not None and may_view(actor, row.node)
+    if kind == "statement":
+        from engine.residents.disclosures import get_statement
+
+        try:
+            get_statement(actor, int(raw_id))
+        except NotFound:
+            return False
+        return True
+    if kind == "listing":
+        from engine.residents.listings import get_listing
+
+        try:
+            get_listing(actor, int(raw_id))
+        except NotFound:
+            return False
+        return True
     if kind == "kpi-report":
         from engine.kpi_reports import may_read
 

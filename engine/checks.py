@@ -23,7 +23,9 @@ from engine.checks_scores import checklist_problems, index_problems, profile_fac
 from engine.errors import FieldProblem
 from engine.events import EVENTS, unknown_pattern
 from engine.limits import depth_problem
+from engine.residents.checks import disclosure_problems, listing_problems
 
+KINDS = ("item_type", "profile", "evaluation", "index", "checklist", "disclosure", "listing")
 PSEUDO_ROLES = ("raiser", "assignee")
 SETTABLE = ("satisfaction", "priority")
 # The whole numbers a `set` effect may write to each item column (docs/pack-format.md).
@@ -103,7 +105,7 @@ def definition_problems(
     :param units: org node keys a routing rule may summon.
     """
     kind = body.get("kind") if isinstance(body, Mapping) else None
-    if kind not in ("item_type", "profile", "evaluation", "index", "checklist"):
+    if kind not in KINDS:
         return [FieldProblem("/kind", f"unknown definition kind {kind!r}")]
     deep = depth_problem(body)
     if deep is not None:
@@ -124,6 +126,10 @@ def definition_problems(
     if kind == "checklist":
         problems = checklist_problems(body, set(units))
         return problems + (_form(body["row_schema"], "/row_schema") if "row_schema" in body else [])
+    if kind == "disclosure":
+        return problems + disclosure_problems(body, set(roles), _form)
+    if kind == "listing":
+        return problems + listing_problems(body, set(roles), _form)
     return problems + _item_type_problems(body, set(roles), units)
 
 

@@ -382,6 +382,7 @@ class IndexSnapshot(Base):
 # counters in engine/logins.py (they build on Base above).
 from engine.logins import LoginCounter, LoginSession
 from engine.records import ChecklistRow, Household, KpiReport
+from engine.residents.models import Listing, Statement
 from engine.storage import Blob
 
 ALL_MODELS = [
@@ -411,6 +412,8 @@ ALL_MODELS = [
     LoginSession,
     LoginCounter,
     Blob,
+    Statement,
+    Listing,
 ]
 
 

@@ -78,6 +78,18 @@ CAPABILITIES: dict[str, Capability] = {
         reach={"commissioner": "own"},
         kinds=("compound",),
     ),
+    "disclosures": Capability(
+        "a compound's statements of accounts: draft, confirm, oversee (经营性收支公示)",
+        ("commissioner", *PARTIES, *SUPERVISORS),
+        kinds=("compound",),
+    ),
+    "cobuild": Capability(
+        "needs and resources of an area (需求清单/资源清单)",
+        ("commissioner", "party", "partner", *SUPERVISORS),
+    ),
+    "cobuild.match": Capability(
+        "confirm a suggested match of a need and a resource", ("commissioner", *SUPERVISORS)
+    ),
     "import": Capability("import the org tree, files and households from Excel", SUPERVISORS),
     "admin": Capability("the tripartite office's pages (/admin)", ("admin",)),
     "design": Capability("design and publish definitions", ("admin",)),
