@@ -21,6 +21,7 @@ from engine.checklists import facts_for as checklist_facts
 from engine.db import database, is_postgres, write_transaction
 from engine.models import Definition, Event, Grant, NodeFacts, OrgNode
 from engine.profiles import file_facts
+from engine.residents.facts import disclosure_facts, listing_facts
 
 EMPTY_LISTS = {"rows": 0, "done": 0, "overdue": 0, "completion_rate": None, "by_list": {}}
 AREA_KINDS = ("district", "street", "community", "compound")
@@ -264,6 +265,8 @@ def compute_all(*, now: dt.datetime) -> dict[int, dict[str, Any]]:
                 )
     compounds_under = _compounds_under(nodes)
     lists = checklist_facts(now)
+    disclosed = disclosure_facts(nodes, now)
+    listed = listing_facts(nodes)
     out: dict[int, dict[str, Any]] = {}
     for node in nodes:
         doc: dict[str, Any] = {"node": {"key": node.key, "kind": node.kind, "name": node.name}}
@@ -284,6 +287,8 @@ def compute_all(*, now: dt.datetime) -> dict[int, dict[str, Any]]:
             else {}
         )
         doc["checklists"] = lists.get(node.id, EMPTY_LISTS)
+        doc["disclosures"] = disclosed[node.id]
+        doc["listings"] = listed[node.id]
         out[node.id] = doc
     return out
 

@@ -61,13 +61,13 @@ def recent(kind: str, now: dt.datetime, count: int = 4) -> list[str]:
     for _i in range(count):
         key = period_of(kind, moment, previous=True)
         out.append(key)
-        start = _start(kind, key)
+        start = start_of(kind, key)
         assert start is not None
         moment = start
     return out
 
 
-def _start(kind: str, period: str) -> dt.datetime | None:
+def start_of(kind: str, period: str) -> dt.datetime | None:
     parsed = parse(kind, period)
     if parsed is None:
         return None

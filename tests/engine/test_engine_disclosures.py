@@ -223,3 +223,32 @@ def test_a_resident_never_sees_another_compounds_statements(app, actor_of):
         d.get_statement(actor_of("changzhengqiaolu-wy"), st.id)
     with pytest.raises(Forbidden):  # nor ask about it
         d.ask(other, st, "L1", "这是哪里的账?", now=NOW)
+
+
+def test_facts_on_time_share_and_questions(app, actor_of):
+    from engine import facts
+
+    # Q3 was due by 15 October: lvzhou publishes it on time, changzhengqiaolu late.
+    on_time = dt.datetime(2026, 10, 10, 2, 0)
+    st = drafted(actor_of)
+    d.submit(actor_of("lvzhouhuayuan-wy"), st, now=on_time)
+    d.confirm(actor_of("lvzhouhuayuan-ywh"), st, now=on_time)
+    late = d.start(actor_of("changzhengqiaolu-wy"), KEY, OrgNode.get(OrgNode.key == "changzhengqiaolu"), "2026-Q3", now=NOW)
+    d.add_line(actor_of("changzhengqiaolu-wy"), late, {"section": "income", "category": "停车", "label": "停车", "amount": "10"}, now=NOW)
+    d.submit(actor_of("changzhengqiaolu-wy"), late, now=NOW)
+    d.confirm(actor_of("changzhengqiaolu-ywh"), late, now=NOW)
+    d.ask(actor_of("lvzhou-yezhu1"), st, "L1", "广告收入是哪几个月的?", now=NOW)
+    docs = facts.compute_all(now=NOW + H)
+    assert docs[lvzhou().id]["disclosures"] == {
+        "compounds_due": 1,
+        "on_time": 1,
+        "on_time_rate": 100.0,
+        "corrected": 0,
+        "questions": 1,
+        "answered": 0,
+        "answer_rate": 0.0,
+    }
+    district = docs[OrgNode.get(OrgNode.key == "gongshu").id]["disclosures"]
+    compounds = OrgNode.select().where(OrgNode.kind == "compound").count()
+    assert district["compounds_due"] == compounds and district["on_time"] == 1
+    assert docs[OrgNode.get(OrgNode.key == "changzhengqiaolu").id]["disclosures"]["on_time"] == 0

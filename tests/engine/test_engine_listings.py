@@ -130,3 +130,27 @@ def test_needs_matched_with_resources_become_projects(app, actor_of):
     assert row.data["deadline"] == "2026-12-27" and row.data["status"] == "推进中"
     with pytest.raises(Conflict):  # matched once
         matching.confirm(commissioner, need, resource, now=NOW)
+
+
+def test_facts_count_needs_matched_and_help_done(app, actor_of):
+    from engine import facts
+
+    commissioner, partner = actor_of("xifang"), actor_of("shijia-gongjian")
+    need = listings.post(commissioner, "co-building", "need", node("lvzhouhuayuan"), NEED, now=NOW)
+    resource = listings.post(partner, "co-building", "resource", node("shijiahuayuan"), RESOURCE, now=NOW)
+    listings.post(commissioner, "co-building", "need", node("lvzhouhuayuan"), {**NEED, "category": "其他"}, now=NOW)
+    matching.confirm(commissioner, need, resource, now=NOW + 6 * H)
+    listings.post(actor_of("lvzhou-yezhu1"), "neighbour-help", "request", node("lvzhouhuayuan"), HELP, now=NOW)
+    docs = facts.compute_all(now=NOW + 7 * H)
+    compound = docs[node("lvzhouhuayuan").id]["listings"]
+    assert compound == {
+        "help_open": 1,
+        "help_done": 0,
+        "needs_open": 1,
+        "needs_matched": 1,
+        "resources_open": 0,
+        "resources_used": 0,  # the resource was posted at the community, above the compound
+        "match_hours_mean": 6.0,
+    }
+    community = docs[node("shijiahuayuan").id]["listings"]
+    assert (community["needs_matched"], community["resources_used"]) == (1, 1)
