@@ -48,6 +48,7 @@ HOME_BY_ROLE = (
     ("committee", "work.inbox"),
     ("property", "work.inbox"),
     ("resident", "resident.home"),
+    ("partner", "work.cobuild"),
 )
 
 
@@ -90,6 +91,8 @@ NAV = {
     "evaluation": "evaluation",
     "dashboards": "dashboards",
     "lists": "lists.view",
+    "accounts": "disclosures",
+    "cobuild": "cobuild",
     "imports": "import",
     "admin": "admin",
 }

@@ -57,3 +57,7 @@ def item(item_id: int) -> Any:
 def take(item_id: int, key: str) -> Any:
     found = items.get_item(g.actor, item_id)
     return transition_page(found, key, "resident/transition.html", "resident.item")
+
+
+from pages import accounts as _accounts  # noqa: E402, F401  (statements: routes on /r and /work)
+from pages import listings as _listings  # noqa: E402, F401  (listings: routes on /r and /work)

@@ -510,3 +510,54 @@ def published_for(actor: Actor, node: OrgNode) -> list[Statement]:
         .where((Statement.node == node) & (Statement.state == "published"))
         .order_by(Statement.period.desc(), Statement.definition)
     )
+
+
+def set_data(actor: Actor, st: Statement, data: Any, *, now: dt.datetime) -> None:
+    """Replace the statement's own answers (its note, its vouchers) through the definition's
+    form; uploads are linked to the statement. :raises Invalid: paths ``data/...``."""
+    import forms
+    from engine import attachments
+
+    body = _editor(actor, st)
+    schema = body.get("schema") or {"type": "object", "properties": {}}
+    if not isinstance(data, Mapping):
+        raise Invalid(
+            _("Answers must be a JSON object."),
+            [FieldProblem("data", _("Answers must be a JSON object."))],
+        )
+    context = {"node": {"key": st.node.key, "kind": st.node.kind, "name": st.node.name}}
+    cleaned, errors = forms.validate(schema, dict(data), context=context, gettext=i18n.gettext)
+    if errors:
+        raise Invalid(
+            _("Some answers need fixing."),
+            [FieldProblem(f"data/{e.path}" if e.path else "data", e.message) for e in errors],
+        )
+    with write_transaction():
+        attachments.claim(attachments.ids_in(schema, cleaned), actor, record=f"statement:{st.id}")
+        before = dict(st.data or {})
+        _write(st, EDITABLE, data=dict(cleaned))
+        _audit("statement.data", st, actor, now, before=before, after=dict(cleaned))
+
+
+def in_reach(actor: Actor) -> list[Statement]:
+    """Every statement of the compounds where ``actor`` drafts, confirms or oversees
+    statements, newest first (one query)."""
+    from engine.scope import path_under
+
+    from engine.permissions import roles_of
+
+    roles = set(roles_of("disclosures"))
+    paths = sorted({g.node_path for g in actor.grants if g.role in roles})
+    if not paths:
+        return []
+    where = None
+    for path in paths:
+        part = path_under(Statement.node_path, path)
+        where = part if where is None else where | part
+    return list(
+        Statement.select(Statement, OrgNode)
+        .join(OrgNode)
+        .where(where)
+        .order_by(Statement.period.desc(), Statement.node_path, Statement.number.desc())
+        .limit(300)
+    )

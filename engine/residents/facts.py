@@ -61,7 +61,9 @@ def disclosure_facts(nodes: Iterable[OrgNode], now: dt.datetime) -> dict[int, di
             .tuples()
         }
         for compound in compounds:
-            if compound.kind not in body.get("node_kinds", ["compound"]) or not applies_at(body, compound.path):
+            if compound.kind not in body.get("node_kinds", ["compound"]) or not applies_at(
+                body, compound.path
+            ):
                 continue
             published = first.get(compound.id)
             for node_id in _ancestors(compound.path, ids):
@@ -106,20 +108,40 @@ def listing_facts(nodes: Iterable[OrgNode]) -> dict[int, dict[str, Any]]:
     sides: dict[int, tuple[str, str] | None] = {}
     for version in current_versions("listing"):
         matching = version.body.get("matching")
-        sides[version.definition_id] = (matching["need"], matching["resource"]) if matching else None
+        sides[version.definition_id] = (
+            (matching["need"], matching["resource"]) if matching else None
+        )
     counts: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     rows = Listing.select(
-        Listing.definition, Listing.side, Listing.state, Listing.node_path, Listing.posted_at, Listing.matched_at
+        Listing.definition,
+        Listing.side,
+        Listing.state,
+        Listing.node_path,
+        Listing.posted_at,
+        Listing.matched_at,
     ).tuples()
     for definition_id, side, state, path, posted, matched in rows:
         pair = sides.get(definition_id)
         if pair is None:
-            keys = ["help_" + ("done" if state == "done" else "open" if state in ("open", "taken") else "other")]
+            keys = [
+                "help_"
+                + ("done" if state == "done" else "open" if state in ("open", "taken") else "other")
+            ]
         elif side == pair[0]:
-            keys = ["needs_" + ("open" if state == "open" else "matched" if state == "matched" else "other")]
+            keys = [
+                "needs_"
+                + ("open" if state == "open" else "matched" if state == "matched" else "other")
+            ]
         else:
-            keys = ["resources_" + ("open" if state == "open" else "used" if state == "matched" else "other")]
-        hours = (matched - posted).total_seconds() / 3600 if pair and side == pair[0] and matched else None
+            keys = [
+                "resources_"
+                + ("open" if state == "open" else "used" if state == "matched" else "other")
+            ]
+        hours = (
+            (matched - posted).total_seconds() / 3600
+            if pair and side == pair[0] and matched
+            else None
+        )
         for node_id in _ancestors(path, ids):
             for key in keys:
                 counts[node_id][key] += 1

@@ -233,8 +233,19 @@ def test_facts_on_time_share_and_questions(app, actor_of):
     st = drafted(actor_of)
     d.submit(actor_of("lvzhouhuayuan-wy"), st, now=on_time)
     d.confirm(actor_of("lvzhouhuayuan-ywh"), st, now=on_time)
-    late = d.start(actor_of("changzhengqiaolu-wy"), KEY, OrgNode.get(OrgNode.key == "changzhengqiaolu"), "2026-Q3", now=NOW)
-    d.add_line(actor_of("changzhengqiaolu-wy"), late, {"section": "income", "category": "停车", "label": "停车", "amount": "10"}, now=NOW)
+    late = d.start(
+        actor_of("changzhengqiaolu-wy"),
+        KEY,
+        OrgNode.get(OrgNode.key == "changzhengqiaolu"),
+        "2026-Q3",
+        now=NOW,
+    )
+    d.add_line(
+        actor_of("changzhengqiaolu-wy"),
+        late,
+        {"section": "income", "category": "停车", "label": "停车", "amount": "10"},
+        now=NOW,
+    )
     d.submit(actor_of("changzhengqiaolu-wy"), late, now=NOW)
     d.confirm(actor_of("changzhengqiaolu-ywh"), late, now=NOW)
     d.ask(actor_of("lvzhou-yezhu1"), st, "L1", "广告收入是哪几个月的?", now=NOW)

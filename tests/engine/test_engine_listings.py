@@ -137,10 +137,21 @@ def test_facts_count_needs_matched_and_help_done(app, actor_of):
 
     commissioner, partner = actor_of("xifang"), actor_of("shijia-gongjian")
     need = listings.post(commissioner, "co-building", "need", node("lvzhouhuayuan"), NEED, now=NOW)
-    resource = listings.post(partner, "co-building", "resource", node("shijiahuayuan"), RESOURCE, now=NOW)
-    listings.post(commissioner, "co-building", "need", node("lvzhouhuayuan"), {**NEED, "category": "其他"}, now=NOW)
+    resource = listings.post(
+        partner, "co-building", "resource", node("shijiahuayuan"), RESOURCE, now=NOW
+    )
+    listings.post(
+        commissioner,
+        "co-building",
+        "need",
+        node("lvzhouhuayuan"),
+        {**NEED, "category": "其他"},
+        now=NOW,
+    )
     matching.confirm(commissioner, need, resource, now=NOW + 6 * H)
-    listings.post(actor_of("lvzhou-yezhu1"), "neighbour-help", "request", node("lvzhouhuayuan"), HELP, now=NOW)
+    listings.post(
+        actor_of("lvzhou-yezhu1"), "neighbour-help", "request", node("lvzhouhuayuan"), HELP, now=NOW
+    )
     docs = facts.compute_all(now=NOW + 7 * H)
     compound = docs[node("lvzhouhuayuan").id]["listings"]
     assert compound == {
