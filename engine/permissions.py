@@ -79,12 +79,12 @@ CAPABILITIES: dict[str, Capability] = {
         kinds=("compound",),
     ),
     "disclosures": Capability(
-        "a compound's statements of accounts: draft, confirm, oversee (经营性收支公示)",
+        "a compound's statements of accounts: draft, confirm, oversee",
         ("commissioner", *PARTIES, *SUPERVISORS),
         kinds=("compound",),
     ),
     "cobuild": Capability(
-        "needs and resources of an area (需求清单/资源清单)",
+        "needs and resources of an area: post and follow",
         ("commissioner", "party", "partner", *SUPERVISORS),
     ),
     "cobuild.match": Capability(

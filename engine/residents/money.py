@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -16,8 +18,10 @@ def parse_amount(value: Any) -> int:
     :raises ValueError: with a message for the reader: not a number, negative, more than
         two decimals, too large.
     """
-    text = str(value if value is not None else "").strip().replace(",", "").replace("，", "")
-    text = text.removeprefix("¥").removeprefix("￥").removesuffix("元").strip()
+    # NFKC folds full-width digits, commas and the yuan sign to their ASCII forms; a unit
+    # word typed after the number (yuan) is dropped.
+    text = unicodedata.normalize("NFKC", str(value if value is not None else "")).strip()
+    text = re.sub(r"[^\x00-\x7f]+$", "", text.replace(",", "")).strip().removeprefix("¥").strip()
     if not text:
         raise ValueError(_("Enter an amount in yuan, such as 1200.50."))
     try:

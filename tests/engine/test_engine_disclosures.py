@@ -46,6 +46,7 @@ def test_amounts_are_cents_never_floats():
     assert parse_amount("12,000.50") == 1200050
     assert parse_amount("¥0.1") == 10
     assert parse_amount("3") == 300
+    assert parse_amount("１，２００．５元") == 120050  # typed on a Chinese keyboard
     for bad in ("", "abc", "1.001", "-5", "NaN", "1e30", "Infinity"):
         with pytest.raises(ValueError):
             parse_amount(bad)
