@@ -121,9 +121,11 @@ def money_bars(
     bar, step = 14, 44
     height = step * len(rows) + 4
     parts = [
-        f'<svg class="chart money-bars" role="img" viewBox="0 0 {width} {height}" width="100%" '
-        f'preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg">'
-        f"<title>{escape(title)}</title>"
+        (
+            f'<svg class="chart money-bars" role="img" viewBox="0 0 {width} {height}" width="100%" '
+            f'preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg">'
+            f"<title>{escape(title)}</title>"
+        )
     ]
     room = width - 120
     for i, (label, cents, flow) in enumerate(rows):

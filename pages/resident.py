@@ -59,5 +59,5 @@ def take(item_id: int, key: str) -> Any:
     return transition_page(found, key, "resident/transition.html", "resident.item")
 
 
-from pages import accounts as _accounts  # noqa: E402, F401  (statements: routes on /r and /work)
-from pages import listings as _listings  # noqa: E402, F401  (listings: routes on /r and /work)
+from pages import accounts as _accounts  # noqa: F401  (statements: routes on /r and /work)
+from pages import listings as _listings  # noqa: F401  (listings: routes on /r and /work)

@@ -20,8 +20,8 @@ from engine.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from engine.i18n import gettext as _
 from engine.models import Definition, DefinitionVersion, Item, OrgNode
 from engine.permissions import can
-from engine.residents.money import parse_amount
 from engine.residents.models import Statement
+from engine.residents.money import parse_amount
 from engine.residents.periods import due_at, period_of
 from engine.scope import role_labels
 
@@ -542,9 +542,8 @@ def set_data(actor: Actor, st: Statement, data: Any, *, now: dt.datetime) -> Non
 def in_reach(actor: Actor) -> list[Statement]:
     """Every statement of the compounds where ``actor`` drafts, confirms or oversees
     statements, newest first (one query)."""
-    from engine.scope import path_under
-
     from engine.permissions import roles_of
+    from engine.scope import path_under
 
     roles = set(roles_of("disclosures"))
     paths = sorted({g.node_path for g in actor.grants if g.role in roles})

@@ -117,12 +117,7 @@ def with_form(definitions: list[Definition]) -> set[str]:
     """The keys of the definitions the form builder edits (item types, profiles, row forms)."""
     from pages.designer.targets import has_form
 
-    return {
-        d.key
-        for d in definitions
-        if d.kind in ("item_type", "profile")
-        or (d.kind == "checklist" and has_form(designer.stored_body(d)))
-    }
+    return {d.key for d in definitions if has_form({"kind": d.kind, **designer.stored_body(d)})}
 
 
 def editable() -> list[Definition]:
@@ -151,6 +146,17 @@ def index() -> Any:
         values={},
         chosen_roles=["commissioner"],
         packs=list(Pack.select().order_by(Pack.key)),
+        item_types=item_types(),
+    )
+
+
+def item_types() -> list[tuple[str, str]]:
+    """(key, name) of the item types, for a new statement's questions."""
+    return list(
+        Definition.select(Definition.key, Definition.name)
+        .where(Definition.kind == "item_type")
+        .order_by(Definition.id)
+        .tuples()
     )
 
 
@@ -170,6 +176,11 @@ def new() -> Any:
             "open": _("Being handled"),
             "closed": _("Closed"),
             "close": _("Close"),
+            "income": _("Income"),
+            "expense": _("Expenses"),
+            "request": _("Asking for help"),
+            "offer": _("Offering help"),
+            "question_type": form.get("question_type", ""),
         },
     )
     scope = designer.own_scope(g.actor)
@@ -192,6 +203,7 @@ def new() -> Any:
             values=form,
             chosen_roles=form.getlist("raise_roles"),
             packs=list(Pack.select().order_by(Pack.key)),
+            item_types=item_types(),
         ), 422
     return redirect(url_for("designer.form_builder", key=body["key"]), 303)  # profiles too
 

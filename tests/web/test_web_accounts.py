@@ -16,7 +16,7 @@ ENGLISH = re.compile(r"\b[A-Za-z]{3,}\b")
 def visible_text(html: str) -> str:
     """The text a reader sees: no tags, scripts, styles or attribute values."""
     body = html.split("<main", 1)[1].split(">", 1)[1]
-    body = re.sub(r"<(script|style|svg)\b.*?</\1>", "", body, flags=re.S)
+    body = re.sub(r"<(script|style|svg)\b.*?</\1>", "", body, flags=re.DOTALL)
     return re.sub(r"<[^>]+>", " ", body)
 
 

@@ -8,7 +8,12 @@ from engine.records import ChecklistRow
 from engine.residents.models import Listing
 from tests.web.test_web_accounts import ENGLISH, visible_text
 
-HELP = {"category": "代买代取", "summary": "周六上午帮忙去药店取药", "place": "3幢2单元", "_submit": "1"}
+HELP = {
+    "category": "代买代取",
+    "summary": "周六上午帮忙去药店取药",
+    "place": "3幢2单元",
+    "_submit": "1",
+}
 
 
 def test_post_take_confirm_and_rate_a_help_request(client, auth, assert_max_queries):
@@ -17,7 +22,9 @@ def test_post_take_confirm_and_rate_a_help_request(client, auth, assert_max_quer
     assert "/r/help/new/neighbour-help/request" in page and "需求清单" not in page
     form = client.get("/r/help/new/neighbour-help/request")
     assert form.status_code == 200 and "一句话说明" in form.get_data(as_text=True)
-    refused = client.post("/r/help/new/neighbour-help/request", data={"category": "代买代取", "_submit": "1"})
+    refused = client.post(
+        "/r/help/new/neighbour-help/request", data={"category": "代买代取", "_submit": "1"}
+    )
     assert refused.status_code == 422 and Listing.select().count() == 0
     response = client.post("/r/help/new/neighbour-help/request", data=HELP)
     assert response.status_code == 303
@@ -75,7 +82,12 @@ def test_a_need_and_a_resource_matched_become_a_project(client, auth):
     assert "提供资源" in page and "确认配对" not in page
     client.post(
         "/work/cobuild/new/co-building/resource?node=shijiahuayuan",
-        data={"category": "助老助残", "summary": "爱心食堂送餐志愿服务", "provider": "共建单位", "_submit": "1"},
+        data={
+            "category": "助老助残",
+            "summary": "爱心食堂送餐志愿服务",
+            "provider": "共建单位",
+            "_submit": "1",
+        },
     )
     assert client.post("/work/cobuild/match", data={"need": 1, "resource": 2}).status_code == 403
     auth.logout()
