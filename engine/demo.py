@@ -256,6 +256,9 @@ def generate(
                 rng.choice(raisers[node.id]) if node.id in raisers else None,
             )
     planner.finish()
+    from engine.residents import demo as residents_demo
+
+    residents = residents_demo.generate(pools, rng, now)
     audit.record(
         "demo.generate",
         at=now,
@@ -263,7 +266,7 @@ def generate(
         target=marker,
         after={"compounds": len(nodes), "items": items},
     )
-    return f"demo: {len(nodes)} compounds, {items} items (seed {seed})"
+    return f"demo: {len(nodes)} compounds, {items} items, {residents} (seed {seed})"
 
 
 def _raisers(nodes: list[OrgNode]) -> dict[int, list[int]]:

@@ -165,3 +165,20 @@ def test_facts_count_needs_matched_and_help_done(app, actor_of):
     }
     community = docs[node("shijiahuayuan").id]["listings"]
     assert (community["needs_matched"], community["resources_used"]) == (1, 1)
+
+
+def test_the_demo_has_statements_help_and_matched_needs(app):
+    from engine.demo import generate
+    from engine.residents.models import Statement
+    from tests.conftest import SEED
+
+    message = generate(SEED, compounds=3, items=0, seed=5, now=NOW)
+    assert "4 statements, 5 help listings, 6 needs and resources" in message
+    states = {(s.node.key, s.period, s.number): s.state for s in Statement.select()}
+    assert states[("changzhengqiaolu", "2026-Q2", 1)] == "superseded"
+    assert states[("changzhengqiaolu", "2026-Q2", 2)] == "published"
+    returned = Event.select().where(Event.action == "statement.return").count()
+    assert returned == 1
+    assert {x.state for x in Listing.select()} == {"open", "taken", "done", "matched"}
+    question = Event.get(Event.action == "statement.question").item
+    assert question.state == "answered"
