@@ -459,13 +459,13 @@ def ask(actor: Actor, st: Statement, line_id: str, question: str, *, now: dt.dat
     }
     with write_transaction():  # the question and its link to the line, or neither
         item = items.raise_item(actor, spec["item_type"], st.node.key, data, now=now)
+        # On the statement, not the item: the item's history shows its own steps only.
         audit.record(
             "statement.question",
             at=now,
             actor=actor.user,
-            item=item,
             target=f"statement:{st.id}",
-            detail={"line": line_id, "node": st.node_path, "period": st.period},
+            detail={"line": line_id, "item": item.id, "node": st.node_path, "period": st.period},
         )
     return item
 
@@ -476,13 +476,14 @@ def questions_of(st: Statement) -> dict[str, list[int]]:
 
     out: dict[str, list[int]] = {}
     rows = (
-        Event.select(Event.item, Event.detail)
+        Event.select(Event.detail)
         .where((Event.action == "statement.question") & (Event.target == f"statement:{st.id}"))
         .order_by(Event.id)
         .tuples()
     )
-    for item_id, detail in rows:
-        out.setdefault(str((detail or {}).get("line")), []).append(item_id)
+    for (detail,) in rows:
+        detail = detail or {}
+        out.setdefault(str(detail.get("line")), []).append(detail.get("item"))
     return out
 
 

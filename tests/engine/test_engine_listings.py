@@ -180,5 +180,7 @@ def test_the_demo_has_statements_help_and_matched_needs(app):
     returned = Event.select().where(Event.action == "statement.return").count()
     assert returned == 1
     assert {x.state for x in Listing.select()} == {"open", "taken", "done", "matched"}
-    question = Event.get(Event.action == "statement.question").item
-    assert question.state == "answered"
+    from engine.models import Item
+
+    asked = Event.get(Event.action == "statement.question").detail["item"]
+    assert Item.get_by_id(asked).state == "answered"
