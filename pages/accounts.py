@@ -28,7 +28,7 @@ def statement_states() -> dict[str, str]:
         "draft": _("Draft"),
         "submitted": _("Waiting for the committee"),
         "returned": _("Returned"),
-        "published": _("Published"),
+        "published": _("Published for residents"),
         "superseded": _("Replaced by a correction"),
     }
 
@@ -37,7 +37,7 @@ def field_labels() -> dict[str, str]:
     return {
         "section": _("Part"),
         "category": _("Category"),
-        "label": _("Item"),
+        "label": _("Line item"),
         "amount": _("Amount (yuan)"),
         "note": _("Note"),
         "lines": "",

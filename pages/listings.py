@@ -273,7 +273,7 @@ def cobuild() -> Any:
                 "resources": [x for x in rows if x.side == body["matching"]["resource"]],
                 "suggestions": [
                     (s, matching.may_confirm(g.actor, s.need, body))
-                    for s in matching.suggestions(g.actor, key)
+                    for s in matching.suggestions(g.actor, key, rows)
                 ],
                 "posts": _post_choices(body),
             }

@@ -73,7 +73,9 @@ def may_read(actor: Actor, statement: Statement, body: Mapping[str, Any]) -> boo
 
 
 def body_of(statement: Statement) -> dict[str, Any]:
-    return dict(DefinitionVersion.get_by_id(statement.version_id).body)
+    from engine.runtimes import runtime
+
+    return dict(runtime(statement.version_id).body)  # versions never change: cached
 
 
 def get_statement(actor: Actor, statement_id: int) -> Statement:
@@ -493,7 +495,7 @@ def title(body: Mapping[str, Any], st: Statement) -> str:
 
     text = f"{period_label(st.period)} {body['name']}"
     if st.number > 1:
-        text += " " + i18n.gettext("(version %(n)s)") % {"n": st.number}
+        text += i18n.gettext(" (version %(n)s)") % {"n": st.number}
     return text
 
 

@@ -40,7 +40,9 @@ def side_of(body: Mapping[str, Any], key: str) -> dict[str, Any]:
 
 
 def body_of(listing: Listing) -> dict[str, Any]:
-    return dict(DefinitionVersion.get_by_id(listing.version_id).body)
+    from engine.runtimes import runtime
+
+    return dict(runtime(listing.version_id).body)  # versions never change: cached
 
 
 def area_path(body: Mapping[str, Any], node_path: str) -> str:
@@ -106,7 +108,8 @@ def visible(actor: Actor, key: str, *, states: tuple[str, ...] = ("open",)) -> l
         part = path_under(Listing.node_path, area)
         where = part if where is None else where | part
     return list(
-        Listing.select()
+        Listing.select(Listing, OrgNode)
+        .join(OrgNode)
         .where((Listing.definition == definition) & Listing.state.in_(states) & where)
         .order_by(Listing.posted_at.desc(), Listing.id.desc())
         .limit(200)

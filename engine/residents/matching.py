@@ -42,14 +42,19 @@ def _covers(body: Mapping[str, Any], resource: Listing, need: Listing) -> bool:
     return need.node_path.startswith(area_path(body, resource.node_path))
 
 
-def suggestions(actor: Actor, key: str) -> list[Suggestion]:
+def suggestions(actor: Actor, key: str, rows: list[Listing] | None = None) -> list[Suggestion]:
     """Pairs of open needs and open resources ``actor`` sees, best first: a shared place,
-    then the nearest resource (posted lowest in the tree), then the oldest need."""
-    needs = [x for x in visible(actor, key) if _side(x, "need")]
+    then the nearest resource (posted lowest in the tree), then the oldest need.
+
+    :param rows: the listings of ``key`` the actor sees, if already read (others than open
+        ones are left out).
+    """
+    rows = [x for x in (visible(actor, key) if rows is None else rows) if x.state == "open"]
+    needs = [x for x in rows if _side(x, "need")]
     if not needs:
         return []
     body = body_of(needs[0])
-    resources = [x for x in visible(actor, key) if _side(x, "resource")]
+    resources = [x for x in rows if _side(x, "resource")]
     pairs = [
         Suggestion(n, r, bool(n.place) and n.place == r.place)
         for n in needs

@@ -182,3 +182,17 @@ def test_a_draft_is_not_for_residents(client, auth):
     auth.login("lvzhou-yezhu1")
     assert client.get(f"/r/accounts/{st.id}").status_code == 404
     assert NOW  # the seeded clock the statements' periods are read against
+
+
+def test_the_staff_pages_read_a_fixed_number_of_queries(
+    client, auth, published, assert_max_queries
+):
+    auth.login("lvzhouhuayuan-wy")
+    client.post(f"/work/accounts/{published.id}/correct", data={"reason": "增值税金额有误"})
+    with assert_max_queries(16):
+        page = client.get("/work/accounts").get_data(as_text=True)
+    assert "2026年第3季度 经营性收支公示（第2版）" in page and "已公示" in page
+    v2 = Statement.get(Statement.number == 2)
+    with assert_max_queries(16):
+        page = client.get(f"/work/accounts/{v2.id}").get_data(as_text=True)
+    assert "添加一项" in page and "提交业委会（物管委）确认" in page

@@ -100,3 +100,16 @@ def test_a_need_and_a_resource_matched_become_a_project(client, auth):
     assert response.status_code == 303
     need = Listing.get_by_id(need.id)
     assert need.state == "matched" and ChecklistRow.get_by_id(need.project).node_id == need.node_id
+
+
+def test_the_cobuild_page_reads_a_fixed_number_of_queries(client, auth, assert_max_queries):
+    auth.login("xifang")
+    for summary in ("独居老人每周助餐送餐", "楼道堆物集中清理志愿者", "业委会换届选举法律咨询"):
+        client.post(
+            "/work/cobuild/new/co-building/need?node=lvzhouhuayuan",
+            data={"category": "助老助残", "summary": summary, "_submit": "1"},
+        )
+    assert Listing.select().count() == 3
+    with assert_max_queries(14):
+        page = client.get("/work/cobuild").get_data(as_text=True)
+    assert page.count("绿洲花园") >= 3
