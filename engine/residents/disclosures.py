@@ -18,7 +18,8 @@ from engine.db import write_transaction
 from engine.definitions import applies_at, current_version, current_versions
 from engine.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from engine.i18n import gettext as _
-from engine.models import Definition, DefinitionVersion, Item, OrgNode
+from engine.models import Definition, DefinitionVersion, Item, OrgNode, User
+from engine.notify import notify_users, users_with_roles
 from engine.permissions import can
 from engine.residents.models import Statement
 from engine.residents.money import parse_amount
@@ -217,6 +218,11 @@ def clean_line(body: Mapping[str, Any], fields: Mapping[str, Any]) -> dict[str, 
     }
 
 
+def _tell(users: list[Any], message: str, now: dt.datetime) -> None:
+    """Notify ``users`` (no item: the notification names the statement)."""
+    notify_users([u for u in users if u is not None], None, message[:480], now=now)
+
+
 def _next_id(st: Statement) -> str:
     """A line id no version of this statement has used: a removed line's id is never
     given to another line, so the comparison of versions stays true."""
@@ -290,6 +296,12 @@ def submit(actor: Actor, st: Statement, *, now: dt.datetime) -> None:
             before={"state": "draft"},
             after={"state": "submitted"},
         )
+        body = body_of(st)
+        _tell(
+            users_with_roles(body["confirm_roles"], st.node_path),
+            _("A statement waits for your confirmation: %(title)s") % {"title": title(body, st)},
+            now,
+        )
 
 
 def _confirmer(actor: Actor, st: Statement) -> None:
@@ -315,6 +327,12 @@ def give_back(actor: Actor, st: Statement, reason: str, *, now: dt.datetime) -> 
             now,
             before={"state": "submitted"},
             after={"state": "returned", "reason": reason},
+        )
+        drafter = User.get_or_none(User.id == st.drafted_by_id)
+        _tell(
+            [drafter] if drafter else [],
+            _("Your statement was returned: %(reason)s") % {"reason": reason},
+            now,
         )
 
 
@@ -507,10 +525,13 @@ def format_cents(cents: int) -> str:
 
 
 def published_for(actor: Actor, node: OrgNode) -> list[Statement]:
-    """The newest published version of each period's statement at ``node``, newest period first."""
+    """The newest published version of each period's statement at ``node`` or the compound
+    it lies in (a resident granted at a building), newest period first."""
+    parts = node.path.strip("/").split("/")
+    paths = ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
     return list(
         Statement.select()
-        .where((Statement.node == node) & (Statement.state == "published"))
+        .where(Statement.node_path.in_(paths) & (Statement.state == "published"))
         .order_by(Statement.period.desc(), Statement.definition)
     )
 

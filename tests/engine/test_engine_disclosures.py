@@ -264,3 +264,16 @@ def test_facts_on_time_share_and_questions(app, actor_of):
     compounds = OrgNode.select().where(OrgNode.kind == "compound").count()
     assert district["compounds_due"] == compounds and district["on_time"] == 1
     assert docs[OrgNode.get(OrgNode.key == "changzhengqiaolu").id]["disclosures"]["on_time"] == 0
+
+
+def test_the_committee_is_told_and_the_drafter_hears_why(app, actor_of):
+    from engine.models import Notification
+
+    st = drafted(actor_of)
+    d.submit(actor_of("lvzhouhuayuan-wy"), st, now=NOW)
+    ywh = actor_of("lvzhouhuayuan-ywh")
+    told = Notification.get(Notification.user == ywh.user)
+    assert "2026" in told.message and told.item_id is None
+    d.give_back(ywh, st, "停车收入漏报", now=NOW)
+    back = Notification.get(Notification.user == actor_of("lvzhouhuayuan-wy").user)
+    assert "停车收入漏报" in back.message
