@@ -3,11 +3,13 @@ asked about by the compound's residents on /r/accounts (engine/residents/disclos
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+import forms
 from engine import clock
 from engine.errors import Invalid, ServiceError
 from engine.models import OrgNode
@@ -74,6 +76,7 @@ def view_context(st: Statement) -> dict[str, Any]:
         "changes": d.line_diff(previous.lines, st.lines) if previous else [],
         "section_labels": {s["key"]: s["label"] for s in body["sections"]},
         "due": due_at(body, st.period),
+        "own_answers": shown_answers(body, st.data or {}) if body.get("schema") else [],
         "now": clock.now(),
     }
 
@@ -345,3 +348,28 @@ def when(value: Any) -> str:
 def yuan(cents: Any) -> str:
     """Cents as ¥1,234.50."""
     return d.format_cents(int(cents or 0))
+
+
+def shown_answers(body: dict[str, Any], data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The answers as a reader sees them: labels, option titles, times as people write them."""
+    out = []
+    for spec in forms.field_specs(body["schema"]):
+        value = data.get(spec.name)
+        if value in (None, "", []):
+            continue
+        if spec.kind == "datetime" and isinstance(value, str):
+            try:
+                parsed = dt.datetime.fromisoformat(value)
+            except ValueError:
+                shown: Any = value
+            else:
+                utc = parsed.astimezone(dt.UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+                shown = when(utc)
+        elif spec.kind in ("photo", "file"):
+            shown = list(value)
+        elif isinstance(value, list):
+            shown = "、".join(str(v) for v in value)
+        else:
+            shown = dict(spec.options or []).get(value, value)
+        out.append({"label": spec.label, "kind": spec.kind, "value": shown})
+    return out

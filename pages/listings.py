@@ -3,20 +3,18 @@ on /work/cobuild (需求清单/资源清单) — engine/residents/listings.py an
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-import forms
 from engine import clock
 from engine.errors import ServiceError
 from engine.models import OrgNode
 from engine.residents import listings as ls
 from engine.residents import matching
 from engine.residents.models import Listing
-from pages.accounts import when
+from pages.accounts import shown_answers
 from pages.auth import requires
 from pages.itemviews import bind, submit
 from pages.resident import _home_node
@@ -32,31 +30,6 @@ def listing_states() -> dict[str, str]:
         "matched": _("Matched"),
         "withdrawn": _("Withdrawn"),
     }
-
-
-def shown_answers(body: dict[str, Any], data: dict[str, Any]) -> list[dict[str, Any]]:
-    """The answers as a reader sees them: labels, option titles, times as people write them."""
-    out = []
-    for spec in forms.field_specs(body["schema"]):
-        value = data.get(spec.name)
-        if value in (None, "", []):
-            continue
-        if spec.kind == "datetime" and isinstance(value, str):
-            try:
-                parsed = dt.datetime.fromisoformat(value)
-            except ValueError:
-                shown: Any = value
-            else:
-                utc = parsed.astimezone(dt.UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
-                shown = when(utc)
-        elif spec.kind in ("photo", "file"):
-            shown = list(value)
-        elif isinstance(value, list):
-            shown = "、".join(str(v) for v in value)
-        else:
-            shown = dict(spec.options or []).get(value, value)
-        out.append({"label": spec.label, "kind": spec.kind, "value": shown})
-    return out
 
 
 def side_labels(body: dict[str, Any]) -> dict[str, str]:

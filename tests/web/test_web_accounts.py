@@ -196,3 +196,36 @@ def test_the_staff_pages_read_a_fixed_number_of_queries(
     with assert_max_queries(16):
         page = client.get(f"/work/accounts/{v2.id}").get_data(as_text=True)
     assert "添加一项" in page and "提交业委会（物管委）确认" in page
+
+
+def test_vouchers_attached_to_a_statement_are_read_by_its_residents_only(client, auth):
+    import io
+
+    auth.login("lvzhouhuayuan-wy")
+    client.post(
+        "/work/accounts/new",
+        data={"definition": "operating-accounts", "node": "lvzhouhuayuan", "period": "2026-Q3"},
+    )
+    st = Statement.get()
+    line(client, st.id, section="income", category="广告", label="电梯广告", amount="100")
+    pdf = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
+    response = client.post(
+        f"/work/accounts/{st.id}/data",
+        data={"note": "广告合同见附件", "vouchers": (io.BytesIO(pdf), "合同.pdf"), "_submit": "1"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)[-1500:]
+    st = Statement.get_by_id(st.id)
+    (voucher,) = st.data["vouchers"]
+    client.post(f"/work/accounts/{st.id}/submit")
+    auth.logout()
+    auth.login("lvzhouhuayuan-ywh")
+    client.post(f"/work/accounts/{st.id}/confirm")
+    auth.logout()
+    auth.login("lvzhou-yezhu1")
+    page = client.get(f"/r/accounts/{st.id}").get_data(as_text=True)
+    assert "广告合同见附件" in page and f"/files/{voucher}" in page
+    assert client.get(f"/files/{voucher}").status_code == 200
+    auth.logout()
+    auth.login("changzheng-yezhu1")
+    assert client.get(f"/files/{voucher}").status_code == 404
