@@ -30,9 +30,8 @@ def _actor(roles: Any, node: OrgNode, *, skip: int = 0) -> Actor | None:
         .join(Grant)
         .where(Grant.role.in_(list(roles)) & (Grant.node == node))
         .order_by(Grant.id)
-        .distinct()
     )
-    found = list(query)
+    found = list({u.id: u for u in query}.values())  # once each, in grant order
     return actor_for(found[skip]) if len(found) > skip else None
 
 
