@@ -11,9 +11,12 @@ from flask_babel import gettext as _
 
 import forms
 from engine import clock
+from engine.definitions import current_versions
 from engine.errors import Invalid, ServiceError
 from engine.models import OrgNode
 from engine.residents import disclosures as d
+from engine.residents import questions
+from engine.residents import statements as reading
 from engine.residents.models import Statement
 from engine.residents.money import yuan_text
 from engine.residents.periods import due_at, period_label, recent
@@ -51,7 +54,7 @@ def view_context(st: Statement) -> dict[str, Any]:
     """What both audiences' statement pages show: lines by section, totals, the chart, what
     the correction changed."""
     body = d.body_of(st)
-    sums = d.totals(body, st.lines)
+    sums = reading.totals(body, st.lines)
     sections = [
         {
             **s,
@@ -66,14 +69,15 @@ def view_context(st: Statement) -> dict[str, Any]:
     return {
         "st": st,
         "body": body,
-        "title": d.title(body, st),
+        "title": reading.title(body, st),
         "sections": sections,
         "groups": groups,
         "chart": charts.money_bars(
-            [(s["label"], s["total"], s["flow"]) for s in sections], title=d.title(body, st)
+            [(s["label"], s["total"], s["flow"]) for s in sections],
+            title=reading.title(body, st),
         ),
         "previous": previous,
-        "changes": d.line_diff(previous.lines, st.lines) if previous else [],
+        "changes": reading.line_diff(previous.lines, st.lines) if previous else [],
         "section_labels": {s["key"]: s["label"] for s in body["sections"]},
         "due": due_at(body, st.period),
         "own_answers": shown_answers(body, st.data or {}) if body.get("schema") else [],
@@ -88,11 +92,11 @@ def view_context(st: Statement) -> dict[str, Any]:
 @requires("resident")
 def accounts() -> Any:
     node = _home_node()
-    found = d.published_for(g.actor, node)
+    found = reading.published_for(g.actor, node)
     return render_template(
         "resident/accounts.html",
         node=node,
-        statements=[(st, d.title(d.body_of(st), st)) for st in found],
+        statements=[(st, reading.title(d.body_of(st), st)) for st in found],
     )
 
 
@@ -100,7 +104,9 @@ def accounts() -> Any:
 @requires("resident")
 def statement(statement_id: int) -> Any:
     st = d.get_statement(g.actor, statement_id)
-    return render_template("resident/statement.html", **view_context(st), asked=d.questions_of(st))
+    return render_template(
+        "resident/statement.html", **view_context(st), asked=questions.questions_of(st)
+    )
 
 
 @resident_bp.route("/accounts/<int:statement_id>/ask/<line_id>", methods=["GET", "POST"])
@@ -114,7 +120,7 @@ def ask(statement_id: int, line_id: str) -> Any:
     if request.method == "POST":
         text = request.form.get("question", "")
         try:
-            item = d.ask(g.actor, st, line_id, text, now=clock.now())
+            item = questions.ask(g.actor, st, line_id, text, now=clock.now())
         except Invalid as exc:
             error, status = "; ".join(p.message for p in exc.fields) or exc.message, 422
         else:
@@ -124,7 +130,7 @@ def ask(statement_id: int, line_id: str) -> Any:
     return render_template(
         "resident/ask.html",
         st=st,
-        title=d.title(body, st),
+        title=reading.title(body, st),
         line=line,
         section=next(s["label"] for s in body["sections"] if s["key"] == line["section"]),
         error=error,
@@ -144,7 +150,7 @@ def _draftable() -> list[tuple[Any, list[OrgNode]]]:
         if any(n.path.startswith(p) for p in paths)
     ][:500]
     out = []
-    for version in d.current_versions("disclosure", by_key=True):
+    for version in current_versions("disclosure", by_key=True):
         nodes = [n for n in compounds if d.may_draft(g.actor, version.body, n.path)]
         if nodes:
             out.append((version, nodes))
@@ -157,8 +163,8 @@ def statements() -> Any:
     draftable = _draftable()
     kinds = {v.body["period"] for v, _nodes in draftable}
     periods = sorted({p for k in kinds for p in recent(k, clock.now())}, reverse=True)
-    rows = d.in_reach(g.actor)
-    titles = {st.id: d.title(d.body_of(st), st) for st in rows}
+    rows = reading.in_reach(g.actor)
+    titles = {st.id: reading.title(d.body_of(st), st) for st in rows}
     return render_template(
         "work/statements.html",
         rows=rows,
@@ -202,7 +208,7 @@ def _staff_page(st: Statement, status: int = 200, **extra: Any) -> Any:
         correctable=st.state == "published"
         and d.may_draft(g.actor, body, st.node_path)
         and not Statement.select().where(Statement.previous == st).exists(),
-        asked=d.questions_of(st),
+        asked=questions.questions_of(st),
         bound=extra.pop("bound", None)
         or (
             bind(schema, {}, data=st.data or {}) if editable and schema.get("properties") else None
@@ -347,7 +353,7 @@ def when(value: Any) -> str:
 @resident_bp.app_template_filter("yuan")
 def yuan(cents: Any) -> str:
     """Cents as ¥1,234.50."""
-    return d.format_cents(int(cents or 0))
+    return reading.format_cents(int(cents or 0))
 
 
 def shown_answers(body: dict[str, Any], data: dict[str, Any]) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from engine import items
 from engine.actors import Actor, actor_for
 from engine.definitions import current_version
 from engine.models import Definition, Grant, OrgNode, User
-from engine.residents import disclosures, listings, matching
+from engine.residents import disclosures, listings, matching, questions
 from engine.residents.periods import due_at, recent
 
 DAY = dt.timedelta(days=1)
@@ -97,7 +97,7 @@ def _question(spec: Mapping[str, Any], st: Any, node: OrgNode, at: dt.datetime) 
     if resident is None:
         return
     line = st.lines[int(spec.get("line", 0))]
-    item = disclosures.ask(resident, st, line["id"], spec["text"], now=at)
+    item = questions.ask(resident, st, line["id"], spec["text"], now=at)
     answerer = _actor([st.publisher_role], node)
     if answerer is not None and spec.get("answer"):
         items.transition(

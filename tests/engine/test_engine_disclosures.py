@@ -10,6 +10,7 @@ from engine import items
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Assignment, Event, OrgNode
 from engine.residents import disclosures as d
+from engine.residents import questions, statements
 from engine.residents.models import Statement
 from engine.residents.money import parse_amount
 from engine.residents.periods import due_at, period_label, period_of
@@ -85,7 +86,7 @@ def test_lifecycle_draft_returned_published_corrected(app, actor_of):
     d.confirm(ywh, st, now=NOW + 3 * H)
     st = Statement.get_by_id(st.id)
     assert st.state == "published" and st.published_at == NOW + 3 * H
-    sums = d.totals(d.body_of(st), st.lines)
+    sums = statements.totals(d.body_of(st), st.lines)
     assert sums["sections"]["income"] == 1200050 + 80000
     assert sums["groups"]["operating"] == {"in": 1280050, "out": 36000, "balance": 1244050}
 
@@ -128,7 +129,7 @@ def test_lifecycle_draft_returned_published_corrected(app, actor_of):
         {"section": "fund-used", "category": "电梯", "label": "3幢电梯维修", "amount": "5000"},
         now=NOW + 4 * H,
     )
-    changes = d.line_diff(st.lines, v2.lines)
+    changes = statements.line_diff(st.lines, v2.lines)
     assert [(c["change"], c["id"]) for c in changes] == [
         ("changed", "L2"),
         ("added", "L4"),
@@ -191,13 +192,13 @@ def published(actor_of):
 def test_a_question_on_a_line_is_routed_to_the_publisher_and_answered(app, actor_of):
     st = published(actor_of)
     resident = actor_of("lvzhou-yezhu1")
-    item = d.ask(resident, st, "L1", "广告收入是哪几个月的?", now=NOW)
+    item = questions.ask(resident, st, "L1", "广告收入是哪几个月的?", now=NOW)
     assert item.definition.key == "disclosure-question"
     assert item.state == "asked" and item.due_at == NOW + 72 * H
     assert "电梯广告" in item.data["line"] and "¥12,000.50" in item.data["line"]
     summons = list(Assignment.select().where(Assignment.item == item))
     assert [(a.role, a.unit.key) for a in summons] == [("property", "lvzhouhuayuan")]
-    assert d.questions_of(st) == {"L1": [item.id]}
+    assert questions.questions_of(st) == {"L1": [item.id]}
     wy = actor_of("lvzhouhuayuan-wy")
     items.transition(
         wy, item.id, "answer", {"answer": "7至9月三个月的租金"}, expected=item.lock, now=NOW + H
@@ -205,9 +206,9 @@ def test_a_question_on_a_line_is_routed_to_the_publisher_and_answered(app, actor
     item = items.get_item(resident, item.id)
     assert item.state == "answered" and item.resolved_at == NOW + H
     with pytest.raises(NotFound):
-        d.ask(resident, st, "L99", "这一项在哪里?", now=NOW)
+        questions.ask(resident, st, "L99", "这一项在哪里?", now=NOW)
     with pytest.raises(Invalid):
-        d.ask(resident, st, "L1", "?", now=NOW)
+        questions.ask(resident, st, "L1", "?", now=NOW)
 
 
 def test_a_resident_never_sees_another_compounds_statements(app, actor_of):
@@ -223,7 +224,7 @@ def test_a_resident_never_sees_another_compounds_statements(app, actor_of):
     with pytest.raises(NotFound):
         d.get_statement(actor_of("changzhengqiaolu-wy"), st.id)
     with pytest.raises(Forbidden):  # nor ask about it
-        d.ask(other, st, "L1", "这是哪里的账?", now=NOW)
+        questions.ask(other, st, "L1", "这是哪里的账?", now=NOW)
 
 
 def test_facts_on_time_share_and_questions(app, actor_of):
@@ -249,7 +250,7 @@ def test_facts_on_time_share_and_questions(app, actor_of):
     )
     d.submit(actor_of("changzhengqiaolu-wy"), late, now=NOW)
     d.confirm(actor_of("changzhengqiaolu-ywh"), late, now=NOW)
-    d.ask(actor_of("lvzhou-yezhu1"), st, "L1", "广告收入是哪几个月的?", now=NOW)
+    questions.ask(actor_of("lvzhou-yezhu1"), st, "L1", "广告收入是哪几个月的?", now=NOW)
     docs = facts.compute_all(now=NOW + H)
     assert docs[lvzhou().id]["disclosures"] == {
         "compounds_due": 1,

@@ -8,7 +8,7 @@ import json
 from engine import clock
 from engine.actors import actor_for
 from engine.models import Definition, OrgNode, User
-from engine.residents import disclosures, listings
+from engine.residents import disclosures, listings, statements
 from tests.web.test_web_designer import form_values
 
 
@@ -63,7 +63,7 @@ def test_a_statement_kind_is_made_edited_and_published_in_the_designer(client, a
     disclosures.add_line(
         wy, st, {"section": "income", "label": "月租车位", "amount": "4500"}, now=clock.now()
     )
-    assert disclosures.totals(disclosures.body_of(st), st.lines)["groups"]["main"]["in"] == 450000
+    assert statements.totals(disclosures.body_of(st), st.lines)["groups"]["main"]["in"] == 450000
 
 
 def test_a_listing_kind_is_made_and_published_in_the_designer(client, auth):
