@@ -51,6 +51,7 @@ HOME_BY_ROLE = (
     ("committee", "work.inbox"),
     ("property", "work.inbox"),
     ("resident", "resident.home"),
+    ("partner", "work.cobuild"),
 )
 
 
@@ -100,6 +101,8 @@ NAV = {
     "lists": "lists.view",
     "polls": "polls.view",
     "decisions": "decisions",
+    "accounts": "disclosures",
+    "cobuild": "cobuild",
     "imports": "import",
     "admin": "admin",
 }

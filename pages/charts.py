@@ -110,3 +110,33 @@ def sparkline(
         f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
         f'<polyline points="{pts}" fill="none" stroke="#b71c1c" stroke-width="2"/></svg>'
     )
+
+
+def money_bars(
+    rows: Sequence[tuple[str, int, str]], *, title: str = "", width: int = 340
+) -> Markup:
+    """Horizontal bars of amounts in cents, one per (label, cents, "in" | "out"), sized for a
+    phone: the label above its bar, the amount in yuan beside it."""
+    top = max([cents for _label, cents, _flow in rows] + [1])
+    bar, step = 16, 50
+    height = step * len(rows) + 4
+    parts = [
+        (
+            f'<svg class="chart money-bars" role="img" viewBox="0 0 {width} {height}" width="100%" '
+            f'preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg">'
+            f"<title>{escape(title)}</title>"
+        )
+    ]
+    room = width - 130
+    for i, (label, cents, flow) in enumerate(rows):
+        y = i * step
+        length = max(room * cents / top, 2 if cents else 0)
+        whole, fen = divmod(int(cents), 100)
+        amount = f"¥{whole:,}.{fen:02d}"
+        parts.append(
+            f'<text x="0" y="{y + 16}" class="label">{escape(label)}</text>'
+            f'<rect x="0" y="{y + 24}" width="{_num(length)}" height="{bar}" rx="3" class="bar {escape(flow)}"/>'
+            f'<text x="{_num(length + 6)}" y="{y + 38}" class="value">{escape(amount)}</text>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))

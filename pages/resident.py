@@ -150,3 +150,7 @@ def poll(poll_id: int) -> Any:
         labels={o["key"]: o["label"] for o in found.options},
         problem=problem,
     ), (409 if problem else 200)
+
+
+from pages import accounts as _accounts  # noqa: F401  (statements: routes on /r and /work)
+from pages import listings as _listings  # noqa: F401  (listings: routes on /r and /work)

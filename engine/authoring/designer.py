@@ -28,7 +28,7 @@ from engine.store.models import HANDLER_ROLE, Definition, DefinitionVersion, Org
 from engine.trail import audit
 
 KEY = re.compile(r"^[a-z][a-z0-9_-]{0,79}$")
-KINDS = ("item_type", "profile", "poll", "meeting", "opinion")
+KINDS = ("item_type", "profile", "poll", "meeting", "opinion", "disclosure", "listing")
 
 
 def definition_of(key: str) -> Definition:
@@ -102,6 +102,46 @@ def skeleton(
         return decision_skeleton(
             key, name, kind, roles=raise_roles, node_kinds=node_kinds, schema=schema
         )
+    if kind == "disclosure":
+        return {
+            "key": key,
+            "kind": kind,
+            "name": name,
+            "node_kinds": ["compound"],
+            "period": "quarter",
+            "due_days": 15,
+            "draft_roles": raise_roles,
+            "confirm_roles": raise_roles,
+            "sections": [
+                {"key": "income", "label": words["income"], "flow": "in"},
+                {"key": "expense", "label": words["expense"], "flow": "out"},
+            ],
+            "schema": {"type": "object", "properties": {}},
+            "questions": {"item_type": words["question_type"]},
+        }
+    if kind == "listing":
+        return {
+            "key": key,
+            "kind": kind,
+            "name": name,
+            "visibility": "compound",
+            "sides": [
+                {
+                    "key": "request",
+                    "label": words["request"],
+                    "post_roles": raise_roles,
+                    "take_roles": raise_roles,
+                },
+                {
+                    "key": "offer",
+                    "label": words["offer"],
+                    "post_roles": raise_roles,
+                    "take_roles": raise_roles,
+                },
+            ],
+            "title_field": "summary",
+            "schema": schema,
+        }
     if kind == "profile":
         return {
             "key": key,

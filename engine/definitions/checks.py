@@ -24,13 +24,30 @@ from engine.core.i18n import gettext as _
 from engine.core.limits import depth_problem
 from engine.definitions.checks_common import duplicate_keys, rule_problems
 from engine.definitions.checks_decisions import decision_kind_problems, gate_problems
-from engine.definitions.checks_residents import contact_card_problems, open311_problems
+from engine.definitions.checks_residents import (
+    contact_card_problems,
+    disclosure_problems,
+    listing_problems,
+    open311_problems,
+)
 from engine.definitions.checks_scores import (
     checklist_problems,
     index_problems,
     profile_fact_problems,
 )
 
+KINDS = (
+    "item_type",
+    "profile",
+    "evaluation",
+    "index",
+    "checklist",
+    "poll",
+    "meeting",
+    "opinion",
+    "disclosure",
+    "listing",
+)
 PSEUDO_ROLES = ("raiser", "assignee")
 SETTABLE = ("satisfaction", "priority")
 # The whole numbers a `set` effect may write to each item column (docs/pack-format.md).
@@ -122,16 +139,7 @@ def definition_problems(
     :param units: org node keys a routing rule may summon.
     """
     kind = body.get("kind") if isinstance(body, Mapping) else None
-    if kind not in (
-        "item_type",
-        "profile",
-        "evaluation",
-        "index",
-        "checklist",
-        "poll",
-        "meeting",
-        "opinion",
-    ):
+    if kind not in KINDS:
         return [FieldProblem("/kind", f"unknown definition kind {kind!r}")]
     deep = depth_problem(body)
     if deep is not None:
@@ -158,6 +166,10 @@ def definition_problems(
     if kind == "checklist":
         problems = checklist_problems(body, set(units))
         return problems + (_form(body["row_schema"], "/row_schema") if "row_schema" in body else [])
+    if kind == "disclosure":
+        return problems + disclosure_problems(body, set(roles), _form)
+    if kind == "listing":
+        return problems + listing_problems(body, set(roles), _form)
     return problems + open311_problems(body) + _item_type_problems(body, set(roles), units)
 
 

@@ -347,6 +347,9 @@ def generate(
     records.kpi_reports()
     records.write()
     deliberation.tell(pools.get("deliberation"), nodes, now=now)
+    from engine.residents import demo as residents_demo
+
+    residents = residents_demo.generate(pools, rng, now)
     audit.record(
         "demo.generate",
         at=now,
@@ -354,7 +357,7 @@ def generate(
         target=marker,
         after={"compounds": len(nodes), "items": items},
     )
-    return f"demo: {len(nodes)} compounds, {items} items (seed {seed})"
+    return f"demo: {len(nodes)} compounds, {items} items, {residents} (seed {seed})"
 
 
 def _raisers(nodes: list[OrgNode]) -> dict[int, list[int]]:

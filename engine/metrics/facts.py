@@ -23,6 +23,7 @@ from engine.decisions.polls_facts import EMPTY as EMPTY_POLLS
 from engine.decisions.polls_facts import poll_facts
 from engine.records.checklists import facts_for as checklist_facts
 from engine.records.profiles import file_facts
+from engine.residents.facts import disclosure_facts, listing_facts
 from engine.store.db import backend, database, write_transaction
 from engine.store.models import Definition, Event, Grant, NodeFacts, OrgNode
 
@@ -271,6 +272,8 @@ def compute_all(*, now: dt.datetime) -> dict[int, dict[str, Any]]:
     deliberation = decision_facts.compute(
         [n.id for n in nodes if n.kind != "department"], ancestors, compounds_under
     )
+    disclosed = disclosure_facts(nodes, now)
+    listed = listing_facts(nodes)
     out: dict[int, dict[str, Any]] = {}
     for node in nodes:
         doc: dict[str, Any] = {"node": {"key": node.key, "kind": node.kind, "name": node.name}}
@@ -293,6 +296,8 @@ def compute_all(*, now: dt.datetime) -> dict[int, dict[str, Any]]:
         doc["checklists"] = lists.get(node.id, EMPTY_LISTS)
         doc["polls"] = votes.get(node.id, EMPTY_POLLS)
         doc.update(deliberation[node.id])
+        doc["disclosures"] = disclosed[node.id]
+        doc["listings"] = listed[node.id]
         out[node.id] = doc
     return out
 

@@ -108,6 +108,18 @@ CAPABILITIES: dict[str, Capability] = {
         ("commissioner", *PARTIES),
         kinds=("compound",),
     ),
+    "disclosures": Capability(
+        "a compound's statements of accounts: draft, confirm, oversee",
+        ("commissioner", *PARTIES, *SUPERVISORS),
+        kinds=("compound",),
+    ),
+    "cobuild": Capability(
+        "needs and resources of an area: post and follow",
+        ("commissioner", "party", "partner", *SUPERVISORS),
+    ),
+    "cobuild.match": Capability(
+        "confirm a suggested match of a need and a resource", ("commissioner", *SUPERVISORS)
+    ),
     "import": Capability("import the org tree, files and households from Excel", SUPERVISORS),
     "admin": Capability("the tripartite office's pages (/admin)", ("admin",)),
     "design": Capability("design and publish definitions", ("admin",)),

@@ -137,6 +137,23 @@ def add_row(
     """
     if not may_edit(actor, node):
         raise Forbidden(_("You may not edit the lists of this compound."))
+    return write_row(actor, list_key, node, data, now=now)
+
+
+def write_row(
+    actor: Actor,
+    list_key: str,
+    node: OrgNode,
+    data: Any,
+    *,
+    now: dt.datetime,
+    detail: Mapping[str, Any] | None = None,
+) -> ChecklistRow:
+    """Add a row through the list's row form for a caller that has checked who may (a
+    confirmed match of a need and a resource becomes a project row: engine/residents).
+
+    :raises Invalid: the answers do not pass the row form.
+    """
     version = row_list(list_key)
     cleaned = _clean(version, node, data, actor, now)
     with database.atomic():
@@ -161,7 +178,7 @@ def add_row(
             actor=actor.user,
             target=attachments.record_ref("checklist-row", row.id),
             after=cleaned,
-            detail={"list": list_key, "node": node.key},
+            detail={"list": list_key, "node": node.key, **(detail or {})},
         )
     return row
 

@@ -380,9 +380,11 @@ class IndexSnapshot(Base):
 
 # The per-node record tables and the login tables live in engine/store/tables.py, the
 # tables of polls, meetings and opinions in engine/store/polls.py and
-# engine/store/decision_tables.py (they build on Base above).
+# engine/store/decision_tables.py, statements and listings in engine/store/resident_tables.py
+# (they build on Base above).
 from engine.store.decision_tables import MODELS as DECISION_MODELS
 from engine.store.polls import Ballot, Poll, PollUnit
+from engine.store.resident_tables import Listing, Statement
 from engine.store.storage import Blob
 from engine.store.tables import ChecklistRow, Household, KpiReport, LoginCounter, LoginSession
 
@@ -417,6 +419,8 @@ ALL_MODELS = [
     PollUnit,
     Ballot,
     *DECISION_MODELS,
+    Statement,
+    Listing,
 ]
 
 

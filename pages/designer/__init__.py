@@ -121,12 +121,7 @@ def with_form(definitions: list[Definition]) -> set[str]:
     """The keys of the definitions the form builder edits (item types, profiles, row forms)."""
     from pages.designer.targets import has_form
 
-    return {
-        d.key
-        for d in definitions
-        if d.kind in ("item_type", "profile", "meeting", "opinion")
-        or (d.kind == "checklist" and has_form(designer.stored_body(d)))
-    }
+    return {d.key for d in definitions if has_form({"kind": d.kind, **designer.stored_body(d)})}
 
 
 def editable() -> list[Definition]:
@@ -155,6 +150,17 @@ def index() -> Any:
         values={},
         chosen_roles=["commissioner"],
         packs=list(Pack.select().order_by(Pack.key)),
+        item_types=item_types(),
+    )
+
+
+def item_types() -> list[tuple[str, str]]:
+    """(key, name) of the item types, for a new statement's questions."""
+    return list(
+        Definition.select(Definition.key, Definition.name)
+        .where(Definition.kind == "item_type")
+        .order_by(Definition.id)
+        .tuples()
     )
 
 
@@ -181,6 +187,11 @@ def new() -> Any:
             "no": _("Disagree"),
             "abstain": _("Abstain"),
             "raised": _("A new item was raised"),
+            "income": _("Income"),
+            "expense": _("Expenses"),
+            "request": _("Asking for help"),
+            "offer": _("Offering help"),
+            "question_type": form.get("question_type", ""),
         },
     )
     scope = designer.own_scope(g.actor)
@@ -206,6 +217,7 @@ def new() -> Any:
             values=form,
             chosen_roles=form.getlist("raise_roles"),
             packs=list(Pack.select().order_by(Pack.key)),
+            item_types=item_types(),
         ), 422
     if kind == "poll":
         return redirect(url_for("designer.poll_editor", key=body["key"]), 303)

@@ -104,3 +104,11 @@ document.addEventListener("input", function (event) {
     label.hidden = text !== "" && label.textContent.indexOf(text) < 0 && !label.querySelector("input:checked");
   });
 });
+
+// A destructive or final button (remove a line, publish, withdraw) asks first: its
+// data-confirm holds the question, already in the reader's language.
+document.addEventListener("submit", function (event) {
+  var button = event.submitter;
+  var question = button && button.getAttribute("data-confirm");
+  if (question && !window.confirm(question)) event.preventDefault();
+});

@@ -11,6 +11,7 @@ from engine.records import attachments
 def test_the_record_modules_register_their_kinds() -> None:
     from engine.decisions import ballots, meetings, opinions
     from engine.records import checklists, kpi_reports
+    from engine.residents import disclosures, listings
 
     assert attachments.RECORD_KINDS == {
         "checklist-row": checklists.may_read_row,
@@ -18,6 +19,8 @@ def test_the_record_modules_register_their_kinds() -> None:
         "ballot": ballots.may_read_evidence,
         "meeting": meetings.may_read_meeting,
         "opinion": opinions.may_read_opinion,
+        "statement": disclosures.may_read_statement,
+        "listing": listings.may_read_listing,
     }
 
 

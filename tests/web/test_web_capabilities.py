@@ -136,3 +136,50 @@ def test_deliberation_records_open_exactly_where_the_table_says(app, client, aut
                 wrong.append((username, path, status, expected))
         auth.logout()
     assert wrong == []
+
+
+def test_statement_and_listing_pages_open_exactly_for_who_may_read_them(app, client, auth):
+    """A compound's statement (经营性收支公示) and a help listing, for every seeded user: the
+    staff page for who drafts, confirms or oversees statements there, the resident page for
+    the compound's residents; the listing for who is granted inside its compound."""
+    import datetime as dt
+
+    from engine.residents import disclosures, listings
+
+    now = dt.datetime(2026, 10, 10, 2, 0)
+    node = OrgNode.get(OrgNode.key == "lvzhouhuayuan")
+    wy = actor_for(User.get(User.username == "lvzhouhuayuan-wy"))
+    st = disclosures.start(wy, "operating-accounts", node, "2026-Q3", now=now)
+    disclosures.add_line(
+        wy, st, {"section": "income", "category": "广告", "label": "广告", "amount": "1"}, now=now
+    )
+    disclosures.submit(wy, st, now=now)
+    disclosures.confirm(actor_for(User.get(User.username == "lvzhouhuayuan-ywh")), st, now=now)
+    resident = actor_for(User.get(User.username == "lvzhou-yezhu1"))
+    data = {"category": "其他", "summary": "帮忙搬一下柜子"}
+    posted = listings.post(resident, "neighbour-help", "request", node, data, now=now)
+    body = disclosures.body_of(st)
+    wrong, seen = [], set()
+    for username in _users():
+        actor = actor_for(User.get(User.username == username))
+        staff = can(actor, "disclosures") and (
+            can(actor, "disclosures", node)
+            or disclosures.may_draft(actor, body, node.path)
+            or disclosures.may_confirm(actor, body, node.path)
+        )
+        expected = {
+            f"/work/accounts/{st.id}": staff,
+            f"/r/accounts/{st.id}": can(actor, "resident")
+            and disclosures.is_resident_of(actor, node.path),
+            f"/r/help/{posted.id}": can(actor, "resident")
+            and listings.may_see(actor, posted, listings.body_of(posted)),
+        }
+        auth.login(username)
+        for path, allowed in expected.items():
+            seen.add((path, allowed))
+            status = client.get(path).status_code
+            if (status == 200) != allowed or status >= 500:
+                wrong.append((username, path, status, allowed))
+        auth.logout()
+    assert wrong == []
+    assert len(seen) == 6  # someone in and someone out for each of the three pages

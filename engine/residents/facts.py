@@ -1,0 +1,163 @@
+"""Facts of the residents' services per area node (docs/facts.md, ``disclosures`` and
+``listings``): statements published on time, questions asked and answered, listings open
+and done, needs matched with resources and how long matching took."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from engine.definitions.definitions import applies_at, current_versions
+from engine.residents.periods import due_at, period_of, start_of
+from engine.store.models import Definition, Item, OrgNode
+from engine.store.resident_tables import Listing, Statement
+
+
+def _rate(part: float, whole: float) -> float | None:
+    return round(100 * part / whole, 2) if whole else None
+
+
+def _ancestors(path: str, ids: dict[str, int]) -> list[int]:
+    parts = path.strip("/").split("/")
+    found = (ids.get("/" + "/".join(parts[: i + 1]) + "/") for i in range(len(parts)))
+    return [x for x in found if x is not None]
+
+
+def _last_due(body: dict[str, Any], now: dt.datetime) -> str | None:
+    """The newest period whose deadline has passed at ``now``."""
+    period = period_of(body["period"], now, previous=True)
+    due = due_at(body, period)
+    if due is not None and due > now:
+        start = start_of(body["period"], period)
+        period = period_of(body["period"], start, previous=True) if start else None
+    return period
+
+
+def disclosure_facts(nodes: Iterable[OrgNode], now: dt.datetime) -> dict[int, dict[str, Any]]:
+    """Per area node: compounds whose latest due statement was published on time, and the
+    questions asked on statements in its subtree and how many were answered."""
+    nodes = list(nodes)
+    ids = {n.path: n.id for n in nodes}
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    versions = current_versions("disclosure")
+    compounds = [n for n in nodes if n.kind == "compound"]
+    for version in versions:
+        body = version.body
+        period = _last_due(body, now)
+        if period is None:
+            continue
+        deadline = due_at(body, period)
+        first = {
+            node_id: published
+            for node_id, published in Statement.select(Statement.node, Statement.published_at)
+            .where(
+                (Statement.definition == version.definition_id)
+                & (Statement.period == period)
+                & (Statement.number == 1)
+                & Statement.published_at.is_null(False)
+            )
+            .tuples()
+        }
+        for compound in compounds:
+            if compound.kind not in body.get("node_kinds", ["compound"]) or not applies_at(
+                body, compound.path
+            ):
+                continue
+            published = first.get(compound.id)
+            for node_id in _ancestors(compound.path, ids):
+                counts[node_id]["due"] += 1
+                if published is not None and deadline is not None and published <= deadline:
+                    counts[node_id]["on_time"] += 1
+    for (path,) in Statement.select(Statement.node_path).where(Statement.number > 1).tuples():
+        for node_id in _ancestors(path, ids):
+            counts[node_id]["corrected"] += 1
+    question_types = sorted({v.body["questions"]["item_type"] for v in versions})
+    if question_types:
+        rows = (
+            Item.select(Item.node_path, Item.resolved_at.is_null(False))
+            .join(Definition, on=(Item.definition == Definition.id))
+            .where(Definition.key.in_(question_types))
+            .tuples()
+        )
+        for path, answered in rows:
+            for node_id in _ancestors(path, ids):
+                counts[node_id]["questions"] += 1
+                counts[node_id]["answered"] += int(bool(answered))
+    out = {}
+    for n in nodes:
+        c = counts.get(n.id, {})
+        out[n.id] = {
+            "compounds_due": c.get("due", 0),
+            "on_time": c.get("on_time", 0),
+            "on_time_rate": _rate(c.get("on_time", 0), c.get("due", 0)),
+            "corrected": c.get("corrected", 0),
+            "questions": c.get("questions", 0),
+            "answered": c.get("answered", 0),
+            "answer_rate": _rate(c.get("answered", 0), c.get("questions", 0)),
+        }
+    return out
+
+
+def listing_facts(nodes: Iterable[OrgNode]) -> dict[int, dict[str, Any]]:
+    """Per area node: help listings open and done, needs open and matched, resources open
+    and used, mean hours from posting a need to its match."""
+    nodes = list(nodes)
+    ids = {n.path: n.id for n in nodes}
+    sides: dict[int, tuple[str, str] | None] = {}
+    for version in current_versions("listing"):
+        matching = version.body.get("matching")
+        sides[version.definition_id] = (
+            (matching["need"], matching["resource"]) if matching else None
+        )
+    counts: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    rows = Listing.select(
+        Listing.definition,
+        Listing.side,
+        Listing.state,
+        Listing.node_path,
+        Listing.posted_at,
+        Listing.matched_at,
+    ).tuples()
+    for definition_id, side, state, path, posted, matched in rows:
+        pair = sides.get(definition_id)
+        if pair is None:
+            keys = [
+                "help_"
+                + ("done" if state == "done" else "open" if state in ("open", "taken") else "other")
+            ]
+        elif side == pair[0]:
+            keys = [
+                "needs_"
+                + ("open" if state == "open" else "matched" if state == "matched" else "other")
+            ]
+        else:
+            keys = [
+                "resources_"
+                + ("open" if state == "open" else "used" if state == "matched" else "other")
+            ]
+        hours = (
+            (matched - posted).total_seconds() / 3600
+            if pair and side == pair[0] and matched
+            else None
+        )
+        for node_id in _ancestors(path, ids):
+            for key in keys:
+                counts[node_id][key] += 1
+            if hours is not None:
+                counts[node_id]["match_hours"] += hours
+    out = {}
+    for n in nodes:
+        c = counts.get(n.id, {})
+        matched = int(c.get("needs_matched", 0))
+        out[n.id] = {
+            "help_open": int(c.get("help_open", 0)),
+            "help_done": int(c.get("help_done", 0)),
+            "needs_open": int(c.get("needs_open", 0)),
+            "needs_matched": matched,
+            "resources_open": int(c.get("resources_open", 0)),
+            "resources_used": int(c.get("resources_used", 0)),
+            "match_hours_mean": round(c.get("match_hours", 0) / matched, 2) if matched else None,
+        }
+    return out
