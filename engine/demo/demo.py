@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import forms
+import rules
 from engine.accounts.users import hash_passwords
 from engine.authoring.packs import read_pack
 from engine.core.calendar import NATURAL
@@ -165,8 +166,8 @@ def _file(rng: random.Random, spec: Mapping[str, Any], **names: str) -> dict[str
     - ``{"of": field, "share": [low, high]}``: a whole share of a field drawn before;
     - ``{"format": text or list/object of texts}``: texts with ``{compound}``,
       ``{commissioner}`` and the fields drawn before filled in;
-    - ``"when"``/``"unless"`` ``{field: value}``: only when a field drawn before is
-      (is not) that value, as the form shows the field.
+    - ``"when"``: a JSON Logic rule over the fields drawn before; the field is drawn only
+      when it holds (as the form shows the field).
     """
     drawn: dict[str, Any] = {}
     for name, rule in spec.items():
@@ -175,9 +176,7 @@ def _file(rng: random.Random, spec: Mapping[str, Any], **names: str) -> dict[str
             whole = isinstance(low, int) and isinstance(high, int)
             drawn[name] = rng.randint(low, high) if whole else round(rng.uniform(low, high), 2)
             continue
-        if any(drawn.get(k) != v for k, v in rule.get("when", {}).items()) or any(
-            drawn.get(k) == v for k, v in rule.get("unless", {}).items()
-        ):
+        if "when" in rule and not rules.truthy(rules.compile(rule["when"])(drawn)):
             continue
         if "chance" in rule:
             drawn[name] = rng.random() < float(rule["chance"])

@@ -160,7 +160,7 @@ def cobuild(spec: Mapping[str, Any], now: dt.datetime) -> int:
             continue
         confirmer = _actor(spec["confirm_roles"], need.node)
         if confirmer is not None:
-            matching.confirm(confirmer, need, resource, now=now - dt.timedelta(hours=2))
+            matching.confirm(confirmer, need, resource, now=now - DAY)  # yesterday, in office hours
     return sum(1 for x in posted["needs"] + posted["resources"] if x is not None)
 
 
