@@ -112,6 +112,7 @@ def poll_page(poll: Poll, *, problems: list[Any] | None = None, status: int = 20
         may_run=may_run,
         open_now=open_now,
         labels={o["key"]: o["label"] for o in poll.options},
+        origin=polls.resolution_of(poll),
         problems=problems or [],
         values=request.form,
     ), status

@@ -19,13 +19,14 @@ from peewee import JOIN, fn
 
 from engine.core.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from engine.core.i18n import gettext as _
-from engine.decisions import tally_sql
+from engine.decisions import outcomes, tally_sql
 from engine.definitions import tally
 from engine.definitions.definitions import applies_at, current_version
 from engine.delivery.notify import notify_users
 from engine.org.actors import Actor
 from engine.org.permissions import can
 from engine.store.db import backend, bulk_insert, database, write_transaction
+from engine.store.decision_tables import Meeting, Resolution
 from engine.store.models import Definition, DefinitionVersion, OrgNode, User
 from engine.store.polls import Ballot, Poll, PollUnit
 from engine.store.tables import Household
@@ -449,3 +450,50 @@ def visible(actor: Actor, poll_id: int) -> Poll:
     if not may_see(actor, poll):
         raise NotFound(f"poll {poll_id} does not exist")
     return poll
+
+
+# --- a meeting's resolution opens a vote (the ``poll`` outcome kind) ------------------
+
+
+def _open_from(
+    actor: Actor, spec: Mapping[str, Any], source: outcomes.Source, now: dt.datetime
+) -> outcomes.Taken:
+    """Open a vote of ``spec["definition"]`` on the resolution's words, at its compound; the
+    vote names the resolution as its source and the resolution the vote as its target."""
+    body = current_version(spec["definition"]).body
+    category = spec.get("category") or body["categories"][0]["key"]
+    text = str((source.doc.get("resolution") or {}).get("text") or source.title)
+    found = open_poll(
+        actor,
+        spec["definition"],
+        source.node,
+        text[:200],
+        category=category,
+        now=now,
+        description=source.title,
+        source=f"{source.kind}:{source.id}",
+    )
+    return outcomes.Taken(target=f"poll:{found.id}")
+
+
+def _may_open_from(actor: Actor, spec: Mapping[str, Any], node: OrgNode) -> bool:
+    definition = Definition.get_or_none(
+        (Definition.key == spec.get("definition")) & (Definition.kind == "poll")
+    )
+    return definition is not None and bool(definition.current) and may_run(actor, node)
+
+
+outcomes.register("poll", _open_from, _may_open_from)
+
+
+def resolution_of(found: Poll) -> Any:
+    """The meeting resolution that opened ``found``, if one did (its meeting joined)."""
+    kind, _sep, raw = (found.source or "").partition(":")
+    if kind != "resolution" or not raw.isdigit():
+        return None
+    return (
+        Resolution.select(Resolution, Meeting)
+        .join(Meeting)
+        .where(Resolution.id == int(raw))
+        .first()
+    )

@@ -331,3 +331,44 @@ def test_minutes_photos_are_seen_by_who_sees_the_meeting(client, auth):
         auth.login(username)
         assert client.get(f"/files/{photo.public_id}").status_code == status, username
         auth.logout()
+
+
+def test_a_resolution_puts_the_matter_to_the_owners_vote_linked_both_ways(client, auth):
+    """The ``poll`` outcome: the committee takes it, a vote of the pack's owners' decision
+    opens on the resolution's words at the compound, each page links to the other."""
+    from engine.store.polls import Poll
+    from tests.polls_support import make_households, units_of
+
+    make_households(units_of(6))
+    auth.login("lvzhouhuayuan-ywh")
+    meeting_id = convene_and_hold(client)
+    client.post(f"/work/meetings/{meeting_id}/resolutions", data={"text": "加装电梯方案提交业主表决"})
+    resolution = Resolution.get(Resolution.meeting == meeting_id)
+    page = client.get(f"/work/meetings/{meeting_id}").get_data(as_text=True)
+    assert "提交业主表决" in page
+    response = client.post(f"/work/resolutions/{resolution.id}/outcome/owners-vote")
+    assert response.status_code == 303
+    poll = Poll.get(Poll.source == f"resolution:{resolution.id}")
+    assert poll.title == "加装电梯方案提交业主表决" and poll.node.key == "lvzhouhuayuan"
+    assert Resolution.get_by_id(resolution.id).target == f"poll:{poll.id}"
+    page = client.get(f"/work/meetings/{meeting_id}").get_data(as_text=True)
+    assert f'href="/polls/{poll.id}"' in page
+    poll_page = client.get(f"/polls/{poll.id}").get_data(as_text=True)
+    assert f"/work/meetings/{meeting_id}#resolution-{resolution.id}" in poll_page
+    assert client.post(f"/work/resolutions/{resolution.id}/outcome/owners-vote").status_code == 409
+
+
+def test_the_vote_outcome_is_offered_only_to_who_may_open_votes(client, auth):
+    """A property company may record a meeting's minutes but not open a vote: no button."""
+    from engine.decisions import outcomes
+    from engine.org.actors import actor_for
+    from engine.store.models import OrgNode, User
+
+    node = OrgNode.get(OrgNode.key == "lvzhouhuayuan")
+    spec = [{"key": "v", "kind": "poll", "label": "表决", "definition": "owners-decision"}]
+    property_co = actor_for(User.get(User.username == "lvzhouhuayuan-wy"))
+    committee = actor_for(User.get(User.username == "lvzhouhuayuan-ywh"))
+    assert outcomes.offered(property_co, spec, node) == []
+    assert outcomes.offered(committee, spec, node) == spec
+    missing = [{**spec[0], "definition": "no-such-vote"}]
+    assert outcomes.offered(committee, missing, node) == []
