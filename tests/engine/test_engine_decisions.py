@@ -47,9 +47,9 @@ def test_meeting_lifecycle_raises_an_item_linked_both_ways(held, actor_of):
     assert held.agenda == ["3幢外墙渗漏维修", "非机动车棚改造"]
     assert held.held_at == dt.datetime(2026, 11, 27, 11, 0)  # 19:00 in Shanghai, stored as UTC
     resolution = meetings.resolve(party, held.id, "3幢外墙渗漏使用维修资金维修", now=NOW)
-    # The party may raise a major matter, not a bell (its raise roles): only that is offered.
+    # The party may raise a major matter, not a bell (its raise roles), and open a vote.
     offered = [o["key"] for o in meetings.offered_outcomes(party, held)]
-    assert offered == ["raise-major"]
+    assert offered == ["raise-major", "owners-vote"]
     with pytest.raises(NotFound):
         meetings.take_outcome(party, resolution.id, "raise-bell", now=NOW)
     taken = meetings.take_outcome(party, resolution.id, "raise-major", now=NOW)

@@ -342,7 +342,9 @@ def test_a_resolution_puts_the_matter_to_the_owners_vote_linked_both_ways(client
     make_households(units_of(6))
     auth.login("lvzhouhuayuan-ywh")
     meeting_id = convene_and_hold(client)
-    client.post(f"/work/meetings/{meeting_id}/resolutions", data={"text": "加装电梯方案提交业主表决"})
+    client.post(
+        f"/work/meetings/{meeting_id}/resolutions", data={"text": "加装电梯方案提交业主表决"}
+    )
     resolution = Resolution.get(Resolution.meeting == meeting_id)
     page = client.get(f"/work/meetings/{meeting_id}").get_data(as_text=True)
     assert "提交业主表决" in page
