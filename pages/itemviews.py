@@ -47,7 +47,7 @@ def raisable_types(node: OrgNode) -> list[Runtime]:
     ]
     for _definition_id, version_id in current:
         rt = runtime(version_id)
-        if may_raise(rt, node):
+        if rt.body.get("listed", True) and may_raise(rt, node):
             found.append(rt)
     return found
 

@@ -16,7 +16,13 @@ from tests.web.residents_walk import problems, resident_links, words
 
 @pytest.fixture
 def demo(app: Any) -> None:
+    """What ``make run`` loads: the demo and its votes (an open and a closed one)."""
+    from engine.authoring.packs import read_pack
+    from engine.decisions.polls_demo import generate_votes
+
     generate(SEED, compounds=40, items=200, seed=1, now=NOW)
+    store = app.extensions["sanfang.attachments"]
+    generate_votes(read_pack(SEED).demo["polls"], store=store, seed=1, now=NOW)
 
 
 def _pack_keys() -> set[str]:
@@ -343,3 +349,21 @@ def test_times_and_durations_as_people_write_them(app):
     with app.test_request_context("/?lang=en"):
         assert people_time(dt.datetime(2026, 12, 3, 6, 30), now) == "today 14:30"
         assert duration(27 * 3600) == "1 days 3 hours"
+
+
+def test_a_type_raised_from_another_page_is_not_offered_on_the_home(client, auth):
+    """公示提问 is asked on a statement's line (``listed: false``): the resident's home offers
+    the other types, not it; listing it again offers it."""
+    import copy
+
+    from engine.authoring.publishing import publish
+    from engine.definitions.definitions import current_version
+    from engine.store.models import Pack
+
+    auth.login("lvzhou-yezhu1")
+    page = client.get("/r/").get_data(as_text=True)
+    assert "/r/new/bell" in page and "/r/new/disclosure-question" not in page
+    body = copy.deepcopy(dict(current_version("disclosure-question").body))
+    body["listed"] = True
+    publish(Pack.select().first(), body, now=NOW, by=None)
+    assert "/r/new/disclosure-question" in client.get("/r/").get_data(as_text=True)
