@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask, g, has_request_context, request, session, url_for
 from flask_babel import Babel, get_locale, get_translations, gettext
+from flask_babel import lazy_gettext as _l
 from flask_htmx import HTMX
 from flask_wtf.csrf import CSRFProtect
 
@@ -130,6 +131,27 @@ def _translations() -> Any:
     return memo.memoized("translations", get_translations)
 
 
+# What each definition kind is called (the designer's and /admin's lists).
+KIND_WORDS = {
+    "item_type": _l("Item type"),
+    "profile": _l("File (profile)"),
+    "checklist": _l("Checklist"),
+    "evaluation": _l("Evaluation"),
+    "index": _l("Index"),
+    "poll": _l("Vote (matter put to the owners)"),
+    "meeting": _l("Meeting (议事会)"),
+    "opinion": _l("Opinion collection (征求意见)"),
+    "disclosure": _l("Statement of accounts"),
+    "listing": _l("Listing (offers and requests)"),
+}
+
+
+def kind_label(kind: str) -> str:
+    """A definition kind in the reader's language (the kind itself if unknown)."""
+    words = KIND_WORDS.get(kind)
+    return str(words) if words else kind
+
+
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
     htmx.init_app(app)
@@ -151,6 +173,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["route_words"] = route_words
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["state_label"] = state_label
+    app.jinja_env.globals["kind_label"] = kind_label
     # Where a stored attachment is shown (the file widget's kept photos, forms/html.py too).
     app.jinja_env.globals["attachment_url"] = lambda public_id: url_for(
         "auth.file", public_id=public_id

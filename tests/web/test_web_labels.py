@@ -3,6 +3,8 @@ lines of an escalation step on an item's timeline."""
 
 from __future__ import annotations
 
+import re
+
 from pages.extensions import escalation_line
 
 
@@ -55,3 +57,14 @@ def test_escalation_lines_are_translated_with_role_labels(app):
         )
     with app.test_request_context("/?lang=en"):
         assert escalation_line("urged", roles) == "marked as urged"
+
+
+def test_definition_kinds_are_named_in_chinese_on_the_admin_and_designer_lists(client, auth):
+    """Every kind the pack has (votes, meetings, statements, listings ...) reads as a word."""
+    auth.login("admin")
+    for path in ("/admin/", "/admin/designer/"):
+        page = client.get(path).get_data(as_text=True)
+        cells = re.findall(r"<td>([^<]*)</td>", page)
+        for kind in ("poll", "meeting", "opinion", "disclosure", "listing", "item_type"):
+            assert kind not in cells, (path, kind)
+        assert "议事会" in page and "经营性收支公示" in page
