@@ -11,6 +11,7 @@ or the mean weighted by a fact of each compound (``rollup: {"mean_by": "profile.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -116,8 +117,10 @@ def _rollup_weight(body: Mapping[str, Any], facts: Mapping[str, Any]) -> float:
 
 
 def _weighted(pairs: list[tuple[float, float]]) -> float | None:
-    weight = sum(w for w, _ in pairs)
-    return round(sum(w * s for w, s in pairs) / weight, 2) if weight else None
+    # fsum: the exact sum, whatever order the rows came in (a float sum's last bit depends
+    # on it, and the rounding to 0.01 can follow that bit)
+    weight = math.fsum(w for w, _ in pairs)
+    return round(math.fsum(w * s for w, s in pairs) / weight, 2) if weight else None
 
 
 def index_versions() -> list[DefinitionVersion]:
@@ -178,13 +181,13 @@ def _rollup(inside: list[Score], keys: list[str], weighted: bool) -> Score:
         return (
             _weighted(pairs)
             if weighted
-            else (round(sum(v for _, v in pairs) / len(pairs), 2) if pairs else None)
+            else (round(math.fsum(v for _, v in pairs) / len(pairs), 2) if pairs else None)
         )
 
     return Score(
         mean([(s.weight, s.score) for s in inside]),
         {k: mean([(s.weight, s.dimensions.get(k)) for s in inside]) for k in keys},
-        weight=sum(s.weight for s in inside),
+        weight=math.fsum(s.weight for s in inside),
     )
 
 

@@ -20,7 +20,7 @@ from engine.core.i18n import gettext as _
 from engine.delivery.notify import notify_users, users_with_roles
 from engine.org.actors import Actor
 from engine.records.imports import PHONE, Outcome, Rejection, Row, node_problems, required, text
-from engine.store.db import bulk_insert
+from engine.store.db import bulk_insert, bulk_update
 from engine.store.models import OrgNode, User
 from engine.store.tables import Household
 from engine.trail import audit
@@ -198,9 +198,10 @@ def _write(
     for ids in chunked(unchanged, CHUNK):
         Household.update(updated_at=now).where(Household.id.in_(ids)).execute()
     if changed:
-        Household.bulk_update(
+        bulk_update(
+            Household,
             changed,
-            fields=[getattr(Household, n) for n in (*COMPARED, "updated_at")],
+            [getattr(Household, n) for n in (*COMPARED, "updated_at")],
             batch_size=200,
         )
     out.created += len(new)

@@ -275,3 +275,24 @@ def counting_queries() -> Iterator[QueryCounter]:
         logger.removeHandler(handler)
         logger.setLevel(level)
         logger.propagate = propagate
+
+
+def bulk_update(model: Any, rows: list[Any], fields: list[Any], *, batch_size: int = 200) -> None:
+    """``model.bulk_update`` whose CASE falls back to the column itself: PostgreSQL then types
+    a batch whose new values are all NULL by the column (peewee's own CASE has no ELSE, and
+    an all-NULL CASE is text there, which an integer column refuses)."""
+    from peewee import Case, Node, chunked
+
+    pk = model._meta.primary_key
+    for batch in chunked(rows, batch_size):
+        ids = [pk.to_value(getattr(row, pk.name)) for row in batch]
+        update = {}
+        for field in fields:
+            whens = []
+            for pk_value, row in zip(ids, batch, strict=True):
+                value = getattr(row, field.name)
+                whens.append(
+                    (pk_value, value if isinstance(value, Node) else field.to_value(value))
+                )
+            update[field] = Case(pk, whens, field)
+        model.update(update).where(pk.in_(ids)).execute()

@@ -294,7 +294,7 @@ def test_each_deadline_chooses_natural_or_working_hours_with_an_example(admin):
     assert draft("whistle")["routing"]["departments"]["rules"][0]["calendar"] == "natural"
 
 
-def test_a_natural_hours_rule_sets_its_summons_due_in_natural_hours():
+def test_a_natural_hours_rule_sets_its_summons_due_in_natural_hours(app):
     from engine.workflow.kernel import deadline_calendar
 
     working = Calendar.from_spec(Pack.get().calendar)
