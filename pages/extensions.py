@@ -139,8 +139,8 @@ KIND_WORDS = {
     "evaluation": _l("Evaluation"),
     "index": _l("Index"),
     "poll": _l("Vote (matter put to the owners)"),
-    "meeting": _l("Meeting (议事会)"),
-    "opinion": _l("Opinion collection (征求意见)"),
+    "meeting": _l("Deliberation meeting"),
+    "opinion": _l("Opinion collection"),
     "disclosure": _l("Statement of accounts"),
     "listing": _l("Listing (offers and requests)"),
 }
