@@ -32,7 +32,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-TIMEOUT_MS = 5_000
+TIMEOUT_MS = 15_000
 
 
 class LiveServer:
