@@ -9,13 +9,20 @@ from typing import Any
 
 import forms
 from engine.core import i18n
-from engine.core.errors import FieldProblem, Invalid
+from engine.core.errors import FieldProblem, Forbidden, Invalid, NotFound
 from engine.core.i18n import gettext as _
-from engine.definitions.definitions import Runtime, applies_at, current_versions, runtime
+from engine.definitions.definitions import (
+    Runtime,
+    applies_at,
+    current_version,
+    current_versions,
+    runtime,
+)
 from engine.org import permissions
 from engine.org.actors import Actor
+from engine.org.org import node_by_key
 from engine.org.scope import path_under
-from engine.store.models import OrgNode
+from engine.store.models import Definition, DefinitionVersion, OrgNode
 
 SEES = "decisions"  # the capability to see a compound's meetings and collections
 
@@ -23,6 +30,43 @@ SEES = "decisions"  # the capability to see a compound's meetings and collection
 def may_use(rt: Runtime, node: OrgNode) -> bool:
     """Whether definition ``rt`` is used at ``node`` (its kinds and its scope)."""
     return node.kind in rt.body.get("node_kinds", ["compound"]) and applies_at(rt.body, node.path)
+
+
+def governing(
+    actor: Actor,
+    kind: str,
+    type_key: str,
+    node_key: str,
+    roles_key: str,
+    *,
+    unknown: str,
+    not_here: str,
+    forbidden: str,
+) -> tuple[Definition, DefinitionVersion, Runtime, OrgNode]:
+    """The definition of ``kind`` named ``type_key``, its current version and runtime, and the
+    node ``node_key``, once the actor holds one of its ``roles_key`` roles there.
+
+    ``unknown``, ``not_here`` and ``forbidden`` are the messages (``%(type)s`` and
+    ``%(node)s`` filled in) for a missing definition, a node it is not used at, and an
+    actor without the role.
+
+    :raises NotFound: unknown definition or node.
+    :raises Invalid: the definition is not used at the node (path ``node``).
+    :raises Forbidden: the actor holds none of the roles at the node.
+    """
+    definition = Definition.get_or_none((Definition.key == type_key) & (Definition.kind == kind))
+    if definition is None or not definition.current:
+        raise NotFound(unknown)
+    node = node_by_key(node_key)
+    version = current_version(definition)
+    rt = runtime(version)
+    words = {"type": rt.body["name"], "node": node.name}
+    if not may_use(rt, node):
+        message = not_here % words
+        raise Invalid(message, [FieldProblem("node", message)])
+    if not any(actor.reaches(r, node.path) for r in rt.body[roles_key]):
+        raise Forbidden(forbidden % words)
+    return definition, version, rt, node
 
 
 def usable(kind: str, node: OrgNode, actor: Actor, roles_key: str) -> list[Runtime]:

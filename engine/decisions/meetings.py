@@ -14,13 +14,12 @@ from engine.core import clock
 from engine.core.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from engine.core.i18n import gettext as _
 from engine.decisions import common, outcomes
-from engine.definitions.definitions import Runtime, current_version, runtime
+from engine.definitions.definitions import Runtime, runtime
 from engine.org.actors import Actor
-from engine.org.org import node_by_key
 from engine.records import attachments
 from engine.store.db import write_transaction
 from engine.store.decision_tables import Meeting, Resolution
-from engine.store.models import Definition, Item, OrgNode
+from engine.store.models import Item, OrgNode
 from engine.trail import audit
 
 MAX_AGENDA = 20
@@ -65,22 +64,16 @@ def convene(
     :raises Forbidden: the actor holds none of the definition's convene roles at the node.
     :raises Invalid: a field is missing or wrong (its name is the path).
     """
-    definition = Definition.get_or_none(
-        (Definition.key == type_key) & (Definition.kind == "meeting")
+    definition, version, rt, node = common.governing(
+        actor,
+        "meeting",
+        type_key,
+        node_key,
+        "convene_roles",
+        unknown=_("No such kind of meeting."),
+        not_here=_("%(type)s is not held at %(node)s."),
+        forbidden=_("You may not convene %(type)s here."),
     )
-    if definition is None or not definition.current:
-        raise NotFound(_("No such kind of meeting."))
-    node = node_by_key(node_key)
-    version = current_version(definition)
-    rt = runtime(version)
-    if not common.may_use(rt, node):
-        message = _("%(type)s is not held at %(node)s.") % {
-            "type": rt.body["name"],
-            "node": node.name,
-        }
-        raise Invalid(message, [FieldProblem("node", message)])
-    if not any(actor.reaches(r, node.path) for r in rt.body["convene_roles"]):
-        raise Forbidden(_("You may not convene %(type)s here.") % {"type": rt.body["name"]})
     parties = rt.body.get("parties", [])
     invited = fields.get("invited")
     invited = [r for r in (invited if isinstance(invited, list) else parties) if isinstance(r, str)]

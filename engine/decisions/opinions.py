@@ -15,13 +15,12 @@ from engine.core.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFo
 from engine.core.i18n import gettext as _
 from engine.decisions import common, outcomes
 from engine.decisions.defaults import ANSWERERS, DEFAULT_DAYS
-from engine.definitions.definitions import Runtime, current_version, runtime
+from engine.definitions.definitions import Runtime, runtime
 from engine.org.actors import Actor
-from engine.org.org import node_by_key
 from engine.records import attachments
 from engine.store.db import write_transaction
 from engine.store.decision_tables import Opinion, OpinionCollection
-from engine.store.models import Definition, Item, OrgNode
+from engine.store.models import Item, OrgNode
 from engine.trail import audit
 
 
@@ -52,22 +51,16 @@ def open_collection(
     :raises Forbidden: the actor holds none of the definition's open roles at the node.
     :raises Invalid: a missing title, or a window that closes before it opens.
     """
-    definition = Definition.get_or_none(
-        (Definition.key == type_key) & (Definition.kind == "opinion")
+    definition, version, rt, node = common.governing(
+        actor,
+        "opinion",
+        type_key,
+        node_key,
+        "open_roles",
+        unknown=_("No such kind of opinion collection."),
+        not_here=_("%(type)s is not used at %(node)s."),
+        forbidden=_("You may not open %(type)s here."),
     )
-    if definition is None or not definition.current:
-        raise NotFound(_("No such kind of opinion collection."))
-    node = node_by_key(node_key)
-    version = current_version(definition)
-    rt = runtime(version)
-    if not common.may_use(rt, node):
-        message = _("%(type)s is not used at %(node)s.") % {
-            "type": rt.body["name"],
-            "node": node.name,
-        }
-        raise Invalid(message, [FieldProblem("node", message)])
-    if not any(actor.reaches(r, node.path) for r in rt.body["open_roles"]):
-        raise Forbidden(_("You may not open %(type)s here.") % {"type": rt.body["name"]})
     title = common.text(fields.get("title"), "title", limit=200)
     description = common.text(fields.get("description"), "description", limit=2000, required=False)
     raw_close = fields.get("closes_at")
