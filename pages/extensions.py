@@ -152,6 +152,13 @@ def kind_label(kind: str) -> str:
     return str(words) if words else kind
 
 
+def edition(number: int | None) -> str:
+    """A definition version as people say it ("第 3 版"), never "v3"."""
+    if number is None:
+        return ""
+    return gettext("version %(number)s", number=number)
+
+
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
     htmx.init_app(app)
@@ -170,6 +177,7 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.filters["localtime"] = _localtime
     app.jinja_env.filters["escalation_line"] = escalation_line
+    app.jinja_env.filters["edition"] = edition
     app.jinja_env.globals["route_words"] = route_words
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["state_label"] = state_label
