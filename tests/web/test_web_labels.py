@@ -35,8 +35,12 @@ def test_escalation_lines_are_translated_with_role_labels(app):
         assert escalation_line("priority 1 → 2", roles) == "提升优先级:1 → 2"
         assert escalation_line("urged", roles) == "标记督办"
         assert escalation_line("urged: 环节超时", roles) == "标记督办:环节超时"
-        assert escalation_line("summon escalate: -", roles) == "召集上级(escalate):无新增单位"
-        assert escalation_line("summon escalate: 区城管局", roles) == "召集上级(escalate):区城管局"
+        assert escalation_line("summon escalate: -", roles) == "召集上级(上级召集表):无新增单位"
+        tables = {"escalate": {"label": "升级召集"}}
+        assert (
+            escalation_line("summon escalate: 区城管局", roles, tables)
+            == "召集上级(升级召集):区城管局"
+        )
         assert escalation_line("something else", roles) == "something else"
         # What steps store now: a code and its parameters.
         assert (
@@ -51,9 +55,11 @@ def test_escalation_lines_are_translated_with_role_labels(app):
         assert escalation_line({"code": "urge", "message": None}, roles) == "标记督办"
         assert (
             escalation_line(
-                {"code": "summon", "table": "escalate", "units": ["区三方办", "区城管局"]}, roles
+                {"code": "summon", "table": "escalate", "units": ["区三方办", "区城管局"]},
+                roles,
+                tables,
             )
-            == "召集上级(escalate):区三方办、区城管局"
+            == "召集上级(升级召集):区三方办、区城管局"
         )
     with app.test_request_context("/?lang=en"):
         assert escalation_line("urged", roles) == "marked as urged"
@@ -72,8 +78,8 @@ def test_definition_kinds_are_named_in_chinese_on_the_admin_and_designer_lists(c
 
 def _visible_text(page: str) -> str:
     """What a reader sees: no tags, no attributes, no script, no folded-away data view."""
-    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
-    page = re.sub(r"<details\b.*?</details>", " ", page, flags=re.S)
+    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.DOTALL)
+    page = re.sub(r"<details\b.*?</details>", " ", page, flags=re.DOTALL)
     return re.sub(r"<[^>]+>", " ", page)
 
 
