@@ -15,6 +15,7 @@ from engine.authoring.publishing import publish
 from engine.definitions.checks import definition_problems
 from engine.definitions.definitions import current_version
 from engine.definitions.profile_facts import FileFacts
+from engine.demo import demo as demo_module
 from engine.demo.demo import generate
 from engine.metrics import facts, indices
 from engine.records import kpi
@@ -66,6 +67,7 @@ def test_seed_demo_numbers_are_those_computed_before_the_pack_declared_them(app,
     from engine.decisions import demo as deliberation
 
     monkeypatch.setattr(deliberation, "tell", lambda *args, **kwargs: 0)
+    monkeypatch.setattr(demo_module, "time_out", lambda now: 0)  # timeouts came later too
     _without_later_additions()
     generate(SEED, compounds=40, items=400, seed=1, now=NOW, contact_cards=False)
     _evote_read_from_the_file()
