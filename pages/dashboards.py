@@ -199,7 +199,7 @@ def usage(board: Dashboard) -> Table | None:
     table = Table(
         "usage",
         _l("Residents' channels"),
-        [_l("Channel"), _l("Raised"), _l("Resolved"), _l("Resolution rate (%)")],
+        [_l("Channel"), _l("Items raised"), _l("Resolved"), _l("Resolution rate (%)")],
     )
     for u in board.usage:
         table.rows.append([u.name, u.raised, u.resolved, u.resolution_rate])
