@@ -12,8 +12,8 @@ from flask_babel import lazy_gettext as _l
 
 from engine.core import clock
 from engine.metrics.dashboard import Dashboard, dimension_names, indicator_specs
-from engine.records.kpi import period_of
 from engine.org.scope import nodes_by_key
+from engine.records.kpi import period_of
 
 STATUS_LABELS = {
     "met": _l("Met"),

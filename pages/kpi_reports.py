@@ -14,8 +14,8 @@ from engine.records import kpi_reports
 from engine.records.kpi import is_over, kpi_lists
 from engine.store.models import OrgNode
 from pages.auth import back_to_referrer, requires
-from pages.dashboards import period_label
 from pages.checklists import bp
+from pages.dashboards import period_label
 from pages.itemviews import posted_formdata
 
 

@@ -181,7 +181,7 @@ def resident_facts(nodes: Iterable[OrgNode]) -> dict[int, dict[str, Any]]:
         .join(OrgNode, on=(Grant.node == OrgNode.id))
         .switch(Grant)
         .join(User, on=(Grant.user == User.id))
-        .where((Grant.role == RESIDENT_ROLE) & (User.active == True))  # noqa: E712
+        .where((Grant.role == RESIDENT_ROLE) & (User.active == True))
         .tuples()
     )
     for user_id, path in rows:

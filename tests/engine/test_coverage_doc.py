@@ -104,13 +104,13 @@ def test_the_checker_catches_a_missing_key_an_unknown_key_and_a_bad_status():
     planned = Row(2, ["“x”", "f", "`no-such-kind`", "/", "—", "进行中(另一项工作)"])
     assert problems([*rows, planned], keys) == []
     wrong = Row(3, ["“x”", "f", "`bell`", "/", "—", "done"])
-    assert problems([*rows, wrong], keys) == [
-        f"line 3: status 'done' is none of {STATUSES}"
-    ]
+    assert problems([*rows, wrong], keys) == [f"line 3: status 'done' is none of {STATUSES}"]
 
 
 def test_every_fact_named_is_documented():
-    documented = re.findall(r"^\| `([a-z0-9_<>.]+)`", (ROOT / "docs/facts.md").read_text("utf-8"), re.M)
+    documented = re.findall(
+        r"^\| `([a-z0-9_<>.]+)`", (ROOT / "docs/facts.md").read_text("utf-8"), re.MULTILINE
+    )
     patterns = [
         re.compile("^" + re.sub(r"<[a-z]+>", "[a-z0-9_<>-]+", re.escape(f)) + "$")
         for f in documented

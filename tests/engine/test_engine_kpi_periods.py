@@ -62,10 +62,15 @@ def test_the_current_list_is_judged_against_its_own_deadlines(app):
 
 def test_row_8_measures_both_targets(app):
     row = _rows("tasks-2026")["committee"]
-    both = kpi.measure_row(row, _facts(committee_rate=90, committee_party_half_rate=100), now=WITHIN)
+    both = kpi.measure_row(
+        row, _facts(committee_rate=90, committee_party_half_rate=100), now=WITHIN
+    )
     half = kpi.measure_row(row, _facts(committee_rate=90, committee_party_half_rate=40), now=WITHIN)
     none = kpi.measure_row(row, _facts(committee_rate=90), now=WITHIN)
-    assert [p.label for p in both.parts] == ["业委会(物管委)覆盖率", "党员比例不低于50%的业委会占比"]
+    assert [p.label for p in both.parts] == [
+        "业委会(物管委)覆盖率",
+        "党员比例不低于50%的业委会占比",
+    ]
     assert [p.value for p in half.parts] == [90.0, 40.0]
     assert [p.status for p in half.parts] == ["met", "unmet"]
     assert (both.status, half.status, none.status) == ("met", "unmet", "no_data")
