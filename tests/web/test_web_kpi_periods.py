@@ -105,3 +105,19 @@ def test_the_designer_rolls_a_list_over(client, auth, app):
     page = client.get("/review/n/gongshu").text
     assert "2027年度" in page and "未开始" in page  # listed, not yet in force
     assert "2026年度" in _kpi_section(page)
+
+
+def test_the_compound_staff_see_their_channels_on_the_work_inbox(app, demo, assert_max_queries):
+    from engine.store.models import OrgNode
+
+    compound = OrgNode.get(OrgNode.key == "lvzhouhuayuan")
+    doc = facts.cached(compound)[0]
+    client = app.test_client()
+    client.post("/login", data={"username": "lvzhouhuayuan-wy", "password": "demo1234"})
+    client.get("/work/")
+    with assert_max_queries(BUDGET, "/work/"):
+        page = client.get("/work/").text
+    users = doc["residents"]["users"]
+    assert f"<b>{users}</b><span>{compound.name} · 居民用户数</span>" in page
+    bells = doc["by_type"].get("bell", {}).get("total", 0)
+    assert f"<b>{bells}</b><span>小区协商铃 · 解决率" in page
