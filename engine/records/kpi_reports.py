@@ -5,6 +5,10 @@ node of a kind) reports, with a note and evidence: a supervisor for their street
 district, a department user for their department. A user of one of the row's lead units
 (``lead``), or an admin, accepts or returns the report — never the user who reported it nor a
 user of the reporting unit; a returned report is reported again. Every step is an audit event.
+
+A report belongs to one list (``list_key``) and so to its period: a list whose period is over
+takes no new report, and the next year's list (rolled over, engine/authoring/kpi_rollover.py)
+starts with none.
 """
 
 from __future__ import annotations
