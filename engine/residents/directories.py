@@ -54,9 +54,13 @@ def _readers(body: Mapping[str, Any]) -> set[str]:
 
 
 def may_read(actor: Actor, body: Mapping[str, Any], node: OrgNode) -> bool:
-    """Holders of a reading or editing role at the node or above it read its entries."""
+    """Holders of a reading or editing role at the node, above it or below it (a compound's
+    commissioner reads its community's directory) read its entries."""
+    readers = _readers(body)
     return applies_at(body, node.path) and any(
-        actor.reaches(role, node.path) for role in _readers(body)
+        g.role in readers
+        and (node.path.startswith(g.node_path) or g.node_path.startswith(node.path))
+        for g in actor.grants
     )
 
 
@@ -89,24 +93,30 @@ def _under(field: Any, paths: Iterable[str]) -> Any:
     return where
 
 
+def _ancestor_ids(paths: Iterable[str]) -> list[int]:
+    return sorted({int(p) for path in paths for p in path.strip("/").split("/")[:-1]})
+
+
 def kept_nodes(actor: Actor, body: Mapping[str, Any], *, limit: int = 2000) -> list[OrgNode]:
-    """The nodes the directory is kept at that ``actor`` reads, by path (one query)."""
+    """The nodes the directory is kept at that ``actor`` reads — in the subtrees of their
+    grants and above them — by path (one query)."""
     paths = reach(actor, body)
     if not paths:
         return []
+    where = _under(OrgNode.path, paths) | OrgNode.id.in_(_ancestor_ids(paths))
     nodes = (
         OrgNode.select()
-        .where(OrgNode.kind.in_(list(body["node_kinds"])) & _under(OrgNode.path, paths))
+        .where(OrgNode.kind.in_(list(body["node_kinds"])) & where)
         .order_by(OrgNode.path)
         .limit(limit)
     )
     return [n for n in nodes if applies_at(body, n.path)]
 
 
-def counts(version: DefinitionVersion, paths: Iterable[str]) -> dict[int, int]:
-    """Active entries per node id under ``paths`` (one query)."""
-    paths = list(paths)
-    if not paths:
+def counts(version: DefinitionVersion, nodes: Iterable[OrgNode]) -> dict[int, int]:
+    """Active entries per node id, of ``nodes`` (one query)."""
+    ids = [n.id for n in nodes]
+    if not ids:
         return {}
     from peewee import fn
 
@@ -115,7 +125,7 @@ def counts(version: DefinitionVersion, paths: Iterable[str]) -> dict[int, int]:
         .where(
             (DirectoryEntry.definition == version.definition_id)
             & DirectoryEntry.retired_at.is_null()
-            & _under(DirectoryEntry.node_path, paths)
+            & DirectoryEntry.node.in_(ids)
         )
         .group_by(DirectoryEntry.node)
         .tuples()
