@@ -165,6 +165,18 @@ def personal_kinds(body: Mapping[str, Any]) -> dict[str, str]:
     return {s.name: s.kind for s in forms.field_specs(body["schema"]) if s.personal}
 
 
+def sum_labels(body: Mapping[str, Any]) -> dict[str, str]:
+    """The number fields of the entry form that the facts sum, with their labels."""
+    return {
+        s.name: s.label
+        for s in forms.field_specs(body["schema"])
+        if s.value_type in ("integer", "number")
+        and not s.options
+        and not s.personal
+        and not s.children
+    }
+
+
 def shown_data(body: Mapping[str, Any], data: Mapping[str, Any], whole: bool) -> dict[str, Any]:
     """An entry's answers as the reader may see them: personal ones masked unless ``whole``."""
     if whole:
