@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-import forms
+from engine.definitions.checks_directories import counted_fields
 from engine.definitions.definitions import applies_at, current_versions
 from engine.residents.periods import due_at, period_of, start_of
 from engine.store.models import Definition, Item, OrgNode
@@ -165,20 +165,6 @@ def listing_facts(nodes: Iterable[OrgNode]) -> dict[int, dict[str, Any]]:
     return out
 
 
-def _directory_fields(schema: Any) -> tuple[list[str], dict[str, list[str]]]:
-    """The number fields (summed) and the single-choice fields with their options (counted)
-    of an entry form; personal answers are neither."""
-    numbers, choices = [], {}
-    for spec in forms.field_specs(schema):
-        if spec.personal or spec.children:
-            continue
-        if spec.value_type in ("integer", "number") and not spec.options:
-            numbers.append(spec.name)
-        elif spec.options and spec.kind not in ("checkboxes", "multi"):
-            choices[spec.name] = [str(value) for value, _label in spec.options]
-    return numbers, choices
-
-
 def directory_facts(nodes: Iterable[OrgNode]) -> dict[int, dict[str, Any]]:
     """Per area node, per directory (``directories.<key>``): active entries in the subtree,
     sums of their number fields, counts and shares of each option of their choice fields, the
@@ -190,7 +176,7 @@ def directory_facts(nodes: Iterable[OrgNode]) -> dict[int, dict[str, Any]]:
     if not versions:
         return {n.id: {} for n in nodes}
     shape = {
-        v.definition_id: (v.definition.key, v.body, *_directory_fields(v.body["schema"]))
+        v.definition_id: (v.definition.key, v.body, *counted_fields(v.body["schema"]))
         for v in versions
     }
     at_node: dict[tuple[int, int], int] = defaultdict(int)

@@ -243,3 +243,32 @@ def test_rows_7_18_19_22_and_the_index_read_the_directories(app):
     )
     assert other.indicators["in-service-report"]["value"] is None  # no register: no data
     assert docs[compound.id]["directories"]["volunteer-projects"]["sum"]["participants"] == 70
+
+
+def test_rules_that_read_a_missing_directory_fact_are_refused(tmp_path):
+    import shutil
+
+    from engine.authoring.packs import read_pack, validate_pack
+
+    pack = tmp_path / "pack"
+    shutil.copytree(SEED, pack)
+    tasks = json.loads((pack / "checklists" / "tasks-2021.json").read_text("utf-8"))
+    wrong = {
+        7: "directories.in-service-member.share.status.reported",
+        19: "directories.volunteer-projects.by.type.mikro",
+        22: "directories.social-orgs.at_min_rat",
+    }
+    for row in tasks["rows"]:
+        if row["no"] in wrong:
+            row["measure"] = {"var": wrong[row["no"]]}
+    (pack / "checklists" / "tasks-2021.json").write_text(json.dumps(tasks, ensure_ascii=False))
+    found = validate_pack(read_pack(pack))
+    assert found == [
+        "checklists/tasks-2021.json/rows/6/measure: 'directories.in-service-member.share."
+        "status.reported': the pack has no directory 'in-service-member'",
+        "checklists/tasks-2021.json/rows/18/measure: "
+        "'directories.volunteer-projects.by.type.mikro' is no fact of the directory",
+        "checklists/tasks-2021.json/rows/21/measure: "
+        "'directories.social-orgs.at_min_rat' is no fact of the directory",
+    ]
+    assert validate_pack(read_pack(SEED)) == []
