@@ -310,7 +310,7 @@ def export_pack(key: str) -> dict[str, Any]:
     for definition in Definition.select().where(Definition.pack == pack).order_by(Definition.id):
         if not definition.current:
             continue  # a draft never published is not part of the pack yet
-        folder = {"item_type": "items", "index": "indices"}.get(
+        folder = {"item_type": "items", "index": "indices", "directory": "directories"}.get(
             definition.kind, f"{definition.kind}s"
         )
         definitions[f"{folder}/{definition.key}.json"] = current_version(definition).body
