@@ -173,6 +173,8 @@ def directory(key: str) -> Any:
         )
     }
     least = body.get("min_per_node")
+    paths = ds.reach(g.actor, body)
+    summary = _summary(body, key, paths[0]) if len(paths) == 1 else []
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for node in nodes:
         ancestors = [names[int(p)] for p in node.path.strip("/").split("/")[:-1] if int(p) in names]
@@ -201,7 +203,35 @@ def directory(key: str) -> Any:
         at_min=sum(1 for r in rows for m in r["nodes"] if not m["short"]) if least else None,
         kept=len(nodes),
         kinds=kinds_text(body),
+        summary=summary,
     )
+
+
+def _summary(body: Mapping[str, Any], key: str, path: str) -> list[tuple[str, str]]:
+    """The area's facts of the directory (the refreshed cache): each choice's options with
+    their counts and shares, and the sums — what the index and the list read."""
+    from engine.metrics.facts import cached_many
+
+    node_id = int(path.strip("/").split("/")[-1])
+    got = (cached_many([node_id]).get(node_id) or {}).get("directories", {}).get(key)
+    if not got:
+        return []
+    out = []
+    for spec in columns(body):
+        if spec.name in got.get("by", {}):
+            parts = [
+                f"{label} {got['by'][spec.name].get(str(value), 0)}"
+                + (
+                    f"({got['share'][spec.name][str(value)]}%)"
+                    if got["share"][spec.name].get(str(value)) is not None
+                    else ""
+                )
+                for value, label in spec.options
+            ]
+            out.append((spec.label, " · ".join(parts)))
+        elif spec.name in got.get("sum", {}):
+            out.append((spec.label, str(got["sum"][spec.name])))
+    return out
 
 
 @bp.route("/directories/<key>/<node_key>")

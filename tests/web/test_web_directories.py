@@ -128,6 +128,8 @@ def test_supervisors_see_the_roll_up_and_the_district_its_party_organisations(cl
     facts.refresh(now=NOW)
     board = client.get("/review/n/gongshu").get_data(as_text=True)
     assert "物业行业党组织名录" in board and "党员数 21" in board
+    summary = client.get("/work/directories/property-party-orgs").get_data(as_text=True)
+    assert "<dt>党员数</dt><dd>21</dd>" in summary and "党支部 0(0.0%)" in summary
 
 
 def test_the_pages_keep_their_query_budget(client, auth, assert_max_queries):
