@@ -264,11 +264,17 @@ def test_rules_that_read_a_missing_directory_fact_are_refused(tmp_path):
     (pack / "checklists" / "tasks-2021.json").write_text(json.dumps(tasks, ensure_ascii=False))
     found = validate_pack(read_pack(pack))
     assert found == [
-        "checklists/tasks-2021.json/rows/6/measure: 'directories.in-service-member.share."
-        "status.reported': the pack has no directory 'in-service-member'",
-        "checklists/tasks-2021.json/rows/18/measure: "
-        "'directories.volunteer-projects.by.type.mikro' is no fact of the directory",
-        "checklists/tasks-2021.json/rows/21/measure: "
-        "'directories.social-orgs.at_min_rat' is no fact of the directory",
+        (
+            "checklists/tasks-2021.json/rows/6/measure: 'directories.in-service-member.share."
+            "status.reported': the pack has no directory 'in-service-member'"
+        ),
+        (
+            "checklists/tasks-2021.json/rows/18/measure: "
+            "'directories.volunteer-projects.by.type.mikro' is no fact of the directory"
+        ),
+        (
+            "checklists/tasks-2021.json/rows/21/measure: "
+            "'directories.social-orgs.at_min_rat' is no fact of the directory"
+        ),
     ]
     assert validate_pack(read_pack(SEED)) == []
