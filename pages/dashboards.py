@@ -238,6 +238,40 @@ def indicators(board: Dashboard) -> Table | None:
     return table
 
 
+def directories(board: Dashboard) -> Table | None:
+    """The directories (名录) of the subtree: entries, places reaching the target, sums."""
+    from engine.residents.directories import definitions, sum_labels
+
+    kept = (board.facts or {}).get("directories") or {}
+    table = Table(
+        "directories",
+        _l("Directories"),
+        [_l("Directory"), _l("Entries"), _l("Places reaching the target"), _l("Totals")],
+    )
+    for version in definitions():
+        key = version.definition.key
+        got = kept.get(key)
+        if not got or not got.get("nodes"):
+            continue
+        reached = (
+            f"{got['nodes_at_min']}/{got['nodes']}" if got.get("nodes_at_min") is not None else ""
+        )
+        sums = "; ".join(
+            f"{label} {got.get('sum', {}).get(name)}"
+            for name, label in sum_labels(version.body).items()
+            if name in got.get("sum", {})
+        )
+        table.rows.append(
+            [
+                (version.body["name"], url_for("work.directory", key=key)),
+                got["entries"],
+                reached,
+                sums,
+            ]
+        )
+    return table if table.rows else None
+
+
 def tables(board: Dashboard) -> dict[str, Table]:
     found = [
         overview(board),
@@ -245,6 +279,7 @@ def tables(board: Dashboard) -> dict[str, Table]:
         units(board) if board.children else None,
         kpi_table(board),
         indicators(board),
+        directories(board),
     ]
     return {t.key: t for t in found if t is not None}
 

@@ -148,6 +148,7 @@ KIND_WORDS = {
     "opinion": _l("Opinion collection"),
     "disclosure": _l("Statement of accounts"),
     "listing": _l("Listing (offers and requests)"),
+    "directory": _l("Directory (register of entries)"),
 }
 
 

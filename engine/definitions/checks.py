@@ -24,6 +24,7 @@ from engine.core.i18n import gettext as _
 from engine.core.limits import depth_problem
 from engine.definitions.checks_common import duplicate_keys, rule_problems
 from engine.definitions.checks_decisions import decision_kind_problems, gate_problems
+from engine.definitions.checks_directories import directory_problems
 from engine.definitions.checks_residents import (
     contact_card_problems,
     disclosure_problems,
@@ -47,6 +48,7 @@ KINDS = (
     "opinion",
     "disclosure",
     "listing",
+    "directory",
 )
 PSEUDO_ROLES = ("raiser", "assignee")
 SETTABLE = ("satisfaction", "priority")
@@ -170,6 +172,8 @@ def definition_problems(
         return problems + disclosure_problems(body, set(roles), _form)
     if kind == "listing":
         return problems + listing_problems(body, set(roles), _form)
+    if kind == "directory":
+        return problems + directory_problems(body, set(roles), _form)
     return problems + open311_problems(body) + _item_type_problems(body, set(roles), units)
 
 

@@ -77,8 +77,9 @@ def build(
     :param now: for the facts' age and the KPI deadlines.
     :param kpi_key: the KPI list to show; by default the one in force.
     """
-
-    preload_current_versions("index", "checklist", "profile", "item_type")  # one statement
+    preload_current_versions(  # one statement; the page reads all five kinds
+        "index", "checklist", "profile", "item_type", "directory"
+    )
     children, siblings = reviewable_children_and_siblings(actor, node)
     cached = facts.cached_with_times([node.id] + [c.id for c in children])
     doc, computed_at = cached.get(node.id, (None, None))

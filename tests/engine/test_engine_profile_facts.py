@@ -64,7 +64,9 @@ def test_seed_demo_numbers_are_those_computed_before_the_pack_declared_them(app,
     (they fill files the numbers read), electronic voting read from ballots, the index's
     议事协商 indicator, the measure of the list's row 12 and the demo's deliberation story,
     whose resolutions raise items of their own (issues 11 and 12), the list's period and the
-    second target of its row 8 (issue 14)."""
+    second target of its row 8, and the directories (issue 14): the in-service report rate
+    (row 7 and the index) read from the register instead of the file, rows 18, 19 and 22
+    measured."""
     from engine.decisions import demo as deliberation
 
     monkeypatch.setattr(deliberation, "tell", lambda *args, **kwargs: 0)
@@ -126,7 +128,15 @@ def _file_evote_row(body: dict) -> None:
 
 
 LATER_INDICATORS = {"deliberation"}
-LATER_MEASURES = {"consultation"}
+LATER_MEASURES = {"consultation", "needs-resources", "micro-projects", "social-organisations"}
+# Read from the directories since issue 14; from the compound file when the snapshot was taken.
+FILE_INDICATORS = {
+    "in-service-report": (
+        {"var": "profile.in_service_report_rate"},
+        {"profile": ["in_service_party_members", "in_service_party_members_reported"]},
+    )
+}
+FILE_MEASURES = {"in-service-report": {"var": "coverage.in_service_report_rate"}}
 
 
 def _without_later_additions() -> None:
@@ -137,6 +147,9 @@ def _without_later_additions() -> None:
         dimension["indicators"] = [
             i for i in dimension["indicators"] if i["key"] not in LATER_INDICATORS
         ]
+        for indicator in dimension["indicators"]:
+            if indicator["key"] in FILE_INDICATORS:
+                indicator["formula"], indicator["evidence"] = FILE_INDICATORS[indicator["key"]]
     publish(pack, index, now=NOW, by=None)
     tasks = copy.deepcopy(dict(current_version("tasks-2021").body))
     tasks.pop("period")  # the list's year came later: the snapshot judged 2021 by today's clock
@@ -147,6 +160,8 @@ def _without_later_additions() -> None:
         if row["key"] in LATER_MEASURES:
             for name in ("measure", "goal", "unit", "target"):
                 row.pop(name, None)
+        if row["key"] in FILE_MEASURES:
+            row["measure"] = FILE_MEASURES[row["key"]]
     publish(pack, tasks, now=NOW, by=None)
 
 
