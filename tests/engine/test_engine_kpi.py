@@ -114,7 +114,7 @@ def test_street_values_from_real_facts(little):
     assert statuses[10].value == -50.0 and statuses[10].status == "achieved"  # petitions halved
     assert statuses[12].value == 0.0 and statuses[12].status == "missed"  # no meeting held
     counts = kpi.progress(list(statuses.values()))
-    assert statuses[18].value == 0.0 and statuses[22].status == "overdue"  # nothing registered
+    assert statuses[18].value == 0.0 and statuses[22].status == "missed"  # nothing registered
     assert counts["measurable"] == 13 and counts["reported"] == 9
 
 
