@@ -349,6 +349,9 @@ def generate(
     from engine.residents import demo as residents_demo
 
     residents = residents_demo.generate(pools, rng, now)
+    from engine.metrics import demo as metrics_demo
+
+    metrics_demo.backfill(rng, now=now)  # the index trend of the last twelve months
     audit.record(
         "demo.generate",
         at=now,
