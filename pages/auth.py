@@ -97,6 +97,7 @@ NAV = {
     "resident": "resident",
     "review": "supervise",
     "evaluation": "evaluation",
+    "live": "live",
     "dashboards": "dashboards",
     "lists": "lists.view",
     "polls": "polls.view",

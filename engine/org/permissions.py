@@ -61,6 +61,10 @@ CAPABILITIES: dict[str, Capability] = {
         kinds=("district", "street", "community", "compound"),
     ),
     "evaluation": Capability("department evaluation", (*SUPERVISORS, "department")),
+    "live": Capability(
+        "the live board of open urgent items with their clocks (/review/live)",
+        (*SUPERVISORS, "department"),
+    ),
     "lists.view": Capability(
         "a compound's checklists", ("commissioner", *PARTIES, *SUPERVISORS), kinds=("compound",)
     ),
