@@ -100,6 +100,7 @@ NAV = {
     "live": "live",
     "dashboards": "dashboards",
     "lists": "lists.view",
+    "buildings": "buildings.view",
     "polls": "polls.view",
     "decisions": "decisions",
     "accounts": "disclosures",
