@@ -234,7 +234,16 @@ def tabs_context(definition: Definition) -> dict[str, Any]:
     }
 
 
-from pages.designer import calendar, flow, formbuilder, packio, polls, publishing, tryit  # noqa: F401
+from pages.designer import (  # noqa: F401
+    calendar,
+    flow,
+    formbuilder,
+    packio,
+    polls,
+    publishing,
+    schedule,
+    tryit,
+)
 
 
 @bp.context_processor

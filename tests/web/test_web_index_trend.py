@@ -38,3 +38,26 @@ def test_sweep_takes_the_month_once_and_the_dashboard_draws_the_trend(
     assert "<polyline" in trend and trend.count(",") >= 13  # a point per snapshot
     snapshots = html.split('id="index-trend"', 1)[1]
     assert "版本 1" in snapshots and ">v1<" not in snapshots
+
+
+def test_designer_sets_the_snapshot_schedule_without_json(app, client, auth):
+    from engine.store.models import Definition
+
+    auth.login("admin")
+    page = client.get("/admin/designer/strong-base/json").get_data(as_text=True)
+    assert 'id="snapshot-schedule"' in page and '<option value="monthly" selected>' in page
+    assert (
+        client.post("/admin/designer/strong-base/snapshot", data={"snapshot": "weekly"}).status_code
+        == 303
+    )
+    assert Definition.get(Definition.key == "strong-base").draft["snapshot"] == "weekly"
+    client.post("/admin/designer/strong-base/snapshot", data={"snapshot": ""})
+    assert "snapshot" not in Definition.get(Definition.key == "strong-base").draft
+    bad = client.post(
+        "/admin/designer/strong-base/snapshot", data={"snapshot": "daily"}, follow_redirects=True
+    )
+    assert "快照周期:请从选项中选择" in bad.get_data(as_text=True)
+    assert (
+        client.post("/admin/designer/emergency/snapshot", data={"snapshot": "weekly"}).status_code
+        == 404
+    )

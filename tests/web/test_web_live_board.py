@@ -122,3 +122,16 @@ def test_live_board_is_a_checked_definition_field_the_designer_sets():
     assert emergency["live_board"] is True
     problems = definition_problems(emergency | {"live_board": "yes"}, roles=set(), units=set())
     assert any(p.path == "/live_board" for p in problems), problems
+
+
+def test_designer_workflow_page_round_trips_the_checkbox(app, client, auth):
+    from engine.store.models import Definition
+    from tests.web.test_web_designer import form_values
+
+    app.config["WTF_CSRF_ENABLED"] = False
+    auth.login("admin")
+    form = form_values(client.get("/admin/designer/emergency/workflow").get_data(as_text=True))
+    assert form.get("live_board") == "1"  # ticked: the seed turns it on
+    form.pop("live_board")
+    assert client.post("/admin/designer/emergency/workflow", data=form).status_code == 303
+    assert "live_board" not in Definition.get(Definition.key == "emergency").draft
