@@ -100,7 +100,7 @@ NAV = {
     "live": "live",
     "dashboards": "dashboards",
     "lists": "lists.view",
-    "buildings": "buildings.view",
+    "roster": "roster.view",
     "polls": "polls.view",
     "decisions": "decisions",
     "accounts": "disclosures",

@@ -57,7 +57,7 @@ def _context(node: OrgNode, roster: buildings.Roster, rows: list[OrgNode]) -> di
 
 
 @bp.route("/c/<key>/buildings")
-@requires("buildings.view")
+@requires("roster.view")
 def buildings_page(key: str) -> Any:
     node, roster = _compound(key)
     return render_template(
@@ -66,7 +66,7 @@ def buildings_page(key: str) -> Any:
 
 
 @bp.route("/c/<key>/buildings/<building>", methods=["POST"])
-@requires("buildings.edit")
+@requires("roster.edit")
 def building_save(key: str, building: str) -> Any:
     """Save one building's people; HTMX gets the building's form back and the coverage."""
     node, roster = _compound(key)
@@ -106,7 +106,7 @@ def building_save(key: str, building: str) -> Any:
 
 
 @bp.route("/buildings")
-@requires("buildings.view")
+@requires("roster.view")
 def buildings_overview() -> Any:
     """The coverage of every compound in the reader's reach, by street."""
     roster = buildings.roster_for("compound")
@@ -137,5 +137,5 @@ def buildings_overview() -> Any:
         rows=rows,
         street_of=street_of,
         within=within,
-        may_edit=lambda c: can(g.actor, "buildings.edit", c),
+        may_edit=lambda c: can(g.actor, "roster.edit", c),
     )

@@ -89,13 +89,13 @@ CAPABILITIES: dict[str, Capability] = {
         reach={"commissioner": "own"},
         kinds=("compound",),
     ),
-    "buildings.view": Capability(
+    "roster.view": Capability(
         "a compound's buildings and who is in charge of each (party member, building leader)",
         ("commissioner", "party", *SUPERVISORS),
         reach={"commissioner": "own"},
         kinds=("compound",),
     ),
-    "buildings.edit": Capability(
+    "roster.edit": Capability(
         "put a party member and a building leader in charge of each building",
         ("commissioner", "party"),
         reach={"commissioner": "own"},

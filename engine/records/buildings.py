@@ -148,17 +148,17 @@ def compounds_coverage(
     query = OrgNode.select().where(OrgNode.kind == "compound").order_by(OrgNode.path)
     if within is not None:
         query = query.where(path_under(OrgNode.path, within.path))
-    compounds = [c for c in query if can(actor, "buildings.view", c)]
+    compounds = [c for c in query if can(actor, "roster.view", c)]
     files = building_files(c.id for c in compounds)
     return [(c, coverage(roster, files.get(c.id, []))) for c in compounds]
 
 
 def may_edit(actor: Actor, compound: OrgNode) -> bool:
-    return can(actor, "buildings.edit", compound)
+    return can(actor, "roster.edit", compound)
 
 
 def may_view(actor: Actor, compound: OrgNode) -> bool:
-    return can(actor, "buildings.view", compound)
+    return can(actor, "roster.view", compound)
 
 
 def clean(roster: Roster, answers: Mapping[str, Any]) -> dict[str, str]:
