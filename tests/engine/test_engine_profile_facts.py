@@ -62,10 +62,15 @@ def test_seed_demo_numbers_are_those_computed_before_the_pack_declared_them(app,
     What was added since on purpose is left out: the synthetic compounds' contact cards
     (they fill files the numbers read), electronic voting read from ballots, the index's
     议事协商 indicator, the measure of the list's row 12 and the demo's deliberation story,
-    whose resolutions raise items of their own (issues 11 and 12)."""
+    whose resolutions raise items of their own (issues 11 and 12), the people in charge of
+    the seed compounds' buildings (they replace typed counts) and the open matters of the
+    live board (issue 14)."""
     from engine.decisions import demo as deliberation
+    from engine.demo import demo_buildings, demo_live
 
     monkeypatch.setattr(deliberation, "tell", lambda *args, **kwargs: 0)
+    monkeypatch.setattr(demo_buildings, "fill", lambda *args, **kwargs: 0)
+    monkeypatch.setattr(demo_live, "raise_open", lambda *args, **kwargs: 0)
     _without_later_additions()
     generate(SEED, compounds=40, items=400, seed=1, now=NOW, contact_cards=False)
     _evote_read_from_the_file()
