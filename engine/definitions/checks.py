@@ -376,7 +376,50 @@ def _workflow_problems(
             problems += _form(tr["form"], f"{at}/form")
         problems += _effects_problems(tr.get("effects", []), f"{at}/effects", routing, roles)
     problems += gate_problems(workflow, roles)
+    problems += timeout_problems(workflow)
     problems += _graph_problems(workflow["initial"], states, edges)
+    return problems
+
+
+def timeout_problems(workflow: Mapping[str, Any]) -> list[FieldProblem]:
+    """A state's ``on_timeout`` names a transition out of it without a form, and the state
+    has a deadline; a transition nobody may take by hand is some state's ``on_timeout``."""
+    states: Mapping[str, Any] = workflow["states"]
+    transitions = {t["key"]: t for t in workflow["transitions"]}
+    problems: list[FieldProblem] = []
+    timed_out: set[str] = set()
+    for name, state in states.items():
+        key = state.get("on_timeout")
+        if key is None:
+            continue
+        at = f"/workflow/states/{name}/on_timeout"
+        timed_out.add(key)
+        if "gate" in state:
+            problems.append(
+                FieldProblem(at, f"state {name!r} is a gate: people decide there, not the clock")
+            )
+        spec = transitions.get(key)
+        if spec is None:
+            problems.append(FieldProblem(at, f"transition {key!r} is not defined"))
+        elif name not in spec["from"]:
+            problems.append(FieldProblem(at, f"transition {key!r} does not leave state {name!r}"))
+        elif "form" in spec:
+            problems.append(
+                FieldProblem(at, f"transition {key!r} has a form, which nobody fills on a timeout")
+            )
+        if not state.get("hours"):
+            problems.append(
+                FieldProblem(at, f"state {name!r} has no deadline (hours) to time out after")
+            )
+    for i, tr in enumerate(workflow["transitions"]):
+        if not tr["roles"] and tr["key"] not in timed_out:
+            problems.append(
+                FieldProblem(
+                    f"/workflow/transitions/{i}/roles",
+                    f"nobody may take transition {tr['key']!r}: name a role, or make it a "
+                    "state's on_timeout",
+                )
+            )
     return problems
 
 
@@ -468,7 +511,10 @@ def graph_findings(workflow: Mapping[str, Any], roles: Iterable[str]) -> list[Gr
         if not isinstance(tr, Mapping):
             continue
         taken_by = [r for r in tr.get("roles") or [] if r in known]
-        if not taken_by:
+        by_sweep = tr.get("key") is not None and any(
+            isinstance(s, Mapping) and s.get("on_timeout") == tr.get("key") for s in states.values()
+        )
+        if not taken_by and not by_sweep:
             key = str(tr.get("key", i))
             findings.append(
                 GraphFinding(

@@ -1,6 +1,7 @@
 """Facts of the residents' services per area node (docs/facts.md, ``disclosures`` and
 ``listings``): statements published on time, questions asked and answered, listings open
-and done, needs matched with resources and how long matching took."""
+and done, needs matched with resources and how long matching took; and ``residents``: the
+residents' accounts registered."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 from engine.definitions.definitions import applies_at, current_versions
 from engine.residents.periods import due_at, period_of, start_of
-from engine.store.models import Definition, Item, OrgNode
+from engine.store.models import Definition, Grant, Item, OrgNode, User
 from engine.store.resident_tables import Listing, Statement
 
 
@@ -161,3 +162,29 @@ def listing_facts(nodes: Iterable[OrgNode]) -> dict[int, dict[str, Any]]:
             "match_hours_mean": round(c.get("match_hours", 0) / matched, 2) if matched else None,
         }
     return out
+
+
+RESIDENT_ROLE = "resident"  # the role a resident's account holds (engine/org/permissions.py)
+
+
+def resident_facts(nodes: Iterable[OrgNode]) -> dict[int, dict[str, Any]]:
+    """Per area node: the residents' accounts registered in its subtree (``residents.users``:
+    active users holding the resident role at a node of the subtree, each counted once).
+
+    One query: the grants with their node's path.
+    """
+    nodes = list(nodes)
+    ids = {n.path: n.id for n in nodes}
+    users: dict[int, set[int]] = defaultdict(set)
+    rows = (
+        Grant.select(Grant.user, OrgNode.path)
+        .join(OrgNode, on=(Grant.node == OrgNode.id))
+        .switch(Grant)
+        .join(User, on=(Grant.user == User.id))
+        .where((Grant.role == RESIDENT_ROLE) & (User.active == True))
+        .tuples()
+    )
+    for user_id, path in rows:
+        for node_id in _ancestors(path, ids):
+            users[node_id].add(user_id)
+    return {n.id: {"users": len(users.get(n.id, ()))} for n in nodes}

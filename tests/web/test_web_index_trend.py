@@ -37,7 +37,7 @@ def test_sweep_takes_the_month_once_and_the_dashboard_draws_the_trend(
     trend = html.split('id="index-trend"', 1)[1].split("</figure>", 1)[0]
     assert "<polyline" in trend and trend.count(",") >= 13  # a point per snapshot
     snapshots = html.split('id="index-trend"', 1)[1]
-    assert "版本 1" in snapshots and ">v1<" not in snapshots
+    assert "第 1 版" in snapshots and ">v1<" not in snapshots
 
 
 def test_designer_sets_the_snapshot_schedule_without_json(app, client, auth):
