@@ -59,6 +59,7 @@ def test_board_shows_open_emergencies_with_their_clocks(client, auth, raised):
     "username, sees",
     [
         ("ducha", True),  # the district's supervisor
+        ("admin", True),  # the tripartite office
         ("chaohui-ducha", True),  # the street's
         ("xiaohe-ducha", False),  # another street's
         ("dept-xfdd-user", True),  # summoned to the gas leak
