@@ -6,15 +6,18 @@ Nothing here recomputes facts: a dashboard reads the cache and reports its age.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.definitions.definitions import current_versions, preload_current_versions
+from engine.definitions.definitions import preload_current_versions
+from engine.definitions.runtimes import runtime
 from engine.metrics import facts, indices
 from engine.org.actors import Actor
 from engine.org.scope import reviewable_children_and_siblings
 from engine.records import kpi, kpi_reports
 from engine.store.models import DefinitionVersion, OrgNode
+from engine.workflow import queues
 
 RESIDENT = "resident"  # the role residents hold (engine/org/permissions.py)
 
@@ -135,14 +138,19 @@ def build(
     return board
 
 
-def resident_channels() -> list[DefinitionVersion]:
+def resident_channels() -> list[Mapping[str, Any]]:
     """The item types residents raise themselves and are offered (``raise_roles`` holds
-    ``resident`` and the type is ``listed``): the channels whose usage a dashboard shows."""
-    return [
-        v
-        for v in current_versions("item_type", by_key=True)
-        if RESIDENT in v.body.get("raise_roles", []) and v.body.get("listed", True)
+    ``resident`` and the type is ``listed``): the channels whose usage a dashboard shows, by
+    key. Read from the request's definition list and the cached runtimes: no body query."""
+    bodies = [
+        runtime(d.published.id).body
+        for d in queues.definitions().values()
+        if d.kind == "item_type" and d.published is not None
     ]
+    return sorted(
+        (b for b in bodies if RESIDENT in b.get("raise_roles", []) and b.get("listed", True)),
+        key=lambda b: b["key"],
+    )
 
 
 def usage(doc: dict[str, Any] | None) -> list[Usage]:
@@ -150,12 +158,12 @@ def usage(doc: dict[str, Any] | None) -> list[Usage]:
     if not doc:
         return []
     found = []
-    for version in resident_channels():
-        counts = doc.get("by_type", {}).get(version.body["key"], {})
+    for body in resident_channels():
+        counts = doc.get("by_type", {}).get(body["key"], {})
         found.append(
             Usage(
-                version.body["key"],
-                version.body["name"],
+                body["key"],
+                body["name"],
                 counts.get("total", 0),
                 counts.get("resolved", 0),
                 counts.get("resolution_rate"),

@@ -38,7 +38,7 @@ def test_users_rings_and_solved_share(little):
 
 
 def test_the_channels_are_what_the_definitions_declare(app):
-    channels = {v.body["key"]: v.body for v in dashboard.resident_channels()}
+    channels = {b["key"]: b for b in dashboard.resident_channels()}
     assert {"bell", "repair"} <= set(channels)
     assert "whistle" not in channels  # residents do not blow the whistle
     assert "disclosure-question" not in channels  # raised from a statement, not listed
