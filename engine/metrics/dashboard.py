@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.core import memo
 from engine.definitions.definitions import preload_current_versions
 from engine.definitions.runtimes import runtime
 from engine.metrics import facts, indices
@@ -141,12 +142,18 @@ def build(
 def resident_channels() -> list[Mapping[str, Any]]:
     """The item types residents raise themselves and are offered (``raise_roles`` holds
     ``resident`` and the type is ``listed``): the channels whose usage a dashboard shows, by
-    key. Read from the request's definition list and the cached runtimes: no body query."""
-    bodies = [
-        runtime(d.published.id).body
-        for d in queues.definitions().values()
-        if d.kind == "item_type" and d.published is not None
-    ]
+    key. From the item types' versions the request has read already (a dashboard preloads
+    them), else from its definition list and the cached runtimes: never a query of its own
+    beyond what the page reads anyway."""
+    loaded = memo.peek(("current_versions", "item_type", True))
+    if loaded is not None:
+        bodies = [v.body for v in loaded]
+    else:
+        bodies = [
+            runtime(d.published.id).body
+            for d in queues.definitions().values()
+            if d.kind == "item_type" and d.published is not None
+        ]
     return sorted(
         (b for b in bodies if RESIDENT in b.get("raise_roles", []) and b.get("listed", True)),
         key=lambda b: b["key"],
