@@ -12,6 +12,7 @@ import pytest
 from engine.definitions.checks import definition_problems
 from engine.metrics import facts
 from engine.records import kpi
+from tests.engine.conftest import make_item
 
 LIST = json.loads(
     (Path(__file__).resolve().parents[2] / "seed/gongshu/checklists/tasks-2021.json").read_text(
@@ -67,12 +68,17 @@ def test_unmeasurable_rows_are_reported_by_the_responsible_unit():
 
 
 def test_street_values_from_real_facts(little):
+    # row 10 reads the petitions raised (or imported), not the compound file: 2 this
+    # year against 4 by the same day last year
+    for days in (4, 8, 380, 420, 500, 600):
+        make_item(little["a"], "petition", state="received", raised_hours_ago=24 * days)
+    make_item(little["b"], "petition", state="received", raised_hours_ago=24 * 700)  # 2024
     facts.refresh(now=AFTER)
     doc, _ = facts.cached(little["street"])
     statuses = {s.row["no"]: s for s in kpi.measure_list(LIST, doc, now=AFTER)}
     assert statuses[5].value == 50.0 and statuses[5].status == "overdue"  # 1 of 2 compounds
     assert statuses[7].value == 95.0 and statuses[7].status == "met"  # 19 of 20 reported
-    assert statuses[10].value == -50.0 and statuses[10].status == "met"  # petitions halved
+    assert statuses[10].value == -50.0 and statuses[10].status == "met"  # petitions halved (items)
     assert statuses[12].value == 0.0 and statuses[12].status == "overdue"  # no meeting held
     counts = kpi.progress(list(statuses.values()))
     assert counts["measurable"] == 10 and counts["reported"] == 12
