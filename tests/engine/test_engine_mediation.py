@@ -61,7 +61,7 @@ def test_a_case_from_request_to_success(app, actor_of):
     )
     assert case.state == "follow_up" and case.resolved_at is None
     assert case.due_at == case.state_since + dt.timedelta(hours=720)  # 30 natural days
-    case = _step(mediator, case, "visit", {"fulfilled": "已履行", "notes": "回访双方,已抵扣"})
+    case = _step(mediator, case, "visit", {"fulfilled": "已履行", "visit_notes": "回访双方,已抵扣"})
     assert case.state == "success" and case.closed and case.resolved_at is not None
     doc = facts.compute_all(now=NOW)[node_by_key("lvzhouhuayuan").id]["by_type"]["mediation"]
     assert doc["states"] == {"success": 1} and doc["resolved"] == 1
@@ -90,7 +90,7 @@ def test_unfulfilled_agreement_goes_back_to_mediation(app, actor_of):
             mediator, "a.png", "image/png", io.BytesIO(PNG), store=configured(app.config), now=NOW
         ).public_id
     case = _step(mediator, case, "agree", {"agreement": "物业三日内清理地库积水并答复业主", "signed": [signed]})
-    case = _step(mediator, case, "visit", {"fulfilled": "未履行,继续调解", "notes": "地库仍有积水"})
+    case = _step(mediator, case, "visit", {"fulfilled": "未履行,继续调解", "visit_notes": "地库仍有积水"})
     assert case.state == "mediating" and not case.closed
 
 

@@ -75,7 +75,7 @@ def test_a_case_end_to_end_through_the_pages(client, auth):
     assert len(taken.after["form"]["signed"]) == 1  # the signed agreement, kept on the timeline
     page = client.get(f"/work/items/{item.id}").get_data(as_text=True)
     assert "协议履行回访" in page and "签字协议照片" in page
-    assert _post(client, item, "visit", {"fulfilled": "已履行", "notes": "回访双方,已抵扣"}).status_code == 303
+    assert _post(client, item, "visit", {"fulfilled": "已履行", "visit_notes": "回访双方,已抵扣"}).status_code == 303
     item = Item.get_by_id(item.id)
     assert item.state == "success" and item.closed and item.resolved_at is not None
     auth.logout()
