@@ -78,9 +78,11 @@ def tell(
             key = street_nodes[street_id].key if street_id in street_nodes else ""
             change = float(spec.get("streets", {}).get(key, spec.get("change", 0)))
             base = rng.uniform(float(low), float(high))
+            carried = rng.random()  # fractions carried month to month keep the totals true
             for year, month, share in _months(now):
-                rate = share * base * (1 + change / 100 if year == this_year else 1)
-                count = int(rate) + (1 if rng.random() < rate - int(rate) else 0)
+                carried += share * base * (1 + change / 100 if year == this_year else 1)
+                count = int(carried)
+                carried -= count
                 for _ in range(count):
                     seq += 1
                     at = _moment(rng, year, month, share, now)
