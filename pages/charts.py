@@ -162,14 +162,13 @@ def year_lines(
             f"{_num(left + i * step)},{_num(height - bottom - (height - bottom - top) * v / peak)}"
             for i, v in enumerate(values)
         )
-        return (
-            f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="2"'
-            f'{dash}/>'
-        )
+        return f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>'
 
     parts = [
-        f'<svg class="chart year" role="img" viewBox="0 0 {width} {height}" width="100%" '
-        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>',
+        (
+            f'<svg class="chart year" role="img" viewBox="0 0 {width} {height}" width="100%" '
+            f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
+        ),
         f'<text x="{left - 6}" y="{top + 4}" text-anchor="end" font-size="11">{peak}</text>',
         f'<text x="{left - 6}" y="{height - bottom}" text-anchor="end" font-size="11">0</text>',
     ]

@@ -355,7 +355,9 @@ def generate(
     # Series (demo.json ``series``) draw from their own generator, so adding one leaves
     # the rest of the district as it was drawn before.
     series_rng = random.Random(f"series:{seed}")
-    series = Planner(series_rng, Teller(series_rng, pools, answer_pool(series_rng, pools, now)), now)
+    series = Planner(
+        series_rng, Teller(series_rng, pools, answer_pool(series_rng, pools, now)), now
+    )
     demo_series.tell(pools.get("series"), series, series_rng, nodes, now=now)
     series.finish()
     records = Records(rng, pools, pack_calendar(types[0].id) if types else NATURAL, now)

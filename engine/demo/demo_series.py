@@ -22,8 +22,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.core import clock
-from engine.demo.demo_items import Planner
 from engine.definitions.definitions import current_version
+from engine.demo.demo_items import Planner
 from engine.store.models import Definition, OrgNode
 
 
@@ -43,7 +43,12 @@ def _moment(
     """A random local working-hours moment of the month's past share, before ``now``."""
     days = max(1, round(calendar.monthrange(year, month)[1] * share))
     local = dt.datetime(
-        year, month, rng.randint(1, days), rng.randint(8, 17), rng.randint(0, 59), tzinfo=clock.LOCAL
+        year,
+        month,
+        rng.randint(1, days),
+        rng.randint(8, 17),
+        rng.randint(0, 59),
+        tzinfo=clock.LOCAL,
     )
     return min(local.astimezone(dt.UTC).replace(tzinfo=None), now - dt.timedelta(minutes=5))
 

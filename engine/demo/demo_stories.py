@@ -18,7 +18,6 @@ from typing import Any
 import forms
 from forms.specs import canonical
 
-
 CASE_KEYS = ("unit", "also", "resolutions", "replies", "note", "decline", "descriptions")
 
 

@@ -56,7 +56,9 @@ def build(actor: Actor, node: OrgNode, *, now: dt.datetime) -> Dashboard:
 
     :param now: for the facts' age and the KPI deadlines.
     """
-    preload_current_versions("index", "checklist", "profile", "item_type")  # the page reads all four
+    preload_current_versions(
+        "index", "checklist", "profile", "item_type"
+    )  # the page reads all four
     children, siblings = reviewable_children_and_siblings(actor, node)
     cached = facts.cached_with_times([node.id] + [c.id for c in children])
     doc, computed_at = cached.get(node.id, (None, None))

@@ -21,8 +21,8 @@ from engine.core import memo
 from engine.decisions import facts as decision_facts
 from engine.decisions.polls_facts import EMPTY as EMPTY_POLLS
 from engine.decisions.polls_facts import poll_facts
-from engine.records.checklists import facts_for as checklist_facts
 from engine.metrics import yearly
+from engine.records.checklists import facts_for as checklist_facts
 from engine.records.profiles import file_facts
 from engine.residents.facts import disclosure_facts, listing_facts
 from engine.store.db import backend, database, write_transaction

@@ -46,7 +46,8 @@ def _fields(body: Mapping[str, Any]) -> list[tuple[str, str, Mapping[str, Any]]]
     return [
         (named.get(name) or spec.get("title") or name, name, spec)
         for name, spec in body["schema"].get("properties", {}).items()
-        if spec.get("type") in ("string", "integer", "number", "boolean") and not spec.get("readOnly")
+        if spec.get("type") in ("string", "integer", "number", "boolean")
+        and not spec.get("readOnly")
     ]
 
 
@@ -98,7 +99,12 @@ class _Compounds:
         if node is None:
             named = self.by_name.get(text, [])
             if len(named) > 1:
-                return None, [(column, _("Several compounds are named %(name)s; use its key.") % {"name": text})]
+                return None, [
+                    (
+                        column,
+                        _("Several compounds are named %(name)s; use its key.") % {"name": text},
+                    )
+                ]
             node = named[0] if named else None
         problems = node_problems(actor, node, text, "compound", column)
         return (None if problems else node), problems
@@ -128,7 +134,9 @@ def run(actor: Actor, type_key: str, rows: Iterable[Row], *, now: dt.datetime) -
     with database.atomic() as transaction:
         for number, row in rows:
             outcome.rows += 1
-            problems = _row(actor, body, row, fields, header_of, compounds, known, seen, outcome, now)
+            problems = _row(
+                actor, body, row, fields, header_of, compounds, known, seen, outcome, now
+            )
             outcome.rejected += [Rejection(number, c, m) for c, m in problems]
         if outcome.rejected:
             transaction.rollback()
@@ -138,7 +146,9 @@ def run(actor: Actor, type_key: str, rows: Iterable[Row], *, now: dt.datetime) -
 
 def _known_answers(type_key: str, field: str) -> set[str]:
     query = Item.select(Item.data).join(Definition).where(Definition.key == type_key).tuples()
-    return {str((data or {}).get(field)) for (data,) in query if (data or {}).get(field) is not None}
+    return {
+        str((data or {}).get(field)) for (data,) in query if (data or {}).get(field) is not None
+    }
 
 
 def _row(
@@ -196,4 +206,3 @@ def _row(
         return [(column, exc.message)]
     outcome.created += 1
     return []
-

@@ -41,7 +41,10 @@ def yearly_trend(key: str, type_key: str) -> Any:
     docs = facts.cached_many([node.id, *(a.id for a in areas)])
     b = yearly.bounds(now)
     months = clock.local(now).month  # type: ignore[union-attr]
-    labels = (_("This year (%(year)s)", year=b.this_year), _("Last year (%(year)s)", year=b.this_year - 1))
+    labels = (
+        _("This year (%(year)s)", year=b.this_year),
+        _("Last year (%(year)s)", year=b.this_year - 1),
+    )
 
     def row(area: Any) -> dict[str, Any]:
         found = counts[area.id]
@@ -52,8 +55,13 @@ def yearly_trend(key: str, type_key: str) -> Any:
             "last": found["last"],
             "facts": doc or None,
             "chart": charts.year_lines(
-                found["this"], found["last"], months=months, labels=labels, title=area.name,
-                width=320, height=120,
+                found["this"],
+                found["last"],
+                months=months,
+                labels=labels,
+                title=area.name,
+                width=320,
+                height=120,
             ),
         }
 
@@ -67,7 +75,10 @@ def yearly_trend(key: str, type_key: str) -> Any:
         months=months,
         labels=labels,
         chart=charts.year_lines(
-            counts[node.id]["this"], counts[node.id]["last"], months=months, labels=labels,
+            counts[node.id]["this"],
+            counts[node.id]["last"],
+            months=months,
+            labels=labels,
             title=node.name,
         ),
     )

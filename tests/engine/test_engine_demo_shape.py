@@ -191,7 +191,7 @@ def test_series_fall_year_on_year_as_the_pack_says(demo):
     spec = demo["series"]["petition"]
     overall = docs[district.id]["by_type"]["petition"]
     assert overall["last_year"] > 200 and abs(overall["year_change_rate"] - spec["change"]) < 8
-    for key, change in spec["streets"].items():
+    for key in spec["streets"]:
         if key in streets and "petition" in docs[streets[key].id]["by_type"]:
             assert docs[streets[key].id]["by_type"]["petition"]["year_change_rate"] <= -65
     every = [n for n in streets.values() if docs[n.id]["coverage"].get("compounds")]

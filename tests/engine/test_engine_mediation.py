@@ -27,7 +27,11 @@ CASE = {
         {"name": "林明静", "identity": "物业服务企业"},
     ],
 }
-SESSION = {"date": "2026-11-28", "attendees": "党支部书记、业委会主任、物业项目经理、双方", "notes": "听取双方意见,物业同意核对收费依据"}
+SESSION = {
+    "date": "2026-11-28",
+    "attendees": "党支部书记、业委会主任、物业项目经理、双方",
+    "notes": "听取双方意见,物业同意核对收费依据",
+}
 
 
 def _step(actor, item, key, data=None, at=NOW):
@@ -51,13 +55,21 @@ def test_a_case_from_request_to_success(app, actor_of):
     assert case.state == "mediating" and case.data["sessions"] == 2
     with app.app_context():
         signed = attachments.store(
-            mediator, "agreement.png", "image/png", io.BytesIO(PNG), store=configured(app.config), now=NOW
+            mediator,
+            "agreement.png",
+            "image/png",
+            io.BytesIO(PNG),
+            store=configured(app.config),
+            now=NOW,
         ).public_id
     case = _step(
         mediator,
         case,
         "agree",
-        {"agreement": "物业按物价备案标准收取车位费,多收部分在下月物业费中抵扣", "signed": [signed]},
+        {
+            "agreement": "物业按物价备案标准收取车位费,多收部分在下月物业费中抵扣",
+            "signed": [signed],
+        },
     )
     assert case.state == "follow_up" and case.resolved_at is None
     assert case.due_at == case.state_since + dt.timedelta(hours=720)  # 30 natural days
@@ -89,8 +101,15 @@ def test_unfulfilled_agreement_goes_back_to_mediation(app, actor_of):
         signed = attachments.store(
             mediator, "a.png", "image/png", io.BytesIO(PNG), store=configured(app.config), now=NOW
         ).public_id
-    case = _step(mediator, case, "agree", {"agreement": "物业三日内清理地库积水并答复业主", "signed": [signed]})
-    case = _step(mediator, case, "visit", {"fulfilled": "未履行,继续调解", "visit_notes": "地库仍有积水"})
+    case = _step(
+        mediator,
+        case,
+        "agree",
+        {"agreement": "物业三日内清理地库积水并答复业主", "signed": [signed]},
+    )
+    case = _step(
+        mediator, case, "visit", {"fulfilled": "未履行,继续调解", "visit_notes": "地库仍有积水"}
+    )
     assert case.state == "mediating" and not case.closed
 
 

@@ -46,7 +46,9 @@ def test_year_facts_at_the_boundary(app):
     # last year (2025 local): 2025-01-01 00:30 local = 2024-12-31 16:30 UTC, counts for 2025
     for at in (utc(2024, 12, 31, 16, 30), utc(2025, 3, 1), utc(2025, 5, 31), utc(2025, 9, 1)):
         _raise(compound, at)
-    _raise(compound, utc(2024, 12, 31, 15, 30))  # 2024-12-31 23:30 local: the year before, not counted
+    _raise(
+        compound, utc(2024, 12, 31, 15, 30)
+    )  # 2024-12-31 23:30 local: the year before, not counted
     # this year (2026 local): 2025-12-31 16:30 UTC is 2026-01-01 00:30 local
     _raise(compound, utc(2025, 12, 31, 16, 30))
     _raise(compound, utc(2026, 4, 1))

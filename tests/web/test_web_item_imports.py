@@ -15,7 +15,9 @@ HEAD = ["信件编号", "来信日期", "所属小区", "问题类别", "诉求�
 
 
 def _petitions() -> list[Item]:
-    return list(Item.select().join(Definition).where(Definition.key == "petition").order_by(Item.id))
+    return list(
+        Item.select().join(Definition).where(Definition.key == "petition").order_by(Item.id)
+    )
 
 
 def test_the_template_has_the_platforms_headers(client, auth):
@@ -38,7 +40,15 @@ def test_bad_rows_import_nothing_and_name_their_column(client, auth):
         "items-petition",
         sheet(
             HEAD,
-            ["ZJ2026-0001", dt.datetime(2026, 3, 2), "绿洲花园", "物业费收缴", "物业费上涨未公示", "何琳", "已办结"],
+            [
+                "ZJ2026-0001",
+                dt.datetime(2026, 3, 2),
+                "绿洲花园",
+                "物业费收缴",
+                "物业费上涨未公示",
+                "何琳",
+                "已办结",
+            ],
             ["ZJ2026-0002", "不是日期", "绿洲花园", "物业费收缴", "电梯经常停运", "", ""],
             ["ZJ2026-0003", "2026-03-04", "没有这个小区", "停车管理", "车位被占", "", ""],
             ["ZJ2026-0004", "2026-03-05", "绿洲花园", "乱填的类别", "楼道堆物", "", ""],
@@ -62,8 +72,24 @@ def test_bad_rows_import_nothing_and_name_their_column(client, auth):
 def test_good_rows_import_with_their_date_and_again_are_skipped(client, auth):
     auth.login("chaohui-ducha")
     rows = [
-        ["ZJ2025-0101", dt.datetime(2025, 5, 6), "绿洲花园", "物业服务质量", "保洁不到位", "曹勇", ""],
-        ["ZJ2026-0102", "2026-01-01", "lvzhouhuayuan", "维修资金使用", "维修资金使用不透明", "", ""],
+        [
+            "ZJ2025-0101",
+            dt.datetime(2025, 5, 6),
+            "绿洲花园",
+            "物业服务质量",
+            "保洁不到位",
+            "曹勇",
+            "",
+        ],
+        [
+            "ZJ2026-0102",
+            "2026-01-01",
+            "lvzhouhuayuan",
+            "维修资金使用",
+            "维修资金使用不透明",
+            "",
+            "",
+        ],
     ]
     response = upload(client, "items-petition", sheet(HEAD, *rows))
     assert response.status_code == 200, _rejections(response.get_data(as_text=True))
@@ -84,9 +110,13 @@ def test_only_where_one_may_raise(client, auth):
     response = upload(
         client,
         "items-petition",
-        sheet(HEAD, ["ZJ2026-0201", "2026-02-02", "changzhengqiaolu", "其他纠纷", "别的街道", "", ""]),
+        sheet(
+            HEAD, ["ZJ2026-0201", "2026-02-02", "changzhengqiaolu", "其他纠纷", "别的街道", "", ""]
+        ),
     )
-    assert response.status_code == 422 and ("3", "所属小区") in _rejections(response.get_data(as_text=True))
+    assert response.status_code == 422 and ("3", "所属小区") in _rejections(
+        response.get_data(as_text=True)
+    )
     assert Item.select().count() == other
     auth.logout()
     auth.login("xifang")

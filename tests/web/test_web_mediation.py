@@ -54,7 +54,11 @@ def test_a_case_end_to_end_through_the_pages(client, auth):
             client,
             item,
             "session",
-            {"date": day, "attendees": "党支部书记、业委会主任、物业项目经理、双方", "notes": "听取双方意见,核对收费依据"},
+            {
+                "date": day,
+                "attendees": "党支部书记、业委会主任、物业项目经理、双方",
+                "notes": "听取双方意见,核对收费依据",
+            },
         )
         assert ok.status_code == 303, ok.get_data(as_text=True)[:3000]
     assert Item.get_by_id(item.id).data["sessions"] == 2
@@ -75,7 +79,12 @@ def test_a_case_end_to_end_through_the_pages(client, auth):
     assert len(taken.after["form"]["signed"]) == 1  # the signed agreement, kept on the timeline
     page = client.get(f"/work/items/{item.id}").get_data(as_text=True)
     assert "协议履行回访" in page and "签字协议照片" in page
-    assert _post(client, item, "visit", {"fulfilled": "已履行", "visit_notes": "回访双方,已抵扣"}).status_code == 303
+    assert (
+        _post(
+            client, item, "visit", {"fulfilled": "已履行", "visit_notes": "回访双方,已抵扣"}
+        ).status_code
+        == 303
+    )
     item = Item.get_by_id(item.id)
     assert item.state == "success" and item.closed and item.resolved_at is not None
     auth.logout()

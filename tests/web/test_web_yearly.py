@@ -42,7 +42,9 @@ def _petitions() -> None:
     facts.refresh(now=clock.now())
 
 
-def test_a_street_supervisor_sees_the_trend_by_community(app: Any, client: Any, auth: Any, assert_max_queries: Any) -> None:
+def test_a_street_supervisor_sees_the_trend_by_community(
+    app: Any, client: Any, auth: Any, assert_max_queries: Any
+) -> None:
     _petitions()
     auth.login("chaohui-ducha")
     board = client.get("/review/n/chaohui").get_data(as_text=True)
@@ -57,7 +59,9 @@ def test_a_street_supervisor_sees_the_trend_by_community(app: Any, client: Any, 
     assert "<svg" in html and "petition" not in html.replace("/yearly/petition", "")
 
 
-def test_the_district_sees_every_street_and_others_see_nothing_outside(app: Any, client: Any, auth: Any) -> None:
+def test_the_district_sees_every_street_and_others_see_nothing_outside(
+    app: Any, client: Any, auth: Any
+) -> None:
     _petitions()
     auth.login("ducha")
     html = client.get("/review/n/gongshu/yearly/petition").get_data(as_text=True)
