@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import re
 
+from engine.core import clock
+from engine.metrics import facts
 from engine.store.models import Event, Item
 from tests.polls_support import PNG
 
@@ -91,3 +93,12 @@ def test_a_case_end_to_end_through_the_pages(client, auth):
 
     auth.login("lvzhou-yezhu1")  # the resident reads the outcome
     assert "调解成功" in client.get(f"/r/items/{item.id}").get_data(as_text=True)
+
+    # the street's dashboard counts it among the mediations that succeeded (调解成功)
+    facts.refresh(now=clock.now())
+    auth.logout()
+    auth.login("chaohui-ducha")
+    board = client.get("/review/n/chaohui").get_data(as_text=True)
+    assert (
+        "物业纠纷调解" in board and "调解成功 1 · 调解不成(引导诉讼/仲裁) 0 · 预防化解 0" in board
+    )
