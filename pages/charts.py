@@ -152,8 +152,13 @@ def year_lines(
     height: int = 200,
     title: str = "",
 ) -> Markup:
-    """Counts per month of this year (its first ``months``) over last year's twelve (同比)."""
-    left, bottom, top = 36, 22, 10
+    """Counts per month of this year over last year's twelve (同比).
+
+    :param months: this year's months so far, the current one included; the line stops at
+        the last whole month (a month under way would look like a fall).
+    """
+    left, bottom, top = 36, 22, 26
+    months = max(1, months - 1)
     peak = max([1, *this[:months], *last])
     step = (width - left - 10) / 11
 
@@ -181,8 +186,8 @@ def year_lines(
     if months:
         parts.append(line(this[:months], "#b71c1c", ""))
     parts.append(
-        f'<text x="{width - 10}" y="{top + 4}" text-anchor="end" font-size="11" fill="#b71c1c">'
-        f'{escape(labels[0])}</text><text x="{width - 10}" y="{top + 18}" text-anchor="end" '
-        f'font-size="11" fill="#757575">{escape(labels[1])}</text></svg>'
+        f'<text x="{left}" y="12" font-size="11" fill="#b71c1c">— {escape(labels[0])}</text>'
+        f'<text x="{left + width / 3}" y="12" font-size="11" fill="#757575">'
+        f"- - {escape(labels[1])}</text></svg>"
     )
     return Markup("".join(parts))
