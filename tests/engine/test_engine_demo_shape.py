@@ -148,7 +148,7 @@ def _answers(item: Item) -> list[dict]:
 
 
 def test_each_item_tells_one_case(demo):
-    cases, summaries = demo["cases"], demo["summaries"]
+    cases, summaries = demo["cases"], {**demo["summaries"], **demo["series_summaries"]}
     comments = demo["comments"]
     told = 0
     # The stories the demo draws (items raised by a meeting's resolution or asked about a

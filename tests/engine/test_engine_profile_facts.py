@@ -62,10 +62,14 @@ def test_seed_demo_numbers_are_those_computed_before_the_pack_declared_them(app,
     What was added since on purpose is left out: the synthetic compounds' contact cards
     (they fill files the numbers read), electronic voting read from ballots, the index's
     议事协商 indicator, the measure of the list's row 12 and the demo's deliberation story,
-    whose resolutions raise items of their own (issues 11 and 12)."""
+    whose resolutions raise items of their own (issues 11 and 12); the petitions and
+    mediations of the demo's series, and the petition indicator and row 10 that read them
+    instead of the file (issue 14)."""
     from engine.decisions import demo as deliberation
+    from engine.demo import demo_series
 
     monkeypatch.setattr(deliberation, "tell", lambda *args, **kwargs: 0)
+    monkeypatch.setattr(demo_series, "tell", lambda *args, **kwargs: 0)
     _without_later_additions()
     generate(SEED, compounds=40, items=400, seed=1, now=NOW, contact_cards=False)
     _evote_read_from_the_file()
@@ -124,6 +128,30 @@ def _file_evote_row(body: dict) -> None:
 
 LATER_INDICATORS = {"deliberation"}
 LATER_MEASURES = {"consultation"}
+# Read from the compound file when the snapshot was captured; from petitions since issue 14.
+FILE_PETITIONS = {"var": "coverage.petition_change_rate"}
+FILE_PETITION_CHANGE = {
+    "if": [
+        {">": [{"var": ["profile.property_petitions_last_year", 0]}, 0]},
+        {
+            "*": [
+                100,
+                {
+                    "/": [
+                        {
+                            "-": [
+                                {"var": ["profile.property_petitions", 0]},
+                                {"var": "profile.property_petitions_last_year"},
+                            ]
+                        },
+                        {"var": "profile.property_petitions_last_year"},
+                    ]
+                },
+            ]
+        },
+        None,
+    ]
+}
 
 
 def _without_later_additions() -> None:
@@ -134,9 +162,14 @@ def _without_later_additions() -> None:
         dimension["indicators"] = [
             i for i in dimension["indicators"] if i["key"] not in LATER_INDICATORS
         ]
+        for indicator in dimension["indicators"]:
+            if indicator["key"] == "petition-change":
+                indicator["formula"] = FILE_PETITION_CHANGE
     publish(pack, index, now=NOW, by=None)
     tasks = copy.deepcopy(dict(current_version("tasks-2021").body))
     for row in tasks["rows"]:
+        if row["key"] == "petitions":
+            row["measure"] = FILE_PETITIONS
         if row["key"] in LATER_MEASURES:
             for name in ("measure", "goal", "unit", "target"):
                 row.pop(name, None)
