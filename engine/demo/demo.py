@@ -354,10 +354,10 @@ def generate(
     planner.finish()
     # Series (demo.json ``series``) draw from their own generator, so adding one leaves
     # the rest of the district as it was drawn before.
+    # Their summaries (``series_summaries``) are theirs alone, for the same reason.
     series_rng = random.Random(f"series:{seed}")
-    series = Planner(
-        series_rng, Teller(series_rng, pools, answer_pool(series_rng, pools, now)), now
-    )
+    told = {**pools, "summaries": {**pools["summaries"], **pools.get("series_summaries", {})}}
+    series = Planner(series_rng, Teller(series_rng, told, answer_pool(series_rng, told, now)), now)
     demo_series.tell(pools.get("series"), series, series_rng, nodes, now=now)
     series.finish()
     records = Records(rng, pools, pack_calendar(types[0].id) if types else NATURAL, now)

@@ -196,6 +196,12 @@ def test_series_fall_year_on_year_as_the_pack_says(demo):
             assert docs[streets[key].id]["by_type"]["petition"]["year_change_rate"] <= -65
     every = [n for n in streets.values() if docs[n.id]["coverage"].get("compounds")]
     assert all(docs[n.id]["by_type"]["petition"]["this_year"] for n in every)
+    from engine.core import clock
+
+    petitions = list(Item.select().join(Definition).where(Definition.key == "petition"))
+    for item in petitions:  # a platform number, received the day it was raised, a category
+        assert item.data["platform_no"].startswith("ZJ") and item.data["category"], item.id
+        assert item.data["received_on"] == clock.local(item.raised_at).date().isoformat()
     mediation = docs[district.id]["by_type"]["mediation"]["states"]
     assert 24 <= sum(mediation.values()) <= 150
     assert mediation["prevented"] > mediation["success"] > 0
