@@ -140,3 +140,54 @@ def money_bars(
         )
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def year_lines(
+    this: Sequence[int],
+    last: Sequence[int],
+    *,
+    months: int,
+    labels: tuple[str, str],
+    width: int = 640,
+    height: int = 200,
+    title: str = "",
+) -> Markup:
+    """Counts per month of this year over last year's twelve (同比).
+
+    :param months: this year's months so far, the current one included; the line stops at
+        the last whole month (a month under way would look like a fall).
+    """
+    left, bottom, top = 36, 22, 26
+    months = max(1, months - 1)
+    peak = max([1, *this[:months], *last])
+    step = (width - left - 10) / 11
+
+    def line(values: Sequence[int], colour: str, dash: str) -> str:
+        pts = " ".join(
+            f"{_num(left + i * step)},{_num(height - bottom - (height - bottom - top) * v / peak)}"
+            for i, v in enumerate(values)
+        )
+        return f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>'
+
+    parts = [
+        (
+            f'<svg class="chart year" role="img" viewBox="0 0 {width} {height}" width="100%" '
+            f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
+        ),
+        f'<text x="{left - 6}" y="{top + 4}" text-anchor="end" font-size="11">{peak}</text>',
+        f'<text x="{left - 6}" y="{height - bottom}" text-anchor="end" font-size="11">0</text>',
+    ]
+    for i in range(12):
+        parts.append(
+            f'<text x="{_num(left + i * step)}" y="{height - 6}" text-anchor="middle" '
+            f'font-size="11">{i + 1}</text>'
+        )
+    parts.append(line(last, "#9e9e9e", ' stroke-dasharray="4 3"'))
+    if months:
+        parts.append(line(this[:months], "#b71c1c", ""))
+    parts.append(
+        f'<text x="{left}" y="12" font-size="11" fill="#b71c1c">— {escape(labels[0])}</text>'
+        f'<text x="{left + width / 3}" y="12" font-size="11" fill="#757575">'
+        f"- - {escape(labels[1])}</text></svg>"
+    )
+    return Markup("".join(parts))

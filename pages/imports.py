@@ -1,6 +1,8 @@
 """/import — Excel imports of the org tree, compound files and households (admins
-anywhere, supervisors inside their subtree): template download, upload, a report of
-every rejected row; a file with any rejected row imports nothing."""
+anywhere, supervisors inside their subtree), and of items of every type whose definition
+allows it (``import``, e.g. petitions exported from the provincial platform): template
+download, upload, a report of every rejected row; a file with any rejected row imports
+nothing."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from openpyxl import load_workbook
 from engine.core import clock
 from engine.records import imports
 from engine.records.imports import Rejection, Row
+from engine.workflow import item_imports
 from pages import xlsx
 from pages.auth import requires
 
@@ -25,27 +28,46 @@ KINDS = {
     "households": _l("Households"),
 }
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ITEMS = "items-"
+
+
+def _item_types() -> dict[str, Any]:
+    """Importable item types for the current actor, by their import kind ``items-<key>``."""
+    return {ITEMS + v.definition.key: v.body for v in item_imports.importable(g.actor)}
+
+
+def _kinds() -> dict[str, Any]:
+    found: dict[str, Any] = dict(KINDS)
+    for kind, body in _item_types().items():
+        found[kind] = _("%(name)s (from a platform's export)", name=body["name"])
+    return found
 
 
 def _kind(kind: str) -> str:
-    if kind not in KINDS:
+    if kind not in _kinds():
         abort(404)
     return kind
+
+
+def _columns(kind: str) -> list[tuple[str, Any]]:
+    if kind.startswith(ITEMS):
+        return item_imports.columns(_item_types()[kind])
+    return imports.columns(kind)
 
 
 @bp.route("/")
 @requires("import")
 def index() -> Any:
-    return render_template("imports/index.html", kinds=KINDS, outcome=None)
+    return render_template("imports/index.html", kinds=_kinds(), outcome=None)
 
 
 @bp.route("/<kind>/template.xlsx")
 @requires("import")
 def template(kind: str) -> Any:
-    cols = imports.columns(_kind(kind))
+    cols = _columns(_kind(kind))
     note = _(
         "One row per record under the header row; delete the example row. %(kind)s",
-        kind=KINDS[kind],
+        kind=_kinds()[kind],
     )
     body = xlsx.workbook(kind, [c for c, _x in cols], [[v for _c, v in cols]], note=note)
     return Response(
@@ -55,15 +77,21 @@ def template(kind: str) -> Any:
     )
 
 
-def read_rows(data: bytes, expected: list[str]) -> tuple[list[Row], list[Rejection]]:
-    """The rows under the header row (the first row naming a known column), by Excel row number."""
+def read_rows(
+    data: bytes, expected: list[str], *, strict: bool = True
+) -> tuple[list[Row], list[Rejection]]:
+    """The rows under the header row (the first row naming a known column), by Excel row number.
+
+    :param strict: refuse columns not in ``expected``; a platform's export (an item
+        import) has columns of its own, which are ignored instead.
+    """
     try:
-        return _rows(data, expected)
+        return _rows(data, expected, strict)
     except Exception:  # noqa: BLE001 - openpyxl reads lazily and fails on broken files in many ways
         return [], [Rejection(0, "", _("This is not an .xlsx file."))]
 
 
-def _rows(data: bytes, expected: list[str]) -> tuple[list[Row], list[Rejection]]:
+def _rows(data: bytes, expected: list[str], strict: bool) -> tuple[list[Row], list[Rejection]]:
     sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
     header: list[str] | None = None
     rows: list[Row] = []
@@ -77,7 +105,7 @@ def _rows(data: bytes, expected: list[str]) -> tuple[list[Row], list[Rejection]]
                 problems += [
                     Rejection(number, n, _("Unknown column."))
                     for n in names
-                    if n and n not in expected
+                    if strict and n and n not in expected
                 ]
             continue
         if all(c == "" for c in cells):
@@ -98,10 +126,16 @@ def upload(kind: str) -> Any:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         abort(400)
-    rows, problems = read_rows(upload.read(), [c for c, _x in imports.columns(_kind(kind))])
+    items = _kind(kind).startswith(ITEMS)
+    expected = [c for c, _x in _columns(kind)]
+    rows, problems = read_rows(upload.read(), expected, strict=not items)
     if problems:
         outcome = imports.Outcome(kind, rows=len(rows), rejected=problems)
+    elif items:
+        outcome = item_imports.run(g.actor, kind.removeprefix(ITEMS), rows, now=clock.now())
     else:
         outcome = imports.run(g.actor, kind, rows, now=clock.now())
     status = 200 if outcome.imported else 422
-    return render_template("imports/index.html", kinds=KINDS, outcome=outcome, chosen=kind), status
+    return render_template(
+        "imports/index.html", kinds=_kinds(), outcome=outcome, chosen=kind
+    ), status

@@ -24,6 +24,7 @@ from engine.authoring.packs import read_pack
 from engine.core.calendar import NATURAL
 from engine.decisions import demo as deliberation
 from engine.definitions.definitions import applies_at, current_version
+from engine.demo import demo_series
 from engine.demo.demo_items import Planner
 from engine.demo.demo_records import Records, add_supervisors, supervisors_missing
 from engine.demo.demo_stories import Teller
@@ -65,6 +66,8 @@ def fake_answers(
     required = set(schema.get("required", []))
     category = None
     for name, prop in props.items():
+        if prop.get("readOnly"):
+            continue  # nobody types it in (a count the workflow keeps)
         if name not in required and rng.random() < 0.3:
             continue
         value = _value(name, prop, rng, pools, category, now)
@@ -97,6 +100,12 @@ def _value(
         return number if kind == "integer" else float(number)
     if kind == "array":
         items = prop.get("items", {})
+        if items.get("type") == "object":  # rows of a group: one to three
+            low = max(1, int(prop.get("minItems", 1)))
+            return [
+                fake_answers(items, rng, pools, now)
+                for _ in range(rng.randint(low, max(low, min(3, int(prop.get("maxItems", 3))))))
+            ]
         if "enum" in items:
             return sorted(
                 set(rng.sample(items["enum"], k=rng.randint(1, min(2, len(items["enum"])))))
@@ -118,6 +127,8 @@ def _value(
             return f"demo{rng.randint(1, 999)}@example.com"
         if fmt in ("uri", "attachment"):
             return None
+        if name in pools.get("person_fields", ()):  # answers that hold a person's name
+            return person_name(rng, pools)[: int(prop.get("maxLength", 200))]
         limit = int(prop.get("maxLength", 200))
         return (
             _text(rng, pools, name, category, limit)
@@ -342,6 +353,14 @@ def generate(
                 rng.choice(raisers[node.id]) if node.id in raisers else None,
             )
     planner.finish()
+    # Series (demo.json ``series``) draw from their own generator, so adding one leaves
+    # the rest of the district as it was drawn before.
+    # Their summaries (``series_summaries``) are theirs alone, for the same reason.
+    series_rng = random.Random(f"series:{seed}")
+    told = {**pools, "summaries": {**pools["summaries"], **pools.get("series_summaries", {})}}
+    series = Planner(series_rng, Teller(series_rng, told, answer_pool(series_rng, told, now)), now)
+    demo_series.tell(pools.get("series"), series, series_rng, nodes, now=now)
+    series.finish()
     time_out(now)
     records = Records(rng, pools, pack_calendar(types[0].id) if types else NATURAL, now)
     records.checklists(nodes)

@@ -11,12 +11,14 @@ minutes, not hours.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import rules
+from engine.core import clock
 from engine.definitions.definitions import Runtime, current_version, runtime
 from engine.demo.demo_stories import Teller
 from engine.store.db import backend, bulk_insert, database
@@ -125,14 +127,27 @@ class Planner:
         )
         return (self.now - dt.timedelta(hours=hours)).replace(microsecond=0)
 
-    def add(self, definition: Definition, node: OrgNode, raiser: int | None) -> None:
+    def add(
+        self,
+        definition: Definition,
+        node: OrgNode,
+        raiser: int | None,
+        *,
+        raised: dt.datetime | None = None,
+        fixed: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Plan one item and its story up to now.
+
+        :param raised: when it was raised (default: drawn, mostly weeks ago).
+        :param fixed: answers given outright, e.g. a platform's number.
+        """
         if definition.id not in self.versions:
             self.versions[definition.id] = current_version(definition)
         version = self.versions[definition.id]
         rt = runtime(version)
         story = self.teller.begin(rt.body["schema"])
-        data = self.teller.answers(rt.body["schema"], story)
-        raised = self._raised_at()
+        data = self.teller.answers(rt.body["schema"], story, fixed)
+        raised = raised or self._raised_at()
         initial = rt.workflow["initial"]
         item = {
             "id": self.plan.take_id("Item"),
@@ -238,7 +253,11 @@ class Planner:
         taken: dict[str, int] = {}
         for _ in range(12):
             state = item["state"]
-            options = self._options(rt, state, story["fate"], taken)
+            options = [
+                (t, w)
+                for t, w in self._options(rt, state, story["fate"], taken)
+                if self._guard_holds(t, row, definition, node, summons, at)
+            ]
             if not options:
                 break  # at its end, or a stalled story waiting for someone
             chosen = self.rng.choices([t for t, _w in options], [w for _t, w in options])[0]
@@ -267,7 +286,11 @@ class Planner:
                         state="done", done_at=at, open=False, next_due_at=None, reply=reply
                     )
                     self._summons_event(row.id, summons_row, at, "complete", "reported", reply)
-            form = self.teller.answers(chosen["form"], story) if "form" in chosen else {}
+            form = (
+                self.teller.answers(chosen["form"], story, _dates_of(chosen["form"], at))
+                if "form" in chosen
+                else {}
+            )
             to, _faults = kernel.target(
                 rt, chosen, self._doc(row, definition, node, summons, at, form)
             )
@@ -309,6 +332,29 @@ class Planner:
             for effect in chosen.get("effects", []):
                 self._effect(effect, row, rt, definition, node, summons, at, form)
         item["priority"] = max([item["priority"], *(s["priority"] for s in summons)])
+
+    def _guard_holds(
+        self,
+        spec: Mapping[str, Any],
+        row: ItemRow,
+        definition: Definition,
+        node: OrgNode,
+        summons: list[dict[str, Any]],
+        at: dt.datetime,
+    ) -> bool:
+        """A story takes a transition only when its guard holds (an agreement after a
+        session). A guard that reads the form is judged when the form is filled, and one
+        that reads the summonses is the story's own timing (resolved once the units are
+        done, in ``_steps``)."""
+        if "guard" not in spec:
+            return True
+        reads = json.dumps(spec["guard"])
+        if "form." in reads or "assignments." in reads:
+            return True
+        try:
+            return bool(rules.compile(spec["guard"])(self._doc(row, definition, node, summons, at)))
+        except rules.RuleError:
+            return False
 
     @staticmethod
     def _options(
@@ -474,3 +520,14 @@ class Planner:
 def move_sequences(*tables: str) -> None:
     """Move the id sequences of ``tables`` past the ids inserted explicitly."""
     backend().reset_sequences((table, "id") for table in tables)
+
+
+def _dates_of(schema: Mapping[str, Any], at: dt.datetime) -> dict[str, str]:
+    """A step's form dates are the day the step is taken (a session's date), local."""
+    day = clock.local(at)
+    assert day is not None
+    return {
+        name: day.date().isoformat()
+        for name, prop in schema.get("properties", {}).items()
+        if prop.get("format") == "date"
+    }

@@ -18,6 +18,8 @@ from typing import Any
 import forms
 from forms.specs import canonical
 
+CASE_KEYS = ("unit", "also", "resolutions", "replies", "note", "decline", "descriptions")
+
 
 class Teller:
     """Tells demo stories from the pack's pools; answers validated by the forms layer."""
@@ -99,6 +101,16 @@ class Teller:
             "unit": case.get("unit"),
             "also": case.get("also", []),
             "ratings": [],
+            # any other list of texts a case has is a part of its story by that name (the
+            # attendees of a mediation, its agreement), one drawn per story
+            **{
+                part: self.rng.choice(texts)
+                for part, texts in case.items()
+                if part not in CASE_KEYS
+                and isinstance(texts, list)
+                and texts
+                and all(isinstance(t, str) for t in texts)
+            },
         }
 
     def rating(self, story: dict[str, Any]) -> int:
@@ -138,9 +150,17 @@ class Teller:
             return str(template).format(resolution=story.get("resolution", ""))
         return str(story.get("resolution") or "")
 
-    def answers(self, schema: Mapping[str, Any], story: dict[str, Any]) -> dict[str, Any]:
-        """Answers to ``schema`` that tell ``story``; fields it says nothing of from ``base``."""
-        answers = dict(self.base(schema))
+    def answers(
+        self,
+        schema: Mapping[str, Any],
+        story: dict[str, Any],
+        fixed: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Answers to ``schema`` that tell ``story``; fields it says nothing of from ``base``.
+
+        :param fixed: answers given outright (a platform's number, the day of the step).
+        """
+        answers = {**self.base(schema), **(fixed or {})}
         props = schema.get("properties", {})
         for name, prop in props.items():
             told = self.fields.get(name)

@@ -21,6 +21,7 @@ from engine.core import memo
 from engine.decisions import facts as decision_facts
 from engine.decisions.polls_facts import EMPTY as EMPTY_POLLS
 from engine.decisions.polls_facts import poll_facts
+from engine.metrics import yearly
 from engine.records import buildings
 from engine.records.checklists import facts_for as checklist_facts
 from engine.records.profiles import file_facts
@@ -251,6 +252,7 @@ def compute_all(*, now: dt.datetime) -> dict[int, dict[str, Any]]:
     nodes = list(OrgNode.select().where(OrgNode.kind != "building").order_by(OrgNode.id))
     types = {d.id: d.key for d in Definition.select(Definition.id, Definition.key)}
     totals, by_type, states = _item_groups(now, ancestors, types)
+    years = yearly.counts(now, ancestors, types)
     pct = _percentiles(ancestors)
     summons = _summons_by_area(now, ancestors)
     query = SUMMONS_BY_UNIT.format(p=database.param)
@@ -297,7 +299,11 @@ def compute_all(*, now: dt.datetime) -> dict[int, dict[str, Any]]:
             continue
         doc["items"] = _items_doc(totals[node.id], pct.get(node.id, {}))
         doc["by_type"] = {
-            key: {**_items_doc(counts, None), "states": dict(states[node.id][key])}
+            key: {
+                **_items_doc(counts, None),
+                "states": dict(states[node.id][key]),
+                **yearly.doc(years[node.id].get(key) if node.id in years else None),
+            }
             for key, counts in sorted(by_type[node.id].items())
         }
         doc["summons"] = _summons_doc(tuple(summons[node.id]) if node.id in summons else None)

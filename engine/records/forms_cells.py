@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,6 +38,11 @@ def cell_value(spec: Mapping[str, Any], value: Any) -> tuple[Any, str | None]:
                 return None, _("Must be a whole number.")
             return int(value), None
         return float(value), None
+    if kind == "string" and isinstance(value, dt.datetime | dt.date):
+        # a date cell: the field's format says how much of it is the answer
+        if spec.get("format") == "date":
+            return (value.date() if isinstance(value, dt.datetime) else value).isoformat(), None
+        return value.isoformat(), None
     if kind == "string" and not isinstance(value, str):
         if isinstance(value, float) and value.is_integer():
             value = int(value)

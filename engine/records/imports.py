@@ -53,6 +53,7 @@ class Outcome:
     created: int = 0
     updated: int = 0
     reminders: int = 0
+    skipped: int = 0  # rows already imported (an item import's unique answer)
     rejected: list[Rejection] = field(default_factory=list)
 
     @property

@@ -75,8 +75,19 @@ def _with_offsets(schema: Mapping[str, Any], data: dict[str, Any]) -> dict[str, 
     return data
 
 
-def raise_item(actor: Actor, type_key: str, node_key: str, data: Any, *, now: dt.datetime) -> Item:
+def raise_item(
+    actor: Actor,
+    type_key: str,
+    node_key: str,
+    data: Any,
+    *,
+    now: dt.datetime,
+    raised_at: dt.datetime | None = None,
+) -> Item:
     """Raise a new item of ``type_key`` at ``node_key`` under the type's newest version.
+
+    :param raised_at: when the matter arose, if before ``now`` (an item imported from
+        another platform); deadlines and the audit event still count from ``now``.
 
     :raises NotFound: unknown type or node.
     :raises Forbidden: the actor may not raise this type at this node.
@@ -123,7 +134,7 @@ def raise_item(actor: Actor, type_key: str, node_key: str, data: Any, *, now: dt
             state=initial,
             data=cleaned,
             raised_by=actor.user,
-            raised_at=now,
+            raised_at=raised_at or now,
             state_since=now,
             due_at=due_at,
         )

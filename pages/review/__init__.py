@@ -62,4 +62,11 @@ def index() -> Any:
     )
 
 
-from pages.review import actions, board, dashboards, evaluation, live  # noqa: F401 - register their routes
+from pages.review import (  # noqa: F401 - register their routes
+    actions,
+    board,
+    dashboards,
+    evaluation,
+    live,
+    trends,
+)

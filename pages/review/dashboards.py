@@ -15,7 +15,7 @@ from engine.store.models import DefinitionVersion, OrgNode
 from engine.workflow.queues import attach
 from pages import charts, dashboards, xlsx
 from pages.auth import requires
-from pages.review import bp
+from pages.review import bp, trends
 
 EVIDENCE_FILTERS = ("all", "open", "overdue", "unresolved", "reopened", "unsatisfied")
 
@@ -61,6 +61,7 @@ def dashboard(key: str) -> Any:
         if ranked
         else None,
         trend=charts.sparkline([s.score for s in board.trend]) if len(board.trend) > 1 else None,
+        yearly=trends.yearly_types(),
     )
 
 

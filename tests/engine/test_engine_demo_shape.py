@@ -150,7 +150,7 @@ def _answers(item: Item) -> list[dict]:
 
 
 def test_each_item_tells_one_case(demo):
-    cases, summaries = demo["cases"], demo["summaries"]
+    cases, summaries = demo["cases"], {**demo["summaries"], **demo["series_summaries"]}
     comments = demo["comments"]
     told = 0
     # The stories the demo draws (items raised by a meeting's resolution or asked about a
@@ -170,15 +170,50 @@ def test_each_item_tells_one_case(demo):
         for form in _answers(item):
             if "category" in form:  # a whistle tells the case's category, or its next best
                 assert form["category"] in [category, *case.get("also", [])], (item.id, form)
-            for name in ("resolution", "result", "review"):
+            for name in ("resolution", "result", "review", "reply", "how"):
                 if name in form:
                     assert form[name] in case["resolutions"], (item.id, form)
+            for name, part in (("agreement", "agreement"), ("notes", "session")):
+                if name in form and part in case:  # a mediation's own parts
+                    assert form[name] in case[part], (item.id, form)
             if "satisfaction" in form and "comment" in form:
                 kind = "low" if form["satisfaction"] <= 2 else "high"
                 assert form["comment"] in comments[kind], (item.id, form)
         told += 1
-    # and the open matters the live board shows (demo.json live_board_open, one live type)
-    assert told == 400 + demo["live_board_open"]
+    # and the open matters the live board shows (demo.json live_board_open, one live type),
+    # and the series (petitions, mediations)
+    series = Item.select().join(Definition).where(Definition.key.in_(list(demo["series"])))
+    assert told == 400 + demo["live_board_open"] + series.count()
+
+
+def test_series_fall_year_on_year_as_the_pack_says(demo):
+    from engine.metrics import facts
+
+    docs = facts.compute_all(now=NOW)
+    streets = {n.key: n for n in OrgNode.select().where(OrgNode.kind == "street")}
+    district = OrgNode.get(OrgNode.kind == "district")
+    spec = demo["series"]["petition"]
+    overall = docs[district.id]["by_type"]["petition"]
+    assert overall["last_year"] > 200 and abs(overall["year_change_rate"] - spec["change"]) < 8
+    for key in spec["streets"]:
+        if key in streets and "petition" in docs[streets[key].id]["by_type"]:
+            assert docs[streets[key].id]["by_type"]["petition"]["year_change_rate"] <= -65
+    every = [n for n in streets.values() if docs[n.id]["coverage"].get("compounds")]
+    assert all(docs[n.id]["by_type"]["petition"]["this_year"] for n in every)
+    from engine.core import clock
+
+    petitions = list(Item.select().join(Definition).where(Definition.key == "petition"))
+    for item in petitions:  # a platform number, received the day it was raised, a category
+        assert item.data["platform_no"].startswith("ZJ") and item.data["category"], item.id
+        assert item.data["received_on"] == clock.local(item.raised_at).date().isoformat()
+    mediation = docs[district.id]["by_type"]["mediation"]["states"]
+    assert 24 <= sum(mediation.values()) <= 150
+    assert mediation["prevented"] > mediation["success"] > 0
+    # a mediation agrees only after a session: the guard holds in the stories too
+    for item in Item.select().join(Definition).where(Definition.key == "mediation"):
+        actions = [e.action for e in Event.select().where(Event.item == item.id).order_by(Event.id)]
+        if "transition.agree" in actions:
+            assert "transition.session" in actions[: actions.index("transition.agree")], item.id
 
 
 def test_replies_are_written_by_the_summoned_unit(demo):

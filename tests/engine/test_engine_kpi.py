@@ -15,6 +15,7 @@ from engine.definitions.definitions import current_version
 from engine.metrics import facts
 from engine.records import kpi
 from engine.store.resident_tables import DirectoryEntry
+from tests.engine.conftest import make_item
 
 LIST = json.loads(
     (Path(__file__).resolve().parents[2] / "seed/gongshu/checklists/tasks-2021.json").read_text(
@@ -105,13 +106,20 @@ def _in_service_register(compound, reported: int, pending: int) -> None:
 def test_street_values_from_real_facts(little):
     _in_service_register(little["a"], 9, 1)
     _in_service_register(little["b"], 10, 0)
+    # row 10 reads the petitions raised (or imported), not the compound file: 2 this
+    # year against 4 by the same day last year
+    for days in (4, 8, 380, 420, 500, 600):
+        make_item(little["a"], "petition", state="received", raised_hours_ago=24 * days)
+    make_item(little["b"], "petition", state="received", raised_hours_ago=24 * 700)  # 2024
     facts.refresh(now=AFTER)
     doc, _ = facts.cached(little["street"])
     statuses = {s.row["no"]: s for s in kpi.measure_list(LIST, doc, now=AFTER)}
     # 2021 is over: the list shows its final state
     assert statuses[5].value == 50.0 and statuses[5].status == "missed"  # 1 of 2 compounds
     assert statuses[7].value == 95.0 and statuses[7].status == "achieved"  # 19 of 20 reported
-    assert statuses[10].value == -50.0 and statuses[10].status == "achieved"  # petitions halved
+    assert (
+        statuses[10].value == -50.0 and statuses[10].status == "achieved"
+    )  # petitions halved (items)
     assert statuses[12].value == 0.0 and statuses[12].status == "missed"  # no meeting held
     counts = kpi.progress(list(statuses.values()))
     assert statuses[18].value == 0.0 and statuses[22].status == "missed"  # nothing registered

@@ -66,15 +66,17 @@ def test_seed_demo_numbers_are_those_computed_before_the_pack_declared_them(app,
     whose resolutions raise items of their own (issues 11 and 12), the list's period and the
     second target of its row 8, the directories (the in-service report rate of row 7 and the
     index read from the register instead of the file, rows 18, 19 and 22 measured), the people
-    in charge of the seed compounds' buildings (they replace typed counts) and the open matters
-    of the live board (issue 14)."""
+    in charge of the seed compounds' buildings (they replace typed counts), the open matters
+    of the live board, and the petitions and mediations of the demo's series with the petition
+    indicator and row 10 that read them instead of the file (issue 14)."""
     from engine.decisions import demo as deliberation
-    from engine.demo import demo_buildings, demo_live
+    from engine.demo import demo_buildings, demo_live, demo_series
 
     monkeypatch.setattr(deliberation, "tell", lambda *args, **kwargs: 0)
     monkeypatch.setattr(demo_module, "time_out", lambda now: 0)  # timeouts came later too
     monkeypatch.setattr(demo_buildings, "fill", lambda *args, **kwargs: 0)
     monkeypatch.setattr(demo_live, "raise_open", lambda *args, **kwargs: 0)
+    monkeypatch.setattr(demo_series, "tell", lambda *args, **kwargs: 0)
     _without_later_additions()
     generate(SEED, compounds=40, items=400, seed=1, now=NOW, contact_cards=False)
     _evote_read_from_the_file()
@@ -140,7 +142,35 @@ FILE_INDICATORS = {
         {"profile": ["in_service_party_members", "in_service_party_members_reported"]},
     )
 }
-FILE_MEASURES = {"in-service-report": {"var": "coverage.in_service_report_rate"}}
+FILE_MEASURES = {
+    "in-service-report": {"var": "coverage.in_service_report_rate"},
+    "petitions": {"var": "coverage.petition_change_rate"},
+}
+FILE_INDICATORS["petition-change"] = (
+    {
+        "if": [
+            {">": [{"var": ["profile.property_petitions_last_year", 0]}, 0]},
+            {
+                "*": [
+                    100,
+                    {
+                        "/": [
+                            {
+                                "-": [
+                                    {"var": ["profile.property_petitions", 0]},
+                                    {"var": "profile.property_petitions_last_year"},
+                                ]
+                            },
+                            {"var": "profile.property_petitions_last_year"},
+                        ]
+                    },
+                ]
+            },
+            None,
+        ]
+    },
+    {"profile": ["property_petitions", "property_petitions_last_year"]},
+)
 
 
 def _without_later_additions() -> None:

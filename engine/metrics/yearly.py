@@ -1,0 +1,149 @@
+"""Items raised this calendar year against last year (同比), by the district's local calendar.
+
+A year starts on 1 January at 00:00 in Asia/Shanghai. "Last year to date" ends at the
+same local moment one year before ``now`` (29 February falls back to the 28th), so a
+change rate read in June compares January–June with January–June, and read on
+31 December compares the whole years.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from engine.core import clock
+from engine.store.db import backend, database
+from engine.store.models import Definition, Item
+
+YEAR_GROUPS = """
+SELECT i.node_id, i.definition_id,
+  SUM(CASE WHEN i.raised_at >= {p} THEN 1 ELSE 0 END),
+  SUM(CASE WHEN i.raised_at < {p} THEN 1 ELSE 0 END),
+  SUM(CASE WHEN i.raised_at < {p} THEN 1 ELSE 0 END)
+FROM item i
+WHERE i.raised_at >= {p}
+GROUP BY i.node_id, i.definition_id
+"""
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The moments (naive UTC) that cut the two years."""
+
+    last_start: dt.datetime
+    this_start: dt.datetime
+    last_same: dt.datetime
+    this_year: int
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def _one_year_back(value: dt.datetime) -> dt.datetime:
+    try:
+        return value.replace(year=value.year - 1)
+    except ValueError:  # 29 February
+        return value.replace(year=value.year - 1, day=28)
+
+
+def bounds(now: dt.datetime) -> Bounds:
+    """Where this local year and last one start, and last year's moment matching ``now``.
+
+    :param now: naive UTC.
+    """
+    here = clock.local(now)
+    assert here is not None
+    this_start = here.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    return Bounds(
+        last_start=_utc(this_start.replace(year=here.year - 1)),
+        this_start=_utc(this_start),
+        last_same=_utc(_one_year_back(here)),
+        this_year=here.year,
+    )
+
+
+def counts(
+    now: dt.datetime, ancestors: dict[int, list[int]], types: dict[int, str]
+) -> dict[int, dict[str, list[int]]]:
+    """Per area node and item type key: [this year, last year, last year to date]."""
+    b = bounds(now)
+    query = YEAR_GROUPS.format(p=database.param)
+    param = backend().time_param
+    params = (
+        param(b.this_start),
+        param(b.this_start),
+        param(b.last_same),
+        param(b.last_start),
+    )
+    found: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0]))
+    for node_id, def_id, this, last, last_to_date in database.execute_sql(query, params):
+        key = types.get(def_id, str(def_id))
+        for anc_id in ancestors.get(node_id, ()):
+            into = found[anc_id][key]
+            into[0] += int(this or 0)
+            into[1] += int(last or 0)
+            into[2] += int(last_to_date or 0)
+    return found
+
+
+def doc(values: list[int] | None) -> dict[str, Any]:
+    """The facts ``this_year``, ``last_year``, ``last_year_to_date`` and ``year_change_rate``."""
+    this, last, last_to_date = values or (0, 0, 0)
+    return {
+        "this_year": this,
+        "last_year": last,
+        "last_year_to_date": last_to_date,
+        "year_change_rate": round(100 * (this - last_to_date) / last_to_date, 2)
+        if last_to_date
+        else None,
+    }
+
+
+def _month(value: Any) -> tuple[int, int]:
+    if isinstance(value, str):  # SQLite may hand a datetime back as text
+        value = dt.datetime.fromisoformat(value)
+    here = clock.local(value)
+    assert here is not None
+    return here.year, here.month
+
+
+def monthly(
+    type_key: str, areas: list[Any], *, now: dt.datetime
+) -> dict[int, dict[str, list[int]]]:
+    """Items of ``type_key`` raised per local month in each area, this year and last.
+
+    One query over the items under the areas' common parent path.
+
+    :param areas: org nodes (with ``id`` and ``path``); an item counts in every area
+        whose path its node lies under.
+    :returns: area id → ``{"this": [12 counts], "last": [12 counts]}``.
+    """
+    b = bounds(now)
+    out: dict[int, dict[str, list[int]]] = {
+        a.id: {"this": [0] * 12, "last": [0] * 12} for a in areas
+    }
+    if not areas:
+        return out
+    common = min((a.path for a in areas), key=len)
+    while not all(a.path.startswith(common) for a in areas):
+        common = common[: common.rstrip("/").rfind("/") + 1]
+    rows = (
+        Item.select(Item.node_path, Item.raised_at)
+        .join(Definition)
+        .where(
+            (Definition.key == type_key)
+            & (Item.raised_at >= b.last_start)
+            & backend().path_under(Item.node_path, common)
+        )
+        .tuples()
+    )
+    for path, raised_at in rows:
+        year, month = _month(raised_at)
+        which = "this" if year == b.this_year else "last"
+        for area in areas:
+            if path.startswith(area.path):
+                out[area.id][which][month - 1] += 1
+    return out
