@@ -93,11 +93,13 @@ def test_fields_tables_rules_states_and_transitions_take_chinese_names(admin):
     rule = draft(key)["routing"]["anweizhizhaoji"]["rules"][0]
     assert rule["key"] == "loudaoxiaofangdadui" and rule["label"] == "楼道→消防大队"
 
-    form = page_form(admin, f"/admin/designer/{key}/workflow")
-    n = len(draft(key)["workflow"]["states"])  # the first empty row follows the states
-    form.setlist(f"state-{n}-label", ["部门处置"])
-    form.setlist(f"state-{n + 1}-label", ["不属实"])  # several in a row
-    assert admin.post(f"/admin/designer/{key}/workflow", data=form).status_code == 303
+    new_state = f"/admin/designer/{key}/workflow/state"
+    for label in ("部门处置", "不属实"):  # several in a row: "save and add another"
+        form = page_form(admin, new_state)
+        form.setlist("state-0-label", [label])
+        form.setlist("then", ["another"])
+        response = admin.post(new_state, data=form)
+        assert response.status_code == 303 and response.location.endswith(new_state)
     states = draft(key)["workflow"]["states"]
     assert states["bumenchuzhi"]["label"] == "部门处置" and states["bushushi"]["label"] == "不属实"
 
@@ -106,23 +108,25 @@ def test_fields_tables_rules_states_and_transitions_take_chinese_names(admin):
 
 
 def test_a_guard_on_summons_status_round_trips_without_json(admin):
-    form = page_form(admin, "/admin/designer/bell/workflow")
     i = next(
-        int(k.split("-")[1])
-        for k, v in form.items(multi=True)
-        if k.startswith("tr-") and k.endswith("-key") and v == "rate"
+        n
+        for n, t in enumerate(designer.draft_of(Definition.get(Definition.key == "bell"))["workflow"]["transitions"])
+        if t["key"] == "rate"
     )
+    panel = f"/admin/designer/bell/workflow/transition/{i}"
+    form = page_form(admin, panel)
     form.setlist(f"guard{i}-0-field", ["assignments.open"])
     form.setlist(f"guard{i}-0-op", ["=="])
     form.setlist(f"guard{i}-0-value", ["0"])
-    assert admin.post("/admin/designer/bell/workflow", data=form).status_code == 303
+    response = admin.post(panel, data=form)
+    assert response.status_code == 303 and response.location.endswith(panel)  # stays on it
     guard = draft("bell")["workflow"]["transitions"][i]["guard"]
     assert {"==": [{"var": "assignments.open"}, 0]} in (guard.get("and") or [guard])
-    html = admin.get("/admin/designer/bell/workflow").get_data(as_text=True)
+    html = admin.get(panel).get_data(as_text=True)
     assert "被召集单位：未完成的数量" in html
     # Saved again unchanged: the same rule, written by the rows.
     before = draft("bell")
-    assert admin.post("/admin/designer/bell/workflow", data=form_values(html)).status_code == 303
+    assert admin.post(panel, data=form_values(html)).status_code == 303
     assert draft("bell") == before
 
 
@@ -274,17 +278,13 @@ def test_presets_check_what_they_say(fmt, good, bad):
 
 
 def test_each_deadline_chooses_natural_or_working_hours_with_an_example(admin):
-    form = page_form(admin, "/admin/designer/whistle/workflow")
-    i = next(
-        int(k.split("-")[1])
-        for k, v in form.items(multi=True)
-        if k.endswith("-key") and v == "whistled"
-    )
-    form.setlist(f"state-{i}-calendar", ["natural"])
-    assert admin.post("/admin/designer/whistle/workflow", data=form).status_code == 303
+    panel = "/admin/designer/whistle/workflow/state/whistled"
+    form = page_form(admin, panel)
+    form.setlist("state-0-calendar", ["natural"])
+    assert admin.post(panel, data=form).status_code == 303
     assert draft("whistle")["workflow"]["states"]["whistled"]["calendar"] == "natural"
-    html = admin.get("/admin/designer/whistle/workflow").get_data(as_text=True)
-    example = html.split(f'id="state-{i}-calendar-example"')[1].split("</span>")[0]
+    html = admin.get(panel).get_data(as_text=True)
+    example = html.split('id="state-calendar-example"')[1].split("</span>")[0]
     assert "今天 17:37 开始计时 → 今天 21:37 到期" in example  # 4 natural hours
     routing = admin.get("/admin/designer/whistle/routing").get_data(as_text=True)
     assert "到期" in routing.split('id="t0-r0-calendar-example"')[1].split("</span>")[0]
@@ -311,11 +311,14 @@ def test_a_natural_hours_rule_sets_its_summons_due_in_natural_hours(app):
 def test_resolved_states_title_notifications_and_raise_effects_round_trip(admin):
     key = new_type(admin)
     admin.post(f"/admin/designer/{key}/form/add", data={"label": "正在充电", "kind": "checkbox"})
+    # 不属实 is final but does not count as solved (its panel's box left unticked).
+    form = page_form(admin, f"/admin/designer/{key}/workflow/state")
+    form.setlist("state-0-label", ["不属实"])
+    form.setlist("state-0-final", ["1"])
+    assert admin.post(f"/admin/designer/{key}/workflow/state", data=form).status_code == 303
+    assert draft(key)["workflow"]["resolved_states"] == ["closed"]
     form = page_form(admin, f"/admin/designer/{key}/workflow")
-    # 不属实 is final but does not count as solved.
-    form.setlist("state-2-label", ["不属实"])  # the first empty row
-    form.setlist("state-2-final", ["1"])
-    form.setlist("resolved", ["closed"])
+    assert form.getlist("resolved") == ["closed"]
     form.setlist("title-0-source", ["text"])
     form.setlist("title-0-text", ["飞线："])
     form.setlist("title-1-source", ["field"])
@@ -374,12 +377,11 @@ def test_renaming_a_state_moves_its_open_items_on_publishing(admin, client, auth
     item = Item.get_by_id(ring_bell(client, auth))
     auth.login("admin")
     old = item.state
-    form = page_form(admin, "/admin/designer/bell/workflow")
-    i = next(
-        int(k.split("-")[1]) for k, v in form.items(multi=True) if k.endswith("-key") and v == old
-    )
-    form.setlist(f"state-{i}-rename", [f"{old}-2"])
-    assert admin.post("/admin/designer/bell/workflow", data=form).status_code == 303
+    panel = f"/admin/designer/bell/workflow/state/{old}"
+    form = page_form(admin, panel)
+    form.setlist("state-0-rename", [f"{old}-2"])
+    response = admin.post(panel, data=form)
+    assert response.status_code == 303 and response.location.endswith(f"/state/{old}-2")
     workflow = draft("bell")["workflow"]
     assert f"{old}-2" in workflow["states"] and old not in workflow["states"]
     assert all(old not in t["from"] and t["to"] != old for t in workflow["transitions"])
