@@ -99,8 +99,9 @@ def test_admin_designs_publishes_and_a_worker_raises(
     with page.expect_navigation():
         page.get_by_role("link", name="流程").click()
     page.select_option("#oc-summon", "whistle")
-    with page.expect_navigation():
-        page.get_by_role("button", name="保存流程").click()
+    with page.expect_response(lambda r: r.url.endswith("/workflow") and r.status == 200):
+        page.get_by_role("button", name="保存流程").click()  # the panel saves in place (HTMX)
+    expect(page.locator("#oc-summon")).to_have_value("whistle")
     snap("workflow")
 
     with page.expect_navigation():
@@ -141,7 +142,8 @@ def test_admin_edits_a_transition_form_field(
 
     login("admin")
     page.goto(live_server.url("/admin/designer/bell/workflow"))
-    page.locator("#tr-5-panel > summary").click()  # one transition at a time
+    page.locator("#tr-link-5").click()  # one transition at a time, in the panel (HTMX)
+    expect(page.locator("#wf-panel")).to_have_attribute("data-panel", "transition-5")
     expect(page.locator("#tr-5-branches")).to_be_visible()
     snap("workflow-transition-extras")
     with page.expect_navigation():
