@@ -438,3 +438,95 @@ def test_a_chinese_rule_key_typed_under_advanced_is_refused_in_chinese(admin):
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and "消防" in html and "小写字母" in html
     assert designer.draft_of(Definition.get(Definition.key == "whistle")) == before
+
+
+# -- field visibility on the rule document's context ------------------------------------------
+
+
+def test_a_field_shown_by_the_raisers_role_and_the_file_is_evaluated_alike_in_the_form_and_on_the_server(
+    admin, client, auth
+):
+    """A field's visibility may read the raiser's role and the compound's file, picked in
+    words; the raise form's HTMX round trip shows the field where the server requires it, and
+    only there."""
+    from engine.store.models import OrgNode
+
+    response = admin.post(
+        "/admin/designer/new",
+        data=MultiDict(
+            [
+                ("kind", "item_type"),
+                ("name", "物管委备案"),
+                ("raise_roles", "resident"),
+                ("raise_roles", "commissioner"),
+                ("node_kinds", "compound"),
+            ]
+        ),
+    )
+    assert response.status_code == 303
+    key = Definition.select().order_by(Definition.id.desc()).first().key
+    for label in ("备案编号", "专员核实意见"):
+        admin.post(f"/admin/designer/{key}/form/add", data={"label": label, "kind": "text"})
+    page = admin.get(f"/admin/designer/{key}/form/field/beianbianhao").get_data(as_text=True)
+    assert "档案：业主自治组织" in page and "提交人的角色" in page  # offered, in words
+    assert 'value="node.kind"' in page
+    for name, field, op, value, rule in (
+        (
+            "beianbianhao",
+            "node.profile.committee_type",
+            "==",
+            "物管委",
+            {"==": [{"var": "node.profile.committee_type"}, "物管委"]},
+        ),
+        (
+            "zhuanyuanheshiyijian",
+            "actor.roles",
+            "contains",
+            "小区专员",
+            {"in": ["commissioner", {"var": "actor.roles"}]},
+        ),
+    ):
+        path = f"/admin/designer/{key}/form/field/{name}"
+        form = page_form(admin, path)
+        form.setlist("required", ["1"])  # required when shown
+        form.setlist("show-0-field", [field])
+        form.setlist("show-0-op", [op])
+        form.setlist("show-0-value", [value])
+        response = admin.post(path, data=form)
+        assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+        assert draft(key)["schema"]["properties"][name]["x-show-if"] == rule
+        before = draft(key)
+        assert admin.post(path, data=page_form(admin, path)).status_code == 303  # round trip
+        assert draft(key) == before
+    builder = admin.get(f"/admin/designer/{key}/form").get_data(as_text=True)
+    assert "档案：业主自治组织 等于 物管委" in builder
+    assert "node.profile" not in builder.split('id="field-rows"')[1].split("</table>")[0]
+    # A value that is none of the file field's options is refused, naming it.
+    form = page_form(admin, f"/admin/designer/{key}/form/field/beianbianhao")
+    form.setlist("show-0-value", ["居委会"])
+    html = admin.post(f"/admin/designer/{key}/form/field/beianbianhao", data=form).get_data(
+        as_text=True
+    )
+    assert "居委会" in html and "业主自治组织" in html
+    assert admin.post(f"/admin/designer/{key}/publish").status_code == 303
+
+    node = OrgNode.get(OrgNode.key == "lvzhouhuayuan")
+    for committee, shown in (("业委会", False), ("物管委", True)):
+        node.profile = {**(node.profile or {}), "committee_type": committee}
+        node.save()
+        for username, commissioner in (("lvzhou-yezhu1", False), ("xifang", True)):
+            auth.logout()
+            auth.login(username)
+            url = f"/r/new/{key}" if not commissioner else f"/work/new/{key}?node=lvzhouhuayuan"
+            # The HTMX round trip: the fields as the form shows them for these answers.
+            fields = client.post(
+                url, data={"summary": "备案"}, headers={"HX-Request": "true"}
+            ).get_data(as_text=True)
+            assert ('name="beianbianhao"' in fields) == shown, (committee, username)
+            assert ('name="zhuanyuanheshiyijian"' in fields) == commissioner, (committee, username)
+            # The server: what is shown is required, what is hidden is not asked for.
+            before = Item.select().count()
+            response = client.post(url, data={"summary": "备案"})
+            refused = shown or commissioner
+            assert response.status_code == (422 if refused else 303), (committee, username)
+            assert Item.select().count() == before + (0 if refused else 1)
