@@ -337,7 +337,12 @@ def apply_transition(
         return [_("Transition: give it a name.")], index
     if not keys.DEFINITION.match(key) or key in others:
         return [
-            _("Transition %(label)s, key %(key)s: %(why)s", label=label or key, key=key, why=BAD_KEY)
+            _(
+                "Transition %(label)s, key %(key)s: %(why)s",
+                label=label or key,
+                key=key,
+                why=BAD_KEY,
+            )
         ], index
     fields = rows_from_schema(body.get("schema") or {}).rows
     _transition_spec(spec, key, label, form, i, body, fields, condition_context(body, "move"))
@@ -457,9 +462,7 @@ def workflow_context(key: str, body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def panel_context(
-    body: dict[str, Any], panel: str, ref: str | None, key: str
-) -> dict[str, Any]:
+def panel_context(body: dict[str, Any], panel: str, ref: str | None, key: str) -> dict[str, Any]:
     """What the panel beside the diagram shows: ``settings``, a ``state`` (``ref`` its key,
     None for a new one) or a ``transition`` (``ref`` its index, None for a new one)."""
     workflow = body.get("workflow") or {"states": {}, "transitions": []}
@@ -546,7 +549,9 @@ def workflow_state(key: str, state: str | None) -> Any:
             if request.form.get("then") == "another":
                 return redirect(url_for("designer.workflow_state", key=key), 303)
             return redirect(url_for("designer.workflow_state", key=key, state=saved), 303)
-        return _render(definition, _posted_state(body, state, request.form), "state", state, problems)
+        return _render(
+            definition, _posted_state(body, state, request.form), "state", state, problems
+        )
     return _render(definition, body, "state", state)
 
 

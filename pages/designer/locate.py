@@ -54,9 +54,7 @@ def locate(key: str, path: str, body: Any) -> tuple[str, str]:
             if i < len(transitions)
             else url_for("designer.workflow", key=key)
         )
-        return url + f"#tr-{i}", _(
-            "Transition %(name)s", name=label
-        )
+        return url + f"#tr-{i}", _("Transition %(name)s", name=label)
     if parts[:1] == ["workflow"]:
         return url_for("designer.workflow", key=key), _("Workflow")
     if len(parts) >= 4 and parts[0] == "routing" and parts[2] == "rules":

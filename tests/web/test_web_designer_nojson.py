@@ -110,7 +110,9 @@ def test_fields_tables_rules_states_and_transitions_take_chinese_names(admin):
 def test_a_guard_on_summons_status_round_trips_without_json(admin):
     i = next(
         n
-        for n, t in enumerate(designer.draft_of(Definition.get(Definition.key == "bell"))["workflow"]["transitions"])
+        for n, t in enumerate(
+            designer.draft_of(Definition.get(Definition.key == "bell"))["workflow"]["transitions"]
+        )
         if t["key"] == "rate"
     )
     panel = f"/admin/designer/bell/workflow/transition/{i}"
@@ -530,3 +532,61 @@ def test_a_field_shown_by_the_raisers_role_and_the_file_is_evaluated_alike_in_th
             refused = shown or commissioner
             assert response.status_code == (422 if refused else 303), (committee, username)
             assert Item.select().count() == before + (0 if refused else 1)
+
+
+def test_renaming_a_state_rewrites_hand_written_rules_that_compare_the_state(admin):
+    """Rules written in the JSON view that compare item.state with a state — a guard, a
+    branch, a routing rule, a field's visibility, the title, a set effect — follow the
+    state's new key; nothing is left naming the old one."""
+    import json
+
+    import rules
+
+    old, new = "handling", "chuzhizhong"
+    body = designer.draft_of(Definition.get(Definition.key == "bell"))
+    state = {"var": "item.state"}
+    transitions = body["workflow"]["transitions"]
+    transitions[0]["guard"] = {"!=": [state, old]}
+    transitions[1].setdefault("to_if", []).append({"when": {"==": [state, old]}, "to": "closed"})
+    transitions[2].setdefault("effects", []).insert(
+        0, {"set": {"priority": {"if": [{"===": [state, old]}, 2, 1]}}}
+    )
+    table = next(iter(body["routing"].values()))
+    table["rules"][0]["when"] = {"and": [table["rules"][0]["when"], {"in": [state, [old, "x"]]}]}
+    body["schema"]["properties"]["description"]["x-show-if"] = {
+        "!==": [{"var": ["item.state", ""]}, old]
+    }
+    body["title"] = {
+        "if": [
+            {"==": [state, old]},
+            {"cat": ["处置中：", {"var": "data.summary"}]},
+            {"var": "data.summary"},
+        ]
+    }
+    response = admin.post(
+        "/admin/designer/bell/json", data={"body": json.dumps(body, ensure_ascii=False)}
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    assert rules.mentions(draft("bell"), "item.state", old)
+
+    panel = f"/admin/designer/bell/workflow/state/{old}"
+    form = page_form(admin, panel)
+    form.setlist("state-0-rename", [new])
+    assert admin.post(panel, data=form).status_code == 303
+    after = draft("bell")
+    text = json.dumps(after, ensure_ascii=False)
+    assert f'"{old}"' not in text, "a reference to the old key is left"
+    assert not rules.mentions(after, "item.state", old)
+    transitions = after["workflow"]["transitions"]
+    assert transitions[0]["guard"] == {"!=": [state, new]}
+    assert transitions[1]["to_if"][-1]["when"] == {"==": [state, new]}
+    assert transitions[2]["effects"][0]["set"]["priority"]["if"][0] == {"===": [state, new]}
+    assert next(iter(after["routing"].values()))["rules"][0]["when"]["and"][1] == {
+        "in": [state, [new, "x"]]
+    }
+    assert after["schema"]["properties"]["description"]["x-show-if"] == {
+        "!==": [{"var": ["item.state", ""]}, new]
+    }
+    assert after["title"]["if"][0] == {"==": [state, new]}
+    # Every other literal is left as written.
+    assert "处置中：" in text and '"x"' in text
