@@ -126,6 +126,7 @@ def test_a_guard_on_summons_status_round_trips_without_json(admin):
     assert {"==": [{"var": "assignments.open"}, 0]} in (guard.get("and") or [guard])
     html = admin.get(panel).get_data(as_text=True)
     assert "被召集单位：未完成的数量" in html
+    assert f'action="{panel}"' in html and f'hx-post="{panel}"' in html  # the panel posts to itself
     # Saved again unchanged: the same rule, written by the rows.
     before = draft("bell")
     assert admin.post(panel, data=form_values(html)).status_code == 303
