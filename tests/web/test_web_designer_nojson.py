@@ -390,6 +390,7 @@ def test_renaming_a_state_moves_its_open_items_on_publishing(admin, client, auth
     assert all(old not in t["from"] and t["to"] != old for t in workflow["transitions"])
     page = admin.get("/admin/designer/bell/publish").get_data(as_text=True)
     assert f'value="{old}-2" selected' in page  # the renamed state is proposed
+    assert "内部键已更改" in page and "新增 “" not in page  # a rename, not added and removed
     response = admin.post("/admin/designer/bell/publish", data=form_values(page))
     assert response.status_code == 303
     assert Item.get_by_id(item.id).state == f"{old}-2"
