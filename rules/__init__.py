@@ -9,8 +9,8 @@ from rules import ratios as _ratios  # noqa: F401 - exact share comparisons (vot
 from rules.compiler import compile
 from rules.errors import Problem, RuleError, RuleEvalError
 from rules.reference import evaluate
-from rules.rename import mentions, rename_value
 from rules.registry import OperatorInfo, operators
+from rules.rename import mentions, rename_value
 from rules.validate import MAX_DEPTH, MAX_NODES, check, validate, vars_used
 from rules.values import truthy
 

@@ -19,7 +19,7 @@ def reads(node: Any, var: str) -> bool:
     name = node["var"]
     if isinstance(name, list) and name:
         name = name[0]
-    return name == var
+    return bool(name == var)
 
 
 def rename_value(rule: Any, var: str, old: str, new: str) -> Any:
@@ -51,9 +51,9 @@ def mentions(rule: Any, var: str, value: str) -> bool:
     if not isinstance(rule, dict):
         return False
     for key, args in rule.items():
-        if key in COMPARE and isinstance(args, list) and any(reads(a, var) for a in args):
-            if any(a == value or (isinstance(a, list) and value in a) for a in args):
-                return True
+        compares = key in COMPARE and isinstance(args, list) and any(reads(a, var) for a in args)
+        if compares and any(a == value or (isinstance(a, list) and value in a) for a in args):
+            return True
         if mentions(args, var, value):
             return True
     return False

@@ -8,7 +8,7 @@ notify message, ``set`` effects on creation) is kept as it is in the draft.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask import abort, g, redirect, render_template, request, url_for
@@ -499,7 +499,7 @@ def _render(
     body: dict[str, Any],
     panel: str,
     ref: str | None,
-    problems: list[str] = (),  # type: ignore[assignment]
+    problems: Sequence[str] = (),
 ) -> Any:
     return render_template(
         "designer/workflow.html",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask import abort, g, redirect, render_template, request, url_for
@@ -259,7 +259,7 @@ def _apply(
     others: list[FieldRow],
     existing: Any,
     scope: str,
-    context: list[FieldRow] = (),  # type: ignore[assignment]
+    context: Sequence[FieldRow] = (),
 ) -> None:
     row.kind = form.get("kind", row.kind) if form.get("kind") in KINDS else row.kind
     row.label = form.get("label", "").strip()
