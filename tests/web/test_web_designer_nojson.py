@@ -592,3 +592,33 @@ def test_renaming_a_state_rewrites_hand_written_rules_that_compare_the_state(adm
     assert after["title"]["if"][0] == {"==": [state, new]}
     # Every other literal is left as written.
     assert "处置中：" in text and '"x"' in text
+
+
+def test_the_workflow_panels_open_from_the_diagram_refuse_in_chinese_and_delete(admin):
+    """Each state and transition of the diagram (and its list entry) opens its panel; a
+    panel refuses a nameless state in Chinese without saving; a transition's panel deletes
+    it; an unknown state or transition is a 404, not a 500."""
+    key = new_type(admin)
+    page = admin.get(f"/admin/designer/{key}/workflow").get_data(as_text=True)
+    for panel in ("state/open", "state/closed", "transition/0"):
+        url = f"/admin/designer/{key}/workflow/{panel}"
+        assert page.count(f'hx-get="{url}"') == 2, panel  # the diagram and the list
+    assert 'data-panel="settings"' in page
+    before = draft(key)
+    form = page_form(admin, f"/admin/designer/{key}/workflow/state")
+    form.setlist("state-0-label", [""])
+    response = admin.post(f"/admin/designer/{key}/workflow/state", data=form)
+    assert response.status_code == 422 and "状态：请填写名称。" in response.get_data(as_text=True)
+    assert draft(key) == before
+    form = page_form(admin, f"/admin/designer/{key}/workflow/transition")
+    form.setlist("tr-1-label", ["办结"])
+    form.setlist("tr-1-key", ["close"])  # the key the first transition has
+    response = admin.post(f"/admin/designer/{key}/workflow/transition", data=form)
+    assert response.status_code == 422 and "流转" in response.get_data(as_text=True)
+    assert draft(key) == before
+    form = page_form(admin, f"/admin/designer/{key}/workflow/transition/0")
+    form.setlist("delete", ["1"])
+    assert admin.post(f"/admin/designer/{key}/workflow/transition/0", data=form).status_code == 303
+    assert draft(key)["workflow"]["transitions"] == []
+    assert admin.get(f"/admin/designer/{key}/workflow/transition/0").status_code == 404
+    assert admin.get(f"/admin/designer/{key}/workflow/state/nope").status_code == 404
