@@ -111,7 +111,15 @@ document.addEventListener("input", function (event) {
 // A destructive or final button (remove a line, publish, withdraw) asks first: its
 // data-confirm holds the question, already in the reader's language.
 document.addEventListener("submit", function (event) {
+  if (event.defaultPrevented) return;  // an HTMX form: asked in htmx:confirm below
   var button = event.submitter;
+  var question = button && button.getAttribute("data-confirm");
+  if (question && !window.confirm(question)) event.preventDefault();
+});
+// An HTMX form (hx-post) sends before the submit event reaches the document: ask first.
+document.addEventListener("htmx:confirm", function (event) {
+  var trigger = event.detail.triggeringEvent;
+  var button = trigger && trigger.submitter;
   var question = button && button.getAttribute("data-confirm");
   if (question && !window.confirm(question)) event.preventDefault();
 });

@@ -170,3 +170,26 @@ def test_admin_edits_a_transition_form_field(
     expect(preview.locator("textarea[name=comment]")).to_have_count(1)
     snap("transition-form-builder")
     assert not live_server.errors
+
+
+def test_a_panel_deletes_a_transition_only_when_the_admin_says_yes(
+    page: Any, live_server: Any, login: Any
+) -> None:
+    """The transition panel's delete button asks first, though the panel saves by HTMX (its
+    request leaves before the submit event reaches the page's own confirm)."""
+    login("admin")
+    page.goto(live_server.url("/admin/designer/bell/workflow"))
+    page.locator("#diagram svg .wf-edge").first.click()  # an arrow opens its transition
+    expect(page.locator("#wf-panel")).to_have_attribute("data-panel", re.compile("^transition-"))
+    rows = page.locator("#transition-list li")
+    expect(rows).to_have_count(7)  # six transitions and "add"
+    asked: list[str] = []
+    page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+    page.locator("#tr-delete").click()
+    page.wait_for_timeout(500)
+    expect(rows).to_have_count(7)
+    page.once("dialog", lambda d: (asked.append(d.message), d.accept()))
+    page.locator("#tr-delete").click()
+    expect(rows).to_have_count(6)
+    assert asked == ["确定删除这个流转吗？"] * 2
+    expect(page.locator("#wf-panel")).to_have_attribute("data-panel", "settings")
