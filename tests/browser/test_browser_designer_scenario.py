@@ -241,13 +241,16 @@ def test_admin_builds_a_new_scenario_without_json_and_it_runs_end_to_end(
     expect(page.locator("#oc-notify_message")).to_have_value("有居民报告电动车飞线充电，请尽快核实")
 
     # -- forms on two transitions, opened from their panels ------------------------------
+    a.swap("#tr-link-2")
     for index, label in ((2, "复核意见"), (3, "核实情况")):
-        a.go(page.get_by_role("link", name="流程"))
-        a.swap(f"#tr-link-{index}")
         a.go(f"#tr-{index}-form")
         add_field(a, label, "textarea")
         a.tick("#f-required")
         save_field(a)
+        a.go("#builder-back")  # back to the transition's panel
+        expect(page.locator("#wf-panel")).to_have_attribute("data-panel", f"transition-{index}")
+        if index == 2:
+            a.swap("#tr-link-3")
 
     # -- publish -----------------------------------------------------------------------
     a.go(page.get_by_role("link", name="发布", exact=True))
