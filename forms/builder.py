@@ -355,7 +355,9 @@ def row_from_property(
         ]
     if "x-show-if" in prop:
         row.show_if = (
-            parse_group(prop["x-show-if"], scope) if prop["x-show-if"] is not True else None
+            parse_group(prop["x-show-if"], scope, context=True)
+            if prop["x-show-if"] is not True
+            else None
         )
         if row.show_if is None:
             row.show_if_raw = prop["x-show-if"]

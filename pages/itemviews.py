@@ -267,7 +267,7 @@ def route_trace(rt: Runtime) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
     the table's and rules' names, each rule's condition as a sentence, the answers read.
     Templates call it as ``route_words(detail, rt)`` (pages/extensions.py). Place names
     are read (one query per page) only when a decision read the place."""
-    from engine.authoring.design_context import context_rows
+    from engine.authoring.design_context import context_rows, profile_schema_for
     from engine.authoring.words import Vocabulary, input_words, outcome_words
     from engine.org.scope import role_labels
 
@@ -285,8 +285,16 @@ def route_trace(rt: Runtime) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
                 else []
             )
         places = seen[tuple(keys)]
-        # (the file's fields read as "a field of the file": its labels would cost a query)
-        context = context_rows(role_labels(), kinds, where="raise", places=places)
+        # The file's fields by their titles in the profile definition (read once per request,
+        # and only when a rule read the file).
+        reads_file = any(str(k).startswith("node.profile.") for k in inputs)
+        context = context_rows(
+            role_labels(),
+            kinds,
+            where="raise",
+            places=places,
+            profile_schema=profile_schema_for(kinds) if reads_file else None,
+        )
         words = Vocabulary.of_type(rt.body, context)
         table = (rt.body.get("routing") or {}).get(detail.get("table"), {})
         specs = {r.get("key"): r for r in table.get("rules", [])}

@@ -10,6 +10,7 @@ from rules.compiler import compile
 from rules.errors import Problem, RuleError, RuleEvalError
 from rules.reference import evaluate
 from rules.registry import OperatorInfo, operators
+from rules.rename import mentions, rename_value
 from rules.validate import MAX_DEPTH, MAX_NODES, check, validate, vars_used
 from rules.values import truthy
 
@@ -23,7 +24,9 @@ __all__ = [
     "check",
     "compile",
     "evaluate",
+    "mentions",
     "operators",
+    "rename_value",
     "truthy",
     "validate",
     "vars_used",

@@ -119,15 +119,27 @@ def _state_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Chang
     area = _("State")
     a = (old.get("workflow") or {}).get("states") or {}
     b = (new.get("workflow") or {}).get("states") or {}
-    out = [
-        Change(area, _("added %(what)s") % {"what": _q(s.get("label", k))})
-        for k, s in b.items()
-        if k not in a
+    added = {k: s for k, s in b.items() if k not in a}
+    removed = {k: s for k, s in a.items() if k not in b}
+    out = []
+    for k, s in list(removed.items()):  # the same state under a new key: a rename
+        twin = next((n for n, t in added.items() if t == s), None)
+        if twin is not None:
+            del removed[k], added[twin]
+            out.append(
+                Change(
+                    area,
+                    _("%(what)s: its key changed (its open items move when published)")
+                    % {"what": _q((s or {}).get("label", k))},
+                )
+            )
+    out += [
+        Change(area, _("added %(what)s") % {"what": _q((s or {}).get("label", k))})
+        for k, s in added.items()
     ]
     out += [
-        Change(area, _("removed %(what)s") % {"what": _q(s.get("label", k))})
-        for k, s in a.items()
-        if k not in b
+        Change(area, _("removed %(what)s") % {"what": _q((s or {}).get("label", k))})
+        for k, s in removed.items()
     ]
     for key in [k for k in b if k in a]:
         x, y = a[key] or {}, b[key] or {}

@@ -2,8 +2,8 @@
 
 The rule document (docs/pack-format.md, "What a rule sees") holds the summonses by state
 (``assignments.*``), the item's age and priority (``item.*``), the acting user's roles
-(``actor.roles``: the raiser's, when the item is being raised), the node and its file
-(``node.*``, ``node.profile.*``). Each is offered in words, typed like a field (a count is a
+(``actor.roles``: the raiser's, when the item is being raised), the node, its kind and its
+file (``node.path``, ``node.kind``, ``node.profile.*``). Each is offered in words, typed like a field (a count is a
 whole number, a role one of the pack's roles), so no admin writes ``{"var": ...}``.
 """
 
@@ -37,6 +37,12 @@ ITEM_FACTS = (
     ("hours_in_state", "number", N_("Hours in its present state")),
     ("priority", "integer", N_("Priority")),
 )
+NODE_KIND_WORDS = {
+    "street": N_("street"),
+    "community": N_("community"),
+    "compound": N_("compound"),
+    "building": N_("building"),
+}
 # Where a condition is asked: at raising (a field's visibility, a routing rule) nothing is
 # summoned yet; on a transition (a guard, a branch) everything is known.
 WHERE = ("raise", "move")
@@ -91,6 +97,9 @@ def context_rows(
         )
     )
     rows.append(where_row)
+    kind_row = FieldRow("node.kind", "select", _("Kind of place"))
+    kind_row.options = [(k, _(NODE_KIND_WORDS[k]) if k in NODE_KIND_WORDS else k) for k in kinds]
+    rows.append(kind_row)
     for row in rows_from_schema(profile_schema or {}).rows:
         if row.kind in ("group", "photo", "file"):
             continue

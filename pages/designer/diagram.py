@@ -4,7 +4,7 @@ double border, states with a warning a dashed red border. No JavaScript, nothing
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from flask_babel import gettext as _
@@ -47,9 +47,14 @@ def _label(text: str, limit: int = 14) -> str:
 
 
 def workflow_svg(
-    workflow: Mapping[str, Any], warned: Iterable[str] = (), title: str = ""
+    workflow: Mapping[str, Any],
+    warned: Iterable[str] = (),
+    title: str = "",
+    link: Callable[[str, str], str] | None = None,
 ) -> Markup:
-    """The SVG of ``workflow`` (a draft may be half-written: unknown states are skipped)."""
+    """The SVG of ``workflow`` (a draft may be half-written: unknown states are skipped).
+    With ``link`` (kind ``state``/``transition`` and key/index → URL) a click on a state or a
+    transition's name opens its panel beside the diagram (HTMX)."""
     states: Mapping[str, Any] = workflow.get("states") or {}
     if not isinstance(states, Mapping) or not states:
         return Markup("")
@@ -72,7 +77,8 @@ def workflow_svg(
         ),
     ]
     pairs: dict[tuple[str, str], list[str]] = {}
-    for tr in workflow.get("transitions") or []:
+    first: dict[tuple[str, str], int] = {}
+    for n, tr in enumerate(workflow.get("transitions") or []):
         if not isinstance(tr, Mapping):
             continue
         targets = [tr.get("to")] + [
@@ -84,6 +90,7 @@ def workflow_svg(
                     pairs.setdefault((source, target), []).append(
                         str(tr.get("label") or tr.get("key", ""))
                     )
+                    first.setdefault((source, target), n)
     for (source, target), labels in pairs.items():
         same = place[target][0] == place[source][0]
         out.append(
@@ -94,6 +101,7 @@ def workflow_svg(
                 source == target,
                 place[target][0] < place[source][0],
                 same,
+                _opens(link, "transition", str(first[(source, target)])),
             )
         )
     initial = workflow.get("initial")
@@ -104,7 +112,7 @@ def workflow_svg(
             + (" wf-warned" if state in warned else "")
             + (" wf-final" if spec.get("final") else "")
         )
-        out.append(f'<g class="{cls}" id="wf-{escape(state)}">')
+        out.append(f'<g class="{cls}" id="wf-{escape(state)}"{_opens(link, "state", state)}>')
         stroke = '#c0392b" stroke-dasharray="5 3' if state in warned else "#333"
         out.append(
             f'<rect x="{x}" y="{y}" width="{W}" height="{H}" rx="10" fill="#fff" '
@@ -138,15 +146,30 @@ def workflow_svg(
     return Markup("".join(out))
 
 
+def _opens(link: Callable[[str, str], str] | None, kind: str, ref: str) -> Markup:
+    """The attributes that open a state's or transition's panel on a click (none without a link)."""
+    if link is None:
+        return Markup("")
+    return Markup(
+        ' hx-get="{}" hx-target="#wf-panel" hx-select="#wf-panel" hx-swap="outerHTML" hx-push-url="true"'
+    ).format(link(kind, ref))
+
+
 def _arrow(
-    a: tuple[int, int], b: tuple[int, int], label: str, loop: bool, back: bool, same: bool = False
+    a: tuple[int, int],
+    b: tuple[int, int],
+    label: str,
+    loop: bool,
+    back: bool,
+    same: bool = False,
+    opens: str = "",
 ) -> str:
     (ax, ay), (bx, by) = a, b
     text = escape(_label(label, 18))
     if loop:
         x, y = ax + W - 30, ay
         return (
-            f'<g class="wf-edge"><path d="M{x},{y} C{x},{y - 30} {x + 40},{y - 30} {x + 30},{y + 8}" '
+            f'<g class="wf-edge"{opens}><path d="M{x},{y} C{x},{y - 30} {x + 40},{y - 30} {x + 30},{y + 8}" '
             f'fill="none" stroke="#555" marker-end="url(#wf-arrow)"/>'
             f'<text x="{x + 20}" y="{y - 26}" font-size="11">{text}</text></g>'
         )
@@ -162,7 +185,7 @@ def _arrow(
         cx, cy = (x1 + x2) / 2, max(y1, y2) + 34 + abs(x1 - x2) / 8
     mx, my = (x1 + 2 * cx + x2) / 4, (y1 + 2 * cy + y2) / 4
     return (
-        f'<g class="wf-edge"><path d="M{x1},{y1} Q{cx},{cy} {x2},{y2}" fill="none" stroke="#555" '
+        f'<g class="wf-edge"{opens}><path d="M{x1},{y1} Q{cx},{cy} {x2},{y2}" fill="none" stroke="#555" '
         f'marker-end="url(#wf-arrow)"/><text x="{mx}" y="{my - 4}" text-anchor="middle" font-size="11" '
         f'paint-order="stroke" stroke="#fff" stroke-width="3">{text}</text></g>'
     )

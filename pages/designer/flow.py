@@ -8,10 +8,10 @@ notify message, ``set`` effects on creation) is kept as it is in the draft.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from flask import g, redirect, render_template, request, url_for
+from flask import abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
@@ -117,7 +117,7 @@ def apply_workflow(body: dict[str, Any], form: MultiDict[str, str]) -> list[str]
     states: dict[str, Any] = {}
     old_states = workflow.get("states", {})
     i = 0
-    while f"state-{i}-key" in form:
+    while f"state-{i}-key" in form:  # (rows of the whole-page form, kept for old clients)
         prefix = f"state-{i}"
         label = form.get(f"{prefix}-label", "").strip()
         key = form.get(f"{prefix}-key", "").strip()
@@ -148,25 +148,9 @@ def apply_workflow(body: dict[str, Any], form: MultiDict[str, str]) -> list[str]
                 )
             else:
                 renames[key] = rename
-        spec = dict(old_states.get(key, {}))
-        spec["label"] = label or key
-        spec.pop("calendar", None)
-        if form.get(f"{prefix}-calendar") == "natural":
-            spec["calendar"] = "natural"
-        hours = _number(form.get(f"{prefix}-hours"))
-        spec.pop("hours", None)
-        if hours is not None:
-            spec["hours"] = hours
-        spec.pop("final", None)
-        if form.get(f"{prefix}-final"):
-            spec["final"] = True
-        if f"{prefix}-resident_label" in form:  # the state as a resident reads it (/r)
-            spec.pop("resident_label", None)
-            if form[f"{prefix}-resident_label"].strip():
-                spec["resident_label"] = form[f"{prefix}-resident_label"].strip()
-        _apply_gate(spec, form.get(f"{prefix}-gate", ""))
-        states[key] = spec
-    workflow["states"] = states
+        states[key] = _state_spec(old_states.get(key, {}), label or key, form, prefix)
+    if "state-0-key" in form:  # (the settings panel posts no states: they stay)
+        workflow["states"] = states
     workflow["initial"] = form.get("initial", workflow.get("initial", ""))
     transitions = []
     old = workflow.get("transitions", [])
@@ -191,43 +175,184 @@ def apply_workflow(body: dict[str, Any], form: MultiDict[str, str]) -> list[str]
                 )
             )
             continue
-        spec.update(
-            key=key,
-            label=label or key,
-            to=form.get(f"{prefix}-to", ""),
-        )
-        spec["from"] = _in_old_order(form.getlist(f"{prefix}-from"), spec.get("from", []))
-        spec["roles"] = _in_old_order(form.getlist(f"{prefix}-roles"), spec.get("roles", []))
-        guard = conditions.posted(form, f"guard{i - 1}", fields, spec.get("guard"), context=context)
-        spec.pop("guard", None)
-        if guard is not None:
-            spec["guard"] = guard
-        apply_extras(spec, form, i - 1, body, context)
-        spec.pop("decision", None)
-        if form.get(f"{prefix}-decision", "").strip():
-            spec["decision"] = form[f"{prefix}-decision"].strip()
-        sets = posted_sets(form, prefix, _first(spec.get("effects", []), "set") or {}, body)
-        effects = _effects(list(spec.get("effects", [])), form, prefix, sets)
-        spec.pop("effects", None)
-        if effects:
-            spec["effects"] = effects
+        _transition_spec(spec, key, label, form, i - 1, body, fields, context)
         transitions.append(spec)
-    workflow["transitions"] = transitions
-    old_create = list(workflow.get("on_create", []))
-    sets = posted_sets(form, "oc", _first(old_create, "set") or {}, body)
-    on_create = _effects(old_create, form, "oc", sets)
-    workflow.pop("on_create", None)
-    if on_create:
-        workflow["on_create"] = on_create
+    if "tr-0-key" in form:  # (the settings panel posts no transitions: they stay)
+        workflow["transitions"] = transitions
+    if "oc-shown" in form or "oc-summon" in form:
+        old_create = list(workflow.get("on_create", []))
+        sets = posted_sets(form, "oc", _first(old_create, "set") or {}, body)
+        on_create = _effects(old_create, form, "oc", sets)
+        workflow.pop("on_create", None)
+        if on_create:
+            workflow["on_create"] = on_create
     settings.apply_resolved(workflow, form)
     settings.apply_live_board(body, form)
-    body.pop("title", None)
-    title = settings.posted_title(form, old_title)
-    if title is not None:
-        body["title"] = title
+    if "title-shown" in form or "title-0-source" in form:
+        body.pop("title", None)
+        title = settings.posted_title(form, old_title)
+        if title is not None:
+            body["title"] = title
     for old_key, new_key in renames.items():
         settings.rename_state(body, old_key, new_key)
     return problems
+
+
+def _state_spec(
+    old: Mapping[str, Any], label: str, form: MultiDict[str, str], prefix: str
+) -> dict[str, Any]:
+    """A state as its posted row (or panel) writes it; what the row does not show is kept."""
+    spec = dict(old or {})
+    spec["label"] = label
+    spec.pop("calendar", None)
+    if form.get(f"{prefix}-calendar") == "natural":
+        spec["calendar"] = "natural"
+    hours = _number(form.get(f"{prefix}-hours"))
+    spec.pop("hours", None)
+    if hours is not None:
+        spec["hours"] = hours
+    spec.pop("final", None)
+    if form.get(f"{prefix}-final"):
+        spec["final"] = True
+    if f"{prefix}-resident_label" in form:  # the state as a resident reads it (/r)
+        spec.pop("resident_label", None)
+        if form[f"{prefix}-resident_label"].strip():
+            spec["resident_label"] = form[f"{prefix}-resident_label"].strip()
+    _apply_gate(spec, form.get(f"{prefix}-gate", ""))
+    return spec
+
+
+def _transition_spec(
+    spec: dict[str, Any],
+    key: str,
+    label: str,
+    form: MultiDict[str, str],
+    i: int,
+    body: dict[str, Any],
+    fields: list[FieldRow],
+    context: list[FieldRow],
+) -> None:
+    """Write transition ``i``'s posted fields (prefix ``tr-<i>``) into ``spec``."""
+    prefix = f"tr-{i}"
+    spec.update(key=key, label=label or key, to=form.get(f"{prefix}-to", ""))
+    spec["from"] = _in_old_order(form.getlist(f"{prefix}-from"), spec.get("from", []))
+    spec["roles"] = _in_old_order(form.getlist(f"{prefix}-roles"), spec.get("roles", []))
+    guard = conditions.posted(form, f"guard{i}", fields, spec.get("guard"), context=context)
+    spec.pop("guard", None)
+    if guard is not None:
+        spec["guard"] = guard
+    apply_extras(spec, form, i, body, context)
+    spec.pop("decision", None)
+    if form.get(f"{prefix}-decision", "").strip():
+        spec["decision"] = form[f"{prefix}-decision"].strip()
+    sets = posted_sets(form, prefix, _first(spec.get("effects", []), "set") or {}, body)
+    effects = _effects(list(spec.get("effects", [])), form, prefix, sets)
+    spec.pop("effects", None)
+    if effects:
+        spec["effects"] = effects
+
+
+def apply_state(
+    body: dict[str, Any], old_key: str | None, form: MultiDict[str, str]
+) -> tuple[list[str], str | None]:
+    """Apply one state's panel (prefix ``state-0``) to ``body``: a new state when ``old_key``
+    is None. Returns problems and the state's key afterwards (None: deleted)."""
+    workflow = body.setdefault("workflow", {"initial": "", "states": {}, "transitions": []})
+    old_states = dict(workflow.get("states") or {})
+    prefix = "state-0"
+    label = form.get(f"{prefix}-label", "").strip()
+    if old_key is not None and form.get("delete"):
+        workflow["states"] = {k: v for k, v in old_states.items() if k != old_key}
+        if workflow.get("initial") == old_key:
+            workflow["initial"] = next(iter(workflow["states"]), "")
+        if old_key in (workflow.get("resolved_states") or []):
+            workflow["resolved_states"].remove(old_key)
+        return [], None
+    if not label:
+        return [_("State: give it a name.")], old_key
+    key = old_key
+    if old_key is None:
+        key = form.get(f"{prefix}-key", "").strip() or keys.derive(label, set(old_states))
+        if not keys.DEFINITION.match(key) or key in old_states:
+            return [
+                _(
+                    "State %(label)s, key %(key)s: %(why)s",
+                    label=label,
+                    key=key,
+                    why=BAD_KEY,
+                )
+            ], None
+    assert key is not None
+    resolved_before = (
+        workflow["resolved_states"]
+        if workflow.get("resolved_states") is not None
+        else settings.default_resolved(old_states)
+    )
+    states = {**old_states, key: _state_spec(old_states.get(key, {}), label, form, prefix)}
+    workflow["states"] = states
+    if not workflow.get("initial"):
+        workflow["initial"] = key
+    if f"{prefix}-resolved-shown" in form:
+        chosen = [k for k in resolved_before if k != key and k in states]
+        if form.get(f"{prefix}-resolved"):
+            chosen.append(key)
+        chosen = [k for k in states if k in chosen]  # in the states' order
+        if "resolved_states" in workflow or chosen != settings.default_resolved(states):
+            workflow["resolved_states"] = chosen
+    rename = form.get(f"{prefix}-rename", "").strip()
+    if old_key is not None and rename and rename != key:
+        if not keys.DEFINITION.match(rename) or rename in states:
+            return [
+                _(
+                    "State %(label)s, new key %(key)s: use lower-case letters, digits, - and _, "
+                    "not a key another state has.",
+                    label=label,
+                    key=rename,
+                )
+            ], key
+        settings.rename_state(body, key, rename)
+        key = rename
+    return [], key
+
+
+def apply_transition(
+    body: dict[str, Any], index: int | None, form: MultiDict[str, str]
+) -> tuple[list[str], int | None]:
+    """Apply one transition's panel (prefix ``tr-<index>``; a new one when ``index`` is None,
+    posted as ``tr-<count>``). Returns problems and its index afterwards (None: deleted)."""
+    workflow = body.setdefault("workflow", {"initial": "", "states": {}, "transitions": []})
+    transitions = list(workflow.get("transitions") or [])
+    i = len(transitions) if index is None else index
+    prefix = f"tr-{i}"
+    if index is not None and form.get("delete"):
+        del transitions[index]
+        workflow["transitions"] = transitions
+        return [], None
+    label = form.get(f"{prefix}-label", "").strip()
+    spec = dict(transitions[i]) if index is not None else {}
+    others = {t.get("key") for j, t in enumerate(transitions) if j != index}
+    key = form.get(f"{prefix}-key", "").strip()
+    if not key:
+        key = spec.get("key") or (keys.derive(label, others) if label else "")
+    if not label and not key:
+        return [_("Transition: give it a name.")], index
+    if not keys.DEFINITION.match(key) or key in others:
+        return [
+            _(
+                "Transition %(label)s, key %(key)s: %(why)s",
+                label=label or key,
+                key=key,
+                why=BAD_KEY,
+            )
+        ], index
+    fields = rows_from_schema(body.get("schema") or {}).rows
+    _transition_spec(spec, key, label, form, i, body, fields, condition_context(body, "move"))
+    if index is None:
+        transitions.append(spec)
+    else:
+        transitions[index] = spec
+    workflow["transitions"] = transitions
+    return [], i
 
 
 BAD_KEY = _l("use lower-case letters, digits, - and _, starting with a letter (or leave it empty)")
@@ -283,7 +408,6 @@ def workflow_context(key: str, body: dict[str, Any]) -> dict[str, Any]:
     fields = rows_from_schema(body.get("schema") or {}).rows
     context = condition_context(body, "move")
     roles = {**pack_roles(), "raiser": _("the raiser"), "assignee": _("a summoned unit")}
-    blank = {"key": "", "label": "", "from": [], "to": "", "roles": []}
     findings = graph_findings(workflow, known_roles())
     labels = {
         **{k: (v or {}).get("label", k) for k, v in workflow.get("states", {}).items()},
@@ -298,6 +422,11 @@ def workflow_context(key: str, body: dict[str, Any]) -> dict[str, Any]:
             workflow,
             [f.subject for f in findings if f.kind != "nobody"],
             title=_("Workflow of %(name)s", name=body.get("name", key)),
+            link=lambda kind, ref: (
+                url_for("designer.workflow_state", key=key, state=ref)
+                if kind == "state"
+                else url_for("designer.workflow_transition", key=key, index=int(ref))
+            ),
         ),
         "warnings": [
             {
@@ -311,16 +440,12 @@ def workflow_context(key: str, body: dict[str, Any]) -> dict[str, Any]:
         "workflow": workflow,
         "states": workflow.get("states", {}),
         "fields": fields,
-        "transitions": [*transitions, blank, blank],
+        "transitions": transitions,
         "roles": roles,
         "pack_roles": pack_roles(),
         "notify_roles": roles,
         "tables": [
             (k, (v or {}).get("label") or k) for k, v in (body.get("routing") or {}).items()
-        ],
-        "guards": [
-            conditions.editor(f"guard{i}", t.get("guard"), context=context)
-            for i, t in enumerate([*transitions, blank, blank])
         ],
         "condition_fields": [*fields, *context],
         "first": _first,
@@ -335,15 +460,63 @@ def workflow_context(key: str, body: dict[str, Any]) -> dict[str, Any]:
         "title_rows": settings.title_rows(body.get("title"))[0],
         "title_shown": settings.title_rows(body.get("title"))[1],
         "pseudo": PSEUDO_ROLES,
-        "extras": [
-            extras_context(body, t, i, context) for i, t in enumerate([*transitions, blank, blank])
-        ],
     }
+
+
+def panel_context(body: dict[str, Any], panel: str, ref: str | None, key: str) -> dict[str, Any]:
+    """What the panel beside the diagram shows: ``settings``, a ``state`` (``ref`` its key,
+    None for a new one) or a ``transition`` (``ref`` its index, None for a new one)."""
+    workflow = body.get("workflow") or {"states": {}, "transitions": []}
+    transitions = workflow.get("transitions", [])
+    blank = {"key": "", "label": "", "from": [], "to": "", "roles": []}
+    context = condition_context(body, "move")
+    out: dict[str, Any] = {"panel": panel, "ref": ref}
+    if panel == "state":
+        spec = (workflow.get("states") or {}).get(ref) if ref is not None else None
+        out.update(
+            state_key=ref,
+            state=spec or {},
+            url=url_for("designer.workflow_state", key=key, state=ref)
+            if ref is not None
+            else url_for("designer.workflow_state", key=key),
+        )
+    elif panel == "transition":
+        i = int(ref) if ref is not None else len(transitions)
+        t = transitions[i] if ref is not None else blank
+        out.update(
+            i=i,
+            t=t,
+            guard=conditions.editor(f"guard{i}", t.get("guard"), context=context),
+            x=extras_context(body, t, i, context),
+            url=url_for("designer.workflow_transition", key=key, index=i)
+            if ref is not None
+            else url_for("designer.workflow_transition", key=key),
+        )
+    return out
+
+
+def _render(
+    definition: Any,
+    body: dict[str, Any],
+    panel: str,
+    ref: str | None,
+    problems: Sequence[str] = (),
+) -> Any:
+    return render_template(
+        "designer/workflow.html",
+        **tabs_context(definition),
+        body=body,
+        form_problems=list(problems),
+        **workflow_context(definition.key, body),
+        **panel_context(body, panel, ref, definition.key),
+    ), (422 if problems else 200)
 
 
 @bp.route("/<key>/workflow", methods=["GET", "POST"])
 @requires("design")
 def workflow(key: str) -> Any:
+    """The diagram, the lists of states and transitions, and the item-wide settings panel
+    (a new item's state, the solved states, the title, what happens when one is raised)."""
     definition = designer.definition_of(key)
     body = designer.draft_of(definition)
     problems: list[str] = []
@@ -355,13 +528,76 @@ def workflow(key: str) -> Any:
         if not problems:
             designer.save_draft(g.actor.user, key, body, now=clock.now())
             return redirect(url_for("designer.workflow", key=key), 303)
-    return render_template(
-        "designer/workflow.html",
-        **tabs_context(definition),
-        body=body,
-        form_problems=problems,
-        **workflow_context(key, body),
-    ), (422 if problems else 200)
+    return _render(definition, body, "settings", None, problems)
+
+
+@bp.route("/<key>/workflow/state", methods=["GET", "POST"], defaults={"state": None})
+@bp.route("/<key>/workflow/state/<state>", methods=["GET", "POST"])
+@requires("design")
+def workflow_state(key: str, state: str | None) -> Any:
+    """One state in the panel beside the diagram (a new one without ``state``); saving stays
+    on the panel, "save and add another" opens an empty one."""
+    definition = designer.definition_of(key)
+    body = designer.draft_of(definition)
+    if state is not None and state not in ((body.get("workflow") or {}).get("states") or {}):
+        abort(404)
+    if request.method == "POST":
+        problems, saved = apply_state(body, state, request.form)
+        if not problems:
+            designer.save_draft(g.actor.user, key, body, now=clock.now())
+            if saved is None:
+                return redirect(url_for("designer.workflow", key=key), 303)
+            if request.form.get("then") == "another":
+                return redirect(url_for("designer.workflow_state", key=key), 303)
+            return redirect(url_for("designer.workflow_state", key=key, state=saved), 303)
+        return _render(
+            definition, _posted_state(body, state, request.form), "state", state, problems
+        )
+    return _render(definition, body, "state", state)
+
+
+def _posted_state(
+    body: dict[str, Any], state: str | None, form: MultiDict[str, str]
+) -> dict[str, Any]:
+    """The draft with the refused panel's answers shown again (not saved)."""
+    if state is None:
+        return body
+    workflow = body["workflow"]
+    label = form.get("state-0-label", "").strip()
+    workflow["states"][state] = _state_spec(workflow["states"][state], label, form, "state-0")
+    return body
+
+
+@bp.route("/<key>/workflow/transition", methods=["GET", "POST"], defaults={"index": None})
+@bp.route("/<key>/workflow/transition/<int:index>", methods=["GET", "POST"])
+@requires("design")
+def workflow_transition(key: str, index: int | None) -> Any:
+    """One transition in the panel beside the diagram (a new one without ``index``)."""
+    definition = designer.definition_of(key)
+    body = designer.draft_of(definition)
+    count = len((body.get("workflow") or {}).get("transitions") or [])
+    if index is not None and not 0 <= index < count:
+        abort(404)
+    if request.method == "POST":
+        try:
+            problems, saved = apply_transition(body, index, request.form)
+        except conditions.BadValue as exc:
+            problems, saved = [str(exc)], index
+        if not problems:
+            designer.save_draft(g.actor.user, key, body, now=clock.now())
+            if saved is None:
+                return redirect(url_for("designer.workflow", key=key), 303)
+            if request.form.get("then") == "another":
+                return redirect(url_for("designer.workflow_transition", key=key), 303)
+            return redirect(url_for("designer.workflow_transition", key=key, index=saved), 303)
+        return _render(
+            definition,
+            designer.draft_of(definition),
+            "transition",
+            None if index is None else str(index),
+            problems,
+        )
+    return _render(definition, body, "transition", None if index is None else str(index))
 
 
 def apply_routing(body: dict[str, Any], form: MultiDict[str, str]) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask import abort, g, redirect, render_template, request, url_for
@@ -71,6 +72,7 @@ def builder_context(
     form = rows_of(target, body)
     whole = whole_schema(target, body)
     problems = forms.check_schema(whole, gettext=_)
+    context = show_context(body, target) if any(r.show_if for r in form.rows) else []
     schema_problems = [FieldProblem(target.pointer + p.path, p.message) for p in problems]
     if bound is None and not schema_problems:
         bound = forms.bind(whole, base=FlaskForm, context=preview_context(body), formdata=None)
@@ -85,7 +87,9 @@ def builder_context(
         "valid": valid,
         "summaries": {
             r.name: summary(
-                r, {x.name: x.label or x.name for x in form.rows}, Vocabulary(form.rows)
+                r,
+                {x.name: x.label or x.name for x in [*form.rows, *context]},
+                Vocabulary([*form.rows, *context]),
             )
             for r in form.rows
         },
@@ -237,8 +241,25 @@ def _parse_options(text: str, value_type: str) -> list[tuple[Any, str]]:
     return options
 
 
+def show_context(body: Mapping[str, Any], where: Target) -> list[FieldRow]:
+    """What a field's visibility may read besides the form's answers: the raiser's roles, the
+    place and its file for an item type's own form; on a transition's form also the
+    summonses and the item's age and priority (the same document the form is bound to and
+    validated against, engine/workflow/items.py)."""
+    if body.get("kind") != "item_type" or where.group:
+        return []
+    from pages.designer.flow import condition_context
+
+    return condition_context(body, "raise" if where.transition is None else "move")
+
+
 def _apply(
-    row: FieldRow, form: MultiDict[str, str], others: list[FieldRow], existing: Any, scope: str
+    row: FieldRow,
+    form: MultiDict[str, str],
+    others: list[FieldRow],
+    existing: Any,
+    scope: str,
+    context: Sequence[FieldRow] = (),
 ) -> None:
     row.kind = form.get("kind", row.kind) if form.get("kind") in KINDS else row.kind
     row.label = form.get("label", "").strip()
@@ -274,10 +295,10 @@ def _apply(
         row.options = _parse_options(
             form["options"], row.value_type if row.kind in CHOICE else "string"
         )
-    rule = conditions.posted(form, "show", others, existing, scope)
+    rule = conditions.posted(form, "show", others, existing, scope, context=context)
     row.show_if_raw, row.show_if = None, None
     if rule is not None:
-        row.show_if = parse_group(rule, scope)
+        row.show_if = parse_group(rule, scope, context=True)
         if row.show_if is None:
             row.show_if, row.show_if_raw = None, rule
 
@@ -294,11 +315,12 @@ def field(key: str, name: str, target: str) -> Any:
     row = form.rows[index]
     others = [r for r in form.rows if r.name != name]
     existing = property_from_row(row, where.scope).get("x-show-if")
+    context = show_context(body, where)
     problems: list[dict[str, str]] = []
     if request.method == "POST":
         new_name = request.form.get("name", name).strip()
         try:
-            _apply(row, request.form, others, existing, where.scope)
+            _apply(row, request.form, others, existing, where.scope, context)
         except conditions.BadValue as exc:
             problems.append({"path": "", "message": str(exc), "link": "", "what": _("Shown when")})
         if where.group and row.kind == "group":
@@ -327,12 +349,13 @@ def field(key: str, name: str, target: str) -> Any:
             problems += [
                 {"path": p.path, "message": p.message, "link": "", "what": ""} for p in mine
             ]
-    show = conditions.editor("show", existing, where.scope)
+    show = conditions.editor("show", existing, where.scope, context=context)
     return render_template(
         "designer/field.html",
         **tabs_context(definition),
         row=row,
         others=others,
+        condition_fields=[*others, *context],
         target=where,
         kinds=[k for k in KINDS if not (where.group and k == "group")],
         bounds=[(b, BOUND_LABELS[b], row.bounds.get(b, "")) for b in BOUND_KEYS.get(row.kind, ())],

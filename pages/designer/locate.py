@@ -37,6 +37,11 @@ def locate(key: str, path: str, body: Any) -> tuple[str, str]:
     if parts[:1] == ["schema"]:
         return url_for("designer.form_builder", key=key), _("Form")
     if len(parts) >= 3 and parts[:2] == ["workflow", "states"]:
+        states = (body.get("workflow") or {}).get("states") or {}
+        if parts[2] in states:  # its panel beside the diagram
+            label = (states[parts[2]] or {}).get("label") or parts[2]
+            url = url_for("designer.workflow_state", key=key, state=parts[2])
+            return url + f"#state-{parts[2]}", _("State %(name)s", name=label)
         return url_for("designer.workflow", key=key) + f"#state-{parts[2]}", _(
             "State %(name)s", name=parts[2]
         )
@@ -44,9 +49,12 @@ def locate(key: str, path: str, body: Any) -> tuple[str, str]:
         transitions = (body.get("workflow") or {}).get("transitions") or []
         i = int(parts[2])
         label = transitions[i].get("label", i) if i < len(transitions) else i
-        return url_for("designer.workflow", key=key) + f"#tr-{i}", _(
-            "Transition %(name)s", name=label
+        url = (
+            url_for("designer.workflow_transition", key=key, index=i)
+            if i < len(transitions)
+            else url_for("designer.workflow", key=key)
         )
+        return url + f"#tr-{i}", _("Transition %(name)s", name=label)
     if parts[:1] == ["workflow"]:
         return url_for("designer.workflow", key=key), _("Workflow")
     if len(parts) >= 4 and parts[0] == "routing" and parts[2] == "rules":

@@ -12,7 +12,10 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+import rules
+
 TITLE_ROWS = 4
+STATE_VAR = "item.state"  # where the rule document holds the item's state
 
 
 def title_rows(title: Any) -> tuple[list[dict[str, str]], bool]:
@@ -89,8 +92,12 @@ def apply_live_board(body: dict[str, Any], form: MultiDict[str, str]) -> None:
 
 def rename_state(body: dict[str, Any], old: str, new: str) -> None:
     """Give state ``old`` the key ``new`` everywhere the workflow and the escalation steps name
-    it (open items in it move on publishing: the publish page proposes ``old`` → ``new``).
-    A hand-written rule comparing ``item.state`` is not rewritten."""
+    it (open items in it move on publishing: the publish page proposes ``old`` → ``new``),
+    and in every rule comparing the item's state with it — guards, branches, routing tables,
+    field visibility, the title, ``set`` effects, escalation — wherever it was written."""
+    renamed = rules.rename_value(body, STATE_VAR, old, new)
+    body.clear()
+    body.update(renamed)
     for step in body.get("escalation") or []:
         if old in (step.get("states") or []):
             step["states"] = [new if s == old else s for s in step["states"]]

@@ -44,7 +44,7 @@ document.addEventListener("change", function (event) {
 
 // The designer's condition rows: for a field with options (是/否 for a yes/no field) the
 // value is picked from a list that writes the typed box, which stays for "is one of" (a
-// comma-separated list); a number field gets a number keyboard. The server checks the
+// comma-separated list); a number field gets a number box, a date field a date picker. The server checks the
 // value against the same options on save.
 function sfConditionValue(select) {
   var row = select.closest("tr");
@@ -75,7 +75,10 @@ function sfConditionValue(select) {
     if (picker) picker.hidden = true;
     input.hidden = false;
   }
-  input.setAttribute("inputmode", chosen.getAttribute("data-kind") === "number" ? "decimal" : "text");
+  var kind = chosen.getAttribute("data-kind");
+  input.setAttribute("inputmode", kind === "number" ? "decimal" : "text");
+  input.type = kind === "date" && !many ? "date" : kind === "number" && !many ? "number" : "text";
+  if (kind === "number") input.step = "any";
 }
 document.addEventListener("change", function (event) {
   var pick = event.target.closest("select[data-sf-condition-pick]");
@@ -108,7 +111,15 @@ document.addEventListener("input", function (event) {
 // A destructive or final button (remove a line, publish, withdraw) asks first: its
 // data-confirm holds the question, already in the reader's language.
 document.addEventListener("submit", function (event) {
+  if (event.defaultPrevented) return;  // an HTMX form: asked in htmx:confirm below
   var button = event.submitter;
+  var question = button && button.getAttribute("data-confirm");
+  if (question && !window.confirm(question)) event.preventDefault();
+});
+// An HTMX form (hx-post) sends before the submit event reaches the document: ask first.
+document.addEventListener("htmx:confirm", function (event) {
+  var trigger = event.detail.triggeringEvent;
+  var button = trigger && trigger.submitter;
   var question = button && button.getAttribute("data-confirm");
   if (question && !window.confirm(question)) event.preventDefault();
 });

@@ -99,8 +99,9 @@ def test_admin_designs_publishes_and_a_worker_raises(
     with page.expect_navigation():
         page.get_by_role("link", name="流程").click()
     page.select_option("#oc-summon", "whistle")
-    with page.expect_navigation():
-        page.get_by_role("button", name="保存流程").click()
+    with page.expect_response(lambda r: r.url.endswith("/workflow") and r.status == 200):
+        page.get_by_role("button", name="保存流程").click()  # the panel saves in place (HTMX)
+    expect(page.locator("#oc-summon")).to_have_value("whistle")
     snap("workflow")
 
     with page.expect_navigation():
@@ -141,7 +142,8 @@ def test_admin_edits_a_transition_form_field(
 
     login("admin")
     page.goto(live_server.url("/admin/designer/bell/workflow"))
-    page.locator("#tr-5-panel > summary").click()  # one transition at a time
+    page.locator("#tr-link-5").click()  # one transition at a time, in the panel (HTMX)
+    expect(page.locator("#wf-panel")).to_have_attribute("data-panel", "transition-5")
     expect(page.locator("#tr-5-branches")).to_be_visible()
     snap("workflow-transition-extras")
     with page.expect_navigation():
@@ -168,3 +170,26 @@ def test_admin_edits_a_transition_form_field(
     expect(preview.locator("textarea[name=comment]")).to_have_count(1)
     snap("transition-form-builder")
     assert not live_server.errors
+
+
+def test_a_panel_deletes_a_transition_only_when_the_admin_says_yes(
+    page: Any, live_server: Any, login: Any
+) -> None:
+    """The transition panel's delete button asks first, though the panel saves by HTMX (its
+    request leaves before the submit event reaches the page's own confirm)."""
+    login("admin")
+    page.goto(live_server.url("/admin/designer/bell/workflow"))
+    page.locator("#diagram svg .wf-edge").first.click()  # an arrow opens its transition
+    expect(page.locator("#wf-panel")).to_have_attribute("data-panel", re.compile("^transition-"))
+    rows = page.locator("#transition-list li")
+    expect(rows).to_have_count(7)  # six transitions and "add"
+    asked: list[str] = []
+    page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+    page.locator("#tr-delete").click()
+    page.wait_for_timeout(500)
+    expect(rows).to_have_count(7)
+    page.once("dialog", lambda d: (asked.append(d.message), d.accept()))
+    page.locator("#tr-delete").click()
+    expect(rows).to_have_count(6)
+    assert asked == ["确定删除这个流转吗？"] * 2
+    expect(page.locator("#wf-panel")).to_have_attribute("data-panel", "settings")

@@ -177,7 +177,6 @@ def test_nested_groups_round_trip() -> None:
     "rule",
     [
         {"within": [{"var": "node.path"}, "chaohui"]},
-        {"==": [{"var": "node.kind"}, "compound"]},
         {"and": [{"==": [{"var": "data.a"}, 1]}]},
         {">": [{"var": ["data.size", 0]}, 10]},
         {"==": [{"var": "data.a"}, {"var": "data.b"}]},
@@ -243,3 +242,24 @@ def test_value_text() -> None:
     assert value_text(["a", 1]) == "a, 1"
     assert value_text(True) == "true"
     assert value_text(None) == ""
+
+
+def test_a_visibility_on_the_rule_documents_context_is_shown_as_rows_and_kept() -> None:
+    """A field shown by the place's kind or the raiser's role is a row of the builder (the
+    designer offers these in words) and writes back the same rule."""
+    rule = {
+        "and": [
+            {"==": [{"var": "node.kind"}, "compound"]},
+            {"in": ["commissioner", {"var": "actor.roles"}]},
+            {"==": [{"var": "data.a"}, 1]},
+        ]
+    }
+    assert parse_group(rule) is None  # (without context, as before)
+    schema = {
+        "type": "object",
+        "properties": {"a": {"type": "integer"}, "x": {"type": "string", "x-show-if": rule}},
+    }
+    form = rows_from_schema(schema)
+    assert form.rows[1].show_if_raw is None
+    assert [c.field for c in form.rows[1].show_if.items] == ["node.kind", "actor.roles", "a"]
+    assert schema_from_rows(form) == schema

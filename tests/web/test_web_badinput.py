@@ -286,11 +286,12 @@ def test_the_workflow_editor_refuses_a_priority_set_to_text(client, auth):
     from tests.web.test_web_designer import form_values
 
     auth.login("admin")
-    values = form_values(client.get("/admin/designer/bell/workflow").get_data(as_text=True))
+    panel = "/admin/designer/bell/workflow/transition/0"
+    values = form_values(client.get(panel).get_data(as_text=True))
     values.update(
         {"tr-0-set-0-target": "priority", "tr-0-set-0-source": "const", "tr-0-set-0-const": "高"}
     )
-    assert client.post("/admin/designer/bell/workflow", data=values).status_code == 303
+    assert client.post(panel, data=values).status_code == 303
     response = client.post("/admin/designer/bell/publish")
     assert response.status_code == 422 and "priority must be a whole number" in response.get_data(
         as_text=True

@@ -280,16 +280,19 @@ def test_the_workflow_editor_keeps_and_sets_gates(client, auth):
 
     auth.login("admin")
     before = designer.draft_of(Definition.get(Definition.key == "major-matter"))
-    page = client.get("/admin/designer/major-matter/workflow").get_data(as_text=True)
-    values = form_values(page)
-    assert client.post("/admin/designer/major-matter/workflow", data=values).status_code == 303
+    workflow = before["workflow"]
+    panels = [f"state/{state}" for state in workflow["states"]]
+    panels += [f"transition/{i}" for i in range(len(workflow["transitions"]))]
+    for panel in panels:  # each state's and transition's panel saved unchanged
+        path = f"/admin/designer/major-matter/workflow/{panel}"
+        values = form_values(client.get(path).get_data(as_text=True))
+        assert client.post(path, data=values).status_code == 303, panel
     assert designer.draft_of(Definition.get(Definition.key == "major-matter")) == before
     # A gate set in the editor: the state's exits must then record decisions with reasons.
-    page = client.get("/admin/designer/bell/workflow").get_data(as_text=True)
-    values = form_values(page)
-    index = next(k for k, v in values.items() if k.endswith("-key") and v == "liaising")[:-4]
-    values[f"{index}-gate"] = "party"
-    assert client.post("/admin/designer/bell/workflow", data=values).status_code == 303
+    panel = "/admin/designer/bell/workflow/state/liaising"
+    values = form_values(client.get(panel).get_data(as_text=True))
+    values["state-0-gate"] = "party"
+    assert client.post(panel, data=values).status_code == 303
     draft = designer.draft_of(Definition.get(Definition.key == "bell"))
     assert draft["workflow"]["states"]["liaising"]["gate"] == {"roles": ["party"]}
     refused = client.post("/admin/designer/bell/publish")

@@ -269,15 +269,11 @@ def test_removing_a_state_with_open_items_is_refused(admin, actor_of):
         now=NOW,
     )
     key = item.definition.key
-    page = admin.get(f"/admin/designer/{key}/workflow").get_data(as_text=True)
-    values = form_values(page)
-    index = next(
-        k.split("-")[1]
-        for k, v in values.items(multi=True)
-        if k.startswith("state-") and k.endswith("-key") and v == item.state
-    )
-    values.add(f"state-{index}-delete", "1")
-    admin.post(f"/admin/designer/{key}/workflow", data=values)
+    path = f"/admin/designer/{key}/workflow/state/{item.state}"
+    values = form_values(admin.get(path).get_data(as_text=True))
+    values.add("delete", "1")  # the panel's delete button
+    assert admin.post(path, data=values).status_code == 303
+    assert item.state not in draft(key)["workflow"]["states"]
     response = admin.post(f"/admin/designer/{key}/publish")
     assert response.status_code == 422
     page = response.get_data(as_text=True)

@@ -164,3 +164,19 @@ def test_an_items_trace_speaks_in_labels(client, auth):
     assert "分派" in html and "依据" in html
     body = draft_of(Definition.get(Definition.key == "bell"))
     assert shown_keys(html, labelled_keys(body)) == []
+
+
+def test_an_items_trace_names_a_file_field_by_its_title_in_the_profile(client, auth):
+    """A routing rule reading the compound's file (node.profile.households) is told by the
+    field's title in the compound profile definition, not as "a field of the file"."""
+    item_id = ring_bell(client, auth)
+    auth.login("xifang")
+    client.post(f"/work/items/{item_id}/t/accept", data={"version": "1"})
+    client.post(
+        f"/work/items/{item_id}/t/whistle",
+        data={"version": "2", "category": "消防通道", "note": "3幢楼道被电瓶车堵塞"},
+    )
+    text = visible_text(client.get(f"/work/items/{item_id}").get_data(as_text=True))
+    assert "大型小区消防通道→物业" in text
+    assert "档案：户数 = 620" in text  # what the rule read, named by the profile's title
+    assert "小区档案中的一项" not in text and "households" not in text

@@ -93,11 +93,13 @@ def test_fields_tables_rules_states_and_transitions_take_chinese_names(admin):
     rule = draft(key)["routing"]["anweizhizhaoji"]["rules"][0]
     assert rule["key"] == "loudaoxiaofangdadui" and rule["label"] == "楼道→消防大队"
 
-    form = page_form(admin, f"/admin/designer/{key}/workflow")
-    n = len(draft(key)["workflow"]["states"])  # the first empty row follows the states
-    form.setlist(f"state-{n}-label", ["部门处置"])
-    form.setlist(f"state-{n + 1}-label", ["不属实"])  # several in a row
-    assert admin.post(f"/admin/designer/{key}/workflow", data=form).status_code == 303
+    new_state = f"/admin/designer/{key}/workflow/state"
+    for label in ("部门处置", "不属实"):  # several in a row: "save and add another"
+        form = page_form(admin, new_state)
+        form.setlist("state-0-label", [label])
+        form.setlist("then", ["another"])
+        response = admin.post(new_state, data=form)
+        assert response.status_code == 303 and response.location.endswith(new_state)
     states = draft(key)["workflow"]["states"]
     assert states["bumenchuzhi"]["label"] == "部门处置" and states["bushushi"]["label"] == "不属实"
 
@@ -106,23 +108,28 @@ def test_fields_tables_rules_states_and_transitions_take_chinese_names(admin):
 
 
 def test_a_guard_on_summons_status_round_trips_without_json(admin):
-    form = page_form(admin, "/admin/designer/bell/workflow")
     i = next(
-        int(k.split("-")[1])
-        for k, v in form.items(multi=True)
-        if k.startswith("tr-") and k.endswith("-key") and v == "rate"
+        n
+        for n, t in enumerate(
+            designer.draft_of(Definition.get(Definition.key == "bell"))["workflow"]["transitions"]
+        )
+        if t["key"] == "rate"
     )
+    panel = f"/admin/designer/bell/workflow/transition/{i}"
+    form = page_form(admin, panel)
     form.setlist(f"guard{i}-0-field", ["assignments.open"])
     form.setlist(f"guard{i}-0-op", ["=="])
     form.setlist(f"guard{i}-0-value", ["0"])
-    assert admin.post("/admin/designer/bell/workflow", data=form).status_code == 303
+    response = admin.post(panel, data=form)
+    assert response.status_code == 303 and response.location.endswith(panel)  # stays on it
     guard = draft("bell")["workflow"]["transitions"][i]["guard"]
     assert {"==": [{"var": "assignments.open"}, 0]} in (guard.get("and") or [guard])
-    html = admin.get("/admin/designer/bell/workflow").get_data(as_text=True)
+    html = admin.get(panel).get_data(as_text=True)
     assert "被召集单位：未完成的数量" in html
+    assert f'action="{panel}"' in html and f'hx-post="{panel}"' in html  # the panel posts to itself
     # Saved again unchanged: the same rule, written by the rows.
     before = draft("bell")
-    assert admin.post("/admin/designer/bell/workflow", data=form_values(html)).status_code == 303
+    assert admin.post(panel, data=form_values(html)).status_code == 303
     assert draft("bell") == before
 
 
@@ -274,17 +281,13 @@ def test_presets_check_what_they_say(fmt, good, bad):
 
 
 def test_each_deadline_chooses_natural_or_working_hours_with_an_example(admin):
-    form = page_form(admin, "/admin/designer/whistle/workflow")
-    i = next(
-        int(k.split("-")[1])
-        for k, v in form.items(multi=True)
-        if k.endswith("-key") and v == "whistled"
-    )
-    form.setlist(f"state-{i}-calendar", ["natural"])
-    assert admin.post("/admin/designer/whistle/workflow", data=form).status_code == 303
+    panel = "/admin/designer/whistle/workflow/state/whistled"
+    form = page_form(admin, panel)
+    form.setlist("state-0-calendar", ["natural"])
+    assert admin.post(panel, data=form).status_code == 303
     assert draft("whistle")["workflow"]["states"]["whistled"]["calendar"] == "natural"
-    html = admin.get("/admin/designer/whistle/workflow").get_data(as_text=True)
-    example = html.split(f'id="state-{i}-calendar-example"')[1].split("</span>")[0]
+    html = admin.get(panel).get_data(as_text=True)
+    example = html.split('id="state-calendar-example"')[1].split("</span>")[0]
     assert "今天 17:37 开始计时 → 今天 21:37 到期" in example  # 4 natural hours
     routing = admin.get("/admin/designer/whistle/routing").get_data(as_text=True)
     assert "到期" in routing.split('id="t0-r0-calendar-example"')[1].split("</span>")[0]
@@ -311,11 +314,14 @@ def test_a_natural_hours_rule_sets_its_summons_due_in_natural_hours(app):
 def test_resolved_states_title_notifications_and_raise_effects_round_trip(admin):
     key = new_type(admin)
     admin.post(f"/admin/designer/{key}/form/add", data={"label": "正在充电", "kind": "checkbox"})
+    # 不属实 is final but does not count as solved (its panel's box left unticked).
+    form = page_form(admin, f"/admin/designer/{key}/workflow/state")
+    form.setlist("state-0-label", ["不属实"])
+    form.setlist("state-0-final", ["1"])
+    assert admin.post(f"/admin/designer/{key}/workflow/state", data=form).status_code == 303
+    assert draft(key)["workflow"]["resolved_states"] == ["closed"]
     form = page_form(admin, f"/admin/designer/{key}/workflow")
-    # 不属实 is final but does not count as solved.
-    form.setlist("state-2-label", ["不属实"])  # the first empty row
-    form.setlist("state-2-final", ["1"])
-    form.setlist("resolved", ["closed"])
+    assert form.getlist("resolved") == ["closed"]
     form.setlist("title-0-source", ["text"])
     form.setlist("title-0-text", ["飞线："])
     form.setlist("title-1-source", ["field"])
@@ -374,17 +380,17 @@ def test_renaming_a_state_moves_its_open_items_on_publishing(admin, client, auth
     item = Item.get_by_id(ring_bell(client, auth))
     auth.login("admin")
     old = item.state
-    form = page_form(admin, "/admin/designer/bell/workflow")
-    i = next(
-        int(k.split("-")[1]) for k, v in form.items(multi=True) if k.endswith("-key") and v == old
-    )
-    form.setlist(f"state-{i}-rename", [f"{old}-2"])
-    assert admin.post("/admin/designer/bell/workflow", data=form).status_code == 303
+    panel = f"/admin/designer/bell/workflow/state/{old}"
+    form = page_form(admin, panel)
+    form.setlist("state-0-rename", [f"{old}-2"])
+    response = admin.post(panel, data=form)
+    assert response.status_code == 303 and response.location.endswith(f"/state/{old}-2")
     workflow = draft("bell")["workflow"]
     assert f"{old}-2" in workflow["states"] and old not in workflow["states"]
     assert all(old not in t["from"] and t["to"] != old for t in workflow["transitions"])
     page = admin.get("/admin/designer/bell/publish").get_data(as_text=True)
     assert f'value="{old}-2" selected' in page  # the renamed state is proposed
+    assert "内部键已更改" in page and "新增 “" not in page  # a rename, not added and removed
     response = admin.post("/admin/designer/bell/publish", data=form_values(page))
     assert response.status_code == 303
     assert Item.get_by_id(item.id).state == f"{old}-2"
@@ -436,3 +442,183 @@ def test_a_chinese_rule_key_typed_under_advanced_is_refused_in_chinese(admin):
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and "消防" in html and "小写字母" in html
     assert designer.draft_of(Definition.get(Definition.key == "whistle")) == before
+
+
+# -- field visibility on the rule document's context ------------------------------------------
+
+
+def test_a_field_shown_by_the_raisers_role_and_the_file_is_evaluated_alike_in_the_form_and_on_the_server(
+    admin, client, auth
+):
+    """A field's visibility may read the raiser's role and the compound's file, picked in
+    words; the raise form's HTMX round trip shows the field where the server requires it, and
+    only there."""
+    from engine.store.models import OrgNode
+
+    response = admin.post(
+        "/admin/designer/new",
+        data=MultiDict(
+            [
+                ("kind", "item_type"),
+                ("name", "物管委备案"),
+                ("raise_roles", "resident"),
+                ("raise_roles", "commissioner"),
+                ("node_kinds", "compound"),
+            ]
+        ),
+    )
+    assert response.status_code == 303
+    key = Definition.select().order_by(Definition.id.desc()).first().key
+    for label in ("备案编号", "专员核实意见"):
+        admin.post(f"/admin/designer/{key}/form/add", data={"label": label, "kind": "text"})
+    page = admin.get(f"/admin/designer/{key}/form/field/beianbianhao").get_data(as_text=True)
+    assert "档案：业主自治组织" in page and "提交人的角色" in page  # offered, in words
+    assert 'value="node.kind"' in page
+    for name, field, op, value, rule in (
+        (
+            "beianbianhao",
+            "node.profile.committee_type",
+            "==",
+            "物管委",
+            {"==": [{"var": "node.profile.committee_type"}, "物管委"]},
+        ),
+        (
+            "zhuanyuanheshiyijian",
+            "actor.roles",
+            "contains",
+            "小区专员",
+            {"in": ["commissioner", {"var": "actor.roles"}]},
+        ),
+    ):
+        path = f"/admin/designer/{key}/form/field/{name}"
+        form = page_form(admin, path)
+        form.setlist("required", ["1"])  # required when shown
+        form.setlist("show-0-field", [field])
+        form.setlist("show-0-op", [op])
+        form.setlist("show-0-value", [value])
+        response = admin.post(path, data=form)
+        assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+        assert draft(key)["schema"]["properties"][name]["x-show-if"] == rule
+        before = draft(key)
+        assert admin.post(path, data=page_form(admin, path)).status_code == 303  # round trip
+        assert draft(key) == before
+    builder = admin.get(f"/admin/designer/{key}/form").get_data(as_text=True)
+    assert "档案：业主自治组织 等于 物管委" in builder
+    assert "node.profile" not in builder.split('id="field-rows"')[1].split("</table>")[0]
+    # A value that is none of the file field's options is refused, naming it.
+    form = page_form(admin, f"/admin/designer/{key}/form/field/beianbianhao")
+    form.setlist("show-0-value", ["居委会"])
+    html = admin.post(f"/admin/designer/{key}/form/field/beianbianhao", data=form).get_data(
+        as_text=True
+    )
+    assert "居委会" in html and "业主自治组织" in html
+    assert admin.post(f"/admin/designer/{key}/publish").status_code == 303
+
+    node = OrgNode.get(OrgNode.key == "lvzhouhuayuan")
+    for committee, shown in (("业委会", False), ("物管委", True)):
+        node.profile = {**(node.profile or {}), "committee_type": committee}
+        node.save()
+        for username, commissioner in (("lvzhou-yezhu1", False), ("xifang", True)):
+            auth.logout()
+            auth.login(username)
+            url = f"/r/new/{key}" if not commissioner else f"/work/new/{key}?node=lvzhouhuayuan"
+            # The HTMX round trip: the fields as the form shows them for these answers.
+            fields = client.post(
+                url, data={"summary": "备案"}, headers={"HX-Request": "true"}
+            ).get_data(as_text=True)
+            assert ('name="beianbianhao"' in fields) == shown, (committee, username)
+            assert ('name="zhuanyuanheshiyijian"' in fields) == commissioner, (committee, username)
+            # The server: what is shown is required, what is hidden is not asked for.
+            before = Item.select().count()
+            response = client.post(url, data={"summary": "备案"})
+            refused = shown or commissioner
+            assert response.status_code == (422 if refused else 303), (committee, username)
+            assert Item.select().count() == before + (0 if refused else 1)
+
+
+def test_renaming_a_state_rewrites_hand_written_rules_that_compare_the_state(admin):
+    """Rules written in the JSON view that compare item.state with a state — a guard, a
+    branch, a routing rule, a field's visibility, the title, a set effect — follow the
+    state's new key; nothing is left naming the old one."""
+    import json
+
+    import rules
+
+    old, new = "handling", "chuzhizhong"
+    body = designer.draft_of(Definition.get(Definition.key == "bell"))
+    state = {"var": "item.state"}
+    transitions = body["workflow"]["transitions"]
+    transitions[0]["guard"] = {"!=": [state, old]}
+    transitions[1].setdefault("to_if", []).append({"when": {"==": [state, old]}, "to": "closed"})
+    transitions[2].setdefault("effects", []).insert(
+        0, {"set": {"priority": {"if": [{"===": [state, old]}, 2, 1]}}}
+    )
+    table = next(iter(body["routing"].values()))
+    table["rules"][0]["when"] = {"and": [table["rules"][0]["when"], {"in": [state, [old, "x"]]}]}
+    body["schema"]["properties"]["description"]["x-show-if"] = {
+        "!==": [{"var": ["item.state", ""]}, old]
+    }
+    body["title"] = {
+        "if": [
+            {"==": [state, old]},
+            {"cat": ["处置中：", {"var": "data.summary"}]},
+            {"var": "data.summary"},
+        ]
+    }
+    response = admin.post(
+        "/admin/designer/bell/json", data={"body": json.dumps(body, ensure_ascii=False)}
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    assert rules.mentions(draft("bell"), "item.state", old)
+
+    panel = f"/admin/designer/bell/workflow/state/{old}"
+    form = page_form(admin, panel)
+    form.setlist("state-0-rename", [new])
+    assert admin.post(panel, data=form).status_code == 303
+    after = draft("bell")
+    text = json.dumps(after, ensure_ascii=False)
+    assert f'"{old}"' not in text, "a reference to the old key is left"
+    assert not rules.mentions(after, "item.state", old)
+    transitions = after["workflow"]["transitions"]
+    assert transitions[0]["guard"] == {"!=": [state, new]}
+    assert transitions[1]["to_if"][-1]["when"] == {"==": [state, new]}
+    assert transitions[2]["effects"][0]["set"]["priority"]["if"][0] == {"===": [state, new]}
+    assert next(iter(after["routing"].values()))["rules"][0]["when"]["and"][1] == {
+        "in": [state, [new, "x"]]
+    }
+    assert after["schema"]["properties"]["description"]["x-show-if"] == {
+        "!==": [{"var": ["item.state", ""]}, new]
+    }
+    assert after["title"]["if"][0] == {"==": [state, new]}
+    # Every other literal is left as written.
+    assert "处置中：" in text and '"x"' in text
+
+
+def test_the_workflow_panels_open_from_the_diagram_refuse_in_chinese_and_delete(admin):
+    """Each state and transition of the diagram (and its list entry) opens its panel; a
+    panel refuses a nameless state in Chinese without saving; a transition's panel deletes
+    it; an unknown state or transition is a 404, not a 500."""
+    key = new_type(admin)
+    page = admin.get(f"/admin/designer/{key}/workflow").get_data(as_text=True)
+    for panel in ("state/open", "state/closed", "transition/0"):
+        url = f"/admin/designer/{key}/workflow/{panel}"
+        assert page.count(f'hx-get="{url}"') == 2, panel  # the diagram and the list
+    assert 'data-panel="settings"' in page
+    before = draft(key)
+    form = page_form(admin, f"/admin/designer/{key}/workflow/state")
+    form.setlist("state-0-label", [""])
+    response = admin.post(f"/admin/designer/{key}/workflow/state", data=form)
+    assert response.status_code == 422 and "状态：请填写名称。" in response.get_data(as_text=True)
+    assert draft(key) == before
+    form = page_form(admin, f"/admin/designer/{key}/workflow/transition")
+    form.setlist("tr-1-label", ["办结"])
+    form.setlist("tr-1-key", ["close"])  # the key the first transition has
+    response = admin.post(f"/admin/designer/{key}/workflow/transition", data=form)
+    assert response.status_code == 422 and "流转" in response.get_data(as_text=True)
+    assert draft(key) == before
+    form = page_form(admin, f"/admin/designer/{key}/workflow/transition/0")
+    form.setlist("delete", ["1"])
+    assert admin.post(f"/admin/designer/{key}/workflow/transition/0", data=form).status_code == 303
+    assert draft(key)["workflow"]["transitions"] == []
+    assert admin.get(f"/admin/designer/{key}/workflow/transition/0").status_code == 404
+    assert admin.get(f"/admin/designer/{key}/workflow/state/nope").status_code == 404

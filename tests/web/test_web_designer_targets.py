@@ -5,6 +5,7 @@ and saving unchanged changes nothing."""
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 
@@ -40,7 +41,7 @@ def test_transition_form_round_trip(admin):
     html = page.get_data(as_text=True)
     assert "评价意见" in html and "/admin/designer/bell/forms/t5/field/satisfaction" in html
     assert "/admin/designer/bell/transitions/5/form" in admin.get(
-        "/admin/designer/bell/workflow"
+        "/admin/designer/bell/workflow/transition/5"
     ).get_data(as_text=True)
     save_unchanged(admin, "/admin/designer/bell/forms/t5", list(rate["form"]["properties"]))
     assert body("bell") == before
@@ -244,9 +245,23 @@ def test_condition_builder_nests_one_level(admin):
     assert before != once
 
 
+def save_panels(admin, key: str, changes: dict[str, str], indexes=None) -> None:
+    """Each transition's panel saved with ``changes`` (its own names: tr-<i>-…, tr<i>-…);
+    ``indexes``: the panels to save even without changes."""
+    wanted = set(indexes or ()) | {int(re.match(r"tr-?(\d+)", n).group(1)) for n in changes}
+    for i in sorted(wanted):
+        panel = f"/admin/designer/{key}/workflow/transition/{i}"
+        values = form_values(admin.get(panel).get_data(as_text=True))
+        for name, value in changes.items():
+            if re.match(rf"tr-?{i}-", name):
+                values[name] = value
+        response = admin.post(panel, data=values)
+        assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+
+
 def test_workflow_guard_message_branches_and_sets(admin):
     before = body("bell")
-    page = admin.get("/admin/designer/bell/workflow").get_data(as_text=True)
+    page = admin.get("/admin/designer/bell/workflow/transition/5").get_data(as_text=True)
     assert 'id="tr-5-if0"' in page and "tr-5-set-0-target" in page
     values = form_values(page)
     assert (
@@ -270,9 +285,7 @@ def test_workflow_guard_message_branches_and_sets(admin):
         "tr-0-set-0-source": "answer",
         "tr-0-set-0-answer": "data.category",
     }
-    for name, value in changes.items():
-        values[name] = value
-    assert admin.post("/admin/designer/bell/workflow", data=values).status_code == 303
+    save_panels(admin, "bell", changes)
     after = body("bell")
     transitions = after["workflow"]["transitions"]
     assert transitions[4]["guard_message"] == "还有单位未办结"
@@ -293,20 +306,20 @@ def test_workflow_guard_message_branches_and_sets(admin):
         {"summon": "reopen"},
     ]
     assert transitions[0]["effects"][0] == {"set": {"data.summary": {"var": "data.category"}}}
-    # Unchanged, the page saves what it shows.
-    page = admin.get("/admin/designer/bell/workflow").get_data(as_text=True)
-    assert admin.post("/admin/designer/bell/workflow", data=form_values(page)).status_code == 303
+    # Unchanged, every panel saves what it shows.
+    save_panels(admin, "bell", {}, range(len(transitions)))
     assert body("bell") == after
     # Deleting brings back what was there.
-    values = form_values(page)
-    for name, value in {
-        "tr-4-guard_message": before["workflow"]["transitions"][4]["guard_message"],
-        "tr-5-if1-delete": "1",
-        "tr-5-set-1-delete": "1",
-        "tr-0-set-0-delete": "1",
-    }.items():
-        values[name] = value
-    assert admin.post("/admin/designer/bell/workflow", data=values).status_code == 303
+    save_panels(
+        admin,
+        "bell",
+        {
+            "tr-4-guard_message": before["workflow"]["transitions"][4]["guard_message"],
+            "tr-5-if1-delete": "1",
+            "tr-5-set-1-delete": "1",
+            "tr-0-set-0-delete": "1",
+        },
+    )
     assert body("bell") == before
 
 
@@ -316,4 +329,22 @@ def test_a_set_written_as_a_rule_is_kept(admin):
     assert (
         admin.post("/admin/designer/emergency/workflow", data=form_values(page)).status_code == 303
     )
+    save_panels(admin, "emergency", {}, range(len(draft["workflow"]["transitions"])))
     assert body("emergency") == draft
+
+
+def test_every_panel_of_every_seed_type_saves_unchanged(admin):
+    """The settings panel and each state's and transition's panel, saved as shown, leave
+    every seed item type's draft as it was (nothing the panels do not show is lost)."""
+    for definition in Definition.select().where(Definition.kind == "item_type"):
+        key = definition.key
+        before = body(key)
+        workflow = before.get("workflow") or {}
+        panels = ["", *(f"/state/{s}" for s in workflow.get("states") or {})]
+        panels += [f"/transition/{i}" for i in range(len(workflow.get("transitions") or []))]
+        for panel in panels:
+            path = f"/admin/designer/{key}/workflow{panel}"
+            values = form_values(admin.get(path).get_data(as_text=True))
+            response = admin.post(path, data=values)
+            assert response.status_code == 303, (key, panel, response.get_data(as_text=True)[:800])
+        assert body(key) == before, key

@@ -299,11 +299,6 @@ def test_the_designer_edits_resident_words_and_the_confirmation(client, auth):
     from tests.web.test_web_designer import form_values
 
     auth.login("admin")
-    page = client.get("/admin/designer/repair/workflow").get_data(as_text=True)
-    values = form_values(page)
-    states = list(
-        designer.draft_of(Definition.get(Definition.key == "repair"))["workflow"]["states"]
-    )
     cancel = next(
         i
         for i, t in enumerate(
@@ -311,16 +306,22 @@ def test_the_designer_edits_resident_words_and_the_confirmation(client, auth):
         )
         if t["key"] == "cancel"
     )
-    assert values[f"state-{states.index('done')}-resident_label"] == "待您评价"
+    state = "/admin/designer/repair/workflow/state/done"
+    transition = f"/admin/designer/repair/workflow/transition/{cancel}"
+    values = form_values(client.get(state).get_data(as_text=True))
+    assert values["state-0-resident_label"] == "待您评价"
+    values["state-0-resident_label"] = "请您评价"
+    assert client.post(state, data=values).status_code == 303
+    values = form_values(client.get(transition).get_data(as_text=True))
     assert values[f"tr-{cancel}-confirm"].startswith("确定要撤销")
-    values[f"state-{states.index('done')}-resident_label"] = "请您评价"
     values[f"tr-{cancel}-confirm"] = ""
-    assert client.post("/admin/designer/repair/workflow", data=values).status_code == 303
+    assert client.post(transition, data=values).status_code == 303
     body = designer.draft_of(Definition.get(Definition.key == "repair"))
     assert body["workflow"]["states"]["done"]["resident_label"] == "请您评价"
     assert "confirm" not in body["workflow"]["transitions"][cancel]
-    page = client.get("/admin/designer/repair/workflow").get_data(as_text=True)
-    assert client.post("/admin/designer/repair/workflow", data=form_values(page)).status_code == 303
+    for panel in (state, transition):
+        page = client.get(panel).get_data(as_text=True)
+        assert client.post(panel, data=form_values(page)).status_code == 303
     assert designer.draft_of(Definition.get(Definition.key == "repair")) == body
 
 
