@@ -219,6 +219,10 @@ def _state_spec(
         if form[f"{prefix}-resident_label"].strip():
             spec["resident_label"] = form[f"{prefix}-resident_label"].strip()
     _apply_gate(spec, form.get(f"{prefix}-gate", ""))
+    if f"{prefix}-on_timeout" in form:  # 超时自动流转: a transition the sweep takes
+        spec.pop("on_timeout", None)
+        if form[f"{prefix}-on_timeout"].strip():
+            spec["on_timeout"] = form[f"{prefix}-on_timeout"].strip()
     return spec
 
 

@@ -132,3 +132,26 @@ def test_the_seed_pack_times_out_only_states_waiting_on_the_resident(app):
         s.get("on_timeout")
         for s in current_version("emergency").body["workflow"]["states"].values()
     )
+
+
+def test_the_designer_sets_and_clears_a_states_timeout_on_its_panel(app, client, auth):
+    """The state panel offers the transitions that may time it out (leaving it, no form)."""
+    from engine.authoring import designer
+    from engine.store.models import Definition
+    from tests.web.test_web_designer import form_values
+
+    auth.login("admin")
+    panel = "/admin/designer/bell/workflow/state/resolved"
+    page = client.get(panel).get_data(as_text=True)
+    assert '<option value="expire" selected>超时未评价,自动办结</option>' in page
+    assert 'value="rate"' not in page.split('id="state-on_timeout"')[1].split("</select>")[0]
+    values = form_values(page)
+    values["state-0-on_timeout"] = ""
+    assert client.post(panel, data=values).status_code == 303
+    bell = lambda: designer.draft_of(Definition.get(Definition.key == "bell"))  # noqa: E731
+    assert "on_timeout" not in bell()["workflow"]["states"]["resolved"]
+    refused = client.post("/admin/designer/bell/publish")  # expire is now nobody's
+    assert refused.status_code == 422 and "expire" in refused.get_data(as_text=True)
+    values["state-0-on_timeout"] = "expire"
+    assert client.post(panel, data=values).status_code == 303
+    assert bell()["workflow"]["states"]["resolved"]["on_timeout"] == "expire"
