@@ -65,12 +65,16 @@ def cadence_rollups() -> list[dict[str, Any]]:
 @requires("decisions")
 def index() -> Any:
     """Meetings and opinion collections in reach, and what the actor may start where."""
+    now = clock.now()
+    nodes = nodes_to_act_at()
     starts = [
         (node, meetings.conveners(g.actor, node), opinions.openers(g.actor, node))
-        for node in nodes_to_act_at()
+        for node in nodes
     ]
     return render_template(
         "decisions/index.html",
+        statuses=cadence.statuses(nodes, now=now),
+        rollups=cadence_rollups(),
         meetings=meetings.meetings_in_reach(g.actor),
         collections=opinions.collections_in_reach(g.actor),
         starts=[s for s in starts if s[1] or s[2]],

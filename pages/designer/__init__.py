@@ -235,6 +235,7 @@ def tabs_context(definition: Definition) -> dict[str, Any]:
 
 
 from pages.designer import calendar, flow, formbuilder, packio, polls, publishing, tryit  # noqa: F401
+from pages.designer import cadence  # noqa: F401, E402
 
 
 @bp.context_processor
