@@ -68,8 +68,7 @@ def index() -> Any:
     now = clock.now()
     nodes = nodes_to_act_at()
     starts = [
-        (node, meetings.conveners(g.actor, node), opinions.openers(g.actor, node))
-        for node in nodes
+        (node, meetings.conveners(g.actor, node), opinions.openers(g.actor, node)) for node in nodes
     ]
     return render_template(
         "decisions/index.html",

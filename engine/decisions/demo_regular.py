@@ -39,9 +39,7 @@ class _Conveners:
         self.actors: dict[int, Actor] = {}
 
     def of(self, roles: list[str], node: OrgNode) -> Actor | None:
-        fits = [
-            g for g in self.grants if g.role in roles and node.path.startswith(g.node.path)
-        ]
+        fits = [g for g in self.grants if g.role in roles and node.path.startswith(g.node.path)]
         if not fits:
             return None
         grant = max(fits, key=lambda g: (len(g.node.path), -g.id))

@@ -235,7 +235,6 @@ def tabs_context(definition: Definition) -> dict[str, Any]:
 
 
 from pages.designer import calendar, flow, formbuilder, packio, polls, publishing, tryit  # noqa: F401
-from pages.designer import cadence  # noqa: F401, E402
 
 
 @bp.context_processor
@@ -243,3 +242,6 @@ def _words() -> dict[str, Any]:
     from pages.designer.conditions import OP_LABELS
 
     return {"op_labels": OP_LABELS, "kind_labels": KIND_LABELS}
+
+
+from pages.designer import cadence  # noqa: F401  (registers its route; issue 14)
