@@ -11,7 +11,7 @@ import forms
 from engine.core import clock
 from engine.core.errors import Invalid, ServiceError
 from engine.decisions import cadence, meetings, opinions
-from engine.definitions.definitions import current_versions, runtime
+from engine.definitions.definitions import current_versions, preload_current_versions, runtime
 from engine.metrics import facts
 from engine.store.models import OrgNode
 from pages.auth import requires
@@ -66,6 +66,7 @@ def cadence_rollups() -> list[dict[str, Any]]:
 def index() -> Any:
     """Meetings and opinion collections in reach, and what the actor may start where."""
     now = clock.now()
+    preload_current_versions("meeting", "opinion")
     nodes = nodes_to_act_at()
     starts = [
         (node, meetings.conveners(g.actor, node), opinions.openers(g.actor, node)) for node in nodes
