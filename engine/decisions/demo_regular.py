@@ -16,6 +16,8 @@ from engine.definitions.definitions import current_versions
 from engine.org.actors import Actor, actor_for
 from engine.store.models import Grant, OrgNode, User
 
+HOURS = (9, 10, 14, 15, 19)  # local: a morning, an afternoon or an evening meeting
+
 
 def _words(spec: Mapping[str, Any], period: cadence.Period) -> str:
     local = clock.local(period.start)
@@ -107,6 +109,15 @@ def tell(pools: Mapping[str, Any] | None, *, now: dt.datetime) -> int:
     return told
 
 
+def _daytime(day: dt.datetime, rng: random.Random) -> dt.datetime:
+    """A meeting hour on the local day of ``day`` (naive UTC in and out)."""
+    local = clock.local(day)
+    assert local is not None
+    hour = rng.choice(HOURS)
+    at = local.replace(hour=hour, minute=0 if hour != 19 else 30, second=0, microsecond=0)
+    return at.astimezone(dt.UTC).replace(tzinfo=None)
+
+
 def _period(
     actor: Actor,
     body: Mapping[str, Any],
@@ -119,14 +130,13 @@ def _period(
 ) -> int:
     """One period's meeting at one node: on time, a week into the next period, or none."""
     draw = rng.random()
-    span = (period.end - period.start).total_seconds()
-    at = period.start + dt.timedelta(seconds=span * rng.uniform(0.2, 0.85))
-    at = at.replace(minute=0, second=0, microsecond=0)
+    days = (period.end - period.start).days
+    at = _daytime(period.start + dt.timedelta(days=int(days * rng.uniform(0.2, 0.85))), rng)
     if period.end > now:  # this period: held already, or planned for a day still to come
         if at <= now and draw < spec["on_time"]:
             _hold(actor, body, words, node, at, _words(spec, period), rng, held=True, now=now)
             return 1
-        later = max(at, now + dt.timedelta(days=rng.randint(2, 9)))
+        later = max(at, _daytime(now + dt.timedelta(days=rng.randint(2, 9)), rng))
         if later < period.end:
             _hold(actor, body, words, node, later, _words(spec, period), rng, held=False, now=now)
             return 1
@@ -135,7 +145,7 @@ def _period(
         _hold(actor, body, words, node, at, _words(spec, period), rng, held=True, now=now)
         return 1
     if draw < spec["on_time"] + spec["late"]:  # held in the first days of the next period
-        late = period.end + dt.timedelta(days=rng.randint(2, 6), hours=2)
+        late = _daytime(period.end + dt.timedelta(days=rng.randint(2, 6)), rng)
         if late < now:
             _hold(actor, body, words, node, late, _words(spec, period), rng, held=True, now=now)
             return 1
