@@ -23,7 +23,7 @@ def fixed_clock(monkeypatch):
 def status_of(page: str, name: str) -> str:
     """The state pill of the cadence row of meeting ``name``."""
     found = re.search(
-        r'<tr class="cadence-(\w+)">\s*<td>' + re.escape(name) + r"</td>(.*?)</tr>", page, re.S
+        r'<tr class="cadence-(\w+)">\s*<td>' + re.escape(name) + r"</td>(.*?)</tr>", page, re.DOTALL
     )
     assert found, name
     return found.group(1) + " " + re.sub(r"<[^>]+>", " ", found.group(2))
