@@ -99,6 +99,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         auth,
         checklists,
         designer,
+        directories,  # noqa: F401  (its routes are on /work)
         errors,
         imports,
         meetings,

@@ -103,6 +103,7 @@ NAV = {
     "decisions": "decisions",
     "accounts": "disclosures",
     "cobuild": "cobuild",
+    "directories": "directories",
     "imports": "import",
     "admin": "admin",
 }

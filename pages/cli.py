@@ -322,11 +322,15 @@ def sweep(at: str | None) -> None:
             parsed = parsed.replace(tzinfo=clock.LOCAL)
         now = parsed.astimezone(dt.UTC).replace(tzinfo=None)
     from engine.decisions.polls import close_due
+    from engine.workflow import timeouts
 
     with database.connection_context():
         result = run_sweep(now=now)
         closed = close_due(now=now)
-    click.echo(f"sweep at {clock.iso(now)}: {result}; votes closed: {closed}")
+        timed_out = timeouts.run(now=now)
+    click.echo(
+        f"sweep at {clock.iso(now)}: {result}; votes closed: {closed}; timed out: {timed_out}"
+    )
     if at:  # facts computed as of another time would pass for current ones
         return
     from flask import current_app

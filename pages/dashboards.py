@@ -6,11 +6,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from engine.core import clock
 from engine.metrics.dashboard import Dashboard, dimension_names, indicator_specs
 from engine.org.scope import nodes_by_key
+from engine.records.kpi import period_of
 
 STATUS_LABELS = {
     "met": _l("Met"),
@@ -18,6 +21,8 @@ STATUS_LABELS = {
     "overdue": _l("Overdue"),
     "no_data": _l("No data"),
     "reported": _l("Reported by the responsible unit"),
+    "achieved": _l("Achieved"),
+    "missed": _l("Not achieved"),
 }
 
 REPORT_LABELS = {
@@ -84,6 +89,7 @@ def units(board: Dashboard) -> Table:
             _l("Median hours to resolve"),
             _l("Check-in on time (%)"),
             _l("Satisfaction (1-5)"),
+            _l("Residents' accounts"),
             _l("Index"),
             _l("Rank"),
         ],
@@ -100,6 +106,7 @@ def units(board: Dashboard) -> Table:
                 _get(doc, "items.hours_to_resolve.p50"),
                 _get(doc, "summons.report_on_time_rate"),
                 _get(doc, "items.satisfaction.mean"),
+                _get(doc, "residents.users"),
                 row.score,
                 row.rank or None,
             ]
@@ -117,11 +124,12 @@ def lead_keys(board: Dashboard) -> list[str]:
 def kpi_table(board: Dashboard) -> Table | None:
     if not board.kpi:
         return None
-    version, statuses, _ = board.kpi[0]
+    version, statuses, _counts = board.kpi[0]
     names = {key: n.name for key, n in nodes_by_key(lead_keys(board)).items()}
+    period = period_label(version.body)
     table = Table(
         "kpi",
-        version.body["name"],
+        f"{version.body['name']} · {period}" if period else version.body["name"],
         [
             _l("No."),
             _l("Task"),
@@ -150,7 +158,7 @@ def kpi_table(board: Dashboard) -> Table | None:
                 row.get("lead_text") or "、".join(names.get(u, u) for u in row["lead"]),
                 "、".join(row.get("responsible", [])),
                 row.get("deadline_text") or row["deadline"],
-                s.value,
+                measured_value(s),
                 str(STATUS_LABELS[s.status]),
                 f"{REPORT_LABELS[found.state]} · {found.unit}" if found else None,
                 found.by if found else None,
@@ -158,6 +166,43 @@ def kpi_table(board: Dashboard) -> Table | None:
                 (found.reason or None) if found else None,
             ]
         )
+    return table
+
+
+def period_label(body: dict[str, Any]) -> str:
+    """A KPI list's period as people say it: 2021年度, or its first and last day."""
+    period = period_of(body)
+    if period is None:
+        return ""
+    if period.year is not None:
+        return _("%(year)s (year)", year=period.year)
+    return _(
+        "%(start)s to %(end)s",
+        start=format_date(period.start, "long"),
+        end=format_date(period.end, "long"),
+    )
+
+
+def measured_value(status: Any) -> Any:
+    """A row's measured value: the number, or each target's value when it has several."""
+    if len(status.parts) < 2:
+        return status.value
+    return "; ".join(
+        f"{p.label} {'–' if p.value is None else f'{p.value:g}'}{p.unit}" for p in status.parts
+    )
+
+
+def usage(board: Dashboard) -> Table | None:
+    """How residents use their channels (协商铃 …): accounts, items raised, resolved."""
+    if not board.usage:
+        return None
+    table = Table(
+        "usage",
+        _l("Residents' channels"),
+        [_l("Channel"), _l("Items raised"), _l("Resolved"), _l("Resolution rate (%)")],
+    )
+    for u in board.usage:
+        table.rows.append([u.name, u.raised, u.resolved, u.resolution_rate])
     return table
 
 
@@ -193,12 +238,48 @@ def indicators(board: Dashboard) -> Table | None:
     return table
 
 
+def directories(board: Dashboard) -> Table | None:
+    """The directories (名录) of the subtree: entries, places reaching the target, sums."""
+    from engine.residents.directories import definitions, sum_labels
+
+    kept = (board.facts or {}).get("directories") or {}
+    table = Table(
+        "directories",
+        _l("Directories"),
+        [_l("Directory"), _l("Entries"), _l("Places reaching the target"), _l("Totals")],
+    )
+    for version in definitions():
+        key = version.definition.key
+        got = kept.get(key)
+        if not got or not got.get("nodes"):
+            continue
+        reached = (
+            f"{got['nodes_at_min']}/{got['nodes']}" if got.get("nodes_at_min") is not None else ""
+        )
+        sums = "; ".join(
+            f"{label} {got.get('sum', {}).get(name)}"
+            for name, label in sum_labels(version.body).items()
+            if name in got.get("sum", {})
+        )
+        table.rows.append(
+            [
+                (version.body["name"], url_for("work.directory", key=key)),
+                got["entries"],
+                reached,
+                sums,
+            ]
+        )
+    return table if table.rows else None
+
+
 def tables(board: Dashboard) -> dict[str, Table]:
     found = [
         overview(board),
+        usage(board),
         units(board) if board.children else None,
         kpi_table(board),
         indicators(board),
+        directories(board),
     ]
     return {t.key: t for t in found if t is not None}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, g, has_request_context, request, session, url_for
@@ -56,12 +57,15 @@ def route_words(detail: Any, rt: Any) -> dict[str, Any]:
     return dict(cache[id(rt)](detail))
 
 
-def escalation_line(line: Any, roles: dict[str, str]) -> str:
+def escalation_line(
+    line: Any, roles: dict[str, str], tables: Mapping[str, Any] | None = None
+) -> str:
     """One thing an escalation step did, in the reader's language, with role labels.
 
     Steps store a code and its parameters (``{"code": "notify", "roles": [...], "count":
     3}``, ``priority`` from/to, ``urge`` message, ``summon`` table/units); events written
     before codes existed hold an English line ("notify a,b: 3"), read here once more.
+    ``tables`` is the item type's routing, to name a summons table by its label.
     """
     if isinstance(line, str):
         line = _legacy_line(line)
@@ -92,7 +96,8 @@ def escalation_line(line: Any, roles: dict[str, str]) -> str:
         units = "、".join(line.get("units") or []) or gettext("nobody new")
         return gettext(
             "summoned the next level (%(table)s): %(units)s",
-            table=line.get("table", ""),
+            table=((tables or {}).get(line.get("table")) or {}).get("label")
+            or gettext("the escalation table"),
             units=units,
         )
     return str(line.get("code", ""))
@@ -143,6 +148,7 @@ KIND_WORDS = {
     "opinion": _l("Opinion collection"),
     "disclosure": _l("Statement of accounts"),
     "listing": _l("Listing (offers and requests)"),
+    "directory": _l("Directory (register of entries)"),
 }
 
 
@@ -150,6 +156,13 @@ def kind_label(kind: str) -> str:
     """A definition kind in the reader's language (the kind itself if unknown)."""
     words = KIND_WORDS.get(kind)
     return str(words) if words else kind
+
+
+def edition(number: int | None) -> str:
+    """A definition version as people say it ("第 3 版"), never "v3"."""
+    if number is None:
+        return ""
+    return gettext("version %(number)s", number=number)
 
 
 def init_app(app: Flask) -> None:
@@ -170,6 +183,7 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.filters["localtime"] = _localtime
     app.jinja_env.filters["escalation_line"] = escalation_line
+    app.jinja_env.filters["edition"] = edition
     app.jinja_env.globals["route_words"] = route_words
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["state_label"] = state_label

@@ -11,10 +11,11 @@ from flask_babel import gettext as _
 from engine.core import clock
 from engine.core.errors import FieldProblem, Invalid, ServiceError
 from engine.records import kpi_reports
-from engine.records.kpi import kpi_lists
+from engine.records.kpi import is_over, kpi_lists
 from engine.store.models import OrgNode
 from pages.auth import back_to_referrer, requires
 from pages.checklists import bp
+from pages.dashboards import period_label
 from pages.itemviews import posted_formdata
 
 
@@ -28,7 +29,8 @@ def kpi(list_key: str | None = None) -> Any:
 def _kpi_page(list_key: str | None, typed: dict[str, Any] | None = None) -> Any:
     """The list's rows with their reports; ``typed``: a refused report's answers and
     problems, shown again in its row's form."""
-    lists = kpi_lists()
+    now = clock.now()
+    lists = kpi_lists(now)  # the list in force first
     if not lists:
         abort(404)
     version = next((v for v in lists if v.body["key"] == (list_key or lists[0].body["key"])), None)
@@ -47,6 +49,9 @@ def _kpi_page(list_key: str | None, typed: dict[str, Any] | None = None) -> Any:
         mine=lambda row: [u for u in mine if kpi_reports.responsible_for(row, u)],
         may_review=lambda report, row: kpi_reports.may_review_report(g.actor, report, row),
         typed=typed,
+        lists=lists,
+        over=is_over(version.body, now),
+        period_label=period_label,
     )
 
 

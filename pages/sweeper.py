@@ -20,6 +20,7 @@ from engine.core import clock
 from engine.decisions.polls import close_due
 from engine.metrics import facts
 from engine.store.db import database
+from engine.workflow import timeouts
 from engine.workflow.escalation import sweep
 
 _started: dict[str, threading.Event] = {}
@@ -32,8 +33,9 @@ def sweep_once(app: Flask) -> None:
         with database.connection_context():
             result = sweep(now=clock.now())
             closed = close_due(now=clock.now())  # votes whose window ended (表决截止)
-        if result.total or result.busy or closed:
-            app.logger.info("sweep: %s; votes closed: %d", result, closed)
+            timed_out = timeouts.run(now=clock.now())  # 超时自动流转
+        if result.total or result.busy or closed or timed_out:
+            app.logger.info("sweep: %s; votes closed: %d; timed out: %d", result, closed, timed_out)
     except Exception:  # the thread must survive a bad sweep; the next one retries
         app.logger.exception("background sweep failed")
     refresh_facts(app)

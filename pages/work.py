@@ -11,6 +11,7 @@ from engine.core import clock
 from engine.core.errors import ServiceError
 from engine.definitions.definitions import applies_for
 from engine.definitions.runtimes import runtime
+from engine.metrics import dashboard as boards
 from engine.org.org import node_by_key
 from engine.store.models import Item
 from engine.workflow import items, queues
@@ -56,6 +57,9 @@ def inbox() -> Any:
         return render_template("work/inbox.html", **context)
     context["rows"] = queues.inbox(g.actor, filters, page=page)
     context["summons"] = queues.summons(g.actor) if page == 1 else []
+    context["usage"] = (
+        boards.compound_usage([c.node_id for c in compounds]) if compounds and page == 1 else []
+    )
     context["types"] = [
         d
         for d in queues.item_types()

@@ -28,7 +28,18 @@ from engine.store.models import HANDLER_ROLE, Definition, DefinitionVersion, Org
 from engine.trail import audit
 
 KEY = re.compile(r"^[a-z][a-z0-9_-]{0,79}$")
-KINDS = ("item_type", "profile", "poll", "meeting", "opinion", "disclosure", "listing")
+KINDS = (
+    "item_type",
+    "profile",
+    "poll",
+    "meeting",
+    "opinion",
+    "disclosure",
+    "listing",
+    "directory",
+)
+# The node kinds a directory may be kept at (engine/definitions/checks_directories.py).
+DIRECTORY_NODE_KINDS = ("district", "street", "community", "compound")
 
 
 def definition_of(key: str) -> Definition:
@@ -141,6 +152,22 @@ def skeleton(
             ],
             "title_field": "summary",
             "schema": schema,
+        }
+    if kind == "directory":
+        return {
+            "key": key,
+            "kind": kind,
+            "name": name,
+            "node_kinds": [k for k in node_kinds if k in DIRECTORY_NODE_KINDS] or ["compound"],
+            "edit_roles": raise_roles,
+            "read_roles": [],
+            "title_field": "summary",
+            "schema": {
+                **schema,
+                "properties": {
+                    "summary": {**schema["properties"]["summary"], "title": words["entry_name"]}
+                },
+            },
         }
     if kind == "profile":
         return {

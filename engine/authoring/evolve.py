@@ -16,8 +16,10 @@ from typing import Any
 
 from peewee import fn
 
+from engine.core import i18n
 from engine.core.errors import Conflict, FieldProblem
 from engine.definitions.definitions import scope_path
+from engine.definitions.runtimes import runtime
 from engine.org.scope import path_under
 from engine.store.models import Definition, DefinitionVersion, Item, User
 from engine.trail import audit
@@ -68,22 +70,49 @@ def stranded_problems(
     """A problem per removed state that holds open items and has no valid mapping."""
     targets = mapping_targets(body)
     problems = []
-    for state, count in sorted(stranded_states(definition, body).items()):
+    stranded = stranded_states(definition, body)
+    labels = _published_labels(definition) if stranded else {}
+    for state, count in sorted(stranded.items()):
         target = (mapping or {}).get(state)
         if target in targets:
             continue
+        words = {"count": count, "state": labels.get(state, state), "target": target}
         if target:
             message = (
-                f"{count} open item(s) sit in state {state!r}, which this version removes; "
-                f"{target!r} is not a state of this version they can move to"
+                i18n.gettext(
+                    "%(count)s open item(s) are in the state %(state)s, which this version removes; "
+                    "%(target)s is not a state of this version they can move to"
+                )
+                % words
             )
         else:
             message = (
-                f"{count} open item(s) sit in state {state!r}, which this version removes; "
-                f"keep the state, or choose the state of this version they move to"
+                i18n.gettext(
+                    "%(count)s open item(s) are in the state %(state)s, which this version removes; "
+                    "keep the state, or choose the state of this version they move to"
+                )
+                % words
             )
         problems.append(FieldProblem(f"/workflow/states/{state}", message))
     return problems
+
+
+def _published_labels(definition: Definition) -> dict[str, str]:
+    """State key → label in the definition's published version (where stranded items sit)."""
+    return _version_labels(definition, definition.current, {})
+
+
+def _version_labels(
+    definition: Definition, number: int, known: dict[int, dict[str, str]]
+) -> dict[str, str]:
+    """State key → label in version ``number`` of ``definition``, remembered in ``known``."""
+    if number not in known:
+        version = DefinitionVersion.get_or_none(
+            (DefinitionVersion.definition == definition) & (DefinitionVersion.number == number)
+        )
+        states = runtime(version).states if version else {}
+        known[number] = {k: str((v or {}).get("label", k)) for k, v in states.items()}
+    return known[number]
 
 
 def migrate(
@@ -116,6 +145,7 @@ def migrate(
         body,
     )
     query = query.order_by(Item.id)
+    labels: dict[int, dict[str, str]] = {}
     for item in list(query):
         old_number, old_state = item.version.number, item.state
         target = mapping[old_state]
@@ -140,7 +170,11 @@ def migrate(
             actor=by,
             item=item,
             target=f"item:{item.id}",
-            before={"version": old_number, "state": old_state},
+            before={
+                "version": old_number,
+                "state": old_state,
+                "label": _version_labels(definition, old_number, labels).get(old_state, old_state),
+            },
             after={"version": version.number, "state": target},
             detail={
                 "message": f"migrated from v{old_number} state {old_state} to "

@@ -20,6 +20,7 @@ from engine.definitions.checks import (
     structure_problems,
     webhook_problems,
 )
+from engine.definitions.checks_directories import directory_reads_problems
 from engine.definitions.checks_residents import open311_code_problems
 from engine.definitions.checks_scores import fact_reads_problems
 from engine.definitions.definitions import current_version, known_units
@@ -199,6 +200,13 @@ def validate_pack(files: PackFiles, *, existing_units: set[str] | None = None) -
                 problems += [
                     f"{name}{p.path}: {p.message}" for p in fact_reads_problems(body, profile)
                 ]
+        directories = {b["key"]: b for b in files.definitions.values() if b["kind"] == "directory"}
+        for name, body in files.definitions.items():
+            if body["kind"] in ("index", "checklist"):
+                problems += [
+                    f"{name}{p.path}: {p.message}"
+                    for p in directory_reads_problems(body, directories)
+                ]
     return problems
 
 
@@ -302,7 +310,7 @@ def export_pack(key: str) -> dict[str, Any]:
     for definition in Definition.select().where(Definition.pack == pack).order_by(Definition.id):
         if not definition.current:
             continue  # a draft never published is not part of the pack yet
-        folder = {"item_type": "items", "index": "indices"}.get(
+        folder = {"item_type": "items", "index": "indices", "directory": "directories"}.get(
             definition.kind, f"{definition.kind}s"
         )
         definitions[f"{folder}/{definition.key}.json"] = current_version(definition).body

@@ -18,6 +18,7 @@ from peewee import IntegrityError
 from engine.core.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from engine.core.i18n import gettext as _
 from engine.decisions.polls import get_poll, may_run
+from engine.definitions.runtimes import runtime
 from engine.org.actors import Actor
 from engine.records import attachments
 from engine.store.db import backend, database, write_transaction
@@ -25,6 +26,13 @@ from engine.store.polls import Ballot, Poll, PollUnit
 from engine.trail import audit
 
 CHANNELS = ("online", "paper", "proxy")
+
+
+def _trail(poll: Poll, choices: list[str]) -> list[str] | None:
+    """The choices as the audit trail keeps them: none for a vote whose definition shows
+    totals only (``show_choices: totals``), so the trail cannot tell who voted what."""
+    shown = runtime(poll.version_id).body.get("show_choices", "committee")
+    return None if shown == "totals" else choices
 
 
 def _choices(poll: Poll, choices: Any) -> list[str]:
@@ -96,8 +104,8 @@ def _write(
             at=now,
             actor=actor.user,
             target=f"poll:{poll.id}",
-            before={"choices": before},
-            after={"choices": choices},
+            before={"choices": _trail(poll, before)},
+            after={"choices": _trail(poll, choices)},
             detail={"unit": unit.id, "channel": channel},
         )
         return Ballot.get_by_id(ballot.id)
@@ -106,7 +114,7 @@ def _write(
         at=now,
         actor=actor.user,
         target=f"poll:{poll.id}",
-        after={"choices": choices},
+        after={"choices": _trail(poll, choices)},
         detail={
             "unit": unit.id,
             "channel": channel,

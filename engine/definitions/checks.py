@@ -24,6 +24,7 @@ from engine.core.i18n import gettext as _
 from engine.core.limits import depth_problem
 from engine.definitions.checks_common import duplicate_keys, rule_problems
 from engine.definitions.checks_decisions import decision_kind_problems, gate_problems
+from engine.definitions.checks_directories import directory_problems
 from engine.definitions.checks_residents import (
     contact_card_problems,
     disclosure_problems,
@@ -47,6 +48,7 @@ KINDS = (
     "opinion",
     "disclosure",
     "listing",
+    "directory",
 )
 PSEUDO_ROLES = ("raiser", "assignee")
 SETTABLE = ("satisfaction", "priority")
@@ -170,6 +172,8 @@ def definition_problems(
         return problems + disclosure_problems(body, set(roles), _form)
     if kind == "listing":
         return problems + listing_problems(body, set(roles), _form)
+    if kind == "directory":
+        return problems + directory_problems(body, set(roles), _form)
     return problems + open311_problems(body) + _item_type_problems(body, set(roles), units)
 
 
@@ -374,7 +378,50 @@ def _workflow_problems(
             problems += _form(tr["form"], f"{at}/form")
         problems += _effects_problems(tr.get("effects", []), f"{at}/effects", routing, roles)
     problems += gate_problems(workflow, roles)
+    problems += timeout_problems(workflow)
     problems += _graph_problems(workflow["initial"], states, edges)
+    return problems
+
+
+def timeout_problems(workflow: Mapping[str, Any]) -> list[FieldProblem]:
+    """A state's ``on_timeout`` names a transition out of it without a form, and the state
+    has a deadline; a transition nobody may take by hand is some state's ``on_timeout``."""
+    states: Mapping[str, Any] = workflow["states"]
+    transitions = {t["key"]: t for t in workflow["transitions"]}
+    problems: list[FieldProblem] = []
+    timed_out: set[str] = set()
+    for name, state in states.items():
+        key = state.get("on_timeout")
+        if key is None:
+            continue
+        at = f"/workflow/states/{name}/on_timeout"
+        timed_out.add(key)
+        if "gate" in state:
+            problems.append(
+                FieldProblem(at, f"state {name!r} is a gate: people decide there, not the clock")
+            )
+        spec = transitions.get(key)
+        if spec is None:
+            problems.append(FieldProblem(at, f"transition {key!r} is not defined"))
+        elif name not in spec["from"]:
+            problems.append(FieldProblem(at, f"transition {key!r} does not leave state {name!r}"))
+        elif "form" in spec:
+            problems.append(
+                FieldProblem(at, f"transition {key!r} has a form, which nobody fills on a timeout")
+            )
+        if not state.get("hours"):
+            problems.append(
+                FieldProblem(at, f"state {name!r} has no deadline (hours) to time out after")
+            )
+    for i, tr in enumerate(workflow["transitions"]):
+        if not tr["roles"] and tr["key"] not in timed_out:
+            problems.append(
+                FieldProblem(
+                    f"/workflow/transitions/{i}/roles",
+                    f"nobody may take transition {tr['key']!r}: name a role, or make it a "
+                    "state's on_timeout",
+                )
+            )
     return problems
 
 
@@ -466,7 +513,10 @@ def graph_findings(workflow: Mapping[str, Any], roles: Iterable[str]) -> list[Gr
         if not isinstance(tr, Mapping):
             continue
         taken_by = [r for r in tr.get("roles") or [] if r in known]
-        if not taken_by:
+        by_sweep = tr.get("key") is not None and any(
+            isinstance(s, Mapping) and s.get("on_timeout") == tr.get("key") for s in states.values()
+        )
+        if not taken_by and not by_sweep:
             key = str(tr.get("key", i))
             findings.append(
                 GraphFinding(

@@ -83,6 +83,10 @@ def checklist_problems(body: Mapping[str, Any], units: set[str]) -> list[FieldPr
         return problems
     if not body.get("rows"):
         return [FieldProblem("/rows", "a kpi list needs rows")]
+    period = _period_bounds(body)
+    if period is not None and period[0] > period[1]:
+        problems.append(FieldProblem("/period", f"the period ends {period[1]} before it starts"))
+        period = None
     problems += duplicate_keys(
         ((f"/rows/{i}", r["key"]) for i, r in enumerate(body["rows"])), "row"
     )
@@ -103,7 +107,31 @@ def checklist_problems(body: Mapping[str, Any], units: set[str]) -> list[FieldPr
             problems.append(FieldProblem(at, "a measurable row needs both measure and goal"))
         if "measure" in row:
             problems += rule_problems(row["measure"], f"{at}/measure")
+        if "measures" in row and ("measure" in row or "goal" in row):
+            problems.append(
+                FieldProblem(f"{at}/measures", "a row has either measure and goal, or measures")
+            )
+        for j, spec in enumerate(row.get("measures", [])):
+            problems += rule_problems(spec["measure"], f"{at}/measures/{j}/measure")
+        if period is not None and not period[0] <= row["deadline"] <= period[1]:
+            problems.append(
+                FieldProblem(
+                    f"{at}/deadline",
+                    f"the deadline {row['deadline']} lies outside the list's period "
+                    f"{period[0]}..{period[1]}",
+                )
+            )
     return problems
+
+
+def _period_bounds(body: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The list's period as ISO dates (first, last), or None without one."""
+    spec = body.get("period")
+    if not spec:
+        return None
+    if "year" in spec:
+        return f"{spec['year']:04d}-01-01", f"{spec['year']:04d}-12-31"
+    return spec["start"], spec["end"]
 
 
 def _token(name: str) -> str:
@@ -286,6 +314,10 @@ def fact_reads_problems(body: Mapping[str, Any], profile: Mapping[str, Any]) -> 
             (f"/rows/{i}/measure", r["measure"])
             for i, r in enumerate(body.get("rows", []))
             if "measure" in r
+        ] + [
+            (f"/rows/{i}/measures/{j}/measure", m["measure"])
+            for i, r in enumerate(body.get("rows", []))
+            for j, m in enumerate(r.get("measures", []))
         ]
     problems = []
     if body["kind"] == "index":  # evidence names file facts, shown by their labels

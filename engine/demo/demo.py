@@ -30,8 +30,9 @@ from engine.demo.demo_records import Records, add_supervisors, supervisors_missi
 from engine.demo.demo_stories import Teller
 from engine.residents.demo_contacts import contacts
 from engine.store.db import database
-from engine.store.models import Definition, Event, Grant, OrgNode, User
+from engine.store.models import Definition, Event, Grant, Item, OrgNode, User
 from engine.trail import audit
+from engine.workflow import items, timeouts
 from engine.workflow.deadlines import pack_calendar
 from forms.specs import canonical
 
@@ -342,6 +343,7 @@ def generate(
                 rng.choice(raisers[node.id]) if node.id in raisers else None,
             )
     planner.finish()
+    time_out(now)
     records = Records(rng, pools, pack_calendar(types[0].id) if types else NATURAL, now)
     records.checklists(nodes)
     records.kpi_reports()
@@ -359,6 +361,18 @@ def generate(
         after={"compounds": len(nodes), "items": items},
     )
     return f"demo: {len(nodes)} compounds, {items} items, {residents} (seed {seed})"
+
+
+def time_out(now: dt.datetime) -> int:
+    """End the stories whose resident never rated as the sweep would have: each item past
+    its deadline in a state with an ``on_timeout`` moves on a minute after the deadline
+    (closed unrated), so the demo shows no such item overdue. The number moved."""
+    moved = 0
+    for item_id in timeouts.due(now=now, limit=10**9):
+        due = Item.get_by_id(item_id).due_at
+        if items.time_out(item_id, now=min(due + dt.timedelta(minutes=1), now)) is not None:
+            moved += 1
+    return moved
 
 
 def _raisers(nodes: list[OrgNode]) -> dict[int, list[int]]:

@@ -323,7 +323,8 @@ class Planner:
         """
         if rt.is_final(state):
             return []
-        options = [t for t in rt.workflow["transitions"] if state in t["from"]]
+        # A person's moves: a transition nobody may take is the sweep's (on_timeout).
+        options = [t for t in rt.workflow["transitions"] if state in t["from"] and t["roles"]]
         refusals = [t for t in options if rt.is_final(t["to"]) and not rt.is_resolved(t["to"])]
         if fate == "declined" and refusals:
             return [(t, 1.0) for t in refusals]

@@ -23,7 +23,7 @@ from engine.core import clock
 from engine.core.calendar import Calendar
 from engine.demo.demo_items import move_sequences
 from engine.records.checklists import derived, row_lists
-from engine.records.kpi import kpi_lists
+from engine.records.kpi import in_force, kpi_lists, measurable
 from engine.records.kpi_reports import REPORT_ROLES, responsible_for
 from engine.store.db import bulk_insert, database
 from engine.store.models import Event, Grant, OrgNode, User
@@ -220,9 +220,11 @@ class Records:
             u for (role, _node), users in self.holders.items() if role == "admin" for u in users
         ]
         for version in kpi_lists():
+            if not in_force(version.body, self.now):
+                continue  # a past period's reports belong to that period, not to this demo
             list_key = version.body["key"]
             for row in sorted(version.body["rows"], key=lambda r: r["no"]):
-                if "measure" in row or row["key"] not in notes:
+                if measurable(row) or row["key"] not in notes:
                     continue
                 for unit in units:
                     reporter = self._reporter(unit)

@@ -9,12 +9,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.definitions.definitions import preload_current_versions
+from engine.definitions.definitions import current_versions, preload_current_versions
 from engine.metrics import facts, indices
 from engine.org.actors import Actor
 from engine.org.scope import reviewable_children_and_siblings
 from engine.records import kpi, kpi_reports
 from engine.store.models import DefinitionVersion, OrgNode
+
+RESIDENT = "resident"  # the role residents hold (engine/org/permissions.py)
 
 
 @dataclass
@@ -23,6 +25,17 @@ class ChildRow:
     facts: dict[str, Any]
     score: float | None
     rank: int
+
+
+@dataclass(frozen=True)
+class Usage:
+    """How residents use one resident channel (an item type they raise, e.g. 协商铃)."""
+
+    type_key: str
+    name: str
+    raised: int
+    resolved: int
+    resolution_rate: float | None
 
 
 @dataclass
@@ -43,6 +56,11 @@ class Dashboard:
     )
     # per KPI list, the newest report on each unmeasurable row by a unit of this subtree
     kpi_reports: dict[str, dict[str, kpi_reports.ReportStatus]] = field(default_factory=dict)
+    # every KPI list (in_force, over or upcoming; the one in force first) with its progress:
+    # the list shown in ``kpi``
+    # is the one asked for, else the one in force; the others are its history
+    kpi_lists: list[tuple[DefinitionVersion, str, dict[str, int]]] = field(default_factory=list)
+    usage: list[Usage] = field(default_factory=list)
 
     @property
     def age_hours(self) -> float | None:
@@ -51,12 +69,17 @@ class Dashboard:
     _age: float | None = None
 
 
-def build(actor: Actor, node: OrgNode, *, now: dt.datetime) -> Dashboard:
+def build(
+    actor: Actor, node: OrgNode, *, now: dt.datetime, kpi_key: str | None = None
+) -> Dashboard:
     """The dashboard of ``node`` for ``actor`` (who must be allowed to review it).
 
     :param now: for the facts' age and the KPI deadlines.
+    :param kpi_key: the KPI list to show; by default the one in force.
     """
-    preload_current_versions("index", "checklist", "profile")  # the page reads all three
+    preload_current_versions(  # one statement; the page reads all five kinds
+        "index", "checklist", "profile", "item_type", "directory"
+    )
     children, siblings = reviewable_children_and_siblings(actor, node)
     cached = facts.cached_with_times([node.id] + [c.id for c in children])
     doc, computed_at = cached.get(node.id, (None, None))
@@ -87,14 +110,58 @@ def build(actor: Actor, node: OrgNode, *, now: dt.datetime) -> Dashboard:
         )
         for c in children
     ]
+    board.usage = usage(doc)
     if node.kind in ("district", "street"):
-        for version in kpi.kpi_lists():
+        measured = []
+        for version in kpi.kpi_lists(now):
             statuses = kpi.measure_list(version.body, doc, now=now)
-            board.kpi.append((version, statuses, kpi.progress(statuses)))
-            board.kpi_reports[version.body["key"]] = kpi_reports.statuses_within(
-                version.body["key"], node
+            measured.append((version, statuses, kpi.progress(statuses)))
+            state = (
+                "in_force"
+                if kpi.in_force(version.body, now)
+                else "over"
+                if kpi.is_over(version.body, now)
+                else "upcoming"
+            )
+            board.kpi_lists.append((version, state, measured[-1][2]))
+        shown = next((m for m in measured if m[0].body["key"] == kpi_key), None)
+        if shown is None and measured:
+            shown = measured[0]
+        if shown is not None:
+            board.kpi.append(shown)
+            board.kpi_reports[shown[0].body["key"]] = kpi_reports.statuses_within(
+                shown[0].body["key"], node
             )
     return board
+
+
+def resident_channels() -> list[DefinitionVersion]:
+    """The item types residents raise themselves and are offered (``raise_roles`` holds
+    ``resident`` and the type is ``listed``): the channels whose usage a dashboard shows."""
+    return [
+        v
+        for v in current_versions("item_type", by_key=True)
+        if RESIDENT in v.body.get("raise_roles", []) and v.body.get("listed", True)
+    ]
+
+
+def usage(doc: dict[str, Any] | None) -> list[Usage]:
+    """Each resident channel's items raised, resolved and resolution rate, from the facts."""
+    if not doc:
+        return []
+    found = []
+    for version in resident_channels():
+        counts = doc.get("by_type", {}).get(version.body["key"], {})
+        found.append(
+            Usage(
+                version.body["key"],
+                version.body["name"],
+                counts.get("total", 0),
+                counts.get("resolved", 0),
+                counts.get("resolution_rate"),
+            )
+        )
+    return found
 
 
 def dimension_names(version: DefinitionVersion) -> list[tuple[str, str]]:
@@ -106,4 +173,24 @@ def indicator_specs(version: DefinitionVersion) -> list[dict[str, Any]]:
         {**ind, "dimension": d["name"]}
         for d in version.body["dimensions"]
         for ind in d["indicators"]
+    ]
+
+
+@dataclass(frozen=True)
+class CompoundUsage:
+    """A compound's residents' accounts and its channels' usage, as its staff see them."""
+
+    name: str
+    users: int | None
+    channels: list[Usage]
+
+
+def compound_usage(node_ids: list[int]) -> list[CompoundUsage]:
+    """The usage of each compound of ``node_ids`` from the cached facts (one query; a
+    compound whose facts were never computed is left out)."""
+    docs = facts.cached_many(list(dict.fromkeys(node_ids)))
+    return [
+        CompoundUsage(doc["node"]["name"], doc.get("residents", {}).get("users"), usage(doc))
+        for node_id in dict.fromkeys(node_ids)
+        if (doc := docs.get(node_id))
     ]

@@ -24,7 +24,12 @@ from engine.decisions.polls_facts import EMPTY as EMPTY_POLLS
 from engine.decisions.polls_facts import poll_facts
 from engine.records.checklists import facts_for as checklist_facts
 from engine.records.profiles import file_facts
-from engine.residents.facts import disclosure_facts, listing_facts
+from engine.residents.facts import (
+    directory_facts,
+    disclosure_facts,
+    listing_facts,
+    resident_facts,
+)
 from engine.store.db import backend, database, write_transaction
 from engine.store.models import Definition, Event, Grant, NodeFacts, OrgNode
 
@@ -276,6 +281,8 @@ def compute_all(*, now: dt.datetime) -> dict[int, dict[str, Any]]:
     on_time = cadence.facts(nodes, ancestors, now=now)
     disclosed = disclosure_facts(nodes, now)
     listed = listing_facts(nodes)
+    registered = resident_facts(nodes)
+    directories = directory_facts(nodes)
     out: dict[int, dict[str, Any]] = {}
     for node in nodes:
         doc: dict[str, Any] = {"node": {"key": node.key, "kind": node.kind, "name": node.name}}
@@ -301,6 +308,8 @@ def compute_all(*, now: dt.datetime) -> dict[int, dict[str, Any]]:
         doc["meetings"].update(on_time[node.id])
         doc["disclosures"] = disclosed[node.id]
         doc["listings"] = listed[node.id]
+        doc["residents"] = registered[node.id]
+        doc["directories"] = directories[node.id]
         out[node.id] = doc
     return out
 

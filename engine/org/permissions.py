@@ -121,6 +121,10 @@ CAPABILITIES: dict[str, Capability] = {
     "cobuild.match": Capability(
         "confirm a suggested match of a need and a resource", ("commissioner", *SUPERVISORS)
     ),
+    "directories": Capability(
+        "directories kept at areas: read, add, edit and retire entries (as each definition allows)",
+        ("commissioner", *PARTIES, "partner", *SUPERVISORS),
+    ),
     "import": Capability("import the org tree, files and households from Excel", SUPERVISORS),
     "admin": Capability("the tripartite office's pages (/admin)", ("admin",)),
     "design": Capability("design and publish definitions", ("admin",)),

@@ -1,10 +1,14 @@
 """KPI checklists (the district's 22-row task list): each measurable row's value and status.
 
-A row with a ``measure`` (a rule over a node's facts) and a ``goal`` (``op``,
-``value``) is 达标 (``met``) when the measured value satisfies the goal, else 逾期
-(``overdue``) once its deadline has passed and 未达标 (``unmet``) before. A row
-without a measure is reported by its responsible unit (``reported``); the
-reporting itself comes with the checklist rows of the next round.
+A list may declare its ``period`` (a calendar year, or a start and an end date); its
+deadlines are judged within it. A row measures one or more targets: ``measure``, ``goal``
+and ``unit`` on the row, or a list of them in ``measures``. Each target is a rule over a
+node's facts and a goal (``op``, ``value``). While the period runs, a row is 达标 (``met``)
+when every target is met, else 逾期 (``overdue``) once its deadline has passed and 未达标
+(``unmet``) before. Once the period is over the list shows its final state: 达成
+(``achieved``) or 未达成 (``missed``), never overdue. A row without a measure is reported by
+its responsible unit (``reported``); the reporting itself comes with the checklist rows of
+the next round.
 """
 
 from __future__ import annotations
@@ -21,7 +25,28 @@ from engine.definitions.definitions import current_versions
 from engine.store.models import DefinitionVersion
 
 OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq}
-STATUSES = ("met", "unmet", "overdue", "no_data", "reported")
+STATUSES = ("met", "unmet", "overdue", "no_data", "reported", "achieved", "missed")
+FINAL = {"met": "achieved", "unmet": "missed", "overdue": "missed"}
+
+
+@dataclass(frozen=True)
+class Period:
+    """The dates a KPI list is in force (local dates, both included)."""
+
+    start: dt.date
+    end: dt.date
+    year: int | None = None
+
+
+@dataclass(frozen=True)
+class Part:
+    """One measured target of a row."""
+
+    label: str
+    value: float | None
+    unit: str
+    goal: Mapping[str, Any]
+    status: str  # met, unmet or no_data
 
 
 @dataclass(frozen=True)
@@ -32,50 +57,130 @@ class RowStatus:
     value: float | None
     status: str
     error: str | None = None
+    parts: tuple[Part, ...] = ()
 
 
-def kpi_lists() -> list[DefinitionVersion]:
-    """The current version of every KPI checklist."""
-    return [
-        v for v in current_versions("checklist", by_key=True) if v.body.get("list_kind") == "kpi"
-    ]
+def period_of(body: Mapping[str, Any]) -> Period | None:
+    """The list's period, or None when it declares none (always in force)."""
+    spec = body.get("period")
+    if not spec:
+        return None
+    if "year" in spec:
+        year = int(spec["year"])
+        return Period(dt.date(year, 1, 1), dt.date(year, 12, 31), year)
+    return Period(dt.date.fromisoformat(spec["start"]), dt.date.fromisoformat(spec["end"]))
 
 
-def _past(deadline: str, now: dt.datetime) -> bool:
+def _today(now: dt.datetime) -> dt.date:
     local = clock.local(now)
     assert local is not None
-    return local.date() > dt.date.fromisoformat(deadline)
+    return local.date()
+
+
+def is_over(body: Mapping[str, Any], now: dt.datetime) -> bool:
+    """Whether the list's period has ended at ``now``."""
+    period = period_of(body)
+    return period is not None and _today(now) > period.end
+
+
+def in_force(body: Mapping[str, Any], now: dt.datetime) -> bool:
+    """Whether ``now`` falls within the list's period (a list without one always is)."""
+    period = period_of(body)
+    return period is None or period.start <= _today(now) <= period.end
+
+
+def targets(row: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The row's measured targets: ``measures``, or the row's own ``measure`` and ``goal``."""
+    if "measures" in row:
+        return list(row["measures"])
+    if "measure" in row:
+        return [
+            {
+                "label": row.get("target", ""),
+                "measure": row["measure"],
+                "goal": row["goal"],
+                "unit": row.get("unit", ""),
+            }
+        ]
+    return []
+
+
+def measurable(row: Mapping[str, Any]) -> bool:
+    """Whether the row is measured from facts (else a responsible unit reports on it)."""
+    return "measure" in row or "measures" in row
+
+
+def kpi_lists(now: dt.datetime | None = None) -> list[DefinitionVersion]:
+    """The current version of every KPI checklist; with ``now``, those in force first,
+    then the others newest period first."""
+    found = [
+        v for v in current_versions("checklist", by_key=True) if v.body.get("list_kind") == "kpi"
+    ]
+    if now is None:
+        return found
+
+    def order(v: DefinitionVersion) -> tuple[int, int]:
+        period = period_of(v.body)
+        return (0 if in_force(v.body, now) else 1, -(period.end.toordinal() if period else 0))
+
+    return sorted(found, key=order)
+
+
+def _measure_one(spec: Mapping[str, Any], facts: Mapping[str, Any]) -> tuple[Part, str | None]:
+    label, unit, goal = spec.get("label", ""), spec.get("unit", ""), spec["goal"]
+    try:
+        value = rules.compile(spec["measure"])(facts)
+    except rules.RuleError as exc:
+        return Part(label, None, unit, goal, "no_data"), str(exc)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return Part(label, None, unit, goal, "no_data"), None
+    met = OPS[goal["op"]](value, goal["value"])
+    return Part(label, float(value), unit, goal, "met" if met else "unmet"), None
 
 
 def measure_row(
-    row: Mapping[str, Any], facts: Mapping[str, Any] | None, *, now: dt.datetime
+    row: Mapping[str, Any],
+    facts: Mapping[str, Any] | None,
+    *,
+    now: dt.datetime,
+    period: Period | None = None,
 ) -> RowStatus:
     """Measure one row against a node's facts.
 
     :param facts: the node's facts document; None when never computed.
     :param now: decides whether an unmet row is overdue (its deadline is a local date).
+    :param period: the list's period; once it is over, the row shows its final state.
     """
-    if "measure" not in row:
+    specs = targets(row)
+    if not specs:
         return RowStatus(row, None, "reported")
     if facts is None:
         return RowStatus(row, None, "no_data")
-    try:
-        value = rules.compile(row["measure"])(facts)
-    except rules.RuleError as exc:
-        return RowStatus(row, None, "no_data", str(exc))
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return RowStatus(row, None, "no_data")
-    goal = row["goal"]
-    if OPS[goal["op"]](value, goal["value"]):
-        return RowStatus(row, float(value), "met")
-    return RowStatus(row, float(value), "overdue" if _past(row["deadline"], now) else "unmet")
+    measured = [_measure_one(spec, facts) for spec in specs]
+    parts = tuple(part for part, _ in measured)
+    error = next((e for _, e in measured if e), None)
+    states = {p.status for p in parts}
+    if "unmet" in states:
+        today = _today(now)
+        status = "overdue" if today > dt.date.fromisoformat(row["deadline"]) else "unmet"
+    elif "no_data" in states:
+        return RowStatus(row, None, "no_data", error, parts)
+    else:
+        status = "met"
+    if period is not None and _today(now) > period.end:
+        status = FINAL[status]
+    return RowStatus(row, parts[0].value, status, error, parts)
 
 
 def measure_list(
     body: Mapping[str, Any], facts: Mapping[str, Any] | None, *, now: dt.datetime
 ) -> list[RowStatus]:
     """Every row of a KPI list measured against one node's facts, in row order."""
-    return [measure_row(row, facts, now=now) for row in sorted(body["rows"], key=lambda r: r["no"])]
+    period = period_of(body)
+    return [
+        measure_row(row, facts, now=now, period=period)
+        for row in sorted(body["rows"], key=lambda r: r["no"])
+    ]
 
 
 def progress(statuses: list[RowStatus]) -> dict[str, int]:
@@ -84,4 +189,5 @@ def progress(statuses: list[RowStatus]) -> dict[str, int]:
     for s in statuses:
         counts[s.status] += 1
     counts["measurable"] = len(statuses) - counts["reported"]
+    counts["done"] = counts["met"] + counts["achieved"]
     return counts

@@ -5,6 +5,10 @@ node of a kind) reports, with a note and evidence: a supervisor for their street
 district, a department user for their department. A user of one of the row's lead units
 (``lead``), or an admin, accepts or returns the report — never the user who reported it nor a
 user of the reporting unit; a returned report is reported again. Every step is an audit event.
+
+A report belongs to one list (``list_key``) and so to its period: a list whose period is over
+takes no new report, and the next year's list (rolled over, engine/authoring/kpi_rollover.py)
+starts with none.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from engine.core.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFo
 from engine.core.i18n import gettext as _
 from engine.org.actors import Actor
 from engine.records import attachments
-from engine.records.kpi import kpi_lists
+from engine.records.kpi import is_over, kpi_lists, measurable
 from engine.store.db import database
 from engine.store.models import OrgNode, User
 from engine.store.tables import KpiReport
@@ -29,11 +33,20 @@ REPORT_ROLES = {"supervisor": ("street", "community", "district"), "department":
 STATES = ("reported", "accepted", "returned")
 
 
-def unmeasurable_rows(list_key: str) -> list[dict[str, Any]]:
+def list_body(list_key: str) -> dict[str, Any]:
+    """The current body of the KPI list ``list_key``.
+
+    :raises NotFound: no KPI list has that key.
+    """
     version = next((v for v in kpi_lists() if v.body["key"] == list_key), None)
     if version is None:
         raise NotFound(_("No such list."))
-    return [r for r in sorted(version.body["rows"], key=lambda r: r["no"]) if "measure" not in r]
+    return version.body
+
+
+def unmeasurable_rows(list_key: str) -> list[dict[str, Any]]:
+    body = list_body(list_key)
+    return [r for r in sorted(body["rows"], key=lambda r: r["no"]) if not measurable(r)]
 
 
 def _row(list_key: str, row_key: str) -> dict[str, Any]:
@@ -156,9 +169,12 @@ def report(
 
     :raises Forbidden: the actor does not report for ``unit``.
     :raises Invalid: no note.
-    :raises Conflict: the unit's report waits for review or was accepted.
+    :raises Conflict: the unit's report waits for review or was accepted, or the list's
+        period is over (a report belongs to its list and period: roll the list over).
     """
     row = _row(list_key, row_key)
+    if is_over(list_body(list_key), now):
+        raise Conflict(_("This list's period is over; report on the list in force."))
     if unit.id not in {u.id for u in reporting_units(actor)}:
         raise Forbidden(_("You do not report for this unit."))
     if not responsible_for(row, unit):

@@ -170,4 +170,10 @@ def generate(pools: Mapping[str, Any], rng: random.Random, now: dt.datetime) -> 
     made = statements(spec["statements"], rng, now) if "statements" in spec else 0
     helped = help_listings(spec.get("help", []), now)
     built = cobuild(spec["cobuild"], now) if "cobuild" in spec else 0
-    return f"{made} statements, {helped} help listings, {built} needs and resources"
+    from engine.residents import demo_directories
+
+    kept = demo_directories.generate(pools, rng, now)
+    return (
+        f"{made} statements, {helped} help listings, {built} needs and resources, "
+        f"{kept} directory entries"
+    )

@@ -1,6 +1,8 @@
 """Facts of the residents' services per area node (docs/facts.md, ``disclosures`` and
-``listings``): statements published on time, questions asked and answered, listings open
-and done, needs matched with resources and how long matching took."""
+``listings``, ``directories``, ``residents``): statements published on time, questions asked
+and answered, listings open and done, needs matched with resources and how long matching took,
+the entries of directories (名录) and the nodes that reach a directory's target, and the
+residents' accounts registered."""
 
 from __future__ import annotations
 
@@ -9,10 +11,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from engine.definitions.checks_directories import counted_fields
 from engine.definitions.definitions import applies_at, current_versions
 from engine.residents.periods import due_at, period_of, start_of
-from engine.store.models import Definition, Item, OrgNode
-from engine.store.resident_tables import Listing, Statement
+from engine.store.models import Definition, Grant, Item, OrgNode, User
+from engine.store.resident_tables import DirectoryEntry, Listing, Statement
 
 
 def _rate(part: float, whole: float) -> float | None:
@@ -161,3 +164,121 @@ def listing_facts(nodes: Iterable[OrgNode]) -> dict[int, dict[str, Any]]:
             "match_hours_mean": round(c.get("match_hours", 0) / matched, 2) if matched else None,
         }
     return out
+
+
+RESIDENT_ROLE = "resident"  # the role a resident's account holds (engine/org/permissions.py)
+
+
+def resident_facts(nodes: Iterable[OrgNode]) -> dict[int, dict[str, Any]]:
+    """Per area node: the residents' accounts registered in its subtree (``residents.users``:
+    active users holding the resident role at a node of the subtree, each counted once).
+
+    One query: the grants with their node's path.
+    """
+    nodes = list(nodes)
+    ids = {n.path: n.id for n in nodes}
+    users: dict[int, set[int]] = defaultdict(set)
+    rows = (
+        Grant.select(Grant.user, OrgNode.path)
+        .join(OrgNode, on=(Grant.node == OrgNode.id))
+        .switch(Grant)
+        .join(User, on=(Grant.user == User.id))
+        .where((Grant.role == RESIDENT_ROLE) & (User.active == True))
+        .tuples()
+    )
+    for user_id, path in rows:
+        for node_id in _ancestors(path, ids):
+            users[node_id].add(user_id)
+    return {n.id: {"users": len(users.get(n.id, ()))} for n in nodes}
+
+
+def directory_facts(nodes: Iterable[OrgNode]) -> dict[int, dict[str, Any]]:
+    """Per area node, per directory (``directories.<key>``): active entries in the subtree,
+    sums of their number fields, counts and shares of each option of their choice fields, the
+    nodes of the directory's kinds in the subtree, how many have entries, and how many reach
+    ``min_per_node``. Retired entries count for nothing. One query (and the versions')."""
+    nodes = list(nodes)
+    ids = {n.path: n.id for n in nodes}
+    versions = current_versions("directory")
+    if not versions:
+        return {n.id: {} for n in nodes}
+    shape = {
+        v.definition_id: (v.definition.key, v.body, *counted_fields(v.body["schema"]))
+        for v in versions
+    }
+    at_node: dict[tuple[int, int], int] = defaultdict(int)
+    entries: dict[tuple[int, int], int] = defaultdict(int)
+    sums: dict[tuple[int, int, str], float] = defaultdict(float)
+    picked: dict[tuple[int, int, str, str], int] = defaultdict(int)
+    rows = (
+        DirectoryEntry.select(
+            DirectoryEntry.definition,
+            DirectoryEntry.node,
+            DirectoryEntry.node_path,
+            DirectoryEntry.data,
+        )
+        .where(DirectoryEntry.retired_at.is_null())
+        .tuples()
+    )
+    for definition_id, node_id, path, data in rows:
+        if definition_id not in shape:
+            continue
+        _key, body, numbers, choices = shape[definition_id]
+        if not applies_at(body, path):
+            continue
+        at_node[definition_id, node_id] += 1
+        data = data or {}
+        for anc in _ancestors(path, ids):
+            entries[definition_id, anc] += 1
+            for name in numbers:
+                value = data.get(name)
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    sums[definition_id, anc, name] += value
+            for name in choices:
+                if data.get(name) is not None:
+                    picked[definition_id, anc, name, str(data[name])] += 1
+    kept: dict[tuple[int, int], int] = defaultdict(int)
+    with_entries: dict[tuple[int, int], int] = defaultdict(int)
+    at_min: dict[tuple[int, int], int] = defaultdict(int)
+    for node_id, kind, path in ((n.id, n.kind, n.path) for n in nodes):
+        for definition_id, (_key, body, _n, _c) in shape.items():
+            if kind not in body["node_kinds"] or not applies_at(body, path):
+                continue
+            count = at_node.get((definition_id, node_id), 0)
+            least = body.get("min_per_node")
+            for anc in _ancestors(path, ids):
+                kept[definition_id, anc] += 1
+                with_entries[definition_id, anc] += count > 0
+                at_min[definition_id, anc] += bool(least) and count >= least
+    out: dict[int, dict[str, Any]] = {}
+    for n in nodes:
+        doc = {}
+        for definition_id, (key, body, numbers, choices) in shape.items():
+            total = entries.get((definition_id, n.id), 0)
+            places = kept.get((definition_id, n.id), 0)
+            reached = at_min.get((definition_id, n.id), 0)
+            least = body.get("min_per_node")
+            doc[key] = {
+                "entries": total,
+                "nodes": places,
+                "nodes_with_entries": with_entries.get((definition_id, n.id), 0),
+                "nodes_at_min": reached if least else None,
+                "at_min_rate": _rate(reached, places) if least else None,
+                "sum": {f: _number(sums.get((definition_id, n.id, f), 0)) for f in numbers},
+                "by": {
+                    f: {o: picked.get((definition_id, n.id, f, o), 0) for o in options}
+                    for f, options in choices.items()
+                },
+                "share": {
+                    f: {
+                        o: _rate(picked.get((definition_id, n.id, f, o), 0), total) for o in options
+                    }
+                    for f, options in choices.items()
+                },
+            }
+        out[n.id] = doc
+    return out
+
+
+def _number(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else round(value, 2)

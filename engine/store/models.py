@@ -384,7 +384,7 @@ class IndexSnapshot(Base):
 # (they build on Base above).
 from engine.store.decision_tables import MODELS as DECISION_MODELS
 from engine.store.polls import Ballot, Poll, PollUnit
-from engine.store.resident_tables import Listing, Statement
+from engine.store.resident_tables import DirectoryEntry, Listing, Statement
 from engine.store.storage import Blob
 from engine.store.tables import ChecklistRow, Household, KpiReport, LoginCounter, LoginSession
 
@@ -421,6 +421,7 @@ ALL_MODELS = [
     *DECISION_MODELS,
     Statement,
     Listing,
+    DirectoryEntry,
 ]
 
 

@@ -1,4 +1,5 @@
-"""The records of the residents' services: statements (公示) and listings (互助, 需求/资源)."""
+"""The records of the residents' services: statements (公示), listings (互助, 需求/资源) and
+the entries of directories (名录)."""
 
 from __future__ import annotations
 
@@ -75,4 +76,28 @@ class Listing(Base):
         indexes = ((("definition", "state", "node_path"), False),)
 
 
-MODELS = [Statement, Listing]
+class DirectoryEntry(Base):
+    """One entry of a directory (名录) kept at an org node: a social organisation, a project,
+    an in-service party member. Never deleted: an entry is retired (``retired_at``), and
+    retired entries count for nothing."""
+
+    definition = ForeignKeyField(Definition, on_delete="RESTRICT")
+    version = ForeignKeyField(DefinitionVersion, on_delete="RESTRICT")
+    node = ForeignKeyField(OrgNode, on_delete="RESTRICT")
+    node_path = CharField(max_length=500, index=True)
+    title = CharField(max_length=300, default="")
+    data = JSONField(default=dict)
+    created_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    created_at = DateTimeField()
+    updated_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    updated_at = DateTimeField(null=True)
+    retired_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    retired_at = DateTimeField(null=True)
+    retire_reason = TextField(default="")
+    lock = IntegerField(default=1)
+
+    class Meta:
+        indexes = ((("definition", "node_path"), False),)
+
+
+MODELS = [Statement, Listing, DirectoryEntry]

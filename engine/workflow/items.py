@@ -312,6 +312,35 @@ def transition(
     return Item.get_by_id(item.id)
 
 
+def time_out(item_id: int, *, now: dt.datetime) -> Item | None:
+    """Take the ``on_timeout`` transition of the item's state as the system, if its deadline
+    has passed (超时自动流转: e.g. a resolved item nobody rated in 72 h is closed unrated).
+
+    The same kernel moves it as a person's transition would — guard, branches, effects, one
+    audited event with no actor — in one transaction that re-reads the item under its lock;
+    None when the item has meanwhile moved, closed or had its deadline changed.
+    """
+    with write_transaction():
+        item = Item.get_or_none(Item.id == item_id)
+        if item is None or item.closed or item.due_at is None or item.due_at >= now:
+            return None
+        rt = runtime(item.version_id)
+        key = rt.states.get(item.state, {}).get("on_timeout")
+        spec = rt.transition(key) if key else None
+        if spec is None or item.state not in spec["from"]:
+            return None
+        doc = item_doc(item, actor=None, now=now)
+        doc["form"] = {}
+        ok, _reason = _guard(item, rt, spec, doc, now)
+        if not ok:
+            return None
+        target = _target(item, rt, spec, doc, now)
+        _apply_move(item, rt, spec, target, {}, actor=None, now=now)
+        doc = item_doc(Item.get_by_id(item.id), actor=None, now=now, form={})
+        _run_effects(item, rt, spec.get("effects", []), doc, actor=None, now=now)
+    return Item.get_by_id(item.id)
+
+
 def _target(
     item: Item, rt: Runtime, spec: Mapping[str, Any], doc: Mapping[str, Any], now: dt.datetime
 ) -> str:
@@ -327,11 +356,11 @@ def _apply_move(
     target: str,
     form: Mapping[str, Any],
     *,
-    actor: Actor,
+    actor: Actor | None,
     now: dt.datetime,
 ) -> None:
     """Write the kernel's move: one conditional UPDATE (the lock), the summonses it
-    cancels, its audit event."""
+    cancels, its audit event (``actor`` None: the system, on a timeout)."""
     planned = kernel.move(
         rt, item, spec, target, form, calendar=calendar_for(item.definition_id, rt.body), now=now
     )
@@ -351,7 +380,7 @@ def _apply_move(
     audit.record(
         event["action"],
         at=now,
-        actor=actor.user,
+        actor=actor.user if actor else None,
         item=item,
         target=f"item:{item.id}",
         before=event["before"],

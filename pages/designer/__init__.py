@@ -191,6 +191,7 @@ def new() -> Any:
             "expense": _("Expenses"),
             "request": _("Asking for help"),
             "offer": _("Offering help"),
+            "entry_name": _("Name"),
             "question_type": form.get("question_type", ""),
         },
     )
@@ -234,7 +235,16 @@ def tabs_context(definition: Definition) -> dict[str, Any]:
     }
 
 
-from pages.designer import calendar, flow, formbuilder, packio, polls, publishing, tryit  # noqa: F401
+from pages.designer import (  # noqa: F401
+    calendar,
+    directories,
+    flow,
+    formbuilder,
+    packio,
+    polls,
+    publishing,
+    tryit,
+)
 
 
 @bp.context_processor

@@ -250,6 +250,11 @@ def _apply(
     row.help = form.get("help", "").strip()
     row.placeholder = form.get("placeholder", "").strip()
     row.required = bool(form.get("required"))
+    if form.get("personal_shown"):  # the field editor's personal-data box (x-personal)
+        if form.get("personal"):
+            row.extra["x-personal"] = True
+        else:
+            row.extra.pop("x-personal", None)
     row.pattern = form.get("pattern", "").strip()
     preset = form.get("preset", "")
     if preset == "phone":  # mobile or landline: the phone kind's own format

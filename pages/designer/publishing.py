@@ -8,10 +8,10 @@ from typing import Any
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine.authoring import designer, evolve
+from engine.authoring import designer, evolve, kpi_rollover
 from engine.authoring.changes import changes
 from engine.core import clock, limits
-from engine.core.errors import Conflict, FieldProblem, Invalid
+from engine.core.errors import Conflict, FieldProblem, Invalid, ServiceError
 from engine.definitions.checks import definition_problems
 from engine.definitions.definitions import current_version, known_roles, known_units
 from engine.store.models import DefinitionVersion, Item
@@ -125,7 +125,19 @@ def history(key: str) -> Any:
         b=b,
         diff=diff,
         changes=words,
+        rollover_year=_rollover_year(definition),
     )
+
+
+def _rollover_year(definition: Any) -> int | None:
+    """The year a yearly KPI list would roll over to (None for any other definition)."""
+    if definition.kind != "checklist" or not definition.current:
+        return None
+    body = current_version(definition).body
+    year = (body.get("period") or {}).get("year")
+    if body.get("list_kind") != "kpi" or not isinstance(year, int):
+        return None
+    return max(year + 1, clock.local(clock.now()).year)
 
 
 @bp.route("/<key>/republish/<int:number>", methods=["POST"])
@@ -202,3 +214,23 @@ def json_view(key: str) -> Any:
     return render_template(
         "designer/json.html", **tabs_context(definition), text=text, error=error, problems=problems
     ), status
+
+
+@bp.route("/<key>/rollover", methods=["POST"])
+@requires("design")
+def rollover(key: str) -> Any:
+    """Draft a yearly KPI list rolled over to a new year (its deadlines moved, its targets
+    copied), then review and publish it; the old list stays with its reports."""
+    designer.definition_of(key)  # 404 for an unknown key; the blueprint checks the scope
+    try:
+        year = int(request.form.get("year", ""))
+    except ValueError:
+        flash(_("Year: please enter a year such as 2026."), "error")
+        return redirect(url_for("designer.history", key=key), 303)
+    try:
+        created = kpi_rollover.rollover(g.actor.user, key, year, now=clock.now())
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("designer.history", key=key), 303)
+    flash(_("Drafted %(name)s: check its targets, then publish it.", name=created.name))
+    return redirect(url_for("designer.publish", key=created.key), 303)

@@ -51,7 +51,14 @@ def schema_key(body: dict[str, Any]) -> str:
 
 def has_form(body: dict[str, Any]) -> bool:
     """Whether the definition has a form the builder edits (KPI lists and indices do not)."""
-    return body.get("kind") in ("item_type", "profile", "meeting", "opinion", "listing") or (
+    return body.get("kind") in (
+        "item_type",
+        "profile",
+        "meeting",
+        "opinion",
+        "listing",
+        "directory",
+    ) or (
         body.get("kind") in ("checklist", "disclosure")
         and isinstance(body.get(schema_key(body)), dict)
     )

@@ -41,7 +41,7 @@ def dashboards_home() -> Any:
 def dashboard(key: str) -> Any:
     node = _reviewable(key)
     now = clock.now()
-    board = boards.build(g.actor, node, now=now)
+    board = boards.build(g.actor, node, now=now, kpi_key=request.args.get("kpi") or None)
     nodes_by_key(list(node.keys)[:-1] + dashboards.lead_keys(board))  # one query for both
     found = dashboards.tables(board)
     ranked = sorted(board.children, key=lambda r: r.rank or 10**6)
@@ -50,6 +50,8 @@ def dashboard(key: str) -> Any:
         board=board,
         node=node,
         tables=found,
+        kpi_key=board.kpi[0][0].body["key"] if board.kpi else None,
+        period_label=dashboards.period_label,
         profile_labels=_profile_labels(),
         ancestors=[n for n in _ancestors(node) if may_review(g.actor, n)],
         radar=charts.radar(dashboards.radar_axes(board), title=node.name)
@@ -78,7 +80,8 @@ def _ancestors(node: OrgNode) -> list[OrgNode]:
 @requires("dashboards")
 def export(key: str, table: str) -> Any:
     node = _reviewable(key)
-    found = dashboards.tables(boards.build(g.actor, node, now=clock.now()))
+    board = boards.build(g.actor, node, now=clock.now(), kpi_key=request.args.get("kpi") or None)
+    found = dashboards.tables(board)
     if table not in found:
         abort(404)
     chosen = found[table]

@@ -117,6 +117,12 @@ def test_every_computed_fact_is_documented(little):
                 parts[2] = "<decision>"
             if parts[0] == "meetings" and parts[1] == "by_definition":
                 parts[2] = "<key>"
+            if parts[0] == "directories":
+                parts[1] = "<key>"
+                if parts[2] == "sum":
+                    parts[3] = "<field>"
+                if parts[2] in ("by", "share"):
+                    parts[3:5] = ["<field>", "<option>"]
             if parts[0] == "by_type":
                 parts[1] = "<type>"
                 if parts[2] == "states":

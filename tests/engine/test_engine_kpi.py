@@ -9,33 +9,47 @@ from pathlib import Path
 
 import pytest
 
+import rules
 from engine.definitions.checks import definition_problems
+from engine.definitions.definitions import current_version
 from engine.metrics import facts
 from engine.records import kpi
+from engine.store.resident_tables import DirectoryEntry
 
 LIST = json.loads(
     (Path(__file__).resolve().parents[2] / "seed/gongshu/checklists/tasks-2021.json").read_text(
         "utf-8"
     )
 )
-MEASURED = [row for row in LIST["rows"] if "measure" in row]
+MEASURED = [row for row in LIST["rows"] if kpi.measurable(row)]
+# one row per measured target: a row with several targets is tested on each alone
+TARGETS = [
+    {**{k: v for k, v in row.items() if k != "measures"}, **spec, "key": f"{row['key']}-{i}"}
+    for row in MEASURED
+    for i, spec in enumerate(kpi.targets(row))
+]
 BEFORE = dt.datetime(2021, 9, 1)  # before every deadline
-AFTER = dt.datetime(2026, 11, 27)  # after all of them
+AFTER = dt.datetime(2026, 11, 27)  # after all of them, and after the list's period
+PERIOD = kpi.period_of(LIST)
 
 
-def _doc(path: str, value: float) -> dict:
+def _doc(measure: dict, value: float) -> dict:
+    """A facts document where the measure reads ``value``: its first fact holds it, any other
+    fact it adds (row 18: two kinds of projects) holds 0."""
     doc: dict = {}
-    *parents, leaf = path.split(".")
-    at = doc
-    for part in parents:
-        at = at.setdefault(part, {})
-    at[leaf] = value
+    first, *others = rules.vars_used(measure) if "var" not in measure else [measure["var"]]
+    for path, number in [(first, value)] + [(o, 0) for o in others]:
+        *parents, leaf = path.split(".")
+        at = doc
+        for part in parents:
+            at = at.setdefault(part, {})
+        at[leaf] = number
     return doc
 
 
 def test_the_list_has_22_rows_and_the_measurable_ones():
     assert [r["no"] for r in LIST["rows"]] == list(range(1, 23))
-    assert [r["no"] for r in MEASURED] == [1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14]
+    assert [r["no"] for r in MEASURED] == [1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 18, 19, 22]
     named = {u for r in LIST["rows"] for u in r["lead"]} | {
         s["unit"] for r in LIST["rows"] for s in r["responsible_units"] if "unit" in s
     }
@@ -43,20 +57,23 @@ def test_the_list_has_22_rows_and_the_measurable_ones():
     assert all(r["responsible_units"] for r in LIST["rows"])  # every row says who reports
 
 
-@pytest.mark.parametrize("row", MEASURED, ids=lambda r: r["key"])
+@pytest.mark.parametrize("row", TARGETS, ids=lambda r: r["key"])
 def test_each_row_at_above_and_below_its_goal(row):
-    path, goal = row["measure"]["var"], row["goal"]
+    path, goal = row["measure"], row["goal"]
     better = 5 if goal["op"].startswith(">") else -5
     at = kpi.measure_row(row, _doc(path, goal["value"]), now=BEFORE)
     above = kpi.measure_row(row, _doc(path, goal["value"] + better), now=BEFORE)
     below = kpi.measure_row(row, _doc(path, goal["value"] - better), now=BEFORE)
     late = kpi.measure_row(row, _doc(path, goal["value"] - better), now=AFTER)
+    final = kpi.measure_row(row, _doc(path, goal["value"] - better), now=AFTER, period=PERIOD)
+    done = kpi.measure_row(row, _doc(path, goal["value"]), now=AFTER, period=PERIOD)
     assert (at.status, above.status, below.status, late.status) == (
         "met",
         "met",
         "unmet",
         "overdue",
     )
+    assert (final.status, done.status) == ("missed", "achieved")  # never overdue once over
     assert at.value == goal["value"]
     assert kpi.measure_row(row, {}, now=BEFORE).status == "no_data"
 
@@ -66,18 +83,41 @@ def test_unmeasurable_rows_are_reported_by_the_responsible_unit():
     assert kpi.measure_row(row, {"anything": 1}, now=AFTER).status == "reported"
 
 
+def _in_service_register(compound, reported: int, pending: int) -> None:
+    """The register of in-service party members (在职党员报到) of a compound, written as is."""
+    version = current_version("in-service-members")
+    for i in range(reported + pending):
+        DirectoryEntry.create(
+            definition=version.definition_id,
+            version=version,
+            node=compound,
+            node_path=compound.path,
+            title="单位",
+            data={
+                "name": f"党员{i}",
+                "unit": "单位",
+                "status": "reported" if i < reported else "pending",
+            },
+            created_at=AFTER,
+        )
+
+
 def test_street_values_from_real_facts(little):
+    _in_service_register(little["a"], 9, 1)
+    _in_service_register(little["b"], 10, 0)
     facts.refresh(now=AFTER)
     doc, _ = facts.cached(little["street"])
     statuses = {s.row["no"]: s for s in kpi.measure_list(LIST, doc, now=AFTER)}
-    assert statuses[5].value == 50.0 and statuses[5].status == "overdue"  # 1 of 2 compounds
-    assert statuses[7].value == 95.0 and statuses[7].status == "met"  # 19 of 20 reported
-    assert statuses[10].value == -50.0 and statuses[10].status == "met"  # petitions halved
-    assert statuses[12].value == 0.0 and statuses[12].status == "overdue"  # no meeting held
+    # 2021 is over: the list shows its final state
+    assert statuses[5].value == 50.0 and statuses[5].status == "missed"  # 1 of 2 compounds
+    assert statuses[7].value == 95.0 and statuses[7].status == "achieved"  # 19 of 20 reported
+    assert statuses[10].value == -50.0 and statuses[10].status == "achieved"  # petitions halved
+    assert statuses[12].value == 0.0 and statuses[12].status == "missed"  # no meeting held
     counts = kpi.progress(list(statuses.values()))
+    assert statuses[18].value == 0.0 and statuses[22].status == "missed"  # nothing registered
     # Rows 1 and 3 (街道联席会议, 社区三方办) read the meetings' on-time facts (issue 14).
-    assert statuses[1].status == "overdue" and statuses[1].value == 0.0  # none held
-    assert counts["measurable"] == 12 and counts["reported"] == 10
+    assert statuses[1].value == 0.0 and statuses[1].status == "missed"  # none held
+    assert counts["measurable"] == 15 and counts["reported"] == 7
 
 
 def test_checklist_mistakes_point_at_their_path():

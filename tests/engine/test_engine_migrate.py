@@ -108,7 +108,8 @@ def test_a_mapping_moves_the_stranded_items_onto_the_new_version_audited(running
     assert [e.item_id for e in events] == [i.id for i in raised[:2]]
     assert events[0].detail["message"] == "migrated from v1 state checking to v2 state review"
     assert (
-        events[0].before == {"version": 1, "state": "checking"} and events[0].actor_id == admin.id
+        events[0].before == {"version": 1, "state": "checking", "label": "核实中"}
+        and events[0].actor_id == admin.id
     )
     publish = (
         Event.select()
@@ -150,7 +151,7 @@ def test_the_publish_page_asks_for_the_mapping_and_moves_the_items(running, clie
     assert 'id="migration"' in page and 'name="map-checking"' in page and "核实中" in page
     assert '<option value="review">评审中</option>' in page and 'value="closed"' not in page
     refused = client.post("/admin/designer/lift/publish", data={})
-    assert refused.status_code == 422 and "open item(s) sit in state" in refused.get_data(
+    assert refused.status_code == 422 and "个未办结事项停留在环节“核实中”" in refused.get_data(
         as_text=True
     )
     assert 'name="map-checking"' in refused.get_data(as_text=True)
@@ -160,7 +161,7 @@ def test_the_publish_page_asks_for_the_mapping_and_moves_the_items(running, clie
     assert "2" in client.get("/admin/designer/lift/history").get_data(as_text=True)
     auth.login("xifang")
     timeline = client.get(f"/work/items/{raised[0].id}").get_data(as_text=True)
-    assert "v1 checking → v2 评审中" in timeline
+    assert "第 2 版继续办理:核实中 → 评审中" in timeline and "v1" not in timeline
 
 
 def test_an_instance_from_before_the_file_version_gains_it_on_start(app):

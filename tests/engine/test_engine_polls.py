@@ -293,3 +293,31 @@ def test_the_sweep_closes_votes_whose_window_ended(app, actor_of, compound):
     assert closed.closed and closed.result == polls.recount(closed)
     assert Event.get(Event.action == "poll.close").actor is None
     assert polls.close_due(now=NOW + 3 * H) == 0
+
+
+def test_a_totals_only_vote_keeps_no_choices_in_the_audit_trail(app, actor_of, compound):
+    """Under ``show_choices: totals`` nobody may learn who voted what, the audit trail's
+    readers included: its cast and change events keep that a ballot was cast, not how."""
+    from engine.authoring import designer
+    from engine.definitions.runtimes import runtime
+    from engine.store.models import Definition, DefinitionVersion
+
+    definition = Definition.get(Definition.key == "owners-decision")
+    current = DefinitionVersion.get(
+        (DefinitionVersion.definition == definition)
+        & (DefinitionVersion.number == definition.current)
+    )
+    admin = actor_of("admin").user
+    designer.save_draft(
+        admin, "owners-decision", {**runtime(current).body, "show_choices": "totals"}, now=NOW
+    )
+    designer.publish_draft(admin, "owners-decision", now=NOW)
+    poll = open_one(actor_of)
+    owner = actor_of("lvzhou-yezhu1")
+    ballots.cast(owner, poll.id, "no", now=NOW + H)
+    [ballot] = ballots.cast(owner, poll.id, ["yes"], now=NOW + 2 * H)
+    assert ballot.choices == ["yes"]  # the count still knows
+    cast = Event.get(Event.action == "ballot.cast")
+    change = Event.get(Event.action == "ballot.change")
+    assert cast.after == {"choices": None} and cast.detail["unit"] == ballot.unit_id
+    assert change.before == {"choices": None} and change.after == {"choices": None}

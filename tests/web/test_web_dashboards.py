@@ -93,17 +93,17 @@ def test_kpi_views_show_the_latest_report_within_the_node(client, auth, refreshe
     of their own subtree: its status, who and when, and why it was returned."""
     from engine.records.kpi_reports import unmeasurable_rows
 
-    no = next(r["no"] for r in unmeasurable_rows("tasks-2021") if r["key"] == "street-office-staff")
+    no = next(r["no"] for r in unmeasurable_rows("tasks-2026") if r["key"] == "street-office-staff")
     auth.login("chaohui-ducha")
     client.post(
-        "/lists/kpi/tasks-2021/street-office-staff/report",
+        "/lists/kpi/tasks-2026/street-office-staff/report",
         data={"unit": "chaohui", "note": "已发文成立三方办"},
     )
     assert "已提交 · 朝晖街道" in client.get("/review/n/chaohui").text
     auth.logout()
     auth.login("dept-zzb-user")
     report_id = (
-        client.get("/lists/kpi/tasks-2021").text.split("/lists/kpi/review/", 1)[1].split('"', 1)[0]
+        client.get("/lists/kpi/tasks-2026").text.split("/lists/kpi/review/", 1)[1].split('"', 1)[0]
     )
     client.post(
         f"/lists/kpi/review/{report_id}", data={"decision": "return", "note": "请补充<b>文件</b>"}
@@ -112,7 +112,7 @@ def test_kpi_views_show_the_latest_report_within_the_node(client, auth, refreshe
     auth.login("dept-zhifa-user")
     # 各部门 report on whistle-system too; a department's report is not the street's.
     client.post(
-        "/lists/kpi/tasks-2021/whistle-system/report",
+        "/lists/kpi/tasks-2026/whistle-system/report",
         data={"unit": "dept-zhifa", "note": "执法局进度"},
     )
     auth.logout()
@@ -130,7 +130,7 @@ def test_kpi_views_show_the_latest_report_within_the_node(client, auth, refreshe
     auth.login("ducha")
     row = _kpi_row(client.get("/review/n/gongshu/export/kpi.xlsx").data, no)
     assert row["最新报告"] == "已退回 · 朝晖街道"
-    whistle = next(r["no"] for r in unmeasurable_rows("tasks-2021") if r["key"] == "whistle-system")
+    whistle = next(r["no"] for r in unmeasurable_rows("tasks-2026") if r["key"] == "whistle-system")
     row = _kpi_row(client.get("/review/n/gongshu/export/kpi.xlsx").data, whistle)
     assert row["最新报告"] == "已提交 · 区综合行政执法局" and row["退回原因"] is None
     measured = _kpi_row(client.get("/review/n/gongshu/export/kpi.xlsx").data, 5)

@@ -281,7 +281,7 @@ def test_removing_a_state_with_open_items_is_refused(admin, actor_of):
     response = admin.post(f"/admin/designer/{key}/publish")
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert "open item(s) sit in state" in page and f"#state-{item.state}" in page
+    assert "未办结事项停留在环节" in page and f"#state-{item.state}" in page
 
 
 def test_pack_export_and_import(admin, tmp_path):

@@ -15,7 +15,7 @@ from tests.conftest import NOW
 
 def report_via_page(client, row: str, unit: str, note: str = "进度说明") -> int:
     return client.post(
-        f"/lists/kpi/tasks-2021/{row}/report", data={"unit": unit, "note": note}
+        f"/lists/kpi/tasks-2026/{row}/report", data={"unit": unit, "note": note}
     ).status_code
 
 
@@ -39,7 +39,7 @@ def report_via_page(client, row: str, unit: str, note: str = "进度说明") -> 
 )
 def test_only_a_responsible_unit_reports(client, auth, username, row, unit, allowed):
     auth.login(username)
-    page = client.get("/lists/kpi/tasks-2021").text
+    page = client.get("/lists/kpi/tasks-2026").text
     section = page.split(f'id="kpi-{row}"', 1)[1].split("</section>", 1)[0]
     assert (f'value="{unit}"' in section) is allowed  # the form offers only responsible units
     assert report_via_page(client, row, unit) == (303 if allowed else 403)
@@ -50,7 +50,7 @@ def test_the_engine_refuses_a_unit_not_responsible(app, actor_of):
     with pytest.raises(Forbidden):
         kpi_reports.report(
             actor_of("dept-zhifa-user"),
-            "tasks-2021",
+            "tasks-2026",
             "street-office-staff",
             OrgNode.get(OrgNode.key == "dept-zhifa"),
             "不是我的行",
@@ -65,7 +65,7 @@ def test_a_lead_unit_does_not_accept_its_own_report(client, auth):
     auth.login("dept-zzb-user")
     report_via_page(client, "whistle-system", "dept-zzb")
     found = KpiReport.get()
-    page = client.get("/lists/kpi/tasks-2021").text
+    page = client.get("/lists/kpi/tasks-2026").text
     assert f"/lists/kpi/review/{found.id}" not in page  # no accept/return for its own report
     assert (
         client.post(f"/lists/kpi/review/{found.id}", data={"decision": "accept"}).status_code == 403
@@ -87,7 +87,7 @@ def test_a_lead_unit_does_not_accept_its_own_report(client, auth):
     auth.logout()
     # The admin (another unit) reviews it.
     auth.login("admin")
-    assert f"/lists/kpi/review/{found.id}" in client.get("/lists/kpi/tasks-2021").text
+    assert f"/lists/kpi/review/{found.id}" in client.get("/lists/kpi/tasks-2026").text
     client.post(f"/lists/kpi/review/{found.id}", data={"decision": "accept"})
     assert KpiReport.get().state == "accepted"
 
@@ -105,7 +105,7 @@ def test_the_reporter_never_reviews_even_holding_a_lead_grant(client, auth, acto
         client, "street-office-staff", "chaohui"
     )  # lead of street-office-staff: dept-zzb
     found = KpiReport.get()
-    assert f"/lists/kpi/review/{found.id}" not in client.get("/lists/kpi/tasks-2021").text
+    assert f"/lists/kpi/review/{found.id}" not in client.get("/lists/kpi/tasks-2026").text
     client.post(f"/lists/kpi/review/{found.id}", data={"decision": "accept"})
     assert KpiReport.get().state == "reported"
     with pytest.raises(Forbidden):
@@ -128,7 +128,7 @@ def test_a_community_reports_on_a_row_of_the_communities(client, auth):
     from engine.definitions.definitions import current_version
     from engine.store.models import Pack
 
-    tasks = dict(current_version("tasks-2021").body)
+    tasks = dict(current_version("tasks-2026").body)
     tasks["rows"] = [
         {k: v for k, v in r.items() if r["key"] != "consultation" or k not in ("measure", "goal")}
         for r in tasks["rows"]
@@ -153,7 +153,7 @@ def test_pack_validation_checks_responsible_units(app):
     from engine.definitions.checks import definition_problems
     from engine.definitions.definitions import current_version, known_roles, known_units
 
-    body = dict(current_version("tasks-2021").body)
+    body = dict(current_version("tasks-2026").body)
     body["rows"] = [dict(r) for r in body["rows"]]
     body["rows"][0]["responsible_units"] = [{"unit": "dept-nope"}]
     problems = definition_problems(body, roles=known_roles(), units=known_units())

@@ -35,8 +35,12 @@ def test_escalation_lines_are_translated_with_role_labels(app):
         assert escalation_line("priority 1 → 2", roles) == "提升优先级:1 → 2"
         assert escalation_line("urged", roles) == "标记督办"
         assert escalation_line("urged: 环节超时", roles) == "标记督办:环节超时"
-        assert escalation_line("summon escalate: -", roles) == "召集上级(escalate):无新增单位"
-        assert escalation_line("summon escalate: 区城管局", roles) == "召集上级(escalate):区城管局"
+        assert escalation_line("summon escalate: -", roles) == "召集上级(上级召集表):无新增单位"
+        tables = {"escalate": {"label": "升级召集"}}
+        assert (
+            escalation_line("summon escalate: 区城管局", roles, tables)
+            == "召集上级(升级召集):区城管局"
+        )
         assert escalation_line("something else", roles) == "something else"
         # What steps store now: a code and its parameters.
         assert (
@@ -51,9 +55,11 @@ def test_escalation_lines_are_translated_with_role_labels(app):
         assert escalation_line({"code": "urge", "message": None}, roles) == "标记督办"
         assert (
             escalation_line(
-                {"code": "summon", "table": "escalate", "units": ["区三方办", "区城管局"]}, roles
+                {"code": "summon", "table": "escalate", "units": ["区三方办", "区城管局"]},
+                roles,
+                tables,
             )
-            == "召集上级(escalate):区三方办、区城管局"
+            == "召集上级(升级召集):区三方办、区城管局"
         )
     with app.test_request_context("/?lang=en"):
         assert escalation_line("urged", roles) == "marked as urged"
@@ -68,3 +74,25 @@ def test_definition_kinds_are_named_in_chinese_on_the_admin_and_designer_lists(c
         for kind in ("poll", "meeting", "opinion", "disclosure", "listing", "item_type"):
             assert kind not in cells, (path, kind)
         assert "议事会" in page and "经营性收支公示" in page
+
+
+def _visible_text(page: str) -> str:
+    """What a reader sees: no tags, no attributes, no script, no folded-away data view."""
+    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.DOTALL)
+    page = re.sub(r"<details\b.*?</details>", " ", page, flags=re.DOTALL)
+    return re.sub(r"<[^>]+>", " ", page)
+
+
+def test_admin_pages_name_definitions_and_versions_in_words(client, auth):
+    """Keys, "v3" and digests stay out of sight: names, kinds and "第 3 版" instead."""
+    auth.login("admin")
+    for path in ("/admin/", "/admin/definitions/bell", "/admin/definitions/bell/v/1"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        text = _visible_text(response.get_data(as_text=True))
+        assert not re.search(r"\bv\d+\b", text), (path, re.findall(r".{20}\bv\d+\b.{20}", text))
+        assert "第 1 版" in text, path
+        for key in ("tasks-2021", "bell", "gongshu", "1.0.0"):
+            assert not re.search(rf"(?<![\w-]){re.escape(key)}(?![\w-])", text), (path, key)
+    version = _visible_text(client.get("/admin/definitions/bell/v/1").get_data(as_text=True))
+    assert "小区协商铃" in version and "问题收起" in version and "collected" not in version

@@ -99,6 +99,13 @@ def _pages() -> list[tuple[str, str, int]]:
         ("admin", "/review/", BUDGET),
         ("admin", "/work/", BUDGET),
         ("admin", "/admin/", BUDGET),
+        ("ducha", "/work/directories", BUDGET),
+        ("ducha", "/work/directories/social-orgs", BUDGET),
+        ("ducha", "/work/directories/in-service-members", BUDGET),
+        ("ducha", "/work/directories/property-party-orgs/gongshu", BUDGET),
+        ("chaohui-ducha", "/work/directories/volunteer-projects", BUDGET),
+        ("xifang", "/work/directories", BUDGET),
+        ("xifang", f"/work/directories/in-service-members/{compound}", BUDGET),
     ]
 
 

@@ -1,0 +1,317 @@
+"""Directories (名录): registers of entries kept at org nodes — the social organisations of a
+community (社会组织名录), the volunteer projects of a compound, the in-service party members
+who reported to it (在职党员报到), the party organisations of the property industry.
+
+A ``directory`` definition names the node kinds its entries are kept at, the form of an
+entry (``schema``), who adds, edits and retires entries (``edit_roles``) and who reads them
+(``read_roles``), and optionally a target ``min_per_node``. Personal answers (``x-personal``)
+are masked for readers outside ``personal_roles`` (default: ``edit_roles``). Entries are
+never deleted: they are retired, with a reason, and every change is audited. The facts
+(``directories.<key>.…``) are computed in ``engine/residents/facts.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import forms
+from engine.core import i18n
+from engine.core.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
+from engine.core.i18n import gettext as _
+from engine.definitions.definitions import applies_at, current_versions
+from engine.org.actors import Actor
+from engine.org.scope import path_under
+from engine.store.db import write_transaction
+from engine.store.models import DefinitionVersion, OrgNode
+from engine.store.resident_tables import DirectoryEntry
+from engine.trail import audit
+from engine.trail.privacy import mask
+
+
+def definitions() -> list[DefinitionVersion]:
+    """The current version of every directory, by key (one query, once per request)."""
+    return current_versions("directory", by_key=True)
+
+
+def version_of(key: str) -> DefinitionVersion:
+    """:raises NotFound: no published directory ``key``."""
+    for version in definitions():
+        if version.definition.key == key:
+            return version
+    raise NotFound(_("Not found."))
+
+
+def body_of(entry: DirectoryEntry) -> dict[str, Any]:
+    from engine.definitions.runtimes import runtime
+
+    return dict(runtime(entry.version_id).body)  # versions never change: cached
+
+
+def _readers(body: Mapping[str, Any]) -> set[str]:
+    return set(body.get("read_roles") or ()) | set(body["edit_roles"])
+
+
+def may_read(actor: Actor, body: Mapping[str, Any], node: OrgNode) -> bool:
+    """Holders of a reading or editing role at the node, above it or below it (a compound's
+    commissioner reads its community's directory) read its entries."""
+    readers = _readers(body)
+    return applies_at(body, node.path) and any(
+        g.role in readers
+        and (node.path.startswith(g.node_path) or g.node_path.startswith(node.path))
+        for g in actor.grants
+    )
+
+
+def may_edit(actor: Actor, body: Mapping[str, Any], node: OrgNode) -> bool:
+    """Holders of an editing role at the node or above add, edit and retire its entries."""
+    return (
+        node.kind in body["node_kinds"]
+        and applies_at(body, node.path)
+        and any(actor.reaches(role, node.path) for role in body["edit_roles"])
+    )
+
+
+def sees_personal(actor: Actor, body: Mapping[str, Any], node: OrgNode) -> bool:
+    """Whether ``actor`` needs the personal answers of entries at ``node`` whole."""
+    roles = body.get("personal_roles") or body["edit_roles"]
+    return any(actor.reaches(role, node.path) for role in roles)
+
+
+def reach(actor: Actor, body: Mapping[str, Any]) -> list[str]:
+    """The paths of the subtrees ``actor`` reads the directory in (none inside another)."""
+    paths = sorted({g.node_path for g in actor.grants if g.role in _readers(body)})
+    return [p for p in paths if not any(p != q and p.startswith(q) for q in paths)]
+
+
+def _under(field: Any, paths: Iterable[str]) -> Any:
+    where = None
+    for path in paths:
+        part = path_under(field, path)
+        where = part if where is None else where | part
+    return where
+
+
+def _ancestor_ids(paths: Iterable[str]) -> list[int]:
+    return sorted({int(p) for path in paths for p in path.strip("/").split("/")[:-1]})
+
+
+def kept_nodes(actor: Actor, body: Mapping[str, Any], *, limit: int = 2000) -> list[OrgNode]:
+    """The nodes the directory is kept at that ``actor`` reads — in the subtrees of their
+    grants and above them — by path (one query)."""
+    paths = reach(actor, body)
+    if not paths:
+        return []
+    where = _under(OrgNode.path, paths) | OrgNode.id.in_(_ancestor_ids(paths))
+    nodes = (
+        OrgNode.select()
+        .where(OrgNode.kind.in_(list(body["node_kinds"])) & where)
+        .order_by(OrgNode.path)
+        .limit(limit)
+    )
+    return [n for n in nodes if applies_at(body, n.path)]
+
+
+def counts(version: DefinitionVersion, nodes: Iterable[OrgNode]) -> dict[int, int]:
+    """Active entries per node id, of ``nodes`` (one query)."""
+    ids = [n.id for n in nodes]
+    if not ids:
+        return {}
+    from peewee import fn
+
+    rows = (
+        DirectoryEntry.select(DirectoryEntry.node, fn.COUNT(DirectoryEntry.id))
+        .where(
+            (DirectoryEntry.definition == version.definition_id)
+            & DirectoryEntry.retired_at.is_null()
+            & DirectoryEntry.node.in_(ids)
+        )
+        .group_by(DirectoryEntry.node)
+        .tuples()
+    )
+    return {node_id: int(n) for node_id, n in rows}
+
+
+def entries_at(
+    version: DefinitionVersion, node: OrgNode, *, retired: bool = False
+) -> list[DirectoryEntry]:
+    """The entries kept at ``node``, active first (or only the retired), by title."""
+    where = (DirectoryEntry.definition == version.definition_id) & (DirectoryEntry.node == node)
+    where &= DirectoryEntry.retired_at.is_null(not retired)
+    return list(
+        DirectoryEntry.select()
+        .where(where)
+        .order_by(DirectoryEntry.title, DirectoryEntry.id)
+        .limit(1000)
+    )
+
+
+def get_entry(actor: Actor, entry_id: int) -> tuple[DirectoryEntry, OrgNode]:
+    """:raises NotFound: no such entry, or not one ``actor`` reads (no existence leak)."""
+    row = (
+        DirectoryEntry.select(DirectoryEntry, OrgNode)
+        .join(OrgNode)
+        .where(DirectoryEntry.id == entry_id)
+        .first()
+    )
+    if row is None or not may_read(actor, body_of(row), row.node):
+        raise NotFound(_("Not found."))
+    return row, row.node
+
+
+def personal_kinds(body: Mapping[str, Any]) -> dict[str, str]:
+    """Personal answer name → its widget kind (a phone is masked differently)."""
+    return {s.name: s.kind for s in forms.field_specs(body["schema"]) if s.personal}
+
+
+def sum_labels(body: Mapping[str, Any]) -> dict[str, str]:
+    """The number fields of the entry form that the facts sum, with their labels."""
+    return {
+        s.name: s.label
+        for s in forms.field_specs(body["schema"])
+        if s.value_type in ("integer", "number")
+        and not s.options
+        and not s.personal
+        and not s.children
+    }
+
+
+def shown_data(body: Mapping[str, Any], data: Mapping[str, Any], whole: bool) -> dict[str, Any]:
+    """An entry's answers as the reader may see them: personal ones masked unless ``whole``."""
+    if whole:
+        return dict(data)
+    kinds = personal_kinds(body)
+    return {k: mask(v, kinds[k]) if k in kinds else v for k, v in data.items()}
+
+
+def clean(body: Mapping[str, Any], node: OrgNode, actor: Actor, data: Any) -> dict[str, Any]:
+    """The answers checked against the entry form. :raises Invalid: paths ``data/...``."""
+    if not isinstance(data, Mapping):
+        message = _("Answers must be a JSON object.")
+        raise Invalid(message, [FieldProblem("data", message)])
+    context = {
+        "node": {"key": node.key, "kind": node.kind, "name": node.name},
+        "actor": {"roles": sorted(actor.roles_at(node.path))},
+    }
+    cleaned, errors = forms.validate(
+        body["schema"], dict(data), context=context, gettext=i18n.gettext
+    )
+    if errors:
+        raise Invalid(
+            _("Some answers need fixing."),
+            [FieldProblem(f"data/{e.path}" if e.path else "data", e.message) for e in errors],
+        )
+    return dict(cleaned)
+
+
+def _title(body: Mapping[str, Any], cleaned: Mapping[str, Any]) -> str:
+    return str(cleaned.get(body["title_field"], "") or "")[:300]
+
+
+def _audit(action: str, entry: DirectoryEntry, actor: Actor, now: dt.datetime, **kw: Any) -> None:
+    audit.record(action, at=now, actor=actor.user, target=f"directory_entry:{entry.id}", **kw)
+
+
+def add(actor: Actor, key: str, node: OrgNode, data: Any, *, now: dt.datetime) -> DirectoryEntry:
+    """Add an entry to directory ``key`` at ``node``.
+
+    :raises NotFound: no such directory. :raises Forbidden: the actor keeps no such
+        directory here. :raises Invalid: the answers do not pass the form.
+    """
+    version = version_of(key)
+    body = version.body
+    if not may_edit(actor, body, node):
+        raise Forbidden(_("You may not add entries here."))
+    cleaned = clean(body, node, actor, data)
+    with write_transaction():
+        entry = DirectoryEntry.create(
+            definition=version.definition_id,
+            version=version,
+            node=node,
+            node_path=node.path,
+            title=_title(body, cleaned),
+            data=cleaned,
+            created_by=actor.user,
+            created_at=now,
+        )
+        _audit(
+            "directory.add",
+            entry,
+            actor,
+            now,
+            after={"directory": key, "node": node.key, "data": cleaned},
+        )
+    return entry
+
+
+def _write(entry: DirectoryEntry, **changes: Any) -> None:
+    """:raises Conflict: the entry changed or was retired since it was read."""
+    changed = (
+        DirectoryEntry.update(lock=DirectoryEntry.lock + 1, **changes)
+        .where(
+            (DirectoryEntry.id == entry.id)
+            & (DirectoryEntry.lock == entry.lock)
+            & DirectoryEntry.retired_at.is_null()
+        )
+        .execute()
+    )
+    if not changed:
+        raise Conflict(_("Someone else was quicker, or it changed meanwhile; reload the page."))
+    for name, value in changes.items():
+        setattr(entry, name, value)
+    entry.lock += 1
+
+
+def edit(
+    actor: Actor, entry: DirectoryEntry, node: OrgNode, data: Any, *, now: dt.datetime
+) -> None:
+    """Change an active entry's answers (against the directory's current form).
+
+    :raises Forbidden, Invalid, Conflict:
+    """
+    version = version_of(entry.definition.key)
+    body = version.body
+    if not may_edit(actor, body, node):
+        raise Forbidden(_("You may not edit entries here."))
+    if entry.retired_at is not None:
+        raise Conflict(_("This entry has been retired."))
+    cleaned = clean(body, node, actor, data)
+    before = dict(entry.data or {})
+    with write_transaction():
+        _write(
+            entry,
+            version=version.id,
+            title=_title(body, cleaned),
+            data=cleaned,
+            updated_by=actor.user,
+            updated_at=now,
+        )
+        _audit(
+            "directory.edit", entry, actor, now, before={"data": before}, after={"data": cleaned}
+        )
+
+
+def retire(
+    actor: Actor, entry: DirectoryEntry, node: OrgNode, reason: Any, *, now: dt.datetime
+) -> None:
+    """Retire an entry (it stays on record, counted no more). :raises Invalid: no reason."""
+    body = body_of(entry)
+    if not may_edit(actor, body, node):
+        raise Forbidden(_("You may not edit entries here."))
+    if entry.retired_at is not None:
+        raise Conflict(_("This entry has been retired."))
+    text = str(reason or "").strip()
+    if not text:
+        message = _("Say why the entry is retired.")
+        raise Invalid(message, [FieldProblem("reason", message)])
+    with write_transaction():
+        _write(entry, retired_by=actor.user, retired_at=now, retire_reason=text[:500])
+        _audit(
+            "directory.retire",
+            entry,
+            actor,
+            now,
+            before={"retired": False},
+            after={"retired": True, "reason": text[:500]},
+        )

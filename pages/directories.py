@@ -1,0 +1,337 @@
+"""Directories (名录) on /work/directories: what each directory holds in the actor's reach,
+the nodes it is kept at with their counts against the target (rolled up by street and
+community), a node's entries, and the add, edit and retire forms — engine/residents/directories.py."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from peewee import fn
+
+import forms
+from engine.core import clock
+from engine.core.errors import ServiceError
+from engine.definitions.definitions import applies_at
+from engine.org.scope import path_under
+from engine.residents import directories as ds
+from engine.store.models import DefinitionVersion, OrgNode
+from engine.store.resident_tables import DirectoryEntry
+from pages.auth import requires
+from pages.itemviews import bind, submit
+from pages.plainwords import people_date
+from pages.work import bp
+
+
+def _readable() -> list[DefinitionVersion]:
+    """The directories the actor reads somewhere."""
+    return [v for v in ds.definitions() if ds.reach(g.actor, v.body)]
+
+
+def _version(key: str) -> DefinitionVersion:
+    version = next((v for v in _readable() if v.definition.key == key), None)
+    if version is None:
+        abort(404)
+    return version
+
+
+def _node(version: DefinitionVersion, node_key: str, *, edit: bool = False) -> OrgNode:
+    node = OrgNode.get_or_none(OrgNode.key == node_key)
+    body = version.body
+    if node is None or node.kind not in body["node_kinds"] or not ds.may_read(g.actor, body, node):
+        abort(404)
+    if edit and not ds.may_edit(g.actor, body, node):
+        abort(403)
+    return node
+
+
+def _under(paths: list[str]) -> Any:
+    where = None
+    for path in paths:
+        part = path_under(OrgNode.path, path)
+        where = part if where is None else where | part
+    return where
+
+
+def columns(body: Mapping[str, Any]) -> list[forms.FieldSpec]:
+    """The entry form's fields shown as a table's columns (not files or groups)."""
+    return [
+        s
+        for s in forms.field_specs(body["schema"])
+        if not s.children and s.kind not in ("photo", "file")
+    ]
+
+
+def cells(
+    specs: list[forms.FieldSpec], body: Mapping[str, Any], data: Mapping[str, Any], whole: bool
+) -> list[Any]:
+    """An entry's answers in column order, option titles for choices, personal ones masked."""
+    shown = ds.shown_data(body, data or {}, whole)
+    out = []
+    for spec in specs:
+        value = shown.get(spec.name)
+        if isinstance(value, bool):
+            value = _("Yes") if value else _("No")
+        elif isinstance(value, list):
+            value = "、".join(str(dict(spec.options or []).get(v, v)) for v in value)
+        elif spec.kind == "date" and isinstance(value, str) and not spec.personal:
+            value = people_date(value)
+        elif value is not None:
+            value = dict(spec.options or []).get(value, value)
+        out.append("" if value is None else value)
+    return out
+
+
+@bp.route("/directories")
+@requires("directories")
+def directories() -> Any:
+    """Every directory the actor reads: entries and nodes in their reach, nodes at target."""
+    versions = _readable()
+    reaches = {v.id: ds.reach(g.actor, v.body) for v in versions}
+    paths = sorted({p for ps in reaches.values() for p in ps})
+    kinds = sorted({k for v in versions for k in v.body["node_kinds"]})
+    above = sorted({int(p) for path in paths for p in path.strip("/").split("/")[:-1]})
+    nodes = (
+        list(
+            OrgNode.select(OrgNode.id, OrgNode.key, OrgNode.kind, OrgNode.path)
+            .where(OrgNode.kind.in_(kinds) & (_under(paths) | OrgNode.id.in_(above)))
+            .limit(5000)
+        )
+        if paths
+        else []
+    )
+    counted: dict[tuple[int, int], int] = {}
+    if paths:
+        rows = (
+            DirectoryEntry.select(
+                DirectoryEntry.definition, DirectoryEntry.node, fn.COUNT(DirectoryEntry.id)
+            )
+            .where(
+                DirectoryEntry.retired_at.is_null()
+                & DirectoryEntry.definition.in_([v.definition_id for v in versions])
+            )
+            .group_by(DirectoryEntry.definition, DirectoryEntry.node)
+            .tuples()
+        )
+        counted = {(d, n): int(c) for d, n, c in rows}
+    boards = []
+    for version in versions:
+        body = version.body
+        mine = [
+            n
+            for n in nodes
+            if n.kind in body["node_kinds"]
+            and any(n.path.startswith(p) or p.startswith(n.path) for p in reaches[version.id])
+            and applies_at(body, n.path)
+        ]
+        per = [counted.get((version.definition_id, n.id), 0) for n in mine]
+        least = body.get("min_per_node")
+        if not mine:
+            continue
+        boards.append(
+            {
+                "key": version.definition.key,
+                "body": body,
+                "entries": sum(per),
+                "nodes": len(mine),
+                "at_min": sum(1 for c in per if least and c >= least),
+                "single": mine[0] if len(mine) == 1 else None,
+                "kinds": kinds_text(body),
+            }
+        )
+    return render_template("work/directories.html", boards=boards)
+
+
+def kinds_text(body: Mapping[str, Any]) -> str:
+    """The node kinds a directory is kept at, in words."""
+    words = {
+        "district": _("the district"),
+        "street": _("streets"),
+        "community": _("communities"),
+        "compound": _("compounds"),
+    }
+    return "、".join(words[k] for k in body["node_kinds"])
+
+
+@bp.route("/directories/<key>")
+@requires("directories")
+def directory(key: str) -> Any:
+    """The nodes the directory is kept at in the actor's reach, each with its count against the
+    target, grouped by street (and by community for compounds) with subtotals."""
+    version = _version(key)
+    body = version.body
+    nodes = ds.kept_nodes(g.actor, body)
+    counted = ds.counts(version, nodes)
+    above = {int(p) for n in nodes for p in n.path.strip("/").split("/")[:-1]}
+    names = {
+        n.id: n
+        for n in OrgNode.select(OrgNode.id, OrgNode.name, OrgNode.kind).where(
+            OrgNode.id.in_(sorted(above)) & OrgNode.kind.in_(["street", "community"])
+        )
+    }
+    least = body.get("min_per_node")
+    paths = ds.reach(g.actor, body)
+    summary = _summary(body, key, paths[0]) if len(paths) == 1 else []
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for node in nodes:
+        ancestors = [names[int(p)] for p in node.path.strip("/").split("/")[:-1] if int(p) in names]
+        street = next((a.name for a in ancestors if a.kind == "street"), "")
+        community = next((a.name for a in ancestors if a.kind == "community"), "")
+        count = counted.get(node.id, 0)
+        groups[street, community if node.kind == "compound" else ""].append(
+            {"node": node, "count": count, "short": bool(least) and count < least}
+        )
+    rows = [
+        {
+            "street": street,
+            "community": community,
+            "nodes": members,
+            "entries": sum(m["count"] for m in members),
+            "at_min": sum(1 for m in members if not m["short"]) if least else None,
+        }
+        for (street, community), members in sorted(groups.items())
+    ]
+    return render_template(
+        "work/directory.html",
+        key=key,
+        body=body,
+        groups=rows,
+        total=sum(counted.get(n.id, 0) for n in nodes),
+        at_min=sum(1 for r in rows for m in r["nodes"] if not m["short"]) if least else None,
+        kept=len(nodes),
+        kinds=kinds_text(body),
+        summary=summary,
+    )
+
+
+def _summary(body: Mapping[str, Any], key: str, path: str) -> list[tuple[str, str]]:
+    """The area's facts of the directory (the refreshed cache): each choice's options with
+    their counts and shares, and the sums — what the index and the list read."""
+    from engine.metrics.facts import cached_many
+
+    node_id = int(path.strip("/").split("/")[-1])
+    got = (cached_many([node_id]).get(node_id) or {}).get("directories", {}).get(key)
+    if not got:
+        return []
+    out = []
+    for spec in columns(body):
+        if spec.name in got.get("by", {}):
+            parts = [
+                f"{label} {got['by'][spec.name].get(str(value), 0)}"
+                + (
+                    f"({got['share'][spec.name][str(value)]}%)"
+                    if got["share"][spec.name].get(str(value)) is not None
+                    else ""
+                )
+                for value, label in spec.options
+            ]
+            out.append((spec.label, " · ".join(parts)))
+        elif spec.name in got.get("sum", {}):
+            out.append((spec.label, str(got["sum"][spec.name])))
+    return out
+
+
+@bp.route("/directories/<key>/<node_key>")
+@requires("directories")
+def directory_node(key: str, node_key: str) -> Any:
+    """The entries kept at one node; the retired ones below, with why."""
+    version = _version(key)
+    node = _node(version, node_key)
+    body = version.body
+    whole = ds.sees_personal(g.actor, body, node)
+    specs = columns(body)
+    active = ds.entries_at(version, node)
+    retired = ds.entries_at(version, node, retired=True)
+    sums = [
+        sum(e.data.get(s.name) or 0 for e in active if isinstance(e.data.get(s.name), int | float))
+        if s.value_type in ("integer", "number") and not s.options and not s.personal
+        else None
+        for s in specs
+    ]
+    return render_template(
+        "work/directory_node.html",
+        key=key,
+        body=body,
+        node=node,
+        specs=specs,
+        active=[(e, cells(specs, body, e.data, whole)) for e in active],
+        retired=[(e, cells(specs, body, e.data, whole)) for e in retired],
+        may_edit=ds.may_edit(g.actor, body, node),
+        least=body.get("min_per_node"),
+        sums=sums if any(x is not None for x in sums) else None,
+    )
+
+
+def _form_page(
+    version: DefinitionVersion, node: OrgNode, data: Mapping[str, Any] | None, act: Any
+) -> Any:
+    body = version.body
+    bound = bind(
+        body["schema"], {"node": {"key": node.key, "kind": node.kind, "name": node.name}}, data
+    )
+    result, loose = submit(bound, act)
+    if result is not None:
+        return result
+    status = 422 if request.method == "POST" and not request.form.get("_refresh") else 200
+    return render_template(
+        "work/directory_entry.html",
+        bound=bound,
+        body=body,
+        node=node,
+        loose=loose,
+        key=version.definition.key,
+        editing=data is not None,
+    ), status
+
+
+@bp.route("/directories/<key>/<node_key>/new", methods=["GET", "POST"])
+@requires("directories")
+def directory_add(key: str, node_key: str) -> Any:
+    version = _version(key)
+    node = _node(version, node_key, edit=True)
+
+    def done(data: dict[str, Any]) -> Any:
+        ds.add(g.actor, key, node, data, now=clock.now())
+        flash(_("Added."))
+        return redirect(url_for("work.directory_node", key=key, node_key=node.key), 303)
+
+    return _form_page(version, node, None, done)
+
+
+def _entry(entry_id: int) -> tuple[DirectoryEntry, OrgNode, DefinitionVersion]:
+    entry, node = ds.get_entry(g.actor, entry_id)
+    return entry, node, _version(entry.definition.key)
+
+
+@bp.route("/directories/entries/<int:entry_id>/edit", methods=["GET", "POST"])
+@requires("directories")
+def directory_edit(entry_id: int) -> Any:
+    entry, node, version = _entry(entry_id)
+    if not ds.may_edit(g.actor, version.body, node) or entry.retired_at is not None:
+        abort(403)
+    key = version.definition.key
+
+    def done(data: dict[str, Any]) -> Any:
+        ds.edit(g.actor, entry, node, data, now=clock.now())
+        flash(_("Saved."))
+        return redirect(url_for("work.directory_node", key=key, node_key=node.key), 303)
+
+    return _form_page(version, node, dict(entry.data or {}), done)
+
+
+@bp.route("/directories/entries/<int:entry_id>/retire", methods=["POST"])
+@requires("directories")
+def directory_retire(entry_id: int) -> Any:
+    entry, node, version = _entry(entry_id)
+    try:
+        ds.retire(g.actor, entry, node, request.form.get("reason"), now=clock.now())
+    except ServiceError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("Retired. It stays on record and no longer counts."))
+    return redirect(
+        url_for("work.directory_node", key=version.definition.key, node_key=node.key), 303
+    )
