@@ -189,6 +189,7 @@ def rollup(key: str) -> Any:
 
 
 from pages import (
+    buildings,  # noqa: F401 - registers its routes on bp
     kpi_reports,  # noqa: F401 - registers its routes on bp
     profiles,  # noqa: F401 - registers its routes on bp
 )

@@ -308,7 +308,8 @@ def accounts(pack_path: str) -> None:
 )
 @with_appcontext
 def sweep(at: str | None) -> None:
-    """Apply due deadlines and escalation once, then refresh the facts if due; print the counts."""
+    """Apply due deadlines and escalation once, refresh the facts if due, then take the
+    indices' scheduled snapshots that are due; print the counts."""
     from engine.workflow.escalation import sweep as run_sweep
 
     now = clock.now()
@@ -348,6 +349,11 @@ def sweep(at: str | None) -> None:
         if count is not None
         else "facts: nothing changed, not refreshed"
     )
+    from engine.metrics import indices
+
+    with database.connection_context():
+        taken = indices.snapshot_due(now=clock.now())
+    click.echo(f"index snapshots taken: {taken}")
 
 
 @click.command("deliver")

@@ -4,7 +4,8 @@ When ``BACKGROUND_SWEEP`` is true the app factory starts one daemon thread per p
 that runs :func:`engine.workflow.escalation.sweep` every ``SWEEP_INTERVAL`` seconds, then
 refreshes the cached facts when something changed (:func:`engine.metrics.facts.refresh_due`,
 at most every ``FACTS_INTERVAL`` seconds); pages keep reading the previous facts
-meanwhile. Several
+meanwhile. Then it takes the indices' scheduled snapshots that are due
+(:func:`engine.metrics.indices.snapshot_due`, once per period). Several
 processes (gunicorn workers, several hosts) may each run one: every escalation step
 still happens once (see engine/workflow/escalation.py). Deployments that prefer cron or a
 systemd timer leave it off and run ``sanfang sweep``.
@@ -18,7 +19,7 @@ from flask import Flask
 
 from engine.core import clock
 from engine.decisions.polls import close_due
-from engine.metrics import facts
+from engine.metrics import facts, indices
 from engine.store.db import database
 from engine.workflow import timeouts
 from engine.workflow.escalation import sweep
@@ -39,6 +40,21 @@ def sweep_once(app: Flask) -> None:
     except Exception:  # the thread must survive a bad sweep; the next one retries
         app.logger.exception("background sweep failed")
     refresh_facts(app)
+    take_snapshots(app)
+
+
+def take_snapshots(app: Flask) -> int:
+    """Take the indices' scheduled snapshots that are due (after the facts they score).
+    Errors are logged: a missed period is taken by the next sweep."""
+    try:
+        with database.connection_context():
+            taken = indices.snapshot_due(now=clock.now())
+    except Exception:  # as above
+        app.logger.exception("background index snapshot failed")
+        return 0
+    if taken:
+        app.logger.info("index snapshots taken: %d", taken)
+    return taken
 
 
 def refresh_facts(app: Flask) -> int | None:

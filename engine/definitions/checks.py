@@ -26,6 +26,7 @@ from engine.definitions.checks_common import duplicate_keys, rule_problems
 from engine.definitions.checks_decisions import decision_kind_problems, gate_problems
 from engine.definitions.checks_directories import directory_problems
 from engine.definitions.checks_residents import (
+    building_roster_problems,
     contact_card_problems,
     disclosure_problems,
     listing_problems,
@@ -154,6 +155,7 @@ def definition_problems(
         problems.append(FieldProblem("/scope", f"org node {body['scope']!r} does not exist"))
     if kind == "profile":
         problems += _form(body["schema"], "/schema") + contact_card_problems(body)
+        problems += building_roster_problems(body)
         return problems or profile_fact_problems(body)
     if kind == "evaluation":
         return _evaluation_problems(body)

@@ -1,4 +1,5 @@
-"""Pack checks of the residents' parts of definitions: a profile's contact card and an
+"""Pack checks of the residents' parts of definitions: a profile's contact card and building
+roster, an
 item type's Open311 service name fields the form really has; a ``disclosure`` and a
 ``listing`` definition beyond its schema: known roles, unique keys, fields it names that
 its form has."""
@@ -45,6 +46,34 @@ def contact_card_problems(body: Mapping[str, Any]) -> list[FieldProblem]:
                 problems.append(FieldProblem(f"{at}/{part}", f"{name!r} is no field of the file"))
             elif part == "phone" and fields[name].get("format") != "phone":
                 problems.append(FieldProblem(f"{at}/{part}", f"{name!r} is no phone-number field"))
+    return problems
+
+
+def building_roster_problems(body: Mapping[str, Any]) -> list[FieldProblem]:
+    """A ``building_roster``'s role keys are unique; the fields it computes are fields of the
+    file of the right type (``count``s integers, ``flag``s booleans), each computed once."""
+    roster = body.get("building_roster")
+    if not isinstance(roster, Mapping):
+        return []
+    props = _props(body.get("schema"))
+    roles = roster.get("roles", [])
+    problems = duplicate_keys(
+        ((f"/building_roster/roles/{i}", r["key"]) for i, r in enumerate(roles)), "role"
+    )
+    wanted = [("/building_roster/count", roster.get("count"), "integer")]
+    for i, role in enumerate(roles):
+        wanted.append((f"/building_roster/roles/{i}/count", role.get("count"), "integer"))
+        wanted.append((f"/building_roster/roles/{i}/flag", role.get("flag"), "boolean"))
+    seen: set[str] = set()
+    for at, name, kind in wanted:
+        if not name:
+            continue
+        prop = props.get(name)
+        if not isinstance(prop, Mapping) or prop.get("type") != kind:
+            problems.append(FieldProblem(at, f"{name!r} is no {kind} field of the file"))
+        elif name in seen:
+            problems.append(FieldProblem(at, f"{name!r} is computed twice"))
+        seen.add(name)
     return problems
 
 

@@ -353,6 +353,15 @@ def generate(
     from engine.residents import demo as residents_demo
 
     residents = residents_demo.generate(pools, rng, now)
+    from engine.demo.demo_live import raise_open
+
+    raise_open(pools, nodes, now=now)  # open matters for the live board (实时预警看板)
+    from engine.demo.demo_buildings import fill as fill_buildings
+
+    fill_buildings(lambda r: person_name(r, pools), now=now)  # 一名党员一幢楼, 楼栋长
+    from engine.metrics import demo as metrics_demo
+
+    metrics_demo.backfill(rng, now=now)  # the index trend of the last twelve months
     audit.record(
         "demo.generate",
         at=now,

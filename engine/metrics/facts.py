@@ -22,6 +22,7 @@ from engine.decisions import cadence
 from engine.decisions import facts as decision_facts
 from engine.decisions.polls_facts import EMPTY as EMPTY_POLLS
 from engine.decisions.polls_facts import poll_facts
+from engine.records import buildings
 from engine.records.checklists import facts_for as checklist_facts
 from engine.records.profiles import file_facts
 from engine.residents.facts import (
@@ -267,11 +268,17 @@ def compute_all(*, now: dt.datetime) -> dict[int, dict[str, Any]]:
             .tuples()
         ):
             roles[node_id].append(role)
+        roster = buildings.roster_for("compound")
+        files = buildings.building_files() if roster else {}
         for n in nodes:
             if n.kind == "compound":
-                profiles[n.id], shares[n.id] = declared.of_compound(
-                    n.profile or {}, roles.get(n.id, ())
+                # where its buildings name who is in charge, the roster's counts, not the typed ones
+                file = (
+                    buildings.overlay(n.profile or {}, files[n.id], roster)
+                    if roster and files.get(n.id)
+                    else n.profile or {}
                 )
+                profiles[n.id], shares[n.id] = declared.of_compound(file, roles.get(n.id, ()))
     compounds_under = _compounds_under(nodes)
     lists = checklist_facts(now)
     votes = poll_facts(ancestors)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import rules
+from engine.core import clock
 from engine.definitions.definitions import current_versions
 from engine.metrics import facts
 from engine.store.db import database
@@ -226,28 +227,70 @@ def snapshot_all(keys: list[str] | None, *, now: dt.datetime) -> int:
     """Record every area node's score under each index's current version; returns the count."""
     taken = 0
     for version in index_versions():
-        key = version.body["key"]
-        if keys and key not in keys:
+        if keys and version.body["key"] not in keys:
             continue
-        rows = [
-            {
-                "definition": key,
-                "version": version.number,
-                "node": node_id,
-                "score": s.score,
-                "dimensions": s.dimensions,
-                "values": {
-                    k: {"value": v["value"], "score": v["score"]} for k, v in s.indicators.items()
-                },
-                "taken_at": now,
-            }
-            for node_id, s in scores(version).items()
-        ]
-        with database.atomic():
-            for start in range(0, len(rows), 500):
-                IndexSnapshot.insert_many(rows[start : start + 500]).execute()
-        taken += len(rows)
+        taken += insert_snapshots(_rows(version, now, None))
     return taken
+
+
+def period_of(schedule: str, at: dt.datetime) -> str:
+    """The snapshot period (Asia/Shanghai) that the naive-UTC time ``at`` falls in:
+    ``"2026-12"`` for a monthly schedule, ``"2026-W49"`` (ISO week) for a weekly one."""
+    local = clock.local(at)
+    assert local is not None
+    if schedule == "weekly":
+        year, week, _ = local.isocalendar()
+        return f"{year}-W{week:02d}"
+    if schedule == "monthly":
+        return f"{local.year}-{local.month:02d}"
+    raise ValueError(schedule)
+
+
+def _rows(version: DefinitionVersion, now: dt.datetime, period: str | None) -> list[dict[str, Any]]:
+    return [
+        {
+            "definition": version.body["key"],
+            "version": version.number,
+            "node": node_id,
+            "score": s.score,
+            "dimensions": s.dimensions,
+            "values": {
+                k: {"value": v["value"], "score": v["score"]} for k, v in s.indicators.items()
+            },
+            "taken_at": now,
+            "period": period,
+        }
+        for node_id, s in scores(version).items()
+    ]
+
+
+def insert_snapshots(rows: list[dict[str, Any]]) -> int:
+    """Insert snapshot rows in one transaction; a row of a period already taken for its index
+    and node is skipped (the unique key decides, so concurrent sweeps take it once)."""
+    with database.atomic():
+        for start in range(0, len(rows), 500):
+            IndexSnapshot.insert_many(rows[start : start + 500]).on_conflict_ignore().execute()
+    return len(rows)
+
+
+def snapshot_due(*, now: dt.datetime) -> int:
+    """Take the scheduled snapshots (an index's ``snapshot``: weekly or monthly) whose period
+    has none yet; returns how many rows were offered. Called by every sweep: once the
+    period's snapshot exists this costs one query per scheduled index."""
+    offered = 0
+    for version in index_versions():
+        schedule = version.body.get("snapshot")
+        if not schedule:
+            continue
+        period = period_of(schedule, now)
+        key = version.body["key"]
+        taken = IndexSnapshot.select(IndexSnapshot.id).where(
+            (IndexSnapshot.definition == key) & (IndexSnapshot.period == period)
+        )
+        if taken.exists():
+            continue
+        offered += insert_snapshots(_rows(version, now, period))
+    return offered
 
 
 def trend(key: str, node: OrgNode, limit: int = 24) -> list[IndexSnapshot]:

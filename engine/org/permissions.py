@@ -61,6 +61,10 @@ CAPABILITIES: dict[str, Capability] = {
         kinds=("district", "street", "community", "compound"),
     ),
     "evaluation": Capability("department evaluation", (*SUPERVISORS, "department")),
+    "live": Capability(
+        "the live board of open urgent items with their clocks (/review/live)",
+        (*SUPERVISORS, "department"),
+    ),
     "lists.view": Capability(
         "a compound's checklists", ("commissioner", *PARTIES, *SUPERVISORS), kinds=("compound",)
     ),
@@ -82,6 +86,18 @@ CAPABILITIES: dict[str, Capability] = {
     "profile.edit": Capability(
         "edit a compound file",
         ("commissioner", *SUPERVISORS),
+        reach={"commissioner": "own"},
+        kinds=("compound",),
+    ),
+    "roster.view": Capability(
+        "a compound's buildings and who is in charge of each (party member, building leader)",
+        ("commissioner", "party", *SUPERVISORS),
+        reach={"commissioner": "own"},
+        kinds=("compound",),
+    ),
+    "roster.edit": Capability(
+        "put a party member and a building leader in charge of each building",
+        ("commissioner", "party"),
         reach={"commissioner": "own"},
         kinds=("compound",),
     ),

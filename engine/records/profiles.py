@@ -175,11 +175,13 @@ def file_facts(kind: str = "compound") -> FileFacts | None:
 
 def derived_facts(node: OrgNode) -> list[tuple[str, Any]]:
     """The facts the pack derives from ``node``'s file, as (label, value), in its order."""
+    from engine.records.buildings import file_with_roster  # it builds on this module
+
     declared = file_facts(node.kind)
     if declared is None:
         return []
     roles = [r for (r,) in Grant.select(Grant.role).where(Grant.node == node).distinct().tuples()]
-    values = declared.of_file(node.profile or {}, roles)
+    values = declared.of_file(file_with_roster(node), roles)
     return [(f.label, values[f.key]) for f in declared.facts if f.rule is not None]
 
 

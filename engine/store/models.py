@@ -373,9 +373,15 @@ class IndexSnapshot(Base):
     dimensions = JSONField(default=dict)
     values = JSONField(default=dict)  # indicator key -> {"value", "score"}
     taken_at = DateTimeField()
+    # The scheduled period ("2026-12", "2026-W49") a sweep took it for; null for one taken
+    # by hand. Unique per index and node: two sweeps of one period take it once.
+    period = CharField(max_length=20, null=True)
 
     class Meta:
-        indexes = ((("definition", "node", "taken_at"), False),)
+        indexes = (
+            (("definition", "node", "taken_at"), False),
+            (("definition", "node", "period"), True),
+        )
 
 
 # The per-node record tables and the login tables live in engine/store/tables.py, the

@@ -243,6 +243,7 @@ from pages.designer import (  # noqa: F401
     packio,
     polls,
     publishing,
+    schedule,
     tryit,
 )
 

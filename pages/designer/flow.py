@@ -220,6 +220,7 @@ def apply_workflow(body: dict[str, Any], form: MultiDict[str, str]) -> list[str]
     if on_create:
         workflow["on_create"] = on_create
     settings.apply_resolved(workflow, form)
+    settings.apply_live_board(body, form)
     body.pop("title", None)
     title = settings.posted_title(form, old_title)
     if title is not None:

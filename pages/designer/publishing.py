@@ -211,8 +211,16 @@ def json_view(key: str) -> Any:
     else:
         text = json.dumps(designer.draft_of(definition), ensure_ascii=False, indent=2)
     problems = [] if error else _problems(key, designer.draft_of(definition))
+    from pages.designer.schedule import SCHEDULES, schedule_of
+
     return render_template(
-        "designer/json.html", **tabs_context(definition), text=text, error=error, problems=problems
+        "designer/json.html",
+        **tabs_context(definition),
+        text=text,
+        error=error,
+        problems=problems,
+        schedule=schedule_of(designer.draft_of(definition)),
+        schedules=SCHEDULES,
     ), status
 
 

@@ -77,6 +77,16 @@ def apply_resolved(workflow: dict[str, Any], form: MultiDict[str, str]) -> None:
         workflow["resolved_states"] = chosen
 
 
+def apply_live_board(body: dict[str, Any], form: MultiDict[str, str]) -> None:
+    """``live_board`` from its checkbox (left out while false, the default)."""
+    if "resolved-shown" not in form:
+        return
+    if form.get("live_board"):
+        body["live_board"] = True
+    else:
+        body.pop("live_board", None)
+
+
 def rename_state(body: dict[str, Any], old: str, new: str) -> None:
     """Give state ``old`` the key ``new`` everywhere the workflow and the escalation steps name
     it (open items in it move on publishing: the publish page proposes ``old`` → ``new``).

@@ -62,4 +62,4 @@ def index() -> Any:
     )
 
 
-from pages.review import actions, board, dashboards, evaluation  # noqa: F401 - register their routes
+from pages.review import actions, board, dashboards, evaluation, live  # noqa: F401 - register their routes

@@ -162,3 +162,52 @@ def test_scores_are_kept_until_the_facts_change(little):
     b, a = again[little["b"].id], again[little["a"].id]
     assert again is not first and b.score != first[little["b"].id].score
     assert b.dimensions["leadership"] == a.dimensions["leadership"]  # from the file alone
+
+
+def test_scheduled_snapshot_is_taken_once_per_period(little):
+    """The seed's index is snapshotted monthly by the sweep: twice in a month → one each."""
+    facts.refresh(now=NOW)
+    assert current_version("strong-base").body["snapshot"] == "monthly"
+    first = indices.snapshot_due(now=NOW)
+    assert first > 0
+    assert indices.snapshot_due(now=NOW + dt.timedelta(days=2)) == 0  # same month: nothing
+    # Even if a second sweep missed the check (concurrent), the unique key keeps one row.
+    version = current_version("strong-base")
+    indices.insert_snapshots(indices._rows(version, NOW, indices.period_of("monthly", NOW)))
+    per_node = list(
+        IndexSnapshot.select(IndexSnapshot.node, IndexSnapshot.period).where(
+            IndexSnapshot.node == little["a"].id
+        )
+    )
+    assert [s.period for s in per_node] == ["2026-11"]
+    assert indices.snapshot_due(now=NOW + dt.timedelta(days=10)) == first  # December: a new one
+    assert [s.period for s in indices.trend("strong-base", little["a"])] == ["2026-11", "2026-12"]
+
+
+def test_period_is_local_month_or_iso_week():
+    # 2026-11-30 17:00 UTC is already 1 December in Hangzhou
+    at = dt.datetime(2026, 11, 30, 17, 0)
+    assert indices.period_of("monthly", at) == "2026-12"
+    assert indices.period_of("weekly", at) == "2026-W49"
+
+
+@pytest.mark.parametrize("schedule", ["daily", "", 3])
+def test_snapshot_schedule_must_be_weekly_or_monthly(schedule):
+    body = copy.deepcopy(CRAFTED) | {"snapshot": schedule}
+    problems = definition_problems(body, roles=set(), units=set())
+    assert problems and problems[0].path == "/snapshot", problems
+    assert not definition_problems(CRAFTED | {"snapshot": "weekly"}, roles=set(), units=set())
+
+
+def test_demo_backfills_a_year_of_monthly_snapshots(little):
+    import random
+
+    from engine.metrics import demo
+
+    demo.backfill(random.Random(1), now=NOW)
+    rows = indices.trend("strong-base", little["a"])
+    assert len(rows) == 12
+    assert rows[0].period == "2025-11" and rows[-1].period == "2026-10"
+    assert all(r.score is not None and 0 <= r.score <= 100 for r in rows)
+    demo.backfill(random.Random(1), now=NOW)  # a second demo run adds nothing
+    assert len(indices.trend("strong-base", little["a"])) == 12

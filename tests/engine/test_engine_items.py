@@ -202,10 +202,11 @@ def test_demo_is_deterministic(app, database_copy):
     first = snapshot()
     # 60 drawn items, those the deliberation story's resolutions raised at the two compounds
     # with a party organisation and residents, and the residents' demo question on a
-    # statement (engine/residents/demo.py)
+    # statement (engine/residents/demo.py), and the five open matters of the live board
+    # (engine/demo/demo_live.py, demo.json live_board_open)
     from engine.store.decision_tables import ItemOrigin
 
-    assert ItemOrigin.select().count() == 2 and len(first) == 63
+    assert ItemOrigin.select().count() == 2 and len(first) == 63 + 5
     assert sum(1 for x in first if x[1] == "disclosure-question") == 1
     assert "already present" in generate(seed_pack, compounds=30, items=60, seed=7, now=NOW)
     assert snapshot() == first

@@ -64,14 +64,18 @@ def test_seed_demo_numbers_are_those_computed_before_the_pack_declared_them(app,
     (they fill files the numbers read), electronic voting read from ballots, the index's
     议事协商 indicator, the measure of the list's row 12 and the demo's deliberation story,
     whose resolutions raise items of their own (issues 11 and 12), the list's period and the
-    second target of its row 8, and the directories (issue 14): the in-service report rate
-    (row 7 and the index) read from the register instead of the file, rows 18, 19 and 22
-    measured; 东新街道's compounds, the on-time meetings indicator and rows 1 and 3's
-    measures (issue 14, meetings with a cadence)."""
+    second target of its row 8, the directories (the in-service report rate of row 7 and the
+    index read from the register instead of the file, rows 18, 19 and 22 measured), the people
+    in charge of the seed compounds' buildings (they replace typed counts) and the open matters
+    of the live board (issue 14); 东新街道's compounds, the on-time meetings indicator and rows
+    1 and 3's measures (issue 14, meetings with a cadence)."""
     from engine.decisions import demo as deliberation
+    from engine.demo import demo_buildings, demo_live
 
     monkeypatch.setattr(deliberation, "tell", lambda *args, **kwargs: 0)
     monkeypatch.setattr(demo_module, "time_out", lambda now: 0)  # timeouts came later too
+    monkeypatch.setattr(demo_buildings, "fill", lambda *args, **kwargs: 0)
+    monkeypatch.setattr(demo_live, "raise_open", lambda *args, **kwargs: 0)
     _without_later_additions()
     _without_dongxin()
     generate(SEED, compounds=40, items=400, seed=1, now=NOW, contact_cards=False)

@@ -1,0 +1,133 @@
+"""The live board (实时预警看板): open items of the types that declare ``live_board``,
+grouped by street, each with its clocks — time since it was raised, time to its next
+deadline (its state's or an open summons'), overdue when that has passed.
+
+Who sees what is the item scope (engine/org/scope.py): supervisors their subtree,
+departments what they were summoned to. A board costs a fixed number of queries
+(types, items with their compounds, the summonses' deadlines, the streets), never one
+per item.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from peewee import fn
+
+from engine.definitions.definitions import current_versions
+from engine.definitions.runtimes import runtime
+from engine.org.actors import Actor
+from engine.org.scope import visible_items
+from engine.store.models import Assignment, Item, OrgNode
+
+LIMIT = 200  # open items on one board; an emergency board with more is a disaster plan
+
+
+@dataclass(frozen=True)
+class LiveRow:
+    """One open item and its clocks, in seconds."""
+
+    item: Item
+    compound: OrgNode
+    type_name: str
+    state_label: str
+    elapsed: int  # since raised
+    due_at: dt.datetime | None  # the next deadline: the state's or an open summons'
+    remaining: int | None  # to ``due_at``; negative once overdue
+
+    @property
+    def overdue(self) -> bool:
+        return self.remaining is not None and self.remaining < 0
+
+
+@dataclass
+class StreetGroup:
+    """The open items of one street (``street`` None: items outside any street)."""
+
+    street: OrgNode | None
+    rows: list[LiveRow] = field(default_factory=list)
+
+    @property
+    def overdue(self) -> int:
+        return sum(1 for r in self.rows if r.overdue)
+
+
+def live_types() -> list[tuple[int, str]]:
+    """(definition id, name) of each item type whose current version has ``live_board``."""
+    return [
+        (v.definition.id, v.body["name"])
+        for v in current_versions("item_type")
+        if v.body.get("live_board")
+    ]
+
+
+def live_board(actor: Actor, *, now: dt.datetime) -> list[StreetGroup]:
+    """The actor's open live-board items by street, the street with most overdue first;
+    in a street the most urgent (nearest or longest-passed deadline) first."""
+    types = dict(live_types())
+    if not types:
+        return []
+    query = (
+        visible_items(actor)
+        .select(Item, OrgNode)
+        .join(OrgNode, on=(Item.node == OrgNode.id))
+        .where(~Item.closed & Item.definition.in_(list(types)))
+        .order_by(Item.raised_at.desc())
+        .limit(LIMIT)
+    )
+    open_items = [i for i in query if not runtime(i.version_id).is_resolved(i.state)]
+    if not open_items:
+        return []
+    summons_due = dict(
+        Assignment.select(Assignment.item, fn.MIN(Assignment.next_due_at))
+        .where(
+            Assignment.item.in_([i.id for i in open_items])
+            & Assignment.open
+            & Assignment.next_due_at.is_null(False)
+        )
+        .group_by(Assignment.item)
+        .tuples()
+    )
+    above = {int(p) for i in open_items for p in i.node_path.strip("/").split("/") if p}
+    streets = {
+        n.id: n for n in OrgNode.select().where(OrgNode.id.in_(above) & (OrgNode.kind == "street"))
+    }
+    groups: dict[int | None, StreetGroup] = {}
+    for item in open_items:
+        due = _earliest(item.due_at, _naive(summons_due.get(item.id)))
+        ids = [int(p) for p in item.node_path.strip("/").split("/") if p]
+        street_id = next((i for i in ids if i in streets), None)
+        group = groups.setdefault(
+            street_id, StreetGroup(streets.get(street_id) if street_id else None)
+        )
+        run = runtime(item.version_id)
+        group.rows.append(
+            LiveRow(
+                item=item,
+                compound=item.node,
+                type_name=types[item.definition_id],
+                state_label=run.state_label(item.state),
+                elapsed=int((now - item.raised_at).total_seconds()),
+                due_at=due,
+                remaining=int((due - now).total_seconds()) if due else None,
+            )
+        )
+    for group in groups.values():
+        group.rows.sort(key=lambda r: (r.remaining is None, r.remaining or 0, r.item.id))
+    return sorted(
+        groups.values(),
+        key=lambda g: (-g.overdue, -len(g.rows), g.street.id if g.street else 1 << 62),
+    )
+
+
+def _naive(value: object) -> dt.datetime | None:
+    # MIN() over a date-time column comes back as text on SQLite
+    if isinstance(value, str):
+        return Assignment.next_due_at.python_value(value)
+    return value if isinstance(value, dt.datetime) else None
+
+
+def _earliest(*times: dt.datetime | None) -> dt.datetime | None:
+    known = [t for t in times if t is not None]
+    return min(known) if known else None

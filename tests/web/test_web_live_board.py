@@ -1,0 +1,138 @@
+"""The live board (实时预警看板): open emergencies by street with their clocks in words,
+scoped, polled by HTMX within the query budget, gone once the matter is closed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from engine.accounts.users import upsert_user
+from engine.core import clock
+from engine.org.actors import actor_for
+from engine.store.models import User
+from engine.workflow import items
+from tests.conftest import NOW
+
+POLL = {"HX-Request": "true", "HX-Target": "live-board"}
+GAS = {"category": "燃气泄漏", "severity": "较大", "location": "7幢3单元"}
+LIFT = {"category": "电梯困人", "severity": "一般", "location": "2幢电梯"}
+
+
+@pytest.fixture
+def raised(app, monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: NOW)
+    upsert_user(
+        "xiaohe-ducha", "小河督导", "demo1234", [{"role": "supervisor", "node": "xiaohe"}], now=NOW
+    )
+    xifang = actor_for(User.get(User.username == "xifang"))
+    gas = items.raise_item(
+        xifang, "emergency", "lvzhouhuayuan", GAS, now=NOW - dt.timedelta(hours=2, minutes=15)
+    )
+    lift = items.raise_item(
+        xifang, "emergency", "lvzhouhuayuan", LIFT, now=NOW - dt.timedelta(minutes=10)
+    )
+    return gas, lift
+
+
+def _row(html: str, location: str) -> str:
+    start = html.index(location)
+    return html[start : html.index("</tr>", start)]
+
+
+def test_board_shows_open_emergencies_with_their_clocks(client, auth, raised):
+    auth.login("chaohui-ducha")
+    html = client.get("/review/live").get_data(as_text=True)
+    assert 'hx-trigger="every 15s"' in html and "实时预警看板" in html
+    assert "朝晖街道" in html or "朝晖" in html
+    gas = _row(html, "7幢3单元")
+    # raised 2h15m ago, reported state due after half an hour: late by 1h45m
+    assert "已用 2小时15分钟" in gas and "超时 1小时45分钟" in gas and 'class="late"' in gas
+    lift = _row(html, "2幢电梯")
+    assert "已用 10分钟" in lift and "剩 20分钟" in lift and "超时" not in lift
+    assert html.index("7幢3单元") < html.index("2幢电梯")  # the late one first
+    assert not re.search(r"\d{4}-\d{2}-\d{2}|\d{2}:\d{2}:\d{2}", html)  # no ISO time
+
+
+@pytest.mark.parametrize(
+    "username, sees",
+    [
+        ("ducha", True),  # the district's supervisor
+        ("admin", True),  # the tripartite office
+        ("chaohui-ducha", True),  # the street's
+        ("xiaohe-ducha", False),  # another street's
+        ("dept-xfdd-user", True),  # summoned to the gas leak
+        ("dept-zzb-user", False),  # not summoned
+    ],
+)
+def test_board_is_scoped(client, auth, raised, username, sees):
+    auth.login(username)
+    response = client.get("/review/live")
+    assert response.status_code == 200
+    assert ("7幢3单元" in response.get_data(as_text=True)) is sees
+
+
+@pytest.mark.parametrize("username", ["xifang", "lvzhou-yezhu1"])
+def test_compound_staff_and_residents_have_no_board(client, auth, raised, username):
+    auth.login(username)
+    assert client.get("/review/live").status_code == 403
+
+
+def test_nav_links_the_board_for_departments(client, auth, raised):
+    auth.login("dept-xfdd-user")
+    assert 'href="/review/live"' in client.get("/notifications").get_data(as_text=True)
+
+
+def test_poll_returns_the_board_alone_within_budget(client, auth, raised, assert_max_queries):
+    auth.login("chaohui-ducha")
+    client.get("/review/live", headers=POLL)  # the first fills per-process caches
+    with assert_max_queries(8, "live board poll"):
+        response = client.get("/review/live", headers=POLL)
+    html = response.get_data(as_text=True)
+    assert "<html" not in html and 'id="live-board"' in html and "7幢3单元" in html
+
+
+def test_closed_emergency_leaves_the_board(client, auth, raised):
+    gas, _lift = raised
+    xifang = actor_for(User.get(User.username == "xifang"))
+    items.transition(
+        xifang, gas.id, "false-alarm", {"reason": "现场核实为误报"}, expected=None, now=NOW
+    )
+    auth.login("chaohui-ducha")
+    html = client.get("/review/live", headers=POLL).get_data(as_text=True)
+    assert "7幢3单元" not in html and "2幢电梯" in html
+
+
+def test_live_board_is_a_checked_definition_field_the_designer_sets():
+    from werkzeug.datastructures import MultiDict
+
+    from engine.definitions.checks import definition_problems
+    from pages.designer import settings
+
+    body = {"key": "x"}
+    settings.apply_live_board(body, MultiDict({"resolved-shown": "1", "live_board": "1"}))
+    assert body["live_board"] is True
+    settings.apply_live_board(body, MultiDict({"resolved-shown": "1"}))
+    assert "live_board" not in body
+    import json
+
+    from tests.conftest import SEED
+
+    emergency = json.loads((SEED / "items" / "emergency.json").read_text())
+    assert emergency["live_board"] is True
+    problems = definition_problems(emergency | {"live_board": "yes"}, roles=set(), units=set())
+    assert any(p.path == "/live_board" for p in problems), problems
+
+
+def test_designer_workflow_page_round_trips_the_checkbox(app, client, auth):
+    from engine.store.models import Definition
+    from tests.web.test_web_designer import form_values
+
+    app.config["WTF_CSRF_ENABLED"] = False
+    auth.login("admin")
+    form = form_values(client.get("/admin/designer/emergency/workflow").get_data(as_text=True))
+    assert form.get("live_board") == "1"  # ticked: the seed turns it on
+    form.pop("live_board")
+    assert client.post("/admin/designer/emergency/workflow", data=form).status_code == 303
+    assert "live_board" not in Definition.get(Definition.key == "emergency").draft
