@@ -10,8 +10,9 @@ from flask_babel import gettext as _
 import forms
 from engine.core import clock
 from engine.core.errors import Invalid, ServiceError
-from engine.decisions import meetings, opinions
-from engine.definitions.definitions import runtime
+from engine.decisions import cadence, meetings, opinions
+from engine.definitions.definitions import current_versions, preload_current_versions, runtime
+from engine.metrics import facts
 from engine.store.models import OrgNode
 from pages.auth import requires
 from pages.extensions import htmx
@@ -21,27 +22,63 @@ from pages.itemviews import bind, submit
 bp = Blueprint("meetings", __name__, url_prefix="/work")
 
 
-def compounds_to_act_at() -> list[OrgNode]:
-    """The compounds where the actor holds a grant (convene, open), in grant order."""
-    ids = [x.node_id for x in g.actor.grants if x.node_kind == "compound"]
+ACT_KINDS = ("street", "community", "compound")
+
+
+def nodes_to_act_at() -> list[OrgNode]:
+    """The streets, communities and compounds where the actor holds a grant (convene, open),
+    in grant order."""
+    ids = [x.node_id for x in g.actor.grants if x.node_kind in ACT_KINDS]
     nodes = {n.id: n for n in OrgNode.select().where(OrgNode.id.in_(ids))} if ids else {}
     return [nodes[i] for i in dict.fromkeys(ids) if i in nodes]
+
+
+def cadence_rollups() -> list[dict[str, Any]]:
+    """For each area the actor oversees (a district, street or community grant), each cadenced
+    meeting's on-time share over the recent periods, from the cached facts (one query)."""
+    areas = [x for x in g.actor.grants if x.node_kind in ("district", "street", "community")]
+    if not areas:
+        return []
+    ids = list(dict.fromkeys(x.node_id for x in areas))
+    docs = facts.cached_many(ids)
+    names = {v.body["key"]: v.body for v in current_versions("meeting")}
+    out = []
+    for node_id in ids:
+        doc = docs.get(node_id) or {}
+        by_definition = (doc.get("meetings") or {}).get("by_definition") or {}
+        for key, numbers in by_definition.items():
+            body = names.get(key)
+            if body is None:
+                continue
+            out.append(
+                {
+                    "area": (doc.get("node") or {}).get("name", ""),
+                    "name": body["name"],
+                    "cadence": cadence.cadence_label(cadence.cadence_of(body)),
+                    **numbers,
+                }
+            )
+    return out
 
 
 @bp.route("/decisions")
 @requires("decisions")
 def index() -> Any:
     """Meetings and opinion collections in reach, and what the actor may start where."""
+    now = clock.now()
+    preload_current_versions("meeting", "opinion")
+    nodes = nodes_to_act_at()
     starts = [
-        (node, meetings.conveners(g.actor, node), opinions.openers(g.actor, node))
-        for node in compounds_to_act_at()
+        (node, meetings.conveners(g.actor, node), opinions.openers(g.actor, node)) for node in nodes
     ]
     return render_template(
         "decisions/index.html",
+        statuses=cadence.statuses(nodes, now=now),
+        rollups=cadence_rollups(),
         meetings=meetings.meetings_in_reach(g.actor),
         collections=opinions.collections_in_reach(g.actor),
         starts=[s for s in starts if s[1] or s[2]],
-        now=clock.now(),
+        now=now,
     )
 
 
@@ -65,7 +102,7 @@ def convene(type_key: str) -> Any:
         else:
             flash(_("Meeting convened."))
             return redirect(url_for("meetings.meeting", meeting_id=meeting.id), 303)
-    node = next((n for n in compounds_to_act_at() if n.key == node_key), None)
+    node = next((n for n in nodes_to_act_at() if n.key == node_key), None)
     rt = (
         next((r for r in meetings.conveners(g.actor, node) if r.key == type_key), None)
         if node

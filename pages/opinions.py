@@ -15,7 +15,7 @@ from engine.definitions.definitions import runtime
 from pages.auth import requires
 from pages.extensions import htmx
 from pages.itemviews import bind, submit
-from pages.meetings import compounds_to_act_at
+from pages.meetings import nodes_to_act_at
 
 bp = Blueprint("opinions", __name__, url_prefix="/work/opinions")
 resident_bp = Blueprint("resident_opinions", __name__, url_prefix="/r/opinions")
@@ -39,7 +39,7 @@ def open_collection(type_key: str) -> Any:
                 )
             )
             return redirect(url_for("opinions.collection", collection_id=found.id), 303)
-    node = next((n for n in compounds_to_act_at() if n.key == node_key), None)
+    node = next((n for n in nodes_to_act_at() if n.key == node_key), None)
     rt = (
         next((r for r in opinions.openers(g.actor, node) if r.key == type_key), None)
         if node

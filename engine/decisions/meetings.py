@@ -19,7 +19,7 @@ from engine.org.actors import Actor
 from engine.records import attachments
 from engine.store.db import write_transaction
 from engine.store.decision_tables import Meeting, Resolution
-from engine.store.models import Item, OrgNode
+from engine.store.models import Definition, Item, OrgNode
 from engine.trail import audit
 
 MAX_AGENDA = 20
@@ -122,10 +122,12 @@ def get_meeting(actor: Actor, meeting_id: int) -> Meeting:
 
 
 def meetings_in_reach(actor: Actor, *, limit: int = 200) -> list[Meeting]:
-    """The meetings ``actor`` sees, newest first, with their node (one query)."""
+    """The meetings ``actor`` sees, newest first, with their node and definition (one query)."""
     return list(
-        Meeting.select(Meeting, OrgNode)
+        Meeting.select(Meeting, OrgNode, Definition)
         .join(OrgNode)
+        .switch(Meeting)
+        .join(Definition)
         .where(common.in_reach(actor, Meeting.node_path))
         .order_by(Meeting.held_at.desc(), Meeting.id.desc())
         .limit(limit)

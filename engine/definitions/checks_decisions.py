@@ -10,6 +10,8 @@ import forms
 from engine.core.errors import FieldProblem
 from engine.definitions.checks_common import duplicate_keys, rule_problems
 
+# The most meetings a cadence's period may ask for: a cap against typos (count 100 a month).
+MAX_COUNT = {"month": 10, "quarter": 30, "half": 60, "year": 120}
 DEFAULT_REASONS = "reasons"
 # What each outcome kind must name (docs/pack-format.md, "Meetings and opinion collections").
 OUTCOME_NEEDS = {"item": "type", "poll": "definition"}
@@ -41,6 +43,21 @@ def _outcomes(outcomes: list[Mapping[str, Any]]) -> list[FieldProblem]:
     return problems
 
 
+def _cadence(cadence: Any) -> list[FieldProblem]:
+    """A cadence's count fits its period (the schema checked the period and the type)."""
+    if not isinstance(cadence, Mapping) or cadence.get("period") not in MAX_COUNT:
+        return []
+    most = MAX_COUNT[cadence["period"]]
+    count = cadence.get("count", 1)
+    if isinstance(count, int) and count > most:
+        return [
+            FieldProblem(
+                "/cadence/count", f"at most {most} meetings a {cadence['period']}, not {count}"
+            )
+        ]
+    return []
+
+
 def decision_kind_problems(body: Mapping[str, Any], roles: set[str]) -> list[FieldProblem]:
     """Problems of a ``meeting`` or ``opinion`` body that passed the pack schema."""
     problems = [
@@ -48,6 +65,7 @@ def decision_kind_problems(body: Mapping[str, Any], roles: set[str]) -> list[Fie
     ]
     for field in ("convene_roles", "parties", "open_roles", "answer_roles"):
         problems += _roles(body.get(field, []), f"/{field}", roles)
+    problems += _cadence(body.get("cadence"))
     return problems + _outcomes(body.get("outcomes", []))
 
 

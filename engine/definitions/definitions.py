@@ -45,8 +45,14 @@ def scope_path(body: Mapping[str, Any]) -> str | None:
     scope = body.get("scope") if isinstance(body, Mapping) else None
     if scope is None:
         return None
-    node = OrgNode.get_or_none(OrgNode.key == scope) if isinstance(scope, str) else None
-    return node.path if node is not None else NOWHERE
+    if not isinstance(scope, str):
+        return NOWHERE
+
+    def load() -> str:  # once per request: a page asks for every definition at every node
+        node = OrgNode.get_or_none(OrgNode.key == scope)
+        return node.path if node is not None else NOWHERE
+
+    return memoized(("scope_path", scope), load)
 
 
 def applies_at(body: Mapping[str, Any], node_path: str) -> bool:

@@ -23,6 +23,7 @@ from engine.accounts.users import hash_passwords
 from engine.authoring.packs import read_pack
 from engine.core.calendar import NATURAL
 from engine.decisions import demo as deliberation
+from engine.decisions import demo_regular as regular_meetings
 from engine.definitions.definitions import applies_at, current_version
 from engine.demo import demo_series
 from engine.demo.demo_items import Planner
@@ -367,6 +368,7 @@ def generate(
     records.kpi_reports()
     records.write()
     deliberation.tell(pools.get("deliberation"), nodes, now=now)
+    regular_meetings.tell(pools.get("deliberation"), now=now)
     from engine.residents import demo as residents_demo
 
     residents = residents_demo.generate(pools, rng, now)

@@ -18,6 +18,7 @@ from typing import Any
 from peewee import JOIN, Select, fn
 
 from engine.core import memo
+from engine.decisions import cadence
 from engine.decisions import facts as decision_facts
 from engine.decisions.polls_facts import EMPTY as EMPTY_POLLS
 from engine.decisions.polls_facts import poll_facts
@@ -286,6 +287,7 @@ def compute_all(*, now: dt.datetime) -> dict[int, dict[str, Any]]:
     deliberation = decision_facts.compute(
         [n.id for n in nodes if n.kind != "department"], ancestors, compounds_under
     )
+    on_time = cadence.facts(nodes, ancestors, now=now)
     disclosed = disclosure_facts(nodes, now)
     listed = listing_facts(nodes)
     registered = resident_facts(nodes)
@@ -316,6 +318,7 @@ def compute_all(*, now: dt.datetime) -> dict[int, dict[str, Any]]:
         doc["checklists"] = lists.get(node.id, EMPTY_LISTS)
         doc["polls"] = votes.get(node.id, EMPTY_POLLS)
         doc.update(deliberation[node.id])
+        doc["meetings"].update(on_time[node.id])
         doc["disclosures"] = disclosed[node.id]
         doc["listings"] = listed[node.id]
         doc["residents"] = registered[node.id]

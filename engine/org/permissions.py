@@ -115,14 +115,15 @@ CAPABILITIES: dict[str, Capability] = {
     ),
     "vote": Capability("vote for one's own units (/r)", ("resident",)),
     "decisions": Capability(
-        "a compound's deliberation meetings and opinion collections",
+        "deliberation meetings and opinion collections of a compound, community or street",
         ("commissioner", *PARTIES, *SUPERVISORS),
-        kinds=("compound",),
+        kinds=("street", "community", "compound"),
     ),
     "decisions.edit": Capability(
-        "convene meetings, record minutes, open opinion collections (as the definition allows)",
-        ("commissioner", *PARTIES),
-        kinds=("compound",),
+        "convene meetings, record minutes, open opinion collections (as the definition allows:"
+        " a street's or community's joint meetings by its tripartite office)",
+        ("commissioner", *PARTIES, *SUPERVISORS),
+        kinds=("street", "community", "compound"),
     ),
     "disclosures": Capability(
         "a compound's statements of accounts: draft, confirm, oversee",

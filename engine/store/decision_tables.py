@@ -11,7 +11,7 @@ from engine.store.models import Base, Definition, DefinitionVersion, Item, OrgNo
 
 
 class Meeting(Base):
-    """A deliberation meeting of a compound (议事会, 红茶议事会, 联席会议 ...)."""
+    """A deliberation meeting of a compound, community or street (议事会, 月会, 联席会议 ...)."""
 
     definition = ForeignKeyField(Definition, on_delete="RESTRICT")
     version = ForeignKeyField(DefinitionVersion, on_delete="RESTRICT")

@@ -253,3 +253,6 @@ def _words() -> dict[str, Any]:
     from pages.designer.conditions import OP_LABELS
 
     return {"op_labels": OP_LABELS, "kind_labels": KIND_LABELS}
+
+
+from pages.designer import cadence  # noqa: F401  (registers its route; issue 14)

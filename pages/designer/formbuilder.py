@@ -129,7 +129,12 @@ def _builder_url(key: str, code: str) -> str:
 @bp.route("/<key>/forms/<target>")
 @requires("design")
 def form_builder(key: str, target: str) -> Any:
-    return render_template("designer/form.html", **builder_context(key, target))
+    context = builder_context(key, target)
+    if context["body"].get("kind") == "meeting" and target == "main":
+        from pages.designer.cadence import cadence_context
+
+        context.update(cadence_context(context["body"]))
+    return render_template("designer/form.html", **context)
 
 
 @bp.route("/<key>/transitions/<int:index>/form")

@@ -115,6 +115,8 @@ def test_every_computed_fact_is_documented(little):
                 parts[2] = "<list>"
             if parts[0] == "gates" and parts[1] == "by_decision":
                 parts[2] = "<decision>"
+            if parts[0] == "meetings" and parts[1] == "by_definition":
+                parts[2] = "<key>"
             if parts[0] == "directories":
                 parts[1] = "<key>"
                 if parts[2] == "sum":

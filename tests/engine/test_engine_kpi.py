@@ -50,7 +50,7 @@ def _doc(measure: dict, value: float) -> dict:
 
 def test_the_list_has_22_rows_and_the_measurable_ones():
     assert [r["no"] for r in LIST["rows"]] == list(range(1, 23))
-    assert [r["no"] for r in MEASURED] == [4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 18, 19, 22]
+    assert [r["no"] for r in MEASURED] == [1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 18, 19, 22]
     named = {u for r in LIST["rows"] for u in r["lead"]} | {
         s["unit"] for r in LIST["rows"] for s in r["responsible_units"] if "unit" in s
     }
@@ -80,7 +80,7 @@ def test_each_row_at_above_and_below_its_goal(row):
 
 
 def test_unmeasurable_rows_are_reported_by_the_responsible_unit():
-    row = next(r for r in LIST["rows"] if r["no"] == 1)
+    row = next(r for r in LIST["rows"] if r["no"] == 2)
     assert kpi.measure_row(row, {"anything": 1}, now=AFTER).status == "reported"
 
 
@@ -123,7 +123,9 @@ def test_street_values_from_real_facts(little):
     assert statuses[12].value == 0.0 and statuses[12].status == "missed"  # no meeting held
     counts = kpi.progress(list(statuses.values()))
     assert statuses[18].value == 0.0 and statuses[22].status == "missed"  # nothing registered
-    assert counts["measurable"] == 13 and counts["reported"] == 9
+    # Rows 1 and 3 (街道联席会议, 社区三方办) read the meetings' on-time facts (issue 14).
+    assert statuses[1].value == 0.0 and statuses[1].status == "missed"  # none held
+    assert counts["measurable"] == 15 and counts["reported"] == 7
 
 
 def test_checklist_mistakes_point_at_their_path():

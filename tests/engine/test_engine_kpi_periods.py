@@ -159,13 +159,15 @@ def test_reports_stay_with_their_list_and_period(app):
     street = OrgNode.get(OrgNode.key == "chaohui")
     reporter = actor_for(User.get(User.username == "chaohui-ducha"))
     report = kpi_reports.report(
-        reporter, "tasks-2026", "street-office", street, "已发文成立三方办", [], now=NOW
+        reporter, "tasks-2026", "street-office-staff", street, "已发文成立三方办", [], now=NOW
     )
     with pytest.raises(Conflict):  # 2021 is over: no new report on its list
-        kpi_reports.report(reporter, "tasks-2021", "street-office", street, "补报", [], now=NOW)
+        kpi_reports.report(
+            reporter, "tasks-2021", "street-office-staff", street, "补报", [], now=NOW
+        )
     admin = User.get(User.username == "admin")
     kpi_rollover.rollover(admin, "tasks-2026", 2027, now=NOW)
     designer.publish_draft(admin, "tasks-2027", now=NOW)
     assert kpi_reports.latest("tasks-2027") == {}
-    assert kpi_reports.latest("tasks-2026")[("street-office", street.id)].id == report.id
+    assert kpi_reports.latest("tasks-2026")[("street-office-staff", street.id)].id == report.id
     assert KpiReport.select().where(KpiReport.list_key == "tasks-2021").count() == 0

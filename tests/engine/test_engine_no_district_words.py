@@ -101,7 +101,7 @@ def test_demo_words_come_from_the_pack(app):
     from engine.store.models import Assignment, OrgNode, User
 
     generate(
-        ROOT / "seed" / "gongshu", compounds=30, items=40, seed=2, now=dt.datetime(2026, 11, 27, 1)
+        ROOT / "seed" / "gongshu", compounds=40, items=40, seed=2, now=dt.datetime(2026, 11, 27, 1)
     )
     demo = json.loads((ROOT / "seed" / "gongshu" / "demo.json").read_text("utf-8"))
     community = (

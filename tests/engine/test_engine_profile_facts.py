@@ -67,8 +67,9 @@ def test_seed_demo_numbers_are_those_computed_before_the_pack_declared_them(app,
     second target of its row 8, the directories (the in-service report rate of row 7 and the
     index read from the register instead of the file, rows 18, 19 and 22 measured), the people
     in charge of the seed compounds' buildings (they replace typed counts), the open matters
-    of the live board, and the petitions and mediations of the demo's series with the petition
-    indicator and row 10 that read them instead of the file (issue 14)."""
+    of the live board, the petitions and mediations of the demo's series with the petition
+    indicator and row 10 that read them instead of the file, 东新街道's compounds, the on-time
+    meetings indicator and rows 1 and 3's measures (issue 14)."""
     from engine.decisions import demo as deliberation
     from engine.demo import demo_buildings, demo_live, demo_series
 
@@ -78,6 +79,7 @@ def test_seed_demo_numbers_are_those_computed_before_the_pack_declared_them(app,
     monkeypatch.setattr(demo_live, "raise_open", lambda *args, **kwargs: 0)
     monkeypatch.setattr(demo_series, "tell", lambda *args, **kwargs: 0)
     _without_later_additions()
+    _without_dongxin()
     generate(SEED, compounds=40, items=400, seed=1, now=NOW, contact_cards=False)
     _evote_read_from_the_file()
     before = json.loads(BEFORE.read_text("utf-8"))
@@ -133,8 +135,15 @@ def _file_evote_row(body: dict) -> None:
             row["measure"] = {"var": "coverage.evote_rate"}
 
 
-LATER_INDICATORS = {"deliberation"}
-LATER_MEASURES = {"consultation", "needs-resources", "micro-projects", "social-organisations"}
+LATER_INDICATORS = {"deliberation", "meetings-on-time"}
+LATER_MEASURES = {
+    "consultation",
+    "needs-resources",
+    "micro-projects",
+    "social-organisations",
+    "street-office",
+    "community-office",
+}
 # Read from the directories since issue 14; from the compound file when the snapshot was taken.
 FILE_INDICATORS = {
     "in-service-report": (
@@ -171,6 +180,24 @@ FILE_INDICATORS["petition-change"] = (
     },
     {"profile": ["property_petitions", "property_petitions_last_year"]},
 )
+
+
+def _without_dongxin() -> None:
+    """Take out 东新街道's communities and compounds (issue 14 added them to org.json; the
+    snapshot's demo drew synthetic compounds there instead) with their users."""
+    from engine.store.models import Grant, User
+
+    street = OrgNode.get(OrgNode.key == "dongxin")
+    under = list(
+        OrgNode.select()
+        .where(OrgNode.path.startswith(street.path) & (OrgNode.id != street.id))
+        .order_by(OrgNode.path.desc())
+    )
+    users = [g.user_id for g in Grant.select().where(Grant.node.in_([street, *under]))]
+    Grant.delete().where(Grant.user.in_(users)).execute()
+    User.delete().where(User.id.in_(users)).execute()
+    for node in sorted(under, key=lambda n: -len(n.path)):
+        node.delete_instance()
 
 
 def _without_later_additions() -> None:

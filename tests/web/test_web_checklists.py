@@ -111,17 +111,19 @@ def test_unmeasurable_kpi_row_is_reported_and_reviewed(client, auth):
 
     auth.login("chaohui-ducha")
     page = client.get("/lists/kpi/tasks-2026")
-    assert page.status_code == 200 and "kpi-street-office" in page.text
+    assert page.status_code == 200 and "kpi-street-office-staff" in page.text
     assert "kpi-commissioner" not in page.text  # measurable rows are computed, not reported
-    client.post("/lists/kpi/tasks-2026/street-office/report", data={"unit": "chaohui", "note": ""})
+    client.post(
+        "/lists/kpi/tasks-2026/street-office-staff/report", data={"unit": "chaohui", "note": ""}
+    )
     assert KpiReport.select().count() == 0
     client.post(
-        "/lists/kpi/tasks-2026/street-office/report",
+        "/lists/kpi/tasks-2026/street-office-staff/report",
         data={"unit": "xiaohe", "note": "不是我的街道"},
     )
     assert KpiReport.select().count() == 0
     client.post(
-        "/lists/kpi/tasks-2026/street-office/report",
+        "/lists/kpi/tasks-2026/street-office-staff/report",
         data={"unit": "chaohui", "note": "已发文成立三方办"},
     )
     report = KpiReport.get()
@@ -138,7 +140,8 @@ def test_unmeasurable_kpi_row_is_reported_and_reviewed(client, auth):
     auth.logout()
     auth.login("chaohui-ducha")
     client.post(
-        "/lists/kpi/tasks-2026/street-office/report", data={"unit": "chaohui", "note": "补充了发文"}
+        "/lists/kpi/tasks-2026/street-office-staff/report",
+        data={"unit": "chaohui", "note": "补充了发文"},
     )
     assert [r.state for r in KpiReport.select().order_by(KpiReport.id)] == ["returned", "reported"]
 

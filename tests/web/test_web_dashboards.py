@@ -93,10 +93,10 @@ def test_kpi_views_show_the_latest_report_within_the_node(client, auth, refreshe
     of their own subtree: its status, who and when, and why it was returned."""
     from engine.records.kpi_reports import unmeasurable_rows
 
-    no = next(r["no"] for r in unmeasurable_rows("tasks-2026") if r["key"] == "street-office")
+    no = next(r["no"] for r in unmeasurable_rows("tasks-2026") if r["key"] == "street-office-staff")
     auth.login("chaohui-ducha")
     client.post(
-        "/lists/kpi/tasks-2026/street-office/report",
+        "/lists/kpi/tasks-2026/street-office-staff/report",
         data={"unit": "chaohui", "note": "已发文成立三方办"},
     )
     assert "已提交 · 朝晖街道" in client.get("/review/n/chaohui").text

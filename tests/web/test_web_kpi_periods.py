@@ -81,7 +81,7 @@ def test_a_past_list_takes_no_new_report(client, auth, app):
     assert "本清单的年度已结束" in page and 'name="note"' not in page
     assert 'name="note"' in client.get("/lists/kpi").text  # the list in force by default
     refused = client.post(
-        "/lists/kpi/tasks-2021/street-office/report", data={"unit": "chaohui", "note": "补报"}
+        "/lists/kpi/tasks-2021/street-office-staff/report", data={"unit": "chaohui", "note": "补报"}
     )
     assert refused.status_code == 409
 

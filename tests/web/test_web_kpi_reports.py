@@ -22,10 +22,10 @@ def report_via_page(client, row: str, unit: str, note: str = "进度说明") -> 
 @pytest.mark.parametrize(
     "username, row, unit, allowed",
     [
-        ("chaohui-ducha", "street-office", "chaohui", True),  # 各街道
+        ("chaohui-ducha", "street-office-staff", "chaohui", True),  # 各街道
         (
             "dept-zhifa-user",
-            "street-office",
+            "street-office-staff",
             "dept-zhifa",
             False,
         ),  # a department, row of the streets
@@ -34,7 +34,7 @@ def report_via_page(client, row: str, unit: str, note: str = "进度说明") -> 
         ("chaohui-ducha", "stations", "chaohui", False),
         ("dept-gaj-user", "whistle-system", "dept-gaj", True),  # 各部门
         ("chaohui-ducha", "whistle-system", "chaohui", True),  # 各街道
-        ("ducha", "street-office", "gongshu", False),  # the district is no street
+        ("ducha", "street-office-staff", "gongshu", False),  # the district is no street
     ],
 )
 def test_only_a_responsible_unit_reports(client, auth, username, row, unit, allowed):
@@ -51,7 +51,7 @@ def test_the_engine_refuses_a_unit_not_responsible(app, actor_of):
         kpi_reports.report(
             actor_of("dept-zhifa-user"),
             "tasks-2026",
-            "street-office",
+            "street-office-staff",
             OrgNode.get(OrgNode.key == "dept-zhifa"),
             "不是我的行",
             [],
@@ -101,7 +101,9 @@ def test_the_reporter_never_reviews_even_holding_a_lead_grant(client, auth, acto
         now=NOW,
     )
     auth.login("twohats")
-    report_via_page(client, "street-office", "chaohui")  # lead of street-office: dept-zzb
+    report_via_page(
+        client, "street-office-staff", "chaohui"
+    )  # lead of street-office-staff: dept-zzb
     found = KpiReport.get()
     assert f"/lists/kpi/review/{found.id}" not in client.get("/lists/kpi/tasks-2026").text
     client.post(f"/lists/kpi/review/{found.id}", data={"decision": "accept"})
@@ -141,7 +143,7 @@ def test_a_community_reports_on_a_row_of_the_communities(client, auth):
     )
     auth.login("shijia-ducha")
     report_via_page(client, "consultation", "shijiahuayuan")  # 各社区
-    report_via_page(client, "street-office", "shijiahuayuan")  # 各街道: not a community's row
+    report_via_page(client, "street-office-staff", "shijiahuayuan")  # 各街道: not a community's row
     assert [(r.row_key, r.unit.key) for r in KpiReport.select()] == [
         ("consultation", "shijiahuayuan")
     ]

@@ -361,7 +361,7 @@ def test_a_refused_kpi_report_keeps_the_note_and_the_accepted_files(client, auth
     from engine.store.tables import KpiReport
 
     auth.login("chaohui-ducha")
-    url = "/lists/kpi/tasks-2026/street-office/report"
+    url = "/lists/kpi/tasks-2026/street-office-staff/report"
     data = {
         "unit": "chaohui",
         "note": "已发文成立三方办,附红头文件",
@@ -373,7 +373,7 @@ def test_a_refused_kpi_report_keeps_the_note_and_the_accepted_files(client, auth
     refused = client.post(url, data=data, content_type="multipart/form-data")
     assert refused.status_code == 422
     section = re.search(
-        r'<section class="card kpi-row" id="kpi-street-office">(.*?)</section>',
+        r'<section class="card kpi-row" id="kpi-street-office-staff">(.*?)</section>',
         refused.text,
         re.DOTALL,
     )

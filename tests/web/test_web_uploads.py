@@ -111,7 +111,7 @@ def test_a_refused_kpi_report_stores_no_evidence(app, client, auth):
     auth.login("dept-zzb-user")  # a department: reports for itself, not for the street chaohui
     before = Attachment.select().count()
     response = client.post(
-        "/lists/kpi/tasks-2026/street-office/report",
+        "/lists/kpi/tasks-2026/street-office-staff/report",
         data={
             "unit": "chaohui",
             "note": "x",
