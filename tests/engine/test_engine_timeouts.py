@@ -148,7 +148,7 @@ def test_the_designer_sets_and_clears_a_states_timeout_on_its_panel(app, client,
     values = form_values(page)
     values["state-0-on_timeout"] = ""
     assert client.post(panel, data=values).status_code == 303
-    bell = lambda: designer.draft_of(Definition.get(Definition.key == "bell"))  # noqa: E731
+    bell = lambda: designer.draft_of(Definition.get(Definition.key == "bell"))
     assert "on_timeout" not in bell()["workflow"]["states"]["resolved"]
     refused = client.post("/admin/designer/bell/publish")  # expire is now nobody's
     assert refused.status_code == 422 and "expire" in refused.get_data(as_text=True)
