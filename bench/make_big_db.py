@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -76,7 +77,9 @@ def main() -> None:
     parser.add_argument("--base", type=int, default=4000, help="items the demo generator makes")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--events", action="store_true", help="copy events and escalations too")
-    parser.add_argument("--reuse-base", action="store_true", help="keep an existing base")
+    parser.add_argument(
+        "--base-db", help="start from a copy of this database (made by an earlier run's demo)"
+    )
     args = parser.parse_args()
     out = Path(args.out)
     url = f"sqlite:///{out}"
@@ -85,9 +88,12 @@ def main() -> None:
     def say(what: str) -> None:
         print(f"[{time.monotonic() - started:7.1f} s] {what}", file=sys.stderr, flush=True)
 
-    if not args.reuse_base:
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(out) + suffix).unlink(missing_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(out) + suffix).unlink(missing_ok=True)
+    if args.base_db:
+        say(f"copying {args.base_db}")
+        shutil.copy(args.base_db, out)
+    else:
         say(f"sanfang init + demo --compounds {args.compounds} --items {args.base}")
         sanfang(url, "init")
         sanfang(url, "demo", "--compounds", str(args.compounds), "--items", str(args.base),
@@ -143,10 +149,14 @@ def main() -> None:
 
     open_database(url)
     database.connect(reuse_if_open=True)
+    from engine.store.models import NodeTally, create_tables
     from engine.supervision import tallies
 
     say("rebuilding the stored counts")
-    tallies.rebuild()
+    if NodeTally.table_exists():
+        tallies.rebuild()
+    else:  # a base made before the stored counts: create_tables counts them
+        create_tables()
     database.close()
     say("sanfang facts refresh")
     sanfang(url, "facts", "refresh")

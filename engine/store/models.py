@@ -461,7 +461,8 @@ def create_tables() -> None:
     for statement in backend().tally_triggers():
         database.execute_sql(statement)
     if not tallied:  # an instance made before the stored counts: count what it holds
-        backend().rebuild_tallies()
+        with database.atomic():
+            backend().rebuild_tallies()
 
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["HANDLER_ROLE", "create_tables", "utcnow"]
