@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from dataclasses import dataclass
+from functools import reduce
 from typing import Any
 
 from peewee import Case, fn
@@ -101,10 +103,12 @@ def summary(
             if child_id is not None:
                 numbers[child_id].add(counts)
     seconds: dict[int, list[float]] = {}
-    timed = (
-        visible_items(actor)
-        .select(Item.node_path, Item.resolution_seconds)
-        .where(path_under(Item.node_path, parent.path) & Item.resolution_seconds.is_null(False))
+    seen = [path_under(Item.node_path, p) for p in subtrees]  # visible_items, by path
+    seen += [Item.raised_by == actor.user.id, Item.handler == actor.user.id]
+    timed = Item.select(Item.node_path, Item.resolution_seconds).where(
+        path_under(Item.node_path, parent.path)
+        & Item.resolution_seconds.is_null(False)
+        & reduce(operator.or_, seen)
     )
     for path, value in database.execute(timed):  # the raw cursor: no row objects
         child_id = by_path.get(path[: path.find("/", depth) + 1])
