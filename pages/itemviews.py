@@ -273,6 +273,7 @@ def route_trace(rt: Runtime) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
 
     kinds = rt.body.get("node_kinds") or ["compound"]
     seen: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+    vocabularies: dict[tuple[str, ...], Any] = {}
 
     def explain(detail: Mapping[str, Any]) -> dict[str, Any]:
         inputs = detail.get("inputs") or {}
@@ -284,10 +285,12 @@ def route_trace(rt: Runtime) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
                 if keys
                 else []
             )
-        places = seen[tuple(keys)]
-        # (the file's fields read as "a field of the file": its labels would cost a query)
-        context = context_rows(role_labels(), kinds, where="raise", places=places)
-        words = Vocabulary.of_type(rt.body, context)
+        if tuple(keys) not in vocabularies:  # the same places: the same words
+            places = seen[tuple(keys)]
+            # (the file's fields read as "a field of the file": its labels would cost a query)
+            context = context_rows(role_labels(), kinds, where="raise", places=places)
+            vocabularies[tuple(keys)] = Vocabulary.of_type(rt.body, context)
+        words = vocabularies[tuple(keys)]
         table = (rt.body.get("routing") or {}).get(detail.get("table"), {})
         specs = {r.get("key"): r for r in table.get("rules", [])}
         return {
