@@ -89,18 +89,17 @@ def by_node(paths: list[str], *, now: dt.datetime) -> dict[str, Counts]:
     found: dict[str, Counts] = {}
     for path, *numbers in database.execute(stored):
         found[path] = Counts(*(int(n or 0) for n in numbers))
+    # Every open item due today before now, on the (closed, due_at) index, its path
+    # matched here: a path condition in SQL made the planner prefer the path index and
+    # visit every open item under a large subtree.
     due_today = (
         Item.select(Item.node_path, fn.COUNT(Item.id))
-        .where(
-            ~Item.closed
-            & (Item.due_at >= today)
-            & (Item.due_at < now)
-            & _under_any(Item.node_path, paths)
-        )
+        .where(~Item.closed & (Item.due_at >= today) & (Item.due_at < now))
         .group_by(Item.node_path)
     )
     for path, n in database.execute(due_today):
-        found.setdefault(path, Counts()).overdue += int(n)
+        if any(path.startswith(p) for p in paths):
+            found.setdefault(path, Counts()).overdue += int(n)
     return found
 
 
