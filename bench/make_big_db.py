@@ -63,7 +63,7 @@ def copy_expression(con: sqlite3.Connection, table: str, k: int, offsets: dict[s
         if name in offsets:
             parts.append(offsets[name])
         elif name in dates:
-            parts.append(f'datetime("{name}", \'{hours:+d} hours\')')
+            parts.append(f"datetime(\"{name}\", '{hours:+d} hours')")
         else:
             parts.append(f'"{name}"')
     return ", ".join(parts)
@@ -108,7 +108,9 @@ def main() -> None:
     copies = -(-args.items // count) - 1  # beyond the base
     say(f"base: {count} items (ids up to {span}); {copies} copies to reach {args.items}")
     tables = TABLES if args.events else ("item", "assignment")
-    spans = {t: int(con.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{t}"').fetchone()[0]) for t in tables}
+    spans = {
+        t: int(con.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{t}"').fetchone()[0]) for t in tables
+    }
     saved = con.execute(
         "SELECT name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND sql IS NOT NULL"
         f" AND tbl_name IN ({', '.join(repr(t) for t in TABLES)})"
@@ -123,8 +125,8 @@ def main() -> None:
         room = limit - count * k
         offsets = {"id": f'"id" + {k * spans["item"]}'}
         con.execute(
-            f'INSERT INTO item SELECT {copy_expression(con, "item", k, offsets)} FROM item'
-            f' WHERE id <= {spans["item"]} ORDER BY id LIMIT {min(room, count)}'
+            f"INSERT INTO item SELECT {copy_expression(con, 'item', k, offsets)} FROM item"
+            f" WHERE id <= {spans['item']} ORDER BY id LIMIT {min(room, count)}"
         )
         item_off = k * spans["item"]
         last = item_off + spans["item"]

@@ -145,15 +145,23 @@ class Backend:
 
     def tally_triggers(self) -> list[str]:
         """Statements creating the triggers that keep ``node_tally`` (idempotent)."""
+        insert = f"BEGIN {self.tally_upsert('NEW', 1)}; END"
+        delete = f"BEGIN {self.tally_upsert('OLD', -1)}; END"
+        update = f"BEGIN {self.tally_upsert('OLD', -1)}; {self.tally_upsert('NEW', 1)}; END"
         return [
-            "CREATE TRIGGER IF NOT EXISTS item_tally_insert AFTER INSERT ON item"
-            f" BEGIN {self.tally_upsert('NEW', 1)}; END",
-            "CREATE TRIGGER IF NOT EXISTS item_tally_delete AFTER DELETE ON item"
-            f" BEGIN {self.tally_upsert('OLD', -1)}; END",
-            "CREATE TRIGGER IF NOT EXISTS item_tally_update AFTER UPDATE ON item"
-            f" WHEN {self.tally_changed()}"
-            f" BEGIN {self.tally_upsert('OLD', -1)}; {self.tally_upsert('NEW', 1)}; END",
+            f"CREATE TRIGGER IF NOT EXISTS item_tally_insert AFTER INSERT ON item {insert}",
+            f"CREATE TRIGGER IF NOT EXISTS item_tally_delete AFTER DELETE ON item {delete}",
+            (
+                "CREATE TRIGGER IF NOT EXISTS item_tally_update AFTER UPDATE ON item"
+                f" WHEN {self.tally_changed()} {update}"
+            ),
         ]
+
+    TALLY_TRIGGERS = ("item_tally_insert", "item_tally_delete", "item_tally_update")
+
+    def drop_tally_triggers(self) -> list[str]:
+        """Statements removing what :meth:`tally_triggers` made."""
+        return [f"DROP TRIGGER IF EXISTS {name}" for name in self.TALLY_TRIGGERS]
 
     def rebuild_tallies(self) -> None:
         """Count every item again into ``node_tally`` (in the caller's transaction)."""
@@ -268,12 +276,16 @@ class PostgreSQL(Backend):
             f" IF TG_OP <> 'DELETE' THEN {self.tally_upsert('NEW', 1)}; END IF;"
             " RETURN NULL; END $$"
         )
+        each = "FOR EACH ROW EXECUTE FUNCTION item_tally()"
         return [
             body,
-            "CREATE OR REPLACE TRIGGER item_tally_insert AFTER INSERT ON item"
-            " FOR EACH ROW EXECUTE FUNCTION item_tally()",
-            "CREATE OR REPLACE TRIGGER item_tally_delete AFTER DELETE ON item"
-            " FOR EACH ROW EXECUTE FUNCTION item_tally()",
-            "CREATE OR REPLACE TRIGGER item_tally_update AFTER UPDATE ON item"
-            f" FOR EACH ROW WHEN ({self.tally_changed()}) EXECUTE FUNCTION item_tally()",
+            f"CREATE OR REPLACE TRIGGER item_tally_insert AFTER INSERT ON item {each}",
+            f"CREATE OR REPLACE TRIGGER item_tally_delete AFTER DELETE ON item {each}",
+            (
+                "CREATE OR REPLACE TRIGGER item_tally_update AFTER UPDATE ON item"
+                f" FOR EACH ROW WHEN ({self.tally_changed()}) EXECUTE FUNCTION item_tally()"
+            ),
         ]
+
+    def drop_tally_triggers(self) -> list[str]:
+        return [f"DROP TRIGGER IF EXISTS {name} ON item" for name in self.TALLY_TRIGGERS]

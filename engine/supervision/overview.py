@@ -73,8 +73,10 @@ def summary(
     # Ids from two parts in a UNION, each on its own covering index: an OR of the two, or
     # reading more columns there, is a full scan once the planner's statistics see that
     # almost every item has no handler.
-    mine = Item.select(Item.id).where(Item.raised_by == actor.user.id).union(
-        Item.select(Item.id).where(Item.handler == actor.user.id)
+    mine = (
+        Item.select(Item.id)
+        .where(Item.raised_by == actor.user.id)
+        .union(Item.select(Item.id).where(Item.handler == actor.user.id))
     )
     extra = Item.select(
         Item.node_path, Item.closed, Item.due_at, Item.resolved_at, Item.satisfaction
@@ -121,7 +123,9 @@ def summary(
         c = numbers[child.id]
         values = sorted(seconds.get(child.id, ()))
         median = round(values[len(values) // 2] / 3600, 1) if values else None
-        rows.append(NodeCounts(child, c.open, c.overdue, c.resolved, c.items, median if c.items else None))
+        rows.append(
+            NodeCounts(child, c.open, c.overdue, c.resolved, c.items, median if c.items else None)
+        )
     return rows, summed
 
 
@@ -215,7 +219,7 @@ def totals(actor: Actor, *, now: dt.datetime) -> dict[str, Any]:
 
 
 def totals_live(actor: Actor, *, now: dt.datetime) -> dict[str, Any]:
-    """``totals`` counted from the items: items in scope: total, open, overdue, resolved, resolution rate, mean rating (one query)."""
+    """``totals`` counted from the items (one query)."""
     query = visible_items(actor).select(
         fn.COUNT(Item.id),
         _count(~Item.closed),

@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from functools import reduce
 from typing import Any
 
-from peewee import Case, fn
+from peewee import JOIN, Case, fn
 
+from engine.core.memo import remember
 from engine.org.scope import path_under
 from engine.store.db import backend, database, write_transaction
 from engine.store.models import Item, NodeTally, OrgNode
@@ -72,8 +73,9 @@ def by_node(paths: list[str], *, now: dt.datetime) -> dict[str, Counts]:
     today = day_start(now)
     bucket = today.strftime("%Y-%m-%d")
     t = NodeTally
-    stored = (
-        t.select(
+    stored = (  # every node under the paths, with or without counts: the request keeps
+        OrgNode.select(  # them as the subtrees' nodes (``scope.subtree_nodes``)
+            OrgNode.id,
             OrgNode.path,
             fn.SUM(t.items),
             fn.SUM(t.open),
@@ -82,13 +84,18 @@ def by_node(paths: list[str], *, now: dt.datetime) -> dict[str, Counts]:
             fn.SUM(t.rated),
             fn.SUM(t.rating_sum),
         )
-        .join(OrgNode, on=(t.node == OrgNode.id))
+        .join(t, JOIN.LEFT_OUTER, on=(t.node == OrgNode.id))
         .where(_under_any(OrgNode.path, paths))
-        .group_by(OrgNode.path)
+        .group_by(OrgNode.id, OrgNode.path)
     )
     found: dict[str, Counts] = {}
-    for path, *numbers in database.execute(stored):
-        found[path] = Counts(*(int(n or 0) for n in numbers))
+    nodes: list[tuple[int, str]] = []
+    for node_id, path, *numbers in database.execute(stored):
+        nodes.append((node_id, path))
+        if numbers[0]:
+            found[path] = Counts(*(int(n or 0) for n in numbers))
+    for root in paths:
+        remember(("subtree_nodes", root), [(i, p) for i, p in nodes if p.startswith(root)])
     # Every open item due today before now, on the (closed, due_at) index, its path
     # matched here: a path condition in SQL made the planner prefer the path index and
     # visit every open item under a large subtree.
@@ -103,7 +110,9 @@ def by_node(paths: list[str], *, now: dt.datetime) -> dict[str, Counts]:
     return found
 
 
-def add_item(counts: Counts, closed: bool, due_at: Any, resolved_at: Any, rating: Any, now: Any) -> None:
+def add_item(
+    counts: Counts, closed: bool, due_at: Any, resolved_at: Any, rating: Any, now: Any
+) -> None:
     """Count one item read from the table (for items a scope adds to the stored counts)."""
     counts.items += 1
     if not closed:

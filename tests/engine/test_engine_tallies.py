@@ -94,7 +94,12 @@ def test_overdue_counts_items_due_earlier_today(app, actor_of, hour):
     open_ids = [i.id for i in Item.select(Item.id).where(~Item.closed).order_by(Item.id)]
     assert len(open_ids) >= 6
     day = tallies.day_start(now)
-    moves = [day + dt.timedelta(minutes=10), now - dt.timedelta(seconds=1), now, now + dt.timedelta(hours=1)]
+    moves = [
+        day + dt.timedelta(minutes=10),
+        now - dt.timedelta(seconds=1),
+        now,
+        now + dt.timedelta(hours=1),
+    ]
     moves += [day - dt.timedelta(seconds=1), day + dt.timedelta(days=1)]
     for item_id, due in zip(open_ids, moves, strict=False):
         Item.update(due_at=due).where(Item.id == item_id).execute()
@@ -111,8 +116,8 @@ def test_an_instance_without_stored_counts_gets_them_counted(app, actor_of):
     generate(SEED, compounds=3, items=30, seed=2, now=NOW)
     expected = tallies.stored()
     assert expected == tallies.recount()
-    for statement in ("item_tally_insert", "item_tally_delete", "item_tally_update"):
-        database.execute_sql(f"DROP TRIGGER IF EXISTS {statement}" + (" ON item" if backend().row_locks else ""))
+    for statement in backend().drop_tally_triggers():
+        database.execute_sql(statement)
     database.drop_tables([NodeTally])
     create_tables()
     assert tallies.stored() == expected
