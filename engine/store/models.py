@@ -155,6 +155,8 @@ class Item(Base):
             (("handler", "closed", "due_at"), False),  # the inbox part "items handed to me"
             (("state",), False),
             (("closed", "due_at"), False),  # the sweep: open items by state deadline
+            # /review/'s medians: a subtree's resolution times without visiting its items
+            (("node_path", "resolution_seconds"), False),
         )
 
 

@@ -79,11 +79,19 @@ def summary(
         .union(Item.select(Item.id).where(Item.handler == actor.user.id))
     )
     extra = Item.select(
-        Item.node_path, Item.closed, Item.due_at, Item.resolved_at, Item.satisfaction
+        Item.node_path,
+        Item.resolution_seconds,
+        Item.closed,
+        Item.due_at,
+        Item.resolved_at,
+        Item.satisfaction,
     ).where(Item.id.in_(mine))
-    for path, *columns in extra.tuples():  # few rows; peewee converts the dates
+    extra_seconds: list[tuple[str, int]] = []  # the resolution times of those items
+    for path, value, *columns in extra.tuples():  # few rows; peewee converts the dates
         if not any(path.startswith(p) for p in subtrees):
             tallies.add_item(per_path.setdefault(path, tallies.Counts()), *columns, now)
+            if value is not None:
+                extra_seconds.append((path, value))
     everything = tallies.Counts()
     for counts in per_path.values():
         everything.add(counts)
@@ -107,14 +115,24 @@ def summary(
             if child_id is not None:
                 numbers[child_id].add(counts)
     seconds: dict[int, list[float]] = {}
-    seen = [path_under(Item.node_path, p) for p in subtrees]  # visible_items, by path
-    seen += [Item.raised_by == actor.user.id, Item.handler == actor.user.id]
-    timed = Item.select(Item.node_path, Item.resolution_seconds).where(
-        path_under(Item.node_path, parent.path)
-        & Item.resolution_seconds.is_null(False)
-        & reduce(operator.or_, seen)
-    )
-    for path, value in database.execute(timed):  # the raw cursor: no row objects
+    # The resolution times under the parent inside the actor's subtrees, on the covering
+    # index (node_path, resolution_seconds) — no item row is visited — and those of the
+    # extra items above.
+    roots = [
+        parent.path if parent.path.startswith(p) else p
+        for p in subtrees
+        if parent.path.startswith(p) or p.startswith(parent.path)
+    ]
+    timed: list[tuple[str, int]] = []
+    if roots:
+        query = Item.select(Item.node_path, Item.resolution_seconds).where(
+            reduce(operator.or_, [path_under(Item.node_path, r) for r in roots])
+            & Item.resolution_seconds.is_null(False)
+        )
+        timed = database.execute(query).fetchall()  # the raw cursor: no row objects
+    for path, value in [*timed, *extra_seconds]:
+        if not path.startswith(parent.path):
+            continue
         child_id = by_path.get(path[: path.find("/", depth) + 1])
         if child_id is not None:
             seconds.setdefault(child_id, []).append(value)
@@ -204,7 +222,9 @@ def overdue_items(actor: Actor, *, now: dt.datetime, limit: int = 100) -> list[A
         visible_items(actor)
         .select_extend(*OrgNode._meta.sorted_fields)
         .join(OrgNode, on=(Item.node == OrgNode.id))
-        .where(~Item.closed & (Item.due_at < now))
+        # ``closed = false``, not ``NOT closed``: SQLite then reads the (closed, due_at)
+        # index in deadline order and stops after ``limit`` (a bare flag is a filter only).
+        .where((Item.closed == False) & (Item.due_at < now))
         .order_by(Item.due_at)
         .limit(limit)
     )
