@@ -149,14 +149,15 @@ class Item(Base):
     class Meta:
         indexes = (
             (("node", "closed", "due_at"), False),
-            (("node_path", "closed", "due_at"), False),
+            # resolution_seconds last: /review/'s medians read a subtree's resolution times
+            # from this index alone (no item row visited); a separate index on (node_path,
+            # resolution_seconds) drew the inbox's subtree arm away from this one
+            (("node_path", "closed", "due_at", "resolution_seconds"), False),
             (("raised_by", "raised_at"), False),
             (("raised_by", "closed", "due_at"), False),  # the inbox part "items I raised"
             (("handler", "closed", "due_at"), False),  # the inbox part "items handed to me"
             (("state",), False),
             (("closed", "due_at"), False),  # the sweep: open items by state deadline
-            # /review/'s medians: a subtree's resolution times without visiting its items
-            (("node_path", "resolution_seconds"), False),
         )
 
 
