@@ -66,8 +66,9 @@ def _under_any(field: Any, paths: Iterable[str]) -> Any:
 
 def by_node(paths: list[str], *, now: dt.datetime) -> dict[str, Counts]:
     """Node path → the counts of the items at that node (not below), for every node under
-    one of ``paths`` that ever held an item. Two queries: the stored counts, and the open
-    items due today before ``now``."""
+    one of ``paths`` that holds items. Two queries: every node under the paths with its
+    stored counts (the request keeps those nodes for ``scope.subtree_nodes``), and the
+    open items due today before ``now``."""
     if not paths:
         return {}
     today = day_start(now)
