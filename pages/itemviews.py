@@ -273,6 +273,7 @@ def route_trace(rt: Runtime) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
 
     kinds = rt.body.get("node_kinds") or ["compound"]
     seen: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+    vocabularies: dict[tuple[str, ...], Any] = {}
 
     def explain(detail: Mapping[str, Any]) -> dict[str, Any]:
         inputs = detail.get("inputs") or {}
@@ -284,18 +285,21 @@ def route_trace(rt: Runtime) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
                 if keys
                 else []
             )
-        places = seen[tuple(keys)]
-        # The file's fields by their titles in the profile definition (read once per request,
-        # and only when a rule read the file).
         reads_file = any(str(k).startswith("node.profile.") for k in inputs)
-        context = context_rows(
-            role_labels(),
-            kinds,
-            where="raise",
-            places=places,
-            profile_schema=profile_schema_for(kinds) if reads_file else None,
-        )
-        words = Vocabulary.of_type(rt.body, context)
+        cache_key = (tuple(keys), reads_file)
+        if cache_key not in vocabularies:  # the same places and reads: the same words
+            places = seen[tuple(keys)]
+            # The file's fields by their titles in the profile definition (read once per
+            # request, and only when a rule read the file).
+            context = context_rows(
+                role_labels(),
+                kinds,
+                where="raise",
+                places=places,
+                profile_schema=profile_schema_for(kinds) if reads_file else None,
+            )
+            vocabularies[cache_key] = Vocabulary.of_type(rt.body, context)
+        words = vocabularies[cache_key]
         table = (rt.body.get("routing") or {}).get(detail.get("table"), {})
         specs = {r.get("key"): r for r in table.get("rules", [])}
         return {

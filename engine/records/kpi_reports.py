@@ -121,14 +121,18 @@ def statuses_within(list_key: str, node: OrgNode) -> dict[str, ReportStatus]:
     One query whatever the number of rows; the caller has checked that the actor
     may review ``node``.
     """
-    newest: dict[str, Any] = {}
+    newest: dict[str, tuple[Any, ...]] = {}
     reporter, reviewer = User.alias(), User.alias()
     query = (
-        KpiReport.select(
-            KpiReport,
-            OrgNode.name.alias("unit_name"),
-            fn.COALESCE(fn.NULLIF(reporter.name, ""), reporter.username).alias("reporter_name"),
-            fn.COALESCE(fn.NULLIF(reviewer.name, ""), reviewer.username).alias("reviewer_name"),
+        KpiReport.select(  # only what a status shows, as tuples: no note, evidence, models
+            KpiReport.row_key,
+            KpiReport.state,
+            OrgNode.name,
+            fn.COALESCE(fn.NULLIF(reporter.name, ""), reporter.username),
+            fn.COALESCE(fn.NULLIF(reviewer.name, ""), reviewer.username),
+            KpiReport.reviewed_at,
+            KpiReport.reported_at,
+            KpiReport.review_note,
         )
         .join(OrgNode)
         .switch(KpiReport)
@@ -137,21 +141,28 @@ def statuses_within(list_key: str, node: OrgNode) -> dict[str, ReportStatus]:
         .join(reviewer, JOIN.LEFT_OUTER, on=(KpiReport.reviewed_by == reviewer.id))
         .where((KpiReport.list_key == list_key) & OrgNode.path.startswith(node.path))
         .order_by(KpiReport.id)
-        .objects()
+        .tuples()
     )
     for found in query:
-        newest[found.row_key] = found
+        newest[found[0]] = found
     return {
         row_key: ReportStatus(
-            found.state,
-            found.unit_name,
-            (found.reviewer_name if found.state != "reported" else found.reporter_name) or "",
-            found.reviewed_at
-            if found.state != "reported" and found.reviewed_at
-            else found.reported_at,
-            found.review_note if found.state == "returned" else "",
+            state,
+            unit_name,
+            (reviewer_name if state != "reported" else reporter_name) or "",
+            reviewed_at if state != "reported" and reviewed_at else reported_at,
+            note if state == "returned" else "",
         )
-        for row_key, found in newest.items()
+        for row_key, (
+            _,
+            state,
+            unit_name,
+            reporter_name,
+            reviewer_name,
+            reviewed_at,
+            reported_at,
+            note,
+        ) in newest.items()
     }
 
 

@@ -100,6 +100,80 @@ class Backend:
     def analyze(self) -> None:
         """Refresh the planner's statistics after a large load (SQLite plans without)."""
 
+    # Stored counts (models.NodeTally): which columns of an item they count, by a row
+    # reference (NEW, OLD, or the table) — the same SQL on every backend but the bucket.
+    def tally_bucket(self, row: str) -> str:
+        """The SQL of ``row``'s bucket: "" closed, the deadline's UTC date, "~" none."""
+        return (
+            f"CASE WHEN {row}.closed THEN '' WHEN {row}.due_at IS NULL THEN '~'"
+            f" ELSE substr({row}.due_at, 1, 10) END"
+        )
+
+    def _tally_values(self, row: str) -> list[str]:
+        return [
+            f"{row}.node_id",
+            self.tally_bucket(row),
+            "1",
+            f"CASE WHEN {row}.closed THEN 0 ELSE 1 END",
+            f"CASE WHEN {row}.resolved_at IS NULL THEN 0 ELSE 1 END",
+            f"CASE WHEN {row}.satisfaction IS NULL THEN 0 ELSE 1 END",
+            f"COALESCE({row}.satisfaction, 0)",
+        ]
+
+    def tally_upsert(self, row: str, sign: int) -> str:
+        """Add (``sign`` 1) or take away (-1) the item ``row`` from its node's counts."""
+        values = self._tally_values(row)
+        values[2:] = [f"{sign} * ({v})" for v in values[2:]]
+        counts = ("items", "open", "resolved", "rated", "rating_sum")
+        return (
+            "INSERT INTO node_tally (node_id, bucket, items, open, resolved, rated, rating_sum)"
+            f" VALUES ({', '.join(values)}) ON CONFLICT (node_id, bucket) DO UPDATE SET "
+            + ", ".join(f"{c} = node_tally.{c} + excluded.{c}" for c in counts)
+        )
+
+    def tally_changed(self) -> str:
+        """The condition on OLD and NEW under which an update changes the counts."""
+        pairs = [
+            (self.tally_bucket("OLD"), self.tally_bucket("NEW")),
+            ("OLD.node_id", "NEW.node_id"),
+            ("OLD.resolved_at IS NULL", "NEW.resolved_at IS NULL"),
+            ("OLD.satisfaction", "NEW.satisfaction"),
+        ]
+        return " OR ".join(f"({a}) {self.distinct} ({b})" for a, b in pairs)
+
+    distinct = "IS NOT"  # SQL's "is distinct from" (NULLs compare as values)
+
+    def tally_triggers(self) -> list[str]:
+        """Statements creating the triggers that keep ``node_tally`` (idempotent)."""
+        insert = f"BEGIN {self.tally_upsert('NEW', 1)}; END"
+        delete = f"BEGIN {self.tally_upsert('OLD', -1)}; END"
+        update = f"BEGIN {self.tally_upsert('OLD', -1)}; {self.tally_upsert('NEW', 1)}; END"
+        return [
+            f"CREATE TRIGGER IF NOT EXISTS item_tally_insert AFTER INSERT ON item {insert}",
+            f"CREATE TRIGGER IF NOT EXISTS item_tally_delete AFTER DELETE ON item {delete}",
+            (
+                "CREATE TRIGGER IF NOT EXISTS item_tally_update AFTER UPDATE ON item"
+                f" WHEN {self.tally_changed()} {update}"
+            ),
+        ]
+
+    TALLY_TRIGGERS = ("item_tally_insert", "item_tally_delete", "item_tally_update")
+
+    def drop_tally_triggers(self) -> list[str]:
+        """Statements removing what :meth:`tally_triggers` made."""
+        return [f"DROP TRIGGER IF EXISTS {name}" for name in self.TALLY_TRIGGERS]
+
+    def rebuild_tallies(self) -> None:
+        """Count every item again into ``node_tally`` (in the caller's transaction)."""
+        self.lock_for_replace("node_tally")
+        self.database.execute_sql("DELETE FROM node_tally")
+        v = self._tally_values("item")
+        self.database.execute_sql(
+            "INSERT INTO node_tally (node_id, bucket, items, open, resolved, rated, rating_sum)"
+            f" SELECT {v[0]}, {v[1]}, COUNT(*), SUM({v[3]}), SUM({v[4]}), SUM({v[5]}), SUM({v[6]})"
+            f" FROM item GROUP BY {v[0]}, {v[1]}"
+        )
+
 
 class PostgreSQL(Backend):
     name = "postgresql"
@@ -185,3 +259,33 @@ class PostgreSQL(Backend):
 
     def analyze(self) -> None:
         self.database.execute_sql("ANALYZE")
+
+    distinct = "IS DISTINCT FROM"
+
+    def tally_bucket(self, row: str) -> str:
+        return (
+            f"CASE WHEN {row}.closed THEN '' WHEN {row}.due_at IS NULL THEN '~'"
+            f" ELSE to_char({row}.due_at, 'YYYY-MM-DD') END"
+        )
+
+    def tally_triggers(self) -> list[str]:
+        body = (
+            "CREATE OR REPLACE FUNCTION item_tally() RETURNS trigger LANGUAGE plpgsql AS $$"
+            " BEGIN"
+            f" IF TG_OP <> 'INSERT' THEN {self.tally_upsert('OLD', -1)}; END IF;"
+            f" IF TG_OP <> 'DELETE' THEN {self.tally_upsert('NEW', 1)}; END IF;"
+            " RETURN NULL; END $$"
+        )
+        each = "FOR EACH ROW EXECUTE FUNCTION item_tally()"
+        return [
+            body,
+            f"CREATE OR REPLACE TRIGGER item_tally_insert AFTER INSERT ON item {each}",
+            f"CREATE OR REPLACE TRIGGER item_tally_delete AFTER DELETE ON item {each}",
+            (
+                "CREATE OR REPLACE TRIGGER item_tally_update AFTER UPDATE ON item"
+                f" FOR EACH ROW WHEN ({self.tally_changed()}) EXECUTE FUNCTION item_tally()"
+            ),
+        ]
+
+    def drop_tally_triggers(self) -> list[str]:
+        return [f"DROP TRIGGER IF EXISTS {name} ON item" for name in self.TALLY_TRIGGERS]

@@ -149,7 +149,10 @@ class Item(Base):
     class Meta:
         indexes = (
             (("node", "closed", "due_at"), False),
-            (("node_path", "closed", "due_at"), False),
+            # resolution_seconds last: /review/'s medians read a subtree's resolution times
+            # from this index alone (no item row visited); a separate index on (node_path,
+            # resolution_seconds) drew the inbox's subtree arm away from this one
+            (("node_path", "closed", "due_at", "resolution_seconds"), False),
             (("raised_by", "raised_at"), False),
             (("raised_by", "closed", "due_at"), False),  # the inbox part "items I raised"
             (("handler", "closed", "due_at"), False),  # the inbox part "items handed to me"
@@ -363,6 +366,30 @@ class NodeFacts(Base):
     computed_at = DateTimeField()
 
 
+class NodeTally(Base):
+    """Stored counts of the items at one org node, kept by database triggers on ``item``
+    in the same transaction as every insert, update and delete (``Backend.tally_triggers``;
+    ``engine.supervision.tallies`` reads them and can rebuild them from the items).
+
+    ``bucket``: "" for closed items; for open ones the UTC date (YYYY-MM-DD) of their
+    deadline, or "~" without one — so "open and overdue before today" is a sum over the
+    buckets before today's date, and only today's deadlines need the items themselves.
+    Derived data: not in backups (a restore's item inserts make it again).
+    """
+
+    node = ForeignKeyField(OrgNode, on_delete="CASCADE", backref="+")
+    bucket = CharField(max_length=10)
+    items = IntegerField(default=0)
+    open = IntegerField(default=0)
+    resolved = IntegerField(default=0)  # resolved_at set
+    rated = IntegerField(default=0)  # satisfaction set
+    rating_sum = IntegerField(default=0)  # sum of satisfaction
+
+    class Meta:
+        table_name = "node_tally"
+        indexes = ((("node", "bucket"), True),)
+
+
 class IndexSnapshot(Base):
     """A node's index score at one moment, under one index version (三方强基指数)."""
 
@@ -414,6 +441,7 @@ ALL_MODELS = [
     Delivery,
     DeliveryAttempt,
     NodeFacts,
+    NodeTally,
     IndexSnapshot,
     ChecklistRow,
     KpiReport,
@@ -436,9 +464,15 @@ def create_tables() -> None:
     from engine.store.db import backend
 
     add_missing_columns(ALL_MODELS)  # first: new indexes may cover new columns
+    tallied = NodeTally.table_exists()
     database.create_tables(ALL_MODELS, safe=True)
     for statement in backend().extra_indexes:
         database.execute_sql(statement)
+    for statement in backend().tally_triggers():
+        database.execute_sql(statement)
+    if not tallied:  # an instance made before the stored counts: count what it holds
+        with database.atomic():
+            backend().rebuild_tallies()
 
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["HANDLER_ROLE", "create_tables", "utcnow"]

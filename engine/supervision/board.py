@@ -16,6 +16,7 @@ from peewee import JOIN, Case, fn
 from engine.org.actors import Actor
 from engine.org.scope import path_under, role_sees, summons_in_view, visible_items
 from engine.store.models import Assignment, Item, OrgNode
+from engine.supervision import tallies
 
 AREA_LEVELS = ("street", "community", "compound")
 LEVELS = (*AREA_LEVELS, "department")
@@ -56,19 +57,45 @@ def board(
     """
     if level not in LEVELS:
         raise ValueError(level)
+    nodes = list(_nodes(actor, level, within))
     if level == "department":
         counts = _department_counts(actor, now, within)
     else:
-        counts = _area_counts(actor, level, now, within)
-    rows = [
-        BoardRow(node, *counts.get(node.id, (0, 0, 0))) for node in _nodes(actor, level, within)
-    ]
+        counts = _area_counts(actor, nodes, now, within)
+    rows = [BoardRow(node, *counts.get(node.id, (0, 0, 0))) for node in nodes]
     return sorted(rows, key=lambda r: (-r.overdue, -r.open, r.node.id))
 
 
 def _area_counts(
+    actor: Actor, nodes: list[OrgNode], now: dt.datetime, within: OrgNode | None
+) -> dict[int, tuple[int, int, int]]:
+    """Open and overdue items under each of ``nodes`` (which lie in the actor's subtrees,
+    so every item under them is in scope), from the stored counts: the counts of every
+    node under the subtrees, each credited to the listed node its path lies under."""
+    if not nodes:
+        return {}
+    listed = {node.id for node in nodes}
+    roots = []
+    for path in (g.node_path for g in actor.grants if role_sees(g.role) == "subtree"):
+        if within is None or within.path.startswith(path):
+            roots.append(within.path if within is not None else path)
+        elif path.startswith(within.path):
+            roots.append(path)
+    found: dict[int, list[int]] = {}
+    for path, counts in tallies.by_node(roots, now=now).items():
+        for part in path.strip("/").split("/"):
+            if int(part) in listed:
+                numbers = found.setdefault(int(part), [0, 0])
+                numbers[0] += counts.open
+                numbers[1] += counts.overdue
+                break
+    return {node: (open_, late, late) for node, (open_, late) in found.items()}
+
+
+def _area_counts_live(
     actor: Actor, level: str, now: dt.datetime, within: OrgNode | None
 ) -> dict[int, tuple[int, int, int]]:
+    """``_area_counts`` counted from the items (one GROUP BY over the scoped items)."""
     overdue = Item.due_at.is_null(False) & (Item.due_at < now)
     query = (
         visible_items(actor)

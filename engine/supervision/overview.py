@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from dataclasses import dataclass
+from functools import reduce
 from typing import Any
 
 from peewee import Case, fn
 
 from engine.org.actors import Actor
-from engine.org.scope import item_within, subtree_nodes, visible_items
+from engine.org.scope import item_within, path_under, role_sees, subtree_nodes, visible_items
 from engine.store.db import database
 from engine.store.models import Item, OrgNode
+from engine.supervision import tallies
 
 
 @dataclass(frozen=True)
@@ -50,10 +53,121 @@ def node_with_children(
     return found, [r for r in rows if r.parent_id == found.id and r.id != found.id]
 
 
+def summary(
+    actor: Actor, parent: OrgNode, *, now: dt.datetime, children: list[OrgNode] | None = None
+) -> tuple[list[NodeCounts], dict[str, Any]]:
+    """``counts_by_child`` and ``totals`` together, from the stored counts
+    (``engine.supervision.tallies``) when every grant of the actor sees a subtree: the
+    stored counts under those subtrees, plus the items the actor raised or was handed
+    outside them, read one by one (few). Four queries: the children (none when given),
+    the stored counts and today's deadlines, those extra items, the resolution times."""
+    subtrees = _subtrees(actor)
+    if subtrees is None:  # a grant sees only summoned items: count them one by one
+        return counts_by_child_live(actor, parent, now=now, children=children), totals_live(
+            actor, now=now
+        )
+    if children is None:
+        children = list(OrgNode.select().where(OrgNode.parent == parent).order_by(OrgNode.id))
+    children = [child for child in children if child.kind not in ("building", "department")]
+    per_path = tallies.by_node(subtrees, now=now)
+    # Ids from two parts in a UNION, each on its own covering index: an OR of the two, or
+    # reading more columns there, is a full scan once the planner's statistics see that
+    # almost every item has no handler.
+    mine = (
+        Item.select(Item.id)
+        .where(Item.raised_by == actor.user.id)
+        .union(Item.select(Item.id).where(Item.handler == actor.user.id))
+    )
+    extra = Item.select(
+        Item.node_path,
+        Item.resolution_seconds,
+        Item.closed,
+        Item.due_at,
+        Item.resolved_at,
+        Item.satisfaction,
+    ).where(Item.id.in_(mine))
+    extra_seconds: list[tuple[str, int]] = []  # the resolution times of those items
+    for path, value, *columns in extra.tuples():  # few rows; peewee converts the dates
+        if not any(path.startswith(p) for p in subtrees):
+            tallies.add_item(per_path.setdefault(path, tallies.Counts()), *columns, now)
+            if value is not None:
+                extra_seconds.append((path, value))
+    everything = tallies.Counts()
+    for counts in per_path.values():
+        everything.add(counts)
+    total, resolved = everything.items, everything.resolved
+    summed = {
+        "total": total,
+        "open": everything.open,
+        "overdue": everything.overdue,
+        "resolved": resolved,
+        "rate": round(100 * resolved / total, 1) if total else None,
+        "satisfaction": everything.satisfaction,
+    }
+    if not children:
+        return [], summed
+    by_path = {child.path: child.id for child in children}
+    depth = len(parent.path)
+    numbers = {child.id: tallies.Counts() for child in children}
+    for path, counts in per_path.items():
+        if path.startswith(parent.path):
+            child_id = by_path.get(path[: path.find("/", depth) + 1])
+            if child_id is not None:
+                numbers[child_id].add(counts)
+    seconds: dict[int, list[float]] = {}
+    # The resolution times under the parent inside the actor's subtrees, on the covering
+    # index (node_path, resolution_seconds) — no item row is visited — and those of the
+    # extra items above.
+    roots = [
+        parent.path if parent.path.startswith(p) else p
+        for p in subtrees
+        if parent.path.startswith(p) or p.startswith(parent.path)
+    ]
+    timed: list[tuple[str, int]] = []
+    if roots:
+        query = Item.select(Item.node_path, Item.resolution_seconds).where(
+            reduce(operator.or_, [path_under(Item.node_path, r) for r in roots])
+            & Item.resolution_seconds.is_null(False)
+        )
+        timed = database.execute(query).fetchall()  # the raw cursor: no row objects
+    for path, value in [*timed, *extra_seconds]:
+        if not path.startswith(parent.path):
+            continue
+        child_id = by_path.get(path[: path.find("/", depth) + 1])
+        if child_id is not None:
+            seconds.setdefault(child_id, []).append(value)
+    rows: list[NodeCounts] = []
+    for child in children:
+        c = numbers[child.id]
+        values = sorted(seconds.get(child.id, ()))
+        median = round(values[len(values) // 2] / 3600, 1) if values else None
+        rows.append(
+            NodeCounts(child, c.open, c.overdue, c.resolved, c.items, median if c.items else None)
+        )
+    return rows, summed
+
+
+def _subtrees(actor: Actor) -> list[str] | None:
+    """The paths of the subtrees the actor sees, or None when a grant sees otherwise."""
+    paths: list[str] = []
+    for grant in actor.grants:
+        if role_sees(grant.role) != "subtree":
+            return None
+        paths.append(grant.node_path)
+    return paths
+
+
 def counts_by_child(
     actor: Actor, parent: OrgNode, *, now: dt.datetime, children: list[OrgNode] | None = None
 ) -> list[NodeCounts]:
-    """For each child of ``parent``: open, overdue, resolved and total items in scope.
+    """For each child of ``parent``: open, overdue, resolved and total items in scope."""
+    return summary(actor, parent, now=now, children=children)[0]
+
+
+def counts_by_child_live(
+    actor: Actor, parent: OrgNode, *, now: dt.datetime, children: list[OrgNode] | None = None
+) -> list[NodeCounts]:
+    """``counts_by_child`` counted from the items themselves.
 
     Four queries whatever the number of children: the children (none when given), the
     subtree's nodes, the counts grouped by node and the resolution times (each item's
@@ -108,14 +222,24 @@ def overdue_items(actor: Actor, *, now: dt.datetime, limit: int = 100) -> list[A
         visible_items(actor)
         .select_extend(*OrgNode._meta.sorted_fields)
         .join(OrgNode, on=(Item.node == OrgNode.id))
-        .where(~Item.closed & (Item.due_at < now))
+        # ``closed = false``, not ``NOT closed``: SQLite then reads the (closed, due_at)
+        # index in deadline order and stops after ``limit`` (a bare flag is a filter only).
+        .where((Item.closed == False) & (Item.due_at < now))
         .order_by(Item.due_at)
         .limit(limit)
     )
 
 
 def totals(actor: Actor, *, now: dt.datetime) -> dict[str, Any]:
-    """Items in scope: total, open, overdue, resolved, resolution rate, mean rating (one query)."""
+    """Items in scope: total, open, overdue, resolved, resolution rate, mean rating."""
+    root = OrgNode.get_by_id(actor.grants[0].node_id) if actor.grants else None
+    if root is None:
+        return totals_live(actor, now=now)
+    return summary(actor, root, now=now, children=[])[1]
+
+
+def totals_live(actor: Actor, *, now: dt.datetime) -> dict[str, Any]:
+    """``totals`` counted from the items (one query)."""
     query = visible_items(actor).select(
         fn.COUNT(Item.id),
         _count(~Item.closed),

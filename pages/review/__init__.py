@@ -52,13 +52,14 @@ def index() -> Any:
         root = next(x for x in g.actor.grants if x.role in SUPERVISORS)
         parent, children = overview.node_with_children(node_id=root.node_id)
         assert parent is not None
+    rows, totals = overview.summary(g.actor, parent, now=now, children=children)
     return render_template(
         "review/index.html",
         parent=parent,
         now=now,
-        rows=overview.counts_by_child(g.actor, parent, now=now, children=children),
+        rows=rows,
         overdue=overview.overdue_items(g.actor, now=now),
-        totals=overview.totals(g.actor, now=now),
+        totals=totals,
     )
 
 
