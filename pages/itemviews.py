@@ -273,7 +273,7 @@ def route_trace(rt: Runtime) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
 
     kinds = rt.body.get("node_kinds") or ["compound"]
     seen: dict[tuple[str, ...], list[tuple[str, str]]] = {}
-    vocabularies: dict[tuple[str, ...], Any] = {}
+    vocabularies: dict[tuple[tuple[str, ...], bool], Any] = {}
 
     def explain(detail: Mapping[str, Any]) -> dict[str, Any]:
         inputs = detail.get("inputs") or {}
