@@ -182,14 +182,14 @@ def test_a_panel_deletes_a_transition_only_when_the_admin_says_yes(
     page.locator("#diagram svg .wf-edge").first.click()  # an arrow opens its transition
     expect(page.locator("#wf-panel")).to_have_attribute("data-panel", re.compile("^transition-"))
     rows = page.locator("#transition-list li")
-    expect(rows).to_have_count(7)  # six transitions and "add"
+    expect(rows).to_have_count(8)  # seven transitions and "add"
     asked: list[str] = []
     page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
     page.locator("#tr-delete").click()
     page.wait_for_timeout(500)
-    expect(rows).to_have_count(7)
+    expect(rows).to_have_count(8)
     page.once("dialog", lambda d: (asked.append(d.message), d.accept()))
     page.locator("#tr-delete").click()
-    expect(rows).to_have_count(6)
+    expect(rows).to_have_count(7)
     assert asked == ["确定删除这个流转吗？"] * 2
     expect(page.locator("#wf-panel")).to_have_attribute("data-panel", "settings")

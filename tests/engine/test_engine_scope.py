@@ -101,7 +101,7 @@ def test_one_item_by_path_sees_what_the_lists_see(app, actor_of):
         "dept-zhifa-user",
         "chaohui-ducha",
         "ducha",
-        "lvzhou-yezhu2",
+        "lvzhou-yezhu1",  # (a resident who raised items in this draw)
         "admin",
     ):
         actor = actor_of(username)

@@ -98,7 +98,7 @@ def test_urge_form_next_stays_on_site(client, auth, target):
     [
         ("https://evil.example/x", "/lists/kpi"),
         ("http://localhost//evil.example/", "/lists/kpi"),
-        ("http://localhost/lists/kpi/tasks-2021?x=1", "/lists/kpi/tasks-2021?x=1"),
+        ("http://localhost/lists/kpi/tasks-2026?x=1", "/lists/kpi/tasks-2026?x=1"),
     ],
 )
 def test_kpi_review_goes_back_only_to_this_site(client, auth, actor_of, referrer, expected):
@@ -109,7 +109,7 @@ def test_kpi_review_goes_back_only_to_this_site(client, auth, actor_of, referrer
 
     found = kpi_reports.report(
         actor_of("dept-zhifa-user"),
-        "tasks-2021",
+        "tasks-2026",
         "whistle-system",
         OrgNode.get(OrgNode.key == "dept-zhifa"),
         "已建立吹哨报到机制",
