@@ -269,6 +269,18 @@ def cobuild_listing(listing_id: int) -> Any:
     return detail(ls.get_listing(g.actor, listing_id), "work/listing.html", url_for("work.cobuild"))
 
 
+@work_bp.route("/cobuild/<int:listing_id>/withdraw", methods=["POST"])
+@requires("cobuild")
+def cobuild_withdraw(listing_id: int) -> Any:
+    """Whoever posted an open need or resource takes it back (as neighbours do on /r/help)."""
+    return act(
+        listing_id,
+        lambda x: ls.withdraw(g.actor, x, now=clock.now()),
+        _("Withdrawn."),
+        "work.cobuild_listing",
+    )
+
+
 @work_bp.route("/cobuild/match", methods=["POST"])
 @requires("cobuild.match")
 def cobuild_match() -> Any:

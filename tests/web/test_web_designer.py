@@ -151,7 +151,7 @@ def test_create_build_publish_history_diff_republish(admin):
     )  # the diff
     assert admin.post("/admin/designer/gaokong/publish").status_code == 303
     page = admin.get("/admin/designer/gaokong/history?a=1&b=2").get_data(as_text=True)
-    assert "v1" in page and "v2" in page and "-      &#34;floor&#34;" in page
+    assert "第 1 版" in page and "第 2 版" in page and "-      &#34;floor&#34;" in page
 
     response = admin.post("/admin/designer/gaokong/republish/1")
     assert response.status_code == 303

@@ -113,3 +113,35 @@ def test_the_cobuild_page_reads_a_fixed_number_of_queries(client, auth, assert_m
     with assert_max_queries(14):
         page = client.get("/work/cobuild").get_data(as_text=True)
     assert page.count("绿洲花园") >= 3
+
+
+def test_a_partner_sees_and_withdraws_its_own_open_resource(client, auth):
+    """The poster's own open listing page offers 撤回 on /work/cobuild too (it was a 500: the
+    page asked for a withdraw route only /r/help had)."""
+    auth.login("shijia-gongjian")
+    response = client.post(
+        "/work/cobuild/new/co-building/resource?node=shijiahuayuan",
+        data={"category": "法律咨询", "summary": "律师每月一次上门咨询", "_submit": "1"},
+    )
+    assert response.status_code == 303
+    posted = Listing.get(Listing.side == "resource")
+    page = client.get(f"/work/cobuild/{posted.id}")
+    assert page.status_code == 200
+    assert f"/work/cobuild/{posted.id}/withdraw" in page.get_data(as_text=True)
+    done = client.post(f"/work/cobuild/{posted.id}/withdraw")
+    assert done.status_code == 303 and done.headers["Location"].endswith(
+        f"/work/cobuild/{posted.id}"
+    )
+    assert Listing.get_by_id(posted.id).state == "withdrawn"
+    auth.logout()
+    auth.login("xifang")  # not the poster: no such button, and the route refuses
+    other = client.post(
+        "/work/cobuild/new/co-building/need?node=lvzhouhuayuan",
+        data={"category": "助老助残", "summary": "独居老人每周助餐送餐", "_submit": "1"},
+    )
+    need = Listing.get(Listing.side == "need")
+    assert other.status_code == 303
+    auth.logout()
+    auth.login("shijia-gongjian")
+    client.post(f"/work/cobuild/{need.id}/withdraw")
+    assert Listing.get_by_id(need.id).state == "open"
