@@ -6,17 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 import forms
 from engine.authoring import designer
-from engine.core import clock
-from engine.core.errors import FieldProblem, Invalid, NotFound
+from engine.core.errors import FieldProblem, Invalid
 from pages.auth import requires
-from pages.designer import bp, pack_roles, tabs_context
-from pages.designer.publishing import _problems
+from pages.designer import bp
+from pages.designer.kind_tab import kind_tab
 
 
 def _chosen(form: MultiDict[str, str], name: str, before: list[str]) -> list[str]:
@@ -68,32 +66,17 @@ def title_choices(body: dict[str, Any]) -> list[tuple[str, str]]:
 @bp.route("/<key>/directory", methods=["GET", "POST"])
 @requires("design")
 def directory_editor(key: str) -> Any:
-    definition = designer.definition_of(key)
-    if definition.kind != "directory":
-        raise NotFound(f"{key!r} is not a directory")
-    body = designer.draft_of(definition)
-    error: list[FieldProblem] = []
-    if request.method == "POST":
-        try:
-            apply_form(body, request.form)
-            designer.save_draft(g.actor.user, key, body, now=clock.now())
-        except Invalid as exc:
-            error = exc.fields
-        else:
-            flash(_("The draft was saved."))
-            return redirect(url_for("designer.directory_editor", key=key), 303)
-    return render_template(
-        "designer/directory.html",
-        **tabs_context(definition),
-        body=body,
-        roles=pack_roles(),
-        node_kinds={
-            "district": _("the district"),
-            "street": _("streets"),
-            "community": _("communities"),
-            "compound": _("compounds"),
-        },
-        titles=title_choices(body),
-        error=[{"path": p.path, "message": p.message, "link": "", "what": ""} for p in error],
-        problems=[] if error else _problems(key, body),
-    ), (422 if error else 200)
+    def extra(body: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "node_kinds": {
+                "district": _("the district"),
+                "street": _("streets"),
+                "community": _("communities"),
+                "compound": _("compounds"),
+            },
+            "titles": title_choices(body),
+        }
+
+    return kind_tab(
+        key, "directory", apply_form, "designer.directory_editor", "designer/directory.html", extra
+    )

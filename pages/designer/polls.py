@@ -6,16 +6,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from engine.authoring import designer
-from engine.core import clock
-from engine.core.errors import FieldProblem, Invalid, NotFound
+from engine.core.errors import FieldProblem, Invalid
 from pages.auth import requires
-from pages.designer import bp, pack_roles, tabs_context
-from pages.designer.publishing import _problems
+from pages.designer import bp
+from pages.designer.kind_tab import kind_tab
 
 BLANK_ROWS = 2
 
@@ -81,31 +78,14 @@ def apply_form(body: dict[str, Any], form: MultiDict[str, str]) -> None:
 @bp.route("/<key>/poll", methods=["GET", "POST"])
 @requires("design")
 def poll_editor(key: str) -> Any:
-    definition = designer.definition_of(key)
-    if definition.kind != "poll":
-        raise NotFound(f"{key!r} is not a vote definition")
-    body = designer.draft_of(definition)
-    error: list[FieldProblem] = []
-    if request.method == "POST":
-        try:
-            apply_form(body, request.form)
-            designer.save_draft(g.actor.user, key, body, now=clock.now())
-        except Invalid as exc:
-            error = exc.fields
-        else:
-            flash(_("The draft was saved."))
-            return redirect(url_for("designer.poll_editor", key=key), 303)
-    rules_text = {
-        name: json.dumps(body.get("thresholds", {}).get(name), ensure_ascii=False, indent=1)
-        for name in ("quorum", "passing")
-    }
-    return render_template(
-        "designer/poll.html",
-        **tabs_context(definition),
-        body=body,
-        roles=pack_roles(),
-        rules_text=rules_text,
-        blank=BLANK_ROWS,
-        error=[{"path": p.path, "message": p.message, "link": "", "what": ""} for p in error],
-        problems=[] if error else _problems(key, body),
-    ), (422 if error else 200)
+    def extra(body: dict[str, Any]) -> dict[str, Any]:
+        thresholds = body.get("thresholds", {})
+        return {
+            "rules_text": {
+                name: json.dumps(thresholds.get(name), ensure_ascii=False, indent=1)
+                for name in ("quorum", "passing")
+            },
+            "blank": BLANK_ROWS,
+        }
+
+    return kind_tab(key, "poll", apply_form, "designer.poll_editor", "designer/poll.html", extra)
