@@ -1,12 +1,24 @@
-"""What every definition check needs: rule problems at a path, and unique keys."""
+"""What every definition check needs: rule problems at a path, unique keys, known roles."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import rules
 from engine.core.errors import FieldProblem
+
+# Checks a form (a JSON Schema) of a definition at a path: checks.form_problems.
+FormCheck = Callable[[Any, str], list[FieldProblem]]
+
+
+def role_problems(roles: Any, at: str, known: set[str]) -> list[FieldProblem]:
+    """A problem at ``<at>/<i>`` of every role of ``roles`` the pack does not declare."""
+    return [
+        FieldProblem(f"{at}/{i}", f"unknown role {role!r}")
+        for i, role in enumerate(roles or [])
+        if role not in known
+    ]
 
 
 def rule_problems(rule: Any, path: str) -> list[FieldProblem]:

@@ -3,26 +3,18 @@ and in the gates (先议先审) of an item type's workflow."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import forms
 from engine.core.errors import FieldProblem
-from engine.definitions.checks_common import duplicate_keys, rule_problems
+from engine.definitions.checks_common import duplicate_keys, role_problems, rule_problems
 
 # The most meetings a cadence's period may ask for: a cap against typos (count 100 a month).
 MAX_COUNT = {"month": 10, "quarter": 30, "half": 60, "year": 120}
 DEFAULT_REASONS = "reasons"
 # What each outcome kind must name (docs/pack-format.md, "Meetings and opinion collections").
 OUTCOME_NEEDS = {"item": "type", "poll": "definition"}
-
-
-def _roles(names: Iterable[str], path: str, roles: set[str]) -> list[FieldProblem]:
-    return [
-        FieldProblem(f"{path}/{i}", f"unknown role {role!r}")
-        for i, role in enumerate(names)
-        if role not in roles
-    ]
 
 
 def _outcomes(outcomes: list[Mapping[str, Any]]) -> list[FieldProblem]:
@@ -64,7 +56,7 @@ def decision_kind_problems(body: Mapping[str, Any], roles: set[str]) -> list[Fie
         FieldProblem("/schema" + p.path, p.message) for p in forms.check_schema(body["schema"])
     ]
     for field in ("convene_roles", "parties", "open_roles", "answer_roles"):
-        problems += _roles(body.get(field, []), f"/{field}", roles)
+        problems += role_problems(body.get(field, []), f"/{field}", roles)
     problems += _cadence(body.get("cadence"))
     return problems + _outcomes(body.get("outcomes", []))
 
@@ -76,7 +68,9 @@ def gate_problems(workflow: Mapping[str, Any], roles: set[str]) -> list[FieldPro
     problems: list[FieldProblem] = []
     for name, state in states.items():
         if "gate" in state:
-            problems += _roles(state["gate"]["roles"], f"/workflow/states/{name}/gate/roles", roles)
+            problems += role_problems(
+                state["gate"]["roles"], f"/workflow/states/{name}/gate/roles", roles
+            )
     for i, tr in enumerate(workflow["transitions"]):
         at = f"/workflow/transitions/{i}"
         gates = [states[s]["gate"] for s in tr["from"] if s in states and "gate" in states[s]]

@@ -4,25 +4,16 @@ is no personal answer."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import forms
 import rules
 from engine.core.errors import FieldProblem
+from engine.definitions.checks_common import FormCheck, role_problems
 
 # The org node kinds a directory may be kept at.
 NODE_KINDS = ("district", "street", "community", "compound")
-
-FormCheck = Callable[[Any, str], list[FieldProblem]]
-
-
-def _role_problems(roles: Any, at: str, known: set[str]) -> list[FieldProblem]:
-    return [
-        FieldProblem(f"{at}/{i}", f"unknown role {role!r}")
-        for i, role in enumerate(roles or [])
-        if role not in known
-    ]
 
 
 def directory_problems(
@@ -41,7 +32,7 @@ def directory_problems(
         elif kind in body["node_kinds"][:i]:
             problems.append(FieldProblem(f"/node_kinds/{i}", f"node kind {kind!r} twice"))
     for name in ("edit_roles", "read_roles", "personal_roles"):
-        problems += _role_problems(body.get(name), f"/{name}", roles)
+        problems += role_problems(body.get(name), f"/{name}", roles)
     if "min_per_node" in body:
         least = body["min_per_node"]
         if isinstance(least, bool) or not isinstance(least, int) or least < 1:

@@ -6,11 +6,11 @@ its form has."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from engine.core.errors import FieldProblem
-from engine.definitions.checks_common import duplicate_keys
+from engine.definitions.checks_common import FormCheck, duplicate_keys, role_problems
 
 # The parts of a contact card entry, each naming a field of the file.
 PARTS = ("name", "person", "phone", "address", "hours")
@@ -110,23 +110,12 @@ def open311_code_problems(definitions: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-FormCheck = Callable[[Any, str], list[FieldProblem]]
-
-
-def _role_problems(roles: Any, at: str, known: set[str]) -> list[FieldProblem]:
-    return [
-        FieldProblem(f"{at}/{i}", f"unknown role {role!r}")
-        for i, role in enumerate(roles or [])
-        if role not in known
-    ]
-
-
 def disclosure_problems(
     body: Mapping[str, Any], roles: set[str], form: FormCheck
 ) -> list[FieldProblem]:
     """Problems of a disclosure (经营性收支公示) definition that passed its schema."""
-    problems = _role_problems(body["draft_roles"], "/draft_roles", roles)
-    problems += _role_problems(body["confirm_roles"], "/confirm_roles", roles)
+    problems = role_problems(body["draft_roles"], "/draft_roles", roles)
+    problems += role_problems(body["confirm_roles"], "/confirm_roles", roles)
     sections = body["sections"]
     problems += duplicate_keys(
         ((f"/sections/{i}", s["key"]) for i, s in enumerate(sections)), "section"
@@ -156,8 +145,8 @@ def listing_problems(
     sides = body["sides"]
     problems = duplicate_keys(((f"/sides/{i}", s["key"]) for i, s in enumerate(sides)), "side")
     for i, side in enumerate(sides):
-        problems += _role_problems(side["post_roles"], f"/sides/{i}/post_roles", roles)
-        problems += _role_problems(side.get("take_roles"), f"/sides/{i}/take_roles", roles)
+        problems += role_problems(side["post_roles"], f"/sides/{i}/post_roles", roles)
+        problems += role_problems(side.get("take_roles"), f"/sides/{i}/take_roles", roles)
     problems += form(body["schema"], "/schema")
     fields = body["schema"].get("properties", {}) if isinstance(body["schema"], Mapping) else {}
     for name in ("title_field", "category_field", "place_field"):
@@ -169,7 +158,7 @@ def listing_problems(
         for name in ("need", "resource"):
             if matching[name] not in keys:
                 problems.append(FieldProblem(f"/matching/{name}", f"no side {matching[name]!r}"))
-        problems += _role_problems(matching["confirm_roles"], "/matching/confirm_roles", roles)
+        problems += role_problems(matching["confirm_roles"], "/matching/confirm_roles", roles)
         if "category_field" not in body:
             problems.append(
                 FieldProblem("/category_field", "matching pairs by category: name its field")

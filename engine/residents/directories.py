@@ -17,12 +17,12 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import forms
-from engine.core import i18n
 from engine.core.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from engine.core.i18n import gettext as _
 from engine.definitions.definitions import applies_at, current_versions
 from engine.org.actors import Actor
 from engine.org.scope import path_under
+from engine.residents import listings
 from engine.store.db import write_transaction
 from engine.store.models import DefinitionVersion, OrgNode
 from engine.store.resident_tables import DirectoryEntry
@@ -186,23 +186,11 @@ def shown_data(body: Mapping[str, Any], data: Mapping[str, Any], whole: bool) ->
 
 
 def clean(body: Mapping[str, Any], node: OrgNode, actor: Actor, data: Any) -> dict[str, Any]:
-    """The answers checked against the entry form. :raises Invalid: paths ``data/...``."""
-    if not isinstance(data, Mapping):
-        message = _("Answers must be a JSON object.")
-        raise Invalid(message, [FieldProblem("data", message)])
-    context = {
-        "node": {"key": node.key, "kind": node.kind, "name": node.name},
-        "actor": {"roles": sorted(actor.roles_at(node.path))},
-    }
-    cleaned, errors = forms.validate(
-        body["schema"], dict(data), context=context, gettext=i18n.gettext
-    )
-    if errors:
-        raise Invalid(
-            _("Some answers need fixing."),
-            [FieldProblem(f"data/{e.path}" if e.path else "data", e.message) for e in errors],
-        )
-    return dict(cleaned)
+    """The answers checked against the entry form, as a listing's are (listings.clean).
+
+    :raises Invalid: paths ``data/...``.
+    """
+    return listings.clean(body, node, actor, data)
 
 
 def _title(body: Mapping[str, Any], cleaned: Mapping[str, Any]) -> str:

@@ -139,19 +139,26 @@ def mine(actor: Actor) -> list[Listing]:
 
 
 def clean(
-    body: Mapping[str, Any], node: OrgNode, actor: Actor, data: Any, now: dt.datetime
+    body: Mapping[str, Any],
+    node: OrgNode,
+    actor: Actor,
+    data: Any,
+    now: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """The answers checked against the definition's form. :raises Invalid: paths ``data/...``."""
+    """The answers checked against the definition's form (a listing's, a directory entry's),
+    which sees the node, the actor's roles there and, given ``now``, the time.
+
+    :raises Invalid: paths ``data/...``.
+    """
     if not isinstance(data, Mapping):
-        raise Invalid(
-            _("Answers must be a JSON object."),
-            [FieldProblem("data", _("Answers must be a JSON object."))],
-        )
-    context = {
+        message = _("Answers must be a JSON object.")
+        raise Invalid(message, [FieldProblem("data", message)])
+    context: dict[str, Any] = {
         "node": {"key": node.key, "kind": node.kind, "name": node.name},
         "actor": {"roles": sorted(actor.roles_at(node.path))},
-        "now": now.isoformat(),
     }
+    if now is not None:
+        context["now"] = now.isoformat()
     cleaned, errors = forms.validate(
         body["schema"], dict(data), context=context, gettext=i18n.gettext
     )
