@@ -23,6 +23,7 @@ bp = Blueprint("meetings", __name__, url_prefix="/work")
 
 
 ACT_KINDS = ("street", "community", "compound")
+MAX_PAGE = 100_000  # 5 million meetings deep; keeps the OFFSET a small integer
 
 
 def nodes_to_act_at() -> list[OrgNode]:
@@ -66,6 +67,8 @@ def cadence_rollups() -> list[dict[str, Any]]:
 def index() -> Any:
     """Meetings and opinion collections in reach, and what the actor may start where."""
     now = clock.now()
+    page = int_arg("page", 1, minimum=1, maximum=MAX_PAGE)
+    cpage = int_arg("cpage", 1, minimum=1, maximum=MAX_PAGE)
     preload_current_versions("meeting", "opinion")
     nodes = nodes_to_act_at()
     starts = [
@@ -75,8 +78,10 @@ def index() -> Any:
         "decisions/index.html",
         statuses=cadence.statuses(nodes, now=now),
         rollups=cadence_rollups(),
-        meetings=meetings.meetings_in_reach(g.actor),
-        collections=opinions.collections_in_reach(g.actor),
+        meetings=meetings.meetings_in_reach(g.actor, page=page),
+        collections=opinions.collections_in_reach(g.actor, page=cpage),
+        page=page,
+        cpage=cpage,
         starts=[s for s in starts if s[1] or s[2]],
         now=now,
     )

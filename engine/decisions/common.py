@@ -25,6 +25,7 @@ from engine.org.scope import path_under
 from engine.store.models import Definition, DefinitionVersion, OrgNode
 
 SEES = "decisions"  # the capability to see a compound's meetings and collections
+PAGE_SIZE = 50  # meetings or collections on one page of /work/decisions
 
 
 def may_use(rt: Runtime, node: OrgNode) -> bool:

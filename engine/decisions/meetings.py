@@ -121,17 +121,20 @@ def get_meeting(actor: Actor, meeting_id: int) -> Meeting:
     return found
 
 
-def meetings_in_reach(actor: Actor, *, limit: int = 200) -> list[Meeting]:
-    """The meetings ``actor`` sees, newest first, with their node and definition (one query)."""
-    return list(
+def meetings_in_reach(actor: Actor, *, page: int = 1) -> tuple[list[Meeting], bool]:
+    """One page of the meetings ``actor`` sees, newest first, with their node and definition,
+    and whether an older page follows (one query)."""
+    rows = list(
         Meeting.select(Meeting, OrgNode, Definition)
         .join(OrgNode)
         .switch(Meeting)
         .join(Definition)
         .where(common.in_reach(actor, Meeting.node_path))
         .order_by(Meeting.held_at.desc(), Meeting.id.desc())
-        .limit(limit)
+        .limit(common.PAGE_SIZE + 1)
+        .offset((page - 1) * common.PAGE_SIZE)
     )
+    return rows[: common.PAGE_SIZE], len(rows) > common.PAGE_SIZE
 
 
 def may_record(actor: Actor, meeting: Meeting) -> bool:

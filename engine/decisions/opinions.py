@@ -225,8 +225,11 @@ def get_collection(actor: Actor, collection_id: int) -> OpinionCollection:
     return found
 
 
-def collections_in_reach(actor: Actor, *, limit: int = 200) -> list[tuple[OpinionCollection, int]]:
-    """The collections ``actor`` sees with their number of opinions, newest first (one query)."""
+def collections_in_reach(
+    actor: Actor, *, page: int = 1
+) -> tuple[list[tuple[OpinionCollection, int]], bool]:
+    """One page of the collections ``actor`` sees with their number of opinions, newest
+    first, and whether an older page follows (one query)."""
     rows = (
         OpinionCollection.select(OpinionCollection, OrgNode, fn.COUNT(Opinion.id).alias("answers"))
         .join(OrgNode)
@@ -235,9 +238,11 @@ def collections_in_reach(actor: Actor, *, limit: int = 200) -> list[tuple[Opinio
         .where(common.in_reach(actor, OpinionCollection.node_path))
         .group_by(OpinionCollection, OrgNode)
         .order_by(OpinionCollection.opens_at.desc(), OpinionCollection.id.desc())
-        .limit(limit)
+        .limit(common.PAGE_SIZE + 1)
+        .offset((page - 1) * common.PAGE_SIZE)
     )
-    return [(c, int(c.answers)) for c in rows]
+    found = [(c, int(c.answers)) for c in rows]
+    return found[: common.PAGE_SIZE], len(found) > common.PAGE_SIZE
 
 
 def may_manage(actor: Actor, collection: OpinionCollection) -> bool:

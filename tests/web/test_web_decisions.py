@@ -377,3 +377,29 @@ def test_the_vote_outcome_is_offered_only_to_who_may_open_votes(client, auth):
     assert outcomes.offered(committee, spec, node) == spec
     missing = [{**spec[0], "definition": "no-such-vote"}]
     assert outcomes.offered(committee, missing, node) == []
+
+
+def test_the_decisions_page_pages_its_meetings(client, auth, assert_max_queries):
+    """Every meeting stays reachable: 50 a page, newest first, older and newer links."""
+    auth.login("lvzhouhuayuan-dzz")
+    first = Meeting.get_by_id(convene_and_hold(client))
+    base = {f: getattr(first, f) for f in ("definition", "version", "node", "node_path")}
+    start = dt.datetime(2020, 1, 1, 19, 0)
+    Meeting.insert_many(
+        [
+            {**base, "title": f"第{i}次测试会议", "held_at": start + dt.timedelta(days=i)}
+            | {"created_at": start, "state": "planned"}
+            for i in range(60)
+        ]
+    ).execute()
+    with assert_max_queries(12):
+        page = client.get("/work/decisions").get_data(as_text=True)
+    assert first.title in page and "第59次测试会议" in page
+    assert "第9次测试会议" not in page  # the 52nd newest: on page 2
+    assert "/work/decisions?page=2&amp;cpage=1#meetings" in page
+    older = client.get("/work/decisions?page=2").get_data(as_text=True)
+    assert "第9次测试会议" in older and "第0次测试会议" in older
+    assert "第59次测试会议" not in older and first.title not in older
+    assert "/work/decisions?page=1&amp;cpage=1#meetings" in older
+    assert "page=3" not in older
+    assert client.get("/work/decisions?page=0").status_code == 422
