@@ -7,13 +7,15 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from peewee import JOIN
 
+import forms
 from engine.core import clock
 from engine.core.errors import Conflict, NotFound
 from engine.definitions.definitions import current_version
 from engine.org import permissions
 from engine.records import checklists
-from engine.store.models import Event, OrgNode
+from engine.store.models import Event, OrgNode, User
 from engine.store.tables import ChecklistRow
 from pages.auth import requires
 from pages.conflicts import staleness
@@ -94,14 +96,12 @@ def _form_page(node: OrgNode, version: Any, row: Any, save: Any) -> Any:
     history = []
     if row is not None:
         history = list(
-            Event.select()
+            Event.select(Event, User)
+            .join(User, JOIN.LEFT_OUTER, on=(Event.actor == User.id))
             .where(Event.target == f"checklist-row:{row.id}")
-            .order_by(Event.at.desc())
+            .order_by(Event.at.desc(), Event.id.desc())
         )
-    titles = {
-        name: spec.get("title", name)
-        for name, spec in version.body["row_schema"].get("properties", {}).items()
-    }
+    specs = {spec.name: spec for spec in forms.field_specs(version.body["row_schema"])}
     return render_template(
         "lists/row_form.html",
         bound=bound,
@@ -111,7 +111,7 @@ def _form_page(node: OrgNode, version: Any, row: Any, save: Any) -> Any:
         row=row,
         history=history,
         stale=stale,
-        titles=titles,
+        specs=specs,
     ), status
 
 

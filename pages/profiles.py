@@ -8,6 +8,7 @@ from typing import Any
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+import forms
 from engine.core import clock
 from engine.core.errors import Conflict
 from engine.records import profiles
@@ -49,7 +50,7 @@ def profile(key: str) -> Any:
     if result is not None:
         return result
     stale = staleness(node.profile_lock, "lock", target=profiles.target_of(node), conflict=conflict)
-    titles = {name: spec.get("title", name) for name, spec in schema.get("properties", {}).items()}
+    specs = {spec.name: spec for spec in forms.field_specs(schema)}
     if htmx and request.method == "POST":
         return render_template(
             "lists/_row_fields.html", bound=bound, loose=loose
@@ -62,7 +63,7 @@ def profile(key: str) -> Any:
         editing=editing,
         version=version,
         history=profiles.history(node),
-        titles=titles,
+        specs=specs,
         coverage=profiles.party_member_coverage(node),
         stale=stale,
         derived=profiles.derived_facts(node),

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from peewee import JOIN
+
 import forms
 from engine.core import i18n
 from engine.core.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
@@ -23,7 +25,7 @@ from engine.definitions.profile_facts import FileFacts
 from engine.org.actors import Actor
 from engine.org.permissions import can
 from engine.store.db import write_transaction
-from engine.store.models import DefinitionVersion, Event, Grant, OrgNode
+from engine.store.models import DefinitionVersion, Event, Grant, OrgNode, User
 from engine.trail import audit
 
 
@@ -153,7 +155,8 @@ def target_of(node: OrgNode) -> str:
 def history(node: OrgNode) -> list[Event]:
     """The file's changes, newest first."""
     return list(
-        Event.select()
+        Event.select(Event, User)
+        .join(User, JOIN.LEFT_OUTER, on=(Event.actor == User.id))
         .where(Event.target == target_of(node))
         .order_by(Event.at.desc(), Event.id.desc())
     )

@@ -50,7 +50,11 @@ def test_row_through_the_generated_form_with_a_conditional_field(client, auth):
     assert [e.action for e in events] == ["checklist.row.add", "checklist.row.update"]
     assert events[1].before["status"] == "受阻" and events[1].after["status"] == "已完成"
     page = client.get("/lists/c/lvzhouhuayuan")
-    assert "1/1" in page.text and client.get(f"/lists/row/{row.id}").status_code == 200
+    assert "1/1" in page.text
+    # its history in words: what was done, each field by its title, no action key
+    history = client.get(f"/lists/row/{row.id}").text
+    assert "添加了此行" in history and "修改了此行" in history
+    assert "受阻 → 已完成" in history and "checklist.row" not in history
 
 
 def test_another_compounds_commissioner_can_neither_see_nor_edit(client, auth):

@@ -86,3 +86,29 @@ def test_party_member_per_building_coverage(client, auth, app, actor_of):
     assert (found.buildings, found.covered) == (len(buildings), 1)
     assert len(found.uncovered) == len(buildings) - 1
     assert "party-member-coverage" in client.get("/lists/c/lvzhouhuayuan/profile").text
+
+
+def test_the_file_reads_in_words_for_who_may_not_edit_it(
+    client, auth, actor_of, assert_max_queries
+):
+    """Read-only, yes/no reads 是/否, a list of contacts is a table with its column titles,
+    and the history names each change in words: no True, no dict, no action key."""
+    node = OrgNode.get(key="lvzhouhuayuan")
+    contacts = [{"building": "1幢", "name": "章晨军", "phone": "13929727484"}]
+    profiles.save(
+        actor_of("xifang"),
+        node,
+        {**node.profile, "has_party_org": True, "building_leader_contacts": contacts},
+        expected=node.profile_lock,
+        now=NOW,
+    )
+    auth.login("lvzhouhuayuan-wy")
+    with assert_max_queries(8):
+        page = client.get("/lists/c/lvzhouhuayuan/profile").text
+    answers = page[page.index('id="profile-answers"') : page.index('id="profile-history"')]
+    assert "已建立小区党组织</dt><dd" in answers and "是" in answers
+    assert "<th>楼栋长</th>" in answers and "<td>章晨军</td>" in answers
+    history = page[page.index('id="profile-history"') :]
+    assert "修改了档案" in history and "profile.update" not in history
+    for raw in ("True", "False", "{'", "[{"):
+        assert raw not in answers and raw not in history, raw
