@@ -44,6 +44,20 @@ def _localtime(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return aware.strftime(fmt) if aware else ""
 
 
+def form_fields(schema: Any) -> dict[str, Any]:
+    """A form schema's fields by name (forms.FieldSpec), built once per request and schema:
+    a timeline shows each transition's answers by their fields."""
+    from flask import g
+
+    import forms
+
+    cache = g.setdefault("form_fields", {})
+    if id(schema) not in cache:
+        specs = forms.field_specs(schema) if isinstance(schema, Mapping) and schema else []
+        cache[id(schema)] = (schema, {spec.name: spec for spec in specs})
+    return cache[id(schema)][1]
+
+
 def route_words(detail: Any, rt: Any) -> dict[str, Any]:
     """A routing event of an item of ``rt`` in words (pages.itemviews.route_trace), the words
     built once per request and version."""
@@ -185,6 +199,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["escalation_line"] = escalation_line
     app.jinja_env.filters["edition"] = edition
     app.jinja_env.globals["route_words"] = route_words
+    app.jinja_env.globals["form_fields"] = form_fields
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["state_label"] = state_label
     app.jinja_env.globals["kind_label"] = kind_label

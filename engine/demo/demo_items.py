@@ -148,6 +148,8 @@ class Planner:
         story = self.teller.begin(rt.body["schema"])
         data = self.teller.answers(rt.body["schema"], story, fixed)
         raised = raised or self._raised_at()
+        # Its dates and times are the day and hour it was raised, not the generator's.
+        data.update((k, v) for k, v in _dates_of(rt.body["schema"], raised).items() if k in data)
         initial = rt.workflow["initial"]
         item = {
             "id": self.plan.take_id("Item"),
@@ -523,11 +525,14 @@ def move_sequences(*tables: str) -> None:
 
 
 def _dates_of(schema: Mapping[str, Any], at: dt.datetime) -> dict[str, str]:
-    """A step's form dates are the day the step is taken (a session's date), local."""
-    day = clock.local(at)
-    assert day is not None
+    """A form's dates are the day it is filled in (a session's date), its times the next
+    full hour after (a visit wished for, a repair expected), local."""
+    local = clock.local(at)
+    assert local is not None
+    hour = (local + dt.timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+    shown = {"date": local.date().isoformat(), "date-time": hour.isoformat(timespec="seconds")}
     return {
-        name: day.date().isoformat()
+        name: shown[prop["format"]]
         for name, prop in schema.get("properties", {}).items()
-        if prop.get("format") == "date"
+        if prop.get("format") in shown
     }

@@ -247,21 +247,26 @@ def _withdraw_open(item: Item, now: dt.datetime) -> list[int]:
 
 
 def commissioners_under(actor: Actor) -> list[User]:
-    """Active users holding the handler role within the actor's supervised subtrees."""
+    """Active users holding the handler role within the actor's supervised subtrees, each
+    with ``places``: the names of the nodes they hold it at (how people tell two 王伟 apart)."""
     paths = [g.node_path for g in actor.grants if g.role in SUPERVISING_ROLES]
     if not paths:
         return []
     within = path_under(OrgNode.path, paths[0])
     for path in paths[1:]:
         within |= path_under(OrgNode.path, path)
-    return list(
-        User.select()
+    found: dict[int, User] = {}
+    for user in (
+        User.select(User, OrgNode.name.alias("place"))
         .join(Grant)
         .join(OrgNode)
         .where((Grant.role == HANDLER_ROLE) & User.active & within)
-        .distinct()
-        .order_by(User.name, User.id)
-    )
+        .order_by(User.name, User.id, OrgNode.name)
+        .objects()
+    ):
+        kept = found.setdefault(user.id, user)
+        kept.places = [*getattr(kept, "places", []), user.place]
+    return list(found.values())
 
 
 def items_of_commissioner(actor: Actor, user: User) -> Any:

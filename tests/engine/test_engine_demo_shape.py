@@ -186,6 +186,30 @@ def test_each_item_tells_one_case(demo):
     assert told == 400 + demo["live_board_open"] + series.count()
 
 
+def test_dates_and_times_answered_are_those_of_the_story(demo):
+    """A wished visit time or a repair expected is the day and hour its form was filled in:
+    never weeks after the item closed, never in the generator's own week."""
+    checked = 0
+    for item in Item.select().join(Definition):
+        spec = runtime(item.version_id).body["schema"].get("properties", {})
+        for name, value in (item.data or {}).items():
+            if spec.get(name, {}).get("format") != "date-time" or not isinstance(value, str):
+                continue
+            moment = dt.datetime.fromisoformat(value).astimezone(dt.UTC).replace(tzinfo=None)
+            assert dt.timedelta(0) < moment - item.raised_at <= dt.timedelta(hours=1), (
+                item.id,
+                name,
+            )
+            checked += 1
+    for event in Event.select().where(Event.action.startswith("transition.")):
+        for name, value in (event.after.get("form") or {}).items():
+            if isinstance(value, str) and re.fullmatch(r"\d{4}-\d\d-\d\dT.*", value):
+                moment = dt.datetime.fromisoformat(value).astimezone(dt.UTC).replace(tzinfo=None)
+                assert dt.timedelta(0) < moment - event.at <= dt.timedelta(hours=1), event.id
+                checked += 1
+    assert checked > 20
+
+
 def test_series_fall_year_on_year_as_the_pack_says(demo):
     from engine.metrics import facts
 

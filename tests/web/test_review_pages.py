@@ -145,6 +145,8 @@ def test_reroute_and_reassign_through_the_pages(client, auth, data):
     assert Event.select().where((Event.item == item) & (Event.action == "item.reroute")).exists()
     form = client.get("/review/reassign", query_string={"from": "xifang"}).get_data(as_text=True)
     assert "需要改派" in form
+    # each commissioner by name and the compounds they serve, never by login name
+    assert "席芳(绿洲花园)" in form and "(xifang)" not in form
     moved = client.post(
         "/review/reassign",
         data={
