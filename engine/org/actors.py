@@ -17,6 +17,7 @@ class RoleGrant:
     node_key: str
     node_path: str
     node_kind: str
+    node_name: str = ""  # for people: a user granted at several places sees which
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def is_district_admin(actor: Actor) -> bool:
 def actor_for(user: User) -> Actor:
     """Load ``user``'s grants (one query)."""
     rows = (
-        Grant.select(Grant.role, OrgNode.id, OrgNode.key, OrgNode.path, OrgNode.kind)
+        Grant.select(Grant.role, OrgNode.id, OrgNode.key, OrgNode.path, OrgNode.kind, OrgNode.name)
         .join(OrgNode)
         .where(Grant.user == user)
         .tuples()
@@ -75,7 +76,7 @@ def actor_query(which: Any, *extra: Any) -> Any:
     grant = Grant.alias()
     node = OrgNode.alias()
     return (
-        User.select(User, grant.role, node.id, node.key, node.path, node.kind, *extra)
+        User.select(User, grant.role, node.id, node.key, node.path, node.kind, node.name, *extra)
         .join(grant, JOIN.LEFT_OUTER, on=(grant.user == User.id))
         .join(node, JOIN.LEFT_OUTER, on=(grant.node == node.id))
         .where(which & User.active)
@@ -94,7 +95,7 @@ def actor_from(rows: Any) -> Actor | None:
             user = User(**dict(zip(User._meta.sorted_field_names, row[:width], strict=True)))
             user._dirty.clear()
         if row[width] is not None and row[width + 1] is not None:
-            grants.append(RoleGrant(*row[width : width + 5]))
+            grants.append(RoleGrant(*row[width : width + 6]))
     return None if user is None else Actor(user, tuple(grants))
 
 

@@ -86,3 +86,12 @@ def test_the_web_app_reuses_pooled_connections(client, auth):
         assert database.is_closed()  # handed back after each request ...
         opened |= {id(conn) for _, _, conn in database.obj._connections}
     assert len(opened) == 1  # ... and taken again by the next one
+
+
+def test_a_company_at_several_compounds_raises_at_each_by_its_name(client, auth):
+    """One 发起事项 button per compound, each named by the compound, never by its key."""
+    auth.login("chaohui-wuye")
+    page = client.get("/work/").get_data(as_text=True)
+    for key, name in (("jingduyuanxiaoqu", "京都苑"), ("chaowanggongyu", "潮王公寓")):
+        assert f'href="/work/new?node={key}">发起事项 · {name}</a>' in page
+    assert "· jingduyuanxiaoqu<" not in page
