@@ -22,7 +22,16 @@ from engine.core.errors import FieldProblem
 from engine.core.events import EVENTS, unknown_pattern
 from engine.core.i18n import gettext as _
 from engine.core.limits import depth_problem
-from engine.definitions.checks_common import duplicate_keys, rule_problems
+from engine.definitions.checks_common import (
+    duplicate_keys,
+    label_of,
+    no_node,
+    no_state,
+    no_table,
+    quoted_list,
+    rule_problems,
+    unknown_role,
+)
 from engine.definitions.checks_decisions import decision_kind_problems, gate_problems
 from engine.definitions.checks_directories import directory_problems
 from engine.definitions.checks_residents import (
@@ -37,6 +46,7 @@ from engine.definitions.checks_scores import (
     index_problems,
     profile_fact_problems,
 )
+from engine.definitions.schema_words import schema_message
 
 KINDS = (
     "item_type",
@@ -57,6 +67,14 @@ SETTABLE = ("satisfaction", "priority")
 SETTABLE_RANGE = {"satisfaction": (1, 5), "priority": (0, 9)}
 
 
+# Why an escalation filter does not fit the deadline its step watches (``on``).
+NOT_FOR_STEP = {
+    "tables": lambda: _("A step on a state's deadline cannot pick summonses by routing table"),
+    "roles": lambda: _("A step on a state's deadline cannot pick summonses by role"),
+    "states": lambda: _("Only a step on a state's deadline picks states"),
+}
+
+
 def settable_problem(name: str, value: Any) -> str | None:
     """Why ``value`` cannot be written to the item column ``name`` by a ``set``, else None."""
     if name not in SETTABLE_RANGE or value is None:
@@ -69,9 +87,12 @@ def settable_problem(name: str, value: Any) -> str | None:
         and value.is_integer()
     )
     if not whole or not low <= value <= high:
-        shown = json.dumps(value, ensure_ascii=False, default=str)
+        shown = value if isinstance(value, str) else json.dumps(value, default=str)
         shown = shown if len(shown) <= 40 else shown[:40] + "…"
-        return f"{name} must be a whole number from {low} to {high} (or null), not {shown}"
+        column = _("Satisfaction") if name == "satisfaction" else _("Priority")
+        return _(
+            "%(column)s must be a whole number from %(low)s to %(high)s (or empty), not %(value)s"
+        ) % {"column": column, "low": low, "high": high, "value": shown}
     return None
 
 
@@ -105,7 +126,7 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
         return _(
             "%(value)s is not a valid key: use lower-case letters, digits, - and _, starting with a letter"
         ) % {"value": error.instance}
-    return error.message
+    return schema_message(error)
 
 
 def webhook_problems(manifest: Mapping[str, Any]) -> list[FieldProblem]:
@@ -115,7 +136,8 @@ def webhook_problems(manifest: Mapping[str, Any]) -> list[FieldProblem]:
     """
     hooks = manifest.get("webhooks", [])
     problems = duplicate_keys(
-        ((f"/webhooks/{i}", h["key"]) for i, h in enumerate(hooks)), "webhook"
+        ((f"/webhooks/{i}", h["key"]) for i, h in enumerate(hooks)),
+        _("Two webhooks have the key '%(key)s'"),
     )
     for i, hook in enumerate(hooks):
         for j, pattern in enumerate(hook["events"]):
@@ -123,14 +145,22 @@ def webhook_problems(manifest: Mapping[str, Any]) -> list[FieldProblem]:
                 problems.append(
                     FieldProblem(
                         f"/webhooks/{i}/events/{j}",
-                        f"{pattern!r} matches no event (known: {', '.join(EVENTS)})",
+                        _("The event pattern '%(pattern)s' matches no event; known: %(known)s")
+                        % {"pattern": pattern, "known": quoted_list(EVENTS)},
                     )
                 )
     return problems
 
 
 def _form(schema: Any, path: str) -> list[FieldProblem]:
-    return [FieldProblem(path + p.path, p.message) for p in forms.check_schema(schema)]
+    return [
+        FieldProblem(path + p.path, p.message)
+        for p in forms.check_schema(schema, gettext=_translate)
+    ]
+
+
+def _translate(message: str) -> str:
+    return _(message)  # the hook installed now, not the one when this module was imported
 
 
 def definition_problems(
@@ -138,12 +168,18 @@ def definition_problems(
 ) -> list[FieldProblem]:
     """Every problem of a definition body, or an empty list.
 
-    :param roles: role keys the pack declares.
+    :param roles: role keys the pack declares; a mapping of key → label names roles by label.
     :param units: org node keys a routing rule may summon.
     """
     kind = body.get("kind") if isinstance(body, Mapping) else None
     if kind not in KINDS:
-        return [FieldProblem("/kind", f"unknown definition kind {kind!r}")]
+        return [
+            FieldProblem(
+                "/kind",
+                _("'%(kind)s' is no kind of definition; known: %(known)s")
+                % {"kind": kind, "known": quoted_list(KINDS)},
+            )
+        ]
     deep = depth_problem(body)
     if deep is not None:
         return [deep]  # every check below walks the body; none is safe on it
@@ -152,7 +188,7 @@ def definition_problems(
         return problems
     units = set(units)
     if "scope" in body and body["scope"] not in units:
-        problems.append(FieldProblem("/scope", f"org node {body['scope']!r} does not exist"))
+        problems.append(FieldProblem("/scope", no_node(body["scope"])))
     if kind == "profile":
         problems += _form(body["schema"], "/schema") + contact_card_problems(body)
         problems += building_roster_problems(body)
@@ -176,7 +212,10 @@ def definition_problems(
         return problems + listing_problems(body, set(roles), _form)
     if kind == "directory":
         return problems + directory_problems(body, set(roles), _form)
-    return problems + open311_problems(body) + _item_type_problems(body, set(roles), units)
+    role_names = dict(roles) if isinstance(roles, Mapping) else {}
+    return (
+        problems + open311_problems(body) + _item_type_problems(body, set(roles), units, role_names)
+    )
 
 
 EVALUATION_METRICS = (
@@ -199,13 +238,19 @@ def _evaluation_problems(body: Mapping[str, Any]) -> list[FieldProblem]:
             if name.split(".")[0] not in EVALUATION_METRICS:
                 problems.append(
                     FieldProblem(
-                        "/score", f"unknown metric {name!r}; known: {', '.join(EVALUATION_METRICS)}"
+                        "/score",
+                        _("The score reads '%(name)s', which is no measure; known: %(known)s")
+                        % {"name": name, "known": quoted_list(EVALUATION_METRICS)},
                     )
                 )
     labels = [g["label"] for g in body.get("grades", [])]
     for i, label in enumerate(labels):
         if label in labels[:i]:
-            problems.append(FieldProblem(f"/grades/{i}/label", f"duplicate grade {label!r}"))
+            problems.append(
+                FieldProblem(
+                    f"/grades/{i}/label", _("Two grades are named '%(label)s'") % {"label": label}
+                )
+            )
     return problems
 
 
@@ -222,7 +267,11 @@ def _title_reads_personal(body: Mapping[str, Any]) -> list[FieldProblem]:
     return [
         FieldProblem(
             "/title",
-            f"the title reads the personal answer {name!r}; it is shown to everyone who sees the item",
+            _(
+                "The title reads the personal answer '%(field)s'; "
+                "the title is shown to everyone who sees the item"
+            )
+            % {"field": label_of(props, name[5:].split(".")[0])},
         )
         for name in sorted(used)
         if name.startswith("data.") and name[5:].split(".")[0] in personal
@@ -230,7 +279,7 @@ def _title_reads_personal(body: Mapping[str, Any]) -> list[FieldProblem]:
 
 
 def _item_type_problems(
-    body: Mapping[str, Any], roles: set[str], units: set[str]
+    body: Mapping[str, Any], roles: set[str], units: set[str], role_names: Mapping[str, str]
 ) -> list[FieldProblem]:
     problems = _form(body["schema"], "/schema")
     if "title" in body:
@@ -239,8 +288,8 @@ def _item_type_problems(
     for field in ("raise_roles", "personal_roles"):
         for i, role in enumerate(body.get(field, [])):
             if role not in roles:
-                problems.append(FieldProblem(f"/{field}/{i}", f"unknown role {role!r}"))
-    problems += _workflow_problems(body["workflow"], body.get("routing", {}), roles)
+                problems.append(FieldProblem(f"/{field}/{i}", unknown_role(role)))
+    problems += _workflow_problems(body["workflow"], body.get("routing", {}), roles, role_names)
     for name, table in body.get("routing", {}).items():
         problems += _table_problems(table, f"/routing/{name}", roles, units)
     problems += _escalation_problems(
@@ -257,40 +306,49 @@ def _escalation_problems(
 ) -> list[FieldProblem]:
     """Escalation steps (超时预警, 督办, 升级): keys, offsets, filters and actions."""
     problems = duplicate_keys(
-        ((f"/escalation/{i}", s["key"]) for i, s in enumerate(steps)), "escalation"
+        ((f"/escalation/{i}", s["key"]) for i, s in enumerate(steps)),
+        _("Two escalation steps have the key '%(key)s'"),
     )
     for i, step in enumerate(steps):
         at = f"/escalation/{i}"
         if ("before_hours" in step) == ("after_hours" in step):
-            problems.append(FieldProblem(at, "give exactly one of before_hours and after_hours"))
+            both = "before_hours" in step
+            problems.append(
+                FieldProblem(
+                    at,
+                    _("Give either the hours before the deadline or the hours after it, not both")
+                    if both
+                    else _("Give the hours before the deadline or the hours after it"),
+                )
+            )
         on_state = step["on"] == "state"
         for name in ("tables", "roles") if on_state else ("states",):
             if name in step:
-                problems.append(
-                    FieldProblem(f"{at}/{name}", f"{name} does not apply to on: {step['on']}")
-                )
+                problems.append(FieldProblem(f"{at}/{name}", NOT_FOR_STEP[name]()))
         for j, state in enumerate(step.get("states", [])):
             if state not in states:
-                problems.append(FieldProblem(f"{at}/states/{j}", f"state {state!r} is not defined"))
+                problems.append(FieldProblem(f"{at}/states/{j}", no_state(state)))
             elif states[state].get("final") or "hours" not in states[state]:
                 problems.append(
-                    FieldProblem(f"{at}/states/{j}", f"state {state!r} has no deadline (hours)")
+                    FieldProblem(
+                        f"{at}/states/{j}",
+                        _("The state '%(state)s' has no deadline (hours)")
+                        % {"state": label_of(states, state)},
+                    )
                 )
         for j, table in enumerate(step.get("tables", [])):
             if table not in routing:
-                problems.append(FieldProblem(f"{at}/tables/{j}", f"no routing table {table!r}"))
+                problems.append(FieldProblem(f"{at}/tables/{j}", no_table(table)))
         for j, role in enumerate(step.get("roles", [])):
             if role not in roles:
-                problems.append(FieldProblem(f"{at}/roles/{j}", f"unknown role {role!r}"))
+                problems.append(FieldProblem(f"{at}/roles/{j}", unknown_role(role)))
         for j, action in enumerate(step["do"]):
             if "summon" in action and action["summon"] not in routing:
-                problems.append(
-                    FieldProblem(f"{at}/do/{j}/summon", f"no routing table {action['summon']!r}")
-                )
+                problems.append(FieldProblem(f"{at}/do/{j}/summon", no_table(action["summon"])))
             for k, role in enumerate(action.get("notify", {}).get("roles", [])):
                 if role not in roles and role not in PSEUDO_ROLES:
                     problems.append(
-                        FieldProblem(f"{at}/do/{j}/notify/roles/{k}", f"unknown role {role!r}")
+                        FieldProblem(f"{at}/do/{j}/notify/roles/{k}", unknown_role(role))
                     )
     return problems
 
@@ -309,15 +367,20 @@ def _effects_problems(
     for i, effect in enumerate(effects):
         at = f"{path}/{i}"
         if "summon" in effect and effect["summon"] not in routing:
-            problems.append(FieldProblem(f"{at}/summon", f"no routing table {effect['summon']!r}"))
+            problems.append(FieldProblem(f"{at}/summon", no_table(effect["summon"])))
         for j, role in enumerate(effect.get("notify", {}).get("roles", [])):
             if role not in roles and role not in PSEUDO_ROLES:
-                problems.append(FieldProblem(f"{at}/notify/roles/{j}", f"unknown role {role!r}"))
+                problems.append(FieldProblem(f"{at}/notify/roles/{j}", unknown_role(role)))
         for name, rule in effect.get("set", {}).items():
             if name not in SETTABLE and not name.startswith("data."):
                 problems.append(
                     FieldProblem(
-                        f"{at}/set/{name}", "only satisfaction, priority or data.<field> can be set"
+                        f"{at}/set/{name}",
+                        _(
+                            "'%(name)s' cannot be set: a transition sets the satisfaction, "
+                            "the priority or an answer of the form"
+                        )
+                        % {"name": name},
                     )
                 )
             here = f"{at}/set/{_pointer([name])[1:]}"
@@ -329,25 +392,24 @@ def _effects_problems(
 
 
 def _workflow_problems(
-    workflow: Mapping[str, Any], routing: Mapping[str, Any], roles: set[str]
+    workflow: Mapping[str, Any],
+    routing: Mapping[str, Any],
+    roles: set[str],
+    role_names: Mapping[str, str],
 ) -> list[FieldProblem]:
     states: Mapping[str, Any] = workflow["states"]
     problems: list[FieldProblem] = []
     if workflow["initial"] not in states:
-        problems.append(
-            FieldProblem("/workflow/initial", f"state {workflow['initial']!r} is not defined")
-        )
+        problems.append(FieldProblem("/workflow/initial", no_state(workflow["initial"])))
     problems += _effects_problems(
         workflow.get("on_create", []), "/workflow/on_create", routing, roles
     )
     for i, state in enumerate(workflow.get("resolved_states", [])):
         if state not in states:
-            problems.append(
-                FieldProblem(f"/workflow/resolved_states/{i}", f"state {state!r} is not defined")
-            )
+            problems.append(FieldProblem(f"/workflow/resolved_states/{i}", no_state(state)))
     problems += duplicate_keys(
         ((f"/workflow/transitions/{i}", t["key"]) for i, t in enumerate(workflow["transitions"])),
-        "transition",
+        _("Two transitions have the key '%(key)s'"),
     )
     edges: dict[str, set[str]] = {name: set() for name in states}
     for i, tr in enumerate(workflow["transitions"]):
@@ -358,20 +420,28 @@ def _workflow_problems(
         for path, target in targets:
             if target not in states:
                 problems.append(
-                    FieldProblem(path, f"transition goes to undefined state {target!r}")
+                    FieldProblem(
+                        path,
+                        _("The transition '%(name)s' goes to '%(state)s', which is no state")
+                        % {"name": tr.get("label") or tr["key"], "state": target},
+                    )
                 )
         for j, source in enumerate(tr["from"]):
             if source not in states:
-                problems.append(FieldProblem(f"{at}/from/{j}", f"state {source!r} is not defined"))
+                problems.append(FieldProblem(f"{at}/from/{j}", no_state(source)))
                 continue
             if states[source].get("final"):
                 problems.append(
-                    FieldProblem(f"{at}/from/{j}", f"state {source!r} is final: nothing leaves it")
+                    FieldProblem(
+                        f"{at}/from/{j}",
+                        _("The state '%(state)s' is final: no transition leaves it")
+                        % {"state": label_of(states, source)},
+                    )
                 )
-            edges[source].update(t for _, t in targets if t in states)
+            edges[source].update(t for _path, t in targets if t in states)
         for j, role in enumerate(tr["roles"]):
             if role not in roles and role not in PSEUDO_ROLES:
-                problems.append(FieldProblem(f"{at}/roles/{j}", f"unknown role {role!r}"))
+                problems.append(FieldProblem(f"{at}/roles/{j}", unknown_role(role)))
         if "guard" in tr:
             problems += rule_problems(tr["guard"], f"{at}/guard")
         for j, branch in enumerate(tr.get("to_if", [])):
@@ -379,7 +449,7 @@ def _workflow_problems(
         if "form" in tr:
             problems += _form(tr["form"], f"{at}/form")
         problems += _effects_problems(tr.get("effects", []), f"{at}/effects", routing, roles)
-    problems += gate_problems(workflow, roles)
+    problems += gate_problems(workflow, roles, role_names)
     problems += timeout_problems(workflow)
     problems += _graph_problems(workflow["initial"], states, edges)
     return problems
@@ -397,31 +467,55 @@ def timeout_problems(workflow: Mapping[str, Any]) -> list[FieldProblem]:
         if key is None:
             continue
         at = f"/workflow/states/{name}/on_timeout"
+        label = label_of(states, name)
         timed_out.add(key)
         if "gate" in state:
             problems.append(
-                FieldProblem(at, f"state {name!r} is a gate: people decide there, not the clock")
+                FieldProblem(
+                    at,
+                    _("The state '%(state)s' is a gate: people decide there, not the clock")
+                    % {"state": label},
+                )
             )
         spec = transitions.get(key)
         if spec is None:
-            problems.append(FieldProblem(at, f"transition {key!r} is not defined"))
+            problems.append(
+                FieldProblem(at, _("There is no transition with the key '%(key)s'") % {"key": key})
+            )
         elif name not in spec["from"]:
-            problems.append(FieldProblem(at, f"transition {key!r} does not leave state {name!r}"))
+            problems.append(
+                FieldProblem(
+                    at,
+                    _("The transition '%(name)s' does not leave the state '%(state)s'")
+                    % {"name": spec.get("label") or key, "state": label},
+                )
+            )
         elif "form" in spec:
             problems.append(
-                FieldProblem(at, f"transition {key!r} has a form, which nobody fills on a timeout")
+                FieldProblem(
+                    at,
+                    _("The transition '%(name)s' has a form, which nobody fills on a timeout")
+                    % {"name": spec.get("label") or key},
+                )
             )
         if not state.get("hours"):
             problems.append(
-                FieldProblem(at, f"state {name!r} has no deadline (hours) to time out after")
+                FieldProblem(
+                    at,
+                    _("The state '%(state)s' has no deadline (hours) to time out after")
+                    % {"state": label},
+                )
             )
     for i, tr in enumerate(workflow["transitions"]):
         if not tr["roles"] and tr["key"] not in timed_out:
             problems.append(
                 FieldProblem(
                     f"/workflow/transitions/{i}/roles",
-                    f"nobody may take transition {tr['key']!r}: name a role, or make it a "
-                    "state's on_timeout",
+                    _(
+                        "Nobody may take the transition '%(name)s': name a role, or let a state "
+                        "take it when its time runs out"
+                    )
+                    % {"name": tr.get("label") or tr["key"]},
                 )
             )
     return problems
@@ -479,7 +573,8 @@ def _state_findings(
             "unreachable",
             name,
             f"/workflow/states/{name}",
-            f"state {name!r} cannot be reached from {initial!r}",
+            _("The state '%(state)s' cannot be reached from the first state '%(initial)s'")
+            % {"state": label_of(states, name), "initial": label_of(states, initial)},
         )
         for name in states
         if name not in reached
@@ -489,7 +584,8 @@ def _state_findings(
             "dead_end",
             name,
             f"/workflow/states/{name}",
-            f"state {name!r} is not final but no transition leaves it",
+            _("The state '%(state)s' is not final, but no transition leaves it")
+            % {"state": label_of(states, name)},
         )
         for name, spec in states.items()
         if not spec.get("final") and not edges[name]
@@ -525,7 +621,8 @@ def graph_findings(workflow: Mapping[str, Any], roles: Iterable[str]) -> list[Gr
                     "nobody",
                     key,
                     f"/workflow/transitions/{i}/roles",
-                    f"nobody may take transition {key!r}: it names no role the pack knows",
+                    _("Nobody may take the transition '%(name)s': it names no role the pack knows")
+                    % {"name": tr.get("label") or key},
                 )
             )
     return findings
@@ -535,7 +632,8 @@ def _table_problems(
     table: Mapping[str, Any], path: str, roles: set[str], units: set[str]
 ) -> list[FieldProblem]:
     problems = duplicate_keys(
-        ((f"{path}/rules/{i}", r["key"]) for i, r in enumerate(table["rules"])), "rule"
+        ((f"{path}/rules/{i}", r["key"]) for i, r in enumerate(table["rules"])),
+        _("Two routing rules have the key '%(key)s'"),
     )
     for i, route in enumerate(table["rules"]):
         at = f"{path}/rules/{i}"
@@ -551,9 +649,7 @@ def _unit_problems(
     problems = []
     for i, unit in enumerate(summon):
         if "unit" in unit and unit["unit"] not in units:
-            problems.append(
-                FieldProblem(f"{path}/{i}/unit", f"org node {unit['unit']!r} does not exist")
-            )
+            problems.append(FieldProblem(f"{path}/{i}/unit", no_node(unit["unit"])))
         if "role" in unit and unit["role"] not in roles:
-            problems.append(FieldProblem(f"{path}/{i}/role", f"unknown role {unit['role']!r}"))
+            problems.append(FieldProblem(f"{path}/{i}/role", unknown_role(unit["role"])))
     return problems
