@@ -62,7 +62,9 @@ def unknown_role(role: Any) -> str:
 
 def rule_problems(rule: Any, path: str) -> list[FieldProblem]:
     """Every problem of a JSON Logic rule, at its JSON Pointer under ``path``."""
-    return [FieldProblem(path + p.path, p.message) for p in rules.validate(rule)]
+    return [
+        FieldProblem(path + p.path, p.message) for p in rules.validate(rule, gettext=lambda m: _(m))
+    ]
 
 
 def duplicate_keys(entries: Iterable[tuple[str, str]], duplicate: str) -> list[FieldProblem]:
