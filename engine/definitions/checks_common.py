@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+import forms
 import rules
 from engine.core.errors import FieldProblem
 from engine.core.i18n import gettext as _
@@ -60,11 +61,19 @@ def unknown_role(role: Any) -> str:
     return _("There is no role with the key '%(role)s' in the pack") % {"role": role}
 
 
+def pointer(parts: Iterable[Any]) -> str:
+    """The JSON Pointer of ``parts`` (each escaped)."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def form_problems(schema: Any, path: str) -> list[FieldProblem]:
+    """Every problem of a form (a JSON Schema) of a definition, at its path under ``path``."""
+    return [FieldProblem(path + p.path, p.message) for p in forms.check_schema(schema, gettext=_)]
+
+
 def rule_problems(rule: Any, path: str) -> list[FieldProblem]:
     """Every problem of a JSON Logic rule, at its JSON Pointer under ``path``."""
-    return [
-        FieldProblem(path + p.path, p.message) for p in rules.validate(rule, gettext=lambda m: _(m))
-    ]
+    return [FieldProblem(path + p.path, p.message) for p in rules.validate(rule, gettext=_)]
 
 
 def duplicate_keys(entries: Iterable[tuple[str, str]], duplicate: str) -> list[FieldProblem]:

@@ -73,7 +73,7 @@ def decision_kind_problems(body: Mapping[str, Any], roles: set[str]) -> list[Fie
     """Problems of a ``meeting`` or ``opinion`` body that passed the pack schema."""
     problems = [
         FieldProblem("/schema" + p.path, p.message)
-        for p in forms.check_schema(body["schema"], gettext=lambda m: _(m))
+        for p in forms.check_schema(body["schema"], gettext=_)
     ]
     for field in ("convene_roles", "parties", "open_roles", "answer_roles"):
         problems += role_problems(body.get(field, []), f"/{field}", roles)
