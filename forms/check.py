@@ -108,7 +108,13 @@ def check_schema(schema: Any, *, gettext: Gettext = _identity) -> list[rules.Pro
         Draft202012Validator.META_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER
     )
     for error in sorted(meta.iter_errors(schema), key=lambda e: list(map(str, e.absolute_path))):
-        check.add(_pointer(error.absolute_path), M.SCHEMA_META, reason=error.message)
+        if isinstance(error.instance, (str, int, float)) and not isinstance(error.instance, bool):
+            # jsonschema's own words are English and name its keywords
+            shown = str(error.instance)
+            shown = shown if len(shown) <= 40 else shown[:40] + "…"
+            check.add(_pointer(error.absolute_path), M.SCHEMA_META_VALUE, value=shown)
+        else:
+            check.add(_pointer(error.absolute_path), M.SCHEMA_META, reason=error.message)
     if check.problems:
         return check.problems
     if schema.get("type") != "object":
@@ -269,7 +275,7 @@ def _show_if(
         return
     rule = prop["x-show-if"]
     where = f"{at}/x-show-if"
-    problems = rules.validate(rule)
+    problems = rules.validate(rule, gettext=check.gettext)
     for problem in problems:
         check.add(where + problem.path, M.SCHEMA_RULE, reason=problem.message)
     if problems:

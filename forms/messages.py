@@ -53,6 +53,8 @@ RULE_FAILED = "The condition for showing %(field)s could not be evaluated (%(pat
 # Schema checks (check_schema).
 SCHEMA_NOT_OBJECT = "A form schema must be a JSON object."
 SCHEMA_META = "Not valid JSON Schema: %(reason)s"
+# A meta-schema error at a plain value (a misspelt type, a format that is no text …).
+SCHEMA_META_VALUE = "'%(value)s' is not allowed here in a form"
 SCHEMA_ROOT_TYPE = 'A form schema must have "type": "object".'
 SCHEMA_KEYWORD = "Keyword %(keyword)s is not supported here."
 SCHEMA_TYPE = "Type %(type)s is not supported; use string, integer, number, boolean or array."

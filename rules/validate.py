@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 from rules.errors import Problem, RuleError, pointer_token
-from rules.registry import REFUSED, lookup
+from rules.registry import REFUSED, OperatorInfo, lookup
 from rules.values import excerpt, js_string
 
 MAX_DEPTH = 32
@@ -30,8 +31,17 @@ class _TooBig(Exception):
     pass
 
 
-def _quoted(key: Any) -> str:
+Gettext = Callable[[str], str]
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+def _quoted(key: Any, gettext: Gettext = _identity) -> str:
     """A key or operator name for a message: quoted, at most a short excerpt."""
+    if isinstance(key, str) and "'" not in key:
+        return gettext("'%(key)s'") % {"key": excerpt(key)}
     return repr(excerpt(key)) if isinstance(key, str) else excerpt(repr(key))
 
 
@@ -47,7 +57,8 @@ def arg_path(path: str, op: str, value: Any, index: int) -> str:
 
 
 class _Validator:
-    def __init__(self, max_depth: int, max_nodes: int) -> None:
+    def __init__(self, max_depth: int, max_nodes: int, gettext: Gettext = _identity) -> None:
+        self._ = gettext
         self.max_depth = max_depth
         self.max_nodes = max_nodes
         self.nodes = 0
@@ -58,7 +69,7 @@ class _Validator:
         if self.nodes > self.max_nodes:
             raise _TooBig
         if depth > self.max_depth:
-            self.problems.append(Problem(path, f"rule nested deeper than {self.max_depth} levels"))
+            self.problems.append(Problem(path, too_deep(self.max_depth, self._)))
             return
         if isinstance(node, dict):
             self.rule(node, path, depth)
@@ -66,37 +77,62 @@ class _Validator:
             for i, item in enumerate(node):
                 self.walk(item, f"{path}/{i}", depth + 1)
         elif isinstance(node, float) and not math.isfinite(node):
-            self.problems.append(Problem(path, "NaN and Infinity are not JSON numbers"))
+            self.problems.append(Problem(path, self._("NaN and Infinity are not JSON numbers")))
         elif node is not None and not isinstance(node, (str, int, float)):
-            self.problems.append(Problem(path, f"{type(node).__name__} is not a JSON value"))
+            self.problems.append(
+                Problem(
+                    path, self._("%(type)s is not a JSON value") % {"type": type(node).__name__}
+                )
+            )
 
     def rule(self, node: dict[Any, Any], path: str, depth: int) -> None:
         if len(node) != 1:
-            keys = ", ".join(_quoted(key) for key in list(node)[:4]) or "none"
-            keys += ", …" if len(node) > 4 else ""
+            keys = self._(", ").join(_quoted(key, self._) for key in list(node)[:4])
+            keys = keys or self._("none")
+            keys += self._(", ") + "…" if len(node) > 4 else ""
             self.problems.append(
-                Problem(path, f"a rule object has exactly one operator (got {keys})")
+                Problem(
+                    path,
+                    self._("a rule object has exactly one operator (got %(keys)s)")
+                    % {"keys": keys},
+                )
             )
             return
         op, value = next(iter(node.items()))
         if not isinstance(op, str):
-            self.problems.append(Problem(path, f"operator {_quoted(op)} is not text"))
+            self.problems.append(
+                Problem(path, self._("operator %(op)s is not text") % {"op": _quoted(op, self._)})
+            )
             return
         here = f"{path}/{pointer_token(op)}"
         info = lookup(op)
         if info is None:
-            self.problems.append(Problem(here, REFUSED.get(op, f"unknown operator {_quoted(op)}")))
+            refused = REFUSED.get(op)
+            self.problems.append(
+                Problem(
+                    here,
+                    self._(refused)
+                    if refused
+                    else self._("unknown operator %(op)s") % {"op": _quoted(op, self._)},
+                )
+            )
             return
         args = arguments(value)
         if len(args) < info.min_args or (info.max_args is not None and len(args) > info.max_args):
             self.problems.append(
-                Problem(here, f"{op!r} takes {info.arity_text()} argument(s), got {len(args)}")
+                Problem(
+                    here,
+                    self._("%(op)s takes %(arity)s argument(s), got %(n)s")
+                    % {"op": _quoted(op, self._), "arity": self._arity(info), "n": len(args)},
+                )
             )
         if op == "var" and args:
             name = args[0]
             if isinstance(name, bool) or not isinstance(name, (str, int, float, dict, type(None))):
                 self.problems.append(
-                    Problem(arg_path(path, op, value, 0), "a var name must be text or a number")
+                    Problem(
+                        arg_path(path, op, value, 0), self._("a var name must be text or a number")
+                    )
                 )
         if isinstance(value, (list, tuple)):
             self.nodes += 1  # the argument list itself
@@ -106,6 +142,15 @@ class _Validator:
                 self.walk(arg, f"{here}/{i}", depth + 1)
         else:
             self.walk(value, here, depth + 1)
+
+    def _arity(self, info: OperatorInfo) -> str:
+        if info.max_args is None:
+            return self._("%(n)s or more") % {"n": info.min_args}
+        return info.arity_text()
+
+
+def too_deep(levels: int, gettext: Gettext = _identity) -> str:
+    return gettext("rule nested deeper than %(n)s levels") % {"n": levels}
 
 
 def size(rule: Any) -> int:
@@ -117,20 +162,27 @@ def size(rule: Any) -> int:
     return 1
 
 
-def validate(rule: Any, *, max_depth: int = MAX_DEPTH, max_nodes: int = MAX_NODES) -> list[Problem]:
+def validate(
+    rule: Any,
+    *,
+    max_depth: int = MAX_DEPTH,
+    max_nodes: int = MAX_NODES,
+    gettext: Gettext = _identity,
+) -> list[Problem]:
     """List everything wrong with a rule (empty list: the rule is valid).
 
     :param rule: a JSON value (a rule object, a literal or a list of those).
     :param max_depth: deepest nesting allowed (each operator and each literal list is a level).
     :param max_nodes: most JSON values allowed in the rule.
+    :param gettext: translation function for the messages (English msgids, named placeholders).
     """
-    validator = _Validator(max_depth, max_nodes)
+    validator = _Validator(max_depth, max_nodes, gettext)
     try:
         validator.walk(rule, "", 1)
     except _TooBig:
-        return [Problem("", f"rule has more than {max_nodes} nodes")]
+        return [Problem("", gettext("rule has more than %(n)s nodes") % {"n": max_nodes})]
     except RecursionError:
-        return [Problem("", f"rule nested deeper than {max_depth} levels")]
+        return [Problem("", too_deep(max_depth, gettext))]
     return validator.problems
 
 

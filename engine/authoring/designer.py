@@ -21,7 +21,7 @@ from engine.core.errors import Conflict, FieldProblem, Invalid, NotFound
 from engine.core.i18n import gettext as _
 from engine.core.limits import bounded_int, depth_problem
 from engine.definitions.checks import definition_problems
-from engine.definitions.definitions import current_version, known_roles, known_units
+from engine.definitions.definitions import current_version, known_role_labels, known_units
 from engine.org.actors import Actor, is_district_admin
 from engine.store.db import database
 from engine.store.models import HANDLER_ROLE, Definition, DefinitionVersion, OrgNode, Pack, User
@@ -295,19 +295,19 @@ def save_draft(by: User, key: str, body: Mapping[str, Any], *, now: dt.datetime)
     """
     definition = definition_of(key)
     if not isinstance(body, Mapping):
-        raise Invalid(
-            "a definition is a JSON object", [FieldProblem("", "a definition is a JSON object")]
-        )
+        said = _("A definition is a JSON object")
+        raise Invalid(said, [FieldProblem("", said)])
     deep = depth_problem(body)
     if deep is not None:
         # Stored, it would break every page that copies or compares the draft.
         raise Invalid(f"{deep.path}: {deep.message}", [deep])
     for name in ("key", "kind"):
         if body.get(name) != getattr(definition, name):
-            raise Invalid(
-                f"the {name} cannot change",
-                [FieldProblem(f"/{name}", f"must stay {getattr(definition, name)!r}")],
-            )
+            stay = _("The key of a definition cannot change: it stays '%(value)s'")
+            if name == "kind":
+                stay = _("The kind of a definition cannot change: it stays '%(value)s'")
+            said = stay % {"value": getattr(definition, name)}
+            raise Invalid(said, [FieldProblem(f"/{name}", said)])
     with database.atomic():
         try:
             before: Any = draft_of(definition)
@@ -378,10 +378,10 @@ def publish_body(
     :raises Invalid: the definition has mistakes, or would strand open items no mapping moves.
     :raises Conflict: a stranded item changed while it was being migrated (nothing is published).
     """
-    problems = definition_problems(body, roles=known_roles(), units=known_units())
+    problems = definition_problems(body, roles=known_role_labels(), units=known_units())
     problems += stranded(definition, body, mapping)
     if problems:
-        raise Invalid(f"definition {definition.key!r} cannot be published", problems)
+        raise Invalid(_("%(name)s cannot be published yet") % {"name": definition.name}, problems)
     before = definition.current
     with database.atomic():
         version = publish(definition.pack, body, now=now, by=by)

@@ -20,6 +20,7 @@ from engine.definitions.checks import (
     structure_problems,
     webhook_problems,
 )
+from engine.definitions.checks_common import no_node, unknown_role
 from engine.definitions.checks_directories import directory_reads_problems
 from engine.definitions.checks_residents import open311_code_problems
 from engine.definitions.checks_scores import fact_reads_problems
@@ -86,11 +87,15 @@ def _read_json(root: Path, name: object, where: str, problems: list[str]) -> Any
     try:
         parsed = json.loads(path.read_text("utf-8"))
     except FileNotFoundError:
-        problems.append(f"{name}: file not found")
+        problems.append(f"{name}: " + _("The file is not in the pack"))
     except UnicodeDecodeError:
-        problems.append(f"{name}: not UTF-8 text")
+        problems.append(f"{name}: " + _("The file is not UTF-8 text"))
     except json.JSONDecodeError as exc:
-        problems.append(f"{name}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
+        problems.append(
+            f"{name}: "
+            + _("The file is not valid JSON at line %(line)s, column %(column)s")
+            % {"line": exc.lineno, "column": exc.colno}
+        )
     except RecursionError:
         problems.append(f"{name}: {nested_too_deep()}")
     except OSError:
@@ -157,33 +162,44 @@ def validate_pack(files: PackFiles, *, existing_units: set[str] | None = None) -
     org_problems = structure_problems(files.org, "org")
     problems += [f"{org_name}{p.path or '/'}: {p.message}" for p in org_problems]
     roles = set(files.manifest["roles"])
+    role_names = {
+        k: str((v if isinstance(v, Mapping) else {}).get("label") or k)
+        for k, v in files.manifest["roles"].items()
+    }
     units = set(existing_units or set())
     if not org_problems:
         seen: set[str] = set()
         for node in _walk_nodes(files.org["nodes"]):
             if node["key"] in seen:
-                problems.append(f"{org_name}/nodes: duplicate node key {node['key']!r}")
+                problems.append(
+                    f"{org_name}/nodes: "
+                    + _("Two units or places have the key '%(key)s'") % {"key": node["key"]}
+                )
             seen.add(node["key"])
         units |= seen
         for i, user in enumerate(files.org.get("users", [])):
             for j, grant in enumerate(user.get("grants", [])):
                 if grant["role"] not in roles:
                     problems.append(
-                        f"{org_name}/users/{i}/grants/{j}/role: unknown role {grant['role']!r}"
+                        f"{org_name}/users/{i}/grants/{j}/role: " + unknown_role(grant["role"])
                     )
                 if grant["node"] not in units:
                     problems.append(
-                        f"{org_name}/users/{i}/grants/{j}/node: org node {grant['node']!r} does not exist"
+                        f"{org_name}/users/{i}/grants/{j}/node: " + no_node(grant["node"])
                     )
     keys: dict[str, str] = {}
     for name, body in files.definitions.items():
         if isinstance(body, dict) and body.get("key") in keys:
-            problems.append(f"{name}/key: key {body['key']!r} is also used by {keys[body['key']]}")
+            problems.append(
+                f"{name}/key: "
+                + _("The key '%(key)s' is also used by %(file)s")
+                % {"key": body["key"], "file": keys[body["key"]]}
+            )
         elif isinstance(body, dict) and isinstance(body.get("key"), str):
             keys[body["key"]] = name
         problems += [
             f"{name}{p.path or '/'}: {p.message}"
-            for p in definition_problems(body, roles=roles, units=units)
+            for p in definition_problems(body, roles=role_names, units=units)
         ]
     problems += open311_code_problems(files.definitions)
     if not problems:  # every file is sound: check what reads the facts
@@ -223,7 +239,7 @@ def load_pack(root: str | Path, *, now: dt.datetime, by: User | None = None) -> 
     problems = validate_pack(files, existing_units=known_units())
     if problems:
         raise Invalid(
-            f"pack at {files.root} is invalid",
+            _("The pack has mistakes"),
             [_problem_line(line) for line in problems],
         )
     manifest = files.manifest

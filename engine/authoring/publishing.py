@@ -7,8 +7,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.core.errors import Invalid
+from engine.core.i18n import gettext as _
 from engine.definitions.checks import definition_problems
-from engine.definitions.definitions import current_version, digest, known_roles, known_units
+from engine.definitions.definitions import (
+    current_version,
+    digest,
+    known_role_labels,
+    known_units,
+)
 from engine.store.models import Definition, DefinitionVersion, Pack, User
 from engine.trail import audit
 
@@ -31,11 +37,13 @@ def publish(
     """
     problems = definition_problems(
         body,
-        roles=known_roles() if roles is None else roles,
+        roles=known_role_labels() if roles is None else roles,
         units=known_units() if units is None else units,
     )
     if problems:
-        raise Invalid(f"definition {body.get('key')!r} is invalid", problems)
+        raise Invalid(
+            _("%(name)s has mistakes") % {"name": body.get("name") or body.get("key")}, problems
+        )
     definition = Definition.get_or_none(Definition.key == body["key"])
     if definition is None:
         definition = Definition.create(

@@ -16,6 +16,8 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from engine.core.i18n import gettext as _
+
 LOCAL = ZoneInfo("Asia/Shanghai")
 DAY = dt.timedelta(days=1)
 MIDNIGHT = dt.time(0, 0)
@@ -191,16 +193,23 @@ def spec_problems(spec: Mapping[str, Any]) -> list[tuple[str, str]]:
             at = f"/{list_name}/{i}"
             try:
                 days = _dates([entry])
-            except ValueError as exc:
-                problems.append((at, f"not a date: {exc}"))
+            except ValueError:
+                shown = entry if isinstance(entry, str) else "/".join(map(str, entry.values()))
+                problems.append((at, _("'%(value)s' is not a date") % {"value": shown}))
                 continue
             if isinstance(entry, Mapping) and not days:
-                problems.append((at, "the range ends before it starts"))
+                problems.append((at, _("The range of days ends before it starts")))
             for day in days:
                 seen[list_name][day] = at
     for day, at in sorted(seen["workdays"].items()):
         if day in seen["holidays"]:
-            problems.append((at, f"{day} is also listed as a holiday at {seen['holidays'][day]}"))
+            problems.append(
+                (
+                    at,
+                    _("%(day)s is listed both as a holiday and as a make-up workday")
+                    % {"day": day.isoformat()},
+                )
+            )
     office = spec.get("office_hours")
     if office:
         pairs = [office] if isinstance(office[0], str) else office
@@ -209,15 +218,16 @@ def spec_problems(spec: Mapping[str, Any]) -> list[tuple[str, str]]:
             at = "/office_hours" if isinstance(office[0], str) else f"/office_hours/{i}"
             try:
                 start, end = dt.time.fromisoformat(pair[0]), dt.time.fromisoformat(pair[1])
-            except ValueError as exc:
-                problems.append((at, f"not a time of day: {exc}"))
+            except ValueError:
+                shown = "–".join(map(str, pair))
+                problems.append((at, _("'%(value)s' is not a time of day") % {"value": shown}))
                 continue
             if end <= start:
-                problems.append((at, "office hours must end after they start"))
+                problems.append((at, _("Office hours must end after they start")))
             elif previous_end is not None and start < previous_end:
-                problems.append((at, "office hours overlap the previous period"))
+                problems.append((at, _("These office hours overlap the previous period")))
             previous_end = end
     weekend = set(spec.get("weekend", [6, 7]))
     if spec.get("kind") == "workdays" and len(weekend) >= 7 and not spec.get("workdays"):
-        problems.append(("/weekend", "every day is a weekend: deadlines would never fall due"))
+        problems.append(("/weekend", _("Every day is a weekend: deadlines would never fall due")))
     return problems

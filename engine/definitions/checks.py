@@ -8,22 +8,29 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 
-import forms
 import rules
 from engine.core import calendar
 from engine.core.errors import FieldProblem
 from engine.core.events import EVENTS, unknown_pattern
 from engine.core.i18n import gettext as _
 from engine.core.limits import depth_problem
-from engine.definitions.checks_common import duplicate_keys, rule_problems
-from engine.definitions.checks_decisions import decision_kind_problems, gate_problems
+from engine.definitions.checks_common import (
+    duplicate_keys,
+    form_problems,
+    label_of,
+    no_node,
+    pointer,
+    quoted_list,
+    rule_problems,
+    unknown_role,
+)
+from engine.definitions.checks_decisions import decision_kind_problems
 from engine.definitions.checks_directories import directory_problems
 from engine.definitions.checks_residents import (
     building_roster_problems,
@@ -37,6 +44,35 @@ from engine.definitions.checks_scores import (
     index_problems,
     profile_fact_problems,
 )
+from engine.definitions.checks_workflow import (
+    PSEUDO_ROLES,
+    SETTABLE,
+    GraphFinding,
+    escalation_problems,
+    graph_findings,
+    settable_problem,
+    table_problems,
+    timeout_problems,
+    workflow_edges,
+    workflow_problems,
+)
+from engine.definitions.schema_words import schema_message
+
+# Re-exported: pages and tests read the workflow checks from here.
+__all__ = [
+    "PSEUDO_ROLES",
+    "SETTABLE",
+    "GraphFinding",
+    "calendar_problems",
+    "definition_problems",
+    "graph_findings",
+    "pack_schema",
+    "settable_problem",
+    "structure_problems",
+    "timeout_problems",
+    "webhook_problems",
+    "workflow_edges",
+]
 
 KINDS = (
     "item_type",
@@ -51,28 +87,6 @@ KINDS = (
     "listing",
     "directory",
 )
-PSEUDO_ROLES = ("raiser", "assignee")
-SETTABLE = ("satisfaction", "priority")
-# The whole numbers a `set` effect may write to each item column (docs/pack-format.md).
-SETTABLE_RANGE = {"satisfaction": (1, 5), "priority": (0, 9)}
-
-
-def settable_problem(name: str, value: Any) -> str | None:
-    """Why ``value`` cannot be written to the item column ``name`` by a ``set``, else None."""
-    if name not in SETTABLE_RANGE or value is None:
-        return None
-    low, high = SETTABLE_RANGE[name]
-    whole = (
-        isinstance(value, int)
-        and not isinstance(value, bool)
-        or isinstance(value, float)
-        and value.is_integer()
-    )
-    if not whole or not low <= value <= high:
-        shown = json.dumps(value, ensure_ascii=False, default=str)
-        shown = shown if len(shown) <= 40 else shown[:40] + "…"
-        return f"{name} must be a whole number from {low} to {high} (or null), not {shown}"
-    return None
 
 
 @cache
@@ -82,16 +96,12 @@ def pack_schema() -> dict[str, Any]:
     return dict(json.loads(text))
 
 
-def _pointer(parts: Iterable[Any]) -> str:
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
-
-
 def structure_problems(document: Any, part: str) -> list[FieldProblem]:
     """Problems of ``document`` against ``$defs/<part>`` of the pack schema."""
     schema = {**pack_schema(), "$ref": f"#/$defs/{part}"}
     validator = jsonschema.Draft202012Validator(schema)
     return [
-        FieldProblem(_pointer(error.absolute_path), _schema_message(error))
+        FieldProblem(pointer(error.absolute_path), _schema_message(error))
         for error in sorted(validator.iter_errors(document), key=lambda e: list(e.path))
     ]
 
@@ -105,7 +115,7 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
         return _(
             "%(value)s is not a valid key: use lower-case letters, digits, - and _, starting with a letter"
         ) % {"value": error.instance}
-    return error.message
+    return schema_message(error)
 
 
 def webhook_problems(manifest: Mapping[str, Any]) -> list[FieldProblem]:
@@ -115,7 +125,8 @@ def webhook_problems(manifest: Mapping[str, Any]) -> list[FieldProblem]:
     """
     hooks = manifest.get("webhooks", [])
     problems = duplicate_keys(
-        ((f"/webhooks/{i}", h["key"]) for i, h in enumerate(hooks)), "webhook"
+        ((f"/webhooks/{i}", h["key"]) for i, h in enumerate(hooks)),
+        _("Two webhooks have the key '%(key)s'"),
     )
     for i, hook in enumerate(hooks):
         for j, pattern in enumerate(hook["events"]):
@@ -123,14 +134,11 @@ def webhook_problems(manifest: Mapping[str, Any]) -> list[FieldProblem]:
                 problems.append(
                     FieldProblem(
                         f"/webhooks/{i}/events/{j}",
-                        f"{pattern!r} matches no event (known: {', '.join(EVENTS)})",
+                        _("The event pattern '%(pattern)s' matches no event; known: %(known)s")
+                        % {"pattern": pattern, "known": quoted_list(EVENTS)},
                     )
                 )
     return problems
-
-
-def _form(schema: Any, path: str) -> list[FieldProblem]:
-    return [FieldProblem(path + p.path, p.message) for p in forms.check_schema(schema)]
 
 
 def definition_problems(
@@ -138,12 +146,18 @@ def definition_problems(
 ) -> list[FieldProblem]:
     """Every problem of a definition body, or an empty list.
 
-    :param roles: role keys the pack declares.
+    :param roles: role keys the pack declares; a mapping of key → label names roles by label.
     :param units: org node keys a routing rule may summon.
     """
     kind = body.get("kind") if isinstance(body, Mapping) else None
     if kind not in KINDS:
-        return [FieldProblem("/kind", f"unknown definition kind {kind!r}")]
+        return [
+            FieldProblem(
+                "/kind",
+                _("'%(kind)s' is no kind of definition; known: %(known)s")
+                % {"kind": kind, "known": quoted_list(KINDS)},
+            )
+        ]
     deep = depth_problem(body)
     if deep is not None:
         return [deep]  # every check below walks the body; none is safe on it
@@ -152,9 +166,9 @@ def definition_problems(
         return problems
     units = set(units)
     if "scope" in body and body["scope"] not in units:
-        problems.append(FieldProblem("/scope", f"org node {body['scope']!r} does not exist"))
+        problems.append(FieldProblem("/scope", no_node(body["scope"])))
     if kind == "profile":
-        problems += _form(body["schema"], "/schema") + contact_card_problems(body)
+        problems += form_problems(body["schema"], "/schema") + contact_card_problems(body)
         problems += building_roster_problems(body)
         return problems or profile_fact_problems(body)
     if kind == "evaluation":
@@ -169,14 +183,19 @@ def definition_problems(
         return problems + poll_problems(body, set(roles))
     if kind == "checklist":
         problems = checklist_problems(body, set(units))
-        return problems + (_form(body["row_schema"], "/row_schema") if "row_schema" in body else [])
+        return problems + (
+            form_problems(body["row_schema"], "/row_schema") if "row_schema" in body else []
+        )
     if kind == "disclosure":
-        return problems + disclosure_problems(body, set(roles), _form)
+        return problems + disclosure_problems(body, set(roles), form_problems)
     if kind == "listing":
-        return problems + listing_problems(body, set(roles), _form)
+        return problems + listing_problems(body, set(roles), form_problems)
     if kind == "directory":
-        return problems + directory_problems(body, set(roles), _form)
-    return problems + open311_problems(body) + _item_type_problems(body, set(roles), units)
+        return problems + directory_problems(body, set(roles), form_problems)
+    role_names = dict(roles) if isinstance(roles, Mapping) else {}
+    return (
+        problems + open311_problems(body) + _item_type_problems(body, set(roles), units, role_names)
+    )
 
 
 EVALUATION_METRICS = (
@@ -199,13 +218,19 @@ def _evaluation_problems(body: Mapping[str, Any]) -> list[FieldProblem]:
             if name.split(".")[0] not in EVALUATION_METRICS:
                 problems.append(
                     FieldProblem(
-                        "/score", f"unknown metric {name!r}; known: {', '.join(EVALUATION_METRICS)}"
+                        "/score",
+                        _("The score reads '%(name)s', which is no measure; known: %(known)s")
+                        % {"name": name, "known": quoted_list(EVALUATION_METRICS)},
                     )
                 )
     labels = [g["label"] for g in body.get("grades", [])]
     for i, label in enumerate(labels):
         if label in labels[:i]:
-            problems.append(FieldProblem(f"/grades/{i}/label", f"duplicate grade {label!r}"))
+            problems.append(
+                FieldProblem(
+                    f"/grades/{i}/label", _("Two grades are named '%(label)s'") % {"label": label}
+                )
+            )
     return problems
 
 
@@ -222,7 +247,11 @@ def _title_reads_personal(body: Mapping[str, Any]) -> list[FieldProblem]:
     return [
         FieldProblem(
             "/title",
-            f"the title reads the personal answer {name!r}; it is shown to everyone who sees the item",
+            _(
+                "The title reads the personal answer '%(field)s'; "
+                "the title is shown to everyone who sees the item"
+            )
+            % {"field": label_of(props, name[5:].split(".")[0])},
         )
         for name in sorted(used)
         if name.startswith("data.") and name[5:].split(".")[0] in personal
@@ -230,68 +259,22 @@ def _title_reads_personal(body: Mapping[str, Any]) -> list[FieldProblem]:
 
 
 def _item_type_problems(
-    body: Mapping[str, Any], roles: set[str], units: set[str]
+    body: Mapping[str, Any], roles: set[str], units: set[str], role_names: Mapping[str, str]
 ) -> list[FieldProblem]:
-    problems = _form(body["schema"], "/schema")
+    problems = form_problems(body["schema"], "/schema")
     if "title" in body:
         problems += rule_problems(body["title"], "/title")
         problems += _title_reads_personal(body)
     for field in ("raise_roles", "personal_roles"):
         for i, role in enumerate(body.get(field, [])):
             if role not in roles:
-                problems.append(FieldProblem(f"/{field}/{i}", f"unknown role {role!r}"))
-    problems += _workflow_problems(body["workflow"], body.get("routing", {}), roles)
+                problems.append(FieldProblem(f"/{field}/{i}", unknown_role(role)))
+    problems += workflow_problems(body["workflow"], body.get("routing", {}), roles, role_names)
     for name, table in body.get("routing", {}).items():
-        problems += _table_problems(table, f"/routing/{name}", roles, units)
-    problems += _escalation_problems(
+        problems += table_problems(table, f"/routing/{name}", roles, units)
+    problems += escalation_problems(
         body.get("escalation", []), body["workflow"]["states"], body.get("routing", {}), roles
     )
-    return problems
-
-
-def _escalation_problems(
-    steps: list[Mapping[str, Any]],
-    states: Mapping[str, Any],
-    routing: Mapping[str, Any],
-    roles: set[str],
-) -> list[FieldProblem]:
-    """Escalation steps (超时预警, 督办, 升级): keys, offsets, filters and actions."""
-    problems = duplicate_keys(
-        ((f"/escalation/{i}", s["key"]) for i, s in enumerate(steps)), "escalation"
-    )
-    for i, step in enumerate(steps):
-        at = f"/escalation/{i}"
-        if ("before_hours" in step) == ("after_hours" in step):
-            problems.append(FieldProblem(at, "give exactly one of before_hours and after_hours"))
-        on_state = step["on"] == "state"
-        for name in ("tables", "roles") if on_state else ("states",):
-            if name in step:
-                problems.append(
-                    FieldProblem(f"{at}/{name}", f"{name} does not apply to on: {step['on']}")
-                )
-        for j, state in enumerate(step.get("states", [])):
-            if state not in states:
-                problems.append(FieldProblem(f"{at}/states/{j}", f"state {state!r} is not defined"))
-            elif states[state].get("final") or "hours" not in states[state]:
-                problems.append(
-                    FieldProblem(f"{at}/states/{j}", f"state {state!r} has no deadline (hours)")
-                )
-        for j, table in enumerate(step.get("tables", [])):
-            if table not in routing:
-                problems.append(FieldProblem(f"{at}/tables/{j}", f"no routing table {table!r}"))
-        for j, role in enumerate(step.get("roles", [])):
-            if role not in roles:
-                problems.append(FieldProblem(f"{at}/roles/{j}", f"unknown role {role!r}"))
-        for j, action in enumerate(step["do"]):
-            if "summon" in action and action["summon"] not in routing:
-                problems.append(
-                    FieldProblem(f"{at}/do/{j}/summon", f"no routing table {action['summon']!r}")
-                )
-            for k, role in enumerate(action.get("notify", {}).get("roles", [])):
-                if role not in roles and role not in PSEUDO_ROLES:
-                    problems.append(
-                        FieldProblem(f"{at}/do/{j}/notify/roles/{k}", f"unknown role {role!r}")
-                    )
     return problems
 
 
@@ -300,260 +283,3 @@ def calendar_problems(spec: Mapping[str, Any]) -> list[FieldProblem]:
     return [
         FieldProblem(f"/calendar{path}", message) for path, message in calendar.spec_problems(spec)
     ]
-
-
-def _effects_problems(
-    effects: list[Mapping[str, Any]], path: str, routing: Mapping[str, Any], roles: set[str]
-) -> list[FieldProblem]:
-    problems: list[FieldProblem] = []
-    for i, effect in enumerate(effects):
-        at = f"{path}/{i}"
-        if "summon" in effect and effect["summon"] not in routing:
-            problems.append(FieldProblem(f"{at}/summon", f"no routing table {effect['summon']!r}"))
-        for j, role in enumerate(effect.get("notify", {}).get("roles", [])):
-            if role not in roles and role not in PSEUDO_ROLES:
-                problems.append(FieldProblem(f"{at}/notify/roles/{j}", f"unknown role {role!r}"))
-        for name, rule in effect.get("set", {}).items():
-            if name not in SETTABLE and not name.startswith("data."):
-                problems.append(
-                    FieldProblem(
-                        f"{at}/set/{name}", "only satisfaction, priority or data.<field> can be set"
-                    )
-                )
-            here = f"{at}/set/{_pointer([name])[1:]}"
-            # A value written as is (not an operator) is known now: check it fits the column,
-            # or the effect fails at run time on every item that takes the transition.
-            wrong = None if isinstance(rule, Mapping) else settable_problem(name, rule)
-            problems += [FieldProblem(here, wrong)] if wrong else rule_problems(rule, here)
-    return problems
-
-
-def _workflow_problems(
-    workflow: Mapping[str, Any], routing: Mapping[str, Any], roles: set[str]
-) -> list[FieldProblem]:
-    states: Mapping[str, Any] = workflow["states"]
-    problems: list[FieldProblem] = []
-    if workflow["initial"] not in states:
-        problems.append(
-            FieldProblem("/workflow/initial", f"state {workflow['initial']!r} is not defined")
-        )
-    problems += _effects_problems(
-        workflow.get("on_create", []), "/workflow/on_create", routing, roles
-    )
-    for i, state in enumerate(workflow.get("resolved_states", [])):
-        if state not in states:
-            problems.append(
-                FieldProblem(f"/workflow/resolved_states/{i}", f"state {state!r} is not defined")
-            )
-    problems += duplicate_keys(
-        ((f"/workflow/transitions/{i}", t["key"]) for i, t in enumerate(workflow["transitions"])),
-        "transition",
-    )
-    edges: dict[str, set[str]] = {name: set() for name in states}
-    for i, tr in enumerate(workflow["transitions"]):
-        at = f"/workflow/transitions/{i}"
-        targets = [(f"{at}/to", tr["to"])] + [
-            (f"{at}/to_if/{j}/to", branch["to"]) for j, branch in enumerate(tr.get("to_if", []))
-        ]
-        for path, target in targets:
-            if target not in states:
-                problems.append(
-                    FieldProblem(path, f"transition goes to undefined state {target!r}")
-                )
-        for j, source in enumerate(tr["from"]):
-            if source not in states:
-                problems.append(FieldProblem(f"{at}/from/{j}", f"state {source!r} is not defined"))
-                continue
-            if states[source].get("final"):
-                problems.append(
-                    FieldProblem(f"{at}/from/{j}", f"state {source!r} is final: nothing leaves it")
-                )
-            edges[source].update(t for _, t in targets if t in states)
-        for j, role in enumerate(tr["roles"]):
-            if role not in roles and role not in PSEUDO_ROLES:
-                problems.append(FieldProblem(f"{at}/roles/{j}", f"unknown role {role!r}"))
-        if "guard" in tr:
-            problems += rule_problems(tr["guard"], f"{at}/guard")
-        for j, branch in enumerate(tr.get("to_if", [])):
-            problems += rule_problems(branch["when"], f"{at}/to_if/{j}/when")
-        if "form" in tr:
-            problems += _form(tr["form"], f"{at}/form")
-        problems += _effects_problems(tr.get("effects", []), f"{at}/effects", routing, roles)
-    problems += gate_problems(workflow, roles)
-    problems += timeout_problems(workflow)
-    problems += _graph_problems(workflow["initial"], states, edges)
-    return problems
-
-
-def timeout_problems(workflow: Mapping[str, Any]) -> list[FieldProblem]:
-    """A state's ``on_timeout`` names a transition out of it without a form, and the state
-    has a deadline; a transition nobody may take by hand is some state's ``on_timeout``."""
-    states: Mapping[str, Any] = workflow["states"]
-    transitions = {t["key"]: t for t in workflow["transitions"]}
-    problems: list[FieldProblem] = []
-    timed_out: set[str] = set()
-    for name, state in states.items():
-        key = state.get("on_timeout")
-        if key is None:
-            continue
-        at = f"/workflow/states/{name}/on_timeout"
-        timed_out.add(key)
-        if "gate" in state:
-            problems.append(
-                FieldProblem(at, f"state {name!r} is a gate: people decide there, not the clock")
-            )
-        spec = transitions.get(key)
-        if spec is None:
-            problems.append(FieldProblem(at, f"transition {key!r} is not defined"))
-        elif name not in spec["from"]:
-            problems.append(FieldProblem(at, f"transition {key!r} does not leave state {name!r}"))
-        elif "form" in spec:
-            problems.append(
-                FieldProblem(at, f"transition {key!r} has a form, which nobody fills on a timeout")
-            )
-        if not state.get("hours"):
-            problems.append(
-                FieldProblem(at, f"state {name!r} has no deadline (hours) to time out after")
-            )
-    for i, tr in enumerate(workflow["transitions"]):
-        if not tr["roles"] and tr["key"] not in timed_out:
-            problems.append(
-                FieldProblem(
-                    f"/workflow/transitions/{i}/roles",
-                    f"nobody may take transition {tr['key']!r}: name a role, or make it a "
-                    "state's on_timeout",
-                )
-            )
-    return problems
-
-
-def _graph_problems(
-    initial: str, states: Mapping[str, Any], edges: Mapping[str, set[str]]
-) -> list[FieldProblem]:
-    return [FieldProblem(f.path, f.message) for f in _state_findings(initial, states, edges)]
-
-
-@dataclass(frozen=True)
-class GraphFinding:
-    """A warning about a workflow's graph: ``kind`` is ``unreachable``, ``dead_end`` or ``nobody``;
-    ``subject`` the state or transition key; ``path`` a JSON Pointer into the definition."""
-
-    kind: str
-    subject: str
-    path: str
-    message: str
-
-
-def workflow_edges(workflow: Mapping[str, Any]) -> dict[str, set[str]]:
-    """State → the states a transition leads to from it (``to`` and every ``to_if`` branch).
-
-    Tolerates a draft's half-written workflow: unknown states and malformed transitions are skipped.
-    """
-    states = workflow.get("states") if isinstance(workflow.get("states"), Mapping) else {}
-    edges: dict[str, set[str]] = {name: set() for name in states}
-    for tr in workflow.get("transitions") or []:
-        if not isinstance(tr, Mapping):
-            continue
-        targets = [tr.get("to")] + [
-            b.get("to") for b in tr.get("to_if") or [] if isinstance(b, Mapping)
-        ]
-        for source in tr.get("from") or []:
-            if source in edges and not states[source].get("final"):
-                edges[source].update(t for t in targets if t in states)
-    return edges
-
-
-def _state_findings(
-    initial: str, states: Mapping[str, Any], edges: Mapping[str, set[str]]
-) -> list[GraphFinding]:
-    if initial not in states:
-        return []
-    reached, frontier = {initial}, [initial]
-    while frontier:
-        for target in edges[frontier.pop()]:
-            if target not in reached:
-                reached.add(target)
-                frontier.append(target)
-    findings = [
-        GraphFinding(
-            "unreachable",
-            name,
-            f"/workflow/states/{name}",
-            f"state {name!r} cannot be reached from {initial!r}",
-        )
-        for name in states
-        if name not in reached
-    ]
-    findings += [
-        GraphFinding(
-            "dead_end",
-            name,
-            f"/workflow/states/{name}",
-            f"state {name!r} is not final but no transition leaves it",
-        )
-        for name, spec in states.items()
-        if not spec.get("final") and not edges[name]
-    ]
-    return findings
-
-
-def graph_findings(workflow: Mapping[str, Any], roles: Iterable[str]) -> list[GraphFinding]:
-    """Unreachable states, dead ends (non-final states nothing leaves) and transitions nobody
-    may take (no roles, or only roles the pack does not know), for a draft or a published body.
-
-    :param roles: role keys the pack declares (the pseudo-roles raiser and assignee count too).
-    """
-    if not isinstance(workflow, Mapping):
-        return []
-    states = workflow.get("states") if isinstance(workflow.get("states"), Mapping) else {}
-    states = {k: v if isinstance(v, Mapping) else {} for k, v in states.items()}
-    findings = _state_findings(
-        str(workflow.get("initial", "")), states, workflow_edges({**workflow, "states": states})
-    )
-    known = set(roles) | set(PSEUDO_ROLES)
-    for i, tr in enumerate(workflow.get("transitions") or []):
-        if not isinstance(tr, Mapping):
-            continue
-        taken_by = [r for r in tr.get("roles") or [] if r in known]
-        by_sweep = tr.get("key") is not None and any(
-            isinstance(s, Mapping) and s.get("on_timeout") == tr.get("key") for s in states.values()
-        )
-        if not taken_by and not by_sweep:
-            key = str(tr.get("key", i))
-            findings.append(
-                GraphFinding(
-                    "nobody",
-                    key,
-                    f"/workflow/transitions/{i}/roles",
-                    f"nobody may take transition {key!r}: it names no role the pack knows",
-                )
-            )
-    return findings
-
-
-def _table_problems(
-    table: Mapping[str, Any], path: str, roles: set[str], units: set[str]
-) -> list[FieldProblem]:
-    problems = duplicate_keys(
-        ((f"{path}/rules/{i}", r["key"]) for i, r in enumerate(table["rules"])), "rule"
-    )
-    for i, route in enumerate(table["rules"]):
-        at = f"{path}/rules/{i}"
-        problems += rule_problems(route["when"], f"{at}/when")
-        problems += _unit_problems(route["summon"], f"{at}/summon", roles, units)
-    problems += _unit_problems(table.get("default", []), f"{path}/default", roles, units)
-    return problems
-
-
-def _unit_problems(
-    summon: list[Mapping[str, str]], path: str, roles: set[str], units: set[str]
-) -> list[FieldProblem]:
-    problems = []
-    for i, unit in enumerate(summon):
-        if "unit" in unit and unit["unit"] not in units:
-            problems.append(
-                FieldProblem(f"{path}/{i}/unit", f"org node {unit['unit']!r} does not exist")
-            )
-        if "role" in unit and unit["role"] not in roles:
-            problems.append(FieldProblem(f"{path}/{i}/role", f"unknown role {unit['role']!r}"))
-    return problems

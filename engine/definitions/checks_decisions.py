@@ -8,28 +8,46 @@ from typing import Any
 
 import forms
 from engine.core.errors import FieldProblem
-from engine.definitions.checks_common import duplicate_keys, role_problems, rule_problems
+from engine.core.i18n import gettext as _
+from engine.definitions.checks_common import (
+    duplicate_keys,
+    label_of,
+    role_problems,
+    rule_problems,
+)
 
 # The most meetings a cadence's period may ask for: a cap against typos (count 100 a month).
 MAX_COUNT = {"month": 10, "quarter": 30, "half": 60, "year": 120}
 DEFAULT_REASONS = "reasons"
+PER_PERIOD = {
+    "month": lambda: _("At most %(most)s meetings a month, not %(count)s"),
+    "quarter": lambda: _("At most %(most)s meetings a quarter, not %(count)s"),
+    "half": lambda: _("At most %(most)s meetings a half-year, not %(count)s"),
+    "year": lambda: _("At most %(most)s meetings a year, not %(count)s"),
+}
 # What each outcome kind must name (docs/pack-format.md, "Meetings and opinion collections").
 OUTCOME_NEEDS = {"item": "type", "poll": "definition"}
+# Why an outcome lacks it, in the admin's words.
+OUTCOME_MISSING = {
+    "item": lambda: _("An outcome that raises an item names its item type"),
+    "poll": lambda: _("An outcome that opens a vote names the vote's definition"),
+}
 
 
 def _outcomes(outcomes: list[Mapping[str, Any]]) -> list[FieldProblem]:
     problems = duplicate_keys(
-        ((f"/outcomes/{i}", o["key"]) for i, o in enumerate(outcomes)), "outcome"
+        ((f"/outcomes/{i}", o["key"]) for i, o in enumerate(outcomes)),
+        _("Two outcomes have the key '%(key)s'"),
     )
     for i, outcome in enumerate(outcomes):
         at = f"/outcomes/{i}"
         needs = OUTCOME_NEEDS[outcome["kind"]]
         if needs not in outcome:
-            problems.append(
-                FieldProblem(at, f"an outcome of kind {outcome['kind']} names its {needs}")
-            )
+            problems.append(FieldProblem(at, OUTCOME_MISSING[outcome["kind"]]()))
         if "data" in outcome and outcome["kind"] != "item":
-            problems.append(FieldProblem(f"{at}/data", "only an item outcome fills answers"))
+            problems.append(
+                FieldProblem(f"{at}/data", _("Only an outcome that raises an item fills answers"))
+            )
         for name, rule in outcome.get("data", {}).items():
             problems += rule_problems(rule, f"{at}/data/{name}")
     return problems
@@ -44,7 +62,8 @@ def _cadence(cadence: Any) -> list[FieldProblem]:
     if isinstance(count, int) and count > most:
         return [
             FieldProblem(
-                "/cadence/count", f"at most {most} meetings a {cadence['period']}, not {count}"
+                "/cadence/count",
+                PER_PERIOD[cadence["period"]]() % {"most": most, "count": count},
             )
         ]
     return []
@@ -53,7 +72,8 @@ def _cadence(cadence: Any) -> list[FieldProblem]:
 def decision_kind_problems(body: Mapping[str, Any], roles: set[str]) -> list[FieldProblem]:
     """Problems of a ``meeting`` or ``opinion`` body that passed the pack schema."""
     problems = [
-        FieldProblem("/schema" + p.path, p.message) for p in forms.check_schema(body["schema"])
+        FieldProblem("/schema" + p.path, p.message)
+        for p in forms.check_schema(body["schema"], gettext=_)
     ]
     for field in ("convene_roles", "parties", "open_roles", "answer_roles"):
         problems += role_problems(body.get(field, []), f"/{field}", roles)
@@ -61,9 +81,14 @@ def decision_kind_problems(body: Mapping[str, Any], roles: set[str]) -> list[Fie
     return problems + _outcomes(body.get("outcomes", []))
 
 
-def gate_problems(workflow: Mapping[str, Any], roles: set[str]) -> list[FieldProblem]:
+def gate_problems(
+    workflow: Mapping[str, Any], roles: set[str], role_names: Mapping[str, str] | None = None
+) -> list[FieldProblem]:
     """A gate state is left only by decision transitions, taken by the gate's roles, each
-    asking for the reasons; a decision is taken only at a gate."""
+    asking for the reasons; a decision is taken only at a gate.
+
+    :param role_names: role key → label, to name a role in a message by its label.
+    """
     states: Mapping[str, Any] = workflow["states"]
     problems: list[FieldProblem] = []
     for name, state in states.items():
@@ -73,23 +98,38 @@ def gate_problems(workflow: Mapping[str, Any], roles: set[str]) -> list[FieldPro
             )
     for i, tr in enumerate(workflow["transitions"]):
         at = f"/workflow/transitions/{i}"
+        name = tr.get("label") or tr["key"]
         gates = [states[s]["gate"] for s in tr["from"] if s in states and "gate" in states[s]]
         if "decision" not in tr:
             if gates:
                 problems.append(
-                    FieldProblem(at, "a transition leaving a gate state must record a decision")
+                    FieldProblem(
+                        at,
+                        _(
+                            "The transition '%(name)s' leaves a gate state: it must record a decision"
+                        )
+                        % {"name": name},
+                    )
                 )
             continue
         if len(gates) != len(tr["from"]):
             problems.append(
-                FieldProblem(f"{at}/decision", "a decision is taken only from gate states")
+                FieldProblem(
+                    f"{at}/decision",
+                    _("The transition '%(name)s' records a decision: it may leave only gate states")
+                    % {"name": name},
+                )
             )
             continue
         for gate in gates:
             outside = [r for r in tr["roles"] if r not in gate["roles"]]
             if outside:
                 problems.append(
-                    FieldProblem(f"{at}/roles", f"only the gate's roles decide, not {outside[0]!r}")
+                    FieldProblem(
+                        f"{at}/roles",
+                        _("Only the gate's roles decide, not '%(role)s'")
+                        % {"role": (role_names or {}).get(outside[0]) or outside[0]},
+                    )
                 )
             reasons = gate.get("reasons", DEFAULT_REASONS)
             form = tr.get("form") if isinstance(tr.get("form"), Mapping) else {}
@@ -98,7 +138,12 @@ def gate_problems(workflow: Mapping[str, Any], roles: set[str]) -> list[FieldPro
             ):
                 problems.append(
                     FieldProblem(
-                        f"{at}/form", f"a decision asks for its reasons: required field {reasons!r}"
+                        f"{at}/form",
+                        _(
+                            "The transition '%(name)s' records a decision: its form needs the "
+                            "required field '%(field)s' for the reasons"
+                        )
+                        % {"name": name, "field": label_of(form.get("properties"), reasons)},
                     )
                 )
     return problems

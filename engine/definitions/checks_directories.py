@@ -4,13 +4,21 @@ is no personal answer."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
 import forms
 import rules
 from engine.core.errors import FieldProblem
-from engine.definitions.checks_common import FormCheck, role_problems
+from engine.core.i18n import gettext as _
+from engine.definitions.checks_common import (
+    FormCheck,
+    label_of,
+    no_field,
+    quoted_list,
+    role_problems,
+)
 
 # The org node kinds a directory may be kept at.
 NODE_KINDS = ("district", "street", "community", "compound")
@@ -26,11 +34,14 @@ def directory_problems(
             problems.append(
                 FieldProblem(
                     f"/node_kinds/{i}",
-                    f"unknown node kind {kind!r}; a directory is kept at {', '.join(NODE_KINDS)}",
+                    _("'%(kind)s' is no kind of place; a directory is kept at %(known)s")
+                    % {"kind": kind, "known": quoted_list(NODE_KINDS)},
                 )
             )
         elif kind in body["node_kinds"][:i]:
-            problems.append(FieldProblem(f"/node_kinds/{i}", f"node kind {kind!r} twice"))
+            problems.append(
+                FieldProblem(f"/node_kinds/{i}", _("'%(kind)s' is listed twice") % {"kind": kind})
+            )
     for name in ("edit_roles", "read_roles", "personal_roles"):
         problems += role_problems(body.get(name), f"/{name}", roles)
     if "min_per_node" in body:
@@ -39,7 +50,10 @@ def directory_problems(
             problems.append(
                 FieldProblem(
                     "/min_per_node",
-                    f"min_per_node must be a whole number of at least 1, not {least!r}",
+                    _(
+                        "The least number of entries per place must be a whole number of at least 1, not %(value)s"
+                    )
+                    % {"value": json.dumps(least, ensure_ascii=False)},
                 )
             )
     schema_problems = form(body["schema"], "/schema")
@@ -49,14 +63,13 @@ def directory_problems(
     if not schema_problems:
         title = props.get(body["title_field"])
         if not isinstance(title, Mapping):
-            problems.append(
-                FieldProblem("/title_field", f"the form has no field {body['title_field']!r}")
-            )
+            problems.append(FieldProblem("/title_field", no_field(body["title_field"])))
         elif title.get("x-personal") is True:
             problems.append(
                 FieldProblem(
                     "/title_field",
-                    f"{body['title_field']!r} is a personal answer; the title is shown to every reader",
+                    _("'%(field)s' is a personal answer; the title is shown to every reader")
+                    % {"field": label_of(props, body["title_field"])},
                 )
             )
     return problems
@@ -84,7 +97,7 @@ def counted_fields(schema: Any) -> tuple[list[str], dict[str, list[str]]]:
 def _fact_problem(rest: list[str], body: Mapping[str, Any]) -> str | None:
     numbers, choices = counted_fields(body["schema"])
     if not rest:
-        return "names no fact of the directory"
+        return _("'%(name)s' names no fact of the directory")
     head = rest[0]
     if head in PLAIN_FACTS and len(rest) == 1:
         return None
@@ -92,7 +105,7 @@ def _fact_problem(rest: list[str], body: Mapping[str, Any]) -> str | None:
         return None
     if head in ("by", "share") and len(rest) == 3 and rest[2] in choices.get(rest[1], []):
         return None
-    return "is no fact of the directory"
+    return _("'%(name)s' is no fact of the directory")
 
 
 def directory_reads_problems(
@@ -124,9 +137,15 @@ def directory_reads_problems(
                 continue
             key = rest[0] if rest else ""
             if key not in directories:
-                problems.append(FieldProblem(at, f"{name!r}: the pack has no directory {key!r}"))
+                problems.append(
+                    FieldProblem(
+                        at,
+                        _("The rule reads '%(name)s', but the pack has no directory '%(key)s'")
+                        % {"name": name, "key": key},
+                    )
+                )
                 continue
             wrong = _fact_problem(rest[1:], directories[key])
             if wrong:
-                problems.append(FieldProblem(at, f"{name!r} {wrong}"))
+                problems.append(FieldProblem(at, wrong % {"name": name}))
     return problems

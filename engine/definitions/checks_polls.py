@@ -7,7 +7,13 @@ from typing import Any
 
 import rules
 from engine.core.errors import FieldProblem
-from engine.definitions.checks_common import duplicate_keys, rule_problems
+from engine.core.i18n import gettext as _
+from engine.definitions.checks_common import (
+    duplicate_keys,
+    quoted_list,
+    rule_problems,
+    unknown_role,
+)
 from engine.definitions.tally import Voter, count
 
 # What a threshold rule may read (the tally document, engine/decisions/tally.py).
@@ -31,23 +37,28 @@ def poll_problems(body: Mapping[str, Any], roles: Iterable[str]) -> list[FieldPr
     """Problems of a poll definition: keys, roles, choices and the threshold rules."""
     known = set(roles)
     problems = duplicate_keys(
-        ((f"/categories/{i}", c["key"]) for i, c in enumerate(body["categories"])), "category"
+        ((f"/categories/{i}", c["key"]) for i, c in enumerate(body["categories"])),
+        _("Two categories have the key '%(key)s'"),
     )
     problems += duplicate_keys(
-        ((f"/options/{i}", o["key"]) for i, o in enumerate(body["options"])), "option"
+        ((f"/options/{i}", o["key"]) for i, o in enumerate(body["options"])),
+        _("Two options have the key '%(key)s'"),
     )
     agreeing = [i for i, o in enumerate(body["options"]) if o.get("agrees")]
     if len(agreeing) > 1:
         problems.append(
-            FieldProblem(f"/options/{agreeing[1]}/agrees", "only one option can mean agreeing")
+            FieldProblem(f"/options/{agreeing[1]}/agrees", _("Only one option can mean agreeing"))
         )
     if body.get("max_choices", 1) > len(body["options"]):
         problems.append(
-            FieldProblem("/max_choices", f"there are only {len(body['options'])} options to pick")
+            FieldProblem(
+                "/max_choices",
+                _("There are only %(n)s options to pick") % {"n": len(body["options"])},
+            )
         )
     for i, role in enumerate(body["open_roles"]):
         if role not in known:
-            problems.append(FieldProblem(f"/open_roles/{i}", f"unknown role {role!r}"))
+            problems.append(FieldProblem(f"/open_roles/{i}", unknown_role(role)))
     for name in ("quorum", "passing"):
         rule = body["thresholds"][name]
         found = rule_problems(rule, f"/thresholds/{name}")
@@ -57,7 +68,10 @@ def poll_problems(body: Mapping[str, Any], roles: Iterable[str]) -> list[FieldPr
                     found.append(
                         FieldProblem(
                             f"/thresholds/{name}",
-                            f"unknown tally value {var!r}; known: {', '.join(TALLY_VARS)}",
+                            _(
+                                "The rule reads '%(name)s', which is no count of the vote; known: %(known)s"
+                            )
+                            % {"name": var, "known": quoted_list(TALLY_VARS)},
                         )
                     )
         if not found and not problems:

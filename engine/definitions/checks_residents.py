@@ -10,7 +10,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.core.errors import FieldProblem
-from engine.definitions.checks_common import FormCheck, duplicate_keys, role_problems
+from engine.core.i18n import gettext as _
+from engine.definitions.checks_common import (
+    FormCheck,
+    duplicate_keys,
+    label_of,
+    no_field,
+    role_problems,
+)
 
 # The parts of a contact card entry, each naming a field of the file.
 PARTS = ("name", "person", "phone", "address", "hours")
@@ -33,19 +40,31 @@ def contact_card_problems(body: Mapping[str, Any]) -> list[FieldProblem]:
             listed = props.get(entry["list"])
             if not isinstance(listed, Mapping) or listed.get("type") != "array":
                 problems.append(
-                    FieldProblem(f"{at}/list", f"{entry['list']!r} is no list field of the file")
+                    FieldProblem(
+                        f"{at}/list",
+                        _("'%(field)s' is no list field of the file")
+                        % {"field": label_of(props, entry["list"])},
+                    )
                 )
                 continue
             fields = _props(listed.get("items"))
         named = [part for part in PARTS if entry.get(part)]
         if not named:
-            problems.append(FieldProblem(at, "an entry names at least one field"))
+            problems.append(
+                FieldProblem(at, _("An entry of the contact card names at least one field"))
+            )
         for part in named:
             name = entry[part]
             if name not in fields:
-                problems.append(FieldProblem(f"{at}/{part}", f"{name!r} is no field of the file"))
+                problems.append(FieldProblem(f"{at}/{part}", no_field(name)))
             elif part == "phone" and fields[name].get("format") != "phone":
-                problems.append(FieldProblem(f"{at}/{part}", f"{name!r} is no phone-number field"))
+                problems.append(
+                    FieldProblem(
+                        f"{at}/{part}",
+                        _("'%(field)s' is no phone-number field")
+                        % {"field": label_of(fields, name)},
+                    )
+                )
     return problems
 
 
@@ -58,9 +77,14 @@ def building_roster_problems(body: Mapping[str, Any]) -> list[FieldProblem]:
     props = _props(body.get("schema"))
     roles = roster.get("roles", [])
     problems = duplicate_keys(
-        ((f"/building_roster/roles/{i}", r["key"]) for i, r in enumerate(roles)), "role"
+        ((f"/building_roster/roles/{i}", r["key"]) for i, r in enumerate(roles)),
+        _("Two roles of the building roster have the key '%(key)s'"),
     )
     wanted = [("/building_roster/count", roster.get("count"), "integer")]
+    wrong_kind = {
+        "integer": _("'%(field)s' is no whole-number field of the file"),
+        "boolean": _("'%(field)s' is no yes/no field of the file"),
+    }
     for i, role in enumerate(roles):
         wanted.append((f"/building_roster/roles/{i}/count", role.get("count"), "integer"))
         wanted.append((f"/building_roster/roles/{i}/flag", role.get("flag"), "boolean"))
@@ -70,9 +94,13 @@ def building_roster_problems(body: Mapping[str, Any]) -> list[FieldProblem]:
             continue
         prop = props.get(name)
         if not isinstance(prop, Mapping) or prop.get("type") != kind:
-            problems.append(FieldProblem(at, f"{name!r} is no {kind} field of the file"))
+            problems.append(FieldProblem(at, wrong_kind[kind] % {"field": label_of(props, name)}))
         elif name in seen:
-            problems.append(FieldProblem(at, f"{name!r} is computed twice"))
+            problems.append(
+                FieldProblem(
+                    at, _("'%(field)s' is computed twice") % {"field": label_of(props, name)}
+                )
+            )
         seen.add(name)
     return problems
 
@@ -86,7 +114,11 @@ def open311_problems(body: Mapping[str, Any]) -> list[FieldProblem]:
     prop = _props(body.get("schema")).get(name)
     if not isinstance(prop, Mapping) or prop.get("type") != "string":
         return [
-            FieldProblem("/open311/description_field", f"{name!r} is no text field of the form")
+            FieldProblem(
+                "/open311/description_field",
+                _("'%(field)s' is no text field of the form")
+                % {"field": label_of(_props(body.get("schema")), name)},
+            )
         ]
     return []
 
@@ -103,7 +135,9 @@ def open311_code_problems(definitions: Mapping[str, Any]) -> list[str]:
         code = str(spec.get("code") or body.get("key"))
         if code in seen:
             problems.append(
-                f"{name}/open311/code: service code {code!r} is also used by {seen[code]}"
+                f"{name}/open311/code: "
+                + _("The service code '%(code)s' is also used by %(file)s")
+                % {"code": code, "file": seen[code]}
             )
         else:
             seen[code] = name
@@ -118,19 +152,23 @@ def disclosure_problems(
     problems += role_problems(body["confirm_roles"], "/confirm_roles", roles)
     sections = body["sections"]
     problems += duplicate_keys(
-        ((f"/sections/{i}", s["key"]) for i, s in enumerate(sections)), "section"
+        ((f"/sections/{i}", s["key"]) for i, s in enumerate(sections)),
+        _("Two sections have the key '%(key)s'"),
     )
     groups = body.get("groups")
     if groups is not None:
         problems += duplicate_keys(
-            ((f"/groups/{i}", g["key"]) for i, g in enumerate(groups)), "group"
+            ((f"/groups/{i}", g["key"]) for i, g in enumerate(groups)),
+            _("Two groups have the key '%(key)s'"),
         )
         known = {g["key"] for g in groups}
         for i, section in enumerate(sections):
             if section.get("group", "main") not in known:
                 problems.append(
                     FieldProblem(
-                        f"/sections/{i}/group", f"unknown group {section.get('group', 'main')!r}"
+                        f"/sections/{i}/group",
+                        _("There is no group with the key '%(key)s'")
+                        % {"key": section.get("group", "main")},
                     )
                 )
     if "schema" in body:
@@ -143,7 +181,10 @@ def listing_problems(
 ) -> list[FieldProblem]:
     """Problems of a listing (邻里互助, 需求清单/资源清单) definition that passed its schema."""
     sides = body["sides"]
-    problems = duplicate_keys(((f"/sides/{i}", s["key"]) for i, s in enumerate(sides)), "side")
+    problems = duplicate_keys(
+        ((f"/sides/{i}", s["key"]) for i, s in enumerate(sides)),
+        _("Two sides have the key '%(key)s'"),
+    )
     for i, side in enumerate(sides):
         problems += role_problems(side["post_roles"], f"/sides/{i}/post_roles", roles)
         problems += role_problems(side.get("take_roles"), f"/sides/{i}/take_roles", roles)
@@ -151,16 +192,23 @@ def listing_problems(
     fields = body["schema"].get("properties", {}) if isinstance(body["schema"], Mapping) else {}
     for name in ("title_field", "category_field", "place_field"):
         if name in body and body[name] not in fields:
-            problems.append(FieldProblem(f"/{name}", f"the form has no field {body[name]!r}"))
+            problems.append(FieldProblem(f"/{name}", no_field(body[name])))
     matching = body.get("matching")
     if matching is not None:
         keys = {s["key"] for s in sides}
         for name in ("need", "resource"):
             if matching[name] not in keys:
-                problems.append(FieldProblem(f"/matching/{name}", f"no side {matching[name]!r}"))
+                problems.append(
+                    FieldProblem(
+                        f"/matching/{name}",
+                        _("There is no side with the key '%(key)s'") % {"key": matching[name]},
+                    )
+                )
         problems += role_problems(matching["confirm_roles"], "/matching/confirm_roles", roles)
         if "category_field" not in body:
             problems.append(
-                FieldProblem("/category_field", "matching pairs by category: name its field")
+                FieldProblem(
+                    "/category_field", _("Matching pairs by category: name the category field")
+                )
             )
     return problems

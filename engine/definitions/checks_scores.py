@@ -12,15 +12,29 @@ from typing import Any
 
 import rules
 from engine.core.errors import FieldProblem
-from engine.definitions.checks_common import duplicate_keys, rule_problems
+from engine.core.i18n import gettext as _
+from engine.definitions.checks_common import (
+    duplicate_keys,
+    label_of,
+    no_field,
+    no_node,
+    quoted_list,
+    rule_problems,
+)
 from engine.definitions.profile_facts import AGGREGATES, RESERVED, field_default
+
+
+def no_fact(name: str) -> str:
+    """The compound profile declares no fact ``name``."""
+    return _("'%(name)s' is no fact the compound's file declares") % {"name": name}
 
 
 def index_problems(body: Mapping[str, Any]) -> list[FieldProblem]:
     """Problems of an index (三方强基指数) beyond its structure."""
     dimensions = body["dimensions"]
     problems = duplicate_keys(
-        ((f"/dimensions/{d}", x["key"]) for d, x in enumerate(dimensions)), "dimension"
+        ((f"/dimensions/{d}", x["key"]) for d, x in enumerate(dimensions)),
+        _("Two dimensions have the key '%(key)s'"),
     )
     problems += duplicate_keys(
         (
@@ -38,17 +52,23 @@ def index_problems(body: Mapping[str, Any]) -> list[FieldProblem]:
             low, high = indicator["normalise"]["min"], indicator["normalise"]["max"]
             if low >= high:
                 problems.append(
-                    FieldProblem(f"{at}/normalise", f"min {low} must be below max {high}")
+                    FieldProblem(
+                        f"{at}/normalise",
+                        _("The lowest value %(low)s must be below the highest %(high)s")
+                        % {"low": low, "high": high},
+                    )
                 )
             elif not low <= indicator["target"] <= high:
                 problems.append(
                     FieldProblem(
-                        f"{at}/target", f"target {indicator['target']} lies outside {low}..{high}"
+                        f"{at}/target",
+                        _("The target %(target)s lies outside %(low)s to %(high)s")
+                        % {"target": indicator["target"], "low": low, "high": high},
                     )
                 )
             total_weight += indicator["weight"]
     if body["dimensions"] and total_weight <= 0:
-        problems.append(FieldProblem("/dimensions", "the weights add up to zero"))
+        problems.append(FieldProblem("/dimensions", _("The weights add up to zero")))
     return problems
 
 
@@ -57,9 +77,7 @@ def checklist_problems(body: Mapping[str, Any], units: set[str]) -> list[FieldPr
     problems: list[FieldProblem] = []
     if body["list_kind"] != "kpi":
         if "row_schema" not in body:
-            problems.append(
-                FieldProblem("/row_schema", f"a {body['list_kind']} list needs a row_schema")
-            )
+            problems.append(FieldProblem("/row_schema", _("This list needs a form for its rows")))
             return problems
         fields = body["row_schema"].get("properties", {})
         status = fields.get(body.get("status_field", "status"), {})
@@ -67,49 +85,66 @@ def checklist_problems(body: Mapping[str, Any], units: set[str]) -> list[FieldPr
             problems.append(
                 FieldProblem(
                     "/done_values",
-                    f"a {body['list_kind']} list needs done_values: the statuses of a finished row",
+                    _("This list needs the statuses of a finished row"),
                 )
             )
         missing = [v for v in body.get("done_values", []) if v not in status.get("enum", [])]
         if missing:
             problems.append(
-                FieldProblem("/done_values", f"the status field offers no {missing[0]!r}")
+                FieldProblem(
+                    "/done_values",
+                    _("The status field '%(field)s' offers no '%(value)s'")
+                    % {
+                        "field": label_of(fields, body.get("status_field", "status")),
+                        "value": missing[0],
+                    },
+                )
             )
         deadline = body.get("deadline_field", "deadline")
         if deadline not in fields:
-            problems.append(
-                FieldProblem("/deadline_field", f"the row form has no field {deadline!r}")
-            )
+            problems.append(FieldProblem("/deadline_field", no_field(deadline)))
         return problems
     if not body.get("rows"):
-        return [FieldProblem("/rows", "a kpi list needs rows")]
+        return [FieldProblem("/rows", _("A list of performance targets needs rows"))]
     period = _period_bounds(body)
     if period is not None and period[0] > period[1]:
-        problems.append(FieldProblem("/period", f"the period ends {period[1]} before it starts"))
+        problems.append(
+            FieldProblem(
+                "/period",
+                _("The period ends on %(end)s, before it starts on %(start)s")
+                % {"end": period[1], "start": period[0]},
+            )
+        )
         period = None
     problems += duplicate_keys(
-        ((f"/rows/{i}", r["key"]) for i, r in enumerate(body["rows"])), "row"
+        ((f"/rows/{i}", r["key"]) for i, r in enumerate(body["rows"])),
+        _("Two rows have the key '%(key)s'"),
     )
     for i, row in enumerate(body["rows"]):
         at = f"/rows/{i}"
         for j, unit in enumerate(row["lead"]):
             if unit not in units:
-                problems.append(FieldProblem(f"{at}/lead/{j}", f"org node {unit!r} does not exist"))
+                problems.append(FieldProblem(f"{at}/lead/{j}", no_node(unit)))
         for j, spec in enumerate(row.get("responsible_units", [])):
             if "unit" in spec and spec["unit"] not in units:
                 problems.append(
                     FieldProblem(
                         f"{at}/responsible_units/{j}/unit",
-                        f"org node {spec['unit']!r} does not exist",
+                        no_node(spec["unit"]),
                     )
                 )
         if ("measure" in row) != ("goal" in row):
-            problems.append(FieldProblem(at, "a measurable row needs both measure and goal"))
+            problems.append(
+                FieldProblem(at, _("A measured row needs both its measure and its goal"))
+            )
         if "measure" in row:
             problems += rule_problems(row["measure"], f"{at}/measure")
         if "measures" in row and ("measure" in row or "goal" in row):
             problems.append(
-                FieldProblem(f"{at}/measures", "a row has either measure and goal, or measures")
+                FieldProblem(
+                    f"{at}/measures",
+                    _("A row has either one measure with a goal, or a list of measures"),
+                )
             )
         for j, spec in enumerate(row.get("measures", [])):
             problems += rule_problems(spec["measure"], f"{at}/measures/{j}/measure")
@@ -117,8 +152,11 @@ def checklist_problems(body: Mapping[str, Any], units: set[str]) -> list[FieldPr
             problems.append(
                 FieldProblem(
                     f"{at}/deadline",
-                    f"the deadline {row['deadline']} lies outside the list's period "
-                    f"{period[0]}..{period[1]}",
+                    _(
+                        "The deadline %(deadline)s lies outside the list's period, "
+                        "%(start)s to %(end)s"
+                    )
+                    % {"deadline": row["deadline"], "start": period[0], "end": period[1]},
                 )
             )
     return problems
@@ -150,21 +188,26 @@ def _aggregate_problems(
     if isinstance(spec, Mapping):
         weight = spec.get("mean_by")
         if set(spec) != {"mean_by"} or not isinstance(weight, str):
-            return [FieldProblem(at, 'a weighted mean is written {"mean_by": "<fact>"}')]
+            return [FieldProblem(at, _("A weighted mean names the one fact it weighs by"))]
         if weight not in numbers:
             return [
                 FieldProblem(
                     f"{at}/mean_by",
-                    f"no number fact {weight!r} to weigh by; known: {', '.join(sorted(numbers))}",
+                    _("There is no number '%(name)s' to weigh by; known: %(known)s")
+                    % {"name": weight, "known": quoted_list(sorted(numbers))},
                 )
             ]
         spec = "mean"
     if spec not in AGGREGATES:
-        return [FieldProblem(at, f"unknown aggregate {spec!r}; known: {', '.join(AGGREGATES)}")]
-    if spec == "options" and not choices:
         return [
-            FieldProblem(at, "options counts choices: the fact has none (enum, oneOf or options)")
+            FieldProblem(
+                at,
+                _("'%(name)s' is no way to sum up; known: %(known)s")
+                % {"name": spec, "known": quoted_list(AGGREGATES)},
+            )
         ]
+    if spec == "options" and not choices:
+        return [FieldProblem(at, _("Counting by choice needs choices: this fact has none"))]
     fits = {
         "boolean": ("share", "count", "none"),
         "integer": ("sum", "mean", "count", "none"),
@@ -175,7 +218,9 @@ def _aggregate_problems(
     if kind is not None and spec not in fits.get(kind, AGGREGATES):
         return [
             FieldProblem(
-                at, f"a {kind} field cannot aggregate as {spec!r}; it may: {', '.join(fits[kind])}"
+                at,
+                _("This field cannot be summed up as '%(name)s'; it may be: %(known)s")
+                % {"name": spec, "known": quoted_list(fits[kind])},
             )
         ]
     return []
@@ -186,15 +231,17 @@ def _reads_problems(
 ) -> list[FieldProblem]:
     problems = []
     for name in sorted(rules.vars_used(rule)):
-        head, _, rest = name.partition(".")
+        head, _dot, rest = name.partition(".")
         if name in extra or (head == namespace and rest.split(".")[0] in known):
             continue
         problems.append(
             FieldProblem(
                 at,
-                f"unknown fact {name!r}: a rule here reads {namespace}.<fact>"
-                + (f" or {', '.join(extra)}" if extra else "")
-                + f"; known: {', '.join(sorted(known))}",
+                _("The rule reads '%(name)s', which is no fact it may read; known: %(known)s")
+                % {
+                    "name": name,
+                    "known": quoted_list([f"{namespace}.{k}" for k in sorted(known)] + list(extra)),
+                },
             )
         )
     return problems
@@ -232,20 +279,23 @@ def profile_fact_problems(body: Mapping[str, Any]) -> list[FieldProblem]:
                 problems.append(
                     FieldProblem(
                         at,
-                        f"coverage.{name} is the number of compounds: "
-                        'rename the field or give it "x-aggregate": "none"',
+                        _(
+                            "'%(name)s' is the number of compounds: rename the field, "
+                            "or do not sum it up"
+                        )
+                        % {"name": f"coverage.{name}"},
                     )
                 )
     facts = body.get("facts", [])
     for i, spec in enumerate(facts):
         at = f"/facts/{i}"
         if spec["key"] in known:
-            what = "field" if spec["key"] in props else "fact"
-            problems.append(
-                FieldProblem(
-                    f"{at}/key", f"duplicate key {spec['key']!r}: the file already has that {what}"
-                )
+            already = (
+                _("The file already has a field '%(key)s'")
+                if spec["key"] in props
+                else _("The file already has a fact '%(key)s'")
             )
+            problems.append(FieldProblem(f"{at}/key", already % {"key": spec["key"]}))
         rule_found = rule_problems(spec["rule"], f"{at}/rule")
         problems += rule_found or _reads_problems(
             spec["rule"], f"{at}/rule", "profile", known, ("roles",)
@@ -263,7 +313,9 @@ def profile_fact_problems(body: Mapping[str, Any]) -> list[FieldProblem]:
             if spec["key"] in RESERVED:
                 problems.append(
                     FieldProblem(
-                        f"{at}/aggregate", f"coverage.{spec['key']} is the number of compounds"
+                        f"{at}/aggregate",
+                        _("'%(name)s' is the number of compounds")
+                        % {"name": f"coverage.{spec['key']}"},
                     )
                 )
         known.add(spec["key"])
@@ -275,7 +327,7 @@ def profile_fact_problems(body: Mapping[str, Any]) -> list[FieldProblem]:
             problems.append(
                 FieldProblem(
                     f"{at}/key",
-                    f"duplicate key {spec['key']!r}: coverage.{spec['key']} is already a fact",
+                    _("'%(name)s' is already a fact") % {"name": f"coverage.{spec['key']}"},
                 )
             )
         problems += rule_problems(spec["rule"], f"{at}/rule") or _reads_problems(
@@ -328,14 +380,12 @@ def fact_reads_problems(body: Mapping[str, Any], profile: Mapping[str, Any]) -> 
                         problems.append(
                             FieldProblem(
                                 f"/dimensions/{d}/indicators/{i}/evidence/profile/{j}",
-                                f"{name!r} is no fact the compound profile declares",
+                                no_fact(name),
                             )
                         )
     for at, rule in rules_at:
         for name in sorted(rules.vars_used(rule)):
-            head, _, rest = name.partition(".")
+            head, _dot, rest = name.partition(".")
             if head in known and rest.split(".")[0] not in known[head]:
-                problems.append(
-                    FieldProblem(at, f"{name!r} is no fact the compound profile declares")
-                )
+                problems.append(FieldProblem(at, no_fact(name)))
     return problems

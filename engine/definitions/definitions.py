@@ -29,6 +29,14 @@ def known_roles() -> set[str]:
     return roles
 
 
+def known_role_labels() -> dict[str, str]:
+    """Role key → label of every role a pack declares (checks name roles by label)."""
+    labels: dict[str, str] = {}
+    for pack in Pack.select(Pack.roles):
+        labels.update({k: (v or {}).get("label") or k for k, v in (pack.roles or {}).items()})
+    return labels
+
+
 def known_units() -> set[str]:
     return {key for (key,) in OrgNode.select(OrgNode.key).tuples()}
 

@@ -13,7 +13,7 @@ from engine.authoring.changes import changes
 from engine.core import clock, limits
 from engine.core.errors import Conflict, FieldProblem, Invalid, ServiceError
 from engine.definitions.checks import definition_problems
-from engine.definitions.definitions import current_version, known_roles, known_units
+from engine.definitions.definitions import current_version, known_role_labels, known_units
 from engine.store.models import DefinitionVersion, Item
 from pages.auth import requires
 from pages.designer import bp, departments, pack_roles, tabs_context
@@ -27,7 +27,9 @@ def readable(definition: Any, a: str, b: str) -> list[Any]:
 
 
 def _problems(key: str, body: dict[str, Any]) -> list[dict[str, str]]:
-    return located(key, definition_problems(body, roles=known_roles(), units=known_units()), body)
+    return located(
+        key, definition_problems(body, roles=known_role_labels(), units=known_units()), body
+    )
 
 
 def _mapping_context(

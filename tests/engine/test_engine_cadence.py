@@ -63,7 +63,7 @@ def test_good_cadences_pass(app):
     for value in ({"period": "month"}, {"period": "quarter", "count": 3}, {"period": "year"}):
         assert cadence_problems(value) == []
     assert cadence_problems({"period": "month", "count": 11}) == [
-        ("/cadence/count", "at most 10 meetings a month, not 11")
+        ("/cadence/count", "At most 10 meetings a month, not 11")
     ]
 
 

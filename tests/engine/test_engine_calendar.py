@@ -125,7 +125,7 @@ def test_pack_calendar_mistakes_are_reported_with_pack_paths(tmp_path):
     manifest["calendar"]["office_hours"] = ["09:00", "17:30"]
     (tmp_path / "pack" / "pack.json").write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
     assert validate_pack(read_pack(tmp_path / "pack")) == [
-        "pack.json/calendar/workdays/6: 2026-10-03 is also listed as a holiday at /holidays/6"
+        "pack.json/calendar/workdays/6: 2026-10-03 is listed both as a holiday and as a make-up workday"
     ]
 
 

@@ -11,7 +11,7 @@ import pytest
 from engine.core.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.decisions import meetings, opinions
 from engine.definitions.checks import definition_problems
-from engine.definitions.definitions import current_version, known_roles, runtime
+from engine.definitions.definitions import current_version, known_role_labels, runtime
 from engine.metrics import facts
 from engine.store.decision_tables import GateDecision, ItemOrigin, Opinion
 from engine.store.models import Event, Item, OrgNode
@@ -190,7 +190,7 @@ def workflow_problems(change):
     change(body["workflow"])
     return [
         (p.path, p.message)
-        for p in definition_problems(body, roles=known_roles(), units=set())
+        for p in definition_problems(body, roles=known_role_labels(), units=set())
         if "gate" in p.message or "decision" in p.message or "reasons" in p.message
     ]
 
@@ -211,14 +211,15 @@ def test_gate_definitions_are_checked(app):
 
     assert (
         workflow_problems(bypass)[0][1]
-        == "a transition leaving a gate state must record a decision"
+        == "The transition '跳过' leaves a gate state: it must record a decision"
     )
 
     def outsider(w):
         w["transitions"][1]["roles"] = ["party", "commissioner"]
 
     assert workflow_problems(outsider) == [
-        ("/workflow/transitions/1/roles", "only the gate's roles decide, not 'commissioner'")
+        # Named by its label from the pack's roles, not its key.
+        ("/workflow/transitions/1/roles", "Only the gate's roles decide, not '小区专员'")
     ]
 
     def no_reasons(w):

@@ -41,16 +41,32 @@ def test_the_seed_directories_pass_their_checks():
 @pytest.mark.parametrize(
     ("change", "path", "words"),
     [
-        (lambda b: b.update(node_kinds=["estate"]), "/node_kinds/0", "unknown node kind 'estate'"),
+        (
+            lambda b: b.update(node_kinds=["estate"]),
+            "/node_kinds/0",
+            "'estate' is no kind of place",
+        ),
         (lambda b: b.update(node_kinds=["building"]), "/node_kinds/0", "a directory is kept at"),
         (lambda b: b.update(min_per_node=0), "/min_per_node", "whole number of at least 1, not 0"),
         (lambda b: b.update(min_per_node=-3), "/min_per_node", "not -3"),
         (lambda b: b.update(min_per_node=2.5), "/min_per_node", "not 2.5"),
-        (lambda b: b.update(min_per_node="18"), "/min_per_node", "not '18'"),
-        (lambda b: b.update(min_per_node=True), "/min_per_node", "not True"),
-        (lambda b: b.update(edit_roles=["mayor"]), "/edit_roles/0", "unknown role 'mayor'"),
-        (lambda b: b.update(read_roles=["x"]), "/read_roles/0", "unknown role 'x'"),
-        (lambda b: b.update(title_field="nope"), "/title_field", "no field 'nope'"),
+        (lambda b: b.update(min_per_node="18"), "/min_per_node", 'not "18"'),
+        (lambda b: b.update(min_per_node=True), "/min_per_node", "not true"),
+        (
+            lambda b: b.update(edit_roles=["mayor"]),
+            "/edit_roles/0",
+            "There is no role with the key 'mayor' in the pack",
+        ),
+        (
+            lambda b: b.update(read_roles=["x"]),
+            "/read_roles/0",
+            "There is no role with the key 'x' in the pack",
+        ),
+        (
+            lambda b: b.update(title_field="nope"),
+            "/title_field",
+            "The form has no field with the key 'nope'",
+        ),
         (lambda b: b.update(title_field="phone"), "/title_field", "personal answer"),
         (
             lambda b: b["schema"]["properties"]["name"].update(type="strng"),
@@ -265,8 +281,8 @@ def test_rules_that_read_a_missing_directory_fact_are_refused(tmp_path):
     found = validate_pack(read_pack(pack))
     assert found == [
         (
-            "checklists/tasks-2021.json/rows/6/measure: 'directories.in-service-member.share."
-            "status.reported': the pack has no directory 'in-service-member'"
+            "checklists/tasks-2021.json/rows/6/measure: The rule reads 'directories.in-service-"
+            "member.share.status.reported', but the pack has no directory 'in-service-member'"
         ),
         (
             "checklists/tasks-2021.json/rows/18/measure: "

@@ -185,14 +185,18 @@ ROLES = {
         (
             lambda b: b["escalation"].append(dict(b["escalation"][0])),
             "/escalation/7/key",
-            "duplicate escalation key",
+            "Two escalation steps have the key",
         ),
         (
             lambda b: b["escalation"][1].__setitem__("after_hours", 2),
             "/escalation/1",
-            "exactly one of",
+            "not both",
         ),
-        (lambda b: b["escalation"][1].pop("before_hours"), "/escalation/1", "exactly one of"),
+        (
+            lambda b: b["escalation"][1].pop("before_hours"),
+            "/escalation/1",
+            "Give the hours before the deadline or the hours after it",
+        ),
         (
             lambda b: b["escalation"][0].__setitem__("states", ["closed"]),
             "/escalation/0/states/0",
@@ -201,12 +205,12 @@ ROLES = {
         (
             lambda b: b["escalation"][0].__setitem__("states", ["limbo"]),
             "/escalation/0/states/0",
-            "not defined",
+            "There is no state with the key 'limbo'",
         ),
         (
             lambda b: b["escalation"][1].__setitem__("states", ["whistled"]),
             "/escalation/1/states",
-            "does not apply",
+            "Only a step on a state's deadline picks states",
         ),
         (
             lambda b: b["escalation"][3].__setitem__("tables", ["nope"]),
@@ -221,12 +225,12 @@ ROLES = {
         (
             lambda b: b["escalation"][2]["do"][0]["notify"].__setitem__("roles", ["king"]),
             "/escalation/2/do/0/notify/roles/0",
-            "unknown role",
+            "There is no role with the key 'king' in the pack",
         ),
         (
             lambda b: b["escalation"][2].__setitem__("on", "whenever"),
             "/escalation/2/on",
-            "is not one of",
+            "'whenever' is none of 'summons_report', 'summons_handle', 'state'",
         ),
         (
             lambda b: b["escalation"][2]["do"].append({"urge": True, "raise_priority": 1}),

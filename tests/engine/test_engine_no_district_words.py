@@ -87,9 +87,7 @@ def test_a_list_says_which_statuses_are_done():
     assert body["done_values"] and definition_problems(body, roles=(), units=()) == []
     del body["done_values"]
     problems = [f"{p.path}: {p.message}" for p in definition_problems(body, roles=(), units=())]
-    assert problems == [
-        "/done_values: a task list needs done_values: the statuses of a finished row"
-    ]
+    assert problems == ["/done_values: This list needs the statuses of a finished row"]
 
 
 def test_demo_words_come_from_the_pack(app):

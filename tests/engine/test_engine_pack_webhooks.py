@@ -39,21 +39,21 @@ def set_hooks(folder: Path, hooks: list) -> None:
     [
         (
             [{**HOOK, "events": ["notification", "item.raise"]}],
-            "pack.json/webhooks/0/events/1: 'item.raise' matches no event",
+            "pack.json/webhooks/0/events/1: The event pattern 'item.raise' matches no event",
         ),
         (
             [HOOK, {**HOOK, "url": "https://other.example/"}],
-            "pack.json/webhooks/1/key: duplicate webhook key",
+            "pack.json/webhooks/1/key: Two webhooks have the key",
         ),
         ([{**HOOK, "secret_env": "not an env name"}], "pack.json/webhooks/0/secret_env"),
         ([{**HOOK, "url": "ftp://files.example/"}], "pack.json/webhooks/0/url"),
         (
             [{**HOOK, "secret": "in the pack"}],
-            "pack.json/webhooks/0: Additional properties are not allowed",
+            "pack.json/webhooks/0: Unknown setting: 'secret'",
         ),
         (
             [{k: v for k, v in HOOK.items() if k != "secret_env"}],
-            "'secret_env' is a required property",
+            "'secret_env' is required here",
         ),
     ],
 )

@@ -61,19 +61,25 @@ def transitions(body):
         (
             "items/bell.json",
             lambda b: transitions(b)[0].__setitem__("to", "nowhere"),
-            "items/bell.json/workflow/transitions/0/to: transition goes to undefined state 'nowhere'",
+            (
+                "items/bell.json/workflow/transitions/0/to: "
+                "The transition '受理并召集三方' goes to 'nowhere', which is no state"
+            ),
         ),
         (
             "items/bell.json",
             lambda b: transitions(b)[0].__setitem__("roles", ["wizard"]),
-            "items/bell.json/workflow/transitions/0/roles/0: unknown role 'wizard'",
+            (
+                "items/bell.json/workflow/transitions/0/roles/0: "
+                "There is no role with the key 'wizard' in the pack"
+            ),
         ),
         (
             "items/bell.json",
             lambda b: b["workflow"]["states"].__setitem__(
                 "limbo", {"label": "悬空", "final": True}
             ),
-            "items/bell.json/workflow/states/limbo: state 'limbo' cannot be reached",
+            "items/bell.json/workflow/states/limbo: The state '悬空' cannot be reached",
         ),
         (
             "items/bell.json",
@@ -85,7 +91,10 @@ def transitions(body):
             lambda b: b["routing"]["whistle"]["rules"][0]["summon"][0].__setitem__(
                 "unit", "dept-nope"
             ),
-            "items/bell.json/routing/whistle/rules/0/summon/0/unit: org node 'dept-nope' does not exist",
+            (
+                "items/bell.json/routing/whistle/rules/0/summon/0/unit: "
+                "There is no unit or place with the key 'dept-nope'"
+            ),
         ),
         (
             "items/bell.json",
@@ -97,17 +106,20 @@ def transitions(body):
         (
             "items/bell.json",
             lambda b: transitions(b)[1].__setitem__("effects", [{"summon": "nope"}]),
-            "items/bell.json/workflow/transitions/1/effects/0/summon: no routing table 'nope'",
+            (
+                "items/bell.json/workflow/transitions/1/effects/0/summon: "
+                "There is no routing table with the key 'nope'"
+            ),
         ),
         (
             "items/bell.json",
             lambda b: b.__setitem__("colour", "red"),
-            "items/bell.json/: Additional properties are not allowed",
+            "items/bell.json/: Unknown setting: 'colour'",
         ),
         (
             "org.json",
             lambda b: b["users"][0]["grants"][0].__setitem__("role", "king"),
-            "org.json/users/0/grants/0/role: unknown role 'king'",
+            "org.json/users/0/grants/0/role: There is no role with the key 'king' in the pack",
         ),
     ],
 )
@@ -130,13 +142,13 @@ def test_deep_rule_is_refused(pack_copy):
 def test_malformed_json_file(pack_copy):
     (pack_copy / "items" / "bell.json").write_text("{ not json", "utf-8")
     code, output = validate(pack_copy)
-    assert code != 0 and "items/bell.json: invalid JSON at line 1" in output
+    assert code != 0 and "items/bell.json: The file is not valid JSON at line 1" in output
 
 
 def test_missing_definition_file(pack_copy):
     (pack_copy / "items" / "repair.json").unlink()
     code, output = validate(pack_copy)
-    assert code != 0 and "items/repair.json: file not found" in output
+    assert code != 0 and "items/repair.json: The file is not in the pack" in output
 
 
 def test_loading_twice_changes_nothing(app, runner):

@@ -430,23 +430,23 @@ def _problems(change) -> list[str]:
     [
         (
             lambda b: b["facts"].append({"key": "households", "label": "x", "rule": 1}),
-            "/facts/10/key: duplicate key 'households'",
+            "/facts/10/key: The file already has a field 'households'",
         ),
         (
             lambda b: b["facts"].append({"key": "has_committee", "label": "x", "rule": 1}),
-            "/facts/10/key: duplicate key 'has_committee'",
+            "/facts/10/key: The file already has a fact 'has_committee'",
         ),
         (
             lambda b: b["facts"].append(
                 {"key": "x", "label": "x", "rule": {"var": "profile.nope"}}
             ),
-            "/facts/10/rule: unknown fact 'profile.nope'",
+            "/facts/10/rule: The rule reads 'profile.nope', which is no fact it may read",
         ),
         (
             lambda b: b["facts"].insert(
                 0, {"key": "x", "label": "x", "rule": {"var": "profile.party_members"}}
             ),
-            "/facts/0/rule: unknown fact 'profile.party_members'",
+            "/facts/0/rule: The rule reads 'profile.party_members', which is no fact",
         ),  # declared later, not yet known
         (
             lambda b: b["facts"].append(
@@ -464,60 +464,66 @@ def _problems(change) -> list[str]:
             lambda b: b["facts"].append(
                 {"key": "x", "label": "x", "rule": 1, "aggregate": "options"}
             ),
-            "/facts/10/aggregate: options counts choices",
+            "/facts/10/aggregate: Counting by choice needs choices",
         ),
         (lambda b: b["facts"].append({"key": "Bad-Key", "label": "x", "rule": 1}), "/facts/10/key"),
         (
             lambda b: b["schema"]["properties"]["has_party_org"].update({"x-aggregate": "sum"}),
-            "/schema/properties/has_party_org/x-aggregate: a boolean field cannot aggregate as 'sum'",
+            (
+                "/schema/properties/has_party_org/x-aggregate: This field cannot be summed up as 'sum'; "
+                "it may be: 'share', 'count', 'none'"
+            ),
         ),
         (
             lambda b: b["schema"]["properties"]["households"].update({"x-aggregate": "options"}),
-            "/schema/properties/households/x-aggregate: options counts choices",
+            "/schema/properties/households/x-aggregate: Counting by choice needs choices",
         ),
         (
             lambda b: b["schema"]["properties"]["fee_collection_rate"].update(
                 {"x-aggregate": {"mean_by": "address"}}
             ),
-            "/schema/properties/fee_collection_rate/x-aggregate/mean_by: no number fact 'address'",
+            (
+                "/schema/properties/fee_collection_rate/x-aggregate/mean_by: "
+                "There is no number 'address' to weigh by"
+            ),
         ),
         (
             lambda b: b["schema"]["properties"]["households"].update({"x-aggregate": "avg"}),
-            "/schema/properties/households/x-aggregate: unknown aggregate 'avg'",
+            "/schema/properties/households/x-aggregate: 'avg' is no way to sum up",
         ),
         (
             lambda b: b["coverage"].append({"key": "compounds", "label": "x", "rule": 1}),
-            "/coverage/12/key: duplicate key 'compounds'",
+            "/coverage/12/key: 'coverage.compounds' is already a fact",
         ),
         (
             lambda b: b["coverage"].append({"key": "has_party_org", "label": "x", "rule": 1}),
-            "/coverage/12/key: duplicate key 'has_party_org'",
+            "/coverage/12/key: 'coverage.has_party_org' is already a fact",
         ),
         (
             lambda b: b["coverage"].append(
                 {"key": "y", "label": "x", "rule": {"var": "profile.households"}}
             ),
-            "/coverage/12/rule: unknown fact 'profile.households'",
+            "/coverage/12/rule: The rule reads 'profile.households', which is no fact",
         ),
         (
             lambda b: b["coverage"].append(
                 {"key": "y", "label": "x", "rule": {"var": "coverage.address"}}
             ),
-            "/coverage/12/rule: unknown fact 'coverage.address'",
+            "/coverage/12/rule: The rule reads 'coverage.address', which is no fact",
         ),  # address is not aggregated
         (
             lambda b: b["coverage"].append({"key": "y", "label": "x"}),
-            "/coverage/12: 'rule' is a required property",
+            "/coverage/12: 'rule' is required here",
         ),
         (
             lambda b: b["schema"]["properties"].update(compounds={"type": "integer", "title": "x"}),
-            "/schema/properties/compounds/x-aggregate: coverage.compounds is the number of compounds",
+            "/schema/properties/compounds/x-aggregate: 'coverage.compounds' is the number of compounds",
         ),
         (
             lambda b: b["facts"].append(
                 {"key": "compounds", "label": "x", "rule": 1, "aggregate": "sum"}
             ),
-            "/facts/10/aggregate: coverage.compounds is the number of compounds",
+            "/facts/10/aggregate: 'coverage.compounds' is the number of compounds",
         ),
     ],
 )
@@ -541,7 +547,10 @@ def test_pack_validate_names_the_file_and_path(tmp_path, runner):
     path.write_text(json.dumps(body, ensure_ascii=False), "utf-8")
     result = runner.invoke(args=["pack", "validate", str(pack)])
     assert result.exit_code != 0
-    assert "profiles/compound.json/coverage/0/rule: unknown fact 'coverage.nope'" in result.output
+    assert (
+        "profiles/compound.json/coverage/0/rule: The rule reads 'coverage.nope', which is no fact"
+        in result.output
+    )
 
 
 @pytest.mark.parametrize(

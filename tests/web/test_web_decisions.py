@@ -297,9 +297,7 @@ def test_the_workflow_editor_keeps_and_sets_gates(client, auth):
     assert draft["workflow"]["states"]["liaising"]["gate"] == {"roles": ["party"]}
     refused = client.post("/admin/designer/bell/publish")
     assert refused.status_code == 422
-    assert "a transition leaving a gate state must record a decision" in refused.get_data(
-        as_text=True
-    )
+    assert "从议定关口出发，必须记录决定" in refused.get_data(as_text=True)
 
 
 def test_minutes_photos_are_seen_by_who_sees_the_meeting(client, auth):

@@ -315,5 +315,6 @@ def test_a_pack_may_not_offer_two_services_with_one_code():
     files.definitions[bell]["open311"]["code"] = "repair"
     problems = validate_pack(files, existing_units=set())
     assert (
-        f"items/repair.json/open311/code: service code 'repair' is also used by {bell}" in problems
+        f"items/repair.json/open311/code: The service code 'repair' is also used by {bell}"
+        in problems
     )

@@ -257,9 +257,9 @@ def test_the_card_is_the_definitions_data(app, actor_of):
     }
     said = {(p.path, p.message) for p in definition_problems(broken, roles=(), units=())}
     assert said == {
-        ("/contact_card/entries/0/phone", "'households' is no phone-number field"),
-        ("/contact_card/entries/1/list", "'address' is no list field of the file"),
-        ("/contact_card/entries/2/person", "'nobody' is no field of the file"),
+        ("/contact_card/entries/0/phone", "'户数' is no phone-number field"),
+        ("/contact_card/entries/1/list", "'地址' is no list field of the file"),
+        ("/contact_card/entries/2/person", "The form has no field with the key 'nobody'"),
     }
 
 
