@@ -69,13 +69,17 @@ def load_actor() -> None:
     if isinstance(key, str):
         # What every page shows or needs is read along with the session: the header's
         # unread count, and the packs' stamp (their role settings are kept between requests).
-        extra = (unread_query(User.id).alias("unread"), *packs_stamp_columns())
-        actor, along = logins.session_actor(key, now=clock.now(), extra=extra, name="page")
+        actor, along = logins.session_actor(key, now=clock.now(), extra=_along, name="page")
         if actor is not None:
             remember_unread(actor.user.id, int(along[0]))
             remember_packs_stamp(tuple(along[1:]))
             g.user = actor.user
             g.actor = actor
+
+
+def _along() -> tuple[Any, ...]:
+    """The columns ``load_actor`` reads along with the session (built once per process)."""
+    return (unread_query(User.id).alias("unread"), *packs_stamp_columns())
 
 
 @bp.app_context_processor
