@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, g, has_request_context, request, session, url_for
-from flask_babel import Babel, get_locale, get_translations, gettext
+from flask_babel import Babel, Domain, get_locale, get_translations, gettext
 from flask_babel import lazy_gettext as _l
 from flask_htmx import HTMX
 from flask_wtf.csrf import CSRFProtect
@@ -138,6 +138,15 @@ def _translations() -> Any:
     return memo.memoized("translations", get_translations)
 
 
+class _RequestDomain(Domain):  # type: ignore[misc]
+    """Flask-Babel's message domain, its translations looked up once per request: its
+    ``gettext`` (the Python side, lazy strings) looked up context, locale and cache key on
+    every call."""
+
+    def get_translations(self) -> Any:
+        return memo.memoized(("domain translations", id(self)), super().get_translations)
+
+
 @pass_eval_context
 def _template_gettext(eval_ctx: Any, string: str, **variables: Any) -> str:
     """``_()`` and ``gettext()`` in templates: Jinja's newstyle gettext (the translation
@@ -179,26 +188,24 @@ def cached_url_for(app: Flask) -> Any:
     by what else goes into it: the mount point (``SCRIPT_NAME``) and the host.
     """
     build = app.url_for
-    kept: dict[tuple[Any, ...], str] = {}
+    kept: dict[tuple[Any, ...], dict[tuple[str, Any], str]] = {}
+
+    def kept_here() -> dict[tuple[str, Any], str]:
+        environ = request.environ
+        where = (environ.get("SCRIPT_NAME"), environ.get("HTTP_HOST"), environ.get("SERVER_NAME"))
+        if where not in kept and len(kept) > 100:  # hosts come from the request: bounded
+            kept.clear()
+        return kept.setdefault(where, {})
 
     def url_for(endpoint: str, **values: Any) -> str:
         static_file = endpoint == "static" and list(values) == ["filename"]
         if (values and not static_file) or endpoint[:1] == "." or not has_request_context():
             return build(endpoint, **values)
-        environ = request.environ
-        key = (
-            environ.get("SCRIPT_NAME"),
-            environ.get("HTTP_HOST"),
-            environ.get("SERVER_NAME"),
-            endpoint,
-            values.get("filename"),
-        )
-        url = kept.get(key)
+        links = memo.memoized("links", kept_here)  # once per request
+        key = (endpoint, values.get("filename"))
+        url = links.get(key)
         if url is None:
-            url = build(endpoint, **values)
-            if len(kept) > 1000:  # hosts come from the request: keep a bounded number
-                kept.clear()
-            kept[key] = url
+            url = links[key] = build(endpoint, **values)
         return url
 
     return url_for
@@ -223,6 +230,8 @@ def init_app(app: Flask) -> None:
     babel.init_app(
         app, locale_selector=select_locale, default_translation_directories="translations"
     )
+    # Babel.domain_instance is a cached_property: the instance attribute takes its place.
+    babel.domain_instance = _RequestDomain(domain=app.extensions["babel"].default_domain)
     app.jinja_env.add_extension("jinja2.ext.i18n")
     # Flask-Babel's callables look the request's translations up on every string (context,
     # domain, locale, cache key): a page translates hundreds. The request keeps them once.
