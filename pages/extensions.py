@@ -141,7 +141,8 @@ def _translations() -> Any:
 class _RequestDomain(Domain):  # type: ignore[misc]
     """Flask-Babel's message domain, its translations looked up once per request: its
     ``gettext`` (the Python side, lazy strings) looked up context, locale and cache key on
-    every call."""
+    every call. Like ``_translations``, it assumes a request keeps its language (nothing
+    here uses ``force_locale``; a write transaction empties the memo anyway)."""
 
     def get_translations(self) -> Any:
         return memo.memoized(("domain translations", id(self)), super().get_translations)
