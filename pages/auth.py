@@ -33,7 +33,7 @@ from engine.accounts.users import Limits, Throttled, authenticate
 from engine.core import clock
 from engine.delivery.notify import remember_unread, unread_count, unread_query
 from engine.org import permissions
-from engine.org.actors import Actor, actor_for
+from engine.org.actors import Actor, actor_for, is_root
 from engine.org.scope import packs_stamp_columns, remember_packs_stamp, role_labels
 from engine.records.attachments import clean_filename, open_for, sniff
 from engine.store.models import User
@@ -69,13 +69,17 @@ def load_actor() -> None:
     if isinstance(key, str):
         # What every page shows or needs is read along with the session: the header's
         # unread count, and the packs' stamp (their role settings are kept between requests).
-        extra = (unread_query(User.id).alias("unread"), *packs_stamp_columns())
-        actor, along = logins.session_actor(key, now=clock.now(), extra=extra, name="page")
+        actor, along = logins.session_actor(key, now=clock.now(), extra=_along, name="page")
         if actor is not None:
             remember_unread(actor.user.id, int(along[0]))
             remember_packs_stamp(tuple(along[1:]))
             g.user = actor.user
             g.actor = actor
+
+
+def _along() -> tuple[Any, ...]:
+    """The columns ``load_actor`` reads along with the session (built once per process)."""
+    return (unread_query(User.id).alias("unread"), *packs_stamp_columns())
 
 
 @bp.app_context_processor
@@ -111,9 +115,25 @@ NAV = {
 }
 
 
+_NAV_BY_GRANTS: dict[frozenset[tuple[str, bool]], dict[str, bool]] = {}
+
+
 def navigation(actor: Actor | None) -> dict[str, bool]:
-    """Which audience areas the header links to (engine/org/permissions.py decides)."""
-    return {link: permissions.can(actor, key) for link, key in NAV.items()}
+    """Which audience areas the header links to (engine/org/permissions.py decides).
+
+    Without a node, a capability depends only on the roles held and whether at the root:
+    the links are worked out once per such set of grants.
+    """
+    if actor is None:
+        return {link: False for link in NAV}
+    grants = frozenset((g.role, is_root(g.node_path)) for g in actor.grants)
+    links = _NAV_BY_GRANTS.get(grants)
+    if links is None:
+        links = {link: permissions.can(actor, key) for link, key in NAV.items()}
+        if len(_NAV_BY_GRANTS) > 1000:
+            _NAV_BY_GRANTS.clear()
+        _NAV_BY_GRANTS[grants] = links
+    return dict(links)
 
 
 def home_for(actor: Actor) -> str:

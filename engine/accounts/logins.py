@@ -10,10 +10,11 @@ import datetime as dt
 import hashlib
 import ipaddress
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from engine.org.actors import Actor, actor_from, actor_query
+from engine.org.actors import Actor, actor_from, actor_query, extra_values
 from engine.store.db import database
 from engine.store.models import User
 from engine.store.prepared import prepared
@@ -62,11 +63,19 @@ def session_user(raw: str, *, now: dt.datetime) -> User | None:
 
 
 def session_actor(
-    raw: str, *, now: dt.datetime, extra: tuple[Any, ...] = (), name: str = ""
+    raw: str,
+    *,
+    now: dt.datetime,
+    extra: tuple[Any, ...] | Callable[[], tuple[Any, ...]] = (),
+    name: str = "",
 ) -> tuple[Actor | None, tuple[Any, ...]]:
     """The active user of a live session with their grants, in one query (every request),
     and the values of ``extra`` columns read along (queries about ``User.id``, such as
-    the header's unread count); ``name`` tells apart callers with different ``extra``."""
+    the header's unread count); ``name`` tells apart callers with different ``extra``.
+
+    ``extra`` may be a function making the columns: the statement is built once per
+    process (``prepared``), so the columns need not be built on every request either.
+    """
 
     def build(digest: Any, now: Any) -> Any:
         live = LoginSession.select(LoginSession.user).where(
@@ -74,11 +83,11 @@ def session_actor(
             & LoginSession.ended_at.is_null()
             & (LoginSession.expires_at > now)
         )
-        return actor_query(User.id.in_(live), *extra)
+        return actor_query(User.id.in_(live), *(extra() if callable(extra) else extra))
 
     rows = list(prepared(("session_actor", name), build, digest=_digest(raw), now=now))
     actor = actor_from(rows)
-    return actor, tuple(rows[0][len(rows[0]) - len(extra) :]) if actor is not None else ()
+    return actor, extra_values(rows[0]) if actor is not None else ()
 
 
 def end_session(raw: str, *, now: dt.datetime) -> None:

@@ -7,11 +7,14 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from peewee import Case
+
 import rules
 from engine.core.errors import NotFound
 from engine.core.memo import memoized, remember
 from engine.definitions.runtimes import Runtime, clear_runtime_cache, runtime
 from engine.org.actors import Actor
+from engine.org.scope import ids_in
 from engine.store.models import Definition, DefinitionVersion, OrgNode, Pack
 
 __all__ = ["Runtime", "clear_runtime_cache", "runtime"]  # re-exported: the compiled runtime
@@ -85,7 +88,8 @@ def applies_for(actor: Actor, body: Mapping[str, Any]) -> bool:
 
 
 def current_version(definition: Definition | str) -> DefinitionVersion:
-    """The newest published version of a definition (by key or object).
+    """The newest published version of a definition (by key or object). Its body is shared
+    with other requests (versions never change): read it, never change it.
 
     :raises NotFound: unknown or never published.
     """
@@ -95,16 +99,84 @@ def current_version(definition: Definition | str) -> DefinitionVersion:
             raise NotFound(f"definition {definition!r} does not exist")
         definition = found
     found_definition = definition
-    version = memoized(
-        ("current_version", definition.id, definition.current),
-        lambda: DefinitionVersion.get_or_none(
+
+    def load() -> DefinitionVersion | None:
+        query = _versions_select().where(
             (DefinitionVersion.definition == found_definition)
             & (DefinitionVersion.number == found_definition.current)
-        ),
-    )
+        )
+        return next(iter(_with_bodies(query.limit(1))), None)
+
+    version = memoized(("current_version", definition.id, definition.current), load)
     if version is None:
         raise NotFound(f"definition {definition.key!r} has no published version")
     return version
+
+
+# Published versions never change: their parsed bodies are kept in the process by id and
+# digest (a database re-created with the same ids holds other bodies under other digests),
+# so a page listing definitions neither reads nor decodes bodies it decoded before.
+_BODIES: dict[tuple[int, str], Any] = {}
+
+
+def _versions_select(*extra: Any) -> Any:
+    """``DefinitionVersion.select(DefinitionVersion, *extra)`` reading the body only of
+    versions whose body is not kept (one statement, warm or cold); see ``_with_bodies``."""
+    kept = sorted({version_id for version_id, _ in _BODIES})
+    if not kept:
+        return DefinitionVersion.select(DefinitionVersion, *extra)
+    body = Case(None, [(ids_in(DefinitionVersion.id, kept), None)], DefinitionVersion.body)
+    fields = [f for f in DefinitionVersion._meta.sorted_fields if f.name != "body"]
+    return DefinitionVersion.select(*fields, body.alias("body_text"), *extra)
+
+
+def _with_bodies(query: Any) -> list[DefinitionVersion]:
+    """The versions of ``_versions_select``, each with its body: a kept one, else the one
+    read (kept for next time), else (an id kept with another digest) read once more."""
+    versions = list(query)
+    missing = []
+    for version in versions:
+        key = (version.id, version.digest)
+        if "body_text" in version.__dict__:  # peewee sets a column that is no field so
+            text = version.__dict__.pop("body_text")
+            if text is not None:
+                _BODIES[key] = json.loads(text)
+        elif "body" in version.__data__:
+            _BODIES[key] = version.__data__["body"]
+        if key not in _BODIES:
+            missing.append(version.id)
+    if missing:
+        read = DefinitionVersion.select(
+            DefinitionVersion.id, DefinitionVersion.digest, DefinitionVersion.body
+        ).where(DefinitionVersion.id.in_(missing))
+        for version_id, digest, body in read.tuples():
+            _BODIES[(version_id, digest)] = body
+    if len(_BODIES) > 5000:
+        _BODIES.clear()  # bounded; kept bodies are only a shortcut
+    for version in versions:
+        # Through __data__: the version is not marked as changed.
+        version.__data__["body"] = _BODIES.get((version.id, version.digest))
+    return versions
+
+
+def clear_body_cache() -> None:
+    """Forget kept bodies (``clear_runtime_cache`` does it too)."""
+    _BODIES.clear()
+
+
+def _current_of(*kinds: str, ids: list[int] | None = None) -> Any:
+    """The current versions of the definitions of ``kinds`` or ``ids``, each with its
+    definition (bodies through ``_with_bodies``)."""
+    query = _versions_select(Definition).join(
+        Definition,
+        on=(
+            (DefinitionVersion.definition == Definition.id)
+            & (DefinitionVersion.number == Definition.current)
+        ),
+    )
+    if ids is not None:
+        return query.where(Definition.id.in_(ids))
+    return query.where(Definition.kind.in_(kinds))
 
 
 def preload_versions_of(definitions: list[Definition]) -> None:
@@ -113,32 +185,14 @@ def preload_versions_of(definitions: list[Definition]) -> None:
     ids = [d.id for d in definitions if d.current]
     if not ids:
         return
-    rows = DefinitionVersion.select(DefinitionVersion).join(
-        Definition,
-        on=(
-            (DefinitionVersion.definition == Definition.id)
-            & (DefinitionVersion.number == Definition.current)
-        ),
-    )
-    for version in rows.where(Definition.id.in_(ids)):
+    for version in _with_bodies(_current_of(ids=ids)):
         remember(("current_version", version.definition_id, version.number), version)
 
 
 def preload_current_versions(*kinds: str) -> None:
     """Read the current versions of several kinds in one query, for this request's
     ``current_versions`` (a page that needs three kinds runs one statement, not three)."""
-    rows = list(
-        DefinitionVersion.select(DefinitionVersion, Definition)
-        .join(
-            Definition,
-            on=(
-                (DefinitionVersion.definition == Definition.id)
-                & (DefinitionVersion.number == Definition.current)
-            ),
-        )
-        .where(Definition.kind.in_(kinds))
-        .order_by(Definition.key)
-    )
+    rows = _with_bodies(_current_of(*kinds).order_by(Definition.key))
     for kind in kinds:
         by_key = [v for v in rows if v.definition.kind == kind]
         remember(("current_versions", kind, True), by_key)
@@ -147,21 +201,15 @@ def preload_current_versions(*kinds: str) -> None:
 
 def current_versions(kind: str, *, by_key: bool = False) -> list[DefinitionVersion]:
     """The current version of every published definition of ``kind`` (each with its
-    definition), in id order or by key: one query, read once per request."""
+    definition), in id order or by key: one query, read once per request.
+
+    The bodies are shared with other requests (versions never change): read them, never
+    change them.
+    """
 
     def load() -> list[DefinitionVersion]:
-        return list(
-            DefinitionVersion.select(DefinitionVersion, Definition)
-            .join(
-                Definition,
-                on=(
-                    (DefinitionVersion.definition == Definition.id)
-                    & (DefinitionVersion.number == Definition.current)
-                ),
-            )
-            .where(Definition.kind == kind)
-            .order_by(Definition.key if by_key else Definition.id)
-        )
+        order = Definition.key if by_key else Definition.id
+        return _with_bodies(_current_of(kind).order_by(order))
 
     return memoized(("current_versions", kind, by_key), load)
 

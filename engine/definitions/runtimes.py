@@ -72,5 +72,9 @@ def runtime(version: DefinitionVersion | int) -> Runtime:
 
 
 def clear_runtime_cache() -> None:
-    """Forget compiled runtimes (tests re-create databases with the same ids)."""
+    """Forget compiled runtimes and kept version bodies (tests re-create databases with
+    the same ids)."""
+    from engine.definitions.definitions import clear_body_cache
+
     _runtime.cache_clear()
+    clear_body_cache()

@@ -99,6 +99,11 @@ def actor_from(rows: Any) -> Actor | None:
     return None if user is None else Actor(user, tuple(grants))
 
 
+def extra_values(row: Any) -> tuple[Any, ...]:
+    """The ``extra`` columns of one of ``actor_query``'s rows (after the user's and the grant's)."""
+    return tuple(row[len(User._meta.sorted_fields) + 5 :])
+
+
 def active_actor(user_id: int | None = None, *, among: Any = None) -> Actor | None:
     """The active user ``user_id`` (or the one user of ``among``, a query of user ids such
     as a live login session's) with their grants, in one query; None when there is no

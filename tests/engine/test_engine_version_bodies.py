@@ -1,0 +1,52 @@
+"""Published versions' bodies are kept in the process (engine/definitions/definitions.py):
+a list of definitions reads and decodes a body once, a new version's body is read, and
+a database re-created with the same ids never shows a kept body of another one."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+
+from engine.authoring.publishing import publish
+from engine.definitions import definitions
+from engine.definitions.definitions import clear_runtime_cache, current_version, current_versions
+from engine.store.db import counting_queries
+from engine.store.models import DefinitionVersion, Pack
+
+NOW = dt.datetime(2026, 11, 27, 1, 0)
+
+
+def _stored(version: DefinitionVersion) -> object:
+    return DefinitionVersion.get_by_id(version.id).body
+
+
+def test_a_kept_body_is_not_read_again(app):
+    first = current_versions("item_type")
+    with counting_queries() as counter:
+        again = current_versions("item_type")
+    assert counter.count == 1
+    assert "CASE" in counter.statements[0].upper()  # bodies of kept versions are not selected
+    assert [v.body for v in again] == [_stored(v) for v in first]
+    assert not any(v.is_dirty() for v in again)
+
+
+def test_a_new_version_shows_its_own_body(app):
+    current_versions("item_type")
+    body = copy.deepcopy(current_version("bell").body)
+    body["name"] = "协商铃（新）"
+    new = publish(Pack.get(), body, now=NOW, by=None)
+    with counting_queries() as counter:
+        bell = next(v for v in current_versions("item_type") if v.body["key"] == "bell")
+    assert counter.count == 1
+    assert (bell.id, bell.body["name"]) == (new.id, "协商铃（新）")
+    assert current_version("bell").body == _stored(new)
+
+
+def test_an_id_kept_with_another_digest_is_read_again(app):
+    clear_runtime_cache()
+    bell = current_version("bell")
+    definitions._BODIES.clear()
+    definitions._BODIES[(bell.id, "0" * 64)] = {"key": "another database's"}
+    assert current_version("bell").body == _stored(bell)
+    clear_runtime_cache()
+    assert not definitions._BODIES

@@ -1,0 +1,63 @@
+"""The layout every page shares: its links under a mount point, translations in
+templates, one CSRF token (pages/extensions.py keeps argument-less links and
+translates in one call; base.html asks for the token and the language once)."""
+
+from __future__ import annotations
+
+import re
+
+from flask import render_template_string
+
+
+def _hrefs(page: str) -> set[str]:
+    return set(re.findall(r'(?:href|src|action)="([^"]*)"', page))
+
+
+def test_links_follow_the_mount_point_whatever_was_built_before(client, auth):
+    auth.login("xifang")
+    plain = client.get("/notifications").get_data(as_text=True)
+    mounted = client.get("/notifications", base_url="http://localhost/sanfang").get_data(
+        as_text=True
+    )
+    again = client.get("/notifications").get_data(as_text=True)
+    assert {"/work/", "/static/sanfang.css", "/logout"} <= _hrefs(plain)
+    assert {"/sanfang/work/", "/sanfang/static/sanfang.css", "/sanfang/logout"} <= _hrefs(mounted)
+    assert not any(h.startswith("/work") for h in _hrefs(mounted))
+    assert _hrefs(again) == _hrefs(plain)
+
+
+def test_one_csrf_token_on_the_page_and_it_is_accepted(app, client, auth):
+    auth.login("xifang")
+    page = client.get("/notifications").get_data(as_text=True)
+    tokens = set(re.findall(r'name="csrf-token" content="([^"]+)"', page))
+    tokens |= set(re.findall(r'"X-CSRFToken": "([^"]+)"', page))
+    tokens |= set(re.findall(r'name="csrf_token" value="([^"]+)"', page))
+    assert len(tokens) == 1
+    app.config["WTF_CSRF_ENABLED"] = True
+    response = client.post("/logout", data={"csrf_token": tokens.pop()})
+    assert response.status_code == 303
+
+
+def test_template_translations_escape_their_values_and_keep_percent_signs(app):
+    with app.test_request_context("/"):
+        app.preprocess_request()
+        word = render_template_string('{{ _("Log out") }}')
+        unread = render_template_string('{{ _("%(num)s unread", num="<b>") }}')
+        percent = render_template_string('{{ _("100%% done") }}|{{ gettext("Work") }}')
+    assert word == "退出"
+    assert unread == "&lt;b&gt; 条未读"
+    assert percent == "100% done|工作台"
+
+
+def test_template_translations_follow_the_language(app):
+    with app.test_request_context("/?lang=en"):
+        app.preprocess_request()
+        assert render_template_string('{{ _("Log out") }}') == "Log out"
+
+
+def test_links_with_values_are_built_each_time(app):
+    with app.test_request_context("/"):
+        one = render_template_string('{{ url_for("work.item", item_id=1) }}')
+        two = render_template_string('{{ url_for("work.item", item_id=2) }}')
+        query = render_template_string('{{ url_for("work.inbox", view="items") }}')
+    assert (one, two, query) == ("/work/items/1", "/work/items/2", "/work/?view=items")
