@@ -58,6 +58,9 @@ def is_district_admin(actor: Actor) -> bool:
     return any(is_root(path) for path in admin_paths(actor))
 
 
+GRANT_WIDTH = 6  # actor_query's grant columns: role, node id, key, path, kind, name
+
+
 def actor_for(user: User) -> Actor:
     """Load ``user``'s grants (one query)."""
     rows = (
@@ -95,13 +98,13 @@ def actor_from(rows: Any) -> Actor | None:
             user = User(**dict(zip(User._meta.sorted_field_names, row[:width], strict=True)))
             user._dirty.clear()
         if row[width] is not None and row[width + 1] is not None:
-            grants.append(RoleGrant(*row[width : width + 6]))
+            grants.append(RoleGrant(*row[width : width + GRANT_WIDTH]))
     return None if user is None else Actor(user, tuple(grants))
 
 
 def extra_values(row: Any) -> tuple[Any, ...]:
     """The ``extra`` columns of one of ``actor_query``'s rows (after the user's and the grant's)."""
-    return tuple(row[len(User._meta.sorted_fields) + 5 :])
+    return tuple(row[len(User._meta.sorted_fields) + GRANT_WIDTH :])
 
 
 def active_actor(user_id: int | None = None, *, among: Any = None) -> Actor | None:
