@@ -40,6 +40,11 @@ AREA_KINDS = ("district", "street", "community", "compound")
 PERCENTILES = (50, 90)
 CHANGE_MARGIN = dt.timedelta(seconds=10)
 _refreshes = 0  # refreshes this process made, for stamp()
+# Each node's facts document as last parsed in this process, with the text it was parsed
+# from: a dashboard reads a street's or the district's nodes, 100-150 KB of JSON, on every
+# request, and the text changes only when the facts are refreshed. Shared between
+# requests: read the documents, never change them.
+_PARSED: dict[int, tuple[str, dict[str, Any]]] = {}
 
 # One scan of the items, grouped by the node they were raised at; the groups (a few
 # per node, type and state) are rolled up to the ancestors in Python, which is far
@@ -449,16 +454,33 @@ def cached_with_times(node_ids: list[int]) -> dict[int, tuple[dict[str, Any], dt
         memo.remember("facts_stamp", (str(NodeFacts.computed_at.python_value(newest)), count))
         if node_id is not None:
             found[node_id] = (
-                NodeFacts.facts.python_value(doc),
+                _parsed(node_id, doc),
                 NodeFacts.computed_at.python_value(computed_at),
             )
     return found
 
 
+def _parsed(node_id: int, text: str) -> dict[str, Any]:
+    """The document ``text`` stores, parsed once per process while the text is the same
+    (compared whole: a refresh at the same clock reading may still change it)."""
+    kept = _PARSED.get(node_id)
+    if kept is not None and kept[0] == text:
+        return kept[1]
+    doc: dict[str, Any] = NodeFacts.facts.python_value(text)
+    _PARSED[node_id] = (text, doc)
+    return doc
+
+
 def cached_many(node_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """Cached facts documents by node id (nodes never computed are absent)."""
-    rows = NodeFacts.select(NodeFacts.node, NodeFacts.facts).where(NodeFacts.node.in_(node_ids))
-    return {row.node_id: row.facts for row in rows}
+    """Cached facts documents by node id (nodes never computed are absent); shared between
+    requests, read only."""
+    rows = (
+        Select([NodeFacts], [NodeFacts.node, NodeFacts.facts])
+        .where(NodeFacts.node.in_(node_ids))
+        .bind(database)
+        .tuples()
+    )
+    return {node_id: _parsed(node_id, text) for node_id, text in rows}
 
 
 def paths(doc: Any, prefix: str = "") -> set[str]:
