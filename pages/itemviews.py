@@ -274,6 +274,21 @@ def route_trace(rt: Runtime) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
     kinds = rt.body.get("node_kinds") or ["compound"]
     seen: dict[tuple[str, ...], list[tuple[str, str]]] = {}
     vocabularies: dict[tuple[tuple[str, ...], bool], Any] = {}
+    # a rule's sentence by (vocabulary, table, rule, held, checked): an item routed at
+    # each whistle repeats the same outcomes, each a parsed condition put in words
+    sentences: dict[tuple[Any, ...], str] = {}
+
+    def sentence(
+        cache_key: tuple[Any, ...], table_key: Any, spec: Mapping[str, Any], o: Mapping[str, Any]
+    ) -> str:
+        fired = bool(o.get("fired"))
+        evaluated = not str(o.get("reason", "")).startswith("not evaluated")
+        key = (cache_key, table_key, o.get("key"), fired, evaluated)
+        if key not in sentences:
+            sentences[key] = outcome_words(
+                spec, fired, vocabularies[cache_key], evaluated=evaluated
+            )
+        return sentences[key]
 
     def explain(detail: Mapping[str, Any]) -> dict[str, Any]:
         inputs = detail.get("inputs") or {}
@@ -311,11 +326,8 @@ def route_trace(rt: Runtime) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
                 {
                     "label": (specs.get(o.get("key")) or {}).get("label") or _("a rule"),
                     "fired": o.get("fired"),
-                    "words": outcome_words(
-                        specs.get(o.get("key")) or {},
-                        bool(o.get("fired")),
-                        words,
-                        evaluated=not str(o.get("reason", "")).startswith("not evaluated"),
+                    "words": sentence(
+                        cache_key, detail.get("table"), specs.get(o.get("key")) or {}, o
                     ),
                     "error": o.get("error"),
                 }
