@@ -216,18 +216,31 @@ def counts_by_child_live(
     return rows
 
 
-def overdue_items(actor: Actor, *, now: dt.datetime, limit: int = 100) -> list[Any]:
-    """The first ``limit`` overdue items in scope by deadline, each with its node."""
-    return list(
+@dataclass(frozen=True)
+class OverdueItem:
+    """An overdue item as the review home lists it."""
+
+    id: int
+    title: str
+    node_name: str
+    due_at: dt.datetime
+
+
+def overdue_items(actor: Actor, *, now: dt.datetime, limit: int = 100) -> list[OverdueItem]:
+    """The first ``limit`` overdue items in scope by deadline, each with its node's name
+    (only the shown columns, as tuples: a hundred items are not built as models)."""
+    query = (
         visible_items(actor)
-        .select_extend(*OrgNode._meta.sorted_fields)
+        .select(Item.id, Item.title, OrgNode.name, Item.due_at)
         .join(OrgNode, on=(Item.node == OrgNode.id))
         # ``closed = false``, not ``NOT closed``: SQLite then reads the (closed, due_at)
         # index in deadline order and stops after ``limit`` (a bare flag is a filter only).
         .where((Item.closed == False) & (Item.due_at < now))
         .order_by(Item.due_at)
         .limit(limit)
+        .tuples()
     )
+    return [OverdueItem(*row) for row in query]
 
 
 def totals(actor: Actor, *, now: dt.datetime) -> dict[str, Any]:
