@@ -22,7 +22,8 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def _sees(definition: Definition) -> bool:
     """A street's admin sees the district-wide definitions and those they may edit (their
     street's)."""
-    body = designer.draft_of(definition)
+    # the stored body, read not copied: the home page checks every definition
+    body = designer.stored_body(definition)
     return not body.get("scope") or designer.may_edit(g.actor, body)
 
 
