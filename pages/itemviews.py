@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
@@ -262,6 +265,21 @@ def detail_context(
     }
 
 
+@dataclass
+class _Words:
+    """An item type's routing vocabulary (field, context and option labels in one language)
+    and the rule sentences already put in its words."""
+
+    rt: Runtime  # kept so that the cache's id(rt) is never another runtime's
+    vocabulary: Any
+    sentences: dict[tuple[Any, ...], str] = dc_field(default_factory=dict)
+
+
+# Routing vocabularies by (runtime, places, role labels, file form, language), kept by the
+# process: building one parses every form of the type, and the inputs rarely change. Read only.
+_VOCABULARIES: dict[tuple[Any, ...], _Words] = {}
+
+
 def route_trace(rt: Runtime) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
     """A routing event's detail in words (staff only: residents never see routing events):
     the table's and rules' names, each rule's condition as a sentence, the answers read.
@@ -273,22 +291,17 @@ def route_trace(rt: Runtime) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
 
     kinds = rt.body.get("node_kinds") or ["compound"]
     seen: dict[tuple[str, ...], list[tuple[str, str]]] = {}
-    vocabularies: dict[tuple[tuple[str, ...], bool], Any] = {}
-    # a rule's sentence by (vocabulary, table, rule, held, checked): an item routed at
-    # each whistle repeats the same outcomes, each a parsed condition put in words
-    sentences: dict[tuple[Any, ...], str] = {}
+    vocabularies: dict[tuple[tuple[str, ...], bool], _Words] = {}
 
     def sentence(
-        cache_key: tuple[Any, ...], table_key: Any, spec: Mapping[str, Any], o: Mapping[str, Any]
+        words: _Words, table_key: Any, spec: Mapping[str, Any], o: Mapping[str, Any]
     ) -> str:
         fired = bool(o.get("fired"))
         evaluated = not str(o.get("reason", "")).startswith("not evaluated")
-        key = (cache_key, table_key, o.get("key"), fired, evaluated)
-        if key not in sentences:
-            sentences[key] = outcome_words(
-                spec, fired, vocabularies[cache_key], evaluated=evaluated
-            )
-        return sentences[key]
+        key = (table_key, o.get("key"), fired, evaluated)
+        if key not in words.sentences:
+            words.sentences[key] = outcome_words(spec, fired, words.vocabulary, evaluated=evaluated)
+        return words.sentences[key]
 
     def explain(detail: Mapping[str, Any]) -> dict[str, Any]:
         inputs = detail.get("inputs") or {}
@@ -306,14 +319,24 @@ def route_trace(rt: Runtime) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
             places = seen[tuple(keys)]
             # The file's fields by their titles in the profile definition (read once per
             # request, and only when a rule read the file).
-            context = context_rows(
-                role_labels(),
-                kinds,
-                where="raise",
-                places=places,
-                profile_schema=profile_schema_for(kinds) if reads_file else None,
+            roles = role_labels()
+            schema = profile_schema_for(kinds) if reads_file else None
+            kept = (
+                id(rt),
+                tuple(places),
+                tuple(roles.items()),
+                json.dumps(schema, sort_keys=True, default=str),
+                str(get_locale()),
             )
-            vocabularies[cache_key] = Vocabulary.of_type(rt.body, context)
+            found = _VOCABULARIES.get(kept)
+            if found is None or found.rt is not rt:
+                context = context_rows(
+                    roles, kinds, where="raise", places=places, profile_schema=schema
+                )
+                if len(_VOCABULARIES) >= 256:
+                    _VOCABULARIES.clear()
+                found = _VOCABULARIES[kept] = _Words(rt, Vocabulary.of_type(rt.body, context))
+            vocabularies[cache_key] = found
         words = vocabularies[cache_key]
         table = (rt.body.get("routing") or {}).get(detail.get("table"), {})
         specs = {r.get("key"): r for r in table.get("rules", [])}
@@ -326,14 +349,12 @@ def route_trace(rt: Runtime) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
                 {
                     "label": (specs.get(o.get("key")) or {}).get("label") or _("a rule"),
                     "fired": o.get("fired"),
-                    "words": sentence(
-                        cache_key, detail.get("table"), specs.get(o.get("key")) or {}, o
-                    ),
+                    "words": sentence(words, detail.get("table"), specs.get(o.get("key")) or {}, o),
                     "error": o.get("error"),
                 }
                 for o in detail.get("outcomes", [])
             ],
-            "inputs": input_words(detail.get("inputs") or {}, words),
+            "inputs": input_words(detail.get("inputs") or {}, words.vocabulary),
         }
 
     return explain
