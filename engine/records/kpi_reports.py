@@ -141,16 +141,18 @@ def statuses_within(list_key: str, node: OrgNode) -> dict[str, ReportStatus]:
         .join(reviewer, JOIN.LEFT_OUTER, on=(KpiReport.reviewed_by == reviewer.id))
         .where((KpiReport.list_key == list_key) & OrgNode.path.startswith(node.path))
         .order_by(KpiReport.id)
-        .tuples()
     )
-    for found in query:
+    # the raw cursor: every report of the list is read, only each row's newest is kept and
+    # only its times converted
+    for found in database.execute(query):
         newest[found[0]] = found
+    at = KpiReport.reported_at.python_value
     return {
         row_key: ReportStatus(
             state,
             unit_name,
             (reviewer_name if state != "reported" else reporter_name) or "",
-            reviewed_at if state != "reported" and reviewed_at else reported_at,
+            at(reviewed_at) if state != "reported" and reviewed_at else at(reported_at),
             note if state == "returned" else "",
         )
         for row_key, (
