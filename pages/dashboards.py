@@ -44,6 +44,13 @@ class Table:
     def plain_rows(self) -> list[list[Any]]:
         return [[c[0] if isinstance(c, tuple) else c for c in row] for row in self.rows]
 
+    def linked_rows(self) -> list[list[tuple[Any, str | None]]]:
+        """Each cell as (value, url or None): the page tells links from values once here,
+        not with three Jinja tests per cell."""
+        return [
+            [(c[0], c[1]) if isinstance(c, tuple) else (c, None) for c in row] for row in self.rows
+        ]
+
 
 def _get(doc: dict[str, Any] | None, path: str) -> Any:
     at: Any = doc or {}
