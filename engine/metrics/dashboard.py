@@ -95,7 +95,7 @@ def build(
     if versions:
         board.index = versions[0]
         board.score = all_scores.get(node.id)
-        board.trend = indices.trend(versions[0].body["key"], node)
+        board.trend = indices.trend_points(versions[0].body["key"], node)
         if board.score is not None and node.kind == "compound":
             board.pulls_down = indices.pulls_down(versions[0], board.score)
         if node.parent_id is not None:

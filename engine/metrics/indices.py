@@ -293,6 +293,28 @@ def snapshot_due(*, now: dt.datetime) -> int:
     return offered
 
 
+@dataclass(frozen=True)
+class TrendPoint:
+    """One snapshot as a dashboard's trend shows it."""
+
+    taken_at: dt.datetime
+    version: int
+    score: float | None
+
+
+def trend_points(key: str, node: OrgNode, limit: int = 24) -> list[TrendPoint]:
+    """:func:`trend` with only what a dashboard shows, as tuples (no snapshot's dimensions
+    and values parsed)."""
+    rows = (
+        IndexSnapshot.select(IndexSnapshot.taken_at, IndexSnapshot.version, IndexSnapshot.score)
+        .where((IndexSnapshot.definition == key) & (IndexSnapshot.node == node))
+        .order_by(IndexSnapshot.taken_at.desc())
+        .limit(limit)
+        .tuples()
+    )
+    return [TrendPoint(*row) for row in reversed(list(rows))]
+
+
 def trend(key: str, node: OrgNode, limit: int = 24) -> list[IndexSnapshot]:
     """The node's snapshots of index ``key``, oldest first, each with the version it was taken under."""
     rows = (
