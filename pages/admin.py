@@ -15,6 +15,7 @@ from engine.definitions.definitions import preload_versions_of
 from engine.org.actors import admin_paths, is_district_admin
 from engine.store.models import Definition, DefinitionVersion, Item, Pack, RuleFailure
 from pages.auth import requires
+from pages.extensions import edition, kind_label
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -54,7 +55,13 @@ def index() -> Any:
     packs = list(Pack.select().order_by(Pack.key))
     definitions = _visible_definitions()
     return render_template(
-        "admin/index.html", packs=packs, definitions=definitions, failures=_failures(definitions)
+        "admin/index.html",
+        packs=packs,
+        definitions=definitions,
+        failures=_failures(definitions),
+        # each kind and version number in words once, not once per definition
+        kind_labels={d.kind: kind_label(d.kind) for d in definitions},
+        editions={d.current: edition(d.current) for d in definitions},
     )
 
 
