@@ -14,6 +14,7 @@ from engine.core import clock
 from engine.metrics.dashboard import Dashboard, dimension_names, indicator_specs
 from engine.org.scope import nodes_by_key
 from engine.records.kpi import period_of
+from pages.plainwords import people_date
 
 STATUS_LABELS = {
     "met": _l("Met"),
@@ -134,9 +135,13 @@ def kpi_table(board: Dashboard) -> Table | None:
     version, statuses, _counts = board.kpi[0]
     names = {key: n.name for key, n in nodes_by_key(lead_keys(board)).items()}
     period = period_label(version.body)
+    title = f"{version.body['name']} · {period}" if period else version.body["name"]
+    frozen_at = board.kpi_frozen_at.get(version.body["key"])
+    if frozen_at is not None:  # an ended list: the figures as its period ended
+        title = f"{title} · {_('figures as of %(day)s', day=people_date(frozen_at))}"
     table = Table(
         "kpi",
-        f"{version.body['name']} · {period}" if period else version.body["name"],
+        title,
         [
             _l("No."),
             _l("Task"),
@@ -144,7 +149,7 @@ def kpi_table(board: Dashboard) -> Table | None:
             _l("Lead unit"),
             _l("Responsible units"),
             _l("Deadline"),
-            _l("Current value"),
+            _l("Value at the period's end") if frozen_at is not None else _l("Current value"),
             _l("Status"),
             _l("Latest report"),
             _l("Reported or reviewed by"),

@@ -64,6 +64,8 @@ class Dashboard:
     # the list shown in ``kpi``
     # is the one asked for, else the one in force; the others are its history
     kpi_lists: list[tuple[DefinitionVersion, str, dict[str, int]]] = field(default_factory=list)
+    # an ended list measured against its frozen facts: when those facts were computed (ISO)
+    kpi_frozen_at: dict[str, str] = field(default_factory=dict)
     usage: list[Usage] = field(default_factory=list)
 
     @property
@@ -117,9 +119,8 @@ def build(
     board.usage = usage(doc)
     if node.kind in ("district", "street"):
         measured = []
+        finals = (doc or {}).get("kpi_final") or {}
         for version in kpi.kpi_lists(now):
-            statuses = kpi.measure_list(version.body, doc, now=now)
-            measured.append((version, statuses, kpi.progress(statuses)))
             state = (
                 "in_force"
                 if kpi.in_force(version.body, now)
@@ -127,6 +128,12 @@ def build(
                 if kpi.is_over(version.body, now)
                 else "upcoming"
             )
+            final = finals.get(version.body["key"]) if state == "over" else None
+            if final is not None:  # an ended list's figures as its period ended
+                board.kpi_frozen_at[version.body["key"]] = final["at"]
+            source = final["facts"] if final is not None else doc
+            statuses = kpi.measure_list(version.body, source, now=now)
+            measured.append((version, statuses, kpi.progress(statuses)))
             board.kpi_lists.append((version, state, measured[-1][2]))
         shown = next((m for m in measured if m[0].body["key"] == kpi_key), None)
         if shown is None and measured:

@@ -22,7 +22,7 @@ from engine.decisions import cadence
 from engine.decisions import facts as decision_facts
 from engine.decisions.polls_facts import EMPTY as EMPTY_POLLS
 from engine.decisions.polls_facts import poll_facts
-from engine.metrics import yearly
+from engine.metrics import kpi_close, yearly
 from engine.records import buildings
 from engine.records.checklists import facts_for as checklist_facts
 from engine.records.profiles import file_facts
@@ -297,6 +297,7 @@ def compute_all(*, now: dt.datetime) -> dict[int, dict[str, Any]]:
     listed = listing_facts(nodes)
     registered = resident_facts(nodes)
     directories = directory_facts(nodes)
+    ended_lists = kpi_close.finals()
     out: dict[int, dict[str, Any]] = {}
     for node in nodes:
         doc: dict[str, Any] = {"node": {"key": node.key, "kind": node.kind, "name": node.name}}
@@ -328,6 +329,8 @@ def compute_all(*, now: dt.datetime) -> dict[int, dict[str, Any]]:
         doc["listings"] = listed[node.id]
         doc["residents"] = registered[node.id]
         doc["directories"] = directories[node.id]
+        if node.id in ended_lists:
+            doc["kpi_final"] = ended_lists[node.id]
         out[node.id] = doc
     return out
 
@@ -353,6 +356,7 @@ def refresh(*, now: dt.datetime) -> int:
     refreshes at once (a sweeper and the CLI) replace the cache one after the other.
     """
     global _refreshes
+    kpi_close.close_due(now=now)  # from the documents about to be replaced
     docs = compute_all(now=now)
     rows = [{"node": node_id, "facts": doc, "computed_at": now} for node_id, doc in docs.items()]
     with write_transaction():

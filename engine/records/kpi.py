@@ -8,7 +8,8 @@ when every target is met, else 逾期 (``overdue``) once its deadline has passed
 (``unmet``) before. Once the period is over the list shows its final state: 达成
 (``achieved``) or 未达成 (``missed``), never overdue. A row without a measure is reported by
 its responsible unit (``reported``); the reporting itself comes with the checklist rows of
-the next round.
+the next round. Once the period is over the figures stay those of its end: the facts the
+measures read are frozen per district and street (``frozen``, engine/metrics/kpi_close.py).
 """
 
 from __future__ import annotations
@@ -103,6 +104,35 @@ def targets(row: Mapping[str, Any]) -> list[Mapping[str, Any]]:
             }
         ]
     return []
+
+
+def reads(body: Mapping[str, Any]) -> list[str]:
+    """The fact paths the list's measures read (``by_type.bell.solved_rate``), sorted."""
+    found: set[str] = set()
+    for row in body.get("rows", []):
+        for spec in targets(row):
+            found |= rules.vars_used(spec["measure"])
+    return sorted(found)
+
+
+def frozen(body: Mapping[str, Any], facts: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of a node's facts document the list's measures read, in the document's
+    shape: measured against it, every row gives what it gave against the whole document.
+    (A measure that computes the name of what it reads finds nothing there.)"""
+    kept: dict[str, Any] = {}
+    for path in reads(body):
+        source: Any = facts
+        target = kept
+        parts = path.split(".")
+        for i, part in enumerate(parts):
+            if not isinstance(source, Mapping) or part not in source:
+                break
+            source = source[part]
+            if i == len(parts) - 1 or not isinstance(source, Mapping):
+                target[part] = source
+                break
+            target = target.setdefault(part, {})
+    return kept
 
 
 def measurable(row: Mapping[str, Any]) -> bool:

@@ -419,7 +419,14 @@ from engine.store.decision_tables import MODELS as DECISION_MODELS
 from engine.store.polls import Ballot, Poll, PollUnit
 from engine.store.resident_tables import DirectoryEntry, Listing, Statement
 from engine.store.storage import Blob
-from engine.store.tables import ChecklistRow, Household, KpiReport, LoginCounter, LoginSession
+from engine.store.tables import (
+    ChecklistRow,
+    Household,
+    KpiClose,
+    KpiReport,
+    LoginCounter,
+    LoginSession,
+)
 
 ALL_MODELS = [
     OrgNode,
@@ -445,6 +452,7 @@ ALL_MODELS = [
     IndexSnapshot,
     ChecklistRow,
     KpiReport,
+    KpiClose,
     Household,
     LoginSession,
     LoginCounter,

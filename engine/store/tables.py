@@ -52,6 +52,21 @@ class KpiReport(Base):
         indexes = ((("list_key", "row_key", "unit"), False),)
 
 
+class KpiClose(Base):
+    """A KPI list's figures at one district or street as its period ended: the facts its
+    measures read, kept so that a past year's 达成/未达成 stays what it was (taken by the
+    first facts refresh after the period's last day; engine/metrics/kpi_close.py)."""
+
+    list_key = CharField(max_length=80)
+    node = ForeignKeyField(OrgNode, on_delete="CASCADE", backref="+")
+    facts = JSONField(default=dict)  # the part of the node's facts the measures read
+    facts_at = DateTimeField()  # when those facts were computed
+    closed_at = DateTimeField()
+
+    class Meta:
+        indexes = ((("list_key", "node"), True),)
+
+
 class Household(Base):
     """A household of a building: its room, owner and area; imported from Excel."""
 

@@ -111,6 +111,8 @@ def test_every_computed_fact_is_documented(little):
                 )
                 if len(parts) == 3:
                     parts[2] = "<option>"
+            if parts[0] == "kpi_final":
+                parts[1:] = ["<list>", *(["facts", "<fact>"] if parts[2] == "facts" else parts[2:])]
             if parts[0] == "checklists" and parts[1] == "by_list":
                 parts[2] = "<list>"
             if parts[0] == "gates" and parts[1] == "by_decision":

@@ -171,3 +171,50 @@ def test_reports_stay_with_their_list_and_period(app):
     assert kpi_reports.latest("tasks-2027") == {}
     assert kpi_reports.latest("tasks-2026")[("street-office-staff", street.id)].id == report.id
     assert KpiReport.select().where(KpiReport.list_key == "tasks-2021").count() == 0
+
+
+def test_an_ended_list_keeps_the_figures_of_its_end(app, actor_of):
+    """2021's 达成/未达成 is 2021's: the first refresh after the period keeps what its
+    measures read per district and street, and the dashboard measures against that while
+    the list in force follows today's facts."""
+    from engine.metrics import dashboard, facts
+    from engine.metrics.kpi_close import close_due
+    from engine.store.tables import KpiClose
+
+    facts.refresh(now=NOW)  # nothing cached yet: nothing to freeze from
+    assert KpiClose.select().count() == 0
+    facts.refresh(now=NOW + dt.timedelta(minutes=5))
+    district = OrgNode.get(OrgNode.kind == "district")
+    kept = KpiClose.get((KpiClose.list_key == "tasks-2021") & (KpiClose.node == district))
+    assert KpiClose.select().where(KpiClose.list_key == "tasks-2026").count() == 0  # in force
+    assert {n.kind for n in OrgNode.select().join(KpiClose, on=(KpiClose.node == OrgNode.id))} == {
+        "district",
+        "street",
+    }
+    before = kept.facts["coverage"]["party_org_rate"]
+    assert before > 0 and set(kept.facts) <= {
+        "coverage",
+        "meetings",
+        "directories",
+        "by_type",
+        "polls",
+    }
+    assert close_due(now=NOW + dt.timedelta(minutes=6)) == 0  # closed once
+
+    # The district loses every compound's party organisation today.
+    for node in OrgNode.select().where(OrgNode.kind == "compound"):
+        node.profile = {**(node.profile or {}), "has_party_org": False}
+        node.save()
+    later = NOW + dt.timedelta(hours=1)
+    facts.refresh(now=later)
+    live, _ = facts.cached(district)
+    assert live["coverage"]["party_org_rate"] == 0
+    assert live["kpi_final"]["tasks-2021"]["facts"]["coverage"]["party_org_rate"] == before
+
+    actor = actor_of("ducha")
+    old = dashboard.build(actor, district, now=later, kpi_key="tasks-2021")
+    row = {s.row["key"]: s for s in old.kpi[0][1]}["party-org"]
+    assert row.value == before and old.kpi_frozen_at["tasks-2021"]
+    new = dashboard.build(actor, district, now=later, kpi_key="tasks-2026")
+    assert {s.row["key"]: s for s in new.kpi[0][1]}["party-org"].value == 0
+    assert "tasks-2026" not in new.kpi_frozen_at

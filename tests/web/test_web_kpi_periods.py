@@ -35,6 +35,14 @@ def test_the_district_sees_the_year_in_force_and_the_past_year_final(client, aut
     assert 'href="/review/n/gongshu?kpi=tasks-2021#table-kpi"' in page
     past = _kpi_section(client.get("/review/n/gongshu?kpi=tasks-2021").text)
     assert "2021年度" in past
+    # frozen by a refresh after the period (from the documents the demo's refresh made):
+    # the figures of its end, said so
+    assert "期末值" not in past or "数据截至" in past
+    facts.refresh(now=NOW)
+    past = _kpi_section(client.get("/review/n/gongshu?kpi=tasks-2021").text)
+    assert "数据截至" in past and "期末值" in past and "当前值" not in past
+    current = _kpi_section(client.get("/review/n/gongshu").text)
+    assert "数据截至" not in current and "期末值" not in current
     assert "已逾期" not in past and "逾期" not in past
     assert "达成" in past or "未达成" in past
     assert "三方强基指数综合评价" in past and "电子落图" in past
