@@ -174,6 +174,81 @@ class Backend:
             f" FROM item GROUP BY {v[0]}, {v[1]}"
         )
 
+    # Stored counts of open summons (models.SummonsTally), keyed by the summons' unit and
+    # its item's node: the same SQL on every backend; only the trigger wrapping differs.
+    def summons_upsert(self, row: str, sign: int) -> str:
+        """Add (``sign`` 1) or take away (-1) the summons ``row`` if it is open. Its item's
+        node is read from the item: when the item is gone (a cascade from its delete,
+        which took its summons away itself) nothing is counted."""
+        return (
+            "INSERT INTO summons_tally (unit_id, node_id, open)"
+            f" SELECT {row}.unit_id, item.node_id, {sign} FROM item"
+            f" WHERE item.id = {row}.item_id AND {row}.open"
+            " ON CONFLICT (unit_id, node_id) DO UPDATE SET open = summons_tally.open + excluded.open"
+        )
+
+    def summons_move(self, item: str, node: str, sign: int) -> str:
+        """Add (1) or take away (-1) every open summons of the item ``item`` (a row
+        reference) at the node ``node`` (an item moved to another node, or deleted)."""
+        return (
+            "INSERT INTO summons_tally (unit_id, node_id, open)"
+            f" SELECT unit_id, {node}, {sign} * COUNT(*) FROM assignment"
+            f" WHERE item_id = {item}.id AND assignment.open GROUP BY unit_id"
+            " ON CONFLICT (unit_id, node_id) DO UPDATE SET open = summons_tally.open + excluded.open"
+        )
+
+    SUMMONS_CHANGED = (
+        "(OLD.open {d} NEW.open) OR (OLD.unit_id {d} NEW.unit_id) OR (OLD.item_id {d} NEW.item_id)"
+    )
+
+    def summons_tally_triggers(self) -> list[str]:
+        """Statements creating the triggers that keep ``summons_tally`` (idempotent)."""
+        changed = self.SUMMONS_CHANGED.format(d=self.distinct)
+        # An item's delete takes its summons away before SQLite's cascade deletes them
+        # (by then the item is gone, and the summons' own trigger counts nothing).
+        insert = f"BEGIN {self.summons_upsert('NEW', 1)}; END"
+        delete = f"BEGIN {self.summons_upsert('OLD', -1)}; END"
+        update = f"BEGIN {self.summons_upsert('OLD', -1)}; {self.summons_upsert('NEW', 1)}; END"
+        gone = f"BEGIN {self.summons_move('OLD', 'OLD.node_id', -1)}; END"
+        moved = (
+            f"BEGIN {self.summons_move('OLD', 'OLD.node_id', -1)};"
+            f" {self.summons_move('NEW', 'NEW.node_id', 1)}; END"
+        )
+        on = "CREATE TRIGGER IF NOT EXISTS"
+        return [
+            f"{on} assignment_tally_insert AFTER INSERT ON assignment {insert}",
+            f"{on} assignment_tally_delete AFTER DELETE ON assignment {delete}",
+            f"{on} assignment_tally_update AFTER UPDATE ON assignment WHEN {changed} {update}",
+            f"{on} item_summons_delete BEFORE DELETE ON item {gone}",
+            (
+                f"{on} item_summons_move AFTER UPDATE ON item"
+                f" WHEN OLD.node_id {self.distinct} NEW.node_id {moved}"
+            ),
+        ]
+
+    SUMMONS_TRIGGERS = (
+        ("assignment_tally_insert", "assignment"),
+        ("assignment_tally_delete", "assignment"),
+        ("assignment_tally_update", "assignment"),
+        ("item_summons_delete", "item"),
+        ("item_summons_move", "item"),
+    )
+
+    def drop_summons_tally_triggers(self) -> list[str]:
+        """Statements removing what :meth:`summons_tally_triggers` made."""
+        return [f"DROP TRIGGER IF EXISTS {name}" for name, _ in self.SUMMONS_TRIGGERS]
+
+    def rebuild_summons_tally(self) -> None:
+        """Count every open summons again into ``summons_tally`` (caller's transaction)."""
+        self.lock_for_replace("summons_tally")
+        self.database.execute_sql("DELETE FROM summons_tally")
+        self.database.execute_sql(
+            "INSERT INTO summons_tally (unit_id, node_id, open)"
+            " SELECT assignment.unit_id, item.node_id, COUNT(*) FROM assignment"
+            " JOIN item ON item.id = assignment.item_id WHERE assignment.open"
+            " GROUP BY assignment.unit_id, item.node_id"
+        )
+
 
 class PostgreSQL(Backend):
     name = "postgresql"
@@ -289,3 +364,45 @@ class PostgreSQL(Backend):
 
     def drop_tally_triggers(self) -> list[str]:
         return [f"DROP TRIGGER IF EXISTS {name} ON item" for name in self.TALLY_TRIGGERS]
+
+    def summons_tally_triggers(self) -> list[str]:
+        changed = self.SUMMONS_CHANGED.format(d=self.distinct)
+        assignment = (
+            "CREATE OR REPLACE FUNCTION assignment_tally() RETURNS trigger LANGUAGE plpgsql AS $$"
+            " BEGIN"
+            f" IF TG_OP <> 'INSERT' THEN {self.summons_upsert('OLD', -1)}; END IF;"
+            f" IF TG_OP <> 'DELETE' THEN {self.summons_upsert('NEW', 1)}; END IF;"
+            " RETURN NULL; END $$"
+        )
+        # BEFORE DELETE: PostgreSQL's cascade runs at the end of the statement, when the
+        # item is gone; this takes the summons away while they are still there.
+        item = (
+            "CREATE OR REPLACE FUNCTION item_summons() RETURNS trigger LANGUAGE plpgsql AS $$"
+            " BEGIN"
+            f" {self.summons_move('OLD', 'OLD.node_id', -1)};"
+            f" IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;"
+            f" {self.summons_move('NEW', 'NEW.node_id', 1)};"
+            " RETURN NULL; END $$"
+        )
+        each = "FOR EACH ROW EXECUTE FUNCTION"
+        return [
+            assignment,
+            item,
+            f"CREATE OR REPLACE TRIGGER assignment_tally_insert AFTER INSERT ON assignment {each} assignment_tally()",
+            f"CREATE OR REPLACE TRIGGER assignment_tally_delete AFTER DELETE ON assignment {each} assignment_tally()",
+            (
+                "CREATE OR REPLACE TRIGGER assignment_tally_update AFTER UPDATE ON assignment"
+                f" FOR EACH ROW WHEN ({changed}) EXECUTE FUNCTION assignment_tally()"
+            ),
+            f"CREATE OR REPLACE TRIGGER item_summons_delete BEFORE DELETE ON item {each} item_summons()",
+            (
+                "CREATE OR REPLACE TRIGGER item_summons_move AFTER UPDATE ON item"
+                " FOR EACH ROW WHEN (OLD.node_id IS DISTINCT FROM NEW.node_id)"
+                " EXECUTE FUNCTION item_summons()"
+            ),
+        ]
+
+    def drop_summons_tally_triggers(self) -> list[str]:
+        return [
+            f"DROP TRIGGER IF EXISTS {name} ON {table}" for name, table in self.SUMMONS_TRIGGERS
+        ]

@@ -186,7 +186,9 @@ class Assignment(Base):
         indexes = (
             (("unit", "role", "open", "next_due_at"), False),
             (("item", "state"), False),
-            (("open", "next_due_at"), False),  # the sweep: open summons by deadline
+            # the sweep: open summons by deadline; unit and item for the overdue board by
+            # department, which counts late summons and their items from this index alone
+            (("open", "next_due_at", "unit", "item"), False),
             (("open", "handle_due_at"), False),
         )
 
@@ -390,6 +392,21 @@ class NodeTally(Base):
         indexes = ((("node", "bucket"), True),)
 
 
+class SummonsTally(Base):
+    """Stored counts of the open summons of one unit on the items at one org node, kept
+    by database triggers on ``assignment`` and ``item`` in the same transaction as every
+    write (``Backend.summons_tally_triggers``), like :class:`NodeTally`. Derived data: not
+    in backups."""
+
+    unit = ForeignKeyField(OrgNode, on_delete="CASCADE", backref="+")
+    node = ForeignKeyField(OrgNode, on_delete="CASCADE", backref="+")  # the items' node
+    open = IntegerField(default=0)
+
+    class Meta:
+        table_name = "summons_tally"
+        indexes = ((("unit", "node"), True),)
+
+
 class IndexSnapshot(Base):
     """A node's index score at one moment, under one index version (三方强基指数)."""
 
@@ -442,6 +459,7 @@ ALL_MODELS = [
     DeliveryAttempt,
     NodeFacts,
     NodeTally,
+    SummonsTally,
     IndexSnapshot,
     ChecklistRow,
     KpiReport,
@@ -459,20 +477,30 @@ ALL_MODELS = [
 ]
 
 
+# Indexes an upgraded instance drops (a wider index took their place).
+RETIRED_INDEXES = ("DROP INDEX IF EXISTS assignment_open_next_due_at",)
+
+
 def create_tables() -> None:
     """Create every table, column and index that is missing (idempotent)."""
     from engine.store.db import backend
 
     add_missing_columns(ALL_MODELS)  # first: new indexes may cover new columns
     tallied = NodeTally.table_exists()
+    summons_tallied = SummonsTally.table_exists()
     database.create_tables(ALL_MODELS, safe=True)
+    for statement in RETIRED_INDEXES:
+        database.execute_sql(statement)
     for statement in backend().extra_indexes:
         database.execute_sql(statement)
-    for statement in backend().tally_triggers():
+    for statement in backend().tally_triggers() + backend().summons_tally_triggers():
         database.execute_sql(statement)
     if not tallied:  # an instance made before the stored counts: count what it holds
         with database.atomic():
             backend().rebuild_tallies()
+    if not summons_tallied:
+        with database.atomic():
+            backend().rebuild_summons_tally()
 
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["HANDLER_ROLE", "create_tables", "utcnow"]

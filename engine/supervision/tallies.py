@@ -12,6 +12,9 @@ A page sums a few rows per node instead of visiting every item in its scope:
 
 ``recount`` counts the same numbers from the items (tests compare both; ``rebuild``
 replaces the stored counts by it).
+
+Open summons are stored the same way per (unit, item's node) in ``summons_tally``
+(``summons_stored``, ``summons_recount``), for the overdue board by department.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from peewee import JOIN, Case, fn
 from engine.core.memo import remember
 from engine.org.scope import path_under
 from engine.store.db import backend, database, write_transaction
-from engine.store.models import Item, NodeTally, OrgNode
+from engine.store.models import Assignment, Item, NodeTally, OrgNode, SummonsTally
 
 
 @dataclass
@@ -151,7 +154,25 @@ def recount() -> dict[tuple[int, str], tuple[int, ...]]:
     return {key: tuple(v) for key, v in found.items()}
 
 
+def summons_stored() -> dict[tuple[int, int], int]:
+    """(unit id, item node id) → open summons, zero rows left out."""
+    t = SummonsTally
+    return {(u, n): c for u, n, c in t.select(t.unit, t.node, t.open).tuples() if c}
+
+
+def summons_recount() -> dict[tuple[int, int], int]:
+    """What ``summons_stored`` should hold, counted from the summons and their items."""
+    query = (
+        Assignment.select(Assignment.unit, Item.node, fn.COUNT(Assignment.id))
+        .join(Item, on=(Assignment.item == Item.id))
+        .where(Assignment.open)
+        .group_by(Assignment.unit, Item.node)
+    )
+    return {(u, n): int(c) for u, n, c in query.tuples()}
+
+
 def rebuild() -> None:
-    """Replace the stored counts by a recount of every item (one transaction)."""
+    """Replace the stored counts by a recount of every item and summons (one transaction)."""
     with write_transaction():
         backend().rebuild_tallies()
+        backend().rebuild_summons_tally()
