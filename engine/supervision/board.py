@@ -127,7 +127,7 @@ def _department_counts(
         t.select(Value("stored"), t.unit, fn.SUM(t.open), Value(0), Value(0))
         .join(unit, on=(t.unit == unit.id))
         .join(node, on=(t.node == node.id))
-        .where((unit.kind == "department") & _summons_scope(actor, node.path, unit.path))
+        .where((unit.kind == "department") & summons_scope(actor, node.path, unit.path))
         .group_by(t.unit)
     )
     late = (
@@ -164,8 +164,9 @@ def _department_counts(
     return found
 
 
-def _summons_scope(actor: Actor, item_path: Any, unit_path: Any) -> Any:
-    """``summons_in_view``'s condition on a summons' item path and unit path."""
+def summons_scope(actor: Actor, item_path: Any, unit_path: Any) -> Any:
+    """``summons_in_view``'s condition on a summons' item path and unit path (stored
+    counts keyed by unit and item node)."""
     conds: list[Any] = []
     for grant in actor.grants:
         sees = role_sees(grant.role)

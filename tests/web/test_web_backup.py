@@ -179,11 +179,11 @@ def test_restore_refuses_what_is_not_a_backup(empty_instance, tmp_path, content)
 def test_every_table_is_in_the_backup(app):
     """A table the models forget would be left out of every backup."""
     from engine.store.backup import _models
-    from engine.store.models import NodeTally, SummonsTally
+    from engine.store.models import NodeTally, SummonsDayTally, SummonsTally
     from engine.store.storage import Blob
 
     # Files travel as files; the stored counts are made again by the restored rows' inserts.
-    left_out = {m._meta.table_name for m in (Blob, NodeTally, SummonsTally)}
+    left_out = {m._meta.table_name for m in (Blob, NodeTally, SummonsTally, SummonsDayTally)}
     assert {m._meta.table_name for m in _models()} | left_out == set(database.get_tables())
 
 
