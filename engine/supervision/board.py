@@ -41,10 +41,8 @@ def _count(cond: Any) -> Any:
 
 
 def _nodes(actor: Actor, level: str, within: OrgNode | None) -> Any:
-    """Nodes of ``level`` to list: departments all; areas only inside the actor's subtrees."""
+    """Areas of ``level`` to list: only inside the actor's subtrees."""
     query = OrgNode.select().where(OrgNode.kind == level).order_by(OrgNode.id)
-    if level == "department":
-        return query
     paths = [g.node_path for g in actor.grants if role_sees(g.role) == "subtree"]
     if not paths:
         return query.where(OrgNode.id < 0)
@@ -63,10 +61,17 @@ def board(
     """
     if level not in LEVELS:
         raise ValueError(level)
-    nodes = list(_nodes(actor, level, within))
-    if level == "department":
-        counts = _department_counts(actor, now, within)
+    if level == "department":  # with the roots: does the actor see everything (no query more)
+        found = list(
+            OrgNode.select()
+            .where((OrgNode.kind == level) | OrgNode.parent.is_null())
+            .order_by(OrgNode.id)
+        )
+        nodes = [n for n in found if n.kind == level]
+        everything = sees_everything(actor, [n.path for n in found if n.parent_id is None])
+        counts = _department_counts(actor, now, within, everything=everything)
     else:
+        nodes = list(_nodes(actor, level, within))
         counts = _area_counts(actor, nodes, now, within)
     rows = [BoardRow(node, *counts.get(node.id, (0, 0, 0))) for node in nodes]
     return sorted(rows, key=lambda r: (-r.overdue, -r.open, r.node.id))
@@ -115,12 +120,15 @@ def _area_counts_live(
 
 
 def _department_counts(
-    actor: Actor, now: dt.datetime, within: OrgNode | None
+    actor: Actor, now: dt.datetime, within: OrgNode | None, *, everything: bool | None = None
 ) -> dict[int, tuple[int, int, int]]:
     """Open summons per department from the stored counts (``summons_tally``: a few rows
-    per unit and node), and the late ones with their distinct items from the summons
-    themselves: the (open, next_due_at, unit, item) index alone, late summons only. One
-    statement (UNION ALL)."""
+    per unit and node); the late ones and their distinct items from the late summons
+    themselves, read from the (open, next_due_at, unit, item) index (the items behind a
+    count are not a sum). One statement (UNION ALL).
+
+    :param everything: ``sees_everything(actor)``, when the caller knows it.
+    """
     unit, node = OrgNode.alias("unit_node"), OrgNode.alias("item_node")
     t = SummonsTally
     stored = (
@@ -135,13 +143,20 @@ def _department_counts(
         & Assignment.next_due_at.is_null(False)
         & (Assignment.next_due_at < now)
     )
+    # The late summons, on the index alone when the actor sees everything; else each is
+    # matched to the scope by its item row, the summons driving the join (CROSS JOIN:
+    # SQLite keeps the left table outside, rather than visit every summons of the area).
+    in_view = Assignment.select().join(Item, JOIN.CROSS)
+    in_view = in_view.where(
+        (Assignment.item == Item.id) & summons_scope(actor, Item.node_path, Assignment.unit_path)
+    )
     if within is not None:
         stored = stored.where(path_under(node.path, within.path))
-        summons = summons_in_view(actor).where(path_under(Item.node_path, within.path))
-    elif sees_everything(actor):  # late summons of every unit on the index alone, no item
+        summons = in_view.where(path_under(Item.node_path, within.path))
+    elif everything if everything is not None else sees_everything(actor):
         summons = Assignment.select()
     else:
-        summons = summons_in_view(actor)
+        summons = in_view
     # Grouped by unit_id + 0: by the bare column SQLite picks an index that starts with the
     # unit (to skip the GROUP BY's sort) and visits every summons row.
     by_unit = Assignment.unit + 0
@@ -153,7 +168,7 @@ def _department_counts(
             fn.COUNT(Assignment.id),
             fn.COUNT(fn.DISTINCT(Assignment.item)),
         )
-        .where(late)
+        .where(late & by_unit.in_(OrgNode.select(OrgNode.id).where(OrgNode.kind == "department")))
         .group_by(by_unit)
     )
     rows = list((stored + live).tuples())
