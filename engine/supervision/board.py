@@ -68,8 +68,10 @@ def board(
             .order_by(OrgNode.id)
         )
         nodes = [n for n in found if n.kind == level]
-        everything = sees_everything(actor, [n.path for n in found if n.parent_id is None])
-        counts = _department_counts(actor, now, within, everything=everything)
+        roots = [n.path for n in found if n.parent_id is None]
+        everything = within is None and sees_everything(actor, roots)
+        units = [n.id for n in nodes]
+        counts = _department_counts(actor, now, within, everything=everything, units=units)
     else:
         nodes = list(_nodes(actor, level, within))
         counts = _area_counts(actor, nodes, now, within)
@@ -120,7 +122,12 @@ def _area_counts_live(
 
 
 def _department_counts(
-    actor: Actor, now: dt.datetime, within: OrgNode | None, *, everything: bool | None = None
+    actor: Actor,
+    now: dt.datetime,
+    within: OrgNode | None,
+    *,
+    everything: bool | None = None,
+    units: list[int] | None = None,
 ) -> dict[int, tuple[int, int, int]]:
     """Open summons per department from the stored counts (``summons_tally``: a few rows
     per unit and node); the late ones and their distinct items from the late summons
@@ -128,53 +135,55 @@ def _department_counts(
     count are not a sum). One statement (UNION ALL).
 
     :param everything: ``sees_everything(actor)``, when the caller knows it.
+    :param units: the departments' ids, when the caller read them.
     """
-    unit, node = OrgNode.alias("unit_node"), OrgNode.alias("item_node")
+    if everything is None:
+        everything = within is None and sees_everything(actor)
+    departments: Any = units
+    if departments is None:
+        departments = OrgNode.select(OrgNode.id).where(OrgNode.kind == "department")
     t = SummonsTally
-    stored = (
-        t.select(Value("stored"), t.unit, fn.SUM(t.open), Value(0), Value(0))
-        .join(unit, on=(t.unit == unit.id))
-        .join(node, on=(t.node == node.id))
-        .where((unit.kind == "department") & summons_scope(actor, node.path, unit.path))
-        .group_by(t.unit)
-    )
+    stored = t.select(Value("stored"), t.unit, fn.SUM(t.open), Value(0), Value(0))
+    stored = stored.where(t.unit.in_(departments)).group_by(t.unit)
+    by_unit = Assignment.unit + 0  # not the bare column: see below
     late = (
         (Assignment.open == True)
         & Assignment.next_due_at.is_null(False)
         & (Assignment.next_due_at < now)
+        & by_unit.in_(departments)
     )
-    # The late summons, on the index alone when the actor sees everything; else each is
-    # matched to the scope by its item row, the summons driving the join (CROSS JOIN:
-    # SQLite keeps the left table outside, rather than visit every summons of the area).
-    in_view = Assignment.select().join(Item, JOIN.CROSS)
-    in_view = in_view.where(
-        (Assignment.item == Item.id) & summons_scope(actor, Item.node_path, Assignment.unit_path)
-    )
-    if within is not None:
-        stored = stored.where(path_under(node.path, within.path))
-        summons = in_view.where(path_under(Item.node_path, within.path))
-    elif everything if everything is not None else sees_everything(actor):
-        summons = Assignment.select()
-    else:
-        summons = in_view
+    summons = Assignment.select()  # who sees everything: late summons on the index alone
+    if not everything:
+        # Each summons is matched to the scope by its item row, the summons driving the
+        # join (CROSS JOIN: SQLite keeps the left table outside, rather than visit every
+        # summons of the area).
+        node = OrgNode.alias("item_node")
+        unit_node = OrgNode.alias("unit_node")
+        stored = stored.join(unit_node, on=(t.unit == unit_node.id)).join(
+            node, on=(t.node == node.id)
+        )
+        stored = stored.where(summons_scope(actor, node.path, unit_node.path))
+        scope = summons_scope(actor, Item.node_path, Assignment.unit_path)
+        if within is not None or any(role_sees(g.role) == "subtree" for g in actor.grants):
+            summons = summons.join(Item, JOIN.CROSS).where(Assignment.item == Item.id)
+        summons = summons.where(scope)
+        if within is not None:
+            stored = stored.where(path_under(node.path, within.path))
+            summons = summons.where(path_under(Item.node_path, within.path))
     # Grouped by unit_id + 0: by the bare column SQLite picks an index that starts with the
     # unit (to skip the GROUP BY's sort) and visits every summons row.
-    by_unit = Assignment.unit + 0
-    live = (
-        summons.select(
-            Value("late"),
-            by_unit,
-            Value(0),
-            fn.COUNT(Assignment.id),
-            fn.COUNT(fn.DISTINCT(Assignment.item)),
-        )
-        .where(late & by_unit.in_(OrgNode.select(OrgNode.id).where(OrgNode.kind == "department")))
-        .group_by(by_unit)
+    live = summons.select(
+        Value("late"),
+        by_unit,
+        Value(0),
+        fn.COUNT(Assignment.id),
+        fn.COUNT(fn.DISTINCT(Assignment.item)),
     )
+    live = live.where(late).group_by(by_unit)
     rows = list((stored + live).tuples())
     found = {unit_id: (int(n), 0, 0) for part, unit_id, n, _, _ in rows if part == "stored" and n}
     for part, unit_id, _, late_, items in rows:
-        if part == "late" and unit_id in found:  # departments only: the stored part lists them
+        if part == "late" and unit_id in found:  # a late summons is open: its unit is listed
             found[unit_id] = (found[unit_id][0], int(late_), int(items))
     return found
 
