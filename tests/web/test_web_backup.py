@@ -122,6 +122,7 @@ def test_a_backup_restores_every_item_file_and_event_into_an_empty_instance(
         assert snapshot() == before
         assert tallies.stored() == tallies.recount() != {}  # made again by the items' inserts
         assert tallies.summons_stored() == tallies.summons_recount() != {}  # and the summons'
+        assert tallies.day_stored() == tallies.day_recount() != {}
         other = restored.extensions["sanfang.attachments"]
         assert {sha: other.get(sha) for sha in files} == files
 
