@@ -221,15 +221,18 @@ def visible_assignments(actor: Actor) -> Any:
     return Assignment.select().where(reduce(operator.or_, conds))
 
 
-def sees_everything(actor: Actor) -> bool:
+def sees_everything(actor: Actor, roots: list[str] | None = None) -> bool:
     """Whether a grant of ``actor`` sees the subtree of the only root: every item in the
-    database, so a report may leave the scope condition (and its join) out."""
+    database, so a report may leave the scope condition (and its join) out.
+
+    :param roots: the paths of the org tree's roots, when the caller read them already.
+    """
     paths = {g.node_path for g in actor.grants if role_sees(g.role) == "subtree"}
     if not paths:
         return False
-    roots = [
-        p for (p,) in OrgNode.select(OrgNode.path).where(OrgNode.parent.is_null()).limit(2).tuples()
-    ]
+    if roots is None:
+        query = OrgNode.select(OrgNode.path).where(OrgNode.parent.is_null()).limit(2)
+        roots = [p for (p,) in query.tuples()]
     return len(roots) == 1 and roots[0] in paths
 
 

@@ -13,8 +13,10 @@ from typing import Any
 
 from peewee import SQL, Expression, NodeList, fn
 
+from engine.store.summons_sql import PostgresSummonsCountsSQL, SummonsCountsSQL
 
-class Backend:
+
+class Backend(SummonsCountsSQL):
     """The SQLite way; :class:`PostgreSQL` overrides what differs."""
 
     name = "sqlite"
@@ -37,7 +39,9 @@ class Backend:
     def path_match(self, field: Any, pattern: Any) -> Any:
         """``field`` matches ``pattern`` (a :meth:`prefix_pattern`), in an index-friendly
         way: SQLite's LIKE ignores case and so cannot use an index; GLOB can."""
-        return Expression(field, "GLOB", pattern)
+        return Expression(field, self.path_operator, pattern)
+
+    path_operator = "GLOB"  # what path_match compares with (in raw SQL too)
 
     def path_under(self, field: Any, path: str) -> Any:
         """``field`` (a materialized path) starts with ``path``."""
@@ -175,7 +179,7 @@ class Backend:
         )
 
 
-class PostgreSQL(Backend):
+class PostgreSQL(PostgresSummonsCountsSQL, Backend):
     name = "postgresql"
     row_locks = True
     sql_median = True
@@ -195,7 +199,9 @@ class PostgreSQL(Backend):
 
     def path_match(self, field: Any, pattern: Any) -> Any:
         # LIKE uses the text_pattern_ops indexes above.
-        return Expression(field, "LIKE", pattern)
+        return Expression(field, self.path_operator, pattern)
+
+    path_operator = "LIKE"
 
     def null_or_equal(self, field: Any, value: Any) -> Any:
         # PostgreSQL estimates the OR from its statistics and keeps an ordered index scan.

@@ -43,10 +43,12 @@ BATCH = 1000
 
 def _models() -> list[Any]:
     """Every table, parents before children; attachment bytes travel as files."""
-    from engine.store.models import ALL_MODELS, NodeTally
+    from engine.store.models import ALL_MODELS, NodeTally, SummonsDayTally, SummonsTally
 
-    # Stored counts are derived: the restored items' inserts make them again (triggers).
-    return [m for m in sort_models(ALL_MODELS) if m is not Blob and m is not NodeTally]
+    # Attachment bytes travel as files; stored counts are derived: the restored items'
+    # and summons' inserts make them again (triggers).
+    derived = (Blob, NodeTally, SummonsTally, SummonsDayTally)
+    return [m for m in sort_models(ALL_MODELS) if m not in derived]
 
 
 def _encode(field: Any, value: Any) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from peewee import (
     BooleanField,
@@ -158,6 +159,9 @@ class Item(Base):
             (("handler", "closed", "due_at"), False),  # the inbox part "items handed to me"
             (("state",), False),
             (("closed", "due_at"), False),  # the sweep: open items by state deadline
+            # The evaluation's items touched: rating and reopenings by id from this index
+            # alone (a few bytes an entry) instead of the item rows (a page a few rows)
+            (("id", "satisfaction", "reopen_count"), False),
         )
 
 
@@ -186,7 +190,9 @@ class Assignment(Base):
         indexes = (
             (("unit", "role", "open", "next_due_at"), False),
             (("item", "state"), False),
-            (("open", "next_due_at"), False),  # the sweep: open summons by deadline
+            # the sweep: open summons by deadline; unit and item for the overdue board by
+            # department, which counts late summons and their items from this index alone
+            (("open", "next_due_at", "unit", "item"), False),
             (("open", "handle_due_at"), False),
         )
 
@@ -213,6 +219,36 @@ Assignment.add_index(
 Assignment.add_index(
     Assignment.index(
         Assignment.unit, Assignment.item, Assignment.summoned_at, name="assignment_unit_items"
+    )
+)
+
+# The evaluation's summons still inside a deadline that falls today (the stored day counts
+# hold the other days): only such undecided summons are in these indexes.
+
+
+def pending(summons: Any, which: str) -> Any:
+    """``summons`` (the model or an alias) is inside its report (``which`` "report") or
+    handling deadline and undecided: the condition of the two partial indexes below,
+    which a query repeats term for term for SQLite to use them."""
+    if which == "report":
+        return (
+            summons.reported_at.is_null()
+            & summons.done_at.is_null()
+            & summons.report_due_at.is_null(False)
+        )
+    return (
+        (summons.state != "done") & summons.done_at.is_null() & summons.handle_due_at.is_null(False)
+    )
+
+
+Assignment.add_index(
+    Assignment.index(Assignment.report_due_at, name="assignment_pending_report").where(
+        pending(Assignment, "report")
+    )
+)
+Assignment.add_index(
+    Assignment.index(Assignment.handle_due_at, name="assignment_pending_handle").where(
+        pending(Assignment, "handle")
     )
 )
 
@@ -390,6 +426,50 @@ class NodeTally(Base):
         indexes = ((("node", "bucket"), True),)
 
 
+class SummonsTally(Base):
+    """Stored counts of the open summons of one unit on the items at one org node, kept
+    by database triggers on ``assignment`` and ``item`` in the same transaction as every
+    write (``Backend.summons_tally_triggers``), like :class:`NodeTally`. Derived data: not
+    in backups."""
+
+    unit = ForeignKeyField(OrgNode, on_delete="CASCADE", backref="+")
+    node = ForeignKeyField(OrgNode, on_delete="CASCADE", backref="+")  # the items' node
+    open = IntegerField(default=0)
+
+    class Meta:
+        table_name = "summons_tally"
+        indexes = ((("unit", "node"), True),)
+
+
+class SummonsDayTally(Base):
+    """Stored counts of the summons of one unit on the items at one org node, summoned on
+    one UTC day, for the evaluation (``engine.supervision.evaluation``); kept by triggers
+    like :class:`SummonsTally` (``Backend.day_tally_triggers``). Whether a summons still
+    inside its deadline counts as decided depends on the clock: such summons are keyed by
+    the UTC date of that deadline (``report_due``, ``handle_due``; "" for the others), so
+    a reader counts the days before today and reads only today's deadlines from the rows.
+    Derived data: not in backups."""
+
+    unit = ForeignKeyField(OrgNode, on_delete="CASCADE", backref="+")
+    node = ForeignKeyField(OrgNode, on_delete="CASCADE", backref="+")  # the items' node
+    day = CharField(max_length=10)  # summoned_at's UTC date
+    report_due = CharField(max_length=10)
+    handle_due = CharField(max_length=10)
+    summoned = IntegerField(default=0)
+    report_fixed = IntegerField(default=0)  # decided whatever the clock says
+    report_on_time = IntegerField(default=0)
+    handle_fixed = IntegerField(default=0)
+    handle_on_time = IntegerField(default=0)
+    urged = IntegerField(default=0)  # sum of urge_count
+
+    class Meta:
+        table_name = "summons_day_tally"
+        indexes = (
+            (("unit", "node", "day", "report_due", "handle_due"), True),
+            (("unit", "day"), False),
+        )
+
+
 class IndexSnapshot(Base):
     """A node's index score at one moment, under one index version (三方强基指数)."""
 
@@ -449,6 +529,8 @@ ALL_MODELS = [
     DeliveryAttempt,
     NodeFacts,
     NodeTally,
+    SummonsTally,
+    SummonsDayTally,
     IndexSnapshot,
     ChecklistRow,
     KpiReport,
@@ -467,20 +549,35 @@ ALL_MODELS = [
 ]
 
 
+# Indexes an upgraded instance drops (a wider index took their place).
+RETIRED_INDEXES = ("DROP INDEX IF EXISTS assignment_open_next_due_at",)
+
+
 def create_tables() -> None:
     """Create every table, column and index that is missing (idempotent)."""
     from engine.store.db import backend
 
     add_missing_columns(ALL_MODELS)  # first: new indexes may cover new columns
     tallied = NodeTally.table_exists()
+    summons_tallied = SummonsTally.table_exists()
+    day_tallied = SummonsDayTally.table_exists()
     database.create_tables(ALL_MODELS, safe=True)
+    for statement in RETIRED_INDEXES:
+        database.execute_sql(statement)
     for statement in backend().extra_indexes:
         database.execute_sql(statement)
-    for statement in backend().tally_triggers():
+    triggers = backend().tally_triggers() + backend().summons_tally_triggers()
+    for statement in triggers + backend().day_tally_triggers():
         database.execute_sql(statement)
     if not tallied:  # an instance made before the stored counts: count what it holds
         with database.atomic():
             backend().rebuild_tallies()
+    if not summons_tallied:
+        with database.atomic():
+            backend().rebuild_summons_tally()
+    if not day_tallied:
+        with database.atomic():
+            backend().rebuild_day_tally()
 
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["HANDLER_ROLE", "create_tables", "utcnow"]

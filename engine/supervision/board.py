@@ -11,11 +11,17 @@ from dataclasses import dataclass
 from functools import reduce
 from typing import Any
 
-from peewee import JOIN, Case, fn
+from peewee import JOIN, Case, Value, fn
 
 from engine.org.actors import Actor
-from engine.org.scope import path_under, role_sees, summons_in_view, visible_items
-from engine.store.models import Assignment, Item, OrgNode
+from engine.org.scope import (
+    path_under,
+    role_sees,
+    sees_everything,
+    summons_in_view,
+    visible_items,
+)
+from engine.store.models import Assignment, Item, OrgNode, SummonsTally
 from engine.supervision import tallies
 
 AREA_LEVELS = ("street", "community", "compound")
@@ -35,10 +41,8 @@ def _count(cond: Any) -> Any:
 
 
 def _nodes(actor: Actor, level: str, within: OrgNode | None) -> Any:
-    """Nodes of ``level`` to list: departments all; areas only inside the actor's subtrees."""
+    """Areas of ``level`` to list: only inside the actor's subtrees."""
     query = OrgNode.select().where(OrgNode.kind == level).order_by(OrgNode.id)
-    if level == "department":
-        return query
     paths = [g.node_path for g in actor.grants if role_sees(g.role) == "subtree"]
     if not paths:
         return query.where(OrgNode.id < 0)
@@ -57,10 +61,19 @@ def board(
     """
     if level not in LEVELS:
         raise ValueError(level)
-    nodes = list(_nodes(actor, level, within))
-    if level == "department":
-        counts = _department_counts(actor, now, within)
+    if level == "department":  # with the roots: does the actor see everything (no query more)
+        found = list(
+            OrgNode.select()
+            .where((OrgNode.kind == level) | OrgNode.parent.is_null())
+            .order_by(OrgNode.id)
+        )
+        nodes = [n for n in found if n.kind == level]
+        roots = [n.path for n in found if n.parent_id is None]
+        everything = within is None and sees_everything(actor, roots)
+        units = [n.id for n in nodes]
+        counts = _department_counts(actor, now, within, everything=everything, units=units)
     else:
+        nodes = list(_nodes(actor, level, within))
         counts = _area_counts(actor, nodes, now, within)
     rows = [BoardRow(node, *counts.get(node.id, (0, 0, 0))) for node in nodes]
     return sorted(rows, key=lambda r: (-r.overdue, -r.open, r.node.id))
@@ -109,8 +122,89 @@ def _area_counts_live(
 
 
 def _department_counts(
+    actor: Actor,
+    now: dt.datetime,
+    within: OrgNode | None,
+    *,
+    everything: bool | None = None,
+    units: list[int] | None = None,
+) -> dict[int, tuple[int, int, int]]:
+    """Open summons per department from the stored counts (``summons_tally``: a few rows
+    per unit and node); the late ones and their distinct items from the late summons
+    themselves, read from the (open, next_due_at, unit, item) index (the items behind a
+    count are not a sum). One statement (UNION ALL).
+
+    :param everything: ``sees_everything(actor)``, when the caller knows it.
+    :param units: the departments' ids, when the caller read them.
+    """
+    if everything is None:
+        everything = within is None and sees_everything(actor)
+    departments: Any = units
+    if departments is None:
+        departments = OrgNode.select(OrgNode.id).where(OrgNode.kind == "department")
+    t = SummonsTally
+    stored = t.select(Value("stored"), t.unit, fn.SUM(t.open), Value(0), Value(0))
+    stored = stored.where(t.unit.in_(departments)).group_by(t.unit)
+    by_unit = Assignment.unit + 0  # not the bare column: see below
+    late = (
+        (Assignment.open == True)
+        & Assignment.next_due_at.is_null(False)
+        & (Assignment.next_due_at < now)
+        & by_unit.in_(departments)
+    )
+    summons = Assignment.select()  # who sees everything: late summons on the index alone
+    if not everything:
+        # Each summons is matched to the scope by its item row, the summons driving the
+        # join (CROSS JOIN: SQLite keeps the left table outside, rather than visit every
+        # summons of the area).
+        node = OrgNode.alias("item_node")
+        unit_node = OrgNode.alias("unit_node")
+        stored = stored.join(unit_node, on=(t.unit == unit_node.id)).join(
+            node, on=(t.node == node.id)
+        )
+        stored = stored.where(summons_scope(actor, node.path, unit_node.path))
+        scope = summons_scope(actor, Item.node_path, Assignment.unit_path)
+        if within is not None or any(role_sees(g.role) == "subtree" for g in actor.grants):
+            summons = summons.join(Item, JOIN.CROSS).where(Assignment.item == Item.id)
+        summons = summons.where(scope)
+        if within is not None:
+            stored = stored.where(path_under(node.path, within.path))
+            summons = summons.where(path_under(Item.node_path, within.path))
+    # Grouped by unit_id + 0: by the bare column SQLite picks an index that starts with the
+    # unit (to skip the GROUP BY's sort) and visits every summons row.
+    live = summons.select(
+        Value("late"),
+        by_unit,
+        Value(0),
+        fn.COUNT(Assignment.id),
+        fn.COUNT(fn.DISTINCT(Assignment.item)),
+    )
+    live = live.where(late).group_by(by_unit)
+    rows = list((stored + live).tuples())
+    found = {unit_id: (int(n), 0, 0) for part, unit_id, n, _, _ in rows if part == "stored" and n}
+    for part, unit_id, _, late_, items in rows:
+        if part == "late" and unit_id in found:  # a late summons is open: its unit is listed
+            found[unit_id] = (found[unit_id][0], int(late_), int(items))
+    return found
+
+
+def summons_scope(actor: Actor, item_path: Any, unit_path: Any) -> Any:
+    """``summons_in_view``'s condition on a summons' item path and unit path (stored
+    counts keyed by unit and item node)."""
+    conds: list[Any] = []
+    for grant in actor.grants:
+        sees = role_sees(grant.role)
+        if sees == "subtree":
+            conds.append(path_under(item_path, grant.node_path))
+        elif sees == "summoned":
+            conds.append(path_under(unit_path, grant.node_path))
+    return reduce(operator.or_, conds) if conds else (OrgNode.id < 0)
+
+
+def _department_counts_live(
     actor: Actor, now: dt.datetime, within: OrgNode | None
 ) -> dict[int, tuple[int, int, int]]:
+    """``_department_counts`` counted from the summons (one GROUP BY over the scoped ones)."""
     late = Assignment.next_due_at.is_null(False) & (Assignment.next_due_at < now)
     query = (
         summons_in_view(actor)

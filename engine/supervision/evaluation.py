@@ -1,9 +1,11 @@
 """Department evaluation (履职评价): what each summoned department did in a period.
 
-Numbers come from aggregate SQL over the scoped summons (``scope.summons_in_view_unjoined``,
-or no scope condition for who sees the whole tree): one GROUP BY for the counts on the
-covering index (unit, summoned_at, ...), one for the items touched on (unit, item,
-summoned_at), neither visiting a summons row. Medians: in SQL where the backend has a
+The counts (summoned, decided, on time, urged) come from the stored day counts
+(``engine.supervision.day_counts``). The items touched and the medians are not sums: they
+come from aggregate SQL over the scoped summons (``scope.summons_in_view_unjoined``, or no
+scope condition for who sees the whole tree): one GROUP BY for the items touched on
+(unit, item, summoned_at), not visiting a summons row, their ratings read from the
+(id, satisfaction, reopen_count) index. Medians: in SQL where the backend has a
 median; elsewhere (SQLite) one narrow pass hands two durations per summons
 to Python (a window function's sort per median cost more than all the rest at a
 million items). The score is a rule of the pack (``engine.supervision.scoring``), not code.
@@ -20,9 +22,15 @@ from peewee import SQL, Case, Select, fn
 from engine.core import clock
 from engine.definitions.checks import EVALUATION_METRICS
 from engine.org.actors import Actor
-from engine.org.scope import role_sees, sees_everything, summons_in_view, summons_in_view_unjoined
+from engine.org.scope import (
+    role_sees,
+    sees_everything,
+    summons_in_view,
+    summons_in_view_unjoined,
+)
 from engine.store.db import backend, database
 from engine.store.models import Assignment, Item, OrgNode
+from engine.supervision import day_counts
 
 METRICS = EVALUATION_METRICS  # the names the pack's score rule may read
 # Drill-downs: the summons behind each number (see ``conditions``).
@@ -190,11 +198,16 @@ def departments_for(actor: Actor) -> list[OrgNode]:
     return [n for n in query if any(n.path.startswith(p) for p in own)]
 
 
-def _base(actor: Actor, period: Period, units: list[int]) -> Any:
+def _base(actor: Actor, period: Period, units: list[int], everything: bool | None = None) -> Any:
     """The period's summons of ``units`` in the actor's view, not joined to anything
-    when the actor sees the whole tree (the scope condition would be true of every row)."""
+    when the actor sees the whole tree (the scope condition would be true of every row).
+
+    :param everything: ``sees_everything(actor)`` when the caller knows it.
+    """
     start, end = period.bounds()
-    query = Assignment.select() if sees_everything(actor) else summons_in_view_unjoined(actor)
+    if everything is None:
+        everything = sees_everything(actor)
+    query = Assignment.select() if everything else summons_in_view_unjoined(actor)
     return query.where(
         Assignment.unit.in_(units)
         & (Assignment.summoned_at >= start)
@@ -202,13 +215,49 @@ def _base(actor: Actor, period: Period, units: list[int]) -> Any:
     )
 
 
-def evaluate(actor: Actor, period: Period, *, now: dt.datetime) -> list[DepartmentRow]:
-    """Every department's numbers for ``period`` (no score; see ``scoring.score_rows``)."""
+def evaluate(
+    actor: Actor, period: Period, *, now: dt.datetime, stored: bool = True
+) -> list[DepartmentRow]:
+    """Every department's numbers for ``period`` (no score; see ``scoring.score_rows``).
+
+    :param stored: the counts from the stored day counts (``day_counts``); False counts the
+        summons themselves (tests compare both).
+    """
     rows = {n.id: DepartmentRow(n) for n in departments_for(actor)}
     if not rows:
         return []
-    base = _base(actor, period, list(rows))
+    everything = sees_everything(actor)
+    base = _base(actor, period, list(rows), everything)
     cond = conditions(now)
+    counted = (
+        day_counts.counts(actor, period.bounds(), list(rows), now, everything=everything)
+        if stored
+        else _counts_live(base, cond)
+    )
+    for unit, numbers in counted.items():
+        row = rows[unit]
+        (
+            row.summoned,
+            row.report_decided,
+            row.report_on_time,
+            row.handle_decided,
+            row.handle_on_time,
+            row.urged,
+        ) = numbers
+    for unit, touched, rated, avg, reopened in _item_numbers(base).tuples():
+        row = rows[unit]
+        row.items, row.rated, row.reopened = int(touched), int(rated), int(reopened)
+        row.satisfaction = round(float(avg), 2) if avg is not None else None
+    for unit, (report, handle) in _medians(base, cond).items():
+        rows[unit].report_median_hours = round(report / 3600, 1) if report is not None else None
+        rows[unit].handle_median_hours = round(handle / 3600, 1) if handle is not None else None
+    return list(rows.values())
+
+
+def _counts_live(base: Any, cond: dict[str, Any]) -> dict[int, day_counts.Numbers]:
+    """Per unit: summoned, report decided and on time, handle decided and on time, urged,
+    counted from the summons (one GROUP BY on the covering index); ``day_counts.counts``
+    answers the same from the stored day counts."""
     counted = base.select(
         Assignment.unit,
         fn.COUNT(SQL("*")),
@@ -218,24 +267,10 @@ def evaluate(actor: Actor, period: Period, *, now: dt.datetime) -> list[Departme
         _count(cond["handle_on_time"]),
         fn.COALESCE(fn.SUM(Assignment.urge_count), 0),
     ).group_by(Assignment.unit)
-    for unit, *numbers in counted.tuples():
-        row = rows[unit]
-        (
-            row.summoned,
-            row.report_decided,
-            row.report_on_time,
-            row.handle_decided,
-            row.handle_on_time,
-            row.urged,
-        ) = (int(n) for n in numbers)
-    for unit, touched, rated, avg, reopened in _item_numbers(base).tuples():
-        row = rows[unit]
-        row.items, row.rated, row.reopened = int(touched), int(rated), int(reopened)
-        row.satisfaction = round(float(avg), 2) if avg is not None else None
-    for unit, (report, handle) in _medians(base, cond).items():
-        rows[unit].report_median_hours = round(report / 3600, 1) if report is not None else None
-        rows[unit].handle_median_hours = round(handle / 3600, 1) if handle is not None else None
-    return list(rows.values())
+    return {
+        unit: (int(a), int(b), int(c), int(d), int(e), int(f))
+        for unit, a, b, c, d, e, f in counted.tuples()
+    }
 
 
 def _item_numbers(base: Any) -> Any:

@@ -12,6 +12,9 @@ A page sums a few rows per node instead of visiting every item in its scope:
 
 ``recount`` counts the same numbers from the items (tests compare both; ``rebuild``
 replaces the stored counts by it).
+
+Open summons are stored the same way per (unit, item's node) in ``summons_tally``
+(``summons_stored``, ``summons_recount``), for the overdue board by department.
 """
 
 from __future__ import annotations
@@ -28,7 +31,14 @@ from peewee import JOIN, Case, fn
 from engine.core.memo import remember
 from engine.org.scope import path_under
 from engine.store.db import backend, database, write_transaction
-from engine.store.models import Item, NodeTally, OrgNode
+from engine.store.models import (
+    Assignment,
+    Item,
+    NodeTally,
+    OrgNode,
+    SummonsDayTally,
+    SummonsTally,
+)
 
 
 @dataclass
@@ -151,7 +161,89 @@ def recount() -> dict[tuple[int, str], tuple[int, ...]]:
     return {key: tuple(v) for key, v in found.items()}
 
 
+def summons_stored() -> dict[tuple[int, int], int]:
+    """(unit id, item node id) → open summons, zero rows left out."""
+    t = SummonsTally
+    return {(u, n): c for u, n, c in t.select(t.unit, t.node, t.open).tuples() if c}
+
+
+def summons_recount() -> dict[tuple[int, int], int]:
+    """What ``summons_stored`` should hold, counted from the summons and their items."""
+    query = (
+        Assignment.select(Assignment.unit, Item.node, fn.COUNT(Assignment.id))
+        .join(Item, on=(Assignment.item == Item.id))
+        .where(Assignment.open)
+        .group_by(Assignment.unit, Item.node)
+    )
+    return {(u, n): int(c) for u, n, c in query.tuples()}
+
+
+DAY_COUNTS = (
+    "summoned",
+    "report_fixed",
+    "report_on_time",
+    "handle_fixed",
+    "handle_on_time",
+    "urged",
+)
+
+
+def day_stored() -> dict[tuple[Any, ...], tuple[int, ...]]:
+    """(unit, node, day, report_due, handle_due) → the day's counts, zero rows left out."""
+    t = SummonsDayTally
+    columns = [getattr(t, c) for c in DAY_COUNTS]
+    rows = t.select(t.unit, t.node, t.day, t.report_due, t.handle_due, *columns).tuples()
+    return {tuple(r[:5]): tuple(r[5:]) for r in rows if any(r[5:])}
+
+
+def day_recount() -> dict[tuple[Any, ...], tuple[int, ...]]:
+    """What ``day_stored`` should hold, counted from the summons in Python."""
+    a = Assignment
+    rows = (
+        a.select(
+            a.unit,
+            Item.node,
+            a.summoned_at,
+            a.reported_at,
+            a.report_due_at,
+            a.done_at,
+            a.handle_due_at,
+            a.state,
+            a.urge_count,
+        )
+        .join(Item, on=(a.item == Item.id))
+        .tuples()
+    )
+    found: dict[tuple[Any, ...], list[int]] = {}
+    for unit, node, summoned, reported, report_due, done, handle_due, state, urged in rows:
+        pending_report = reported is None and done is None and report_due is not None
+        pending_handle = state != "done" and done is None and handle_due is not None
+        key = (
+            unit,
+            node,
+            summoned.strftime("%Y-%m-%d"),
+            report_due.strftime("%Y-%m-%d") if pending_report else "",
+            handle_due.strftime("%Y-%m-%d") if pending_handle else "",
+        )
+        numbers = found.setdefault(key, [0] * 6)
+        numbers[0] += 1
+        numbers[1] += reported is not None or (
+            report_due is not None and done is not None and report_due < done
+        )
+        numbers[2] += reported is not None and (report_due is None or reported <= report_due)
+        numbers[3] += state == "done" or (
+            handle_due is not None and done is not None and handle_due < done
+        )
+        numbers[4] += state == "done" and (
+            handle_due is None or (done is not None and done <= handle_due)
+        )
+        numbers[5] += urged
+    return {key: tuple(int(n) for n in v) for key, v in found.items() if any(v)}
+
+
 def rebuild() -> None:
-    """Replace the stored counts by a recount of every item (one transaction)."""
+    """Replace the stored counts by a recount of every item and summons (one transaction)."""
     with write_transaction():
         backend().rebuild_tallies()
+        backend().rebuild_summons_tally()
+        backend().rebuild_day_tally()

@@ -1,16 +1,29 @@
-"""Stored counts per node (``node_tally``) equal a recount of the items after interactive
-and bulk changes, on whichever backend the suite runs on (triggers in the database)."""
+"""Stored counts per node (``node_tally``) and of open summons per unit and node
+(``summons_tally``) equal a recount after interactive, bulk, API and restore changes, on
+whichever backend the suite runs on (triggers in the database); the boards that read them
+answer what a count of the rows answers."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
+from peewee import fn
 
+from engine.core import clock
 from engine.demo.demo import generate
+from engine.org.actors import actor_for
 from engine.store.db import backend, database
-from engine.store.models import Item, NodeTally, OrgNode
-from engine.supervision import tallies
+from engine.store.models import (
+    Assignment,
+    Item,
+    NodeTally,
+    OrgNode,
+    SummonsDayTally,
+    SummonsTally,
+    User,
+)
+from engine.supervision import board, evaluation, tallies
 from engine.workflow import items
 from engine.workflow.escalation import sweep
 from tests.conftest import NOW, SEED
@@ -44,21 +57,72 @@ def _numbers(c: tallies.Counts) -> tuple[int, ...]:
     return (c.items, c.open, c.overdue, c.resolved, c.rated, c.rating_sum)
 
 
-def test_the_stored_counts_follow_every_writer(app, actor_of):
-    assert tallies.stored() == tallies.recount() == {}
-    generate(SEED, compounds=6, items=60, seed=3, now=NOW)  # the demo's bulk writer
+BOARD_USERS = ("ducha", "chaohui-ducha", "dept-zhifa-user", "xifang")
+
+
+def assert_counts_follow(now: dt.datetime = NOW) -> None:
+    """Both stored counts equal a recount, and the board by department (stored open
+    summons, live late ones) equals the count of the summons, for every kind of viewer."""
     assert tallies.stored() == tallies.recount()
+    assert tallies.summons_stored() == tallies.summons_recount()
+    assert tallies.day_stored() == tallies.day_recount()
+    street = OrgNode.get(OrgNode.key == "chaohui")
+    today = clock.local(now).date()
+    periods = [
+        evaluation.quarter_of(now),
+        evaluation.Period(today - dt.timedelta(days=4), today),
+        evaluation.Period(today, today + dt.timedelta(days=2)),
+    ]
+    for name in BOARD_USERS:
+        user = User.get_or_none(User.username == name)
+        if user is None:
+            continue
+        actor = actor_for(user)
+        for within in (None, street):
+            found = board._department_counts(actor, now, within)
+            assert found == board._department_counts_live(actor, now, within), (name, within)
+        for period in periods:
+            assert same_evaluation(actor, period, now), (name, period)
+
+
+def same_evaluation(actor, period, now) -> bool:
+    """The evaluation from the stored day counts equals the one counted from the summons."""
+    stored = evaluation.evaluate(actor, period, now=now)
+    live = evaluation.evaluate(actor, period, now=now, stored=False)
+    return [vars(r) for r in stored] == [vars(r) for r in live]
+
+
+def test_the_stored_counts_follow_every_writer(app, actor_of, client, token_for):
+    assert tallies.stored() == tallies.recount() == {}
+    assert tallies.summons_stored() == tallies.summons_recount() == {}
+    generate(SEED, compounds=6, items=60, seed=3, now=NOW)  # the demo's bulk writer
+    assert_counts_follow()
+    assert sum(tallies.summons_stored().values()) > 0
+    assert sum(v[0] for v in tallies.day_stored().values()) == Assignment.select().count() > 0
     assert sum(v[0] for v in tallies.stored().values()) == Item.select().count() >= 60
 
     raised = [whistle(actor_of, n) for n in range(5)]  # the interactive one-row writer
-    assert tallies.stored() == tallies.recount()
+    assert_counts_follow()
     for item in raised[:2]:
         items.transition(actor_of("xifang"), item.id, "report", expected=None, now=NOW)
-    assert tallies.stored() == tallies.recount()
+    assert_counts_follow()
+
+    # The JSON API: a resident raises, the commissioner accepts (summoning three units).
+    bell = {"type": "bell", "node": "lvzhouhuayuan", "data": {"category": "违章搭建",
+            "summary": "楼顶违章搭建", "building": "3幢"}}  # fmt: skip
+    made = client.post("/api/v1/items", json=bell, headers=token_for("lvzhou-yezhu1"))
+    assert made.status_code == 201, made.get_json()
+    accepted = client.post(
+        f"/api/v1/items/{made.get_json()['id']}/transitions/accept",
+        json={"version": 1},
+        headers=token_for("xifang"),
+    )
+    assert accepted.status_code == 200 and accepted.get_json()["assignments"]
+    assert_counts_follow(clock.now())
 
     # The sweep's bulk writer: deadlines, priorities and next levels three days on.
     assert sweep(now=NOW + dt.timedelta(days=3)).total > 0
-    assert tallies.stored() == tallies.recount()
+    assert_counts_follow(NOW + dt.timedelta(days=3))
 
     # Any other write: rated, closed, moved to another node, a deadline moved, deleted.
     other = OrgNode.get(OrgNode.key == "lvzhouhuayuan")
@@ -70,20 +134,51 @@ def test_the_stored_counts_follow_every_writer(app, actor_of):
     Item.update(due_at=NOW - dt.timedelta(days=40)).where(Item.id == third.id).execute()
     Item.update(due_at=None).where(Item.id.in_([raised[0].id])).execute()
     Item.delete().where(Item.id == raised[1].id).execute()
-    assert tallies.stored() == tallies.recount()
+    assert_counts_follow()
+
+    # Summons written directly: closed, opened again, moved to another unit or item,
+    # deleted; an item with open summons moved to another node, and one deleted.
+    summoned = Item.select().join(Assignment).where(Assignment.open).distinct().limit(3)
+    one, two, three = list(summoned)
+    some = Assignment.select(Assignment.id).where(Assignment.item == one.id)
+    Assignment.update(open=False).where(Assignment.id.in_(some)).execute()
+    Assignment.update(open=True).where(Assignment.item == one.id).execute()
+    Assignment.update(reported_at=NOW, state="reported").where(Assignment.item == one.id).execute()
+    Assignment.update(done_at=NOW + dt.timedelta(days=9), state="done", urge_count=2).where(
+        Assignment.id.in_(some.limit(1))
+    ).execute()
+    unit = Assignment.select().where(Assignment.item == two.id).first()
+    Assignment.update(unit=other.id, item=three.id).where(Assignment.id == unit.id).execute()
+    Assignment.update(next_due_at=NOW - dt.timedelta(days=2)).where(
+        Assignment.item == three.id
+    ).execute()
+    Assignment.delete().where(Assignment.id == Assignment.select(fn.MIN(Assignment.id))).execute()
+    Item.update(node=other.id, node_path=other.path).where(
+        Item.id.in_([two.id, three.id])
+    ).execute()
+    assert_counts_follow()
+    Item.delete().where(Item.id == three.id).execute()
+    assert_counts_follow()
 
     # A transaction rolled back leaves the counts as they were.
-    before = tallies.stored()
+    before, summons_before = tallies.stored(), tallies.summons_stored()
+    days_before = tallies.day_stored()
     with database.atomic() as transaction:
         Item.delete().execute()
-        assert tallies.stored() == {}
+        assert tallies.stored() == {} == tallies.summons_stored() == tallies.day_stored()
         transaction.rollback()
     assert tallies.stored() == before == tallies.recount()
+    assert tallies.summons_stored() == summons_before == tallies.summons_recount()
+    assert tallies.day_stored() == days_before == tallies.day_recount()
 
     # Rebuilding from nothing gives the same counts.
     NodeTally.delete().execute()
+    SummonsTally.delete().execute()
+    SummonsDayTally.delete().execute()
     tallies.rebuild()
     assert tallies.stored() == before
+    assert tallies.summons_stored() == summons_before
+    assert tallies.day_stored() == days_before
 
 
 @pytest.mark.parametrize("hour", [0, 9, 23])
@@ -116,10 +211,59 @@ def test_an_instance_without_stored_counts_gets_them_counted(app, actor_of):
     generate(SEED, compounds=3, items=30, seed=2, now=NOW)
     expected = tallies.stored()
     assert expected == tallies.recount()
-    for statement in backend().drop_tally_triggers():
+    summons = tallies.summons_stored()
+    assert summons == tallies.summons_recount() != {}
+    days = tallies.day_stored()
+    drops = backend().drop_tally_triggers() + backend().drop_summons_tally_triggers()
+    for statement in drops + backend().drop_day_tally_triggers():
         database.execute_sql(statement)
-    database.drop_tables([NodeTally])
+    database.drop_tables([NodeTally, SummonsTally, SummonsDayTally])
     create_tables()
     assert tallies.stored() == expected
+    assert tallies.summons_stored() == summons
+    assert tallies.day_stored() == days
     whistle(actor_of, 1)  # and the triggers are back
     assert tallies.stored() == tallies.recount()
+    assert tallies.summons_stored() == tallies.summons_recount()
+    assert tallies.day_stored() == tallies.day_recount()
+
+
+@pytest.mark.parametrize("hour", [0, 9, 23])
+def test_the_evaluation_counts_deadlines_falling_today(app, actor_of, hour):
+    """Undecided summons with a deadline before today are decided from the stored day
+    counts, today's from the rows; both equal the count from the summons, at any hour."""
+    generate(SEED, compounds=4, items=40, seed=5, now=NOW)
+    now = NOW.replace(hour=hour, minute=30)
+    day = tallies.day_start(now)
+    moves = [
+        day + dt.timedelta(minutes=10),
+        now - dt.timedelta(seconds=1),
+        now,
+        now + dt.timedelta(hours=1),
+        day - dt.timedelta(seconds=1),
+        day + dt.timedelta(days=1),
+    ]
+    ids = [a.id for a in Assignment.select(Assignment.id).order_by(Assignment.id).limit(12)]
+    assert len(ids) == 12
+    Assignment.update(reported_at=None, done_at=None, state="summoned", open=True).where(
+        Assignment.id.in_(ids)
+    ).execute()
+    for n, due in enumerate(moves):
+        Assignment.update(report_due_at=due).where(Assignment.id == ids[n]).execute()
+        Assignment.update(handle_due_at=due).where(Assignment.id == ids[n + 6]).execute()
+        # summoned on earlier whole days and at the period's two ends
+        summoned = day - dt.timedelta(days=n % 3, hours=n * 5)
+        Assignment.update(summoned_at=summoned).where(Assignment.id == ids[n]).execute()
+    assert tallies.day_stored() == tallies.day_recount()
+    today = clock.local(now).date()
+    periods = [
+        evaluation.quarter_of(now),
+        evaluation.Period(today - dt.timedelta(days=2), today),
+        evaluation.Period(today, today),
+    ]
+    for name in ("ducha", "chaohui-ducha", "dept-zhifa-user"):
+        actor = actor_for(User.get(User.username == name))
+        for period in periods:
+            assert same_evaluation(actor, period, now), (name, period)
+    rows = evaluation.evaluate(actor_for(User.get(User.username == "ducha")), periods[0], now=now)
+    assert sum(r.report_decided for r in rows) > 0

@@ -121,6 +121,8 @@ def test_a_backup_restores_every_item_file_and_event_into_an_empty_instance(
     with database.connection_context():
         assert snapshot() == before
         assert tallies.stored() == tallies.recount() != {}  # made again by the items' inserts
+        assert tallies.summons_stored() == tallies.summons_recount() != {}  # and the summons'
+        assert tallies.day_stored() == tallies.day_recount() != {}
         other = restored.extensions["sanfang.attachments"]
         assert {sha: other.get(sha) for sha in files} == files
 
@@ -178,11 +180,11 @@ def test_restore_refuses_what_is_not_a_backup(empty_instance, tmp_path, content)
 def test_every_table_is_in_the_backup(app):
     """A table the models forget would be left out of every backup."""
     from engine.store.backup import _models
-    from engine.store.models import NodeTally
+    from engine.store.models import NodeTally, SummonsDayTally, SummonsTally
     from engine.store.storage import Blob
 
-    # Files travel as files; the stored counts are made again by the restored items' inserts.
-    left_out = {Blob._meta.table_name, NodeTally._meta.table_name}
+    # Files travel as files; the stored counts are made again by the restored rows' inserts.
+    left_out = {m._meta.table_name for m in (Blob, NodeTally, SummonsTally, SummonsDayTally)}
     assert {m._meta.table_name for m in _models()} | left_out == set(database.get_tables())
 
 
