@@ -39,6 +39,17 @@ class Backend:
         way: SQLite's LIKE ignores case and so cannot use an index; GLOB can."""
         return Expression(field, "GLOB", pattern)
 
+    def unindexed(self, field: Any) -> Any:
+        """``field`` for a condition tested on each row, never searched on an index: where
+        the planner's choice of that index is known to be the slow one. SQLite skips
+        indexes for ``+field``; PostgreSQL weighs them from its statistics."""
+        return NodeList((SQL("+"), field), glue="")
+
+    def path_filter(self, field: Any, pattern: Any) -> Any:
+        """``path_match`` as a test on each row only (:meth:`unindexed`): for a large
+        subtree read in another index's order."""
+        return self.path_match(self.unindexed(field), pattern)
+
     def path_under(self, field: Any, path: str) -> Any:
         """``field`` (a materialized path) starts with ``path``."""
         return self.path_match(field, self.prefix_pattern(path))
@@ -196,6 +207,9 @@ class PostgreSQL(Backend):
     def path_match(self, field: Any, pattern: Any) -> Any:
         # LIKE uses the text_pattern_ops indexes above.
         return Expression(field, "LIKE", pattern)
+
+    def unindexed(self, field: Any) -> Any:
+        return field
 
     def null_or_equal(self, field: Any, value: Any) -> Any:
         # PostgreSQL estimates the OR from its statistics and keeps an ordered index scan.
