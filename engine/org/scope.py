@@ -195,6 +195,16 @@ def _conditions(actor: Actor, *, by_path: bool = False, ordered: bool = False) -
                     )
                 )
             )
+        elif sees == "summoned" and ordered:
+            # The summoned items' ids as a list each row of the (closed, due_at) index is
+            # tested against, read in deadline order: looking every id up in the table
+            # and sorting read each of a department's 63,000 items (70–140 ms at
+            # 1,000,000 items); the scan stops after a page.
+            units = within(Assignment.unit, Assignment.unit_path, grant.node_path)
+            summoned = Assignment.select(Assignment.item).where(units)
+            cond = backend().unindexed(Item.id).in_(summoned)
+            cond.in_deadline_order = True
+            conds.append(cond)
         elif sees == "summoned":
             units = within(Assignment.unit, Assignment.unit_path, grant.node_path)
             conds.append(Item.id.in_(Assignment.select(Assignment.item).where(units)))
