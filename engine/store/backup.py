@@ -43,10 +43,11 @@ BATCH = 1000
 
 def _models() -> list[Any]:
     """Every table, parents before children; attachment bytes travel as files."""
-    from engine.store.models import ALL_MODELS, NodeTally
+    from engine.store.models import ALL_MODELS, NodeTally, ResolutionTally
 
     # Stored counts are derived: the restored items' inserts make them again (triggers).
-    return [m for m in sort_models(ALL_MODELS) if m is not Blob and m is not NodeTally]
+    derived = (Blob, NodeTally, ResolutionTally)
+    return [m for m in sort_models(ALL_MODELS) if m not in derived]
 
 
 def _encode(field: Any, value: Any) -> Any:

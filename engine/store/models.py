@@ -158,6 +158,9 @@ class Item(Base):
             (("handler", "closed", "due_at"), False),  # the inbox part "items handed to me"
             (("state",), False),
             (("closed", "due_at"), False),  # the sweep: open items by state deadline
+            # A median's bucket: the resolution times in a range, their paths tested here
+            # (``medians``); led by the time, no path or deadline query is drawn to it.
+            (("resolution_seconds", "node_path"), False),
         )
 
 
@@ -390,6 +393,24 @@ class NodeTally(Base):
         indexes = ((("node", "bucket"), True),)
 
 
+class ResolutionTally(Base):
+    """A histogram of resolution times: how many resolved items at or below one org node
+    took a time in one bucket (``medians.bucket_of``), kept by database triggers on
+    ``item`` in the same transaction as every change (``Backend.resolution_triggers``).
+    Each item counts at its node and every ancestor, so a subtree's histogram is its
+    root's rows; ``engine.supervision.medians`` finds a median's bucket there and reads
+    only that bucket's times from the items. Derived data: not in backups.
+    """
+
+    node = ForeignKeyField(OrgNode, on_delete="CASCADE", backref="+")
+    bucket = IntegerField()
+    items = IntegerField(default=0)
+
+    class Meta:
+        table_name = "resolution_tally"
+        indexes = ((("node", "bucket"), True),)
+
+
 class IndexSnapshot(Base):
     """A node's index score at one moment, under one index version (三方强基指数)."""
 
@@ -442,6 +463,7 @@ ALL_MODELS = [
     DeliveryAttempt,
     NodeFacts,
     NodeTally,
+    ResolutionTally,
     IndexSnapshot,
     ChecklistRow,
     KpiReport,
@@ -465,6 +487,7 @@ def create_tables() -> None:
 
     add_missing_columns(ALL_MODELS)  # first: new indexes may cover new columns
     tallied = NodeTally.table_exists()
+    histograms = ResolutionTally.table_exists()
     database.create_tables(ALL_MODELS, safe=True)
     for statement in backend().extra_indexes:
         database.execute_sql(statement)
@@ -473,6 +496,11 @@ def create_tables() -> None:
     if not tallied:  # an instance made before the stored counts: count what it holds
         with database.atomic():
             backend().rebuild_tallies()
+    for statement in backend().resolution_triggers():
+        database.execute_sql(statement)
+    if not histograms:  # an instance made before the resolution-time histograms
+        with database.atomic():
+            backend().rebuild_resolution_tally()
 
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["HANDLER_ROLE", "create_tables", "utcnow"]

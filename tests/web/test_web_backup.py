@@ -15,7 +15,7 @@ import pytest
 from engine.store.db import database
 from engine.store.models import Attachment, Event, Item, OrgNode, User
 from engine.store.tables import ChecklistRow
-from engine.supervision import tallies
+from engine.supervision import medians, tallies
 from tests.conftest import ON_POSTGRES, close_all
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256))
@@ -121,6 +121,7 @@ def test_a_backup_restores_every_item_file_and_event_into_an_empty_instance(
     with database.connection_context():
         assert snapshot() == before
         assert tallies.stored() == tallies.recount() != {}  # made again by the items' inserts
+        assert medians.stored() == medians.recount()  # the resolution-time histograms too
         other = restored.extensions["sanfang.attachments"]
         assert {sha: other.get(sha) for sha in files} == files
 
@@ -178,11 +179,12 @@ def test_restore_refuses_what_is_not_a_backup(empty_instance, tmp_path, content)
 def test_every_table_is_in_the_backup(app):
     """A table the models forget would be left out of every backup."""
     from engine.store.backup import _models
-    from engine.store.models import NodeTally
+    from engine.store.models import NodeTally, ResolutionTally
     from engine.store.storage import Blob
 
-    # Files travel as files; the stored counts are made again by the restored items' inserts.
-    left_out = {Blob._meta.table_name, NodeTally._meta.table_name}
+    # Files travel as files; the stored counts and histograms are made again by the
+    # restored items' inserts.
+    left_out = {m._meta.table_name for m in (Blob, NodeTally, ResolutionTally)}
     assert {m._meta.table_name for m in _models()} | left_out == set(database.get_tables())
 
 
