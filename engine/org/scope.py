@@ -222,8 +222,9 @@ def visible_items(actor: Actor, *, by_path: bool = False) -> Any:
 
 
 def visible_item_parts(actor: Actor) -> list[Any]:
-    """``visible_items`` as one query per way of seeing an item (subtree, summoned, raised,
-    handled); their union is ``visible_items``. A page in deadline order reads each
+    """``visible_items`` as one query per way of seeing an item (each grant's, then the
+    items the actor raised, then those handed to it: in that order); their union is
+    ``visible_items``. A page in deadline order reads each
     part on its own index in order and merges them (an OR of the parts makes the
     database collect and sort every visible item).
 

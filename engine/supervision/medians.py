@@ -12,12 +12,11 @@ items). ``recount`` counts the histograms from the items; tests compare both.
 
 from __future__ import annotations
 
-import operator
 from collections import Counter
 from collections.abc import Hashable
-from functools import reduce
+from typing import Any
 
-from engine.org.scope import path_pattern
+from engine.org.scope import ids_in, path_pattern
 from engine.store.db import backend, database, write_transaction
 from engine.store.models import Item, OrgNode, ResolutionTally
 
@@ -57,23 +56,31 @@ def medians(
     stored: dict[int, list[tuple[int, int]]] = {}
     if ids:
         t = ResolutionTally
-        rows = t.select(t.node, t.bucket, t.items).where(t.node.in_(sorted(ids)) & (t.items != 0))
-        for node_id, bucket, n in rows.tuples():
+        rows = (  # in (node, bucket) order, from the unique index
+            t.select(t.node, t.bucket, t.items)
+            .where(ids_in(t.node, sorted(ids)) & (t.items != 0))
+            .order_by(t.node, t.bucket)
+        )
+        for node_id, bucket, n in database.execute(rows).fetchall():  # plain integers
             stored.setdefault(node_id, []).append((bucket, n))
     wanted: dict[Hashable, tuple[int, int]] = {}  # key -> (bucket, values before it)
     for key in {*sources, *extra}:
-        counts: Counter[int] = Counter()
-        for node_id, _ in sources.get(key, ()):
-            for bucket, n in stored.get(node_id, ()):
-                counts[bucket] += n
-        counts.update(bucket_of(v) for v in extra.get(key, ()))
-        middle = sum(counts.values()) // 2
+        roots, more = sources.get(key, ()), extra.get(key, ())
+        if len(roots) == 1 and not more:  # the usual case: one stored histogram, in order
+            histogram = stored.get(roots[0][0], [])
+        else:
+            counts: Counter[int] = Counter(bucket_of(v) for v in more)
+            for node_id, _ in roots:
+                for bucket, n in stored.get(node_id, ()):
+                    counts[bucket] += n
+            histogram = sorted(counts.items())
+        middle = sum(n for _, n in histogram) // 2
         before = 0
-        for bucket in sorted(counts):
-            if before + counts[bucket] > middle:
+        for bucket, n in histogram:
+            if before + n > middle:
                 wanted[key] = (bucket, middle - before)
                 break
-            before += counts[bucket]
+            before += n
     in_bucket = _times_in_buckets(sources, wanted)
     found: dict[Hashable, int | None] = {key: None for key in {*sources, *extra}}
     for key, (bucket, offset) in wanted.items():
@@ -96,20 +103,38 @@ def _times_in_buckets(
     by_bucket = {b: paths for b, paths in by_bucket.items() if paths}
     if not by_bucket:
         return {}
-    rs, path_filter = Item.resolution_seconds, backend().path_filter
-    conds = []
+    select, in_range, under = _statement_parts()
+    conds: list[str] = []
+    params: list[Any] = []
     for bucket, paths in by_bucket.items():
-        low, high = bucket_range(bucket)
-        under = reduce(operator.or_, [path_filter(Item.node_path, path_pattern(p)) for p in paths])
-        conds.append((rs >= low) & (rs < high) & under)
-    query = Item.select(Item.node_path, rs).where(reduce(operator.or_, conds))
+        conds.append(f"({in_range} AND ({' OR '.join([under] * len(paths))}))")
+        params += [*bucket_range(bucket), *(path_pattern(p) for p in paths)]
     found: dict[Hashable, list[int]] = {key: [] for key in wanted}
-    rows = database.execute(query).fetchall()  # the raw cursor: no row objects
+    rows = database.execute_sql(select + " OR ".join(conds), params).fetchall()
     for key, (bucket, _) in wanted.items():
         low, high = bucket_range(bucket)
         paths = tuple(path for _, path in sources.get(key, ()))
         found[key] = [v for path, v in rows if low <= v < high and path.startswith(paths)]
     return found
+
+
+_PARTS: dict[str, tuple[str, str, str]] = {}
+
+
+def _statement_parts() -> tuple[str, str, str]:
+    """The SQL of the bucket read, in pieces peewee builds once per backend: the select
+    up to WHERE, a time range (two parameters), a path test (one). Building the whole
+    condition tree on every request cost more than the read on a small database."""
+    name = backend().name
+    if name not in _PARTS:
+        rs = Item.resolution_seconds
+        test = backend().path_filter(Item.node_path, "")
+        sql = Item.select(Item.node_path, rs).where((rs >= 0) & (rs < 0) & test).sql()[0]
+        head, where = sql.split(" WHERE ", 1)
+        # where: ((("t1"."resolution_seconds" >= ?) AND (... < ?)) AND (path test))
+        in_range, under = where[1:-1].rsplit(" AND ", 1)
+        _PARTS[name] = (head + " WHERE ", in_range, under)
+    return _PARTS[name]
 
 
 def stored() -> dict[tuple[int, int], int]:

@@ -79,6 +79,20 @@ def items_filtered(actor: Actor, filters: Filters = Filters(), *, base: Any = No
     return query
 
 
+_COLUMNS: dict[tuple[Any, ...], Any] = {}
+
+
+def _columns(query: Any) -> Any:
+    """``query``'s selected columns as one piece of SQL, built once per field list: a
+    page of a dozen arms spent half its SQL building on their twenty columns each. (The
+    columns of the query's own table, which is ``t1`` in every query peewee builds.)"""
+    key = (query.model, *query._returning)
+    if key not in _COLUMNS:
+        sql = query.model.select(*query._returning).sql()[0]
+        _COLUMNS[key] = SQL(sql[len("SELECT ") : sql.index(" FROM ")])
+    return _COLUMNS[key]
+
+
 def union_all(model: Any, arms: list[Any]) -> list[Any]:
     """The rows of every arm (ordered, limited queries of ``model``), arm after arm, in
     one statement: each arm keeps its own index-ordered scan and LIMIT, and the page
@@ -88,7 +102,7 @@ def union_all(model: Any, arms: list[Any]) -> list[Any]:
     sqls: list[str] = []
     params: list[Any] = []
     for n, arm in enumerate(arms):
-        sql, arm_params = arm.sql()
+        sql, arm_params = arm.select(_columns(arm)).sql()
         sqls.append(f"SELECT * FROM ({sql}) AS arm{n}")
         params.extend(arm_params)
     return list(model.raw(" UNION ALL ".join(sqls), *params))
