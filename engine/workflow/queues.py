@@ -27,7 +27,7 @@ from engine.store.models import (
     Item,
     OrgNode,
 )
-from engine.store.prepared import prepared
+from engine.store.prepared import Slot, bind, prepared
 
 PAGE_SIZE = 50
 MAX_PAGE = 1_000_000  # 50 million rows deep: past any queue, and its OFFSET fits a 64-bit column
@@ -93,18 +93,30 @@ def _columns(query: Any) -> Any:
     return _COLUMNS[key]
 
 
-def union_all(model: Any, arms: list[Any]) -> list[Any]:
+def union_all(
+    model: Any, arms: list[Any], *, each: dict[str, list[Any]] | None = None
+) -> list[Any]:
     """The rows of every arm (ordered, limited queries of ``model``), arm after arm, in
     one statement: each arm keeps its own index-ordered scan and LIMIT, and the page
-    costs one round trip instead of one per arm."""
-    if len(arms) == 1:
+    costs one round trip instead of one per arm.
+
+    :param each: values for the arms' ``Slot``s: every arm is repeated once per value,
+        its SQL built once (the same arm for open and for closed items).
+    """
+    if len(arms) == 1 and not each:
         return list(arms[0])
+    fills = (
+        [dict(zip(each, values, strict=True)) for values in zip(*each.values(), strict=True)]
+        if each
+        else [{}]
+    )
     sqls: list[str] = []
     params: list[Any] = []
-    for n, arm in enumerate(arms):
+    for arm in arms:
         sql, arm_params = arm.select(_columns(arm)).sql()
-        sqls.append(f"SELECT * FROM ({sql}) AS arm{n}")
-        params.extend(arm_params)
+        for fill in fills:
+            sqls.append(f"SELECT * FROM ({sql}) AS arm{len(sqls)}")
+            params.extend(bind(arm_params, fill))
     return list(model.raw(" UNION ALL ".join(sqls), *params))
 
 
@@ -168,15 +180,19 @@ def _undated(part: Any) -> Any:
     return part.where(unindexed(Item.due_at).is_null()).order_by(unindexed(Item.id).desc())
 
 
-def merged_by_deadline(parts: list[Any], page: int) -> list[Item]:
+def merged_by_deadline(parts: list[Any], page: int, *, each_closed: bool = False) -> list[Item]:
     """Page ``page`` of the union of ``parts`` (item queries) by deadline, newest first
     among equal deadlines, items without a deadline last: the order of
     ``by_deadline(..., Item.due_at, Item.id.desc(), page)`` on their union.
 
     Each part is read in order on its own index, at most a page's end deep, and the
-    parts are merged here; an item two parts share is counted once.
+    parts are merged here; an item two parts share is counted once. ``each_closed``:
+    every part is read twice, for open and for closed items (``closed`` free before
+    ``due_at`` in an index made the database collect and sort a part's every item).
     """
-    if len(parts) == 1:
+    if each_closed:
+        parts = [part.where(Item.closed == Slot("closed")) for part in parts]
+    elif len(parts) == 1:
         return by_deadline(parts[0], Item.due_at, Item.id.desc(), page)
     end = page * PAGE_SIZE
     arms = [
@@ -186,7 +202,8 @@ def merged_by_deadline(parts: list[Any], page: int) -> list[Item]:
     arms += [_undated(part).limit(end) for part in parts]
     dated: dict[int, Item] = {}
     undated: dict[int, Item] = {}
-    for row in union_all(Item, arms):  # one statement for every part's page
+    each = {"closed": [False, True]} if each_closed else None
+    for row in union_all(Item, arms, each=each):  # one statement for every part's page
         (undated if row.due_at is None else dated)[row.id] = row
     rows = sorted(dated.values(), key=lambda i: (i.due_at, -i.id))[:end]
     if len(rows) < end:
@@ -240,24 +257,21 @@ def inbox_parts(actor: Actor, filters: Filters, fields: list[Any]) -> list[Any]:
     """The parts whose union is ``items_filtered(actor, filters)``, each a query one index
     can serve in deadline order (``merged_by_deadline`` merges them).
 
-    "Mine" is two more kinds of part (the items the actor raised; each way of seeing
-    restricted to the items summoning its units) rather than an OR in every part, and
-    without ``open_only`` each part is read once per value of ``closed``: an OR, or a
-    ``closed`` left free before ``due_at`` in the index, made the database collect and
-    sort every item a part holds (a resident's list and ``?all=1``: 0.4–0.6 s at
-    1,000,000 items).
+    "Mine" is the part of the items the actor raised and each other part restricted to
+    the items summoning its units, rather than an OR in every part: the OR made the
+    database collect and sort every item a part holds (a resident's list: 0.4 s at
+    1,000,000 items). Without ``open_only`` the caller reads each part once per value
+    of ``closed`` (``merged_by_deadline``'s ``each_closed``).
     """
     bases = visible_item_parts(actor)
-    if filters.mine:  # raised by the actor (always visible), or summoning its units
+    if filters.mine:  # raised by the actor, or summoning its units
         units = visible_assignments(actor).select(Assignment.item)
-        bases = [Item.select().where(Item.raised_by == actor.user.id)] + [
-            base.where(Item.id.in_(units)) for base in bases
-        ]
+        # The parts end with the items the actor raised (all of them its own) and those
+        # handed to it (``scope.visible_item_parts``).
+        raised, others = bases[-2], bases[:-2] + bases[-1:]
+        bases = [raised] + [base.where(Item.id.in_(units)) for base in others]
         filters = replace(filters, mine=False)
-    parts = [items_filtered(actor, filters, base=base.select(*fields)) for base in bases]
-    if not filters.open_only:
-        parts = [part.where(Item.closed == flag) for part in parts for flag in (False, True)]
-    return parts
+    return [items_filtered(actor, filters, base=base.select(*fields)) for base in bases]
 
 
 def inbox(
@@ -265,7 +279,8 @@ def inbox(
 ) -> list[Item]:
     """Page ``page`` of the items the actor sees; their answers (``data``) only when asked."""
     fields = Item._meta.sorted_fields if with_data else LIST_FIELDS
-    rows = merged_by_deadline(inbox_parts(actor, filters, fields), page)
+    parts = inbox_parts(actor, filters, fields)
+    rows = merged_by_deadline(parts, page, each_closed=not filters.open_only)
     known = definitions()
     for row in rows:
         if row.definition_id in known:
