@@ -208,9 +208,11 @@ def _conditions(actor: Actor, *, by_path: bool = False, ordered: bool = False) -
         elif sees == "summoned":
             units = within(Assignment.unit, Assignment.unit_path, grant.node_path)
             conds.append(Item.id.in_(Assignment.select(Assignment.item).where(units)))
-    conds.append(Item.raised_by == actor.user.id)
-    conds.append(Item.handler == actor.user.id)  # reassigned to them by a supervisor
-    return conds
+    raised = Item.raised_by == actor.user.id
+    handed = Item.handler == actor.user.id  # reassigned to them by a supervisor
+    if ordered:  # each on its (user, closed, due_at) index, in that index's order
+        raised.in_deadline_order = handed.in_deadline_order = True
+    return [*conds, raised, handed]
 
 
 def visible_items(actor: Actor, *, by_path: bool = False) -> Any:
@@ -228,8 +230,10 @@ def visible_item_parts(actor: Actor) -> list[Any]:
     part on its own index in order and merges them (an OR of the parts makes the
     database collect and sort every visible item).
 
-    A part's ``in_deadline_order`` says it is read on the (closed, due_at) index in that
-    index's order (a large subtree, its path tested on each row); the mark stays on the
+    A part's ``in_deadline_order`` says an index serves it in deadline order, and its
+    items without a deadline newest first: (closed, due_at) for a large subtree (its
+    path tested on each row) and for summoned items (their ids tested), the user's own
+    (…, closed, due_at) index for the raised and handed parts. The mark stays on the
     part's refinements (a peewee clone copies the query's attributes).
     """
     parts = []
