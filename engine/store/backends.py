@@ -207,10 +207,11 @@ class Backend:
     def resolution_upsert(self, row: str, sign: int) -> str:
         """Add (``sign`` 1) or take away (-1) the resolution time of the item ``row`` at
         its node and every ancestor; nothing for an item without one."""
+        bucket = self.resolution_bucket(f"{row}.resolution_seconds")
         return (
             "INSERT INTO resolution_tally (node_id, bucket, items)"
-            f" SELECT CAST(value AS INTEGER), {self.resolution_bucket(f'{row}.resolution_seconds')},"
-            f" {sign} FROM {self.path_ids(f'{row}.node_path')}"
+            f" SELECT CAST(value AS INTEGER), {bucket}, {sign}"
+            f" FROM {self.path_ids(f'{row}.node_path')}"
             f" WHERE {row}.resolution_seconds IS NOT NULL"
             " ON CONFLICT (node_id, bucket) DO UPDATE SET"
             " items = resolution_tally.items + excluded.items"

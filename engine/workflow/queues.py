@@ -169,11 +169,11 @@ LIST_FIELDS = [f for f in Item._meta.sorted_fields if f.name != "data"]
 
 def _undated(part: Any) -> Any:
     """A part's items without a deadline, newest first. A part its index serves in order
-    (``scope.visible_item_parts``' ``in_deadline_order``) finds them there, newest
-    first; any other (a list of nodes) is gathered on its own index and sorted. (SQLite's statistics
-    take ``due_at IS NULL`` for one deadline among many: it walked every closed item
-    without a deadline on (closed, due_at) looking for a compound's few, 39–93 ms at
-    1,000,000 items.)"""
+    (``scope.visible_item_parts``' ``in_deadline_order``) finds them there; any other (a
+    list of nodes) is gathered on its own index and sorted. (SQLite's statistics take
+    ``due_at IS NULL`` for one deadline among many: it walked every closed item without
+    a deadline on (closed, due_at) looking for a compound's few, 39–93 ms at 1,000,000
+    items.)"""
     if getattr(part, "in_deadline_order", False):
         return part.where(Item.due_at.is_null()).order_by(Item.id.desc())
     unindexed = backend().unindexed
