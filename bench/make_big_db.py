@@ -151,14 +151,15 @@ def main() -> None:
 
     open_database(url)
     database.connect(reuse_if_open=True)
-    from engine.store.models import NodeTally, create_tables
-    from engine.supervision import tallies
+    from engine.store.models import NodeTally, ResolutionTally, create_tables
+    from engine.supervision import medians, tallies
 
     say("rebuilding the stored counts")
     if NodeTally.table_exists():
         tallies.rebuild()
-    else:  # a base made before the stored counts: create_tables counts them
-        create_tables()
+    if ResolutionTally.table_exists():
+        medians.rebuild()
+    create_tables()  # a base made before either: create_tables makes and counts it
     database.close()
     say("sanfang facts refresh")
     sanfang(url, "facts", "refresh")

@@ -163,15 +163,24 @@ def role_labels() -> dict[str, str]:
     return labels
 
 
-def _conditions(actor: Actor, *, by_path: bool = False) -> list[Any]:
+def _conditions(actor: Actor, *, by_path: bool = False, ordered: bool = False) -> list[Any]:
     """One condition per way ``actor`` sees an item. ``by_path`` matches subtrees by path
     prefix only: for one item by id, where a list of node ids would cost more to build
-    (and a query to read) than the database spends on the row."""
+    (and a query to read) than the database spends on the row. ``ordered``: for a page in
+    deadline order (``visible_item_parts``)."""
     conds: list[Any] = []
     sees_cache: dict[str, str] = {}
     for grant in actor.grants:
         sees = sees_cache.setdefault(grant.role, role_sees(grant.role))
-        if sees == "subtree":
+        if sees == "subtree" and ordered and small_subtree_ids(grant.node_path) is None:
+            # A large subtree (a district) holds much of every deadline: read the items in
+            # deadline order on the (closed, due_at) index and test the path on each row.
+            # On the path index the database gathered and sorted every open item under it
+            # (the district's inbox: 108 ms at 1,000,000 items; now under 1 ms).
+            cond = backend().path_filter(Item.node_path, path_pattern(grant.node_path))
+            cond.in_deadline_order = True
+            conds.append(cond)
+        elif sees == "subtree":
             conds.append(
                 path_under(Item.node_path, grant.node_path)
                 if by_path
@@ -186,12 +195,24 @@ def _conditions(actor: Actor, *, by_path: bool = False) -> list[Any]:
                     )
                 )
             )
+        elif sees == "summoned" and ordered:
+            # The summoned items' ids as a list each row of the (closed, due_at) index is
+            # tested against, read in deadline order: looking every id up in the table
+            # and sorting read each of a department's 63,000 items (70–140 ms at
+            # 1,000,000 items); the scan stops after a page.
+            units = within(Assignment.unit, Assignment.unit_path, grant.node_path)
+            summoned = Assignment.select(Assignment.item).where(units)
+            cond = backend().unindexed(Item.id).in_(summoned)
+            cond.in_deadline_order = True
+            conds.append(cond)
         elif sees == "summoned":
             units = within(Assignment.unit, Assignment.unit_path, grant.node_path)
             conds.append(Item.id.in_(Assignment.select(Assignment.item).where(units)))
-    conds.append(Item.raised_by == actor.user.id)
-    conds.append(Item.handler == actor.user.id)  # reassigned to them by a supervisor
-    return conds
+    raised = Item.raised_by == actor.user.id
+    handed = Item.handler == actor.user.id  # reassigned to them by a supervisor
+    if ordered:  # each on its (user, closed, due_at) index, in that index's order
+        raised.in_deadline_order = handed.in_deadline_order = True
+    return [*conds, raised, handed]
 
 
 def visible_items(actor: Actor, *, by_path: bool = False) -> Any:
@@ -203,17 +224,39 @@ def visible_items(actor: Actor, *, by_path: bool = False) -> Any:
 
 
 def visible_item_parts(actor: Actor) -> list[Any]:
-    """``visible_items`` as one query per way of seeing an item (subtree, summoned, raised,
-    handled); their union is ``visible_items``. A page in deadline order reads each
+    """``visible_items`` as one query per way of seeing an item (each grant's, then the
+    items the actor raised, then those handed to it: in that order); their union is
+    ``visible_items``. A page in deadline order reads each
     part on its own index in order and merges them (an OR of the parts makes the
-    database collect and sort every visible item)."""
-    return [Item.select().where(cond) for cond in _conditions(actor)]
+    database collect and sort every visible item).
+
+    A part's ``in_deadline_order`` says an index serves it in deadline order, and its
+    items without a deadline newest first: (closed, due_at) for a large subtree (its
+    path tested on each row) and for summoned items (their ids tested), the user's own
+    (…, closed, due_at) index for the raised and handed parts. The mark stays on the
+    part's refinements (a peewee clone copies the query's attributes).
+    """
+    parts = []
+    for cond in _conditions(actor, ordered=True):
+        part = Item.select().where(cond)
+        part.in_deadline_order = getattr(cond, "in_deadline_order", False)
+        parts.append(part)
+    return parts
 
 
-def visible_assignments(actor: Actor) -> Any:
-    """Summons addressed to units ``actor`` acts for (role matches at or above the unit)."""
+def visible_assignments(actor: Actor, *, by_ids: bool = False) -> Any:
+    """Summons addressed to units ``actor`` acts for (role matches at or above the unit).
+
+    :param by_ids: match every subtree by its nodes' ids, however large (for a list in
+        deadline order: ``queues.summons``).
+    """
     conds = [
-        (Assignment.role == g.role) & within(Assignment.unit, Assignment.unit_path, g.node_path)
+        (Assignment.role == g.role)
+        & (
+            ids_in(Assignment.unit, subtree_ids(g.node_path))
+            if by_ids
+            else within(Assignment.unit, Assignment.unit_path, g.node_path)
+        )
         for g in actor.grants
     ]
     if not conds:

@@ -43,6 +43,17 @@ class Backend(SummonsCountsSQL):
 
     path_operator = "GLOB"  # what path_match compares with (in raw SQL too)
 
+    def unindexed(self, field: Any) -> Any:
+        """``field`` for a condition tested on each row, never searched on an index: where
+        the planner's choice of that index is known to be the slow one. SQLite skips
+        indexes for ``+field``; PostgreSQL weighs them from its statistics."""
+        return NodeList((SQL("+"), field), glue="")
+
+    def path_filter(self, field: Any, pattern: Any) -> Any:
+        """``path_match`` as a test on each row only (:meth:`unindexed`): for a large
+        subtree read in another index's order."""
+        return self.path_match(self.unindexed(field), pattern)
+
     def path_under(self, field: Any, path: str) -> Any:
         """``field`` (a materialized path) starts with ``path``."""
         return self.path_match(field, self.prefix_pattern(path))
@@ -178,6 +189,81 @@ class Backend(SummonsCountsSQL):
             f" FROM item GROUP BY {v[0]}, {v[1]}"
         )
 
+    # --- Resolution-time histograms (models.ResolutionTally), kept apart from the item
+    # counts above: a row per (node, bucket) counts the resolved items at or below the
+    # node whose resolution time falls in the bucket. The same SQL on every backend but
+    # the list of a path's node ids (:meth:`path_ids`) and the trigger wrapping.
+    def resolution_bucket(self, seconds: str) -> str:
+        """The SQL of the bucket of ``seconds`` (``medians.bucket_of`` in Python): the value
+        itself below 1,000; else its number of digits times 1,000 plus its first three
+        digits (1,000 buckets a decade, each at most 1 % of its values wide)."""
+        text = f"CAST({seconds} AS TEXT)"
+        return (
+            f"CASE WHEN {seconds} < 1000 THEN {seconds}"
+            f" ELSE length({text}) * 1000 + CAST(substr({text}, 1, 3) AS INTEGER) END"
+        )
+
+    def path_ids(self, path: str) -> str:
+        """A FROM item listing the node ids of the materialized ``path`` (SQL), in a
+        column ``value``: the node and each ancestor (paths are ``/id/id/.../``)."""
+        return f"json_each('[' || replace(trim({path}, '/'), '/', ',') || ']')"
+
+    def resolution_upsert(self, row: str, sign: int) -> str:
+        """Add (``sign`` 1) or take away (-1) the resolution time of the item ``row`` at
+        its node and every ancestor; nothing for an item without one."""
+        bucket = self.resolution_bucket(f"{row}.resolution_seconds")
+        return (
+            "INSERT INTO resolution_tally (node_id, bucket, items)"
+            f" SELECT CAST(value AS INTEGER), {bucket}, {sign}"
+            f" FROM {self.path_ids(f'{row}.node_path')}"
+            f" WHERE {row}.resolution_seconds IS NOT NULL"
+            " ON CONFLICT (node_id, bucket) DO UPDATE SET"
+            " items = resolution_tally.items + excluded.items"
+        )
+
+    def resolution_changed(self) -> str:
+        """The condition on OLD and NEW under which an update moves a resolution time."""
+        pairs = [("OLD.resolution_seconds", "NEW.resolution_seconds")]
+        pairs.append(("OLD.node_path", "NEW.node_path"))
+        return " OR ".join(f"({a}) {self.distinct} ({b})" for a, b in pairs)
+
+    RESOLUTION_TRIGGERS = (
+        "item_resolution_insert",
+        "item_resolution_delete",
+        "item_resolution_update",
+    )
+
+    def resolution_triggers(self) -> list[str]:
+        """Statements creating the triggers that keep ``resolution_tally`` (idempotent)."""
+        add, take = self.resolution_upsert("NEW", 1), self.resolution_upsert("OLD", -1)
+        on = "CREATE TRIGGER IF NOT EXISTS item_resolution"
+        return [
+            f"{on}_insert AFTER INSERT ON item BEGIN {add}; END",
+            f"{on}_delete AFTER DELETE ON item BEGIN {take}; END",
+            (
+                "CREATE TRIGGER IF NOT EXISTS item_resolution_update AFTER UPDATE ON item"
+                f" WHEN {self.resolution_changed()} BEGIN {take}; {add}; END"
+            ),
+        ]
+
+    def drop_resolution_triggers(self) -> list[str]:
+        """Statements removing what :meth:`resolution_triggers` made."""
+        return [f"DROP TRIGGER IF EXISTS {name}" for name in self.RESOLUTION_TRIGGERS]
+
+    def rebuild_resolution_tally(self) -> None:
+        """Count every resolution time again into ``resolution_tally`` (in the caller's
+        transaction): grouped by node and bucket first, then credited to the ancestors."""
+        self.lock_for_replace("resolution_tally")
+        self.database.execute_sql("DELETE FROM resolution_tally")
+        bucket = self.resolution_bucket("resolution_seconds")
+        self.database.execute_sql(
+            "INSERT INTO resolution_tally (node_id, bucket, items)"
+            " SELECT CAST(value AS INTEGER), g.bucket, SUM(g.n)"
+            f" FROM (SELECT node_path, {bucket} AS bucket, COUNT(*) AS n FROM item"
+            " WHERE resolution_seconds IS NOT NULL GROUP BY node_path, 2) AS g,"
+            f" {self.path_ids('g.node_path')} GROUP BY 1, 2"
+        )
+
 
 class PostgreSQL(PostgresSummonsCountsSQL, Backend):
     name = "postgresql"
@@ -202,6 +288,9 @@ class PostgreSQL(PostgresSummonsCountsSQL, Backend):
         return Expression(field, self.path_operator, pattern)
 
     path_operator = "LIKE"
+
+    def unindexed(self, field: Any) -> Any:
+        return field
 
     def null_or_equal(self, field: Any, value: Any) -> Any:
         # PostgreSQL estimates the OR from its statistics and keeps an ordered index scan.
@@ -295,3 +384,32 @@ class PostgreSQL(PostgresSummonsCountsSQL, Backend):
 
     def drop_tally_triggers(self) -> list[str]:
         return [f"DROP TRIGGER IF EXISTS {name} ON item" for name in self.TALLY_TRIGGERS]
+
+    # --- Resolution-time histograms (see Backend): the ids by unnest, triggers in PL/pgSQL.
+    def path_ids(self, path: str) -> str:
+        return f"unnest(string_to_array(trim(both '/' from {path}), '/')) AS path_ids(value)"
+
+    def resolution_triggers(self) -> list[str]:
+        body = (
+            "CREATE OR REPLACE FUNCTION item_resolution_tally() RETURNS trigger"
+            " LANGUAGE plpgsql AS $$ BEGIN"
+            f" IF TG_OP <> 'INSERT' THEN {self.resolution_upsert('OLD', -1)}; END IF;"
+            f" IF TG_OP <> 'DELETE' THEN {self.resolution_upsert('NEW', 1)}; END IF;"
+            " RETURN NULL; END $$"
+        )
+        on, run = (
+            "CREATE OR REPLACE TRIGGER item_resolution",
+            "EXECUTE FUNCTION item_resolution_tally()",
+        )
+        return [
+            body,
+            f"{on}_insert AFTER INSERT ON item FOR EACH ROW {run}",
+            f"{on}_delete AFTER DELETE ON item FOR EACH ROW {run}",
+            (
+                "CREATE OR REPLACE TRIGGER item_resolution_update AFTER UPDATE ON item"
+                f" FOR EACH ROW WHEN ({self.resolution_changed()}) {run}"
+            ),
+        ]
+
+    def drop_resolution_triggers(self) -> list[str]:
+        return [f"DROP TRIGGER IF EXISTS {name} ON item" for name in self.RESOLUTION_TRIGGERS]

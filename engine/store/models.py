@@ -162,6 +162,9 @@ class Item(Base):
             # The evaluation's items touched: rating and reopenings by id from this index
             # alone (a few bytes an entry) instead of the item rows (a page a few rows)
             (("id", "satisfaction", "reopen_count"), False),
+            # A median's bucket: the resolution times in a range, their paths tested here
+            # (``medians``); led by the time, no path or deadline query is drawn to it.
+            (("resolution_seconds", "node_path"), False),
         )
 
 
@@ -470,6 +473,24 @@ class SummonsDayTally(Base):
         )
 
 
+class ResolutionTally(Base):
+    """A histogram of resolution times: how many resolved items at or below one org node
+    took a time in one bucket (``medians.bucket_of``), kept by database triggers on
+    ``item`` in the same transaction as every change (``Backend.resolution_triggers``).
+    Each item counts at its node and every ancestor, so a subtree's histogram is its
+    root's rows; ``engine.supervision.medians`` finds a median's bucket there and reads
+    only that bucket's times from the items. Derived data: not in backups.
+    """
+
+    node = ForeignKeyField(OrgNode, on_delete="CASCADE", backref="+")
+    bucket = IntegerField()
+    items = IntegerField(default=0)
+
+    class Meta:
+        table_name = "resolution_tally"
+        indexes = ((("node", "bucket"), True),)
+
+
 class IndexSnapshot(Base):
     """A node's index score at one moment, under one index version (三方强基指数)."""
 
@@ -531,6 +552,7 @@ ALL_MODELS = [
     NodeTally,
     SummonsTally,
     SummonsDayTally,
+    ResolutionTally,
     IndexSnapshot,
     ChecklistRow,
     KpiReport,
@@ -561,6 +583,7 @@ def create_tables() -> None:
     tallied = NodeTally.table_exists()
     summons_tallied = SummonsTally.table_exists()
     day_tallied = SummonsDayTally.table_exists()
+    histograms = ResolutionTally.table_exists()
     database.create_tables(ALL_MODELS, safe=True)
     for statement in RETIRED_INDEXES:
         database.execute_sql(statement)
@@ -578,6 +601,11 @@ def create_tables() -> None:
     if not day_tallied:
         with database.atomic():
             backend().rebuild_day_tally()
+    for statement in backend().resolution_triggers():
+        database.execute_sql(statement)
+    if not histograms:  # an instance made before the resolution-time histograms
+        with database.atomic():
+            backend().rebuild_resolution_tally()
 
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["HANDLER_ROLE", "create_tables", "utcnow"]

@@ -55,8 +55,12 @@ def prepared(key: Hashable, build: Callable[..., Any], **values: Any) -> Any:
         entry = (query, sql, tuple(params))
         _statements[slot] = entry
     query, sql, params = entry
-    bound = [
+    return query._get_cursor_wrapper(database.execute_sql(sql, bind(params, values)))
+
+
+def bind(params: Any, values: dict[str, Any]) -> list[Any]:
+    """A built statement's parameters with each ``Slot``'s hole filled from ``values``."""
+    return [
         (p.converter(values[p.name]) if p.converter else values[p.name]) if type(p) is _Hole else p
         for p in params
     ]
-    return query._get_cursor_wrapper(database.execute_sql(sql, bound))

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import operator
 from dataclasses import dataclass
-from functools import reduce
 from typing import Any
 
 from peewee import Case, fn
 
 from engine.org.actors import Actor
-from engine.org.scope import item_within, path_under, role_sees, subtree_nodes, visible_items
+from engine.org.scope import item_within, role_sees, subtree_nodes, visible_items
 from engine.store.db import database
 from engine.store.models import Item, OrgNode
-from engine.supervision import tallies
+from engine.supervision import medians, tallies
 
 
 @dataclass(frozen=True)
@@ -59,8 +57,9 @@ def summary(
     """``counts_by_child`` and ``totals`` together, from the stored counts
     (``engine.supervision.tallies``) when every grant of the actor sees a subtree: the
     stored counts under those subtrees, plus the items the actor raised or was handed
-    outside them, read one by one (few). Four queries: the children (none when given),
-    the stored counts and today's deadlines, those extra items, the resolution times."""
+    outside them, read one by one (few). Five queries: the children (none when given),
+    the stored counts and today's deadlines, those extra items, the resolution-time
+    histograms and the times in each median's bucket (``medians``)."""
     subtrees = _subtrees(actor)
     if subtrees is None:  # a grant sees only summoned items: count them one by one
         return counts_by_child_live(actor, parent, now=now, children=children), totals_live(
@@ -114,33 +113,23 @@ def summary(
             child_id = by_path.get(path[: path.find("/", depth) + 1])
             if child_id is not None:
                 numbers[child_id].add(counts)
-    seconds: dict[int, list[float]] = {}
-    # The resolution times under the parent inside the actor's subtrees, on the covering
-    # index (node_path, resolution_seconds) — no item row is visited — and those of the
-    # extra items above.
-    roots = [
-        parent.path if parent.path.startswith(p) else p
-        for p in subtrees
-        if parent.path.startswith(p) or p.startswith(parent.path)
-    ]
-    timed: list[tuple[str, int]] = []
-    if roots:
-        query = Item.select(Item.node_path, Item.resolution_seconds).where(
-            reduce(operator.or_, [path_under(Item.node_path, r) for r in roots])
-            & Item.resolution_seconds.is_null(False)
-        )
-        timed = database.execute(query).fetchall()  # the raw cursor: no row objects
-    for path, value in [*timed, *extra_seconds]:
-        if not path.startswith(parent.path):
-            continue
-        child_id = by_path.get(path[: path.find("/", depth) + 1])
-        if child_id is not None:
-            seconds.setdefault(child_id, []).append(value)
+    # Medians from the stored histograms (``medians``): each child's subtree where the
+    # actor sees all of it, else the actor's subtrees inside it; plus the extra items.
+    roots = {g.node_path: g.node_id for g in actor.grants}
+    extra: dict[int, list[int]] = {}
+    for path, value in extra_seconds:
+        if path.startswith(parent.path):
+            child_id = by_path.get(path[: path.find("/", depth) + 1])
+            if child_id is not None:
+                extra.setdefault(child_id, []).append(value)
+    middle = medians.medians(
+        {c.id: medians.sources_for(c.id, c.path, roots) for c in children}, extra
+    )
     rows: list[NodeCounts] = []
     for child in children:
         c = numbers[child.id]
-        values = sorted(seconds.get(child.id, ()))
-        median = round(values[len(values) // 2] / 3600, 1) if values else None
+        value = middle.get(child.id)
+        median = round(value / 3600, 1) if value is not None else None
         rows.append(
             NodeCounts(child, c.open, c.overdue, c.resolved, c.items, median if c.items else None)
         )

@@ -276,13 +276,19 @@ def test_accounts_and_tokens_are_audited(app):
     assert ("user.save", "user:new-zy") in actions and ("token.create", "user:new-zy") in actions
 
 
-def test_queues_page_by_deadline_like_one_order_by(app, actor_of):
+@pytest.mark.parametrize("id_list_limit", [400, 0], ids=["id-list", "large-subtrees"])
+def test_queues_page_by_deadline_like_one_order_by(app, actor_of, monkeypatch, id_list_limit):
     """inbox() and summons() page in two index-ordered queries; the order is the one of
-    ``ORDER BY due IS NULL, due, id`` over every page, rows without a deadline last."""
+    ``ORDER BY due IS NULL, due, id`` over every page, rows without a deadline last.
+    With ``ID_LIST_LIMIT`` 0 every subtree is a large one (a district's: path tested on
+    each row, summons gathered by unit ids)."""
     from pathlib import Path
 
     from engine.demo.demo import generate
+    from engine.org import scope
     from engine.workflow import queues
+
+    monkeypatch.setattr(scope, "ID_LIST_LIMIT", id_list_limit)
 
     generate(
         Path(__file__).resolve().parents[2] / "seed" / "gongshu",
@@ -306,21 +312,17 @@ def test_queues_page_by_deadline_like_one_order_by(app, actor_of):
 
     grants = [
         g
-        for role in ("commissioner", "department", "admin", "supervisor")
+        for role in ("commissioner", "department", "admin", "supervisor", "resident")
         for g in Grant.select().where(Grant.role == role).order_by(Grant.id.desc()).limit(3)
     ]
     for grant in grants:
         actor = actor_of(grant.user.username)
-        for open_only in (True, False):
-            expected = [
-                i.id for i in queues.items_query(actor, queues.Filters(open_only=open_only))
-            ]
+        for open_only, mine in ((True, False), (False, False), (False, True), (True, True)):
+            filters = queues.Filters(open_only=open_only, mine=mine)
+            expected = [i.id for i in queues.items_query(actor, filters)]
             pages = []
             for page in range(1, len(expected) // queues.PAGE_SIZE + 3):
-                pages += [
-                    i.id
-                    for i in queues.inbox(actor, queues.Filters(open_only=open_only), page=page)
-                ]
+                pages += [i.id for i in queues.inbox(actor, filters, page=page)]
             assert pages == expected
             expected = [a.id for a in queues.summons_query(actor, open_only=open_only)]
             pages = []

@@ -19,11 +19,12 @@ from engine.store.models import (
     Item,
     NodeTally,
     OrgNode,
+    ResolutionTally,
     SummonsDayTally,
     SummonsTally,
     User,
 )
-from engine.supervision import board, evaluation, tallies
+from engine.supervision import board, evaluation, medians, tallies
 from engine.workflow import items
 from engine.workflow.escalation import sweep
 from tests.conftest import NOW, SEED
@@ -267,3 +268,103 @@ def test_the_evaluation_counts_deadlines_falling_today(app, actor_of, hour):
             assert same_evaluation(actor, period, now), (name, period)
     rows = evaluation.evaluate(actor_for(User.get(User.username == "ducha")), periods[0], now=now)
     assert sum(r.report_decided for r in rows) > 0
+
+
+# Resolution-time histograms (``resolution_tally``) and the medians read from them.
+
+
+def live_medians(paths: list[str]) -> dict[str, int | None]:
+    """Per path: the median resolution time of the items under it, sorting them all."""
+    found: dict[str, int | None] = {}
+    for path in paths:
+        values = sorted(
+            i.resolution_seconds
+            for i in Item.select().where(Item.resolution_seconds.is_null(False))
+            if i.node_path.startswith(path)
+        )
+        found[path] = values[len(values) // 2] if values else None
+    return found
+
+
+def stored_medians() -> dict[str, int | None]:
+    nodes = list(OrgNode.select())
+    found = medians.medians({n.path: [(n.id, n.path)] for n in nodes})
+    return {str(key): value for key, value in found.items()}
+
+
+def test_the_histograms_follow_every_writer_and_give_exact_medians(app, actor_of):
+    assert medians.stored() == medians.recount() == {}
+    generate(SEED, compounds=6, items=80, seed=4, now=NOW)  # the demo's bulk writer
+    assert medians.stored() == medians.recount() != {}
+    paths = [n.path for n in OrgNode.select()]
+    assert stored_medians() == live_medians(paths)
+
+    raised = [whistle(actor_of, n) for n in range(6)]  # the interactive one-row writer
+    for item in raised[:3]:
+        items.transition(actor_of("xifang"), item.id, "report", expected=None, now=NOW)
+    assert medians.stored() == medians.recount()
+    assert sweep(now=NOW + dt.timedelta(days=3)).total > 0  # the sweep's bulk writer
+    assert medians.stored() == medians.recount()
+
+    # Direct writes: resolved (times in every bucket size: seconds, one at the bottom of a
+    # bucket, one at its top, ties with the demo's), moved to another node, unresolved,
+    # deleted; then the medians again.
+    demo_times = [i.resolution_seconds for i in Item.select().where(Item.resolution_seconds > 0)]
+    other = OrgNode.get(OrgNode.key == "lvzhouhuayuan")
+    for item, seconds in zip(raised, [7, 1000, 1009, 999_999, demo_times[0], 12_345_678]):
+        Item.update(resolution_seconds=seconds, resolved_at=NOW).where(Item.id == item.id).execute()
+    Item.update(node=other.parent_id, node_path=other.path.rsplit("/", 2)[0] + "/").where(
+        Item.id == raised[1].id
+    ).execute()
+    Item.update(resolution_seconds=None, resolved_at=None).where(Item.id == raised[2].id).execute()
+    Item.delete().where(Item.id == raised[3].id).execute()
+    assert medians.stored() == medians.recount()
+    assert stored_medians() == live_medians(paths)
+
+    before = medians.stored()  # a rolled-back delete leaves them as they were
+    with database.atomic() as transaction:
+        Item.delete().execute()
+        assert medians.stored() == {}
+        transaction.rollback()
+    assert medians.stored() == before
+
+    ResolutionTally.delete().execute()  # rebuilt from nothing: the same
+    medians.rebuild()
+    assert medians.stored() == before
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 10, 11])
+def test_a_median_counts_extra_times_and_picks_inside_its_bucket(app, count):
+    """Odd and even counts, several values in the median's bucket, times from outside the
+    stored subtrees merged in: the value ``sorted(values)[n // 2]`` gives."""
+    generate(SEED, compounds=2, items=20, seed=1, now=NOW)
+    node = OrgNode.get(OrgNode.key == "lvzhouhuayuan")
+    ids = [i.id for i in Item.select(Item.id).where(Item.node == node).limit(count)]
+    for n, item_id in enumerate(ids):  # 3,600 .. 3,609: one bucket (10 s wide)
+        Item.update(resolution_seconds=3600 + n, resolved_at=NOW).where(
+            Item.id == item_id
+        ).execute()
+    Item.update(resolution_seconds=None).where((Item.node == node) & Item.id.not_in(ids)).execute()
+    values = sorted(
+        i.resolution_seconds
+        for i in Item.select().where(Item.resolution_seconds.is_null(False))
+        if i.node_path.startswith(node.path)
+    )
+    assert len(values) == len(ids)
+    extra = [3603, 5, 90_000]
+    found = medians.medians({"k": [(node.id, node.path)]}, {"k": extra, "none": []})
+    every = sorted(values + extra)
+    assert found == {"k": every[len(every) // 2], "none": None}
+
+
+def test_an_instance_without_histograms_gets_them_counted(app, actor_of):
+    from engine.store.models import create_tables
+
+    generate(SEED, compounds=3, items=30, seed=2, now=NOW)
+    expected = medians.stored()
+    assert expected == medians.recount() != {}
+    for statement in backend().drop_resolution_triggers():
+        database.execute_sql(statement)
+    database.drop_tables([ResolutionTally])
+    create_tables()
+    assert medians.stored() == expected

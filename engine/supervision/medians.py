@@ -1,0 +1,175 @@
+"""Exact medians of resolution times from stored histograms (``resolution_tally``).
+
+The database keeps, per org node, how many resolved items at or below it took a time in
+each bucket (``Backend.resolution_triggers``; buckets 1 % wide at most, ``bucket_of``).
+A median over a few subtrees then costs two reads whatever their size: the subtrees'
+histograms (a few hundred rows each), which say in which bucket the middle value lies
+and how many values come before it, and the items' times in that bucket alone (on the
+index led by ``resolution_seconds``), where the middle one is picked. Exact: the same
+value as sorting every time in scope, which ``/review/`` did (747,000 at 1,000,000
+items). ``recount`` counts the histograms from the items; tests compare both.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Hashable
+from typing import Any
+
+from engine.org.scope import ids_in, path_pattern
+from engine.store.db import backend, database, write_transaction
+from engine.store.models import Item, OrgNode, ResolutionTally
+
+
+def bucket_of(seconds: int) -> int:
+    """The bucket of a resolution time (``Backend.resolution_bucket`` in SQL): the value
+    below 1,000; else its digits' count times 1,000 plus its first three digits."""
+    if seconds < 1000:
+        return seconds
+    text = str(seconds)
+    return len(text) * 1000 + int(text[:3])
+
+
+def bucket_range(bucket: int) -> tuple[int, int]:
+    """The times ``bucket`` holds: from the first, up to but without the second."""
+    if bucket < 1000:
+        return bucket, bucket + 1
+    digits, lead = divmod(bucket, 1000)
+    width = 10 ** (digits - 3)
+    return lead * width, (lead + 1) * width
+
+
+def medians(
+    sources: dict[Hashable, list[tuple[int, str]]],
+    extra: dict[Hashable, list[int]] | None = None,
+) -> dict[Hashable, int | None]:
+    """Per key, the median resolution time (the upper one of an even count, as
+    ``sorted(values)[len(values) // 2]``) of the resolved items under its source nodes
+    (``(node id, path)`` pairs, none below another) and of its ``extra`` times; None
+    without any. Two queries, none when no key has a source.
+
+    :param sources: key → the roots of the subtrees whose items count for it.
+    :param extra: key → times of items outside those subtrees (read by the caller).
+    """
+    extra = extra or {}
+    ids = {node_id for roots in sources.values() for node_id, _ in roots}
+    stored: dict[int, list[tuple[int, int]]] = {}
+    if ids:
+        t = ResolutionTally
+        rows = (  # in (node, bucket) order, from the unique index
+            t.select(t.node, t.bucket, t.items)
+            .where(ids_in(t.node, sorted(ids)) & (t.items != 0))
+            .order_by(t.node, t.bucket)
+        )
+        for node_id, bucket, n in database.execute(rows).fetchall():  # plain integers
+            stored.setdefault(node_id, []).append((bucket, n))
+    wanted: dict[Hashable, tuple[int, int]] = {}  # key -> (bucket, values before it)
+    for key in {*sources, *extra}:
+        roots, more = sources.get(key, ()), extra.get(key, ())
+        if len(roots) == 1 and not more:  # the usual case: one stored histogram, in order
+            histogram = stored.get(roots[0][0], [])
+        else:
+            counts: Counter[int] = Counter(bucket_of(v) for v in more)
+            for node_id, _ in roots:
+                for bucket, n in stored.get(node_id, ()):
+                    counts[bucket] += n
+            histogram = sorted(counts.items())
+        middle = sum(n for _, n in histogram) // 2
+        before = 0
+        for bucket, n in histogram:
+            if before + n > middle:
+                wanted[key] = (bucket, middle - before)
+                break
+            before += n
+    in_bucket = _times_in_buckets(sources, wanted)
+    found: dict[Hashable, int | None] = {key: None for key in {*sources, *extra}}
+    for key, (bucket, offset) in wanted.items():
+        low, high = bucket_range(bucket)
+        values = in_bucket.get(key, []) + [v for v in extra.get(key, ()) if low <= v < high]
+        found[key] = sorted(values)[offset]
+    return found
+
+
+def _times_in_buckets(
+    sources: dict[Hashable, list[tuple[int, str]]], wanted: dict[Hashable, tuple[int, int]]
+) -> dict[Hashable, list[int]]:
+    """Per key of ``wanted``, the resolution times in its bucket under its sources: one
+    statement, a range of the (resolution_seconds, node_path) index per bucket, the
+    paths tested on the index entries (``+node_path`` on SQLite: a path range would read
+    a whole subtree)."""
+    by_bucket: dict[int, list[str]] = {}
+    for key, (bucket, _) in wanted.items():
+        by_bucket.setdefault(bucket, []).extend(path for _, path in sources.get(key, ()))
+    by_bucket = {b: paths for b, paths in by_bucket.items() if paths}
+    if not by_bucket:
+        return {}
+    select, in_range, under = _statement_parts()
+    conds: list[str] = []
+    params: list[Any] = []
+    for bucket, paths in by_bucket.items():
+        conds.append(f"({in_range} AND ({' OR '.join([under] * len(paths))}))")
+        params += [*bucket_range(bucket), *(path_pattern(p) for p in paths)]
+    found: dict[Hashable, list[int]] = {key: [] for key in wanted}
+    rows = database.execute_sql(select + " OR ".join(conds), params).fetchall()
+    for key, (bucket, _) in wanted.items():
+        low, high = bucket_range(bucket)
+        paths = tuple(path for _, path in sources.get(key, ()))
+        found[key] = [v for path, v in rows if low <= v < high and path.startswith(paths)]
+    return found
+
+
+_PARTS: dict[str, tuple[str, str, str]] = {}
+
+
+def _statement_parts() -> tuple[str, str, str]:
+    """The SQL of the bucket read, in pieces peewee builds once per backend: the select
+    up to WHERE, a time range (two parameters), a path test (one). Building the whole
+    condition tree on every request cost more than the read on a small database."""
+    name = backend().name
+    if name not in _PARTS:
+        rs = Item.resolution_seconds
+        test = backend().path_filter(Item.node_path, "")
+        sql = Item.select(Item.node_path, rs).where((rs >= 0) & (rs < 0) & test).sql()[0]
+        head, where = sql.split(" WHERE ", 1)
+        # where: ((("t1"."resolution_seconds" >= ?) AND (... < ?)) AND (path test))
+        in_range, under = where[1:-1].rsplit(" AND ", 1)
+        _PARTS[name] = (head + " WHERE ", in_range, under)
+    return _PARTS[name]
+
+
+def stored() -> dict[tuple[int, int], int]:
+    """(node id, bucket) → resolved items, zero rows left out."""
+    t = ResolutionTally
+    rows = t.select(t.node, t.bucket, t.items).tuples()
+    return {(node, bucket): n for node, bucket, n in rows if n}
+
+
+def recount() -> dict[tuple[int, int], int]:
+    """What ``stored`` should hold, counted from the items and the org tree."""
+    ids_by_path = dict(OrgNode.select(OrgNode.path, OrgNode.id).tuples())
+    found: Counter[tuple[int, int]] = Counter()
+    rows = Item.select(Item.node_path, Item.resolution_seconds).where(
+        Item.resolution_seconds.is_null(False)
+    )
+    for path, seconds in rows.tuples():
+        for prefix, node_id in ids_by_path.items():
+            if path.startswith(prefix):
+                found[node_id, bucket_of(seconds)] += 1
+    return dict(found)
+
+
+def rebuild() -> None:
+    """Replace the stored histograms by a recount of every item (one transaction)."""
+    with write_transaction():
+        backend().rebuild_resolution_tally()
+
+
+def sources_for(node_id: int, path: str, subtrees: dict[str, int]) -> list[tuple[int, str]]:
+    """The roots whose items count under the node ``node_id`` at ``path`` for an actor
+    who sees ``subtrees`` (path → node id): the node itself when a subtree holds it,
+    else the subtrees inside it (none below another)."""
+    if any(path.startswith(p) for p in subtrees):
+        return [(node_id, path)]
+    inside = sorted(p for p in subtrees if p.startswith(path))
+    roots = [p for p in inside if not any(p != q and p.startswith(q) for q in inside)]
+    return [(subtrees[p], p) for p in roots]
