@@ -14,7 +14,7 @@ from jinja2 import pass_eval_context
 from markupsafe import Markup
 
 from engine.core import clock, i18n, memo
-from pages import plainwords
+from pages import links, plainwords
 
 csrf = CSRFProtect()
 htmx = HTMX()
@@ -260,6 +260,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["gettext"] = _template_gettext
     app.jinja_env.globals["_"] = _template_gettext
     app.jinja_env.globals["url_for"] = cached_url_for(app)
+    app.jinja_env.globals["url_pattern"] = links.url_pattern
+    app.jinja_env.globals["vary"] = links.VARY
     app.jinja_env.filters["localtime"] = _localtime
     app.jinja_env.filters["escalation_line"] = escalation_line
     app.jinja_env.filters["edition"] = edition

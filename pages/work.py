@@ -13,7 +13,7 @@ from engine.definitions.definitions import applies_for
 from engine.definitions.runtimes import runtime
 from engine.metrics import dashboard as boards
 from engine.org.org import node_by_key
-from engine.store.models import Item
+from engine.store.models import Item, OrgNode
 from engine.workflow import items, queues
 from pages.auth import requires
 from pages.extensions import htmx
@@ -70,10 +70,14 @@ def inbox() -> Any:
     return render_template("work/inbox.html", **context)
 
 
+# What the chooser and may_raise read of the node: not its file (a fifth of the page).
+CHOOSER_FIELDS = (OrgNode.id, OrgNode.key, OrgNode.name, OrgNode.kind, OrgNode.path)
+
+
 @bp.route("/new")
 @requires("work")
 def choose() -> Any:
-    node = node_by_key(request.args.get("node", ""))
+    node = node_by_key(request.args.get("node", ""), *CHOOSER_FIELDS)
     return render_template("work/choose.html", node=node, types=raisable_types(node))
 
 

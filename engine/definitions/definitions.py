@@ -15,6 +15,7 @@ from engine.core.memo import memoized, remember
 from engine.definitions.runtimes import Runtime, clear_runtime_cache, runtime
 from engine.org.actors import Actor
 from engine.org.scope import ids_in
+from engine.store.db import database
 from engine.store.models import Definition, DefinitionVersion, OrgNode, Pack
 
 __all__ = ["Runtime", "clear_runtime_cache", "runtime"]  # re-exported: the compiled runtime
@@ -162,6 +163,31 @@ def _with_bodies(query: Any) -> list[DefinitionVersion]:
 def clear_body_cache() -> None:
     """Forget kept bodies (``clear_runtime_cache`` does it too)."""
     _BODIES.clear()
+    _STATEMENTS.clear()
+
+
+# The statements of ``_current_of`` by shape (kinds or ids, order), kept bodies and backend:
+# peewee took 0.27 ms to build the SQL of one that runs in 0.09 ms, on every page that
+# reads current versions.
+_STATEMENTS: dict[tuple[Any, ...], tuple[Any, str, list[Any]]] = {}
+
+
+def _current_rows(kinds: tuple[str, ...], ids: list[int] | None, order: Any = None) -> list[Any]:
+    """``_with_bodies(_current_of(*kinds, ids=ids).order_by(order))``, its SQL built once."""
+    kept = tuple(sorted({version_id for version_id, _ in _BODIES}))
+    ordered = (order.model.__name__, order.name) if order is not None else None
+    key = (kinds, tuple(ids) if ids is not None else None, ordered, kept, type(database.obj))
+    entry = _STATEMENTS.get(key)
+    if entry is None:
+        query = _current_of(*kinds, ids=ids)
+        if order is not None:
+            query = query.order_by(order)
+        sql, params = query.sql()
+        if len(_STATEMENTS) > 256:
+            _STATEMENTS.clear()  # bounded: shapes are few, kept sets change on publishing
+        entry = _STATEMENTS[key] = (query, sql, list(params))
+    query, sql, params = entry
+    return _with_bodies(query._get_cursor_wrapper(database.execute_sql(sql, params)))
 
 
 def _current_of(*kinds: str, ids: list[int] | None = None) -> Any:
@@ -185,14 +211,14 @@ def preload_versions_of(definitions: list[Definition]) -> None:
     ids = [d.id for d in definitions if d.current]
     if not ids:
         return
-    for version in _with_bodies(_current_of(ids=ids)):
+    for version in _current_rows((), ids):
         remember(("current_version", version.definition_id, version.number), version)
 
 
 def preload_current_versions(*kinds: str) -> None:
     """Read the current versions of several kinds in one query, for this request's
     ``current_versions`` (a page that needs three kinds runs one statement, not three)."""
-    rows = _with_bodies(_current_of(*kinds).order_by(Definition.key))
+    rows = _current_rows(kinds, None, Definition.key)
     for kind in kinds:
         by_key = [v for v in rows if v.definition.kind == kind]
         remember(("current_versions", kind, True), by_key)
@@ -208,8 +234,7 @@ def current_versions(kind: str, *, by_key: bool = False) -> list[DefinitionVersi
     """
 
     def load() -> list[DefinitionVersion]:
-        order = Definition.key if by_key else Definition.id
-        return _with_bodies(_current_of(kind).order_by(order))
+        return _current_rows((kind,), None, Definition.key if by_key else Definition.id)
 
     return memoized(("current_versions", kind, by_key), load)
 

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from peewee import JOIN, SQL, Select, fn
+from peewee import SQL, Select, fn
 
 from engine.core import memo
 from engine.store.db import database
@@ -112,8 +112,7 @@ def remember_unread(user_id: int, count: int) -> None:
 
 def recent_notifications(user: User, limit: int = 100) -> list[Notification]:
     return list(
-        Notification.select(Notification, Item)
-        .join(Item, join_type=JOIN.LEFT_OUTER)
+        Notification.select()  # the list shows the message; the item opens by the link
         .where(Notification.user == user)
         .order_by(Notification.created_at.desc(), Notification.id.desc())
         .limit(limit)
@@ -137,8 +136,7 @@ def mark_read(user: User, notification_id: int) -> Notification | None:
     ).execute()
     memo.clear()  # the header's unread count
     return (
-        Notification.select(Notification, Item)
-        .join(Item, join_type=JOIN.LEFT_OUTER)
+        Notification.select()  # the list shows the message; the item opens by the link
         .where((Notification.id == notification_id) & (Notification.user == user))
         .first()
     )

@@ -12,12 +12,13 @@ from engine.store.models import OrgNode
 NODE_KINDS = ("district", "street", "community", "compound", "building", "department")
 
 
-def node_by_key(key: str) -> OrgNode:
-    """The node with ``key``.
+def node_by_key(key: str, *fields: Any) -> OrgNode:
+    """The node with ``key``, only ``fields`` of it when given (a page that shows a name
+    need not decode the node's file).
 
     :raises NotFound: no such node.
     """
-    node = OrgNode.get_or_none(OrgNode.key == key)
+    node = OrgNode.select(*fields).where(OrgNode.key == key).get_or_none()
     if node is None:
         raise NotFound(_("Org node %(key)s does not exist.") % {"key": key})
     return node

@@ -11,13 +11,21 @@ from engine.core import clock
 from engine.metrics import dashboard as boards
 from engine.metrics import facts
 from engine.org.scope import evidence_items, may_review, nodes_by_key, review_roots
-from engine.store.models import DefinitionVersion, OrgNode
-from engine.workflow.queues import attach
+from engine.store.models import Item, OrgNode
 from pages import charts, dashboards, xlsx
 from pages.auth import requires
 from pages.review import bp, trends
 
 EVIDENCE_FILTERS = ("all", "open", "overdue", "unresolved", "reopened", "unsatisfied")
+EVIDENCE_COLUMNS = (
+    Item.id,
+    Item.title,
+    Item.state,
+    Item.version,
+    Item.closed,
+    Item.raised_at,
+    Item.due_at,
+)
 
 
 def _reviewable(key: str) -> OrgNode:
@@ -105,6 +113,7 @@ def evidence(key: str) -> Any:
     items = evidence_items(
         g.actor, node, filter=wanted, type_key=request.args.get("type") or None, now=now
     )
-    rows = list(items.limit(200))
-    attach(rows, "version", DefinitionVersion)  # the state labels
+    # Only what the list shows (the answers, files and routing record are decoded per row
+    # otherwise); the state's label comes from the version's cached runtime.
+    rows = list(items.select(*EVIDENCE_COLUMNS).limit(200))
     return render_template("review/evidence.html", node=node, items=rows, filter=wanted, now=now)

@@ -50,3 +50,17 @@ def test_an_id_kept_with_another_digest_is_read_again(app):
     assert current_version("bell").body == _stored(bell)
     clear_runtime_cache()
     assert not definitions._BODIES
+
+
+def test_the_statement_is_built_once_per_shape_and_kept_bodies(app):
+    from engine.core import memo
+
+    first = [v.id for v in current_versions("item_type")]  # reads and keeps the bodies
+    memo.clear()
+    current_versions("item_type")  # the kept bodies changed: a statement without them
+    built = dict(definitions._STATEMENTS)
+    memo.clear()
+    assert [v.id for v in current_versions("item_type")] == first
+    assert definitions._STATEMENTS == built
+    clear_runtime_cache()
+    assert not definitions._STATEMENTS

@@ -1,0 +1,27 @@
+"""``url_pattern`` builds the same links as ``url_for``, quoting included."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask, url_for
+
+from pages.links import VARY, url_pattern
+
+ODD = ["dept-zhifa", "a b", "中文/x", "50%&?=#+", "", "~!$'()*,;:@"]
+
+
+@pytest.mark.parametrize("root", ["", "/sanfang"])
+@pytest.mark.parametrize("value", ODD)
+def test_url_pattern_is_url_for(app: Flask, root: str, value: str) -> None:
+    with app.test_request_context("/", environ_overrides={"SCRIPT_NAME": root}):
+        args = {"from": "2026-10-01", "to": value or "x", "def": None}
+        drill = url_pattern("review.evaluation_items", key=VARY, which=VARY, **args)
+        assert drill(key=value or "k", which="rated") == url_for(
+            "review.evaluation_items", key=value or "k", which="rated", **args
+        )
+        sort = url_pattern("review.evaluation_page", sort=VARY, dir="asc", **args)
+        assert sort(sort=value) == url_for("review.evaluation_page", sort=value, dir="asc", **args)
+        inside = url_pattern("review.overdue", level="community", within=VARY)
+        assert inside(within=None) == url_for("review.overdue", level="community")
+        item = url_pattern("work.item", item_id=VARY)
+        assert item(item_id=7) == url_for("work.item", item_id=7)
