@@ -398,7 +398,13 @@ def timeline_view(
 ) -> list[ShownEvent]:
     """The item's timeline (or ``events`` of it) with personal data as ``view`` allows; for a
     resident, without the staff's internal steps and with staff named by their role."""
-    events = items.timeline(item) if events is None else events
+    events = (
+        items.timeline_rows(item)
+        if events is None
+        else [
+            e if isinstance(e, items.TimelineEvent) else items.TimelineEvent.of(e) for e in events
+        ]
+    )
     kinds = privacy.personal_kinds(rt)
     roles: dict[int, str] = {}
     if audience == "resident":
@@ -408,7 +414,7 @@ def timeline_view(
         )
     shown = []
     for e in events:
-        name = privacy.actor_label(e.actor if e.actor_id else None, item, view)
+        name = privacy.actor_name(e.actor_id, e.actor_name, item, view)
         if audience == "resident" and e.actor_id and e.actor_id != item.raised_by_id:
             name = roles.get(e.actor_id) or _("Staff")
         shown.append(

@@ -58,7 +58,7 @@ def progress(
     # A department answers by its name; a party of the compound (all three share the
     # compound as their unit) by the role its user acted in, as timeline_view names it.
     departments = {a.unit.key: a.unit.name for a in assignments if a.role == "department"}
-    events = items.timeline(item)
+    events = items.timeline_rows(item)
     kept = [e for e in events if e.action not in SUMMONING and e.action not in STAFF_ONLY]
     paths = [a.unit_path for a in assignments]
     shown = dict(

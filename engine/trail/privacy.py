@@ -228,9 +228,16 @@ def actor_label(event_actor: User | None, item: Item, view: Sight) -> str | None
     """Who did it, as ``view`` allows: the raiser's name is personal data."""
     if event_actor is None:
         return None
-    if item.raised_by_id is not None and event_actor.id == item.raised_by_id:
+    return actor_name(event_actor.id, event_actor.name, item, view)
+
+
+def actor_name(actor_id: int | None, name: str | None, item: Item, view: Sight) -> str | None:
+    """:func:`actor_label` from the event's actor id and that user's name (a timeline row's)."""
+    if actor_id is None:
+        return None
+    if item.raised_by_id is not None and actor_id == item.raised_by_id:
         return raiser_name(item, view)
-    return str(event_actor.name)
+    return str(name)
 
 
 def for_receiver(
