@@ -21,6 +21,7 @@ from engine.core.errors import Conflict, FieldProblem, Forbidden, Invalid
 from engine.definitions.definitions import Runtime, applies_at, current_version, runtime
 from engine.records import attachments
 from engine.store.models import Definition, Item, OrgNode
+from engine.store.prepared import prepared
 from engine.supervision import actions as supervision
 from engine.trail import privacy
 from engine.workflow import dispatch, items, queues
@@ -309,7 +310,15 @@ def route_trace(rt: Runtime) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
         keys = [k for k in path if isinstance(k, str)] if isinstance(path, list) else []
         if tuple(keys) not in seen:  # one item's events read the same places: one query
             seen[tuple(keys)] = list(
-                OrgNode.select(OrgNode.key, OrgNode.name).where(OrgNode.key.in_(keys)).tuples()
+                prepared(  # one statement per number of places
+                    ("route_places", len(keys)),
+                    lambda **slots: (
+                        OrgNode.select(OrgNode.key, OrgNode.name)
+                        .where(OrgNode.key.in_([slots[f"key{i}"] for i in range(len(keys))]))
+                        .tuples()
+                    ),
+                    **{f"key{i}": key for i, key in enumerate(keys)},
+                )
                 if keys
                 else []
             )

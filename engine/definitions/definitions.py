@@ -16,6 +16,7 @@ from engine.definitions.runtimes import Runtime, clear_runtime_cache, runtime
 from engine.org.actors import Actor
 from engine.org.scope import ids_in
 from engine.store.models import Definition, DefinitionVersion, OrgNode, Pack
+from engine.store.prepared import prepared
 
 __all__ = ["Runtime", "clear_runtime_cache", "runtime"]  # re-exported: the compiled runtime
 
@@ -209,7 +210,15 @@ def current_versions(kind: str, *, by_key: bool = False) -> list[DefinitionVersi
 
     def load() -> list[DefinitionVersion]:
         order = Definition.key if by_key else Definition.id
-        return _with_bodies(_current_of(kind).order_by(order))
+        # A prepared statement per set of kept bodies (the statement names them).
+        kept = tuple(sorted({version_id for version_id, _ in _BODIES}))
+        return _with_bodies(
+            prepared(
+                ("current_versions", by_key, kept),
+                lambda kind: _current_of(kind).order_by(order),
+                kind=kind,
+            )
+        )
 
     return memoized(("current_versions", kind, by_key), load)
 
