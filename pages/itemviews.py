@@ -250,7 +250,7 @@ def detail_context(
         "item": item,
         "rt": rt,
         "now": now,
-        "specs": forms.field_specs(rt.body["schema"]),
+        "specs": list(privacy.type_fields(rt)),
         "answers": privacy.shown_data(item, rt, view),
         "sight": view,
         "raiser": privacy.raiser_name(item, view),

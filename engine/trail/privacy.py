@@ -92,10 +92,21 @@ def personal_names(rt: Runtime) -> frozenset[str]:
     return frozenset(personal_kinds(rt))
 
 
+def type_fields(rt: Runtime) -> tuple[forms.FieldSpec, ...]:
+    """The fields of the type's form (none if it has no valid one); built once per runtime
+    (runtimes are cached and never change), not from the schema's JSON on every view."""
+    cached = getattr(rt, "_type_fields", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    specs = tuple(_fields(rt.body.get("schema")))
+    object.__setattr__(rt, "_type_fields", specs)
+    return specs
+
+
 def is_anonymous(rt: Runtime, data: Mapping[str, Any] | None) -> bool:
     """Whether the raiser asked for anonymity (an ``x-anonymous`` answer is yes)."""
     data = data or {}
-    return any(s.anonymous and data.get(s.name) is True for s in _fields(rt.body.get("schema")))
+    return any(s.anonymous and data.get(s.name) is True for s in type_fields(rt))
 
 
 def needs_personal(rt: Runtime) -> tuple[str, ...]:

@@ -627,12 +627,15 @@ def role_names(
 
 
 def assignments_of(item: Item) -> list[Assignment]:
-    """The item's summonses with their units, in order (one prepared statement)."""
+    """The item's summonses with their units, in order (one prepared statement). A unit is
+    read with its id, key, name, kind and path only: pages name it, never read its file."""
     return list(
         prepared(
             "assignments_of",
             lambda item: (
-                Assignment.select(Assignment, OrgNode)
+                Assignment.select(
+                    Assignment, OrgNode.id, OrgNode.key, OrgNode.name, OrgNode.kind, OrgNode.path
+                )
                 .join(OrgNode)
                 .where(Assignment.item == item)
                 .order_by(Assignment.id)
