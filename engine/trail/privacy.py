@@ -92,15 +92,18 @@ def personal_names(rt: Runtime) -> frozenset[str]:
     return frozenset(personal_kinds(rt))
 
 
-def type_fields(rt: Runtime) -> tuple[forms.FieldSpec, ...]:
-    """The fields of the type's form (none if it has no valid one); built once per runtime
-    (runtimes are cached and never change), not from the schema's JSON on every view."""
-    cached = getattr(rt, "_type_fields", None)
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
-    specs = tuple(_fields(rt.body.get("schema")))
-    object.__setattr__(rt, "_type_fields", specs)
-    return specs
+def type_fields(rt: Runtime, transition: str | None = None) -> tuple[forms.FieldSpec, ...]:
+    """The fields of the type's form, or of ``transition``'s form (none if it has no valid
+    one); built once per runtime (runtimes are cached and never change), not from the
+    schema's JSON on every view."""
+    cache = rt.__dict__.get("_type_fields")
+    if cache is None:
+        cache = {}
+        object.__setattr__(rt, "_type_fields", cache)
+    if transition not in cache:
+        spec = rt.transition(transition) if transition is not None else rt.body
+        cache[transition] = tuple(_fields((spec or {}).get("form" if transition else "schema")))
+    return cache[transition]  # type: ignore[no-any-return]
 
 
 def is_anonymous(rt: Runtime, data: Mapping[str, Any] | None) -> bool:

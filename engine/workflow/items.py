@@ -613,12 +613,17 @@ def role_names(
     paths = [item.node_path, *unit_paths]
     labels = role_labels()
     found: dict[int, str] = {}
-    rows = (
-        Grant.select(Grant.user, Grant.role, OrgNode.path)
-        .join(OrgNode)
-        .where(Grant.user.in_(list(user_ids)))
-        .order_by(Grant.id)
-        .tuples()
+    users = list(user_ids)
+    rows = prepared(  # one statement per number of users
+        ("role_names", len(users)),
+        lambda **slots: (
+            Grant.select(Grant.user, Grant.role, OrgNode.path)
+            .join(OrgNode)
+            .where(Grant.user.in_([slots[f"user{i}"] for i in range(len(users))]))
+            .order_by(Grant.id)
+            .tuples()
+        ),
+        **{f"user{i}": user for i, user in enumerate(users)},
     )
     for user_id, role, path in rows:
         if user_id not in found and any(p.startswith(path) for p in paths):
