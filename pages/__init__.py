@@ -13,6 +13,7 @@ from engine.core import memo
 from engine.store.db import database, open_database
 from engine.store.models import create_tables
 from pages import security
+from pages.templating import DictFirstEnvironment
 
 
 def _secret_key(instance: Path) -> str:
@@ -40,6 +41,7 @@ def _init_attachments(app: Flask) -> None:
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app; ``config`` overrides (tests pass DATABASE_URL, TESTING ...)."""
     app = Flask(__name__, instance_path=os.environ.get("SANFANG_INSTANCE", None))
+    app.jinja_environment = DictFirstEnvironment
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(
         DATABASE_URL=os.environ.get(

@@ -21,6 +21,7 @@ from engine.core.errors import Conflict, FieldProblem, Forbidden, Invalid
 from engine.definitions.definitions import Runtime, applies_at, current_version, runtime
 from engine.records import attachments
 from engine.store.models import Definition, Item, OrgNode
+from engine.store.prepared import prepared
 from engine.supervision import actions as supervision
 from engine.trail import privacy
 from engine.workflow import dispatch, items, queues
@@ -249,7 +250,7 @@ def detail_context(
         "item": item,
         "rt": rt,
         "now": now,
-        "specs": forms.field_specs(rt.body["schema"]),
+        "specs": list(privacy.type_fields(rt)),
         "answers": privacy.shown_data(item, rt, view),
         "sight": view,
         "raiser": privacy.raiser_name(item, view),
@@ -309,7 +310,15 @@ def route_trace(rt: Runtime) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
         keys = [k for k in path if isinstance(k, str)] if isinstance(path, list) else []
         if tuple(keys) not in seen:  # one item's events read the same places: one query
             seen[tuple(keys)] = list(
-                OrgNode.select(OrgNode.key, OrgNode.name).where(OrgNode.key.in_(keys)).tuples()
+                prepared(  # one statement per number of places
+                    ("route_places", len(keys)),
+                    lambda **slots: (
+                        OrgNode.select(OrgNode.key, OrgNode.name)
+                        .where(OrgNode.key.in_([slots[f"key{i}"] for i in range(len(keys))]))
+                        .tuples()
+                    ),
+                    **{f"key{i}": key for i, key in enumerate(keys)},
+                )
                 if keys
                 else []
             )
@@ -398,7 +407,13 @@ def timeline_view(
 ) -> list[ShownEvent]:
     """The item's timeline (or ``events`` of it) with personal data as ``view`` allows; for a
     resident, without the staff's internal steps and with staff named by their role."""
-    events = items.timeline(item) if events is None else events
+    events = (
+        items.timeline_rows(item)
+        if events is None
+        else [
+            e if isinstance(e, items.TimelineEvent) else items.TimelineEvent.of(e) for e in events
+        ]
+    )
     kinds = privacy.personal_kinds(rt)
     roles: dict[int, str] = {}
     if audience == "resident":
@@ -408,7 +423,7 @@ def timeline_view(
         )
     shown = []
     for e in events:
-        name = privacy.actor_label(e.actor if e.actor_id else None, item, view)
+        name = privacy.actor_name(e.actor_id, e.actor_name, item, view)
         if audience == "resident" and e.actor_id and e.actor_id != item.raised_by_id:
             name = roles.get(e.actor_id) or _("Staff")
         shown.append(

@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import forms
 from engine.definitions.definitions import Runtime
 from engine.org.scope import role_labels
 from engine.residents.progress import SUMMONING, notified, state_word
@@ -38,7 +37,11 @@ class Step:
 def _move(e: Any, rt: Runtime) -> Step:
     spec = rt.transition(e.action.removeprefix("transition.")) or {}
     answers = (e.after or {}).get("form") or {}
-    specs = tuple(forms.field_specs(spec["form"])) if spec.get("form") and answers else ()
+    specs = (
+        privacy.type_fields(rt, e.action.removeprefix("transition."))
+        if spec.get("form") and answers
+        else ()
+    )
     return Step(
         e.at,
         "move",
@@ -58,7 +61,7 @@ def progress(
     # A department answers by its name; a party of the compound (all three share the
     # compound as their unit) by the role its user acted in, as timeline_view names it.
     departments = {a.unit.key: a.unit.name for a in assignments if a.role == "department"}
-    events = items.timeline(item)
+    events = items.timeline_rows(item)
     kept = [e for e in events if e.action not in SUMMONING and e.action not in STAFF_ONLY]
     paths = [a.unit_path for a in assignments]
     shown = dict(

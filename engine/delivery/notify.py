@@ -25,12 +25,28 @@ def users_with_roles(roles: Iterable[str], node_path: str) -> list[User]:
     roles = list(roles)
     if not roles:
         return []
+    nodes = ancestor_ids(node_path)
+
+    def build(**slots: Any) -> Any:  # one statement per number of roles and of ancestors
+        return (
+            User.select()
+            .join(Grant)
+            .join(OrgNode)
+            .where(
+                Grant.role.in_([slots[f"role{i}"] for i in range(len(roles))])
+                & OrgNode.id.in_([slots[f"node{i}"] for i in range(len(nodes))])
+                & User.active
+            )
+            .distinct()
+        )
+
     return list(
-        User.select()
-        .join(Grant)
-        .join(OrgNode)
-        .where(Grant.role.in_(roles) & OrgNode.id.in_(ancestor_ids(node_path)) & User.active)
-        .distinct()
+        prepared(
+            ("users_with_roles", len(roles), len(nodes)),
+            build,
+            **{f"role{i}": role for i, role in enumerate(roles)},
+            **{f"node{i}": node for i, node in enumerate(nodes)},
+        )
     )
 
 

@@ -223,6 +223,43 @@ def visible_items(actor: Actor, *, by_path: bool = False) -> Any:
     return Item.select().where(reduce(operator.or_, _conditions(actor, by_path=by_path)))
 
 
+def visible_item_shape(actor: Actor) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """``visible_items(actor, by_path=True)`` as a prepared query's shape and values: the
+    ways the actor's grants see (``subtree`` or ``summoned``, in grant order: the shape's
+    key) and the values of its slots (``path0``, ``path1`` … and ``user``), for
+    :func:`visible_item_slotted`."""
+    ways: list[str] = []
+    values: dict[str, Any] = {}
+    for grant in actor.grants:
+        sees = role_sees(grant.role)
+        if sees in ("subtree", "summoned"):
+            values[f"path{len(ways)}"] = path_pattern(grant.node_path)
+            ways.append(sees)
+    values["user"] = actor.user.id
+    return tuple(ways), values
+
+
+def visible_item_slotted(ways: tuple[str, ...], slots: dict[str, Any]) -> Any:
+    """``visible_items(by_path=True)`` built from :func:`visible_item_shape`'s ways with
+    ``slots`` (a prepared query's) where the paths and the user go: the same conditions."""
+    conds: list[Any] = []
+    for i, sees in enumerate(ways):
+        pattern = slots[f"path{i}"]
+        if sees == "subtree":
+            conds.append(path_like(Item.node_path, pattern))
+        else:
+            conds.append(
+                fn.EXISTS(
+                    Assignment.select(SQL("1")).where(
+                        (Assignment.item == Item.id) & path_like(Assignment.unit_path, pattern)
+                    )
+                )
+            )
+    conds.append(Item.raised_by == slots["user"])
+    conds.append(Item.handler == slots["user"])
+    return Item.select().where(reduce(operator.or_, conds))
+
+
 def visible_item_parts(actor: Actor) -> list[Any]:
     """``visible_items`` as one query per way of seeing an item (each grant's, then the
     items the actor raised, then those handed to it: in that order); their union is

@@ -20,6 +20,7 @@ from engine.org.permissions import can, roles_of
 from engine.org.scope import path_under, visible_items
 from engine.store.db import database
 from engine.store.models import HANDLER_ROLE, Assignment, Event, Grant, Item, OrgNode, User
+from engine.store.prepared import prepared
 from engine.trail import audit
 from engine.workflow.dispatch import create_assignments
 from engine.workflow.items import get_item
@@ -151,8 +152,19 @@ def urge_summons(actor: Actor, assignment_id: int, message: str, *, now: dt.date
 
 def reroute_choices(item: Item) -> tuple[list[OrgNode], list[str]]:
     """What an item may be re-routed to: every department, and the compound roles its
-    own routing tables summon (party, committee, property ...)."""
-    departments = list(OrgNode.select().where(OrgNode.kind == "department").order_by(OrgNode.id))
+    own routing tables summon (party, committee, property ...). The departments are
+    read with their id, key, name and path only (not their files)."""
+    departments = list(
+        prepared(
+            "reroute_departments",
+            lambda kind: (
+                OrgNode.select(OrgNode.id, OrgNode.key, OrgNode.name, OrgNode.path)
+                .where(OrgNode.kind == kind)
+                .order_by(OrgNode.id)
+            ),
+            kind="department",
+        )
+    )
     roles: list[str] = []
     for table in runtime(item.version_id).body.get("routing", {}).values():
         for unit in [u for r in table["rules"] for u in r["summon"]] + table.get("default", []):

@@ -92,10 +92,24 @@ def personal_names(rt: Runtime) -> frozenset[str]:
     return frozenset(personal_kinds(rt))
 
 
+def type_fields(rt: Runtime, transition: str | None = None) -> tuple[forms.FieldSpec, ...]:
+    """The fields of the type's form, or of ``transition``'s form (none if it has no valid
+    one); built once per runtime (runtimes are cached and never change), not from the
+    schema's JSON on every view."""
+    cache = rt.__dict__.get("_type_fields")
+    if cache is None:
+        cache = {}
+        object.__setattr__(rt, "_type_fields", cache)
+    if transition not in cache:
+        spec = rt.transition(transition) if transition is not None else rt.body
+        cache[transition] = tuple(_fields((spec or {}).get("form" if transition else "schema")))
+    return cache[transition]  # type: ignore[no-any-return]
+
+
 def is_anonymous(rt: Runtime, data: Mapping[str, Any] | None) -> bool:
     """Whether the raiser asked for anonymity (an ``x-anonymous`` answer is yes)."""
     data = data or {}
-    return any(s.anonymous and data.get(s.name) is True for s in _fields(rt.body.get("schema")))
+    return any(s.anonymous and data.get(s.name) is True for s in type_fields(rt))
 
 
 def needs_personal(rt: Runtime) -> tuple[str, ...]:
@@ -228,9 +242,16 @@ def actor_label(event_actor: User | None, item: Item, view: Sight) -> str | None
     """Who did it, as ``view`` allows: the raiser's name is personal data."""
     if event_actor is None:
         return None
-    if item.raised_by_id is not None and event_actor.id == item.raised_by_id:
+    return actor_name(event_actor.id, event_actor.name, item, view)
+
+
+def actor_name(actor_id: int | None, name: str | None, item: Item, view: Sight) -> str | None:
+    """:func:`actor_label` from the event's actor id and that user's name (a timeline row's)."""
+    if actor_id is None:
+        return None
+    if item.raised_by_id is not None and actor_id == item.raised_by_id:
         return raiser_name(item, view)
-    return str(event_actor.name)
+    return str(name)
 
 
 def for_receiver(

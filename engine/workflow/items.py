@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from peewee import JOIN
 
@@ -19,7 +19,11 @@ from engine.definitions.definitions import Runtime, applies_at, current_version,
 from engine.delivery.notify import notify_roles
 from engine.org.actors import Actor
 from engine.org.org import node_by_key
-from engine.org.scope import role_labels, visible_items
+from engine.org.scope import (
+    role_labels,
+    visible_item_shape,
+    visible_item_slotted,
+)
 from engine.records import attachments
 from engine.store.db import write_transaction
 from engine.store.models import (
@@ -33,6 +37,7 @@ from engine.store.models import (
     RuleFailure,
     User,
 )
+from engine.store.prepared import prepared
 from engine.trail import audit, privacy
 from engine.workflow import gates, kernel
 from engine.workflow.context import item_doc, new_item_doc
@@ -238,29 +243,35 @@ def _guard_reads_form(spec: Mapping[str, Any]) -> bool:
 
 
 def get_item(actor: Actor, item_id: int) -> Item:
-    """An item in ``actor``'s scope.
+    """An item in ``actor``'s scope, with its type, node and raiser, which every page shows
+    (a prepared statement per way of seeing: ``visible_item_shape``).
 
     :raises NotFound: no such item, or not visible to the actor (no existence leak).
     """
-    raiser = User.alias()
-    item = (  # with its type, node and raiser, which every page shows
-        visible_items(actor, by_path=True)
-        .select_extend(
-            *Definition._meta.sorted_fields,
-            *OrgNode._meta.sorted_fields,
-            *(getattr(raiser, f.name) for f in User._meta.sorted_fields),
+    ways, values = visible_item_shape(actor)
+
+    def build(item: Any, **slots: Any) -> Any:
+        raiser = User.alias()
+        return (
+            visible_item_slotted(ways, slots)
+            .select_extend(
+                *Definition._meta.sorted_fields,
+                *OrgNode._meta.sorted_fields,
+                *(getattr(raiser, f.name) for f in User._meta.sorted_fields),
+            )
+            .join(Definition, on=(Item.definition == Definition.id))
+            .switch(Item)
+            .join(OrgNode, on=(Item.node == OrgNode.id))
+            .switch(Item)
+            .join(raiser, JOIN.LEFT_OUTER, on=(Item.raised_by == raiser.id))
+            .where(Item.id == item)
+            .limit(1)
         )
-        .join(Definition, on=(Item.definition == Definition.id))
-        .switch(Item)
-        .join(OrgNode, on=(Item.node == OrgNode.id))
-        .switch(Item)
-        .join(raiser, JOIN.LEFT_OUTER, on=(Item.raised_by == raiser.id))
-        .where(Item.id == item_id)
-        .first()
-    )
+
+    item = next(iter(prepared(("get_item", ways), build, item=item_id, **values)), None)
     if item is None:
         raise NotFound(_("Item %(id)s does not exist.") % {"id": item_id})
-    return item
+    return item  # type: ignore[no-any-return]
 
 
 def transition(
@@ -539,6 +550,51 @@ def timeline(item: Item) -> list[Any]:
     )
 
 
+class TimelineEvent(NamedTuple):
+    """An audit event of an item as its pages show it: the columns they read, the actor's
+    name along (not the event and user models with every column)."""
+
+    at: dt.datetime
+    action: str
+    actor_id: int | None
+    actor_name: str | None
+    before: Any
+    after: Any
+    detail: Any
+
+    @classmethod
+    def of(cls, event: Event) -> TimelineEvent:
+        """An event model (``audit.since``'s) as a timeline row."""
+        name = event.actor.name if event.actor_id is not None else None
+        return cls(
+            event.at, event.action, event.actor_id, name, event.before, event.after, event.detail
+        )
+
+
+def timeline_rows(item: Item) -> list[TimelineEvent]:
+    """Every audit event of the item, oldest first, as :class:`TimelineEvent` rows (one
+    prepared statement)."""
+
+    def build(item: Any) -> Any:
+        return (
+            Event.select(
+                Event.at,
+                Event.action,
+                Event.actor,
+                User.name,
+                Event.before,
+                Event.after,
+                Event.detail,
+            )
+            .join(User, join_type=JOIN.LEFT_OUTER, on=(Event.actor == User.id))
+            .where(Event.item == item)
+            .order_by(Event.at, Event.id)
+            .tuples()
+        )
+
+    return [TimelineEvent(*row) for row in prepared("timeline_rows", build, item=item.id)]
+
+
 def role_names(
     item: Item, user_ids: set[int], *, unit_paths: list[str] | None = None
 ) -> dict[int, str]:
@@ -557,12 +613,17 @@ def role_names(
     paths = [item.node_path, *unit_paths]
     labels = role_labels()
     found: dict[int, str] = {}
-    rows = (
-        Grant.select(Grant.user, Grant.role, OrgNode.path)
-        .join(OrgNode)
-        .where(Grant.user.in_(list(user_ids)))
-        .order_by(Grant.id)
-        .tuples()
+    users = list(user_ids)
+    rows = prepared(  # one statement per number of users
+        ("role_names", len(users)),
+        lambda **slots: (
+            Grant.select(Grant.user, Grant.role, OrgNode.path)
+            .join(OrgNode)
+            .where(Grant.user.in_([slots[f"user{i}"] for i in range(len(users))]))
+            .order_by(Grant.id)
+            .tuples()
+        ),
+        **{f"user{i}": user for i, user in enumerate(users)},
     )
     for user_id, role, path in rows:
         if user_id not in found and any(p.startswith(path) for p in paths):
@@ -571,9 +632,19 @@ def role_names(
 
 
 def assignments_of(item: Item) -> list[Assignment]:
+    """The item's summonses with their units, in order (one prepared statement). A unit is
+    read with its id, key, name, kind and path only: pages name it, never read its file."""
     return list(
-        Assignment.select(Assignment, OrgNode)
-        .join(OrgNode)
-        .where(Assignment.item == item)
-        .order_by(Assignment.id)
+        prepared(
+            "assignments_of",
+            lambda item: (
+                Assignment.select(
+                    Assignment, OrgNode.id, OrgNode.key, OrgNode.name, OrgNode.kind, OrgNode.path
+                )
+                .join(OrgNode)
+                .where(Assignment.item == item)
+                .order_by(Assignment.id)
+            ),
+            item=item.id,
+        )
     )
