@@ -369,19 +369,6 @@ def route_trace(rt: Runtime) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
     return explain
 
 
-@dataclass(frozen=True)
-class ShownEvent:
-    """An audit event as one viewer may see it."""
-
-    at: Any
-    action: str
-    actor_id: int | None
-    actor_name: str | None
-    before: Any
-    after: Any
-    detail: Any
-
-
 # Steps of the staff's own work that a resident's timeline leaves out: urges (督办) and
 # escalations name supervisors and carry their messages; routing shows rule internals.
 STAFF_ONLY = (
@@ -404,7 +391,7 @@ def timeline_view(
     events: list[Any] | None = None,
     *,
     unit_paths: list[str] | None = None,
-) -> list[ShownEvent]:
+) -> list[items.TimelineEvent]:
     """The item's timeline (or ``events`` of it) with personal data as ``view`` allows; for a
     resident, without the staff's internal steps and with staff named by their role."""
     events = (
@@ -427,14 +414,11 @@ def timeline_view(
         if audience == "resident" and e.actor_id and e.actor_id != item.raised_by_id:
             name = roles.get(e.actor_id) or _("Staff")
         shown.append(
-            ShownEvent(
-                e.at,
-                e.action,
-                e.actor_id,
-                name,
-                privacy.shown_event_part(e.before, kinds, view),
-                privacy.shown_event_part(e.after, kinds, view),
-                privacy.shown_event_part(e.detail, kinds, view),
+            e._replace(
+                actor_name=name,
+                before=privacy.shown_event_part(e.before, kinds, view),
+                after=privacy.shown_event_part(e.after, kinds, view),
+                detail=privacy.shown_event_part(e.detail, kinds, view),
             )
         )
     return shown
