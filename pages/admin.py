@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import operator
 from functools import reduce
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import Blueprint, abort, g, render_template
 from peewee import JOIN
@@ -14,6 +14,7 @@ from engine.authoring import designer
 from engine.definitions.definitions import preload_versions_of
 from engine.org.actors import admin_paths, is_district_admin
 from engine.store.models import Definition, DefinitionVersion, Item, Pack, RuleFailure
+from engine.workflow.dispatch import failure_message
 from pages.auth import requires
 from pages.extensions import edition, kind_label
 
@@ -34,7 +35,19 @@ def _visible_definitions() -> list[Definition]:
     return [d for d in every if _sees(d)]
 
 
-def _failures(definitions: list[Definition]) -> list[RuleFailure]:
+class FailureRow(NamedTuple):
+    """A rule failure as the admin page shows it: the definition's name, the version and
+    the message in words."""
+
+    at: Any
+    definition: str
+    edition: str
+    where: str
+    message: str
+    item_id: int | None
+
+
+def _failures(definitions: list[Definition]) -> list[FailureRow]:
     """The newest rule failures on items in the admin's reach (or on no item)."""
     query = RuleFailure.select(RuleFailure).join(Item, JOIN.LEFT_OUTER)
     if not is_district_admin(g.actor):
@@ -46,7 +59,18 @@ def _failures(definitions: list[Definition]) -> list[RuleFailure]:
                 & RuleFailure.definition.in_([d.key for d in definitions])
             )
         )
-    return list(query.order_by(RuleFailure.at.desc()).limit(20))
+    names = {d.key: d.name for d in definitions}
+    return [
+        FailureRow(
+            f.at,
+            names.get(f.definition, f.definition),
+            edition(f.version),
+            f.where,
+            failure_message(f),
+            f.item_id,
+        )
+        for f in query.order_by(RuleFailure.at.desc()).limit(20)
+    ]
 
 
 @bp.route("/")

@@ -30,7 +30,9 @@ def get_var(data: Any, name: Any = None, default: Any = None) -> Any:
     if name is None or name == "":
         return data
     if isinstance(name, bool) or not isinstance(name, (str, int, float)):
-        raise OpError(f"a var name must be text or a number, not {describe(name)}", 0)
+        raise OpError(
+            "a var name must be text or a number, not %(name)s", 0, {"name": describe(name)}
+        )
     current = data
     for part in js_string(name, MAX_OUTPUT).split("."):
         if isinstance(current, Mapping):

@@ -63,11 +63,11 @@ def _modulo(a: Any, b: Any) -> Number:
 def contains(needle: Any, haystack: Any) -> bool:
     if isinstance(haystack, str):
         if isinstance(needle, (dict, list, tuple)):
-            raise OpError(f"cannot look for {describe(needle)} in text", 0)
+            raise OpError("cannot look for %(value)s in text", 0, {"value": describe(needle)})
         return js_string(needle, MAX_OUTPUT) in haystack
     if isinstance(haystack, (list, tuple)):
         return any(strict_equals(needle, item) for item in haystack)
-    raise OpError(f"'in' needs a list or text, got {describe(haystack)}", 1)
+    raise OpError("'in' needs a list or text, got %(value)s", 1, {"value": describe(haystack)})
 
 
 def _cat(budget: Budget, *args: Any) -> str:
@@ -84,7 +84,7 @@ def _cat(budget: Budget, *args: Any) -> str:
 def _integer(value: Any, arg: int) -> int:
     number = to_number(value, arg)
     if not isinstance(number, int):
-        raise OpError(f"{describe(value)} is not a whole number", arg)
+        raise OpError("%(value)s is not a whole number", arg, {"value": describe(value)})
     return number
 
 
@@ -362,4 +362,4 @@ def _gt(a: Any, b: Any, strict: bool) -> bool:
     try:
         return less(b, a, strict)
     except OpError as error:
-        raise OpError(error.message, None if error.arg is None else 1 - error.arg) from None
+        raise error.moved(None if error.arg is None else 1 - error.arg) from None

@@ -88,7 +88,9 @@ def _node(node: Any, path: str) -> Fn:
     op, value = next(iter(node.items()))
     info = lookup(op)
     if info is None:  # unreachable after check()
-        raise RuleEvalError(f"{path}/{pointer_token(op)}", f"unknown operator {op!r}")
+        raise RuleEvalError(
+            f"{path}/{pointer_token(op)}", "unknown operator %(op)s", {"op": repr(op)}
+        )
     args = arguments(value)
     paths = [arg_path(path, op, value, i) for i in range(len(args))]
     special = _SPECIAL.get(op)
@@ -124,9 +126,13 @@ def _generic(info: OperatorInfo, parts: list[Fn], paths: list[str], here: str) -
             return fn(data if first == 0 else budget, *values)
         except OpError as error:
             where = here if error.arg is None else paths[error.arg]
-            raise RuleEvalError(where, error.message) from None
+            raise RuleEvalError(where, error.template, error.params) from None
         except (TypeError, ValueError, ArithmeticError) as error:
-            raise RuleEvalError(here, f"cannot evaluate {op!r}: {excerpt(str(error))}") from None
+            raise RuleEvalError(
+                here,
+                "cannot evaluate %(op)s: %(error)s",
+                {"op": repr(op), "error": excerpt(str(error))},
+            ) from None
 
     return call
 
@@ -139,7 +145,7 @@ def _guard(fn: Callable[..., Any], here: str, paths: list[str]) -> Callable[...,
             return fn(*values)
         except OpError as error:
             where = here if error.arg is None else paths[error.arg]
-            raise RuleEvalError(where, error.message) from None
+            raise RuleEvalError(where, error.template, error.params) from None
 
     return call
 
@@ -339,7 +345,7 @@ def _flipped(a: Any, b: Any, strict: bool) -> bool:
     try:
         return less(b, a, strict)
     except OpError as error:
-        raise OpError(error.message, None if error.arg is None else 1 - error.arg) from None
+        raise error.moved(None if error.arg is None else 1 - error.arg) from None
 
 
 def _not(negate: bool) -> Callable[[list[Any], list[str], str], Fn | None]:

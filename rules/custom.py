@@ -19,16 +19,18 @@ _DATE_ONLY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 
 def _parse(value: Any, arg: int) -> dt.datetime | dt.date:
     if not isinstance(value, str):
-        raise OpError(f"{describe(value)} is not an ISO-8601 date", arg)
+        raise OpError("%(value)s is not an ISO-8601 date", arg, {"value": describe(value)})
     text = value.strip()
     try:
         if _DATE_ONLY.match(text):
             return dt.date.fromisoformat(text)
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise OpError(f"{describe(value)} is not an ISO-8601 date", arg) from None
+        raise OpError(
+            "%(value)s is not an ISO-8601 date", arg, {"value": describe(value)}
+        ) from None
     if moment.tzinfo is None:
-        raise OpError(f"{describe(value)} has a time but no UTC offset", arg)
+        raise OpError("%(value)s has a time but no UTC offset", arg, {"value": describe(value)})
     return moment
 
 
@@ -39,7 +41,7 @@ def instant(value: Any, arg: int = 0) -> dt.datetime:
     """
     parsed = _parse(value, arg)
     if not isinstance(parsed, dt.datetime):
-        raise OpError(f"{describe(value)} is a date without a time", arg)
+        raise OpError("%(value)s is a date without a time", arg, {"value": describe(value)})
     return parsed
 
 
@@ -90,9 +92,13 @@ def weekday(date: Any) -> int:
 def within(path: Any, key: Any) -> bool:
     """True if `key` is one of the org node path's keys (root first, self last)."""
     if not isinstance(path, (list, tuple)):
-        raise OpError(f"'within' needs the node path list, got {describe(path)}", 0)
+        raise OpError(
+            "'within' needs the node path list, got %(value)s", 0, {"value": describe(path)}
+        )
     if not isinstance(key, str):
-        raise OpError(f"'within' needs an org key as text, got {describe(key)}", 1)
+        raise OpError(
+            "'within' needs an org key as text, got %(value)s", 1, {"value": describe(key)}
+        )
     return key in path
 
 

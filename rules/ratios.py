@@ -30,10 +30,10 @@ def exact(value: Any, arg: int) -> Fraction:
     :raises OpError: for null, booleans, lists, objects, other text or out-of-range numbers.
     """
     if isinstance(value, bool) or value is None:
-        raise OpError(f"{describe(value)} is not a number", arg)
+        raise OpError("%(value)s is not a number", arg, {"value": describe(value)})
     if isinstance(value, int):
         if abs(value) > _LIMIT:
-            raise OpError(f"{describe(value)} is too large", arg)
+            raise OpError("%(value)s is too large", arg, {"value": describe(value)})
         return Fraction(value)
     if isinstance(value, float):
         if not math.isfinite(value) or abs(value) > _LIMIT:
@@ -42,7 +42,7 @@ def exact(value: Any, arg: int) -> Fraction:
         return Fraction(Decimal(repr(value)))
     if isinstance(value, str) and _DECIMAL_TEXT.fullmatch(value.strip()):
         return Fraction(Decimal(value.strip()))
-    raise OpError(f"{describe(value)} is not a number or decimal text", arg)
+    raise OpError("%(value)s is not a number or decimal text", arg, {"value": describe(value)})
 
 
 def _share(part: Any, whole: Any, numerator: Any, denominator: Any) -> tuple[Fraction, Fraction]:

@@ -46,7 +46,9 @@ def _eval(node: Any, data: Any, path: str, budget: Budget) -> Any:
     op, value = next(iter(node.items()))
     info = lookup(op)
     if info is None:  # unreachable after check(); kept so a bypass cannot call anything
-        raise RuleEvalError(f"{path}/{pointer_token(op)}", f"unknown operator {op!r}")
+        raise RuleEvalError(
+            f"{path}/{pointer_token(op)}", "unknown operator %(op)s", {"op": repr(op)}
+        )
     args = arguments(value)
     here = f"{path}/{pointer_token(op)}"
     if info.kind == "lazy":
@@ -63,9 +65,13 @@ def _eval(node: Any, data: Any, path: str, budget: Budget) -> Any:
         return info.fn(*values)
     except OpError as error:
         where = here if error.arg is None else arg_path(path, op, value, error.arg)
-        raise RuleEvalError(where, error.message) from None
+        raise RuleEvalError(where, error.template, error.params) from None
     except (TypeError, ValueError, ArithmeticError) as error:  # a gap in our checks
-        raise RuleEvalError(here, f"cannot evaluate {op!r}: {excerpt(str(error))}") from None
+        raise RuleEvalError(
+            here,
+            "cannot evaluate %(op)s: %(error)s",
+            {"op": repr(op), "error": excerpt(str(error))},
+        ) from None
 
 
 def _lazy(op: str, args: list[Any], value: Any, data: Any, path: str, budget: Budget) -> Any:

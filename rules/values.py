@@ -16,7 +16,7 @@ import re
 from typing import Any
 
 from rules.budget import OUTPUT_MESSAGE
-from rules.errors import OpError
+from rules.errors import OpError, Shown
 
 Number = int | float
 _SAFE_INT = 2**53
@@ -80,21 +80,22 @@ def excerpt(text: str, limit: int = EXCERPT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def describe(value: Any) -> str:
-    """Render a value for an error message: text quoted (an excerpt), JSON words for the rest."""
+def describe(value: Any) -> Shown:
+    """A value for an error message: text quoted (an excerpt), numbers as JavaScript writes
+    them, a word (translated with the message) for the rest."""
     if value is None:
-        return "null"
+        return Shown("null")
     if value is True or value is False:
-        return "true" if value else "false"
+        return Shown("true" if value else "false")
     if isinstance(value, str):
-        return repr(excerpt(value))
+        return Shown("text", repr(excerpt(value)))
     if isinstance(value, dict):
-        return "an object"
+        return Shown("object")
     if isinstance(value, (list, tuple)):
-        return "a list"
+        return Shown("list")
     if isinstance(value, (int, float)):
-        return excerpt(js_number_text(value))
-    return excerpt(repr(value))
+        return Shown("number", excerpt(js_number_text(value)))
+    return Shown("text", excerpt(repr(value)))
 
 
 def number_text(
@@ -144,7 +145,7 @@ def to_number(value: Any, arg: int | None = None) -> Number:
         if -_SAFE_INT < value < _SAFE_INT:
             return value
         if abs(value) > _FLOAT_MAX_INT:
-            raise OpError(f"{describe(value)} is not a finite number", arg)
+            raise OpError("%(value)s is not a finite number", arg, {"value": describe(value)})
         return float(value)
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -154,11 +155,11 @@ def to_number(value: Any, arg: int | None = None) -> Number:
         number = number_text(value, empty=None, decimal_only=True)
         if number is not None:
             if not math.isfinite(number):
-                raise OpError(f"{describe(value)} is not a finite number", arg)
+                raise OpError("%(value)s is not a finite number", arg, {"value": describe(value)})
             return normalise(number)
     if value is None:
         raise OpError("null (a missing value?) used as a number", arg)
-    raise OpError(f"{describe(value)} is not a number", arg)
+    raise OpError("%(value)s is not a number", arg, {"value": describe(value)})
 
 
 def js_to_number(value: Any) -> float | None:
@@ -183,7 +184,9 @@ def loose_equals(a: Any, b: Any) -> bool:
     if a is None or b is None:
         return a is None and b is None
     if is_container(a) or is_container(b):
-        raise OpError(f"cannot compare {describe(a)} with {describe(b)} using ==")
+        raise OpError(
+            "cannot compare %(a)s with %(b)s using ==", None, {"a": describe(a), "b": describe(b)}
+        )
     a_bool = a is True or a is False
     b_bool = b is True or b is False
     if isinstance(a, str) and isinstance(b, str):
@@ -222,11 +225,19 @@ def _order_operand(value: Any, other: Any, arg: int) -> Number:
         number = number_text(value, empty=None)
         if number is not None:
             return number
-        raise OpError(f"cannot order text {describe(value)} against {describe(other)}", arg)
+        raise OpError(
+            "cannot order text %(value)s against %(other)s",
+            arg,
+            {"value": describe(value), "other": describe(other)},
+        )
     if value is None:
-        raise OpError(f"cannot order null (a missing value?) against {describe(other)}", arg)
+        raise OpError(
+            "cannot order null (a missing value?) against %(other)s",
+            arg,
+            {"other": describe(other)},
+        )
     if is_container(value):
-        raise OpError(f"cannot order {describe(value)}", arg)
+        raise OpError("cannot order %(value)s", arg, {"value": describe(value)})
     if isinstance(value, int) and not -_SAFE_INT < value < _SAFE_INT:
         number = js_to_number(value)
         assert number is not None

@@ -79,7 +79,7 @@ def poll_problems(body: Mapping[str, Any], roles: Iterable[str]) -> list[FieldPr
                 try:
                     rules.compile(rule)(doc)
                 except rules.RuleEvalError as exc:
-                    found.append(FieldProblem(f"/thresholds/{name}{exc.path}", exc.message))
+                    found.append(FieldProblem(f"/thresholds/{name}{exc.path}", exc.text(_)))
                     break
         problems += found
     return problems

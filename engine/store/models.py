@@ -393,7 +393,8 @@ class RuleFailure(Base):
     definition = CharField(max_length=80)
     version = IntegerField()
     where = CharField(max_length=300)
-    message = TextField()
+    message = TextField()  # an English msgid with %(name)s placeholders, or (params null) text
+    params = JSONField(null=True)  # the placeholders' values (rules.params_from_json)
     item = ForeignKeyField(Item, null=True, on_delete="CASCADE")
 
 

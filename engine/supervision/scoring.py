@@ -50,7 +50,8 @@ def score_rows(
     """Set ``score`` and ``grade`` on each row from the evaluation's score rule.
 
     A rule that fails leaves the scores empty and returns a message naming the
-    definition, its version and the rule path; it never raises.
+    definition by name and version and the problem in words (the rule path is for the
+    designer's checks); it never raises.
 
     :param skip: rows for which no score is computed (e.g. nothing summoned).
     """
@@ -59,7 +60,7 @@ def score_rows(
     try:
         compiled = rules.compile(evaluation.body["score"])
     except rules.RuleError as exc:
-        return _where(evaluation, exc.path, exc.message)
+        return _where(evaluation, exc.text(_))
     problem = None
     for row in rows:
         row.score = row.grade = None
@@ -68,11 +69,12 @@ def score_rows(
         try:
             value = compiled(row.metrics())
         except rules.RuleError as exc:
-            problem = problem or _where(evaluation, exc.path, exc.message)
+            problem = problem or _where(evaluation, exc.text(_))
             continue
         if isinstance(value, bool) or not isinstance(value, int | float):
+            words = rules.shown_words(rules.describe(value), _)
             problem = problem or _where(
-                evaluation, "", _("the score is not a number: %(value)r") % {"value": value}
+                evaluation, _("the score is not a number: %(value)s") % {"value": words}
             )
             continue
         row.score = round(float(value), 1)
@@ -80,11 +82,10 @@ def score_rows(
     return problem
 
 
-def _where(evaluation: Evaluation, path: str, message: str) -> str:
-    return _("Score rule of %(name)s (%(key)s v%(number)s) at /score%(path)s: %(message)s") % {
+def _where(evaluation: Evaluation, message: str) -> str:
+    """The page's message (the rule's path is for the designer: the admin's rule checks)."""
+    return _("The score rule of %(name)s (version %(number)s) failed: %(message)s") % {
         "name": evaluation.name,
-        "key": evaluation.key,
         "number": evaluation.number,
-        "path": path,
         "message": message,
     }

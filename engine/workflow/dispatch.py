@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+import rules
 from engine.core.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from engine.core.i18n import gettext as _
 from engine.definitions.definitions import Runtime, runtime
@@ -111,7 +112,16 @@ def record_faults(
             item=item,
             where=fault.where,
             message=fault.message,
+            params=fault.params,
         )
+
+
+def failure_message(failure: RuleFailure) -> str:
+    """A kept rule failure's message in the reader's language (kept as a msgid and its
+    parameters; rows from before that, with ``params`` null, as they were written)."""
+    if failure.params is None:
+        return failure.message
+    return rules.render(failure.message, rules.params_from_json(failure.params), _)
 
 
 def write_summonses(item: Item, plan: kernel.SummonsPlan, *, now: dt.datetime) -> list[Assignment]:

@@ -206,9 +206,13 @@ def _guard(
             version=rt.number,
             item=item,
             where=where,
-            message=exc.message,
+            message=exc.template,
+            params=exc.params,
         )
-        return False, f"{rt.key} v{rt.number} {where}: {exc.message}"
+        return False, _(
+            "This step's condition could not be checked (%(problem)s). The district office"
+            " sees it among the rule failures."
+        ) % {"problem": exc.text(_)}
     return ok, "" if ok else spec.get("guard_message") or _("Not allowed yet.")
 
 
@@ -480,7 +484,8 @@ def _set_fields(
                 version=rt.number,
                 item=item,
                 where=f"set/{name}{exc.path}",
-                message=exc.message,
+                message=exc.template,
+                params=exc.params,
             )
             continue
         wrong = settable_problem(name, value)

@@ -135,10 +135,16 @@ def rule_doc(
 
 @dataclass(frozen=True)
 class RuleFault:
-    """A rule that failed to evaluate: where in the definition, and why."""
+    """A rule that failed to evaluate: where in the definition, and why (the error's msgid
+    and parameters, put in words by whoever shows it)."""
 
     where: str
     message: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, where: str, error: rules.RuleError) -> RuleFault:
+        return cls(where + error.path, error.template, error.params)
 
 
 def title(rt: Runtime, doc: Mapping[str, Any], data: Mapping[str, Any]) -> str:
@@ -196,11 +202,7 @@ def target(
                 return str(branch["to"]), faults
         except rules.RuleError as exc:
             t_index = rt.workflow["transitions"].index(spec)
-            faults.append(
-                RuleFault(
-                    f"/workflow/transitions/{t_index}/to_if/{index}/when{exc.path}", exc.message
-                )
-            )
+            faults.append(RuleFault.of(f"/workflow/transitions/{t_index}/to_if/{index}/when", exc))
     return str(spec["to"]), faults
 
 
@@ -331,7 +333,13 @@ class SummonsPlan:
                     "key": o.key,
                     "fired": o.fired,
                     "reason": o.reason,
-                    "error": f"{o.error.path or '/'}: {o.error.message}" if o.error else None,
+                    "error": {
+                        "path": o.error.path,
+                        "message": o.error.template,
+                        "params": o.error.params,
+                    }
+                    if o.error
+                    else None,
                 }
                 for o in decision.outcomes
             ],
@@ -356,12 +364,7 @@ def decide(
     for outcome in decision.outcomes:
         if outcome.error is not None:
             index = next(i for i, r in enumerate(spec["rules"]) if r["key"] == outcome.key)
-            faults.append(
-                RuleFault(
-                    f"/routing/{table}/rules/{index}/when{outcome.error.path}",
-                    outcome.error.message,
-                )
-            )
+            faults.append(RuleFault.of(f"/routing/{table}/rules/{index}/when", outcome.error))
     planned: Planned = []
     if decision.fired and not decision.used_default:
         for fired in decision.fired:

@@ -78,7 +78,7 @@ def try_table(
         if outcome.error is not None:
             error = {
                 "path": f"/routing/{name}/rules/{i}/when{outcome.error.path}",
-                "message": outcome.error.message,
+                "message": outcome.error.text(_),
             }
         outcomes.append(
             {

@@ -126,7 +126,7 @@ def test_evaluation_definitions_are_checked_with_pointers(change, path):
     assert problems and problems[0].path == path, problems
 
 
-def test_a_failing_score_rule_names_definition_and_path(app, actor_of):
+def test_a_failing_score_rule_names_the_definition_its_version_and_the_problem(app, actor_of):
     build()
     pack = Pack.get()
     broken = {
@@ -138,5 +138,6 @@ def test_a_failing_score_rule_names_definition_and_path(app, actor_of):
     rows = evaluation.evaluate(actor_of("ducha"), Q4, now=NOW)
     chosen = next(e for e in scoring.evaluations() if e.key == "aaa-broken")
     message = scoring.score_rows(chosen, rows, skip=lambda r: not r.summoned)
-    assert message and "aaa-broken v1" in message and "/score" in message
+    assert message == f"The score rule of {chosen.name} (version 1) failed: division by zero"
+    assert "aaa-broken" not in message and "/score" not in message
     assert all(r.score is None for r in rows)

@@ -93,7 +93,7 @@ def test_the_draft_is_tried_and_a_failing_rule_is_shown_with_its_path(admin, app
         },
     ).get_data(as_text=True)
     row = html.split('id="try-departments-broken"')[1].split("</tr>")[0]
-    assert "/routing/departments/rules/0/when/+/0" in row and "is not a number" in row
+    assert "/routing/departments/rules/0/when/+/0" in row and "&#39;治安&#39; 不是数字" in row
     assert (
         "有规则运行出错" in html
         and "三方办" in html.split('id="summoned-departments"')[1].split("</p>")[0]

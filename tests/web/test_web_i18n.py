@@ -9,6 +9,7 @@ module compiles the catalogue when the .mo is missing or older than the .po.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -113,3 +114,56 @@ def test_navigation_and_flashes_are_chinese(client, auth):
     assert "我的小区" in page and "退出" in page
     response = client.post("/logout", follow_redirects=True)
     assert "您已退出登录。" in response.get_data(as_text=True)
+
+
+def rule_error_msgids() -> set[str]:
+    """Every msgid a rule's evaluation error may carry: the literal templates of the
+    ``OpError``/``RuleEvalError`` raised in rules/, the budget's messages and the words a
+    value of the data is named by."""
+    import ast
+
+    from rules import budget
+    from rules.errors import WORDS
+
+    found = {
+        budget.STEPS_MESSAGE,
+        budget.OUTPUT_MESSAGE,
+        budget.RESULT_SIZE_MESSAGE,
+        budget.RESULT_DEPTH_MESSAGE,
+        *WORDS.values(),
+    }
+    for path in (ROOT / "rules").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            at = {"OpError": 0, "RuleEvalError": 1}.get(node.func.id)
+            if at is None or len(node.args) <= at:
+                continue
+            template = node.args[at]
+            if isinstance(template, ast.Constant) and isinstance(template.value, str):
+                found.add(template.value)
+    return found
+
+
+def test_every_rule_evaluation_error_is_in_the_catalogue(catalogue):
+    msgids = rule_error_msgids()
+    assert "%(value)s is not a number" in msgids and "division by zero" in msgids
+    missing = sorted(m for m in msgids if m not in catalogue)
+    assert not missing, "rule errors not in the catalogue: " + repr(missing)
+
+
+def test_a_rule_error_is_put_in_words_in_the_reader_s_language():
+    import rules
+
+    with pytest.raises(rules.RuleEvalError) as caught:
+        rules.compile({"+": [{"var": "a"}, 1]})({"a": {"x": 1}})
+    error = caught.value
+    assert error.message == "an object is not a number"
+    catalogue = _read(PO)
+
+    def zh(msgid: str) -> str:
+        return catalogue[msgid].string or msgid
+
+    assert error.text(zh) == "对象 不是数字"
+    stored = rules.params_from_json(json.loads(json.dumps(error.params)))
+    assert rules.render(error.template, stored, zh) == "对象 不是数字"
