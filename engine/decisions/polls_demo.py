@@ -3,7 +3,7 @@ vote with its stored result and an open one, from the pack's demo.json ``polls``
 
 Deterministic for a seed and idempotent: a vote whose title the compound already has is
 not made again. Most synthetic owners have no account, so their ballots are written
-directly (online or on paper, one shared demo photo as the paper ballots' evidence);
+directly (online or on paper; each paper ballot's photo is the same demo picture, claimed by its ballot);
 the votes are opened and the first one closed by the committee through the services, so
 its stored result is the one the count gives.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import random
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,7 +21,7 @@ from engine.decisions import polls
 from engine.org.actors import actor_for
 from engine.records import attachments
 from engine.store.db import bulk_insert, database
-from engine.store.models import OrgNode, User
+from engine.store.models import Attachment, OrgNode, User
 from engine.store.polls import Ballot, Poll, PollUnit
 from engine.store.tables import Household
 from engine.trail import audit
@@ -116,12 +117,39 @@ def _ballots(
                 "channel": "online" if online else "paper",
                 "cast_by": None,
                 "proxy_name": "",
-                "evidence": None if online else evidence,
+                "evidence": None if online else "att_" + secrets.token_urlsafe(12),
                 "cast_at": at + dt.timedelta(minutes=rng.randint(10, 60 * 24 * 5)),
                 "changes": 0,
             }
         )
     bulk_insert(Ballot, rows)
+    _photos(poll, evidence, at)
+
+
+def _photos(poll: Poll, evidence: str, at: dt.datetime) -> None:
+    """Each paper ballot its own photo, claimed by the ballot as entering one on paper
+    does (the same stored bytes as the demo photo ``evidence``): who may open a ballot's
+    photo is decided by its record."""
+    photo = Attachment.get(Attachment.public_id == evidence)
+    paper = Ballot.select(Ballot.id, Ballot.evidence).where(
+        (Ballot.poll == poll.id) & (Ballot.channel == "paper") & Ballot.evidence.is_null(False)
+    )
+    bulk_insert(
+        Attachment,
+        [
+            {
+                "public_id": public_id,
+                "record": attachments.record_ref("ballot", ballot_id),
+                "uploaded_by": photo.uploaded_by_id,
+                "filename": photo.filename,
+                "content_type": photo.content_type,
+                "size": photo.size,
+                "sha256": photo.sha256,
+                "created_at": at,
+            }
+            for ballot_id, public_id in paper.tuples()
+        ],
+    )
 
 
 def generate_votes(spec: Mapping[str, Any], *, store: Any, seed: int, now: dt.datetime) -> str:

@@ -368,3 +368,23 @@ def test_a_type_raised_from_another_page_is_not_offered_on_the_home(client, auth
     body["listed"] = True
     publish(Pack.select().first(), body, now=NOW, by=None)
     assert "/r/new/disclosure-question" in client.get("/r/").get_data(as_text=True)
+
+
+def test_every_paper_ballot_photo_of_the_demo_opens_for_who_sees_the_ballots(
+    app, client, auth, demo
+):
+    """Each demo paper ballot has its own photo, claimed by the ballot: the committee and
+    everyone else who sees who voted what open every photo linked on the vote's page (one
+    shared, unclaimed upload opened only for its uploader)."""
+    from engine.store.polls import Poll
+
+    opened = 0
+    for username in ("lvzhouhuayuan-ywh", "lvzhouhuayuan-dzz", "xifang"):
+        auth.login(username)
+        for poll in Poll.select():
+            page = client.get(f"/polls/{poll.id}").get_data(as_text=True)
+            for public_id in set(re.findall(r'href="/files/(att_[\w-]+)"', page)):
+                assert client.get(f"/files/{public_id}").status_code == 200, (username, poll.id)
+                opened += 1
+        auth.logout()
+    assert opened > 10
