@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -284,8 +283,9 @@ class _Words:
     outcomes_html: dict[tuple[Any, ...], Any] = dc_field(default_factory=dict)
 
 
-# Routing vocabularies by (runtime, places, role labels, file form, language), kept by the
-# process: building one parses every form of the type, and the inputs rarely change. Read only.
+# Routing vocabularies by (runtime, places, role labels, file form's version, language), kept
+# by the process: building one parses every form of the type, and the inputs rarely change.
+# Read only.
 _VOCABULARIES: dict[tuple[Any, ...], _Words] = {}
 
 
@@ -294,7 +294,7 @@ def route_trace(rt: Runtime) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
     the table's and rules' names, each rule's condition as a sentence, the answers read.
     Templates call it as ``route_words(detail, rt)`` (pages/extensions.py). Place names
     are read (one query per page) only when a decision read the place."""
-    from engine.authoring.design_context import context_rows, profile_schema_for
+    from engine.authoring.design_context import context_rows, profile_form_for
     from engine.authoring.words import Vocabulary, outcome_words
     from engine.org.scope import role_labels
 
@@ -405,16 +405,11 @@ def route_trace(rt: Runtime) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
         if cache_key not in vocabularies:  # the same places and reads: the same words
             places = seen[tuple(keys)]
             # The file's fields by their titles in the profile definition (read once per
-            # request, and only when a rule read the file).
+            # request, and only when a rule read the file); its version's id and digest tell
+            # a newly published form (the form's JSON was written out as the key).
             roles = role_labels()
-            schema = profile_schema_for(kinds) if reads_file else None
-            kept = (
-                id(rt),
-                tuple(places),
-                tuple(roles.items()),
-                json.dumps(schema, sort_keys=True, default=str),
-                str(get_locale()),
-            )
+            form, schema = profile_form_for(kinds) if reads_file else (None, None)
+            kept = (id(rt), tuple(places), tuple(roles.items()), form, str(get_locale()))
             found = _VOCABULARIES.get(kept)
             if found is None or found.rt is not rt:
                 context = context_rows(

@@ -71,3 +71,23 @@ def test_an_event_part_without_answers_is_shown_as_it_is():
     assert privacy.shown_event_part(part, kinds, privacy.WITHHELD) is part
     masked = privacy.shown_event_part({"data.contact_phone": "13812345678"}, kinds, privacy.Sight())
     assert masked == {"data.contact_phone": "138****5678"}
+
+
+def test_kept_route_words_follow_a_newly_published_file_form(client, auth, actor_of):
+    import copy
+
+    from engine.authoring.publishing import publish
+    from engine.definitions.definitions import current_version
+    from engine.store.models import Definition
+
+    item = items.raise_item(actor_of("lvzhou-yezhu1"), "bell", "lvzhouhuayuan", BELL, now=NOW)
+    _route_event(item.id, {"node.profile.households": 780})
+    profile = Definition.get(Definition.kind == "profile")
+    body = copy.deepcopy(dict(current_version(profile).body))
+    title = body["schema"]["properties"]["households"]["title"]
+    before = _timeline(client, auth, item.id)
+    assert title in before
+    body["schema"]["properties"]["households"]["title"] = "住户总数(新)"
+    publish(profile.pack, body, now=NOW, by=None)
+    after = _timeline(client, auth, item.id)
+    assert "住户总数(新)" in after and "住户总数(新)" not in before
