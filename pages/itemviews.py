@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import flash, g, get_template_attribute, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 
 import forms
@@ -274,10 +274,18 @@ class _Words:
     rt: Runtime  # kept so that the cache's id(rt) is never another runtime's
     vocabulary: Any
     sentences: dict[tuple[Any, ...], str] = dc_field(default_factory=dict)
+    # each rule outcome as the timeline shows it (label, fired, sentence, error), by
+    # (table, rule, fired, evaluated, error): an item's routing events repeat the same few
+    outcomes: dict[tuple[Any, ...], dict[str, Any]] = dc_field(default_factory=dict)
+    # an answer's label by its path (``data.x``, ``node.path`` ...)
+    names: dict[str, str] = dc_field(default_factory=dict)
+    # a routing event's outcomes as HTML (items/_route_outcomes.html), by their keys above
+    outcomes_html: dict[tuple[Any, ...], Any] = dc_field(default_factory=dict)
 
 
-# Routing vocabularies by (runtime, places, role labels, file form, language), kept by the
-# process: building one parses every form of the type, and the inputs rarely change. Read only.
+# Routing vocabularies by (runtime, places, role labels, file form's version, language), kept
+# by the process: building one parses every form of the type, and the inputs rarely change.
+# Read only.
 _VOCABULARIES: dict[tuple[Any, ...], _Words] = {}
 
 
@@ -286,13 +294,23 @@ def route_trace(rt: Runtime) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
     the table's and rules' names, each rule's condition as a sentence, the answers read.
     Templates call it as ``route_words(detail, rt)`` (pages/extensions.py). Place names
     are read (one query per page) only when a decision read the place."""
-    from engine.authoring.design_context import context_rows, profile_schema_for
-    from engine.authoring.words import Vocabulary, input_words, outcome_words
+    from engine.authoring.design_context import context_rows, profile_form_for
+    from engine.authoring.words import Vocabulary, outcome_words
     from engine.org.scope import role_labels
 
     kinds = rt.body.get("node_kinds") or ["compound"]
     seen: dict[tuple[str, ...], list[tuple[str, str]]] = {}
     vocabularies: dict[tuple[tuple[str, ...], bool], _Words] = {}
+
+    tables: dict[Any, tuple[str, dict[Any, Any]]] = {}
+
+    def table_of(table_key: Any) -> tuple[str, dict[Any, Any]]:
+        """A routing table's label and its rules by key (once per request and table)."""
+        if table_key not in tables:
+            table = (rt.body.get("routing") or {}).get(table_key, {})
+            specs = {r.get("key"): r for r in table.get("rules", [])}
+            tables[table_key] = (table.get("label") or _("routing"), specs)
+        return tables[table_key]
 
     def sentence(
         words: _Words, table_key: Any, spec: Mapping[str, Any], o: Mapping[str, Any]
@@ -303,6 +321,66 @@ def route_trace(rt: Runtime) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
         if key not in words.sentences:
             words.sentences[key] = outcome_words(spec, fired, words.vocabulary, evaluated=evaluated)
         return words.sentences[key]
+
+    def outcome(
+        words: _Words, table_key: Any, specs: Mapping[Any, Any], o: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        spec = specs.get(o.get("key")) or {}
+        return {
+            "label": spec.get("label") or _("a rule"),
+            "fired": o.get("fired"),
+            "words": sentence(words, table_key, spec, o),
+            "error": o.get("error"),
+        }
+
+    def outcome_key(table_key: Any, o: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """What an outcome's words depend on; None for an odd record (not kept)."""
+        evaluated = not str(o.get("reason", "")).startswith("not evaluated")
+        key = (table_key, o.get("key"), o.get("fired"), evaluated, o.get("error"))
+        try:
+            hash(key)
+        except TypeError:  # a list where a word was recorded
+            return None
+        return key
+
+    def outcomes_of(
+        words: _Words, table_key: Any, specs: Mapping[Any, Any], detail: Mapping[str, Any]
+    ) -> tuple[list[dict[str, Any]], Any]:
+        """The event's outcomes (kept by :func:`outcome_key`, shared between events: read
+        only) and their HTML (kept by the outcomes' keys)."""
+        found, keys = [], []
+        for o in detail.get("outcomes", []):
+            key = outcome_key(table_key, o)
+            shown = words.outcomes.get(key) if key is not None else None
+            if shown is None:
+                shown = outcome(words, table_key, specs, o)
+                if key is not None and len(words.outcomes) < 1024:  # errors may vary: bounded
+                    words.outcomes[key] = shown
+                else:
+                    key = None
+            found.append(shown)
+            keys.append(key)
+        kept = tuple(keys) if None not in keys else None
+        html = words.outcomes_html.get(kept) if kept is not None else None
+        if html is None:
+            html = get_template_attribute("items/_route_outcomes.html", "route_outcomes")(found)
+            if kept is not None and len(words.outcomes_html) < 1024:
+                words.outcomes_html[kept] = html
+        return found, html
+
+    def inputs_in_words(words: _Words, inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """:func:`input_words`, each answer's label looked up once per vocabulary."""
+        names, vocabulary = words.names, words.vocabulary
+        shown = []
+        for path, value in inputs.items():
+            if path not in names:
+                names[path] = vocabulary.name(path)
+            shown.append((names[path], vocabulary.value(path, value)))
+        return shown
+
+    def inputs_line(shown: list[tuple[str, str]]) -> Markup:
+        """The answers read as the "Why" says them: "label = value、…" (escaped)."""
+        return Markup("、".join([f"{escape(label)} = {escape(value)}" for label, value in shown]))
 
     def explain(detail: Mapping[str, Any]) -> dict[str, Any]:
         inputs = detail.get("inputs") or {}
@@ -327,16 +405,11 @@ def route_trace(rt: Runtime) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
         if cache_key not in vocabularies:  # the same places and reads: the same words
             places = seen[tuple(keys)]
             # The file's fields by their titles in the profile definition (read once per
-            # request, and only when a rule read the file).
+            # request, and only when a rule read the file); its version's id and digest tell
+            # a newly published form (the form's JSON was written out as the key).
             roles = role_labels()
-            schema = profile_schema_for(kinds) if reads_file else None
-            kept = (
-                id(rt),
-                tuple(places),
-                tuple(roles.items()),
-                json.dumps(schema, sort_keys=True, default=str),
-                str(get_locale()),
-            )
+            form, schema = profile_form_for(kinds) if reads_file else (None, None)
+            kept = (id(rt), tuple(places), tuple(roles.items()), form, str(get_locale()))
             found = _VOCABULARIES.get(kept)
             if found is None or found.rt is not rt:
                 context = context_rows(
@@ -347,23 +420,19 @@ def route_trace(rt: Runtime) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
                 found = _VOCABULARIES[kept] = _Words(rt, Vocabulary.of_type(rt.body, context))
             vocabularies[cache_key] = found
         words = vocabularies[cache_key]
-        table = (rt.body.get("routing") or {}).get(detail.get("table"), {})
-        specs = {r.get("key"): r for r in table.get("rules", [])}
+        table_key = detail.get("table")
+        label, specs = table_of(table_key)
+        outcomes, outcomes_html = outcomes_of(words, table_key, specs, detail)
+        read = inputs_in_words(words, inputs)
         return {
-            "table": table.get("label") or _("routing"),
+            "table": label,
             "fired": [
                 (specs.get(k) or {}).get("label") or _("a rule") for k in detail.get("fired", [])
             ],
-            "outcomes": [
-                {
-                    "label": (specs.get(o.get("key")) or {}).get("label") or _("a rule"),
-                    "fired": o.get("fired"),
-                    "words": sentence(words, detail.get("table"), specs.get(o.get("key")) or {}, o),
-                    "error": o.get("error"),
-                }
-                for o in detail.get("outcomes", [])
-            ],
-            "inputs": input_words(detail.get("inputs") or {}, words.vocabulary),
+            "outcomes": outcomes,
+            "outcomes_html": outcomes_html,
+            "inputs": read,
+            "inputs_line": inputs_line(read),
         }
 
     return explain

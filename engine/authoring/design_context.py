@@ -117,11 +117,21 @@ def context_rows(
 
 def profile_schema_for(node_kinds: Iterable[str]) -> dict[str, Any] | None:
     """The file's form of the first node kind that has one (None: the pack defines none)."""
+    return profile_form_for(node_kinds)[1]
+
+
+def profile_form_for(
+    node_kinds: Iterable[str],
+) -> tuple[tuple[int, str] | None, dict[str, Any] | None]:
+    """:func:`profile_schema_for` with what tells that form from any other: its version's id
+    and digest (a newly published form is another version; None when the pack defines none).
+    """
     from engine.records.profiles import profile_version
 
     for kind in node_kinds:
         try:
-            return dict(profile_version(kind).body.get("schema") or {})
+            version = profile_version(kind)
         except NotFound:
             continue
-    return None
+        return (version.id, version.digest), dict(version.body.get("schema") or {})
+    return None, None

@@ -202,9 +202,15 @@ def raiser_username(item: Item, view: Sight) -> str | None:
 _ANSWER_KEYS = ("data", "form")
 
 
+def _may_hold_answers(key: Any) -> bool:
+    """Whether an event part's ``key`` may carry personal answers (see shown_event_part)."""
+    return key in _ANSWER_KEYS or key == "inputs" or (isinstance(key, str) and "." in key)
+
+
 def shown_event_part(part: Any, kinds: Mapping[str, str], view: Sight) -> Any:
-    """An event's ``before``/``after``/``detail`` with personal answers masked or left out."""
-    if view.whole or not isinstance(part, Mapping):
+    """An event's ``before``/``after``/``detail`` with personal answers masked or left out
+    (the part itself when it holds no answers, inputs or answer keys: a state, a label)."""
+    if view.whole or not isinstance(part, Mapping) or not any(map(_may_hold_answers, part)):
         return part
     out: dict[str, Any] = {}
     for key, value in part.items():
