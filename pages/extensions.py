@@ -187,7 +187,8 @@ def _template_gettext(eval_ctx: Any, string: str, **variables: Any) -> str:
     """
     rv = _translations().ugettext(string)
     if eval_ctx.autoescape:
-        rv = Markup(rv)
+        # Markup(rv) without its probe for ``__html__``, which a str lacks (an exception).
+        rv = str.__new__(Markup, rv)
     if not variables and "%" not in rv:
         return rv  # what ``rv % {}`` gives
     return rv % variables  # type: ignore[no-any-return]

@@ -125,3 +125,22 @@ def test_a_new_secret_key_ends_every_session(app, client, auth):
     assert client.get("/notifications").status_code == 200
     app.config["SECRET_KEY"] = "another key"
     assert client.get("/notifications").status_code == 302
+
+
+def test_template_globals_copy_as_jinjas_chainmap(app):
+    """pages/templating.TemplateGlobals: the same names, values and order as Jinja's
+    ChainMap, the template's own globals first; the environment's, added later, seen."""
+    from collections import ChainMap
+
+    template = app.jinja_env.from_string("{{ extra }}|{{ late }}", globals={"extra": 1})
+    plain = app.jinja_env.get_template("base.html").globals
+    assert type(template.globals).__name__ == type(plain).__name__ == "TemplateGlobals"
+    for ours in (template.globals, plain):
+        theirs = ChainMap(*ours.maps)
+        assert list(ours) == list(theirs) and dict(ours) == dict(theirs)
+    app.jinja_env.globals["late"] = 2
+    try:
+        with app.test_request_context("/"):
+            assert template.render() == "1|2"
+    finally:
+        del app.jinja_env.globals["late"]
