@@ -6,6 +6,8 @@ import os
 from typing import Any
 
 from flask import Flask, Response
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
 
 # The pages load scripts and styles from /static only: no inline script element, no
 # on*= handlers, no style attributes (tests/web/test_web_security.py checks the
@@ -31,6 +33,8 @@ HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+# Each header with its name as compared (header names are case-insensitive).
+_ADDED = tuple((name.lower(), name, value) for name, value in HEADERS.items())
 
 
 def _on(name: str) -> bool:
@@ -54,11 +58,32 @@ def defaults() -> dict[str, Any]:
     }
 
 
+class SigningKeptSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, the signing serializer made once per set of keys:
+    Flask made it twice a request (to read the cookie, and to write it if changed)."""
+
+    _kept: tuple[Any, URLSafeTimedSerializer | None] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        kept = self._kept
+        if kept is None or kept[0] != keys:
+            kept = self._kept = (keys, super().get_signing_serializer(app))
+        return kept[1]
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = SigningKeptSessions()
+
     @app.after_request
     def _headers(response: Response) -> Response:
-        for name, value in HEADERS.items():
-            response.headers.setdefault(name, value)
+        # A header the view set stays (an attachment's own policy). ``setdefault`` looked
+        # each name up through the list, raising and catching a KeyError when absent.
+        headers = response.headers
+        present = {name.lower() for name, _ in headers}
+        for lowered, name, value in _ADDED:
+            if lowered not in present:
+                headers.add(name, value)
         return response
 
     if app.config["PROXIES"]:

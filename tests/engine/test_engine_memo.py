@@ -86,3 +86,22 @@ def test_pack_roles_are_kept_by_stamp_and_follow_a_reload(app: Any) -> None:
     remember_packs_stamp(_stamp())
     assert pack_roles()[0][role]["label"] == "changed label"
     memo.end()
+
+
+def test_prepared_rows_keep_their_columns_between_runs(app: Any) -> None:
+    """engine/store/prepared keeps a statement's resolved columns (which field converts
+    which column) after its first run: later runs, and a first run with no rows, give
+    the rows peewee gives."""
+
+    def build(name: Any) -> Any:
+        return User.select(User.username, User.created_at).where(User.username == name)
+
+    for shape, key in (("tuples", "test_kept_tuples"), ("dicts", "test_kept_dicts")):
+        make = lambda name, shape=shape: getattr(build(name), shape)()
+        assert list(prepared(key, make, name="nobody")) == []
+        for name in ("admin", "xifang", "admin"):
+            kept = list(prepared(key, make, name=name))
+            assert kept == list(getattr(build(name), shape)())
+            assert isinstance(
+                (kept[0][1] if shape == "tuples" else kept[0]["created_at"]), dt.datetime
+            )

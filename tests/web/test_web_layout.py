@@ -61,3 +61,86 @@ def test_links_with_values_are_built_each_time(app):
         two = render_template_string('{{ url_for("work.item", item_id=2) }}')
         query = render_template_string('{{ url_for("work.inbox", view="items") }}')
     assert (one, two, query) == ("/work/items/1", "/work/items/2", "/work/?view=items")
+
+
+def test_template_calls_pass_what_jinja_passes(app):
+    """pages/templating.FastCallContext calls a plain function directly and passes what
+    Jinja's own Context.call would: the eval context, the context (with loop and block
+    variables), the environment; a StopIteration is an undefined value."""
+    from jinja2 import Environment, pass_context, pass_environment, pass_eval_context
+
+    def plain(*args, **kwargs):
+        return f"{args}{sorted(kwargs.items())}"
+
+    @pass_eval_context
+    def escaping(eval_ctx, value):
+        return f"{eval_ctx.autoescape}:{value}"
+
+    @pass_context
+    def seen(context, name):
+        return context.resolve_or_missing(name)
+
+    @pass_environment
+    def env_name(environment):
+        return type(environment).__name__ == type(app.jinja_env).__name__
+
+    def stops():
+        raise StopIteration
+
+    class Callable:
+        @pass_context
+        def __call__(self, context):
+            return context.get("who")
+
+    source = (
+        "{{ plain(1, a=2) }}|{{ escaping('<') }}|{{ env() }}|{{ stops() is undefined }}|"
+        "{{ obj() }}|{% for i in [7] %}{% set x = i %}{{ seen('x') }}{{ plain(i) }}{% endfor %}|"
+        "{% macro m(v) %}[{{ v }}]{% endmacro %}{{ m(plain()) }}|{{ {'a': 1}.items()|list }}"
+    )
+    values = {"plain": plain, "escaping": escaping, "seen": seen, "env": env_name}
+    values |= {"stops": stops, "obj": Callable()}
+    with app.test_request_context("/"):
+        ours = app.jinja_env.from_string(source).render(who="me", **values)
+    jinja = Environment(autoescape=True).from_string(source).render(who="me", **values)
+    assert type(app.jinja_env.from_string("").new_context()).__name__ == "FastCallContext"
+    assert ours.replace("True|", "?|", 1) == jinja.replace("False|", "?|", 1)
+    assert ours.startswith("(1,)[(&#39;a&#39;, 2)]|True:&lt;|True|True|me|7(7,)[]|[()[]]|")
+
+
+def test_security_headers_keep_what_the_view_set(app, client):
+    from flask import Response
+
+    @app.route("/_test/framed")
+    def framed():
+        return Response("ok", headers={"x-frame-options": "SAMEORIGIN"})
+
+    response = client.get("/_test/framed")
+    assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
+
+
+def test_a_new_secret_key_ends_every_session(app, client, auth):
+    auth.login("xifang")
+    assert client.get("/notifications").status_code == 200
+    app.config["SECRET_KEY"] = "another key"
+    assert client.get("/notifications").status_code == 302
+
+
+def test_template_globals_copy_as_jinjas_chainmap(app):
+    """pages/templating.TemplateGlobals: the same names, values and order as Jinja's
+    ChainMap, the template's own globals first; the environment's, added later, seen."""
+    from collections import ChainMap
+
+    template = app.jinja_env.from_string("{{ extra }}|{{ late }}", globals={"extra": 1})
+    plain = app.jinja_env.get_template("base.html").globals
+    assert type(template.globals).__name__ == type(plain).__name__ == "TemplateGlobals"
+    for ours in (template.globals, plain):
+        theirs = ChainMap(*ours.maps)
+        assert list(ours) == list(theirs) and dict(ours) == dict(theirs)
+    app.jinja_env.globals["late"] = 2
+    try:
+        with app.test_request_context("/"):
+            assert template.render() == "1|2"
+    finally:
+        del app.jinja_env.globals["late"]
