@@ -336,7 +336,9 @@ def route_trace(rt: Runtime) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
     def outcome_key(table_key: Any, o: Mapping[str, Any]) -> tuple[Any, ...] | None:
         """What an outcome's words depend on; None for an odd record (not kept)."""
         evaluated = not str(o.get("reason", "")).startswith("not evaluated")
-        key = (table_key, o.get("key"), o.get("fired"), evaluated, o.get("error"))
+        # the page says only that a rule failed (an error is a string in older events, a
+        # message id and parameters since)
+        key = (table_key, o.get("key"), o.get("fired"), evaluated, bool(o.get("error")))
         try:
             hash(key)
         except TypeError:  # a list where a word was recorded
