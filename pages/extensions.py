@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from babel import Locale
 from flask import Flask, g, has_request_context, request, session, url_for
@@ -254,6 +255,13 @@ def edition(number: int | None) -> str:
     return gettext("version %(number)s", number=number)
 
 
+def lang_href(code: str) -> str:
+    """This page in language ``code``: the query as it is, its ``lang`` replaced (a
+    filtered or paged list stays filtered and paged)."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+    return "?" + urlencode([*args, ("lang", code)])
+
+
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
     htmx.init_app(app)
@@ -283,6 +291,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["route_words"] = route_words
     app.jinja_env.globals["form_fields"] = form_fields
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["lang_href"] = lang_href
     app.jinja_env.globals["state_label"] = state_label
     app.jinja_env.globals["kind_label"] = kind_label
     # Where a stored attachment is shown (the file widget's kept photos, forms/html.py too).

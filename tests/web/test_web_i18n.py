@@ -167,3 +167,11 @@ def test_a_rule_error_is_put_in_words_in_the_reader_s_language():
     assert error.text(zh) == "对象 不是数字"
     stored = rules.params_from_json(json.loads(json.dumps(error.params)))
     assert rules.render(error.template, stored, zh) == "对象 不是数字"
+
+
+def test_the_language_link_keeps_the_page_s_filters(client, auth):
+    auth.login("xifang")
+    page = client.get("/work/?view=items&page=2&lang=zh_CN").get_data(as_text=True)
+    assert 'href="?view=items&amp;page=2&amp;lang=en"' in page
+    english = client.get("/work/?view=items&page=2&lang=en").get_data(as_text=True)
+    assert 'href="?view=items&amp;page=2&amp;lang=zh_CN"' in english
