@@ -14,6 +14,7 @@ from engine.core import clock
 from engine.metrics.dashboard import Dashboard, dimension_names, indicator_specs
 from engine.org.scope import nodes_by_key
 from engine.records.kpi import period_of
+from pages.links import VARY, url_pattern
 from pages.plainwords import people_date
 
 STATUS_LABELS = {
@@ -102,11 +103,12 @@ def units(board: Dashboard) -> Table:
             _l("Rank"),
         ],
     )
+    link = url_pattern("review.dashboard", key=VARY)
     for row in sorted(board.children, key=lambda r: r.rank or 10**6):
         doc = row.facts
         table.rows.append(
             [
-                (row.node.name, url_for("review.dashboard", key=row.node.key)),
+                (row.node.name, link(key=row.node.key)),
                 _get(doc, "items.total"),
                 _get(doc, "items.open"),
                 _get(doc, "items.overdue"),

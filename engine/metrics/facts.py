@@ -34,6 +34,7 @@ from engine.residents.facts import (
 )
 from engine.store.db import backend, database, write_transaction
 from engine.store.models import Definition, Event, Grant, NodeFacts, OrgNode
+from engine.store.prepared import prepared_cursor
 
 EMPTY_LISTS = {"rows": 0, "done": 0, "overdue": 0, "completion_rate": None, "by_list": {}}
 AREA_KINDS = ("district", "street", "community", "compound")
@@ -433,24 +434,11 @@ def cached_with_times(node_ids: list[int]) -> dict[int, tuple[dict[str, Any], dt
     """Cached facts documents and when they were computed, by node id, in one query
     (nodes never computed are absent); the cache's ``stamp`` is read along for the
     request (scores are kept by it)."""
-    every = NodeFacts.alias()
-    totals = every.select(
-        fn.MAX(every.computed_at).alias("newest"), fn.COUNT(every.id).alias("count")
-    ).alias("totals")
-    query = (
-        Select(
-            [totals],
-            [
-                totals.c.newest,
-                totals.c.count,
-                NodeFacts.node,
-                NodeFacts.facts,
-                NodeFacts.computed_at,
-            ],
-        )
-        .join(NodeFacts, JOIN.LEFT_OUTER, on=NodeFacts.node.in_(node_ids))
-        .bind(database)
-        .tuples()
+    ids = list(node_ids)
+    query = prepared_cursor(  # built once per number of nodes
+        ("facts.cached_with_times", len(ids)),
+        _with_times,
+        **{f"node{i}": node_id for i, node_id in enumerate(ids)},
     )
     found = {}
     for newest, count, node_id, doc, computed_at in query:  # one row at least: the totals
@@ -462,6 +450,27 @@ def cached_with_times(node_ids: list[int]) -> dict[int, tuple[dict[str, Any], dt
                 NodeFacts.computed_at.python_value(computed_at),
             )
     return found
+
+
+def _with_times(**nodes: Any) -> Any:
+    every = NodeFacts.alias()
+    totals = every.select(
+        fn.MAX(every.computed_at).alias("newest"), fn.COUNT(every.id).alias("count")
+    ).alias("totals")
+    return (
+        Select(
+            [totals],
+            [
+                totals.c.newest,
+                totals.c.count,
+                NodeFacts.node,
+                NodeFacts.facts,
+                NodeFacts.computed_at,
+            ],
+        )
+        .join(NodeFacts, JOIN.LEFT_OUTER, on=NodeFacts.node.in_(list(nodes.values())))
+        .bind(database)
+    )
 
 
 def _parsed(node_id: int, text: str) -> dict[str, Any]:

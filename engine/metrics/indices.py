@@ -22,6 +22,7 @@ from engine.definitions.definitions import current_versions
 from engine.metrics import facts
 from engine.store.db import database
 from engine.store.models import DefinitionVersion, IndexSnapshot, OrgNode
+from engine.store.prepared import prepared
 
 AREA_KINDS = ("district", "street", "community", "compound")
 
@@ -305,12 +306,18 @@ class TrendPoint:
 def trend_points(key: str, node: OrgNode, limit: int = 24) -> list[TrendPoint]:
     """:func:`trend` with only what a dashboard shows, as tuples (no snapshot's dimensions
     and values parsed)."""
-    rows = (
-        IndexSnapshot.select(IndexSnapshot.taken_at, IndexSnapshot.version, IndexSnapshot.score)
-        .where((IndexSnapshot.definition == key) & (IndexSnapshot.node == node))
-        .order_by(IndexSnapshot.taken_at.desc())
-        .limit(limit)
-        .tuples()
+    rows = prepared(  # built once; the times converted as peewee does
+        "indices.trend_points",
+        lambda index, node, most: (
+            IndexSnapshot.select(IndexSnapshot.taken_at, IndexSnapshot.version, IndexSnapshot.score)
+            .where((IndexSnapshot.definition == index) & (IndexSnapshot.node == node))
+            .order_by(IndexSnapshot.taken_at.desc())
+            .limit(most)
+            .tuples()
+        ),
+        index=key,
+        node=node.id,
+        most=limit,
     )
     return [TrendPoint(*row) for row in reversed(list(rows))]
 

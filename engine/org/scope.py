@@ -386,19 +386,57 @@ def nodes_by_key(keys: list[str]) -> dict[str, OrgNode]:
     missing = [key for key in dict.fromkeys(keys) if key not in known]
     if missing:
         known.update(dict.fromkeys(missing))
-        known.update((n.key, n) for n in OrgNode.select().where(OrgNode.key.in_(missing)))
+        rows = prepared(  # built once per number of keys
+            ("nodes_by_key", len(missing)),
+            lambda **keys: OrgNode.select().where(OrgNode.key.in_(list(keys.values()))),
+            **{f"key{i}": key for i, key in enumerate(missing)},
+        )
+        known.update((n.key, n) for n in rows)
     return {key: node for key in keys if (node := known.get(key)) is not None}
+
+
+# A node as lists and dashboards show it: everything but its file (``profile``, decoded
+# per row otherwise) and the file's lock.
+NODE_COLUMNS = (
+    OrgNode.id,
+    OrgNode.key,
+    OrgNode.name,
+    OrgNode.kind,
+    OrgNode.parent,
+    OrgNode.path,
+    OrgNode.keys,
+)
+
+
+def _area_children(node: Any) -> Any:
+    which = (OrgNode.parent == node) & OrgNode.kind.in_(AREA_KINDS)
+    return OrgNode.select(*NODE_COLUMNS).where(which).order_by(OrgNode.id)
+
+
+def _area_children_and_siblings(node: Any, parent: Any, kind: Any) -> Any:
+    which = (OrgNode.parent == node) & OrgNode.kind.in_(AREA_KINDS)
+    which |= (OrgNode.parent == parent) & (OrgNode.kind == kind)
+    return OrgNode.select(*NODE_COLUMNS).where(which).order_by(OrgNode.id)
 
 
 def reviewable_children_and_siblings(
     actor: Actor, node: OrgNode
 ) -> tuple[list[OrgNode], list[int]]:
-    """``reviewable_children``, and the ids of ``node``'s siblings of its own kind
-    (``node`` among them; none for a root), in one query."""
-    which = (OrgNode.parent == node) & OrgNode.kind.in_(AREA_KINDS)
-    if node.parent_id is not None:
-        which |= (OrgNode.parent == node.parent_id) & (OrgNode.kind == node.kind)
-    rows = list(OrgNode.select().where(which).order_by(OrgNode.id))
+    """``reviewable_children`` (without their files: ``NODE_COLUMNS``), and the ids of
+    ``node``'s siblings of its own kind (``node`` among them; none for a root), in one
+    prepared statement."""
+    if node.parent_id is None:
+        rows = list(prepared("children_of_root", _area_children, node=node.id))
+    else:
+        rows = list(
+            prepared(
+                "children_and_siblings",
+                _area_children_and_siblings,
+                node=node.id,
+                parent=node.parent_id,
+                kind=node.kind,
+            )
+        )
     children = [
         r for r in rows if r.parent_id == node.id and r.kind in AREA_KINDS and may_review(actor, r)
     ]

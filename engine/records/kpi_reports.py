@@ -22,10 +22,12 @@ from peewee import JOIN, fn
 from engine.core.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from engine.core.i18n import gettext as _
 from engine.org.actors import Actor
+from engine.org.scope import path_like, path_pattern
 from engine.records import attachments
 from engine.records.kpi import is_over, kpi_lists, measurable
 from engine.store.db import database
 from engine.store.models import OrgNode, User
+from engine.store.prepared import prepared_cursor
 from engine.store.tables import KpiReport
 from engine.trail import audit
 
@@ -122,29 +124,15 @@ def statuses_within(list_key: str, node: OrgNode) -> dict[str, ReportStatus]:
     may review ``node``.
     """
     newest: dict[str, tuple[Any, ...]] = {}
-    reporter, reviewer = User.alias(), User.alias()
-    query = (
-        KpiReport.select(  # only what a status shows, as tuples: no note, evidence, models
-            KpiReport.row_key,
-            KpiReport.state,
-            OrgNode.name,
-            fn.COALESCE(fn.NULLIF(reporter.name, ""), reporter.username),
-            fn.COALESCE(fn.NULLIF(reviewer.name, ""), reviewer.username),
-            KpiReport.reviewed_at,
-            KpiReport.reported_at,
-            KpiReport.review_note,
-        )
-        .join(OrgNode)
-        .switch(KpiReport)
-        .join(reporter, JOIN.LEFT_OUTER, on=(KpiReport.reported_by == reporter.id))
-        .switch(KpiReport)
-        .join(reviewer, JOIN.LEFT_OUTER, on=(KpiReport.reviewed_by == reviewer.id))
-        .where((KpiReport.list_key == list_key) & OrgNode.path.startswith(node.path))
-        .order_by(KpiReport.id)
+    # the raw cursor of a statement built once: every report of the list is read, only
+    # each row's newest is kept and only its times converted
+    rows = prepared_cursor(
+        "kpi_reports.statuses_within",
+        _newest_reports,
+        list_key=list_key,
+        pattern=path_pattern(node.path),
     )
-    # the raw cursor: every report of the list is read, only each row's newest is kept and
-    # only its times converted
-    for found in database.execute(query):
+    for found in rows:
         newest[found[0]] = found
     at = KpiReport.reported_at.python_value
     return {
@@ -166,6 +154,29 @@ def statuses_within(list_key: str, node: OrgNode) -> dict[str, ReportStatus]:
             note,
         ) in newest.items()
     }
+
+
+def _newest_reports(list_key: Any, pattern: Any) -> Any:
+    reporter, reviewer = User.alias(), User.alias()
+    return (
+        KpiReport.select(  # only what a status shows, as tuples: no note, evidence, models
+            KpiReport.row_key,
+            KpiReport.state,
+            OrgNode.name,
+            fn.COALESCE(fn.NULLIF(reporter.name, ""), reporter.username),
+            fn.COALESCE(fn.NULLIF(reviewer.name, ""), reviewer.username),
+            KpiReport.reviewed_at,
+            KpiReport.reported_at,
+            KpiReport.review_note,
+        )
+        .join(OrgNode)
+        .switch(KpiReport)
+        .join(reporter, JOIN.LEFT_OUTER, on=(KpiReport.reported_by == reporter.id))
+        .switch(KpiReport)
+        .join(reviewer, JOIN.LEFT_OUTER, on=(KpiReport.reviewed_by == reviewer.id))
+        .where((KpiReport.list_key == list_key) & path_like(OrgNode.path, pattern))
+        .order_by(KpiReport.id)
+    )
 
 
 def report(

@@ -53,6 +53,21 @@ def prepared(key: Hashable, build: Callable[..., Any], **values: Any) -> Any:
     ``key`` names the query's shape: ``build`` runs once per key and backend, so it must
     make the same SQL whatever the values; everything that varies is a ``Slot``.
     """
+    query, sql, params = _entry(key, build, values)
+    cursor = database.execute_sql(sql, bind(params, values))
+    return _with_columns(query._get_cursor_wrapper(cursor), (key, type(database.obj)))
+
+
+def prepared_cursor(key: Hashable, build: Callable[..., Any], **values: Any) -> Any:
+    """``prepared``'s rows as the database cursor hands them: plain tuples, nothing
+    converted (for counts and ids read by the thousand)."""
+    _, sql, params = _entry(key, build, values)
+    return database.execute_sql(sql, bind(params, values))
+
+
+def _entry(
+    key: Hashable, build: Callable[..., Any], values: dict[str, Any]
+) -> tuple[Any, str, tuple[Any, ...]]:
     slot = (key, type(database.obj))
     entry = _statements.get(slot)
     if entry is None:
@@ -60,9 +75,7 @@ def prepared(key: Hashable, build: Callable[..., Any], **values: Any) -> Any:
         sql, params = query.sql()
         entry = (query, sql, tuple(params))
         _statements[slot] = entry
-    query, sql, params = entry
-    cursor = database.execute_sql(sql, bind(params, values))
-    return _with_columns(query._get_cursor_wrapper(cursor), slot)
+    return entry
 
 
 def _with_columns(wrapper: Any, slot: Hashable) -> Any:

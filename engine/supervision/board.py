@@ -15,6 +15,9 @@ from peewee import JOIN, Case, Value, fn
 
 from engine.org.actors import Actor
 from engine.org.scope import (
+    NODE_COLUMNS,
+    path_like,
+    path_pattern,
     path_under,
     role_sees,
     sees_everything,
@@ -22,6 +25,7 @@ from engine.org.scope import (
     visible_items,
 )
 from engine.store.models import Assignment, Item, OrgNode, SummonsTally
+from engine.store.prepared import prepared
 from engine.supervision import tallies
 
 AREA_LEVELS = ("street", "community", "compound")
@@ -40,16 +44,30 @@ def _count(cond: Any) -> Any:
     return fn.COALESCE(fn.SUM(Case(None, [(cond, 1)], 0)), 0)
 
 
-def _nodes(actor: Actor, level: str, within: OrgNode | None) -> Any:
-    """Areas of ``level`` to list: only inside the actor's subtrees."""
-    query = OrgNode.select().where(OrgNode.kind == level).order_by(OrgNode.id)
+def _nodes(actor: Actor, level: str, within: OrgNode | None) -> list[OrgNode]:
+    """Areas of ``level`` to list, without their files (``NODE_COLUMNS``): only inside the
+    actor's subtrees (one prepared statement per number of subtrees, with or without
+    ``within``)."""
     paths = [g.node_path for g in actor.grants if role_sees(g.role) == "subtree"]
     if not paths:
-        return query.where(OrgNode.id < 0)
-    query = query.where(reduce(operator.or_, [path_under(OrgNode.path, p) for p in paths]))
+        return []
+    values = {f"path{i}": path_pattern(p) for i, p in enumerate(paths)}
     if within is not None:
-        query = query.where(path_under(OrgNode.path, within.path))
-    return query
+        values["within"] = path_pattern(within.path)
+    return list(
+        prepared(("board.nodes", len(paths), within is not None), _nodes_of, level=level, **values)
+    )
+
+
+def _nodes_of(level: Any, **patterns: Any) -> Any:
+    within = patterns.pop("within", None)
+    query = OrgNode.select(*NODE_COLUMNS).where(
+        (OrgNode.kind == level)
+        & reduce(operator.or_, [path_like(OrgNode.path, p) for p in patterns.values()])
+    )
+    if within is not None:
+        query = query.where(path_like(OrgNode.path, within))
+    return query.order_by(OrgNode.id)
 
 
 def board(
@@ -63,9 +81,15 @@ def board(
         raise ValueError(level)
     if level == "department":  # with the roots: does the actor see everything (no query more)
         found = list(
-            OrgNode.select()
-            .where((OrgNode.kind == level) | OrgNode.parent.is_null())
-            .order_by(OrgNode.id)
+            prepared(
+                "board.departments",
+                lambda kind: (
+                    OrgNode.select(*NODE_COLUMNS)
+                    .where((OrgNode.kind == kind) | OrgNode.parent.is_null())
+                    .order_by(OrgNode.id)
+                ),
+                kind=level,
+            )
         )
         nodes = [n for n in found if n.kind == level]
         roots = [n.path for n in found if n.parent_id is None]
@@ -73,7 +97,7 @@ def board(
         units = [n.id for n in nodes]
         counts = _department_counts(actor, now, within, everything=everything, units=units)
     else:
-        nodes = list(_nodes(actor, level, within))
+        nodes = _nodes(actor, level, within)
         counts = _area_counts(actor, nodes, now, within)
     rows = [BoardRow(node, *counts.get(node.id, (0, 0, 0))) for node in nodes]
     return sorted(rows, key=lambda r: (-r.overdue, -r.open, r.node.id))

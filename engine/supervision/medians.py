@@ -16,9 +16,10 @@ from collections import Counter
 from collections.abc import Hashable
 from typing import Any
 
-from engine.org.scope import ids_in, path_pattern
+from engine.org.scope import path_pattern
 from engine.store.db import backend, database, write_transaction
 from engine.store.models import Item, OrgNode, ResolutionTally
+from engine.store.prepared import prepared_cursor
 
 
 def bucket_of(seconds: int) -> int:
@@ -55,13 +56,12 @@ def medians(
     ids = {node_id for roots in sources.values() for node_id, _ in roots}
     stored: dict[int, list[tuple[int, int]]] = {}
     if ids:
-        t = ResolutionTally
-        rows = (  # in (node, bucket) order, from the unique index
-            t.select(t.node, t.bucket, t.items)
-            .where(ids_in(t.node, sorted(ids)) & (t.items != 0))
-            .order_by(t.node, t.bucket)
+        rows = prepared_cursor(  # built once per number of nodes
+            ("medians.histograms", len(ids)),
+            _histograms,
+            **{f"node{i}": node_id for i, node_id in enumerate(sorted(ids))},
         )
-        for node_id, bucket, n in database.execute(rows).fetchall():  # plain integers
+        for node_id, bucket, n in rows.fetchall():  # plain integers
             stored.setdefault(node_id, []).append((bucket, n))
     wanted: dict[Hashable, tuple[int, int]] = {}  # key -> (bucket, values before it)
     for key in {*sources, *extra}:
@@ -88,6 +88,15 @@ def medians(
         values = in_bucket.get(key, []) + [v for v in extra.get(key, ()) if low <= v < high]
         found[key] = sorted(values)[offset]
     return found
+
+
+def _histograms(**nodes: Any) -> Any:
+    t = ResolutionTally
+    return (  # in (node, bucket) order, from the unique index
+        t.select(t.node, t.bucket, t.items)
+        .where(t.node.in_(list(nodes.values())) & (t.items != 0))
+        .order_by(t.node, t.bucket)
+    )
 
 
 def _times_in_buckets(

@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from dataclasses import dataclass
+from functools import reduce
 from typing import Any
 
 from peewee import Case, fn
 
 from engine.org.actors import Actor
-from engine.org.scope import item_within, role_sees, subtree_nodes, visible_items
+from engine.org.scope import (
+    NODE_COLUMNS,
+    item_within,
+    path_like,
+    path_pattern,
+    role_sees,
+    subtree_nodes,
+    visible_items,
+)
 from engine.store.db import database
 from engine.store.models import Item, OrgNode
+from engine.store.prepared import prepared
 from engine.supervision import medians, tallies
 
 
@@ -33,18 +44,28 @@ def _count(cond: Any) -> Any:
     return fn.COALESCE(fn.SUM(Case(None, [(cond, 1)], 0)), 0)
 
 
+def _by_key(wanted: Any) -> Any:
+    inner = OrgNode.alias()
+    which = (OrgNode.key == wanted) | OrgNode.parent.in_(
+        inner.select(inner.id).where(inner.key == wanted)
+    )
+    return OrgNode.select(*NODE_COLUMNS).where(which).order_by(OrgNode.id)
+
+
+def _by_id(node: Any) -> Any:
+    which = (OrgNode.id == node) | (OrgNode.parent == node)
+    return OrgNode.select(*NODE_COLUMNS).where(which).order_by(OrgNode.id)
+
+
 def node_with_children(
     *, key: str | None = None, node_id: int | None = None
 ) -> tuple[OrgNode | None, list[OrgNode]]:
-    """The node with ``key`` (or ``node_id``) and its children in id order, in one query."""
+    """The node with ``key`` (or ``node_id``) and its children in id order, without their
+    files (``scope.NODE_COLUMNS``), in one prepared statement."""
     if key is not None:
-        inner = OrgNode.alias()
-        which = (OrgNode.key == key) | OrgNode.parent.in_(
-            inner.select(inner.id).where(inner.key == key)
-        )
+        rows = list(prepared("node_with_children.key", _by_key, wanted=key))
     else:
-        which = (OrgNode.id == node_id) | (OrgNode.parent == node_id)
-    rows = list(OrgNode.select().where(which).order_by(OrgNode.id))
+        rows = list(prepared("node_with_children.id", _by_id, node=node_id))
     found = next((r for r in rows if (r.key == key if key is not None else r.id == node_id)), None)
     if found is None:
         return None, []
@@ -69,28 +90,11 @@ def summary(
         children = list(OrgNode.select().where(OrgNode.parent == parent).order_by(OrgNode.id))
     children = [child for child in children if child.kind not in ("building", "department")]
     per_path = tallies.by_node(subtrees, now=now)
-    # Ids from two parts in a UNION, each on its own covering index: an OR of the two, or
-    # reading more columns there, is a full scan once the planner's statistics see that
-    # almost every item has no handler.
-    mine = (
-        Item.select(Item.id)
-        .where(Item.raised_by == actor.user.id)
-        .union(Item.select(Item.id).where(Item.handler == actor.user.id))
-    )
-    extra = Item.select(
-        Item.node_path,
-        Item.resolution_seconds,
-        Item.closed,
-        Item.due_at,
-        Item.resolved_at,
-        Item.satisfaction,
-    ).where(Item.id.in_(mine))
     extra_seconds: list[tuple[str, int]] = []  # the resolution times of those items
-    for path, value, *columns in extra.tuples():  # few rows; peewee converts the dates
-        if not any(path.startswith(p) for p in subtrees):
-            tallies.add_item(per_path.setdefault(path, tallies.Counts()), *columns, now)
-            if value is not None:
-                extra_seconds.append((path, value))
+    for path, value, *columns in _extra_items(actor.user.id, subtrees):  # few rows
+        tallies.add_item(per_path.setdefault(path, tallies.Counts()), *columns, now)
+        if value is not None:
+            extra_seconds.append((path, value))
     everything = tallies.Counts()
     for counts in per_path.values():
         everything.add(counts)
@@ -134,6 +138,46 @@ def summary(
             NodeCounts(child, c.open, c.overdue, c.resolved, c.items, median if c.items else None)
         )
     return rows, summed
+
+
+def _extra_items(user_id: int, subtrees: list[str]) -> Any:
+    """The items ``user_id`` raised or was handed outside ``subtrees``: path, resolution
+    time, closed, deadline, resolution time and rating (one prepared statement per number
+    of subtrees; the dates converted as peewee does)."""
+
+    def build(user: Any, **patterns: Any) -> Any:
+        # Ids from two parts in a UNION, each on its own covering index: an OR of the two,
+        # or reading more columns there, is a full scan once the planner's statistics see
+        # that almost every item has no handler. The items inside the subtrees (the stored
+        # counts hold them) are left out here, not read and converted to be skipped.
+        mine = (
+            Item.select(Item.id)
+            .where(Item.raised_by == user)
+            .union(Item.select(Item.id).where(Item.handler == user))
+        )
+        inside = [path_like(Item.node_path, patterns[f"path{i}"]) for i in range(len(patterns))]
+        wanted = Item.id.in_(mine)
+        if inside:
+            wanted &= ~reduce(operator.or_, inside)
+        return (
+            Item.select(
+                Item.node_path,
+                Item.resolution_seconds,
+                Item.closed,
+                Item.due_at,
+                Item.resolved_at,
+                Item.satisfaction,
+            )
+            .where(wanted)
+            .tuples()
+        )
+
+    return prepared(
+        ("summary_extra", len(subtrees)),
+        build,
+        user=user_id,
+        **{f"path{i}": path_pattern(p) for i, p in enumerate(subtrees)},
+    )
 
 
 def _subtrees(actor: Actor) -> list[str] | None:

@@ -29,8 +29,8 @@ from typing import Any
 from peewee import JOIN, Case, fn
 
 from engine.core.memo import remember
-from engine.org.scope import path_under
-from engine.store.db import backend, database, write_transaction
+from engine.org.scope import path_like, path_pattern, path_under
+from engine.store.db import backend, write_transaction
 from engine.store.models import (
     Assignment,
     Item,
@@ -39,6 +39,7 @@ from engine.store.models import (
     SummonsDayTally,
     SummonsTally,
 )
+from engine.store.prepared import prepared_cursor
 
 
 @dataclass
@@ -82,9 +83,34 @@ def by_node(paths: list[str], *, now: dt.datetime) -> dict[str, Counts]:
     if not paths:
         return {}
     today = day_start(now)
-    bucket = today.strftime("%Y-%m-%d")
+    patterns = {f"path{i}": path_pattern(p) for i, p in enumerate(paths)}
+    stored = prepared_cursor(  # built once per number of paths
+        ("tallies.by_node", len(paths)),
+        _stored_by_node,
+        bucket=today.strftime("%Y-%m-%d"),
+        **patterns,
+    )
+    found: dict[str, Counts] = {}
+    nodes: list[tuple[int, str]] = []
+    for node_id, path, *numbers in stored:
+        nodes.append((node_id, path))
+        if numbers[0]:
+            found[path] = Counts(*(int(n or 0) for n in numbers))
+    for root in paths:
+        remember(("subtree_nodes", root), [(i, p) for i, p in nodes if p.startswith(root)])
+    # Every open item due today before now, on the (closed, due_at) index, its path
+    # matched here: a path condition in SQL made the planner prefer the path index and
+    # visit every open item under a large subtree.
+    due_today = prepared_cursor("tallies.due_today", _due_today, today=today, now=now)
+    for path, n in due_today:
+        if any(path.startswith(p) for p in paths):
+            found.setdefault(path, Counts()).overdue += int(n)
+    return found
+
+
+def _stored_by_node(bucket: Any, **patterns: Any) -> Any:
     t = NodeTally
-    stored = (  # every node under the paths, with or without counts: the request keeps
+    return (  # every node under the paths, with or without counts: the request keeps
         OrgNode.select(  # them as the subtrees' nodes (``scope.subtree_nodes``)
             OrgNode.id,
             OrgNode.path,
@@ -96,29 +122,17 @@ def by_node(paths: list[str], *, now: dt.datetime) -> dict[str, Counts]:
             fn.SUM(t.rating_sum),
         )
         .join(t, JOIN.LEFT_OUTER, on=(t.node == OrgNode.id))
-        .where(_under_any(OrgNode.path, paths))
+        .where(reduce(operator.or_, [path_like(OrgNode.path, p) for p in patterns.values()]))
         .group_by(OrgNode.id, OrgNode.path)
     )
-    found: dict[str, Counts] = {}
-    nodes: list[tuple[int, str]] = []
-    for node_id, path, *numbers in database.execute(stored):
-        nodes.append((node_id, path))
-        if numbers[0]:
-            found[path] = Counts(*(int(n or 0) for n in numbers))
-    for root in paths:
-        remember(("subtree_nodes", root), [(i, p) for i, p in nodes if p.startswith(root)])
-    # Every open item due today before now, on the (closed, due_at) index, its path
-    # matched here: a path condition in SQL made the planner prefer the path index and
-    # visit every open item under a large subtree.
-    due_today = (
+
+
+def _due_today(today: Any, now: Any) -> Any:
+    return (
         Item.select(Item.node_path, fn.COUNT(Item.id))
         .where(~Item.closed & (Item.due_at >= today) & (Item.due_at < now))
         .group_by(Item.node_path)
     )
-    for path, n in database.execute(due_today):
-        if any(path.startswith(p) for p in paths):
-            found.setdefault(path, Counts()).overdue += int(n)
-    return found
 
 
 def add_item(

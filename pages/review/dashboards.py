@@ -29,7 +29,7 @@ EVIDENCE_COLUMNS = (
 
 
 def _reviewable(key: str) -> OrgNode:
-    node = OrgNode.get_or_none(OrgNode.key == key)
+    node = nodes_by_key([key]).get(key)  # the request keeps it for the page's other keys
     if node is None or not may_review(g.actor, node):
         abort(404)
     return node
