@@ -116,8 +116,9 @@ def by_node(paths: list[str], *, now: dt.datetime) -> dict[str, Counts]:
         .where(~Item.closed & (Item.due_at >= today) & (Item.due_at < now))
         .group_by(Item.node_path)
     )
+    roots = tuple(paths)
     for path, n in database.execute(due_today):
-        if any(path.startswith(p) for p in paths):
+        if path.startswith(roots):
             found.setdefault(path, Counts()).overdue += int(n)
     return found
 
