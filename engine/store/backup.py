@@ -48,12 +48,13 @@ def _models() -> list[Any]:
         NodeTally,
         ResolutionTally,
         SummonsDayTally,
+        SummonsItemTally,
         SummonsTally,
     )
 
     # Attachment bytes travel as files; stored counts are derived: the restored items'
     # and summons' inserts make them again (triggers).
-    derived = (Blob, NodeTally, SummonsTally, SummonsDayTally, ResolutionTally)
+    derived = (Blob, NodeTally, SummonsTally, SummonsDayTally, SummonsItemTally, ResolutionTally)
     return [m for m in sort_models(ALL_MODELS) if m not in derived]
 
 

@@ -474,6 +474,31 @@ class SummonsDayTally(Base):
         )
 
 
+class SummonsItemTally(Base):
+    """The evaluation's items touched (``engine.supervision.evaluation``): a unit's
+    summonses on one item are a pair; each local day the pair was summoned on is an entry,
+    keyed by that day and the pair's previous such day ("" for its first), so the pairs a
+    range of days touched are the range's entries whose previous day lies before it, each
+    counted once. An entry carries its item's rating and reopening. Kept by triggers like
+    :class:`SummonsTally` (``Backend.item_tally_triggers``). Derived data: not in backups."""
+
+    unit = ForeignKeyField(OrgNode, on_delete="CASCADE", backref="+")
+    node = ForeignKeyField(OrgNode, on_delete="CASCADE", backref="+")  # the items' node
+    day = CharField(max_length=10)  # the local (UTC+8) date summoned
+    prev_day = CharField(max_length=10)  # the pair's previous local date summoned, or ""
+    touched = IntegerField(default=0)  # entries (pairs)
+    rated = IntegerField(default=0)  # their items with a rating
+    rating_sum = IntegerField(default=0)
+    reopened = IntegerField(default=0)  # their items reopened at least once
+
+    class Meta:
+        table_name = "summons_item_tally"
+        indexes = (
+            (("unit", "node", "day", "prev_day"), True),
+            (("unit", "day", "prev_day"), False),
+        )
+
+
 class ResolutionTally(Base):
     """A histogram of resolution times: how many resolved items at or below one org node
     took a time in one bucket (``medians.bucket_of``), kept by database triggers on
@@ -553,6 +578,7 @@ ALL_MODELS = [
     NodeTally,
     SummonsTally,
     SummonsDayTally,
+    SummonsItemTally,
     ResolutionTally,
     IndexSnapshot,
     ChecklistRow,
@@ -584,6 +610,7 @@ def create_tables() -> None:
     tallied = NodeTally.table_exists()
     summons_tallied = SummonsTally.table_exists()
     day_tallied = SummonsDayTally.table_exists()
+    items_tallied = SummonsItemTally.table_exists()
     histograms = ResolutionTally.table_exists()
     database.create_tables(ALL_MODELS, safe=True)
     for statement in RETIRED_INDEXES:
@@ -591,7 +618,7 @@ def create_tables() -> None:
     for statement in backend().extra_indexes:
         database.execute_sql(statement)
     triggers = backend().tally_triggers() + backend().summons_tally_triggers()
-    for statement in triggers + backend().day_tally_triggers():
+    for statement in triggers + backend().day_tally_triggers() + backend().item_tally_triggers():
         database.execute_sql(statement)
     if not tallied:  # an instance made before the stored counts: count what it holds
         with database.atomic():
@@ -602,6 +629,9 @@ def create_tables() -> None:
     if not day_tallied:
         with database.atomic():
             backend().rebuild_day_tally()
+    if not items_tallied:
+        with database.atomic():
+            backend().rebuild_item_tally()
     for statement in backend().resolution_triggers():
         database.execute_sql(statement)
     if not histograms:  # an instance made before the resolution-time histograms

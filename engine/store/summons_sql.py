@@ -249,6 +249,144 @@ class SummonsCountsSQL:
             f" GROUP BY assignment.unit_id, item.node_id, {', '.join(values[:3])}"
         )
 
+    # The evaluation's items touched (models.SummonsItemTally): a unit's summonses on one
+    # item are one "pair"; each local day the pair was summoned on is an entry, keyed by
+    # that day and the pair's previous such day ('' for the first). The pairs touched in
+    # days [S, E] are the entries of those days whose previous day is before S: one each.
+    # An entry carries its item's rating and reopening, so an item's change moves them.
+    LOCAL_MINUTES = 480  # the local day (Asia/Shanghai: UTC+8 since 1991); see item_tally
+
+    def local_date(self, value: str) -> str:
+        """The SQL of a timestamp's local date as YYYY-MM-DD text."""
+        return f"date({value}, '+{self.LOCAL_MINUTES} minutes')"
+
+    ITEM_KEYS = ("unit_id", "node_id", "day", "prev_day")
+    ITEM_COUNTS = ("touched", "rated", "rating_sum", "reopened")
+
+    @staticmethod
+    def item_values(item: str, sign: int | str) -> list[str]:
+        """The counts one entry adds for the item ``item`` (a row reference), times ``sign``."""
+        return [
+            f"{sign}",
+            f"{sign} * (CASE WHEN {item}.satisfaction IS NULL THEN 0 ELSE 1 END)",
+            f"{sign} * COALESCE({item}.satisfaction, 0)",
+            f"{sign} * (CASE WHEN {item}.reopen_count > 0 THEN 1 ELSE 0 END)",
+        ]
+
+    def item_on_conflict(self) -> str:
+        return f" ON CONFLICT ({', '.join(self.ITEM_KEYS)}) DO UPDATE SET " + ", ".join(
+            f"{c} = summons_item_tally.{c} + excluded.{c}" for c in self.ITEM_COUNTS
+        )
+
+    def pair_upsert(self, unit: str, item: str, without: str, extra: str | None, sign: int) -> str:
+        """Add (1) or take away (-1) the entries of the pair (``unit``, ``item``) counted
+        from its summonses other than the one with id ``without``, and a summons at
+        ``extra`` when given (nothing when the item is gone: its delete took them away)."""
+        times = (
+            f"SELECT summoned_at AS at FROM assignment WHERE unit_id = {unit}"
+            f" AND item_id = {item} AND id <> {without}"
+        )
+        if extra is not None:
+            times += f" UNION ALL SELECT {extra}"
+        entries = (
+            "SELECT d.day, COALESCE(LAG(d.day) OVER (ORDER BY d.day), '') AS prev"
+            f" FROM (SELECT DISTINCT {self.local_date('s.at')} AS day FROM ({times}) s) d"
+        )
+        columns = ", ".join((*self.ITEM_KEYS, *self.ITEM_COUNTS))
+        return (
+            f"INSERT INTO summons_item_tally ({columns})"
+            f" SELECT {unit}, item.node_id, e.day, e.prev, {', '.join(self.item_values('item', sign))}"
+            f" FROM ({entries}) e, item WHERE item.id = {item}" + self.item_on_conflict()
+        )
+
+    def item_entries_move(self, item: str, sign: int) -> str:
+        """Add (1) or take away (-1) every entry of the item ``item`` (a row reference:
+        its node, rating and reopening as that row has them)."""
+        entries = (
+            "SELECT d.unit_id, d.day,"
+            " COALESCE(LAG(d.day) OVER (PARTITION BY d.unit_id ORDER BY d.day), '') AS prev"
+            f" FROM (SELECT DISTINCT unit_id, {self.local_date('summoned_at')} AS day"
+            f" FROM assignment WHERE item_id = {item}.id) d"
+        )
+        columns = ", ".join((*self.ITEM_KEYS, *self.ITEM_COUNTS))
+        return (
+            f"INSERT INTO summons_item_tally ({columns})"
+            f" SELECT e.unit_id, {item}.node_id, e.day, e.prev,"
+            f" {', '.join(self.item_values(item, sign))} FROM ({entries}) e WHERE true"
+            + self.item_on_conflict()
+        )
+
+    PAIR_CHANGED = (
+        "(OLD.unit_id {d} NEW.unit_id) OR (OLD.item_id {d} NEW.item_id)"
+        " OR (OLD.summoned_at {d} NEW.summoned_at)"
+    )
+    ITEM_CHANGED = (
+        "(OLD.node_id {d} NEW.node_id) OR (OLD.satisfaction {d} NEW.satisfaction)"
+        " OR ((OLD.reopen_count > 0) {d} (NEW.reopen_count > 0))"
+    )
+
+    def item_tally_steps(self) -> dict[str, list[str]]:
+        """The statements of each trigger keeping ``summons_item_tally``."""
+        up = self.pair_upsert
+        old, new = ("OLD.unit_id", "OLD.item_id"), ("NEW.unit_id", "NEW.item_id")
+        return {
+            "insert": [up(*new, "NEW.id", None, -1), up(*new, "-1", None, 1)],
+            "delete": [up(*old, "OLD.id", "OLD.summoned_at", -1), up(*old, "OLD.id", None, 1)],
+            "update": [
+                up(*old, "NEW.id", "OLD.summoned_at", -1),
+                up(*old, "NEW.id", None, 1),
+                up(*new, "NEW.id", None, -1),
+                up(*new, "-1", None, 1),
+            ],
+            "gone": [self.item_entries_move("OLD", -1)],
+            "changed": [self.item_entries_move("OLD", -1), self.item_entries_move("NEW", 1)],
+        }
+
+    def item_tally_triggers(self) -> list[str]:
+        """Statements creating the triggers that keep ``summons_item_tally`` (idempotent)."""
+        steps = {k: "BEGIN " + "; ".join(v) + "; END" for k, v in self.item_tally_steps().items()}
+        pair = self.PAIR_CHANGED.format(d=self.distinct)
+        item = self.ITEM_CHANGED.format(d=self.distinct)
+        on = "CREATE TRIGGER IF NOT EXISTS"
+        return [
+            f"{on} assignment_items_insert AFTER INSERT ON assignment {steps['insert']}",
+            f"{on} assignment_items_delete AFTER DELETE ON assignment {steps['delete']}",
+            f"{on} assignment_items_update AFTER UPDATE ON assignment WHEN {pair} {steps['update']}",
+            f"{on} item_items_delete BEFORE DELETE ON item {steps['gone']}",
+            f"{on} item_items_change AFTER UPDATE ON item WHEN {item} {steps['changed']}",
+        ]
+
+    ITEM_TRIGGERS = (
+        ("assignment_items_insert", "assignment"),
+        ("assignment_items_delete", "assignment"),
+        ("assignment_items_update", "assignment"),
+        ("item_items_delete", "item"),
+        ("item_items_change", "item"),
+    )
+
+    def drop_item_tally_triggers(self) -> list[str]:
+        return [f"DROP TRIGGER IF EXISTS {name}" for name, _ in self.ITEM_TRIGGERS]
+
+    def rebuild_item_tally(self) -> None:
+        """Count every summons' entry again into ``summons_item_tally`` (caller's
+        transaction)."""
+        self.lock_for_replace("summons_item_tally")
+        self.database.execute_sql("DELETE FROM summons_item_tally")
+        entries = (
+            "SELECT d.unit_id, d.item_id, d.day, COALESCE(LAG(d.day)"
+            " OVER (PARTITION BY d.unit_id, d.item_id ORDER BY d.day), '') AS prev"
+            f" FROM (SELECT DISTINCT unit_id, item_id, {self.local_date('summoned_at')} AS day"
+            " FROM assignment) d"
+        )
+        sums = ", ".join(f"SUM({v})" for v in self.item_values("item", 1))
+        columns = ", ".join((*self.ITEM_KEYS, *self.ITEM_COUNTS))
+        self.database.execute_sql(
+            f"INSERT INTO summons_item_tally ({columns})"
+            f" SELECT e.unit_id, item.node_id, e.day, e.prev, {sums}"
+            f" FROM ({entries}) e JOIN item ON item.id = e.item_id"
+            " GROUP BY e.unit_id, item.node_id, e.day, e.prev"
+        )
+
 
 class PostgresSummonsCountsSQL(SummonsCountsSQL):
     """PL/pgSQL trigger functions; ``to_char`` for dates."""
@@ -335,3 +473,103 @@ class PostgresSummonsCountsSQL(SummonsCountsSQL):
 
     def drop_day_tally_triggers(self) -> list[str]:
         return [f"DROP TRIGGER IF EXISTS {name} ON {table}" for name, table in self.DAY_TRIGGERS]
+
+    def local_date(self, value: str) -> str:
+        return f"to_char({value} + interval '{self.LOCAL_MINUTES} minutes', 'YYYY-MM-DD')"
+
+    def pairs_replace(self, added: str | None, removed: str | None) -> str:
+        """Take away the entries of the pairs a statement changed as they were and add them
+        as they are, from its transition tables (``added``: the rows as written,
+        ``removed``: as they were; either None). Rows whose unit, item and time did not
+        change leave their pairs out."""
+        if added and removed:
+            moved = " OR ".join(
+                f"b.{c} IS DISTINCT FROM a.{c}" for c in ("unit_id", "item_id", "summoned_at")
+            )
+            changed = f"{removed} b JOIN {added} a ON a.id = b.id WHERE {moved}"
+            pairs = (
+                f"SELECT b.unit_id, b.item_id FROM {changed}"
+                f" UNION SELECT a.unit_id, a.item_id FROM {changed}"
+            )
+        else:
+            pairs = f"SELECT DISTINCT unit_id, item_id FROM {added or removed}"
+        now = (
+            "SELECT x.unit_id, x.item_id, x.id, x.summoned_at FROM assignment x"
+            " JOIN p ON p.unit_id = x.unit_id AND p.item_id = x.item_id"
+        )
+        before = now + (f" WHERE x.id NOT IN (SELECT id FROM {added})" if added else "")
+        if removed:
+            before += (
+                " UNION ALL SELECT r.unit_id, r.item_id, r.id, r.summoned_at"
+                f" FROM {removed} r JOIN p ON p.unit_id = r.unit_id AND p.item_id = r.item_id"
+            )
+
+        def entries(rows: str, sign: int) -> str:
+            return (
+                f"SELECT d.unit_id, d.item_id, d.day, {sign} AS sign, COALESCE(LAG(d.day)"
+                " OVER (PARTITION BY d.unit_id, d.item_id ORDER BY d.day), '') AS prev"
+                f" FROM (SELECT DISTINCT r.unit_id, r.item_id, {self.local_date('r.summoned_at')}"
+                f" AS day FROM ({rows}) r) d"
+            )
+
+        columns = ", ".join((*self.ITEM_KEYS, *self.ITEM_COUNTS))
+        sums = ", ".join(f"SUM({v})" for v in self.item_values("item", "e.sign"))
+        return (
+            f"WITH p AS ({pairs}) INSERT INTO summons_item_tally ({columns})"
+            f" SELECT e.unit_id, item.node_id, e.day, e.prev, {sums}"
+            f" FROM ({entries(before, -1)} UNION ALL {entries(now, 1)}) e"
+            " JOIN item ON item.id = e.item_id"
+            " GROUP BY e.unit_id, item.node_id, e.day, e.prev" + self.item_on_conflict()
+        )
+
+    def item_tally_triggers(self) -> list[str]:
+        # Statement triggers with transition tables: PostgreSQL runs row triggers after
+        # the whole statement, when a row's trigger would see the statement's other rows
+        # of its pair already written (and count them twice).
+        item = self.ITEM_CHANGED.format(d=self.distinct)
+
+        def function(name: str, statement: str) -> str:
+            return (
+                f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$"
+                f" BEGIN {statement}; RETURN NULL; END $$"
+            )
+
+        # BEFORE DELETE, as item_summons(): the cascade runs when the item is gone.
+        item_function = (
+            "CREATE OR REPLACE FUNCTION item_items() RETURNS trigger LANGUAGE plpgsql AS $$"
+            " BEGIN"
+            f" {self.item_entries_move('OLD', -1)};"
+            " IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;"
+            f" {self.item_entries_move('NEW', 1)};"
+            " RETURN NULL; END $$"
+        )
+        each = "FOR EACH ROW EXECUTE FUNCTION"
+        on = "CREATE OR REPLACE TRIGGER"
+        statement = "FOR EACH STATEMENT EXECUTE FUNCTION"
+        return [
+            function("assignment_items_insert", self.pairs_replace("added", None)),
+            function("assignment_items_delete", self.pairs_replace(None, "removed")),
+            function("assignment_items_update", self.pairs_replace("added", "removed")),
+            item_function,
+            (
+                f"{on} assignment_items_insert AFTER INSERT ON assignment"
+                f" REFERENCING NEW TABLE AS added {statement} assignment_items_insert()"
+            ),
+            (
+                f"{on} assignment_items_delete AFTER DELETE ON assignment"
+                f" REFERENCING OLD TABLE AS removed {statement} assignment_items_delete()"
+            ),
+            (
+                f"{on} assignment_items_update AFTER UPDATE ON assignment"
+                " REFERENCING OLD TABLE AS removed NEW TABLE AS added"
+                f" {statement} assignment_items_update()"
+            ),
+            f"{on} item_items_delete BEFORE DELETE ON item {each} item_items()",
+            (
+                f"{on} item_items_change AFTER UPDATE ON item"
+                f" FOR EACH ROW WHEN ({item}) EXECUTE FUNCTION item_items()"
+            ),
+        ]
+
+    def drop_item_tally_triggers(self) -> list[str]:
+        return [f"DROP TRIGGER IF EXISTS {name} ON {table}" for name, table in self.ITEM_TRIGGERS]

@@ -129,3 +129,53 @@ def counts(
         for i, n in enumerate(numbers):
             total[i] += int(n or 0)
     return {u: (v[0], v[1], v[2], v[3], v[4], v[5]) for u, v in found.items() if any(v)}
+
+
+# items touched, rated, sum of ratings, reopened
+ItemNumbers = tuple[int, int, int, int]
+
+
+def local_days(bounds: tuple[dt.datetime, dt.datetime]) -> tuple[str, str] | None:
+    """The first and last local dates of the stored items touched (``summons_item_tally``,
+    keyed at UTC+8) that make up ``bounds``, or None when the bounds are not whole such
+    days (Asia/Shanghai kept other offsets before 1992): then the summons are read."""
+    start, end = bounds
+    shift = dt.timedelta(minutes=backend().LOCAL_MINUTES)
+    first, after = start + shift, end + shift
+    midnight = dt.time()
+    if first.year < 1992 or first.time() != midnight or after.time() != midnight:
+        return None
+    return first.strftime("%Y-%m-%d"), (after - dt.timedelta(days=1)).strftime("%Y-%m-%d")
+
+
+def items_touched(
+    actor: Actor, days: tuple[str, str], units: list[int], *, everything: bool
+) -> dict[int, ItemNumbers]:
+    """Per unit of ``units``: the distinct items its summonses of the local ``days`` (first
+    and last, both included) in the actor's view touched, how many of them are rated, the
+    sum of their ratings, how many were reopened — from the stored entries: each pair of
+    (unit, item) counts once, by its first entry in the days (its previous day before
+    them). One statement."""
+    if not units:
+        return {}
+    p = _Params()
+    first, last = days
+    sql = (
+        "SELECT t.unit_id, SUM(t.touched), SUM(t.rated), SUM(t.rating_sum), SUM(t.reopened)"
+        " FROM summons_item_tally t"
+    )
+    if everything:
+        sql += " WHERE"
+    else:
+        sql += (
+            " JOIN org_node n ON n.id = t.node_id JOIN org_node u ON u.id = t.unit_id"
+            f" WHERE {_scope(actor, p, 'n.path', 'u.path')} AND"
+        )
+    sql += (
+        f" t.unit_id IN ({p.each(units)}) AND t.day >= {p(first)} AND t.day <= {p(last)}"
+        f" AND t.prev_day < {p(first)} GROUP BY t.unit_id"
+    )
+    return {
+        unit: (int(a or 0), int(b or 0), int(c or 0), int(d or 0))
+        for unit, a, b, c, d in database.execute_sql(sql, p.values)
+    }

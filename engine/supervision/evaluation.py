@@ -1,14 +1,15 @@
 """Department evaluation (履职评价): what each summoned department did in a period.
 
-The counts (summoned, decided, on time, urged) come from the stored day counts
-(``engine.supervision.day_counts``). The items touched and the medians are not sums: they
-come from aggregate SQL over the scoped summons (``scope.summons_in_view_unjoined``, or no
-scope condition for who sees the whole tree): one GROUP BY for the items touched on
-(unit, item, summoned_at), not visiting a summons row, their ratings read from the
-(id, satisfaction, reopen_count) index. Medians: in SQL where the backend has a
-median; elsewhere (SQLite) one narrow pass hands two durations per summons
-to Python (a window function's sort per median cost more than all the rest at a
-million items). The score is a rule of the pack (``engine.supervision.scoring``), not code.
+The counts (summoned, decided, on time, urged) come from the stored day counts and the
+items touched (distinct items, rated, their mean rating, reopened) from the stored entries
+of each (unit, item) pair's local days (``engine.supervision.day_counts``). The medians
+are not sums: they come from aggregate SQL over the scoped summons
+(``scope.summons_in_view_unjoined``, or no scope condition for who sees the whole tree):
+in SQL where the backend has a median; elsewhere (SQLite) one narrow pass hands two
+durations per summons to Python (a window function's sort per median cost more than all
+the rest at a million items). ``evaluate(..., stored=False)`` counts everything from the
+summons (tests compare both). The score is a rule of the pack
+(``engine.supervision.scoring``), not code.
 """
 
 from __future__ import annotations
@@ -220,8 +221,8 @@ def evaluate(
 ) -> list[DepartmentRow]:
     """Every department's numbers for ``period`` (no score; see ``scoring.score_rows``).
 
-    :param stored: the counts from the stored day counts (``day_counts``); False counts the
-        summons themselves (tests compare both).
+    :param stored: the counts and the items touched from the stored day counts and entries
+        (``day_counts``); False counts the summons themselves (tests compare both).
     """
     rows = {n.id: DepartmentRow(n) for n in departments_for(actor)}
     if not rows:
@@ -244,10 +245,18 @@ def evaluate(
             row.handle_on_time,
             row.urged,
         ) = numbers
-    for unit, touched, rated, avg, reopened in _item_numbers(base).tuples():
-        row = rows[unit]
-        row.items, row.rated, row.reopened = int(touched), int(rated), int(reopened)
-        row.satisfaction = round(float(avg), 2) if avg is not None else None
+    days = day_counts.local_days(period.bounds()) if stored else None
+    if days is not None:
+        touched_by_unit = day_counts.items_touched(actor, days, list(rows), everything=everything)
+        for unit, (touched, rated, rating_sum, reopened) in touched_by_unit.items():
+            row = rows[unit]
+            row.items, row.rated, row.reopened = touched, rated, reopened
+            row.satisfaction = round(rating_sum / rated, 2) if rated else None
+    else:
+        for unit, touched, rated, avg, reopened in _item_numbers(base).tuples():
+            row = rows[unit]
+            row.items, row.rated, row.reopened = int(touched), int(rated), int(reopened)
+            row.satisfaction = round(float(avg), 2) if avg is not None else None
     for unit, (report, handle) in _medians(base, cond).items():
         rows[unit].report_median_hours = round(report / 3600, 1) if report is not None else None
         rows[unit].handle_median_hours = round(handle / 3600, 1) if handle is not None else None

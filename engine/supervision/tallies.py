@@ -37,6 +37,7 @@ from engine.store.models import (
     NodeTally,
     OrgNode,
     SummonsDayTally,
+    SummonsItemTally,
     SummonsTally,
 )
 from engine.store.prepared import prepared_cursor
@@ -102,8 +103,9 @@ def by_node(paths: list[str], *, now: dt.datetime) -> dict[str, Counts]:
     # matched here: a path condition in SQL made the planner prefer the path index and
     # visit every open item under a large subtree.
     due_today = prepared_cursor("tallies.due_today", _due_today, today=today, now=now)
+    roots = tuple(paths)
     for path, n in due_today:
-        if any(path.startswith(p) for p in paths):
+        if path.startswith(roots):
             found.setdefault(path, Counts()).overdue += int(n)
     return found
 
@@ -255,9 +257,54 @@ def day_recount() -> dict[tuple[Any, ...], tuple[int, ...]]:
     return {key: tuple(int(n) for n in v) for key, v in found.items() if any(v)}
 
 
+ITEM_COUNTS = ("touched", "rated", "rating_sum", "reopened")
+
+
+def local_day(value: dt.datetime) -> str:
+    """A naive-UTC time's date in the stored items touched (``summons_item_tally``)."""
+    minutes = backend().LOCAL_MINUTES
+    return (value + dt.timedelta(minutes=minutes)).strftime("%Y-%m-%d")
+
+
+def item_stored() -> dict[tuple[Any, ...], tuple[int, ...]]:
+    """(unit, node, day, prev_day) → the entries' counts, zero rows left out."""
+    t = SummonsItemTally
+    columns = [getattr(t, c) for c in ITEM_COUNTS]
+    rows = t.select(t.unit, t.node, t.day, t.prev_day, *columns).tuples()
+    return {tuple(r[:4]): tuple(r[4:]) for r in rows if any(r[4:])}
+
+
+def item_recount() -> dict[tuple[Any, ...], tuple[int, ...]]:
+    """What ``item_stored`` should hold, counted from the summons in Python."""
+    a = Assignment
+    rows = (
+        a.select(a.unit, a.item, a.summoned_at, Item.node, Item.satisfaction, Item.reopen_count)
+        .join(Item, on=(a.item == Item.id))
+        .tuples()
+    )
+    days: dict[tuple[int, int], set[str]] = {}
+    values: dict[int, tuple[int, Any, int]] = {}
+    for unit, item, summoned, node, rating, reopens in rows:
+        days.setdefault((unit, item), set()).add(local_day(summoned))
+        values[item] = (node, rating, reopens)
+    found: dict[tuple[Any, ...], list[int]] = {}
+    for (unit, item), pair_days in days.items():
+        node, rating, reopens = values[item]
+        prev = ""
+        for day in sorted(pair_days):
+            numbers = found.setdefault((unit, node, day, prev), [0] * 4)
+            numbers[0] += 1
+            numbers[1] += rating is not None
+            numbers[2] += rating or 0
+            numbers[3] += reopens > 0
+            prev = day
+    return {key: tuple(v) for key, v in found.items() if any(v)}
+
+
 def rebuild() -> None:
     """Replace the stored counts by a recount of every item and summons (one transaction)."""
     with write_transaction():
         backend().rebuild_tallies()
         backend().rebuild_summons_tally()
         backend().rebuild_day_tally()
+        backend().rebuild_item_tally()

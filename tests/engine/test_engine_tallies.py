@@ -21,6 +21,7 @@ from engine.store.models import (
     OrgNode,
     ResolutionTally,
     SummonsDayTally,
+    SummonsItemTally,
     SummonsTally,
     User,
 )
@@ -67,6 +68,7 @@ def assert_counts_follow(now: dt.datetime = NOW) -> None:
     assert tallies.stored() == tallies.recount()
     assert tallies.summons_stored() == tallies.summons_recount()
     assert tallies.day_stored() == tallies.day_recount()
+    assert tallies.item_stored() == tallies.item_recount()
     street = OrgNode.get(OrgNode.key == "chaohui")
     today = clock.local(now).date()
     periods = [
@@ -158,28 +160,55 @@ def test_the_stored_counts_follow_every_writer(app, actor_of, client, token_for)
         Item.id.in_([two.id, three.id])
     ).execute()
     assert_counts_follow()
+
+    # One unit's summonses on one item on several local days (the items touched count
+    # the pair once per period): copied onto other days, one moved, one between deleted;
+    # the item rated, rated again, reopened, then its rating taken away.
+    pair = Assignment.select().where(Assignment.item == one.id).order_by(Assignment.id).first()
+    copies = []
+    for hours in (-30, 16, 40, 90, 150):
+        copy = {f.name: getattr(pair, f.name) for f in Assignment._meta.sorted_fields}
+        copy.pop("id")
+        copy["summoned_at"] = pair.summoned_at + dt.timedelta(hours=hours)
+        copies.append(Assignment.insert(copy).execute())
+    assert_counts_follow()
+    Assignment.update(summoned_at=pair.summoned_at - dt.timedelta(days=3)).where(
+        Assignment.id == copies[2]
+    ).execute()
+    Assignment.delete().where(Assignment.id == copies[3]).execute()
+    Assignment.update(unit=other.id).where(Assignment.id == copies[0]).execute()
+    assert_counts_follow()
+    for rating, reopens in ((5, 0), (3, 0), (3, 2), (None, 2), (None, 0)):
+        Item.update(satisfaction=rating, reopen_count=reopens).where(Item.id == one.id).execute()
+        assert tallies.item_stored() == tallies.item_recount()
+    Item.update(satisfaction=2).where(Item.id == one.id).execute()
+    assert_counts_follow()
     Item.delete().where(Item.id == three.id).execute()
     assert_counts_follow()
 
     # A transaction rolled back leaves the counts as they were.
     before, summons_before = tallies.stored(), tallies.summons_stored()
-    days_before = tallies.day_stored()
+    days_before, touched_before = tallies.day_stored(), tallies.item_stored()
     with database.atomic() as transaction:
         Item.delete().execute()
         assert tallies.stored() == {} == tallies.summons_stored() == tallies.day_stored()
+        assert tallies.item_stored() == {}
         transaction.rollback()
     assert tallies.stored() == before == tallies.recount()
     assert tallies.summons_stored() == summons_before == tallies.summons_recount()
     assert tallies.day_stored() == days_before == tallies.day_recount()
+    assert tallies.item_stored() == touched_before == tallies.item_recount()
 
     # Rebuilding from nothing gives the same counts.
     NodeTally.delete().execute()
     SummonsTally.delete().execute()
     SummonsDayTally.delete().execute()
+    SummonsItemTally.delete().execute()
     tallies.rebuild()
     assert tallies.stored() == before
     assert tallies.summons_stored() == summons_before
     assert tallies.day_stored() == days_before
+    assert tallies.item_stored() == touched_before
 
 
 @pytest.mark.parametrize("hour", [0, 9, 23])
@@ -214,15 +243,18 @@ def test_an_instance_without_stored_counts_gets_them_counted(app, actor_of):
     assert expected == tallies.recount()
     summons = tallies.summons_stored()
     assert summons == tallies.summons_recount() != {}
-    days = tallies.day_stored()
+    days, touched = tallies.day_stored(), tallies.item_stored()
+    assert touched == tallies.item_recount() != {}
     drops = backend().drop_tally_triggers() + backend().drop_summons_tally_triggers()
+    drops += backend().drop_item_tally_triggers()
     for statement in drops + backend().drop_day_tally_triggers():
         database.execute_sql(statement)
-    database.drop_tables([NodeTally, SummonsTally, SummonsDayTally])
+    database.drop_tables([NodeTally, SummonsTally, SummonsDayTally, SummonsItemTally])
     create_tables()
     assert tallies.stored() == expected
     assert tallies.summons_stored() == summons
     assert tallies.day_stored() == days
+    assert tallies.item_stored() == touched
     whistle(actor_of, 1)  # and the triggers are back
     assert tallies.stored() == tallies.recount()
     assert tallies.summons_stored() == tallies.summons_recount()
@@ -256,6 +288,7 @@ def test_the_evaluation_counts_deadlines_falling_today(app, actor_of, hour):
         summoned = day - dt.timedelta(days=n % 3, hours=n * 5)
         Assignment.update(summoned_at=summoned).where(Assignment.id == ids[n]).execute()
     assert tallies.day_stored() == tallies.day_recount()
+    assert tallies.item_stored() == tallies.item_recount()
     today = clock.local(now).date()
     periods = [
         evaluation.quarter_of(now),
@@ -368,3 +401,27 @@ def test_an_instance_without_histograms_gets_them_counted(app, actor_of):
     database.drop_tables([ResolutionTally])
     create_tables()
     assert medians.stored() == expected
+
+
+@pytest.mark.parametrize("name", ["ducha", "chaohui-ducha"])
+def test_the_review_reads_own_items_only_where_some_may_lie_outside(app, actor_of, name):
+    """Who sees the only root's subtree has no item outside it: the roots are read instead
+    of the items it raised (100,000 of them for the admin at a million items); a street's
+    supervisor still reads its own; both equal the count from the items."""
+    from engine.store.db import counting_queries
+    from engine.supervision import overview
+
+    generate(SEED, compounds=4, items=40, seed=5, now=NOW)
+    actor = actor_for(User.get(User.username == name))
+    own = Item.select(Item.id).order_by(Item.id).limit(3)
+    Item.update(raised_by=actor.user.id).where(Item.id.in_(own)).execute()
+    parent = OrgNode.get_by_id(actor.grants[0].node_id)
+    with counting_queries() as counter:
+        rows, summed = overview.summary(actor, parent, now=NOW)
+    reads_own = [s for s in counter.statements if "raised_by" in s]
+    assert bool(reads_own) == (name == "chaohui-ducha")
+    assert rows == overview.counts_by_child_live(actor, parent, now=NOW)
+    live = overview.totals_live(actor, now=NOW)
+    assert {k: v for k, v in summed.items() if k != "satisfaction"} == {
+        k: v for k, v in live.items() if k != "satisfaction"
+    }

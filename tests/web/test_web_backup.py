@@ -123,6 +123,7 @@ def test_a_backup_restores_every_item_file_and_event_into_an_empty_instance(
         assert tallies.stored() == tallies.recount() != {}  # made again by the items' inserts
         assert tallies.summons_stored() == tallies.summons_recount() != {}  # and the summons'
         assert tallies.day_stored() == tallies.day_recount() != {}
+        assert tallies.item_stored() == tallies.item_recount() != {}
         assert medians.stored() == medians.recount()  # the resolution-time histograms too
         other = restored.extensions["sanfang.attachments"]
         assert {sha: other.get(sha) for sha in files} == files
@@ -181,12 +182,18 @@ def test_restore_refuses_what_is_not_a_backup(empty_instance, tmp_path, content)
 def test_every_table_is_in_the_backup(app):
     """A table the models forget would be left out of every backup."""
     from engine.store.backup import _models
-    from engine.store.models import NodeTally, ResolutionTally, SummonsDayTally, SummonsTally
+    from engine.store.models import (
+        NodeTally,
+        ResolutionTally,
+        SummonsDayTally,
+        SummonsItemTally,
+        SummonsTally,
+    )
     from engine.store.storage import Blob
 
     # Files travel as files; the stored counts and histograms are made again by the
     # restored rows' inserts.
-    derived = (Blob, NodeTally, SummonsTally, SummonsDayTally, ResolutionTally)
+    derived = (Blob, NodeTally, SummonsTally, SummonsDayTally, SummonsItemTally, ResolutionTally)
     left_out = {m._meta.table_name for m in derived}
     assert {m._meta.table_name for m in _models()} | left_out == set(database.get_tables())
 
