@@ -58,9 +58,12 @@ def prepared(key: Hashable, build: Callable[..., Any], **values: Any) -> Any:
     return query._get_cursor_wrapper(database.execute_sql(sql, bind(params, values)))
 
 
-def bind(params: Any, values: dict[str, Any]) -> list[Any]:
-    """A built statement's parameters with each ``Slot``'s hole filled from ``values``."""
+def bind(params: Any, values: dict[str, Any], *, partial: bool = False) -> list[Any]:
+    """A built statement's parameters with each ``Slot``'s hole filled from ``values``
+    (``partial``: holes without a value stay, to be filled later)."""
     return [
-        (p.converter(values[p.name]) if p.converter else values[p.name]) if type(p) is _Hole else p
+        (p.converter(values[p.name]) if p.converter else values[p.name])
+        if type(p) is _Hole and (not partial or p.name in values)
+        else p
         for p in params
     ]
