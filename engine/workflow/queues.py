@@ -17,6 +17,7 @@ from engine.org.scope import (
     item_within,
     role_sees,
     small_subtree_ids,
+    subtree_ids,
     visible_assignments,
     visible_item_parts,
     visible_items,
@@ -163,16 +164,12 @@ def by_deadline(query: Any, due: Any, tiebreak: Any, page: int) -> list[Any]:
     Flags are compared as ``open = 1``, not bare ``open``: SQLite uses a bare boolean
     column as a filter only, so it could not reach the index's deadline column.
     """
+    if page == 1:  # the first page: both halves in one statement
+        return union_all(query.model, first_page_arms(query, due, tiebreak))[:PAGE_SIZE]
     offset = (page - 1) * PAGE_SIZE
     dated_page = (
         query.where(due.is_null(False)).order_by(due, tiebreak).limit(PAGE_SIZE).offset(offset)
     )
-    if not offset:  # the first page: both halves in one statement
-        found = union_all(
-            query.model,
-            [dated_page, query.where(due.is_null()).order_by(tiebreak).limit(PAGE_SIZE)],
-        )
-        return found[:PAGE_SIZE]
     rows = list(dated_page)
     if len(rows) == PAGE_SIZE:
         return rows
@@ -184,6 +181,15 @@ def by_deadline(query: Any, due: Any, tiebreak: Any, page: int) -> list[Any]:
         .offset(max(0, offset - dated))
     )
     return rows + list(rest)
+
+
+def first_page_arms(query: Any, due: Any, tiebreak: Any) -> list[Any]:
+    """:func:`by_deadline`'s first page as two arms for :func:`union_all`: a page of rows
+    with a deadline, then a page of rows without one."""
+    return [
+        query.where(due.is_null(False)).order_by(due, tiebreak).limit(PAGE_SIZE).offset(0),
+        query.where(due.is_null()).order_by(tiebreak).limit(PAGE_SIZE),
+    ]
 
 
 def attach(rows: list[Any], name: str, model: Any, fields: list[Any] | None = None) -> None:
@@ -411,8 +417,43 @@ def summons_filtered(actor: Actor, *, open_only: bool = True) -> Any:
     only that role's open summons in the subtree.
     """
     large = any(small_subtree_ids(g.node_path) is None for g in actor.grants)
-    query = visible_assignments(actor, by_ids=large).join(Item).switch(Assignment).join(OrgNode)
+    return _summons_joined(visible_assignments(actor, by_ids=large), open_only)
+
+
+def _summons_joined(query: Any, open_only: bool) -> Any:
+    query = query.join(Item).switch(Assignment).join(OrgNode)
     return query.where(Assignment.open == True) if open_only else query
+
+
+# The summons lists' first pages' statements by shape (``_summons_first_page``).
+_SUMMONS_STATEMENTS: dict[Hashable, tuple[str, list[Any]]] = {}
+
+
+def _summons_first_page(actor: Actor, open_only: bool) -> list[int]:
+    """The ids on the first page of ``summons``: ``by_deadline``'s first statement,
+    built once per shape (each grant's subtree ids, written into the SQL; whether one is
+    large; ``open_only``; the backend), the roles its values."""
+    large = any(small_subtree_ids(g.node_path) is None for g in actor.grants)
+    if large:  # every subtree by its nodes' ids (``visible_assignments(by_ids=True)``)
+        ways: tuple[Any, ...] = tuple(tuple(subtree_ids(g.node_path)) for g in actor.grants)
+        values = {f"role{i}": g.role for i, g in enumerate(actor.grants)}
+    else:
+        ways, values = assignment_shape(actor)
+    key = (type(database.obj), ways, large, open_only)
+    entry = _SUMMONS_STATEMENTS.get(key)
+    if entry is None:
+        slots = {name: Slot(name) for name in values}
+        query = _summons_joined(assignments_slotted(ways, slots), open_only)
+        due, tiebreak = Assignment.next_due_at, Assignment.id
+        if large:  # gathered on the unit index, then sorted (``summons_filtered``)
+            due, tiebreak = backend().unindexed(due), backend().unindexed(tiebreak)
+        entry = union_sql(first_page_arms(query.select(Assignment.id), due, tiebreak))
+        if len(_SUMMONS_STATEMENTS) >= INBOX_STATEMENTS_KEPT:
+            _SUMMONS_STATEMENTS.clear()
+        _SUMMONS_STATEMENTS[key] = entry
+    sql, params = entry
+    cursor = database.execute_sql(sql, bind(params, values))
+    return [row_id for (row_id,) in cursor.fetchall()][:PAGE_SIZE]
 
 
 def summons_query(actor: Actor, *, open_only: bool = True) -> Any:
@@ -424,17 +465,22 @@ def summons_query(actor: Actor, *, open_only: bool = True) -> Any:
 
 def summons(actor: Actor, *, open_only: bool = True, page: int = 1) -> list[Assignment]:
     """Summons addressed to the actor's units, by deadline."""
-    query = summons_filtered(actor, open_only=open_only)
-    due, tiebreak = Assignment.next_due_at, Assignment.id
-    if any(small_subtree_ids(g.node_path) is None for g in actor.grants):
-        # gathered on the unit index, then sorted (``summons_filtered``)
-        due, tiebreak = backend().unindexed(due), backend().unindexed(tiebreak)
-    ids = [row.id for row in by_deadline(query.select(Assignment.id), due, tiebreak, page)]
+    if page == 1:
+        ids = _summons_first_page(actor, open_only)
+    else:
+        query = summons_filtered(actor, open_only=open_only)
+        due, tiebreak = Assignment.next_due_at, Assignment.id
+        if any(small_subtree_ids(g.node_path) is None for g in actor.grants):
+            # gathered on the unit index, then sorted (``summons_filtered``)
+            due, tiebreak = backend().unindexed(due), backend().unindexed(tiebreak)
+        ids = [row.id for row in by_deadline(query.select(Assignment.id), due, tiebreak, page)]
     if not ids:
         return []
-    found = {  # the page's summons with their items and units, in one more query
+    # The page's summons with their items and units, in one more query: without the
+    # items' answers and the units' files (the list shows a title and a name).
+    found = {
         row.id: row
-        for row in Assignment.select(Assignment, Item, OrgNode)
+        for row in Assignment.select(Assignment, *LIST_FIELDS, *NODE_FIELDS)
         .join(Item)
         .switch(Assignment)
         .join(OrgNode)
