@@ -47,15 +47,21 @@ def prepared(key: Hashable, build: Callable[..., Any], **values: Any) -> Any:
     ``key`` names the query's shape: ``build`` runs once per key and backend, so it must
     make the same SQL whatever the values; everything that varies is a ``Slot``.
     """
+    query, sql, params = statement(key, build, *values)
+    return query._get_cursor_wrapper(database.execute_sql(sql, bind(params, values)))
+
+
+def statement(key: Hashable, build: Callable[..., Any], *names: str) -> tuple[Any, str, Any]:
+    """``prepared``'s query, SQL and parameters (holes where the slots ``names`` go), built
+    once per ``key`` and backend: for a caller that runs the SQL itself."""
     slot = (key, type(database.obj))
     entry = _statements.get(slot)
     if entry is None:
-        query = build(**{name: Slot(name) for name in values})
+        query = build(**{name: Slot(name) for name in names})
         sql, params = query.sql()
         entry = (query, sql, tuple(params))
         _statements[slot] = entry
-    query, sql, params = entry
-    return query._get_cursor_wrapper(database.execute_sql(sql, bind(params, values)))
+    return entry
 
 
 def bind(params: Any, values: dict[str, Any], *, partial: bool = False) -> list[Any]:

@@ -33,7 +33,7 @@ from engine.store.models import (
     Item,
     OrgNode,
 )
-from engine.store.prepared import Slot, bind, prepared
+from engine.store.prepared import Slot, bind, statement
 
 PAGE_SIZE = 50
 MAX_PAGE = 1_000_000  # 50 million rows deep: past any queue, and its OFFSET fits a 64-bit column
@@ -296,14 +296,41 @@ def definitions() -> dict[int, Definition]:
         )
 
     def load() -> dict[int, Definition]:
+        built, sql, params = statement("definitions", query)
+        cursor = database.execute_sql(sql, list(params))
+        rows = cursor.fetchall()
+        kept = _DEFINITIONS.get(type(database.obj))
+        if kept is not None and kept[0] == rows:
+            return kept[1]
         found = {}
-        for d in prepared("definitions", query):
+        for d in built._get_cursor_wrapper(_Fetched(cursor.description, rows)):
             if d.published is not None and d.published.id is None:
                 d.published = None
             found[d.id] = d
+        _DEFINITIONS[type(database.obj)] = (rows, found)
         return found
 
     return memoized("definitions", load)
+
+
+# The definitions as last read, by backend: their rows as the database gave them, and the
+# models made of them. A request whose rows are the same reuses the models (31 rows made
+# 62 models, 0.5 ms a page). They are shared between requests: read them, never change them.
+_DEFINITIONS: dict[Any, tuple[list[Any], dict[int, Definition]]] = {}
+
+
+class _Fetched:
+    """Rows already fetched, as the cursor peewee's models are made from."""
+
+    def __init__(self, description: Any, rows: list[Any]) -> None:
+        self.description = description
+        self._rows = iter(rows)
+
+    def fetchone(self) -> Any:
+        return next(self._rows, None)
+
+    def close(self) -> None:
+        pass
 
 
 def item_types() -> list[Definition]:
