@@ -370,7 +370,7 @@ INBOX_STATEMENTS_KEPT = 512
 
 
 def _inbox_statement(
-    actor: Actor, filters: Filters, with_data: bool, end: int
+    actor: Actor, filters: Filters, fields: tuple[Any, ...], end: int
 ) -> tuple[str, list[Any]]:
     """``merged_by_deadline(inbox_parts(actor, filters, ...))``'s statement and
     parameters, built once per shape: the parts' ways (a small subtree's node ids are
@@ -388,7 +388,7 @@ def _inbox_statement(
         type(database.obj),
         ways,
         unit_ways,
-        with_data,
+        tuple(f.name for f in fields),
         filters.open_only,
         bool(filters.state),
         bool(filters.type),
@@ -400,7 +400,6 @@ def _inbox_statement(
         bases = visible_parts_slotted(ways, slots)
         if unit_ways is not None:
             bases = _mine(bases, assignments_slotted(unit_ways, slots).select(Assignment.item))
-        fields = Item._meta.sorted_fields if with_data else LIST_FIELDS
         parts = [
             _refined(base.select(*fields), filters, slots, within_node=None, handled=handled)
             for base in bases
@@ -415,23 +414,52 @@ def _inbox_statement(
 
 
 def inbox(
-    actor: Actor, filters: Filters = Filters(), *, page: int = 1, with_data: bool = False
+    actor: Actor,
+    filters: Filters = Filters(),
+    *,
+    page: int = 1,
+    with_data: bool = False,
+    fields: tuple[Any, ...] | None = None,
 ) -> list[Item]:
-    """Page ``page`` of the items the actor sees; their answers (``data``) only when asked."""
+    """Page ``page`` of the items the actor sees; their answers (``data``) only when asked.
+
+    :param fields: only these columns of the items (a page's, which shows a few: each
+        column is converted on every row read, a page's end deep in every part), with
+        the id and deadline the merge needs; the type and node are attached only when
+        their columns are among them.
+    """
+    if fields is None:
+        fields = tuple(Item._meta.sorted_fields if with_data else LIST_FIELDS)
+    else:
+        fields = (Item.id, Item.due_at, *(f for f in fields if f.name not in ("id", "due_at")))
+    names = {f.name for f in fields}  # (a field's == builds SQL: no ``in`` on fields)
     if filters.node:  # the API's node filter looks the node up: built each time
-        fields = Item._meta.sorted_fields if with_data else LIST_FIELDS
-        parts = inbox_parts(actor, filters, fields)
+        parts = inbox_parts(actor, filters, list(fields))
         rows = merged_by_deadline(parts, page, each_closed=not filters.open_only)
     else:
-        sql, params = _inbox_statement(actor, filters, with_data, page * PAGE_SIZE)
+        sql, params = _inbox_statement(actor, filters, fields, page * PAGE_SIZE)
         rows = merged_page(list(Item.raw(sql, *params)), page)
-    known = definitions()
-    for row in rows:
-        if row.definition_id in known:
-            row.definition = known[row.definition_id]
-    # state labels come from the cached runtime by version id
-    attach(rows, "node", OrgNode, NODE_FIELDS)
+    if "definition" in names:
+        known = definitions()
+        for row in rows:
+            if row.definition_id in known:
+                row.definition = known[row.definition_id]
+    if "node" in names:  # state labels come from the cached runtime by version id
+        attach(rows, "node", OrgNode, NODE_FIELDS)
     return rows
+
+
+# What the inbox's rows show (``pages.work``): no dates but the deadline, no counters
+# but the urges.
+INBOX_SHOWN = (
+    Item.definition,
+    Item.version,
+    Item.node,
+    Item.title,
+    Item.state,
+    Item.closed,
+    Item.urge_count,
+)
 
 
 def summons_filtered(actor: Actor, *, open_only: bool = True) -> Any:
