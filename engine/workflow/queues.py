@@ -14,6 +14,7 @@ from engine.org.actors import Actor
 from engine.org.scope import (
     assignment_shape,
     assignments_slotted,
+    ids_in,
     item_within,
     role_sees,
     small_subtree_ids,
@@ -445,8 +446,46 @@ def inbox(
             if row.definition_id in known:
                 row.definition = known[row.definition_id]
     if "node" in names:  # state labels come from the cached runtime by version id
-        attach(rows, "node", OrgNode, NODE_FIELDS)
+        nodes = nodes_by_id({row.node_id for row in rows})
+        for row in rows:
+            if row.node_id in nodes:
+                row.node = nodes[row.node_id]
     return rows
+
+
+# Nodes as last read, by backend and id: the row as the database gave it and the model
+# made of it (``nodes_by_id``); at most ``NODES_KEPT``.
+_NODES: dict[tuple[Any, int], tuple[Any, OrgNode]] = {}
+NODES_KEPT = 10_000
+
+
+def nodes_by_id(ids: set[int]) -> dict[int, OrgNode]:
+    """The nodes with these ids, without their files (``NODE_FIELDS``), in one query. A
+    node whose row reads as it did before is the model made of it then (an inbox names
+    up to fifty nodes: 0.5–0.8 ms of models a page). The models are shared between
+    requests: read them, never change them."""
+    if not ids:
+        return {}
+    query = OrgNode.select(*NODE_FIELDS).where(ids_in(OrgNode.id, sorted(ids)))
+    cursor = database.execute_sql(*query.sql())
+    backend_type = type(database.obj)
+    found: dict[int, OrgNode] = {}
+    fresh = []
+    for raw in cursor.fetchall():
+        kept = _NODES.get((backend_type, raw[0]))
+        if kept is not None and kept[0] == raw:
+            found[raw[0]] = kept[1]
+        else:
+            fresh.append(raw)
+    if fresh:
+        if len(_NODES) + len(fresh) > NODES_KEPT:
+            _NODES.clear()
+        for raw, node in zip(
+            fresh, query._get_cursor_wrapper(_Fetched(cursor.description, fresh)), strict=True
+        ):
+            _NODES[(backend_type, node.id)] = (raw, node)
+            found[node.id] = node
+    return found
 
 
 # What the inbox's rows show (``pages.work``): no dates but the deadline, no counters

@@ -118,3 +118,20 @@ def test_kept_definitions_follow_a_rename(app, actor_of):
     memo.clear()
     again = queues.definitions()
     assert again[some.id].name == "Renamed" and first[some.id].name != "Renamed"
+
+
+def test_kept_nodes_follow_a_rename(spread, actor_of):
+    """The inbox's nodes are the models made before while their rows read the same."""
+    from engine.core import memo
+
+    actor = actor_of("xifang")
+    first = {row.node_id: row.node for row in queues.inbox(actor)}
+    memo.clear()
+    again = {row.node_id: row.node for row in queues.inbox(actor)}
+    assert all(again[k] is first[k] for k in first)
+    node_id = next(iter(first))
+    OrgNode.update(name="Renamed").where(OrgNode.id == node_id).execute()
+    memo.clear()
+    renamed = {row.node_id: row.node for row in queues.inbox(actor)}
+    assert renamed[node_id].name == "Renamed" and first[node_id].name != "Renamed"
+    assert renamed[node_id].profile is None  # its file is not read
