@@ -7,14 +7,12 @@ from collections.abc import Hashable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from peewee import JOIN, SQL
+from peewee import SQL
 
-from engine.core.memo import memoized
 from engine.org.actors import Actor
 from engine.org.scope import (
     assignment_shape,
     assignments_slotted,
-    ids_in,
     item_within,
     role_sees,
     small_subtree_ids,
@@ -30,11 +28,11 @@ from engine.store.models import (
     HANDLER_ROLE,
     Assignment,
     Definition,
-    DefinitionVersion,
     Item,
     OrgNode,
 )
-from engine.store.prepared import Slot, bind, statement
+from engine.store.prepared import Slot, bind
+from engine.workflow.listed import NODE_FIELDS, definitions, nodes_by_id
 
 PAGE_SIZE = 50
 MAX_PAGE = 1_000_000  # 50 million rows deep: past any queue, and its OFFSET fits a 64-bit column
@@ -193,22 +191,6 @@ def first_page_arms(query: Any, due: Any, tiebreak: Any) -> list[Any]:
     ]
 
 
-def attach(rows: list[Any], name: str, model: Any, fields: list[Any] | None = None) -> None:
-    """Load the ``name`` foreign key of every row in one query (pages render them; one
-    lazy query per row and field made a page of 50 cost ~150 queries); only ``fields``
-    when given."""
-    ids = {getattr(row, f"{name}_id") for row in rows} - {None}
-    query = model.select(*(fields or ()))
-    found = {obj.id: obj for obj in query.where(model.id.in_(list(ids)))} if ids else {}
-    for row in rows:
-        if getattr(row, f"{name}_id") in found:
-            setattr(row, name, found[getattr(row, f"{name}_id")])
-
-
-# A list names an item's node: its file (``profile``, a large JSON document) is left out.
-NODE_FIELDS = [f for f in OrgNode._meta.sorted_fields if f.name != "profile"]
-
-
 # The inbox does not show an item's answers; leaving them out spares a JSON decode per row.
 LIST_FIELDS = [f for f in Item._meta.sorted_fields if f.name != "data"]
 
@@ -268,70 +250,6 @@ def merged_page(found: list[Item], page: int) -> list[Item]:
     if len(rows) < end:
         rows += sorted(undated.values(), key=lambda i: -i.id)[: end - len(rows)]
     return rows[end - PAGE_SIZE : end]
-
-
-# Lists show definitions by name; their draft and published bodies (large JSON documents)
-# are left out. The body of a version is its cached runtime's (``runtimes.runtime``).
-DEFINITION_FIELDS = [f for f in Definition._meta.sorted_fields if f.name != "draft"]
-VERSION_FIELDS = [f for f in DefinitionVersion._meta.sorted_fields if f.name != "body"]
-
-
-def definitions() -> dict[int, Definition]:
-    """Every definition by id with its current version (``d.published``, None if never
-    published), read once per request in one query (a few dozen rows); without their
-    draft and body (``DEFINITION_FIELDS``, ``VERSION_FIELDS``)."""
-
-    def query() -> Any:
-        return (
-            Definition.select(*DEFINITION_FIELDS, *VERSION_FIELDS)
-            .join(
-                DefinitionVersion,
-                JOIN.LEFT_OUTER,
-                on=(
-                    (DefinitionVersion.definition == Definition.id)
-                    & (DefinitionVersion.number == Definition.current)
-                ),
-                attr="published",
-            )
-            .order_by(Definition.id)
-        )
-
-    def load() -> dict[int, Definition]:
-        built, sql, params = statement("definitions", query)
-        cursor = database.execute_sql(sql, list(params))
-        rows = cursor.fetchall()
-        kept = _DEFINITIONS.get(type(database.obj))
-        if kept is not None and kept[0] == rows:
-            return kept[1]
-        found = {}
-        for d in built._get_cursor_wrapper(_Fetched(cursor.description, rows)):
-            if d.published is not None and d.published.id is None:
-                d.published = None
-            found[d.id] = d
-        _DEFINITIONS[type(database.obj)] = (rows, found)
-        return found
-
-    return memoized("definitions", load)
-
-
-# The definitions as last read, by backend: their rows as the database gave them, and the
-# models made of them. A request whose rows are the same reuses the models (31 rows made
-# 62 models, 0.5 ms a page). They are shared between requests: read them, never change them.
-_DEFINITIONS: dict[Any, tuple[list[Any], dict[int, Definition]]] = {}
-
-
-class _Fetched:
-    """Rows already fetched, as the cursor peewee's models are made from."""
-
-    def __init__(self, description: Any, rows: list[Any]) -> None:
-        self.description = description
-        self._rows = iter(rows)
-
-    def fetchone(self) -> Any:
-        return next(self._rows, None)
-
-    def close(self) -> None:
-        pass
 
 
 def item_types() -> list[Definition]:
@@ -451,41 +369,6 @@ def inbox(
             if row.node_id in nodes:
                 row.node = nodes[row.node_id]
     return rows
-
-
-# Nodes as last read, by backend and id: the row as the database gave it and the model
-# made of it (``nodes_by_id``); at most ``NODES_KEPT``.
-_NODES: dict[tuple[Any, int], tuple[Any, OrgNode]] = {}
-NODES_KEPT = 10_000
-
-
-def nodes_by_id(ids: set[int]) -> dict[int, OrgNode]:
-    """The nodes with these ids, without their files (``NODE_FIELDS``), in one query. A
-    node whose row reads as it did before is the model made of it then (an inbox names
-    up to fifty nodes: 0.5–0.8 ms of models a page). The models are shared between
-    requests: read them, never change them."""
-    if not ids:
-        return {}
-    query = OrgNode.select(*NODE_FIELDS).where(ids_in(OrgNode.id, sorted(ids)))
-    cursor = database.execute_sql(*query.sql())
-    backend_type = type(database.obj)
-    found: dict[int, OrgNode] = {}
-    fresh = []
-    for raw in cursor.fetchall():
-        kept = _NODES.get((backend_type, raw[0]))
-        if kept is not None and kept[0] == raw:
-            found[raw[0]] = kept[1]
-        else:
-            fresh.append(raw)
-    if fresh:
-        if len(_NODES) + len(fresh) > NODES_KEPT:
-            _NODES.clear()
-        for raw, node in zip(
-            fresh, query._get_cursor_wrapper(_Fetched(cursor.description, fresh)), strict=True
-        ):
-            _NODES[(backend_type, node.id)] = (raw, node)
-            found[node.id] = node
-    return found
 
 
 # What the inbox's rows show (``pages.work``): no dates but the deadline, no counters
