@@ -46,11 +46,15 @@ def resident_state(item: Item) -> str:
     return state_word(runtime(item.version_id), item.state)
 
 
+# What the resident's list shows of each item (``queues.inbox``'s ``fields``).
+MINE_SHOWN = (Item.version, Item.title, Item.state, Item.raised_at)
+
+
 @bp.route("/")
 @requires("resident")
 def home() -> Any:
     node = _home_node()
-    mine = queues.inbox(g.actor, queues.Filters(open_only=False, mine=True))
+    mine = queues.inbox(g.actor, queues.Filters(open_only=False, mine=True), fields=MINE_SHOWN)
     return render_template(
         "resident/home.html",
         node=node,

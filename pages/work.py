@@ -55,7 +55,7 @@ def inbox() -> Any:
         if htmx and htmx.target == "summons-rows":
             return render_template("work/_summons_rows.html", **context)
         return render_template("work/inbox.html", **context)
-    context["rows"] = queues.inbox(g.actor, filters, page=page)
+    context["rows"] = queues.inbox(g.actor, filters, page=page, fields=queues.INBOX_SHOWN)
     context["summons"] = queues.summons(g.actor) if page == 1 else []
     context["usage"] = (
         boards.compound_usage([c.node_id for c in compounds]) if compounds and page == 1 else []

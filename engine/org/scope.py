@@ -163,24 +163,16 @@ def role_labels() -> dict[str, str]:
     return labels
 
 
-def _conditions(actor: Actor, *, by_path: bool = False, ordered: bool = False) -> list[Any]:
+def _conditions(actor: Actor, *, by_path: bool = False) -> list[Any]:
     """One condition per way ``actor`` sees an item. ``by_path`` matches subtrees by path
     prefix only: for one item by id, where a list of node ids would cost more to build
-    (and a query to read) than the database spends on the row. ``ordered``: for a page in
-    deadline order (``visible_item_parts``)."""
+    (and a query to read) than the database spends on the row. (A page in deadline
+    order has its own parts: ``visible_item_parts``.)"""
     conds: list[Any] = []
     sees_cache: dict[str, str] = {}
     for grant in actor.grants:
         sees = sees_cache.setdefault(grant.role, role_sees(grant.role))
-        if sees == "subtree" and ordered and small_subtree_ids(grant.node_path) is None:
-            # A large subtree (a district) holds much of every deadline: read the items in
-            # deadline order on the (closed, due_at) index and test the path on each row.
-            # On the path index the database gathered and sorted every open item under it
-            # (the district's inbox: 108 ms at 1,000,000 items; now under 1 ms).
-            cond = backend().path_filter(Item.node_path, path_pattern(grant.node_path))
-            cond.in_deadline_order = True
-            conds.append(cond)
-        elif sees == "subtree":
+        if sees == "subtree":
             conds.append(
                 path_under(Item.node_path, grant.node_path)
                 if by_path
@@ -195,23 +187,11 @@ def _conditions(actor: Actor, *, by_path: bool = False, ordered: bool = False) -
                     )
                 )
             )
-        elif sees == "summoned" and ordered:
-            # The summoned items' ids as a list each row of the (closed, due_at) index is
-            # tested against, read in deadline order: looking every id up in the table
-            # and sorting read each of a department's 63,000 items (70–140 ms at
-            # 1,000,000 items); the scan stops after a page.
-            units = within(Assignment.unit, Assignment.unit_path, grant.node_path)
-            summoned = Assignment.select(Assignment.item).where(units)
-            cond = backend().unindexed(Item.id).in_(summoned)
-            cond.in_deadline_order = True
-            conds.append(cond)
         elif sees == "summoned":
             units = within(Assignment.unit, Assignment.unit_path, grant.node_path)
             conds.append(Item.id.in_(Assignment.select(Assignment.item).where(units)))
     raised = Item.raised_by == actor.user.id
     handed = Item.handler == actor.user.id  # reassigned to them by a supervisor
-    if ordered:  # each on its (user, closed, due_at) index, in that index's order
-        raised.in_deadline_order = handed.in_deadline_order = True
     return [*conds, raised, handed]
 
 
@@ -273,8 +253,61 @@ def visible_item_parts(actor: Actor) -> list[Any]:
     (…, closed, due_at) index for the raised and handed parts. The mark stays on the
     part's refinements (a peewee clone copies the query's attributes).
     """
+    return visible_parts_slotted(*visible_part_shape(actor))
+
+
+def visible_part_shape(actor: Actor) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """:func:`visible_item_parts` as a prepared query's shape and values: per grant that
+    sees a subtree or summoned items, how (``sees``) and the ids of a small subtree
+    (written into the SQL: part of the shape) or None for a large one (its path pattern
+    a value, ``path0``, ``path1`` …); and the user (``user``)."""
+    ways: list[tuple[str, tuple[int, ...] | None]] = []
+    values: dict[str, Any] = {}
+    sees_cache: dict[str, str] = {}
+    for grant in actor.grants:
+        sees = sees_cache.setdefault(grant.role, role_sees(grant.role))
+        if sees in ("subtree", "summoned"):
+            ids = small_subtree_ids(grant.node_path)
+            if ids is None:
+                values[f"path{len(ways)}"] = path_pattern(grant.node_path)
+            ways.append((sees, None if ids is None else tuple(ids)))
+    values["user"] = actor.user.id
+    return tuple(ways), values
+
+
+def visible_parts_slotted(ways: tuple[Any, ...], slots: dict[str, Any]) -> list[Any]:
+    """:func:`visible_item_parts` built from :func:`visible_part_shape`'s ways, with
+    ``slots`` (values, or a prepared query's slots) for the paths and the user."""
+    conds: list[Any] = []
+    for i, (sees, ids) in enumerate(ways):
+        if sees == "subtree" and ids is None:
+            # A large subtree (a district) holds much of every deadline: read the items in
+            # deadline order on the (closed, due_at) index and test the path on each row.
+            # On the path index the database gathered and sorted every open item under it
+            # (the district's inbox: 108 ms at 1,000,000 items; now under 1 ms).
+            cond = backend().path_filter(Item.node_path, slots[f"path{i}"])
+            cond.in_deadline_order = True
+        elif sees == "subtree":
+            cond = ids_in(Item.node, list(ids))
+        else:
+            # The summoned items' ids as a list each row of the (closed, due_at) index is
+            # tested against, read in deadline order: looking every id up in the table
+            # and sorting read each of a department's 63,000 items (70–140 ms at
+            # 1,000,000 items); the scan stops after a page.
+            units = (
+                path_like(Assignment.unit_path, slots[f"path{i}"])
+                if ids is None
+                else ids_in(Assignment.unit, list(ids))
+            )
+            cond = backend().unindexed(Item.id).in_(Assignment.select(Assignment.item).where(units))
+            cond.in_deadline_order = True
+        conds.append(cond)
+    # each on its (user, closed, due_at) index, in that index's order
+    raised = Item.raised_by == slots["user"]
+    handed = Item.handler == slots["user"]  # reassigned to them by a supervisor
+    raised.in_deadline_order = handed.in_deadline_order = True
     parts = []
-    for cond in _conditions(actor, ordered=True):
+    for cond in [*conds, raised, handed]:
         part = Item.select().where(cond)
         part.in_deadline_order = getattr(cond, "in_deadline_order", False)
         parts.append(part)
@@ -287,14 +320,43 @@ def visible_assignments(actor: Actor, *, by_ids: bool = False) -> Any:
     :param by_ids: match every subtree by its nodes' ids, however large (for a list in
         deadline order: ``queues.summons``).
     """
+    if not by_ids:
+        return assignments_slotted(*assignment_shape(actor))
     conds = [
-        (Assignment.role == g.role)
-        & (
-            ids_in(Assignment.unit, subtree_ids(g.node_path))
-            if by_ids
-            else within(Assignment.unit, Assignment.unit_path, g.node_path)
-        )
+        (Assignment.role == g.role) & ids_in(Assignment.unit, subtree_ids(g.node_path))
         for g in actor.grants
+    ]
+    if not conds:
+        return Assignment.select().where(Assignment.id < 0)
+    return Assignment.select().where(reduce(operator.or_, conds))
+
+
+def assignment_shape(actor: Actor) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """``visible_assignments(actor)`` as a prepared query's shape and values: per grant
+    the ids of a small subtree (written into the SQL) or None for a large one; its role
+    (``role0`` …) and a large subtree's path pattern (``unit_path0`` …) are values."""
+    ways: list[tuple[int, ...] | None] = []
+    values: dict[str, Any] = {}
+    for i, grant in enumerate(actor.grants):
+        ids = small_subtree_ids(grant.node_path)
+        values[f"role{i}"] = grant.role
+        if ids is None:
+            values[f"unit_path{i}"] = path_pattern(grant.node_path)
+        ways.append(None if ids is None else tuple(ids))
+    return tuple(ways), values
+
+
+def assignments_slotted(ways: tuple[Any, ...], slots: dict[str, Any]) -> Any:
+    """``visible_assignments(actor)`` from :func:`assignment_shape`'s ways, with ``slots``
+    (values, or a prepared query's slots) for the roles and paths."""
+    conds = [
+        (Assignment.role == slots[f"role{i}"])
+        & (
+            path_like(Assignment.unit_path, slots[f"unit_path{i}"])
+            if ids is None
+            else ids_in(Assignment.unit, list(ids))
+        )
+        for i, ids in enumerate(ways)
     ]
     if not conds:
         return Assignment.select().where(Assignment.id < 0)

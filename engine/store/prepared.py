@@ -53,7 +53,7 @@ def prepared(key: Hashable, build: Callable[..., Any], **values: Any) -> Any:
     ``key`` names the query's shape: ``build`` runs once per key and backend, so it must
     make the same SQL whatever the values; everything that varies is a ``Slot``.
     """
-    query, sql, params = _entry(key, build, values)
+    query, sql, params = statement(key, build, *values)
     cursor = database.execute_sql(sql, bind(params, values))
     return _with_columns(query._get_cursor_wrapper(cursor), (key, type(database.obj)))
 
@@ -61,21 +61,8 @@ def prepared(key: Hashable, build: Callable[..., Any], **values: Any) -> Any:
 def prepared_cursor(key: Hashable, build: Callable[..., Any], **values: Any) -> Any:
     """``prepared``'s rows as the database cursor hands them: plain tuples, nothing
     converted (for counts and ids read by the thousand)."""
-    _, sql, params = _entry(key, build, values)
+    _, sql, params = statement(key, build, *values)
     return database.execute_sql(sql, bind(params, values))
-
-
-def _entry(
-    key: Hashable, build: Callable[..., Any], values: dict[str, Any]
-) -> tuple[Any, str, tuple[Any, ...]]:
-    slot = (key, type(database.obj))
-    entry = _statements.get(slot)
-    if entry is None:
-        query = build(**{name: Slot(name) for name in values})
-        sql, params = query.sql()
-        entry = (query, sql, tuple(params))
-        _statements[slot] = entry
-    return entry
 
 
 def _with_columns(wrapper: Any, slot: Hashable) -> Any:
@@ -94,9 +81,25 @@ def _with_columns(wrapper: Any, slot: Hashable) -> Any:
     return wrapper
 
 
-def bind(params: Any, values: dict[str, Any]) -> list[Any]:
-    """A built statement's parameters with each ``Slot``'s hole filled from ``values``."""
+def statement(key: Hashable, build: Callable[..., Any], *names: str) -> tuple[Any, str, Any]:
+    """``prepared``'s query, SQL and parameters (holes where the slots ``names`` go), built
+    once per ``key`` and backend: for a caller that runs the SQL itself."""
+    slot = (key, type(database.obj))
+    entry = _statements.get(slot)
+    if entry is None:
+        query = build(**{name: Slot(name) for name in names})
+        sql, params = query.sql()
+        entry = (query, sql, tuple(params))
+        _statements[slot] = entry
+    return entry
+
+
+def bind(params: Any, values: dict[str, Any], *, partial: bool = False) -> list[Any]:
+    """A built statement's parameters with each ``Slot``'s hole filled from ``values``
+    (``partial``: holes without a value stay, to be filled later)."""
     return [
-        (p.converter(values[p.name]) if p.converter else values[p.name]) if type(p) is _Hole else p
+        (p.converter(values[p.name]) if p.converter else values[p.name])
+        if type(p) is _Hole and (not partial or p.name in values)
+        else p
         for p in params
     ]

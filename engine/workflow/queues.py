@@ -3,31 +3,36 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Hashable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from peewee import JOIN, SQL
+from peewee import SQL
 
-from engine.core.memo import memoized
 from engine.org.actors import Actor
 from engine.org.scope import (
+    assignment_shape,
+    assignments_slotted,
     item_within,
     role_sees,
     small_subtree_ids,
+    subtree_ids,
     visible_assignments,
     visible_item_parts,
     visible_items,
+    visible_part_shape,
+    visible_parts_slotted,
 )
-from engine.store.db import backend
+from engine.store.db import backend, database
 from engine.store.models import (
     HANDLER_ROLE,
     Assignment,
     Definition,
-    DefinitionVersion,
     Item,
     OrgNode,
 )
-from engine.store.prepared import Slot, bind, prepared
+from engine.store.prepared import Slot, bind
+from engine.workflow.listed import NODE_FIELDS, definitions, nodes_by_id
 
 PAGE_SIZE = 50
 MAX_PAGE = 1_000_000  # 50 million rows deep: past any queue, and its OFFSET fits a 64-bit column
@@ -57,25 +62,44 @@ def items_filtered(actor: Actor, filters: Filters = Filters(), *, base: Any = No
     unless a filter needs one.
     """
     query = visible_items(actor) if base is None else base
-    if filters.open_only:
-        query = query.where(Item.closed == False)
-    if filters.state:
-        query = query.where(Item.state == filters.state)
-    if filters.type:
-        query = query.where(
-            Item.definition.in_(
-                Definition.select(Definition.id).where(Definition.key == filters.type)
-            )
-        )
+    within_node = None
     if filters.node:
         node = OrgNode.get_or_none(OrgNode.key == filters.node)
-        query = query.where(item_within(node.path) if node else Item.id < 0)
-    if actor.grants_for(HANDLER_ROLE):
-        # Items a supervisor handed to another commissioner leave this one's inbox.
-        query = query.where(backend().null_or_equal(Item.handler, actor.user.id))
+        within_node = item_within(node.path) if node else Item.id < 0
+    handled = bool(actor.grants_for(HANDLER_ROLE))
+    query = _refined(
+        query,
+        filters,
+        {"state": filters.state, "type": filters.type, "user": actor.user.id},
+        within_node=within_node,
+        handled=handled,
+    )
     if filters.mine:
         units = visible_assignments(actor).select(Assignment.item)
         query = query.where((Item.raised_by == actor.user.id) | Item.id.in_(units))
+    return query
+
+
+def _refined(
+    query: Any, filters: Filters, values: dict[str, Any], *, within_node: Any, handled: bool
+) -> Any:
+    """``query`` with ``filters``' conditions but "mine", the state, type key and user
+    taken from ``values`` (values, or a prepared query's slots)."""
+    if filters.open_only:
+        query = query.where(Item.closed == False)
+    if filters.state:
+        query = query.where(Item.state == values["state"])
+    if filters.type:
+        query = query.where(
+            Item.definition.in_(
+                Definition.select(Definition.id).where(Definition.key == values["type"])
+            )
+        )
+    if within_node is not None:
+        query = query.where(within_node)
+    if handled:
+        # Items a supervisor handed to another commissioner leave this one's inbox.
+        query = query.where(backend().null_or_equal(Item.handler, values["user"]))
     return query
 
 
@@ -105,6 +129,15 @@ def union_all(
     """
     if len(arms) == 1 and not each:
         return list(arms[0])
+    sql, params = union_sql(arms, each=each)
+    return list(model.raw(sql, *params))
+
+
+def union_sql(
+    arms: list[Any], *, each: dict[str, list[Any]] | None = None
+) -> tuple[str, list[Any]]:
+    """:func:`union_all`'s statement and parameters; the holes of slots other than
+    ``each``'s stay (``prepared.bind`` fills them)."""
     fills = (
         [dict(zip(each, values, strict=True)) for values in zip(*each.values(), strict=True)]
         if each
@@ -116,8 +149,8 @@ def union_all(
         sql, arm_params = arm.select(_columns(arm)).sql()
         for fill in fills:
             sqls.append(f"SELECT * FROM ({sql}) AS arm{len(sqls)}")
-            params.extend(bind(arm_params, fill))
-    return list(model.raw(" UNION ALL ".join(sqls), *params))
+            params.extend(bind(arm_params, fill, partial=True))
+    return " UNION ALL ".join(sqls), params
 
 
 def by_deadline(query: Any, due: Any, tiebreak: Any, page: int) -> list[Any]:
@@ -130,16 +163,12 @@ def by_deadline(query: Any, due: Any, tiebreak: Any, page: int) -> list[Any]:
     Flags are compared as ``open = 1``, not bare ``open``: SQLite uses a bare boolean
     column as a filter only, so it could not reach the index's deadline column.
     """
+    if page == 1:  # the first page: both halves in one statement
+        return union_all(query.model, first_page_arms(query, due, tiebreak))[:PAGE_SIZE]
     offset = (page - 1) * PAGE_SIZE
     dated_page = (
         query.where(due.is_null(False)).order_by(due, tiebreak).limit(PAGE_SIZE).offset(offset)
     )
-    if not offset:  # the first page: both halves in one statement
-        found = union_all(
-            query.model,
-            [dated_page, query.where(due.is_null()).order_by(tiebreak).limit(PAGE_SIZE)],
-        )
-        return found[:PAGE_SIZE]
     rows = list(dated_page)
     if len(rows) == PAGE_SIZE:
         return rows
@@ -153,14 +182,13 @@ def by_deadline(query: Any, due: Any, tiebreak: Any, page: int) -> list[Any]:
     return rows + list(rest)
 
 
-def attach(rows: list[Any], name: str, model: Any) -> None:
-    """Load the ``name`` foreign key of every row in one query (pages render them; one
-    lazy query per row and field made a page of 50 cost ~150 queries)."""
-    ids = {getattr(row, f"{name}_id") for row in rows} - {None}
-    found = {obj.id: obj for obj in model.select().where(model.id.in_(list(ids)))} if ids else {}
-    for row in rows:
-        if getattr(row, f"{name}_id") in found:
-            setattr(row, name, found[getattr(row, f"{name}_id")])
+def first_page_arms(query: Any, due: Any, tiebreak: Any) -> list[Any]:
+    """:func:`by_deadline`'s first page as two arms for :func:`union_all`: a page of rows
+    with a deadline, then a page of rows without one."""
+    return [
+        query.where(due.is_null(False)).order_by(due, tiebreak).limit(PAGE_SIZE).offset(0),
+        query.where(due.is_null()).order_by(tiebreak).limit(PAGE_SIZE),
+    ]
 
 
 # The inbox does not show an item's answers; leaving them out spares a JSON decode per row.
@@ -190,62 +218,38 @@ def merged_by_deadline(parts: list[Any], page: int, *, each_closed: bool = False
     every part is read twice, for open and for closed items (``closed`` free before
     ``due_at`` in an index made the database collect and sort a part's every item).
     """
+    if not each_closed and len(parts) == 1:
+        return by_deadline(parts[0], Item.due_at, Item.id.desc(), page)
+    arms, each = deadline_arms(parts, page * PAGE_SIZE, each_closed=each_closed)
+    return merged_page(union_all(Item, arms, each=each), page)
+
+
+def deadline_arms(
+    parts: list[Any], end: Any, *, each_closed: bool = False
+) -> tuple[list[Any], dict[str, list[Any]] | None]:
+    """:func:`merged_by_deadline`'s arms (each part's items with a deadline, then each
+    part's without, at most ``end`` each) and the values its union repeats them for."""
     if each_closed:
         parts = [part.where(Item.closed == Slot("closed")) for part in parts]
-    elif len(parts) == 1:
-        return by_deadline(parts[0], Item.due_at, Item.id.desc(), page)
-    end = page * PAGE_SIZE
     arms = [
         part.where(Item.due_at.is_null(False)).order_by(Item.due_at, Item.id.desc()).limit(end)
         for part in parts
     ]
     arms += [_undated(part).limit(end) for part in parts]
+    return arms, ({"closed": [False, True]} if each_closed else None)
+
+
+def merged_page(found: list[Item], page: int) -> list[Item]:
+    """Page ``page`` of :func:`deadline_arms`' rows (``found``), merged by deadline."""
+    end = page * PAGE_SIZE
     dated: dict[int, Item] = {}
     undated: dict[int, Item] = {}
-    each = {"closed": [False, True]} if each_closed else None
-    for row in union_all(Item, arms, each=each):  # one statement for every part's page
+    for row in found:
         (undated if row.due_at is None else dated)[row.id] = row
     rows = sorted(dated.values(), key=lambda i: (i.due_at, -i.id))[:end]
     if len(rows) < end:
         rows += sorted(undated.values(), key=lambda i: -i.id)[: end - len(rows)]
     return rows[end - PAGE_SIZE : end]
-
-
-# Lists show definitions by name; their draft and published bodies (large JSON documents)
-# are left out. The body of a version is its cached runtime's (``runtimes.runtime``).
-DEFINITION_FIELDS = [f for f in Definition._meta.sorted_fields if f.name != "draft"]
-VERSION_FIELDS = [f for f in DefinitionVersion._meta.sorted_fields if f.name != "body"]
-
-
-def definitions() -> dict[int, Definition]:
-    """Every definition by id with its current version (``d.published``, None if never
-    published), read once per request in one query (a few dozen rows); without their
-    draft and body (``DEFINITION_FIELDS``, ``VERSION_FIELDS``)."""
-
-    def query() -> Any:
-        return (
-            Definition.select(*DEFINITION_FIELDS, *VERSION_FIELDS)
-            .join(
-                DefinitionVersion,
-                JOIN.LEFT_OUTER,
-                on=(
-                    (DefinitionVersion.definition == Definition.id)
-                    & (DefinitionVersion.number == Definition.current)
-                ),
-                attr="published",
-            )
-            .order_by(Definition.id)
-        )
-
-    def load() -> dict[int, Definition]:
-        found = {}
-        for d in prepared("definitions", query):
-            if d.published is not None and d.published.id is None:
-                d.published = None
-            found[d.id] = d
-        return found
-
-    return memoized("definitions", load)
 
 
 def item_types() -> list[Definition]:
@@ -266,27 +270,118 @@ def inbox_parts(actor: Actor, filters: Filters, fields: list[Any]) -> list[Any]:
     bases = visible_item_parts(actor)
     if filters.mine:  # raised by the actor, or summoning its units
         units = visible_assignments(actor).select(Assignment.item)
-        # The parts end with the items the actor raised (all of them its own) and those
-        # handed to it (``scope.visible_item_parts``).
-        raised, others = bases[-2], bases[:-2] + bases[-1:]
-        bases = [raised] + [base.where(Item.id.in_(units)) for base in others]
+        bases = _mine(bases, units)
         filters = replace(filters, mine=False)
     return [items_filtered(actor, filters, base=base.select(*fields)) for base in bases]
 
 
+def _mine(bases: list[Any], units: Any) -> list[Any]:
+    """The parts of the items raised by the actor or summoning its units (``units``)."""
+    # The parts end with the items the actor raised (all of them its own) and those
+    # handed to it (``scope.visible_item_parts``).
+    raised, others = bases[-2], bases[:-2] + bases[-1:]
+    return [raised] + [base.where(Item.id.in_(units)) for base in others]
+
+
+# The inbox's statements by shape (``_inbox_statement``); at most this many are kept.
+_INBOX_STATEMENTS: dict[Hashable, tuple[str, list[Any]]] = {}
+INBOX_STATEMENTS_KEPT = 512
+
+
+def _inbox_statement(
+    actor: Actor, filters: Filters, fields: tuple[Any, ...], end: int
+) -> tuple[str, list[Any]]:
+    """``merged_by_deadline(inbox_parts(actor, filters, ...))``'s statement and
+    parameters, built once per shape: the parts' ways (a small subtree's node ids are
+    written into the SQL, so they are part of it), the filters present, the columns
+    and the backend. The user, large subtrees' paths, roles, state, type and page end
+    are values. Building it cost a queue page more than reading it (1–1.7 ms)."""
+    ways, values = visible_part_shape(actor)
+    unit_ways: tuple[Any, ...] | None = None
+    if filters.mine:
+        unit_ways, unit_values = assignment_shape(actor)
+        values.update(unit_values)
+    handled = bool(actor.grants_for(HANDLER_ROLE))
+    values.update(state=filters.state, type=filters.type, end=end)
+    key = (
+        type(database.obj),
+        ways,
+        unit_ways,
+        tuple(f.name for f in fields),
+        filters.open_only,
+        bool(filters.state),
+        bool(filters.type),
+        handled,
+    )
+    entry = _INBOX_STATEMENTS.get(key)
+    if entry is None:
+        slots = {name: Slot(name) for name in values}
+        bases = visible_parts_slotted(ways, slots)
+        if unit_ways is not None:
+            bases = _mine(bases, assignments_slotted(unit_ways, slots).select(Assignment.item))
+        parts = [
+            _refined(base.select(*fields), filters, slots, within_node=None, handled=handled)
+            for base in bases
+        ]
+        arms, each = deadline_arms(parts, slots["end"], each_closed=not filters.open_only)
+        entry = union_sql(arms, each=each)
+        if len(_INBOX_STATEMENTS) >= INBOX_STATEMENTS_KEPT:
+            _INBOX_STATEMENTS.clear()
+        _INBOX_STATEMENTS[key] = entry
+    sql, params = entry
+    return sql, bind(params, values)
+
+
 def inbox(
-    actor: Actor, filters: Filters = Filters(), *, page: int = 1, with_data: bool = False
+    actor: Actor,
+    filters: Filters = Filters(),
+    *,
+    page: int = 1,
+    with_data: bool = False,
+    fields: tuple[Any, ...] | None = None,
 ) -> list[Item]:
-    """Page ``page`` of the items the actor sees; their answers (``data``) only when asked."""
-    fields = Item._meta.sorted_fields if with_data else LIST_FIELDS
-    parts = inbox_parts(actor, filters, fields)
-    rows = merged_by_deadline(parts, page, each_closed=not filters.open_only)
-    known = definitions()
-    for row in rows:
-        if row.definition_id in known:
-            row.definition = known[row.definition_id]
-    attach(rows, "node", OrgNode)  # state labels come from the cached runtime by version id
+    """Page ``page`` of the items the actor sees; their answers (``data``) only when asked.
+
+    :param fields: only these columns of the items (a page's, which shows a few: each
+        column is converted on every row read, a page's end deep in every part), with
+        the id and deadline the merge needs; the type and node are attached only when
+        their columns are among them.
+    """
+    if fields is None:
+        fields = tuple(Item._meta.sorted_fields if with_data else LIST_FIELDS)
+    else:
+        fields = (Item.id, Item.due_at, *(f for f in fields if f.name not in ("id", "due_at")))
+    names = {f.name for f in fields}  # (a field's == builds SQL: no ``in`` on fields)
+    if filters.node:  # the API's node filter looks the node up: built each time
+        parts = inbox_parts(actor, filters, list(fields))
+        rows = merged_by_deadline(parts, page, each_closed=not filters.open_only)
+    else:
+        sql, params = _inbox_statement(actor, filters, fields, page * PAGE_SIZE)
+        rows = merged_page(list(Item.raw(sql, *params)), page)
+    if "definition" in names:
+        known = definitions()
+        for row in rows:
+            if row.definition_id in known:
+                row.definition = known[row.definition_id]
+    if "node" in names:  # state labels come from the cached runtime by version id
+        nodes = nodes_by_id({row.node_id for row in rows})
+        for row in rows:
+            if row.node_id in nodes:
+                row.node = nodes[row.node_id]
     return rows
+
+
+# What the inbox's rows show (``pages.work``): no dates but the deadline, no counters
+# but the urges.
+INBOX_SHOWN = (
+    Item.definition,
+    Item.version,
+    Item.node,
+    Item.title,
+    Item.state,
+    Item.closed,
+    Item.urge_count,
+)
 
 
 def summons_filtered(actor: Actor, *, open_only: bool = True) -> Any:
@@ -299,8 +394,43 @@ def summons_filtered(actor: Actor, *, open_only: bool = True) -> Any:
     only that role's open summons in the subtree.
     """
     large = any(small_subtree_ids(g.node_path) is None for g in actor.grants)
-    query = visible_assignments(actor, by_ids=large).join(Item).switch(Assignment).join(OrgNode)
+    return _summons_joined(visible_assignments(actor, by_ids=large), open_only)
+
+
+def _summons_joined(query: Any, open_only: bool) -> Any:
+    query = query.join(Item).switch(Assignment).join(OrgNode)
     return query.where(Assignment.open == True) if open_only else query
+
+
+# The summons lists' first pages' statements by shape (``_summons_first_page``).
+_SUMMONS_STATEMENTS: dict[Hashable, tuple[str, list[Any]]] = {}
+
+
+def _summons_first_page(actor: Actor, open_only: bool) -> list[int]:
+    """The ids on the first page of ``summons``: ``by_deadline``'s first statement,
+    built once per shape (each grant's subtree ids, written into the SQL; whether one is
+    large; ``open_only``; the backend), the roles its values."""
+    large = any(small_subtree_ids(g.node_path) is None for g in actor.grants)
+    if large:  # every subtree by its nodes' ids (``visible_assignments(by_ids=True)``)
+        ways: tuple[Any, ...] = tuple(tuple(subtree_ids(g.node_path)) for g in actor.grants)
+        values = {f"role{i}": g.role for i, g in enumerate(actor.grants)}
+    else:
+        ways, values = assignment_shape(actor)
+    key = (type(database.obj), ways, large, open_only)
+    entry = _SUMMONS_STATEMENTS.get(key)
+    if entry is None:
+        slots = {name: Slot(name) for name in values}
+        query = _summons_joined(assignments_slotted(ways, slots), open_only)
+        due, tiebreak = Assignment.next_due_at, Assignment.id
+        if large:  # gathered on the unit index, then sorted (``summons_filtered``)
+            due, tiebreak = backend().unindexed(due), backend().unindexed(tiebreak)
+        entry = union_sql(first_page_arms(query.select(Assignment.id), due, tiebreak))
+        if len(_SUMMONS_STATEMENTS) >= INBOX_STATEMENTS_KEPT:
+            _SUMMONS_STATEMENTS.clear()
+        _SUMMONS_STATEMENTS[key] = entry
+    sql, params = entry
+    cursor = database.execute_sql(sql, bind(params, values))
+    return [row_id for (row_id,) in cursor.fetchall()][:PAGE_SIZE]
 
 
 def summons_query(actor: Actor, *, open_only: bool = True) -> Any:
@@ -312,17 +442,22 @@ def summons_query(actor: Actor, *, open_only: bool = True) -> Any:
 
 def summons(actor: Actor, *, open_only: bool = True, page: int = 1) -> list[Assignment]:
     """Summons addressed to the actor's units, by deadline."""
-    query = summons_filtered(actor, open_only=open_only)
-    due, tiebreak = Assignment.next_due_at, Assignment.id
-    if any(small_subtree_ids(g.node_path) is None for g in actor.grants):
-        # gathered on the unit index, then sorted (``summons_filtered``)
-        due, tiebreak = backend().unindexed(due), backend().unindexed(tiebreak)
-    ids = [row.id for row in by_deadline(query.select(Assignment.id), due, tiebreak, page)]
+    if page == 1:
+        ids = _summons_first_page(actor, open_only)
+    else:
+        query = summons_filtered(actor, open_only=open_only)
+        due, tiebreak = Assignment.next_due_at, Assignment.id
+        if any(small_subtree_ids(g.node_path) is None for g in actor.grants):
+            # gathered on the unit index, then sorted (``summons_filtered``)
+            due, tiebreak = backend().unindexed(due), backend().unindexed(tiebreak)
+        ids = [row.id for row in by_deadline(query.select(Assignment.id), due, tiebreak, page)]
     if not ids:
         return []
-    found = {  # the page's summons with their items and units, in one more query
+    # The page's summons with their items and units, in one more query: without the
+    # items' answers and the units' files (the list shows a title and a name).
+    found = {
         row.id: row
-        for row in Assignment.select(Assignment, Item, OrgNode)
+        for row in Assignment.select(Assignment, *LIST_FIELDS, *NODE_FIELDS)
         .join(Item)
         .switch(Assignment)
         .join(OrgNode)

@@ -53,3 +53,85 @@ def test_merged_pages_equal_one_ordered_query(spread, actor_of, filters):
 def test_inbox_rows_leave_the_answers_out(spread, actor_of):
     rows = queues.inbox(actor_of("xifang"))
     assert rows and all(row.data is None for row in rows)
+
+
+@pytest.mark.parametrize("id_list_limit", [400, 0])
+@pytest.mark.parametrize("username", ["xifang", "lvzhouhuayuan-wy", "dept-zhifa-user", "ducha"])
+def test_prepared_inbox_equals_the_built_one(
+    spread, actor_of, monkeypatch, username, id_list_limit
+):
+    """The inbox's statement, prepared once per shape (``_inbox_statement``), gives the
+    pages that building the parts each time gives, for every filter it takes as values;
+    so does the summons list's first page. With ``ID_LIST_LIMIT`` 0 every subtree is a
+    large one (its path a value)."""
+    from engine.org import scope
+    from engine.store.models import Definition
+
+    monkeypatch.setattr(scope, "ID_LIST_LIMIT", id_list_limit)
+    actor = actor_of(username)
+    kind = Definition.select().where(Definition.kind == "item_type").first().key
+    for filters in [
+        queues.Filters(),
+        queues.Filters(open_only=False),
+        queues.Filters(state="collected"),
+        queues.Filters(type=kind, open_only=False),
+        queues.Filters(mine=True),
+        queues.Filters(mine=True, open_only=False, state="collected"),
+    ]:
+        fields = queues.LIST_FIELDS
+        for page in (1, 2, 3):
+            built = queues.merged_by_deadline(
+                queues.inbox_parts(actor, filters, fields), page, each_closed=not filters.open_only
+            )
+            assert [i.id for i in queues.inbox(actor, filters, page=page)] == [i.id for i in built]
+    for open_only in (True, False):
+        query = queues.summons_filtered(actor, open_only=open_only).select(queues.Assignment.id)
+        due, tiebreak = queues.Assignment.next_due_at, queues.Assignment.id
+        if id_list_limit == 0:
+            due, tiebreak = scope.backend().unindexed(due), scope.backend().unindexed(tiebreak)
+        built = [a.id for a in queues.by_deadline(query, due, tiebreak, 1)]
+        assert [a.id for a in queues.summons(actor, open_only=open_only)] == built
+
+
+def test_prepared_inbox_is_built_once_per_shape(spread, actor_of):
+    from engine.core import memo
+
+    queues._INBOX_STATEMENTS.clear()
+    queues.inbox(actor_of("xifang"))
+    queues.inbox(actor_of("xifang"), page=2)
+    queues.inbox(actor_of("xifang"), queues.Filters(state="collected"))
+    queues.inbox(actor_of("xifang"), queues.Filters(state="closed"))
+    memo.clear()
+    assert len(queues._INBOX_STATEMENTS) == 2  # the page and the state are values
+
+
+def test_kept_definitions_follow_a_rename(app, actor_of):
+    """``definitions()`` reuses its models while the rows read the same, and not after."""
+    from engine.core import memo
+    from engine.store.models import Definition
+
+    first = queues.definitions()
+    memo.clear()
+    assert queues.definitions() is first  # the same rows: the same models
+    some = next(iter(first.values()))
+    Definition.update(name="Renamed").where(Definition.id == some.id).execute()
+    memo.clear()
+    again = queues.definitions()
+    assert again[some.id].name == "Renamed" and first[some.id].name != "Renamed"
+
+
+def test_kept_nodes_follow_a_rename(spread, actor_of):
+    """The inbox's nodes are the models made before while their rows read the same."""
+    from engine.core import memo
+
+    actor = actor_of("xifang")
+    first = {row.node_id: row.node for row in queues.inbox(actor)}
+    memo.clear()
+    again = {row.node_id: row.node for row in queues.inbox(actor)}
+    assert all(again[k] is first[k] for k in first)
+    node_id = next(iter(first))
+    OrgNode.update(name="Renamed").where(OrgNode.id == node_id).execute()
+    memo.clear()
+    renamed = {row.node_id: row.node for row in queues.inbox(actor)}
+    assert renamed[node_id].name == "Renamed" and first[node_id].name != "Renamed"
+    assert renamed[node_id].profile is None  # its file is not read
