@@ -205,7 +205,7 @@ def test_a_broken_score_rule_is_a_message_not_a_500(client, auth, data):
     page = client.get("/review/evaluation", query_string=Q4)
     assert page.status_code == 200
     text = page.get_data(as_text=True)
-    assert "坏规则(第 2 版)的评分规则计算失败:除数为零" in text, text[:3000]
+    assert "坏规则（第 2 版）的评分规则计算失败：除数为零" in text, text[:3000]
     assert "department v2" not in text and "/score" not in text
 
 

@@ -175,3 +175,13 @@ def test_indicator_items_show_state_labels(client, auth):
     auth.login("xifang")
     page = client.get("/review/n/lvzhouhuayuan/items").text
     assert "看状态" in page and f"<td>{label}</td>" in page and "<td>handling</td>" not in page
+
+
+def test_the_figures_age_and_missing_rates_read_in_words(client, auth, refreshed):
+    import re
+
+    auth.login("xifang")
+    page = client.get("/review/n/lvzhouhuayuan").get_data(as_text=True)
+    age = re.search(r"数据截至 [^（<]+（([^）<]+)前）", page)
+    assert age and re.fullmatch(r"(\d+天)?(\d+小时)?(\d+分钟)?|不到1分钟", age.group(1)), age
+    assert "–%" not in page and not re.search(r"\d+\.\d+ 小时前", page)

@@ -36,7 +36,7 @@ def test_a_failing_guard_is_refused_and_listed_in_words(app, client, auth, actor
         data={"version": Item.get_by_id(raised.id).lock, "_submit": "1"},
     )
     text = refused.get_data(as_text=True)
-    assert "无法判断这一步的条件(对象 不是数字)" in text, text[:3000]
+    assert "无法判断这一步的条件（对象 不是数字）" in text, text[:3000]
     assert "bell" not in re.sub(r"<[^>]+>", "", text).replace("bell-", "")
     assert "is not a number" not in text and "/workflow/" not in text
     assert Item.get_by_id(raised.id).state == raised.state
