@@ -14,6 +14,7 @@ import pytest
 
 from engine.store.db import database
 from engine.store.models import Attachment, Event, Item, OrgNode, User
+from engine.store.polls import Ballot
 from engine.store.tables import ChecklistRow
 from engine.supervision import medians, tallies
 from tests.conftest import ON_POSTGRES, close_all
@@ -98,9 +99,12 @@ def test_a_backup_restores_every_item_file_and_event_into_an_empty_instance(
 ):
     _seed(runner, client, auth)
     before = snapshot()
+    paper_ballots = Ballot.select().where(Ballot.evidence.is_null(False))
     assert (
         len(before["Item"]) >= 22
-        and len(before["Attachment"]) == 3  # the two photos and the demo's paper-ballot photo
+        # the two photos, the demo's paper-ballot picture and one photo per paper ballot
+        and len(before["Attachment"]) == 3 + len(paper_ballots)
+        and len(paper_ballots) > 10
         and len(before["Event"]) > 20
     )
     store = app.extensions["sanfang.attachments"]
