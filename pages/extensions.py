@@ -58,7 +58,12 @@ def _parsed_locale() -> Locale:
 
 def _localtime(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
     aware = clock.local(value)
-    return aware.strftime(fmt) if aware else ""
+    if aware is None:
+        return ""
+    if fmt == "%Y-%m-%d %H:%M":  # strftime took twice as long (a page shows a hundred)
+        a = aware
+        return f"{a.year:04d}-{a.month:02d}-{a.day:02d} {a.hour:02d}:{a.minute:02d}"
+    return aware.strftime(fmt)
 
 
 def form_fields(schema: Any) -> dict[str, Any]:

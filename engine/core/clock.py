@@ -6,6 +6,21 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 LOCAL = ZoneInfo("Asia/Shanghai")
+FIXED_SINCE = dt.datetime(1992, 1, 1)  # China has kept one offset, without summer time, since
+
+
+def _fixed_offset() -> dt.timedelta | None:
+    """LOCAL's UTC offset when it is the same in January and in July of every year from
+    ``FIXED_SINCE`` to 2100 (summer time would differ), else None."""
+    offsets = {
+        LOCAL.utcoffset(dt.datetime(year, month, 1))
+        for year in range(1992, 2101)
+        for month in (1, 7)
+    }
+    return offsets.pop() if len(offsets) == 1 else None
+
+
+FIXED_OFFSET = _fixed_offset()
 
 
 def now() -> dt.datetime:
@@ -17,6 +32,9 @@ def local(value: dt.datetime | None) -> dt.datetime | None:
     """A stored naive-UTC time as an aware Asia/Shanghai time."""
     if value is None:
         return None
+    if FIXED_OFFSET is not None and value >= FIXED_SINCE:
+        # the same time as astimezone gives, without its look-up (pages convert hundreds)
+        return (value + FIXED_OFFSET).replace(tzinfo=LOCAL)
     return value.replace(tzinfo=dt.UTC).astimezone(LOCAL)
 
 
