@@ -345,8 +345,10 @@ def _group(widget: Widget, field: Any, words: Words) -> str:
     """Repeatable rows, each with its children, and the add/remove buttons."""
     fid, errors, spec = escape(field.id), field.errors, widget.spec
     path = escape(field.sf_path)
+    # A group's fieldset may not be aria-required (its rows' fields say what they need).
+    attributes = _xmlattr(widget, fid, errors, without="aria-required")
     head = (
-        f"{_opening('fieldset', widget, fid, errors)}{_xmlattr(widget, fid, errors)}>\n"
+        f"{_opening('fieldset', widget, fid, errors)}{attributes}>\n"
         f"<legend>{widget.label_html(words)}</legend>"
     )
     out = [head]

@@ -30,7 +30,7 @@ SHIPPED: dict[str, str] = {
         "e5cdc054d4b6f66523ea563a29891f482a1bc21f1d5be6840703fb3f313c97ea"
     ),
     "forms/_widget-file.html": "22160930f45f02f8347a2cdd57436f20e49d1853c779d1b6214839ea2b2fa19f",
-    "forms/_widget-group.html": "30d6290e255566fba87ac3e9c92d8f1ab22624e33f136a4596e647e07a4483b1",
+    "forms/_widget-group.html": "231abee8976de7ef26b3124509d4d8df8fa7728a73f8b3507dc3f195c719620b",
     "forms/_widget-multiselect.html": (
         "1d01de7c21f51a8bb84e3a7e5e1632b4a722c9c86341804b91fb7d88c57a1527"
     ),

@@ -186,3 +186,15 @@ def test_cancel_asks_first_and_larger_text_persists(phone: Any, live_server: Any
     phone.goto(live_server.url("/r/"))
     assert phone.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") == after
     assert _check(phone, "/r/ (larger text)") == []
+
+
+def test_a_field_the_system_fills_looks_read_only(phone: Any, live_server: Any) -> None:
+    """调解次数 on the mediation form is counted by the system: it reads as not for typing
+    (grey, dashed) and the page still passes axe-core."""
+    _login(phone, live_server, "lvzhou-yezhu1")
+    phone.goto(live_server.url("/r/new/mediation"))
+    style = "el => [getComputedStyle(el).backgroundColor, getComputedStyle(el).borderTopStyle]"
+    fixed = phone.eval_on_selector("input[readonly]", style)
+    typed = phone.eval_on_selector("input[type=text]:not([readonly])", style)
+    assert fixed != typed and fixed[1] == "dashed", (fixed, typed)
+    assert _check(phone, "/r/new/mediation") == []

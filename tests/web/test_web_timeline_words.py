@@ -4,6 +4,8 @@ event's key; the resolution time read "24.0 h"."""
 
 from __future__ import annotations
 
+import re
+
 from engine.store.models import Item
 from engine.supervision import actions as supervision
 from tests.review_data import NOW, make_item, summons
@@ -26,3 +28,13 @@ def test_the_time_to_resolution_reads_in_words(app, client, auth):
     page = client.get(f"/work/items/{item.id}").get_data(as_text=True)
     assert "从发起到解决用时：1天2小时" in page, page[-3000:]
     assert " h</p>" not in page
+
+
+def test_a_transition_form_leads_back_to_the_item(app, client, auth):
+    item = make_item("lvzhouhuayuan")
+    auth.login("xifang")
+    page = client.get(f"/work/items/{item.id}").get_data(as_text=True)
+    offer = next(iter(re.findall(rf'href="(/work/items/{item.id}/t/[\w-]+)"', page)))
+    form = client.get(offer).get_data(as_text=True)
+    assert f'<a class="button" href="/work/items/{item.id}">' in form
+    assert "取消" in form or "不，返回" in form
