@@ -41,6 +41,7 @@ from engine.store.models import (
     SummonsTally,
 )
 from engine.store.prepared import prepared_cursor
+from engine.store.summons_sql import SummonsCountsSQL
 
 
 @dataclass
@@ -194,14 +195,7 @@ def summons_recount() -> dict[tuple[int, int], int]:
     return {(u, n): int(c) for u, n, c in query.tuples()}
 
 
-DAY_COUNTS = (
-    "summoned",
-    "report_fixed",
-    "report_on_time",
-    "handle_fixed",
-    "handle_on_time",
-    "urged",
-)
+DAY_COUNTS = SummonsCountsSQL.DAY_COUNTS  # the stored day counts' columns, in order
 
 
 def day_stored() -> dict[tuple[Any, ...], tuple[int, ...]]:
