@@ -218,6 +218,12 @@ def main() -> None:
     parser.add_argument("--check", action="store_true", help="exit 1 when a page is over budget")
     parser.add_argument("--markdown", help="also write the table to this file")
     parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        help="measure only the pages whose 'user path' contains this text (repeatable)",
+    )
+    parser.add_argument(
         "--stream",
         action="store_true",
         help="one timed visit per page after one warm-up, printed as it goes (large databases)",
@@ -235,9 +241,14 @@ def main() -> None:
         database.connect(reuse_if_open=True)
         pages = pages_by_user()
         database.close()
-    clients = {user: login(app, user) for user in pages}
     anonymous = app.test_client()
-    cases = [(user, path) for user, paths in pages.items() for path in paths]
+    cases = [
+        (user, path)
+        for user, paths in pages.items()
+        for path in paths
+        if not args.only or any(part in f"{user} {path}" for part in args.only)
+    ]
+    clients = {user: login(app, user) for user in dict.fromkeys(user for user, _ in cases)}
 
     status: dict[tuple[str, str], int] = {}
     queries: dict[tuple[str, str], int] = {}
