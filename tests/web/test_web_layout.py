@@ -144,3 +144,59 @@ def test_template_globals_copy_as_jinjas_chainmap(app):
             assert template.render() == "1|2"
     finally:
         del app.jinja_env.globals["late"]
+
+
+def _nav(page: str) -> str:
+    return page[page.index('<nav class="nav">') : page.index("</nav>")]
+
+
+def test_the_header_follows_the_grants_the_unread_count_and_the_language(app, client, auth):
+    """pages/layout.py renders the header's links once per set of inputs: each input
+    changes the page at once (a new notification, all read, another language, a grant)."""
+    from engine.core import clock
+    from engine.delivery.notify import notify_users
+    from engine.store.db import write_transaction
+    from engine.store.models import Grant, OrgNode, User
+
+    auth.login("xifang")
+    client.post("/notifications/read")
+    before = _nav(client.get("/notifications").get_data(as_text=True))
+    assert 'class="badge"' not in before and "/review/dashboards" in before
+    xifang = User.get(User.username == "xifang")
+    with write_transaction():
+        notify_users([xifang], None, "一条通知", now=clock.now())
+    told = _nav(client.get("/notifications").get_data(as_text=True))
+    assert '<span class="badge">1</span>' in told and "1 条未读" in told
+    client.post("/notifications/read")
+    assert _nav(client.get("/notifications").get_data(as_text=True)) == before
+    english = _nav(client.get("/notifications?lang=en").get_data(as_text=True))
+    assert ">Work</a>" in english and "工作台" not in english
+    client.get("/notifications?lang=zh_CN")
+    with write_transaction():
+        Grant.create(user=xifang, role="supervisor", node=OrgNode.get(OrgNode.key == "gongshu"))
+    widened = _nav(client.get("/notifications").get_data(as_text=True))
+    assert "/review/live" in widened and "/review/live" not in before
+
+
+def _token(page: str) -> str:
+    return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+
+
+def test_a_session_keeps_its_signed_token_and_another_session_cannot_use_it(app, auth):
+    """pages/layout.py signs a session's CSRF secret once: every page of the session shows
+    that token, which is accepted; another session has its own, and refuses the first's."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    one, two = app.test_client(), app.test_client()
+    for client in (one, two):
+        token = _token(client.get("/login").get_data(as_text=True))
+        response = client.post(
+            "/login", data={"username": "xifang", "password": "demo1234", "csrf_token": token}
+        )
+        assert response.status_code == 303
+    first = _token(one.get("/notifications").get_data(as_text=True))
+    assert _token(one.get("/work/").get_data(as_text=True)) == first
+    second = _token(two.get("/notifications").get_data(as_text=True))
+    assert second != first
+    assert two.post("/notifications/read", data={"csrf_token": first}).status_code == 400
+    assert two.post("/notifications/read", data={"csrf_token": second}).status_code == 303
+    assert one.post("/notifications/read", data={"csrf_token": first}).status_code == 303
