@@ -15,13 +15,17 @@ in the same rounds, and the number of SQL statements it ran. Asserts nothing; wi
 from __future__ import annotations
 
 import argparse
+import html
 import os
+import re
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from werkzeug.exceptions import HTTPException
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -149,6 +153,43 @@ def pages_by_user() -> dict[str, list[str]]:
     }
 
 
+AREAS = ("/work/", "/r/", "/review/")
+HREF = re.compile(r'href="([^"#]+)"')
+
+
+def wider(app: Any, pages: dict[str, list[str]], depth: int = 2) -> dict[str, list[str]]:
+    """Each user's pages and, per route of /work, /r and /review not among them, the first
+    page of that route found by following their links ``depth`` clicks deep (no exports,
+    no language switches): every kind of page a user reaches, one of each."""
+    adapter = app.url_map.bind("localhost")
+    found: dict[str, list[str]] = {}
+    for user, paths in pages.items():
+        client = login(app, user)
+        seen = {adapter.match(p.split("?")[0])[0] for p in paths}
+        more: list[str] = []
+        frontier = list(paths)
+        for _ in range(depth):
+            after = []
+            for path in frontier:
+                page = client.get(path).get_data(as_text=True)
+                for href in HREF.findall(page):
+                    href = html.unescape(href)
+                    bare = href.split("?")[0]
+                    if not bare.startswith(AREAS) or "lang=" in href or bare.endswith(".xlsx"):
+                        continue
+                    try:
+                        endpoint = adapter.match(bare)[0]
+                    except HTTPException:  # a link outside the app's routes
+                        endpoint = None
+                    if endpoint and endpoint not in seen:
+                        seen.add(endpoint)
+                        more.append(href)
+                        after.append(href)
+            frontier = after
+        found[user] = list(paths) + more
+    return found
+
+
 def build_app(url: str) -> Any:
     from pages import create_app
 
@@ -218,6 +259,11 @@ def main() -> None:
     parser.add_argument("--check", action="store_true", help="exit 1 when a page is over budget")
     parser.add_argument("--markdown", help="also write the table to this file")
     parser.add_argument(
+        "--wide",
+        action="store_true",
+        help="also each other kind of page of /work, /r and /review a user reaches in two clicks",
+    )
+    parser.add_argument(
         "--only",
         action="append",
         default=[],
@@ -241,6 +287,8 @@ def main() -> None:
         database.connect(reuse_if_open=True)
         pages = pages_by_user()
         database.close()
+    if args.wide:
+        pages = wider(app, pages)
     anonymous = app.test_client()
     cases = [
         (user, path)

@@ -8,19 +8,25 @@ and ``sanfang demo``, then ``gunicorn -w --workers`` on a loopback port and, unt
   like a browser (session cookie, CSRF token), each looping over: its inbox (``/work/``),
   raising a bell (``POST /work/new/bell``), reading one of its items and taking the next
   transition on it (accept → start, or decline with the form's reason);
+- ``--units`` threads, each a user of a summoned unit (a department, a property company),
+  looping over: its summonses (``/work/?view=summons``), reading one of their items and
+  reporting in or completing its open summons there (``POST /work/summons/N/...``);
 - one thread running the deadline sweep (what ``sanfang sweep`` runs) every
   ``--sweep-every`` seconds, as cron would.
 
 Afterwards it counts, straight from the database: items the clients were told were
-raised against the items in the table, transitions acknowledged against the audit
-events ``transition.*`` of those users, and each item's state against the one its
-client last saw. Prints a markdown table: requests, p50/p95/p99 per kind, errors (5xx,
+raised against the items in the table, transitions and summons actions acknowledged
+against the audit events of those users, each item's state against the one its client
+last saw, and every stored count (``engine/supervision/tallies.py``, ``medians.py``: the
+open items by node and day, open summonses, summons day counts, items touched, the
+resolution histograms) against a recount from the rows, which concurrent writers must
+not have let drift. Prints a markdown table: requests, p50/p95/p99 per kind, errors (5xx,
 refused connections, timeouts, anything unexpected — must be 0), conflicts (409: the
 item changed since it was read; a correct answer, counted apart) and lost writes (must
 be 0). Exits 1 if there were errors or lost writes. Stops the server, drops the database.
 Traffic goes to 127.0.0.1 only.
 
-Run: python bench/soak.py [--duration 600] [--workers 3] [--clients 6] [--markdown PATH]
+Run: python bench/soak.py [--duration 600] [--workers 3] [--clients 6] [--units 4] [--markdown PATH]
 """
 
 from __future__ import annotations
@@ -51,6 +57,8 @@ CSRF = re.compile(
     r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf-token" content="([^"]+)"'
 )
 VERSION = re.compile(r'name="version" value="(\d+)"')
+SUMMONS_ACTION = re.compile(r'action="/work/summons/(\d+)/(report_in|complete)"')
+ITEM_LINK = re.compile(r'href="/work/items/(\d+)"')
 
 
 class Recorder:
@@ -64,6 +72,7 @@ class Recorder:
         self.conflicts: collections.Counter[str] = collections.Counter()
         self.raised: set[int] = set()
         self.transitions: collections.Counter[int] = collections.Counter()
+        self.summons_actions: collections.Counter[tuple[int, str]] = collections.Counter()
         self.states: dict[int, str] = {}
 
     def took(self, kind: str, seconds: float) -> None:
@@ -225,6 +234,45 @@ def client(base: str, username: str, node: str, deadline: float, rec: Recorder, 
                     rec.states[item_id] = mine[item_id] = AFTER[key]
 
 
+def unit_client(base: str, username: str, deadline: float, rec: Recorder, seed: int) -> None:
+    """A summoned unit's user at work: its summonses, and on their items reporting in
+    (then completing, with what was done) the open summons it may act on."""
+    rng = random.Random(seed)
+    browser = Browser(base)
+    browser.login(username)
+    known: list[int] = []
+    while time.monotonic() < deadline:
+        if not known or rng.random() < 0.3:
+            page = timed(rec, "summonses", browser, "GET", "/work/?view=summons")
+            if page:
+                known = list(dict.fromkeys(int(i) for i in ITEM_LINK.findall(page[2])))
+            if not known:
+                time.sleep(0.5)  # nothing summoned yet: the commissioners start items
+            continue
+        item_id = rng.choice(known)
+        page = timed(rec, "unit item", browser, "GET", f"/work/items/{item_id}")
+        actions = SUMMONS_ACTION.findall(page[2]) if page else []
+        if not actions:
+            known.remove(item_id)
+            continue
+        summons, action = actions[0]
+        form = {"item": str(item_id)}
+        if action == "complete":
+            form["reply"] = f"已现场处置({username})。"
+        answer = timed(
+            rec,
+            "report in" if action == "report_in" else "complete",
+            browser,
+            "POST",
+            f"/work/summons/{summons}/{action}",
+            form,
+            ok=(303,),
+        )
+        if answer:
+            with rec.lock:
+                rec.summons_actions[(int(summons), action)] += 1
+
+
 def sweeper(url: str, every: float, deadline: float, rec: Recorder) -> None:
     """The deadline sweep (``engine.workflow.escalation.sweep``, what ``sanfang sweep`` runs from
     cron) every ``every`` seconds, in this process, on its own connection."""
@@ -264,6 +312,51 @@ def users_of(url: str, count: int) -> list[tuple[str, str, int]]:
     return found
 
 
+def unit_users_of(url: str, count: int) -> list[tuple[str, int]]:
+    """(username, user id) of ``count`` demo users of summoned units (departments,
+    property companies), one per unit, the units with most open summonses first."""
+    import psycopg2
+
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute(
+            """SELECT DISTINCT ON (g.node_id) u.username, u.id,
+                       (SELECT COUNT(*) FROM assignment a WHERE a.unit_id = g.node_id AND a.open)
+                       FROM "grant" g JOIN "user" u ON u.id = g.user_id
+                       WHERE g.role IN ('department', 'property') AND u.active
+                       ORDER BY g.node_id, u.username""",
+        )
+        found = sorted(cur.fetchall(), key=lambda r: (-r[2], r[0]))
+    conn.close()
+    if len(found) < count:
+        raise SystemExit(f"only {len(found)} demo units with a user; use fewer --units")
+    return [(str(a), int(b)) for a, b, _open in found[:count]]
+
+
+def counts_drift(url: str) -> dict[str, int]:
+    """Per kind of stored count, how many of its keys differ from a recount of the rows
+    (``tallies.py``, ``medians.py``): the triggers keep them in each writer's transaction,
+    and writers that ran at the same time must not have made them drift."""
+    from engine.store.db import database, open_database
+    from engine.supervision import medians, tallies
+
+    open_database(url)
+    pairs = {
+        "open items by node and day": (tallies.stored, tallies.recount),
+        "open summonses by unit and node": (tallies.summons_stored, tallies.summons_recount),
+        "summons day counts": (tallies.day_stored, tallies.day_recount),
+        "items touched by unit and day": (tallies.item_stored, tallies.item_recount),
+        "resolution times by node": (medians.stored, medians.recount),
+    }
+    drift: dict[str, int] = {}
+    with database.connection_context():
+        for name, (stored, recount) in pairs.items():
+            have, want = stored(), recount()
+            drift[name] = sum(
+                1 for key in have.keys() | want.keys() if have.get(key) != want.get(key)
+            )
+    return drift
+
+
 def lost_writes(url: str, rec: Recorder, user_ids: list[int], since: dt.datetime) -> dict[str, int]:
     """Acknowledged writes missing from the database, and writes nobody was told of."""
     import psycopg2
@@ -282,6 +375,15 @@ def lost_writes(url: str, rec: Recorder, user_ids: list[int], since: dt.datetime
         events = collections.Counter({int(i): int(n) for i, n in cur.fetchall()})
         cur.execute("SELECT id, state FROM item WHERE id = ANY(%s)", (list(rec.states),))
         states = {int(i): str(s) for i, s in cur.fetchall()}
+        cur.execute(
+            """SELECT substr(target, 12)::int, substr(action, 9), COUNT(*) FROM event
+                       WHERE action IN ('summons.report_in', 'summons.complete') AND at >= %s
+                       GROUP BY 1, 2""",
+            (since,),
+        )
+        summons_events = collections.Counter(
+            {(int(i), str(a)): int(n) for i, a, n in cur.fetchall()}
+        )
     conn.close()
     return {
         "raises acknowledged": len(rec.raised),
@@ -297,15 +399,25 @@ def lost_writes(url: str, rec: Recorder, user_ids: list[int], since: dt.datetime
         "items in another state than acknowledged": sum(
             1 for i, s in rec.states.items() if states.get(i) != s
         ),
+        "summons actions acknowledged": sum(rec.summons_actions.values()),
+        "summons actions lost (no audit event)": sum(
+            max(0, n - summons_events[key]) for key, n in rec.summons_actions.items()
+        ),
     }
 
 
 def report(
-    rec: Recorder, writes: dict[str, int], args: argparse.Namespace, seconds: float, before: str
+    rec: Recorder,
+    writes: dict[str, int],
+    drift: dict[str, int],
+    args: argparse.Namespace,
+    seconds: float,
+    before: str,
 ) -> str:
     lines = [
         (
-            f"Soak on PostgreSQL: gunicorn -w {args.workers} (sync workers), {args.clients} clients, "
+            f"Soak on PostgreSQL: gunicorn -w {args.workers} (sync workers), {args.clients} clients"
+            f" and {args.units} units' users, "
             f"sweep every {args.sweep_every:g} s, {seconds:.0f} s of load; demo {args.compounds} compounds, "
             f"{args.items} items; load average {before} before, {load()} after."
         ),
@@ -313,7 +425,9 @@ def report(
         "| kind | requests | req/s | p50 ms | p95 ms | p99 ms | max ms | errors | 409 |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for kind in ("inbox", "raise", "item", "transition form", "transition", "sweep"):
+    kinds = ("inbox", "raise", "item", "transition form", "transition")
+    kinds += ("summonses", "unit item", "report in", "complete", "sweep")
+    for kind in kinds:
         took = rec.seconds.get(kind, [])
         if not took:
             lines.append(
@@ -327,6 +441,9 @@ def report(
         )
     lines += ["", "| writes | count |", "|---|---:|"] + [
         f"| {k} | {v} |" for k, v in writes.items()
+    ]
+    lines += ["", "| stored counts | keys unlike a recount |", "|---|---:|"] + [
+        f"| {k} | {v} |" for k, v in drift.items()
     ]
     lines += ["", f"errors: {sum(rec.error_kinds.values())}"] + [f"- {e}" for e in rec.errors]
     return "\n".join(lines)
@@ -350,6 +467,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=600, help="seconds of load (default 600)")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
     parser.add_argument("--clients", type=int, default=6, help="concurrent clients (commissioners)")
+    parser.add_argument("--units", type=int, default=4, help="concurrent units' users")
     parser.add_argument("--sweep-every", type=float, default=20, help="seconds between sweeps")
     parser.add_argument("--compounds", type=int, default=20)
     parser.add_argument("--items", type=int, default=2000)
@@ -375,6 +493,7 @@ def main() -> None:
             "1",
         )
         users = users_of(url, args.clients)
+        unit_users = unit_users_of(url, args.units)
         rec = Recorder()
         since = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=1)
         before = load()
@@ -388,6 +507,12 @@ def main() -> None:
                 )
                 for n, (name, node, _id) in enumerate(users)
             ]
+            threads += [
+                threading.Thread(
+                    target=unit_client, args=(base, name, deadline, rec, 100 + n), daemon=True
+                )
+                for n, (name, _id) in enumerate(unit_users)
+            ]
             threads.append(
                 threading.Thread(
                     target=sweeper, args=(url, args.sweep_every, deadline, rec), daemon=True
@@ -399,7 +524,8 @@ def main() -> None:
                 thread.join(timeout=args.duration + 900)
             seconds = time.monotonic() - start
         writes = lost_writes(url, rec, [u[2] for u in users], since)
-        text = report(rec, writes, args, seconds, before)
+        drift = counts_drift(url)
+        text = report(rec, writes, drift, args, seconds, before)
         print(text)
         if args.markdown:
             Path(args.markdown).write_text(text + "\n")
@@ -408,6 +534,8 @@ def main() -> None:
             or writes["raises lost"]
             or writes["transitions lost (no audit event)"]
             or writes["items in another state than acknowledged"]
+            or writes["summons actions lost (no audit event)"]
+            or any(drift.values())
         )
     finally:
         args.drop_only = True

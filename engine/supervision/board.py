@@ -27,6 +27,7 @@ from engine.org.scope import (
 from engine.store.models import Assignment, Item, OrgNode, SummonsTally
 from engine.store.prepared import prepared
 from engine.supervision import tallies
+from engine.workflow.queues import LIST_FIELDS
 
 AREA_LEVELS = ("street", "community", "compound")
 LEVELS = (*AREA_LEVELS, "department")
@@ -259,8 +260,9 @@ def overdue_items(
     limit: int = 200,
 ) -> list[Item]:
     """The items behind a board count: overdue items under ``node``, or, for a department,
-    the items on which its summons are overdue."""
-    query = visible_items(actor).where(~Item.closed)
+    the items on which its summons are overdue. Without their answers (``data``), which
+    the list does not show."""
+    query = visible_items(actor).select(*LIST_FIELDS).where(~Item.closed)
     if level == "department":
         late = (
             summons_in_view(actor)
@@ -290,8 +292,8 @@ def late_summons(
         return {}
     found: dict[int, list[Assignment]] = {}
     in_view = summons_in_view(actor).select(Assignment.id)
-    query = (
-        Assignment.select(Assignment, OrgNode)
+    query = (  # the unit's name, not its file
+        Assignment.select(Assignment, OrgNode.id, OrgNode.name)
         .join(OrgNode, on=(Assignment.unit == OrgNode.id))
         .where(
             Assignment.id.in_(in_view)

@@ -9,6 +9,7 @@ from flask import abort, g, render_template, request
 from engine.core import clock
 from engine.store.models import OrgNode
 from engine.supervision import board as boards
+from engine.workflow import listed
 from pages.auth import requires
 from pages.extensions import htmx
 from pages.review import bp, chosen_node
@@ -55,4 +56,6 @@ def overdue_items(level: str, key: str) -> Any:
         rows=rows,
         now=now,
         late=boards.late_summons(g.actor, rows, now=now),
+        definitions=listed.definitions(),  # one query each, not two per row
+        nodes=listed.nodes_by_id({item.node_id for item in rows}),
     )

@@ -82,6 +82,8 @@ def _pages() -> list[tuple[str, str, int]]:
         ("chaohui-ducha", f"/review/n/{street}", BUDGET),
         ("chaohui-ducha", f"/review/n/{street}/items?filter=open", BUDGET),
         ("chaohui-ducha", f"/review/n/{street}/items?filter=overdue", BUDGET),
+        ("chaohui-ducha", f"/review/overdue/street/{street}", BUDGET),
+        ("ducha", "/review/overdue/department/dept-zhifa", BUDGET),
         ("chaohui-ducha", "/review/evaluation", BUDGET),
         ("chaohui-ducha", "/work/", BUDGET),
         ("chaohui-ducha", f"/work/items/{_busiest_item('chaohui-ducha')}", BUDGET),
