@@ -19,7 +19,7 @@ from engine.core.errors import FieldProblem, Invalid, NotFound
 from engine.core.i18n import gettext as _
 from engine.org.actors import Actor
 from engine.store.decision_tables import ItemOrigin
-from engine.store.models import Definition, Item, OrgNode
+from engine.store.models import Item, OrgNode
 from engine.trail import audit
 from engine.workflow import items
 
@@ -96,14 +96,17 @@ def _raise_item(actor: Actor, spec: Mapping[str, Any], source: Source, now: dt.d
 
 
 def _may_raise(actor: Actor, spec: Mapping[str, Any], node: OrgNode) -> bool:
-    from engine.definitions.definitions import applies_at, current_version, runtime
+    from engine.definitions.definitions import applies_at, current_versions
 
-    definition = Definition.get_or_none(
-        (Definition.key == spec.get("type")) & (Definition.kind == "item_type")
+    # Every item type's current version, read once per request (a page offers several
+    # outcomes: a lookup of the definition and its version each was two queries apiece).
+    version = next(
+        (v for v in current_versions("item_type") if v.definition.key == spec.get("type")),
+        None,
     )
-    if definition is None or not definition.current:
+    if version is None:
         return False
-    body = runtime(current_version(definition)).body
+    body = version.body
     return (
         node.kind in body.get("node_kinds", ["compound"])
         and applies_at(body, node.path)
