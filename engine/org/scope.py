@@ -433,7 +433,9 @@ def review_roots(actor: Actor) -> list[OrgNode]:
     ids += [
         g.node_id for g in actor.grants if g.role == "commissioner" and g.node_kind == "compound"
     ]
-    return list(OrgNode.select().where(OrgNode.id.in_(ids)).order_by(OrgNode.path)) if ids else []
+    if not ids:
+        return []
+    return list(OrgNode.select(*NODE_COLUMNS).where(OrgNode.id.in_(ids)).order_by(OrgNode.path))
 
 
 def may_review(actor: Actor, node: OrgNode) -> bool:
