@@ -92,10 +92,19 @@ def test_template_calls_pass_what_jinja_passes(app):
         def __call__(self, context):
             return context.get("who")
 
+        @pass_context
+        def seen_by_method(self, context, name):
+            return context.resolve_or_missing(name)
+
+        def plain_method(self, *args, **kwargs):
+            return f"m{args}{sorted(kwargs.items())}"
+
     source = (
         "{{ plain(1, a=2) }}|{{ escaping('<') }}|{{ env() }}|{{ stops() is undefined }}|"
         "{{ obj() }}|{% for i in [7] %}{% set x = i %}{{ seen('x') }}{{ plain(i) }}{% endfor %}|"
-        "{% macro m(v) %}[{{ v }}]{% endmacro %}{{ m(plain()) }}|{{ {'a': 1}.items()|list }}"
+        "{% macro m(v) %}[{{ v }}]{% endmacro %}{{ m(plain()) }}|{{ {'a': 1}.items()|list }}|"
+        "{% for i in [8] %}{% set y = i %}{{ obj.seen_by_method('y') }}{{ obj.plain_method(i, k=1) }}"
+        "{{ m('<') }}{{ {'a': 2}.get('a') }}{{ ','.join(['p', 'q']) }}{% endfor %}"
     )
     values = {"plain": plain, "escaping": escaping, "seen": seen, "env": env_name}
     values |= {"stops": stops, "obj": Callable()}
