@@ -58,14 +58,17 @@ def init_app(app: Flask) -> None:
     def csrf_token() -> str:
         """``generate_csrf``'s token, the signed one kept per session secret."""
         raw = session.get(FIELD)
-        if FIELD in g or not isinstance(raw, str) or current_app.config["WTF_CSRF_TIME_LIMIT"]:
+        if not isinstance(raw, str) or current_app.config["WTF_CSRF_TIME_LIMIT"]:
             return generate_csrf()  # type: ignore[no-any-return]
         key = (current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key, raw)
         token = signed.get(key)
         if token is None:
             if len(signed) >= KEEP:
                 signed.clear()
+            # A form the view built may have signed one already (g): keep that one.
             token = signed[key] = generate_csrf()
+        # The kept token wins over one a form signed this request, whose time (to the
+        # second) may differ: every page of the session shows the same token.
         setattr(g, FIELD, token)
         return token
 

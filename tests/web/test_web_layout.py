@@ -191,9 +191,17 @@ def _token(page: str) -> str:
     return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
 
 
-def test_a_session_keeps_its_signed_token_and_another_session_cannot_use_it(app, auth):
+def test_a_session_keeps_its_signed_token_and_another_session_cannot_use_it(app, auth, monkeypatch):
     """pages/layout.py signs a session's CSRF secret once: every page of the session shows
-    that token, which is accepted; another session has its own, and refuses the first's."""
+    that token, which is accepted; another session has its own, and refuses the first's.
+    The signer's clock moves a second per signature, so a page that signed again (a form
+    the view built signs before the layout asks) would show another token."""
+    from itertools import count
+
+    from itsdangerous.timed import TimestampSigner
+
+    seconds = count(1_800_000_000)
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: next(seconds))
     app.config["WTF_CSRF_ENABLED"] = True
     one, two = app.test_client(), app.test_client()
     for client in (one, two):
