@@ -8,12 +8,16 @@ one more class here.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from peewee import SQL, Expression, NodeList, fn
 
 from engine.store.summons_sql import PostgresSummonsCountsSQL, SummonsCountsSQL
+
+# What :meth:`Backend.pattern_literal` writes into SQL: a path's digits and slashes, a '*'.
+_LITERAL_PATTERN = re.compile(r"[0-9/*]+")
 
 
 class Backend(SummonsCountsSQL):
@@ -42,6 +46,27 @@ class Backend(SummonsCountsSQL):
         return Expression(field, self.path_operator, pattern)
 
     path_operator = "GLOB"  # what path_match compares with (in raw SQL too)
+
+    def pattern_literal(self, pattern: str) -> str | None:
+        """``pattern`` (a :meth:`prefix_pattern` of a materialized path) as an SQL literal
+        to write into a statement's text, or None where it goes as a parameter.
+
+        SQLite plans ``GLOB ?`` again on every run of a kept statement (the pattern's
+        value decides whether the path index serves it), which cost the evaluation's
+        counts 0.3 ms of 0.33; with the pattern in the text the plan is kept. Only
+        digits, slashes and ``*`` (what paths and their patterns are made of) are
+        written in.
+
+        :raises ValueError: any other character (nothing else is written into SQL).
+        """
+        if not _LITERAL_PATTERN.fullmatch(pattern):
+            raise ValueError(f"not a path pattern: {pattern!r}")
+        return f"'{pattern}'"
+
+    def path_match_literal(self, field: Any, pattern: str) -> Any:
+        """:meth:`path_match` with ``pattern`` as :meth:`pattern_literal` writes it."""
+        text = self.pattern_literal(pattern)
+        return self.path_match(field, pattern if text is None else SQL(text))
 
     def unindexed(self, field: Any) -> Any:
         """``field`` for a condition tested on each row, never searched on an index: where
@@ -288,6 +313,10 @@ class PostgreSQL(PostgresSummonsCountsSQL, Backend):
         return Expression(field, self.path_operator, pattern)
 
     path_operator = "LIKE"
+
+    def pattern_literal(self, pattern: str) -> str | None:
+        # PostgreSQL plans a prepared LIKE from its statistics, not the value: a parameter.
+        return None
 
     def unindexed(self, field: Any) -> Any:
         return field

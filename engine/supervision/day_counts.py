@@ -45,7 +45,9 @@ def _scope(actor: Actor, p: _Params, item_path: str, unit_path: str) -> str:
         sees = role_sees(grant.role)
         column = item_path if sees == "subtree" else unit_path if sees == "summoned" else None
         if column:
-            conds.append(f"{column} {db.path_operator} {p(db.prefix_pattern(grant.node_path))}")
+            pattern = db.prefix_pattern(grant.node_path)
+            text = db.pattern_literal(pattern)  # SQLite keeps the plan of a literal's GLOB
+            conds.append(f"{column} {db.path_operator} {p(pattern) if text is None else text}")
     return "(" + " OR ".join(conds) + ")" if conds else "1 = 0"
 
 

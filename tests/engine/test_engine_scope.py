@@ -116,3 +116,28 @@ def test_one_item_by_path_sees_what_the_lists_see(app, actor_of):
             except NotFound:
                 found = False
             assert found == (item_id in listed), (username, item_id)
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    ["/1/5/' OR 1=1 --*", "/1/5/%", "/1/5/?", "/1/a/*", "/1/5/\n*", "", "'", "/1/[0-9]/*"],
+)
+def test_a_pattern_written_into_sql_is_a_path_pattern_or_refused(pattern):
+    """No text but a path's digits and slashes and a '*' goes into the SQL."""
+    from engine.store.backends import Backend
+
+    with pytest.raises(ValueError):
+        Backend(None).pattern_literal(pattern)
+
+
+def test_a_literal_pattern_matches_what_the_parameter_matches(app):
+    from engine.store.db import backend
+
+    node = OrgNode.get(OrgNode.key == "chaohui")
+    pattern = scope.path_pattern(node.path)
+    text = backend().pattern_literal(pattern)
+    assert text is None or text == f"'{pattern}'"
+    ids = lambda cond: {n.id for n in OrgNode.select(OrgNode.id).where(cond)}
+    by_literal = ids(backend().path_match_literal(OrgNode.path, pattern))
+    assert by_literal == ids(scope.path_like(OrgNode.path, pattern))
+    assert len(by_literal) > 1
