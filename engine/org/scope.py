@@ -396,6 +396,39 @@ def summons_in_view_unjoined(actor: Actor) -> Any:
     return Assignment.select().where(reduce(operator.or_, conds) if conds else Assignment.id < 0)
 
 
+def summons_unjoined_shape(actor: Actor) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """:func:`summons_in_view_unjoined` as a kept statement's shape and values: per grant
+    that sees a subtree or summoned units, how (``sees``) and its path pattern written
+    into the SQL where the backend plans better so (``Backend.pattern_literal``, part of
+    the shape), else None with the pattern a value (``path0``, ``path1`` …)."""
+    db = backend()
+    ways: list[tuple[str, str | None]] = []
+    values: dict[str, Any] = {}
+    for grant in actor.grants:
+        sees = role_sees(grant.role)
+        if sees in ("subtree", "summoned"):
+            pattern = path_pattern(grant.node_path)
+            text = db.pattern_literal(pattern)
+            if text is None:
+                values[f"path{len(ways)}"] = pattern
+            ways.append((sees, text))
+    return tuple(ways), values
+
+
+def summons_unjoined_slotted(ways: tuple[Any, ...], slots: dict[str, Any]) -> Any:
+    """:func:`summons_in_view_unjoined` built from :func:`summons_unjoined_shape`'s ways,
+    with ``slots`` (values, or a kept statement's slots) for the patterns not written in."""
+    conds: list[Any] = []
+    for i, (sees, text) in enumerate(ways):
+        pattern = SQL(text) if text is not None else slots[f"path{i}"]
+        if sees == "subtree":
+            items = Item.select(Item.id).where(path_like(Item.node_path, pattern))
+            conds.append(Assignment.item.in_(items))
+        else:
+            conds.append(path_like(Assignment.unit_path, pattern))
+    return Assignment.select().where(reduce(operator.or_, conds) if conds else Assignment.id < 0)
+
+
 def summons_in_view(actor: Actor) -> Any:
     """Summons a report may count for ``actor``, joined to their items.
 

@@ -15,6 +15,7 @@ summons (tests compare both). The score is a rule of the pack
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,13 +25,17 @@ from engine.core import clock
 from engine.definitions.checks import EVALUATION_METRICS
 from engine.org.actors import Actor
 from engine.org.scope import (
+    ids_in,
     role_sees,
     sees_everything,
     summons_in_view,
     summons_in_view_unjoined,
+    summons_unjoined_shape,
+    summons_unjoined_slotted,
 )
 from engine.store.db import backend, database
 from engine.store.models import Assignment, Item, OrgNode
+from engine.store.prepared import Slot, bind
 from engine.supervision import day_counts
 
 METRICS = EVALUATION_METRICS  # the names the pack's score rule may read
@@ -147,8 +152,8 @@ def conditions(now: dt.datetime) -> dict[str, Any]:
     report_on_time = a.reported_at.is_null(False) & (
         a.report_due_at.is_null() | (a.reported_at <= a.report_due_at)
     )
-    report_decided = a.reported_at.is_null(False) | ended_after(a.report_due_at)
-    handled = a.state == "done"
+    report_decided = _reported() | ended_after(a.report_due_at)
+    handled = _handled()
     handle_on_time = handled & (a.handle_due_at.is_null() | (a.done_at <= a.handle_due_at))
     handle_decided = handled | ended_after(a.handle_due_at)
     return {
@@ -156,7 +161,7 @@ def conditions(now: dt.datetime) -> dict[str, Any]:
         "report_decided": report_decided,
         "report_on_time": report_on_time,
         "report_late": report_decided & ~report_on_time,
-        "reported": a.reported_at.is_null(False),
+        "reported": _reported(),
         "handle_decided": handle_decided,
         "handle_on_time": handle_on_time,
         "handle_late": handle_decided & ~handle_on_time,
@@ -165,6 +170,14 @@ def conditions(now: dt.datetime) -> dict[str, Any]:
         "reopened": Item.reopen_count > 0,
         "urged": a.urge_count > 0,
     }
+
+
+def _reported() -> Any:
+    return Assignment.reported_at.is_null(False)
+
+
+def _handled() -> Any:
+    return Assignment.state == "done"
 
 
 def _seconds(start: Any, end: Any) -> Any:
@@ -228,12 +241,11 @@ def evaluate(
     if not rows:
         return []
     everything = sees_everything(actor)
-    base = _base(actor, period, list(rows), everything)
-    cond = conditions(now)
+    base = lambda: _base(actor, period, list(rows), everything)  # only when counted live
     counted = (
         day_counts.counts(actor, period.bounds(), list(rows), now, everything=everything)
         if stored
-        else _counts_live(base, cond)
+        else _counts_live(base(), conditions(now))
     )
     for unit, numbers in counted.items():
         row = rows[unit]
@@ -253,11 +265,13 @@ def evaluate(
             row.items, row.rated, row.reopened = touched, rated, reopened
             row.satisfaction = round(rating_sum / rated, 2) if rated else None
     else:
-        for unit, touched, rated, avg, reopened in _item_numbers(base).tuples():
+        for unit, touched, rated, avg, reopened in _item_numbers(base()).tuples():
             row = rows[unit]
             row.items, row.rated, row.reopened = int(touched), int(rated), int(reopened)
             row.satisfaction = round(float(avg), 2) if avg is not None else None
-    for unit, (report, handle) in _medians(base, cond).items():
+    for unit, (report, handle) in _medians(
+        actor, period, list(rows), everything=everything
+    ).items():
         rows[unit].report_median_hours = round(report / 3600, 1) if report is not None else None
         rows[unit].handle_median_hours = round(handle / 3600, 1) if handle is not None else None
     return list(rows.values())
@@ -315,31 +329,48 @@ def median(values: list[float]) -> float | None:
     return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
 
 
-def _medians(base: Any, cond: dict[str, Any]) -> dict[int, tuple[float | None, float | None]]:
-    """Per unit, the median seconds to report in (of those reported) and to handle
-    (of those handled): a backend with a median in SQL computes them in one GROUP BY;
-    otherwise the database hands over two numbers per summons in one pass."""
+# The medians' statements by shape (``_medians``); at most this many are kept.
+_MEDIAN_STATEMENTS: dict[Hashable, tuple[str, list[Any]]] = {}
+MEDIAN_STATEMENTS_KEPT = 256
+
+
+def _medians(
+    actor: Actor, period: Period, units: list[int], *, everything: bool
+) -> dict[int, tuple[float | None, float | None]]:
+    """Per unit of ``units``, the median seconds to report in (of those reported) and to
+    handle (of those handled), of the period's summons in the actor's view: a backend with
+    a median in SQL computes them in one GROUP BY; otherwise the database hands over two
+    numbers per summons in one pass. The statement is built once per shape (the scope's
+    ways, the units, the backend; the period's bounds are values): building it cost the
+    page more than SQLite spent reading the demo's summons.
+
+    :param everything: the actor sees the whole tree (no scope condition).
+    """
+    ways, values = ((), {}) if everything else summons_unjoined_shape(actor)
+    values["start"], values["end"] = period.bounds()
+    key = (type(database.obj), everything, ways, tuple(units))
+    entry = _MEDIAN_STATEMENTS.get(key)
+    if entry is None:
+        slots = {name: Slot(name) for name in values}
+        query = Assignment.select() if everything else summons_unjoined_slotted(ways, slots)
+        query = query.where(
+            ids_in(Assignment.unit, units)
+            & (Assignment.summoned_at >= slots["start"])
+            & (Assignment.summoned_at < slots["end"])
+        )
+        sql, params = _median_query(query).sql()
+        if len(_MEDIAN_STATEMENTS) >= MEDIAN_STATEMENTS_KEPT:
+            _MEDIAN_STATEMENTS.clear()
+        entry = _MEDIAN_STATEMENTS[key] = (sql, params)
+    sql, params = entry
+    cursor = database.execute_sql(sql, bind(params, values))  # the raw cursor: no row objects
     if backend().sql_median:
-        query = base.select(
-            Assignment.unit,
-            backend().median_where(
-                _seconds(Assignment.summoned_at, Assignment.reported_at), cond["reported"]
-            ),
-            backend().median_where(
-                _seconds(Assignment.summoned_at, Assignment.done_at), cond["handled"]
-            ),
-        ).group_by(Assignment.unit)
         return {
             unit: (None if r is None else float(r), None if h is None else float(h))
-            for unit, r, h in query.tuples()
+            for unit, r, h in cursor
         }
-    query = base.select(
-        Assignment.unit,
-        Case(None, [(cond["reported"], _seconds(Assignment.summoned_at, Assignment.reported_at))]),
-        Case(None, [(cond["handled"], _seconds(Assignment.summoned_at, Assignment.done_at))]),
-    ).where(cond["reported"] | cond["handled"])
     found: dict[int, tuple[list[float], list[float]]] = {}
-    for unit, report, handle in database.execute(query):  # the raw cursor: no row objects
+    for unit, report, handle in cursor:
         pair = found.get(unit)
         if pair is None:
             pair = found[unit] = ([], [])
@@ -348,6 +379,24 @@ def _medians(base: Any, cond: dict[str, Any]) -> dict[int, tuple[float | None, f
         if handle is not None:
             pair[1].append(float(handle))
     return {unit: (median(report), median(handle)) for unit, (report, handle) in found.items()}
+
+
+def _median_query(base: Any) -> Any:
+    """What ``_medians`` reads from ``base`` (the summons counted)."""
+    reported, handled = _reported(), _handled()
+    report_seconds = _seconds(Assignment.summoned_at, Assignment.reported_at)
+    handle_seconds = _seconds(Assignment.summoned_at, Assignment.done_at)
+    if backend().sql_median:
+        return base.select(
+            Assignment.unit,
+            backend().median_where(report_seconds, reported),
+            backend().median_where(handle_seconds, handled),
+        ).group_by(Assignment.unit)
+    return base.select(
+        Assignment.unit,
+        Case(None, [(reported, report_seconds)]),
+        Case(None, [(handled, handle_seconds)]),
+    ).where(reported | handled)
 
 
 def drill(

@@ -141,3 +141,28 @@ def test_a_failing_score_rule_names_the_definition_its_version_and_the_problem(a
     assert message == f"The score rule of {chosen.name} (version 1) failed: division by zero"
     assert "aaa-broken" not in message and "/score" not in message
     assert all(r.score is None for r in rows)
+
+
+def test_kept_median_statements_read_each_actor_and_period_anew(app, actor_of):
+    """The medians' statement is kept by shape; the period is a value, the scope part of
+    it: every actor and period gets the medians of its own summons (counted here)."""
+    build()
+    from engine.store.models import Assignment
+
+    upsert_user(
+        "xiaohe-ducha", "小河督导", "demo1234", [{"role": "supervisor", "node": "xiaohe"}], now=NOW
+    )
+    periods = [Q4, evaluation.Period(dt.date(2026, 11, 1), dt.date(2026, 11, 30)), Q4]
+    for user in ("ducha", "chaohui-ducha", "xiaohe-ducha", "dept-gaj-user"):
+        actor = actor_of(user)
+        for period in periods:
+            seen = {a.id for a in evaluation.in_period(actor, period).select(Assignment.id)}
+            for row in evaluation.evaluate(actor, period, now=NOW):
+                mine = [a for a in Assignment.select() if a.id in seen and a.unit_id == row.node.id]
+                hours = lambda ends: evaluation.median(
+                    [(e - a.summoned_at).total_seconds() for a, e in ends if e is not None]
+                )
+                report = hours([(a, a.reported_at) for a in mine])
+                handle = hours([(a, a.done_at if a.state == "done" else None) for a in mine])
+                assert row.report_median_hours == (report and round(report / 3600, 1))
+                assert row.handle_median_hours == (handle and round(handle / 3600, 1))
