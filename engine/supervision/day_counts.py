@@ -46,7 +46,7 @@ def _scope(actor: Actor, p: _Params, item_path: str, unit_path: str) -> str:
         column = item_path if sees == "subtree" else unit_path if sees == "summoned" else None
         if column:
             pattern = db.prefix_pattern(grant.node_path)
-            text = db.pattern_literal(pattern)  # SQLite keeps the plan of a literal's GLOB
+            text = db.pattern_literal(pattern)  # a plan kept for a literal pattern
             conds.append(f"{column} {db.path_operator} {p(pattern) if text is None else text}")
     return "(" + " OR ".join(conds) + ")" if conds else "1 = 0"
 

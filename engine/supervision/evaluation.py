@@ -37,6 +37,7 @@ from engine.store.db import backend, database
 from engine.store.models import Assignment, Item, OrgNode
 from engine.store.prepared import Slot, bind
 from engine.supervision import day_counts
+from engine.workflow.listed import NODE_FIELDS, nodes_read
 
 METRICS = EVALUATION_METRICS  # the names the pack's score rule may read
 # Drill-downs: the summons behind each number (see ``conditions``).
@@ -204,12 +205,29 @@ def in_period(actor: Actor, period: Period) -> Any:
 
 def departments_for(actor: Actor) -> list[OrgNode]:
     """Departments listed for the actor: all for subtree roles, else their own units."""
-    query = OrgNode.select().where(OrgNode.kind == "department").order_by(OrgNode.id)
+    return _departments_for(actor, _departments_and_roots()[0])
+
+
+def _departments_for(actor: Actor, departments: list[OrgNode]) -> list[OrgNode]:
     sees = [(g.node_path, role_sees(g.role)) for g in actor.grants]
     if any(s == "subtree" for _, s in sees):
-        return list(query)
+        return departments
     own = [p for p, s in sees if s == "summoned"]
-    return [n for n in query if any(n.path.startswith(p) for p in own)]
+    return [n for n in departments if any(n.path.startswith(p) for p in own)]
+
+
+def _departments_and_roots() -> tuple[list[OrgNode], list[str]]:
+    """Every department in id order (without its file) and the paths of the org tree's
+    roots (for ``sees_everything``), in one kept statement."""
+
+    def query(kind: Any) -> Any:
+        which = (OrgNode.kind == kind) | OrgNode.parent.is_null()
+        return OrgNode.select(*NODE_FIELDS).where(which).order_by(OrgNode.id)
+
+    nodes = nodes_read("evaluation_departments_and_roots", query, kind="department")
+    return [n for n in nodes if n.kind == "department"], [
+        n.path for n in nodes if n.parent_id is None
+    ]
 
 
 def _base(actor: Actor, period: Period, units: list[int], everything: bool | None = None) -> Any:
@@ -237,10 +255,11 @@ def evaluate(
     :param stored: the counts and the items touched from the stored day counts and entries
         (``day_counts``); False counts the summons themselves (tests compare both).
     """
-    rows = {n.id: DepartmentRow(n) for n in departments_for(actor)}
+    departments, roots = _departments_and_roots()
+    rows = {n.id: DepartmentRow(n) for n in _departments_for(actor, departments)}
     if not rows:
         return []
-    everything = sees_everything(actor)
+    everything = sees_everything(actor, roots)
     base = lambda: _base(actor, period, list(rows), everything)  # only when counted live
     counted = (
         day_counts.counts(actor, period.bounds(), list(rows), now, everything=everything)

@@ -3,6 +3,7 @@ and made into models only when their rows changed since last read (per process).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from peewee import JOIN
@@ -11,7 +12,7 @@ from engine.core.memo import memoized
 from engine.org.scope import ids_in
 from engine.store.db import database
 from engine.store.models import Definition, DefinitionVersion, OrgNode
-from engine.store.prepared import statement
+from engine.store.prepared import bind, statement
 
 # A list names an item's node: its file (``profile``, a large JSON document) is left out.
 NODE_FIELDS = [f for f in OrgNode._meta.sorted_fields if f.name != "profile"]
@@ -114,3 +115,22 @@ def nodes_by_id(ids: set[int]) -> dict[int, OrgNode]:
             _NODES[(backend_type, node.id)] = (raw, node)
             found[node.id] = node
     return found
+
+
+def nodes_read(key: Hashable, build: Callable[..., Any], **values: Any) -> list[OrgNode]:
+    """The nodes ``build(**slots)`` reads (a query of ``NODE_FIELDS``, its SQL built once
+    per ``key`` as ``prepared.statement``), in its order; a node whose row reads as it did
+    before is the model made of it then (as ``nodes_by_id``: shared, never change them)."""
+    built, sql, params = statement(key, build, *values)
+    cursor = database.execute_sql(sql, bind(params, values))
+    backend_type = type(database.obj)
+    rows = cursor.fetchall()
+    fresh = [raw for raw in rows if _NODES.get((backend_type, raw[0]), (None,))[0] != raw]
+    if fresh and len(_NODES) + len(fresh) > NODES_KEPT:
+        _NODES.clear()
+        fresh = rows
+    if fresh:
+        made = built._get_cursor_wrapper(_Fetched(cursor.description, fresh))
+        for raw, node in zip(fresh, made, strict=True):
+            _NODES[(backend_type, node.id)] = (raw, node)
+    return [_NODES[(backend_type, raw[0])][1] for raw in rows]
