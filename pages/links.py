@@ -10,6 +10,7 @@ value in, quoted as werkzeug quotes it: a path segment as its default converter
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -62,14 +63,23 @@ def url_pattern(endpoint: str, **values: Any) -> Callable[..., str]:
     last = sample[start:]
 
     def build(**given: Any) -> str:
-        if any(given[name] is None for name in varying):
-            return url_for(endpoint, **{n: given[n] if v is VARY else v for n, v in values.items()})
         out = []
-        for piece, (name, in_query) in zip(pieces, slots, strict=True):
+        for piece, (name, in_query) in zip(pieces, slots, strict=True):  # every VARY name
+            value = given[name]
+            if value is None:
+                return url_for(
+                    endpoint, **{n: given[n] if v is VARY else v for n, v in values.items()}
+                )
             out.append(piece)
-            text = str(given[name])
-            out.append(quote_plus(text, QUERY_SAFE) if in_query else quote(text, SEGMENT_SAFE))
+            out.append(quoted(str(value), in_query))
         out.append(last)
         return "".join(out)
 
     return build
+
+
+@lru_cache(maxsize=4096)
+def quoted(text: str, in_query: bool) -> str:
+    """``text`` quoted as a query value (``in_query``) or a path segment, as werkzeug
+    quotes them; kept, since a table's links put the same few keys in again and again."""
+    return quote_plus(text, QUERY_SAFE) if in_query else quote(text, SEGMENT_SAFE)

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import abort, flash, g, render_template, request, send_file
 from flask_babel import gettext as _
+from markupsafe import Markup, escape
 
 from engine.core import clock
 from engine.store.models import OrgNode
@@ -109,14 +110,18 @@ def table_context() -> dict[str, Any]:
 def evaluation_page() -> Any:
     context = table_context()
     context["cells"] = table_cells(context)
+    context["chart"] = context["sort"] if context["sort"] != "name" else "score"
+    context["bars"] = chart_bars(context["rows"], context["chart"])
     if htmx and htmx.target == "evaluation-table":
         return render_template("review/_evaluation_table.html", **context)
     return render_template("review/evaluation.html", **context)
 
 
-def table_cells(context: dict[str, Any]) -> list[list[tuple[Any, str | None, str]]]:
-    """Each row's numbers as (value, drill-down link or None, unit), worked out here, not
-    by three lookups and a ``url_for`` per cell in the template (a street's table has 270)."""
+def table_cells(context: dict[str, Any]) -> list[list[Markup]]:
+    """Each row's numbers as the cells' contents (a dash without a value; the value with
+    its unit linked to its drill-down when the department was summoned; else the value), written
+    here, not by two tests, three outputs and a link per cell in the template (a street's
+    table has 270)."""
     period, chosen = context["period"], context["evaluation"]
     args = {
         "from": period.start.isoformat(),
@@ -127,13 +132,72 @@ def table_cells(context: dict[str, Any]) -> list[list[tuple[Any, str | None, str
     table = []
     for row in context["rows"]:
         cells = []
+        urls: dict[str, str] = {}  # the score's drill-down is the summoned one's
         for name in COLUMNS:
             value = getattr(row, name)
-            linked = value is not None and row.summoned
-            url = drill_url(key=row.node.key, which=DRILL_OF[name]) if linked else None
-            cells.append((value, url, "%" if name in PERCENT else ""))
+            if value is None:
+                cells.append(NO_VALUE)
+                continue
+            plain = type(value) in NUMBERS  # digits, a point, a sign: nothing to escape
+            if not row.summoned:  # nothing to drill into: the bare value
+                cells.append(Markup(value) if plain else escape(value))
+                continue
+            text = f"{value}{PERCENT_SIGN if name in PERCENT else ''}"
+            text = text if plain else escape(text)
+            which = DRILL_OF[name]
+            url = urls.get(which) or urls.setdefault(
+                which, escape(drill_url(key=row.node.key, which=which))
+            )
+            cells.append(Markup(f'<a href="{url}">{text}</a>'))
         table.append(cells)
     return table
+
+
+# The bar chart's geometry (SVG user units): labels' column, whole width, bar and gap.
+CHART_LEFT, CHART_WIDTH, CHART_BAR, CHART_GAP = 170, 720, 20, 8
+
+
+def chart_bars(rows: list[evaluation.DepartmentRow], chart: str) -> dict[str, Any]:
+    """The bar chart of ``chart`` (a column's name) worked out here: its ticks and each
+    bar's place, size and label (``review/_bars_svg.html`` only writes them out)."""
+    left, width, bar, gap = CHART_LEFT, CHART_WIDTH, CHART_BAR, CHART_GAP
+    shown = [(row, value) for row in rows if (value := getattr(row, chart)) is not None]
+    top = max(
+        max(value for _, value in shown) if shown else 0,
+        100 if chart.endswith("_pct") or chart == "score" else 0,
+        0.0001,
+    )
+    span = width - left - 60
+    height = len(shown) * (bar + gap) + 30
+    ticks = [(left + tick * span, f"{round(top * tick, 1):g}") for tick in (0, 0.25, 0.5, 0.75, 1)]
+    bars = []
+    for i, (row, value) in enumerate(shown):
+        y = i * (bar + gap) + 4
+        size = max((value / top) * span, 0)
+        bars.append(
+            {
+                "name": row.node.name,
+                "value": value,
+                "y": y,
+                "text_y": y + bar * 0.72,
+                "width": size,
+                "value_x": left + size + 6,
+                "low": chart == "score" and row.score is not None and row.score < 60,
+            }
+        )
+    return {
+        "bars": bars,
+        "ticks": ticks,
+        "height": height,
+        "left": left,
+        "width": width,
+        "bar": bar,
+    }
+
+
+NO_VALUE = Markup('<span class="muted">–</span>')
+PERCENT_SIGN = "%"
+NUMBERS = (int, float)
 
 
 @bp.route("/evaluation.xlsx")
