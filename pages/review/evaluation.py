@@ -92,7 +92,8 @@ def table_context() -> dict[str, Any]:
         key=_sort_key(sort),
         reverse=descending,
     )
-    rows = present + [r for r in rows if r not in present]  # no value: last either way
+    shown = {id(r) for r in present}  # by identity: rows' == compares every field
+    rows = present + [r for r in rows if id(r) not in shown]  # no value: last either way
     return {
         "rows": rows,
         "period": period,
@@ -110,6 +111,7 @@ def table_context() -> dict[str, Any]:
 def evaluation_page() -> Any:
     context = table_context()
     context["cells"] = table_cells(context)
+    context["sort_links"] = sort_links(context)
     context["chart"] = context["sort"] if context["sort"] != "name" else "score"
     context["bars"] = chart_bars(context["rows"], context["chart"])
     if htmx and htmx.target == "evaluation-table":
@@ -117,11 +119,11 @@ def evaluation_page() -> Any:
     return render_template("review/evaluation.html", **context)
 
 
-def table_cells(context: dict[str, Any]) -> list[list[Markup]]:
-    """Each row's numbers as the cells' contents (a dash without a value; the value with
-    its unit linked to its drill-down when the department was summoned; else the value), written
-    here, not by two tests, three outputs and a link per cell in the template (a street's
-    table has 270)."""
+def table_cells(context: dict[str, Any]) -> list[Markup]:
+    """Each row's numeric cells, written here (a dash without a value; the value with its
+    unit linked to its drill-down when the department was summoned; else the value), not
+    by two tests, three outputs and a link per cell in the template (a street's table has
+    270)."""
     period, chosen = context["period"], context["evaluation"]
     args = {
         "from": period.start.isoformat(),
@@ -149,8 +151,40 @@ def table_cells(context: dict[str, Any]) -> list[list[Markup]]:
                 which, escape(drill_url(key=row.node.key, which=which))
             )
             cells.append(Markup(f'<a href="{url}">{text}</a>'))
-        table.append(cells)
+        table.append(Markup("".join([_CELL.format(cell) for cell in cells])))  # all markup
     return table
+
+
+# A numeric cell as the row writes it, each on its own line as the template's loop wrote it:
+# one output a row for the template (an output costs Jinja an escape, 108 of them a table).
+_CELL = '\n        <td class="num">{}</td>\n        '
+
+
+# Columns first sorted ascending (smaller is better, or a name); the others descending.
+ASCENDING_FIRST = ("name", "report_median_hours", "handle_median_hours", "reopen_pct", "urged")
+
+
+def sort_links(context: dict[str, Any]) -> list[tuple[str, Markup, str, str]]:
+    """Each header's column name, sort link (escaped), ``aria-sort`` and arrow: the
+    current column's link turns its order around, another's sorts by its first order."""
+    period, chosen, sort, order = (context[k] for k in ("period", "evaluation", "sort", "dir"))
+    args = {
+        "from": period.start.isoformat(),
+        "to": period.end.isoformat(),
+        "def": chosen.key if chosen else None,
+    }
+    sort_url = url_pattern("review.evaluation_page", sort=VARY, dir=VARY, **args)
+    links = []
+    for name in ("name", *evaluation.METRICS, "score"):
+        if name == sort:
+            next_dir = "asc" if order == "desc" else "desc"
+            aria = "ascending" if order == "asc" else "descending"
+            arrow = " ▲" if order == "asc" else " ▼"
+        else:
+            next_dir = "asc" if name in ASCENDING_FIRST else "desc"
+            aria, arrow = "none", ""
+        links.append((name, escape(sort_url(sort=name, dir=next_dir)), aria, arrow))
+    return links
 
 
 # The bar chart's geometry (SVG user units): labels' column, whole width, bar and gap.
