@@ -40,6 +40,29 @@ def url_pattern(endpoint: str, **values: Any) -> Callable[..., str]:
     ``None`` among them (``url_for`` leaves such a query value out) is built by
     ``url_for`` itself.
     """
+    pieces, slots, last = url_pieces(endpoint, **values)
+
+    def build(**given: Any) -> str:
+        out = []
+        for piece, (name, in_query) in zip(pieces, slots, strict=True):  # every VARY name
+            value = given[name]
+            if value is None:
+                return url_for(
+                    endpoint, **{n: given[n] if v is VARY else v for n, v in values.items()}
+                )
+            out.append(piece)
+            out.append(quoted(str(value), in_query))
+        out.append(last)
+        return "".join(out)
+
+    return build
+
+
+def url_pieces(endpoint: str, **values: Any) -> tuple[list[str], list[tuple[str, bool]], str]:
+    """``url_pattern``'s parts: the link's text before each value marked ``VARY``, each
+    such value's name and whether it goes in the query (else a path part), in the order
+    they appear, and the text after the last. A link is the pieces with each value
+    ``quoted`` in between (for a caller that quotes a value once for many links)."""
     varying = [name for name, value in values.items() if value is VARY]
     stand_ins = {name: str(_STAND_IN + i) for i, name in enumerate(varying)}
     sample = url_for(
@@ -60,22 +83,7 @@ def url_pattern(endpoint: str, **values: Any) -> Callable[..., str]:
         pieces.append(sample[start:at])
         slots.append((name, in_query))
         start = at + len(mark)
-    last = sample[start:]
-
-    def build(**given: Any) -> str:
-        out = []
-        for piece, (name, in_query) in zip(pieces, slots, strict=True):  # every VARY name
-            value = given[name]
-            if value is None:
-                return url_for(
-                    endpoint, **{n: given[n] if v is VARY else v for n, v in values.items()}
-                )
-            out.append(piece)
-            out.append(quoted(str(value), in_query))
-        out.append(last)
-        return "".join(out)
-
-    return build
+    return pieces, slots, sample[start:]
 
 
 @lru_cache(maxsize=4096)

@@ -15,7 +15,7 @@ from engine.store.models import OrgNode
 from engine.supervision import evaluation, scoring
 from pages.auth import requires
 from pages.extensions import htmx
-from pages.links import VARY, url_pattern
+from pages.links import VARY, quoted, url_pattern, url_pieces
 from pages.review import bp
 from pages.xlsx import workbook
 
@@ -123,18 +123,26 @@ def table_cells(context: dict[str, Any]) -> list[Markup]:
     """Each row's numeric cells, written here (a dash without a value; the value with its
     unit linked to its drill-down when the department was summoned; else the value), not
     by two tests, three outputs and a link per cell in the template (a street's table has
-    270)."""
+    270). The links are ``url_pattern``'s, each value quoted and escaped once a table
+    (``which``) or a row (the department's key)."""
     period, chosen = context["period"], context["evaluation"]
     args = {
         "from": period.start.isoformat(),
         "to": period.end.isoformat(),
         "def": chosen.key if chosen else None,
     }
-    drill_url = url_pattern("review.evaluation_items", key=VARY, which=VARY, **args)
+    pieces, slots, last = url_pieces("review.evaluation_items", key=VARY, which=VARY, **args)
+    braced = lambda text: str(escape(text)).replace("{", "{{").replace("}", "}}")
+    link = "".join(braced(piece) + "{" + name + "}" for piece, (name, _) in zip(pieces, slots))
+    link += braced(last)  # the link as escaped HTML, with a {key} and a {which} field
+    in_query = dict(slots)
+    each_which = {
+        which: str(escape(quoted(which, in_query["which"]))) for which in DRILL_OF.values()
+    }
     table = []
     for row in context["rows"]:
+        key = str(escape(quoted(row.node.key, in_query["key"])))
         cells = []
-        urls: dict[str, str] = {}  # the score's drill-down is the summoned one's
         for name in COLUMNS:
             value = getattr(row, name)
             if value is None:
@@ -142,15 +150,12 @@ def table_cells(context: dict[str, Any]) -> list[Markup]:
                 continue
             plain = type(value) in NUMBERS  # digits, a point, a sign: nothing to escape
             if not row.summoned:  # nothing to drill into: the bare value
-                cells.append(Markup(value) if plain else escape(value))
+                cells.append(str(value) if plain else str(escape(value)))
                 continue
             text = f"{value}{PERCENT_SIGN if name in PERCENT else ''}"
-            text = text if plain else escape(text)
-            which = DRILL_OF[name]
-            url = urls.get(which) or urls.setdefault(
-                which, escape(drill_url(key=row.node.key, which=which))
-            )
-            cells.append(Markup(f'<a href="{url}">{text}</a>'))
+            text = text if plain else str(escape(text))
+            url = link.format(key=key, which=each_which[DRILL_OF[name]])
+            cells.append(f'<a href="{url}">{text}</a>')
         table.append(Markup("".join([_CELL.format(cell) for cell in cells])))  # all markup
     return table
 
@@ -229,7 +234,7 @@ def chart_bars(rows: list[evaluation.DepartmentRow], chart: str) -> dict[str, An
     }
 
 
-NO_VALUE = Markup('<span class="muted">–</span>')
+NO_VALUE = '<span class="muted">–</span>'
 PERCENT_SIGN = "%"
 NUMBERS = (int, float)
 
