@@ -166,3 +166,16 @@ def test_kept_median_statements_read_each_actor_and_period_anew(app, actor_of):
                 handle = hours([(a, a.done_at if a.state == "done" else None) for a in mine])
                 assert row.report_median_hours == (report and round(report / 3600, 1))
                 assert row.handle_median_hours == (handle and round(handle / 3600, 1))
+
+
+def test_a_score_is_kept_by_rule_and_numbers_of_each_type():
+    calls = []
+
+    def rule(doc):
+        calls.append(dict(doc))
+        return 1 if type(doc["urged"]) is int else 2.5
+
+    assert scoring._scored(rule, {"urged": 50}) == 1
+    assert scoring._scored(rule, {"urged": 50}) == 1 and len(calls) == 1
+    assert scoring._scored(rule, {"urged": 50.0}) == 2.5 and len(calls) == 2
+    assert scoring._scored(lambda doc: 7, {"urged": 50}) == 7  # another rule: its own
