@@ -4,12 +4,12 @@ The counts (summoned, decided, on time, urged) come from the stored day counts a
 items touched (distinct items, rated, their mean rating, reopened) from the stored entries
 of each (unit, item) pair's local days (``engine.supervision.day_counts``). The medians
 are not sums: they come from aggregate SQL over the scoped summons
-(``scope.summons_in_view_unjoined``, or no scope condition for who sees the whole tree):
-in SQL where the backend has a median; elsewhere (SQLite) one narrow pass hands two
-durations per summons to Python (a window function's sort per median cost more than all
-the rest at a million items). ``evaluate(..., stored=False)`` counts everything from the
-summons (tests compare both). The score is a rule of the pack
-(``engine.supervision.scoring``), not code.
+(``scope.summons_unjoined_slotted``, or no scope condition for who sees the whole tree;
+the statement built once per shape): in SQL where the backend has a median; elsewhere
+(SQLite) one narrow pass hands two durations per summons to Python (a window function's
+sort per median cost more than all the rest at a million items).
+``evaluate(..., stored=False)`` counts everything from the summons (tests compare both).
+The score is a rule of the pack (``engine.supervision.scoring``), not code.
 """
 
 from __future__ import annotations
