@@ -8,11 +8,11 @@ from typing import Any
 from flask import url_for
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from engine.core import clock, memo
 from engine.metrics.dashboard import Dashboard, dimension_names, indicator_specs
-from engine.org.scope import nodes_by_key
+from engine.org.shown import nodes_by_key
 from engine.records.kpi import period_of
 from pages.links import VARY, url_pattern
 from pages.plainwords import gettext, people_date
@@ -70,9 +70,25 @@ class Table:
 def _cell(cell: Any) -> str:
     """One cell: a link for (value, url), '–' for no value."""
     if isinstance(cell, tuple) and cell[1] is not None:
-        return f'<td><a href="{escape(cell[1])}">{escape(cell[0])}</a></td>'
+        return f'<td><a href="{_text(cell[1])}">{_text(cell[0])}</a></td>'
     value = cell[0] if isinstance(cell, tuple) else cell
-    return "<td>–</td>" if value is None else f"<td>{escape(value)}</td>"
+    return "<td>–</td>" if value is None else f"<td>{_text(value)}</td>"
+
+
+def _text(value: Any) -> str:
+    """``markupsafe.escape(value)`` as text, numbers without the Markup round trip."""
+    if type(value) in (int, float):
+        return str(value)
+    if hasattr(value, "__html__"):
+        return str(value.__html__())
+    return (
+        str(value)
+        .replace("&", "&amp;")
+        .replace(">", "&gt;")
+        .replace("<", "&lt;")
+        .replace("'", "&#39;")
+        .replace('"', "&#34;")
+    )
 
 
 def _get(doc: dict[str, Any] | None, path: str) -> Any:

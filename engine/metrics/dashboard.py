@@ -15,7 +15,7 @@ from engine.definitions.definitions import preload_current_versions
 from engine.definitions.runtimes import runtime
 from engine.metrics import facts, indices
 from engine.org.actors import Actor
-from engine.org.scope import reviewable_children_and_siblings
+from engine.org.shown import reviewable_children_and_siblings
 from engine.records import kpi, kpi_reports
 from engine.store.models import DefinitionVersion, OrgNode
 from engine.workflow import queues
