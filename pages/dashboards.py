@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import url_for
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -309,6 +308,7 @@ def directories(board: Dashboard) -> Table | None:
         _("Directories"),
         [_("Directory"), _("Entries"), _("Places reaching the target"), _("Totals")],
     )
+    link = url_pattern("work.directory", key=VARY)
     for version in definitions():
         key = version.definition.key
         got = kept.get(key)
@@ -324,7 +324,7 @@ def directories(board: Dashboard) -> Table | None:
         )
         table.rows.append(
             [
-                (version.body["name"], url_for("work.directory", key=key)),
+                (version.body["name"], link(key=key)),
                 got["entries"],
                 reached,
                 sums,
