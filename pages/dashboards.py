@@ -14,7 +14,7 @@ from engine.metrics.dashboard import Dashboard, dimension_names, indicator_specs
 from engine.org.shown import nodes_by_key
 from engine.records.kpi import period_of
 from pages.links import VARY, url_pattern
-from pages.plainwords import gettext, people_date
+from pages.plainwords import gettext, people_date, people_time
 
 STATUS_LABELS = {
     "met": _l("Met"),
@@ -343,6 +343,20 @@ def tables(board: Dashboard) -> dict[str, Table]:
         directories(board),
     ]
     return {t.key: t for t in found if t is not None}
+
+
+def snapshot_rows(board: Dashboard, now: Any) -> Markup:
+    """The snapshots table's rows, newest first (``review/dashboard.html``): time, index
+    version, score, escaped here rather than three filters per row in the template."""
+    rows = []
+    for s in reversed(board.trend):
+        version = "" if s.version is None else gettext("version %(number)s", number=s.version)
+        score = "–" if s.score is None else _text(s.score)
+        rows.append(
+            f"<tr><td>{_text(people_time(s.taken_at, now))}</td><td>{_text(version)}</td>"
+            f"<td>{score}</td></tr>"
+        )
+    return Markup("".join(rows))
 
 
 def radar_axes(board: Dashboard) -> list[tuple[str, float | None]]:

@@ -71,6 +71,8 @@ def dashboard(key: str) -> Any:
         else None,
         trend=charts.sparkline([s.score for s in board.trend]) if len(board.trend) > 1 else None,
         yearly=trends.yearly_types(),
+        snapshot_rows=dashboards.snapshot_rows,
+        now=now,
     )
 
 
