@@ -319,7 +319,7 @@ def directories(board: Dashboard) -> Table | None:
         )
         sums = "; ".join(
             f"{label} {got.get('sum', {}).get(name)}"
-            for name, label in sum_labels(version.body).items()
+            for name, label in _sum_labels(version, sum_labels).items()
             if name in got.get("sum", {})
         )
         table.rows.append(
@@ -331,6 +331,21 @@ def directories(board: Dashboard) -> Table | None:
             ]
         )
     return table if table.rows else None
+
+
+# A published directory version's summed fields with their labels, by version id and
+# digest (versions never change; field_specs works them out from the whole entry form).
+_SUM_LABELS: dict[tuple[int, str], dict[str, str]] = {}
+
+
+def _sum_labels(version: Any, sum_labels: Any) -> dict[str, str]:
+    key = (version.id, version.digest)
+    found = _SUM_LABELS.get(key)
+    if found is None:
+        if len(_SUM_LABELS) > 256:
+            _SUM_LABELS.clear()  # bounded
+        found = _SUM_LABELS[key] = sum_labels(version.body)
+    return found
 
 
 def tables(board: Dashboard) -> dict[str, Table]:

@@ -179,6 +179,7 @@ def measure_row(
     now: dt.datetime,
     period: Period | None = None,
     measures: list[tuple[Mapping[str, Any], Any]] | None = None,
+    today: dt.date | None = None,
 ) -> RowStatus:
     """Measure one row against a node's facts.
 
@@ -186,6 +187,7 @@ def measure_row(
     :param now: decides whether an unmet row is overdue (its deadline is a local date).
     :param period: the list's period; once it is over, the row shows its final state.
     :param measures: the row's targets with their compiled measures (``measure_version``).
+    :param today: ``now``'s local date, when the caller worked it out for several rows.
     """
     found = measures if measures is not None else [(spec, None) for spec in targets(row)]
     if not found:
@@ -197,13 +199,13 @@ def measure_row(
     error = next((e for _, e in measured if e), None)
     states = {p.status for p in parts}
     if "unmet" in states:
-        today = _today(now)
+        today = today or _today(now)
         status = "overdue" if today > dt.date.fromisoformat(row["deadline"]) else "unmet"
     elif "no_data" in states:
         return RowStatus(row, None, "no_data", error, parts)
     else:
         status = "met"
-    if period is not None and _today(now) > period.end:
+    if period is not None and (today or _today(now)) > period.end:
         status = FINAL[status]
     return RowStatus(row, parts[0].value, status, error, parts)
 
@@ -252,8 +254,9 @@ def measure_version(
     """``measure_list(version.body, facts, now=now)``, the version's measures compiled
     once per process (a published version never changes)."""
     period = period_of(version.body)
+    today = _today(now)
     return [
-        measure_row(row, facts, now=now, period=period, measures=compiled)
+        measure_row(row, facts, now=now, period=period, measures=compiled, today=today)
         for row, compiled in _compiled_rows(version)
     ]
 
