@@ -67,22 +67,25 @@ class Table:
 
 
 def _cell(cell: Any) -> str:
-    """One cell: a link for (value, url), '–' for no value."""
-    if isinstance(cell, tuple) and cell[1] is not None:
+    """One cell: a link for (value, url), '–' for no value (text and numbers first: a
+    district's page has some five hundred cells)."""
+    kind = type(cell)
+    if kind is str:
+        return f"<td>{_escaped(cell)}</td>"
+    if kind is int or kind is float:
+        return f"<td>{cell}</td>"
+    if cell is None:
+        return "<td>–</td>"
+    if kind is tuple and cell[1] is not None:
         return f'<td><a href="{_text(cell[1])}">{_text(cell[0])}</a></td>'
-    value = cell[0] if isinstance(cell, tuple) else cell
+    value = cell[0] if kind is tuple else cell
     return "<td>–</td>" if value is None else f"<td>{_text(value)}</td>"
 
 
-def _text(value: Any) -> str:
-    """``markupsafe.escape(value)`` as text, numbers without the Markup round trip."""
-    if type(value) in (int, float):
-        return str(value)
-    if hasattr(value, "__html__"):
-        return str(value.__html__())
+def _escaped(text: str) -> str:
+    """``markupsafe.escape`` of a plain ``str``, as text."""
     return (
-        str(value)
-        .replace("&", "&amp;")
+        text.replace("&", "&amp;")
         .replace(">", "&gt;")
         .replace("<", "&lt;")
         .replace("'", "&#39;")
@@ -90,11 +93,27 @@ def _text(value: Any) -> str:
     )
 
 
+def _text(value: Any) -> str:
+    """``markupsafe.escape(value)`` as text, numbers without the Markup round trip."""
+    kind = type(value)
+    if kind is int or kind is float:
+        return str(value)
+    if hasattr(value, "__html__"):
+        return str(value.__html__())
+    return _escaped(str(value))
+
+
 def _get(doc: dict[str, Any] | None, path: str) -> Any:
     at: Any = doc or {}
-    for part in path.split("."):
+    parts = _PARTS.get(path)
+    if parts is None:
+        parts = _PARTS[path] = tuple(path.split("."))  # the module's own paths: bounded
+    for part in parts:
         at = at.get(part) if isinstance(at, dict) else None
     return at
+
+
+_PARTS: dict[str, tuple[str, ...]] = {}
 
 
 def overview(board: Dashboard) -> Table:
