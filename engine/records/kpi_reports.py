@@ -17,7 +17,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from peewee import JOIN, fn
+from peewee import JOIN, Expression, fn
 
 from engine.core.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from engine.core.i18n import gettext as _
@@ -164,7 +164,11 @@ def _newest_reports(list_key: Any, pattern: Any) -> Any:
     newest = (
         within.select(fn.MAX(within.id))
         .join(OrgNode, on=(within.unit == OrgNode.id))
-        .where((within.list_key == list_key) & path_like(OrgNode.path, pattern))
+        # ``(? || '')``: SQLite plans a bare ``GLOB ?`` again for each value bound (a prefix
+        # search it cannot use here: the reports are found by list, their units by id)
+        .where(
+            (within.list_key == list_key) & path_like(OrgNode.path, Expression(pattern, "||", ""))
+        )
         .group_by(within.row_key)
     )
     reporter, reviewer = User.alias(), User.alias()
