@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import format_date
+from flask_babel import format_date, get_translations
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
@@ -39,6 +40,31 @@ def _(string: str) -> Markup:
     return Markup(gettext(string))
 
 
+# Per message catalogue (the object itself kept, so its id is not reused), the table
+# words translated so far: a catalogue does not change while the process runs.
+_CATALOGS: dict[int, tuple[Any, dict[str, Markup]]] = {}
+
+
+def _words() -> Callable[[str], Markup]:
+    """``_`` for one table's words: the request's catalogue looked up once, each word
+    translated once per process and catalogue."""
+    catalogue = memo.memoized("translations", get_translations)
+    entry = _CATALOGS.get(id(catalogue))
+    if entry is None or entry[0] is not catalogue:
+        if len(_CATALOGS) > 16:
+            _CATALOGS.clear()  # bounded: one per language in use
+        entry = _CATALOGS[id(catalogue)] = (catalogue, {})
+    kept = entry[1]
+
+    def word(string: str) -> Markup:
+        found = kept.get(string)
+        if found is None:
+            found = kept[string] = Markup(catalogue.ugettext(string))
+        return found
+
+    return word
+
+
 @dataclass
 class Table:
     """Headers and rows; a cell is a value, or (value, url) for a link on the page."""
@@ -57,6 +83,10 @@ class Table:
         return [
             [(c[0], c[1]) if isinstance(c, tuple) else (c, None) for c in row] for row in self.rows
         ]
+
+    def html_headers(self) -> Markup:
+        """The header cells, escaped here as ``html_rows``'s cells are."""
+        return Markup("".join(f"<th>{_text(h)}</th>" for h in self.headers))
 
     def html_rows(self) -> Markup:
         """The table's rows as the page shows them (``review/_table.html``), escaped here:
@@ -117,6 +147,7 @@ _PARTS: dict[str, tuple[str, ...]] = {}
 
 
 def overview(board: Dashboard) -> Table:
+    _ = _words()
     doc = board.facts
     table = Table("overview", _("Key numbers"), [_("Measure"), _("Value")])
     for label, path in (
@@ -141,6 +172,7 @@ def overview(board: Dashboard) -> Table:
 
 
 def units(board: Dashboard) -> Table:
+    _ = _words()
     table = Table(
         "units",
         _("By unit"),
@@ -187,6 +219,7 @@ def lead_keys(board: Dashboard) -> list[str]:
 
 
 def kpi_table(board: Dashboard) -> Table | None:
+    _ = _words()
     if not board.kpi:
         return None
     version, statuses, _counts = board.kpi[0]
@@ -273,6 +306,7 @@ def measured_value(status: Any) -> Any:
 
 def usage(board: Dashboard) -> Table | None:
     """How residents use their channels (协商铃 …): accounts, items raised, resolved."""
+    _ = _words()
     if not board.usage:
         return None
     table = Table(
@@ -286,6 +320,7 @@ def usage(board: Dashboard) -> Table | None:
 
 
 def indicators(board: Dashboard) -> Table | None:
+    _ = _words()
     if board.index is None or board.score is None or not board.score.indicators:
         return None
     table = Table(
@@ -319,6 +354,7 @@ def indicators(board: Dashboard) -> Table | None:
 
 def directories(board: Dashboard) -> Table | None:
     """The directories (名录) of the subtree: entries, places reaching the target, sums."""
+    _ = _words()
     from engine.residents.directories import definitions, sum_labels
 
     kept = (board.facts or {}).get("directories") or {}
