@@ -15,7 +15,7 @@ from engine.metrics.dashboard import Dashboard, dimension_names, indicator_specs
 from engine.org.shown import nodes_by_key
 from engine.records.kpi import period_of
 from pages.links import VARY, url_pattern
-from pages.plainwords import gettext, people_date, people_time
+from pages.plainwords import gettext, people_date, people_times
 
 STATUS_LABELS = {
     "met": _l("Met"),
@@ -419,12 +419,12 @@ def snapshot_rows(board: Dashboard, now: Any) -> Markup:
     """The snapshots table's rows, newest first (``review/dashboard.html``): time, index
     version, score, escaped here rather than three filters per row in the template."""
     rows = []
-    for s in reversed(board.trend):
+    shown = list(reversed(board.trend))
+    for s, taken_at in zip(shown, people_times([s.taken_at for s in shown], now), strict=True):
         version = "" if s.version is None else gettext("version %(number)s", number=s.version)
         score = "–" if s.score is None else _text(s.score)
         rows.append(
-            f"<tr><td>{_text(people_time(s.taken_at, now))}</td><td>{_text(version)}</td>"
-            f"<td>{score}</td></tr>"
+            f"<tr><td>{_escaped(taken_at)}</td><td>{_text(version)}</td><td>{score}</td></tr>"
         )
     return Markup("".join(rows))
 

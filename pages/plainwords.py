@@ -34,8 +34,22 @@ def people_time(value: Any, now: dt.datetime | None = None) -> str:
         return ""
     today = clock.local(now or clock.now())
     assert today is not None
+    return _people_time(aware, today.date())
+
+
+def people_times(values: list[Any], now: dt.datetime | None = None) -> list[str]:
+    """``people_time`` of each of ``values``, the reader's day worked out once."""
+    today = clock.local(now or clock.now())
+    assert today is not None
+    day = today.date()
+    return [
+        "" if (aware := _aware(value)) is None else _people_time(aware, day) for value in values
+    ]
+
+
+def _people_time(aware: dt.datetime, today: dt.date) -> str:
     time = aware.strftime("%H:%M")
-    days = (aware.date() - today.date()).days
+    days = (aware.date() - today).days
     if days == 0:
         return _("today %(time)s", time=time)
     if days == -1:

@@ -276,11 +276,16 @@ def preload_versions_of(definitions: list[Definition]) -> None:
 def preload_current_versions(*kinds: str) -> None:
     """Read the current versions of several kinds in one query, for this request's
     ``current_versions`` (a page that needs three kinds runs one statement, not three)."""
-    rows = _current_rows(kinds, None, Definition.key)
-    for kind in kinds:
-        by_key = [v for v in rows if v.definition.kind == kind]
+    by_kind: dict[str, list[DefinitionVersion]] = {kind: [] for kind in kinds}
+    for version in _current_rows(kinds, None, Definition.key):  # each kind by key
+        by_kind[version.definition.kind].append(version)
+    for kind, by_key in by_kind.items():
         remember(("current_versions", kind, True), by_key)
-        remember(("current_versions", kind, False), sorted(by_key, key=lambda v: v.definition.id))
+        remember(("current_versions", kind, False), sorted(by_key, key=_definition_id))
+
+
+def _definition_id(version: DefinitionVersion) -> int:
+    return version.definition_id  # type: ignore[no-any-return]
 
 
 def current_versions(kind: str, *, by_key: bool = False) -> list[DefinitionVersion]:
