@@ -248,17 +248,33 @@ def _compiled_rows(
     return kept
 
 
+# The statuses of a version measured against one facts document on one day, by version
+# (id, digest), the document's id and the day; the document itself is kept with them and
+# compared, so a document parsed anew (a refresh) is measured anew. Bounded.
+_MEASURED: dict[tuple[int, str, int, dt.date], tuple[Any, tuple[RowStatus, ...]]] = {}
+
+
 def measure_version(
     version: DefinitionVersion, facts: Mapping[str, Any] | None, *, now: dt.datetime
 ) -> list[RowStatus]:
     """``measure_list(version.body, facts, now=now)``, the version's measures compiled
-    once per process (a published version never changes)."""
-    period = period_of(version.body)
+    once per process (a published version never changes); the statuses are kept while
+    the same facts document (the very object: ``facts.cached`` keeps one per text) is
+    measured on the same day. The statuses are frozen; the list is the caller's."""
     today = _today(now)
-    return [
+    key = (version.id, version.digest, id(facts), today)
+    kept = _MEASURED.get(key)
+    if kept is not None and kept[0] is facts:
+        return list(kept[1])
+    period = period_of(version.body)
+    found = [
         measure_row(row, facts, now=now, period=period, measures=compiled, today=today)
         for row, compiled in _compiled_rows(version)
     ]
+    if len(_MEASURED) > 256:
+        _MEASURED.clear()
+    _MEASURED[key] = (facts, tuple(found))
+    return found
 
 
 def progress(statuses: list[RowStatus]) -> dict[str, int]:
