@@ -429,6 +429,59 @@ def snapshot_rows(board: Dashboard, now: Any) -> Markup:
     return Markup("".join(rows))
 
 
+@dataclass(frozen=True)
+class YearLine:
+    """One item type's line of the dashboard's year-on-year list."""
+
+    key: str
+    name: str
+    this: Any
+    last: Any
+    change: Any
+    closed: list[tuple[Any, Any]]  # (final state's label, items closed in it)
+
+
+# A published item type's final states with their labels, by version id and digest.
+_FINALS: dict[tuple[int, str], list[tuple[str, Any]]] = {}
+
+
+def _finals(version: Any) -> list[tuple[str, Any]]:
+    key = (version.id, version.digest)
+    found = _FINALS.get(key)
+    if found is None:
+        if len(_FINALS) > 256:
+            _FINALS.clear()  # bounded
+        states = version.body["workflow"]["states"]
+        found = _FINALS[key] = [
+            (state, spec.get("label", "")) for state, spec in states.items() if spec.get("final")
+        ]
+    return found
+
+
+def yearly_lines(yearly: list[Any], facts: dict[str, Any]) -> list[YearLine]:
+    """The year-on-year list's lines (``review/dashboard.html``): each type's counts this
+    year and last, and the items closed in each final state, worked out here rather than
+    by a dozen lookups per type in the template."""
+    by_type = facts["by_type"]
+    lines = []
+    for version in yearly:
+        f = by_type.get(version.definition.key)
+        lines.append(
+            YearLine(
+                version.definition.key,
+                version.body["name"],
+                f.get("this_year", "") if f else 0,
+                f.get("last_year_to_date", "") if f else 0,
+                f.get("year_change_rate") if f else None,
+                [
+                    (label, f["states"].get(state, 0) if f else 0)
+                    for state, label in _finals(version)
+                ],
+            )
+        )
+    return lines
+
+
 def radar_axes(board: Dashboard) -> list[tuple[str, float | None]]:
     if board.index is None or board.score is None:
         return []

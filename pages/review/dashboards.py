@@ -72,6 +72,7 @@ def dashboard(key: str) -> Any:
         trend=charts.sparkline([s.score for s in board.trend]) if len(board.trend) > 1 else None,
         yearly=trends.yearly_types(),
         snapshot_rows=dashboards.snapshot_rows,
+        yearly_lines=dashboards.yearly_lines,
         now=now,
     )
 
