@@ -7,9 +7,20 @@ import datetime as dt
 from typing import Any
 
 from flask import Flask
-from flask_babel import gettext as _
+from flask_babel import get_translations
 
-from engine.core import clock
+from engine.core import clock, memo
+
+
+def gettext(string: str, **variables: Any) -> str:
+    """``gettext`` through the request's translations, looked up once per request (the
+    same memo as ``pages.extensions``): Flask-Babel's looks up context, domain and locale
+    on every call, and a dashboard translates about a hundred words."""
+    text: str = memo.memoized("translations", get_translations).ugettext(string)
+    return text % variables if variables else text
+
+
+_ = gettext
 
 
 def people_time(value: Any, now: dt.datetime | None = None) -> str:
@@ -23,8 +34,22 @@ def people_time(value: Any, now: dt.datetime | None = None) -> str:
         return ""
     today = clock.local(now or clock.now())
     assert today is not None
+    return _people_time(aware, today.date())
+
+
+def people_times(values: list[Any], now: dt.datetime | None = None) -> list[str]:
+    """``people_time`` of each of ``values``, the reader's day worked out once."""
+    today = clock.local(now or clock.now())
+    assert today is not None
+    day = today.date()
+    return [
+        "" if (aware := _aware(value)) is None else _people_time(aware, day) for value in values
+    ]
+
+
+def _people_time(aware: dt.datetime, today: dt.date) -> str:
     time = aware.strftime("%H:%M")
-    days = (aware.date() - today.date()).days
+    days = (aware.date() - today).days
     if days == 0:
         return _("today %(time)s", time=time)
     if days == -1:

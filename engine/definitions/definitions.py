@@ -15,8 +15,10 @@ from engine.core.memo import memoized, remember
 from engine.definitions.runtimes import Runtime, clear_runtime_cache, runtime
 from engine.org.actors import Actor
 from engine.org.scope import ids_in
+from engine.store import fetched
 from engine.store.db import database
 from engine.store.models import Definition, DefinitionVersion, OrgNode, Pack
+from engine.store.prepared import prepared_cursor
 
 __all__ = ["Runtime", "clear_runtime_cache", "runtime"]  # re-exported: the compiled runtime
 
@@ -163,6 +165,7 @@ def _with_bodies(query: Any) -> list[DefinitionVersion]:
 def clear_body_cache() -> None:
     """Forget kept bodies (``clear_runtime_cache`` does it too)."""
     _BODIES.clear()
+    fetched.clear()
     _STATEMENTS.clear()
 
 
@@ -174,6 +177,61 @@ _STATEMENTS: dict[tuple[Any, ...], tuple[Any, str, list[Any]]] = {}
 
 def _current_rows(kinds: tuple[str, ...], ids: list[int] | None, order: Any = None) -> list[Any]:
     """``_with_bodies(_current_of(*kinds, ids=ids).order_by(order))``, its SQL built once."""
+    if ids is None:
+        return _current_of_kinds(kinds, order)
+    return _current_models(kinds, ids, order)
+
+
+# The columns of a current version and its definition, but the version's body (kept by
+# ``_BODIES``); a kept instance is used again while they are all the same.
+_LIGHT = (
+    DefinitionVersion.id,
+    DefinitionVersion.digest,
+    DefinitionVersion.number,
+    DefinitionVersion.published_at,
+    DefinitionVersion.published_by,
+    Definition.id,
+    Definition.pack,
+    Definition.key,
+    Definition.kind,
+    Definition.name,
+    Definition.draft,
+    Definition.current,
+)
+
+
+def _current_of_kinds(kinds: tuple[str, ...], order: Any) -> list[Any]:
+    """The current versions of ``kinds``: the plain columns read, each version (with its
+    definition) the instance kept in the process for the same columns (``fetched``);
+    any missing or changed, all read as models and kept."""
+    ordered = (order.model.__name__, order.name) if order is not None else None
+
+    def build() -> Any:
+        query = DefinitionVersion.select(*_LIGHT).join(
+            Definition,
+            on=(
+                (DefinitionVersion.definition == Definition.id)
+                & (DefinitionVersion.number == Definition.current)
+            ),
+        )
+        query = query.where(Definition.kind.in_(kinds))
+        return query.order_by(order) if order is not None else query
+
+    rows = [tuple(r) for r in prepared_cursor(("current of kinds", kinds, ordered), build)]
+    keyed = [(("current version", row[0]), row) for row in rows]
+    found = fetched.kept_all(keyed)
+    if found is not None:
+        return found
+    versions = _current_models(kinds, None, order)
+    by_id = {key[1]: row for key, row in keyed}
+    for version in versions:
+        if version.id in by_id:
+            fetched.keep(("current version", version.id), by_id[version.id], version)
+    return versions
+
+
+def _current_models(kinds: tuple[str, ...], ids: list[int] | None, order: Any = None) -> list[Any]:
+    """``_current_rows`` read as models (with their bodies)."""
     kept = tuple(sorted({version_id for version_id, _ in _BODIES}))
     ordered = (order.model.__name__, order.name) if order is not None else None
     key = (kinds, tuple(ids) if ids is not None else None, ordered, kept, type(database.obj))
@@ -218,11 +276,16 @@ def preload_versions_of(definitions: list[Definition]) -> None:
 def preload_current_versions(*kinds: str) -> None:
     """Read the current versions of several kinds in one query, for this request's
     ``current_versions`` (a page that needs three kinds runs one statement, not three)."""
-    rows = _current_rows(kinds, None, Definition.key)
-    for kind in kinds:
-        by_key = [v for v in rows if v.definition.kind == kind]
+    by_kind: dict[str, list[DefinitionVersion]] = {kind: [] for kind in kinds}
+    for version in _current_rows(kinds, None, Definition.key):  # each kind by key
+        by_kind[version.definition.kind].append(version)
+    for kind, by_key in by_kind.items():
         remember(("current_versions", kind, True), by_key)
-        remember(("current_versions", kind, False), sorted(by_key, key=lambda v: v.definition.id))
+        remember(("current_versions", kind, False), sorted(by_key, key=_definition_id))
+
+
+def _definition_id(version: DefinitionVersion) -> int:
+    return version.definition_id  # type: ignore[no-any-return]
 
 
 def current_versions(kind: str, *, by_key: bool = False) -> list[DefinitionVersion]:

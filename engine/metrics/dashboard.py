@@ -15,7 +15,7 @@ from engine.definitions.definitions import preload_current_versions
 from engine.definitions.runtimes import runtime
 from engine.metrics import facts, indices
 from engine.org.actors import Actor
-from engine.org.scope import reviewable_children_and_siblings
+from engine.org.shown import reviewable_children_and_siblings
 from engine.records import kpi, kpi_reports
 from engine.store.models import DefinitionVersion, OrgNode
 from engine.workflow import queues
@@ -132,7 +132,7 @@ def build(
             if final is not None:  # an ended list's figures as its period ended
                 board.kpi_frozen_at[version.body["key"]] = final["at"]
             source = final["facts"] if final is not None else doc
-            statuses = kpi.measure_list(version.body, source, now=now)
+            statuses = kpi.measure_version(version, source, now=now)
             measured.append((version, statuses, kpi.progress(statuses)))
             board.kpi_lists.append((version, state, measured[-1][2]))
         shown = next((m for m in measured if m[0].body["key"] == kpi_key), None)

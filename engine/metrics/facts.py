@@ -441,14 +441,19 @@ def cached_with_times(node_ids: list[int]) -> dict[int, tuple[dict[str, Any], dt
         **{f"node{i}": node_id for i, node_id in enumerate(ids)},
     )
     found = {}
+    at = NodeFacts.computed_at.python_value
+    times: dict[Any, dt.datetime] = {}
+    stamp = None
     for newest, count, node_id, doc, computed_at in query:  # one row at least: the totals
-        # the stamp as ``stamp`` reads it (its own query converts the time the same way)
-        memo.remember("facts_stamp", (str(NodeFacts.computed_at.python_value(newest)), count))
+        if stamp is None:  # the totals are the same on every row
+            # the stamp as ``stamp`` reads it (its own query converts the time the same way)
+            stamp = (str(at(newest)), count)
+            memo.remember("facts_stamp", stamp)
         if node_id is not None:
-            found[node_id] = (
-                _parsed(node_id, doc),
-                NodeFacts.computed_at.python_value(computed_at),
-            )
+            when = times.get(computed_at)
+            if when is None:  # one refresh writes every node at the same time
+                when = times[computed_at] = at(computed_at)
+            found[node_id] = (_parsed(node_id, doc), when)
     return found
 
 

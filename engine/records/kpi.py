@@ -156,10 +156,14 @@ def kpi_lists(now: dt.datetime | None = None) -> list[DefinitionVersion]:
     return sorted(found, key=order)
 
 
-def _measure_one(spec: Mapping[str, Any], facts: Mapping[str, Any]) -> tuple[Part, str | None]:
+def _measure_one(
+    spec: Mapping[str, Any], facts: Mapping[str, Any], measure: Any = None
+) -> tuple[Part, str | None]:
     label, unit, goal = spec.get("label", ""), spec.get("unit", ""), spec["goal"]
     try:
-        value = rules.compile(spec["measure"])(facts)
+        if isinstance(measure, rules.RuleError):
+            raise measure
+        value = (measure or rules.compile(spec["measure"]))(facts)
     except rules.RuleError as exc:
         return Part(label, None, unit, goal, "no_data"), str(exc)
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -174,30 +178,34 @@ def measure_row(
     *,
     now: dt.datetime,
     period: Period | None = None,
+    measures: list[tuple[Mapping[str, Any], Any]] | None = None,
+    today: dt.date | None = None,
 ) -> RowStatus:
     """Measure one row against a node's facts.
 
     :param facts: the node's facts document; None when never computed.
     :param now: decides whether an unmet row is overdue (its deadline is a local date).
     :param period: the list's period; once it is over, the row shows its final state.
+    :param measures: the row's targets with their compiled measures (``measure_version``).
+    :param today: ``now``'s local date, when the caller worked it out for several rows.
     """
-    specs = targets(row)
-    if not specs:
+    found = measures if measures is not None else [(spec, None) for spec in targets(row)]
+    if not found:
         return RowStatus(row, None, "reported")
     if facts is None:
         return RowStatus(row, None, "no_data")
-    measured = [_measure_one(spec, facts) for spec in specs]
+    measured = [_measure_one(spec, facts, measure) for spec, measure in found]
     parts = tuple(part for part, _ in measured)
     error = next((e for _, e in measured if e), None)
     states = {p.status for p in parts}
     if "unmet" in states:
-        today = _today(now)
+        today = today or _today(now)
         status = "overdue" if today > dt.date.fromisoformat(row["deadline"]) else "unmet"
     elif "no_data" in states:
         return RowStatus(row, None, "no_data", error, parts)
     else:
         status = "met"
-    if period is not None and _today(now) > period.end:
+    if period is not None and (today or _today(now)) > period.end:
         status = FINAL[status]
     return RowStatus(row, parts[0].value, status, error, parts)
 
@@ -211,6 +219,62 @@ def measure_list(
         measure_row(row, facts, now=now, period=period)
         for row in sorted(body["rows"], key=lambda r: r["no"])
     ]
+
+
+# Per published version (immutable: id and digest), its rows in order with their targets'
+# compiled measures (or the error compiling gave): compiling checks the rule and writes it
+# as canonical JSON on every call, a dashboard measures some thirty targets.
+_COMPILED: dict[tuple[int, str], list[tuple[Mapping[str, Any], list[tuple[Any, Any]]]]] = {}
+
+
+def _compiled_rows(
+    version: DefinitionVersion,
+) -> list[tuple[Mapping[str, Any], list[tuple[Any, Any]]]]:
+    key = (version.id, version.digest)
+    kept = _COMPILED.get(key)
+    if kept is None:
+        kept = []
+        for row in sorted(version.body["rows"], key=lambda r: r["no"]):
+            compiled: list[tuple[Any, Any]] = []
+            for spec in targets(row):
+                try:
+                    compiled.append((spec, rules.compile(spec["measure"])))
+                except rules.RuleError as exc:
+                    compiled.append((spec, exc))
+            kept.append((row, compiled))
+        if len(_COMPILED) > 256:
+            _COMPILED.clear()  # bounded; only a shortcut
+        _COMPILED[key] = kept
+    return kept
+
+
+# The statuses of a version measured against one facts document on one day, by version
+# (id, digest), the document's id and the day; the document itself is kept with them and
+# compared, so a document parsed anew (a refresh) is measured anew. Bounded.
+_MEASURED: dict[tuple[int, str, int, dt.date], tuple[Any, tuple[RowStatus, ...]]] = {}
+
+
+def measure_version(
+    version: DefinitionVersion, facts: Mapping[str, Any] | None, *, now: dt.datetime
+) -> list[RowStatus]:
+    """``measure_list(version.body, facts, now=now)``, the version's measures compiled
+    once per process (a published version never changes); the statuses are kept while
+    the same facts document (the very object: ``facts.cached`` keeps one per text) is
+    measured on the same day. The statuses are frozen; the list is the caller's."""
+    today = _today(now)
+    key = (version.id, version.digest, id(facts), today)
+    kept = _MEASURED.get(key)
+    if kept is not None and kept[0] is facts:
+        return list(kept[1])
+    period = period_of(version.body)
+    found = [
+        measure_row(row, facts, now=now, period=period, measures=compiled, today=today)
+        for row, compiled in _compiled_rows(version)
+    ]
+    if len(_MEASURED) > 256:
+        _MEASURED.clear()
+    _MEASURED[key] = (facts, tuple(found))
+    return found
 
 
 def progress(statuses: list[RowStatus]) -> dict[str, int]:

@@ -10,7 +10,8 @@ from flask import Response, abort, g, redirect, render_template, request, url_fo
 from engine.core import clock
 from engine.metrics import dashboard as boards
 from engine.metrics import facts
-from engine.org.scope import evidence_items, may_review, nodes_by_key, review_roots
+from engine.org.scope import evidence_items, may_review, review_roots
+from engine.org.shown import nodes_by_key
 from engine.store.models import Item, OrgNode
 from pages import charts, dashboards, xlsx
 from pages.auth import requires
@@ -70,6 +71,9 @@ def dashboard(key: str) -> Any:
         else None,
         trend=charts.sparkline([s.score for s in board.trend]) if len(board.trend) > 1 else None,
         yearly=trends.yearly_types(),
+        snapshot_rows=dashboards.snapshot_rows,
+        yearly_lines=dashboards.yearly_lines,
+        now=now,
     )
 
 

@@ -136,3 +136,19 @@ def test_checklist_mistakes_point_at_their_path():
         p.path for p in definition_problems(body, roles=set(), units={"sanfangban", "dept-zzb"})
     ]
     assert "/rows/3/lead/0" in paths and "/rows/4" in paths
+
+
+@pytest.mark.parametrize("now", [BEFORE, AFTER])
+def test_a_version_measured_with_its_kept_measures_as_its_body_is(now):
+    from engine.store.models import DefinitionVersion
+
+    body = copy.deepcopy(LIST)
+    body["rows"][0] = {**body["rows"][0], "measure": {"no such operator": [1]}}  # an error
+    version = DefinitionVersion(id=10**6, digest="test", body=body)
+    doc = {}
+    for target in TARGETS:
+        doc = {**doc, **_doc(target["measure"], 50)}
+    for facts_doc in (doc, None, {}):
+        expected = kpi.measure_list(body, facts_doc, now=now)
+        assert kpi.measure_version(version, facts_doc, now=now) == expected
+        assert kpi.measure_version(version, facts_doc, now=now) == expected  # kept measures

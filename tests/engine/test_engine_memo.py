@@ -105,3 +105,16 @@ def test_prepared_rows_keep_their_columns_between_runs(app: Any) -> None:
             assert isinstance(
                 (kept[0][1] if shape == "tuples" else kept[0]["created_at"]), dt.datetime
             )
+
+
+def test_kept_instances_serve_only_the_row_they_were_built_from():
+    from engine.store import fetched
+
+    fetched.clear()
+    fetched.keep(("t", 1), (1, "a"), "first")
+    assert fetched.kept(("t", 1), (1, "a")) == "first"
+    assert fetched.kept(("t", 1), (1, "b")) is None  # the row changed: not served
+    assert fetched.kept_all([(("t", 1), (1, "a")), (("t", 2), (2, "a"))]) is None
+    assert fetched.build_once(("t", 2), (2, "a"), lambda: "second") == "second"
+    assert fetched.kept_all([(("t", 1), (1, "a")), (("t", 2), (2, "a"))]) == ["first", "second"]
+    fetched.clear()

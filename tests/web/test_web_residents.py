@@ -388,3 +388,23 @@ def test_every_paper_ballot_photo_of_the_demo_opens_for_who_sees_the_ballots(
                 opened += 1
         auth.logout()
     assert opened > 10
+
+
+def test_people_times_word_each_time_as_people_time_does(app):
+    import datetime as dt
+
+    from pages.plainwords import people_time, people_times
+
+    now = dt.datetime(2026, 12, 3, 6, 0)
+    values = [
+        now,
+        now - dt.timedelta(days=1),
+        now + dt.timedelta(days=1),
+        dt.datetime(2026, 3, 1, 1, 0),
+        dt.datetime(2024, 3, 1, 1, 0),
+        "2026-12-03T09:15",
+        "not a time",
+        None,
+    ]
+    with app.test_request_context():
+        assert people_times(values, now) == [people_time(v, now) for v in values]
