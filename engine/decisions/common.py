@@ -16,12 +16,13 @@ from engine.definitions.definitions import (
     applies_at,
     current_version,
     current_versions,
+    remember_scope_path,
     runtime,
 )
 from engine.org import permissions
 from engine.org.actors import Actor
 from engine.org.org import node_by_key
-from engine.org.scope import path_under
+from engine.org.scope import NODE_COLUMNS, path_like, path_pattern, path_under
 from engine.store.models import Definition, DefinitionVersion, OrgNode
 
 SEES = "decisions"  # the capability to see a compound's meetings and collections
@@ -87,6 +88,41 @@ def in_reach(actor: Actor, field: Any) -> Any:
     if not paths:
         return field == "#nowhere/"
     return reduce(operator.or_, [path_under(field, p) for p in paths])
+
+
+def reach_patterns(actor: Actor) -> dict[str, str]:
+    """``in_reach`` as values for a prepared statement: ``p0``, ``p1``… → the pattern of
+    each subtree where ``actor`` sees deliberation (empty: nowhere)."""
+    roles = permissions.roles_of(SEES)
+    paths = sorted({g.node_path for g in actor.grants if g.role in roles})
+    return {f"p{i}": path_pattern(p) for i, p in enumerate(paths)}
+
+
+def in_patterns(field: Any, patterns: Mapping[str, Any]) -> Any:
+    """A condition on a node-path column: under one of ``patterns`` (slots or values)."""
+    return reduce(operator.or_, [path_like(field, p) for p in patterns.values()])
+
+
+def nodes_with_scopes(ids: list[int], kinds: tuple[str, ...]) -> dict[int, OrgNode]:
+    """The nodes ``ids`` (without their files: ``NODE_COLUMNS``) by id, read in one query
+    with the scope nodes of the current definitions of ``kinds``, whose paths are kept for
+    this request (``scope_path`` then reads none)."""
+    scopes = sorted(
+        {
+            v.body["scope"]
+            for kind in kinds
+            for v in current_versions(kind)
+            if isinstance(v.body.get("scope"), str)
+        }
+    )
+    if not ids:
+        return {}
+    found = list(OrgNode.select(*NODE_COLUMNS).where(OrgNode.id.in_(ids) | OrgNode.key.in_(scopes)))
+    by_key = {n.key: n.path for n in found}
+    for key in scopes:
+        remember_scope_path(key, by_key.get(key))
+    wanted = set(ids)
+    return {n.id: n for n in found if n.id in wanted}
 
 
 def validate(

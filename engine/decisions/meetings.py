@@ -20,6 +20,7 @@ from engine.records import attachments
 from engine.store.db import write_transaction
 from engine.store.decision_tables import Meeting, Resolution
 from engine.store.models import Definition, Item, OrgNode
+from engine.store.prepared import prepared
 from engine.trail import audit
 
 MAX_AGENDA = 20
@@ -135,6 +136,44 @@ def meetings_in_reach(actor: Actor, *, page: int = 1) -> tuple[list[Meeting], bo
         .offset((page - 1) * common.PAGE_SIZE)
     )
     return rows[: common.PAGE_SIZE], len(rows) > common.PAGE_SIZE
+
+
+def meeting_rows_in_reach(actor: Actor, *, page: int = 1) -> tuple[list[dict[str, Any]], bool]:
+    """``meetings_in_reach`` as the list shows it: per meeting its id, title, held_at, state,
+    ``node_name`` and ``definition_name`` (one prepared statement per number of subtrees)."""
+    patterns = common.reach_patterns(actor)
+    if not patterns:
+        return [], False
+    rows = list(
+        prepared(
+            ("meeting_rows_in_reach", len(patterns)),
+            _meeting_rows,
+            offset=(page - 1) * common.PAGE_SIZE,
+            **patterns,
+        )
+    )
+    return rows[: common.PAGE_SIZE], len(rows) > common.PAGE_SIZE
+
+
+def _meeting_rows(offset: Any, **patterns: Any) -> Any:
+    return (
+        Meeting.select(
+            Meeting.id,
+            Meeting.title,
+            Meeting.held_at,
+            Meeting.state,
+            OrgNode.name.alias("node_name"),
+            Definition.name.alias("definition_name"),
+        )
+        .join(OrgNode)
+        .switch(Meeting)
+        .join(Definition)
+        .where(common.in_patterns(Meeting.node_path, patterns))
+        .order_by(Meeting.held_at.desc(), Meeting.id.desc())
+        .limit(common.PAGE_SIZE + 1)
+        .offset(offset)
+        .dicts()
+    )
 
 
 def may_record(actor: Actor, meeting: Meeting) -> bool:

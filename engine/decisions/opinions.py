@@ -21,6 +21,7 @@ from engine.records import attachments
 from engine.store.db import write_transaction
 from engine.store.decision_tables import Opinion, OpinionCollection
 from engine.store.models import Item, OrgNode
+from engine.store.prepared import prepared
 from engine.trail import audit
 
 
@@ -243,6 +244,46 @@ def collections_in_reach(
     )
     found = [(c, int(c.answers)) for c in rows]
     return found[: common.PAGE_SIZE], len(found) > common.PAGE_SIZE
+
+
+def collection_rows_in_reach(actor: Actor, *, page: int = 1) -> tuple[list[dict[str, Any]], bool]:
+    """``collections_in_reach`` as the list shows it: per collection its id, title,
+    closes_at, ``node_name`` and ``answers`` (one prepared statement per number of subtrees)."""
+    patterns = common.reach_patterns(actor)
+    if not patterns:
+        return [], False
+    rows = list(
+        prepared(
+            ("collection_rows_in_reach", len(patterns)),
+            _collection_rows,
+            offset=(page - 1) * common.PAGE_SIZE,
+            **patterns,
+        )
+    )
+    return rows[: common.PAGE_SIZE], len(rows) > common.PAGE_SIZE
+
+
+def _collection_rows(offset: Any, **patterns: Any) -> Any:
+    answers = (
+        Opinion.select(fn.COUNT(Opinion.id))
+        .where(Opinion.collection == OpinionCollection.id)
+        .alias("answers")
+    )
+    return (
+        OpinionCollection.select(
+            OpinionCollection.id,
+            OpinionCollection.title,
+            OpinionCollection.closes_at,
+            OrgNode.name.alias("node_name"),
+            answers,
+        )
+        .join(OrgNode)
+        .where(common.in_patterns(OpinionCollection.node_path, patterns))
+        .order_by(OpinionCollection.opens_at.desc(), OpinionCollection.id.desc())
+        .limit(common.PAGE_SIZE + 1)
+        .offset(offset)
+        .dicts()
+    )
 
 
 def may_manage(actor: Actor, collection: OpinionCollection) -> bool:

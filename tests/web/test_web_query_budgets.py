@@ -108,6 +108,9 @@ def _pages() -> list[tuple[str, str, int]]:
         ("chaohui-ducha", "/work/directories/volunteer-projects", BUDGET),
         ("xifang", "/work/directories", BUDGET),
         ("xifang", f"/work/directories/in-service-members/{compound}", BUDGET),
+        ("xifang", "/work/decisions", BUDGET),
+        ("chaohui-ducha", "/work/decisions", BUDGET),
+        ("ducha", "/work/decisions", BUDGET),
     ]
 
 
