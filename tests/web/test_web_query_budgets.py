@@ -111,6 +111,8 @@ def _pages() -> list[tuple[str, str, int]]:
         ("xifang", "/work/decisions", BUDGET),
         ("chaohui-ducha", "/work/decisions", BUDGET),
         ("ducha", "/work/decisions", BUDGET),
+        ("chaohui-ducha", "/work/cobuild", BUDGET),
+        ("ducha", "/work/cobuild", BUDGET),
     ]
 
 
