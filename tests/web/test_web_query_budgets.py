@@ -113,6 +113,8 @@ def _pages() -> list[tuple[str, str, int]]:
         ("ducha", "/work/decisions", BUDGET),
         ("chaohui-ducha", "/work/cobuild", BUDGET),
         ("ducha", "/work/cobuild", BUDGET),
+        ("ducha", "/work/accounts", BUDGET),
+        ("xifang", "/work/accounts", BUDGET),
     ]
 
 
