@@ -135,7 +135,7 @@ def help_home() -> Any:
                 "body": body,
                 "sides": side_labels(body),
                 "posts": [s for s in body["sides"] if ls.may_post(g.actor, body, s, node)],
-                "open": ls.visible(g.actor, version.definition.key),
+                "open": ls.visible_of(g.actor, version),
             }
         )
     return render_template(

@@ -26,7 +26,7 @@ from engine.org.scope import NODE_COLUMNS, path_like, path_pattern
 from engine.records import attachments
 from engine.store.db import write_transaction
 from engine.store.models import Definition, DefinitionVersion, OrgNode, User
-from engine.store.prepared import prepared
+from engine.store.prepared import prepared, prepared_cursor
 from engine.store.resident_tables import Listing
 from engine.trail import audit
 
@@ -74,17 +74,24 @@ def area_paths(body: Mapping[str, Any], node_paths: Iterable[str]) -> dict[str, 
     if not wanted:
         return out
     prefixes = sorted({p for ps in wanted.values() for p in ps})
-    rows = (
-        OrgNode.select(OrgNode.path)
-        .where(OrgNode.path.in_(prefixes) & (OrgNode.kind == kind))
-        .tuples()
-    )
-    found = {path for (path,) in rows}
+    values = {f"p{i}": p for i, p in enumerate(prefixes)}
+    found = {
+        path
+        for (path,) in prepared_cursor(
+            ("listings.area_paths", len(prefixes)), _areas_among, kind=kind, **values
+        )
+    }
     for node_path, ps in wanted.items():
         area = next((p for p in ps if p in found), node_path)
         remember(("area_path", kind, node_path), area)
         out[node_path] = area
     return out
+
+
+def _areas_among(kind: Any, **prefixes: Any) -> Any:
+    return OrgNode.select(OrgNode.path).where(
+        OrgNode.path.in_(list(prefixes.values())) & (OrgNode.kind == kind)
+    )
 
 
 def _grant_in(grant_path: str, area: str) -> bool:
@@ -195,9 +202,13 @@ def _post_nodes(**kinds: Any) -> Any:
 
 def mine(actor: Actor) -> list[Listing]:
     """What the actor posted or took up, newest first."""
-    return list(
+    return list(prepared("listings.mine", _mine, user=actor.user.id))
+
+
+def _mine(user: Any) -> Any:
+    return (
         Listing.select()
-        .where((Listing.posted_by == actor.user) | (Listing.taken_by == actor.user))
+        .where((Listing.posted_by == user) | (Listing.taken_by == user))
         .order_by(Listing.posted_at.desc(), Listing.id.desc())
         .limit(100)
     )

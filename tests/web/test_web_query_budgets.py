@@ -115,6 +115,7 @@ def _pages() -> list[tuple[str, str, int]]:
         ("ducha", "/work/cobuild", BUDGET),
         ("ducha", "/work/accounts", BUDGET),
         ("xifang", "/work/accounts", BUDGET),
+        ("lvzhou-yezhu1", f"/r/help?node={compound}", BUDGET),
     ]
 
 
