@@ -16,6 +16,7 @@ from engine.core.i18n import gettext as _
 from engine.decisions import common, outcomes
 from engine.definitions.definitions import Runtime, runtime
 from engine.org.actors import Actor
+from engine.org.scope import NODE_COLUMNS
 from engine.records import attachments
 from engine.store.db import write_transaction
 from engine.store.decision_tables import Meeting, Resolution
@@ -111,15 +112,28 @@ def convene(
 
 def get_meeting(actor: Actor, meeting_id: int) -> Meeting:
     """A meeting where ``actor`` sees deliberation. :raises NotFound: none (or out of reach)."""
+    patterns = common.reach_patterns(actor)
     found = (
-        Meeting.select(Meeting, OrgNode)
-        .join(OrgNode)
-        .where((Meeting.id == meeting_id) & common.in_reach(actor, Meeting.node_path))
-        .first()
+        next(
+            iter(prepared(("get_meeting", len(patterns)), _meeting, wanted=meeting_id, **patterns)),
+            None,
+        )
+        if patterns
+        else None
     )
     if found is None:
         raise NotFound(_("No such meeting."))
     return found
+
+
+def _meeting(wanted: Any, **patterns: Any) -> Any:
+    """A meeting with its node (without the node's file) when under one of ``patterns``."""
+    return (
+        Meeting.select(Meeting, *NODE_COLUMNS)
+        .join(OrgNode)
+        .where((Meeting.id == wanted) & common.in_patterns(Meeting.node_path, patterns))
+        .limit(1)
+    )
 
 
 def meetings_in_reach(actor: Actor, *, page: int = 1) -> tuple[list[Meeting], bool]:
@@ -282,11 +296,15 @@ def resolve(actor: Actor, meeting_id: int, text: Any, *, now: dt.datetime) -> Re
 
 
 def resolutions_of(meeting: Meeting) -> list[Resolution]:
-    """The meeting's resolutions with the items they raised (one query)."""
-    return list(
+    """The meeting's resolutions with the items they raised (one prepared statement)."""
+    return list(prepared("meetings.resolutions_of", _resolutions, wanted=meeting.id))
+
+
+def _resolutions(wanted: Any) -> Any:
+    return (
         Resolution.select(Resolution, Item)
         .join(Item, JOIN.LEFT_OUTER, on=(Resolution.item == Item.id))
-        .where(Resolution.meeting == meeting)
+        .where(Resolution.meeting == wanted)
         .order_by(Resolution.id)
     )
 

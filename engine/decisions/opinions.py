@@ -17,6 +17,7 @@ from engine.decisions import common, outcomes
 from engine.decisions.defaults import ANSWERERS, DEFAULT_DAYS
 from engine.definitions.definitions import Runtime, runtime
 from engine.org.actors import Actor
+from engine.org.scope import NODE_COLUMNS
 from engine.records import attachments
 from engine.store.db import write_transaction
 from engine.store.decision_tables import Opinion, OpinionCollection
@@ -212,18 +213,38 @@ def answer(actor: Actor, collection_id: int, data: Any, *, now: dt.datetime) -> 
 
 def get_collection(actor: Actor, collection_id: int) -> OpinionCollection:
     """A collection where ``actor`` sees deliberation. :raises NotFound: none in reach."""
+    patterns = common.reach_patterns(actor)
     found = (
-        OpinionCollection.select(OpinionCollection, OrgNode)
-        .join(OrgNode)
-        .where(
-            (OpinionCollection.id == collection_id)
-            & common.in_reach(actor, OpinionCollection.node_path)
+        next(
+            iter(
+                prepared(
+                    ("get_collection", len(patterns)),
+                    _collection,
+                    wanted=collection_id,
+                    **patterns,
+                )
+            ),
+            None,
         )
-        .first()
+        if patterns
+        else None
     )
     if found is None:
         raise NotFound(_("No such opinion collection."))
     return found
+
+
+def _collection(wanted: Any, **patterns: Any) -> Any:
+    """A collection with its node (without the node's file) when under one of ``patterns``."""
+    return (
+        OpinionCollection.select(OpinionCollection, *NODE_COLUMNS)
+        .join(OrgNode)
+        .where(
+            (OpinionCollection.id == wanted)
+            & common.in_patterns(OpinionCollection.node_path, patterns)
+        )
+        .limit(1)
+    )
 
 
 def collections_in_reach(

@@ -29,6 +29,7 @@ from engine.store.db import backend, bulk_insert, database, write_transaction
 from engine.store.decision_tables import Meeting, Resolution
 from engine.store.models import Definition, DefinitionVersion, OrgNode, User
 from engine.store.polls import Ballot, Poll, PollUnit
+from engine.store.prepared import prepared
 from engine.store.tables import Household
 from engine.trail import audit
 
@@ -477,10 +478,18 @@ def _open_from(
 
 
 def _may_open_from(actor: Actor, spec: Mapping[str, Any], node: OrgNode) -> bool:
-    definition = Definition.get_or_none(
-        (Definition.key == spec.get("definition")) & (Definition.kind == "poll")
+    found = prepared(  # built once: a meeting page asks for each offered outcome
+        "polls.definition_current",
+        lambda wanted, kind: (
+            Definition.select(Definition.current)
+            .where((Definition.key == wanted) & (Definition.kind == kind))
+            .limit(1)
+            .tuples()
+        ),
+        wanted=spec.get("definition"),
+        kind="poll",
     )
-    return definition is not None and bool(definition.current) and may_run(actor, node)
+    return any(bool(current) for (current,) in found) and may_run(actor, node)
 
 
 outcomes.register("poll", _open_from, _may_open_from)
