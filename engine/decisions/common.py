@@ -24,6 +24,7 @@ from engine.org.actors import Actor
 from engine.org.org import node_by_key
 from engine.org.scope import NODE_COLUMNS, path_like, path_pattern, path_under
 from engine.store.models import Definition, DefinitionVersion, OrgNode
+from engine.store.prepared import prepared
 
 SEES = "decisions"  # the capability to see a compound's meetings and collections
 PAGE_SIZE = 50  # meetings or collections on one page of /work/decisions
@@ -117,12 +118,21 @@ def nodes_with_scopes(ids: list[int], kinds: tuple[str, ...]) -> dict[int, OrgNo
     )
     if not ids:
         return {}
-    found = list(OrgNode.select(*NODE_COLUMNS).where(OrgNode.id.in_(ids) | OrgNode.key.in_(scopes)))
+    values = {f"i{n}": i for n, i in enumerate(ids)}
+    values.update({f"k{n}": k for n, k in enumerate(scopes)})
+    shape = ("decisions.nodes_with_scopes", len(ids), len(scopes))
+    found = list(prepared(shape, _nodes_with_scopes, **values))
     by_key = {n.key: n.path for n in found}
     for key in scopes:
         remember_scope_path(key, by_key.get(key))
     wanted = set(ids)
     return {n.id: n for n in found if n.id in wanted}
+
+
+def _nodes_with_scopes(**values: Any) -> Any:
+    ids = [v for k, v in values.items() if k.startswith("i")]
+    keys = [v for k, v in values.items() if k.startswith("k")]
+    return OrgNode.select(*NODE_COLUMNS).where(OrgNode.id.in_(ids) | OrgNode.key.in_(keys))
 
 
 def validate(
