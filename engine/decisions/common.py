@@ -94,9 +94,13 @@ def in_reach(actor: Actor, field: Any) -> Any:
 def reach_patterns(actor: Actor) -> dict[str, str]:
     """``in_reach`` as values for a prepared statement: ``p0``, ``p1``… → the pattern of
     each subtree where ``actor`` sees deliberation (empty: nowhere)."""
+    return {f"p{i}": path_pattern(p) for i, p in enumerate(reach_paths(actor))}
+
+
+def reach_paths(actor: Actor) -> list[str]:
+    """The paths of the subtrees where ``actor`` sees deliberation, sorted."""
     roles = permissions.roles_of(SEES)
-    paths = sorted({g.node_path for g in actor.grants if g.role in roles})
-    return {f"p{i}": path_pattern(p) for i, p in enumerate(paths)}
+    return sorted({g.node_path for g in actor.grants if g.role in roles})
 
 
 def in_patterns(field: Any, patterns: Mapping[str, Any]) -> Any:

@@ -5,7 +5,9 @@ resolution's outcome (raise an item; open a poll once polls register it)."""
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Mapping
+from functools import reduce
 from typing import Any
 
 from peewee import JOIN
@@ -15,10 +17,10 @@ from engine.core.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFo
 from engine.core.i18n import gettext as _
 from engine.decisions import common, outcomes
 from engine.definitions.definitions import Runtime, runtime
-from engine.org.actors import Actor
+from engine.org.actors import Actor, is_root
 from engine.org.scope import NODE_COLUMNS
 from engine.records import attachments
-from engine.store.db import write_transaction
+from engine.store.db import backend, write_transaction
 from engine.store.decision_tables import Meeting, Resolution
 from engine.store.models import Definition, Item, OrgNode
 from engine.store.prepared import prepared
@@ -155,13 +157,17 @@ def meetings_in_reach(actor: Actor, *, page: int = 1) -> tuple[list[Meeting], bo
 def meeting_rows_in_reach(actor: Actor, *, page: int = 1) -> tuple[list[dict[str, Any]], bool]:
     """``meetings_in_reach`` as the list shows it: per meeting its id, title, held_at, state,
     ``node_name`` and ``definition_name`` (one prepared statement per number of subtrees)."""
-    patterns = common.reach_patterns(actor)
-    if not patterns:
+    paths = common.reach_paths(actor)
+    if not paths:
         return [], False
+    patterns = common.reach_patterns(actor)
+    # Under the district's root every meeting is in reach: read them in time order (the
+    # held_at index) and test each path, rather than sort every meeting by time.
+    wide = any(is_root(p) for p in paths)
     rows = list(
         prepared(
-            ("meeting_rows_in_reach", len(patterns)),
-            _meeting_rows,
+            ("meeting_rows_in_reach", len(patterns), wide),
+            _meeting_rows_by_time if wide else _meeting_rows,
             offset=(page - 1) * common.PAGE_SIZE,
             **patterns,
         )
@@ -170,6 +176,15 @@ def meeting_rows_in_reach(actor: Actor, *, page: int = 1) -> tuple[list[dict[str
 
 
 def _meeting_rows(offset: Any, **patterns: Any) -> Any:
+    return _meeting_list(offset).where(common.in_patterns(Meeting.node_path, patterns))
+
+
+def _meeting_rows_by_time(offset: Any, **patterns: Any) -> Any:
+    tests = [backend().path_filter(Meeting.node_path, p) for p in patterns.values()]
+    return _meeting_list(offset).where(reduce(operator.or_, tests))
+
+
+def _meeting_list(offset: Any) -> Any:
     return (
         Meeting.select(
             Meeting.id,
@@ -182,7 +197,6 @@ def _meeting_rows(offset: Any, **patterns: Any) -> Any:
         .join(OrgNode)
         .switch(Meeting)
         .join(Definition)
-        .where(common.in_patterns(Meeting.node_path, patterns))
         .order_by(Meeting.held_at.desc(), Meeting.id.desc())
         .limit(common.PAGE_SIZE + 1)
         .offset(offset)
