@@ -23,7 +23,7 @@ from engine.records import attachments
 from engine.store.db import backend, write_transaction
 from engine.store.decision_tables import Meeting, Resolution
 from engine.store.models import Definition, Item, OrgNode
-from engine.store.prepared import prepared
+from engine.store.prepared import prepared, prepared_cursor
 from engine.trail import audit
 
 MAX_AGENDA = 20
@@ -164,15 +164,31 @@ def meeting_rows_in_reach(actor: Actor, *, page: int = 1) -> tuple[list[dict[str
     # Under the district's root every meeting is in reach: read them in time order (the
     # held_at index) and test each path, rather than sort every meeting by time.
     wide = any(is_root(p) for p in paths)
-    rows = list(
-        prepared(
-            ("meeting_rows_in_reach", len(patterns), wide),
-            _meeting_rows_by_time if wide else _meeting_rows,
-            offset=(page - 1) * common.PAGE_SIZE,
-            **patterns,
-        )
+    cursor = prepared_cursor(
+        ("meeting_rows_in_reach", len(patterns), wide),
+        _meeting_rows_by_time if wide else _meeting_rows,
+        offset=(page - 1) * common.PAGE_SIZE,
+        **patterns,
     )
+    # Raw rows: peewee's datetime conversion tries its formats one by one (2.4 µs a row).
+    rows = [
+        {
+            "id": meeting_id,
+            "title": title,
+            "held_at": _stored_time(held_at),
+            "state": state,
+            "node_name": node_name,
+            "definition_name": definition_name,
+        }
+        for meeting_id, title, held_at, state, node_name, definition_name in cursor
+    ]
     return rows[: common.PAGE_SIZE], len(rows) > common.PAGE_SIZE
+
+
+def _stored_time(value: Any) -> Any:
+    """A stored datetime as the backend hands it: text on SQLite (ISO, as peewee writes it),
+    a datetime already on PostgreSQL."""
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _meeting_rows(offset: Any, **patterns: Any) -> Any:
@@ -200,7 +216,6 @@ def _meeting_list(offset: Any) -> Any:
         .order_by(Meeting.held_at.desc(), Meeting.id.desc())
         .limit(common.PAGE_SIZE + 1)
         .offset(offset)
-        .dicts()
     )
 
 
