@@ -144,11 +144,7 @@ def ask(statement_id: int, line_id: str) -> Any:
 def _draftable() -> list[tuple[Any, list[OrgNode]]]:
     """(definition version, compounds where the actor drafts it) for the new-statement form."""
     paths = [gr.node_path for gr in g.actor.grants]
-    compounds = [
-        n
-        for n in OrgNode.select().where(OrgNode.kind == "compound").order_by(OrgNode.name)
-        if any(n.path.startswith(p) for p in paths)
-    ][:500]
+    compounds = [n for n in d.compounds_by_name() if any(n.path.startswith(p) for p in paths)][:500]
     out = []
     for version in current_versions("disclosure", by_key=True):
         nodes = [n for n in compounds if d.may_draft(g.actor, version.body, n.path)]
@@ -163,7 +159,7 @@ def statements() -> Any:
     draftable = _draftable()
     kinds = {v.body["period"] for v, _nodes in draftable}
     periods = sorted({p for k in kinds for p in recent(k, clock.now())}, reverse=True)
-    rows = reading.in_reach(g.actor)
+    rows = reading.listed_in_reach(g.actor)
     titles = {st.id: reading.title(d.body_of(st), st) for st in rows}
     return render_template(
         "work/statements.html",

@@ -135,7 +135,7 @@ def help_home() -> Any:
                 "body": body,
                 "sides": side_labels(body),
                 "posts": [s for s in body["sides"] if ls.may_post(g.actor, body, s, node)],
-                "open": ls.visible(g.actor, version.definition.key),
+                "open": ls.visible_of(g.actor, version),
             }
         )
     return render_template(
@@ -216,10 +216,7 @@ def _post_choices(body: dict[str, Any]) -> list[tuple[dict[str, Any], list[OrgNo
         kinds = side.get("node_kinds", ["compound"])
         nodes = [
             n
-            for n in OrgNode.select()
-            .where(OrgNode.kind.in_(kinds))
-            .order_by(OrgNode.name)
-            .limit(1000)
+            for n in ls.post_nodes(tuple(kinds))
             if any(n.path.startswith(p) for p in paths) and ls.may_post(g.actor, body, side, n)
         ]
         if nodes:
@@ -236,7 +233,7 @@ def cobuild() -> Any:
         if not body.get("matching"):
             continue
         key = version.definition.key
-        rows = ls.visible(g.actor, key, states=("open", "matched"))
+        rows = ls.visible_of(g.actor, version, states=("open", "matched"))
         boards.append(
             {
                 "key": key,

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 import forms
 from engine.core import clock
 from engine.core.errors import Invalid, ServiceError
-from engine.decisions import cadence, meetings, opinions
+from engine.decisions import cadence, common, meetings, opinions
 from engine.definitions.definitions import current_versions, preload_current_versions, runtime
 from engine.metrics import facts
 from engine.store.models import OrgNode
@@ -30,7 +30,7 @@ def nodes_to_act_at() -> list[OrgNode]:
     """The streets, communities and compounds where the actor holds a grant (convene, open),
     in grant order."""
     ids = [x.node_id for x in g.actor.grants if x.node_kind in ACT_KINDS]
-    nodes = {n.id: n for n in OrgNode.select().where(OrgNode.id.in_(ids))} if ids else {}
+    nodes = common.nodes_with_scopes(ids, ("meeting", "opinion"))
     return [nodes[i] for i in dict.fromkeys(ids) if i in nodes]
 
 
@@ -78,8 +78,8 @@ def index() -> Any:
         "decisions/index.html",
         statuses=cadence.statuses(nodes, now=now),
         rollups=cadence_rollups(),
-        meetings=meetings.meetings_in_reach(g.actor, page=page),
-        collections=opinions.collections_in_reach(g.actor, page=cpage),
+        meetings=meetings.meeting_rows_in_reach(g.actor, page=page),
+        collections=opinions.collection_rows_in_reach(g.actor, page=cpage),
         page=page,
         cpage=cpage,
         starts=[s for s in starts if s[1] or s[2]],

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import gettext as _
 
 from engine.core import clock
-from engine.core.errors import Conflict, Forbidden, Invalid
+from engine.core.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.decisions import ballots, polls
 from engine.definitions.definitions import applies_at, current_versions
 from engine.org import permissions
@@ -31,10 +31,14 @@ def _compound(key: str) -> OrgNode:
 
 
 def _poll(poll_id: int) -> Poll:
-    poll = Poll.get_or_none(Poll.id == poll_id) if 0 < poll_id < 2**63 else None
-    if poll is None or not permissions.can(g.actor, "polls.view", poll.node):
+    """The poll with its version and node (one query), when the actor may view it."""
+    try:
+        poll = polls.get_poll(poll_id)
+    except NotFound:
         abort(404)
-    return polls.get_poll(poll.id)
+    if not permissions.can(g.actor, "polls.view", poll.node):
+        abort(404)
+    return poll
 
 
 @bp.route("/")

@@ -23,6 +23,7 @@ from engine.org.actors import Actor
 from engine.records import attachments
 from engine.store.db import backend, database, write_transaction
 from engine.store.polls import Ballot, Poll, PollUnit
+from engine.store.prepared import prepared
 from engine.trail import audit
 
 CHANNELS = ("online", "paper", "proxy")
@@ -220,38 +221,46 @@ def ballot_of(unit: PollUnit) -> Ballot | None:
 
 def units_for_entry(poll: Poll) -> list[tuple[int, str, str, bool]]:
     """(unit id, building name, room, has voted) of every unit, for the paper-ballot form."""
+    rows = prepared("ballots.units_for_entry", _units, wanted=poll.id)
+    return [(u, b, r, v is not None) for u, b, r, v in rows]
+
+
+def _units(wanted: Any) -> Any:
     from peewee import JOIN
 
     from engine.store.models import OrgNode
 
-    rows = (
+    return (
         PollUnit.select(PollUnit.id, OrgNode.name, PollUnit.room, Ballot.id)
         .join(OrgNode, on=(PollUnit.building == OrgNode.id))
         .switch(PollUnit)
         .join(Ballot, JOIN.LEFT_OUTER, on=(Ballot.unit == PollUnit.id))
-        .where(PollUnit.poll == poll.id)
+        .where(PollUnit.poll == wanted)
         .order_by(OrgNode.id, PollUnit.room)
         .tuples()
     )
-    return [(u, b, r, v is not None) for u, b, r, v in rows]
 
 
 def who_voted_what(poll: Poll) -> list[dict[str, Any]]:
     """Each ballot with its unit (building, room), choices and channel, by building and room."""
-    from engine.store.models import OrgNode
-
-    rows = (
-        Ballot.select(OrgNode.name, PollUnit.room, Ballot.choices, Ballot.channel, Ballot.evidence)
-        .join(PollUnit, on=(Ballot.unit == PollUnit.id))
-        .join(OrgNode, on=(PollUnit.building == OrgNode.id))
-        .where(Ballot.poll == poll.id)
-        .order_by(OrgNode.id, PollUnit.room)
-        .tuples()
-    )
+    rows = prepared("ballots.who_voted_what", _ballot_rows, wanted=poll.id)
     return [
         {"building": b, "room": r, "choices": c, "channel": ch, "evidence": e}
         for b, r, c, ch, e in rows
     ]
+
+
+def _ballot_rows(wanted: Any) -> Any:
+    from engine.store.models import OrgNode
+
+    return (
+        Ballot.select(OrgNode.name, PollUnit.room, Ballot.choices, Ballot.channel, Ballot.evidence)
+        .join(PollUnit, on=(Ballot.unit == PollUnit.id))
+        .join(OrgNode, on=(PollUnit.building == OrgNode.id))
+        .where(Ballot.poll == wanted)
+        .order_by(OrgNode.id, PollUnit.room)
+        .tuples()
+    )
 
 
 __all__ = ["CHANNELS", "NotFound", "Sequence", "ballot_of", "cast", "enter_paper"]

@@ -20,6 +20,7 @@ from engine.core.i18n import gettext as _
 from engine.definitions.definitions import applies_at, current_versions
 from engine.store.decision_tables import Meeting
 from engine.store.models import OrgNode
+from engine.store.prepared import prepared
 
 MONTHS = {"month": 1, "quarter": 3, "half": 6, "year": 12}
 # The facts count the complete periods that ended in the last WINDOW_MONTHS months (at least
@@ -162,15 +163,12 @@ def statuses(nodes: Iterable[OrgNode], *, now: dt.datetime) -> list[Status]:
     if not pairs:
         return []
     since = min(previous(period_at(c["period"], now)).start for _v, c, _n in pairs)
-    rows = (
-        Meeting.select(Meeting.definition, Meeting.node, Meeting.held_at, Meeting.state)
-        .where(
-            Meeting.node.in_(sorted({n.id for _v, _c, n in pairs}))
-            & Meeting.definition.in_(sorted({v.definition_id for v, _c, _n in pairs}))
-            & (Meeting.held_at >= since)
-        )
-        .tuples()
-    )
+    node_ids = sorted({n.id for _v, _c, n in pairs})
+    definition_ids = sorted({v.definition_id for v, _c, _n in pairs})
+    values = {f"n{i}": x for i, x in enumerate(node_ids)}
+    values.update({f"d{i}": x for i, x in enumerate(definition_ids)})
+    shape = ("cadence.statuses", len(node_ids), len(definition_ids))
+    rows = prepared(shape, _held_since, since=since, **values)
     found: dict[tuple[int, int], list[tuple[dt.datetime, str]]] = defaultdict(list)
     for def_id, node_id, held_at, state in rows:
         found[(def_id, node_id)].append((held_at, state))
@@ -202,6 +200,20 @@ def statuses(nodes: Iterable[OrgNode], *, now: dt.datetime) -> list[Status]:
             )
         )
     return out
+
+
+def _held_since(since: Any, **values: Any) -> Any:
+    nodes = [v for k, v in values.items() if k.startswith("n")]
+    definitions = [v for k, v in values.items() if k.startswith("d")]
+    return (
+        Meeting.select(Meeting.definition, Meeting.node, Meeting.held_at, Meeting.state)
+        .where(
+            Meeting.node.in_(nodes)
+            & Meeting.definition.in_(definitions)
+            & (Meeting.held_at >= since)
+        )
+        .tuples()
+    )
 
 
 def _rate(part: int, whole: int) -> float | None:

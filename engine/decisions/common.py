@@ -16,13 +16,15 @@ from engine.definitions.definitions import (
     applies_at,
     current_version,
     current_versions,
+    remember_scope_path,
     runtime,
 )
 from engine.org import permissions
 from engine.org.actors import Actor
 from engine.org.org import node_by_key
-from engine.org.scope import path_under
+from engine.org.scope import NODE_COLUMNS, path_like, path_pattern, path_under
 from engine.store.models import Definition, DefinitionVersion, OrgNode
+from engine.store.prepared import prepared
 
 SEES = "decisions"  # the capability to see a compound's meetings and collections
 PAGE_SIZE = 50  # meetings or collections on one page of /work/decisions
@@ -87,6 +89,54 @@ def in_reach(actor: Actor, field: Any) -> Any:
     if not paths:
         return field == "#nowhere/"
     return reduce(operator.or_, [path_under(field, p) for p in paths])
+
+
+def reach_patterns(actor: Actor) -> dict[str, str]:
+    """``in_reach`` as values for a prepared statement: ``p0``, ``p1``… → the pattern of
+    each subtree where ``actor`` sees deliberation (empty: nowhere)."""
+    return {f"p{i}": path_pattern(p) for i, p in enumerate(reach_paths(actor))}
+
+
+def reach_paths(actor: Actor) -> list[str]:
+    """The paths of the subtrees where ``actor`` sees deliberation, sorted."""
+    roles = permissions.roles_of(SEES)
+    return sorted({g.node_path for g in actor.grants if g.role in roles})
+
+
+def in_patterns(field: Any, patterns: Mapping[str, Any]) -> Any:
+    """A condition on a node-path column: under one of ``patterns`` (slots or values)."""
+    return reduce(operator.or_, [path_like(field, p) for p in patterns.values()])
+
+
+def nodes_with_scopes(ids: list[int], kinds: tuple[str, ...]) -> dict[int, OrgNode]:
+    """The nodes ``ids`` (without their files: ``NODE_COLUMNS``) by id, read in one query
+    with the scope nodes of the current definitions of ``kinds``, whose paths are kept for
+    this request (``scope_path`` then reads none)."""
+    scopes = sorted(
+        {
+            v.body["scope"]
+            for kind in kinds
+            for v in current_versions(kind)
+            if isinstance(v.body.get("scope"), str)
+        }
+    )
+    if not ids:
+        return {}
+    values = {f"i{n}": i for n, i in enumerate(ids)}
+    values.update({f"k{n}": k for n, k in enumerate(scopes)})
+    shape = ("decisions.nodes_with_scopes", len(ids), len(scopes))
+    found = list(prepared(shape, _nodes_with_scopes, **values))
+    by_key = {n.key: n.path for n in found}
+    for key in scopes:
+        remember_scope_path(key, by_key.get(key))
+    wanted = set(ids)
+    return {n.id: n for n in found if n.id in wanted}
+
+
+def _nodes_with_scopes(**values: Any) -> Any:
+    ids = [v for k, v in values.items() if k.startswith("i")]
+    keys = [v for k, v in values.items() if k.startswith("k")]
+    return OrgNode.select(*NODE_COLUMNS).where(OrgNode.id.in_(ids) | OrgNode.key.in_(keys))
 
 
 def validate(

@@ -17,10 +17,12 @@ from engine.decisions import common, outcomes
 from engine.decisions.defaults import ANSWERERS, DEFAULT_DAYS
 from engine.definitions.definitions import Runtime, runtime
 from engine.org.actors import Actor
+from engine.org.scope import NODE_COLUMNS
 from engine.records import attachments
 from engine.store.db import write_transaction
 from engine.store.decision_tables import Opinion, OpinionCollection
 from engine.store.models import Item, OrgNode
+from engine.store.prepared import prepared
 from engine.trail import audit
 
 
@@ -211,18 +213,38 @@ def answer(actor: Actor, collection_id: int, data: Any, *, now: dt.datetime) -> 
 
 def get_collection(actor: Actor, collection_id: int) -> OpinionCollection:
     """A collection where ``actor`` sees deliberation. :raises NotFound: none in reach."""
+    patterns = common.reach_patterns(actor)
     found = (
-        OpinionCollection.select(OpinionCollection, OrgNode)
-        .join(OrgNode)
-        .where(
-            (OpinionCollection.id == collection_id)
-            & common.in_reach(actor, OpinionCollection.node_path)
+        next(
+            iter(
+                prepared(
+                    ("get_collection", len(patterns)),
+                    _collection,
+                    wanted=collection_id,
+                    **patterns,
+                )
+            ),
+            None,
         )
-        .first()
+        if patterns
+        else None
     )
     if found is None:
         raise NotFound(_("No such opinion collection."))
     return found
+
+
+def _collection(wanted: Any, **patterns: Any) -> Any:
+    """A collection with its node (without the node's file) when under one of ``patterns``."""
+    return (
+        OpinionCollection.select(OpinionCollection, *NODE_COLUMNS)
+        .join(OrgNode)
+        .where(
+            (OpinionCollection.id == wanted)
+            & common.in_patterns(OpinionCollection.node_path, patterns)
+        )
+        .limit(1)
+    )
 
 
 def collections_in_reach(
@@ -243,6 +265,46 @@ def collections_in_reach(
     )
     found = [(c, int(c.answers)) for c in rows]
     return found[: common.PAGE_SIZE], len(found) > common.PAGE_SIZE
+
+
+def collection_rows_in_reach(actor: Actor, *, page: int = 1) -> tuple[list[dict[str, Any]], bool]:
+    """``collections_in_reach`` as the list shows it: per collection its id, title,
+    closes_at, ``node_name`` and ``answers`` (one prepared statement per number of subtrees)."""
+    patterns = common.reach_patterns(actor)
+    if not patterns:
+        return [], False
+    rows = list(
+        prepared(
+            ("collection_rows_in_reach", len(patterns)),
+            _collection_rows,
+            offset=(page - 1) * common.PAGE_SIZE,
+            **patterns,
+        )
+    )
+    return rows[: common.PAGE_SIZE], len(rows) > common.PAGE_SIZE
+
+
+def _collection_rows(offset: Any, **patterns: Any) -> Any:
+    answers = (
+        Opinion.select(fn.COUNT(Opinion.id))
+        .where(Opinion.collection == OpinionCollection.id)
+        .alias("answers")
+    )
+    return (
+        OpinionCollection.select(
+            OpinionCollection.id,
+            OpinionCollection.title,
+            OpinionCollection.closes_at,
+            OrgNode.name.alias("node_name"),
+            answers,
+        )
+        .join(OrgNode)
+        .where(common.in_patterns(OpinionCollection.node_path, patterns))
+        .order_by(OpinionCollection.opens_at.desc(), OpinionCollection.id.desc())
+        .limit(common.PAGE_SIZE + 1)
+        .offset(offset)
+        .dicts()
+    )
 
 
 def may_manage(actor: Actor, collection: OpinionCollection) -> bool:

@@ -25,10 +25,12 @@ from engine.definitions.definitions import applies_at, current_version
 from engine.delivery.notify import notify_users
 from engine.org.actors import Actor
 from engine.org.permissions import can
+from engine.org.scope import NODE_COLUMNS
 from engine.store.db import backend, bulk_insert, database, write_transaction
 from engine.store.decision_tables import Meeting, Resolution
 from engine.store.models import Definition, DefinitionVersion, OrgNode, User
 from engine.store.polls import Ballot, Poll, PollUnit
+from engine.store.prepared import prepared
 from engine.store.tables import Household
 from engine.trail import audit
 
@@ -196,12 +198,7 @@ def _options(
 def get_poll(poll_id: int) -> Poll:
     """:raises NotFound: no such poll."""
     poll = (
-        Poll.select(Poll, DefinitionVersion, OrgNode)
-        .join(DefinitionVersion)
-        .switch(Poll)
-        .join(OrgNode)
-        .where(Poll.id == poll_id)
-        .first()
+        next(iter(prepared("polls.get_poll", _poll_by_id, wanted=poll_id)), None)
         if isinstance(poll_id, int) and 0 < poll_id < 2**63
         else None
     )
@@ -320,21 +317,24 @@ def _close(poll: Poll, now: dt.datetime, by: User | None) -> None:
 
 def participation(poll: Poll) -> list[dict[str, Any]]:
     """Units and units that voted per building, in building order (one query)."""
-    voted = fn.COUNT(Ballot.id)
-    rows = (
-        PollUnit.select(OrgNode.id, OrgNode.name, fn.COUNT(PollUnit.id), voted)
-        .join(OrgNode, on=(PollUnit.building == OrgNode.id))
-        .switch(PollUnit)
-        .join(Ballot, JOIN.LEFT_OUTER, on=(Ballot.unit == PollUnit.id))
-        .where(PollUnit.poll == poll.id)
-        .group_by(OrgNode.id, OrgNode.name)
-        .order_by(OrgNode.id)
-        .tuples()
-    )
+    rows = prepared("polls.participation", _participation, wanted=poll.id)
     return [
         {"building": name, "units": units, "voted": done, "percent": round(100 * done / units, 1)}
         for _id, name, units, done in rows
     ]
+
+
+def _participation(wanted: Any) -> Any:
+    return (
+        PollUnit.select(OrgNode.id, OrgNode.name, fn.COUNT(PollUnit.id), fn.COUNT(Ballot.id))
+        .join(OrgNode, on=(PollUnit.building == OrgNode.id))
+        .switch(PollUnit)
+        .join(Ballot, JOIN.LEFT_OUTER, on=(Ballot.unit == PollUnit.id))
+        .where(PollUnit.poll == wanted)
+        .group_by(OrgNode.id, OrgNode.name)
+        .order_by(OrgNode.id)
+        .tuples()
+    )
 
 
 def remind(actor: Actor, poll_id: int, *, now: dt.datetime) -> tuple[int, int]:
@@ -477,13 +477,33 @@ def _open_from(
 
 
 def _may_open_from(actor: Actor, spec: Mapping[str, Any], node: OrgNode) -> bool:
-    definition = Definition.get_or_none(
-        (Definition.key == spec.get("definition")) & (Definition.kind == "poll")
+    found = prepared(  # built once: a meeting page asks for each offered outcome
+        "polls.definition_current",
+        lambda wanted, kind: (
+            Definition.select(Definition.current)
+            .where((Definition.key == wanted) & (Definition.kind == kind))
+            .limit(1)
+            .tuples()
+        ),
+        wanted=spec.get("definition"),
+        kind="poll",
     )
-    return definition is not None and bool(definition.current) and may_run(actor, node)
+    return any(bool(current) for (current,) in found) and may_run(actor, node)
 
 
 outcomes.register("poll", _open_from, _may_open_from)
+
+
+def _poll_by_id(wanted: Any) -> Any:
+    """A poll with its version and its node (without the node's file)."""
+    return (
+        Poll.select(Poll, DefinitionVersion, *NODE_COLUMNS)
+        .join(DefinitionVersion)
+        .switch(Poll)
+        .join(OrgNode)
+        .where(Poll.id == wanted)
+        .limit(1)
+    )
 
 
 def resolution_of(found: Poll) -> Any:

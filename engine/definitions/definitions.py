@@ -69,6 +69,12 @@ def scope_path(body: Mapping[str, Any]) -> str | None:
     return memoized(("scope_path", scope), load)
 
 
+def remember_scope_path(key: str, path: str | None) -> None:
+    """Keep for this request the path of the scope node ``key`` (None: no such node), read
+    along with other nodes (see ``scope_path``)."""
+    remember(("scope_path", key), path if path is not None else NOWHERE)
+
+
 def applies_at(body: Mapping[str, Any], node_path: str) -> bool:
     """Whether a definition with this body is used at the node at ``node_path``: everywhere
     without ``scope``, else at its scope node and below it.

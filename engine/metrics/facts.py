@@ -492,13 +492,20 @@ def _parsed(node_id: int, text: str) -> dict[str, Any]:
 def cached_many(node_ids: list[int]) -> dict[int, dict[str, Any]]:
     """Cached facts documents by node id (nodes never computed are absent); shared between
     requests, read only."""
-    rows = (
-        Select([NodeFacts], [NodeFacts.node, NodeFacts.facts])
-        .where(NodeFacts.node.in_(node_ids))
-        .bind(database)
-        .tuples()
-    )
+    if not node_ids:
+        return {}
+    values = {f"n{i}": node_id for i, node_id in enumerate(node_ids)}
+    rows = prepared_cursor(("facts.cached_many", len(node_ids)), _facts_of, **values)
     return {node_id: _parsed(node_id, text) for node_id, text in rows}
+
+
+def _facts_of(**node_ids: Any) -> Any:
+    """The stored text of the facts of ``node_ids`` (slots), by node."""
+    return (
+        Select([NodeFacts], [NodeFacts.node, NodeFacts.facts])
+        .where(NodeFacts.node.in_(list(node_ids.values())))
+        .bind(database)
+    )
 
 
 def paths(doc: Any, prefix: str = "") -> set[str]:

@@ -19,11 +19,13 @@ from engine.definitions.definitions import applies_at, current_version
 from engine.delivery.notify import notify_users, users_with_roles
 from engine.org.actors import Actor
 from engine.org.permissions import can
+from engine.org.scope import NODE_COLUMNS
 from engine.records import attachments
 from engine.residents.periods import due_at, period_of
 from engine.residents.statements import clean_line, title, totals
 from engine.store.db import write_transaction
 from engine.store.models import Definition, OrgNode, User
+from engine.store.prepared import prepared
 from engine.store.resident_tables import Statement
 from engine.trail import audit
 
@@ -73,10 +75,20 @@ def body_of(statement: Statement) -> dict[str, Any]:
 
 def get_statement(actor: Actor, statement_id: int) -> Statement:
     """:raises NotFound: no such statement, or not one ``actor`` may read (no existence leak)."""
-    found = Statement.get_or_none(Statement.id == statement_id)
+    found = next(iter(prepared("disclosures.get_statement", _statement, wanted=statement_id)), None)
     if found is None or not may_read(actor, found, body_of(found)):
         raise NotFound(_("Statement not found."))
     return found
+
+
+def _statement(wanted: Any) -> Any:
+    """A statement by id with its node read along, without the node's file."""
+    return (
+        Statement.select(Statement, *NODE_COLUMNS)
+        .join(OrgNode)
+        .where(Statement.id == wanted)
+        .limit(1)
+    )
 
 
 @attachments.record_kind("statement")
@@ -398,3 +410,20 @@ def set_data(actor: Actor, st: Statement, data: Any, *, now: dt.datetime) -> Non
         before = dict(st.data or {})
         _write(st, EDITABLE, data=dict(cleaned))
         _audit("statement.data", st, actor, now, before=before, after=dict(cleaned))
+
+
+def compounds_by_name() -> list[Any]:
+    """Every compound by name (id, key, name, kind, path; no files), where a statement may be
+    started (one prepared statement)."""
+    return list(
+        prepared(
+            "disclosures.compounds_by_name",
+            lambda kind: (
+                OrgNode.select(OrgNode.id, OrgNode.key, OrgNode.name, OrgNode.kind, OrgNode.path)
+                .where(OrgNode.kind == kind)
+                .order_by(OrgNode.name)
+                .namedtuples()
+            ),
+            kind="compound",
+        )
+    )

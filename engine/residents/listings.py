@@ -9,20 +9,24 @@ and each may rate the other. Needs and resources are paired by ``engine.resident
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import operator
+from collections.abc import Iterable, Mapping
+from functools import reduce
 from typing import Any
 
 import forms
 from engine.core import i18n
 from engine.core.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from engine.core.i18n import gettext as _
+from engine.core.memo import memoized, peek, remember
 from engine.definitions.definitions import applies_at, current_version, current_versions
 from engine.delivery.notify import notify_users
 from engine.org.actors import Actor
-from engine.org.scope import path_under
+from engine.org.scope import NODE_COLUMNS, path_like, path_pattern
 from engine.records import attachments
 from engine.store.db import write_transaction
 from engine.store.models import Definition, DefinitionVersion, OrgNode, User
+from engine.store.prepared import prepared, prepared_cursor
 from engine.store.resident_tables import Listing
 from engine.trail import audit
 
@@ -51,15 +55,43 @@ def area_path(body: Mapping[str, Any], node_path: str) -> str:
     """The path of the area a listing at ``node_path`` is seen in: its ancestor (or itself)
     of the definition's ``visibility`` kind; a listing posted above that kind (a street's
     resource in a community-wide list) is seen in its own subtree."""
+    return area_paths(body, [node_path])[node_path]
+
+
+def area_paths(body: Mapping[str, Any], node_paths: Iterable[str]) -> dict[str, str]:
+    """``area_path`` of each of ``node_paths``, in one query for those this request has not
+    looked up yet (a list asks for every grant's and every listing's)."""
     kind = body.get("visibility", "compound")
-    parts = node_path.strip("/").split("/")
-    prefixes = ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
-    found = (
-        OrgNode.select(OrgNode.path)
-        .where(OrgNode.path.in_(prefixes) & (OrgNode.kind == kind))
-        .scalar()
+    out: dict[str, str] = {}
+    wanted: dict[str, list[str]] = {}
+    for node_path in node_paths:
+        kept = peek(("area_path", kind, node_path))
+        if kept is not None:
+            out[node_path] = kept
+        elif node_path not in wanted:
+            parts = node_path.strip("/").split("/")
+            wanted[node_path] = ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+    if not wanted:
+        return out
+    prefixes = sorted({p for ps in wanted.values() for p in ps})
+    values = {f"p{i}": p for i, p in enumerate(prefixes)}
+    found = {
+        path
+        for (path,) in prepared_cursor(
+            ("listings.area_paths", len(prefixes)), _areas_among, kind=kind, **values
+        )
+    }
+    for node_path, ps in wanted.items():
+        area = next((p for p in ps if p in found), node_path)
+        remember(("area_path", kind, node_path), area)
+        out[node_path] = area
+    return out
+
+
+def _areas_among(kind: Any, **prefixes: Any) -> Any:
+    return OrgNode.select(OrgNode.path).where(
+        OrgNode.path.in_(list(prefixes.values())) & (OrgNode.kind == kind)
     )
-    return str(found or node_path)
 
 
 def _grant_in(grant_path: str, area: str) -> bool:
@@ -111,16 +143,31 @@ def visible(actor: Actor, key: str, *, states: tuple[str, ...] = ("open",)) -> l
     definition = Definition.get_or_none((Definition.key == key) & (Definition.kind == "listing"))
     if definition is None or not definition.current:
         return []
-    body = current_version(definition).body
-    areas = {area_path(body, g.node_path) for g in actor.grants if g.node_kind != "department"}
+    return visible_of(actor, current_version(definition), states=states)
+
+
+def visible_of(
+    actor: Actor, version: DefinitionVersion, *, states: tuple[str, ...] = ("open",)
+) -> list[Listing]:
+    """``visible`` for a current ``version`` already read (``definitions()``); the listings'
+    nodes without their files (``NODE_COLUMNS``)."""
+    body = version.body
+    grants = [g.node_path for g in actor.grants if g.node_kind != "department"]
+    areas = set(area_paths(body, grants).values())
     if not areas:
         return []
-    where = None
-    for area in sorted(areas):
-        part = path_under(Listing.node_path, area)
-        where = part if where is None else where | part
-    return list(
-        Listing.select(Listing, OrgNode)
+    values = {f"a{i}": path_pattern(a) for i, a in enumerate(sorted(areas))}
+    values.update({f"s{i}": state for i, state in enumerate(states)})
+    shape = ("listings.visible_of", len(areas), len(states))
+    return list(prepared(shape, _visible_rows, definition=version.definition_id, **values))
+
+
+def _visible_rows(definition: Any, **slots: Any) -> Any:
+    areas = [v for k, v in slots.items() if k.startswith("a")]
+    states = [v for k, v in slots.items() if k.startswith("s")]
+    where = reduce(operator.or_, [path_like(Listing.node_path, a) for a in areas])
+    return (
+        Listing.select(Listing, *NODE_COLUMNS)
         .join(OrgNode)
         .where((Listing.definition == definition) & Listing.state.in_(states) & where)
         .order_by(Listing.posted_at.desc(), Listing.id.desc())
@@ -128,11 +175,40 @@ def visible(actor: Actor, key: str, *, states: tuple[str, ...] = ("open",)) -> l
     )
 
 
+def post_nodes(kinds: tuple[str, ...]) -> list[Any]:
+    """The first 1,000 nodes of ``kinds`` by name (id, key, name, kind, path), where a list
+    of posts may be made (once per request, one prepared statement per number of kinds)."""
+    return memoized(  # type: ignore[no-any-return]
+        ("listings.post_nodes", kinds),
+        lambda: list(
+            prepared(
+                ("listings.post_nodes", len(kinds)),
+                _post_nodes,
+                **{f"k{i}": k for i, k in enumerate(kinds)},
+            )
+        ),
+    )
+
+
+def _post_nodes(**kinds: Any) -> Any:
+    return (
+        OrgNode.select(OrgNode.id, OrgNode.key, OrgNode.name, OrgNode.kind, OrgNode.path)
+        .where(OrgNode.kind.in_(list(kinds.values())))
+        .order_by(OrgNode.name)
+        .limit(1000)
+        .namedtuples()
+    )
+
+
 def mine(actor: Actor) -> list[Listing]:
     """What the actor posted or took up, newest first."""
-    return list(
+    return list(prepared("listings.mine", _mine, user=actor.user.id))
+
+
+def _mine(user: Any) -> Any:
+    return (
         Listing.select()
-        .where((Listing.posted_by == actor.user) | (Listing.taken_by == actor.user))
+        .where((Listing.posted_by == user) | (Listing.taken_by == user))
         .order_by(Listing.posted_at.desc(), Listing.id.desc())
         .limit(100)
     )

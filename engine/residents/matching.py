@@ -20,7 +20,7 @@ from engine.core.i18n import gettext as _
 from engine.org.actors import Actor
 from engine.org.permissions import can
 from engine.records import checklists
-from engine.residents.listings import _write, area_path, body_of, visible
+from engine.residents.listings import _write, area_path, area_paths, body_of, visible
 from engine.store.db import write_transaction
 from engine.store.models import OrgNode
 from engine.store.resident_tables import Listing
@@ -57,6 +57,7 @@ def suggestions(actor: Actor, key: str, rows: list[Listing] | None = None) -> li
         return []
     body = body_of(needs[0])
     resources = [x for x in rows if _side(x, "resource")]
+    area_paths(body, [r.node_path for r in resources])  # one query for every pair's _covers
     pairs = [
         Suggestion(n, r, bool(n.place) and n.place == r.place)
         for n in needs

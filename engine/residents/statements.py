@@ -4,7 +4,9 @@ which statements a reader finds."""
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
+from functools import reduce
 from typing import Any
 
 from engine.core import i18n
@@ -14,6 +16,7 @@ from engine.org.actors import Actor
 from engine.residents.money import parse_amount
 from engine.residents.periods import period_label
 from engine.store.models import OrgNode
+from engine.store.prepared import prepared
 from engine.store.resident_tables import Statement
 
 
@@ -146,6 +149,43 @@ def in_reach(actor: Actor) -> list[Statement]:
         where = part if where is None else where | part
     return list(
         Statement.select(Statement, OrgNode)
+        .join(OrgNode)
+        .where(where)
+        .order_by(Statement.period.desc(), Statement.node_path, Statement.number.desc())
+        .limit(300)
+    )
+
+
+def listed_in_reach(actor: Actor) -> list[Statement]:
+    """``in_reach`` as the list shows it: each statement's id, version, period, number,
+    state, publication time and its node's name only (one prepared statement per number
+    of subtrees; no lines, no node files)."""
+    from engine.org.permissions import roles_of
+    from engine.org.scope import path_pattern
+
+    roles = set(roles_of("disclosures"))
+    paths = sorted({g.node_path for g in actor.grants if g.role in roles})
+    if not paths:
+        return []
+    patterns = {f"p{i}": path_pattern(p) for i, p in enumerate(paths)}
+    return list(prepared(("statements.listed_in_reach", len(paths)), _listed, **patterns))
+
+
+def _listed(**patterns: Any) -> Any:
+    from engine.org.scope import path_like
+
+    where = reduce(operator.or_, [path_like(Statement.node_path, p) for p in patterns.values()])
+    return (
+        Statement.select(
+            Statement.id,
+            Statement.version,
+            Statement.period,
+            Statement.number,
+            Statement.state,
+            Statement.published_at,
+            OrgNode.id,
+            OrgNode.name,
+        )
         .join(OrgNode)
         .where(where)
         .order_by(Statement.period.desc(), Statement.node_path, Statement.number.desc())

@@ -29,6 +29,11 @@ class Meeting(Base):
     created_at = DateTimeField()
     lock = IntegerField(default=1)
 
+    class Meta:
+        # (held_at, id): the district's list of every meeting, newest first, is read in this
+        # order and stops at a page (engine.decisions.meetings.meeting_rows_in_reach).
+        indexes = ((("held_at", "id"), False),)
+
 
 class Resolution(Base):
     """A resolution (决议) of a meeting; its outcome may raise an item (or open a poll)."""

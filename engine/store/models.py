@@ -305,7 +305,9 @@ class Event(Base):
     detail = JSONField(null=True)
 
     class Meta:
-        indexes = ((("item", "at"), False),)
+        # (target, action): a record's events that are not an item's (a statement's
+        # questions on its page) are read by target; without it every event is scanned.
+        indexes = ((("item", "at"), False), (("target", "action"), False))
 
 
 class Notification(Base):

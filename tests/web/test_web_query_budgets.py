@@ -19,7 +19,9 @@ from peewee import fn
 from engine.demo.demo import generate
 from engine.org.actors import actor_for
 from engine.org.scope import visible_assignments, visible_items
-from engine.store.models import Assignment, Grant, Item, User
+from engine.store.decision_tables import Meeting
+from engine.store.models import Assignment, Grant, Item, OrgNode, User
+from engine.store.resident_tables import Statement
 from tests.conftest import NOW, SEED
 
 BUDGET = 8  # statements per page, the session's lookup and the header's count included
@@ -41,6 +43,19 @@ def _busiest_item(username: str) -> int:
         .tuples()
     )
     return max(ids, key=lambda i: (counts.get(i, 0), -i))
+
+
+def _first_at(model: Any, node_key: str) -> int:
+    """The first record of ``model`` (a meeting, a poll, a statement) at the node."""
+    found = (
+        model.select(model.id)
+        .join(OrgNode, on=(model.node == OrgNode.id))
+        .where(OrgNode.key == node_key)
+        .order_by(model.id)
+        .scalar()
+    )
+    assert found is not None, (model, node_key)
+    return int(found)
 
 
 def _busiest_resident() -> str:
@@ -108,6 +123,16 @@ def _pages() -> list[tuple[str, str, int]]:
         ("chaohui-ducha", "/work/directories/volunteer-projects", BUDGET),
         ("xifang", "/work/directories", BUDGET),
         ("xifang", f"/work/directories/in-service-members/{compound}", BUDGET),
+        ("xifang", "/work/decisions", BUDGET),
+        ("chaohui-ducha", "/work/decisions", BUDGET),
+        ("ducha", "/work/decisions", BUDGET),
+        ("chaohui-ducha", "/work/cobuild", BUDGET),
+        ("ducha", "/work/cobuild", BUDGET),
+        ("ducha", "/work/accounts", BUDGET),
+        ("xifang", "/work/accounts", BUDGET),
+        ("lvzhou-yezhu1", f"/r/help?node={compound}", BUDGET),
+        ("xifang", f"/work/meetings/{_first_at(Meeting, compound)}", BUDGET),
+        ("xifang", f"/work/accounts/{_first_at(Statement, compound)}", BUDGET),
     ]
 
 
