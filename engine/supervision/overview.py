@@ -19,6 +19,8 @@ from engine.org.scope import (
     sees_everything,
     subtree_nodes,
     visible_items,
+    visible_items_slotted,
+    visible_part_shape,
 )
 from engine.store.db import backend, database
 from engine.store.models import Item, OrgNode
@@ -72,16 +74,53 @@ def node_with_children(
     return found, [r for r in rows if r.parent_id == found.id and r.id != found.id]
 
 
+def _by_key_with_roots(wanted: Any) -> Any:
+    inner = OrgNode.alias()
+    which = (
+        (OrgNode.key == wanted)
+        | OrgNode.parent.in_(inner.select(inner.id).where(inner.key == wanted))
+        | OrgNode.parent.is_null()
+    )
+    return OrgNode.select(*NODE_COLUMNS).where(which).order_by(OrgNode.id)
+
+
+def _by_id_with_roots(node: Any) -> Any:
+    which = (OrgNode.id == node) | (OrgNode.parent == node) | OrgNode.parent.is_null()
+    return OrgNode.select(*NODE_COLUMNS).where(which).order_by(OrgNode.id)
+
+
+def node_with_children_and_roots(
+    *, key: str | None = None, node_id: int | None = None
+) -> tuple[OrgNode | None, list[OrgNode], list[str]]:
+    """``node_with_children`` and the paths of the org tree's roots, in one prepared
+    statement: ``summary`` needs the roots to know whether the actor sees everything
+    (``scope.sees_everything``), which was a statement of its own."""
+    if key is not None:
+        rows = list(prepared("node_with_children_and_roots.key", _by_key_with_roots, wanted=key))
+    else:
+        rows = list(prepared("node_with_children_and_roots.id", _by_id_with_roots, node=node_id))
+    roots = [r.path for r in rows if r.parent_id is None]
+    found = next((r for r in rows if (r.key == key if key is not None else r.id == node_id)), None)
+    if found is None:
+        return None, [], roots
+    return found, [r for r in rows if r.parent_id == found.id and r.id != found.id], roots
+
+
 def summary(
-    actor: Actor, parent: OrgNode, *, now: dt.datetime, children: list[OrgNode] | None = None
+    actor: Actor,
+    parent: OrgNode,
+    *,
+    now: dt.datetime,
+    children: list[OrgNode] | None = None,
+    roots: list[str] | None = None,
 ) -> tuple[list[NodeCounts], dict[str, Any]]:
     """``counts_by_child`` and ``totals`` together, from the stored counts
     (``engine.supervision.tallies``) when every grant of the actor sees a subtree: the
     stored counts under those subtrees, plus the items the actor raised or was handed
     outside them, read one by one (few). Five queries: the children (none when given),
     the stored counts and today's deadlines, those extra items (or, when a subtree is
-    the only root's, the roots, which show there are none), the resolution-time
-    histograms and the times in each median's bucket (``medians``)."""
+    the only root's, the roots, which show there are none: none when given as ``roots``),
+    the resolution-time histograms and the times in each median's bucket (``medians``)."""
     subtrees = _subtrees(actor)
     if subtrees is None:  # a grant sees only summoned items: count them one by one
         return counts_by_child_live(actor, parent, now=now, children=children), totals_live(
@@ -92,7 +131,7 @@ def summary(
     children = [child for child in children if child.kind not in ("building", "department")]
     per_path = tallies.by_node(subtrees, now=now)
     extra_seconds: list[tuple[str, int]] = []  # the resolution times of those items
-    if not _sees_every_item(actor, subtrees):
+    if not _sees_every_item(actor, subtrees, roots):
         for path, value, *columns in _extra_items(actor.user.id, subtrees):  # few rows
             tallies.add_item(per_path.setdefault(path, tallies.Counts()), *columns, now)
             if value is not None:
@@ -142,12 +181,13 @@ def summary(
     return rows, summed
 
 
-def _sees_every_item(actor: Actor, subtrees: list[str]) -> bool:
+def _sees_every_item(actor: Actor, subtrees: list[str], roots: list[str] | None = None) -> bool:
     """Whether one of ``subtrees`` is the only root's: then no item the actor raised or
     was handed lies outside them (the admin raised 100,000 at 1,000,000 items, each read
     to find none). The roots are read (``sees_everything``) only when a subtree is a
-    root's (a path of one id): a street's page runs no statement more."""
-    return any(p.count("/") == 2 for p in subtrees) and sees_everything(actor)
+    root's (a path of one id) and not given (``roots``): a street's page runs no
+    statement more."""
+    return any(p.count("/") == 2 for p in subtrees) and sees_everything(actor, roots)
 
 
 def _extra_items(user_id: int, subtrees: list[str]) -> Any:
@@ -276,19 +316,25 @@ class OverdueItem:
 
 def overdue_items(actor: Actor, *, now: dt.datetime, limit: int = 100) -> list[OverdueItem]:
     """The first ``limit`` overdue items in scope by deadline, each with its node's name
-    (only the shown columns, as tuples: a hundred items are not built as models)."""
-    query = (
-        visible_items(actor)
-        .select(Item.id, Item.title, OrgNode.name, Item.due_at)
-        .join(OrgNode, on=(Item.node == OrgNode.id))
-        # ``closed = false``, not ``NOT closed``: SQLite then reads the (closed, due_at)
-        # index in deadline order and stops after ``limit`` (a bare flag is a filter only).
-        .where((Item.closed == False) & (Item.due_at < now))
-        .order_by(Item.due_at)
-        .limit(limit)
-        .tuples()
-    )
-    return [OverdueItem(*row) for row in query]
+    (only the shown columns, as tuples: a hundred items are not built as models). One
+    prepared statement per shape of the actor's grants (``scope.visible_part_shape``)."""
+    ways, values = visible_part_shape(actor)
+
+    def build(now: Any, **slots: Any) -> Any:
+        return (
+            visible_items_slotted(ways, slots)
+            .select(Item.id, Item.title, OrgNode.name, Item.due_at)
+            .join(OrgNode, on=(Item.node == OrgNode.id))
+            # ``closed = false``, not ``NOT closed``: SQLite then reads the (closed, due_at)
+            # index in deadline order and stops after ``limit`` (a bare flag is a filter only).
+            .where((Item.closed == False) & (Item.due_at < now))
+            .order_by(Item.due_at)
+            .limit(limit)
+            .tuples()
+        )
+
+    rows = prepared(("overview.overdue_items", ways, limit), build, now=now, **values)
+    return [OverdueItem(*row) for row in rows]
 
 
 def totals(actor: Actor, *, now: dt.datetime) -> dict[str, Any]:

@@ -42,17 +42,17 @@ def _supervises(node: OrgNode) -> bool:
 @requires("supervise")
 def index() -> Any:
     now = clock.now()
-    parent, children = None, []
+    parent, children, roots = None, [], []
     wanted = request.args.get("node")
-    if wanted:  # the node and its children in one query, as ``chosen_node`` would find it
-        parent, children = overview.node_with_children(key=wanted)
+    if wanted:  # the node, its children and the roots in one query, as ``chosen_node``
+        parent, children, roots = overview.node_with_children_and_roots(key=wanted)
         if parent is not None and not _supervises(parent):
             parent = None
     if parent is None:
         root = next(x for x in g.actor.grants if x.role in SUPERVISORS)
-        parent, children = overview.node_with_children(node_id=root.node_id)
+        parent, children, roots = overview.node_with_children_and_roots(node_id=root.node_id)
         assert parent is not None
-    rows, totals = overview.summary(g.actor, parent, now=now, children=children)
+    rows, totals = overview.summary(g.actor, parent, now=now, children=children, roots=roots)
     return render_template(
         "review/index.html",
         parent=parent,
