@@ -12,8 +12,11 @@ items). ``recount`` counts the histograms from the items; tests compare both.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Hashable
+from itertools import accumulate, groupby
+from operator import itemgetter
 from typing import Any
 
 from engine.org.scope import path_pattern
@@ -54,33 +57,37 @@ def medians(
     """
     extra = extra or {}
     ids = {node_id for roots in sources.values() for node_id, _ in roots}
-    stored: dict[int, list[tuple[int, int]]] = {}
+    # node id -> its (node id, bucket, items) rows in bucket order, as the cursor gives them
+    stored: dict[int, list[tuple[int, int, int]]] = {}
     if ids:
         rows = prepared_cursor(  # built once per number of nodes
             ("medians.histograms", len(ids)),
             _histograms,
             **{f"node{i}": node_id for i, node_id in enumerate(sorted(ids))},
         )
-        for node_id, bucket, n in rows.fetchall():  # plain integers
-            stored.setdefault(node_id, []).append((bucket, n))
+        for node_id, group in groupby(rows.fetchall(), _FIRST):  # in node order
+            stored[node_id] = list(group)
     wanted: dict[Hashable, tuple[int, int]] = {}  # key -> (bucket, values before it)
     for key in {*sources, *extra}:
         roots, more = sources.get(key, ()), extra.get(key, ())
         if len(roots) == 1 and not more:  # the usual case: one stored histogram, in order
-            histogram = stored.get(roots[0][0], [])
+            rows_of = stored.get(roots[0][0], [])
+            buckets, numbers = [r[1] for r in rows_of], [r[2] for r in rows_of]
         else:
             counts: Counter[int] = Counter(bucket_of(v) for v in more)
             for node_id, _ in roots:
-                for bucket, n in stored.get(node_id, ()):
+                for _, bucket, n in stored.get(node_id, ()):
                     counts[bucket] += n
             histogram = sorted(counts.items())
-        middle = sum(n for _, n in histogram) // 2
-        before = 0
-        for bucket, n in histogram:
-            if before + n > middle:
-                wanted[key] = (bucket, middle - before)
-                break
-            before += n
+            buckets, numbers = [b for b, _ in histogram], [n for _, n in histogram]
+        if not numbers:
+            continue
+        # The first bucket whose running count passes the middle value holds it.
+        running = list(accumulate(numbers))
+        middle = running[-1] // 2
+        at = bisect_right(running, middle)
+        if at < len(running):
+            wanted[key] = (buckets[at], middle - (running[at - 1] if at else 0))
     in_bucket = _times_in_buckets(sources, wanted)
     found: dict[Hashable, int | None] = {key: None for key in {*sources, *extra}}
     for key, (bucket, offset) in wanted.items():
@@ -88,6 +95,9 @@ def medians(
         values = in_bucket.get(key, []) + [v for v in extra.get(key, ()) if low <= v < high]
         found[key] = sorted(values)[offset]
     return found
+
+
+_FIRST = itemgetter(0)
 
 
 def _histograms(**nodes: Any) -> Any:
