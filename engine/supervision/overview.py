@@ -145,9 +145,12 @@ def summary(
     if children is None:
         children = list(OrgNode.select().where(OrgNode.parent == parent).order_by(OrgNode.id))
     children = [child for child in children if child.kind not in ("building", "department")]
-    per_path = tallies.by_node(subtrees, now=now)
+    everything = _sees_every_item(actor, subtrees, roots)
+    # The subtrees' nodes are read along for the overdue list's scope, which an actor
+    # who sees everything does not need (``overdue_items(everything=True)``).
+    per_path = tallies.by_node(subtrees, now=now, nodes=not everything)
     extra_seconds: list[tuple[str, int]] = []  # the resolution times of those items
-    if not _sees_every_item(actor, subtrees, roots):
+    if not everything:
         for path, value, *columns in _extra_items(actor.user.id, subtrees):  # few rows
             tallies.add_item(per_path.setdefault(path, tallies.Counts()), *columns, now)
             if value is not None:
@@ -330,16 +333,22 @@ class OverdueItem:
     due_at: dt.datetime
 
 
-def overdue_items(actor: Actor, *, now: dt.datetime, limit: int = 100) -> list[OverdueItem]:
+def overdue_items(
+    actor: Actor, *, now: dt.datetime, limit: int = 100, everything: bool = False
+) -> list[OverdueItem]:
     """The first ``limit`` overdue items in scope by deadline, each with its node's name
     (only the shown columns, as tuples: a hundred items are not built as models). One
-    prepared statement per shape of the actor's grants (``scope.visible_part_shape``)."""
-    ways, values = visible_part_shape(actor)
+    prepared statement per shape of the actor's grants (``scope.visible_part_shape``).
+
+    :param everything: ``scope.sees_everything(actor)``, known by the caller: every item
+        is in scope, so the statement has no scope condition (nor the subtree's ids).
+    """
+    ways, values = ((), {}) if everything else visible_part_shape(actor)
 
     def build(now: Any, **slots: Any) -> Any:
+        items = Item.select() if everything else visible_items_slotted(ways, slots)
         return (
-            visible_items_slotted(ways, slots)
-            .select(Item.id, Item.title, OrgNode.name, Item.due_at)
+            items.select(Item.id, Item.title, OrgNode.name, Item.due_at)
             .join(OrgNode, on=(Item.node == OrgNode.id))
             # ``closed = false``, not ``NOT closed``: SQLite then reads the (closed, due_at)
             # index in deadline order and stops after ``limit`` (a bare flag is a filter only).
@@ -349,7 +358,8 @@ def overdue_items(actor: Actor, *, now: dt.datetime, limit: int = 100) -> list[O
             .tuples()
         )
 
-    rows = prepared_cursor(("overview.overdue_items", ways, limit), build, now=now, **values)
+    key = ("overview.overdue_items", everything, ways, limit)
+    rows = prepared_cursor(key, build, now=now, **values)
     return [OverdueItem(i, title, name, _datetime(due)) for i, title, name, due in rows]
 
 

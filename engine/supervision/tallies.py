@@ -77,43 +77,45 @@ def _under_any(field: Any, paths: Iterable[str]) -> Any:
     return reduce(operator.or_, [path_under(field, p) for p in paths])
 
 
-def by_node(paths: list[str], *, now: dt.datetime) -> dict[str, Counts]:
+def by_node(paths: list[str], *, now: dt.datetime, nodes: bool = True) -> dict[str, Counts]:
     """Node path → the counts of the items at that node (not below), for every node under
     one of ``paths`` that holds items. One statement, a UNION ALL of three parts told
     apart by their first column: every node under the paths (the request keeps them for
-    ``scope.subtree_nodes``), the stored counts of those nodes grouped by node, and the
-    open items due today before ``now``."""
+    ``scope.subtree_nodes``; left out when not ``nodes``), the stored counts of those
+    nodes grouped by node, and the open items due today before ``now``."""
     if not paths:
         return {}
     today = day_start(now)
     patterns = {f"path{i}": path_pattern(p) for i, p in enumerate(paths)}
     rows = prepared_cursor(  # built once per number of paths
-        ("tallies.by_node", len(paths)),
-        _by_node_parts,
+        ("tallies.by_node", len(paths), nodes),
+        _by_node_parts if nodes else _by_node_counts,
         bucket=today.strftime("%Y-%m-%d"),
         today=today,
         now=now,
         **patterns,
     ).fetchall()
-    nodes: list[tuple[int, str]] = []
+    found_nodes: list[tuple[int, str]] = []
     stored: list[tuple[Any, ...]] = []
     due_today: list[tuple[Any, ...]] = []
     for row in rows:
         part = row[0]
         if part == 0:
-            nodes.append((row[1], row[2]))
+            found_nodes.append((row[1], row[2]))
         elif part == 1:
             stored.append(row)
         else:
             due_today.append(row)
-    nodes.sort()  # in id order, as a grouped read gave them
-    path_of = dict(nodes)
     found: dict[str, Counts] = {}
-    for _, node_id, _, *numbers in stored:
+    for _, _, path, *numbers in stored:
         if numbers[0]:
-            found[path_of[node_id]] = Counts(*(int(n or 0) for n in numbers))
-    for root in paths:
-        remember(("subtree_nodes", root), [(i, p) for i, p in nodes if p.startswith(root)])
+            found[path] = Counts(*(int(n or 0) for n in numbers))
+    if nodes:
+        found_nodes.sort()  # in id order, as a grouped read gave them
+        for root in paths:
+            remember(
+                ("subtree_nodes", root), [(i, p) for i, p in found_nodes if p.startswith(root)]
+            )
     roots = tuple(paths)
     for _, _, path, n, *_ in due_today:
         if path.startswith(roots):
@@ -122,22 +124,25 @@ def by_node(paths: list[str], *, now: dt.datetime) -> dict[str, Counts]:
 
 
 def _by_node_parts(bucket: Any, today: Any, now: Any, **patterns: Any) -> Any:
-    t = NodeTally
-    inner = OrgNode.alias()
-
-    def under(model: Any) -> Any:
-        return reduce(operator.or_, [path_like(model.path, p) for p in patterns.values()])
-
     none = SQL("NULL")
-    nodes = OrgNode.select(SQL("0"), OrgNode.id, OrgNode.path, *[none] * 6).where(under(OrgNode))
-    # The stored counts by node id alone: grouping the nodes joined to their counts by
-    # (id, path) sorted every node of the district in a temporary tree (about a third
-    # more than the two parts apart).
+    under = reduce(operator.or_, [path_like(OrgNode.path, p) for p in patterns.values()])
+    nodes = OrgNode.select(SQL("0"), OrgNode.id, OrgNode.path, *[none] * 6).where(under)
+    return nodes + _by_node_counts(bucket, today, now, **patterns)
+
+
+def _by_node_counts(bucket: Any, today: Any, now: Any, **patterns: Any) -> Any:
+    t = NodeTally
+    inner, named = OrgNode.alias(), OrgNode.alias()
+    under = reduce(operator.or_, [path_like(inner.path, p) for p in patterns.values()])
+    none = SQL("NULL")
+    # The stored counts by node id alone, each node's path looked up by its id: grouping
+    # the nodes joined to their counts by (id, path) sorted every node of the district
+    # in a temporary tree (about a third more than the parts apart).
     stored = (
         t.select(
             SQL("1"),
             t.node,
-            none,
+            named.select(named.path).where(named.id == t.node),
             fn.SUM(t.items),
             fn.SUM(t.open),
             fn.SUM(Case(None, [((t.bucket < bucket) & (t.bucket != ""), t.open)], 0)),
@@ -145,7 +150,7 @@ def _by_node_parts(bucket: Any, today: Any, now: Any, **patterns: Any) -> Any:
             fn.SUM(t.rated),
             fn.SUM(t.rating_sum),
         )
-        .where(t.node.in_(inner.select(inner.id).where(under(inner))))
+        .where(t.node.in_(inner.select(inner.id).where(under)))
         .group_by(t.node)
     )
     # Every open item due today before now, on the (closed, due_at) index, its path
@@ -153,18 +158,12 @@ def _by_node_parts(bucket: Any, today: Any, now: Any, **patterns: Any) -> Any:
     # and visit every open item under a large subtree.
     due = (
         Item.select(SQL("2"), none, Item.node_path, fn.COUNT(Item.id), *[none] * 5)
-        .where(~Item.closed & (Item.due_at >= today) & (Item.due_at < now))
+        # ``closed = false``, not ``NOT closed``: the (closed, due_at) index serves it (a
+        # bare flag is a filter only, and SQLite scanned the items' path index instead).
+        .where((Item.closed == False) & (Item.due_at >= today) & (Item.due_at < now))
         .group_by(Item.node_path)
     )
-    return nodes + stored + due
-
-
-def _due_today(today: Any, now: Any) -> Any:
-    return (
-        Item.select(Item.node_path, fn.COUNT(Item.id))
-        .where(~Item.closed & (Item.due_at >= today) & (Item.due_at < now))
-        .group_by(Item.node_path)
-    )
+    return stored + due
 
 
 def add_item(

@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, g, render_template, request
 
 from engine.core import clock
 from engine.org import permissions
+from engine.org.scope import sees_everything
 from engine.store.models import OrgNode
 from engine.supervision import overview
 from pages.auth import requires
@@ -59,7 +60,9 @@ def index() -> Any:
         parent=parent,
         now=now,
         rows=rows,
-        overdue=_overdue_rows(overview.overdue_items(g.actor, now=now)),
+        overdue=_overdue_rows(
+            overview.overdue_items(g.actor, now=now, everything=sees_everything(g.actor, roots))
+        ),
         totals=totals,
     )
 
