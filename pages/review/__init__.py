@@ -59,12 +59,23 @@ def index() -> Any:
         "review/index.html",
         parent=parent,
         now=now,
-        rows=rows,
+        rows=_child_rows(rows),
         overdue=_overdue_rows(
             overview.overdue_items(g.actor, now=now, everything=sees_everything(g.actor, roots))
         ),
         totals=totals,
     )
+
+
+def _child_rows(rows: list[overview.NodeCounts]) -> list[tuple[Any, ...]]:
+    """The table by unit's cells (link, name, items, open, overdue, rate, median hours),
+    worked out here rather than read attribute by attribute through Jinja."""
+    link = url_pattern("review.index", node=VARY)
+    return [
+        (link(node=r.node.key), r.node.name, r.total, r.open, r.overdue)
+        + (r.resolution_rate, r.median_hours)
+        for r in rows
+    ]
 
 
 def _overdue_rows(items: list[overview.OverdueItem]) -> list[tuple[Any, ...]]:
