@@ -41,6 +41,8 @@ def url_pattern(endpoint: str, **values: Any) -> Callable[..., str]:
     ``url_for`` itself.
     """
     pieces, slots, last = url_pieces(endpoint, **values)
+    if len(slots) == 1:
+        return _one_value(endpoint, values, pieces[0], slots[0], last)
 
     def build(**given: Any) -> str:
         out = []
@@ -91,3 +93,22 @@ def quoted(text: str, in_query: bool) -> str:
     """``text`` quoted as a query value (``in_query``) or a path segment, as werkzeug
     quotes them; kept, since a table's links put the same few keys in again and again."""
     return quote_plus(text, QUERY_SAFE) if in_query else quote(text, SEGMENT_SAFE)
+
+
+def _one_value(
+    endpoint: str, values: dict[str, Any], head: str, slot: tuple[str, bool], last: str
+) -> Callable[..., str]:
+    """``url_pattern``'s builder for a link with one value that changes (a table's row
+    links): the text around it joined once, an integer put in as it is (its digits need
+    no quoting), about half the time of the general builder."""
+    name, in_query = slot
+
+    def build(**given: Any) -> str:
+        value = given[name]
+        if type(value) is int:
+            return head + str(value) + last
+        if value is None:
+            return url_for(endpoint, **{n: given[n] if v is VARY else v for n, v in values.items()})
+        return head + quoted(str(value), in_query) + last
+
+    return build

@@ -6,7 +6,7 @@ import datetime as dt
 import operator
 from dataclasses import dataclass
 from functools import reduce
-from typing import Any
+from typing import Any, NamedTuple
 
 from peewee import Case, fn
 
@@ -19,16 +19,18 @@ from engine.org.scope import (
     sees_everything,
     subtree_nodes,
     visible_items,
+    visible_items_slotted,
+    visible_part_shape,
 )
 from engine.store.db import backend, database
 from engine.store.models import Item, OrgNode
-from engine.store.prepared import prepared
+from engine.store.prepared import prepared, prepared_cursor
 from engine.supervision import medians, tallies
 
 
 @dataclass(frozen=True)
 class NodeCounts:
-    node: OrgNode
+    node: OrgNode | NodeRow
     open: int
     overdue: int
     resolved: int
@@ -72,16 +74,69 @@ def node_with_children(
     return found, [r for r in rows if r.parent_id == found.id and r.id != found.id]
 
 
+class NodeRow(NamedTuple):
+    """An org node as ``/review/`` shows and counts it: no file, no ancestor keys (a
+    model instance cost about 8 µs a row, a tuple under 1)."""
+
+    id: int
+    key: str
+    name: str
+    kind: str
+    parent_id: int | None
+    path: str
+
+
+_ROW_COLUMNS = (OrgNode.id, OrgNode.key, OrgNode.name, OrgNode.kind, OrgNode.parent, OrgNode.path)
+
+
+def _by_key_with_roots(wanted: Any) -> Any:
+    inner = OrgNode.alias()
+    which = (
+        (OrgNode.key == wanted)
+        | OrgNode.parent.in_(inner.select(inner.id).where(inner.key == wanted))
+        | OrgNode.parent.is_null()
+    )
+    return OrgNode.select(*_ROW_COLUMNS).where(which).order_by(OrgNode.id)
+
+
+def _by_id_with_roots(node: Any) -> Any:
+    which = (OrgNode.id == node) | (OrgNode.parent == node) | OrgNode.parent.is_null()
+    return OrgNode.select(*_ROW_COLUMNS).where(which).order_by(OrgNode.id)
+
+
+def node_with_children_and_roots(
+    *, key: str | None = None, node_id: int | None = None
+) -> tuple[NodeRow | None, list[NodeRow], list[str]]:
+    """``node_with_children`` as ``NodeRow`` tuples, and the paths of the org tree's
+    roots, in one prepared statement: ``summary`` needs the roots to know whether the
+    actor sees everything (``scope.sees_everything``), which was a statement of its own."""
+    if key is not None:
+        cursor = prepared_cursor("node_with_children_and_roots.key", _by_key_with_roots, wanted=key)
+    else:
+        cursor = prepared_cursor("node_with_children_and_roots.id", _by_id_with_roots, node=node_id)
+    rows = list(map(NodeRow._make, cursor.fetchall()))
+    roots = [r.path for r in rows if r.parent_id is None]
+    found = next((r for r in rows if (r.key == key if key is not None else r.id == node_id)), None)
+    if found is None:
+        return None, [], roots
+    return found, [r for r in rows if r.parent_id == found.id and r.id != found.id], roots
+
+
 def summary(
-    actor: Actor, parent: OrgNode, *, now: dt.datetime, children: list[OrgNode] | None = None
+    actor: Actor,
+    parent: OrgNode | NodeRow,
+    *,
+    now: dt.datetime,
+    children: list[OrgNode] | list[NodeRow] | None = None,
+    roots: list[str] | None = None,
 ) -> tuple[list[NodeCounts], dict[str, Any]]:
     """``counts_by_child`` and ``totals`` together, from the stored counts
     (``engine.supervision.tallies``) when every grant of the actor sees a subtree: the
     stored counts under those subtrees, plus the items the actor raised or was handed
     outside them, read one by one (few). Five queries: the children (none when given),
     the stored counts and today's deadlines, those extra items (or, when a subtree is
-    the only root's, the roots, which show there are none), the resolution-time
-    histograms and the times in each median's bucket (``medians``)."""
+    the only root's, the roots, which show there are none: none when given as ``roots``),
+    the resolution-time histograms and the times in each median's bucket (``medians``)."""
     subtrees = _subtrees(actor)
     if subtrees is None:  # a grant sees only summoned items: count them one by one
         return counts_by_child_live(actor, parent, now=now, children=children), totals_live(
@@ -90,9 +145,12 @@ def summary(
     if children is None:
         children = list(OrgNode.select().where(OrgNode.parent == parent).order_by(OrgNode.id))
     children = [child for child in children if child.kind not in ("building", "department")]
-    per_path = tallies.by_node(subtrees, now=now)
+    everything = _sees_every_item(actor, subtrees, roots)
+    # The subtrees' nodes are read along for the overdue list's scope, which an actor
+    # who sees everything does not need (``overdue_items(everything=True)``).
+    per_path = tallies.by_node(subtrees, now=now, nodes=not everything)
     extra_seconds: list[tuple[str, int]] = []  # the resolution times of those items
-    if not _sees_every_item(actor, subtrees):
+    if not everything:
         for path, value, *columns in _extra_items(actor.user.id, subtrees):  # few rows
             tallies.add_item(per_path.setdefault(path, tallies.Counts()), *columns, now)
             if value is not None:
@@ -142,12 +200,13 @@ def summary(
     return rows, summed
 
 
-def _sees_every_item(actor: Actor, subtrees: list[str]) -> bool:
+def _sees_every_item(actor: Actor, subtrees: list[str], roots: list[str] | None = None) -> bool:
     """Whether one of ``subtrees`` is the only root's: then no item the actor raised or
     was handed lies outside them (the admin raised 100,000 at 1,000,000 items, each read
     to find none). The roots are read (``sees_everything``) only when a subtree is a
-    root's (a path of one id): a street's page runs no statement more."""
-    return any(p.count("/") == 2 for p in subtrees) and sees_everything(actor)
+    root's (a path of one id) and not given (``roots``): a street's page runs no
+    statement more."""
+    return any(p.count("/") == 2 for p in subtrees) and sees_everything(actor, roots)
 
 
 def _extra_items(user_id: int, subtrees: list[str]) -> Any:
@@ -274,21 +333,41 @@ class OverdueItem:
     due_at: dt.datetime
 
 
-def overdue_items(actor: Actor, *, now: dt.datetime, limit: int = 100) -> list[OverdueItem]:
+def overdue_items(
+    actor: Actor, *, now: dt.datetime, limit: int = 100, everything: bool = False
+) -> list[OverdueItem]:
     """The first ``limit`` overdue items in scope by deadline, each with its node's name
-    (only the shown columns, as tuples: a hundred items are not built as models)."""
-    query = (
-        visible_items(actor)
-        .select(Item.id, Item.title, OrgNode.name, Item.due_at)
-        .join(OrgNode, on=(Item.node == OrgNode.id))
-        # ``closed = false``, not ``NOT closed``: SQLite then reads the (closed, due_at)
-        # index in deadline order and stops after ``limit`` (a bare flag is a filter only).
-        .where((Item.closed == False) & (Item.due_at < now))
-        .order_by(Item.due_at)
-        .limit(limit)
-        .tuples()
-    )
-    return [OverdueItem(*row) for row in query]
+    (only the shown columns, as tuples: a hundred items are not built as models). One
+    prepared statement per shape of the actor's grants (``scope.visible_part_shape``).
+
+    :param everything: ``scope.sees_everything(actor)``, known by the caller: every item
+        is in scope, so the statement has no scope condition (nor the subtree's ids).
+    """
+    ways, values = ((), {}) if everything else visible_part_shape(actor)
+
+    def build(now: Any, **slots: Any) -> Any:
+        items = Item.select() if everything else visible_items_slotted(ways, slots)
+        return (
+            items.select(Item.id, Item.title, OrgNode.name, Item.due_at)
+            .join(OrgNode, on=(Item.node == OrgNode.id))
+            # ``closed = false``, not ``NOT closed``: SQLite then reads the (closed, due_at)
+            # index in deadline order and stops after ``limit`` (a bare flag is a filter only).
+            .where((Item.closed == False) & (Item.due_at < now))
+            .order_by(Item.due_at)
+            .limit(limit)
+            .tuples()
+        )
+
+    key = ("overview.overdue_items", everything, ways, limit)
+    rows = prepared_cursor(key, build, now=now, **values)
+    return [OverdueItem(i, title, name, _datetime(due)) for i, title, name, due in rows]
+
+
+def _datetime(value: Any) -> Any:
+    """A stored time as peewee's ``DateTimeField`` reads it: SQLite hands back the text
+    (ISO format, with or without microseconds), PostgreSQL a ``datetime`` already;
+    ``fromisoformat`` parses it in C, peewee tries ``strptime`` formats in turn."""
+    return dt.datetime.fromisoformat(value) if type(value) is str else value
 
 
 def totals(actor: Actor, *, now: dt.datetime) -> dict[str, Any]:

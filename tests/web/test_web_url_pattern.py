@@ -25,3 +25,6 @@ def test_url_pattern_is_url_for(app: Flask, root: str, value: str) -> None:
         assert inside(within=None) == url_for("review.overdue", level="community")
         item = url_pattern("work.item", item_id=VARY)
         assert item(item_id=7) == url_for("work.item", item_id=7)
+        # one value in a path segment, as text (the one-value builder's quoting)
+        node = url_pattern("review.dashboard", key=VARY)
+        assert node(key=value or "k") == url_for("review.dashboard", key=value or "k")
