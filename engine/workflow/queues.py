@@ -32,7 +32,7 @@ from engine.store.models import (
     OrgNode,
 )
 from engine.store.prepared import Slot, bind
-from engine.workflow.listed import NODE_FIELDS, definitions, nodes_by_id
+from engine.workflow.listed import NODE_FIELDS, definitions, nodes_by_id, rows_of
 
 PAGE_SIZE = 50
 MAX_PAGE = 1_000_000  # 50 million rows deep: past any queue, and its OFFSET fits a 64-bit column
@@ -351,13 +351,29 @@ def inbox(
         fields = tuple(Item._meta.sorted_fields if with_data else LIST_FIELDS)
     else:
         fields = (Item.id, Item.due_at, *(f for f in fields if f.name not in ("id", "due_at")))
-    names = {f.name for f in fields}  # (a field's == builds SQL: no ``in`` on fields)
     if filters.node:  # the API's node filter looks the node up: built each time
         parts = inbox_parts(actor, filters, list(fields))
         rows = merged_by_deadline(parts, page, each_closed=not filters.open_only)
     else:
         sql, params = _inbox_statement(actor, filters, fields, page * PAGE_SIZE)
         rows = merged_page(list(Item.raw(sql, *params)), page)
+    return _named(rows, fields)
+
+
+def inbox_rows(
+    actor: Actor, filters: Filters, fields: tuple[Any, ...], *, page: int = 1
+) -> list[Any]:
+    """:func:`inbox`'s page of ``fields`` as light rows (``listed.Row``), not models: for
+    a page that only shows them (the node filter is the API's)."""
+    fields = (Item.id, Item.due_at, *(f for f in fields if f.name not in ("id", "due_at")))
+    sql, params = _inbox_statement(actor, filters, fields, page * PAGE_SIZE)
+    found = rows_of(database.execute_sql(sql, params).fetchall(), fields)
+    return _named(merged_page(found, page), fields)
+
+
+def _named(rows: list[Any], fields: tuple[Any, ...]) -> list[Any]:
+    """``rows`` with their definitions and nodes attached, when their columns were read."""
+    names = {f.name for f in fields}  # (a field's == builds SQL: no ``in`` on fields)
     if "definition" in names:
         known = definitions()
         for row in rows:
