@@ -54,7 +54,7 @@ MINE_SHOWN = (Item.version, Item.title, Item.state, Item.raised_at)
 @requires("resident")
 def home() -> Any:
     node = _home_node()
-    mine = queues.inbox(g.actor, queues.Filters(open_only=False, mine=True), fields=MINE_SHOWN)
+    mine = queues.inbox_rows(g.actor, queues.Filters(open_only=False, mine=True), MINE_SHOWN)
     return render_template(
         "resident/home.html",
         node=node,
