@@ -18,7 +18,6 @@ from peewee import (
 )
 
 from engine.core.memo import memoized
-from engine.org.scope import ids_in
 from engine.store.db import database
 from engine.store.models import Definition, DefinitionVersion, OrgNode
 from engine.store.prepared import statement
@@ -97,6 +96,22 @@ _NODES: dict[tuple[Any, int], tuple[Any, OrgNode]] = {}
 NODES_KEPT = 10_000
 
 
+# ``nodes_by_id``'s statement without its condition, by backend: peewee built the whole
+# statement again for each list of ids (a third of a millisecond an inbox).
+_NODES_STATEMENT: dict[Any, tuple[Any, str]] = {}
+_NODE_ID = '"t1"."id"'
+
+
+def _nodes_statement(backend_type: Any) -> tuple[Any, str]:
+    entry = _NODES_STATEMENT.get(backend_type)
+    if entry is None:
+        query = OrgNode.select(*NODE_FIELDS)
+        sql, params = query.sql()
+        assert not params and f"{_NODE_ID}" in sql and " WHERE " not in sql
+        entry = _NODES_STATEMENT[backend_type] = (query, sql)
+    return entry
+
+
 def nodes_by_id(ids: set[int]) -> dict[int, OrgNode]:
     """The nodes with these ids, without their files (``NODE_FIELDS``), in one query. A
     node whose row reads as it did before is the model made of it then (an inbox names
@@ -104,9 +119,10 @@ def nodes_by_id(ids: set[int]) -> dict[int, OrgNode]:
     requests: read them, never change them."""
     if not ids:
         return {}
-    query = OrgNode.select(*NODE_FIELDS).where(ids_in(OrgNode.id, sorted(ids)))
-    cursor = database.execute_sql(*query.sql())
     backend_type = type(database.obj)
+    query, sql = _nodes_statement(backend_type)
+    listed = ",".join(str(int(i)) for i in sorted(ids))
+    cursor = database.execute_sql(f"{sql} WHERE {_NODE_ID} IN ({listed})", [])
     found: dict[int, OrgNode] = {}
     fresh = []
     for raw in cursor.fetchall():
