@@ -487,13 +487,21 @@ def _parsed(node_id: int, text: str) -> dict[str, Any]:
 def cached_many(node_ids: list[int]) -> dict[int, dict[str, Any]]:
     """Cached facts documents by node id (nodes never computed are absent); shared between
     requests, read only."""
-    rows = (
-        Select([NodeFacts], [NodeFacts.node, NodeFacts.facts])
-        .where(NodeFacts.node.in_(node_ids))
-        .bind(database)
-        .tuples()
-    )
+    if not node_ids:
+        return {}
+    sql = _CACHED_MANY.get(type(database.obj))
+    if sql is None:  # the statement without its condition, built once per backend
+        sql, params = Select([NodeFacts], [NodeFacts.node, NodeFacts.facts]).bind(database).sql()
+        if params or " WHERE " in sql:
+            raise RuntimeError(f"unexpected statement for cached facts: {sql}")
+        sql = _CACHED_MANY[type(database.obj)] = f"{sql} WHERE {_FACTS_NODE}"
+    listed = ",".join(str(int(i)) for i in node_ids)
+    rows = database.execute_sql(f"{sql} IN ({listed})", []).fetchall()
     return {node_id: _parsed(node_id, text) for node_id, text in rows}
+
+
+_CACHED_MANY: dict[Any, str] = {}
+_FACTS_NODE = '"t1"."node_id"'
 
 
 def paths(doc: Any, prefix: str = "") -> set[str]:
