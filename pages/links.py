@@ -67,7 +67,11 @@ def url_pattern(endpoint: str, **values: Any) -> Callable[..., str]:
         out = []
         for piece, (name, in_query) in zip(pieces, slots, strict=True):
             out.append(piece)
-            text = str(given[name])
+            value = given[name]
+            if type(value) is int:  # digits (and a sign): nothing to quote (a table's ids)
+                out.append(str(value))
+                continue
+            text = str(value)
             out.append(quote_plus(text, QUERY_SAFE) if in_query else quote(text, SEGMENT_SAFE))
         out.append(last)
         return "".join(out)
