@@ -52,13 +52,13 @@ def inbox() -> Any:
         "compounds": compounds,
     }
     if view == "summons":
-        context["summons"] = queues.summons(g.actor, open_only=filters.open_only, page=page)
+        context["summons"] = queues.summons_rows(g.actor, open_only=filters.open_only, page=page)
         if htmx and htmx.target == "summons-rows":
             return render_template("work/_summons_rows.html", **context)
         return render_template("work/inbox.html", **context)
     rows = queues.inbox_rows(g.actor, filters, queues.INBOX_SHOWN, page=page)
     context["rows"] = inbox_lines(rows, context["now"])
-    context["summons"] = queues.summons(g.actor) if page == 1 else []
+    context["summons"] = queues.summons_rows(g.actor) if page == 1 else []
     context["usage"] = (
         boards.compound_usage([c.node_id for c in compounds]) if compounds and page == 1 else []
     )

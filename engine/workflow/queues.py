@@ -32,7 +32,7 @@ from engine.store.models import (
     OrgNode,
 )
 from engine.store.prepared import Slot, bind
-from engine.workflow.listed import NODE_FIELDS, definitions, nodes_by_id, rows_of
+from engine.workflow.listed import NODE_FIELDS, Row, definitions, nodes_by_id, rows_of
 
 PAGE_SIZE = 50
 MAX_PAGE = 1_000_000  # 50 million rows deep: past any queue, and its OFFSET fits a 64-bit column
@@ -458,6 +458,15 @@ def summons_query(actor: Actor, *, open_only: bool = True) -> Any:
 
 def summons(actor: Actor, *, open_only: bool = True, page: int = 1) -> list[Assignment]:
     """Summons addressed to the actor's units, by deadline."""
+    ids = _summons_ids(actor, open_only, page)
+    if not ids:
+        return []
+    found = {row.id: row for row in _summons_with_items(ids)}
+    return [found[i] for i in ids if i in found]
+
+
+def _summons_ids(actor: Actor, open_only: bool, page: int) -> list[int]:
+    """The ids of :func:`summons`' page ``page``, in order."""
     if page == 1:
         ids = _summons_first_page(actor, open_only)
     else:
@@ -467,9 +476,47 @@ def summons(actor: Actor, *, open_only: bool = True, page: int = 1) -> list[Assi
             # gathered on the unit index, then sorted (``summons_filtered``)
             due, tiebreak = backend().unindexed(due), backend().unindexed(tiebreak)
         ids = [row.id for row in by_deadline(query.select(Assignment.id), due, tiebreak, page)]
+    return ids
+
+
+# What the summons lists show (``pages.work``) of each summons, its item and its unit.
+SUMMONS_SHOWN = (
+    Assignment.id,
+    Assignment.item,
+    Assignment.state,
+    Assignment.next_due_at,
+    Assignment.urge_count,
+)
+_SUMMONS_LIGHT: dict[Any, str] = {}
+
+
+def summons_rows(actor: Actor, *, open_only: bool = True, page: int = 1) -> list[Any]:
+    """:func:`summons`' page as light rows (``listed.Row``) of ``SUMMONS_SHOWN``, with
+    the item's title (``row.item.title``) and the unit's name (``row.unit.name``): for a
+    page that only shows them (models of three tables, forty columns, cost more)."""
+    ids = _summons_ids(actor, open_only, page)
     if not ids:
         return []
-    found = {row.id: row for row in _summons_with_items(ids)}
+    sql = _SUMMONS_LIGHT.get(type(database.obj))
+    if sql is None:
+        query = (
+            Assignment.select(*SUMMONS_SHOWN, Item.title, OrgNode.name)
+            .join(Item)
+            .switch(Assignment)
+            .join(OrgNode)
+        )
+        sql, params = query.sql()
+        if params or " WHERE " in sql or not sql.startswith('SELECT "t1"."id"'):
+            raise RuntimeError(f"unexpected statement for summons rows: {sql}")
+        _SUMMONS_LIGHT[type(database.obj)] = sql
+    listed = ",".join(str(int(i)) for i in ids)
+    raw = database.execute_sql(f'{sql} WHERE "t1"."id" IN ({listed})', []).fetchall()
+    width = len(SUMMONS_SHOWN)
+    found = {}
+    for row, values in zip(rows_of([r[:width] for r in raw], SUMMONS_SHOWN), raw, strict=True):
+        row.item = Row({"title": values[width]})
+        row.unit = Row({"name": values[width + 1]})
+        found[row.id] = row
     return [found[i] for i in ids if i in found]
 
 
