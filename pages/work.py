@@ -25,7 +25,7 @@ from pages.itemviews import (
     summons_action,
     transition_page,
 )
-from pages.links import VARY, url_pattern
+from pages.links import id_url
 
 bp = Blueprint("work", __name__, url_prefix="/work")
 
@@ -75,14 +75,14 @@ def inbox() -> Any:
 def inbox_lines(rows: list[Any], now: Any) -> list[dict[str, Any]]:
     """What the inbox shows of each row, worked out here rather than by a call or filter
     per cell of the template (fifty rows: a third of the page)."""
-    item_url = url_pattern("work.item", item_id=VARY)
+    item_url = id_url("work.item", "item_id")
     lines = []
     for row in rows:
         due = row.due_at
         lines.append(
             {
                 "id": row.id,
-                "url": item_url(item_id=row.id),
+                "url": item_url(row.id),
                 "title": row.title,
                 "urge_count": row.urge_count,
                 "type_name": row.definition.name,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask, url_for
 
-from pages.links import VARY, url_pattern
+from pages.links import VARY, id_url, url_pattern
 
 ODD = ["dept-zhifa", "a b", "中文/x", "50%&?=#+", "", "~!$'()*,;:@"]
 
@@ -25,3 +25,15 @@ def test_url_pattern_is_url_for(app: Flask, root: str, value: str) -> None:
         assert inside(within=None) == url_for("review.overdue", level="community")
         item = url_pattern("work.item", item_id=VARY)
         assert item(item_id=7) == url_for("work.item", item_id=7)
+
+
+@pytest.mark.parametrize("root", ["", "/sanfang"])
+def test_id_url_is_url_for(app: Flask, root: str) -> None:
+    with app.test_request_context("/", environ_overrides={"SCRIPT_NAME": root}):
+        item = id_url("work.item", "item_id")
+        for item_id in (1, 7, 123456789):
+            assert item(item_id) == url_for("work.item", item_id=item_id)
+        page = id_url("work.inbox", "page", view="items")
+        assert page(3) == url_for("work.inbox", view="items", page=3)
+        with pytest.raises(ValueError):
+            item("7")  # type: ignore[arg-type]
