@@ -112,3 +112,19 @@ def _one_value(
         return head + quoted(str(value), in_query) + last
 
     return build
+
+
+def id_url(endpoint: str, name: str, **values: Any) -> Callable[[int], str]:
+    """A function building ``url_for(endpoint, **values, name=id)`` for an integer ``id``:
+    the link's text around the id, joined to it (a list's fifty item links; ``url_pattern``
+    takes its values by name and may quote them)."""
+    mark = str(_STAND_IN)
+    sample = url_for(endpoint, **values, **{name: _STAND_IN})
+    if sample.count(mark) != 1:
+        raise ValueError(f"{endpoint}: cannot place {name} in {sample}")
+    head, tail = sample.split(mark)
+
+    def build(value: int) -> str:
+        return f"{head}{value:d}{tail}"
+
+    return build

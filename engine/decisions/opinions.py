@@ -110,9 +110,9 @@ def _answer_paths(actor: Actor, rt_body: Mapping[str, Any] | None = None) -> lis
     return [g.node_path for g in actor.grants if g.role in roles]
 
 
-def _answerable(actor: Actor) -> Any:
-    """Collections at a node where (or above where) the actor lives as a resident."""
-    paths = [g.node_path for g in actor.grants if g.role in ANSWERERS]
+def _answerable_at(paths: list[Any]) -> Any:
+    """Collections at a node where (or above where) the actor lives as a resident: at or
+    above one of the nodes at ``paths`` (its resident grants' paths, texts or slots)."""
     if not paths:
         return OpinionCollection.id == 0
     cond = None
@@ -131,25 +131,42 @@ def for_resident(
     actor: Actor, *, now: dt.datetime
 ) -> list[tuple[OpinionCollection, Opinion | None]]:
     """The collections open to ``actor`` now, each with their own answer if any (one query)."""
-    rows = (
-        OpinionCollection.select(OpinionCollection, Opinion)
-        .join(
-            Opinion,
-            JOIN.LEFT_OUTER,
-            on=(Opinion.collection == OpinionCollection.id) & (Opinion.user == actor.user),
+    paths = [g.node_path for g in actor.grants if g.role in ANSWERERS]
+    if paths:  # built once per number of grants (every resident's /r)
+        values = {f"path{i}": path for i, path in enumerate(paths)}
+        rows = prepared(
+            ("opinions.for_resident", len(paths)),
+            _for_resident,
+            user=actor.user.id,
+            now=now,
+            **values,
         )
-        .where(
-            _answerable(actor)
-            & (OpinionCollection.opens_at <= now)
-            & (OpinionCollection.closes_at > now)
-        )
-        .order_by(OpinionCollection.closes_at)
-    )
+    else:
+        rows = _for_resident(actor.user.id, now)
     found = []
     for collection in rows:
         mine = getattr(collection, "opinion", None)
         found.append((collection, mine if mine is not None and mine.id else None))
     return [(c, mine) for c, mine in found if _may_answer(actor, c)]
+
+
+def _for_resident(user: Any, now: Any, **paths: Any) -> Any:
+    """:func:`for_resident`'s query: for the user (a slot), the resident's node paths
+    (``path0`` …: slots, none: nothing) and the time."""
+    return (
+        OpinionCollection.select(OpinionCollection, Opinion)
+        .join(
+            Opinion,
+            JOIN.LEFT_OUTER,
+            on=(Opinion.collection == OpinionCollection.id) & (Opinion.user == user),
+        )
+        .where(
+            _answerable_at(list(paths.values()))
+            & (OpinionCollection.opens_at <= now)
+            & (OpinionCollection.closes_at > now)
+        )
+        .order_by(OpinionCollection.closes_at)
+    )
 
 
 def _may_answer(actor: Actor, collection: OpinionCollection) -> bool:

@@ -386,8 +386,14 @@ def polls_at(node: OrgNode, *, limit: int = 50) -> list[Poll]:
 
 def polls_of_voter(user: User, *, limit: int = 20) -> list[tuple[Poll, int, bool]]:
     """The votes ``user`` votes in (newest first): (poll, their units, whether each voted)."""
+    rows = prepared("polls_of_voter", _polls_of_voter, user=user.id, limit=limit)
+    return [(p, p.mine, p.done >= p.mine) for p in rows]
+
+
+def _polls_of_voter(user: Any, limit: Any) -> Any:
+    """:func:`polls_of_voter`'s query, for its slots (built once: every resident's /r)."""
     voted = fn.COUNT(Ballot.id)
-    rows = (
+    return (
         Poll.select(Poll, fn.COUNT(PollUnit.id).alias("mine"), voted.alias("done"))
         .join(PollUnit, on=(PollUnit.poll == Poll.id))
         .join(Ballot, JOIN.LEFT_OUTER, on=(Ballot.unit == PollUnit.id))
@@ -396,7 +402,6 @@ def polls_of_voter(user: User, *, limit: int = 20) -> list[tuple[Poll, int, bool
         .order_by(Poll.closed, Poll.closes_at.desc())
         .limit(limit)
     )
-    return [(p, p.mine, p.done >= p.mine) for p in rows]
 
 
 __all__ = [

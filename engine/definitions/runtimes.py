@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from engine.core.errors import NotFound
@@ -29,8 +29,14 @@ class Runtime:
     def states(self) -> Mapping[str, Any]:
         return self.body["workflow"]["states"]
 
+    @cached_property
+    def state_labels(self) -> Mapping[str, str]:
+        """Each state's label by key (a list shows one per row)."""
+        return {key: str(spec.get("label", key)) for key, spec in self.states.items()}
+
     def state_label(self, state: str) -> str:
-        return str(self.states.get(state, {}).get("label", state))
+        label = self.state_labels.get(state)
+        return str(state) if label is None else label
 
     def transition(self, key: str) -> Mapping[str, Any] | None:
         return next((t for t in self.workflow["transitions"] if t["key"] == key), None)

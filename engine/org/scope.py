@@ -18,7 +18,7 @@ from engine.org.actors import Actor
 from engine.org.permissions import can
 from engine.store.db import backend
 from engine.store.models import Assignment, Item, OrgNode, Pack
-from engine.store.prepared import prepared
+from engine.store.prepared import prepared, prepared_cursor
 
 DEFAULT_SEES = {"department": "summoned", "resident": "own"}
 # Up to this many nodes a subtree is matched by node id (an index equality or IN list,
@@ -45,17 +45,16 @@ def subtree_nodes(path: str) -> list[tuple[int, str]]:
     """(id, path) of the nodes at or below ``path`` (read once per request)."""
     return memoized(
         ("subtree_nodes", path),
-        lambda: list(
-            prepared(
+        lambda: [
+            (node_id, node_path)
+            for node_id, node_path in prepared_cursor(
                 "subtree_nodes",
-                lambda pattern: (
-                    OrgNode.select(OrgNode.id, OrgNode.path)
-                    .where(path_like(OrgNode.path, pattern))
-                    .tuples()
+                lambda pattern: OrgNode.select(OrgNode.id, OrgNode.path).where(
+                    path_like(OrgNode.path, pattern)
                 ),
                 pattern=path_pattern(path),
-            )
-        ),
+            ).fetchall()
+        ],
     )
 
 
@@ -80,18 +79,15 @@ def small_subtree_ids(path: str) -> list[int] | None:
         return [node_id for node_id, _ in known] if len(known) <= ID_LIST_LIMIT else None
 
     def load() -> list[int] | None:
-        rows = prepared(
+        cursor = prepared_cursor(
             "small_subtree_ids",
             lambda pattern, most: (
-                OrgNode.select(OrgNode.id)
-                .where(path_like(OrgNode.path, pattern))
-                .limit(most)
-                .tuples()
+                OrgNode.select(OrgNode.id).where(path_like(OrgNode.path, pattern)).limit(most)
             ),
             pattern=path_pattern(path),
             most=ID_LIST_LIMIT + 1,
         )
-        ids = [node_id for (node_id,) in rows]
+        ids = [node_id for (node_id,) in cursor.fetchall()]
         return ids if len(ids) <= ID_LIST_LIMIT else None
 
     return memoized(("small_subtree_ids", path), load)

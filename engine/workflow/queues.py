@@ -32,7 +32,7 @@ from engine.store.models import (
     OrgNode,
 )
 from engine.store.prepared import Slot, bind
-from engine.workflow.listed import NODE_FIELDS, definitions, nodes_by_id
+from engine.workflow.listed import NODE_FIELDS, Row, definitions, nodes_by_id, rows_of
 
 PAGE_SIZE = 50
 MAX_PAGE = 1_000_000  # 50 million rows deep: past any queue, and its OFFSET fits a 64-bit column
@@ -351,13 +351,29 @@ def inbox(
         fields = tuple(Item._meta.sorted_fields if with_data else LIST_FIELDS)
     else:
         fields = (Item.id, Item.due_at, *(f for f in fields if f.name not in ("id", "due_at")))
-    names = {f.name for f in fields}  # (a field's == builds SQL: no ``in`` on fields)
     if filters.node:  # the API's node filter looks the node up: built each time
         parts = inbox_parts(actor, filters, list(fields))
         rows = merged_by_deadline(parts, page, each_closed=not filters.open_only)
     else:
         sql, params = _inbox_statement(actor, filters, fields, page * PAGE_SIZE)
         rows = merged_page(list(Item.raw(sql, *params)), page)
+    return _named(rows, fields)
+
+
+def inbox_rows(
+    actor: Actor, filters: Filters, fields: tuple[Any, ...], *, page: int = 1
+) -> list[Any]:
+    """:func:`inbox`'s page of ``fields`` as light rows (``listed.Row``), not models: for
+    a page that only shows them (the node filter is the API's)."""
+    fields = (Item.id, Item.due_at, *(f for f in fields if f.name not in ("id", "due_at")))
+    sql, params = _inbox_statement(actor, filters, fields, page * PAGE_SIZE)
+    found = rows_of(database.execute_sql(sql, params).fetchall(), fields)
+    return _named(merged_page(found, page), fields)
+
+
+def _named(rows: list[Any], fields: tuple[Any, ...]) -> list[Any]:
+    """``rows`` with their definitions and nodes attached, when their columns were read."""
+    names = {f.name for f in fields}  # (a field's == builds SQL: no ``in`` on fields)
     if "definition" in names:
         known = definitions()
         for row in rows:
@@ -442,6 +458,15 @@ def summons_query(actor: Actor, *, open_only: bool = True) -> Any:
 
 def summons(actor: Actor, *, open_only: bool = True, page: int = 1) -> list[Assignment]:
     """Summons addressed to the actor's units, by deadline."""
+    ids = _summons_ids(actor, open_only, page)
+    if not ids:
+        return []
+    found = {row.id: row for row in _summons_with_items(ids)}
+    return [found[i] for i in ids if i in found]
+
+
+def _summons_ids(actor: Actor, open_only: bool, page: int) -> list[int]:
+    """The ids of :func:`summons`' page ``page``, in order."""
     if page == 1:
         ids = _summons_first_page(actor, open_only)
     else:
@@ -451,19 +476,89 @@ def summons(actor: Actor, *, open_only: bool = True, page: int = 1) -> list[Assi
             # gathered on the unit index, then sorted (``summons_filtered``)
             due, tiebreak = backend().unindexed(due), backend().unindexed(tiebreak)
         ids = [row.id for row in by_deadline(query.select(Assignment.id), due, tiebreak, page)]
+    return ids
+
+
+# What the summons lists show (``pages.work``) of each summons, its item and its unit.
+SUMMONS_SHOWN = (
+    Assignment.id,
+    Assignment.item,
+    Assignment.state,
+    Assignment.next_due_at,
+    Assignment.urge_count,
+)
+_SUMMONS_LIGHT: dict[Any, str] = {}
+
+
+def summons_rows(actor: Actor, *, open_only: bool = True, page: int = 1) -> list[Any]:
+    """:func:`summons`' page as light rows (``listed.Row``) of ``SUMMONS_SHOWN``, with
+    the item's title (``row.item.title``) and the unit's name (``row.unit.name``): for a
+    page that only shows them (models of three tables, forty columns, cost more)."""
+    ids = _summons_ids(actor, open_only, page)
     if not ids:
         return []
-    # The page's summons with their items and units, in one more query: without the
-    # items' answers and the units' files (the list shows a title and a name).
-    found = {
-        row.id: row
-        for row in Assignment.select(Assignment, *LIST_FIELDS, *NODE_FIELDS)
+    sql = _SUMMONS_LIGHT.get(type(database.obj))
+    if sql is None:
+        query = (
+            Assignment.select(*SUMMONS_SHOWN, Item.title, OrgNode.name)
+            .join(Item)
+            .switch(Assignment)
+            .join(OrgNode)
+        )
+        sql, params = query.sql()
+        if params or " WHERE " in sql or not sql.startswith('SELECT "t1"."id"'):
+            raise RuntimeError(f"unexpected statement for summons rows: {sql}")
+        _SUMMONS_LIGHT[type(database.obj)] = sql
+    listed = ",".join(str(int(i)) for i in ids)
+    raw = database.execute_sql(f'{sql} WHERE "t1"."id" IN ({listed})', []).fetchall()
+    width = len(SUMMONS_SHOWN)
+    found = {}
+    for row, values in zip(rows_of([r[:width] for r in raw], SUMMONS_SHOWN), raw, strict=True):
+        row.item = Row({"title": values[width]})
+        row.unit = Row({"name": values[width + 1]})
+        found[row.id] = row
+    return [found[i] for i in ids if i in found]
+
+
+# ``_summons_with_items``' statement without its condition, and what peewee works out
+# from its result columns before the first row, by backend.
+_SUMMONS_ROWS: dict[Any, tuple[Any, str, dict[str, Any]]] = {}
+
+
+def _summons_with_items(ids: list[int]) -> Any:
+    """The summons ``ids`` with their items and units, in one query: without the items'
+    answers and the units' files (the list shows a title and a name). Its SQL and column
+    resolution are made once per backend (forty columns: peewee spent more on building
+    and resolving them than the database on the rows)."""
+    backend_type = type(database.obj)
+    entry = _SUMMONS_ROWS.get(backend_type)
+    query = entry[0] if entry else _summons_items_query()
+    sql = entry[1] if entry else query.sql()[0]
+    listed = ",".join(str(int(i)) for i in ids)
+    cursor = database.execute_sql(f'{sql} WHERE "t1"."id" IN ({listed})', [])
+    wrapper = query._get_cursor_wrapper(cursor)
+    if entry is None:
+        before = set(vars(wrapper))
+        wrapper.initialize()
+        resolved = {k: v for k, v in vars(wrapper).items() if k not in before}
+        _SUMMONS_ROWS[backend_type] = (query, sql, resolved)
+    else:
+        vars(wrapper).update(entry[2])
+    wrapper.initialized = True
+    return wrapper
+
+
+def _summons_items_query() -> Any:
+    query = (
+        Assignment.select(Assignment, *LIST_FIELDS, *NODE_FIELDS)
         .join(Item)
         .switch(Assignment)
         .join(OrgNode)
-        .where(Assignment.id.in_(ids))
-    }
-    return [found[i] for i in ids if i in found]
+    )
+    sql, params = query.sql()
+    if params or " WHERE " in sql or not sql.startswith('SELECT "t1"."id"'):
+        raise RuntimeError(f"unexpected statement for summons rows: {sql}")
+    return query
 
 
 def summons_first(actor: Actor) -> bool:

@@ -32,12 +32,12 @@ def test_the_fixed_offset_gives_the_zone_s_time():
 
 
 def test_the_page_filter_writes_what_strftime_writes(app):
-    from pages.extensions import _localtime
+    from pages.extensions import localtime
 
     rng = random.Random(3)
     for _ in range(2000):
         value = dt.datetime(1990, 1, 1) + dt.timedelta(minutes=rng.randrange(0, 80 * 525600))
         aware = _zone(value)
-        assert _localtime(value) == aware.strftime("%Y-%m-%d %H:%M")
-        assert _localtime(value, "%Y-%m-%d %H:%M:%S") == aware.strftime("%Y-%m-%d %H:%M:%S")
-    assert _localtime(None) == ""
+        assert localtime(value) == aware.strftime("%Y-%m-%d %H:%M")
+        assert localtime(value, "%Y-%m-%d %H:%M:%S") == aware.strftime("%Y-%m-%d %H:%M:%S")
+    assert localtime(None) == ""
