@@ -66,18 +66,68 @@ def _localtime(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return aware.strftime(fmt)
 
 
-def form_fields(schema: Any) -> dict[str, Any]:
-    """A form schema's fields by name (forms.FieldSpec), built once per request and schema:
-    a timeline shows each transition's answers by their fields."""
-    from flask import g
-
+def _transition_fields(rt: Any, key: str) -> dict[str, Any]:
+    """The fields of transition ``key``'s form in ``rt`` by name (forms.FieldSpec), built
+    once per request and version."""
     import forms
 
-    cache = g.setdefault("form_fields", {})
-    if id(schema) not in cache:
+    cache = g.setdefault("transition_fields", {})
+    kept = cache.get((id(rt), key))
+    if kept is None or kept[0] is not rt:
+        schema = (rt.transition(key) or {}).get("form")
         specs = forms.field_specs(schema) if isinstance(schema, Mapping) and schema else []
-        cache[id(schema)] = (schema, {spec.name: spec for spec in specs})
-    return cache[id(schema)][1]
+        kept = cache[(id(rt), key)] = (rt, {spec.name: spec for spec in specs})
+    return kept[1]  # type: ignore[no-any-return]
+
+
+# What _answer.html's ``answer`` macro shows itself for these kinds (links, tables, dates).
+_ANSWER_MACRO_KINDS = frozenset(("photo", "file", "group", "date", "datetime"))
+
+
+def _is_list(value: Any) -> bool:
+    """Jinja's ``value is iterable and value is not string and value is not mapping``."""
+    if isinstance(value, (str, Mapping)):
+        return False
+    try:
+        iter(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _words(string: str) -> Markup:
+    """``_(string)`` as a template gives it: the translation as markup."""
+    return str.__new__(Markup, _translations().ugettext(string))
+
+
+def _answer_text(spec: Any, value: Any) -> Any:
+    """What ``answer(spec, value)`` (_answer.html) shows, as text to escape or markup, for
+    the plain kinds; None where the macro is needed."""
+    if value is None or value == "" or value == []:
+        return "–"
+    if spec is None:
+        return "、".join(map(str, value)) if _is_list(value) else value
+    if spec.kind in _ANSWER_MACRO_KINDS:
+        return None
+    if value is True or value is False:
+        return _words("Yes" if value else "No")
+    labels = dict(spec.options or [])
+    if _is_list(value):
+        return "、".join([str(labels.get(v, v)) for v in value])
+    return labels.get(value, value)
+
+
+def transition_answers(rt: Any, event: Any) -> list[tuple[Any, Any, Any, Any]]:
+    """A transition event's form answers as the timeline lists them: (label, text, field,
+    value) each, ``text`` None where the ``answer`` macro shows the value (one macro call
+    per photo, file, group or date instead of one per answer)."""
+    fields = _transition_fields(rt, event.action[11:])
+    rows = []
+    for name, value in event.after["form"].items():
+        spec = fields.get(name)
+        label = spec.label if spec else _words("a field no longer on the form")
+        rows.append((label, _answer_text(spec, value), spec, value))
+    return rows
 
 
 def route_words(detail: Any, rt: Any) -> dict[str, Any]:
@@ -294,7 +344,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["escalation_line"] = escalation_line
     app.jinja_env.filters["edition"] = edition
     app.jinja_env.globals["route_words"] = route_words
-    app.jinja_env.globals["form_fields"] = form_fields
+    app.jinja_env.globals["transition_answers"] = transition_answers
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["lang_href"] = lang_href
     app.jinja_env.globals["state_label"] = state_label

@@ -86,6 +86,8 @@ def with_columns(wrapper: Any, slot: Hashable) -> Any:
         return wrapper
     kept = _columns.get(slot)
     if kept is None:
+        if len(_columns) > 4096:
+            _columns.clear()  # bounded: statements are few, but a caller may key by data
         before = set(vars(wrapper))
         wrapper.initialize()
         kept = _columns[slot] = {k: v for k, v in vars(wrapper).items() if k not in before}

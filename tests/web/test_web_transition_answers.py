@@ -1,0 +1,81 @@
+"""A transition's answers on the timeline read as the ``answer`` macro (_answer.html) shows
+them: the plain kinds are put in words in Python (pages.extensions.transition_answers),
+the others still by the macro; the HTML is the same either way."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from flask import g, render_template_string
+
+from forms.specs import FieldSpec
+from pages.extensions import transition_answers
+
+
+def _spec(kind: str, **more: object) -> FieldSpec:
+    return FieldSpec(name="f", path="f", pointer="/f", kind=kind, label="<标签>", **more)
+
+
+SELECT = _spec("select", options=(("a", "甲 & 乙"), ("b", "<b>"), (1, "一")))
+CHILD = _spec("text")
+CASES = [
+    (spec, value)
+    for spec in (
+        None,
+        _spec("text"),
+        _spec("number"),
+        _spec("checkbox"),
+        SELECT,
+        _spec("multiselect", options=(("a", "甲"), ("b", "乙"))),
+        _spec("date"),
+        _spec("datetime"),
+        _spec("photo"),
+        _spec("file"),
+        _spec("group", children=(CHILD,)),
+    )
+    for value in (
+        None,
+        "",
+        [],
+        "a",
+        "<x> & 'y'",
+        1,
+        2.5,
+        0,
+        True,
+        False,
+        ["a", "b", "<c>"],
+        [1, None],
+        "2026-01-02",
+        "2026-01-02T08:30:00+08:00",
+    )
+    # photos, files and groups are lists (of ids, of rows): the macro shows them still
+    if spec is None or spec.kind not in ("photo", "file", "group") or value in ([], ["a", "b"])
+] + [(_spec("group", children=(CHILD,)), [{"f": "<v>"}, "odd"]), (None, {"k": "v"})]
+
+MACRO = (
+    '{% from "_answer.html" import answer %}'
+    "{% for spec, v in cases %}<dd>{{ answer(spec, v) }}</dd>{% endfor %}"
+)
+ROWS = (
+    '{% from "_answer.html" import answer %}'
+    "{% for label, text, spec, v in rows %}"
+    "<dd>{{ answer(spec, v) if text is none else text }}</dd>{% endfor %}"
+)
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_transition_answers_read_as_the_macro_shows_them(app, lang):
+    rt = SimpleNamespace(transition=lambda key: {"form": {"type": "object", "properties": {}}})
+    with app.test_request_context(f"/?lang={lang}", headers={"Accept-Language": lang}):
+        expected = render_template_string(MACRO, cases=CASES)
+        rows = []
+        for spec, value in CASES:
+            event = SimpleNamespace(action="transition.x", after={"form": {"f": value}})
+            # the version's form as having the case's field (or none of that name)
+            g.transition_fields = {(id(rt), "x"): (rt, {} if spec is None else {"f": spec})}
+            rows += transition_answers(rt, event)
+        assert render_template_string(ROWS, rows=rows) == expected
+        labels = {label for label, *_ in rows}
+        assert "<标签>" in labels and len(labels) == 2  # a field's label, or "no longer on"
