@@ -66,18 +66,24 @@ def _localtime(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return aware.strftime(fmt)
 
 
+# Each transition form's fields by name, by (runtime, transition): a version never changes
+# and its runtime is kept by the process (the runtime is kept along, so that an id is never
+# another's). Bounded.
+_TRANSITION_FIELDS: dict[tuple[int, str], tuple[Any, dict[str, Any]]] = {}
+
+
 def _transition_fields(rt: Any, key: str) -> dict[str, Any]:
-    """The fields of transition ``key``'s form in ``rt`` by name (forms.FieldSpec), built
-    once per request and version."""
+    """The fields of transition ``key``'s form in ``rt`` by name (forms.FieldSpec)."""
     import forms
 
-    cache = g.setdefault("transition_fields", {})
-    kept = cache.get((id(rt), key))
+    kept = _TRANSITION_FIELDS.get((id(rt), key))
     if kept is None or kept[0] is not rt:
         schema = (rt.transition(key) or {}).get("form")
         specs = forms.field_specs(schema) if isinstance(schema, Mapping) and schema else []
-        kept = cache[(id(rt), key)] = (rt, {spec.name: spec for spec in specs})
-    return kept[1]  # type: ignore[no-any-return]
+        if len(_TRANSITION_FIELDS) >= 1024:
+            _TRANSITION_FIELDS.clear()
+        kept = _TRANSITION_FIELDS[(id(rt), key)] = (rt, {spec.name: spec for spec in specs})
+    return kept[1]
 
 
 # What _answer.html's ``answer`` macro shows itself for these kinds (links, tables, dates).

@@ -7,10 +7,10 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from flask import g, render_template_string
+from flask import render_template_string
 
 from forms.specs import FieldSpec
-from pages.extensions import transition_answers
+from pages.extensions import _TRANSITION_FIELDS, transition_answers
 
 
 def _spec(kind: str, **more: object) -> FieldSpec:
@@ -74,7 +74,7 @@ def test_transition_answers_read_as_the_macro_shows_them(app, lang):
         for spec, value in CASES:
             event = SimpleNamespace(action="transition.x", after={"form": {"f": value}})
             # the version's form as having the case's field (or none of that name)
-            g.transition_fields = {(id(rt), "x"): (rt, {} if spec is None else {"f": spec})}
+            _TRANSITION_FIELDS[(id(rt), "x")] = (rt, {} if spec is None else {"f": spec})
             rows += transition_answers(rt, event)
         assert render_template_string(ROWS, rows=rows) == expected
         labels = {label for label, *_ in rows}
