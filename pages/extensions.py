@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_htmx import HTMX
 from flask_wtf.csrf import CSRFProtect
 from jinja2 import pass_eval_context
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from engine.core import clock, i18n, memo
 from pages import links, plainwords
@@ -134,6 +134,35 @@ def transition_answers(rt: Any, event: Any) -> list[tuple[Any, Any, Any, Any]]:
         label = spec.label if spec else _words("a field no longer on the form")
         rows.append((label, _answer_text(spec, value), spec, value))
     return rows
+
+
+def deliberation(timeline: Any) -> tuple[Any, list[Any]]:
+    """The item's origin event (a meeting's resolution, an opinion; None if none) and its
+    gate decisions, from its timeline in one pass (decisions/_item_origin.html)."""
+    origin, decided = None, []
+    for event in timeline:
+        if event.action == "gate.decide":
+            decided.append(event)
+        elif event.action == "item.origin" and origin is None:
+            origin = event
+    return origin, decided
+
+
+# A summons' state as items/_macros.html's summons_state shows it: the words it translates.
+_SUMMONS_WORDS = {
+    "summoned": "Summoned",
+    "reported": "Reported in",
+    "done": "Done",
+    "declined": "Declined",
+    "cancelled": "Cancelled",
+}
+
+
+def summons_pill(state: str) -> Markup:
+    """``summons_state(state)`` (items/_macros.html) without a macro call per summons."""
+    word = _SUMMONS_WORDS.get(state)
+    text = _words(word) if word is not None else escape(state)
+    return Markup(f'<span class="pill pill-{escape(state)}">{text}</span>')
 
 
 def route_words(detail: Any, rt: Any) -> dict[str, Any]:
@@ -351,6 +380,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["edition"] = edition
     app.jinja_env.globals["route_words"] = route_words
     app.jinja_env.globals["transition_answers"] = transition_answers
+    app.jinja_env.globals["deliberation"] = deliberation
+    app.jinja_env.globals["summons_pill"] = summons_pill
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["lang_href"] = lang_href
     app.jinja_env.globals["state_label"] = state_label

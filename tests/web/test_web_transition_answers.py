@@ -10,7 +10,7 @@ import pytest
 from flask import render_template_string
 
 from forms.specs import FieldSpec
-from pages.extensions import _TRANSITION_FIELDS, transition_answers
+from pages.extensions import _TRANSITION_FIELDS, deliberation, transition_answers
 
 
 def _spec(kind: str, **more: object) -> FieldSpec:
@@ -79,3 +79,34 @@ def test_transition_answers_read_as_the_macro_shows_them(app, lang):
         assert render_template_string(ROWS, rows=rows) == expected
         labels = {label for label, *_ in rows}
         assert "<标签>" in labels and len(labels) == 2  # a field's label, or "no longer on"
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_summons_pill_reads_as_the_macro(app, lang):
+    states = ["summoned", "reported", "done", "declined", "cancelled", "<odd> & 'x'"]
+    macro = (
+        '{% from "items/_macros.html" import summons_state %}'
+        "{% for s in states %}{{ summons_state(s) }}|{% endfor %}"
+    )
+    with app.test_request_context(f"/?lang={lang}", headers={"Accept-Language": lang}):
+        expected = render_template_string(macro, states=states)
+        shown = render_template_string(
+            "{% for s in states %}{{ summons_pill(s) }}|{% endfor %}", states=states
+        )
+    assert shown == expected and ("已报到" in expected or "Reported in" in expected)
+
+
+def test_deliberation_finds_the_first_origin_and_every_gate_decision():
+    def event(action: str, n: int) -> SimpleNamespace:
+        return SimpleNamespace(action=action, n=n)
+
+    timeline = [
+        event("item.raise", 0),
+        event("item.origin", 1),
+        event("gate.decide", 2),
+        event("item.origin", 3),
+        event("gate.decide", 4),
+    ]
+    origin, decided = deliberation(timeline)
+    assert origin.n == 1 and [e.n for e in decided] == [2, 4]
+    assert deliberation(timeline[:1]) == (None, [])
