@@ -7,7 +7,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from flask import render_template_string
+from flask import render_template, render_template_string
 
 from forms.specs import FieldSpec
 from pages.extensions import _TRANSITION_FIELDS, deliberation, transition_answers
@@ -110,3 +110,31 @@ def test_deliberation_finds_the_first_origin_and_every_gate_decision():
     origin, decided = deliberation(timeline)
     assert origin.n == 1 and [e.n for e in decided] == [2, 4]
     assert deliberation(timeline[:1]) == (None, [])
+
+
+def test_the_timeline_shows_a_photo_and_a_date_by_the_macro(app):
+    """The answer macro is imported only where a transition's answer needs it."""
+    import datetime as dt
+
+    date, photo = _spec("date"), _spec("photo")
+    rt = SimpleNamespace(transition=lambda key: {}, state_label=lambda state: f"<{state}>")
+    _TRANSITION_FIELDS[(id(rt), "x")] = (rt, {"d": date, "p": photo})
+    event = SimpleNamespace(
+        at=dt.datetime(2026, 1, 2, 3, 4),
+        action="transition.x",
+        actor_id=None,
+        actor_name=None,
+        before={"state": "a"},
+        after={"state": "b", "form": {"d": "2026-01-02", "p": ["abc"], "n": 3}},
+        detail={"label": "办结"},
+    )
+    with app.test_request_context("/?lang=zh_CN"):
+        page = render_template("items/_timeline_entries.html", timeline=[event], rt=rt)
+        macro = render_template_string(
+            '{% from "_answer.html" import answer %}{{ answer(d, "2026-01-02") }}|'
+            '{{ answer(p, ["abc"]) }}',
+            d=date,
+            p=photo,
+        )
+    day, photos = macro.split("|")
+    assert f"<dd>{day}</dd>" in page and f"<dd>{photos}</dd>" in page and "<dd>3</dd>" in page
