@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
@@ -56,7 +57,23 @@ def _parsed_locale() -> Locale:
     return parsed
 
 
+# Stored (naive UTC) times as the page filter shows them by default: an item page shows the
+# same few dozen times on every visit (its events', its summonses'). Bounded.
+_SHOWN_TIMES: dict[dt.datetime, str] = {}
+
+
 def _localtime(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if fmt == "%Y-%m-%d %H:%M" and type(value) is dt.datetime and value.tzinfo is None:
+        shown = _SHOWN_TIMES.get(value)
+        if shown is None:
+            if len(_SHOWN_TIMES) >= 8192:
+                _SHOWN_TIMES.clear()
+            shown = _SHOWN_TIMES[value] = _shown_time(value, fmt)
+        return shown
+    return _shown_time(value, fmt)
+
+
+def _shown_time(value: Any, fmt: str) -> str:
     aware = clock.local(value)
     if aware is None:
         return ""
