@@ -248,7 +248,8 @@ def detail_context(
         view = items.reveal(g.actor, item, view, now=now)
     return {
         **supervise_context(item),
-        "handlers": supervision.handlers_of(item),
+        # the staff's page names who handles the item; a resident's never does
+        "handlers": supervision.handlers_of(item) if audience == "staff" else [],
         "item": item,
         "rt": rt,
         "now": now,
