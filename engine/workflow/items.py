@@ -662,18 +662,32 @@ def role_names(
 
 def assignments_of(item: Item) -> list[Assignment]:
     """The item's summonses with their units, in order (one prepared statement). A unit is
-    read with its id, key, name, kind and path only: pages name it, never read its file."""
-    return list(
-        prepared(
-            "assignments_of",
-            lambda item: (
-                Assignment.select(
-                    Assignment, OrgNode.id, OrgNode.key, OrgNode.name, OrgNode.kind, OrgNode.path
-                )
-                .join(OrgNode)
-                .where(Assignment.item == item)
-                .order_by(Assignment.id)
-            ),
-            item=item.id,
-        )
+    read with its id, key, name, kind and path only: pages name it, never read its file.
+
+    The rows are made into models here, each value converted by its field as peewee does,
+    without peewee's attribute-by-attribute assignment (about 15 µs a row of 23 columns)."""
+    rows = prepared_cursor(
+        "assignments_of_rows",
+        lambda item: (
+            Assignment.select(*_ASSIGNMENT_FIELDS, *_UNIT_FIELDS)
+            .join(OrgNode)
+            .where(Assignment.item == item)
+            .order_by(Assignment.id)
+        ),
+        item=item.id,
     )
+    split = len(_ASSIGNMENT_FIELDS)
+    found = []
+    for row in rows:
+        assignment, unit = Assignment(__no_default__=True), OrgNode(__no_default__=True)
+        assignment.__data__ = {
+            f.name: f.python_value(v) for f, v in zip(_ASSIGNMENT_FIELDS, row[:split], strict=True)
+        }
+        unit.__data__ = {f.name: f.python_value(v) for f, v in zip(_UNIT_FIELDS, row[split:])}
+        assignment.__rel__["unit"] = unit
+        found.append(assignment)
+    return found
+
+
+_ASSIGNMENT_FIELDS = tuple(Assignment._meta.sorted_fields)
+_UNIT_FIELDS = (OrgNode.id, OrgNode.key, OrgNode.name, OrgNode.kind, OrgNode.path)
