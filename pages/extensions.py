@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
@@ -13,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_htmx import HTMX
 from flask_wtf.csrf import CSRFProtect
 from jinja2 import pass_eval_context
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from engine.core import clock, i18n, memo
 from engine.definitions.runtimes import runtime
@@ -57,7 +58,23 @@ def _parsed_locale() -> Locale:
     return parsed
 
 
+# Stored (naive UTC) times as the page filter shows them by default: an item page shows the
+# same few dozen times on every visit (its events', its summonses'). Bounded.
+_SHOWN_TIMES: dict[dt.datetime, str] = {}
+
+
 def localtime(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if fmt == "%Y-%m-%d %H:%M" and type(value) is dt.datetime and value.tzinfo is None:
+        shown = _SHOWN_TIMES.get(value)
+        if shown is None:
+            if len(_SHOWN_TIMES) >= 8192:
+                _SHOWN_TIMES.clear()
+            shown = _SHOWN_TIMES[value] = _shown_time(value, fmt)
+        return shown
+    return _shown_time(value, fmt)
+
+
+def _shown_time(value: Any, fmt: str) -> str:
     if value is None:
         return ""
     if fmt == "%Y-%m-%d %H:%M" and clock.FIXED_OFFSET is not None and value >= clock.FIXED_SINCE:
@@ -72,18 +89,103 @@ def localtime(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return aware.strftime(fmt)
 
 
-def form_fields(schema: Any) -> dict[str, Any]:
-    """A form schema's fields by name (forms.FieldSpec), built once per request and schema:
-    a timeline shows each transition's answers by their fields."""
-    from flask import g
+# Each transition form's fields by name, by (runtime, transition): a version never changes
+# and its runtime is kept by the process (the runtime is kept along, so that an id is never
+# another's). Bounded.
+_TRANSITION_FIELDS: dict[tuple[int, str], tuple[Any, dict[str, Any]]] = {}
 
+
+def _transition_fields(rt: Any, key: str) -> dict[str, Any]:
+    """The fields of transition ``key``'s form in ``rt`` by name (forms.FieldSpec)."""
     import forms
 
-    cache = g.setdefault("form_fields", {})
-    if id(schema) not in cache:
+    kept = _TRANSITION_FIELDS.get((id(rt), key))
+    if kept is None or kept[0] is not rt:
+        schema = (rt.transition(key) or {}).get("form")
         specs = forms.field_specs(schema) if isinstance(schema, Mapping) and schema else []
-        cache[id(schema)] = (schema, {spec.name: spec for spec in specs})
-    return cache[id(schema)][1]
+        if len(_TRANSITION_FIELDS) >= 1024:
+            _TRANSITION_FIELDS.clear()
+        kept = _TRANSITION_FIELDS[(id(rt), key)] = (rt, {spec.name: spec for spec in specs})
+    return kept[1]
+
+
+# What _answer.html's ``answer`` macro shows itself for these kinds (links, tables, dates).
+_ANSWER_MACRO_KINDS = frozenset(("photo", "file", "group", "date", "datetime"))
+
+
+def _is_list(value: Any) -> bool:
+    """Jinja's ``value is iterable and value is not string and value is not mapping``."""
+    if isinstance(value, (str, Mapping)):
+        return False
+    try:
+        iter(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _words(string: str) -> Markup:
+    """``_(string)`` as a template gives it: the translation as markup."""
+    return str.__new__(Markup, _translations().ugettext(string))
+
+
+def _answer_text(spec: Any, value: Any) -> Any:
+    """What ``answer(spec, value)`` (_answer.html) shows, as text to escape or markup, for
+    the plain kinds; None where the macro is needed."""
+    if value is None or value == "" or value == []:
+        return "–"
+    if spec is None:
+        return "、".join(map(str, value)) if _is_list(value) else value
+    if spec.kind in _ANSWER_MACRO_KINDS:
+        return None
+    if value is True or value is False:
+        return _words("Yes" if value else "No")
+    labels = dict(spec.options or [])
+    if _is_list(value):
+        return "、".join([str(labels.get(v, v)) for v in value])
+    return labels.get(value, value)
+
+
+def transition_answers(rt: Any, event: Any) -> list[tuple[Any, Any, Any, Any]]:
+    """A transition event's form answers as the timeline lists them: (label, text, field,
+    value) each, ``text`` None where the ``answer`` macro shows the value (one macro call
+    per photo, file, group or date instead of one per answer)."""
+    fields = _transition_fields(rt, event.action[11:])
+    rows = []
+    for name, value in event.after["form"].items():
+        spec = fields.get(name)
+        label = spec.label if spec else _words("a field no longer on the form")
+        rows.append((label, _answer_text(spec, value), spec, value))
+    return rows
+
+
+def deliberation(timeline: Any) -> tuple[Any, list[Any]]:
+    """The item's origin event (a meeting's resolution, an opinion; None if none) and its
+    gate decisions, from its timeline in one pass (decisions/_item_origin.html)."""
+    origin, decided = None, []
+    for event in timeline:
+        if event.action == "gate.decide":
+            decided.append(event)
+        elif event.action == "item.origin" and origin is None:
+            origin = event
+    return origin, decided
+
+
+# A summons' state as items/_macros.html's summons_state shows it: the words it translates.
+_SUMMONS_WORDS = {
+    "summoned": "Summoned",
+    "reported": "Reported in",
+    "done": "Done",
+    "declined": "Declined",
+    "cancelled": "Cancelled",
+}
+
+
+def summons_pill(state: str) -> Markup:
+    """``summons_state(state)`` (items/_macros.html) without a macro call per summons."""
+    word = _SUMMONS_WORDS.get(state)
+    text = _words(word) if word is not None else escape(state)
+    return Markup(f'<span class="pill pill-{escape(state)}">{text}</span>')
 
 
 def route_words(detail: Any, rt: Any) -> dict[str, Any]:
@@ -298,7 +400,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["escalation_line"] = escalation_line
     app.jinja_env.filters["edition"] = edition
     app.jinja_env.globals["route_words"] = route_words
-    app.jinja_env.globals["form_fields"] = form_fields
+    app.jinja_env.globals["transition_answers"] = transition_answers
+    app.jinja_env.globals["deliberation"] = deliberation
+    app.jinja_env.globals["summons_pill"] = summons_pill
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["lang_href"] = lang_href
     app.jinja_env.globals["state_label"] = state_label

@@ -224,6 +224,8 @@ def supervise_context(item: Item) -> dict[str, Any]:
     """What the supervision panel (督办, re-route) needs; empty unless supervising."""
     if not supervision.supervises(g.actor, item.node_path):
         return {"supervising": False}
+    if item.closed:  # the panel offers no re-route: nothing to choose from (one query less)
+        return {"supervising": True, "departments": [], "reroute_roles": []}
     departments, roles = supervision.reroute_choices(item)
     return {"supervising": True, "departments": departments, "reroute_roles": roles}
 
@@ -246,7 +248,8 @@ def detail_context(
         view = items.reveal(g.actor, item, view, now=now)
     return {
         **supervise_context(item),
-        "handlers": supervision.handlers_of(item),
+        # the staff's page names who handles the item; a resident's never does
+        "handlers": supervision.handlers_of(item) if audience == "staff" else [],
         "item": item,
         "rt": rt,
         "now": now,

@@ -18,7 +18,7 @@ from engine.org.scope import ids_in
 from engine.store import fetched
 from engine.store.db import database
 from engine.store.models import Definition, DefinitionVersion, OrgNode, Pack
-from engine.store.prepared import prepared_cursor
+from engine.store.prepared import prepared_cursor, with_columns
 
 __all__ = ["Runtime", "clear_runtime_cache", "runtime"]  # re-exported: the compiled runtime
 
@@ -251,7 +251,11 @@ def _current_models(kinds: tuple[str, ...], ids: list[int] | None, order: Any = 
             _STATEMENTS.clear()  # bounded: shapes are few, kept sets change on publishing
         entry = _STATEMENTS[key] = (query, sql, list(params))
     query, sql, params = entry
-    return _with_bodies(query._get_cursor_wrapper(database.execute_sql(sql, params)))
+    # its columns resolved once too (a version joined with its definition: model instances)
+    rows = with_columns(
+        query._get_cursor_wrapper(database.execute_sql(sql, params)), ("current_rows", key)
+    )
+    return _with_bodies(rows)
 
 
 def _current_of(*kinds: str, ids: list[int] | None = None) -> Any:

@@ -217,17 +217,19 @@ def visible_item_shape(actor: Actor) -> tuple[tuple[str, ...], dict[str, Any]]:
 
 def visible_item_slotted(ways: tuple[str, ...], slots: dict[str, Any]) -> Any:
     """``visible_items(by_path=True)`` built from :func:`visible_item_shape`'s ways with
-    ``slots`` (a prepared query's) where the paths and the user go: the same conditions."""
+    ``slots`` (a prepared query's) where the paths and the user go: the same conditions,
+    for an item found by its id (the paths tested on its row: ``path_test``)."""
+    test = backend().path_test
     conds: list[Any] = []
     for i, sees in enumerate(ways):
         pattern = slots[f"path{i}"]
         if sees == "subtree":
-            conds.append(path_like(Item.node_path, pattern))
+            conds.append(test(Item.node_path, pattern))
         else:
             conds.append(
                 fn.EXISTS(
                     Assignment.select(SQL("1")).where(
-                        (Assignment.item == Item.id) & path_like(Assignment.unit_path, pattern)
+                        (Assignment.item == Item.id) & test(Assignment.unit_path, pattern)
                     )
                 )
             )

@@ -8,7 +8,6 @@ from typing import Any
 from peewee import (
     BooleanField,
     CharField,
-    DateTimeField,
     FloatField,
     ForeignKeyField,
     IntegerField,
@@ -16,7 +15,7 @@ from peewee import (
     TextField,
 )
 
-from engine.store.db import JSONField, add_missing_columns, database
+from engine.store.db import DateTimeField, JSONField, add_missing_columns, database
 
 # The role an item's explicit handler stands in for (小区专员): a reassigned item is
 # handled by its handler, not by the commissioners of its compound.

@@ -13,7 +13,13 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from peewee import ModelDictCursorWrapper, ModelTupleCursorWrapper, Node
+from peewee import (
+    ModelCursorWrapper,
+    ModelDictCursorWrapper,
+    ModelObjectCursorWrapper,
+    ModelTupleCursorWrapper,
+    Node,
+)
 
 from engine.store.db import database
 
@@ -41,9 +47,15 @@ _statements: dict[Hashable, tuple[Any, str, tuple[Any, ...]]] = {}
 # What peewee works out from a statement's result columns before its first row (which
 # field converts each column), kept per statement: the columns are the statement's own.
 _columns: dict[Hashable, dict[str, Any]] = {}
-# The cursor wrappers whose ``initialize`` reads only the cursor's description, the
-# query's columns and its model (tuples and dicts; model instances do more).
-_RESOLVED_ONCE = (ModelTupleCursorWrapper, ModelDictCursorWrapper)
+# The cursor wrappers whose ``initialize`` reads only the cursor's description and the
+# query (its columns, model and joins), which a prepared statement keeps: tuples, dicts,
+# model instances (one model's, or several joined; both worked out again on every run).
+_RESOLVED_ONCE = (
+    ModelTupleCursorWrapper,
+    ModelDictCursorWrapper,
+    ModelObjectCursorWrapper,
+    ModelCursorWrapper,
+)
 
 
 def prepared(key: Hashable, build: Callable[..., Any], **values: Any) -> Any:
@@ -55,7 +67,7 @@ def prepared(key: Hashable, build: Callable[..., Any], **values: Any) -> Any:
     """
     query, sql, params = statement(key, build, *values)
     cursor = database.execute_sql(sql, bind(params, values))
-    return _with_columns(query._get_cursor_wrapper(cursor), (key, type(database.obj)))
+    return with_columns(query._get_cursor_wrapper(cursor), (key, type(database.obj)))
 
 
 def prepared_cursor(key: Hashable, build: Callable[..., Any], **values: Any) -> Any:
@@ -65,13 +77,17 @@ def prepared_cursor(key: Hashable, build: Callable[..., Any], **values: Any) -> 
     return database.execute_sql(sql, bind(params, values))
 
 
-def _with_columns(wrapper: Any, slot: Hashable) -> Any:
+def with_columns(wrapper: Any, slot: Hashable) -> Any:
     """``wrapper`` with its columns resolved as for the statement's earlier runs: peewee
-    resolved them again on every run (the session lookup: 61 → 48 µs, its sixteen columns)."""
+    resolved them again on every run (the session lookup: 61 → 48 µs, its sixteen columns;
+    an item with its type, node and raiser: about 150 µs). ``slot`` names the statement
+    (its query object the same on every run: a prepared one's, or a module's constant)."""
     if type(wrapper) not in _RESOLVED_ONCE or wrapper.cursor.description is None:
         return wrapper
     kept = _columns.get(slot)
     if kept is None:
+        if len(_columns) > 4096:
+            _columns.clear()  # bounded: statements are few, but a caller may key by data
         before = set(vars(wrapper))
         wrapper.initialize()
         kept = _columns[slot] = {k: v for k, v in vars(wrapper).items() if k not in before}
