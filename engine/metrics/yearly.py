@@ -9,13 +9,16 @@ change rate read in June compares January–June with January–June, and read o
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+import functools
+from bisect import bisect_right
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
 from engine.core import clock
 from engine.store.db import backend, database
 from engine.store.models import Definition, Item
+from engine.store.prepared import prepared_cursor
 
 YEAR_GROUPS = """
 SELECT i.node_id, i.definition_id,
@@ -102,12 +105,29 @@ def doc(values: list[int] | None) -> dict[str, Any]:
     }
 
 
-def _month(value: Any) -> tuple[int, int]:
-    if isinstance(value, str):  # SQLite may hand a datetime back as text
-        value = dt.datetime.fromisoformat(value)
-    here = clock.local(value)
-    assert here is not None
-    return here.year, here.month
+@functools.lru_cache(maxsize=4)
+def month_starts(b: Bounds) -> tuple[dt.datetime, ...]:
+    """The 25 moments (naive UTC) that start each local month of last year and this year,
+    and next year's first: an item's month is found by bisection, not a zone conversion."""
+    first = clock.local(b.last_start)
+    assert first is not None
+    starts = []
+    for i in range(25):
+        year, month = first.year + i // 12, i % 12 + 1
+        starts.append(_utc(first.replace(year=year, month=month)))
+    return tuple(starts)
+
+
+def _monthly_query(type_key: Any, since: Any, under: Any) -> Any:
+    return (
+        Item.select(Item.node_path, Item.raised_at)
+        .join(Definition)
+        .where(
+            (Definition.key == type_key)
+            & (Item.raised_at >= since)
+            & backend().path_match(Item.node_path, under)
+        )
+    )
 
 
 def monthly(
@@ -115,7 +135,7 @@ def monthly(
 ) -> dict[int, dict[str, list[int]]]:
     """Items of ``type_key`` raised per local month in each area, this year and last.
 
-    One query over the items under the areas' common parent path.
+    One query over the items under the areas' common parent path (prepared: built once).
 
     :param areas: org nodes (with ``id`` and ``path``); an item counts in every area
         whose path its node lies under.
@@ -130,20 +150,29 @@ def monthly(
     common = min((a.path for a in areas), key=len)
     while not all(a.path.startswith(common) for a in areas):
         common = common[: common.rstrip("/").rfind("/") + 1]
-    rows = (
-        Item.select(Item.node_path, Item.raised_at)
-        .join(Definition)
-        .where(
-            (Definition.key == type_key)
-            & (Item.raised_at >= b.last_start)
-            & backend().path_under(Item.node_path, common)
-        )
-        .tuples()
+    rows = prepared_cursor(
+        "yearly.monthly",
+        _monthly_query,
+        type_key=type_key,
+        since=b.last_start,
+        under=backend().prefix_pattern(common),
     )
+    starts = month_starts(b)
+    # counted per node path and month first: many items share a node
+    per_path: Counter[tuple[str, int]] = Counter()
     for path, raised_at in rows:
-        year, month = _month(raised_at)
-        which = "this" if year == b.this_year else "last"
-        for area in areas:
-            if path.startswith(area.path):
-                out[area.id][which][month - 1] += 1
+        if isinstance(raised_at, str):  # SQLite hands a datetime back as text
+            raised_at = dt.datetime.fromisoformat(raised_at)
+        elif raised_at.tzinfo is not None:
+            raised_at = _utc(raised_at)
+        per_path[path, bisect_right(starts, raised_at) - 1] += 1
+    by_path: dict[str, list[int]] = defaultdict(list)
+    for area in areas:
+        by_path[area.path].append(area.id)
+    for (path, index), n in per_path.items():
+        which = "this" if 12 <= index < 24 else "last"  # (a date in a later year: last's)
+        cut = 0
+        while (cut := path.find("/", cut) + 1) > 0:  # the path's every prefix "/1/", "/1/4/" …
+            for area_id in by_path.get(path[:cut], ()):
+                out[area_id][which][index % 12] += n
     return out
