@@ -15,8 +15,10 @@ import forms
 from engine.core import clock
 from engine.core.errors import ServiceError
 from engine.definitions.definitions import applies_at
+from engine.org.scope import NODE_COLUMNS
 from engine.residents import directories as ds
 from engine.store.models import DefinitionVersion, OrgNode
+from engine.store.prepared import prepared
 from engine.store.resident_tables import DirectoryEntry
 from pages.auth import requires
 from pages.itemviews import bind, submit
@@ -37,13 +39,17 @@ def _version(key: str) -> DefinitionVersion:
 
 
 def _node(version: DefinitionVersion, node_key: str, *, edit: bool = False) -> OrgNode:
-    node = OrgNode.get_or_none(OrgNode.key == node_key)
+    node = next(iter(prepared("directories.node", _node_by_key, wanted=node_key)), None)
     body = version.body
     if node is None or node.kind not in body["node_kinds"] or not ds.may_read(g.actor, body, node):
         abort(404)
     if edit and not ds.may_edit(g.actor, body, node):
         abort(403)
     return node
+
+
+def _node_by_key(wanted: Any) -> Any:
+    return OrgNode.select(*NODE_COLUMNS).where(OrgNode.key == wanted)  # not its file
 
 
 def columns(body: Mapping[str, Any]) -> list[forms.FieldSpec]:
@@ -210,7 +216,11 @@ def directory_node(key: str, node_key: str) -> Any:
     active = ds.entries_at(version, node)
     retired = ds.entries_at(version, node, retired=True)
     sums = [
-        sum(e.data.get(s.name) or 0 for e in active if isinstance(e.data.get(s.name), int | float))
+        sum(
+            e["data"].get(s.name) or 0
+            for e in active
+            if isinstance(e["data"].get(s.name), int | float)
+        )
         if s.value_type in ("integer", "number") and not s.options and not s.personal
         else None
         for s in specs
@@ -221,8 +231,8 @@ def directory_node(key: str, node_key: str) -> Any:
         body=body,
         node=node,
         specs=specs,
-        active=[(e, cells(specs, body, e.data, whole)) for e in active],
-        retired=[(e, cells(specs, body, e.data, whole)) for e in retired],
+        active=[(e, cells(specs, body, e["data"], whole)) for e in active],
+        retired=[(e, cells(specs, body, e["data"], whole)) for e in retired],
         may_edit=ds.may_edit(g.actor, body, node),
         least=body.get("min_per_node"),
         sums=sums if any(x is not None for x in sums) else None,

@@ -120,11 +120,11 @@ def places(paths: list[str], kinds: Iterable[str]) -> list[dict[str, Any]]:
                 & (under | OrgNode.id.in_(padded_slots("above", slots)))
             )
             .order_by(OrgNode.path)
-            .dicts()
         )
 
     key = ("directories.places", len(paths), len(kinds), len(above))
-    return list(prepared(key, build, **values))
+    names = [f.name for f in PLACE_COLUMNS]  # text and ids: nothing to convert
+    return [dict(zip(names, row, strict=True)) for row in prepared_cursor(key, build, **values)]
 
 
 def kept_places(
@@ -191,17 +191,39 @@ def counts_at(version: DefinitionVersion, node_ids: list[int]) -> dict[int, int]
     return {node_id: int(n) for node_id, n in rows}
 
 
-def entries_at(
-    version: DefinitionVersion, node: OrgNode, *, retired: bool = False
-) -> list[DirectoryEntry]:
-    """The entries kept at ``node``, active first (or only the retired), by title."""
-    where = (DirectoryEntry.definition == version.definition_id) & (DirectoryEntry.node == node)
+# What a directory's page shows of an entry: its answers and, retired, why and when.
+ENTRY_COLUMNS = (
+    DirectoryEntry.id,
+    DirectoryEntry.data,
+    DirectoryEntry.retire_reason,
+    DirectoryEntry.retired_at,
+)
+
+
+def _entries_query(definition: Any, node: Any, retired: bool) -> Any:
+    where = (DirectoryEntry.definition == definition) & (DirectoryEntry.node == node)
     where &= DirectoryEntry.retired_at.is_null(not retired)
-    return list(
-        DirectoryEntry.select()
+    return (
+        DirectoryEntry.select(*ENTRY_COLUMNS)
         .where(where)
         .order_by(DirectoryEntry.title, DirectoryEntry.id)
         .limit(1000)
+        .dicts()
+    )
+
+
+def entries_at(
+    version: DefinitionVersion, node: OrgNode, *, retired: bool = False
+) -> list[dict[str, Any]]:
+    """The entries kept at ``node``, active (or only the retired), by title, as dicts of
+    ``ENTRY_COLUMNS`` (a prepared statement each)."""
+    return list(
+        prepared(
+            ("directories.entries_at", retired),
+            lambda definition, node: _entries_query(definition, node, retired),
+            definition=version.definition_id,
+            node=node.id,
+        )
     )
 
 

@@ -108,6 +108,11 @@ def _pages() -> list[tuple[str, str, int]]:
         ("chaohui-ducha", "/work/directories/volunteer-projects", BUDGET),
         ("xifang", "/work/directories", BUDGET),
         ("xifang", f"/work/directories/in-service-members/{compound}", BUDGET),
+        ("ducha", "/review/live", BUDGET),
+        ("dept-zhifa-user", "/review/live", BUDGET),
+        ("ducha", f"/review/n/{district}/yearly/mediation", BUDGET),
+        ("chaohui-ducha", f"/review/n/{street}/yearly/mediation", BUDGET),
+        ("admin", f"/review/overdue/street/{street}", BUDGET),
     ]
 
 
