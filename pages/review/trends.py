@@ -14,7 +14,6 @@ from engine.definitions.definitions import current_versions
 from engine.metrics import facts, yearly
 from engine.org.scope import may_review
 from engine.store.models import DefinitionVersion
-from engine.supervision import overview
 from pages import charts
 from pages.auth import requires
 from pages.review import bp
@@ -42,7 +41,7 @@ def _month_cells(this: list[int], last: list[int]) -> Markup:
 @bp.route("/n/<key>/yearly/<type_key>")
 @requires("dashboards")
 def yearly_trend(key: str, type_key: str) -> Any:
-    node, children = overview.node_with_children(key=key)
+    node, children = yearly.area_with_children(key)
     if node is None or not may_review(g.actor, node):
         abort(404)
     version = next((v for v in yearly_types() if v.definition.key == type_key), None)

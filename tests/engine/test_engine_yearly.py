@@ -99,3 +99,21 @@ def test_monthly_cuts_at_each_local_month_and_counts_every_area_above(app):
         assert found[area.id]["this"][4:6] == [1, 1]
         assert found[area.id]["last"][11] == 1 and found[area.id]["last"][0] == 1
         assert sum(found[area.id]["last"]) == 2
+
+
+def test_an_area_with_its_children_as_plain_rows(app):
+    district = OrgNode.get(OrgNode.kind == "district")
+    street = make_node("ya", "street", district)
+    first, second = make_node("ya1", "community", street), make_node("ya2", "community", street)
+    make_node("ya1c", "compound", first)  # a grandchild: not listed
+    found, children = yearly.area_with_children("ya")
+    assert found is not None and (found.id, found.name, found.path) == (
+        street.id,
+        street.name,
+        street.path,
+    )
+    assert [(c.id, c.key, c.kind) for c in children] == [
+        (first.id, "ya1", "community"),
+        (second.id, "ya2", "community"),
+    ]
+    assert yearly.area_with_children("no-such-area") == (None, [])
