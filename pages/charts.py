@@ -183,7 +183,7 @@ def year_lines(
 
     def line(values: Sequence[int], colour: str, dash: str) -> str:
         pts = " ".join(
-            f"{x},{_num(height - bottom - (height - bottom - top) * v / peak)}"
+            f"{x},{height - bottom - (height - bottom - top) * v / peak:.1f}"  # as _num
             for x, v in zip(xs, values, strict=False)
         )
         return f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>'

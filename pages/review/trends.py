@@ -26,6 +26,15 @@ def yearly_types() -> list[DefinitionVersion]:
     return [v for v in current_versions("item_type") if v.body.get("year_over_year")]
 
 
+def change(facts: dict[str, Any] | None) -> Markup:
+    """The change on last year in words: falling good, rising bad, a dash when unknown."""
+    rate = facts.get("year_change_rate") if facts else None
+    if rate is None:
+        return Markup("–")
+    tone = "good" if rate < 0 else "bad" if rate > 0 else ""
+    return Markup(f'<span class="{tone}">{rate:+.1f}%</span>')
+
+
 def _month_cells(this: list[int], last: list[int]) -> Markup:
     """A row's twelve month cells: this year's count (a dash after this month) over last
     year's; counts only, so nothing to escape (the template's loop was a tenth of the page)."""
@@ -67,6 +76,7 @@ def yearly_trend(key: str, type_key: str) -> Any:
             "last": found["last"],
             "cells": _month_cells(found["this"][:months], found["last"]),
             "facts": doc or None,
+            "change": change(doc or None),
             "chart": charts.year_lines(
                 found["this"],
                 found["last"],
