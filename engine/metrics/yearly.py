@@ -12,12 +12,13 @@ import datetime as dt
 import functools
 from bisect import bisect_right
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from engine.core import clock
 from engine.store.db import backend, database
-from engine.store.models import Definition, Item, OrgNode
+from engine.store.models import Definition, DefinitionVersion, Item, OrgNode
 from engine.store.prepared import prepared_cursor
 
 YEAR_GROUPS = """
@@ -65,6 +66,35 @@ def area_with_children(key: str) -> tuple[Area | None, list[Area]]:
     if found is None:
         return None, []
     return found, [r for r in rows if r.parent_id == found.id and r.id != found.id]
+
+
+def _current_version_of(wanted: Any, kind: Any) -> Any:
+    return (
+        Definition.select(DefinitionVersion.id)
+        .join(
+            DefinitionVersion,
+            on=(
+                (DefinitionVersion.definition == Definition.id)
+                & (DefinitionVersion.number == Definition.current)
+            ),
+        )
+        .where((Definition.key == wanted) & (Definition.kind == kind))
+    )
+
+
+def trend_type(type_key: str) -> Mapping[str, Any] | None:
+    """The current body of the item type ``type_key`` if it asks for a year-over-year trend
+    (``year_over_year``), else None: its version's id in one prepared statement, the body
+    its compiled runtime's (kept per process: versions never change)."""
+    from engine.definitions.runtimes import runtime
+
+    found = list(
+        prepared_cursor("yearly.trend_type", _current_version_of, wanted=type_key, kind="item_type")
+    )
+    if not found:
+        return None
+    body = runtime(found[0][0]).body
+    return body if body.get("year_over_year") else None
 
 
 @dataclass(frozen=True)

@@ -53,8 +53,8 @@ def yearly_trend(key: str, type_key: str) -> Any:
     node, children = yearly.area_with_children(key)
     if node is None or not may_review(g.actor, node):
         abort(404)
-    version = next((v for v in yearly_types() if v.definition.key == type_key), None)
-    if version is None:
+    body = yearly.trend_type(type_key)
+    if body is None:
         abort(404)
     now = clock.now()
     areas = [c for c in children if c.kind in AREAS]
@@ -91,7 +91,7 @@ def yearly_trend(key: str, type_key: str) -> Any:
     return render_template(
         "review/yearly.html",
         node=node,
-        name=version.body["name"],
+        name=body["name"],
         type_key=type_key,
         whole=row(node),
         rows=[row(a) for a in areas],

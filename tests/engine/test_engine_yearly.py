@@ -117,3 +117,14 @@ def test_an_area_with_its_children_as_plain_rows(app):
         (second.id, "ya2", "community"),
     ]
     assert yearly.area_with_children("no-such-area") == (None, [])
+
+
+def test_the_trend_type_is_the_current_body_of_an_item_type_asking_for_one(app):
+    from engine.definitions.definitions import current_versions
+
+    asking = [v for v in current_versions("item_type") if v.body.get("year_over_year")]
+    assert asking
+    for version in asking:
+        assert yearly.trend_type(version.definition.key) == version.body
+    assert yearly.trend_type("bell") is None  # an item type that asks for no trend
+    assert yearly.trend_type("no-such-type") is None
