@@ -55,3 +55,13 @@ def test_a_departments_items_are_those_its_late_summonses_are_on(client, auth, d
     within = client.get("/review/overdue/department/dept-zhifa?within=chaohui")
     assert _rows(within.get_data(as_text=True)) == ["执法迟到"]
     assert client.get("/review/overdue/street/xiaohe").status_code == 404
+
+
+def test_every_urge_form_carries_the_pages_token(client, auth, data):
+    """The list signs the CSRF token once and hands it to each form: the same as the
+    layout's."""
+    auth.login("chaohui-ducha")
+    html = client.get("/review/overdue/compound/lvzhouhuayuan").get_data(as_text=True)
+    tokens = re.findall(r'name="csrf_token" value="([^"]*)"', html)
+    layout = re.findall(r'name="csrf-token" content="([^"]*)"', html)
+    assert len(tokens) >= 2 and set(tokens) == set(layout) and all(tokens)
