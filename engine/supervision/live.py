@@ -16,7 +16,7 @@ from typing import Any
 
 from peewee import fn
 
-from engine.definitions.definitions import current_versions
+from engine.definitions.definitions import current_bodies
 from engine.definitions.runtimes import runtime
 from engine.org.actors import Actor
 from engine.org.scope import NODE_COLUMNS, visible_item_shape, visible_item_slotted
@@ -58,9 +58,9 @@ class StreetGroup:
 def live_types() -> list[tuple[int, str]]:
     """(definition id, name) of each item type whose current version has ``live_board``."""
     return [
-        (v.definition.id, v.body["name"])
-        for v in current_versions("item_type")
-        if v.body.get("live_board")
+        (def_id, body["name"])
+        for def_id, _, body in current_bodies("item_type")
+        if body.get("live_board")
     ]
 
 
