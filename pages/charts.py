@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -142,6 +143,22 @@ def money_bars(
     return Markup("".join(parts))
 
 
+@functools.lru_cache(maxsize=16)
+def _month_xs(left: int, step: float) -> tuple[str, ...]:
+    """The months' x coordinates on a year chart."""
+    return tuple(_num(left + i * step) for i in range(12))
+
+
+@functools.lru_cache(maxsize=16)
+def _month_axis(left: int, step: float, height: int) -> str:
+    """The months' numbers under a year chart (the same for every chart of a size)."""
+    return "".join(
+        f'<text x="{_num(left + i * step)}" y="{height - 6}" text-anchor="middle" '
+        f'font-size="11">{i + 1}</text>'
+        for i in range(12)
+    )
+
+
 def year_lines(
     this: Sequence[int],
     last: Sequence[int],
@@ -162,10 +179,12 @@ def year_lines(
     peak = max([1, *this[:months], *last])
     step = (width - left - 10) / 11
 
+    xs = _month_xs(left, step)
+
     def line(values: Sequence[int], colour: str, dash: str) -> str:
         pts = " ".join(
-            f"{_num(left + i * step)},{_num(height - bottom - (height - bottom - top) * v / peak)}"
-            for i, v in enumerate(values)
+            f"{x},{height - bottom - (height - bottom - top) * v / peak:.1f}"  # as _num
+            for x, v in zip(xs, values, strict=False)
         )
         return f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>'
 
@@ -177,11 +196,7 @@ def year_lines(
         f'<text x="{left - 6}" y="{top + 4}" text-anchor="end" font-size="11">{peak}</text>',
         f'<text x="{left - 6}" y="{height - bottom}" text-anchor="end" font-size="11">0</text>',
     ]
-    for i in range(12):
-        parts.append(
-            f'<text x="{_num(left + i * step)}" y="{height - 6}" text-anchor="middle" '
-            f'font-size="11">{i + 1}</text>'
-        )
+    parts.append(_month_axis(left, step, height))
     parts.append(line(last, "#9e9e9e", ' stroke-dasharray="4 3"'))
     if months:
         parts.append(line(this[:months], "#b71c1c", ""))

@@ -10,15 +10,15 @@ from typing import Any
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from peewee import fn
 
 import forms
 from engine.core import clock
 from engine.core.errors import ServiceError
 from engine.definitions.definitions import applies_at
-from engine.org.scope import path_under
+from engine.org.scope import NODE_COLUMNS
 from engine.residents import directories as ds
 from engine.store.models import DefinitionVersion, OrgNode
+from engine.store.prepared import prepared
 from engine.store.resident_tables import DirectoryEntry
 from pages.auth import requires
 from pages.itemviews import bind, submit
@@ -39,7 +39,7 @@ def _version(key: str) -> DefinitionVersion:
 
 
 def _node(version: DefinitionVersion, node_key: str, *, edit: bool = False) -> OrgNode:
-    node = OrgNode.get_or_none(OrgNode.key == node_key)
+    node = next(iter(prepared("directories.node", _node_by_key, wanted=node_key)), None)
     body = version.body
     if node is None or node.kind not in body["node_kinds"] or not ds.may_read(g.actor, body, node):
         abort(404)
@@ -48,12 +48,8 @@ def _node(version: DefinitionVersion, node_key: str, *, edit: bool = False) -> O
     return node
 
 
-def _under(paths: list[str]) -> Any:
-    where = None
-    for path in paths:
-        part = path_under(OrgNode.path, path)
-        where = part if where is None else where | part
-    return where
+def _node_by_key(wanted: Any) -> Any:
+    return OrgNode.select(*NODE_COLUMNS).where(OrgNode.key == wanted)  # not its file
 
 
 def columns(body: Mapping[str, Any]) -> list[forms.FieldSpec]:
@@ -93,41 +89,20 @@ def directories() -> Any:
     reaches = {v.id: ds.reach(g.actor, v.body) for v in versions}
     paths = sorted({p for ps in reaches.values() for p in ps})
     kinds = sorted({k for v in versions for k in v.body["node_kinds"]})
-    above = sorted({int(p) for path in paths for p in path.strip("/").split("/")[:-1]})
-    nodes = (
-        list(
-            OrgNode.select(OrgNode.id, OrgNode.key, OrgNode.kind, OrgNode.path)
-            .where(OrgNode.kind.in_(kinds) & (_under(paths) | OrgNode.id.in_(above)))
-            .limit(5000)
-        )
-        if paths
-        else []
-    )
-    counted: dict[tuple[int, int], int] = {}
-    if paths:
-        rows = (
-            DirectoryEntry.select(
-                DirectoryEntry.definition, DirectoryEntry.node, fn.COUNT(DirectoryEntry.id)
-            )
-            .where(
-                DirectoryEntry.retired_at.is_null()
-                & DirectoryEntry.definition.in_([v.definition_id for v in versions])
-            )
-            .group_by(DirectoryEntry.definition, DirectoryEntry.node)
-            .tuples()
-        )
-        counted = {(d, n): int(c) for d, n, c in rows}
+    nodes = ds.places(paths, kinds)[:5000]  # dicts, without the nodes' files
+    counted = ds.active_counts([v.definition_id for v in versions]) if paths else {}
     boards = []
     for version in versions:
         body = version.body
+        kept_at, within = set(body["node_kinds"]), tuple(reaches[version.id])
         mine = [
             n
             for n in nodes
-            if n.kind in body["node_kinds"]
-            and any(n.path.startswith(p) or p.startswith(n.path) for p in reaches[version.id])
-            and applies_at(body, n.path)
+            if n["kind"] in kept_at
+            and (n["path"].startswith(within) or any(p.startswith(n["path"]) for p in within))
+            and applies_at(body, n["path"])
         ]
-        per = [counted.get((version.definition_id, n.id), 0) for n in mine]
+        per = [counted.get((version.definition_id, n["id"]), 0) for n in mine]
         least = body.get("min_per_node")
         if not mine:
             continue
@@ -163,25 +138,20 @@ def directory(key: str) -> Any:
     target, grouped by street (and by community for compounds) with subtotals."""
     version = _version(key)
     body = version.body
-    nodes = ds.kept_nodes(g.actor, body)
-    counted = ds.counts(version, nodes)
-    above = {int(p) for n in nodes for p in n.path.strip("/").split("/")[:-1]}
-    names = {
-        n.id: n
-        for n in OrgNode.select(OrgNode.id, OrgNode.name, OrgNode.kind).where(
-            OrgNode.id.in_(sorted(above)) & OrgNode.kind.in_(["street", "community"])
-        )
-    }
+    nodes, areas = ds.kept_places(g.actor, body)  # dicts, without the nodes' files
+    counted = ds.counts_at(version, [n["id"] for n in nodes])
     least = body.get("min_per_node")
     paths = ds.reach(g.actor, body)
     summary = _summary(body, key, paths[0]) if len(paths) == 1 else []
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for node in nodes:
-        ancestors = [names[int(p)] for p in node.path.strip("/").split("/")[:-1] if int(p) in names]
-        street = next((a.name for a in ancestors if a.kind == "street"), "")
-        community = next((a.name for a in ancestors if a.kind == "community"), "")
-        count = counted.get(node.id, 0)
-        groups[street, community if node.kind == "compound" else ""].append(
+        ancestors = [
+            areas[int(p)] for p in node["path"].strip("/").split("/")[:-1] if int(p) in areas
+        ]
+        street = next((a["name"] for a in ancestors if a["kind"] == "street"), "")
+        community = next((a["name"] for a in ancestors if a["kind"] == "community"), "")
+        count = counted.get(node["id"], 0)
+        groups[street, community if node["kind"] == "compound" else ""].append(
             {"node": node, "count": count, "short": bool(least) and count < least}
         )
     rows = [
@@ -199,7 +169,7 @@ def directory(key: str) -> Any:
         key=key,
         body=body,
         groups=rows,
-        total=sum(counted.get(n.id, 0) for n in nodes),
+        total=sum(counted.get(n["id"], 0) for n in nodes),
         at_min=sum(1 for r in rows for m in r["nodes"] if not m["short"]) if least else None,
         kept=len(nodes),
         kinds=kinds_text(body),
@@ -246,7 +216,11 @@ def directory_node(key: str, node_key: str) -> Any:
     active = ds.entries_at(version, node)
     retired = ds.entries_at(version, node, retired=True)
     sums = [
-        sum(e.data.get(s.name) or 0 for e in active if isinstance(e.data.get(s.name), int | float))
+        sum(
+            e["data"].get(s.name) or 0
+            for e in active
+            if isinstance(e["data"].get(s.name), int | float)
+        )
         if s.value_type in ("integer", "number") and not s.options and not s.personal
         else None
         for s in specs
@@ -257,8 +231,8 @@ def directory_node(key: str, node_key: str) -> Any:
         body=body,
         node=node,
         specs=specs,
-        active=[(e, cells(specs, body, e.data, whole)) for e in active],
-        retired=[(e, cells(specs, body, e.data, whole)) for e in retired],
+        active=[(e, cells(specs, body, e["data"], whole)) for e in active],
+        retired=[(e, cells(specs, body, e["data"], whole)) for e in retired],
         may_edit=ds.may_edit(g.actor, body, node),
         least=body.get("min_per_node"),
         sums=sums if any(x is not None for x in sums) else None,

@@ -315,3 +315,27 @@ def current_versions(kind: str, *, by_key: bool = False) -> list[DefinitionVersi
 def evaluate(rule: Any, doc: Mapping[str, Any]) -> Any:
     """Evaluate a definition's rule with the compiled evaluator."""
     return rules.compile(rule)(doc)
+
+
+def _current_ids_of(kind: Any) -> Any:
+    return (
+        Definition.select(Definition.id, Definition.key, DefinitionVersion.id)
+        .join(
+            DefinitionVersion,
+            on=(
+                (DefinitionVersion.definition == Definition.id)
+                & (DefinitionVersion.number == Definition.current)
+            ),
+        )
+        .where(Definition.kind == kind)
+        .order_by(Definition.id)
+    )
+
+
+def current_bodies(kind: str) -> list[tuple[int, str, Mapping[str, Any]]]:
+    """(definition id, key, body) of the current version of every published definition
+    of ``kind``, in id order: the ids in one prepared statement, each body its compiled
+    runtime's (kept per process: versions never change) — for a page that needs a few
+    keys of the bodies, not the versions as models. Read the bodies, never change them."""
+    rows = prepared_cursor("definitions.current_bodies", _current_ids_of, kind=kind)
+    return [(def_id, key, runtime(version_id).body) for def_id, key, version_id in rows]

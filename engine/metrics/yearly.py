@@ -9,13 +9,17 @@ change rate read in June compares January–June with January–June, and read o
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+import functools
+from bisect import bisect_right
+from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from engine.core import clock
 from engine.store.db import backend, database
-from engine.store.models import Definition, Item
+from engine.store.models import Definition, DefinitionVersion, Item, OrgNode
+from engine.store.prepared import prepared_cursor
 
 YEAR_GROUPS = """
 SELECT i.node_id, i.definition_id,
@@ -26,6 +30,71 @@ FROM item i
 WHERE i.raised_at >= {p}
 GROUP BY i.node_id, i.definition_id
 """
+
+
+@dataclass(frozen=True)
+class Area:
+    """An org node as a yearly chart names and counts it (a row, not a model)."""
+
+    id: int
+    key: str
+    name: str
+    kind: str
+    path: str
+    parent_id: int | None
+
+
+def _area_and_children(wanted: Any) -> Any:
+    inner = OrgNode.alias()
+    which = (OrgNode.key == wanted) | OrgNode.parent.in_(
+        inner.select(inner.id).where(inner.key == wanted)
+    )
+    return (
+        OrgNode.select(
+            OrgNode.id, OrgNode.key, OrgNode.name, OrgNode.kind, OrgNode.path, OrgNode.parent
+        )
+        .where(which)
+        .order_by(OrgNode.id)
+    )
+
+
+def area_with_children(key: str) -> tuple[Area | None, list[Area]]:
+    """The node ``key`` and its children in id order, as plain rows (one prepared statement;
+    no models: a district's chart names thirty areas)."""
+    rows = [Area(*row) for row in prepared_cursor("yearly.area", _area_and_children, wanted=key)]
+    found = next((r for r in rows if r.key == key), None)
+    if found is None:
+        return None, []
+    return found, [r for r in rows if r.parent_id == found.id and r.id != found.id]
+
+
+def _current_version_of(wanted: Any, kind: Any) -> Any:
+    return (
+        Definition.select(DefinitionVersion.id)
+        .join(
+            DefinitionVersion,
+            on=(
+                (DefinitionVersion.definition == Definition.id)
+                & (DefinitionVersion.number == Definition.current)
+            ),
+        )
+        .where((Definition.key == wanted) & (Definition.kind == kind))
+    )
+
+
+def trend_type(type_key: str) -> Mapping[str, Any] | None:
+    """The current body of the item type ``type_key`` if it asks for a year-over-year trend
+    (``year_over_year``), else None: its version's id in one prepared statement, the body
+    its compiled runtime's (kept per process: versions never change)."""
+    from engine.definitions.runtimes import runtime
+
+    found = list(
+        prepared_cursor("yearly.trend_type", _current_version_of, wanted=type_key, kind="item_type")
+    )
+    if not found:
+        return None
+    body = runtime(found[0][0]).body
+    return body if body.get("year_over_year") else None
 
 
 @dataclass(frozen=True)
@@ -102,12 +171,29 @@ def doc(values: list[int] | None) -> dict[str, Any]:
     }
 
 
-def _month(value: Any) -> tuple[int, int]:
-    if isinstance(value, str):  # SQLite may hand a datetime back as text
-        value = dt.datetime.fromisoformat(value)
-    here = clock.local(value)
-    assert here is not None
-    return here.year, here.month
+@functools.lru_cache(maxsize=4)
+def month_starts(b: Bounds) -> tuple[dt.datetime, ...]:
+    """The 25 moments (naive UTC) that start each local month of last year and this year,
+    and next year's first: an item's month is found by bisection, not a zone conversion."""
+    first = clock.local(b.last_start)
+    assert first is not None
+    starts = []
+    for i in range(25):
+        year, month = first.year + i // 12, i % 12 + 1
+        starts.append(_utc(first.replace(year=year, month=month)))
+    return tuple(starts)
+
+
+def _monthly_query(type_key: Any, since: Any, under: Any) -> Any:
+    return (
+        Item.select(Item.node_path, Item.raised_at)
+        .join(Definition)
+        .where(
+            (Definition.key == type_key)
+            & (Item.raised_at >= since)
+            & backend().path_match(Item.node_path, under)
+        )
+    )
 
 
 def monthly(
@@ -115,7 +201,7 @@ def monthly(
 ) -> dict[int, dict[str, list[int]]]:
     """Items of ``type_key`` raised per local month in each area, this year and last.
 
-    One query over the items under the areas' common parent path.
+    One query over the items under the areas' common parent path (prepared: built once).
 
     :param areas: org nodes (with ``id`` and ``path``); an item counts in every area
         whose path its node lies under.
@@ -130,20 +216,29 @@ def monthly(
     common = min((a.path for a in areas), key=len)
     while not all(a.path.startswith(common) for a in areas):
         common = common[: common.rstrip("/").rfind("/") + 1]
-    rows = (
-        Item.select(Item.node_path, Item.raised_at)
-        .join(Definition)
-        .where(
-            (Definition.key == type_key)
-            & (Item.raised_at >= b.last_start)
-            & backend().path_under(Item.node_path, common)
-        )
-        .tuples()
+    rows = prepared_cursor(
+        "yearly.monthly",
+        _monthly_query,
+        type_key=type_key,
+        since=b.last_start,
+        under=backend().prefix_pattern(common),
     )
+    starts = month_starts(b)
+    # counted per node path and month first: many items share a node
+    per_path: Counter[tuple[str, int]] = Counter()
     for path, raised_at in rows:
-        year, month = _month(raised_at)
-        which = "this" if year == b.this_year else "last"
-        for area in areas:
-            if path.startswith(area.path):
-                out[area.id][which][month - 1] += 1
+        if isinstance(raised_at, str):  # SQLite hands a datetime back as text
+            raised_at = dt.datetime.fromisoformat(raised_at)
+        elif raised_at.tzinfo is not None:
+            raised_at = _utc(raised_at)
+        per_path[path, bisect_right(starts, raised_at) - 1] += 1
+    by_path: dict[str, list[int]] = defaultdict(list)
+    for area in areas:
+        by_path[area.path].append(area.id)
+    for (path, index), n in per_path.items():
+        which = "this" if 12 <= index < 24 else "last"  # (a date in a later year: last's)
+        cut = 0
+        while (cut := path.find("/", cut) + 1) > 0:  # the path's every prefix "/1/", "/1/4/" …
+            for area_id in by_path.get(path[:cut], ()):
+                out[area_id][which][index % 12] += n
     return out

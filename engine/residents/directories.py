@@ -13,18 +13,23 @@ never deleted: they are retired, with a reason, and every change is audited. The
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Iterable, Mapping
+from functools import reduce
 from typing import Any
+
+from peewee import fn
 
 import forms
 from engine.core.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from engine.core.i18n import gettext as _
 from engine.definitions.definitions import applies_at, current_versions
 from engine.org.actors import Actor
-from engine.org.scope import path_under
+from engine.org.scope import path_like, path_pattern
 from engine.residents import listings
 from engine.store.db import write_transaction
 from engine.store.models import DefinitionVersion, OrgNode
+from engine.store.prepared import padded, padded_slots, prepared, prepared_cursor
 from engine.store.resident_tables import DirectoryEntry
 from engine.trail import audit
 from engine.trail.privacy import mask
@@ -85,65 +90,140 @@ def reach(actor: Actor, body: Mapping[str, Any]) -> list[str]:
     return [p for p in paths if not any(p != q and p.startswith(q) for q in paths)]
 
 
-def _under(field: Any, paths: Iterable[str]) -> Any:
-    where = None
-    for path in paths:
-        part = path_under(field, path)
-        where = part if where is None else where | part
-    return where
-
-
 def _ancestor_ids(paths: Iterable[str]) -> list[int]:
     return sorted({int(p) for path in paths for p in path.strip("/").split("/")[:-1]})
 
 
-def kept_nodes(actor: Actor, body: Mapping[str, Any], *, limit: int = 2000) -> list[OrgNode]:
-    """The nodes the directory is kept at that ``actor`` reads — in the subtrees of their
-    grants and above them — by path (one query)."""
-    paths = reach(actor, body)
+# A place a directory is kept at, as its list shows it: not the node's file.
+PLACE_COLUMNS = (OrgNode.id, OrgNode.key, OrgNode.name, OrgNode.kind, OrgNode.path)
+AREA_KINDS = ("street", "community")  # what a directory's list groups its places by
+
+
+def places(paths: list[str], kinds: Iterable[str]) -> list[dict[str, Any]]:
+    """The nodes of ``kinds`` in the subtrees at ``paths`` or above them, by path, as dicts
+    of ``PLACE_COLUMNS`` (one prepared query, built once per number of paths and kinds)."""
     if not paths:
         return []
-    where = _under(OrgNode.path, paths) | OrgNode.id.in_(_ancestor_ids(paths))
-    nodes = (
-        OrgNode.select()
-        .where(OrgNode.kind.in_(list(body["node_kinds"])) & where)
-        .order_by(OrgNode.path)
-        .limit(limit)
-    )
-    return [n for n in nodes if applies_at(body, n.path)]
+    kinds = padded("kind", sorted(set(kinds)))
+    # the root has no ancestors; no node has id 0
+    above = padded("above", _ancestor_ids(paths) or [0])
+    values = {**kinds, **above, **{f"path{i}": path_pattern(p) for i, p in enumerate(paths)}}
 
-
-def counts(version: DefinitionVersion, nodes: Iterable[OrgNode]) -> dict[int, int]:
-    """Active entries per node id, of ``nodes`` (one query)."""
-    ids = [n.id for n in nodes]
-    if not ids:
-        return {}
-    from peewee import fn
-
-    rows = (
-        DirectoryEntry.select(DirectoryEntry.node, fn.COUNT(DirectoryEntry.id))
-        .where(
-            (DirectoryEntry.definition == version.definition_id)
-            & DirectoryEntry.retired_at.is_null()
-            & DirectoryEntry.node.in_(ids)
+    def build(**slots: Any) -> Any:
+        under = reduce(
+            operator.or_, [path_like(OrgNode.path, slots[f"path{i}"]) for i in range(len(paths))]
         )
-        .group_by(DirectoryEntry.node)
-        .tuples()
+        return (
+            OrgNode.select(*PLACE_COLUMNS)
+            .where(
+                OrgNode.kind.in_(padded_slots("kind", slots))
+                & (under | OrgNode.id.in_(padded_slots("above", slots)))
+            )
+            .order_by(OrgNode.path)
+        )
+
+    key = ("directories.places", len(paths), len(kinds), len(above))
+    names = [f.name for f in PLACE_COLUMNS]  # text and ids: nothing to convert
+    return [dict(zip(names, row, strict=True)) for row in prepared_cursor(key, build, **values)]
+
+
+def kept_places(
+    actor: Actor, body: Mapping[str, Any], *, limit: int = 2000
+) -> tuple[list[dict[str, Any]], dict[int, dict[str, Any]]]:
+    """The nodes the directory is kept at that ``actor`` reads — in the subtrees of their
+    grants and above them — by path, as dicts of ``PLACE_COLUMNS``; and the streets and
+    communities there by id (what the list groups the places by). One query."""
+    kept: list[dict[str, Any]] = []
+    areas: dict[int, dict[str, Any]] = {}
+    wanted = set(body["node_kinds"])
+    for node in places(reach(actor, body), {*wanted, *AREA_KINDS}):
+        if node["kind"] in AREA_KINDS:
+            areas[node["id"]] = node
+        if node["kind"] in wanted and len(kept) < limit and applies_at(body, node["path"]):
+            kept.append(node)
+    return kept, areas
+
+
+def active_counts(definition_ids: list[int]) -> dict[tuple[int, int], int]:
+    """(definition id, node id) → active entries, of the directories ``definition_ids``
+    (one prepared query, grouped on the (definition, node, retired_at) index)."""
+    if not definition_ids:
+        return {}
+
+    def build(**slots: Any) -> Any:
+        return (
+            DirectoryEntry.select(
+                DirectoryEntry.definition, DirectoryEntry.node, fn.COUNT(DirectoryEntry.id)
+            )
+            .where(
+                DirectoryEntry.definition.in_(padded_slots("definition", slots))
+                & DirectoryEntry.retired_at.is_null()
+            )
+            .group_by(DirectoryEntry.definition, DirectoryEntry.node)
+        )
+
+    ids = padded("definition", sorted(set(definition_ids)))
+    rows = prepared_cursor(("directories.active_counts", len(ids)), build, **ids)
+    return {(d, n): int(c) for d, n, c in rows}
+
+
+def counts_at(version: DefinitionVersion, node_ids: list[int]) -> dict[int, int]:
+    """Active entries of the directory per node id, of the nodes ``node_ids`` (one prepared
+    query: the ids an IN list padded to a power of two, ``padded``)."""
+    if not node_ids:
+        return {}
+
+    def build(**slots: Any) -> Any:
+        return (
+            DirectoryEntry.select(DirectoryEntry.node, fn.COUNT(DirectoryEntry.id))
+            .where(
+                (DirectoryEntry.definition == slots["definition"])
+                & DirectoryEntry.node.in_(padded_slots("node", slots))
+                & DirectoryEntry.retired_at.is_null()
+            )
+            .group_by(DirectoryEntry.node)
+        )
+
+    ids = padded("node", sorted(node_ids))
+    rows = prepared_cursor(
+        ("directories.counts_at", len(ids)), build, definition=version.definition_id, **ids
     )
     return {node_id: int(n) for node_id, n in rows}
 
 
-def entries_at(
-    version: DefinitionVersion, node: OrgNode, *, retired: bool = False
-) -> list[DirectoryEntry]:
-    """The entries kept at ``node``, active first (or only the retired), by title."""
-    where = (DirectoryEntry.definition == version.definition_id) & (DirectoryEntry.node == node)
+# What a directory's page shows of an entry: its answers and, retired, why and when.
+ENTRY_COLUMNS = (
+    DirectoryEntry.id,
+    DirectoryEntry.data,
+    DirectoryEntry.retire_reason,
+    DirectoryEntry.retired_at,
+)
+
+
+def _entries_query(definition: Any, node: Any, retired: bool) -> Any:
+    where = (DirectoryEntry.definition == definition) & (DirectoryEntry.node == node)
     where &= DirectoryEntry.retired_at.is_null(not retired)
-    return list(
-        DirectoryEntry.select()
+    return (
+        DirectoryEntry.select(*ENTRY_COLUMNS)
         .where(where)
         .order_by(DirectoryEntry.title, DirectoryEntry.id)
         .limit(1000)
+        .dicts()
+    )
+
+
+def entries_at(
+    version: DefinitionVersion, node: OrgNode, *, retired: bool = False
+) -> list[dict[str, Any]]:
+    """The entries kept at ``node``, active (or only the retired), by title, as dicts of
+    ``ENTRY_COLUMNS`` (a prepared statement each)."""
+    return list(
+        prepared(
+            ("directories.entries_at", retired),
+            lambda definition, node: _entries_query(definition, node, retired),
+            definition=version.definition_id,
+            node=node.id,
+        )
     )
 
 

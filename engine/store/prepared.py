@@ -9,7 +9,7 @@ value goes; later runs only fill the values in.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,3 +119,23 @@ def bind(params: Any, values: dict[str, Any], *, partial: bool = False) -> list[
         else p
         for p in params
     ]
+
+
+def padded(name: str, values: Sequence[Any]) -> dict[str, Any]:
+    """``values`` (at least one) as the slots ``name0``, ``name1`` … of an ``IN`` list whose
+    length is the next power of two, the last value repeated: a list of any length up to
+    ``n`` then runs one of log2(n) statements, each built once (``padded_slots`` in the
+    build). The key of the prepared query must hold the padded length (``len()`` of this)."""
+    size = 1
+    while size < len(values):
+        size *= 2
+    filled = [*values, *[values[-1]] * (size - len(values))]
+    return {f"{name}{i}": value for i, value in enumerate(filled)}
+
+
+def padded_slots(name: str, slots: dict[str, Any]) -> list[Any]:
+    """The slots ``padded(name, …)`` made, in order, for the query's ``IN`` list."""
+    found = []
+    while f"{name}{len(found)}" in slots:
+        found.append(slots[f"{name}{len(found)}"])
+    return found

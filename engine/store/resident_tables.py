@@ -97,7 +97,12 @@ class DirectoryEntry(Base):
     lock = IntegerField(default=1)
 
     class Meta:
-        indexes = ((("definition", "node_path"), False),)
+        indexes = (
+            (("definition", "node_path"), False),
+            # a directory's active entries counted per node (its list, the directories
+            # page), from the index alone and already grouped
+            (("definition", "node", "retired_at"), False),
+        )
 
 
 MODELS = [Statement, Listing, DirectoryEntry]

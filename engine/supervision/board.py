@@ -27,7 +27,6 @@ from engine.org.scope import (
 from engine.store.models import Assignment, Item, OrgNode, SummonsTally
 from engine.store.prepared import prepared
 from engine.supervision import tallies
-from engine.workflow.queues import LIST_FIELDS
 
 AREA_LEVELS = ("street", "community", "compound")
 LEVELS = (*AREA_LEVELS, "department")
@@ -248,62 +247,3 @@ def _department_counts_live(
         unit: (open_, late_, items)
         for unit, open_, late_, items in query.group_by(Assignment.unit).tuples()
     }
-
-
-def overdue_items(
-    actor: Actor,
-    level: str,
-    node: OrgNode,
-    *,
-    now: dt.datetime,
-    within: OrgNode | None = None,
-    limit: int = 200,
-) -> list[Item]:
-    """The items behind a board count: overdue items under ``node``, or, for a department,
-    the items on which its summons are overdue. Without their answers (``data``), which
-    the list does not show."""
-    query = visible_items(actor).select(*LIST_FIELDS).where(~Item.closed)
-    if level == "department":
-        late = (
-            summons_in_view(actor)
-            .select(Assignment.item)
-            .where(
-                Assignment.open
-                & (Assignment.unit == node.id)
-                & Assignment.next_due_at.is_null(False)
-                & (Assignment.next_due_at < now)
-            )
-        )
-        query = query.where(Item.id.in_(late))
-        if within is not None:
-            query = query.where(path_under(Item.node_path, within.path))
-        return list(query.order_by(Item.due_at, Item.id).limit(limit))
-    query = query.where(
-        path_under(Item.node_path, node.path) & Item.due_at.is_null(False) & (Item.due_at < now)
-    )
-    return list(query.order_by(Item.due_at, Item.id).limit(limit))
-
-
-def late_summons(
-    actor: Actor, items: list[Item], *, now: dt.datetime
-) -> dict[int, list[Assignment]]:
-    """Item id → its open summons in the actor's view that are past their deadline."""
-    if not items:
-        return {}
-    found: dict[int, list[Assignment]] = {}
-    in_view = summons_in_view(actor).select(Assignment.id)
-    query = (  # the unit's name, not its file
-        Assignment.select(Assignment, OrgNode.id, OrgNode.name)
-        .join(OrgNode, on=(Assignment.unit == OrgNode.id))
-        .where(
-            Assignment.id.in_(in_view)
-            & Assignment.item.in_([i.id for i in items])
-            & Assignment.open
-            & Assignment.next_due_at.is_null(False)
-            & (Assignment.next_due_at < now)
-        )
-        .order_by(Assignment.next_due_at)
-    )
-    for assignment in query:
-        found.setdefault(assignment.item_id, []).append(assignment)
-    return found

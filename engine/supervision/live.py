@@ -5,21 +5,23 @@ deadline (its state's or an open summons'), overdue when that has passed.
 Who sees what is the item scope (engine/org/scope.py): supervisors their subtree,
 departments what they were summoned to. A board costs a fixed number of queries
 (types, items with their compounds, the summonses' deadlines, the streets), never one
-per item.
+per item, each a prepared statement (built once per shape).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from peewee import fn
 
-from engine.definitions.definitions import current_versions
+from engine.definitions.definitions import current_bodies
 from engine.definitions.runtimes import runtime
 from engine.org.actors import Actor
-from engine.org.scope import visible_items
+from engine.org.scope import NODE_COLUMNS, visible_item_shape, visible_item_slotted
 from engine.store.models import Assignment, Item, OrgNode
+from engine.store.prepared import padded, padded_slots, prepared, prepared_cursor
 
 LIMIT = 200  # open items on one board; an emergency board with more is a disaster plan
 
@@ -28,8 +30,8 @@ LIMIT = 200  # open items on one board; an emergency board with more is a disast
 class LiveRow:
     """One open item and its clocks, in seconds."""
 
-    item: Item
-    compound: OrgNode
+    item: dict[str, Any]  # ``ITEM_COLUMNS``
+    compound: str  # the name of the item's node
     type_name: str
     state_label: str
     elapsed: int  # since raised
@@ -56,10 +58,75 @@ class StreetGroup:
 def live_types() -> list[tuple[int, str]]:
     """(definition id, name) of each item type whose current version has ``live_board``."""
     return [
-        (v.definition.id, v.body["name"])
-        for v in current_versions("item_type")
-        if v.body.get("live_board")
+        (def_id, body["name"])
+        for def_id, _, body in current_bodies("item_type")
+        if body.get("live_board")
     ]
+
+
+# What a row shows and its clocks need of an item, and its node's name (not its file).
+ITEM_COLUMNS = (
+    Item.id,
+    Item.title,
+    Item.definition.alias("definition_id"),
+    Item.version.alias("version_id"),
+    Item.state,
+    Item.raised_at,
+    Item.due_at,
+    Item.node_path,
+    OrgNode.name.alias("node_name"),
+)
+
+
+def _open_items(actor: Actor, types: list[int]) -> list[dict[str, Any]]:
+    """The newest ``LIMIT`` unclosed items of ``types`` the actor sees (one prepared
+    statement per shape of the actor's grants and number of types, padded)."""
+    ways, values = visible_item_shape(actor)
+    kinds = padded("type", sorted(types))
+
+    def build(**slots: Any) -> Any:
+        return (
+            visible_item_slotted(ways, slots)
+            .select(*ITEM_COLUMNS)
+            .join(OrgNode, on=(Item.node == OrgNode.id))
+            .where(~Item.closed & Item.definition.in_(padded_slots("type", slots)))
+            .order_by(Item.raised_at.desc())
+            .limit(LIMIT)
+            .dicts()
+        )
+
+    key = ("live.items", ways, len(kinds))
+    return list(prepared(key, build, **values, **kinds))
+
+
+def _summons_due(item_ids: list[int]) -> dict[int, Any]:
+    """Item id → the earliest deadline of its open summonses (one prepared statement)."""
+
+    def build(**slots: Any) -> Any:
+        return (
+            Assignment.select(Assignment.item, fn.MIN(Assignment.next_due_at))
+            .where(
+                Assignment.item.in_(padded_slots("item", slots))
+                & Assignment.open
+                & Assignment.next_due_at.is_null(False)
+            )
+            .group_by(Assignment.item)
+        )
+
+    ids = padded("item", sorted(item_ids))
+    return dict(prepared_cursor(("live.summons_due", len(ids)), build, **ids))
+
+
+def _streets(node_ids: set[int]) -> dict[int, OrgNode]:
+    """The streets among ``node_ids`` by id, without their files (one prepared statement)."""
+
+    def build(**slots: Any) -> Any:
+        return OrgNode.select(*NODE_COLUMNS).where(
+            OrgNode.id.in_(padded_slots("node", slots)) & (OrgNode.kind == "street")
+        )
+
+    ids = padded("node", sorted(node_ids))
+    return {n.id: n for n in prepared(("live.streets", len(ids)), build, **ids)}
 
 
 def live_board(actor: Actor, *, now: dt.datetime) -> list[StreetGroup]:
@@ -68,53 +135,38 @@ def live_board(actor: Actor, *, now: dt.datetime) -> list[StreetGroup]:
     types = dict(live_types())
     if not types:
         return []
-    query = (
-        visible_items(actor)
-        .select(Item, OrgNode)
-        .join(OrgNode, on=(Item.node == OrgNode.id))
-        .where(~Item.closed & Item.definition.in_(list(types)))
-        .order_by(Item.raised_at.desc())
-        .limit(LIMIT)
-    )
-    open_items = [i for i in query if not runtime(i.version_id).is_resolved(i.state)]
+    open_items = [
+        i
+        for i in _open_items(actor, list(types))
+        if not runtime(i["version_id"]).is_resolved(i["state"])
+    ]
     if not open_items:
         return []
-    summons_due = dict(
-        Assignment.select(Assignment.item, fn.MIN(Assignment.next_due_at))
-        .where(
-            Assignment.item.in_([i.id for i in open_items])
-            & Assignment.open
-            & Assignment.next_due_at.is_null(False)
-        )
-        .group_by(Assignment.item)
-        .tuples()
-    )
-    above = {int(p) for i in open_items for p in i.node_path.strip("/").split("/") if p}
-    streets = {
-        n.id: n for n in OrgNode.select().where(OrgNode.id.in_(above) & (OrgNode.kind == "street"))
-    }
+    summons_due = _summons_due([i["id"] for i in open_items])
+    above = {int(p) for i in open_items for p in i["node_path"].strip("/").split("/") if p}
+    streets = _streets(above)
     groups: dict[int | None, StreetGroup] = {}
     for item in open_items:
-        due = _earliest(item.due_at, _naive(summons_due.get(item.id)))
-        ids = [int(p) for p in item.node_path.strip("/").split("/") if p]
+        due = _earliest(item["due_at"], _naive(summons_due.get(item["id"])))
+        ids = [int(p) for p in item["node_path"].strip("/").split("/") if p]
         street_id = next((i for i in ids if i in streets), None)
         group = groups.setdefault(
             street_id, StreetGroup(streets.get(street_id) if street_id else None)
         )
-        run = runtime(item.version_id)
+        run = runtime(item["version_id"])
         group.rows.append(
             LiveRow(
                 item=item,
-                compound=item.node,
-                type_name=types[item.definition_id],
-                state_label=run.state_label(item.state),
-                elapsed=int((now - item.raised_at).total_seconds()),
+                compound=item["node_name"],
+                type_name=types[item["definition_id"]],
+                state_label=run.state_label(item["state"]),
+                elapsed=int((now - item["raised_at"]).total_seconds()),
                 due_at=due,
                 remaining=int((due - now).total_seconds()) if due else None,
             )
         )
     for group in groups.values():
-        group.rows.sort(key=lambda r: (r.remaining is None, r.remaining or 0, r.item.id))
+        group.rows.sort(key=lambda r: (r.remaining is None, r.remaining or 0, r.item["id"]))
     return sorted(
         groups.values(),
         key=lambda g: (-g.overdue, -len(g.rows), g.street.id if g.street else 1 << 62),

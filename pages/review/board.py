@@ -7,12 +7,15 @@ from typing import Any
 from flask import abort, g, render_template, request
 
 from engine.core import clock
+from engine.org.scope import NODE_COLUMNS
 from engine.store.models import OrgNode
+from engine.store.prepared import prepared
 from engine.supervision import board as boards
+from engine.supervision import board_items
 from engine.workflow import listed
 from pages.auth import requires
 from pages.extensions import htmx
-from pages.review import bp, chosen_node
+from pages.review import _supervises, bp, chosen_node
 
 
 def _level() -> str:
@@ -40,14 +43,16 @@ def overdue_items(level: str, key: str) -> Any:
     """The overdue items behind one count of the board."""
     if level not in boards.LEVELS:
         abort(404)
-    node = OrgNode.get_or_none((OrgNode.key == key) & (OrgNode.kind == level))
+    node = next(
+        iter(prepared("board.node", _node_of_kind, node_key=key, kind=level)), None
+    )  # without its file
     if node is None:
         abort(404)
     within = chosen_node(request.args.get("within"))
-    if level != "department" and chosen_node(key) is None:
+    if level != "department" and not _supervises(node):
         abort(404)  # an area outside what the actor supervises
     now = clock.now()
-    rows = boards.overdue_items(g.actor, level, node, now=now, within=within)
+    rows = board_items.overdue_items(g.actor, level, node, now=now, within=within)
     return render_template(
         "review/board_items.html",
         node=node,
@@ -55,7 +60,10 @@ def overdue_items(level: str, key: str) -> Any:
         within=within,
         rows=rows,
         now=now,
-        late=boards.late_summons(g.actor, rows, now=now),
-        definitions=listed.definitions(),  # one query each, not two per row
-        nodes=listed.nodes_by_id({item.node_id for item in rows}),
+        late=board_items.late_summons(g.actor, rows, now=now),
+        definitions=listed.definitions(),  # one query, not one per row
     )
+
+
+def _node_of_kind(node_key: Any, kind: Any) -> Any:
+    return OrgNode.select(*NODE_COLUMNS).where((OrgNode.key == node_key) & (OrgNode.kind == kind))

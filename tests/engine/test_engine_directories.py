@@ -294,3 +294,31 @@ def test_rules_that_read_a_missing_directory_fact_are_refused(tmp_path):
         ),
     ]
     assert validate_pack(read_pack(SEED)) == []
+
+
+def test_the_places_a_reader_reads_and_their_active_counts(app):
+    """``kept_places`` gives the nodes of the directory's kinds in the reader's reach and
+    above it, with the streets and communities to group them by; ``counts_at`` and
+    ``active_counts`` count the active entries only, for lists of any length."""
+    community = _node("shijiahuayuan")
+    made = _orgs(3, community)
+    ds.retire(_actor("admin"), made[0], community, "组织已注销", now=NOW)
+    version = current_version("social-orgs")
+    body = version.body
+    reader = _actor("xifang")  # a compound's commissioner: reads its community's directory
+    kept, areas = ds.kept_places(reader, body)
+    expected = [
+        n
+        for n in OrgNode.select().order_by(OrgNode.path)
+        if n.kind in body["node_kinds"] and ds.may_read(reader, body, n)
+    ]
+    assert [n["key"] for n in kept] == [n.key for n in expected] and kept
+    assert community.id in {n["id"] for n in kept}
+    street = OrgNode.get_by_id(int(community.path.strip("/").split("/")[-2]))
+    assert areas[street.id]["name"] == street.name and areas[community.id]["kind"] == "community"
+    everywhere, _ = ds.kept_places(_actor("admin"), body)
+    assert len(everywhere) == OrgNode.select().where(OrgNode.kind == "community").count()
+    for ids in ([community.id], [n["id"] for n in everywhere][:3], [n["id"] for n in everywhere]):
+        expect = {community.id: 2} if community.id in ids else {}
+        assert ds.counts_at(version, ids) == expect
+    assert ds.active_counts([version.definition_id]) == {(version.definition_id, community.id): 2}

@@ -15,7 +15,7 @@ from engine.delivery.notify import mark_all_read, remember_unread, unread_count
 from engine.org.scope import pack_roles, packs_stamp_columns, remember_packs_stamp
 from engine.store.db import counting_queries
 from engine.store.models import LoginSession, Notification, Pack, User
-from engine.store.prepared import prepared
+from engine.store.prepared import padded, padded_slots, prepared
 
 
 @pytest.fixture
@@ -118,3 +118,29 @@ def test_kept_instances_serve_only_the_row_they_were_built_from():
     assert fetched.build_once(("t", 2), (2, "a"), lambda: "second") == "second"
     assert fetched.kept_all([(("t", 1), (1, "a")), (("t", 2), (2, "a"))]) == ["first", "second"]
     fetched.clear()
+
+
+def test_padded_in_lists_build_one_statement_per_power_of_two(app: Any) -> None:
+    """``padded`` fills an IN list up to the next power of two with its last value, so
+    lists of 3 and 4 names run one statement, built once, and find the same rows as a
+    plain IN."""
+    assert list(padded("n", [7])) == ["n0"]
+    assert padded("n", [1, 2, 3]) == {"n0": 1, "n1": 2, "n2": 3, "n3": 3}
+    assert len(padded("n", list(range(5)))) == 8
+    builds = []
+
+    def build(**slots: Any) -> Any:
+        builds.append(len(slots))
+        return (
+            User.select(User.username)
+            .where(User.username.in_(padded_slots("name", slots)))
+            .order_by(User.username)
+            .tuples()
+        )
+
+    for names in (["admin", "xifang", "nobody"], ["xifang", "admin", "ducha", "nobody"]):
+        values = padded("name", names)
+        found = [u for (u,) in prepared(("test_padded", len(values)), build, **values)]
+        plain = User.select(User.username).where(User.username.in_(names)).order_by(User.username)
+        assert found == [u for (u,) in plain.tuples()]
+    assert builds == [4]  # both lists ran the statement for four

@@ -64,3 +64,13 @@ def test_the_statement_is_built_once_per_shape_and_kept_bodies(app):
     assert definitions._STATEMENTS == built
     clear_runtime_cache()
     assert not definitions._STATEMENTS
+
+
+def test_current_bodies_are_the_current_versions_bodies(app):
+    """``current_bodies`` (ids in a prepared statement, bodies from the runtimes) gives
+    what ``current_versions`` gives, in id order, for every kind."""
+    from engine.definitions.definitions import current_bodies, current_versions
+
+    for kind in ("item_type", "directory"):
+        expected = [(v.definition.id, v.definition.key, v.body) for v in current_versions(kind)]
+        assert expected and current_bodies(kind) == expected

@@ -79,3 +79,52 @@ def test_monthly_counts_by_local_month(app):
     assert found[street.id]["this"][1] == 1 and sum(found[street.id]["this"]) == 1
     assert found[street.id]["last"][0] == 1
     assert sum(found[other.id]["this"]) == 0
+
+
+def test_monthly_cuts_at_each_local_month_and_counts_every_area_above(app):
+    """Months are found by bisection on their UTC starts: an item a second before a local
+    month starts is the month before's; an area counts the items of every node under it,
+    and nested areas both count them."""
+    district = OrgNode.get(OrgNode.kind == "district")
+    street = make_node("ys", "street", district)
+    community = make_node("ysc", "community", street)
+    compound = make_node("ysm", "compound", community)
+    _raise(compound, dt.datetime(2026, 5, 31, 15, 59, 59))  # 31 May 23:59:59 local
+    _raise(compound, dt.datetime(2026, 5, 31, 16, 0))  # 1 June 00:00 local
+    _raise(community, dt.datetime(2025, 12, 31, 15, 59, 59, 500000))  # last year, December
+    _raise(community, dt.datetime(2024, 12, 31, 16, 0))  # 1 January last year local
+    found = yearly.monthly("bell", [street, community, compound], now=dt.datetime(2026, 7, 1))
+    assert found[compound.id]["this"][4:6] == [1, 1] and sum(found[compound.id]["last"]) == 0
+    for area in (street, community):
+        assert found[area.id]["this"][4:6] == [1, 1]
+        assert found[area.id]["last"][11] == 1 and found[area.id]["last"][0] == 1
+        assert sum(found[area.id]["last"]) == 2
+
+
+def test_an_area_with_its_children_as_plain_rows(app):
+    district = OrgNode.get(OrgNode.kind == "district")
+    street = make_node("ya", "street", district)
+    first, second = make_node("ya1", "community", street), make_node("ya2", "community", street)
+    make_node("ya1c", "compound", first)  # a grandchild: not listed
+    found, children = yearly.area_with_children("ya")
+    assert found is not None and (found.id, found.name, found.path) == (
+        street.id,
+        street.name,
+        street.path,
+    )
+    assert [(c.id, c.key, c.kind) for c in children] == [
+        (first.id, "ya1", "community"),
+        (second.id, "ya2", "community"),
+    ]
+    assert yearly.area_with_children("no-such-area") == (None, [])
+
+
+def test_the_trend_type_is_the_current_body_of_an_item_type_asking_for_one(app):
+    from engine.definitions.definitions import current_versions
+
+    asking = [v for v in current_versions("item_type") if v.body.get("year_over_year")]
+    assert asking
+    for version in asking:
+        assert yearly.trend_type(version.definition.key) == version.body
+    assert yearly.trend_type("bell") is None  # an item type that asks for no trend
+    assert yearly.trend_type("no-such-type") is None

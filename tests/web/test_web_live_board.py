@@ -136,3 +136,27 @@ def test_designer_workflow_page_round_trips_the_checkbox(app, client, auth):
     form.pop("live_board")
     assert client.post("/admin/designer/emergency/workflow", data=form).status_code == 303
     assert "live_board" not in Definition.get(Definition.key == "emergency").draft
+
+
+@pytest.mark.parametrize("more", [1, 3])
+def test_every_open_emergency_is_on_the_board_whatever_their_number(
+    client, auth, raised, more, assert_max_queries
+):
+    """The items, their summonses' deadlines and their streets are read with IN lists of any
+    length (padded to a power of two): each open emergency is listed once under its street,
+    with its compound, in five statements for the whole page."""
+    xifang = actor_for(User.get(User.username == "xifang"))
+    for i in range(more):
+        where = {**LIFT, "location": f"{i + 5}幢电梯"}
+        items.raise_item(
+            xifang, "emergency", "lvzhouhuayuan", where, now=NOW - dt.timedelta(minutes=i)
+        )
+    auth.login("ducha")
+    client.get("/review/live")
+    with assert_max_queries(5, "live board"):
+        html = client.get("/review/live").get_data(as_text=True)
+    assert html.count("<tr class=") == 2 + more
+    assert f"未办结 {2 + more} 件" in html
+    for i in range(more):
+        assert "绿洲花园" in _row(html, f"{i + 5}幢电梯")
+    assert html.count('class="card live-street"') == 1  # one street

@@ -133,6 +133,11 @@ def _pages() -> list[tuple[str, str, int]]:
         ("lvzhou-yezhu1", f"/r/help?node={compound}", BUDGET),
         ("xifang", f"/work/meetings/{_first_at(Meeting, compound)}", BUDGET),
         ("xifang", f"/work/accounts/{_first_at(Statement, compound)}", BUDGET),
+        ("ducha", "/review/live", BUDGET),
+        ("dept-zhifa-user", "/review/live", BUDGET),
+        ("ducha", f"/review/n/{district}/yearly/mediation", BUDGET),
+        ("chaohui-ducha", f"/review/n/{street}/yearly/mediation", BUDGET),
+        ("admin", f"/review/overdue/street/{street}", BUDGET),
     ]
 
 

@@ -70,3 +70,12 @@ def test_the_district_sees_every_street_and_others_see_nothing_outside(
     auth.login("chaohui-ducha")
     assert client.get("/review/n/gongshu/yearly/petition").status_code == 404
     assert client.get("/review/n/chaohui/yearly/bell").status_code == 404  # no trend asked for
+
+
+def test_the_change_on_last_year_in_words():
+    from pages.review.trends import change
+
+    assert change(None) == "–" and change({"year_change_rate": None}) == "–"
+    assert change({"year_change_rate": -33.33}) == '<span class="good">-33.3%</span>'
+    assert change({"year_change_rate": 50}) == '<span class="bad">+50.0%</span>'
+    assert change({"year_change_rate": 0.0}) == '<span class="">+0.0%</span>'
