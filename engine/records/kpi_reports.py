@@ -17,15 +17,15 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from peewee import JOIN, Expression, fn
+from peewee import JOIN, fn
 
 from engine.core.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from engine.core.i18n import gettext as _
 from engine.org.actors import Actor
-from engine.org.scope import path_like, path_pattern
+from engine.org.scope import path_pattern
 from engine.records import attachments
 from engine.records.kpi import is_over, kpi_lists, measurable
-from engine.store.db import database
+from engine.store.db import backend, database
 from engine.store.models import OrgNode, User
 from engine.store.prepared import prepared_cursor
 from engine.store.tables import KpiReport
@@ -164,11 +164,9 @@ def _newest_reports(list_key: Any, pattern: Any) -> Any:
     newest = (
         within.select(fn.MAX(within.id))
         .join(OrgNode, on=(within.unit == OrgNode.id))
-        # ``(? || '')``: SQLite plans a bare ``GLOB ?`` again for each value bound (a prefix
-        # search it cannot use here: the reports are found by list, their units by id)
-        .where(
-            (within.list_key == list_key) & path_like(OrgNode.path, Expression(pattern, "||", ""))
-        )
+        # path_test: the reports are found by list, their units by id, so the path is
+        # tested on rows, and the statement is not planned again for each pattern
+        .where((within.list_key == list_key) & backend().path_test(OrgNode.path, pattern))
         .group_by(within.row_key)
     )
     reporter, reviewer = User.alias(), User.alias()
