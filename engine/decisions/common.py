@@ -76,7 +76,7 @@ def usable(kind: str, node: OrgNode, actor: Actor, roles_key: str) -> list[Runti
     """The current ``kind`` definitions ``actor`` may use at ``node`` by their ``roles_key``."""
     found = []
     for version in current_versions(kind):
-        rt = runtime(version.id)
+        rt = runtime(version)
         if may_use(rt, node) and any(actor.reaches(r, node.path) for r in rt.body[roles_key]):
             found.append(rt)
     return found

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import Any
 
 from engine.core.errors import NotFound
@@ -51,9 +51,12 @@ class Runtime:
         return state == "resolved" or self.is_final(state)
 
 
-@lru_cache(maxsize=256)
-def _runtime(version_id: int) -> Runtime:
-    version = DefinitionVersion.get_by_id(version_id)
+# Compiled runtimes by version id; versions never change. Bounded.
+_RUNTIMES: dict[int, Runtime] = {}
+KEPT = 256
+
+
+def _compiled(version: DefinitionVersion) -> Runtime:
     body = version.body
     tables = {
         name: Table(
@@ -66,15 +69,30 @@ def _runtime(version_id: int) -> Runtime:
 
 
 def runtime(version: DefinitionVersion | int) -> Runtime:
-    """The compiled runtime of a version; cached, since versions never change.
+    """The compiled runtime of a version; cached, since versions never change. A version
+    read with its body is compiled from it (a page listing current versions compiles
+    them without reading each again by id).
 
     :raises NotFound: no such version.
     """
     version_id = version if isinstance(version, int) else version.id
-    try:
-        return _runtime(version_id)
-    except DefinitionVersion.DoesNotExist:
-        raise NotFound(f"definition version {version_id} does not exist") from None
+    found = _RUNTIMES.get(version_id)
+    if found is not None:
+        return found
+    if (
+        isinstance(version, int)
+        or version_id is None
+        or version.__data__.get("body") is None
+        or version.is_dirty()  # a body changed in memory is not the published one
+    ):
+        try:
+            version = DefinitionVersion.get_by_id(version_id)
+        except DefinitionVersion.DoesNotExist:
+            raise NotFound(f"definition version {version_id} does not exist") from None
+    if len(_RUNTIMES) >= KEPT:
+        _RUNTIMES.clear()
+    found = _RUNTIMES[version_id] = _compiled(version)
+    return found
 
 
 def clear_runtime_cache() -> None:
@@ -82,5 +100,5 @@ def clear_runtime_cache() -> None:
     the same ids)."""
     from engine.definitions.definitions import clear_body_cache
 
-    _runtime.cache_clear()
+    _RUNTIMES.clear()
     clear_body_cache()

@@ -25,7 +25,7 @@ def test_a_kept_body_is_not_read_again(app):
     with counting_queries() as counter:
         again = current_versions("item_type")
     assert counter.count == 1
-    assert "CASE" in counter.statements[0].upper()  # bodies of kept versions are not selected
+    assert '"BODY"' not in counter.statements[0].upper()  # kept versions: no body selected
     assert [v.body for v in again] == [_stored(v) for v in first]
     assert not any(v.is_dirty() for v in again)
 
@@ -37,7 +37,9 @@ def test_a_new_version_shows_its_own_body(app):
     new = publish(Pack.get(), body, now=NOW, by=None)
     with counting_queries() as counter:
         bell = next(v for v in current_versions("item_type") if v.body["key"] == "bell")
-    assert counter.count == 1
+    # the versions' plain columns, then (a version not kept) the versions with the new body
+    assert counter.count == 2
+    assert sum('"body"' in statement for statement in counter.statements) == 1
     assert (bell.id, bell.body["name"]) == (new.id, "协商铃（新）")
     assert current_version("bell").body == _stored(new)
 
@@ -74,3 +76,18 @@ def test_current_bodies_are_the_current_versions_bodies(app):
     for kind in ("item_type", "directory"):
         expected = [(v.definition.id, v.definition.key, v.body) for v in current_versions(kind)]
         assert expected and current_bodies(kind) == expected
+
+
+def test_a_version_read_with_its_body_is_compiled_without_reading_it_again(app):
+    from engine.definitions.runtimes import runtime
+
+    clear_runtime_cache()
+    versions = current_versions("item_type")
+    with counting_queries() as counter:
+        compiled = [runtime(v) for v in versions]
+    assert counter.count == 0
+    assert [rt.key for rt in compiled] == [v.body["key"] for v in versions]
+    clear_runtime_cache()
+    changed = DefinitionVersion.get_by_id(versions[0].id)
+    changed.body = {**changed.body, "key": "changed in memory"}
+    assert runtime(changed).key == versions[0].body["key"]  # the published body, read
