@@ -182,3 +182,31 @@ def test_the_budget_helper_fails_on_a_query_per_row(app: Any, assert_max_queries
     with pytest.raises(AssertionError, match="ran 5 queries"), assert_max_queries(3, "loop"):
         for item_id in range(5):
             Item.get_or_none(Item.id == item_id)
+
+
+def test_every_kind_of_page_a_user_reaches_keeps_the_budget(
+    app: Any, demo: None, assert_max_queries: Any
+) -> None:
+    """Beyond the list above: from each user's main pages, every route of /work, /r and
+    /review their links reach within two clicks (one page per route, as bench_pages.py
+    --wide measures them) runs at most ``BUDGET`` statements on its second visit."""
+    from bench.bench_pages import login, wider
+
+    roots: dict[str, list[str]] = {}
+    for username, page, _budget in _pages():
+        roots.setdefault(username, []).append(page)
+    walked, over = 0, []
+    for username, pages in wider(app, roots).items():
+        client = login(app, username)
+        for page in pages[len(roots[username]) :]:
+            client.get(page)
+            try:
+                with assert_max_queries(BUDGET, f"{username} {page}"):
+                    response = client.get(page)
+            except AssertionError as exc:
+                over.append(str(exc))
+                continue
+            assert response.status_code in (200, 303), (username, page, response.status_code)
+            walked += 1
+    assert walked >= 60, f"the walk reached only {walked} pages beyond the main ones"
+    assert not over, "\n\n".join(over)
