@@ -27,6 +27,9 @@ from engine.store.models import Assignment, Definition, Event, Grant, Item, OrgN
 from engine.workflow import kernel
 from engine.workflow.deadlines import calendar_for
 
+# A story takes one transition at most this often (a second whistle, yes; a third, no).
+LOOPS_TAKEN = 2
+
 
 @dataclass
 class Plan:
@@ -367,7 +370,8 @@ class Planner:
         A ``resolved`` story never closes unresolved; a ``declined`` one closes unresolved
         at its first chance (else it runs to its end); a ``stalled`` one never reaches a
         resolved state. A transition already taken (a second whistle, a reopening) is
-        ever less likely, so loops end.
+        ever less likely, and none is taken a third time, so loops end: a stalled story
+        whose only way on is a loop (escalating again) waits after the second.
         """
         if rt.is_final(state):
             return []
@@ -380,7 +384,9 @@ class Planner:
         if fate == "stalled":
             kept = [t for t in kept if not rt.is_resolved(t["to"])]
         return [
-            (t, 0.25 ** taken.get(t["key"], 0) * (0.3 if t["to"] == state else 1.0)) for t in kept
+            (t, 0.25 ** taken.get(t["key"], 0) * (0.3 if t["to"] == state else 1.0))
+            for t in kept
+            if taken.get(t["key"], 0) < LOOPS_TAKEN
         ]
 
     def _when(

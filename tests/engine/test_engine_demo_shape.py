@@ -10,6 +10,7 @@ import re
 from collections import defaultdict
 
 import pytest
+from peewee import fn
 
 import forms
 from engine.authoring.packs import read_pack
@@ -184,6 +185,20 @@ def test_each_item_tells_one_case(demo):
     # and the series (petitions, mediations)
     series = Item.select().join(Definition).where(Definition.key.in_(list(demo["series"])))
     assert told == 400 + demo["live_board_open"] + series.count()
+
+
+def test_no_story_takes_one_step_a_third_time(demo):
+    """A second whistle or a reopening happens; an item escalated to the same office eleven
+    times in a day (a stalled story whose only way on was the loop) did not."""
+    steps = (
+        Event.select(Event.item, Event.action, fn.COUNT(Event.id).alias("times"))
+        .where(Event.action.startswith("transition."))
+        .group_by(Event.item, Event.action)
+        .tuples()
+    )
+    taken = {(item, action): times for item, action, times in steps}
+    assert taken and max(taken.values()) <= 2, max(taken.items(), key=lambda kv: kv[1])
+    assert 2 in taken.values()  # loops are still taken twice
 
 
 def test_dates_and_times_answered_are_those_of_the_story(demo):
