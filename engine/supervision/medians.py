@@ -5,7 +5,8 @@ each bucket (``Backend.resolution_triggers``; buckets 1 % wide at most, ``bucket
 A median over a few subtrees then costs two reads whatever their size: the subtrees'
 histograms (a few hundred rows each), which say in which bucket the middle value lies
 and how many values come before it, and the items' times in that bucket alone (on the
-index led by ``resolution_seconds``), where the middle one is picked. Exact: the same
+index led by ``resolution_seconds``), where the middle one is picked (by the database in
+large histograms, ``PICK_ABOVE``). Exact: the same
 value as sorting every time in scope, which ``/review/`` did (747,000 at 1,000,000
 items). ``recount`` counts the histograms from the items; tests compare both.
 """
@@ -19,12 +20,20 @@ from itertools import accumulate, groupby
 from operator import itemgetter
 from typing import Any
 
-from peewee import SQL, Select
+from peewee import SQL, Select, ValuesList
 
 from engine.org.scope import path_pattern
 from engine.store.db import backend, write_transaction
 from engine.store.models import Item, OrgNode, ResolutionTally
 from engine.store.prepared import prepared_cursor
+
+# When the keys' histograms count more items than this, each key of one source has its
+# value picked by the database (``_picked``) instead of every time of its bucket read
+# (``_times_in_buckets``): reading a bucket's range of the index costs what is in it for
+# the whole district (5,000 times, 12 ms, for the district's /review/ at 1,000,000 items;
+# picked, 2.5 ms); on the demo (a few times a bucket) reading costs less than planning
+# the picks again on every run (their bounds are parameters in the WHERE).
+PICK_ABOVE = 20_000
 
 
 def bucket_of(seconds: int) -> int:
@@ -52,7 +61,8 @@ def medians(
     """Per key, the median resolution time (the upper one of an even count, as
     ``sorted(values)[len(values) // 2]``) of the resolved items under its source nodes
     (``(node id, path)`` pairs, none below another) and of its ``extra`` times; None
-    without any. Two queries, none when no key has a source.
+    without any. Two queries (three when many items meet keys of several sources or extra
+    times), none when no key has a source.
 
     :param sources: key → the roots of the subtrees whose items count for it.
     :param extra: key → times of items outside those subtrees (read by the caller).
@@ -70,6 +80,7 @@ def medians(
         for node_id, group in groupby(rows.fetchall(), _FIRST):  # in node order
             stored[node_id] = list(group)
     wanted: dict[Hashable, tuple[int, int]] = {}  # key -> (bucket, values before it)
+    sizes: dict[Hashable, int] = {}  # key -> how many values it has
     for key in {*sources, *extra}:
         roots, more = sources.get(key, ()), extra.get(key, ())
         if len(roots) == 1 and not more:  # the usual case: one stored histogram, in order
@@ -90,13 +101,20 @@ def medians(
         at = bisect_right(running, middle)
         if at < len(running):
             wanted[key] = (buckets[at], middle - (running[at - 1] if at else 0))
-    # A key of one source and no extra times has its value picked by the database.
-    single = {key for key in wanted if len(sources.get(key, ())) == 1 and not extra.get(key)}
-    picked, in_bucket = _times_in_buckets(sources, wanted, single)
+            sizes[key] = running[-1]
+    # Many items: a key of one source and no extra times has its value picked by the
+    # database; the others' times are read and picked here.
+    picks = (
+        {key for key in wanted if len(sources.get(key, ())) == 1 and not extra.get(key)}
+        if sum(sizes.values()) > PICK_ABOVE
+        else set()
+    )
     found: dict[Hashable, int | None] = {key: None for key in {*sources, *extra}}
-    found.update(picked)
+    if picks:
+        found.update(_picked(sources, {key: wanted[key] for key in picks}))
+    in_bucket = _times_in_buckets(sources, {k: v for k, v in wanted.items() if k not in picks})
     for key, (bucket, offset) in wanted.items():
-        if key in single:
+        if key in picks:
             continue
         low, high = bucket_range(bucket)
         values = in_bucket.get(key, []) + [v for v in extra.get(key, ()) if low <= v < high]
@@ -116,66 +134,87 @@ def _histograms(**nodes: Any) -> Any:
     )
 
 
-def _times_in_buckets(
-    sources: dict[Hashable, list[tuple[int, str]]],
-    wanted: dict[Hashable, tuple[int, int]],
-    single: set[Hashable],
-) -> tuple[dict[Hashable, int], dict[Hashable, list[int]]]:
-    """Per key of ``wanted``: for a key of ``single`` (one source, no extra times) the
-    time at its rank in its bucket under its source, which the database picks (``ORDER BY
-    … LIMIT 1 OFFSET rank`` on the (resolution_seconds, node_path) index: it steps over the
-    entries before it without handing them over); for the others every time in its bucket
-    under its sources, merged and picked by the caller. One statement, a UNION ALL of a
-    part per (bucket, path) pair, built once per sequence of kinds of pairs; each part
-    reads a range of that index, the paths tested on its entries (``+node_path`` on
-    SQLite: a path range would read a whole subtree). Handing every time in the buckets
-    to Python cost the district's ``/review/`` 12 ms at 1,000,000 items (5,000 times);
-    picking them, 2.5 ms."""
-    pairs: list[tuple[Hashable, int, str, int]] = []  # key, bucket, path, rank
-    for key, (bucket, offset) in wanted.items():
-        for _, path in sources.get(key, ()):
-            pairs.append((key, bucket, path, offset))
-    if not pairs:
-        return {}, {}
-    kinds = tuple(key in single for key, *_ in pairs)
+def _picked(
+    sources: dict[Hashable, list[tuple[int, str]]], wanted: dict[Hashable, tuple[int, int]]
+) -> dict[Hashable, int]:
+    """Per key of ``wanted`` (each of one source), the time at its rank in its bucket under
+    its source, picked by the database: ``ORDER BY … LIMIT 1 OFFSET rank`` on the
+    (resolution_seconds, node_path) index steps over the entries before it without handing
+    them over. One statement, a UNION ALL of a scalar subquery per key, built once per
+    number of keys. Its bounds are parameters in the WHERE, so SQLite plans it again on
+    every run (0.3 ms on the demo: ``_times_in_buckets`` is for small buckets)."""
+    keys = list(wanted)
     values: dict[str, Any] = {}
-    for i, (_, bucket, path, rank) in enumerate(pairs):
+    for i, key in enumerate(keys):
+        bucket, rank = wanted[key]
         values[f"low{i}"], values[f"high{i}"] = bucket_range(bucket)
-        values[f"pattern{i}"] = path_pattern(path)
-        if kinds[i]:
-            values[f"rank{i}"] = rank
-    build = lambda **slots: _bucket_times(kinds, slots)
-    rows = prepared_cursor(("medians.bucket_times", kinds), build, **values)
-    picked: dict[Hashable, int] = {}
-    # Pairs of different keys may overlap (two keys sharing a root): each item once a key.
-    by_key: dict[Hashable, dict[int, int]] = {}
-    for pair, item_id, value in rows.fetchall():
-        key = pairs[pair][0]
-        if kinds[pair]:
-            if value is not None:
-                picked[key] = value
-        else:
-            by_key.setdefault(key, {})[item_id] = value
-    return picked, {key: list(times.values()) for key, times in by_key.items()}
+        values[f"pattern{i}"] = path_pattern(sources[key][0][1])
+        values[f"rank{i}"] = rank
+    rows = prepared_cursor(("medians.picked", len(keys)), _picks, **values)
+    return {keys[i]: value for i, value in rows.fetchall() if value is not None}
 
 
-def _bucket_times(kinds: tuple[bool, ...], slots: dict[str, Any]) -> Any:
-    """The statement of ``_times_in_buckets``: rows (pair, item id, time)."""
+def _picks(**slots: Any) -> Any:
     rs = Item.resolution_seconds
     query = None
-    for i, picks in enumerate(kinds):
+    for i in range(len(slots) // 4):
         where = (
             (rs >= slots[f"low{i}"])
             & (rs < slots[f"high{i}"])
             & backend().path_filter(Item.node_path, slots[f"pattern{i}"])
         )
-        if picks:
-            one = Item.select(rs).where(where).order_by(rs).limit(1).offset(slots[f"rank{i}"])
-            part = Select(columns=[SQL(str(i)), SQL("0"), one]).bind(Item._meta.database)
-        else:
-            part = Item.select(SQL(str(i)), Item.id, rs).where(where)
+        one = Item.select(rs).where(where).order_by(rs).limit(1).offset(slots[f"rank{i}"])
+        part = Select(columns=[SQL(str(i)), one]).bind(Item._meta.database)
         query = part if query is None else query + part
     return query
+
+
+def _times_in_buckets(
+    sources: dict[Hashable, list[tuple[int, str]]], wanted: dict[Hashable, tuple[int, int]]
+) -> dict[Hashable, list[int]]:
+    """Per key of ``wanted``, the resolution times in its bucket under its sources: one
+    prepared statement per number of (bucket, path) pairs, the pairs a VALUES list joined
+    to the (resolution_seconds, node_path) index, a range of it per pair, the paths tested
+    on the index entries (``+node_path`` on SQLite: a path range would read a whole
+    subtree). An OR of a condition per pair, its bounds and patterns as parameters, made
+    SQLite plan the statement again on every run (0.7 ms for the district's eighteen
+    buckets; the join 0.02)."""
+    pairs: list[tuple[int, str]] = []
+    for key, (bucket, _) in wanted.items():
+        pairs.extend((bucket, path) for _, path in sources.get(key, ()))
+    if not pairs:
+        return {}
+    values: dict[str, Any] = {}
+    for i, (bucket, path) in enumerate(pairs):
+        values[f"low{i}"], values[f"high{i}"] = bucket_range(bucket)
+        values[f"pattern{i}"] = path_pattern(path)
+    rows = prepared_cursor(("medians.bucket_times", len(pairs)), _bucket_times, **values)
+    # Pairs of different keys may overlap (two keys sharing a root): each item once.
+    by_id = {item_id: (path, value) for item_id, path, value in rows.fetchall()}
+    found: dict[Hashable, list[int]] = {key: [] for key in wanted}
+    for key, (bucket, _) in wanted.items():
+        low, high = bucket_range(bucket)
+        paths = tuple(path for _, path in sources.get(key, ()))
+        found[key] = [v for path, v in by_id.values() if low <= v < high and path.startswith(paths)]
+    return found
+
+
+def _bucket_times(**slots: Any) -> Any:
+    count = len(slots) // 3
+    pairs = ValuesList(
+        [(slots[f"low{i}"], slots[f"high{i}"], slots[f"pattern{i}"]) for i in range(count)]
+    ).cte("pairs", columns=("low", "high", "pattern"))
+    rs = Item.resolution_seconds
+    return (
+        Item.select(Item.id, Item.node_path, rs)
+        .with_cte(pairs)
+        .from_(pairs, Item)
+        .where(
+            (rs >= pairs.c.low)
+            & (rs < pairs.c.high)
+            & backend().path_filter(Item.node_path, pairs.c.pattern)
+        )
+    )
 
 
 def stored() -> dict[tuple[int, int], int]:

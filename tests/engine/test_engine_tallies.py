@@ -325,7 +325,7 @@ def stored_medians() -> dict[str, int | None]:
     return {str(key): value for key, value in found.items()}
 
 
-def test_the_histograms_follow_every_writer_and_give_exact_medians(app, actor_of):
+def test_the_histograms_follow_every_writer_and_give_exact_medians(app, actor_of, monkeypatch):
     assert medians.stored() == medians.recount() == {}
     generate(SEED, compounds=6, items=80, seed=4, now=NOW)  # the demo's bulk writer
     assert medians.stored() == medians.recount() != {}
@@ -353,6 +353,8 @@ def test_the_histograms_follow_every_writer_and_give_exact_medians(app, actor_of
     Item.delete().where(Item.id == raised[3].id).execute()
     assert medians.stored() == medians.recount()
     assert stored_medians() == live_medians(paths)
+    monkeypatch.setattr(medians, "PICK_ABOVE", 0)  # as with many items: picked in SQL
+    assert stored_medians() == live_medians(paths)
 
     before = medians.stored()  # a rolled-back delete leaves them as they were
     with database.atomic() as transaction:
@@ -366,10 +368,14 @@ def test_the_histograms_follow_every_writer_and_give_exact_medians(app, actor_of
     assert medians.stored() == before
 
 
+@pytest.mark.parametrize("picked", [False, True])
 @pytest.mark.parametrize("count", [1, 2, 3, 10, 11])
-def test_a_median_counts_extra_times_and_picks_inside_its_bucket(app, count):
+def test_a_median_counts_extra_times_and_picks_inside_its_bucket(app, monkeypatch, count, picked):
     """Odd and even counts, several values in the median's bucket, times from outside the
-    stored subtrees merged in: the value ``sorted(values)[n // 2]`` gives."""
+    stored subtrees merged in: the value ``sorted(values)[n // 2]`` gives, whether the times
+    of the bucket are read or (``picked``, as with many items) the database picks it."""
+    if picked:
+        monkeypatch.setattr(medians, "PICK_ABOVE", 0)
     generate(SEED, compounds=2, items=20, seed=1, now=NOW)
     node = OrgNode.get(OrgNode.key == "lvzhouhuayuan")
     ids = [i.id for i in Item.select(Item.id).where(Item.node == node).limit(count)]
