@@ -15,9 +15,11 @@ The score is a rule of the pack (``engine.supervision.scoring``), not code.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from functools import reduce
+from typing import Any, NamedTuple
 
 from peewee import SQL, Case, Select, fn
 
@@ -26,6 +28,7 @@ from engine.definitions.checks import EVALUATION_METRICS
 from engine.org.actors import Actor
 from engine.org.scope import (
     ids_in,
+    path_like,
     role_sees,
     sees_everything,
     summons_in_view,
@@ -35,7 +38,7 @@ from engine.org.scope import (
 )
 from engine.store.db import backend, database
 from engine.store.models import Assignment, Item, OrgNode
-from engine.store.prepared import Slot, bind
+from engine.store.prepared import Slot, bind, prepared
 from engine.supervision import day_counts
 from engine.workflow.listed import NODE_FIELDS, nodes_read
 
@@ -418,23 +421,82 @@ def _median_query(base: Any) -> Any:
     ).where(reported | handled)
 
 
+class DrillRow(NamedTuple):
+    """One summons behind a number, with the columns of its item the drill-down shows."""
+
+    item_id: int
+    title: str
+    state: str
+    summoned_at: dt.datetime
+    report_due_at: dt.datetime | None
+    reported_at: dt.datetime | None
+    handle_due_at: dt.datetime | None
+    done_at: dt.datetime | None
+    satisfaction: int | None
+    reopen_count: int
+    urge_count: int
+
+
 def drill(
     actor: Actor, period: Period, unit: OrgNode, which: str, *, now: dt.datetime, limit: int = 500
-) -> list[Assignment]:
-    """The summons (with their items) behind one number of one department.
+) -> list[DrillRow]:
+    """The summons (with their items' shown columns) behind one number of one department,
+    as tuples: the page lists up to ``limit`` of them, and models cost it more than its
+    statement. One prepared statement per number, scope shape and limit (the period, the
+    unit and ``now`` are values): :func:`in_period`'s summons, as ``summons_in_view``
+    scopes them, of the one unit.
 
     :raises KeyError: an unknown drill-down.
     """
-    cond = conditions(now)[which]
-    query = (
-        in_period(actor, period)
-        .select(Assignment, Item)
-        .where((Assignment.unit == unit.id) & cond)
-        .order_by(Assignment.summoned_at, Assignment.id)
-        .limit(limit)
-    )
-    found = list(query)
+    if which not in DRILLS:
+        raise KeyError(which)
+    if unit.kind != "department":  # the evaluation counts departments only
+        return []
+    ways, values = summons_unjoined_shape(actor)
+    values["start"], values["end"] = period.bounds()
+    values["unit"], values["now"] = unit.id, now
+
+    def build(**slots: Any) -> Any:
+        a = Assignment
+        conds = [
+            path_like(
+                Item.node_path if sees == "subtree" else a.unit_path,
+                SQL(text) if text is not None else slots[f"path{i}"],
+            )
+            for i, (sees, text) in enumerate(ways)
+        ]
+        return (
+            a.select(
+                a.item,
+                Item.title,
+                a.state,
+                a.summoned_at,
+                a.report_due_at,
+                a.reported_at,
+                a.handle_due_at,
+                a.done_at,
+                Item.satisfaction,
+                Item.reopen_count,
+                a.urge_count,
+            )
+            .join(Item, on=(a.item == Item.id))
+            .where(
+                (reduce(operator.or_, conds) if conds else a.id < 0)
+                & (a.unit == slots["unit"])
+                & (a.summoned_at >= slots["start"])
+                & (a.summoned_at < slots["end"])
+                & conditions(slots["now"])[which]
+            )
+            .order_by(a.summoned_at, a.id)
+            .limit(limit)
+            .tuples()
+        )
+
+    found = [
+        DrillRow(*row)
+        for row in prepared(("evaluation.drill", which, ways, limit), build, **values)
+    ]
     if which in ITEM_DRILLS:  # counted per item: one row per item
         seen: set[int] = set()
-        found = [a for a in found if not (a.item_id in seen or seen.add(a.item_id))]
+        found = [r for r in found if not (r.item_id in seen or seen.add(r.item_id))]
     return found

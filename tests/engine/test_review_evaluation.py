@@ -93,7 +93,7 @@ def test_drill_down_lists_the_summons_behind_each_number(app, actor_of, which, t
     found = evaluation.drill(
         actor_of("ducha"), Q4, OrgNode.get(OrgNode.key == "dept-gaj"), which, now=NOW
     )
-    assert [a.item.title for a in found] == titles
+    assert [r.title for r in found] == titles
 
 
 def test_quarter_of_uses_local_dates():

@@ -213,3 +213,43 @@ def test_bad_dates_fall_back_to_this_quarter(client, auth, data):
     auth.login("ducha")
     page = client.get("/review/evaluation", query_string={"from": "yesterday", "to": "2026-01-01"})
     assert page.status_code == 200 and "2026-10-01" in page.get_data(as_text=True)
+
+
+def test_drill_down_marks_late_steps_as_the_deadlines_say(app):
+    """A report-in or a finish is late when it came after its deadline, or did not come and
+    the deadline passed before the summons ended (or before now); nothing is late without a
+    deadline. The cells are worked out in the view (``drill_cells``)."""
+    import datetime as dt
+
+    from engine.supervision.evaluation import DrillRow
+    from pages.review.evaluation import drill_cells
+
+    hour = dt.timedelta(hours=1)
+    due = NOW - 10 * hour
+
+    def row(state, reported=None, done=None, report_due=due, handle_due=due):
+        return DrillRow(
+            7, "一号", state, NOW - 20 * hour, report_due, reported, handle_due, done, 5, 0, 2
+        )
+
+    cases = {
+        "reported in time, done late": (row("done", due - hour, due + hour), (False, True)),
+        "reported late, done in time": (row("done", due + hour, due), (True, False)),
+        "not reported, deadline passed": (row("summoned"), (True, True)),
+        "not reported, ended before the deadline": (
+            row("cancelled", done=due - hour),
+            (False, False),
+        ),
+        "no deadlines": (row("summoned", report_due=None, handle_due=None), (False, False)),
+        "deadlines still ahead": (
+            row("reported", NOW - hour, report_due=NOW + hour, handle_due=NOW + hour),
+            (False, False),
+        ),
+    }
+    with app.test_request_context("/"):
+        for name, (r, (late_report, late_done)) in cases.items():
+            cells = drill_cells([r], NOW)[0]
+            assert (cells[7], cells[10]) == (late_report, late_done), name
+            assert cells[1] == "/work/items/7" and cells[2] == "一号"
+            assert cells[6] == ("–" if r.reported_at is None else cells[6])
+            assert cells[9] == ("–" if r.state != "done" else cells[9]) and cells[13] == 2
