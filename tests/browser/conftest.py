@@ -36,7 +36,14 @@ TIMEOUT_MS = 15_000
 
 
 class LiveServer:
-    """The app served over HTTP on 127.0.0.1 in a background thread."""
+    """The app served over HTTP on 127.0.0.1 in a background thread.
+
+    Stopping it waits for the requests in flight and refuses new ones (a kept-alive
+    connection can still bring one after the server stopped accepting): the pool's
+    ``close_all`` afterwards closes connections in use by other threads, and a SQLite
+    connection closed while a request thread ran a statement on it crashed the process
+    (a segmentation fault in ``session_actor``, the browser still polling).
+    """
 
     def __init__(self, app: Flask, server: BaseWSGIServer) -> None:
         self.app = app
@@ -46,6 +53,25 @@ class LiveServer:
         self._thread = threading.Thread(
             target=server.serve_forever, name="live-server", daemon=True
         )
+        self._busy = 0
+        self._stopping = False
+        self._idle = threading.Condition()
+        inner = app.wsgi_app
+
+        def counted(environ: dict[str, Any], start_response: Any) -> Any:
+            with self._idle:
+                if self._stopping:
+                    start_response("503 Service Unavailable", [("Content-Length", "0")])
+                    return [b""]
+                self._busy += 1
+            try:
+                return inner(environ, start_response)
+            finally:
+                with self._idle:
+                    self._busy -= 1
+                    self._idle.notify_all()
+
+        app.wsgi_app = counted
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -61,6 +87,9 @@ class LiveServer:
 
     def stop(self) -> None:
         self.server.shutdown()
+        with self._idle:
+            self._stopping = True
+            self._idle.wait_for(lambda: self._busy == 0, timeout=30)
         self._thread.join(timeout=10)
         self.server.server_close()
 
