@@ -4,9 +4,9 @@ links from an item back to the resolution or opinion that raised it."""
 
 from __future__ import annotations
 
-from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
+from peewee import CharField, ForeignKeyField, IntegerField, TextField
 
-from engine.store.db import JSONField
+from engine.store.db import DateTimeField, JSONField
 from engine.store.models import Base, Definition, DefinitionVersion, Item, OrgNode, User
 
 

@@ -13,7 +13,8 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 _KEPT: dict[Hashable, tuple[tuple[Any, ...], Any]] = {}
-LIMIT = 2000  # instances kept at most (bounded: a shortcut, never the only copy)
+LIMIT = 10_000  # instances kept at most (bounded: a shortcut, never the only copy); the
+# org nodes lists name (``listed``) are most of them
 
 
 def kept(key: Hashable, row: tuple[Any, ...]) -> Any:

@@ -10,13 +10,12 @@ from __future__ import annotations
 from peewee import (
     BooleanField,
     CharField,
-    DateTimeField,
     ForeignKeyField,
     IntegerField,
     TextField,
 )
 
-from engine.store.db import JSONField
+from engine.store.db import DateTimeField, JSONField
 from engine.store.models import Base, Definition, DefinitionVersion, OrgNode, User
 
 

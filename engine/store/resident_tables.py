@@ -3,9 +3,9 @@ the entries of directories (名录)."""
 
 from __future__ import annotations
 
-from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
+from peewee import CharField, ForeignKeyField, IntegerField, TextField
 
-from engine.store.db import JSONField
+from engine.store.db import DateTimeField, JSONField
 from engine.store.models import Base, Definition, DefinitionVersion, OrgNode, User
 
 

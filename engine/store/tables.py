@@ -7,14 +7,13 @@ from __future__ import annotations
 from peewee import (
     BooleanField,
     CharField,
-    DateTimeField,
     FloatField,
     ForeignKeyField,
     IntegerField,
     TextField,
 )
 
-from engine.store.db import JSONField
+from engine.store.db import DateTimeField, JSONField
 from engine.store.models import Base, Definition, OrgNode, User
 
 

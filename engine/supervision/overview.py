@@ -360,14 +360,8 @@ def overdue_items(
 
     key = ("overview.overdue_items", everything, ways, limit)
     rows = prepared_cursor(key, build, now=now, **values)
-    return [OverdueItem(i, title, name, _datetime(due)) for i, title, name, due in rows]
-
-
-def _datetime(value: Any) -> Any:
-    """A stored time as peewee's ``DateTimeField`` reads it: SQLite hands back the text
-    (ISO format, with or without microseconds), PostgreSQL a ``datetime`` already;
-    ``fromisoformat`` parses it in C, peewee tries ``strptime`` formats in turn."""
-    return dt.datetime.fromisoformat(value) if type(value) is str else value
+    due_at = Item.due_at.python_value  # SQLite's text read by fromisoformat (db.DateTimeField)
+    return [OverdueItem(i, title, name, due_at(due)) for i, title, name, due in rows]
 
 
 def totals(actor: Actor, *, now: dt.datetime) -> dict[str, Any]:

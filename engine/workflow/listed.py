@@ -3,22 +3,20 @@ and made into models only when their rows changed since last read (per process).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Hashable
-from functools import partial
 from typing import Any
 
 from peewee import (
     JOIN,
     AutoField,
     CharField,
-    DateTimeField,
     ForeignKeyField,
     IntegerField,
     TextField,
 )
 
 from engine.core.memo import memoized
+from engine.store import fetched
 from engine.store.db import database
 from engine.store.models import Definition, DefinitionVersion, OrgNode
 from engine.store.prepared import bind, statement
@@ -54,27 +52,24 @@ def definitions() -> dict[int, Definition]:
         )
 
     def load() -> dict[int, Definition]:
+        # The models are kept with the rows they were made of (``engine.store.fetched``): a
+        # request whose rows are the same reuses them (31 rows made 62 models, 0.5 ms a
+        # page). They are shared between requests: read them, never change them.
         built, sql, params = statement("definitions", query)
         cursor = database.execute_sql(sql, list(params))
-        rows = cursor.fetchall()
-        kept = _DEFINITIONS.get(type(database.obj))
-        if kept is not None and kept[0] == rows:
-            return kept[1]
-        found = {}
-        for d in built._get_cursor_wrapper(_Fetched(cursor.description, rows)):
-            if d.published is not None and d.published.id is None:
-                d.published = None
-            found[d.id] = d
-        _DEFINITIONS[type(database.obj)] = (rows, found)
-        return found
+        rows = tuple(cursor.fetchall())
+
+        def build() -> dict[int, Definition]:
+            found = {}
+            for d in built._get_cursor_wrapper(_Fetched(cursor.description, rows)):
+                if d.published is not None and d.published.id is None:
+                    d.published = None
+                found[d.id] = d
+            return found
+
+        return fetched.build_once(("definitions", type(database.obj)), rows, build)
 
     return memoized("definitions", load)
-
-
-# The definitions as last read, by backend: their rows as the database gave them, and the
-# models made of them. A request whose rows are the same reuses the models (31 rows made
-# 62 models, 0.5 ms a page). They are shared between requests: read them, never change them.
-_DEFINITIONS: dict[Any, tuple[list[Any], dict[int, Definition]]] = {}
 
 
 class _Fetched:
@@ -91,56 +86,19 @@ class _Fetched:
         pass
 
 
-# Nodes as last read, by backend and id: the row as the database gave it and the model
-# made of it (``nodes_by_id``); at most ``NODES_KEPT``.
-_NODES: dict[tuple[Any, int], tuple[Any, OrgNode]] = {}
-NODES_KEPT = 10_000
-
-
-# ``nodes_by_id``'s statement without its condition, by backend: peewee built the whole
-# statement again for each list of ids (a third of a millisecond an inbox).
-_NODES_STATEMENT: dict[Any, tuple[Any, str]] = {}
-_NODE_ID = '"t1"."id"'
-
-
-def _nodes_statement(backend_type: Any) -> tuple[Any, str]:
-    entry = _NODES_STATEMENT.get(backend_type)
-    if entry is None:
-        query = OrgNode.select(*NODE_FIELDS)
-        sql, params = query.sql()
-        assert not params and f"{_NODE_ID}" in sql and " WHERE " not in sql
-        entry = _NODES_STATEMENT[backend_type] = (query, sql)
-    return entry
-
-
 def nodes_by_id(ids: set[int]) -> dict[int, OrgNode]:
-    """The nodes with these ids, without their files (``NODE_FIELDS``), in one query. A
-    node whose row reads as it did before is the model made of it then (an inbox names
-    up to fifty nodes: 0.5–0.8 ms of models a page). The models are shared between
-    requests: read them, never change them."""
+    """The nodes with these ids, without their files (``NODE_FIELDS``), in one query (the
+    ids written into the SQL: any number of them is one statement). A node whose row
+    reads as it did before is the model made of it then (an inbox names up to fifty
+    nodes: 0.5–0.8 ms of models a page). The models are shared between requests: read
+    them, never change them."""
     if not ids:
         return {}
-    backend_type = type(database.obj)
-    query, sql = _nodes_statement(backend_type)
+    built, sql, params = statement("listed.nodes", lambda: OrgNode.select(*NODE_FIELDS))
+    assert not params and " WHERE " not in sql and sql.startswith('SELECT "t1"."id"')
     listed = ",".join(str(int(i)) for i in sorted(ids))
-    cursor = database.execute_sql(f"{sql} WHERE {_NODE_ID} IN ({listed})", [])
-    found: dict[int, OrgNode] = {}
-    fresh = []
-    for raw in cursor.fetchall():
-        kept = _NODES.get((backend_type, raw[0]))
-        if kept is not None and kept[0] == raw:
-            found[raw[0]] = kept[1]
-        else:
-            fresh.append(raw)
-    if fresh:
-        if len(_NODES) + len(fresh) > NODES_KEPT:
-            _NODES.clear()
-        for raw, node in zip(
-            fresh, query._get_cursor_wrapper(_Fetched(cursor.description, fresh)), strict=True
-        ):
-            _NODES[(backend_type, node.id)] = (raw, node)
-            found[node.id] = node
-    return found
+    cursor = database.execute_sql(f'{sql} WHERE "t1"."id" IN ({listed})', [])
+    return {node.id: node for node in _kept_nodes(built, cursor)}
 
 
 def nodes_read(key: Hashable, build: Callable[..., Any], **values: Any) -> list[OrgNode]:
@@ -148,18 +106,29 @@ def nodes_read(key: Hashable, build: Callable[..., Any], **values: Any) -> list[
     per ``key`` as ``prepared.statement``), in its order; a node whose row reads as it did
     before is the model made of it then (as ``nodes_by_id``: shared, never change them)."""
     built, sql, params = statement(key, build, *values)
-    cursor = database.execute_sql(sql, bind(params, values))
+    return _kept_nodes(built, database.execute_sql(sql, bind(params, values)))
+
+
+def _kept_nodes(built: Any, cursor: Any) -> list[OrgNode]:
+    """The nodes of ``cursor``'s rows (``built``'s columns), in order: each the model kept
+    for its row (``engine.store.fetched``, by backend and id), the others made in one pass
+    and kept."""
     backend_type = type(database.obj)
     rows = cursor.fetchall()
-    fresh = [raw for raw in rows if _NODES.get((backend_type, raw[0]), (None,))[0] != raw]
-    if fresh and len(_NODES) + len(fresh) > NODES_KEPT:
-        _NODES.clear()
-        fresh = rows
+    found = [fetched.kept(("node", backend_type, raw[0]), raw) for raw in rows]
+    fresh = [raw for raw, node in zip(rows, found, strict=True) if node is None]
     if fresh:
-        made = built._get_cursor_wrapper(_Fetched(cursor.description, fresh))
-        for raw, node in zip(fresh, made, strict=True):
-            _NODES[(backend_type, node.id)] = (raw, node)
-    return [_NODES[(backend_type, raw[0])][1] for raw in rows]
+        made = {}
+        for raw, node in zip(
+            fresh, built._get_cursor_wrapper(_Fetched(cursor.description, fresh)), strict=True
+        ):
+            fetched.keep(("node", backend_type, node.id), raw, node)
+            made[node.id] = node
+        found = [
+            node if node is not None else made[raw[0]]
+            for raw, node in zip(rows, found, strict=True)
+        ]
+    return found
 
 
 class Row:
@@ -182,22 +151,7 @@ def _converter(field: Any) -> Any:
         field = field.rel_field
     if type(field) in _AS_READ:
         return None
-    if type(field) is DateTimeField:
-        return partial(_datetime, field.python_value)
     return field.python_value
-
-
-def _datetime(python_value: Any, value: Any) -> Any:
-    """A stored time as peewee reads it; SQLite's text by ``fromisoformat`` (peewee tries
-    ``strptime`` formats: 5 µs a value)."""
-    if type(value) is str and len(value) >= 19 and value[10] == " ":
-        try:
-            found = dt.datetime.fromisoformat(value)
-        except ValueError:
-            return python_value(value)
-        if found.tzinfo is None:
-            return found
-    return python_value(value)
 
 
 def rows_of(rows: list[Any], fields: tuple[Any, ...]) -> list[Row]:

@@ -34,3 +34,19 @@ def test_stored_times_read_as_peewee_reads_them():
     for value in values:
         got, expected = ours.python_value(value), peewee.python_value(value)
         assert got == expected and type(got) is type(expected), value
+
+
+def test_every_table_reads_its_times_by_the_stores_field():
+    """Lists read times raw and convert them by the column's field (``listed.rows_of``,
+    meetings, the overdue list): a table declared with peewee's own field would read each
+    time by trying ``strptime`` formats in turn."""
+    from engine.store import decision_tables, models, resident_tables  # noqa: F401 - register
+
+    plain = [
+        f"{model.__name__}.{field.name}"
+        for model in models.Base.__subclasses__()
+        for field in model._meta.sorted_fields
+        if isinstance(field, PeeweeDateTimeField) and not isinstance(field, DateTimeField)
+    ]
+    assert not plain, plain
+    assert any(isinstance(f, DateTimeField) for f in decision_tables.Meeting._meta.sorted_fields)
