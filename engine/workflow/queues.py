@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -31,7 +31,7 @@ from engine.store.models import (
     Item,
     OrgNode,
 )
-from engine.store.prepared import Slot, bind
+from engine.store.prepared import Slot, bind, statement, with_columns
 from engine.workflow.listed import NODE_FIELDS, Row, definitions, nodes_by_id, rows_of
 
 PAGE_SIZE = 50
@@ -487,7 +487,6 @@ SUMMONS_SHOWN = (
     Assignment.next_due_at,
     Assignment.urge_count,
 )
-_SUMMONS_LIGHT: dict[Any, str] = {}
 
 
 def summons_rows(actor: Actor, *, open_only: bool = True, page: int = 1) -> list[Any]:
@@ -497,20 +496,7 @@ def summons_rows(actor: Actor, *, open_only: bool = True, page: int = 1) -> list
     ids = _summons_ids(actor, open_only, page)
     if not ids:
         return []
-    sql = _SUMMONS_LIGHT.get(type(database.obj))
-    if sql is None:
-        query = (
-            Assignment.select(*SUMMONS_SHOWN, Item.title, OrgNode.name)
-            .join(Item)
-            .switch(Assignment)
-            .join(OrgNode)
-        )
-        sql, params = query.sql()
-        if params or " WHERE " in sql or not sql.startswith('SELECT "t1"."id"'):
-            raise RuntimeError(f"unexpected statement for summons rows: {sql}")
-        _SUMMONS_LIGHT[type(database.obj)] = sql
-    listed = ",".join(str(int(i)) for i in ids)
-    raw = database.execute_sql(f'{sql} WHERE "t1"."id" IN ({listed})', []).fetchall()
+    raw = _by_ids("queues.summons_light", _summons_light_query, ids)[1].fetchall()
     width = len(SUMMONS_SHOWN)
     found = {}
     for row, values in zip(rows_of([r[:width] for r in raw], SUMMONS_SHOWN), raw, strict=True):
@@ -520,45 +506,44 @@ def summons_rows(actor: Actor, *, open_only: bool = True, page: int = 1) -> list
     return [found[i] for i in ids if i in found]
 
 
-# ``_summons_with_items``' statement without its condition, and what peewee works out
-# from its result columns before the first row, by backend.
-_SUMMONS_ROWS: dict[Any, tuple[Any, str, dict[str, Any]]] = {}
-
-
 def _summons_with_items(ids: list[int]) -> Any:
     """The summons ``ids`` with their items and units, in one query: without the items'
     answers and the units' files (the list shows a title and a name). Its SQL and column
     resolution are made once per backend (forty columns: peewee spent more on building
     and resolving them than the database on the rows)."""
-    backend_type = type(database.obj)
-    entry = _SUMMONS_ROWS.get(backend_type)
-    query = entry[0] if entry else _summons_items_query()
-    sql = entry[1] if entry else query.sql()[0]
-    listed = ",".join(str(int(i)) for i in ids)
-    cursor = database.execute_sql(f'{sql} WHERE "t1"."id" IN ({listed})', [])
-    wrapper = query._get_cursor_wrapper(cursor)
-    if entry is None:
-        before = set(vars(wrapper))
-        wrapper.initialize()
-        resolved = {k: v for k, v in vars(wrapper).items() if k not in before}
-        _SUMMONS_ROWS[backend_type] = (query, sql, resolved)
-    else:
-        vars(wrapper).update(entry[2])
-    wrapper.initialized = True
-    return wrapper
+    key = "queues.summons_with_items"
+    query, cursor = _by_ids(key, _summons_items_query, ids)
+    return with_columns(query._get_cursor_wrapper(cursor), (key, type(database.obj)))
+
+
+def _summons_light_query() -> Any:
+    return (
+        Assignment.select(*SUMMONS_SHOWN, Item.title, OrgNode.name)
+        .join(Item)
+        .switch(Assignment)
+        .join(OrgNode)
+    )
 
 
 def _summons_items_query() -> Any:
-    query = (
+    return (
         Assignment.select(Assignment, *LIST_FIELDS, *NODE_FIELDS)
         .join(Item)
         .switch(Assignment)
         .join(OrgNode)
     )
-    sql, params = query.sql()
+
+
+def _by_ids(key: str, build: Callable[[], Any], ids: list[int]) -> tuple[Any, Any]:
+    """``build()``'s summons joined to their items and units, of ``ids`` (integers, written
+    into the SQL: a list of any length is one statement without a parameter per id), and
+    the cursor. The statement is built once per backend (``prepared.statement``) and must
+    have no condition of its own."""
+    query, sql, params = statement(key, build)
     if params or " WHERE " in sql or not sql.startswith('SELECT "t1"."id"'):
         raise RuntimeError(f"unexpected statement for summons rows: {sql}")
-    return query
+    listed = ",".join(str(int(i)) for i in ids)
+    return query, database.execute_sql(f'{sql} WHERE "t1"."id" IN ({listed})', [])
 
 
 def summons_first(actor: Actor) -> bool:
