@@ -528,56 +528,6 @@ NODE_COLUMNS = (
 )
 
 
-def _area_children(node: Any) -> Any:
-    which = (OrgNode.parent == node) & OrgNode.kind.in_(AREA_KINDS)
-    return OrgNode.select(*NODE_COLUMNS).where(which).order_by(OrgNode.id)
-
-
-def _area_children_and_siblings(node: Any, parent: Any, kind: Any) -> Any:
-    which = (OrgNode.parent == node) & OrgNode.kind.in_(AREA_KINDS)
-    which |= (OrgNode.parent == parent) & (OrgNode.kind == kind)
-    return OrgNode.select(*NODE_COLUMNS).where(which).order_by(OrgNode.id)
-
-
-def reviewable_children_and_siblings(
-    actor: Actor, node: OrgNode
-) -> tuple[list[OrgNode], list[int]]:
-    """``reviewable_children`` (without their files: ``NODE_COLUMNS``), and the ids of
-    ``node``'s siblings of its own kind (``node`` among them; none for a root), in one
-    prepared statement."""
-    if node.parent_id is None:
-        rows = list(prepared("children_of_root", _area_children, node=node.id))
-    else:
-        rows = list(
-            prepared(
-                "children_and_siblings",
-                _area_children_and_siblings,
-                node=node.id,
-                parent=node.parent_id,
-                kind=node.kind,
-            )
-        )
-    children = [
-        r for r in rows if r.parent_id == node.id and r.kind in AREA_KINDS and may_review(actor, r)
-    ]
-    siblings = [
-        r.id
-        for r in rows
-        if node.parent_id is not None and r.parent_id == node.parent_id and r.kind == node.kind
-    ]
-    return children, siblings
-
-
-def reviewable_children(actor: Actor, node: OrgNode) -> list[OrgNode]:
-    """The area children of ``node`` whose dashboards ``actor`` may open."""
-    query = (
-        OrgNode.select()
-        .where((OrgNode.parent == node) & OrgNode.kind.in_(AREA_KINDS))
-        .order_by(OrgNode.id)
-    )
-    return [child for child in query if may_review(actor, child)]
-
-
 def evidence_items(
     actor: Actor, node: OrgNode, *, filter: str, type_key: str | None, now: Any
 ) -> Any:

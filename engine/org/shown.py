@@ -58,9 +58,9 @@ def _children_and_siblings(node: Any, parent: Any, kind: Any) -> Any:
 def reviewable_children_and_siblings(
     actor: Actor, node: OrgNode
 ) -> tuple[list[OrgNode], list[int]]:
-    """``scope.reviewable_children_and_siblings``, its rows made into nodes directly and
-    only the children's: the area children of ``node`` ``actor`` may review, and the ids
-    of ``node``'s siblings of its own kind (``node`` among them; none for a root)."""
+    """The area children of ``node`` whose dashboards ``actor`` may open (without their
+    files: ``NODE_COLUMNS``, made into nodes directly), and the ids of ``node``'s siblings
+    of its own kind (``node`` among them; none for a root), in one prepared statement."""
     parent_id = node.parent_id
     if parent_id is None:
         rows = list(prepared_cursor("shown children_of_root", _children, node=node.id))
