@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from flask import Flask, got_request_exception
 from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wsgi import ClosingIterator
 
 from engine.definitions.definitions import clear_runtime_cache
 from engine.store.db import database
@@ -38,7 +39,8 @@ TIMEOUT_MS = 15_000
 class LiveServer:
     """The app served over HTTP on 127.0.0.1 in a background thread.
 
-    Stopping it waits for the requests in flight and refuses new ones (a kept-alive
+    Stopping it waits for the requests in flight, their responses sent and closed (a
+    static file's left open failed a test as an unclosed file), and refuses new ones (a kept-alive
     connection can still bring one after the server stopped accepting): the pool's
     ``close_all`` afterwards closes connections in use by other threads, and a SQLite
     connection closed while a request thread ran a statement on it crashed the process
@@ -64,12 +66,17 @@ class LiveServer:
                     start_response("503 Service Unavailable", [("Content-Length", "0")])
                     return [b""]
                 self._busy += 1
-            try:
-                return inner(environ, start_response)
-            finally:
+
+            def done() -> None:
                 with self._idle:
                     self._busy -= 1
                     self._idle.notify_all()
+
+            try:  # in flight until the server closed the response (a file's, say)
+                return ClosingIterator(inner(environ, start_response), done)
+            except BaseException:
+                done()
+                raise
 
         app.wsgi_app = counted
 
