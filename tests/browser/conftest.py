@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from flask import Flask, got_request_exception
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wsgi import ClosingIterator
 
 from engine.definitions.definitions import clear_runtime_cache
@@ -36,6 +36,28 @@ CHROMIUM_ARGS = [
 TIMEOUT_MS = 15_000
 
 
+_BODY = "sanfang.live_server.body"  # in a counted request's environ: its response body
+
+
+class _Closing(ClosingIterator):
+    """A response body closed once, whoever closes it first (werkzeug or the handler)."""
+
+    def close(self) -> None:
+        if not getattr(self, "_closed", False):
+            self._closed = True
+            super().close()
+
+
+class _Handler(WSGIRequestHandler):
+    """werkzeug's handler, telling the live server when a request is over."""
+
+    def run_wsgi(self) -> None:
+        try:
+            super().run_wsgi()
+        finally:
+            self.server.live_server.ended(getattr(self, "environ", {}))  # type: ignore[attr-defined]
+
+
 class LiveServer:
     """The app served over HTTP on 127.0.0.1 in a background thread.
 
@@ -45,6 +67,12 @@ class LiveServer:
     ``close_all`` afterwards closes connections in use by other threads, and a SQLite
     connection closed while a request thread ran a statement on it crashed the process
     (a segmentation fault in ``session_actor``, the browser still polling).
+
+    A request is in flight until its handler returns, not until the server closes its
+    response: werkzeug's handler, after answering, reads on what the client sent, and
+    when the client reset the connection (a browser leaving the page) that read fails and
+    the handler ends without closing the response. The stop then waited 30 seconds for a
+    request nobody served; the handler closes such a response itself now.
     """
 
     def __init__(self, app: Flask, server: BaseWSGIServer) -> None:
@@ -66,19 +94,25 @@ class LiveServer:
                     start_response("503 Service Unavailable", [("Content-Length", "0")])
                     return [b""]
                 self._busy += 1
-
-            def done() -> None:
-                with self._idle:
-                    self._busy -= 1
-                    self._idle.notify_all()
-
-            try:  # in flight until the server closed the response (a file's, say)
-                return ClosingIterator(inner(environ, start_response), done)
-            except BaseException:
-                done()
-                raise
+            environ[_BODY] = None  # counted: its handler ends it (``ended``)
+            environ[_BODY] = _Closing(inner(environ, start_response))
+            return environ[_BODY]
 
         app.wsgi_app = counted
+        server.RequestHandlerClass = _Handler
+        server.live_server = self  # type: ignore[attr-defined]
+
+    def ended(self, environ: dict[str, Any]) -> None:
+        """A request's handler returned: its response closed (once), it is over."""
+        if _BODY not in environ:  # refused, or not a request at all
+            return
+        try:
+            if environ[_BODY] is not None:
+                environ[_BODY].close()
+        finally:
+            with self._idle:
+                self._busy -= 1
+                self._idle.notify_all()
 
     def url(self, path: str) -> str:
         return self.base + path
