@@ -148,7 +148,7 @@ def summary(
     everything = _sees_every_item(actor, subtrees, roots)
     # The subtrees' nodes are read along for the overdue list's scope, which an actor
     # who sees everything does not need (``overdue_items(everything=True)``).
-    per_path = tallies.by_node(subtrees, now=now, nodes=not everything)
+    per_path = tallies.by_node(subtrees, now=now, everything=everything)
     extra_seconds: list[tuple[str, int]] = []  # the resolution times of those items
     if not everything:
         for path, value, *columns in _extra_items(actor.user.id, subtrees):  # few rows
