@@ -49,13 +49,16 @@ js:
 	  cd $(JS_DIR) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed-stamp; \
 	fi
 
+# One worker per CPU (pytest-xdist; tests taken as workers free up). One test, in one
+# process: .venv/bin/pytest tests/web/test_web_auth.py -k login
+PYTEST := $(VENV)/bin/pytest -q -n auto --dist worksteal
 test: install chromium js lint
-	$(VENV)/bin/pytest -q
+	$(PYTEST)
 
 # The same suite on PostgreSQL (each test gets a database made from a seeded template).
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 test-pg: install chromium js
-	DATABASE_URL=$(PG_URL) $(VENV)/bin/pytest -q
+	DATABASE_URL=$(PG_URL) $(PYTEST)
 
 lint: install
 	$(VENV)/bin/ruff format --check engine forms rules pages tests bench
