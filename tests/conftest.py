@@ -185,31 +185,74 @@ def seeded_template(
 _counter = itertools.count()
 
 
+@pytest.fixture(scope="session")
+def demo_templates(
+    seeded_template: Any, tmp_path_factory: pytest.TempPathFactory, postgres: Postgres | None
+) -> Iterator[Any]:
+    """Demo districts generated on the seeded database once per session, one per set of
+    ``generate`` arguments, as templates like ``seeded_template``: tests copy them
+    (generating the demo took each test that wanted it 4 to 7 seconds)."""
+    from engine.demo.demo import generate
+
+    folder = tmp_path_factory.mktemp("demos")
+    built: dict[tuple[Any, ...], Any] = {}
+
+    def template(**arguments: Any) -> Any:
+        key = tuple(sorted(arguments.items()))
+        if key not in built:
+            if postgres is None:
+                target: Any = folder / f"demo-{len(built)}.db"
+                shutil.copy(seeded_template, target)
+                url = f"sqlite:///{target}"
+            else:
+                target = seeded_template.take()
+                url = postgres.url(target)
+            _make_app(url, folder)
+            with database.connection_context():
+                generate(SEED, now=NOW, **arguments)
+            close_all()  # a template: no connection left on it
+            built[key] = target if postgres is None else Copies(postgres, target)
+        return built[key]
+
+    yield template
+    for made in built.values():
+        if isinstance(made, Copies):
+            made.close()
+            made.postgres.drop(made.template)
+
+
 @pytest.fixture
 def database_copy(seeded_template: Any, tmp_path: Path, postgres: Postgres | None) -> Iterator[Any]:
-    """A factory of fresh copies of the seeded database; each call returns a new URL."""
-    made: list[str] = []
+    """A factory of fresh copies of the seeded database (or of ``template``, one of
+    ``demo_templates``); each call returns a new URL."""
+    made: list[tuple[Any, str]] = []
 
-    def make() -> str:
+    def make(template: Any = None) -> str:
+        template = template or seeded_template
         if postgres is None:
             db_path = tmp_path / f"sanfang-{len(made)}.db"
-            shutil.copy(seeded_template, db_path)
-            made.append(str(db_path))
+            shutil.copy(template, db_path)
+            made.append((template, str(db_path)))
             return f"sqlite:///{db_path}"
-        name = seeded_template.take()
-        made.append(name)
+        name = template.take()
+        made.append((template, name))
         return postgres.url(name)
 
     yield make
     if postgres is not None:
         close_all()
-        for name in made:
-            seeded_template.give_back(name)
+        for template, name in made:
+            template.give_back(name)
 
 
 @pytest.fixture
-def database_url(database_copy: Any) -> str:
-    """A fresh copy of the seeded database for one test."""
+def database_url(request: pytest.FixtureRequest, database_copy: Any) -> str:
+    """A fresh copy of the seeded database for one test; of the demo district when the
+    test asks for ``demo`` and its module names the demo's ``generate`` arguments
+    (``DEMO``), the demo generated once per session (``demo_templates``)."""
+    arguments = getattr(request.module, "DEMO", None)
+    if arguments is not None and "demo" in request.fixturenames:
+        return str(database_copy(request.getfixturevalue("demo_templates")(**arguments)))
     return str(database_copy())
 
 

@@ -16,7 +16,6 @@ import forms
 from engine.authoring.packs import read_pack
 from engine.core.calendar import Calendar
 from engine.definitions.definitions import current_version, runtime
-from engine.demo.demo import generate
 from engine.demo.demo_shape import measure
 from engine.org.actors import actor_for
 from engine.records import kpi_reports
@@ -32,9 +31,12 @@ DISTRICT_SOLVED = 93.2  # 解决率 the district published (seed/gongshu's artic
 OLD_ENOUGH = 14  # days: an item this old has had time to be done
 
 
+# `make run`'s demo, generated once per session (tests/conftest.py, ``demo_templates``).
+DEMO = {"compounds": 40, "items": 400, "seed": 1}
+
+
 @pytest.fixture
 def demo(app):
-    generate(SEED, compounds=40, items=400, seed=1, now=NOW)
     return read_pack(SEED).demo
 
 

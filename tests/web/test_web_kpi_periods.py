@@ -8,16 +8,19 @@ from typing import Any
 
 import pytest
 
-from engine.demo.demo import generate
 from engine.metrics import facts
-from tests.conftest import NOW, SEED
+from tests.conftest import NOW
 
 BUDGET = 8  # as tests/web/test_web_query_budgets.py
 
 
+# A demo district, generated once per session (tests/conftest.py, ``demo_templates``).
+DEMO = {"compounds": 12, "items": 120, "seed": 1}
+
+
 @pytest.fixture
 def demo(app: Any) -> None:
-    generate(SEED, compounds=12, items=120, seed=1, now=NOW)
+    """The tests asking for it run on a copy of the demo (``DEMO``), its facts counted."""
     facts.refresh(now=NOW)
 
 

@@ -16,20 +16,22 @@ from typing import Any
 import pytest
 from peewee import fn
 
-from engine.demo.demo import generate
 from engine.org.actors import actor_for
 from engine.org.scope import visible_assignments, visible_items
 from engine.store.decision_tables import Meeting
 from engine.store.models import Assignment, Grant, Item, OrgNode, User
 from engine.store.resident_tables import Statement
-from tests.conftest import NOW, SEED
 
 BUDGET = 8  # statements per page, the session's lookup and the header's count included
 
 
+# A demo district, generated once per session (tests/conftest.py, ``demo_templates``).
+DEMO = {"compounds": 40, "items": 200, "seed": 1}
+
+
 @pytest.fixture
 def demo(app: Any) -> None:
-    generate(SEED, compounds=40, items=200, seed=1, now=NOW)
+    """The tests asking for it run on a copy of the demo (``DEMO``)."""
 
 
 def _busiest_item(username: str) -> int:

@@ -8,19 +8,21 @@ from typing import Any
 
 import pytest
 
-from engine.demo.demo import generate
 from engine.store.models import Definition, DefinitionVersion, Grant, Item, OrgNode, User
 from tests.conftest import NOW, SEED
 from tests.web.residents_walk import problems, resident_links, words
 
+# A demo district, generated once per session (tests/conftest.py, ``demo_templates``).
+DEMO = {"compounds": 40, "items": 200, "seed": 1}
+
 
 @pytest.fixture
 def demo(app: Any) -> None:
-    """What ``make run`` loads: the demo and its votes (an open and a closed one)."""
+    """What ``make run`` loads: the demo (``DEMO``) and its votes (an open and a closed
+    one; their ballot photos are files of this test's own)."""
     from engine.authoring.packs import read_pack
     from engine.decisions.polls_demo import generate_votes
 
-    generate(SEED, compounds=40, items=200, seed=1, now=NOW)
     store = app.extensions["sanfang.attachments"]
     generate_votes(read_pack(SEED).demo["polls"], store=store, seed=1, now=NOW)
 
