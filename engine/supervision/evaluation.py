@@ -438,13 +438,22 @@ class DrillRow(NamedTuple):
 
 
 def drill(
-    actor: Actor, period: Period, unit: OrgNode, which: str, *, now: dt.datetime, limit: int = 500
+    actor: Actor,
+    period: Period,
+    unit: OrgNode,
+    which: str,
+    *,
+    now: dt.datetime,
+    limit: int = 500,
+    offset: int = 0,
 ) -> list[DrillRow]:
     """The summons (with their items' shown columns) behind one number of one department,
-    as tuples: the page lists up to ``limit`` of them, and models cost it more than its
-    statement. One prepared statement per number, scope shape and limit (the period, the
-    unit and ``now`` are values): :func:`in_period`'s summons, as ``summons_in_view``
-    scopes them, of the one unit.
+    in the order they were summoned, as tuples: ``limit`` of them after the first
+    ``offset`` (a page of them; models cost the page more than its statement). A number
+    counted per item (``ITEM_DRILLS``) lists each item once, by its unit's first summons
+    in the period. One prepared statement per number, scope shape and limit (the period,
+    the unit, ``now`` and the offset are values): :func:`in_period`'s summons, as
+    ``summons_in_view`` scopes them, of the one unit.
 
     :raises KeyError: an unknown drill-down.
     """
@@ -454,10 +463,23 @@ def drill(
         return []
     ways, values = summons_unjoined_shape(actor)
     values["start"], values["end"] = period.bounds()
-    values["unit"], values["now"] = unit.id, now
+    values["unit"], values["now"], values["offset"] = unit.id, now, offset
 
     def build(**slots: Any) -> Any:
         a = Assignment
+        condition = conditions(slots["now"])[which]
+        if which in ITEM_DRILLS:  # the item once: no earlier summons of it by the unit
+            b = Assignment.alias()
+            earlier = b.select(SQL("1")).where(
+                (b.unit == a.unit)
+                & (b.item == a.item)
+                & (b.summoned_at >= slots["start"])
+                & (
+                    (b.summoned_at < a.summoned_at)
+                    | ((b.summoned_at == a.summoned_at) & (b.id < a.id))
+                )
+            )
+            condition &= ~fn.EXISTS(earlier)
         conds = [
             path_like(
                 Item.node_path if sees == "subtree" else a.unit_path,
@@ -485,18 +507,15 @@ def drill(
                 & (a.unit == slots["unit"])
                 & (a.summoned_at >= slots["start"])
                 & (a.summoned_at < slots["end"])
-                & conditions(slots["now"])[which]
+                & condition
             )
             .order_by(a.summoned_at, a.id)
             .limit(limit)
+            .offset(slots["offset"])
             .tuples()
         )
 
-    found = [
+    return [
         DrillRow(*row)
         for row in prepared(("evaluation.drill", which, ways, limit), build, **values)
     ]
-    if which in ITEM_DRILLS:  # counted per item: one row per item
-        seen: set[int] = set()
-        found = [r for r in found if not (r.item_id in seen or seen.add(r.item_id))]
-    return found

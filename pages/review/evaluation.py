@@ -21,6 +21,9 @@ from pages.xlsx import workbook
 
 SORTABLE = ("name", *evaluation.METRICS, "score")
 COLUMNS = (*evaluation.METRICS, "score")  # the numbers of a row, in the table's order
+PAGE = 100  # summonses a drill-down page lists (it listed up to 500 on one page)
+MAX_PAGE = 100_000  # a larger page number reads as this one (an offset SQL can bind)
+
 # The drill-down behind each column's number (the score's: the department's summons).
 DRILL_OF = {
     "summoned": "summoned",
@@ -298,19 +301,25 @@ def evaluation_items(key: str, which: str) -> Any:
         abort(404)
     period = _period()
     now = clock.now()
-    rows = evaluation.drill(g.actor, period, unit, which, now=now)
+    page = max(1, min(request.args.get("page", 1, type=int), MAX_PAGE))
+    rows = evaluation.drill(
+        g.actor, period, unit, which, now=now, limit=PAGE + 1, offset=(page - 1) * PAGE
+    )
     return render_template(
         "review/evaluation_items.html",
         unit=unit,
         which=which,
-        rows=drill_cells(rows, now),
+        rows=drill_cells(rows[:PAGE], now),
+        first=(page - 1) * PAGE + 1,
+        page=page,
+        more=len(rows) > PAGE,
         period=period,
     )
 
 
 def drill_cells(rows: list[evaluation.DrillRow], now: dt.datetime) -> list[tuple[Any, ...]]:
     """The drill-down's cells, worked out here rather than read attribute by attribute
-    through Jinja (up to 500 rows): item id, link, title, summons state, summoned, report
+    through Jinja (a page of them): item id, link, title, summons state, summoned, report
     by, reported (or "–"), reported late, finish by, finished (or "–"), finished late,
     satisfaction, reopenings, urges. A deadline is late once past without the step, or
     met after it."""

@@ -82,6 +82,34 @@ def test_department_sees_only_itself_in_evaluation_drill_downs_and_export(client
     assert client.get("/review/overdue").status_code == 403  # the board is for supervisors
 
 
+def test_drill_down_is_paged(client, auth, data, monkeypatch):
+    """A page of summonses at a time, with links to the pages either side; the heading
+    counts what the page lists (it said 500 where the table said thousands)."""
+    from pages.review import evaluation as page_module
+
+    monkeypatch.setattr(page_module, "PAGE", 2)
+    auth.login("ducha")
+    url = "/review/evaluation/dept-gaj/summoned"
+    seen = []
+    for number, titles, heading in [
+        (1, ["一号", "二号"], "1–2"),
+        (2, ["三号", "一号"], "3–4"),
+        (3, ["四号"], "5–5"),
+    ]:
+        html = client.get(url, query_string={**Q4, "page": number}).get_data(as_text=True)
+        rows = re.findall(r'<a href="/work/items/\d+">([^<]+)</a>', html)
+        assert rows == titles, (number, rows)
+        assert f'<small class="muted">{heading}</small>' in html
+        assert ("上一页" in html) == (number > 1) and ("下一页" in html) == (number < 3)
+        seen += rows
+    assert seen == ["一号", "二号", "三号", "一号", "四号"]
+    for odd in ("0", "-3", "abc"):  # read as the first page
+        html = client.get(url, query_string={**Q4, "page": odd}).get_data(as_text=True)
+        assert re.findall(r'<a href="/work/items/\d+">([^<]+)</a>', html) == ["一号", "二号"]
+    whole = client.get("/review/evaluation/dept-gaj/reopened", query_string=Q4)
+    assert '<small class="muted">1</small>' in whole.get_data(as_text=True)
+
+
 def test_street_supervisor_sees_only_its_street(client, auth, data):
     auth.login("xiaohe-ducha")
     body = _xlsx(
