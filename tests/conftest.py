@@ -84,6 +84,9 @@ class Postgres:
         self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+_counter = itertools.count()
+
+
 class Copies:
     """Copies of the template database made ahead, and used ones dropped, by a thread of
     their own: a copy takes about half a second (CREATE DATABASE ... TEMPLATE, then the
@@ -133,15 +136,25 @@ class Copies:
         self.work.put(("drop", name))
 
     def close(self) -> None:
-        """Drop what is left, made or used, and stop the thread."""
+        """Drop what is left, made or used, and the template; stop the thread."""
         self.work.put(None)
         self.thread.join(timeout=120)
         while not self.ready.empty():
             left = self.ready.get()
             if isinstance(left, str):
                 self.postgres.drop(left)
+        self.postgres.drop(self.template)
         if self.failed:
             raise self.failed[0]
+
+
+def _fill(url: str, folder: Path, fill: Any) -> None:
+    """Run ``fill()`` on the database at ``url``, then leave no connection on it (a
+    template; SQLite checkpoints its WAL on the last close)."""
+    _make_app(url, folder)
+    with database.connection_context():
+        fill()
+    close_all()
 
 
 @pytest.fixture(scope="session")
@@ -169,20 +182,13 @@ def seeded_template(
         postgres.drop(target)
         postgres.execute(f'CREATE DATABASE "{target}"')
         url = postgres.url(target)
-    _make_app(url, folder)
-    with database.connection_context():
-        load_pack(SEED, now=NOW)
-    close_all()  # the app pools connections: SQLite checkpoints its WAL on the last close
+    _fill(url, folder, lambda: load_pack(SEED, now=NOW))
     if postgres is None:
         yield target
         return
     copies = Copies(postgres, target)
     yield copies
     copies.close()
-    postgres.drop(target)
-
-
-_counter = itertools.count()
 
 
 @pytest.fixture(scope="session")
@@ -207,10 +213,7 @@ def demo_templates(
             else:
                 target = seeded_template.take()
                 url = postgres.url(target)
-            _make_app(url, folder)
-            with database.connection_context():
-                generate(SEED, now=NOW, **arguments)
-            close_all()  # a template: no connection left on it
+            _fill(url, folder, lambda: generate(SEED, now=NOW, **arguments))
             built[key] = target if postgres is None else Copies(postgres, target)
         return built[key]
 
@@ -218,7 +221,6 @@ def demo_templates(
     for made in built.values():
         if isinstance(made, Copies):
             made.close()
-            made.postgres.drop(made.template)
 
 
 @pytest.fixture
