@@ -7,7 +7,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from peewee import SQL
+from peewee import SQL, Case
 
 from engine.org.actors import Actor
 from engine.org.scope import (
@@ -218,7 +218,7 @@ def merged_by_deadline(parts: list[Any], page: int, *, each_closed: bool = False
     every part is read twice, for open and for closed items (``closed`` free before
     ``due_at`` in an index made the database collect and sort a part's every item).
     """
-    if not each_closed and len(parts) == 1:
+    if not each_closed and len(parts) == 1 and getattr(parts[0], "read_when", None) is None:
         return by_deadline(parts[0], Item.due_at, Item.id.desc(), page)
     arms, each = deadline_arms(parts, page * PAGE_SIZE, each_closed=each_closed)
     return merged_page(union_all(Item, arms, each=each), page)
@@ -228,14 +228,25 @@ def deadline_arms(
     parts: list[Any], end: Any, *, each_closed: bool = False
 ) -> tuple[list[Any], dict[str, list[Any]] | None]:
     """:func:`merged_by_deadline`'s arms (each part's items with a deadline, then each
-    part's without, at most ``end`` each) and the values its union repeats them for."""
+    part's without, at most ``end`` each) and the values its union repeats them for.
+
+    A part with a ``read_when`` (``scope.visible_item_parts``: one of two ways to the same
+    items) has it in its LIMIT, which is 0 when it is false: the database then reads
+    nothing of it (a condition in the WHERE would be tested on every row of the scan)."""
     if each_closed:
         parts = [part.where(Item.closed == Slot("closed")) for part in parts]
+
+    def most(part: Any) -> Any:
+        when = getattr(part, "read_when", None)
+        return end if when is None else Case(None, [(when, end)], 0)
+
     arms = [
-        part.where(Item.due_at.is_null(False)).order_by(Item.due_at, Item.id.desc()).limit(end)
+        part.where(Item.due_at.is_null(False))
+        .order_by(Item.due_at, Item.id.desc())
+        .limit(most(part))
         for part in parts
     ]
-    arms += [_undated(part).limit(end) for part in parts]
+    arms += [_undated(part).limit(most(part)) for part in parts]
     return arms, ({"closed": [False, True]} if each_closed else None)
 
 

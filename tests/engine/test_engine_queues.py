@@ -10,7 +10,7 @@ import pytest
 
 from engine.store.models import OrgNode, User
 from engine.workflow import queues
-from tests.engine.conftest import make_item
+from tests.engine.conftest import make_item, make_summons
 
 H = dt.timedelta(hours=1)
 
@@ -48,6 +48,75 @@ def test_merged_pages_equal_one_ordered_query(spread, actor_of, filters):
     for page in range(1, len(expected) // queues.PAGE_SIZE + 3):
         got += [i.id for i in queues.inbox(actor, filters, page=page)]
     assert got == expected
+
+
+@pytest.fixture
+def summoned(app):
+    """A department summoned on items of two compounds (tied, missing and past deadlines,
+    some closed, some summoned twice) beside items it was not summoned on."""
+    rng = random.Random(11)
+    dept = OrgNode.get(OrgNode.key == "dept-zhifa")
+    nodes = [OrgNode.get(OrgNode.key == k) for k in ("lvzhouhuayuan", "changzhengqiaolu")]
+    for n in range(150):
+        due = None if n % 9 == 0 else rng.choice([-30, -5, 0, 0, 12, 48]) + rng.randint(0, 2)
+        item = make_item(
+            nodes[n % 2],
+            state="collected",
+            raised_hours_ago=10,
+            due_in_hours=due,
+            closed=n % 13 == 0,
+        )
+        if n % 4:
+            for _ in range(1 + (n % 10 == 1)):
+                make_summons(item, dept, report_late=None, done_late=None)
+
+
+@pytest.mark.parametrize("few", [10_000, 0, 80])
+@pytest.mark.parametrize(
+    "filters", [queues.Filters(), queues.Filters(open_only=False), queues.Filters(mine=True)]
+)
+def test_a_units_items_page_alike_either_way(summoned, actor_of, monkeypatch, few, filters):
+    """A summoned unit's items are looked up by id when it has few summonses and found in
+    deadline order when it has many (``scope.FEW_SUMMONSES``; 80 is below its summonses
+    here): the pages are the same either way, and equal one ordered query."""
+    from engine.org import scope
+
+    monkeypatch.setattr(scope, "FEW_SUMMONSES", few)
+    queues._INBOX_STATEMENTS.clear()  # the threshold is in the built statement
+    actor = actor_of("dept-zhifa-user")
+    expected = [i.id for i in queues.items_query(actor, filters)]
+    assert len(expected) > 2 * queues.PAGE_SIZE
+    got: list[int] = []
+    built: list[int] = []
+    for page in range(1, len(expected) // queues.PAGE_SIZE + 3):
+        got += [i.id for i in queues.inbox(actor, filters, page=page)]
+        parts = queues.inbox_parts(actor, filters, queues.LIST_FIELDS)
+        each_closed = not filters.open_only
+        built += [i.id for i in queues.merged_by_deadline(parts, page, each_closed=each_closed)]
+    assert got == expected and built == expected
+    queues._INBOX_STATEMENTS.clear()
+
+
+def test_a_unit_with_many_summonses_reads_one_way(summoned, actor_of, monkeypatch):
+    """Of the two ways to a unit's items, the page reads the one its number of summonses
+    picks: the other's LIMIT is 0, and the statement gives the same rows."""
+    from engine.org import scope
+    from engine.store.db import database
+
+    actor = actor_of("dept-zhifa-user")
+    fields = (queues.Item.id, queues.Item.due_at)
+    rows = {}
+    for few in (10_000, 0):
+        monkeypatch.setattr(scope, "FEW_SUMMONSES", few)
+        queues._INBOX_STATEMENTS.clear()
+        sql, params = queues._inbox_statement(actor, queues.Filters(), fields, queues.PAGE_SIZE)
+        arms = sql.split(" UNION ALL ")
+        assert len(arms) == 8  # dated and undated: looked up, walked, raised, handed
+        found = database.execute_sql(sql, params).fetchall()
+        rows[few] = queues.merged_page(queues.rows_of(found, fields), 1)
+        assert len(found) == len({r[0] for r in found})  # one way read, no item twice
+    assert [r.id for r in rows[10_000]] == [r.id for r in rows[0]]
+    queues._INBOX_STATEMENTS.clear()
 
 
 def test_inbox_rows_leave_the_answers_out(spread, actor_of):
