@@ -108,6 +108,9 @@ def test_drill_down_is_paged(client, auth, data, monkeypatch):
         assert re.findall(r'<a href="/work/items/\d+">([^<]+)</a>', html) == ["一号", "二号"]
     whole = client.get("/review/evaluation/dept-gaj/reopened", query_string=Q4)
     assert '<small class="muted">1</small>' in whole.get_data(as_text=True)
+    # the period as people write dates, not as ISO dates
+    shown = re.sub(r"<[^>]*>", "", html)
+    assert "2026年10月1日 – 2026年12月31日" in shown and "2026-10-01" not in shown
 
 
 def test_street_supervisor_sees_only_its_street(client, auth, data):
