@@ -180,3 +180,18 @@ def test_an_items_trace_names_a_file_field_by_its_title_in_the_profile(client, a
     assert "大型小区消防通道→物业" in text
     assert "档案：户数 = 620" in text  # what the rule read, named by the profile's title
     assert "小区档案中的一项" not in text and "households" not in text
+
+
+def test_the_admin_pages_hover_no_key_or_version(admin):
+    """Tooltips are text a user reads too: the admin's lists and a definition's page named
+    each definition's, pack's and role's key (and the pack's version) on hover."""
+    packs = list(Pack.select())
+    keys = {d.key for d in Definition.select()} | {p.key for p in packs}
+    keys |= {role for p in packs for role in p.roles or {}}
+    versions = {p.version for p in packs if p.version}
+    for path in ["/admin/", *[f"/admin/definitions/{d.key}" for d in Definition.select()]]:
+        response = admin.get(path)
+        assert response.status_code == 200, path
+        titles = re.findall(r'title="([^"]*)"', response.get_data(as_text=True))
+        hovered = {w for t in titles for w in re.split(r"\s+", t)}
+        assert not hovered & (keys | versions), (path, hovered & (keys | versions))
