@@ -38,6 +38,15 @@ def local(value: dt.datetime | None) -> dt.datetime | None:
     return value.replace(tzinfo=dt.UTC).astimezone(LOCAL)
 
 
+def at_local_hour(day: dt.datetime, hour: int, minute: int = 0) -> dt.datetime:
+    """``hour``:``minute`` of the local (Asia/Shanghai) day ``day`` falls on (naive UTC in
+    and out): a time people would choose on that day."""
+    on = local(day)
+    assert on is not None
+    at = on.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return at.astimezone(dt.UTC).replace(tzinfo=None)
+
+
 def iso(value: dt.datetime | None) -> str | None:
     """ISO 8601 with the +08:00 offset, as rules and the API see times."""
     aware = local(value)

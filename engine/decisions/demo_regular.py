@@ -111,11 +111,8 @@ def tell(pools: Mapping[str, Any] | None, *, now: dt.datetime) -> int:
 
 def _daytime(day: dt.datetime, rng: random.Random) -> dt.datetime:
     """A meeting hour on the local day of ``day`` (naive UTC in and out)."""
-    local = clock.local(day)
-    assert local is not None
     hour = rng.choice(HOURS)
-    at = local.replace(hour=hour, minute=0 if hour != 19 else 30, second=0, microsecond=0)
-    return at.astimezone(dt.UTC).replace(tzinfo=None)
+    return clock.at_local_hour(day, hour, 0 if hour != 19 else 30)
 
 
 def _period(

@@ -17,6 +17,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from engine.core import clock
 from engine.decisions import polls
 from engine.org.actors import actor_for
 from engine.records import attachments
@@ -27,6 +28,7 @@ from engine.store.tables import Household
 from engine.trail import audit
 
 DAY = dt.timedelta(days=1)
+OPENS_AT = 9  # the local hour the demo's votes open (and one of them is closed)
 # A 1×1 PNG: the demo's stand-in for a photo of a signed paper ballot.
 PHOTO = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -173,7 +175,9 @@ def generate_votes(spec: Mapping[str, Any], *, store: Any, seed: int, now: dt.da
                 actor, spec["photo_name"], "image/png", io.BytesIO(PHOTO), store=store, now=now
             ).public_id
         )
-        opened = now - DAY * vote["opened_days_ago"]
+        # opened in the morning (its closing time is the opening's, a window later): at
+        # ``now``'s time of day the demo's votes closed at the hour ``make run`` was run
+        opened = min(now, clock.at_local_hour(now - DAY * vote["opened_days_ago"], OPENS_AT))
         poll = polls.open_poll(
             actor,
             vote["definition"],
@@ -193,6 +197,7 @@ def generate_votes(spec: Mapping[str, Any], *, store: Any, seed: int, now: dt.da
                 after={"ballots": Ballot.select().where(Ballot.poll == poll.id).count()},
             )
         if "closed_days_ago" in vote:
-            polls.close_poll(actor, poll.id, now=now - DAY * vote["closed_days_ago"])
+            closed = clock.at_local_hour(now - DAY * vote["closed_days_ago"], OPENS_AT)
+            polls.close_poll(actor, poll.id, now=min(now, closed))
         made += 1
     return f"demo votes: {made} at {node.name}"

@@ -410,3 +410,30 @@ def test_people_times_word_each_time_as_people_time_does(app):
     ]
     with app.test_request_context():
         assert people_times(values, now) == [people_time(v, now) for v in values]
+
+
+@pytest.mark.parametrize("hour", [2, 9, 18])  # the local hour ``make run`` is run at
+def test_the_demo_votes_open_and_close_in_the_morning(app, hour):
+    """The demo's votes open at nine in the morning, local time, and close at that hour a
+    window later (the closed one was closed at nine too), whenever the demo is made: they
+    closed at 02:51 when it was made then."""
+    import datetime as dt
+
+    from engine.authoring.packs import read_pack
+    from engine.core import clock
+    from engine.decisions.polls_demo import generate_votes
+    from engine.store.polls import Poll
+
+    now = clock.at_local_hour(NOW, hour, 51)
+    store = app.extensions["sanfang.attachments"]
+    generate_votes(read_pack(SEED).demo["polls"], store=store, seed=1, now=now)
+    polls = list(Poll.select())
+    assert len(polls) >= 2
+    for poll in polls:
+        opens, closes = clock.local(poll.opens_at), clock.local(poll.closes_at)
+        assert (opens.hour, opens.minute) == (9, 0) and poll.opens_at <= now
+        assert (closes.hour, closes.minute) == (9, 0) and closes - opens >= dt.timedelta(days=1)
+        if poll.closed_at is not None:
+            closed = clock.local(poll.closed_at)
+            assert (closed.hour, closed.minute) == (9, 0) and poll.closed_at <= now
+    assert any(poll.closed_at is not None for poll in polls)
