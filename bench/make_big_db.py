@@ -151,15 +151,22 @@ def main() -> None:
 
     open_database(url)
     database.connect(reuse_if_open=True)
-    from engine.store.models import NodeTally, ResolutionTally, create_tables
-    from engine.supervision import medians, tallies
+    from engine.store.models import (
+        NodeTally,
+        ResolutionTally,
+        SummonsDurationTally,
+        create_tables,
+    )
+    from engine.supervision import durations, medians, tallies
 
     say("rebuilding the stored counts")
     if NodeTally.table_exists():
         tallies.rebuild()
     if ResolutionTally.table_exists():
         medians.rebuild()
-    create_tables()  # a base made before either: create_tables makes and counts it
+    if SummonsDurationTally.table_exists():
+        durations.rebuild()
+    create_tables()  # a base made before any of them: create_tables makes and counts it
     database.close()
     say("sanfang facts refresh")
     sanfang(url, "facts", "refresh")

@@ -14,13 +14,14 @@ from typing import Any
 
 from peewee import SQL, Expression, NodeList, fn
 
+from engine.store.duration_sql import DurationTallySQL, PostgresDurationTallySQL
 from engine.store.summons_sql import PostgresSummonsCountsSQL, SummonsCountsSQL
 
 # What :meth:`Backend.pattern_literal` writes into SQL: a path's digits and slashes, a '*'.
 _LITERAL_PATTERN = re.compile(r"[0-9/*]+")
 
 
-class Backend(SummonsCountsSQL):
+class Backend(SummonsCountsSQL, DurationTallySQL):
     """The SQLite way; :class:`PostgreSQL` overrides what differs."""
 
     name = "sqlite"
@@ -81,6 +82,10 @@ class Backend(SummonsCountsSQL):
         indexes for ``+field``; PostgreSQL weighs them from its statistics."""
         return NodeList((SQL("+"), field), glue="")
 
+    def unindexed_text(self, column: str) -> str:
+        """:meth:`unindexed` for a column in SQL text."""
+        return f"+{column}"
+
     def path_filter(self, field: Any, pattern: Any) -> Any:
         """``path_match`` as a test on each row only (:meth:`unindexed`): for a large
         subtree read in another index's order."""
@@ -107,6 +112,10 @@ class Backend(SummonsCountsSQL):
     def seconds_between(self, start: Any, end: Any) -> Any:
         """The seconds from ``start`` to ``end`` (two datetime expressions)."""
         return (fn.julianday(end) - fn.julianday(start)) * 86400.0
+
+    def seconds_between_text(self, start: str, end: str) -> str:
+        """:meth:`seconds_between` in SQL text (two columns), in parentheses."""
+        return f"((julianday({end}) - julianday({start})) * 86400.0)"
 
     def median_where(self, value: Any, cond: Any) -> Any:
         """The median of ``value`` over the group's rows that meet ``cond`` (only where
@@ -297,7 +306,7 @@ class Backend(SummonsCountsSQL):
         )
 
 
-class PostgreSQL(PostgresSummonsCountsSQL, Backend):
+class PostgreSQL(PostgresSummonsCountsSQL, PostgresDurationTallySQL, Backend):
     name = "postgresql"
     row_locks = True
     sql_median = True
@@ -332,6 +341,9 @@ class PostgreSQL(PostgresSummonsCountsSQL, Backend):
     def unindexed(self, field: Any) -> Any:
         return field
 
+    def unindexed_text(self, column: str) -> str:
+        return column
+
     def null_or_equal(self, field: Any, value: Any) -> Any:
         # PostgreSQL estimates the OR from its statistics and keeps an ordered index scan.
         return field.is_null() | (field == value)
@@ -346,6 +358,9 @@ class PostgreSQL(PostgresSummonsCountsSQL, Backend):
 
     def seconds_between(self, start: Any, end: Any) -> Any:
         return NodeList((SQL("EXTRACT(EPOCH FROM"), end - start, SQL(")")))
+
+    def seconds_between_text(self, start: str, end: str) -> str:
+        return f"(EXTRACT(EPOCH FROM ({end} - {start})))"
 
     def median_where(self, value: Any, cond: Any) -> Any:
         return NodeList(

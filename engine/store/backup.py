@@ -48,13 +48,22 @@ def _models() -> list[Any]:
         NodeTally,
         ResolutionTally,
         SummonsDayTally,
+        SummonsDurationTally,
         SummonsItemTally,
         SummonsTally,
     )
 
     # Attachment bytes travel as files; stored counts are derived: the restored items'
     # and summons' inserts make them again (triggers).
-    derived = (Blob, NodeTally, SummonsTally, SummonsDayTally, SummonsItemTally, ResolutionTally)
+    derived = (
+        Blob,
+        NodeTally,
+        SummonsTally,
+        SummonsDayTally,
+        SummonsItemTally,
+        ResolutionTally,
+        SummonsDurationTally,
+    )
     return [m for m in sort_models(ALL_MODELS) if m not in derived]
 
 

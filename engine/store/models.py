@@ -521,6 +521,30 @@ class ResolutionTally(Base):
         indexes = ((("node", "bucket"), True), (("node", "bucket", "items"), False))
 
 
+class SummonsDurationTally(Base):
+    """Histograms of the time departments took to report in (``kind`` 0) and to finish
+    (1): how many summonses of one unit, summoned in one local calendar month (``YYYY-MM``),
+    took a time in one bucket (``medians.bucket_of`` of the whole seconds), kept by
+    database triggers on ``assignment`` (``Backend.duration_triggers``). The evaluation
+    finds its medians' buckets here and reads only those buckets' times from the summonses
+    (``engine.supervision.durations``). Derived data: not in backups.
+    """
+
+    unit = ForeignKeyField(OrgNode, on_delete="CASCADE", backref="+")
+    kind = IntegerField()
+    month = CharField(max_length=7)
+    bucket = IntegerField()
+    summonses = IntegerField(default=0)
+
+    class Meta:
+        table_name = "summons_duration_tally"
+        # read by unit and months for their counts alone: covering
+        indexes = (
+            (("unit", "kind", "month", "bucket"), True),
+            (("unit", "month", "kind", "bucket", "summonses"), False),
+        )
+
+
 class IndexSnapshot(Base):
     """A node's index score at one moment, under one index version (三方强基指数)."""
 
@@ -584,6 +608,7 @@ ALL_MODELS = [
     SummonsDayTally,
     SummonsItemTally,
     ResolutionTally,
+    SummonsDurationTally,
     IndexSnapshot,
     ChecklistRow,
     KpiReport,
@@ -616,6 +641,7 @@ def create_tables() -> None:
     day_tallied = SummonsDayTally.table_exists()
     items_tallied = SummonsItemTally.table_exists()
     histograms = ResolutionTally.table_exists()
+    durations = SummonsDurationTally.table_exists()
     database.create_tables(ALL_MODELS, safe=True)
     for statement in RETIRED_INDEXES:
         database.execute_sql(statement)
@@ -641,6 +667,11 @@ def create_tables() -> None:
     if not histograms:  # an instance made before the resolution-time histograms
         with database.atomic():
             backend().rebuild_resolution_tally()
+    for statement in backend().duration_indexes() + backend().duration_triggers():
+        database.execute_sql(statement)
+    if not durations:  # an instance made before the summons-duration histograms
+        with database.atomic():
+            backend().rebuild_duration_tally()
 
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["HANDLER_ROLE", "create_tables", "utcnow"]

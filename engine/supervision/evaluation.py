@@ -39,7 +39,7 @@ from engine.org.scope import (
 from engine.store.db import backend, database
 from engine.store.models import Assignment, Item, OrgNode
 from engine.store.prepared import Slot, bind, prepared
-from engine.supervision import day_counts
+from engine.supervision import day_counts, durations
 from engine.workflow.listed import NODE_FIELDS, nodes_read
 
 METRICS = EVALUATION_METRICS  # the names the pack's score rule may read
@@ -291,9 +291,11 @@ def evaluate(
             row = rows[unit]
             row.items, row.rated, row.reopened = int(touched), int(rated), int(reopened)
             row.satisfaction = round(float(avg), 2) if avg is not None else None
-    for unit, (report, handle) in _medians(
-        actor, period, list(rows), everything=everything
-    ).items():
+    middle = _stored_medians(actor, period, rows, everything=everything) if stored else {}
+    rest = [unit for unit in rows if unit not in middle]
+    if rest:
+        middle.update(_medians(actor, period, rest, everything=everything))
+    for unit, (report, handle) in middle.items():
         rows[unit].report_median_hours = round(report / 3600, 1) if report is not None else None
         rows[unit].handle_median_hours = round(handle / 3600, 1) if handle is not None else None
     return list(rows.values())
@@ -340,6 +342,24 @@ def _item_numbers(base: Any) -> Any:
         .group_by(pairs.c.unit)
         .bind(Assignment._meta.database)
     )
+
+
+def _stored_medians(
+    actor: Actor, period: Period, rows: dict[int, DepartmentRow], *, everything: bool
+) -> dict[int, tuple[float | None, float | None]]:
+    """The medians of the units whose every summons the actor sees (who sees the whole
+    tree, or a department its own), from the stored histograms (``durations``) when the
+    period is whole local months; the others are read from the summonses (``_medians``)."""
+    months = durations.whole_months(period.start, period.end)
+    if months is None:
+        return {}
+    summoned = [g.node_path for g in actor.grants if role_sees(g.role) == "summoned"]
+    whole = [
+        unit
+        for unit, row in rows.items()
+        if everything or any(row.node.path.startswith(path) for path in summoned)
+    ]
+    return durations.medians(whole, months, period.bounds())
 
 
 def median(values: list[float]) -> float | None:

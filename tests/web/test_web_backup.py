@@ -16,7 +16,7 @@ from engine.store.db import database
 from engine.store.models import Attachment, Event, Item, OrgNode, User
 from engine.store.polls import Ballot
 from engine.store.tables import ChecklistRow
-from engine.supervision import medians, tallies
+from engine.supervision import durations, medians, tallies
 from tests.conftest import ON_POSTGRES, close_all
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256))
@@ -129,6 +129,7 @@ def test_a_backup_restores_every_item_file_and_event_into_an_empty_instance(
         assert tallies.day_stored() == tallies.day_recount() != {}
         assert tallies.item_stored() == tallies.item_recount() != {}
         assert medians.stored() == medians.recount()  # the resolution-time histograms too
+        assert durations.stored() == durations.recount() != {}  # and the summonses' times
         other = restored.extensions["sanfang.attachments"]
         assert {sha: other.get(sha) for sha in files} == files
 
@@ -190,6 +191,7 @@ def test_every_table_is_in_the_backup(app):
         NodeTally,
         ResolutionTally,
         SummonsDayTally,
+        SummonsDurationTally,
         SummonsItemTally,
         SummonsTally,
     )
@@ -197,7 +199,15 @@ def test_every_table_is_in_the_backup(app):
 
     # Files travel as files; the stored counts and histograms are made again by the
     # restored rows' inserts.
-    derived = (Blob, NodeTally, SummonsTally, SummonsDayTally, SummonsItemTally, ResolutionTally)
+    derived = (
+        Blob,
+        NodeTally,
+        SummonsTally,
+        SummonsDayTally,
+        SummonsItemTally,
+        ResolutionTally,
+        SummonsDurationTally,
+    )
     left_out = {m._meta.table_name for m in derived}
     assert {m._meta.table_name for m in _models()} | left_out == set(database.get_tables())
 

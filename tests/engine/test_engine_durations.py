@@ -1,0 +1,203 @@
+"""Stored histograms of the summonses' durations (``summons_duration_tally``) equal a
+recount after bulk, interactive, sweep and direct writes, on whichever backend the suite
+runs on; the evaluation's medians from them equal the medians of the summonses' times."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from engine.demo.demo import generate
+from engine.store.db import backend, database
+from engine.store.models import Assignment, Item, OrgNode, SummonsDurationTally
+from engine.supervision import durations, evaluation
+from engine.workflow import items
+from engine.workflow.escalation import sweep
+from tests.conftest import NOW, SEED
+
+H = dt.timedelta(hours=1)
+PERIODS = [
+    evaluation.Period(dt.date(2026, 10, 1), dt.date(2026, 12, 31)),  # a quarter
+    evaluation.Period(dt.date(2026, 11, 1), dt.date(2026, 11, 30)),  # a month
+    evaluation.Period(dt.date(2026, 1, 1), dt.date(2026, 12, 31)),  # a year
+]
+
+
+def same(stored: dict, live: dict) -> bool:
+    """Equal medians: exactly where both come from the same times in Python (SQLite);
+    PostgreSQL's own median (percentile_cont) interpolates in its numeric type."""
+    if not backend().sql_median:
+        return stored == live
+
+    def near(a: float | None, b: float | None) -> bool:
+        return a is None if b is None else a is not None and a == pytest.approx(b, abs=1e-6)
+
+    return stored.keys() == live.keys() and all(
+        near(a, b) for k in stored for a, b in zip(stored[k], live[k], strict=True)
+    )
+
+
+def medians_both_ways(actor, period):
+    """Per department: the medians from the histograms, and from every summons."""
+    units = {
+        n.id: n for n in evaluation._departments_for(actor, evaluation._departments_and_roots()[0])
+    }
+    everything = evaluation.sees_everything(actor)
+    rows = {unit: evaluation.DepartmentRow(node) for unit, node in units.items()}
+    stored = evaluation._stored_medians(actor, period, rows, everything=everything)
+    live = evaluation._medians(actor, period, list(stored), everything=everything)
+    live = {u: live.get(u, (None, None)) for u in stored}
+    return stored, live
+
+
+def whistle(actor_of, n: int) -> Item:
+    return items.raise_item(
+        actor_of("xifang"),
+        "whistle",
+        "lvzhouhuayuan",
+        {"category": "违章搭建", "summary": f"第{n}件吹哨事项", "urgency": "一般"},
+        now=NOW - dt.timedelta(days=n),
+    )
+
+
+def test_the_histograms_follow_every_writer(app, actor_of):
+    assert durations.stored() == durations.recount() == {}
+    generate(SEED, compounds=6, items=80, seed=4, now=NOW)  # the demo's bulk writer
+    assert durations.stored() == durations.recount() != {}
+
+    raised = [whistle(actor_of, n) for n in range(4)]  # the interactive one-row writer
+    for item in raised[:2]:
+        items.transition(actor_of("xifang"), item.id, "report", expected=None, now=NOW)
+    assert durations.stored() == durations.recount()
+    assert sweep(now=NOW + dt.timedelta(days=3)).total > 0  # the sweep's bulk writer
+    assert durations.stored() == durations.recount()
+
+    # Direct writes: reported in, done, done undone, moved to another unit and across a
+    # month's end (local midnight), deleted.
+    some = list(Assignment.select().order_by(Assignment.id).limit(5))
+    other = OrgNode.get(OrgNode.key == "dept-gaj")
+    first = some[0]
+    Assignment.update(reported_at=first.summoned_at + 5 * H).where(
+        Assignment.id == first.id
+    ).execute()
+    Assignment.update(state="done", done_at=first.summoned_at + 50 * H).where(
+        Assignment.id == some[1].id
+    ).execute()
+    Assignment.update(state="reported").where(Assignment.id == some[2].id).execute()
+    Assignment.update(unit=other.id).where(Assignment.id == some[3].id).execute()
+    Assignment.update(summoned_at=dt.datetime(2026, 10, 31, 15, 59, 59)).where(
+        Assignment.id == some[4].id
+    ).execute()
+    assert durations.stored() == durations.recount()
+    Assignment.update(summoned_at=dt.datetime(2026, 10, 31, 16, 0, 0)).where(
+        Assignment.id == some[4].id
+    ).execute()
+    Assignment.delete().where(Assignment.id == some[0].id).execute()
+    assert durations.stored() == durations.recount()
+
+    before = durations.stored()  # a rolled-back delete leaves them as they were
+    with database.atomic() as transaction:
+        Assignment.delete().execute()
+        assert durations.stored() == {}
+        transaction.rollback()
+    assert durations.stored() == before
+    SummonsDurationTally.delete().execute()  # rebuilt from nothing: the same
+    durations.rebuild()
+    assert durations.stored() == before
+
+
+@pytest.mark.parametrize("username", ["ducha", "dept-zhifa-user"])
+def test_stored_medians_equal_those_of_every_summons(app, actor_of, username):
+    generate(SEED, compounds=6, items=120, seed=7, now=NOW)
+    actor = actor_of(username)
+    for period in PERIODS:
+        stored, live = medians_both_ways(actor, period)
+        assert stored and any(r is not None for r, _ in stored.values())
+        assert same(stored, live), period
+        # and the evaluation shows them
+        by_unit = {row.node.id: row for row in evaluation.evaluate(actor, period, now=NOW)}
+        for unit, (report, handle) in stored.items():
+            shown = by_unit[unit].report_median_hours
+            assert shown == (None if report is None else round(report / 3600, 1))
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 10, 11])
+def test_a_median_is_picked_inside_its_bucket(app, actor_of, count):
+    """Times of one department in one bucket and at buckets' edges (999.6 s, 1,000 s, a
+    negative one), ties among them; odd and even counts: the value sorting them gives."""
+    generate(SEED, compounds=2, items=10, seed=1, now=NOW)
+    actor = actor_of("ducha")
+    dept = OrgNode.get(OrgNode.key == "dept-zhifa")
+    Assignment.delete().where(Assignment.unit == dept.id).execute()
+    item = Item.select().first()
+    start = dt.datetime(2026, 11, 10, 2, 0, 0)
+    times = [3600, 3601, 3601, 3605, 3609, 999.6, 1000, -5, 3603, 3604, 3600.5][:count]
+    for seconds in times:
+        Assignment.create(
+            item=item, unit=dept, unit_path=dept.path, role="department", table="whistle",
+            summoned_at=start, reported_at=start + dt.timedelta(seconds=seconds),
+            state="reported", open=False,
+        )  # fmt: skip
+    period = PERIODS[1]
+    stored, live = medians_both_ways(actor, period)
+    assert durations.stored() == durations.recount()
+    assert same({dept.id: stored[dept.id]}, {dept.id: live[dept.id]})
+    assert stored[dept.id][0] == pytest.approx(evaluation.median(list(times)), abs=1e-3)
+
+
+def test_counts_that_disagree_with_the_times_are_read_from_the_summonses(app, actor_of):
+    generate(SEED, compounds=4, items=60, seed=2, now=NOW)
+    actor = actor_of("ducha")
+    period = PERIODS[0]
+    before, live = medians_both_ways(actor, period)
+    unit = next(u for u, (r, _) in before.items() if r is not None)
+    SummonsDurationTally.update(summonses=SummonsDurationTally.summonses + 7).where(
+        (SummonsDurationTally.unit == unit) & (SummonsDurationTally.kind == 0)
+    ).execute()
+    rows = {u: evaluation.DepartmentRow(OrgNode.get_by_id(u)) for u in before}
+    stored = evaluation._stored_medians(actor, period, rows, everything=True)
+    assert unit not in stored  # left to the summonses
+    shown = {row.node.id: row for row in evaluation.evaluate(actor, period, now=NOW)}
+    report = live[unit][0]
+    assert shown[unit].report_median_hours == round(report / 3600, 1)
+
+
+def test_a_street_reads_its_own_summonses(app, actor_of):
+    """A street's supervisor sees only its street's summonses of each department: not
+    the departments' whole histograms."""
+    generate(SEED, compounds=4, items=60, seed=2, now=NOW)
+    actor = actor_of("chaohui-ducha")
+    rows = {
+        n.id: evaluation.DepartmentRow(n)
+        for n in evaluation._departments_for(actor, evaluation._departments_and_roots()[0])
+    }
+    assert rows and evaluation._stored_medians(actor, PERIODS[0], rows, everything=False) == {}
+
+
+def test_an_instance_without_the_histograms_gets_them_counted(app):
+    from engine.store.models import create_tables
+
+    generate(SEED, compounds=3, items=30, seed=2, now=NOW)
+    expected = durations.stored()
+    assert expected == durations.recount() != {}
+    for statement in backend().drop_duration_triggers():
+        database.execute_sql(statement)
+    database.drop_tables([SummonsDurationTally])
+    create_tables()
+    assert durations.stored() == expected
+
+
+@pytest.mark.parametrize(
+    "first, last, months",
+    [
+        ("2026-10-01", "2026-12-31", ("2026-10", "2026-12")),
+        ("2026-02-01", "2026-02-28", ("2026-02", "2026-02")),
+        ("2026-10-02", "2026-12-31", None),
+        ("2026-10-01", "2026-12-30", None),
+        ("1991-01-01", "1991-12-31", None),
+    ],
+)
+def test_whole_months(first, last, months):
+    day = dt.date.fromisoformat
+    assert durations.whole_months(day(first), day(last)) == months
