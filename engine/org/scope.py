@@ -268,11 +268,13 @@ def visible_item_parts(actor: Actor) -> list[Any]:
     items the actor raised, then those handed to it: in that order); their union is
     ``visible_items``. A page in deadline order reads each
     part on its own index in order and merges them (an OR of the parts makes the
-    database collect and sort every visible item).
+    database collect and sort every visible item). The items summoning a grant's units
+    are two parts, one read and the other not (``read_when``, for their LIMIT:
+    ``_summoned_conds``).
 
     A part's ``in_deadline_order`` says an index serves it in deadline order, and its
     items without a deadline newest first: (closed, due_at) for a large subtree (its
-    path tested on each row) and for summoned items (their ids tested), the user's own
+    path tested on each row) and for many summoned items (an EXISTS tested), the user's own
     (…, closed, due_at) index for the raised and handed parts. The mark stays on the
     part's refinements (a peewee clone copies the query's attributes).
     """

@@ -43,27 +43,11 @@ BATCH = 1000
 
 def _models() -> list[Any]:
     """Every table, parents before children; attachment bytes travel as files."""
-    from engine.store.models import (
-        ALL_MODELS,
-        NodeTally,
-        ResolutionTally,
-        SummonsDayTally,
-        SummonsDurationTally,
-        SummonsItemTally,
-        SummonsTally,
-    )
+    from engine.store.models import ALL_MODELS, DERIVED_MODELS
 
     # Attachment bytes travel as files; stored counts are derived: the restored items'
     # and summons' inserts make them again (triggers).
-    derived = (
-        Blob,
-        NodeTally,
-        SummonsTally,
-        SummonsDayTally,
-        SummonsItemTally,
-        ResolutionTally,
-        SummonsDurationTally,
-    )
+    derived = (Blob, *DERIVED_MODELS)
     return [m for m in sort_models(ALL_MODELS) if m not in derived]
 
 

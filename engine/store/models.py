@@ -627,6 +627,18 @@ ALL_MODELS = [
 ]
 
 
+# The stored counts and histograms: derived from the items and summonses by triggers, so
+# backups leave them out (a restore's inserts make them again).
+DERIVED_MODELS = (
+    NodeTally,
+    SummonsTally,
+    SummonsDayTally,
+    SummonsItemTally,
+    ResolutionTally,
+    SummonsDurationTally,
+)
+
+
 # Indexes an upgraded instance drops (a wider index took their place).
 RETIRED_INDEXES = ("DROP INDEX IF EXISTS assignment_open_next_due_at",)
 
@@ -674,4 +686,9 @@ def create_tables() -> None:
             backend().rebuild_duration_tally()
 
 
-__all__ = [m.__name__ for m in ALL_MODELS] + ["HANDLER_ROLE", "create_tables", "utcnow"]
+__all__ = [m.__name__ for m in ALL_MODELS] + [
+    "DERIVED_MODELS",
+    "HANDLER_ROLE",
+    "create_tables",
+    "utcnow",
+]

@@ -344,12 +344,20 @@ def _item_numbers(base: Any) -> Any:
     )
 
 
+# Above this many summonses in the period the medians come from the stored histograms
+# (``_stored_medians``); below, the summonses' times are read: on the demo (a few hundred)
+# the histograms' window sums cost 1 ms where reading the times cost 0.3.
+STORED_MEDIANS_ABOVE = 5_000
+
+
 def _stored_medians(
     actor: Actor, period: Period, rows: dict[int, DepartmentRow], *, everything: bool
 ) -> dict[int, tuple[float | None, float | None]]:
     """The medians of the units whose every summons the actor sees (who sees the whole
     tree, or a department its own), from the stored histograms (``durations``) when the
-    period is whole local months; the others are read from the summonses (``_medians``)."""
+    period is whole local months and they have more than ``STORED_MEDIANS_ABOVE``
+    summonses in it (``rows``' counts); the others are read from the summonses
+    (``_medians``)."""
     months = durations.whole_months(period.start, period.end)
     if months is None:
         return {}
@@ -359,6 +367,8 @@ def _stored_medians(
         for unit, row in rows.items()
         if everything or any(row.node.path.startswith(path) for path in summoned)
     ]
+    if sum(rows[unit].summoned for unit in whole) <= STORED_MEDIANS_ABOVE:
+        return {}  # few: reading their times costs less than finding the buckets
     return durations.medians(whole, months, period.bounds())
 
 

@@ -38,13 +38,20 @@ def same(stored: dict, live: dict) -> bool:
     )
 
 
+@pytest.fixture(autouse=True)
+def always_stored(monkeypatch):
+    """The evaluation reads the histograms however few the summonses (the demo's few
+    hundred are read from the summonses otherwise)."""
+    monkeypatch.setattr(evaluation, "STORED_MEDIANS_ABOVE", 0)
+
+
 def medians_both_ways(actor, period):
     """Per department: the medians from the histograms, and from every summons."""
     units = {
         n.id: n for n in evaluation._departments_for(actor, evaluation._departments_and_roots()[0])
     }
     everything = evaluation.sees_everything(actor)
-    rows = {unit: evaluation.DepartmentRow(node) for unit, node in units.items()}
+    rows = {unit: evaluation.DepartmentRow(node, summoned=1) for unit, node in units.items()}
     stored = evaluation._stored_medians(actor, period, rows, everything=everything)
     live = evaluation._medians(actor, period, list(stored), everything=everything)
     live = {u: live.get(u, (None, None)) for u in stored}
@@ -155,7 +162,7 @@ def test_counts_that_disagree_with_the_times_are_read_from_the_summonses(app, ac
     SummonsDurationTally.update(summonses=SummonsDurationTally.summonses + 7).where(
         (SummonsDurationTally.unit == unit) & (SummonsDurationTally.kind == 0)
     ).execute()
-    rows = {u: evaluation.DepartmentRow(OrgNode.get_by_id(u)) for u in before}
+    rows = {u: evaluation.DepartmentRow(OrgNode.get_by_id(u), summoned=1) for u in before}
     stored = evaluation._stored_medians(actor, period, rows, everything=True)
     assert unit not in stored  # left to the summonses
     shown = {row.node.id: row for row in evaluation.evaluate(actor, period, now=NOW)}
@@ -169,7 +176,7 @@ def test_a_street_reads_its_own_summonses(app, actor_of):
     generate(SEED, compounds=4, items=60, seed=2, now=NOW)
     actor = actor_of("chaohui-ducha")
     rows = {
-        n.id: evaluation.DepartmentRow(n)
+        n.id: evaluation.DepartmentRow(n, summoned=1)
         for n in evaluation._departments_for(actor, evaluation._departments_and_roots()[0])
     }
     assert rows and evaluation._stored_medians(actor, PERIODS[0], rows, everything=False) == {}
@@ -201,3 +208,19 @@ def test_an_instance_without_the_histograms_gets_them_counted(app):
 def test_whole_months(first, last, months):
     day = dt.date.fromisoformat
     assert durations.whole_months(day(first), day(last)) == months
+
+
+def test_few_summonses_are_read_from_the_summonses(app, actor_of, monkeypatch):
+    """Up to ``STORED_MEDIANS_ABOVE`` summonses in the period the times are read (cheaper
+    than the histograms' window sums on a small database); above it, the histograms."""
+    generate(SEED, compounds=3, items=30, seed=2, now=NOW)
+    actor = actor_of("ducha")
+    rows = {row.node.id: row for row in evaluation.evaluate(actor, PERIODS[0], now=NOW)}
+    summoned = sum(row.summoned for row in rows.values())
+    assert summoned > 0
+    monkeypatch.setattr(evaluation, "STORED_MEDIANS_ABOVE", summoned)
+    assert evaluation._stored_medians(actor, PERIODS[0], rows, everything=True) == {}
+    monkeypatch.setattr(evaluation, "STORED_MEDIANS_ABOVE", summoned - 1)
+    assert (
+        evaluation._stored_medians(actor, PERIODS[0], rows, everything=True).keys() == rows.keys()
+    )
