@@ -37,6 +37,8 @@ def test_evaluation_table_sorts_on_the_server_and_htmx_gets_the_table_alone(clie
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "<svg" in html and "<html" in html
     assert html.index("区综合行政执法局") < html.index("区公安分局")  # 96 before 52.5
+    shown = re.sub(r"<[^>]*>", "", html)  # the period as people write dates
+    assert "2026年10月1日 – 2026年12月31日" in shown and "2026-10-01" not in shown
     fragment = client.get(
         "/review/evaluation",
         query_string={**Q4, "sort": "score", "dir": "asc"},
