@@ -3,7 +3,9 @@
 The counts (summoned, decided, on time, urged) come from the stored day counts and the
 items touched (distinct items, rated, their mean rating, reopened) from the stored entries
 of each (unit, item) pair's local days (``engine.supervision.day_counts``). The medians
-are not sums: they come from aggregate SQL over the scoped summons
+are not sums: for whole local months and the units whose every summons the reader sees
+(many of them) they come from the stored histograms of the summonses' durations
+(``engine.supervision.durations``); otherwise from aggregate SQL over the scoped summons
 (``scope.summons_unjoined_slotted``, or no scope condition for who sees the whole tree;
 the statement built once per shape): in SQL where the backend has a median; elsewhere
 (SQLite) one narrow pass hands two durations per summons to Python (a window function's
