@@ -123,11 +123,12 @@ def _times_in(
         )
         params += [low - 1, high + 1, start, end]
     found: dict[tuple[int, int, int], list[float]] = {key: [] for key in buckets}
-    for i, value in database.execute_sql(" UNION ALL ".join(arms), params):
+    for i, seconds in database.execute_sql(" UNION ALL ".join(arms), params):
         key = buckets[i]
-        value = float(value)
-        if bucket_of(int(value)) == key[2]:
-            found[key].append(value)
+        # the bucket of the value as read (PostgreSQL's numeric truncated exactly), the
+        # value as the evaluation's median takes it
+        if bucket_of(int(seconds)) == key[2]:
+            found[key].append(float(seconds))
     for values in found.values():
         values.sort()
     return found
