@@ -224,3 +224,16 @@ def test_few_summonses_are_read_from_the_summonses(app, actor_of, monkeypatch):
     assert (
         evaluation._stored_medians(actor, PERIODS[0], rows, everything=True).keys() == rows.keys()
     )
+
+
+def test_an_upgrade_replaces_the_narrow_pending_indexes(app):
+    """Today's deadlines are read off the partial indexes with the unit, the summons time
+    and the item; an instance with the narrower ones of before gets these instead."""
+    from engine.store.models import create_tables
+
+    for which, due in (("report", "report_due_at"), ("handle", "handle_due_at")):
+        database.execute_sql(f"CREATE INDEX assignment_pending_{which} ON assignment ({due})")
+    create_tables()
+    names = {index.name for index in database.get_indexes("assignment")}
+    assert {"assignment_pending_report_units", "assignment_pending_handle_units"} <= names
+    assert not {"assignment_pending_report", "assignment_pending_handle"} & names
