@@ -584,6 +584,17 @@ from engine.store.tables import (
     LoginSession,
 )
 
+# The stored counts and histograms: derived from the items and summonses by triggers, so
+# backups leave them out (a restore's inserts make them again).
+DERIVED_MODELS = (
+    NodeTally,
+    SummonsTally,
+    SummonsDayTally,
+    SummonsItemTally,
+    ResolutionTally,
+    SummonsDurationTally,
+)
+
 ALL_MODELS = [
     OrgNode,
     User,
@@ -604,12 +615,7 @@ ALL_MODELS = [
     Delivery,
     DeliveryAttempt,
     NodeFacts,
-    NodeTally,
-    SummonsTally,
-    SummonsDayTally,
-    SummonsItemTally,
-    ResolutionTally,
-    SummonsDurationTally,
+    *DERIVED_MODELS,
     IndexSnapshot,
     ChecklistRow,
     KpiReport,
@@ -626,18 +632,6 @@ ALL_MODELS = [
     Listing,
     DirectoryEntry,
 ]
-
-
-# The stored counts and histograms: derived from the items and summonses by triggers, so
-# backups leave them out (a restore's inserts make them again).
-DERIVED_MODELS = (
-    NodeTally,
-    SummonsTally,
-    SummonsDayTally,
-    SummonsItemTally,
-    ResolutionTally,
-    SummonsDurationTally,
-)
 
 
 # Indexes an upgraded instance drops (a wider index took their place).
