@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from peewee import SQL, Expression, NodeList, fn
@@ -268,28 +268,36 @@ class Backend(SummonsCountsSQL, DurationTallySQL):
         pairs.append(("OLD.node_path", "NEW.node_path"))
         return " OR ".join(f"({a}) {self.distinct} ({b})" for a, b in pairs)
 
-    RESOLUTION_TRIGGERS = (
-        "item_resolution_insert",
-        "item_resolution_delete",
-        "item_resolution_update",
-    )
+    # --- Triggers that keep a histogram of one table's rows (the resolution times, the
+    # summonses' durations): each inserted row added, each deleted one taken away, an
+    # updated one both when ``changed`` holds; named ``{name}_insert`` and so on.
+    def row_tally_triggers(
+        self, name: str, table: str, upsert: Callable[[str, int], str], changed: str
+    ) -> list[str]:
+        """Statements creating the triggers (idempotent); ``upsert(row, sign)`` is the
+        statement adding (1) or taking away (-1) the row NEW or OLD."""
+        add, take = upsert("NEW", 1), upsert("OLD", -1)
+        on = f"CREATE TRIGGER IF NOT EXISTS {name}"
+        return [
+            f"{on}_insert AFTER INSERT ON {table} BEGIN {add}; END",
+            f"{on}_delete AFTER DELETE ON {table} BEGIN {take}; END",
+            f"{on}_update AFTER UPDATE ON {table} WHEN {changed} BEGIN {take}; {add}; END",
+        ]
+
+    def drop_row_tally_triggers(self, name: str, table: str) -> list[str]:
+        """Statements removing what :meth:`row_tally_triggers` made."""
+        return [
+            f"DROP TRIGGER IF EXISTS {name}_{event}" for event in ("insert", "delete", "update")
+        ]
 
     def resolution_triggers(self) -> list[str]:
         """Statements creating the triggers that keep ``resolution_tally`` (idempotent)."""
-        add, take = self.resolution_upsert("NEW", 1), self.resolution_upsert("OLD", -1)
-        on = "CREATE TRIGGER IF NOT EXISTS item_resolution"
-        return [
-            f"{on}_insert AFTER INSERT ON item BEGIN {add}; END",
-            f"{on}_delete AFTER DELETE ON item BEGIN {take}; END",
-            (
-                "CREATE TRIGGER IF NOT EXISTS item_resolution_update AFTER UPDATE ON item"
-                f" WHEN {self.resolution_changed()} BEGIN {take}; {add}; END"
-            ),
-        ]
+        changed = self.resolution_changed()
+        return self.row_tally_triggers("item_resolution", "item", self.resolution_upsert, changed)
 
     def drop_resolution_triggers(self) -> list[str]:
         """Statements removing what :meth:`resolution_triggers` made."""
-        return [f"DROP TRIGGER IF EXISTS {name}" for name in self.RESOLUTION_TRIGGERS]
+        return self.drop_row_tally_triggers("item_resolution", "item")
 
     def rebuild_resolution_tally(self) -> None:
         """Count every resolution time again into ``resolution_tally`` (in the caller's
@@ -444,27 +452,26 @@ class PostgreSQL(PostgresSummonsCountsSQL, PostgresDurationTallySQL, Backend):
     def path_ids(self, path: str) -> str:
         return f"unnest(string_to_array(trim(both '/' from {path}), '/')) AS path_ids(value)"
 
-    def resolution_triggers(self) -> list[str]:
+    def row_tally_triggers(
+        self, name: str, table: str, upsert: Callable[[str, int], str], changed: str
+    ) -> list[str]:
         body = (
-            "CREATE OR REPLACE FUNCTION item_resolution_tally() RETURNS trigger"
+            f"CREATE OR REPLACE FUNCTION {name}_tally() RETURNS trigger"
             " LANGUAGE plpgsql AS $$ BEGIN"
-            f" IF TG_OP <> 'INSERT' THEN {self.resolution_upsert('OLD', -1)}; END IF;"
-            f" IF TG_OP <> 'DELETE' THEN {self.resolution_upsert('NEW', 1)}; END IF;"
+            f" IF TG_OP <> 'INSERT' THEN {upsert('OLD', -1)}; END IF;"
+            f" IF TG_OP <> 'DELETE' THEN {upsert('NEW', 1)}; END IF;"
             " RETURN NULL; END $$"
         )
-        on, run = (
-            "CREATE OR REPLACE TRIGGER item_resolution",
-            "EXECUTE FUNCTION item_resolution_tally()",
-        )
+        on, run = f"CREATE OR REPLACE TRIGGER {name}", f"EXECUTE FUNCTION {name}_tally()"
         return [
             body,
-            f"{on}_insert AFTER INSERT ON item FOR EACH ROW {run}",
-            f"{on}_delete AFTER DELETE ON item FOR EACH ROW {run}",
-            (
-                "CREATE OR REPLACE TRIGGER item_resolution_update AFTER UPDATE ON item"
-                f" FOR EACH ROW WHEN ({self.resolution_changed()}) {run}"
-            ),
+            f"{on}_insert AFTER INSERT ON {table} FOR EACH ROW {run}",
+            f"{on}_delete AFTER DELETE ON {table} FOR EACH ROW {run}",
+            f"{on}_update AFTER UPDATE ON {table} FOR EACH ROW WHEN ({changed}) {run}",
         ]
 
-    def drop_resolution_triggers(self) -> list[str]:
-        return [f"DROP TRIGGER IF EXISTS {name} ON item" for name in self.RESOLUTION_TRIGGERS]
+    def drop_row_tally_triggers(self, name: str, table: str) -> list[str]:
+        return [
+            f"DROP TRIGGER IF EXISTS {name}_{event} ON {table}"
+            for event in ("insert", "delete", "update")
+        ]

@@ -20,11 +20,6 @@ DURATIONS = {
     0: ("{r}reported_at IS NOT NULL", "summoned_at", "reported_at"),
     1: ("{r}state = 'done' AND {r}done_at IS NOT NULL", "summoned_at", "done_at"),
 }
-DURATION_TRIGGERS = (
-    "assignment_duration_insert",
-    "assignment_duration_delete",
-    "assignment_duration_update",
-)
 
 
 class DurationTallySQL:
@@ -35,6 +30,8 @@ class DurationTallySQL:
     distinct: str
     lock_for_replace: Any
     resolution_bucket: Any
+    row_tally_triggers: Any
+    drop_row_tally_triggers: Any
     seconds_between_text: Any
     LOCAL_MINUTES: int
 
@@ -81,19 +78,13 @@ class DurationTallySQL:
 
     def duration_triggers(self) -> list[str]:
         """Statements creating the triggers that keep ``summons_duration_tally``."""
-        add, take = self.duration_upsert("NEW", 1), self.duration_upsert("OLD", -1)
-        on = "CREATE TRIGGER IF NOT EXISTS assignment_duration"
-        return [
-            f"{on}_insert AFTER INSERT ON assignment BEGIN {add}; END",
-            f"{on}_delete AFTER DELETE ON assignment BEGIN {take}; END",
-            (
-                f"{on}_update AFTER UPDATE ON assignment"
-                f" WHEN {self.duration_changed()} BEGIN {take}; {add}; END"
-            ),
-        ]
+        changed = self.duration_changed()
+        return self.row_tally_triggers(
+            "assignment_duration", "assignment", self.duration_upsert, changed
+        )
 
     def drop_duration_triggers(self) -> list[str]:
-        return [f"DROP TRIGGER IF EXISTS {name}" for name in DURATION_TRIGGERS]
+        return self.drop_row_tally_triggers("assignment_duration", "assignment")
 
     def duration_indexes(self) -> list[str]:
         """The indexes a bucket's durations are read on: per kind, the unit, the seconds
@@ -127,26 +118,3 @@ class PostgresDurationTallySQL(DurationTallySQL):
 
     def local_month(self, value: str) -> str:
         return f"to_char({value} + interval '{self.LOCAL_MINUTES} minutes', 'YYYY-MM')"
-
-    def duration_triggers(self) -> list[str]:
-        body = (
-            "CREATE OR REPLACE FUNCTION assignment_duration_tally() RETURNS trigger"
-            " LANGUAGE plpgsql AS $$ BEGIN"
-            f" IF TG_OP <> 'INSERT' THEN {self.duration_upsert('OLD', -1)}; END IF;"
-            f" IF TG_OP <> 'DELETE' THEN {self.duration_upsert('NEW', 1)}; END IF;"
-            " RETURN NULL; END $$"
-        )
-        on = "CREATE OR REPLACE TRIGGER assignment_duration"
-        run = "EXECUTE FUNCTION assignment_duration_tally()"
-        return [
-            body,
-            f"{on}_insert AFTER INSERT ON assignment FOR EACH ROW {run}",
-            f"{on}_delete AFTER DELETE ON assignment FOR EACH ROW {run}",
-            (
-                f"{on}_update AFTER UPDATE ON assignment"
-                f" FOR EACH ROW WHEN ({self.duration_changed()}) {run}"
-            ),
-        ]
-
-    def drop_duration_triggers(self) -> list[str]:
-        return [f"DROP TRIGGER IF EXISTS {name} ON assignment" for name in DURATION_TRIGGERS]

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import reduce
 from typing import Any
@@ -29,7 +28,7 @@ from typing import Any
 from peewee import SQL, Case, fn
 
 from engine.core.memo import remember
-from engine.org.scope import path_like, path_pattern, path_under
+from engine.org.scope import path_like, path_pattern
 from engine.store.db import backend, write_transaction
 from engine.store.models import (
     Assignment,
@@ -71,10 +70,6 @@ class Counts:
 def day_start(now: dt.datetime) -> dt.datetime:
     """The start of ``now``'s UTC day (naive UTC, as stored)."""
     return now.replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-def _under_any(field: Any, paths: Iterable[str]) -> Any:
-    return reduce(operator.or_, [path_under(field, p) for p in paths])
 
 
 def by_node(paths: list[str], *, now: dt.datetime, everything: bool = False) -> dict[str, Counts]:
