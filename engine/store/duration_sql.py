@@ -1,9 +1,11 @@
 """The SQL of the stored summons durations (``summons_duration_tally``): histograms of the
-time each department took to report in and to finish, per unit, local calendar month of
-the summons and bucket (``medians.bucket_of``), kept by triggers on ``assignment``; and the
-two indexes a median's bucket is read on. Mixins of the backends
-(``engine.store.backends``): the counting SQL is one text for SQLite and PostgreSQL; the
-seconds between two times, the month and the trigger wrapping differ.
+time each department took to report in and to finish, per unit, area of the item (the
+node below the org tree's root on its path: a street), local calendar month of the
+summons and bucket (``medians.bucket_of``), kept by triggers on ``assignment`` and on
+``item`` (an item's delete, and a move to another area); and the two indexes a median's
+bucket is read on. Mixins of the backends (``engine.store.backends``): the counting SQL is
+one text for SQLite and PostgreSQL; the seconds between two times, the month, the area of
+a path and the trigger wrapping differ.
 
 A summons counts for "report" once it has reported in (``reported_at``), for "handle" once
 it is done (``state = 'done'`` with ``done_at``), in the month it was summoned; its
@@ -54,45 +56,87 @@ class DurationTallySQL:
         """Whether the summons ``row`` (``""``: the bare columns) counts for ``kind``."""
         return DURATIONS[kind][0].format(r=f"{row}." if row else "")
 
-    def duration_upsert(self, row: str, sign: int) -> str:
-        """Add (``sign`` 1) or take away (-1) the durations of the summons ``row``."""
-        arms = []
-        for kind in DURATIONS:
-            seconds = self.whole_seconds(self.duration_seconds(row, kind))
-            arms.append(
-                f"SELECT {row}.unit_id, {kind}, {self.local_month(f'{row}.summoned_at')},"
-                f" {self.resolution_bucket(seconds)}, {sign}"
-                f" WHERE {self.duration_counted(row, kind)}"
-            )
+    def path_area(self, path: str) -> str:
+        """The area of a materialized node path (SQL; ``durations.area_of`` in Python): the
+        id of the node below the root on it, 0 for the root itself. SQLite's CAST reads
+        the longest integer prefix of the text after the second ``/``."""
+        return f"CAST(substr({path}, instr(substr({path}, 2), '/') + 2) AS INTEGER)"
+
+    def _duration_insert(self, arms: list[str]) -> str:
         return (
-            "INSERT INTO summons_duration_tally (unit_id, kind, month, bucket, summonses)"
+            "INSERT INTO summons_duration_tally (unit_id, area, kind, month, bucket, summonses)"
             f" SELECT * FROM ({' UNION ALL '.join(arms)}) AS d WHERE true"
-            " ON CONFLICT (unit_id, kind, month, bucket) DO UPDATE SET"
+            " ON CONFLICT (unit_id, area, kind, month, bucket) DO UPDATE SET"
             " summonses = summons_duration_tally.summonses + excluded.summonses"
         )
 
+    def _duration_key(self, row: str, kind: int) -> str:
+        """The month and bucket of the summons ``row`` for ``kind``, as SQL columns."""
+        seconds = self.whole_seconds(self.duration_seconds(row, kind))
+        return f"{self.local_month(f'{row}.summoned_at')}, {self.resolution_bucket(seconds)}"
+
+    def duration_upsert(self, row: str, sign: int) -> str:
+        """Add (``sign`` 1) or take away (-1) the durations of the summons ``row`` (nothing
+        when its item is gone: the item's delete took them away)."""
+        arms = [
+            f"SELECT {row}.unit_id, {self.path_area('item.node_path')}, {kind},"
+            f" {self._duration_key(row, kind)}, {sign} FROM item"
+            f" WHERE item.id = {row}.item_id AND {self.duration_counted(row, kind)}"
+            for kind in DURATIONS
+        ]
+        return self._duration_insert(arms)
+
+    def duration_move(self, item: str, sign: int) -> str:
+        """Add (1) or take away (-1) the durations of every summons of the item ``item``
+        (NEW or OLD) in the area of its path."""
+        arms = [
+            f"SELECT a.unit_id, {self.path_area(f'{item}.node_path')}, {kind},"
+            f" {self._duration_key('a', kind)}, {sign} * COUNT(*) FROM assignment a"
+            f" WHERE a.item_id = {item}.id AND {self.duration_counted('a', kind)}"
+            " GROUP BY 1, 2, 3, 4, 5"
+            for kind in DURATIONS
+        ]
+        return self._duration_insert(arms)
+
     def duration_changed(self) -> str:
         """The condition on OLD and NEW under which an update moves a duration."""
-        columns = ("unit_id", "summoned_at", "reported_at", "done_at", "state")
+        columns = ("unit_id", "item_id", "summoned_at", "reported_at", "done_at", "state")
         return " OR ".join(f"(OLD.{c}) {self.distinct} (NEW.{c})" for c in columns)
+
+    def duration_area_changed(self) -> str:
+        """The condition on an item's OLD and NEW under which its summonses change area."""
+        return (
+            f"({self.path_area('OLD.node_path')}) {self.distinct}"
+            f" ({self.path_area('NEW.node_path')})"
+        )
 
     def duration_triggers(self) -> list[str]:
         """Statements creating the triggers that keep ``summons_duration_tally``."""
         changed = self.duration_changed()
+        on = "CREATE TRIGGER IF NOT EXISTS item_duration"
+        moved = f"{self.duration_move('OLD', -1)}; {self.duration_move('NEW', 1)}"
         return self.row_tally_triggers(
             "assignment_duration", "assignment", self.duration_upsert, changed
-        )
+        ) + [
+            f"{on}_delete BEFORE DELETE ON item BEGIN {self.duration_move('OLD', -1)}; END",
+            (
+                f"{on}_move AFTER UPDATE ON item WHEN {self.duration_area_changed()}"
+                f" BEGIN {moved}; END"
+            ),
+        ]
 
     def drop_duration_triggers(self) -> list[str]:
-        return self.drop_row_tally_triggers("assignment_duration", "assignment")
+        return self.drop_row_tally_triggers("assignment_duration", "assignment") + [
+            f"DROP TRIGGER IF EXISTS item_duration_{event}" for event in ("delete", "move")
+        ]
 
     def duration_indexes(self) -> list[str]:
         """The indexes a bucket's durations are read on: per kind, the unit, the seconds
-        (the same expression the evaluation reads) and the summons time, of the summonses
-        that count."""
+        (the same expression the evaluation reads), the summons time and the item (whose
+        path an area's read looks up), of the summonses that count."""
         return [
-            f"CREATE INDEX IF NOT EXISTS assignment_{name}_seconds ON assignment"
-            f" (unit_id, {self.duration_seconds('', kind)}, summoned_at)"
+            f"CREATE INDEX IF NOT EXISTS assignment_{name}_seconds_item ON assignment"
+            f" (unit_id, {self.duration_seconds('', kind)}, summoned_at, item_id)"
             f" WHERE {self.duration_counted('', kind)}"
             for kind, name in ((0, "report"), (1, "handle"))
         ]
@@ -103,12 +147,13 @@ class DurationTallySQL:
         self.lock_for_replace("summons_duration_tally")
         self.database.execute_sql("DELETE FROM summons_duration_tally")
         for kind in DURATIONS:
-            seconds = self.whole_seconds(self.duration_seconds("a", kind))
             self.database.execute_sql(
-                "INSERT INTO summons_duration_tally (unit_id, kind, month, bucket, summonses)"
-                f" SELECT a.unit_id, {kind}, {self.local_month('a.summoned_at')},"
-                f" {self.resolution_bucket(seconds)}, COUNT(*) FROM assignment a"
-                f" WHERE {self.duration_counted('a', kind)} GROUP BY 1, 2, 3, 4"
+                "INSERT INTO summons_duration_tally"
+                " (unit_id, area, kind, month, bucket, summonses)"
+                f" SELECT a.unit_id, {self.path_area('item.node_path')}, {kind},"
+                f" {self._duration_key('a', kind)}, COUNT(*) FROM assignment a"
+                " JOIN item ON item.id = a.item_id"
+                f" WHERE {self.duration_counted('a', kind)} GROUP BY 1, 2, 3, 4, 5"
             )
 
 
@@ -118,3 +163,31 @@ class PostgresDurationTallySQL(DurationTallySQL):
 
     def local_month(self, value: str) -> str:
         return f"to_char({value} + interval '{self.LOCAL_MINUTES} minutes', 'YYYY-MM')"
+
+    def path_area(self, path: str) -> str:
+        return f"CAST(COALESCE(NULLIF(split_part({path}, '/', 3), ''), '0') AS INTEGER)"
+
+    def duration_triggers(self) -> list[str]:
+        item = (
+            "CREATE OR REPLACE FUNCTION item_duration() RETURNS trigger LANGUAGE plpgsql AS $$"
+            f" BEGIN {self.duration_move('OLD', -1)};"
+            " IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;"
+            f" {self.duration_move('NEW', 1)}; RETURN NULL; END $$"
+        )
+        on, run = "CREATE OR REPLACE TRIGGER item_duration", "EXECUTE FUNCTION item_duration()"
+        changed = self.duration_changed()
+        return self.row_tally_triggers(
+            "assignment_duration", "assignment", self.duration_upsert, changed
+        ) + [
+            item,
+            f"{on}_delete BEFORE DELETE ON item FOR EACH ROW {run}",
+            (
+                f"{on}_move AFTER UPDATE ON item FOR EACH ROW"
+                f" WHEN ({self.duration_area_changed()}) {run}"
+            ),
+        ]
+
+    def drop_duration_triggers(self) -> list[str]:
+        return self.drop_row_tally_triggers("assignment_duration", "assignment") + [
+            f"DROP TRIGGER IF EXISTS item_duration_{event} ON item" for event in ("delete", "move")
+        ]

@@ -524,14 +524,17 @@ class ResolutionTally(Base):
 
 class SummonsDurationTally(Base):
     """Histograms of the time departments took to report in (``kind`` 0) and to finish
-    (1): how many summonses of one unit, summoned in one local calendar month (``YYYY-MM``),
-    took a time in one bucket (``medians.bucket_of`` of the whole seconds), kept by
-    database triggers on ``assignment`` (``Backend.duration_triggers``). The evaluation
-    finds its medians' buckets here and reads only those buckets' times from the summonses
-    (``engine.supervision.durations``). Derived data: not in backups.
+    (1): how many summonses of one unit, on items of one area (the node below the org
+    tree's root on the item's path, a street; 0 for the root itself), summoned in one
+    local calendar month (``YYYY-MM``), took a time in one bucket (``medians.bucket_of``
+    of the whole seconds), kept by database triggers on ``assignment`` and ``item``
+    (``Backend.duration_triggers``). The evaluation finds its medians' buckets here and
+    reads only those buckets' times from the summonses (``engine.supervision.durations``).
+    Derived data: not in backups.
     """
 
     unit = ForeignKeyField(OrgNode, on_delete="CASCADE", backref="+")
+    area = IntegerField()  # a node id, not a foreign key: 0 for the root
     kind = IntegerField()
     month = CharField(max_length=7)
     bucket = IntegerField()
@@ -539,9 +542,10 @@ class SummonsDurationTally(Base):
 
     class Meta:
         table_name = "summons_duration_tally"
-        # read by unit and months for their counts alone: covering
+        # read by unit and months for their counts alone (covering), or by unit, area,
+        # kind and months
         indexes = (
-            (("unit", "kind", "month", "bucket"), True),
+            (("unit", "area", "kind", "month", "bucket"), True),
             (("unit", "month", "kind", "bucket", "summonses"), False),
         )
 
@@ -639,13 +643,31 @@ RETIRED_INDEXES = (
     "DROP INDEX IF EXISTS assignment_open_next_due_at",
     "DROP INDEX IF EXISTS assignment_pending_report",
     "DROP INDEX IF EXISTS assignment_pending_handle",
+    "DROP INDEX IF EXISTS assignment_report_seconds",
+    "DROP INDEX IF EXISTS assignment_handle_seconds",
 )
+
+
+def _retire_durations_without_area(db: Any) -> None:
+    """Drop the summons-duration histograms of an instance made before they were kept per
+    area, and their triggers: ``create_tables`` makes and counts them again."""
+    tables = database.get_tables()
+    if SummonsDurationTally._meta.table_name not in tables:
+        return
+    columns = {c.name for c in database.get_columns(SummonsDurationTally._meta.table_name)}
+    if "area" in columns:
+        return
+    with database.atomic():
+        for statement in db.drop_duration_triggers():
+            database.execute_sql(statement)
+        SummonsDurationTally.drop_table()
 
 
 def create_tables() -> None:
     """Create every table, column and index that is missing (idempotent)."""
     from engine.store.db import backend
 
+    _retire_durations_without_area(backend())
     add_missing_columns(ALL_MODELS)  # first: new indexes may cover new columns
     tallied = NodeTally.table_exists()
     summons_tallied = SummonsTally.table_exists()

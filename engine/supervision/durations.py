@@ -1,19 +1,22 @@
 """Exact medians of the time departments took to report in and to finish, from the stored
 histograms (``summons_duration_tally``, kept by triggers: ``engine.store.duration_sql``).
 
-For a period of whole local months and units whose every summons the reader sees, a
-median costs two reads whatever the number of summonses: the buckets holding the middle
-rank(s), found in the histograms of the period's months (window sums in SQL), and the
-times in those buckets alone, on the indexes led by (unit, seconds). The value is the
-one sorting every time gives (the mean of the middle two of an even count), which the
-evaluation did by reading every summons of the period (376,000 for the district's quarter
-at 1,000,000 items). ``recount`` counts the histograms from the summonses; tests compare.
+For a period of whole local months and units whose every summons the reader sees, or
+every summons on the items of a few areas (a street's supervisor: the nodes below the
+root, ``area_of``), a median costs two reads whatever the number of summonses: the
+buckets holding the middle rank(s), found in the histograms of the period's months and
+those areas (window sums in SQL), and the times in those buckets alone, on the indexes led
+by (unit, seconds). The value is the one sorting every time gives (the mean of the middle
+two of an even count), which the evaluation did by reading every summons of the period
+(376,000 for the district's quarter at 1,000,000 items). ``recount`` counts the histograms
+from the summonses; tests compare.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from engine.store.db import backend, database, write_transaction
@@ -21,6 +24,13 @@ from engine.store.duration_sql import DURATIONS
 from engine.supervision.medians import bucket_of, bucket_range
 
 KINDS = tuple(DURATIONS)  # 0: to report in, 1: to finish
+
+
+def area_of(path: str) -> int:
+    """The area of a node path (``Backend.path_area`` in SQL): the id of the node below
+    the root on it (a street), 0 for the root itself."""
+    ids = path.strip("/").split("/")
+    return int(ids[1]) if len(ids) > 1 else 0
 
 
 def whole_months(first: dt.date, last: dt.date) -> tuple[str, str] | None:
@@ -34,18 +44,27 @@ def whole_months(first: dt.date, last: dt.date) -> tuple[str, str] | None:
 
 
 def medians(
-    units: list[int], months: tuple[str, str], bounds: tuple[dt.datetime, dt.datetime]
+    units: list[int],
+    months: tuple[str, str],
+    bounds: tuple[dt.datetime, dt.datetime],
+    areas: list[tuple[int, str]] | None = None,
+    whole: Collection[int] = (),
 ) -> dict[int, tuple[float | None, float | None]]:
     """Per unit of ``units``, its median seconds to report in and to finish (None without
     any) over the summonses summoned in ``months`` (first and last, which make up
     ``bounds``). A unit whose stored counts and times disagree is left out: the caller
-    reads it from the summonses."""
+    reads it from the summonses.
+
+    :param areas: only the summonses on the items of these areas (their node ids and
+        paths, none below another), but for the units of ``whole``; None: every summons.
+    """
     if not units:
         return {}
+    parts = _Parts(areas, whole)
     # (unit, kind) -> per middle rank: its bucket (None: in none), its rank in the bucket,
     # and how many times the histograms count in the bucket
     plan: dict[tuple[int, int], list[tuple[int | None, int, int]]] = {}
-    for (unit, kind), (total, buckets) in _middle_buckets(units, months).items():
+    for (unit, kind), (total, buckets) in _middle_buckets(units, months, parts).items():
         plan[unit, kind] = [
             next(
                 ((b, rank - before, n) for b, before, n in buckets if before <= rank < before + n),
@@ -56,7 +75,7 @@ def medians(
     wanted = sorted(
         {(u, k, b) for (u, k), picks in plan.items() for b, _, _ in picks if b is not None}
     )
-    times = _times_in(wanted, bounds)
+    times = _times_in(wanted, bounds, parts)
     found: dict[int, list[float | None]] = {unit: [None, None] for unit in units}
     for (unit, kind), picks in plan.items():
         values = [
@@ -71,17 +90,43 @@ def medians(
     return {unit: (r, h) for unit, (r, h) in found.items()}
 
 
+class _Parts:
+    """Which of a unit's summonses count: all (``areas`` None, or a unit of ``whole``), or
+    those on the items of ``areas``."""
+
+    def __init__(self, areas: list[tuple[int, str]] | None, whole: Collection[int]) -> None:
+        self.areas, self.whole = areas, set(whole)
+
+    def limited(self, unit: int) -> bool:
+        return self.areas is not None and unit not in self.whole
+
+    def histograms(self, units: list[int]) -> str:
+        """The condition on ``summons_duration_tally``'s rows of ``units``."""
+        limited = [u for u in units if self.limited(u)]
+        if not limited:
+            return f"unit_id IN ({_ids(units)})"
+        areas = _ids(a for a, _ in self.areas or ())
+        conds = [f"unit_id IN ({_ids(limited)}) AND area IN ({areas})"]
+        if len(limited) < len(units):
+            conds.append(f"unit_id IN ({_ids(u for u in units if not self.limited(u))})")
+        return "(" + " OR ".join(f"({c})" for c in conds) + ")"
+
+
+def _ids(ids: Iterable[int]) -> str:
+    return ", ".join(str(int(i)) for i in ids) or "NULL"
+
+
 def _middle_buckets(
-    units: list[int], months: tuple[str, str]
+    units: list[int], months: tuple[str, str], parts: _Parts
 ) -> dict[tuple[int, int], tuple[int, list[tuple[int, int, int]]]]:
-    """(unit, kind) → the count of its times in ``months`` and the buckets that may hold
-    its middle rank(s): (bucket, times before it, times in it). Window sums in SQL hand over
-    a few rows per (unit, kind), not its whole histogram (thousands at a million items)."""
+    """(unit, kind) → the count of its times in ``months`` (and ``areas``) and the buckets
+    that may hold its middle rank(s): (bucket, times before it, times in it). Window sums
+    in SQL hand over a few rows per (unit, kind), not its whole histogram (thousands at a
+    million items)."""
     p = backend().database.param
-    units_sql = ", ".join(str(int(u)) for u in units)
     sql = (
         "WITH h AS (SELECT unit_id, kind, bucket, SUM(summonses) AS n"
-        f" FROM summons_duration_tally WHERE unit_id IN ({units_sql})"
+        f" FROM summons_duration_tally WHERE {parts.histograms(units)}"
         f" AND month >= {p} AND month <= {p} GROUP BY unit_id, kind, bucket),"
         " c AS (SELECT unit_id, kind, bucket, n, SUM(n) OVER (PARTITION BY unit_id, kind"
         " ORDER BY bucket ROWS UNBOUNDED PRECEDING) AS upto,"
@@ -98,11 +143,14 @@ def _middle_buckets(
 
 
 def _times_in(
-    buckets: list[tuple[int, int, int]], bounds: tuple[dt.datetime, dt.datetime]
+    buckets: list[tuple[int, int, int]],
+    bounds: tuple[dt.datetime, dt.datetime],
+    parts: _Parts,
 ) -> dict[tuple[int, int, int], list[float]]:
-    """(unit, kind, bucket) → the sorted times of that unit's summonses of ``bounds`` in
-    that bucket: one statement, an arm per bucket on its kind's (unit, seconds) index (the
-    range a second wider each side; the bucket tested here as the histograms count it)."""
+    """(unit, kind, bucket) → the sorted times of that unit's summonses of ``bounds`` that
+    count (``parts``) in that bucket: one statement, an arm per bucket on its kind's (unit,
+    seconds) index (the range a second wider each side; the bucket tested here as the
+    histograms count it), each row's item looked up for its path when limited to areas."""
     if not buckets:
         return {}
     db = backend()
@@ -111,17 +159,24 @@ def _times_in(
     # the summons time tested on each row of the bucket's range: on its own index SQLite
     # read every summons of the unit's period (200 ms for the district at 1,000,000 items)
     at = db.unindexed_text("summoned_at")
+    in_areas = ""
+    area_params: list[Any] = []
+    if parts.areas is not None:
+        paths = " OR ".join(f"i.node_path {db.path_operator} {p}" for _ in parts.areas)
+        in_areas = f" AND EXISTS (SELECT 1 FROM item i WHERE i.id = item_id AND ({paths}))"
+        area_params = [db.prefix_pattern(path) for _, path in parts.areas]
     arms: list[str] = []
     params: list[Any] = []
     for i, (unit, kind, bucket) in enumerate(buckets):
         seconds = db.duration_seconds("", kind)
         low, high = bucket_range(bucket)
+        limited = parts.limited(unit)
         arms.append(
             f"SELECT {i}, {seconds} FROM assignment WHERE unit_id = {int(unit)}"
             f" AND {db.duration_counted('', kind)} AND {seconds} >= {p} AND {seconds} < {p}"
-            f" AND {at} >= {p} AND {at} < {p}"
+            f" AND {at} >= {p} AND {at} < {p}{in_areas if limited else ''}"
         )
-        params += [low - 1, high + 1, start, end]
+        params += [low - 1, high + 1, start, end, *(area_params if limited else ())]
     found: dict[tuple[int, int, int], list[float]] = {key: [] for key in buckets}
     for i, seconds in database.execute_sql(" UNION ALL ".join(arms), params):
         key = buckets[i]
@@ -134,27 +189,27 @@ def _times_in(
     return found
 
 
-def stored() -> dict[tuple[int, int, str, int], int]:
-    """(unit, kind, month, bucket) → summonses, zero rows left out."""
+def stored() -> dict[tuple[int, int, int, str, int], int]:
+    """(unit, area, kind, month, bucket) → summonses, zero rows left out."""
     rows = database.execute_sql(
-        "SELECT unit_id, kind, month, bucket, summonses FROM summons_duration_tally"
+        "SELECT unit_id, area, kind, month, bucket, summonses FROM summons_duration_tally"
     )
-    return {(u, k, m, b): n for u, k, m, b, n in rows if n}
+    return {(u, a, k, m, b): n for u, a, k, m, b, n in rows if n}
 
 
-def recount() -> dict[tuple[int, int, str, int], int]:
+def recount() -> dict[tuple[int, int, int, str, int], int]:
     """What ``stored`` should hold, counted from the summonses (their seconds and month
-    read by the same SQL, bucketed here)."""
+    read by the same SQL, bucketed here; their area from their item's path here)."""
     db = backend()
-    found: Counter[tuple[int, int, str, int]] = Counter()
+    found: Counter[tuple[int, int, int, str, int]] = Counter()
     for kind in KINDS:
         sql = (
-            f"SELECT unit_id, {db.duration_seconds('a', kind)},"
+            f"SELECT a.unit_id, i.node_path, {db.duration_seconds('a', kind)},"
             f" {db.local_month('a.summoned_at')} FROM assignment a"
-            f" WHERE {db.duration_counted('a', kind)}"
+            f" JOIN item i ON i.id = a.item_id WHERE {db.duration_counted('a', kind)}"
         )
-        for unit, seconds, month in database.execute_sql(sql):
-            found[unit, kind, month, bucket_of(int(seconds))] += 1
+        for unit, path, seconds, month in database.execute_sql(sql):
+            found[unit, area_of(path), kind, month, bucket_of(int(seconds))] += 1
     return dict(found)
 
 

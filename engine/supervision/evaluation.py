@@ -355,11 +355,12 @@ STORED_MEDIANS_ABOVE = 5_000
 def _stored_medians(
     actor: Actor, period: Period, rows: dict[int, DepartmentRow], *, everything: bool
 ) -> dict[int, tuple[float | None, float | None]]:
-    """The medians of the units whose every summons the actor sees (who sees the whole
-    tree, or a department its own), from the stored histograms (``durations``) when the
-    period is whole local months and they have more than ``STORED_MEDIANS_ABOVE``
-    summonses in it (``rows``' counts); the others are read from the summonses
-    (``_medians``)."""
+    """The medians from the stored histograms (``durations``) of the units whose every
+    summons the actor sees (who sees the whole tree, or a department its own) and, when
+    each of the actor's subtrees is an area (a street: ``durations.area_of``), of the
+    others on those areas' items; when the period is whole local months and they have more
+    than ``STORED_MEDIANS_ABOVE`` summonses in it (``rows``' counts). The others are read
+    from the summonses (``_medians``)."""
     months = durations.whole_months(period.start, period.end)
     if months is None:
         return {}
@@ -369,9 +370,21 @@ def _stored_medians(
         for unit, row in rows.items()
         if everything or any(row.node.path.startswith(path) for path in summoned)
     ]
-    if sum(rows[unit].summoned for unit in whole) <= STORED_MEDIANS_ABOVE:
+    areas = None if everything else _areas(actor)
+    units = list(rows) if areas is not None else whole
+    if sum(rows[unit].summoned for unit in units) <= STORED_MEDIANS_ABOVE:
         return {}  # few: reading their times costs less than finding the buckets
-    return durations.medians(whole, months, period.bounds())
+    return durations.medians(units, months, period.bounds(), areas, whole)
+
+
+def _areas(actor: Actor) -> list[tuple[int, str]] | None:
+    """The areas (id, path) the actor's subtree grants make up, when each is an area's
+    subtree or inside one it also holds; None when one is another node's."""
+    paths = {g.node_path: g.node_id for g in actor.grants if role_sees(g.role) == "subtree"}
+    tops = [p for p in paths if not any(p != q and p.startswith(q) for q in paths)]
+    if any(p.count("/") != 3 for p in tops):  # "/root/area/"
+        return None
+    return [(paths[p], p) for p in sorted(tops)]
 
 
 def median(values: list[float]) -> float | None:

@@ -14,7 +14,7 @@ from engine.store.models import Assignment, Item, OrgNode, SummonsDurationTally
 from engine.supervision import durations, evaluation
 from engine.workflow import items
 from engine.workflow.escalation import sweep
-from tests.conftest import NOW, SEED
+from tests.conftest import NOW, ON_POSTGRES, SEED
 
 H = dt.timedelta(hours=1)
 PERIODS = [
@@ -170,16 +170,88 @@ def test_counts_that_disagree_with_the_times_are_read_from_the_summonses(app, ac
     assert shown[unit].report_median_hours == round(report / 3600, 1)
 
 
-def test_a_street_reads_its_own_summonses(app, actor_of):
-    """A street's supervisor sees only its street's summonses of each department: not
-    the departments' whole histograms."""
-    generate(SEED, compounds=4, items=60, seed=2, now=NOW)
+@pytest.mark.parametrize("also_summoned", [False, True])
+def test_a_street_reads_its_areas_histograms(app, actor_of, also_summoned):
+    """A street's supervisor sees only its street's summonses of each department: their
+    medians come from the histograms of the street's area and equal those of the
+    summonses in the street's view; with a department's grant too, that department's
+    from its whole histograms."""
+    from engine.store.models import Grant, User
+
+    generate(SEED, compounds=24, items=240, seed=2, now=NOW)
+    if also_summoned:
+        user = User.get(User.username == "chaohui-ducha")
+        Grant.create(user=user, role="department", node=OrgNode.get(OrgNode.key == "dept-zhifa"))
     actor = actor_of("chaohui-ducha")
+    street = OrgNode.get(OrgNode.key == "chaohui")
+    assert evaluation._areas(actor) == [(street.id, street.path)]
+    checked = 0
+    for period in PERIODS:
+        stored, live = medians_both_ways(actor, period)
+        assert same(stored, live), period
+        checked += sum(r is not None for r, _ in stored.values())
+    assert checked  # some department was summoned in the street
+    if also_summoned:  # its every summons, not only the street's
+        dept = OrgNode.get(OrgNode.key == "dept-zhifa")
+        everywhere = evaluation._stored_medians(
+            actor_of("dept-zhifa-user"),
+            PERIODS[0],
+            {dept.id: evaluation.DepartmentRow(dept, summoned=1)},
+            everything=False,
+        )
+        stored, _ = medians_both_ways(actor, PERIODS[0])
+        assert stored[dept.id] == everywhere[dept.id]
+
+
+def test_an_actor_under_an_area_reads_the_summonses(app, actor_of):
+    """A compound's commissioner's subtree is no area: its medians are read from the
+    summonses, not from the histograms."""
+    generate(SEED, compounds=4, items=60, seed=2, now=NOW)
+    actor = actor_of("xifang")
+    assert evaluation._areas(actor) is None
     rows = {
         n.id: evaluation.DepartmentRow(n, summoned=1)
         for n in evaluation._departments_for(actor, evaluation._departments_and_roots()[0])
     }
     assert rows and evaluation._stored_medians(actor, PERIODS[0], rows, everything=False) == {}
+
+
+def test_a_paths_area_is_the_same_in_sql_and_python(app):
+    paths = ["/1/", "/1/78/", "/1/78/5/", "/12/345/6789/10/", "/7/8/"]
+    db = backend()
+    for path in paths:
+        sql = f"SELECT {db.path_area('p.path')} FROM (SELECT CAST({db.database.param} AS TEXT)"
+        (value,) = database.execute_sql(sql + " AS path) AS p", [path]).fetchone()
+        assert value == durations.area_of(path), path
+    assert [durations.area_of(p) for p in paths] == [0, 78, 78, 345, 8]
+
+
+def test_an_items_move_and_delete_move_its_durations(app, actor_of):
+    """An item moved to another street takes its summonses' durations there (one moved in
+    its street leaves them); a deleted item takes them away, its summonses after it."""
+    generate(SEED, compounds=8, items=120, seed=5, now=NOW)
+    summoned = (
+        Item.select()
+        .join(Assignment, on=(Assignment.item == Item.id))
+        .where(Assignment.reported_at.is_null(False))
+        .order_by(Item.id)
+    )
+    first, second, third = list(summoned.distinct().limit(3))
+    streets = list(OrgNode.select().where(OrgNode.kind == "street").order_by(OrgNode.id))
+    elsewhere = next(s for s in streets if not first.node_path.startswith(s.path))
+    Item.update(node=elsewhere.id, node_path=elsewhere.path).where(Item.id == first.id).execute()
+    assert durations.stored() == durations.recount()
+    same_street = OrgNode.get_by_id(int(second.node_path.strip("/").split("/")[1]))
+    Item.update(node=same_street.id, node_path=same_street.path).where(
+        Item.id == second.id
+    ).execute()
+    assert durations.stored() == durations.recount()
+    before = durations.stored()
+    with database.atomic() as transaction:
+        Item.delete().where(Item.id == third.id).execute()  # its summonses by cascade
+        assert durations.stored() == durations.recount() != before
+        transaction.rollback()
+    assert durations.stored() == before
 
 
 def test_an_instance_without_the_histograms_gets_them_counted(app):
@@ -193,6 +265,43 @@ def test_an_instance_without_the_histograms_gets_them_counted(app):
     database.drop_tables([SummonsDurationTally])
     create_tables()
     assert durations.stored() == expected
+
+
+def test_histograms_kept_without_areas_are_counted_again(app):
+    """An instance made when the histograms had no area: its table and triggers are
+    replaced and counted, and later writes keep them."""
+    from engine.store.models import create_tables
+
+    generate(SEED, compounds=3, items=30, seed=2, now=NOW)
+    expected = durations.stored()
+    for statement in backend().drop_duration_triggers():
+        database.execute_sql(statement)
+    database.drop_tables([SummonsDurationTally])
+    database.execute_sql(
+        f"CREATE TABLE summons_duration_tally (id {'SERIAL' if ON_POSTGRES else 'INTEGER'}"
+        " NOT NULL PRIMARY KEY, unit_id INTEGER NOT NULL, kind INTEGER NOT NULL,"
+        " month VARCHAR(7) NOT NULL, bucket INTEGER NOT NULL, summonses INTEGER NOT NULL)"
+    )
+    old = (  # a trigger of before, without the area
+        "INSERT INTO summons_duration_tally (unit_id, kind, month, bucket, summonses)"
+        " VALUES (NEW.unit_id, 0, '', 0, 1)"
+    )
+    on = "CREATE TRIGGER assignment_duration_insert AFTER INSERT ON assignment"
+    if ON_POSTGRES:
+        database.execute_sql(
+            "CREATE OR REPLACE FUNCTION assignment_duration_tally() RETURNS trigger"
+            f" LANGUAGE plpgsql AS $$ BEGIN {old}; RETURN NULL; END $$"
+        )
+        database.execute_sql(f"{on} FOR EACH ROW EXECUTE FUNCTION assignment_duration_tally()")
+    else:
+        database.execute_sql(f"{on} BEGIN {old}; END")
+    create_tables()
+    assert durations.stored() == expected
+    waiting = Assignment.select().where(Assignment.reported_at.is_null()).first()
+    Assignment.update(reported_at=waiting.summoned_at + 5 * H).where(
+        Assignment.id == waiting.id
+    ).execute()
+    assert durations.stored() == durations.recount() != expected
 
 
 @pytest.mark.parametrize(
@@ -228,12 +337,18 @@ def test_few_summonses_are_read_from_the_summonses(app, actor_of, monkeypatch):
 
 def test_an_upgrade_replaces_the_narrow_pending_indexes(app):
     """Today's deadlines are read off the partial indexes with the unit, the summons time
-    and the item; an instance with the narrower ones of before gets these instead."""
+    and the item, a bucket's durations off those with the item too; an instance with the
+    narrower ones of before gets these instead."""
     from engine.store.models import create_tables
 
     for which, due in (("report", "report_due_at"), ("handle", "handle_due_at")):
         database.execute_sql(f"CREATE INDEX assignment_pending_{which} ON assignment ({due})")
+        database.execute_sql(  # and the durations' indexes without the item
+            f"CREATE INDEX assignment_{which}_seconds ON assignment (unit_id, summoned_at)"
+        )
     create_tables()
     names = {index.name for index in database.get_indexes("assignment")}
     assert {"assignment_pending_report_units", "assignment_pending_handle_units"} <= names
+    assert {"assignment_report_seconds_item", "assignment_handle_seconds_item"} <= names
     assert not {"assignment_pending_report", "assignment_pending_handle"} & names
+    assert not {"assignment_report_seconds", "assignment_handle_seconds"} & names
