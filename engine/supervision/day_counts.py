@@ -37,8 +37,12 @@ class _Params:
         return ", ".join(self(v) for v in values)
 
 
-def _scope(actor: Actor, p: _Params, item_path: str, unit_path: str) -> str:
-    """``summons_in_view``'s condition on an item path and a unit path column."""
+def _scope(actor: Actor, p: _Params, item_path: str, unit_path: str, *, ids: bool = False) -> str:
+    """``summons_in_view``'s condition on an item path and a unit path column; with
+    ``ids``, on a node id and a unit id column (a stored count's), matched to the nodes
+    under each grant (found on the paths' index: a stored count's node or unit joined for
+    its path made SQLite read every row of the units, 7 ms for a street at 1,000,000
+    items, where its nodes' rows cost 0.8)."""
     db = backend()
     conds = []
     for grant in actor.grants:
@@ -47,7 +51,11 @@ def _scope(actor: Actor, p: _Params, item_path: str, unit_path: str) -> str:
         if column:
             pattern = db.prefix_pattern(grant.node_path)
             text = db.pattern_literal(pattern)  # a plan kept for a literal pattern
-            conds.append(f"{column} {db.path_operator} {p(pattern) if text is None else text}")
+            matched = f"{db.path_operator} {p(pattern) if text is None else text}"
+            if ids:
+                conds.append(f"{column} IN (SELECT id FROM org_node WHERE path {matched})")
+            else:
+                conds.append(f"{column} {matched}")
     return "(" + " OR ".join(conds) + ")" if conds else "1 = 0"
 
 
@@ -85,10 +93,7 @@ def counts(
     if everything:
         stored += " WHERE"
     else:
-        stored += (
-            " JOIN org_node n ON n.id = t.node_id JOIN org_node u ON u.id = t.unit_id"
-            f" WHERE {_scope(actor, p, 'n.path', 'u.path')} AND"
-        )
+        stored += f" WHERE {_scope(actor, p, 't.node_id', 't.unit_id', ids=True)} AND"
     stored += (
         f" t.unit_id IN ({p.each(units)}) AND t.day >= {p(first.strftime('%Y-%m-%d'))}"
         f" AND t.day < {p(last.strftime('%Y-%m-%d'))} GROUP BY t.unit_id"
@@ -169,10 +174,7 @@ def items_touched(
     if everything:
         sql += " WHERE"
     else:
-        sql += (
-            " JOIN org_node n ON n.id = t.node_id JOIN org_node u ON u.id = t.unit_id"
-            f" WHERE {_scope(actor, p, 'n.path', 'u.path')} AND"
-        )
+        sql += f" WHERE {_scope(actor, p, 't.node_id', 't.unit_id', ids=True)} AND"
     sql += (
         f" t.unit_id IN ({p.each(units)}) AND t.day >= {p(first)} AND t.day <= {p(last)}"
         f" AND t.prev_day < {p(first)} GROUP BY t.unit_id"
