@@ -290,6 +290,26 @@ class Backend(SummonsCountsSQL, DurationTallySQL):
             f"DROP TRIGGER IF EXISTS {name}_{event}" for event in ("insert", "delete", "update")
         ]
 
+    # --- Triggers that move an item's summonses in a tally kept by item (the day counts,
+    # the summonses' durations): all taken away before the item is deleted (its summonses'
+    # own triggers find no item after), moved when ``changed`` holds of an update; named
+    # ``{name}_delete`` and ``{name}_move``.
+    def item_move_triggers(
+        self, name: str, move: Callable[[str, int], str], changed: str
+    ) -> list[str]:
+        """Statements creating the triggers (idempotent); ``move(row, sign)`` is the
+        statement adding (1) or taking away (-1) every summons of the item NEW or OLD."""
+        on = f"CREATE TRIGGER IF NOT EXISTS {name}"
+        moved = f"BEGIN {move('OLD', -1)}; {move('NEW', 1)}; END"
+        return [
+            f"{on}_delete BEFORE DELETE ON item BEGIN {move('OLD', -1)}; END",
+            f"{on}_move AFTER UPDATE ON item WHEN {changed} {moved}",
+        ]
+
+    def drop_item_move_triggers(self, name: str) -> list[str]:
+        """Statements removing what :meth:`item_move_triggers` made."""
+        return [f"DROP TRIGGER IF EXISTS {name}_{event}" for event in ("delete", "move")]
+
     def resolution_triggers(self) -> list[str]:
         """Statements creating the triggers that keep ``resolution_tally`` (idempotent)."""
         changed = self.resolution_changed()
@@ -475,3 +495,23 @@ class PostgreSQL(PostgresSummonsCountsSQL, PostgresDurationTallySQL, Backend):
             f"DROP TRIGGER IF EXISTS {name}_{event} ON {table}"
             for event in ("insert", "delete", "update")
         ]
+
+    def item_move_triggers(
+        self, name: str, move: Callable[[str, int], str], changed: str
+    ) -> list[str]:
+        body = (
+            f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$"
+            f" BEGIN {move('OLD', -1)};"
+            " IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;"
+            f" {move('NEW', 1)};"
+            " RETURN NULL; END $$"
+        )
+        on, run = f"CREATE OR REPLACE TRIGGER {name}", f"EXECUTE FUNCTION {name}()"
+        return [
+            body,
+            f"{on}_delete BEFORE DELETE ON item FOR EACH ROW {run}",
+            f"{on}_move AFTER UPDATE ON item FOR EACH ROW WHEN ({changed}) {run}",
+        ]
+
+    def drop_item_move_triggers(self, name: str) -> list[str]:
+        return [f"DROP TRIGGER IF EXISTS {name}_{event} ON item" for event in ("delete", "move")]

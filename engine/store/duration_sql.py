@@ -34,6 +34,8 @@ class DurationTallySQL:
     resolution_bucket: Any
     row_tally_triggers: Any
     drop_row_tally_triggers: Any
+    item_move_triggers: Any
+    drop_item_move_triggers: Any
     seconds_between_text: Any
     LOCAL_MINUTES: int
 
@@ -113,22 +115,16 @@ class DurationTallySQL:
     def duration_triggers(self) -> list[str]:
         """Statements creating the triggers that keep ``summons_duration_tally``."""
         changed = self.duration_changed()
-        on = "CREATE TRIGGER IF NOT EXISTS item_duration"
-        moved = f"{self.duration_move('OLD', -1)}; {self.duration_move('NEW', 1)}"
         return self.row_tally_triggers(
             "assignment_duration", "assignment", self.duration_upsert, changed
-        ) + [
-            f"{on}_delete BEFORE DELETE ON item BEGIN {self.duration_move('OLD', -1)}; END",
-            (
-                f"{on}_move AFTER UPDATE ON item WHEN {self.duration_area_changed()}"
-                f" BEGIN {moved}; END"
-            ),
-        ]
+        ) + self.item_move_triggers(
+            "item_duration", self.duration_move, self.duration_area_changed()
+        )
 
     def drop_duration_triggers(self) -> list[str]:
-        return self.drop_row_tally_triggers("assignment_duration", "assignment") + [
-            f"DROP TRIGGER IF EXISTS item_duration_{event}" for event in ("delete", "move")
-        ]
+        return self.drop_row_tally_triggers(
+            "assignment_duration", "assignment"
+        ) + self.drop_item_move_triggers("item_duration")
 
     def duration_indexes(self) -> list[str]:
         """The indexes a bucket's durations are read on: per kind, the unit, the seconds
@@ -166,28 +162,3 @@ class PostgresDurationTallySQL(DurationTallySQL):
 
     def path_area(self, path: str) -> str:
         return f"CAST(COALESCE(NULLIF(split_part({path}, '/', 3), ''), '0') AS INTEGER)"
-
-    def duration_triggers(self) -> list[str]:
-        item = (
-            "CREATE OR REPLACE FUNCTION item_duration() RETURNS trigger LANGUAGE plpgsql AS $$"
-            f" BEGIN {self.duration_move('OLD', -1)};"
-            " IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;"
-            f" {self.duration_move('NEW', 1)}; RETURN NULL; END $$"
-        )
-        on, run = "CREATE OR REPLACE TRIGGER item_duration", "EXECUTE FUNCTION item_duration()"
-        changed = self.duration_changed()
-        return self.row_tally_triggers(
-            "assignment_duration", "assignment", self.duration_upsert, changed
-        ) + [
-            item,
-            f"{on}_delete BEFORE DELETE ON item FOR EACH ROW {run}",
-            (
-                f"{on}_move AFTER UPDATE ON item FOR EACH ROW"
-                f" WHEN ({self.duration_area_changed()}) {run}"
-            ),
-        ]
-
-    def drop_duration_triggers(self) -> list[str]:
-        return self.drop_row_tally_triggers("assignment_duration", "assignment") + [
-            f"DROP TRIGGER IF EXISTS item_duration_{event} ON item" for event in ("delete", "move")
-        ]

@@ -16,6 +16,7 @@ class SummonsCountsSQL:
     database: Any
     distinct: str
     lock_for_replace: Any
+    item_move_triggers: Any
 
     # Stored counts of open summons (models.SummonsTally), keyed by the summons' unit and
     # its item's node: the same SQL on every backend; only the trigger wrapping differs.
@@ -205,11 +206,6 @@ class SummonsCountsSQL:
         insert = f"BEGIN {self.day_upsert('NEW', 1)}; END"
         delete = f"BEGIN {self.day_upsert('OLD', -1)}; END"
         update = f"BEGIN {self.day_upsert('OLD', -1)}; {self.day_upsert('NEW', 1)}; END"
-        gone = f"BEGIN {self.day_move('OLD', 'OLD.node_id', -1)}; END"
-        moved = (
-            f"BEGIN {self.day_move('OLD', 'OLD.node_id', -1)};"
-            f" {self.day_move('NEW', 'NEW.node_id', 1)}; END"
-        )
         return [
             f"{on} assignment_day_insert AFTER INSERT ON assignment {insert}",
             f"{on} assignment_day_delete AFTER DELETE ON assignment {delete}",
@@ -217,12 +213,17 @@ class SummonsCountsSQL:
                 f"{on} assignment_day_update AFTER UPDATE ON assignment"
                 f" WHEN {self.day_changed()} {update}"
             ),
-            f"{on} item_day_delete BEFORE DELETE ON item {gone}",
-            (
-                f"{on} item_day_move AFTER UPDATE ON item"
-                f" WHEN OLD.node_id {self.distinct} NEW.node_id {moved}"
-            ),
+            *self.day_item_triggers(),
         ]
+
+    def day_item_triggers(self) -> list[str]:
+        """The item's triggers: its summonses' counts taken away before it is deleted,
+        moved with it to another node."""
+        return self.item_move_triggers(
+            "item_day",
+            lambda row, sign: self.day_move(row, f"{row}.node_id", sign),
+            f"OLD.node_id {self.distinct} NEW.node_id",
+        )
 
     DAY_TRIGGERS = (
         ("assignment_day_insert", "assignment"),
@@ -444,31 +445,17 @@ class PostgresSummonsCountsSQL(SummonsCountsSQL):
             f" IF TG_OP <> 'DELETE' THEN {self.day_upsert('NEW', 1)}; END IF;"
             " RETURN NULL; END $$"
         )
-        item = (
-            "CREATE OR REPLACE FUNCTION item_day() RETURNS trigger LANGUAGE plpgsql AS $$"
-            " BEGIN"
-            f" {self.day_move('OLD', 'OLD.node_id', -1)};"
-            " IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;"
-            f" {self.day_move('NEW', 'NEW.node_id', 1)};"
-            " RETURN NULL; END $$"
-        )
         each = "FOR EACH ROW EXECUTE FUNCTION"
         on = "CREATE OR REPLACE TRIGGER"
         return [
             assignment,
-            item,
             f"{on} assignment_day_insert AFTER INSERT ON assignment {each} assignment_day()",
             f"{on} assignment_day_delete AFTER DELETE ON assignment {each} assignment_day()",
             (
                 f"{on} assignment_day_update AFTER UPDATE ON assignment"
                 f" FOR EACH ROW WHEN ({self.day_changed()}) EXECUTE FUNCTION assignment_day()"
             ),
-            f"{on} item_day_delete BEFORE DELETE ON item {each} item_day()",
-            (
-                f"{on} item_day_move AFTER UPDATE ON item"
-                " FOR EACH ROW WHEN (OLD.node_id IS DISTINCT FROM NEW.node_id)"
-                " EXECUTE FUNCTION item_day()"
-            ),
+            *self.day_item_triggers(),
         ]
 
     def drop_day_tally_triggers(self) -> list[str]:
