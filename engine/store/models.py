@@ -651,11 +651,10 @@ RETIRED_INDEXES = (
 def _retire_durations_without_area(db: Any) -> None:
     """Drop the summons-duration histograms of an instance made before they were kept per
     area, and their triggers: ``create_tables`` makes and counts them again."""
-    tables = database.get_tables()
-    if SummonsDurationTally._meta.table_name not in tables:
+    table = SummonsDurationTally._meta.table_name
+    if not SummonsDurationTally.table_exists():
         return
-    columns = {c.name for c in database.get_columns(SummonsDurationTally._meta.table_name)}
-    if "area" in columns:
+    if "area" in {c.name for c in database.get_columns(table)}:
         return
     with database.atomic():
         for statement in db.drop_duration_triggers():

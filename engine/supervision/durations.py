@@ -33,6 +33,11 @@ def area_of(path: str) -> int:
     return int(ids[1]) if len(ids) > 1 else 0
 
 
+def is_area(path: str) -> bool:
+    """Whether the node path is an area's own (the node below a root)."""
+    return len(path.strip("/").split("/")) == 2
+
+
 def whole_months(first: dt.date, last: dt.date) -> tuple[str, str] | None:
     """The first and last local months (``YYYY-MM``) that the days ``first``..``last``
     (both included) make up, or None when they are not whole months (or fall before 1992,
@@ -113,7 +118,7 @@ class _Parts:
 
 
 def _ids(ids: Iterable[int]) -> str:
-    return ", ".join(str(int(i)) for i in ids) or "NULL"
+    return ", ".join(str(int(i)) for i in ids) or "NULL"  # none: matches no row
 
 
 def _middle_buckets(

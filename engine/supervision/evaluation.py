@@ -371,7 +371,7 @@ def _stored_medians(
         if everything or any(row.node.path.startswith(path) for path in summoned)
     ]
     areas = None if everything else _areas(actor)
-    units = list(rows) if areas is not None else whole
+    units = list(rows) if areas else whole
     if sum(rows[unit].summoned for unit in units) <= STORED_MEDIANS_ABOVE:
         return {}  # few: reading their times costs less than finding the buckets
     return durations.medians(units, months, period.bounds(), areas, whole)
@@ -382,7 +382,7 @@ def _areas(actor: Actor) -> list[tuple[int, str]] | None:
     subtree or inside one it also holds; None when one is another node's."""
     paths = {g.node_path: g.node_id for g in actor.grants if role_sees(g.role) == "subtree"}
     tops = [p for p in paths if not any(p != q and p.startswith(q) for q in paths)]
-    if any(p.count("/") != 3 for p in tops):  # "/root/area/"
+    if not all(durations.is_area(p) for p in tops):
         return None
     return [(paths[p], p) for p in sorted(tops)]
 
