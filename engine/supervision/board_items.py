@@ -11,6 +11,8 @@ import operator
 from functools import reduce
 from typing import Any
 
+from peewee import JOIN, SQL, fn
+
 from engine.org.actors import Actor
 from engine.org.scope import (
     path_like,
@@ -19,6 +21,7 @@ from engine.org.scope import (
     visible_item_shape,
     visible_item_slotted,
 )
+from engine.store.db import backend
 from engine.store.models import Assignment, Item, OrgNode
 from engine.store.prepared import padded, padded_slots, prepared
 
@@ -58,7 +61,7 @@ def _summons_scope(ways: tuple[str, ...], slots: dict[str, Any]) -> Any:
 
 def _late(slots: dict[str, Any]) -> Any:
     return (
-        Assignment.open
+        (Assignment.open == True)
         & Assignment.next_due_at.is_null(False)
         & (Assignment.next_due_at < slots["now"])
     )
@@ -73,53 +76,93 @@ def overdue_items(
     within: OrgNode | None = None,
     limit: int = 200,
 ) -> list[dict[str, Any]]:
-    """The items behind a board count: overdue items under ``node``, or, for a department,
-    the items on which its summons are overdue; earliest deadline first. Rows as dicts of
-    ``ITEM_COLUMNS`` (``node_name``: the item's node's name).
+    """The items behind a board count: overdue items under ``node``, earliest deadline
+    first; or, for a department, the open items on which its summons are overdue, the one
+    whose summons has been late longest first. Rows as dicts of ``ITEM_COLUMNS``
+    (``node_name``: the item's node's name).
 
     :param level: the board's level (street, community, compound or department).
     """
+    if level == "department":
+        return _department_items(actor, node, now=now, within=within, limit=limit)
     ways, values = visible_item_shape(actor)
     values.update(now=now, limit=limit)
-    department = level == "department"
-    if department:
-        summons_ways, summons_values = _summons_shape(actor)
-        values.update(summons_values, unit=node.id)
-        if within is not None:
-            values["within"] = path_pattern(within.path)
-    else:
-        summons_ways = ()
-        values["under"] = path_pattern(node.path)
-    key = ("board_items.overdue", ways, department, summons_ways, within is not None)
+    values["under"] = path_pattern(node.path)
 
     def build(**slots: Any) -> Any:
-        query = (
+        return (
             visible_item_slotted(ways, slots)
             .select(*ITEM_COLUMNS)
             .join(OrgNode, on=(Item.node == OrgNode.id))
-            .where(~Item.closed)
-        )
-        if department:
-            late = (
-                Assignment.select(Assignment.item)
-                .join(Item, on=(Assignment.item == Item.id))
-                .where(
-                    _summons_scope(summons_ways, slots)
-                    & (Assignment.unit == slots["unit"])
-                    & _late(slots)
-                )
-            )
-            query = query.where(Item.id.in_(late))
-            if "within" in slots:
-                query = query.where(path_like(Item.node_path, slots["within"]))
-        else:
-            query = query.where(
-                path_like(Item.node_path, slots["under"])
+            .where(
+                ~Item.closed
+                & path_like(Item.node_path, slots["under"])
                 & Item.due_at.is_null(False)
                 & (Item.due_at < slots["now"])
             )
-        return query.order_by(Item.due_at, Item.id).limit(slots["limit"]).dicts()
+            .order_by(Item.due_at, Item.id)
+            .limit(slots["limit"])
+            .dicts()
+        )
 
+    return list(prepared(("board_items.overdue", ways), build, **values))
+
+
+def _department_items(
+    actor: Actor, unit: OrgNode, *, now: dt.datetime, within: OrgNode | None, limit: int
+) -> list[dict[str, Any]]:
+    """``overdue_items`` of a department: its late summons in deadline order on the
+    (open, next_due_at, unit, item) index, each item at its earliest open summons of the
+    unit (no earlier one exists), until the page is full. The items' own order would mean
+    reading every item the department is late on: for one late on 5,030 at 1,000,000
+    items, 79 ms for the district (2.6 ms read this way; 3.5 for a department late on
+    nothing) and 68 ms for a street (14 ms: the street's 242 among them are found by
+    their items' paths).
+
+    A summons in the actor's view is on an item in its view (the same grants see the item
+    by its path, or by a summons of a unit under them): the items need no test of their own.
+    """
+    ways, values = _summons_shape(actor)
+    values.update(now=now, limit=limit, unit=unit.id)
+    if within is not None:
+        values["within"] = path_pattern(within.path)
+
+    def build(**slots: Any) -> Any:
+        earlier = Assignment.alias("earlier")
+        first = ~fn.EXISTS(
+            earlier.select(SQL("1")).where(
+                (earlier.unit == Assignment.unit)
+                # on the item row: tested after the item's scope, not for every summons
+                & (earlier.item == Item.id)
+                & (earlier.open == True)
+                & earlier.next_due_at.is_null(False)
+                & (
+                    (earlier.next_due_at < Assignment.next_due_at)
+                    | (
+                        (earlier.next_due_at == Assignment.next_due_at)
+                        & (earlier.id < Assignment.id)
+                    )
+                )
+            )
+        )
+        query = (
+            Assignment.select(*ITEM_COLUMNS)
+            .join(Item, JOIN.CROSS)  # the summons drive the join, in their index's order
+            .join(OrgNode, on=(Item.node == OrgNode.id))
+            .where(
+                (Item.id == Assignment.item)
+                & (backend().unindexed(Assignment.unit) == slots["unit"])
+                & _late(slots)
+                & (Item.closed == False)
+                & _summons_scope(ways, slots)
+                & first
+            )
+        )
+        if "within" in slots:
+            query = query.where(path_like(Item.node_path, slots["within"]))
+        return query.order_by(Assignment.next_due_at, Assignment.id).limit(slots["limit"]).dicts()
+
+    key = ("board_items.department", ways, within is not None)
     return list(prepared(key, build, **values))
 
 
