@@ -495,10 +495,24 @@ class SummonsItemTally(Base):
 
     class Meta:
         table_name = "summons_item_tally"
-        indexes = (
-            (("unit", "node", "day", "prev_day"), True),
-            (("unit", "day", "prev_day"), False),
-        )
+        indexes = ((("unit", "node", "day", "prev_day"), True),)
+
+
+# A period's entries of the units read off this index alone, their counts beside the key:
+# for the district at 1,000,000 items, 38,852 entries a quarter, each visited in the table
+# before (the evaluation 29-31 -> 23-24.5 ms).
+SummonsItemTally.add_index(
+    SummonsItemTally.index(
+        SummonsItemTally.unit,
+        SummonsItemTally.day,
+        SummonsItemTally.prev_day,
+        SummonsItemTally.touched,
+        SummonsItemTally.rated,
+        SummonsItemTally.rating_sum,
+        SummonsItemTally.reopened,
+        name="summons_item_tally_counts",
+    )
+)
 
 
 class ResolutionTally(Base):
@@ -645,6 +659,7 @@ RETIRED_INDEXES = (
     "DROP INDEX IF EXISTS assignment_pending_handle",
     "DROP INDEX IF EXISTS assignment_report_seconds",
     "DROP INDEX IF EXISTS assignment_handle_seconds",
+    "DROP INDEX IF EXISTS summons_item_tally_unit_id_day_prev_day",
 )
 
 

@@ -264,6 +264,25 @@ def test_an_instance_without_stored_counts_gets_them_counted(app, actor_of):
     assert tallies.day_stored() == tallies.day_recount()
 
 
+def test_an_upgrade_widens_the_items_touched_index(app):
+    """The items touched are read off an index with their counts; an instance with the
+    narrower index of before gets this one instead, the counts kept."""
+    from engine.store.models import create_tables
+
+    generate(SEED, compounds=3, items=30, seed=2, now=NOW)
+    touched = tallies.item_stored()
+    database.execute_sql("DROP INDEX summons_item_tally_counts")
+    database.execute_sql(
+        "CREATE INDEX summons_item_tally_unit_id_day_prev_day"
+        " ON summons_item_tally (unit_id, day, prev_day)"
+    )
+    create_tables()
+    names = {index.name for index in database.get_indexes("summons_item_tally")}
+    assert "summons_item_tally_counts" in names
+    assert "summons_item_tally_unit_id_day_prev_day" not in names
+    assert tallies.item_stored() == touched == tallies.item_recount() != {}
+
+
 @pytest.mark.parametrize("hour", [0, 9, 23])
 def test_the_evaluation_counts_deadlines_falling_today(app, actor_of, hour):
     """Undecided summons with a deadline before today are decided from the stored day
