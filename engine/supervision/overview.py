@@ -215,24 +215,25 @@ def _extra_items(user_id: int, subtrees: list[str]) -> Any:
     of subtrees; the dates converted as peewee does)."""
 
     def build(user: Any, **patterns: Any) -> Any:
-        # Ids from two parts in a UNION, each on its own covering index: an OR of the two,
-        # or reading more columns there, is a full scan once the planner's statistics see
-        # that almost every item has no handler. The items inside the subtrees (the stored
-        # counts hold them) are left out here, not read and converted to be skipped.
-        mine = (
-            Item.select(Item.id)
-            .where(Item.raised_by == user)
-            .union(Item.select(Item.id).where(Item.handler == user))
-        )
-        # Each row's path tested there, not on the path index (``path_filter``): a street's
-        # supervisor raised 2,000 items at 1,000,000, all in its street.
+        # Ids from two parts in a UNION, each on its own covering index, the paths tested
+        # there (``path_filter``, not on the path index): an OR of the two, or reading more
+        # columns there, is a full scan once the planner's statistics see that almost every
+        # item has no handler. The items inside the subtrees (the stored counts hold them)
+        # are left out in each part, not looked up to be skipped: a street's supervisor
+        # raised 5,404 items at 1,000,000, all in its street (3.4 -> 0.4 ms).
         inside = [
             backend().path_filter(Item.node_path, patterns[f"path{i}"])
             for i in range(len(patterns))
         ]
-        wanted = Item.id.in_(mine)
-        if inside:
-            wanted &= ~reduce(operator.or_, inside)
+
+        def outside(own: Any) -> Any:
+            return own & ~reduce(operator.or_, inside) if inside else own
+
+        mine = (
+            Item.select(Item.id)
+            .where(outside(Item.raised_by == user))
+            .union(Item.select(Item.id).where(outside(Item.handler == user)))
+        )
         return (
             Item.select(
                 Item.node_path,
@@ -242,7 +243,7 @@ def _extra_items(user_id: int, subtrees: list[str]) -> Any:
                 Item.resolved_at,
                 Item.satisfaction,
             )
-            .where(wanted)
+            .where(Item.id.in_(mine))
             .tuples()
         )
 

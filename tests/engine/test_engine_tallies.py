@@ -264,22 +264,31 @@ def test_an_instance_without_stored_counts_gets_them_counted(app, actor_of):
     assert tallies.day_stored() == tallies.day_recount()
 
 
-def test_an_upgrade_widens_the_items_touched_index(app):
-    """The items touched are read off an index with their counts; an instance with the
-    narrower index of before gets this one instead, the counts kept."""
+def test_an_upgrade_widens_the_indexes_read_alone(app):
+    """The items touched are read off an index with their counts, and the items a user
+    raised or was handed off indexes with their paths; an instance with the narrower
+    indexes of before gets these instead, the counts kept."""
     from engine.store.models import create_tables
 
     generate(SEED, compounds=3, items=30, seed=2, now=NOW)
     touched = tallies.item_stored()
-    database.execute_sql("DROP INDEX summons_item_tally_counts")
-    database.execute_sql(
-        "CREATE INDEX summons_item_tally_unit_id_day_prev_day"
-        " ON summons_item_tally (unit_id, day, prev_day)"
-    )
+    replaced = [  # table, index, the narrower one it replaced and that one's columns
+        (
+            "summons_item_tally",
+            "summons_item_tally_counts",
+            "summons_item_tally_unit_id_day_prev_day",
+            "unit_id, day, prev_day",
+        ),
+        ("item", "item_raised_by_id_node_path", "item_raised_by_id", "raised_by_id"),
+        ("item", "item_handler_id_node_path", "item_handler_id", "handler_id"),
+    ]
+    for table, wide, narrow, columns in replaced:
+        database.execute_sql(f"DROP INDEX {wide}")
+        database.execute_sql(f"CREATE INDEX {narrow} ON {table} ({columns})")
     create_tables()
-    names = {index.name for index in database.get_indexes("summons_item_tally")}
-    assert "summons_item_tally_counts" in names
-    assert "summons_item_tally_unit_id_day_prev_day" not in names
+    for table, wide, narrow, _ in replaced:
+        names = {index.name for index in database.get_indexes(table)}
+        assert wide in names and narrow not in names
     assert tallies.item_stored() == touched == tallies.item_recount() != {}
 
 
