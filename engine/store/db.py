@@ -21,6 +21,12 @@ database = DatabaseProxy()
 POOL_SIZE = 32  # connections per process; a web worker holds one per thread at a time
 POOL_STALE_SECONDS = 300
 POOL_WAIT_SECONDS = 30  # a request waits this long for a free connection, then fails
+# SQLite reads the database file through a memory map of up to this many bytes (capped by
+# the library's build, 2 GiB for Python's): pages come from the operating system's cache,
+# shared by every connection, without a system call and a copy into each connection's own
+# small cache (2 MB). At 1,000,000 items (1.8 GB) a street's evaluation took 21.7 -> 16.4
+# ms, a node's open list 38.6 -> 22.8, a commissioner's inbox 5.8 -> 4.1.
+SQLITE_MMAP_BYTES = 2**31
 
 
 def open_database(url: str, *, pool: bool = False) -> Any:
@@ -53,6 +59,7 @@ def open_database(url: str, *, pool: bool = False) -> Any:
                 "foreign_keys": 1,
                 "busy_timeout": 10000,
                 "synchronous": "normal",
+                "mmap_size": SQLITE_MMAP_BYTES,
             },
             **extra,
         )
