@@ -24,8 +24,8 @@ POOL_WAIT_SECONDS = 30  # a request waits this long for a free connection, then 
 # SQLite reads the database file through a memory map of up to this many bytes (capped by
 # the library's build, 2 GiB for Python's): pages come from the operating system's cache,
 # shared by every connection, without a system call and a copy into each connection's own
-# small cache (2 MB). At 1,000,000 items (1.8 GB) a street's evaluation took 21.7 -> 16.4
-# ms, a node's open list 38.6 -> 22.8, a commissioner's inbox 5.8 -> 4.1.
+# small cache (2 MB). At 1,000,000 items (1.8 GB) a street's evaluation took 23-25 -> 17.5-18
+# ms, a node's open list 40-42.5 -> 24, a commissioner's inbox 5.9-7 -> 4.4-4.7.
 SQLITE_MMAP_BYTES = 2**31
 
 

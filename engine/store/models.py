@@ -507,7 +507,7 @@ class SummonsItemTally(Base):
 
 # A period's entries of the units read off this index alone, their counts beside the key:
 # for the district at 1,000,000 items, 38,852 entries a quarter, each visited in the table
-# before (the evaluation 29-31 -> 23-24.5 ms).
+# before (the district's evaluation 29-31 -> 24-25.5 ms).
 SummonsItemTally.add_index(
     SummonsItemTally.index(
         SummonsItemTally.unit,

@@ -19,7 +19,8 @@ def _titles(actor, unit: str, **kwargs) -> list[str]:
 
 
 def _late_cases() -> None:
-    """Summons of 区公安分局 (dept-gaj), each report deadline 4 hours after the summons."""
+    """Summons of 区公安分局 (dept-gaj) and 区综合行政执法局 (dept-zhifa), each to report in
+    within 4 hours."""
     once = make_item("lvzhouhuayuan", due=NOW + 50 * H, title="迟一次")
     summons(once, "dept-gaj", NOW - 14 * H)  # late since NOW - 10 h
     twice = make_item("lvzhouhuayuan", due=NOW - 1 * H, title="迟两次")
