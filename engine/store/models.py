@@ -483,6 +483,29 @@ class SummonsDayTally(Base):
         )
 
 
+class SummonsUnitDayTally(Base):
+    """:class:`SummonsDayTally` summed over the items' nodes, for a reader that sees its
+    units whole (the district, a department its own): the district's departments fill
+    2,279 of these rows a quarter at 1,000,000 items, where they fill 17,933 per node.
+    Kept by triggers on ``assignment`` alone (``Backend.unit_day_tally_triggers``): an
+    item's node does not matter here. Derived data: not in backups."""
+
+    unit = ForeignKeyField(OrgNode, on_delete="CASCADE", backref="+")
+    day = CharField(max_length=10)  # summoned_at's UTC date
+    report_due = CharField(max_length=10)
+    handle_due = CharField(max_length=10)
+    summoned = IntegerField(default=0)
+    report_fixed = IntegerField(default=0)
+    report_on_time = IntegerField(default=0)
+    handle_fixed = IntegerField(default=0)
+    handle_on_time = IntegerField(default=0)
+    urged = IntegerField(default=0)
+
+    class Meta:
+        table_name = "summons_unit_day_tally"
+        indexes = ((("unit", "day", "report_due", "handle_due"), True),)
+
+
 class SummonsItemTally(Base):
     """The evaluation's items touched (``engine.supervision.evaluation``): a unit's
     summonses on one item are a pair; each local day the pair was summoned on is an entry,
@@ -615,6 +638,7 @@ DERIVED_MODELS = (
     NodeTally,
     SummonsTally,
     SummonsDayTally,
+    SummonsUnitDayTally,
     SummonsItemTally,
     ResolutionTally,
     SummonsDurationTally,
@@ -695,6 +719,7 @@ def create_tables() -> None:
     tallied = NodeTally.table_exists()
     summons_tallied = SummonsTally.table_exists()
     day_tallied = SummonsDayTally.table_exists()
+    unit_days_tallied = SummonsUnitDayTally.table_exists()
     items_tallied = SummonsItemTally.table_exists()
     histograms = ResolutionTally.table_exists()
     durations = SummonsDurationTally.table_exists()
@@ -704,7 +729,8 @@ def create_tables() -> None:
     for statement in backend().extra_indexes:
         database.execute_sql(statement)
     triggers = backend().tally_triggers() + backend().summons_tally_triggers()
-    for statement in triggers + backend().day_tally_triggers() + backend().item_tally_triggers():
+    triggers += backend().day_tally_triggers() + backend().unit_day_tally_triggers()
+    for statement in triggers + backend().item_tally_triggers():
         database.execute_sql(statement)
     if not tallied:  # an instance made before the stored counts: count what it holds
         with database.atomic():
@@ -715,6 +741,9 @@ def create_tables() -> None:
     if not day_tallied:
         with database.atomic():
             backend().rebuild_day_tally()
+    if not unit_days_tallied:
+        with database.atomic():
+            backend().rebuild_unit_day_tally()
     if not items_tallied:
         with database.atomic():
             backend().rebuild_item_tally()

@@ -17,6 +17,8 @@ class SummonsCountsSQL:
     distinct: str
     lock_for_replace: Any
     item_move_triggers: Any
+    row_tally_triggers: Any
+    drop_row_tally_triggers: Any
 
     # Stored counts of open summons (models.SummonsTally), keyed by the summons' unit and
     # its item's node: the same SQL on every backend; only the trigger wrapping differs.
@@ -248,6 +250,46 @@ class SummonsCountsSQL:
             f" {', '.join(f'SUM({v})' for v in values[3:])} FROM assignment"
             " JOIN item ON item.id = assignment.item_id"
             f" GROUP BY assignment.unit_id, item.node_id, {', '.join(values[:3])}"
+        )
+
+    # The same counts summed over the items' nodes (models.SummonsUnitDayTally): a
+    # summons counts at its unit and days alone, its item not read.
+    UNIT_DAY_KEYS = ("unit_id", "day", "report_due", "handle_due")
+
+    def unit_day_upsert(self, row: str, sign: int) -> str:
+        """Add (1) or take away (-1) the summons ``row`` from its unit's day counts."""
+        values = self.day_values(row)
+        counts = [f"{sign} * ({v})" for v in values[3:]]
+        columns = ", ".join((*self.UNIT_DAY_KEYS, *self.DAY_COUNTS))
+        return (
+            f"INSERT INTO summons_unit_day_tally ({columns})"
+            f" VALUES ({row}.unit_id, {', '.join(values[:3] + counts)})"
+            f" ON CONFLICT ({', '.join(self.UNIT_DAY_KEYS)}) DO UPDATE SET "
+            + ", ".join(f"{c} = summons_unit_day_tally.{c} + excluded.{c}" for c in self.DAY_COUNTS)
+        )
+
+    def unit_day_tally_triggers(self) -> list[str]:
+        """Statements creating the triggers that keep ``summons_unit_day_tally``
+        (idempotent)."""
+        return self.row_tally_triggers(
+            "assignment_unit_day", "assignment", self.unit_day_upsert, self.day_changed()
+        )
+
+    def drop_unit_day_tally_triggers(self) -> list[str]:
+        return self.drop_row_tally_triggers("assignment_unit_day", "assignment")
+
+    def rebuild_unit_day_tally(self) -> None:
+        """Count every summons again into ``summons_unit_day_tally`` (caller's
+        transaction)."""
+        self.lock_for_replace("summons_unit_day_tally")
+        self.database.execute_sql("DELETE FROM summons_unit_day_tally")
+        values = self.day_values("assignment")
+        columns = ", ".join((*self.UNIT_DAY_KEYS, *self.DAY_COUNTS))
+        self.database.execute_sql(
+            f"INSERT INTO summons_unit_day_tally ({columns})"
+            f" SELECT assignment.unit_id, {', '.join(values[:3])},"
+            f" {', '.join(f'SUM({v})' for v in values[3:])} FROM assignment"
+            f" GROUP BY assignment.unit_id, {', '.join(values[:3])}"
         )
 
     # The evaluation's items touched (models.SummonsItemTally): a unit's summonses on one

@@ -1,4 +1,5 @@
-"""The evaluation's counts per department from the stored day counts (``summons_day_tally``).
+"""The evaluation's counts per department from the stored day counts (``summons_day_tally``,
+or ``summons_unit_day_tally`` for a reader that sees its units whole).
 
 The whole UTC days of a period are sums of stored rows; the rest is read from the summons
 themselves, few of them: the hours at the period's two ends (a local day starts at 16:00
@@ -84,11 +85,15 @@ def counts(
     def clocked(due: str) -> str:  # undecided summons whose deadline day is before today
         return f"SUM(CASE WHEN t.{due} <> '' AND t.{due} < {p(today)} THEN t.summoned ELSE 0 END)"
 
+    # A reader that sees its units whole (no grant sees a subtree of items) sums the rows
+    # kept per unit: the district's departments have 2,279 a quarter at 1,000,000 items
+    # where the rows per node are 17,933.
+    by_node = not everything and any(role_sees(g.role) == "subtree" for g in actor.grants)
     stored = (
         "SELECT t.unit_id, SUM(t.summoned),"
         f" SUM(t.report_fixed) + {clocked('report_due')}, SUM(t.report_on_time),"
         f" SUM(t.handle_fixed) + {clocked('handle_due')}, SUM(t.handle_on_time), SUM(t.urged)"
-        " FROM summons_day_tally t"
+        f" FROM {'summons_day_tally' if by_node else 'summons_unit_day_tally'} t"
     )
     if everything:
         stored += " WHERE"

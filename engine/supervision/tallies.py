@@ -38,6 +38,7 @@ from engine.store.models import (
     SummonsDayTally,
     SummonsItemTally,
     SummonsTally,
+    SummonsUnitDayTally,
 )
 from engine.store.prepared import prepared_cursor
 from engine.store.summons_sql import SummonsCountsSQL
@@ -232,6 +233,24 @@ def day_stored() -> dict[tuple[Any, ...], tuple[int, ...]]:
     return {tuple(r[:5]): tuple(r[5:]) for r in rows if any(r[5:])}
 
 
+def unit_day_stored() -> dict[tuple[Any, ...], tuple[int, ...]]:
+    """(unit, day, report_due, handle_due) → the day's counts, zero rows left out."""
+    t = SummonsUnitDayTally
+    columns = [getattr(t, c) for c in DAY_COUNTS]
+    rows = t.select(t.unit, t.day, t.report_due, t.handle_due, *columns).tuples()
+    return {tuple(r[:4]): tuple(r[4:]) for r in rows if any(r[4:])}
+
+
+def unit_day_recount() -> dict[tuple[Any, ...], tuple[int, ...]]:
+    """What ``unit_day_stored`` should hold: ``day_recount`` summed over the nodes."""
+    found: dict[tuple[Any, ...], list[int]] = {}
+    for (unit, _, *days), numbers in day_recount().items():
+        total = found.setdefault((unit, *days), [0] * len(numbers))
+        for i, n in enumerate(numbers):
+            total[i] += n
+    return {key: tuple(v) for key, v in found.items() if any(v)}
+
+
 def day_recount() -> dict[tuple[Any, ...], tuple[int, ...]]:
     """What ``day_stored`` should hold, counted from the summons in Python."""
     a = Assignment
@@ -327,4 +346,5 @@ def rebuild() -> None:
         backend().rebuild_tallies()
         backend().rebuild_summons_tally()
         backend().rebuild_day_tally()
+        backend().rebuild_unit_day_tally()
         backend().rebuild_item_tally()

@@ -23,6 +23,7 @@ from engine.store.models import (
     SummonsDayTally,
     SummonsItemTally,
     SummonsTally,
+    SummonsUnitDayTally,
     User,
 )
 from engine.supervision import board, evaluation, medians, tallies
@@ -68,6 +69,7 @@ def assert_counts_follow(now: dt.datetime = NOW) -> None:
     assert tallies.stored() == tallies.recount()
     assert tallies.summons_stored() == tallies.summons_recount()
     assert tallies.day_stored() == tallies.day_recount()
+    assert tallies.unit_day_stored() == tallies.unit_day_recount()
     assert tallies.item_stored() == tallies.item_recount()
     street = OrgNode.get(OrgNode.key == "chaohui")
     today = clock.local(now).date()
@@ -189,25 +191,27 @@ def test_the_stored_counts_follow_every_writer(app, actor_of, client, token_for)
     # A transaction rolled back leaves the counts as they were.
     before, summons_before = tallies.stored(), tallies.summons_stored()
     days_before, touched_before = tallies.day_stored(), tallies.item_stored()
+    unit_days_before = tallies.unit_day_stored()
     with database.atomic() as transaction:
         Item.delete().execute()
         assert tallies.stored() == {} == tallies.summons_stored() == tallies.day_stored()
-        assert tallies.item_stored() == {}
+        assert tallies.item_stored() == {} == tallies.unit_day_stored()
         transaction.rollback()
     assert tallies.stored() == before == tallies.recount()
     assert tallies.summons_stored() == summons_before == tallies.summons_recount()
     assert tallies.day_stored() == days_before == tallies.day_recount()
+    assert tallies.unit_day_stored() == unit_days_before == tallies.unit_day_recount()
     assert tallies.item_stored() == touched_before == tallies.item_recount()
 
     # Rebuilding from nothing gives the same counts.
-    NodeTally.delete().execute()
-    SummonsTally.delete().execute()
-    SummonsDayTally.delete().execute()
+    for model in (NodeTally, SummonsTally, SummonsDayTally, SummonsUnitDayTally):
+        model.delete().execute()
     SummonsItemTally.delete().execute()
     tallies.rebuild()
     assert tallies.stored() == before
     assert tallies.summons_stored() == summons_before
     assert tallies.day_stored() == days_before
+    assert tallies.unit_day_stored() == unit_days_before
     assert tallies.item_stored() == touched_before
 
 
@@ -248,20 +252,59 @@ def test_an_instance_without_stored_counts_gets_them_counted(app, actor_of):
     assert summons == tallies.summons_recount() != {}
     days, touched = tallies.day_stored(), tallies.item_stored()
     assert touched == tallies.item_recount() != {}
+    unit_days = tallies.unit_day_stored()
+    assert unit_days == tallies.unit_day_recount() != {}
     drops = backend().drop_tally_triggers() + backend().drop_summons_tally_triggers()
-    drops += backend().drop_item_tally_triggers()
+    drops += backend().drop_item_tally_triggers() + backend().drop_unit_day_tally_triggers()
     for statement in drops + backend().drop_day_tally_triggers():
         database.execute_sql(statement)
-    database.drop_tables([NodeTally, SummonsTally, SummonsDayTally, SummonsItemTally])
+    database.drop_tables(
+        [NodeTally, SummonsTally, SummonsDayTally, SummonsUnitDayTally, SummonsItemTally]
+    )
     create_tables()
     assert tallies.stored() == expected
     assert tallies.summons_stored() == summons
     assert tallies.day_stored() == days
+    assert tallies.unit_day_stored() == unit_days
     assert tallies.item_stored() == touched
     whistle(actor_of, 1)  # and the triggers are back
     assert tallies.stored() == tallies.recount()
     assert tallies.summons_stored() == tallies.summons_recount()
     assert tallies.day_stored() == tallies.day_recount()
+    assert tallies.unit_day_stored() == tallies.unit_day_recount()
+
+
+def _department_ids() -> list[int]:
+    return [n.id for n in OrgNode.select(OrgNode.id).where(OrgNode.kind == "department")]
+
+
+def test_who_sees_units_whole_reads_the_day_counts_kept_per_unit(app, actor_of):
+    """The district and a department sum the day counts kept per unit (fewer rows); a
+    street, which sees the items of its nodes, the counts kept per node: each reads only
+    its own table (emptied, the other's evaluation still equals the live one)."""
+    from engine.accounts.users import upsert_user
+
+    generate(SEED, compounds=3, items=30, seed=2, now=NOW)
+    quarter = evaluation.quarter_of(NOW)
+    summoned = Assignment.select().where(Assignment.unit.in_(_department_ids()))
+    path = summoned.first().item.node_path  # a street the departments were summoned in
+    key = OrgNode.get_by_id(int(path.split("/")[2])).key
+    upsert_user(
+        "street-ducha", "街道督导", "demo1234", [{"role": "supervisor", "node": key}], now=NOW
+    )
+    whole = [actor_of("ducha"), actor_of("dept-zhifa-user")]
+    street = actor_of("street-ducha")
+    assert all(same_evaluation(a, quarter, NOW) for a in [*whole, street])
+    with database.atomic() as transaction:
+        SummonsDayTally.delete().execute()
+        assert all(same_evaluation(a, quarter, NOW) for a in whole)
+        assert not same_evaluation(street, quarter, NOW)
+        transaction.rollback()
+    with database.atomic() as transaction:
+        SummonsUnitDayTally.delete().execute()
+        assert same_evaluation(street, quarter, NOW)
+        assert not any(same_evaluation(a, quarter, NOW) for a in whole)
+        transaction.rollback()
 
 
 def test_an_upgrade_widens_the_indexes_read_alone(app):

@@ -127,6 +127,7 @@ def test_a_backup_restores_every_item_file_and_event_into_an_empty_instance(
         assert tallies.stored() == tallies.recount() != {}  # made again by the items' inserts
         assert tallies.summons_stored() == tallies.summons_recount() != {}  # and the summons'
         assert tallies.day_stored() == tallies.day_recount() != {}
+        assert tallies.unit_day_stored() == tallies.unit_day_recount() != {}
         assert tallies.item_stored() == tallies.item_recount() != {}
         assert medians.stored() == medians.recount()  # the resolution-time histograms too
         assert durations.stored() == durations.recount() != {}  # and the summonses' times
@@ -194,6 +195,7 @@ def test_every_table_is_in_the_backup(app):
         SummonsDurationTally,
         SummonsItemTally,
         SummonsTally,
+        SummonsUnitDayTally,
     )
     from engine.store.storage import Blob
 
@@ -204,6 +206,7 @@ def test_every_table_is_in_the_backup(app):
         NodeTally,
         SummonsTally,
         SummonsDayTally,
+        SummonsUnitDayTally,
         SummonsItemTally,
         ResolutionTally,
         SummonsDurationTally,
