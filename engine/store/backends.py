@@ -187,11 +187,12 @@ class Backend(SummonsCountsSQL, DurationTallySQL):
             + ", ".join(f"{c} = node_tally.{c} + excluded.{c}" for c in counts)
         )
 
-    def tally_changed(self) -> str:
-        """The condition on OLD and NEW under which an update changes the counts."""
+    def tally_changed(self, place: str = "node_id") -> str:
+        """The condition on OLD and NEW under which an update changes the counts (kept by
+        the item's ``place``: its node, or its path for an area's)."""
         pairs = [
             (self.tally_bucket("OLD"), self.tally_bucket("NEW")),
-            ("OLD.node_id", "NEW.node_id"),
+            (f"OLD.{place}", f"NEW.{place}"),
             ("OLD.resolved_at IS NULL", "NEW.resolved_at IS NULL"),
             ("OLD.satisfaction", "NEW.satisfaction"),
         ]
@@ -228,6 +229,41 @@ class Backend(SummonsCountsSQL, DurationTallySQL):
             "INSERT INTO node_tally (node_id, bucket, items, open, resolved, rated, rating_sum)"
             f" SELECT {v[0]}, {v[1]}, COUNT(*), SUM({v[3]}), SUM({v[4]}), SUM({v[5]}), SUM({v[6]})"
             f" FROM item GROUP BY {v[0]}, {v[1]}"
+        )
+
+    # The same counts per area (models.AreaTally): the node below the root on the item's
+    # path (``path_area``) in place of its node.
+    AREA_COUNTS = ("items", "open", "resolved", "rated", "rating_sum")
+
+    def area_upsert(self, row: str, sign: int) -> str:
+        """Add (1) or take away (-1) the item ``row`` from its area's counts."""
+        values = self._tally_values(row)
+        values[0] = self.path_area(f"{row}.node_path")
+        values[2:] = [f"{sign} * ({v})" for v in values[2:]]
+        return (
+            "INSERT INTO area_tally (area, bucket, items, open, resolved, rated, rating_sum)"
+            f" VALUES ({', '.join(values)}) ON CONFLICT (area, bucket) DO UPDATE SET "
+            + ", ".join(f"{c} = area_tally.{c} + excluded.{c}" for c in self.AREA_COUNTS)
+        )
+
+    def area_tally_triggers(self) -> list[str]:
+        """Statements creating the triggers that keep ``area_tally`` (idempotent)."""
+        changed = self.tally_changed("node_path")
+        return self.row_tally_triggers("item_area", "item", self.area_upsert, changed)
+
+    def drop_area_tally_triggers(self) -> list[str]:
+        return self.drop_row_tally_triggers("item_area", "item")
+
+    def rebuild_area_tally(self) -> None:
+        """Count every item again into ``area_tally`` (in the caller's transaction)."""
+        self.lock_for_replace("area_tally")
+        self.database.execute_sql("DELETE FROM area_tally")
+        v = self._tally_values("item")
+        area = self.path_area("item.node_path")
+        self.database.execute_sql(
+            "INSERT INTO area_tally (area, bucket, items, open, resolved, rated, rating_sum)"
+            f" SELECT {area}, {v[1]}, COUNT(*), SUM({v[3]}), SUM({v[4]}), SUM({v[5]}),"
+            f" SUM({v[6]}) FROM item GROUP BY {area}, {v[1]}"
         )
 
     # --- Resolution-time histograms (models.ResolutionTally), kept apart from the item

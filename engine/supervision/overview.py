@@ -146,37 +146,45 @@ def summary(
         children = list(OrgNode.select().where(OrgNode.parent == parent).order_by(OrgNode.id))
     children = [child for child in children if child.kind not in ("building", "department")]
     everything = _sees_every_item(actor, subtrees, roots)
-    # The subtrees' nodes are read along for the overdue list's scope, which an actor
-    # who sees everything does not need (``overdue_items(everything=True)``).
-    per_path = tallies.by_node(subtrees, now=now, everything=everything)
-    extra_seconds: list[tuple[str, int]] = []  # the resolution times of those items
-    if not everything:
-        for path, value, *columns in _extra_items(actor.user.id, subtrees):  # few rows
-            tallies.add_item(per_path.setdefault(path, tallies.Counts()), *columns, now)
-            if value is not None:
-                extra_seconds.append((path, value))
-    everything = tallies.Counts()
-    for counts in per_path.values():
-        everything.add(counts)
-    total, resolved = everything.items, everything.resolved
+    depth = len(parent.path)
+    by_path = {child.path: child.id for child in children}
+    numbers = {child.id: tallies.Counts() for child in children}
+    total = tallies.Counts()
+    extra_seconds: list[tuple[str, int]] = []  # the resolution times of the extra items
+    if everything and parent.parent_id is None:
+        # The root's children are the areas (streets): their stored counts, summed by
+        # area in the database (about 1,400 rows at 1,000,000 items, against 10,325 per
+        # node), and the root's own items (area 0) in the totals only.
+        for area, counts in tallies.by_area(now=now).items():
+            total.add(counts)
+            if area in numbers:
+                numbers[area].add(counts)
+    else:
+        # The subtrees' nodes are read along for the overdue list's scope, which an actor
+        # who sees everything does not need (``overdue_items(everything=True)``).
+        per_path = tallies.by_node(subtrees, now=now, everything=everything)
+        if not everything:
+            for path, value, *columns in _extra_items(actor.user.id, subtrees):  # few rows
+                tallies.add_item(per_path.setdefault(path, tallies.Counts()), *columns, now)
+                if value is not None:
+                    extra_seconds.append((path, value))
+        for path, counts in per_path.items():
+            total.add(counts)
+            if path.startswith(parent.path):
+                child_id = by_path.get(path[: path.find("/", depth) + 1])
+                if child_id is not None:
+                    numbers[child_id].add(counts)
+    items, resolved = total.items, total.resolved
     summed = {
-        "total": total,
-        "open": everything.open,
-        "overdue": everything.overdue,
+        "total": items,
+        "open": total.open,
+        "overdue": total.overdue,
         "resolved": resolved,
-        "rate": round(100 * resolved / total, 1) if total else None,
-        "satisfaction": everything.satisfaction,
+        "rate": round(100 * resolved / items, 1) if items else None,
+        "satisfaction": total.satisfaction,
     }
     if not children:
         return [], summed
-    by_path = {child.path: child.id for child in children}
-    depth = len(parent.path)
-    numbers = {child.id: tallies.Counts() for child in children}
-    for path, counts in per_path.items():
-        if path.startswith(parent.path):
-            child_id = by_path.get(path[: path.find("/", depth) + 1])
-            if child_id is not None:
-                numbers[child_id].add(counts)
     # Medians from the stored histograms (``medians``): each child's subtree where the
     # actor sees all of it, else the actor's subtrees inside it; plus the extra items.
     roots = {g.node_path: g.node_id for g in actor.grants}

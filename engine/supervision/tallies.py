@@ -31,6 +31,7 @@ from engine.core.memo import remember
 from engine.org.scope import path_like, path_pattern
 from engine.store.db import backend, write_transaction
 from engine.store.models import (
+    AreaTally,
     Assignment,
     Item,
     NodeTally,
@@ -42,6 +43,7 @@ from engine.store.models import (
 )
 from engine.store.prepared import prepared_cursor
 from engine.store.summons_sql import SummonsCountsSQL
+from engine.supervision.durations import area_of
 
 
 @dataclass
@@ -124,6 +126,47 @@ def by_node(paths: list[str], *, now: dt.datetime, everything: bool = False) -> 
     return found
 
 
+def by_area(*, now: dt.datetime) -> dict[int, Counts]:
+    """Area (the node below the root, a street; 0 for the root's own items) → the counts
+    of the items under it, for who sees the whole tree: the stored counts per area and the
+    open items due today before ``now``, in one statement (``by_node``'s parts, summed by
+    area: 1,400 rows at 1,000,000 items where the nodes have 10,325)."""
+    today = day_start(now)
+    rows = prepared_cursor(
+        "tallies.by_area", _by_area, bucket=today.strftime("%Y-%m-%d"), today=today, now=now
+    ).fetchall()
+    found: dict[int, Counts] = {}
+    for part, area, *numbers in rows:
+        counts = found.setdefault(int(area), Counts())
+        if part == 1:
+            counts.add(Counts(*(int(n or 0) for n in numbers)))
+        else:
+            counts.overdue += int(numbers[0])
+    return {area: counts for area, counts in found.items() if counts.items}
+
+
+def _by_area(bucket: Any, today: Any, now: Any) -> Any:
+    t = AreaTally
+    none = SQL("NULL")
+    stored = t.select(
+        SQL("1"),
+        t.area,
+        fn.SUM(t.items),
+        fn.SUM(t.open),
+        fn.SUM(Case(None, [((t.bucket < bucket) & (t.bucket != ""), t.open)], 0)),
+        fn.SUM(t.resolved),
+        fn.SUM(t.rated),
+        fn.SUM(t.rating_sum),
+    ).group_by(t.area)
+    area = SQL(backend().path_area("node_path"))  # the item's: the only table here
+    due = (  # as in ``_by_node_counts``: on the (closed, due_at) index
+        Item.select(SQL("2"), area, fn.COUNT(Item.id), *[none] * 5)
+        .where((Item.closed == False) & (Item.due_at >= today) & (Item.due_at < now))
+        .group_by(area)
+    )
+    return stored + due
+
+
 def _by_node_parts(bucket: Any, today: Any, now: Any, **patterns: Any) -> Any:
     none = SQL("NULL")
     under = reduce(operator.or_, [path_like(OrgNode.path, p) for p in patterns.values()])
@@ -203,6 +246,25 @@ def recount() -> dict[tuple[int, str], tuple[int, ...]]:
         numbers[3] += rating is not None
         numbers[4] += rating or 0
     return {key: tuple(v) for key, v in found.items()}
+
+
+def area_stored() -> dict[tuple[int, str], tuple[int, ...]]:
+    """(area, bucket) → (items, open, resolved, rated, rating_sum), zero rows left out."""
+    t = AreaTally
+    rows = t.select(t.area, t.bucket, t.items, t.open, t.resolved, t.rated, t.rating_sum)
+    return {(a, b): tuple(rest) for a, b, *rest in rows.tuples() if any(rest)}
+
+
+def area_recount() -> dict[tuple[int, str], tuple[int, ...]]:
+    """What ``area_stored`` should hold: ``recount`` summed by the nodes' areas."""
+    nodes = OrgNode.select(OrgNode.id, OrgNode.path).tuples()
+    areas = {node_id: area_of(path) for node_id, path in nodes}
+    found: dict[tuple[int, str], list[int]] = {}
+    for (node, bucket), numbers in recount().items():
+        total = found.setdefault((areas[node], bucket), [0] * len(numbers))
+        for i, n in enumerate(numbers):
+            total[i] += n
+    return {key: tuple(v) for key, v in found.items() if any(v)}
 
 
 def summons_stored() -> dict[tuple[int, int], int]:
@@ -344,6 +406,7 @@ def rebuild() -> None:
     """Replace the stored counts by a recount of every item and summons (one transaction)."""
     with write_transaction():
         backend().rebuild_tallies()
+        backend().rebuild_area_tally()
         backend().rebuild_summons_tally()
         backend().rebuild_day_tally()
         backend().rebuild_unit_day_tally()

@@ -15,6 +15,7 @@ from engine.demo.demo import generate
 from engine.org.actors import actor_for
 from engine.store.db import backend, database
 from engine.store.models import (
+    AreaTally,
     Assignment,
     Item,
     NodeTally,
@@ -26,7 +27,7 @@ from engine.store.models import (
     SummonsUnitDayTally,
     User,
 )
-from engine.supervision import board, evaluation, medians, tallies
+from engine.supervision import board, durations, evaluation, medians, overview, tallies
 from engine.workflow import items
 from engine.workflow.escalation import sweep
 from tests.conftest import NOW, SEED
@@ -67,6 +68,7 @@ def assert_counts_follow(now: dt.datetime = NOW) -> None:
     """Both stored counts equal a recount, and the board by department (stored open
     summons, live late ones) equals the count of the summons, for every kind of viewer."""
     assert tallies.stored() == tallies.recount()
+    assert tallies.area_stored() == tallies.area_recount()
     assert tallies.summons_stored() == tallies.summons_recount()
     assert tallies.day_stored() == tallies.day_recount()
     assert tallies.unit_day_stored() == tallies.unit_day_recount()
@@ -191,20 +193,21 @@ def test_the_stored_counts_follow_every_writer(app, actor_of, client, token_for)
     # A transaction rolled back leaves the counts as they were.
     before, summons_before = tallies.stored(), tallies.summons_stored()
     days_before, touched_before = tallies.day_stored(), tallies.item_stored()
-    unit_days_before = tallies.unit_day_stored()
+    unit_days_before, areas_before = tallies.unit_day_stored(), tallies.area_stored()
     with database.atomic() as transaction:
         Item.delete().execute()
         assert tallies.stored() == {} == tallies.summons_stored() == tallies.day_stored()
-        assert tallies.item_stored() == {} == tallies.unit_day_stored()
+        assert tallies.item_stored() == {} == tallies.unit_day_stored() == tallies.area_stored()
         transaction.rollback()
     assert tallies.stored() == before == tallies.recount()
     assert tallies.summons_stored() == summons_before == tallies.summons_recount()
     assert tallies.day_stored() == days_before == tallies.day_recount()
     assert tallies.unit_day_stored() == unit_days_before == tallies.unit_day_recount()
+    assert tallies.area_stored() == areas_before == tallies.area_recount()
     assert tallies.item_stored() == touched_before == tallies.item_recount()
 
     # Rebuilding from nothing gives the same counts.
-    for model in (NodeTally, SummonsTally, SummonsDayTally, SummonsUnitDayTally):
+    for model in (NodeTally, AreaTally, SummonsTally, SummonsDayTally, SummonsUnitDayTally):
         model.delete().execute()
     SummonsItemTally.delete().execute()
     tallies.rebuild()
@@ -212,6 +215,7 @@ def test_the_stored_counts_follow_every_writer(app, actor_of, client, token_for)
     assert tallies.summons_stored() == summons_before
     assert tallies.day_stored() == days_before
     assert tallies.unit_day_stored() == unit_days_before
+    assert tallies.area_stored() == areas_before
     assert tallies.item_stored() == touched_before
 
 
@@ -239,6 +243,14 @@ def test_overdue_counts_items_due_earlier_today(app, actor_of, hour, everything)
     found = {p: _numbers(c) for p, c in counted.items() if c.items}
     assert found == live_counts(paths, now)
     assert sum(v[2] for v in found.values()) > 0
+    # and summed by area (the root's children), as the district's /review/ reads them
+    by_area: dict[int, list[int]] = {}
+    for path, numbers in found.items():
+        total = by_area.setdefault(durations.area_of(path), [0] * len(numbers))
+        for i, n in enumerate(numbers):
+            total[i] += n
+    areas = tallies.by_area(now=now)
+    assert {a: _numbers(c) for a, c in areas.items()} == {a: tuple(v) for a, v in by_area.items()}
 
 
 def test_an_instance_without_stored_counts_gets_them_counted(app, actor_of):
@@ -252,26 +264,31 @@ def test_an_instance_without_stored_counts_gets_them_counted(app, actor_of):
     assert summons == tallies.summons_recount() != {}
     days, touched = tallies.day_stored(), tallies.item_stored()
     assert touched == tallies.item_recount() != {}
-    unit_days = tallies.unit_day_stored()
+    unit_days, areas = tallies.unit_day_stored(), tallies.area_stored()
     assert unit_days == tallies.unit_day_recount() != {}
+    assert areas == tallies.area_recount() != {}
     drops = backend().drop_tally_triggers() + backend().drop_summons_tally_triggers()
     drops += backend().drop_item_tally_triggers() + backend().drop_unit_day_tally_triggers()
+    drops += backend().drop_area_tally_triggers()
     for statement in drops + backend().drop_day_tally_triggers():
         database.execute_sql(statement)
     database.drop_tables(
-        [NodeTally, SummonsTally, SummonsDayTally, SummonsUnitDayTally, SummonsItemTally]
+        [NodeTally, AreaTally, SummonsTally, SummonsDayTally, SummonsUnitDayTally]
+        + [SummonsItemTally]
     )
     create_tables()
     assert tallies.stored() == expected
     assert tallies.summons_stored() == summons
     assert tallies.day_stored() == days
     assert tallies.unit_day_stored() == unit_days
+    assert tallies.area_stored() == areas
     assert tallies.item_stored() == touched
     whistle(actor_of, 1)  # and the triggers are back
     assert tallies.stored() == tallies.recount()
     assert tallies.summons_stored() == tallies.summons_recount()
     assert tallies.day_stored() == tallies.day_recount()
     assert tallies.unit_day_stored() == tallies.unit_day_recount()
+    assert tallies.area_stored() == tallies.area_recount()
 
 
 def _department_ids() -> list[int]:
@@ -305,6 +322,27 @@ def test_who_sees_units_whole_reads_the_day_counts_kept_per_unit(app, actor_of):
         assert same_evaluation(street, quarter, NOW)
         assert not any(same_evaluation(a, quarter, NOW) for a in whole)
         transaction.rollback()
+
+
+def test_the_districts_children_come_from_the_counts_kept_per_area(app, actor_of):
+    """Who sees everything reads the root's children (the areas) from the counts kept per
+    area, a street's children from the counts per node: each only its own table."""
+    generate(SEED, compounds=3, items=30, seed=2, now=NOW)
+    root, street = OrgNode.get(OrgNode.parent.is_null()), OrgNode.get(OrgNode.key == "chaohui")
+    district = actor_of("ducha")
+
+    def same(parent: OrgNode) -> bool:
+        parent, children = overview.node_with_children(node_id=parent.id)
+        rows, _ = overview.summary(district, parent, now=NOW, children=children)
+        live = overview.counts_by_child_live(district, parent, now=NOW, children=children)
+        return [vars(r) for r in rows] == [vars(r) for r in live] and any(r.total for r in rows)
+
+    assert same(root) and same(street)
+    for emptied, kept, lost in ((NodeTally, root, street), (AreaTally, street, root)):
+        with database.atomic() as transaction:
+            emptied.delete().execute()
+            assert same(kept) and not same(lost)
+            transaction.rollback()
 
 
 def test_an_upgrade_widens_the_indexes_read_alone(app):
