@@ -27,6 +27,7 @@ from engine.org.scope import (
 from engine.store.models import Assignment, Item, OrgNode, SummonsTally
 from engine.store.prepared import prepared
 from engine.supervision import tallies
+from engine.supervision.durations import is_area
 
 AREA_LEVELS = ("street", "community", "compound")
 LEVELS = (*AREA_LEVELS, "department")
@@ -107,10 +108,15 @@ def _area_counts(
     actor: Actor, nodes: list[OrgNode], now: dt.datetime, within: OrgNode | None
 ) -> dict[int, tuple[int, int, int]]:
     """Open and overdue items under each of ``nodes`` (which lie in the actor's subtrees,
-    so every item under them is in scope), from the stored counts: the counts of every
-    node under the subtrees, each credited to the listed node its path lies under."""
+    so every item under them is in scope), from the stored counts: an area's (a street's)
+    kept per area, others the counts of every node under the subtrees, each credited to
+    the listed node its path lies under (the district's streets: 1,696 rows at 1,000,000
+    items against 10,325)."""
     if not nodes:
         return {}
+    if all(is_area(node.path) for node in nodes):  # the streets: their counts kept per area
+        areas = tallies.by_area(now=now)
+        return {n.id: (c.open, c.overdue, c.overdue) for n in nodes if (c := areas.get(n.id))}
     listed = {node.id for node in nodes}
     roots = []
     for path in (g.node_path for g in actor.grants if role_sees(g.role) == "subtree"):

@@ -345,6 +345,30 @@ def test_the_districts_children_come_from_the_counts_kept_per_area(app, actor_of
             transaction.rollback()
 
 
+@pytest.mark.parametrize("hour", [0, 9])
+def test_the_boards_areas_equal_their_items_counted(app, actor_of, hour):
+    """Open and overdue items per street, community and compound on the overdue board,
+    from the stored counts (the streets' kept per area), equal a count of the items, for
+    the district, a street and a compound's commissioner, inside a street or not."""
+    generate(SEED, compounds=6, items=80, seed=5, now=NOW)
+    now = NOW.replace(hour=hour, minute=30)
+    street = OrgNode.get(OrgNode.key == "chaohui")
+    compared = 0
+    for name in ("ducha", "chaohui-ducha", "xifang"):
+        actor = actor_of(name)
+        for level in board.AREA_LEVELS:
+            for within in (None, street):
+                nodes = board._nodes(actor, level, within)
+                stored = board._area_counts(actor, nodes, now, within)
+                live = board._area_counts_live(actor, level, now, within)
+                listed = {n.id for n in nodes}
+                stored = {n: c for n, c in stored.items() if c[0]}  # with open items
+                live = {n: c for n, c in live.items() if n in listed and c[0]}
+                assert stored == live, (name, level, within)
+                compared += sum(c[0] for c in stored.values())
+    assert compared > 0
+
+
 def test_an_upgrade_widens_the_indexes_read_alone(app):
     """The items touched are read off an index with their counts, and the items a user
     raised or was handed off indexes with their paths; an instance with the narrower
