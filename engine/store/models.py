@@ -442,7 +442,7 @@ class NodeTally(Base):
 class AreaTally(Base):
     """:class:`NodeTally` summed over each area (the node below the root on an item's path,
     a street; 0 for the root's own items), for the district's children on ``/review/``:
-    about 1,400 rows at 1,000,000 items where the nodes have 10,325. Kept by triggers on
+    1,696 rows at 1,000,000 items where the nodes have 10,325. Kept by triggers on
     ``item`` (``Backend.area_tally_triggers``). Derived data: not in backups."""
 
     area = IntegerField()

@@ -153,7 +153,7 @@ def summary(
     extra_seconds: list[tuple[str, int]] = []  # the resolution times of the extra items
     if everything and parent.parent_id is None:
         # The root's children are the areas (streets): their stored counts, summed by
-        # area in the database (about 1,400 rows at 1,000,000 items, against 10,325 per
+        # area in the database (1,696 rows at 1,000,000 items, against 10,325 per
         # node), and the root's own items (area 0) in the totals only.
         for area, counts in tallies.by_area(now=now).items():
             total.add(counts)
