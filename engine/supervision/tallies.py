@@ -145,19 +145,24 @@ def by_area(*, now: dt.datetime) -> dict[int, Counts]:
     return {area: counts for area, counts in found.items() if counts.items}
 
 
-def _by_area(bucket: Any, today: Any, now: Any) -> Any:
-    t = AreaTally
-    none = SQL("NULL")
-    stored = t.select(
-        SQL("1"),
-        t.area,
+def _sums(t: Any, bucket: Any) -> list[Any]:
+    """A group's items, open items, open items due before the day ``bucket``, resolved,
+    rated and sum of ratings, from the stored counts ``t`` (per node or per area)."""
+    before = (t.bucket < bucket) & (t.bucket != "")
+    return [
         fn.SUM(t.items),
         fn.SUM(t.open),
-        fn.SUM(Case(None, [((t.bucket < bucket) & (t.bucket != ""), t.open)], 0)),
+        fn.SUM(Case(None, [(before, t.open)], 0)),
         fn.SUM(t.resolved),
         fn.SUM(t.rated),
         fn.SUM(t.rating_sum),
-    ).group_by(t.area)
+    ]
+
+
+def _by_area(bucket: Any, today: Any, now: Any) -> Any:
+    t = AreaTally
+    none = SQL("NULL")
+    stored = t.select(SQL("1"), t.area, *_sums(t, bucket)).group_by(t.area)
     area = SQL(backend().path_area("node_path"))  # the item's: the only table here
     due = (  # as in ``_by_node_counts``: on the (closed, due_at) index
         Item.select(SQL("2"), area, fn.COUNT(Item.id), *[none] * 5)
@@ -181,17 +186,8 @@ def _by_node_counts(bucket: Any, today: Any, now: Any, **patterns: Any) -> Any:
     # The stored counts by node id alone, each node's path looked up by its id: grouping
     # the nodes joined to their counts by (id, path) sorted every node of the district
     # in a temporary tree (about a third more than the parts apart).
-    stored = t.select(
-        SQL("1"),
-        t.node,
-        named.select(named.path).where(named.id == t.node),
-        fn.SUM(t.items),
-        fn.SUM(t.open),
-        fn.SUM(Case(None, [((t.bucket < bucket) & (t.bucket != ""), t.open)], 0)),
-        fn.SUM(t.resolved),
-        fn.SUM(t.rated),
-        fn.SUM(t.rating_sum),
-    ).group_by(t.node)
+    path = named.select(named.path).where(named.id == t.node)
+    stored = t.select(SQL("1"), t.node, path, *_sums(t, bucket)).group_by(t.node)
     if patterns:  # else every node's
         under = reduce(operator.or_, [path_like(inner.path, p) for p in patterns.values()])
         stored = stored.where(t.node.in_(inner.select(inner.id).where(under)))
@@ -224,11 +220,29 @@ def add_item(
         counts.rating_sum += int(rating)
 
 
+ITEM_COUNT_FIELDS = ("items", "open", "resolved", "rated", "rating_sum")
+
+
+def _rows(model: Any, keys: tuple[str, ...], counts: tuple[str, ...]) -> dict[Any, Any]:
+    """``model``'s rows as (keys…) → (counts…), the rows that count nothing left out."""
+    fields = [getattr(model, name) for name in (*keys, *counts)]
+    n = len(keys)
+    return {r[:n]: r[n:] for r in model.select(*fields).tuples() if any(r[n:])}
+
+
+def _summed(found: dict[Any, tuple[int, ...]], key: Any) -> dict[Any, tuple[int, ...]]:
+    """``found``'s counts summed by ``key`` of each of its keys."""
+    sums: dict[Any, list[int]] = {}
+    for old, numbers in found.items():
+        total = sums.setdefault(key(old), [0] * len(numbers))
+        for i, n in enumerate(numbers):
+            total[i] += n
+    return {k: tuple(v) for k, v in sums.items() if any(v)}
+
+
 def stored() -> dict[tuple[int, str], tuple[int, ...]]:
     """(node id, bucket) → (items, open, resolved, rated, rating_sum), zero rows left out."""
-    t = NodeTally
-    rows = t.select(t.node, t.bucket, t.items, t.open, t.resolved, t.rated, t.rating_sum).tuples()
-    return {(n, b): tuple(rest) for n, b, *rest in rows if any(rest)}
+    return _rows(NodeTally, ("node", "bucket"), ITEM_COUNT_FIELDS)
 
 
 def recount() -> dict[tuple[int, str], tuple[int, ...]]:
@@ -250,21 +264,14 @@ def recount() -> dict[tuple[int, str], tuple[int, ...]]:
 
 def area_stored() -> dict[tuple[int, str], tuple[int, ...]]:
     """(area, bucket) → (items, open, resolved, rated, rating_sum), zero rows left out."""
-    t = AreaTally
-    rows = t.select(t.area, t.bucket, t.items, t.open, t.resolved, t.rated, t.rating_sum)
-    return {(a, b): tuple(rest) for a, b, *rest in rows.tuples() if any(rest)}
+    return _rows(AreaTally, ("area", "bucket"), ITEM_COUNT_FIELDS)
 
 
 def area_recount() -> dict[tuple[int, str], tuple[int, ...]]:
     """What ``area_stored`` should hold: ``recount`` summed by the nodes' areas."""
     nodes = OrgNode.select(OrgNode.id, OrgNode.path).tuples()
     areas = {node_id: area_of(path) for node_id, path in nodes}
-    found: dict[tuple[int, str], list[int]] = {}
-    for (node, bucket), numbers in recount().items():
-        total = found.setdefault((areas[node], bucket), [0] * len(numbers))
-        for i, n in enumerate(numbers):
-            total[i] += n
-    return {key: tuple(v) for key, v in found.items() if any(v)}
+    return _summed(recount(), lambda key: (areas[key[0]], key[1]))
 
 
 def summons_stored() -> dict[tuple[int, int], int]:
@@ -289,28 +296,18 @@ DAY_COUNTS = SummonsCountsSQL.DAY_COUNTS  # the stored day counts' columns, in o
 
 def day_stored() -> dict[tuple[Any, ...], tuple[int, ...]]:
     """(unit, node, day, report_due, handle_due) → the day's counts, zero rows left out."""
-    t = SummonsDayTally
-    columns = [getattr(t, c) for c in DAY_COUNTS]
-    rows = t.select(t.unit, t.node, t.day, t.report_due, t.handle_due, *columns).tuples()
-    return {tuple(r[:5]): tuple(r[5:]) for r in rows if any(r[5:])}
+    keys = ("unit", "node", "day", "report_due", "handle_due")
+    return _rows(SummonsDayTally, keys, DAY_COUNTS)
 
 
 def unit_day_stored() -> dict[tuple[Any, ...], tuple[int, ...]]:
     """(unit, day, report_due, handle_due) → the day's counts, zero rows left out."""
-    t = SummonsUnitDayTally
-    columns = [getattr(t, c) for c in DAY_COUNTS]
-    rows = t.select(t.unit, t.day, t.report_due, t.handle_due, *columns).tuples()
-    return {tuple(r[:4]): tuple(r[4:]) for r in rows if any(r[4:])}
+    return _rows(SummonsUnitDayTally, ("unit", "day", "report_due", "handle_due"), DAY_COUNTS)
 
 
 def unit_day_recount() -> dict[tuple[Any, ...], tuple[int, ...]]:
     """What ``unit_day_stored`` should hold: ``day_recount`` summed over the nodes."""
-    found: dict[tuple[Any, ...], list[int]] = {}
-    for (unit, _, *days), numbers in day_recount().items():
-        total = found.setdefault((unit, *days), [0] * len(numbers))
-        for i, n in enumerate(numbers):
-            total[i] += n
-    return {key: tuple(v) for key, v in found.items() if any(v)}
+    return _summed(day_recount(), lambda key: (key[0], *key[2:]))
 
 
 def day_recount() -> dict[tuple[Any, ...], tuple[int, ...]]:
@@ -369,10 +366,7 @@ def local_day(value: dt.datetime) -> str:
 
 def item_stored() -> dict[tuple[Any, ...], tuple[int, ...]]:
     """(unit, node, day, prev_day) → the entries' counts, zero rows left out."""
-    t = SummonsItemTally
-    columns = [getattr(t, c) for c in ITEM_COUNTS]
-    rows = t.select(t.unit, t.node, t.day, t.prev_day, *columns).tuples()
-    return {tuple(r[:4]): tuple(r[4:]) for r in rows if any(r[4:])}
+    return _rows(SummonsItemTally, ("unit", "node", "day", "prev_day"), ITEM_COUNTS)
 
 
 def item_recount() -> dict[tuple[Any, ...], tuple[int, ...]]:
