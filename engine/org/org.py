@@ -12,6 +12,19 @@ from engine.store.models import OrgNode
 NODE_KINDS = ("district", "street", "community", "compound", "building", "department")
 
 
+def area_of(path: str) -> int:
+    """The area of a node path (``Backend.path_area`` in SQL): the id of the node below
+    the root on it (a street), 0 for the root itself. Stored counts and histograms kept
+    per area serve who sees whole areas."""
+    ids = path.strip("/").split("/")
+    return int(ids[1]) if len(ids) > 1 else 0
+
+
+def is_area(path: str) -> bool:
+    """Whether the node path is an area's own (the node below a root)."""
+    return len(path.strip("/").split("/")) == 2
+
+
 def node_by_key(key: str, *fields: Any) -> OrgNode:
     """The node with ``key``, only ``fields`` of it when given (a page that shows a name
     need not decode the node's file).

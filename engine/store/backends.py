@@ -176,15 +176,22 @@ class Backend(SummonsCountsSQL, DurationTallySQL):
             f"COALESCE({row}.satisfaction, 0)",
         ]
 
+    TALLY_COUNTS = ("items", "open", "resolved", "rated", "rating_sum")
+
     def tally_upsert(self, row: str, sign: int) -> str:
         """Add (``sign`` 1) or take away (-1) the item ``row`` from its node's counts."""
+        return self._tally_upsert("node_tally", "node_id", f"{row}.node_id", row, sign)
+
+    def _tally_upsert(self, table: str, key: str, place: str, row: str, sign: int) -> str:
+        """Add or take away the item ``row`` in ``table``'s counts at ``place`` (the SQL of
+        its ``key`` column's value: the item's node, or its area)."""
         values = self._tally_values(row)
+        values[0] = place
         values[2:] = [f"{sign} * ({v})" for v in values[2:]]
-        counts = ("items", "open", "resolved", "rated", "rating_sum")
         return (
-            "INSERT INTO node_tally (node_id, bucket, items, open, resolved, rated, rating_sum)"
-            f" VALUES ({', '.join(values)}) ON CONFLICT (node_id, bucket) DO UPDATE SET "
-            + ", ".join(f"{c} = node_tally.{c} + excluded.{c}" for c in counts)
+            f"INSERT INTO {table} ({', '.join((key, 'bucket', *self.TALLY_COUNTS))})"
+            f" VALUES ({', '.join(values)})"
+            + self.on_conflict_add(table, (key, "bucket"), self.TALLY_COUNTS)
         )
 
     def tally_changed(self, place: str = "node_id") -> str:
@@ -222,29 +229,25 @@ class Backend(SummonsCountsSQL, DurationTallySQL):
 
     def rebuild_tallies(self) -> None:
         """Count every item again into ``node_tally`` (in the caller's transaction)."""
-        self.lock_for_replace("node_tally")
-        self.database.execute_sql("DELETE FROM node_tally")
+        self._rebuild_tally("node_tally", "node_id", "item.node_id")
+
+    def _rebuild_tally(self, table: str, key: str, place: str) -> None:
+        """Count every item again into ``table``, keyed by ``place`` (SQL) in ``key``."""
+        self.lock_for_replace(table)
+        self.database.execute_sql(f"DELETE FROM {table}")
         v = self._tally_values("item")
         self.database.execute_sql(
-            "INSERT INTO node_tally (node_id, bucket, items, open, resolved, rated, rating_sum)"
-            f" SELECT {v[0]}, {v[1]}, COUNT(*), SUM({v[3]}), SUM({v[4]}), SUM({v[5]}), SUM({v[6]})"
-            f" FROM item GROUP BY {v[0]}, {v[1]}"
+            f"INSERT INTO {table} ({', '.join((key, 'bucket', *self.TALLY_COUNTS))})"
+            f" SELECT {place}, {v[1]}, COUNT(*), SUM({v[3]}), SUM({v[4]}), SUM({v[5]}),"
+            f" SUM({v[6]}) FROM item GROUP BY {place}, {v[1]}"
         )
 
     # The same counts per area (models.AreaTally): the node below the root on the item's
     # path (``path_area``) in place of its node.
-    AREA_COUNTS = ("items", "open", "resolved", "rated", "rating_sum")
-
     def area_upsert(self, row: str, sign: int) -> str:
         """Add (1) or take away (-1) the item ``row`` from its area's counts."""
-        values = self._tally_values(row)
-        values[0] = self.path_area(f"{row}.node_path")
-        values[2:] = [f"{sign} * ({v})" for v in values[2:]]
-        return (
-            "INSERT INTO area_tally (area, bucket, items, open, resolved, rated, rating_sum)"
-            f" VALUES ({', '.join(values)}) ON CONFLICT (area, bucket) DO UPDATE SET "
-            + ", ".join(f"{c} = area_tally.{c} + excluded.{c}" for c in self.AREA_COUNTS)
-        )
+        place = self.path_area(f"{row}.node_path")
+        return self._tally_upsert("area_tally", "area", place, row, sign)
 
     def area_tally_triggers(self) -> list[str]:
         """Statements creating the triggers that keep ``area_tally`` (idempotent)."""
@@ -256,15 +259,7 @@ class Backend(SummonsCountsSQL, DurationTallySQL):
 
     def rebuild_area_tally(self) -> None:
         """Count every item again into ``area_tally`` (in the caller's transaction)."""
-        self.lock_for_replace("area_tally")
-        self.database.execute_sql("DELETE FROM area_tally")
-        v = self._tally_values("item")
-        area = self.path_area("item.node_path")
-        self.database.execute_sql(
-            "INSERT INTO area_tally (area, bucket, items, open, resolved, rated, rating_sum)"
-            f" SELECT {area}, {v[1]}, COUNT(*), SUM({v[3]}), SUM({v[4]}), SUM({v[5]}),"
-            f" SUM({v[6]}) FROM item GROUP BY {area}, {v[1]}"
-        )
+        self._rebuild_tally("area_tally", "area", self.path_area("item.node_path"))
 
     # --- Resolution-time histograms (models.ResolutionTally), kept apart from the item
     # counts above: a row per (node, bucket) counts the resolved items at or below the

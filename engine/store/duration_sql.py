@@ -59,7 +59,7 @@ class DurationTallySQL:
         return DURATIONS[kind][0].format(r=f"{row}." if row else "")
 
     def path_area(self, path: str) -> str:
-        """The area of a materialized node path (SQL; ``durations.area_of`` in Python): the
+        """The area of a materialized node path (SQL; ``engine.org.org.area_of`` in Python): the
         id of the node below the root on it, 0 for the root itself. SQLite's CAST reads
         the longest integer prefix of the text after the second ``/``."""
         return f"CAST(substr({path}, instr(substr({path}, 2), '/') + 2) AS INTEGER)"

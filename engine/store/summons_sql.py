@@ -20,6 +20,12 @@ class SummonsCountsSQL:
     row_tally_triggers: Any
     drop_row_tally_triggers: Any
 
+    @staticmethod
+    def on_conflict_add(table: str, keys: tuple[str, ...], counts: tuple[str, ...]) -> str:
+        """An upsert's tail: a row whose ``keys`` exist adds its ``counts`` to it."""
+        added = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in counts)
+        return f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {added}"
+
     # Stored counts of open summons (models.SummonsTally), keyed by the summons' unit and
     # its item's node: the same SQL on every backend; only the trigger wrapping differs.
     def summons_upsert(self, row: str, sign: int) -> str:
@@ -169,8 +175,7 @@ class SummonsCountsSQL:
             f"INSERT INTO summons_day_tally ({columns})"
             f" SELECT {row}.unit_id, item.node_id, {', '.join(values[:3] + counts)} FROM item"
             f" WHERE item.id = {row}.item_id"
-            f" ON CONFLICT ({', '.join(self.DAY_KEYS)}) DO UPDATE SET "
-            + ", ".join(f"{c} = summons_day_tally.{c} + excluded.{c}" for c in self.DAY_COUNTS)
+            + self.on_conflict_add("summons_day_tally", self.DAY_KEYS, self.DAY_COUNTS)
         )
 
     def day_move(self, item: str, node: str, sign: int) -> str:
@@ -183,8 +188,7 @@ class SummonsCountsSQL:
             f" SELECT assignment.unit_id, {node}, {', '.join(values[:3] + sums)} FROM assignment"
             f" WHERE assignment.item_id = {item}.id"
             f" GROUP BY assignment.unit_id, {', '.join(values[:3])}"
-            f" ON CONFLICT ({', '.join(self.DAY_KEYS)}) DO UPDATE SET "
-            + ", ".join(f"{c} = summons_day_tally.{c} + excluded.{c}" for c in self.DAY_COUNTS)
+            + self.on_conflict_add("summons_day_tally", self.DAY_KEYS, self.DAY_COUNTS)
         )
 
     DAY_COLUMNS = (
@@ -240,16 +244,22 @@ class SummonsCountsSQL:
 
     def rebuild_day_tally(self) -> None:
         """Count every summons again into ``summons_day_tally`` (caller's transaction)."""
-        self.lock_for_replace("summons_day_tally")
-        self.database.execute_sql("DELETE FROM summons_day_tally")
+        self._rebuild_days("summons_day_tally", self.DAY_KEYS, per_node=True)
+
+    def _rebuild_days(self, table: str, keys: tuple[str, ...], *, per_node: bool) -> None:
+        """Count every summons again into the day counts ``table`` (keyed by ``keys``), per
+        unit and node of its item or per unit alone."""
+        self.lock_for_replace(table)
+        self.database.execute_sql(f"DELETE FROM {table}")
         values = self.day_values("assignment")
-        columns = ", ".join((*self.DAY_KEYS, *self.DAY_COUNTS))
+        columns = ", ".join((*keys, *self.DAY_COUNTS))
+        by = "assignment.unit_id, item.node_id" if per_node else "assignment.unit_id"
+        join = " JOIN item ON item.id = assignment.item_id" if per_node else ""
         self.database.execute_sql(
-            f"INSERT INTO summons_day_tally ({columns})"
-            f" SELECT assignment.unit_id, item.node_id, {', '.join(values[:3])},"
-            f" {', '.join(f'SUM({v})' for v in values[3:])} FROM assignment"
-            " JOIN item ON item.id = assignment.item_id"
-            f" GROUP BY assignment.unit_id, item.node_id, {', '.join(values[:3])}"
+            f"INSERT INTO {table} ({columns})"
+            f" SELECT {by}, {', '.join(values[:3])},"
+            f" {', '.join(f'SUM({v})' for v in values[3:])} FROM assignment{join}"
+            f" GROUP BY {by}, {', '.join(values[:3])}"
         )
 
     # The same counts summed over the items' nodes (models.SummonsUnitDayTally): a
@@ -264,8 +274,7 @@ class SummonsCountsSQL:
         return (
             f"INSERT INTO summons_unit_day_tally ({columns})"
             f" VALUES ({row}.unit_id, {', '.join(values[:3] + counts)})"
-            f" ON CONFLICT ({', '.join(self.UNIT_DAY_KEYS)}) DO UPDATE SET "
-            + ", ".join(f"{c} = summons_unit_day_tally.{c} + excluded.{c}" for c in self.DAY_COUNTS)
+            + self.on_conflict_add("summons_unit_day_tally", self.UNIT_DAY_KEYS, self.DAY_COUNTS)
         )
 
     def unit_day_tally_triggers(self) -> list[str]:
@@ -281,16 +290,7 @@ class SummonsCountsSQL:
     def rebuild_unit_day_tally(self) -> None:
         """Count every summons again into ``summons_unit_day_tally`` (caller's
         transaction)."""
-        self.lock_for_replace("summons_unit_day_tally")
-        self.database.execute_sql("DELETE FROM summons_unit_day_tally")
-        values = self.day_values("assignment")
-        columns = ", ".join((*self.UNIT_DAY_KEYS, *self.DAY_COUNTS))
-        self.database.execute_sql(
-            f"INSERT INTO summons_unit_day_tally ({columns})"
-            f" SELECT assignment.unit_id, {', '.join(values[:3])},"
-            f" {', '.join(f'SUM({v})' for v in values[3:])} FROM assignment"
-            f" GROUP BY assignment.unit_id, {', '.join(values[:3])}"
-        )
+        self._rebuild_days("summons_unit_day_tally", self.UNIT_DAY_KEYS, per_node=False)
 
     # The evaluation's items touched (models.SummonsItemTally): a unit's summonses on one
     # item are one "pair"; each local day the pair was summoned on is an entry, keyed by
@@ -317,9 +317,7 @@ class SummonsCountsSQL:
         ]
 
     def item_on_conflict(self) -> str:
-        return f" ON CONFLICT ({', '.join(self.ITEM_KEYS)}) DO UPDATE SET " + ", ".join(
-            f"{c} = summons_item_tally.{c} + excluded.{c}" for c in self.ITEM_COUNTS
-        )
+        return self.on_conflict_add("summons_item_tally", self.ITEM_KEYS, self.ITEM_COUNTS)
 
     def pair_upsert(self, unit: str, item: str, without: str, extra: str | None, sign: int) -> str:
         """Add (1) or take away (-1) the entries of the pair (``unit``, ``item``) counted

@@ -14,6 +14,7 @@ from typing import Any
 from peewee import JOIN, Case, Value, fn
 
 from engine.org.actors import Actor
+from engine.org.org import is_area
 from engine.org.scope import (
     NODE_COLUMNS,
     path_like,
@@ -27,7 +28,6 @@ from engine.org.scope import (
 from engine.store.models import Assignment, Item, OrgNode, SummonsTally
 from engine.store.prepared import prepared
 from engine.supervision import tallies
-from engine.supervision.durations import is_area
 
 AREA_LEVELS = ("street", "community", "compound")
 LEVELS = (*AREA_LEVELS, "department")

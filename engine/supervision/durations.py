@@ -3,7 +3,7 @@ histograms (``summons_duration_tally``, kept by triggers: ``engine.store.duratio
 
 For a period of whole local months and units whose every summons the reader sees, or
 every summons on the items of a few areas (a street's supervisor: the nodes below the
-root, ``area_of``), a median costs two reads whatever the number of summonses: the
+root, ``engine.org.org.area_of``), a median costs two reads whatever the number of summonses: the
 buckets holding the middle rank(s), found in the histograms of the period's months and
 those areas (window sums in SQL), and the times in those buckets alone, on the indexes led
 by (unit, seconds). The value is the one sorting every time gives (the mean of the middle
@@ -19,23 +19,12 @@ from collections import Counter
 from collections.abc import Collection, Iterable
 from typing import Any
 
+from engine.org.org import area_of
 from engine.store.db import backend, database, write_transaction
 from engine.store.duration_sql import DURATIONS
 from engine.supervision.medians import bucket_of, bucket_range
 
 KINDS = tuple(DURATIONS)  # 0: to report in, 1: to finish
-
-
-def area_of(path: str) -> int:
-    """The area of a node path (``Backend.path_area`` in SQL): the id of the node below
-    the root on it (a street), 0 for the root itself."""
-    ids = path.strip("/").split("/")
-    return int(ids[1]) if len(ids) > 1 else 0
-
-
-def is_area(path: str) -> bool:
-    """Whether the node path is an area's own (the node below a root)."""
-    return len(path.strip("/").split("/")) == 2
 
 
 def whole_months(first: dt.date, last: dt.date) -> tuple[str, str] | None:

@@ -28,6 +28,7 @@ from peewee import SQL, Case, Select, fn
 from engine.core import clock
 from engine.definitions.checks import EVALUATION_METRICS
 from engine.org.actors import Actor
+from engine.org.org import is_area
 from engine.org.scope import (
     ids_in,
     path_like,
@@ -357,7 +358,7 @@ def _stored_medians(
 ) -> dict[int, tuple[float | None, float | None]]:
     """The medians from the stored histograms (``durations``) of the units whose every
     summons the actor sees (who sees the whole tree, or a department its own) and, when
-    each of the actor's subtrees is an area (a street: ``durations.area_of``), of the
+    each of the actor's subtrees is an area (a street: ``org.area_of``), of the
     others on those areas' items; when the period is whole local months and they have more
     than ``STORED_MEDIANS_ABOVE`` summonses in it (``rows``' counts). The others are read
     from the summonses (``_medians``)."""
@@ -382,7 +383,7 @@ def _areas(actor: Actor) -> list[tuple[int, str]] | None:
     subtree or inside one it also holds; None when one is another node's."""
     paths = {g.node_path: g.node_id for g in actor.grants if role_sees(g.role) == "subtree"}
     tops = [p for p in paths if not any(p != q and p.startswith(q) for q in paths)]
-    if not all(durations.is_area(p) for p in tops):
+    if not all(is_area(p) for p in tops):
         return None
     return [(paths[p], p) for p in sorted(tops)]
 

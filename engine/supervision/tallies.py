@@ -28,7 +28,9 @@ from typing import Any
 from peewee import SQL, Case, fn
 
 from engine.core.memo import remember
+from engine.org.org import area_of
 from engine.org.scope import path_like, path_pattern
+from engine.store.backends import Backend
 from engine.store.db import backend, write_transaction
 from engine.store.models import (
     AreaTally,
@@ -43,7 +45,6 @@ from engine.store.models import (
 )
 from engine.store.prepared import prepared_cursor
 from engine.store.summons_sql import SummonsCountsSQL
-from engine.supervision.durations import area_of
 
 
 @dataclass
@@ -220,7 +221,7 @@ def add_item(
         counts.rating_sum += int(rating)
 
 
-ITEM_COUNT_FIELDS = ("items", "open", "resolved", "rated", "rating_sum")
+ITEM_COUNT_FIELDS = Backend.TALLY_COUNTS  # the stored item counts' columns, in order
 
 
 def _rows(model: Any, keys: tuple[str, ...], counts: tuple[str, ...]) -> dict[Any, Any]:

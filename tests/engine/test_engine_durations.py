@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 
 from engine.demo.demo import generate
+from engine.org.org import area_of
 from engine.store.db import backend, database
 from engine.store.models import Assignment, Item, OrgNode, SummonsDurationTally
 from engine.supervision import durations, evaluation
@@ -222,8 +223,8 @@ def test_a_paths_area_is_the_same_in_sql_and_python(app):
     for path in paths:
         sql = f"SELECT {db.path_area('p.path')} FROM (SELECT CAST({db.database.param} AS TEXT)"
         (value,) = database.execute_sql(sql + " AS path) AS p", [path]).fetchone()
-        assert value == durations.area_of(path), path
-    assert [durations.area_of(p) for p in paths] == [0, 78, 78, 345, 8]
+        assert value == area_of(path), path
+    assert [area_of(p) for p in paths] == [0, 78, 78, 345, 8]
 
 
 def test_an_items_move_and_delete_move_its_durations(app, actor_of):

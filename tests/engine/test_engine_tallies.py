@@ -13,6 +13,7 @@ from peewee import fn
 from engine.core import clock
 from engine.demo.demo import generate
 from engine.org.actors import actor_for
+from engine.org.org import area_of
 from engine.store.db import backend, database
 from engine.store.models import (
     AreaTally,
@@ -27,7 +28,7 @@ from engine.store.models import (
     SummonsUnitDayTally,
     User,
 )
-from engine.supervision import board, durations, evaluation, medians, overview, tallies
+from engine.supervision import board, evaluation, medians, overview, tallies
 from engine.workflow import items
 from engine.workflow.escalation import sweep
 from tests.conftest import NOW, SEED
@@ -246,7 +247,7 @@ def test_overdue_counts_items_due_earlier_today(app, actor_of, hour, everything)
     # and summed by area (the root's children), as the district's /review/ reads them
     by_area: dict[int, list[int]] = {}
     for path, numbers in found.items():
-        total = by_area.setdefault(durations.area_of(path), [0] * len(numbers))
+        total = by_area.setdefault(area_of(path), [0] * len(numbers))
         for i, n in enumerate(numbers):
             total[i] += n
     areas = tallies.by_area(now=now)
