@@ -579,4 +579,4 @@ def evidence_items(
     }
     if filter in conditions:
         query = query.where(conditions[filter])
-    return query.order_by(Item.raised_at.desc())
+    return query.order_by(Item.raised_at.desc(), Item.id.desc())  # the id: pages never overlap

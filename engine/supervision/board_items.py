@@ -1,7 +1,8 @@
 """The items behind a count of the overdue board (超期看板), and their late summonses.
 
 Both are prepared statements (built once per shape of the actor's grants): the drill-down
-names up to 200 items, and building their two queries was most of the page.
+names a page of items (``pages.review.board.OVERDUE_PAGE``), and building their two
+queries was most of the page.
 """
 
 from __future__ import annotations
@@ -75,18 +76,19 @@ def overdue_items(
     now: dt.datetime,
     within: OrgNode | None = None,
     limit: int = 200,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
     """The items behind a board count: overdue items under ``node``, earliest deadline
     first; or, for a department, the open items on which its summons are overdue, the one
     whose summons has been late longest first. Rows as dicts of ``ITEM_COLUMNS``
-    (``node_name``: the item's node's name).
+    (``node_name``: the item's node's name): ``limit`` of them after the first ``offset``.
 
     :param level: the board's level (street, community, compound or department).
     """
     if level == "department":
-        return _department_items(actor, node, now=now, within=within, limit=limit)
+        return _department_items(actor, node, now=now, within=within, limit=limit, offset=offset)
     ways, values = visible_item_shape(actor)
-    values.update(now=now, limit=limit)
+    values.update(now=now, limit=limit, offset=offset)
     values["under"] = path_pattern(node.path)
 
     def build(**slots: Any) -> Any:
@@ -102,6 +104,7 @@ def overdue_items(
             )
             .order_by(Item.due_at, Item.id)
             .limit(slots["limit"])
+            .offset(slots["offset"])
             .dicts()
         )
 
@@ -109,7 +112,13 @@ def overdue_items(
 
 
 def _department_items(
-    actor: Actor, unit: OrgNode, *, now: dt.datetime, within: OrgNode | None, limit: int
+    actor: Actor,
+    unit: OrgNode,
+    *,
+    now: dt.datetime,
+    within: OrgNode | None,
+    limit: int,
+    offset: int,
 ) -> list[dict[str, Any]]:
     """``overdue_items`` of a department: its late summons in deadline order on the
     (open, next_due_at, unit, item) index, each item at its earliest open summons of the
@@ -123,7 +132,7 @@ def _department_items(
     by its path, or by a summons of a unit under them): the items need no test of their own.
     """
     ways, values = _summons_shape(actor)
-    values.update(now=now, limit=limit, unit=unit.id)
+    values.update(now=now, limit=limit, offset=offset, unit=unit.id)
     if within is not None:
         values["within"] = path_pattern(within.path)
 
@@ -160,7 +169,8 @@ def _department_items(
         )
         if "within" in slots:
             query = query.where(path_like(Item.node_path, slots["within"]))
-        return query.order_by(Assignment.next_due_at, Assignment.id).limit(slots["limit"]).dicts()
+        query = query.order_by(Assignment.next_due_at, Assignment.id)
+        return query.limit(slots["limit"]).offset(slots["offset"]).dicts()
 
     key = ("board_items.department", ways, within is not None)
     return list(prepared(key, build, **values))

@@ -1,0 +1,125 @@
+"""The items behind an indicator (/review/n/<key>/items): every one of them, a page at a
+time, newest first, in the reader's scope."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from engine.core import clock
+from engine.org.actors import actor_for
+from engine.org.scope import evidence_items
+from engine.store.models import OrgNode, User
+from pages.review.dashboards import EVIDENCE_PAGE
+
+# A demo district, generated once per session (tests/conftest.py, ``demo_templates``).
+DEMO = {"compounds": 40, "items": 200, "seed": 1}
+
+
+@pytest.fixture
+def demo(app: Any) -> None:
+    """The tests asking for it run on a copy of the demo (``DEMO``)."""
+
+
+ITEM_LINK = re.compile(r'href="/work/items/(\d+)"')
+
+
+def _walk(client: Any, url: str) -> list[list[int]]:
+    """The item ids of each page of the list at ``url``, following its "next page" link."""
+    pages = []
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        text = response.get_data(as_text=True)
+        pages.append([int(i) for i in ITEM_LINK.findall(text)])
+        after = re.search(r'<a href="([^"]+)">下一页</a>', text)
+        url = after.group(1).replace("&amp;", "&") if after else ""
+        assert len(pages) < 50, "the pages never end"
+    return pages
+
+
+@pytest.mark.parametrize(
+    "username, key, wanted",
+    [
+        ("ducha", "gongshu", "all"),
+        ("ducha", "gongshu", "open"),
+        ("chaohui-ducha", "chaohui", "all"),
+    ],
+)
+def test_the_list_pages_through_every_item_behind_the_indicator(
+    demo, client, auth, username, key, wanted
+):
+    """Pages of at most ``EVIDENCE_PAGE``, none overlapping, that together hold every
+    item the reader may see behind the indicator, in the list's order (it showed the
+    first 200 and nothing of the rest)."""
+    actor = actor_for(User.get(User.username == username))
+    node = OrgNode.get(OrgNode.key == key)
+    expected = [
+        i.id for i in evidence_items(actor, node, filter=wanted, type_key=None, now=clock.now())
+    ]
+    assert len(expected) > 2 * EVIDENCE_PAGE  # three pages at least: a middle one too
+    auth.login(username)
+    pages = _walk(client, f"/review/n/{key}/items?filter={wanted}")
+    assert all(0 < len(page) <= EVIDENCE_PAGE for page in pages)
+    assert [i for page in pages for i in page] == expected
+    # a later page links back to the one before, with the same filter
+    second = client.get(f"/review/n/{key}/items?filter={wanted}&page=2").get_data(as_text=True)
+    assert f"filter={wanted}" in second and "page=1" in second and "上一页" in second
+
+
+def test_a_page_past_the_end_is_empty_and_a_bad_page_names_itself(demo, client, auth):
+    auth.login("ducha")
+    past = client.get("/review/n/gongshu/items?filter=all&page=999")
+    assert past.status_code == 200 and not ITEM_LINK.findall(past.get_data(as_text=True))
+    assert "下一页" not in past.get_data(as_text=True)
+    for bad in ("0", "x", "-1"):
+        response = client.get(f"/review/n/gongshu/items?filter=all&page={bad}")
+        assert response.status_code == 422 and "page" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "username, level, key",
+    [
+        ("ducha", "department", None),
+        ("ducha", "street", "chaohui"),
+        ("chaohui-ducha", "department", None),
+        ("chaohui-ducha", "street", "chaohui"),
+    ],
+)
+def test_the_items_behind_a_board_count_page_through_all_of_them(
+    demo, client, auth, monkeypatch, username, level, key
+):
+    """The overdue board's drill-down, a page at a time (a few rows a page here, fifty
+    served): pages in the list's order that together hold every item behind the count,
+    each with its late summonses' urge forms; the count in the heading only when one
+    page holds them all (it said 200 when a department was late on thousands)."""
+    from engine.supervision import board_items
+    from pages.review import board
+
+    now = clock.now()
+    monkeypatch.setattr(clock, "now", lambda: now)
+    actor = actor_for(User.get(User.username == username))
+
+    def listed(node: OrgNode) -> list[int]:
+        rows = board_items.overdue_items(actor, level, node, now=now, limit=10**6)
+        return [row["id"] for row in rows]
+
+    # a department: the one late on most items the reader sees
+    nodes = OrgNode.select().where((OrgNode.key == key) if key else (OrgNode.kind == "department"))
+    node = max(nodes, key=lambda n: len(listed(n)))
+    key, expected = node.key, listed(node)
+    assert len(expected) >= 2
+    per_page = max(1, (len(expected) - 1) // 2)  # two pages at least, three where it can
+    monkeypatch.setattr(board, "OVERDUE_PAGE", per_page)
+    auth.login(username)
+    pages = _walk(client, f"/review/overdue/{level}/{key}")
+    assert all(0 < len(page) <= per_page for page in pages)
+    assert [i for page in pages for i in page] == expected
+    second = client.get(f"/review/overdue/{level}/{key}?page=2").get_data(as_text=True)
+    assert "上一页" in second and 'class="urge-form"' in second
+    assert not re.search(r"<h1>[^<]*<small", second)  # no count that is only the page's
+    monkeypatch.setattr(board, "OVERDUE_PAGE", len(expected))
+    whole = client.get(f"/review/overdue/{level}/{key}").get_data(as_text=True)
+    assert f'<small class="muted">{len(expected)}</small>' in whole and "下一页" not in whole
