@@ -165,6 +165,9 @@ class Item(Base):
             (("handler", "node_path"), False),
             (("state",), False),
             (("closed", "due_at"), False),  # the sweep: open items by state deadline
+            # The list behind an indicator, newest first: a street's or the district's
+            # walked in this order instead of sorting every item under the node
+            (("raised_at",), False),
             # The evaluation's items touched: rating and reopenings by id from this index
             # alone (a few bytes an entry) instead of the item rows (a page a few rows)
             (("id", "satisfaction", "reopen_count"), False),

@@ -123,3 +123,31 @@ def test_the_items_behind_a_board_count_page_through_all_of_them(
     monkeypatch.setattr(board, "OVERDUE_PAGE", len(expected))
     whole = client.get(f"/review/overdue/{level}/{key}").get_data(as_text=True)
     assert f'<small class="muted">{len(expected)}</small>' in whole and "下一页" not in whole
+
+
+@pytest.mark.parametrize("username", ["ducha", "chaohui-ducha", "xifang", "admin"])
+def test_the_list_behind_an_indicator_is_the_readers_items_under_the_node(demo, username):
+    """Every node the reader may review, every filter: the list holds exactly the items
+    the reader sees (``visible_items``) under the node, newest first; inside a subtree the
+    reader sees whole the scope condition is left out, and at a root the path is tested
+    on each row, but the items are the same."""
+    from engine.org.scope import item_within, may_review, visible_items
+    from engine.store.models import Item
+    from pages.review.dashboards import EVIDENCE_FILTERS
+
+    actor = actor_for(User.get(User.username == username))
+    now = clock.now()
+    nodes = [n for n in OrgNode.select() if may_review(actor, n)]
+    assert any(n.parent_id is None for n in nodes) or username in ("chaohui-ducha", "xifang")
+    for node in nodes:
+        seen = {i.id for i in visible_items(actor).where(item_within(node.path))}
+        for wanted in EVIDENCE_FILTERS:
+            listed = list(evidence_items(actor, node, filter=wanted, type_key=None, now=now))
+            ids = [i.id for i in listed]
+            assert len(ids) == len(set(ids)) and set(ids) <= seen, (node.key, wanted)
+            assert [(i.raised_at, i.id) for i in listed] == sorted(
+                ((i.raised_at, i.id) for i in listed), reverse=True
+            )
+            if wanted == "all":
+                assert set(ids) == seen, node.key
+    assert Item.select().count() > 0
