@@ -125,6 +125,7 @@ def pages_by_user() -> dict[str, list[str]]:
             "/work/?view=items",
             f"/work/items/{summoned_item('dept-zhifa-user')}",
             "/review/evaluation",
+            "/review/live",
         ],
         "chaohui-ducha": [
             "/review/",
@@ -134,6 +135,7 @@ def pages_by_user() -> dict[str, list[str]]:
             f"/review/n/{street}",
             f"/review/n/{street}/items?filter=overdue",
             "/review/evaluation",
+            "/review/live",
             "/work/",
             f"/work/items/{first_item('chaohui-ducha')}",
         ],
@@ -144,6 +146,7 @@ def pages_by_user() -> dict[str, list[str]]:
             "/review/overdue?level=department",
             "/review/dashboards",
             f"/review/n/{district}",
+            f"/review/n/{district}/items?filter=all",
             "/review/evaluation",
             "/work/",
         ],

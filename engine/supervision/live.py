@@ -89,7 +89,7 @@ def _open_items(actor: Actor, types: list[int]) -> list[dict[str, Any]]:
             visible_item_slotted(ways, slots)
             .select(*ITEM_COLUMNS)
             .join(OrgNode, on=(Item.node == OrgNode.id))
-            .where(~Item.closed & Item.definition.in_(padded_slots("type", slots)))
+            .where((Item.closed == False) & Item.definition.in_(padded_slots("type", slots)))
             .order_by(Item.raised_at.desc())
             .limit(LIMIT)
             .dicts()
