@@ -40,6 +40,11 @@ def _supervises(node: OrgNode) -> bool:
     return any(node.path.startswith(x.node_path) for x in g.actor.grants if x.role in SUPERVISORS)
 
 
+# The overdue items the home page lists, longest overdue first; the overdue board has the
+# rest (the page listed a hundred and said nothing of the others).
+OVERDUE_SHOWN = 20
+
+
 @bp.route("/")
 @requires("supervise")
 def index() -> Any:
@@ -61,7 +66,12 @@ def index() -> Any:
         now=now,
         rows=_child_rows(rows),
         overdue=_overdue_rows(
-            overview.overdue_items(g.actor, now=now, everything=sees_everything(g.actor, roots))
+            overview.overdue_items(
+                g.actor,
+                now=now,
+                everything=sees_everything(g.actor, roots),
+                limit=OVERDUE_SHOWN,
+            )
         ),
         totals=totals,
     )

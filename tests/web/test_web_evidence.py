@@ -1,5 +1,6 @@
-"""The items behind an indicator (/review/n/<key>/items): every one of them, a page at a
-time, newest first, in the reader's scope."""
+"""The lists behind a count: the items behind an indicator (/review/n/<key>/items) and
+behind a count of the overdue board (/review/overdue/<level>/<key>), every one of them a
+page at a time; the home page's overdue items, the longest overdue with a link to the rest."""
 
 from __future__ import annotations
 
@@ -151,3 +152,28 @@ def test_the_list_behind_an_indicator_is_the_readers_items_under_the_node(demo, 
             if wanted == "all":
                 assert set(ids) == seen, node.key
     assert Item.select().count() > 0
+
+
+@pytest.mark.parametrize("username", ["ducha", "chaohui-ducha", "admin"])
+def test_the_home_page_lists_the_longest_overdue_and_links_the_rest(
+    demo, client, auth, monkeypatch, username
+):
+    """/review/ lists the ``OVERDUE_SHOWN`` longest overdue items in the reader's scope, in
+    deadline order, and links the overdue board when there are more (it listed a hundred
+    and said nothing of the others)."""
+    from engine.supervision import overview
+    from pages import review
+
+    now = clock.now()
+    monkeypatch.setattr(clock, "now", lambda: now)
+    actor = actor_for(User.get(User.username == username))
+    every = [o.id for o in overview.overdue_items(actor, now=now, limit=10**6)]
+    auth.login(username)
+    for shown in (5, len(every)):
+        monkeypatch.setattr(review, "OVERDUE_SHOWN", shown)
+        page = client.get("/review/").get_data(as_text=True)
+        panel = page.split("<h2>逾期事项</h2>", 1)[1].split("</section>", 1)[0]
+        assert [int(i) for i in ITEM_LINK.findall(panel)] == every[:shown]
+        linked = f'href="/review/overdue">全部 {len(every)} 件逾期事项' in panel
+        assert linked == (shown < len(every))
+    assert len(every) > 5
