@@ -137,12 +137,11 @@ def by_area(*, now: dt.datetime) -> dict[int, Counts]:
         "tallies.by_area", _by_area, bucket=today.strftime("%Y-%m-%d"), today=today, now=now
     ).fetchall()
     found: dict[int, Counts] = {}
-    for part, area, *numbers in rows:
-        counts = found.setdefault(int(area), Counts())
+    for part, area, path, *numbers in rows:
         if part == 1:
-            counts.add(Counts(*(int(n or 0) for n in numbers)))
-        else:
-            counts.overdue += int(numbers[0])
+            found.setdefault(int(area), Counts()).add(Counts(*(int(n or 0) for n in numbers)))
+        else:  # today's deadlines by the item's node path, summed by its area here
+            found.setdefault(area_of(path), Counts()).overdue += int(numbers[0])
     return {area: counts for area, counts in found.items() if counts.items}
 
 
@@ -163,12 +162,15 @@ def _sums(t: Any, bucket: Any) -> list[Any]:
 def _by_area(bucket: Any, today: Any, now: Any) -> Any:
     t = AreaTally
     none = SQL("NULL")
-    stored = t.select(SQL("1"), t.area, *_sums(t, bucket)).group_by(t.area)
-    area = SQL(backend().path_area("node_path"))  # the item's: the only table here
-    due = (  # as in ``_by_node_counts``: on the (closed, due_at) index
-        Item.select(SQL("2"), area, fn.COUNT(Item.id), *[none] * 5)
+    stored = t.select(SQL("1"), t.area, none, *_sums(t, bucket)).group_by(t.area)
+    # Today's deadlines grouped by the item's path, as in ``_by_node_counts`` (SQLite reads
+    # them off the path index alone, in its order), and summed by area in Python: grouped
+    # by the area's expression, each item's row was read for its path and the groups
+    # sorted (10,288 items due today before 13:20 at a million: 9.7 against 2.5 ms).
+    due = (
+        Item.select(SQL("2"), none, Item.node_path, fn.COUNT(Item.id), *[none] * 5)
         .where((Item.closed == False) & (Item.due_at >= today) & (Item.due_at < now))
-        .group_by(area)
+        .group_by(Item.node_path)
     )
     return stored + due
 
