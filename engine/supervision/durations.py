@@ -17,6 +17,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Collection, Iterable
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from engine.org.org import area_of
@@ -114,26 +116,35 @@ def _middle_buckets(
     units: list[int], months: tuple[str, str], parts: _Parts
 ) -> dict[tuple[int, int], tuple[int, list[tuple[int, int, int]]]]:
     """(unit, kind) → the count of its times in ``months`` (and ``areas``) and the buckets
-    that may hold its middle rank(s): (bucket, times before it, times in it). Window sums
-    in SQL hand over a few rows per (unit, kind), not its whole histogram (thousands at a
-    million items)."""
+    that may hold its middle rank(s): (bucket, times before it, times in it). The histogram
+    is summed over the months and areas in SQL, in bucket order, and its running sums are
+    taken here: window sums in SQL sorted the rows twice more (2,878 at a million items:
+    5.4 ms, against 3 read and summed here)."""
     p = backend().database.param
     sql = (
-        "WITH h AS (SELECT unit_id, kind, bucket, SUM(summonses) AS n"
-        f" FROM summons_duration_tally WHERE {parts.histograms(units)}"
-        f" AND month >= {p} AND month <= {p} GROUP BY unit_id, kind, bucket),"
-        " c AS (SELECT unit_id, kind, bucket, n, SUM(n) OVER (PARTITION BY unit_id, kind"
-        " ORDER BY bucket ROWS UNBOUNDED PRECEDING) AS upto,"
-        " SUM(n) OVER (PARTITION BY unit_id, kind) AS total FROM h)"
-        " SELECT unit_id, kind, bucket, upto - n, n, total FROM c"
-        " WHERE n > 0 AND (upto - n) * 2 <= total AND upto * 2 > total - 2"
-        " ORDER BY unit_id, kind, bucket"
+        "SELECT unit_id, kind, bucket, SUM(summonses) FROM summons_duration_tally"
+        f" WHERE {parts.histograms(units)} AND month >= {p} AND month <= {p}"
+        " GROUP BY unit_id, kind, bucket ORDER BY unit_id, kind, bucket"
     )
     found: dict[tuple[int, int], tuple[int, list[tuple[int, int, int]]]] = {}
-    for unit, kind, bucket, before, n, total in database.execute_sql(sql, list(months)):
-        entry = found.setdefault((unit, kind), (int(total), []))
-        entry[1].append((int(bucket), int(before), int(n)))
+    for (unit, kind), rows in groupby(database.execute_sql(sql, list(months)), _UNIT_KIND):
+        histogram = [(int(bucket), int(n)) for _, _, bucket, n in rows if n]
+        total = sum(n for _, n in histogram)
+        if not total:
+            continue
+        picks, before = [], 0
+        for bucket, n in histogram:  # the buckets that may hold rank (total - 1) // 2 or total // 2
+            upto = before + n
+            if before * 2 <= total and upto * 2 > total - 2:
+                picks.append((bucket, before, n))
+            elif before * 2 > total:
+                break
+            before = upto
+        found[unit, kind] = (total, picks)
     return found
+
+
+_UNIT_KIND = itemgetter(0, 1)
 
 
 def _times_in(
