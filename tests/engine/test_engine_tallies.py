@@ -388,6 +388,7 @@ def test_an_upgrade_widens_the_indexes_read_alone(app):
         ("item", "item_raised_by_id_node_path", "item_raised_by_id", "raised_by_id"),
         ("item", "item_handler_id_node_path", "item_handler_id", "handler_id"),
         ("item", "item_definition_id_closed_raised_at", "item_definition_id", "definition_id"),
+        ("assignment", "assignment_item_id_unit_path", "assignment_item_id", "item_id"),
     ]
     for table, wide, narrow, columns in replaced:
         database.execute_sql(f"DROP INDEX {wide}")
