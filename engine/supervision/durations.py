@@ -3,10 +3,10 @@ histograms (``summons_duration_tally``, kept by triggers: ``engine.store.duratio
 
 For a period of whole local months and units whose every summons the reader sees, or
 every summons on the items of a few areas (a street's supervisor: the nodes below the
-root, ``engine.org.org.area_of``), a median costs two reads whatever the number of summonses: the
-buckets holding the middle rank(s), found in the histograms of the period's months and
-those areas (window sums in SQL), and the times in those buckets alone, on the indexes led
-by (unit, seconds). The value is the one sorting every time gives (the mean of the middle
+root, ``engine.org.org.area_of``), a median costs two reads whatever the number of
+summonses: the histograms of the period's months and those areas, summed by bucket, which
+say which buckets hold the middle rank(s), and the times in those buckets alone, on the
+indexes led by (unit, seconds). The value is the one sorting every time gives (the mean of the middle
 two of an even count), which the evaluation did by reading every summons of the period
 (376,000 for the district's quarter at 1,000,000 items). ``recount`` counts the histograms
 from the summonses; tests compare.
@@ -24,7 +24,7 @@ from typing import Any
 from engine.org.org import area_of
 from engine.store.db import backend, database, write_transaction
 from engine.store.duration_sql import DURATIONS
-from engine.supervision.medians import bucket_of, bucket_range
+from engine.supervision.medians import at_ranks, bucket_of, bucket_range
 
 KINDS = tuple(DURATIONS)  # 0: to report in, 1: to finish
 
@@ -57,27 +57,17 @@ def medians(
     if not units:
         return {}
     parts = _Parts(areas, whole)
-    # (unit, kind) -> per middle rank: its bucket (None: in none), its rank in the bucket,
-    # and how many times the histograms count in the bucket
-    plan: dict[tuple[int, int], list[tuple[int | None, int, int]]] = {}
-    for (unit, kind), (total, buckets) in _middle_buckets(units, months, parts).items():
-        plan[unit, kind] = [
-            next(
-                ((b, rank - before, n) for b, before, n in buckets if before <= rank < before + n),
-                (None, rank, 0),
-            )
-            for rank in sorted({(total - 1) // 2, total // 2})
-        ]
-    wanted = sorted(
-        {(u, k, b) for (u, k), picks in plan.items() for b, _, _ in picks if b is not None}
-    )
+    # (unit, kind) -> per middle rank: its bucket, its rank in the bucket, and how many
+    # times the histograms count in the bucket
+    plan = _middle_buckets(units, months, parts)
+    wanted = sorted({(u, k, b) for (u, k), picks in plan.items() for b, _, _ in picks})
     times = _times_in(wanted, bounds, parts)
     found: dict[int, list[float | None]] = {unit: [None, None] for unit in units}
     for (unit, kind), picks in plan.items():
         values = [
             times[unit, kind, bucket][rank]
             for bucket, rank, counted in picks
-            if bucket is not None and len(times[unit, kind, bucket]) == counted
+            if len(times[unit, kind, bucket]) == counted
         ]
         if len(values) < len(picks):  # the counts and the times disagree
             found.pop(unit, None)
@@ -114,33 +104,24 @@ def _ids(ids: Iterable[int]) -> str:
 
 def _middle_buckets(
     units: list[int], months: tuple[str, str], parts: _Parts
-) -> dict[tuple[int, int], tuple[int, list[tuple[int, int, int]]]]:
-    """(unit, kind) → the count of its times in ``months`` (and ``areas``) and the buckets
-    that may hold its middle rank(s): (bucket, times before it, times in it). The histogram
-    is summed over the months and areas in SQL, in bucket order, and its running sums are
-    taken here: window sums in SQL sorted the rows twice more (2,878 at a million items:
-    5.4 ms, against 3 read and summed here)."""
+) -> dict[tuple[int, int], list[tuple[int, int, int]]]:
+    """(unit, kind) → per middle rank of its times in ``months`` (and ``areas``), the
+    lower and upper of an even count: the bucket holding it, its rank in the bucket, and
+    the times in the bucket (``medians.at_ranks``). The histogram is summed over the
+    months and areas in SQL, in bucket order; window sums in SQL sorted the rows twice
+    more (2,878 at a million items: 5.4 ms, against 3 read and summed here)."""
     p = backend().database.param
     sql = (
         "SELECT unit_id, kind, bucket, SUM(summonses) FROM summons_duration_tally"
         f" WHERE {parts.histograms(units)} AND month >= {p} AND month <= {p}"
         " GROUP BY unit_id, kind, bucket ORDER BY unit_id, kind, bucket"
     )
-    found: dict[tuple[int, int], tuple[int, list[tuple[int, int, int]]]] = {}
+    found: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
     for (unit, kind), rows in groupby(database.execute_sql(sql, list(months)), _UNIT_KIND):
-        histogram = [(int(bucket), int(n)) for _, _, bucket, n in rows if n]
+        histogram = [(int(bucket), int(n)) for _, _, bucket, n in rows]
         total = sum(n for _, n in histogram)
-        if not total:
-            continue
-        picks, before = [], 0
-        for bucket, n in histogram:  # the buckets that may hold rank (total - 1) // 2 or total // 2
-            upto = before + n
-            if before * 2 <= total and upto * 2 > total - 2:
-                picks.append((bucket, before, n))
-            elif before * 2 > total:
-                break
-            before = upto
-        found[unit, kind] = (total, picks)
+        if total:
+            found[unit, kind] = at_ranks(histogram, sorted({(total - 1) // 2, total // 2}))
     return found
 
 

@@ -13,10 +13,9 @@ counts the histograms from the items; tests compare both.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import Counter
-from collections.abc import Hashable
-from itertools import accumulate, groupby
+from collections.abc import Hashable, Iterable
+from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
@@ -43,6 +42,25 @@ def bucket_of(seconds: int) -> int:
         return seconds
     text = str(seconds)
     return len(text) * 1000 + int(text[:3])
+
+
+def at_ranks(histogram: Iterable[tuple[int, int]], ranks: list[int]) -> list[tuple[int, int, int]]:
+    """For each of ``ranks`` (ascending, each below the histogram's total): the bucket that
+    holds the value at that rank of the sorted values, the value's rank among the bucket's
+    own, and how many values the bucket holds. ``histogram``: (bucket, values) pairs in
+    bucket order (the first bucket whose running count passes a rank holds it)."""
+    found: list[tuple[int, int, int]] = []
+    pending = iter(ranks)
+    rank = next(pending, None)
+    before = 0
+    for bucket, n in histogram:
+        while rank is not None and rank < before + n:
+            found.append((bucket, rank - before, n))
+            rank = next(pending, None)
+        if rank is None:
+            break
+        before += n
+    return found
 
 
 def bucket_range(bucket: int) -> tuple[int, int]:
@@ -93,15 +111,11 @@ def medians(
                     counts[bucket] += n
             histogram = sorted(counts.items())
             buckets, numbers = [b for b, _ in histogram], [n for _, n in histogram]
-        if not numbers:
+        total = sum(numbers)
+        if not total:
             continue
-        # The first bucket whose running count passes the middle value holds it.
-        running = list(accumulate(numbers))
-        middle = running[-1] // 2
-        at = bisect_right(running, middle)
-        if at < len(running):
-            wanted[key] = (buckets[at], middle - (running[at - 1] if at else 0))
-            sizes[key] = running[-1]
+        ((bucket, offset, _),) = at_ranks(zip(buckets, numbers), [total // 2])
+        wanted[key], sizes[key] = (bucket, offset), total
     # Many items: a key of one source and no extra times has its value picked by the
     # database; the others' times are read and picked here.
     picks = (

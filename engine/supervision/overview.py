@@ -122,6 +122,20 @@ def node_with_children_and_roots(
     return found, [r for r in rows if r.parent_id == found.id and r.id != found.id], roots
 
 
+def _child_finder(parent: str, children: Any) -> Any:
+    """path → the id of the child of the node at ``parent`` whose subtree holds the path
+    (None: the parent's own, or outside it)."""
+    by_path = {child.path: child.id for child in children}
+    depth = len(parent)
+
+    def child_of(path: str) -> int | None:
+        if not path.startswith(parent):
+            return None
+        return by_path.get(path[: path.find("/", depth) + 1])  # parent's path + child id + "/"
+
+    return child_of
+
+
 def summary(
     actor: Actor,
     parent: OrgNode | NodeRow,
@@ -148,8 +162,7 @@ def summary(
         children = list(OrgNode.select().where(OrgNode.parent == parent).order_by(OrgNode.id))
     children = [child for child in children if child.kind not in ("building", "department")]
     everything = _sees_every_item(actor, subtrees, roots)
-    depth = len(parent.path)
-    by_path = {child.path: child.id for child in children}
+    child_of = _child_finder(parent.path, children)
     numbers = {child.id: tallies.Counts() for child in children}
     total = tallies.Counts()
     extra_seconds: list[tuple[str, int]] = []  # the resolution times of the extra items
@@ -165,24 +178,19 @@ def summary(
                 numbers[area].add(counts)
         if parent.parent_id is not None:
             for path, counts in tallies.by_node([parent.path], now=now).items():
-                child_id = by_path.get(path[: path.find("/", depth) + 1])
-                if child_id is not None:
+                if (child_id := child_of(path)) is not None:
                     numbers[child_id].add(counts)
     else:
-        # The subtrees' nodes are read along for the overdue list's scope, which an actor
-        # who sees everything does not need (``overdue_items(everything=True)``).
-        per_path = tallies.by_node(subtrees, now=now, everything=everything)
-        if not everything:
-            for path, value, *columns in _extra_items(actor.user.id, subtrees):  # few rows
-                tallies.add_item(per_path.setdefault(path, tallies.Counts()), *columns, now)
-                if value is not None:
-                    extra_seconds.append((path, value))
+        # The subtrees' nodes are read along, for the overdue list's scope.
+        per_path = tallies.by_node(subtrees, now=now)
+        for path, value, *columns in _extra_items(actor.user.id, subtrees):  # few rows
+            tallies.add_item(per_path.setdefault(path, tallies.Counts()), *columns, now)
+            if value is not None:
+                extra_seconds.append((path, value))
         for path, counts in per_path.items():
             total.add(counts)
-            if path.startswith(parent.path):
-                child_id = by_path.get(path[: path.find("/", depth) + 1])
-                if child_id is not None:
-                    numbers[child_id].add(counts)
+            if (child_id := child_of(path)) is not None:
+                numbers[child_id].add(counts)
     items, resolved = total.items, total.resolved
     summed = {
         "total": items,
@@ -199,10 +207,8 @@ def summary(
     roots = {g.node_path: g.node_id for g in actor.grants}
     extra: dict[int, list[int]] = {}
     for path, value in extra_seconds:
-        if path.startswith(parent.path):
-            child_id = by_path.get(path[: path.find("/", depth) + 1])
-            if child_id is not None:
-                extra.setdefault(child_id, []).append(value)
+        if (child_id := child_of(path)) is not None:
+            extra.setdefault(child_id, []).append(value)
     middle = medians.medians(
         {c.id: medians.sources_for(c.id, c.path, roots) for c in children}, extra
     )
@@ -303,12 +309,10 @@ def counts_by_child_live(
     if not children:
         return []
     child_of: dict[int, int] = {}  # node id -> the child of ``parent`` it lies under
-    by_path = {child.path: child.id for child in children}
-    depth = len(parent.path)
+    find_child = _child_finder(parent.path, children)
     for node_id, path in subtree_nodes(parent.path):
-        head = path[: path.find("/", depth) + 1]  # parent's path + the child's id + "/"
-        if head in by_path:
-            child_of[node_id] = by_path[head]
+        if (child_id := find_child(path)) is not None:
+            child_of[node_id] = child_id
     in_scope = visible_items(actor).where(item_within(parent.path))
     numbers: dict[int, list[int]] = {child.id: [0, 0, 0, 0] for child in children}
     grouped = in_scope.select(

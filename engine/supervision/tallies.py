@@ -76,24 +76,20 @@ def day_start(now: dt.datetime) -> dt.datetime:
     return now.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def by_node(paths: list[str], *, now: dt.datetime, everything: bool = False) -> dict[str, Counts]:
+def by_node(paths: list[str], *, now: dt.datetime) -> dict[str, Counts]:
     """Node path → the counts of the items at that node (not below), for every node under
     one of ``paths`` that holds items. One statement, a UNION ALL of three parts told
     apart by their first column: every node under the paths (the request keeps them for
     ``scope.subtree_nodes``), the stored counts of those nodes grouped by node, and the
-    open items due today before ``now``.
-
-    :param everything: ``paths`` hold the whole org tree (``scope.sees_everything``): every
-        node's counts, with no path condition, and no node list (0.35 → 0.21 ms on the
-        demo's district; it read every node of the district to find them all inside).
+    open items due today before ``now``. (Who sees the whole tree reads ``by_area``.)
     """
     if not paths:
         return {}
     today = day_start(now)
-    patterns = {} if everything else {f"path{i}": path_pattern(p) for i, p in enumerate(paths)}
+    patterns = {f"path{i}": path_pattern(p) for i, p in enumerate(paths)}
     rows = prepared_cursor(  # built once per number of paths
         ("tallies.by_node", len(patterns)),
-        _by_node_parts if patterns else _by_node_counts,
+        _by_node_parts,
         bucket=today.strftime("%Y-%m-%d"),
         today=today,
         now=now,
@@ -114,12 +110,9 @@ def by_node(paths: list[str], *, now: dt.datetime, everything: bool = False) -> 
     for _, _, path, *numbers in stored:
         if numbers[0]:
             found[path] = Counts(*(int(n or 0) for n in numbers))
-    if patterns:
-        found_nodes.sort()  # in id order, as a grouped read gave them
-        for root in paths:
-            remember(
-                ("subtree_nodes", root), [(i, p) for i, p in found_nodes if p.startswith(root)]
-            )
+    found_nodes.sort()  # in id order, as a grouped read gave them
+    for root in paths:
+        remember(("subtree_nodes", root), [(i, p) for i, p in found_nodes if p.startswith(root)])
     roots = tuple(paths)
     for _, _, path, n, *_ in due_today:
         if path.startswith(roots):
@@ -190,10 +183,9 @@ def _by_node_counts(bucket: Any, today: Any, now: Any, **patterns: Any) -> Any:
     # the nodes joined to their counts by (id, path) sorted every node of the district
     # in a temporary tree (about a third more than the parts apart).
     path = named.select(named.path).where(named.id == t.node)
+    under = reduce(operator.or_, [path_like(inner.path, p) for p in patterns.values()])
     stored = t.select(SQL("1"), t.node, path, *_sums(t, bucket)).group_by(t.node)
-    if patterns:  # else every node's
-        under = reduce(operator.or_, [path_like(inner.path, p) for p in patterns.values()])
-        stored = stored.where(t.node.in_(inner.select(inner.id).where(under)))
+    stored = stored.where(t.node.in_(inner.select(inner.id).where(under)))
     # Every open item due today before now, on the (closed, due_at) index, its path
     # matched in Python: a path condition in SQL made the planner prefer the path index
     # and visit every open item under a large subtree.
