@@ -3,6 +3,7 @@ JSON bodies no deeper than the engine's limits (engine/core/limits.py), no NUL c
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, request
@@ -12,6 +13,7 @@ from werkzeug.routing import IntegerConverter, Map
 
 from engine.core import limits
 from engine.core.errors import FieldProblem, Invalid, Malformed
+from engine.workflow.queues import MAX_PAGE
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -112,3 +114,30 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedIntConverter
     app.json = BoundedJSONProvider(app)
     app.before_request(refuse_nul)
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page of a list that reads one row more than it shows, to know whether another
+    page follows (the ``page`` query parameter: :func:`page_arg`)."""
+
+    number: int
+    size: int
+
+    @property
+    def limit(self) -> int:
+        return self.size + 1
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.size
+
+    def split(self, rows: list[Any]) -> tuple[list[Any], bool]:
+        """The rows this page shows, and whether more follow."""
+        return rows[: self.size], len(rows) > self.size
+
+
+def page_arg(size: int) -> Page:
+    """The page the ``page`` query parameter asks for (1 when absent; not a whole number,
+    or below 1, is a 422 naming it), of ``size`` rows."""
+    return Page(int_arg("page", 1, minimum=1, maximum=MAX_PAGE) or 1, size)

@@ -13,10 +13,9 @@ from engine.store.prepared import prepared
 from engine.supervision import board as boards
 from engine.supervision import board_items
 from engine.workflow import listed
-from engine.workflow.queues import MAX_PAGE
 from pages.auth import requires
 from pages.extensions import htmx
-from pages.guards import int_arg
+from pages.guards import page_arg
 from pages.review import _supervises, bp, chosen_node
 
 # Items a page behind a board count lists, with a link to the next page (it listed the
@@ -58,27 +57,20 @@ def overdue_items(level: str, key: str) -> Any:
     within = chosen_node(request.args.get("within"))
     if level != "department" and not _supervises(node):
         abort(404)  # an area outside what the actor supervises
-    page = int_arg("page", 1, minimum=1, maximum=MAX_PAGE)
+    page = page_arg(OVERDUE_PAGE)
     now = clock.now()
-    # One row more than the page says whether another follows.
-    rows = board_items.overdue_items(
-        g.actor,
-        level,
-        node,
-        now=now,
-        within=within,
-        limit=OVERDUE_PAGE + 1,
-        offset=(page - 1) * OVERDUE_PAGE,
+    rows, more = page.split(
+        board_items.overdue_items(
+            g.actor, level, node, now=now, within=within, limit=page.limit, offset=page.offset
+        )
     )
-    more = len(rows) > OVERDUE_PAGE
-    rows = rows[:OVERDUE_PAGE]
     return render_template(
         "review/board_items.html",
         node=node,
         level=level,
         within=within,
         rows=rows,
-        page=page,
+        page=page.number,
         more=more,
         now=now,
         late=board_items.late_summons(g.actor, rows, now=now),

@@ -13,10 +13,9 @@ from engine.metrics import facts
 from engine.org.scope import evidence_items, may_review, review_roots
 from engine.org.shown import nodes_by_key
 from engine.store.models import Item, OrgNode
-from engine.workflow.queues import MAX_PAGE
 from pages import charts, dashboards, xlsx
 from pages.auth import requires
-from pages.guards import int_arg
+from pages.guards import page_arg
 from pages.review import bp, trends
 
 EVIDENCE_FILTERS = ("all", "open", "overdue", "unresolved", "reopened", "unsatisfied")
@@ -119,23 +118,22 @@ def evidence(key: str) -> Any:
     wanted = request.args.get("filter", "all")
     if wanted not in EVIDENCE_FILTERS:
         abort(404)
-    page = int_arg("page", 1, minimum=1, maximum=MAX_PAGE)
+    page = page_arg(EVIDENCE_PAGE)
     type_key = request.args.get("type") or None
     now = clock.now()
     items = evidence_items(g.actor, node, filter=wanted, type_key=type_key, now=now)
     # Only what the list shows (the answers, files and routing record are decoded per row
-    # otherwise); the state's label comes from the version's cached runtime. One row more
-    # than the page says whether another follows.
-    rows = list(
-        items.select(*EVIDENCE_COLUMNS).limit(EVIDENCE_PAGE + 1).offset((page - 1) * EVIDENCE_PAGE)
+    # otherwise); the state's label comes from the version's cached runtime.
+    shown, more = page.split(
+        list(items.select(*EVIDENCE_COLUMNS).limit(page.limit).offset(page.offset))
     )
     return render_template(
         "review/evidence.html",
         node=node,
-        items=rows[:EVIDENCE_PAGE],
+        items=shown,
         filter=wanted,
         type_key=type_key,
-        page=page,
-        more=len(rows) > EVIDENCE_PAGE,
+        page=page.number,
+        more=more,
         now=now,
     )
