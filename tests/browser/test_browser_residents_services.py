@@ -50,6 +50,7 @@ def phone(browser: Any, live_server: Any, tmp_path: Path) -> Iterator[Any]:
 
 def fits_the_phone(page: Any) -> None:
     """Nothing wider than the screen: no sideways scrolling."""
+    page.wait_for_load_state()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"{page.url} is {width}px wide"
 
@@ -159,6 +160,8 @@ def test_post_and_take_up_a_help_request(phone: Any, live_server: Any) -> None:
     helper = phone("lvzhou-yezhu2")
     helper.goto(live_server.url("/r/help"))
     helper.get_by_role("link", name="周六上午帮忙去药店取降压药").click()
+    # Measure the request's own page, not the list while the click navigates away.
+    expect(helper.locator("h1")).to_have_text("周六上午帮忙去药店取降压药")
     fits_the_phone(helper)
     button = helper.get_by_role("button", name="我来帮忙")
     box = button.bounding_box()
