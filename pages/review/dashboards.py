@@ -19,9 +19,9 @@ from pages.guards import page_arg
 from pages.review import bp, trends
 
 EVIDENCE_FILTERS = ("all", "open", "overdue", "unresolved", "reopened", "unsatisfied")
-# Items a page of the list behind an indicator shows, newest first, with a link to the next
-# page (it listed the first 200 and said nothing of the rest: a street's overdue items at a
-# million are thousands).
+# Items a page of the list behind an indicator shows (newest first, the overdue ones longest
+# overdue first), with a link to the next page (it listed the first 200 and said nothing of
+# the rest: a street's overdue items at a million are thousands).
 EVIDENCE_PAGE = 50
 EVIDENCE_COLUMNS = (
     Item.id,

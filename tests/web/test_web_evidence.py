@@ -129,9 +129,9 @@ def test_the_items_behind_a_board_count_page_through_all_of_them(
 @pytest.mark.parametrize("username", ["ducha", "chaohui-ducha", "xifang", "admin"])
 def test_the_list_behind_an_indicator_is_the_readers_items_under_the_node(demo, username):
     """Every node the reader may review, every filter: the list holds exactly the items
-    the reader sees (``visible_items``) under the node, newest first; inside a subtree the
-    reader sees whole the scope condition is left out, and at a root the path is tested
-    on each row, but the items are the same."""
+    the reader sees (``visible_items``) under the node, newest first (the overdue ones
+    longest overdue first); inside a subtree the reader sees whole the scope condition is
+    left out, and at a root the path is tested on each row, but the items are the same."""
     from engine.org.scope import item_within, may_review, visible_items
     from engine.store.models import Item
     from pages.review.dashboards import EVIDENCE_FILTERS
@@ -146,9 +146,14 @@ def test_the_list_behind_an_indicator_is_the_readers_items_under_the_node(demo, 
             listed = list(evidence_items(actor, node, filter=wanted, type_key=None, now=now))
             ids = [i.id for i in listed]
             assert len(ids) == len(set(ids)) and set(ids) <= seen, (node.key, wanted)
-            assert [(i.raised_at, i.id) for i in listed] == sorted(
-                ((i.raised_at, i.id) for i in listed), reverse=True
-            )
+            if wanted == "overdue":  # longest overdue first
+                assert [(i.due_at, i.id) for i in listed] == sorted(
+                    (i.due_at, i.id) for i in listed
+                )
+            else:
+                assert [(i.raised_at, i.id) for i in listed] == sorted(
+                    ((i.raised_at, i.id) for i in listed), reverse=True
+                )
             if wanted == "all":
                 assert set(ids) == seen, node.key
     assert Item.select().count() > 0
