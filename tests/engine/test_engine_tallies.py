@@ -243,6 +243,16 @@ def test_overdue_counts_items_due_earlier_today(app, actor_of, hour):
     found = {p: _numbers(c) for p, c in counted.items() if c.items}
     assert found == live_counts(paths, now)
     assert sum(v[2] for v in found.values()) > 0
+    # below the root (a street, a compound, two streets), where today's deadlines are
+    # sought per node path of the subtrees
+    streets = [n.path for n in OrgNode.select().where(OrgNode.kind == "street")]
+    compounds = [n.path for n in OrgNode.select().where(OrgNode.kind == "compound")]
+    due_today = 0
+    for below in [*([s] for s in streets), compounds[:1], streets[:2]]:
+        counted = {p: _numbers(c) for p, c in tallies.by_node(below, now=now).items() if c.items}
+        assert counted == live_counts(below, now), below
+        due_today += sum(v[2] for v in counted.values()) if len(below) == 1 else 0
+    assert due_today > 0
     # and summed by area (the root's children), as the district's /review/ reads them
     by_area: dict[int, list[int]] = {}
     for path, numbers in found.items():
