@@ -147,6 +147,7 @@ def pages_by_user() -> dict[str, list[str]]:
             "/review/dashboards",
             f"/review/n/{district}",
             f"/review/n/{district}/items?filter=all",
+            f"/review/n/{district}/items?filter=overdue",
             "/review/evaluation",
             "/work/",
         ],
