@@ -247,12 +247,12 @@ def test_overdue_counts_items_due_earlier_today(app, actor_of, hour):
     # sought per node path of the subtrees
     streets = [n.path for n in OrgNode.select().where(OrgNode.kind == "street")]
     compounds = [n.path for n in OrgNode.select().where(OrgNode.kind == "compound")]
-    due_today = 0
+    overdue_below = 0
     for below in [*([s] for s in streets), compounds[:1], streets[:2]]:
         counted = {p: _numbers(c) for p, c in tallies.by_node(below, now=now).items() if c.items}
         assert counted == live_counts(below, now), below
-        due_today += sum(v[2] for v in counted.values()) if len(below) == 1 else 0
-    assert due_today > 0
+        overdue_below += sum(v[2] for v in counted.values()) if len(below) == 1 else 0
+    assert overdue_below > 0
     # and summed by area (the root's children), as the district's /review/ reads them
     by_area: dict[int, list[int]] = {}
     for path, numbers in found.items():
