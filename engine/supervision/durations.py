@@ -6,10 +6,10 @@ every summons on the items of a few areas (a street's supervisor: the nodes belo
 root, ``engine.org.org.area_of``), a median costs two reads whatever the number of
 summonses: the histograms of the period's months and those areas, summed by bucket, which
 say which buckets hold the middle rank(s), and the times in those buckets alone, on the
-indexes led by (unit, seconds). The value is the one sorting every time gives (the mean of the middle
-two of an even count), which the evaluation did by reading every summons of the period
-(376,000 for the district's quarter at 1,000,000 items). ``recount`` counts the histograms
-from the summonses; tests compare.
+indexes led by (unit, seconds). The value is the one sorting every time gives (the mean of
+the middle two of an even count), which the evaluation did by reading every summons of the
+period (376,000 for the district's quarter at 1,000,000 items). ``recount`` counts the
+histograms from the summonses; tests compare.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from typing import Any
 from peewee import SQL, Case, fn
 
 from engine.core.memo import remember
+from engine.org.actors import is_root
 from engine.org.org import area_of
 from engine.org.scope import path_like, path_pattern
 from engine.store.backends import Backend
@@ -88,7 +89,7 @@ def by_node(paths: list[str], *, now: dt.datetime) -> dict[str, Counts]:
     today = day_start(now)
     patterns = {f"path{i}": path_pattern(p) for i, p in enumerate(paths)}
     # A root among the paths: today's deadlines are read for the whole tree (below)
-    rooted = any(path.count("/") <= 2 for path in paths)
+    rooted = any(is_root(path) for path in paths)
     rows = prepared_cursor(  # built once per number of paths, with or without a root
         ("tallies.by_node", len(patterns), rooted),
         partial(_by_node_parts, rooted=rooted),

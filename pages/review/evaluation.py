@@ -15,6 +15,7 @@ from engine.store.models import OrgNode
 from engine.supervision import evaluation, scoring
 from pages.auth import requires
 from pages.extensions import htmx
+from pages.guards import Page
 from pages.links import VARY, quoted, url_pattern, url_pieces
 from pages.review import bp
 from pages.xlsx import workbook
@@ -301,18 +302,21 @@ def evaluation_items(key: str, which: str) -> Any:
         abort(404)
     period = _period()
     now = clock.now()
-    page = max(1, min(request.args.get("page", 1, type=int), MAX_PAGE))
-    rows = evaluation.drill(
-        g.actor, period, unit, which, now=now, limit=PAGE + 1, offset=(page - 1) * PAGE
+    # an unreadable or out-of-range page is the nearest one (not a 422, as ``page_arg``)
+    page = Page(max(1, min(request.args.get("page", 1, type=int), MAX_PAGE)), PAGE)
+    rows, more = page.split(
+        evaluation.drill(
+            g.actor, period, unit, which, now=now, limit=page.limit, offset=page.offset
+        )
     )
     return render_template(
         "review/evaluation_items.html",
         unit=unit,
         which=which,
-        rows=drill_cells(rows[:PAGE], now),
-        first=(page - 1) * PAGE + 1,
-        page=page,
-        more=len(rows) > PAGE,
+        rows=drill_cells(rows, now),
+        first=page.offset + 1,
+        page=page.number,
+        more=more,
         period=period,
     )
 
