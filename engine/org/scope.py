@@ -467,13 +467,25 @@ def summons_unjoined_shape(actor: Actor) -> tuple[tuple[Any, ...], dict[str, Any
     return tuple(ways), values
 
 
-def summons_unjoined_slotted(ways: tuple[Any, ...], slots: dict[str, Any]) -> Any:
+def summons_unjoined_slotted(
+    ways: tuple[Any, ...], slots: dict[str, Any], *, item_row: bool = False
+) -> Any:
     """:func:`summons_in_view_unjoined` built from :func:`summons_unjoined_shape`'s ways,
-    with ``slots`` (values, or a kept statement's slots) for the patterns not written in."""
+    with ``slots`` (values, or a kept statement's slots) for the patterns not written in.
+
+    :param item_row: a subtree's summons tested each by its item's row (EXISTS), for a
+        statement that reads few summons by another index; else matched against the
+        subtree's items, which the database lists first (all of them, however old)."""
     conds: list[Any] = []
     for i, (sees, text) in enumerate(ways):
         pattern = SQL(text) if text is not None else slots[f"path{i}"]
-        if sees == "subtree":
+        if sees == "subtree" and item_row:
+            inner = Item.alias("scoped_item")
+            row = inner.select(SQL("1")).where(
+                (inner.id == Assignment.item) & path_like(inner.node_path, pattern)
+            )
+            conds.append(fn.EXISTS(row))
+        elif sees == "subtree":
             items = Item.select(Item.id).where(path_like(Item.node_path, pattern))
             conds.append(Assignment.item.in_(items))
         else:

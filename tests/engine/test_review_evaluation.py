@@ -201,3 +201,73 @@ def test_a_score_is_kept_by_rule_and_numbers_of_each_type():
     assert scoring._scored(rule, {"urged": 50}) == 1 and len(calls) == 1
     assert scoring._scored(rule, {"urged": 50.0}) == 2.5 and len(calls) == 2
     assert scoring._scored(lambda doc: 7, {"urged": 50}) == 7  # another rule: its own
+
+
+def _hand_medians(actor, period, unit_id):
+    """The medians of ``unit_id``'s summons in the actor's view, sorted here."""
+    from engine.store.models import Assignment
+
+    seen = {a.id for a in evaluation.in_period(actor, period).select(Assignment.id)}
+    mine = [a for a in Assignment.select() if a.id in seen and a.unit_id == unit_id]
+
+    def seconds(ends):
+        return evaluation.median([(e - a.summoned_at).total_seconds() for a, e in ends if e])
+
+    return (
+        seconds([(a, a.reported_at) for a in mine]),
+        seconds([(a, a.done_at if a.state == "done" else None) for a in mine]),
+    )
+
+
+@pytest.mark.parametrize("item_row", [True, False])
+@pytest.mark.parametrize("user", ["chaohui-ducha", "xiaohe-ducha", "shijiahuayuan-sqsfb"])
+def test_medians_match_summons_to_the_scope_either_way(app, actor_of, monkeypatch, user, item_row):
+    """Whether each summons is tested by its item's row or against the subtree's items
+    listed, a street's and a community's medians are those of their own summons."""
+    build()
+    upsert_user("xiaohe-ducha", "小河督导", "demo1234", [{"role": "supervisor", "node": "xiaohe"}],
+                now=NOW)  # fmt: skip
+    upsert_user("shijiahuayuan-sqsfb", "社区三方办", "demo1234",
+                [{"role": "supervisor", "node": "shijiahuayuan"}], now=NOW)  # fmt: skip
+    monkeypatch.setattr(evaluation, "_by_item_row", lambda *args: item_row)
+    evaluation._MEDIAN_STATEMENTS.clear()
+    actor = actor_of(user)
+    rows = evaluation.evaluate(actor, Q4, now=NOW, stored=False)
+    assert any(r.report_median_hours for r in rows) or user == "shijiahuayuan-sqsfb"
+    for row in rows:
+        report, handle = _hand_medians(actor, Q4, row.node.id)
+        assert row.report_median_hours == (report and round(report / 3600, 1))
+        assert row.handle_median_hours == (handle and round(handle / 3600, 1))
+
+
+def test_the_item_row_way_is_taken_when_the_subtree_holds_more_items(app, actor_of, monkeypatch):
+    """The way is chosen by two sizes: the units' summonses in the period (the district
+    over) against the subtree's items of every year; kept for a while, then counted anew."""
+    from engine.org.scope import summons_unjoined_shape
+    from engine.store.models import Assignment, Item
+
+    build()
+    actor = actor_of("chaohui-ducha")
+    units = sorted({a.unit_id for a in Assignment.select(Assignment.unit)})
+    ways, values = summons_unjoined_shape(actor)
+    start, end = values["start"], values["end"] = Q4.bounds()
+    summonses = sum(1 for a in Assignment.select() if start <= a.summoned_at < end)
+    path = actor.grants[0].node_path
+    street_items = sum(1 for i in Item.select() if i.node_path.startswith(path))
+    assert summonses and street_items and summonses != street_items
+    clock = [1000.0]
+    monkeypatch.setattr(evaluation.time, "monotonic", lambda: clock[0])
+    evaluation._ITEM_ROW.clear()
+    assert evaluation._by_item_row(ways, values, units) == (summonses < street_items)
+    # A unit without summonses: none to test against the street's items.
+    assert evaluation._by_item_row(ways, values, [-1]) is True
+    # Kept: sizes that would change the answer are not counted until the time is up.
+    monkeypatch.setattr(evaluation, "SIZE_CAP", 0)
+    clock[0] += evaluation.ITEM_ROW_SECONDS - 1
+    assert evaluation._by_item_row(ways, values, [-1]) is True
+    clock[0] += 2
+    assert evaluation._by_item_row(ways, values, [-1]) is False  # both counted as 0
+    # Who sees no subtree (a department) has nothing to choose.
+    dept_ways, dept_values = summons_unjoined_shape(actor_of("dept-gaj-user"))
+    dept_values["start"], dept_values["end"] = start, end
+    assert evaluation._by_item_row(dept_ways, dept_values, units) is False
