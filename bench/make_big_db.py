@@ -15,6 +15,17 @@ same). Indexes are dropped during the copy and made again after, then the stored
 (``engine.supervision.tallies``) are rebuilt, the facts cache refreshed and the planner's
 statistics taken (``ANALYZE``). The same arguments give the same database.
 
+Two shapes. By default (a stress test) every copy is of the whole base, within four days
+of it: 250 copies of the base's present at once, so a quarter of the million items are
+open (264,812), 7,753 open emergencies, a department on 17,650 open items. With ``--years
+Y`` (a district's history) the base stays the present and each copy holds only the base's
+closed items, moved back by its share of ``Y`` years: copy *k* of *n* by *k* × Y × 8,760 /
+*n* hours (and the same jitter). Then the million items are the years behind today's
+open items, as a deployment reaches a million items: the open ones, the deadlines of the
+day and the live board are the base's; what counts history (a quarter's evaluation, the
+medians, the counts of closed items) holds a quarter's share of the million. Copies take
+ids after the base's, so a list newest by id meets the old copies first.
+
 SQLite only (the SQL below is SQLite's): it is a bench tool, not a feature.
 """
 
@@ -54,10 +65,11 @@ def shift_hours(k: int) -> int:
     return (k * 7919) % 193 - 96
 
 
-def copy_expression(con: sqlite3.Connection, table: str, k: int, offsets: dict[str, str]) -> str:
-    """The SELECT list copying ``table``'s rows for copy ``k``."""
+def copy_expression(
+    con: sqlite3.Connection, table: str, hours: int, offsets: dict[str, str]
+) -> str:
+    """The SELECT list copying ``table``'s rows with their dates moved by ``hours``."""
     dates = set(date_columns(con, table))
-    hours = shift_hours(k)
     parts = []
     for name in columns(con, table):
         if name in offsets:
@@ -77,6 +89,11 @@ def main() -> None:
     parser.add_argument("--base", type=int, default=4000, help="items the demo generator makes")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--events", action="store_true", help="copy events and escalations too")
+    parser.add_argument(
+        "--years",
+        type=float,
+        help="a district's history: copies of the closed items only, spread over these years",
+    )
     parser.add_argument(
         "--base-db", help="start from a copy of this database (made by an earlier run's demo)"
     )
@@ -105,8 +122,16 @@ def main() -> None:
     con.execute("PRAGMA temp_store=MEMORY")
     base_items = con.execute("SELECT COUNT(*), MAX(id) FROM item").fetchone()
     count, span = int(base_items[0]), int(base_items[1])
-    copies = -(-args.items // count) - 1  # beyond the base
-    say(f"base: {count} items (ids up to {span}); {copies} copies to reach {args.items}")
+    # a copy: the whole base (stress), or its closed items moved back (history)
+    copied = "1 = 1"
+    if args.years:
+        copied = "closed = 1"
+    per_copy = int(con.execute(f"SELECT COUNT(*) FROM item WHERE {copied}").fetchone()[0])
+    copies = -(-(args.items - count) // per_copy)  # beyond the base
+    step = args.years * 8760 / copies if args.years else 0.0
+    say(
+        f"base: {count} items (ids up to {span}); {copies} copies of {per_copy} to reach {args.items}"
+    )
     tables = TABLES if args.events else ("item", "assignment")
     spans = {
         t: int(con.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{t}"').fetchone()[0]) for t in tables
@@ -122,11 +147,12 @@ def main() -> None:
     limit = args.items  # the last copy stops at exactly --items
     for k in range(1, copies + 1):
         con.execute("BEGIN")
-        room = limit - count * k
+        room = limit - count - per_copy * (k - 1)
+        hours = shift_hours(k) - round(k * step)
         offsets = {"id": f'"id" + {k * spans["item"]}'}
         con.execute(
-            f"INSERT INTO item SELECT {copy_expression(con, 'item', k, offsets)} FROM item"
-            f" WHERE id <= {spans['item']} ORDER BY id LIMIT {min(room, count)}"
+            f"INSERT INTO item SELECT {copy_expression(con, 'item', hours, offsets)} FROM item"
+            f" WHERE id <= {spans['item']} AND {copied} ORDER BY id LIMIT {min(room, per_copy)}"
         )
         item_off = k * spans["item"]
         last = item_off + spans["item"]
@@ -135,7 +161,7 @@ def main() -> None:
             if "assignment_id" in columns(con, table):
                 offsets["assignment_id"] = f'"assignment_id" + {k * spans["assignment"]}'
             con.execute(
-                f'INSERT INTO "{table}" SELECT {copy_expression(con, table, k, offsets)}'
+                f'INSERT INTO "{table}" SELECT {copy_expression(con, table, hours, offsets)}'
                 f' FROM "{table}" WHERE id <= {spans[table]} AND item_id IS NOT NULL'
                 f' AND "item_id" + {item_off} IN (SELECT id FROM item WHERE id > {item_off}'
                 f" AND id <= {last})"
