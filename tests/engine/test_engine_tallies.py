@@ -14,6 +14,7 @@ from engine.core import clock
 from engine.demo.demo import generate
 from engine.org.actors import actor_for
 from engine.org.org import area_of
+from engine.store import prepared
 from engine.store.db import backend, database
 from engine.store.models import (
     AreaTally,
@@ -220,10 +221,15 @@ def test_the_stored_counts_follow_every_writer(app, actor_of, client, token_for)
     assert tallies.item_stored() == touched_before
 
 
+@pytest.mark.parametrize("few", [1, tallies.DUE_TODAY_FEW])
 @pytest.mark.parametrize("hour", [0, 9, 23])
-def test_overdue_counts_items_due_earlier_today(app, actor_of, hour):
+def test_overdue_counts_items_due_earlier_today(app, actor_of, monkeypatch, hour, few):
     """Deadlines before today come from the stored buckets, today's from the items; per
-    node under the root, and per area as who sees the whole tree reads them."""
+    node under the root, and per area as who sees the whole tree reads them. The whole
+    tree's deadlines of the day are read one way when few, another when many (``few``:
+    from how many on)."""
+    monkeypatch.setattr(tallies, "DUE_TODAY_FEW", few)
+    monkeypatch.setattr(prepared, "_statements", {})  # built again with that number
     generate(SEED, compounds=4, items=40, seed=5, now=NOW)
     now = NOW.replace(hour=hour, minute=30)
     open_ids = [i.id for i in Item.select(Item.id).where(~Item.closed).order_by(Item.id)]
