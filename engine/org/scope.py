@@ -14,7 +14,7 @@ from typing import Any
 from peewee import SQL, Expression, fn
 
 from engine.core.memo import memoized, peek, remember
-from engine.org.actors import Actor
+from engine.org.actors import Actor, is_root
 from engine.org.permissions import can
 from engine.store.db import backend
 from engine.store.models import Assignment, Item, OrgNode, Pack
@@ -374,13 +374,30 @@ def visible_assignments(actor: Actor, *, by_ids: bool = False) -> Any:
     """
     if not by_ids:
         return assignments_slotted(*assignment_shape(actor))
-    conds = [
-        (Assignment.role == g.role) & ids_in(Assignment.unit, subtree_ids(g.node_path))
-        for g in actor.grants
-    ]
-    if not conds:
-        return Assignment.select().where(Assignment.id < 0)
-    return Assignment.select().where(reduce(operator.or_, conds))
+    return assignments_slotted(*assignment_shape_by_ids(actor))
+
+
+# A grant's way in ``assignment_shape_by_ids`` when it is at a root of the org tree.
+ROOT_WAY = "root"
+
+
+def assignment_shape_by_ids(actor: Actor) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """``visible_assignments(actor, by_ids=True)`` as a prepared query's shape and values:
+    each grant's subtree by its nodes' ids (written into the SQL), but a grant at a root
+    (``ROOT_WAY``): the summons of its role read on the (role, open, next_due_at) index,
+    their units' paths tested on each row (``unit_path0`` … its pattern), in place of
+    a probe of the unit index for each of the district's 1,397 nodes at a million items
+    (3.7 ms for none). The roles are values (``role0`` …)."""
+    ways: list[Any] = []
+    values: dict[str, Any] = {}
+    for i, grant in enumerate(actor.grants):
+        values[f"role{i}"] = grant.role
+        if is_root(grant.node_path):
+            values[f"unit_path{i}"] = path_pattern(grant.node_path)
+            ways.append(ROOT_WAY)
+        else:
+            ways.append(tuple(subtree_ids(grant.node_path)))
+    return tuple(ways), values
 
 
 def assignment_shape(actor: Actor) -> tuple[tuple[Any, ...], dict[str, Any]]:
@@ -399,12 +416,15 @@ def assignment_shape(actor: Actor) -> tuple[tuple[Any, ...], dict[str, Any]]:
 
 
 def assignments_slotted(ways: tuple[Any, ...], slots: dict[str, Any]) -> Any:
-    """``visible_assignments(actor)`` from :func:`assignment_shape`'s ways, with ``slots``
-    (values, or a prepared query's slots) for the roles and paths."""
+    """``visible_assignments(actor)`` from :func:`assignment_shape`'s ways (or
+    :func:`assignment_shape_by_ids`'), with ``slots`` (values, or a prepared query's
+    slots) for the roles and paths."""
     conds = [
         (Assignment.role == slots[f"role{i}"])
         & (
-            path_like(Assignment.unit_path, slots[f"unit_path{i}"])
+            backend().path_filter(Assignment.unit_path, slots[f"unit_path{i}"])
+            if ids == ROOT_WAY
+            else path_like(Assignment.unit_path, slots[f"unit_path{i}"])
             if ids is None
             else ids_in(Assignment.unit, list(ids))
         )

@@ -216,6 +216,9 @@ class Assignment(Base):
             # department, which counts late summons and their items from this index alone
             (("open", "next_due_at", "unit", "item"), False),
             (("open", "handle_due_at"), False),
+            # the summons of a role at the root (a district supervisor's list) in deadline
+            # order: ``scope.assignment_shape_by_ids``
+            (("role", "open", "next_due_at"), False),
         )
 
 

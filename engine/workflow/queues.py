@@ -11,12 +11,13 @@ from peewee import SQL, Case
 
 from engine.org.actors import Actor
 from engine.org.scope import (
+    ROOT_WAY,
     assignment_shape,
+    assignment_shape_by_ids,
     assignments_slotted,
     item_within,
     role_sees,
     small_subtree_ids,
-    subtree_ids,
     visible_assignments,
     visible_item_parts,
     visible_items,
@@ -424,6 +425,13 @@ def summons_filtered(actor: Actor, *, open_only: bool = True) -> Any:
     return _summons_joined(visible_assignments(actor, by_ids=large), open_only)
 
 
+def _summons_in_order(ways: tuple[Any, ...]) -> bool:
+    """Whether an index gives a large subtree's summons in deadline order: every grant at
+    a root (``scope.assignment_shape_by_ids``), read on the (role, open, next_due_at)
+    index; otherwise they are gathered by unit and sorted."""
+    return all(way == ROOT_WAY for way in ways)
+
+
 def _summons_joined(query: Any, open_only: bool) -> Any:
     query = query.join(Item).switch(Assignment).join(OrgNode)
     return query.where(Assignment.open == True) if open_only else query
@@ -438,18 +446,16 @@ def _summons_first_page(actor: Actor, open_only: bool) -> list[int]:
     built once per shape (each grant's subtree ids, written into the SQL; whether one is
     large; ``open_only``; the backend), the roles its values."""
     large = any(small_subtree_ids(g.node_path) is None for g in actor.grants)
-    if large:  # every subtree by its nodes' ids (``visible_assignments(by_ids=True)``)
-        ways: tuple[Any, ...] = tuple(tuple(subtree_ids(g.node_path)) for g in actor.grants)
-        values = {f"role{i}": g.role for i, g in enumerate(actor.grants)}
-    else:
-        ways, values = assignment_shape(actor)
+    # every subtree by its nodes' ids (``visible_assignments(by_ids=True)``), or not
+    shape = assignment_shape_by_ids if large else assignment_shape
+    ways, values = shape(actor)
     key = (type(database.obj), ways, large, open_only)
     entry = _SUMMONS_STATEMENTS.get(key)
     if entry is None:
         slots = {name: Slot(name) for name in values}
         query = _summons_joined(assignments_slotted(ways, slots), open_only)
         due, tiebreak = Assignment.next_due_at, Assignment.id
-        if large:  # gathered on the unit index, then sorted (``summons_filtered``)
+        if large and not _summons_in_order(ways):  # gathered by unit, then sorted
             due, tiebreak = backend().unindexed(due), backend().unindexed(tiebreak)
         entry = union_sql(first_page_arms(query.select(Assignment.id), due, tiebreak))
         if len(_SUMMONS_STATEMENTS) >= INBOX_STATEMENTS_KEPT:
@@ -483,8 +489,9 @@ def _summons_ids(actor: Actor, open_only: bool, page: int) -> list[int]:
     else:
         query = summons_filtered(actor, open_only=open_only)
         due, tiebreak = Assignment.next_due_at, Assignment.id
-        if any(small_subtree_ids(g.node_path) is None for g in actor.grants):
-            # gathered on the unit index, then sorted (``summons_filtered``)
+        large = any(small_subtree_ids(g.node_path) is None for g in actor.grants)
+        if large and not _summons_in_order(assignment_shape_by_ids(actor)[0]):
+            # gathered by unit, then sorted (``summons_filtered``)
             due, tiebreak = backend().unindexed(due), backend().unindexed(tiebreak)
         ids = [row.id for row in by_deadline(query.select(Assignment.id), due, tiebreak, page)]
     return ids

@@ -204,3 +204,45 @@ def test_kept_nodes_follow_a_rename(spread, actor_of):
     renamed = {row.node_id: row.node for row in queues.inbox(actor)}
     assert renamed[node_id].name == "Renamed" and first[node_id].name != "Renamed"
     assert renamed[node_id].profile is None  # its file is not read
+
+
+@pytest.mark.parametrize("id_list_limit", [400, 0])
+def test_a_roots_summons_come_in_deadline_order_of_its_tree_only(app, actor_of, monkeypatch,
+                                                                  id_list_limit):  # fmt: skip
+    """The summons of a role granted at the root (a district supervisor) are read in
+    deadline order on the role's index, their units' paths tested: every page equals
+    one ordered query over that role's open summons in the tree, none of another
+    role, none closed, none of another tree's unit."""
+    from engine.org import scope
+    from engine.store.models import Assignment
+
+    monkeypatch.setattr(scope, "ID_LIST_LIMIT", id_list_limit)
+    rng = random.Random(3)
+    actor = actor_of("ducha")
+    (grant,) = actor.grants
+    root = OrgNode.get(OrgNode.path == grant.node_path)
+    other_root = OrgNode.create(key="elsewhere", name="别处", kind="district", path="/x/")
+    other_root.path = f"/{other_root.id}/"
+    other_root.save()
+    units = [root, *OrgNode.select().where(OrgNode.parent == root).limit(3), other_root]
+    for n in range(200):
+        item = make_item(units[n % 4], state="collected", raised_hours_ago=5)
+        due = None if n % 8 == 0 else rng.choice([-9, -2, 0, 0, 3, 30]) + rng.randint(0, 2)
+        summons = make_summons(item, units[n % 5], report_late=None, done_late=None,
+                               open_=n % 9 != 0, next_due_in=due)  # fmt: skip
+        summons.role = grant.role if n % 6 else "department"
+        summons.save()
+    mine = [
+        a
+        for a in Assignment.select()
+        if a.open and a.role == grant.role and a.unit_path.startswith(root.path)
+    ]
+    far = dt.datetime.max
+    expected = [a.id for a in sorted(mine, key=lambda a: (a.next_due_at or far, a.id))]
+    assert len(expected) > 2 * queues.PAGE_SIZE
+    assert any(a.unit_id == other_root.id and a.open and a.role == grant.role
+               for a in Assignment.select())  # fmt: skip
+    got: list[int] = []
+    for page in range(1, len(expected) // queues.PAGE_SIZE + 3):
+        got += [a.id for a in queues.summons(actor, page=page)]
+    assert got == expected
