@@ -163,7 +163,8 @@ def _by_area(bucket: Any, today: Any, now: Any) -> Any:
     # Python: grouped by the area's expression, each item's row was read for its path and
     # the groups sorted (10,288 items due today before 13:20 at a million: 9.7 against 2.5
     # ms).
-    return stored + _due_today(today, now)
+    by_path, each = _due_today(today, now)
+    return stored + by_path + each
 
 
 # Up to this many open items due today before now are read on the (closed, due_at) index,
@@ -172,7 +173,7 @@ DUE_TODAY_FEW = 1_000
 _NO_LIMIT = 1_000_000_000
 
 
-def _due_today(today: Any, now: Any) -> Any:
+def _due_today(today: Any, now: Any) -> tuple[Any, Any]:
     """The open items due today before ``now``, counted by node path (a part told apart by
     its first column, 2), for the whole tree: two arms of which the database reads one,
     by a count of the deadlines up to ``DUE_TODAY_FEW`` (the other's LIMIT is 0).
@@ -182,7 +183,8 @@ def _due_today(today: Any, now: Any) -> Any:
     each path's deadlines of the day (SQLite's skip-scan): 7,743 items at a million open at
     once, 4.0 ms where each row read cost 16; but the seeks cost the same for few items
     (2.8 ms for those 13), and SQLite's statistics choose them either way."""
-    none = SQL("NULL")
+    # typed: PostgreSQL takes a bare NULL in a subquery's columns for text
+    none = SQL("CAST(NULL AS INTEGER)")
     due = (Item.closed == False) & (Item.due_at >= today) & (Item.due_at < now)
     capped = Item.select(SQL("1")).where(due).limit(DUE_TODAY_FEW)
     many = Select([capped.alias("capped")], [fn.COUNT(SQL("*"))]) >= DUE_TODAY_FEW
@@ -203,7 +205,7 @@ def _due_today(today: Any, now: Any) -> Any:
         .alias("due_rows")
     )
     each = Select([rows], [SQL("2"), none, rows.c.path, fn.COUNT(SQL("*")), *[none] * 5])
-    return by_path.select_from(SQL("*")) + each.group_by(rows.c.path)
+    return by_path.select_from(SQL("*")), each.group_by(rows.c.path)
 
 
 def _by_node_parts(bucket: Any, today: Any, now: Any, rooted: bool, **patterns: Any) -> Any:
@@ -231,7 +233,8 @@ def _by_node_counts(bucket: Any, today: Any, now: Any, rooted: bool, **patterns:
     # there made the planner visit every open item under the subtree; for the whole tree
     # the paths one by one cost more (4.4 ms) than reading the day's deadlines whole.
     if rooted:
-        return stored + _due_today(today, now)
+        by_path, each = _due_today(today, now)
+        return stored + by_path + each
     within = reduce(operator.or_, [path_like(listed.path, p) for p in patterns.values()])
     due = (
         Item.select(SQL("2"), none, Item.node_path, fn.COUNT(Item.id), *[none] * 5)
