@@ -16,7 +16,7 @@ same). Indexes are dropped during the copy and made again after, then the stored
 statistics taken (``ANALYZE``). The same arguments give the same database.
 
 Two shapes. By default (a stress test) every copy is of the whole base, within four days
-of it: 250 copies of the base's present at once, so a quarter of the million items are
+of it: 193 copies of the base's present at once, so a quarter of the million items are
 open (264,812), 7,753 open emergencies, a department on 17,650 open items. With ``--years
 Y`` (a district's history) the base stays the present and each copy holds only the base's
 closed items, moved back by its share of ``Y`` years: copy *k* of *n* by *k* × Y × 8,760 /
