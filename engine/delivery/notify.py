@@ -6,10 +6,10 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from peewee import SQL, Select, fn
+from peewee import SQL
 
 from engine.core import memo
-from engine.store.db import database
+from engine.store.db import count_up_to, database
 from engine.store.models import HANDLER_ROLE, Grant, Item, Notification, OrgNode, User
 from engine.store.prepared import prepared
 from engine.trail.outbox import forward_notification, subscribers
@@ -101,12 +101,10 @@ def unread_query(user: Any, cap: Any = UNREAD_CAP) -> Any:
     """How many notifications of ``user`` (an id, or a column such as ``User.id`` in
     a query about users) are unread, counted up to ``cap``: a unit summoned to
     thousands of items must not make every page count them all."""
-    unread = (
-        Notification.select(SQL("1"))
-        .where((Notification.user == user) & (Notification.read == False))
-        .limit(cap)
+    unread = Notification.select(SQL("1")).where(
+        (Notification.user == user) & (Notification.read == False)
     )
-    return Select([unread.alias("_unread")], [fn.COUNT(SQL("1"))]).bind(database)
+    return count_up_to(unread, cap, "_unread").bind(database)
 
 
 def unread_count(user: User, cap: int = UNREAD_CAP) -> int:

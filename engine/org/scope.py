@@ -420,19 +420,22 @@ def assignments_slotted(ways: tuple[Any, ...], slots: dict[str, Any]) -> Any:
     :func:`assignment_shape_by_ids`'), with ``slots`` (values, or a prepared query's
     slots) for the roles and paths."""
     conds = [
-        (Assignment.role == slots[f"role{i}"])
-        & (
-            backend().path_filter(Assignment.unit_path, slots[f"unit_path{i}"])
-            if ids == ROOT_WAY
-            else path_like(Assignment.unit_path, slots[f"unit_path{i}"])
-            if ids is None
-            else ids_in(Assignment.unit, list(ids))
-        )
+        (Assignment.role == slots[f"role{i}"]) & _units(ids, slots.get(f"unit_path{i}"))
         for i, ids in enumerate(ways)
     ]
     if not conds:
         return Assignment.select().where(Assignment.id < 0)
     return Assignment.select().where(reduce(operator.or_, conds))
+
+
+def _units(ids: Any, pattern: Any) -> Any:
+    """A grant's units in ``assignments_slotted``: a root's tested on each row (read in
+    its role's order), a large subtree's by path, a small one's by id."""
+    if ids == ROOT_WAY:
+        return backend().path_filter(Assignment.unit_path, pattern)
+    if ids is None:
+        return path_like(Assignment.unit_path, pattern)
+    return ids_in(Assignment.unit, list(ids))
 
 
 def sees_everything(actor: Actor, roots: list[str] | None = None) -> bool:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from peewee import DatabaseProxy, OperationalError, PostgresqlDatabase, TextField
+from peewee import SQL, DatabaseProxy, OperationalError, PostgresqlDatabase, Select, TextField, fn
 from peewee import DateTimeField as PeeweeDateTimeField
 from playhouse.db_url import connect
 
@@ -70,6 +70,12 @@ def open_database(url: str, *, pool: bool = False) -> Any:
 
 
 _BACKENDS = {"sqlite": Backend(database), "postgresql": PostgreSQL(database)}
+
+
+def count_up_to(query: Any, cap: Any, name: str = "counted") -> Any:
+    """A scalar subquery: how many rows ``query`` gives, counted up to ``cap`` (the
+    database stops reading there), for a size that only needs telling large from small."""
+    return Select([query.limit(cap).alias(name)], [fn.COUNT(SQL("*"))])
 
 
 def backend() -> Backend:

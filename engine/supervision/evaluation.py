@@ -40,7 +40,7 @@ from engine.org.scope import (
     summons_unjoined_shape,
     summons_unjoined_slotted,
 )
-from engine.store.db import backend, database
+from engine.store.db import backend, count_up_to, database
 from engine.store.models import Assignment, Item, OrgNode
 from engine.store.prepared import Slot, bind, prepared
 from engine.supervision import day_counts, durations
@@ -492,12 +492,8 @@ def _by_item_row(ways: tuple[Any, ...], values: dict[str, Any], units: list[int]
         )
         for i, text in subtrees
     ]
-    sqls, params = [], []
-    for query in [summonses, *items]:
-        sql, args = query.limit(SIZE_CAP).sql()
-        sqls.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted)")
-        params += args
-    sizes = database.execute_sql(f"SELECT {', '.join(sqls)}", params).fetchone()
+    counts = Select(columns=[count_up_to(q, SIZE_CAP) for q in [summonses, *items]])
+    sizes = database.execute(counts.bind(database)).fetchone()
     by_row = int(sizes[0]) < sum(int(n) for n in sizes[1:])
     if len(_ITEM_ROW) >= ITEM_ROW_KEPT:
         _ITEM_ROW.clear()

@@ -32,7 +32,7 @@ from engine.org.actors import is_root
 from engine.org.org import area_of
 from engine.org.scope import path_like, path_pattern
 from engine.store.backends import Backend
-from engine.store.db import backend, write_transaction
+from engine.store.db import backend, count_up_to, write_transaction
 from engine.store.models import (
     AreaTally,
     Assignment,
@@ -186,8 +186,7 @@ def _due_today(today: Any, now: Any) -> tuple[Any, Any]:
     # typed: PostgreSQL takes a bare NULL in a subquery's columns for text
     none = SQL("CAST(NULL AS INTEGER)")
     due = (Item.closed == False) & (Item.due_at >= today) & (Item.due_at < now)
-    capped = Item.select(SQL("1")).where(due).limit(DUE_TODAY_FEW)
-    many = Select([capped.alias("capped")], [fn.COUNT(SQL("*"))]) >= DUE_TODAY_FEW
+    many = count_up_to(Item.select(SQL("1")).where(due), DUE_TODAY_FEW) >= DUE_TODAY_FEW
     by_path = (
         Item.select(SQL("2"), none, Item.node_path, fn.COUNT(Item.id), *[none] * 5)
         .where(due)

@@ -9,9 +9,8 @@ from typing import Any
 
 from peewee import SQL, Case
 
-from engine.org.actors import Actor
+from engine.org.actors import Actor, is_root
 from engine.org.scope import (
-    ROOT_WAY,
     assignment_shape,
     assignment_shape_by_ids,
     assignments_slotted,
@@ -425,11 +424,13 @@ def summons_filtered(actor: Actor, *, open_only: bool = True) -> Any:
     return _summons_joined(visible_assignments(actor, by_ids=large), open_only)
 
 
-def _summons_in_order(ways: tuple[Any, ...]) -> bool:
-    """Whether an index gives a large subtree's summons in deadline order: every grant at
-    a root (``scope.assignment_shape_by_ids``), read on the (role, open, next_due_at)
-    index; otherwise they are gathered by unit and sorted."""
-    return all(way == ROOT_WAY for way in ways)
+def _gathered_by_unit(actor: Actor) -> bool:
+    """Whether the actor's summons are gathered unit by unit and then sorted: a large
+    subtree matched by its nodes' ids (``visible_assignments(by_ids=True)``), unless every
+    grant is at a root, whose role's summons the (role, open, next_due_at) index gives in
+    deadline order (``scope.assignment_shape_by_ids``)."""
+    large = any(small_subtree_ids(g.node_path) is None for g in actor.grants)
+    return large and not all(is_root(g.node_path) for g in actor.grants)
 
 
 def _summons_joined(query: Any, open_only: bool) -> Any:
@@ -455,7 +456,7 @@ def _summons_first_page(actor: Actor, open_only: bool) -> list[int]:
         slots = {name: Slot(name) for name in values}
         query = _summons_joined(assignments_slotted(ways, slots), open_only)
         due, tiebreak = Assignment.next_due_at, Assignment.id
-        if large and not _summons_in_order(ways):  # gathered by unit, then sorted
+        if _gathered_by_unit(actor):  # sorted after: not on an index in this order
             due, tiebreak = backend().unindexed(due), backend().unindexed(tiebreak)
         entry = union_sql(first_page_arms(query.select(Assignment.id), due, tiebreak))
         if len(_SUMMONS_STATEMENTS) >= INBOX_STATEMENTS_KEPT:
@@ -489,9 +490,7 @@ def _summons_ids(actor: Actor, open_only: bool, page: int) -> list[int]:
     else:
         query = summons_filtered(actor, open_only=open_only)
         due, tiebreak = Assignment.next_due_at, Assignment.id
-        large = any(small_subtree_ids(g.node_path) is None for g in actor.grants)
-        if large and not _summons_in_order(assignment_shape_by_ids(actor)[0]):
-            # gathered by unit, then sorted (``summons_filtered``)
+        if _gathered_by_unit(actor):  # sorted after: not on an index in this order
             due, tiebreak = backend().unindexed(due), backend().unindexed(tiebreak)
         ids = [row.id for row in by_deadline(query.select(Assignment.id), due, tiebreak, page)]
     return ids
