@@ -49,7 +49,7 @@ def main() -> None:
     print(f"{ROOT} on {args.url}; bare route {base:.2f} ms; CPU ms, median of {args.rounds}")
     for (user, path), found in times.items():
         ms = statistics.median(found)
-        print(f"| {user} | {path} | {ms:.1f} | {ms / base:.0f} |")
+        print(f"| {user} | {path} | {ms:.2f} | {ms / base:.1f} |")
 
 
 if __name__ == "__main__":

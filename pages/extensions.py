@@ -171,18 +171,25 @@ def deliberation(timeline: Any) -> tuple[Any, list[Any]]:
     return origin, decided
 
 
-# A summons' state as items/_macros.html's summons_state shows it: the words it translates.
+def N_(message: str) -> str:
+    """``message`` marked for the catalogue (pybabel's default keyword), translated where
+    it is shown."""
+    return message
+
+
+# A summons' state in words (``summons_pill``).
 _SUMMONS_WORDS = {
-    "summoned": "Summoned",
-    "reported": "Reported in",
-    "done": "Done",
-    "declined": "Declined",
-    "cancelled": "Cancelled",
+    "summoned": N_("Summoned"),
+    "reported": N_("Reported in"),
+    "done": N_("Done"),
+    "declined": N_("Declined"),
+    "cancelled": N_("Cancelled"),
 }
 
 
 def summons_pill(state: str) -> Markup:
-    """``summons_state(state)`` (items/_macros.html) without a macro call per summons."""
+    """A summons' state as a pill: its word in the reader's language (an unknown state as
+    it is, escaped). A function rather than a template macro: lists call it per row."""
     word = _SUMMONS_WORDS.get(state)
     text = _words(word) if word is not None else escape(state)
     return Markup(f'<span class="pill pill-{escape(state)}">{text}</span>')

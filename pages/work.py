@@ -16,7 +16,7 @@ from engine.org.org import node_by_key
 from engine.store.models import Item, OrgNode
 from engine.workflow import items, queues
 from pages.auth import requires
-from pages.extensions import htmx, localtime, state_label
+from pages.extensions import htmx, localtime, state_label, summons_pill
 from pages.guards import int_arg
 from pages.itemviews import (
     detail_context,
@@ -52,13 +52,16 @@ def inbox() -> Any:
         "compounds": compounds,
     }
     if view == "summons":
-        context["summons"] = queues.summons_rows(g.actor, open_only=filters.open_only, page=page)
+        found = queues.summons_rows(g.actor, open_only=filters.open_only, page=page)
+        context["summons"] = summons_lines(found, context["now"])
         if htmx and htmx.target == "summons-rows":
             return render_template("work/_summons_rows.html", **context)
         return render_template("work/inbox.html", **context)
     rows = queues.inbox_rows(g.actor, filters, queues.INBOX_SHOWN, page=page)
     context["rows"] = inbox_lines(rows, context["now"])
-    context["summons"] = queues.summons_rows(g.actor) if page == 1 else []
+    context["summons"] = (
+        summons_lines(queues.summons_rows(g.actor), context["now"]) if page == 1 else []
+    )
     context["usage"] = (
         boards.compound_usage([c.node_id for c in compounds]) if compounds and page == 1 else []
     )
@@ -90,6 +93,28 @@ def inbox_lines(rows: list[Any], now: Any) -> list[dict[str, Any]]:
                 "state": state_label(row),
                 "due": localtime(due),
                 "overdue": not row.closed and due is not None and due < now,
+            }
+        )
+    return lines
+
+
+def summons_lines(rows: list[Any], now: Any) -> list[dict[str, Any]]:
+    """What the summons list shows of each summons (``queues.summons_rows``), worked out
+    here as ``inbox_lines`` does for items."""
+    item_url = id_url("work.item", "item_id")
+    lines = []
+    for row in rows:
+        due = row.next_due_at
+        lines.append(
+            {
+                "item_id": row.item_id,
+                "url": item_url(row.item_id),
+                "title": row.item.title,
+                "urge_count": row.urge_count,
+                "unit_name": row.unit.name,
+                "state": summons_pill(row.state),
+                "due": localtime(due),
+                "overdue": due is not None and due < now,
             }
         )
     return lines
