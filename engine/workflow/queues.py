@@ -7,7 +7,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from peewee import SQL, Case
+from peewee import SQL, Case, Select
 
 from engine.org.actors import Actor, is_root
 from engine.org.scope import (
@@ -118,7 +118,11 @@ def _columns(query: Any) -> Any:
 
 
 def union_all(
-    model: Any, arms: list[Any], *, each: dict[str, list[Any]] | None = None
+    model: Any,
+    arms: list[Any],
+    *,
+    each: dict[str, list[Any]] | None = None,
+    checks: list[Any] | None = None,
 ) -> list[Any]:
     """The rows of every arm (ordered, limited queries of ``model``), arm after arm, in
     one statement: each arm keeps its own index-ordered scan and LIMIT, and the page
@@ -126,18 +130,30 @@ def union_all(
 
     :param each: values for the arms' ``Slot``s: every arm is repeated once per value,
         its SQL built once (the same arm for open and for closed items).
+    :param checks: the size checks the arms' LIMITs read (``deadline_arms``).
     """
-    if len(arms) == 1 and not each:
+    if len(arms) == 1 and not each and not checks:
         return list(arms[0])
-    sql, params = union_sql(arms, each=each)
+    sql, params = union_sql(arms, each=each, checks=checks)
     return list(model.raw(sql, *params))
 
 
+# The common table whose columns ``w0``, ``w1`` … are a statement's size checks.
+CHECKS_TABLE = "read_when"
+
+
 def union_sql(
-    arms: list[Any], *, each: dict[str, list[Any]] | None = None
+    arms: list[Any],
+    *,
+    each: dict[str, list[Any]] | None = None,
+    checks: list[Any] | None = None,
 ) -> tuple[str, list[Any]]:
     """:func:`union_all`'s statement and parameters; the holes of slots other than
-    ``each``'s stay (``prepared.bind`` fills them)."""
+    ``each``'s stay (``prepared.bind`` fills them). ``checks`` (expressions) are worked
+    out once, before the arms, as the columns of ``CHECKS_TABLE``: an arm's LIMIT
+    reads them there (each arm's scalar subquery was its own, evaluated per arm: a
+    department's size check, four or eight times a page, 0.16 ms each at 1,000,000
+    items)."""
     fills = (
         [dict(zip(each, values, strict=True)) for values in zip(*each.values(), strict=True)]
         if each
@@ -145,12 +161,18 @@ def union_sql(
     )
     sqls: list[str] = []
     params: list[Any] = []
+    head = ""
+    if checks:
+        columns = [check.alias(f"w{i}") for i, check in enumerate(checks)]
+        sql, check_params = Select(columns=columns).bind(database).sql()
+        head = f"WITH {CHECKS_TABLE} AS MATERIALIZED ({sql}) "
+        params.extend(bind(check_params, {}, partial=True))
     for arm in arms:
         sql, arm_params = arm.select(_columns(arm)).sql()
         for fill in fills:
             sqls.append(f"SELECT * FROM ({sql}) AS arm{len(sqls)}")
             params.extend(bind(arm_params, fill, partial=True))
-    return " UNION ALL ".join(sqls), params
+    return head + " UNION ALL ".join(sqls), params
 
 
 def by_deadline(query: Any, due: Any, tiebreak: Any, page: int) -> list[Any]:
@@ -220,25 +242,35 @@ def merged_by_deadline(parts: list[Any], page: int, *, each_closed: bool = False
     """
     if not each_closed and len(parts) == 1 and getattr(parts[0], "read_when", None) is None:
         return by_deadline(parts[0], Item.due_at, Item.id.desc(), page)
-    arms, each = deadline_arms(parts, page * PAGE_SIZE, each_closed=each_closed)
-    return merged_page(union_all(Item, arms, each=each), page)
+    arms, each, checks = deadline_arms(parts, page * PAGE_SIZE, each_closed=each_closed)
+    return merged_page(union_all(Item, arms, each=each, checks=checks), page)
 
 
 def deadline_arms(
     parts: list[Any], end: Any, *, each_closed: bool = False
-) -> tuple[list[Any], dict[str, list[Any]] | None]:
+) -> tuple[list[Any], dict[str, list[Any]] | None, list[Any]]:
     """:func:`merged_by_deadline`'s arms (each part's items with a deadline, then each
-    part's without, at most ``end`` each) and the values its union repeats them for.
+    part's without, at most ``end`` each), the values its union repeats them for and the
+    size checks their LIMITs read (for ``union_sql``).
 
     A part with a ``read_when`` (``scope.visible_item_parts``: one of two ways to the same
-    items) has it in its LIMIT, which is 0 when it is false: the database then reads
-    nothing of it (a condition in the WHERE would be tested on every row of the scan)."""
+    items) has it in its LIMIT, which is 0 when the check's answer is not the part's:
+    the database then reads nothing of it (a condition in the WHERE would be tested on
+    every row of the scan). Parts sharing a check read it once."""
     if each_closed:
         parts = [part.where(Item.closed == Slot("closed")) for part in parts]
+    checks: list[Any] = []
 
     def most(part: Any) -> Any:
         when = getattr(part, "read_when", None)
-        return end if when is None else Case(None, [(when, end)], 0)
+        if when is None:
+            return end
+        check, wanted = when
+        number = next((i for i, c in enumerate(checks) if c is check), len(checks))
+        if number == len(checks):
+            checks.append(check)
+        answer = f"(SELECT w{number} FROM {CHECKS_TABLE})"
+        return Case(None, [(SQL(answer if wanted else f"NOT {answer}"), end)], 0)
 
     arms = [
         part.where(Item.due_at.is_null(False))
@@ -247,7 +279,7 @@ def deadline_arms(
         for part in parts
     ]
     arms += [_undated(part).limit(most(part)) for part in parts]
-    return arms, ({"closed": [False, True]} if each_closed else None)
+    return arms, ({"closed": [False, True]} if each_closed else None), checks
 
 
 def merged_page(found: list[Item], page: int) -> list[Item]:
@@ -334,8 +366,8 @@ def _inbox_statement(
             _refined(base.select(*fields), filters, slots, within_node=None, handled=handled)
             for base in bases
         ]
-        arms, each = deadline_arms(parts, slots["end"], each_closed=not filters.open_only)
-        entry = union_sql(arms, each=each)
+        arms, each, checks = deadline_arms(parts, slots["end"], each_closed=not filters.open_only)
+        entry = union_sql(arms, each=each, checks=checks)
         if len(_INBOX_STATEMENTS) >= INBOX_STATEMENTS_KEPT:
             _INBOX_STATEMENTS.clear()
         _INBOX_STATEMENTS[key] = entry

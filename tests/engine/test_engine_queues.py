@@ -99,22 +99,30 @@ def test_a_units_items_page_alike_either_way(summoned, actor_of, monkeypatch, fe
 
 def test_a_unit_with_many_summonses_reads_one_way(summoned, actor_of, monkeypatch):
     """Of the two ways to a unit's items, the page reads the one its number of summonses
-    picks: the other's LIMIT is 0, and the statement gives the same rows."""
+    picks: the other's LIMIT is 0, and the statement gives the same rows. The size check
+    is worked out once, before the arms."""
     from engine.org import scope
     from engine.store.db import database
 
     actor = actor_of("dept-zhifa-user")
     fields = (queues.Item.id, queues.Item.due_at)
     rows = {}
-    for few in (10_000, 0):
+    for few, way in ((10_000, 0), (0, 1)):  # the arms looked up (0, 4) or walked (1, 5)
         monkeypatch.setattr(scope, "FEW_SUMMONSES", few)
         queues._INBOX_STATEMENTS.clear()
         sql, params = queues._inbox_statement(actor, queues.Filters(), fields, queues.PAGE_SIZE)
+        assert sql.count("EXISTS(SELECT 1 FROM") == 3  # the check once; the walked arms probe
         arms = sql.split(" UNION ALL ")
         assert len(arms) == 8  # dated and undated: looked up, walked, raised, handed
         found = database.execute_sql(sql, params).fetchall()
         rows[few] = queues.merged_page(queues.rows_of(found, fields), 1)
         assert len(found) == len({r[0] for r in found})  # one way read, no item twice
+        numbered = " UNION ALL ".join(
+            arm.replace("SELECT * FROM (", f"SELECT {n} AS arm, * FROM (", 1)
+            for n, arm in enumerate(arms)
+        )
+        read = {arm for arm, *_ in database.execute_sql(numbered, params).fetchall()}
+        assert way in read and 1 - way not in read and 5 - way not in read
     assert [r.id for r in rows[10_000]] == [r.id for r in rows[0]]
     queues._INBOX_STATEMENTS.clear()
 
