@@ -376,10 +376,8 @@ def stamp() -> tuple[Any, ...]:
     row count, and this process's own refreshes (which may reuse a fixed ``now``)."""
 
     def read() -> tuple[str, int]:
-        newest, count = (
-            NodeFacts.select(fn.MAX(NodeFacts.computed_at), fn.COUNT(NodeFacts.id)).tuples().get()
-        )
-        return str(newest), count
+        newest, count = Select(columns=_totals()).bind(database).tuples().get()
+        return str(NodeFacts.computed_at.python_value(newest)), count
 
     return (_refreshes, *memo.memoized("facts_stamp", read))
 
@@ -457,11 +455,18 @@ def cached_with_times(node_ids: list[int]) -> dict[int, tuple[dict[str, Any], dt
     return found
 
 
-def _with_times(**nodes: Any) -> Any:
+def _totals() -> list[Any]:
+    """The stamp's newest time and row count, each its own subquery: the newest is then
+    one step down the computed_at index (together, every entry of it was read)."""
     every = NodeFacts.alias()
-    totals = every.select(
-        fn.MAX(every.computed_at).alias("newest"), fn.COUNT(every.id).alias("count")
-    ).alias("totals")
+    return [
+        every.select(fn.MAX(every.computed_at)).alias("newest"),
+        every.select(fn.COUNT(every.id)).alias("count"),
+    ]
+
+
+def _with_times(**nodes: Any) -> Any:
+    totals = Select(columns=_totals()).alias("totals")
     return (
         Select(
             [totals],

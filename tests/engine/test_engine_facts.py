@@ -81,6 +81,39 @@ def test_refresh_caches_with_time(little):
     assert at == NOW and doc["items"]["total"] == 4
 
 
+def test_the_stamp_is_the_newest_time_and_the_count_read_alone_or_with_the_facts(little):
+    """``stamp`` and ``cached_with_times`` (which reads the stamp along) agree, and move
+    with a refresh; the newest time is read on the computed_at index, which an instance
+    made before it gets from ``create_tables``."""
+    from engine.core import memo
+    from engine.store.db import database
+    from engine.store.models import create_tables
+
+    def both() -> tuple[tuple, tuple]:
+        alone = facts.stamp()[1:]  # outside a request: read each time
+        memo.begin()  # as a request does: the stamp read along is kept
+        try:
+            facts.cached_with_times([little["a"].id])
+            return alone, memo.peek("facts_stamp")
+        finally:
+            memo.end()
+
+    facts.refresh(now=NOW)
+    first, along = both()
+    assert first == along == (str(NOW), NodeFacts.select().count())
+    NodeFacts.delete().where(NodeFacts.node == little["b"].id).execute()
+    later = NOW + dt.timedelta(hours=1)
+    NodeFacts.update(computed_at=later).where(NodeFacts.node == little["a"].id).execute()
+    second, along = both()
+    assert second == along == (str(later), NodeFacts.select().count()) and second[1] < first[1]
+
+    index = "node_facts_computed_at"
+    assert index in {i.name for i in database.get_indexes("node_facts")}
+    database.execute_sql(f'DROP INDEX "{index}"')
+    create_tables()
+    assert index in {i.name for i in database.get_indexes("node_facts")}
+
+
 def test_every_computed_fact_is_documented(little):
     documented = set(
         re.findall(r"^\| `([a-z_<>.0-9 ]+)` \|", DOCS.read_text("utf-8"), re.MULTILINE)
