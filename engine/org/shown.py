@@ -10,6 +10,7 @@ from typing import Any
 from engine.core.memo import memoized
 from engine.org.actors import Actor
 from engine.org.scope import AREA_KINDS, NODE_COLUMNS, may_review
+from engine.store.db import backend
 from engine.store.models import OrgNode
 from engine.store.prepared import prepared_cursor
 
@@ -52,7 +53,7 @@ def _children(node: Any) -> Any:
 def _children_and_siblings(node: Any, parent: Any, kind: Any) -> Any:
     which = (OrgNode.parent == node) & OrgNode.kind.in_(AREA_KINDS)
     which |= (OrgNode.parent == parent) & (OrgNode.kind == kind)
-    return OrgNode.select(*NODE_COLUMNS).where(which).order_by(OrgNode.id)
+    return OrgNode.select(*NODE_COLUMNS).where(which).order_by(backend().unindexed(OrgNode.id))
 
 
 def reviewable_children_and_siblings(

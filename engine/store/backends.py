@@ -79,7 +79,10 @@ class Backend(SummonsCountsSQL, DurationTallySQL):
     def unindexed(self, field: Any) -> Any:
         """``field`` for a condition tested on each row, never searched on an index: where
         the planner's choice of that index is known to be the slow one. SQLite skips
-        indexes for ``+field``; PostgreSQL weighs them from its statistics."""
+        indexes for ``+field``; PostgreSQL weighs them from its statistics. In an ORDER
+        BY, the rows are sorted once found rather than read in the index's order: org
+        nodes matched by an OR of conditions on indexed columns, which SQLite otherwise
+        read all in id order, each with its file (0.3 ms at 1,397 nodes, against 0.02)."""
         return NodeList((SQL("+"), field), glue="")
 
     def unindexed_text(self, column: str) -> str:

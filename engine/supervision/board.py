@@ -25,6 +25,7 @@ from engine.org.scope import (
     summons_in_view,
     visible_items,
 )
+from engine.store.db import backend
 from engine.store.models import Assignment, Item, OrgNode, SummonsTally
 from engine.store.prepared import prepared
 from engine.supervision import tallies
@@ -87,7 +88,7 @@ def board(
                 lambda kind: (
                     OrgNode.select(*NODE_COLUMNS)
                     .where((OrgNode.kind == kind) | OrgNode.parent.is_null())
-                    .order_by(OrgNode.id)
+                    .order_by(backend().unindexed(OrgNode.id))
                 ),
                 kind=level,
             )

@@ -229,7 +229,7 @@ def _departments_and_roots() -> tuple[list[OrgNode], list[str]]:
 
     def query(kind: Any) -> Any:
         which = (OrgNode.kind == kind) | OrgNode.parent.is_null()
-        return OrgNode.select(*NODE_FIELDS).where(which).order_by(OrgNode.id)
+        return OrgNode.select(*NODE_FIELDS).where(which).order_by(backend().unindexed(OrgNode.id))
 
     nodes = nodes_read("evaluation_departments_and_roots", query, kind="department")
     return [n for n in nodes if n.kind == "department"], [

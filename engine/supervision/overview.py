@@ -51,12 +51,12 @@ def _by_key(wanted: Any) -> Any:
     which = (OrgNode.key == wanted) | OrgNode.parent.in_(
         inner.select(inner.id).where(inner.key == wanted)
     )
-    return OrgNode.select(*NODE_COLUMNS).where(which).order_by(OrgNode.id)
+    return OrgNode.select(*NODE_COLUMNS).where(which).order_by(backend().unindexed(OrgNode.id))
 
 
 def _by_id(node: Any) -> Any:
     which = (OrgNode.id == node) | (OrgNode.parent == node)
-    return OrgNode.select(*NODE_COLUMNS).where(which).order_by(OrgNode.id)
+    return OrgNode.select(*NODE_COLUMNS).where(which).order_by(backend().unindexed(OrgNode.id))
 
 
 def node_with_children(
@@ -96,12 +96,12 @@ def _by_key_with_roots(wanted: Any) -> Any:
         | OrgNode.parent.in_(inner.select(inner.id).where(inner.key == wanted))
         | OrgNode.parent.is_null()
     )
-    return OrgNode.select(*_ROW_COLUMNS).where(which).order_by(OrgNode.id)
+    return OrgNode.select(*_ROW_COLUMNS).where(which).order_by(backend().unindexed(OrgNode.id))
 
 
 def _by_id_with_roots(node: Any) -> Any:
     which = (OrgNode.id == node) | (OrgNode.parent == node) | OrgNode.parent.is_null()
-    return OrgNode.select(*_ROW_COLUMNS).where(which).order_by(OrgNode.id)
+    return OrgNode.select(*_ROW_COLUMNS).where(which).order_by(backend().unindexed(OrgNode.id))
 
 
 def node_with_children_and_roots(
