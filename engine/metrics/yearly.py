@@ -16,8 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from peewee import SQL, Case, Select, fn
+
 from engine.core import clock
-from engine.store.db import backend, database
+from engine.store.db import backend, count_up_to, database
 from engine.store.models import Definition, DefinitionVersion, Item, OrgNode
 from engine.store.prepared import prepared_cursor
 
@@ -54,7 +56,7 @@ def _area_and_children(wanted: Any) -> Any:
             OrgNode.id, OrgNode.key, OrgNode.name, OrgNode.kind, OrgNode.path, OrgNode.parent
         )
         .where(which)
-        .order_by(OrgNode.id)
+        .order_by(backend().unindexed(OrgNode.id))  # not every node in id order
     )
 
 
@@ -184,16 +186,48 @@ def month_starts(b: Bounds) -> tuple[dt.datetime, ...]:
     return tuple(starts)
 
 
+# The type's items raised since last year are counted up to this many to choose the way.
+MONTHLY_TYPE_CAP = 20_000
+_NO_LIMIT = 1_000_000_000
+
+
 def _monthly_query(type_key: Any, since: Any, under: Any) -> Any:
-    return (
-        Item.select(Item.node_path, Item.raised_at)
-        .join(Definition)
-        .where(
-            (Definition.key == type_key)
-            & (Item.raised_at >= since)
-            & backend().path_match(Item.node_path, under)
-        )
+    """The node path and raising time of the items of ``type_key`` raised since ``since``
+    under the pattern ``under``: two arms of which the database reads one (the other's
+    LIMIT is 0). When the subtree holds fewer items (of every type and year) than the type
+    has since ``since`` district-wide, it reads them on the path index; otherwise the
+    type's on its (definition, closed, raised_at) index, testing each one's path. The
+    path index alone walked every item of ten years under a district for a year's few
+    mediations (628 ms at 1,000,000 items; 1.1 on the type's index). The sizes are counted
+    in the statement: the type's up to ``MONTHLY_TYPE_CAP``, the subtree's up to that."""
+    db = backend()
+    ever = Item.closed.in_([False, True])  # (definition, closed, raised_at): both values
+
+    def of_type(*conds: Any) -> Any:
+        wanted = (Definition.key == type_key) & (Item.raised_at >= since)
+        return Item.select().join(Definition).where(wanted, *conds)
+
+    since_count = count_up_to(of_type(ever).select(SQL("1")), MONTHLY_TYPE_CAP)
+    subtree_more = Item.select(SQL("1")).where(db.path_match(Item.node_path, under))
+    # worked out once, for both arms
+    way = Select(columns=[fn.EXISTS(subtree_more.limit(1).offset(since_count)).alias("more")])
+    way = way.cte("way", materialized=True)
+    by_type = Select([way], [way.c.more])
+    by_path = (
+        of_type(db.path_match(Item.node_path, under))
+        .select(Item.node_path, Item.raised_at)
+        .limit(Case(None, [(by_type, 0)], _NO_LIMIT))
     )
+    on_type = (
+        of_type(ever, db.path_filter(Item.node_path, under))
+        .select(Item.node_path, Item.raised_at)
+        .limit(Case(None, [(by_type, _NO_LIMIT)], 0))
+    )
+    arms = [
+        Select([arm.alias(name)], [SQL("*")])
+        for name, arm in (("by_path", by_path), ("on_type", on_type))
+    ]
+    return (arms[0] + arms[1]).with_cte(way).bind(database)
 
 
 def monthly(

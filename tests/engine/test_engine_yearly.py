@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from engine.metrics import facts, yearly
 from engine.store.models import Item, OrgNode
 from tests.engine.conftest import make_node
@@ -68,7 +70,24 @@ def test_year_facts_at_the_boundary(app):
     assert new["year_change_rate"] is None  # nothing by 00:01 on New Year's day last year
 
 
-def test_monthly_counts_by_local_month(app):
+@pytest.fixture(params=["by path", "on the type's index"])
+def monthly_way(request, monkeypatch):
+    """``yearly.monthly`` reads the items one of two ways, chosen in its statement by size:
+    a subtree with fewer items than the type has since last year is read on the path
+    index (the tests' small trees), otherwise the type's items on their index, each tested
+    for its path (a cap of 0 on the type's count makes every subtree the larger)."""
+    from engine.store import prepared
+    from engine.store.db import database
+
+    if request.param != "by path":
+        monkeypatch.setattr(yearly, "MONTHLY_TYPE_CAP", 0)
+    key = ("yearly.monthly", type(database.obj))
+    prepared._statements.pop(key, None)  # the cap is in the built statement
+    yield request.param
+    prepared._statements.pop(key, None)
+
+
+def test_monthly_counts_by_local_month(app, monthly_way):
     district = OrgNode.get(OrgNode.kind == "district")
     street = make_node("ms", "street", district)
     other = make_node("mo", "street", district)
@@ -81,7 +100,7 @@ def test_monthly_counts_by_local_month(app):
     assert sum(found[other.id]["this"]) == 0
 
 
-def test_monthly_cuts_at_each_local_month_and_counts_every_area_above(app):
+def test_monthly_cuts_at_each_local_month_and_counts_every_area_above(app, monthly_way):
     """Months are found by bisection on their UTC starts: an item a second before a local
     month starts is the month before's; an area counts the items of every node under it,
     and nested areas both count them."""
