@@ -224,9 +224,10 @@ def one(client: Any, path: str) -> tuple[float, int]:
     return elapsed * 1000, response.status_code
 
 
-def stream(url: str) -> None:
+def stream(url: str, *, wide: bool = False) -> None:
     """Each page once after a warm-up visit, a row printed as soon as it is measured: on
-    a database of a million items some pages take seconds, and the table comes in rows."""
+    a database of a million items some pages take seconds, and the table comes in rows.
+    ``wide``: also the other kinds of page (:func:`wider`)."""
     from engine.store.db import counting_queries, database
 
     app = build_app(url)
@@ -234,6 +235,8 @@ def stream(url: str) -> None:
         database.connect(reuse_if_open=True)
         pages = pages_by_user()
         database.close()
+    if wide:
+        pages = wider(app, pages)
     anonymous = app.test_client()
     for _ in range(50):
         one(anonymous, BARE)
@@ -280,7 +283,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.stream:
-        stream(args.url)
+        stream(args.url, wide=args.wide)
         return
 
     ensure_demo(args.url, args.demo_args)
