@@ -215,3 +215,25 @@ def test_publishing_a_scoped_version_moves_only_the_items_in_its_scope(app, acto
     inside, outside = Item.get_by_id(raised[IN].id), Item.get_by_id(raised[OUT].id)
     assert (inside.version.number, inside.state) == (2, "open")
     assert (outside.version.number, outside.state) == (1, "checking")
+
+
+def test_a_scoped_directory_is_counted_at_its_streets_places_only(client, auth):
+    """The directories' home counts a directory's places where it applies: scoped to a
+    street, the district's supervisor sees that street's places only."""
+    admin = User.get(User.username == "admin")
+    body = current_version("social-orgs").body
+    every = OrgNode.select().where(OrgNode.kind.in_(body["node_kinds"]))
+    street = OrgNode.get(OrgNode.key == "chaohui")
+    within = every.where(OrgNode.path.startswith(street.path))
+    assert 0 < within.count() < every.count()
+
+    def places_counted() -> int:
+        page = client.get("/work/directories").get_data(as_text=True)
+        section = page[page.index(body["name"]) :]
+        section = section[: section.index("</section>")]
+        return int(section.split("登记在 ", 1)[1].split(" 处", 1)[0])
+
+    auth.login("ducha")
+    assert places_counted() == every.count()
+    publish(Pack.get(), dict(body, scope="chaohui"), now=NOW, by=admin)
+    assert places_counted() == within.count()
