@@ -72,6 +72,11 @@ def open_database(url: str, *, pool: bool = False) -> Any:
 _BACKENDS = {"sqlite": Backend(database), "postgresql": PostgreSQL(database)}
 
 
+# A LIMIT that never binds, for an arm chosen in its statement (the other's LIMIT is 0):
+# PostgreSQL has no negative LIMIT, as SQLite has for none.
+NO_LIMIT = 1_000_000_000
+
+
 def count_up_to(query: Any, cap: Any, name: str = "counted") -> Any:
     """A scalar subquery: how many rows ``query`` gives, counted up to ``cap`` (the
     database stops reading there), for a size that only needs telling large from small."""

@@ -32,7 +32,7 @@ from engine.org.actors import is_root
 from engine.org.org import area_of
 from engine.org.scope import path_like, path_pattern
 from engine.store.backends import Backend
-from engine.store.db import backend, count_up_to, write_transaction
+from engine.store.db import NO_LIMIT, backend, count_up_to, write_transaction
 from engine.store.models import (
     AreaTally,
     Assignment,
@@ -170,7 +170,6 @@ def _by_area(bucket: Any, today: Any, now: Any) -> Any:
 # Up to this many open items due today before now are read on the (closed, due_at) index,
 # each row for its path; more, off the (node_path, closed, due_at) index alone.
 DUE_TODAY_FEW = 1_000
-_NO_LIMIT = 1_000_000_000
 
 
 def _due_today(today: Any, now: Any) -> tuple[Any, Any]:
@@ -191,7 +190,7 @@ def _due_today(today: Any, now: Any) -> tuple[Any, Any]:
         Item.select(SQL("2"), none, Item.node_path, fn.COUNT(Item.id), *[none] * 5)
         .where(due)
         .group_by(Item.node_path)
-        .limit(Case(None, [(many, _NO_LIMIT)], 0))
+        .limit(Case(None, [(many, NO_LIMIT)], 0))
     )
     # In deadline order, which (closed, due_at) gives and the path index does not; a
     # subquery with a LIMIT is not flattened into the outer GROUP BY (which would choose
@@ -200,7 +199,7 @@ def _due_today(today: Any, now: Any) -> tuple[Any, Any]:
         Item.select(Item.node_path.alias("path"))
         .where(due)
         .order_by(Item.due_at)
-        .limit(Case(None, [(many, 0)], _NO_LIMIT))
+        .limit(Case(None, [(many, 0)], NO_LIMIT))
         .alias("due_rows")
     )
     each = Select([rows], [SQL("2"), none, rows.c.path, fn.COUNT(SQL("*")), *[none] * 5])
