@@ -13,6 +13,7 @@ import forms
 from engine.core import clock
 from engine.core.errors import Invalid, ServiceError
 from engine.definitions.definitions import current_versions
+from engine.org.scope import nodes_under
 from engine.residents import disclosures as d
 from engine.residents import questions
 from engine.residents import statements as reading
@@ -142,11 +143,14 @@ def ask(statement_id: int, line_id: str) -> Any:
 
 
 def _draftable() -> list[tuple[Any, list[OrgNode]]]:
-    """(definition version, compounds where the actor drafts it) for the new-statement form."""
-    paths = [gr.node_path for gr in g.actor.grants]
-    compounds = [n for n in d.compounds_by_name() if any(n.path.startswith(p) for p in paths)][:500]
+    """(definition version, compounds where the actor drafts it) for the new-statement form:
+    the first 500 compounds by name under a grant of a drafting role."""
+    versions = current_versions("disclosure", by_key=True)
+    roles = {r for v in versions for r in v.body.get("draft_roles") or ()}
+    paths = [gr.node_path for gr in g.actor.grants if gr.role in roles]
+    compounds = nodes_under(paths, ("compound",), most=500)
     out = []
-    for version in current_versions("disclosure", by_key=True):
+    for version in versions:
         nodes = [n for n in compounds if d.may_draft(g.actor, version.body, n.path)]
         if nodes:
             out.append((version, nodes))

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from engine.core import clock
 from engine.core.errors import ServiceError
+from engine.org.scope import nodes_under
 from engine.residents import listings as ls
 from engine.residents import matching
 from engine.store.models import OrgNode
@@ -209,15 +210,14 @@ def help_withdraw(listing_id: int) -> Any:
 
 
 def _post_choices(body: dict[str, Any]) -> list[tuple[dict[str, Any], list[OrgNode]]]:
-    """Each side with the nodes (in the actor's reach) where they may post it."""
-    paths = [gr.node_path for gr in g.actor.grants]
+    """Each side with the nodes (the first 1,000 by name) where the actor may post it: of
+    its kinds, under a grant of one of its posting roles."""
     out = []
     for side in body["sides"]:
-        kinds = side.get("node_kinds", ["compound"])
+        kinds = tuple(side.get("node_kinds", ["compound"]))
+        paths = [gr.node_path for gr in g.actor.grants if gr.role in side["post_roles"]]
         nodes = [
-            n
-            for n in ls.post_nodes(tuple(kinds))
-            if any(n.path.startswith(p) for p in paths) and ls.may_post(g.actor, body, side, n)
+            n for n in nodes_under(paths, kinds, most=1000) if ls.may_post(g.actor, body, side, n)
         ]
         if nodes:
             out.append((side, nodes))

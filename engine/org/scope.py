@@ -93,6 +93,37 @@ def small_subtree_ids(path: str) -> list[int] | None:
     return memoized(("small_subtree_ids", path), load)
 
 
+def nodes_under(paths: list[str], kinds: tuple[str, ...], *, most: int) -> list[Any]:
+    """The first ``most`` nodes of ``kinds`` at or below any of ``paths``, by name, as
+    named tuples (id, key, name, kind, path; no files): where an actor may start something,
+    from the grants that allow it. Read once per request, by one prepared statement per
+    number of paths and kinds. The district's list was read whole and sifted in Python
+    (1,000 compounds for a commissioner's one), or its first 1,000 by name were, which
+    could leave the actor's own out."""
+    tops = sorted(p for p in set(paths) if not any(p != q and p.startswith(q) for q in paths))
+    if not tops or not kinds:
+        return []
+    values = {f"path{i}": path_pattern(p) for i, p in enumerate(tops)}
+    values.update({f"kind{i}": k for i, k in enumerate(kinds)}, most=most)
+
+    def build(most: Any, **slots: Any) -> Any:
+        under = [path_like(OrgNode.path, v) for k, v in slots.items() if k.startswith("path")]
+        wanted = [v for k, v in slots.items() if k.startswith("kind")]
+        return (
+            OrgNode.select(OrgNode.id, OrgNode.key, OrgNode.name, OrgNode.kind, OrgNode.path)
+            .where(OrgNode.kind.in_(wanted) & reduce(operator.or_, under))
+            .order_by(OrgNode.name, OrgNode.id)
+            .limit(most)
+            .namedtuples()
+        )
+
+    shape = ("scope.nodes_under", len(tops), len(kinds))
+    return memoized(  # once per request: a page's forms may ask the same
+        ("nodes_under", tuple(tops), kinds, most),
+        lambda: list(prepared(shape, build, **values)),
+    )
+
+
 def within(node_field: Any, path_field: Any, path: str) -> Any:
     """Rows whose node (``node_field``, with its path in ``path_field``) is in the subtree."""
     ids = small_subtree_ids(path)

@@ -410,20 +410,3 @@ def set_data(actor: Actor, st: Statement, data: Any, *, now: dt.datetime) -> Non
         before = dict(st.data or {})
         _write(st, EDITABLE, data=dict(cleaned))
         _audit("statement.data", st, actor, now, before=before, after=dict(cleaned))
-
-
-def compounds_by_name() -> list[Any]:
-    """Every compound by name (id, key, name, kind, path; no files), where a statement may be
-    started (one prepared statement)."""
-    return list(
-        prepared(
-            "disclosures.compounds_by_name",
-            lambda kind: (
-                OrgNode.select(OrgNode.id, OrgNode.key, OrgNode.name, OrgNode.kind, OrgNode.path)
-                .where(OrgNode.kind == kind)
-                .order_by(OrgNode.name)
-                .namedtuples()
-            ),
-            kind="compound",
-        )
-    )

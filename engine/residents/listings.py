@@ -18,7 +18,7 @@ import forms
 from engine.core import i18n
 from engine.core.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from engine.core.i18n import gettext as _
-from engine.core.memo import memoized, peek, remember
+from engine.core.memo import peek, remember
 from engine.definitions.definitions import applies_at, current_version, current_versions
 from engine.delivery.notify import notify_users
 from engine.org.actors import Actor
@@ -172,31 +172,6 @@ def _visible_rows(definition: Any, **slots: Any) -> Any:
         .where((Listing.definition == definition) & Listing.state.in_(states) & where)
         .order_by(Listing.posted_at.desc(), Listing.id.desc())
         .limit(200)
-    )
-
-
-def post_nodes(kinds: tuple[str, ...]) -> list[Any]:
-    """The first 1,000 nodes of ``kinds`` by name (id, key, name, kind, path), where a list
-    of posts may be made (once per request, one prepared statement per number of kinds)."""
-    return memoized(  # type: ignore[no-any-return]
-        ("listings.post_nodes", kinds),
-        lambda: list(
-            prepared(
-                ("listings.post_nodes", len(kinds)),
-                _post_nodes,
-                **{f"k{i}": k for i, k in enumerate(kinds)},
-            )
-        ),
-    )
-
-
-def _post_nodes(**kinds: Any) -> Any:
-    return (
-        OrgNode.select(OrgNode.id, OrgNode.key, OrgNode.name, OrgNode.kind, OrgNode.path)
-        .where(OrgNode.kind.in_(list(kinds.values())))
-        .order_by(OrgNode.name)
-        .limit(1000)
-        .namedtuples()
     )
 
 

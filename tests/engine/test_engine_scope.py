@@ -168,3 +168,33 @@ def test_evidence_filters_list_the_items_they_name(app, actor_of, strategy):
             assert [i.raised_at for i in listed] == sorted(
                 (i.raised_at for i in listed), reverse=True
             )
+
+
+def test_nodes_under_lists_the_kinds_below_the_paths_by_name(app):
+    """``scope.nodes_under``: the nodes of the kinds at or below any of the paths (a path
+    inside another counted once), by name then id, the first ``most``; none for no path."""
+    street = OrgNode.get(OrgNode.key == "chaohui")
+    other = OrgNode.get(OrgNode.key == "xiaohe")
+    compound = OrgNode.get(OrgNode.key == "lvzhouhuayuan")
+
+    def expected(*roots: OrgNode, kinds=("compound",)) -> list[int]:
+        found = [
+            n
+            for n in OrgNode.select().order_by(OrgNode.name, OrgNode.id)
+            if n.kind in kinds and any(n.path.startswith(r.path) for r in roots)
+        ]
+        return [n.id for n in found]
+
+    def ids(paths, kinds=("compound",), most=1000) -> list[int]:
+        return [n.id for n in scope.nodes_under(paths, kinds, most=most)]
+
+    both = expected(street, other)
+    assert len(both) > len(expected(street)) > 1
+    assert ids([street.path, other.path]) == both
+    assert ids([street.path, compound.path]) == expected(street)  # the compound is inside
+    assert ids([compound.path]) == [compound.id]
+    assert ids([street.path], ("community", "compound")) == expected(
+        street, kinds=("community", "compound")
+    )
+    assert ids([street.path, other.path], most=3) == both[:3]
+    assert ids([]) == [] and ids([street.path], ()) == []

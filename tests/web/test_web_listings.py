@@ -145,3 +145,27 @@ def test_a_partner_sees_and_withdraws_its_own_open_resource(client, auth):
     auth.login("shijia-gongjian")
     client.post(f"/work/cobuild/{need.id}/withdraw")
     assert Listing.get_by_id(need.id).state == "open"
+
+
+def test_the_post_form_offers_the_places_under_the_posters_grants(client, auth):
+    """The places a side may be posted at are read from the grants that may post it: a
+    commissioner's own compound, a street's nodes for its supervisor, both streets' for
+    the district's (not the district's first thousand by name, sifted)."""
+    import re
+
+    from engine.store.models import OrgNode
+
+    def offered(user: str) -> list[str]:
+        auth.login(user)
+        page = client.get("/work/cobuild").get_data(as_text=True)
+        auth.logout()
+        select = re.search(r'<select name="node">(.*?)</select>', page, re.S)
+        return re.findall(r'<option value="([^"]*)"', select.group(1)) if select else []
+
+    assert offered("xifang") == ["lvzhouhuayuan"]
+    street = OrgNode.get(OrgNode.key == "chaohui")
+    paths = {n.key: n.path for n in OrgNode.select(OrgNode.key, OrgNode.path)}
+    mine = offered("chaohui-ducha")
+    assert "chaohui" in mine and all(paths[k].startswith(street.path) for k in mine)
+    district = offered("ducha")
+    assert set(mine) < set(district) and "xiaohe" in district
