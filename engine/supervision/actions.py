@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from engine.core.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
@@ -258,43 +259,76 @@ def _withdraw_open(item: Item, now: dt.datetime) -> list[int]:
     return ids
 
 
-def commissioners_under(actor: Actor) -> list[User]:
-    """Active users holding the handler role within the actor's supervised subtrees, each
-    with ``places``: the names of the nodes they hold it at (how people tell two 王伟 apart)."""
+@dataclass
+class Commissioner:
+    """A user who may be handed items (``commissioners_under``), as the reassign page
+    names them: the name and the places where they hold the role."""
+
+    id: int
+    username: str
+    name: str
+    places: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        """How people tell two 王伟 apart: 王伟(绿洲花园、御墅花园)."""
+        return f"{self.name}({'、'.join(self.places)})"
+
+
+def commissioners_under(actor: Actor) -> list[Commissioner]:
+    """Active users holding the handler role within the actor's supervised subtrees, by
+    name, each with the names of the nodes they hold it at; four columns a row, not user
+    models (a district's 1,000 commissioners: 11 -> 2 ms)."""
     paths = [g.node_path for g in actor.grants if g.role in SUPERVISING_ROLES]
     if not paths:
         return []
     within = path_under(OrgNode.path, paths[0])
     for path in paths[1:]:
         within |= path_under(OrgNode.path, path)
-    found: dict[int, User] = {}
-    for user in (
-        User.select(User, OrgNode.name.alias("place"))
+    found: dict[int, Commissioner] = {}
+    rows = (
+        User.select(User.id, User.username, User.name, OrgNode.name)
         .join(Grant)
         .join(OrgNode)
         .where((Grant.role == HANDLER_ROLE) & User.active & within)
         .order_by(User.name, User.id, OrgNode.name)
-        .objects()
-    ):
-        kept = found.setdefault(user.id, user)
-        kept.places = [*getattr(kept, "places", []), user.place]
+        .tuples()
+    )
+    for user_id, username, name, place in rows:
+        kept = found.get(user_id)
+        if kept is None:
+            kept = found[user_id] = Commissioner(user_id, username, name)
+        kept.places.append(place)
     return list(found.values())
 
 
 def items_of_commissioner(actor: Actor, user: User) -> Any:
-    """Open items in the actor's view that ``user`` handles now (explicitly or by default)."""
-    at_their_compounds = None
-    for grant in (
-        Grant.select(Grant, OrgNode)
-        .join(OrgNode)
+    """Open items in the actor's view that ``user`` handles now (explicitly or by default),
+    by id, with their node's name. Each way is found on an index (handed to them on the
+    handler's, at their compounds without a handler on the path's) and the view tested on
+    each item: an OR of them in the view's own query read every item (219 ms at 1,000,000
+    items for a commissioner's three)."""
+    still_open = Item.closed == False
+    ways = [Item.select(Item.id).where((Item.handler == user.id) & still_open)]
+    compounds = (
+        OrgNode.select(OrgNode.path)
+        .join(Grant)
         .where((Grant.user == user) & (Grant.role == HANDLER_ROLE))
-    ):
-        cond = path_under(Item.node_path, grant.node.path) & Item.handler.is_null()
-        at_their_compounds = cond if at_their_compounds is None else at_their_compounds | cond
-    mine = Item.handler == user.id
-    if at_their_compounds is not None:
-        mine |= at_their_compounds
-    return visible_items(actor).where(~Item.closed & mine)
+        .tuples()
+    )
+    for (path,) in compounds:
+        at = path_under(Item.node_path, path) & Item.handler.is_null()
+        ways.append(Item.select(Item.id).where(at & still_open))
+    found = ways[0]
+    for way in ways[1:]:
+        found = found | way  # UNION
+    return (
+        visible_items(actor)
+        .select_extend(OrgNode.id, OrgNode.name)
+        .join(OrgNode, on=(Item.node == OrgNode.id))
+        .where(Item.id.in_(found))
+        .order_by(Item.id)
+    )
 
 
 def reassign(
@@ -352,8 +386,8 @@ def reassign(
                     "action": "item.reassign",
                     "item": i.id,
                     "target": f"item:{i.id}",
-                    "before": {
-                        "handler": i.handler.username if i.handler_id else None,
+                    "before": {  # handled by the source, or by default at its compounds
+                        "handler": source.username if i.handler_id else None,
                         "from": source.username,
                     },
                     "after": {"handler": target.username, "name": target.name, "reason": text},

@@ -143,3 +143,34 @@ def test_reassign_only_to_commissioners_the_supervisor_supervises(app, actor_of)
         )
     with pytest.raises(Invalid):
         supervision.reassign(actor_of("chaohui-ducha"), "xifang", "xifang", "换人", now=NOW)
+
+
+@pytest.mark.parametrize("supervisor", ["chaohui-ducha", "ducha"])
+def test_a_commissioners_items_are_the_open_ones_they_handle_in_view(app, actor_of, supervisor):
+    """``items_of_commissioner``: the open items in the supervisor's view handed to the
+    commissioner, and those at the commissioner's compounds nobody was handed; not closed
+    ones, not ones handed to another, not ones out of view. By id, with the node's name."""
+    from engine.org.scope import visible_items
+
+    xifang = User.get(User.username == "xifang")
+    other = User.get(User.username == "zhongshanhuayuan-zy")
+    default = make_item("lvzhouhuayuan")
+    handed_away = make_item("lvzhouhuayuan")
+    handed_here = make_item("zhongshanhuayuan")
+    handed_far = make_item("changzhengqiaolu")  # another street
+    closed = make_item("lvzhouhuayuan", closed=True)
+    elsewhere = make_item("zhongshanhuayuan")
+    Item.update(handler=other.id).where(Item.id == handed_away.id).execute()
+    Item.update(handler=xifang.id).where(Item.id.in_([handed_here.id, handed_far.id])).execute()
+    actor = actor_of(supervisor)
+    in_view = {i.id for i in visible_items(actor)}
+    expected = [
+        i.id
+        for i in (default, handed_here, handed_far)
+        if i.id in in_view  # the street's supervisor does not see the other street's
+    ]
+    assert closed.id not in expected and elsewhere.id not in expected
+    found = list(supervision.items_of_commissioner(actor, xifang))
+    assert [i.id for i in found] == sorted(expected)
+    assert (handed_far.id in expected) is (supervisor == "ducha")
+    assert {i.node.name for i in found} >= {"绿洲花园"}

@@ -289,3 +289,17 @@ def test_drill_down_marks_late_steps_as_the_deadlines_say(app):
             assert cells[6] == "–" if r.reported_at is None else shown.fullmatch(cells[6]), name
             assert cells[9] == "–" if r.state != "done" else shown.fullmatch(cells[9]), name
             assert shown.fullmatch(cells[4]) and cells[11:] == (5, "", 2), name
+
+
+def test_the_reassign_list_reads_a_fixed_number_of_statements(client, auth, assert_max_queries):
+    """A commissioner's open items on the reassign page, each with its compound's name:
+    read with the items, not one statement per row."""
+    titles = [f"改派清单{i}" for i in range(6)]
+    for title in titles:
+        make_item("lvzhouhuayuan", title=title)
+    auth.login("chaohui-ducha")
+    with assert_max_queries(8):
+        page = client.get("/review/reassign", query_string={"from": "xifang"}).get_data(
+            as_text=True
+        )
+    assert all(t in page for t in titles) and page.count("<td>绿洲花园</td>") >= len(titles)
