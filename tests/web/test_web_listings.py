@@ -159,7 +159,7 @@ def test_the_post_form_offers_the_places_under_the_posters_grants(client, auth):
         auth.login(user)
         page = client.get("/work/cobuild").get_data(as_text=True)
         auth.logout()
-        select = re.search(r'<select name="node">(.*?)</select>', page, re.S)
+        select = re.search(r'<select name="node">(.*?)</select>', page, re.DOTALL)
         return re.findall(r'<option value="([^"]*)"', select.group(1)) if select else []
 
     assert offered("xifang") == ["lvzhouhuayuan"]
