@@ -214,13 +214,14 @@ def test_kept_nodes_follow_a_rename(spread, actor_of):
     assert renamed[node_id].profile is None  # its file is not read
 
 
+@pytest.mark.parametrize("open_only", [True, False])
 @pytest.mark.parametrize("id_list_limit", [400, 0])
 def test_a_roots_summons_come_in_deadline_order_of_its_tree_only(app, actor_of, monkeypatch,
-                                                                  id_list_limit):  # fmt: skip
+                                                                  id_list_limit, open_only):  # fmt: skip
     """The summons of a role granted at the root (a district supervisor) are read in
     deadline order on the role's index, their units' paths tested: every page equals
-    one ordered query over that role's open summons in the tree, none of another
-    role, none closed, none of another tree's unit."""
+    one ordered query over that role's open summons in the tree (with the closed ones
+    too, when asked), none of another role, none of another tree's unit."""
     from engine.org import scope
     from engine.store.models import Assignment
 
@@ -243,7 +244,7 @@ def test_a_roots_summons_come_in_deadline_order_of_its_tree_only(app, actor_of, 
     mine = [
         a
         for a in Assignment.select()
-        if a.open and a.role == grant.role and a.unit_path.startswith(root.path)
+        if (a.open or not open_only) and a.role == grant.role and a.unit_path.startswith(root.path)
     ]
     far = dt.datetime.max
     expected = [a.id for a in sorted(mine, key=lambda a: (a.next_due_at or far, a.id))]
@@ -252,5 +253,5 @@ def test_a_roots_summons_come_in_deadline_order_of_its_tree_only(app, actor_of, 
                for a in Assignment.select())  # fmt: skip
     got: list[int] = []
     for page in range(1, len(expected) // queues.PAGE_SIZE + 3):
-        got += [a.id for a in queues.summons(actor, page=page)]
+        got += [a.id for a in queues.summons(actor, open_only=open_only, page=page)]
     assert got == expected
