@@ -336,6 +336,51 @@ def test_few_summonses_are_read_from_the_summonses(app, actor_of, monkeypatch):
     )
 
 
+def test_a_street_reads_the_histograms_when_finding_its_summonses_reads_many(
+    app, actor_of, monkeypatch
+):
+    """A street's few summonses are read from the summonses, unless finding them reads
+    many rows (the units' summonses the district over, or the street's items of every
+    year, the fewer: ``_subtree_read``): then its area's histograms, with the same medians."""
+    from collections import Counter
+
+    from engine.accounts.users import upsert_user
+    from engine.org.scope import summons_unjoined_shape
+    from engine.store.models import Assignment, Item, OrgNode
+
+    generate(SEED, compounds=6, items=60, seed=2, now=NOW)
+    start, end = PERIODS[0].bounds()
+    paths = [  # the items' paths of the quarter's summonses: the busiest street is chosen
+        node_path
+        for node_path, at in Item.select(Item.node_path, Assignment.summoned_at)
+        .join(Assignment, on=(Assignment.item == Item.id))
+        .tuples()
+        if start <= at < end
+    ]
+    streets = Counter(path.split("/")[2] for path in paths)
+    street = OrgNode.get_by_id(int(streets.most_common(1)[0][0]))
+    upsert_user("street-sup", "街道督导", "demo1234",
+                [{"role": "supervisor", "node": street.key}], now=NOW)  # fmt: skip
+    actor = actor_of("street-sup")
+    period = PERIODS[0]
+    rows = {row.node.id: row for row in evaluation.evaluate(actor, period, now=NOW)}
+    summoned = sum(row.summoned for row in rows.values())
+    read = evaluation._subtree_read(actor, period, list(rows))
+    ways, values = summons_unjoined_shape(actor)
+    values["start"], values["end"] = period.bounds()
+    assert read == min(evaluation._sizes(ways, values, list(rows)))
+    assert 0 < summoned < read  # the district's summonses are more than the street's
+    monkeypatch.setattr(evaluation, "STORED_MEDIANS_ABOVE", read)
+    assert evaluation._stored_medians(actor, period, rows, everything=False) == {}
+    monkeypatch.setattr(evaluation, "STORED_MEDIANS_ABOVE", read - 1)
+    stored = evaluation._stored_medians(actor, period, rows, everything=False)
+    assert stored.keys() == rows.keys()
+    live = evaluation._medians(actor, period, list(stored), everything=False)
+    assert same(stored, {u: live.get(u, (None, None)) for u in stored})
+    monkeypatch.setattr(evaluation, "STORED_MEDIANS_ABOVE", summoned)  # not the street's own
+    assert evaluation._stored_medians(actor, period, rows, everything=False).keys() == rows.keys()
+
+
 def test_an_upgrade_replaces_the_narrow_pending_indexes(app):
     """Today's deadlines are read off the partial indexes with the unit, the summons time
     and the item, a bucket's durations off those with the item too; an instance with the
