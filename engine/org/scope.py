@@ -376,8 +376,8 @@ FEW_SUMMONSES = 10_000
 def _summoned_conds(units: Any) -> list[Any]:
     """The items summoning ``units`` (a condition on ``Assignment``), as two parts of which
     a page reads one (``read_when``: a size check, whether the units have more than
-    ``FEW_SUMMONSES`` summonses, and the answer for which the part is read; the two parts
-    share the check, which a statement works out once): a few summonses' items looked up
+    ``FEW_SUMMONSES`` summonses, and the answer for which the part is read, in a list of
+    such pairs; the two parts share the check, which a statement works out once): a few summonses' items looked up
     by id and sorted; many found on the (closed, due_at) index in deadline order, each row
     probing the summonses' (unit, item) index, the scan stopping after a page.
 
@@ -391,10 +391,10 @@ def _summoned_conds(units: Any) -> list[Any]:
         Assignment.select(SQL("1")).where(units).limit(1).offset(FEW_SUMMONSES)
     )
     few = Item.id.in_(Assignment.select(Assignment.item).where(units))
-    few.read_when = (many_summonses, False)
+    few.read_when = [(many_summonses, False)]
     many = fn.EXISTS(Assignment.select(SQL("1")).where((Assignment.item == Item.id) & units))
     many.in_deadline_order = True
-    many.read_when = (many_summonses, True)
+    many.read_when = [(many_summonses, True)]
     return [few, many]
 
 
