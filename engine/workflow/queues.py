@@ -321,7 +321,7 @@ def _by_state(parts: list[Any], state: Any) -> list[Any]:
     ``FEW_IN_STATE`` items in it, else on the part's own index, the state tested on each
     row. SQLite's statistics always chose the state's index, which for a common state read
     most of the million: a street's list of its ``closed`` items with closed ones
-    included, 1.27 s at 1,000,000 items over ten years; a rare state read on the parts'
+    included, 1.24 s at 1,000,000 items over ten years; a rare state read on the parts'
     indexes would walk every closed item of the subtree."""
     many = fn.EXISTS(Item.select(SQL("1")).where(Item.state == state).limit(1).offset(FEW_IN_STATE))
     out = []
