@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 import forms
 from engine.core import clock
 from engine.core.errors import ServiceError
-from engine.definitions.definitions import scope_path
+from engine.definitions.definitions import applies_where
 from engine.org.scope import NODE_COLUMNS
 from engine.residents import directories as ds
 from engine.store.models import DefinitionVersion, OrgNode
@@ -95,12 +95,12 @@ def directories() -> Any:
     for version in versions:
         body = version.body
         kept_at, within = set(body["node_kinds"]), tuple(reaches[version.id])
-        scope = scope_path(body) or ""  # applies_at's test, its path looked up once
+        applies = applies_where(body)  # the scope's path looked up once, not per place
         mine = [
             n
             for n in nodes
             if n["kind"] in kept_at
-            and n["path"].startswith(scope)
+            and applies(n["path"])
             and (n["path"].startswith(within) or any(p.startswith(n["path"]) for p in within))
         ]
         per = [counted.get((version.definition_id, n["id"]), 0) for n in mine]

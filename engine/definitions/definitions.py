@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from peewee import Case
@@ -83,8 +83,16 @@ def applies_at(body: Mapping[str, Any], node_path: str) -> bool:
     the raisable and listed types, the designer's try-it nodes, a node's profile — so a street's
     definition never applies in another street.
     """
+    return applies_where(body)(node_path)
+
+
+def applies_where(body: Mapping[str, Any]) -> Callable[[str], bool]:
+    """:func:`applies_at` for one body at many nodes: the scope's path looked up once (a
+    directory's list tests it at each of a district's thousand places)."""
     path = scope_path(body)
-    return path is None or node_path.startswith(path)
+    if path is None:
+        return lambda node_path: True
+    return lambda node_path: node_path.startswith(path)
 
 
 def applies_for(actor: Actor, body: Mapping[str, Any]) -> bool:

@@ -375,11 +375,12 @@ FEW_SUMMONSES = 10_000
 
 def _summoned_conds(units: Any) -> list[Any]:
     """The items summoning ``units`` (a condition on ``Assignment``), as two parts of which
-    a page reads one (``read_when``: a size check, whether the units have more than
-    ``FEW_SUMMONSES`` summonses, and the answer for which the part is read, in a list of
-    such pairs; the two parts share the check, which a statement works out once): a few summonses' items looked up
-    by id and sorted; many found on the (closed, due_at) index in deadline order, each row
-    probing the summonses' (unit, item) index, the scan stopping after a page.
+    a page reads one (``read_when``: a list of (check, answer) pairs, here whether the
+    units have more than ``FEW_SUMMONSES`` summonses and the answer for which the part is
+    read; the two parts share the check, which a statement works out once): a few
+    summonses' items looked up by id and sorted; many found on the (closed, due_at) index
+    in deadline order, each row probing the summonses' (unit, item) index, the scan
+    stopping after a page.
 
     One way for both was slow for one size: the ids as a list each row of the index was
     tested against walked every open item for a unit with few (36 ms for 193 summonses at

@@ -23,7 +23,7 @@ from peewee import fn
 import forms
 from engine.core.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from engine.core.i18n import gettext as _
-from engine.definitions.definitions import applies_at, current_versions
+from engine.definitions.definitions import applies_at, applies_where, current_versions
 from engine.org.actors import Actor
 from engine.org.scope import path_like, path_pattern
 from engine.residents import listings
@@ -136,10 +136,11 @@ def kept_places(
     kept: list[dict[str, Any]] = []
     areas: dict[int, dict[str, Any]] = {}
     wanted = set(body["node_kinds"])
+    applies = applies_where(body)
     for node in places(reach(actor, body), {*wanted, *AREA_KINDS}):
         if node["kind"] in AREA_KINDS:
             areas[node["id"]] = node
-        if node["kind"] in wanted and len(kept) < limit and applies_at(body, node["path"]):
+        if node["kind"] in wanted and len(kept) < limit and applies(node["path"]):
             kept.append(node)
     return kept, areas
 

@@ -278,7 +278,7 @@ class Commissioner:
 def commissioners_under(actor: Actor) -> list[Commissioner]:
     """Active users holding the handler role within the actor's supervised subtrees, by
     name, each with the names of the nodes they hold it at; four columns a row, not user
-    models (a district's 1,000 commissioners: 11 -> 2 ms)."""
+    models (the district's reassign page with 1,000 commissioners: 11.4 -> 6.7 ms)."""
     paths = [g.node_path for g in actor.grants if g.role in SUPERVISING_ROLES]
     if not paths:
         return []

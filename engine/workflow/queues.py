@@ -498,8 +498,13 @@ def summons_filtered(actor: Actor, *, open_only: bool = True) -> Any:
     at 1,000,000 items, for none); on the (unit, role, open, next_due_at) index it reads
     only that role's open summons in the subtree.
     """
-    large = any(small_subtree_ids(g.node_path) is None for g in actor.grants)
-    return _summons_joined(visible_assignments(actor, by_ids=large), open_only)
+    return _summons_joined(visible_assignments(actor, by_ids=_has_large(actor)), open_only)
+
+
+def _has_large(actor: Actor) -> bool:
+    """Whether a grant of the actor's is at a subtree too large for its ids to be listed
+    (``scope.small_subtree_ids``; memoized per request)."""
+    return any(small_subtree_ids(g.node_path) is None for g in actor.grants)
 
 
 def _gathered_by_unit(actor: Actor) -> bool:
@@ -507,8 +512,7 @@ def _gathered_by_unit(actor: Actor) -> bool:
     subtree matched by its nodes' ids (``visible_assignments(by_ids=True)``), unless every
     grant is at a root, whose role's summons the (role, open, next_due_at) index gives in
     deadline order (``scope.assignment_shape_by_ids``)."""
-    large = any(small_subtree_ids(g.node_path) is None for g in actor.grants)
-    return large and not all(is_root(g.node_path) for g in actor.grants)
+    return _has_large(actor) and not all(is_root(g.node_path) for g in actor.grants)
 
 
 def _summons_joined(query: Any, open_only: bool) -> Any:
@@ -532,7 +536,7 @@ def _summons_first_page(actor: Actor, open_only: bool) -> list[int]:
     """The ids on the first page of ``summons``: ``by_deadline``'s first statement,
     built once per shape (each grant's subtree ids, written into the SQL; whether one is
     large; ``open_only``; the backend), the roles its values."""
-    large = any(small_subtree_ids(g.node_path) is None for g in actor.grants)
+    large = _has_large(actor)
     # every subtree by its nodes' ids (``visible_assignments(by_ids=True)``), or not
     shape = assignment_shape_by_ids if large else assignment_shape
     ways, values = shape(actor)

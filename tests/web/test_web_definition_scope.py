@@ -39,6 +39,19 @@ def test_applies_at_and_for(scoped, actor_of):
     assert not applies_for(actor_of(OUT_USER), scoped)
 
 
+def test_applies_where_decides_as_applies_at(scoped):
+    """``applies_where`` (the scope looked up once, for many nodes) answers as
+    ``applies_at`` at every node, scoped or not."""
+    from engine.definitions.definitions import applies_where
+
+    unscoped = current_version("bell").body
+    for body in (scoped, unscoped, {**scoped, "scope": "gone"}):
+        applies = applies_where(body)
+        for node in OrgNode.select(OrgNode.path):
+            assert applies(node.path) is applies_at(body, node.path)
+    assert not all(applies_where(scoped)(n.path) for n in OrgNode.select(OrgNode.path))
+
+
 def test_the_engine_refuses_raising_outside_the_scope(scoped, actor_of):
     assert items.raise_item(actor_of(IN_USER), "repair", IN, REPAIR, now=NOW).node.key == IN
     with pytest.raises(Invalid) as caught:
