@@ -16,7 +16,6 @@ from peewee import JOIN, Case, Value, fn
 from engine.org.actors import Actor
 from engine.org.org import is_area
 from engine.org.scope import (
-    NODE_COLUMNS,
     path_like,
     path_pattern,
     path_under,
@@ -27,16 +26,33 @@ from engine.org.scope import (
 )
 from engine.store.db import backend
 from engine.store.models import Assignment, Item, OrgNode, SummonsTally
-from engine.store.prepared import prepared
+from engine.store.prepared import prepared_cursor
 from engine.supervision import tallies
 
 AREA_LEVELS = ("street", "community", "compound")
 LEVELS = (*AREA_LEVELS, "department")
 
 
+@dataclass(frozen=True, slots=True)
+class BoardNode:
+    """What the board shows of a node and counts under it: read as plain columns, not as
+    models with their keys (a JSON list decoded per row) — the district's 1,000 compounds
+    12.0 -> 1.6 ms."""
+
+    id: int
+    key: str
+    name: str
+    kind: str
+    parent_id: int | None
+    path: str
+
+
+BOARD_COLUMNS = (OrgNode.id, OrgNode.key, OrgNode.name, OrgNode.kind, OrgNode.parent, OrgNode.path)
+
+
 @dataclass(frozen=True)
 class BoardRow:
-    node: OrgNode
+    node: BoardNode
     open: int  # open items (departments: open summons)
     overdue: int  # overdue items (departments: overdue summons)
     items: int  # distinct items behind ``overdue``
@@ -46,8 +62,8 @@ def _count(cond: Any) -> Any:
     return fn.COALESCE(fn.SUM(Case(None, [(cond, 1)], 0)), 0)
 
 
-def _nodes(actor: Actor, level: str, within: OrgNode | None) -> list[OrgNode]:
-    """Areas of ``level`` to list, without their files (``NODE_COLUMNS``): only inside the
+def _nodes(actor: Actor, level: str, within: OrgNode | None) -> list[BoardNode]:
+    """Areas of ``level`` to list, without their files (``BOARD_COLUMNS``): only inside the
     actor's subtrees (one prepared statement per number of subtrees, with or without
     ``within``)."""
     paths = [g.node_path for g in actor.grants if role_sees(g.role) == "subtree"]
@@ -56,14 +72,13 @@ def _nodes(actor: Actor, level: str, within: OrgNode | None) -> list[OrgNode]:
     values = {f"path{i}": path_pattern(p) for i, p in enumerate(paths)}
     if within is not None:
         values["within"] = path_pattern(within.path)
-    return list(
-        prepared(("board.nodes", len(paths), within is not None), _nodes_of, level=level, **values)
-    )
+    key = ("board.nodes", len(paths), within is not None)
+    return [BoardNode(*row) for row in prepared_cursor(key, _nodes_of, level=level, **values)]
 
 
 def _nodes_of(level: Any, **patterns: Any) -> Any:
     within = patterns.pop("within", None)
-    query = OrgNode.select(*NODE_COLUMNS).where(
+    query = OrgNode.select(*BOARD_COLUMNS).where(
         (OrgNode.kind == level)
         & reduce(operator.or_, [path_like(OrgNode.path, p) for p in patterns.values()])
     )
@@ -82,17 +97,18 @@ def board(
     if level not in LEVELS:
         raise ValueError(level)
     if level == "department":  # with the roots: does the actor see everything (no query more)
-        found = list(
-            prepared(
+        found = [
+            BoardNode(*row)
+            for row in prepared_cursor(
                 "board.departments",
                 lambda kind: (
-                    OrgNode.select(*NODE_COLUMNS)
+                    OrgNode.select(*BOARD_COLUMNS)
                     .where((OrgNode.kind == kind) | OrgNode.parent.is_null())
                     .order_by(backend().unindexed(OrgNode.id))
                 ),
                 kind=level,
             )
-        )
+        ]
         nodes = [n for n in found if n.kind == level]
         roots = [n.path for n in found if n.parent_id is None]
         everything = within is None and sees_everything(actor, roots)
@@ -106,7 +122,7 @@ def board(
 
 
 def _area_counts(
-    actor: Actor, nodes: list[OrgNode], now: dt.datetime, within: OrgNode | None
+    actor: Actor, nodes: list[BoardNode], now: dt.datetime, within: OrgNode | None
 ) -> dict[int, tuple[int, int, int]]:
     """Open and overdue items under each of ``nodes`` (which lie in the actor's subtrees,
     so every item under them is in scope), from the stored counts: an area's (a street's)

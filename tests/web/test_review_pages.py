@@ -11,7 +11,10 @@ from openpyxl import load_workbook
 
 from engine.accounts.users import upsert_user
 from engine.core import clock
-from engine.store.models import Event, Item
+from engine.org.actors import actor_for
+from engine.store.models import Event, Item, User
+from engine.supervision import board as boards
+from pages.review import board as page
 from tests.review_data import NOW, build, make_item
 
 Q4 = {"from": "2026-10-01", "to": "2026-12-31"}
@@ -303,3 +306,29 @@ def test_the_reassign_list_reads_a_fixed_number_of_statements(client, auth, asse
             as_text=True
         )
     assert all(t in page for t in titles) and page.count("<td>绿洲花园</td>") >= len(titles)
+
+
+def test_the_board_comes_in_pages_most_overdue_first(client, auth, data, monkeypatch):
+    auth.login("ducha")
+    level = {"level": "compound"}
+    whole = client.get("/review/overdue", query_string=level).get_data(as_text=True)
+    names = re.findall(r"<tr>\s*<td>([^<]+)</td>", whole)
+    assert len(names) > 3 and "下一页" not in whole  # all on one page at 50 a page
+    monkeypatch.setattr(page, "BOARD_PAGE", 2)
+    shown = []
+    for number in range(1, len(names) // 2 + 2):
+        html = client.get("/review/overdue", query_string={**level, "page": number}).get_data(
+            as_text=True
+        )
+        rows = re.findall(r"<tr>\s*<td>([^<]+)</td>", html)
+        more = f"page={number + 1}" in html
+        assert len(rows) == (2 if more else len(names) - len(shown))
+        assert (f"第 {len(shown) + 1}–{len(shown) + len(rows)} 行，共 {len(names)} 行") in html
+        shown += rows
+        if not more:
+            break
+    assert shown == names  # the same rows in the same order, most overdue first
+    counts = boards.board(actor_for(User.get(User.username == "ducha")), "compound", now=NOW)
+    assert [r.node.name for r in counts] == names
+    assert [r.overdue for r in counts] == sorted((r.overdue for r in counts), reverse=True)
+    assert client.get("/review/overdue", query_string={**level, "page": 0}).status_code == 422
