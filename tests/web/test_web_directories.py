@@ -11,6 +11,7 @@ from engine.org.actors import actor_for
 from engine.residents import directories as ds
 from engine.store.models import Definition, Event, OrgNode, User
 from engine.store.resident_tables import DirectoryEntry
+from pages import directories as directory_pages
 from tests.web.test_web_accounts import ENGLISH, visible_text
 
 NOW = dt.datetime(2026, 11, 27, 2, 0, 0)
@@ -214,3 +215,31 @@ def test_a_directory_is_made_and_edited_in_the_designer_without_json(client, aut
         admin, "partners", node, {"summary": "拱墅区税务局", "phone": "13900001111"}, now=NOW
     )
     assert ds.shown_data(body, entry.data, False)["phone"] == "139****1111"
+
+
+def test_many_places_show_their_streets_first_and_a_streets_places_one_click_down(
+    client, auth, monkeypatch
+):
+    admin = actor_for(User.get(User.username == "admin"))
+    place = OrgNode.get(OrgNode.key == "shijiahuayuan")
+    street = OrgNode.get_by_id(int(place.path.strip("/").split("/")[1]))
+    ds.add(admin, "social-orgs", place, ORG, now=NOW)
+    auth.login("ducha")
+    whole = client.get("/work/directories/social-orgs").get_data(as_text=True)
+    monkeypatch.setattr(directory_pages, "STREETS_FIRST_ABOVE", 1)
+    first = client.get("/work/directories/social-orgs").get_data(as_text=True)
+    assert "按街道" in first and f"/work/directories/social-orgs?street={street.key}" in first
+    assert place.name not in first and place.name in whole  # the places come one click down
+    # the totals above the list are the whole reach's either way
+    assert whole.split("<h1>")[1].split("</p>")[0] == first.split("<h1>")[1].split("</p>")[0]
+    row = first.split(f"?street={street.key}")[1].split("</tr>")[0]
+    assert f">{street.name}</a>" in row and "<td>1</td>" in row  # its one entry
+    one = client.get(f"/work/directories/social-orgs?street={street.key}").get_data(as_text=True)
+    assert place.name in one and "全部街道" in one and f"· {street.name}" in one
+    assert "按街道" not in one
+    others = [n for n in OrgNode.select().where(OrgNode.kind == "street") if n.id != street.id]
+    assert others and all(other.name not in one.split("<h1>")[1] for other in others)
+    assert client.get("/work/directories/social-orgs?street=nowhere").status_code == 404
+    auth.logout()
+    auth.login("dongxin-zhan")  # another street's supervisor: chaohui is not in its reach
+    assert client.get(f"/work/directories/social-orgs?street={street.key}").status_code == 404
