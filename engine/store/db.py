@@ -9,7 +9,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from peewee import SQL, DatabaseProxy, OperationalError, PostgresqlDatabase, Select, TextField, fn
+from peewee import (
+    SQL,
+    DatabaseProxy,
+    NodeList,
+    OperationalError,
+    PostgresqlDatabase,
+    Select,
+    TextField,
+    Value,
+    fn,
+)
 from peewee import DateTimeField as PeeweeDateTimeField
 from playhouse.db_url import connect
 
@@ -81,6 +91,13 @@ def count_up_to(query: Any, cap: Any, name: str = "counted") -> Any:
     """A scalar subquery: how many rows ``query`` gives, counted up to ``cap`` (the
     database stops reading there), for a size that only needs telling large from small."""
     return Select([query.limit(cap).alias(name)], [fn.COUNT(SQL("*"))])
+
+
+def contains_text(field: Any, text: str) -> Any:
+    """``field`` contains ``text`` as written: ``%`` and ``_`` in it match themselves (the
+    same on both backends; peewee's ``contains`` lets them match anything)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return NodeList((field, SQL("LIKE"), Value(f"%{escaped}%"), SQL("ESCAPE '\\'")))
 
 
 def backend() -> Backend:

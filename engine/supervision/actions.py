@@ -19,7 +19,7 @@ from engine.delivery.notify import notify_users, users_with_roles
 from engine.org.actors import Actor
 from engine.org.permissions import can, roles_of
 from engine.org.scope import path_under, visible_items
-from engine.store.db import database
+from engine.store.db import contains_text, database
 from engine.store.models import HANDLER_ROLE, Assignment, Event, Grant, Item, OrgNode, User
 from engine.store.prepared import prepared
 from engine.trail import audit
@@ -275,30 +275,49 @@ class Commissioner:
         return f"{self.name}({'、'.join(self.places)})"
 
 
-def commissioners_under(actor: Actor) -> list[Commissioner]:
+def commissioners_under(
+    actor: Actor, *, matching: str = "", usernames: Iterable[str] = (), most: int | None = None
+) -> list[Commissioner]:
     """Active users holding the handler role within the actor's supervised subtrees, by
     name, each with the names of the nodes they hold it at; four columns a row, not user
-    models (the district's reassign page with 1,000 commissioners: 11.4 -> 6.7 ms)."""
+    models (the district's reassign page with 1,000 commissioners: 11.4 -> 6.7 ms).
+
+    :param matching: only those whose name, or the name of a place where they hold the
+        role, contains this text (each still with all their places).
+    :param usernames: only these users.
+    :param most: stop after this many commissioners (rows are read as they are needed).
+    """
     paths = [g.node_path for g in actor.grants if g.role in SUPERVISING_ROLES]
     if not paths:
         return []
     within = path_under(OrgNode.path, paths[0])
     for path in paths[1:]:
         within |= path_under(OrgNode.path, path)
-    found: dict[int, Commissioner] = {}
     rows = (
         User.select(User.id, User.username, User.name, OrgNode.name)
         .join(Grant)
         .join(OrgNode)
         .where((Grant.role == HANDLER_ROLE) & User.active & within)
         .order_by(User.name, User.id, OrgNode.name)
-        .tuples()
     )
-    for user_id, username, name, place in rows:
+    if matching:
+        place = OrgNode.alias()
+        named_there = (
+            Grant.select(Grant.user)
+            .join(place)
+            .where((Grant.role == HANDLER_ROLE) & contains_text(place.name, matching))
+        )
+        rows = rows.where(contains_text(User.name, matching) | User.id.in_(named_there))
+    if usernames:
+        rows = rows.where(User.username.in_(list(usernames)))
+    found: dict[int, Commissioner] = {}
+    for user_id, username, name, place_name in rows.tuples():  # read lazily, in order
         kept = found.get(user_id)
         if kept is None:
+            if most is not None and len(found) == most:
+                break
             kept = found[user_id] = Commissioner(user_id, username, name)
-        kept.places.append(place)
+        kept.places.append(place_name)
     return list(found.values())
 
 

@@ -14,6 +14,7 @@ from engine.core import clock
 from engine.org.actors import actor_for
 from engine.store.models import Event, Item, User
 from engine.supervision import board as boards
+from pages.review import actions as actions_page
 from pages.review import board as page
 from tests.review_data import NOW, build, make_item
 
@@ -332,3 +333,39 @@ def test_the_board_comes_in_pages_most_overdue_first(client, auth, data, monkeyp
     assert [r.node.name for r in counts] == names
     assert [r.overdue for r in counts] == sorted((r.overdue for r in counts), reverse=True)
     assert client.get("/review/overdue", query_string={**level, "page": 0}).status_code == 422
+
+
+def test_many_commissioners_are_found_by_name_or_place_and_handed_over(
+    client, auth, data, monkeypatch
+):
+    monkeypatch.setattr(actions_page, "PICK_FROM_LIST", 2)
+    item = make_item("lvzhouhuayuan", title="找人改派")
+    auth.login("chaohui-ducha")
+    home = client.get("/review/reassign").get_data(as_text=True)
+    assert 'name="q"' in home and "<select" not in home  # a search, not a list of all
+    by_name = client.get("/review/reassign", query_string={"q": "席"}).get_data(as_text=True)
+    assert "席芳(绿洲花园)" in by_name and "?from=xifang" in by_name
+    by_place = client.get("/review/reassign", query_string={"q": "绿洲"}).get_data(as_text=True)
+    assert "?from=xifang" in by_place and "?from=zhongshanhuayuan-zy" not in by_place
+    literal = client.get("/review/reassign", query_string={"q": "%"}).get_data(as_text=True)
+    assert "?from=" not in literal and "没有" in literal  # % is a character, not a wildcard
+    # another street's commissioners are never found
+    other = client.get("/review/reassign", query_string={"q": "刘颖建"}).get_data(as_text=True)
+    assert "dongxinyuan-zy" not in other
+    chosen = client.get("/review/reassign", query_string={"from": "xifang"}).get_data(as_text=True)
+    assert "找人改派" in chosen and 'name="to_q"' in chosen and 'type="radio"' not in chosen
+    targets = client.get(
+        "/review/reassign", query_string={"from": "xifang", "to_q": "花园"}
+    ).get_data(as_text=True)
+    assert 'name="to" value="zhongshanhuayuan-zy"' in targets
+    assert 'name="to" value="xifang"' not in targets  # 绿洲花园's own is not offered
+    assert "?to_q=" in targets  # a refused form comes back with the same choices
+    moved = client.post(
+        "/review/reassign?to_q=中山",
+        data={"from": "xifang", "to": "zhongshanhuayuan-zy", "reason": "专员休假"},
+    )
+    assert moved.status_code == 303
+    assert Item.get_by_id(item.id).handler.username == "zhongshanhuayuan-zy"
+    monkeypatch.setattr(actions_page, "FOUND", 1)  # more match than are shown: a word says so
+    many = client.get("/review/reassign", query_string={"q": "花园"}).get_data(as_text=True)
+    assert many.count("?from=") == 1 and "请输入更多" in many
