@@ -379,7 +379,7 @@ def reassign(
             _("Choose another commissioner."),
             [FieldProblem("to", _("Choose another commissioner."))],
         )
-    if target.id not in {u.id for u in commissioners_under(actor)}:
+    if not commissioners_under(actor, usernames=[target.username]):
         raise Invalid(
             _("%(name)s is not a commissioner you supervise.") % {"name": target.name},
             [
