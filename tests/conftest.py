@@ -54,6 +54,7 @@ def _make_app(url: str, instance: Path) -> Flask:
             "UPLOAD_DIR": str(instance / "uploads"),
             "WTF_CSRF_ENABLED": False,
             "BACKGROUND_SWEEP": False,
+            "STATISTICS_MAX_AGE": 0,  # tests change data and read the figures again at once
         }
     )
 

@@ -20,7 +20,7 @@ import datetime as dt
 import operator
 import time
 from collections.abc import Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import reduce
 from typing import Any, NamedTuple
 
@@ -40,6 +40,7 @@ from engine.org.scope import (
     summons_unjoined_shape,
     summons_unjoined_slotted,
 )
+from engine.store.as_of import AsOf
 from engine.store.db import backend, count_up_to, database
 from engine.store.models import Assignment, Item, OrgNode
 from engine.store.prepared import Slot, bind, prepared
@@ -303,6 +304,28 @@ def evaluate(
         rows[unit].report_median_hours = round(report / 3600, 1) if report is not None else None
         rows[unit].handle_median_hours = round(handle / 3600, 1) if handle is not None else None
     return list(rows.values())
+
+
+# ``evaluate_as_of``'s rows, per (grants, period).
+_AS_OF: AsOf[list[DepartmentRow]] = AsOf()
+
+
+def evaluate_as_of(
+    actor: Actor, period: Period, *, now: dt.datetime, max_age: float
+) -> tuple[list[DepartmentRow], dt.datetime]:
+    """``evaluate``'s rows as worked out at most ``max_age`` seconds before ``now`` for
+    the same grants and period (``engine.store.as_of``), and when they were worked out:
+    the district's quarter at a million items costs 4.3 ms of its page's 6.6. Two readers
+    with the same grants (role and node of each) see the same rows; others never share
+    them. Each call gets rows of its own (scoring writes on them)."""
+    grants = tuple(sorted((grant.role, grant.node_path) for grant in actor.grants))
+    rows, at = _AS_OF.get(
+        ("evaluation", grants, period.start, period.end),
+        lambda: evaluate(actor, period, now=now),
+        now=now,
+        max_age=max_age,
+    )
+    return [replace(row, extra=dict(row.extra)) for row in rows], at
 
 
 def _counts_live(base: Any, cond: dict[str, Any]) -> dict[int, day_counts.Numbers]:

@@ -22,6 +22,7 @@ from engine.org.scope import (
     visible_items_slotted,
     visible_part_shape,
 )
+from engine.store.as_of import AsOf
 from engine.store.db import backend, database
 from engine.store.models import Item, OrgNode
 from engine.store.prepared import prepared, prepared_cursor
@@ -136,6 +137,10 @@ def _child_finder(parent: str, children: Any) -> Any:
     return child_of
 
 
+# ``summary``'s medians per (children's sources, extra times).
+_MEDIANS: AsOf[dict[Any, int | None]] = AsOf()
+
+
 def summary(
     actor: Actor,
     parent: OrgNode | NodeRow,
@@ -143,6 +148,7 @@ def summary(
     now: dt.datetime,
     children: list[OrgNode] | list[NodeRow] | None = None,
     roots: list[str] | None = None,
+    medians_max_age: float = 0,
 ) -> tuple[list[NodeCounts], dict[str, Any]]:
     """``counts_by_child`` and ``totals`` together, from the stored counts
     (``engine.supervision.tallies``) when every grant of the actor sees a subtree: the
@@ -152,7 +158,13 @@ def summary(
     the only root's, the roots, which show there are none: none when given as ``roots``),
     the resolution-time histograms and the times in each median's bucket (``medians``);
     six for who sees everything below the root (the areas' counts for the totals, the
-    node's subtree's for its children)."""
+    node's subtree's for its children).
+
+    :param medians_max_age: the medians as worked out at most this many seconds before
+        ``now`` for the same children, subtrees and extra times (``engine.store.as_of``;
+        the totals' ``medians_as_of`` says when): the histograms are most of the district's
+        page at a million items. 0: worked out now.
+    """
     subtrees = _subtrees(actor)
     if subtrees is None:  # a grant sees only summoned items: count them one by one
         return counts_by_child_live(actor, parent, now=now, children=children), totals_live(
@@ -209,8 +221,16 @@ def summary(
     for path, value in extra_seconds:
         if (child_id := child_of(path)) is not None:
             extra.setdefault(child_id, []).append(value)
-    middle = medians.medians(
-        {c.id: medians.sources_for(c.id, c.path, roots) for c in children}, extra
+    sources = {c.id: medians.sources_for(c.id, c.path, roots) for c in children}
+    middle, summed["medians_as_of"] = _MEDIANS.get(
+        (
+            "medians",
+            tuple((key, tuple(found)) for key, found in sources.items()),
+            tuple((key, tuple(times)) for key, times in sorted(extra.items())),
+        ),
+        lambda: medians.medians(sources, extra),
+        now=now,
+        max_age=medians_max_age,
     )
     rows: list[NodeCounts] = []
     for child in children:

@@ -59,7 +59,14 @@ def index() -> Any:
         root = next(x for x in g.actor.grants if x.role in SUPERVISORS)
         parent, children, roots = overview.node_with_children_and_roots(node_id=root.node_id)
         assert parent is not None
-    rows, totals = overview.summary(g.actor, parent, now=now, children=children, roots=roots)
+    rows, totals = overview.summary(
+        g.actor,
+        parent,
+        now=now,
+        children=children,
+        roots=roots,
+        medians_max_age=float(current_app.config["STATISTICS_MAX_AGE"]),
+    )
     return render_template(
         "review/index.html",
         parent=parent,

@@ -80,10 +80,15 @@ def _sort_key(name: str) -> Any:
     return key
 
 
-def table_context() -> dict[str, Any]:
-    """The rows, scored and sorted, as both the page and the export show them."""
+def table_context(*, fresh: bool = False) -> dict[str, Any]:
+    """The rows, scored and sorted, as both the page and the export show them: as worked
+    out at most ``STATISTICS_MAX_AGE`` seconds ago for the same grants and period
+    (``evaluation.evaluate_as_of``), or now when ``fresh`` (the export) or the page's
+    ``fresh`` link asks."""
     period = _period()
-    rows = evaluation.evaluate(g.actor, period, now=clock.now())
+    fresh = fresh or request.args.get("fresh") == "1"
+    max_age = 0.0 if fresh else float(current_app.config["STATISTICS_MAX_AGE"])
+    rows, as_of = evaluation.evaluate_as_of(g.actor, period, now=clock.now(), max_age=max_age)
     found = scoring.evaluations()
     wanted = request.args.get("def")
     chosen = next((e for e in found if e.key == wanted), found[0] if found else None)
@@ -101,6 +106,7 @@ def table_context() -> dict[str, Any]:
     return {
         "rows": rows,
         "period": period,
+        "as_of": as_of,
         "evaluation": chosen,
         "evaluations": found,
         "problem": problem,
@@ -248,7 +254,7 @@ NUMBERS = (int, float)
 @bp.route("/evaluation.xlsx")
 @requires("evaluation")
 def evaluation_export() -> Any:
-    context = table_context()
+    context = table_context(fresh=True)  # a document kept: its figures as of now
     period = context["period"]
     headers, body = export_rows(context)
     title = _("Department evaluation")

@@ -3,6 +3,7 @@ supervision actions — each scoped to what the user may see."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 
@@ -14,9 +15,10 @@ from engine.core import clock
 from engine.org.actors import actor_for
 from engine.store.models import Event, Item, User
 from engine.supervision import board as boards
+from engine.supervision import evaluation, overview
 from pages.review import actions as actions_page
 from pages.review import board as page
-from tests.review_data import NOW, build, make_item
+from tests.review_data import NOW, H, build, make_item, summons
 
 Q4 = {"from": "2026-10-01", "to": "2026-12-31"}
 
@@ -369,3 +371,78 @@ def test_many_commissioners_are_found_by_name_or_place_and_handed_over(
     monkeypatch.setattr(actions_page, "FOUND", 1)  # more match than are shown: a word says so
     many = client.get("/review/reassign", query_string={"q": "花园"}).get_data(as_text=True)
     assert many.count("?from=") == 1 and "请输入更多" in many
+
+
+def _summoned(html: str, name: str) -> str:
+    """The summoned count in ``name``'s row of the evaluation table."""
+    row = html.split(f">{name}<")[1].split("</tr>")[0]
+    return re.sub(r"<[^>]*>", "", row.split("<td")[1].split(">", 1)[1]).strip()
+
+
+def test_the_evaluation_is_kept_a_few_minutes_per_grants_and_says_since_when(
+    app, client, auth, data, monkeypatch
+):
+    app.config["STATISTICS_MAX_AGE"] = 300
+    evaluation._AS_OF.clear()
+    auth.login("ducha")
+    first = client.get("/review/evaluation", query_string=Q4).get_data(as_text=True)
+    assert _summoned(first, "区综合行政执法局") == "2" and "统计时间 09:00" in first
+    summons(make_item("changzhengqiaolu"), "dept-zhifa", NOW - 2 * H, reported=1)
+    kept = client.get("/review/evaluation", query_string=Q4).get_data(as_text=True)
+    assert _summoned(kept, "区综合行政执法局") == "2"  # the figures of 09:00, as it says
+    # another reader with other grants never gets them: it works out its own
+    auth.logout()
+    auth.login("xiaohe-ducha")
+    other = client.get("/review/evaluation", query_string=Q4).get_data(as_text=True)
+    assert _summoned(other, "区综合行政执法局") == "3"
+    auth.logout()
+    auth.login("ducha")
+    export = _xlsx(client.get("/review/evaluation.xlsx", query_string=Q4))
+    assert {r[0]: r[1] for r in export[2:]}["区综合行政执法局"] == 3  # a document: as of now
+    fresh = client.get("/review/evaluation", query_string={**Q4, "fresh": "1"})
+    assert _summoned(fresh.get_data(as_text=True), "区综合行政执法局") == "3"
+    summons(make_item("changzhengqiaolu"), "dept-zhifa", NOW - 2 * H, reported=1)
+    later = NOW + dt.timedelta(seconds=301)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    aged = client.get("/review/evaluation", query_string=Q4).get_data(as_text=True)
+    assert _summoned(aged, "区综合行政执法局") == "4" and "统计时间 09:05" in aged
+
+
+def test_kept_figures_are_handed_out_as_copies(app, data):
+    actor = actor_for(User.get(User.username == "ducha"))
+    period = evaluation.Period(dt.date(2026, 10, 1), dt.date(2026, 12, 31))
+    rows, at = evaluation.evaluate_as_of(actor, period, now=NOW, max_age=300)
+    rows[0].score, rows[0].summoned = 99.0, -1  # as scoring writes its score
+    again, kept_at = evaluation.evaluate_as_of(actor, period, now=NOW, max_age=300)
+    assert kept_at == at == NOW and again[0].score is None and again[0].summoned != -1
+    assert evaluation.evaluate_as_of(actor, period, now=NOW, max_age=0)[0] == again
+
+
+def _street_cells(client) -> tuple[list[str], str]:
+    """朝晖街道's cells on /review/ (items, open, overdue, rate, median hours), and the page."""
+    html = client.get("/review/").get_data(as_text=True)
+    row = html.split(">朝晖街道<")[1].split("</tr>")[0]
+    return [
+        re.sub(r"<[^>]*>", "", cell.split(">", 1)[1]).strip() for cell in row.split("<td")[1:]
+    ], html
+
+
+def test_the_review_homes_medians_are_kept_a_few_minutes_and_its_counts_are_live(
+    app, client, auth, data, monkeypatch
+):
+    app.config["STATISTICS_MAX_AGE"] = 300
+    overview._MEDIANS.clear()
+    auth.login("ducha")
+    before, html = _street_cells(client)
+    assert before[0] == "5" and before[4] == "–" and "解决用时中位数的统计时间：09:00" in html
+    resolved = make_item("lvzhouhuayuan", closed=True)
+    Item.update(resolved_at=NOW, resolution_seconds=7200).where(Item.id == resolved.id).execute()
+    now, html = _street_cells(client)
+    assert now[0] == "6" and now[4] == "–"  # the count at once, the median as of 09:00
+    later = NOW + dt.timedelta(seconds=301)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    aged, html = _street_cells(client)
+    assert aged[4] == "2.0" and "解决用时中位数的统计时间：09:05" in html
+    app.config["STATISTICS_MAX_AGE"] = 0  # as the tests run: worked out on every visit
+    Item.update(resolution_seconds=3600).where(Item.id == resolved.id).execute()
+    assert _street_cells(client)[0][4] == "1.0"
