@@ -585,6 +585,7 @@ def test_the_review_reads_own_items_only_where_some_may_lie_outside(app, actor_o
     assert bool(reads_own) == (name == "chaohui-ducha")
     assert rows == overview.counts_by_child_live(actor, parent, now=NOW)
     live = overview.totals_live(actor, now=NOW)
+    assert summed.pop("medians_as_of") == NOW  # when its medians were worked out
     assert {k: v for k, v in summed.items() if k != "satisfaction"} == {
         k: v for k, v in live.items() if k != "satisfaction"
     }
