@@ -128,7 +128,7 @@ def places(paths: list[str], kinds: Iterable[str]) -> list[dict[str, Any]]:
 
 
 def kept_places(
-    actor: Actor, body: Mapping[str, Any], *, limit: int = 2000
+    actor: Actor, body: Mapping[str, Any]
 ) -> tuple[list[dict[str, Any]], dict[int, dict[str, Any]]]:
     """The nodes the directory is kept at that ``actor`` reads — in the subtrees of their
     grants and above them — by path, as dicts of ``PLACE_COLUMNS``; and the streets and
@@ -140,7 +140,7 @@ def kept_places(
     for node in places(reach(actor, body), {*wanted, *AREA_KINDS}):
         if node["kind"] in AREA_KINDS:
             areas[node["id"]] = node
-        if node["kind"] in wanted and len(kept) < limit and applies(node["path"]):
+        if node["kind"] in wanted and applies(node["path"]):
             kept.append(node)
     return kept, areas
 
@@ -168,28 +168,39 @@ def active_counts(definition_ids: list[int]) -> dict[tuple[int, int], int]:
     return {(d, n): int(c) for d, n, c in rows}
 
 
+# Above this many nodes ``counts_at`` counts the directory's entries at every node and
+# keeps the asked ones: an IN list of 1,243 ids (a district's places) cost more than the
+# directory's entries grouped, and its size is bounded by the statement's parameters.
+COUNT_EVERY_NODE_ABOVE = 200
+
+
 def counts_at(version: DefinitionVersion, node_ids: list[int]) -> dict[int, int]:
-    """Active entries of the directory per node id, of the nodes ``node_ids`` (one prepared
-    query: the ids an IN list padded to a power of two, ``padded``)."""
+    """Active entries of the directory per node id, of the nodes ``node_ids``: one
+    prepared query, the ids an IN list padded to a power of two (``padded``), or for more
+    than ``COUNT_EVERY_NODE_ABOVE`` nodes the counts at every node, the others left out."""
     if not node_ids:
         return {}
+    every = len(node_ids) > COUNT_EVERY_NODE_ABOVE
 
     def build(**slots: Any) -> Any:
+        wanted = DirectoryEntry.definition == slots["definition"]
+        if not every:
+            wanted &= DirectoryEntry.node.in_(padded_slots("node", slots))
         return (
             DirectoryEntry.select(DirectoryEntry.node, fn.COUNT(DirectoryEntry.id))
-            .where(
-                (DirectoryEntry.definition == slots["definition"])
-                & DirectoryEntry.node.in_(padded_slots("node", slots))
-                & DirectoryEntry.retired_at.is_null()
-            )
+            .where(wanted & DirectoryEntry.retired_at.is_null())
             .group_by(DirectoryEntry.node)
         )
 
-    ids = padded("node", sorted(node_ids))
+    ids = {} if every else padded("node", sorted(node_ids))
     rows = prepared_cursor(
-        ("directories.counts_at", len(ids)), build, definition=version.definition_id, **ids
+        ("directories.counts_at", every, len(ids)),
+        build,
+        definition=version.definition_id,
+        **ids,
     )
-    return {node_id: int(n) for node_id, n in rows}
+    asked = set(node_ids)
+    return {node_id: int(n) for node_id, n in rows if node_id in asked}
 
 
 # What a directory's page shows of an entry: its answers and, retired, why and when.

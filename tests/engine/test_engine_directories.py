@@ -296,7 +296,7 @@ def test_rules_that_read_a_missing_directory_fact_are_refused(tmp_path):
     assert validate_pack(read_pack(SEED)) == []
 
 
-def test_the_places_a_reader_reads_and_their_active_counts(app):
+def test_the_places_a_reader_reads_and_their_active_counts(app, monkeypatch):
     """``kept_places`` gives the nodes of the directory's kinds in the reader's reach and
     above it, with the streets and communities to group them by; ``counts_at`` and
     ``active_counts`` count the active entries only, for lists of any length."""
@@ -318,7 +318,18 @@ def test_the_places_a_reader_reads_and_their_active_counts(app):
     assert areas[street.id]["name"] == street.name and areas[community.id]["kind"] == "community"
     everywhere, _ = ds.kept_places(_actor("admin"), body)
     assert len(everywhere) == OrgNode.select().where(OrgNode.kind == "community").count()
-    for ids in ([community.id], [n["id"] for n in everywhere][:3], [n["id"] for n in everywhere]):
-        expect = {community.id: 2} if community.id in ids else {}
-        assert ds.counts_at(version, ids) == expect
-    assert ds.active_counts([version.definition_id]) == {(version.definition_id, community.id): 2}
+    other = _node("chaohuiyiqu")
+    _orgs(1, other)  # an entry at a node not asked for is left out either way
+    for above in (ds.COUNT_EVERY_NODE_ABOVE, 0):  # an IN list, or every node's counts
+        monkeypatch.setattr(ds, "COUNT_EVERY_NODE_ABOVE", above)
+        for ids in (
+            [community.id],
+            [n["id"] for n in everywhere][:3],
+            [n["id"] for n in everywhere if n["id"] != other.id],
+        ):
+            expect = {community.id: 2} if community.id in ids else {}
+            assert ds.counts_at(version, ids) == expect, above
+    assert ds.active_counts([version.definition_id]) == {
+        (version.definition_id, community.id): 2,
+        (version.definition_id, other.id): 1,
+    }
