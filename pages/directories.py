@@ -133,7 +133,7 @@ def kinds_text(body: Mapping[str, Any]) -> str:
 
 
 # Places a directory's list shows on one page; with more (a district of 1,000 compounds:
-# 1,243 places, 12.9 ms and a page no one reads to the end) it shows its streets first,
+# 1,243 places, 15.5 ms and a page no one reads to the end) it shows its streets first,
 # each with its counts, and a street's places one click down (``?street=<key>``).
 STREETS_FIRST_ABOVE = 200
 

@@ -24,7 +24,7 @@ from pages.review import _supervises, bp, chosen_node
 OVERDUE_PAGE = 50
 # Rows a page of the board shows, most overdue first, with a link to the next page: the
 # board by compound listed every compound on one page (1,000 rows at a district of 1,000
-# compounds, 17.5 ms to build and a screen no one reads to the end).
+# compounds, 24 ms to build and a screen no one reads to the end).
 BOARD_PAGE = 50
 
 
