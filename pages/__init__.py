@@ -60,8 +60,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SWEEP_INTERVAL=float(os.environ.get("SANFANG_SWEEP_INTERVAL", "60")),
         FACTS_INTERVAL=float(os.environ.get("SANFANG_FACTS_INTERVAL", "300")),
         FACTS_MAX_AGE=float(os.environ.get("SANFANG_FACTS_MAX_AGE", "3600")),
-        # Supervisors' statistics (the evaluation) are worked out again at most this
-        # often per grants and period; the page says when they were worked out.
+        # Supervisors' statistics (the evaluation, /review/'s medians) are worked out again
+        # at most this often per grants and period; the pages say when they were.
         STATISTICS_MAX_AGE=float(os.environ.get("SANFANG_STATISTICS_MAX_AGE", "300")),
         BACKGROUND_DELIVERY=os.environ.get("SANFANG_BACKGROUND_DELIVERY", "")
         in ("1", "true", "yes"),
