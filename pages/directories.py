@@ -89,7 +89,7 @@ def directories() -> Any:
     reaches = {v.id: ds.reach(g.actor, v.body) for v in versions}
     paths = sorted({p for ps in reaches.values() for p in ps})
     kinds = sorted({k for v in versions for k in v.body["node_kinds"]})
-    nodes = ds.places(paths, kinds)[:5000]  # dicts, without the nodes' files
+    nodes = ds.places(paths, kinds)  # dicts, without the nodes' files
     counted = ds.active_counts([v.definition_id for v in versions]) if paths else {}
     boards = []
     for version in versions:
