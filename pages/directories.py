@@ -155,10 +155,12 @@ def directory(key: str) -> Any:
     groups = _groups(nodes, areas, counted, least)
     chosen = request.args.get("street")
     streets = []
-    if chosen:
+    if chosen:  # one street's places, with its own totals (not the reach's)
         groups = [grp for grp in groups if grp["street_key"] == chosen]
         if not groups:
             abort(404)  # no street of that key among the places the actor reads
+        nodes = [member["node"] for grp in groups for member in grp["nodes"]]
+        summary = []  # the facts are the reach's area's
     elif len(nodes) > STREETS_FIRST_ABOVE:
         streets = _by_street(groups)
         groups = [grp for grp in groups if not grp["street_key"]]  # the district's own
@@ -183,32 +185,31 @@ def _groups(
     counted: dict[int, int],
     least: int | None,
 ) -> list[dict[str, Any]]:
-    """The places grouped by street (and community, for compounds), by name, each group
-    with its street's key, its entries and how many places reach the target."""
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    keys: dict[str, str] = {}
+    """The places grouped by street (and community, for compounds), by the streets' and
+    communities' names (two streets of one name stay apart, by key), each group with its
+    street's name and key, its entries and how many places reach the target."""
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
     for node in nodes:
         ancestors = [
             areas[int(p)] for p in node["path"].strip("/").split("/")[:-1] if int(p) in areas
         ]
         street = next((a for a in ancestors if a["kind"] == "street"), None)
         community = next((a["name"] for a in ancestors if a["kind"] == "community"), "")
-        name = street["name"] if street else ""
-        keys[name] = street["key"] if street else ""
         count = counted.get(node["id"], 0)
-        groups[name, community if node["kind"] == "compound" else ""].append(
+        name, street_key = (street["name"], street["key"]) if street else ("", "")
+        groups[name, street_key, community if node["kind"] == "compound" else ""].append(
             {"node": node, "count": count, "short": bool(least) and count < least}
         )
     return [
         {
             "street": street,
-            "street_key": keys[street],
+            "street_key": street_key,
             "community": community,
             "nodes": members,
             "entries": sum(m["count"] for m in members),
             "at_min": sum(1 for m in members if not m["short"]) if least else None,
         }
-        for (street, community), members in sorted(groups.items())
+        for (street, street_key, community), members in sorted(groups.items())
     ]
 
 

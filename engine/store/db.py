@@ -94,8 +94,9 @@ def count_up_to(query: Any, cap: Any, name: str = "counted") -> Any:
 
 
 def contains_text(field: Any, text: str) -> Any:
-    """``field`` contains ``text`` as written: ``%`` and ``_`` in it match themselves (the
-    same on both backends; peewee's ``contains`` lets them match anything)."""
+    """``field`` contains ``text``, ``%`` and ``_`` in it matching themselves (peewee's
+    ``contains`` lets them match anything). Latin letters' case counts on PostgreSQL and
+    not on SQLite (its ``LIKE``); the names searched are Chinese."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return NodeList((field, SQL("LIKE"), Value(f"%{escaped}%"), SQL("ESCAPE '\\'")))
 

@@ -133,7 +133,9 @@ def reassign() -> Any:
     many = len(people) > PICK_FROM_LIST
     query = request.args.get("q", "").strip()[:SEARCH_LENGTH]
     to_query = request.args.get("to_q", "").strip()[:SEARCH_LENGTH]
-    user = User.get_or_none(User.username == source) if source else None
+    # only a commissioner under the actor: another's name is not shown either
+    chosen = supervision.commissioners_under(g.actor, usernames=[source]) if source else []
+    user = User.get_or_none(User.username == source) if chosen else None
     rows = list(supervision.items_of_commissioner(g.actor, user).limit(500)) if user else []
     context: dict[str, Any] = {
         "people": people,
@@ -145,17 +147,19 @@ def reassign() -> Any:
     if many:
         context["people"] = []
         context["found"] = _search(query)
-        context["targets"] = [u for u in _search(to_query) if user is None or u.id != user.id]
-        chosen = supervision.commissioners_under(g.actor, usernames=[source]) if user else []
+        # one more than shown besides the source, so "more match" holds without it
+        found = _search(to_query, more=2)
+        context["targets"] = [u for u in found if user is None or u.id != user.id][: FOUND + 1]
         context["chosen"] = chosen[0] if chosen else None
     return render_template(
         "review/reassign.html", source=user, rows=rows, now=clock.now(), **context
     ), status
 
 
-def _search(text: str) -> list[supervision.Commissioner]:
-    """The commissioners whose name or place contains ``text``, at most ``FOUND`` and one
-    more (which tells the page to ask for more of the name); none for no text."""
+def _search(text: str, more: int = 1) -> list[supervision.Commissioner]:
+    """The commissioners whose name or place contains ``text``, at most ``FOUND`` and
+    ``more`` (one more than shown tells the page to ask for more of the name); none for no
+    text."""
     if not text:
         return []
-    return supervision.commissioners_under(g.actor, matching=text, most=FOUND + 1)
+    return supervision.commissioners_under(g.actor, matching=text, most=FOUND + more)

@@ -43,6 +43,8 @@ def overdue() -> Any:
     page = page_arg(BOARD_PAGE)
     every = boards.board(g.actor, level, now=now, within=within)
     rows, more = page.split(every[page.offset : page.offset + page.limit])
+    if page.number > 1 and not rows:
+        abort(404)  # past the last page
     context = {
         "rows": rows,
         "total": len(every),

@@ -416,6 +416,9 @@ def test_kept_figures_are_handed_out_as_copies(app, data):
     again, kept_at = evaluation.evaluate_as_of(actor, period, now=NOW, max_age=300)
     assert kept_at == at == NOW and again[0].score is None and again[0].summoned != -1
     assert evaluation.evaluate_as_of(actor, period, now=NOW, max_age=0)[0] == again
+    earlier = evaluation.Period(dt.date(2025, 1, 1), dt.date(2025, 3, 31))  # kept apart
+    quiet, _ = evaluation.evaluate_as_of(actor, earlier, now=NOW, max_age=300)
+    assert sum(r.summoned for r in quiet) == 0 < sum(r.summoned for r in again)
 
 
 def _street_cells(client) -> tuple[list[str], str]:
@@ -446,3 +449,63 @@ def test_the_review_homes_medians_are_kept_a_few_minutes_and_its_counts_are_live
     app.config["STATISTICS_MAX_AGE"] = 0  # as the tests run: worked out on every visit
     Item.update(resolution_seconds=3600).where(Item.id == resolved.id).execute()
     assert _street_cells(client)[0][4] == "1.0"
+
+
+def test_the_commissioner_search_stays_inside_what_the_supervisor_supervises(
+    client, auth, data, monkeypatch
+):
+    monkeypatch.setattr(actions_page, "PICK_FROM_LIST", 2)
+    upsert_user(  # xifang also serves a compound of another street
+        "xifang",
+        "席芳",
+        "demo1234",
+        [
+            {"role": "commissioner", "node": "lvzhouhuayuan"},
+            {"role": "commissioner", "node": "wenlanxincun"},
+        ],
+        now=NOW,
+    )
+    auth.login("chaohui-ducha")
+    outside = client.get("/review/reassign", query_string={"q": "文澜"}).get_data(as_text=True)
+    assert "?from=" not in outside and "文澜新村" not in outside  # nothing there is theirs
+    for text in ("_", "\\"):  # each a character, not a wildcard or an escape
+        assert "?from=" not in client.get("/review/reassign", query_string={"q": text}).text
+    # another street's commissioner by login name: neither named nor listed
+    other = client.get("/review/reassign", query_string={"from": "wenlanxincun-zy"}).text
+    assert "肖超霞" not in other and "承办的未办结事项" not in other
+    auth.logout()
+    auth.login("ducha")  # the district supervises both streets
+    both = client.get("/review/reassign", query_string={"q": "文澜"}).get_data(as_text=True)
+    assert "席芳(文澜新村、绿洲花园)" in both and "?from=wenlanxincun-zy" in both
+
+
+def test_the_search_for_whom_to_hand_over_to_says_more_match_without_the_source(
+    client, auth, data, monkeypatch
+):
+    monkeypatch.setattr(actions_page, "PICK_FROM_LIST", 2)
+    monkeypatch.setattr(actions_page, "FOUND", 1)
+    make_item("lvzhouhuayuan", title="找人改派")
+    # the source first by name among those that match: found, then left out
+    upsert_user(
+        "xifang", "一芳", "demo1234", [{"role": "commissioner", "node": "lvzhouhuayuan"}], now=NOW
+    )
+    auth.login("chaohui-ducha")
+    html = client.get("/review/reassign", query_string={"from": "xifang", "to_q": "花园"}).get_data(
+        as_text=True
+    )
+    assert html.count('name="to"') == 1 and 'name="to" value="xifang"' not in html
+    assert "请输入更多" in html
+
+
+def test_a_board_page_past_the_last_is_not_found(client, auth, data, monkeypatch):
+    monkeypatch.setattr(page, "BOARD_PAGE", 2)
+    auth.login("ducha")
+    level = {"level": "compound"}
+    last = 1
+    while f"page={last + 1}" in client.get(
+        "/review/overdue", query_string={**level, "page": last}
+    ).get_data(as_text=True):
+        last += 1
+    assert client.get("/review/overdue", query_string={**level, "page": last}).status_code == 200
+    past = client.get("/review/overdue", query_string={**level, "page": last + 1})
+    assert past.status_code == 404

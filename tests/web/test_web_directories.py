@@ -5,9 +5,11 @@ round trip, and the pages' query budgets."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from engine.definitions.definitions import current_version
 from engine.org.actors import actor_for
+from engine.org.org import upsert_tree
 from engine.residents import directories as ds
 from engine.store.models import Definition, Event, OrgNode, User
 from engine.store.resident_tables import DirectoryEntry
@@ -232,10 +234,18 @@ def test_many_places_show_their_streets_first_and_a_streets_places_one_click_dow
     assert place.name not in first and place.name in whole  # the places come one click down
     # the totals above the list are the whole reach's either way
     assert whole.split("<h1>")[1].split("</p>")[0] == first.split("<h1>")[1].split("</p>")[0]
+    kept, _ = ds.kept_places(
+        actor_for(User.get(User.username == "ducha")), current_version("social-orgs").body
+    )
+    in_street = [n for n in kept if n["path"].startswith(street.path)]
     row = first.split(f"?street={street.key}")[1].split("</tr>")[0]
-    assert f">{street.name}</a>" in row and "<td>1</td>" in row  # its one entry
+    # its places, its one entry, and none of its places at the target of 18
+    assert f">{street.name}</a>" in row
+    assert re.findall(r"<td[^>]*>(\d+)</td>", row) == [str(len(in_street)), "1", "0"]
     one = client.get(f"/work/directories/social-orgs?street={street.key}").get_data(as_text=True)
     assert place.name in one and "全部街道" in one and f"· {street.name}" in one
+    assert f"1 条 · 登记在 {len(in_street)} 处" in one  # the street's totals, not the reach's
+    assert len(in_street) < len(kept)
     assert "按街道" not in one
     others = [n for n in OrgNode.select().where(OrgNode.kind == "street") if n.id != street.id]
     assert others and all(other.name not in one.split("<h1>")[1] for other in others)
@@ -243,3 +253,29 @@ def test_many_places_show_their_streets_first_and_a_streets_places_one_click_dow
     auth.logout()
     auth.login("dongxin-zhan")  # another street's supervisor: chaohui is not in its reach
     assert client.get(f"/work/directories/social-orgs?street={street.key}").status_code == 404
+
+
+def test_two_streets_of_one_name_stay_apart_in_a_directorys_list(client, auth, monkeypatch):
+    district = OrgNode.get(OrgNode.key == "gongshu")
+    chaohui = OrgNode.get(OrgNode.key == "chaohui")
+    upsert_tree(
+        [
+            {
+                "key": "chaohui-2",
+                "name": chaohui.name,  # a second 朝晖街道
+                "kind": "street",
+                "children": [{"key": "twin-community", "name": "孪生社区", "kind": "community"}],
+            }
+        ],
+        district,
+    )
+    twin = OrgNode.get(OrgNode.key == "twin-community")
+    ds.add(actor_for(User.get(User.username == "admin")), "social-orgs", twin, ORG, now=NOW)
+    monkeypatch.setattr(directory_pages, "STREETS_FIRST_ABOVE", 1)
+    auth.login("ducha")
+    first = client.get("/work/directories/social-orgs").get_data(as_text=True)
+    assert '?street=chaohui"' in first and '?street=chaohui-2"' in first
+    second = client.get("/work/directories/social-orgs?street=chaohui-2").get_data(as_text=True)
+    assert "孪生社区" in second and "施家花园" not in second  # only the second one's places
+    one = client.get("/work/directories/social-orgs?street=chaohui").get_data(as_text=True)
+    assert "孪生社区" not in one
