@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from dataclasses import dataclass
 from functools import reduce
-from typing import Any
+from typing import Any, NamedTuple
 
 from peewee import JOIN, Case, Value, fn
 
@@ -33,11 +32,11 @@ AREA_LEVELS = ("street", "community", "compound")
 LEVELS = (*AREA_LEVELS, "department")
 
 
-@dataclass(frozen=True, slots=True)
-class BoardNode:
+class BoardNode(NamedTuple):
     """What the board shows of a node and counts under it: read as plain columns, not as
     models with their keys (a JSON list decoded per row) — the district's 1,000 compounds
-    12.0 -> 2.2 ms."""
+    12.0 -> 2.2 ms. Named tuples, as ``BoardRow``: a frozen dataclass set each field through
+    ``object.__setattr__`` (1,000 rows, 1 ms)."""
 
     id: int
     key: str
@@ -50,8 +49,7 @@ class BoardNode:
 BOARD_COLUMNS = (OrgNode.id, OrgNode.key, OrgNode.name, OrgNode.kind, OrgNode.parent, OrgNode.path)
 
 
-@dataclass(frozen=True)
-class BoardRow:
+class BoardRow(NamedTuple):
     node: BoardNode
     open: int  # open items (departments: open summons)
     overdue: int  # overdue items (departments: overdue summons)
