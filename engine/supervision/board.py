@@ -15,6 +15,8 @@ from peewee import JOIN, Case, Value, fn
 from engine.org.actors import Actor
 from engine.org.org import is_area
 from engine.org.scope import (
+    NODE_ROW_COLUMNS,
+    NodeRow,
     path_like,
     path_pattern,
     path_under,
@@ -32,25 +34,12 @@ AREA_LEVELS = ("street", "community", "compound")
 LEVELS = (*AREA_LEVELS, "department")
 
 
-class BoardNode(NamedTuple):
-    """What the board shows of a node and counts under it: read as plain columns, not as
-    models with their keys (a JSON list decoded per row) — the district's 1,000 compounds
-    12.0 -> 2.2 ms. Named tuples, as ``BoardRow``: a frozen dataclass set each field through
-    ``object.__setattr__`` (1,000 rows, 1 ms)."""
-
-    id: int
-    key: str
-    name: str
-    kind: str
-    parent_id: int | None
-    path: str
-
-
-BOARD_COLUMNS = (OrgNode.id, OrgNode.key, OrgNode.name, OrgNode.kind, OrgNode.parent, OrgNode.path)
-
-
 class BoardRow(NamedTuple):
-    node: BoardNode
+    """A row of the board. Rows and nodes are named tuples: a frozen dataclass set each
+    field through ``object.__setattr__`` (1,000 rows, 1 ms), and node models decoded
+    their keys (the district's 1,000 compounds 12.0 -> 2.2 ms)."""
+
+    node: NodeRow
     open: int  # open items (departments: open summons)
     overdue: int  # overdue items (departments: overdue summons)
     items: int  # distinct items behind ``overdue``
@@ -60,8 +49,8 @@ def _count(cond: Any) -> Any:
     return fn.COALESCE(fn.SUM(Case(None, [(cond, 1)], 0)), 0)
 
 
-def _nodes(actor: Actor, level: str, within: OrgNode | None) -> list[BoardNode]:
-    """Areas of ``level`` to list, without their files (``BOARD_COLUMNS``): only inside the
+def _nodes(actor: Actor, level: str, within: OrgNode | None) -> list[NodeRow]:
+    """Areas of ``level`` to list, without their files (``NODE_ROW_COLUMNS``): only inside the
     actor's subtrees (one prepared statement per number of subtrees, with or without
     ``within``)."""
     paths = [g.node_path for g in actor.grants if role_sees(g.role) == "subtree"]
@@ -71,12 +60,12 @@ def _nodes(actor: Actor, level: str, within: OrgNode | None) -> list[BoardNode]:
     if within is not None:
         values["within"] = path_pattern(within.path)
     key = ("board.nodes", len(paths), within is not None)
-    return [BoardNode(*row) for row in prepared_cursor(key, _nodes_of, level=level, **values)]
+    return [NodeRow(*row) for row in prepared_cursor(key, _nodes_of, level=level, **values)]
 
 
 def _nodes_of(level: Any, **patterns: Any) -> Any:
     within = patterns.pop("within", None)
-    query = OrgNode.select(*BOARD_COLUMNS).where(
+    query = OrgNode.select(*NODE_ROW_COLUMNS).where(
         (OrgNode.kind == level)
         & reduce(operator.or_, [path_like(OrgNode.path, p) for p in patterns.values()])
     )
@@ -96,11 +85,11 @@ def board(
         raise ValueError(level)
     if level == "department":  # with the roots: does the actor see everything (no query more)
         found = [
-            BoardNode(*row)
+            NodeRow(*row)
             for row in prepared_cursor(
                 "board.departments",
                 lambda kind: (
-                    OrgNode.select(*BOARD_COLUMNS)
+                    OrgNode.select(*NODE_ROW_COLUMNS)
                     .where((OrgNode.kind == kind) | OrgNode.parent.is_null())
                     .order_by(backend().unindexed(OrgNode.id))
                 ),
@@ -120,7 +109,7 @@ def board(
 
 
 def _area_counts(
-    actor: Actor, nodes: list[BoardNode], now: dt.datetime, within: OrgNode | None
+    actor: Actor, nodes: list[NodeRow], now: dt.datetime, within: OrgNode | None
 ) -> dict[int, tuple[int, int, int]]:
     """Open and overdue items under each of ``nodes`` (which lie in the actor's subtrees,
     so every item under them is in scope), from the stored counts: an area's (a street's)
