@@ -323,7 +323,7 @@ def commissioners_under(
     return list(found.values())
 
 
-def items_of_commissioner(actor: Actor, user: User) -> Any:
+def items_of_commissioner(actor: Actor, user: User | Commissioner) -> Any:
     """Open items in the actor's view that ``user`` handles now (explicitly or by default),
     by id, with their node's name. Each way is found on an index (handed to them on the
     handler's, at their compounds without a handler on the path's) and the view tested on
@@ -334,7 +334,7 @@ def items_of_commissioner(actor: Actor, user: User) -> Any:
     compounds = (
         OrgNode.select(OrgNode.path)
         .join(Grant)
-        .where((Grant.user == user) & (Grant.role == HANDLER_ROLE))
+        .where((Grant.user == user.id) & (Grant.role == HANDLER_ROLE))
         .tuples()
     )
     for (path,) in compounds:

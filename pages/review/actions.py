@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from engine.core import clock
 from engine.core.errors import Invalid, ServiceError
-from engine.store.models import Assignment, User
+from engine.store.models import Assignment
 from engine.supervision import actions as supervision
 from pages.auth import requires, safe_next
 from pages.extensions import htmx
@@ -133,9 +133,16 @@ def reassign() -> Any:
     many = len(people) > PICK_FROM_LIST
     query = request.args.get("q", "").strip()[:SEARCH_LENGTH]
     to_query = request.args.get("to_q", "").strip()[:SEARCH_LENGTH]
-    # only a commissioner under the actor: another's name is not shown either
-    chosen = supervision.commissioners_under(g.actor, usernames=[source]) if source else []
-    user = User.get_or_none(User.username == source) if chosen else None
+    # only a commissioner under the actor: another's name is not shown either (the list,
+    # when it is whole, has them; else the one is looked up)
+    chosen = (
+        [p for p in people if p.username == source]
+        if not many
+        else supervision.commissioners_under(g.actor, usernames=[source])
+        if source
+        else []
+    )
+    user = chosen[0] if chosen else None
     rows = list(supervision.items_of_commissioner(g.actor, user).limit(500)) if user else []
     context: dict[str, Any] = {
         "people": people,
@@ -150,7 +157,7 @@ def reassign() -> Any:
         # one more than shown besides the source, so "more match" holds without it
         found = _search(to_query, more=2)
         context["targets"] = [u for u in found if user is None or u.id != user.id][: FOUND + 1]
-        context["chosen"] = chosen[0] if chosen else None
+        context["chosen"] = user
     return render_template(
         "review/reassign.html", source=user, rows=rows, now=clock.now(), **context
     ), status
