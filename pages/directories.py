@@ -150,20 +150,20 @@ def directory(key: str) -> Any:
     nodes, areas = ds.kept_places(g.actor, body)  # dicts, without the nodes' files
     counted = ds.counts_at(version, [n["id"] for n in nodes])
     least = body.get("min_per_node")
-    paths = ds.reach(g.actor, body)
-    summary = _summary(body, key, paths[0]) if len(paths) == 1 else []
     groups = _groups(nodes, areas, counted, least)
     chosen = request.args.get("street")
-    streets = []
-    if chosen:  # one street's places, with its own totals (not the reach's)
+    streets, summary = [], []
+    if chosen:  # one street's places, with its own totals (not the reach's facts)
         groups = [grp for grp in groups if grp["street_key"] == chosen]
         if not groups:
             abort(404)  # no street of that key among the places the actor reads
         nodes = [member["node"] for grp in groups for member in grp["nodes"]]
-        summary = []  # the facts are the reach's area's
-    elif len(nodes) > STREETS_FIRST_ABOVE:
-        streets = _by_street(groups)
-        groups = [grp for grp in groups if not grp["street_key"]]  # the district's own
+    else:
+        paths = ds.reach(g.actor, body)
+        summary = _summary(body, key, paths[0]) if len(paths) == 1 else []
+        if len(nodes) > STREETS_FIRST_ABOVE:
+            streets = _by_street(groups)
+            groups = [grp for grp in groups if not grp["street_key"]]  # the district's own
     return render_template(
         "work/directory.html",
         key=key,
