@@ -612,19 +612,6 @@ def nodes_by_key(keys: list[str]) -> dict[str, OrgNode]:
     return {key: node for key in keys if (node := known.get(key)) is not None}
 
 
-# A node as lists and dashboards show it: everything but its file (``profile``, decoded
-# per row otherwise) and the file's lock.
-NODE_COLUMNS = (
-    OrgNode.id,
-    OrgNode.key,
-    OrgNode.name,
-    OrgNode.kind,
-    OrgNode.parent,
-    OrgNode.path,
-    OrgNode.keys,
-)
-
-
 class NodeRow(NamedTuple):
     """An org node as a list shows and counts it, read as plain columns
     (``NODE_ROW_COLUMNS``): no file, no ancestor keys (a model instance cost about 8 µs a
@@ -646,6 +633,9 @@ NODE_ROW_COLUMNS = (
     OrgNode.parent,
     OrgNode.path,
 )
+# A node as lists and dashboards show it as a model: everything but its file
+# (``profile``, decoded per row otherwise) and the file's lock.
+NODE_COLUMNS = (*NODE_ROW_COLUMNS, OrgNode.keys)
 
 
 def evidence_items(
