@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
+from functools import reduce
 from typing import Any
 
 from peewee import SQL, Case, Select, fn
@@ -175,7 +177,9 @@ def union_sql(
         head = f"WITH {CHECKS_TABLE} AS MATERIALIZED ({sql}) "
         params.extend(bind(check_params, {}, partial=True))
     for arm in arms:
-        sql, arm_params = arm.select(_columns(arm)).sql()
+        sql, arm_params = (
+            arm if getattr(arm, "merged", False) else arm.select(_columns(arm))
+        ).sql()
         for fill in fills:
             sqls.append(f"SELECT * FROM ({sql}) AS arm{len(sqls)}")
             params.extend(bind(arm_params, fill, partial=True))
@@ -282,14 +286,46 @@ def deadline_arms(
             answers.append(answer if wanted else f"NOT {answer}")
         return Case(None, [(SQL(" AND ".join(answers)), end)], 0)
 
-    arms = [
-        part.where(Item.due_at.is_null(False))
-        .order_by(Item.due_at, Item.id.desc())
-        .limit(most(part))
-        for part in parts
-    ]
-    arms += [_undated(part).limit(most(part)) for part in parts]
+    # A small subtree's closed items grow with the years, its open ones do not: with the
+    # closed ones, it is read node by node (open only, its list is read whole: 0.1 ms less).
+    split = each_closed
+    arms = [_node_by_node(part, _dated, DATED_ORDER, most(part), split) for part in parts]
+    arms += [_node_by_node(part, _undated, UNDATED_ORDER, most(part), split) for part in parts]
     return arms, ({"closed": [False, True]} if each_closed else None), checks
+
+
+def _dated(part: Any) -> Any:
+    """A part's items with a deadline, in deadline order (newest first among equals)."""
+    return part.where(Item.due_at.is_null(False)).order_by(Item.due_at, Item.id.desc())
+
+
+# The orders of ``_dated`` and ``_undated`` on their rows' columns (a merged arm's).
+DATED_ORDER = (SQL("due_at"), SQL("id DESC"))
+UNDATED_ORDER = (SQL("id DESC"),)
+
+
+def _node_by_node(
+    part: Any, arm: Callable[[Any], Any], order: tuple[Any, ...], most: Any, split: bool
+) -> Any:
+    """``arm(part)``'s first ``most`` rows. With ``split``, a part read node by node
+    (``node_by_node``: ``scope.visible_item_parts``) is one arm per node, each in order on
+    the node's index, merged under ``order`` in the statement (``union_sql`` takes it as
+    it is): a page reads at most a page from each node, not every item of the list of
+    nodes (a commissioner's compound's 793 items closed in ten years, each looked up and
+    sorted: 2.1 -> 0.5 ms at 1,000,000 items)."""
+    nodes = getattr(part, "node_by_node", None) if split else None
+    if not nodes:
+        return arm(part).limit(most)
+    each = []
+    for node in nodes:
+        one = part.where(Item.node == node)
+        one.in_deadline_order = True  # (node, closed, due_at): ``_undated`` on the index
+        one = arm(one).limit(most)
+        each.append(Select([one.alias(f"n{len(each)}")], [SQL("*")]))
+    merged = Select([reduce(operator.add, each).alias("nodes")], [SQL("*")])
+    merged = merged.order_by(*order).limit(most).bind(database)
+    merged.merged = True
+    return merged
 
 
 def merged_page(found: list[Item], page: int) -> list[Item]:

@@ -292,3 +292,52 @@ def test_a_list_by_state_is_the_same_either_way(app, actor_of, monkeypatch, few,
             got += [i.id for i in queues.inbox(actor, filters, page=page)]
         assert got == expected
     queues._INBOX_STATEMENTS.clear()
+
+
+@pytest.fixture
+def subtree_spread(app):
+    """Items at every node of the commissioner's compound (the compound and its
+    buildings), open and closed, with and without deadlines, and one elsewhere."""
+    rng = random.Random(7)
+    home = OrgNode.get(OrgNode.key == "lvzhouhuayuan")
+    nodes = list(OrgNode.select().where(OrgNode.path.startswith(home.path)).order_by(OrgNode.id))
+    for n in range(300):  # more than a page with a deadline, and two without
+        due = None if n % 3 else rng.choice([-30, -5, 0, 12, 48]) + rng.randint(0, 3)
+        make_item(
+            nodes[n % len(nodes)],
+            state="collected",
+            raised_hours_ago=10,
+            due_in_hours=due,
+            closed=n % 3 == 0,
+        )
+    make_item(OrgNode.get(OrgNode.key == "changzhengqiaolu"), state="collected", raised_hours_ago=1)
+    return nodes
+
+
+@pytest.mark.parametrize("node_by_node", [32, 0])
+@pytest.mark.parametrize("filters", [queues.Filters(), queues.Filters(open_only=False)])
+def test_a_small_subtree_read_node_by_node_pages_alike(
+    subtree_spread, actor_of, monkeypatch, node_by_node, filters
+):
+    """With the closed items, a small subtree's items are read node by node
+    (``scope.NODE_BY_NODE``), each node on its own index, and merged in the statement:
+    the pages equal one ordered query, as they do read as one list of nodes (0)."""
+    from engine.org import scope
+
+    assert len(subtree_spread) >= 3  # the compound and its buildings
+    monkeypatch.setattr(scope, "NODE_BY_NODE", node_by_node)
+    queues._INBOX_STATEMENTS.clear()  # the way is in the built statement
+    actor = actor_of("xifang")
+    sql, _ = queues._inbox_statement(actor, filters, (queues.Item.id,), queues.PAGE_SIZE)
+    per_node = sql.count('"node_id" = ')
+    # with the closed items, each node's dated and undated arm for open and for closed
+    # ones; the open ones alone (few at any time) as one list
+    split = node_by_node and not filters.open_only
+    assert per_node == (2 * 2 * len(subtree_spread) if split else 0)
+    expected = [i.id for i in queues.items_query(actor, filters)]
+    assert len(expected) > queues.PAGE_SIZE
+    got: list[int] = []
+    for page in range(1, len(expected) // queues.PAGE_SIZE + 3):
+        got += [i.id for i in queues.inbox(actor, filters, page=page)]
+    assert got == expected
+    queues._INBOX_STATEMENTS.clear()
