@@ -310,7 +310,8 @@ def visible_item_parts(actor: Actor) -> list[Any]:
     items without a deadline newest first: (closed, due_at) for a large subtree (its
     path tested on each row) and for many summoned items (an EXISTS tested), the user's own
     (…, closed, due_at) index for the raised and handed parts. A small subtree's part (at
-    most ``NODE_BY_NODE`` nodes) has ``node_by_node``, the ids: each node's items lie in
+    most ``NODE_BY_NODE`` nodes) has ``node_by_node``, its condition on the node (a list of
+    them) and the ids: each node's items lie in
     deadline order on the (node, closed, due_at) index, and a list of nodes' do not (a
     commissioner's compound's 793 items closed in ten years, gathered and sorted for a
     page of them). The marks stay on the part's refinements (a peewee clone copies the
@@ -354,7 +355,7 @@ def visible_parts_slotted(ways: tuple[Any, ...], slots: dict[str, Any]) -> list[
         elif sees == "subtree":
             cond = ids_in(Item.node, list(ids))
             if len(ids) <= NODE_BY_NODE:
-                cond.node_by_node = ids
+                cond.node_by_node = (cond, ids)
             conds.append(cond)
         else:
             units = (
