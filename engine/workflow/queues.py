@@ -287,8 +287,9 @@ def deadline_arms(
         return Case(None, [(SQL(" AND ".join(answers)), end)], 0)
 
     # A small subtree's closed items grow with the years, its open ones do not: with the
-    # closed ones, it is read node by node (open only, its list is read whole: 0.1 ms less).
-    split = each_closed
+    # closed ones, it is read node by node (open only, its list is read whole: 0.1 ms less),
+    # where the statement's plan is kept (planned anew, its many arms cost more).
+    split = each_closed and backend().plans_kept
     arms = [_node_by_node(part, _dated, DATED_ORDER, most(part), split) for part in parts]
     arms += [_node_by_node(part, _undated, UNDATED_ORDER, most(part), split) for part in parts]
     return arms, ({"closed": [False, True]} if each_closed else None), checks

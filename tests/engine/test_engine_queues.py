@@ -314,25 +314,29 @@ def subtree_spread(app):
     return nodes
 
 
+@pytest.mark.parametrize("kept", [True, False])
 @pytest.mark.parametrize("node_by_node", [32, 0])
 @pytest.mark.parametrize("filters", [queues.Filters(), queues.Filters(open_only=False)])
 def test_a_small_subtree_read_node_by_node_pages_alike(
-    subtree_spread, actor_of, monkeypatch, node_by_node, filters
+    subtree_spread, actor_of, monkeypatch, node_by_node, filters, kept
 ):
     """With the closed items, a small subtree's items are read node by node
-    (``scope.NODE_BY_NODE``), each node on its own index, and merged in the statement:
-    the pages equal one ordered query, as they do read as one list of nodes (0)."""
+    (``scope.NODE_BY_NODE``), each node on its own index, and merged in the statement
+    where its plan is kept (``plans_kept``: SQLite): the pages equal one ordered query,
+    as they do read as one list of nodes."""
     from engine.org import scope
+    from engine.store.db import backend
 
     assert len(subtree_spread) >= 3  # the compound and its buildings
     monkeypatch.setattr(scope, "NODE_BY_NODE", node_by_node)
+    monkeypatch.setattr(type(backend()), "plans_kept", kept)  # either way on either backend
     queues._INBOX_STATEMENTS.clear()  # the way is in the built statement
     actor = actor_of("xifang")
     sql, _ = queues._inbox_statement(actor, filters, (queues.Item.id,), queues.PAGE_SIZE)
     per_node = sql.count('"node_id" = ')
     # with the closed items, each node's dated and undated arm for open and for closed
     # ones; the open ones alone (few at any time) as one list
-    split = node_by_node and not filters.open_only
+    split = node_by_node and not filters.open_only and kept
     assert per_node == (2 * 2 * len(subtree_spread) if split else 0)
     # a node's arm tests its node alone: beside the list of nodes, without statistics
     # (the demo's), SQLite read the node's items without a deadline on (closed, due_at)
