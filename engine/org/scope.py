@@ -24,9 +24,6 @@ DEFAULT_SEES = {"department": "summoned", "resident": "own"}
 # Up to this many nodes a subtree is matched by node id (an index equality or IN list,
 # which keeps ORDER BY deadline on the index); larger ones by path prefix.
 ID_LIST_LIMIT = 400
-# Up to this many nodes (a community, a compound) a subtree's items are read node by node
-# for a page in deadline order (``visible_item_parts``' ``node_by_node``).
-NODE_BY_NODE = 32
 
 
 def path_under(field: Any, path: str) -> Any:
@@ -310,12 +307,10 @@ def visible_item_parts(actor: Actor) -> list[Any]:
     items without a deadline newest first: (closed, due_at) for a large subtree (its
     path tested on each row) and for many summoned items (an EXISTS tested), the user's own
     (…, closed, due_at) index for the raised and handed parts. A small subtree's part (at
-    most ``NODE_BY_NODE`` nodes) has ``node_by_node``, its condition on the node (a list of
-    them) and the ids: each node's items lie in
-    deadline order on the (node, closed, due_at) index, and a list of nodes' do not (a
-    commissioner's compound's 793 items closed in ten years, gathered and sorted for a
-    page of them). The marks stay on the part's refinements (a peewee clone copies the
-    query's attributes).
+    most ``ID_LIST_LIMIT`` nodes) has ``node_list``, its condition on the node (an IN
+    list) and the ids, for a list with the closed items to read otherwise
+    (``queues.deadline_arms``). The marks stay on the part's refinements (a peewee clone
+    copies the query's attributes).
     """
     return visible_parts_slotted(*visible_part_shape(actor))
 
@@ -354,8 +349,7 @@ def visible_parts_slotted(ways: tuple[Any, ...], slots: dict[str, Any]) -> list[
             conds.append(cond)
         elif sees == "subtree":
             cond = ids_in(Item.node, list(ids))
-            if len(ids) <= NODE_BY_NODE:
-                cond.node_by_node = (cond, ids)
+            cond.node_list = (cond, ids)
             conds.append(cond)
         else:
             units = (
@@ -373,7 +367,7 @@ def visible_parts_slotted(ways: tuple[Any, ...], slots: dict[str, Any]) -> list[
         part = Item.select().where(cond)
         part.in_deadline_order = getattr(cond, "in_deadline_order", False)
         part.read_when = getattr(cond, "read_when", None)
-        part.node_by_node = vars(cond).get("node_by_node")  # (a function's getattr makes one)
+        part.node_list = vars(cond).get("node_list")  # (a function's getattr makes one)
         parts.append(part)
     return parts
 

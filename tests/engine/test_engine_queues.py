@@ -321,14 +321,13 @@ def test_a_small_subtree_read_node_by_node_pages_alike(
     subtree_spread, actor_of, monkeypatch, node_by_node, filters, kept
 ):
     """With the closed items, a small subtree's items are read node by node
-    (``scope.NODE_BY_NODE``), each node on its own index, and merged in the statement
+    (``queues.NODE_BY_NODE``), each node on its own index, and merged in the statement
     where its plan is kept (``plans_kept``: SQLite): the pages equal one ordered query,
     as they do read as one list of nodes."""
-    from engine.org import scope
     from engine.store.db import backend
 
     assert len(subtree_spread) >= 3  # the compound and its buildings
-    monkeypatch.setattr(scope, "NODE_BY_NODE", node_by_node)
+    monkeypatch.setattr(queues, "NODE_BY_NODE", node_by_node)
     monkeypatch.setattr(type(backend()), "plans_kept", kept)  # either way on either backend
     queues._INBOX_STATEMENTS.clear()  # the way is in the built statement
     actor = actor_of("xifang")
@@ -347,4 +346,45 @@ def test_a_small_subtree_read_node_by_node_pages_alike(
     for page in range(1, len(expected) // queues.PAGE_SIZE + 3):
         got += [i.id for i in queues.inbox(actor, filters, page=page)]
     assert got == expected
+    queues._INBOX_STATEMENTS.clear()
+
+
+@pytest.mark.parametrize("factor", [0, 10**9])
+@pytest.mark.parametrize("filters", [queues.Filters(), queues.Filters(open_only=False)])
+def test_a_subtree_holding_many_closed_items_walks_them(
+    subtree_spread, actor_of, monkeypatch, factor, filters
+):
+    """With the closed items, a subtree's part too large to read node by node is two ways
+    to the same items: its closed ones walked in order on (closed, due_at) when it holds
+    many of them (the stored counts, against ``WALK_FACTOR``; 0: always, 10**9: never),
+    else gathered from its nodes; its open ones always gathered. The statement reads one
+    way for each, and the pages equal one ordered query either way."""
+    from engine.store.db import backend, database
+
+    if not backend().plan_hints:
+        pytest.skip("the planner weighs the ways itself: one way")
+    monkeypatch.setattr(queues, "NODE_BY_NODE", 0)  # the compound: a larger subtree here
+    monkeypatch.setattr(queues, "WALK_FACTOR", factor)
+    queues._INBOX_STATEMENTS.clear()
+    actor = actor_of("xifang")
+    expected = [i.id for i in queues.items_query(actor, filters)]
+    got: list[int] = []
+    for page in range(1, len(expected) // queues.PAGE_SIZE + 3):
+        got += [i.id for i in queues.inbox(actor, filters, page=page)]
+    assert got == expected
+    sql, params = queues._inbox_statement(actor, filters, (queues.Item.id,), queues.PAGE_SIZE)
+    arms = sql.split(" UNION ALL ")
+    walked = {n for n, arm in enumerate(arms) if '+"t1"."node_id" IN (' in arm}
+    if filters.open_only:
+        assert not walked  # open items only: gathered, one way
+        return
+    assert len(walked) == 4  # dated and undated, each for open and for closed items
+    numbered = " UNION ALL ".join(
+        arm.replace("SELECT * FROM (", f"SELECT {n} AS arm, * FROM (", 1)
+        for n, arm in enumerate(arms)
+    )
+    read = {arm for arm, *_ in database.execute_sql(numbered, params).fetchall()}
+    closed_walked = {n for n in walked if n % 2}  # each arm for open (even), closed (odd)
+    assert not read & (walked - closed_walked)  # open items are never walked
+    assert bool(read & closed_walked) is (factor == 0)
     queues._INBOX_STATEMENTS.clear()
