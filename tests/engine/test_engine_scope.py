@@ -198,3 +198,21 @@ def test_nodes_under_lists_the_kinds_below_the_paths_by_name(app):
     )
     assert ids([street.path, other.path], most=3) == both[:3]
     assert ids([]) == [] and ids([street.path], ()) == []
+
+
+def test_a_subtree_is_small_up_to_the_limit(app, monkeypatch):
+    """``small_subtree_ids``: the subtree's ids when it has at most ``ID_LIST_LIMIT``
+    nodes, None past it (counted in the statement, the ids not read) and for a path no
+    node has."""
+    from engine.core import memo
+
+    street = OrgNode.get(OrgNode.key == "chaohui")
+    ids = sorted(n.id for n in OrgNode.select().where(OrgNode.path.startswith(street.path)))
+    assert len(ids) > 2
+    for limit, expected in ((len(ids), ids), (len(ids) + 5, ids), (len(ids) - 1, None)):
+        monkeypatch.setattr(scope, "ID_LIST_LIMIT", limit)
+        memo.clear()
+        found = scope.small_subtree_ids(street.path)
+        assert (sorted(found) if found is not None else None) == expected
+    memo.clear()
+    assert scope.small_subtree_ids(street.path + "999999/") is None
