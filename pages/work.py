@@ -30,6 +30,11 @@ from pages.links import id_url
 bp = Blueprint("work", __name__, url_prefix="/work")
 
 
+# The summons the item list shows above the items: the nearest deadlines, with a link to
+# the summons tab when there are more (fifty of them pushed the items a screen down).
+SUMMONS_PREVIEW = 10
+
+
 @bp.route("/")
 @requires("work")
 def inbox() -> Any:
@@ -59,9 +64,10 @@ def inbox() -> Any:
         return render_template("work/inbox.html", **context)
     rows = queues.inbox_rows(g.actor, filters, queues.INBOX_SHOWN, page=page)
     context["rows"] = inbox_lines(rows, context["now"])
-    context["summons"] = (
-        summons_lines(queues.summons_rows(g.actor), context["now"]) if page == 1 else []
-    )
+    # the item list's first page shows the nearest summons deadlines; the tab has them all
+    preview = queues.summons_rows(g.actor, most=SUMMONS_PREVIEW + 1) if page == 1 else []
+    context["summons"] = summons_lines(preview[:SUMMONS_PREVIEW], context["now"])
+    context["more_summons"] = len(preview) > SUMMONS_PREVIEW
     context["usage"] = (
         boards.compound_usage([c.node_id for c in compounds]) if compounds and page == 1 else []
     )

@@ -702,11 +702,16 @@ SUMMONS_SHOWN = (
 )
 
 
-def summons_rows(actor: Actor, *, open_only: bool = True, page: int = 1) -> list[Any]:
+def summons_rows(
+    actor: Actor, *, open_only: bool = True, page: int = 1, most: int = PAGE_SIZE
+) -> list[Any]:
     """:func:`summons`' page as light rows (``listed.Row``) of ``SUMMONS_SHOWN``, with
     the item's title (``row.item.title``) and the unit's name (``row.unit.name``): for a
-    page that only shows them (models of three tables, forty columns, cost more)."""
-    ids = _summons_ids(actor, open_only, page)
+    page that only shows them (models of three tables, forty columns, cost more).
+
+    :param most: only the page's first ``most`` (a preview of the nearest deadlines).
+    """
+    ids = _summons_ids(actor, open_only, page)[:most]
     if not ids:
         return []
     raw = _by_ids("queues.summons_light", _summons_light_query, ids)[1].fetchall()

@@ -34,15 +34,30 @@ def test_department_lands_on_its_summons_list_paged_by_deadline(client, auth):
     assert "view=summons&amp;page=2" in first
     second = client.get("/work/?view=summons&page=2").get_data(as_text=True)
     assert [int(i) for i in _summons_rows(second)] == [made[n] for n in range(51, 56)]
-    # The items it was summoned to are one tab away, still scoped.
+    # The items it was summoned to are one tab away, still scoped, below a preview of the
+    # nearest summons deadlines and a link to them all.
     items = client.get("/work/?view=items").get_data(as_text=True)
     assert 'id="inbox-rows"' in items and "执法01" in items and "公安的" not in items
+    preview = [int(i) for i in _summons_rows(items)]
+    assert preview == [made[n] for n in range(1, 11)]
+    assert 'href="/work/?view=summons">查看全部召集单</a>' in items
     # HTMX refresh of the summons rows only.
     fragment = client.get(
         "/work/?view=summons&all=1", headers={"HX-Request": "true", "HX-Target": "summons-rows"}
     )
     text = fragment.get_data(as_text=True)
     assert text.lstrip().startswith('<div id="summons-rows">') and "<html" not in text
+
+
+def test_the_summons_preview_links_to_all_only_when_there_are_more(client, auth):
+    made = [
+        summons(make_item("changzhengqiaolu", title=f"执法{n}"), "dept-zhifa", NOW + n * H).item_id
+        for n in range(1, 11)
+    ]
+    auth.login("dept-zhifa-user")
+    items = client.get("/work/?view=items").get_data(as_text=True)
+    assert [int(i) for i in _summons_rows(items)] == made  # the ten, all of them
+    assert "查看全部召集单" not in items
 
 
 def test_commissioner_lands_on_items(client, auth):
