@@ -137,6 +137,7 @@ def pages_by_user() -> dict[str, list[str]]:
             "/review/evaluation",
             "/review/live",
             "/work/",
+            "/work/?all=1",  # a street's closed items: ten years of them at a million
             f"/work/items/{first_item('chaohui-ducha')}",
         ],
         "ducha": [
