@@ -81,7 +81,7 @@ def small_subtree_ids(path: str) -> list[int] | None:
     or no node at ``path`` (matched by its path alike)."""
     known = peek(("subtree_nodes", path))
     if known is not None:
-        return [node_id for node_id, _ in known] if len(known) <= ID_LIST_LIMIT else None
+        return [node_id for node_id, _ in known] if 0 < len(known) <= ID_LIST_LIMIT else None
 
     def build(pattern: Any, most: Any, cap: Any) -> Any:
         under = path_like(OrgNode.path, pattern)

@@ -278,7 +278,8 @@ def deadline_arms(
     (``_walked_when_many``)."""
     if each_closed:
         parts = [part.where(Item.closed == Slot("closed")) for part in parts]
-        parts = [way for part in parts for way in _walked_when_many(part, end)]
+        made: dict[tuple[int, ...], Any] = {}  # one size check per list of nodes
+        parts = [way for part in parts for way in _walked_when_many(part, end, made)]
     checks: list[Any] = []
 
     def most(part: Any) -> Any:
@@ -319,26 +320,29 @@ NODE_BY_NODE = 32
 WALK_FACTOR = 3
 
 
-def _walked_when_many(part: Any, end: Any) -> list[Any]:
+def _walked_when_many(part: Any, end: Any, made: dict[tuple[int, ...], Any]) -> list[Any]:
     """``part`` as one or two ways to its items. A subtree's part (``node_list``) of more
     than ``NODE_BY_NODE`` nodes, or any where plans are not kept, is two where the
     database takes the way a hint says (``Backend.plan_hints``): its list of nodes
     gathered from their index and sorted, or, for its closed items when it holds many of
     them (the stored counts tell, in the statement), the district's closed items walked
     in order on (closed, due_at), the node tested on each (``walk``: a pair of the check
-    and the answer for which the way is read)."""
+    and the answer for which the way is read; ``made``: the checks by list of nodes, one
+    per list in a statement)."""
     listed = getattr(part, "node_list", None)
-    if listed is None or not backend().plan_hints:
+    if not listed or not listed[1] or not backend().plan_hints:
         return [part]
     cond, ids = listed
     if len(ids) <= NODE_BY_NODE and backend().plans_kept:
         return [part]  # read node by node
-    held = fn.COALESCE(fn.SUM(NodeTally.items), 0)  # closed items: the bucket ""
-    squared = NodeTally.select(held * held)
-    squared = squared.where(ids_in(NodeTally.node, list(ids)) & (NodeTally.bucket == ""))
-    total = fn.COALESCE(fn.SUM(AreaTally.items), 0)
-    everyone = AreaTally.select(total).where(AreaTally.bucket == "")
-    many = Expression(squared, ">", Expression(everyone, "*", end) * WALK_FACTOR)
+    if tuple(ids) not in made:
+        held = fn.COALESCE(fn.SUM(NodeTally.items), 0)  # closed items: the bucket ""
+        squared = NodeTally.select(held * held)
+        squared = squared.where(ids_in(NodeTally.node, list(ids)) & (NodeTally.bucket == ""))
+        total = fn.COALESCE(fn.SUM(AreaTally.items), 0)
+        everyone = AreaTally.select(total).where(AreaTally.bucket == "")
+        made[tuple(ids)] = Expression(squared, ">", Expression(everyone, "*", end) * WALK_FACTOR)
+    many = made[tuple(ids)]
     walked = part.clone()
     walked._where = _swapped(part._where, cond, ids_in(backend().unindexed(Item.node), list(ids)))
     walked.in_deadline_order = True  # (closed, due_at): ``_undated`` on the index
@@ -369,7 +373,7 @@ def _node_by_node(
     nodes (a commissioner's compound's 793 items closed in ten years, each looked up and
     sorted: 2.1 -> 0.4 ms at 1,000,000 items)."""
     found = getattr(part, "node_list", None) if split else None
-    if not found or len(found[1]) > NODE_BY_NODE:
+    if not found or not found[1] or len(found[1]) > NODE_BY_NODE:
         return arm(part).limit(most)
     listed, nodes = found
     each = []
@@ -437,6 +441,7 @@ def _by_state(parts: list[Any], state: Any) -> list[Any]:
         # away from an index in deadline order, which walked every closed item)
         few = part.where(Item.id.in_(Item.select(Item.id).where(Item.state == state)))
         few.read_when = [*when, (many, False)]
+        few.node_list = None  # a few ids: gathered (node by node, each node's arm its list)
         walked = part.where(backend().unindexed(Item.state) == state)
         walked.read_when = [*when, (many, True)]
         out += [few, walked]
@@ -466,7 +471,10 @@ def _mine(bases: list[Any], units: Any) -> list[Any]:
     # The parts end with the items the actor raised (all of them its own) and those
     # handed to it (``scope.visible_item_parts``).
     raised, others = bases[-2], bases[:-2] + bases[-1:]
-    return [raised] + [base.where(Item.id.in_(units)) for base in others]
+    mine = [base.where(Item.id.in_(units)) for base in others]
+    for base in mine:  # its units' items: gathered (node by node, each node's arm the list)
+        base.node_list = None
+    return [raised, *mine]
 
 
 # The inbox's statements by shape (``_inbox_statement``); at most this many are kept.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 
 import pytest
 
@@ -301,14 +302,14 @@ def subtree_spread(app):
     rng = random.Random(7)
     home = OrgNode.get(OrgNode.key == "lvzhouhuayuan")
     nodes = list(OrgNode.select().where(OrgNode.path.startswith(home.path)).order_by(OrgNode.id))
-    for n in range(300):  # more than a page with a deadline, and two without
+    for n in range(400):  # open and closed, each more than a page with a deadline and without
         due = None if n % 3 else rng.choice([-30, -5, 0, 12, 48]) + rng.randint(0, 3)
         make_item(
             nodes[n % len(nodes)],
-            state="collected",
+            state="collected" if n % 5 else "rare",
             raised_hours_ago=10,
             due_in_hours=due,
-            closed=n % 3 == 0,
+            closed=n % 2 == 0,
         )
     make_item(OrgNode.get(OrgNode.key == "changzhengqiaolu"), state="collected", raised_hours_ago=1)
     return nodes
@@ -385,6 +386,45 @@ def test_a_subtree_holding_many_closed_items_walks_them(
     )
     read = {arm for arm, *_ in database.execute_sql(numbered, params).fetchall()}
     closed_walked = {n for n in walked if n % 2}  # each arm for open (even), closed (odd)
+    gathered = {n for n, arm in enumerate(arms) if '"node_id" IN (' in arm} - walked
+    closed_gathered = {n for n in gathered if n % 2}
+    assert len(gathered) == 4 and read & (gathered - closed_gathered)  # open: gathered
     assert not read & (walked - closed_walked)  # open items are never walked
+    # closed items one way: walked when the subtree holds many of them, else gathered
     assert bool(read & closed_walked) is (factor == 0)
+    assert bool(read & closed_gathered) is (factor != 0)
     queues._INBOX_STATEMENTS.clear()
+
+
+def test_a_rare_state_with_the_closed_items_is_gathered_once(subtree_spread, actor_of):
+    """A rare state's items with the closed ones are looked up by id from the state's
+    index (``_by_state``), gathered as one list, not once per node of a small subtree
+    (the state's ids were read by every node's arm); the pages equal one ordered query."""
+    from engine.store.db import backend
+
+    queues._INBOX_STATEMENTS.clear()
+    actor = actor_of("xifang")
+    filters = queues.Filters(state="rare", open_only=False)
+    sql, _ = queues._inbox_statement(actor, filters, (queues.Item.id,), queues.PAGE_SIZE)
+    state_lists = len(re.findall(r'IN \(SELECT "t\d+"."id" FROM "item" AS "t\d+" WHERE', sql))
+    # each part's (the compound's, the raised, the handed) dated and undated arm, for open
+    # and for closed items: the compound's not once per node
+    assert state_lists == 3 * 4
+    if backend().plans_kept:
+        assert '"node_id" = ' in sql  # the part walked on its nodes' own indexes
+    expected = [i.id for i in queues.items_query(actor, filters)]
+    assert len(expected) > queues.PAGE_SIZE
+    got: list[int] = []
+    for page in range(1, len(expected) // queues.PAGE_SIZE + 3):
+        got += [i.id for i in queues.inbox(actor, filters, page=page)]
+    assert got == expected
+    queues._INBOX_STATEMENTS.clear()
+
+
+def test_an_empty_list_of_nodes_lists_nothing(app, actor_of):
+    """A subtree with no node (none at its path) is an empty list, read neither node by
+    node nor walked: the list has nothing of it."""
+    from engine.org.scope import visible_parts_slotted
+
+    parts = visible_parts_slotted((("subtree", ()),), {"user": -1})
+    assert queues.merged_by_deadline(parts, 1, each_closed=True) == []
