@@ -16,6 +16,15 @@ from tests.engine.conftest import make_item, make_summons
 H = dt.timedelta(hours=1)
 
 
+def _paged(actor, filters, count: int) -> list[int]:
+    """The inbox's ids page after page, past the last of ``count`` items (one short page
+    and one empty)."""
+    got: list[int] = []
+    for page in range(1, count // queues.PAGE_SIZE + 3):
+        got += [i.id for i in queues.inbox(actor, filters, page=page)]
+    return got
+
+
 @pytest.fixture
 def spread(app):
     """Items in the commissioner's compound, raised by them elsewhere and handed to them,
@@ -45,10 +54,7 @@ def test_merged_pages_equal_one_ordered_query(spread, actor_of, filters):
     actor = actor_of("xifang")
     expected = [i.id for i in queues.items_query(actor, filters)]
     assert len(expected) > 2 * queues.PAGE_SIZE  # three pages at least, the last one short
-    got: list[int] = []
-    for page in range(1, len(expected) // queues.PAGE_SIZE + 3):
-        got += [i.id for i in queues.inbox(actor, filters, page=page)]
-    assert got == expected
+    assert _paged(actor, filters, len(expected)) == expected
 
 
 @pytest.fixture
@@ -288,10 +294,7 @@ def test_a_list_by_state_is_the_same_either_way(app, actor_of, monkeypatch, few,
         filters = queues.Filters(state=state, open_only=open_only)
         expected = [i.id for i in queues.items_query(actor, filters)]
         assert expected or (open_only and state == "closed")
-        got: list[int] = []
-        for page in range(1, len(expected) // queues.PAGE_SIZE + 3):
-            got += [i.id for i in queues.inbox(actor, filters, page=page)]
-        assert got == expected
+        assert _paged(actor, filters, len(expected)) == expected
     queues._INBOX_STATEMENTS.clear()
 
 
@@ -343,10 +346,7 @@ def test_a_small_subtree_read_node_by_node_pages_alike(
     assert ('"node_id" IN (' in sql) is not split
     expected = [i.id for i in queues.items_query(actor, filters)]
     assert len(expected) > queues.PAGE_SIZE
-    got: list[int] = []
-    for page in range(1, len(expected) // queues.PAGE_SIZE + 3):
-        got += [i.id for i in queues.inbox(actor, filters, page=page)]
-    assert got == expected
+    assert _paged(actor, filters, len(expected)) == expected
     queues._INBOX_STATEMENTS.clear()
 
 
@@ -369,10 +369,7 @@ def test_a_subtree_holding_many_closed_items_walks_them(
     queues._INBOX_STATEMENTS.clear()
     actor = actor_of("xifang")
     expected = [i.id for i in queues.items_query(actor, filters)]
-    got: list[int] = []
-    for page in range(1, len(expected) // queues.PAGE_SIZE + 3):
-        got += [i.id for i in queues.inbox(actor, filters, page=page)]
-    assert got == expected
+    assert _paged(actor, filters, len(expected)) == expected
     sql, params = queues._inbox_statement(actor, filters, (queues.Item.id,), queues.PAGE_SIZE)
     arms = sql.split(" UNION ALL ")
     walked = {n for n, arm in enumerate(arms) if '+"t1"."node_id" IN (' in arm}
@@ -414,10 +411,7 @@ def test_a_rare_state_with_the_closed_items_is_gathered_once(subtree_spread, act
         assert '"node_id" = ' in sql  # the part walked on its nodes' own indexes
     expected = [i.id for i in queues.items_query(actor, filters)]
     assert len(expected) > queues.PAGE_SIZE
-    got: list[int] = []
-    for page in range(1, len(expected) // queues.PAGE_SIZE + 3):
-        got += [i.id for i in queues.inbox(actor, filters, page=page)]
-    assert got == expected
+    assert _paged(actor, filters, len(expected)) == expected
     queues._INBOX_STATEMENTS.clear()
 
 
