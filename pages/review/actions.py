@@ -135,13 +135,12 @@ def reassign() -> Any:
     to_query = request.args.get("to_q", "").strip()[:SEARCH_LENGTH]
     # only a commissioner under the actor: another's name is not shown either (the list,
     # when it is whole, has them; else the one is looked up)
-    chosen = (
-        [p for p in people if p.username == source]
-        if not many
-        else supervision.commissioners_under(g.actor, usernames=[source])
-        if source
-        else []
-    )
+    if not source:
+        chosen = []
+    elif many:
+        chosen = supervision.commissioners_under(g.actor, usernames=[source])
+    else:
+        chosen = [p for p in people if p.username == source]
     user = chosen[0] if chosen else None
     rows = list(supervision.items_of_commissioner(g.actor, user).limit(500)) if user else []
     context: dict[str, Any] = {
