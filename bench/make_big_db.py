@@ -186,13 +186,15 @@ def main() -> None:
     from engine.supervision import durations, medians, tallies
 
     say("rebuilding the stored counts")
+    # first: a base made before a derived table gets it made (and counted) here, and the
+    # rebuilds below count every table that exists
+    create_tables()
     if NodeTally.table_exists():
         tallies.rebuild()
     if ResolutionTally.table_exists():
         medians.rebuild()
     if SummonsDurationTally.table_exists():
         durations.rebuild()
-    create_tables()  # a base made before any of them: create_tables makes and counts it
     database.close()
     say("sanfang facts refresh")
     sanfang(url, "facts", "refresh")

@@ -15,13 +15,14 @@ from typing import Any
 from peewee import SQL, Expression, NodeList, fn
 
 from engine.store.duration_sql import DurationTallySQL, PostgresDurationTallySQL
+from engine.store.open_items_sql import OpenItemsSQL, PostgresOpenItemsSQL
 from engine.store.summons_sql import PostgresSummonsCountsSQL, SummonsCountsSQL
 
 # What :meth:`Backend.pattern_literal` writes into SQL: a path's digits and slashes, a '*'.
 _LITERAL_PATTERN = re.compile(r"[0-9/*]+")
 
 
-class Backend(SummonsCountsSQL, DurationTallySQL):
+class Backend(SummonsCountsSQL, DurationTallySQL, OpenItemsSQL):
     """The SQLite way; :class:`PostgreSQL` overrides what differs."""
 
     name = "sqlite"
@@ -376,7 +377,7 @@ class Backend(SummonsCountsSQL, DurationTallySQL):
         )
 
 
-class PostgreSQL(PostgresSummonsCountsSQL, PostgresDurationTallySQL, Backend):
+class PostgreSQL(PostgresSummonsCountsSQL, PostgresDurationTallySQL, PostgresOpenItemsSQL, Backend):
     name = "postgresql"
     row_locks = True
     sql_median = True

@@ -43,6 +43,7 @@ from engine.store.models import (
     SummonsItemTally,
     SummonsTally,
     SummonsUnitDayTally,
+    UnitOpenItem,
 )
 from engine.store.prepared import prepared_cursor
 from engine.store.summons_sql import SummonsCountsSQL
@@ -320,6 +321,24 @@ def summons_stored() -> dict[tuple[int, int], int]:
     return {(u, n): c for u, n, c in t.select(t.unit, t.node, t.open).tuples() if c}
 
 
+def open_items_stored() -> set[tuple[int, int, str]]:
+    """The stored pairs of a unit and an open item summoning it, with the unit's path."""
+    t = UnitOpenItem
+    return set(t.select(t.unit, t.item, t.unit_path).tuples())
+
+
+def open_items_recount() -> set[tuple[int, int, str]]:
+    """What ``open_items_stored`` should hold, from the summons and their items."""
+    a = Assignment
+    query = (
+        a.select(a.unit, a.item, a.unit_path)
+        .join(Item, on=(a.item == Item.id))
+        .where(Item.closed == False)
+        .distinct()
+    )
+    return set(query.tuples())
+
+
 def summons_recount() -> dict[tuple[int, int], int]:
     """What ``summons_stored`` should hold, counted from the summons and their items."""
     query = (
@@ -445,3 +464,4 @@ def rebuild() -> None:
         backend().rebuild_day_tally()
         backend().rebuild_unit_day_tally()
         backend().rebuild_item_tally()
+        backend().rebuild_open_items()

@@ -271,33 +271,49 @@ def deadline_arms(
     ways to the same items; a list of (check, answer) pairs) has them in its LIMIT, which
     is 0 when a check's answer is not the part's: the database then reads nothing of it
     (a condition in the WHERE would be tested on every row of the scan). Parts sharing a
-    check read it once.
+    check read it once. A part with a ``read_for`` (``scope._summoned_conds``) has one
+    such pair for its open items and one for its closed ones, or None for never.
 
     With the closed items, a small subtree's part (``node_list``) is read node by node
     (``_node_by_node``) or, larger, its closed items walked when it holds many of them
     (``_walked_when_many``)."""
+    if not each_closed:  # a part of summoned items read for the closed ones only: left out
+        parts = [p for p in parts if getattr(p, "read_for", None) is None or p.read_for["open"]]
     if each_closed:
         parts = [part.where(Item.closed == Slot("closed")) for part in parts]
         made: dict[tuple[int, ...], Any] = {}  # one size check per list of nodes
         parts = [way for part in parts for way in _walked_when_many(part, end, made)]
     checks: list[Any] = []
 
+    def answer(check: Any, wanted: bool) -> Any:
+        number = next((i for i, c in enumerate(checks) if c is check), len(checks))
+        if number == len(checks):
+            checks.append(check)
+        found = SQL(f"(SELECT w{number} FROM {CHECKS_TABLE})")
+        return found if wanted else SQL(f"NOT {found.sql}")
+
+    closed = Expression(Slot("closed"), "=", True)
+
     def most(part: Any) -> Any:
-        when = [*(getattr(part, "read_when", None) or [])]
+        when = getattr(part, "read_when", None) or []
         walk = getattr(part, "walk", None)
-        if not when and walk is None:
+        read_for = getattr(part, "read_for", None)
+        if not when and walk is None and read_for is None:
             return end
-        answers: list[Any] = []
-        for check, wanted in [*when, *([walk] if walk else [])]:
-            number = next((i for i, c in enumerate(checks) if c is check), len(checks))
-            if number == len(checks):
-                checks.append(check)
-            answer = SQL(f"(SELECT w{number} FROM {CHECKS_TABLE})")
-            answers.append(answer if wanted else SQL(f"NOT {answer.sql}"))
+        answers = [answer(check, wanted) for check, wanted in when]
         if walk is not None:  # the closed items only are walked: the open ones never
-            closed = Expression(Slot("closed"), "=", True)
-            last = answers.pop()
+            last = answer(*walk)
             answers.append((closed & last) if walk[1] else (~closed | last))
+        if read_for is not None:  # a way for the open items, one for the closed ones
+            if not each_closed:  # (a part never read for them is left out)
+                answers.append(answer(*read_for["open"]))
+            else:
+                sides = [
+                    side & answer(*way)
+                    for side, way in ((~closed, read_for["open"]), (closed, read_for["closed"]))
+                    if way is not None
+                ]
+                answers.append(reduce(operator.or_, sides))
         return Case(None, [(reduce(operator.and_, answers), end)], 0)
 
     # A small subtree's closed items grow with the years, its open ones do not: with the

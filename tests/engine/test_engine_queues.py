@@ -78,17 +78,24 @@ def summoned(app):
                 make_summons(item, dept, report_late=None, done_late=None)
 
 
-@pytest.mark.parametrize("few", [10_000, 0, 80])
+@pytest.mark.parametrize(
+    ("few", "few_open"), [(10_000, 1_000), (0, 1_000), (80, 1_000), (0, 0), (80, 20)]
+)
 @pytest.mark.parametrize(
     "filters", [queues.Filters(), queues.Filters(open_only=False), queues.Filters(mine=True)]
 )
-def test_a_units_items_page_alike_either_way(summoned, actor_of, monkeypatch, few, filters):
-    """A summoned unit's items are looked up by id when it has few summonses and found in
-    deadline order when it has many (``scope.FEW_SUMMONSES``; 80 is below its summonses
-    here): the pages are the same either way, and equal one ordered query."""
+def test_a_units_items_page_alike_either_way(
+    summoned, actor_of, monkeypatch, few, few_open, filters
+):
+    """A summoned unit's items are looked up by id when it has few summonses; with many,
+    its open ones are looked up from the stored pairs while they are few and found in
+    deadline order otherwise, as its closed ones are (``scope.FEW_SUMMONSES``,
+    ``scope.FEW_OPEN``; 80 is below its summonses here, 20 below its open items): the
+    pages are the same every way, and equal one ordered query."""
     from engine.org import scope
 
     monkeypatch.setattr(scope, "FEW_SUMMONSES", few)
+    monkeypatch.setattr(scope, "FEW_OPEN", few_open)
     queues._INBOX_STATEMENTS.clear()  # the threshold is in the built statement
     actor = actor_of("dept-zhifa-user")
     expected = [i.id for i in queues.items_query(actor, filters)]
@@ -104,33 +111,68 @@ def test_a_units_items_page_alike_either_way(summoned, actor_of, monkeypatch, fe
     queues._INBOX_STATEMENTS.clear()
 
 
-def test_a_unit_with_many_summonses_reads_one_way(summoned, actor_of, monkeypatch):
-    """Of the two ways to a unit's items, the page reads the one its number of summonses
-    picks: the other's LIMIT is 0, and the statement gives the same rows. The size check
-    is worked out once, before the arms."""
+# A department's list's parts: its open items from the stored pairs, its summonses' items
+# looked up by id, its items walked in deadline order (then the raised and handed parts).
+PAIRED, LOOKED_UP, WALKED = 0, 1, 2
+
+
+@pytest.mark.parametrize(
+    ("few", "few_open", "open_way", "closed_way"),
+    [
+        (10_000, 1_000, PAIRED, LOOKED_UP),
+        (0, 1_000, PAIRED, WALKED),
+        (10_000, 0, WALKED, LOOKED_UP),
+    ],
+)
+@pytest.mark.parametrize("open_only", [True, False])
+def test_a_unit_reads_its_items_one_way(
+    summoned, actor_of, monkeypatch, few, few_open, open_way, closed_way, open_only
+):
+    """Of the three ways to a unit's items, the page reads the one its number of open
+    items picks for its open items, and the one its number of summonses picks for its
+    closed ones: the others' LIMIT is 0 (an open list leaves the lookup out), and the
+    statement gives the rows of one ordered query. The size checks are worked out once,
+    before the arms, and an open list works out only the one it reads."""
     from engine.org import scope
     from engine.store.db import database
 
     actor = actor_of("dept-zhifa-user")
     fields = (queues.Item.id, queues.Item.due_at)
-    rows = {}
-    for few, way in ((10_000, 0), (0, 1)):  # the arms looked up (0, 4) or walked (1, 5)
-        monkeypatch.setattr(scope, "FEW_SUMMONSES", few)
-        queues._INBOX_STATEMENTS.clear()
-        sql, params = queues._inbox_statement(actor, queues.Filters(), fields, queues.PAGE_SIZE)
-        assert sql.count("EXISTS(SELECT 1 FROM") == 3  # the check once; the walked arms probe
-        arms = sql.split(" UNION ALL ")
-        assert len(arms) == 8  # dated and undated: looked up, walked, raised, handed
-        found = database.execute_sql(sql, params).fetchall()
-        rows[few] = queues.merged_page(queues.rows_of(found, fields), 1)
-        assert len(found) == len({r[0] for r in found})  # one way read, no item twice
-        numbered = " UNION ALL ".join(
-            arm.replace("SELECT * FROM (", f"SELECT {n} AS arm, * FROM (", 1)
-            for n, arm in enumerate(arms)
-        )
-        read = {arm for arm, *_ in database.execute_sql(numbered, params).fetchall()}
-        assert way in read and 1 - way not in read and 5 - way not in read
-    assert [r.id for r in rows[10_000]] == [r.id for r in rows[0]]
+    filters = queues.Filters(open_only=open_only)
+    monkeypatch.setattr(scope, "FEW_SUMMONSES", few)
+    monkeypatch.setattr(scope, "FEW_OPEN", few_open)
+    queues._INBOX_STATEMENTS.clear()
+    sql, params = queues._inbox_statement(actor, filters, fields, queues.PAGE_SIZE)
+    # its checks (the open items' alone for an open list), then the walk's probes
+    # (dated and undated; with the closed items, each arm twice: open, closed)
+    step = 1 if open_only else 2
+    checks = sql[: sql.index(") SELECT * FROM (")]
+    assert checks.count("EXISTS(SELECT 1 FROM") == (1 if open_only else 2)
+    assert ('"assignment"' in checks) is not open_only
+    assert sql.count("EXISTS(SELECT 1 FROM") == checks.count("EXISTS") + 2 * step
+    arms = sql.split(" UNION ALL ")
+    ways = [PAIRED, WALKED] if open_only else [PAIRED, LOOKED_UP, WALKED]
+    parts = len(ways) + 2  # and raised, handed
+    assert len(arms) == 2 * parts * step  # dated and undated
+    found = database.execute_sql(sql, params).fetchall()
+    assert len(found) == len({r[0] for r in found})  # one way read, no item twice
+    numbered = " UNION ALL ".join(
+        arm.replace("SELECT * FROM (", f"SELECT {n} AS arm, * FROM (", 1)
+        for n, arm in enumerate(arms)
+    )
+    read = {arm for arm, *_ in database.execute_sql(numbered, params).fetchall()}
+
+    def numbers(way: int, shut: int) -> set[int]:  # its arms' numbers, dated and undated
+        return {step * (half * parts + ways.index(way)) + shut for half in (0, 1)}
+
+    summoned_arms = {n for way in ways for shut in range(step) for n in numbers(way, shut)}
+    wanted = numbers(open_way, 0) | (set() if open_only else numbers(closed_way, 1))
+    assert read & summoned_arms <= wanted
+    assert min(numbers(open_way, 0)) in read  # its open items with a deadline
+    if not open_only:
+        assert min(numbers(closed_way, 1)) in read  # its closed items with a deadline
+    expected = [i.id for i in queues.items_query(actor, filters)][: queues.PAGE_SIZE]
+    assert [r.id for r in queues.merged_page(queues.rows_of(found, fields), 1)] == expected
     queues._INBOX_STATEMENTS.clear()
 
 

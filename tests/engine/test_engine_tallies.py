@@ -27,6 +27,7 @@ from engine.store.models import (
     SummonsItemTally,
     SummonsTally,
     SummonsUnitDayTally,
+    UnitOpenItem,
     User,
 )
 from engine.supervision import board, evaluation, medians, overview, tallies
@@ -75,6 +76,7 @@ def assert_counts_follow(now: dt.datetime = NOW) -> None:
     assert tallies.day_stored() == tallies.day_recount()
     assert tallies.unit_day_stored() == tallies.unit_day_recount()
     assert tallies.item_stored() == tallies.item_recount()
+    assert tallies.open_items_stored() == tallies.open_items_recount()
     street = OrgNode.get(OrgNode.key == "chaohui")
     today = clock.local(now).date()
     periods = [
@@ -283,14 +285,16 @@ def test_an_instance_without_stored_counts_gets_them_counted(app, actor_of):
     unit_days, areas = tallies.unit_day_stored(), tallies.area_stored()
     assert unit_days == tallies.unit_day_recount() != {}
     assert areas == tallies.area_recount() != {}
+    pairs = tallies.open_items_stored()
+    assert pairs == tallies.open_items_recount() != set()
     drops = backend().drop_tally_triggers() + backend().drop_summons_tally_triggers()
     drops += backend().drop_item_tally_triggers() + backend().drop_unit_day_tally_triggers()
-    drops += backend().drop_area_tally_triggers()
+    drops += backend().drop_area_tally_triggers() + backend().drop_open_items_triggers()
     for statement in drops + backend().drop_day_tally_triggers():
         database.execute_sql(statement)
     database.drop_tables(
         [NodeTally, AreaTally, SummonsTally, SummonsDayTally, SummonsUnitDayTally]
-        + [SummonsItemTally]
+        + [SummonsItemTally, UnitOpenItem]
     )
     create_tables()
     assert tallies.stored() == expected

@@ -198,6 +198,7 @@ def test_every_table_is_in_the_backup(app):
         SummonsItemTally,
         SummonsTally,
         SummonsUnitDayTally,
+        UnitOpenItem,
     )
     from engine.store.storage import Blob
 
@@ -213,6 +214,7 @@ def test_every_table_is_in_the_backup(app):
         SummonsItemTally,
         ResolutionTally,
         SummonsDurationTally,
+        UnitOpenItem,
     )
     left_out = {m._meta.table_name for m in derived}
     assert {m._meta.table_name for m in _models()} | left_out == set(database.get_tables())
