@@ -345,6 +345,7 @@ def counts_drift(url: str) -> dict[str, int]:
         "open summonses by unit and node": (tallies.summons_stored, tallies.summons_recount),
         "summons day counts": (tallies.day_stored, tallies.day_recount),
         "items touched by unit and day": (tallies.item_stored, tallies.item_recount),
+        "units' open items": (tallies.open_items_stored, tallies.open_items_recount),
         "resolution times by node": (medians.stored, medians.recount),
     }
     drift: dict[str, int] = {}

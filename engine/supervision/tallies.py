@@ -321,22 +321,23 @@ def summons_stored() -> dict[tuple[int, int], int]:
     return {(u, n): c for u, n, c in t.select(t.unit, t.node, t.open).tuples() if c}
 
 
-def open_items_stored() -> set[tuple[int, int, str]]:
-    """The stored pairs of a unit and an open item summoning it, with the unit's path."""
+def open_items_stored() -> dict[tuple[int, int], str]:
+    """(unit id, item id) → the unit's path: the stored pairs of a unit and an open item
+    summoning it."""
     t = UnitOpenItem
-    return set(t.select(t.unit, t.item, t.unit_path).tuples())
+    return {(u, i): path for u, i, path in t.select(t.unit, t.item, t.unit_path).tuples()}
 
 
-def open_items_recount() -> set[tuple[int, int, str]]:
+def open_items_recount() -> dict[tuple[int, int], str]:
     """What ``open_items_stored`` should hold, from the summons and their items."""
     a = Assignment
     query = (
-        a.select(a.unit, a.item, a.unit_path)
+        a.select(a.unit, a.item, fn.MAX(a.unit_path))
         .join(Item, on=(a.item == Item.id))
         .where(Item.closed == False)
-        .distinct()
+        .group_by(a.unit, a.item)
     )
-    return set(query.tuples())
+    return {(u, i): path for u, i, path in query.tuples()}
 
 
 def summons_recount() -> dict[tuple[int, int], int]:

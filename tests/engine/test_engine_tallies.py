@@ -286,7 +286,7 @@ def test_an_instance_without_stored_counts_gets_them_counted(app, actor_of):
     assert unit_days == tallies.unit_day_recount() != {}
     assert areas == tallies.area_recount() != {}
     pairs = tallies.open_items_stored()
-    assert pairs == tallies.open_items_recount() != set()
+    assert pairs == tallies.open_items_recount() != {}
     drops = backend().drop_tally_triggers() + backend().drop_summons_tally_triggers()
     drops += backend().drop_item_tally_triggers() + backend().drop_unit_day_tally_triggers()
     drops += backend().drop_area_tally_triggers() + backend().drop_open_items_triggers()
