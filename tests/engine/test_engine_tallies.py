@@ -390,9 +390,10 @@ def test_the_boards_areas_equal_their_items_counted(app, actor_of, hour):
 
 
 def test_an_upgrade_widens_the_indexes_read_alone(app):
-    """The items touched are read off an index with their counts, and the items a user
-    raised or was handed off indexes with their paths; an instance with the narrower
-    indexes of before gets these instead, the counts kept."""
+    """The items touched are read off an index with their counts, the items a user
+    raised or was handed off indexes with their paths, and the deadline index has the
+    id and node after it; an instance with the narrower indexes of before gets these
+    instead, the counts kept."""
     from engine.store.models import create_tables
 
     generate(SEED, compounds=3, items=30, seed=2, now=NOW)
@@ -408,6 +409,7 @@ def test_an_upgrade_widens_the_indexes_read_alone(app):
         ("item", "item_handler_id_node_path", "item_handler_id", "handler_id"),
         ("item", "item_definition_id_closed_raised_at", "item_definition_id", "definition_id"),
         ("assignment", "assignment_item_id_unit_path", "assignment_item_id", "item_id"),
+        ("item", "item_closed_due_at_id_node_id", "item_closed_due_at", "closed, due_at"),
     ]
     for table, wide, narrow, columns in replaced:
         database.execute_sql(f"DROP INDEX {wide}")
