@@ -595,3 +595,40 @@ def test_the_review_reads_own_items_only_where_some_may_lie_outside(app, actor_o
     assert {k: v for k, v in summed.items() if k != "satisfaction"} == {
         k: v for k, v in live.items() if k != "satisfaction"
     }
+
+
+def test_a_units_open_items_follow_each_kind_of_write(app):
+    """The stored pairs of a unit and an open item summoning it (``unit_open_item``) hold
+    exactly the recount after each write the triggers answer: a summons added, a second
+    of the same pair, the item closed and reopened, one summons of two removed, then the
+    other, a summons moved to another unit, and the item deleted."""
+    from tests.engine.conftest import make_item, make_summons
+
+    def pairs() -> set[tuple[int, int]]:
+        stored = tallies.open_items_stored()
+        assert stored == tallies.open_items_recount()
+        return set(stored)
+
+    node = OrgNode.get(OrgNode.key == "lvzhouhuayuan")
+    dept, other = (OrgNode.get(OrgNode.key == k) for k in ("dept-zhifa", "dept-xfdd"))
+    item = make_item(node, state="collected", raised_hours_ago=5)
+    kept = make_item(node, state="collected", raised_hours_ago=5)  # a pair beside
+    make_summons(kept, dept, report_late=None, done_late=None)
+    assert pairs() == {(dept.id, kept.id)}
+    first = make_summons(item, dept, report_late=None, done_late=None)
+    second = make_summons(item, dept, report_late=None, done_late=None)
+    assert pairs() == {(dept.id, kept.id), (dept.id, item.id)}
+    Item.update(closed=True).where(Item.id == item.id).execute()
+    assert pairs() == {(dept.id, kept.id)}
+    Item.update(closed=False).where(Item.id == item.id).execute()
+    assert pairs() == {(dept.id, kept.id), (dept.id, item.id)}
+    first.delete_instance()
+    assert pairs() == {(dept.id, kept.id), (dept.id, item.id)}  # the second holds it
+    Assignment.update(unit=other, unit_path=other.path).where(Assignment.id == second.id).execute()
+    assert pairs() == {(dept.id, kept.id), (other.id, item.id)}
+    second.delete_instance()
+    assert pairs() == {(dept.id, kept.id)}
+    make_summons(item, other, report_late=None, done_late=None)
+    assert pairs() == {(dept.id, kept.id), (other.id, item.id)}
+    item.delete_instance(recursive=False)
+    assert pairs() == {(dept.id, kept.id)}
