@@ -382,10 +382,10 @@ def visible_parts_slotted(ways: tuple[Any, ...], slots: dict[str, Any]) -> list[
     return parts
 
 
-# Up to this many summonses a unit's items are looked up by id and sorted; beyond it they
-# are found walking the open items in deadline order (about 1 µs a summons either way at
-# 1,000,000 items: a unit of 5,000 summonses, 4 ms looked up, 17 ms walked; a department
-# of 56,000, 50 ms looked up, 3.6 ms walked).
+# Up to this many summonses a unit's closed items are looked up by id and sorted; beyond
+# it they are found walking the items in deadline order (about 1 µs a summons either way
+# at 1,000,000 items: a unit of 5,000 summonses, 4 ms looked up, 17 ms walked; a
+# department of 56,000, 50 ms looked up, 3.6 ms walked).
 FEW_SUMMONSES = 10_000
 # Up to this many open items, a unit's are looked up by id from the stored pairs
 # (``UnitOpenItem``) and sorted; beyond it they are walked in deadline order.

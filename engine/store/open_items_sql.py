@@ -64,7 +64,8 @@ class OpenItemsSQL:
         return {
             "insert": [add("NEW")],
             "delete": [drop("OLD")],
-            # a pair whose path changed is the same pair: dropped only when it moved
+            # moved to another unit or item: the old pair goes unless another summons holds
+            # it, the new one comes; the same pair with a new path keeps it
             "update": [
                 drop("OLD"),
                 (

@@ -279,7 +279,7 @@ def deadline_arms(
     (``_walked_when_many``)."""
     if not each_closed:  # a part of summoned items read for the closed ones only: left out
         parts = [p for p in parts if getattr(p, "read_for", None) is None or p.read_for["open"]]
-    if each_closed:
+    else:
         parts = [part.where(Item.closed == Slot("closed")) for part in parts]
         made: dict[tuple[int, ...], Any] = {}  # one size check per list of nodes
         parts = [way for part in parts for way in _walked_when_many(part, end, made)]
