@@ -76,11 +76,15 @@ ITEM_COLUMNS = (
     Item.node_path,
     OrgNode.name.alias("node_name"),
 )
+_ITEM_NAMES = tuple(c.name for c in ITEM_COLUMNS)
+_RAISED_AT, _DUE_AT = _ITEM_NAMES.index("raised_at"), _ITEM_NAMES.index("due_at")
 
 
 def _open_items(actor: Actor, types: list[int]) -> list[dict[str, Any]]:
     """The newest ``LIMIT`` unclosed items of ``types`` the actor sees (one prepared
-    statement per shape of the actor's grants and number of types, padded)."""
+    statement per shape of the actor's grants and number of types, padded), as dicts made
+    here from the cursor's rows, their two times converted (peewee's dict rows converted
+    each column: a fifth of a full board's time)."""
     ways, values = visible_item_shape(actor)
     kinds = padded("type", sorted(types))
 
@@ -92,11 +96,16 @@ def _open_items(actor: Actor, types: list[int]) -> list[dict[str, Any]]:
             .where((Item.closed == False) & Item.definition.in_(padded_slots("type", slots)))
             .order_by(Item.raised_at.desc())
             .limit(LIMIT)
-            .dicts()
         )
 
     key = ("live.items", ways, len(kinds))
-    return list(prepared(key, build, **values, **kinds))
+    raised, due = Item.raised_at.python_value, Item.due_at.python_value
+    found = []
+    for row in prepared_cursor(key, build, **values, **kinds):
+        item = dict(zip(_ITEM_NAMES, row, strict=True))
+        item["raised_at"], item["due_at"] = raised(row[_RAISED_AT]), due(row[_DUE_AT])
+        found.append(item)
+    return found
 
 
 def _summons_due(item_ids: list[int]) -> dict[int, Any]:

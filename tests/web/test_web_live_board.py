@@ -52,6 +52,8 @@ def test_board_shows_open_emergencies_with_their_clocks(client, auth, raised):
     lift = _row(html, "2幢电梯")
     assert "已用 10分钟" in lift and "剩 20分钟" in lift and "超时" not in lift
     assert html.index("7幢3单元") < html.index("2幢电梯")  # the late one first
+    # the street's heading counts its open and late matters
+    assert "未办结 2 件" in html and '<span class="late">1 项逾期</span>' in html
     assert not re.search(r"\d{4}-\d{2}-\d{2}|\d{2}:\d{2}:\d{2}", html)  # no ISO time
 
 
