@@ -342,6 +342,8 @@ def counts_drift(url: str) -> dict[str, int]:
     open_database(url)
     pairs = {
         "open items by node and day": (tallies.stored, tallies.recount),
+        "items by area and day": (tallies.area_stored, tallies.area_recount),
+        "items by area and hour": (tallies.area_hour_stored, tallies.area_hour_recount),
         "open summonses by unit and node": (tallies.summons_stored, tallies.summons_recount),
         "summons day counts": (tallies.day_stored, tallies.day_recount),
         "items touched by unit and day": (tallies.item_stored, tallies.item_recount),

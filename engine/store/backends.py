@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from typing import Any
 
 from peewee import SQL, Expression, NodeList, fn
@@ -170,17 +171,22 @@ class Backend(SummonsCountsSQL, DurationTallySQL, OpenItemsSQL):
 
     # Stored counts (models.NodeTally): which columns of an item they count, by a row
     # reference (NEW, OLD, or the table) — the same SQL on every backend but the bucket.
-    def tally_bucket(self, row: str) -> str:
-        """The SQL of ``row``'s bucket: "" closed, the deadline's UTC date, "~" none."""
+    # A bucket's width: the deadline's UTC date (``YYYY-MM-DD``), or its date and hour
+    # (``YYYY-MM-DD HH``, the counts per area: see models.AreaTally).
+    DAY, HOUR = 10, 13
+
+    def tally_bucket(self, row: str, width: int = DAY) -> str:
+        """The SQL of ``row``'s bucket: "" closed, the deadline's UTC date (or date and
+        hour, ``width``), "~" none."""
         return (
             f"CASE WHEN {row}.closed THEN '' WHEN {row}.due_at IS NULL THEN '~'"
-            f" ELSE substr({row}.due_at, 1, 10) END"
+            f" ELSE substr({row}.due_at, 1, {width}) END"
         )
 
-    def _tally_values(self, row: str) -> list[str]:
+    def _tally_values(self, row: str, width: int = DAY) -> list[str]:
         return [
             f"{row}.node_id",
-            self.tally_bucket(row),
+            self.tally_bucket(row, width),
             "1",
             f"CASE WHEN {row}.closed THEN 0 ELSE 1 END",
             f"CASE WHEN {row}.resolved_at IS NULL THEN 0 ELSE 1 END",
@@ -194,10 +200,13 @@ class Backend(SummonsCountsSQL, DurationTallySQL, OpenItemsSQL):
         """Add (``sign`` 1) or take away (-1) the item ``row`` from its node's counts."""
         return self._tally_upsert("node_tally", "node_id", f"{row}.node_id", row, sign)
 
-    def _tally_upsert(self, table: str, key: str, place: str, row: str, sign: int) -> str:
+    def _tally_upsert(
+        self, table: str, key: str, place: str, row: str, sign: int, width: int = DAY
+    ) -> str:
         """Add or take away the item ``row`` in ``table``'s counts at ``place`` (the SQL of
-        its ``key`` column's value: the item's node, or its area)."""
-        values = self._tally_values(row)
+        its ``key`` column's value: the item's node, or its area), in buckets ``width``
+        wide."""
+        values = self._tally_values(row, width)
         values[0] = place
         values[2:] = [f"{sign} * ({v})" for v in values[2:]]
         return (
@@ -206,11 +215,12 @@ class Backend(SummonsCountsSQL, DurationTallySQL, OpenItemsSQL):
             + self.on_conflict_add(table, (key, "bucket"), self.TALLY_COUNTS)
         )
 
-    def tally_changed(self, place: str = "node_id") -> str:
+    def tally_changed(self, place: str = "node_id", width: int = DAY) -> str:
         """The condition on OLD and NEW under which an update changes the counts (kept by
-        the item's ``place``: its node, or its path for an area's)."""
+        the item's ``place``: its node, or its path for an area's; buckets ``width``
+        wide)."""
         pairs = [
-            (self.tally_bucket("OLD"), self.tally_bucket("NEW")),
+            (self.tally_bucket("OLD", width), self.tally_bucket("NEW", width)),
             (f"OLD.{place}", f"NEW.{place}"),
             ("OLD.resolved_at IS NULL", "NEW.resolved_at IS NULL"),
             ("OLD.satisfaction", "NEW.satisfaction"),
@@ -243,11 +253,12 @@ class Backend(SummonsCountsSQL, DurationTallySQL, OpenItemsSQL):
         """Count every item again into ``node_tally`` (in the caller's transaction)."""
         self._rebuild_tally("node_tally", "node_id", "item.node_id")
 
-    def _rebuild_tally(self, table: str, key: str, place: str) -> None:
-        """Count every item again into ``table``, keyed by ``place`` (SQL) in ``key``."""
+    def _rebuild_tally(self, table: str, key: str, place: str, width: int = DAY) -> None:
+        """Count every item again into ``table``, keyed by ``place`` (SQL) in ``key``, in
+        buckets ``width`` wide."""
         self.lock_for_replace(table)
         self.database.execute_sql(f"DELETE FROM {table}")
-        v = self._tally_values("item")
+        v = self._tally_values("item", width)
         self.database.execute_sql(
             f"INSERT INTO {table} ({', '.join((key, 'bucket', *self.TALLY_COUNTS))})"
             f" SELECT {place}, {v[1]}, COUNT(*), SUM({v[3]}), SUM({v[4]}), SUM({v[5]}),"
@@ -255,23 +266,41 @@ class Backend(SummonsCountsSQL, DurationTallySQL, OpenItemsSQL):
         )
 
     # The same counts per area (models.AreaTally): the node below the root on the item's
-    # path (``path_area``) in place of its node.
-    def area_upsert(self, row: str, sign: int) -> str:
-        """Add (1) or take away (-1) the item ``row`` from its area's counts."""
+    # path (``path_area``) in place of its node; and per area and hour of the deadline
+    # (models.AreaHourTally), for today's hours.
+    def area_upsert(self, row: str, sign: int, width: int = DAY) -> str:
+        """Add (1) or take away (-1) the item ``row`` from its area's counts (by day, or by
+        hour: ``width``)."""
         place = self.path_area(f"{row}.node_path")
-        return self._tally_upsert("area_tally", "area", place, row, sign)
+        table = "area_tally" if width == self.DAY else "area_hour_tally"
+        return self._tally_upsert(table, "area", place, row, sign, width)
 
     def area_tally_triggers(self) -> list[str]:
-        """Statements creating the triggers that keep ``area_tally`` (idempotent)."""
-        changed = self.tally_changed("node_path")
-        return self.row_tally_triggers("item_area", "item", self.area_upsert, changed)
+        """Statements creating the triggers that keep ``area_tally`` and ``area_hour_tally``
+        (idempotent)."""
+        by_day = self.row_tally_triggers(
+            "item_area", "item", self.area_upsert, self.tally_changed("node_path")
+        )
+        by_hour = self.row_tally_triggers(
+            "item_area_hour",
+            "item",
+            partial(self.area_upsert, width=self.HOUR),
+            self.tally_changed("node_path", self.HOUR),
+        )
+        return by_day + by_hour
 
     def drop_area_tally_triggers(self) -> list[str]:
-        return self.drop_row_tally_triggers("item_area", "item")
+        by_day = self.drop_row_tally_triggers("item_area", "item")
+        return by_day + self.drop_row_tally_triggers("item_area_hour", "item")
 
     def rebuild_area_tally(self) -> None:
         """Count every item again into ``area_tally`` (in the caller's transaction)."""
         self._rebuild_tally("area_tally", "area", self.path_area("item.node_path"))
+
+    def rebuild_area_hour_tally(self) -> None:
+        """Count every item again into ``area_hour_tally`` (in the caller's transaction)."""
+        place = self.path_area("item.node_path")
+        self._rebuild_tally("area_hour_tally", "area", place, self.HOUR)
 
     # --- Resolution-time histograms (models.ResolutionTally), kept apart from the item
     # counts above: a row per (node, bucket) counts the resolved items at or below the
@@ -485,10 +514,11 @@ class PostgreSQL(PostgresSummonsCountsSQL, PostgresDurationTallySQL, PostgresOpe
 
     distinct = "IS DISTINCT FROM"
 
-    def tally_bucket(self, row: str) -> str:
+    def tally_bucket(self, row: str, width: int = Backend.DAY) -> str:
+        shape = "YYYY-MM-DD" if width == self.DAY else "YYYY-MM-DD HH24"
         return (
             f"CASE WHEN {row}.closed THEN '' WHEN {row}.due_at IS NULL THEN '~'"
-            f" ELSE to_char({row}.due_at, 'YYYY-MM-DD') END"
+            f" ELSE to_char({row}.due_at, '{shape}') END"
         )
 
     def tally_triggers(self) -> list[str]:

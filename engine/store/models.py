@@ -480,6 +480,28 @@ class AreaTally(Base):
         indexes = ((("area", "bucket"), True),)
 
 
+class AreaHourTally(Base):
+    """:class:`AreaTally` with each open item bucketed by its deadline's UTC hour
+    (``YYYY-MM-DD HH``), not its day, read only for today's hours: who sees the whole tree
+    counts today's deadlines before this hour from these rows and reads only this hour's
+    from the items (the stress million: 19,835 open items due today by 21:20, 693 of them
+    since 21:00). Keyed (bucket, area), the hours of a day one range of the index. Kept by
+    triggers on ``item`` beside :class:`AreaTally`'s (``Backend.area_tally_triggers``).
+    Derived data: not in backups."""
+
+    area = IntegerField()
+    bucket = CharField(max_length=13)
+    items = IntegerField(default=0)
+    open = IntegerField(default=0)
+    resolved = IntegerField(default=0)
+    rated = IntegerField(default=0)
+    rating_sum = IntegerField(default=0)
+
+    class Meta:
+        table_name = "area_hour_tally"
+        indexes = ((("bucket", "area"), True),)
+
+
 class SummonsTally(Base):
     """Stored counts of the open summons of one unit on the items at one org node, kept
     by database triggers on ``assignment`` and ``item`` in the same transaction as every
@@ -696,6 +718,7 @@ from engine.store.tables import (
 DERIVED_MODELS = (
     NodeTally,
     AreaTally,
+    AreaHourTally,
     SummonsTally,
     SummonsDayTally,
     SummonsUnitDayTally,
@@ -782,6 +805,7 @@ def create_tables() -> None:
     add_missing_columns(ALL_MODELS)  # first: new indexes may cover new columns
     tallied = NodeTally.table_exists()
     areas_tallied = AreaTally.table_exists()
+    area_hours_tallied = AreaHourTally.table_exists()
     summons_tallied = SummonsTally.table_exists()
     day_tallied = SummonsDayTally.table_exists()
     unit_days_tallied = SummonsUnitDayTally.table_exists()
@@ -806,6 +830,9 @@ def create_tables() -> None:
     if not areas_tallied:
         with database.atomic():
             backend().rebuild_area_tally()
+    if not area_hours_tallied:  # an instance made before the counts per area and hour
+        with database.atomic():
+            backend().rebuild_area_hour_tally()
     if not summons_tallied:
         with database.atomic():
             backend().rebuild_summons_tally()

@@ -17,6 +17,7 @@ from engine.org.org import area_of
 from engine.store import prepared
 from engine.store.db import backend, database
 from engine.store.models import (
+    AreaHourTally,
     AreaTally,
     Assignment,
     Item,
@@ -72,6 +73,7 @@ def assert_counts_follow(now: dt.datetime = NOW) -> None:
     summons, live late ones) equals the count of the summons, for every kind of viewer."""
     assert tallies.stored() == tallies.recount()
     assert tallies.area_stored() == tallies.area_recount()
+    assert tallies.area_hour_stored() == tallies.area_hour_recount()
     assert tallies.summons_stored() == tallies.summons_recount()
     assert tallies.day_stored() == tallies.day_recount()
     assert tallies.unit_day_stored() == tallies.unit_day_recount()
@@ -198,21 +200,25 @@ def test_the_stored_counts_follow_every_writer(app, actor_of, client, token_for)
     before, summons_before = tallies.stored(), tallies.summons_stored()
     days_before, touched_before = tallies.day_stored(), tallies.item_stored()
     unit_days_before, areas_before = tallies.unit_day_stored(), tallies.area_stored()
+    area_hours_before = tallies.area_hour_stored()
     with database.atomic() as transaction:
         Item.delete().execute()
         assert tallies.stored() == {} == tallies.summons_stored() == tallies.day_stored()
         assert tallies.item_stored() == {} == tallies.unit_day_stored() == tallies.area_stored()
+        assert tallies.area_hour_stored() == {}
         transaction.rollback()
     assert tallies.stored() == before == tallies.recount()
     assert tallies.summons_stored() == summons_before == tallies.summons_recount()
     assert tallies.day_stored() == days_before == tallies.day_recount()
     assert tallies.unit_day_stored() == unit_days_before == tallies.unit_day_recount()
     assert tallies.area_stored() == areas_before == tallies.area_recount()
+    assert tallies.area_hour_stored() == area_hours_before == tallies.area_hour_recount()
     assert tallies.item_stored() == touched_before == tallies.item_recount()
 
     # Rebuilding from nothing gives the same counts.
-    for model in (NodeTally, AreaTally, SummonsTally, SummonsDayTally, SummonsUnitDayTally):
+    for model in (NodeTally, AreaTally, AreaHourTally, SummonsTally, SummonsDayTally):
         model.delete().execute()
+    SummonsUnitDayTally.delete().execute()
     SummonsItemTally.delete().execute()
     tallies.rebuild()
     assert tallies.stored() == before
@@ -220,6 +226,7 @@ def test_the_stored_counts_follow_every_writer(app, actor_of, client, token_for)
     assert tallies.day_stored() == days_before
     assert tallies.unit_day_stored() == unit_days_before
     assert tallies.area_stored() == areas_before
+    assert tallies.area_hour_stored() == area_hours_before
     assert tallies.item_stored() == touched_before
 
 
@@ -227,16 +234,17 @@ def test_the_stored_counts_follow_every_writer(app, actor_of, client, token_for)
 @pytest.mark.parametrize("hour", [0, 9, 23])
 def test_overdue_counts_items_due_earlier_today(app, actor_of, monkeypatch, hour, few):
     """Deadlines before today come from the stored buckets, today's from the items; per
-    node under the root, and per area as who sees the whole tree reads them. The whole
-    tree's deadlines of the day are read one way when few, another when many (``few``:
-    from how many on)."""
+    node under the root, and per area as who sees the whole tree reads them (there the
+    buckets are hours: deadlines before this hour stored, this hour's from the items). The
+    whole tree's deadlines of the day are read one way when few, another when many
+    (``few``: from how many on)."""
     monkeypatch.setattr(tallies, "DUE_TODAY_FEW", few)
     monkeypatch.setattr(prepared, "_statements", {})  # built again with that number
     generate(SEED, compounds=4, items=40, seed=5, now=NOW)
     now = NOW.replace(hour=hour, minute=30)
     open_ids = [i.id for i in Item.select(Item.id).where(~Item.closed).order_by(Item.id)]
-    assert len(open_ids) >= 6
-    day = tallies.day_start(now)
+    assert len(open_ids) >= 8
+    day, hour_start = tallies.day_start(now), tallies.hour_start(now)
     moves = [
         day + dt.timedelta(minutes=10),
         now - dt.timedelta(seconds=1),
@@ -244,6 +252,8 @@ def test_overdue_counts_items_due_earlier_today(app, actor_of, monkeypatch, hour
         now + dt.timedelta(hours=1),
     ]
     moves += [day - dt.timedelta(seconds=1), day + dt.timedelta(days=1)]
+    # the hour's first deadline (read from the items) and the one before (stored)
+    moves += [hour_start, hour_start - dt.timedelta(seconds=1)]
     for item_id, due in zip(open_ids, moves, strict=False):
         Item.update(due_at=due).where(Item.id == item_id).execute()
     paths = [OrgNode.get(OrgNode.parent.is_null()).path]
@@ -285,6 +295,9 @@ def test_an_instance_without_stored_counts_gets_them_counted(app, actor_of):
     unit_days, areas = tallies.unit_day_stored(), tallies.area_stored()
     assert unit_days == tallies.unit_day_recount() != {}
     assert areas == tallies.area_recount() != {}
+    area_hours = tallies.area_hour_stored()
+    assert area_hours == tallies.area_hour_recount() != {}
+    assert any(len(bucket) == 13 for _, bucket in area_hours)  # by hour: YYYY-MM-DD HH
     pairs = tallies.open_items_stored()
     assert pairs == tallies.open_items_recount() != {}
     drops = backend().drop_tally_triggers() + backend().drop_summons_tally_triggers()
@@ -294,7 +307,7 @@ def test_an_instance_without_stored_counts_gets_them_counted(app, actor_of):
         database.execute_sql(statement)
     database.drop_tables(
         [NodeTally, AreaTally, SummonsTally, SummonsDayTally, SummonsUnitDayTally]
-        + [SummonsItemTally, UnitOpenItem]
+        + [SummonsItemTally, UnitOpenItem, AreaHourTally]
     )
     create_tables()
     assert tallies.stored() == expected
@@ -302,6 +315,7 @@ def test_an_instance_without_stored_counts_gets_them_counted(app, actor_of):
     assert tallies.day_stored() == days
     assert tallies.unit_day_stored() == unit_days
     assert tallies.area_stored() == areas
+    assert tallies.area_hour_stored() == area_hours
     assert tallies.item_stored() == touched
     whistle(actor_of, 1)  # and the triggers are back
     assert tallies.stored() == tallies.recount()
@@ -309,6 +323,7 @@ def test_an_instance_without_stored_counts_gets_them_counted(app, actor_of):
     assert tallies.day_stored() == tallies.day_recount()
     assert tallies.unit_day_stored() == tallies.unit_day_recount()
     assert tallies.area_stored() == tallies.area_recount()
+    assert tallies.area_hour_stored() == tallies.area_hour_recount()
 
 
 def _department_ids() -> list[int]:

@@ -126,6 +126,7 @@ def test_a_backup_restores_every_item_file_and_event_into_an_empty_instance(
         assert snapshot() == before
         assert tallies.stored() == tallies.recount() != {}  # made again by the items' inserts
         assert tallies.area_stored() == tallies.area_recount() != {}
+        assert tallies.area_hour_stored() == tallies.area_hour_recount() != {}
         assert tallies.summons_stored() == tallies.summons_recount() != {}  # and the summons'
         assert tallies.day_stored() == tallies.day_recount() != {}
         assert tallies.unit_day_stored() == tallies.unit_day_recount() != {}
@@ -190,6 +191,7 @@ def test_every_table_is_in_the_backup(app):
     """A table the models forget would be left out of every backup."""
     from engine.store.backup import _models
     from engine.store.models import (
+        AreaHourTally,
         AreaTally,
         NodeTally,
         ResolutionTally,
@@ -208,6 +210,7 @@ def test_every_table_is_in_the_backup(app):
         Blob,
         NodeTally,
         AreaTally,
+        AreaHourTally,
         SummonsTally,
         SummonsDayTally,
         SummonsUnitDayTally,
