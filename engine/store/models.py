@@ -484,10 +484,10 @@ class AreaHourTally(Base):
     """:class:`AreaTally` with each open item bucketed by its deadline's UTC hour
     (``YYYY-MM-DD HH``), not its day, read only for today's hours: who sees the whole tree
     counts today's deadlines before this hour from these rows and reads only this hour's
-    from the items (the stress million: 19,835 open items due today by 21:20, 693 of them
-    since 21:00). Keyed (bucket, area), the hours of a day one range of the index. Kept by
-    triggers on ``item`` beside :class:`AreaTally`'s (``Backend.area_tally_triggers``).
-    Derived data: not in backups."""
+    from the items (the stress million: 19,835 open items due today by 21:20; 693 due
+    from 21:00 to 21:36). Keyed (bucket, area), the hours of a day one range of the index.
+    Kept by triggers on ``item`` beside :class:`AreaTally`'s
+    (``Backend.area_tally_triggers``). Derived data: not in backups."""
 
     area = IntegerField()
     bucket = CharField(max_length=13)

@@ -179,8 +179,8 @@ def _by_area(bucket: Any, first_hour: Any, hour: Any, since: Any, now: Any) -> A
     none = SQL("NULL")
     stored = t.select(SQL("1"), t.area, none, *_sums(t, bucket)).group_by(t.area)
     # Today's hours before this one: a range of the (bucket, area) index, at most 23 hours
-    # of each area (the items due today before 21:00 at the stress million: 19,142, read
-    # from the items in 5.5 ms).
+    # of each area (the stress million's 19,835 items due today by 21:20 were read from
+    # the items, grouped by path: 5.5 ms).
     earlier = (
         h.select(SQL("3"), h.area, none, fn.SUM(h.open), *[none] * 5)
         .where((h.bucket >= first_hour) & (h.bucket < hour))
