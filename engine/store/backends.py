@@ -172,7 +172,7 @@ class Backend(SummonsCountsSQL, DurationTallySQL, OpenItemsSQL):
     # Stored counts (models.NodeTally): which columns of an item they count, by a row
     # reference (NEW, OLD, or the table) — the same SQL on every backend but the bucket.
     # A bucket's width: the deadline's UTC date (``YYYY-MM-DD``), or its date and hour
-    # (``YYYY-MM-DD HH``, the counts per area: see models.AreaTally).
+    # (``YYYY-MM-DD HH``, the counts per area and hour: see models.AreaHourTally).
     DAY, HOUR = 10, 13
 
     def tally_bucket(self, row: str, width: int = DAY) -> str:

@@ -184,17 +184,15 @@ def _by_area(bucket: Any, first_hour: Any, hour: Any, since: Any, now: Any) -> A
         .where((h.bucket >= first_hour) & (h.bucket < hour))
         .group_by(h.area)
     )
-    # This hour's deadlines grouped by the item's path (``_due_since``) and summed by area
-    # in Python: grouped by the area's expression, each item's row was read for its path
-    # and the groups sorted (10,288 items due today before 13:20 at a million: 9.7 against
-    # 2.5 ms, when the day's were read).
+    # This hour's deadlines from the items (``_due_since``), each node's or path's count
+    # summed by area in the statement.
     by_path, each = _due_since(since, now, by_area=True)
     return stored + earlier + by_path + each
 
 
 # Up to this many open items due today (this hour, by area) before now are read on the
-# (closed, due_at) index, each row for its path; more, off the (node_path, closed, due_at)
-# index alone.
+# (closed, due_at, id, node) index, grouped by node; more, off the (node_path, closed,
+# due_at) index alone.
 DUE_TODAY_FEW = 1_000
 
 
@@ -204,11 +202,12 @@ def _due_since(since: Any, now: Any, *, by_area: bool = False) -> tuple[Any, Any
     second column (``by_area``), for the whole tree: two arms of which the database reads
     one, by a count of the deadlines up to ``DUE_TODAY_FEW`` (the other's LIMIT is 0).
 
-    Few are read on the (closed, due_at) index and each row for its path (13 items at a
-    million spread over ten years: 0.03 ms). Many are read off the path index alone, seeking
-    each path's deadlines of the day (SQLite's skip-scan): 7,743 items at a million open at
-    once, 4.0 ms where each row read cost 16; but the seeks cost the same for few items
-    (2.8 ms for those 13), and SQLite's statistics choose them either way."""
+    Few are read on the (closed, due_at, id, node) index, grouped by node and each node's
+    path looked up (13 items at a million spread over ten years: 0.03 ms, when each row
+    was read for its path). Many are read off the path index alone, seeking each path's
+    deadlines of the day (SQLite's skip-scan): 7,743 items at a million open at once,
+    4.0 ms where each row read cost 16; but the seeks cost the same for few items (2.8 ms
+    for those 13), and SQLite's statistics choose them either way."""
     # typed: PostgreSQL takes a bare NULL in a subquery's columns for text
     none = SQL("CAST(NULL AS INTEGER)")
     due = (Item.closed == False) & (Item.due_at >= since) & (Item.due_at < now)
