@@ -480,7 +480,7 @@ class AreaTally(Base):
         indexes = ((("area", "bucket"), True),)
 
 
-class AreaHourTally(Base):
+class AreaHourTally(AreaTally):
     """:class:`AreaTally` with each open item bucketed by its deadline's UTC hour
     (``YYYY-MM-DD HH``), not its day, read only for today's hours: who sees the whole tree
     counts today's deadlines before this hour from these rows and reads only this hour's
@@ -489,13 +489,7 @@ class AreaHourTally(Base):
     Kept by triggers on ``item`` beside :class:`AreaTally`'s
     (``Backend.area_tally_triggers``). Derived data: not in backups."""
 
-    area = IntegerField()
     bucket = CharField(max_length=13)
-    items = IntegerField(default=0)
-    open = IntegerField(default=0)
-    resolved = IntegerField(default=0)
-    rated = IntegerField(default=0)
-    rating_sum = IntegerField(default=0)
 
     class Meta:
         table_name = "area_hour_tally"
