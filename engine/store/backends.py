@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
@@ -143,6 +144,13 @@ class Backend(SummonsCountsSQL, DurationTallySQL, OpenItemsSQL):
     def lock_for_replace(self, table: str) -> None:
         """Before deleting and refilling ``table`` in a transaction: readers keep the old
         rows, a second replacer waits (SQLite's write transaction does both already)."""
+
+    @contextmanager
+    def schema_lock(self) -> Iterator[None]:
+        """Held while one process makes or upgrades the schema (``create_tables``), so that
+        servers starting together do it one after the other. SQLite's writes wait for
+        each other already, and its statements change nothing that exists."""
+        yield
 
     def begin_snapshot(self) -> None:
         """First statement of a read transaction that must see one snapshot throughout
@@ -481,6 +489,20 @@ class PostgreSQL(PostgresSummonsCountsSQL, PostgresDurationTallySQL, PostgresOpe
 
     def lock_for_replace(self, table: str) -> None:
         self.database.execute_sql(f'LOCK TABLE "{table}" IN EXCLUSIVE MODE')
+
+    # The schema lock's key (an advisory lock: any number the application alone uses).
+    SCHEMA_LOCK = 0x5A4E_4641_4E47
+
+    @contextmanager
+    def schema_lock(self) -> Iterator[None]:
+        # A session's advisory lock, across the transactions create_tables runs: two
+        # workers replacing the same trigger function at once failed the second ("tuple
+        # concurrently updated"), and gunicorn's workers each make the app.
+        self.database.execute_sql("SELECT pg_advisory_lock(%s)", (self.SCHEMA_LOCK,))
+        try:
+            yield
+        finally:
+            self.database.execute_sql("SELECT pg_advisory_unlock(%s)", (self.SCHEMA_LOCK,))
 
     def begin_snapshot(self) -> None:
         self.database.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")

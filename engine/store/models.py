@@ -792,7 +792,15 @@ def _retire_durations_without_area(db: Any) -> None:
 
 
 def create_tables() -> None:
-    """Create every table, column and index that is missing (idempotent)."""
+    """Create every table, column and index that is missing (idempotent); one process at
+    a time (``Backend.schema_lock``: servers that start together)."""
+    from engine.store.db import backend
+
+    with backend().schema_lock():
+        _create_tables()
+
+
+def _create_tables() -> None:
     from engine.store.db import backend
 
     _retire_durations_without_area(backend())

@@ -163,3 +163,31 @@ def test_two_sweeps_in_two_processes_apply_each_step_once(app, actor_of, databas
     assert (backend().name == "postgresql") == os.environ.get("DATABASE_URL", "").startswith(
         "postgres"
     )
+
+
+def test_servers_starting_together_make_the_schema_one_after_the_other(app):
+    """gunicorn's workers each make the app, and so run ``create_tables`` at once: on
+    PostgreSQL two of them replacing the same trigger function failed the second ("tuple
+    concurrently updated"); each now waits for the schema lock (SQLite's writes wait for
+    each other anyway). Every start succeeds, on either backend."""
+    from engine.store.models import create_tables
+
+    starts = 6
+    start = threading.Barrier(starts)
+    failures: list[BaseException] = []
+
+    def server() -> None:
+        with database.connection_context():
+            start.wait()
+            try:
+                for _ in range(3):
+                    create_tables()
+            except Exception as exc:  # noqa: BLE001 (what failed is the assertion)
+                failures.append(exc)
+
+    threads = [threading.Thread(target=server) for _ in range(starts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
