@@ -11,7 +11,6 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from functools import partial
 from typing import Any
 
 from peewee import SQL, Expression, NodeList, fn
@@ -276,12 +275,15 @@ class Backend(SummonsCountsSQL, DurationTallySQL, OpenItemsSQL):
     # The same counts per area (models.AreaTally): the node below the root on the item's
     # path (``path_area``) in place of its node; and per area and hour of the deadline
     # (models.AreaHourTally), for today's hours.
-    def area_upsert(self, row: str, sign: int, width: int = DAY) -> str:
-        """Add (1) or take away (-1) the item ``row`` from its area's counts (by day, or by
-        hour: ``width``)."""
+    def area_upsert(self, row: str, sign: int) -> str:
+        """Add (1) or take away (-1) the item ``row`` from its area's counts by day."""
         place = self.path_area(f"{row}.node_path")
-        table = "area_tally" if width == self.DAY else "area_hour_tally"
-        return self._tally_upsert(table, "area", place, row, sign, width)
+        return self._tally_upsert("area_tally", "area", place, row, sign)
+
+    def area_hour_upsert(self, row: str, sign: int) -> str:
+        """Add (1) or take away (-1) the item ``row`` from its area's counts by hour."""
+        place = self.path_area(f"{row}.node_path")
+        return self._tally_upsert("area_hour_tally", "area", place, row, sign, self.HOUR)
 
     def area_tally_triggers(self) -> list[str]:
         """Statements creating the triggers that keep ``area_tally`` and ``area_hour_tally``
@@ -292,7 +294,7 @@ class Backend(SummonsCountsSQL, DurationTallySQL, OpenItemsSQL):
         by_hour = self.row_tally_triggers(
             "item_area_hour",
             "item",
-            partial(self.area_upsert, width=self.HOUR),
+            self.area_hour_upsert,
             self.tally_changed("node_path", self.HOUR),
         )
         return by_day + by_hour

@@ -150,7 +150,7 @@ def by_area(*, now: dt.datetime) -> dict[int, Counts]:
         now=now,
     ).fetchall()
     found: dict[int, Counts] = {}
-    for part, area, path, *numbers in rows:
+    for part, area, _, *numbers in rows:
         if part == 1:
             found.setdefault(int(area), Counts()).add(Counts(*(int(n or 0) for n in numbers)))
         else:  # today's earlier hours (3), this hour's deadlines from the items (2)
