@@ -82,9 +82,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         if hasattr(database.obj, "close_all"):
             database.obj.close_all()
 
-    from pages import extensions, guards, layout
+    from pages import extensions, guards, layout, timeline
 
     extensions.init_app(app)
+    timeline.init_app(app)
     layout.init_app(app)
     guards.init_app(app)  # before the blueprints: their <int:...> rules use its converter
 

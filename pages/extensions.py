@@ -404,10 +404,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["url_pattern"] = links.url_pattern
     app.jinja_env.globals["vary"] = links.VARY
     app.jinja_env.filters["localtime"] = localtime
-    app.jinja_env.filters["escalation_line"] = escalation_line
     app.jinja_env.filters["edition"] = edition
-    app.jinja_env.globals["route_words"] = route_words
-    app.jinja_env.globals["transition_answers"] = transition_answers
     app.jinja_env.globals["deliberation"] = deliberation
     app.jinja_env.globals["summons_pill"] = summons_pill
     app.jinja_env.globals["get_locale"] = get_locale

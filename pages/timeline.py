@@ -1,0 +1,169 @@
+"""An item's timeline in words: each audit event as the line the timeline shows
+(``items/_timeline_entries.html``), worked out here rather than by the template's branch
+per action, with its translations, filters and calls per event (an item's timeline held
+40 % of its page's time)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from flask import Flask
+
+from pages.extensions import (
+    N_,
+    edition,
+    escalation_line,
+    localtime,
+    route_words,
+    transition_answers,
+)
+from pages.plainwords import _
+
+
+class Line(NamedTuple):
+    """One event as the timeline shows it: ``text``, then ``strong`` in bold and ``tail``;
+    ``urged`` a badge before the text; the answers of a transition's form, a routing's
+    explanation (``why``: ``route_words``) or what an escalation step did (``did``)."""
+
+    at: str
+    who: str
+    text: str
+    urged: str | None = None
+    strong: str | None = None
+    tail: str = ""
+    answers: list[Any] | None = None
+    why: dict[str, Any] | None = None
+    did: list[str] | None = None
+
+
+def timeline_lines(events: list[Any], rt: Any, role_labels: Mapping[str, str]) -> list[Line]:
+    """``events`` (``itemviews.timeline_view``'s rows) of an item of ``rt`` as lines."""
+    system = _("System")
+    return [
+        Line(
+            localtime(e.at),
+            (e.actor_name if e.actor_id else system) or "",
+            **_said(e, rt, role_labels),
+        )
+        for e in events
+    ]
+
+
+def _names(summoned: Any, role_labels: Mapping[str, str]) -> str:
+    """Units summoned, a role's other than a department's after its name."""
+    named = [
+        s.get("name", "")
+        if s.get("role") == "department"
+        else f"{s.get('name', '')}({role_labels.get(s.get('role'), s.get('role'))})"
+        for s in summoned or []
+    ]
+    return "、".join(named) if named else _("nobody new")
+
+
+def _said(e: Any, rt: Any, role_labels: Mapping[str, str]) -> dict[str, Any]:
+    """What the event ``e`` did, as :class:`Line`'s fields after its time and actor."""
+    action = e.action
+    after = e.after if isinstance(e.after, Mapping) else {}
+    detail = e.detail if isinstance(e.detail, Mapping) else {}
+
+    def state(key: Any) -> str:
+        return "" if key is None else str(rt.state_label(key))
+
+    if action == "item.raise":
+        return _fields(f"{_('raised the item')} ({state(after.get('state'))})")
+    if action.startswith("transition."):
+        before = e.before if isinstance(e.before, Mapping) else {}
+        text = (
+            f"{detail.get('label', '')}: {state(before.get('state'))} → {state(after.get('state'))}"
+        )
+        answers = transition_answers(rt, e) if after.get("form") else None
+        return _fields(text, answers=answers)
+    if action == "route":
+        why = route_words(detail, rt)
+        if detail.get("default_used"):
+            fired = _("no rule fired, default route")
+        else:
+            fired = f"{_('rules fired')} {'、'.join(why['fired'])}"
+        summoned = _names(detail.get("summoned"), role_labels)
+        text = f"{_('routing')} {why['table']}: {fired} → {summoned}"
+        return _fields(text, why=why)
+    if action == "summons.urge":
+        return _fields(f"{after.get('name', '')}: {after.get('message', '')}", urged=_("Urged"))
+    if action.startswith("summons."):
+        text = _SUMMONS_WORDS.get(action)
+        text = _(text) if text else action
+        reply = after.get("reply")
+        return _fields(f"{text}: {reply}" if reply else text)
+    if action == "escalation":
+        unit = detail.get("unit")
+        routing = rt.body.get("routing")
+        did = [escalation_line(line, role_labels, routing) for line in detail.get("did") or []]
+        tail = f" ({unit})" if unit else ""
+        return _fields(_("escalation"), strong=str(detail.get("label", "")), tail=tail, did=did)
+    if action == "item.urge":
+        return _fields(str(after.get("message", "")), urged=_("Urged"))
+    if action == "item.reroute":
+        text = f"{_('re-routed')} → {_names(after.get('summoned'), role_labels)}"
+        if after.get("withdrawn"):
+            text += " · " + _("withdrew %(count)s open summons", count=len(after["withdrawn"]))
+        return _fields(f"{text} · {_('reason')}: {after.get('reason', '')}")
+    if action == "item.reassign":
+        text = _("reassigned the item to %(name)s", name=after.get("name", ""))
+        return _fields(f"{text} · {_('reason')}: {after.get('reason', '')}")
+    if action == "item.migrate":
+        before = e.before if isinstance(e.before, Mapping) else {}
+        text = _(
+            "moved to %(edition)s of its type: %(s)s → %(t)s",
+            edition=edition(after.get("version")),
+            s=before.get("label") or _("a removed state"),
+            t=state(after.get("state")),
+        )
+        return _fields(text)
+    if action == "item.reveal":
+        return _fields(_("looked at the personal data"))
+    if action == "gate.decide":
+        text = _("recorded the decision at %(gate)s", gate=state(after.get("state")))
+        label = (rt.transition(after.get("transition")) or {}).get("label", "")
+        return _fields(f"{text}: {label}")
+    if action == "item.origin":
+        if after.get("kind") == "resolution":
+            text = _("raised it from a meeting's resolution")
+        else:
+            text = _("raised it from a resident's opinion")
+        return _fields(f"{text}: {after.get('title', '')}")
+    if action == "item.set":
+        return _fields(f"{_('set')} {_set_fields(after, rt)}")
+    return _fields(_("changed the item"))
+
+
+# The summons actions' words (marked for the catalogue, translated where shown).
+_SUMMONS_WORDS = {
+    "summons.report_in": N_("reported in"),
+    "summons.complete": N_("completed"),
+    "summons.decline": N_("declined"),
+    "summons.cancel": N_("open summons cancelled as the item ended"),
+}
+
+
+def _set_fields(after: Mapping[str, Any], rt: Any) -> str:
+    """The fields an ``item.set`` event changed, by their titles, with their new values."""
+    schema = rt.body.get("schema") or {}
+    props = schema.get("properties") or {}
+    parts = []
+    for key, value in after.items():
+        title = props.get(key[5:], {}).get("title") if key.startswith("data.") else None
+        if not title:
+            title = _("priority") if key == "priority" else _("a field")
+        if isinstance(value, (list, tuple, set, dict)):
+            value = "、".join(str(v) for v in value)
+        parts.append(f"{title}: {value}")
+    return "、".join(parts)
+
+
+def _fields(text: str, **more: Any) -> dict[str, Any]:
+    return {"text": text, **more}
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals["timeline_lines"] = timeline_lines

@@ -1,0 +1,101 @@
+"""Each kind of audit event as the item's timeline says it (``pages.timeline``): the words
+are worked out in Python, one branch per action, in place of the template's branches."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from engine.definitions.runtimes import runtime
+from engine.workflow.items import TimelineEvent
+from pages.timeline import timeline_lines
+from tests.review_data import make_item
+
+AT = dt.datetime(2026, 9, 14, 8, 30)  # UTC: 16:30 in Shanghai
+
+
+def _event(action: str, *, before=None, after=None, detail=None, actor=(7, "程霞")):
+    return TimelineEvent(AT, action, actor[0], actor[1], before or {}, after or {}, detail or {})
+
+
+def test_every_kind_of_event_reads_in_words(app):
+    item = make_item("lvzhouhuayuan")
+    rt = runtime(item.version_id)
+    handling = rt.state_label("handling")
+    title = rt.body["schema"]["properties"]["category"]["title"]
+    roles = {"property": "物业服务企业"}
+    events = [
+        _event("item.raise", after={"state": "handling"}, actor=(None, None)),
+        _event("summons.report_in"),
+        _event("summons.decline", after={"reply": "不属于本部门"}),
+        _event("summons.urge", after={"name": "区城管局", "message": "请尽快到场"}),
+        _event("item.urge", after={"message": "环节超时"}),
+        _event(
+            "item.reroute",
+            after={
+                "summoned": [
+                    {"name": "区城管局", "role": "department"},
+                    {"name": "绿洲花园", "role": "property"},
+                ],
+                "withdrawn": [1, 2],
+                "reason": "分错了",
+            },
+        ),
+        _event("item.reroute", after={"summoned": [], "reason": "再议"}),
+        _event("item.reassign", after={"name": "王芳", "reason": "休假"}),
+        _event("item.migrate", before={"label": None}, after={"version": 3, "state": "handling"}),
+        _event("item.reveal"),
+        _event("item.origin", after={"kind": "opinion", "title": "加装电梯"}),
+        _event(
+            "item.set", after={"data.category": "停车秩序", "priority": 2, "data.gone": ["a", "b"]}
+        ),
+        _event(
+            "escalation",
+            detail={
+                "label": "超时升级",
+                "unit": "区城管局",
+                "did": [{"code": "urge", "message": None}],
+            },
+        ),
+        _event("something.new"),
+    ]
+    with app.test_request_context("/?lang=zh_CN"):
+        lines = timeline_lines(events, rt, roles)
+    said = [(line.urged, line.text, line.strong, line.tail) for line in lines]
+    assert lines[0].at == "2026-09-14 16:30" and lines[0].who == "系统"
+    assert lines[1].who == "程霞"
+    assert said == [
+        (None, f"发起了事项 ({handling})", None, ""),
+        (None, "已报到", None, ""),
+        (None, "已退回: 不属于本部门", None, ""),
+        ("督办", "区城管局: 请尽快到场", None, ""),
+        ("督办", "环节超时", None, ""),
+        (
+            None,
+            "改派 → 区城管局、绿洲花园(物业服务企业) · 撤回 2 个未完成的召集 · 原因: 分错了",
+            None,
+            "",
+        ),
+        (None, "改派 → 无新增单位 · 原因: 再议", None, ""),
+        (None, "将事项转交给 王芳 · 原因: 休假", None, ""),
+        (None, f"按本类事项的第 3 版继续办理:已删除的环节 → {handling}", None, ""),
+        (None, "查看了个人信息", None, ""),
+        (None, "根据居民意见发起: 加装电梯", None, ""),
+        (None, f"设置 {title}: 停车秩序、优先级: 2、字段: a、b", None, ""),
+        (None, "超时督办", "超时升级", " (区城管局)"),
+        (None, "更新了事项", None, ""),
+    ]
+    assert lines[12].did == ["标记督办"]
+    with app.test_request_context("/?lang=en"):
+        assert timeline_lines(events[:2], rt, roles)[1].text == "reported in"
+
+
+def test_a_reply_on_the_timeline_is_escaped(app, client, auth, actor_of):
+    from engine.store.models import Event
+
+    item = make_item("lvzhouhuayuan")
+    Event.create(
+        item=item, action="summons.complete", at=AT, before={}, after={"reply": "<b>修好了</b>"}
+    )
+    auth.login("xifang")
+    page = client.get(f"/work/items/{item.id}").get_data(as_text=True)
+    assert "&lt;b&gt;修好了&lt;/b&gt;" in page and "<b>修好了" not in page
