@@ -110,3 +110,33 @@ def test_a_company_at_several_compounds_raises_at_each_by_its_name(client, auth)
     for key, name in (("jingduyuanxiaoqu", "京都苑"), ("chaowanggongyu", "潮王公寓")):
         assert f'href="/work/new?node={key}">发起事项 · {name}</a>' in page
     assert "· jingduyuanxiaoqu<" not in page
+
+
+def test_list_rows_show_urges_and_lateness_with_titles_escaped(client, auth):
+    """The item list's and the summons list's rows are made in Python (``pages.work``):
+    each escapes its title and shows the urge badge and the overdue flag where due."""
+    late = make_item("lvzhouhuayuan", title="<b>漏水</b>", due=NOW - H)
+    late.urge_count = 2
+    late.save()
+    make_item("lvzhouhuayuan", title="按时的", due=dt.datetime(2099, 1, 1))
+    auth.login("xifang")
+    page = client.get("/work/?view=items").get_data(as_text=True)
+    rows = page.split('id="inbox-rows"', 1)[1].split("</table>", 1)[0]
+    late_row = next(r for r in rows.split("<tr")[1:] if "漏水" in r)
+    assert "&lt;b&gt;漏水&lt;/b&gt;" in late_row and "<b>漏水" not in rows
+    assert 'class="overdue"' in late_row and '<span class="urged">督办 ×2</span>' in late_row
+    assert '<span class="overdue-flag">已逾期</span>' in late_row
+    on_time = next(r for r in rows.split("<tr")[1:] if "按时的" in r)
+    assert "overdue" not in on_time and "urged" not in on_time
+    assert f'href="/work/items/{late.id}"' in late_row
+
+    summoned = summons(make_item("changzhengqiaolu", title="<i>占道</i>"), "dept-zhifa", NOW)
+    summoned.urge_count = 1
+    summoned.save()
+    auth.login("dept-zhifa-user")
+    page = client.get("/work/?view=summons").get_data(as_text=True)
+    rows = page.split('id="summons-rows"', 1)[1].split("</table>", 1)[0]
+    row = next(r for r in rows.split("<tr")[1:] if "占道" in r)
+    assert f"#{summoned.item_id} &lt;i&gt;占道&lt;/i&gt;" in row
+    assert '<span class="urged">督办 ×1</span>' in row and "overdue-flag" in row
+    assert "区综合行政执法局" in row and 'class="pill pill-summoned"' in row
