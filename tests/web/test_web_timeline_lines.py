@@ -99,3 +99,43 @@ def test_a_reply_on_the_timeline_is_escaped(app, client, auth, actor_of):
     auth.login("xifang")
     page = client.get(f"/work/items/{item.id}").get_data(as_text=True)
     assert "&lt;b&gt;修好了&lt;/b&gt;" in page and "<b>修好了" not in page
+
+
+def test_the_timeline_html_escapes_and_shows_photos_and_the_reasons(app, monkeypatch):
+    from markupsafe import Markup
+
+    from forms.specs import FieldSpec
+    from pages import timeline
+    from pages.timeline import Line, timeline_html
+
+    photo = FieldSpec(name="photos", path="photos", pointer="/photos", kind="photo", label="照片")
+    why = {
+        "outcomes_html": Markup("<li>✔ 规则</li>"),
+        "inputs": {"a": 1},
+        "inputs_line": "类别 = <停车>",
+    }
+    lines = [
+        Line("2026-09-14 16:30", "<王>", "办结: <b>", urged="督办"),
+        Line("t", "s", "超时督办", strong="<升级>", tail=" (区城管局)", did=["标记<督办>"]),
+        Line(
+            "t",
+            "s",
+            "评价",
+            answers=[("意见", "<好>", None, "<好>"), ("照片", None, photo, ["p1"])],
+        ),
+        Line("t", "s", "分派", why=why),
+    ]
+    monkeypatch.setattr(timeline, "timeline_lines", lambda events, rt, roles: lines)
+    with app.test_request_context("/?lang=zh_CN"):
+        html = str(timeline_html([], None, {}))
+    first, escalation, answers, routing = html.split("</li>\n")[:4]
+    assert first == (
+        "<li><time>2026-09-14 16:30</time> <strong>&lt;王&gt;</strong> "
+        '<span class="urged">督办</span> 办结: &lt;b&gt;'
+    )
+    assert "超时督办 <strong>&lt;升级&gt;</strong> (区城管局)" in escalation
+    assert '<ul class="small"><li>标记&lt;督办&gt;</li></ul>' in escalation
+    assert "<dt>意见</dt><dd>&lt;好&gt;</dd>" in answers
+    assert '<img src="/files/p1"' in answers or 'href="/files/p1"' in answers, answers
+    assert "<summary>依据</summary>" in routing and "<li>✔ 规则</li>" in routing
+    assert "读取的答案: 类别 = &lt;停车&gt;" in routing
