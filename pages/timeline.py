@@ -17,6 +17,7 @@ from pages.extensions import (
     escalation_line,
     localtime,
     route_words,
+    summons_pill,
     transition_answers,
 )
 from pages.plainwords import _
@@ -203,5 +204,40 @@ def _answer(spec: Any, value: Any) -> Markup:
     return Markup(macro(spec, value))
 
 
+def assignment_rows(
+    assignments: list[Any], now: Any, role_labels: Mapping[str, str]
+) -> list[tuple[Any, Markup]]:
+    """Each summons of an item (``items/_assignments.html``) with the start of its
+    ``<li>``: its unit, state pill, times and reply, escaped here; the template adds the
+    forms of who acts on it and closes the ``<li>``."""
+    words = [escape(_(w)) for w in ("Summoned", "report in by", "reported", "finish by", "Overdue")]
+    summoned_word, report_word, reported_word, finish_word, overdue_word = words
+    rows = []
+    for a in assignments:
+        overdue = bool(a.open and a.next_due_at and a.next_due_at < now)
+        unit = escape(a.unit.name)
+        if a.role != "department":
+            unit = f"{unit} · {escape(role_labels.get(a.role, a.role))}"
+        times = f"{summoned_word} {escape(localtime(a.summoned_at))}"
+        if a.report_due_at:
+            times += f" · {report_word} {escape(localtime(a.report_due_at))}"
+        if a.reported_at:
+            times += f" · {reported_word} {escape(localtime(a.reported_at))}"
+        if a.handle_due_at:
+            times += f" · {finish_word} {escape(localtime(a.handle_due_at))}"
+        if overdue:
+            times += f' · <span class="overdue-flag">{overdue_word}</span>'
+        reply = f'\n      <p class="reply">{escape(a.reply)}</p>' if a.reply else ""
+        html = (
+            f'<li class="assignment state-{escape(a.state)}{" overdue" if overdue else ""}">\n'
+            f'      <div class="row-between">\n        <strong>{unit}</strong>\n'
+            f"        {summons_pill(a.state)}\n      </div>\n"
+            f'      <p class="muted small">\n        {times}\n      </p>{reply}'
+        )
+        rows.append((a, Markup(html)))
+    return rows
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["timeline_html"] = timeline_html
+    app.jinja_env.globals["assignment_rows"] = assignment_rows

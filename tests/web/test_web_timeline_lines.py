@@ -139,3 +139,34 @@ def test_the_timeline_html_escapes_and_shows_photos_and_the_reasons(app, monkeyp
     assert '<img src="/files/p1"' in answers or 'href="/files/p1"' in answers, answers
     assert "<summary>依据</summary>" in routing and "<li>✔ 规则</li>" in routing
     assert "读取的答案: 类别 = &lt;停车&gt;" in routing
+
+
+def test_the_summoned_units_show_role_lateness_and_reply_escaped(app, client, auth):
+    from engine.store.models import Assignment, OrgNode
+    from tests.review_data import NOW, summons
+
+    item = make_item("lvzhouhuayuan")
+    late = summons(item, "dept-zhifa", NOW)  # its report deadline long past, still open
+    late.reply = "<i>在路上</i>"
+    late.save()
+    compound = OrgNode.get(OrgNode.key == "lvzhouhuayuan")
+    Assignment.create(
+        item=item,
+        unit=compound,
+        unit_path=compound.path,
+        role="property",
+        table="bell",
+        summoned_at=NOW,
+        state="done",
+        open=False,
+        done_at=NOW,
+    )
+    auth.login("xifang")
+    page = client.get(f"/work/items/{item.id}").get_data(as_text=True)
+    section = page.split('id="assignments"', 1)[1].split("</section>", 1)[0]
+    first, second = section.split('<li class="assignment')[1:3]
+    assert first.startswith(' state-summoned overdue">') and "区综合行政执法局</strong>" in first
+    assert '<span class="overdue-flag">已逾期</span>' in first
+    assert '<p class="reply">&lt;i&gt;在路上&lt;/i&gt;</p>' in first
+    assert second.startswith(' state-done">') and "绿洲花园 · " in second
+    assert "overdue" not in second and 'class="pill pill-done"' in second
