@@ -142,25 +142,15 @@ def test_the_timeline_html_escapes_and_shows_photos_and_the_reasons(app, monkeyp
 
 
 def test_the_summoned_units_show_role_lateness_and_reply_escaped(app, client, auth):
-    from engine.store.models import Assignment, OrgNode
     from tests.review_data import NOW, summons
 
     item = make_item("lvzhouhuayuan")
     late = summons(item, "dept-zhifa", NOW)  # its report deadline long past, still open
     late.reply = "<i>在路上</i>"
     late.save()
-    compound = OrgNode.get(OrgNode.key == "lvzhouhuayuan")
-    Assignment.create(
-        item=item,
-        unit=compound,
-        unit_path=compound.path,
-        role="property",
-        table="bell",
-        summoned_at=NOW,
-        state="done",
-        open=False,
-        done_at=NOW,
-    )
+    done = summons(item, "lvzhouhuayuan", NOW, reported=1, done=2)  # the compound's
+    done.role = "property"
+    done.save()
     auth.login("xifang")
     page = client.get(f"/work/items/{item.id}").get_data(as_text=True)
     section = page.split('id="assignments"', 1)[1].split("</section>", 1)[0]
