@@ -68,6 +68,7 @@ def _names(summoned: Any, role_labels: Mapping[str, str]) -> str:
 def _said(e: Any, rt: Any, role_labels: Mapping[str, str]) -> dict[str, Any]:
     """What the event ``e`` did, as :class:`Line`'s fields after its time and actor."""
     action = e.action
+    before = e.before if isinstance(e.before, Mapping) else {}
     after = e.after if isinstance(e.after, Mapping) else {}
     detail = e.detail if isinstance(e.detail, Mapping) else {}
 
@@ -77,7 +78,6 @@ def _said(e: Any, rt: Any, role_labels: Mapping[str, str]) -> dict[str, Any]:
     if action == "item.raise":
         return _fields(f"{_('raised the item')} ({state(after.get('state'))})")
     if action.startswith("transition."):
-        before = e.before if isinstance(e.before, Mapping) else {}
         text = (
             f"{detail.get('label', '')}: {state(before.get('state'))} → {state(after.get('state'))}"
         )
@@ -95,7 +95,7 @@ def _said(e: Any, rt: Any, role_labels: Mapping[str, str]) -> dict[str, Any]:
     if action == "summons.urge":
         return _fields(f"{after.get('name', '')}: {after.get('message', '')}", urged=_("Urged"))
     if action.startswith("summons."):
-        text = _SUMMONS_WORDS.get(action)
+        text = _ACTION_WORDS.get(action)
         text = _(text) if text else action
         reply = after.get("reply")
         return _fields(f"{text}: {reply}" if reply else text)
@@ -116,7 +116,6 @@ def _said(e: Any, rt: Any, role_labels: Mapping[str, str]) -> dict[str, Any]:
         text = _("reassigned the item to %(name)s", name=after.get("name", ""))
         return _fields(f"{text} · {_('reason')}: {after.get('reason', '')}")
     if action == "item.migrate":
-        before = e.before if isinstance(e.before, Mapping) else {}
         text = _(
             "moved to %(edition)s of its type: %(s)s → %(t)s",
             edition=edition(after.get("version")),
@@ -141,8 +140,9 @@ def _said(e: Any, rt: Any, role_labels: Mapping[str, str]) -> dict[str, Any]:
     return _fields(_("changed the item"))
 
 
-# The summons actions' words (marked for the catalogue, translated where shown).
-_SUMMONS_WORDS = {
+# The summons actions' words (marked for the catalogue, translated where shown); the
+# summons states' are ``pages.extensions``' (``summons_pill``).
+_ACTION_WORDS = {
     "summons.report_in": N_("reported in"),
     "summons.complete": N_("completed"),
     "summons.decline": N_("declined"),
