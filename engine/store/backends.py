@@ -8,9 +8,11 @@ one more class here.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import reduce
 from typing import Any
 
 from peewee import SQL, Expression, NodeList, fn
@@ -107,6 +109,37 @@ class Backend(SummonsCountsSQL, DurationTallySQL, OpenItemsSQL):
     def path_under(self, field: Any, path: str) -> Any:
         """``field`` (a materialized path) starts with ``path``."""
         return self.path_match(field, self.prefix_pattern(path))
+
+    def outside_values(self, paths: Sequence[str]) -> dict[str, str]:
+        """The values :meth:`path_outside` tests a path against, named, for lying under
+        none of ``paths``: the gaps between their subtrees. A subtree is the range of texts
+        from its path up to the path with its last character raised ('/1/78/' up to
+        '/1/780'), in SQLite's byte order; nested or equal subtrees make one range."""
+        ranges: list[list[str]] = []
+        for path in sorted(set(paths)):
+            if ranges and path < ranges[-1][1]:  # under the last one (its prefix sorts first)
+                continue
+            ranges.append([path, path[:-1] + chr(ord(path[-1]) + 1)])
+        values: dict[str, str] = {}
+        for i, (low, high) in enumerate(ranges):
+            values[f"low{i}"], values[f"high{i}"] = low, high
+        return values
+
+    def path_outside(self, field: Any, values: dict[str, Any]) -> Any:
+        """``field`` (a materialized path) lies under none of the subtrees ``values``
+        (:meth:`outside_values`, or slots of the same names) describes: below the first
+        range, between two, or above the last, each a range of an index on ``field``.
+        A subtree tested on each row (NOT GLOB) read every row of the index's other
+        columns: a street supervisor's 5,188 items raised at the ten-year million, 0.5 ms,
+        to find none outside the street; its two ranges 0.005."""
+        count = len(values) // 2
+        gaps = [field < values["low0"]]
+        gaps += [
+            (field >= values[f"high{i}"]) & (field < values[f"low{i + 1}"])
+            for i in range(count - 1)
+        ]
+        gaps.append(field >= values[f"high{count - 1}"])
+        return reduce(operator.or_, gaps)
 
     def null_or_equal(self, field: Any, value: Any) -> Any:
         """``field`` is NULL or equals ``value``. SQLite would serve the OR from the field's
@@ -455,6 +488,14 @@ class PostgreSQL(PostgresSummonsCountsSQL, PostgresDurationTallySQL, PostgresOpe
 
     def unindexed_text(self, column: str) -> str:
         return column
+
+    def outside_values(self, paths: Sequence[str]) -> dict[str, str]:
+        # The database's collation orders texts by language, not by byte: each subtree
+        # as a LIKE pattern (the text_pattern_ops indexes serve a prefix only).
+        return {f"path{i}": self.prefix_pattern(p) for i, p in enumerate(sorted(set(paths)))}
+
+    def path_outside(self, field: Any, values: dict[str, Any]) -> Any:
+        return ~reduce(operator.or_, (self.path_match(field, v) for v in values.values()))
 
     def null_or_equal(self, field: Any, value: Any) -> Any:
         # PostgreSQL estimates the OR from its statistics and keeps an ordered index scan.

@@ -216,3 +216,48 @@ def test_a_subtree_is_small_up_to_the_limit(app, monkeypatch):
         assert (sorted(found) if found is not None else None) == expected
     memo.clear()
     assert scope.small_subtree_ids(street.path + "999999/") is None
+
+
+@pytest.mark.parametrize(
+    "subtrees",
+    [
+        ["/1/78/"],
+        ["/1/7/", "/1/78/"],  # siblings whose paths share a prefix
+        ["/1/78/", "/1/78/90/"],  # one inside the other
+        ["/1/9/", "/1/2/", "/1/78/", "/1/2/"],  # unsorted, repeated
+        ["/1/"],
+    ],
+)
+def test_a_path_outside_the_subtrees_is_one_no_subtree_holds(app, subtrees):
+    """``path_outside`` (ranges of the path index on SQLite, NOT LIKE on PostgreSQL)
+    keeps exactly the paths that start with none of the subtrees' paths."""
+    from peewee import Value
+
+    from engine.store.db import backend, database
+
+    paths = [
+        "/1/",
+        "/1/7/",
+        "/1/7/8/",
+        "/1/70/",
+        "/1/78/",
+        "/1/78/90/",
+        "/1/780/",
+        "/1/781/5/",
+        "/1/79/",
+        "/1/8/",
+        "/1/2/",
+        "/1/20/3/",
+        "/1/9/",
+        "/10/",
+        "/2/",
+    ]
+    values = backend().outside_values(subtrees)
+    kept = set()
+    for path in paths:
+        row = database.execute(
+            OrgNode.select(Value(1)).where(backend().path_outside(Value(path), values)).limit(1)
+        ).fetchone()
+        if row is not None:
+            kept.add(path)
+    assert kept == {p for p in paths if not any(p.startswith(s) for s in subtrees)}
