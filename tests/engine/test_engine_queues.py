@@ -360,32 +360,43 @@ def subtree_spread(app):
     return nodes
 
 
+@pytest.mark.parametrize("few_open", [0, 10**6])
 @pytest.mark.parametrize("kept", [True, False])
 @pytest.mark.parametrize("node_by_node", [32, 0])
 @pytest.mark.parametrize("filters", [queues.Filters(), queues.Filters(open_only=False)])
 def test_a_small_subtree_read_node_by_node_pages_alike(
-    subtree_spread, actor_of, monkeypatch, node_by_node, filters, kept
+    subtree_spread, actor_of, monkeypatch, node_by_node, filters, kept, few_open
 ):
     """With the closed items, a small subtree's items are read node by node
     (``queues.NODE_BY_NODE``), each node on its own index, and merged in the statement
-    where its plan is kept (``plans_kept``: SQLite): the pages equal one ordered query,
-    as they do read as one list of nodes."""
-    from engine.store.db import backend
+    where its plan is kept (``plans_kept``: SQLite); the open ones alone are read as one
+    list of nodes while they are few (``FEW_OPEN_WHOLE``; 0: never, 10**6: always), else
+    node by node. The pages equal one ordered query whichever way is read."""
+    from engine.store.db import backend, database
 
     assert len(subtree_spread) >= 3  # the compound and its buildings
     monkeypatch.setattr(queues, "NODE_BY_NODE", node_by_node)
+    monkeypatch.setattr(queues, "FEW_OPEN_WHOLE", few_open)
     monkeypatch.setattr(type(backend()), "plans_kept", kept)  # either way on either backend
     queues._INBOX_STATEMENTS.clear()  # the way is in the built statement
     actor = actor_of("xifang")
-    sql, _ = queues._inbox_statement(actor, filters, (queues.Item.id,), queues.PAGE_SIZE)
+    fields = (queues.Item.id, queues.Item.due_at)  # what a page reads at least
+    sql, params = queues._inbox_statement(actor, filters, fields, queues.PAGE_SIZE)
+    ids = [row[0] for row in database.execute_sql(sql, params).fetchall()]
+    assert len(ids) == len(set(ids))  # one of two ways to the same items read, never both
     per_node = sql.count('"node_id" = ')
-    # with the closed items, each node's dated and undated arm for open and for closed
-    # ones; the open ones alone (few at any time) as one list
-    split = node_by_node and not filters.open_only and kept
-    assert per_node == (2 * 2 * len(subtree_spread) if split else 0)
-    # a node's arm tests its node alone: beside the list of nodes, without statistics
-    # (the demo's), SQLite read the node's items without a deadline on (closed, due_at)
-    assert ('"node_id" IN (' in sql) is not split
+    split = bool(node_by_node and kept)
+    if filters.open_only:
+        # each node's dated and undated arm, beside the list of nodes (two ways, the
+        # statement counting the open items to choose)
+        assert per_node == (2 * len(subtree_spread) if split else 0)
+        assert '"node_id" IN (' in sql
+    else:
+        # each node's dated and undated arm for open and for closed ones
+        assert per_node == (2 * 2 * len(subtree_spread) if split else 0)
+        # a node's arm tests its node alone: beside the list of nodes, without statistics
+        # (the demo's), SQLite read the node's items without a deadline on (closed, due_at)
+        assert ('"node_id" IN (' in sql) is not split
     expected = [i.id for i in queues.items_query(actor, filters)]
     assert len(expected) > queues.PAGE_SIZE
     assert _paged(actor, filters, len(expected)) == expected
