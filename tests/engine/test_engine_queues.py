@@ -408,33 +408,41 @@ def test_a_small_subtree_read_node_by_node_pages_alike(
 def test_a_subtree_holding_many_closed_items_walks_them(
     subtree_spread, actor_of, monkeypatch, factor, filters
 ):
-    """With the closed items, a subtree's part too large to read node by node is two ways
-    to the same items: its closed ones walked in order on (closed, due_at) when it holds
-    many of them (the stored counts, against ``WALK_FACTOR``; 0: always, 10**9: never),
-    else gathered from its nodes; its open ones always gathered. The statement reads one
-    way for each, and the pages equal one ordered query either way."""
+    """A subtree's part too large to read node by node is two ways to the same items:
+    with the closed items, its closed ones walked in order on (closed, due_at) when it
+    holds many of them (the stored counts, against ``WALK_FACTOR``; 0: always, 10**9:
+    never), else gathered from its nodes, its open ones always gathered; the open ones
+    alone, walked when it holds more than ``FEW_OPEN_GATHERED`` (0: always, 10**9:
+    never). The statement reads one way for each, and the pages equal one ordered query
+    either way."""
     from engine.store.db import backend, database
 
     if not backend().plan_hints:
         pytest.skip("the planner weighs the ways itself: one way")
     monkeypatch.setattr(queues, "NODE_BY_NODE", 0)  # the compound: a larger subtree here
     monkeypatch.setattr(queues, "WALK_FACTOR", factor)
+    monkeypatch.setattr(queues, "FEW_OPEN_GATHERED", factor)
     queues._INBOX_STATEMENTS.clear()
     actor = actor_of("xifang")
     expected = [i.id for i in queues.items_query(actor, filters)]
     assert _paged(actor, filters, len(expected)) == expected
-    sql, params = queues._inbox_statement(actor, filters, (queues.Item.id,), queues.PAGE_SIZE)
+    fields = (queues.Item.id, queues.Item.due_at)
+    sql, params = queues._inbox_statement(actor, filters, fields, queues.PAGE_SIZE)
     arms = sql.split(" UNION ALL ")
     walked = {n for n, arm in enumerate(arms) if '+"t1"."node_id" IN (' in arm}
-    if filters.open_only:
-        assert not walked  # open items only: gathered, one way
-        return
-    assert len(walked) == 4  # dated and undated, each for open and for closed items
     numbered = " UNION ALL ".join(
         arm.replace("SELECT * FROM (", f"SELECT {n} AS arm, * FROM (", 1)
         for n, arm in enumerate(arms)
     )
     read = {arm for arm, *_ in database.execute_sql(numbered, params).fetchall()}
+    if filters.open_only:
+        assert len(walked) == 2  # dated and undated
+        gathered = {n for n, arm in enumerate(arms) if '"node_id" IN (' in arm} - walked
+        assert len(gathered) == 2
+        assert bool(read & walked) is (factor == 0)
+        assert bool(read & gathered) is (factor != 0)
+        return
+    assert len(walked) == 4  # dated and undated, each for open and for closed items
     closed_walked = {n for n in walked if n % 2}  # each arm for open (even), closed (odd)
     gathered = {n for n, arm in enumerate(arms) if '"node_id" IN (' in arm} - walked
     closed_gathered = {n for n in gathered if n % 2}
