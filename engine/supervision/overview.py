@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from dataclasses import dataclass
+from functools import reduce
 from typing import Any
 
-from peewee import Case, fn
+from peewee import SQL, Case, Select, fn
 
 from engine.org.actors import Actor
 from engine.org.scope import (
@@ -18,8 +20,8 @@ from engine.org.scope import (
     sees_everything,
     subtree_nodes,
     visible_items,
-    visible_items_slotted,
     visible_part_shape,
+    visible_parts_slotted,
 )
 from engine.store.as_of import AsOf
 from engine.store.db import backend, database
@@ -364,22 +366,35 @@ def overdue_items(
     ways, values = ((), {}) if everything else visible_part_shape(actor)
 
     def build(now: Any, **slots: Any) -> Any:
-        items = Item.select() if everything else visible_items_slotted(ways, slots)
-        return (
-            items.select(Item.id, Item.title, OrgNode.name, Item.due_at)
-            .join(OrgNode, on=(Item.node == OrgNode.id))
-            # ``closed = false``, not ``NOT closed``: SQLite then reads the (closed, due_at)
-            # index in deadline order and stops after ``limit`` (a bare flag is a filter only).
-            .where((Item.closed == False) & (Item.due_at < now))
-            .order_by(Item.due_at)
-            .limit(limit)
-            .tuples()
-        )
+        def overdue(items: Any) -> Any:
+            return (
+                items.select(Item.id, Item.title, OrgNode.name, Item.due_at)
+                .join(OrgNode, on=(Item.node == OrgNode.id))
+                # ``closed = false``, not ``NOT closed``: SQLite then reads the (closed,
+                # due_at) index in deadline order and stops after ``limit`` (a bare flag
+                # is a filter only).
+                .where((Item.closed == False) & (Item.due_at < now))
+                .order_by(Item.due_at)
+                .limit(limit)
+            )
+
+        if everything:
+            return overdue(Item.select()).tuples()
+        # Each way the actor sees items (its subtrees, what it raised, what it was handed)
+        # read on its own index in deadline order, a page each, merged after: as one OR,
+        # every overdue item of the district was read in deadline order and each row
+        # looked up to test the OR (a street of the stress million, 2.6 ms; 0.25).
+        each = [
+            Select([overdue(part).alias(f"way{i}")], [SQL("*")])
+            for i, part in enumerate(visible_parts_slotted(ways, slots))
+        ]
+        return reduce(operator.add, each).bind(database).tuples()
 
     key = ("overview.overdue_items", everything, ways, limit)
     rows = prepared_cursor(key, build, now=now, **values)
     due_at = Item.due_at.python_value  # SQLite's text read by fromisoformat (db.DateTimeField)
-    return [OverdueItem(i, title, name, due_at(due)) for i, title, name, due in rows]
+    found = {i: OverdueItem(i, title, name, due_at(due)) for i, title, name, due in rows}
+    return sorted(found.values(), key=lambda o: (o.due_at, o.id))[:limit]  # an item once
 
 
 def totals(actor: Actor, *, now: dt.datetime) -> dict[str, Any]:

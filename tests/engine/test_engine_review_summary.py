@@ -5,6 +5,8 @@ one by one and neither is counted twice."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from engine.demo.demo import generate
@@ -45,3 +47,30 @@ def test_the_summary_counts_own_items_inside_and_outside_once(app, actor_of, use
         assert _rows(rows) == _rows(live), parent.key
         assert _same_totals(totals, overview.totals_live(actor, now=NOW))
         assert any(r.total for r in rows) or parent is not root
+
+
+@pytest.mark.parametrize("limit", [3, 10**6])
+@pytest.mark.parametrize("username", ["xifang", "chaohui-ducha", "dept-zhifa-user"])
+def test_the_overdue_list_reads_each_way_once(app, actor_of, username, limit):
+    """``overview.overdue_items`` reads each way the actor sees items (its subtrees, its
+    summoned units', what it raised, what it was handed) on its own and merges them: the
+    longest overdue first, each item once though two ways hold it, as the items in scope
+    say."""
+    from engine.org.scope import visible_items
+
+    generate(SEED, compounds=6, items=80, seed=5, now=NOW)
+    actor = actor_of(username)
+    own = actor.grants[0].node_path
+    inside = Item.select().where(Item.node_path.startswith(own) & ~Item.closed)
+    outside = Item.select().where(~Item.node_path.startswith(own) & ~Item.closed)
+    chosen = list(inside.order_by(Item.id).limit(3)) + list(outside.order_by(Item.id).limit(4))
+    for n, item in enumerate(chosen):  # overdue, and in two ways the actor sees, or three
+        Item.update(
+            raised_by=actor.user.id, handler=actor.user.id, due_at=NOW - dt.timedelta(hours=n + 1)
+        ).where(Item.id == item.id).execute()
+    every = [
+        (i.due_at, i.id) for i in visible_items(actor).where(~Item.closed & (Item.due_at < NOW))
+    ]
+    listed = overview.overdue_items(actor, now=NOW, limit=limit)
+    assert [(o.due_at, o.id) for o in listed] == sorted(every)[:limit]
+    assert len(every) > 3
