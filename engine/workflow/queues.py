@@ -287,7 +287,7 @@ def deadline_arms(
             part.open_only = True
     else:
         parts = [part.where(Item.closed == Slot("closed")) for part in parts]
-        made: dict[tuple[int, ...], Any] = {}  # one size check per list of nodes
+        made: dict[tuple[Any, ...], Any] = {}  # one size check per list of nodes
         parts = [way for part in parts for way in _walked_when_many(part, end, made)]
     checks: list[Any] = []
 
@@ -307,9 +307,13 @@ def deadline_arms(
         if not when and walk is None and read_for is None:
             return end
         answers = [answer(check, wanted) for check, wanted in when]
-        if walk is not None:  # the closed items only are walked: the open ones never
+        if walk is not None:  # its closed items walked when many; its open ones too, or never
             last = answer(*walk)
-            answers.append((closed & last) if walk[1] else (~closed | last))
+            walk_open = getattr(part, "walk_open", None)
+            if walk_open is None:
+                answers.append((closed & last) if walk[1] else (~closed | last))
+            else:
+                answers.append((closed & last) | (~closed & answer(*walk_open)))
         if read_for is not None:  # a way for the open items, one for the closed ones
             if not each_closed:  # (a part never read for them is left out)
                 answers.append(answer(*read_for["open"]))
@@ -349,7 +353,7 @@ NODE_BY_NODE = 32
 WALK_FACTOR = 3
 
 
-def _walked_when_many(part: Any, end: Any, made: dict[tuple[int, ...], Any]) -> list[Any]:
+def _walked_when_many(part: Any, end: Any, made: dict[tuple[Any, ...], Any]) -> list[Any]:
     """``part`` as one or two ways to its items. A subtree's part (``node_list``) of more
     than ``NODE_BY_NODE`` nodes, or any where plans are not kept, is two where the
     database takes the way a hint says (``Backend.plan_hints``): its list of nodes
@@ -357,7 +361,8 @@ def _walked_when_many(part: Any, end: Any, made: dict[tuple[int, ...], Any]) -> 
     them (the stored counts tell, in the statement), the district's closed items walked
     in order on (closed, due_at), the node tested on each (``walk``: a pair of the check
     and the answer for which the way is read; ``made``: the checks by list of nodes, one
-    per list in a statement)."""
+    per list in a statement); its open ones likewise past ``FEW_OPEN_GATHERED``
+    (``walk_open``)."""
     listed = getattr(part, "node_list", None)
     if not listed or not listed[1] or not backend().plan_hints:
         return [part]
@@ -372,6 +377,7 @@ def _walked_when_many(part: Any, end: Any, made: dict[tuple[int, ...], Any]) -> 
         everyone = AreaTally.select(total).where(AreaTally.bucket == "")
         made[tuple(ids)] = Expression(squared, ">", Expression(everyone, "*", end) * WALK_FACTOR)
     many = made[tuple(ids)]
+    many_open = made.setdefault(("open", *ids), _many_open(ids, FEW_OPEN_GATHERED))
     walked = part.clone()
     walked._where = _swapped(part._where, cond, ids_in(backend().unindexed(Item.node), list(ids)))
     walked.in_deadline_order = True  # (closed, due_at): ``_undated`` on the index
@@ -379,7 +385,16 @@ def _walked_when_many(part: Any, end: Any, made: dict[tuple[int, ...], Any]) -> 
     gathered = part.clone()
     gathered.node_list = None
     walked.walk, gathered.walk = (many, True), (many, False)
+    # its open ones walked too when it holds more than FEW_OPEN_GATHERED (``_open_ways``)
+    walked.walk_open, gathered.walk_open = (many_open, True), (many_open, False)
     return [gathered, walked]
+
+
+def _many_open(ids: Any, few: int) -> Any:
+    """Whether the nodes ``ids`` hold more than ``few`` open items: counted up to one more
+    on their index, in the statement."""
+    held = Item.select(SQL("1")).where(ids_in(Item.node, list(ids)) & (Item.closed == False))
+    return Expression(count_up_to(held, few + 1), ">", few)
 
 
 # Up to this many open items, a small subtree's open list is read whole (its list of
@@ -413,10 +428,7 @@ def _open_ways(part: Any, made: dict[tuple[int, ...], Any]) -> list[Any]:
     if small and not backend().plans_kept:
         return [part]
     few = FEW_OPEN_WHOLE if small else FEW_OPEN_GATHERED
-    if tuple(ids) not in made:
-        held = Item.select(SQL("1")).where(ids_in(Item.node, list(ids)) & (Item.closed == False))
-        made[tuple(ids)] = Expression(count_up_to(held, few + 1), ">", few)
-    many = made[tuple(ids)]
+    many = made.setdefault(tuple(ids), _many_open(ids, few))
     when = list(getattr(part, "read_when", None) or [])
     gathered, other = part.clone(), part.clone()
     gathered.read_when, other.read_when = [*when, (many, False)], [*when, (many, True)]
