@@ -413,19 +413,20 @@ FEW_OPEN_GATHERED = 1_000
 
 
 def _open_ways(part: Any, made: dict[tuple[int, ...], Any]) -> list[Any]:
-    """``part`` as one or two ways to its open items, where the database takes the way a
-    hint says (``Backend.plan_hints``). A subtree's part (``node_list``) of two to
-    ``NODE_BY_NODE`` nodes, where plans are kept, is read whole while its nodes hold at
-    most ``FEW_OPEN_WHOLE`` open items, else node by node (``by_node``); a larger one is
-    gathered from its nodes while they hold at most ``FEW_OPEN_GATHERED``, else walked.
+    """``part`` as one or two ways to its open items. A subtree's part (``node_list``) of
+    two to ``NODE_BY_NODE`` nodes, where plans are kept (``Backend.plans_kept``), is read
+    whole while its nodes hold at most ``FEW_OPEN_WHOLE`` open items, else node by node
+    (``by_node``); a larger one, where the database takes the way a hint says
+    (``Backend.plan_hints``), is gathered from its nodes while they hold at most
+    ``FEW_OPEN_GATHERED``, else walked.
     The statement counts the open items up to one more on their index to choose; each
     way's ``read_when`` carries the check (``made``: one per list of nodes)."""
     listed = getattr(part, "node_list", None)
-    if not listed or len(listed[1]) < 2 or not backend().plan_hints:
+    if not listed or len(listed[1]) < 2:
         return [part]
     cond, ids = listed
     small = len(ids) <= NODE_BY_NODE
-    if small and not backend().plans_kept:
+    if not (backend().plans_kept if small else backend().plan_hints):
         return [part]
     few = FEW_OPEN_WHOLE if small else FEW_OPEN_GATHERED
     many = made.setdefault(tuple(ids), _many_open(ids, few))
