@@ -277,11 +277,13 @@ def deadline_arms(
     such pair for its open items and one for its closed ones, or None for never.
 
     With the closed items, a small subtree's part (``node_list``) is read node by node
-    (``_node_by_node``) or, larger, its closed items walked when it holds many of them
-    (``_walked_when_many``)."""
+    (``_node_by_node``) or, larger, its closed items walked when it holds many of them,
+    its open ones likewise (``_walked_when_many``). The open ones alone (``each_closed``
+    false: the callers' open-only lists) are read whole or node by node, gathered or
+    walked, by how many the subtree holds (``_open_ways``)."""
     if not each_closed:  # a part of summoned items read for the closed ones only: left out
         parts = [p for p in parts if getattr(p, "read_for", None) is None or p.read_for["open"]]
-        opened: dict[tuple[int, ...], Any] = {}  # one size check per list of nodes
+        opened: dict[tuple[Any, ...], Any] = {}  # one size check per list of nodes
         parts = [way for part in parts for way in _open_ways(part, opened)]
         for part in parts:  # (the callers read each part for its closed items otherwise)
             part.open_only = True
@@ -412,7 +414,7 @@ FEW_OPEN_WHOLE = 100
 FEW_OPEN_GATHERED = 1_000
 
 
-def _open_ways(part: Any, made: dict[tuple[int, ...], Any]) -> list[Any]:
+def _open_ways(part: Any, made: dict[tuple[Any, ...], Any]) -> list[Any]:
     """``part`` as one or two ways to its open items. A subtree's part (``node_list``) of
     two to ``NODE_BY_NODE`` nodes, where plans are kept (``Backend.plans_kept``), is read
     whole while its nodes hold at most ``FEW_OPEN_WHOLE`` open items, else node by node
