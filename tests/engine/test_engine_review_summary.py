@@ -53,9 +53,9 @@ def test_the_summary_counts_own_items_inside_and_outside_once(app, actor_of, use
 @pytest.mark.parametrize("username", ["xifang", "chaohui-ducha", "dept-zhifa-user"])
 def test_the_overdue_list_reads_each_way_once(app, actor_of, username, limit):
     """``overview.overdue_items`` reads each way the actor sees items (its subtrees, its
-    summoned units', what it raised, what it was handed) on its own and merges them: the
-    longest overdue first, each item once though two ways hold it, as the items in scope
-    say."""
+    summoned units', what it raised, what it was handed) on its own and merges them where
+    plans are kept (SQLite; PostgreSQL reads them as one OR): the longest overdue first,
+    each item once though two ways hold it, as the items in scope say."""
     from engine.org.scope import visible_items
 
     generate(SEED, compounds=6, items=80, seed=5, now=NOW)
