@@ -6,7 +6,7 @@ import datetime as dt
 import operator
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
-from functools import reduce
+from functools import partial, reduce
 from typing import Any
 
 from peewee import SQL, Case, Expression, Select, fn
@@ -231,16 +231,16 @@ def first_page_arms(query: Any, due: Any, tiebreak: Any) -> list[Any]:
 LIST_FIELDS = [f for f in Item._meta.sorted_fields if f.name != "data"]
 
 
-def _undated(part: Any) -> Any:
+def _undated(part: Any, *, open_only: bool = False) -> Any:
     """A part's items without a deadline, newest first. A part its index serves in order
     (``scope.visible_item_parts``' ``in_deadline_order``) finds them there; any other (a
     list of nodes) is gathered on its own index and sorted. (SQLite's statistics take
     ``due_at IS NULL`` for one deadline among many: it walked every closed item without
     a deadline on (closed, due_at) looking for a compound's few, 39–93 ms at 1,000,000
-    items.) A part of open items only (``open_only``) may be read either way: the open
+    items.) An open-only list's part (``open_only``) may be read either way: the open
     items without a deadline are few anywhere (none at the stress million, where a
     street's 12,367 open ones were each tested for it: 0.83 ms; on the index 0.005)."""
-    if getattr(part, "in_deadline_order", False) or getattr(part, "open_only", False):
+    if open_only or getattr(part, "in_deadline_order", False):
         return part.where(Item.due_at.is_null()).order_by(Item.id.desc())
     unindexed = backend().unindexed
     return part.where(unindexed(Item.due_at).is_null()).order_by(unindexed(Item.id).desc())
@@ -285,8 +285,6 @@ def deadline_arms(
         parts = [p for p in parts if getattr(p, "read_for", None) is None or p.read_for["open"]]
         opened: dict[tuple[Any, ...], Any] = {}  # one size check per list of nodes
         parts = [way for part in parts for way in _open_ways(part, opened)]
-        for part in parts:  # (the callers read each part for its closed items otherwise)
-            part.open_only = True
     else:
         parts = [part.where(Item.closed == Slot("closed")) for part in parts]
         made: dict[tuple[Any, ...], Any] = {}  # one size check per list of nodes
@@ -337,9 +335,10 @@ def deadline_arms(
     def by_node(part: Any) -> bool:
         return split or getattr(part, "by_node", False)
 
+    undated = partial(_undated, open_only=not each_closed)
     arms = [_node_by_node(part, _dated, DATED_ORDER, most(part), by_node(part)) for part in parts]
     arms += [
-        _node_by_node(part, _undated, UNDATED_ORDER, most(part), by_node(part)) for part in parts
+        _node_by_node(part, undated, UNDATED_ORDER, most(part), by_node(part)) for part in parts
     ]
     return arms, ({"closed": [False, True]} if each_closed else None), checks
 
@@ -379,11 +378,8 @@ def _walked_when_many(part: Any, end: Any, made: dict[tuple[Any, ...], Any]) -> 
         everyone = AreaTally.select(total).where(AreaTally.bucket == "")
         made[tuple(ids)] = Expression(squared, ">", Expression(everyone, "*", end) * WALK_FACTOR)
     many = made[tuple(ids)]
-    many_open = made.setdefault(("open", *ids), _many_open(ids, FEW_OPEN_GATHERED))
-    walked = part.clone()
-    walked._where = _swapped(part._where, cond, ids_in(backend().unindexed(Item.node), list(ids)))
-    walked.in_deadline_order = True  # (closed, due_at): ``_undated`` on the index
-    walked.node_list = None
+    many_open = _many_open(made, ids, FEW_OPEN_GATHERED)
+    walked = _walked(part, cond, ids)
     gathered = part.clone()
     gathered.node_list = None
     walked.walk, gathered.walk = (many, True), (many, False)
@@ -392,11 +388,24 @@ def _walked_when_many(part: Any, end: Any, made: dict[tuple[Any, ...], Any]) -> 
     return [gathered, walked]
 
 
-def _many_open(ids: Any, few: int) -> Any:
-    """Whether the nodes ``ids`` hold more than ``few`` open items: counted up to one more
-    on their index, in the statement."""
-    held = Item.select(SQL("1")).where(ids_in(Item.node, list(ids)) & (Item.closed == False))
-    return Expression(count_up_to(held, few + 1), ">", few)
+def _walked(part: Any, cond: Any, ids: Any) -> Any:
+    """``part`` with its list of nodes ``cond`` (``ids``) tested on each row of the
+    district's items walked in order on (closed, due_at), not searched on the node index."""
+    walked = part.clone()
+    walked._where = _swapped(part._where, cond, ids_in(backend().unindexed(Item.node), list(ids)))
+    walked.in_deadline_order = True  # (closed, due_at): ``_undated`` on the index
+    walked.node_list = None
+    return walked
+
+
+def _many_open(made: dict[tuple[Any, ...], Any], ids: Any, few: int) -> Any:
+    """Whether the nodes ``ids`` hold more than ``few`` open items, counted up to one more
+    on their index in the statement: one check per list of nodes and number (``made``)."""
+    key = ("open", few, *ids)
+    if key not in made:
+        held = Item.select(SQL("1")).where(ids_in(Item.node, list(ids)) & (Item.closed == False))
+        made[key] = Expression(count_up_to(held, few + 1), ">", few)
+    return made[key]
 
 
 # Up to this many open items, a small subtree's open list is read whole (its list of
@@ -430,19 +439,16 @@ def _open_ways(part: Any, made: dict[tuple[Any, ...], Any]) -> list[Any]:
     small = len(ids) <= NODE_BY_NODE
     if not (backend().plans_kept if small else backend().plan_hints):
         return [part]
-    few = FEW_OPEN_WHOLE if small else FEW_OPEN_GATHERED
-    many = made.setdefault(tuple(ids), _many_open(ids, few))
-    when = list(getattr(part, "read_when", None) or [])
-    gathered, other = part.clone(), part.clone()
-    gathered.read_when, other.read_when = [*when, (many, False)], [*when, (many, True)]
+    many = _many_open(made, ids, FEW_OPEN_WHOLE if small else FEW_OPEN_GATHERED)
+    gathered = part.clone()
     if small:
+        other = part.clone()
         other.by_node = True
     else:
-        other._where = _swapped(
-            part._where, cond, ids_in(backend().unindexed(Item.node), list(ids))
-        )
-        other.in_deadline_order = True  # (closed, due_at)
-        other.node_list = gathered.node_list = None
+        other = _walked(part, cond, ids)
+        gathered.node_list = None
+    when = list(getattr(part, "read_when", None) or [])
+    gathered.read_when, other.read_when = [*when, (many, False)], [*when, (many, True)]
     return [gathered, other]
 
 

@@ -113,8 +113,9 @@ def test_a_company_at_several_compounds_raises_at_each_by_its_name(client, auth)
 
 
 def test_list_rows_show_urges_and_lateness_with_titles_escaped(client, auth):
-    """The item list's and the summons list's rows are made in Python (``pages.work``):
-    each escapes its title and shows the urge badge and the overdue flag where due."""
+    """The item list's and the summons list's rows (their words worked out in
+    ``pages.work``, shown by the templates) escape their titles and show the urge badge
+    and the overdue flag where due."""
     late = make_item("lvzhouhuayuan", title="<b>漏水</b>", due=NOW - H)
     late.urge_count = 2
     late.save()
