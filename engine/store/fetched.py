@@ -12,22 +12,44 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Any
 
-_KEPT: dict[Hashable, tuple[tuple[Any, ...], Any]] = {}
-LIMIT = 10_000  # instances kept at most (bounded: a shortcut, never the only copy); the
-# org nodes lists name (``listed``) are most of them
+
+class Shelf:
+    """Values kept in the process by key, each with what it was made from (``row``, compared
+    whole with ``==``): a changed row is never served from here. Bounded: past ``limit``
+    entries the shelf is emptied (a shortcut, never the only copy)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._kept: dict[Hashable, tuple[Any, Any]] = {}
+
+    def kept(self, key: Hashable, row: Any) -> Any:
+        """The value kept for ``key`` if it was made from ``row``, else None."""
+        entry = self._kept.get(key)
+        return entry[1] if entry is not None and entry[0] == row else None
+
+    def keep(self, key: Hashable, row: Any, value: Any) -> None:
+        """Keep ``value`` for ``key``, made from ``row``."""
+        if len(self._kept) >= self.limit:
+            self._kept.clear()
+        self._kept[key] = (row, value)
+
+    def build_once(self, key: Hashable, row: Any, build: Callable[[], Any]) -> Any:
+        """The value kept for ``key`` made from ``row``, else ``build()`` kept."""
+        value = self.kept(key, row)
+        if value is None:
+            value = build()
+            self.keep(key, row, value)
+        return value
+
+    def clear(self) -> None:
+        self._kept.clear()
 
 
-def kept(key: Hashable, row: tuple[Any, ...]) -> Any:
-    """The instance kept for ``key`` if it was built from ``row``, else None."""
-    entry = _KEPT.get(key)
-    return entry[1] if entry is not None and entry[0] == row else None
-
-
-def keep(key: Hashable, row: tuple[Any, ...], instance: Any) -> None:
-    """Keep ``instance`` for ``key``, built from ``row``."""
-    if len(_KEPT) >= LIMIT:
-        _KEPT.clear()
-    _KEPT[key] = (row, instance)
+# instances kept at most: the org nodes lists name (``listed``) are most of them
+_SHELF = Shelf(10_000)
+kept = _SHELF.kept
+keep = _SHELF.keep
+build_once = _SHELF.build_once
 
 
 def kept_all(keys_and_rows: list[tuple[Hashable, tuple[Any, ...]]]) -> list[Any] | None:
@@ -43,13 +65,4 @@ def kept_all(keys_and_rows: list[tuple[Hashable, tuple[Any, ...]]]) -> list[Any]
 
 def clear() -> None:
     """Forget every kept instance (tests; a restored backup)."""
-    _KEPT.clear()
-
-
-def build_once(key: Hashable, row: tuple[Any, ...], build: Callable[[], Any]) -> Any:
-    """The kept instance of ``key`` built from ``row``, else ``build()`` kept."""
-    instance = kept(key, row)
-    if instance is None:
-        instance = build()
-        keep(key, row, instance)
-    return instance
+    _SHELF.clear()

@@ -3,15 +3,20 @@ their compound's), with radar and ranking charts and Excel exports of every tabl
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import Response, abort, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from markupsafe import Markup
 
 from engine.core import clock
+from engine.definitions.definitions import current_versions
 from engine.metrics import dashboard as boards
 from engine.metrics import facts
 from engine.org.scope import evidence_items, may_review, review_roots
 from engine.org.shown import nodes_by_key
+from engine.store import fetched
 from engine.store.models import Item, OrgNode
 from pages import charts, dashboards, xlsx
 from pages.auth import requires
@@ -56,29 +61,106 @@ def dashboard(key: str) -> Any:
     node = _reviewable(key)
     now = clock.now()
     board = boards.build(g.actor, node, now=now, kpi_key=request.args.get("kpi") or None)
-    nodes_by_key(list(node.keys)[:-1] + dashboards.lead_keys(board))  # one query for both
-    found = dashboards.tables(board)
-    ranked = sorted(board.children, key=lambda r: r.rank or 10**6)
+    lead = nodes_by_key(list(node.keys)[:-1] + dashboards.lead_keys(board))  # one query for both
+    yearly = trends.yearly_types()
+    profile_labels = _profile_labels()
+    made_from = _body_inputs(board, now, yearly, profile_labels, lead)
+    body = _BODIES.build_once(
+        (node.id, *made_from[:2]),
+        made_from,
+        lambda: _body(board, node, now, yearly, profile_labels),
+    )
     return render_template(
         "review/dashboard.html",
         board=board,
         node=node,
-        tables=found,
-        kpi_key=board.kpi[0][0].body["key"] if board.kpi else None,
-        period_label=dashboards.period_label,
-        profile_labels=_profile_labels(),
+        body=body,
         ancestors=[n for n in _ancestors(node) if may_review(g.actor, n)],
-        radar=charts.radar(dashboards.radar_axes(board), title=node.name)
-        if node.kind == "compound"
-        else None,
-        ranking=charts.bars([(r.node.name, r.score) for r in ranked], title=node.name)
-        if ranked
-        else None,
-        trend=charts.sparkline([s.score for s in board.trend]) if len(board.trend) > 1 else None,
-        yearly=trends.yearly_types(),
-        snapshot_rows=dashboards.snapshot_rows,
-        yearly_lines=dashboards.yearly_lines,
-        now=now,
+    )
+
+
+# Each node's dashboard body (below its heading and the figures' age), kept with everything
+# it was rendered from (``_body_inputs``) and served again while that is equal: a district's
+# body is some five hundred cells and three charts, most of the page's time, and changes
+# only when the facts are refreshed, a snapshot is taken, a report is made, a definition or
+# the org tree changes, or the day does. Per process, at most ``BODIES_KEPT`` bodies.
+BODIES_KEPT = 256
+_BODIES = fetched.Shelf(BODIES_KEPT)
+_KINDS = ("index", "checklist", "profile", "item_type", "directory")
+
+
+def _body_inputs(
+    board: boards.Dashboard,
+    now: dt.datetime,
+    yearly: list[Any],
+    profile_labels: dict[str, str],
+    lead: dict[str, OrgNode],
+) -> tuple[Any, ...]:
+    """What the body of ``board`` is rendered from, to compare whole: the language first,
+    the facts documents as the same objects while their stored text is the same
+    (``facts._parsed``), nodes by their names and paths (a model compares by id alone),
+    versions by id and digest."""
+    node = board.node
+    today = clock.local(now)
+    return (
+        str(get_locale()),
+        request.args.get("kpi") or None,
+        today.date() if today is not None else None,  # the snapshots' "today", KPI states
+        (node.key, node.name, node.kind, node.path),
+        [(c.node.key, c.node.name, c.node.path, c.facts, c.score, c.rank) for c in board.children],
+        board.facts,
+        _versions([board.index] if board.index else []),
+        board.score,
+        board.rank,
+        board.pulls_down,
+        board.trend,
+        [(_versions([v]), statuses, counts) for v, statuses, counts in board.kpi],
+        board.kpi_reports,
+        [(_versions([v]), state, counts) for v, state, counts in board.kpi_lists],
+        board.kpi_frozen_at,
+        board.usage,
+        _versions(yearly),
+        profile_labels,
+        [(k, n.name) for k, n in lead.items()],
+        [_versions(current_versions(kind, by_key=True)) for kind in _KINDS],
+    )
+
+
+def _versions(versions: list[Any]) -> list[tuple[int, str]]:
+    return [(v.id, v.digest) for v in versions]
+
+
+def _body(
+    board: boards.Dashboard,
+    node: OrgNode,
+    now: dt.datetime,
+    yearly: list[Any],
+    profile_labels: dict[str, str],
+) -> Markup:
+    ranked = sorted(board.children, key=lambda r: r.rank or 10**6)
+    return Markup(
+        render_template(
+            "review/_dashboard_body.html",
+            board=board,
+            node=node,
+            tables=dashboards.tables(board),
+            kpi_key=board.kpi[0][0].body["key"] if board.kpi else None,
+            period_label=dashboards.period_label,
+            profile_labels=profile_labels,
+            radar=charts.radar(dashboards.radar_axes(board), title=node.name)
+            if node.kind == "compound"
+            else None,
+            ranking=charts.bars([(r.node.name, r.score) for r in ranked], title=node.name)
+            if ranked
+            else None,
+            trend=charts.sparkline([s.score for s in board.trend])
+            if len(board.trend) > 1
+            else None,
+            yearly=yearly,
+            snapshot_rows=dashboards.snapshot_rows,
+            yearly_lines=dashboards.yearly_lines,
+            now=now,
+        )
     )
 
 
