@@ -1,6 +1,7 @@
 """The SQL of the stored open items of each summoned unit (``unit_open_item``): the
 triggers that keep it and the statement that rebuilds it, as mixins of the backends
-(``engine.store.backends``). A row is a pair of a unit and an open item that summoned it;
+(``engine.store.backends``). A row is a pair of a unit and an open item that summoned it
+(with the item's type);
 the statements hold of the rows as they are (a pair is there or not), not counts, so
 the order in which a statement's rows fire them does not matter. Only the trigger
 wrapping differs between SQLite and PostgreSQL.
@@ -23,8 +24,8 @@ class OpenItemsSQL:
     def open_pair_add(row: str) -> str:
         """Add the pair of the summons ``row`` (a row reference) if its item is open."""
         return (
-            "INSERT INTO unit_open_item (unit_id, item_id, unit_path)"
-            f" SELECT {row}.unit_id, {row}.item_id, {row}.unit_path FROM item"
+            "INSERT INTO unit_open_item (unit_id, item_id, unit_path, definition_id)"
+            f" SELECT {row}.unit_id, {row}.item_id, {row}.unit_path, item.definition_id FROM item"
             f" WHERE item.id = {row}.item_id AND NOT item.closed"
             " ON CONFLICT (unit_id, item_id) DO NOTHING"
         )
@@ -45,8 +46,8 @@ class OpenItemsSQL:
         return [
             f"DELETE FROM unit_open_item WHERE item_id = {item}.id",
             (
-                "INSERT INTO unit_open_item (unit_id, item_id, unit_path)"
-                " SELECT unit_id, item_id, MAX(unit_path) FROM assignment"
+                "INSERT INTO unit_open_item (unit_id, item_id, unit_path, definition_id)"
+                f" SELECT unit_id, item_id, MAX(unit_path), {item}.definition_id FROM assignment"
                 f" WHERE item_id = {item}.id AND NOT {item}.closed GROUP BY unit_id, item_id"
                 " ON CONFLICT (unit_id, item_id) DO NOTHING"
             ),
@@ -109,8 +110,9 @@ class OpenItemsSQL:
         self.lock_for_replace("unit_open_item")
         self.database.execute_sql("DELETE FROM unit_open_item")
         self.database.execute_sql(
-            "INSERT INTO unit_open_item (unit_id, item_id, unit_path)"
-            " SELECT assignment.unit_id, assignment.item_id, MAX(assignment.unit_path)"
+            "INSERT INTO unit_open_item (unit_id, item_id, unit_path, definition_id)"
+            " SELECT assignment.unit_id, assignment.item_id, MAX(assignment.unit_path),"
+            " MAX(item.definition_id)"
             " FROM assignment JOIN item ON item.id = assignment.item_id"
             " WHERE NOT item.closed GROUP BY assignment.unit_id, assignment.item_id"
         )

@@ -381,23 +381,24 @@ def summons_stored() -> dict[tuple[int, int], int]:
     return {(u, n): c for u, n, c in t.select(t.unit, t.node, t.open).tuples() if c}
 
 
-def open_items_stored() -> dict[tuple[int, int], str]:
-    """(unit id, item id) → the unit's path: the stored pairs of a unit and an open item
-    summoning it."""
+def open_items_stored() -> dict[tuple[int, int], tuple[str, int]]:
+    """(unit id, item id) → the unit's path and the item's type: the stored pairs of a
+    unit and an open item summoning it."""
     t = UnitOpenItem
-    return {(u, i): path for u, i, path in t.select(t.unit, t.item, t.unit_path).tuples()}
+    rows = t.select(t.unit, t.item, t.unit_path, t.definition).tuples()
+    return {(u, i): (path, kind) for u, i, path, kind in rows}
 
 
-def open_items_recount() -> dict[tuple[int, int], str]:
+def open_items_recount() -> dict[tuple[int, int], tuple[str, int]]:
     """What ``open_items_stored`` should hold, from the summons and their items."""
     a = Assignment
     query = (
-        a.select(a.unit, a.item, fn.MAX(a.unit_path))
+        a.select(a.unit, a.item, fn.MAX(a.unit_path), fn.MAX(Item.definition))
         .join(Item, on=(a.item == Item.id))
         .where(Item.closed == False)
         .group_by(a.unit, a.item)
     )
-    return {(u, i): path for u, i, path in query.tuples()}
+    return {(u, i): (path, kind) for u, i, path, kind in query.tuples()}
 
 
 def summons_recount() -> dict[tuple[int, int], int]:

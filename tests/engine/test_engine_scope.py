@@ -218,6 +218,26 @@ def test_a_subtree_is_small_up_to_the_limit(app, monkeypatch):
     assert scope.small_subtree_ids(street.path + "999999/") is None
 
 
+# Paths of nodes whose digits share prefixes with the subtrees' tested below.
+PATHS = [
+    "/1/",
+    "/1/7/",
+    "/1/7/8/",
+    "/1/70/",
+    "/1/78/",
+    "/1/78/90/",
+    "/1/780/",
+    "/1/781/5/",
+    "/1/79/",
+    "/1/8/",
+    "/1/2/",
+    "/1/20/3/",
+    "/1/9/",
+    "/10/",
+    "/2/",
+]
+
+
 @pytest.mark.parametrize(
     "subtrees",
     [
@@ -235,29 +255,29 @@ def test_a_path_outside_the_subtrees_is_one_no_subtree_holds(app, subtrees):
 
     from engine.store.db import backend, database
 
-    paths = [
-        "/1/",
-        "/1/7/",
-        "/1/7/8/",
-        "/1/70/",
-        "/1/78/",
-        "/1/78/90/",
-        "/1/780/",
-        "/1/781/5/",
-        "/1/79/",
-        "/1/8/",
-        "/1/2/",
-        "/1/20/3/",
-        "/1/9/",
-        "/10/",
-        "/2/",
-    ]
     values = backend().outside_values(subtrees)
     kept = set()
-    for path in paths:
+    for path in PATHS:
         row = database.execute(
             OrgNode.select(Value(1)).where(backend().path_outside(Value(path), values)).limit(1)
         ).fetchone()
         if row is not None:
             kept.add(path)
-    assert kept == {p for p in paths if not any(p.startswith(s) for s in subtrees)}
+    assert kept == {p for p in PATHS if not any(p.startswith(s) for s in subtrees)}
+
+
+@pytest.mark.parametrize("subtree", ["/1/", "/1/7/", "/1/78/", "/1/780/", "/1/9/", "/2/"])
+def test_a_path_within_a_subtree_is_one_that_starts_with_it(app, subtree):
+    """``path_within`` (a range of the path index on SQLite, LIKE on PostgreSQL) keeps
+    exactly the paths that start with the subtree's path."""
+    from peewee import Value
+
+    from engine.store.db import backend, database
+
+    values = backend().within_values(subtree, "unit")
+    kept = set()
+    for path in PATHS:
+        within = backend().path_within(Value(path), values, "unit")
+        if database.execute(OrgNode.select(Value(1)).where(within).limit(1)).fetchone():
+            kept.add(path)
+    assert kept == {p for p in PATHS if p.startswith(subtree)}

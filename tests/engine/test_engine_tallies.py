@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from peewee import fn
+from peewee import CharField, ForeignKeyField, fn
 
 from engine.core import clock
 from engine.demo.demo import generate
@@ -20,6 +20,7 @@ from engine.store.models import (
     AreaHourTally,
     AreaTally,
     Assignment,
+    Base,
     Item,
     NodeTally,
     OrgNode,
@@ -328,6 +329,47 @@ def test_an_instance_without_stored_counts_gets_them_counted(app, actor_of):
     assert tallies.unit_day_stored() == tallies.unit_day_recount()
     assert tallies.area_stored() == tallies.area_recount()
     assert tallies.area_hour_stored() == tallies.area_hour_recount()
+
+
+def test_an_instance_with_untyped_pairs_gets_them_typed(app, actor_of):
+    """An instance of before the units' open items carried their item's type: the column
+    is added, the triggers that wrote pairs without it are replaced (SQLite keeps a
+    trigger as it was made) and the pairs are gathered again, typed."""
+    from engine.store.models import create_tables
+
+    generate(SEED, compounds=3, items=30, seed=2, now=NOW)
+    typed = tallies.open_items_stored()
+    assert typed == tallies.open_items_recount() != {}
+    for statement in backend().drop_open_items_triggers():
+        database.execute_sql(statement)
+    database.drop_tables([UnitOpenItem])
+
+    class Untyped(Base):  # the table as it was (a foreign key's column cannot be dropped)
+        unit = ForeignKeyField(OrgNode, on_delete="CASCADE", backref="+", index=False)
+        item = ForeignKeyField(Item, on_delete="CASCADE", backref="+")
+        unit_path = CharField(max_length=500, index=True)
+
+        class Meta:
+            table_name = "unit_open_item"
+            indexes = ((("unit", "item"), True),)
+
+    database.create_tables([Untyped])
+    untyped = [  # the triggers as they were made before the type
+        statement.replace(", definition_id)", ")")
+        .replace(", item.definition_id FROM", " FROM")
+        .replace(", NEW.definition_id FROM", " FROM")
+        for statement in backend().open_items_triggers()
+    ]
+    assert not any("definition_id" in statement for statement in untyped)
+    for statement in untyped:
+        database.execute_sql(statement)
+    whistle(actor_of, 0)  # a pair made by the old triggers
+    assert UnitOpenItem.select().count() > 0
+    create_tables()
+    assert tallies.open_items_stored() == tallies.open_items_recount() != typed
+    typed = tallies.open_items_stored()
+    whistle(actor_of, 1)  # the new triggers type the new pairs
+    assert tallies.open_items_stored() == tallies.open_items_recount() != typed
 
 
 def _department_ids() -> list[int]:

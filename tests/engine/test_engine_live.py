@@ -1,0 +1,98 @@
+"""The live board's items (engine/supervision/live.py): one arm per way a reader sees items,
+merged, equal to the item scope's own answer; a department's read from the stored pairs of
+its units and their open items of the board's types."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from engine.org.scope import visible_items
+from engine.store.db import backend
+from engine.store.models import Assignment, Item
+from engine.supervision import live
+from engine.workflow import items
+from tests.conftest import NOW
+
+GAS = {"category": "燃气泄漏", "severity": "较大", "location": "7幢3单元"}
+
+# A demo district, generated once per session (tests/conftest.py, ``demo_templates``).
+DEMO = {"compounds": 40, "items": 200, "seed": 1}
+READERS = ["ducha", "admin", "chaohui-ducha", "dept-xfdd-user", "dept-zhifa-user", "dept-zzb-user"]
+
+
+@pytest.fixture
+def demo(app: Any) -> None:
+    """The tests asking for it run on a copy of the demo (``DEMO``)."""
+
+
+def _expected(actor: Any, types: list[int]) -> list[int]:
+    """The newest ``LIMIT`` open items of ``types`` in the reader's scope, by the scope's
+    own query (the OR of its ways)."""
+    query = (
+        visible_items(actor)
+        .where((Item.closed == False) & Item.definition.in_(types))
+        .order_by(Item.raised_at.desc(), Item.id.desc())
+        .limit(live.LIMIT)
+    )
+    return [item.id for item in query]
+
+
+def _types() -> list[int]:
+    return [type_id for type_id, _ in live.live_types()]
+
+
+def _gas_leaks(actor_of: Any, count: int = 3) -> list[Any]:
+    """Open gas leaks at 绿洲花园 (each summons 区消防大队), the first one's summons there
+    closed (reported and done), its item left open: a unit still sees an item it worked
+    on."""
+    xifang = actor_of("xifang")
+    raised = [
+        items.raise_item(
+            xifang, "emergency", "lvzhouhuayuan", {**GAS, "location": f"{n}幢"}, now=NOW
+        )
+        for n in range(count)
+    ]
+    closed = Assignment.update(open=False, state="done").where(Assignment.item == raised[0].id)
+    assert closed.execute()
+    return raised
+
+
+@pytest.mark.parametrize("username", READERS)
+def test_the_board_lists_what_the_scope_lets_its_reader_see(demo, actor_of, username):
+    _gas_leaks(actor_of)
+    actor = actor_of(username)
+    found = [i["id"] for i in live._open_items(actor, _types())]
+    assert found == _expected(actor, _types())
+    if username in ("ducha", "dept-xfdd-user"):
+        assert found  # a board with something on it
+
+
+def test_a_departments_board_reads_its_pairs_not_the_districts_items(demo, actor_of):
+    """A department's arm reads its units' stored pairs of the board's types: no item row
+    of the district is read for a department summoned to none of them."""
+    actor = actor_of("dept-zzb-user")
+    types = _types()
+    assert live._open_items(actor, types) == []
+    ways, values = live._shape(actor)
+    assert ways == ("summoned",)
+    kinds = live.padded("type", sorted(types))
+    _, sql, params = live.statement(("live.items", ways, len(kinds)), live._arms, *values, *kinds)
+    assert "unit_open_item" in sql
+    if backend().plans_kept:  # SQLite: its plan names the index read
+        plan = backend().explain(sql, live.bind(params, {**values, **kinds}))
+        assert "unit_open_item_definition_id_unit_path" in plan
+        assert "item_definition_id_closed_raised_at" not in plan
+
+
+def test_the_board_follows_a_closed_and_a_reopened_item(demo, actor_of):
+    raised = _gas_leaks(actor_of)
+    actor = actor_of("dept-xfdd-user")
+    before = [i["id"] for i in live._open_items(actor, _types())]
+    seen = [item.id for item in raised if item.id in before]
+    assert seen
+    Item.update(closed=True).where(Item.id == seen[0]).execute()
+    assert seen[0] not in [i["id"] for i in live._open_items(actor, _types())]
+    Item.update(closed=False).where(Item.id == seen[0]).execute()
+    assert [i["id"] for i in live._open_items(actor, _types())] == before
