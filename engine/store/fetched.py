@@ -42,6 +42,7 @@ class Shelf:
         return value
 
     def clear(self) -> None:
+        """Forget every kept value."""
         self._kept.clear()
 
 

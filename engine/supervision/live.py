@@ -96,10 +96,11 @@ def _open_items(actor: Actor, types: list[int]) -> list[dict[str, Any]]:
     column: a fifth of a full board's time).
 
     One statement per shape of the actor's grants and number of types (padded): an arm
-    per way the actor sees items (``_arms``), each its own newest ``LIMIT``, merged here.
-    One OR of the ways walked the types' open items newest first testing each: for a
-    department, whose way is its summonses, every open emergency of the district was
-    probed for one (7,753 for none, 20 ms, with 273,000 items open)."""
+    per way the actor sees items (``_arms``; one OR of them on PostgreSQL), each its own
+    newest ``LIMIT``, merged here. On SQLite one OR of the ways walked the types' open
+    items newest first testing each: for a department, whose way is its summonses, every
+    open emergency of the district was probed for one (7,753 for none, 20 ms, with
+    273,000 items open)."""
     ways, values = _shape(actor)
     kinds = padded("type", sorted(types))
     key = ("live.items", ways, len(kinds))

@@ -137,6 +137,7 @@ def _body(
     yearly: list[Any],
     profile_labels: dict[str, str],
 ) -> Markup:
+    """The dashboard's body: its figures, charts, tables, snapshots and compound file."""
     ranked = sorted(board.children, key=lambda r: r.rank or 10**6)
     return Markup(
         render_template(
