@@ -616,8 +616,9 @@ class UnitOpenItem(Base):
     unit_path = CharField(max_length=500, index=True)  # the summons' (a subtree's units)
     # The item's type, so a board of some types reads only their pairs: a department's
     # live board probed the district's open emergencies for its summonses, 7,753 for none
-    # (20 ms) with 273,000 items open. Null only between an upgrade adding the column and
-    # the pairs' rebuild that follows it (``create_tables``).
+    # (20 ms) with 273,000 items open. An item's type never changes (a migration moves it
+    # to another version of its type), so no trigger follows it. Null only between an
+    # upgrade adding the column and the pairs' rebuild that follows it (``create_tables``).
     definition = ForeignKeyField(
         Definition, on_delete="CASCADE", backref="+", index=False, null=True
     )
