@@ -483,6 +483,10 @@ class PostgreSQL(PostgresSummonsCountsSQL, PostgresDurationTallySQL, PostgresOpe
             "CREATE INDEX IF NOT EXISTS assignment_unit_path_pattern ON assignment"
             " (unit_path text_pattern_ops, role, open)"
         ),
+        (  # a live board's pairs of its types under a unit (live._arms)
+            "CREATE INDEX IF NOT EXISTS unit_open_item_definition_path_pattern ON unit_open_item"
+            " (definition_id, unit_path text_pattern_ops)"
+        ),
     )
 
     def prefix_pattern(self, prefix: str) -> str:

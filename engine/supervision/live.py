@@ -96,10 +96,10 @@ def _open_items(actor: Actor, types: list[int]) -> list[dict[str, Any]]:
     column: a fifth of a full board's time).
 
     One statement per shape of the actor's grants and number of types (padded): an arm
-    per way the actor sees items (``_arms``; one OR of them on PostgreSQL), each its own
-    newest ``LIMIT``, merged here. On SQLite one OR of the ways walked the types' open
-    items newest first testing each: for a department, whose way is its summonses, every
-    open emergency of the district was probed for one (7,753 for none, 20 ms, with
+    per way the actor sees items (``_arms``; on PostgreSQL one OR of a supervisor's), each
+    its own newest ``LIMIT``, merged here. One OR of the ways walked the types' open items
+    newest first testing each: for a department, whose way is its summonses, every open
+    emergency of the district was probed for one (7,753 for none, 20 ms on SQLite, with
     273,000 items open)."""
     ways, values = _shape(actor)
     kinds = padded("type", sorted(types))
@@ -136,8 +136,8 @@ def _shape(actor: Actor) -> tuple[tuple[str, ...], dict[str, Any]]:
 
 def _arms(ways: tuple[str, ...], slots: dict[str, Any]) -> Any:
     """``visible_item_slotted``'s ways as arms of one statement (UNION ALL), each the
-    newest ``LIMIT`` open items of the types (``type0`` …) it finds (where the plan is kept:
-    ``Backend.plans_kept``; else one OR of them):
+    newest ``LIMIT`` open items of the types (``type0`` …) it finds (where the plan is kept,
+    ``Backend.plans_kept``, or a way is a summoned unit's; else one OR of them):
 
     - a subtree's on the (type, closed, raised_at) index newest first, the path tested on
       each row (a street's board: its items are many of the district's);
@@ -168,10 +168,12 @@ def _arms(ways: tuple[str, ...], slots: dict[str, Any]) -> Any:
     for user in (Item.raised_by, Item.handler):
         mine = (user == slots["user"]) & (Item.closed == False)
         conds.append((mine, unindexed(Item.raised_at), unindexed(Item.definition)))
-    if not backend().plans_kept:
+    if not backend().plans_kept and "summoned" not in ways:
         # PostgreSQL plans a statement on every run: the arms cost it more to plan than one
-        # OR of the ways to read (the ten-year million copied there, a department's board
-        # 0.55-0.77 -> 1.1 ms wall), its pairs' ids a hashed list tested on each row.
+        # OR of a supervisor's ways to read (the ten-year million copied there, a street's
+        # board 0.5-0.7 -> 1.1-1.5 ms wall). A department's OR walked the types' open items
+        # testing each against its pairs (7.2-7.6 ms at the stress million copied there,
+        # 0.6-0.7 at the ten-year); its arms cost 1.4-1.5 ms at either.
         either = reduce(operator.or_, [cond for cond, _, _ in conds])
         return (
             Item.select(*ITEM_COLUMNS)
