@@ -239,18 +239,29 @@ def visible_items(actor: Actor, *, by_path: bool = False) -> Any:
     return Item.select().where(reduce(operator.or_, _conditions(actor, by_path=by_path)))
 
 
-def visible_item_shape(actor: Actor) -> tuple[tuple[str, ...], dict[str, Any]]:
+def visible_item_shape(
+    actor: Actor, *, summoned_ranges: bool = False
+) -> tuple[tuple[str, ...], dict[str, Any]]:
     """``visible_items(actor, by_path=True)`` as a prepared query's shape and values: the
     ways the actor's grants see (``subtree`` or ``summoned``, in grant order: the shape's
     key) and the values of its slots (``path0``, ``path1`` … and ``user``), for
-    :func:`visible_item_slotted`."""
+    :func:`visible_item_slotted`.
+
+    :param summoned_ranges: a summoned unit's subtree as ``Backend.within_values``
+        (``path0_low`` …, for ``path_within``: a range of an index on unit paths) rather
+        than a pattern."""
     ways: list[str] = []
     values: dict[str, Any] = {}
     for grant in actor.grants:
         sees = role_sees(grant.role)
-        if sees in ("subtree", "summoned"):
-            values[f"path{len(ways)}"] = path_pattern(grant.node_path)
-            ways.append(sees)
+        name = f"path{len(ways)}"
+        if sees == "summoned" and summoned_ranges:
+            values.update(backend().within_values(grant.node_path, name))
+        elif sees in ("subtree", "summoned"):
+            values[name] = path_pattern(grant.node_path)
+        else:
+            continue
+        ways.append(sees)
     values["user"] = actor.user.id
     return tuple(ways), values
 

@@ -21,7 +21,7 @@ from peewee import JOIN, SQL, Select, fn
 from engine.definitions.definitions import current_bodies
 from engine.definitions.runtimes import runtime
 from engine.org.actors import Actor
-from engine.org.scope import NODE_COLUMNS, path_pattern, role_sees
+from engine.org.scope import NODE_COLUMNS, visible_item_shape
 from engine.store.db import backend, database
 from engine.store.models import Assignment, Item, OrgNode, UnitOpenItem
 from engine.store.prepared import (
@@ -101,7 +101,7 @@ def _open_items(actor: Actor, types: list[int]) -> list[dict[str, Any]]:
     newest first testing each: for a department, whose way is its summonses, every open
     emergency of the district was probed for one (7,753 for none, 20 ms on SQLite, with
     273,000 items open)."""
-    ways, values = _shape(actor)
+    ways, values = visible_item_shape(actor, summoned_ranges=True)
     kinds = padded("type", sorted(types))
     key = ("live.items", ways, len(kinds))
     _, sql, params = statement(key, lambda **slots: _arms(ways, slots), *values, *kinds)
@@ -114,24 +114,6 @@ def _open_items(actor: Actor, types: list[int]) -> list[dict[str, Any]]:
             found[row[0]] = item
     newest = sorted(found.values(), key=lambda i: (i["raised_at"], i["id"]), reverse=True)
     return newest[:LIMIT]
-
-
-def _shape(actor: Actor) -> tuple[tuple[str, ...], dict[str, Any]]:
-    """``visible_item_shape``'s ways and values, a summoned unit's subtree as the values
-    of ``Backend.path_within`` (``path0_low`` …) rather than a pattern."""
-    ways: list[str] = []
-    values: dict[str, Any] = {"user": actor.user.id}
-    for grant in actor.grants:
-        sees = role_sees(grant.role)
-        name = f"path{len(ways)}"
-        if sees == "subtree":
-            values[name] = path_pattern(grant.node_path)
-        elif sees == "summoned":
-            values.update(backend().within_values(grant.node_path, name))
-        else:
-            continue
-        ways.append(sees)
-    return tuple(ways), values
 
 
 def _arms(ways: tuple[str, ...], slots: dict[str, Any]) -> Any:

@@ -60,14 +60,14 @@ def dashboards_home() -> Any:
 def dashboard(key: str) -> Any:
     node = _reviewable(key)
     now = clock.now()
-    board = boards.build(g.actor, node, now=now, kpi_key=request.args.get("kpi") or None)
+    kpi_key = request.args.get("kpi") or None
+    board = boards.build(g.actor, node, now=now, kpi_key=kpi_key)
     lead = nodes_by_key(list(node.keys)[:-1] + dashboards.lead_keys(board))  # one query for both
     yearly = trends.yearly_types()
     profile_labels = _profile_labels()
-    made_from = _body_inputs(board, now, yearly, profile_labels, lead)
     body = _BODIES.build_once(
-        (node.id, *made_from[:2]),
-        made_from,
+        (node.id, str(get_locale()), kpi_key),
+        _body_inputs(board, now, yearly, profile_labels, lead),
         lambda: _body(board, node, now, yearly, profile_labels),
     )
     return render_template(
@@ -96,15 +96,13 @@ def _body_inputs(
     profile_labels: dict[str, str],
     lead: dict[str, OrgNode],
 ) -> tuple[Any, ...]:
-    """What the body of ``board`` is rendered from, to compare whole: the language first,
-    the facts documents as the same objects while their stored text is the same
-    (``facts._parsed``), nodes by their names and paths (a model compares by id alone),
-    versions by id and digest."""
+    """What the body of ``board`` is rendered from (beside its key: node, language and KPI
+    list), to compare whole: the facts documents as the same objects while their stored
+    text is the same (``facts._parsed``), nodes by their names and paths (a model compares
+    by id alone), versions by id and digest."""
     node = board.node
     today = clock.local(now)
     return (
-        str(get_locale()),
-        request.args.get("kpi") or None,
         today.date() if today is not None else None,  # the snapshots' "today", KPI states
         (node.key, node.name, node.kind, node.path),
         [(c.node.key, c.node.name, c.node.path, c.facts, c.score, c.rank) for c in board.children],

@@ -75,7 +75,7 @@ def test_a_departments_board_reads_its_pairs_not_the_districts_items(demo, actor
     actor = actor_of("dept-zzb-user")
     types = _types()
     assert live._open_items(actor, types) == []
-    ways, values = live._shape(actor)
+    ways, values = live.visible_item_shape(actor, summoned_ranges=True)
     assert ways == ("summoned",)
     kinds = live.padded("type", sorted(types))
     _, sql, params = live.statement(("live.items", ways, len(kinds)), live._arms, *values, *kinds)
