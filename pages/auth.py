@@ -34,7 +34,13 @@ from engine.core import clock
 from engine.delivery.notify import remember_unread, unread_count, unread_query
 from engine.org import permissions
 from engine.org.actors import Actor, actor_for, is_root
-from engine.org.scope import packs_stamp_columns, remember_packs_stamp, role_labels
+from engine.org.scope import (
+    packs_stamp_columns,
+    remember_packs_stamp,
+    remember_roots,
+    role_labels,
+    roots_column,
+)
 from engine.records.attachments import clean_filename, open_for, sniff
 from engine.store.models import User
 from pages.extensions import attachment_store
@@ -68,18 +74,20 @@ def load_actor() -> None:
     key = session.get("sid")
     if isinstance(key, str):
         # What every page shows or needs is read along with the session: the header's
-        # unread count, and the packs' stamp (their role settings are kept between requests).
+        # unread count, the packs' stamp (their role settings are kept between requests),
+        # and whether the org tree has one root (the scope's ``is_only_root``).
         actor, along = logins.session_actor(key, now=clock.now(), extra=_along, name="page")
         if actor is not None:
             remember_unread(actor.user.id, int(along[0]))
-            remember_packs_stamp(tuple(along[1:]))
+            remember_packs_stamp(tuple(along[1:3]))
+            remember_roots(int(along[3]))
             g.user = actor.user
             g.actor = actor
 
 
 def _along() -> tuple[Any, ...]:
     """The columns ``load_actor`` reads along with the session (built once per process)."""
-    return (unread_query(User.id).alias("unread"), *packs_stamp_columns())
+    return (unread_query(User.id).alias("unread"), *packs_stamp_columns(), roots_column())
 
 
 @bp.app_context_processor

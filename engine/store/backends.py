@@ -109,8 +109,11 @@ class Backend(SummonsCountsSQL, DurationTallySQL, OpenItemsSQL):
 
     def path_filter(self, field: Any, pattern: Any) -> Any:
         """``path_match`` as a test on each row only (:meth:`unindexed`): for a large
-        subtree read in another index's order."""
-        return self.path_match(self.unindexed(field), pattern)
+        subtree read in another index's order. Against an expression of the pattern
+        (:meth:`path_test`): SQLite planned a statement with ``GLOB ?`` again on every run
+        even where no index could serve it (the district office's inbox, six arms: 0.36 ms
+        a run, 0.20 planned once)."""
+        return self.path_test(self.unindexed(field), pattern)
 
     def path_under(self, field: Any, path: str) -> Any:
         """``field`` (a materialized path) starts with ``path``."""

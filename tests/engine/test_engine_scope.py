@@ -281,3 +281,35 @@ def test_a_path_within_a_subtree_is_one_that_starts_with_it(app, subtree):
         if database.execute(OrgNode.select(Value(1)).where(within).limit(1)).fetchone():
             kept.add(path)
     assert kept == {p for p in PATHS if p.startswith(subtree)}
+
+
+def test_the_only_root_is_a_large_subtree_without_being_read(app, count_queries):
+    """The only root's subtree holds every node: ``small_subtree_ids`` answers None (a
+    path condition, true of every row) without reading the tree; whether the root is the
+    only one is read once per request, or not at all when the session's lookup read it
+    along (``remember_roots``). A second root makes it a subtree like any other."""
+    from engine.core import memo
+
+    root = OrgNode.get(OrgNode.parent.is_null())
+    street = OrgNode.get(OrgNode.key == "chaohui")
+    memo.begin()  # as in a request
+    try:
+        with count_queries() as counted:
+            assert scope.small_subtree_ids(root.path) is None
+            assert scope.is_only_root(root.path) and not scope.is_only_root(street.path)
+        assert counted.count == 1  # the roots, once
+        memo.clear()
+        scope.remember_roots(1)
+        with count_queries() as counted:
+            assert scope.small_subtree_ids(root.path) is None
+        assert counted.count == 0
+
+        OrgNode.create(key="other-district", name="另一个区", kind="district", path="/9999/")
+        memo.clear()
+        assert not scope.is_only_root(root.path)
+        under = OrgNode.select().where(OrgNode.path.startswith(root.path))
+        all_ids = sorted(n.id for n in under)
+        assert len(all_ids) <= scope.ID_LIST_LIMIT  # the test data's tree: a small subtree
+        assert sorted(scope.small_subtree_ids(root.path) or []) == all_ids
+    finally:
+        memo.end()

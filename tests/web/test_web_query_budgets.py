@@ -180,6 +180,24 @@ def test_review_home_costs_the_same_whatever_the_number_of_children(
     assert district.count <= street.count
 
 
+def test_the_district_reads_no_subtree_and_no_statement_planned_per_run(
+    app: Any, demo: None, auth: Any, client: Any, count_queries: Any
+) -> None:
+    """The district's lists read no node ids of its own subtree (the session's lookup
+    reads whether its root is the only one), and test an item's path against an
+    expression, not a bare parameter: SQLite plans a statement with ``GLOB ?`` again on
+    every run (the office's inbox: 0.36 ms a run, 0.20 planned once)."""
+    for username in ("admin", "ducha"):
+        auth.login(username)
+        client.get("/work/")
+        with count_queries() as counted:
+            assert client.get("/work/").status_code == 200
+        statements = "\n".join(counted.statements)
+        assert 'FROM "org_node" AS "t1" WHERE ("t1"."path"' not in statements, username
+        assert "GLOB ?" not in statements, (username, statements)
+        assert counted.count <= 5, (username, statements)
+
+
 def test_the_budget_helper_fails_on_a_query_per_row(app: Any, assert_max_queries: Any) -> None:
     with pytest.raises(AssertionError, match="ran 5 queries"), assert_max_queries(3, "loop"):
         for item_id in range(5):
