@@ -283,6 +283,33 @@ def test_a_path_within_a_subtree_is_one_that_starts_with_it(app, subtree):
     assert kept == {p for p in PATHS if p.startswith(subtree)}
 
 
+@pytest.mark.parametrize("subtree", ["/1/", "/1/7/", "/1/78/", "/1/780/", "/1/9/", "/2/", "/1/7"])
+@pytest.mark.parametrize("how", ["value", "literal", "filter", "test"])
+def test_a_path_matched_by_its_pattern_is_one_that_starts_with_it(app, subtree, how):
+    """``path_match`` (on SQLite a range worked out in SQL from the pattern, whether the
+    pattern is a value or written into the statement; LIKE on PostgreSQL), and the row
+    tests ``path_filter`` and ``path_test``, keep exactly the paths that start with the
+    prefix: a sibling whose number shares the prefix's digits is not under it."""
+    from peewee import Value
+
+    from engine.store.db import backend, database
+
+    db = backend()
+    pattern = db.prefix_pattern(subtree)
+    match = {
+        "value": lambda field: db.path_match(field, pattern),
+        "literal": lambda field: db.path_match_literal(field, pattern),
+        "filter": lambda field: db.path_filter(field, pattern),
+        "test": lambda field: db.path_test(field, pattern),
+    }[how]
+    kept = set()
+    for path in PATHS:
+        query = OrgNode.select(Value(1)).where(match(Value(path))).limit(1)
+        if database.execute(query).fetchone():
+            kept.add(path)
+    assert kept == {p for p in PATHS if p.startswith(subtree)}
+
+
 def test_the_only_root_is_a_large_subtree_without_being_read(app, count_queries):
     """The only root's subtree holds every node: ``small_subtree_ids`` answers None (a
     path condition, true of every row) without reading the tree; whether the root is the
