@@ -7,6 +7,7 @@ import operator
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
 from functools import partial, reduce
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from peewee import SQL, Case, Expression, Select, fn
@@ -501,16 +502,30 @@ def _swapped(where: Any, old: Any, new: Any) -> Any:
     return where
 
 
-def merged_page(found: list[Item], page: int) -> list[Item]:
-    """Page ``page`` of :func:`deadline_arms`' rows (``found``), merged by deadline."""
+def merged_page(
+    found: list[Any],
+    page: int,
+    *,
+    id_of: Callable[[Any], int] = attrgetter("id"),
+    due_of: Callable[[Any], Any] = attrgetter("due_at"),
+) -> list[Any]:
+    """Page ``page`` of :func:`deadline_arms`' rows (``found``), merged by deadline: the
+    dated ones by deadline (newest first among equals), then the undated newest first;
+    an item read by two arms once. ``id_of`` and ``due_of`` read a row's id and deadline
+    (a model's attributes, or a raw row's places)."""
     end = page * PAGE_SIZE
-    dated: dict[int, Item] = {}
-    undated: dict[int, Item] = {}
+    dated: dict[int, tuple[Any, Any]] = {}
+    undated: dict[int, Any] = {}
     for row in found:
-        (undated if row.due_at is None else dated)[row.id] = row
-    rows = sorted(dated.values(), key=lambda i: (i.due_at, -i.id))[:end]
+        due = due_of(row)
+        if due is None:
+            undated[id_of(row)] = row
+        else:
+            dated[id_of(row)] = (due, row)
+    ordered = sorted(dated.items(), key=lambda kept: (kept[1][0], -kept[0]))[:end]
+    rows = [row for _, (_, row) in ordered]
     if len(rows) < end:
-        rows += sorted(undated.values(), key=lambda i: -i.id)[: end - len(rows)]
+        rows += [undated[i] for i in sorted(undated, reverse=True)[: end - len(rows)]]
     return rows[end - PAGE_SIZE : end]
 
 
@@ -669,8 +684,17 @@ def inbox_rows(
     a page that only shows them (the node filter is the API's)."""
     fields = (Item.id, Item.due_at, *(f for f in fields if f.name not in ("id", "due_at")))
     sql, params = _inbox_statement(actor, filters, fields, page * PAGE_SIZE)
-    found = rows_of(database.execute_sql(sql, params).fetchall(), fields)
-    return _named(merged_page(found, page), fields)
+    # Merged as read, only the page's rows converted: each arm reads up to a page, and
+    # the rows of the others were made and dropped (a street's list with closed items:
+    # 151 rows read for its 50).
+    deadline = Item.due_at.python_value
+    found = merged_page(
+        database.execute_sql(sql, params).fetchall(),
+        page,
+        id_of=itemgetter(0),
+        due_of=lambda raw: None if raw[1] is None else deadline(raw[1]),
+    )
+    return _named(rows_of(found, fields), fields)
 
 
 def _named(rows: list[Any], fields: tuple[Any, ...]) -> list[Any]:

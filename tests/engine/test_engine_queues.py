@@ -187,7 +187,8 @@ def test_prepared_inbox_equals_the_built_one(
     spread, actor_of, monkeypatch, username, id_list_limit
 ):
     """The inbox's statement, prepared once per shape (``_inbox_statement``), gives the
-    pages that building the parts each time gives, for every filter it takes as values;
+    pages that building the parts each time gives, for every filter it takes as values
+    (as models, and as the pages' light rows merged before they are converted);
     so does the summons list's first page. With ``ID_LIST_LIMIT`` 0 every subtree is a
     large one (its path a value)."""
     from engine.org import scope
@@ -210,6 +211,11 @@ def test_prepared_inbox_equals_the_built_one(
                 queues.inbox_parts(actor, filters, fields), page, each_closed=not filters.open_only
             )
             assert [i.id for i in queues.inbox(actor, filters, page=page)] == [i.id for i in built]
+            # the pages' light rows, merged as read and then converted: the same rows
+            shown = queues.inbox_rows(actor, filters, queues.INBOX_SHOWN, page=page)
+            assert [(r.id, r.due_at, r.title) for r in shown] == [
+                (i.id, i.due_at, i.title) for i in built
+            ]
     for open_only in (True, False):
         query = queues.summons_filtered(actor, open_only=open_only).select(queues.Assignment.id)
         due, tiebreak = queues.Assignment.next_due_at, queues.Assignment.id
