@@ -198,6 +198,16 @@ def summons_pill(state: str) -> Markup:
 def route_words(detail: Any, rt: Any) -> dict[str, Any]:
     """A routing event of an item of ``rt`` in words (pages.itemviews.route_trace), the words
     built once per request and version."""
+    return dict(_route_trace(rt)(detail))
+
+
+def route_vocabulary(detail: Any, rt: Any) -> Any:
+    """The vocabulary :func:`route_words` puts the routing event ``detail`` in: the same
+    object while what it is made of is the same (pages.itemviews.route_trace)."""
+    return _route_trace(rt).words(detail)
+
+
+def _route_trace(rt: Any) -> Any:
     from flask import g
 
     from pages.itemviews import route_trace
@@ -205,7 +215,7 @@ def route_words(detail: Any, rt: Any) -> dict[str, Any]:
     cache = g.setdefault("route_words", {})
     if id(rt) not in cache:
         cache[id(rt)] = route_trace(rt)
-    return dict(cache[id(rt)](detail))
+    return cache[id(rt)]
 
 
 def escalation_line(

@@ -387,7 +387,10 @@ def route_trace(rt: Runtime) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
         """The answers read as the "Why" says them: "label = value、…" (escaped)."""
         return Markup("、".join([f"{escape(label)} = {escape(value)}" for label, value in shown]))
 
-    def explain(detail: Mapping[str, Any]) -> dict[str, Any]:
+    def words_of(detail: Mapping[str, Any]) -> _Words:
+        """The vocabulary the event's words are in: the type's, the places its decision
+        read (named once per request), the role labels, the file's form, the language
+        (kept by the process while these are the same: the same object)."""
         inputs = detail.get("inputs") or {}
         path = inputs.get("node.path")
         keys = [k for k in path if isinstance(k, str)] if isinstance(path, list) else []
@@ -424,7 +427,11 @@ def route_trace(rt: Runtime) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
                     _VOCABULARIES.clear()
                 found = _VOCABULARIES[kept] = _Words(rt, Vocabulary.of_type(rt.body, context))
             vocabularies[cache_key] = found
-        words = vocabularies[cache_key]
+        return vocabularies[cache_key]
+
+    def explain(detail: Mapping[str, Any]) -> dict[str, Any]:
+        inputs = detail.get("inputs") or {}
+        words = words_of(detail)
         table_key = detail.get("table")
         label, specs = table_of(table_key)
         outcomes, outcomes_html = outcomes_of(words, table_key, specs, detail)
@@ -440,6 +447,7 @@ def route_trace(rt: Runtime) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
             "inputs_line": inputs_line(read),
         }
 
+    explain.words = words_of  # type: ignore[attr-defined]
     return explain
 
 
