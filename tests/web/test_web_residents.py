@@ -437,3 +437,33 @@ def test_the_demo_votes_open_and_close_in_the_morning(app, hour):
             closed = clock.local(poll.closed_at)
             assert (closed.hour, closed.minute) == (9, 0) and poll.closed_at <= now
     assert any(poll.closed_at is not None for poll in polls)
+
+
+def test_the_home_says_when_each_of_my_items_was_sent(client, auth, actor_of):
+    """The home's list: each item with when it was sent as people write it (worked out in
+    the view, the reader's day once), newest of the resident's first."""
+    import datetime as dt
+
+    from engine.core import clock
+    from engine.workflow import items
+    from pages.plainwords import people_time
+
+    now = clock.now()
+    raised = [
+        items.raise_item(
+            actor_of("lvzhou-yezhu1"),
+            "bell",
+            "lvzhouhuayuan",
+            {"category": "停车秩序", "summary": f"第{n}件：消防通道被占"},
+            now=now - dt.timedelta(days=n),
+        )
+        for n in (0, 1, 40)
+    ]
+    auth.login("lvzhou-yezhu1")
+    page = client.get("/r/").get_data(as_text=True)
+    for item in raised:
+        line = page[page.index(f"/r/items/{item.id}") :].split("</li>")[0]
+        with client.application.test_request_context():
+            sent = people_time(item.raised_at, now)
+        assert item.title in line and f'<small class="muted">{sent}</small>' in line, line
+    assert "今天" in page and "昨天" in page
