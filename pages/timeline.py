@@ -177,7 +177,7 @@ def _fields(text: str, **more: Any) -> dict[str, Any]:
 # and, for a routing event, its vocabulary; by the type's runtime, the language and the
 # event's time, action and actor. An event never changes, and an item page words every
 # one of them again on each visit (the demo's busiest item: 27 events, 0.48 ms of 2.9).
-_LINES = fetched.Shelf(4096)
+_LINES = fetched.Shelf(2048)  # (an item shows tens of events: a few hundred items)
 
 
 def timeline_html(events: list[Any], rt: Any, role_labels: Mapping[str, str]) -> Markup:

@@ -68,8 +68,9 @@ class Backend(SummonsCountsSQL, DurationTallySQL, OpenItemsSQL):
         street: 0.30 ms a run, 0.18 planned once); a range of constant expressions is
         planned once. Only a prefix: what :meth:`prefix_pattern` makes."""
         low = fn.RTRIM(pattern, SQL("'*'"))
-        last = fn.SUBSTR(low, -1)
-        high = fn.SUBSTR(low, 1, fn.LENGTH(low) - 1).concat(fn.CHAR(fn.UNICODE(last) + 1))
+        # (no last character: the empty prefix, under which every path lies)
+        last = fn.COALESCE(fn.UNICODE(fn.SUBSTR(low, -1)), 0x10FFFE)
+        high = fn.SUBSTR(low, 1, fn.LENGTH(low) - 1).concat(fn.CHAR(last + 1))
         return (field >= low) & (field < high)
 
     path_operator = "GLOB"  # what path_match compares with (in raw SQL too)

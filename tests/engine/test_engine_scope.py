@@ -283,7 +283,9 @@ def test_a_path_within_a_subtree_is_one_that_starts_with_it(app, subtree):
     assert kept == {p for p in PATHS if p.startswith(subtree)}
 
 
-@pytest.mark.parametrize("subtree", ["/1/", "/1/7/", "/1/78/", "/1/780/", "/1/9/", "/2/", "/1/7"])
+@pytest.mark.parametrize(
+    "subtree", ["/1/", "/1/7/", "/1/78/", "/1/780/", "/1/9/", "/2/", "/1/7", "/", ""]
+)
 @pytest.mark.parametrize("how", ["value", "literal", "filter", "test"])
 def test_a_path_matched_by_its_pattern_is_one_that_starts_with_it(app, subtree, how):
     """``path_match`` (on SQLite a range worked out in SQL from the pattern, whether the
