@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
@@ -105,48 +106,49 @@ def inbox_lines(rows: list[Any], now: Any) -> list[dict[str, Any]]:
     return lines
 
 
-@bp.app_template_global()
-def inbox_html(lines: list[dict[str, Any]]) -> Markup:
-    """The item list's rows (``inbox_lines``) as the table's ``<tr>``, escaped here: the
-    template's loop over fifty rows' cells cost 0.5 ms, this 0.2."""
+def _rows_html(lines: list[dict[str, Any]], cells: Callable[[dict[str, Any], str], str]) -> Markup:
+    """Each line's ``<tr>``, escaped here: its cells (``cells(line, urge badge)``), then
+    its deadline with the overdue flag where due. The template's loop over fifty rows'
+    cells cost 0.5 ms, this 0.2."""
     urged, overdue = escape(_("Urged")), escape(_("Overdue"))
     rows = []
     for line in lines:
-        late = line["overdue"]
-        urges = line["urge_count"]
+        late, urges = line["overdue"], line["urge_count"]
+        badge = f' <span class="urged">{urged} ×{urges}</span>' if urges else ""
+        flag = f' <span class="overdue-flag">{overdue}</span>' if late else ""
         rows.append(
-            f'<tr class="{"overdue" if late else ""}"><td>{line["id"]}</td>'
-            f'<td><a href="{escape(line["url"])}">{escape(line["title"])}</a>'
-            + (f' <span class="urged">{urged} ×{urges}</span>' if urges else "")
-            + f'<br><small class="muted">{escape(line["type_name"])}</small></td>'
-            f"<td>{escape(line['node_name'])}</td>"
-            f'<td><span class="pill">{escape(line["state"])}</span></td>'
-            f"<td>{escape(line['due'])}"
-            + (f' <span class="overdue-flag">{overdue}</span>' if late else "")
-            + "</td></tr>\n"
+            f'<tr class="{"overdue" if late else ""}">{cells(line, badge)}'
+            f"<td>{escape(line['due'])}{flag}</td></tr>\n"
         )
     return Markup("".join(rows))
+
+
+@bp.app_template_global()
+def inbox_html(lines: list[dict[str, Any]]) -> Markup:
+    """The item list's rows (``inbox_lines``) as the table's ``<tr>``."""
+    return _rows_html(
+        lines,
+        lambda line, badge: (
+            f"<td>{line['id']}</td>"
+            f'<td><a href="{escape(line["url"])}">{escape(line["title"])}</a>{badge}'
+            f'<br><small class="muted">{escape(line["type_name"])}</small></td>'
+            f"<td>{escape(line['node_name'])}</td>"
+            f'<td><span class="pill">{escape(line["state"])}</span></td>'
+        ),
+    )
 
 
 @bp.app_template_global()
 def summons_html(lines: list[dict[str, Any]]) -> Markup:
-    """The summons list's rows (``summons_lines``) as the table's ``<tr>``, escaped here
-    (as ``inbox_html``)."""
-    urged, overdue = escape(_("Urged")), escape(_("Overdue"))
-    rows = []
-    for line in lines:
-        late = line["overdue"]
-        urges = line["urge_count"]
-        rows.append(
-            f'<tr class="{"overdue" if late else ""}">'
-            f'<td><a href="{escape(line["url"])}">#{line["item_id"]} {escape(line["title"])}</a>'
-            + (f' <span class="urged">{urged} ×{urges}</span>' if urges else "")
-            + f"</td><td>{escape(line['unit_name'])}</td><td>{escape(line['state'])}</td>"
-            f"<td>{escape(line['due'])}"
-            + (f' <span class="overdue-flag">{overdue}</span>' if late else "")
-            + "</td></tr>\n"
-        )
-    return Markup("".join(rows))
+    """The summons list's rows (``summons_lines``) as the table's ``<tr>``."""
+    return _rows_html(
+        lines,
+        lambda line, badge: (
+            f'<td><a href="{escape(line["url"])}">#{line["item_id"]} '
+            f"{escape(line['title'])}</a>{badge}</td>"
+            f"<td>{escape(line['unit_name'])}</td><td>{escape(line['state'])}</td>"
+        ),
+    )
 
 
 def summons_lines(rows: list[Any], now: Any) -> list[dict[str, Any]]:
