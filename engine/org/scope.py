@@ -555,14 +555,13 @@ def sees_everything(actor: Actor, roots: list[str] | None = None) -> bool:
     """Whether a grant of ``actor`` sees the subtree of the only root: every item in the
     database, so a report may leave the scope condition (and its join) out.
 
-    :param roots: the paths of the org tree's roots, when the caller read them already.
+    :param roots: the paths of the org tree's roots, when the caller read them already;
+        else whether the root is the only one is :func:`is_only_root`'s (read with the
+        session on a page).
     """
     paths = {g.node_path for g in actor.grants if role_sees(g.role) == "subtree"}
-    if not paths:
-        return False
     if roots is None:
-        query = OrgNode.select(OrgNode.path).where(OrgNode.parent.is_null()).limit(2)
-        roots = [p for (p,) in query.tuples()]
+        return any(is_only_root(path) for path in paths)
     return len(roots) == 1 and roots[0] in paths
 
 

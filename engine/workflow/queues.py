@@ -7,7 +7,6 @@ import operator
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
 from functools import partial, reduce
-from operator import attrgetter, itemgetter
 from typing import Any
 
 from peewee import SQL, Case, Expression, Select, fn
@@ -506,8 +505,8 @@ def merged_page(
     found: list[Any],
     page: int,
     *,
-    id_of: Callable[[Any], int] = attrgetter("id"),
-    due_of: Callable[[Any], Any] = attrgetter("due_at"),
+    id_of: Callable[[Any], int] = operator.attrgetter("id"),
+    due_of: Callable[[Any], Any] = operator.attrgetter("due_at"),
 ) -> list[Any]:
     """Page ``page`` of :func:`deadline_arms`' rows (``found``), merged by deadline: the
     dated ones by deadline (newest first among equals), then the undated newest first;
@@ -691,7 +690,7 @@ def inbox_rows(
     found = merged_page(
         database.execute_sql(sql, params).fetchall(),
         page,
-        id_of=itemgetter(0),
+        id_of=operator.itemgetter(0),
         due_of=lambda raw: None if raw[1] is None else deadline(raw[1]),
     )
     return _named(rows_of(found, fields), fields)
