@@ -17,6 +17,7 @@ from typing import Any
 
 from peewee import SQL, Expression, NodeList, fn
 
+from engine.store.due_sql import DueCountsSQL, PostgresDueCountsSQL
 from engine.store.duration_sql import DurationTallySQL, PostgresDurationTallySQL
 from engine.store.open_items_sql import OpenItemsSQL, PostgresOpenItemsSQL
 from engine.store.summons_sql import PostgresSummonsCountsSQL, SummonsCountsSQL
@@ -31,7 +32,7 @@ def _subtree_range(path: str) -> tuple[str, str]:
     return path, path[:-1] + chr(ord(path[-1]) + 1)
 
 
-class Backend(SummonsCountsSQL, DurationTallySQL, OpenItemsSQL):
+class Backend(SummonsCountsSQL, DurationTallySQL, OpenItemsSQL, DueCountsSQL):
     """The SQLite way; :class:`PostgreSQL` overrides what differs."""
 
     name = "sqlite"
@@ -480,7 +481,13 @@ class Backend(SummonsCountsSQL, DurationTallySQL, OpenItemsSQL):
         )
 
 
-class PostgreSQL(PostgresSummonsCountsSQL, PostgresDurationTallySQL, PostgresOpenItemsSQL, Backend):
+class PostgreSQL(
+    PostgresSummonsCountsSQL,
+    PostgresDurationTallySQL,
+    PostgresOpenItemsSQL,
+    PostgresDueCountsSQL,
+    Backend,
+):
     name = "postgresql"
     row_locks = True
     sql_median = True

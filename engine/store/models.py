@@ -511,6 +511,44 @@ class SummonsTally(Base):
         indexes = ((("unit", "node"), True),)
 
 
+class SummonsPairDue(Base):
+    """The earliest deadline of a unit's open summonses on one item (``next_due_at``),
+    while it has one: the item is behind the unit's late count once it has passed. Kept
+    by database triggers on ``assignment`` (``Backend.due_tally_triggers``); the item is a
+    plain id (its delete takes the summonses away, and their triggers the pair). Derived
+    data: not in backups."""
+
+    unit = ForeignKeyField(OrgNode, on_delete="CASCADE", backref="+", index=False)
+    item = IntegerField(column_name="item_id")
+    due = DateTimeField()
+
+    class Meta:
+        table_name = "summons_pair_due"
+        indexes = (
+            (("unit", "item"), True),
+            (("due", "unit"), False),  # this hour's passed deadlines, read from the rows
+        )
+
+
+class SummonsDueTally(Base):
+    """Per unit, its open summonses with a deadline and its pairs (``SummonsPairDue``)
+    by the UTC day (``span`` 10: ``YYYY-MM-DD``) and hour (``span`` 13: ``YYYY-MM-DD
+    HH``) of that deadline, for the board by department of who sees the whole tree: the
+    late ones are the days before today, today's hours before this one and this hour's
+    read from the rows. Kept by triggers like :class:`SummonsPairDue`. Derived data: not
+    in backups."""
+
+    unit = ForeignKeyField(OrgNode, on_delete="CASCADE", backref="+", index=False)
+    span = IntegerField()
+    bucket = CharField(max_length=13)
+    summonses = IntegerField(default=0)
+    items = IntegerField(default=0)
+
+    class Meta:
+        table_name = "summons_due_tally"
+        indexes = ((("unit", "span", "bucket"), True),)
+
+
 class SummonsDayTally(Base):
     """Stored counts of the summons of one unit on the items at one org node, summoned on
     one UTC day, for the evaluation (``engine.supervision.evaluation``); kept by triggers
@@ -728,6 +766,8 @@ DERIVED_MODELS = (
     ResolutionTally,
     SummonsDurationTally,
     UnitOpenItem,
+    SummonsPairDue,
+    SummonsDueTally,
 )
 
 ALL_MODELS = [
@@ -821,6 +861,7 @@ def _create_tables() -> None:
     unit_days_tallied = SummonsUnitDayTally.table_exists()
     items_tallied = SummonsItemTally.table_exists()
     open_paired = UnitOpenItem.table_exists()
+    dues_tallied = SummonsDueTally.table_exists() and SummonsPairDue.table_exists()
     histograms = ResolutionTally.table_exists()
     durations = SummonsDurationTally.table_exists()
     database.create_tables(ALL_MODELS, safe=True)
@@ -832,6 +873,7 @@ def _create_tables() -> None:
     triggers += backend().summons_tally_triggers()
     triggers += backend().day_tally_triggers() + backend().unit_day_tally_triggers()
     triggers += backend().item_tally_triggers() + backend().open_items_triggers()
+    triggers += backend().due_tally_triggers()
     pairs_typed = "unit_open_item.definition_id" in added  # an instance of before the types
     if pairs_typed:  # its triggers made pairs without a type (SQLite keeps them as they were)
         triggers = backend().drop_open_items_triggers() + triggers
@@ -861,6 +903,9 @@ def _create_tables() -> None:
     if not open_paired or pairs_typed:  # before the units' open items were kept, or typed
         with database.atomic():
             backend().rebuild_open_items()
+    if not dues_tallied:  # an instance made before the late summonses were kept
+        with database.atomic():
+            backend().rebuild_due_tally()
     for statement in backend().resolution_triggers():
         database.execute_sql(statement)
     if not histograms:  # an instance made before the resolution-time histograms

@@ -44,7 +44,9 @@ from engine.store.models import (
     NodeTally,
     OrgNode,
     SummonsDayTally,
+    SummonsDueTally,
     SummonsItemTally,
+    SummonsPairDue,
     SummonsTally,
     SummonsUnitDayTally,
     UnitOpenItem,
@@ -412,6 +414,35 @@ def summons_recount() -> dict[tuple[int, int], int]:
     return {(u, n): int(c) for u, n, c in query.tuples()}
 
 
+def due_stored() -> dict[tuple[Any, ...], tuple[int, ...]]:
+    """(unit, span, bucket) → open summonses with a deadline in it and pairs whose
+    earliest deadline is in it, zero rows left out."""
+    return _rows(SummonsDueTally, ("unit", "span", "bucket"), ("summonses", "items"))
+
+
+def due_recount() -> dict[tuple[Any, ...], tuple[int, ...]]:
+    """What ``due_stored`` should hold, from the open summonses in Python."""
+    a = Assignment
+    rows = a.select(a.unit, a.item, a.next_due_at).where(a.open & a.next_due_at.is_null(False))
+    earliest: dict[tuple[int, int], dt.datetime] = {}
+    found: dict[tuple[Any, ...], list[int]] = {}
+    for unit, item, due in rows.tuples():
+        for span in (10, 13):
+            found.setdefault((unit, span, due.strftime("%Y-%m-%d %H")[:span]), [0, 0])[0] += 1
+        if (unit, item) not in earliest or due < earliest[(unit, item)]:
+            earliest[(unit, item)] = due
+    for (unit, _), due in earliest.items():
+        for span in (10, 13):
+            found.setdefault((unit, span, due.strftime("%Y-%m-%d %H")[:span]), [0, 0])[1] += 1
+    return {key: tuple(v) for key, v in found.items()}
+
+
+def pairs_due_stored() -> dict[tuple[int, int], dt.datetime]:
+    """(unit, item) → the earliest deadline of the unit's open summonses on the item."""
+    t = SummonsPairDue
+    return {(u, i): due for u, i, due in t.select(t.unit, t.item, t.due).tuples()}
+
+
 DAY_COUNTS = SummonsCountsSQL.DAY_COUNTS  # the stored day counts' columns, in order
 
 
@@ -528,3 +559,4 @@ def rebuild() -> None:
         backend().rebuild_unit_day_tally()
         backend().rebuild_item_tally()
         backend().rebuild_open_items()
+        backend().rebuild_due_tally()

@@ -26,7 +26,9 @@ from engine.store.models import (
     OrgNode,
     ResolutionTally,
     SummonsDayTally,
+    SummonsDueTally,
     SummonsItemTally,
+    SummonsPairDue,
     SummonsTally,
     SummonsUnitDayTally,
     UnitOpenItem,
@@ -80,6 +82,8 @@ def assert_counts_follow(now: dt.datetime = NOW) -> None:
     assert tallies.unit_day_stored() == tallies.unit_day_recount()
     assert tallies.item_stored() == tallies.item_recount()
     assert tallies.open_items_stored() == tallies.open_items_recount()
+    assert tallies.due_stored() == tallies.due_recount()
+    assert tallies.pairs_due_stored() == pairs_due_recount()
     street = OrgNode.get(OrgNode.key == "chaohui")
     today = clock.local(now).date()
     periods = [
@@ -97,6 +101,22 @@ def assert_counts_follow(now: dt.datetime = NOW) -> None:
             assert found == board._department_counts_live(actor, now, within), (name, within)
         for period in periods:
             assert same_evaluation(actor, period, now), (name, period)
+
+
+def pairs_due_recount() -> dict[tuple[int, int], dt.datetime]:
+    """Each pair of a unit and an item: the earliest deadline of its open summonses."""
+    a = Assignment
+    query = (
+        a.select(a.unit, a.item, fn.MIN(a.next_due_at))
+        .where(a.open & a.next_due_at.is_null(False))
+        .group_by(a.unit, a.item)
+    )
+    return {(u, i): _as_time(due) for u, i, due in query.tuples()}
+
+
+def _as_time(value):
+    """A MIN's value as a time (SQLite gives the stored text)."""
+    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
 
 
 def same_evaluation(actor, period, now) -> bool:
@@ -202,11 +222,14 @@ def test_the_stored_counts_follow_every_writer(app, actor_of, client, token_for)
     days_before, touched_before = tallies.day_stored(), tallies.item_stored()
     unit_days_before, areas_before = tallies.unit_day_stored(), tallies.area_stored()
     area_hours_before = tallies.area_hour_stored()
+    dues_before, pair_dues_before = tallies.due_stored(), tallies.pairs_due_stored()
+    assert dues_before and pair_dues_before
     with database.atomic() as transaction:
         Item.delete().execute()
         assert tallies.stored() == {} == tallies.summons_stored() == tallies.day_stored()
         assert tallies.item_stored() == {} == tallies.unit_day_stored() == tallies.area_stored()
-        assert tallies.area_hour_stored() == {}
+        assert tallies.area_hour_stored() == {} == tallies.due_stored()
+        assert tallies.pairs_due_stored() == {}
         transaction.rollback()
     assert tallies.stored() == before == tallies.recount()
     assert tallies.summons_stored() == summons_before == tallies.summons_recount()
@@ -215,12 +238,16 @@ def test_the_stored_counts_follow_every_writer(app, actor_of, client, token_for)
     assert tallies.area_stored() == areas_before == tallies.area_recount()
     assert tallies.area_hour_stored() == area_hours_before == tallies.area_hour_recount()
     assert tallies.item_stored() == touched_before == tallies.item_recount()
+    assert tallies.due_stored() == dues_before == tallies.due_recount()
+    assert tallies.pairs_due_stored() == pair_dues_before
 
     # Rebuilding from nothing gives the same counts.
     for model in (NodeTally, AreaTally, AreaHourTally, SummonsTally, SummonsDayTally):
         model.delete().execute()
     SummonsUnitDayTally.delete().execute()
     SummonsItemTally.delete().execute()
+    SummonsDueTally.delete().execute()
+    SummonsPairDue.delete().execute()
     tallies.rebuild()
     assert tallies.stored() == before
     assert tallies.summons_stored() == summons_before
@@ -229,6 +256,8 @@ def test_the_stored_counts_follow_every_writer(app, actor_of, client, token_for)
     assert tallies.area_stored() == areas_before
     assert tallies.area_hour_stored() == area_hours_before
     assert tallies.item_stored() == touched_before
+    assert tallies.due_stored() == dues_before
+    assert tallies.pairs_due_stored() == pair_dues_before
 
 
 @pytest.mark.parametrize("few", [1, tallies.DUE_TODAY_FEW])
@@ -286,6 +315,66 @@ def test_overdue_counts_items_due_earlier_today(app, actor_of, monkeypatch, hour
     assert {a: _numbers(c) for a, c in areas.items()} == {a: tuple(v) for a, v in by_area.items()}
 
 
+@pytest.mark.parametrize("hour", [0, 9, 23])
+def test_the_board_by_department_sums_late_summonses_by_day_and_hour(app, hour):
+    """Who sees the whole tree reads the late summonses and their distinct items from the
+    counts kept by the day and hour of their deadlines (and their pairs' earliest): the
+    days before today, today's hours before this one, this hour's from the rows. One
+    unit's summonses on one item (a pair) count once among the items, late when its
+    earliest is; deadlines moved by one statement for several summonses of a pair."""
+    generate(SEED, compounds=4, items=40, seed=5, now=NOW)
+    now = NOW.replace(hour=hour, minute=30)
+    day, hour_start = tallies.day_start(now), tallies.hour_start(now)
+    moves = [
+        hour_start,  # this hour, passed
+        now - dt.timedelta(seconds=1),
+        now,  # not yet passed
+        now + dt.timedelta(minutes=20),  # this hour, to come
+        day + dt.timedelta(minutes=10),  # today, an earlier hour (or this one at 0:00)
+        hour_start - dt.timedelta(seconds=1),  # the hour before
+        day - dt.timedelta(seconds=1),  # yesterday
+        day + dt.timedelta(days=1),
+        day - dt.timedelta(days=30),
+    ]
+    summoned = [
+        a.id
+        for a in Assignment.select(Assignment.id)
+        .where(Assignment.unit.in_(_department_ids()))
+        .order_by(Assignment.open.desc(), Assignment.id)
+    ]
+    assert len(summoned) >= len(moves) + 2
+    for summons_id, due in zip(summoned, moves, strict=False):  # open, with these deadlines
+        Assignment.update(next_due_at=due, open=True).where(Assignment.id == summons_id).execute()
+    # a pair of two summonses: a second of the first's unit on its item, due later
+    first = Assignment.get_by_id(summoned[0])
+    copy = {f.name: getattr(first, f.name) for f in Assignment._meta.sorted_fields}
+    copy.pop("id")
+    copy.update(role="assist", next_due_at=day - dt.timedelta(days=2))
+    second = Assignment.insert(copy).execute()
+    ducha = actor_for(User.get(User.username == "ducha"))
+    units = _department_ids()
+
+    def same(at: dt.datetime) -> bool:
+        stored = board._department_counts(ducha, at, None, everything=True, units=units)
+        return stored == board._department_counts_live(ducha, at, None)
+
+    assert tallies.due_stored() == tallies.due_recount()
+    assert tallies.pairs_due_stored() == pairs_due_recount()
+    for at in (now, hour_start, now + dt.timedelta(hours=1), day, now - dt.timedelta(days=3)):
+        assert same(at), at
+    late = board._department_counts(ducha, now, None, everything=True, units=units)
+    assert sum(n for _, n, _ in late.values()) > sum(i for _, _, i in late.values()) > 0
+    # the pair's summonses moved together (one statement), then one closed
+    Assignment.update(next_due_at=now + dt.timedelta(days=2)).where(
+        Assignment.id.in_([first.id, second])
+    ).execute()
+    assert same(now) and tallies.due_stored() == tallies.due_recount()
+    Assignment.update(open=False).where(Assignment.id == first.id).execute()
+    Assignment.update(next_due_at=hour_start).where(Assignment.id == second).execute()
+    assert same(now) and tallies.pairs_due_stored() == pairs_due_recount()
+    assert tallies.due_stored() == tallies.due_recount()
+
+
 def test_an_instance_without_stored_counts_gets_them_counted(app, actor_of):
     """An upgraded database: the table is made and filled from the items it holds."""
     from engine.store.models import create_tables
@@ -305,14 +394,17 @@ def test_an_instance_without_stored_counts_gets_them_counted(app, actor_of):
     assert any(len(bucket) == 13 for _, bucket in area_hours)  # by hour: YYYY-MM-DD HH
     pairs = tallies.open_items_stored()
     assert pairs == tallies.open_items_recount() != {}
+    dues, pair_dues = tallies.due_stored(), tallies.pairs_due_stored()
+    assert dues == tallies.due_recount() != {} and pair_dues
     drops = backend().drop_tally_triggers() + backend().drop_summons_tally_triggers()
     drops += backend().drop_item_tally_triggers() + backend().drop_unit_day_tally_triggers()
     drops += backend().drop_area_tally_triggers() + backend().drop_open_items_triggers()
+    drops += backend().drop_due_tally_triggers()
     for statement in drops + backend().drop_day_tally_triggers():
         database.execute_sql(statement)
     database.drop_tables(
         [NodeTally, AreaTally, SummonsTally, SummonsDayTally, SummonsUnitDayTally]
-        + [SummonsItemTally, UnitOpenItem, AreaHourTally]
+        + [SummonsItemTally, UnitOpenItem, AreaHourTally, SummonsDueTally, SummonsPairDue]
     )
     create_tables()
     assert tallies.stored() == expected
@@ -322,6 +414,7 @@ def test_an_instance_without_stored_counts_gets_them_counted(app, actor_of):
     assert tallies.area_stored() == areas
     assert tallies.area_hour_stored() == area_hours
     assert tallies.item_stored() == touched
+    assert tallies.due_stored() == dues and tallies.pairs_due_stored() == pair_dues
     whistle(actor_of, 1)  # and the triggers are back
     assert tallies.stored() == tallies.recount()
     assert tallies.summons_stored() == tallies.summons_recount()
@@ -329,6 +422,7 @@ def test_an_instance_without_stored_counts_gets_them_counted(app, actor_of):
     assert tallies.unit_day_stored() == tallies.unit_day_recount()
     assert tallies.area_stored() == tallies.area_recount()
     assert tallies.area_hour_stored() == tallies.area_hour_recount()
+    assert tallies.due_stored() == tallies.due_recount()
 
 
 def test_an_instance_with_untyped_pairs_gets_them_typed(app, actor_of):

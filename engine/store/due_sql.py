@@ -1,0 +1,186 @@
+"""The SQL of the stored late-summons counts (``summons_due_tally``, ``summons_pair_due``):
+the triggers that keep them and the statements that rebuild them, as mixins of the
+backends (``engine.store.backends``).
+
+The board by department shows, per unit, its late summonses and the distinct items behind
+them. Counted from the summonses, a district with 70,000 of them late read each and sorted
+them twice (by unit, then each unit's items: 57 ms at the stress million). Kept here:
+
+- ``summons_pair_due``: per pair of a unit and an item, the earliest deadline
+  (``next_due_at``) of the unit's open summonses on it; a pair is there while it has one.
+  An item is behind a unit's late count exactly when its pair's earliest deadline has
+  passed.
+- ``summons_due_tally``: per unit, its open summonses with a deadline and its pairs, by the
+  UTC day (``span`` 10) and by the UTC hour (``span`` 13) of that deadline (a pair: of its
+  earliest). A reader sums the days before today and today's hours before this one, and
+  counts this hour's from the rows.
+
+Each summons' change refreshes its pair (the old and the new one when it moved): the
+pair's counts taken away, its row made again from its summonses, its counts added. The
+row holds the pair's deadline as it was, so the refresh is right whatever the order in
+which a statement's rows fire it (SQLite as each row changes, PostgreSQL at the
+statement's end). Only the trigger wrapping differs between the backends, and the
+bucket's text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+DAY, HOUR = 10, 13  # a bucket's width: the deadline's UTC date, or its date and hour
+COUNTS = ("summonses", "items")
+KEYS = ("unit_id", "span", "bucket")
+
+
+class DueCountsSQL:
+    """The SQLite way; :class:`PostgresDueCountsSQL` overrides what differs."""
+
+    # Given by the backend class this is mixed into.
+    database: Any
+    distinct: str
+    lock_for_replace: Any
+    on_conflict_add: Any
+
+    def due_bucket(self, value: str, span: str) -> str:
+        """The SQL of the timestamp ``value``'s first ``span`` characters as text
+        (``YYYY-MM-DD HH``)."""
+        return f"substr({value}, 1, {span})"
+
+    def _due_add(self, rows: str) -> str:
+        """Add ``rows`` (SQL of a select of unit_id, due, summonses, items) to the unit's
+        day and hour buckets of ``due`` (nothing for a null ``due``)."""
+        bucket = self.due_bucket("src.due", "spans.span")
+        return (
+            f"INSERT INTO summons_due_tally ({', '.join((*KEYS, *COUNTS))})"
+            f" SELECT src.unit_id, spans.span, {bucket}, src.summonses, src.items"
+            f" FROM ({rows}) AS src, (SELECT {DAY} AS span UNION ALL SELECT {HOUR}) AS spans"
+            " WHERE src.due IS NOT NULL" + self.on_conflict_add("summons_due_tally", KEYS, COUNTS)
+        )
+
+    def _summons_due(self, row: str, sign: int) -> str:
+        """Add (1) or take away (-1) the summons ``row`` (a row reference) if it is open."""
+        return self._due_add(
+            f"SELECT {row}.unit_id AS unit_id, {row}.next_due_at AS due,"
+            f" {sign} AS summonses, 0 AS items WHERE {row}.open"
+        )
+
+    def _pair_refresh(self, row: str) -> list[str]:
+        """The statements refreshing the pair of the summons ``row``: its counts taken
+        away, its row made again from its open summonses with a deadline, counted again."""
+        pair = f"unit_id = {row}.unit_id AND item_id = {row}.item_id"
+        stored = "SELECT unit_id, due, 0 AS summonses, {sign} AS items FROM summons_pair_due"
+        return [
+            self._due_add(stored.format(sign=-1) + f" WHERE {pair}"),
+            f"DELETE FROM summons_pair_due WHERE {pair}",
+            (
+                "INSERT INTO summons_pair_due (unit_id, item_id, due)"
+                " SELECT unit_id, item_id, MIN(next_due_at) FROM assignment"
+                f" WHERE {pair} AND open AND next_due_at IS NOT NULL GROUP BY unit_id, item_id"
+            ),
+            self._due_add(stored.format(sign=1) + f" WHERE {pair}"),
+        ]
+
+    DUE_CHANGED = (
+        "(OLD.open {d} NEW.open) OR (OLD.next_due_at {d} NEW.next_due_at)"
+        " OR (OLD.unit_id {d} NEW.unit_id) OR (OLD.item_id {d} NEW.item_id)"
+    )
+    PAIR_MOVED = "(OLD.unit_id {d} NEW.unit_id) OR (OLD.item_id {d} NEW.item_id)"
+
+    def due_steps(self) -> dict[str, list[str]]:
+        """The statements of each trigger keeping the late-summons counts."""
+        return {
+            "insert": [self._summons_due("NEW", 1), *self._pair_refresh("NEW")],
+            "delete": [self._summons_due("OLD", -1), *self._pair_refresh("OLD")],
+            # the same pair: refreshed once; moved to another unit or item: both
+            "update": [
+                self._summons_due("OLD", -1),
+                self._summons_due("NEW", 1),
+                *self._pair_refresh("NEW"),
+            ],
+            "moved": self._pair_refresh("OLD"),
+        }
+
+    def due_tally_triggers(self) -> list[str]:
+        """Statements creating the triggers that keep the late-summons counts
+        (idempotent)."""
+        steps = {k: "BEGIN " + "; ".join(v) + "; END" for k, v in self.due_steps().items()}
+        changed = self.DUE_CHANGED.format(d=self.distinct)
+        moved = self.PAIR_MOVED.format(d=self.distinct)
+        on = "CREATE TRIGGER IF NOT EXISTS"
+        return [
+            f"{on} assignment_due_insert AFTER INSERT ON assignment {steps['insert']}",
+            f"{on} assignment_due_delete AFTER DELETE ON assignment {steps['delete']}",
+            f"{on} assignment_due_update AFTER UPDATE ON assignment WHEN {changed} {steps['update']}",
+            f"{on} assignment_due_move AFTER UPDATE ON assignment WHEN {moved} {steps['moved']}",
+        ]
+
+    DUE_TRIGGERS = (
+        "assignment_due_insert",
+        "assignment_due_delete",
+        "assignment_due_update",
+        "assignment_due_move",
+    )
+
+    def drop_due_tally_triggers(self) -> list[str]:
+        """Statements removing what :meth:`due_tally_triggers` made."""
+        return [f"DROP TRIGGER IF EXISTS {name}" for name in self.DUE_TRIGGERS]
+
+    def rebuild_due_tally(self) -> None:
+        """Gather every pair's earliest deadline and count every open summons with a
+        deadline again (caller's transaction)."""
+        self.lock_for_replace("summons_pair_due")
+        self.lock_for_replace("summons_due_tally")
+        self.database.execute_sql("DELETE FROM summons_pair_due")
+        self.database.execute_sql("DELETE FROM summons_due_tally")
+        self.database.execute_sql(
+            "INSERT INTO summons_pair_due (unit_id, item_id, due)"
+            " SELECT unit_id, item_id, MIN(next_due_at) FROM assignment"
+            " WHERE open AND next_due_at IS NOT NULL GROUP BY unit_id, item_id"
+        )
+        bucket = self.due_bucket("src.due", "spans.span")
+        self.database.execute_sql(
+            f"INSERT INTO summons_due_tally ({', '.join((*KEYS, *COUNTS))})"
+            f" SELECT src.unit_id, spans.span, {bucket}, SUM(src.summonses), SUM(src.items)"
+            " FROM (SELECT unit_id, next_due_at AS due, 1 AS summonses, 0 AS items"
+            " FROM assignment WHERE open AND next_due_at IS NOT NULL"
+            " UNION ALL SELECT unit_id, due, 0, 1 FROM summons_pair_due) AS src,"
+            f" (SELECT {DAY} AS span UNION ALL SELECT {HOUR}) AS spans"
+            f" GROUP BY src.unit_id, spans.span, {bucket}"
+        )
+
+
+class PostgresDueCountsSQL(DueCountsSQL):
+    """PL/pgSQL trigger functions; ``to_char`` for the buckets."""
+
+    def due_bucket(self, value: str, span: str) -> str:
+        return f"left(to_char({value}, 'YYYY-MM-DD HH24'), {span})"
+
+    def due_tally_triggers(self) -> list[str]:
+        steps = self.due_steps()
+
+        def function(name: str, statements: list[str]) -> str:
+            return (
+                f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$"
+                f" BEGIN {'; '.join(statements)}; RETURN NULL; END $$"
+            )
+
+        changed = self.DUE_CHANGED.format(d=self.distinct)
+        moved = self.PAIR_MOVED.format(d=self.distinct)
+        each = "FOR EACH ROW EXECUTE FUNCTION"
+        on = "CREATE OR REPLACE TRIGGER"
+        return [
+            *(function(f"assignment_due_{k}", v) for k, v in steps.items()),
+            f"{on} assignment_due_insert AFTER INSERT ON assignment {each} assignment_due_insert()",
+            f"{on} assignment_due_delete AFTER DELETE ON assignment {each} assignment_due_delete()",
+            (
+                f"{on} assignment_due_update AFTER UPDATE ON assignment"
+                f" FOR EACH ROW WHEN ({changed}) EXECUTE FUNCTION assignment_due_update()"
+            ),
+            (
+                f"{on} assignment_due_move AFTER UPDATE ON assignment"
+                f" FOR EACH ROW WHEN ({moved}) EXECUTE FUNCTION assignment_due_moved()"
+            ),
+        ]
+
+    def drop_due_tally_triggers(self) -> list[str]:
+        return [f"DROP TRIGGER IF EXISTS {name} ON assignment" for name in self.DUE_TRIGGERS]
