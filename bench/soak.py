@@ -18,9 +18,9 @@ Afterwards it counts, straight from the database: items the clients were told we
 raised against the items in the table, transitions and summons actions acknowledged
 against the audit events of those users, each item's state against the one its client
 last saw, and every stored count (``engine/supervision/tallies.py``, ``medians.py``: the
-open items by node and day, open summonses, summons day counts, items touched, the
-resolution histograms) against a recount from the rows, which concurrent writers must
-not have let drift. Prints a markdown table: requests, p50/p95/p99 per kind, errors (5xx,
+open items by node and day, open summonses, summons day counts, items touched, the late
+summonses by the day and hour of their deadlines, the resolution histograms) against a
+recount from the rows, which concurrent writers must not have let drift. Prints a markdown table: requests, p50/p95/p99 per kind, errors (5xx,
 refused connections, timeouts, anything unexpected — must be 0), conflicts (409: the
 item changed since it was read; a correct answer, counted apart) and lost writes (must
 be 0). Exits 1 if there were errors or lost writes. Stops the server, drops the database.
@@ -348,6 +348,11 @@ def counts_drift(url: str) -> dict[str, int]:
         "summons day counts": (tallies.day_stored, tallies.day_recount),
         "items touched by unit and day": (tallies.item_stored, tallies.item_recount),
         "units' open items": (tallies.open_items_stored, tallies.open_items_recount),
+        "late summonses by unit, day and hour": (tallies.due_stored, tallies.due_recount),
+        "units' earliest deadline per item": (
+            tallies.pairs_due_stored,
+            tallies.pairs_due_recount,
+        ),
         "resolution times by node": (medians.stored, medians.recount),
     }
     drift: dict[str, int] = {}

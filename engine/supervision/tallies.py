@@ -422,19 +422,32 @@ def due_stored() -> dict[tuple[Any, ...], tuple[int, ...]]:
 
 def due_recount() -> dict[tuple[Any, ...], tuple[int, ...]]:
     """What ``due_stored`` should hold, from the open summonses in Python."""
-    a = Assignment
-    rows = a.select(a.unit, a.item, a.next_due_at).where(a.open & a.next_due_at.is_null(False))
-    earliest: dict[tuple[int, int], dt.datetime] = {}
     found: dict[tuple[Any, ...], list[int]] = {}
-    for unit, item, due in rows.tuples():
+
+    def add(unit: int, due: dt.datetime, place: int) -> None:
         for span in (10, 13):
-            found.setdefault((unit, span, due.strftime("%Y-%m-%d %H")[:span]), [0, 0])[0] += 1
+            found.setdefault((unit, span, due.strftime("%Y-%m-%d %H")[:span]), [0, 0])[place] += 1
+
+    for unit, _, due in _open_deadlines():
+        add(unit, due, 0)
+    for (unit, _), due in pairs_due_recount().items():
+        add(unit, due, 1)
+    return {key: tuple(v) for key, v in found.items()}
+
+
+def _open_deadlines() -> Any:
+    a = Assignment
+    query = a.select(a.unit, a.item, a.next_due_at)
+    return query.where(a.open & a.next_due_at.is_null(False)).tuples()
+
+
+def pairs_due_recount() -> dict[tuple[int, int], dt.datetime]:
+    """What ``pairs_due_stored`` should hold: each pair's earliest open deadline."""
+    earliest: dict[tuple[int, int], dt.datetime] = {}
+    for unit, item, due in _open_deadlines():
         if (unit, item) not in earliest or due < earliest[(unit, item)]:
             earliest[(unit, item)] = due
-    for (unit, _), due in earliest.items():
-        for span in (10, 13):
-            found.setdefault((unit, span, due.strftime("%Y-%m-%d %H")[:span]), [0, 0])[1] += 1
-    return {key: tuple(v) for key, v in found.items()}
+    return earliest
 
 
 def pairs_due_stored() -> dict[tuple[int, int], dt.datetime]:

@@ -83,7 +83,7 @@ def assert_counts_follow(now: dt.datetime = NOW) -> None:
     assert tallies.item_stored() == tallies.item_recount()
     assert tallies.open_items_stored() == tallies.open_items_recount()
     assert tallies.due_stored() == tallies.due_recount()
-    assert tallies.pairs_due_stored() == pairs_due_recount()
+    assert tallies.pairs_due_stored() == tallies.pairs_due_recount()
     street = OrgNode.get(OrgNode.key == "chaohui")
     today = clock.local(now).date()
     periods = [
@@ -101,22 +101,6 @@ def assert_counts_follow(now: dt.datetime = NOW) -> None:
             assert found == board._department_counts_live(actor, now, within), (name, within)
         for period in periods:
             assert same_evaluation(actor, period, now), (name, period)
-
-
-def pairs_due_recount() -> dict[tuple[int, int], dt.datetime]:
-    """Each pair of a unit and an item: the earliest deadline of its open summonses."""
-    a = Assignment
-    query = (
-        a.select(a.unit, a.item, fn.MIN(a.next_due_at))
-        .where(a.open & a.next_due_at.is_null(False))
-        .group_by(a.unit, a.item)
-    )
-    return {(u, i): _as_time(due) for u, i, due in query.tuples()}
-
-
-def _as_time(value):
-    """A MIN's value as a time (SQLite gives the stored text)."""
-    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
 
 
 def same_evaluation(actor, period, now) -> bool:
@@ -359,7 +343,7 @@ def test_the_board_by_department_sums_late_summonses_by_day_and_hour(app, hour):
         return stored == board._department_counts_live(ducha, at, None)
 
     assert tallies.due_stored() == tallies.due_recount()
-    assert tallies.pairs_due_stored() == pairs_due_recount()
+    assert tallies.pairs_due_stored() == tallies.pairs_due_recount()
     for at in (now, hour_start, now + dt.timedelta(hours=1), day, now - dt.timedelta(days=3)):
         assert same(at), at
     late = board._department_counts(ducha, now, None, everything=True, units=units)
@@ -371,7 +355,7 @@ def test_the_board_by_department_sums_late_summonses_by_day_and_hour(app, hour):
     assert same(now) and tallies.due_stored() == tallies.due_recount()
     Assignment.update(open=False).where(Assignment.id == first.id).execute()
     Assignment.update(next_due_at=hour_start).where(Assignment.id == second).execute()
-    assert same(now) and tallies.pairs_due_stored() == pairs_due_recount()
+    assert same(now) and tallies.pairs_due_stored() == tallies.pairs_due_recount()
     assert tallies.due_stored() == tallies.due_recount()
 
 

@@ -131,6 +131,7 @@ def test_a_backup_restores_every_item_file_and_event_into_an_empty_instance(
         assert tallies.day_stored() == tallies.day_recount() != {}
         assert tallies.unit_day_stored() == tallies.unit_day_recount() != {}
         assert tallies.item_stored() == tallies.item_recount() != {}
+        assert tallies.due_stored() == tallies.due_recount() != {}  # the late summonses'
         assert medians.stored() == medians.recount()  # the resolution-time histograms too
         assert durations.stored() == durations.recount() != {}  # and the summonses' times
         other = restored.extensions["sanfang.attachments"]
@@ -196,8 +197,10 @@ def test_every_table_is_in_the_backup(app):
         NodeTally,
         ResolutionTally,
         SummonsDayTally,
+        SummonsDueTally,
         SummonsDurationTally,
         SummonsItemTally,
+        SummonsPairDue,
         SummonsTally,
         SummonsUnitDayTally,
         UnitOpenItem,
@@ -218,6 +221,8 @@ def test_every_table_is_in_the_backup(app):
         ResolutionTally,
         SummonsDurationTally,
         UnitOpenItem,
+        SummonsPairDue,
+        SummonsDueTally,
     )
     left_out = {m._meta.table_name for m in derived}
     assert {m._meta.table_name for m in _models()} | left_out == set(database.get_tables())
