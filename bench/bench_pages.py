@@ -132,6 +132,7 @@ def pages_by_user() -> dict[str, list[str]]:
             "/review/",
             "/review/overdue",
             "/review/overdue?level=compound",
+            "/review/overdue?level=department",  # late summonses of its streets' items
             "/review/dashboards",
             f"/review/n/{street}",
             f"/review/n/{street}/items?filter=overdue",

@@ -20,10 +20,11 @@ against the audit events of those users, each item's state against the one its c
 last saw, and every stored count (``engine/supervision/tallies.py``, ``medians.py``: the
 open items by node and day, open summonses, summons day counts, items touched, the late
 summonses by the day and hour of their deadlines, the resolution histograms) against a
-recount from the rows, which concurrent writers must not have let drift. Prints a markdown table: requests, p50/p95/p99 per kind, errors (5xx,
-refused connections, timeouts, anything unexpected — must be 0), conflicts (409: the
-item changed since it was read; a correct answer, counted apart) and lost writes (must
-be 0). Exits 1 if there were errors or lost writes. Stops the server, drops the database.
+recount from the rows, which concurrent writers must not have let drift. Prints a
+markdown table: requests, p50/p95/p99 per kind, errors (5xx, refused connections,
+timeouts, anything unexpected — must be 0), conflicts (409: the item changed since it was
+read; a correct answer, counted apart) and lost writes (must be 0). Exits 1 if there
+were errors or lost writes. Stops the server, drops the database.
 Traffic goes to 127.0.0.1 only.
 
 Run: python bench/soak.py [--duration 600] [--workers 3] [--clients 6] [--units 4] [--markdown PATH]

@@ -519,26 +519,28 @@ class SummonsPairDue(Base):
     data: not in backups."""
 
     unit = ForeignKeyField(OrgNode, on_delete="CASCADE", backref="+", index=False)
-    item = IntegerField(column_name="item_id")
+    item = IntegerField(column_name="item_id", index=True)
+    area = IntegerField()  # the item's (``engine.org.org.area_of``)
     due = DateTimeField()
 
     class Meta:
         table_name = "summons_pair_due"
         indexes = (
             (("unit", "item"), True),
-            (("due", "unit"), False),  # this hour's passed deadlines, read from the rows
+            (("due", "area", "unit"), False),  # this hour's passed deadlines, from the rows
         )
 
 
 class SummonsDueTally(Base):
-    """Per unit, its open summonses with a deadline and its pairs (``SummonsPairDue``)
-    by the UTC day (``span`` 10: ``YYYY-MM-DD``) and hour (``span`` 13: ``YYYY-MM-DD
-    HH``) of that deadline, for the board by department of who sees the whole tree: the
-    late ones are the days before today, today's hours before this one and this hour's
-    read from the rows. Kept by triggers like :class:`SummonsPairDue`. Derived data: not
+    """Per unit and area of the items, the open summonses with a deadline and the pairs
+    (``SummonsPairDue``) by the UTC day (``span`` 10: ``YYYY-MM-DD``) and hour (``span`` 13: ``YYYY-MM-DD
+    HH``) of that deadline, for the board by department of who sees the whole tree or
+    whole areas: the late ones are the days before today, today's hours before this one
+    and this hour's read from the rows. Kept by triggers like :class:`SummonsPairDue`. Derived data: not
     in backups."""
 
     unit = ForeignKeyField(OrgNode, on_delete="CASCADE", backref="+", index=False)
+    area = IntegerField()  # the items' (``engine.org.org.area_of``)
     span = IntegerField()
     bucket = CharField(max_length=13)
     summonses = IntegerField(default=0)
@@ -546,7 +548,7 @@ class SummonsDueTally(Base):
 
     class Meta:
         table_name = "summons_due_tally"
-        indexes = ((("unit", "span", "bucket"), True),)
+        indexes = ((("unit", "span", "bucket", "area"), True),)
 
 
 class SummonsDayTally(Base):

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 from peewee import JOIN, SQL, Case, Value, fn
 
 from engine.org.actors import Actor
-from engine.org.org import is_area
+from engine.org.org import area_of, is_area
 from engine.org.scope import (
     NODE_ROW_COLUMNS,
     NodeRow,
@@ -173,19 +173,21 @@ def _department_counts(
 ) -> dict[int, tuple[int, int, int]]:
     """Open summons per department from the stored counts (``summons_tally``: a few rows
     per unit and node); the late ones and their distinct items, for who sees the whole
-    tree, from the counts kept by deadline (``_whole_tree_counts``), for others from the
-    late summons themselves, read from the (open, next_due_at, unit, item) index and
-    matched to the scope by their items. One statement (UNION ALL).
+    tree or whole areas (``_whole_areas``), from the counts kept by deadline
+    (``_kept_counts``), for others from the late summons themselves, read from the
+    (open, next_due_at, unit, item) index and matched to the scope by their items. One
+    statement (UNION ALL).
 
     :param everything: ``sees_everything(actor)``, when the caller knows it.
     :param units: the departments' ids, when the caller read them.
     """
     if everything is None:
         everything = within is None and sees_everything(actor)
-    if everything:
+    areas = None if everything else _whole_areas(actor, within)
+    if everything or areas:
         if units is None:
             units = [n.id for n in OrgNode.select(OrgNode.id).where(OrgNode.kind == "department")]
-        return _whole_tree_counts(units, now)
+        return _kept_counts(units, now, areas)
     departments: Any = units
     if departments is None:
         departments = OrgNode.select(OrgNode.id).where(OrgNode.kind == "department")
@@ -235,27 +237,50 @@ def _department_counts(
     return found
 
 
-def _whole_tree_counts(units: list[int], now: dt.datetime) -> dict[int, tuple[int, int, int]]:
-    """``_department_counts`` for who sees the whole tree, from the stored counts alone
-    but this hour's passed deadlines: the open summonses per unit (``summons_tally``), the
-    late ones and their distinct items by the day and hour of their deadlines and their
-    pairs' earliest (``summons_due_tally``: the days before today, today's hours before
-    this one), and this hour's from the rows. One prepared statement (UNION ALL) per
-    padded number of units: 70,000 late summonses at the stress million were read and
-    sorted twice, by unit and by item (57 ms)."""
+def _whole_areas(actor: Actor, within: OrgNode | None) -> list[str] | None:
+    """The paths of the areas (streets) whose kept late-summons counts are the actor's
+    board by department: its subtrees when each is an area's (a street supervisor), or
+    the area ``within`` when it lies in one of them; None when the board must count
+    from the summonses (a unit's sight, a subtree below an area)."""
+    sights = [(role_sees(g.role), g.node_path) for g in actor.grants]
+    if any(sees == "summoned" for sees, _ in sights):
+        return None
+    paths = [path for sees, path in sights if sees == "subtree"]
+    if within is not None:
+        inside = is_area(within.path) and any(within.path.startswith(p) for p in paths)
+        return [within.path] if inside else None
+    return paths if paths and all(is_area(p) for p in paths) else None
+
+
+def _kept_counts(
+    units: list[int], now: dt.datetime, areas: list[str] | None
+) -> dict[int, tuple[int, int, int]]:
+    """``_department_counts`` of the whole tree (``areas`` None) or of whole areas (their
+    paths), from the stored counts alone but this hour's passed deadlines: the open
+    summonses per unit (``summons_tally``), the late ones and their distinct items by the
+    day and hour of their deadlines and their pairs' earliest (``summons_due_tally``: the
+    days before today, today's hours before this one), and this hour's from the rows. One
+    prepared statement (UNION ALL) per padded number of units and number of areas:
+    70,000 late summonses at the stress million were read and sorted twice, by unit and
+    by item (57 ms for the district; a street's matched to its items, 55-80)."""
     if not units:
         return {}
     today, hour = tallies.day_start(now), tallies.hour_start(now)
     ids = padded("unit", units)
+    places = {}
+    for i, path in enumerate(areas or []):
+        places[f"area{i}"] = area_of(path)
+        places[f"area_path{i}"] = path_pattern(path)
     rows = prepared_cursor(
-        ("board.whole_tree", len(ids)),
-        _whole_tree_parts,
+        ("board.kept", len(ids), len(areas or [])),
+        _kept_parts,
         day=today.strftime("%Y-%m-%d"),
         first_hour=today.strftime("%Y-%m-%d %H"),
         hour=hour.strftime("%Y-%m-%d %H"),
         since=hour,
         now=now,
         **ids,
+        **places,
     ).fetchall()
     opened = {unit: int(n) for part, unit, n, _, _ in rows if part == 0 and n}
     late: dict[int, list[int]] = {}
@@ -271,22 +296,28 @@ def _whole_tree_counts(units: list[int], now: dt.datetime) -> dict[int, tuple[in
     return found
 
 
-def _whole_tree_parts(**slots: Any) -> Any:
+def _kept_parts(**slots: Any) -> Any:
     units = padded_slots("unit", slots)
+    areas = padded_slots("area", slots)
+    patterns = padded_slots("area_path", slots)
     t, d, p = SummonsTally, SummonsDueTally, SummonsPairDue
     zero, one = SQL("0"), SQL("1")
-    stored = t.select(zero, t.unit, fn.SUM(t.open), zero, zero)
-    stored = stored.where(t.unit.in_(units)).group_by(t.unit)
+    stored = t.select(zero, t.unit, fn.SUM(t.open), zero, zero).where(t.unit.in_(units))
+    if patterns:  # the areas' nodes
+        under = reduce(operator.or_, [path_like(OrgNode.path, p) for p in patterns])
+        stored = stored.where(t.node.in_(OrgNode.select(OrgNode.id).where(under)))
 
     def buckets(span: int, since: Any, until: Any) -> Any:
         sums = d.select(one, d.unit, zero, fn.SUM(d.summonses), fn.SUM(d.items))
         kept = d.unit.in_(units) & (d.span == span) & (d.bucket < until)
+        if areas:
+            kept &= d.area.in_(areas)
         return sums.where(kept if since is None else kept & (d.bucket >= since)).group_by(d.unit)
 
     days = buckets(DAY, None, slots["day"])
     hours = buckets(HOUR, slots["first_hour"], slots["hour"])
-    # this hour's passed deadlines: the summonses on (open, next_due_at, unit, item), the
-    # pairs on (due, unit)
+    # this hour's passed deadlines: the summonses on (open, next_due_at, unit, item) (in
+    # areas, each matched to its item's path), the pairs on (due, area, unit)
     by_unit = Assignment.unit + 0
     due = Assignment.next_due_at
     summonses = Assignment.select(one, by_unit, zero, fn.COUNT(Assignment.id), zero).where(
@@ -295,13 +326,23 @@ def _whole_tree_parts(**slots: Any) -> Any:
         & (due < slots["now"])
         & by_unit.in_(units)
     )
+    if patterns:
+        in_areas = reduce(operator.or_, [path_like(Item.node_path, p) for p in patterns])
+        summonses = summonses.join(Item, JOIN.CROSS).where((Assignment.item == Item.id) & in_areas)
     # (by the unit's index, without the statistics the demo's database has not, SQLite
     # read every pair of the units: 130,073 at the stress million)
     pair_unit = backend().unindexed(p.unit)
-    pairs = p.select(one, pair_unit, zero, zero, fn.COUNT(p.item)).where(
-        (p.due >= slots["since"]) & (p.due < slots["now"]) & pair_unit.in_(units)
+    this_hour = (p.due >= slots["since"]) & (p.due < slots["now"]) & pair_unit.in_(units)
+    if areas:
+        this_hour &= p.area.in_(areas)
+    pairs = p.select(one, pair_unit, zero, zero, fn.COUNT(p.item)).where(this_hour)
+    return (
+        stored.group_by(t.unit)
+        + days
+        + hours
+        + summonses.group_by(by_unit)
+        + pairs.group_by(pair_unit)
     )
-    return stored + days + hours + summonses.group_by(by_unit) + pairs.group_by(pair_unit)
 
 
 def summons_scope(actor: Actor, item_path: Any, unit_path: Any) -> Any:

@@ -415,45 +415,50 @@ def summons_recount() -> dict[tuple[int, int], int]:
 
 
 def due_stored() -> dict[tuple[Any, ...], tuple[int, ...]]:
-    """(unit, span, bucket) → open summonses with a deadline in it and pairs whose
+    """(unit, area, span, bucket) → open summonses with a deadline in it and pairs whose
     earliest deadline is in it, zero rows left out."""
-    return _rows(SummonsDueTally, ("unit", "span", "bucket"), ("summonses", "items"))
+    return _rows(SummonsDueTally, ("unit", "area", "span", "bucket"), ("summonses", "items"))
 
 
 def due_recount() -> dict[tuple[Any, ...], tuple[int, ...]]:
     """What ``due_stored`` should hold, from the open summonses in Python."""
     found: dict[tuple[Any, ...], list[int]] = {}
 
-    def add(unit: int, due: dt.datetime, place: int) -> None:
+    def add(unit: int, area: int, due: dt.datetime, place: int) -> None:
         for span in (10, 13):
-            found.setdefault((unit, span, due.strftime("%Y-%m-%d %H")[:span]), [0, 0])[place] += 1
+            key = (unit, area, span, due.strftime("%Y-%m-%d %H")[:span])
+            found.setdefault(key, [0, 0])[place] += 1
 
-    for unit, _, due in _open_deadlines():
-        add(unit, due, 0)
-    for (unit, _), due in pairs_due_recount().items():
-        add(unit, due, 1)
+    for unit, _, path, due in _open_deadlines():
+        add(unit, area_of(path), due, 0)
+    for (unit, _), (area, due) in pairs_due_recount().items():
+        add(unit, area, due, 1)
     return {key: tuple(v) for key, v in found.items()}
 
 
 def _open_deadlines() -> Any:
+    """(unit, item, item's path, deadline) of each open summons with a deadline."""
     a = Assignment
-    query = a.select(a.unit, a.item, a.next_due_at)
+    query = a.select(a.unit, a.item, Item.node_path, a.next_due_at)
+    query = query.join(Item, on=(a.item == Item.id))
     return query.where(a.open & a.next_due_at.is_null(False)).tuples()
 
 
-def pairs_due_recount() -> dict[tuple[int, int], dt.datetime]:
-    """What ``pairs_due_stored`` should hold: each pair's earliest open deadline."""
-    earliest: dict[tuple[int, int], dt.datetime] = {}
-    for unit, item, due in _open_deadlines():
-        if (unit, item) not in earliest or due < earliest[(unit, item)]:
-            earliest[(unit, item)] = due
-    return earliest
-
-
-def pairs_due_stored() -> dict[tuple[int, int], dt.datetime]:
-    """(unit, item) → the earliest deadline of the unit's open summonses on the item."""
+def pairs_due_stored() -> dict[tuple[int, int], tuple[int, dt.datetime]]:
+    """(unit, item) → the item's area and the earliest deadline of the unit's open
+    summonses on it."""
     t = SummonsPairDue
-    return {(u, i): due for u, i, due in t.select(t.unit, t.item, t.due).tuples()}
+    rows = t.select(t.unit, t.item, t.area, t.due).tuples()
+    return {(u, i): (area, due) for u, i, area, due in rows}
+
+
+def pairs_due_recount() -> dict[tuple[int, int], tuple[int, dt.datetime]]:
+    """What ``pairs_due_stored`` should hold: each pair's area and earliest open deadline."""
+    earliest: dict[tuple[int, int], tuple[int, dt.datetime]] = {}
+    for unit, item, path, due in _open_deadlines():
+        if (unit, item) not in earliest or due < earliest[(unit, item)][1]:
+            earliest[(unit, item)] = (area_of(path), due)
+    return earliest
 
 
 DAY_COUNTS = SummonsCountsSQL.DAY_COUNTS  # the stored day counts' columns, in order

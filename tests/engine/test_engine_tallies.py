@@ -358,6 +358,43 @@ def test_the_board_by_department_sums_late_summonses_by_day_and_hour(app, hour):
     assert same(now) and tallies.pairs_due_stored() == tallies.pairs_due_recount()
     assert tallies.due_stored() == tallies.due_recount()
 
+    # A street's board (a street supervisor's, the district's within a street) reads the
+    # counts kept for its area; an item with late summonses moved to another street
+    # moves them, one deleted takes them away.
+    streets = list(OrgNode.select().where(OrgNode.kind == "street").order_by(OrgNode.id))
+    chaohui = actor_for(User.get(User.username == "chaohui-ducha"))
+
+    def streets_same(at: dt.datetime) -> bool:
+        return all(
+            board._department_counts(ducha, at, street)
+            == board._department_counts_live(ducha, at, street)
+            for street in streets
+        ) and board._department_counts(chaohui, at, None) == board._department_counts_live(
+            chaohui, at, None
+        )
+
+    assert streets_same(now)
+    late_items = [
+        a.item_id
+        for a in Assignment.select(Assignment.item).where(
+            Assignment.open & (Assignment.next_due_at < now)
+        )
+    ]
+    moved = Item.get_by_id(late_items[0])
+    there = next(
+        n
+        for n in OrgNode.select().where(OrgNode.kind == "compound")
+        if area_of(n.path) != area_of(moved.node_path)
+    )
+    Item.update(node=there.id, node_path=there.path).where(Item.id == moved.id).execute()
+    assert tallies.pairs_due_stored() == tallies.pairs_due_recount()
+    assert tallies.due_stored() == tallies.due_recount()
+    assert streets_same(now) and streets_same(hour_start)
+    Item.delete().where(Item.id == late_items[-1]).execute()
+    assert tallies.due_stored() == tallies.due_recount()
+    assert tallies.pairs_due_stored() == tallies.pairs_due_recount()
+    assert streets_same(now) and same(now)
+
 
 def test_an_instance_without_stored_counts_gets_them_counted(app, actor_of):
     """An upgraded database: the table is made and filled from the items it holds."""
