@@ -304,7 +304,7 @@ def _kept_parts(**slots: Any) -> Any:
     zero, one = SQL("0"), SQL("1")
     stored = t.select(zero, t.unit, fn.SUM(t.open), zero, zero).where(t.unit.in_(units))
     if patterns:  # the areas' nodes
-        under = reduce(operator.or_, [path_like(OrgNode.path, p) for p in patterns])
+        under = reduce(operator.or_, [path_like(OrgNode.path, pattern) for pattern in patterns])
         stored = stored.where(t.node.in_(OrgNode.select(OrgNode.id).where(under)))
 
     def buckets(span: int, since: Any, until: Any) -> Any:
@@ -327,7 +327,9 @@ def _kept_parts(**slots: Any) -> Any:
         & by_unit.in_(units)
     )
     if patterns:
-        in_areas = reduce(operator.or_, [path_like(Item.node_path, p) for p in patterns])
+        in_areas = reduce(
+            operator.or_, [path_like(Item.node_path, pattern) for pattern in patterns]
+        )
         summonses = summonses.join(Item, JOIN.CROSS).where((Assignment.item == Item.id) & in_areas)
     # (by the unit's index, without the statistics the demo's database has not, SQLite
     # read every pair of the units: 130,073 at the stress million)
