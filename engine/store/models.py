@@ -513,10 +513,10 @@ class SummonsTally(Base):
 
 class SummonsPairDue(Base):
     """The earliest deadline of a unit's open summonses on one item (``next_due_at``),
-    while it has one: the item is behind the unit's late count once it has passed. Kept
-    by database triggers on ``assignment`` (``Backend.due_tally_triggers``); the item is a
-    plain id (its delete takes the summonses away, and their triggers the pair). Derived
-    data: not in backups."""
+    while it has one, and the item's area: the item is behind the unit's late count once
+    that deadline has passed. Kept by database triggers on ``assignment`` and ``item``
+    (``Backend.due_tally_triggers``); the item is a plain id (the item's delete trigger
+    takes its pairs away before its summonses go). Derived data: not in backups."""
 
     unit = ForeignKeyField(OrgNode, on_delete="CASCADE", backref="+", index=False)
     item = IntegerField(column_name="item_id", index=True)
@@ -533,11 +533,11 @@ class SummonsPairDue(Base):
 
 class SummonsDueTally(Base):
     """Per unit and area of the items, the open summonses with a deadline and the pairs
-    (``SummonsPairDue``) by the UTC day (``span`` 10: ``YYYY-MM-DD``) and hour (``span`` 13: ``YYYY-MM-DD
-    HH``) of that deadline, for the board by department of who sees the whole tree or
-    whole areas: the late ones are the days before today, today's hours before this one
-    and this hour's read from the rows. Kept by triggers like :class:`SummonsPairDue`. Derived data: not
-    in backups."""
+    (``SummonsPairDue``) by the UTC day (``span`` 10: ``YYYY-MM-DD``) and hour (``span``
+    13: ``YYYY-MM-DD HH``) of that deadline (a pair's earliest), for the board by
+    department of who sees the whole tree or whole areas: the late ones are the days
+    before today, today's hours before this one and this hour's read from the rows. Kept
+    by triggers like :class:`SummonsPairDue`. Derived data: not in backups."""
 
     unit = ForeignKeyField(OrgNode, on_delete="CASCADE", backref="+", index=False)
     area = IntegerField()  # the items' (``engine.org.org.area_of``)

@@ -265,23 +265,14 @@ def _kept_counts(
     by item (57 ms for the district; a street's matched to its items, 55-80)."""
     if not units:
         return {}
-    today, hour = tallies.day_start(now), tallies.hour_start(now)
     ids = padded("unit", units)
     places = {}
     for i, path in enumerate(areas or []):
         places[f"area{i}"] = area_of(path)
         places[f"area_path{i}"] = path_pattern(path)
-    rows = prepared_cursor(
-        ("board.kept", len(ids), len(areas or [])),
-        _kept_parts,
-        day=today.strftime("%Y-%m-%d"),
-        first_hour=today.strftime("%Y-%m-%d %H"),
-        hour=hour.strftime("%Y-%m-%d %H"),
-        since=hour,
-        now=now,
-        **ids,
-        **places,
-    ).fetchall()
+    key = ("board.kept", len(ids), len(areas or []))
+    slots = {**tallies.hour_slots(now), **ids, **places}
+    rows = prepared_cursor(key, _kept_parts, **slots).fetchall()
     opened = {unit: int(n) for part, unit, n, _, _ in rows if part == 0 and n}
     late: dict[int, list[int]] = {}
     for part, unit, _, summonses, items in rows:
@@ -314,7 +305,7 @@ def _kept_parts(**slots: Any) -> Any:
             kept &= d.area.in_(areas)
         return sums.where(kept if since is None else kept & (d.bucket >= since)).group_by(d.unit)
 
-    days = buckets(DAY, None, slots["day"])
+    days = buckets(DAY, None, slots["bucket"])
     hours = buckets(HOUR, slots["first_hour"], slots["hour"])
     # this hour's passed deadlines: the summonses on (open, next_due_at, unit, item) (in
     # areas, each matched to its item's path), the pairs on (due, area, unit)

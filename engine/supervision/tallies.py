@@ -135,22 +135,27 @@ def hour_start(now: dt.datetime) -> dt.datetime:
     return now.replace(minute=0, second=0, microsecond=0)
 
 
+def hour_slots(now: dt.datetime) -> dict[str, Any]:
+    """What a statement summing counts kept by day and hour up to ``now`` reads: today's
+    bucket (``bucket``), today's first hour's and this hour's (``first_hour``, ``hour``),
+    this hour's start (``since``) and ``now``."""
+    today, hour = day_start(now), hour_start(now)
+    return {
+        "bucket": today.strftime("%Y-%m-%d"),
+        "first_hour": today.strftime("%Y-%m-%d %H"),
+        "hour": hour.strftime("%Y-%m-%d %H"),
+        "since": hour,
+        "now": now,
+    }
+
+
 def by_area(*, now: dt.datetime) -> dict[int, Counts]:
     """Area (the node below the root, a street; 0 for the root's own items) → the counts
     of the items under it, for who sees the whole tree, in one statement: the stored
     counts per area (1,696 rows at 1,000,000 items where the nodes have 10,325), the open
     items due today before this hour from the counts per area and hour, and those due
     this hour before ``now`` from the items (``by_node``'s parts, summed by area)."""
-    today, hour = day_start(now), hour_start(now)
-    rows = prepared_cursor(
-        "tallies.by_area",
-        _by_area,
-        bucket=today.strftime("%Y-%m-%d"),
-        first_hour=today.strftime("%Y-%m-%d %H"),
-        hour=hour.strftime("%Y-%m-%d %H"),
-        since=hour,
-        now=now,
-    ).fetchall()
+    rows = prepared_cursor("tallies.by_area", _by_area, **hour_slots(now)).fetchall()
     found: dict[int, Counts] = {}
     for part, area, _, *numbers in rows:
         if part == 1:
