@@ -24,8 +24,9 @@ class OpenItemsSQL:
     def open_pair_add(row: str) -> str:
         """Add the pair of the summons ``row`` (a row reference) if its item is open."""
         return (
-            "INSERT INTO unit_open_item (unit_id, item_id, unit_path, definition_id)"
-            f" SELECT {row}.unit_id, {row}.item_id, {row}.unit_path, item.definition_id FROM item"
+            "INSERT INTO unit_open_item (unit_id, item_id, unit_path, definition_id, due_at)"
+            f" SELECT {row}.unit_id, {row}.item_id, {row}.unit_path, item.definition_id,"
+            " item.due_at FROM item"
             f" WHERE item.id = {row}.item_id AND NOT item.closed"
             " ON CONFLICT (unit_id, item_id) DO NOTHING"
         )
@@ -46,8 +47,9 @@ class OpenItemsSQL:
         return [
             f"DELETE FROM unit_open_item WHERE item_id = {item}.id",
             (
-                "INSERT INTO unit_open_item (unit_id, item_id, unit_path, definition_id)"
-                f" SELECT unit_id, item_id, MAX(unit_path), {item}.definition_id FROM assignment"
+                "INSERT INTO unit_open_item (unit_id, item_id, unit_path, definition_id, due_at)"
+                f" SELECT unit_id, item_id, MAX(unit_path), {item}.definition_id, {item}.due_at"
+                " FROM assignment"
                 f" WHERE item_id = {item}.id AND NOT {item}.closed GROUP BY unit_id, item_id"
                 " ON CONFLICT (unit_id, item_id) DO NOTHING"
             ),
@@ -57,6 +59,10 @@ class OpenItemsSQL:
         "(OLD.unit_id {d} NEW.unit_id) OR (OLD.item_id {d} NEW.item_id)"
         " OR (OLD.unit_path {d} NEW.unit_path)"
     )
+
+    # An open item's deadline changed: its pairs follow (a closing's pairs go by
+    # ``item_open_change``, a reopening's come with the new deadline).
+    OPEN_DUE_CHANGED = "NOT NEW.closed AND (OLD.due_at {d} NEW.due_at)"
 
     def open_items_steps(self) -> dict[str, list[str]]:
         """The statements of each trigger keeping ``unit_open_item``. An item's delete
@@ -76,6 +82,8 @@ class OpenItemsSQL:
                 add("NEW"),
             ],
             "closed": self.open_item_pairs("NEW"),
+            # an open item's new deadline on its pairs (a closed one has none)
+            "due": ["UPDATE unit_open_item SET due_at = NEW.due_at WHERE item_id = NEW.id"],
         }
 
     def open_items_triggers(self) -> list[str]:
@@ -91,6 +99,10 @@ class OpenItemsSQL:
                 f"{on} item_open_change AFTER UPDATE ON item"
                 f" WHEN OLD.closed {self.distinct} NEW.closed {steps['closed']}"
             ),
+            (
+                f"{on} item_open_due AFTER UPDATE ON item"
+                f" WHEN {self.OPEN_DUE_CHANGED.format(d=self.distinct)} {steps['due']}"
+            ),
         ]
 
     OPEN_ITEMS_TRIGGERS = (
@@ -98,6 +110,7 @@ class OpenItemsSQL:
         ("assignment_open_delete", "assignment"),
         ("assignment_open_update", "assignment"),
         ("item_open_change", "item"),
+        ("item_open_due", "item"),
     )
 
     def drop_open_items_triggers(self) -> list[str]:
@@ -110,9 +123,9 @@ class OpenItemsSQL:
         self.lock_for_replace("unit_open_item")
         self.database.execute_sql("DELETE FROM unit_open_item")
         self.database.execute_sql(
-            "INSERT INTO unit_open_item (unit_id, item_id, unit_path, definition_id)"
+            "INSERT INTO unit_open_item (unit_id, item_id, unit_path, definition_id, due_at)"
             " SELECT assignment.unit_id, assignment.item_id, MAX(assignment.unit_path),"
-            " MAX(item.definition_id)"
+            " MAX(item.definition_id), MAX(item.due_at)"
             " FROM assignment JOIN item ON item.id = assignment.item_id"
             " WHERE NOT item.closed GROUP BY assignment.unit_id, assignment.item_id"
         )
@@ -138,6 +151,7 @@ class PostgresOpenItemsSQL(OpenItemsSQL):
             function("assignment_open_delete", steps["delete"]),
             function("assignment_open_update", steps["update"]),
             function("item_open_change", steps["closed"]),
+            function("item_open_due", steps["due"]),
             f"{on} assignment_open_insert AFTER INSERT ON assignment {each} assignment_open_insert()",
             f"{on} assignment_open_delete AFTER DELETE ON assignment {each} assignment_open_delete()",
             (
@@ -148,6 +162,11 @@ class PostgresOpenItemsSQL(OpenItemsSQL):
                 f"{on} item_open_change AFTER UPDATE ON item"
                 " FOR EACH ROW WHEN (OLD.closed IS DISTINCT FROM NEW.closed)"
                 " EXECUTE FUNCTION item_open_change()"
+            ),
+            (
+                f"{on} item_open_due AFTER UPDATE ON item"
+                f" FOR EACH ROW WHEN ({self.OPEN_DUE_CHANGED.format(d=self.distinct)})"
+                " EXECUTE FUNCTION item_open_due()"
             ),
         ]
 

@@ -388,24 +388,24 @@ def summons_stored() -> dict[tuple[int, int], int]:
     return {(u, n): c for u, n, c in t.select(t.unit, t.node, t.open).tuples() if c}
 
 
-def open_items_stored() -> dict[tuple[int, int], tuple[str, int]]:
-    """(unit id, item id) → the unit's path and the item's type: the stored pairs of a
-    unit and an open item summoning it."""
+def open_items_stored() -> dict[tuple[int, int], tuple[str, int, Any]]:
+    """(unit id, item id) → the unit's path, the item's type and its deadline: the stored
+    pairs of a unit and an open item summoning it."""
     t = UnitOpenItem
-    rows = t.select(t.unit, t.item, t.unit_path, t.definition).tuples()
-    return {(u, i): (path, kind) for u, i, path, kind in rows}
+    rows = t.select(t.unit, t.item, t.unit_path, t.definition, t.due_at).tuples()
+    return {(u, i): (path, kind, due) for u, i, path, kind, due in rows}
 
 
-def open_items_recount() -> dict[tuple[int, int], tuple[str, int]]:
+def open_items_recount() -> dict[tuple[int, int], tuple[str, int, Any]]:
     """What ``open_items_stored`` should hold, from the summons and their items."""
     a = Assignment
     query = (
-        a.select(a.unit, a.item, fn.MAX(a.unit_path), fn.MAX(Item.definition))
+        a.select(a.unit, a.item, fn.MAX(a.unit_path), Item.definition, Item.due_at)
         .join(Item, on=(a.item == Item.id))
         .where(Item.closed == False)
-        .group_by(a.unit, a.item)
+        .group_by(a.unit, a.item, Item.definition, Item.due_at)
     )
-    return {(u, i): (path, kind) for u, i, path, kind in query.tuples()}
+    return {(u, i): (path, kind, due) for u, i, path, kind, due in query.tuples()}
 
 
 def summons_recount() -> dict[tuple[int, int], int]:

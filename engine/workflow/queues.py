@@ -240,8 +240,9 @@ def _undated(part: Any, *, open_only: bool = False) -> Any:
     items.) An open-only list's part (``open_only``) may be read either way: the open
     items without a deadline are few anywhere (none at the stress million, where a
     street's 12,367 open ones were each tested for it: 0.83 ms; on the index 0.005)."""
+    due, item = _order_on(part)
     if open_only or getattr(part, "in_deadline_order", False):
-        return part.where(Item.due_at.is_null()).order_by(Item.id.desc())
+        return part.where(due.is_null()).order_by(item.desc())
     unindexed = backend().unindexed
     return part.where(unindexed(Item.due_at).is_null()).order_by(unindexed(Item.id).desc())
 
@@ -274,7 +275,9 @@ def deadline_arms(
     is 0 when a check's answer is not the part's: the database then reads nothing of it
     (a condition in the WHERE would be tested on every row of the scan). Parts sharing a
     check read it once. A part with a ``read_for`` (``scope._summoned_conds``) has one
-    such pair for its open items and one for its closed ones, or None for never.
+    such pair for its open items and one for its closed ones, True for always or None for
+    never. A part with an ``order_on`` is read in the order of those columns (a unit's
+    pairs with its open items: ``_order_on``).
 
     With the closed items, a small subtree's part (``node_list``) is read node by node
     (``_node_by_node``) or, larger, its closed items walked when it holds many of them,
@@ -304,6 +307,8 @@ def deadline_arms(
         when = getattr(part, "read_when", None) or []
         walk = getattr(part, "walk", None)
         read_for = getattr(part, "read_for", None)
+        if not each_closed and read_for is not None and read_for["open"] is True:
+            read_for = None  # read for the open items always, and only they are read
         if not when and walk is None and read_for is None:
             return end
         answers = [answer(check, wanted) for check, wanted in when]
@@ -319,7 +324,7 @@ def deadline_arms(
                 answers.append(answer(*read_for["open"]))
             else:
                 sides = [
-                    side & answer(*way)
+                    side if way is True else side & answer(*way)
                     for side, way in ((~closed, read_for["open"]), (closed, read_for["closed"]))
                     if way is not None
                 ]
@@ -454,7 +459,15 @@ def _open_ways(part: Any, made: dict[tuple[Any, ...], Any]) -> list[Any]:
 
 def _dated(part: Any) -> Any:
     """A part's items with a deadline, in deadline order (newest first among equals)."""
-    return part.where(Item.due_at.is_null(False)).order_by(Item.due_at, Item.id.desc())
+    due, item = _order_on(part)
+    return part.where(due.is_null(False)).order_by(due, item.desc())
+
+
+def _order_on(part: Any) -> tuple[Any, Any]:
+    """The columns of a part's deadline and item id in its index's order: the item's, or
+    those kept beside it (``scope._summoned_conds``' pairs of a unit and its open items,
+    ``order_on``)."""
+    return getattr(part, "order_on", None) or (Item.due_at, Item.id)
 
 
 # The orders of ``_dated`` and ``_undated`` on their rows' columns (a merged arm's).

@@ -84,18 +84,21 @@ def summoned(app):
 @pytest.mark.parametrize(
     "filters", [queues.Filters(), queues.Filters(open_only=False), queues.Filters(mine=True)]
 )
+@pytest.mark.parametrize("unit_by_unit", [8, 0])
 def test_a_units_items_page_alike_either_way(
-    summoned, actor_of, monkeypatch, few, few_open, filters
+    summoned, actor_of, monkeypatch, few, few_open, filters, unit_by_unit
 ):
     """A summoned unit's items are looked up by id when it has few summonses; with many,
-    its open ones are looked up from the stored pairs while they are few and found in
-    deadline order otherwise, as its closed ones are (``scope.FEW_SUMMONSES``,
+    its open ones are read from its stored pairs in deadline order, or (a unit among more
+    than ``scope.UNIT_BY_UNIT``) looked up from the stored pairs while they are few and
+    found in deadline order otherwise, as its closed ones are (``scope.FEW_SUMMONSES``,
     ``scope.FEW_OPEN``; 80 is below its summonses here, 20 below its open items): the
     pages are the same every way, and equal one ordered query."""
     from engine.org import scope
 
     monkeypatch.setattr(scope, "FEW_SUMMONSES", few)
     monkeypatch.setattr(scope, "FEW_OPEN", few_open)
+    monkeypatch.setattr(scope, "UNIT_BY_UNIT", unit_by_unit)
     queues._INBOX_STATEMENTS.clear()  # the threshold is in the built statement
     actor = actor_of("dept-zhifa-user")
     expected = [i.id for i in queues.items_query(actor, filters)]
@@ -111,28 +114,33 @@ def test_a_units_items_page_alike_either_way(
     queues._INBOX_STATEMENTS.clear()
 
 
-# A department's list's parts: its open items from the stored pairs, its summonses' items
-# looked up by id, its items walked in deadline order (then the raised and handed parts).
-PAIRED, LOOKED_UP, WALKED = 0, 1, 2
+# A department's list's parts: its open items from its stored pairs in deadline order, or
+# (a unit among many) from the stored pairs looked up by id; its summonses' items looked up
+# by id, its items walked in deadline order (then the raised and handed parts).
+ORDERED, PAIRED, LOOKED_UP, WALKED = "ordered", "paired", "looked up", "walked"
 
 
 @pytest.mark.parametrize(
-    ("few", "few_open", "open_way", "closed_way"),
+    ("few", "few_open", "unit_by_unit", "open_way", "closed_way"),
     [
-        (10_000, 1_000, PAIRED, LOOKED_UP),
-        (0, 1_000, PAIRED, WALKED),
-        (10_000, 0, WALKED, LOOKED_UP),
+        (10_000, 1_000, 8, ORDERED, LOOKED_UP),
+        (0, 1_000, 8, ORDERED, WALKED),
+        (10_000, 0, 8, ORDERED, LOOKED_UP),  # many open items: still its pairs in order
+        (10_000, 1_000, 0, PAIRED, LOOKED_UP),
+        (0, 1_000, 0, PAIRED, WALKED),
+        (10_000, 0, 0, WALKED, LOOKED_UP),
     ],
 )
 @pytest.mark.parametrize("open_only", [True, False])
 def test_a_unit_reads_its_items_one_way(
-    summoned, actor_of, monkeypatch, few, few_open, open_way, closed_way, open_only
+    summoned, actor_of, monkeypatch, few, few_open, unit_by_unit, open_way, closed_way, open_only
 ):
-    """Of the three ways to a unit's items, the page reads the one its number of open
-    items picks for its open items, and the one its number of summonses picks for its
-    closed ones: the others' LIMIT is 0 (an open list leaves the lookup out), and the
-    statement gives the rows of one ordered query. The size checks are worked out once,
-    before the arms, and an open list works out only the one it reads."""
+    """Of the ways to a unit's items, the page reads the one its units (few: each one's
+    pairs in deadline order) or its number of open items picks for its open items, and
+    the one its number of summonses picks for its closed ones: the others' LIMIT is 0 (an
+    open list leaves the closed items' ways out), and the statement gives the rows of one
+    ordered query. The size checks are worked out once, before the arms, and an open
+    list works out only the one it reads (none when its units' pairs are read in order)."""
     from engine.org import scope
     from engine.store.db import database
 
@@ -141,17 +149,25 @@ def test_a_unit_reads_its_items_one_way(
     filters = queues.Filters(open_only=open_only)
     monkeypatch.setattr(scope, "FEW_SUMMONSES", few)
     monkeypatch.setattr(scope, "FEW_OPEN", few_open)
+    monkeypatch.setattr(scope, "UNIT_BY_UNIT", unit_by_unit)
     queues._INBOX_STATEMENTS.clear()
     sql, params = queues._inbox_statement(actor, filters, fields, queues.PAGE_SIZE)
     # its checks (the open items' alone for an open list), then the walk's probes
     # (dated and undated; with the closed items, each arm twice: open, closed)
+    ordered = unit_by_unit > 0
     step = 1 if open_only else 2
-    checks = sql[: sql.index(") SELECT * FROM (")]
-    assert checks.count("EXISTS(SELECT 1 FROM") == (1 if open_only else 2)
+    checks = sql[: sql.index(") SELECT * FROM (")] if sql.startswith("WITH") else ""
+    open_checks = 0 if ordered else 1
+    assert checks.count("EXISTS(SELECT 1 FROM") == open_checks + (0 if open_only else 1)
     assert ('"assignment"' in checks) is not open_only
-    assert sql.count("EXISTS(SELECT 1 FROM") == checks.count("EXISTS") + 2 * step
+    walked = 0 if ordered and open_only else 2 * step
+    assert sql.count("EXISTS(SELECT 1 FROM") == checks.count("EXISTS") + walked
+    assert ('"unit_open_item"' in sql) and (sql.count('"due_at"') > 0)
     arms = sql.split(" UNION ALL ")
-    ways = [PAIRED, WALKED] if open_only else [PAIRED, LOOKED_UP, WALKED]
+    first = ORDERED if ordered else PAIRED
+    ways = [first] if ordered and open_only else [first, WALKED]
+    if not open_only:
+        ways = [first, LOOKED_UP, WALKED]
     parts = len(ways) + 2  # and raised, handed
     assert len(arms) == 2 * parts * step  # dated and undated
     found = database.execute_sql(sql, params).fetchall()
@@ -162,7 +178,7 @@ def test_a_unit_reads_its_items_one_way(
     )
     read = {arm for arm, *_ in database.execute_sql(numbered, params).fetchall()}
 
-    def numbers(way: int, shut: int) -> set[int]:  # its arms' numbers, dated and undated
+    def numbers(way: str, shut: int) -> set[int]:  # its arms' numbers, dated and undated
         return {step * (half * parts + ways.index(way)) + shut for half in (0, 1)}
 
     summoned_arms = {n for way in ways for shut in range(step) for n in numbers(way, shut)}

@@ -447,9 +447,10 @@ def test_an_instance_without_stored_counts_gets_them_counted(app, actor_of):
 
 
 def test_an_instance_with_untyped_pairs_gets_them_typed(app, actor_of):
-    """An instance of before the units' open items carried their item's type: the column
-    is added, the triggers that wrote pairs without it are replaced (SQLite keeps a
-    trigger as it was made) and the pairs are gathered again, typed."""
+    """An instance of before the units' open items carried their item's type and
+    deadline: the columns are added, the triggers that wrote pairs without them are
+    replaced (SQLite keeps a trigger as it was made) and the pairs are gathered again,
+    typed and dated."""
     from engine.store.models import create_tables
 
     generate(SEED, compounds=3, items=30, seed=2, now=NOW)
@@ -469,13 +470,14 @@ def test_an_instance_with_untyped_pairs_gets_them_typed(app, actor_of):
             indexes = ((("unit", "item"), True),)
 
     database.create_tables([Untyped])
-    untyped = [  # the triggers as they were made before the type
-        statement.replace(", definition_id)", ")")
-        .replace(", item.definition_id FROM", " FROM")
-        .replace(", NEW.definition_id FROM", " FROM")
+    untyped = [  # the triggers as they were made before the type and the deadline
+        statement.replace(", definition_id, due_at)", ")")
+        .replace(", item.definition_id, item.due_at FROM", " FROM")
+        .replace(", NEW.definition_id, NEW.due_at FROM", " FROM")
         for statement in backend().open_items_triggers()
+        if "item_open_due" not in statement
     ]
-    assert not any("definition_id" in statement for statement in untyped)
+    assert not any("definition_id" in s or "due_at" in s for s in untyped)
     for statement in untyped:
         database.execute_sql(statement)
     whistle(actor_of, 0)  # a pair made by the old triggers
@@ -483,7 +485,8 @@ def test_an_instance_with_untyped_pairs_gets_them_typed(app, actor_of):
     create_tables()
     assert tallies.open_items_stored() == tallies.open_items_recount() != typed
     typed = tallies.open_items_stored()
-    whistle(actor_of, 1)  # the new triggers type the new pairs
+    assert any(due is not None for _, _, due in typed.values())
+    whistle(actor_of, 1)  # the new triggers type and date the new pairs
     assert tallies.open_items_stored() == tallies.open_items_recount() != typed
 
 
@@ -776,8 +779,9 @@ def test_the_review_reads_own_items_only_where_some_may_lie_outside(app, actor_o
 def test_a_units_open_items_follow_each_kind_of_write(app):
     """The stored pairs of a unit and an open item summoning it (``unit_open_item``) hold
     exactly the recount after each write the triggers answer: a summons added, a second
-    of the same pair, the item closed and reopened, one summons of two removed, then the
-    other, a summons moved to another unit, and the item deleted."""
+    of the same pair, the item closed and reopened, its deadline moved (open, closed with
+    it, reopened with it, taken away), one summons of two removed, then the other, a
+    summons moved to another unit, and the item deleted."""
     from tests.engine.conftest import make_item, make_summons
 
     def pairs() -> set[tuple[int, int]]:
@@ -798,6 +802,12 @@ def test_a_units_open_items_follow_each_kind_of_write(app):
     assert pairs() == {(dept.id, kept.id)}
     Item.update(closed=False).where(Item.id == item.id).execute()
     assert pairs() == {(dept.id, kept.id), (dept.id, item.id)}
+    for closed, hours in ((False, 30), (True, 50), (False, None), (False, -4), (False, -4)):
+        due = None if hours is None else NOW + dt.timedelta(hours=hours)
+        Item.update(closed=closed, due_at=due).where(Item.id == item.id).execute()
+        assert pairs() == {(dept.id, kept.id)} | (set() if closed else {(dept.id, item.id)})
+        if not closed:
+            assert tallies.open_items_stored()[(dept.id, item.id)][2] == due
     first.delete_instance()
     assert pairs() == {(dept.id, kept.id), (dept.id, item.id)}  # the second holds it
     Assignment.update(unit=other, unit_path=other.path).where(Assignment.id == second.id).execute()
