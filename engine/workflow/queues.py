@@ -495,9 +495,16 @@ def _node_by_node(
         one = part.clone()
         one._where = _swapped(part._where, listed, Item.node == node)
         one.in_deadline_order = True  # (node, closed, due_at): ``_undated`` on the index
-        one = arm(one).limit(most)
-        each.append(Select([one.alias(f"n{len(each)}")], [SQL("*")]))
-    merged = Select([reduce(operator.add, each).alias("nodes")], [SQL("*")])
+        each.append(arm(one).limit(most))
+    return merged_in_order(each, order, most)
+
+
+def merged_in_order(each: list[Any], order: tuple[Any, ...], most: Any) -> Any:
+    """The first ``most`` rows of the queries ``each`` (each ordered and limited on its
+    own index) merged under ``order`` (their columns' names), as one arm that
+    ``union_sql`` takes as it is."""
+    wrapped = [Select([one.alias(f"n{i}")], [SQL("*")]) for i, one in enumerate(each)]
+    merged = Select([reduce(operator.add, wrapped).alias("nodes")], [SQL("*")])
     merged = merged.order_by(*order).limit(most).bind(database)
     merged.merged = True
     return merged
@@ -771,7 +778,12 @@ def _summons_joined(query: Any, open_only: bool) -> Any:
     SQLite read the summons without a deadline on the (open, next_due_at) index, every
     closed one of the district, for a root's role (the district supervisor's list with
     closed summons: 766 ms at 1,000,000 items, for none)."""
-    query = query.join(Item).switch(Assignment).join(OrgNode)
+    return _summons_open(query.join(Item).switch(Assignment).join(OrgNode), open_only)
+
+
+def _summons_open(query: Any, open_only: bool) -> Any:
+    """``query`` (summons) with only the open ones when ``open_only``, else both as
+    ``open IN (1, 0)`` (``_summons_joined``)."""
     if open_only:
         return query.where(Assignment.open == True)
     return query.where(Assignment.open.in_([True, False]))
@@ -793,17 +805,46 @@ def _summons_first_page(actor: Actor, open_only: bool) -> list[int]:
     entry = _SUMMONS_STATEMENTS.get(key)
     if entry is None:
         slots = {name: Slot(name) for name in values}
-        query = _summons_joined(assignments_slotted(ways, slots), open_only)
-        due, tiebreak = Assignment.next_due_at, Assignment.id
-        if _gathered_by_unit(actor):  # sorted after: not on an index in this order
-            due, tiebreak = backend().unindexed(due), backend().unindexed(tiebreak)
-        entry = union_sql(first_page_arms(query.select(Assignment.id), due, tiebreak))
+        units = ways[0] if len(ways) == 1 and not large else None
+        if units and 1 < len(units) <= NODE_BY_NODE and backend().plans_kept:
+            arms = _summons_unit_by_unit(units, slots, open_only)
+        else:
+            query = _summons_joined(assignments_slotted(ways, slots), open_only)
+            due, tiebreak = Assignment.next_due_at, Assignment.id
+            if _gathered_by_unit(actor):  # sorted after: not on an index in this order
+                due, tiebreak = backend().unindexed(due), backend().unindexed(tiebreak)
+            arms = first_page_arms(query.select(Assignment.id), due, tiebreak)
+        entry = union_sql(arms)
         if len(_SUMMONS_STATEMENTS) >= INBOX_STATEMENTS_KEPT:
             _SUMMONS_STATEMENTS.clear()
         _SUMMONS_STATEMENTS[key] = entry
     sql, params = entry
     cursor = database.execute_sql(sql, bind(params, values))
-    return [row_id for (row_id,) in cursor.fetchall()][:PAGE_SIZE]
+    return [row[0] for row in cursor.fetchall()][:PAGE_SIZE]
+
+
+def _summons_unit_by_unit(
+    units: tuple[int, ...], slots: dict[str, Any], open_only: bool
+) -> list[Any]:
+    """``by_deadline``'s first page of the summons of one grant's few units (``units``)
+    as two arms, each merging a page read from every unit in order on its (unit, role,
+    open, next_due_at) index: the list of units in one IN made the database read and
+    sort every open summons of them (a compound's property company at the stress
+    million, 995: 0.5 ms; 0.1). Only the ids are read: on the index alone, without the
+    joins to the items and units (each summons has both)."""
+    each: dict[bool, list[Any]] = {True: [], False: []}
+    for unit in units:
+        query = _summons_open(assignments_slotted(((unit,),), slots), open_only)
+        query = query.select(Assignment.id, Assignment.next_due_at)
+        due = Assignment.next_due_at
+        each[True].append(
+            query.where(due.is_null(False)).order_by(due, Assignment.id).limit(PAGE_SIZE)
+        )
+        each[False].append(query.where(due.is_null()).order_by(Assignment.id).limit(PAGE_SIZE))
+    return [
+        merged_in_order(each[True], (SQL("next_due_at"), SQL("id")), PAGE_SIZE),
+        merged_in_order(each[False], (SQL("id"),), PAGE_SIZE),
+    ]
 
 
 def summons_query(actor: Actor, *, open_only: bool = True) -> Any:

@@ -328,6 +328,50 @@ def test_a_roots_summons_come_in_deadline_order_of_its_tree_only(app, actor_of, 
     assert got == expected
 
 
+@pytest.mark.parametrize("open_only", [True, False])
+def test_a_few_units_summons_come_unit_by_unit_in_deadline_order(app, actor_of, open_only):
+    """A grant at a small subtree (a compound's property company: the compound and its
+    buildings) has its first page of summons read from each unit in deadline order and
+    merged, where plans are kept: the page equals one ordered query over its role's
+    summons of those units, none of another role or another compound's unit."""
+    from engine.store.db import backend
+    from engine.store.models import Assignment
+
+    rng = random.Random(5)
+    actor = actor_of("lvzhouhuayuan-wy")
+    (grant,) = actor.grants
+    compound = OrgNode.get(OrgNode.path == grant.node_path)
+    inside = list(OrgNode.select().where(OrgNode.path.startswith(compound.path)))
+    assert len(inside) > 1  # the compound and its buildings
+    other = OrgNode.get(OrgNode.key == "changzhengqiaolu")
+    units = [*inside, other]
+    for n in range(160):
+        item = make_item(compound, state="collected", raised_hours_ago=5)
+        due = None if n % 7 == 0 else rng.choice([-9, -2, 0, 0, 3, 30]) + rng.randint(0, 2)
+        summons = make_summons(item, units[n % len(units)], report_late=None, done_late=None,
+                               open_=n % 9 != 0, next_due_in=due)  # fmt: skip
+        summons.role = grant.role if n % 5 else "department"
+        summons.save()
+    mine = [
+        a
+        for a in Assignment.select()
+        if (a.open or not open_only)
+        and a.role == grant.role
+        and a.unit_id in {u.id for u in inside}
+    ]
+    far = dt.datetime.max
+    expected = [a.id for a in sorted(mine, key=lambda a: (a.next_due_at or far, a.id))]
+    assert len(expected) > queues.PAGE_SIZE
+    queues._SUMMONS_STATEMENTS.clear()
+    got = [a.id for a in queues.summons(actor, open_only=open_only, page=1)]
+    assert got == expected[: queues.PAGE_SIZE]
+    ((sql, _),) = queues._SUMMONS_STATEMENTS.values()
+    if backend().plans_kept:  # each unit on its own, the ids alone (no join)
+        assert sql.count('"unit_id" IN (') == 2 * len(inside) and " JOIN " not in sql
+    got += [a.id for a in queues.summons(actor, open_only=open_only, page=2)]
+    assert got == expected[: 2 * queues.PAGE_SIZE]
+
+
 @pytest.mark.parametrize("few", [10_000, 0])
 @pytest.mark.parametrize("open_only", [True, False])
 @pytest.mark.parametrize("username", ["xifang", "dept-zhifa-user", "ducha"])
