@@ -489,6 +489,7 @@ def _summoned_conds(units: Callable[[Any, Any], Any], ids: Any = None) -> list[A
         for unit in ids:
             pairs = UnitOpenItem.unit == unit
             pairs.order_on = (UnitOpenItem.due_at, UnitOpenItem.item)
+            pairs.in_deadline_order = True  # (its items without one too: ``_undated``)
             pairs.read_for = {"open": True, "closed": None}
             each.append(pairs)
         many.read_for = {"open": None, "closed": (many_summonses, True)}

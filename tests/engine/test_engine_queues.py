@@ -164,6 +164,12 @@ def test_a_unit_reads_its_items_one_way(
     assert sql.count("EXISTS(SELECT 1 FROM") == checks.count("EXISTS") + walked
     assert ('"unit_open_item"' in sql) and (sql.count('"due_at"') > 0)
     arms = sql.split(" UNION ALL ")
+    if ordered:  # its pairs' arms, dated and undated, in the pairs' index order
+        paired = [arm for arm in arms if '"unit_open_item"' in arm]
+        assert len(paired) == 2 * step
+        assert all('."due_at"' in arm and "+" not in arm for arm in paired)
+        assert all(' ORDER BY "t2"."due_at", "t2"."item_id" DESC' in arm for arm in paired[:step])
+        assert all(' ORDER BY "t2"."item_id" DESC' in arm for arm in paired[step:])
     first = ORDERED if ordered else PAIRED
     ways = [first] if ordered and open_only else [first, WALKED]
     if not open_only:
