@@ -29,7 +29,8 @@ from __future__ import annotations
 
 from typing import Any
 
-DAY, HOUR = 10, 13  # a bucket's width: the deadline's UTC date, or its date and hour
+from engine.store.trigger_sql import plpgsql_function, sqlite_body
+
 COUNTS = ("summonses", "items")
 KEYS = ("unit_id", "area", "span", "bucket")
 
@@ -37,7 +38,10 @@ KEYS = ("unit_id", "area", "span", "bucket")
 class DueCountsSQL:
     """The SQLite way; :class:`PostgresDueCountsSQL` overrides what differs."""
 
-    # Given by the backend class this is mixed into.
+    # Given by the backend class this is mixed into (DAY, HOUR: a bucket's width, the
+    # deadline's UTC date or its date and hour).
+    DAY: int
+    HOUR: int
     database: Any
     distinct: str
     lock_for_replace: Any
@@ -57,7 +61,8 @@ class DueCountsSQL:
             f"INSERT INTO summons_due_tally ({', '.join((*KEYS, *COUNTS))})"
             f" SELECT src.unit_id, src.area, spans.span, {bucket}, SUM(src.summonses),"
             f" SUM(src.items) FROM ({rows}) AS src,"
-            f" (SELECT {DAY} AS span UNION ALL SELECT {HOUR}) AS spans WHERE src.due IS NOT NULL"
+            f" (SELECT {self.DAY} AS span UNION ALL SELECT {self.HOUR}) AS spans"
+            " WHERE src.due IS NOT NULL"
             # grouped: PostgreSQL updates a row once per statement (an item's summonses)
             f" GROUP BY src.unit_id, src.area, spans.span, {bucket}"
             + self.on_conflict_add("summons_due_tally", KEYS, COUNTS)
@@ -164,10 +169,10 @@ class DueCountsSQL:
     def due_tally_triggers(self) -> list[str]:
         """Statements creating the triggers that keep the late-summons counts
         (idempotent)."""
-        steps = {k: "BEGIN " + "; ".join(v) + "; END" for k, v in self.due_steps().items()}
+        steps = {k: sqlite_body(v) for k, v in self.due_steps().items()}
         changed = self.DUE_CHANGED.format(d=self.distinct)
         moved = self.PAIR_MOVED.format(d=self.distinct)
-        item = {k: "BEGIN " + "; ".join(v) + "; END" for k, v in self.item_due_steps().items()}
+        item = {k: sqlite_body(v) for k, v in self.item_due_steps().items()}
         on = "CREATE TRIGGER IF NOT EXISTS"
         return [
             f"{on} item_due_delete BEFORE DELETE ON item {item['gone']}",
@@ -199,18 +204,15 @@ class DueCountsSQL:
         self.database.execute_sql("DELETE FROM summons_pair_due")
         self.database.execute_sql("DELETE FROM summons_due_tally")
         self.database.execute_sql(self._pairs_insert("1 = 1"))
-        bucket = self.due_bucket("src.due", "spans.span")
         area = self.path_area("item.node_path")
         self.database.execute_sql(
-            f"INSERT INTO summons_due_tally ({', '.join((*KEYS, *COUNTS))})"
-            f" SELECT src.unit_id, src.area, spans.span, {bucket}, SUM(src.summonses),"
-            " SUM(src.items) FROM (SELECT assignment.unit_id, "
-            f"{area} AS area, assignment.next_due_at AS due, 1 AS summonses, 0 AS items"
-            " FROM assignment JOIN item ON item.id = assignment.item_id"
-            " WHERE assignment.open AND assignment.next_due_at IS NOT NULL"
-            " UNION ALL SELECT unit_id, area, due, 0, 1 FROM summons_pair_due) AS src,"
-            f" (SELECT {DAY} AS span UNION ALL SELECT {HOUR}) AS spans"
-            f" GROUP BY src.unit_id, src.area, spans.span, {bucket}"
+            self._due_add(
+                f"SELECT assignment.unit_id, {area} AS area, assignment.next_due_at AS due,"
+                " 1 AS summonses, 0 AS items"
+                " FROM assignment JOIN item ON item.id = assignment.item_id"
+                " WHERE assignment.open AND assignment.next_due_at IS NOT NULL"
+                f" UNION ALL {self._stored_pairs(1)}"
+            )
         )
 
 
@@ -222,27 +224,16 @@ class PostgresDueCountsSQL(DueCountsSQL):
 
     def due_tally_triggers(self) -> list[str]:
         steps = self.due_steps()
-
-        def function(name: str, statements: list[str]) -> str:
-            return (
-                f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$"
-                f" BEGIN {'; '.join(statements)}; RETURN NULL; END $$"
-            )
-
         changed = self.DUE_CHANGED.format(d=self.distinct)
         moved = self.PAIR_MOVED.format(d=self.distinct)
         item = self.item_due_steps()
         each = "FOR EACH ROW EXECUTE FUNCTION"
         on = "CREATE OR REPLACE TRIGGER"
-        # BEFORE DELETE: PostgreSQL's cascade runs at the statement's end, the item gone
-        gone = (
-            "CREATE OR REPLACE FUNCTION item_due_gone() RETURNS trigger LANGUAGE plpgsql AS $$"
-            f" BEGIN {'; '.join(item['gone'])}; RETURN OLD; END $$"
-        )
         return [
-            *(function(f"assignment_due_{k}", v) for k, v in steps.items()),
-            gone,
-            function("item_due_moved", item["moved"]),
+            *(plpgsql_function(f"assignment_due_{k}", v) for k, v in steps.items()),
+            # BEFORE DELETE: PostgreSQL's cascade runs at the statement's end, the item gone
+            plpgsql_function("item_due_gone", item["gone"], returns="OLD"),
+            plpgsql_function("item_due_moved", item["moved"]),
             f"{on} item_due_delete BEFORE DELETE ON item {each} item_due_gone()",
             (
                 f"{on} item_due_move AFTER UPDATE ON item"

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.store.trigger_sql import plpgsql_function, sqlite_body
+
 
 class OpenItemsSQL:
     """The SQLite way; :class:`PostgresOpenItemsSQL` wraps the same statements."""
@@ -88,7 +90,7 @@ class OpenItemsSQL:
 
     def open_items_triggers(self) -> list[str]:
         """Statements creating the triggers that keep ``unit_open_item`` (idempotent)."""
-        steps = {k: "BEGIN " + "; ".join(v) + "; END" for k, v in self.open_items_steps().items()}
+        steps = {k: sqlite_body(v) for k, v in self.open_items_steps().items()}
         pair = self.OPEN_PAIR_CHANGED.format(d=self.distinct)
         on = "CREATE TRIGGER IF NOT EXISTS"
         return [
@@ -137,13 +139,7 @@ class PostgresOpenItemsSQL(OpenItemsSQL):
     def open_items_triggers(self) -> list[str]:
         steps = self.open_items_steps()
         pair = self.OPEN_PAIR_CHANGED.format(d=self.distinct)
-
-        def function(name: str, statements: list[str]) -> str:
-            return (
-                f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$"
-                f" BEGIN {'; '.join(statements)}; RETURN NULL; END $$"
-            )
-
+        function = plpgsql_function
         each = "FOR EACH ROW EXECUTE FUNCTION"
         on = "CREATE OR REPLACE TRIGGER"
         return [

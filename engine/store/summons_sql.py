@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.store.trigger_sql import plpgsql_function
+
 
 class SummonsCountsSQL:
     """The SQLite way; :class:`PostgresSummonsCountsSQL` overrides what differs."""
@@ -556,10 +558,7 @@ class PostgresSummonsCountsSQL(SummonsCountsSQL):
         item = self.ITEM_CHANGED.format(d=self.distinct)
 
         def function(name: str, statement: str) -> str:
-            return (
-                f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$"
-                f" BEGIN {statement}; RETURN NULL; END $$"
-            )
+            return plpgsql_function(name, [statement])
 
         # BEFORE DELETE, as item_summons(): the cascade runs when the item is gone.
         item_function = (

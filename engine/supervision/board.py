@@ -26,7 +26,6 @@ from engine.org.scope import (
     visible_items,
 )
 from engine.store.db import backend
-from engine.store.due_sql import DAY, HOUR
 from engine.store.models import (
     Assignment,
     Item,
@@ -305,8 +304,8 @@ def _kept_parts(**slots: Any) -> Any:
             kept &= d.area.in_(areas)
         return sums.where(kept if since is None else kept & (d.bucket >= since)).group_by(d.unit)
 
-    days = buckets(DAY, None, slots["bucket"])
-    hours = buckets(HOUR, slots["first_hour"], slots["hour"])
+    days = buckets(backend().DAY, None, slots["bucket"])
+    hours = buckets(backend().HOUR, slots["first_hour"], slots["hour"])
     # this hour's passed deadlines: the summonses on (open, next_due_at, unit, item) (in
     # areas, each matched to its item's path), the pairs on (due, area, unit)
     by_unit = Assignment.unit + 0
