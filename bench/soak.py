@@ -345,6 +345,8 @@ def counts_drift(url: str) -> dict[str, int]:
         "open items by node and day": (tallies.stored, tallies.recount),
         "items by area and day": (tallies.area_stored, tallies.area_recount),
         "items by area and hour": (tallies.area_hour_stored, tallies.area_hour_recount),
+        "items by area and ten minutes": (tallies.area_slot_stored, tallies.area_slot_recount),
+        "items by area and month": (tallies.area_month_stored, tallies.area_month_recount),
         "open summonses by unit and node": (tallies.summons_stored, tallies.summons_recount),
         "summons day counts": (tallies.day_stored, tallies.day_recount),
         "items touched by unit and day": (tallies.item_stored, tallies.item_recount),

@@ -243,13 +243,15 @@ class Backend(SummonsCountsSQL, DurationTallySQL, OpenItemsSQL, DueCountsSQL):
 
     # Stored counts (models.NodeTally): which columns of an item they count, by a row
     # reference (NEW, OLD, or the table) — the same SQL on every backend but the bucket.
-    # A bucket's width: the deadline's UTC date (``YYYY-MM-DD``), or its date and hour
-    # (``YYYY-MM-DD HH``, the counts per area and hour: see models.AreaHourTally).
-    DAY, HOUR = 10, 13
+    # A bucket's width: the deadline's UTC date (``YYYY-MM-DD``); for the counts per area
+    # also its month (``YYYY-MM``, models.AreaMonthTally), its date and hour (``YYYY-MM-DD
+    # HH``, models.AreaHourTally) or its ten minutes (``YYYY-MM-DD HH:M``,
+    # models.AreaSlotTally).
+    MONTH, DAY, HOUR, SLOT = 7, 10, 13, 15
 
     def tally_bucket(self, row: str, width: int = DAY) -> str:
-        """The SQL of ``row``'s bucket: "" closed, the deadline's UTC date (or date and
-        hour, ``width``), "~" none."""
+        """The SQL of ``row``'s bucket: "" closed, the deadline's UTC date (or month, hour
+        or ten minutes: ``width``), "~" none."""
         return (
             f"CASE WHEN {row}.closed THEN '' WHEN {row}.due_at IS NULL THEN '~'"
             f" ELSE substr({row}.due_at, 1, {width}) END"
@@ -338,44 +340,54 @@ class Backend(SummonsCountsSQL, DurationTallySQL, OpenItemsSQL, DueCountsSQL):
         )
 
     # The same counts per area (models.AreaTally): the node below the root on the item's
-    # path (``path_area``) in place of its node; and per area and hour of the deadline
-    # (models.AreaHourTally), for today's hours.
-    def area_upsert(self, row: str, sign: int) -> str:
-        """Add (1) or take away (-1) the item ``row`` from its area's counts by day."""
-        place = self.path_area(f"{row}.node_path")
-        return self._tally_upsert("area_tally", "area", place, row, sign)
+    # path (``path_area``) in place of its node, kept at four widths of the deadline's
+    # bucket: its month (``area_month_tally``: every item, the months before this one), its
+    # day (``area_tally``, for this month's days), its hour (``area_hour_tally``, for
+    # today's hours) and its ten minutes (``area_slot_tally``, for this hour's): table,
+    # trigger name, width.
+    AREA_LEVELS = (
+        ("area_month_tally", "item_area_month", MONTH),
+        ("area_tally", "item_area", DAY),
+        ("area_hour_tally", "item_area_hour", HOUR),
+        ("area_slot_tally", "item_area_slot", SLOT),
+    )
 
-    def area_hour_upsert(self, row: str, sign: int) -> str:
-        """Add (1) or take away (-1) the item ``row`` from its area's counts by hour."""
-        place = self.path_area(f"{row}.node_path")
-        return self._tally_upsert("area_hour_tally", "area", place, row, sign, self.HOUR)
+    def _area_upsert(self, table: str, width: int) -> Callable[[str, int], str]:
+        """``upsert(row, sign)``: add (1) or take away (-1) the item ``row`` from its area's
+        counts in ``table``, bucketed ``width`` wide."""
+
+        def upsert(row: str, sign: int) -> str:
+            place = self.path_area(f"{row}.node_path")
+            return self._tally_upsert(table, "area", place, row, sign, width)
+
+        return upsert
 
     def area_tally_triggers(self) -> list[str]:
-        """Statements creating the triggers that keep ``area_tally`` and ``area_hour_tally``
-        (idempotent)."""
-        by_day = self.row_tally_triggers(
-            "item_area", "item", self.area_upsert, self.tally_changed("node_path")
-        )
-        by_hour = self.row_tally_triggers(
-            "item_area_hour",
-            "item",
-            self.area_hour_upsert,
-            self.tally_changed("node_path", self.HOUR),
-        )
-        return by_day + by_hour
+        """Statements creating the triggers that keep the counts per area at each width
+        (``AREA_LEVELS``; idempotent)."""
+        return [
+            statement
+            for table, name, width in self.AREA_LEVELS
+            for statement in self.row_tally_triggers(
+                name,
+                "item",
+                self._area_upsert(table, width),
+                self.tally_changed("node_path", width),
+            )
+        ]
 
     def drop_area_tally_triggers(self) -> list[str]:
-        by_day = self.drop_row_tally_triggers("item_area", "item")
-        return by_day + self.drop_row_tally_triggers("item_area_hour", "item")
+        return [
+            statement
+            for _, name, _ in self.AREA_LEVELS
+            for statement in self.drop_row_tally_triggers(name, "item")
+        ]
 
-    def rebuild_area_tally(self) -> None:
-        """Count every item again into ``area_tally`` (in the caller's transaction)."""
-        self._rebuild_tally("area_tally", "area", self.path_area("item.node_path"))
-
-    def rebuild_area_hour_tally(self) -> None:
-        """Count every item again into ``area_hour_tally`` (in the caller's transaction)."""
-        place = self.path_area("item.node_path")
-        self._rebuild_tally("area_hour_tally", "area", place, self.HOUR)
+    def rebuild_area_tally(self, table: str = "area_tally") -> None:
+        """Count every item again into ``table``, one of ``AREA_LEVELS`` (in the caller's
+        transaction)."""
+        width = next(w for t, _, w in self.AREA_LEVELS if t == table)
+        self._rebuild_tally(table, "area", self.path_area("item.node_path"), width)
 
     # --- Resolution-time histograms (models.ResolutionTally), kept apart from the item
     # counts above: a row per (node, bucket) counts the resolved items at or below the
@@ -629,10 +641,13 @@ class PostgreSQL(
     distinct = "IS DISTINCT FROM"
 
     def tally_bucket(self, row: str, width: int = Backend.DAY) -> str:
-        shape = "YYYY-MM-DD" if width == self.DAY else "YYYY-MM-DD HH24"
+        shapes = {self.MONTH: "YYYY-MM", self.DAY: "YYYY-MM-DD", self.HOUR: "YYYY-MM-DD HH24"}
+        shape = shapes.get(width, "YYYY-MM-DD HH24:MI")
+        bucket = f"to_char({row}.due_at, '{shape}')"
+        if width not in shapes:  # ten minutes: the minutes' first digit
+            bucket = f"substr({bucket}, 1, {width})"
         return (
-            f"CASE WHEN {row}.closed THEN '' WHEN {row}.due_at IS NULL THEN '~'"
-            f" ELSE to_char({row}.due_at, '{shape}') END"
+            f"CASE WHEN {row}.closed THEN '' WHEN {row}.due_at IS NULL THEN '~' ELSE {bucket} END"
         )
 
     def tally_triggers(self) -> list[str]:

@@ -18,6 +18,8 @@ from engine.store import prepared
 from engine.store.db import backend, database
 from engine.store.models import (
     AreaHourTally,
+    AreaMonthTally,
+    AreaSlotTally,
     AreaTally,
     Assignment,
     Base,
@@ -77,6 +79,8 @@ def assert_counts_follow(now: dt.datetime = NOW) -> None:
     assert tallies.stored() == tallies.recount()
     assert tallies.area_stored() == tallies.area_recount()
     assert tallies.area_hour_stored() == tallies.area_hour_recount()
+    assert tallies.area_slot_stored() == tallies.area_slot_recount()
+    assert tallies.area_month_stored() == tallies.area_month_recount()
     assert tallies.summons_stored() == tallies.summons_recount()
     assert tallies.day_stored() == tallies.day_recount()
     assert tallies.unit_day_stored() == tallies.unit_day_recount()
@@ -205,7 +209,8 @@ def test_the_stored_counts_follow_every_writer(app, actor_of, client, token_for)
     before, summons_before = tallies.stored(), tallies.summons_stored()
     days_before, touched_before = tallies.day_stored(), tallies.item_stored()
     unit_days_before, areas_before = tallies.unit_day_stored(), tallies.area_stored()
-    area_hours_before = tallies.area_hour_stored()
+    area_hours_before, area_slots_before = tallies.area_hour_stored(), tallies.area_slot_stored()
+    area_months_before = tallies.area_month_stored()
     dues_before, pair_dues_before = tallies.due_stored(), tallies.pairs_due_stored()
     assert dues_before and pair_dues_before
     with database.atomic() as transaction:
@@ -213,7 +218,8 @@ def test_the_stored_counts_follow_every_writer(app, actor_of, client, token_for)
         assert tallies.stored() == {} == tallies.summons_stored() == tallies.day_stored()
         assert tallies.item_stored() == {} == tallies.unit_day_stored() == tallies.area_stored()
         assert tallies.area_hour_stored() == {} == tallies.due_stored()
-        assert tallies.pairs_due_stored() == {}
+        assert tallies.pairs_due_stored() == {} == tallies.area_slot_stored()
+        assert tallies.area_month_stored() == {}
         transaction.rollback()
     assert tallies.stored() == before == tallies.recount()
     assert tallies.summons_stored() == summons_before == tallies.summons_recount()
@@ -221,13 +227,17 @@ def test_the_stored_counts_follow_every_writer(app, actor_of, client, token_for)
     assert tallies.unit_day_stored() == unit_days_before == tallies.unit_day_recount()
     assert tallies.area_stored() == areas_before == tallies.area_recount()
     assert tallies.area_hour_stored() == area_hours_before == tallies.area_hour_recount()
+    assert tallies.area_slot_stored() == area_slots_before == tallies.area_slot_recount()
+    assert tallies.area_month_stored() == area_months_before == tallies.area_month_recount()
     assert tallies.item_stored() == touched_before == tallies.item_recount()
     assert tallies.due_stored() == dues_before == tallies.due_recount()
     assert tallies.pairs_due_stored() == pair_dues_before
 
     # Rebuilding from nothing gives the same counts.
-    for model in (NodeTally, AreaTally, AreaHourTally, SummonsTally, SummonsDayTally):
+    for model in (NodeTally, AreaTally, AreaHourTally, AreaSlotTally, AreaMonthTally):
         model.delete().execute()
+    SummonsTally.delete().execute()
+    SummonsDayTally.delete().execute()
     SummonsUnitDayTally.delete().execute()
     SummonsItemTally.delete().execute()
     SummonsDueTally.delete().execute()
@@ -239,6 +249,8 @@ def test_the_stored_counts_follow_every_writer(app, actor_of, client, token_for)
     assert tallies.unit_day_stored() == unit_days_before
     assert tallies.area_stored() == areas_before
     assert tallies.area_hour_stored() == area_hours_before
+    assert tallies.area_slot_stored() == area_slots_before
+    assert tallies.area_month_stored() == area_months_before
     assert tallies.item_stored() == touched_before
     assert tallies.due_stored() == dues_before
     assert tallies.pairs_due_stored() == pair_dues_before
@@ -246,18 +258,24 @@ def test_the_stored_counts_follow_every_writer(app, actor_of, client, token_for)
 
 @pytest.mark.parametrize("few", [1, tallies.DUE_TODAY_FEW])
 @pytest.mark.parametrize("hour", [0, 9, 23])
-def test_overdue_counts_items_due_earlier_today(app, actor_of, monkeypatch, hour, few):
+@pytest.mark.parametrize("minute", [5, 35])
+@pytest.mark.parametrize("mday", [1, 27])
+def test_overdue_counts_items_due_earlier_today(
+    app, actor_of, monkeypatch, mday, hour, minute, few
+):
     """Deadlines before today come from the stored buckets, today's from the items; per
     node under the root, and per area as who sees the whole tree reads them (there the
-    buckets are hours: deadlines before this hour stored, this hour's from the items). The
+    buckets are months, days, hours and ten minutes: deadlines before this month, this
+    month's before today, today's before this hour and this hour's up to the end of these
+    ten minutes stored, less these ten minutes' still to come, read from the items). The
     whole tree's deadlines of the day are read one way when few, another when many
     (``few``: from how many on)."""
     monkeypatch.setattr(tallies, "DUE_TODAY_FEW", few)
     monkeypatch.setattr(prepared, "_statements", {})  # built again with that number
     generate(SEED, compounds=4, items=40, seed=5, now=NOW)
-    now = NOW.replace(hour=hour, minute=30)
+    now = NOW.replace(day=mday, hour=hour, minute=minute)
     open_ids = [i.id for i in Item.select(Item.id).where(~Item.closed).order_by(Item.id)]
-    assert len(open_ids) >= 8
+    assert len(open_ids) >= 14
     # two of one node first: their deadlines fall in this hour (a node's items summed)
     nodes = {i.id: i.node_id for i in Item.select(Item.id, Item.node).where(~Item.closed)}
     pair = next([a, b] for a in open_ids for b in open_ids if a < b and nodes[a] == nodes[b])
@@ -272,7 +290,11 @@ def test_overdue_counts_items_due_earlier_today(app, actor_of, monkeypatch, hour
     ]
     moves += [day - dt.timedelta(seconds=1), day + dt.timedelta(days=1)]
     moves.append(hour_start - dt.timedelta(seconds=1))  # the hour before (stored)
-    for item_id, due in zip(open_ids, moves, strict=False):
+    slot = tallies.slot_start(now)  # these ten minutes (passed, to come), the ones before
+    moves += [slot, slot + dt.timedelta(seconds=599), slot - dt.timedelta(seconds=1)]
+    month = day.replace(day=1)  # this month's first day, an earlier one, the month before
+    moves += [month, day - dt.timedelta(days=3), month - dt.timedelta(seconds=1)]
+    for item_id, due in zip(open_ids, moves, strict=False):  # every move (14 ids at least)
         Item.update(due_at=due).where(Item.id == item_id).execute()
     paths = [OrgNode.get(OrgNode.parent.is_null()).path]
     counted = tallies.by_node(paths, now=now)
@@ -413,6 +435,12 @@ def test_an_instance_without_stored_counts_gets_them_counted(app, actor_of):
     area_hours = tallies.area_hour_stored()
     assert area_hours == tallies.area_hour_recount() != {}
     assert any(len(bucket) == 13 for _, bucket in area_hours)  # by hour: YYYY-MM-DD HH
+    area_slots = tallies.area_slot_stored()
+    assert area_slots == tallies.area_slot_recount() != {}
+    assert any(len(bucket) == 15 for _, bucket in area_slots)  # YYYY-MM-DD HH:M
+    area_months = tallies.area_month_stored()
+    assert area_months == tallies.area_month_recount() != {}
+    assert any(len(bucket) == 7 for _, bucket in area_months)  # YYYY-MM
     pairs = tallies.open_items_stored()
     assert pairs == tallies.open_items_recount() != {}
     dues, pair_dues = tallies.due_stored(), tallies.pairs_due_stored()
@@ -426,6 +454,7 @@ def test_an_instance_without_stored_counts_gets_them_counted(app, actor_of):
     database.drop_tables(
         [NodeTally, AreaTally, SummonsTally, SummonsDayTally, SummonsUnitDayTally]
         + [SummonsItemTally, UnitOpenItem, AreaHourTally, SummonsDueTally, SummonsPairDue]
+        + [AreaSlotTally, AreaMonthTally]
     )
     create_tables()
     assert tallies.stored() == expected
@@ -434,6 +463,8 @@ def test_an_instance_without_stored_counts_gets_them_counted(app, actor_of):
     assert tallies.unit_day_stored() == unit_days
     assert tallies.area_stored() == areas
     assert tallies.area_hour_stored() == area_hours
+    assert tallies.area_slot_stored() == area_slots
+    assert tallies.area_month_stored() == area_months
     assert tallies.item_stored() == touched
     assert tallies.due_stored() == dues and tallies.pairs_due_stored() == pair_dues
     whistle(actor_of, 1)  # and the triggers are back
@@ -443,6 +474,8 @@ def test_an_instance_without_stored_counts_gets_them_counted(app, actor_of):
     assert tallies.unit_day_stored() == tallies.unit_day_recount()
     assert tallies.area_stored() == tallies.area_recount()
     assert tallies.area_hour_stored() == tallies.area_hour_recount()
+    assert tallies.area_slot_stored() == tallies.area_slot_recount()
+    assert tallies.area_month_stored() == tallies.area_month_recount()
     assert tallies.due_stored() == tallies.due_recount()
 
 

@@ -127,6 +127,8 @@ def test_a_backup_restores_every_item_file_and_event_into_an_empty_instance(
         assert tallies.stored() == tallies.recount() != {}  # made again by the items' inserts
         assert tallies.area_stored() == tallies.area_recount() != {}
         assert tallies.area_hour_stored() == tallies.area_hour_recount() != {}
+        assert tallies.area_slot_stored() == tallies.area_slot_recount() != {}
+        assert tallies.area_month_stored() == tallies.area_month_recount() != {}
         assert tallies.summons_stored() == tallies.summons_recount() != {}  # and the summons'
         assert tallies.day_stored() == tallies.day_recount() != {}
         assert tallies.unit_day_stored() == tallies.unit_day_recount() != {}
@@ -193,6 +195,8 @@ def test_every_table_is_in_the_backup(app):
     from engine.store.backup import _models
     from engine.store.models import (
         AreaHourTally,
+        AreaMonthTally,
+        AreaSlotTally,
         AreaTally,
         NodeTally,
         ResolutionTally,
@@ -214,6 +218,8 @@ def test_every_table_is_in_the_backup(app):
         NodeTally,
         AreaTally,
         AreaHourTally,
+        AreaMonthTally,
+        AreaSlotTally,
         SummonsTally,
         SummonsDayTally,
         SummonsUnitDayTally,
