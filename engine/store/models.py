@@ -900,10 +900,8 @@ def _create_tables() -> None:
     _retire_durations_without_area(backend())
     added = add_missing_columns(ALL_MODELS)  # first: new indexes may cover new columns
     tallied = NodeTally.table_exists()
-    areas_tallied = AreaTally.table_exists()
-    area_months_tallied = AreaMonthTally.table_exists()
-    area_hours_tallied = AreaHourTally.table_exists()
-    area_slots_tallied = AreaSlotTally.table_exists()
+    # the counts per area at each width an instance made before it lacks
+    areas_untallied = [t for t, _, _ in backend().AREA_LEVELS if not database.table_exists(t)]
     summons_tallied = SummonsTally.table_exists()
     day_tallied = SummonsDayTally.table_exists()
     unit_days_tallied = SummonsUnitDayTally.table_exists()
@@ -931,18 +929,9 @@ def _create_tables() -> None:
     if not tallied:  # an instance made before the stored counts: count what it holds
         with database.atomic():
             backend().rebuild_tallies()
-    if not areas_tallied:
+    for table in areas_untallied:
         with database.atomic():
-            backend().rebuild_area_tally()
-    if not area_months_tallied:  # made before the counts per area and month
-        with database.atomic():
-            backend().rebuild_area_tally("area_month_tally")
-    if not area_hours_tallied:  # an instance made before the counts per area and hour
-        with database.atomic():
-            backend().rebuild_area_tally("area_hour_tally")
-    if not area_slots_tallied:  # made before the counts per area and ten minutes
-        with database.atomic():
-            backend().rebuild_area_tally("area_slot_tally")
+            backend().rebuild_area_tally(table)
     if not summons_tallied:
         with database.atomic():
             backend().rebuild_summons_tally()

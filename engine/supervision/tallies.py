@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial, reduce
 from typing import Any
@@ -106,7 +105,7 @@ def by_node(paths: list[str], *, now: dt.datetime) -> dict[str, Counts]:
     rows = prepared_cursor(  # built once per number of paths, with or without a root
         ("tallies.by_node", len(patterns), rooted),
         partial(_by_node_parts, rooted=rooted),
-        bucket=today.strftime("%Y-%m-%d"),
+        bucket=bucket_at(today),
         today=today,
         now=now,
         **patterns,
@@ -147,23 +146,23 @@ def hour_slots(now: dt.datetime) -> dict[str, Any]:
     this hour's start (``since``) and ``now``."""
     today, hour = day_start(now), hour_start(now)
     return {
-        "bucket": today.strftime("%Y-%m-%d"),
-        "first_hour": today.strftime("%Y-%m-%d %H"),
-        "hour": hour.strftime("%Y-%m-%d %H"),
+        "bucket": bucket_at(today),
+        "first_hour": bucket_at(today, Backend.HOUR),
+        "hour": bucket_at(hour, Backend.HOUR),
         "since": hour,
         "now": now,
     }
 
 
+def bucket_at(when: dt.datetime, width: int = Backend.DAY) -> str:
+    """The bucket of a deadline at ``when`` in counts kept ``width`` wide (``Backend``'s
+    MONTH, DAY, HOUR or SLOT: ``Backend.tally_bucket`` in Python)."""
+    return f"{when:%Y-%m-%d %H:%M}"[:width]
+
+
 def slot_start(now: dt.datetime) -> dt.datetime:
     """The start of ``now``'s ten minutes (naive UTC, as stored)."""
     return now.replace(minute=now.minute - now.minute % 10, second=0, microsecond=0)
-
-
-def slot_bucket(when: dt.datetime) -> str:
-    """The bucket of a deadline at ``when`` in the counts per ten minutes
-    (``Backend.SLOT``: ``YYYY-MM-DD HH:M``)."""
-    return f"{when:%Y-%m-%d %H:}{when.minute // 10}"
 
 
 def by_area(*, now: dt.datetime) -> dict[int, Counts]:
@@ -179,14 +178,13 @@ def by_area(*, now: dt.datetime) -> dict[int, Counts]:
     These ten minutes' deadlines still to come are read rather than those passed: many
     deadlines fall on the hour (a working day's end; the stress million's 516 of the 540
     due from 14:00 to 14:05), and those are read only in the hour's first instant."""
-    start = slot_start(now)
     slots = {
         **hour_slots(now),
-        "month": now.strftime("%Y-%m"),
-        "first_day": now.strftime("%Y-%m-01"),
-        "first_slot": hour_start(now).strftime("%Y-%m-%d %H:0"),
-        "slot": slot_bucket(now),
-        "until": start + dt.timedelta(minutes=10),
+        "month": bucket_at(now, Backend.MONTH),
+        "first_day": bucket_at(now.replace(day=1)),
+        "first_slot": bucket_at(hour_start(now), Backend.SLOT),
+        "slot": bucket_at(now, Backend.SLOT),
+        "until": slot_start(now) + dt.timedelta(minutes=10),
     }
     rows = prepared_cursor("tallies.by_area", _by_area, **slots).fetchall()
     found: dict[int, Counts] = {}
@@ -248,8 +246,8 @@ def _by_area(**slots: Any) -> Any:
 DUE_TODAY_FEW = 1_000
 
 
-def _due_since(since: Any, now: Any, *, by_area: bool = False, part: int = 2) -> tuple[Any, Any]:
-    """The open items due from ``since`` (today's start, or ``by_area`` now) to ``now``
+def _due_since(start: Any, end: Any, *, by_area: bool = False, part: int = 2) -> tuple[Any, Any]:
+    """The open items due from ``start`` (today's start, or ``by_area`` now) to ``end``
     (now, or the end of its ten minutes), counted by node path (a part told apart by its
     first column, ``part``), or summed by area in its second column (``by_area``), for the
     whole tree: two arms of which the database reads one, by a count of the deadlines up
@@ -263,7 +261,7 @@ def _due_since(since: Any, now: Any, *, by_area: bool = False, part: int = 2) ->
     for those 13), and SQLite's statistics choose them either way."""
     # typed: PostgreSQL takes a bare NULL in a subquery's columns for text
     none = SQL("CAST(NULL AS INTEGER)")
-    due = (Item.closed == False) & (Item.due_at >= since) & (Item.due_at < now)
+    due = (Item.closed == False) & (Item.due_at >= start) & (Item.due_at < end)
     many = count_up_to(Item.select(SQL("1")).where(due), DUE_TODAY_FEW) >= DUE_TODAY_FEW
     by_path = (
         Item.select(
@@ -392,33 +390,16 @@ def stored() -> dict[tuple[int, str], tuple[int, ...]]:
     return _rows(NodeTally, ("node", "bucket"), ITEM_COUNT_FIELDS)
 
 
-def month_bucket(when: dt.datetime) -> str:
-    """The bucket of a deadline at ``when`` in the counts per month (``YYYY-MM``)."""
-    return f"{when:%Y-%m}"
-
-
-def day_bucket(when: dt.datetime) -> str:
-    """The bucket of a deadline at ``when`` in the counts per day (``YYYY-MM-DD``)."""
-    return f"{when:%Y-%m-%d}"
-
-
-def hour_bucket(when: dt.datetime) -> str:
-    """The bucket of a deadline at ``when`` in the counts per hour (``YYYY-MM-DD HH``)."""
-    return f"{when:%Y-%m-%d %H}"
-
-
-def recount(
-    bucket_of: Callable[[dt.datetime], str] = day_bucket,
-) -> dict[tuple[int, str], tuple[int, ...]]:
+def recount(width: int = Backend.DAY) -> dict[tuple[int, str], tuple[int, ...]]:
     """What ``stored`` should hold, counted from the items (open ones bucketed by their
-    deadline's ``bucket_of``: its day, or its hour or ten minutes for the counts per area
-    at those widths)."""
+    deadline ``width`` wide: its day, or its month, hour or ten minutes for the counts per
+    area at those widths)."""
     found: dict[tuple[int, str], list[int]] = {}
     rows = Item.select(
         Item.node, Item.closed, Item.due_at, Item.resolved_at, Item.satisfaction
     ).tuples()
     for node, closed, due_at, resolved_at, rating in rows:
-        bucket = "" if closed else ("~" if due_at is None else bucket_of(due_at))
+        bucket = "" if closed else ("~" if due_at is None else bucket_at(due_at, width))
         numbers = found.setdefault((node, bucket), [0, 0, 0, 0, 0])
         numbers[0] += 1
         numbers[1] += 0 if closed else 1
@@ -433,13 +414,11 @@ def area_stored() -> dict[tuple[int, str], tuple[int, ...]]:
     return _rows(AreaTally, ("area", "bucket"), ITEM_COUNT_FIELDS)
 
 
-def area_recount(
-    bucket_of: Callable[[dt.datetime], str] = day_bucket,
-) -> dict[tuple[int, str], tuple[int, ...]]:
+def area_recount(width: int = Backend.DAY) -> dict[tuple[int, str], tuple[int, ...]]:
     """What ``area_stored`` should hold: ``recount`` summed by the nodes' areas."""
     nodes = OrgNode.select(OrgNode.id, OrgNode.path).tuples()
     areas = {node_id: area_of(path) for node_id, path in nodes}
-    return _summed(recount(bucket_of), lambda key: (areas[key[0]], key[1]))
+    return _summed(recount(width), lambda key: (areas[key[0]], key[1]))
 
 
 def area_month_stored() -> dict[tuple[int, str], tuple[int, ...]]:
@@ -450,7 +429,7 @@ def area_month_stored() -> dict[tuple[int, str], tuple[int, ...]]:
 
 def area_month_recount() -> dict[tuple[int, str], tuple[int, ...]]:
     """What ``area_month_stored`` should hold: the items counted by area and month."""
-    return area_recount(month_bucket)
+    return area_recount(Backend.MONTH)
 
 
 def area_hour_stored() -> dict[tuple[int, str], tuple[int, ...]]:
@@ -461,7 +440,7 @@ def area_hour_stored() -> dict[tuple[int, str], tuple[int, ...]]:
 
 def area_hour_recount() -> dict[tuple[int, str], tuple[int, ...]]:
     """What ``area_hour_stored`` should hold: the items counted by area and hour."""
-    return area_recount(hour_bucket)
+    return area_recount(Backend.HOUR)
 
 
 def area_slot_stored() -> dict[tuple[int, str], tuple[int, ...]]:
@@ -472,7 +451,7 @@ def area_slot_stored() -> dict[tuple[int, str], tuple[int, ...]]:
 
 def area_slot_recount() -> dict[tuple[int, str], tuple[int, ...]]:
     """What ``area_slot_stored`` should hold: the items counted by area and ten minutes."""
-    return area_recount(slot_bucket)
+    return area_recount(Backend.SLOT)
 
 
 def summons_stored() -> dict[tuple[int, int], int]:
