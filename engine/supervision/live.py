@@ -91,13 +91,13 @@ _RAISED_AT, _DUE_AT = _ITEM_NAMES.index("raised_at"), _ITEM_NAMES.index("due_at"
 
 
 def _open_items(actor: Actor, types: list[int]) -> list[dict[str, Any]]:
-    """The newest ``LIMIT`` unclosed items of ``types`` the actor sees, as dicts made here
-    from the cursor's rows, their two times converted (peewee's dict rows converted each
-    column: a fifth of a full board's time).
+    """The newest ``LIMIT`` + 1 unclosed items of ``types`` the actor sees (the one more:
+    whether the board is cut), as dicts made here from the cursor's rows, their two times
+    converted (peewee's dict rows converted each column: a fifth of a full board's time).
 
     One statement per shape of the actor's grants and number of types (padded): an arm
     per way the actor sees items (``_arms``; on PostgreSQL one OR of a supervisor's), each
-    its own newest ``LIMIT``, merged here. One OR of the ways walked the types' open items
+    its own newest ``LIMIT`` + 1, merged here. One OR of the ways walked the types' open items
     newest first testing each: for a department, whose way is its summonses, every open
     emergency of the district was probed for one (7,753 for none, 20 ms on SQLite, with
     273,000 items open)."""
@@ -113,13 +113,13 @@ def _open_items(actor: Actor, types: list[int]) -> list[dict[str, Any]]:
             item["raised_at"], item["due_at"] = raised(row[_RAISED_AT]), due(row[_DUE_AT])
             found[row[0]] = item
     newest = sorted(found.values(), key=lambda i: (i["raised_at"], i["id"]), reverse=True)
-    return newest[:LIMIT]
+    return newest[: LIMIT + 1]
 
 
 def _arms(ways: tuple[str, ...], slots: dict[str, Any]) -> Any:
     """``visible_item_slotted``'s ways as arms of one statement (UNION ALL), each the
-    newest ``LIMIT`` open items of the types (``type0`` …) it finds (where the plan is kept,
-    ``Backend.plans_kept``, or a way is a summoned unit's; else one OR of them):
+    newest ``LIMIT`` + 1 open items of the types (``type0`` …) it finds (where the plan is
+    kept, ``Backend.plans_kept``, or a way is a summoned unit's; else one OR of them):
 
     - a subtree's on the (type, closed, raised_at) index newest first, the path tested on
       each row (a street's board: its items are many of the district's);
@@ -162,7 +162,7 @@ def _arms(ways: tuple[str, ...], slots: dict[str, Any]) -> Any:
             .join(OrgNode, on=(Item.node == OrgNode.id))
             .where(either & Item.definition.in_(types))
             .order_by(Item.raised_at.desc(), Item.id.desc())
-            .limit(LIMIT)
+            .limit(LIMIT + 1)
         )
     arms = []
     for cond, newest, kind in conds:
@@ -171,7 +171,7 @@ def _arms(ways: tuple[str, ...], slots: dict[str, Any]) -> Any:
             .join(OrgNode, JOIN.CROSS)
             .where(cond & kind.in_(types) & (Item.node == OrgNode.id))
             .order_by(newest.desc(), Item.id.desc())
-            .limit(LIMIT)
+            .limit(LIMIT + 1)
         )
         arms.append(Select([arm], [SQL("*")]))
     return reduce(operator.add, arms).bind(database)
@@ -207,19 +207,26 @@ def _streets(node_ids: set[int]) -> dict[int, OrgNode]:
     return {n.id: n for n in prepared(("live.streets", len(ids)), build, **ids)}
 
 
-def live_board(actor: Actor, *, now: dt.datetime) -> list[StreetGroup]:
+@dataclass(frozen=True)
+class Board:
+    """A live board: its streets' groups, and whether more items are open than it holds
+    (``cut``: the newest ``LIMIT`` are on it, and its counts are theirs)."""
+
+    groups: list[StreetGroup]
+    cut: bool = False
+
+
+def live_board(actor: Actor, *, now: dt.datetime) -> Board:
     """The actor's open live-board items by street, the street with most overdue first;
     in a street the most urgent (nearest or longest-passed deadline) first."""
     types = dict(live_types())
     if not types:
-        return []
-    open_items = [
-        i
-        for i in _open_items(actor, list(types))
-        if not runtime(i["version_id"]).is_resolved(i["state"])
-    ]
+        return Board([])
+    newest = _open_items(actor, list(types))
+    cut = len(newest) > LIMIT
+    open_items = [i for i in newest[:LIMIT] if not runtime(i["version_id"]).is_resolved(i["state"])]
     if not open_items:
-        return []
+        return Board([], cut)
     summons_due = _summons_due([i["id"] for i in open_items])
     above = {int(p) for i in open_items for p in i["node_path"].strip("/").split("/") if p}
     streets = _streets(above)
@@ -245,10 +252,11 @@ def live_board(actor: Actor, *, now: dt.datetime) -> list[StreetGroup]:
         )
     for group in groups.values():
         group.rows.sort(key=lambda r: (r.remaining is None, r.remaining or 0, r.item["id"]))
-    return sorted(
+    ordered = sorted(
         groups.values(),
         key=lambda g: (-g.overdue, -len(g.rows), g.street.id if g.street else 1 << 62),
     )
+    return Board(ordered, cut)
 
 
 def _naive(value: object) -> dt.datetime | None:

@@ -162,3 +162,70 @@ def test_every_open_emergency_is_on_the_board_whatever_their_number(
     for i in range(more):
         assert "绿洲花园" in _row(html, f"{i + 5}幢电梯")
     assert html.count('class="card live-street"') == 1  # one street
+
+
+def _raise_lifts(n: int) -> None:
+    xifang = actor_for(User.get(User.username == "xifang"))
+    for i in range(n):
+        where = {**LIFT, "location": f"{i + 5}幢电梯"}
+        items.raise_item(
+            xifang, "emergency", "lvzhouhuayuan", where, now=NOW - dt.timedelta(minutes=i)
+        )
+
+
+def test_board_shows_a_street_s_first_rows_and_links_its_own_board(
+    client, auth, raised, monkeypatch, assert_max_queries
+):
+    """Each street's FIRST most urgent rows on the whole board, its heading counting all
+    of them, and a link to the street's own board, paged, which the poll keeps."""
+    from pages.review import live
+
+    monkeypatch.setattr(live, "FIRST", 3)
+    monkeypatch.setattr(live, "PAGE", 4)
+    _raise_lifts(5)  # seven open in the street, the gas leak the only late one
+    auth.login("chaohui-ducha")
+    html = client.get("/review/live").get_data(as_text=True)
+    assert html.count("<tr class=") == 3
+    assert html.index("7幢3单元") < html.index("2幢电梯")  # the late one first, still
+    assert "未办结 7 件" in html and "1 项逾期" in html
+    assert 'href="/review/live?street=chaohui"' in html and "查看本街道全部 7 件" in html
+    assert "返回全部街道" not in html
+
+    client.get("/review/live?street=chaohui")
+    with assert_max_queries(8, "a street's live board"):
+        first = client.get("/review/live?street=chaohui").get_data(as_text=True)
+    assert first.count("<tr class=") == 4 and "返回全部街道" in first
+    assert 'href="/review/live?page=2&amp;street=chaohui"' in first
+    assert "查看本街道全部" not in first
+    second = client.get("/review/live?street=chaohui&page=2", headers=POLL)
+    second = second.get_data(as_text=True)
+    assert second.count("<tr class=") == 3 and "<html" not in second
+    assert 'hx-get="/review/live?street=chaohui&amp;page=2"' in second  # the poll stays here
+    assert 'href="/review/live?page=1&amp;street=chaohui"' in second  # back to the first
+    shown = re.findall(r"(\d+)幢电梯|7幢3单元", first + second)
+    assert len(shown) == 7  # every open matter on one of the two pages, once
+
+
+@pytest.mark.parametrize("username, rows", [("chaohui-ducha", 2), ("xiaohe-ducha", 0)])
+def test_a_street_s_board_holds_only_what_the_user_sees(client, auth, raised, username, rows):
+    auth.login(username)
+    response = client.get("/review/live?street=chaohui")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert html.count("<tr class=") == rows
+    assert ("朝晖" in html.split('id="live-board"')[1]) is bool(rows)
+
+
+def test_a_cut_board_says_so(client, auth, raised, monkeypatch):
+    """More open than the board holds: the newest LIMIT listed, and a note saying the
+    numbers count those; not cut, no note."""
+    from engine.supervision import live
+
+    auth.login("chaohui-ducha")
+    assert "看板只列最新的" not in client.get("/review/live").get_data(as_text=True)
+    monkeypatch.setattr(live, "LIMIT", 3)
+    _raise_lifts(2)  # four open
+    html = client.get("/review/live").get_data(as_text=True)
+    assert "未办结的紧急事项多于 3 件：看板只列最新的 3 件" in html
+    assert html.count("<tr class=") == 3 and "未办结 3 件" in html
+    assert "7幢3单元" not in html  # the oldest
