@@ -18,7 +18,7 @@ from engine.org.scope import ids_in
 from engine.store import fetched
 from engine.store.db import database
 from engine.store.models import Definition, DefinitionVersion, OrgNode, Pack
-from engine.store.prepared import prepared_cursor, with_columns
+from engine.store.prepared import forget_answers, prepared_cursor, with_columns
 
 __all__ = ["Runtime", "clear_runtime_cache", "runtime"]  # re-exported: the compiled runtime
 
@@ -177,10 +177,12 @@ def _with_bodies(query: Any) -> list[DefinitionVersion]:
 
 
 def clear_body_cache() -> None:
-    """Forget kept bodies (``clear_runtime_cache`` does it too)."""
+    """Forget kept bodies (``clear_runtime_cache`` does it too), kept models and the kept
+    answers of size checks (``prepared.kept_answers``)."""
     _BODIES.clear()
     fetched.clear()
     _STATEMENTS.clear()
+    forget_answers()
 
 
 # The statements of ``_current_of`` by shape (kinds or ids, order), kept bodies and backend:

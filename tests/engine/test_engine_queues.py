@@ -139,7 +139,7 @@ def test_a_unit_reads_its_items_one_way(
     pairs in deadline order) or its number of open items picks for its open items, and
     the one its number of summonses picks for its closed ones: the others' LIMIT is 0 (an
     open list leaves the closed items' ways out), and the statement gives the rows of one
-    ordered query. The size checks are worked out once, before the arms, and an open
+    ordered query. The size checks are worked out once, before the statement, and an open
     list works out only the one it reads (none when its units' pairs are read in order)."""
     from engine.org import scope
     from engine.store.db import database
@@ -152,16 +152,18 @@ def test_a_unit_reads_its_items_one_way(
     monkeypatch.setattr(scope, "UNIT_BY_UNIT", unit_by_unit)
     queues._INBOX_STATEMENTS.clear()
     sql, params = queues._inbox_statement(actor, filters, fields, queues.PAGE_SIZE)
-    # its checks (the open items' alone for an open list), then the walk's probes
-    # (dated and undated; with the closed items, each arm twice: open, closed)
+    # its checks (the open items' alone for an open list), a statement of their own;
+    # then the walk's probes (dated and undated; with the closed items, each arm twice:
+    # open, closed)
+    ((_, _, asked),) = queues._INBOX_STATEMENTS.values()
     ordered = unit_by_unit > 0
     step = 1 if open_only else 2
-    checks = sql[: sql.index(") SELECT * FROM (")] if sql.startswith("WITH") else ""
+    checks = asked[0] if asked else ""
     open_checks = 0 if ordered else 1
     assert checks.count("EXISTS(SELECT 1 FROM") == open_checks + (0 if open_only else 1)
     assert ('"assignment"' in checks) is not open_only
     walked = 0 if ordered and open_only else 2 * step
-    assert sql.count("EXISTS(SELECT 1 FROM") == checks.count("EXISTS") + walked
+    assert sql.count("EXISTS(SELECT 1 FROM") == walked
     assert ('"unit_open_item"' in sql) and (sql.count('"due_at"') > 0)
     arms = sql.split(" UNION ALL ")
     if ordered:  # its pairs' arms, dated and undated, in the pairs' index order
@@ -195,6 +197,49 @@ def test_a_unit_reads_its_items_one_way(
         assert min(numbers(closed_way, 1)) in read  # its closed items with a deadline
     expected = [i.id for i in queues.items_query(actor, filters)][: queues.PAGE_SIZE]
     assert [r.id for r in queues.merged_page(queues.rows_of(found, fields), 1)] == expected
+    queues._INBOX_STATEMENTS.clear()
+
+
+@pytest.mark.parametrize("few_open", [1_000, 0])
+@pytest.mark.parametrize("flipped", [False, True])
+def test_a_list_s_size_checks_are_kept_and_only_choose_the_way(
+    summoned, actor_of, monkeypatch, few_open, flipped
+):
+    """A list's size checks (which of two ways reads the same items: a unit's many
+    summonses, its many open items) are worked out before its statement and kept
+    (``prepared.kept_answers``): the next visit asks none. Whatever they answer — the
+    opposite of what the counts say, as an answer kept from before a unit grew would —
+    the pages equal one ordered query."""
+    from engine.org import scope
+    from engine.store import prepared
+    from engine.store.db import counting_queries
+
+    monkeypatch.setattr(scope, "UNIT_BY_UNIT", 0)  # the department's units: checked
+    monkeypatch.setattr(scope, "FEW_OPEN", few_open)
+    queues._INBOX_STATEMENTS.clear()
+    prepared.forget_answers()
+    actor = actor_of("dept-zhifa-user")
+    filters = queues.Filters(open_only=False)
+    asked = []
+    real = prepared.kept_answers
+
+    def answers(sql, params):
+        asked.append(sql)
+        found = real(sql, params)
+        return tuple(not a for a in found) if flipped else found
+
+    monkeypatch.setattr(queues, "kept_answers", answers)
+    with counting_queries() as first:
+        queues.inbox(actor, filters)
+    with counting_queries() as again:
+        queues.inbox(actor, filters)
+    assert len(asked) == 2 and asked[0] == asked[1]  # asked each time ...
+    assert asked[0] in first.statements  # ... worked out the first
+    assert asked[0] not in again.statements  # ... and kept
+    assert again.count == first.count - 1
+    expected = [i.id for i in queues.items_query(actor, filters)]
+    assert len(expected) > queues.PAGE_SIZE
+    assert _paged(actor, filters, len(expected)) == expected
     queues._INBOX_STATEMENTS.clear()
 
 
