@@ -229,3 +229,9 @@ def test_a_cut_board_says_so(client, auth, raised, monkeypatch):
     assert "未办结的紧急事项多于 3 件：看板只列最新的 3 件" in html
     assert html.count("<tr class=") == 3 and "未办结 3 件" in html
     assert "7幢3单元" not in html  # the oldest
+    # the street's own board: its rows on the board, not "all" of them
+    from pages.review import live as page
+
+    monkeypatch.setattr(page, "FIRST", 2)
+    html = client.get("/review/live").get_data(as_text=True)
+    assert "查看看板上本街道的 3 件" in html and "查看本街道全部" not in html
