@@ -383,7 +383,7 @@ class Backend(SummonsCountsSQL, DurationTallySQL, OpenItemsSQL, DueCountsSQL):
             for statement in self.drop_row_tally_triggers(name, "item")
         ]
 
-    def rebuild_area_tally(self, table: str = "area_tally") -> None:
+    def rebuild_area_tally(self, table: str) -> None:
         """Count every item again into ``table``, one of ``AREA_LEVELS`` (in the caller's
         transaction)."""
         width = next(w for t, _, w in self.AREA_LEVELS if t == table)
