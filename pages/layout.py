@@ -57,8 +57,13 @@ def init_app(app: Flask) -> None:
 
     def csrf_token() -> str:
         """``generate_csrf``'s token, the signed one kept per session secret."""
+        if current_app.config["WTF_CSRF_TIME_LIMIT"]:
+            return generate_csrf()  # type: ignore[no-any-return]
+        if not isinstance(session.get(FIELD), str):
+            # The session's first token makes its secret; signed in g, it is the one kept.
+            generate_csrf()
         raw = session.get(FIELD)
-        if not isinstance(raw, str) or current_app.config["WTF_CSRF_TIME_LIMIT"]:
+        if not isinstance(raw, str):
             return generate_csrf()  # type: ignore[no-any-return]
         key = (current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key, raw)
         token = signed.get(key)

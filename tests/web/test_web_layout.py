@@ -217,3 +217,21 @@ def test_a_session_keeps_its_signed_token_and_another_session_cannot_use_it(app,
     assert two.post("/notifications/read", data={"csrf_token": first}).status_code == 400
     assert two.post("/notifications/read", data={"csrf_token": second}).status_code == 303
     assert one.post("/notifications/read", data={"csrf_token": first}).status_code == 303
+
+
+def test_the_token_of_a_session_s_first_page_is_the_one_kept(app, client, auth, monkeypatch):
+    """A page that asks for the token once (the layout's; a dashboard has no form of its
+    own), the first of its session, makes the session's secret: the token it shows is the
+    one every later page shows, whatever second they are signed in."""
+    from itertools import count
+
+    from itsdangerous.timed import TimestampSigner
+
+    seconds = count(1_800_000_000)  # a second per signature, the session's cookie's too
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: next(seconds))
+    auth.login("ducha")
+    app.config["WTF_CSRF_ENABLED"] = True
+    first = _token(client.get("/review/n/gongshu").get_data(as_text=True))
+    assert _token(client.get("/review/n/gongshu").get_data(as_text=True)) == first
+    assert _token(client.get("/notifications").get_data(as_text=True)) == first
+    assert client.post("/notifications/read", data={"csrf_token": first}).status_code == 303
