@@ -135,6 +135,8 @@ def union_all(
     *,
     each: dict[str, list[Any]] | None = None,
     checks: list[Any] | None = None,
+    undated: list[Any] | None = None,
+    end: Any = None,
 ) -> list[Any]:
     """The rows of every arm (ordered, limited queries of ``model``), arm after arm, in
     one statement: each arm keeps its own index-ordered scan and LIMIT, and the page
@@ -143,10 +145,12 @@ def union_all(
     :param each: values for the arms' ``Slot``s: every arm is repeated once per value,
         its SQL built once (the same arm for open and for closed items).
     :param checks: the size checks the arms' LIMITs read (``deadline_arms``).
+    :param undated: arms read only when ``arms`` give fewer than ``end`` items
+        (``deadline_arms``; ``union_sql``).
     """
-    if len(arms) == 1 and not each and not checks:
+    if len(arms) == 1 and not each and not checks and not undated:
         return list(arms[0])
-    sql, params, asked = union_sql(arms, each=each, checks=checks)
+    sql, params, asked = union_sql(arms, each=each, checks=checks, undated=undated, end=end)
     return list(model.raw(sql, *bind(params, answered(asked, {}))))
 
 
@@ -168,33 +172,67 @@ def union_sql(
     *,
     each: dict[str, list[Any]] | None = None,
     checks: list[Any] | None = None,
+    undated: list[Any] | None = None,
+    end: Any = None,
 ) -> tuple[str, list[Any], tuple[str, list[Any]] | None]:
     """:func:`union_all`'s statement and parameters, and its ``checks`` (expressions) as
     one statement of one row, or None; the holes of slots other than ``each``'s stay
     (``prepared.bind`` fills them: the checks' answers with ``answered``). The arms'
     LIMITs read the answers as values, worked out before the statement: in it, as a
     common table, they cost every page (a street's list with its closed items at the
-    ten-year million: 1.18 -> 0.93 ms, its six unread arms 0.05 ms each reading it)."""
+    ten-year million: 1.18 -> 0.93 ms, its six unread arms 0.05 ms each reading it).
+
+    With ``undated`` (``deadline_arms``: the items without a deadline, which a page lists
+    after every item with one), ``arms`` are gathered in a common table
+    (``DATED_ROWS``) and counted: the undated arms' LIMITs read whether those already fill
+    the page to its ``end`` (``PAGE_FILLED``), and are 0 when they do. A street's list
+    with its closed items read 151 rows for its 50, the 101 undated ones dropped: 0.74 ->
+    0.32 ms at the ten-year million."""
     fills = (
         [dict(zip(each, values, strict=True)) for values in zip(*each.values(), strict=True)]
         if each
         else [{}]
     )
-    sqls: list[str] = []
-    params: list[Any] = []
     asked = None
     if checks:
         columns = [check.alias(f"w{i}") for i, check in enumerate(checks)]
         sql, check_params = Select(columns=columns).bind(database).sql()
         asked = (sql, check_params)
-    for arm in arms:
-        sql, arm_params = (
-            arm if getattr(arm, "merged", False) else arm.select(_columns(arm))
-        ).sql()
-        for fill in fills:
-            sqls.append(f"SELECT * FROM ({sql}) AS arm{len(sqls)}")
-            params.extend(bind(arm_params, fill, partial=True))
-    return " UNION ALL ".join(sqls), params, asked
+    named = 0  # the arms' names, arm0 …
+
+    def joined(group: list[Any]) -> tuple[str, list[Any]]:
+        nonlocal named
+        sqls: list[str] = []
+        params: list[Any] = []
+        for arm in group:
+            sql, arm_params = (
+                arm if getattr(arm, "merged", False) else arm.select(_columns(arm))
+            ).sql()
+            for fill in fills:
+                sqls.append(f"SELECT * FROM ({sql}) AS arm{named}")
+                params.extend(bind(arm_params, fill, partial=True))
+                named += 1
+        return " UNION ALL ".join(sqls), params
+
+    sql, params = joined(arms)
+    if not undated:
+        return sql, params, asked
+    # by the arms' ``id`` column: an item two arms read is counted once
+    count = Expression(fn.COUNT(SQL('DISTINCT "id"')), ">=", end).alias(PAGE_FILLED)
+    filled, filled_params = Select([SQL(f'"{DATED_ROWS}"')], [count]).bind(database).sql()
+    undated_sql, undated_params = joined(undated)
+    sql = (
+        f'WITH "{DATED_ROWS}" AS ({sql}), "{PAGE_FILLED}" AS ({filled}) '
+        f'SELECT * FROM "{DATED_ROWS}" UNION ALL {undated_sql}'
+    )
+    return sql, [*params, *filled_params, *undated_params], asked
+
+
+# ``union_sql``'s common tables with its undated arms: the dated arms' rows, and whether
+# they fill the page; ``PAGE_FULL`` is what an undated arm's LIMIT reads of it.
+DATED_ROWS = "dated_rows"
+PAGE_FILLED = "page_filled"
+PAGE_FULL = SQL(f'(SELECT "{PAGE_FILLED}" FROM "{PAGE_FILLED}")')
 
 
 def by_deadline(query: Any, due: Any, tiebreak: Any, page: int) -> list[Any]:
@@ -267,16 +305,19 @@ def merged_by_deadline(parts: list[Any], page: int, *, each_closed: bool = False
     """
     if not each_closed and len(parts) == 1 and not getattr(parts[0], "read_when", None):
         return by_deadline(parts[0], Item.due_at, Item.id.desc(), page)
-    arms, each, checks = deadline_arms(parts, page * PAGE_SIZE, each_closed=each_closed)
-    return merged_page(union_all(Item, arms, each=each, checks=checks), page)
+    end = page * PAGE_SIZE
+    arms, undated, each, checks = deadline_arms(parts, end, each_closed=each_closed)
+    rows = union_all(Item, arms, each=each, checks=checks, undated=undated, end=end)
+    return merged_page(rows, page)
 
 
 def deadline_arms(
     parts: list[Any], end: Any, *, each_closed: bool = False
-) -> tuple[list[Any], dict[str, list[Any]] | None, list[Any]]:
-    """:func:`merged_by_deadline`'s arms (each part's items with a deadline, then each
-    part's without, at most ``end`` each), the values its union repeats them for and the
-    size checks their LIMITs read (for ``union_sql``).
+) -> tuple[list[Any], list[Any], dict[str, list[Any]] | None, list[Any]]:
+    """:func:`merged_by_deadline`'s arms: each part's items with a deadline, and each
+    part's without, at most ``end`` each; with the closed items (``each_closed``) the
+    latter apart, read only when the first fall short of ``end`` (``union_sql``); the
+    values its union repeats them for and the size checks their LIMITs read.
 
     A part with a ``read_when`` (``scope.visible_item_parts``, ``_by_state``: one of two
     ways to the same items; a list of (check, answer) pairs) has them in its LIMIT, which
@@ -349,10 +390,22 @@ def deadline_arms(
 
     undated = partial(_undated, open_only=not each_closed)
     arms = [_node_by_node(part, _dated, DATED_ORDER, most(part), by_node(part)) for part in parts]
-    arms += [
-        _node_by_node(part, undated, UNDATED_ORDER, most(part), by_node(part)) for part in parts
+    if not each_closed:
+        # Open items without a deadline are few, read along: counting the dated first
+        # cost more (a department's open items at the ten-year million: 0.20 -> 0.24 ms).
+        arms += [
+            _node_by_node(part, undated, UNDATED_ORDER, most(part), by_node(part)) for part in parts
+        ]
+        return arms, [], None, checks
+    # With the closed items (their final states have no deadline in the district's packs:
+    # ten years of them at a million), those without one only where the dated fall short.
+    later = [
+        _node_by_node(
+            part, undated, UNDATED_ORDER, Case(None, [(PAGE_FULL, 0)], most(part)), by_node(part)
+        )
+        for part in parts
     ]
-    return arms, ({"closed": [False, True]} if each_closed else None), checks
+    return arms, later, {"closed": [False, True]}, checks
 
 
 # Up to this many nodes (a community, a compound) a subtree's items are read node by node
@@ -666,8 +719,9 @@ def _inbox_statement(
         ]
         if filters.state:
             parts = _by_state(parts, slots["state"])
-        arms, each, checks = deadline_arms(parts, slots["end"], each_closed=not filters.open_only)
-        entry = union_sql(arms, each=each, checks=checks)
+        end = slots["end"]
+        arms, undated, each, checks = deadline_arms(parts, end, each_closed=not filters.open_only)
+        entry = union_sql(arms, each=each, checks=checks, undated=undated, end=end)
         if len(_INBOX_STATEMENTS) >= INBOX_STATEMENTS_KEPT:
             _INBOX_STATEMENTS.clear()
         _INBOX_STATEMENTS[key] = entry

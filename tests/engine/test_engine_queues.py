@@ -603,3 +603,59 @@ def test_an_empty_list_of_nodes_lists_nothing(app, actor_of):
 
     parts = visible_parts_slotted((("subtree", ()),), {"user": -1})
     assert queues.merged_by_deadline(parts, 1, each_closed=True) == []
+
+
+@pytest.fixture
+def seen_twice(app):
+    """In the commissioner's compound, 30 open items with a deadline that the commissioner
+    also raised (each seen two ways: the compound, and raised by them), 60 without one."""
+    home = OrgNode.get(OrgNode.key == "lvzhouhuayuan")
+    xifang = User.get(User.username == "xifang")
+    for n in range(90):
+        due = n + 1 if n < 30 else None
+        item = make_item(home, state="collected", raised_hours_ago=10, due_in_hours=due)
+        if due is not None:
+            item.raised_by = xifang
+            item.save()
+
+
+@pytest.mark.parametrize("filters", [queues.Filters(), queues.Filters(open_only=False)])
+def test_the_undated_follow_the_dated_however_many_ways_read_them(
+    seen_twice, actor_of, monkeypatch, filters
+):
+    """A page lists the items without a deadline only after every one with one; the
+    statement reads them only when the dated fall short of the page's end (``union_sql``),
+    an item two ways read counted once: 30 dated items read twice are 30, not a page."""
+    actor = actor_of("xifang")
+    expected = [i.id for i in queues.items_query(actor, filters)]
+    assert _paged(actor, filters, len(expected)) == expected
+    shown = [r.id for r in queues.inbox_rows(actor, filters, queues.INBOX_SHOWN)]
+    assert shown == expected[: queues.PAGE_SIZE]  # 30 dated, then 20 undated
+
+
+def test_a_page_full_of_dated_items_reads_none_without_a_deadline(app, actor_of, monkeypatch):
+    """In a list with the closed items, when the items with a deadline fill the page, the
+    arms of those without one (the closed: ten years of them at a million) read nothing
+    (their LIMIT is 0): the statement's rows are the dated ones alone."""
+    home = OrgNode.get(OrgNode.key == "lvzhouhuayuan")
+    for n in range(120):
+        due = n + 1 if n % 2 else None
+        make_item(home, state="collected", raised_hours_ago=10, due_in_hours=due, closed=not due)
+    read: list[list[object]] = []
+    merged = queues.merged_page
+
+    def counting(found, page, **kw):
+        read.append(list(found))
+        return merged(found, page, **kw)
+
+    monkeypatch.setattr(queues, "merged_page", counting)
+    actor = actor_of("xifang")
+    filters = queues.Filters(open_only=False)
+    first = queues.inbox_rows(actor, filters, queues.INBOX_SHOWN)
+    assert all(raw[1] is not None for raw in read[0])  # no row without a deadline
+    assert len(first) == queues.PAGE_SIZE
+    read.clear()
+    second = queues.inbox_rows(actor, filters, queues.INBOX_SHOWN, page=2)
+    assert any(raw[1] is None for raw in read[0])  # 60 dated: page 2 needs the others
+    expected = [i.id for i in queues.items_query(actor, filters)]
+    assert [r.id for r in first + second] == expected[: 2 * queues.PAGE_SIZE]
