@@ -78,12 +78,38 @@ def test_a_departments_board_reads_its_pairs_not_the_districts_items(demo, actor
     ways, values = live.visible_item_shape(actor, summoned_ranges=True)
     assert ways == ("summoned",)
     kinds = live.padded("type", sorted(types))
-    _, sql, params = live.statement(("live.items", ways, len(kinds)), live._arms, *values, *kinds)
+    key = ("live.items", ways, live._below_root(actor, ways), len(kinds))  # as _open_items built
+    _, sql, params = live.statement(key, live._arms, *values, *kinds)
     assert "unit_open_item" in sql and "UNION ALL" in sql  # its own arm, on either backend
     if backend().plans_kept:  # SQLite: its plan names the index read
         plan = backend().explain(sql, live.bind(params, {**values, **kinds}))
         assert "unit_open_item_definition_id_unit_path" in plan
         assert "item_definition_id_closed_raised_at" not in plan
+
+
+@pytest.mark.parametrize(
+    ("username", "index"),
+    [
+        ("chaohui-ducha", "item_open_definition_id_node_path_raised_at"),
+        ("ducha", "item_definition_id_closed_raised_at"),
+    ],
+)
+def test_a_subtree_below_the_root_reads_its_own_newest(demo, actor_of, username, index):
+    """A street's board reads its own open items of the board's types on the (type,
+    closed, path, raised_at) index, not the district's walked newest first until it has
+    its page; the district's board walks them (it holds them all). The same items."""
+    actor = actor_of(username)
+    types = _types()
+    found = [i["id"] for i in live._open_items(actor, types)]
+    assert found == _expected(actor, types)
+    if not backend().plan_hints:  # PostgreSQL: one OR of the ways, planned by its statistics
+        return
+    ways, values = live.visible_item_shape(actor, summoned_ranges=True)
+    kinds = live.padded("type", sorted(types))
+    key = ("live.items", ways, live._below_root(actor, ways), len(kinds))  # as _open_items built
+    _, sql, params = live.statement(key, live._arms, *values, *kinds)
+    plan = backend().explain(sql, live.bind(params, {**values, **kinds}))
+    assert index in plan
 
 
 def test_the_board_follows_a_closed_and_a_reopened_item(demo, actor_of):
