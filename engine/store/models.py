@@ -868,6 +868,8 @@ RETIRED_INDEXES = (
     "DROP INDEX IF EXISTS assignment_item_id",
     "DROP INDEX IF EXISTS item_closed_due_at",
     "DROP INDEX IF EXISTS area_tally_area_bucket",  # now (bucket, area)
+    # "closed = 0": every statement binding the flag compiled again per run (backends.py)
+    "DROP INDEX IF EXISTS item_open_definition_id_node_path_raised_at",
 )
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import reduce
 from typing import Any
 
-from peewee import JOIN, SQL, Select, fn
+from peewee import JOIN, SQL, Expression, Select, fn
 
 from engine.definitions.definitions import current_bodies
 from engine.definitions.runtimes import runtime
@@ -147,11 +147,11 @@ def _arms(ways: tuple[str, ...], slots: dict[str, Any], below: tuple[int, ...] =
     conds: list[tuple[Any, Any, Any]] = []
     for i, sees in enumerate(ways):
         if sees == "subtree" and i in below and backend().plan_hints:
-            newest = (  # ``closed = 0`` in the SQL: the open items' own index (``Backend``)
+            newest = (  # ``closed IS 0`` in the SQL: the open items' own index (``Backend``)
                 Item.select(Item.id)
                 .where(
                     Item.definition.in_(types)
-                    & (Item.closed == SQL("0"))
+                    & Expression(Item.closed, "IS", SQL("0"))
                     & backend().path_match(Item.node_path, slots[f"path{i}"])
                 )
                 .order_by(Item.raised_at.desc(), Item.id.desc())

@@ -90,7 +90,7 @@ def test_a_departments_board_reads_its_pairs_not_the_districts_items(demo, actor
 @pytest.mark.parametrize(
     ("username", "index"),
     [
-        ("chaohui-ducha", "item_open_definition_id_node_path_raised_at"),
+        ("chaohui-ducha", "item_open_type_path_raised_at"),
         ("ducha", "item_definition_id_closed_raised_at"),
     ],
 )
