@@ -135,7 +135,8 @@ def _arms(ways: tuple[str, ...], slots: dict[str, Any], below: tuple[int, ...] =
 
     - the root's on the (type, closed, raised_at) index newest first, the path tested on
       each row; a subtree below it (``below``; where the planner takes hints) its own
-      newest on the (type, closed, path, raised_at) index alone, then their rows by id
+      newest on the open items' (type, path, raised_at) index alone (``Backend``'s
+      ``extra_indexes``), then their rows by id
       (walking the district's newest first read 1,426 rows for a street's 201 at the
       stress million; a street holds a fourteenth of the district's open emergencies);
     - a summoned unit's from the stored pairs of its units and their open items of these
