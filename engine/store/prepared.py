@@ -9,7 +9,6 @@ value goes; later runs only fill the values in.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +21,7 @@ from peewee import (
     Node,
 )
 
+from engine.core.memo import KeptAWhile
 from engine.store.db import database
 
 
@@ -125,7 +125,7 @@ def bind(params: Any, values: dict[str, Any], *, partial: bool = False) -> list[
 # How long the answers of checks choosing how a statement reads are kept (``kept_answers``)
 ANSWERS_KEPT_SECONDS = 600.0
 ANSWERS_KEPT = 4096  # at most, per process
-_answers: dict[Hashable, tuple[float, tuple[Any, ...]]] = {}
+_answers = KeptAWhile(ANSWERS_KEPT_SECONDS, ANSWERS_KEPT)
 
 
 def kept_answers(sql: str, params: list[Any]) -> tuple[Any, ...]:
@@ -135,16 +135,10 @@ def kept_answers(sql: str, params: list[Any]) -> tuple[Any, ...]:
     most a slower way for that while, never other rows. Worked out in the statement they
     chose for, the checks cost every page (a street's list with its closed items at the
     ten-year million: 0.12 ms, and 0.05 per arm left unread)."""
-    key = (database.obj, sql, tuple(params))
-    now = time.monotonic()
-    hit = _answers.get(key)
-    if hit is not None and now - hit[0] < ANSWERS_KEPT_SECONDS:
-        return hit[1]
-    row = tuple(database.execute_sql(sql, params).fetchone())
-    if len(_answers) >= ANSWERS_KEPT:
-        _answers.clear()  # bounded: an answer is only a shortcut
-    _answers[key] = (now, row)
-    return row
+    return _answers.get(
+        (database.obj, sql, tuple(params)),
+        lambda: tuple(database.execute_sql(sql, params).fetchone()),
+    )
 
 
 def forget_answers() -> None:

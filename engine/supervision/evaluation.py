@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-import time
 from collections.abc import Hashable
 from dataclasses import dataclass, field, replace
 from functools import reduce
@@ -27,6 +26,7 @@ from typing import Any, NamedTuple
 from peewee import SQL, Case, Select, fn
 
 from engine.core import clock
+from engine.core.memo import KeptAWhile
 from engine.definitions.checks import EVALUATION_METRICS
 from engine.org.actors import Actor
 from engine.org.org import is_area
@@ -495,9 +495,9 @@ def _medians(
 # many it reads (``_subtree_read``): two sizes kept per shape, paths, units and period for
 # this many seconds; they steer a plan, never a result (each way reads the same summons).
 # Each size is counted up to SIZE_CAP.
-_ITEM_ROW: dict[Hashable, tuple[float, tuple[int, int] | None]] = {}
 ITEM_ROW_SECONDS = 600.0
 ITEM_ROW_KEPT = 256
+_ITEM_ROW = KeptAWhile(ITEM_ROW_SECONDS, ITEM_ROW_KEPT)
 SIZE_CAP = 20_000
 
 
@@ -523,10 +523,13 @@ def _sizes(
     if not subtrees:
         return None
     key = (ways, tuple(sorted(values.items())), tuple(units))
-    now = time.monotonic()
-    kept = _ITEM_ROW.get(key)
-    if kept is not None and now - kept[0] < ITEM_ROW_SECONDS:
-        return kept[1]
+    return _ITEM_ROW.get(key, lambda: _count_sizes(values, units, subtrees))
+
+
+def _count_sizes(
+    values: dict[str, Any], units: list[int], subtrees: list[tuple[int, Any]]
+) -> tuple[int, int]:
+    """``_sizes``' two counts, read in one statement."""
     summonses = Assignment.select(SQL("1")).where(
         ids_in(Assignment.unit, units)
         & (Assignment.summoned_at >= values["start"])
@@ -540,11 +543,7 @@ def _sizes(
     ]
     counts = Select(columns=[count_up_to(q, SIZE_CAP) for q in [summonses, *items]])
     found = database.execute(counts.bind(database)).fetchone()
-    sizes = (int(found[0]), sum(int(n) for n in found[1:]))
-    if len(_ITEM_ROW) >= ITEM_ROW_KEPT:
-        _ITEM_ROW.clear()
-    _ITEM_ROW[key] = (now, sizes)
-    return sizes
+    return int(found[0]), sum(int(n) for n in found[1:])
 
 
 def _median_query(base: Any) -> Any:

@@ -128,7 +128,7 @@ def _below_root(actor: Actor, ways: tuple[str, ...]) -> tuple[int, ...]:
     )
 
 
-def _arms(ways: tuple[str, ...], slots: dict[str, Any], below: tuple[int, ...] = ()) -> Any:
+def _arms(ways: tuple[str, ...], slots: dict[str, Any], below: tuple[int, ...]) -> Any:
     """``visible_item_slotted``'s ways as arms of one statement (UNION ALL), each the
     newest ``LIMIT`` + 1 open items of the types (``type0`` …) it finds (where the plan is
     kept, ``Backend.plans_kept``, or a way is a summoned unit's; else one OR of them):

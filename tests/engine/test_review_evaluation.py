@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 
@@ -256,7 +257,7 @@ def test_the_item_row_way_is_taken_when_the_subtree_holds_more_items(app, actor_
     street_items = sum(1 for i in Item.select() if i.node_path.startswith(path))
     assert summonses and street_items and summonses != street_items
     clock = [1000.0]
-    monkeypatch.setattr(evaluation.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])  # as the kept sizes read it
     evaluation._ITEM_ROW.clear()
     assert evaluation._by_item_row(ways, values, units) == (summonses < street_items)
     # A unit without summonses: none to test against the street's items.
