@@ -283,6 +283,23 @@ Assignment.add_index(_pending_index("report", Assignment.report_due_at))
 Assignment.add_index(_pending_index("handle", Assignment.handle_due_at))
 
 
+def open_deadline(summons: Any) -> Any:
+    """``summons`` (the model or an alias) is open with a next deadline: the condition of
+    the partial index below, which a query repeats term for term for SQLite to use it."""
+    return summons.open & summons.next_due_at.is_null(False)
+
+
+# The open summonses' next deadlines by item: a live board's two hundred items' earliest
+# read off this index alone (0.62 -> 0.19 ms at the stress million, where the (item,
+# state) index read each of their summonses in the table). No constant in its condition,
+# so SQLite has no bound value to weigh it by (``Backend.extra_indexes``).
+Assignment.add_index(
+    Assignment.index(
+        Assignment.item, Assignment.next_due_at, name="assignment_open_item_due"
+    ).where(open_deadline(Assignment))
+)
+
+
 class Escalation(Base):
     """An escalation step applied once to a summons or a state visit (超时预警, 督办, 升级).
 

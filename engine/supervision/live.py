@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import reduce
 from typing import Any
 
@@ -23,7 +24,7 @@ from engine.definitions.runtimes import runtime
 from engine.org.actors import Actor, is_root
 from engine.org.scope import NODE_COLUMNS, role_sees, visible_item_shape
 from engine.store.db import backend, database
-from engine.store.models import Assignment, Item, OrgNode, UnitOpenItem
+from engine.store.models import Assignment, Item, OrgNode, UnitOpenItem, open_deadline
 from engine.store.prepared import (
     bind,
     padded,
@@ -53,16 +54,21 @@ class LiveRow:
         return self.remaining is not None and self.remaining < 0
 
 
-@dataclass
+@dataclass(frozen=True)
 class StreetGroup:
-    """The open items of one street (``street`` None: items outside any street)."""
+    """The open items of one street (``street`` None: items outside any street), most
+    urgent first: how many are open and overdue, and their rows made when asked for
+    (``rows``) — a board counts a street's two hundred and shows its first ten."""
 
     street: OrgNode | None
-    rows: list[LiveRow] = field(default_factory=list)
+    open: int
+    overdue: int
+    ranked: list[tuple[Any, ...]]  # a row's (urgency, its clocks, the item's columns)
+    make: Callable[[tuple[Any, ...]], LiveRow]
 
-    @property
-    def overdue(self) -> int:
-        return sum(1 for r in self.rows if r.overdue)
+    def rows(self, start: int = 0, stop: int | None = None) -> list[LiveRow]:
+        """The rows from ``start`` up to ``stop`` (not included), most urgent first."""
+        return [self.make(entry) for entry in self.ranked[start:stop]]
 
 
 def live_types() -> list[tuple[int, str]]:
@@ -87,13 +93,17 @@ ITEM_COLUMNS = (
     OrgNode.name.alias("node_name"),
 )
 _ITEM_NAMES = tuple(c.name for c in ITEM_COLUMNS)
-_RAISED_AT, _DUE_AT = _ITEM_NAMES.index("raised_at"), _ITEM_NAMES.index("due_at")
+_ID, _TYPE, _VERSION, _STATE, _RAISED_AT, _DUE_AT, _PATH, _NODE_NAME = (
+    _ITEM_NAMES.index(name)
+    for name in ("id", "definition_id", "version_id", "state", "raised_at", "due_at")
+    + ("node_path", "node_name")
+)
 
 
-def _open_items(actor: Actor, types: list[int]) -> list[dict[str, Any]]:
+def _open_items(actor: Actor, types: list[int]) -> list[tuple[Any, ...]]:
     """The newest ``LIMIT`` + 1 unclosed items of ``types`` the actor sees (the one more:
-    whether the board is cut), as dicts made here from the cursor's rows, their two times
-    converted (peewee's dict rows converted each column: a fifth of a full board's time).
+    whether the board is cut), as the cursor's rows of ``ITEM_COLUMNS``, their times as
+    stored: a board reads two hundred and shows ten, and converts only what it shows.
 
     One statement per shape of the actor's grants and number of types (padded): an arm
     per way the actor sees items (``_arms``; on PostgreSQL one OR of a supervisor's), each
@@ -106,14 +116,12 @@ def _open_items(actor: Actor, types: list[int]) -> list[dict[str, Any]]:
     below = _below_root(actor, ways)
     key = ("live.items", ways, below, len(kinds))
     _, sql, params = statement(key, lambda **slots: _arms(ways, slots, below), *values, *kinds)
-    raised, due = Item.raised_at.python_value, Item.due_at.python_value
-    found: dict[int, dict[str, Any]] = {}
+    found: dict[int, tuple[Any, ...]] = {}
     for row in database.execute_sql(sql, bind(params, {**values, **kinds})):
-        if row[0] not in found:  # an item seen more ways than one
-            item = dict(zip(_ITEM_NAMES, row, strict=True))
-            item["raised_at"], item["due_at"] = raised(row[_RAISED_AT]), due(row[_DUE_AT])
-            found[row[0]] = item
-    newest = sorted(found.values(), key=lambda i: (i["raised_at"], i["id"]), reverse=True)
+        found.setdefault(row[_ID], row)  # an item seen more ways than one
+    # newest first by the stored times: one column of one table, compared as the
+    # statement's own ORDER BY compares them (text on SQLite, times on PostgreSQL)
+    newest = sorted(found.values(), key=lambda r: (r[_RAISED_AT], r[_ID]), reverse=True)
     return newest[: LIMIT + 1]
 
 
@@ -213,11 +221,7 @@ def _summons_due(item_ids: list[int]) -> dict[int, Any]:
     def build(**slots: Any) -> Any:
         return (
             Assignment.select(Assignment.item, fn.MIN(Assignment.next_due_at))
-            .where(
-                Assignment.item.in_(padded_slots("item", slots))
-                & Assignment.open
-                & Assignment.next_due_at.is_null(False)
-            )
+            .where(Assignment.item.in_(padded_slots("item", slots)) & open_deadline(Assignment))
             .group_by(Assignment.item)
         )
 
@@ -248,45 +252,63 @@ class Board:
 
 def live_board(actor: Actor, *, now: dt.datetime) -> Board:
     """The actor's open live-board items by street, the street with most overdue first;
-    in a street the most urgent (nearest or longest-passed deadline) first."""
+    in a street the most urgent (nearest or longest-passed deadline) first. Each item's
+    deadline is worked out (the counts need them all); its row only when shown."""
     types = dict(live_types())
     if not types:
         return Board([])
     newest = _open_items(actor, list(types))
     cut = len(newest) > LIMIT
-    open_items = [i for i in newest[:LIMIT] if not runtime(i["version_id"]).is_resolved(i["state"])]
-    if not open_items:
+    resolved: dict[tuple[int, str], bool] = {}  # by (version, state)
+    open_rows = []
+    for row in newest[:LIMIT]:
+        state = (row[_VERSION], row[_STATE])
+        if state not in resolved:
+            resolved[state] = runtime(state[0]).is_resolved(state[1])
+        if not resolved[state]:
+            open_rows.append(row)
+    if not open_rows:
         return Board([], cut)
-    summons_due = _summons_due([i["id"] for i in open_items])
-    above = {int(p) for i in open_items for p in i["node_path"].strip("/").split("/") if p}
-    streets = _streets(above)
-    groups: dict[int | None, StreetGroup] = {}
-    for item in open_items:
-        due = _earliest(item["due_at"], _naive(summons_due.get(item["id"])))
-        ids = [int(p) for p in item["node_path"].strip("/").split("/") if p]
-        street_id = next((i for i in ids if i in streets), None)
-        group = groups.setdefault(
-            street_id, StreetGroup(streets.get(street_id) if street_id else None)
+    summons_due = _summons_due([row[_ID] for row in open_rows])
+    path_ids = {
+        path: [int(p) for p in path.strip("/").split("/") if p]
+        for path in {row[_PATH] for row in open_rows}
+    }
+    streets = _streets({i for ids in path_ids.values() for i in ids})
+    street_of = {
+        path: next((i for i in ids if i in streets), None) for path, ids in path_ids.items()
+    }
+    due_value = Item.due_at.python_value
+    ranked: dict[int | None, list[tuple[Any, ...]]] = {}
+    for row in open_rows:
+        due = _earliest(due_value(row[_DUE_AT]), _naive(summons_due.get(row[_ID])))
+        remaining = int((due - now).total_seconds()) if due else None
+        entry = (remaining is None, remaining or 0, row[_ID], due, remaining, row)
+        ranked.setdefault(street_of[row[_PATH]], []).append(entry)
+
+    def make(entry: tuple[Any, ...]) -> LiveRow:
+        *_, due, remaining, row = entry
+        item = dict(zip(_ITEM_NAMES, row, strict=True))
+        item["raised_at"] = Item.raised_at.python_value(row[_RAISED_AT])
+        item["due_at"] = due_value(row[_DUE_AT])
+        return LiveRow(
+            item=item,
+            compound=row[_NODE_NAME],
+            type_name=types[row[_TYPE]],
+            state_label=runtime(row[_VERSION]).state_label(row[_STATE]),
+            elapsed=int((now - item["raised_at"]).total_seconds()),
+            due_at=due,
+            remaining=remaining,
         )
-        run = runtime(item["version_id"])
-        group.rows.append(
-            LiveRow(
-                item=item,
-                compound=item["node_name"],
-                type_name=types[item["definition_id"]],
-                state_label=run.state_label(item["state"]),
-                elapsed=int((now - item["raised_at"]).total_seconds()),
-                due_at=due,
-                remaining=int((due - now).total_seconds()) if due else None,
-            )
-        )
-    for group in groups.values():
-        group.rows.sort(key=lambda r: (r.remaining is None, r.remaining or 0, r.item["id"]))
-    ordered = sorted(
-        groups.values(),
-        key=lambda g: (-g.overdue, -len(g.rows), g.street.id if g.street else 1 << 62),
-    )
-    return Board(ordered, cut)
+
+    groups = []
+    for street_id, entries in ranked.items():
+        entries.sort(key=lambda e: e[:3])
+        overdue = sum(1 for e in entries if e[4] is not None and e[4] < 0)
+        street = streets.get(street_id) if street_id else None
+        groups.append(StreetGroup(street, len(entries), overdue, entries, make))
+    groups.sort(key=lambda g: (-g.overdue, -g.open, g.street.id if g.street else 1 << 62))
+    return Board(groups, cut)
 
 
 def _naive(value: object) -> dt.datetime | None:

@@ -61,9 +61,9 @@ def live_lines(groups: list[boards.StreetGroup], *, page: Any = None) -> list[di
     shown = []
     for group in groups:
         if page is None:
-            chosen, more = group.rows[:FIRST], len(group.rows) > FIRST
+            chosen, more = group.rows(0, FIRST), group.open > FIRST
         else:
-            chosen, more = page.split(group.rows[page.offset : page.offset + page.limit])
+            chosen, more = page.split(group.rows(page.offset, page.offset + page.limit))
         rows = []
         for r in chosen:
             if r.remaining is None:
@@ -88,8 +88,8 @@ def live_lines(groups: list[boards.StreetGroup], *, page: Any = None) -> list[di
             {
                 "key": _key(group),
                 "street": group.street.name if group.street else _("Outside any street"),
-                "open": _("%(n)s open", n=len(group.rows)),
-                "all": len(group.rows),
+                "open": _("%(n)s open", n=group.open),
+                "all": group.open,
                 "overdue": _("%(n)s overdue", n=group.overdue) if group.overdue else None,
                 "rows": rows,
                 "more": more,

@@ -63,7 +63,7 @@ def _gas_leaks(actor_of: Any, count: int = 3) -> list[Any]:
 def test_the_board_lists_what_the_scope_lets_its_reader_see(demo, actor_of, username):
     _gas_leaks(actor_of)
     actor = actor_of(username)
-    found = [i["id"] for i in live._open_items(actor, _types())]
+    found = [row[0] for row in live._open_items(actor, _types())]
     assert found == _expected(actor, _types())
     if username in ("ducha", "dept-xfdd-user"):
         assert found  # a board with something on it
@@ -100,7 +100,7 @@ def test_a_subtree_below_the_root_reads_its_own_newest(demo, actor_of, username,
     its page; the district's board walks them (it holds them all). The same items."""
     actor = actor_of(username)
     types = _types()
-    found = [i["id"] for i in live._open_items(actor, types)]
+    found = [row[0] for row in live._open_items(actor, types)]
     assert found == _expected(actor, types)
     if not backend().plan_hints:  # PostgreSQL: one OR of the ways, planned by its statistics
         return
@@ -115,10 +115,67 @@ def test_a_subtree_below_the_root_reads_its_own_newest(demo, actor_of, username,
 def test_the_board_follows_a_closed_and_a_reopened_item(demo, actor_of):
     raised = _gas_leaks(actor_of)
     actor = actor_of("dept-xfdd-user")
-    before = [i["id"] for i in live._open_items(actor, _types())]
+    before = [row[0] for row in live._open_items(actor, _types())]
     seen = [item.id for item in raised if item.id in before]
     assert seen
     Item.update(closed=True).where(Item.id == seen[0]).execute()
-    assert seen[0] not in [i["id"] for i in live._open_items(actor, _types())]
+    assert seen[0] not in [row[0] for row in live._open_items(actor, _types())]
     Item.update(closed=False).where(Item.id == seen[0]).execute()
-    assert [i["id"] for i in live._open_items(actor, _types())] == before
+    assert [row[0] for row in live._open_items(actor, _types())] == before
+
+
+def _earliest_deadline(item_id: int) -> Any:
+    """An item's next deadline by hand: its state's or its open summonses' earliest."""
+    item = Item.get_by_id(item_id)
+    summonses = [
+        a.next_due_at
+        for a in Assignment.select().where(Assignment.item == item_id)
+        if a.open and a.next_due_at is not None
+    ]
+    known = [t for t in (item.due_at, *summonses) if t is not None]
+    return min(known) if known else None
+
+
+@pytest.mark.parametrize("username", ["ducha", "chaohui-ducha", "dept-xfdd-user"])
+def test_each_street_counts_its_rows_and_ranks_them_by_their_earliest_deadline(
+    demo, actor_of, username
+):
+    """Every row's deadline is the earliest of its state's and its open summonses'; a
+    street's rows, made only when asked for, come most urgent first, and its counts are
+    of all of them."""
+    _gas_leaks(actor_of)
+    board = live.live_board(actor_of(username), now=NOW)
+    assert board.groups
+    for group in board.groups:
+        rows = group.rows()
+        assert len(rows) == group.open
+        assert group.overdue == sum(1 for r in rows if r.overdue)
+        for row in rows:
+            assert row.due_at == _earliest_deadline(row.item["id"])
+            assert row.remaining == (
+                int((row.due_at - NOW).total_seconds()) if row.due_at else None
+            )
+        ranks = [(r.remaining is None, r.remaining or 0, r.item["id"]) for r in rows]
+        assert ranks == sorted(ranks)
+        assert group.rows(1, 3) == rows[1:3]
+    overdue = [g.overdue for g in board.groups]
+    assert overdue == sorted(overdue, reverse=True)
+
+
+def test_the_summonses_deadlines_are_read_off_their_open_index(demo):
+    """The board's items' earliest summons deadlines come from the open summonses' (item,
+    next deadline) index alone on SQLite (the (item, state) index read each summons' row)."""
+    opened = [a.item_id for a in Assignment.select().where(live.open_deadline(Assignment))]
+    found = live._summons_due(opened[:3])
+    assert set(found) == set(opened[:3])
+    if not backend().plan_hints:
+        return
+    ids = live.padded("item", sorted(opened[:3]))
+
+    def built_already(**slots: Any) -> Any:
+        raise AssertionError("the board's statement is read from the cache, never built here")
+
+    key = ("live.summons_due", len(ids))  # as _summons_due built it
+    _, sql, params = live.statement(key, built_already, *ids)
+    plan = backend().explain(sql, live.bind(params, ids))
+    assert "assignment_open_item_due" in plan
