@@ -269,9 +269,18 @@ def _kept_counts(
     for i, path in enumerate(areas or []):
         places[f"area{i}"] = area_of(path)
         places[f"area_path{i}"] = path_pattern(path)
-    key = ("board.kept", len(ids), len(areas or []))
+    # From noon, today's hours before this one are today's whole less its hours from this
+    # one on: at most twelve hours of each unit read, not twenty-three (the stress
+    # million's district at 20:50 read 5,049 hours' rows for 0.50 ms, 738 less the day).
+    afternoon = now.hour >= AFTERNOON
+    key = ("board.kept", len(ids), len(areas or []), afternoon)
+    tomorrow = tallies.day_start(now) + dt.timedelta(days=1)
     slots = {**tallies.hour_slots(now), **ids, **places}
-    rows = prepared_cursor(key, _kept_parts, **slots).fetchall()
+    slots["next_day"] = tallies.bucket_at(tomorrow)
+    slots["next_first_hour"] = tallies.bucket_at(tomorrow, backend().HOUR)
+    rows = prepared_cursor(
+        key, lambda **parts: _kept_parts(afternoon=afternoon, **parts), **slots
+    ).fetchall()
     opened = {unit: int(n) for part, unit, n, _, _ in rows if part == 0 and n}
     late: dict[int, list[int]] = {}
     for part, unit, _, summonses, items in rows:
@@ -286,7 +295,12 @@ def _kept_counts(
     return found
 
 
-def _kept_parts(**slots: Any) -> Any:
+# The hour of a UTC day from which its hours before the present one are read as the day's
+# whole less the hours from the present one on (``_kept_counts``).
+AFTERNOON = 12
+
+
+def _kept_parts(*, afternoon: bool, **slots: Any) -> Any:
     units = padded_slots("unit", slots)
     areas = padded_slots("area", slots)
     patterns = padded_slots("area_path", slots)
@@ -297,15 +311,22 @@ def _kept_parts(**slots: Any) -> Any:
         under = reduce(operator.or_, [path_like(OrgNode.path, pattern) for pattern in patterns])
         stored = stored.where(t.node.in_(OrgNode.select(OrgNode.id).where(under)))
 
-    def buckets(span: int, since: Any, until: Any) -> Any:
-        sums = d.select(one, d.unit, zero, fn.SUM(d.summonses), fn.SUM(d.items))
+    def buckets(span: int, since: Any, until: Any, *, less: bool = False) -> Any:
+        numbers = [fn.SUM(d.summonses), fn.SUM(d.items)]
+        if less:  # hours taken away from the days' sums
+            numbers = [n * SQL("-1") for n in numbers]
+        sums = d.select(one, d.unit, zero, *numbers)
         kept = d.unit.in_(units) & (d.span == span) & (d.bucket < until)
         if areas:
             kept &= d.area.in_(areas)
         return sums.where(kept if since is None else kept & (d.bucket >= since)).group_by(d.unit)
 
-    days = buckets(backend().DAY, None, slots["bucket"])
-    hours = buckets(backend().HOUR, slots["first_hour"], slots["hour"])
+    if afternoon:  # the days up to today's end, less today's hours from this one on
+        days = buckets(backend().DAY, None, slots["next_day"])
+        hours = buckets(backend().HOUR, slots["hour"], slots["next_first_hour"], less=True)
+    else:  # the days before today, and today's hours before this one
+        days = buckets(backend().DAY, None, slots["bucket"])
+        hours = buckets(backend().HOUR, slots["first_hour"], slots["hour"])
     # this hour's passed deadlines: the summonses on (open, next_due_at, unit, item) (in
     # areas, each matched to its item's path), the pairs on (due, area, unit)
     by_unit = Assignment.unit + 0

@@ -321,11 +321,12 @@ def test_overdue_counts_items_due_earlier_today(
     assert {a: _numbers(c) for a, c in areas.items()} == {a: tuple(v) for a, v in by_area.items()}
 
 
-@pytest.mark.parametrize("hour", [0, 9, 23])
+@pytest.mark.parametrize("hour", [0, 9, 12, 17, 23])
 def test_the_board_by_department_sums_late_summonses_by_day_and_hour(app, hour):
     """Who sees the whole tree reads the late summonses and their distinct items from the
     counts kept by the day and hour of their deadlines (and their pairs' earliest): the
-    days before today, today's hours before this one, this hour's from the rows. One
+    days before today, today's hours before this one (from noon, today's whole less its
+    hours from this one on), this hour's from the rows. One
     unit's summonses on one item (a pair) count once among the items, late when its
     earliest is; deadlines moved by one statement for several summonses of a pair."""
     generate(SEED, compounds=4, items=40, seed=5, now=NOW)
@@ -338,6 +339,7 @@ def test_the_board_by_department_sums_late_summonses_by_day_and_hour(app, hour):
         now + dt.timedelta(minutes=20),  # this hour, to come
         day + dt.timedelta(minutes=10),  # today, an earlier hour (or this one at 0:00)
         hour_start - dt.timedelta(seconds=1),  # the hour before
+        hour_start + dt.timedelta(hours=2, minutes=5),  # a later hour (tomorrow at 22:00 on)
         day - dt.timedelta(seconds=1),  # yesterday
         day + dt.timedelta(days=1),
         day - dt.timedelta(days=30),
