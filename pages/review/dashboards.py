@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from engine.core import clock
 from engine.definitions.definitions import current_versions
+from engine.definitions.runtimes import runtime
 from engine.metrics import dashboard as boards
 from engine.metrics import facts
 from engine.org.scope import evidence_items, may_review, review_roots
@@ -20,7 +21,9 @@ from engine.store import fetched
 from engine.store.models import Item, OrgNode
 from pages import charts, dashboards, xlsx
 from pages.auth import requires
+from pages.extensions import localtime
 from pages.guards import page_arg
+from pages.links import id_url
 from pages.review import bp, trends
 
 EVIDENCE_FILTERS = ("all", "open", "overdue", "unresolved", "reopened", "unsatisfied")
@@ -192,6 +195,26 @@ def export(key: str, table: str) -> Any:
     )
 
 
+def evidence_lines(items: list[tuple[Any, ...]], now: dt.datetime) -> list[dict[str, Any]]:
+    """What the list shows of each item (``EVIDENCE_COLUMNS``' tuples), worked out here
+    rather than by a lookup, a call or a filter per cell of the template."""
+    item_url = id_url("work.item", "item_id")
+    rows = []
+    for item_id, title, state, version_id, closed, raised_at, due_at in items:
+        rows.append(
+            {
+                "id": item_id,
+                "url": item_url(item_id),
+                "title": title,
+                "state": runtime(version_id).state_label(state),
+                "raised": localtime(raised_at),
+                "deadline": localtime(due_at) if due_at else "–",
+                "overdue": bool(due_at and not closed and due_at < now),
+            }
+        )
+    return rows
+
+
 @bp.route("/n/<key>/items")
 @requires("dashboards")
 def evidence(key: str) -> Any:
@@ -206,12 +229,12 @@ def evidence(key: str) -> Any:
     # Only what the list shows (the answers, files and routing record are decoded per row
     # otherwise); the state's label comes from the version's cached runtime.
     shown, more = page.split(
-        list(items.select(*EVIDENCE_COLUMNS).limit(page.limit).offset(page.offset))
+        list(items.select(*EVIDENCE_COLUMNS).limit(page.limit).offset(page.offset).tuples())
     )
     return render_template(
         "review/evidence.html",
         node=node,
-        items=shown,
+        rows=evidence_lines(shown, now),
         filter=wanted,
         type_key=type_key,
         page=page.number,

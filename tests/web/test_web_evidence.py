@@ -70,6 +70,34 @@ def test_the_list_pages_through_every_item_behind_the_indicator(
     assert f"filter={wanted}" in second and "page=1" in second and "上一页" in second
 
 
+ROW = re.compile(
+    r'<tr class="(overdue)?"><td>(\d+)</td><td><a href="/work/items/\d+">[^<]*</a></td>'
+    r"<td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td></tr>"
+)
+
+
+def test_each_row_shows_its_state_times_and_whether_it_is_overdue(demo, client, auth):
+    """A row's state by its version's label, its raised time and deadline as the staff
+    lists show times, and the overdue mark on the open items past their deadline only."""
+    from engine.store.models import Item
+    from pages.extensions import localtime, state_label
+
+    now = clock.now()
+    auth.login("ducha")
+    text = client.get("/review/n/gongshu/items?filter=all").get_data(as_text=True)
+    rows = ROW.findall(text)
+    assert len(rows) == EVIDENCE_PAGE
+    marked = set()
+    for overdue, item_id, state, raised, deadline in rows:
+        item = Item.get_by_id(int(item_id))
+        assert state == state_label(item) and state
+        assert raised == localtime(item.raised_at)
+        assert deadline == (localtime(item.due_at) if item.due_at else "–")
+        assert bool(overdue) == bool(item.due_at and not item.closed and item.due_at < now)
+        marked.add(bool(overdue))
+    assert marked == {True, False}  # the demo's first page has both
+
+
 def test_a_page_past_the_end_is_empty_and_a_bad_page_names_itself(demo, client, auth):
     auth.login("ducha")
     past = client.get("/review/n/gongshu/items?filter=all&page=999")
