@@ -419,7 +419,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["summons_pill"] = summons_pill
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["lang_href"] = lang_href
-    app.jinja_env.globals["state_label"] = state_label
     app.jinja_env.globals["kind_label"] = kind_label
     # Where a stored attachment is shown (the file widget's kept photos, forms/html.py too).
     app.jinja_env.globals["attachment_url"] = lambda public_id: url_for(
