@@ -239,5 +239,4 @@ def evidence(key: str) -> Any:
         type_key=type_key,
         page=page.number,
         more=more,
-        now=now,
     )
