@@ -9,15 +9,11 @@ from typing import Any
 from peewee import SQL
 
 from engine.core import memo
+from engine.org.org import ancestor_ids
 from engine.store.db import count_up_to, database
 from engine.store.models import HANDLER_ROLE, Grant, Item, Notification, OrgNode, User
 from engine.store.prepared import prepared
 from engine.trail.outbox import forward_notification, subscribers
-
-
-def ancestor_ids(node_path: str) -> list[int]:
-    """Node ids on a materialized path, root first: "/1/5/23/" → [1, 5, 23]."""
-    return [int(part) for part in node_path.strip("/").split("/") if part]
 
 
 def users_with_roles(roles: Iterable[str], node_path: str) -> list[User]:

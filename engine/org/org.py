@@ -12,6 +12,11 @@ from engine.store.models import OrgNode
 NODE_KINDS = ("district", "street", "community", "compound", "building", "department")
 
 
+def ancestor_ids(node_path: str) -> list[int]:
+    """Node ids on a materialized path, root first: "/1/5/23/" → [1, 5, 23]."""
+    return [int(part) for part in node_path.strip("/").split("/") if part]
+
+
 def area_of(path: str) -> int:
     """The area of a node path (``Backend.path_area`` in SQL): the id of the node below
     the root on it (a street), 0 for the root itself. Stored counts and histograms kept

@@ -22,6 +22,7 @@ from peewee import JOIN, SQL, Expression, Select, fn
 from engine.definitions.definitions import current_bodies
 from engine.definitions.runtimes import runtime
 from engine.org.actors import Actor, is_root
+from engine.org.org import ancestor_ids
 from engine.org.scope import NODE_COLUMNS, role_sees, visible_item_shape
 from engine.store.db import backend, database
 from engine.store.models import Assignment, Item, OrgNode, UnitOpenItem, open_deadline
@@ -63,7 +64,7 @@ class StreetGroup:
     street: OrgNode | None
     open: int
     overdue: int
-    ranked: list[tuple[Any, ...]]  # a row's (urgency, its clocks, the item's columns)
+    ranked: list[tuple[Any, ...]]  # (urgency, deadline, seconds left, the item's columns)
     make: Callable[[tuple[Any, ...]], LiveRow]
 
     def rows(self, start: int = 0, stop: int | None = None) -> list[LiveRow]:
@@ -270,10 +271,7 @@ def live_board(actor: Actor, *, now: dt.datetime) -> Board:
     if not open_rows:
         return Board([], cut)
     summons_due = _summons_due([row[_ID] for row in open_rows])
-    path_ids = {
-        path: [int(p) for p in path.strip("/").split("/") if p]
-        for path in {row[_PATH] for row in open_rows}
-    }
+    path_ids = {path: ancestor_ids(path) for path in {row[_PATH] for row in open_rows}}
     streets = _streets({i for ids in path_ids.values() for i in ids})
     street_of = {
         path: next((i for i in ids if i in streets), None) for path, ids in path_ids.items()
@@ -283,11 +281,11 @@ def live_board(actor: Actor, *, now: dt.datetime) -> Board:
     for row in open_rows:
         due = _earliest(due_value(row[_DUE_AT]), _naive(summons_due.get(row[_ID])))
         remaining = int((due - now).total_seconds()) if due else None
-        entry = (remaining is None, remaining or 0, row[_ID], due, remaining, row)
-        ranked.setdefault(street_of[row[_PATH]], []).append(entry)
+        urgency = (remaining is None, remaining or 0, row[_ID])
+        ranked.setdefault(street_of[row[_PATH]], []).append((urgency, due, remaining, row))
 
     def make(entry: tuple[Any, ...]) -> LiveRow:
-        *_, due, remaining, row = entry
+        _, due, remaining, row = entry
         item = dict(zip(_ITEM_NAMES, row, strict=True))
         item["raised_at"] = Item.raised_at.python_value(row[_RAISED_AT])
         item["due_at"] = due_value(row[_DUE_AT])
@@ -303,8 +301,10 @@ def live_board(actor: Actor, *, now: dt.datetime) -> Board:
 
     groups = []
     for street_id, entries in ranked.items():
-        entries.sort(key=lambda e: e[:3])
-        overdue = sum(1 for e in entries if e[4] is not None and e[4] < 0)
+        entries.sort(key=lambda e: e[0])
+        overdue = sum(
+            1 for _, _, remaining, _ in entries if remaining is not None and remaining < 0
+        )
         street = streets.get(street_id) if street_id else None
         groups.append(StreetGroup(street, len(entries), overdue, entries, make))
     groups.sort(key=lambda g: (-g.overdue, -g.open, g.street.id if g.street else 1 << 62))

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.core.errors import Conflict
 from engine.definitions.definitions import runtime
-from engine.delivery.notify import ancestor_ids
+from engine.org.org import ancestor_ids
 from engine.store.db import backend, insert_returning, write_transaction
 from engine.store.models import Assignment, Definition, Escalation, Grant, Item, OrgNode, User
 from engine.trail.outbox import item_summary
