@@ -271,7 +271,8 @@ def _kept_counts(
         places[f"area_path{i}"] = path_pattern(path)
     # From noon, today's hours before this one are today's whole less its hours from this
     # one on: at most twelve hours of each unit read, not twenty-three (the stress
-    # million's district at 20:50 read 5,049 hours' rows for 0.50 ms, 738 less the day).
+    # million's twelve departments at 20:50: 2,173 hours' rows for 0.50 ms; now 436 less
+    # today's 109 day rows).
     afternoon = now.hour >= AFTERNOON
     key = ("board.kept", len(ids), len(areas or []), afternoon)
     tomorrow = tallies.day_start(now) + dt.timedelta(days=1)
