@@ -58,6 +58,16 @@ class Backend(SummonsCountsSQL, DurationTallySQL, OpenItemsSQL, DueCountsSQL):
             ' ON "item" ("definition_id", "node_path", "raised_at", "closed")'
             ' WHERE "closed" IS 0'
         ),
+        # The open items a user raised or handles, of a live board's types, from these
+        # alone (``live._arms``): not each of their open items read for its type.
+        (
+            'CREATE INDEX IF NOT EXISTS "item_open_raiser_type"'
+            ' ON "item" ("raised_by_id", "definition_id", "raised_at") WHERE "closed" IS 0'
+        ),
+        (
+            'CREATE INDEX IF NOT EXISTS "item_open_handler_type"'
+            ' ON "item" ("handler_id", "definition_id", "raised_at") WHERE "closed" IS 0'
+        ),
     )
     # A statement's plan is kept between runs (the sqlite3 module keeps each connection's
     # compiled statements): a statement of many small arms costs its plan once.

@@ -4,8 +4,8 @@ deadline (its state's or an open summons'), overdue when that has passed.
 
 Who sees what is the item scope (engine/org/scope.py): supervisors their subtree,
 departments what they were summoned to. A board costs a fixed number of queries
-(types, items with their compounds, the summonses' deadlines, the streets), never one
-per item, each a prepared statement (built once per shape).
+(types, items with their nodes' names and their summonses' earliest deadlines, the
+streets), never one per item, each a prepared statement (built once per shape).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import reduce
 from typing import Any
 
-from peewee import JOIN, SQL, Expression, Select, fn
+from peewee import SQL, Expression, Select, fn
 
 from engine.definitions.definitions import current_bodies
 from engine.definitions.runtimes import runtime
@@ -31,7 +31,6 @@ from engine.store.prepared import (
     padded,
     padded_slots,
     prepared,
-    prepared_cursor,
     statement,
 )
 
@@ -81,7 +80,13 @@ def live_types() -> list[tuple[int, str]]:
     ]
 
 
-# What a row shows and its clocks need of an item, and its node's name (not its file).
+_summonses = Assignment.alias("open_summons")
+_named = OrgNode.alias("named")
+
+# What a row shows and its clocks need of an item: its node's name, its state's deadline
+# and its open summonses' earliest (``summons_due``), read off their open index by the
+# item's row in the same statement (a second statement of two hundred ids cost a page at
+# the stress million 0.85 ms; the row's own lookup less than half).
 ITEM_COLUMNS = (
     Item.id,
     Item.title,
@@ -91,13 +96,16 @@ ITEM_COLUMNS = (
     Item.raised_at,
     Item.due_at,
     Item.node_path,
-    OrgNode.name.alias("node_name"),
+    _named.select(_named.name).where(_named.id == Item.node).alias("node_name"),
+    _summonses.select(fn.MIN(_summonses.next_due_at))
+    .where((_summonses.item == Item.id) & open_deadline(_summonses))
+    .alias("summons_due"),
 )
-_ITEM_NAMES = tuple(c.name for c in ITEM_COLUMNS)
-_ID, _TYPE, _VERSION, _STATE, _RAISED_AT, _DUE_AT, _PATH, _NODE_NAME = (
+_ITEM_NAMES = tuple(c.name for c in ITEM_COLUMNS[:-2]) + ("node_name", "summons_due")
+_ID, _TYPE, _VERSION, _STATE, _RAISED_AT, _DUE_AT, _PATH, _NODE_NAME, _SUMMONS_DUE = (
     _ITEM_NAMES.index(name)
     for name in ("id", "definition_id", "version_id", "state", "raised_at", "due_at")
-    + ("node_path", "node_name")
+    + ("node_path", "node_name", "summons_due")
 )
 
 
@@ -153,8 +161,9 @@ def _arms(ways: tuple[str, ...], slots: dict[str, Any], below: tuple[int, ...]) 
     - the open items the user raised or was handed, off their indexes, then sorted."""
     types = padded_slots("type", slots)
     test, unindexed = backend().path_test, backend().unindexed
-    # (the way's condition with its items' being open, the newest first order, the types)
-    conds: list[tuple[Any, Any, Any]] = []
+    # (the way's condition with its items' being open, the newest first order, the types,
+    # whether the condition holds its newest ``LIMIT`` + 1 already)
+    conds: list[tuple[Any, Any, Any, bool]] = []
     for i, sees in enumerate(ways):
         if sees == "subtree" and i in below and backend().plan_hints:
             newest = (  # ``closed IS 0`` in the SQL: the open items' own index (``Backend``)
@@ -168,11 +177,11 @@ def _arms(ways: tuple[str, ...], slots: dict[str, Any], below: tuple[int, ...]) 
                 .limit(LIMIT + 1)
             )
             conds.append(
-                (Item.id.in_(newest), unindexed(Item.raised_at), unindexed(Item.definition))
+                (Item.id.in_(newest), unindexed(Item.raised_at), unindexed(Item.definition), True)
             )
         elif sees == "subtree":
             in_subtree = test(Item.node_path, slots[f"path{i}"]) & (Item.closed == False)
-            conds.append((in_subtree, Item.raised_at, Item.definition))
+            conds.append((in_subtree, Item.raised_at, Item.definition, False))
         else:
             units = backend().path_within(UnitOpenItem.unit_path, slots, f"path{i}")
             pairs = UnitOpenItem.select(UnitOpenItem.item).where(
@@ -181,53 +190,42 @@ def _arms(ways: tuple[str, ...], slots: dict[str, Any], below: tuple[int, ...]) 
             # by id from the pairs alone, whatever the planner's statistics say (without
             # them SQLite walked the types' open items, testing each against the pairs)
             ids = Item.id.in_(pairs) & (unindexed(Item.closed) == False)
-            conds.append((ids, unindexed(Item.raised_at), unindexed(Item.definition)))
-    # A user's own open items on the (user, closed, due_at) indexes, then tested and
-    # sorted: newest first on the (raiser, raised_at) index a street supervisor's 3,980
-    # raised items were read for their 199 open ones (3.4 ms for no emergency), and for the
-    # handler SQLite's statistics count the items handed to no one as one handler's.
+            conds.append((ids, unindexed(Item.raised_at), unindexed(Item.definition), False))
+    # A user's own open items: where the planner takes hints, on the open items' (user,
+    # type, raised_at) indexes alone (``Backend``'s ``extra_indexes``; ``closed IS 0`` as
+    # their condition is written); else on the (user, closed, due_at) indexes, then tested
+    # and sorted. On the latter a street supervisor's 199 open raised items of other types
+    # were each read to find no emergency (0.08 ms alone, more among the board's other
+    # reads); newest first on the (raiser, raised_at) index their 3,980 raised items (3.4
+    # ms); and for the handler SQLite's statistics count the items handed to no one as one
+    # handler's.
     for user in (Item.raised_by, Item.handler):
-        mine = (user == slots["user"]) & (Item.closed == False)
-        conds.append((mine, unindexed(Item.raised_at), unindexed(Item.definition)))
+        if backend().plan_hints:
+            mine = (user == slots["user"]) & Expression(Item.closed, "IS", SQL("0"))
+            conds.append((mine, unindexed(Item.raised_at), Item.definition, False))
+        else:
+            mine = (user == slots["user"]) & (Item.closed == False)
+            conds.append((mine, unindexed(Item.raised_at), unindexed(Item.definition), False))
     if not backend().plans_kept and "summoned" not in ways:
         # PostgreSQL plans a statement on every run: the arms cost it more to plan than one
         # OR of a supervisor's ways to read (the ten-year million copied there, a street's
         # board 0.5-0.7 -> 1.1-1.5 ms wall). A department's OR walked the types' open items
         # testing each against its pairs (7.2-7.6 ms at the stress million copied there,
         # 0.6-0.7 at the ten-year); its arms cost 1.4-1.5 ms at either.
-        either = reduce(operator.or_, [cond for cond, _, _ in conds])
+        either = reduce(operator.or_, [cond for cond, *_ in conds])
         return (
             Item.select(*ITEM_COLUMNS)
-            .join(OrgNode, on=(Item.node == OrgNode.id))
             .where(either & Item.definition.in_(types))
             .order_by(Item.raised_at.desc(), Item.id.desc())
             .limit(LIMIT + 1)
         )
     arms = []
-    for cond, newest, kind in conds:
-        arm = (  # the items drive (CROSS JOIN: SQLite keeps the left table outside)
-            Item.select(*ITEM_COLUMNS)
-            .join(OrgNode, JOIN.CROSS)
-            .where(cond & kind.in_(types) & (Item.node == OrgNode.id))
-            .order_by(newest.desc(), Item.id.desc())
-            .limit(LIMIT + 1)
-        )
+    for cond, newest, kind, capped in conds:
+        arm = Item.select(*ITEM_COLUMNS).where(cond & kind.in_(types))
+        if not capped:  # sorted here for its LIMIT; else its ids are, sorted when merged
+            arm = arm.order_by(newest.desc(), Item.id.desc()).limit(LIMIT + 1)
         arms.append(Select([arm], [SQL("*")]))
     return reduce(operator.add, arms).bind(database)
-
-
-def _summons_due(item_ids: list[int]) -> dict[int, Any]:
-    """Item id → the earliest deadline of its open summonses (one prepared statement)."""
-
-    def build(**slots: Any) -> Any:
-        return (
-            Assignment.select(Assignment.item, fn.MIN(Assignment.next_due_at))
-            .where(Assignment.item.in_(padded_slots("item", slots)) & open_deadline(Assignment))
-            .group_by(Assignment.item)
-        )
-
-    ids = padded("item", sorted(item_ids))
-    return dict(prepared_cursor(("live.summons_due", len(ids)), build, **ids))
 
 
 def _streets(node_ids: set[int]) -> dict[int, OrgNode]:
@@ -270,7 +268,6 @@ def live_board(actor: Actor, *, now: dt.datetime) -> Board:
             open_rows.append(row)
     if not open_rows:
         return Board([], cut)
-    summons_due = _summons_due([row[_ID] for row in open_rows])
     path_ids = {path: ancestor_ids(path) for path in {row[_PATH] for row in open_rows}}
     streets = _streets({i for ids in path_ids.values() for i in ids})
     street_of = {
@@ -279,7 +276,7 @@ def live_board(actor: Actor, *, now: dt.datetime) -> Board:
     due_value = Item.due_at.python_value
     ranked: dict[int | None, list[tuple[Any, ...]]] = {}
     for row in open_rows:
-        due = _earliest(due_value(row[_DUE_AT]), _naive(summons_due.get(row[_ID])))
+        due = _earliest(due_value(row[_DUE_AT]), _naive(row[_SUMMONS_DUE]))
         remaining = int((due - now).total_seconds()) if due else None
         urgency = (remaining is None, remaining or 0, row[_ID])
         ranked.setdefault(street_of[row[_PATH]], []).append((urgency, due, remaining, row))

@@ -162,20 +162,37 @@ def test_each_street_counts_its_rows_and_ranks_them_by_their_earliest_deadline(
     assert overdue == sorted(overdue, reverse=True)
 
 
-def test_the_summonses_deadlines_are_read_off_their_open_index(demo):
-    """The board's items' earliest summons deadlines come from the open summonses' (item,
-    next deadline) index alone on SQLite (the (item, state) index read each summons' row)."""
-    opened = [a.item_id for a in Assignment.select().where(live.open_deadline(Assignment))]
-    found = live._summons_due(opened[:3])
-    assert set(found) == set(opened[:3])
+@pytest.mark.parametrize("username", ["chaohui-ducha", "ducha", "dept-xfdd-user"])
+def test_the_summonses_deadlines_are_read_off_their_open_index(demo, actor_of, username):
+    """Each item's earliest open summons deadline comes with its row, read off the open
+    summonses' (item, next deadline) index alone on SQLite (the (item, state) index read
+    each summons' row), for every shape of a board's statement; the open items the user
+    raised or handles off their own indexes."""
+    _gas_leaks(actor_of)
+    actor = actor_of(username)
+    types = _types()
+    rows = live._open_items(actor, types)
+    assert rows
+    for row in rows:
+        due = live._naive(row[live._SUMMONS_DUE])
+        dues = [
+            a.next_due_at
+            for a in Assignment.select().where(Assignment.item == row[live._ID])
+            if a.open and a.next_due_at
+        ]
+        assert due == (min(dues) if dues else None)
     if not backend().plan_hints:
         return
-    ids = live.padded("item", sorted(opened[:3]))
+    ways, values = live.visible_item_shape(actor, summoned_ranges=True)
+    kinds = live.padded("type", sorted(types))
 
     def built_already(**slots: Any) -> Any:
         raise AssertionError("the board's statement is read from the cache, never built here")
 
-    key = ("live.summons_due", len(ids))  # as _summons_due built it
-    _, sql, params = live.statement(key, built_already, *ids)
-    plan = backend().explain(sql, live.bind(params, ids))
+    key = ("live.items", ways, live._below_root(actor, ways), len(kinds))  # as _open_items built
+    _, sql, params = live.statement(key, built_already, *values, *kinds)
+    plan = backend().explain(sql, live.bind(params, {**values, **kinds}))
     assert "assignment_open_item_due" in plan
+    # the user's own open items of the types off the open items' (user, type) indexes,
+    # not each of their open items read for its type
+    assert "item_open_raiser_type" in plan and "item_open_handler_type" in plan
