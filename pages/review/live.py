@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g, render_template, request
+from markupsafe import Markup, escape
 
 from engine.core import clock
 from engine.supervision import live as boards
@@ -53,11 +54,14 @@ def _key(group: boards.StreetGroup) -> str:
 
 
 def live_lines(groups: list[boards.StreetGroup], *, page: Any = None) -> list[dict[str, Any]]:
-    """What the board shows of each street and row, worked out here rather than by calls
-    and formatted translations per cell of the template. Each street's ``FIRST`` rows, or
-    (one street's board) the rows of ``page``: only the rows shown are put in words."""
+    """What the board shows of each street, its rows as the table's ``<tr>`` escaped here
+    (``rows``) rather than by calls, formatted translations and escapes per cell of the
+    template: a district's board shows ten rows of each of its streets, 180 at 18. Each
+    street's ``FIRST`` rows, or (one street's board) the rows of ``page``: only those put
+    in words."""
     item_url = id_url("work.item", "item_id")
     elapsed, left, late = _("%(d)s elapsed"), _("%(d)s left"), _("overdue by %(d)s")
+    no_deadline = f'<span class="muted">{escape(_("no deadline"))}</span>'
     shown = []
     for group in groups:
         if page is None:
@@ -67,22 +71,20 @@ def live_lines(groups: list[boards.StreetGroup], *, page: Any = None) -> list[di
         rows = []
         for r in chosen:
             if r.remaining is None:
-                deadline = None
+                deadline = no_deadline
             elif r.overdue:
-                deadline = late % {"d": duration(-r.remaining)}
+                words = late % {"d": duration(-r.remaining)}
+                deadline = f'<strong class="late">{escape(words)}</strong>'
             else:
-                deadline = left % {"d": duration(r.remaining)}
+                deadline = escape(left % {"d": duration(r.remaining)})
             rows.append(
-                {
-                    "url": item_url(r.item["id"]),
-                    "title": r.item["title"] or r.type_name,
-                    "type_name": r.type_name,
-                    "compound": r.compound,
-                    "state": r.state_label,
-                    "elapsed": elapsed % {"d": duration(r.elapsed)},
-                    "deadline": deadline,
-                    "overdue": r.overdue,
-                }
+                f'<tr class="{"overdue" if r.overdue else ""}">'
+                f'<td><a href="{escape(item_url(r.item["id"]))}">'
+                f"{escape(r.item['title'] or r.type_name)}</a>"
+                f'<br><span class="muted small">{escape(r.type_name)}</span></td>'
+                f"<td>{escape(r.compound)}</td><td>{escape(r.state_label)}</td>"
+                f"<td>{escape(elapsed % {'d': duration(r.elapsed)})}</td>"
+                f"<td>{deadline}</td></tr>\n"
             )
         shown.append(
             {
@@ -91,7 +93,7 @@ def live_lines(groups: list[boards.StreetGroup], *, page: Any = None) -> list[di
                 "open": _("%(n)s open", n=group.open),
                 "all": group.open,
                 "overdue": _("%(n)s overdue", n=group.overdue) if group.overdue else None,
-                "rows": rows,
+                "rows": Markup("".join(rows)),
                 "more": more,
             }
         )

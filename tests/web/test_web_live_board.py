@@ -235,3 +235,16 @@ def test_a_cut_board_says_so(client, auth, raised, monkeypatch):
     monkeypatch.setattr(page, "FIRST", 2)
     html = client.get("/review/live").get_data(as_text=True)
     assert "查看看板上本街道的 3 件" in html and "查看本街道全部" not in html
+
+
+def test_a_rows_cells_are_escaped(client, auth, raised):
+    """The board writes its rows' HTML in Python (``live_lines``): what a raiser typed is
+    text there, never markup."""
+    xifang = actor_for(User.get(User.username == "xifang"))
+    items.raise_item(
+        xifang, "emergency", "lvzhouhuayuan", {**GAS, "location": '<b id="x">9幢</b>'}, now=NOW
+    )
+    auth.login("chaohui-ducha")
+    html = client.get("/review/live").get_data(as_text=True)
+    assert '<b id="x">' not in html
+    assert "&lt;b id=&#34;x&#34;&gt;9幢&lt;/b&gt;" in html
