@@ -273,12 +273,9 @@ def _kept_counts(
     # one on: at most twelve hours of each unit read, not twenty-three (the stress
     # million's twelve departments at 20:50: 2,173 hours' rows for 0.50 ms; now 436 less
     # today's 109 day rows).
-    afternoon = now.hour >= AFTERNOON
+    afternoon = tallies.afternoon(now)
     key = ("board.kept", len(ids), len(areas or []), afternoon)
-    tomorrow = tallies.day_start(now) + dt.timedelta(days=1)
     slots = {**tallies.hour_slots(now), **ids, **places}
-    slots["next_day"] = tallies.bucket_at(tomorrow)
-    slots["next_first_hour"] = tallies.bucket_at(tomorrow, backend().HOUR)
     rows = prepared_cursor(
         key, lambda **parts: _kept_parts(afternoon=afternoon, **parts), **slots
     ).fetchall()
@@ -294,11 +291,6 @@ def _kept_counts(
         summonses, items = late.get(unit, (0, 0))
         found[unit] = (n, summonses, items)
     return found
-
-
-# The hour of a UTC day from which its hours before the present one are read as the day's
-# whole less the hours from the present one on (``_kept_counts``).
-AFTERNOON = 12
 
 
 def _kept_parts(*, afternoon: bool, **slots: Any) -> Any:

@@ -140,17 +140,32 @@ def hour_start(now: dt.datetime) -> dt.datetime:
     return now.replace(minute=0, second=0, microsecond=0)
 
 
+# The hour of a UTC day from which a statement summing counts kept by day and hour reads
+# today's hours before the present one as the day's whole less its hours from the present
+# one on (``afternoon``): at most twelve hours read, never twenty-three.
+AFTERNOON = 12
+
+
+def afternoon(now: dt.datetime) -> bool:
+    """Whether today's hours before ``now``'s are read as today less those from it on."""
+    return now.hour >= AFTERNOON
+
+
 def hour_slots(now: dt.datetime) -> dict[str, Any]:
     """What a statement summing counts kept by day and hour up to ``now`` reads: today's
     bucket (``bucket``), today's first hour's and this hour's (``first_hour``, ``hour``),
-    this hour's start (``since``) and ``now``."""
+    this hour's start (``since``) and ``now``; tomorrow's bucket and first hour's
+    (``next_day``, ``next_first_hour``: today's end, read in the ``afternoon``)."""
     today, hour = day_start(now), hour_start(now)
+    tomorrow = today + dt.timedelta(days=1)
     return {
         "bucket": bucket_at(today),
         "first_hour": bucket_at(today, Backend.HOUR),
         "hour": bucket_at(hour, Backend.HOUR),
         "since": hour,
         "now": now,
+        "next_day": bucket_at(tomorrow),
+        "next_first_hour": bucket_at(tomorrow, Backend.HOUR),
     }
 
 
@@ -186,7 +201,10 @@ def by_area(*, now: dt.datetime) -> dict[int, Counts]:
         "slot": bucket_at(now, Backend.SLOT),
         "until": slot_start(now) + dt.timedelta(minutes=10),
     }
-    rows = prepared_cursor("tallies.by_area", _by_area, **slots).fetchall()
+    late = afternoon(now)
+    rows = prepared_cursor(
+        ("tallies.by_area", late), partial(_by_area, afternoon=late), **slots
+    ).fetchall()
     found: dict[int, Counts] = {}
     for part, area, _, *numbers in rows:
         if part == 1:
@@ -213,7 +231,7 @@ def _sums(t: Any, bucket: Any) -> list[Any]:
     ]
 
 
-def _by_area(**slots: Any) -> Any:
+def _by_area(*, afternoon: bool, **slots: Any) -> Any:
     t = AreaMonthTally
     none = SQL("NULL")
     stored = t.select(SQL("1"), t.area, none, *_sums(t, slots["month"])).group_by(t.area)
@@ -222,17 +240,25 @@ def _by_area(**slots: Any) -> Any:
     # minutes up to these: a range of the (bucket, area) index each, at most 30 days, 23
     # hours and six times ten minutes of each area (the stress million's 1,523 rows by
     # day summed whole took 0.41 ms; its 19,835 items due today by 21:20, read from the
-    # items grouped by path, 5.5 ms; the 1,011 due this hour by 13:58, 3.0 ms).
-    def earlier(h: Any, start: str, end: str, *, to_end: bool = False) -> Any:
+    # items grouped by path, 5.5 ms; the 1,011 due this hour by 13:58, 3.0 ms). In the
+    # ``afternoon`` the days up to today's end, less today's hours from this one on (at
+    # 22:00 two hours of each area read, not twenty-two: 0.18 -> 0.04 ms at the stress
+    # million).
+    def earlier(h: Any, start: str, end: str, *, to_end: bool = False, less: bool = False) -> Any:
         until = h.bucket <= slots[end] if to_end else h.bucket < slots[end]
+        summed = fn.SUM(h.open) * SQL("-1") if less else fn.SUM(h.open)
         return (
-            h.select(SQL("3"), h.area, none, fn.SUM(h.open), *[none] * 5)
+            h.select(SQL("3"), h.area, none, summed, *[none] * 5)
             .where((h.bucket >= slots[start]) & until)
             .group_by(h.area)
         )
 
-    days = earlier(AreaTally, "first_day", "bucket")
-    hours = earlier(AreaHourTally, "first_hour", "hour")
+    if afternoon:
+        days = earlier(AreaTally, "first_day", "next_day")
+        hours = earlier(AreaHourTally, "hour", "next_first_hour", less=True)
+    else:
+        days = earlier(AreaTally, "first_day", "bucket")
+        hours = earlier(AreaHourTally, "first_hour", "hour")
     minutes = earlier(AreaSlotTally, "first_slot", "slot", to_end=True)
     # These ten minutes' deadlines still to come, from the items (``_due_since``), each
     # node's or path's count summed by area in the statement.

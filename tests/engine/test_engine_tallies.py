@@ -257,7 +257,7 @@ def test_the_stored_counts_follow_every_writer(app, actor_of, client, token_for)
 
 
 @pytest.mark.parametrize("few", [1, tallies.DUE_TODAY_FEW])
-@pytest.mark.parametrize("hour", [0, 9, 23])
+@pytest.mark.parametrize("hour", [0, 9, 12, 23])  # from 12 (``AFTERNOON``): today less its rest
 @pytest.mark.parametrize("minute", [5, 35])
 @pytest.mark.parametrize("mday", [1, 27])
 def test_overdue_counts_items_due_earlier_today(
