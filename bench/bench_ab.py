@@ -57,7 +57,10 @@ def earlier(module: str, rev: str) -> types.ModuleType:
 
 
 def _keyed(function: Any, rev: str) -> Any:
-    return lambda key, *args, **kwargs: function((rev, *key), *args, **kwargs)
+    def keyed(key: Any, *args: Any, **kwargs: Any) -> Any:
+        return function((rev, key), *args, **kwargs)
+
+    return keyed
 
 
 def holders(new: types.ModuleType) -> list[tuple[Any, str, str | None]]:
