@@ -276,7 +276,12 @@ def live_board(actor: Actor, *, now: dt.datetime) -> Board:
     due_value = Item.due_at.python_value
     ranked: dict[int | None, list[tuple[Any, ...]]] = {}
     for row in open_rows:
-        due = _earliest(due_value(row[_DUE_AT]), _naive(row[_SUMMONS_DUE]))
+        # the earlier of the two as stored (text of one format on SQLite, times on
+        # PostgreSQL: compared as they are), then converted: one value a row, not two
+        state_due, summons_due = row[_DUE_AT], row[_SUMMONS_DUE]
+        if state_due is None or (summons_due is not None and summons_due < state_due):
+            state_due = summons_due
+        due = due_value(state_due) if state_due is not None else None
         remaining = int((due - now).total_seconds()) if due else None
         urgency = (remaining is None, remaining or 0, row[_ID])
         ranked.setdefault(street_of[row[_PATH]], []).append((urgency, due, remaining, row))
@@ -306,15 +311,3 @@ def live_board(actor: Actor, *, now: dt.datetime) -> Board:
         groups.append(StreetGroup(street, len(entries), overdue, entries, make))
     groups.sort(key=lambda g: (-g.overdue, -g.open, g.street.id if g.street else 1 << 62))
     return Board(groups, cut)
-
-
-def _naive(value: object) -> dt.datetime | None:
-    # MIN() over a date-time column comes back as text on SQLite
-    if isinstance(value, str):
-        return Assignment.next_due_at.python_value(value)
-    return value if isinstance(value, dt.datetime) else None
-
-
-def _earliest(*times: dt.datetime | None) -> dt.datetime | None:
-    known = [t for t in times if t is not None]
-    return min(known) if known else None

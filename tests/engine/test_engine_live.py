@@ -174,7 +174,7 @@ def test_the_summonses_deadlines_are_read_off_their_open_index(demo, actor_of, u
     rows = live._open_items(actor, types)
     assert rows
     for row in rows:
-        due = live._naive(row[live._SUMMONS_DUE])
+        due = Assignment.next_due_at.python_value(row[live._SUMMONS_DUE])
         dues = [
             a.next_due_at
             for a in Assignment.select().where(Assignment.item == row[live._ID])
