@@ -314,12 +314,9 @@ def _kept_parts(*, afternoon: bool, **slots: Any) -> Any:
             kept &= d.area.in_(areas)
         return sums.where(kept if since is None else kept & (d.bucket >= since)).group_by(d.unit)
 
-    if afternoon:  # the days up to today's end, less today's hours from this one on
-        days = buckets(backend().DAY, None, slots["next_day"])
-        hours = buckets(backend().HOUR, slots["hour"], slots["next_first_hour"], less=True)
-    else:  # the days before today, and today's hours before this one
-        days = buckets(backend().DAY, None, slots["bucket"])
-        hours = buckets(backend().HOUR, slots["first_hour"], slots["hour"])
+    day_end, (hour_from, hour_to), less = tallies.today_spans(afternoon)
+    days = buckets(backend().DAY, None, slots[day_end])
+    hours = buckets(backend().HOUR, slots[hour_from], slots[hour_to], less=less)
     # this hour's passed deadlines: the summonses on (open, next_due_at, unit, item) (in
     # areas, each matched to its item's path), the pairs on (due, area, unit)
     by_unit = Assignment.unit + 0

@@ -278,10 +278,10 @@ def live_board(actor: Actor, *, now: dt.datetime) -> Board:
     for row in open_rows:
         # the earlier of the two as stored (text of one format on SQLite, times on
         # PostgreSQL: compared as they are), then converted: one value a row, not two
-        state_due, summons_due = row[_DUE_AT], row[_SUMMONS_DUE]
-        if state_due is None or (summons_due is not None and summons_due < state_due):
-            state_due = summons_due
-        due = due_value(state_due) if state_due is not None else None
+        earliest, summons_due = row[_DUE_AT], row[_SUMMONS_DUE]
+        if earliest is None or (summons_due is not None and summons_due < earliest):
+            earliest = summons_due
+        due = due_value(earliest) if earliest is not None else None
         remaining = int((due - now).total_seconds()) if due else None
         urgency = (remaining is None, remaining or 0, row[_ID])
         ranked.setdefault(street_of[row[_PATH]], []).append((urgency, due, remaining, row))

@@ -151,6 +151,17 @@ def afternoon(now: dt.datetime) -> bool:
     return now.hour >= AFTERNOON
 
 
+def today_spans(afternoon: bool) -> tuple[str, tuple[str, str], bool]:
+    """Which of ``hour_slots``' buckets a statement summing counts kept by day and hour up
+    to now reads: the days up to (not including) the first, today's hours from the second's
+    first up to its second, and whether those hours are taken away. Before noon the days
+    before today and today's hours before this one; in the ``afternoon`` the days up to
+    today's end, less today's hours from this one on."""
+    if afternoon:
+        return "next_day", ("hour", "next_first_hour"), True
+    return "bucket", ("first_hour", "hour"), False
+
+
 def hour_slots(now: dt.datetime) -> dict[str, Any]:
     """What a statement summing counts kept by day and hour up to ``now`` reads: today's
     bucket (``bucket``), today's first hour's and this hour's (``first_hour``, ``hour``),
@@ -253,12 +264,9 @@ def _by_area(*, afternoon: bool, **slots: Any) -> Any:
             .group_by(h.area)
         )
 
-    if afternoon:
-        days = earlier(AreaTally, "first_day", "next_day")
-        hours = earlier(AreaHourTally, "hour", "next_first_hour", less=True)
-    else:
-        days = earlier(AreaTally, "first_day", "bucket")
-        hours = earlier(AreaHourTally, "first_hour", "hour")
+    day_end, (hour_from, hour_to), less = today_spans(afternoon)
+    days = earlier(AreaTally, "first_day", day_end)
+    hours = earlier(AreaHourTally, hour_from, hour_to, less=less)
     minutes = earlier(AreaSlotTally, "first_slot", "slot", to_end=True)
     # These ten minutes' deadlines still to come, from the items (``_due_since``), each
     # node's or path's count summed by area in the statement.
