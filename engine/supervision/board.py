@@ -136,7 +136,7 @@ def _area_counts(
         elif path.startswith(within.path):
             roots.append(path)
     found: dict[int, list[int]] = {}
-    for path, counts in tallies.by_node(roots, now=now).items():
+    for path, counts in tallies.by_node(roots, now=now, nodes=False).items():
         for part in path.strip("/").split("/"):
             if int(part) in listed:
                 numbers = found.setdefault(int(part), [0, 0])

@@ -176,7 +176,7 @@ def summary(
             if area in numbers:
                 numbers[area].add(counts)
         if parent.parent_id is not None:
-            for path, counts in tallies.by_node([parent.path], now=now).items():
+            for path, counts in tallies.by_node([parent.path], now=now, nodes=False).items():
                 if (child_id := child_of(path)) is not None:
                     numbers[child_id].add(counts)
     else:

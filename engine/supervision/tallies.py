@@ -89,7 +89,7 @@ def day_start(now: dt.datetime) -> dt.datetime:
     return now.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def by_node(paths: list[str], *, now: dt.datetime) -> dict[str, Counts]:
+def by_node(paths: list[str], *, now: dt.datetime, nodes: bool = True) -> dict[str, Counts]:
     """Node path → the counts of the items at that node (not below), for every node under
     one of ``paths`` that holds items. One statement, a UNION ALL of three parts told
     apart by their first column: every node under the paths (the request keeps them for
@@ -98,6 +98,10 @@ def by_node(paths: list[str], *, now: dt.datetime) -> dict[str, Counts]:
     whole less those due from ``now`` to today's end, at most twelve hours of deadlines
     read (a street's 1,345 due today by 23:56 at the stress million, 0.22 ms; its 30 to
     come, 0.01). (Who sees the whole tree reads ``by_area``.)
+
+    :param nodes: whether the request will ask for the subtrees' nodes (a scope's nodes
+        are read with the counts); without them the nodes' part is left out (the
+        district's view of a street, whose overdue list has no scope: its 152 nodes).
     """
     if not paths:
         return {}
@@ -108,8 +112,8 @@ def by_node(paths: list[str], *, now: dt.datetime) -> dict[str, Counts]:
     late = afternoon(now)
     tomorrow = today + dt.timedelta(days=1)
     rows = prepared_cursor(  # once per number of paths, with or without a root, and turn
-        ("tallies.by_node", len(patterns), rooted, late),
-        partial(_by_node_parts, rooted=rooted, afternoon=late),
+        ("tallies.by_node", len(patterns), rooted, late, nodes),
+        partial(_by_node_parts, rooted=rooted, afternoon=late, nodes=nodes),
         # the days before today (in the afternoon, up to today's end), then today's
         # deadlines from its start to now (in the afternoon, from now to its end)
         bucket=bucket_at(tomorrow if late else today),
@@ -133,7 +137,7 @@ def by_node(paths: list[str], *, now: dt.datetime) -> dict[str, Counts]:
         if numbers[0]:
             found[path] = Counts(*(int(n or 0) for n in numbers))
     found_nodes.sort()  # in id order, as a grouped read gave them
-    for root in paths:
+    for root in paths if nodes else ():
         remember(("subtree_nodes", root), [(i, p) for i, p in found_nodes if p.startswith(root)])
     roots = tuple(paths)
     for part, _, path, n, *_ in due_today:  # 3: those to come, taken away
@@ -353,12 +357,20 @@ def _summed_by_area(counts: Any, name: str, part: int) -> Any:
 
 
 def _by_node_parts(
-    bucket: Any, due_from: Any, due_to: Any, rooted: bool, afternoon: bool, **patterns: Any
+    bucket: Any,
+    due_from: Any,
+    due_to: Any,
+    rooted: bool,
+    afternoon: bool,
+    nodes: bool,
+    **patterns: Any,
 ) -> Any:
+    counts = _by_node_counts(bucket, due_from, due_to, rooted, afternoon, **patterns)
+    if not nodes:
+        return counts
     none = SQL("NULL")
     under = reduce(operator.or_, [path_like(OrgNode.path, p) for p in patterns.values()])
-    nodes = OrgNode.select(SQL("0"), OrgNode.id, OrgNode.path, *[none] * 6).where(under)
-    return nodes + _by_node_counts(bucket, due_from, due_to, rooted, afternoon, **patterns)
+    return OrgNode.select(SQL("0"), OrgNode.id, OrgNode.path, *[none] * 6).where(under) + counts
 
 
 def _by_node_counts(

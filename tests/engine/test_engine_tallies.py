@@ -10,7 +10,7 @@ import datetime as dt
 import pytest
 from peewee import CharField, ForeignKeyField, fn
 
-from engine.core import clock
+from engine.core import clock, memo
 from engine.demo.demo import generate
 from engine.org.actors import actor_for
 from engine.org.org import area_of
@@ -309,6 +309,17 @@ def test_overdue_counts_items_due_earlier_today(
     for below in [*([s] for s in streets), compounds[:1], streets[:2]]:
         counted = {p: _numbers(c) for p, c in tallies.by_node(below, now=now).items() if c.items}
         assert counted == live_counts(below, now), below
+        # without the subtrees' nodes (the district's view of a street): the same counts,
+        # and no nodes kept for the request (as with them)
+        memo.begin()
+        try:
+            alone = tallies.by_node(below, now=now, nodes=False)
+            assert all(memo.peek(("subtree_nodes", path)) is None for path in below)
+            tallies.by_node(below, now=now)
+            assert all(memo.peek(("subtree_nodes", path)) for path in below)
+        finally:
+            memo.end()
+        assert {p: _numbers(c) for p, c in alone.items() if c.items} == counted, below
         overdue_below += sum(v[2] for v in counted.values()) if len(below) == 1 else 0
     assert overdue_below > 0
     # and summed by area (the root's children), as the district's /review/ reads them
