@@ -292,10 +292,10 @@ DUE_TODAY_FEW = 1_000
 
 
 def _due_since(start: Any, end: Any, *, by_area: bool = False, part: int = 2) -> tuple[Any, Any]:
-    """The open items due from ``start`` (today's start, or ``by_area`` now) to ``end``
-    (now, or the end of its ten minutes), counted by node path (a part told apart by its
-    first column, ``part``), or summed by area in its second column (``by_area``), for the
-    whole tree: two arms of which the database reads one, by a count of the deadlines up
+    """The open items due from ``start`` (today's start, or now) to ``end`` (now, the end
+    of its ten minutes, or in the afternoon today's end), counted by node path (a part
+    told apart by its first column, ``part``), or summed by area in its second column
+    (``by_area``), for the whole tree: two arms of which the database reads one, by a count of the deadlines up
     to ``DUE_TODAY_FEW`` (the other's LIMIT is 0).
 
     Few are read on the (closed, due_at, id, node) index, grouped by node and each node's
