@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 from peewee import JOIN, SQL, Case, Value, fn
 
 from engine.org.actors import Actor
-from engine.org.org import area_of, is_area
+from engine.org.org import ancestor_ids, area_of, is_area
 from engine.org.scope import (
     NODE_ROW_COLUMNS,
     NodeRow,
@@ -137,9 +137,9 @@ def _area_counts(
             roots.append(path)
     found: dict[int, list[int]] = {}
     for path, counts in tallies.by_node(roots, now=now, nodes=False).items():
-        for part in path.strip("/").split("/"):
-            if int(part) in listed:
-                numbers = found.setdefault(int(part), [0, 0])
+        for node_id in ancestor_ids(path):
+            if node_id in listed:
+                numbers = found.setdefault(node_id, [0, 0])
                 numbers[0] += counts.open
                 numbers[1] += counts.overdue
                 break

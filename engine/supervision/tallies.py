@@ -295,8 +295,8 @@ def _due_since(start: Any, end: Any, *, by_area: bool = False, part: int = 2) ->
     """The open items due from ``start`` (today's start, or now) to ``end`` (now, the end
     of its ten minutes, or in the afternoon today's end), counted by node path (a part
     told apart by its first column, ``part``), or summed by area in its second column
-    (``by_area``), for the whole tree: two arms of which the database reads one, by a count of the deadlines up
-    to ``DUE_TODAY_FEW`` (the other's LIMIT is 0).
+    (``by_area``), for the whole tree: two arms of which the database reads one, by a
+    count of the deadlines up to ``DUE_TODAY_FEW`` (the other's LIMIT is 0).
 
     Few are read on the (closed, due_at, id, node) index, grouped by node and each node's
     path looked up (13 items at a million spread over ten years: 0.03 ms, when each row
@@ -390,8 +390,8 @@ def _by_node_counts(
     under = reduce(operator.or_, [path_like(inner.path, p) for p in patterns.values()])
     stored = t.select(SQL("1"), t.node, path, *_sums(t, bucket)).group_by(t.node)
     stored = stored.where(t.node.in_(inner.select(inner.id).where(under)))
-    # The open items due today before now (or to come), paths matched again in Python. Below
-    # the root, each node path of the subtrees is sought on the (node_path, closed,
+    # The open items due today before now (or to come), paths matched again in Python.
+    # Below the root, each node path of the subtrees is sought on the (node_path, closed,
     # due_at) index: a street's 29 paths with such items at a million, 0.6 ms, where
     # the whole tree's (5,906 items on 557 paths by 15:00 local) took 3.4. A path pattern
     # there made the planner visit every open item under the subtree; for the whole tree
